@@ -1,0 +1,99 @@
+// The alloy role (push hosts, SLES 16): the alloy package, Alloy in directory mode, trento.alloy
+// (0640 alloy:alloy) in the folder Alloy really loads, Alloy enabled and running.
+// Alloy loads exactly $CONFIG_FILE (trento-facts.md): a file in /etc/alloy/config.d/ or a
+// systemd Environment= drop-in would be ignored, so when CONFIG_FILE names one file the role
+// switches that one line to the file's folder, as the official playbook does, and keeps the
+// old line so uninstall can put it back.
+import { createTwoFilesPatch } from 'diff';
+import { sh } from '../../../src/exec/command.ts';
+import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
+import { file, fileAbsent, service, packagesWanted } from '../../../src/plan/ops.ts';
+import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
+import { maskAlloy } from '../../../src/settings/secrets.ts';
+import { alloyHandlers } from '../handlers/main.ts';
+
+const PACKAGE_DEFAULT_CONFIG_FILE = '/etc/alloy/config.alloy';
+
+/** Where trento.alloy must be for Alloy to load it: the CONFIG_FILE folder. */
+export function trentoAlloyPath(ctx: TaskContext): string {
+  return `${ctx.facts.alloy.configDir || PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
+}
+
+/** The same edit tp_alloy_dir_mode makes on the host, computed here to show it. */
+function dirModeText(sysconfig: string, dir: string): string {
+  return sysconfig.replace(/^[ \t]*CONFIG_FILE=.*$/gm, `CONFIG_FILE="${dir}/"`);
+}
+
+function directoryMode(ctx: TaskContext): Change | null {
+  const { facts } = ctx;
+  if (facts.alloy.configIsDir) return null;
+  const current = facts.alloy.configFile || `${PACKAGE_DEFAULT_CONFIG_FILE} (package default)`;
+  const dir = facts.alloy.configDir || PATHS.alloyDefaultDir;
+  const sysconfig = facts.files[PATHS.alloySysconfig];
+  return {
+    id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
+    kind: 'line',
+    summary: `switch Alloy to directory mode: CONFIG_FILE ${current} -> ${dir}/ (only that line of ${PATHS.alloySysconfig}; the old line is kept in ${PATHS.savedAlloyConfigFile} for uninstall)`,
+    ...(ctx.withDiff && sysconfig?.content !== undefined
+      ? {
+          diff: createTwoFilesPatch(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), undefined, undefined, { context: 1 }),
+        }
+      : {}),
+    script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,
+    notify: ['restart alloy'],
+  };
+}
+
+export function install(ctx: TaskContext): RoleTasks {
+  const { facts, withDiff } = ctx;
+  const target = trentoAlloyPath(ctx);
+  return {
+    installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
+    changes: [
+      directoryMode(ctx),
+      file(
+        {
+          path: target,
+          content: renderTrentoAlloy(ctx.config, ctx.agentId),
+          owner: 'alloy',
+          group: 'alloy',
+          mode: '0640',
+          mask: maskAlloy,
+          validate: sh`tp_alloy_validate_dir ${target.slice(0, -PATHS.trentoAlloyName.length - 1)} ${PATHS.trentoAlloyName}`,
+          notify: ['reload alloy'],
+        },
+        facts,
+        withDiff,
+      ),
+      service(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy]),
+    ],
+    handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),
+  };
+}
+
+export function uninstall(ctx: TaskContext): RoleTasks {
+  const { facts, withDiff } = ctx;
+  const target = trentoAlloyPath(ctx);
+  const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
+  const saved = facts.files[PATHS.savedAlloyConfigFile];
+  const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
+  return {
+    removePackages: purge ? [PACKAGES.alloy] : [],
+    changes: [
+      fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy }),
+      target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }),
+      saved?.exists
+        ? {
+            id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
+            kind: 'line',
+            summary: `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${(saved.content ?? '').trim()}`,
+            script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,
+            notify: ['restart alloy'],
+          }
+        : null,
+      purge ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
+    ],
+    handlers: purge ? [] : alloyHandlers('absent', []),
+  };
+}

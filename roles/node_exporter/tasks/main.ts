@@ -1,0 +1,25 @@
+// The node_exporter role (pull hosts, SLES 15 and Leap 15): the package, the service enabled
+// and running on :9100 so Trento's Prometheus can scrape it.
+import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
+import { packagesWanted, service } from '../../../src/plan/ops.ts';
+import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+
+export function install(ctx: TaskContext): RoleTasks {
+  const wanted = packagesWanted(ctx, [PACKAGES.nodeExporter]);
+  const installedNow = !ctx.facts.packages[PACKAGES.nodeExporter];
+  return {
+    installPackages: wanted,
+    changes: [
+      // With agent_install_monitoring_dep=false the admin runs node_exporter; leave it alone.
+      wanted.length ? service(UNITS.nodeExporter, { enabled: true, running: true }, ctx.facts, installedNow) : null,
+    ],
+  };
+}
+
+export function uninstall(ctx: TaskContext): RoleTasks {
+  const purge = ctx.purge && Boolean(ctx.facts.packages[PACKAGES.nodeExporter]);
+  return {
+    removePackages: purge ? [PACKAGES.nodeExporter] : [],
+    changes: [purge ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false) : null],
+  };
+}

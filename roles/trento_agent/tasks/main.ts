@@ -1,0 +1,81 @@
+// The trento_agent role: the agent package, /etc/trento/agent.yaml, the unit drop-in that ties
+// the agent to its metrics provider and, on push hosts whose agent has `generate alloy`, the
+// configure-alloy.sh that the drop-in runs before the agent starts.
+import { readFileSync } from 'node:fs';
+import ejs from 'ejs';
+import { sh } from '../../../src/exec/command.ts';
+import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
+import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
+import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
+import { maskAgentYaml } from '../../../src/settings/secrets.ts';
+
+const roleFile = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+
+const PROVIDER_UNIT = { node_exporter: UNITS.nodeExporter, alloy: UNITS.alloy } as const;
+
+export function dropInContent(ctx: TaskContext): string {
+  const withScript = ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy;
+  return ejs.render(roleFile('templates/trento-agent-dropin.conf.ejs'), {
+    unit: PROVIDER_UNIT[ctx.platform.provider ?? 'node_exporter'],
+    configureAlloy: withScript ? PATHS.configureAlloyScript : '',
+  });
+}
+
+export function install(ctx: TaskContext): RoleTasks {
+  const { facts, withDiff } = ctx;
+  const installedNow = !facts.packages[PACKAGES.agent];
+  const withScript = ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy;
+  return {
+    installPackages: [PACKAGES.agent],
+    changes: [
+      file(
+        {
+          path: PATHS.agentConfig,
+          content: renderAgentYaml(ctx.config),
+          owner: 'root',
+          group: 'root',
+          mode: '0600',
+          mask: maskAgentYaml,
+          notify: ['restart trento-agent'],
+        },
+        facts,
+        withDiff,
+      ),
+      withScript
+        ? file(
+            { path: PATHS.configureAlloyScript, content: roleFile('files/configure-alloy.sh'), owner: 'root', group: 'root', mode: '0755' },
+            facts,
+            withDiff,
+          )
+        : fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
+      file(
+        {
+          path: PATHS.agentDropIn,
+          content: dropInContent(ctx),
+          owner: 'root',
+          group: 'root',
+          mode: '0644',
+          notify: ['restart trento-agent'],
+          after: sh`systemctl daemon-reload`,
+        },
+        facts,
+        withDiff,
+      ),
+      service(UNITS.agent, { enabled: true, running: true }, facts, installedNow),
+    ],
+  };
+}
+
+export function uninstall(ctx: TaskContext): RoleTasks {
+  const { facts, withDiff } = ctx;
+  return {
+    removePackages: facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [],
+    changes: [
+      service(UNITS.agent, { enabled: false, running: false }, facts, false),
+      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: sh`systemctl daemon-reload` }),
+      fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
+      ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
+    ],
+  };
+}

@@ -1,0 +1,188 @@
+// One open connection to one host, able to run a shell script as the target user.
+// Scripts travel on stdin (never on a command line, where `ps` would show them), and so does
+// the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { NodeSSH } from 'node-ssh';
+import type { ConnectionSpec } from './connection.ts';
+import { type Command, sh, toShell } from './command.ts';
+import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
+
+export interface RunResult {
+  code: number | null; // null: the connection dropped before the script ended
+  stdout: string;
+  stderr: string;
+}
+
+export interface Session {
+  readonly host: string;
+  /** Runs a bash script (as the become user when asked). onOutput sees stdout as it arrives. */
+  run(script: Command, onOutput?: (chunk: string) => void): Promise<RunResult>;
+  roundTrips(): number;
+  close(): void;
+}
+
+export type ConnectFailure = 'unreachable' | 'auth' | 'host-key';
+
+export class ConnectError extends Error {
+  constructor(
+    readonly failure: ConnectFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */
+function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
+  const bash = '/bin/bash -s';
+  const needsSudo = spec.become && !(spec.become.user === spec.user);
+  if (!spec.become || !needsSudo) return { command: bash, stdinPrefix: '' };
+  if (spec.become.password !== undefined) {
+    // -S reads the password from stdin (sudo reads it byte by byte up to the newline, so the
+    // script that follows reaches bash intact); -p '' keeps the prompt out of the output.
+    return { command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${bash}`), stdinPrefix: `${spec.become.password}\n` };
+  }
+  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${bash}`), stdinPrefix: '' };
+}
+
+/** Wraps a script so bash has parsed all of it before any command runs: commands inside may
+ *  then read stdin (they get /dev/null) without eating the rest of the script. */
+export function wrapScript(script: string): string {
+  return `__tp_main() {\n${script}\n}\n__tp_main </dev/null\n`;
+}
+
+async function defaultKey(): Promise<Buffer | undefined> {
+  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    const path = `${homedir()}/.ssh/${name}`;
+    if (existsSync(path)) return readFile(path);
+  }
+  return undefined;
+}
+
+function classify(error: Error, hostKeyProblem: string | undefined, spec: ConnectionSpec): ConnectError {
+  if (hostKeyProblem) return new ConnectError('host-key', hostKeyProblem);
+  const message = error.message || String(error);
+  if (/authentication methods failed|auth/i.test(message) && !/ECONN|timed out/i.test(message)) {
+    return new ConnectError(
+      'auth',
+      `authentication failed for ${spec.user}@${spec.address}:${spec.port} (${message}); check ansible_user and ansible_ssh_private_key_file`,
+    );
+  }
+  return new ConnectError('unreachable', `cannot reach ${spec.address}:${spec.port}: ${message}`);
+}
+
+/** The host key check that OpenSSH's StrictHostKeyChecking=yes does, with a message saying what to do. */
+async function hostKeyPolicy(spec: ConnectionSpec) {
+  const files = await readKnownHostsFiles(spec.knownHostsFiles);
+  const names = [lookupName(spec.address, spec.port)];
+  if (spec.host !== spec.address) names.push(lookupName(spec.host, spec.port));
+  const known = findKnownKeys(files, names);
+  const types = [...new Set(known.keys.map((k) => k.type))];
+  let problem: string | undefined;
+  const verify = (key: Buffer): boolean => {
+    if (!spec.strictHostKeyChecking) return true;
+    const fp = fingerprint(key);
+    if (known.revoked.some((k) => k.blob.equals(key))) {
+      problem = `host key ${fp} of ${spec.address} is marked @revoked in ${known.revoked[0]!.file}`;
+      return false;
+    }
+    if (known.keys.some((k) => k.blob.equals(key))) return true;
+    const where = spec.knownHostsFiles.join(', ');
+    problem = known.keys.length
+      ? `HOST KEY CHANGED for ${names[0]}: it now offers ${keyTypeOf(key)} ${fp}, which differs from ` +
+        `${known.keys.map((k) => `${k.file}:${k.line}`).join(', ')}. This may be an attack or a reinstalled host. ` +
+        `If the change is expected, remove the old entry (ssh-keygen -R '${names[0]}' -f ${known.keys[0]!.file}) and add the new one.`
+      : `unknown host key for ${names[0]}: ${keyTypeOf(key)} ${fp} is not in ${where}. ` +
+        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace(/^ssh-/, '')}_key.pub), ` +
+        `then add it (ssh-keyscan -p ${spec.port} ${spec.address} >> ${spec.knownHostsFiles[0]}), ` +
+        `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`;
+    return false;
+  };
+  return { verify, types, problem: () => problem };
+}
+
+export async function openSession(spec: ConnectionSpec): Promise<Session> {
+  if (spec.local) return localSession(spec);
+  const policy = await hostKeyPolicy(spec);
+  const ssh = new NodeSSH();
+  let privateKey: Buffer | undefined;
+  if (spec.privateKeyPath) {
+    try {
+      privateKey = await readFile(spec.privateKeyPath);
+    } catch (error) {
+      throw new ConnectError('auth', `cannot read private key ${spec.privateKeyPath}: ${(error as Error).message}`);
+    }
+  } else {
+    privateKey = await defaultKey();
+  }
+  try {
+    await ssh.connect({
+      host: spec.address,
+      port: spec.port,
+      username: spec.user,
+      ...(privateKey ? { privateKey: privateKey.toString('utf8') } : {}),
+      ...(process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+      readyTimeout: spec.timeoutMs,
+      keepaliveInterval: 15_000,
+      hostVerifier: (key: Buffer) => policy.verify(key),
+      // Like OpenSSH: prefer the key types we already know for this host.
+      ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: policy.types as never } } : {}),
+    });
+  } catch (error) {
+    ssh.dispose();
+    throw classify(error as Error, policy.problem(), spec);
+  }
+  // node-ssh drops its error listener once connected; without ours a reset socket would
+  // crash the whole run instead of failing this one host.
+  ssh.connection?.on('error', () => undefined);
+  let trips = 0;
+  const shell = remoteShell(spec);
+  return {
+    host: spec.host,
+    async run(script, onOutput) {
+      trips++;
+      if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
+      try {
+        const result = await ssh.execCommand(shell.command, {
+          stdin: shell.stdinPrefix + wrapScript(toShell(script)),
+          noTrim: true,
+          ...(onOutput ? { onStdout: (chunk: Buffer) => onOutput(chunk.toString('utf8')) } : {}),
+        });
+        return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+      } catch (error) {
+        return { code: null, stdout: '', stderr: (error as Error).message };
+      }
+    },
+    roundTrips: () => trips,
+    close: () => ssh.dispose(),
+  };
+}
+
+/** ansible_connection=local: the same scripts, run by a local bash. */
+function localSession(spec: ConnectionSpec): Session {
+  let trips = 0;
+  const shell = remoteShell({ ...spec, user: process.env.USER ?? 'root' });
+  return {
+    host: spec.host,
+    run(script, onOutput) {
+      trips++;
+      return new Promise((resolvePromise) => {
+        const child = spawn('/bin/sh', ['-c', shell.command], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString('utf8');
+          onOutput?.(c.toString('utf8'));
+        });
+        child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+        child.stdin.end(shell.stdinPrefix + wrapScript(toShell(script)));
+      });
+    },
+    roundTrips: () => trips,
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,34 @@
+// Every path, package and unit the toolkit reads or manages on a host: one table, used by the
+// facts script, the roles and the uninstall plan alike.
+
+export const PATHS = {
+  agentConfig: '/etc/trento/agent.yaml',
+  agentVendorConfig: '/usr/etc/trento/agent.yaml',
+  agentDropIn: '/etc/systemd/system/trento-agent.service.d/trento-provision.conf',
+  configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
+  alloySysconfig: '/etc/sysconfig/alloy',
+  alloyDefaultDir: '/etc/alloy',
+  trentoAlloyName: 'trento.alloy',
+  /** Where the toolkit remembers what it changed, so uninstall can put it back. */
+  stateDir: '/var/lib/trento-provision',
+  savedAlloyConfigFile: '/var/lib/trento-provision/alloy-CONFIG_FILE.orig',
+} as const;
+
+export const PACKAGES = {
+  agent: 'trento-agent',
+  alloy: 'alloy',
+  nodeExporter: 'golang-github-prometheus-node_exporter',
+} as const;
+
+export const UNITS = {
+  agent: 'trento-agent.service',
+  alloy: 'alloy.service',
+  nodeExporter: 'prometheus-node_exporter.service',
+} as const;
+
+/** Alloy's HTTP server as the alloy package configures it. */
+export const ALLOY_HTTP = 'http://127.0.0.1:12345';
+export const NODE_EXPORTER_METRICS = 'http://127.0.0.1:9100/metrics';
+
+/** The first trento-agent release with `trento-agent generate alloy`. */
+export const AGENT_GENERATE_ALLOY_SINCE = '3.1.0';

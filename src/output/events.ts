@@ -1,0 +1,31 @@
+// One stream of events feeds every output: the live display (ora or plain lines), the recap
+// and the JSON report. Like zx's log.ts: a union of kinds, one formatter each elsewhere.
+
+export type RunMode = 'install' | 'uninstall';
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
+
+export interface PlannedChange {
+  id: string;
+  summary: string;
+  details?: string[];
+  diff?: string;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; mode: RunMode; check: boolean; hosts: string[]; forks: number }
+  | { type: 'settings-error'; host: string; variable: string; origin: string; message: string }
+  | { type: 'phase'; phase: 'facts' | 'plan' | 'apply' | 'verify'; total: number }
+  | { type: 'host-unreachable'; host: string; message: string }
+  | { type: 'host-refused'; host: string; product: string; reason: string }
+  | { type: 'host-facts'; host: string; product: string; provider: string; mode: string; agentId: string }
+  | { type: 'host-plan'; host: string; changes: PlannedChange[]; handlers: string[] }
+  | { type: 'host-warning'; host: string; message: string }
+  | { type: 'change-applied'; host: string; id: string; summary: string }
+  | { type: 'change-failed'; host: string; id: string; summary: string; rc: number; output: string }
+  | { type: 'step-output'; host: string; id: string; output: string } // -v: what a step printed
+  | { type: 'host-verified'; host: string; check: string; ok: boolean; output?: string }
+  | { type: 'host-done'; host: string; status: HostStatus; changed: number; roundTrips: number; message?: string }
+  | { type: 'interrupted'; message: string }
+  | { type: 'run-end'; exitCode: number; durationMs: number };
+
+export type Emit = (event: RunEvent) => void;

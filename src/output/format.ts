@@ -1,0 +1,107 @@
+// One formatter per event kind: the plain, greppable per-host lines ("HOST | STATUS | text").
+// The live display prints the same lines above its spinner.
+import type { RunEvent } from './events.ts';
+import type { Tally } from './tally.ts';
+
+export interface FormatOptions {
+  verbosity: number;
+  diff: boolean;
+  color: boolean;
+}
+
+const COLORS = { red: 31, green: 32, yellow: 33, cyan: 36, gray: 90 } as const;
+type Color = keyof typeof COLORS;
+
+function paint(o: FormatOptions, color: Color, text: string): string {
+  return o.color ? `\x1b[${COLORS[color]}m${text}\x1b[0m` : text;
+}
+
+const indent = (text: string, by = '    ') =>
+  text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+
+function line(o: FormatOptions, host: string, status: string, color: Color, text: string): string {
+  return paint(o, color, `${host} | ${status} | ${text}`);
+}
+
+/** Lines for one event (may be none). `t` is the tally before this event was folded in. */
+export function formatEvent(e: RunEvent, o: FormatOptions, t: Tally): string[] {
+  switch (e.type) {
+    case 'run-start': {
+      const what = e.mode === 'uninstall' ? 'uninstall Trento monitoring' : 'provision Trento monitoring';
+      return [`PLAY [${what}]${e.check ? ' (check mode: nothing is changed)' : ''}: ${e.hosts.length} host(s), forks ${e.forks}`];
+    }
+    case 'settings-error':
+      return [paint(o, 'red', `ERROR ${e.host}: ${e.variable} (from ${e.origin}): ${e.message}`)];
+    case 'phase':
+      return o.verbosity >= 1 ? [paint(o, 'gray', `--- ${e.phase} (${e.total} host(s))`)] : [];
+    case 'host-unreachable':
+      return [line(o, e.host, 'UNREACHABLE', 'red', e.message)];
+    case 'host-refused':
+      return [line(o, e.host, 'SKIPPED', 'cyan', `refused (${e.product}): ${e.reason}`)];
+    case 'host-facts':
+      return o.verbosity >= 1
+        ? [line(o, e.host, 'FACTS', 'gray', `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId}`)]
+        : [];
+    case 'host-plan': {
+      if (!t.check) return [];
+      if (e.changes.length === 0) return [line(o, e.host, 'OK', 'green', 'nothing to change')];
+      const out: string[] = [];
+      for (const c of e.changes) {
+        out.push(line(o, e.host, 'WOULD CHANGE', 'yellow', c.summary));
+        if (o.diff) {
+          for (const d of c.details ?? []) out.push(`    ${d}`);
+          if (c.diff) out.push(indent(c.diff));
+        }
+      }
+      for (const h of e.handlers) out.push(line(o, e.host, 'WOULD RUN', 'yellow', h));
+      return out;
+    }
+    case 'host-warning':
+      return [line(o, e.host, 'WARNING', 'yellow', e.message)];
+    case 'change-applied': {
+      const out = [line(o, e.host, 'CHANGED', 'yellow', e.summary)];
+      const planned = t.hosts.get(e.host)?.planned.find((c) => c.id === e.id);
+      if (o.diff && planned) {
+        for (const d of planned.details ?? []) out.push(`    ${d}`);
+        if (planned.diff) out.push(indent(planned.diff));
+      }
+      return out;
+    }
+    case 'change-failed':
+      return [line(o, e.host, 'FAILED', 'red', `${e.summary} (exit ${e.rc})`), ...(e.output.trim() ? [indent(e.output)] : [])];
+    case 'step-output':
+      return o.verbosity >= 1 && e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [];
+    case 'host-verified':
+      if (e.ok) return o.verbosity >= 1 ? [line(o, e.host, 'VERIFIED', 'green', e.check)] : [];
+      return [line(o, e.host, 'FAILED', 'red', `check failed: ${e.check}`), ...(e.output?.trim() ? [indent(e.output)] : [])];
+    case 'host-done':
+      if (e.status === 'ok') return [line(o, e.host, 'OK', 'green', t.check ? 'checked' : 'up to date')];
+      if (e.status === 'changed') return [line(o, e.host, 'DONE', 'yellow', `${e.changed} change(s) applied and verified`)];
+      if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
+      return [];
+    case 'interrupted':
+      return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
+    case 'run-end':
+      return [];
+  }
+}
+
+/** The PLAY RECAP, in Ansible's layout. */
+export function formatRecap(t: Tally, o: FormatOptions): string[] {
+  const out = ['', `PLAY RECAP ${'*'.repeat(69)}`];
+  for (const r of t.hosts.values()) {
+    const n = (k: string, v: number) => `${k}=${String(v).padEnd(4)}`;
+    const changed = t.check ? r.planned.length : r.applied.length;
+    const text =
+      `${r.host.padEnd(26)} : ${n('ok', r.ok + (r.status === 'ok' || r.status === 'changed' ? 1 : 0))} ${n('changed', changed)} ` +
+      `${n('unreachable', r.status === 'unreachable' ? 1 : 0)} ${n('failed', r.status === 'failed' ? 1 : 0)} ` +
+      `${n('skipped', r.status === 'skipped' ? 1 : 0)} rescued=0    ignored=0`;
+    const color = r.status === 'failed' || r.status === 'unreachable' ? 'red' : changed ? 'yellow' : r.status === 'skipped' ? 'cyan' : 'green';
+    out.push(paint(o, color, text));
+  }
+  return out;
+}

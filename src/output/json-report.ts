@@ -1,0 +1,41 @@
+// The --json report: every host's result and changes, machine-readable. Built from the tally,
+// written through the redactor like every other output.
+import { writeFile } from 'node:fs/promises';
+import type { Redactor } from './redact.ts';
+import { exitCode, type Tally } from './tally.ts';
+
+export function reportOf(t: Tally, durationMs: number) {
+  return {
+    tool: 'trento-provision',
+    mode: t.mode,
+    check: t.check,
+    exitCode: exitCode(t),
+    durationMs,
+    interrupted: t.interrupted,
+    settingsErrors: t.settingsErrors,
+    hosts: [...t.hosts.values()].map((r) => ({
+      host: r.host,
+      status: r.status,
+      product: r.product ?? null,
+      provider: r.provider ?? null,
+      prometheusMode: r.mode ?? null,
+      agentId: r.agentId ?? null,
+      changes: r.planned.map((c) => ({
+        id: c.id,
+        summary: c.summary,
+        applied: r.applied.includes(c.id),
+        ...(c.details ? { details: c.details } : {}),
+        ...(c.diff ? { diff: c.diff } : {}),
+      })),
+      failed: r.failed ?? null,
+      checks: r.checks,
+      warnings: r.warnings,
+      message: r.message ?? null,
+      roundTrips: r.roundTrips,
+    })),
+  };
+}
+
+export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor): Promise<void> {
+  await writeFile(path, redact(JSON.stringify(reportOf(t, durationMs), null, 2)) + '\n', { mode: 0o600 });
+}

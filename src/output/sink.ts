@@ -1,0 +1,62 @@
+// Where events go: folded into the tally, formatted as lines (plain, or above an ora spinner on
+// a terminal), every byte through the redactor.
+import ora, { type Ora } from 'ora';
+import type { Emit, RunEvent } from './events.ts';
+import { type FormatOptions, formatEvent, formatRecap } from './format.ts';
+import type { Redactor } from './redact.ts';
+import { fold, newTally, type Tally } from './tally.ts';
+
+export interface Sink {
+  emit: Emit;
+  tally: Tally;
+  /** Secrets become known once the inventory is read; set before any host output. */
+  setRedactor(r: Redactor): void;
+  recap(): void;
+  stop(): void;
+}
+
+export interface SinkOptions extends FormatOptions {
+  live: boolean; // a terminal: show a spinner with progress
+  out: NodeJS.WritableStream;
+}
+
+function progressText(t: Tally, phase: string): string {
+  const counts = { ok: 0, changed: 0, failed: 0, unreachable: 0, skipped: 0 };
+  for (const r of t.hosts.values()) counts[r.status]++;
+  const done = [...t.hosts.values()].filter((r) => r.status !== 'ok' || r.roundTrips > 0).length;
+  return `${phase}: ${done}/${t.hosts.size} hosts done · changed ${counts.changed} · failed ${counts.failed} · unreachable ${counts.unreachable} · skipped ${counts.skipped}`;
+}
+
+export function createSink(options: SinkOptions): Sink {
+  const tally = newTally();
+  let redact: Redactor = (s) => s;
+  let spinner: Ora | undefined;
+  let phase = 'starting';
+  const write = (lines: string[]) => {
+    if (!lines.length) return;
+    const text = redact(lines.join('\n')) + '\n';
+    if (spinner?.isSpinning) {
+      spinner.clear();
+      options.out.write(text);
+      spinner.render();
+    } else options.out.write(text);
+  };
+  const emit = (e: RunEvent) => {
+    const lines = formatEvent(e, options, tally);
+    fold(tally, e);
+    write(lines);
+    if (e.type === 'phase') phase = e.phase;
+    if (options.live) {
+      if (e.type === 'run-start') spinner = ora({ text: 'connecting', stream: process.stderr }).start();
+      if (spinner) spinner.text = redact(progressText(tally, phase));
+      if (e.type === 'run-end') spinner?.stop();
+    }
+  };
+  return {
+    emit,
+    tally,
+    setRedactor: (r) => (redact = r),
+    recap: () => write(formatRecap(tally, options)),
+    stop: () => spinner?.stop(),
+  };
+}

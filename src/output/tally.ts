@@ -1,0 +1,102 @@
+// Per-host results, folded from the event stream. The recap, the JSON report and the exit code
+// all read this, so they cannot disagree.
+import type { HostStatus, PlannedChange, RunEvent, RunMode } from './events.ts';
+
+export interface HostResult {
+  host: string;
+  status: HostStatus;
+  product?: string;
+  provider?: string;
+  mode?: string;
+  agentId?: string;
+  planned: PlannedChange[];
+  applied: string[]; // change ids
+  failed?: { id: string; summary: string; rc: number; output: string };
+  warnings: string[];
+  checks: { check: string; ok: boolean; output?: string }[];
+  message?: string;
+  roundTrips: number;
+  ok: number;
+}
+
+export interface Tally {
+  mode: RunMode;
+  check: boolean;
+  hosts: Map<string, HostResult>;
+  settingsErrors: { host: string; variable: string; origin: string; message: string }[];
+  interrupted: boolean;
+}
+
+export function newTally(): Tally {
+  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false };
+}
+
+function host(t: Tally, name: string): HostResult {
+  let r = t.hosts.get(name);
+  if (!r) {
+    r = { host: name, status: 'ok', planned: [], applied: [], warnings: [], checks: [], roundTrips: 0, ok: 0 };
+    t.hosts.set(name, r);
+  }
+  return r;
+}
+
+export function fold(t: Tally, e: RunEvent): void {
+  switch (e.type) {
+    case 'run-start':
+      t.mode = e.mode;
+      t.check = e.check;
+      for (const h of e.hosts) host(t, h);
+      break;
+    case 'settings-error':
+      t.settingsErrors.push({ host: e.host, variable: e.variable, origin: e.origin, message: e.message });
+      break;
+    case 'host-unreachable':
+      Object.assign(host(t, e.host), { status: 'unreachable', message: e.message });
+      break;
+    case 'host-refused':
+      Object.assign(host(t, e.host), { status: 'skipped', product: e.product, message: e.reason });
+      break;
+    case 'host-facts':
+      Object.assign(host(t, e.host), { product: e.product, provider: e.provider, mode: e.mode, agentId: e.agentId });
+      break;
+    case 'host-plan':
+      host(t, e.host).planned = e.changes;
+      break;
+    case 'host-warning':
+      host(t, e.host).warnings.push(e.message);
+      break;
+    case 'change-applied': {
+      const r = host(t, e.host);
+      r.applied.push(e.id);
+      r.ok++;
+      break;
+    }
+    case 'change-failed':
+      host(t, e.host).failed = { id: e.id, summary: e.summary, rc: e.rc, output: e.output };
+      break;
+    case 'host-verified': {
+      const r = host(t, e.host);
+      r.checks.push({ check: e.check, ok: e.ok, ...(e.output ? { output: e.output } : {}) });
+      if (e.ok) r.ok++;
+      break;
+    }
+    case 'host-done':
+      Object.assign(host(t, e.host), { status: e.status, roundTrips: e.roundTrips, ...(e.message ? { message: e.message } : {}) });
+      break;
+    case 'interrupted':
+      t.interrupted = true;
+      break;
+    default:
+      break;
+  }
+}
+
+/** Ansible's exit codes: 4 when a host was unreachable, else 2 when one failed, else 0. */
+export function exitCode(t: Tally): number {
+  if (t.settingsErrors.length) return 1;
+  if (t.interrupted) return 99;
+  const statuses = [...t.hosts.values()].map((h) => h.status);
+  if (statuses.includes('unreachable')) return 4;
+  if (statuses.includes('failed')) return 2;
+  return 0;
+}

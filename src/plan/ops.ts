@@ -1,0 +1,173 @@
+// Operations: each compares one piece of desired state with the host's facts and returns the
+// change that closes the gap (or null when the host already matches). They never run anything.
+import { createHash } from 'node:crypto';
+import { createTwoFilesPatch } from 'diff';
+import { type Command, data, join, raw, sh } from '../exec/command.ts';
+import type { HostFacts } from '../facts/parse.ts';
+import type { Change, HandlerName } from './types.ts';
+
+export interface FileSpec {
+  path: string;
+  content: string;
+  owner: string;
+  group: string;
+  mode: string; // octal, e.g. "0640"
+  /** Masks secrets in this file's text (old or new) before it is shown in a diff. */
+  mask?: (text: string) => string;
+  notify?: HandlerName[];
+  /** Extra shell run against the temp file ($TP_NEW) before it replaces the target. */
+  validate?: Command;
+  /** Shell that belongs to the write itself, e.g. daemon-reload after a unit file changed. */
+  after?: Command;
+}
+
+function withAfter(script: Command, after: Command | undefined): Command {
+  return after ? join([script, after], ' &&\n') : script;
+}
+
+const normMode = (mode: string) => mode.replace(/^0+(?=\d)/, '');
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+function fileDiff(path: string, before: string | undefined, after: string, mask = (t: string) => t): string {
+  return createTwoFilesPatch(
+    before === undefined ? '/dev/null' : path,
+    path,
+    before === undefined ? '' : mask(before),
+    mask(after),
+    undefined,
+    undefined,
+    { context: 3 },
+  );
+}
+
+export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Change | null {
+  const current = facts.files[spec.path];
+  const contentDiffers = !current?.exists || current.sha256 !== sha256(spec.content);
+  const metaDiffers =
+    !current?.exists ||
+    current.owner !== spec.owner ||
+    current.group !== spec.group ||
+    current.mode !== normMode(spec.mode);
+  if (!contentDiffers && !metaDiffers) return null;
+  const what = !current?.exists
+    ? 'create'
+    : contentDiffers
+      ? 'update'
+      : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
+  return {
+    id: `file:${spec.path}`,
+    kind: 'file',
+    summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})`,
+    ...(withDiff && contentDiffers
+      ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) }
+      : {}),
+    script: withAfter(
+      contentDiffers
+        ? writeCommand(spec)
+        : sh`chown -- ${`${spec.owner}:${spec.group}`} ${spec.path} && chmod -- ${spec.mode} ${spec.path}`,
+      spec.after,
+    ),
+    ...(spec.notify ? { notify: spec.notify } : {}),
+  };
+}
+
+/** tp_write (see script-lib.ts) writes a temp file beside the target, validates, then renames. */
+function writeCommand(spec: FileSpec): Command {
+  const content = data(Buffer.from(spec.content, 'utf8').toString('base64'), `${Buffer.byteLength(spec.content)} bytes`);
+  const write = sh`tp_write ${spec.path} ${spec.owner} ${spec.group} ${spec.mode} ${content} ${spec.validate ? 'tp_validate_new' : ''}`;
+  if (!spec.validate) return write;
+  return join([raw('tp_validate_new() {\n'), spec.validate, raw('\n}\n'), write], '');
+}
+
+export function fileAbsent(
+  path: string,
+  facts: HostFacts,
+  withDiff: boolean,
+  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Command } = {},
+): Change | null {
+  const current = facts.files[path];
+  if (!current?.exists) return null;
+  return {
+    id: `file:${path}`,
+    kind: 'file',
+    summary: `remove ${path}`,
+    ...(withDiff && current.content !== undefined
+      ? { diff: createTwoFilesPatch(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '', undefined, undefined, { context: 3 }) }
+      : {}),
+    script: withAfter(sh`rm -f -- ${path}`, opts.after),
+    ...(opts.notify ? { notify: opts.notify } : {}),
+  };
+}
+
+/** One zypper call for every missing package: one transaction, one solver run. */
+export function packagesInstalled(names: string[], facts: HostFacts): Change | null {
+  const missing = names.filter((n) => !facts.packages[n]);
+  if (missing.length === 0) return null;
+  return {
+    id: 'packages:install',
+    kind: 'packages',
+    summary: `install ${missing.join(', ')}`,
+    details: missing.map((n) => `+ package ${n}`),
+    script: join([sh`tp_zypper install --auto-agree-with-licenses --`, ...missing.map((n) => sh` ${n}`)], ''),
+  };
+}
+
+export function packagesRemoved(names: string[], facts: HostFacts): Change | null {
+  const present = names.filter((n) => facts.packages[n]);
+  if (present.length === 0) return null;
+  return {
+    id: 'packages:remove',
+    kind: 'packages',
+    summary: `remove ${present.join(', ')}`,
+    details: present.map((n) => `- package ${n} ${facts.packages[n]}`),
+    script: join([sh`tp_zypper remove --clean-deps --`, ...present.map((n) => sh` ${n}`)], ''),
+  };
+}
+
+export interface ServiceWant {
+  enabled: boolean;
+  running: boolean;
+}
+
+/** Enable/start or stop/disable a unit. Restarts are handlers, not this. */
+export function service(unit: string, want: ServiceWant, facts: HostFacts, installedNow: boolean): Change | null {
+  const fact = facts.units[unit];
+  const enabled = fact?.enabled === 'enabled';
+  const active = fact?.active ?? false;
+  // A unit whose package is installed in this run is neither enabled nor running yet.
+  const isEnabled = installedNow ? false : enabled;
+  const isActive = installedNow ? false : active;
+  const steps: Command[] = [];
+  const details: string[] = [];
+  if (want.enabled && !isEnabled) {
+    steps.push(sh`systemctl enable ${unit}`);
+    details.push(`+ enable ${unit}`);
+  }
+  if (!want.enabled && isEnabled) {
+    steps.push(sh`systemctl disable ${unit}`);
+    details.push(`- disable ${unit}`);
+  }
+  if (want.running && !isActive) {
+    steps.push(sh`systemctl start ${unit}`);
+    details.push(`+ start ${unit}`);
+  }
+  if (!want.running && isActive) {
+    steps.unshift(sh`systemctl stop ${unit}`);
+    details.unshift(`- stop ${unit}`);
+  }
+  if (steps.length === 0) return null;
+  return {
+    id: `service:${unit}`,
+    kind: 'service',
+    summary: details.map((d) => d.slice(2)).join(', '),
+    details,
+    script: join(steps, ' &&\n'),
+  };
+}
+
+/** The monitoring packages a role installs, unless the admin said agent_install_monitoring_dep=false. */
+export function packagesWanted(ctx: { vars: Record<string, unknown> }, names: string[]): string[] {
+  const flag = ctx.vars.agent_install_monitoring_dep;
+  const off = flag === false || (typeof flag === 'string' && /^(false|no|off|0)$/i.test(flag.trim()));
+  return off ? [] : names;
+}

@@ -1,0 +1,116 @@
+// The planner: from one host's facts and settings to its full plan, before anything runs.
+// Roles give desired state; packages of all roles become one zypper call at the front; handlers
+// run once at the end, a restart standing in for a reload of the same service.
+import { sh, join, type Command } from '../exec/command.ts';
+import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, UNITS } from '../facts/paths.ts';
+import type { HostFacts } from '../facts/parse.ts';
+import type { MetricsProvider, Platform } from '../platform.ts';
+import type { AgentConfig } from '../settings/agent-config.ts';
+import { packagesInstalled, packagesRemoved } from './ops.ts';
+import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, type RoleTasks, type TaskContext } from './types.ts';
+import * as alloyRole from '../../roles/alloy/tasks/main.ts';
+import * as nodeExporterRole from '../../roles/node_exporter/tasks/main.ts';
+import * as agentRole from '../../roles/trento_agent/tasks/main.ts';
+import { restartAgent } from '../../roles/trento_agent/handlers/main.ts';
+
+interface Role {
+  install(ctx: TaskContext): RoleTasks;
+  uninstall(ctx: TaskContext): RoleTasks;
+}
+
+/** Which roles a host gets, in order, by its metrics provider. */
+const ROLES: Record<MetricsProvider, Role[]> = {
+  node_exporter: [nodeExporterRole, agentRole],
+  alloy: [alloyRole, agentRole],
+};
+
+/** A restart of a service makes its reload pointless. */
+const SUPERSEDES: Partial<Record<HandlerName, HandlerName>> = { 'restart alloy': 'reload alloy' };
+
+export interface PlanInput {
+  host: string;
+  facts: HostFacts;
+  platform: Platform & { provider: MetricsProvider };
+  agentId: string;
+  config: AgentConfig;
+  vars: Record<string, unknown>;
+  withDiff: boolean;
+  uninstall: boolean;
+  purge: boolean;
+}
+
+/** Compares dotted versions numerically ("3.10.0" > "3.9.1"); the release part is ignored. */
+export function versionAtLeast(version: string, minimum: string): boolean {
+  const parts = (v: string) => v.split('-')[0]!.split('.').map((n) => parseInt(n, 10) || 0);
+  const a = parts(version);
+  const b = parts(minimum);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+export function agentHasGenerateAlloy(facts: HostFacts): boolean {
+  const version = facts.packages[PACKAGES.agent] ?? facts.agentCandidateVersion;
+  return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
+}
+
+function verifyChecks(input: PlanInput): Command {
+  const { platform, uninstall, purge, facts } = input;
+  const checks: Command[] = [];
+  const alloyKept = !purge && (Boolean(facts.packages[PACKAGES.alloy]) || !uninstall);
+  if (!uninstall) {
+    if (platform.provider === 'node_exporter') {
+      checks.push(sh`tp_verify ${'node_exporter is running'} systemctl is-active --quiet ${UNITS.nodeExporter}`);
+      checks.push(sh`tp_verify ${'node_exporter serves /metrics'} tp_node_exporter_serves`);
+    } else {
+      checks.push(sh`tp_verify ${'Alloy is ready'} tp_alloy_ready`);
+      checks.push(sh`tp_verify ${'Alloy runs trento.alloy'} tp_alloy_has prometheus.remote_write.trento`);
+    }
+    checks.push(sh`tp_verify ${'trento-agent is running'} systemctl is-active --quiet ${UNITS.agent}`);
+  } else {
+    checks.push(sh`tp_verify ${'trento-agent is stopped'} eval ${'! systemctl is-active --quiet trento-agent.service'}`);
+    if (platform.provider === 'alloy' && alloyKept) {
+      checks.push(sh`tp_verify ${'Alloy keeps running'} tp_alloy_ready`);
+      checks.push(sh`tp_verify ${'Alloy no longer runs trento.alloy'} eval ${'! tp_alloy_has prometheus.remote_write.trento'}`);
+    }
+  }
+  return join(checks);
+}
+
+export function planHost(input: PlanInput): HostPlan {
+  const ctx: TaskContext = {
+    host: input.host,
+    facts: input.facts,
+    platform: input.platform,
+    agentId: input.agentId,
+    config: input.config,
+    vars: input.vars,
+    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts),
+    withDiff: input.withDiff,
+    purge: input.purge,
+  };
+  const roles = ROLES[input.platform.provider];
+  const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
+  const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts);
+  const remove = packagesRemoved(results.flatMap((r) => r.removePackages ?? []), input.facts);
+  const changes = [install, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
+
+  const available = new Map<HandlerName, Handler>([[restartAgent.name, restartAgent]]);
+  for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);
+  const notified = new Set(changes.flatMap((c) => c.notify ?? []));
+  for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
+  // No agent restart on uninstall: the agent is stopped.
+  if (input.uninstall) notified.delete('restart trento-agent');
+  const handlers = HANDLER_ORDER.filter((n) => notified.has(n)).map((n) => available.get(n)).filter((h): h is Handler => !!h);
+
+  const warnings: string[] = [];
+  if (input.platform.provider === 'alloy' && !input.uninstall && !ctx.agentHasGenerateAlloy) {
+    warnings.push(
+      `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
+    );
+  }
+  return { host: input.host, changes, handlers, verify: verifyChecks(input), warnings };
+}
+

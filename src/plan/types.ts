@@ -1,0 +1,62 @@
+// The data a plan is made of. A plan is computed for every host from facts and settings
+// before anything runs; check mode prints it, apply mode turns it into one script.
+import type { Command } from '../exec/command.ts';
+import type { HostFacts } from '../facts/parse.ts';
+import type { Platform } from '../platform.ts';
+import type { AgentConfig } from '../settings/agent-config.ts';
+
+/** Handlers run once, after every change, in this order (like Ansible's handlers). */
+export const HANDLER_ORDER = [
+  'restart alloy',
+  'reload alloy',
+  'restart trento-agent',
+] as const;
+export type HandlerName = (typeof HANDLER_ORDER)[number];
+
+export type ChangeKind = 'packages' | 'file' | 'line' | 'service' | 'handler';
+
+export interface Change {
+  id: string; // stable: "file:/etc/trento/agent.yaml", "packages:install", "service:alloy.service"
+  kind: ChangeKind;
+  summary: string; // one line for people, never holding a secret
+  details?: string[]; // for --diff: packages to install, units to enable, ...
+  diff?: string; // unified diff with secrets masked
+  script: Command; // the shell that makes the change (a step of the apply script)
+  notify?: HandlerName[];
+}
+
+export interface Handler {
+  name: HandlerName;
+  summary: string;
+  script: Command;
+}
+
+/** A role's context: everything a task may look at. */
+export interface TaskContext {
+  host: string;
+  facts: HostFacts;
+  platform: Platform;
+  agentId: string;
+  config: AgentConfig; // the agent.yaml keys for this host, validated
+  vars: Record<string, unknown>; // the host's variables (role switches such as agent_install_monitoring_dep)
+  agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
+  withDiff: boolean;
+  purge: boolean;
+}
+
+export interface HostPlan {
+  host: string;
+  changes: Change[];
+  handlers: Handler[]; // only the notified ones, in HANDLER_ORDER
+  /** Checks run after apply, or alone when nothing changed: prove the result on the host. */
+  verify: Command;
+  warnings: string[];
+}
+
+/** What a role wants on a host. Packages of all roles become one zypper call, run first. */
+export interface RoleTasks {
+  installPackages?: string[];
+  removePackages?: string[];
+  changes: (Change | null)[];
+  handlers?: Handler[]; // what the role's changes may notify
+}

@@ -1,0 +1,83 @@
+// One table decides what a host is and what it gets. The first matching row wins.
+// Rule (trento-facts.md): major 15 (every SP, SP7 included although Alloy exists there)
+// -> node_exporter, pull; major 16+ -> Alloy, push; everything else is refused with a reason.
+import type { HostFacts } from './facts/parse.ts';
+
+export type MetricsProvider = 'node_exporter' | 'alloy';
+export type PrometheusMode = 'pull' | 'push';
+
+export interface Platform {
+  product: string; // "SLES for SAP 15 SP6", for people
+  family: 'sles' | 'sles_sap' | 'leap' | 'other';
+  major: number;
+  supported: boolean;
+  provider?: MetricsProvider;
+  mode?: PrometheusMode;
+  refusal?: string; // why the host is left alone
+}
+
+interface Identity {
+  id: string;
+  variant: string;
+  major: number;
+  minor: number;
+  family: Platform['family'];
+  product: string;
+}
+
+interface Rule {
+  when: (h: Identity) => boolean;
+  provider?: MetricsProvider;
+  refusal?: (h: Identity) => string;
+}
+
+const SUSE_IDS = new Set(['sles', 'sles_sap', 'sled', 'opensuse-leap']);
+
+const RULES: Rule[] = [
+  {
+    when: (h) => h.variant === 'transactional',
+    refusal: (h) =>
+      `${h.product} is a transactional system (read-only root): packages need transactional-update and a reboot, which this toolkit does not do; provision it with transactional-update or combustion instead`,
+  },
+  {
+    when: (h) => !SUSE_IDS.has(h.id),
+    refusal: (h) => `not a SUSE system (os-release ID=${h.id || 'unknown'}): Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
+  },
+  {
+    when: (h) => h.major < 15,
+    refusal: (h) => `${h.product} is too old: Trento needs SLES 15 or later (SLES 12 has neither the agent packages nor node_exporter from SUSE)`,
+  },
+  { when: (h) => h.major === 15, provider: 'node_exporter' },
+  { when: (h) => h.major >= 16, provider: 'alloy' },
+];
+
+const MODE: Record<MetricsProvider, PrometheusMode> = { node_exporter: 'pull', alloy: 'push' };
+
+function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity {
+  const os = facts.osRelease;
+  const id = (os.ID ?? '').toLowerCase();
+  const variant = (os.VARIANT_ID ?? '').toLowerCase();
+  const [major = NaN, minor = 0] = (os.VERSION_ID ?? '').split('.').map(Number);
+  const sap =
+    id === 'sles_sap' || variant === 'server-sap' || variant === 'sles-sap' || /SLES_SAP\.prod$/.test(facts.baseProduct);
+  const family: Platform['family'] = id === 'opensuse-leap' ? 'leap' : sap ? 'sles_sap' : SUSE_IDS.has(id) ? 'sles' : 'other';
+  const version = major >= 16 || family === 'leap' ? `${major}.${minor}` : minor ? `${major} SP${minor}` : `${major}`;
+  const names: Record<Platform['family'], string> = {
+    sles: 'SLES',
+    sles_sap: 'SLES for SAP',
+    leap: 'openSUSE Leap',
+    other: os.NAME ?? (id || 'unknown system'),
+  };
+  const product = variant === 'transactional' ? os.PRETTY_NAME ?? 'SL Micro' : `${names[family]} ${version}`;
+  return { id, variant, major, minor, family, product };
+}
+
+export function platformOf(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Platform {
+  const h = identify(facts);
+  const rule = RULES.find((r) => r.when(h));
+  const base = { product: h.product, family: h.family, major: h.major };
+  if (!rule || rule.refusal || !rule.provider) {
+    return { ...base, supported: false, refusal: rule?.refusal?.(h) ?? `unsupported system ${h.product}` };
+  }
+  return { ...base, supported: true, provider: rule.provider, mode: MODE[rule.provider] };
+}

@@ -1,0 +1,262 @@
+// The run: gather facts, plan, show, apply, verify (pyinfra's order). Every host's plan is
+// computed, and every host's settings validated, before any host is changed. One host's
+// failure never stops the others; the tally decides the exit code.
+import { markerReader } from './apply/markers.ts';
+import { applyScript, planSteps, verifyScript } from './apply/script.ts';
+import { type ConnectionDefaults, connectionFor } from './exec/connection.ts';
+import { ConnectError, openSession, type Session } from './exec/session.ts';
+import { factsScript } from './facts/script.ts';
+import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
+import { type Inventory, selectHosts } from './inventory/index.ts';
+import type { Emit, HostStatus } from './output/events.ts';
+import { redactor } from './output/redact.ts';
+import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
+import { planHost } from './plan/plan.ts';
+import type { HostPlan } from './plan/types.ts';
+import { agentIdFromMachineId } from './settings/agent-id.ts';
+import { isSecretVariable, secretValues } from './settings/secrets.ts';
+import { agentConfigFor, validateHostVars } from './settings/validate.ts';
+import { forEachLimit } from './util/pool.ts';
+
+export interface RunOptions {
+  limit?: string;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  extraVars: { vars: Record<string, unknown>; origins: Record<string, string> };
+  uninstall: boolean;
+  purge: boolean;
+  connection: ConnectionDefaults;
+  zyppLockTimeoutSeconds: number;
+  /** First Ctrl-C: start nothing new, let hosts in flight finish their script. */
+  stop: AbortSignal;
+  /** Second Ctrl-C: drop every connection now (remote scripts still finish atomically). */
+  abort: AbortSignal;
+}
+
+export interface RunSinkHooks {
+  emit: Emit;
+  setRedactor(r: (t: string) => string): void;
+}
+
+interface HostState {
+  name: string;
+  vars: Record<string, unknown>;
+  origins: Record<string, string>;
+  session?: Session;
+  facts?: HostFacts;
+  platform?: Platform & { provider: MetricsProvider };
+  agentId?: string;
+  plan?: HostPlan;
+  done: boolean;
+}
+
+export class UsageError extends Error {}
+
+function collectSecrets(hosts: HostState[]): string[] {
+  const out: string[] = [];
+  for (const h of hosts) {
+    for (const [name, value] of Object.entries(h.vars)) {
+      if (isSecretVariable(name) && (typeof value === 'string' || typeof value === 'number')) out.push(String(value));
+    }
+  }
+  return out;
+}
+
+export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
+  const started = Date.now();
+  const names = selectHosts(inventory, options.limit ?? 'all');
+  if (names.length === 0) {
+    throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
+  }
+  const hosts: HostState[] = names.map((name) => {
+    const entry = inventory.hosts.get(name)!;
+    return {
+      name,
+      vars: { ...entry.vars, ...options.extraVars.vars },
+      origins: { ...entry.origins, ...options.extraVars.origins },
+      done: false,
+    };
+  });
+  const secrets = collectSecrets(hosts);
+  sink.setRedactor(redactor(secrets));
+  const emit = sink.emit;
+  const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
+
+  emit({ type: 'run-start', mode: options.uninstall ? 'uninstall' : 'install', check: options.check, hosts: names, forks: options.forks });
+
+  // 1. Settings that need no host: all of them, before any connection.
+  let settingsFailed = false;
+  for (const h of hosts) {
+    if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
+      emit({ type: 'settings-error', host: h.name, variable: 'ansible_become_method', origin: h.origins.ansible_become_method ?? 'inventory', message: `only sudo is supported, not ${String(h.vars.ansible_become_method)}` });
+      settingsFailed = true;
+    }
+    if (options.uninstall) continue;
+    for (const e of validateHostVars(h.vars, h.origins)) {
+      emit({ type: 'settings-error', host: h.name, ...e });
+      settingsFailed = true;
+    }
+  }
+  if (settingsFailed) return end(1);
+
+  const finish = (h: HostState, status: HostStatus, message?: string) => {
+    if (h.done) return;
+    h.done = true;
+    emit({ type: 'host-done', host: h.name, status, changed: h.plan?.changes.length ?? 0, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
+    h.session?.close();
+  };
+  const onAbort = () => {
+    for (const h of hosts) h.session?.close();
+  };
+  options.abort.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    // 2. Facts: one round trip per host.
+    emit({ type: 'phase', phase: 'facts', total: hosts.length });
+    await forEachLimit(hosts, options.forks, async (h) => {
+      if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      try {
+        h.session = await openSession(connectionFor(h.name, h.vars, options.connection));
+      } catch (error) {
+        const message = error instanceof ConnectError ? error.message : (error as Error).message;
+        emit({ type: 'host-unreachable', host: h.name, message });
+        return finish(h, 'unreachable', undefined);
+      }
+      const result = await h.session.run(factsScript(options.diff || options.uninstall));
+      try {
+        if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
+        h.facts = parseFacts(result.stdout);
+      } catch (error) {
+        const becomeHint = /password is required|sudo:/.test(result.stderr)
+          ? ' (become failed: give ansible_become_password or allow NOPASSWD sudo for this user)'
+          : '';
+        if (result.code === null) {
+          emit({ type: 'host-unreachable', host: h.name, message: `connection lost while reading facts: ${result.stderr}` });
+          return finish(h, 'unreachable');
+        }
+        return finish(h, 'failed', `cannot read facts: ${(error as Error).message}${becomeHint}`);
+      }
+      const platform = platformOf(h.facts);
+      if (!platform.supported || !platform.provider) {
+        emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal ?? 'unsupported' });
+        return finish(h, 'skipped');
+      }
+      h.platform = platform as Platform & { provider: MetricsProvider };
+      try {
+        h.agentId = agentIdFromMachineId(h.facts.machineId);
+      } catch (error) {
+        return finish(h, 'failed', `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host`);
+      }
+      emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode!, agentId: h.agentId });
+    });
+
+    // 3. Settings that depend on the platform, then plans: all before any change.
+    const ready = hosts.filter((h) => !h.done && h.platform && h.facts && h.agentId);
+    emit({ type: 'phase', phase: 'plan', total: ready.length });
+    const configs = new Map<HostState, ReturnType<typeof agentConfigFor>['config']>();
+    for (const h of ready) {
+      if (options.uninstall) continue;
+      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!);
+      for (const e of errors) emit({ type: 'settings-error', host: h.name, ...e });
+      if (errors.length) settingsFailed = true;
+      configs.set(h, config);
+    }
+    if (settingsFailed) {
+      for (const h of hosts) h.session?.close();
+      return end(1);
+    }
+    sink.setRedactor(redactor([...secrets, ...[...configs.values()].flatMap((c) => secretValues(c))]));
+    for (const h of ready) {
+      h.plan = planHost({
+        host: h.name,
+        facts: h.facts!,
+        platform: h.platform!,
+        agentId: h.agentId!,
+        config: configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! },
+        vars: h.vars,
+        withDiff: options.diff,
+        uninstall: options.uninstall,
+        purge: options.purge,
+      });
+      emit({
+        type: 'host-plan',
+        host: h.name,
+        changes: h.plan.changes.map((c) => ({ id: c.id, summary: c.summary, ...(c.details ? { details: c.details } : {}), ...(c.diff ? { diff: c.diff } : {}) })),
+        handlers: h.plan.handlers.map((x) => x.summary),
+      });
+      for (const w of h.plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
+    }
+
+    if (options.check) {
+      for (const h of ready) finish(h, h.plan!.changes.length ? 'changed' : 'ok');
+      return end();
+    }
+
+    // 4. Apply (or only verify, when nothing is to change): one round trip per host.
+    emit({ type: 'phase', phase: 'apply', total: ready.length });
+    await forEachLimit(ready, options.forks, async (h) => {
+      if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      await applyHost(h, options, emit, finish);
+    });
+  } finally {
+    options.abort.removeEventListener('abort', onAbort);
+    for (const h of hosts) if (!h.done) finish(h, 'failed', 'stopped before this host finished');
+  }
+  return end();
+}
+
+async function applyHost(
+  h: HostState,
+  options: RunOptions,
+  emit: Emit,
+  finish: (h: HostState, status: HostStatus, message?: string) => void,
+): Promise<void> {
+  const plan = h.plan!;
+  const steps = planSteps(plan);
+  const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds };
+  const script = plan.changes.length ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
+  let failed = false;
+  let sawDone = false;
+  const read = markerReader((m) => {
+    switch (m.kind) {
+      case 'ok': {
+        const s = steps[m.step];
+        if (s) emit({ type: 'change-applied', host: h.name, id: s.id, summary: s.summary });
+        break;
+      }
+      case 'failed': {
+        const s = steps[m.step];
+        failed = true;
+        emit({ type: 'change-failed', host: h.name, id: s?.id ?? `step ${m.step}`, summary: s?.summary ?? '', rc: m.rc, output: m.output });
+        break;
+      }
+      case 'warn':
+        emit({ type: 'host-warning', host: h.name, message: m.message });
+        break;
+      case 'verified':
+        emit({ type: 'host-verified', host: h.name, check: m.check, ok: true });
+        break;
+      case 'unverified':
+        failed = true;
+        emit({ type: 'host-verified', host: h.name, check: m.check, ok: false, output: m.output });
+        break;
+      case 'done':
+        sawDone = true;
+        break;
+      default:
+        break;
+    }
+  });
+  const result = await h.session!.run(script, read);
+  if (result.code === null && !sawDone) {
+    emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });
+    return finish(h, 'unreachable');
+  }
+  if (failed) return finish(h, 'failed');
+  if (!sawDone) {
+    const why = result.stderr.trim().split('\n').slice(-5).join('\n');
+    return finish(h, 'failed', `the apply script stopped early (exit ${result.code})${why ? `: ${why}` : ''}`);
+  }
+  finish(h, plan.changes.length ? 'changed' : 'ok');
+}
