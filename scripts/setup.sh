@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything trento-provision and its lab need on Debian 12 (run as root), then the
+# npm dependencies. Safe to run again. The one list of system packages: .ci/run calls this too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # the lab's hosts: real sshd, zypper and rpm against a local repository
+  openssh-server openssh-client zypper rpm createrepo-c prometheus-node-exporter
+  iproute2 util-linux procps sudo python3 python3-yaml curl ca-certificates openssl
+  # Trento's server side in the lab (Prometheus behind an nginx edge)
+  prometheus nginx apache2-utils
+  # the reference the compatibility tests compare against
+  ansible-core
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d: the packages' own services (sshd on :22, prometheus, nginx) must not start
+  # on the machine; the lab starts what it needs, where it needs it.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+npm ci --no-audit --no-fund

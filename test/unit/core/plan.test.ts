@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { toDisplay, toShell } from '../../../src/exec/command.ts';
+import type { FileFact, HostFacts } from '../../../src/facts/parse.ts';
+import { PATHS } from '../../../src/facts/paths.ts';
+import { platformOf } from '../../../src/platform.ts';
+import { planHost, versionAtLeast } from '../../../src/plan/plan.ts';
+import type { HostPlan } from '../../../src/plan/types.ts';
+import { agentConfigFor } from '../../../src/settings/validate.ts';
+
+const VARS = {
+  agent_web_api_key: 'api-SENTINEL-key',
+  agent_trento_server_url: 'https://trento.example.com',
+  agent_prometheus_remote_write_url: 'https://trento.example.com/prometheus/api/v1/write',
+  agent_prometheus_auth: 'bearer',
+  agent_prometheus_auth_bearer_token: 'tok-SENTINEL',
+  agent_rabbitmq_password: 'rabbit-SENTINEL',
+};
+const ORIGINS = Object.fromEntries(Object.keys(VARS).map((k) => [k, 'group_vars/all.yml']));
+
+function freshFacts(version: string): HostFacts {
+  return {
+    osRelease: { ID: 'sles', VERSION_ID: version },
+    baseProduct: 'SLES.prod',
+    machineId: 'dummy-machine-id',
+    hostname: 'h',
+    uid: 0,
+    tools: new Set(['rpm', 'zypper', 'curl', 'systemctl']),
+    packages: {},
+    agentCandidateVersion: '3.1.0-1.1',
+    units: {},
+    alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
+    files: {},
+  };
+}
+
+function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]> = {}): HostPlan {
+  const platform = platformOf(facts);
+  const { config, errors } = agentConfigFor(VARS, ORIGINS, platform.mode!);
+  expect(errors).toEqual([]);
+  return planHost({
+    host: 'h',
+    facts,
+    platform: platform as never,
+    agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
+    config,
+    vars: VARS,
+    withDiff: true,
+    uninstall: false,
+    purge: false,
+    ...extra,
+  });
+}
+
+/** Facts of a host on which `plan` has been applied: what a second run sees. */
+function converged(facts: HostFacts, plan: HostPlan): HostFacts {
+  const files: Record<string, FileFact> = { ...facts.files };
+  const script = plan.changes.map((c) => toShell(c.script)).join('\n');
+  for (const m of script.matchAll(/tp_write (\S+) (\S+) (\S+) (\S+) '?([A-Za-z0-9+/=]+)'?/g)) {
+    const content = Buffer.from(m[5]!, 'base64').toString('utf8');
+    files[m[1]!] = {
+      path: m[1]!,
+      exists: true,
+      owner: m[2],
+      group: m[3],
+      mode: m[4]!.replace(/^0/, ''),
+      sha256: createHash('sha256').update(content).digest('hex'),
+      content,
+    };
+  }
+  const units = Object.fromEntries(
+    ['trento-agent.service', 'alloy.service', 'prometheus-node_exporter.service'].map((u) => [u, { active: true, enabled: 'enabled' }]),
+  );
+  return {
+    ...facts,
+    packages: { 'trento-agent': '3.1.0-1.1', alloy: '1.9.2-1', 'golang-github-prometheus-node_exporter': '1.5.0-1' },
+    units,
+    alloy: { ...facts.alloy, configFile: '/etc/alloy/', configIsDir: true },
+    files,
+  };
+}
+
+describe('plans per platform', () => {
+  it('SLES 15 SP7: node_exporter and the agent in pull mode, no Alloy', () => {
+    const plan = planFor(freshFacts('15.7'));
+    const summaries = plan.changes.map((c) => c.summary);
+    expect(summaries[0]).toBe('install golang-github-prometheus-node_exporter, trento-agent');
+    expect(summaries.join('\n')).not.toMatch(/alloy/i);
+    expect(summaries).toContain(`create ${PATHS.agentConfig} (0600 root:root)`);
+    expect(summaries.join('\n')).toMatch(/enable prometheus-node_exporter.service, start prometheus-node_exporter.service/);
+    const dropIn = plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!;
+    expect(dropIn.diff).toMatch(/\+Wants=prometheus-node_exporter.service/);
+    expect(dropIn.diff).not.toMatch(/ExecStartPre/);
+  });
+
+  it('SLES 16: Alloy in directory mode with trento.alloy, the agent in push mode with ExecStartPre', () => {
+    const plan = planFor(freshFacts('16.0'));
+    const ids = plan.changes.map((c) => c.id);
+    expect(plan.changes[0]!.summary).toBe('install alloy, trento-agent');
+    expect(ids).toContain('line:/etc/sysconfig/alloy:CONFIG_FILE');
+    expect(ids).toContain('file:/etc/alloy/trento.alloy');
+    expect(plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!.summary).toBe('create /etc/alloy/trento.alloy (0640 alloy:alloy)');
+    expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff).toMatch(/ExecStartPre=-\/usr\/share\/trento\/configure-alloy.sh/);
+    expect(ids).toContain(`file:${PATHS.configureAlloyScript}`);
+    // CONFIG_FILE changed: a restart stands in for the reload.
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
+  });
+
+  it('SLES 16 with an agent without generate alloy: no ExecStartPre, a warning', () => {
+    const plan = planFor({ ...freshFacts('16.0'), agentCandidateVersion: '3.0.2-1' });
+    expect(plan.changes.map((c) => c.id)).not.toContain(`file:${PATHS.configureAlloyScript}`);
+    expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff).not.toMatch(/ExecStartPre/);
+    expect(plan.warnings.join()).toMatch(/generate alloy/);
+  });
+
+  it.each(['15.4', '16.0'])('a converged %s host plans nothing and restarts nothing', (version) => {
+    const first = planFor(freshFacts(version));
+    const second = planFor(converged(freshFacts(version), first));
+    expect(second.changes.map((c) => c.summary)).toEqual([]);
+    expect(second.handlers).toEqual([]);
+  });
+
+  it('secrets never appear in summaries, diffs or shown commands', () => {
+    const plan = planFor(freshFacts('16.0'));
+    const shown = JSON.stringify(plan.changes.map((c) => [c.summary, c.details, c.diff, toDisplay(c.script)]));
+    expect(shown).not.toContain('SENTINEL');
+    expect(toShell(plan.changes.find((c) => c.id === `file:${PATHS.agentConfig}`)!.script)).not.toContain('SENTINEL'); // base64 on the wire
+  });
+
+  it('uninstall removes what the toolkit added, restores CONFIG_FILE and keeps Alloy', () => {
+    const first = planFor(freshFacts('16.0'));
+    const facts = converged(freshFacts('16.0'), first);
+    facts.files[PATHS.savedAlloyConfigFile] = { path: PATHS.savedAlloyConfigFile, exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' };
+    const plan = planFor(facts, { uninstall: true });
+    const summaries = plan.changes.map((c) => c.summary);
+    expect(summaries).toEqual([
+      'stop trento-agent.service, disable trento-agent.service',
+      `remove ${PATHS.agentDropIn}`,
+      `remove ${PATHS.configureAlloyScript}`,
+      'remove /etc/alloy/trento.alloy',
+      'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
+      'remove trento-agent',
+    ]);
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+  });
+});
+
+describe('versions', () => {
+  it.each([
+    ['3.1.0-1.1', true],
+    ['3.0.2-1', false],
+    ['3.10.0', true],
+    ['4.0', true],
+    ['2.9.9', false],
+  ])('%s has generate alloy: %s', (v, yes) => expect(versionAtLeast(v, '3.1.0')).toBe(yes));
+});
