@@ -1,0 +1,110 @@
+// What integration tests share: finding the lab, running commands on its hosts with the real
+// OpenSSH client, and running the real CLI (a subprocess, exactly as an admin runs it).
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { LabInfo } from '../lab/inventory.ts';
+import { repoRoot } from '../lab/paths.ts';
+
+const execFileP = promisify(execFile);
+
+export function lab(): LabInfo {
+  const dir = process.env.LAB_DIR ?? join(repoRoot, '.lab');
+  return JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabInfo;
+}
+
+export type LabHost = LabInfo['hosts'][number];
+
+/** Hosts of the lab by what the toolkit should make of them. */
+export function hostsBy(info: LabInfo) {
+  const isPull = (h: LabHost) => /^(sles-15|sles-sap-15|opensuse-leap-15)/.test(h.product);
+  const isPush = (h: LabHost) => /^(sles-16|sles-sap-16|opensuse-leap-16)/.test(h.product);
+  return {
+    pull: info.hosts.filter(isPull),
+    push: info.hosts.filter(isPush),
+    refused: info.hosts.filter((h) => !isPull(h) && !isPush(h)),
+  };
+}
+
+/** Runs a command on a lab host as root (OpenSSH, strict host key checking). */
+export async function onHost(info: LabInfo, host: string, command: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await execFileP('ssh', ['-F', info.sshConfig, '-o', 'BatchMode=yes', host, command], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 255 };
+  }
+}
+
+export async function mustOnHost(info: LabInfo, host: string, command: string): Promise<string> {
+  const r = await onHost(info, host, command);
+  if (r.code !== 0) throw new Error(`${host}: ${command} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  report: Report | undefined;
+}
+
+export interface Report {
+  exitCode: number;
+  check: boolean;
+  mode: string;
+  settingsErrors: { host: string; variable: string; origin: string; message: string }[];
+  hosts: {
+    host: string;
+    status: string;
+    product: string | null;
+    provider: string | null;
+    agentId: string | null;
+    changes: { id: string; summary: string; applied: boolean; diff?: string; details?: string[] }[];
+    checks: { check: string; ok: boolean }[];
+    warnings: string[];
+    message: string | null;
+    roundTrips: number;
+  }[];
+}
+
+/** Runs `npm run provision -- ARGS` (as tsx scripts/provision.ts), with a JSON report. */
+export async function provision(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
+  const jsonPath = join(dir, 'report.json');
+  const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
+  return new Promise((resolvePromise) => {
+    const child = spawn(tsx, ['scripts/provision.ts', ...args, '--json', jsonPath], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', async (code) => {
+      let report: Report | undefined;
+      try {
+        report = JSON.parse(await readFile(jsonPath, 'utf8')) as Report;
+      } catch {
+        report = undefined;
+      }
+      await rm(dir, { recursive: true, force: true });
+      resolvePromise({ code: code ?? -1, stdout, stderr, report });
+    });
+  });
+}
+
+/** Everything the toolkit could touch on a host, as one comparable text. */
+export const SNAPSHOT_COMMAND = [
+  'rpm -qa --qf "%{NAME}-%{VERSION}-%{RELEASE}\\n" 2>/dev/null | sort',
+  'for d in /etc/trento /etc/alloy /etc/sysconfig /etc/systemd/system /usr/share/trento /var/lib/trento-provision /usr/lib/systemd/system; do [ -d $d ] && find $d -xdev \\( -type f -o -type l \\) -printf "%p %u:%g %m " -exec sh -c "sha256sum < \\"\\$1\\" | cut -c1-16" _ {} \\; ; done 2>/dev/null | sort',
+  'getent passwd alloy prometheus || true',
+].join('; echo ---; ');

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { markerReader, parseMarker } from '../../../src/apply/markers.ts';
+import { redactor } from '../../../src/output/redact.ts';
+import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
+
+describe('redaction', () => {
+  it('masks every secret, also URL-encoded, JSON- and Alloy-escaped, and regex metacharacters', () => {
+    const secret = 'p@ss"w\\rd.*+?';
+    const r = redactor([secret, 'tok']);
+    const text = `a ${secret} b ${encodeURIComponent(secret)} c ${JSON.stringify(secret)} d tok`;
+    const out = r(text);
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain(encodeURIComponent(secret));
+    expect(out).not.toContain('tok');
+    expect(out).toContain('a ******** b ******** c "********" d ********');
+  });
+});
+
+describe('markers', () => {
+  it('reads markers split across chunks', () => {
+    const seen: string[] = [];
+    const read = markerReader((m) => seen.push(m.kind));
+    read('noise\n@@tp beg');
+    read('in 0\n@@tp ok 0\n@@tp failed 1 2 x' + Buffer.from('boom').toString('base64') + '\n@@tp done\n');
+    expect(seen).toEqual(['begin', 'ok', 'failed', 'done']);
+    expect(parseMarker('@@tp failed 1 2 x' + Buffer.from('boom').toString('base64'))).toMatchObject({ rc: 2, output: 'boom' });
+    expect(parseMarker('@@tp unverified ' + Buffer.from('a check').toString('base64') + ' x')).toMatchObject({ check: 'a check', output: '' });
+  });
+});
+
+describe('exit codes (Ansible)', () => {
+  const tally = (statuses: string[]) => {
+    const t = newTally();
+    fold(t, { type: 'run-start', mode: 'install', check: false, hosts: statuses.map((_, i) => `h${i}`), forks: 5 });
+    statuses.forEach((s, i) => fold(t, { type: 'host-done', host: `h${i}`, status: s as never, changed: 0, roundTrips: 1 }));
+    return t;
+  };
+  it.each([
+    [['ok', 'changed', 'skipped'], 0],
+    [['ok', 'failed'], 2],
+    [['failed', 'unreachable'], 4],
+  ])('%j -> %i', (statuses, code) => expect(exitCode(tally(statuses))).toBe(code));
+});
