@@ -1,0 +1,22 @@
+// /etc/trento/agent.yaml from an AgentConfig, through roles/trento_agent/templates/agent.yaml.ejs.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import type { AgentConfig } from '../settings/agent-config.ts';
+import { AGENT_YAML_KEYS } from '../settings/agent-config.ts';
+import { yamlDoubleQuoted } from './yaml-string.ts';
+
+export const AGENT_YAML_TEMPLATE = fileURLToPath(new URL('../../roles/trento_agent/templates/agent.yaml.ejs', import.meta.url));
+
+/**
+ * The file's bytes. Keys in the fixed AGENT_YAML_KEYS order and every value double-quoted, so
+ * the same config always gives the same bytes and the file parses back to exactly `config`.
+ */
+export function renderAgentYaml(config: AgentConfig): string {
+  const entries = AGENT_YAML_KEYS.flatMap((key) => {
+    const value = config[key];
+    return value === undefined ? [] : [[key, String(value)] as const];
+  });
+  const template = readFileSync(AGENT_YAML_TEMPLATE, 'utf8');
+  return ejs.render(template, { entries, yaml: yamlDoubleQuoted }, { filename: AGENT_YAML_TEMPLATE });
+}

@@ -1,0 +1,144 @@
+// Role defaults (roles/<role>/defaults/main.yml) and how they combine with a host's variables.
+//
+// Why YAML files and not TypeScript constants: they are the documented, user-visible defaults,
+// in the same place and format as the official Ansible role's, read at run time.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { PrometheusMode } from './agent-config.ts';
+import type { RoleName } from './variables.ts';
+import { evaluateTemplate, hasTemplate, UNDEFINED } from './jinja-lite.ts';
+import type { Value } from './jinja-lite.ts';
+
+export interface RoleDefaults {
+  role: RoleName;
+  /** Shown in error messages as the origin of a defaulted value. */
+  file: string;
+  values: Readonly<Record<string, unknown>>;
+}
+
+/** All role defaults, in the order they are layered (later wins on the same name). */
+export type AllRoleDefaults = Readonly<Record<RoleName, RoleDefaults>>;
+
+/** Ansible applies only the defaults of the roles that run: the agent + the mode's exporter. */
+export const MODE_ROLES: Readonly<Record<PrometheusMode, readonly RoleName[]>> = {
+  pull: ['trento_agent', 'node_exporter'],
+  push: ['trento_agent', 'alloy'],
+};
+/** Before facts the mode is unknown: only the agent role's defaults apply. */
+export const STATIC_ROLES: readonly RoleName[] = ['trento_agent'];
+
+const ROLE_NAMES: readonly RoleName[] = ['trento_agent', 'node_exporter', 'alloy'];
+
+/** The repository's roles/ folder. */
+export const DEFAULT_ROLES_DIR = fileURLToPath(new URL('../../roles/', import.meta.url));
+
+/**
+ * Reads every role's defaults/main.yml. Synchronous because it is tiny and needed by the
+ * synchronous validators; callers handling many hosts load once and pass the result on.
+ */
+export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleDefaults {
+  const entries = ROLE_NAMES.map((role): [RoleName, RoleDefaults] => {
+    const path = join(rolesDir, role, 'defaults', 'main.yml');
+    const label = rolesDir === DEFAULT_ROLES_DIR ? `roles/${role}/defaults/main.yml` : path;
+    let parsed: unknown;
+    try {
+      parsed = parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new Error(`cannot read the role defaults ${label}: ${(error as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new Error(`${label} must be a YAML mapping of variable names to values`);
+    }
+    return [role, { role, file: label, values: (parsed ?? {}) as Record<string, unknown> }];
+  });
+  return Object.fromEntries(entries) as Record<RoleName, RoleDefaults>;
+}
+
+export interface ResolveProblem {
+  variable: string;
+  origin: string;
+  message: string;
+}
+
+/** A host's variables after defaults and Jinja evaluation, read lazily. */
+export interface ResolvedVars {
+  /** The value, or undefined when not set (undefined, null or empty string). */
+  get(name: string): unknown;
+  /** Where the value came from: the inventory file, or the defaults file (and what it used). */
+  origin(name: string): string;
+  /** The inventory variables the value was built from (itself if set directly). */
+  sources(name: string): string[];
+  /** Evaluation problems met so far (a Jinja expression outside the supported subset...). */
+  problems(): ResolveProblem[];
+}
+
+/**
+ * Layers role defaults under the host's variables and evaluates Jinja strings on demand,
+ * following references (a default may use another variable). Each call builds its own cache,
+ * so nothing is shared between hosts.
+ */
+export function resolveVars(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  roles: readonly RoleName[],
+  defaults: AllRoleDefaults,
+): ResolvedVars {
+  type Entry = { value: Value; origin: string; sources: string[] };
+  const cache = new Map<string, Entry>();
+  const problems: ResolveProblem[] = [];
+  const layers = roles.map((role) => defaults[role]);
+
+  const raw = (name: string): { value: Value; origin: string; fromDefaults: boolean } => {
+    if (Object.hasOwn(vars, name) && vars[name] !== undefined) {
+      return { value: vars[name], origin: origins[name] ?? 'inventory', fromDefaults: false };
+    }
+    for (const layer of [...layers].reverse()) {
+      if (Object.hasOwn(layer.values, name)) return { value: layer.values[name], origin: layer.file, fromDefaults: true };
+    }
+    return { value: UNDEFINED, origin: 'not set', fromDefaults: false };
+  };
+
+  const lookup = (name: string, stack: readonly string[]): Entry => {
+    const cached = cache.get(name);
+    if (cached) return cached;
+    const source = raw(name);
+    const own = source.fromDefaults || source.value === UNDEFINED ? [] : [name];
+    let result: Entry = { value: source.value, origin: source.origin, sources: own };
+    if (typeof source.value === 'string' && hasTemplate(source.value)) {
+      if (stack.includes(name)) {
+        problems.push({ variable: name, origin: source.origin, message: `refers to itself (${[...stack, name].join(' -> ')})` });
+        return { value: UNDEFINED, origin: source.origin, sources: own };
+      }
+      const evaluated = evaluateTemplate(source.value, (ref) => lookup(ref, [...stack, name]).value);
+      if (!evaluated.ok) {
+        problems.push({
+          variable: name,
+          origin: source.origin,
+          message: `cannot evaluate ${JSON.stringify(source.value)}: ${evaluated.error}. Put the plain value instead.`,
+        });
+        result = { value: UNDEFINED, origin: source.origin, sources: own };
+      } else {
+        // For a defaulted value, say which inventory variables it was built from.
+        const used = evaluated.refs.filter((ref) => Object.hasOwn(vars, ref) && vars[ref] !== undefined);
+        const via = used.map((ref) => `${ref} from ${origins[ref] ?? 'inventory'}`).join(', ');
+        const origin = source.fromDefaults && via !== '' ? `${source.origin} (using ${via})` : source.origin;
+        const sources = [...new Set([...own, ...evaluated.refs.flatMap((ref) => lookup(ref, [...stack, name]).sources)])];
+        result = { value: evaluated.value, origin, sources };
+      }
+    }
+    cache.set(name, result);
+    return result;
+  };
+
+  return {
+    get: (name) => {
+      const { value } = lookup(name, []);
+      return value === UNDEFINED || value === null || value === '' ? undefined : value;
+    },
+    origin: (name) => lookup(name, []).origin,
+    sources: (name) => [...lookup(name, []).sources],
+    problems: () => [...problems],
+  };
+}

@@ -1,0 +1,174 @@
+// The small part of Jinja that role defaults and inventories use for these settings.
+//
+// Why: the official Trento role's defaults are Jinja ("{{ trento_server_url | default(...) }}"),
+// and real inventories point secrets at other variables ("{{ vault_trento_api_key }}").
+// Writing such a string literally into agent.yaml would be wrong, so strings are evaluated
+// with this subset and anything outside it is reported, never passed through.
+//
+// Supported: {{ name }}, 'text' / "text", numbers, true/false, parentheses, `~` and `+`
+// (string concatenation), filters `default(x)` / `d(x)` (with a second argument `true`:
+// also replace empty values), `string`, `trim`, `lower`, `upper`. Filters bind tighter than
+// `~`, as in Jinja. An undefined variable makes the whole result undefined unless a
+// `default` catches it; an undefined result means "not set".
+
+export const UNDEFINED: unique symbol = Symbol('undefined');
+export type Value = unknown; // a plain value, or UNDEFINED
+
+export type TemplateResult =
+  | { ok: true; value: Value; refs: string[] }
+  | { ok: false; error: string };
+
+type Token =
+  | { kind: 'name'; text: string }
+  | { kind: 'string'; text: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'op'; text: string };
+
+const TOKEN = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?)|(\|\||[|~+(),]))/uy;
+
+function tokenize(expr: string): Token[] {
+  const tokens: Token[] = [];
+  const re = new RegExp(TOKEN.source, TOKEN.flags); // own lastIndex per call
+  let at = 0;
+  while (expr.slice(at).trim() !== '') {
+    re.lastIndex = at;
+    const m = re.exec(expr);
+    if (!m) throw new Error(`unsupported syntax at "${expr.slice(at).trim()}"`);
+    at = re.lastIndex;
+    const [, name, single, double, number, op] = m;
+    if (name !== undefined) tokens.push({ kind: 'name', text: name });
+    else if (single !== undefined) tokens.push({ kind: 'string', text: single.replace(/\\(.)/gu, '$1') });
+    else if (double !== undefined) tokens.push({ kind: 'string', text: double.replace(/\\(.)/gu, '$1') });
+    else if (number !== undefined) tokens.push({ kind: 'number', value: Number(number) });
+    else if (op !== undefined && op !== '||') tokens.push({ kind: 'op', text: op });
+    else throw new Error(`unsupported operator "${op}"`);
+  }
+  return tokens;
+}
+
+const LITERALS: Readonly<Record<string, unknown>> = {
+  true: true, True: true, false: false, False: false, none: null, None: null,
+};
+
+function isEmpty(value: Value): boolean {
+  return value === UNDEFINED || value === null || value === '' || value === false;
+}
+
+function str(value: Value): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+type Filter = (input: Value, args: Value[]) => Value;
+const FILTERS: Readonly<Record<string, Filter>> = {
+  default: (input, [fallback, alsoEmpty]) =>
+    input === UNDEFINED || (alsoEmpty === true && isEmpty(input)) ? (fallback ?? '') : input,
+  string: (input) => (input === UNDEFINED ? input : str(input)),
+  trim: (input) => (input === UNDEFINED ? input : str(input).trim()),
+  lower: (input) => (input === UNDEFINED ? input : str(input).toLowerCase()),
+  upper: (input) => (input === UNDEFINED ? input : str(input).toUpperCase()),
+};
+const FILTER_ALIASES: Readonly<Record<string, string>> = { d: 'default' };
+
+/** Evaluates one expression (the inside of {{ }}). Throws on unsupported syntax. */
+function evaluateExpression(expr: string, lookup: (name: string) => Value, refs: string[]): Value {
+  const tokens = tokenize(expr);
+  let pos = 0;
+  const peek = (): Token | undefined => tokens[pos];
+  const isOp = (text: string): boolean => {
+    const t = peek();
+    return t?.kind === 'op' && t.text === text;
+  };
+  const expect = (text: string): void => {
+    if (!isOp(text)) throw new Error(`expected "${text}" in "${expr}"`);
+    pos += 1;
+  };
+
+  const primary = (): Value => {
+    const t = peek();
+    pos += 1;
+    if (t === undefined) throw new Error(`incomplete expression "${expr}"`);
+    if (t.kind === 'string') return t.text;
+    if (t.kind === 'number') return t.value;
+    if (t.kind === 'op' && t.text === '(') {
+      const inner = concat();
+      expect(')');
+      return inner;
+    }
+    if (t.kind === 'name') {
+      if (t.text in LITERALS) return LITERALS[t.text];
+      if (isOp('(')) throw new Error(`function calls such as "${t.text}(...)" are not supported`);
+      refs.push(t.text);
+      return lookup(t.text);
+    }
+    throw new Error(`unexpected "${t.text}" in "${expr}"`);
+  };
+
+  const filtered = (): Value => {
+    let value = primary();
+    while (isOp('|')) {
+      pos += 1;
+      const t = peek();
+      pos += 1;
+      if (t?.kind !== 'name') throw new Error(`expected a filter name in "${expr}"`);
+      const filterName = FILTER_ALIASES[t.text] ?? t.text;
+      const filter = FILTERS[filterName];
+      if (!filter) throw new Error(`filter "${t.text}" is not supported`);
+      const args: Value[] = [];
+      if (isOp('(')) {
+        pos += 1;
+        while (!isOp(')')) {
+          args.push(concat());
+          if (!isOp(')')) expect(',');
+        }
+        pos += 1;
+      }
+      value = filter(value, args);
+    }
+    return value;
+  };
+
+  const concat = (): Value => {
+    let value = filtered();
+    while (isOp('~') || isOp('+')) {
+      pos += 1;
+      const right = filtered();
+      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : str(value) + str(right);
+    }
+    return value;
+  };
+
+  const result = concat();
+  if (pos !== tokens.length) throw new Error(`unsupported syntax in "${expr}"`);
+  return result;
+}
+
+const BLOCK = /\{\{(.*?)\}\}/gsu;
+
+/** True when the string holds Jinja that needs evaluating. */
+export function hasTemplate(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
+
+/**
+ * Evaluates a string with {{ }} blocks. A string that is exactly one block keeps the value's
+ * type (as Ansible does for "{{ true }}"); otherwise the parts are joined as text.
+ */
+export function evaluateTemplate(text: string, lookup: (name: string) => Value): TemplateResult {
+  if (text.includes('{%')) return { ok: false, error: 'Jinja statements ({% %}) are not supported here' };
+  const refs: string[] = [];
+  try {
+    const whole = /^\{\{(.*?)\}\}$/su.exec(text);
+    if (whole && !whole[1]?.includes('}}')) {
+      return { ok: true, value: evaluateExpression(whole[1] ?? '', lookup, refs), refs };
+    }
+    let undefinedPart = false;
+    const value = text.replace(new RegExp(BLOCK.source, BLOCK.flags), (_m, inner: string) => {
+      const part = evaluateExpression(inner, lookup, refs);
+      if (part === UNDEFINED) undefinedPart = true;
+      return part === UNDEFINED ? '' : str(part);
+    });
+    return { ok: true, value: undefinedPart ? UNDEFINED : value, refs };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}

@@ -1,0 +1,357 @@
+// From a host's inventory variables to a checked AgentConfig.
+//
+// Two steps, because the mode is only known after facts:
+//  - validateHostVars: static checks (types, enums, URLs, durations, required values,
+//    misspelt names) before any connection, so a bad inventory changes nothing anywhere;
+//  - agentConfigFor: the mode's defaults and the checks the agent itself makes at start
+//    (push needs a URL, each auth method needs its credentials), then the agent.yaml keys.
+// Every problem is one SettingError naming the variable and the file it came from. Where the
+// agent has an error for the same problem, its wording is used, so a user who searches for
+// the agent's message finds the same thing.
+import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
+import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
+import { positiveDurationProblem } from './go-duration.ts';
+import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
+import type { VariableKind, VariableSpec } from './variables.ts';
+import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
+import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
+
+export type { PrometheusMode } from './agent-config.ts';
+
+export interface SettingError {
+  variable: string;
+  /** The file that gave the value (or made it required); "not set" when nothing did. */
+  origin: string;
+  message: string;
+}
+
+type HostVars = Readonly<Record<string, unknown>>;
+type Origins = Readonly<Record<string, string>>;
+
+/** "sles16-01: agent_prometheus_auth (group_vars/all.yml): invalid auth method: x (...)" */
+export function formatSettingError(error: SettingError, host?: string): string {
+  const where = error.origin === 'not set' ? 'not set' : error.origin;
+  return `${host ? `${host}: ` : ''}${error.variable} (${where}): ${error.message}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Value checks, one per kind. Each returns the value as text for agent.yaml, or a problem.
+
+type Checked = { ok: true; text: string } | { ok: false; problem: string };
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'boolean') return `a boolean (${value})`;
+  if (typeof value === 'number') return `a number (${value})`;
+  return typeof value;
+}
+
+/** Strings as they are; whole numbers as text (YAML reads `12345` as a number); nothing else. */
+function asText(value: unknown): Checked {
+  if (typeof value === 'string') return { ok: true, text: value };
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, text: String(value) };
+  const hint = typeof value === 'boolean' || typeof value === 'number' ? ' (quote the value in YAML)' : '';
+  return { ok: false, problem: `must be a string, got ${describe(value)}${hint}` };
+}
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/u;
+
+function urlProblem(text: string, schemes: readonly string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `"${text}" is not a valid URL (expected ${schemes.map((s) => `${s}://`).join(' or ')}...)`;
+  }
+  const scheme = url.protocol.replace(/:$/u, '');
+  if (!schemes.includes(scheme)) return `URL scheme must be ${schemes.join(' or ')}, got "${scheme}" in "${text}"`;
+  if (url.hostname === '') return `URL "${text}" has no host`;
+  if (/\s/u.test(text)) return `URL "${text}" contains whitespace`;
+  return undefined;
+}
+
+const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y'];
+const FALSE_WORDS = ['false', 'no', 'off', '0', 'n'];
+
+/** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
+export function ansibleBool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 1 || value === 0) return value === 1;
+  if (typeof value !== 'string') return undefined;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  return undefined;
+}
+
+const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
+  const text = asText(value);
+  if (!text.ok) return text;
+  const problem = check(text.text);
+  return problem === undefined ? text : { ok: false, problem };
+};
+
+const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec) => Checked>> = {
+  text: (value) => asText(value),
+  word: (value) => withText(value, (t) => (/\s/u.test(t) ? 'must not contain spaces or line breaks' : undefined)),
+  bool: (value) => {
+    const b = ansibleBool(value);
+    return b === undefined
+      ? { ok: false, problem: `must be a boolean (true/false, yes/no), got ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}` }
+      : { ok: true, text: String(b) };
+  },
+  duration: (value) => {
+    if (typeof value === 'number') {
+      return { ok: false, problem: `must be a Go duration with a unit such as "${value}s", got the bare number ${value} (the agent would read it as nanoseconds)` };
+    }
+    return withText(value, positiveDurationProblem);
+  },
+  'http-url': (value) => withText(value, (t) => urlProblem(t, ['http', 'https'])),
+  host: (value) =>
+    withText(value, (t) => {
+      const m = HOST.exec(t);
+      if (!m) return `"${t}" is not a host name or address (host or host:port, no scheme or path)`;
+      const port = m[1] === undefined ? undefined : Number(m[1]);
+      return port !== undefined && (port < 1 || port > 65535) ? `port ${port} is out of range in "${t}"` : undefined;
+    }),
+  target: (value) => withText(value, (t) => (/\s/u.test(t) || t === '' ? `"${t}" is not a host:port or URL` : undefined)),
+  path: (value) =>
+    withText(value, (t) =>
+      !t.startsWith('/') ? `must be an absolute path on the host, got "${t}"`
+        : /[\0\n\r]/u.test(t) ? 'must not contain NUL or line breaks' : undefined),
+  enum: (value, spec) => {
+    const values = spec.values ?? [];
+    const text = asText(value);
+    if (text.ok && values.includes(text.text)) return text;
+    const shown = text.ok ? text.text : describe(value);
+    return {
+      ok: false,
+      problem: spec.invalidMessage?.(shown) ?? `invalid value: ${shown} (valid values: ${values.join(', ')})`,
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// Misspelt names.
+
+/** Classic Levenshtein distance (insert, delete, substitute), two rows. */
+export function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+const KNOWN = new Set<string>([...VARIABLES.map((v) => v.name), ...OTHER_KNOWN_VARIABLES]);
+const CHECKED_PREFIXES = ['agent_', 'trento_'];
+
+/** The closest supported variable name, if `name` looks like a typo of one. */
+export function suggestVariable(name: string): string | undefined {
+  if (KNOWN.has(name) || !CHECKED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
+  // Up to 2 edits, more for long names (1 in 6 characters): close enough to be a typo,
+  // far enough that a user's own agent_* variable is not flagged.
+  const limit = Math.max(2, Math.floor(name.length / 6));
+  let best: { name: string; distance: number } | undefined;
+  for (const spec of VARIABLES) {
+    const distance = levenshtein(name, spec.name);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: spec.name, distance };
+  }
+  return best?.name;
+}
+
+// ---------------------------------------------------------------------------------------
+// Requirements. Data, so the rules can be read (and tested) at a glance.
+
+interface Requirement {
+  variable: string;
+  /** The agent's message when it has one. */
+  message: string;
+  hint: string;
+}
+
+/** Needed in every mode. */
+const ALWAYS_REQUIRED: readonly Requirement[] = [
+  { variable: 'agent_web_api_key', message: 'api-key is required, cannot start agent',
+    hint: 'set agent_web_api_key (or trento_api_key) to the API key shown in Trento Web' },
+  { variable: 'agent_trento_server_url', message: 'server-url is required',
+    hint: 'set agent_trento_server_url, trento_server_url or trento_server_name' },
+  { variable: 'agent_rabbitmq_password', message: 'the RabbitMQ password for facts-service-url is required',
+    hint: 'set agent_rabbitmq_password (or rabbitmq_password)' },
+];
+
+const PUSH_REQUIRED: readonly Requirement[] = [
+  { variable: 'agent_prometheus_remote_write_url', message: "prometheus-url is required when prometheus-mode is 'push'",
+    hint: 'set agent_prometheus_remote_write_url or trento_server_name' },
+];
+
+/** What each push auth method needs, with the agent's own messages. */
+const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
+  none: [],
+  basic: [
+    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication', hint: 'set agent_prometheus_auth_username' },
+    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication', hint: 'set agent_prometheus_auth_password' },
+  ],
+  bearer: [
+    { variable: 'agent_prometheus_auth_bearer_token', message: 'bearer token is required for bearer authentication',
+      hint: 'set agent_prometheus_auth_bearer_token, or choose another agent_prometheus_auth' },
+  ],
+  mtls: [
+    { variable: 'agent_prometheus_tls_client_cert', message: 'client certificate is required for mTLS authentication', hint: 'set agent_prometheus_tls_client_cert' },
+    { variable: 'agent_prometheus_tls_client_key', message: 'client key is required for mTLS authentication', hint: 'set agent_prometheus_tls_client_key' },
+  ],
+};
+
+/**
+ * Required variables that are unset. The origin is the inventory file that set it empty, else
+ * `origin`: the file whose setting made it required (e.g. agent_prometheus_auth's).
+ */
+function missing(requirements: readonly Requirement[], resolved: ResolvedVars, origin: string, because = ''): SettingError[] {
+  return requirements
+    .filter((r) => resolved.get(r.variable) === undefined)
+    .map((r) => {
+      const setEmpty = resolved.sources(r.variable).includes(r.variable);
+      return { variable: r.variable, origin: setEmpty ? resolved.origin(r.variable) : origin, message: `${r.message}: ${r.hint}${because}` };
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+
+/** facts-service-url as the official role builds it, with the credentials URL-encoded too. */
+export function factsServiceUrl(parts: { protocol: string; username: string; password: string; host: string; vhost: string }): string {
+  // encodeURIComponent also encodes "/" (the official role adds `replace('/', '%2F')` for the vhost).
+  const enc = encodeURIComponent;
+  return `${parts.protocol}://${enc(parts.username)}:${enc(parts.password)}@${parts.host}/${enc(parts.vhost)}`;
+}
+
+/** Type, enum, URL and duration checks of every set variable of the table. */
+function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { errors: SettingError[]; texts: Map<string, string> } {
+  const errors: SettingError[] = [];
+  const texts = new Map<string, string>();
+  for (const spec of specs) {
+    const value = resolved.get(spec.name);
+    if (value === undefined) continue;
+    const checked = CHECKS[spec.kind](value, spec);
+    if (checked.ok) texts.set(spec.name, checked.text);
+    else errors.push({ variable: spec.name, origin: resolved.origin(spec.name), message: checked.problem });
+  }
+  return { errors, texts };
+}
+
+function misspellings(vars: HostVars, origins: Origins): SettingError[] {
+  return Object.keys(vars).flatMap((name) => {
+    const suggestion = suggestVariable(name);
+    return suggestion === undefined
+      ? []
+      : [{ variable: name, origin: origins[name] ?? 'inventory', message: `unknown variable ${name}: did you mean ${suggestion}?` }];
+  });
+}
+
+/** Checks shared by both steps: values, requirements, names, the composed facts URL. */
+function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars): { errors: SettingError[]; texts: Map<string, string> } {
+  const { errors, texts } = checkValues(resolved, VARIABLES);
+  const facts = factsFrom(texts);
+  const factsProblem = facts === undefined ? undefined : urlProblem(facts, ['amqp', 'amqps']);
+  const all = [
+    ...resolved.problems(),
+    ...errors,
+    ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
+    ...(factsProblem ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }] : []),
+    ...misspellings(vars, origins),
+  ];
+  return { texts, errors: onePerProblem(all, resolved) };
+}
+
+/**
+ * One error per problem: a bad trento_server_url also makes the agent_trento_server_url
+ * built from it bad, and a Jinja error leaves its variable unset; only the first is reported.
+ */
+function onePerProblem(errors: readonly SettingError[], resolved: ResolvedVars): SettingError[] {
+  const firstByVariable = new Map<string, SettingError>();
+  for (const error of errors) if (!firstByVariable.has(error.variable)) firstByVariable.set(error.variable, error);
+  return [...firstByVariable.values()].filter(
+    (error) => !resolved.sources(error.variable).some((source) => source !== error.variable && firstByVariable.has(source)),
+  );
+}
+
+function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
+  const [protocol, username, password, host, vhost] = [
+    'agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost',
+  ].map((name) => texts.get(name));
+  if (protocol === undefined || username === undefined || password === undefined || host === undefined || vhost === undefined) {
+    return undefined;
+  }
+  return factsServiceUrl({ protocol, username, password, host, vhost });
+}
+
+/**
+ * Static checks, before any connection: types, enums, URLs, durations, required values and
+ * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
+ */
+export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults()): SettingError[] {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+  return commonChecks(vars, origins, resolved).errors;
+}
+
+/** The mode the inventory asks for (agent_prometheus_mode), if any and valid. */
+export function requestedMode(vars: HostVars, defaults: AllRoleDefaults = loadRoleDefaults()): PrometheusMode | undefined {
+  const value = resolveVars(vars, {}, STATIC_ROLES, defaults).get('agent_prometheus_mode');
+  return PROMETHEUS_MODES.find((mode) => mode === value);
+}
+
+/** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
+export function installMonitoringDep(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults()): boolean {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+  return ansibleBool(resolved.get('agent_install_monitoring_dep')) ?? true;
+}
+
+/**
+ * After facts, before any change: the agent.yaml keys for this host in `mode` (the mode the
+ * toolkit deploys there: the platform's, or agent_prometheus_mode when the caller honours it).
+ * Errors are returned with whatever config could be built; write nothing when there are any.
+ */
+export function agentConfigFor(
+  vars: HostVars,
+  origins: Origins,
+  mode: PrometheusMode,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+): { config: AgentConfig; errors: SettingError[] } {
+  const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults);
+  const { errors, texts } = commonChecks(vars, origins, resolved);
+
+  const asked = resolved.get('agent_prometheus_mode');
+  if (asked !== undefined && asked !== mode && typeof asked === 'string' && PROMETHEUS_MODES.includes(asked as PrometheusMode)) {
+    errors.push({
+      variable: 'agent_prometheus_mode',
+      origin: resolved.origin('agent_prometheus_mode'),
+      message: `asks for ${asked} mode, but this host is provisioned in ${mode} mode (${mode === 'pull' ? 'node_exporter' : 'Alloy'}); remove it or set it only for hosts that support ${asked}`,
+    });
+  }
+
+  const auth = AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
+  if (mode === 'push') {
+    errors.push(...missing(PUSH_REQUIRED, resolved, 'not set'));
+    if (auth !== undefined) {
+      const origin = resolved.origin('agent_prometheus_auth');
+      errors.push(...missing(AUTH_REQUIRED[auth], resolved, origin, ` (agent_prometheus_auth is "${auth}" in ${origin})`));
+    }
+  }
+
+  const config: AgentConfig = { 'prometheus-mode': mode };
+  const facts = factsFrom(texts);
+  if (facts !== undefined) config['facts-service-url'] = facts;
+  for (const spec of VARIABLES) {
+    const text = texts.get(spec.name);
+    if (text === undefined || spec.agentKey === undefined || !spec.modes?.includes(mode)) continue;
+    if (spec.auth && (auth === undefined || !spec.auth.includes(auth))) continue;
+    (config as unknown as Record<string, string>)[spec.agentKey] = text;
+  }
+  return { config, errors: onePerProblem(errors, resolved) };
+}

@@ -1,0 +1,138 @@
+// The inventory variables trento-provision understands, as one table.
+//
+// Names are the official trento-project/ansible role's (role `agent`), so an inventory written
+// for the official playbook works unchanged. Defaults are NOT here: they live in
+// roles/<role>/defaults/main.yml and are read at run time (see defaults.ts); `defaultsIn` only
+// says which file holds a variable's default, for the documentation and error messages.
+import type { AgentConfigKey, AuthMethod, PrometheusMode } from './agent-config.ts';
+import { AUTH_METHODS, LOG_LEVELS, PROMETHEUS_MODES } from './agent-config.ts';
+
+export type RoleName = 'trento_agent' | 'node_exporter' | 'alloy';
+
+/** How a value is checked (validate.ts holds one checker per kind). */
+export type VariableKind =
+  | 'text' //      any string (a whole number is accepted and written as text)
+  | 'word' //      a string without whitespace (tokens, keys, names)
+  | 'bool' //      Ansible truthiness: true/false, yes/no, on/off, 1/0
+  | 'duration' //  Go duration with a unit, > 0
+  | 'http-url' //  absolute http:// or https:// URL
+  | 'host' //      host name, IPv4 or [IPv6], optional :port
+  | 'target' //    host:port or URL, no whitespace (node_exporter target)
+  | 'path' //      absolute path on the managed host
+  | 'enum';
+
+export interface VariableSpec {
+  name: string;
+  kind: VariableKind;
+  /** For kind 'enum'. */
+  values?: readonly string[];
+  /** The agent's wording for a bad enum value, so errors read like the agent's own. */
+  invalidMessage?: (value: string) => string;
+  /** The agent.yaml key the value is written to, if it maps one to one. */
+  agentKey?: AgentConfigKey;
+  /** Modes in which the key is written. Other modes ignore it (as the official role does). */
+  modes?: readonly PrometheusMode[];
+  /** Push mode: write the key only for these auth methods (credentials of other methods stay out). */
+  auth?: readonly AuthMethod[];
+  /** A credential: never printed, masked in diffs and logs. */
+  secret: boolean;
+  /** The role whose defaults/main.yml gives the default, if any. */
+  defaultsIn?: RoleName;
+  help: string;
+}
+
+const BOTH: readonly PrometheusMode[] = ['pull', 'push'];
+const PUSH: readonly PrometheusMode[] = ['push'];
+const PULL: readonly PrometheusMode[] = ['pull'];
+
+export const VARIABLES: readonly VariableSpec[] = [
+  // --- Trento server connection ---
+  { name: 'agent_web_api_key', kind: 'word', agentKey: 'api-key', modes: BOTH, secret: true, defaultsIn: 'trento_agent',
+    help: 'API key of Trento Web (Settings > API key). Required. Deprecated name: trento_api_key.' },
+  { name: 'agent_trento_server_url', kind: 'http-url', agentKey: 'server-url', modes: BOTH, secret: false, defaultsIn: 'trento_agent',
+    help: 'Trento Web URL. Default: trento_server_url, else http://<trento_server_name>.' },
+  { name: 'trento_server_url', kind: 'http-url', secret: false, help: 'Trento Web URL (official playbook name).' },
+  { name: 'trento_server_name', kind: 'host', secret: false,
+    help: 'Domain name of the Trento installation; gives the server URL and the remote-write URL.' },
+  { name: 'trento_api_key', kind: 'word', secret: true, help: 'Deprecated name of agent_web_api_key.' },
+
+  // --- facts-service-url (RabbitMQ), built as <protocol>://<user>:<password>@<host>/<vhost> ---
+  { name: 'agent_amqp_protocol', kind: 'enum', values: ['amqp', 'amqps'], secret: false, defaultsIn: 'trento_agent',
+    help: 'amqp or amqps. Default: amqp_protocol, else amqp.' },
+  { name: 'agent_rabbitmq_host', kind: 'host', secret: false, defaultsIn: 'trento_agent',
+    help: 'RabbitMQ host[:port]. Default: rabbitmq_host, trento_rabbitmq_host, else localhost.' },
+  { name: 'agent_rabbitmq_username', kind: 'text', secret: false, defaultsIn: 'trento_agent',
+    help: 'RabbitMQ user. Default: rabbitmq_username, trento_rabbitmq_username, else trento.' },
+  { name: 'agent_rabbitmq_password', kind: 'text', secret: true, defaultsIn: 'trento_agent',
+    help: 'RabbitMQ password. Required. Default: rabbitmq_password or trento_rabbitmq_password.' },
+  { name: 'agent_rabbitmq_vhost', kind: 'text', secret: false, defaultsIn: 'trento_agent',
+    help: 'RabbitMQ virtual host. Default: rabbitmq_vhost, trento_rabbitmq_vhost, else trento.' },
+  { name: 'amqp_protocol', kind: 'enum', values: ['amqp', 'amqps'], secret: false, help: 'Deprecated name of agent_amqp_protocol.' },
+  { name: 'rabbitmq_host', kind: 'host', secret: false, help: 'Deprecated name of agent_rabbitmq_host.' },
+  { name: 'rabbitmq_username', kind: 'text', secret: false, help: 'Deprecated name of agent_rabbitmq_username.' },
+  { name: 'rabbitmq_password', kind: 'text', secret: true, help: 'Deprecated name of agent_rabbitmq_password.' },
+  { name: 'rabbitmq_vhost', kind: 'text', secret: false, help: 'Deprecated name of agent_rabbitmq_vhost.' },
+  { name: 'trento_rabbitmq_host', kind: 'host', secret: false, help: 'Server-side RabbitMQ host (official playbook).' },
+  { name: 'trento_rabbitmq_username', kind: 'text', secret: false, help: 'Server-side RabbitMQ user (official playbook).' },
+  { name: 'trento_rabbitmq_password', kind: 'text', secret: true, help: 'Server-side RabbitMQ password (official playbook).' },
+  { name: 'trento_rabbitmq_vhost', kind: 'text', secret: false, help: 'Server-side RabbitMQ vhost (official playbook).' },
+
+  // --- metrics: pull (node_exporter) or push (Alloy) ---
+  { name: 'agent_prometheus_mode', kind: 'enum', values: PROMETHEUS_MODES, secret: false,
+    invalidMessage: (v) => `invalid prometheus mode: ${v} (valid values: ${PROMETHEUS_MODES.join(', ')})`,
+    help: 'pull or push. Unset: the platform decides (SLES 15: pull, SLES 16: push).' },
+  { name: 'agent_prometheus_exporter_name', kind: 'word', agentKey: 'prometheus-exporter-name', modes: BOTH, secret: false,
+    help: 'exporter_name label. Default: node_exporter (pull, roles/node_exporter) or grafana_alloy (push, roles/alloy).' },
+  { name: 'agent_prometheus_node_exporter_target', kind: 'target', agentKey: 'prometheus-node-exporter-target', modes: PULL,
+    secret: false, help: 'Pull mode: where Prometheus scrapes node_exporter. Unset: the agent picks its lowest IPv4 + :9100.' },
+  { name: 'agent_prometheus_scrape_interval', kind: 'duration', agentKey: 'prometheus-scrape-interval', modes: PUSH,
+    secret: false, defaultsIn: 'alloy', help: 'Push mode: Alloy scrape interval (Go duration). Default 15s.' },
+  { name: 'agent_prometheus_remote_write_url', kind: 'http-url', agentKey: 'prometheus-url', modes: PUSH, secret: false,
+    defaultsIn: 'alloy', help: 'Push mode: full remote-write URL. Default https://<trento_server_name>/prometheus/api/v1/write.' },
+  { name: 'agent_prometheus_auth', kind: 'enum', values: AUTH_METHODS, agentKey: 'prometheus-auth', modes: PUSH, secret: false,
+    invalidMessage: (v) => `invalid auth method: ${v} (valid values: ${AUTH_METHODS.join(', ')})`,
+    defaultsIn: 'alloy', help: 'Push mode: none, basic, bearer or mtls. Default bearer (always written: the agent itself defaults to basic).' },
+  { name: 'agent_prometheus_auth_username', kind: 'text', agentKey: 'prometheus-auth-username', modes: PUSH, auth: ['basic'],
+    secret: false, help: 'Push mode, basic auth: user name.' },
+  { name: 'agent_prometheus_auth_password', kind: 'text', agentKey: 'prometheus-auth-password', modes: PUSH, auth: ['basic'],
+    secret: true, help: 'Push mode, basic auth: password.' },
+  { name: 'agent_prometheus_auth_bearer_token', kind: 'word', agentKey: 'prometheus-auth-bearer-token', modes: PUSH,
+    auth: ['bearer'], secret: true, help: 'Push mode, bearer auth: token.' },
+  { name: 'agent_prometheus_tls_ca_cert', kind: 'path', agentKey: 'prometheus-tls-ca-cert', modes: PUSH, secret: false,
+    help: 'Push mode, any auth: CA certificate file on the host.' },
+  { name: 'agent_prometheus_tls_client_cert', kind: 'path', agentKey: 'prometheus-tls-client-cert', modes: PUSH, auth: ['mtls'],
+    secret: false, help: 'Push mode, mTLS: client certificate file on the host.' },
+  { name: 'agent_prometheus_tls_client_key', kind: 'path', agentKey: 'prometheus-tls-client-key', modes: PUSH, auth: ['mtls'],
+    secret: false, help: 'Push mode, mTLS: client key file on the host (a path, not the key itself).' },
+  { name: 'agent_install_monitoring_dep', kind: 'bool', secret: false, defaultsIn: 'trento_agent',
+    help: 'Install and start node_exporter (pull) or Alloy (push). Default true.' },
+
+  // --- optional agent tuning (not in the official role; agent.yaml keys of trento-agent 3.1) ---
+  { name: 'agent_log_level', kind: 'enum', values: LOG_LEVELS, agentKey: 'log-level', modes: BOTH, secret: false,
+    help: 'Agent log level. Unset: the agent default (info).' },
+  { name: 'agent_cluster_discovery_period', kind: 'duration', agentKey: 'cluster-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_sapsystem_discovery_period', kind: 'duration', agentKey: 'sapsystem-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_cloud_discovery_period', kind: 'duration', agentKey: 'cloud-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_host_discovery_period', kind: 'duration', agentKey: 'host-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_subscription_discovery_period', kind: 'duration', agentKey: 'subscription-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_saptune_discovery_period', kind: 'duration', agentKey: 'saptune-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  { name: 'agent_heartbeat_interval', kind: 'duration', agentKey: 'heartbeat-interval', modes: BOTH, secret: false, help: 'Go duration.' },
+];
+
+/**
+ * Names the official playbook uses that this toolkit does not need. They are known, so they
+ * are neither errors nor "did you mean" candidates (an inventory shared with the server
+ * playbook has them).
+ */
+export const OTHER_KNOWN_VARIABLES: readonly string[] = [
+  'agent_trento_repository', 'trento_repository', 'agent_server_ca_cert', 'agent_server_ca_cert_as_base64',
+  'agent_rabbitmq_host_group', 'trento_rabbitmq_host_group', 'trento_wanda_proxy_location',
+  'trento_web_listen_port', 'trento_wanda_listen_port', 'trento_web_admin_username', 'trento_web_admin_password',
+  'trento_postgres_host', 'trento_postgres_host_group', 'trento_web_postgres_username', 'trento_web_postgres_password',
+  'trento_web_postgres_db', 'trento_web_postgres_event_store', 'trento_wanda_postgres_username',
+  'trento_wanda_postgres_password', 'trento_wanda_postgres_db', 'trento_rabbitmq_effective_host',
+];
+
+export function variableSpec(name: string): VariableSpec | undefined {
+  return VARIABLES.find((spec) => spec.name === name);
+}

@@ -1,0 +1,95 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { evaluateTemplate, UNDEFINED } from '../../../src/settings/jinja-lite.ts';
+import { loadRoleDefaults, MODE_ROLES, resolveVars } from '../../../src/settings/defaults.ts';
+import { VARIABLES } from '../../../src/settings/variables.ts';
+
+const lookupIn = (vars: Record<string, unknown>) => (name: string) => (name in vars ? vars[name] : UNDEFINED);
+
+describe('evaluateTemplate (Jinja subset)', () => {
+  it.each([
+    ['{{ a }}', { a: 'x' }, 'x'],
+    ['{{ a }}', { a: true }, true],
+    ['http://{{ a }}:{{ p }}/x', { a: 'h', p: 80 }, 'http://h:80/x'],
+    ["{{ a | default('d') }}", {}, 'd'],
+    ["{{ a | default('d') }}", { a: '' }, ''],
+    ["{{ a | default('d', true) }}", { a: '' }, 'd'],
+    ["{{ a | d(b) | default('c') }}", { b: 'B' }, 'B'],
+    ["{{ u | default('http://' ~ n) }}", { n: 'srv' }, 'http://srv'],
+    ["{{ u | default('http://' ~ n) }}", {}, UNDEFINED],
+    ['{{ a ~ "-" ~ b }}', { a: 1, b: 2 }, '1-2'],
+    ['{{ (a ~ b) | upper }}', { a: 'x', b: 'y' }, 'XY'],
+    ['pre {{ missing }} post', {}, UNDEFINED],
+    ['no template', {}, 'no template'],
+  ])('%s with %j', (text, vars, expected) => {
+    const result = evaluateTemplate(text, lookupIn(vars));
+    expect(result).toMatchObject({ ok: true, value: expected });
+  });
+
+  it.each([
+    "{{ lookup('env', 'X') }}",
+    '{{ a | b64decode }}',
+    '{{ a if b else c }}',
+    '{% if a %}x{% endif %}',
+    '{{ a + }}',
+    '{{ a.b }}',
+  ])('refuses %s', (text) => {
+    expect(evaluateTemplate(text, lookupIn({ a: 'x' })).ok).toBe(false);
+  });
+
+  it('lists the variables it read', () => {
+    expect(evaluateTemplate("{{ a | default(b) }}", lookupIn({}))).toMatchObject({ refs: ['a', 'b'] });
+  });
+});
+
+describe('role defaults', () => {
+  const defaults = loadRoleDefaults();
+
+  it('reads the three roles from roles/*/defaults/main.yml', () => {
+    expect(defaults.trento_agent.file).toBe('roles/trento_agent/defaults/main.yml');
+    expect(defaults.alloy.values['agent_prometheus_scrape_interval']).toBe('15s');
+    expect(defaults.alloy.values['agent_prometheus_auth']).toBe('bearer');
+    expect(defaults.node_exporter.values['agent_prometheus_exporter_name']).toBe('node_exporter');
+    expect(defaults.trento_agent.values['agent_install_monitoring_dep']).toBe(true);
+  });
+
+  it('only uses names of the variable table', () => {
+    const known = new Set(VARIABLES.map((v) => v.name));
+    for (const role of Object.values(defaults)) {
+      for (const name of Object.keys(role.values)) expect(known, `${role.file}: ${name}`).toContain(name);
+    }
+  });
+
+  it('applies the mode role only in its mode', () => {
+    const pull = resolveVars({}, {}, MODE_ROLES.pull, defaults);
+    const push = resolveVars({}, {}, MODE_ROLES.push, defaults);
+    expect(pull.get('agent_prometheus_exporter_name')).toBe('node_exporter');
+    expect(push.get('agent_prometheus_exporter_name')).toBe('grafana_alloy');
+    expect(pull.get('agent_prometheus_auth')).toBeUndefined();
+  });
+
+  it('lets the inventory win over defaults, null and "" meaning unset', () => {
+    const r = resolveVars({ agent_prometheus_auth: 'none', agent_prometheus_scrape_interval: null }, { agent_prometheus_auth: 'g.yml' },
+      MODE_ROLES.push, defaults);
+    expect(r.get('agent_prometheus_auth')).toBe('none');
+    expect(r.origin('agent_prometheus_auth')).toBe('g.yml');
+    expect(r.get('agent_prometheus_scrape_interval')).toBeUndefined();
+  });
+
+  it('reports a variable that refers to itself', () => {
+    const r = resolveVars({ a_x: '{{ a_y }}', a_y: '{{ a_x }}' }, {}, [], defaults);
+    expect(r.get('a_x')).toBeUndefined();
+    expect(r.problems()[0]?.message).toMatch(/refers to itself/u);
+  });
+
+  it('reads another roles folder and names its files in errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roles-'));
+    for (const role of ['trento_agent', 'node_exporter', 'alloy']) {
+      mkdirSync(join(dir, role, 'defaults'), { recursive: true });
+      writeFileSync(join(dir, role, 'defaults', 'main.yml'), role === 'alloy' ? '- not a mapping\n' : '---\n');
+    }
+    expect(() => loadRoleDefaults(dir)).toThrow(/alloy\/defaults\/main\.yml must be a YAML mapping/u);
+  });
+});

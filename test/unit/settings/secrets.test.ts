@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse } from 'yaml';
+import {
+  isSecretVariable, MASK, secretVariableValues, maskAgentYaml, maskAlloy, maskUrlPassword, maskVariables, redact, SECRET_VARIABLES, secretValues,
+} from '../../../src/settings/secrets.ts';
+import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
+import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
+import { factsServiceUrl } from '../../../src/settings/validate.ts';
+import type { AgentConfig } from '../../../src/settings/agent-config.ts';
+
+const FIXTURES = fileURLToPath(new URL('../../fixtures/trento-agent/', import.meta.url));
+const REGEX_NASTY = 'p.a*s+s?(w)[o]{r}d|$^\\1$&';
+
+function config(secrets: { apiKey: string; password: string; token: string; rabbit: string }, other = 'plain'): AgentConfig {
+  return {
+    'server-url': `https://${other}.example.com`,
+    'api-key': secrets.apiKey,
+    'facts-service-url': factsServiceUrl({ protocol: 'amqp', username: `user-${other}`, password: secrets.rabbit, host: 'rabbit', vhost: other }),
+    'prometheus-mode': 'push',
+    'prometheus-exporter-name': other,
+    'prometheus-url': `https://${other}.example.com/api/v1/write`,
+    'prometheus-auth': 'basic',
+    'prometheus-auth-username': `user-${other}`,
+    'prometheus-auth-password': secrets.password,
+    'prometheus-auth-bearer-token': secrets.token,
+  };
+}
+
+describe('maskAgentYaml', () => {
+  it('hides every secret and keeps everything else (property)', () => {
+    // Secrets carry a marker that no other value has, so "does not appear" is meaningful.
+    const secret = fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).map((s) => `§${s}`);
+    const other = fc.stringMatching(/^[a-z0-9-]{1,12}$/u);
+    fc.assert(
+      fc.property(secret, secret, secret, secret, other, (apiKey, password, token, rabbit, plain) => {
+        const cfg = config({ apiKey, password, token, rabbit }, plain);
+        const masked = maskAgentYaml(renderAgentYaml(cfg));
+        expect(masked).not.toContain('§');
+        expect(masked).not.toContain(encodeURIComponent('§'));
+        expect(parse(masked)).toEqual({
+          ...cfg,
+          'api-key': MASK,
+          'prometheus-auth-password': MASK,
+          'prometheus-auth-bearer-token': MASK,
+          'facts-service-url': `amqp://user-${plain}:${MASK}@rabbit/${plain}`,
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('masks an old hand-written file in any YAML style and keeps the rest byte for byte', () => {
+    const old = [
+      '# old file, written by hand',
+      "api-key: 'it''s-a-key' # comment stays",
+      'server-url: http://old.example.com',
+      'facts-service-url: amqp://guest:p@ss@old-rabbit:5672/',
+      'prometheus-auth-password: |',
+      '  multi',
+      '  line',
+      'prometheus-auth-bearer-token: >-',
+      '  folded',
+      'log-level: debug',
+      '',
+    ].join('\n');
+    expect(maskAgentYaml(old)).toBe([
+      '# old file, written by hand',
+      `api-key: "${MASK}" # comment stays`,
+      'server-url: http://old.example.com',
+      `facts-service-url: amqp://guest:${MASK}@old-rabbit:5672/`,
+      `prometheus-auth-password: "${MASK}"`,
+      `prometheus-auth-bearer-token: "${MASK}"`,
+      'log-level: debug',
+      '',
+    ].join('\n'));
+  });
+
+  it('masks a file that is not valid YAML line by line', () => {
+    const broken = 'api-key: "unterminated\nprometheus-auth-password: a"b\nfacts-service-url: amqp://u:pw@h/v\nfoo: [\n';
+    const masked = maskAgentYaml(broken);
+    expect(masked).not.toContain('unterminated');
+    expect(masked).not.toContain('a"b');
+    expect(masked).not.toContain(':pw@');
+    expect(masked).toContain('foo: [');
+  });
+
+  it('masks multi-line values of a broken file and the anchor behind an alias', () => {
+    const broken = 'api-key: |\n  line-one\n  line-two\nserver-url: "x\nfoo: [\n';
+    expect(maskAgentYaml(broken)).toBe(`api-key: "${MASK}"\n  ${MASK}\n  ${MASK}\nserver-url: "x\nfoo: [\n`);
+    const aliased = 'common: &k the-key\napi-key: *k\n';
+    expect(maskAgentYaml(aliased)).toBe(`common: &k "${MASK}"\napi-key: "${MASK}"\n`);
+  });
+
+  it('leaves a file without secrets unchanged', () => {
+    const text = renderAgentYaml({ 'prometheus-mode': 'pull', 'server-url': 'http://x', 'facts-service-url': 'amqp://h/v' });
+    expect(maskAgentYaml(text)).toBe(text);
+  });
+});
+
+describe('maskAlloy', () => {
+  it('hides password and bearer_token, escaped or not, and nothing else', () => {
+    const golden = readFileSync(`${FIXTURES}basic.golden`, 'utf8');
+    const masked = maskAlloy(golden);
+    expect(masked).not.toContain('s3cret');
+    const diff = golden.split('\n').filter((line, i) => line !== masked.split('\n')[i]);
+    expect(diff).toEqual(['            password = "s3cret"']);
+    const base = parse(readFileSync(`${FIXTURES}bearer.inputs.yaml`, 'utf8')) as AgentConfig;
+    const token = `tok"\\${REGEX_NASTY}`;
+    const withToken = renderTrentoAlloy({ ...base, 'prometheus-auth-bearer-token': token }, 'id');
+    expect(maskAlloy(withToken)).toContain(`bearer_token = "${MASK}"`);
+    expect(maskAlloy(withToken)).not.toContain('p.a*s+s');
+    // The upstream generator does not escape: a stray quote must not leave part of the secret.
+    expect(maskAlloy('        password = "ab"cd"\n')).toBe(`        password = "${MASK}"\n`);
+  });
+});
+
+describe('secretValues and redact', () => {
+  const cfg = config({ apiKey: 'KEY', password: REGEX_NASTY, token: 'TOKEN', rabbit: 'r@b/bit' });
+
+  it('lists the secret values, including both forms of the facts password', () => {
+    expect(secretValues(cfg).sort()).toEqual(['KEY', 'TOKEN', REGEX_NASTY, 'r%40b%2Fbit', 'r@b/bit'].sort());
+    expect(secretValues({ 'prometheus-mode': 'pull' })).toEqual([]);
+  });
+
+  it('redacts values with regular-expression metacharacters, and nothing else', () => {
+    const text = `error: auth ${REGEX_NASTY} failed for KEY; pXa*s stays; KEYS? ${cfg['facts-service-url']}`;
+    const out = redact(text, secretValues(cfg));
+    expect(out).toBe(`error: auth ${MASK} failed for ${MASK}; pXa*s stays; ${MASK}S? amqp://user-plain:${MASK}@rabbit/plain`);
+  });
+
+  it('masks URL passwords up to the last @', () => {
+    expect(maskUrlPassword('amqp://u:p@ss@h/v')).toBe(`amqp://u:${MASK}@h/v`);
+    expect(maskUrlPassword('amqp://h/v')).toBe('amqp://h/v');
+  });
+});
+
+describe('secret variables', () => {
+  it('lists the credentials of the inventory', () => {
+    for (const name of ['agent_web_api_key', 'agent_rabbitmq_password', 'agent_prometheus_auth_password',
+      'agent_prometheus_auth_bearer_token', 'ansible_become_password', 'ansible_password', 'trento_api_key', 'rabbitmq_password']) {
+      expect(SECRET_VARIABLES).toContain(name);
+      expect(isSecretVariable(name)).toBe(true);
+    }
+  });
+
+  it('recognises credentials by name and leaves the rest', () => {
+    expect(isSecretVariable('vault_trento_api_key')).toBe(true);
+    expect(isSecretVariable('smtp_password')).toBe(true);
+    for (const name of ['agent_prometheus_auth', 'agent_prometheus_auth_username', 'trento_server_name', 'ansible_host',
+      'agent_prometheus_tls_client_key', 'ansible_ssh_private_key_file']) {
+      expect(isSecretVariable(name)).toBe(false);
+    }
+    expect(secretVariableValues({ ansible_become_password: 'sudo pw', ansible_host: 'h', agent_web_api_key: 42, x_token: '{{ t }}' }))
+      .toEqual(['sudo pw', '42']);
+    expect(maskVariables({ agent_web_api_key: 'k', ansible_host: 'h', ansible_become_password: null }))
+      .toEqual({ agent_web_api_key: MASK, ansible_host: 'h', ansible_become_password: null });
+  });
+});

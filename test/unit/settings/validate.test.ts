@@ -1,0 +1,308 @@
+import { describe, expect, it } from 'vitest';
+import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
+import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
+import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
+import { VARIABLES } from '../../../src/settings/variables.ts';
+
+const GROUP = 'inventories/prod/group_vars/all.yml';
+const HOST = 'inventories/prod/host_vars/sles16-01.yml';
+const defaults = loadRoleDefaults();
+
+/** An inventory in the official playbook's style. */
+const base: Record<string, unknown> = {
+  agent_web_api_key: 'api-KEY-123',
+  trento_server_name: 'trento.example.com',
+  rabbitmq_password: 'guest',
+  agent_prometheus_auth_bearer_token: 'tok-123',
+};
+
+function originsOf(vars: Record<string, unknown>, overrides: Record<string, string> = {}): Record<string, string> {
+  return { ...Object.fromEntries(Object.keys(vars).map((k) => [k, GROUP])), ...overrides };
+}
+
+function withVars(changes: Record<string, unknown>): { vars: Record<string, unknown>; origins: Record<string, string> } {
+  const vars = Object.fromEntries(Object.entries({ ...base, ...changes }).filter(([, v]) => v !== undefined));
+  return { vars, origins: originsOf(vars, Object.fromEntries(Object.keys(changes).map((k) => [k, HOST]))) };
+}
+
+describe('agentConfigFor', () => {
+  it('builds the pull config of an official-style inventory', () => {
+    const { config, errors } = agentConfigFor(base, originsOf(base), 'pull', defaults);
+    expect(errors).toEqual([]);
+    expect(config).toEqual({
+      'server-url': 'http://trento.example.com',
+      'api-key': 'api-KEY-123',
+      'facts-service-url': 'amqp://trento:guest@localhost/trento',
+      'prometheus-mode': 'pull',
+      'prometheus-exporter-name': 'node_exporter',
+    });
+  });
+
+  it('builds the push config with the remote-write URL default and an explicit auth', () => {
+    const { config, errors } = agentConfigFor(base, originsOf(base), 'push', defaults);
+    expect(errors).toEqual([]);
+    expect(config).toEqual({
+      'server-url': 'http://trento.example.com',
+      'api-key': 'api-KEY-123',
+      'facts-service-url': 'amqp://trento:guest@localhost/trento',
+      'prometheus-mode': 'push',
+      'prometheus-exporter-name': 'grafana_alloy',
+      'prometheus-url': 'https://trento.example.com/prometheus/api/v1/write',
+      'prometheus-scrape-interval': '15s',
+      'prometheus-auth': 'bearer',
+      'prometheus-auth-bearer-token': 'tok-123',
+    });
+  });
+
+  it('prefers agent_trento_server_url, then trento_server_url, then http://<trento_server_name>', () => {
+    const url = (changes: Record<string, unknown>) => agentConfigFor(withVars(changes).vars, {}, 'pull', defaults).config['server-url'];
+    expect(url({})).toBe('http://trento.example.com');
+    expect(url({ trento_server_url: 'https://web.example.com' })).toBe('https://web.example.com');
+    expect(url({ trento_server_url: 'https://web.example.com', agent_trento_server_url: 'https://agent.example.com:8443' }))
+      .toBe('https://agent.example.com:8443');
+  });
+
+  it('writes pull-only and push-only keys only in their mode', () => {
+    const { vars, origins } = withVars({
+      agent_prometheus_node_exporter_target: '10.0.0.5:9100',
+      agent_prometheus_scrape_interval: '30s',
+      agent_prometheus_remote_write_url: 'https://metrics.example.com/api/v1/write',
+    });
+    const pull = agentConfigFor(vars, origins, 'pull', defaults).config;
+    expect(pull['prometheus-node-exporter-target']).toBe('10.0.0.5:9100');
+    expect(pull['prometheus-url']).toBeUndefined();
+    expect(pull['prometheus-scrape-interval']).toBeUndefined();
+    expect(pull['prometheus-auth']).toBeUndefined();
+    const push = agentConfigFor(vars, origins, 'push', defaults).config;
+    expect(push['prometheus-node-exporter-target']).toBeUndefined();
+    expect(push['prometheus-url']).toBe('https://metrics.example.com/api/v1/write');
+    expect(push['prometheus-scrape-interval']).toBe('30s');
+  });
+
+  it('writes only the credentials of the chosen auth method', () => {
+    const { vars, origins } = withVars({
+      agent_prometheus_auth: 'mtls',
+      agent_prometheus_auth_username: 'u',
+      agent_prometheus_auth_password: 'p',
+      agent_prometheus_tls_ca_cert: '/etc/trento/certs/ca.crt',
+      agent_prometheus_tls_client_cert: '/etc/trento/certs/client.crt',
+      agent_prometheus_tls_client_key: '/etc/trento/certs/client.key',
+    });
+    const { config, errors } = agentConfigFor(vars, origins, 'push', defaults);
+    expect(errors).toEqual([]);
+    expect(config['prometheus-auth']).toBe('mtls');
+    expect(config['prometheus-tls-ca-cert']).toBe('/etc/trento/certs/ca.crt');
+    expect(config['prometheus-tls-client-cert']).toBe('/etc/trento/certs/client.crt');
+    expect(config['prometheus-tls-client-key']).toBe('/etc/trento/certs/client.key');
+    expect(config['prometheus-auth-username']).toBeUndefined();
+    expect(config['prometheus-auth-password']).toBeUndefined();
+    expect(config['prometheus-auth-bearer-token']).toBeUndefined();
+  });
+
+  it('URL-encodes the RabbitMQ credentials and vhost', () => {
+    const { vars, origins } = withVars({
+      agent_rabbitmq_username: 'us er', agent_rabbitmq_password: 'p@ss:w/rd#?%', agent_rabbitmq_vhost: '/',
+      agent_rabbitmq_host: 'rabbit.example.com:5671', agent_amqp_protocol: 'amqps',
+    });
+    const { config, errors } = agentConfigFor(vars, origins, 'pull', defaults);
+    expect(errors).toEqual([]);
+    expect(config['facts-service-url']).toBe('amqps://us%20er:p%40ss%3Aw%2Frd%23%3F%25@rabbit.example.com:5671/%2F');
+    const url = new URL(config['facts-service-url']!);
+    expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd#?%');
+    expect(url.hostname).toBe('rabbit.example.com');
+  });
+
+  it('keeps the official role backward-compatible names', () => {
+    const vars = { agent_web_api_key: 'k', trento_server_url: 'http://w', rabbitmq_username: 'ru', rabbitmq_password: 'rp', rabbitmq_vhost: 'rv', rabbitmq_host: 'rh', amqp_protocol: 'amqps' };
+    expect(agentConfigFor(vars, {}, 'pull', defaults).config['facts-service-url']).toBe('amqps://ru:rp@rh/rv');
+    const official = { agent_web_api_key: 'k', trento_server_url: 'http://w', trento_rabbitmq_password: 'tp', trento_rabbitmq_vhost: 'tv' };
+    expect(agentConfigFor(official, {}, 'pull', defaults).config['facts-service-url']).toBe('amqp://trento:tp@localhost/tv');
+    expect(agentConfigFor({ ...official, agent_web_api_key: undefined, trento_api_key: 'old' }, {}, 'pull', defaults).config['api-key']).toBe('old');
+  });
+
+  it('evaluates Jinja references in the inventory', () => {
+    const { vars, origins } = withVars({ vault_trento_api_key: 's3cret', agent_web_api_key: '{{ vault_trento_api_key }}' });
+    expect(agentConfigFor(vars, origins, 'pull', defaults).config['api-key']).toBe('s3cret');
+    const bad = withVars({ agent_web_api_key: "{{ lookup('env', 'KEY') }}" });
+    const errors = validateHostVars(bad.vars, bad.origins, defaults);
+    expect(errors).toEqual([
+      expect.objectContaining({ variable: 'agent_web_api_key', origin: HOST, message: expect.stringContaining('cannot evaluate') }),
+    ]);
+  });
+});
+
+interface Case {
+  name: string;
+  changes: Record<string, unknown>;
+  mode?: PrometheusMode; // undefined: a static error, found by validateHostVars
+  variable: string;
+  origin: string;
+  message: string;
+}
+
+const CASES: Case[] = [
+  { name: 'push without URL', changes: { trento_server_name: undefined, agent_trento_server_url: 'https://t.example.com' }, mode: 'push',
+    variable: 'agent_prometheus_remote_write_url', origin: 'not set', message: "prometheus-url is required when prometheus-mode is 'push'" },
+  { name: 'basic without username', changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' }, mode: 'push',
+    variable: 'agent_prometheus_auth_username', origin: HOST, message: 'username is required for basic authentication' },
+  { name: 'basic without password', changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' }, mode: 'push',
+    variable: 'agent_prometheus_auth_password', origin: HOST, message: 'password is required for basic authentication' },
+  { name: 'bearer (the default) without token', changes: { agent_prometheus_auth_bearer_token: undefined }, mode: 'push',
+    variable: 'agent_prometheus_auth_bearer_token', origin: 'roles/alloy/defaults/main.yml', message: 'bearer token is required for bearer authentication' },
+  { name: 'mtls without cert', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' }, mode: 'push',
+    variable: 'agent_prometheus_tls_client_cert', origin: HOST, message: 'client certificate is required for mTLS authentication' },
+  { name: 'mtls without key', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' }, mode: 'push',
+    variable: 'agent_prometheus_tls_client_key', origin: HOST, message: 'client key is required for mTLS authentication' },
+  { name: 'unknown auth method', changes: { agent_prometheus_auth: 'token' },
+    variable: 'agent_prometheus_auth', origin: HOST, message: 'invalid auth method: token (valid values: none, basic, bearer, mtls)' },
+  { name: 'unknown mode', changes: { agent_prometheus_mode: 'Push' },
+    variable: 'agent_prometheus_mode', origin: HOST, message: 'invalid prometheus mode: Push (valid values: pull, push)' },
+  { name: 'mode the host cannot run', changes: { agent_prometheus_mode: 'push' }, mode: 'pull',
+    variable: 'agent_prometheus_mode', origin: HOST, message: 'asks for push mode, but this host is provisioned in pull mode' },
+  { name: 'duration with a space', changes: { agent_prometheus_scrape_interval: '15 s' },
+    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'time: unknown unit " s" in duration "15 s"' },
+  { name: 'negative duration', changes: { agent_prometheus_scrape_interval: '-1s' },
+    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'must be greater than zero' },
+  { name: 'zero duration', changes: { agent_prometheus_scrape_interval: '0s' },
+    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'must be greater than zero' },
+  { name: 'not a duration', changes: { agent_prometheus_scrape_interval: 'abc' },
+    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'time: invalid duration "abc"' },
+  { name: 'bare number duration', changes: { agent_prometheus_scrape_interval: 15 },
+    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'with a unit such as "15s"' },
+  { name: 'bad discovery period', changes: { agent_cluster_discovery_period: '10 seconds' },
+    variable: 'agent_cluster_discovery_period', origin: HOST, message: 'unknown unit' },
+  { name: 'server URL without scheme', changes: { agent_trento_server_url: 'trento.example.com' },
+    variable: 'agent_trento_server_url', origin: HOST, message: 'is not a valid URL' },
+  { name: 'server URL with another scheme', changes: { trento_server_url: 'ftp://trento.example.com' },
+    variable: 'trento_server_url', origin: HOST, message: 'URL scheme must be http or https, got "ftp"' },
+  { name: 'remote write URL with another scheme', changes: { agent_prometheus_remote_write_url: 'amqp://x/api/v1/write' },
+    variable: 'agent_prometheus_remote_write_url', origin: HOST, message: 'URL scheme must be http or https' },
+  { name: 'bad AMQP protocol', changes: { agent_amqp_protocol: 'http' },
+    variable: 'agent_amqp_protocol', origin: HOST, message: 'invalid value: http (valid values: amqp, amqps)' },
+  { name: 'RabbitMQ host with a scheme', changes: { agent_rabbitmq_host: 'amqp://rabbit' },
+    variable: 'agent_rabbitmq_host', origin: HOST, message: 'is not a host name or address' },
+  { name: 'list where a string is expected', changes: { agent_web_api_key: ['a', 'b'] },
+    variable: 'agent_web_api_key', origin: HOST, message: 'must be a string, got a list' },
+  { name: 'mapping where a string is expected', changes: { agent_prometheus_auth_username: { a: 1 } },
+    variable: 'agent_prometheus_auth_username', origin: HOST, message: 'must be a string, got a mapping' },
+  { name: 'boolean where a string is expected', changes: { agent_rabbitmq_password: true },
+    variable: 'agent_rabbitmq_password', origin: HOST, message: 'got a boolean (true) (quote the value in YAML)' },
+  { name: 'not a boolean', changes: { agent_install_monitoring_dep: 'maybe' },
+    variable: 'agent_install_monitoring_dep', origin: HOST, message: 'must be a boolean' },
+  { name: 'relative certificate path', changes: { agent_prometheus_tls_ca_cert: 'certs/ca.crt' },
+    variable: 'agent_prometheus_tls_ca_cert', origin: HOST, message: 'must be an absolute path on the host' },
+  { name: 'token with a line break', changes: { agent_prometheus_auth_bearer_token: 'tok\n123' },
+    variable: 'agent_prometheus_auth_bearer_token', origin: HOST, message: 'must not contain spaces or line breaks' },
+  { name: 'missing API key', changes: { agent_web_api_key: undefined },
+    variable: 'agent_web_api_key', origin: 'not set', message: 'api-key is required, cannot start agent' },
+  { name: 'missing server', changes: { trento_server_name: undefined },
+    variable: 'agent_trento_server_url', origin: 'not set', message: 'server-url is required' },
+  { name: 'missing RabbitMQ password', changes: { rabbitmq_password: undefined },
+    variable: 'agent_rabbitmq_password', origin: 'not set', message: 'RabbitMQ password' },
+  { name: 'empty API key', changes: { agent_web_api_key: '' },
+    variable: 'agent_web_api_key', origin: HOST, message: 'api-key is required' },
+  { name: 'empty bearer token', changes: { agent_prometheus_auth_bearer_token: null }, mode: 'push',
+    variable: 'agent_prometheus_auth_bearer_token', origin: HOST, message: 'bearer token is required for bearer authentication' },
+  { name: 'misspelt variable', changes: { agent_prometheus_scrap_interval: '30s' },
+    variable: 'agent_prometheus_scrap_interval', origin: HOST, message: 'unknown variable agent_prometheus_scrap_interval: did you mean agent_prometheus_scrape_interval?' },
+  { name: 'misspelt trento_ variable', changes: { trento_sever_name: 'x' },
+    variable: 'trento_sever_name', origin: HOST, message: 'did you mean trento_server_name?' },
+];
+
+describe('setting errors', () => {
+  it.each(CASES)('$name: one error naming $variable', ({ changes, mode, variable, origin, message }) => {
+    const { vars, origins } = withVars(changes);
+    const staticErrors = validateHostVars(vars, origins, defaults);
+    let errors: SettingError[] = staticErrors;
+    if (mode !== undefined) {
+      expect(staticErrors).toEqual([]);
+      errors = agentConfigFor(vars, origins, mode, defaults).errors;
+    } else {
+      // Static errors are found again after facts, whatever the mode.
+      for (const m of ['pull', 'push'] as const) {
+        expect(agentConfigFor(vars, origins, m, defaults).errors).toContainEqual(staticErrors[0]);
+      }
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ variable, origin });
+    expect(errors[0]!.message).toContain(message);
+  });
+
+  it('reports every problem of a host at once', () => {
+    const { vars, origins } = withVars({ agent_prometheus_auth: 'x', agent_prometheus_scrape_interval: 'y', agent_web_api_key: undefined });
+    expect(validateHostVars(vars, origins, defaults).map((e) => e.variable).sort()).toEqual(
+      ['agent_prometheus_auth', 'agent_prometheus_scrape_interval', 'agent_web_api_key'],
+    );
+  });
+
+  it('reports a bad variable once, not again in the defaults built from it', () => {
+    const { vars, origins } = withVars({ trento_server_name: 'bad name' });
+    expect(validateHostVars(vars, origins, defaults).map((e) => e.variable)).toEqual(['trento_server_name']);
+    expect(agentConfigFor(vars, origins, 'push', defaults).errors.map((e) => e.variable)).toEqual(['trento_server_name']);
+  });
+
+  it('says which inventory variable a defaulted value was built from', () => {
+    const { vars, origins } = withVars({});
+    const resolved = resolveVars(vars, origins, ['trento_agent', 'alloy'], defaults);
+    expect(resolved.get('agent_prometheus_remote_write_url')).toBe('https://trento.example.com/prometheus/api/v1/write');
+    expect(resolved.origin('agent_prometheus_remote_write_url')).toBe(`roles/alloy/defaults/main.yml (using trento_server_name from ${GROUP})`);
+    expect(resolved.sources('agent_prometheus_remote_write_url')).toEqual(['trento_server_name']);
+    expect(resolved.origin('agent_prometheus_scrape_interval')).toBe('roles/alloy/defaults/main.yml');
+  });
+
+  it('accepts what the official playbook accepts', () => {
+    const { vars, origins } = withVars({
+      agent_install_monitoring_dep: 'no', agent_prometheus_auth_password: 12345, agent_prometheus_auth: 'none',
+      agent_prometheus_scrape_interval: '1m30s', ansible_host: '10.0.0.1', agent_unrelated_setting_of_the_user: 1,
+      trento_web_admin_password: 'x', trento_rabbitmq_host_group: '',
+    });
+    expect(validateHostVars(vars, origins, defaults)).toEqual([]);
+    expect(agentConfigFor(vars, origins, 'push', defaults).errors).toEqual([]);
+  });
+
+  it('formats an error with host, variable and file', () => {
+    expect(formatSettingError({ variable: 'agent_prometheus_auth', origin: GROUP, message: 'invalid auth method: x' }, 'sles16-01'))
+      .toBe(`sles16-01: agent_prometheus_auth (${GROUP}): invalid auth method: x`);
+  });
+});
+
+describe('helpers', () => {
+  it('builds facts-service-url like the official role', () => {
+    expect(factsServiceUrl({ protocol: 'amqp', username: 'trento', password: 'guest', host: 'localhost', vhost: 'trento' }))
+      .toBe('amqp://trento:guest@localhost/trento');
+  });
+
+  it('reads agent_install_monitoring_dep with Ansible truthiness and its default', () => {
+    expect(installMonitoringDep({}, {}, defaults)).toBe(true);
+    expect(installMonitoringDep({ agent_install_monitoring_dep: 'no' }, {}, defaults)).toBe(false);
+    expect(installMonitoringDep({ agent_install_monitoring_dep: false }, {}, defaults)).toBe(false);
+    expect(installMonitoringDep({ agent_install_monitoring_dep: 'True' }, {}, defaults)).toBe(true);
+  });
+
+  it('reads the requested mode', () => {
+    expect(requestedMode({})).toBeUndefined();
+    expect(requestedMode({ agent_prometheus_mode: 'push' })).toBe('push');
+    expect(requestedMode({ m: 'pull', agent_prometheus_mode: '{{ m }}' }, defaults)).toBe('pull');
+    expect(requestedMode({ agent_prometheus_mode: 'bogus' })).toBeUndefined();
+  });
+
+  it('computes Levenshtein distances', () => {
+    expect(levenshtein('kitten', 'sitting')).toBe(3);
+    expect(levenshtein('', 'abc')).toBe(3);
+    expect(levenshtein('same', 'same')).toBe(0);
+  });
+
+  it('suggests only for near misses of agent_/trento_ names', () => {
+    expect(suggestVariable('agent_web_apikey')).toBe('agent_web_api_key');
+    expect(suggestVariable('agent_prometheus_auth_pasword')).toBe('agent_prometheus_auth_password');
+    expect(suggestVariable('agent_web_api_key')).toBeUndefined();
+    expect(suggestVariable('agent_something_else')).toBeUndefined();
+    expect(suggestVariable('ansible_hots')).toBeUndefined();
+  });
+
+  it('has a unique, documented entry per variable', () => {
+    const names = VARIABLES.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const v of VARIABLES) expect(v.help.length).toBeGreaterThan(5);
+  });
+});
