@@ -14,7 +14,8 @@ import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
-import { isSecretVariable, secretValues } from './settings/secrets.ts';
+import { loadRoleDefaults } from './settings/defaults.ts';
+import { secretValues, secretVariableValues } from './settings/secrets.ts';
 import { agentConfigFor, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
@@ -53,15 +54,6 @@ interface HostState {
 
 export class UsageError extends Error {}
 
-function collectSecrets(hosts: HostState[]): string[] {
-  const out: string[] = [];
-  for (const h of hosts) {
-    for (const [name, value] of Object.entries(h.vars)) {
-      if (isSecretVariable(name) && (typeof value === 'string' || typeof value === 'number')) out.push(String(value));
-    }
-  }
-  return out;
-}
 
 export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
   const started = Date.now();
@@ -78,7 +70,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       done: false,
     };
   });
-  const secrets = collectSecrets(hosts);
+  const secrets = hosts.flatMap((h) => secretVariableValues(h.vars));
+  const defaults = loadRoleDefaults(); // read once, not per host
   sink.setRedactor(redactor(secrets));
   const emit = sink.emit;
   const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
@@ -93,7 +86,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       settingsFailed = true;
     }
     if (options.uninstall) continue;
-    for (const e of validateHostVars(h.vars, h.origins)) {
+    for (const e of validateHostVars(h.vars, h.origins, defaults)) {
       emit({ type: 'settings-error', host: h.name, ...e });
       settingsFailed = true;
     }
@@ -157,7 +150,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     const configs = new Map<HostState, ReturnType<typeof agentConfigFor>['config']>();
     for (const h of ready) {
       if (options.uninstall) continue;
-      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!);
+      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!, defaults);
       for (const e of errors) emit({ type: 'settings-error', host: h.name, ...e });
       if (errors.length) settingsFailed = true;
       configs.set(h, config);

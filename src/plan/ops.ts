@@ -29,6 +29,10 @@ const normMode = (mode: string) => mode.replace(/^0+(?=\d)/, '');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 function fileDiff(path: string, before: string | undefined, after: string, mask = (t: string) => t): string {
+  if (before !== undefined && before !== after && mask(before) === mask(after)) {
+    // The only difference is inside a masked value: say so rather than show an empty diff.
+    return `--- ${path}\n+++ ${path}\n (a secret value changed; not shown)\n`;
+  }
   return createTwoFilesPatch(
     before === undefined ? '/dev/null' : path,
     path,
