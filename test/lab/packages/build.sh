@@ -1,0 +1,105 @@
+#!/bin/bash
+# Build the lab's RPMs and channel repositories.
+#   test/lab/packages/build.sh OUT
+# -> OUT/rpms/*.rpm, OUT/repos/{sle15,sle15sp7,sle16}/ (hard links + createrepo_c metadata).
+# Rebuilds only when an input changed (hash in OUT/.inputs-hash); quiet on success, prints the
+# failing tool's output and exits non-zero on failure. Safe to run concurrently (flock).
+set -euo pipefail
+
+OUT=${1:?usage: build.sh OUT}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HOST=$(cd "$HERE/../host" && pwd)
+NODE_EXPORTER=${LAB_NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}
+AGENT_VERSIONS=(3.0.2 3.1.0)
+
+for tool in rpmbuild createrepo_c sha256sum flock; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (Debian: apt-get install rpm createrepo-c)" >&2; exit 1; }
+done
+[ -x "$NODE_EXPORTER" ] || { echo "build.sh: $NODE_EXPORTER is missing (Debian: apt-get install prometheus-node-exporter)" >&2; exit 1; }
+
+exec 9>"$OUT/.build.lock"
+flock 9
+
+inputs_hash() {
+  { (cd "$HERE" && sha256sum -- *.spec build.sh)
+    (cd "$HOST" && sha256sum -- alloy trento-agent)
+    sha256sum -- "$NODE_EXPORTER"
+    echo "agents ${AGENT_VERSIONS[*]}"
+  } | sha256sum | cut -d' ' -f1
+}
+HASH=$(inputs_hash)
+if [ -f "$OUT/.inputs-hash" ] && [ "$(cat "$OUT/.inputs-hash")" = "$HASH" ] \
+   && [ -f "$OUT/repos/sle15/repodata/repomd.xml" ] && [ -f "$OUT/repos/sle15sp7/repodata/repomd.xml" ] \
+   && [ -f "$OUT/repos/sle16/repodata/repomd.xml" ]; then
+  exit 0
+fi
+
+TOP=$OUT/rpmbuild
+rm -rf "$TOP" "$OUT/rpms.new" "$OUT/repos.new"
+mkdir -p "$TOP"/{SOURCES,SPECS,BUILD,BUILDROOT,RPMS,SRPMS,rpmdb} "$OUT/rpms.new"
+install -m 0755 "$HOST/alloy" "$TOP/SOURCES/alloy"
+install -m 0755 "$HOST/trento-agent" "$TOP/SOURCES/trento-agent"
+install -m 0755 "$NODE_EXPORTER" "$TOP/SOURCES/node_exporter"
+
+fail() { # $1 message, $2 log file
+  echo "build.sh: $1" >&2
+  [ -n "${2:-}" ] && [ -f "$2" ] && cat "$2" >&2
+  exit 1
+}
+
+# Debian's rpm: keep its database out of ~/.rpmdb, fast payload compression, no build-id links.
+build() { # spec log-name [extra rpmbuild args...]
+  local spec=$1 log="$TOP/$2.log"; shift 2
+  if ! rpmbuild -bb \
+      --define "_topdir $TOP" \
+      --define "_dbpath $TOP/rpmdb" \
+      --define "_binary_payload w3.zstdio" \
+      --define "_build_id_links none" \
+      --define "_source_filedigest_algorithm 8" \
+      "$@" "$HERE/$spec" >"$log" 2>&1; then
+    fail "rpmbuild of $spec failed:" "$log"
+  fi
+}
+
+build alloy.spec alloy &
+P1=$!
+build golang-github-prometheus-node_exporter.spec node_exporter &
+P2=$!
+build lab-sles-base.spec lab-sles-base &
+P3=$!
+PIDS=("$P1" "$P2" "$P3")
+for v in "${AGENT_VERSIONS[@]}"; do
+  build trento-agent.spec "trento-agent-$v" --define "agent_version $v" &
+  PIDS+=($!)
+done
+RC=0
+for p in "${PIDS[@]}"; do wait "$p" || RC=1; done
+[ "$RC" = 0 ] || exit 1
+
+find "$TOP/RPMS" -name '*.rpm' -exec mv -t "$OUT/rpms.new" {} +
+
+# Channel repositories: what each SLES channel ships (docs/contracts.md).
+declare -A CHANNEL=(
+  [sle15]="golang-github-prometheus-node_exporter-* trento-agent-*"
+  [sle15sp7]="golang-github-prometheus-node_exporter-* trento-agent-* alloy-*"
+  [sle16]="alloy-* trento-agent-*"
+)
+rm -rf "$OUT/rpms" "$OUT/repos"
+mv "$OUT/rpms.new" "$OUT/rpms"
+mkdir -p "$OUT/repos.new"
+for ch in "${!CHANNEL[@]}"; do
+  mkdir -p "$OUT/repos.new/$ch"
+  for pat in ${CHANNEL[$ch]}; do
+    for f in "$OUT"/rpms/$pat.rpm; do
+      [ -e "$f" ] || fail "no RPM matches $pat for channel $ch"
+      ln "$f" "$OUT/repos.new/$ch/"
+    done
+  done
+  createrepo_c --quiet --no-database "$OUT/repos.new/$ch" >"$TOP/createrepo-$ch.log" 2>&1 \
+    || fail "createrepo_c for $ch failed:" "$TOP/createrepo-$ch.log"
+done
+mv "$OUT/repos.new" "$OUT/repos"
+rm -rf "$TOP/BUILD" "$TOP/BUILDROOT" "$TOP/SOURCES"
+echo "$HASH" > "$OUT/.inputs-hash"

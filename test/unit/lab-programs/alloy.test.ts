@@ -1,0 +1,250 @@
+// The lab's Alloy stand-in (test/lab/host/alloy), run directly on this machine on a free port.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ALLOY = resolve(here, '../../lab/host/alloy');
+const GOLDEN = resolve(here, '../../fixtures/trento-agent/bearer-ca.golden');
+
+const BASE = `// base config
+logging {
+  level = "info"
+}
+
+prometheus.exporter.unix "default" {
+  include_exporter_metrics = true
+  disable_collectors       = ["mdadm"]
+}
+`;
+
+let dir = '';
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function runAlloy(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(ALLOY, args, { encoding: 'utf8', timeout: 15_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Running { child: ChildProcess; port: number; stderr: () => string; exited: Promise<number | null> }
+
+async function startAlloy(config: string, argv: string[] = [ALLOY]): Promise<Running> {
+  const port = await freePort();
+  const [cmd, ...pre] = argv;
+  const child = spawn(cmd!, [...pre, 'run', `--server.http.listen-addr=127.0.0.1:${port}`, `--storage.path=${join(dir, 'data')}`, config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return { child, port, stderr: () => err, exited };
+}
+
+async function http(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+  return { status: r.status, body: await r.text() };
+}
+
+async function until<T>(f: () => Promise<T | undefined>, ms = 8000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch { /* not up yet */ }
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface LabConfig { files: string[]; components: string[]; reloads: number; lastError: string | null; loadedAt: string }
+
+async function labConfig(port: number): Promise<LabConfig> {
+  return JSON.parse((await http(port, '/-/lab/config')).body) as LabConfig;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lab-alloy-'));
+  chmodSync(dir, 0o755);
+});
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('alloy stand-in: run', () => {
+  it('loads every *.alloy of a directory, rejects a duplicate component on reload and keeps the old config, reloads on SIGHUP', async () => {
+    const conf = join(dir, 'conf');
+    mkdirSync(join(conf, 'sub'), { recursive: true });
+    writeFileSync(join(conf, 'config.alloy'), BASE);
+    copyFileSync(GOLDEN, join(conf, 'trento.alloy'));
+    writeFileSync(join(conf, 'notes.txt'), 'not alloy {');
+    writeFileSync(join(conf, 'sub', 'ignored.alloy'), 'broken {');
+    const a = await startAlloy(conf);
+    const ready = await until(async () => {
+      const r = await http(a.port, '/-/ready');
+      return r.status === 200 ? r : undefined;
+    });
+    expect(ready.body).toBe('Alloy is ready.\n');
+    const first = await labConfig(a.port);
+    expect(first.files).toEqual([join(conf, 'config.alloy'), join(conf, 'trento.alloy')]);
+    expect(first.components).toEqual([
+      'prometheus.exporter.unix.default',
+      'prometheus.exporter.unix.trento_system',
+      'discovery.relabel.trento_system',
+      'prometheus.scrape.trento_system',
+      'prometheus.remote_write.trento',
+    ]);
+    expect(first.reloads).toBe(0);
+    expect(first.lastError).toBeNull();
+
+    // Duplicate component across two files: 400 naming both files, previous config kept.
+    writeFileSync(join(conf, 'zz-extra.alloy'), 'discovery.relabel "trento_system" {\n  targets = []\n}\n');
+    const bad = await http(a.port, '/-/reload', 'POST');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('discovery.relabel.trento_system');
+    expect(bad.body).toContain(join(conf, 'trento.alloy'));
+    expect(bad.body).toContain(join(conf, 'zz-extra.alloy'));
+    const kept = await labConfig(a.port);
+    expect(kept.files).toEqual(first.files);
+    expect(kept.loadedAt).toBe(first.loadedAt);
+    expect(kept.lastError).toContain('already declared');
+    expect((await http(a.port, '/-/ready')).status).toBe(200);
+
+    // Fix it and reload by SIGHUP.
+    writeFileSync(join(conf, 'zz-extra.alloy'), 'discovery.relabel "other" {\n  targets = []\n}\n');
+    a.child.kill('SIGHUP');
+    const after = await until(async () => {
+      const c = await labConfig(a.port);
+      return c.reloads === 1 ? c : undefined;
+    });
+    expect(after.components).toContain('discovery.relabel.other');
+    expect(after.lastError).toBeNull();
+    expect(after.files).toContain(join(conf, 'zz-extra.alloy'));
+
+    const ok = await http(a.port, '/-/reload', 'POST');
+    expect(ok).toEqual({ status: 200, body: 'config reloaded\n' });
+    expect(a.stderr()).toMatch(/level=error msg="failed to reload config"/);
+
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('exits non-zero at start on unbalanced braces, with the error on stderr', async () => {
+    const file = join(dir, 'config.alloy');
+    writeFileSync(file, 'logging {\n  level = "info"\n\nprometheus.exporter.unix "x" {\n}\n');
+    const a = await startAlloy(file);
+    expect(await a.exited).not.toBe(0);
+    expect(a.stderr()).toContain(file);
+    expect(a.stderr()).toMatch(/expected }/);
+  });
+
+  it('exits non-zero when CONFIG does not exist', async () => {
+    const a = await startAlloy(join(dir, 'missing.alloy'));
+    expect(await a.exited).toBe(1);
+    expect(a.stderr()).toContain(`open ${join(dir, 'missing.alloy')}: no such file or directory`);
+  });
+});
+
+describe('alloy stand-in: validate', () => {
+  it('accepts every golden trento.alloy and the base config', () => {
+    const fixtures = resolve(here, '../../fixtures/trento-agent');
+    for (const name of ['bearer-ca', 'basic', 'mtls', 'none', 'interval-90s']) {
+      expect(runAlloy(['validate', join(fixtures, `${name}.golden`)])).toMatchObject({ code: 0, stderr: '' });
+    }
+    writeFileSync(join(dir, 'base.alloy'), BASE);
+    expect(runAlloy(['validate', join(dir, 'base.alloy')]).code).toBe(0);
+  });
+
+  it.each([
+    ['unbalanced braces', 'logging {\n level = "info"\n', /expected }/],
+    ['extra closing brace', 'logging {\n level = "info"\n}\n}\n', /got '}'/],
+    ['bad escape', 'logging {\n level = "in\\qfo"\n}\n', /unknown escape sequence \\q/],
+    ['unescaped quote', 'prometheus.remote_write "x" {\n endpoint {\n  url = "http://a"\n  bearer_token = "ab"c"\n }\n}\n', /expected newline|not terminated/],
+    ['unterminated comment', '/* open\nlogging {}\n', /comment not terminated/],
+    ['unbalanced list', 'prometheus.exporter.unix "a" {\n set_collectors = ["cpu", "meminfo"\n}\n', /missing ','|expected ]/],
+    ['duplicate in one file', 'prometheus.exporter.unix "a" {\n}\nprometheus.exporter.unix "a" {\n}\n', /already declared/],
+    ['reference to a missing component', 'prometheus.scrape "s" {\n targets = prometheus.exporter.unix.nope.targets\n forward_to = []\n}\n', /does not exist/],
+  ])('rejects %s', (_name, text, error) => {
+    const file = join(dir, 'bad.alloy');
+    writeFileSync(file, text);
+    const r = runAlloy(['validate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(error);
+    expect(r.stderr).toContain(file);
+  });
+
+  it('accepts the escapes Alloy knows and comments of both kinds', () => {
+    const file = join(dir, 'ok.alloy');
+    writeFileSync(file, '/* block\n comment */ logging { // trailing\n  level = "a\\"b\\\\c\\n\\t"\n}\n');
+    expect(runAlloy(['validate', file])).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('validates a directory and names both files of a duplicate', () => {
+    const conf = join(dir, 'conf');
+    mkdirSync(conf);
+    copyFileSync(GOLDEN, join(conf, 'a.alloy'));
+    expect(runAlloy(['validate', conf]).code).toBe(0);
+    copyFileSync(GOLDEN, join(conf, 'b.alloy'));
+    const r = runAlloy(['validate', conf]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(join(conf, 'a.alloy'));
+    expect(r.stderr).toContain(join(conf, 'b.alloy'));
+    unlinkSync(join(conf, 'b.alloy'));
+  });
+
+  it('prints its version', () => {
+    expect(runAlloy(['--version']).stdout).toBe('alloy, version v1.9.2 (lab stand-in)\n');
+    expect(runAlloy(['-v']).stdout).toBe('alloy, version v1.9.2 (lab stand-in)\n');
+  });
+});
+
+const asRoot = process.getuid?.() === 0;
+
+describe.skipIf(!asRoot)('alloy stand-in: file permissions of the user it runs as', () => {
+  it('reports a file it cannot read as invalid (validate and run)', async () => {
+    // A copy of the program that user nobody can execute, and a root-only config file.
+    const prog = join(dir, 'alloy');
+    writeFileSync(prog, readFileSync(ALLOY));
+    chmodSync(prog, 0o755);
+    const conf = join(dir, 'conf');
+    mkdirSync(conf, { mode: 0o755 });
+    chmodSync(conf, 0o755);
+    writeFileSync(join(conf, 'config.alloy'), BASE);
+    chmodSync(join(conf, 'config.alloy'), 0o644);
+    writeFileSync(join(conf, 'trento.alloy'), readFileSync(GOLDEN));
+    chmodSync(join(conf, 'trento.alloy'), 0o600);
+    mkdirSync(join(dir, 'data'), { mode: 0o777 });
+    chmodSync(join(dir, 'data'), 0o777);
+
+    const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    const v = spawnSync(asNobody[0]!, [...asNobody.slice(1), prog, 'validate', conf], { encoding: 'utf8' });
+    expect(v.status).toBe(1);
+    expect(v.stderr).toContain(`open ${join(conf, 'trento.alloy')}: permission denied`);
+    // root reads it
+    expect(runAlloy(['validate', conf]).code).toBe(0);
+
+    const a = await startAlloy(conf, [...asNobody, prog]);
+    expect(await a.exited).toBe(1);
+    expect(a.stderr()).toContain('permission denied');
+    expect(a.stderr()).toContain(join(conf, 'trento.alloy'));
+  });
+});

@@ -1,0 +1,268 @@
+// The lab's systemctl (test/lab/host/systemctl), run directly on this machine against a
+// temporary root (LAB_SYSTEMCTL_ROOT prefixes its unit dirs, state and logs).
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SYSTEMCTL = resolve(here, '../../lab/host/systemctl');
+
+let root = '';
+let out = ''; // files the services write, outside the root (units name absolute paths)
+
+function sc(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(SYSTEMCTL, args, {
+    env: { ...process.env, LAB_SYSTEMCTL_ROOT: root, LAB_SYSTEMCTL_HELD: '' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function unit(name: string, text: string, dir = '/usr/lib/systemd/system'): void {
+  const path = join(root, dir, name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+function procState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function mainPid(name: string): number {
+  return Number(sc('show', name, '-p', 'MainPID', '--value').stdout.trim());
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'lab-systemctl-'));
+  out = mkdtempSync(join(tmpdir(), 'lab-systemctl-out-'));
+  chmodSync(out, 0o777);
+});
+
+afterEach(() => {
+  // Stop whatever a test left running, by the PIDs recorded in its own state folder.
+  const list = sc('list-units', '--all', '--no-legend', '--plain');
+  for (const line of list.stdout.split('\n')) {
+    const name = line.trim().split(/\s+/)[0];
+    if (name && name.endsWith('.service')) sc('stop', name);
+  }
+  rmSync(root, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+});
+
+afterAll(() => undefined);
+
+describe('lab systemctl: start, environment, stop', () => {
+  it('expands EnvironmentFile over Environment, splits $VAR but not ${VAR}, ignores a failing ExecStartPre=-', async () => {
+    writeFileSync(join(out, 'env'), 'CONFIG_FILE="/etc/alloy/"\nCUSTOM_ARGS="--a=1 --b"\n');
+    unit('demo.service', `[Unit]
+Description=Demo service
+
+[Service]
+Environment="CONFIG_FILE=/from/environment" OTHER=x
+EnvironmentFile=${out}/env
+EnvironmentFile=-${out}/missing
+ExecStartPre=-/bin/false
+ExecStartPre=/bin/sh -c 'echo pre-ran > ${out}/pre'
+ExecStart=/bin/sh -c 'printf "%%s\\n" "$@" > ${out}/args; echo "$CONFIG_FILE $OTHER" > ${out}/env-seen; exec sleep 60' demo $CUSTOM_ARGS \${CUSTOM_ARGS} $CONFIG_FILE
+
+[Install]
+WantedBy=multi-user.target
+`);
+    const r = sc('start', 'demo');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'env-seen')));
+    expect(readFileSync(join(out, 'pre'), 'utf8')).toBe('pre-ran\n');
+    expect(readFileSync(join(out, 'env-seen'), 'utf8')).toBe('/etc/alloy/ x\n');
+    expect(readFileSync(join(out, 'args'), 'utf8')).toBe('--a=1\n--b\n--a=1 --b\n/etc/alloy/\n');
+
+    expect(sc('is-active', 'demo.service')).toMatchObject({ code: 0, stdout: 'active\n' });
+    const pid = mainPid('demo.service');
+    expect(pid).toBeGreaterThan(1);
+    // own session, stdin /dev/null
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3])).toBe(pid);
+    expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe('/dev/null');
+
+    expect(sc('stop', 'demo').code).toBe(0);
+    expect(sc('is-active', 'demo')).toMatchObject({ code: 3, stdout: 'inactive\n' });
+    await waitFor(() => procState(pid) === null || procState(pid) === 'Z');
+    const log = readFileSync(join(root, 'var/log/lab-systemd/demo.service.log'), 'utf8');
+    expect(log).toContain('ExecStartPre /bin/false exited with 1');
+  });
+
+  it('fails a start whose main process dies at once, and reports the unit failed', () => {
+    unit('dies.service', `[Service]\nExecStart=/bin/sh -c 'echo bad config >&2; exit 3'\n`);
+    const r = sc('start', 'dies.service');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('Job for dies.service failed');
+    expect(r.stderr).toContain('bad config');
+    expect(sc('is-active', 'dies')).toMatchObject({ code: 3, stdout: 'failed\n' });
+    expect(sc('is-failed', 'dies')).toMatchObject({ code: 0, stdout: 'failed\n' });
+    expect(sc('show', 'dies', '-p', 'ActiveState', '--value').stdout).toBe('failed\n');
+  });
+
+  it('fails ExecStartPre without "-" and a missing EnvironmentFile without "-"', () => {
+    unit('pre.service', `[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep 60\n`);
+    expect(sc('start', 'pre').code).toBe(1);
+    expect(sc('is-active', 'pre').stdout).toBe('failed\n');
+    unit('envf.service', `[Service]\nEnvironmentFile=${out}/nope\nExecStart=/bin/sleep 60\n`);
+    const r = sc('start', 'envf');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${out}/nope`);
+  });
+
+  it('answers like systemctl for unknown units', () => {
+    expect(sc('start', 'nope')).toMatchObject({ code: 5, stderr: 'Failed to start nope.service: Unit nope.service not found.\n' });
+    expect(sc('is-active', 'nope')).toMatchObject({ code: 3, stdout: 'inactive\n' });
+    expect(sc('is-enabled', 'nope').code).toBe(1);
+    expect(sc('status', 'nope').code).toBe(4);
+    expect(sc('stop', 'nope').code).toBe(5);
+    expect(sc('show', 'nope', '-p', 'LoadState', '--value')).toMatchObject({ code: 0, stdout: 'not-found\n' });
+  });
+
+  it('runs the service as User= with its groups, and oneshot units synchronously', async () => {
+    unit('asnobody.service', `[Service]\nUser=nobody\nExecStart=/bin/sh -c 'id -u > ${out}/uid; id -g > ${out}/gid; echo $HOME > ${out}/home; exec sleep 60'\n`);
+    expect(sc('start', 'asnobody').code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'home')) && readFileSync(join(out, 'home'), 'utf8') !== '');
+    expect(readFileSync(join(out, 'uid'), 'utf8')).toBe('65534\n');
+    expect(readFileSync(join(out, 'gid'), 'utf8')).toBe('65534\n');
+    expect(readFileSync(join(out, 'home'), 'utf8')).toBe('/nonexistent\n');
+
+    unit('once.service', `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'sleep 0.3; echo done > ${out}/once'\n`);
+    expect(sc('start', 'once').code).toBe(0);
+    expect(readFileSync(join(out, 'once'), 'utf8')).toBe('done\n');
+    expect(sc('show', 'once', '-p', 'ActiveState,SubState').stdout).toBe('ActiveState=active\nSubState=exited\n');
+  });
+});
+
+describe('lab systemctl: reload, drop-ins, daemon-reload', () => {
+  it('reload runs ExecReload with $MAINPID; reload-or-restart and try-restart', async () => {
+    unit('hup.service', `[Service]\nExecStart=/bin/sh -c 'trap "echo hup >> ${out}/hups" HUP; while :; do sleep 0.1; done'\nExecReload=/usr/bin/env kill -HUP $MAINPID\n`);
+    expect(sc('reload', 'hup').code).toBe(1); // not active
+    expect(sc('start', 'hup').code).toBe(0);
+    const pid = mainPid('hup');
+    expect(sc('reload', 'hup').code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'hups')));
+    expect(sc('reload-or-restart', 'hup').code).toBe(0);
+    await waitFor(() => readFileSync(join(out, 'hups'), 'utf8') === 'hup\nhup\n');
+    expect(mainPid('hup')).toBe(pid);
+    expect(sc('try-restart', 'hup').code).toBe(0);
+    expect(mainPid('hup')).not.toBe(pid);
+    expect(sc('stop', 'hup').code).toBe(0);
+    expect(sc('try-restart', 'hup').code).toBe(0);
+    expect(sc('is-active', 'hup').code).toBe(3);
+
+    unit('noreload.service', `[Service]\nExecStart=/bin/sleep 60\n`);
+    sc('start', 'noreload');
+    expect(sc('reload', 'noreload').stderr).toContain('Job type reload is not applicable');
+  });
+
+  it('applies drop-ins by file name, /etc over /usr/lib, "ExecStart=" resets; needs daemon-reload once loaded', async () => {
+    unit('dd.service', `[Service]\nEnvironment=A=vendor B=vendor\nExecStart=/bin/sh -c 'echo "$A $B $C" > ${out}/abc; exec sleep 60'\n`);
+    unit('dd.service.d/10-a.conf', `[Service]\nEnvironment=A=usr-dropin\n`);
+    unit('dd.service.d/10-a.conf', `[Service]\nEnvironment=A=etc-dropin\n`, '/etc/systemd/system');
+    unit('dd.service.d/20-b.conf', `[Service]\nEnvironment=B=run-dropin C=c\n`, '/run/systemd/system');
+    expect(sc('start', 'dd').code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'abc')));
+    expect(readFileSync(join(out, 'abc'), 'utf8')).toBe('etc-dropin run-dropin c\n');
+    expect(sc('show', 'dd', '-p', 'DropInPaths', '--value').stdout.trim().split(' ')).toEqual([
+      join(root, 'etc/systemd/system/dd.service.d/10-a.conf'),
+      join(root, 'run/systemd/system/dd.service.d/20-b.conf'),
+    ]);
+    expect(sc('cat', 'dd').stdout).toContain('# /etc/systemd/system/dd.service.d/10-a.conf\n[Service]\nEnvironment=A=etc-dropin');
+
+    // A new drop-in without daemon-reload: the loaded definition stays, with systemd's warning.
+    unit('dd.service.d/30-exec.conf', `[Service]\nExecStart=\nExecStart=/bin/sh -c 'echo replaced > ${out}/abc; exec sleep 60'\n`, '/etc/systemd/system');
+    expect(sc('show', 'dd', '-p', 'NeedDaemonReload', '--value').stdout).toBe('yes\n');
+    const r = sc('restart', 'dd');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("changed on disk. Run 'systemctl daemon-reload' to reload units.");
+    await waitFor(() => readFileSync(join(out, 'abc'), 'utf8').length > 0);
+    expect(readFileSync(join(out, 'abc'), 'utf8')).toBe('etc-dropin run-dropin c\n');
+
+    expect(sc('daemon-reload').code).toBe(0);
+    expect(readFileSync(join(root, 'run/lab-systemd/daemon-reload'), 'utf8')).toBe('1\n');
+    sc('daemon-reload');
+    expect(readFileSync(join(root, 'run/lab-systemd/daemon-reload'), 'utf8')).toBe('2\n');
+    expect(sc('show', 'dd', '-p', 'NeedDaemonReload', '--value').stdout).toBe('no\n');
+    writeFileSync(join(out, 'abc'), '');
+    expect(sc('restart', 'dd')).toMatchObject({ code: 0, stderr: '' });
+    await waitFor(() => readFileSync(join(out, 'abc'), 'utf8').length > 0);
+    expect(readFileSync(join(out, 'abc'), 'utf8')).toBe('replaced\n');
+  });
+});
+
+describe('lab systemctl: enablement and boot', () => {
+  it('enable/disable make WantedBy symlinks; is-enabled exit codes; mask', () => {
+    unit('en.service', `[Unit]\nDescription=En\n[Service]\nExecStart=/bin/sleep 60\n[Install]\nWantedBy=multi-user.target\n`);
+    unit('static.service', `[Service]\nExecStart=/bin/sleep 60\n`);
+    expect(sc('is-enabled', 'en')).toMatchObject({ code: 1, stdout: 'disabled\n' });
+    expect(sc('is-enabled', 'static')).toMatchObject({ code: 0, stdout: 'static\n' });
+    const e = sc('enable', '--now', 'en');
+    expect(e.code).toBe(0);
+    const link = join(root, 'etc/systemd/system/multi-user.target.wants/en.service');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('/usr/lib/systemd/system/en.service');
+    expect(e.stderr).toContain(`Created symlink ${link}`);
+    expect(sc('is-enabled', 'en')).toMatchObject({ code: 0, stdout: 'enabled\n' });
+    expect(sc('is-active', 'en').code).toBe(0);
+    expect(sc('disable', '--now', 'en').code).toBe(0);
+    expect(existsSync(link)).toBe(false);
+    expect(sc('is-active', 'en').code).toBe(3);
+
+    expect(sc('mask', 'en').code).toBe(0);
+    expect(sc('is-enabled', 'en')).toMatchObject({ code: 1, stdout: 'masked\n' });
+    expect(sc('start', 'en').code).toBe(1);
+    expect(sc('unmask', 'en').code).toBe(0);
+    expect(sc('is-enabled', 'en').stdout).toBe('disabled\n');
+    expect(sc('list-unit-files', '--no-legend').stdout).toMatch(/^en\.service\s+disabled/m);
+  });
+
+  it('--lab-boot starts every enabled unit, dependencies first', async () => {
+    unit('first.service', `[Service]\nExecStart=/bin/sh -c 'date +%%s%%N > ${out}/first; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
+    unit('second.service', `[Unit]\nAfter=first.service\n[Service]\nExecStart=/bin/sh -c 'cat ${out}/first > ${out}/second; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
+    unit('off.service', `[Service]\nExecStart=/bin/sleep 60\n[Install]\nWantedBy=multi-user.target\n`);
+    sc('enable', 'second', 'first');
+    expect(sc('--lab-boot').code).toBe(0);
+    expect(sc('is-active', 'first').code).toBe(0);
+    expect(sc('is-active', 'second').code).toBe(0);
+    expect(sc('is-active', 'off').code).toBe(3);
+    await waitFor(() => existsSync(join(out, 'second')) && readFileSync(join(out, 'second'), 'utf8') !== '');
+    expect(sc('list-units', '--no-legend', '--plain').stdout).toMatch(/first\.service\s+loaded\s+active\s+running/);
+  });
+
+  it('does not count a zombie as a running main process', async () => {
+    unit('zz.service', `[Service]\nExecStart=/bin/sleep 60\n`);
+    // `sleep 0.2 &` becomes a child of `sleep 10` (exec), which never reaps it: a zombie.
+    const holder = spawn('/bin/sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const zombie = await new Promise<number>((res) => holder.stdout.once('data', (d: Buffer) => res(Number(d.toString().trim()))));
+    try {
+      await waitFor(() => procState(zombie) === 'Z');
+      const state = { active: 'active', sub: 'running', pid: zombie };
+      mkdirSync(join(root, 'run/lab-systemd'), { recursive: true });
+      writeFileSync(join(root, 'run/lab-systemd/zz.service.state.json'), JSON.stringify(state));
+      expect(sc('is-active', 'zz')).toMatchObject({ code: 3, stdout: 'failed\n' });
+      expect(sc('show', 'zz', '-p', 'MainPID', '--value').stdout).toBe('0\n');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
