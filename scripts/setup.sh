@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # the lab's hosts: real sshd, zypper and rpm against a local repository
-  openssh-server openssh-client zypper rpm createrepo-c prometheus-node-exporter
+  openssh-server openssh-client openssh-sftp-server zypper rpm createrepo-c prometheus-node-exporter
   iproute2 util-linux procps sudo python3 python3-yaml curl ca-certificates openssl
   # Trento's server side in the lab (Prometheus behind an nginx edge)
   prometheus nginx apache2-utils

@@ -1,0 +1,87 @@
+// npm run lab -- up [--hosts N] [--mix NAME=COUNT,...] | down [--wipe|--purge] | status [--json]
+import { parseArgs } from 'node:util';
+import { labDown, labUp } from '../test/lab/lab.ts';
+import { labPaths } from '../test/lab/paths.ts';
+import { DEFAULT_MIX, PRODUCTS, parseMix } from '../test/lab/products.ts';
+import { formatStatus, labStatus } from '../test/lab/status.ts';
+
+const HELP = `Usage: npm run lab -- COMMAND [options]
+
+Commands:
+  up       start the lab (idempotent: running hosts are left alone)
+             --hosts N                N hosts cycling through the default mix
+             --mix NAME=COUNT,...     explicit counts, e.g. sles-16.0=2,sles-15-sp7=1
+             (no option: the lab's current shape, or the default mix: one host each)
+  down     stop every host of the lab, remove its bridge and links
+             --wipe    also delete the hosts' disks (identities are kept)
+             --purge   delete the whole lab folder and its inventory
+  status   hosts, products, addresses, state, memory in use
+             --json    machine-readable
+
+Environment:
+  LAB_DIR            lab folder (default <repo>/.lab; another folder = another lab, own bridge)
+  LAB_NET_ID         force the network number (0 = tplab0, 10.77.0.0/16)
+  LAB_INVENTORY_DIR  where the inventory goes (default inventories/lab for the default lab)
+
+Products (mix names): ${PRODUCTS.map((p) => p.mix).join(', ')}
+Default mix: ${DEFAULT_MIX.join(', ')}
+Use a host: ssh -F <lab folder>/ssh_config HOST cmd
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      hosts: { type: 'string' },
+      mix: { type: 'string' },
+      wipe: { type: 'boolean' },
+      purge: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const cmd = positionals[0];
+  if (values.help || !cmd) {
+    process.stdout.write(HELP);
+    return cmd || values.help ? 0 : 2;
+  }
+  const log = (s: string) => process.stderr.write(`lab: ${s}\n`);
+  const paths = labPaths();
+  switch (cmd) {
+    case 'up': {
+      if (values.hosts !== undefined && values.mix !== undefined) throw new Error('use either --hosts or --mix, not both');
+      const hosts = values.hosts !== undefined ? Number(values.hosts) : undefined;
+      if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new Error(`--hosts ${values.hosts}: expected a positive integer`);
+      const r = await labUp({ hosts, mix: values.mix !== undefined ? parseMix(values.mix) : undefined, log });
+      log(
+        `${r.info.hosts.length} host(s) up in ${(r.ms / 1000).toFixed(1)} s ` +
+          `(started ${r.started.length}, already up ${r.alreadyUp.length}${r.stopped.length ? `, stopped ${r.stopped.length}` : ''})`,
+      );
+      log(`inventory: ${paths.hostsYml}`);
+      log(`try: ssh -F ${paths.sshConfig} ${r.info.hosts[0]?.name ?? 'HOST'} cat /etc/os-release`);
+      return 0;
+    }
+    case 'down': {
+      const r = await labDown({ wipe: values.wipe, purge: values.purge, log });
+      log(`down: stopped ${r.stopped} host(s) in ${(r.ms / 1000).toFixed(1)} s`);
+      return 0;
+    }
+    case 'status': {
+      const s = await labStatus(paths);
+      process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
+      return 0;
+    }
+    default:
+      process.stderr.write(`unknown command "${cmd}"\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`lab: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

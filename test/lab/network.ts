@@ -1,0 +1,118 @@
+// The lab network: one bridge per lab on the machine (gateway .0.1 of the lab's /16), and per
+// host a veth pair whose inner end becomes the host's eth0. The bridge carries the lab folder
+// as its alias, so a lab recognises its own bridge and never takes another lab's.
+import { labNet, type LabNet } from './state.ts';
+import { must, run, sleep } from './proc.ts';
+import { acquireLock } from './lock.ts';
+
+interface IpLink {
+  ifname: string;
+  ifalias?: string;
+  master?: string;
+  link_type?: string;
+  linkinfo?: { info_kind?: string };
+}
+
+export async function listLinks(): Promise<IpLink[]> {
+  const out = await must('ip', ['-j', '-d', 'link', 'show'], 'listing network links');
+  return JSON.parse(out || '[]') as IpLink[];
+}
+
+function aliasFor(labDir: string): string {
+  return `trento-lab:${labDir}`;
+}
+
+/**
+ * Pick the lab's network id and make sure its bridge exists and is ours.
+ * The repository's lab is always 0 (tplab0, 10.77.0.1/16, the contract); LAB_NET_ID forces one.
+ */
+export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: number | null): Promise<LabNet> {
+  // Two labs choosing a network at the same moment must not pick the same one.
+  const lock = await acquireLock('/run/lock/trento-lab-net.lock', 'choosing a lab network');
+  try {
+    const links = await listLinks();
+    const byName = new Map(links.map((l) => [l.ifname, l]));
+    const forced = process.env.LAB_NET_ID !== undefined ? Number(process.env.LAB_NET_ID) : isDefault ? 0 : null;
+    const ours = (id: number) => {
+      const l = byName.get(labNet(id).bridge);
+      return l === undefined ? 'free' : l.ifalias === aliasFor(labDir) ? 'ours' : 'taken';
+    };
+    let id: number;
+    if (forced !== null) {
+      if (!Number.isInteger(forced) || forced < 0) throw new Error(`LAB_NET_ID=${process.env.LAB_NET_ID}: expected an integer 0..177`);
+      if (ours(forced) === 'taken') {
+        const other = byName.get(labNet(forced).bridge)?.ifalias ?? '(no alias)';
+        throw new Error(`bridge ${labNet(forced).bridge} belongs to another lab (${other}); stop it first (LAB_DIR=... npm run lab -- down)`);
+      }
+      id = forced;
+    } else if (wanted !== null && wanted > 0 && ours(wanted) !== 'taken') {
+      id = wanted;
+    } else {
+      id = 1;
+      while (ours(id) === 'taken') id++;
+    }
+    const net = labNet(id);
+    if (ours(id) === 'free') {
+      await must(
+        'ip',
+        ['-batch', '-'],
+        `creating bridge ${net.bridge}`,
+        {
+          input: [
+            `link add name ${net.bridge} type bridge forward_delay 0`,
+            `link set dev ${net.bridge} alias "${aliasFor(labDir)}"`,
+            `addr add ${net.gateway}/${net.prefix} dev ${net.bridge}`,
+            `link set dev ${net.bridge} up`,
+          ].join('\n') + '\n',
+        },
+      );
+    }
+    return net;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Create veth pairs: the machine end joins the bridge, the other end goes into the host's netns as eth0. */
+export async function createVeths(net: LabNet, items: Array<{ veth: string; pid: number }>): Promise<void> {
+  if (items.length === 0) return;
+  const lines: string[] = [];
+  for (const { veth, pid } of items) {
+    lines.push(`link add name ${veth} type veth peer name eth0 netns ${pid}`);
+    lines.push(`link set dev ${veth} master ${net.bridge} up`);
+  }
+  // -force: one failure (a host that died meanwhile) must not stop the others; checked below.
+  const r = await run('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  const have = new Set((await listLinks()).map((l) => l.ifname));
+  const missing = items.filter((i) => !have.has(i.veth));
+  if (missing.length) {
+    throw new Error(`could not create veth ${missing.map((m) => m.veth).join(', ')} on ${net.bridge} (host process gone?): ${r.stderr.trim().slice(0, 1000)}`);
+  }
+}
+
+/** Delete leftover veth links (their netns is gone or going) and wait until they are really gone. */
+export async function removeLinks(names: string[], timeoutMs = 20_000): Promise<void> {
+  if (names.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const have = new Set((await listLinks()).map((l) => l.ifname));
+    const left = names.filter((n) => have.has(n));
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`network links still present after ${timeoutMs} ms: ${left.join(', ')}`);
+    await run('ip', ['-force', '-batch', '-'], { input: left.map((n) => `link del dev ${n}`).join('\n') + '\n' });
+    await sleep(100);
+  }
+}
+
+/** Links that belong to this lab: its bridge and its veths (name prefix tp<id>v). */
+export async function labLinks(net: LabNet): Promise<string[]> {
+  const re = new RegExp(`^tp${net.netId}v\\d+$`);
+  return (await listLinks()).map((l) => l.ifname).filter((n) => n === net.bridge || re.test(n));
+}
+
+export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
+  const l = (await listLinks()).find((x) => x.ifname === net.bridge);
+  if (!l) return;
+  if (l.ifalias !== aliasFor(labDir)) return; // not ours: leave it alone
+  await removeLinks([net.bridge]);
+}
