@@ -96,7 +96,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   const finish = (h: HostState, status: HostStatus, message?: string) => {
     if (h.done) return;
     h.done = true;
-    emit({ type: 'host-done', host: h.name, status, changed: h.plan?.changes.length ?? 0, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
+    const changed = h.plan ? (options.check ? h.plan.changes.length : planSteps(h.plan).length) : 0;
+    emit({ type: 'host-done', host: h.name, status, changed, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
     h.session?.close();
   };
   const onAbort = () => {

@@ -32,7 +32,9 @@ export function factsScript(withContent: boolean): Command {
     raw(HELPERS),
     sh`want=${withContent ? '1' : '0'}`,
     raw(SYSTEM),
-    raw(`if have rpm; then for p in ${packages}; do emit "pkg:$p" "$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null || true)"; done; fi
+    raw(`if have rpm; then for p in ${packages}; do
+  if rpm -q --quiet "$p"; then emit "pkg:$p" "$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p")"; else emit "pkg:$p" ""; fi
+done; fi
 if have systemctl; then for u in ${units}; do emit "unit:$u" "$(systemctl is-active "$u" 2>/dev/null | head -1) $(systemctl is-enabled "$u" 2>/dev/null | head -1)"; done; fi
 if have rpm && have zypper && ! rpm -q --quiet ${PACKAGES.agent}; then
   emit agent-candidate "$(zypper --non-interactive --quiet info ${PACKAGES.agent} 2>/dev/null | sed -n 's/^Version *: *//p' | head -1)"

@@ -80,7 +80,9 @@ export function formatEvent(e: RunEvent, o: FormatOptions, t: Tally): string[] {
       return [line(o, e.host, 'FAILED', 'red', `check failed: ${e.check}`), ...(e.output?.trim() ? [indent(e.output)] : [])];
     case 'host-done':
       if (e.status === 'ok') return [line(o, e.host, 'OK', 'green', t.check ? 'checked' : 'up to date')];
-      if (e.status === 'changed') return [line(o, e.host, 'DONE', 'yellow', `${e.changed} change(s) applied and verified`)];
+      if (e.status === 'changed') {
+        return [line(o, e.host, 'DONE', 'yellow', t.check ? `${e.changed} change(s) would be made` : `${e.changed} change(s) applied and verified`)];
+      }
       if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
       return [];
     case 'interrupted':

@@ -108,3 +108,17 @@ export const SNAPSHOT_COMMAND = [
   'for d in /etc/trento /etc/alloy /etc/sysconfig /etc/systemd/system /usr/share/trento /var/lib/trento-provision /usr/lib/systemd/system; do [ -d $d ] && find $d -xdev \\( -type f -o -type l \\) -printf "%p %u:%g %m " -exec sh -c "sha256sum < \\"\\$1\\" | cut -c1-16" _ {} \\; ; done 2>/dev/null | sort',
   'getent passwd alloy prometheus || true',
 ].join('; echo ---; ');
+
+/**
+ * Gives the test file clean hosts: the lab's disks wiped and the default mix started again
+ * (about 3 s; identities and known_hosts are kept). Skipped with LAB_REUSE=1, for quick loops.
+ */
+export async function freshLab(): Promise<LabInfo> {
+  if (process.env.LAB_REUSE !== '1') {
+    const { labDown, labUp } = await import('../lab/lab.ts');
+    const { DEFAULT_MIX } = await import('../lab/products.ts');
+    await labDown({ wipe: true });
+    await labUp({ hosts: DEFAULT_MIX.length });
+  }
+  return lab();
+}

@@ -4,7 +4,7 @@
 // trento.alloy. Steps depend on each other, so they run in order.
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hostsBy, lab, mustOnHost, onHost, provision, SNAPSHOT_COMMAND, type Report } from './helpers.ts';
+import { freshLab, hostsBy, mustOnHost, onHost, provision, SNAPSHOT_COMMAND, type Report } from './helpers.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 
 let info: LabInfo;
@@ -25,8 +25,8 @@ async function snapshots(): Promise<Map<string, string>> {
 
 const byHost = (r: Report | undefined) => new Map((r?.hosts ?? []).map((h) => [h.host, h]));
 
-beforeAll(() => {
-  info = lab();
+beforeAll(async () => {
+  info = await freshLab();
 });
 
 describe('provisioning the default mix', () => {
@@ -42,7 +42,7 @@ describe('provisioning the default mix', () => {
     for (const h of refused) expect(hosts.get(h.name)?.status, h.name).toBe('skipped');
     expect(run.stdout).toMatch(/WOULD CHANGE \| install/);
     expect(run.stdout).toMatch(/^\s+\+prometheus-mode: "push"$/m); // a diff line of a push host's agent.yaml
-    expect(run.stdout).toMatch(/^\s+\+api-key: \*{8}$/m); // masked
+    expect(run.stdout).toMatch(/^\s+\+api-key: "\*{8}"$/m); // masked
     expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain(SECRET);
     const after = await snapshots();
     for (const h of info.hosts) expect(after.get(h.name), `${h.name} changed in check mode`).toBe(before.get(h.name));
@@ -129,7 +129,7 @@ describe('provisioning the default mix', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/-prometheus-auth: "none"/);
     expect(run.stdout).toMatch(/\+prometheus-auth: "bearer"/);
-    expect(run.stdout).toMatch(/api-key: \*{8}/);
+    expect(run.stdout).toMatch(/prometheus-auth-bearer-token: "\*{8}"/);
     expect(run.stdout).not.toContain(SECRET);
     const fix = await provision([...BASE, '--limit', h.name]);
     expect(fix.code).toBe(0);

@@ -51,7 +51,8 @@ export function labPaths(labDir?: string): LabPaths {
     etcHosts: join(dir, 'etc-hosts'),
     sshConfig: join(dir, 'ssh_config'),
     inventoryDir,
-    knownHosts: join(inventoryDir, 'known_hosts'),
+    // Beside the inventory folder, not in it: every file in an inventory folder is an inventory source.
+    knownHosts: join(dir, 'known_hosts'),
     hostsYml: join(inventoryDir, 'hosts.yml'),
     groupVarsAll: join(inventoryDir, 'group_vars', 'all.yml'),
     keepersDir: join(dir, 'keepers'),

@@ -1,0 +1,149 @@
+// Which parser reads an inventory source, as Ansible's InventoryManager decides: a folder is
+// read entry by entry (sorted, skipping hidden files, group_vars/, host_vars/ and ignored
+// extensions such as .ini, .cfg, .md, .txt); a file is tried with the enabled plugins in
+// order (script, auto, yaml, ini, toml) and the first that succeeds wins; "a,b," is a host list.
+
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { InventoryError } from './errors.ts';
+import { parseAddress } from './host-ranges.ts';
+import { parseIniInventory } from './ini.ts';
+import { addHost, type InventoryDraft } from './inventory-data.ts';
+import { compareCodePoints } from './vars-files.ts';
+import { parseYamlInventory } from './yaml-inventory.ts';
+import { deref, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
+import { isMap, isScalar } from 'yaml';
+
+// IGNORED_ALWAYS plus the default INVENTORY_IGNORE_EXTS of ansible-core.
+const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
+const YAML_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses one source into the draft; false when a folder held nothing Ansible would read. */
+export async function parseSource(draft: InventoryDraft, source: string): Promise<boolean> {
+  let info;
+  try {
+    info = await stat(source);
+  } catch {
+    if (source.includes(',')) {
+      parseHostList(draft, source);
+      return true;
+    }
+    throw new InventoryError(`inventory source not found; check the path given with -i/--inventory`, { file: source });
+  }
+  if (info.isDirectory()) {
+    let parsed = false;
+    for (const entry of (await readdir(source)).sort(compareCodePoints)) {
+      if (IGNORED.test(entry)) continue;
+      if (await parseSource(draft, join(source, entry))) parsed = true;
+    }
+    return parsed;
+  }
+  await parseFile(draft, source);
+  return true;
+}
+
+/** The host_list plugin: `-i 'web1,web2:2222,'`. */
+function parseHostList(draft: InventoryDraft, list: string): void {
+  for (const raw of list.split(',')) {
+    const h = raw.trim();
+    if (!h) continue;
+    // parse_address without ranges: a name with [ ] stays as written
+    const parsed = h.includes('[') ? null : parseAddress(h);
+    const host = parsed ? parsed.host : h;
+    if (!draft.hosts.has(host)) addHost(draft, host, 'ungrouped', parsed?.port, 'host list');
+  }
+}
+
+interface Failure {
+  plugin: 'yaml' | 'ini';
+  error: InventoryError;
+  /** The file is evidently in this plugin's format (so its error is the one to show). */
+  meant: boolean;
+}
+
+/**
+ * The yaml plugin: undefined when it parsed the file. A YAML syntax error or a document that
+ * is not a mapping means "not a YAML inventory" unless the extension says it is; a mapping
+ * with a wrong structure is a YAML inventory with a mistake.
+ */
+function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failure | undefined {
+  const yamlExtension = YAML_EXTENSIONS.includes(extname(file));
+  let loaded;
+  try {
+    loaded = parseAnsibleYaml(text, file);
+  } catch (e) {
+    if (!(e instanceof InventoryError)) throw e;
+    return { plugin: 'yaml', error: e, meant: yamlExtension };
+  }
+  const contents = deref(loaded, loaded.doc.contents);
+  if (contents === null || (isScalar(contents) && !contents.value)) {
+    return { plugin: 'yaml', error: new InventoryError('the YAML inventory is empty; add groups with hosts (all: {hosts: {web1: {}}})', { file }), meant: yamlExtension };
+  }
+  if (!isMap(contents)) {
+    const error = new InventoryError('a YAML inventory must be a mapping of group names (all:, webservers:, ...), not a list or a single value', { file, line: 1 });
+    return { plugin: 'yaml', error, meant: yamlExtension };
+  }
+  const plugin = mapEntries(loaded, contents).find((e) => keyString(e.key) === 'plugin');
+  const pluginName = plugin && deref(loaded, plugin.value);
+  if (isScalar(pluginName) && pluginName.value) {
+    // The `auto` plugin would load the named inventory plugin; none is available here.
+    const error = new InventoryError(
+      `inventory plugin configuration (plugin: ${keyString(pluginName.value)}) is not supported; list the hosts in a YAML or INI inventory`,
+      { file },
+    );
+    return { plugin: 'yaml', error, meant: true };
+  }
+  try {
+    parseYamlInventory(draft, loaded);
+  } catch (e) {
+    if (!(e instanceof InventoryError)) throw e;
+    return { plugin: 'yaml', error: e, meant: true };
+  }
+  draft.warnings.push(...loaded.warnings);
+  return undefined;
+}
+
+async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
+  const buffer = await readFile(file);
+  const text = buffer.toString('utf8');
+  const ext = extname(file);
+  if (text.startsWith('$ANSIBLE_VAULT;')) {
+    throw new InventoryError('the inventory file is encrypted with Ansible Vault, which is not supported yet; decrypt it (ansible-vault decrypt) or encrypt single values with !vault', { file });
+  }
+  // Ansible runs files with a shebang (or executable ones) as dynamic inventory scripts.
+  if (text.startsWith('#!')) {
+    throw new InventoryError('dynamic inventory scripts are not supported; write the inventory as a YAML or INI file (ansible-inventory -i SCRIPT --list -y > hosts.yml)', { file });
+  }
+
+  const failures: Failure[] = [];
+  if (ext === '' || YAML_EXTENSIONS.includes(ext)) {
+    const failure = parseYamlFile(draft, file, text);
+    if (!failure) return;
+    failures.push(failure);
+  }
+  try {
+    parseIniInventory(draft, file, text);
+    return;
+  } catch (e) {
+    if (!(e instanceof InventoryError)) throw e;
+    failures.push({ plugin: 'ini', error: e, meant: !YAML_EXTENSIONS.includes(ext) });
+  }
+  if (ext === '.toml') {
+    throw new InventoryError('TOML inventories are not supported; convert it to YAML (ansible-inventory -i FILE --list -y)', { file });
+  }
+  // Report the error of the format the file was meant to be in (Ansible tries both); when
+  // that is unclear, mention the other one too.
+  const chosen = failures.find((f) => f.meant) ?? failures[failures.length - 1]!;
+  const other = failures.find((f) => f !== chosen);
+  const note = other && !chosen.meant ? ` (read as ${other.plugin.toUpperCase()}: ${other.error.message})` : '';
+  throw new InventoryError(`${chosen.error.detail}${note}`, { file: chosen.error.file ?? file, line: chosen.error.line });
+}

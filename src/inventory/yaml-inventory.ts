@@ -1,0 +1,137 @@
+// Ansible's YAML inventory format (plugins/inventory/yaml.py): top-level keys are groups,
+// each with optional `hosts`, `vars` and `children` mappings, recursively. Mistakes Ansible
+// only warns about (unknown keys, non-mapping groups) are warnings here too.
+
+import { isMap, isScalar, isSeq } from 'yaml';
+import { InventoryError, originOf } from './errors.ts';
+import { expandHostPattern, HostRangeError } from './host-ranges.ts';
+import { addChild, addGroup, addHost, setVariable, type InventoryDraft } from './inventory-data.ts';
+import { convert, deref, keyString, lineOf, mapEntries, type LoadedYaml } from './yaml-load.ts';
+
+/** Python's type() name of a YAML node, for messages. */
+function typeName(loaded: LoadedYaml, node: unknown): string {
+  const n = deref(loaded, node);
+  if (isMap(n)) return 'dict';
+  if (isSeq(n)) return 'list';
+  if (isScalar(n)) {
+    const v = n.value;
+    if (v === null || v === undefined) return 'NoneType';
+    if (typeof v === 'boolean') return 'bool';
+    if (typeof v === 'number') return Number.isInteger(v) && !String(n.source ?? '').includes('.') ? 'int' : 'float';
+    if (typeof v === 'string') return 'str';
+  }
+  return 'object';
+}
+
+function isNull(loaded: LoadedYaml, node: unknown): boolean {
+  const n = deref(loaded, node);
+  return n === null || n === undefined || (isScalar(n) && (n.value === null || n.value === undefined));
+}
+
+/** The document must already be a mapping without `plugin:` (checked by the caller). */
+export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): void {
+  const file = loaded.file;
+  const where = (node: unknown) => ({ file, line: lineOf(loaded, node) });
+
+  const parseGroup = (groupKey: unknown, keyNode: unknown, groupNode: unknown): string => {
+    const data = deref(loaded, groupNode);
+    const groupLabel = keyString(groupKey);
+    if (!isMap(data) && !isNull(loaded, data)) {
+      draft.warnings.push(`Skipping '${groupLabel}' as this is not a valid group definition`);
+      return groupLabel;
+    }
+    if (typeof groupKey !== 'string') {
+      throw new InventoryError(
+        `unable to add group ${groupLabel}: a group name must be a string, got ${typeName(loaded, keyNode)}; quote it`,
+        where(keyNode),
+      );
+    }
+    const group = addGroup(draft, groupKey, where(keyNode));
+    if (!isMap(data)) return group;
+
+    // `hosts: web1` is shorthand for `hosts: {web1: ~}` (same for vars and children).
+    const sections = new Map<string, { key: unknown; keyNode: unknown; value: unknown }[] | null>();
+    for (const entry of mapEntries(loaded, data)) {
+      const key = keyString(entry.key);
+      const value = deref(loaded, entry.value);
+      if (['vars', 'children', 'hosts'].includes(key)) {
+        if (isScalar(value) && typeof value.value === 'string') {
+          sections.set(key, [{ key: value.value, keyNode: value, value: null }]);
+          continue;
+        }
+        if (!isMap(value) && !isNull(loaded, value)) {
+          throw new InventoryError(
+            `invalid "${key}" entry for "${group}" group, requires a dictionary, found "${typeName(loaded, value)}" instead; ` +
+              `write it as a mapping (name: ...), not a list`,
+            where(entry.keyNode),
+          );
+        }
+      }
+      if (!isMap(value)) {
+        if (!isNull(loaded, value)) {
+          draft.warnings.push(`Skipping key (${key}) in group (${group}) as it is not a mapping, it is a ${typeName(loaded, value)}`);
+        }
+        continue;
+      }
+      if (!['vars', 'children', 'hosts'].includes(key)) {
+        draft.warnings.push(`Skipping unexpected key (${key}) in group (${group}), only "vars", "children" and "hosts" are valid`);
+        continue;
+      }
+      sections.set(key, mapEntries(loaded, value));
+    }
+
+    for (const [section, entries] of sections) {
+      if (!entries) continue;
+      if (section === 'vars') {
+        for (const e of entries) {
+          setVariable(draft, group, keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode)), where(e.keyNode));
+        }
+      } else if (section === 'children') {
+        for (const e of entries) {
+          const child = parseGroup(e.key, e.keyNode, e.value);
+          addChild(draft, group, child, where(e.keyNode));
+        }
+      } else {
+        for (const e of entries) parseHosts(group, e.key, e.keyNode, e.value);
+      }
+    }
+    return group;
+  };
+
+  const parseHosts = (group: string, pattern: unknown, keyNode: unknown, valueNode: unknown): void => {
+    if (typeof pattern !== 'string') {
+      throw new InventoryError(
+        `host pattern ${keyString(pattern)} must be a string; enclose integers/floats in quotation marks`,
+        where(keyNode),
+      );
+    }
+    let expanded: { hosts: string[]; port: number | undefined };
+    try {
+      expanded = expandHostPattern(pattern);
+    } catch (e) {
+      if (e instanceof HostRangeError) throw new InventoryError(`invalid host range '${pattern}': ${e.message}`, where(keyNode));
+      throw e;
+    }
+    const value = deref(loaded, valueNode);
+    // Python: `data or {}` -- any false-y value means "no variables".
+    const falsy = isNull(loaded, value) || (isScalar(value) && !value.value) || (isSeq(value) && value.items.length === 0);
+    if (!falsy && !isMap(value)) {
+      throw new InventoryError(
+        `invalid data for host ${pattern}: expected a mapping of variables, got ${typeName(loaded, value)}; write "${pattern}:" followed by indented "name: value" lines`,
+        where(keyNode),
+      );
+    }
+    const entries = isMap(value) ? mapEntries(loaded, value) : [];
+    const hostOrigin = originOf(file, lineOf(loaded, keyNode));
+    for (const host of expanded.hosts) {
+      addHost(draft, host, group, expanded.port, hostOrigin, where(keyNode));
+      for (const e of entries) {
+        setVariable(draft, host, keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode)), where(e.keyNode));
+      }
+    }
+  };
+
+  for (const entry of mapEntries(loaded, loaded.doc.contents)) {
+    parseGroup(entry.key, entry.keyNode, entry.value);
+  }
+}
