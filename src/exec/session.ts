@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { NodeSSH } from 'node-ssh';
 import type { ConnectionSpec } from './connection.ts';
-import { type Command, sh, toShell } from './command.ts';
+import { type Command, raw, sh, toShell } from './command.ts';
 import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
 
 export interface RunResult {
@@ -43,9 +43,9 @@ function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: stri
   if (spec.become.password !== undefined) {
     // -S reads the password from stdin (sudo reads it byte by byte up to the newline, so the
     // script that follows reaches bash intact); -p '' keeps the prompt out of the output.
-    return { command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${bash}`), stdinPrefix: `${spec.become.password}\n` };
+    return { command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${raw(bash)}`), stdinPrefix: `${spec.become.password}\n` };
   }
-  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${bash}`), stdinPrefix: '' };
+  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${raw(bash)}`), stdinPrefix: '' };
 }
 
 /** Wraps a script so bash has parsed all of it before any command runs: commands inside may

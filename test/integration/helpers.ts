@@ -122,3 +122,27 @@ export async function freshLab(): Promise<LabInfo> {
   }
   return lab();
 }
+
+/**
+ * Writes an inventory for some lab hosts into a temp folder, in INI (the official playbook's
+ * usual format) with group_vars/agents.yml, and returns its path.
+ */
+export async function iniInventory(
+  info: LabInfo,
+  hosts: { host: LabHost; vars?: Record<string, string> }[],
+  groupVars: Record<string, unknown>,
+): Promise<string> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { stringify } = await import('yaml');
+  const dir = await mkdtemp(join(tmpdir(), 'tp-inv-'));
+  const lines = ['[agents]'];
+  for (const { host, vars } of hosts) {
+    const extra = Object.entries(vars ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+    lines.push(`${host.name} ansible_host=${host.address}${extra}`);
+  }
+  lines.push('', '[agents:vars]', `ansible_ssh_private_key_file=${info.keyFile}`, `ansible_ssh_common_args='-o UserKnownHostsFile=${info.knownHosts}'`);
+  await writeFile(join(dir, 'hosts'), lines.join('\n') + '\n');
+  await mkdir(join(dir, 'group_vars'));
+  await writeFile(join(dir, 'group_vars', 'agents.yml'), stringify(groupVars));
+  return dir;
+}

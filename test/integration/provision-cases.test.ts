@@ -1,0 +1,132 @@
+// Provisioning cases beyond the default run: an inventory written for the official Trento
+// playbook (INI, group `agents`, its variable names), become with sudo, an agent without
+// `generate alloy`, an Alloy already in directory mode, and Alloy rejecting the new config.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
+
+let info: LabInfo;
+let push: LabHost[];
+let pull: LabHost[];
+
+// The official playbook's variable names (trento-project/ansible, role agent).
+const OFFICIAL_VARS = {
+  trento_server_name: 'trento.lab.example',
+  agent_web_api_key: 'official-api-key-1234',
+  rabbitmq_password: 'rabbit-pass',
+  agent_prometheus_auth: 'none',
+};
+
+beforeAll(async () => {
+  info = await freshLab();
+  ({ push, pull } = hostsBy(info));
+});
+
+const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
+
+describe('inventories and connections', () => {
+  it('an INI inventory in the official playbook style provisions unchanged, remote-write URL from trento_server_name', async () => {
+    const inv = await iniInventory(info, [{ host: pull[0]! }, { host: push[0]! }], OFFICIAL_VARS);
+    const run = await provision(['-i', inv]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statusOf(run, pull[0]!.name)?.status).toBe('changed');
+    expect(statusOf(run, push[0]!.name)?.status).toBe('changed');
+    const agent = await mustOnHost(info, push[0]!.name, 'cat /etc/trento/agent.yaml');
+    expect(agent).toContain('server-url: "http://trento.lab.example"');
+    expect(agent).toContain('prometheus-url: "https://trento.lab.example/prometheus/api/v1/write"');
+    expect(agent).toContain('facts-service-url: "amqp://trento:rabbit-pass@localhost/trento"');
+  });
+
+  it('become: a sudo user without a password (NOPASSWD) provisions; with a password given it works; without one it is a clear error', async () => {
+    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
+    expect(sudoHosts.length).toBeGreaterThanOrEqual(2);
+    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    const inv = await iniInventory(
+      info,
+      [
+        { host: h15, vars: { ansible_user: 'admin', ansible_become: 'true' } },
+        { host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'yes', ansible_become_password: 'lab-sudo-password' } },
+      ],
+      OFFICIAL_VARS,
+    );
+    const run = await provision(['-i', inv]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const h of [h15, h16]) expect(await mustOnHost(info, h.name, 'stat -c "%U:%G %a" /etc/trento/agent.yaml')).toBe('root:root 600\n');
+    expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('lab-sudo-password');
+
+    const noPassword = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
+    const failed = await provision(['-i', noPassword]);
+    expect(failed.code).toBe(2);
+    expect(statusOf(failed, h16.name)?.message).toMatch(/become failed: give ansible_become_password/);
+  });
+});
+
+describe('hosts in other states', () => {
+  it('an agent without generate alloy (3.0.2): no ExecStartPre and no configure-alloy.sh, still converges', async () => {
+    const h = push[1] ?? push[0]!;
+    await mustOnHost(info, h.name, 'zypper -n -q install trento-agent-3.0.2 >/dev/null');
+    const run = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(statusOf(run, h.name)?.warnings.join()).toMatch(/no 'generate alloy'/);
+    const state = await mustOnHost(info, h.name, 'cat /etc/systemd/system/trento-agent.service.d/*.conf; ls /usr/share/trento 2>&1; rpm -q --qf "%{VERSION}\\n" trento-agent');
+    expect(state).not.toMatch(/ExecStartPre/);
+    expect(state).toMatch(/No such file/);
+    expect(state).toMatch(/^3\.0\.2$/m);
+  });
+
+  it('Alloy already in directory mode elsewhere: trento.alloy goes there, CONFIG_FILE is left alone, uninstall keeps it', async () => {
+    const h = push[0]!;
+    await provision(['--inventory', 'lab', '--limit', h.name, '--uninstall']);
+    await mustOnHost(
+      info,
+      h.name,
+      `mkdir -p /etc/alloy/conf && cp /etc/alloy/config.alloy /etc/alloy/conf/ && chown -R root:alloy /etc/alloy/conf && chmod 0770 /etc/alloy/conf && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/conf"|' /etc/sysconfig/alloy && systemctl restart alloy`,
+    );
+    const run = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(run.code, run.stdout).toBe(0);
+    const ids = statusOf(run, h.name)!.changes.map((c) => c.id);
+    expect(ids).toContain('file:/etc/alloy/conf/trento.alloy');
+    expect(ids.join()).not.toMatch(/line:/);
+    const state = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf; curl -s 127.0.0.1:12345/-/lab/config');
+    expect(state).toMatch(/^CONFIG_FILE="\/etc\/alloy\/conf"$/m);
+    expect(state).toMatch(/trento\.alloy/);
+    const un = await provision(['--inventory', 'lab', '--limit', h.name, '--uninstall']);
+    expect(un.code).toBe(0);
+    expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf')).toBe('CONFIG_FILE="/etc/alloy/conf"\nconfig.alloy\n');
+  });
+
+  it('Alloy rejects the new config (a clashing user file): the old trento.alloy stays, Alloy stays ready, the host fails with Alloy\'s error', async () => {
+    const h = push[0]!;
+    const first = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(first.code, first.stdout).toBe(0);
+    const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+    const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
+    // A user file that declares Trento's remote_write component too.
+    await mustOnHost(info, h.name, `printf 'prometheus.remote_write "trento" {\\n}\\n' > ${dir}/user.alloy && chown root:alloy ${dir}/user.alloy && chmod 640 ${dir}/user.alloy`);
+    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    expect(run.code).toBe(2);
+    const r = statusOf(run, h.name)!;
+    expect(r.status).toBe('failed');
+    expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/); // Alloy's own words name the clash
+    expect(await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`)).toBe(before);
+    expect(await mustOnHost(info, h.name, `curl -sf 127.0.0.1:12345/-/ready; ls -a ${dir} | grep -c '^\\.tp-' || true`)).toBe('Alloy is ready.\n0\n');
+    await mustOnHost(info, h.name, `rm -f ${dir}/user.alloy`);
+  });
+
+  it('Alloy cannot read a file the new config needs: the reload answers 400, the previous file is put back and Alloy runs it', async () => {
+    const h = push[0]!;
+    const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+    const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
+    // Readable by root (so validation as root passes) but not by the alloy user.
+    await mustOnHost(info, h.name, `printf 'logging {\\n}\\n' > ${dir}/private.alloy && chmod 600 ${dir}/private.alloy`);
+    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/Alloy rejected the new configuration \(HTTP 400\).*permission denied/s);
+    expect(run.stdout).toMatch(/restored the previous/);
+    expect(await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`)).toBe(before);
+    expect(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/ready')).toBe('Alloy is ready.\n');
+    await mustOnHost(info, h.name, `rm -f ${dir}/private.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload`);
+    const again = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
+    expect(again.code, again.stdout).toBe(0);
+  });
+});
