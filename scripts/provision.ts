@@ -23,7 +23,8 @@ async function main(): Promise<number> {
     verbosity: cli.verbosity,
     diff: cli.diff,
     color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    live: Boolean(process.stdout.isTTY && process.stderr.isTTY),
+    // A terminal with a known width: ora computes how many lines to clear from it.
+    live: Boolean(process.stdout.isTTY && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0),
     out: process.stdout,
   });
   const stop = new AbortController();

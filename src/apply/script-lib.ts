@@ -97,6 +97,31 @@ tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a fai
   echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
   return 1
 }
+tp_rw_metric() { # NAME max|sum: a metric of the prometheus.remote_write.trento queues, from $TP_BODY
+  awk -v n="$1" -v how="$2" 'index($0, n "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") {
+    v = $NF + 0; if (how == "max") { if (!seen || v > r) r = v } else r += v; seen = 1 } END { if (seen) printf "%.0f\n", r }' "$TP_BODY"
+}
+tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-write URL within SECONDS
+  # Alloy's own metrics: the queue's highest successfully sent timestamp is set only on success
+  # (a changed endpoint is a new queue, starting at 0); failed/retried counts explain a failure.
+  local wait=$1 end now code sent
+  end=$(( $(date +%s) + wait ))
+  while :; do
+    code=$(tp_http GET ${ALLOY_HTTP}/metrics)
+    now=$(date +%s)
+    if [ "$code" = 200 ]; then
+      sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max)
+      [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ $(( now - sent )) -le "$wait" ] && return 0
+    fi
+    if [ "$now" -ge "$end" ]; then
+      echo "Alloy has delivered no metrics to the remote-write URL in the last $wait s" \
+        "(samples failed: $(tp_rw_metric prometheus_remote_storage_samples_failed_total sum), retried: $(tp_rw_metric prometheus_remote_storage_samples_retried_total sum));" \
+        "check agent_prometheus_remote_write_url, the credentials and the TLS settings, and Alloy's log" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
 tp_node_exporter_serves() {
   local code
   code=$(tp_http GET ${NODE_EXPORTER_METRICS})

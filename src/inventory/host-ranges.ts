@@ -36,8 +36,6 @@ const IPV6 = new RegExp(
 );
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'iu');
 
-export const addressPatterns = { IPV4, IPV6, HOSTNAME };
-
 /**
  * Ansible's parse_address(address, allow_ranges=True): [host, port] or null when the text is
  * not a host identifier (Ansible then uses the text unchanged as the host name).

@@ -84,7 +84,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       try {
         expanded = expandHostPattern(pattern);
       } catch (e) {
-        if (e instanceof HostRangeError) return fail(`invalid host range '${pattern}': ${e.message}`);
+        if (e instanceof HostRangeError) return fail(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`);
         throw e;
       }
       if (pattern.trim().endsWith(':') && expanded.port === undefined) {
@@ -106,7 +106,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       }
     } else if (state === 'vars') {
       const eq = line.indexOf('=');
-      if (eq === -1) fail(`expected key=value, got: ${line}`);
+      if (eq === -1) fail(`expected key=value, got: ${line}; each line of [${group}:vars] is one name=value`);
       const key = line.slice(0, eq).trim();
       setVariable(draft, group, key, value(line.slice(eq + 1).trim(), fail), originOf(file, lineno), { file, line: lineno });
     } else {

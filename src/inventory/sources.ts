@@ -3,13 +3,13 @@
 // extensions such as .ini, .cfg, .md, .txt); a file is tried with the enabled plugins in
 // order (script, auto, yaml, ini, toml) and the first that succeeds wins; "a,b," is a host list.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { InventoryError } from './errors.ts';
 import { parseAddress } from './host-ranges.ts';
 import { parseIniInventory } from './ini.ts';
 import { addHost, type InventoryDraft } from './inventory-data.ts';
-import { compareCodePoints } from './vars-files.ts';
+import { compareCodePoints, readText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
 import { deref, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 import { isMap, isScalar } from 'yaml';
@@ -41,7 +41,14 @@ export async function parseSource(draft: InventoryDraft, source: string): Promis
   }
   if (info.isDirectory()) {
     let parsed = false;
-    for (const entry of (await readdir(source)).sort(compareCodePoints)) {
+    let entries: string[];
+    try {
+      entries = (await readdir(source)).sort(compareCodePoints);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      throw new InventoryError(`cannot list this inventory folder (${code}); check that this user may read it`, { file: source });
+    }
+    for (const entry of entries) {
       if (IGNORED.test(entry)) continue;
       if (await parseSource(draft, join(source, entry))) parsed = true;
     }
@@ -113,8 +120,7 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
 }
 
 async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
-  const buffer = await readFile(file);
-  const text = buffer.toString('utf8');
+  const text = await readText(file);
   const ext = extname(file);
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     throw new InventoryError('the inventory file is encrypted with Ansible Vault, which is not supported yet; decrypt it (ansible-vault decrypt) or encrypt single values with !vault', { file });

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { InventoryError, originOf } from './errors.ts';
-import type { VarSlot } from './inventory-data.ts';
+import { pushOnce, type VarSlot } from './inventory-data.ts';
 import { convert, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 import { isMap, isScalar } from 'yaml';
 
@@ -78,7 +78,13 @@ export async function findVarsFiles(dir: string, name: string, cache: VarsFileCa
 
 async function dirVarsFiles(dir: string): Promise<string[]> {
   const found: string[] = [];
-  const entries = (await readdir(dir)).sort(compareCodePoints);
+  let entries: string[];
+  try {
+    entries = (await readdir(dir)).sort(compareCodePoints);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new InventoryError(`cannot list this folder (${code}); check that this user may read it`, { file: dir });
+  }
   for (const entry of entries) {
     if (entry.startsWith('.') || entry.endsWith('~')) continue;
     const full = join(dir, entry);
@@ -88,6 +94,16 @@ async function dirVarsFiles(dir: string): Promise<string[]> {
     else if (k === 'file' && (!ext || VARS_EXTENSIONS.includes(ext))) found.push(full);
   }
   return found;
+}
+
+/** readFile with an InventoryError (naming the file) instead of a bare ENOENT/EACCES. */
+export async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new InventoryError(`cannot read this file (${code}); check that it exists and that this user may read it`, { file });
+  }
 }
 
 export function compareCodePoints(a: string, b: string): number {
@@ -104,7 +120,7 @@ export function loadVarsFile(file: string, cache: VarsFileCache): Promise<VarsFi
 }
 
 async function readVarsFile(file: string): Promise<VarsFile> {
-  const text = await readFile(file, 'utf8');
+  const text = await readText(file);
   const result: VarsFile = { file, vars: new Map(), warnings: [], encrypted: false };
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     result.encrypted = true;
@@ -181,8 +197,4 @@ export async function entityVars(
     for (const [key, slot] of loaded.vars) vars.set(key, slot);
   }
   return vars;
-}
-
-function pushOnce(list: string[], message: string): void {
-  if (!list.includes(message)) list.push(message);
 }

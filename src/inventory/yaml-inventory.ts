@@ -89,6 +89,13 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
       } else if (section === 'children') {
         for (const e of entries) {
           const child = parseGroup(e.key, e.keyNode, e.value);
+          if (!draft.groups.has(child)) {
+            // Ansible skips the invalid definition, then fails to add the unknown child.
+            throw new InventoryError(
+              `child group '${child}' of '${group}' is not a valid group definition; write it as a mapping (hosts:, vars:, children:) or leave it empty`,
+              where(e.keyNode),
+            );
+          }
           addChild(draft, group, child, where(e.keyNode));
         }
       } else {
@@ -109,7 +116,7 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
     try {
       expanded = expandHostPattern(pattern);
     } catch (e) {
-      if (e instanceof HostRangeError) throw new InventoryError(`invalid host range '${pattern}': ${e.message}`, where(keyNode));
+      if (e instanceof HostRangeError) throw new InventoryError(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`, where(keyNode));
       throw e;
     }
     const value = deref(loaded, valueNode);

@@ -5,7 +5,7 @@
 
 import {
   Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument,
-  type Node, type ScalarTag,
+  type ScalarTag,
 } from 'yaml';
 import { InventoryError, originOf } from './errors.ts';
 import { VaultedValue } from './model.ts';
@@ -217,4 +217,3 @@ export function convert(loaded: LoadedYaml, node: unknown): unknown {
   return null;
 }
 
-export type { Node };

@@ -4,6 +4,15 @@ import { writeFile } from 'node:fs/promises';
 import type { Redactor } from './redact.ts';
 import { exitCode, type Tally } from './tally.ts';
 
+/** Phase durations from the tally's timeline: each mark lasts until the next one. */
+export function timingsOf(t: Tally): { startedAt: number; phases: { phase: string; ms: number }[] } | null {
+  const start = t.timeline.find((m) => m.mark === 'run-start');
+  if (!start) return null;
+  // run-start -> first phase is the settings check (before any connection).
+  const phases = t.timeline.slice(0, -1).map((m, i) => ({ phase: m.mark === 'run-start' ? 'settings' : m.mark, ms: t.timeline[i + 1]!.at - m.at }));
+  return { startedAt: start.at, phases };
+}
+
 export function reportOf(t: Tally, durationMs: number) {
   return {
     tool: 'trento-provision',
@@ -13,6 +22,8 @@ export function reportOf(t: Tally, durationMs: number) {
     durationMs,
     interrupted: t.interrupted,
     settingsErrors: t.settingsErrors,
+    // Where the time went: settings, facts (connect + facts script), plan, apply (+ verify).
+    timings: timingsOf(t),
     hosts: [...t.hosts.values()].map((r) => ({
       host: r.host,
       status: r.status,

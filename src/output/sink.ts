@@ -43,7 +43,7 @@ export function createSink(options: SinkOptions): Sink {
   };
   const emit = (e: RunEvent) => {
     const lines = formatEvent(e, options, tally);
-    fold(tally, e);
+    fold(tally, e, Date.now());
     write(lines);
     if (e.type === 'phase') phase = e.phase;
     if (options.live) {

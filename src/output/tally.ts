@@ -25,10 +25,13 @@ export interface Tally {
   hosts: Map<string, HostResult>;
   settingsErrors: { host: string; variable: string; origin: string; message: string }[];
   interrupted: boolean;
+  /** Wall-clock times (epoch ms) of run-start, each phase start and run-end, when the caller
+   *  gives fold() a clock: where a run's time goes (the benchmark reads them from --json). */
+  timeline: { mark: string; at: number }[];
 }
 
 export function newTally(): Tally {
-  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false };
+  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false, timeline: [] };
 }
 
 function host(t: Tally, name: string): HostResult {
@@ -40,7 +43,10 @@ function host(t: Tally, name: string): HostResult {
   return r;
 }
 
-export function fold(t: Tally, e: RunEvent): void {
+export function fold(t: Tally, e: RunEvent, at?: number): void {
+  if (at !== undefined && (e.type === 'run-start' || e.type === 'phase' || e.type === 'run-end')) {
+    t.timeline.push({ mark: e.type === 'phase' ? e.phase : e.type, at });
+  }
   switch (e.type) {
     case 'run-start':
       t.mode = e.mode;

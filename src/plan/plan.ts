@@ -5,7 +5,8 @@ import { sh, join, type Command } from '../exec/command.ts';
 import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, UNITS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/parse.ts';
 import type { MetricsProvider, Platform } from '../platform.ts';
-import type { AgentConfig } from '../settings/agent-config.ts';
+import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
+import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesRemoved } from './ops.ts';
 import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, type RoleTasks, type TaskContext } from './types.ts';
 import * as alloyRole from '../../roles/alloy/tasks/main.ts';
@@ -56,6 +57,16 @@ export function agentHasGenerateAlloy(facts: HostFacts): boolean {
   return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
 }
 
+/**
+ * How long the verify step waits for Alloy's first delivery: one scrape interval, plus Alloy's
+ * 5 s batch send deadline, plus a margin for the request itself.
+ */
+export function deliveryWaitSeconds(config: AgentConfig): number {
+  const parsed = parseGoDuration(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval);
+  const interval = parsed.ok && parsed.nanoseconds > 0n ? Number(parsed.nanoseconds / 1_000_000n) / 1000 : 15;
+  return Math.ceil(interval) + 10;
+}
+
 function verifyChecks(input: PlanInput): Command {
   const { platform, uninstall, purge, facts } = input;
   const checks: Command[] = [];
@@ -67,6 +78,7 @@ function verifyChecks(input: PlanInput): Command {
     } else {
       checks.push(sh`tp_verify ${'Alloy is ready'} tp_alloy_ready`);
       checks.push(sh`tp_verify ${'Alloy runs trento.alloy'} tp_alloy_has prometheus.remote_write.trento`);
+      checks.push(sh`tp_verify ${'Alloy delivers metrics to the remote-write URL'} tp_alloy_delivers ${String(deliveryWaitSeconds(input.config))}`);
     }
     checks.push(sh`tp_verify ${'trento-agent is running'} systemctl is-active --quiet ${UNITS.agent}`);
   } else {

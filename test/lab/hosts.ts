@@ -9,7 +9,7 @@ import {
   chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
   rmSync, symlinkSync, unlinkSync, writeFileSync, lstatSync, readlinkSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HostPaths, LabPaths } from './paths.ts';
 import { hostPaths, osReleaseFixtures } from './paths.ts';
 import { productByMix, prodFile } from './products.ts';
@@ -17,6 +17,7 @@ import type { HostRecord, LabNet } from './state.ts';
 import { vethName } from './state.ts';
 import { cmdline, isAlive, must, processTable, sleep, spawnDetached } from './proc.ts';
 import { createVeths, removeLinks, listLinks } from './network.ts';
+import { hostCertFiles } from './server.ts';
 
 export const SUDO_PASSWORD = 'lab-sudo-password';
 
@@ -164,6 +165,13 @@ function writeIdentityFiles(paths: LabPaths, rec: HostRecord): void {
     );
   } else {
     rmSync(repoFile, { force: true });
+  }
+  // The lab CA and the mTLS client certificate (test/lab/server.ts), where the inventory's
+  // agent_prometheus_tls_* variables point.
+  for (const f of hostCertFiles(paths)) {
+    mkdirSync(U(dirname(f.path).slice(1)), { recursive: true });
+    writeFileSync(U(f.path.slice(1)), f.text, { mode: f.mode });
+    chmodSync(U(f.path.slice(1)), f.mode);
   }
 }
 

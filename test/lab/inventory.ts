@@ -6,6 +6,7 @@ import { productByMix } from './products.ts';
 import type { HostRecord, LabNet, LabState } from './state.ts';
 import { writeAtomic } from './state.ts';
 import { hostPublicKey } from './hosts.ts';
+import { HOST_CERTS, type ServerInfo } from './server.ts';
 
 /** lab.json (docs/contracts.md): what tests and tools read to find the lab. */
 export interface LabInfo {
@@ -22,9 +23,11 @@ export interface LabInfo {
   user: string;
   sudoPassword: string;
   startedAt: string;
+  /** The server side (Prometheus, the nginx edge; test/lab/server.ts), null when not started. */
+  server: ServerInfo | null;
 }
 
-export function labInfo(paths: LabPaths, net: LabNet, hosts: HostRecord[]): LabInfo {
+export function labInfo(paths: LabPaths, net: LabNet, hosts: HostRecord[], server: ServerInfo | null = null): LabInfo {
   return {
     hosts: hosts.map((h) => ({ name: h.name, product: h.product, address: h.address, port: 22, machineId: h.machineId, sudoUsers: h.sudoUsers })),
     labDir: paths.labDir,
@@ -39,6 +42,7 @@ export function labInfo(paths: LabPaths, net: LabNet, hosts: HostRecord[]): LabI
     user: 'root',
     sudoPassword: 'lab-sudo-password',
     startedAt: new Date().toISOString(),
+    server,
   };
 }
 
@@ -64,8 +68,14 @@ export function groupVarsAll(paths: LabPaths, net: LabNet, state: LabState): str
     // Trento variables with the official Ansible role's names (trento-project/ansible).
     agent_trento_server_url: `http://${net.gateway}:8080`,
     agent_web_api_key: state.apiKey,
+    // The lab's nginx edge in front of its Prometheus (test/lab/server.ts): port 443 takes no
+    // authentication; 8443 basic, 9443 bearer, 10443 mTLS (tests switch with -e). TLS with the
+    // lab CA, which every host has at /etc/trento/certs/lab-ca.crt.
     agent_prometheus_remote_write_url: `https://${net.gateway}/prometheus/api/v1/write`,
     agent_prometheus_auth: 'none',
+    agent_prometheus_tls_ca_cert: HOST_CERTS.ca,
+    // Short, so tests see pushed samples within seconds (Prometheus scrapes pull hosts every 2 s).
+    agent_prometheus_scrape_interval: '2s',
     // facts-service-url: RabbitMQ on the machine side of the lab network.
     agent_rabbitmq_host: net.gateway,
     agent_rabbitmq_password: state.apiKey.slice(0, 16),
@@ -103,12 +113,12 @@ export function etcHosts(net: LabNet, hosts: HostRecord[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function writeClientFiles(paths: LabPaths, net: LabNet, state: LabState, hosts: HostRecord[]): LabInfo {
+export function writeClientFiles(paths: LabPaths, net: LabNet, state: LabState, hosts: HostRecord[], server: ServerInfo | null = null): LabInfo {
   writeAtomic(paths.hostsYml, hostsYml(paths, hosts));
   writeAtomic(paths.groupVarsAll, groupVarsAll(paths, net, state));
   writeAtomic(paths.knownHosts, knownHosts(paths, hosts));
   writeAtomic(paths.sshConfig, sshConfig(paths, hosts));
-  const info = labInfo(paths, net, hosts);
+  const info = labInfo(paths, net, hosts, server);
   writeAtomic(paths.labJson, JSON.stringify(info, null, 2) + '\n');
   return info;
 }

@@ -13,6 +13,7 @@ import { prepareHosts, runningPid, startHosts, stopHosts, tail } from './hosts.t
 import { etcHosts, writeClientFiles, type LabInfo } from './inventory.ts';
 import { labStatus, liveKeepers, sshdAnswers, sshdListening, type LabStatus } from './status.ts';
 import { cmdline, isAlive, must, processTable, sleep } from './proc.ts';
+import { ensurePki, ensureServer, stopServer, wipeServerData, type ServerInfo } from './server.ts';
 
 export type Log = (line: string) => void;
 
@@ -25,6 +26,8 @@ export interface UpOptions {
   log?: Log;
   /** Max time to wait for every sshd (default 60 s). */
   sshTimeoutMs?: number;
+  /** Start the server side (Prometheus + nginx, test/lab/server.ts); default true. */
+  server?: boolean;
 }
 
 export interface UpResult {
@@ -136,6 +139,8 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     state.active = plan.map((p) => p.name);
     saveState(paths, state);
 
+    // The lab CA exists before any host starts: each host gets it (and the client cert) at start.
+    await ensurePki(paths, net);
     const pkgDir = await ensurePackages(paths, log);
     const stamp = await ensureBase(paths, pkgDir, log);
     writeAtomic(paths.etcHosts, etcHosts(net, recs));
@@ -160,7 +165,10 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     }
     // Hosts started now are also reached over the lab network once (banner on ADDR:22).
     await waitForSshd(paths, recs, down, opts.sshTimeoutMs ?? 60_000);
-    const info = writeClientFiles(paths, net, state, recs);
+    let server: ServerInfo | null = null;
+    if (opts.server ?? true) server = await ensureServer(paths, net, recs, log);
+    else await stopServer(paths, log);
+    const info = writeClientFiles(paths, net, state, recs, server);
     return { info, started: down.map((r) => r.name), alreadyUp, stopped, ms: Date.now() - t0 };
   } finally {
     lock.release();
@@ -203,6 +211,7 @@ export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number
     const running = names.filter((n) => runningPid(hostPaths(paths, n)));
     if (running.length) log(`stopping ${running.length} host(s)`);
     await stopHosts(paths, running);
+    await stopServer(paths, log);
     // Keepers exit by themselves once their hosts are gone.
     const deadline = Date.now() + 10_000;
     while (liveKeepers(paths).length && Date.now() < deadline) await sleep(50);
@@ -228,6 +237,8 @@ export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number
     const mounts = labMounts(paths);
     if (mounts.length) throw new Error(`mounts left under ${paths.labDir}: ${mounts.join(', ')}`);
     if (opts.wipe || opts.purge) {
+      // Fresh hosts, fresh metrics: no series of an earlier run can answer a test's query.
+      wipeServerData(paths);
       for (const n of names) {
         const hp = hostPaths(paths, n);
         rmSync(hp.upper, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { hostPaths } from './paths.ts';
 import { cmdline, descendants, isAlive, memoryOf, processTable, type Memory } from './proc.ts';
 import { runningPid } from './hosts.ts';
 import { loadState, labNet } from './state.ts';
+import { serverStatus, type ServerStatus } from './server.ts';
 
 export interface HostStatus {
   name: string;
@@ -25,6 +26,8 @@ export interface LabStatus {
   hosts: HostStatus[];
   keepers: number[];
   total: Memory;
+  /** Prometheus and the nginx edge (test/lab/server.ts). */
+  server: ServerStatus;
 }
 
 /** Keeper processes of this lab that are still alive (stale pid files are removed). */
@@ -110,7 +113,9 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean } = {})
   const keepers = liveKeepers(paths);
   const all = new Set<number>(descendants(keepers, table));
   for (const h of hosts) if (h.pid) for (const p of descendants([h.pid], table)) all.add(p);
+  const server = serverStatus(paths, state.netId === null ? null : labNet(state.netId));
   return {
+    server,
     labDir: paths.labDir,
     bridge: state.netId === null ? null : labNet(state.netId).bridge,
     hosts,
@@ -132,6 +137,13 @@ export function formatStatus(s: LabStatus): string {
   const ssh = s.hosts.filter((h) => h.sshd).length;
   lines.push('');
   lines.push(`lab ${s.labDir}  bridge ${s.bridge ?? '-'}  hosts up ${up}/${s.hosts.length}, sshd listening ${ssh}`);
+  const srv = s.server;
+  lines.push(
+    srv.prometheus.pid && srv.prometheus.url
+      ? `Prometheus: ${srv.prometheus.url}  (pid ${srv.prometheus.pid}; remote write through nginx${srv.nginx.pid ? ` pid ${srv.nginx.pid}` : ' NOT running'}: ` +
+          `${Object.entries(srv.nginx.ports).map(([m, p]) => `${p} ${m}`).join(', ')})`
+      : 'Prometheus: not running',
+  );
   lines.push(`memory in use: ${s.total.processes} processes, PSS ${mib(s.total.pssKiB)} (RSS sum ${mib(s.total.rssKiB)}, counts shared pages once per process)`);
   return lines.join('\n');
 }

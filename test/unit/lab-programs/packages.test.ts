@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { remoteWriteClosure } from '../../lab/packages.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BUILD = resolve(here, '../../lab/packages/build.sh');
@@ -73,7 +74,14 @@ describe.skipIf(!haveTools)('lab packages (build.sh)', () => {
   it('alloy: files, modes, owners, unit, sysconfig, user creation', () => {
     const file = rpmFile('alloy');
     const list = rpm('-qp', '--qf', '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]', file);
-    expect(list.trim().split('\n').sort()).toEqual([
+    const lines = list.trim().split('\n');
+    // The remote-write sender and its npm packages (present when prometheus-remote-write is installed).
+    expect(lines).toContain('drwxr-xr-x root:root /usr/lib/alloy/remote-write');
+    if (remoteWriteClosure().length) {
+      expect(lines).toContain('-rwxr-xr-x root:root /usr/lib/alloy/remote-write/push.cjs');
+      expect(lines.some((l) => l.endsWith('/usr/lib/alloy/remote-write/node_modules/prometheus-remote-write/package.json'))).toBe(true);
+    }
+    expect(lines.filter((l) => !l.includes(' /usr/lib/alloy')).sort()).toEqual([
       '-rw-r--r-- root:root /etc/sysconfig/alloy',
       '-rw-r--r-- root:root /usr/lib/systemd/system/alloy.service',
       '-rw-r----- root:alloy /etc/alloy/config.alloy',
