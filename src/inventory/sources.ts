@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { InventoryError } from './errors.ts';
 import { parseAddress } from './host-ranges.ts';
 import { parseIniInventory } from './ini.ts';
-import { addHost, type InventoryDraft } from './inventory-data.ts';
+import { addHost, pushOnce, type InventoryDraft } from './inventory-data.ts';
 import { compareCodePoints, readText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
 import { deref, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
@@ -115,7 +115,7 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
     if (!(e instanceof InventoryError)) throw e;
     return { plugin: 'yaml', error: e, meant: true };
   }
-  draft.warnings.push(...loaded.warnings);
+  for (const w of loaded.warnings) pushOnce(draft.warnings, w);
   return undefined;
 }
 

@@ -200,7 +200,9 @@ export function keyString(key: unknown): string {
 }
 
 /** A node as plain data (objects, arrays, VaultedValue for `!vault`). */
-export function convert(loaded: LoadedYaml, node: unknown): unknown {
+export function convert(loaded: LoadedYaml, node: unknown, depth = 0): unknown {
+  // An alias inside the node it points to would recurse forever.
+  if (depth > 500) throw new InventoryError('a YAML alias refers to its own parent; remove the recursive alias', { file: loaded.file, line: lineOf(loaded, node) });
   const n = deref(loaded, node);
   if (n === null || n === undefined) return null;
   if (isScalar(n)) {
@@ -208,12 +210,11 @@ export function convert(loaded: LoadedYaml, node: unknown): unknown {
     if (loaded.json && n.type === 'PLAIN' && typeof n.source === 'string') return JSON.parse(n.source);
     return n.value === undefined ? null : n.value;
   }
-  if (isSeq(n)) return n.items.map((item) => convert(loaded, item));
+  if (isSeq(n)) return n.items.map((item) => convert(loaded, item, depth + 1));
   if (isMap(n)) {
     const result: Record<string, unknown> = {};
-    for (const entry of mapEntries(loaded, n)) setOwn(result, keyString(entry.key), convert(loaded, entry.value));
+    for (const entry of mapEntries(loaded, n)) setOwn(result, keyString(entry.key), convert(loaded, entry.value, depth + 1));
     return result;
   }
   return null;
 }
-

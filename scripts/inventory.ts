@@ -1,0 +1,122 @@
+// npm run inventory -- -i PATH [-i PATH...] --list | --host NAME | --graph [GROUP] [--vars]
+//                     | --list-hosts PATTERN [--limit LIMIT] [--playbook-dir DIR]
+// Prints what ansible-inventory (or `ansible PATTERN --list-hosts`) prints for the same inventory.
+
+import { InventoryError, limitHosts, loadInventory } from '../src/inventory/index.ts';
+import { ansibleJson, inventoryGraph, inventoryHost, inventoryList, listHostsText } from '../src/inventory/listing.ts';
+
+const USAGE = `usage: npm run inventory -- -i PATH (--list | --host NAME | --graph [GROUP] [--vars] | --list-hosts PATTERN [-l LIMIT])
+  -i, --inventory PATH   inventory file or folder (repeatable; a name under inventories/ works too)
+  --playbook-dir DIR     also read group_vars/ and host_vars/ beside DIR
+  --list                 all groups and host variables, as JSON
+  --host NAME            one host's variables, as JSON
+  --graph [GROUP]        the group tree (from GROUP, default all); --vars adds variables
+  --list-hosts PATTERN   the hosts a pattern selects; -l/--limit restricts them like ansible's --limit`;
+
+interface Args {
+  inventories: string[];
+  action?: 'list' | 'host' | 'graph' | 'list-hosts';
+  target?: string;
+  limit?: string;
+  vars: boolean;
+  playbookDir?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { inventories: [], vars: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  const setAction = (action: NonNullable<Args['action']>): void => {
+    if (args.action) throw new UsageError('only one of --list, --host, --graph, --list-hosts can be used at a time');
+    args.action = action;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const take = (): string => inline ?? value(++i, flag);
+    switch (flag) {
+      case '-i': case '--inventory': case '--inventory-file': args.inventories.push(take()); break;
+      case '--list': setAction('list'); break;
+      case '--host': setAction('host'); args.target = take(); break;
+      case '--graph': setAction('graph'); break;
+      case '--vars': args.vars = true; break;
+      case '--list-hosts': setAction('list-hosts'); args.target = take(); break;
+      case '-l': case '--limit': args.limit = take(); break;
+      case '--playbook-dir': args.playbookDir = take(); break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      default:
+        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        // ansible-inventory --graph GROUP
+        if (args.action === 'graph' && args.target === undefined) args.target = a;
+        else throw new UsageError(`unexpected argument ${a}`);
+    }
+  }
+  if (!args.action) throw new UsageError('no action selected: use one of --list, --host, --graph, --list-hosts');
+  return args;
+}
+
+class UsageError extends Error {}
+
+async function inventoryPath(name: string): Promise<string> {
+  // `-i prod` means inventories/prod when no file or folder "prod" exists here.
+  const { stat } = await import('node:fs/promises');
+  try {
+    await stat(name);
+    return name;
+  } catch {
+    try {
+      await stat(`inventories/${name}`);
+      return `inventories/${name}`;
+    } catch {
+      return name;
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`ERROR: ${e.message}\n${USAGE}`);
+      return 1;
+    }
+    throw e;
+  }
+  const inventories = args.inventories.length ? args.inventories : [process.env.ANSIBLE_INVENTORY ?? '/etc/ansible/hosts'];
+  try {
+    const inventory = await loadInventory(await Promise.all(inventories.map(inventoryPath)), { playbookDir: args.playbookDir });
+    for (const w of inventory.warnings) console.error(`[WARNING]: ${w}`);
+    switch (args.action) {
+      case 'list':
+        console.log(ansibleJson(inventoryList(inventory)));
+        break;
+      case 'host':
+        console.log(ansibleJson(inventoryHost(inventory, args.target!)));
+        break;
+      case 'graph':
+        console.log(inventoryGraph(inventory, args.target ?? 'all', args.vars));
+        break;
+      case 'list-hosts': {
+        const selection = limitHosts(inventory, args.limit, args.target!);
+        for (const w of selection.warnings) console.error(`[WARNING]: ${w}`);
+        if (selection.hosts.length === 0) console.error('[WARNING]: No hosts matched, nothing to do');
+        console.log(listHostsText(selection.hosts));
+        break;
+      }
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof InventoryError) {
+      console.error(`ERROR! ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main();

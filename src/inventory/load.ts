@@ -1,0 +1,153 @@
+// loadInventory: parse every source into one draft (as Ansible's InventoryManager does), apply
+// the `all`/`ungrouped` rules, read group_vars/host_vars beside the sources (and the playbook),
+// then compute every group's and host's variables with their origins.
+
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { InventoryError } from './errors.ts';
+import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
+import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
+import type { GroupEntry, HostEntry, Inventory } from './model.ts';
+import { groupHosts } from './patterns.ts';
+import { setOwn } from './records.ts';
+import { parseSource } from './sources.ts';
+import { entityVars, newVarsFileCache, type VarsFileCache } from './vars-files.ts';
+
+export interface LoadOptions {
+  /**
+   * The playbook's folder: ansible-playbook also reads group_vars/ and host_vars/ there, above
+   * the inventory's (ansible-inventory --playbook-dir).
+   */
+  playbookDir?: string;
+  /** Folder relative paths are resolved against (default: process.cwd()). */
+  cwd?: string;
+}
+
+/** Ansible's unfrackpath without following symlinks: ~ expanded, absolute, normalised. */
+function absolutePath(path: string, cwd: string): string {
+  const expanded = path === '~' ? homedir() : path.startsWith('~/') ? homedir() + path.slice(1) : path;
+  return isAbsolute(expanded) ? resolve(expanded) : resolve(cwd, expanded);
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Loads one or several inventory sources (-i may be given several times) like ansible-core
+ * 2.14. Throws InventoryError (file, line, what to do) where Ansible would fail or where it
+ * would only warn that a source could not be parsed: provisioning with half an inventory
+ * is worse than stopping.
+ */
+export async function loadInventory(path: string | string[], options: LoadOptions = {}): Promise<Inventory> {
+  const cwd = options.cwd ?? process.cwd();
+  const given = Array.isArray(path) ? path : [path];
+  if (given.length === 0) throw new InventoryError('no inventory given; pass -i PATH');
+  const sources: string[] = [];
+  for (const p of given) {
+    // "web1,web2," is a list of hosts, not a path (when no such file exists)
+    sources.push(p.includes(',') && !(await pathExists(absolutePath(p, cwd))) ? p : absolutePath(p, cwd));
+  }
+
+  const draft = newDraft();
+  let parsed = false;
+  for (const source of sources) {
+    if (await parseSource(draft, source)) parsed = true;
+  }
+  if (!parsed) {
+    throw new InventoryError('no inventory was found in this folder; add a hosts.yml or an INI hosts file', { file: sources.join(', ') });
+  }
+  reconcile(draft);
+
+  // group_vars/ and host_vars/ beside each source (a file's folder, or the folder itself)
+  const sourceDirs: string[] = [];
+  for (const s of sources) {
+    if (s.includes(',') && !(await pathExists(s))) continue;
+    sourceDirs.push((await isDirectory(s)) ? s : dirname(s));
+  }
+  const cache = newVarsFileCache();
+  const inventoryFiles = await loadFileVars(draft, sourceDirs, cache);
+  const playbookFiles = options.playbookDir ? await loadFileVars(draft, [absolutePath(options.playbookDir, cwd)], cache) : undefined;
+
+  const depths = groupDepths(draft);
+  const groups = new Map<string, GroupEntry>();
+  for (const g of draft.groups.values()) {
+    const layer: VarLayer = new Map();
+    overlay(layer, g.vars);
+    for (const l of inventoryFiles.group(g.name)) overlay(layer, l);
+    groups.set(g.name, {
+      name: g.name,
+      hosts: [...g.hosts],
+      children: [...g.children],
+      parents: [...g.parents],
+      vars: valuesOf(layer),
+      origins: originsOf(layer),
+      depth: depths.get(g.name) ?? 0,
+      priority: g.priority,
+    });
+  }
+
+  const hosts = new Map<string, HostEntry>();
+  for (const name of groupHosts({ groups }, 'all')) {
+    const memberOf = [...hostGroups(draft, name)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
+    const layer = hostVars({ draft, depths, host: name, groups: memberOf, inventoryFiles, playbookFiles });
+    hosts.set(name, {
+      name,
+      groups: ['all', ...sortGroups(memberOf, depths).map((g) => g.name)],
+      vars: valuesOf(layer),
+      origins: originsOf(layer),
+    });
+  }
+
+  return {
+    sources,
+    hosts,
+    hostDeclarationOrder: [...draft.hosts.keys()],
+    groups,
+    warnings: draft.warnings,
+    encryptedFiles: [...draft.encryptedFiles].sort(),
+  };
+}
+
+async function loadFileVars(draft: InventoryDraft, dirs: string[], cache: VarsFileCache): Promise<FileVars> {
+  // Files are merged in a fixed order below; reading them concurrently changes nothing.
+  const load = (subdir: 'group_vars' | 'host_vars', names: string[]): Promise<Map<string, VarLayer[]>> =>
+    Promise.all(
+      names.map(async (name) => {
+        const layers = await Promise.all(dirs.map((dir) => entityVars(dir, subdir, name, cache, draft.warnings, draft.encryptedFiles)));
+        return [name, layers] as const;
+      }),
+    ).then((entries) => new Map(entries));
+  const groupVars = await load('group_vars', [...draft.groups.keys()]);
+  const hostVarsByName = await load('host_vars', [...draft.hosts.keys()]);
+  return {
+    group: (name) => groupVars.get(name) ?? [],
+    host: (name) => hostVarsByName.get(name) ?? [],
+  };
+}
+
+function valuesOf(layer: VarLayer): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, slot] of layer) setOwn(out, k, slot.value);
+  return out;
+}
+
+function originsOf(layer: VarLayer): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, slot] of layer) setOwn(out, k, slot.origin);
+  return out;
+}

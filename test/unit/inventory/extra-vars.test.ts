@@ -1,0 +1,77 @@
+// -e/--extra-vars against ansible-core: `ansible-inventory -i 'h1,' --list -e ...` puts the
+// extra vars into the only host's variables, which must equal parseExtraVars().
+
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InventoryError, parseExtraVars } from '../../../src/inventory/index.ts';
+import { parseKeyValues, splitArgs } from '../../../src/inventory/extra-vars.ts';
+import { hasAnsible, run, removeScratch } from './ansible-judge.ts';
+
+const DIR = resolve(import.meta.dirname, '../../fixtures/inventories/extra-vars');
+
+const TABLE: string[][] = [
+  ['a=1 b=2'],
+  ['msg="hello world" other=\'single quoted\''],
+  ['d=e=f', 'e==x', 'f=', 'g= spaced '],
+  ['path=/usr/bin/python3 flag=True n=1.5 list=[1,2]'],
+  ['esc="a\\tb" nl=line1\\nline2 q=\\"quoted\\"'],
+  ['a=1  b=2', 'a=3'],
+  ['free words a=1'],
+  ['tpl="{{ foo }}" jinja={{ a }} c={% if x %}y{% endif %}'],
+  ['k\\=v=1'],
+  ['{"j": [1, 2], "o": {"x": null}}'],
+  ['[1, 2]'],
+  ['{x: yes, y: 0755, z: 1.10}'],
+  ['@vars.yml', 'version=override'],
+  ['@vars.json'],
+  ['@list.yml'],
+  ['@empty.yml'],
+  ['./vars.yml'],
+  ['unbalanced="quote'],
+  ['a=1', '', 'b=2'],
+  ['multi=line1\nline2 x=1'],
+];
+
+async function ansibleExtraVars(args: string[]): Promise<Record<string, unknown> | 'error'> {
+  const r = await run('ansible-inventory', ['-i', 'h1,', '--list', ...args.flatMap((a) => ['-e', a])], DIR);
+  if (r.code !== 0) return 'error';
+  return (JSON.parse(r.stdout)._meta.hostvars.h1 ?? {}) as Record<string, unknown>;
+}
+
+function ours(args: string[]): Record<string, unknown> | 'error' {
+  try {
+    return JSON.parse(JSON.stringify(parseExtraVars(args, DIR).vars));
+  } catch (e) {
+    if (e instanceof InventoryError) return 'error';
+    throw e;
+  }
+}
+
+describe('parseExtraVars', () => {
+  afterAll(removeScratch);
+
+  it('keeps values of key=value as strings and removes surrounding quotes', () => {
+    expect(parseKeyValues('a=1 b="x y" c=\'z\'')).toEqual({ a: '1', b: 'x y', c: 'z' });
+    expect(splitArgs('a="b c" d={{ e f }}')).toEqual(['a="b c"', 'd={{ e f }}']);
+  });
+
+  it('names where each variable came from', () => {
+    const { origins } = parseExtraVars(['a=1', '@vars.yml'], DIR);
+    expect(origins.a).toBe('-e a=1');
+    expect(origins.version).toBe(`${join(DIR, 'vars.yml')}:3`);
+  });
+
+  it('fails clearly on a file that is not a mapping', () => {
+    expect(() => parseExtraVars(['@list.yml'], DIR)).toThrow(/could not be made into a dictionary/);
+    expect(() => parseExtraVars(['@missing.yml'], DIR)).toThrow(/missing\.yml/);
+    expect(() => parseExtraVars(['vars.yml'], DIR)).not.toThrow();
+    expect(() => parseExtraVars(['./vars.yml'], DIR)).toThrow(/prepend/);
+  });
+
+  describe.skipIf(!hasAnsible)('matches ansible-core', () => {
+    const judged = TABLE.map((args) => [args, ansibleExtraVars(args)] as const);
+    it.each(judged.map(([args, p], i) => ({ i, args, p })))('-e $args', { timeout: 120_000 }, async ({ args, p }) => {
+      expect(ours(args)).toEqual(await p);
+    });
+  });
+});

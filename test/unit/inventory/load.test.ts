@@ -1,0 +1,111 @@
+// loadInventory beyond what ansible-inventory --list shows: origins, groups per host, group
+// metadata, vaulted values and files, run order, host lists.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InventoryError, loadInventory, VaultedValue } from '../../../src/inventory/index.ts';
+
+const FIXTURES = resolve(import.meta.dirname, '../../fixtures/inventories');
+const valid = (name: string, file = ''): string => join(FIXTURES, 'valid', name, file);
+
+describe('loadInventory', () => {
+  it('names the file and line of every winning value (origins)', async () => {
+    const inv = await loadInventory(valid('ini-basic', 'hosts'));
+    const web1 = inv.hosts.get('web1')!;
+    expect(web1.vars.http_port).toBe(8080);
+    expect(web1.origins.http_port).toBe(`${valid('ini-basic', 'hosts')}:6`);
+    // [production:vars] beats [all:vars]
+    expect(web1.vars.env).toBe('production');
+    expect(web1.origins.env).toBe(`${valid('ini-basic', 'hosts')}:19`);
+    expect(web1.origins.ansible_user).toBe(`${valid('ini-basic', 'hosts')}:23`);
+    // host:port sets ansible_port from the host line
+    const db1 = inv.hosts.get('db1')!;
+    expect(db1.vars.ansible_port).toBe(2222);
+  });
+
+  it('points origins at group_vars/host_vars files and their lines', async () => {
+    const inv = await loadInventory(valid('vars-files', 'hosts'));
+    const web1 = inv.hosts.get('web1')!;
+    expect(web1.vars.source).toBe('host_vars_web1');
+    expect(web1.origins.source).toBe(`${valid('vars-files', 'host_vars/web1.yml')}:2`);
+    expect(web1.origins.web_list).toBe(`${valid('vars-files', 'group_vars/web/10-main.yml')}:2`);
+    expect(web1.origins.all_file_only).toBe(`${valid('vars-files', 'group_vars/all.yml')}:3`);
+    const db1 = inv.hosts.get('db1')!;
+    expect(db1.vars.db_port).toBe(5432);
+    expect(db1.origins.db_port).toBe(`${valid('vars-files', 'group_vars/db.json')}:1`);
+    // a port given as host:port in YAML
+    const port = await loadInventory(valid('yaml-host-port', 'hosts.yml'));
+    expect(port.hosts.get('web2.example.com')!.origins.ansible_port).toBe(`${valid('yaml-host-port', 'hosts.yml')}:3`);
+  });
+
+  it('lists each host\'s groups, all first, then in precedence order', async () => {
+    const inv = await loadInventory(valid('yaml-depth', 'hosts.yaml'));
+    expect(inv.hosts.get('h1')!.groups).toEqual(['all', 'alpha', 'grandparent', 'zeta', 'parent', 'child']);
+    expect(inv.hosts.get('h1')!.vars.level).toBe('child');
+    expect(inv.hosts.get('h1')!.vars.tie).toBe('zeta');
+    const prio = await loadInventory(valid('yaml-priority', 'hosts.yml'));
+    expect(prio.groups.get('low')!.priority).toBe(10);
+    expect(prio.groups.get('prio_child')!.priority).toBe(-5);
+    expect(prio.groups.get('prio_child')!.depth).toBe(2);
+    // ansible_group_priority is the group's priority, not a variable
+    expect(prio.groups.get('low')!.vars).not.toHaveProperty('ansible_group_priority');
+    expect(prio.hosts.get('h1')!.vars.who).toBe('prio_child');
+  });
+
+  it('describes groups: hosts, children, parents, own vars with group_vars files over them', async () => {
+    const inv = await loadInventory(valid('ini-children', 'hosts'));
+    const europe = inv.groups.get('europe')!;
+    expect(europe.children).toEqual(['france', 'germany']);
+    expect(europe.parents).toEqual(['world']);
+    expect(europe.vars).toEqual({ continent: 'europe', timezone_hint: 'CET' });
+    expect(inv.groups.get('world')!.parents).toEqual(['all']);
+    const files = await loadInventory(valid('vars-files', 'hosts'));
+    expect(files.groups.get('db')!.vars.source).toBe('group_vars_db_json');
+    expect(files.groups.get('db')!.vars.db_inventory_only).toBe(1);
+  });
+
+  it('keeps !vault values opaque and prints them like ansible-inventory', async () => {
+    const inv = await loadInventory(valid('yaml-types', 'hosts.yml'));
+    const key = inv.hosts.get('vaulted')!.vars.agent_web_api_key;
+    expect(key).toBeInstanceOf(VaultedValue);
+    const vaulted = key as VaultedValue;
+    expect(vaulted.ciphertext.startsWith('$ANSIBLE_VAULT;1.1;AES256\n')).toBe(true);
+    expect(vaulted.origin).toMatch(/hosts\.yml:\d+$/);
+    expect(String(vaulted)).not.toContain('ANSIBLE_VAULT');
+    expect(JSON.parse(JSON.stringify(vaulted))).toEqual({ __ansible_vault: vaulted.ciphertext });
+  });
+
+  it('reports a vault-encrypted vars file instead of failing', async () => {
+    const dir = join(FIXTURES, 'unit', 'vaulted-file');
+    const inv = await loadInventory(join(dir, 'hosts'));
+    expect(inv.encryptedFiles).toEqual([join(dir, 'group_vars/agents.yml')]);
+    expect(inv.warnings.join('\n')).toContain('encrypted with Ansible Vault');
+    expect(inv.hosts.get('sap01')!.vars).toEqual({ ansible_host: '192.0.2.1', plain: 1 });
+  });
+
+  it('orders hosts as Ansible runs them (the all pattern)', async () => {
+    const inv = await loadInventory(valid('ini-basic', 'hosts'));
+    expect([...inv.hosts.keys()]).toEqual(['loose1', 'web1', 'web2', 'loose2', 'db1', 'db2']);
+    expect(inv.hostDeclarationOrder).toEqual(['loose1', 'loose2', 'web1', 'web2', 'db1', 'db2']);
+  });
+
+  it('accepts several sources and comma-separated host lists', async () => {
+    const inv = await loadInventory(['web1,web2:2222,', valid('ini-basic', 'hosts')]);
+    expect(inv.hosts.get('web2')!.vars.ansible_port).toBe(2222);
+    expect(inv.hosts.has('db1')).toBe(true);
+    expect(inv.sources[0]).toBe('web1,web2:2222,');
+  });
+
+  it('resolves relative paths against cwd', async () => {
+    const inv = await loadInventory('hosts', { cwd: valid('ini-basic') });
+    expect(inv.sources).toEqual([valid('ini-basic', 'hosts')]);
+  });
+
+  it('fails on a folder without any inventory', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'empty-inventory-'));
+    await expect(loadInventory(empty)).rejects.toThrow(/no inventory was found/);
+    await expect(loadInventory(join(empty, 'missing'))).rejects.toThrow(InventoryError);
+  });
+});

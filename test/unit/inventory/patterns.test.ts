@@ -1,0 +1,37 @@
+// Pattern details not covered by the ansible comparison table.
+
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InventoryError, limitHosts, loadInventory, matchHosts, selectHosts, splitHostPattern } from '../../../src/inventory/index.ts';
+
+const LIMIT_FIXTURE = resolve(import.meta.dirname, '../../fixtures/inventories/valid/limit-file');
+
+describe('host patterns', () => {
+  it('splits like Ansible: commas, else colons outside brackets, IPv6 and ranges kept whole', () => {
+    expect(splitHostPattern('a,b[1], c[2:3] , d')).toEqual(['a', 'b[1]', 'c[2:3]', 'd']);
+    expect(splitHostPattern('web:&db:!web1')).toEqual(['web', '&db', '!web1']);
+    expect(splitHostPattern('web[1:3]')).toEqual(['web[1:3]']);
+    expect(splitHostPattern('2001:db8::1')).toEqual(['2001:db8::1']);
+    expect(splitHostPattern('host:22')).toEqual(['host:22']);
+  });
+
+  it('reads @file limits relative to cwd, one pattern per line', async () => {
+    const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
+    expect(limitHosts(inv, '@limit.txt', 'all', { cwd: LIMIT_FIXTURE }).hosts).toEqual(['web2', 'web5', 'db1', 'db2', 'db3']);
+    expect(() => limitHosts(inv, '@nope.txt', 'all', { cwd: LIMIT_FIXTURE })).toThrow(InventoryError);
+    expect(() => limitHosts(inv, '@.', 'all', { cwd: LIMIT_FIXTURE })).toThrow(/must be a file/);
+  });
+
+  it('keeps the play order under --limit and reports patterns that match nothing', async () => {
+    const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
+    expect(selectHosts(inv, 'db1,web1')).toEqual(['db1', 'web1']);
+    expect(limitHosts(inv, 'db1,web1').hosts).toEqual(['web1', 'db1']);
+    expect(matchHosts(inv, 'web1,nosuch').warnings).toEqual(['Could not match supplied host pattern, ignoring: nosuch']);
+    expect(limitHosts(inv, undefined, 'db').hosts).toEqual(['db1', 'db2', 'db3']);
+  });
+
+  it('explains an out-of-range subscript', async () => {
+    const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
+    expect(() => selectHosts(inv, 'db[3]')).toThrow(/db\[3\].*3 host/);
+  });
+});
