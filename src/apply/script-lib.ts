@@ -7,10 +7,25 @@
 // - zypper runs non-interactively and its exit codes are read as zypper documents them;
 // - a dropped connection (SIGPIPE/SIGHUP) does not stop the script between two steps: it
 //   finishes what it started, and the next run converges.
+import { shellQuote } from '../exec/command.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS } from '../facts/paths.ts';
 
 export interface ScriptOptions {
   zyppLockTimeoutSeconds: number;
+}
+
+/** Where the apply script holds its lock: one run at a time per host. */
+export const HOST_LOCK = '/run/trento-provision.lock';
+
+/**
+ * The start of an apply script: take the host's lock (two runs must never interleave their
+ * writes), then remove temp files and backups a killed run (SIGKILL, power loss) left in the
+ * folders this run writes to; under the lock nobody else can own them.
+ */
+export function applyPrelude(managedDirs: string[]): string {
+  const dirs = managedDirs.map(shellQuote).join(' ');
+  return `exec 9>${HOST_LOCK} && flock -n 9 || { echo "another trento-provision run is working on this host; run again when it has finished" >&2; exit 11; }
+for d in ${dirs}; do rm -f -- "$d"/.tp-new-* "$d"/.tp-prev-*; done`;
 }
 
 export function scriptLib(options: ScriptOptions): string {

@@ -3,7 +3,9 @@
 // failure: what follows depends on what came before.
 import { type Command, join, raw } from '../exec/command.ts';
 import type { HostPlan } from '../plan/types.ts';
-import { ALLOY_LIB, type ScriptOptions, scriptLib } from './script-lib.ts';
+import { dirname } from 'node:path';
+import { PATHS } from '../facts/paths.ts';
+import { ALLOY_LIB, applyPrelude, type ScriptOptions, scriptLib } from './script-lib.ts';
 
 export interface Step {
   id: string; // change id or "handler:NAME"
@@ -24,7 +26,8 @@ function library(options: ScriptOptions): Command {
 export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const bodies = [...plan.changes.map((c) => c.script), ...plan.handlers.map((h) => h.script)];
   const steps = bodies.map((body, i) => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || exit 10`)]));
-  return join([library(options), ...steps, raw('tp_mark applied'), plan.verify, raw('tp_mark done')]);
+  const dirs = new Set([dirname(PATHS.alloySysconfig), ...plan.changes.filter((c) => c.id.startsWith('file:')).map((c) => dirname(c.id.slice(5)))]);
+  return join([library(options), raw(applyPrelude([...dirs])), ...steps, raw('tp_mark applied'), plan.verify, raw('tp_mark done')]);
 }
 
 export function verifyScript(plan: HostPlan, options: ScriptOptions): Command {

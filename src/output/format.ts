@@ -84,6 +84,7 @@ export function formatEvent(e: RunEvent, o: FormatOptions, t: Tally): string[] {
         return [line(o, e.host, 'DONE', 'yellow', t.check ? `${e.changed} change(s) would be made` : `${e.changed} change(s) applied and verified`)];
       }
       if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
+      if (e.status === 'skipped' && e.message) return [line(o, e.host, 'SKIPPED', 'cyan', e.message)];
       return [];
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];

@@ -146,3 +146,28 @@ export async function iniInventory(
   await writeFile(join(dir, 'group_vars', 'agents.yml'), stringify(groupVars));
   return dir;
 }
+
+/** Temp files and backups the toolkit could leave on a host (there must be none). */
+export const LEFTOVERS_COMMAND =
+  "find /etc /usr/share/trento /var/lib/trento-provision -xdev -name '.tp-*' 2>/dev/null; find /tmp /var/tmp -maxdepth 1 -name 'tmp.*' -newer /etc/hostname 2>/dev/null; true";
+
+/**
+ * Starts the CLI for tests that act while it runs (signals, faults). `exited` is set up at
+ * once, so an early exit is never missed; `onOutput` sees stdout as it arrives.
+ */
+export function spawnProvision(args: string[], onOutput: (soFar: string, child: ReturnType<typeof spawn>) => void = () => undefined) {
+  const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
+  const child = spawn(tsx, ['scripts/provision.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    onOutput(out, child);
+  });
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number>((res) => child.on('close', (code) => res(code ?? -1)));
+  return { child, exited, output: () => out };
+}

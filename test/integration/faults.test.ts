@@ -1,0 +1,196 @@
+// Faults injected for real on the lab. After each: every managed file is untouched or fully
+// new, no temp file is left, the recap and exit code tell the truth, a later run converges.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, spawnProvision } from './helpers.ts';
+
+let info: LabInfo;
+let pull: LabHost[];
+let push: LabHost[];
+const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'fault-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none' };
+
+const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
+
+/** Kills the sshd session that runs the apply script (the nearest sshd above zypper), not ours. */
+const KILL_APPLY_SESSION =
+  'z=$(pgrep -x zypper | head -1); [ -n "$z" ] || exit 0; p=$z; while [ "$p" -gt 1 ]; do p=$(ps -o ppid= -p $p | tr -d " "); ' +
+  'if [ "$(ps -o comm= -p $p)" = sshd ]; then kill -9 $p && echo killed; exit 0; fi; done';
+
+async function noLeftovers(hosts: LabHost[]) {
+  for (const h of hosts) expect(await mustOnHost(info, h.name, LEFTOVERS_COMMAND), `${h.name} has leftovers`).toBe('');
+}
+
+beforeAll(async () => {
+  info = await freshLab();
+  ({ pull, push } = hostsBy(info));
+});
+
+describe('connections', () => {
+  it('a host that is down and a closed port are unreachable; the other host completes; exit 4', async () => {
+    const ghost = { ...pull[0]!, name: 'ghost', address: '10.77.0.250' };
+    const inv = await iniInventory(info, [{ host: ghost }, { host: pull[0]!, vars: { ansible_port: '2222' } }, { host: pull[1]! }], VARS);
+    // pull[0] appears twice (as itself on a closed port): give the second entry its own name.
+    const run = await provision(['-i', inv, '--timeout', '3']);
+    expect(run.code, run.stdout).toBe(4);
+    expect(statusOf(run, 'ghost')?.status).toBe('unreachable');
+    expect(statusOf(run, 'ghost')?.message).toMatch(/10\.77\.0\.250:22/);
+    expect(statusOf(run, pull[0]!.name)?.status).toBe('unreachable');
+    expect(statusOf(run, pull[0]!.name)?.message).toMatch(/:2222.*(ECONNREFUSED|refused)/);
+    expect(statusOf(run, pull[1]!.name)?.status).toBe('changed');
+    expect(run.stdout).toMatch(/ghost +: ok=0 +changed=0 +unreachable=1/);
+  });
+
+  it('a wrong key is an authentication failure, reported as unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-key-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')]);
+    const inv = await iniInventory(info, [{ host: pull[1]!, vars: { ansible_ssh_private_key_file: join(dir, 'k') } }], VARS);
+    const run = await provision(['-i', inv]);
+    expect(run.code).toBe(4);
+    expect(statusOf(run, pull[1]!.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
+  it('an unknown host key is refused with its fingerprint and the fix; a changed one too; the opt-out works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-kh-'));
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    const h = pull[1]!;
+    const inv = await iniInventory(info, [{ host: h, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${empty}'` } }], VARS);
+    const unknown = await provision(['-i', inv]);
+    expect(unknown.code).toBe(4);
+    expect(statusOf(unknown, h.name)?.message).toMatch(/unknown host key for 10\.77\.[0-9.]+: ssh-ed25519 SHA256:\S+ is not in .*ssh-keyscan/);
+
+    const other = info.hosts.find((x) => x.name !== h.name)!;
+    const otherKey = execFileSync('sh', ['-c', `grep '^${other.name},' ${info.knownHosts} | cut -d' ' -f2-`], { encoding: 'utf8' });
+    const wrong = join(dir, 'wrong');
+    writeFileSync(wrong, `${h.address} ${otherKey}`);
+    const inv2 = await iniInventory(info, [{ host: h, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${wrong}'` } }], VARS);
+    const changed = await provision(['-i', inv2]);
+    expect(changed.code).toBe(4);
+    expect(statusOf(changed, h.name)?.message).toMatch(/HOST KEY CHANGED .*ssh-keygen -R/);
+
+    const optOut = await provision(['-i', inv, '--check'], { ANSIBLE_HOST_KEY_CHECKING: 'False' });
+    expect(optOut.code, optOut.stdout).toBe(0);
+  });
+});
+
+describe('faults during apply', () => {
+  it('the connection dropped mid-apply: the host finishes atomically on its own, the run says so, a later run converges', async () => {
+    const h = push[0]!;
+    const run = spawnProvision(['--inventory', 'lab', '--limit', h.name]);
+    // Wait until the apply script is running on the host (zypper is installing), then kill
+    // the host's sshd session processes (not the listening sshd).
+    const deadline = Date.now() + 60_000;
+    let killed = false;
+    while (Date.now() < deadline && !run.output().includes('CHANGED')) {
+      const r = await onHost(info, h.name, KILL_APPLY_SESSION);
+      if ((killed = r.stdout.includes('killed'))) break;
+      await new Promise((r2) => setTimeout(r2, 50));
+    }
+    expect(killed, `never saw the apply running: ${run.output()}`).toBe(true);
+    const code = await run.exited;
+    expect(code, run.output()).toBe(4);
+    expect(run.output()).toMatch(/UNREACHABLE \| connection lost during apply/);
+    // The script goes on without its connection; give it time to finish, then look.
+    for (let i = 0; i < 60; i++) {
+      const r = await onHost(info, h.name, "pgrep -f '__tp_main|zypper' >/dev/null && echo busy || echo idle");
+      if (r.stdout.includes('idle')) break;
+      await new Promise((r2) => setTimeout(r2, 500));
+    }
+    await noLeftovers([h]);
+    const again = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(again.code, again.stdout).toBe(0);
+    const third = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(statusOf(third, h.name)?.changes).toEqual([]);
+  });
+
+  it('zypper locked by another process: waits the configured time, then a clear error; the lock holder is untouched', async () => {
+    const h = pull[2]!;
+    await mustOnHost(info, h.name, 'nohup sleep 120 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
+    const started = Date.now();
+    const run = await provision(['--inventory', 'lab', '--limit', h.name, '--zypper-lock-timeout', '2']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/another process held the package lock for 2s \(exit 7\)/);
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    await mustOnHost(info, h.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    await noLeftovers([h]);
+  });
+
+  it('a package not found (104) fails the host with what to check; a repository that fails to refresh (106) is a warning', async () => {
+    const h = pull[2]!;
+    await mustOnHost(info, h.name, 'zypper -q -n mr -d lab');
+    const missing = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/package not found in any enabled repository \(exit 104\)/);
+    await mustOnHost(info, h.name, 'zypper -q -n mr -e lab && zypper -q -n ar -f file:///srv/missing-repo broken');
+    const warned = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(warned.code, warned.stdout).toBe(0);
+    expect(statusOf(warned, h.name)?.warnings.join()).toMatch(/could not be refreshed.*exit 106/);
+    await mustOnHost(info, h.name, 'zypper -q -n rr broken');
+  });
+
+  it('disk full where agent.yaml is written: the write fails, the old file is intact, no temp file is left', async () => {
+    const h = pull[3] ?? pull[0]!;
+    const first = await provision(['--inventory', 'lab', '--limit', h.name]);
+    expect(first.code, first.stdout).toBe(0);
+    const before = await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml');
+    // A tiny tmpfs over /etc/trento holding the current file and nothing else to spare.
+    await mustOnHost(
+      info,
+      h.name,
+      'cp -a /etc/trento/agent.yaml /root/agent.yaml && mount -t tmpfs -o size=8k,mode=755 tmpfs /etc/trento && cp -a /root/agent.yaml /etc/trento/ && (dd if=/dev/zero of=/etc/trento/fill bs=1k count=64 2>/dev/null; true)',
+    );
+    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_log_level=debug']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/cannot write \/etc\/trento\/agent.yaml .*the old file is unchanged/);
+    expect(await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml')).toBe(before);
+    expect(await mustOnHost(info, h.name, 'ls -a /etc/trento')).toBe('.\n..\nagent.yaml\nfill\n');
+    await mustOnHost(info, h.name, 'umount /etc/trento');
+  });
+});
+
+describe('interrupting the orchestrator', () => {
+  it('SIGINT: no new host starts, hosts in flight finish; exit 99; no partial file anywhere; a later run converges', async () => {
+    await provision(['--inventory', 'lab', '--uninstall', '--purge']);
+    const run = spawnProvision(['--inventory', 'lab', '--forks', '1'], (out, child) => {
+      if (/CHANGED/.test(out) && !child.killed) child.kill('SIGINT');
+    });
+    expect(await run.exited, run.output()).toBe(99);
+    expect(run.output()).toMatch(/INTERRUPTED/);
+    expect(run.output()).toMatch(/SKIPPED \| not started: interrupted/);
+    expect(run.output()).toMatch(/PLAY RECAP/);
+    await noLeftovers([...pull, ...push]);
+    const again = await provision(['--inventory', 'lab']);
+    expect(again.code, again.stdout).toBe(0);
+  });
+
+  it('a second SIGINT aborts at once, still without partial files', async () => {
+    await provision(['--inventory', 'lab', '--uninstall', '--purge']);
+    let sent = false;
+    let t0 = 0;
+    const run = spawnProvision(['--inventory', 'lab'], (out, child) => {
+      if (/CHANGED/.test(out) && !sent) {
+        sent = true;
+        t0 = Date.now();
+        child.kill('SIGINT');
+        setTimeout(() => child.kill('SIGINT'), 50);
+      }
+    });
+    expect(await run.exited, run.output()).toBe(99);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    // Remote scripts finish on their own: wait for them, then look for partial files.
+    for (const h of [...pull, ...push]) {
+      for (let i = 0; i < 60; i++) {
+        const r = await onHost(info, h.name, "pgrep -f '__tp_main' >/dev/null && echo busy || echo idle");
+        if (r.stdout.includes('idle')) break;
+        await new Promise((r2) => setTimeout(r2, 500));
+      }
+    }
+    await noLeftovers([...pull, ...push]);
+    const again = await provision(['--inventory', 'lab']);
+    expect(again.code, again.stdout).toBe(0);
+  });
+});

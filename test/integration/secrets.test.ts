@@ -1,0 +1,106 @@
+// Secrets and hostile values, on the lab. Sentinel secrets must appear nowhere in any output
+// (apply, check+diff, -vvv, uninstall, JSON report, a failing host, a zypper error); values
+// full of shell and YAML metacharacters must reach the files intact and never run as code.
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
+
+let info: LabInfo;
+let pull: LabHost[];
+let push: LabHost[];
+let inv: string;
+
+// Every secret carries SENTINEL; none may ever be printed.
+const API_KEY = 'SENTINEL-api$(touch${IFS}/tmp/canary-api)`touch${IFS}/tmp/canary-bt`;k';
+const PASSWORD = `SENTINEL pw "quoted" back\\slash 'single' $(touch /tmp/canary-pw); \`touch /tmp/canary-pw2\` #no-comment`;
+const RABBIT = 'SENTINEL-rabbit/@:?#[]';
+const USERNAME = 'trento;touch /tmp/canary-user';
+
+const VARS = {
+  trento_server_name: 'trento.lab.example',
+  agent_web_api_key: API_KEY,
+  rabbitmq_password: RABBIT,
+  agent_prometheus_auth: 'basic',
+  agent_prometheus_auth_username: USERNAME,
+  agent_prometheus_auth_password: PASSWORD,
+};
+
+function expectNoSentinel(run: { stdout: string; stderr: string; report?: unknown }) {
+  const all = run.stdout + run.stderr + JSON.stringify(run.report ?? {});
+  expect(all).not.toMatch(/SENTINEL/);
+}
+
+beforeAll(async () => {
+  info = await freshLab();
+  ({ pull, push } = hostsBy(info));
+  inv = await iniInventory(info, [{ host: pull[0]! }, { host: push[0]! }, { host: pull[1]! }], VARS);
+});
+
+describe('secrets never appear in any output', () => {
+  it('check + diff at -vvv', async () => {
+    const run = await provision(['-i', inv, '--check', '--diff', '-vvv']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/\*{8}/);
+    expectNoSentinel(run);
+  });
+
+  it('apply at -vvv, with one host failing on a zypper error', async () => {
+    await mustOnHost(info, pull[1]!.name, 'zypper -q -n mr -d lab');
+    const run = await provision(['-i', inv, '-vvv', '--diff']);
+    expect(run.code).toBe(2);
+    expect(run.report!.hosts.find((h) => h.host === pull[1]!.name)!.status).toBe('failed');
+    expectNoSentinel(run);
+    await mustOnHost(info, pull[1]!.name, 'zypper -q -n mr -e lab');
+  });
+
+  it('a second run after a secret changed says so without showing either value', async () => {
+    const run = await provision(['-i', inv, '--check', '--diff', '-e', 'agent_prometheus_auth_password=SENTINEL-rotated']);
+    expect(run.stdout).toMatch(/a secret value changed; not shown/);
+    expectNoSentinel(run);
+  });
+
+  it('uninstall at -vvv with --diff', async () => {
+    const run = await provision(['-i', inv, '--uninstall', '--diff', '-vvv', '--check']);
+    expect(run.code).toBe(0);
+    expectNoSentinel(run);
+  });
+});
+
+describe('hostile values', () => {
+  it('reach agent.yaml and trento.alloy intact, Alloy loads them, and nothing ran as code', async () => {
+    const run = await provision(['-i', inv]);
+    expect([0, 2]).toContain(run.code); // pull[1] may still be converging from the zypper test
+    expect(run.report!.hosts.find((h) => h.host === push[0]!.name)!.status, run.stdout).toBe('changed');
+    const parsed = JSON.parse(
+      await mustOnHost(info, push[0]!.name, `python3 -c 'import yaml,json; print(json.dumps(yaml.safe_load(open("/etc/trento/agent.yaml"))))'`),
+    ) as Record<string, string>;
+    expect(parsed['api-key']).toBe(API_KEY);
+    expect(parsed['prometheus-auth-password']).toBe(PASSWORD);
+    expect(parsed['prometheus-auth-username']).toBe(USERNAME);
+    expect(parsed['facts-service-url']).toBe(`amqp://trento:${encodeURIComponent(RABBIT)}@localhost/trento`);
+    // Alloy's own validation and its running config agree the file is valid.
+    expect(await mustOnHost(info, push[0]!.name, 'alloy validate /etc/alloy/ && echo valid')).toMatch(/valid/);
+    expect(await mustOnHost(info, push[0]!.name, 'curl -sf 127.0.0.1:12345/api/v0/web/components')).toContain('prometheus.remote_write.trento');
+    for (const h of info.hosts) {
+      const r = await onHost(info, h.name, 'ls /tmp/canary-* 2>/dev/null; true');
+      expect(r.stdout, `${h.name} ran inventory data as code`).toBe('');
+    }
+    for (const f of ['api', 'bt', 'pw', 'pw2', 'user']) expect(existsSync(`/tmp/canary-${f}`)).toBe(false);
+  });
+
+  it('files holding secrets are never readable by others, not even the temp file', async () => {
+    // The temp file is created under umask 077 before a byte is written: watch the folder
+    // during a run and check every file that appears in it.
+    const h = push[0]!;
+    const watcher = onHost(
+      info,
+      h.name,
+      'for i in $(seq 1 400); do for f in /etc/trento/.tp-* /etc/alloy/.tp-*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
+    );
+    await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
+    const seen = (await watcher).stdout.trim().split('\n').filter(Boolean);
+    for (const line of seen) expect(line, line).toMatch(/^(600|640) /);
+    expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/trento/agent.yaml /etc/alloy/trento.alloy')).toBe('600 root:root\n640 alloy:alloy\n');
+  });
+});
