@@ -18,6 +18,8 @@ export interface VarsFile {
   vars: Map<string, VarSlot>;
   warnings: string[];
   encrypted: boolean;
+  /** Encrypted, and decrypted with the vault secrets the load was given: every value is a secret. */
+  decrypted?: boolean;
 }
 
 /**
@@ -29,10 +31,12 @@ export interface VarsFileCache {
   files: Map<string, Promise<VarsFile>>;
   listings: Map<string, Promise<Set<string> | null>>;
   kinds: Map<string, Promise<'file' | 'dir' | null>>;
+  /** Decrypts a whole-file vault (throws naming the file); absent: such files are skipped with a warning. */
+  decrypt?: (text: string, file: string) => string;
 }
 
-export function newVarsFileCache(): VarsFileCache {
-  return { files: new Map(), listings: new Map(), kinds: new Map() };
+export function newVarsFileCache(decrypt?: (text: string, file: string) => string): VarsFileCache {
+  return { files: new Map(), listings: new Map(), kinds: new Map(), ...(decrypt ? { decrypt } : {}) };
 }
 
 function cachedKind(path: string, cache: VarsFileCache): Promise<'file' | 'dir' | null> {
@@ -98,11 +102,24 @@ async function dirVarsFiles(dir: string): Promise<string[]> {
 
 /** readFile with an InventoryError (naming the file) instead of a bare ENOENT/EACCES. */
 export async function readText(file: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new InventoryError(`cannot read this file (${code}); check that it exists and that this user may read it`, { file });
+  }
+  return decodeUtf8(bytes, file);
+}
+
+/** Strict UTF-8, as Ansible reads inventories: a bad byte is an error, not a silent U+FFFD. */
+export function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const lossy = bytes.toString('utf8');
+    const line = lossy.slice(0, Math.max(0, lossy.indexOf('\uFFFD'))).split('\n').length;
+    throw new InventoryError('is not valid UTF-8 (a byte that is not text); save the file as UTF-8', { file, line });
   }
 }
 
@@ -113,19 +130,23 @@ export function compareCodePoints(a: string, b: string): number {
 export function loadVarsFile(file: string, cache: VarsFileCache): Promise<VarsFile> {
   let pending = cache.files.get(file);
   if (!pending) {
-    pending = readVarsFile(file);
+    pending = readVarsFile(file, cache.decrypt);
     cache.files.set(file, pending);
   }
   return pending;
 }
 
-async function readVarsFile(file: string): Promise<VarsFile> {
-  const text = await readText(file);
+async function readVarsFile(file: string, decrypt?: (text: string, file: string) => string): Promise<VarsFile> {
+  let text = await readText(file);
   const result: VarsFile = { file, vars: new Map(), warnings: [], encrypted: false };
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     result.encrypted = true;
-    result.warnings.push(`${file} is encrypted with Ansible Vault; its variables are not loaded (vault decryption is not supported yet)`);
-    return result;
+    if (!decrypt) {
+      result.warnings.push(`${file} is encrypted with Ansible Vault; its variables are not loaded (give a vault password: --vault-password-file, --ask-vault-pass or --vault-id)`);
+      return result;
+    }
+    text = decrypt(text, file);
+    result.decrypted = true;
   }
   // Ansible's DataLoader tries JSON first, then YAML.
   let json: unknown;
@@ -193,7 +214,7 @@ export async function entityVars(
   for (const file of await findVarsFiles(dir, name, cache)) {
     const loaded = await loadVarsFile(file, cache);
     for (const w of loaded.warnings) pushOnce(warnings, w);
-    if (loaded.encrypted && !encryptedFiles.includes(file)) encryptedFiles.push(file);
+    if (loaded.encrypted && !loaded.decrypted && !encryptedFiles.includes(file)) encryptedFiles.push(file);
     for (const [key, slot] of loaded.vars) vars.set(key, slot);
   }
   return vars;
