@@ -26,7 +26,7 @@ export default defineConfig({
       {
         test: {
           name: 'lab',
-          include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/load/**/*.test.ts'],
           globalSetup: ['test/lab/global-setup.ts'],
           fileParallelism: false,
           sequence: { sequencer: LabFirst },

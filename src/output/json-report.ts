@@ -1,5 +1,6 @@
 // The --json report: every host's result and changes, machine-readable. Built from the tally,
 // written through the redactor like every other output.
+import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Redactor } from './redact.ts';
 import { exitCode, type Tally } from './tally.ts';
@@ -13,8 +14,21 @@ export function timingsOf(t: Tally): { startedAt: number; phases: { phase: strin
   return { startedAt: start.at, phases };
 }
 
+/** The orchestrator's own footprint: peak memory, and descriptors still open at the end
+ *  (after every session was closed: a number that grows with the fleet would be a leak). */
+function processFigures() {
+  let openFileDescriptors: number | null = null;
+  try {
+    openFileDescriptors = readdirSync('/proc/self/fd').length;
+  } catch {
+    openFileDescriptors = null;
+  }
+  return { peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), openFileDescriptors };
+}
+
 export function reportOf(t: Tally, durationMs: number) {
   return {
+    process: processFigures(),
     tool: 'trento-provision',
     mode: t.mode,
     check: t.check,

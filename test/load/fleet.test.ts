@@ -1,0 +1,89 @@
+// Load: 200 lab hosts (SLES 15 and 16), about 10% failing in the ways the fault tests show one
+// at a time: sshd down, no repository (zypper 104), zypper locked (7), Alloy rejecting the
+// config. The other hosts must be provisioned correctly, no SSH session may be left open on
+// any host, no descriptor may leak in the orchestrator, and its memory must stay bounded.
+// Its own lab (LAB_DIR=.lab-load), so it never disturbs the default one.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { labDown, labUp } from '../lab/lab.ts';
+import { repoRoot } from '../lab/paths.ts';
+import { provision } from '../integration/helpers.ts';
+
+const execFileP = promisify(execFile);
+const LAB_DIR = join(repoRoot, '.lab-load');
+const HOSTS = Number(process.env.LOAD_HOSTS ?? 200);
+let info: LabInfo;
+
+async function on(host: string, command: string): Promise<string> {
+  const { stdout } = await execFileP('ssh', ['-F', info.sshConfig, '-o', 'BatchMode=yes', host, command]);
+  return stdout;
+}
+
+/** Runs fn over items, `limit` at a time. */
+async function each<T>(items: T[], limit: number, fn: (x: T) => Promise<unknown>) {
+  let i = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+beforeAll(async () => {
+  const half = Math.floor(HOSTS / 2);
+  const r = await labUp({ labDir: LAB_DIR, mix: [['sles-15-sp6', half], ['sles-16.0', HOSTS - half]], server: false });
+  info = r.info;
+}, 600_000);
+
+afterAll(async () => {
+  if (process.env.LAB_KEEP !== '1') await labDown({ labDir: LAB_DIR });
+}, 300_000);
+
+describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
+  it('provisions every healthy host, reports every broken one truthfully, leaks nothing', async () => {
+    const pull = info.hosts.filter((h) => h.product.startsWith('sles-15'));
+    const push = info.hosts.filter((h) => h.product.startsWith('sles-16'));
+    const n = Math.max(1, Math.round(HOSTS * 0.025));
+    const down = pull.slice(0, n);
+    const noRepo = pull.slice(n, 2 * n);
+    const locked = push.slice(0, n);
+    const clash = push.slice(n, 2 * n);
+    await each(down, 10, (h) => on(h.name, 'nohup sh -c "sleep 0.5; pkill -x sshd" >/dev/null 2>&1 & true'));
+    await each(noRepo, 10, (h) => on(h.name, 'zypper -q -n mr -d lab'));
+    await each(locked, 10, (h) => on(h.name, 'nohup sleep 600 >/dev/null 2>&1 & echo $! > /run/zypp.pid'));
+    await each(clash, 10, (h) =>
+      on(h.name, 'zypper -q -n in alloy >/dev/null && printf \'prometheus.remote_write "trento" {\\n}\\n\' > /etc/alloy/user.alloy && chown root:alloy /etc/alloy/user.alloy && chmod 640 /etc/alloy/user.alloy'),
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // let the sshd kills land
+
+    const run = await provision(['-i', join(LAB_DIR, 'inventory'), '--forks', '50', '--timeout', '5', '--zypper-lock-timeout', '2'], {
+      LAB_DIR,
+    });
+    const byHost = new Map(run.report!.hosts.map((h) => [h.host, h]));
+    expect(run.code, run.stdout.slice(-3000)).toBe(4);
+    for (const h of down) expect(byHost.get(h.name)?.status, h.name).toBe('unreachable');
+    for (const h of [...noRepo, ...locked, ...clash]) expect(byHost.get(h.name)?.status, h.name).toBe('failed');
+    const broken = new Set([...down, ...noRepo, ...locked, ...clash].map((h) => h.name));
+    const healthy = info.hosts.filter((h) => !broken.has(h.name));
+    for (const h of healthy) expect(byHost.get(h.name)?.status, `${h.name}: ${byHost.get(h.name)?.message}`).toBe('changed');
+
+    // Bounded orchestrator: memory, and descriptors back to a handful once sessions closed.
+    const figures = (run.report as unknown as { process: { peakRssMiB: number; openFileDescriptors: number } }).process;
+    expect(figures.peakRssMiB).toBeLessThan(300);
+    expect(figures.openFileDescriptors).toBeLessThan(64);
+
+    // No SSH session of ours left on any host (only the one asking).
+    const lingering: string[] = [];
+    await each(healthy, 20, async (h) => {
+      const count = Number((await on(h.name, "pgrep -c -f 'sshd: root@notty' || true")).trim());
+      if (count > 1) lingering.push(`${h.name}:${count}`);
+    });
+    expect(lingering).toEqual([]);
+
+    // A second run converges the healthy hosts with nothing to change.
+    const again = await provision(['-i', join(LAB_DIR, 'inventory'), '--limit', healthy.map((h) => h.name).join(',')], { LAB_DIR });
+    expect(again.code, again.stdout.slice(-2000)).toBe(0);
+    for (const h of again.report!.hosts) expect(h.changes, h.host).toEqual([]);
+  }, 900_000);
+});
