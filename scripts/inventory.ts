@@ -2,6 +2,9 @@
 //                     | --list-hosts PATTERN [--limit LIMIT] [--playbook-dir DIR]
 // Prints what ansible-inventory (or `ansible PATTERN --list-hosts`) prints for the same inventory.
 
+import { AnsibleConfigError, readAnsibleSettings } from '../src/cli/ansible-config.ts';
+import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
+import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, limitHosts, loadInventory } from '../src/inventory/index.ts';
 import { ansibleJson, inventoryGraph, inventoryHost, inventoryList, listHostsText } from '../src/inventory/listing.ts';
 
@@ -11,7 +14,11 @@ const USAGE = `usage: npm run inventory -- -i PATH (--list | --host NAME | --gra
   --list                 all groups and host variables, as JSON
   --host NAME            one host's variables, as JSON
   --graph [GROUP]        the group tree (from GROUP, default all); --vars adds variables
-  --list-hosts PATTERN   the hosts a pattern selects; -l/--limit restricts them like ansible's --limit`;
+  --list-hosts PATTERN   the hosts a pattern selects; -l/--limit restricts them like ansible's --limit
+  --vault-id [LABEL@]SOURCE, --vault-password-file FILE, -J/--ask-vault-pass
+                         vault passwords for encrypted group_vars/host_vars files (as ansible-inventory,
+                         inline !vault values stay encrypted in the output)
+  Defaults come from ansible.cfg and ANSIBLE_* as Ansible finds them (inventory, vault_password_file).`;
 
 interface Args {
   inventories: string[];
@@ -20,10 +27,13 @@ interface Args {
   limit?: string;
   vars: boolean;
   playbookDir?: string;
+  vaultIds: string[];
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { inventories: [], vars: false };
+  const args: Args = { inventories: [], vars: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i];
     if (v === undefined) throw new UsageError(`${flag} needs a value`);
@@ -46,6 +56,9 @@ function parseArgs(argv: string[]): Args {
       case '--list-hosts': setAction('list-hosts'); args.target = take(); break;
       case '-l': case '--limit': args.limit = take(); break;
       case '--playbook-dir': args.playbookDir = take(); break;
+      case '--vault-id': args.vaultIds.push(take()); break;
+      case '--vault-password-file': case '--vault-pass-file': args.vaultPasswordFiles.push(take()); break;
+      case '-J': case '--ask-vault-pass': case '--ask-vault-password': args.askVaultPass = true; break;
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
@@ -87,9 +100,28 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const inventories = args.inventories.length ? args.inventories : [process.env.ANSIBLE_INVENTORY ?? '/etc/ansible/hosts'];
   try {
-    const inventory = await loadInventory(await Promise.all(inventories.map(inventoryPath)), { playbookDir: args.playbookDir });
+    const cfg = readAnsibleSettings({ env: process.env, cwd: process.cwd() });
+    for (const w of cfg.warnings) console.error(`[WARNING]: ${w}`);
+    const inventories = args.inventories.length
+      ? args.inventories
+      : cfg.origins.inventory?.startsWith('env:')
+        ? (process.env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '')
+        : (cfg.inventory ?? ['/etc/ansible/hosts']);
+    const secrets = await resolveVaultSecrets(
+      {
+        vaultIds: [...(cfg.vaultIdentityList ?? []), ...args.vaultIds],
+        passwordFiles: [...args.vaultPasswordFiles, ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : [])],
+        askVaultPass: args.askVaultPass || (cfg.askVaultPass ?? false),
+      },
+      terminalPrompt(),
+      process.cwd(),
+    );
+    const inventory = await loadInventory(await Promise.all(inventories.map(inventoryPath)), {
+      playbookDir: args.playbookDir,
+      // Only with a password: without one, encrypted vars files are skipped with a warning.
+      ...(secrets.length ? { vault: { secrets } } : {}),
+    });
     for (const w of inventory.warnings) console.error(`[WARNING]: ${w}`);
     switch (args.action) {
       case 'list':
@@ -111,7 +143,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof InventoryError) {
+    if (e instanceof InventoryError || e instanceof VaultSecretError || e instanceof PromptError || e instanceof AnsibleConfigError) {
       console.error(`ERROR! ${e.message}`);
       return 1;
     }

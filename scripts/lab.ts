@@ -8,14 +8,16 @@ import { formatStatus, labStatus } from '../test/lab/status.ts';
 const HELP = `Usage: npm run lab -- COMMAND [options]
 
 Commands:
-  up       start the lab (idempotent: running hosts are left alone)
+  up       start the lab (idempotent: running hosts are left alone) and its server side:
+           Prometheus on the gateway (:9090) behind an nginx TLS edge for remote write
+           (443 none, 8443 basic, 9443 bearer, 10443 mTLS; see test/lab/README.md)
              --hosts N                N hosts cycling through the default mix
              --mix NAME=COUNT,...     explicit counts, e.g. sles-16.0=2,sles-15-sp7=1
              (no option: the lab's current shape, or the default mix: one host each)
-  down     stop every host of the lab, remove its bridge and links
-             --wipe    also delete the hosts' disks (identities are kept)
+  down     stop every host of the lab and its server side, remove its bridge and links
+             --wipe    also delete the hosts' disks and Prometheus' data (identities are kept)
              --purge   delete the whole lab folder and its inventory
-  status   hosts, products, addresses, state, memory in use
+  status   hosts, products, addresses, state, memory in use, the Prometheus URL
              --json    machine-readable
 
 Environment:

@@ -1,8 +1,12 @@
 #!/usr/bin/env tsx
 // npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { fileURLToPath } from 'node:url';
+import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
+import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
+import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
+import type { Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
 import { createSink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
@@ -16,7 +20,13 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const inventory = await loadInventory(cli.inventories);
+  for (const w of cli.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+  if (cli.verbosity > 0) process.stdout.write(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
+  const prompt = terminalPrompt();
+  const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, process.cwd());
+  // Asked before any connection, like ansible-playbook -K.
+  const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
+  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
   for (const w of inventory.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   const extraVars = parseExtraVars(cli.extraVars, process.cwd());
   const sink = createSink({
@@ -41,6 +51,15 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const started = Date.now();
+  // The JSON report goes through the run's final redactor too (vault values, config secrets).
+  let redact: Redactor = (t) => t;
+  const hooks = {
+    emit: sink.emit,
+    setRedactor: (r: Redactor) => {
+      redact = r;
+      sink.setRedactor(r);
+    },
+  };
   await run(
     inventory,
     {
@@ -53,27 +72,38 @@ async function main(): Promise<number> {
       purge: cli.purge,
       connection: {
         timeoutMs: cli.timeoutSeconds * 1000,
-        hostKeyChecking: !/^(false|no|0|off)$/i.test(process.env.ANSIBLE_HOST_KEY_CHECKING ?? 'true'),
+        hostKeyChecking: cli.hostKeyChecking,
         ...(cli.user ? { user: cli.user } : {}),
         ...(cli.privateKey ? { privateKeyPath: cli.privateKey } : {}),
+        become: cli.become.enabled,
+        ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
+        ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
+        ...(becomePassword ? { becomePassword } : {}),
       },
+      secrets: [...inventory.vaultValues, ...vaultSecrets.map((s) => s.password), ...(becomePassword ? [becomePassword] : [])],
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
       stop: stop.signal,
       abort: abort.signal,
     },
-    sink,
+    hooks,
   );
   sink.stop();
   if (sink.tally.settingsErrors.length === 0) sink.recap();
   else process.stdout.write(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
-  if (cli.json) await writeJsonReport(cli.json, sink.tally, Date.now() - started, (t) => t);
+  if (cli.json) await writeJsonReport(cli.json, sink.tally, Date.now() - started, redact);
   return exitCode(sink.tally);
 }
 
 main().then(
   (code) => process.exit(code),
   (error) => {
-    const known = error instanceof CliError || error instanceof InventoryError || error instanceof UsageError;
+    const known =
+      error instanceof CliError ||
+      error instanceof InventoryError ||
+      error instanceof UsageError ||
+      error instanceof VaultSecretError ||
+      error instanceof PromptError ||
+      error instanceof AnsibleConfigError;
     process.stderr.write(`ERROR: ${known ? error.message : (error as Error).stack ?? String(error)}\n`);
     if (error instanceof CliError) process.stderr.write('Run with --help for the options.\n');
     process.exit(1);

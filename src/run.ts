@@ -3,11 +3,11 @@
 // failure never stops the others; the tally decides the exit code.
 import { markerReader } from './apply/markers.ts';
 import { applyScript, planSteps, verifyScript } from './apply/script.ts';
-import { type ConnectionDefaults, connectionFor } from './exec/connection.ts';
+import { type ConnectionDefaults, connectionFor, truthy } from './exec/connection.ts';
 import { ConnectError, openSession, type Session } from './exec/session.ts';
 import { factsScript } from './facts/script.ts';
 import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
-import { type Inventory, selectHosts } from './inventory/index.ts';
+import { type Inventory, limitHosts } from './inventory/index.ts';
 import type { Emit, HostStatus } from './output/events.ts';
 import { redactor } from './output/redact.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
@@ -28,6 +28,11 @@ export interface RunOptions {
   uninstall: boolean;
   purge: boolean;
   connection: ConnectionDefaults;
+  /**
+   * Values to hide in every output besides the secret variables' values: whatever came out of
+   * an Ansible Vault (whatever its variable's name) and passwords typed at a prompt.
+   */
+  secrets?: readonly string[];
   zyppLockTimeoutSeconds: number;
   /** First Ctrl-C: start nothing new, let hosts in flight finish their script. */
   stop: AbortSignal;
@@ -57,7 +62,8 @@ export class UsageError extends Error {}
 
 export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
   const started = Date.now();
-  const names = selectHosts(inventory, options.limit ?? 'all');
+  // --limit keeps the play's (inventory) order, as ansible-playbook does.
+  const names = limitHosts(inventory, options.limit).hosts;
   if (names.length === 0) {
     throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
   }
@@ -70,7 +76,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       done: false,
     };
   });
-  const secrets = hosts.flatMap((h) => secretVariableValues(h.vars));
+  const secrets = [...hosts.flatMap((h) => secretVariableValues(h.vars)), ...(options.secrets ?? [])];
   const defaults = loadRoleDefaults(); // read once, not per host
   sink.setRedactor(redactor(secrets));
   const emit = sink.emit;
@@ -83,6 +89,14 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   for (const h of hosts) {
     if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
       emit({ type: 'settings-error', host: h.name, variable: 'ansible_become_method', origin: h.origins.ansible_become_method ?? 'inventory', message: `only sudo is supported, not ${String(h.vars.ansible_become_method)}` });
+      settingsFailed = true;
+    } else if (
+      h.vars.ansible_become_method === undefined &&
+      options.connection.becomeMethod !== undefined &&
+      options.connection.becomeMethod !== 'sudo' &&
+      (h.vars.ansible_become !== undefined ? truthy(h.vars.ansible_become) : options.connection.become)
+    ) {
+      emit({ type: 'settings-error', host: h.name, variable: 'become_method', origin: options.connection.becomeMethodOrigin ?? 'ansible.cfg', message: `only sudo is supported, not ${options.connection.becomeMethod}` });
       settingsFailed = true;
     }
     if (options.uninstall) continue;

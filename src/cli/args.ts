@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
+import type { VaultSources } from './vault-secrets.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -18,6 +20,14 @@ export interface CliOptions {
   zyppLockTimeoutSeconds: number;
   user?: string;
   privateKey?: string;
+  /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
+  hostKeyChecking: boolean;
+  /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
+  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; askPass: boolean };
+  vault: VaultSources;
+  /** The ansible.cfg read, if any, and what Ansible would warn about it. */
+  configFile?: string;
+  warnings: string[];
   help: boolean;
 }
 
@@ -48,7 +58,18 @@ export function resolveInventory(arg: string, projectDir: string): string {
   throw new CliError(`inventory "${arg}" is neither a path nor a folder under inventories/ (there: ${names.join(', ') || 'none'}).${hint}`);
 }
 
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: string): CliOptions {
+export interface ParseOptions {
+  /** Folder ./ansible.cfg is looked for in (default: process.cwd()). */
+  cwd?: string;
+  /** Settings from ansible.cfg + ANSIBLE_* (default: read them as Ansible finds them). */
+  settings?: AnsibleSettings;
+}
+
+/**
+ * Flags over ansible.cfg / ANSIBLE_* (environment over file) over defaults, like Ansible. The
+ * inventory's own connection variables (ansible_user...) beat all of these later, per host.
+ */
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, options: ParseOptions = {}): CliOptions {
   let parsed;
   try {
     parsed = parseArgs({
@@ -70,6 +91,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
         user: { type: 'string', short: 'u' },
         'private-key': { type: 'string' },
         'key-file': { type: 'string' },
+        become: { type: 'boolean', short: 'b' },
+        'become-user': { type: 'string' },
+        'become-method': { type: 'string' },
+        'ask-become-pass': { type: 'boolean', short: 'K' },
+        'vault-id': { type: 'string', multiple: true },
+        'vault-password-file': { type: 'string', multiple: true },
+        'vault-pass-file': { type: 'string', multiple: true },
+        'ask-vault-pass': { type: 'boolean', short: 'J' },
+        'ask-vault-password': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -78,26 +108,55 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   }
   const v = parsed.values;
   if (v.help) return { help: true } as CliOptions;
-  const inventoryArgs = v.inventory ?? (env.ANSIBLE_INVENTORY ? env.ANSIBLE_INVENTORY.split(',') : []);
-  if (inventoryArgs.length === 0) throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab');
+  let cfg: AnsibleSettings;
+  try {
+    cfg = options.settings ?? readAnsibleSettings({ env, cwd: options.cwd ?? process.cwd() });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  // ANSIBLE_INVENTORY as written (a name under inventories/ works too); ansible.cfg's paths are
+  // already resolved against the file's folder.
+  const inventoryArgs =
+    v.inventory ??
+    (cfg.origins.inventory?.startsWith('env:') ? (env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '') : (cfg.inventory ?? []));
+  if (inventoryArgs.length === 0) {
+    throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)');
+  }
   if (v.purge && !v.uninstall) throw new CliError('--purge goes with --uninstall');
+  const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number): number =>
+    value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback);
+  const user = v.user ?? cfg.remoteUser;
+  const privateKey = v['private-key'] ?? v['key-file'] ?? cfg.privateKeyFile;
+  const becomeMethod = v['become-method'] ?? cfg.becomeMethod;
   return {
     inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir)),
     ...(v.limit ? { limit: v.limit } : {}),
     check: v.check ?? false,
     diff: v.diff ?? false,
-    forks: positiveInt('--forks', v.forks ?? env.ANSIBLE_FORKS, DEFAULT_FORKS),
+    forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
     extraVars: v['extra-vars'] ?? [],
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
     verbosity: v.verbose?.length ?? 0,
     ...(v.json ? { json: resolve(v.json) } : {}),
-    timeoutSeconds: positiveInt('--timeout', v.timeout ?? env.ANSIBLE_TIMEOUT, 10),
+    timeoutSeconds: v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10) : fromCfg('timeout', 'timeout', cfg.timeout, 10),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
-    ...(v.user ?? env.ANSIBLE_REMOTE_USER ? { user: v.user ?? env.ANSIBLE_REMOTE_USER } : {}),
-    ...(v['private-key'] ?? v['key-file'] ?? env.ANSIBLE_PRIVATE_KEY_FILE
-      ? { privateKey: v['private-key'] ?? v['key-file'] ?? env.ANSIBLE_PRIVATE_KEY_FILE }
-      : {}),
+    ...(user ? { user } : {}),
+    ...(privateKey ? { privateKey } : {}),
+    hostKeyChecking: cfg.hostKeyChecking ?? true,
+    become: {
+      enabled: v.become ?? cfg.become ?? false,
+      ...(v['become-user'] ?? cfg.becomeUser ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
+      ...(becomeMethod ? { method: becomeMethod, methodOrigin: v['become-method'] ? '--become-method' : cfg.origins.becomeMethod! } : {}),
+      askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
+    },
+    vault: {
+      vaultIds: [...(cfg.vaultIdentityList ?? []), ...(v['vault-id'] ?? [])],
+      passwordFiles: [...(v['vault-password-file'] ?? []), ...(v['vault-pass-file'] ?? []), ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : [])],
+      askVaultPass: v['ask-vault-pass'] ?? v['ask-vault-password'] ?? cfg.askVaultPass ?? false,
+    },
+    ...(cfg.file ? { configFile: cfg.file } : {}),
+    warnings: cfg.warnings,
     help: false,
   };
 }
@@ -113,25 +172,49 @@ Other systems (SL Micro, SLES 12, non-SUSE) are refused and left untouched.
 
 Options (ansible-playbook's names and meanings):
   -i, --inventory NAME|PATH  inventory file or folder, or a folder name under inventories/
-                             (repeatable; default: $ANSIBLE_INVENTORY)
+                             (repeatable; default: $ANSIBLE_INVENTORY, then ansible.cfg's)
   -l, --limit PATTERN        only hosts matching an Ansible pattern (groups, hosts, a:b, a:&b,
                              a:!b, wildcards, ~regex, @file)
   -C, --check                dry run: gather facts and print the plan; change nothing
   -D, --diff                 show file diffs (secrets masked), packages, units and services
-  -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS)
+  -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS, forks)
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
   -v, --verbose              more output (-vv, -vvv); secrets stay masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
-  -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT)
+  -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
   -u, --user USER            SSH user when the inventory sets no ansible_user
+                             ($ANSIBLE_REMOTE_USER, remote_user)
       --private-key FILE     SSH key when the inventory sets no ansible_ssh_private_key_file
+                             ($ANSIBLE_PRIVATE_KEY_FILE, private_key_file)
+  -b, --become               sudo to root on hosts whose inventory sets no ansible_become
+                             ($ANSIBLE_BECOME, [privilege_escalation] become)
+      --become-user USER     become this user (default root; ansible_become_user wins)
+      --become-method sudo   only sudo is supported
+  -K, --ask-become-pass      ask for the sudo password (hosts without ansible_become_password)
+      --vault-id [LABEL@]SOURCE  vault password from a file, a script printing it, or
+                             "prompt" (repeatable)
+      --vault-password-file FILE  vault password file, or an executable that prints it
+                             (repeatable; $ANSIBLE_VAULT_PASSWORD_FILE, vault_password_file)
+  -J, --ask-vault-pass       ask for the vault password
   -h, --help                 this text
 
+Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
+decrypted; every decrypted value is a secret (masked in all output, diffs and --json).
+
+ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
+/etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
+private_key_file, host_key_checking, vault_password_file, vault_identity_list, ask_vault_pass,
+timeout; [privilege_escalation] become, become_user, become_method, become_ask_pass.
+Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat all three.
+
 SSH checks host keys strictly against known_hosts (or -o UserKnownHostsFile= in
-ansible_ssh_common_args); ANSIBLE_HOST_KEY_CHECKING=False opts out, as with Ansible.
+ansible_ssh_common_args); ANSIBLE_HOST_KEY_CHECKING=False (or host_key_checking = False)
+opts out, as with Ansible. -o ProxyJump=[USER@]HOST[:PORT] (or -J) in ansible_ssh_common_args /
+ansible_ssh_extra_args goes through a jump host with the same key and known_hosts.
+ansible_connection=local runs on this machine without SSH.
 
 Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 1 bad usage or settings (nothing was changed anywhere), 99 interrupted.

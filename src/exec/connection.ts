@@ -9,6 +9,13 @@ export interface Become {
   password?: string; // never shown; sent on sudo's stdin, never on a command line
 }
 
+/** A jump host (-o ProxyJump= / -J in ansible_ssh_common_args or _extra_args). */
+export interface JumpHost {
+  address: string;
+  port: number;
+  user: string;
+}
+
 export interface ConnectionSpec {
   host: string; // inventory name, used in every message
   address: string;
@@ -20,6 +27,8 @@ export interface ConnectionSpec {
   become?: Become;
   timeoutMs: number;
   local: boolean; // ansible_connection=local: run on this machine, no SSH
+  /** Hosts to go through, first to last (ProxyJump's comma-separated list); same key and known_hosts. */
+  jump?: JumpHost[];
 }
 
 export interface ConnectionDefaults {
@@ -27,6 +36,13 @@ export interface ConnectionDefaults {
   hostKeyChecking: boolean; // false only when the user opted out, as with Ansible's host_key_checking=False
   user?: string;
   privateKeyPath?: string;
+  /** become / become_user / become password from the command line or ansible.cfg; ansible_become* win. */
+  become?: boolean;
+  becomeUser?: string;
+  becomePassword?: string;
+  /** become_method from the command line or ansible.cfg (only sudo works), and where it was set. */
+  becomeMethod?: string;
+  becomeMethodOrigin?: string;
 }
 
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'y', 't']);
@@ -72,6 +88,64 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
+/** `-J [user@]host[:port],...` from ssh argument strings (the last one wins, as -o options do). */
+export function sshJumpArgs(argStrings: string[]): string | undefined {
+  let jump: string | undefined;
+  for (const text of argStrings) {
+    const args = splitArgs(text);
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '-J') jump = args[++i];
+      else if (/^-J./.test(a)) jump = a.slice(2);
+    }
+  }
+  return jump;
+}
+
+/**
+ * ProxyJump's value: `[user@]host[:port]` or `ssh://[user@]host[:port]`, comma-separated; `none`
+ * means no jump. Without user@, the local user name (as OpenSSH without an ssh_config entry).
+ */
+export function parseJumpHosts(value: string, localUser: string): JumpHost[] {
+  if (value.trim().toLowerCase() === 'none') return [];
+  return value.split(',').map((raw) => {
+    const text = raw.trim().replace(/^ssh:\/\//, '');
+    const at = text.lastIndexOf('@');
+    const user = at >= 0 ? text.slice(0, at) : localUser;
+    const hostPort = at >= 0 ? text.slice(at + 1) : text;
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(hostPort) ?? /^([^:]+)(?::(\d+))?$/.exec(hostPort);
+    if (!m || !m[1] || user === '') throw new Error(`ProxyJump "${value}": expected [user@]host[:port]`);
+    return { address: m[1], port: m[2] ? Number(m[2]) : 22, user };
+  });
+}
+
+/**
+ * The ProxyCommand of Ansible's FAQ, `ssh -W %h:%p [-q] [-p PORT] [-l USER] [user@]bastion`, is a
+ * jump host by another name: read as one. Anything else is not understood (undefined).
+ */
+export function proxyCommandJump(command: string, localUser: string): JumpHost | undefined {
+  const args = splitArgs(command);
+  if (!args[0] || !/(^|\/)ssh$/.test(args[0])) return undefined;
+  let forward: string | undefined;
+  let port: number | undefined;
+  let user: string | undefined;
+  let host: string | undefined;
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-W') forward = args[++i];
+    else if (a === '-p') port = Number(args[++i]);
+    else if (a === '-l') user = args[++i];
+    else if (a === '-o' || a === '-i' || a === '-F') i++; // options of the bastion hop: same key and known_hosts here
+    else if (/^-[qTnNvCA46]+$/.test(a)) continue;
+    else if (a.startsWith('-')) return undefined;
+    else if (host === undefined) host = a;
+    else return undefined; // a remote command: not a plain forward
+  }
+  if (forward !== '%h:%p' || !host || (port !== undefined && !Number.isInteger(port))) return undefined;
+  const jump = parseJumpHosts(host, user ?? localUser)[0]!;
+  return { ...jump, ...(user && !host.includes('@') ? { user } : {}), ...(port ? { port } : {}) };
+}
+
 /** `-o Key=Value` options from ssh argument strings, keys lower-cased as ssh treats them. */
 export function sshOptions(argStrings: string[]): Map<string, string> {
   const options = new Map<string, string>();
@@ -97,7 +171,12 @@ export function connectionFor(
   vars: Record<string, unknown>,
   defaults: ConnectionDefaults,
 ): ConnectionSpec {
-  const options = sshOptions([str(vars.ansible_ssh_common_args) ?? '', str(vars.ansible_ssh_extra_args) ?? '']);
+  const sshArgs = [str(vars.ansible_ssh_common_args) ?? '', str(vars.ansible_ssh_extra_args) ?? ''];
+  const options = sshOptions(sshArgs);
+  // -J is ProxyJump's short form (ssh(1)).
+  const jumpSpec = sshJumpArgs(sshArgs) ?? options.get('proxyjump');
+  const proxyCommand = options.get('proxycommand');
+  const commandJump = !jumpSpec && proxyCommand ? proxyCommandJump(proxyCommand, process.env.USER ?? 'root') : undefined;
   const knownHosts = options.get('userknownhostsfile');
   const strictOption = options.get('stricthostkeychecking')?.toLowerCase();
   const hostKeyCheckingVar = vars.ansible_host_key_checking ?? vars.ansible_ssh_host_key_checking;
@@ -108,8 +187,8 @@ export function connectionFor(
         ? truthy(hostKeyCheckingVar)
         : defaults.hostKeyChecking;
   const key = str(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? defaults.privateKeyPath;
-  const becomeOn = truthy(vars.ansible_become);
-  const becomePassword = str(vars.ansible_become_password ?? vars.ansible_become_pass ?? vars.ansible_sudo_pass);
+  const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
+  const becomePassword = str(vars.ansible_become_password ?? vars.ansible_become_pass ?? vars.ansible_sudo_pass) ?? defaults.becomePassword;
   const timeout = Number(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
   return {
     host,
@@ -122,9 +201,10 @@ export function connectionFor(
       : [resolve(homedir(), '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],
     strictHostKeyChecking: strict,
     become: becomeOn
-      ? { user: str(vars.ansible_become_user) ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
+      ? { user: str(vars.ansible_become_user) ?? defaults.becomeUser ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
     local: str(vars.ansible_connection) === 'local',
+    ...(jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
   };
 }

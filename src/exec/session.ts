@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { NodeSSH } from 'node-ssh';
-import type { ConnectionSpec } from './connection.ts';
+import { Client, type ClientChannel } from 'ssh2';
+import type { ConnectionSpec, JumpHost } from './connection.ts';
 import { type Command, raw, sh, toShell } from './command.ts';
 import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
 
@@ -104,22 +105,21 @@ async function hostKeyPolicy(spec: ConnectionSpec) {
   return { verify, types, problem: () => problem };
 }
 
-export async function openSession(spec: ConnectionSpec): Promise<Session> {
-  if (spec.local) return localSession(spec);
-  const policy = await hostKeyPolicy(spec);
-  const ssh = new NodeSSH();
-  let privateKey: Buffer | undefined;
-  if (spec.privateKeyPath) {
-    try {
-      privateKey = await readFile(spec.privateKeyPath);
-    } catch (error) {
-      throw new ConnectError('auth', `cannot read private key ${spec.privateKeyPath}: ${(error as Error).message}`);
-    }
-  } else {
-    privateKey = await defaultKey();
-  }
+async function readPrivateKey(spec: ConnectionSpec): Promise<Buffer | undefined> {
+  if (!spec.privateKeyPath) return defaultKey();
   try {
-    await ssh.connect({
+    return await readFile(spec.privateKeyPath);
+  } catch (error) {
+    throw new ConnectError('auth', `cannot read private key ${spec.privateKeyPath}: ${(error as Error).message}`);
+  }
+}
+
+/** What ssh2 needs to authenticate and check the host key, for the target or a jump host. */
+async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefined) {
+  const policy = await hostKeyPolicy(spec);
+  return {
+    policy,
+    config: {
       host: spec.address,
       port: spec.port,
       username: spec.user,
@@ -130,14 +130,71 @@ export async function openSession(spec: ConnectionSpec): Promise<Session> {
       hostVerifier: (key: Buffer) => policy.verify(key),
       // Like OpenSSH: prefer the key types we already know for this host.
       ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: policy.types as never } } : {}),
-    });
+    },
+  };
+}
+
+/**
+ * ProxyJump: an SSH connection to each jump host in turn (same key, same known_hosts, same
+ * strictness as the target, like OpenSSH's -J), each one tunnelled through the one before;
+ * the last one opens a direct-tcpip channel to the target, which becomes the target's socket.
+ */
+async function openJumps(spec: ConnectionSpec, jumps: JumpHost[], privateKey: Buffer | undefined): Promise<{ sock: ClientChannel; clients: Client[] }> {
+  const clients: Client[] = [];
+  let sock: ClientChannel | undefined;
+  const hops = [...jumps.map((j) => ({ address: j.address, port: j.port })), { address: spec.address, port: spec.port }];
+  try {
+    for (let i = 0; i < jumps.length; i++) {
+      const j = jumps[i]!;
+      const jumpSpec: ConnectionSpec = { ...spec, host: j.address, address: j.address, port: j.port, user: j.user, become: undefined, jump: undefined };
+      const { policy, config } = await connectConfig(jumpSpec, privateKey);
+      const client = new Client();
+      clients.push(client);
+      await new Promise<void>((resolveReady, reject) => {
+        client.once('ready', () => resolveReady());
+        client.once('error', (error) => reject(classify(error, policy.problem(), jumpSpec)));
+        client.connect({ ...config, ...(sock ? { sock } : {}) });
+      });
+      // A jump host that drops later fails the target's connection; don't crash the run.
+      client.on('error', () => undefined);
+      const next = hops[i + 1]!;
+      sock = await new Promise<ClientChannel>((resolveChannel, reject) => {
+        client.forwardOut('127.0.0.1', 0, next.address, next.port, (error, channel) => {
+          if (error) {
+            reject(new ConnectError('unreachable', `cannot reach ${next.address}:${next.port}: ${error.message}`));
+          } else resolveChannel(channel);
+        });
+      });
+    }
+  } catch (error) {
+    for (const c of clients) c.end();
+    const jump = `${jumps.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`;
+    if (error instanceof ConnectError) throw new ConnectError(error.failure, `via jump host ${jump}: ${error.message}`);
+    throw new ConnectError('unreachable', `via jump host ${jump}: ${(error as Error).message}`);
+  }
+  return { sock: sock!, clients };
+}
+
+export async function openSession(spec: ConnectionSpec): Promise<Session> {
+  if (spec.local) return localSession(spec);
+  const privateKey = await readPrivateKey(spec);
+  const { policy, config } = await connectConfig(spec, privateKey);
+  const jumps = spec.jump?.length ? await openJumps(spec, spec.jump, privateKey) : undefined;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({ ...config, ...(jumps ? { sock: jumps.sock } : {}) });
   } catch (error) {
     ssh.dispose();
+    for (const c of jumps?.clients ?? []) c.end();
     throw classify(error as Error, policy.problem(), spec);
   }
   // node-ssh drops its error listener once connected; without ours a reset socket would
   // crash the whole run instead of failing this one host.
-  ssh.connection?.on('error', () => undefined);
+  let lostReason = 'connection closed';
+  ssh.connection?.on('error', (error: Error) => (lostReason = `connection lost: ${error.message}`));
+  const connectionLost = new Promise<string>((resolveLost) => {
+    ssh.connection?.once('close', () => resolveLost(lostReason));
+  });
   let trips = 0;
   const shell = remoteShell(spec);
   return {
@@ -145,19 +202,32 @@ export async function openSession(spec: ConnectionSpec): Promise<Session> {
     async run(script, onOutput) {
       trips++;
       if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
+      let seen = '';
       try {
-        const result = await ssh.execCommand(shell.command, {
-          stdin: shell.stdinPrefix + wrapScript(toShell(script)),
-          noTrim: true,
-          ...(onOutput ? { onStdout: (chunk: Buffer) => onOutput(chunk.toString('utf8')) } : {}),
-        });
+        const result = await Promise.race([
+          ssh.execCommand(shell.command, {
+            stdin: shell.stdinPrefix + wrapScript(toShell(script)),
+            noTrim: true,
+            onStdout: (chunk: Buffer) => {
+              const text = chunk.toString('utf8');
+              seen += text;
+              onOutput?.(text);
+            },
+          }),
+          // A dropped connection does not always close the channel: without this race a
+          // killed sshd session would leave the run waiting forever.
+          connectionLost.then((why) => ({ code: null, signal: null, stdout: seen, stderr: why })),
+        ]);
         return { code: result.code, stdout: result.stdout, stderr: result.stderr };
       } catch (error) {
-        return { code: null, stdout: '', stderr: (error as Error).message };
+        return { code: null, stdout: seen, stderr: (error as Error).message };
       }
     },
     roundTrips: () => trips,
-    close: () => ssh.dispose(),
+    close: () => {
+      ssh.dispose();
+      for (const c of jumps?.clients ?? []) c.end();
+    },
   };
 }
 

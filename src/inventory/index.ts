@@ -3,7 +3,8 @@
 // See STATUS.md for what is supported.
 
 export { InventoryError } from './errors.ts';
-export { loadInventory, type LoadOptions } from './load.ts';
+export { loadInventory, type LoadedInventory, type LoadOptions } from './load.ts';
+export { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
 export { VaultedValue } from './model.ts';
 export type { GroupEntry, HostEntry, Inventory } from './model.ts';
 export { selectHosts, limitHosts, matchHosts, splitHostPattern, groupHosts, type Selection, type SelectOptions } from './patterns.ts';

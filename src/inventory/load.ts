@@ -8,11 +8,12 @@ import { stat } from 'node:fs/promises';
 import { InventoryError } from './errors.ts';
 import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
 import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
-import type { GroupEntry, HostEntry, Inventory } from './model.ts';
+import { type GroupEntry, type HostEntry, type Inventory, VaultedValue } from './model.ts';
 import { groupHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
 import { parseSource } from './sources.ts';
 import { entityVars, newVarsFileCache, type VarsFileCache } from './vars-files.ts';
+import { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
 
 export interface LoadOptions {
   /**
@@ -22,6 +23,24 @@ export interface LoadOptions {
   playbookDir?: string;
   /** Folder relative paths are resolved against (default: process.cwd()). */
   cwd?: string;
+  /**
+   * Vault passwords (--vault-password-file, --ask-vault-pass, --vault-id). Given (even empty),
+   * vault-encrypted group_vars/host_vars files are decrypted, and a file no secret opens is an
+   * error naming it, as with Ansible. Absent: such files are skipped with a warning.
+   */
+  vault?: {
+    secrets: readonly VaultSecret[];
+    /**
+     * Also decrypt inline `!vault` values in the hosts' variables (what a play sees). Off for
+     * listings: ansible-inventory --list prints them encrypted ({"__ansible_vault": ...}).
+     */
+    decryptValues?: boolean;
+  };
+}
+
+/** An inventory, plus every value that came out of a vault (secrets whatever their variable's name). */
+export interface LoadedInventory extends Inventory {
+  vaultValues: string[];
 }
 
 /** Ansible's unfrackpath without following symlinks: ~ expanded, absolute, normalised. */
@@ -53,7 +72,7 @@ async function pathExists(path: string): Promise<boolean> {
  * would only warn that a source could not be parsed: provisioning with half an inventory
  * is worse than stopping.
  */
-export async function loadInventory(path: string | string[], options: LoadOptions = {}): Promise<Inventory> {
+export async function loadInventory(path: string | string[], options: LoadOptions = {}): Promise<LoadedInventory> {
   const cwd = options.cwd ?? process.cwd();
   const given = Array.isArray(path) ? path : [path];
   if (given.length === 0) throw new InventoryError('no inventory given; pass -i PATH');
@@ -79,7 +98,19 @@ export async function loadInventory(path: string | string[], options: LoadOption
     if (s.includes(',') && !(await pathExists(s))) continue;
     sourceDirs.push((await isDirectory(s)) ? s : dirname(s));
   }
-  const cache = newVarsFileCache();
+  const vault = options.vault;
+  const cache = newVarsFileCache(
+    vault
+      ? (text, file) => {
+          try {
+            return decryptWithSecrets(text, vault.secrets);
+          } catch (e) {
+            if (e instanceof VaultError) throw new InventoryError(e.message, { file });
+            throw e;
+          }
+        }
+      : undefined,
+  );
   const inventoryFiles = await loadFileVars(draft, sourceDirs, cache);
   const playbookFiles = options.playbookDir ? await loadFileVars(draft, [absolutePath(options.playbookDir, cwd)], cache) : undefined;
 
@@ -101,6 +132,28 @@ export async function loadInventory(path: string | string[], options: LoadOption
     });
   }
 
+  const vaultValues = new Set<string>();
+  for (const pending of cache.files.values()) {
+    const file = await pending;
+    if (file.decrypted) for (const slot of file.vars.values()) collectLeaves(slot.value, vaultValues);
+  }
+  const inline = new Map<string, string>(); // ciphertext -> plaintext: one PBKDF2 per value, not per host
+  const decryptValue = (v: VaultedValue): string => {
+    let plain = inline.get(v.ciphertext);
+    if (plain === undefined) {
+      try {
+        plain = decryptWithSecrets(v.ciphertext, vault!.secrets);
+      } catch (e) {
+        if (!(e instanceof VaultError)) throw e;
+        const m = /^(.*):(\d+)$/.exec(v.origin);
+        throw new InventoryError(`inline !vault value: ${e.message}`, m ? { file: m[1]!, line: Number(m[2]) } : { file: v.origin });
+      }
+      inline.set(v.ciphertext, plain);
+      vaultValues.add(plain);
+    }
+    return plain;
+  };
+
   const hosts = new Map<string, HostEntry>();
   for (const name of groupHosts({ groups }, 'all')) {
     const memberOf = [...hostGroups(draft, name)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
@@ -108,12 +161,13 @@ export async function loadInventory(path: string | string[], options: LoadOption
     hosts.set(name, {
       name,
       groups: ['all', ...sortGroups(memberOf, depths).map((g) => g.name)],
-      vars: valuesOf(layer),
+      vars: vault?.decryptValues ? (decryptInline(valuesOf(layer), decryptValue) as Record<string, unknown>) : valuesOf(layer),
       origins: originsOf(layer),
     });
   }
 
   return {
+    vaultValues: [...vaultValues].filter((v) => v !== ''),
     sources,
     hosts,
     hostDeclarationOrder: [...draft.hosts.keys()],
@@ -150,4 +204,24 @@ function originsOf(layer: VarLayer): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, slot] of layer) setOwn(out, k, slot.origin);
   return out;
+}
+
+/** String and number leaves of a value (what may be printed, so what the redactor must know). */
+function collectLeaves(value: unknown, out: Set<string>): void {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') out.add(String(value));
+  else if (value instanceof VaultedValue) return;
+  else if (Array.isArray(value)) for (const v of value) collectLeaves(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectLeaves(v, out);
+}
+
+/** A copy with every VaultedValue replaced by its plaintext (nested values included). */
+function decryptInline(value: unknown, decrypt: (v: VaultedValue) => string): unknown {
+  if (value instanceof VaultedValue) return decrypt(value);
+  if (Array.isArray(value)) return value.map((v) => decryptInline(v, decrypt));
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, decryptInline(v, decrypt));
+    return out;
+  }
+  return value;
 }

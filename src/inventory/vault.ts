@@ -1,6 +1,5 @@
-// Ansible Vault 1.1/1.2 (AES256) decryption, for when the toolkit is given vault passwords.
-// Not wired into loadInventory yet: vaulted values stay VaultedValue objects until the caller
-// decides to decrypt them with these functions.
+// Ansible Vault 1.1/1.2 (AES256) decryption. loadInventory uses it when given vault secrets
+// (LoadOptions.vault): whole group_vars/host_vars files and inline `!vault` values.
 //
 // Format: "$ANSIBLE_VAULT;1.1;AES256[;vault-id]\n" + hex lines; the hex decodes to
 // "hex(salt)\nhex(hmac)\nhex(ciphertext)". Keys: PBKDF2-HMAC-SHA256(password, salt, 10000
@@ -57,4 +56,34 @@ export function decryptVault(text: string, passwords: string[]): string {
   throw new VaultError(
     passwords.length ? 'Decryption failed: no vault password given matches (check --vault-password-file / --vault-id)' : 'the value is vault-encrypted and no vault password was given',
   );
+}
+
+/** One vault password and where it came from (--vault-id label@source, a password file, a prompt). */
+export interface VaultSecret {
+  /** The vault id label ('default' when none was given, as Ansible). */
+  id: string;
+  password: string;
+  /** What gave the password (a file path, 'prompt'), for messages; never the password. */
+  source: string;
+}
+
+/**
+ * Decrypts with the secrets whose label matches the envelope's vault id first, then every other
+ * one, as Ansible does with DEFAULT_VAULT_ID_MATCH off.
+ */
+export function decryptWithSecrets(text: string, secrets: readonly VaultSecret[]): string {
+  const vaultId = isVaultText(text) ? parseVaultEnvelope(text).vaultId : undefined;
+  const ordered = vaultId ? [...secrets.filter((s) => s.id === vaultId), ...secrets.filter((s) => s.id !== vaultId)] : [...secrets];
+  if (ordered.length === 0) {
+    throw new VaultError('Attempting to decrypt but no vault secrets found: give --vault-password-file FILE, --ask-vault-pass or --vault-id [LABEL@]SOURCE');
+  }
+  try {
+    return decryptVault(text, ordered.map((s) => s.password));
+  } catch (error) {
+    if (error instanceof VaultError && /^Decryption failed/.test(error.message)) {
+      const tried = [...new Set(ordered.map((s) => (s.id === 'default' ? s.source : `${s.id}@${s.source}`)))].join(', ');
+      throw new VaultError(`Decryption failed (no vault secrets were found that could decrypt${vaultId ? ` vault id "${vaultId}"` : ''}); tried the password(s) from ${tried}: check the vault password`);
+    }
+    throw error;
+  }
 }

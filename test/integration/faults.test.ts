@@ -31,13 +31,15 @@ beforeAll(async () => {
 
 describe('connections', () => {
   it('a host that is down and a closed port are unreachable; the other host completes; exit 4', async () => {
-    const ghost = { ...pull[0]!, name: 'ghost', address: '10.77.0.250' };
+    // An address on the lab's own network where no host lives.
+    const ghostAddress = info.gateway.replace(/\.\d+$/, '.250');
+    const ghost = { ...pull[0]!, name: 'ghost', address: ghostAddress };
     const inv = await iniInventory(info, [{ host: ghost }, { host: pull[0]!, vars: { ansible_port: '2222' } }, { host: pull[1]! }], VARS);
     // pull[0] appears twice (as itself on a closed port): give the second entry its own name.
     const run = await provision(['-i', inv, '--timeout', '3']);
     expect(run.code, run.stdout).toBe(4);
     expect(statusOf(run, 'ghost')?.status).toBe('unreachable');
-    expect(statusOf(run, 'ghost')?.message).toMatch(/10\.77\.0\.250:22/);
+    expect(statusOf(run, 'ghost')?.message).toContain(`${ghostAddress}:22`);
     expect(statusOf(run, pull[0]!.name)?.status).toBe('unreachable');
     expect(statusOf(run, pull[0]!.name)?.message).toMatch(/:2222.*(ECONNREFUSED|refused)/);
     expect(statusOf(run, pull[1]!.name)?.status).toBe('changed');
@@ -61,7 +63,7 @@ describe('connections', () => {
     const inv = await iniInventory(info, [{ host: h, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${empty}'` } }], VARS);
     const unknown = await provision(['-i', inv]);
     expect(unknown.code).toBe(4);
-    expect(statusOf(unknown, h.name)?.message).toMatch(/unknown host key for 10\.77\.[0-9.]+: ssh-ed25519 SHA256:\S+ is not in .*ssh-keyscan/);
+    expect(statusOf(unknown, h.name)?.message).toMatch(/unknown host key for 10\.\d+\.[0-9.]+: ssh-ed25519 SHA256:\S+ is not in .*ssh-keyscan/);
 
     const other = info.hosts.find((x) => x.name !== h.name)!;
     const otherKey = execFileSync('sh', ['-c', `grep '^${other.name},' ${info.knownHosts} | cut -d' ' -f2-`], { encoding: 'utf8' });
@@ -80,7 +82,7 @@ describe('connections', () => {
 describe('faults during apply', () => {
   it('the connection dropped mid-apply: the host finishes atomically on its own, the run says so, a later run converges', async () => {
     const h = push[0]!;
-    const run = spawnProvision(['--inventory', 'lab', '--limit', h.name]);
+    const run = spawnProvision(['--inventory', info.inventoryDir, '--limit', h.name]);
     // Wait until the apply script is running on the host (zypper is installing), then kill
     // the host's sshd session processes (not the listening sshd).
     const deadline = Date.now() + 60_000;
@@ -101,9 +103,9 @@ describe('faults during apply', () => {
       await new Promise((r2) => setTimeout(r2, 500));
     }
     await noLeftovers([h]);
-    const again = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(again.code, again.stdout).toBe(0);
-    const third = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const third = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(statusOf(third, h.name)?.changes).toEqual([]);
   });
 
@@ -111,7 +113,7 @@ describe('faults during apply', () => {
     const h = pull[2]!;
     await mustOnHost(info, h.name, 'nohup sleep 120 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
     const started = Date.now();
-    const run = await provision(['--inventory', 'lab', '--limit', h.name, '--zypper-lock-timeout', '2']);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--zypper-lock-timeout', '2']);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/another process held the package lock for 2s \(exit 7\)/);
     expect(Date.now() - started).toBeGreaterThan(2000);
@@ -122,11 +124,11 @@ describe('faults during apply', () => {
   it('a package not found (104) fails the host with what to check; a repository that fails to refresh (106) is a warning', async () => {
     const h = pull[2]!;
     await mustOnHost(info, h.name, 'zypper -q -n mr -d lab');
-    const missing = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const missing = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toMatch(/package not found in any enabled repository \(exit 104\)/);
     await mustOnHost(info, h.name, 'zypper -q -n mr -e lab && zypper -q -n ar -f file:///srv/missing-repo broken');
-    const warned = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const warned = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(warned.code, warned.stdout).toBe(0);
     expect(statusOf(warned, h.name)?.warnings.join()).toMatch(/could not be refreshed.*exit 106/);
     await mustOnHost(info, h.name, 'zypper -q -n rr broken');
@@ -134,7 +136,7 @@ describe('faults during apply', () => {
 
   it('disk full where agent.yaml is written: the write fails, the old file is intact, no temp file is left', async () => {
     const h = pull[3] ?? pull[0]!;
-    const first = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const first = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(first.code, first.stdout).toBe(0);
     const before = await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml');
     // A tiny tmpfs over /etc/trento holding the current file and nothing else to spare.
@@ -143,7 +145,7 @@ describe('faults during apply', () => {
       h.name,
       'cp -a /etc/trento/agent.yaml /root/agent.yaml && mount -t tmpfs -o size=8k,mode=755 tmpfs /etc/trento && cp -a /root/agent.yaml /etc/trento/ && (dd if=/dev/zero of=/etc/trento/fill bs=1k count=64 2>/dev/null; true)',
     );
-    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_log_level=debug']);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_log_level=debug']);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/cannot write \/etc\/trento\/agent.yaml .*the old file is unchanged/);
     expect(await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml')).toBe(before);
@@ -154,8 +156,8 @@ describe('faults during apply', () => {
 
 describe('interrupting the orchestrator', () => {
   it('SIGINT: no new host starts, hosts in flight finish; exit 99; no partial file anywhere; a later run converges', async () => {
-    await provision(['--inventory', 'lab', '--uninstall', '--purge']);
-    const run = spawnProvision(['--inventory', 'lab', '--forks', '1'], (out, child) => {
+    await provision(['--inventory', info.inventoryDir, '--uninstall', '--purge']);
+    const run = spawnProvision(['--inventory', info.inventoryDir, '--forks', '1'], (out, child) => {
       if (/CHANGED/.test(out) && !child.killed) child.kill('SIGINT');
     });
     expect(await run.exited, run.output()).toBe(99);
@@ -163,15 +165,15 @@ describe('interrupting the orchestrator', () => {
     expect(run.output()).toMatch(/SKIPPED \| not started: interrupted/);
     expect(run.output()).toMatch(/PLAY RECAP/);
     await noLeftovers([...pull, ...push]);
-    const again = await provision(['--inventory', 'lab']);
+    const again = await provision(['--inventory', info.inventoryDir]);
     expect(again.code, again.stdout).toBe(0);
   });
 
   it('a second SIGINT aborts at once, still without partial files', async () => {
-    await provision(['--inventory', 'lab', '--uninstall', '--purge']);
+    await provision(['--inventory', info.inventoryDir, '--uninstall', '--purge']);
     let sent = false;
     let t0 = 0;
-    const run = spawnProvision(['--inventory', 'lab'], (out, child) => {
+    const run = spawnProvision(['--inventory', info.inventoryDir], (out, child) => {
       if (/CHANGED/.test(out) && !sent) {
         sent = true;
         t0 = Date.now();
@@ -190,7 +192,7 @@ describe('interrupting the orchestrator', () => {
       }
     }
     await noLeftovers([...pull, ...push]);
-    const again = await provision(['--inventory', 'lab']);
+    const again = await provision(['--inventory', info.inventoryDir]);
     expect(again.code, again.stdout).toBe(0);
   });
 });

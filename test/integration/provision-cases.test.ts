@@ -11,7 +11,9 @@ let pull: LabHost[];
 
 // The official playbook's variable names (trento-project/ansible, role agent).
 const OFFICIAL_VARS = {
-  trento_server_name: 'trento.lab.example',
+  // The lab's name for its gateway, where its Trento-side Prometheus and nginx run (in every
+  // host's /etc/hosts and in the edge's certificate; the lab CA is in the hosts' system bundle).
+  trento_server_name: 'lab-gateway',
   agent_web_api_key: 'official-api-key-1234',
   rabbitmq_password: 'rabbit-pass',
   agent_prometheus_auth: 'none',
@@ -32,8 +34,8 @@ describe('inventories and connections', () => {
     expect(statusOf(run, pull[0]!.name)?.status).toBe('changed');
     expect(statusOf(run, push[0]!.name)?.status).toBe('changed');
     const agent = await mustOnHost(info, push[0]!.name, 'cat /etc/trento/agent.yaml');
-    expect(agent).toContain('server-url: "http://trento.lab.example"');
-    expect(agent).toContain('prometheus-url: "https://trento.lab.example/prometheus/api/v1/write"');
+    expect(agent).toContain('server-url: "http://lab-gateway"');
+    expect(agent).toContain('prometheus-url: "https://lab-gateway/prometheus/api/v1/write"');
     expect(agent).toContain('facts-service-url: "amqp://trento:rabbit-pass@localhost/trento"');
   });
 
@@ -65,7 +67,7 @@ describe('hosts in other states', () => {
   it('an agent without generate alloy (3.0.2): no ExecStartPre and no configure-alloy.sh, still converges', async () => {
     const h = push[1] ?? push[0]!;
     await mustOnHost(info, h.name, 'zypper -n -q install trento-agent-3.0.2 >/dev/null');
-    const run = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(run.code, run.stdout).toBe(0);
     expect(statusOf(run, h.name)?.warnings.join()).toMatch(/no 'generate alloy'/);
     const state = await mustOnHost(info, h.name, 'cat /etc/systemd/system/trento-agent.service.d/*.conf; ls /usr/share/trento 2>&1; rpm -q --qf "%{VERSION}\\n" trento-agent');
@@ -76,13 +78,13 @@ describe('hosts in other states', () => {
 
   it('Alloy already in directory mode elsewhere: trento.alloy goes there, CONFIG_FILE is left alone, uninstall keeps it', async () => {
     const h = push[0]!;
-    await provision(['--inventory', 'lab', '--limit', h.name, '--uninstall']);
+    await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
     await mustOnHost(
       info,
       h.name,
       `mkdir -p /etc/alloy/conf && cp /etc/alloy/config.alloy /etc/alloy/conf/ && chown -R root:alloy /etc/alloy/conf && chmod 0770 /etc/alloy/conf && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/conf"|' /etc/sysconfig/alloy && systemctl restart alloy`,
     );
-    const run = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(run.code, run.stdout).toBe(0);
     const ids = statusOf(run, h.name)!.changes.map((c) => c.id);
     expect(ids).toContain('file:/etc/alloy/conf/trento.alloy');
@@ -90,20 +92,20 @@ describe('hosts in other states', () => {
     const state = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf; curl -s 127.0.0.1:12345/-/lab/config');
     expect(state).toMatch(/^CONFIG_FILE="\/etc\/alloy\/conf"$/m);
     expect(state).toMatch(/trento\.alloy/);
-    const un = await provision(['--inventory', 'lab', '--limit', h.name, '--uninstall']);
+    const un = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
     expect(un.code).toBe(0);
     expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf')).toBe('CONFIG_FILE="/etc/alloy/conf"\nconfig.alloy\n');
   });
 
   it('Alloy rejects the new config (a clashing user file): the old trento.alloy stays, Alloy stays ready, the host fails with Alloy\'s error', async () => {
     const h = push[0]!;
-    const first = await provision(['--inventory', 'lab', '--limit', h.name]);
+    const first = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(first.code, first.stdout).toBe(0);
     const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
     const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
     // A user file that declares Trento's remote_write component too.
     await mustOnHost(info, h.name, `printf 'prometheus.remote_write "trento" {\\n}\\n' > ${dir}/user.alloy && chown root:alloy ${dir}/user.alloy && chmod 640 ${dir}/user.alloy`);
-    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
     expect(run.code).toBe(2);
     const r = statusOf(run, h.name)!;
     expect(r.status).toBe('failed');
@@ -118,15 +120,16 @@ describe('hosts in other states', () => {
     const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
     const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
     // Readable by root (so validation as root passes) but not by the alloy user.
-    await mustOnHost(info, h.name, `printf 'logging {\\n}\\n' > ${dir}/private.alloy && chmod 600 ${dir}/private.alloy`);
-    const run = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
+    // (A block no other file declares: `alloy validate` must pass it, only the reload fails.)
+    await mustOnHost(info, h.name, `printf 'prometheus.exporter.self "private" {\\n}\\n' > ${dir}/private.alloy && chmod 600 ${dir}/private.alloy`);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/Alloy rejected the new configuration \(HTTP 400\).*permission denied/s);
     expect(run.stdout).toMatch(/restored the previous/);
     expect(await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`)).toBe(before);
     expect(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/ready')).toBe('Alloy is ready.\n');
     await mustOnHost(info, h.name, `rm -f ${dir}/private.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload`);
-    const again = await provision(['--inventory', 'lab', '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
     expect(again.code, again.stdout).toBe(0);
   });
 });

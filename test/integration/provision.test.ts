@@ -9,8 +9,9 @@ import type { LabInfo } from '../lab/inventory.ts';
 
 let info: LabInfo;
 const SECRET = 'bearer-SENTINEL-9f27';
-// The lab inventory as written by `npm run lab -- up`, plus a bearer token for push hosts.
-const BASE = ['--inventory', 'lab', '-e', `agent_prometheus_auth=bearer agent_prometheus_auth_bearer_token=${SECRET}`];
+// The lab inventory as written by `npm run lab -- up` (inventories/lab for the default lab,
+// $LAB_DIR/inventory for another one), plus a bearer token for push hosts.
+let BASE: string[] = [];
 
 const agentIdOf = (machineId: string) =>
   execFileSync('python3', ['-c', 'import uuid,sys; print(uuid.uuid5(uuid.UUID("fb92284e-aa5e-47f6-a883-bf9469e7a0dc"), sys.argv[1].strip()))', machineId], {
@@ -27,6 +28,7 @@ const byHost = (r: Report | undefined) => new Map((r?.hosts ?? []).map((h) => [h
 
 beforeAll(async () => {
   info = await freshLab();
+  BASE = ['--inventory', info.inventoryDir, '-e', `agent_prometheus_auth=bearer agent_prometheus_auth_bearer_token=${SECRET}`];
 });
 
 describe('provisioning the default mix', () => {
@@ -137,7 +139,7 @@ describe('provisioning the default mix', () => {
   });
 
   it('uninstall removes what the toolkit added; Alloy keeps running on the user config; twice is a no-op', async () => {
-    const run = await provision(['--inventory', 'lab', '--uninstall']);
+    const run = await provision(['--inventory', info.inventoryDir, '--uninstall']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const h of hostsBy(info).push) {
       const state = await mustOnHost(
@@ -152,7 +154,7 @@ describe('provisioning the default mix', () => {
       const state = await mustOnHost(info, h.name, 'systemctl is-active prometheus-node_exporter; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent');
       expect(state, h.name).toBe('active\nno-agent\n');
     }
-    const again = await provision(['--inventory', 'lab', '--uninstall']);
+    const again = await provision(['--inventory', info.inventoryDir, '--uninstall']);
     expect(again.code).toBe(0);
     for (const h of again.report!.hosts) expect(h.changes, h.host).toEqual([]);
   });
@@ -161,7 +163,7 @@ describe('provisioning the default mix', () => {
 describe('settings are validated before any host is touched', () => {
   it('push mode with basic auth and no password: exit 1, one error naming the variable and its file, nothing changed', async () => {
     const before = await snapshots();
-    const run = await provision(['--inventory', 'lab', '-e', 'agent_prometheus_auth=basic agent_prometheus_auth_username=trento']);
+    const run = await provision(['--inventory', info.inventoryDir, '-e', 'agent_prometheus_auth=basic agent_prometheus_auth_username=trento']);
     expect(run.code).toBe(1);
     const push = hostsBy(info).push.map((h) => h.name);
     const errs = run.report!.settingsErrors;

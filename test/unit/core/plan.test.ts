@@ -4,7 +4,7 @@ import { toDisplay, toShell } from '../../../src/exec/command.ts';
 import type { FileFact, HostFacts } from '../../../src/facts/parse.ts';
 import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
-import { planHost, versionAtLeast } from '../../../src/plan/plan.ts';
+import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
 import type { HostPlan } from '../../../src/plan/types.ts';
 import { agentConfigFor } from '../../../src/settings/validate.ts';
 
@@ -153,4 +153,22 @@ describe('versions', () => {
     ['4.0', true],
     ['2.9.9', false],
   ])('%s has generate alloy: %s', (v, yes) => expect(versionAtLeast(v, '3.1.0')).toBe(yes));
+});
+
+describe('verify: a push host must prove that Alloy delivers (issue 7)', () => {
+  it('waits one scrape interval + 10 s for a delivery on install, not on uninstall', () => {
+    const install = toShell(planFor(freshFacts('16.0')).verify);
+    expect(install).toMatch(/tp_verify 'Alloy delivers metrics to the remote-write URL' tp_alloy_delivers 25\b/);
+    const pull = toShell(planFor(freshFacts('15.5')).verify);
+    expect(pull).not.toContain('tp_alloy_delivers');
+    const facts = { ...freshFacts('16.0'), packages: { alloy: '1.9.2-1.1', 'trento-agent': '3.1.0-1.1' } };
+    expect(toShell(planFor(facts, { uninstall: true }).verify)).not.toContain('tp_alloy_delivers');
+  });
+
+  it('the wait follows agent_prometheus_scrape_interval', () => {
+    expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '2s' })).toBe(12);
+    expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '1m30s' })).toBe(100);
+    expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '500ms' })).toBe(11);
+    expect(deliveryWaitSeconds({ 'prometheus-mode': 'push' })).toBe(25);
+  });
 });

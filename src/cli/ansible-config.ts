@@ -1,0 +1,210 @@
+// ansible.cfg and the ANSIBLE_* environment, read as ansible-core 2.14 reads them, for the
+// settings the toolkit uses. The CLI layers its flags on top (flag > environment > ansible.cfg >
+// default); inventory variables (ansible_user, ansible_become...) still beat all of these for
+// connection settings, as with Ansible.
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+export class AnsibleConfigError extends Error {}
+
+/** The settings the toolkit takes from ansible.cfg / ANSIBLE_*, typed; undefined = not set. */
+export interface AnsibleSettings {
+  /** The ansible.cfg that was read (undefined: none found). */
+  file?: string;
+  inventory?: string[]; // [defaults] inventory / ANSIBLE_INVENTORY (pathlist, comma-separated)
+  forks?: number; // [defaults] forks / ANSIBLE_FORKS
+  remoteUser?: string; // [defaults] remote_user / ANSIBLE_REMOTE_USER
+  privateKeyFile?: string; // [defaults] private_key_file / ANSIBLE_PRIVATE_KEY_FILE
+  hostKeyChecking?: boolean; // [defaults] host_key_checking / ANSIBLE_HOST_KEY_CHECKING
+  vaultPasswordFile?: string; // [defaults] vault_password_file / ANSIBLE_VAULT_PASSWORD_FILE
+  vaultIdentityList?: string[]; // [defaults] vault_identity_list / ANSIBLE_VAULT_IDENTITY_LIST
+  askVaultPass?: boolean; // [defaults] ask_vault_pass / ANSIBLE_ASK_VAULT_PASS
+  timeout?: number; // [defaults] timeout / ANSIBLE_TIMEOUT
+  become?: boolean; // [privilege_escalation] become / ANSIBLE_BECOME
+  becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
+  becomeMethod?: string; // [privilege_escalation] become_method / ANSIBLE_BECOME_METHOD
+  becomeAskPass?: boolean; // [privilege_escalation] become_ask_pass / ANSIBLE_BECOME_ASK_PASS
+  /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
+  origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
+  /** What Ansible prints as [WARNING] about its configuration. */
+  warnings: string[];
+}
+
+type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'pathlist' | 'list';
+type Key = keyof AnsibleSettings['origins'];
+
+/** ansible-core's base.yml entries for what we read: section, ini key, env variable, type. */
+const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: Kind }[] = [
+  { key: 'inventory', section: 'defaults', ini: 'inventory', env: 'ANSIBLE_INVENTORY', kind: 'pathlist' },
+  { key: 'forks', section: 'defaults', ini: 'forks', env: 'ANSIBLE_FORKS', kind: 'integer' },
+  { key: 'remoteUser', section: 'defaults', ini: 'remote_user', env: 'ANSIBLE_REMOTE_USER', kind: 'string' },
+  { key: 'privateKeyFile', section: 'defaults', ini: 'private_key_file', env: 'ANSIBLE_PRIVATE_KEY_FILE', kind: 'path' },
+  { key: 'hostKeyChecking', section: 'defaults', ini: 'host_key_checking', env: 'ANSIBLE_HOST_KEY_CHECKING', kind: 'boolean' },
+  { key: 'vaultPasswordFile', section: 'defaults', ini: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', kind: 'path' },
+  { key: 'vaultIdentityList', section: 'defaults', ini: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list' },
+  { key: 'askVaultPass', section: 'defaults', ini: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'boolean' },
+  { key: 'timeout', section: 'defaults', ini: 'timeout', env: 'ANSIBLE_TIMEOUT', kind: 'integer' },
+  { key: 'become', section: 'privilege_escalation', ini: 'become', env: 'ANSIBLE_BECOME', kind: 'boolean' },
+  { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
+  { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
+  { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
+];
+
+export interface FindOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  home?: string;
+  /** Only for tests: the system-wide file (default /etc/ansible/ansible.cfg). */
+  systemFile?: string;
+}
+
+function expandUser(path: string, home: string): string {
+  return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path;
+}
+
+/** os.path.expandvars: $NAME and ${NAME} of set variables; unknown ones stay as written. */
+function expandVars(path: string, env: NodeJS.ProcessEnv): string {
+  return path.replace(/\$(\w+|\{[^}]*\})/g, (m, name: string) => {
+    const n = name.startsWith('{') ? name.slice(1, -1) : name;
+    return env[n] ?? m;
+  });
+}
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The ansible.cfg Ansible would read: $ANSIBLE_CONFIG (a file, or a folder holding ansible.cfg),
+ * ./ansible.cfg (not in a world-writable folder), ~/.ansible.cfg, /etc/ansible/ansible.cfg;
+ * the first that exists and is readable wins.
+ */
+export function findAnsibleConfig(options: FindOptions): { file?: string; warnings: string[] } {
+  const home = options.home ?? homedir();
+  const warnings: string[] = [];
+  const candidates: string[] = [];
+  const fromEnv = options.env.ANSIBLE_CONFIG;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    let p = resolve(options.cwd, expandUser(expandVars(fromEnv, options.env), home));
+    try {
+      if (statSync(p).isDirectory()) p = join(p, 'ansible.cfg');
+    } catch {
+      // missing: Ansible goes on to the next place
+    }
+    candidates.push(p);
+  }
+  const local = join(options.cwd, 'ansible.cfg');
+  let worldWritable = false;
+  try {
+    worldWritable = (statSync(options.cwd).mode & 0o002) !== 0;
+  } catch {
+    // cwd gone: nothing to read there
+  }
+  if (worldWritable) {
+    if (existsSync(local)) {
+      warnings.push(`Ansible is being run in a world writable directory (${options.cwd}), ignoring it as an ansible.cfg source.`);
+    }
+  } else {
+    candidates.push(local);
+  }
+  candidates.push(join(home, '.ansible.cfg'), options.systemFile ?? '/etc/ansible/ansible.cfg');
+  const file = candidates.find(readable);
+  return { ...(file ? { file } : {}), warnings };
+}
+
+/**
+ * Python's configparser as Ansible sets it up: `[section]`, `key = value` or `key: value`, keys
+ * lower-cased, `#`/`;` comment lines, ` ;` inline comments, indented continuation lines.
+ */
+export function parseIni(text: string, file: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  let lastKey: string | undefined;
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const where = `${file}:${index + 1}`;
+    if (/^\s*[#;]/.test(raw)) return;
+    const line = raw.replace(/\s;.*$/, ''); // inline_comment_prefixes=(';',)
+    if (line.trim() === '') {
+      lastKey = undefined;
+      return;
+    }
+    if (/^\s/.test(line) && current && lastKey !== undefined) {
+      current.set(lastKey, `${current.get(lastKey)}\n${line.trim()}`);
+      return;
+    }
+    const section = /^\[([^\]]+)\]\s*$/.exec(line.trim());
+    if (section) {
+      const name = section[1]!;
+      if (!sections.has(name)) sections.set(name, new Map());
+      current = sections.get(name);
+      lastKey = undefined;
+      return;
+    }
+    const option = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(line.trim());
+    if (!option) throw new AnsibleConfigError(`${where}: not an ansible.cfg line (expected [section] or key = value): ${line.trim()}`);
+    if (!current) throw new AnsibleConfigError(`${where}: a setting before any [section]; put it under [defaults]`);
+    lastKey = option[1]!.toLowerCase();
+    current.set(lastKey, option[2]!.trim());
+  });
+  return sections;
+}
+
+const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
+
+/** Ansible's ensure_type for the kinds we read. `base` = the cfg file's folder for paths from it, else cwd. */
+function convert(value: string, kind: Kind, base: string, where: string, home: string, env: NodeJS.ProcessEnv): unknown {
+  const path = (p: string) => {
+    const expanded = expandUser(expandVars(p.trim(), env), home);
+    return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
+  };
+  switch (kind) {
+    case 'string':
+      return value;
+    case 'boolean':
+      return TRUE.has(value.trim().toLowerCase());
+    case 'integer': {
+      const n = Number(value.trim());
+      if (value.trim() === '' || !Number.isInteger(n)) throw new AnsibleConfigError(`${where}: needs a whole number, not "${value}"`);
+      return n;
+    }
+    case 'path':
+      return path(value);
+    case 'pathlist':
+      return value.split(',').map((p) => p.trim()).filter((p) => p !== '').map(path);
+    case 'list':
+      return value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  }
+}
+
+/** Reads ansible.cfg (found as Ansible finds it) and the ANSIBLE_* variables: environment beats the file. */
+export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
+  const home = options.home ?? homedir();
+  const found = findAnsibleConfig(options);
+  const settings: AnsibleSettings = { origins: {}, warnings: [...found.warnings] };
+  let ini = new Map<string, Map<string, string>>();
+  if (found.file) {
+    settings.file = found.file;
+    ini = parseIni(readFileSync(found.file, 'utf8'), found.file);
+  }
+  const out = settings as unknown as Record<string, unknown>;
+  for (const d of DEFINITIONS) {
+    const fromEnv = options.env[d.env];
+    const fromFile = ini.get(d.section)?.get(d.ini);
+    if (fromEnv !== undefined) {
+      out[d.key] = convert(fromEnv, d.kind, options.cwd, `environment ${d.env}`, home, options.env);
+      settings.origins[d.key] = `env: ${d.env}`;
+    } else if (fromFile !== undefined) {
+      const where = `${found.file} [${d.section}] ${d.ini}`;
+      out[d.key] = convert(fromFile, d.kind, dirname(found.file!), where, home, options.env);
+      settings.origins[d.key] = where;
+    }
+  }
+  return settings;
+}

@@ -1,0 +1,71 @@
+// Asking for a password on the terminal without echo (Python's getpass, as Ansible uses).
+import { openSync } from 'node:fs';
+import { ReadStream, WriteStream } from 'node:tty';
+
+export type Prompt = (question: string) => Promise<string>;
+
+export class PromptError extends Error {}
+
+/** The bits of a TTY stream the prompt uses (a fake in tests). */
+export interface TtyIn {
+  isTTY?: boolean;
+  setRawMode?(raw: boolean): unknown;
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  off(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
+}
+
+/**
+ * Reads one line with echo off: Enter ends it, Backspace deletes, Ctrl-C / Ctrl-D abort.
+ * The question and the final newline go to `output`; the typed characters never do.
+ */
+export function readHidden(question: string, input: TtyIn, output: NodeJS.WritableStream): Promise<string> {
+  if (!input.isTTY || !input.setRawMode) {
+    return Promise.reject(new PromptError(`cannot ask "${question.trim()}": no terminal (give the password in a file instead)`));
+  }
+  return new Promise((resolvePromise, reject) => {
+    let typed = '';
+    output.write(question);
+    input.setRawMode!(true);
+    input.resume();
+    const done = (error?: Error) => {
+      input.off('data', onData);
+      input.setRawMode!(false);
+      input.pause();
+      output.write('\n');
+      if (error) reject(error);
+      else resolvePromise(typed);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const c of chunk.toString('utf8')) {
+        if (c === '\r' || c === '\n') return done();
+        if (c === '\u0003') return done(new PromptError('interrupted at the password prompt'));
+        if (c === '\u0004') return typed === '' ? done(new PromptError('no password given (end of input)')) : done();
+        if (c === '\u007f' || c === '\b') typed = [...typed].slice(0, -1).join('');
+        else if (c === '\u0015') typed = ''; // Ctrl-U: kill the line
+        else if (c >= ' ') typed += c;
+      }
+    };
+    input.on('data', onData);
+  });
+}
+
+/** A prompt on the controlling terminal (/dev/tty, like getpass), so piped stdin/stdout don't matter. */
+export function terminalPrompt(): Prompt {
+  return async (question) => {
+    let fd: number;
+    try {
+      fd = openSync('/dev/tty', 'r+');
+    } catch {
+      throw new PromptError(`cannot ask "${question.trim()}": no terminal (give the password in a file instead)`);
+    }
+    const input = new ReadStream(fd);
+    const output = new WriteStream(fd);
+    try {
+      return await readHidden(question, input, output);
+    } finally {
+      input.destroy();
+    }
+  };
+}

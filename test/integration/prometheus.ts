@@ -1,0 +1,69 @@
+// Asking the lab's Prometheus what Trento Web asks it: is `up{agentID="<id>"}` 1, with which
+// exporter_name, and how fresh is the sample. Used by trento-view.test.ts and scripts/demo.ts.
+import type { LabInfo } from '../lab/inventory.ts';
+
+export interface PromSample {
+  metric: Record<string, string>;
+  /** Evaluation time and value of an instant query. */
+  value: [number, string];
+}
+
+export async function promQuery(info: LabInfo, query: string): Promise<PromSample[]> {
+  if (!info.server) throw new Error('the lab has no server side (lab.json: server is null); run npm run lab -- up');
+  const url = `${info.server.prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`;
+  const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const body = (await r.json()) as { status: string; error?: string; data?: { result: PromSample[] } };
+  if (body.status !== 'success') throw new Error(`Prometheus: ${query}: ${body.error ?? r.status}`);
+  return body.data?.result ?? [];
+}
+
+const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export interface UpAnswer {
+  agentId: string;
+  /** exporter_name -> value of up */
+  up: Map<string, number>;
+  /** exporter_name -> timestamp (s) of the newest `up` sample */
+  at: Map<string, number>;
+}
+
+/** `up` and the timestamp of its newest sample per exporter_name, for one agent ID. */
+export async function upOf(info: LabInfo, agentId: string): Promise<UpAnswer> {
+  const sel = `up{agentID=${q(agentId)}}`;
+  const [values, stamps] = await Promise.all([promQuery(info, sel), promQuery(info, `timestamp(${sel})`)]);
+  const up = new Map<string, number>();
+  const at = new Map<string, number>();
+  for (const s of values) up.set(s.metric.exporter_name ?? '', Number(s.value[1]));
+  for (const s of stamps) at.set(s.metric.exporter_name ?? '', Number(s.value[1]));
+  return { agentId, up, at };
+}
+
+export interface Expectation {
+  host: string;
+  agentId: string;
+  exporterName: string;
+}
+
+/**
+ * Polls until every host's `up{agentID, exporter_name}` is 1 with a sample newer than `since`
+ * (seconds), or the deadline passes. Returns the hosts still missing, with what was seen.
+ */
+export async function waitForUp(info: LabInfo, wanted: Expectation[], since: number, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let missing: string[] = [];
+  for (;;) {
+    const answers = await Promise.all(wanted.map((w) => upOf(info, w.agentId)));
+    missing = [];
+    wanted.forEach((w, i) => {
+      const a = answers[i]!;
+      const up = a.up.get(w.exporterName);
+      const at = a.at.get(w.exporterName) ?? 0;
+      if (up !== 1 || at <= since) {
+        const seen = [...a.up].map(([e, v]) => `${e}=${v} at ${a.at.get(e)}`).join(', ') || 'no series';
+        missing.push(`${w.host} (agentID ${w.agentId}, exporter_name ${w.exporterName}): ${seen}; wanted up=1 after ${since}`);
+      }
+    });
+    if (missing.length === 0 || Date.now() > deadline) return missing;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,225 @@
+// ansible.cfg discovery, parsing and precedence, judged by ansible-core itself (`ansible-config
+// dump --only-changed --format json` in the same folder with the same environment), and the
+// CLI / inventory layers on top (flag > ANSIBLE_* > ansible.cfg > default; inventory vars win).
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findAnsibleConfig, readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
+import { CliError, parseCli } from '../../../src/cli/args.ts';
+import { connectionFor } from '../../../src/exec/connection.ts';
+
+const execFileP = promisify(execFile);
+const root = mkdtempSync(join(tmpdir(), 'tp-cfg-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const SKIP = process.env.SKIP_ANSIBLE_COMPAT === '1';
+const NO_SYSTEM = join(root, 'no-such-system.cfg');
+
+let n = 0;
+/** A fresh folder layout: HOME, a project folder (cwd) and a config folder. */
+function layout() {
+  const base = join(root, `case-${n++}`);
+  const home = join(base, 'home');
+  const cwd = join(base, 'project');
+  const etc = join(base, 'etc');
+  for (const d of [home, cwd, etc]) mkdirSync(d, { recursive: true });
+  return { base, home, cwd, etc };
+}
+
+const FULL_CFG = `# every setting the toolkit reads
+[defaults]
+inventory = hosts.yml, ../other ; an inline comment
+forks: 7
+remote_user = deploy
+private_key_file = keys/id_ed25519
+host_key_checking = False
+vault_password_file = ~/vault.txt
+timeout = 33
+; another comment
+
+[privilege_escalation]
+become = yes
+become_user = admin
+become_method = su
+become_ask_pass = true
+`;
+
+const NAMES: Record<string, string> = {
+  inventory: 'DEFAULT_HOST_LIST',
+  forks: 'DEFAULT_FORKS',
+  remoteUser: 'DEFAULT_REMOTE_USER',
+  privateKeyFile: 'DEFAULT_PRIVATE_KEY_FILE',
+  hostKeyChecking: 'HOST_KEY_CHECKING',
+  vaultPasswordFile: 'DEFAULT_VAULT_PASSWORD_FILE',
+  timeout: 'DEFAULT_TIMEOUT',
+  become: 'DEFAULT_BECOME',
+  becomeUser: 'DEFAULT_BECOME_USER',
+  becomeMethod: 'DEFAULT_BECOME_METHOD',
+  becomeAskPass: 'DEFAULT_BECOME_ASK_PASS',
+};
+
+/** What ansible-config says: config file and the values/origins of the settings we read. */
+async function ansibleSays(cwd: string, env: Record<string, string>) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_')));
+  const { stdout } = await execFileP('ansible-config', ['dump', '--only-changed', '--format', 'json'], { cwd, env: { ...clean, ...env } });
+  const rows = JSON.parse(stdout) as { name: string; origin: string; value: unknown }[];
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const values: Record<string, unknown> = {};
+  for (const [ours, theirs] of Object.entries(NAMES)) if (byName.has(theirs)) values[ours] = byName.get(theirs)!.value;
+  return { file: (byName.get('CONFIG_FILE')?.value as string | null | undefined) ?? undefined, values };
+}
+
+function oursSay(cwd: string, home: string, env: Record<string, string>) {
+  const s = readAnsibleSettings({ env: { HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
+  const values: Record<string, unknown> = {};
+  for (const k of Object.keys(NAMES)) if ((s as unknown as Record<string, unknown>)[k] !== undefined) values[k] = (s as unknown as Record<string, unknown>)[k];
+  return { file: s.file, values, settings: s };
+}
+
+describe.skipIf(SKIP)('ansible.cfg as ansible-config reads it', () => {
+  it('ANSIBLE_CONFIG (a file, or a folder with ansible.cfg) wins; paths are relative to the file\'s folder; ~ is expanded; inline ; comments dropped', async () => {
+    const { home, cwd, etc } = layout();
+    writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);
+    writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\nforks = 3\n');
+    for (const env of [{ ANSIBLE_CONFIG: join(etc, 'ansible.cfg') }, { ANSIBLE_CONFIG: etc }]) {
+      const theirs = await ansibleSays(cwd, { HOME: home, ...env });
+      const ours = oursSay(cwd, home, env);
+      expect(theirs.file).toBe(join(etc, 'ansible.cfg'));
+      expect(ours.file).toBe(theirs.file);
+      expect(ours.values).toEqual(theirs.values);
+    }
+    expect(oursSay(cwd, home, { ANSIBLE_CONFIG: etc }).values.inventory).toEqual([join(etc, 'hosts.yml'), join(etc, '..', 'other')]);
+  });
+
+  it('then ./ansible.cfg, then ~/.ansible.cfg; a missing ANSIBLE_CONFIG falls through', async () => {
+    const { home, cwd } = layout();
+    writeFileSync(join(home, '.ansible.cfg'), '[defaults]\nforks = 11\nremote_user = fromhome\n');
+    let theirs = await ansibleSays(cwd, { HOME: home, ANSIBLE_CONFIG: join(cwd, 'missing.cfg') });
+    let ours = oursSay(cwd, home, { ANSIBLE_CONFIG: join(cwd, 'missing.cfg') });
+    expect(theirs.file).toBe(join(home, '.ansible.cfg'));
+    expect(ours).toMatchObject({ file: theirs.file, values: theirs.values });
+    writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\nforks = 12\n');
+    theirs = await ansibleSays(cwd, { HOME: home });
+    ours = oursSay(cwd, home, {});
+    expect(theirs.file).toBe(join(cwd, 'ansible.cfg'));
+    expect(ours).toMatchObject({ file: theirs.file, values: theirs.values });
+    expect(ours.values).toEqual({ forks: 12 }); // first found wins: nothing from ~/.ansible.cfg
+  });
+
+  it('./ansible.cfg in a world-writable folder is ignored, with Ansible\'s warning', async () => {
+    const { home, cwd } = layout();
+    writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\nforks = 13\n');
+    chmodSync(cwd, 0o777);
+    const theirs = await ansibleSays(cwd, { HOME: home });
+    const ours = oursSay(cwd, home, {});
+    expect(theirs.file).toBeUndefined();
+    expect(ours.file).toBeUndefined();
+    expect(ours.settings.warnings.join()).toMatch(/world writable directory/);
+  });
+
+  it('ANSIBLE_* beat the file; environment paths are relative to the current folder; booleans as Ansible reads them', async () => {
+    const { home, cwd, etc } = layout();
+    writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);
+    const env = {
+      ANSIBLE_CONFIG: join(etc, 'ansible.cfg'),
+      ANSIBLE_FORKS: '21',
+      ANSIBLE_REMOTE_USER: 'envuser',
+      ANSIBLE_PRIVATE_KEY_FILE: 'rel/key',
+      ANSIBLE_HOST_KEY_CHECKING: 'yes',
+      ANSIBLE_TIMEOUT: '44',
+      ANSIBLE_BECOME: 'off',
+      ANSIBLE_BECOME_USER: 'envbecome',
+      ANSIBLE_BECOME_METHOD: 'sudo',
+      ANSIBLE_VAULT_PASSWORD_FILE: 'vault/pass',
+      ANSIBLE_INVENTORY: 'a.yml,b.yml',
+    };
+    const theirs = await ansibleSays(cwd, { HOME: home, ...env });
+    const ours = oursSay(cwd, home, env);
+    expect(ours.values).toEqual(theirs.values);
+    expect(ours.values).toMatchObject({ forks: 21, privateKeyFile: join(cwd, 'rel/key'), become: false, hostKeyChecking: true });
+    expect(ours.settings.origins.forks).toBe('env: ANSIBLE_FORKS');
+  });
+});
+
+describe('ansible.cfg and the command line', () => {
+  const projectDir = join(root, 'project-dir');
+  mkdirSync(join(projectDir, 'inventories'), { recursive: true });
+
+  it('finds nothing when there is nothing', () => {
+    const { home, cwd } = layout();
+    expect(findAnsibleConfig({ env: {}, cwd, home, systemFile: NO_SYSTEM })).toEqual({ warnings: [] });
+  });
+
+  it('the system file is the last resort', () => {
+    const { home, cwd, etc } = layout();
+    writeFileSync(join(etc, 'system.cfg'), '[defaults]\nforks = 2\n');
+    expect(findAnsibleConfig({ env: {}, cwd, home, systemFile: join(etc, 'system.cfg') }).file).toBe(join(etc, 'system.cfg'));
+  });
+
+  it('flag > environment > ansible.cfg > default, for every setting', () => {
+    const { home, cwd, etc } = layout();
+    writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);
+    mkdirSync(join(etc, 'hosts.yml'));
+    mkdirSync(join(etc, '..', 'other'), { recursive: true });
+    const settings = (env: Record<string, string>) => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), ...env }, cwd, home, systemFile: NO_SYSTEM });
+    const fromCfg = parseCli([], {}, projectDir, { settings: settings({}) });
+    expect(fromCfg).toMatchObject({
+      inventories: [join(etc, 'hosts.yml'), join(etc, '..', 'other')],
+      forks: 7,
+      user: 'deploy',
+      privateKey: join(etc, 'keys/id_ed25519'),
+      hostKeyChecking: false,
+      timeoutSeconds: 33,
+      become: { enabled: true, user: 'admin', method: 'su', askPass: true },
+      vault: { passwordFiles: [join(home, 'vault.txt')], vaultIds: [], askVaultPass: false },
+      configFile: join(etc, 'ansible.cfg'),
+    });
+    const env = { ANSIBLE_FORKS: '9', ANSIBLE_REMOTE_USER: 'envuser', ANSIBLE_TIMEOUT: '5', ANSIBLE_BECOME: 'no', ANSIBLE_BECOME_USER: 'u2', ANSIBLE_HOST_KEY_CHECKING: 'True' };
+    const fromEnv = parseCli([], env, projectDir, { settings: settings(env) });
+    expect(fromEnv).toMatchObject({ forks: 9, user: 'envuser', timeoutSeconds: 5, hostKeyChecking: true, become: { enabled: false, user: 'u2' } });
+    const fromFlags = parseCli(
+      ['-i', cwd, '-f', '4', '-u', 'flaguser', '-T', '6', '-b', '--become-user', 'u3', '--private-key', '/k', '--vault-password-file', '/p', '--vault-id', 'prod@prompt', '-J'],
+      env,
+      projectDir,
+      { settings: settings(env) },
+    );
+    expect(fromFlags).toMatchObject({
+      inventories: [cwd],
+      forks: 4,
+      user: 'flaguser',
+      timeoutSeconds: 6,
+      privateKey: '/k',
+      become: { enabled: true, user: 'u3' },
+      // Files from flags and from the config are all tried, as ansible-playbook does.
+      vault: { passwordFiles: ['/p', join(home, 'vault.txt')], vaultIds: ['prod@prompt'], askVaultPass: true },
+    });
+    const defaults = parseCli(['-i', cwd], {}, projectDir, { settings: { origins: {}, warnings: [] } });
+    expect(defaults).toMatchObject({ forks: 50, timeoutSeconds: 10, hostKeyChecking: true, become: { enabled: false, askPass: false } });
+    expect(defaults.user).toBeUndefined();
+  });
+
+  it('a bad number in ansible.cfg is an error naming the file and the setting', () => {
+    const { home, cwd, etc } = layout();
+    writeFileSync(join(etc, 'ansible.cfg'), '[defaults]\nforks = many\n');
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(CliError);
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(/ansible\.cfg \[defaults\] forks/);
+    writeFileSync(join(etc, 'ansible.cfg'), '[defaults]\nforks = 0\n');
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(/forks \(.*ansible\.cfg \[defaults\] forks\) needs a whole number above 0/);
+  });
+
+  it('inventory variables beat the command line and ansible.cfg for connection settings', () => {
+    const defaults = { timeoutMs: 10_000, hostKeyChecking: false, user: 'cfguser', privateKeyPath: '/cfg/key', become: true, becomeUser: 'cfgbecome', becomePassword: 'typed' };
+    const plain = connectionFor('h', { ansible_host: '10.0.0.1' }, defaults);
+    expect(plain).toMatchObject({ user: 'cfguser', privateKeyPath: '/cfg/key', strictHostKeyChecking: false, become: { user: 'cfgbecome', password: 'typed' }, timeoutMs: 10_000 });
+    const own = connectionFor(
+      'h',
+      { ansible_user: 'invuser', ansible_ssh_private_key_file: '/inv/key', ansible_host_key_checking: true, ansible_become: false, ansible_timeout: 3 },
+      defaults,
+    );
+    expect(own).toMatchObject({ user: 'invuser', privateKeyPath: '/inv/key', strictHostKeyChecking: true, become: undefined, timeoutMs: 3000 });
+    const becomeVars = connectionFor('h', { ansible_become_user: 'invbecome', ansible_become_password: 'inv-pw' }, defaults);
+    expect(becomeVars.become).toEqual({ user: 'invbecome', password: 'inv-pw' });
+  });
+});

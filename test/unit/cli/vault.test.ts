@@ -1,0 +1,162 @@
+// Vault wired in: files and values encrypted by the real ansible-vault in this set-up are
+// decrypted with passwords from every source ansible-playbook knows; a wrong password is an
+// error naming the file; every decrypted value is reported as a secret.
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHidden } from '../../../src/cli/prompt.ts';
+import { resolveVaultSecrets, VaultSecretError } from '../../../src/cli/vault-secrets.ts';
+import { InventoryError, loadInventory, type VaultSecret } from '../../../src/inventory/index.ts';
+
+const execFileP = promisify(execFile);
+const SKIP = process.env.SKIP_ANSIBLE_COMPAT === '1';
+const repoRoot = resolve(import.meta.dirname, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'tp-vault-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PASSWORD = 'correct horse battery';
+const PROD_PASSWORD = 'prod-only-password';
+const inv = join(dir, 'inv');
+const noPrompt = async (): Promise<string> => {
+  throw new Error('no prompt expected');
+};
+
+async function vault(args: string[]): Promise<string> {
+  const { stdout } = await execFileP('ansible-vault', args, { cwd: dir });
+  return stdout;
+}
+
+beforeAll(async () => {
+  if (SKIP) return;
+  mkdirSync(join(inv, 'group_vars'), { recursive: true });
+  mkdirSync(join(inv, 'host_vars'), { recursive: true });
+  writeFileSync(join(dir, 'pass.txt'), `${PASSWORD}\n`);
+  writeFileSync(join(dir, 'prod.txt'), PROD_PASSWORD);
+  writeFileSync(join(dir, 'wrong.txt'), 'not the password\n');
+  writeFileSync(join(inv, 'hosts'), '[agents]\nweb1 ansible_host=192.0.2.1\nweb2 ansible_host=192.0.2.2\n');
+  // Whole file, default id.
+  writeFileSync(join(inv, 'group_vars', 'agents.yml'), 'agent_web_api_key: vaulted-api-key-123\nagent_rabbitmq_host: rabbit.internal.example\nnested:\n  list: [one-vaulted, 42]\n');
+  await vault(['encrypt', '--vault-password-file', 'pass.txt', join(inv, 'group_vars', 'agents.yml')]);
+  // Inline value with the label "prod", in an otherwise plain file.
+  const inline = await vault(['encrypt_string', '--vault-id', 'prod@prod.txt', 'inline-rabbit-pass-456', '--name', 'agent_rabbitmq_password']);
+  writeFileSync(join(inv, 'host_vars', 'web1.yml'), `${inline}\nplain_value: visible\n`);
+});
+
+const secretsFrom = (sources: Parameters<typeof resolveVaultSecrets>[0]) => resolveVaultSecrets(sources, noPrompt, dir);
+
+describe.skipIf(SKIP)('vault in the inventory', () => {
+  it('decrypts a whole group_vars file and inline !vault values (labels matched first); every decrypted value is a vault value', async () => {
+    const secrets = await secretsFrom({ vaultIds: ['prod@prod.txt'], passwordFiles: ['pass.txt'], askVaultPass: false });
+    expect(secrets.map((s) => s.id)).toEqual(['prod', 'default']);
+    const loaded = await loadInventory(inv, { vault: { secrets, decryptValues: true } });
+    const web1 = loaded.hosts.get('web1')!.vars;
+    expect(web1).toMatchObject({
+      agent_web_api_key: 'vaulted-api-key-123',
+      agent_rabbitmq_host: 'rabbit.internal.example',
+      agent_rabbitmq_password: 'inline-rabbit-pass-456',
+      nested: { list: ['one-vaulted', 42] },
+      plain_value: 'visible',
+    });
+    expect(loaded.hosts.get('web2')!.vars.agent_web_api_key).toBe('vaulted-api-key-123');
+    expect(loaded.encryptedFiles).toEqual([]);
+    expect(loaded.hosts.get('web1')!.origins.agent_web_api_key).toBe(`${join(inv, 'group_vars', 'agents.yml')}:1`);
+    expect(new Set(loaded.vaultValues)).toEqual(new Set(['vaulted-api-key-123', 'rabbit.internal.example', 'one-vaulted', '42', 'inline-rabbit-pass-456']));
+    expect(loaded.vaultValues).not.toContain('visible');
+  });
+
+  it('a listing (ansible-inventory) decrypts whole files but keeps inline values encrypted', async () => {
+    const secrets = await secretsFrom({ vaultIds: [], passwordFiles: ['pass.txt'], askVaultPass: false });
+    const loaded = await loadInventory(inv, { vault: { secrets } });
+    expect(loaded.hosts.get('web1')!.vars.agent_web_api_key).toBe('vaulted-api-key-123');
+    expect(JSON.stringify(loaded.hosts.get('web1')!.vars.agent_rabbitmq_password)).toMatch(/__ansible_vault/);
+  });
+
+  it('npm run inventory -- --vault-password-file prints what ansible-inventory prints', async () => {
+    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+    const args = ['-i', inv, '--list', '--vault-password-file', join(dir, 'pass.txt')];
+    const [ours, theirs] = await Promise.all([
+      execFileP(tsx, [join(repoRoot, 'scripts/inventory.ts'), ...args], { cwd: dir }),
+      execFileP('ansible-inventory', args, { cwd: dir }),
+    ]);
+    const norm = (text: string) => JSON.parse(text.replace(/\\n"/g, '"')) as unknown; // trailing newline of ciphertexts
+    expect(norm(ours.stdout)).toEqual(norm(theirs.stdout));
+  });
+
+  it('a wrong password is an error naming the file; so is a missing one; so is a wrong one for an inline value (file:line)', async () => {
+    const wrong: VaultSecret[] = [{ id: 'default', password: 'nope', source: join(dir, 'wrong.txt') }];
+    await expect(loadInventory(inv, { vault: { secrets: wrong } })).rejects.toThrow(InventoryError);
+    await expect(loadInventory(inv, { vault: { secrets: wrong } })).rejects.toThrow(
+      new RegExp(`^${join(inv, 'group_vars', 'agents.yml')}: Decryption failed .*wrong\\.txt`),
+    );
+    await expect(loadInventory(inv, { vault: { secrets: [] } })).rejects.toThrow(/agents\.yml: Attempting to decrypt but no vault secrets found/);
+    const onlyDefault = await secretsFrom({ vaultIds: [], passwordFiles: ['pass.txt'], askVaultPass: false });
+    await expect(loadInventory(inv, { vault: { secrets: onlyDefault, decryptValues: true } })).rejects.toThrow(
+      new RegExp(`^${join(inv, 'host_vars', 'web1.yml')}:1: inline !vault value: Decryption failed.*vault id "prod"`),
+    );
+  });
+
+  it('without the vault option the old behaviour stays: encrypted files skipped with a warning', async () => {
+    const loaded = await loadInventory(inv);
+    expect(loaded.encryptedFiles).toEqual([join(inv, 'group_vars', 'agents.yml')]);
+    expect(loaded.warnings.join()).toMatch(/encrypted with Ansible Vault/);
+  });
+});
+
+describe('vault password sources', () => {
+  it('a password file (stripped), an executable script, a *-client script with --vault-id, LABEL@prompt and --ask-vault-pass', async () => {
+    writeFileSync(join(dir, 'file.txt'), '  from-file  \n');
+    writeFileSync(join(dir, 'script.sh'), '#!/bin/sh\nprintf "from-script\\n"\n');
+    chmodSync(join(dir, 'script.sh'), 0o755);
+    writeFileSync(join(dir, 'keyring-client.sh'), '#!/bin/sh\nprintf "client-%s-%s" "$1" "$2"\n');
+    chmodSync(join(dir, 'keyring-client.sh'), 0o755);
+    const asked: string[] = [];
+    const prompt = async (q: string) => {
+      asked.push(q);
+      return `typed-${asked.length}`;
+    };
+    const secrets = await resolveVaultSecrets(
+      { vaultIds: ['dev@prompt', 'ring@keyring-client.sh'], passwordFiles: ['file.txt', join(dir, 'script.sh')], askVaultPass: true },
+      prompt,
+      dir,
+    );
+    expect(secrets.map(({ id, password }) => [id, password])).toEqual([
+      ['dev', 'typed-1'],
+      ['ring', 'client---vault-id-ring'],
+      ['default', 'typed-2'],
+      ['default', 'from-file'],
+      ['default', 'from-script'],
+    ]);
+    expect(asked).toEqual(['Vault password (dev): ', 'Vault password: ']);
+  });
+
+  it('a missing file, an empty password and a failing script are clear errors', async () => {
+    await expect(resolveVaultSecrets({ vaultIds: [], passwordFiles: ['nope.txt'], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(
+      /vault password file .*nope\.txt was not found/,
+    );
+    writeFileSync(join(dir, 'empty.txt'), '\n');
+    await expect(resolveVaultSecrets({ vaultIds: [], passwordFiles: ['empty.txt'], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(VaultSecretError);
+    writeFileSync(join(dir, 'fail.sh'), '#!/bin/sh\necho locked >&2\nexit 3\n');
+    chmodSync(join(dir, 'fail.sh'), 0o755);
+    await expect(resolveVaultSecrets({ vaultIds: ['x@fail.sh'], passwordFiles: [], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(/returned non-zero \(3\): locked/);
+  });
+
+  it('the prompt reads without echo: backspace, Ctrl-U, Enter; no terminal is an error', async () => {
+    const input = Object.assign(new PassThrough(), { isTTY: true, raw: false, setRawMode(r: boolean) { input.raw = r; } });
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (c: Buffer) => (shown += c.toString()));
+    const answer = readHidden('Vault password: ', input, output);
+    expect(input.raw).toBe(true);
+    input.write('junk\u0015pas');
+    input.write('x\u007fs-w\r');
+    expect(await answer).toBe('pass-w');
+    expect(input.raw).toBe(false);
+    expect(shown).toBe('Vault password: \n');
+    await expect(readHidden('Vault password: ', new PassThrough(), output)).rejects.toThrow(/no terminal/);
+    expect(readFileSync(join(dir, 'prod.txt'), 'utf8')).toBe(PROD_PASSWORD);
+  });
+});

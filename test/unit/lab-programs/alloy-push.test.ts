@@ -1,0 +1,210 @@
+// The Alloy stand-in's remote write (test/lab/host/alloy + alloy-remote-write.cjs), run on this
+// machine against a receiver on 127.0.0.1 that decodes what a Prometheus receiver decodes
+// (snappy + protobuf WriteRequest). Needs the npm package prometheus-remote-write.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer as createNetServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { remoteWriteClosure } from '../../lab/packages.ts';
+import { processTable } from '../../lab/proc.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ALLOY = resolve(here, '../../lab/host/alloy');
+const HELPER = resolve(here, '../../lab/host/alloy-remote-write.cjs');
+const FIXTURES = resolve(here, '../../fixtures/trento-agent');
+const AGENT_ID = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
+
+interface Series { labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number | { toNumber(): number } }> }
+interface Received { headers: IncomingHttpHeaders; series: Series[] }
+
+const installed = remoteWriteClosure().length > 0;
+
+/** snappy + WriteRequest decoding with the package's own dependencies. */
+function decoder(): (body: Buffer) => Promise<Series[]> {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('prometheus-remote-write');
+  const prw = require(main) as { deserialize(b: Uint8Array): Promise<{ timeseries: Series[] }> };
+  const snappy = createRequire(main)('snappyjs') as { uncompress(b: Uint8Array): Uint8Array };
+  return async (body) => (await prw.deserialize(snappy.uncompress(new Uint8Array(body)))).timeseries;
+}
+
+let dir = '';
+const cleanups: Array<() => void> = [];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createNetServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function receiver(status: number): Promise<{ url: string; got: Received[] }> {
+  const decode = decoder();
+  const got: Received[] = [];
+  const srv: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void decode(Buffer.concat(chunks)).then(
+        (series) => got.push({ headers: req.headers, series }),
+        () => got.push({ headers: req.headers, series: [] }),
+      );
+      res.writeHead(status).end(status === 401 ? 'Unauthorized\n' : '');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  cleanups.push(() => srv.close());
+  const a = srv.address();
+  return { url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/api/v1/write`, got };
+}
+
+async function startAlloy(config: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  const port = await freePort();
+  const child = spawn(ALLOY, ['run', `--server.http.listen-addr=127.0.0.1:${port}`, `--storage.path=${join(dir, 'data')}`, config], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LAB_ALLOY_RW_HELPER: HELPER, LAB_NODE: process.execPath },
+  });
+  cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return { child, port, stderr: () => err };
+}
+
+async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Snapshot { pushing: string[]; pushUrls: string[]; pushOk: number; pushFailed: number; lastPushError: string | null }
+const snapshot = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/-/lab/config`)).json()) as Snapshot;
+const metrics = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+const metric = (text: string, name: string) =>
+  Number(new RegExp(`^${name}\\{component_id="prometheus.remote_write.trento",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+
+/** A golden trento.alloy pointed at the local receiver, scraping every second. */
+function trentoAlloy(golden: string, url: string): string {
+  return readFileSync(join(FIXTURES, golden), 'utf8')
+    .replace(/url = "[^"]*"/, `url = "${url}"`)
+    .replace(/scrape_interval = "[^"]*"/, 'scrape_interval = "1s"');
+}
+
+const labelsOf = (s: Series) => Object.fromEntries(s.labels.map((l) => [l.name, l.value]));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lab-alloy-push-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'conf'));
+});
+
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(!installed)('alloy stand-in: remote write of the Trento pipeline', () => {
+  it('pushes CPU, memory and up with agentID/exporter_name, bearer token, protobuf + snappy; counts like Alloy', async () => {
+    const rx = await receiver(204);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
+    const a = await startAlloy(join(dir, 'conf'));
+    const first = await until(() => rx.got.find((r) => r.series.length > 0));
+    expect(first.headers.authorization).toBe('Bearer tok-123');
+    expect(first.headers['content-encoding']).toBe('snappy');
+    expect(first.headers['content-type']).toBe('application/x-protobuf');
+    expect(first.headers['x-prometheus-remote-write-version']).toBe('0.1.0');
+    const names = new Set(first.series.map((s) => labelsOf(s).__name__));
+    for (const n of ['up', 'node_cpu_seconds_total', 'node_memory_MemTotal_bytes', 'node_memory_MemAvailable_bytes', 'node_load1']) expect(names).toContain(n);
+    const up = first.series.find((s) => labelsOf(s).__name__ === 'up')!;
+    expect(labelsOf(up)).toEqual({ __name__: 'up', agentID: AGENT_ID, exporter_name: 'grafana_alloy', instance: hostname(), job: 'integrations/unix' });
+    expect(up.samples[0]!.value).toBe(1);
+    const ts = Number(up.samples[0]!.timestamp);
+    expect(Math.abs(ts - Date.now())).toBeLessThan(10_000);
+    for (const s of first.series) {
+      const labelNames = s.labels.map((l) => l.name);
+      expect(labelNames).toEqual([...labelNames].sort()); // the spec: sorted by name
+    }
+    // Every second, as scrape_interval says.
+    await until(() => (rx.got.length >= 3 ? true : undefined), 6000);
+    const snap = await snapshot(a.port);
+    expect(snap.pushing).toEqual(['prometheus.remote_write.trento']);
+    expect(snap.pushUrls).toEqual([rx.url]);
+    expect(snap.pushOk).toBeGreaterThanOrEqual(3);
+    expect(snap.pushFailed).toBe(0);
+    const m = await metrics(a.port);
+    expect(metric(m, 'prometheus_remote_storage_samples_total')).toBeGreaterThan(0);
+    expect(metric(m, 'prometheus_remote_storage_samples_failed_total')).toBe(0);
+    expect(metric(m, 'prometheus_remote_storage_samples_retried_total')).toBe(0);
+    expect(Math.abs(metric(m, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds') - Date.now() / 1000)).toBeLessThan(10);
+  });
+
+  it('basic auth: the username and password of the basic_auth block', async () => {
+    const rx = await receiver(204);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('basic.golden', rx.url));
+    await startAlloy(join(dir, 'conf'));
+    const first = await until(() => rx.got[0]);
+    expect(first.headers.authorization).toBe(`Basic ${Buffer.from('trento:s3cret').toString('base64')}`);
+  });
+
+  it('a rejected push (401) is counted as failed, logged, and never counts as sent', async () => {
+    const rx = await receiver(401);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
+    const a = await startAlloy(join(dir, 'conf'));
+    const snap = await until(async () => {
+      const s = await snapshot(a.port);
+      return s.pushFailed >= 2 ? s : undefined;
+    });
+    expect(snap.pushOk).toBe(0);
+    expect(snap.lastPushError).toMatch(/HTTP status 401: Unauthorized/);
+    const m = await metrics(a.port);
+    expect(metric(m, 'prometheus_remote_storage_samples_failed_total')).toBeGreaterThan(0);
+    expect(metric(m, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds')).toBe(0);
+    expect(a.stderr()).toMatch(/level=error msg="non-recoverable error" .*component_id=prometheus.remote_write.trento .*HTTP status 401/);
+  });
+
+  it('an unreachable endpoint is a recoverable error (retried), as in Alloy', async () => {
+    const port = await freePort();
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', `http://127.0.0.1:${port}/api/v1/write`));
+    const a = await startAlloy(join(dir, 'conf'));
+    await until(async () => ((await snapshot(a.port)).pushFailed > 0 ? true : undefined));
+    const m = await metrics(a.port);
+    expect(metric(m, 'prometheus_remote_storage_samples_retried_total')).toBeGreaterThan(0);
+    expect((await snapshot(a.port)).lastPushError).toMatch(/ECONNREFUSED/);
+  });
+
+  it('a reload without the pipeline stops the pushing and the sender process', async () => {
+    const rx = await receiver(204);
+    const file = join(dir, 'conf', 'trento.alloy');
+    writeFileSync(join(dir, 'conf', 'config.alloy'), 'logging {\n  level = "info"\n}\n');
+    writeFileSync(file, trentoAlloy('bearer.golden', rx.url));
+    const a = await startAlloy(join(dir, 'conf'));
+    await until(() => rx.got[0]);
+    const senders = () => processTable().filter((p) => p.ppid === a.child.pid);
+    expect(senders().length).toBe(1);
+    unlinkSync(file);
+    const r = await fetch(`http://127.0.0.1:${a.port}/-/reload`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect((await snapshot(a.port)).pushing).toEqual([]);
+    await until(() => (senders().length === 0 ? true : undefined), 6000);
+    const count = rx.got.length;
+    await new Promise((res) => setTimeout(res, 2500));
+    expect(rx.got.length).toBe(count);
+  });
+});
