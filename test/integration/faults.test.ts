@@ -20,6 +20,9 @@ const KILL_APPLY_SESSION =
   'z=$(pgrep -x zypper | head -1); [ -n "$z" ] || exit 0; p=$z; while [ "$p" -gt 1 ]; do p=$(ps -o ppid= -p $p | tr -d " "); ' +
   'if [ "$(ps -o comm= -p $p)" = sshd ]; then kill -9 $p && echo killed; exit 0; fi; done';
 
+/** "busy" while an apply script holds the host's lock (src/apply/script-lib.ts HOST_LOCK). */
+const APPLY_STATE = 'flock -n /run/trento-provision.lock true 2>/dev/null && echo idle || echo busy';
+
 async function noLeftovers(hosts: LabHost[]) {
   for (const h of hosts) expect(await mustOnHost(info, h.name, LEFTOVERS_COMMAND), `${h.name} has leftovers`).toBe('');
 }
@@ -98,7 +101,7 @@ describe('faults during apply', () => {
     expect(run.output()).toMatch(/UNREACHABLE \| connection lost during apply/);
     // The script goes on without its connection; give it time to finish, then look.
     for (let i = 0; i < 60; i++) {
-      const r = await onHost(info, h.name, "pgrep -f '__tp_main|zypper' >/dev/null && echo busy || echo idle");
+      const r = await onHost(info, h.name, APPLY_STATE);
       if (r.stdout.includes('idle')) break;
       await new Promise((r2) => setTimeout(r2, 500));
     }
@@ -186,7 +189,7 @@ describe('interrupting the orchestrator', () => {
     // Remote scripts finish on their own: wait for them, then look for partial files.
     for (const h of [...pull, ...push]) {
       for (let i = 0; i < 60; i++) {
-        const r = await onHost(info, h.name, "pgrep -f '__tp_main' >/dev/null && echo busy || echo idle");
+        const r = await onHost(info, h.name, APPLY_STATE);
         if (r.stdout.includes('idle')) break;
         await new Promise((r2) => setTimeout(r2, 500));
       }
