@@ -1,0 +1,185 @@
+// Helpers of the benchmark: run a program and measure it (wall time, peak memory), drive the
+// benchmark's own lab, and small statistics. Nothing here is used by the toolkit or the tests.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const TSX = join(repoRoot, 'node_modules', '.bin', 'tsx');
+
+export interface Measured {
+  wallMs: number;
+  code: number | null;
+  timedOut: boolean;
+  /** ru_maxrss of the process (and the largest of the descendants it waited for), from /usr/bin/time. */
+  maxRssKiB: number | null;
+  /** Highest sum of VmRSS over the process tree, sampled every 250 ms (counts shared pages once per process). */
+  treeRssPeakKiB: number;
+  treeProcsPeak: number;
+}
+
+export interface RunSpec {
+  cmd: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr go here (a log file); nothing is kept in memory. */
+  logFile: string;
+  timeoutMs?: number;
+}
+
+const HAVE_TIME = existsSync('/usr/bin/time');
+
+function childrenOf(): Map<number, number[]> {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = kids.get(ppid) ?? [];
+      list.push(Number(name));
+      kids.set(ppid, list);
+    } catch {
+      // the process is gone
+    }
+  }
+  return kids;
+}
+
+/** Sum of VmRSS (KiB) over pid and its descendants, and how many processes that is. */
+export function treeRss(pid: number): { kib: number; procs: number } {
+  const kids = childrenOf();
+  let kib = 0;
+  let procs = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    try {
+      const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) kib += Number(m[1]);
+      procs++;
+    } catch {
+      // gone
+    }
+    stack.push(...(kids.get(p) ?? []));
+  }
+  return { kib, procs };
+}
+
+/** Runs one program to its end, measured. The wall time includes the program's start-up. */
+export async function measure(spec: RunSpec): Promise<Measured> {
+  const timeFile = `${spec.logFile}.time`;
+  const argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M', '-o', timeFile, spec.cmd, ...spec.args] : [spec.cmd, ...spec.args];
+  const out = openSync(spec.logFile, 'w');
+  const started = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: spec.cwd ?? repoRoot,
+    env: spec.env ?? process.env,
+    stdio: ['ignore', out, out],
+    detached: true, // own process group: a timeout kills the whole tree
+  });
+  let peak = { kib: 0, procs: 0 };
+  const sample = () => {
+    if (child.pid === undefined) return;
+    const now = treeRss(child.pid);
+    if (now.kib > peak.kib) peak = now;
+  };
+  const timer = setInterval(sample, 250);
+  let timedOut = false;
+  const killer = spec.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      }, spec.timeoutMs)
+    : undefined;
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  const wallMs = performance.now() - started;
+  clearInterval(timer);
+  if (killer) clearTimeout(killer);
+  closeSync(out);
+  let maxRssKiB: number | null = null;
+  if (HAVE_TIME && existsSync(timeFile)) {
+    const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
+    const last = Number(lines[lines.length - 1]);
+    if (Number.isFinite(last)) maxRssKiB = last;
+    rmSync(timeFile, { force: true });
+  }
+  return { wallMs, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs };
+}
+
+/** `npm run lab -- ARGS` for the benchmark's lab folder; throws with the lab's own message. */
+export function lab(labDir: string, args: string[]): number {
+  const started = performance.now();
+  const r = spawnSync(TSX, [join(repoRoot, 'scripts', 'lab.ts'), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, LAB_DIR: labDir },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`lab ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}${r.stdout}`);
+  return performance.now() - started;
+}
+
+export interface LabHost {
+  name: string;
+  product: string;
+  address: string;
+}
+
+export function labHosts(labDir: string): LabHost[] {
+  return JSON.parse(readFileSync(join(labDir, 'lab.json'), 'utf8')).hosts as LabHost[];
+}
+
+/**
+ * A realistic SLES 15 / 16 fleet of n hosts: per-product shares, rounded so the counts add up
+ * to n (largest remainder). The default: 60 % SLES 15 (SP5-SP7, for SAP SP6), 40 % SLES 16.
+ */
+export const DEFAULT_SHARES: Array<[string, number]> = [
+  ['sles-15-sp5', 10],
+  ['sles-15-sp6', 20],
+  ['sles-15-sp7', 15],
+  ['sles-sap-15-sp6', 15],
+  ['sles-16.0', 25],
+  ['sles-sap-16.0', 15],
+];
+
+export function mixFor(n: number, shares = DEFAULT_SHARES): Array<[string, number]> {
+  const total = shares.reduce((a, [, s]) => a + s, 0);
+  const exact = shares.map(([name, s]) => ({ name, x: (n * s) / total }));
+  const counts = exact.map((e) => ({ name: e.name, n: Math.floor(e.x), rest: e.x - Math.floor(e.x) }));
+  let missing = n - counts.reduce((a, c) => a + c.n, 0);
+  for (const c of [...counts].sort((a, b) => b.rest - a.rest)) {
+    if (missing-- <= 0) break;
+    c.n++;
+  }
+  return counts.filter((c) => c.n > 0).map((c) => [c.name, c.n]);
+}
+
+export const mixText = (mix: Array<[string, number]>) => mix.map(([name, count]) => `${name}=${count}`).join(',');
+
+/** Share of the machine's CPU time in use (0..1) over `ms`, from /proc/stat: how busy the machine
+ *  is before a measurement (the lab's own services, other users). */
+export async function cpuBusy(ms = 3000): Promise<number> {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3]! + (f[4] ?? 0);
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  const a = read();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = read();
+  return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function commandVersion(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  return (r.stdout || r.stderr).trim().split('\n')[0] ?? null;
+}

@@ -1,0 +1,250 @@
+// The benchmark's results: their shape, the issue's targets, and the tables (terminal and
+// Markdown) written to bench/results/<date>-<N>.md.
+
+export interface ToolRun {
+  wallMs: number;
+  perHostMs: number;
+  code: number | null;
+  timedOut: boolean;
+  maxRssMiB: number | null; // the process itself (largest single process for Ansible)
+  treeRssPeakMiB: number; // sum over the process tree (Ansible: its forks and ssh clients)
+  treeProcsPeak: number;
+  // toolkit only
+  roundTrips?: { max: number; mean: number };
+  statuses?: Record<string, number>;
+  hostsWithChanges?: number;
+  phases?: Record<string, number>;
+  // ansible only
+  recap?: { ok: number; changed: number; failed: number; unreachable: number };
+}
+
+interface AnsibleSide {
+  skipped?: string;
+  cold?: ToolRun;
+  warm?: ToolRun;
+  warmSamples?: ToolRun[];
+  /** Hosts for which the toolkit's --check planned changes right after this flavour's cold run (0 = same end state). */
+  toolkitChangesAfter?: number | null;
+}
+
+export interface BenchResult {
+  date: string;
+  hosts: number;
+  mix: Record<string, number>;
+  machine: { cores: number; cpu: string; memGiB: number; freeGiBAtStart: number; loadAvgAtStart: number[] };
+  versions: Record<string, string | null>;
+  forks: number;
+  repeat: number;
+  labUpMs?: number;
+  floor?: { samplesMs: number[]; ms: number };
+  /** The same floor with the key exchange the toolkit's ssh2 negotiates (curve25519-sha256). */
+  floorCurve25519?: { samplesMs: number[]; ms: number };
+  connectProbe?: { samples: { connectedMs: number; totalMs: number; failures: number }[]; connectedMs: number; ms: number };
+  /** Share of all cores busy (0..1) over 3 s with no measurement running. */
+  cpuBusy?: { idleLab: number; provisionedLab?: number };
+  hostCost?: { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number }[];
+  toolkit: { cold?: ToolRun; warm?: ToolRun; check?: ToolRun; warmSamples?: ToolRun[]; checkSamples?: ToolRun[] };
+  ansible: AnsibleSide;
+  mitogen: AnsibleSide;
+  inventory?: {
+    hosts: number;
+    formats: {
+      format: string;
+      loadMs: number | null;
+      /** CPU time of the load (older results: absent). */
+      loadCpuMs?: number | null;
+      loadSamplesMs?: number[];
+      processMs: number | null;
+      error: string | null;
+      ansibleInventoryMs: number | null;
+      ansibleNote: string | null;
+    }[];
+  };
+  targets?: Target[];
+  /** --inventory-only: the load average when the inventory was measured. */
+  loadAvgAtInventory?: number[];
+  notes: string[];
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  value: string;
+  met: boolean | null; // null: not measured in this run
+  /** The issue states the target at this size; at other sizes it is shown for information. */
+  atSize: number | null;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const sec = (ms: number | undefined | null) => (ms === undefined || ms === null ? '–' : (ms / 1000).toFixed(2));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+const x = (r: number | undefined) => (r === undefined ? '–' : `${r.toFixed(1)}x`);
+
+export function targetsOf(r: BenchResult): Target[] {
+  const t = r.toolkit;
+  const out: Target[] = [];
+  const add = (name: string, goal: string, value: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string, atSize: number | null) =>
+    out.push({ name, goal, value: value === undefined ? 'not measured' : fmt(value), met: value === undefined ? null : ok(value), atSize });
+  add('warm round trips', '<= 2 per host', t.warm?.roundTrips?.max, (v) => v <= 2, (v) => `${v} (max over hosts)`, null);
+  add('warm vs floor', '<= 2x the floor (100 hosts)', ratio(t.warm?.wallMs, r.floor?.ms), (v) => v <= 2, (v) => `${v.toFixed(2)}x`, 100);
+  add('warm vs floor with the same kex', '(information: <= 2x)', ratio(t.warm?.wallMs, r.floorCurve25519?.ms), (v) => v <= 2, (v) => `${v.toFixed(2)}x`, 100);
+  add('ansible warm / toolkit warm', '>= 10x (100 hosts)', ratio(r.ansible.warm?.wallMs, t.warm?.wallMs), (v) => v >= 10, (v) => `${v.toFixed(1)}x`, 100);
+  add('ansible cold / toolkit cold', '>= 5x (100 hosts)', ratio(r.ansible.cold?.wallMs, t.cold?.wallMs), (v) => v >= 5, (v) => `${v.toFixed(1)}x`, 100);
+  add('mitogen warm / toolkit warm', '> 1x (faster than Mitogen)', ratio(r.mitogen.warm?.wallMs, t.warm?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
+  add('mitogen cold / toolkit cold', '> 1x (faster than Mitogen)', ratio(r.mitogen.cold?.wallMs, t.cold?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
+  add('--check --diff / warm', '<= 1.2x (200 hosts)', ratio(t.check?.wallMs, t.warm?.wallMs), (v) => v <= 1.2, (v) => `${v.toFixed(2)}x`, 200);
+  const rss = Math.max(t.cold?.maxRssMiB ?? 0, t.warm?.maxRssMiB ?? 0, t.check?.maxRssMiB ?? 0);
+  add('toolkit peak RSS', '<= 300 MiB (200 hosts)', rss || undefined, (v) => v <= 300, (v) => `${v} MiB`, 200);
+  for (const f of r.inventory?.formats ?? []) {
+    add(`${r.inventory!.hosts}-host inventory, ${f.format}`, '< 2 s to parse', f.loadMs ?? undefined, (v) => v < 2000, (v) => `${(v / 1000).toFixed(2)} s${f.loadCpuMs ? `, ${sec(f.loadCpuMs)} s CPU` : ''} (process ${sec(f.processMs)} s)`, null);
+  }
+  return out;
+}
+
+function runRows(r: BenchResult): string[][] {
+  const t = r.toolkit;
+  const rows: string[][] = [];
+  const floorMs = r.floor?.ms;
+  const row = (name: string, run: ToolRun | undefined, vsToolkit: ToolRun | undefined, note = '') => {
+    if (!run) return;
+    rows.push([
+      name,
+      sec(run.wallMs),
+      (run.perHostMs).toFixed(0),
+      x(ratio(run.wallMs, floorMs)),
+      vsToolkit ? x(ratio(run.wallMs, vsToolkit.wallMs)) : '',
+      run.roundTrips ? `${run.roundTrips.max}` : '',
+      run.maxRssMiB === null ? '–' : `${run.maxRssMiB}`,
+      `${run.treeRssPeakMiB} (${run.treeProcsPeak} procs)`,
+      (run.timedOut ? 'TIMED OUT ' : run.code ? `exit ${run.code} ` : '') + note,
+    ]);
+  };
+  if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+  if (r.floorCurve25519) {
+    const f = r.floorCurve25519;
+    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the toolkit\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+  }
+  if (r.connectProbe) {
+    rows.push(['toolkit connect + `true` only (ssh2)', sec(r.connectProbe.ms), (r.connectProbe.ms / r.hosts).toFixed(0), x(ratio(r.connectProbe.ms, floorMs)), '', '1', '', '', `all connected at ${sec(r.connectProbe.connectedMs)} s`]);
+  }
+  row('toolkit cold', t.cold, undefined, t.cold?.statuses ? JSON.stringify(t.cold.statuses) : '');
+  row('toolkit warm', t.warm, undefined, t.warmSamples ? `samples ${t.warmSamples.map((w) => sec(w.wallMs)).join(' / ')}` : '');
+  row('toolkit --check --diff', t.check, undefined, t.checkSamples ? `samples ${t.checkSamples.map((w) => sec(w.wallMs)).join(' / ')}` : '');
+  for (const [label, side] of [['ansible-playbook', r.ansible], ['ansible-playbook + Mitogen', r.mitogen]] as const) {
+    if (side.skipped) {
+      rows.push([label, '', '', '', '', '', '', '', `skipped: ${side.skipped}`]);
+      continue;
+    }
+    const eq = side.toolkitChangesAfter === undefined || side.toolkitChangesAfter === null ? '' : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
+    const recap = (run?: ToolRun) => (run?.recap ? `failed=${run.recap.failed} unreachable=${run.recap.unreachable}` : '');
+    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}`);
+    row(`${label} warm`, side.warm, t.warm, recap(side.warm));
+  }
+  return rows;
+}
+
+const HEAD = ['run', 'wall s', 'ms/host', 'x floor', 'x toolkit', 'SSH round trips/host', 'peak RSS MiB', 'tree RSS MiB', 'notes'];
+
+function mdTable(head: string[], rows: string[][]): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+function phaseRows(r: BenchResult): string[][] {
+  const order = ['startup', 'settings', 'facts', 'plan', 'apply', 'exit'];
+  const runs: Array<[string, ToolRun | undefined]> = [['cold', r.toolkit.cold], ['warm', r.toolkit.warm], ['--check --diff', r.toolkit.check]];
+  return runs.filter(([, run]) => run?.phases).map(([name, run]) => [name, ...order.map((p) => sec(run!.phases![p]))]);
+}
+
+export function markdownReport(r: BenchResult): string {
+  const lines: string[] = [];
+  if (r.hosts === 0) {
+    lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+    lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`, '');
+  } else lines.push(`# Benchmark: ${r.hosts} hosts, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+  lines.push(
+    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.join(' ')}. ` +
+      `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each (median shown), cold runs once each.`,
+    '',
+    ...(r.cpuBusy
+      ? [
+          `CPU already busy before measuring (3 s, all cores): ${(r.cpuBusy.idleLab * 100).toFixed(0)} % with the wiped lab idle` +
+            (r.cpuBusy.provisionedLab !== undefined ? `, ${(r.cpuBusy.provisionedLab * 100).toFixed(0)} % with the provisioned lab idle (its node_exporters, Alloys pushing, agents; plus other users of the machine).` : '.'),
+          '',
+        ]
+      : []),
+    `Lab: ${Object.entries(r.mix).map(([k, v]) => `${k}=${v}`).join(', ')}; wiped before each cold run.`,
+    '',
+    `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join('; ')}.`,
+    '',
+  );
+  lines.push(mdTable(HEAD, runRows(r)), '');
+  lines.push('"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm). ' +
+    'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.', '');
+  const phases = phaseRows(r);
+  if (phases.length) {
+    lines.push('Toolkit, where the time goes (seconds; from the `--json` report\'s timings; facts includes connecting):', '');
+    lines.push(mdTable(['run', 'startup (node, tsx, inventory)', 'settings', 'connect + facts', 'plan', 'apply + verify', 'exit'], phases), '');
+  }
+  if (r.hostCost?.length) {
+    const cpu = median(r.hostCost.map((c) => c.factsCpuMs));
+    lines.push(
+      `Host side (one idle host, alone): the facts script takes ${r.hostCost.map((c) => `${sec(c.factsWallMs)} s wall / ${sec(c.factsCpuMs)} s CPU on ${c.host}`).join(', ')}; ` +
+        `one call of the lab's systemctl stand-in (Python) ${r.hostCost.map((c) => `${(c.systemctlMs).toFixed(0)} ms`).join(' / ')}. ` +
+        `The hosts share this machine's ${r.machine.cores} cores with the orchestrator, so ${r.hosts} hosts x ${sec(cpu)} s CPU / ${r.machine.cores} cores = ` +
+        `${sec((r.hosts * cpu) / r.machine.cores)} s is a floor for the facts phase here, whatever the client does.`,
+      '',
+    );
+  }
+  if (r.inventory) {
+    lines.push(`Inventory loading, ${r.inventory.hosts} generated hosts (SAP systems of 200 hosts, product and datacenter groups, group_vars, host_vars for 1 % of hosts):`, '');
+    lines.push(
+      mdTable(
+        ['format', 'toolkit loadInventory s (median)', 'its CPU s', 'samples s', 'toolkit process s', 'ansible-inventory --list s'],
+        r.inventory.formats.map((f) => [
+          f.format,
+          f.error ? `error: ${f.error}` : sec(f.loadMs),
+          sec(f.loadCpuMs),
+          (f.loadSamplesMs ?? []).map((m) => sec(m)).join(' / '),
+          sec(f.processMs),
+          f.ansibleInventoryMs !== null ? sec(f.ansibleInventoryMs) : (f.ansibleNote ?? '–'),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.targets) {
+    lines.push('Targets (issue 6):', '');
+    lines.push(
+      mdTable(
+        ['target', 'goal', 'measured', 'met'],
+        r.targets.map((t) => [
+          t.name,
+          t.goal,
+          t.value,
+          t.met === null ? '–' : t.goal.startsWith('(information') ? (t.met ? 'yes' : 'no (information only)') : t.met ? 'yes' : t.atSize !== null && t.atSize !== r.hosts ? `no (stated for ${t.atSize} hosts)` : 'NO',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (r.notes.length) lines.push('Notes:', '', ...r.notes.map((n) => `- ${n}`), '');
+  return lines.join('\n');
+}
+
+export function printTable(r: BenchResult): void {
+  const rows = [HEAD, ...runRows(r)];
+  const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+  const out = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  process.stdout.write(`\n${r.hosts} hosts, ${r.machine.cores} cores\n${out.join('\n')}\n\n`);
+  for (const p of phaseRows(r)) process.stdout.write(`toolkit ${p[0]}: startup ${p[1]} s, settings ${p[2]}, facts ${p[3]}, plan ${p[4]}, apply ${p[5]}, exit ${p[6]}\n`);
+  for (const f of r.inventory?.formats ?? []) {
+    process.stdout.write(`inventory ${r.inventory!.hosts} hosts ${f.format}: toolkit ${f.error ?? `${sec(f.loadMs)} s`} (process ${sec(f.processMs)} s), ansible-inventory --list ${f.ansibleInventoryMs !== null ? `${sec(f.ansibleInventoryMs)} s` : f.ansibleNote}\n`);
+  }
+  for (const t of r.targets ?? []) process.stdout.write(`target ${t.name} (${t.goal}): ${t.value} -> ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met'}\n`);
+}

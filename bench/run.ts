@@ -1,0 +1,434 @@
+#!/usr/bin/env tsx
+// npm run bench [-- --hosts N]: the toolkit against the SSH floor and ansible-playbook (plain
+// and with Mitogen) on the same lab hosts, in one run; then the inventory loader on a
+// generated 10,000-host inventory. Writes bench/results/<date>-<N>.json and .md.
+// Never part of the tests: it takes minutes and loads the machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toShell } from '../src/exec/command.ts';
+import { wrapScript } from '../src/exec/session.ts';
+import { factsScript } from '../src/facts/script.ts';
+import { generateInventories } from './inventory-scale.ts';
+import { commandVersion, cpuBusy, lab, labHosts, measure, median, mixFor, mixText, repoRoot, TSX, type Measured } from './lib.ts';
+import { markdownReport, printTable, targetsOf, type BenchResult, type ToolRun } from './report.ts';
+
+const HELP = `Usage: npm run bench -- [options]
+
+Brings up its own lab (LAB_DIR=.lab-bench) of N SLES 15/16 hosts and measures, on the same hosts:
+the SSH floor (N parallel 'ssh HOST true'), the toolkit (cold, warm, --check --diff),
+ansible-playbook with bench/ansible/site.yml (cold, warm) and the same with Mitogen;
+then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and ansible-inventory.
+
+  --hosts N             hosts in the lab (default 50)
+  --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
+  --ansible-repeat R    samples of the warm Ansible runs (default 1)
+  --no-ansible          skip ansible-playbook (and Mitogen)
+  --no-mitogen          skip Mitogen
+  --mitogen-warm-only   Mitogen warm only, on the hosts Ansible left provisioned (saves a reset and a cold run)
+  --no-inventory        skip the 10,000-host inventory
+  --inventory-hosts N   size of the generated inventory (default 10000)
+  --inventory-only      only the inventory measurement (no lab): bench/results/<date>-inventory.json/.md
+  --timeout S           cap for one ansible-playbook / ansible-inventory run (default 1800 / 300)
+  --keep                leave the lab up at the end
+  --out DIR             results folder (default bench/results)
+`;
+
+const args = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    hosts: { type: 'string' },
+    repeat: { type: 'string' },
+    'ansible-repeat': { type: 'string' },
+    'no-ansible': { type: 'boolean' },
+    'no-mitogen': { type: 'boolean' },
+    'mitogen-warm-only': { type: 'boolean' },
+    'no-inventory': { type: 'boolean' },
+    'inventory-hosts': { type: 'string' },
+    'inventory-only': { type: 'boolean' },
+    timeout: { type: 'string' },
+    keep: { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+}).values;
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const positive = (name: string, text: string | undefined, fallback: number) => {
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, not ${text}`);
+  return n;
+};
+const N = positive('hosts', args.hosts, 50);
+const REPEAT = positive('repeat', args.repeat, 3);
+const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 1);
+const INVENTORY_HOSTS = positive('inventory-hosts', args['inventory-hosts'], 10_000);
+const ANSIBLE_TIMEOUT_MS = positive('timeout', args.timeout, 1800) * 1000;
+
+const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');
+const outDir = args.out ?? join(repoRoot, 'bench', 'results');
+const date = new Date().toISOString().slice(0, 10);
+const workDir = join(repoRoot, 'bench', 'results', 'tmp', `${date}-${args['inventory-only'] ? 'inventory' : N}`); // logs, JSON reports (git-ignored)
+rmSync(workDir, { recursive: true, force: true });
+mkdirSync(workDir, { recursive: true });
+const inventory = join(labDir, 'inventory');
+const mix = mixFor(N);
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function resetLab(): number {
+  // Wiped disks: every host as freshly installed (identities and host keys are kept).
+  lab(labDir, ['down', '--wipe']);
+  return lab(labDir, ['up', '--mix', mixText(mix)]);
+}
+
+/** N parallel `ssh -F ssh_config HOST true` with the lab's key and known_hosts (OpenSSH). */
+async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: number; failures: number }> {
+  const started = performance.now();
+  const codes = await Promise.all(
+    hosts.map(
+      (h) =>
+        new Promise<number | null>((resolve) => {
+          const c = spawn('ssh', ['-F', join(labDir, 'ssh_config'), '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=60', ...extra, h, 'true'], {
+            stdio: 'ignore',
+          });
+          c.on('close', resolve);
+        }),
+    ),
+  );
+  return { ms: performance.now() - started, failures: codes.filter((c) => c !== 0).length };
+}
+
+/**
+ * What the hosts themselves spend: the toolkit's facts script on one idle host (wall and CPU
+ * seconds, from bash's `time` inside the host), and one call of the lab's systemctl stand-in
+ * (a Python program; the real systemctl answers in a few milliseconds). With N hosts on this
+ * machine's cores, N x CPU / cores is a lower bound for the facts phase that no client can beat.
+ */
+function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number } {
+  const timed = (remote: string, input: string) => {
+    const r = spawnSync('ssh', ['-F', join(labDir, 'ssh_config'), '-o', 'BatchMode=yes', host, remote], { input, encoding: 'utf8' });
+    const m = /(\d+\.\d+) (\d+\.\d+) (\d+\.\d+)\s*$/.exec(r.stdout);
+    if (!m) throw new Error(`host cost probe on ${host}: ${r.stderr || r.stdout}`);
+    return { wall: Number(m[1]) * 1000, cpu: (Number(m[2]) + Number(m[3])) * 1000 };
+  };
+  const facts = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`, wrapScript(toShell(factsScript(false)))));
+  const sysctl = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time systemctl is-active --quiet trento-agent.service; } 2>&1`, ''));
+  return {
+    host,
+    factsWallMs: median(facts.map((f) => f.wall)),
+    factsCpuMs: median(facts.map((f) => f.cpu)),
+    systemctlMs: median(sysctl.map((f) => f.wall)),
+  };
+}
+
+function connectProbe(): { connectedMs: number; totalMs: number; failures: number } {
+  const r = spawnSync(TSX, [join(repoRoot, 'bench', 'connect-probe.ts'), inventory, String(N)], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`connect probe failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+interface ToolkitReport {
+  exitCode: number;
+  timings: { startedAt: number; phases: { phase: string; ms: number }[] } | null;
+  hosts: { host: string; status: string; roundTrips: number; changes: unknown[] }[];
+}
+
+/** One toolkit run as a user runs it (node + tsx, the CLI), with --json for the per-host facts. */
+async function toolkit(name: string, extra: string[]): Promise<ToolRun> {
+  const json = join(workDir, `toolkit-${name}.json`);
+  const spawnedAt = Date.now();
+  const m = await measure({
+    cmd: process.execPath,
+    args: ['--import', 'tsx', join(repoRoot, 'scripts', 'provision.ts'), '-i', inventory, '-f', String(N), '--json', json, ...extra],
+    logFile: join(workDir, `toolkit-${name}.log`),
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const report = JSON.parse(readFileSync(json, 'utf8')) as ToolkitReport;
+  const trips = report.hosts.map((h) => h.roundTrips);
+  const statuses: Record<string, number> = {};
+  for (const h of report.hosts) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+  const phases: Record<string, number> = {};
+  let inRun = 0;
+  for (const p of report.timings?.phases ?? []) {
+    phases[p.phase] = p.ms;
+    inRun += p.ms;
+  }
+  if (report.timings) {
+    phases.startup = report.timings.startedAt - spawnedAt; // node, tsx, modules, inventory
+    phases.exit = m.wallMs - phases.startup - inRun; // recap, JSON report, closing sockets
+  }
+  const run: ToolRun = {
+    ...summary(m),
+    roundTrips: { max: Math.max(...trips), mean: trips.reduce((a, b) => a + b, 0) / trips.length },
+    statuses,
+    hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
+    phases,
+  };
+  log(`toolkit ${name}: ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB`);
+  return run;
+}
+
+function summary(m: Measured): ToolRun {
+  return {
+    wallMs: m.wallMs,
+    perHostMs: m.wallMs / N,
+    code: m.code,
+    timedOut: m.timedOut,
+    maxRssMiB: m.maxRssKiB === null ? null : Math.round(m.maxRssKiB / 1024),
+    treeRssPeakMiB: Math.round(m.treeRssPeakKiB / 1024),
+    treeProcsPeak: m.treeProcsPeak,
+  };
+}
+
+/** Ends the ControlPersist masters a run left (processes this benchmark started, by their socket). */
+function closeControlMasters(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const sock of readdirSync(dir)) {
+    spawnSync('ssh', ['-o', `ControlPath=${join(dir, sock)}`, '-O', 'exit', 'bench'], { stdio: 'ignore' });
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
+  const controlDir = `/tmp/tp-bench-cp-${process.pid}-${name}`;
+  mkdirSync(controlDir, { recursive: true });
+  const logFile = join(workDir, `${name}.log`);
+  const m = await measure({
+    cmd: 'ansible-playbook',
+    args: ['-i', inventory, '-f', String(N), join(repoRoot, 'bench', 'ansible', 'site.yml')],
+    cwd: join(repoRoot, 'bench', 'ansible'),
+    logFile,
+    timeoutMs: ANSIBLE_TIMEOUT_MS,
+    env: {
+      ...process.env,
+      ANSIBLE_CONFIG: join(repoRoot, 'bench', 'ansible', 'ansible.cfg'),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
+    },
+  });
+  closeControlMasters(controlDir);
+  const recap = { ok: 0, changed: 0, failed: 0, unreachable: 0 };
+  const text = readFileSync(logFile, 'utf8');
+  for (const line of text.split('\n')) {
+    const r = /^\S+\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/.exec(line);
+    if (!r) continue;
+    recap.ok += Number(r[1]);
+    recap.changed += Number(r[2]);
+    recap.unreachable += Number(r[3]);
+    recap.failed += Number(r[4]);
+  }
+  const run: ToolRun = { ...summary(m), recap };
+  log(`${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB`);
+  return run;
+}
+
+/** The lab's Alloy pushes with the npm package prometheus-remote-write (test/lab/packages.ts): without it
+ *  no SLES 16 host can deliver, and both tools' final check waits and fails on every one of them. */
+function remoteWriteProblem(): string | null {
+  try {
+    createRequire(join(repoRoot, 'test', 'lab', 'packages.ts')).resolve('prometheus-remote-write');
+    return null;
+  } catch {
+    return 'prometheus-remote-write is not installed (npm install, or NODE_PATH to a folder that has it): the lab\'s Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it';
+  }
+}
+
+function mitogenProblem(): string | null {
+  // The python ansible-playbook runs with (Debian's), not whatever python3 is first on PATH.
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import ansible_mitogen.plugins.strategy.mitogen_linear'], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return `ansible_mitogen not importable (apt-get install ansible-mitogen): ${r.stderr.trim().split('\n').pop()}`;
+}
+
+async function inventoryScale(): Promise<BenchResult['inventory']> {
+  const dirs = generateInventories(join(repoRoot, 'bench', 'results', 'tmp', 'inventory-10k'), INVENTORY_HOSTS);
+  const out: NonNullable<BenchResult['inventory']> = { hosts: INVENTORY_HOSTS, formats: [] };
+  for (const [format, dir] of Object.entries(dirs)) {
+    const loads: number[] = [];
+    const cpus: number[] = [];
+    const walls: number[] = [];
+    let error: string | null = null;
+    for (let i = 0; i < REPEAT; i++) {
+      const started = performance.now();
+      const r = spawnSync(TSX, [join(repoRoot, 'bench', 'inventory-load.ts'), dir], { cwd: repoRoot, encoding: 'utf8' });
+      walls.push(performance.now() - started);
+      if (r.status !== 0) {
+        error = r.stderr.trim().split('\n').slice(0, 3).join(' ');
+        break;
+      }
+      const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; cpuMs: number; hosts: number };
+      if (j.hosts !== INVENTORY_HOSTS) error = `loaded ${j.hosts} hosts, expected ${INVENTORY_HOSTS}`;
+      loads.push(j.ms);
+      cpus.push(j.cpuMs);
+    }
+    let ansibleMs: number | null = null;
+    let ansibleNote: string | null = null;
+    const started = performance.now();
+    const a = spawnSync('ansible-inventory', ['-i', dir, '--list'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      timeout: Math.min(ANSIBLE_TIMEOUT_MS, 300_000),
+      env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: format === 'ini' ? 'ini' : 'yaml' },
+    });
+    const ansibleWall = performance.now() - started;
+    if (a.error || a.status !== 0) ansibleNote = a.error ? `stopped after ${s(ansibleWall)}: ${a.error.message}` : `exit ${a.status}: ${a.stderr.slice(0, 300)}`;
+    else {
+      // ansible-inventory exits 0 even when it could parse nothing: count what it listed.
+      const listed = Object.keys((JSON.parse(a.stdout) as { _meta?: { hostvars?: object } })._meta?.hostvars ?? {}).length;
+      if (listed === INVENTORY_HOSTS) ansibleMs = ansibleWall;
+      else ansibleNote = `listed ${listed} hosts, expected ${INVENTORY_HOSTS}: ${a.stderr.trim().split('\n').slice(0, 2).join(' ')}`;
+    }
+    out.formats.push({
+      format,
+      loadMs: loads.length ? median(loads) : null,
+      loadCpuMs: cpus.length ? median(cpus) : null,
+      loadSamplesMs: loads,
+      processMs: walls.length ? median(walls) : null,
+      error,
+      ansibleInventoryMs: ansibleMs,
+      ansibleNote,
+    });
+    log(`inventory ${format}: toolkit load ${loads.length ? s(median(loads)) : error}, process ${s(median(walls))}; ansible-inventory --list ${ansibleMs !== null ? s(ansibleMs) : ansibleNote}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const result: BenchResult = {
+    date: new Date().toISOString(),
+    hosts: N,
+    mix: Object.fromEntries(mix),
+    machine: {
+      cores: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      freeGiBAtStart: Math.round(freemem() / 2 ** 30),
+      loadAvgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+    },
+    versions: {
+      node: process.version,
+      openssh: commandVersion('ssh', ['-V']),
+      ansible: commandVersion('ansible-playbook', ['--version']),
+      mitogen: commandVersion('dpkg-query', ['-W', '-f', '${Version}', 'ansible-mitogen']),
+    },
+    forks: N,
+    repeat: REPEAT,
+    toolkit: {},
+    ansible: {},
+    mitogen: {},
+    notes: [],
+  };
+  const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();
+  if (pushProblem) {
+    result.notes.push(pushProblem);
+    log(`WARNING: ${pushProblem}`);
+  }
+  if (args['inventory-only']) {
+    result.hosts = 0;
+    result.loadAvgAtInventory = loadavg().map((v) => Number(v.toFixed(2)));
+    result.inventory = await inventoryScale();
+    result.targets = targetsOf(result).filter((t) => t.name.includes('inventory'));
+    writeResults(result, 'inventory');
+    return;
+  }
+  log(`lab ${labDir}: ${N} hosts (${mixText(mix)})`);
+  result.labUpMs = resetLab();
+  const hosts = labHosts(labDir).map((h) => h.name);
+  if (hosts.length !== N) throw new Error(`the lab has ${hosts.length} hosts, expected ${N}`);
+
+  result.cpuBusy = { idleLab: await cpuBusy() };
+  log(`machine CPU busy with the wiped lab idle: ${(result.cpuBusy.idleLab * 100).toFixed(0)} %`);
+
+  // 1. The floor, and the toolkit's own connect floor (ssh2 in Node).
+  const floors: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const f = await floor(hosts);
+    if (f.failures) result.notes.push(`floor sample ${i + 1}: ${f.failures} ssh failures`);
+    floors.push(f.ms);
+    log(`floor ${i + 1}: ${s(f.ms)} (${f.failures} failures)`);
+  }
+  result.floor = { samplesMs: floors, ms: median(floors) };
+  // OpenSSH 9.x negotiates the post-quantum sntrup761x25519 key exchange, far costlier (mostly for
+  // sshd) than the curve25519-sha256 that ssh2, the toolkit's client, negotiates: the same floor
+  // with the toolkit's key exchange shows how much of the gap is the key exchange alone.
+  const kexFloors: number[] = [];
+  for (let i = 0; i < REPEAT; i++) kexFloors.push((await floor(hosts, ['-o', 'KexAlgorithms=curve25519-sha256'])).ms);
+  result.floorCurve25519 = { samplesMs: kexFloors, ms: median(kexFloors) };
+  log(`floor with KexAlgorithms=curve25519-sha256: ${s(result.floorCurve25519.ms)}`);
+  const probes = Array.from({ length: REPEAT }, () => connectProbe());
+  result.connectProbe = { samples: probes, connectedMs: median(probes.map((p) => p.connectedMs)), ms: median(probes.map((p) => p.totalMs)) };
+  log(`toolkit connect probe: ${s(result.connectProbe.ms)}`);
+
+  // 2. The toolkit: cold (wiped hosts), warm, --check --diff.
+  result.toolkit.cold = await toolkit('cold', []);
+  // Provisioned hosts run node_exporter / Alloy (pushing every scrape interval) and the agent.
+  result.cpuBusy.provisionedLab = await cpuBusy();
+  log(`machine CPU busy with the provisioned lab idle: ${(result.cpuBusy.provisionedLab * 100).toFixed(0)} %`);
+  const warm: ToolRun[] = [];
+  for (let i = 0; i < REPEAT; i++) warm.push(await toolkit(`warm-${i + 1}`, []));
+  const check: ToolRun[] = [];
+  for (let i = 0; i < REPEAT; i++) check.push(await toolkit(`check-${i + 1}`, ['--check', '--diff']));
+  result.toolkit.warmSamples = warm;
+  result.toolkit.checkSamples = check;
+  const labInfo = labHosts(labDir);
+  const probeHosts = [labInfo.find((h) => /15/.test(h.product)), labInfo.find((h) => /16/.test(h.product))].filter((h) => h !== undefined);
+  result.hostCost = probeHosts.map((h) => hostCost(h.name));
+  for (const c of result.hostCost) log(`host cost ${c.host}: facts script ${s(c.factsWallMs)} wall, ${s(c.factsCpuMs)} CPU; one systemctl call ${s(c.systemctlMs)}`);
+  const pick = (runs: ToolRun[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+  result.toolkit.warm = pick(warm);
+  result.toolkit.check = pick(check);
+
+  // 3./4. ansible-playbook, plain and with Mitogen: cold on wiped hosts, then warm.
+  const flavours: Array<['ansible' | 'mitogen', boolean]> = [];
+  if (args['no-ansible'] || !commandVersion('ansible-playbook', ['--version'])) {
+    result.ansible.skipped = args['no-ansible'] ? '--no-ansible' : 'ansible-playbook not installed (apt-get install ansible)';
+  } else flavours.push(['ansible', false]);
+  const mitogenWhy = args['no-ansible'] || args['no-mitogen'] ? '--no-ansible/--no-mitogen' : mitogenProblem();
+  if (mitogenWhy) result.mitogen.skipped = mitogenWhy;
+  else flavours.push(['mitogen', true]);
+  for (const [name, withMitogen] of flavours) {
+    const side = result[name];
+    if (name === 'mitogen' && args['mitogen-warm-only'] && flavours.length === 2) {
+      result.notes.push('Mitogen: warm run only (--mitogen-warm-only), on the hosts ansible-playbook had provisioned');
+    } else {
+      resetLab();
+      side.cold = await ansible(`${name}-cold`, withMitogen);
+      // Same end state? The toolkit's dry run on the hosts Ansible just provisioned should plan nothing.
+      const eq = await toolkit(`check-after-${name}`, ['--check']);
+      side.toolkitChangesAfter = eq.hostsWithChanges ?? null;
+    }
+    const runs: ToolRun[] = [];
+    for (let i = 0; i < ANSIBLE_REPEAT; i++) runs.push(await ansible(`${name}-warm-${i + 1}`, withMitogen));
+    side.warmSamples = runs;
+    side.warm = pick(runs);
+  }
+
+  // 5. Inventory loading at fleet scale, with the lab down (its idle services take CPU).
+  if (!args.keep) lab(labDir, ['down']);
+  if (!args['no-inventory']) result.inventory = await inventoryScale();
+
+  result.targets = targetsOf(result);
+  writeResults(result, String(N));
+}
+
+function writeResults(result: BenchResult, suffix: string): void {
+  mkdirSync(outDir, { recursive: true });
+  const base = join(outDir, `${date}-${suffix}`);
+  writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(`${base}.md`, markdownReport(result));
+  printTable(result);
+  log(`wrote ${base}.json and ${base}.md (logs and per-run JSON in ${workDir})`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+#!/usr/bin/env tsx
+// tsx bench/summary.ts [--rerender]: one table over the latest result of each size in
+// bench/results/ (for bench/README.md and the README's performance section).
+// --rerender also rewrites each <date>-<N>.md from its .json with the current bench/report.ts.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './lib.ts';
+import { markdownReport, type BenchResult, type ToolRun } from './report.ts';
+
+const dir = join(repoRoot, 'bench', 'results');
+const latest = new Map<number, { file: string; r: BenchResult }>();
+for (const file of readdirSync(dir).filter((f) => /^\d{4}-\d\d-\d\d-\d+\.json$/.test(f)).sort()) {
+  const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as BenchResult;
+  latest.set(r.hosts, { file, r });
+  if (process.argv.includes('--rerender')) writeFileSync(join(dir, file.replace(/\.json$/, '.md')), markdownReport(r));
+}
+// The latest --inventory-only result, if any, is measured with no lab running: shown first.
+const inventoryOnly = readdirSync(dir).filter((f) => /^\d{4}-\d\d-\d\d-inventory\.json$/.test(f)).sort().pop();
+if (inventoryOnly && process.argv.includes('--rerender')) {
+  const r = JSON.parse(readFileSync(join(dir, inventoryOnly), 'utf8')) as BenchResult;
+  writeFileSync(join(dir, inventoryOnly.replace(/\.json$/, '.md')), markdownReport(r));
+}
+const sizes = [...latest.keys()].sort((a, b) => a - b);
+const results = sizes.map((n) => latest.get(n)!.r);
+
+const sec = (ms?: number | null) => (ms === undefined || ms === null ? '–' : (ms / 1000).toFixed(1));
+const per = (run?: ToolRun, n?: number) => (run && n ? `${(run.wallMs / n).toFixed(0)}` : '–');
+const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(1)}x`);
+
+const rows: Array<[string, (r: BenchResult) => string]> = [
+  ['floor: N parallel `ssh HOST true` (s)', (r) => sec(r.floor?.ms)],
+  ['floor with curve25519-sha256 kex, like the toolkit (s)', (r) => sec(r.floorCurve25519?.ms)],
+  ['toolkit connect + `true` only, ssh2 (s)', (r) => sec(r.connectProbe?.ms)],
+  ['toolkit cold (s)', (r) => sec(r.toolkit.cold?.wallMs)],
+  ['toolkit warm (s)', (r) => sec(r.toolkit.warm?.wallMs)],
+  ['toolkit `--check --diff` (s)', (r) => sec(r.toolkit.check?.wallMs)],
+  ['toolkit warm, ms per host', (r) => per(r.toolkit.warm, r.hosts)],
+  ['toolkit warm / floor', (r) => ratio(r.toolkit.warm?.wallMs, r.floor?.ms)],
+  ['toolkit warm / floor with the same kex', (r) => ratio(r.toolkit.warm?.wallMs, r.floorCurve25519?.ms)],
+  ['toolkit `--check --diff` / warm', (r) => ratio(r.toolkit.check?.wallMs, r.toolkit.warm?.wallMs)],
+  ['SSH round trips per host (cold / warm / check)', (r) => `${r.toolkit.cold?.roundTrips?.max ?? '–'} / ${r.toolkit.warm?.roundTrips?.max ?? '–'} / ${r.toolkit.check?.roundTrips?.max ?? '–'}`],
+  ['toolkit peak RSS (MiB)', (r) => `${Math.max(r.toolkit.cold?.maxRssMiB ?? 0, r.toolkit.warm?.maxRssMiB ?? 0, r.toolkit.check?.maxRssMiB ?? 0) || '–'}`],
+  ['ansible-playbook cold (s)', (r) => sec(r.ansible.cold?.wallMs)],
+  ['ansible-playbook warm (s)', (r) => sec(r.ansible.warm?.wallMs)],
+  ['ansible / toolkit, cold', (r) => ratio(r.ansible.cold?.wallMs, r.toolkit.cold?.wallMs)],
+  ['ansible / toolkit, warm', (r) => ratio(r.ansible.warm?.wallMs, r.toolkit.warm?.wallMs)],
+  ['Ansible + Mitogen cold (s)', (r) => sec(r.mitogen.cold?.wallMs)],
+  ['Ansible + Mitogen warm (s)', (r) => sec(r.mitogen.warm?.wallMs)],
+  ['Mitogen / toolkit, cold', (r) => ratio(r.mitogen.cold?.wallMs, r.toolkit.cold?.wallMs)],
+  ['Mitogen / toolkit, warm', (r) => ratio(r.mitogen.warm?.wallMs, r.toolkit.warm?.wallMs)],
+  ['ansible-playbook sum of process RSS, peak (MiB)', (r) => `${Math.max(r.ansible.cold?.treeRssPeakMiB ?? 0, r.ansible.warm?.treeRssPeakMiB ?? 0) || '–'}`],
+  ['toolkit warm: connect + facts / apply + verify (s)', (r) => `${sec(r.toolkit.warm?.phases?.facts)} / ${sec(r.toolkit.warm?.phases?.apply)}`],
+  ['facts script on one idle host: CPU (s)', (r) => (r.hostCost?.length ? r.hostCost.map((c) => sec(c.factsCpuMs)).join(' / ') : '–')],
+];
+
+const head = ['hosts', ...sizes.map(String)];
+const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+for (const [label, f] of rows) lines.push(`| ${label} | ${results.map(f).join(' | ')} |`);
+const inv = [
+  ...(inventoryOnly ? [(JSON.parse(readFileSync(join(dir, inventoryOnly), 'utf8')) as BenchResult).inventory] : []),
+  ...results.map((r) => r.inventory),
+].filter((x) => x !== undefined);
+process.stdout.write(lines.join('\n') + '\n');
+if (inv.length) {
+  process.stdout.write(`\n| ${inv[0]!.hosts}-host inventory | toolkit loadInventory (s) | ansible-inventory --list (s) |\n| --- | --- | --- |\n`);
+  for (const format of ['ini', 'yaml']) {
+    const fs = inv.flatMap((i) => i.formats.filter((f) => f.format === format));
+    const loads = fs.map((f) => sec(f.loadMs)).join(' / ');
+    const ans = fs.map((f) => (f.ansibleInventoryMs !== null ? sec(f.ansibleInventoryMs) : 'n/a')).join(' / ');
+    process.stdout.write(`| ${format} | ${loads} | ${ans} |\n`);
+  }
+}
+process.stdout.write(`\nMachine: ${results[0]?.machine.cores ?? '?'} cores; files: ${sizes.map((n) => latest.get(n)!.file).join(', ')}\n`);
