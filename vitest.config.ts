@@ -15,6 +15,7 @@ class LabFirst extends BaseSequencer {
 // at a time because they provision the same hosts.
 export default defineConfig({
   test: {
+    sequence: { sequencer: LabFirst },
     projects: [
       {
         test: {

@@ -17,6 +17,7 @@ const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => r
 
 /** Kills the sshd session that runs the apply script (the nearest sshd above zypper), not ours. */
 const KILL_APPLY_SESSION =
+  'flock -n /run/trento-provision.lock true 2>/dev/null && exit 0; ' + // the facts script runs zypper too: wait for the apply
   'z=$(pgrep -x zypper | head -1); [ -n "$z" ] || exit 0; p=$z; while [ "$p" -gt 1 ]; do p=$(ps -o ppid= -p $p | tr -d " "); ' +
   'if [ "$(ps -o comm= -p $p)" = sshd ]; then kill -9 $p && echo killed; exit 0; fi; done';
 

@@ -80,7 +80,7 @@ async function startAlloy(config: string): Promise<{ child: ChildProcess; port: 
   return { child, port, stderr: () => err };
 }
 
-async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     try {
@@ -142,7 +142,7 @@ describe.skipIf(!installed)('alloy stand-in: remote write of the Trento pipeline
       expect(labelNames).toEqual([...labelNames].sort()); // the spec: sorted by name
     }
     // Every second, as scrape_interval says.
-    await until(() => (rx.got.length >= 3 ? true : undefined), 6000);
+    await until(() => (rx.got.length >= 3 ? true : undefined), 20_000);
     const snap = await snapshot(a.port);
     expect(snap.pushing).toEqual(['prometheus.remote_write.trento']);
     expect(snap.pushUrls).toEqual([rx.url]);
@@ -202,7 +202,7 @@ describe.skipIf(!installed)('alloy stand-in: remote write of the Trento pipeline
     const r = await fetch(`http://127.0.0.1:${a.port}/-/reload`, { method: 'POST' });
     expect(r.status).toBe(200);
     expect((await snapshot(a.port)).pushing).toEqual([]);
-    await until(() => (senders().length === 0 ? true : undefined), 6000);
+    await until(() => (senders().length === 0 ? true : undefined), 20_000);
     const count = rx.got.length;
     await new Promise((res) => setTimeout(res, 2500));
     expect(rx.got.length).toBe(count);
