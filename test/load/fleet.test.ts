@@ -32,6 +32,7 @@ async function each<T>(items: T[], limit: number, fn: (x: T) => Promise<unknown>
 
 beforeAll(async () => {
   const half = Math.floor(HOSTS / 2);
+  await labDown({ labDir: LAB_DIR, wipe: true }); // clean hosts, whatever an earlier run left
   // With its server side: SLES 16 hosts must really deliver their metrics to pass.
   const r = await labUp({ labDir: LAB_DIR, mix: [['sles-15-sp6', half], ['sles-16.0', HOSTS - half]] });
   info = r.info;
@@ -81,11 +82,12 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     expect(figures.peakRssMiB).toBeLessThan(300);
     expect(figures.openFileDescriptors).toBeLessThan(64);
 
-    // No SSH session of ours left on any host (only the one asking).
+    // No SSH session of ours left on any host: only the one asking, which OpenSSH's privilege
+    // separation runs as two "sshd: root@notty" processes.
     const lingering: string[] = [];
     await each(healthy, 20, async (h) => {
       const count = Number((await on(h.name, "pgrep -c -f 'sshd: root@notty' || true")).trim());
-      if (count > 1) lingering.push(`${h.name}:${count}`);
+      if (count > 2) lingering.push(`${h.name}:${count}`);
     });
     expect(lingering).toEqual([]);
 
