@@ -3,6 +3,7 @@
 // never looks at inventory variables itself.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { ansibleBool } from '../settings/validate.ts';
 
 export interface Become {
   user: string;
@@ -45,12 +46,10 @@ export interface ConnectionDefaults {
   becomeMethodOrigin?: string;
 }
 
-const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'y', 't']);
-
+/** Ansible truthiness for connection switches; the word lists live in the settings layer. */
 export function truthy(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
   if (typeof value === 'number') return value !== 0;
-  return typeof value === 'string' && TRUE_WORDS.has(value.trim().toLowerCase());
+  return ansibleBool(value) ?? false;
 }
 
 function expandHome(path: string): string {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/parse.ts';
+import { ansibleBool } from '../settings/validate.ts';
 import type { Change, HandlerName } from './types.ts';
 
 export interface FileSpec {
@@ -171,7 +172,5 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
 
 /** The monitoring packages a role installs, unless the admin said agent_install_monitoring_dep=false. */
 export function packagesWanted(ctx: { vars: Record<string, unknown> }, names: string[]): string[] {
-  const flag = ctx.vars.agent_install_monitoring_dep;
-  const off = flag === false || (typeof flag === 'string' && /^(false|no|off|0)$/i.test(flag.trim()));
-  return off ? [] : names;
+  return ansibleBool(ctx.vars.agent_install_monitoring_dep) === false ? [] : names;
 }

@@ -72,8 +72,9 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   return undefined;
 }
 
-const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y'];
-const FALSE_WORDS = ['false', 'no', 'off', '0', 'n'];
+// Ansible's own boolean() word lists (module_utils/parsing/convert_bool.py).
+const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];
+const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
 
 /** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
 export function ansibleBool(value: unknown): boolean | undefined {
