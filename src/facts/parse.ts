@@ -69,6 +69,18 @@ function parseFile(path: string, value: string, content: string | undefined): Fi
   };
 }
 
+/** `systemctl show -p Id,ActiveState,UnitFileState A B C`: one block per unit, blank-line separated
+ *  (one call for every unit: each systemctl call costs the host a process start). */
+export function parseUnits(text: string): Record<string, UnitFact> {
+  const units: Record<string, UnitFact> = {};
+  for (const block of text.split(/\n\s*\n/)) {
+    const props = new Map(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+    const id = props.get('Id');
+    if (id) units[id] = { active: props.get('ActiveState') === 'active', enabled: props.get('UnitFileState') || 'not-found' };
+  }
+  return units;
+}
+
 export function parseFacts(output: string): HostFacts {
   const kv = new Map<string, string>();
   for (const line of output.split('\n')) {
@@ -88,9 +100,8 @@ export function parseFacts(output: string): HostFacts {
       files[path] = parseFile(path, value, content === undefined ? undefined : content.slice(0, -1));
     } else if (key.startsWith('pkg:')) {
       packages[key.slice(4)] = value || undefined;
-    } else if (key.startsWith('unit:')) {
-      const [active, enabled] = value.split(' ');
-      units[key.slice(5)] = { active: active === 'active', enabled: enabled || 'not-found' };
+    } else if (key === 'units') {
+      Object.assign(units, parseUnits(value));
     }
   }
   return {

@@ -35,7 +35,7 @@ export function factsScript(withContent: boolean): Command {
     raw(`if have rpm; then for p in ${packages}; do
   if rpm -q --quiet "$p"; then emit "pkg:$p" "$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$p")"; else emit "pkg:$p" ""; fi
 done; fi
-if have systemctl; then for u in ${units}; do emit "unit:$u" "$(systemctl is-active "$u" 2>/dev/null | head -1) $(systemctl is-enabled "$u" 2>/dev/null | head -1)"; done; fi
+if have systemctl; then emit units "$(systemctl show -p Id,ActiveState,UnitFileState ${units} 2>/dev/null)"; fi
 if have rpm && have zypper && ! rpm -q --quiet ${PACKAGES.agent}; then
   emit agent-candidate "$(zypper --non-interactive --quiet info ${PACKAGES.agent} 2>/dev/null | sed -n 's/^Version *: *//p' | head -1)"
 fi

@@ -44,3 +44,13 @@ emit done yes`;
     expect(() => parseFacts('os-release\tSUQ9c2xlcw==\n')).toThrow(/did not finish/);
   });
 });
+
+describe('unit states', () => {
+  it('reads one systemctl show for several units, missing ones as not-found', async () => {
+    const { parseUnits } = await import('../../../src/facts/parse.ts');
+    expect(parseUnits('Id=a.service\nActiveState=active\nUnitFileState=enabled\n\nUnitFileState=\nId=b.service\nActiveState=inactive\n')).toEqual({
+      'a.service': { active: true, enabled: 'enabled' },
+      'b.service': { active: false, enabled: 'not-found' },
+    });
+  });
+});
