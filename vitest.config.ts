@@ -16,6 +16,8 @@ class LabFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     sequence: { sequencer: LabFirst },
+    // The default output, then per-project times, every skip by name, and a plain closing line.
+    reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
         test: {

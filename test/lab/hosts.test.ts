@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { osReleaseFixtures } from './paths.ts';
 import { productByMix } from './products.ts';
 import { ssh, sshOk } from './ssh.ts';
+import { need } from '../support/requires.ts';
 
 const lab = inject('lab');
 const cfg = lab.sshConfig;
@@ -135,8 +136,9 @@ describe('lab hosts', () => {
     expect(r.code).not.toBe(0);
   });
 
-  it('mounts the root of SL Micro read-only, with /etc and /var writable', async () => {
+  it('mounts the root of SL Micro read-only, with /etc and /var writable', async (ctx) => {
     const h = byProduct('sl-micro-6.2');
+    need(ctx, { what: 'an sl-micro-6.2 host in the lab mix', available: h !== undefined, fix: 'the default mix (unset LAB_MIX)' });
     if (!h) return;
     const r = await ssh(cfg, h.name, 'touch /usr/lab-test');
     expect(r.code).not.toBe(0);

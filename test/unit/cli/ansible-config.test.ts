@@ -10,11 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findAnsibleConfig, readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { CliError, parseCli } from '../../../src/cli/args.ts';
 import { connectionFor } from '../../../src/exec/connection.ts';
+import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'tp-cfg-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const SKIP = process.env.SKIP_ANSIBLE_COMPAT === '1';
 const NO_SYSTEM = join(root, 'no-such-system.cfg');
 
 let n = 0;
@@ -78,7 +78,7 @@ function oursSay(cwd: string, home: string, env: Record<string, string>) {
   return { file: s.file, values, settings: s };
 }
 
-describe.skipIf(SKIP)('ansible.cfg as ansible-config reads it', () => {
+describeWith(ANSIBLE_CORE, 'ansible.cfg as ansible-config reads it', () => {
   it('ANSIBLE_CONFIG (a file, or a folder with ansible.cfg) wins; paths are relative to the file\'s folder; ~ is expanded; inline ; comments dropped', async () => {
     const { home, cwd, etc } = layout();
     writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);

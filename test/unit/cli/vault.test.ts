@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHidden } from '../../../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../../../src/cli/vault-secrets.ts';
 import { InventoryError, loadInventory, type VaultSecret } from '../../../src/inventory/index.ts';
+import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
 
 const execFileP = promisify(execFile);
-const SKIP = process.env.SKIP_ANSIBLE_COMPAT === '1';
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-vault-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +31,7 @@ async function vault(args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (SKIP) return;
+  if (!ANSIBLE_CORE.available) return;
   mkdirSync(join(inv, 'group_vars'), { recursive: true });
   mkdirSync(join(inv, 'host_vars'), { recursive: true });
   writeFileSync(join(dir, 'pass.txt'), `${PASSWORD}\n`);
@@ -48,7 +48,7 @@ beforeAll(async () => {
 
 const secretsFrom = (sources: Parameters<typeof resolveVaultSecrets>[0]) => resolveVaultSecrets(sources, noPrompt, dir);
 
-describe.skipIf(SKIP)('vault in the inventory', () => {
+describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
   it('decrypts a whole group_vars file and inline !vault values (labels matched first); every decrypted value is a vault value', async () => {
     const secrets = await secretsFrom({ vaultIds: ['prod@prod.txt'], passwordFiles: ['pass.txt'], askVaultPass: false });
     expect(secrets.map((s) => s.id)).toEqual(['prod', 'default']);

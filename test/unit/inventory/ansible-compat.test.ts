@@ -7,9 +7,10 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../../support/requires.ts';
 import { InventoryError, limitHosts, loadInventory, selectHosts, type Inventory } from '../../../src/inventory/index.ts';
 import { inventoryGraph, inventoryList } from '../../../src/inventory/listing.ts';
-import { ansibleInventoryGraph, ansibleInventoryList, ansibleListHosts, ansiblePlayHosts, hasAnsible, type InventoryArgs, removeScratch } from './ansible-judge.ts';
+import { ansibleInventoryGraph, ansibleInventoryList, ansibleListHosts, ansiblePlayHosts, ANSIBLE_CORE, type InventoryArgs, removeScratch } from './ansible-judge.ts';
 
 const VALID = resolve(import.meta.dirname, '../../fixtures/inventories/valid');
 
@@ -99,7 +100,7 @@ async function judge(c: Case): Promise<{ ours: Inventory; ansible: Judged }> {
   };
 }
 
-describe.skipIf(!hasAnsible)('compatibility with ansible-core', () => {
+describeWith(ANSIBLE_CORE, 'compatibility with ansible-core', () => {
   afterAll(removeScratch);
 
   // Start every judge at once (the runner limits concurrency); each test awaits its own.

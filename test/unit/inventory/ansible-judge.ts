@@ -5,11 +5,12 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ANSIBLE_CORE } from '../../support/requires.ts';
 
-/** SKIP_ANSIBLE_COMPAT=1 skips the comparisons (about a minute of ansible runs on 2 cores). */
-export const hasAnsible =
-  !process.env.SKIP_ANSIBLE_COMPAT && spawnSync('ansible-inventory', ['--version'], { stdio: 'ignore' }).status === 0;
+export { ANSIBLE_CORE };
+export const hasAnsible = ANSIBLE_CORE.available;
 
 const scratch = mkdtempSync(join(tmpdir(), 'inventory-judge-'));
 const emptyConfig = join(scratch, 'ansible.cfg');
@@ -36,7 +37,9 @@ export const ANSIBLE_ENV: NodeJS.ProcessEnv = {
   ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED: 'True',
   ANSIBLE_INVENTORY_UNPARSED_WARNING: 'False',
   ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
-  ANSIBLE_STDOUT_CALLBACK: 'json',
+  // ansible-core has no `json` stdout callback (community.general does): bring our own.
+  ANSIBLE_CALLBACK_PLUGINS: join(dirname(fileURLToPath(import.meta.url)), 'ansible-callback'),
+  ANSIBLE_STDOUT_CALLBACK: 'play_hosts_json',
   ANSIBLE_LOAD_CALLBACK_PLUGINS: 'True',
 };
 

@@ -3,9 +3,10 @@
 
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../../support/requires.ts';
 import { InventoryError, parseExtraVars } from '../../../src/inventory/index.ts';
 import { parseKeyValues, splitArgs } from '../../../src/inventory/extra-vars.ts';
-import { hasAnsible, run, removeScratch } from './ansible-judge.ts';
+import { ANSIBLE_CORE, hasAnsible, run, removeScratch } from './ansible-judge.ts';
 
 const DIR = resolve(import.meta.dirname, '../../fixtures/inventories/extra-vars');
 
@@ -68,7 +69,7 @@ describe('parseExtraVars', () => {
     expect(() => parseExtraVars(['./vars.yml'], DIR)).toThrow(/prepend/);
   });
 
-  describe.skipIf(!hasAnsible)('matches ansible-core', () => {
+  describeWith(ANSIBLE_CORE, 'matches ansible-core', () => {
     const judged = TABLE.map((args) => [args, ansibleExtraVars(args)] as const);
     it.each(judged.map(([args, p], i) => ({ i, args, p })))('-e $args', { timeout: 120_000 }, async ({ args, p }) => {
       expect(ours(args)).toEqual(await p);

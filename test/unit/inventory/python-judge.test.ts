@@ -6,13 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ANSIBLE_PYTHON, describeWith } from '../../support/requires.ts';
 import { iniValue } from '../../../src/inventory/python-literal.ts';
 import { shlexSplit } from '../../../src/inventory/shlex.ts';
 import { expandHostPattern } from '../../../src/inventory/host-ranges.ts';
 
 const PYTHON = '/usr/bin/python3';
-const hasAnsiblePython =
-  !process.env.SKIP_ANSIBLE_COMPAT && spawnSync(PYTHON, ['-c', 'import ansible'], { stdio: 'ignore' }).status === 0;
 
 const JUDGE = String.raw`
 import json, sys, shlex
@@ -75,7 +74,7 @@ const HOST_PATTERNS = [
 
 const normaliseIni = (text: string): Verdict => ({ value: JSON.parse(JSON.stringify(iniValue(text))) });
 
-describe.skipIf(!hasAnsiblePython)('parsers against the Python functions Ansible uses', () => {
+describeWith(ANSIBLE_PYTHON, 'parsers against the Python functions Ansible uses', () => {
   it('INI values (literal_eval) — fixed table', () => {
     const verdicts = judge({ ini: INI_VALUES, shlex: [], hosts: [] }).ini;
     INI_VALUES.forEach((v, i) => {

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeWith } from '../../support/requires.ts';
 import { loadInventory } from '../../../src/inventory/index.ts';
 import { inventoryList } from '../../../src/inventory/listing.ts';
-import { ansibleInventoryList, hasAnsible, removeScratch } from './ansible-judge.ts';
+import { ANSIBLE_CORE, ansibleInventoryList, hasAnsible, removeScratch } from './ansible-judge.ts';
 
 interface Spec {
   groups: number;
@@ -130,7 +131,7 @@ function writeYaml(s: Spec): string {
 const SPECS = hasAnsible ? fc.sample(spec, { numRuns: 12, seed: 20261125 }) : [];
 const FILES = [...SPECS.map(writeIni), ...SPECS.map(writeYaml)];
 
-describe.skipIf(!hasAnsible)('random inventories against ansible-inventory --list', () => {
+describeWith(ANSIBLE_CORE, 'random inventories against ansible-inventory --list', () => {
   afterAll(() => {
     removeScratch();
     for (const file of FILES) rmSync(dirname(file), { recursive: true, force: true });

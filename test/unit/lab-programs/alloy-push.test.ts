@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { remoteWriteClosure } from '../../lab/packages.ts';
 import { processTable } from '../../lab/proc.ts';
+import { describeWith } from '../../support/requires.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ALLOY = resolve(here, '../../lab/host/alloy');
@@ -22,7 +23,7 @@ const AGENT_ID = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
 interface Series { labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number | { toNumber(): number } }> }
 interface Received { headers: IncomingHttpHeaders; series: Series[] }
 
-const installed = remoteWriteClosure().length > 0;
+const REMOTE_WRITE = { what: 'the npm package prometheus-remote-write', available: remoteWriteClosure().length > 0, fix: 'npm ci' };
 
 /** snappy + WriteRequest decoding with the package's own dependencies. */
 function decoder(): (body: Buffer) => Promise<Series[]> {
@@ -120,7 +121,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!installed)('alloy stand-in: remote write of the Trento pipeline', () => {
+describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline', () => {
   it('pushes CPU, memory and up with agentID/exporter_name, bearer token, protobuf + snappy; counts like Alloy', async () => {
     const rx = await receiver(204);
     writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, describeWith } from '../../support/requires.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ALLOY = resolve(here, '../../lab/host/alloy');
@@ -217,9 +218,7 @@ describe('alloy stand-in: validate', () => {
   });
 });
 
-const asRoot = process.getuid?.() === 0;
-
-describe.skipIf(!asRoot)('alloy stand-in: file permissions of the user it runs as', () => {
+describeWith(ROOT, 'alloy stand-in: file permissions of the user it runs as', () => {
   it('reports a file it cannot read as invalid (validate and run)', async () => {
     // A copy of the program that user nobody can execute, and a root-only config file.
     const prog = join(dir, 'alloy');

@@ -6,11 +6,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { remoteWriteClosure } from '../../lab/packages.ts';
+import { RPM_TOOLS, describeWith } from '../../support/requires.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BUILD = resolve(here, '../../lab/packages/build.sh');
-const haveTools = ['rpmbuild', 'createrepo_c', 'rpm2cpio'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0)
-  && existsSync('/usr/bin/prometheus-node-exporter');
+const haveTools = RPM_TOOLS.available;
 
 let out = '';
 
@@ -60,7 +60,7 @@ afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
 });
 
-describe.skipIf(!haveTools)('lab packages (build.sh)', () => {
+describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
   it('builds the five RPMs', () => {
     expect(readdirSync(join(out, 'rpms')).sort()).toEqual([
       'alloy-1.9.2-1.1.noarch.rpm',
