@@ -117,7 +117,7 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
     if (!m) throw new Error(`host cost probe on ${host}: ${r.stderr || r.stdout}`);
     return { wall: Number(m[1]) * 1000, cpu: (Number(m[2]) + Number(m[3])) * 1000 };
   };
-  const facts = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`, wrapScript(toShell(factsScript(false)))));
+  const facts = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`, wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 60 })))));
   const sysctl = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time systemctl is-active --quiet trento-agent.service; } 2>&1`, ''));
   return {
     host,

@@ -12,6 +12,8 @@ PACKAGES=(
   prometheus nginx apache2-utils
   # the reference the compatibility tests compare against
   ansible-core
+  # the shell programs that run on hosts (src/**/*.sh) are checked by the tests
+  shellcheck
 )
 
 missing=()

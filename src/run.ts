@@ -2,7 +2,7 @@
 // computed, and every host's settings validated, before any host is changed. One host's
 // failure never stops the others; the tally decides the exit code.
 import { markerReader } from './apply/markers.ts';
-import { applyScript, planSteps, verifyScript } from './apply/script.ts';
+import { applyScript, needsApply, planSteps, verifyScript } from './apply/script.ts';
 import { type ConnectionDefaults, connectionFor, truthy } from './exec/connection.ts';
 import { ConnectError, openSession, type Session } from './exec/session.ts';
 import { factsScript } from './facts/script.ts';
@@ -99,6 +99,11 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       emit({ type: 'settings-error', host: h.name, variable: 'become_method', origin: options.connection.becomeMethodOrigin ?? 'ansible.cfg', message: `only sudo is supported, not ${options.connection.becomeMethod}` });
       settingsFailed = true;
     }
+    const port = h.vars.ansible_port;
+    if (port !== undefined && !(/^\d{1,5}$/.test(String(port)) && Number(port) >= 1 && Number(port) <= 65535)) {
+      emit({ type: 'settings-error', host: h.name, variable: 'ansible_port', origin: h.origins.ansible_port ?? 'inventory', message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}` });
+      settingsFailed = true;
+    }
     if (options.uninstall) continue;
     for (const e of validateHostVars(h.vars, h.origins, defaults)) {
       emit({ type: 'settings-error', host: h.name, ...e });
@@ -110,7 +115,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   const finish = (h: HostState, status: HostStatus, message?: string) => {
     if (h.done) return;
     h.done = true;
-    const changed = h.plan ? (options.check ? h.plan.changes.length : planSteps(h.plan).length) : 0;
+    // check: what would change (a pending handler alone counts); apply: every step that ran
+    const changed = h.plan ? (options.check ? h.plan.changes.length || h.plan.handlers.length : planSteps(h.plan).length) : 0;
     emit({ type: 'host-done', host: h.name, status, changed, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
     h.session?.close();
   };
@@ -131,7 +137,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const result = await h.session.run(factsScript(options.diff || options.uninstall));
+      const result = await h.session.run(factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }));
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
         h.facts = parseFacts(result.stdout);
@@ -197,7 +203,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     }
 
     if (options.check) {
-      for (const h of ready) finish(h, h.plan!.changes.length ? 'changed' : 'ok');
+      for (const h of ready) finish(h, needsApply(h.plan!) ? 'changed' : 'ok');
       return end();
     }
 
@@ -223,7 +229,7 @@ async function applyHost(
   const plan = h.plan!;
   const steps = planSteps(plan);
   const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds };
-  const script = plan.changes.length ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
+  const script = needsApply(plan) ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
   let failed = false;
   let sawDone = false;
   const read = markerReader((m) => {
@@ -266,5 +272,5 @@ async function applyHost(
     const why = result.stderr.trim().split('\n').slice(-5).join('\n');
     return finish(h, 'failed', `the apply script stopped early (exit ${result.code})${why ? `: ${why}` : ''}`);
   }
-  finish(h, plan.changes.length ? 'changed' : 'ok');
+  finish(h, needsApply(plan) ? 'changed' : 'ok');
 }

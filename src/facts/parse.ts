@@ -1,14 +1,18 @@
 // Turns the facts script's output into typed facts. Pure: unit-tested without a host.
+import { PATHS } from './paths.ts';
 
+const STATE_DIR = PATHS.stateDir;
+
+/** A managed path: a regular file (or nothing). Links and other kinds of file never get this far:
+ *  parseFacts refuses the host, naming them. */
 export interface FileFact {
   path: string;
   exists: boolean;
   owner?: string;
   group?: string;
   mode?: string; // octal digits as stat prints them, e.g. "600"
-  type?: string; // "regular file", "directory", ...
   sha256?: string;
-  content?: string; // only when asked for (diff) or always needed (sysconfig)
+  content?: string; // only when asked for (diff) or always needed (sysconfig, the toolkit's records)
 }
 
 export interface UnitFact {
@@ -28,6 +32,13 @@ export interface HostFacts {
   units: Record<string, UnitFact>;
   alloy: { configFile: string; configIsDir: boolean; configDir: string };
   files: Record<string, FileFact>;
+  /** What the toolkit recorded on the host (PATHS.stateDir). */
+  record: {
+    /** Packages this toolkit installed (uninstall removes these and no others). */
+    packages: string[];
+    /** Handlers notified by an earlier run that did not finish them (failed or cut short). */
+    pendingHandlers: string[];
+  };
 }
 
 export class FactsError extends Error {}
@@ -49,25 +60,38 @@ export function parseOsRelease(text: string): Record<string, string> {
   return out;
 }
 
-function parseFile(path: string, value: string, content: string | undefined): FileFact {
+function parseFile(path: string, value: string, content: string | undefined): FileFact | string {
   if (value === 'absent') return { path, exists: false };
-  // "owner group mode type words... sha256": the type may contain spaces ("regular file").
-  const words = value.split(' ');
-  const [owner, group, mode] = words;
-  const last = words[words.length - 1] ?? '';
-  const hasHash = /^[0-9a-f]{64}$/.test(last);
-  const type = words.slice(3, hasHash ? -1 : undefined).join(' ');
-  return {
-    path,
-    exists: true,
-    owner,
-    group,
-    mode,
-    type,
-    ...(hasHash ? { sha256: last } : {}),
-    ...(content !== undefined ? { content } : {}),
-  };
+  const [kind, ...rest] = value.split(' ');
+  switch (kind) {
+    case 'regular': {
+      // "regular OWNER GROUP MODE SIZE SHA256"
+      const [owner, group, mode, , sha256] = rest;
+      return { path, exists: true, owner, group, mode, sha256, ...(content !== undefined ? { content } : {}) };
+    }
+    case 'symlink':
+      return `${path} is a symbolic link to ${rest.join(' ')}; trento-provision neither reads nor writes through links: replace it with a regular file (or remove it) and run again`;
+    case 'toobig':
+      return `${path} is ${rest[0]} bytes, more than a file trento-provision manages can be; check what wrote it, remove it and run again`;
+    case 'other':
+      return `${path} is a ${rest.join(' ')}, not a regular file; remove it and run again`;
+    default:
+      return `${path}: unexpected facts line "${value.slice(0, 100)}"`;
+  }
 }
+
+/** `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' A B`: installed ones as "NAME VERSION", others as
+ *  "package NAME is not installed". */
+export function parsePackages(text: string): Record<string, string> {
+  const installed: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line.trim());
+    if (m && m[1] !== 'package') installed[m[1]!] = m[2]!;
+  }
+  return installed;
+}
+
+const lines = (text: string | undefined) => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 
 /** `systemctl show -p Id,ActiveState,UnitFileState A B C`: one block per unit, blank-line separated
  *  (one call for every unit: each systemctl call costs the host a process start). */
@@ -90,20 +114,30 @@ export function parseFacts(output: string): HostFacts {
   }
   if (kv.get('done') !== 'yes') throw new FactsError('the facts script did not finish (output cut short)');
   const files: Record<string, FileFact> = {};
-  const packages: Record<string, string | undefined> = {};
+  const problems: string[] = [];
   const units: Record<string, UnitFact> = {};
   for (const [key, value] of kv) {
     if (key.startsWith('file:')) {
       const path = key.slice(5);
       const content = kv.get(`content:${path}`);
       // The script appends "x" so trailing newlines survive $(...); take it off again.
-      files[path] = parseFile(path, value, content === undefined ? undefined : content.slice(0, -1));
-    } else if (key.startsWith('pkg:')) {
-      packages[key.slice(4)] = value || undefined;
+      const fact = parseFile(path, value, content === undefined ? undefined : content.slice(0, -1));
+      if (typeof fact === 'string') problems.push(fact);
+      else files[path] = fact;
     } else if (key === 'units') {
       Object.assign(units, parseUnits(value));
     }
   }
+  const candidateRc = kv.get('agent-candidate-rc');
+  if (candidateRc !== undefined && candidateRc !== '0') {
+    const why = (kv.get('agent-candidate-error') ?? '').trim().split('\n').slice(-3).join(' ');
+    problems.push(
+      `zypper info trento-agent failed (exit ${candidateRc}${candidateRc === '7' ? ': another process holds the package lock' : ''})${why ? `: ${why}` : ''}; ` +
+        'without it the plan cannot know which trento-agent the repositories offer; run again when zypper works',
+    );
+  }
+  if (problems.length) throw new FactsError(problems.join('; '));
+  const record = (name: string) => lines(files[`${STATE_DIR}/${name}`]?.content);
   return {
     osRelease: parseOsRelease(kv.get('os-release') ?? ''),
     baseProduct: kv.get('baseproduct') ?? '',
@@ -111,7 +145,7 @@ export function parseFacts(output: string): HostFacts {
     hostname: kv.get('hostname') ?? '',
     uid: Number(kv.get('uid') ?? NaN),
     tools: new Set((kv.get('tools') ?? '').split(' ').filter(Boolean)),
-    packages,
+    packages: parsePackages(kv.get('packages') ?? ''),
     ...(kv.get('agent-candidate') ? { agentCandidateVersion: kv.get('agent-candidate') } : {}),
     units,
     alloy: {
@@ -120,5 +154,6 @@ export function parseFacts(output: string): HostFacts {
       configDir: kv.get('alloy-config-dir') ?? '',
     },
     files,
+    record: { packages: record('packages'), pendingHandlers: record('pending-handlers') },
   };
 }

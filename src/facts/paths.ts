@@ -26,6 +26,10 @@ export const UNITS = {
   nodeExporter: 'prometheus-node_exporter.service',
 } as const;
 
+/** The largest file the facts script reads (os-release, a managed file): a host cannot make the
+ *  controller hold more than this per file, and a managed file larger than this is refused. */
+export const MAX_HOST_FILE_BYTES = 1024 * 1024;
+
 /** Alloy's HTTP server as the alloy package configures it. */
 export const ALLOY_HTTP = 'http://127.0.0.1:12345';
 export const NODE_EXPORTER_METRICS = 'http://127.0.0.1:9100/metrics';

@@ -27,8 +27,29 @@ function line(o: FormatOptions, host: string, status: string, color: Color, text
   return paint(o, color, `${host} | ${status} | ${text}`);
 }
 
+/**
+ * Text from hosts (script output, file contents in diffs, messages) may carry terminal escape
+ * sequences or bidi overrides that would rewrite what the admin sees: show them escaped.
+ * Newlines and tabs stay; the toolkit's own colours are added after this.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
+function escapedEvent<T>(value: T): T {
+  if (typeof value === 'string') return escapeControls(value) as T;
+  if (Array.isArray(value)) return value.map(escapedEvent) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapedEvent(v)])) as T;
+  return value;
+}
+
 /** Lines for one event (may be none). `t` is the tally before this event was folded in. */
-export function formatEvent(e: RunEvent, o: FormatOptions, t: Tally): string[] {
+export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string[] {
+  const e = escapedEvent(event);
   switch (e.type) {
     case 'run-start': {
       const what = e.mode === 'uninstall' ? 'uninstall Trento monitoring' : 'provision Trento monitoring';

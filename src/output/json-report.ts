@@ -1,7 +1,8 @@
 // The --json report: every host's result and changes, machine-readable. Built from the tally,
 // written through the redactor like every other output.
 import { readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Redactor } from './redact.ts';
 import { exitCode, type Tally } from './tally.ts';
 
@@ -61,6 +62,14 @@ export function reportOf(t: Tally, durationMs: number) {
   };
 }
 
+/** Written to a 0600 temp file beside PATH, then renamed: an existing file (whatever its mode)
+ *  is replaced by a 0600 one, never half-written. */
 export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor): Promise<void> {
-  await writeFile(path, redact(JSON.stringify(reportOf(t, durationMs), null, 2)) + '\n', { mode: 0o600 });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    await writeFile(tmp, redact(JSON.stringify(reportOf(t, durationMs), null, 2)) + '\n', { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }

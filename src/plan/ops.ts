@@ -66,12 +66,9 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
     ...(withDiff && contentDiffers
       ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) }
       : {}),
-    script: withAfter(
-      contentDiffers
-        ? writeCommand(spec)
-        : sh`chown -- ${`${spec.owner}:${spec.group}`} ${spec.path} && chmod -- ${spec.mode} ${spec.path}`,
-      spec.after,
-    ),
+    // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
+    // on whatever a service account put at the path by then (a link's target).
+    script: withAfter(writeCommand(spec), spec.after),
     ...(spec.notify ? { notify: spec.notify } : {}),
   };
 }
@@ -104,29 +101,40 @@ export function fileAbsent(
   };
 }
 
-/** One zypper call for every missing package: one transaction, one solver run. */
-export function packagesInstalled(names: string[], facts: HostFacts): Change | null {
-  const missing = names.filter((n) => !facts.packages[n]);
+const names = (command: string, list: string[]): Command => join([raw(command), ...list.map((n) => sh` ${n}`)], '');
+
+/** One zypper call for every missing package: one transaction, one solver run. What it installs
+ *  is recorded on the host, so uninstall can tell the toolkit's packages from the admin's. */
+export function packagesInstalled(wanted: string[], facts: HostFacts): Change | null {
+  const missing = wanted.filter((n) => !facts.packages[n]);
   if (missing.length === 0) return null;
   return {
     id: 'packages:install',
     kind: 'packages',
     summary: `install ${missing.join(', ')}`,
     details: missing.map((n) => `+ package ${n}`),
-    script: join([sh`tp_zypper install --auto-agree-with-licenses --`, ...missing.map((n) => sh` ${n}`)], ''),
+    script: join([names('tp_zypper install --auto-agree-with-licenses --', missing), names(' &&\ntp_packages_record_add', missing)], ''),
   };
 }
 
-export function packagesRemoved(names: string[], facts: HostFacts): Change | null {
-  const present = names.filter((n) => facts.packages[n]);
+/** Removes the packages asked for that this toolkit installed (its record on the host) and
+ *  nothing else: never a package the admin had, never dependencies (no --clean-deps, which can
+ *  take the packages a host relies on with it). */
+export function packagesRemoved(asked: string[], facts: HostFacts): Change | null {
+  const present = asked.filter((n) => facts.packages[n] && facts.record.packages.includes(n));
   if (present.length === 0) return null;
   return {
     id: 'packages:remove',
     kind: 'packages',
-    summary: `remove ${present.join(', ')}`,
+    summary: `remove ${present.join(', ')} (installed by trento-provision)`,
     details: present.map((n) => `- package ${n} ${facts.packages[n]}`),
-    script: join([sh`tp_zypper remove --clean-deps --`, ...present.map((n) => sh` ${n}`)], ''),
+    script: join([names('tp_zypper remove --', present), names(' &&\ntp_packages_record_remove', present)], ''),
   };
+}
+
+/** Packages asked to be removed that the toolkit did not install: left in place, said so. */
+export function packagesKept(asked: string[], facts: HostFacts): string[] {
+  return asked.filter((n) => facts.packages[n] && !facts.record.packages.includes(n));
 }
 
 export interface ServiceWant {

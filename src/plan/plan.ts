@@ -2,13 +2,13 @@
 // Roles give desired state; packages of all roles become one zypper call at the front; handlers
 // run once at the end, a restart standing in for a reload of the same service.
 import { sh, join, type Command } from '../exec/command.ts';
-import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, UNITS } from '../facts/paths.ts';
+import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/parse.ts';
 import type { MetricsProvider, Platform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
-import { packagesInstalled, packagesRemoved } from './ops.ts';
-import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, type RoleTasks, type TaskContext } from './types.ts';
+import { packagesInstalled, packagesKept, packagesRemoved } from './ops.ts';
+import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, isHandlerName, type RoleTasks, SUPERSEDES, type TaskContext } from './types.ts';
 import * as alloyRole from '../../roles/alloy/tasks/main.ts';
 import * as nodeExporterRole from '../../roles/node_exporter/tasks/main.ts';
 import * as agentRole from '../../roles/trento_agent/tasks/main.ts';
@@ -24,9 +24,6 @@ const ROLES: Record<MetricsProvider, Role[]> = {
   node_exporter: [nodeExporterRole, agentRole],
   alloy: [alloyRole, agentRole],
 };
-
-/** A restart of a service makes its reload pointless. */
-const SUPERSEDES: Partial<Record<HandlerName, HandlerName>> = { 'restart alloy': 'reload alloy' };
 
 export interface PlanInput {
   host: string;
@@ -106,18 +103,26 @@ export function planHost(input: PlanInput): HostPlan {
   const roles = ROLES[input.platform.provider];
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
   const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts);
-  const remove = packagesRemoved(results.flatMap((r) => r.removePackages ?? []), input.facts);
+  const toRemove = results.flatMap((r) => r.removePackages ?? []);
+  const remove = packagesRemoved(toRemove, input.facts);
   const changes = [install, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
 
   const available = new Map<HandlerName, Handler>([[restartAgent.name, restartAgent]]);
   for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);
-  const notified = new Set(changes.flatMap((c) => c.notify ?? []));
+  // Handlers an earlier run recorded but did not finish (a failed restart, a cut connection)
+  // run again, with whatever this run notifies.
+  const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
+  const notified = new Set([...changes.flatMap((c) => c.notify ?? []), ...pending]);
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
   // No agent restart on uninstall: the agent is stopped.
   if (input.uninstall) notified.delete('restart trento-agent');
   const handlers = HANDLER_ORDER.filter((n) => notified.has(n)).map((n) => available.get(n)).filter((h): h is Handler => !!h);
 
   const warnings: string[] = [];
+  for (const n of pending) warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
+  for (const p of packagesKept(toRemove, input.facts)) {
+    warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
+  }
   if (input.platform.provider === 'alloy' && !input.uninstall && !ctx.agentHasGenerateAlloy) {
     warnings.push(
       `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,

@@ -13,6 +13,11 @@ export const HANDLER_ORDER = [
 ] as const;
 export type HandlerName = (typeof HANDLER_ORDER)[number];
 
+/** A restart of a service makes its reload pointless (and clears a pending reload). */
+export const SUPERSEDES: Partial<Record<HandlerName, HandlerName>> = { 'restart alloy': 'reload alloy' };
+
+export const isHandlerName = (name: string): name is HandlerName => (HANDLER_ORDER as readonly string[]).includes(name);
+
 export type ChangeKind = 'packages' | 'file' | 'line' | 'service' | 'handler';
 
 export interface Change {

@@ -3,7 +3,8 @@
 // configure-alloy.sh that the drop-in runs before the agent starts.
 import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
-import { sh } from '../../../src/exec/command.ts';
+import { sh, toShell } from '../../../src/exec/command.ts';
+import { safeFiles } from '../../../src/shell/index.ts';
 import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
@@ -13,6 +14,14 @@ import { maskAgentYaml } from '../../../src/settings/secrets.ts';
 const roleFile = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
 const PROVIDER_UNIT = { node_exporter: UNITS.nodeExporter, alloy: UNITS.alloy } as const;
+
+/** configure-alloy.sh as installed: the role's file with the shared safe-file functions in it
+ *  (the host has no trento-provision library to source; the script must stand alone). */
+export function configureAlloyScript(): string {
+  const [head, tail] = roleFile('files/configure-alloy.sh').split(/^# @safe-files@.*\n/m);
+  if (tail === undefined) throw new Error('roles/trento_agent/files/configure-alloy.sh has lost its "# @safe-files@" line');
+  return `${head}${toShell(safeFiles())}${tail}`;
+}
 
 export function dropInContent(ctx: TaskContext): string {
   const withScript = ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy;
@@ -44,7 +53,7 @@ export function install(ctx: TaskContext): RoleTasks {
       ),
       withScript
         ? file(
-            { path: PATHS.configureAlloyScript, content: roleFile('files/configure-alloy.sh'), owner: 'root', group: 'root', mode: '0755' },
+            { path: PATHS.configureAlloyScript, content: configureAlloyScript(), owner: 'root', group: 'root', mode: '0755' },
             facts,
             withDiff,
           )

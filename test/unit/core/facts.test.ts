@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,10 +7,11 @@ import { toShell } from '../../../src/exec/command.ts';
 import { wrapScript } from '../../../src/exec/session.ts';
 import { parseFacts, parseOsRelease } from '../../../src/facts/parse.ts';
 import { factsScript } from '../../../src/facts/script.ts';
+import { MAX_HOST_FILE_BYTES } from '../../../src/facts/paths.ts';
 
 describe('facts', () => {
   it('the facts script runs on a real system and parses back', () => {
-    const out = execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript(true))), encoding: 'utf8' });
+    const out = execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5 }))), encoding: 'utf8' });
     const facts = parseFacts(out);
     expect(facts.osRelease.ID).toBeTruthy();
     expect(facts.uid).toBe(process.getuid!());
@@ -27,17 +28,30 @@ describe('facts', () => {
     });
   });
 
+  const factsOf = (managedFiles: string[]) =>
+    execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))), encoding: 'utf8', timeout: 20_000 });
+
   it('keeps file contents byte-exact, trailing newlines included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-'));
     const path = join(dir, 'f');
     writeFileSync(path, 'a\n\n', { mode: 0o640 });
-    const script = `emit() { printf '%s\\t%s\\n' "$1" "$(printf '%s' "$2" | base64 -w0)"; }
-emit "file:${path}" "$(stat -c '%U %G %a %F' ${path}) $(sha256sum ${path} | cut -d' ' -f1)"
-emit "content:${path}" "$(cat ${path}; echo x)"
-emit done yes`;
-    const facts = parseFacts(execFileSync('/bin/bash', ['-c', script], { encoding: 'utf8' }));
-    expect(facts.files[path]).toMatchObject({ exists: true, mode: '640', type: 'regular file', content: 'a\n\n' });
+    const facts = parseFacts(factsOf([path]));
+    expect(facts.files[path]).toMatchObject({ exists: true, mode: '640', content: 'a\n\n' });
     expect(facts.files[path]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('never reads through a link, a FIFO or an oversized file: the host is refused, naming them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-'));
+    const secret = join(dir, 'shadow');
+    writeFileSync(secret, 'root:SENTINEL-HASH:19000::::::\n', { mode: 0o600 });
+    symlinkSync(secret, join(dir, 'link'));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    writeFileSync(join(dir, 'big'), Buffer.alloc(MAX_HOST_FILE_BYTES + 1));
+    const out = factsOf([join(dir, 'link'), join(dir, 'fifo'), join(dir, 'big')]); // a FIFO would hang sha256sum/cat
+    expect(out).not.toContain(Buffer.from('SENTINEL').toString('base64').slice(0, 8));
+    expect(() => parseFacts(out)).toThrow(new RegExp(`${join(dir, 'link')} is a symbolic link to ${secret}`));
+    expect(() => parseFacts(out)).toThrow(/fifo is a fifo, not a regular file/);
+    expect(() => parseFacts(out)).toThrow(new RegExp(`big is ${MAX_HOST_FILE_BYTES + 1} bytes`));
   });
 
   it('refuses output that was cut short', () => {

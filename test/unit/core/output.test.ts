@@ -41,3 +41,19 @@ describe('exit codes (Ansible)', () => {
     [['failed', 'unreachable'], 4],
   ])('%j -> %i', (statuses, code) => expect(exitCode(tally(statuses))).toBe(code));
 });
+
+describe('host text on the admin terminal (issue 17)', () => {
+  it('escape sequences and bidi overrides from a host are shown escaped, colours of our own kept', async () => {
+    const { escapeControls, formatEvent } = await import('../../../src/output/format.ts');
+    expect(escapeControls('a\x1b]0;pwned\x07b\r\u202ec\n\td')).toBe('a\\x1b]0;pwned\\x07b\\x0d\\u202ec\n\td');
+    const { newTally: emptyTally } = await import('../../../src/output/tally.ts');
+    const lines = formatEvent(
+      { type: 'change-failed', host: 'h', id: 'x', summary: 'step', rc: 1, output: '\x1b[2J\x1b[31mfake OK\n' },
+      { verbosity: 0, diff: false, color: true },
+      emptyTally(),
+    );
+    expect(lines.join('\n')).not.toContain('\x1b[2J');
+    expect(lines.join('\n')).toContain('\\x1b[2J');
+    expect(lines[0]).toMatch(/^\x1b\[31m/);
+  });
+});

@@ -31,6 +31,7 @@ function freshFacts(version: string): HostFacts {
     units: {},
     alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
     files: {},
+    record: { packages: [], pendingHandlers: [] },
   };
 }
 
@@ -77,6 +78,8 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
     units,
     alloy: { ...facts.alloy, configFile: '/etc/alloy/', configIsDir: true },
     files,
+    // what the install step recorded on the host
+    record: { packages: plan.changes.find((c) => c.id === 'packages:install')?.details?.map((d) => d.replace('+ package ', '')) ?? [], pendingHandlers: [] },
   };
 }
 
@@ -139,9 +142,48 @@ describe('plans per platform', () => {
       `remove ${PATHS.configureAlloyScript}`,
       'remove /etc/alloy/trento.alloy',
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
-      'remove trento-agent',
+      'remove trento-agent (installed by trento-provision)',
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+  });
+});
+
+describe('hostile or broken hosts (issue 17)', () => {
+  it('uninstall --purge removes only the packages the toolkit recorded, never with --clean-deps', () => {
+    const first = planFor(freshFacts('15.7'));
+    const facts = converged(freshFacts('15.7'), first);
+    facts.record.packages = ['trento-agent']; // node_exporter was the admin's
+    const plan = planFor(facts, { uninstall: true, purge: true });
+    const remove = plan.changes.find((c) => c.id === 'packages:remove')!;
+    expect(toShell(remove.script)).toBe("tp_zypper remove -- trento-agent &&\ntp_packages_record_remove trento-agent");
+    expect(JSON.stringify(plan.changes.map((c) => toShell(c.script)))).not.toContain('clean-deps');
+    expect(plan.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
+  });
+
+  it('the install step records what it installed', () => {
+    const install = planFor(freshFacts('16.0')).changes[0]!;
+    expect(toShell(install.script)).toBe('tp_zypper install --auto-agree-with-licenses -- alloy trento-agent &&\ntp_packages_record_add alloy trento-agent');
+  });
+
+  it('a handler an earlier run left pending runs again on an otherwise converged host', () => {
+    const first = planFor(freshFacts('15.4'));
+    const facts = converged(freshFacts('15.4'), first);
+    facts.record.pendingHandlers = ['restart trento-agent', 'no such handler'];
+    const plan = planFor(facts);
+    expect(plan.changes).toEqual([]);
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
+    expect(plan.warnings.join()).toMatch(/'restart trento-agent' did not finish in an earlier run/);
+  });
+
+  it('owner or mode alone are fixed by writing the file anew, never chown/chmod by path', () => {
+    const first = planFor(freshFacts('16.0'));
+    const facts = converged(freshFacts('16.0'), first);
+    facts.files['/etc/alloy/trento.alloy'] = { ...facts.files['/etc/alloy/trento.alloy']!, owner: 'root', mode: '644' };
+    const plan = planFor(facts);
+    const fix = plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!;
+    expect(fix.summary).toBe('fix owner/mode (was root:alloy 644) /etc/alloy/trento.alloy (0640 alloy:alloy)');
+    expect(toShell(fix.script)).toMatch(/^tp_validate_new\(\) \{[\s\S]*tp_write \/etc\/alloy\/trento.alloy alloy alloy 0640 /m);
+    expect(toShell(fix.script)).not.toMatch(/chown|chmod/);
   });
 });
 

@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Alloy steps of the apply script (after lib.sh): directory mode, validation of the folder as
+# Alloy will load it, and a reload or restart that is proven (or rolled back).
+
+# tp_alloy_config_line SYSCONFIG: the CONFIG_FILE line as written (the last one wins).
+tp_alloy_config_line() {
+  grep -E '^[[:space:]]*CONFIG_FILE=' -- "$1" | tail -n 1
+}
+
+# tp_sysconfig_meta SYSCONFIG: "owner group mode" of a regular file; fails on anything else,
+# so a link at the path never lends its (0777) mode or its target's content to the new file.
+tp_sysconfig_meta() {
+  if [ -L "$1" ] || [ ! -f "$1" ]; then
+    echo "$1 is not a regular file (a symbolic link or another kind of file); trento-provision will not edit it: make it a regular file and run again" >&2
+    return 1
+  fi
+  stat -c '%U %G %a' -- "$1"
+}
+
+# tp_alloy_dir_mode SYSCONFIG SAVED: point CONFIG_FILE at the folder of its file, editing only
+# that line; the old line is kept in SAVED for uninstall.
+tp_alloy_dir_mode() {
+  local line value meta new
+  meta=$(tp_sysconfig_meta "$1") || return
+  line=$(tp_alloy_config_line "$1")
+  [ -n "$line" ] || { echo "$1 has no CONFIG_FILE line; set CONFIG_FILE=\"/etc/alloy/\" there and re-run" >&2; return 1; }
+  value=$(tp_alloy_config_file "$1")
+  [ -d "$value" ] && return 0
+  if [ ! -e "$2" ]; then
+    tp_state_write "$(basename -- "$2")" "$line"$'\n' || return
+  fi
+  new=$(awk -v repl="CONFIG_FILE=\"$(dirname -- "$value")/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+  # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
+  tp_write "$1" $meta "$(printf '%s' "${new%x}" | base64 -w0)"
+}
+
+# tp_alloy_restore_config_file SYSCONFIG SAVED: put back the CONFIG_FILE line the toolkit replaced.
+tp_alloy_restore_config_file() {
+  local line meta new
+  [ -s "$2" ] && [ ! -L "$2" ] || return 0
+  meta=$(tp_sysconfig_meta "$1") || return
+  line=$(head -n 1 -- "$2")
+  new=$(awk -v repl="$line" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+  # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
+  tp_write "$1" $meta "$(printf '%s' "${new%x}" | base64 -w0)" && rm -f -- "$2"
+}
+
+# tp_alloy_validate_dir DIR NAME: validate DIR/*.alloy with $TP_NEW in place of NAME, as Alloy
+# will load them. Only regular files are copied: a link in an account-writable folder could
+# point root's copy at a file (/etc/shadow) whose content would then show in the error.
+tp_alloy_validate_dir() {
+  local stage f
+  if ! alloy validate --help >/dev/null 2>&1; then
+    tp_warn "this Alloy has no 'alloy validate'; the new configuration is checked after the reload instead"
+    return 0
+  fi
+  stage=$(mktemp -d -p "$TP_TMP") || return
+  for f in "$1"/*.alloy; do
+    [ "$(basename -- "$f")" != "$2" ] || continue
+    if [ -L "$f" ]; then
+      tp_warn "$f is a symbolic link; it was left out of the validation"
+    elif [ -f "$f" ]; then
+      cp -p -- "$f" "$stage/" || return
+    fi
+  done
+  cp -- "$TP_NEW" "$stage/$2" && alloy validate "$stage"
+}
+
+# tp_alloy_apply reload|restart present|absent FILE...: apply Alloy's config, prove it, else put
+# the FILEs back and make Alloy run its previous configuration again.
+tp_alloy_apply() {
+  local how=$1 expect=$2 ok=1
+  shift 2
+  if [ "$how" = reload ] && ! systemctl is-active --quiet alloy.service; then
+    echo "alloy.service is not running: nothing to reload"
+    return 0
+  fi
+  if [ "$how" = restart ]; then
+    { systemctl restart alloy.service && tp_alloy_ready; } || ok=0
+  else
+    tp_alloy_reload || ok=0
+  fi
+  if [ $ok = 1 ] && [ "$expect" = present ] && ! tp_alloy_has prometheus.remote_write.trento; then
+    echo "Alloy is running, but without prometheus.remote_write.trento: it did not load trento.alloy" >&2
+    ok=0
+  fi
+  if [ $ok = 1 ] && [ "$expect" = absent ] && tp_alloy_has prometheus.remote_write.trento; then
+    echo "Alloy still runs Trento's pipeline after the $how" >&2
+    ok=0
+  fi
+  [ $ok = 1 ] && return 0
+  for f in "$@"; do tp_restore "$f"; done
+  if [ "$how" = restart ]; then systemctl restart alloy.service; else tp_http POST "$TP_ALLOY_HTTP/-/reload" >/dev/null; fi
+  tp_alloy_ready && echo "Alloy is running its previous configuration again" >&2
+  return 1
+}

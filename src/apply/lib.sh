@@ -1,0 +1,226 @@
+# shellcheck shell=bash
+# The library every apply script starts with (after src/shell/safe-files.sh and a generated
+# prelude that sets TP_ZYPP_LOCK_TIMEOUT, TP_ALLOY_HTTP, TP_NODE_EXPORTER_METRICS, TP_RUN_DIR,
+# TP_STATE_DIR). It carries the rules that must hold on every host, so no step can skip them:
+# - files are made complete (content, owner, mode), validated and synced in a root-only staging
+#   folder, then renamed into place; the previous file is kept (hard link, in the staging
+#   folder) until the run ends, so a rejected config can be put back;
+# - staging folders are removed on every exit path;
+# - zypper runs non-interactively and its exit codes are read as zypper documents them;
+# - a dropped connection (SIGPIPE/SIGHUP) does not stop the script between two steps: it
+#   finishes what it started, and the next run converges;
+# - handlers a change notified are recorded on the host before they run, so a failed or
+#   interrupted restart is retried by the next run.
+export LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin
+umask 022
+trap '' PIPE HUP
+exec 3>&1
+TP_TMPS=()
+TP_STAGES=()
+TP_STAGE_DIR=
+declare -A TP_PREV=()
+TP_STEP=0
+tp_cleanup() {
+  local f
+  for f in "${TP_TMPS[@]}"; do rm -rf -- "$f"; done
+  tp_unstage
+}
+trap tp_cleanup EXIT
+trap 'tp_cleanup; exit 143' TERM INT
+# this run's scratch files, in a private folder (no name in /tmp that another user could predict)
+TP_TMP=$(mktemp -d) || exit 1
+TP_TMPS+=("$TP_TMP")
+TP_LOG=$TP_TMP/log
+TP_BODY=$TP_TMP/body
+
+tp_mark() { printf '@@tp %s\n' "$*" >&3; }
+tp_b64() { printf '%s' "$1" | base64 -w0; }
+tp_warn() { tp_mark "warn $TP_STEP x$(tp_b64 "$*")"; }
+
+# tp_root_dir DIR: DIR exists as a real folder, root's, mode 0700 (created when missing).
+tp_root_dir() {
+  if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then
+    echo "$1 is not a folder (a symbolic link or another kind of file); remove it and run again" >&2
+    return 1
+  fi
+  mkdir -p -- "$(dirname -- "$1")" && { [ -d "$1" ] || mkdir -m 0700 -- "$1"; } || return 1
+  [ "$(stat -c '%u %a' -- "$1")" = "0 700" ] || { echo "$1 must belong to root with mode 0700; fix it (chown root: $1; chmod 0700 $1) and run again" >&2; return 1; }
+}
+
+# tp_lock: one run at a time per host. The lock file lives in a root-only folder and is opened
+# without truncation, so no planted link can make root truncate another file.
+tp_lock() {
+  tp_root_dir "$TP_RUN_DIR" || exit 11
+  if [ -L "$TP_RUN_DIR/lock" ]; then echo "$TP_RUN_DIR/lock is a symbolic link; remove it and run again" >&2; exit 11; fi
+  exec 9<>"$TP_RUN_DIR/lock" || exit 11
+  flock -n 9 || { echo "another trento-provision run is working on this host; run again when it has finished" >&2; exit 11; }
+}
+
+# tp_clean_leftovers DIR...: under the lock, remove what a killed run (SIGKILL, power loss)
+# left: staging folders, and the temp files and backups older versions made beside targets.
+tp_clean_leftovers() {
+  local d
+  for d in "$@"; do
+    if [ -L "$d" ] || [ ! -d "$d" ]; then continue; fi
+    rm -rf -- "$d"/.tp-stage.* "$d"/.tp-new-* "$d"/.tp-prev-*
+  done
+}
+
+tp_run() { # STEP FUNCTION: run one step, its output kept for the report if it fails
+  TP_STEP=$1
+  tp_mark "begin $1"
+  "$2" >"$TP_LOG" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then tp_mark "ok $1"; else tp_mark "failed $1 $rc x$(tail -c 4000 "$TP_LOG" | base64 -w0)"; fi
+  return $rc
+}
+
+# tp_write PATH OWNER GROUP MODE BASE64 [VALIDATE_FUNCTION]: PATH becomes exactly this file.
+# Made in a staging folder nobody else can touch (content, owner, mode, validation, sync),
+# then renamed over PATH: a link at PATH is replaced, never followed.
+tp_write() {
+  local path=$1 dir tmp prev
+  dir=$(dirname -- "$path")
+  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then mkdir -p -- "$dir" || return; fi
+  tp_stage "$dir" || return
+  tmp="$TP_STAGE_DIR/new"
+  printf '%s' "$5" | base64 -d >"$tmp" || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
+  chown -- "$2:$3" "$tmp" && chmod -- "$4" "$tmp" || return
+  if [ -n "${6:-}" ]; then
+    TP_NEW=$tmp "$6" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }
+  fi
+  sync -- "$tmp" 2>/dev/null
+  if [ -e "$path" ] || [ -L "$path" ]; then
+    prev="$TP_STAGE_DIR/prev"
+    ln -P -- "$path" "$prev" || return
+    TP_PREV[$path]=$prev
+  else
+    TP_PREV[$path]=
+  fi
+  mv -f -T -- "$tmp" "$path"
+}
+
+# tp_restore PATH: put back what tp_write replaced in this run (the previous file, or nothing).
+tp_restore() {
+  [ -n "${TP_PREV[$1]+set}" ] || return 0
+  if [ -n "${TP_PREV[$1]}" ]; then mv -f -T -- "${TP_PREV[$1]}" "$1"; else rm -f -- "$1"; fi
+  echo "restored the previous $1" >&2
+}
+
+# tp_state_write NAME TEXT: a file of the toolkit's own record under TP_STATE_DIR (root, 0600).
+tp_state_write() {
+  tp_root_dir "$TP_STATE_DIR" || return
+  tp_write "$TP_STATE_DIR/$1" root root 0600 "$(printf '%s' "$2" | base64 -w0)"
+}
+tp_state_read() { # NAME: the record's text, empty when there is none
+  [ -f "$TP_STATE_DIR/$1" ] && [ ! -L "$TP_STATE_DIR/$1" ] && cat -- "$TP_STATE_DIR/$1"
+  return 0
+}
+
+# The packages this toolkit installed on the host, one name a line: uninstall removes those and
+# nothing else (never a package the admin had, never a dependency by --clean-deps).
+tp_packages_record_add() { # NAME...
+  local text
+  text=$( { tp_state_read packages; printf '%s\n' "$@"; } | sed '/^$/d' | sort -u)
+  tp_state_write packages "$text"$'\n'
+}
+tp_packages_record_remove() { # NAME...
+  local text p
+  text=$(tp_state_read packages)
+  for p in "$@"; do text=$(printf '%s\n' "$text" | grep -vxF -- "$p"); done
+  tp_state_write packages "${text:+$text$'\n'}"
+}
+
+# Handlers notified by a change are recorded before they run and removed once they succeeded:
+# a restart that failed, or never ran because the run was cut, is retried by the next run.
+tp_handlers_pending_add() { # NAME...
+  local text
+  text=$( { tp_state_read pending-handlers; printf '%s\n' "$@"; } | sed '/^$/d' | sort -u)
+  tp_state_write pending-handlers "$text"$'\n'
+}
+tp_handler_done() { # NAME...: the handler succeeded (and what it stands in for)
+  local text n
+  text=$(tp_state_read pending-handlers)
+  for n in "$@"; do text=$(printf '%s\n' "$text" | grep -vxF -- "$n"); done
+  tp_state_write pending-handlers "${text:+$text$'\n'}"
+}
+
+tp_zypper() { # zypper's exit codes, read as zypper documents them
+  local rc
+  ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive "$@"
+  rc=$?
+  case $rc in
+    0|100|101|103) return 0 ;;
+    102) tp_warn "zypper: the host needs a reboot to complete the installation (exit 102)"; return 0 ;;
+    106) tp_warn "zypper: some repositories could not be refreshed and were skipped (exit 106)"; return 0 ;;
+    107) tp_warn "zypper: an RPM scriptlet failed (exit 107); check the packages' scripts"; return 0 ;;
+    104) echo "zypper: package not found in any enabled repository (exit 104); check the repositories (zypper repos) and the registration (SUSEConnect --status)" >&2; return 104 ;;
+    7) echo "zypper: another process held the package lock for ${TP_ZYPP_LOCK_TIMEOUT}s (exit 7); retry when it has finished" >&2; return 7 ;;
+    *) echo "zypper failed (exit $rc)" >&2; return "$rc" ;;
+  esac
+}
+
+tp_http() { # METHOD URL: prints the HTTP status, body (or curl's error) in $TP_BODY
+  local code
+  code=$(curl -sS -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"
+  printf '%s' "$code"
+}
+tp_alloy_ready() { # Alloy up and serving its config
+  local code
+  for _ in $(seq 1 50); do
+    code=$(tp_http GET "$TP_ALLOY_HTTP/-/ready")
+    [ "$code" = 200 ] && return 0
+    sleep 0.2
+  done
+  echo "Alloy is not ready after 10s (last answer: HTTP $code $(head -c 500 "$TP_BODY"))" >&2
+  return 1
+}
+tp_alloy_has() { # COMPONENT: is it in the config Alloy is running?
+  local code
+  code=$(tp_http GET "$TP_ALLOY_HTTP/api/v0/web/components")
+  [ "$code" = 200 ] && grep -q "\"$1\"" "$TP_BODY"
+}
+tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a failure, not a success
+  local code
+  code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
+  [ "$code" = 200 ] && tp_alloy_ready && return 0
+  echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
+  return 1
+}
+tp_rw_metric() { # NAME max|sum: a metric of the prometheus.remote_write.trento queues, from $TP_BODY
+  awk -v n="$1" -v how="$2" 'index($0, n "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") {
+    v = $NF + 0; if (how == "max") { if (!seen || v > r) r = v } else r += v; seen = 1 } END { if (seen) printf "%.0f\n", r }' "$TP_BODY"
+}
+tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-write URL within SECONDS
+  # Alloy's own metrics: the queue's highest successfully sent timestamp is set only on success
+  # (a changed endpoint is a new queue, starting at 0); failed/retried counts explain a failure.
+  local wait=$1 end now code sent
+  end=$(( $(date +%s) + wait ))
+  while :; do
+    code=$(tp_http GET "$TP_ALLOY_HTTP/metrics")
+    now=$(date +%s)
+    if [ "$code" = 200 ]; then
+      sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max)
+      [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ $(( now - sent )) -le "$wait" ] && return 0
+    fi
+    if [ "$now" -ge "$end" ]; then
+      echo "Alloy has delivered no metrics to the remote-write URL in the last $wait s" \
+        "(samples failed: $(tp_rw_metric prometheus_remote_storage_samples_failed_total sum), retried: $(tp_rw_metric prometheus_remote_storage_samples_retried_total sum));" \
+        "check agent_prometheus_remote_write_url, the credentials and the TLS settings, and Alloy's log" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+tp_node_exporter_serves() {
+  local code
+  code=$(tp_http GET "$TP_NODE_EXPORTER_METRICS")
+  [ "$code" = 200 ] && grep -q '^node_' "$TP_BODY"
+}
+tp_verify() { # NAME COMMAND...: one check of the result
+  if "${@:2}" >"$TP_LOG" 2>&1; then
+    tp_mark "verified $(tp_b64 "$1")"
+  else
+    tp_mark "unverified $(tp_b64 "$1") x$(tail -c 2000 "$TP_LOG" | base64 -w0)"
+  fi
+}

@@ -1,0 +1,26 @@
+// The shell programs that run on hosts live in real files (src/**/*.sh, checked by shellcheck
+// in the tests); this module reads them and writes the small generated prelude that hands them
+// their settings, every value quoted by the command type.
+import { readFileSync } from 'node:fs';
+import { type Command, join, raw, sh } from '../exec/command.ts';
+
+/** Reads a shell file that sits next to the calling module (pass `import.meta.url`). */
+export function shellFile(name: string, base: string): Command {
+  return { parts: [raw(readFileSync(new URL(name, base), 'utf8'))] };
+}
+
+/** The functions every host-side program shares (safe writes, CONFIG_FILE reading). */
+export const safeFiles = (): Command => shellFile('./safe-files.sh', import.meta.url);
+
+export type PreludeValue = string | number | readonly string[];
+
+/** `NAME=value` lines (arrays as `NAME=(a b)`), every value quoted. */
+export function prelude(vars: Record<string, PreludeValue>): Command {
+  return join(
+    Object.entries(vars).map(([name, value]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`prelude: ${name} is not a shell variable name`);
+      if (typeof value === 'string' || typeof value === 'number') return sh`${raw(name)}=${value}`;
+      return join([raw(`${name}=(`), ...value.map((v) => sh` ${v}`), raw(' )')], '');
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# Shell functions shared by every program trento-provision runs on a host (the facts script,
+# the apply script) and installs there (configure-alloy.sh). They hold the rules for touching
+# files on a host that may be hostile or broken:
+# - a folder a service account can write to (e.g. /etc/alloy, 0770 root:alloy) is never where
+#   root creates, writes, chowns or chmods a file by path: that account could swap the file for
+#   a symlink in between. New files are made complete (content, owner, mode) in a root-only
+#   staging folder on the same filesystem and renamed into place; rename(2) never follows a
+#   link at the target;
+# - CONFIG_FILE of /etc/sysconfig/alloy is read here and nowhere else.
+
+# tp_trusted_dir DIR: DIR is a real folder owned by root that nobody else can write to.
+tp_trusted_dir() {
+  local meta
+  [ -d "$1" ] && [ ! -L "$1" ] || return 1
+  meta=$(stat -c '%u %a' -- "$1") || return 1
+  # mode as octal digits; group/other write bits (0o020, 0o002) must be clear
+  [ "${meta%% *}" = 0 ] && (( (8#${meta#* } & 8#022) == 0 ))
+}
+
+# tp_stage DIR: sets TP_STAGE_DIR to a root-only (0700) staging folder on DIR's filesystem, in
+# DIR itself when root alone can write there, else in its nearest such ancestor. Fails, saying
+# why, when a folder above DIR can be written by others (then nothing below it can be made safe)
+# or no trusted folder on DIR's filesystem exists. The staging folder is removed on exit.
+tp_stage() {
+  local dir=$1 up dev
+  if [ -L "$dir" ] || [ ! -d "$dir" ]; then
+    echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
+    return 1
+  fi
+  up=$(dirname -- "$dir")
+  while [ "$up" != / ]; do
+    tp_trusted_dir "$up" || { echo "$up can be written by others than root (or is a link): refusing to write below it" >&2; return 1; }
+    up=$(dirname -- "$up")
+  done
+  dev=$(stat -c %d -- "$dir") || return 1
+  up=$dir
+  until tp_trusted_dir "$up" && [ "$(stat -c %d -- "$up")" = "$dev" ]; do
+    if [ "$up" = / ]; then
+      echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
+      return 1
+    fi
+    up=$(dirname -- "$up")
+  done
+  TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/.tp-stage.XXXXXX") || return 1
+  TP_STAGES+=("$TP_STAGE_DIR")
+}
+
+# tp_unstage: removes the staging folders of this run (called on every exit path).
+tp_unstage() {
+  local d
+  for d in "${TP_STAGES[@]}"; do rm -rf -- "$d"; done
+  TP_STAGES=()
+}
+
+# tp_alloy_config_file SYSCONFIG: the value of the last CONFIG_FILE= line, unquoted.
+tp_alloy_config_file() {
+  [ -f "$1" ] && [ ! -L "$1" ] || return 0
+  sed -n 's/^[[:space:]]*CONFIG_FILE=//p' -- "$1" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"
+}
+
+# tp_alloy_config_dir SYSCONFIG DEFAULT_DIR: the folder Alloy loads *.alloy from: CONFIG_FILE
+# itself when it is a folder, else the folder of the file it names (DEFAULT_DIR when unset).
+tp_alloy_config_dir() {
+  local cfg
+  cfg=$(tp_alloy_config_file "$1")
+  if [ -n "$cfg" ] && [ -d "$cfg" ]; then
+    cfg=${cfg%/}
+    printf '%s\n' "${cfg:-/}"
+  else
+    dirname -- "${cfg:-$2/config.alloy}"
+  fi
+}

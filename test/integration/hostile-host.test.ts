@@ -1,0 +1,194 @@
+// Hosts that are hostile or broken (issue 17), on the lab: a service account that races root,
+// links at managed paths, a FIFO, floods, a failed restart, a locked zypper, uninstall --purge.
+// Every case failed before its fix; each checks the host itself, not the toolkit's report alone.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, spawnProvision } from './helpers.ts';
+
+let info: LabInfo;
+let pull: LabHost[];
+let push: LabHost[];
+let invPush: string;
+let invPull: string;
+const VARS = { trento_server_name: 'lab-gateway', agent_web_api_key: 'hostile-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none' };
+const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
+
+/** A root-only file the alloy account must never be able to get root to write: a stand-in for /etc/shadow. */
+const DECOY = '/etc/decoy-shadow';
+const MAKE_DECOY = `printf 'root:DECOY-HASH:19000::::::\\n' > ${DECOY} && chown root:shadow ${DECOY} && chmod 0640 ${DECOY}`;
+const DECOY_STATE = `stat -c '%U:%G %a' ${DECOY} && cat ${DECOY}`;
+const DECOY_OK = 'root:shadow 640\nroot:DECOY-HASH:19000::::::\n';
+
+beforeAll(async () => {
+  info = await freshLab();
+  ({ pull, push } = hostsBy(info));
+  invPush = await iniInventory(info, [{ host: push[0]! }], VARS);
+  invPull = await iniInventory(info, [{ host: pull[0]! }], VARS);
+  const first = await provision(['-i', invPush]);
+  expect(first.code, first.stdout).toBe(0);
+  await mustOnHost(info, push[0]!.name, MAKE_DECOY);
+});
+
+describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
+  /**
+   * Runs as alloy for SECONDS: every new entry in /etc/alloy that is not a config it knows is
+   * renamed away and replaced by a link to the decoy, and trento.alloy itself is swapped for a
+   * link whenever it can be. This is what made root write the decoy before the fix.
+   */
+  const attacker = (seconds: number) =>
+    `setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); while [ $SECONDS -lt $end ]; do
+       for f in /etc/alloy/.tp-* /etc/alloy/*; do
+         case "$f" in /etc/alloy/config.alloy|/etc/alloy/moved-*|"/etc/alloy/.tp-*"|"/etc/alloy/*") continue;; esac
+         [ -L "$f" ] && continue
+         mv -f -- "$f" "/etc/alloy/moved-$RANDOM" 2>/dev/null && ln -s ${DECOY} "$f" 2>/dev/null
+       done
+     done' >/dev/null 2>&1; rm -f /etc/alloy/moved-*; true`;
+
+  it('a provision run that rewrites trento.alloy never writes, chowns or chmods the decoy', async () => {
+    const race = onHost(info, push[0]!.name, attacker(25));
+    // A changed scrape interval makes the run write trento.alloy (and agent.yaml) again.
+    const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=21s']);
+    await race;
+    expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
+    expect(run.stdout + run.stderr).not.toContain('DECOY-HASH');
+  });
+
+  it('configure-alloy.sh (the agent\'s ExecStartPre, as root) never writes the decoy either', async () => {
+    await mustOnHost(info, push[0]!.name, "rm -f /etc/alloy/trento.alloy; printf 'x' > /etc/alloy/trento.alloy; chown alloy:alloy /etc/alloy/trento.alloy");
+    const race = onHost(info, push[0]!.name, attacker(8));
+    await onHost(info, push[0]!.name, 'sleep 1; for i in 1 2 3; do /usr/share/trento/configure-alloy.sh >/dev/null 2>&1; done; true');
+    await race;
+    expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
+  });
+
+  it('after the races, a plain run converges and leaves nothing behind', async () => {
+    await mustOnHost(info, push[0]!.name, 'rm -f /etc/alloy/trento.alloy /etc/alloy/moved-*');
+    const run = await provision(['-i', invPush]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(await mustOnHost(info, push[0]!.name, 'stat -c "%U:%G %a %F" /etc/alloy/trento.alloy')).toBe('alloy:alloy 640 regular file\n');
+    expect(await mustOnHost(info, push[0]!.name, LEFTOVERS_COMMAND)).toBe('');
+  });
+});
+
+describe('links and odd files at managed paths', () => {
+  it('--check --diff with trento.alloy linked to /etc/shadow: host failed, link and target named, nothing of the target shown', async () => {
+    await mustOnHost(info, push[0]!.name, `ln -sfn ${DECOY} /etc/alloy/trento.alloy`);
+    const run = await provision(['-i', invPush, '--check', '--diff', '-vvv']);
+    expect(run.code).toBe(2);
+    expect(statusOf(run, push[0]!.name)?.status).toBe('failed');
+    expect(statusOf(run, push[0]!.name)?.message).toContain(`/etc/alloy/trento.alloy is a symbolic link to ${DECOY}`);
+    expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('DECOY-HASH');
+  });
+
+  it('the same link when only owner and mode would differ: the apply run refuses too, the target keeps its owner and mode', async () => {
+    const run = await provision(['-i', invPush]);
+    expect(run.code).toBe(2);
+    expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
+    expect(await mustOnHost(info, push[0]!.name, 'readlink /etc/alloy/trento.alloy')).toBe(`${DECOY}\n`);
+    await mustOnHost(info, push[0]!.name, 'rm /etc/alloy/trento.alloy');
+  });
+
+  it('/etc/sysconfig/alloy as a link: refused, never replaced by a 0777 file', async () => {
+    await mustOnHost(info, push[0]!.name, 'cp -p /etc/sysconfig/alloy /root/alloy.sysconfig && ln -sfn /root/alloy.sysconfig /etc/sysconfig/alloy');
+    const run = await provision(['-i', invPush]);
+    expect(run.code).toBe(2);
+    expect(statusOf(run, push[0]!.name)?.message).toContain('/etc/sysconfig/alloy is a symbolic link to /root/alloy.sysconfig');
+    expect(await mustOnHost(info, push[0]!.name, 'stat -c "%F" /etc/sysconfig/alloy')).toBe('symbolic link\n');
+    await mustOnHost(info, push[0]!.name, 'rm /etc/sysconfig/alloy && mv /root/alloy.sysconfig /etc/sysconfig/alloy');
+  });
+
+  it('a FIFO at /etc/trento/agent.yaml fails the host at once instead of hanging the run', async () => {
+    await mustOnHost(info, pull[0]!.name, 'mkdir -p /etc/trento && rm -f /etc/trento/agent.yaml && mkfifo -m 0600 /etc/trento/agent.yaml');
+    const run = await provision(['-i', invPull, '--check', '--diff']);
+    expect(run.code).toBe(2);
+    expect(statusOf(run, pull[0]!.name)?.message).toContain('/etc/trento/agent.yaml is a fifo, not a regular file');
+    await mustOnHost(info, pull[0]!.name, 'rm -f /etc/trento/agent.yaml');
+  });
+
+  it('a link planted at the lock cannot make root truncate its target', async () => {
+    await mustOnHost(info, push[0]!.name, `mkdir -p -m 0700 /run/trento-provision && ln -sfn ${DECOY} /run/trento-provision/lock`);
+    const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=22s']);
+    expect(run.code).toBe(2);
+    expect(JSON.stringify(run.report)).toContain('/run/trento-provision/lock is a symbolic link');
+    expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
+    await mustOnHost(info, push[0]!.name, 'rm /run/trento-provision/lock');
+  });
+});
+
+describe('a failed restart is not forgotten', () => {
+  it('the next run retries the restart that failed, then reports changed, then ok', async () => {
+    const h = pull[0]!.name;
+    expect((await provision(['-i', invPull])).code).toBe(0);
+    // An agent that cannot start: the restart after the config change fails.
+    await mustOnHost(info, h, 'cp -p /usr/bin/trento-agent /root/trento-agent.good && printf "#!/bin/sh\\nexit 3\\n" > /usr/bin/trento-agent');
+    const failed = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
+    expect(failed.code, failed.stdout).toBe(2);
+    expect(await mustOnHost(info, h, 'cat /var/lib/trento-provision/pending-handlers')).toBe('restart trento-agent\n');
+    await mustOnHost(info, h, 'cp -p /root/trento-agent.good /usr/bin/trento-agent');
+    const retried = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
+    expect(retried.code, retried.stdout).toBe(0);
+    expect(statusOf(retried, h)?.status).toBe('changed');
+    expect(statusOf(retried, h)?.changes.map((c) => c.id)).toEqual(['handler:restart trento-agent']);
+    expect(await mustOnHost(info, h, 'systemctl is-active trento-agent; cat /var/lib/trento-provision/pending-handlers')).toBe('active\n');
+    const again = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
+    expect(statusOf(again, h)?.status).toBe('ok');
+  });
+});
+
+describe('facts never degrade silently', () => {
+  it('a zypper lock held during the facts fails the host with the reason, not a plan without configure-alloy.sh', async () => {
+    const h = push[1] ?? push[0]!;
+    await mustOnHost(info, h.name, 'rpm -q trento-agent >/dev/null && zypper -q -n rm trento-agent >/dev/null; true');
+    // zypper's lock: /run/zypp.pid naming a live process.
+    await mustOnHost(info, h.name, 'nohup sleep 60 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
+    const inv = await iniInventory(info, [{ host: h }], VARS);
+    const run = await provision(['-i', inv, '--check', '--zypper-lock-timeout', '2']);
+    await mustOnHost(info, h.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    expect(run.code).toBe(2);
+    expect(statusOf(run, h.name)?.message).toMatch(/zypper info trento-agent failed \(exit 7: another process holds the package lock\)/);
+  });
+});
+
+describe('uninstall removes exactly what the toolkit installed', () => {
+  it('--purge keeps the base system and a node_exporter the admin had; removes the toolkit\'s packages only', async () => {
+    const h = pull[1]!;
+    // The admin installed node_exporter before the toolkit came.
+    await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null');
+    const inv = await iniInventory(info, [{ host: h }], VARS);
+    expect((await provision(['-i', inv])).code).toBe(0);
+    expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages')).toBe('trento-agent\n');
+    const run = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
+    const rpms = await mustOnHost(info, h.name, 'rpm -qa --qf "%{NAME}\\n" | sort');
+    expect(rpms).toContain('lab-sles-base');
+    expect(rpms).toContain('golang-github-prometheus-node_exporter');
+    expect(rpms).not.toContain('trento-agent');
+    // The host can still install packages (the base package that provides /bin/sh is there).
+    expect((await provision(['-i', inv])).code).toBe(0);
+  });
+});
+
+describe('smaller ones', () => {
+  it('--json onto an existing 0644 file leaves it 0600', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tp-json-'));
+    const file = join(dir, 'report.json');
+    writeFileSync(file, '{}', { mode: 0o644 });
+    const run = spawnProvision(['-i', invPull, '--check', '--json', file]);
+    expect(await run.exited, run.output()).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8')).exitCode).toBe(0);
+  });
+
+  it('ansible_port "22;touch x" is a settings error naming the variable; nothing is contacted', async () => {
+    const inv = await iniInventory(info, [{ host: pull[0]!, vars: { ansible_port: '"22;touch /tmp/canary-port"' } }], VARS);
+    const run = await provision(['-i', inv]);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/ansible_port.*22;touch/);
+    expect((await onHost(info, pull[0]!.name, 'ls /tmp/canary-port 2>/dev/null')).stdout).toBe('');
+  });
+});
