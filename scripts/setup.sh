@@ -25,11 +25,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # policy-rc.d: the packages' own services (sshd on :22, prometheus, nginx) must not start
   # on the machine; the lab starts what it needs, where it needs it.
+  # The machine's own policy comes back on every exit path, a failed install included.
   had_policy=no
-  [ -e /usr/sbin/policy-rc.d ] && had_policy=yes && mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.trento-provision
+  if [ -e /usr/sbin/policy-rc.d ]; then had_policy=yes; mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.trento-provision; fi
+  restore_policy() {
+    rm -f /usr/sbin/policy-rc.d
+    if [ "$had_policy" = yes ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
+  }
+  trap restore_policy EXIT
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
-  if [ "$had_policy" = yes ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
+  restore_policy
+  trap - EXIT
 fi
 npm ci --no-audit --no-fund

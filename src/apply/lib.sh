@@ -84,7 +84,7 @@ tp_write() {
   if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then mkdir -p -- "$dir" || return; fi
   tp_stage "$dir" || return
   tmp="$TP_STAGE_DIR/new"
-  printf '%s' "$5" | base64 -d >"$tmp" || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
+  (umask 077 && printf '%s' "$5" | base64 -d >"$tmp") || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
   chown -- "$2:$3" "$tmp" && chmod -- "$4" "$tmp" || return
   if [ -n "${6:-}" ]; then
     TP_NEW=$tmp "$6" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }

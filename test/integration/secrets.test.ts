@@ -70,12 +70,20 @@ describe('secrets never appear in any output', () => {
 describe('hostile values', () => {
   it('reach agent.yaml and trento.alloy intact, Alloy loads them, and nothing ran as code', async () => {
     const run = await provision(['-i', inv]);
-    expect([0, 2]).toContain(run.code); // pull[1] may still be converging from the zypper test
     // The lab's edge does not know these hostile basic-auth credentials, so Alloy's pushes are
-    // refused and the delivery check fails: every other check must pass.
+    // refused and the push host's delivery check fails (exit 2): that check alone.
+    expect(run.code, run.stdout).toBe(2);
     const pushed = run.report!.hosts.find((h) => h.host === push[0]!.name)!;
-    expect(pushed.checks.length, run.stdout).toBeGreaterThan(0); // it was checked (applied by the run above, or now)
-    expect(pushed.checks.filter((c) => !c.ok).map((c) => c.check).filter((c) => !/delivers/.test(c)), run.stdout).toEqual([]);
+    expect(pushed.status).toBe('failed');
+    expect(pushed.checks.filter((c) => !c.ok).map((c) => c.check), run.stdout).toEqual(['Alloy delivers metrics to the remote-write URL']);
+    expect(pushed.checks.filter((c) => c.ok).length).toBeGreaterThan(0);
+    // The pull hosts (pull[1] included, its repository back since the zypper test) converged and were verified.
+    for (const p of [pull[0]!, pull[1]!]) {
+      const r = run.report!.hosts.find((h) => h.host === p.name)!;
+      expect(['ok', 'changed'], `${p.name}: ${r.message}`).toContain(r.status);
+      expect(r.checks.length).toBeGreaterThan(0);
+      expect(r.checks.every((c) => c.ok), JSON.stringify(r.checks)).toBe(true);
+    }
     const parsed = JSON.parse(
       await mustOnHost(info, push[0]!.name, `python3 -c 'import yaml,json; print(json.dumps(yaml.safe_load(open("/etc/trento/agent.yaml"))))'`),
     ) as Record<string, string>;
@@ -94,17 +102,19 @@ describe('hostile values', () => {
   });
 
   it('files holding secrets are never readable by others, not even the temp file', async () => {
-    // The temp file is created under umask 077 before a byte is written: watch the folder
-    // during a run and check every file that appears in it.
+    // New files are made in root-only (0700) staging folders, under umask 077 before a byte is
+    // written: watch for them during a run and check every folder and file that appears.
     const h = push[0]!;
     const watcher = onHost(
       info,
       h.name,
-      'for i in $(seq 1 400); do for f in /etc/trento/.tp-* /etc/alloy/.tp-*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
+      'for i in $(seq 1 600); do for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
     );
     await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
-    const seen = (await watcher).stdout.trim().split('\n').filter(Boolean);
-    for (const line of seen) expect(line, line).toMatch(/^(600|640) /);
+    const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
+    // trento.alloy's new file waits in /etc/.tp-stage.*/ while Alloy validates it: always seen.
+    expect(seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new$/.test(l)), seen.join('\n')).toBe(true);
+    for (const line of seen) expect(line, line).toMatch(/^(700 \S+\/\.tp-stage\.[^/]+|(600|640) \S+\/\.tp-stage\.[^/]+\/\S+)$/);
     expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/trento/agent.yaml /etc/alloy/trento.alloy')).toBe('600 root:root\n640 alloy:alloy\n');
   });
 });
