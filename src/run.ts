@@ -34,6 +34,8 @@ export interface RunOptions {
    */
   secrets?: readonly string[];
   zyppLockTimeoutSeconds: number;
+  /** Most a host may send for one script (stdout); past it the host fails. */
+  maxHostOutputBytes?: number;
   /** First Ctrl-C: start nothing new, let hosts in flight finish their script. */
   stop: AbortSignal;
   /** Second Ctrl-C: drop every connection now (remote scripts still finish atomically). */
@@ -137,7 +139,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const result = await h.session.run(factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }));
+      const { result, problem } = await runBounded(h.session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
+      if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
         h.facts = parseFacts(result.stdout);
@@ -220,6 +223,50 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   return end();
 }
 
+const DEFAULT_MAX_HOST_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Runs a script with the limits a hostile or broken host must not escape: what it may send is
+ * bounded (past the bound the session is closed and the host fails, so the controller never
+ * holds more), and a script that outlives --remote-timeout is stopped (on the host by timeout(1),
+ * exit 124/137; if the host does not even answer that, the controller closes the session 30 s
+ * later).
+ */
+async function runBounded(
+  session: Session,
+  script: Parameters<Session['run']>[0],
+  options: RunOptions,
+  onOutput?: (chunk: string) => void,
+): Promise<{ result: Awaited<ReturnType<Session['run']>>; problem?: string }> {
+  const maxBytes = options.maxHostOutputBytes ?? DEFAULT_MAX_HOST_OUTPUT_BYTES;
+  const limit = options.connection.scriptTimeoutSeconds ?? 0;
+  let problem: string | undefined;
+  let received = 0;
+  const timer =
+    limit > 0
+      ? setTimeout(() => {
+          problem ??= `the host did not finish its script within --remote-timeout ${limit} s (nor stop it); the connection was closed`;
+          session.close();
+        }, (limit + 30) * 1000)
+      : undefined;
+  try {
+    const result = await session.run(script, (chunk) => {
+      received += Buffer.byteLength(chunk);
+      if (received > maxBytes && !problem) {
+        problem = `the host sent more than ${Math.round(maxBytes / 1024 / 1024)} MiB for one script (--max-host-output); the connection was closed`;
+        session.close();
+      }
+      if (!problem) onOutput?.(chunk);
+    });
+    if (!problem && limit > 0 && (result.code === 124 || result.code === 137)) {
+      problem = `the script ran longer than --remote-timeout ${limit} s and was stopped on the host with everything it started`;
+    }
+    return { result, ...(problem ? { problem } : {}) };
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 async function applyHost(
   h: HostState,
   options: RunOptions,
@@ -262,7 +309,8 @@ async function applyHost(
         break;
     }
   });
-  const result = await h.session!.run(script, read);
+  const { result, problem } = await runBounded(h.session!, script, options, read);
+  if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
   if (result.code === null && !sawDone) {
     emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });
     return finish(h, 'unreachable');

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
+import { DEFAULT_SCRIPT_TIMEOUT_SECONDS } from '../exec/connection.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -18,6 +19,10 @@ export interface CliOptions {
   json?: string;
   timeoutSeconds: number;
   zyppLockTimeoutSeconds: number;
+  /** --remote-timeout: longest a script may run on a host (0: no limit). */
+  remoteTimeoutSeconds: number;
+  /** --max-host-output: most a host may send for one script, in MiB. */
+  maxHostOutputMiB: number;
   user?: string;
   privateKey?: string;
   /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
@@ -88,6 +93,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
         json: { type: 'string' },
         timeout: { type: 'string', short: 'T' },
         'zypper-lock-timeout': { type: 'string' },
+        'remote-timeout': { type: 'string' },
+        'max-host-output': { type: 'string' },
         user: { type: 'string', short: 'u' },
         'private-key': { type: 'string' },
         'key-file': { type: 'string' },
@@ -141,6 +148,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(v.json ? { json: resolve(v.json) } : {}),
     timeoutSeconds: v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10) : fromCfg('timeout', 'timeout', cfg.timeout, 10),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
+    remoteTimeoutSeconds: v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS),
+    maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], 64),
     ...(user ? { user } : {}),
     ...(privateKey ? { privateKey } : {}),
     hostKeyChecking: cfg.hostKeyChecking ?? true,
@@ -185,6 +194,9 @@ Options (ansible-playbook's names and meanings):
       --json FILE            write a machine-readable report of every host (mode 0600)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
+      --remote-timeout S     longest a script may run on a host; past it the host's script and
+                             everything it started are stopped and the host fails (default 1800, 0: none)
+      --max-host-output MIB  most a host may send for one script; past it the host fails (default 64)
   -u, --user USER            SSH user when the inventory sets no ansible_user
                              ($ANSIBLE_REMOTE_USER, remote_user)
       --private-key FILE     SSH key when the inventory sets no ansible_ssh_private_key_file

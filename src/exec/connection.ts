@@ -30,7 +30,13 @@ export interface ConnectionSpec {
   local: boolean; // ansible_connection=local: run on this machine, no SSH
   /** Hosts to go through, first to last (ProxyJump's comma-separated list); same key and known_hosts. */
   jump?: JumpHost[];
+  /** --remote-timeout: a script still running after this long is stopped on the host (its whole
+   *  process tree) and the host fails; 0 for no limit. */
+  scriptTimeoutSeconds: number;
 }
+
+/** Generous: a zypper transaction on a slow mirror takes minutes, a hung script forever. */
+export const DEFAULT_SCRIPT_TIMEOUT_SECONDS = 1800;
 
 export interface ConnectionDefaults {
   timeoutMs: number;
@@ -44,6 +50,8 @@ export interface ConnectionDefaults {
   /** become_method from the command line or ansible.cfg (only sudo works), and where it was set. */
   becomeMethod?: string;
   becomeMethodOrigin?: string;
+  /** --remote-timeout (seconds, 0: none). */
+  scriptTimeoutSeconds?: number;
 }
 
 /** Ansible truthiness for connection switches; the word lists live in the settings layer. */
@@ -204,6 +212,7 @@ export function connectionFor(
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
     local: str(vars.ansible_connection) === 'local',
+    scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
     ...(jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
   };
 }

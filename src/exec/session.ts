@@ -38,7 +38,10 @@ export class ConnectError extends Error {
 
 /** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */
 function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
-  const bash = '/bin/bash -s';
+  // timeout(1) runs bash in a process group of its own and, past the limit, sends TERM to all of
+  // it (the script's trap cleans up), then KILL 10 s later: a script stuck on a FIFO or a hung
+  // command never outlives the limit on the host. Exit 124/137 tell the controller why.
+  const bash = spec.scriptTimeoutSeconds > 0 ? `timeout -k 10 ${Math.ceil(spec.scriptTimeoutSeconds)} /bin/bash -s` : '/bin/bash -s';
   const needsSudo = spec.become && !(spec.become.user === spec.user);
   if (!spec.become || !needsSudo) return { command: bash, stdinPrefix: '' };
   if (spec.become.password !== undefined) {

@@ -119,6 +119,31 @@ describe('links and odd files at managed paths', () => {
   });
 });
 
+describe('time and size limits on what a host does and sends', () => {
+  it('a script that hangs is stopped on the host after --remote-timeout, with what it started; the host fails, the run ends', async () => {
+    const h = pull[0]!.name;
+    // The facts script calls hostname(1): make it hang.
+    await mustOnHost(info, h, "cp -p /usr/bin/hostname /root/hostname.good && printf '#!/bin/sh\\nexec sleep 600\\n' > /usr/bin/hostname");
+    const run = await provision(['-i', invPull, '--check', '--remote-timeout', '3']);
+    await mustOnHost(info, h, 'cp -p /root/hostname.good /usr/bin/hostname');
+    expect(run.code).toBe(2);
+    expect(statusOf(run, h)?.message).toMatch(/ran longer than --remote-timeout 3 s and was stopped on the host/);
+    expect((await onHost(info, h, 'pgrep -x sleep -a | grep 600; true')).stdout).toBe('');
+  });
+
+  it('a host that sends more than --max-host-output fails; with the default, a 50 MB os-release is read only up to 1 MiB', async () => {
+    const h = pull[0]!.name;
+    await mustOnHost(info, h, 'cp -p /etc/os-release /root/os-release.good && { cat /root/os-release.good; head -c 50000000 /dev/zero | tr "\\0" "#"; } > /etc/os-release');
+    const flooded = await provision(['-i', invPull, '--check', '--max-host-output', '1']);
+    const bounded = await provision(['-i', invPull, '--check']);
+    await mustOnHost(info, h, 'cp -p /root/os-release.good /etc/os-release');
+    expect(flooded.code).toBe(2);
+    expect(statusOf(flooded, h)?.message).toMatch(/sent more than 1 MiB for one script/);
+    expect(bounded.code, bounded.stdout).toBe(0);
+    expect(statusOf(bounded, h)?.product).toMatch(/SUSE|SLES/);
+  });
+});
+
 describe('a failed restart is not forgotten', () => {
   it('the next run retries the restart that failed, then reports changed, then ok', async () => {
     const h = pull[0]!.name;
