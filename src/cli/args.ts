@@ -188,6 +188,8 @@ Options (ansible-playbook's names and meanings):
   -D, --diff                 show file diffs (secrets masked), packages, units and services
   -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS, forks)
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
+                             (a value given here is visible to every user of this machine in the
+                             process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
   -v, --verbose              more output (-vv, -vvv); secrets stay masked at every level
