@@ -16,7 +16,7 @@ import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
 import { secretValues, secretVariableValues } from './settings/secrets.ts';
-import { agentConfigFor, validateHostVars } from './settings/validate.ts';
+import { agentConfigFor, installMonitoringDep, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -191,7 +191,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         platform: h.platform!,
         agentId: h.agentId!,
         config: configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! },
-        vars: h.vars,
+        installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,

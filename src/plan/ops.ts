@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/parse.ts';
-import { ansibleBool } from '../settings/validate.ts';
 import type { Change, HandlerName } from './types.ts';
 
 export interface FileSpec {
@@ -179,6 +178,6 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
 }
 
 /** The monitoring packages a role installs, unless the admin said agent_install_monitoring_dep=false. */
-export function packagesWanted(ctx: { vars: Record<string, unknown> }, names: string[]): string[] {
-  return ansibleBool(ctx.vars.agent_install_monitoring_dep) === false ? [] : names;
+export function packagesWanted(ctx: { installMonitoringDep: boolean }, names: string[]): string[] {
+  return ctx.installMonitoringDep ? names : [];
 }

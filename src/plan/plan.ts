@@ -31,7 +31,7 @@ export interface PlanInput {
   platform: Platform & { provider: MetricsProvider };
   agentId: string;
   config: AgentConfig;
-  vars: Record<string, unknown>;
+  installMonitoringDep: boolean;
   withDiff: boolean;
   uninstall: boolean;
   purge: boolean;
@@ -95,7 +95,7 @@ export function planHost(input: PlanInput): HostPlan {
     platform: input.platform,
     agentId: input.agentId,
     config: input.config,
-    vars: input.vars,
+    installMonitoringDep: input.installMonitoringDep,
     agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts),
     withDiff: input.withDiff,
     purge: input.purge,

@@ -43,7 +43,9 @@ export interface TaskContext {
   platform: Platform;
   agentId: string;
   config: AgentConfig; // the agent.yaml keys for this host, validated
-  vars: Record<string, unknown>; // the host's variables (role switches such as agent_install_monitoring_dep)
+  /** agent_install_monitoring_dep as the settings layer resolved it (defaults, Jinja, -e):
+   *  roles never read inventory variables themselves. */
+  installMonitoringDep: boolean;
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
   withDiff: boolean;
   purge: boolean;

@@ -45,7 +45,7 @@ function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]
     platform: platform as never,
     agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
     config,
-    vars: VARS,
+    installMonitoringDep: true,
     withDiff: true,
     uninstall: false,
     purge: false,
@@ -145,6 +145,14 @@ describe('plans per platform', () => {
       'remove trento-agent (installed by trento-provision)',
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+  });
+});
+
+describe('role switches come resolved from the settings layer (issue 14)', () => {
+  it('agent_install_monitoring_dep false: no node_exporter package and no service change on a pull host', () => {
+    const plan = planFor(freshFacts('15.7'), { installMonitoringDep: false });
+    expect(plan.changes[0]!.summary).toBe('install trento-agent');
+    expect(plan.changes.map((c) => c.id)).not.toContain('service:prometheus-node_exporter.service');
   });
 });
 

@@ -277,6 +277,8 @@ describe('helpers', () => {
     expect(installMonitoringDep({ agent_install_monitoring_dep: 'no' }, {}, defaults)).toBe(false);
     expect(installMonitoringDep({ agent_install_monitoring_dep: false }, {}, defaults)).toBe(false);
     expect(installMonitoringDep({ agent_install_monitoring_dep: 'True' }, {}, defaults)).toBe(true);
+    // through Jinja (issue 14: the plan used to read the raw string and install node_exporter)
+    expect(installMonitoringDep({ agent_install_monitoring_dep: '{{ manage_exporter }}', manage_exporter: false }, {}, defaults)).toBe(false);
   });
 
   it('reads the requested mode', () => {
