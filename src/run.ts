@@ -166,6 +166,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         return finish(h, 'failed', `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host`);
       }
       emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode!, agentId: h.agentId });
+      for (const message of h.facts.warnings) emit({ type: 'host-warning', host: h.name, message });
     });
 
     // 3. Settings that depend on the platform, then plans: all before any change.

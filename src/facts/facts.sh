@@ -60,7 +60,9 @@ if have rpm && have zypper && ! rpm -q --quiet "$TP_AGENT_PACKAGE"; then
   info=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet info "$TP_AGENT_PACKAGE" 2>&1)
   rc=$?
   emit agent-candidate-rc "$rc"
-  if [ "$rc" = 0 ]; then
+  # 104: not in any repository (the install step says so with what to check); 106: some
+  # repositories could not be refreshed, the others answered
+  if [ "$rc" = 0 ] || [ "$rc" = 104 ] || [ "$rc" = 106 ]; then
     emit agent-candidate "$(printf '%s\n' "$info" | sed -n 's/^Version *: *//p' | head -n 1)"
   else
     emit agent-candidate-error "$(printf '%s\n' "$info" | tail -c 2000)"

@@ -32,6 +32,8 @@ export interface HostFacts {
   units: Record<string, UnitFact>;
   alloy: { configFile: string; configIsDir: boolean; configDir: string };
   files: Record<string, FileFact>;
+  /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
+  warnings: string[];
   /** What the toolkit recorded on the host (PATHS.stateDir). */
   record: {
     /** Packages this toolkit installed (uninstall removes these and no others). */
@@ -129,7 +131,9 @@ export function parseFacts(output: string): HostFacts {
     }
   }
   const candidateRc = kv.get('agent-candidate-rc');
-  if (candidateRc !== undefined && candidateRc !== '0') {
+  const warnings: string[] = [];
+  if (candidateRc === '106') warnings.push('zypper: some repositories could not be refreshed and were skipped (exit 106) while reading which trento-agent they offer');
+  if (candidateRc !== undefined && !['0', '104', '106'].includes(candidateRc)) {
     const why = (kv.get('agent-candidate-error') ?? '').trim().split('\n').slice(-3).join(' ');
     problems.push(
       `zypper info trento-agent failed (exit ${candidateRc}${candidateRc === '7' ? ': another process holds the package lock' : ''})${why ? `: ${why}` : ''}; ` +
@@ -155,5 +159,6 @@ export function parseFacts(output: string): HostFacts {
     },
     files,
     record: { packages: record('packages'), pendingHandlers: record('pending-handlers') },
+    warnings,
   };
 }

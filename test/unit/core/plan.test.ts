@@ -32,6 +32,7 @@ function freshFacts(version: string): HostFacts {
     alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
     files: {},
     record: { packages: [], pendingHandlers: [] },
+    warnings: [],
   };
 }
 
