@@ -20,19 +20,17 @@ tp_trusted_dir() {
 
 # tp_stage DIR: sets TP_STAGE_DIR to a root-only (0700) staging folder on DIR's filesystem, in
 # DIR itself when root alone can write there, else in its nearest such ancestor. Fails, saying
-# why, when a folder above DIR can be written by others (then nothing below it can be made safe)
-# or no trusted folder on DIR's filesystem exists. The staging folder is removed on exit.
+# why, when DIR is not a real folder or no trusted folder on DIR's filesystem exists. The staging
+# folder is removed on exit. (Where an account can also write to a folder ABOVE DIR, e.g. an
+# admin's CONFIG_FILE="/etc/alloy/conf/" under a 0770 /etc/alloy, it could move DIR away between
+# two runs' steps: the rename then still only ever places the toolkit's own complete file,
+# under its own name, and never writes through a link.)
 tp_stage() {
   local dir=$1 up dev
   if [ -L "$dir" ] || [ ! -d "$dir" ]; then
     echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
     return 1
   fi
-  up=$(dirname -- "$dir")
-  while [ "$up" != / ]; do
-    tp_trusted_dir "$up" || { echo "$up can be written by others than root (or is a link): refusing to write below it" >&2; return 1; }
-    up=$(dirname -- "$up")
-  done
   dev=$(stat -c %d -- "$dir") || return 1
   up=$dir
   until tp_trusted_dir "$up" && [ "$(stat -c %d -- "$up")" = "$dev" ]; do
