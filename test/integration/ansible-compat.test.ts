@@ -34,7 +34,7 @@ function plainVars(): Record<string, unknown> {
     agent_prometheus_remote_write_url: server.remoteWrite.none,
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: server.hostCaCert,
-    agent_prometheus_scrape_interval: '2s',
+    agent_prometheus_scrape_interval: '10s', // Alloy refuses less (below its 10s scrape_timeout)
   };
 }
 

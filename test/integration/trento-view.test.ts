@@ -17,7 +17,7 @@ import type { AuthMethod, ServerInfo } from '../lab/server.ts';
 let info: LabInfo;
 let server: ServerInfo;
 let wanted: Expectation[];
-/** Pushed samples reach Prometheus within a few scrape intervals (2 s in the lab). */
+/** Pushed samples reach Prometheus within a few scrape intervals (10 s in the lab). */
 const DEADLINE_MS = 60_000; // generous: a loaded 2-core machine is slow, a passing run does not wait for it
 const DELIVERS = 'Alloy delivers metrics to the remote-write URL';
 

@@ -101,11 +101,12 @@ const metrics = async (port: number) => (await fetch(`http://127.0.0.1:${port}/m
 const metric = (text: string, name: string) =>
   Number(new RegExp(`^${name}\\{component_id="prometheus.remote_write.trento",[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
-/** A golden trento.alloy pointed at the local receiver, scraping every second. */
+/** A golden trento.alloy pointed at the local receiver, scraping every second (with a timeout
+ *  to match: Alloy refuses a scrape_interval below the default 10 s scrape_timeout). */
 function trentoAlloy(golden: string, url: string): string {
   return readFileSync(join(FIXTURES, golden), 'utf8')
     .replace(/url = "[^"]*"/, `url = "${url}"`)
-    .replace(/scrape_interval = "[^"]*"/, 'scrape_interval = "1s"');
+    .replace(/scrape_interval = "[^"]*"/, 'scrape_interval = "1s"\n    scrape_timeout  = "1s"');
 }
 
 const labelsOf = (s: Series) => Object.fromEntries(s.labels.map((l) => [l.name, l.value]));

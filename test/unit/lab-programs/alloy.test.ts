@@ -1,6 +1,6 @@
 // The lab's Alloy stand-in (test/lab/host/alloy), run directly on this machine on a free port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +22,22 @@ prometheus.exporter.unix "default" {
   disable_collectors       = ["mdadm"]
 }
 `;
+
+const FIXTURES = resolve(here, '../../fixtures/trento-agent');
+const GOLDENS = readdirSync(FIXTURES).filter((f) => f.endsWith('.golden')).sort().map((f) => join(FIXTURES, f));
+
+/** The invalid-config corpus: each file names the message Alloy gives and who refuses it
+ *  ("validate, reload", or "reload" for the components' Validate() rules, which real
+ *  `alloy validate` does not run). */
+const CORPUS_DIR = resolve(here, 'alloy-invalid');
+interface Invalid { name: string; file: string; expect: string; byValidate: boolean }
+const CORPUS: Invalid[] = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.alloy')).sort().map((f) => {
+  const text = readFileSync(join(CORPUS_DIR, f), 'utf8');
+  const expectLine = /^\/\/ expect: (.+)$/m.exec(text);
+  const byLine = /^\/\/ refused by: (.+)$/m.exec(text);
+  if (!expectLine || !byLine) throw new Error(`${f}: needs "// expect:" and "// refused by:" lines`);
+  return { name: f, file: join(CORPUS_DIR, f), expect: expectLine[1]!, byValidate: byLine[1]!.includes('validate') };
+});
 
 let dir = '';
 const children: ChildProcess[] = [];
@@ -149,6 +165,40 @@ describe('alloy stand-in: run', () => {
     expect(await a.exited).toBe(0);
   });
 
+  it('refuses every corpus config on reload with 400 and Alloy\'s message, keeping the running config; accepts every golden but one', async () => {
+    const conf = join(dir, 'conf');
+    mkdirSync(conf);
+    const target = join(conf, 'config.alloy');
+    writeFileSync(target, BASE);
+    const a = await startAlloy(conf);
+    await until(async () => ((await http(a.port, '/-/ready')).status === 200 ? true : undefined));
+    const first = await labConfig(a.port);
+    for (const c of CORPUS) {
+      writeFileSync(target, readFileSync(c.file));
+      const r = await http(a.port, '/-/reload', 'POST');
+      expect({ name: c.name, status: r.status }).toEqual({ name: c.name, status: 400 });
+      expect(r.body).toContain(`${target}:`);
+      expect(r.body).toContain(c.expect);
+    }
+    expect((await labConfig(a.port)).loadedAt).toBe(first.loadedAt);
+    expect((await http(a.port, '/-/ready')).status).toBe(200);
+
+    // Trento's own configs load, except a scrape interval below the default 10 s scrape
+    // timeout: real Alloy's prometheus.scrape refuses that (scrape_timeout > scrape_interval).
+    for (const g of GOLDENS) {
+      writeFileSync(target, readFileSync(g));
+      const r = await http(a.port, '/-/reload', 'POST');
+      if (g.endsWith('interval-500ms.golden')) {
+        expect(r.status).toBe(400);
+        expect(r.body).toContain('scrape_timeout (10s) greater than scrape_interval (500ms)');
+      } else {
+        expect({ g, ...r }).toEqual({ g, status: 200, body: 'config reloaded\n' });
+      }
+    }
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
   it('exits non-zero at start on unbalanced braces, with the error on stderr', async () => {
     const file = join(dir, 'config.alloy');
     writeFileSync(file, 'logging {\n  level = "info"\n\nprometheus.exporter.unix "x" {\n}\n');
@@ -167,9 +217,9 @@ describe('alloy stand-in: run', () => {
 
 describe('alloy stand-in: validate', () => {
   it('accepts every golden trento.alloy and the base config', () => {
-    const fixtures = resolve(here, '../../fixtures/trento-agent');
-    for (const name of ['bearer-ca', 'basic', 'mtls', 'none', 'interval-90s']) {
-      expect(runAlloy(['validate', join(fixtures, `${name}.golden`)])).toMatchObject({ code: 0, stderr: '' });
+    expect(GOLDENS.length).toBeGreaterThanOrEqual(13);
+    for (const file of GOLDENS) {
+      expect({ file, ...runAlloy(['validate', file]) }).toMatchObject({ file, code: 0, stderr: '' });
     }
     writeFileSync(join(dir, 'base.alloy'), BASE);
     expect(runAlloy(['validate', join(dir, 'base.alloy')]).code).toBe(0);
@@ -193,9 +243,56 @@ describe('alloy stand-in: validate', () => {
     expect(r.stderr).toContain(file);
   });
 
+  it('has a corpus of at least 30 configs that `alloy validate` refuses, and some that only a reload refuses', () => {
+    expect(CORPUS.filter((c) => c.byValidate).length).toBeGreaterThanOrEqual(30);
+    expect(CORPUS.filter((c) => !c.byValidate).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(CORPUS.map((c) => [c.name, c] as const))('alloy validate on %s', (_name, c) => {
+    const r = runAlloy(['validate', c.file]);
+    if (c.byValidate) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Error: ${c.file}:`);
+      expect(r.stderr).toContain(c.expect);
+    } else {
+      // Real `alloy validate` only type-checks; Validate() rules run when Alloy evaluates.
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+    }
+  });
+
+  it('accepts unknown collector names, as Alloy does (node_exporter drops them silently)', () => {
+    const file = join(dir, 'collectors.alloy');
+    writeFileSync(file, 'prometheus.exporter.unix "x" {\n  set_collectors = ["cpu", "no_such_collector"]\n  enable_collectors = ["nor_this"]\n}\n');
+    expect(runAlloy(['validate', file])).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('accepts Go durations in all their forms and escapes inside their ranges', () => {
+    const file = join(dir, 'ok.alloy');
+    writeFileSync(file, [
+      'prometheus.scrape "a" {',
+      '  targets = []',
+      '  forward_to = []',
+      '  scrape_interval = "1h2m3.5s"',
+      '  scrape_timeout = "1.5s"',
+      '  job_name = "\\101\\x42\\u0043\\U0001F600\\377"',
+      '}',
+      'prometheus.remote_write "b" {',
+      '  endpoint {',
+      '    url = "http://x"',
+      '    remote_timeout = "250ms"',
+      '    queue_config {',
+      '      min_backoff = ".5s"',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'));
+    expect(runAlloy(['validate', file])).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('accepts the escapes Alloy knows and comments of both kinds', () => {
     const file = join(dir, 'ok.alloy');
-    writeFileSync(file, '/* block\n comment */ logging { // trailing\n  level = "a\\"b\\\\c\\n\\t"\n}\n');
+    writeFileSync(file, '/* block\n comment */ prometheus.exporter.unix "x" { // trailing\n  procfs_path = "a\\"b\\\\c\\n\\t"\n}\n');
     expect(runAlloy(['validate', file])).toMatchObject({ code: 0, stderr: '' });
   });
 
