@@ -1,0 +1,94 @@
+// The toolkit's rollback when Alloy refuses a configuration for what it MEANS, not for its
+// syntax: `alloy validate` (a type check, like real Alloy's) passes the staged folder, and only
+// the reload - where Alloy evaluates the components and runs their Validate() rules - answers
+// 400. The toolkit must put its previous trento.alloy back, get Alloy running it again, and
+// report the host FAILED with Alloy's own words.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, provision } from './helpers.ts';
+
+let info: LabInfo;
+let h: LabHost;
+let dir = '';
+
+const statusOf = (run: Awaited<ReturnType<typeof provision>>) => run.report?.hosts.find((r) => r.host === h.name);
+
+interface RunningConfig { components: string[]; lastError: string | null; reloads: number }
+const running = async (): Promise<RunningConfig> =>
+  JSON.parse(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/lab/config')) as RunningConfig;
+
+/** What a failed run must leave: the same trento.alloy, no temp files, Alloy ready and running
+ *  Trento's pipeline; lastError: what Alloy says of the last reload (the toolkit's restore). */
+async function expectRolledBack(before: string, lastError: string | null): Promise<void> {
+  expect(await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`)).toBe(before);
+  expect(await mustOnHost(info, h.name, `curl -sf 127.0.0.1:12345/-/ready; ls -a ${dir} | grep -c '^\\.tp-' || true`)).toBe('Alloy is ready.\n0\n');
+  const cfg = await running();
+  expect(cfg.components).toContain('prometheus.remote_write.trento');
+  if (lastError === null) expect(cfg.lastError).toBeNull();
+  else expect(cfg.lastError).toContain(lastError);
+}
+
+beforeAll(async () => {
+  info = await freshLab();
+  h = hostsBy(info).push[0]!;
+  const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+  expect(run.code, run.stdout).toBe(0);
+  dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+});
+
+// A failed assertion must not leave the admin file for the next test (LAB_REUSE loops).
+afterAll(async () => {
+  if (dir) await mustOnHost(info, h.name, `rm -f ${dir}/admin.alloy`);
+});
+
+describe('Alloy refuses a configuration semantically: the toolkit rolls back', () => {
+  it('an inventory scrape interval below Alloy\'s 10 s scrape timeout: validate passes, the reload answers 400, the old file runs again', async () => {
+    const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
+    const reloads = (await running()).reloads;
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=5s']);
+    expect(run.code, run.stdout).toBe(2);
+    expect(statusOf(run)?.status).toBe('failed');
+    // Alloy's words, from prometheus.scrape's Validate(), naming the file it loaded.
+    expect(run.stdout).toMatch(/Alloy rejected the new configuration \(HTTP 400\)/);
+    expect(run.stdout).toContain(`${dir}/trento.alloy:`);
+    expect(run.stdout).toContain('scrape_timeout (10s) greater than scrape_interval (5s)');
+    expect(run.stdout).toMatch(/restored the previous/);
+    await expectRolledBack(before, null);
+    // Two reloads: the refused one does not count, the toolkit's restore does.
+    expect((await running()).reloads).toBe(reloads + 1);
+  });
+
+  it('an admin file Alloy never loaded (exclusive auth settings) fails the reload: the host fails naming it, trento.alloy is put back', async () => {
+    const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
+    // Written while Alloy runs, without a reload: Alloy keeps running its last good config, and
+    // `alloy validate` (type check only) accepts the file.
+    const admin = [
+      'prometheus.remote_write "admin" {',
+      '  endpoint {',
+      '    url          = "https://metrics.example.com/api/v1/write"',
+      '    bearer_token = "admin-token-not-for-output"',
+      '    basic_auth {',
+      '      username = "admin"',
+      '      password = "admin-password-not-for-output"',
+      '    }',
+      '  }',
+      '}',
+    ].join('\\n');
+    await mustOnHost(info, h.name, `printf '${admin}\\n' > ${dir}/admin.alloy && chown root:alloy ${dir}/admin.alloy && chmod 640 ${dir}/admin.alloy && alloy validate ${dir}`);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    expect(run.code, run.stdout).toBe(2);
+    expect(statusOf(run)?.status).toBe('failed');
+    expect(run.stdout).toContain(`${dir}/admin.alloy:`);
+    expect(run.stdout).toContain('at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured');
+    expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/not-for-output/);
+    // The restore's reload fails too while the admin file is there: Alloy keeps running the
+    // config it loaded last, which is Trento's previous one, as real Alloy does.
+    await expectRolledBack(before, `${dir}/admin.alloy:2:3: at most one of basic_auth`);
+
+    // The admin fixes the file: the same run converges.
+    await mustOnHost(info, h.name, `rm -f ${dir}/admin.alloy`);
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(await mustOnHost(info, h.name, `grep scrape_interval ${dir}/trento.alloy`)).toMatch(/scrape_interval = "30s"/);
+  });
+});
