@@ -108,15 +108,68 @@ WantedBy=multi-user.target
     expect(log).toContain('ExecStartPre /bin/false exited with 1');
   });
 
-  it('fails a start whose main process dies at once, and reports the unit failed', () => {
-    unit('dies.service', `[Service]\nExecStart=/bin/sh -c 'echo bad config >&2; exit 3'\n`);
+  it('Type=simple: start returns at once, even for a service that dies 0.4 s later; the unit is failed after', async () => {
+    unit('dies.service', `[Service]\nExecStart=/bin/sh -c 'echo bad config >&2; sleep 0.4; exit 3'\n`);
     const r = sc('start', 'dies.service');
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('Job for dies.service failed');
-    expect(r.stderr).toContain('bad config');
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    await waitFor(() => sc('is-active', 'dies').stdout === 'failed\n');
     expect(sc('is-active', 'dies')).toMatchObject({ code: 3, stdout: 'failed\n' });
     expect(sc('is-failed', 'dies')).toMatchObject({ code: 0, stdout: 'failed\n' });
-    expect(sc('show', 'dies', '-p', 'ActiveState', '--value').stdout).toBe('failed\n');
+    expect(sc('show', 'dies', '-p', 'ActiveState,Result,MainPID,NRestarts').stdout).toBe('ActiveState=failed\nResult=exit-code\nMainPID=0\nNRestarts=0\n');
+    expect(readFileSync(join(root, 'var/log/lab-systemd/dies.service.log'), 'utf8')).toMatch(/bad config\n[^]*status=3\/FAILURE/);
+  });
+
+  it('Type=simple: a clean exit leaves the unit inactive, not failed', async () => {
+    unit('once.service', `[Service]\nExecStart=/bin/true\nRestart=on-failure\n`);
+    expect(sc('start', 'once').code).toBe(0);
+    await waitFor(() => sc('is-active', 'once').stdout === 'inactive\n');
+    expect(sc('show', 'once', '-p', 'Result,NRestarts', '--value').stdout).toBe('success\n0\n');
+  });
+
+  it('Type=exec: a missing binary fails the start itself (203/EXEC)', () => {
+    unit('nobin.service', `[Service]\nType=exec\nExecStart=/nonexistent/daemon\n`);
+    const r = sc('start', 'nobin');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('status=203/EXEC');
+    expect(sc('is-failed', 'nobin').stdout).toBe('failed\n');
+  });
+
+  it('Restart=on-failure restarts a crashed service after RestartSec, with a new main PID and NRestarts', async () => {
+    // Crashes on its first run only (a marker file), as a service whose dependency came up late.
+    unit('flaky.service', `[Service]\nExecStart=/bin/sh -c 'if [ -e ${out}/ran ]; then exec sleep 60; fi; touch ${out}/ran; sleep 0.3; exit 2'\nRestart=on-failure\nRestartSec=0.2\n`);
+    expect(sc('start', 'flaky').code).toBe(0);
+    const first = mainPid('flaky');
+    expect(first).toBeGreaterThan(0);
+    await waitFor(() => sc('show', 'flaky', '-p', 'NRestarts', '--value').stdout === '1\n', 15_000);
+    await waitFor(() => sc('is-active', 'flaky').stdout === 'active\n');
+    const second = mainPid('flaky');
+    expect(second).toBeGreaterThan(0);
+    expect(second).not.toBe(first);
+    expect(procState(second)).toMatch(/[SR]/);
+    expect(readFileSync(join(root, 'var/log/lab-systemd/flaky.service.log'), 'utf8')).toContain('Scheduled restart job, restart counter is at 1.');
+    // A stop is not a failure: no restart after it.
+    expect(sc('stop', 'flaky').code).toBe(0);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(sc('show', 'flaky', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=inactive\nNRestarts=1\n');
+  });
+
+  it('Restart=always gives up after StartLimitBurst= starts within StartLimitIntervalSec=', async () => {
+    unit('loop.service', `[Unit]\nStartLimitBurst=2\nStartLimitIntervalSec=60\n[Service]\nExecStart=/bin/sh -c 'exit 0'\nRestart=always\nRestartSec=0\n`);
+    expect(sc('start', 'loop').code).toBe(0);
+    await waitFor(() => sc('show', 'loop', '-p', 'Result', '--value').stdout === 'start-limit-hit\n', 20_000);
+    expect(sc('show', 'loop', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=2\n');
+  });
+
+  it('Restart=on-failure does not restart a service ended by SIGTERM (a clean signal) but does after SIGKILL', async () => {
+    unit('sig.service', `[Service]\nExecStart=/bin/sleep 60\nRestart=on-failure\nRestartSec=0\n`);
+    expect(sc('start', 'sig').code).toBe(0);
+    process.kill(mainPid('sig'), 'SIGTERM');
+    await waitFor(() => sc('is-active', 'sig').stdout === 'inactive\n');
+    expect(sc('start', 'sig').code).toBe(0);
+    const pid = mainPid('sig');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => sc('show', 'sig', '-p', 'NRestarts', '--value').stdout === '1\n', 15_000);
+    await waitFor(() => mainPid('sig') > 0 && mainPid('sig') !== pid);
   });
 
   it('fails ExecStartPre without "-" and a missing EnvironmentFile without "-"', () => {
@@ -207,6 +260,34 @@ describe('lab systemctl: reload, drop-ins, daemon-reload', () => {
     expect(sc('restart', 'dd')).toMatchObject({ code: 0, stderr: '' });
     await waitFor(() => readFileSync(join(out, 'abc'), 'utf8').length > 0);
     expect(readFileSync(join(out, 'abc'), 'utf8')).toBe('replaced\n');
+  });
+});
+
+describe('lab systemctl: loaded units wait for daemon-reload', () => {
+  it('an enabled unit is loaded: a new drop-in is not used before daemon-reload, and NeedDaemonReload says so', async () => {
+    unit('en2.service', `[Service]\nExecStart=/bin/sh -c 'echo vendor > ${out}/which; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
+    expect(sc('enable', 'en2').code).toBe(0);
+    expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('no\n');
+    unit('en2.service.d/50-tp.conf', `[Service]\nExecStart=\nExecStart=/bin/sh -c 'echo dropin > ${out}/which; exec sleep 60'\n`, '/etc/systemd/system');
+    expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('yes\n');
+    expect(sc('start', 'en2').code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'which')));
+    expect(readFileSync(join(out, 'which'), 'utf8')).toBe('vendor\n');
+    expect(sc('daemon-reload').code).toBe(0);
+    expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('no\n');
+    rmSync(join(out, 'which'));
+    expect(sc('restart', 'en2')).toMatchObject({ code: 0, stderr: '' });
+    await waitFor(() => existsSync(join(out, 'which')));
+    expect(readFileSync(join(out, 'which'), 'utf8')).toBe('dropin\n');
+    // Loaded again after the reload: the next change waits for the next daemon-reload.
+    unit('en2.service.d/60-more.conf', `[Service]\nEnvironment=X=1\n`, '/etc/systemd/system');
+    expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('yes\n');
+  });
+
+  it('a unit nothing has loaded is read from disk when used, as systemd loads units on demand', () => {
+    unit('fresh.service', `[Service]\nExecStart=/bin/sleep 60\n`);
+    unit('fresh.service.d/x.conf', `[Service]\nEnvironment=Y=2\n`, '/etc/systemd/system');
+    expect(sc('show', 'fresh', '-p', 'NeedDaemonReload,Environment').stdout).toBe('NeedDaemonReload=no\nEnvironment=Y=2\n');
   });
 });
 
