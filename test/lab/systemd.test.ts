@@ -33,13 +33,13 @@ describe('lab systemctl on a host', () => {
   });
 
   it('Restart=on-failure: a crashed service comes back with a new main PID, NRestarts counts it', async () => {
-    await on(`rm -f /root/lab-ran; printf '[Service]\\nExecStart=/bin/sh -c "if [ -e /root/lab-ran ]; then exec sleep 600; fi; touch /root/lab-ran; sleep 0.3; exit 1"\\nRestart=on-failure\\nRestartSec=0.5\\n' > /etc/systemd/system/lab-flaky.service`);
+    await on(`rm -f /root/lab-ran; printf '[Service]\\nExecStart=/bin/sh -c "if [ -e /root/lab-ran ]; then exec sleep 600; fi; echo \\$\\$ > /root/lab-ran; sleep 0.3; exit 1"\\nRestart=on-failure\\nRestartSec=0.5\\n' > /etc/systemd/system/lab-flaky.service`);
     await on('systemctl start lab-flaky');
-    const first = await show('lab-flaky', 'MainPID');
     await until(async () => (await show('lab-flaky', 'NRestarts')) === 'NRestarts=1\n');
     await until(async () => (await on('systemctl is-active lab-flaky || true')) === 'active\n');
+    const first = (await on('cat /root/lab-ran')).trim(); // the crashed run's pid, from itself
     const second = await show('lab-flaky', 'MainPID');
-    expect(second).not.toBe(first);
+    expect(second).not.toBe(`MainPID=${first}\n`);
     expect(second).not.toBe('MainPID=0\n');
     // The new main process is the service's, and runs.
     expect(await on(`cat /proc/${second.trim().split('=')[1]}/cmdline | tr '\\0' ' '`)).toMatch(/^sleep 600 $/);

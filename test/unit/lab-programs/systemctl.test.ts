@@ -151,6 +151,9 @@ WantedBy=multi-user.target
     expect(sc('stop', 'flaky').code).toBe(0);
     await new Promise((r) => setTimeout(r, 600));
     expect(sc('show', 'flaky', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=inactive\nNRestarts=1\n');
+    // A start by hand begins a new count.
+    expect(sc('start', 'flaky').code).toBe(0);
+    expect(sc('show', 'flaky', '-p', 'NRestarts', '--value').stdout).toBe('0\n');
   });
 
   it('Restart=always gives up after StartLimitBurst= starts within StartLimitIntervalSec=', async () => {
