@@ -29,7 +29,7 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
 }
 
 /** Run and throw a readable error on failure. */
-export async function must(cmd: string, args: string[], what: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function must(cmd: string, args: string[], what: string, opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
     throw new Error(`${what}: \`${cmd} ${args.join(' ')}\` failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);

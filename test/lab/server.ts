@@ -7,15 +7,16 @@
 //   method (none, basic, bearer, mTLS), with a lab CA made by openssl at the first `up`.
 // `up` starts them (or leaves them running), `down` stops them, `status` shows them.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabPaths } from './paths.ts';
+import { hostProgramsDir } from './paths.ts';
 import { productByMix } from './products.ts';
 import type { HostRecord, LabNet } from './state.ts';
 import { writeAtomic } from './state.ts';
 import { cmdline, isAlive, must, run, sleep, spawnDetached } from './proc.ts';
-import { agentIdFromMachineId } from '../../src/settings/agent-id.ts';
 
 export type AuthMethod = 'none' | 'basic' | 'bearer' | 'mtls';
 export const AUTH_METHODS: readonly AuthMethod[] = ['none', 'basic', 'bearer', 'mtls'];
@@ -203,14 +204,44 @@ export function isPullProduct(product: string): boolean {
   return /^(sles-15|sles-sap-15|opensuse-leap-15)/.test(product) && productByMix(product).channel !== null;
 }
 
-/** file_sd list in the shape of Trento Web's /api/v1/prometheus/targets. */
-export function targetsJson(hosts: HostRecord[]): string {
+/**
+ * The agent ID of each pull host as Trento knows it: from the agent itself (`trento-agent id`,
+ * the lab's agent program, reading that host's machine-id), never from the toolkit's own
+ * computation, so a toolkit that computed IDs wrongly would not find its hosts in Prometheus.
+ * The agent is not installed at `up`, so its program runs here, once per host, on the host's
+ * machine-id (a few at a time: each is a Python start).
+ */
+export async function agentIdsFromAgent(hosts: HostRecord[]): Promise<Map<string, string>> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-agent-ids-'));
+  const ids = new Map<string, string>();
+  try {
+    const pending = hosts.filter((h) => isPullProduct(h.product));
+    const worker = async () => {
+      for (let h = pending.shift(); h; h = pending.shift()) {
+        const file = join(dir, h.name);
+        writeFileSync(file, `${h.machineId}\n`);
+        const id = await must(join(hostProgramsDir, 'trento-agent'), ['id'], `trento-agent id for ${h.name}`, {
+          env: { ...process.env, LAB_MACHINE_ID_PATH: file },
+        });
+        ids.set(h.name, id.trim());
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return ids;
+}
+
+/** file_sd list in the shape of Trento Web's /api/v1/prometheus/targets (ids: agentIdsFromAgent). */
+export function targetsJson(hosts: HostRecord[], ids: Map<string, string>): string {
   const groups = hosts
     .filter((h) => isPullProduct(h.product))
-    .map((h) => ({
-      targets: [`${h.address}:9100`],
-      labels: { agentID: agentIdFromMachineId(h.machineId), exporter_name: 'node_exporter', hostname: h.name },
-    }));
+    .map((h) => {
+      const agentID = ids.get(h.name);
+      if (!agentID) throw new Error(`no agent ID for ${h.name}: run agentIdsFromAgent over the same hosts`);
+      return { targets: [`${h.address}:9100`], labels: { agentID, exporter_name: 'node_exporter', hostname: h.name } };
+    });
   return JSON.stringify(groups, null, 2) + '\n';
 }
 
@@ -351,7 +382,7 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
   const info = serverInfo(paths, net);
   const s = secrets(sp);
   for (const d of [sp.promData, join(sp.promDir, 'targets'), join(sp.nginxDir, 'tmp')]) mkdirSync(d, { recursive: true });
-  writeAtomic(sp.targets, targetsJson(hosts));
+  writeAtomic(sp.targets, targetsJson(hosts, await agentIdsFromAgent(hosts)));
 
   // Prometheus: a changed config is applied with SIGHUP (file_sd changes are picked up by itself).
   const promConf = prometheusYml(sp);

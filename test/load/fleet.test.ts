@@ -1,7 +1,9 @@
 // Load: 200 lab hosts (SLES 15 and 16), about 10% failing in the ways the fault tests show one
 // at a time: sshd down, no repository (zypper 104), zypper locked (7), Alloy rejecting the
-// config. The other hosts must be provisioned correctly, no SSH session may be left open on
-// any host, no descriptor may leak in the orchestrator, and its memory must stay bounded.
+// config. The other hosts must be provisioned correctly - proven by what Trento would see: each
+// one's `up{agentID}` at 1 in the lab's Prometheus, by exporter_name, with the ID the agent on
+// the host gives (`trento-agent id`) - no SSH session may be left open on any host, no
+// descriptor may leak in the orchestrator, and its memory must stay bounded.
 // Its own lab (LAB_DIR=.lab-load), so it never disturbs the default one.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import type { LabInfo } from '../lab/inventory.ts';
 import { labDown, labUp } from '../lab/lab.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { provision } from '../integration/helpers.ts';
+import { upOf, waitForUp, type Expectation } from '../integration/prometheus.ts';
 
 const execFileP = promisify(execFile);
 const LAB_DIR = join(repoRoot, '.lab-load');
@@ -55,7 +58,7 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     const clash = push.slice(n, 2 * n);
     // "Down": the inventory sends them to addresses on the lab network where no host answers
     // (the lab's init would restart a killed sshd, as systemd would).
-    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
     mkdirSync(join(LAB_DIR, 'inventory', 'host_vars'), { recursive: true });
     down.forEach((h, i) =>
       writeFileSync(join(LAB_DIR, 'inventory', 'host_vars', `${h.name}.yml`), `ansible_host: ${info.gateway.replace(/\.\d+$/, `.${250 - i}`)}\n`),
@@ -66,6 +69,7 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
       on(h.name, 'zypper -q -n in alloy >/dev/null && printf \'prometheus.remote_write "trento" {\\n}\\n\' > /etc/alloy/user.alloy && chown root:alloy /etc/alloy/user.alloy && chmod 640 /etc/alloy/user.alloy'),
     );
 
+    const since = Math.floor(Date.now() / 1000);
     const run = await provision(['-i', join(LAB_DIR, 'inventory'), '--forks', '50', '--timeout', '5', '--zypper-lock-timeout', '2'], {
       LAB_DIR,
     });
@@ -75,6 +79,24 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     for (const h of [...noRepo, ...locked, ...clash]) expect(byHost.get(h.name)?.status, h.name).toBe('failed');
     const broken = new Set([...down, ...noRepo, ...locked, ...clash].map((h) => h.name));
     const healthy = info.hosts.filter((h) => !broken.has(h.name));
+
+    // Healthy means healthy in Trento's eyes, not in the toolkit's report: Prometheus has
+    // up{agentID} = 1 (newer than the run) for every healthy host, under the exporter_name of its
+    // mode, with the agent ID its agent gives; the broken pull hosts are listed but not up.
+    const wanted: Expectation[] = [];
+    await each(healthy, 20, async (h) => {
+      const agentId = (await on(h.name, 'trento-agent id')).trim();
+      wanted.push({ host: h.name, agentId, exporterName: h.product.startsWith('sles-15') ? 'node_exporter' : 'grafana_alloy' });
+    });
+    const notUp = await waitForUp(info, wanted, since, 180_000);
+    expect(notUp, notUp.slice(0, 10).join('\n')).toEqual([]);
+    const targets = JSON.parse(readFileSync(info.server!.targetsFile, 'utf8')) as Array<{ labels: Record<string, string> }>;
+    const pullIdOf = new Map(targets.map((t) => [t.labels.hostname!, t.labels.agentID!]));
+    for (const h of [...down, ...noRepo]) {
+      const answer = await upOf(info, pullIdOf.get(h.name)!);
+      expect(answer.up.get('node_exporter') ?? 0, h.name).not.toBe(1);
+    }
+    // The report agrees with Prometheus.
     for (const h of healthy) expect(byHost.get(h.name)?.status, `${h.name}: ${byHost.get(h.name)?.message}`).toBe('changed');
 
     // Bounded orchestrator: memory, and descriptors back to a handful once sessions closed.
