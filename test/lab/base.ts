@@ -70,13 +70,21 @@ function initProgram(): string {
   return join(hostProgramsDir, 'init');
 }
 
-export function baseStamp(paths: LabPaths, seedRpm: string): string {
+/** The lab's package signing key (made by test/lab/packages/build.sh beside the packages). */
+export function labKeyFile(pkgDir: string): string {
+  const key = join(pkgDir, 'lab-key.asc');
+  if (!existsSync(key)) throw new Error(`${key} is missing: test/lab/packages/build.sh signs the lab packages with it`);
+  return key;
+}
+
+export function baseStamp(paths: LabPaths, seedRpm: string, labKey: string): string {
   const h = createHash('sha256');
   h.update(BASE_VERSION + '\n' + SSHD_CONFIG + opaqueDirs(paths).join('\n') + '\n');
   h.update(readFileSync(systemctlProgram()));
   h.update(SYSTEMCTL_LAUNCHER);
   h.update(readFileSync(initProgram()));
   h.update(readFileSync(seedRpm));
+  h.update(readFileSync(labKey));
   h.update(readFileSync(`${paths.keyFile}.pub`));
   return h.digest('hex').slice(0, 16);
 }
@@ -128,7 +136,8 @@ function findRpmIn(dir: string): string | null {
 /** Build the base layer if missing or stale; returns its stamp. */
 export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: string) => void): Promise<string> {
   const seed = await seedRpm(paths, pkgDir);
-  const stamp = baseStamp(paths, seed);
+  const labKey = labKeyFile(pkgDir);
+  const stamp = baseStamp(paths, seed, labKey);
   const stampFile = join(paths.labDir, 'base.stamp');
   if (existsSync(paths.baseDir) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) return stamp;
   log('building the base layer');
@@ -197,6 +206,9 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   // rpm database seeded with a files-less package providing what the Debian userland has.
   await must('rpm', ['--root', tmp, '--dbpath', '/usr/lib/sysimage/rpm', '--initdb'], 'creating the base rpm database');
   await must('rpm', ['--root', tmp, '--dbpath', '/usr/lib/sysimage/rpm', '-i', '--nodeps', '--noscripts', '--justdb', seed], 'seeding the base rpm database');
+  // The lab's signing key is trusted as SLES trusts SUSE's: a gpg-pubkey in the rpm database,
+  // which is also zypp's trusted keyring. Nothing else is trusted.
+  await must('rpm', ['--root', tmp, '--dbpath', '/usr/lib/sysimage/rpm', '--import', labKey], 'importing the lab signing key');
 
   rmSync(paths.baseDir, { recursive: true, force: true });
   mkdirSync(dirname(paths.baseDir), { recursive: true });

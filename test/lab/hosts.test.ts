@@ -114,7 +114,7 @@ describe('lab hosts', () => {
       expect(out).toMatch(/^\/usr\/lib\/sysimage\/rpm$/m);
       expect(out).toContain('seeded');
       expect(out).toContain('baseurl=file:///srv/repo');
-      expect(out).toContain('gpgcheck=0');
+      expect(out).toContain('gpgcheck=1');
     }
   });
 

@@ -161,7 +161,7 @@ function writeIdentityFiles(paths: LabPaths, rec: HostRecord): void {
   if (p.channel) {
     writeFileSync(
       repoFile,
-      `[lab]\nname=Lab packages (${p.channel})\nenabled=1\nautorefresh=1\nbaseurl=file:///srv/repo\ntype=rpm-md\n# unsigned lab repository\ngpgcheck=0\nrepo_gpgcheck=0\npkg_gpgcheck=0\n`,
+      `[lab]\nname=Lab packages (${p.channel})\nenabled=1\nautorefresh=1\nbaseurl=file:///srv/repo\ntype=rpm-md\n# signed with the lab key, which the host trusts (test/lab/base.ts)\ngpgcheck=1\nrepo_gpgcheck=1\npkg_gpgcheck=1\n`,
     );
   } else {
     rmSync(repoFile, { force: true });

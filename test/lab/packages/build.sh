@@ -1,7 +1,9 @@
 #!/bin/bash
 # Build the lab's RPMs and channel repositories.
 #   test/lab/packages/build.sh OUT
-# -> OUT/rpms/*.rpm, OUT/repos/{sle15,sle15sp7,sle16}/ (hard links + createrepo_c metadata).
+# -> OUT/rpms/*.rpm, OUT/repos/{sle15,sle15sp7,sle16}/ (hard links + createrepo_c metadata),
+#    RPMs and repomd.xml signed with the lab key (OUT/lab-key.asc, OUT/gnupg/), as SUSE signs
+#    its channels; hosts trust that key (test/lab/base.ts imports it into their rpm database).
 # Rebuilds only when an input changed (hash in OUT/.inputs-hash); quiet on success, prints the
 # failing tool's output and exits non-zero on failure. Safe to run concurrently (flock).
 set -euo pipefail
@@ -14,13 +16,20 @@ HOST=$(cd "$HERE/../host" && pwd)
 NODE_EXPORTER=${LAB_NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}
 AGENT_VERSIONS=(3.0.2 3.1.0)
 
-for tool in rpmbuild createrepo_c sha256sum flock; do
-  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (Debian: apt-get install rpm createrepo-c)" >&2; exit 1; }
+for tool in rpmbuild createrepo_c sha256sum flock rpmsign gpg; do
+  command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (Debian: apt-get install rpm createrepo-c gnupg)" >&2; exit 1; }
 done
 [ -x "$NODE_EXPORTER" ] || { echo "build.sh: $NODE_EXPORTER is missing (Debian: apt-get install prometheus-node-exporter)" >&2; exit 1; }
 
 exec 9>"$OUT/.build.lock"
 flock 9
+
+fail() { # $1 message, $2 log file
+  echo "build.sh: $1" >&2
+  [ -n "${2:-}" ] && [ -f "$2" ] && cat "$2" >&2
+  exit 1
+}
+
 
 # The Alloy stand-in's remote-write sender and its npm packages (prometheus-remote-write and its
 # runtime dependencies from the repository's node_modules): the hosts cannot see node_modules,
@@ -37,6 +46,19 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 HASH=$(inputs_hash)
+
+# The lab's signing key: made once per package set, no passphrase (a lab-only key). Hosts built
+# from these packages trust it; a key or signature from anywhere else is refused by zypper.
+export GNUPGHOME=$OUT/gnupg
+LAB_KEY_NAME="Lab Packages Signing Key <lab-packages@trento-provision.invalid>"
+if [ ! -s "$OUT/lab-key.asc" ]; then
+  rm -rf "$GNUPGHOME" && mkdir -m 0700 "$GNUPGHOME"
+  gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+      --quick-gen-key "$LAB_KEY_NAME" rsa3072 sign never >"$OUT/gpg-gen.log" 2>&1 \
+    || fail "gpg could not make the lab signing key:" "$OUT/gpg-gen.log"
+  gpg --batch --armor --export "$LAB_KEY_NAME" >"$OUT/lab-key.asc.new" && mv "$OUT/lab-key.asc.new" "$OUT/lab-key.asc"
+fi
+
 if [ -f "$OUT/.inputs-hash" ] && [ "$(cat "$OUT/.inputs-hash")" = "$HASH" ] \
    && [ -f "$OUT/repos/sle15/repodata/repomd.xml" ] && [ -f "$OUT/repos/sle15sp7/repodata/repomd.xml" ] \
    && [ -f "$OUT/repos/sle16/repodata/repomd.xml" ]; then
@@ -61,12 +83,6 @@ if [ -n "$RW_CLOSURE" ]; then
   done <<<"$RW_CLOSURE"
 fi
 tar -C "$RW_STAGE" --owner=0 --group=0 -cf "$TOP/SOURCES/alloy-remote-write.tar" .
-
-fail() { # $1 message, $2 log file
-  echo "build.sh: $1" >&2
-  [ -n "${2:-}" ] && [ -f "$2" ] && cat "$2" >&2
-  exit 1
-}
 
 # Debian's rpm: keep its database out of ~/.rpmdb, fast payload compression, no build-id links.
 build() { # spec log-name [extra rpmbuild args...]
@@ -98,6 +114,8 @@ for p in "${PIDS[@]}"; do wait "$p" || RC=1; done
 [ "$RC" = 0 ] || exit 1
 
 find "$TOP/RPMS" -name '*.rpm' -exec mv -t "$OUT/rpms.new" {} +
+rpmsign --addsign --define "_gpg_name $LAB_KEY_NAME" --define "_gpg_path $GNUPGHOME" --define "__gpg $(command -v gpg)" \
+    "$OUT"/rpms.new/*.rpm >"$TOP/rpmsign.log" 2>&1 || fail "rpmsign failed:" "$TOP/rpmsign.log"
 
 # Channel repositories: what each SLES channel ships (docs/contracts.md).
 declare -A CHANNEL=(
@@ -118,6 +136,10 @@ for ch in "${!CHANNEL[@]}"; do
   done
   createrepo_c --quiet --no-database "$OUT/repos.new/$ch" >"$TOP/createrepo-$ch.log" 2>&1 \
     || fail "createrepo_c for $ch failed:" "$TOP/createrepo-$ch.log"
+  # Signed metadata, as SUSE's channels: repomd.xml.asc, and the key beside it (repomd.xml.key).
+  gpg --batch --yes --quiet --local-user "$LAB_KEY_NAME" --armor --detach-sign "$OUT/repos.new/$ch/repodata/repomd.xml" \
+    >"$TOP/sign-$ch.log" 2>&1 || fail "signing the $ch metadata failed:" "$TOP/sign-$ch.log"
+  cp "$OUT/lab-key.asc" "$OUT/repos.new/$ch/repodata/repomd.xml.key"
 done
 mv "$OUT/repos.new" "$OUT/repos"
 rm -rf "$TOP/BUILD" "$TOP/BUILDROOT" "$TOP/SOURCES"
