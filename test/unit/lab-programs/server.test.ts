@@ -27,7 +27,7 @@ describe('lab server side', () => {
     });
     expect(isPullProduct('sles-16.0')).toBe(false);
     expect(isPullProduct('sles-15-sp7')).toBe(true);
-  });
+  }, 120_000); // three Python starts of the agent program: slow on a loaded 2-core machine
 
   it('nginx: one TLS server per auth method on the gateway, all proxying to Prometheus remote write', () => {
     const sp = serverPaths(labPaths('/tmp/lab-x'));

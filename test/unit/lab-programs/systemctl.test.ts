@@ -321,7 +321,9 @@ describe('lab systemctl: enablement and boot', () => {
   });
 
   it('--lab-boot starts every enabled unit, dependencies first', async () => {
-    unit('first.service', `[Service]\nExecStart=/bin/sh -c 'date +%%s%%N > ${out}/first; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
+    // A oneshot: After= orders start jobs, and a simple service counts as started once forked
+    // (as in systemd), so only a oneshot's output is certain to exist before the next starts.
+    unit('first.service', `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'date +%%s%%N > ${out}/first'\n[Install]\nWantedBy=multi-user.target\n`);
     unit('second.service', `[Unit]\nAfter=first.service\n[Service]\nExecStart=/bin/sh -c 'cat ${out}/first > ${out}/second; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
     unit('off.service', `[Service]\nExecStart=/bin/sleep 60\n[Install]\nWantedBy=multi-user.target\n`);
     sc('enable', 'second', 'first');
@@ -330,7 +332,8 @@ describe('lab systemctl: enablement and boot', () => {
     expect(sc('is-active', 'second').code).toBe(0);
     expect(sc('is-active', 'off').code).toBe(3);
     await waitFor(() => existsSync(join(out, 'second')) && readFileSync(join(out, 'second'), 'utf8') !== '');
-    expect(sc('list-units', '--no-legend', '--plain').stdout).toMatch(/first\.service\s+loaded\s+active\s+running/);
+    expect(readFileSync(join(out, 'second'), 'utf8')).toMatch(/^\d+\n$/);
+    expect(sc('list-units', '--no-legend', '--plain').stdout).toMatch(/second\.service\s+loaded\s+active\s+running/);
   });
 
   it('does not count a zombie as a running main process', async () => {
