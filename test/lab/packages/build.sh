@@ -50,6 +50,8 @@ HASH=$(inputs_hash)
 # The lab's signing key: made once per package set, no passphrase (a lab-only key). Hosts built
 # from these packages trust it; a key or signature from anywhere else is refused by zypper.
 export GNUPGHOME=$OUT/gnupg
+# gpg starts an agent daemon for the key: stop it when the build ends, whatever the outcome.
+trap 'gpgconf --kill gpg-agent >/dev/null 2>&1 || true' EXIT
 LAB_KEY_NAME="Lab Packages Signing Key <lab-packages@trento-provision.invalid>"
 if [ ! -s "$OUT/lab-key.asc" ]; then
   rm -rf "$GNUPGHOME" && mkdir -m 0700 "$GNUPGHOME"
