@@ -94,10 +94,11 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   }
   if (code === 6 || /Host key verification failed|host key is known for|No \S+ host key is known/.test(log)) {
     const type = serverKey?.[1] ?? 'its key';
+    const plainType = type.replace(/-cert-v01@openssh\.com$/, '').replace(/^ssh-/, '');
     return new ConnectError(
       'host-key',
       `unknown host key for ${name}: ${type} ${serverKey?.[2] ?? ''} is not in ${knownHosts} (nor signed by a @cert-authority there). `.replace('  ', ' ') +
-        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-/, '')}_key.pub), ` +
+        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${plainType}_key.pub), ` +
         `then add it (ssh-keyscan -p ${port} ${address} >> ${knownHosts}), ` +
         `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`,
     );

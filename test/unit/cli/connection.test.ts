@@ -9,14 +9,14 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
-import { connectionFor, DEFAULT_SSH_ARGS, parseJumpHosts } from '../../../src/exec/connection.ts';
+import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, parseJumpHosts } from '../../../src/exec/connection.ts';
 import { connectFailure, sshArgv } from '../../../src/exec/openssh.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-conn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const defaults = { timeoutMs: 10_000, hostKeyChecking: true };
+const defaults: ConnectionDefaults = { timeoutMs: 10_000, hostKeyChecking: true };
 const control = { socket: '/run/tp-ssh-x/c0', log: '/run/tp-ssh-x/c0.log' };
 const argvOf = (vars: Record<string, unknown>, d: Parameters<typeof connectionFor>[2] = defaults) => sshArgv(connectionFor('db1', vars, d).openssh, 10, control);
 /** The value of the first -o KEY= (the one OpenSSH uses), or undefined. */
