@@ -54,9 +54,22 @@ export class CliError extends Error {}
 
 export const DEFAULT_FORKS = 50;
 
-/** -vvv -> -v -v -v, so node's parser can count them. */
+/** Flags whose value is itself ssh options ("-o X=Y"): node's parser would take it for a flag. */
+const SSH_ARG_FLAGS = new Set(['--ssh-common-args', '--ssh-extra-args']);
+
+/**
+ * -vvv -> -v -v -v, so node's parser can count them; `--ssh-common-args '-o X'` ->
+ * `--ssh-common-args=-o X` (ansible-playbook's argparse takes such a value as it is).
+ */
 function expandVerbosity(argv: string[]): string[] {
-  return argv.flatMap((a) => (/^-v{2,}$/.test(a) ? a.slice(1).split('').map(() => '-v') : [a]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^-v{2,}$/.test(a)) out.push(...a.slice(1).split('').map(() => '-v'));
+    else if (SSH_ARG_FLAGS.has(a) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {

@@ -30,26 +30,39 @@ export function connector(options: ConnectorOptions = {}): Connector {
       return mkdtemp(join(parent, 'tp-ssh-'));
     })());
   const sshSessions: { closed(): Promise<void>; close(): void; socket: string }[] = [];
+  const opening = new Set<Promise<unknown>>();
+  let closing = false;
   let count = 0;
+  const open = async (spec: ConnectionSpec): Promise<Session> => {
+    if (spec.transport === 'local') return localSession(spec);
+    if (spec.transport === 'paramiko') return openParamikoSession(spec);
+    const dir = await controlFolder();
+    // Short names: a unix socket path has room for about 100 bytes.
+    const n = count++;
+    const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`) };
+    try {
+      const session = await openSshSession(spec, control);
+      sshSessions.push({ close: () => session.close(), closed: () => session.closed(), socket: control.socket });
+      // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
+      if (closing) session.close();
+      return session;
+    } catch (error) {
+      // A failed connect may still have left a master (e.g. a ProxyCommand that hung up late).
+      sshSessions.push({ close: () => undefined, closed: () => Promise.resolve(), socket: control.socket });
+      throw error;
+    }
+  };
   return {
-    async open(spec) {
-      if (spec.transport === 'local') return localSession(spec);
-      if (spec.transport === 'paramiko') return openParamikoSession(spec);
-      const dir = await controlFolder();
-      // Short names: a unix socket path has room for about 100 bytes.
-      const n = count++;
-      const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`) };
-      try {
-        const session = await openSshSession(spec, control);
-        sshSessions.push({ ...session, close: () => session.close(), closed: () => session.closed(), socket: control.socket });
-        return session;
-      } catch (error) {
-        // A failed connect may still have left a master (e.g. a ProxyCommand that hung up late).
-        sshSessions.push({ close: () => undefined, closed: () => Promise.resolve(), socket: control.socket });
-        throw error;
-      }
+    open(spec) {
+      const p = open(spec);
+      opening.add(p);
+      void p.finally(() => opening.delete(p)).catch(() => undefined);
+      return p;
     },
     async close() {
+      closing = true;
+      // Connects in flight end first (each has a timeout), so their masters are closed too.
+      await Promise.allSettled([...opening]);
       for (const s of sshSessions) s.close();
       await Promise.all(sshSessions.map((s) => s.closed()));
       // The master removes its socket as it exits: wait for that (briefly) so no ssh outlives the run.

@@ -51,18 +51,22 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Contr
 const target = (ssh: OpenSshSpec) => ['--', ssh.destination];
 
 /** Runs one ssh command line: stdin as given, the password on fd 3 for sshpass -d3. */
-function spawnSsh(argv: string[], password: string | undefined, input: string, onOutput?: (chunk: string) => void): ProcessPromise {
+function spawnSsh(argv: string[], password: string | undefined, input: string, onOutput?: (chunk: string) => void, stderr: 'pipe' | 'ignore' = 'pipe'): ProcessPromise {
   const p = $({
     quiet: true,
     verbose: false,
     nothrow: true,
-    stdio: password !== undefined ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
+    stdio: password !== undefined ? ['pipe', 'pipe', stderr, 'pipe'] : ['pipe', 'pipe', stderr],
   })`${password !== undefined ? ['sshpass', '-d3', ...argv] : argv}`;
   if (password !== undefined) {
     const fd3 = p.child?.stdio[3] as NodeJS.WritableStream | undefined;
+    // sshpass closes its end once it has read the password: that is not an error of the run.
+    fd3?.on('error', () => undefined);
     fd3?.end(`${password}\n`);
   }
   if (onOutput) p.stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString('utf8')));
+  // ssh may exit before reading all of stdin (connection refused): its exit code tells.
+  p.stdin.on('error', () => undefined);
   p.stdin.end(input);
   return p;
 }
@@ -70,7 +74,8 @@ function spawnSsh(argv: string[], password: string | undefined, input: string, o
 /** What went wrong in the connect step, from ssh's log (-v -E) and sshpass's exit code. */
 export function connectFailure(spec: ConnectionSpec, code: number | null, log: string): ConnectError {
   const ssh = spec.openssh;
-  const serverKey = /Server host key: (\S+) (SHA256:\S+)/.exec(log);
+  // A certificate is logged as "Server host certificate: TYPE SHA256:..., serial ...".
+  const serverKey = /Server host (?:key|certificate): (\S+) (SHA256:[^\s,]+)/.exec(log);
   const authenticating = /Authenticating to (\S+?):(\d+) as '([^']*)'/.exec(log);
   const connecting = /Connecting to (\S+) \[[^\]]*\] port (\d+)/.exec(log);
   const address = authenticating?.[1] ?? connecting?.[1] ?? ssh.destination;
@@ -94,7 +99,7 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   }
   if (code === 6 || /Host key verification failed|host key is known for|No \S+ host key is known/.test(log)) {
     const type = serverKey?.[1] ?? 'its key';
-    const plainType = type.replace(/-cert-v01@openssh\.com$/, '').replace(/^ssh-/, '');
+    const plainType = serverKey ? type.replace(/-cert-v01@openssh\.com$/, '').replace(/^ssh-/, '') : '*';
     return new ConnectError(
       'host-key',
       `unknown host key for ${name}: ${type} ${serverKey?.[2] ?? ''} is not in ${knownHosts} (nor signed by a @cert-authority there). `.replace('  ', ' ') +
@@ -124,10 +129,12 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
 export async function openSshSession(spec: ConnectionSpec, control: ControlFiles): Promise<Session & { closed(): Promise<void> }> {
   const ssh = spec.openssh;
   const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control);
-  const connect = await spawnSsh([...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'], ssh.password, '');
+  // stderr not a pipe: a ProxyCommand / ProxyJump process started by the master inherits it and
+  // lives as long as the master, so a pipe would never close. ssh logs into control.log instead.
+  const connect = await spawnSsh([...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'], ssh.password, '', undefined, 'ignore');
   if (connect.exitCode !== 0) {
     const log = await readFile(control.log, 'utf8').catch(() => '');
-    throw connectFailure(spec, connect.exitCode, `${log}\n${connect.stderr}`);
+    throw connectFailure(spec, connect.exitCode, log);
   }
   const shell = remoteShell(spec);
   const running = new Set<ProcessPromise>();
