@@ -233,7 +233,8 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
-  -v, --verbose              more output (-vv, -vvv); secrets stay masked at every level
+  -v, --verbose              more output (-vv, -vvv; -vvvv also runs ssh -vvv); secrets stay
+                             masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
@@ -276,8 +277,9 @@ Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,
 ssh-agent, certificates, @cert-authority, ProxyJump/ProxyCommand all apply. One master
 connection per host (ControlPersist, its socket in a private folder of the run) carries every
-round trip; all are closed when the run ends. ssh_args (default "${'-C -o ControlMaster=auto -o ControlPersist=60s'}"),
-ansible_ssh_common_args and ansible_ssh_extra_args go on ssh's command line as with Ansible.
+round trip; all are closed when the run ends. ssh_args (default
+"-C -o ControlMaster=auto -o ControlPersist=60s"), ansible_ssh_common_args and
+ansible_ssh_extra_args go on ssh's command line as with Ansible.
 Host keys are checked as OpenSSH checks them (StrictHostKeyChecking, UserKnownHostsFile; no
 prompt ever: BatchMode); ANSIBLE_HOST_KEY_CHECKING=False (host_key_checking = False) gives
 -o StrictHostKeyChecking=no, as with Ansible. -vvvv passes -vvv to ssh.
