@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
+import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, parseJumpHosts } from '../../../src/exec/connection.ts';
 import { connectFailure, sshArgv } from '../../../src/exec/openssh.ts';
@@ -85,6 +87,34 @@ describe('the OpenSSH command line', () => {
     expect(firstOption(argv, 'PasswordAuthentication')).toBeUndefined();
     expect(connectionFor('db1', {}, { ...defaults, password: 'typed' }).openssh.password).toBe('typed');
     expect(connectionFor('db1', { ansible_ssh_pass: 'inv' }, { ...defaults, password: 'typed' }).openssh.password).toBe('inv');
+  });
+});
+
+describe('the SSH flags and [ssh_connection]', () => {
+  it('flag > ANSIBLE_* > ansible.cfg, for -c, -k, --ssh-common-args, --ssh-extra-args, ssh_args, ssh_executable, control_path_dir', () => {
+    const cfgDir = mkdtempSync(join(dir, 'cfg-'));
+    writeFileSync(
+      join(cfgDir, 'ansible.cfg'),
+      '[defaults]\ntransport = paramiko\nask_pass = False\n\n[ssh_connection]\nssh_args = -o ControlMaster=no\nssh_common_args = -o ServerAliveInterval=7\n' +
+        'ssh_extra_args = -o Compression=no\nssh_executable = /opt/ssh\ncontrol_path_dir = cp\n',
+    );
+    const settings = (env: NodeJS.ProcessEnv) => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg'), ...env }, cwd: cfgDir, home: cfgDir });
+    const fromCfg = parseCli(['-i', dir], {}, repoRoot, { settings: settings({}) }).ssh;
+    expect(fromCfg).toEqual({
+      transport: 'paramiko',
+      transportOrigin: `${join(cfgDir, 'ansible.cfg')} [defaults] transport`,
+      askPass: false,
+      executable: '/opt/ssh',
+      args: '-o ControlMaster=no',
+      commonArgs: '-o ServerAliveInterval=7',
+      extraArgs: '-o Compression=no',
+      controlPathDir: join(cfgDir, 'cp'),
+    });
+    const fromEnv = parseCli(['-i', dir], {}, repoRoot, { settings: settings({ ANSIBLE_SSH_ARGS: '-C', ANSIBLE_TRANSPORT: 'ssh', ANSIBLE_ASK_PASS: 'yes' }) }).ssh;
+    expect([fromEnv.args, fromEnv.transport, fromEnv.askPass]).toEqual(['-C', 'ssh', true]);
+    // A flag's value that starts with "-" is taken as the value, as ansible-playbook does.
+    const flags = parseCli(['-i', dir, '-c', 'local', '-k', '--ssh-common-args', '-o ServerAliveInterval=9', '--ssh-extra-args=-4'], {}, repoRoot, { settings: settings({}) }).ssh;
+    expect(flags).toMatchObject({ transport: 'local', transportOrigin: '-c', askPass: true, commonArgs: '-o ServerAliveInterval=9', extraArgs: '-4' });
   });
 });
 
