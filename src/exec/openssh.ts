@@ -56,6 +56,9 @@ function spawnSsh(argv: string[], password: string | undefined, input: string, o
     quiet: true,
     verbose: false,
     nothrow: true,
+    // Its own process group: a Ctrl-C on the terminal reaches the toolkit only, which lets the
+    // hosts in flight finish (first Ctrl-C) or closes every master itself (second).
+    detached: true,
     stdio: password !== undefined ? ['pipe', 'pipe', stderr, 'pipe'] : ['pipe', 'pipe', stderr],
   })`${password !== undefined ? ['sshpass', '-d3', ...argv] : argv}`;
   if (password !== undefined) {

@@ -337,4 +337,31 @@ describe('nothing left behind', () => {
     expect(readdirSync(cp)).toEqual([]);
     expect(processesMentioning(cp)).toEqual([]);
   });
+
+  it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
+    const cp = join(work, 'cp-int');
+    mkdirSync(cp);
+    const hosts = Object.fromEntries(pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]));
+    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
+    // Its own process group, as a terminal's foreground job: the ^C reaches every process in it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    const deadline = Date.now() + 30_000;
+    const sockets = () => readdirSync(cp).flatMap((d) => readdirSync(join(cp, d)).filter((f) => !f.endsWith('.log')));
+    while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets().length, out).toBeGreaterThan(0);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited, out).toBe(99);
+    // The ssh processes are not in the terminal's group: the ^C did not cut the hosts in flight.
+    expect(out).not.toMatch(/UNREACHABLE|connection lost/);
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
+  });
 });
