@@ -1,10 +1,10 @@
 // The toolkit's own SSH floor: open a session to every host of an inventory at once (the same
-// code the toolkit connects with: ssh2, strict known_hosts) and run `true` in it, once.
+// code the toolkit connects with, by the inventory's transport: OpenSSH by default) and run `true` in it, once.
 // Prints JSON: when the last host was connected, and when the last `true` came back.
 // Usage: tsx bench/connect-probe.ts INVENTORY FORKS
 import { connectionFor } from '../src/exec/connection.ts';
 import { sh } from '../src/exec/command.ts';
-import { openSession } from '../src/exec/session.ts';
+import { connector } from '../src/exec/connector.ts';
 import { loadInventory } from '../src/inventory/index.ts';
 import { forEachLimit } from '../src/util/pool.ts';
 
@@ -14,9 +14,10 @@ const hosts = [...inventory.hosts.values()];
 const started = performance.now();
 let connectedMs = 0;
 let failures = 0;
+const sessions = connector();
 await forEachLimit(hosts, Number(forksText ?? hosts.length), async (h) => {
   try {
-    const session = await openSession(connectionFor(h.name, h.vars, { timeoutMs: 30_000, hostKeyChecking: true }));
+    const session = await sessions.open(connectionFor(h.name, h.vars, { timeoutMs: 30_000, hostKeyChecking: true }));
     connectedMs = Math.max(connectedMs, performance.now() - started);
     const r = await session.run(sh`true`);
     if (r.code !== 0) failures++;
@@ -25,4 +26,5 @@ await forEachLimit(hosts, Number(forksText ?? hosts.length), async (h) => {
     failures++;
   }
 });
+await sessions.close();
 process.stdout.write(JSON.stringify({ hosts: hosts.length, connectedMs, totalMs: performance.now() - started, failures }) + '\n');

@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, process.cwd());
   // Asked before any connection, like ansible-playbook -K.
+  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
   const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
   for (const w of inventory.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
@@ -80,9 +81,22 @@ async function main(): Promise<number> {
         ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
         ...(becomePassword ? { becomePassword } : {}),
         scriptTimeoutSeconds: cli.remoteTimeoutSeconds,
+        ...(cli.ssh.transport ? { transport: cli.ssh.transport, transportOrigin: cli.ssh.transportOrigin } : {}),
+        ...(cli.ssh.executable ? { sshExecutable: cli.ssh.executable } : {}),
+        ...(cli.ssh.args !== undefined ? { sshArgs: cli.ssh.args } : {}),
+        ...(cli.ssh.commonArgs ? { sshCommonArgs: cli.ssh.commonArgs } : {}),
+        ...(cli.ssh.extraArgs ? { sshExtraArgs: cli.ssh.extraArgs } : {}),
+        ...(sshPassword !== undefined ? { password: sshPassword } : {}),
+        verbosity: cli.verbosity,
       },
       maxHostOutputBytes: cli.maxHostOutputMiB * 1024 * 1024,
-      secrets: [...inventory.vaultValues, ...vaultSecrets.map((s) => s.password), ...(becomePassword ? [becomePassword] : [])],
+      ...(cli.ssh.controlPathDir ? { controlPathDir: cli.ssh.controlPathDir } : {}),
+      secrets: [
+        ...inventory.vaultValues,
+        ...vaultSecrets.map((s) => s.password),
+        ...(becomePassword ? [becomePassword] : []),
+        ...(sshPassword ? [sshPassword] : []),
+      ],
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
       stop: stop.signal,
       abort: abort.signal,

@@ -16,6 +16,8 @@ PACKAGES=(
   ansible-core
   # the shell programs that run on hosts (src/**/*.sh) are checked by the tests
   shellcheck
+  # the default SSH transport's password logins (-k, ansible_password), as Ansible uses it
+  sshpass
 )
 
 missing=()

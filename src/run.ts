@@ -4,7 +4,9 @@
 import { markerReader } from './apply/markers.ts';
 import { applyScript, needsApply, planSteps, verifyScript } from './apply/script.ts';
 import { type ConnectionDefaults, connectionFor, truthy } from './exec/connection.ts';
-import { ConnectError, openSession, type Session } from './exec/session.ts';
+import { connectionSettingsErrors } from './exec/connection-settings.ts';
+import { connector } from './exec/connector.ts';
+import { ConnectError, type Session } from './exec/session.ts';
 import { factsScript } from './facts/script.ts';
 import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
 import { type Inventory, limitHosts } from './inventory/index.ts';
@@ -28,6 +30,8 @@ export interface RunOptions {
   uninstall: boolean;
   purge: boolean;
   connection: ConnectionDefaults;
+  /** Ansible's control_path_dir: where the run's private folder of OpenSSH control sockets goes. */
+  controlPathDir?: string;
   /**
    * Values to hide in every output besides the secret variables' values: whatever came out of
    * an Ansible Vault (whatever its variable's name) and passwords typed at a prompt.
@@ -106,6 +110,10 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       emit({ type: 'settings-error', host: h.name, variable: 'ansible_port', origin: h.origins.ansible_port ?? 'inventory', message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}` });
       settingsFailed = true;
     }
+    for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) {
+      emit({ type: 'settings-error', host: h.name, ...e });
+      settingsFailed = true;
+    }
     if (options.uninstall) continue;
     for (const e of validateHostVars(h.vars, h.origins, defaults)) {
       emit({ type: 'settings-error', host: h.name, ...e });
@@ -126,20 +134,22 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     for (const h of hosts) h.session?.close();
   };
   options.abort.addEventListener('abort', onAbort, { once: true });
+  const sessions = connector(options.controlPathDir ? { controlPathDir: options.controlPathDir } : {});
 
   try {
     // 2. Facts: one round trip per host.
     emit({ type: 'phase', phase: 'facts', total: hosts.length });
     await forEachLimit(hosts, options.forks, async (h) => {
       if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      let session: Session;
       try {
-        h.session = await openSession(connectionFor(h.name, h.vars, options.connection));
+        session = h.session = await sessions.open(connectionFor(h.name, h.vars, options.connection));
       } catch (error) {
         const message = error instanceof ConnectError ? error.message : (error as Error).message;
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const { result, problem } = await runBounded(h.session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
+      const { result, problem } = await runBounded(session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
       if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
@@ -220,6 +230,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   } finally {
     options.abort.removeEventListener('abort', onAbort);
     for (const h of hosts) if (!h.done) finish(h, 'failed', 'stopped before this host finished');
+    // No ssh process and no control socket outlives the run.
+    await sessions.close();
   }
   return end();
 }

@@ -25,6 +25,13 @@ export interface AnsibleSettings {
   becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
   becomeMethod?: string; // [privilege_escalation] become_method / ANSIBLE_BECOME_METHOD
   becomeAskPass?: boolean; // [privilege_escalation] become_ask_pass / ANSIBLE_BECOME_ASK_PASS
+  transport?: string; // [defaults] transport / ANSIBLE_TRANSPORT
+  askPass?: boolean; // [defaults] ask_pass / ANSIBLE_ASK_PASS
+  sshExecutable?: string; // [ssh_connection] ssh_executable / ANSIBLE_SSH_EXECUTABLE
+  sshArgs?: string; // [ssh_connection] ssh_args / ANSIBLE_SSH_ARGS
+  sshCommonArgs?: string; // [ssh_connection] ssh_common_args / ANSIBLE_SSH_COMMON_ARGS
+  sshExtraArgs?: string; // [ssh_connection] ssh_extra_args / ANSIBLE_SSH_EXTRA_ARGS
+  controlPathDir?: string; // [ssh_connection] control_path_dir / ANSIBLE_SSH_CONTROL_PATH_DIR
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
   /** What Ansible prints as [WARNING] about its configuration. */
@@ -49,6 +56,14 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
+  { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
+  { key: 'askPass', section: 'defaults', ini: 'ask_pass', env: 'ANSIBLE_ASK_PASS', kind: 'boolean' },
+  // The ssh connection plugin's settings (Ansible reads them from [ssh_connection]).
+  { key: 'sshExecutable', section: 'ssh_connection', ini: 'ssh_executable', env: 'ANSIBLE_SSH_EXECUTABLE', kind: 'string' },
+  { key: 'sshArgs', section: 'ssh_connection', ini: 'ssh_args', env: 'ANSIBLE_SSH_ARGS', kind: 'string' },
+  { key: 'sshCommonArgs', section: 'ssh_connection', ini: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string' },
+  { key: 'sshExtraArgs', section: 'ssh_connection', ini: 'ssh_extra_args', env: 'ANSIBLE_SSH_EXTRA_ARGS', kind: 'string' },
+  { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'path' },
 ];
 
 export interface FindOptions {

@@ -30,19 +30,46 @@ export interface CliOptions {
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
   become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; askPass: boolean };
   vault: VaultSources;
+  /** How hosts are reached: the SSH flags and their ansible.cfg / ANSIBLE_* settings. */
+  ssh: SshCliOptions;
   /** The ansible.cfg read, if any, and what Ansible would warn about it. */
   configFile?: string;
   warnings: string[];
   help: boolean;
 }
 
+/** -c, -k, --ssh-common-args, --ssh-extra-args and [ssh_connection]: flag > ANSIBLE_* > ansible.cfg. */
+export interface SshCliOptions {
+  transport?: string;
+  transportOrigin?: string;
+  askPass: boolean;
+  executable?: string;
+  args?: string;
+  commonArgs?: string;
+  extraArgs?: string;
+  controlPathDir?: string;
+}
+
 export class CliError extends Error {}
 
 export const DEFAULT_FORKS = 50;
 
-/** -vvv -> -v -v -v, so node's parser can count them. */
+/** Flags whose value is itself ssh options ("-o X=Y"): node's parser would take it for a flag. */
+const SSH_ARG_FLAGS = new Set(['--ssh-common-args', '--ssh-extra-args']);
+
+/**
+ * -vvv -> -v -v -v, so node's parser can count them; `--ssh-common-args '-o X'` ->
+ * `--ssh-common-args=-o X` (ansible-playbook's argparse takes such a value as it is).
+ */
 function expandVerbosity(argv: string[]): string[] {
-  return argv.flatMap((a) => (/^-v{2,}$/.test(a) ? a.slice(1).split('').map(() => '-v') : [a]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^-v{2,}$/.test(a)) out.push(...a.slice(1).split('').map(() => '-v'));
+    else if (SSH_ARG_FLAGS.has(a) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
+    else out.push(a);
+  }
+  return out;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -107,6 +134,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
         'vault-pass-file': { type: 'string', multiple: true },
         'ask-vault-pass': { type: 'boolean', short: 'J' },
         'ask-vault-password': { type: 'boolean' },
+        // How hosts are reached (ansible-playbook's connection options).
+        connection: { type: 'string', short: 'c' },
+        'ask-pass': { type: 'boolean', short: 'k' },
+        'ssh-common-args': { type: 'string' },
+        'ssh-extra-args': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -164,6 +196,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       passwordFiles: [...(v['vault-password-file'] ?? []), ...(v['vault-pass-file'] ?? []), ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : [])],
       askVaultPass: v['ask-vault-pass'] ?? v['ask-vault-password'] ?? cfg.askVaultPass ?? false,
     },
+    ssh: {
+      ...(v.connection ?? cfg.transport ? { transport: v.connection ?? cfg.transport, transportOrigin: v.connection ? '-c' : cfg.origins.transport! } : {}),
+      askPass: v['ask-pass'] ?? cfg.askPass ?? false,
+      ...(cfg.sshExecutable ? { executable: cfg.sshExecutable } : {}),
+      ...(cfg.sshArgs !== undefined ? { args: cfg.sshArgs } : {}),
+      ...(v['ssh-common-args'] ?? cfg.sshCommonArgs ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
+      ...(v['ssh-extra-args'] ?? cfg.sshExtraArgs ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
+      ...(cfg.controlPathDir ? { controlPathDir: cfg.controlPathDir } : {}),
+    },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,
     help: false,
@@ -192,7 +233,8 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
-  -v, --verbose              more output (-vv, -vvv); secrets stay masked at every level
+  -v, --verbose              more output (-vv, -vvv; -vvvv also runs ssh -vvv); secrets stay
+                             masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
@@ -213,6 +255,12 @@ Options (ansible-playbook's names and meanings):
       --vault-password-file FILE  vault password file, or an executable that prints it
                              (repeatable; $ANSIBLE_VAULT_PASSWORD_FILE, vault_password_file)
   -J, --ask-vault-pass       ask for the vault password
+  -c, --connection NAME      ssh (default: the system OpenSSH client), paramiko (the in-process
+                             client) or local; ansible_connection wins ($ANSIBLE_TRANSPORT)
+  -k, --ask-pass             ask for the SSH password (hosts without ansible_password); sent
+                             through sshpass on a pipe ($ANSIBLE_ASK_PASS, ask_pass)
+      --ssh-common-args ARGS  added to every ssh command line (ansible_ssh_common_args wins)
+      --ssh-extra-args ARGS  added to every ssh command line (ansible_ssh_extra_args wins)
   -h, --help                 this text
 
 Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
@@ -221,14 +269,23 @@ decrypted; every decrypted value is a secret (masked in all output, diffs and --
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
 private_key_file, host_key_checking, vault_password_file, vault_identity_list, ask_vault_pass,
-timeout; [privilege_escalation] become, become_user, become_method, become_ask_pass.
+timeout, transport, ask_pass; [privilege_escalation] become, become_user, become_method,
+become_ask_pass; [ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args,
+control_path_dir.
 Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat all three.
 
-SSH checks host keys strictly against known_hosts (or -o UserKnownHostsFile= in
-ansible_ssh_common_args); ANSIBLE_HOST_KEY_CHECKING=False (or host_key_checking = False)
-opts out, as with Ansible. -o ProxyJump=[USER@]HOST[:PORT] (or -J) in ansible_ssh_common_args /
-ansible_ssh_extra_args goes through a jump host with the same key and known_hosts.
-ansible_connection=local runs on this machine without SSH.
+Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,
+ssh-agent, certificates, @cert-authority, ProxyJump/ProxyCommand all apply. One master
+connection per host (ControlPersist, its socket in a private folder of the run) carries every
+round trip; all are closed when the run ends. ssh_args (default
+"-C -o ControlMaster=auto -o ControlPersist=60s"), ansible_ssh_common_args and
+ansible_ssh_extra_args go on ssh's command line as with Ansible.
+Host keys are checked as OpenSSH checks them (StrictHostKeyChecking, UserKnownHostsFile; no
+prompt ever: BatchMode); ANSIBLE_HOST_KEY_CHECKING=False (host_key_checking = False) gives
+-o StrictHostKeyChecking=no, as with Ansible. -vvvv passes -vvv to ssh.
+ansible_connection=paramiko uses the in-process client instead: it honours only -o ProxyJump/-J,
+the "ssh -W %h:%p" ProxyCommand, UserKnownHostsFile and StrictHostKeyChecking, and refuses
+(settings error) anything else. ansible_connection=local runs on this machine without SSH.
 
 Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 1 bad usage or settings (nothing was changed anywhere), 99 interrupted.

@@ -1,6 +1,7 @@
 // How to reach one host, from its Ansible connection variables. One place reads
-// ansible_host/_port/_user/_ssh_private_key_file/_ssh_common_args/_become*, so the SSH layer
-// never looks at inventory variables itself.
+// ansible_connection/_host/_port/_user/_ssh_*/_password/_become*, so the SSH layer never looks
+// at inventory variables itself. Precedence as Ansible's: inventory variable > command line >
+// ANSIBLE_* > ansible.cfg > default.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ansibleBool } from '../settings/validate.ts';
@@ -17,8 +18,54 @@ export interface JumpHost {
   user: string;
 }
 
+/** How a host is reached: the system OpenSSH client (default), the in-process client, or no SSH. */
+export type Transport = 'ssh' | 'paramiko' | 'local';
+
+/**
+ * Ansible's connection plugin names (and their long forms) for the transports the toolkit has;
+ * `smart` is Ansible's old default, which means ssh.
+ */
+const TRANSPORT_NAMES: Record<string, Transport> = {
+  ssh: 'ssh',
+  smart: 'ssh',
+  'ansible.builtin.ssh': 'ssh',
+  paramiko: 'paramiko',
+  paramiko_ssh: 'paramiko',
+  'ansible.builtin.paramiko_ssh': 'paramiko',
+  local: 'local',
+  'ansible.builtin.local': 'local',
+};
+
+export function transportOf(name: string): Transport | undefined {
+  return TRANSPORT_NAMES[name.trim().toLowerCase()];
+}
+
+/** Ansible's default [ssh_connection] ssh_args. */
+export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
+
+/**
+ * What the system ssh gets for one host. Only values someone set: whatever is unset here is
+ * left to OpenSSH's own configuration (ssh_config's User, Port, IdentityFile, ProxyJump...).
+ */
+export interface OpenSshSpec {
+  executable: string; // ansible_ssh_executable
+  destination: string; // ansible_host, else the inventory name (an ssh_config Host alias)
+  sshArgs: string; // ansible_ssh_args / ssh_args
+  commonArgs: string; // ansible_ssh_common_args / --ssh-common-args / ssh_common_args
+  extraArgs: string; // ansible_ssh_extra_args / --ssh-extra-args / ssh_extra_args
+  user?: string;
+  port?: number;
+  privateKeyPath?: string;
+  /** false: host_key_checking turned off (-o StrictHostKeyChecking=no, as Ansible). */
+  hostKeyChecking: boolean;
+  password?: string; // ansible_password / -k: through sshpass on a pipe, never argv or environment
+  verbosity: number; // -vvvv gives ssh -vvv
+}
+
 export interface ConnectionSpec {
   host: string; // inventory name, used in every message
+  transport: Transport;
+  openssh: OpenSshSpec;
   address: string;
   port: number;
   user: string;
@@ -33,6 +80,8 @@ export interface ConnectionSpec {
   /** --remote-timeout: a script still running after this long is stopped on the host (its whole
    *  process tree) and the host fails; 0 for no limit. */
   scriptTimeoutSeconds: number;
+  /** paramiko only: ansible_password, offered when the key is refused. */
+  password?: string;
 }
 
 /** Generous: a zypper transaction on a slow mirror takes minutes, a hung script forever. */
@@ -52,6 +101,15 @@ export interface ConnectionDefaults {
   becomeMethodOrigin?: string;
   /** --remote-timeout (seconds, 0: none). */
   scriptTimeoutSeconds?: number;
+  /** -c / ANSIBLE_TRANSPORT / [defaults] transport; ansible_connection wins. */
+  transport?: string;
+  transportOrigin?: string;
+  sshExecutable?: string; // ANSIBLE_SSH_EXECUTABLE / [ssh_connection] ssh_executable
+  sshArgs?: string; // ANSIBLE_SSH_ARGS / [ssh_connection] ssh_args
+  sshCommonArgs?: string; // --ssh-common-args / ANSIBLE_SSH_COMMON_ARGS / ssh_common_args
+  sshExtraArgs?: string; // --ssh-extra-args / ANSIBLE_SSH_EXTRA_ARGS / ssh_extra_args
+  password?: string; // -k / --ask-pass
+  verbosity?: number;
 }
 
 /** Ansible truthiness for connection switches; the word lists live in the settings layer. */
@@ -173,12 +231,29 @@ export function sshOptions(argStrings: string[]): Map<string, string> {
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 
+/** The connection switches for one host, with the variable (or setting) that chose each. */
+export function sshArgStrings(vars: Record<string, unknown>, defaults: ConnectionDefaults) {
+  return {
+    common: str(vars.ansible_ssh_common_args) ?? defaults.sshCommonArgs ?? '',
+    extra: str(vars.ansible_ssh_extra_args) ?? defaults.sshExtraArgs ?? '',
+  };
+}
+
+/** The transport a host uses, and what chose it; undefined transport = a name we do not have. */
+export function transportFor(vars: Record<string, unknown>, defaults: ConnectionDefaults): { name: string; transport?: Transport; origin: 'ansible_connection' | 'default' } {
+  const fromVar = str(vars.ansible_connection);
+  const name = fromVar ?? defaults.transport ?? 'ssh';
+  return { name, transport: transportOf(name), origin: fromVar !== undefined ? 'ansible_connection' : 'default' };
+}
+
 export function connectionFor(
   host: string,
   vars: Record<string, unknown>,
   defaults: ConnectionDefaults,
 ): ConnectionSpec {
-  const sshArgs = [str(vars.ansible_ssh_common_args) ?? '', str(vars.ansible_ssh_extra_args) ?? ''];
+  const { common, extra } = sshArgStrings(vars, defaults);
+  const transport = transportFor(vars, defaults).transport ?? 'ssh';
+  const sshArgs = [common, extra];
   const options = sshOptions(sshArgs);
   // -J is ProxyJump's short form (ssh(1)).
   const jumpSpec = sshJumpArgs(sshArgs) ?? options.get('proxyjump');
@@ -197,8 +272,26 @@ export function connectionFor(
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
   const becomePassword = str(vars.ansible_become_password ?? vars.ansible_become_pass ?? vars.ansible_sudo_pass) ?? defaults.becomePassword;
   const timeout = Number(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
+  const explicitPort = vars.ansible_port ?? vars.ansible_ssh_port;
+  const explicitUser = str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user;
+  const password = str(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password) ?? defaults.password;
+  const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
+    transport,
+    openssh: {
+      executable: str(vars.ansible_ssh_executable) ?? defaults.sshExecutable ?? 'ssh',
+      destination: str(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
+      sshArgs: str(vars.ansible_ssh_args) ?? defaults.sshArgs ?? DEFAULT_SSH_ARGS,
+      commonArgs: common,
+      extraArgs: extra,
+      ...(explicitUser ? { user: explicitUser } : {}),
+      ...(explicitPort !== undefined ? { port: Number(explicitPort) } : {}),
+      ...(key ? { privateKeyPath: resolve(expandHome(key)) } : {}),
+      hostKeyChecking,
+      ...(password !== undefined ? { password } : {}),
+      verbosity: defaults.verbosity ?? 0,
+    },
     address: str(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
     port: Number(vars.ansible_port ?? vars.ansible_ssh_port ?? 22),
     user: str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user ?? process.env.USER ?? 'root',
@@ -211,8 +304,10 @@ export function connectionFor(
       ? { user: str(vars.ansible_become_user) ?? defaults.becomeUser ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
-    local: str(vars.ansible_connection) === 'local',
+    local: transport === 'local',
     scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
-    ...(jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
+    ...(transport === 'paramiko' && password !== undefined ? { password } : {}),
+    // Only the in-process client reads jump hosts itself; OpenSSH does its own.
+    ...(transport !== 'paramiko' ? {} : jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // OpenSSH known_hosts lookup, so connections are checked against the same files `ssh` uses.
 // Supports plain and hashed (|1|salt|hash) names, [host]:port entries, comma lists, negation
-// and @revoked markers; @cert-authority lines are ignored (certificates are not supported).
+// and @revoked markers; @cert-authority lines are only counted (the in-process client cannot
+// check host certificates: it says so instead of calling the host unknown).
 import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
@@ -14,6 +15,8 @@ export interface KnownKey {
 export interface KnownHostsMatch {
   keys: KnownKey[];
   revoked: KnownKey[];
+  /** @cert-authority lines for these names: only the OpenSSH transport can use them. */
+  certAuthorities: number;
 }
 
 /** The name OpenSSH looks up: `host` on port 22, `[host]:port` otherwise. */
@@ -49,7 +52,7 @@ function namesMatch(field: string, name: string): boolean {
 
 /** Entries for `names` (any of them) in the given known_hosts texts. */
 export function findKnownKeys(files: { path: string; text: string }[], names: string[]): KnownHostsMatch {
-  const result: KnownHostsMatch = { keys: [], revoked: [] };
+  const result: KnownHostsMatch = { keys: [], revoked: [], certAuthorities: 0 };
   for (const { path, text } of files) {
     text.split('\n').forEach((rawLine, index) => {
       const line = rawLine.trim();
@@ -58,8 +61,12 @@ export function findKnownKeys(files: { path: string; text: string }[], names: st
       let marker: string | undefined;
       if (fields[0]?.startsWith('@')) marker = fields.shift();
       const [hostField, type, key] = fields;
-      if (!hostField || !type || !key || marker === '@cert-authority') return;
+      if (!hostField || !type || !key) return;
       if (!names.some((n) => namesMatch(hostField, n))) return;
+      if (marker === '@cert-authority') {
+        result.certAuthorities++;
+        return;
+      }
       const entry = { type, blob: Buffer.from(key, 'base64'), file: path, line: index + 1 };
       (marker === '@revoked' ? result.revoked : result.keys).push(entry);
     });

@@ -1,4 +1,5 @@
-// One open connection to one host, able to run a shell script as the target user.
+// One open connection to one host, able to run a shell script as the target user; and the
+// in-process client (ansible_connection=paramiko) and ansible_connection=local.
 // Scripts travel on stdin (never on a command line, where `ps` would show them), and so does
 // the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
 import { spawn } from 'node:child_process';
@@ -37,7 +38,7 @@ export class ConnectError extends Error {
 }
 
 /** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */
-function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
+export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
   // timeout(1) runs bash in a process group of its own and, past the limit, sends TERM to all of
   // it (the script's trap cleans up), then KILL 10 s later: a script stuck on a FIFO or a hung
   // command never outlives the limit on the host. Exit 124/137 tell the controller why.
@@ -69,6 +70,12 @@ async function defaultKey(): Promise<Buffer | undefined> {
 function classify(error: Error, hostKeyProblem: string | undefined, spec: ConnectionSpec): ConnectError {
   if (hostKeyProblem) return new ConnectError('host-key', hostKeyProblem);
   const message = error.message || String(error);
+  if (/Encrypted private|passphrase/i.test(message)) {
+    return new ConnectError(
+      'auth',
+      `cannot use the private key of ${spec.user}@${spec.address}:${spec.port}: ${message}. ansible_connection=paramiko cannot ask ssh-agent for an encrypted key's identity; use ansible_connection=ssh (the default)`,
+    );
+  }
   if (/authentication methods failed|auth/i.test(message) && !/ECONN|timed out/i.test(message)) {
     return new ConnectError(
       'auth',
@@ -102,7 +109,10 @@ async function hostKeyPolicy(spec: ConnectionSpec) {
       : `unknown host key for ${names[0]}: ${keyTypeOf(key)} ${fp} is not in ${where}. ` +
         `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace(/^ssh-/, '')}_key.pub), ` +
         `then add it (ssh-keyscan -p ${spec.port} ${spec.address} >> ${spec.knownHostsFiles[0]}), ` +
-        `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`;
+        `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).` +
+        (known.certAuthorities
+          ? ` (${where} has a @cert-authority for this host: host certificates need ansible_connection=ssh, the default.)`
+          : '');
     return false;
   };
   return { verify, types, problem: () => problem };
@@ -128,6 +138,7 @@ async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefine
       username: spec.user,
       ...(privateKey ? { privateKey: privateKey.toString('utf8') } : {}),
       ...(process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+      ...(spec.password !== undefined ? { password: spec.password } : {}),
       readyTimeout: spec.timeoutMs,
       keepaliveInterval: 15_000,
       hostVerifier: (key: Buffer) => policy.verify(key),
@@ -178,8 +189,8 @@ async function openJumps(spec: ConnectionSpec, jumps: JumpHost[], privateKey: Bu
   return { sock: sock!, clients };
 }
 
-export async function openSession(spec: ConnectionSpec): Promise<Session> {
-  if (spec.local) return localSession(spec);
+/** ansible_connection=paramiko: the in-process client (ssh2), chosen explicitly, never a fallback. */
+export async function openParamikoSession(spec: ConnectionSpec): Promise<Session> {
   const privateKey = await readPrivateKey(spec);
   const { policy, config } = await connectConfig(spec, privateKey);
   const jumps = spec.jump?.length ? await openJumps(spec, spec.jump, privateKey) : undefined;
@@ -235,7 +246,7 @@ export async function openSession(spec: ConnectionSpec): Promise<Session> {
 }
 
 /** ansible_connection=local: the same scripts, run by a local bash. */
-function localSession(spec: ConnectionSpec): Session {
+export function localSession(spec: ConnectionSpec): Session {
   let trips = 0;
   const shell = remoteShell({ ...spec, user: process.env.USER ?? 'root' });
   return {

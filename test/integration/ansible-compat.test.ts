@@ -140,11 +140,13 @@ describe('ansible.cfg on the hosts', () => {
   });
 });
 
-describe('ProxyJump', () => {
+// The in-process client's own jump hosts (same key and known_hosts for every hop). Through
+// OpenSSH, the default, jump hosts are ssh_config's business: see openssh.test.ts.
+describe('ProxyJump with ansible_connection=paramiko', () => {
   it('reaches a host through another lab host (-o ProxyJump= in ansible_ssh_extra_args): the target sees the bastion\'s address', async () => {
     const [bastion, target] = [push[0]!, pull[0]!];
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
-    const inv = await iniInventory(info, [{ host: target, vars: { ansible_ssh_extra_args: `'-o ProxyJump=root@${bastion.address}:22'` } }], {
+    const inv = await iniInventory(info, [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_extra_args: `'-o ProxyJump=root@${bastion.address}:22'` } }], {
       ...plainVars(),
       agent_web_api_key: 'jump-api-key-changed',
       agent_rabbitmq_password: 'jump-rabbit',
@@ -159,7 +161,7 @@ describe('ProxyJump', () => {
   it('-J and the FAQ\'s ProxyCommand (ssh -W %h:%p) work too; a bastion that refuses is "unreachable" naming the jump host', async () => {
     const [bastion, target] = [push[0]!, pull[0]!];
     const common = `'-o UserKnownHostsFile=${info.knownHosts} -J root@${bastion.address}'`;
-    const inv = await iniInventory(info, [{ host: target, vars: { ansible_ssh_common_args: common } }], { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' });
+    const inv = await iniInventory(info, [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: common } }], { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' });
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
     const ok = await provision(['-i', inv, '--check']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
@@ -167,7 +169,7 @@ describe('ProxyJump', () => {
     // The ProxyCommand of Ansible's FAQ does the same.
     const viaCommand = await iniInventory(
       info,
-      [{ host: target, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="ssh -W %h:%p -q root@${bastion.address}"'` } }],
+      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="ssh -W %h:%p -q root@${bastion.address}"'` } }],
       { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' },
     );
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
@@ -176,7 +178,7 @@ describe('ProxyJump', () => {
     expect(await mustOnHost(info, target.name, 'grep "Accepted publickey" /var/log/sshd.log')).toContain(`from ${bastion.address} `);
     const refused = await iniInventory(
       info,
-      [{ host: target, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyJump=root@${bastion.address}:2222'` } }],
+      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyJump=root@${bastion.address}:2222'` } }],
       { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' },
     );
     const bad = await provision(['-i', refused, '--check', '-T', '5']);
@@ -190,7 +192,7 @@ describe('ProxyJump', () => {
     await writeFile(onlyTarget, (await readFile(info.knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith(`${target.name},`)).join('\n') + '\n');
     const unknownBastion = await iniInventory(
       info,
-      [{ host: target, vars: { ansible_ssh_common_args: `'-o UserKnownHostsFile=${onlyTarget} -J root@${bastion.address}'` } }],
+      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${onlyTarget} -J root@${bastion.address}'` } }],
       { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' },
     );
     const hk = await provision(['-i', unknownBastion, '--check']);

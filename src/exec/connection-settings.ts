@@ -1,0 +1,116 @@
+// Connection settings checked before any host is touched: a transport the toolkit does not
+// have, or an SSH option the chosen transport cannot honour, is a settings error naming the
+// option and the host. Dropping such an option would connect some other way than the admin
+// required (directly instead of through a proxy, without a certificate...).
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { type ConnectionDefaults, proxyCommandJump, sshArgStrings, splitArgs, transportFor } from './connection.ts';
+
+export interface ConnectionSettingError {
+  variable: string;
+  origin: string;
+  message: string;
+}
+
+/** -o options the in-process client reads itself (the rest it cannot do). */
+const PARAMIKO_OPTIONS = new Set(['proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'proxycommand']);
+
+const USE_SSH = 'use ansible_connection=ssh (the default: the system OpenSSH client does it)';
+
+/** The ssh arguments of one string that the in-process client cannot honour, as written. */
+export function paramikoRefusals(text: string): string[] {
+  const refused: string[] = [];
+  const args = splitArgs(text);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-J') {
+      i++;
+    } else if (/^-J./.test(a)) {
+      continue;
+    } else if (a === '-o' || a.startsWith('-o')) {
+      const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
+      const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(option);
+      const key = m?.[1]?.toLowerCase();
+      if (!m || !key || !PARAMIKO_OPTIONS.has(key)) refused.push(`-o ${option}`);
+      else if (key === 'proxycommand' && !proxyCommandJump(m[2]!.trim(), 'root') && m[2]!.trim().toLowerCase() !== 'none') {
+        refused.push(`-o ${option} (only the "ssh -W %h:%p [user@]bastion" form is understood)`);
+      }
+    } else {
+      // -F, -i, -A, -c, -m, -L, ... and anything else: options of the OpenSSH client.
+      const takesValue = /^-[BbcDEeFIiLlmOoPpQRSWw]$/.test(a);
+      refused.push(takesValue && args[i + 1] !== undefined ? `${a} ${args[++i]}` : a);
+    }
+  }
+  return refused;
+}
+
+function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
+  if (program.includes('/')) return isExecutable(program);
+  return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)));
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Everything wrong with one host's connection settings (empty: fine). */
+export function connectionSettingsErrors(
+  vars: Record<string, unknown>,
+  origins: Record<string, string>,
+  defaults: ConnectionDefaults,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectionSettingError[] {
+  const errors: ConnectionSettingError[] = [];
+  const chosen = transportFor(vars, defaults);
+  const where = (variable: string, fallback: string) => origins[variable] ?? fallback;
+  if (!chosen.transport) {
+    const fromVar = chosen.origin === 'ansible_connection';
+    errors.push({
+      variable: fromVar ? 'ansible_connection' : 'connection',
+      origin: fromVar ? where('ansible_connection', 'inventory') : (defaults.transportOrigin ?? '-c'),
+      message: `"${chosen.name}" is not a connection this toolkit has: ssh (the default, the system OpenSSH client), paramiko (the in-process client) or local`,
+    });
+    return errors;
+  }
+  const args = sshArgStrings(vars, defaults);
+  if (chosen.transport === 'paramiko') {
+    const sources = [
+      { variable: 'ansible_ssh_common_args', text: args.common, fallback: '--ssh-common-args / ssh_common_args' },
+      { variable: 'ansible_ssh_extra_args', text: args.extra, fallback: '--ssh-extra-args / ssh_extra_args' },
+    ];
+    for (const s of sources) {
+      for (const option of paramikoRefusals(s.text)) {
+        errors.push({ variable: s.variable, origin: where(s.variable, s.fallback), message: `${option} cannot be honoured by ansible_connection=paramiko; ${USE_SSH}` });
+      }
+    }
+    for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args']) {
+      if (vars[variable] !== undefined) {
+        errors.push({ variable, origin: where(variable, 'inventory'), message: `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}` });
+      }
+    }
+  }
+  if (chosen.transport === 'ssh') {
+    const executable = vars.ansible_ssh_executable !== undefined ? String(vars.ansible_ssh_executable) : (defaults.sshExecutable ?? 'ssh');
+    if (!onPath(executable, env)) {
+      errors.push({
+        variable: vars.ansible_ssh_executable !== undefined ? 'ansible_ssh_executable' : 'ssh_executable',
+        origin: where('ansible_ssh_executable', 'default'),
+        message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
+      });
+    }
+    const passwordVariable = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'].find((v) => vars[v] !== undefined);
+    if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
+      errors.push({
+        variable: passwordVariable ?? '--ask-pass',
+        origin: passwordVariable ? where(passwordVariable, 'inventory') : 'command line',
+        message: 'a password login through OpenSSH needs sshpass (apt-get install sshpass), as with Ansible',
+      });
+    }
+  }
+  return errors;
+}

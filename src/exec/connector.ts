@@ -1,0 +1,76 @@
+// Opens every host's session for one run, by the host's transport, and cleans up after the
+// run: each OpenSSH master is asked to exit (ssh -O exit) and the run's private control folder
+// is removed, whether the run ended normally, on Ctrl-C or on SIGTERM (run() awaits close()).
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectionSpec } from './connection.ts';
+import { openSshSession } from './openssh.ts';
+import { localSession, openParamikoSession, type Session } from './session.ts';
+
+export interface Connector {
+  open(spec: ConnectionSpec): Promise<Session>;
+  /** Every master asked to exit, every control socket and the folder gone. */
+  close(): Promise<void>;
+}
+
+export interface ConnectorOptions {
+  /** Ansible's control_path_dir: the run's private folder is made inside it (default: the temp folder). */
+  controlPathDir?: string;
+}
+
+export function connector(options: ConnectorOptions = {}): Connector {
+  // The run's own folder, 0700 (mkdtemp's mode): nobody else can reach a master through it.
+  let folder: Promise<string> | undefined;
+  const controlFolder = () =>
+    (folder ??= (async () => {
+      const parent = options.controlPathDir ?? tmpdir();
+      await mkdir(parent, { recursive: true, mode: 0o700 });
+      return mkdtemp(join(parent, 'tp-ssh-'));
+    })());
+  const sshSessions: { closed(): Promise<void>; close(): void; socket: string }[] = [];
+  const opening = new Set<Promise<unknown>>();
+  let closing = false;
+  let count = 0;
+  const open = async (spec: ConnectionSpec): Promise<Session> => {
+    if (spec.transport === 'local') return localSession(spec);
+    if (spec.transport === 'paramiko') return openParamikoSession(spec);
+    const dir = await controlFolder();
+    // Short names: a unix socket path has room for about 100 bytes.
+    const n = count++;
+    const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`) };
+    try {
+      const session = await openSshSession(spec, control);
+      sshSessions.push({ close: () => session.close(), closed: () => session.closed(), socket: control.socket });
+      // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
+      if (closing) session.close();
+      return session;
+    } catch (error) {
+      // A failed connect may still have left a master (e.g. a ProxyCommand that hung up late).
+      sshSessions.push({ close: () => undefined, closed: () => Promise.resolve(), socket: control.socket });
+      throw error;
+    }
+  };
+  return {
+    open(spec) {
+      const p = open(spec);
+      opening.add(p);
+      void p.finally(() => opening.delete(p)).catch(() => undefined);
+      return p;
+    },
+    async close() {
+      closing = true;
+      // Connects in flight end first (each has a timeout), so their masters are closed too.
+      await Promise.allSettled([...opening]);
+      for (const s of sshSessions) s.close();
+      await Promise.all(sshSessions.map((s) => s.closed()));
+      // The master removes its socket as it exits: wait for that (briefly) so no ssh outlives the run.
+      const deadline = Date.now() + 3000;
+      while (sshSessions.some((s) => existsSync(s.socket)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (folder) await rm(await folder, { recursive: true, force: true });
+    },
+  };
+}

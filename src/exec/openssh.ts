@@ -1,0 +1,170 @@
+// The default transport: the system OpenSSH client, run with zx, as Ansible's ssh connection
+// does. Everything the admin's OpenSSH knows applies (ssh_config with Include/Match, the agent,
+// certificates, @cert-authority, GSSAPI, FIDO keys, any ProxyJump/ProxyCommand). One
+// ControlMaster per host, its socket in the run's private folder: the connect step does the
+// only key exchange, every later round trip is a channel on that connection.
+import { readFile } from 'node:fs/promises';
+import { $, type ProcessPromise } from 'zx';
+import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
+import { splitArgs } from './connection.ts';
+import { toShell } from './command.ts';
+import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
+
+/** Where this session's ssh keeps its control socket and its connect log. */
+export interface ControlFiles {
+  socket: string;
+  log: string;
+}
+
+/** The ssh command line for a host (without destination and command), in Ansible's order. */
+export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: ControlFiles): string[] {
+  const o = (option: string) => ['-o', option];
+  const quoted = (value: string) => `"${value.replace(/(["\\])/g, '\\$1')}"`;
+  // OpenSSH keeps the first value it is given for an option: what comes first wins, so the
+  // admin's ssh_args come first and the toolkit's fallbacks (BatchMode, ControlPath) last.
+  return [
+    ssh.executable,
+    ...splitArgs(ssh.sshArgs),
+    ...(ssh.verbosity > 3 ? ['-vvv'] : []),
+    ...(ssh.hostKeyChecking ? [] : o('StrictHostKeyChecking=no')),
+    ...(ssh.port !== undefined ? o(`Port=${ssh.port}`) : []),
+    ...(ssh.privateKeyPath ? o(`IdentityFile=${quoted(ssh.privateKeyPath)}`) : []),
+    ...(ssh.password === undefined
+      ? [
+          ...o('KbdInteractiveAuthentication=no'),
+          ...o('PreferredAuthentications=gssapi-with-mic,gssapi-keyex,hostbased,publickey'),
+          ...o('PasswordAuthentication=no'),
+        ]
+      : []),
+    ...(ssh.user !== undefined ? o(`User=${quoted(ssh.user)}`) : []),
+    ...o(`ConnectTimeout=${timeoutSeconds}`),
+    ...splitArgs(ssh.commonArgs),
+    ...splitArgs(ssh.extraArgs),
+    // Never a prompt on the terminal of a run that handles 50 hosts at once: an unknown host
+    // key or a key that needs a passphrase fails instead. (sshpass answers the password prompt.)
+    ...(ssh.password === undefined ? o('BatchMode=yes') : []),
+    ...o(`ControlPath=${quoted(control.socket)}`),
+  ];
+}
+
+/** The destination after `--`, so an inventory value can never be read as an ssh option. */
+const target = (ssh: OpenSshSpec) => ['--', ssh.destination];
+
+/** Runs one ssh command line: stdin as given, the password on fd 3 for sshpass -d3. */
+function spawnSsh(argv: string[], password: string | undefined, input: string, onOutput?: (chunk: string) => void, stderr: 'pipe' | 'ignore' = 'pipe'): ProcessPromise {
+  const p = $({
+    quiet: true,
+    verbose: false,
+    nothrow: true,
+    // Its own process group: a Ctrl-C on the terminal reaches the toolkit only, which lets the
+    // hosts in flight finish (first Ctrl-C) or closes every master itself (second).
+    detached: true,
+    stdio: password !== undefined ? ['pipe', 'pipe', stderr, 'pipe'] : ['pipe', 'pipe', stderr],
+  })`${password !== undefined ? ['sshpass', '-d3', ...argv] : argv}`;
+  if (password !== undefined) {
+    const fd3 = p.child?.stdio[3] as NodeJS.WritableStream | undefined;
+    // sshpass closes its end once it has read the password: that is not an error of the run.
+    fd3?.on('error', () => undefined);
+    fd3?.end(`${password}\n`);
+  }
+  if (onOutput) p.stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString('utf8')));
+  // ssh may exit before reading all of stdin (connection refused): its exit code tells.
+  p.stdin.on('error', () => undefined);
+  p.stdin.end(input);
+  return p;
+}
+
+/** What went wrong in the connect step, from ssh's log (-v -E) and sshpass's exit code. */
+export function connectFailure(spec: ConnectionSpec, code: number | null, log: string): ConnectError {
+  const ssh = spec.openssh;
+  // A certificate is logged as "Server host certificate: TYPE SHA256:..., serial ...".
+  const serverKey = /Server host (?:key|certificate): (\S+) (SHA256:[^\s,]+)/.exec(log);
+  const authenticating = /Authenticating to (\S+?):(\d+) as '([^']*)'/.exec(log);
+  const connecting = /Connecting to (\S+) \[[^\]]*\] port (\d+)/.exec(log);
+  const address = authenticating?.[1] ?? connecting?.[1] ?? ssh.destination;
+  const port = Number(authenticating?.[2] ?? connecting?.[2] ?? ssh.port ?? 22);
+  const name = port === 22 ? address : `[${address}]:${port}`;
+  const knownHosts = /UserKnownHostsFile=(\S+)/i.exec(`${ssh.commonArgs} ${ssh.extraArgs} ${ssh.sshArgs}`)?.[1] ?? '~/.ssh/known_hosts';
+  const said = log
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '' && !/^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal/.test(l))
+    .join(' ')
+    .trim();
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|POSSIBLE DNS SPOOFING/.test(log)) {
+    const offending = /Offending \S+ key in (\S+):(\d+)/.exec(log);
+    const file = offending?.[1] ?? knownHosts;
+    const fp = /key sent by the remote host is\s+(SHA256:\S+)/.exec(log)?.[1] ?? serverKey?.[2] ?? '(see ssh -v)';
+    return new ConnectError(
+      'host-key',
+      `HOST KEY CHANGED for ${name}: it now offers ${serverKey?.[1] ?? 'a key'} ${fp}, which differs from ${offending ? `${offending[1]}:${offending[2]}` : file}. ` +
+        `This may be an attack or a reinstalled host. If the change is expected, remove the old entry (ssh-keygen -R '${name}' -f ${file}) and add the new one.`,
+    );
+  }
+  if (code === 6 || /Host key verification failed|host key is known for|No \S+ host key is known/.test(log)) {
+    const type = serverKey?.[1] ?? 'its key';
+    const plainType = serverKey ? type.replace(/-cert-v01@openssh\.com$/, '').replace(/^ssh-/, '') : '*';
+    return new ConnectError(
+      'host-key',
+      `unknown host key for ${name}: ${type} ${serverKey?.[2] ?? ''} is not in ${knownHosts} (nor signed by a @cert-authority there). `.replace('  ', ' ') +
+        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${plainType}_key.pub), ` +
+        `then add it (ssh-keyscan -p ${port} ${address} >> ${knownHosts}), ` +
+        `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`,
+    );
+  }
+  const user = authenticating?.[3] ?? ssh.user ?? '(ssh_config user)';
+  if (code === 5) {
+    return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: the password was refused (sshpass); check ansible_password / -k`);
+  }
+  if (/Permission denied|Too many authentication failures|Authentication failed/.test(log)) {
+    return new ConnectError(
+      'auth',
+      `authentication failed for ${user}@${address}:${port} (${said || 'permission denied'}); check ansible_user and ansible_ssh_private_key_file, the agent (ssh-add -l) and ssh_config`,
+    );
+  }
+  return new ConnectError('unreachable', `cannot reach ${address}:${port}: ${said || `ssh exited ${code}`}`);
+}
+
+/**
+ * Opens the host's master connection (the connect step: `true` on the host, with -v into the
+ * log so a failure can say which host key was offered), then runs every script as a client of
+ * that master. close() asks the master to exit; the returned promise is kept by closed().
+ */
+export async function openSshSession(spec: ConnectionSpec, control: ControlFiles): Promise<Session & { closed(): Promise<void> }> {
+  const ssh = spec.openssh;
+  const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control);
+  // stderr not a pipe: a ProxyCommand / ProxyJump process started by the master inherits it and
+  // lives as long as the master, so a pipe would never close. ssh logs into control.log instead.
+  const connect = await spawnSsh([...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'], ssh.password, '', undefined, 'ignore');
+  if (connect.exitCode !== 0) {
+    const log = await readFile(control.log, 'utf8').catch(() => '');
+    throw connectFailure(spec, connect.exitCode, log);
+  }
+  const shell = remoteShell(spec);
+  const running = new Set<ProcessPromise>();
+  let trips = 0;
+  let closing: Promise<void> | undefined;
+  return {
+    host: spec.host,
+    async run(script, onOutput): Promise<RunResult> {
+      trips++;
+      if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
+      const quiet = ssh.verbosity > 3 ? [] : ['-q'];
+      const p = spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, shell.stdinPrefix + wrapScript(toShell(script)), onOutput);
+      running.add(p);
+      const out = await p;
+      running.delete(p);
+      // 255 is ssh's own failure (the connection dropped, the master went away): the script's
+      // end is unknown, as with a dropped in-process connection.
+      return { code: out.exitCode === 255 || out.exitCode === null ? null : out.exitCode, stdout: out.stdout, stderr: out.stderr };
+    },
+    roundTrips: () => trips,
+    close() {
+      closing ??= (async () => {
+        await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
+        // Without a master (ControlMaster=no in ssh_args) each script has its own ssh process.
+        for (const p of running) await p.kill('SIGTERM').catch(() => undefined);
+      })();
+    },
+    closed: () => closing ?? Promise.resolve(),
+  };
+}

@@ -1,0 +1,367 @@
+// SSH as data centers use it, through the real OpenSSH client (the default transport) against
+// the lab's real sshd: a bastion as the only way in (ProxyJump from an ssh_config file, and a
+// ProxyCommand that is not `ssh -W`), an encrypted key held by a running ssh-agent, a user
+// certificate signed by a lab CA, host keys signed by a lab host CA (@cert-authority), a
+// password login with -k (sshpass). Each also through ansible_connection=paramiko, which must
+// refuse what it cannot do. And: one SSH handshake per host per run, nothing left behind.
+// Kerberos (GSSAPI) is not covered here yet.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { LabInfo } from '../lab/inventory.ts';
+import { repoRoot } from '../lab/paths.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
+
+let info: LabInfo;
+let pull: LabHost[];
+let push: LabHost[];
+const work = mkdtempSync(join(tmpdir(), 'tp-openssh-'));
+const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'openssh-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none' };
+/** Undo steps (sshd_config blocks, agents) run after the file, whatever happened. */
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeAll(async () => {
+  info = await freshLab();
+  ({ pull, push } = hostsBy(info));
+});
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
+const sh = (cmd: string, args: string[], input?: string) => execFileSync(cmd, args, { encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
+
+/** A YAML inventory: hosts with exactly the given variables (nothing added), Trento vars on the group. */
+function inventory(hosts: Record<string, Record<string, unknown>>, groupVars: Record<string, unknown> = {}): string {
+  const dir = mkdtempSync(join(work, 'inv-'));
+  writeFileSync(join(dir, 'hosts.yml'), stringify({ all: { children: { agents: { hosts, vars: { ...VARS, ...groupVars } } } } }));
+  return join(dir, 'hosts.yml');
+}
+
+/** A command on a lab host as root, straight from the machine or through a bastion (-J). */
+function onLabHost(host: LabHost, command: string, via?: LabHost): string {
+  const jump = via ? ['-J', via.name] : [];
+  return execFileSync('ssh', ['-F', info.sshConfig, '-o', 'BatchMode=yes', ...jump, host.name, command], { encoding: 'utf8' });
+}
+
+/**
+ * Adds a block at the end of a host's sshd_config and reloads sshd (checked with sshd -t
+ * first). Returns the undo, which also runs after the file whatever happened.
+ */
+function sshdConfig(host: LabHost, name: string, block: string, via?: LabHost): () => void {
+  const begin = `# tp-test ${name} begin`;
+  const end = `# tp-test ${name} end`;
+  const remove = `sed -i '/^${begin}$/,/^${end}$/d' /etc/ssh/sshd_config`;
+  const reload = '/usr/sbin/sshd -t && kill -HUP $(cat /run/sshd.pid) && sleep 0.3';
+  onLabHost(host, `${remove}; printf '%s\\n' '${begin}' '${block.split('\n').join("' '")}' '${end}' >> /etc/ssh/sshd_config; ${reload}`, via);
+  let undone = false;
+  const undo = () => {
+    if (undone) return;
+    undone = true;
+    onLabHost(host, `${remove}; ${reload}`, via);
+  };
+  cleanups.push(undo);
+  return undo;
+}
+
+/** Where the host's sshd log ends now. */
+const sshdLogMark = (host: LabHost, via?: LabHost) => Number(onLabHost(host, 'wc -l < /var/log/sshd.log', via).trim());
+/**
+ * The sshd log since `mark`, without the last login: that one is this read's own (sshd logs
+ * "Accepted" before it runs the command).
+ */
+function sshdLogSince(host: LabHost, mark: number, via?: LabHost): string {
+  const lines = onLabHost(host, `tail -n +${mark + 1} /var/log/sshd.log`, via).split('\n');
+  const own = lines.map((l) => l.includes('Accepted ')).lastIndexOf(true);
+  return lines.filter((_, i) => i !== own).join('\n');
+}
+
+/** Processes whose command line mentions `text` (the control folder of a run). */
+function processesMentioning(text: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', '--', text], { encoding: 'utf8' }).trim().split('\n');
+  } catch {
+    return []; // pgrep: exit 1 when nothing matches
+  }
+}
+
+/** The machine's end of the lab network, as a target host sees it. */
+const machineAddress = () => info.gateway;
+
+describe('a bastion as the only way to a group of hosts', () => {
+  let bastion: LabHost;
+  let targets: LabHost[];
+  let config: string;
+
+  const undo: (() => void)[] = [];
+
+  beforeAll(() => {
+    bastion = push[0]!;
+    targets = [pull[0]!, pull[1]!];
+    // The targets refuse every login that comes straight from the machine (undone through the bastion).
+    for (const t of targets) undo.push(sshdConfig(t, 'bastion-only', `Match Address ${machineAddress()}\n  DenyUsers *`, bastion));
+    config = join(work, 'ssh_config');
+    const hostsBlock = targets.map((t) => `Host ${t.name}\n  HostName ${t.address}\n  ProxyJump bastion\n`).join('\n');
+    writeFileSync(
+      config,
+      `${hostsBlock}\nHost bastion\n  HostName ${bastion.address}\n\nHost *\n  User root\n  IdentityFile ${info.keyFile}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${info.knownHosts}\n  StrictHostKeyChecking yes\n`,
+    );
+  });
+
+  afterAll(() => {
+    for (const u of undo) u();
+  });
+
+  it('direct logins are refused: the bastion really is the only way', async () => {
+    const direct = await provision(['-i', inventory({ [targets[0]!.name]: { ansible_host: targets[0]!.address, ansible_ssh_private_key_file: info.keyFile, ansible_user: 'root' } }, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` }), '--check']);
+    expect(direct.code, direct.stdout).toBe(4);
+    expect(statusOf(direct, targets[0]!.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
+  it('ProxyJump from an ssh_config file (-F in ansible_ssh_common_args): hosts named as in the file, nothing else set', async () => {
+    const marks = targets.map((t) => sshdLogMark(t, bastion));
+    const hosts = Object.fromEntries(targets.map((t) => [t.name, {}]));
+    const run = await provision(['-i', inventory(hosts, { ansible_ssh_common_args: `-F ${config}` }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const [i, t] of targets.entries()) {
+      expect(statusOf(run, t.name)?.status).toBe('changed');
+      const log = sshdLogSince(t, marks[i]!, bastion);
+      // One login per host for the whole run: facts (and apply) share the master connection.
+      expect(log.match(/Accepted publickey for root from (\S+)/g)).toEqual([`Accepted publickey for root from ${bastion.address}`]);
+    }
+  });
+
+  it('the same through --ssh-common-args', async () => {
+    const run = await provision(['-i', inventory({ [targets[1]!.name]: {} }), '--check', '--ssh-common-args', `-F ${config}`]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+  });
+
+  it('a ProxyCommand that is not `ssh -W` (a bash /dev/tcp relay on the bastion)', async () => {
+    const relay = join(work, 'via-bastion');
+    writeFileSync(
+      relay,
+      `#!/bin/bash\n# ProxyCommand: a TCP relay run on the bastion by bash, no ssh -W, no nc.\n` +
+        `exec ssh -F ${config} -q bastion "exec bash -c 'exec 3<>/dev/tcp/$1/$2; cat <&3 & cat >&3'"\n`,
+    );
+    chmodSync(relay, 0o755);
+    const t = targets[0]!;
+    const mark = sshdLogMark(t, bastion);
+    const vars = { ansible_host: t.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="${relay} %h %p"` };
+    const run = await provision(['-i', inventory({ [t.name]: vars }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(sshdLogSince(t, mark, bastion)).toContain(`Accepted publickey for root from ${bastion.address}`);
+
+    // paramiko cannot run that command: a settings error naming it, before any host is touched.
+    const paramiko = await provision(['-i', inventory({ [t.name]: { ...vars, ansible_connection: 'paramiko' } }), '--check']);
+    expect(paramiko.code).toBe(1);
+    expect(paramiko.report?.settingsErrors).toEqual([
+      expect.objectContaining({ host: t.name, variable: 'ansible_ssh_common_args', message: expect.stringContaining(`-o ProxyCommand=${relay} %h %p (only the "ssh -W`) }),
+    ]);
+    expect(paramiko.report?.hosts.every((h) => h.roundTrips === 0)).toBe(true);
+  });
+
+  it('paramiko refuses the -F file too, naming the option and the host, and touches no host', async () => {
+    const run = await provision(['-i', inventory(Object.fromEntries(targets.map((t) => [t.name, {}])), { ansible_ssh_common_args: `-F ${config}` }), '--check', '-c', 'paramiko']);
+    expect(run.code).toBe(1);
+    expect(run.report?.settingsErrors.map((e) => [e.host, e.message])).toEqual(
+      targets.map((t) => [t.name, expect.stringMatching(new RegExp(`^-F ${config.replace(/[.]/g, '\\.')} cannot be honoured by ansible_connection=paramiko`))]),
+    );
+  });
+});
+
+describe('keys and certificates OpenSSH knows', () => {
+  it('an encrypted key whose identity is in a running ssh-agent', async () => {
+    const h = pull[2]!;
+    const key = join(work, 'enc_key');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'agent-passphrase', '-C', 'tp-enc', '-f', key]);
+    await mustOnHost(info, h.name, `echo '${sh('cat', [`${key}.pub`]).trim()}' >> /root/.ssh/authorized_keys`);
+    cleanups.push(() => onHost(info, h.name, "sed -i '/ tp-enc$/d' /root/.ssh/authorized_keys"));
+    const agentSock = join(work, 'agent.sock');
+    const agentOut = sh('ssh-agent', ['-a', agentSock]);
+    const agentPid = /SSH_AGENT_PID=(\d+)/.exec(agentOut)![1]!;
+    cleanups.push(() => process.kill(Number(agentPid), 'SIGTERM'));
+    const askpass = join(work, 'askpass');
+    writeFileSync(askpass, '#!/bin/sh\necho agent-passphrase\n');
+    chmodSync(askpass, 0o700);
+    execFileSync('ssh-add', [key], { env: { ...process.env, SSH_AUTH_SOCK: agentSock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: 'ignore' });
+
+    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: key, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const inv = inventory({ [h.name]: vars });
+    const run = await provision(['-i', inv, '--check'], { SSH_AUTH_SOCK: agentSock });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    // Without the agent the key cannot be used (BatchMode: no passphrase prompt).
+    const noAgent = await provision(['-i', inv, '--check'], { SSH_AUTH_SOCK: '' });
+    expect(noAgent.code).toBe(4);
+    expect(statusOf(noAgent, h.name)?.message).toMatch(/authentication failed for root@/);
+    // paramiko reads the key file and cannot decrypt it: refused with the reason.
+    const paramiko = await provision(['-i', inv, '--check', '-c', 'paramiko'], { SSH_AUTH_SOCK: agentSock });
+    expect(paramiko.code).toBe(4);
+    expect(statusOf(paramiko, h.name)?.message).toMatch(/encrypted key.*use ansible_connection=ssh/i);
+  });
+
+  it('a user certificate signed by a lab CA (sshd TrustedUserCAKeys), the key itself not authorized', async () => {
+    const h = pull[2]!;
+    const ca = join(work, 'user_ca');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab user CA', '-f', ca]);
+    const key = join(work, 'cert_key');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    sh('ssh-keygen', ['-q', '-s', ca, '-I', 'tp-test', '-n', 'root', '-V', '+1h', `${key}.pub`]);
+    await mustOnHost(info, h.name, `echo '${sh('cat', [`${ca}.pub`]).trim()}' > /etc/ssh/tp_user_ca.pub`);
+    sshdConfig(h, 'user-ca', 'TrustedUserCAKeys /etc/ssh/tp_user_ca.pub');
+    const mark = sshdLogMark(h);
+    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: key, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(sshdLogSince(h, mark)).toMatch(/Accepted publickey for root .*ED25519-CERT.*ID tp-test/);
+
+    // paramiko: CertificateFile is refused up front; the bare key is not authorized.
+    const withCert = { ...vars, ansible_connection: 'paramiko', ansible_ssh_common_args: `${vars.ansible_ssh_common_args} -o CertificateFile=${key}-cert.pub` };
+    const refused = await provision(['-i', inventory({ [h.name]: withCert }), '--check']);
+    expect(refused.code).toBe(1);
+    expect(refused.report?.settingsErrors[0]?.message).toMatch(/^-o CertificateFile=\S+ cannot be honoured by ansible_connection=paramiko/);
+    const bare = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_connection: 'paramiko' } }), '--check']);
+    expect(bare.code).toBe(4);
+    expect(statusOf(bare, h.name)?.message).toMatch(/authentication failed/);
+  });
+
+  it('a host key signed by a lab host CA, known only through @cert-authority', async () => {
+    const h = pull[1]!;
+    const hostCa = join(work, 'host_ca');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'lab host CA', '-f', hostCa]);
+    const pub = join(work, 'host_key.pub');
+    writeFileSync(pub, await mustOnHost(info, h.name, 'cat /etc/ssh/ssh_host_ed25519_key.pub'));
+    sh('ssh-keygen', ['-q', '-s', hostCa, '-h', '-I', h.name, '-n', `${h.address},${h.name}`, '-V', '+1h', pub]);
+    await mustOnHost(info, h.name, `echo '${sh('cat', [join(work, 'host_key-cert.pub')]).trim()}' > /etc/ssh/ssh_host_ed25519_key-cert.pub`);
+    sshdConfig(h, 'host-cert', 'HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub');
+    const caOnly = join(work, 'known_hosts_ca');
+    writeFileSync(caOnly, `@cert-authority * ${sh('cat', [`${hostCa}.pub`]).trim()}\n`);
+    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${caOnly} -o StrictHostKeyChecking=yes` };
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    // A known_hosts without the CA: the host is unknown, with the fingerprint and the fix.
+    const empty = join(work, 'known_hosts_empty');
+    writeFileSync(empty, '');
+    const unknown = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_ssh_common_args: `-o UserKnownHostsFile=${empty} -o StrictHostKeyChecking=yes` } }), '--check']);
+    expect(unknown.code).toBe(4);
+    expect(statusOf(unknown, h.name)?.message).toMatch(/unknown host key for 10\.[0-9.]+: ssh-ed25519(-cert-v01@openssh\.com)? SHA256:\S+ is not in .*ssh-keyscan/);
+    // paramiko cannot check host certificates: refused, and it says why.
+    const paramiko = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_connection: 'paramiko' } }), '--check']);
+    expect(paramiko.code).toBe(4);
+    expect(statusOf(paramiko, h.name)?.message).toMatch(/@cert-authority for this host: host certificates need ansible_connection=ssh/);
+  });
+});
+
+describe('a password login with -k (sshpass)', () => {
+  it('the password typed at the prompt logs in; it is never shown, never on a command line', async () => {
+    // The lab's admin-pw (first SLES 15 host): its password is also its sudo password.
+    const h = pull.find((x) => x.sudoUsers?.includes('admin-pw'))!;
+    const sshPassword = 'lab-sudo-password';
+    await mustOnHost(info, h.name, `echo 'admin-pw:${sshPassword}' | chpasswd`);
+    sshdConfig(h, 'password', 'Match User admin-pw\n  PasswordAuthentication yes');
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'admin-pw',
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o PubkeyAuthentication=no`,
+      ansible_become: true,
+      ansible_become_password: sshPassword,
+    };
+    const inv = inventory({ [h.name]: vars });
+    const report = join(work, 'pw-report.json');
+    // -k asks on the terminal: run the CLI in a pseudo-terminal (script(1)) and type the password.
+    const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
+    const command = `${tsx} scripts/provision.ts -i ${inv} --check -k --json ${report}`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let typed = false;
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (!typed && out.includes('SSH password:')) {
+        typed = true;
+        child.stdin.write(`${sshPassword}\r`);
+      }
+    });
+    const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    expect(code, out).toBe(0);
+    expect(out).not.toContain(sshPassword);
+    expect(await mustOnHost(info, h.name, 'tail -n 20 /var/log/sshd.log')).toMatch(/Accepted password for admin-pw/);
+    // The same password as ansible_password: no prompt, masked in the report.
+    const run = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_password: sshPassword } }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(JSON.stringify(run.report) + run.stdout + run.stderr).not.toContain(sshPassword);
+    // A wrong password is an authentication failure.
+    const wrong = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_password: 'not-it' } }), '--check']);
+    expect(wrong.code).toBe(4);
+    expect(statusOf(wrong, h.name)?.message).toMatch(/authentication failed for admin-pw@.*password was refused/);
+  });
+});
+
+describe('nothing left behind', () => {
+  it('one handshake per host for facts and apply; every master and control socket gone at the end', async () => {
+    const h = pull[2]!;
+    const cp = join(work, 'cp');
+    mkdirSync(cp);
+    const mark = sshdLogMark(h);
+    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const run = await provision(['-i', inventory({ [h.name]: vars })], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statusOf(run, h.name)?.roundTrips).toBe(2);
+    expect((sshdLogSince(h, mark)).match(/Accepted publickey/g)).toHaveLength(1);
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
+  });
+
+  it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {
+    const cp = join(work, 'cp-term');
+    mkdirSync(cp);
+    const hosts = Object.fromEntries(pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]));
+    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
+    // node itself, not the tsx wrapper: the wrapper SIGKILLs a child that does not confirm a
+    // relayed signal within 30 ms, which a loaded machine misses; SIGTERM must reach the toolkit.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    // Wait until at least one master is up, then interrupt twice.
+    const deadline = Date.now() + 30_000;
+    const sockets = () => readdirSync(cp).flatMap((d) => readdirSync(join(cp, d)).filter((f) => !f.endsWith('.log')));
+    while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets().length, out).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await exited;
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
+  });
+
+  it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
+    const cp = join(work, 'cp-int');
+    mkdirSync(cp);
+    const hosts = Object.fromEntries(pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]));
+    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
+    // Its own process group, as a terminal's foreground job: the ^C reaches every process in it.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    const deadline = Date.now() + 30_000;
+    const sockets = () => readdirSync(cp).flatMap((d) => readdirSync(join(cp, d)).filter((f) => !f.endsWith('.log')));
+    while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(sockets().length, out).toBeGreaterThan(0);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited, out).toBe(99);
+    // The ssh processes are not in the terminal's group: the ^C did not cut the hosts in flight.
+    expect(out).not.toMatch(/UNREACHABLE|connection lost/);
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
+  });
+});
