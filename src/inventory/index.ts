@@ -1,11 +1,12 @@
 // The inventory layer's entry point: load Ansible inventories (INI, YAML, folders of them,
 // group_vars/ and host_vars/), select hosts with Ansible patterns, parse -e extra vars.
-// See STATUS.md for what is supported.
+// Numbers: safe ints are numbers, bigger ints bigints, floats PyFloat (numbers.ts).
 
 export { InventoryError } from './errors.ts';
 export { loadInventory, type LoadedInventory, type LoadOptions } from './load.ts';
 export { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
 export { VaultedValue } from './model.ts';
+export { PyFloat, isPyNumber, type PyInt } from './numbers.ts';
 export type { GroupEntry, HostEntry, Inventory } from './model.ts';
 export { selectHosts, limitHosts, matchHosts, splitHostPattern, groupHosts, type Selection, type SelectOptions } from './patterns.ts';
 export { parseExtraVars, type ExtraVars } from './extra-vars.ts';

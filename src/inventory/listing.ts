@@ -4,6 +4,7 @@
 import type { Inventory } from './model.ts';
 import { VaultedValue } from './model.ts';
 import { InventoryError } from './errors.ts';
+import { PyFloat, pythonFloatRepr } from './numbers.ts';
 import { matchHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
 
@@ -74,22 +75,29 @@ export function listHostsText(hosts: string[]): string {
   return [`  hosts (${hosts.length}):`, ...hosts.map((h) => `    ${h}`)].join('\n');
 }
 
-/** json.dumps(..., sort_keys=True, indent=4) as ansible-inventory prints it. */
-export function ansibleJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value), null, 4);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (value instanceof VaultedValue) return value.toJSON();
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort(compareCodePoints)) {
-      setOwn(out, k, sortKeys((value as Record<string, unknown>)[k]));
-    }
-    return out;
+/**
+ * json.dumps(..., sort_keys=True, indent=4) as ansible-inventory prints it. Written by hand
+ * because JSON.stringify cannot print a float as `1000.0` nor a bigint at all.
+ */
+export function ansibleJson(value: unknown, indent = ''): string {
+  const inner = indent + '    ';
+  if (value instanceof VaultedValue) return ansibleJson(value.toJSON(), indent);
+  if (value instanceof PyFloat) {
+    const x = value.value;
+    return Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? (x > 0 ? 'Infinity' : '-Infinity') : pythonFloatRepr(x);
   }
-  return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((v) => inner + ansibleJson(v, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort(compareCodePoints);
+    if (keys.length === 0) return '{}';
+    const entries = keys.map((k) => `${inner}${JSON.stringify(k)}: ${ansibleJson((value as Record<string, unknown>)[k], inner)}`);
+    return `{\n${entries.join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 function compareCodePoints(a: string, b: string): number {
@@ -105,7 +113,8 @@ function pythonRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : value > 0 ? 'inf' : value < 0 ? '-inf' : 'nan';
+  // Python ints print their digits, floats their repr (PyFloat.toString).
+  if (typeof value === 'number' || typeof value === 'bigint' || value instanceof PyFloat) return String(value);
   if (typeof value === 'string') return value.includes("'") && !value.includes('"') ? `"${value}"` : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (value instanceof VaultedValue) return value.ciphertext;
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;

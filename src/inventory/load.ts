@@ -9,6 +9,7 @@ import { InventoryError } from './errors.ts';
 import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
 import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
 import { type GroupEntry, type HostEntry, type Inventory, VaultedValue } from './model.ts';
+import { isPyNumber } from './numbers.ts';
 import { groupHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
 import { parseSource } from './sources.ts';
@@ -208,7 +209,7 @@ function originsOf(layer: VarLayer): Record<string, string> {
 
 /** String and number leaves of a value (what may be printed, so what the redactor must know). */
 function collectLeaves(value: unknown, out: Set<string>): void {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') out.add(String(value));
+  if (typeof value === 'string' || isPyNumber(value)) out.add(String(value));
   else if (value instanceof VaultedValue) return;
   else if (Array.isArray(value)) for (const v of value) collectLeaves(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectLeaves(v, out);

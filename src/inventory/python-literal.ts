@@ -1,7 +1,9 @@
 // Python's ast.literal_eval, as far as INI inventories need it. Ansible's INI plugin runs every
 // value through literal_eval and keeps the raw text when that fails, so `port=22` is a number,
 // `flag=True` a boolean, `v=1.10` the float 1.1, `a=1,2` a list and `x=yes` the string "yes".
+// Ints keep every digit and floats stay floats (see numbers.ts).
 
+import { negate, PyFloat, pyInt, type PyInt } from './numbers.ts';
 import { setOwn } from './records.ts';
 
 /** literal_eval raised TypeError (e.g. a list as a dict key): Ansible fails the whole file then. */
@@ -11,7 +13,7 @@ export class LiteralTypeError extends Error {}
 class NotLiteral extends Error {}
 
 type Token =
-  | { kind: 'num'; value: number | 'complex' }
+  | { kind: 'num'; value: PyInt | PyFloat | 'complex' }
   | { kind: 'str'; value: string; bytes: boolean }
   | { kind: 'name'; value: string }
   | { kind: 'op'; value: string }
@@ -82,7 +84,7 @@ export function literalEval(text: string): unknown {
     if (isOp(t, '-') || isOp(t, '+')) {
       next();
       const operand = atom();
-      if (operand.kind === 'num') return { value: isOp(t, '-') ? -(operand.value as number) : operand.value, kind: 'num' };
+      if (operand.kind === 'num') return { value: isOp(t, '-') ? negate(operand.value as PyInt | PyFloat) : operand.value, kind: 'num' };
       if (operand.kind === 'complex') return operand;
       throw new NotLiteral();
     }
@@ -165,7 +167,7 @@ export function literalEval(text: string): unknown {
       items.push(setItem(term().value));
     }
     expectOp('}');
-    return [...new Map(items.map((v) => [JSON.stringify(v), v])).values()];
+    return [...new Map(items.map((v) => [setKey(v), v])).values()];
   }
 
   function expectOp(v: string): void {
@@ -179,7 +181,7 @@ export function literalEval(text: string): unknown {
 }
 
 function dictKey(key: unknown): string {
-  if (key !== null && typeof key === 'object') throw new LiteralTypeError(`unhashable type: '${Array.isArray(key) ? 'list' : 'dict'}'`);
+  if (key !== null && typeof key === 'object' && !(key instanceof PyFloat)) throw new LiteralTypeError(`unhashable type: '${Array.isArray(key) ? 'list' : 'dict'}'`);
   // json.dumps turns non-string keys into strings the same way.
   if (key === true) return 'true';
   if (key === false) return 'false';
@@ -187,8 +189,16 @@ function dictKey(key: unknown): string {
   return String(key);
 }
 
+/** Equal set members collapse to the first: 1, 1.0 and 10**0 are one member in Python too. */
+function setKey(v: unknown): string {
+  if (typeof v === 'bigint') return `n${v}`;
+  const n = v instanceof PyFloat ? v.value : v;
+  if (typeof n === 'number') return Number.isInteger(n) ? `n${BigInt(n)}` : `n${n}`;
+  return JSON.stringify(v);
+}
+
 function setItem(v: unknown): unknown {
-  if (v !== null && typeof v === 'object') throw new LiteralTypeError(`unhashable type: '${Array.isArray(v) ? 'list' : 'dict'}'`);
+  if (v !== null && typeof v === 'object' && !(v instanceof PyFloat)) throw new LiteralTypeError(`unhashable type: '${Array.isArray(v) ? 'list' : 'dict'}'`);
   return v;
 }
 
@@ -231,13 +241,11 @@ function tokenize(src: string): Token[] {
       if (/[A-Za-z0-9_.]/.test(after)) throw new NotLiteral(); // e.g. 1.2.3, 01, 10abc
       const g = m.groups!;
       const digits = m[0].replace(/_/g, '');
-      let value: number | 'complex';
+      let value: PyInt | PyFloat | 'complex';
       if (g.imag) value = 'complex';
-      else if (g.float) value = Number(digits);
-      else if (g.hex) value = parseInt(digits.slice(2), 16);
-      else if (g.oct) value = parseInt(digits.slice(2), 8);
-      else if (g.bin) value = parseInt(digits.slice(2), 2);
-      else value = Number(digits);
+      else if (g.float) value = new PyFloat(Number(digits));
+      // BigInt reads 0x/0o/0b prefixes and decimal digits (leading zeros too) exactly.
+      else value = pyInt(BigInt(digits));
       tokens.push({ kind: 'num', value });
       i += m[0].length;
       continue;

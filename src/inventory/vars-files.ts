@@ -166,11 +166,14 @@ async function readVarsFile(file: string, decrypt?: (text: string, file: string)
   if (isJson) {
     if (json === null || json === false || json === 0 || json === '' || (Array.isArray(json) && json.length === 0)) return result;
     if (typeof json !== 'object' || Array.isArray(json)) throw notAMapping(file, undefined);
-    const lines = new Map<string, number | undefined>();
-    if (loaded) for (const e of mapEntries(loaded, loaded.doc.contents)) lines.set(keyString(e.key), lineOf(loaded, e.keyNode));
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-      result.vars.set(k, { value: v, origin: originOf(file, lines.get(k)) });
+    if (loaded && isMap(loaded.doc.contents)) {
+      // The parsed YAML nodes keep every digit of a number (JSON.parse would round big ints).
+      for (const e of mapEntries(loaded, loaded.doc.contents)) {
+        result.vars.set(keyString(e.key), { value: convert(loaded, e.value), origin: originOf(file, lineOf(loaded, e.keyNode)) });
+      }
+      return result;
     }
+    for (const [k, v] of Object.entries(json as Record<string, unknown>)) result.vars.set(k, { value: v, origin: originOf(file, undefined) });
     return result;
   }
   const contents = loaded!.doc.contents;

@@ -9,6 +9,7 @@ import {
 } from 'yaml';
 import { InventoryError, originOf } from './errors.ts';
 import { VaultedValue } from './model.ts';
+import { jsonNumber, PyFloat, pyInt, type PyInt } from './numbers.ts';
 import { setOwn } from './records.ts';
 
 export interface LoadedYaml {
@@ -34,36 +35,43 @@ const INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-
 const FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const TIMESTAMP = /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
 
-function sexagesimal(text: string): number {
-  let value = 0;
-  for (const part of text.split(':')) value = value * 60 + Number(part);
+/** Base 60 digits ("1:30" is 90), exact for ints. */
+function sexagesimal(text: string): bigint {
+  let value = 0n;
+  for (const part of text.split(':')) value = value * 60n + BigInt(part);
   return value;
 }
 
-/** PyYAML construct_yaml_int */
-function pyInt(source: string): number {
+/** PyYAML construct_yaml_int: every digit kept (see numbers.ts). */
+function constructInt(source: string): PyInt {
   let text = source.replace(/_/g, '');
-  let sign = 1;
-  if (text[0] === '-') sign = -1;
+  let sign = 1n;
+  if (text[0] === '-') sign = -1n;
   if (text[0] === '-' || text[0] === '+') text = text.slice(1);
-  if (text === '0') return 0;
-  if (text.startsWith('0b')) return sign * parseInt(text.slice(2), 2);
-  if (text.startsWith('0x')) return sign * parseInt(text.slice(2), 16);
-  if (text[0] === '0') return sign * parseInt(text, 8);
-  if (text.includes(':')) return sign * sexagesimal(text);
-  return sign * Number(text);
+  let value: bigint;
+  if (text === '0') value = 0n;
+  else if (text.startsWith('0b') || text.startsWith('0x')) value = BigInt(text);
+  else if (text[0] === '0') value = BigInt(`0o${text.slice(1)}`);
+  else if (text.includes(':')) value = sexagesimal(text);
+  else value = BigInt(text);
+  return pyInt(sign * value);
 }
 
-/** PyYAML construct_yaml_float */
-function pyFloat(source: string): number {
+/** PyYAML construct_yaml_float: a float even when whole (`1.0`). */
+function constructFloat(source: string): PyFloat {
   let text = source.replace(/_/g, '').toLowerCase();
   let sign = 1;
   if (text[0] === '-') sign = -1;
   if (text[0] === '-' || text[0] === '+') text = text.slice(1);
-  if (text === '.inf') return sign * Infinity;
-  if (text === '.nan') return NaN;
-  if (text.includes(':')) return sign * sexagesimal(text);
-  return sign * Number(text);
+  if (text === '.inf') return new PyFloat(sign * Infinity);
+  if (text === '.nan') return new PyFloat(NaN);
+  if (text.includes(':')) {
+    // PyYAML: each part is a float, the last one keeps its fraction ("1:30.5" is 90.5).
+    let value = 0;
+    for (const part of text.split(':')) value = value * 60 + Number(part);
+    return new PyFloat(sign * value);
+  }
+  return new PyFloat(sign * Number(text));
 }
 
 /** PyYAML builds a date/datetime; ansible-inventory prints its isoformat(). */
@@ -88,8 +96,8 @@ const ANSIBLE_TAGS: ScalarTag[] = [
   implicitTag('tag:yaml.org,2002:null', /^(?:~|null|Null|NULL)?$/, () => null),
   implicitTag('tag:yaml.org,2002:bool', BOOL_TRUE, () => true),
   implicitTag('tag:yaml.org,2002:bool', BOOL_FALSE, () => false),
-  implicitTag('tag:yaml.org,2002:int', INT, pyInt),
-  implicitTag('tag:yaml.org,2002:float', FLOAT, pyFloat),
+  implicitTag('tag:yaml.org,2002:int', INT, constructInt),
+  implicitTag('tag:yaml.org,2002:float', FLOAT, constructFloat),
   implicitTag('tag:yaml.org,2002:timestamp', TIMESTAMP, pyTimestamp),
   { tag: '!vault', resolve: (s: string) => new VaultMarker(s) },
   { tag: '!vault-encrypted', resolve: (s: string) => new VaultMarker(s) },
@@ -207,7 +215,7 @@ export function convert(loaded: LoadedYaml, node: unknown, depth = 0): unknown {
   if (n === null || n === undefined) return null;
   if (isScalar(n)) {
     if (n.value instanceof VaultMarker) return new VaultedValue(n.value.ciphertext, originOfNode(loaded, n));
-    if (loaded.json && n.type === 'PLAIN' && typeof n.source === 'string') return JSON.parse(n.source);
+    if (loaded.json && n.type === 'PLAIN' && typeof n.source === 'string') return jsonNumber(n.source) ?? JSON.parse(n.source);
     return n.value === undefined ? null : n.value;
   }
   if (isSeq(n)) return n.items.map((item) => convert(loaded, item, depth + 1));

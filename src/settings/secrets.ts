@@ -5,6 +5,7 @@
 import { isAlias, isCollection, isPair, isScalar, parseDocument, visit } from 'yaml';
 import type { AgentConfig, AgentConfigKey } from './agent-config.ts';
 import { VARIABLES } from './variables.ts';
+import { isPyNumber } from '../inventory/numbers.ts';
 
 export { MASK } from '../exec/command.ts';
 import { MASK } from '../exec/command.ts';
@@ -74,7 +75,7 @@ export function secretValues(config: AgentConfig): string[] {
 /** The values of a host's secret variables (sudo password, API key...), to redact() output. */
 export function secretVariableValues(vars: Readonly<Record<string, unknown>>): string[] {
   const values = Object.entries(vars)
-    .filter(([name, value]) => isSecretVariable(name) && (typeof value === 'string' || typeof value === 'number'))
+    .filter(([name, value]) => isSecretVariable(name) && (typeof value === 'string' || isPyNumber(value)))
     .map(([, value]) => String(value))
     .filter((value) => value !== '' && !value.includes('{{'));
   return [...new Set(values)].sort((a, b) => b.length - a.length);

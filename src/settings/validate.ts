@@ -11,6 +11,7 @@
 import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
 import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
 import { positiveDurationProblem } from './go-duration.ts';
+import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
@@ -42,17 +43,22 @@ type Checked = { ok: true; text: string } | { ok: false; problem: string };
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
+  if (value instanceof PyFloat) return `a float (${value})`;
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'boolean') return `a boolean (${value})`;
-  if (typeof value === 'number') return `a number (${value})`;
+  if (typeof value === 'number' || typeof value === 'bigint') return `a number (${value})`;
   return typeof value;
 }
 
-/** Strings as they are; whole numbers as text (YAML reads `12345` as a number); nothing else. */
+/**
+ * Strings as they are; ints as their digits, every one of them (YAML reads `12345` as a
+ * number, a long one is a bigint); nothing else. A float is refused: its text is already lost
+ * (`1.10` is 1.1), so writing it would change the value silently.
+ */
 function asText(value: unknown): Checked {
   if (typeof value === 'string') return { ok: true, text: value };
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, text: String(value) };
-  const hint = typeof value === 'boolean' || typeof value === 'number' ? ' (quote the value in YAML)' : '';
+  if ((typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint') return { ok: true, text: String(value) };
+  const hint = typeof value === 'boolean' || isPyNumber(value) ? ' (quote the value in YAML)' : '';
   return { ok: false, problem: `must be a string, got ${describe(value)}${hint}` };
 }
 
@@ -79,7 +85,8 @@ const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
 /** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
 export function ansibleBool(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
-  if (value === 1 || value === 0) return value === 1;
+  const number = value instanceof PyFloat ? value.value : value; // Python: 1.0 == 1
+  if (number === 1 || number === 0) return number === 1;
   if (typeof value !== 'string') return undefined;
   const word = value.trim().toLowerCase();
   if (TRUE_WORDS.includes(word)) return true;
@@ -104,7 +111,7 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
       : { ok: true, text: String(b) };
   },
   duration: (value) => {
-    if (typeof value === 'number') {
+    if (isPyNumber(value)) {
       return { ok: false, problem: `must be a Go duration with a unit such as "${value}s", got the bare number ${value} (the agent would read it as nanoseconds)` };
     }
     return withText(value, positiveDurationProblem);

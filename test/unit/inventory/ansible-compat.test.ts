@@ -1,6 +1,6 @@
 // Compatibility with the real ansible-core: every inventory under
 // test/fixtures/inventories/valid/ is loaded by ansible-inventory and by us, and the --list
-// outputs must be equal after JSON parsing; a table of host patterns (and --limit values) is
+// outputs must be equal after JSON parsing (numbers compared as printed: exactJson); a table of host patterns (and --limit values) is
 // evaluated by ansible-playbook and by selectHosts/limitHosts, order included. Nothing is
 // checked in as expected output, so the judge is always the installed Ansible.
 
@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
 import { InventoryError, limitHosts, loadInventory, selectHosts, type Inventory } from '../../../src/inventory/index.ts';
-import { inventoryGraph, inventoryList } from '../../../src/inventory/listing.ts';
-import { ansibleInventoryGraph, ansibleInventoryList, ansibleListHosts, ansiblePlayHosts, ANSIBLE_CORE, type InventoryArgs, removeScratch } from './ansible-judge.ts';
+import { ansibleJson, inventoryGraph, inventoryList } from '../../../src/inventory/listing.ts';
+import { ansibleInventoryGraph, ansibleInventoryList, ansibleListHosts, ansiblePlayHosts, ANSIBLE_CORE, exactJson, type InventoryArgs, removeScratch } from './ansible-judge.ts';
 
 const VALID = resolve(import.meta.dirname, '../../fixtures/inventories/valid');
 
@@ -90,7 +90,7 @@ async function judge(c: Case): Promise<{ ours: Inventory; ansible: Judged }> {
   return {
     ours,
     ansible: {
-      list: { code: list.code, json: list.code === 0 ? JSON.parse(list.stdout) : undefined, stderr: list.stderr },
+      list: { code: list.code, json: list.code === 0 ? exactJson(list.stdout) : undefined, stderr: list.stderr },
       graph: graph?.stdout,
       patterns,
       limits: new Map(limitResults),
@@ -116,7 +116,7 @@ describeWith(ANSIBLE_CORE, 'compatibility with ansible-core', () => {
     it('--list equals ansible-inventory --list', JUDGE_TIMEOUT, async () => {
       const { ours, ansible } = await judged.get(c.name)!;
       expect(ansible.list.code, ansible.list.stderr).toBe(0);
-      expect(JSON.parse(JSON.stringify(inventoryList(ours)))).toEqual(ansible.list.json);
+      expect(exactJson(ansibleJson(inventoryList(ours)))).toEqual(ansible.list.json);
     });
 
     if (c.graph) it('--graph prints what ansible-inventory --graph prints', JUDGE_TIMEOUT, async () => {

@@ -137,3 +137,15 @@ export async function ansiblePlayHosts(a: InventoryArgs, patterns: string[], cwd
   }
   return result;
 }
+
+// A JSON string, or a number token as json.dumps writes it (NaN and Infinity included).
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+
+/**
+ * JSON parsed with every number kept as the text it was printed as ({ $number: "1000.0" }),
+ * so listings compare exactly (12345678901234567890 is not 12345678901234567000, 1.0 is not 1)
+ * while key order, which JSON does not define, still does not matter.
+ */
+export function exactJson(text: string): unknown {
+  return JSON.parse(text.replace(JSON_TOKEN, (token) => (token.startsWith('"') ? token : JSON.stringify({ $number: token }))));
+}

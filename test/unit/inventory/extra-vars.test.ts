@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
 import { InventoryError, parseExtraVars } from '../../../src/inventory/index.ts';
 import { parseKeyValues, splitArgs } from '../../../src/inventory/extra-vars.ts';
-import { ANSIBLE_CORE, hasAnsible, run, removeScratch } from './ansible-judge.ts';
+import { ansibleJson } from '../../../src/inventory/listing.ts';
+import { ANSIBLE_CORE, exactJson, hasAnsible, run, removeScratch } from './ansible-judge.ts';
 
 const DIR = resolve(import.meta.dirname, '../../fixtures/inventories/extra-vars');
 
@@ -27,6 +28,11 @@ const TABLE: string[][] = [
   ['@vars.json'],
   ['@list.yml'],
   ['@empty.yml'],
+  // Numbers keep every digit and their kind (issue 14): JSON, YAML, files, and key=value text.
+  ['{"big": 12345678901234567890, "f": 1.0, "e": 1e3, "neg": -98765432109876543210, "l": [1E-7, 1e16]}'],
+  ['{big: 12345678901234567890, f: 1.0, hex: 0xFFFFFFFFFFFFFFFFFF, s: 190:20:30:15:10:5:4, y: 1e3}'],
+  ['@numbers.yml', '@numbers.json'],
+  ['big=12345678901234567890 f=1.0'],
   ['./vars.yml'],
   ['unbalanced="quote'],
   ['a=1', '', 'b=2'],
@@ -36,12 +42,12 @@ const TABLE: string[][] = [
 async function ansibleExtraVars(args: string[]): Promise<Record<string, unknown> | 'error'> {
   const r = await run('ansible-inventory', ['-i', 'h1,', '--list', ...args.flatMap((a) => ['-e', a])], DIR);
   if (r.code !== 0) return 'error';
-  return (JSON.parse(r.stdout)._meta.hostvars.h1 ?? {}) as Record<string, unknown>;
+  return ((exactJson(r.stdout) as { _meta: { hostvars: Record<string, Record<string, unknown>> } })._meta.hostvars.h1 ?? {});
 }
 
 function ours(args: string[]): Record<string, unknown> | 'error' {
   try {
-    return JSON.parse(JSON.stringify(parseExtraVars(args, DIR).vars));
+    return exactJson(ansibleJson(parseExtraVars(args, DIR).vars)) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof InventoryError) return 'error';
     throw e;

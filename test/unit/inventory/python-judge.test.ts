@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ANSIBLE_PYTHON, describeWith } from '../../support/requires.ts';
 import { iniValue } from '../../../src/inventory/python-literal.ts';
+import { PyFloat } from '../../../src/inventory/numbers.ts';
 import { shlexSplit } from '../../../src/inventory/shlex.ts';
 import { expandHostPattern } from '../../../src/inventory/host-ranges.ts';
 
@@ -18,6 +19,21 @@ import json, sys, shlex
 from ansible.plugins.inventory.ini import InventoryModule
 from ansible.plugins.inventory import BaseInventoryPlugin
 req = json.load(sys.stdin)
+def key(k):
+    # json.dumps's conversion of dict keys
+    if k is True: return 'true'
+    if k is False: return 'false'
+    if k is None: return 'null'
+    if isinstance(k, float): return repr(k)
+    return str(k)
+def exact(r):
+    # ints and floats as their printed text, so kind and every digit are compared
+    if isinstance(r, bool) or r is None or isinstance(r, str): return r
+    if isinstance(r, int): return {'int': str(r)}
+    if isinstance(r, float): return {'float': repr(r)}
+    if isinstance(r, (list, tuple)): return [exact(x) for x in r]
+    if isinstance(r, dict): return {key(k): exact(x) for k, x in r.items()}
+    raise TypeError(type(r).__name__)
 def ini(v):
     try:
         r = InventoryModule._parse_value(v)
@@ -25,7 +41,8 @@ def ini(v):
         return {'error': type(e).__name__}
     if isinstance(r, (set, frozenset, complex, bytes)): return {'skip': True}
     try:
-        return {'value': json.loads(json.dumps(r))}
+        json.dumps(r)
+        return {'value': exact(r)}
     except Exception:
         return {'skip': True}
 def split(v):
@@ -58,6 +75,10 @@ const INI_VALUES = [
   "{'a': [True, None]}", '{1: 2}', "{True: 'x'}", '{1, 2}', '[1, 2', 'x=y', 'a b', 'value # comment', '3 # comment', '# only',
   '', ' ', '  7', '1+2', '1-2j', '-1.5', 'inf', 'nan', '1.2.3', "'''triple'''", '"unterminated', 'set()', '[1,]', '[,]',
   '{"a": {"b": [1, 2.5, "c"]}}', "{'k': 'v',}", '{[1]: 2}', '-True', '(1, 2, 3)', '((1, 2), [3])', '0.0', '-0', '1_0.5_0',
+  // Exact ints and floats that stay floats (issue 14)
+  '12345678901234567890', '-12345678901234567890', '0x1FFFFFFFFFFFFFFFFF', '0o7777777777777777777777', '0b' + '1'.repeat(70),
+  '9007199254740993', '1_000_000_000_000_000_000', '1.0', '1e16', '1e15', '1e-5', '0.0001', '123456789.123456789', '1.5e300',
+  '1e400', '-0.0', '5e-324', '1.7976931348623157e308', '0.1', '1e22', '[12345678901234567890, 2.0]', '{12345678901234567890: 1.0, 2.5: 3}',
 ];
 
 const SHLEX_VALUES = [
@@ -72,7 +93,16 @@ const HOST_PATTERNS = [
   'web[9:10]', 'web[010:012]', 'web[1:3:0]', 'x[3:1]', '[a:c]', 'web_[1:2]_', 'web-', '-web', 'h[1:2]:', 'a..b', 'é[1:2]',
 ];
 
-const normaliseIni = (text: string): Verdict => ({ value: JSON.parse(JSON.stringify(iniValue(text))) });
+/** The Python side's `exact()`: ints and floats as their printed text. */
+function exact(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'bigint') return { int: String(value) };
+  if (value instanceof PyFloat) return { float: String(value) };
+  if (Array.isArray(value)) return value.map(exact);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exact(v)]));
+  return value;
+}
+
+const normaliseIni = (text: string): Verdict => ({ value: exact(iniValue(text)) });
 
 describeWith(ANSIBLE_PYTHON, 'parsers against the Python functions Ansible uses', () => {
   it('INI values (literal_eval) — fixed table', () => {

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
 import { loadInventory } from '../../../src/inventory/index.ts';
-import { inventoryList } from '../../../src/inventory/listing.ts';
-import { ANSIBLE_CORE, ansibleInventoryList, hasAnsible, removeScratch } from './ansible-judge.ts';
+import { ansibleJson, inventoryList } from '../../../src/inventory/listing.ts';
+import { ANSIBLE_CORE, ansibleInventoryList, exactJson, hasAnsible, removeScratch } from './ansible-judge.ts';
 
 interface Spec {
   groups: number;
@@ -140,7 +140,7 @@ describeWith(ANSIBLE_CORE, 'random inventories against ansible-inventory --list'
   it.each(judged.map(([file, p]) => ({ file, p })))('$file', { timeout: 240_000 }, async ({ file, p }) => {
     const r = await p;
     expect(r.code, r.stderr).toBe(0);
-    const ours = JSON.parse(JSON.stringify(inventoryList(await loadInventory(file))));
-    expect(ours).toEqual(JSON.parse(r.stdout));
+    const ours = exactJson(ansibleJson(inventoryList(await loadInventory(file))));
+    expect(ours).toEqual(exactJson(r.stdout));
   });
 });
