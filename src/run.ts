@@ -40,6 +40,8 @@ export interface RunOptions {
   stop: AbortSignal;
   /** Second Ctrl-C: drop every connection now (remote scripts still finish atomically). */
   abort: AbortSignal;
+  /** --syntax-check: stop after the settings every host can be checked for without a connection. */
+  settingsOnly?: boolean;
 }
 
 export interface RunSinkHooks {
@@ -113,6 +115,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     }
   }
   if (settingsFailed) return end(1);
+  if (options.settingsOnly) return end(0);
 
   const finish = (h: HostState, status: HostStatus, message?: string) => {
     if (h.done) return;
