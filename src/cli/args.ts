@@ -123,7 +123,9 @@ function parseError(error: unknown): CliError {
   if (unknown === undefined) return new CliError(message);
   const name = unknown.split('=')[0]!;
   const candidates = flagNames().filter((f) => f.startsWith('--') === name.startsWith('--'));
-  return new CliError(`unknown option ${name}; did you mean ${closest(name, candidates.length ? candidates : flagNames())}?`);
+  // One letter is one edit from every other: the same letter in the other case is the likely slip.
+  const sameLetter = candidates.find((f) => f.toLowerCase() === name.toLowerCase());
+  return new CliError(`unknown option ${name}; did you mean ${sameLetter ?? closest(name, candidates.length ? candidates : flagNames())}?`);
 }
 
 export interface ParseOptions {
