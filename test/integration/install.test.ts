@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
+import { assertReportMatchesSchema } from '../support/report-schema.ts';
 import { hostsBy, lab } from './helpers.ts';
 
 const execFileP = promisify(execFile);
@@ -110,6 +111,7 @@ describe('npm pack + npm install -g', () => {
     expect(r.stdout).toContain(`Using ${join(admin, 'ansible.cfg')} as config file`);
     expect(r.code).toBe(0);
     const report = JSON.parse(await readFile(join(admin, 'report.json'), 'utf8')) as { check: boolean; hosts: { host: string; status: string }[] };
+    assertReportMatchesSchema(report, 'of the installed command');
     expect(report.check).toBe(true);
     const { pull, push } = hostsBy(info);
     expect(report.hosts.map((h) => h.host)).toEqual([pull[0]!.name, push[0]!.name]);
@@ -127,7 +129,7 @@ describe('npm pack + npm install -g', () => {
 describe('npm --prefix REPO run provision from the admin folder (INIT_CWD)', () => {
   it('reads ./ansible.cfg, -i ./site-hosts and --limit @file from where the admin stands, not the repository', async () => {
     await writeFile(join(admin, 'only-pull'), `${hostsBy(info).pull[0]!.name}\n`);
-    const env = { ...process.env, NO_COLOR: '1', HOME: admin };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: admin };
     delete env.INIT_CWD;
     delete env.ANSIBLE_CONFIG;
     const r = await runIn(admin, 'npm', ['--prefix', repoRoot, 'run', '-s', 'provision', '--', '-i', './site-hosts', '--limit', '@only-pull', '--list-hosts', '-v'], env);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CliError, flagNames, parseCli, resolveInventory } from '../../../src/cli/args.ts';
 import { completionScript } from '../../../src/cli/completion.ts';
 import { invocationDir, packageInfo, packageRoot } from '../../../src/cli/invocation.ts';
-import { terminalChoice } from '../../../src/output/terminal.ts';
+import { type TerminalChoice, terminalChoice, type TerminalStreams } from '../../../src/output/terminal.ts';
 
 const repo = packageRoot(import.meta.url);
 const noSettings = { settings: { origins: {}, warnings: [] } };
@@ -69,9 +69,9 @@ describe('ansible-playbook\'s informational flags', () => {
 });
 
 describe('colour and spinner', () => {
-  const tty = { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 80 } };
-  const pipe = { stdout: { isTTY: false }, stderr: { isTTY: false } };
-  it.each([
+  const tty: TerminalStreams = { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 80 } };
+  const pipe: TerminalStreams = { stdout: { isTTY: false }, stderr: { isTTY: false } };
+  it.each<[string, NodeJS.ProcessEnv, TerminalStreams, TerminalChoice]>([
     ['a terminal', {}, tty, { color: true, live: true }],
     ['not a TTY', {}, pipe, { color: false, live: false }],
     ['NO_COLOR', { NO_COLOR: '1' }, tty, { color: false, live: true }],
@@ -86,7 +86,7 @@ describe('colour and spinner', () => {
     ['ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR (Ansible checks force last)', { ANSIBLE_FORCE_COLOR: 'true', ANSIBLE_NOCOLOR: 'true' }, pipe, { color: true, live: false }],
     ['a terminal of unknown width', {}, { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 0 } }, { color: true, live: false }],
   ])('%s', (_what, env, streams, expected) => {
-    expect(terminalChoice(env as NodeJS.ProcessEnv, streams)).toEqual(expected);
+    expect(terminalChoice(env, streams)).toEqual(expected);
   });
 });
 
