@@ -10,6 +10,7 @@ import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
 import { type Inventory, limitHosts } from './inventory/index.ts';
 import type { Emit, HostStatus } from './output/events.ts';
 import { redactor } from './output/redact.ts';
+import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from './output/verbose.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
 import type { HostPlan } from './plan/types.ts';
@@ -135,14 +136,19 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     emit({ type: 'phase', phase: 'facts', total: hosts.length });
     await forEachLimit(hosts, options.forks, async (h) => {
       if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      const spec = connectionFor(h.name, h.vars, options.connection);
+      emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
       try {
-        h.session = await openSession(connectionFor(h.name, h.vars, options.connection));
+        h.session = await openSession(spec);
       } catch (error) {
         const message = error instanceof ConnectError ? error.message : (error as Error).message;
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const { result, problem } = await runBounded(h.session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
+      const facts = factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
+      emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(facts) });
+      const { result, problem } = await runBounded(h.session, facts, options);
+      emit({ type: 'host-exec-result', host: h.name, script: 'facts', code: result.code, output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n') });
       if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
@@ -313,7 +319,10 @@ async function applyHost(
         break;
     }
   });
+  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(connectionFor(h.name, h.vars, options.connection)), body: scriptForDisplay(script) });
   const { result, problem } = await runBounded(h.session!, script, options, read);
+  // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
+  emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
   if (result.code === null && !sawDone) {
     emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });

@@ -215,8 +215,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   };
 }
 
-export const HELP = `Usage: npm run provision -- --inventory NAME|PATH [options]
-       npm run uninstall -- --inventory NAME|PATH [options]
+export const HELP = `Usage: trento-provision --inventory NAME|PATH [options]
+       trento-provision --uninstall --inventory NAME|PATH [options]
+       trento-provision completion bash
+  (in the repository: npm run provision -- ... / npm run uninstall -- ...)
 
 Sets up Trento monitoring on SUSE hosts over SSH (Trento RFC 0003, automatic deployment):
   SLES / SLES for SAP / Leap 15.x  node_exporter, agent in pull mode
@@ -237,7 +239,9 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
-  -v, --verbose              more output (-vv, -vvv); secrets stay masked at every level
+  -v, --verbose              phases, facts, checks and step output; -vv each script a host
+                             runs; -vvv the scripts' output; -vvvv the connection as resolved.
+                             Secrets stay masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
@@ -259,6 +263,17 @@ Options (ansible-playbook's names and meanings):
                              (repeatable; $ANSIBLE_VAULT_PASSWORD_FILE, vault_password_file)
   -J, --ask-vault-pass       ask for the vault password
   -h, --help                 this text
+  -V, --version              version, config file, package location
+      --list-hosts           the hosts the run would handle and what it does to each;
+                             no connection
+      --syntax-check         check the inventory and every host's settings; no connection;
+                             exit 0 or 1
+
+Relative paths (-i, --private-key, --json, @files, vault password files, ./ansible.cfg) are
+taken from the folder the command was run in (under npm run: INIT_CWD); a bare -i NAME that is
+no path there is a folder under the package's inventories/.
+Colour: on a terminal; off with NO_COLOR, ANSIBLE_NOCOLOR or TERM=dumb; forced with
+ANSIBLE_FORCE_COLOR or FORCE_COLOR. The live spinner only on a terminal without CI set.
 
 Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
 decrypted; every decrypted value is a secret (masked in all output, diffs and --json).

@@ -107,6 +107,16 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
       if (e.status === 'skipped' && e.message) return [line(o, e.host, 'SKIPPED', 'cyan', e.message)];
       return [];
+    case 'host-connect':
+      return o.verbosity >= 4 ? [line(o, e.host, 'CONNECT', 'gray', 'connection as resolved'), paint(o, 'gray', indent(e.details.join('\n')))] : [];
+    case 'host-exec':
+      return o.verbosity >= 2
+        ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...(e.body.trim() ? [paint(o, 'gray', indent(e.body))] : [])]
+        : [];
+    case 'host-exec-result':
+      return o.verbosity >= 3
+        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [])]
+        : [];
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
     case 'run-end':
