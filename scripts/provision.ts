@@ -13,6 +13,7 @@ import { writeJsonReport } from '../src/output/json-report.ts';
 import { createSink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
+import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run.ts';
 
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
       stop: stop.signal,
       abort: abort.signal,
       ...(cli.syntaxCheck ? { settingsOnly: true } : {}),
+      templates: findTemplates(templateSearchDirs(inventory.sources, projectDir)),
     },
     hooks,
   );

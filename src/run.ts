@@ -13,6 +13,7 @@ import { redactor } from './output/redact.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from './output/verbose.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
+import { siteTemplatesFor, type TemplateSet } from './render/template-search.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
@@ -43,6 +44,8 @@ export interface RunOptions {
   abort: AbortSignal;
   /** --syntax-check: stop after the settings every host can be checked for without a connection. */
   settingsOnly?: boolean;
+  /** Where each role template is loaded from (a site's own first; see template-search.ts). */
+  templates?: TemplateSet;
 }
 
 export interface RunSinkHooks {
@@ -205,12 +208,14 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,
+        ...(options.templates ? { templates: options.templates } : {}),
       });
       emit({
         type: 'host-plan',
         host: h.name,
         changes: h.plan.changes.map((c) => ({ id: c.id, summary: c.summary, ...(c.details ? { details: c.details } : {}), ...(c.diff ? { diff: c.diff } : {}) })),
         handlers: h.plan.handlers.map((x) => x.summary),
+        ...(options.uninstall ? {} : { siteTemplates: siteTemplatesFor(options.templates, h.platform!.provider) }),
       });
       for (const w of h.plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
     }

@@ -18,7 +18,7 @@ export type RunEvent =
   | { type: 'host-unreachable'; host: string; message: string }
   | { type: 'host-refused'; host: string; product: string; reason: string }
   | { type: 'host-facts'; host: string; product: string; provider: string; mode: string; agentId: string }
-  | { type: 'host-plan'; host: string; changes: PlannedChange[]; handlers: string[] }
+  | { type: 'host-plan'; host: string; changes: PlannedChange[]; handlers: string[]; siteTemplates?: string[] }
   | { type: 'host-warning'; host: string; message: string }
   | { type: 'change-applied'; host: string; id: string; summary: string }
   | { type: 'change-failed'; host: string; id: string; summary: string; rc: number; output: string }

@@ -137,5 +137,9 @@ export function formatRecap(t: Tally, o: FormatOptions): string[] {
     const color = r.status === 'failed' || r.status === 'unreachable' ? 'red' : changed ? 'yellow' : r.status === 'skipped' ? 'cyan' : 'green';
     out.push(paint(o, color, text));
   }
+  // Ansible's template search path made visible: which hosts got a site's own template.
+  const bySite = new Map<string, string[]>();
+  for (const r of t.hosts.values()) for (const p of r.siteTemplates) bySite.set(p, [...(bySite.get(p) ?? []), r.host]);
+  for (const [path, hosts] of bySite) out.push(`site template ${path}: ${hosts.join(', ')}`);
   return out;
 }

@@ -61,6 +61,7 @@ export function reportOf(t: Tally, durationMs: number) {
       warnings: r.warnings,
       message: r.message ?? null,
       roundTrips: r.roundTrips,
+      siteTemplates: r.siteTemplates,
     })),
     // The orchestrator's own figures, apart from the hosts' results.
     process: processFigures(),
