@@ -21,6 +21,7 @@ let work: string;
 let prefix: string;
 let admin: string;
 let bin: string;
+let tarball: string;
 
 /** Only Node and the system: no repository, no node_modules/.bin, no tsx on PATH. */
 function adminEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -51,7 +52,7 @@ beforeAll(async () => {
   admin = join(work, 'admin-site');
   // prepack builds dist/ with tsc; the tarball is what `npm publish` would upload.
   const packed = await execFileP('npm', ['pack', '--json', '--pack-destination', work], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
-  const tarball = join(work, (JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
+  tarball = join(work, (JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
   await execFileP('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
     cwd: work,
     maxBuffer: 64 * 1024 * 1024,
@@ -103,6 +104,12 @@ describe('npm pack + npm install -g', () => {
       expect(r.stdout).toContain(`trento-provision ${version}`);
       expect(r.stdout).toContain(`config file = ${join(admin, 'ansible.cfg')}`);
     }
+  });
+
+  it('npx --package TARBALL trento-provision runs it too, from the admin folder', async () => {
+    const r = await runIn(admin, 'npx', ['--yes', '--prefer-offline', '--package', tarball, 'trento-provision', '--version'], { ...process.env, NO_COLOR: '1' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`config file = ${join(admin, 'ansible.cfg')}`);
   });
 
   it('--check from the admin folder: its ansible.cfg, its inventory, its relative key; every host planned, nothing changed', async () => {
