@@ -2,10 +2,10 @@
 //
 // dist/ mirrors the repository (dist/src, dist/scripts, dist/roles) so that every
 // import.meta.url path ('../../roles/alloy/templates/trento.alloy.ejs', '../defaults/main.yml')
-// finds the same file from the compiled .js as from the .ts; the roles' non-code files
-// (defaults, templates, files) are copied beside their compiled tasks for that reason.
+// finds the same file from the compiled .js as from the .ts; the non-code files are copied
+// beside their compiled modules for that reason.
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,12 @@ if (compiled.status !== 0) {
   process.stderr.write(`build: tsc -p tsconfig.build.json failed (exit ${compiled.status}); fix the errors above and run npm run build again\n`);
   process.exit(1);
 }
-cpSync(join(root, 'roles'), join(dist, 'roles'), {
-  recursive: true,
-  filter: (source) => extname(source) !== '.ts',
-});
+// Files the code reads beside itself at run time: role defaults, templates and files, and the
+// shell programs (src/**/*.sh) the scripts are assembled from. Notes (*.md) stay behind.
+const RUNTIME_FILE = new Set(['.yml', '.ejs', '.sh']);
+for (const tree of ['src', 'roles']) {
+  cpSync(join(root, tree), join(dist, tree), {
+    recursive: true,
+    filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE.has(extname(source)),
+  });
+}

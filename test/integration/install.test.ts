@@ -86,12 +86,18 @@ describe('npm pack + npm install -g', () => {
     expect(readFileSync(target, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     expect(statSync(target).mode & 0o111).toBe(0o111);
     const pkg = join(prefix, 'lib', 'node_modules', 'trento-provision');
-    expect(existsSync(join(pkg, 'dist', 'roles', 'alloy', 'templates', 'trento.alloy.ejs'))).toBe(true);
-    expect(existsSync(join(pkg, 'dist', 'roles', 'trento_agent', 'defaults', 'main.yml'))).toBe(true);
-    expect(existsSync(join(pkg, 'docs', 'report.schema.json'))).toBe(true);
-    expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
     const shipped = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? shipped(join(dir, e.name)) : [join(dir, e.name)]));
+    expect(existsSync(join(pkg, 'dist', 'roles', 'alloy', 'templates', 'trento.alloy.ejs'))).toBe(true);
+    expect(existsSync(join(pkg, 'dist', 'roles', 'trento_agent', 'defaults', 'main.yml'))).toBe(true);
+    // Every non-TypeScript file the code reads beside itself is there, in the same place.
+    for (const tree of ['src', 'roles']) {
+      const wanted = shipped(join(repoRoot, tree)).filter((f) => /\.(yml|ejs|sh)$/.test(f));
+      expect(wanted.length).toBeGreaterThan(0);
+      for (const f of wanted) expect(existsSync(join(pkg, 'dist', f.slice(repoRoot.length + 1))), f).toBe(true);
+    }
+    expect(existsSync(join(pkg, 'docs', 'report.schema.json'))).toBe(true);
+    expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
     expect(shipped(join(pkg, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
   });
 
