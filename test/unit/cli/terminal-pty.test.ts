@@ -3,8 +3,9 @@
 // Two hosts that refuse connections (127.0.0.1 port 1) make a short run with host lines.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { packageRoot } from '../../../src/cli/invocation.ts';
+import { describeWith, SCRIPT_PTY } from '../../support/requires.ts';
 
 const repo = packageRoot(import.meta.url);
 const tsx = join(repo, 'node_modules', '.bin', 'tsx');
@@ -28,33 +29,35 @@ function onPty(env: NodeJS.ProcessEnv): string {
 
 const SPINNER = /\x1b\[\?25l|- connecting|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/u;
 const COLOUR = /\x1b\[(3\d|9\d)m/;
+/** Each case is a whole CLI run; on a loaded 2-core machine that can take longer than the unit default. */
+const RUN = 120_000;
 
-describe('on a pseudo-terminal', () => {
+describeWith(SCRIPT_PTY, 'on a pseudo-terminal', () => {
   it('a plain terminal gets the spinner and colour (the checks below can see both)', () => {
     const out = onPty({});
     expect(out).toMatch(SPINNER);
     expect(out).toMatch(COLOUR);
     expect(out).toContain('PLAY RECAP');
-  });
+  }, RUN);
 
   it('CI set: no spinner, no stray "- connecting" line; the host lines and recap intact', () => {
     const out = onPty({ CI: 'true' });
     expect(out).not.toMatch(SPINNER);
     expect(out).toMatch(/hana01 \| UNREACHABLE \|/);
     expect(out).toContain('PLAY RECAP');
-  });
+  }, RUN);
 
   it('TERM=dumb: no escape sequence at all', () => {
     const out = onPty({ TERM: 'dumb' });
     expect(out).not.toContain('\x1b');
     expect(out).toContain('PLAY RECAP');
-  });
+  }, RUN);
 
   it.each([{ NO_COLOR: '1' }, { ANSIBLE_NOCOLOR: 'True' }])('%o: no colour', (env) => {
     expect(onPty(env)).not.toMatch(COLOUR);
-  });
+  }, RUN);
 
   it('ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR, as Ansible decides', () => {
     expect(onPty({ ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '1' })).toMatch(COLOUR);
-  });
+  }, RUN);
 });
