@@ -2,7 +2,7 @@
 // (the API key, a RabbitMQ password, basic-auth credentials and a sudo password are all set).
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
 
 let info: LabInfo;
 let inventory: string;
@@ -58,6 +58,8 @@ describe('verbosity levels', () => {
   });
 
   it('-vvvv applying: the apply script with file contents by label, its exit, still no secret', async () => {
+    // Something to write whatever ran before (LAB_REUSE): agent.yaml travels in the apply script.
+    await mustOnHost(info, push.name, 'rm -f /etc/trento/agent.yaml');
     const run = await provision(['-i', inventory, '--limit', push.name, '-vvvv']);
     const all = `${run.stdout}\n${run.stderr}`;
     expect(run.code, all).toBe(0);
