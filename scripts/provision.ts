@@ -1,41 +1,69 @@
 #!/usr/bin/env tsx
-// npm run provision -- --inventory NAME|PATH [...]; see --help.
-import { fileURLToPath } from 'node:url';
+// trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
+import { completionScript } from '../src/cli/completion.ts';
+import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
 import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
-import { InventoryError, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
-import type { Redactor } from '../src/output/redact.ts';
+import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
+import { listHostsText } from '../src/output/list-hosts.ts';
+import { redactor, type Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
 import { createSink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
+import { terminalChoice } from '../src/output/terminal.ts';
+import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run.ts';
 
-const projectDir = fileURLToPath(new URL('..', import.meta.url));
+// The package's own folder (the repository, or the installed package): inventories/NAME, version.
+const projectDir = packageRoot(import.meta.url);
 
 async function main(): Promise<number> {
-  const cli = parseCli(process.argv.slice(2), process.env, projectDir);
+  // Every relative path the admin gives (-i, --private-key, @file, vault password files,
+  // ./ansible.cfg, ansible_ssh_private_key_file, --limit @file) starts from the folder the
+  // admin ran the command in; under `npm run` that is INIT_CWD, not the repository. One chdir
+  // here, before anything reads a path, makes every layer agree.
+  const adminDir = invocationDir(process.env, process.cwd(), projectDir);
+  process.chdir(adminDir);
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'completion') {
+    process.stdout.write(completionScript(argv[1], 'trento-provision', projectDir));
+    return 0;
+  }
+  const cli = parseCli(argv, process.env, projectDir, { cwd: adminDir });
   if (cli.help) {
     process.stdout.write(HELP);
     return 0;
   }
   for (const w of cli.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
+  if (cli.version) {
+    const { name, version } = packageInfo(projectDir);
+    process.stdout.write(
+      `${name} ${version}\n  config file = ${cli.configFile ?? 'None'}\n  package location = ${projectDir}\n  node version = ${process.version}\n`,
+    );
+    return 0;
+  }
   if (cli.verbosity > 0) process.stdout.write(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
   const prompt = terminalPrompt();
-  const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, process.cwd());
+  const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   // Asked before any connection, like ansible-playbook -K.
   const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
   const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
   for (const w of inventory.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
-  const extraVars = parseExtraVars(cli.extraVars, process.cwd());
+  if (cli.listHosts) {
+    // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
+    const hosts = limitHosts(inventory, cli.limit, 'all', { cwd: adminDir }).hosts;
+    const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
+    process.stdout.write(listHostsText(inventory, hosts, mode, cli.limit, redactor([...inventory.vaultValues])));
+    return 0;
+  }
+  const extraVars = parseExtraVars(cli.extraVars, adminDir);
   const sink = createSink({
     verbosity: cli.verbosity,
     diff: cli.diff,
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    // A terminal with a known width: ora computes how many lines to clear from it.
-    live: Boolean(process.stdout.isTTY && process.stderr.isTTY && (process.stderr.columns ?? 0) > 0),
+    ...terminalChoice(process.env, { stdout: process.stdout, stderr: process.stderr }),
     out: process.stdout,
   });
   const stop = new AbortController();
@@ -100,10 +128,21 @@ async function main(): Promise<number> {
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
       stop: stop.signal,
       abort: abort.signal,
+      ...(cli.syntaxCheck ? { settingsOnly: true } : {}),
+      templates: findTemplates(templateSearchDirs(inventory.sources, projectDir)),
     },
     hooks,
   );
   sink.stop();
+  if (cli.syntaxCheck) {
+    const errors = sink.tally.settingsErrors.length;
+    process.stdout.write(
+      errors === 0
+        ? `\nsyntax check passed: inventory and settings of ${sink.tally.hosts.size} host(s) are valid (no host was contacted)\n`
+        : `\nsyntax check failed: ${errors} settings error(s) (no host was contacted). Fix the variables named above and run again.\n`,
+    );
+    return errors === 0 ? 0 : 1;
+  }
   if (sink.tally.settingsErrors.length === 0) sink.recap();
   else process.stdout.write(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
   if (cli.json) await writeJsonReport(cli.json, sink.tally, Date.now() - started, redact);

@@ -12,8 +12,10 @@ import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
 import { type Inventory, limitHosts } from './inventory/index.ts';
 import type { Emit, HostStatus } from './output/events.ts';
 import { redactor } from './output/redact.ts';
+import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from './output/verbose.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
+import { siteTemplatesFor, type TemplateSet } from './render/template-search.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
@@ -44,6 +46,10 @@ export interface RunOptions {
   stop: AbortSignal;
   /** Second Ctrl-C: drop every connection now (remote scripts still finish atomically). */
   abort: AbortSignal;
+  /** --syntax-check: stop after the settings every host can be checked for without a connection. */
+  settingsOnly?: boolean;
+  /** Where each role template is loaded from (a site's own first; see template-search.ts). */
+  templates?: TemplateSet;
 }
 
 export interface RunSinkHooks {
@@ -121,6 +127,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     }
   }
   if (settingsFailed) return end(1);
+  if (options.settingsOnly) return end(0);
 
   const finish = (h: HostState, status: HostStatus, message?: string) => {
     if (h.done) return;
@@ -141,15 +148,20 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     emit({ type: 'phase', phase: 'facts', total: hosts.length });
     await forEachLimit(hosts, options.forks, async (h) => {
       if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      const spec = connectionFor(h.name, h.vars, options.connection);
+      emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
       let session: Session;
       try {
-        session = h.session = await sessions.open(connectionFor(h.name, h.vars, options.connection));
+        session = h.session = await sessions.open(spec);
       } catch (error) {
         const message = error instanceof ConnectError ? error.message : (error as Error).message;
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const { result, problem } = await runBounded(session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
+      const facts = factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
+      emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(facts) });
+      const { result, problem } = await runBounded(session, facts, options);
+      emit({ type: 'host-exec-result', host: h.name, script: 'facts', code: result.code, output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n') });
       if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
@@ -206,12 +218,14 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,
+        ...(options.templates ? { templates: options.templates } : {}),
       });
       emit({
         type: 'host-plan',
         host: h.name,
         changes: h.plan.changes.map((c) => ({ id: c.id, summary: c.summary, ...(c.details ? { details: c.details } : {}), ...(c.diff ? { diff: c.diff } : {}) })),
         handlers: h.plan.handlers.map((x) => x.summary),
+        ...(options.uninstall ? {} : { siteTemplates: siteTemplatesFor(options.templates, h.platform!.provider) }),
       });
       for (const w of h.plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
     }
@@ -322,7 +336,10 @@ async function applyHost(
         break;
     }
   });
+  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(connectionFor(h.name, h.vars, options.connection)), body: scriptForDisplay(script) });
   const { result, problem } = await runBounded(h.session!, script, options, read);
+  // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
+  emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
   if (result.code === null && !sawDone) {
     emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });

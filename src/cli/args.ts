@@ -1,7 +1,8 @@
 // The command line: ansible-playbook's flag names and meanings where they overlap.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
 import { DEFAULT_SCRIPT_TIMEOUT_SECONDS } from '../exec/connection.ts';
@@ -36,6 +37,13 @@ export interface CliOptions {
   configFile?: string;
   warnings: string[];
   help: boolean;
+  // --- informational modes (ansible-playbook's): nothing is changed, no host is contacted ---
+  /** -V/--version: print the version and the config file, exit 0. */
+  version: boolean;
+  /** --list-hosts: the hosts the run would handle and what it would do to each. */
+  listHosts: boolean;
+  /** --syntax-check: inventory and settings validation only; exit 0 or 1. */
+  syntaxCheck: boolean;
 }
 
 /** -c, -k, --ssh-common-args, --ssh-extra-args and [ssh_connection]: flag > ANSIBLE_* > ansible.cfg. */
@@ -79,9 +87,14 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
   return n;
 }
 
-/** An inventory argument: a path, or the name of a folder under inventories/. */
-export function resolveInventory(arg: string, projectDir: string): string {
-  if (existsSync(arg) || arg.includes(',')) return resolve(arg);
+/**
+ * An inventory argument: a path (from the admin's folder `cwd`), a host list "a,b,", or the
+ * name of a folder under the package's inventories/.
+ */
+export function resolveInventory(arg: string, projectDir: string, cwd: string = process.cwd()): string {
+  const path = resolve(cwd, arg);
+  if (existsSync(path)) return path;
+  if (arg.includes(',')) return arg;
   const named = resolve(projectDir, 'inventories', arg);
   if (existsSync(named)) return named;
   const dir = resolve(projectDir, 'inventories');
@@ -90,8 +103,65 @@ export function resolveInventory(arg: string, projectDir: string): string {
   throw new CliError(`inventory "${arg}" is neither a path nor a folder under inventories/ (there: ${names.join(', ') || 'none'}).${hint}`);
 }
 
+/** Every flag, once: the parser, the "did you mean" hint and `completion bash` read this table. */
+export const OPTIONS = {
+  inventory: { type: 'string', short: 'i', multiple: true },
+  limit: { type: 'string', short: 'l' },
+  check: { type: 'boolean', short: 'C' },
+  diff: { type: 'boolean', short: 'D' },
+  forks: { type: 'string', short: 'f' },
+  'extra-vars': { type: 'string', short: 'e', multiple: true },
+  uninstall: { type: 'boolean' },
+  purge: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  json: { type: 'string' },
+  timeout: { type: 'string', short: 'T' },
+  'zypper-lock-timeout': { type: 'string' },
+  'remote-timeout': { type: 'string' },
+  'max-host-output': { type: 'string' },
+  user: { type: 'string', short: 'u' },
+  'private-key': { type: 'string' },
+  'key-file': { type: 'string' },
+  become: { type: 'boolean', short: 'b' },
+  'become-user': { type: 'string' },
+  'become-method': { type: 'string' },
+  'ask-become-pass': { type: 'boolean', short: 'K' },
+  'vault-id': { type: 'string', multiple: true },
+  'vault-password-file': { type: 'string', multiple: true },
+  'vault-pass-file': { type: 'string', multiple: true },
+  'ask-vault-pass': { type: 'boolean', short: 'J' },
+  'ask-vault-password': { type: 'boolean' },
+  // How hosts are reached (ansible-playbook's connection options).
+  connection: { type: 'string', short: 'c' },
+  'ask-pass': { type: 'boolean', short: 'k' },
+  'ssh-common-args': { type: 'string' },
+  'ssh-extra-args': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  // --- informational modes ---
+  version: { type: 'boolean', short: 'V' },
+  'list-hosts': { type: 'boolean' },
+  'syntax-check': { type: 'boolean' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Every spelling of every flag: --long and -s. */
+export function flagNames(): string[] {
+  return Object.entries(OPTIONS).flatMap(([long, o]) => [`--${long}`, ...('short' in o ? [`-${o.short}`] : [])]);
+}
+
+/** node's parse errors, with the closest known flag named for an unknown one. */
+function parseError(error: unknown): CliError {
+  const message = (error as Error).message;
+  const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+  if (unknown === undefined) return new CliError(message);
+  const name = unknown.split('=')[0]!;
+  const candidates = flagNames().filter((f) => f.startsWith('--') === name.startsWith('--'));
+  // One letter is one edit from every other: the same letter in the other case is the likely slip.
+  const sameLetter = candidates.find((f) => f.toLowerCase() === name.toLowerCase());
+  return new CliError(`unknown option ${name}; did you mean ${sameLetter ?? closest(name, candidates.length ? candidates : flagNames())}?`);
+}
+
 export interface ParseOptions {
-  /** Folder ./ansible.cfg is looked for in (default: process.cwd()). */
+  /** The admin's folder: ./ansible.cfg, relative -i, --private-key, --json (default: process.cwd()). */
   cwd?: string;
   /** Settings from ansible.cfg + ANSIBLE_* (default: read them as Ansible finds them). */
   settings?: AnsibleSettings;
@@ -107,52 +177,22 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     parsed = parseArgs({
       args: expandVerbosity(argv),
       allowPositionals: false,
-      options: {
-        inventory: { type: 'string', short: 'i', multiple: true },
-        limit: { type: 'string', short: 'l' },
-        check: { type: 'boolean', short: 'C' },
-        diff: { type: 'boolean', short: 'D' },
-        forks: { type: 'string', short: 'f' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        uninstall: { type: 'boolean' },
-        purge: { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        json: { type: 'string' },
-        timeout: { type: 'string', short: 'T' },
-        'zypper-lock-timeout': { type: 'string' },
-        'remote-timeout': { type: 'string' },
-        'max-host-output': { type: 'string' },
-        user: { type: 'string', short: 'u' },
-        'private-key': { type: 'string' },
-        'key-file': { type: 'string' },
-        become: { type: 'boolean', short: 'b' },
-        'become-user': { type: 'string' },
-        'become-method': { type: 'string' },
-        'ask-become-pass': { type: 'boolean', short: 'K' },
-        'vault-id': { type: 'string', multiple: true },
-        'vault-password-file': { type: 'string', multiple: true },
-        'vault-pass-file': { type: 'string', multiple: true },
-        'ask-vault-pass': { type: 'boolean', short: 'J' },
-        'ask-vault-password': { type: 'boolean' },
-        // How hosts are reached (ansible-playbook's connection options).
-        connection: { type: 'string', short: 'c' },
-        'ask-pass': { type: 'boolean', short: 'k' },
-        'ssh-common-args': { type: 'string' },
-        'ssh-extra-args': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw parseError(error);
   }
   const v = parsed.values;
   if (v.help) return { help: true } as CliOptions;
+  const cwd = options.cwd ?? process.cwd();
   let cfg: AnsibleSettings;
   try {
-    cfg = options.settings ?? readAnsibleSettings({ env, cwd: options.cwd ?? process.cwd() });
+    cfg = options.settings ?? readAnsibleSettings({ env, cwd });
   } catch (error) {
     throw new CliError((error as Error).message);
   }
+  // --version needs no inventory (it names the config file, like ansible-playbook --version).
+  if (v.version) return { help: false, version: true, warnings: cfg.warnings, ...(cfg.file ? { configFile: cfg.file } : {}) } as CliOptions;
   // ANSIBLE_INVENTORY as written (a name under inventories/ works too); ansible.cfg's paths are
   // already resolved against the file's folder.
   const inventoryArgs =
@@ -165,10 +205,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number): number =>
     value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback);
   const user = v.user ?? cfg.remoteUser;
-  const privateKey = v['private-key'] ?? v['key-file'] ?? cfg.privateKeyFile;
+  // From the flag: relative to the admin's folder (ansible.cfg's are already relative to the file's).
+  const keyFlag = v['private-key'] ?? v['key-file'];
+  const privateKey = keyFlag !== undefined && !keyFlag.startsWith('~') ? resolve(cwd, keyFlag) : keyFlag ?? cfg.privateKeyFile;
   const becomeMethod = v['become-method'] ?? cfg.becomeMethod;
   return {
-    inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir)),
+    inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir, cwd)),
     ...(v.limit ? { limit: v.limit } : {}),
     check: v.check ?? false,
     diff: v.diff ?? false,
@@ -177,7 +219,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
     verbosity: v.verbose?.length ?? 0,
-    ...(v.json ? { json: resolve(v.json) } : {}),
+    ...(v.json ? { json: resolve(cwd, v.json) } : {}),
     timeoutSeconds: v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10) : fromCfg('timeout', 'timeout', cfg.timeout, 10),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
     remoteTimeoutSeconds: v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS),
@@ -208,11 +250,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,
     help: false,
+    version: v.version ?? false,
+    listHosts: v['list-hosts'] ?? false,
+    syntaxCheck: v['syntax-check'] ?? false,
   };
 }
 
-export const HELP = `Usage: npm run provision -- --inventory NAME|PATH [options]
-       npm run uninstall -- --inventory NAME|PATH [options]
+export const HELP = `Usage: trento-provision --inventory NAME|PATH [options]
+       trento-provision --uninstall --inventory NAME|PATH [options]
+       trento-provision completion bash
+  (in the repository: npm run provision -- ... / npm run uninstall -- ...)
 
 Sets up Trento monitoring on SUSE hosts over SSH (Trento RFC 0003, automatic deployment):
   SLES / SLES for SAP / Leap 15.x  node_exporter, agent in pull mode
@@ -233,8 +280,9 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
-  -v, --verbose              more output (-vv, -vvv; -vvvv also runs ssh -vvv); secrets stay
-                             masked at every level
+  -v, --verbose              phases, facts, checks and step output; -vv each script a host
+                             runs; -vvv the scripts' output; -vvvv the connection as resolved
+                             and ssh run with -vvv. Secrets stay masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
@@ -262,6 +310,17 @@ Options (ansible-playbook's names and meanings):
       --ssh-common-args ARGS  added to every ssh command line (ansible_ssh_common_args wins)
       --ssh-extra-args ARGS  added to every ssh command line (ansible_ssh_extra_args wins)
   -h, --help                 this text
+  -V, --version              version, config file, package location
+      --list-hosts           the hosts the run would handle and what it does to each;
+                             no connection
+      --syntax-check         check the inventory and every host's settings; no connection;
+                             exit 0 or 1
+
+Relative paths (-i, --private-key, --json, @files, vault password files, ./ansible.cfg) are
+taken from the folder the command was run in (under npm run: INIT_CWD); a bare -i NAME that is
+no path there is a folder under the package's inventories/.
+Colour: on a terminal; off with NO_COLOR, ANSIBLE_NOCOLOR or TERM=dumb; forced with
+ANSIBLE_FORCE_COLOR or FORCE_COLOR. The live spinner only on a terminal without CI set.
 
 Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
 decrypted; every decrypted value is a secret (masked in all output, diffs and --json).

@@ -18,13 +18,17 @@ export type RunEvent =
   | { type: 'host-unreachable'; host: string; message: string }
   | { type: 'host-refused'; host: string; product: string; reason: string }
   | { type: 'host-facts'; host: string; product: string; provider: string; mode: string; agentId: string }
-  | { type: 'host-plan'; host: string; changes: PlannedChange[]; handlers: string[] }
+  | { type: 'host-plan'; host: string; changes: PlannedChange[]; handlers: string[]; siteTemplates?: string[] }
   | { type: 'host-warning'; host: string; message: string }
   | { type: 'change-applied'; host: string; id: string; summary: string }
   | { type: 'change-failed'; host: string; id: string; summary: string; rc: number; output: string }
   | { type: 'step-output'; host: string; id: string; output: string } // -v: what a step printed
   | { type: 'host-verified'; host: string; check: string; ok: boolean; output?: string }
   | { type: 'host-done'; host: string; status: HostStatus; changed: number; roundTrips: number; message?: string }
+  // Verbose detail (printed from -vv, -vvv, -vvvv; see verbose.ts), already free of secrets.
+  | { type: 'host-connect'; host: string; details: string[] }
+  | { type: 'host-exec'; host: string; script: 'facts' | 'apply'; command: string; body: string }
+  | { type: 'host-exec-result'; host: string; script: 'facts' | 'apply'; code: number | null; output: string }
   | { type: 'interrupted'; message: string }
   | { type: 'run-end'; exitCode: number; durationMs: number };
 

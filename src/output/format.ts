@@ -107,6 +107,16 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
       if (e.status === 'skipped' && e.message) return [line(o, e.host, 'SKIPPED', 'cyan', e.message)];
       return [];
+    case 'host-connect':
+      return o.verbosity >= 4 ? [line(o, e.host, 'CONNECT', 'gray', 'connection as resolved'), paint(o, 'gray', indent(e.details.join('\n')))] : [];
+    case 'host-exec':
+      return o.verbosity >= 2
+        ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...(e.body.trim() ? [paint(o, 'gray', indent(e.body))] : [])]
+        : [];
+    case 'host-exec-result':
+      return o.verbosity >= 3
+        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [])]
+        : [];
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
     case 'run-end':
@@ -127,5 +137,9 @@ export function formatRecap(t: Tally, o: FormatOptions): string[] {
     const color = r.status === 'failed' || r.status === 'unreachable' ? 'red' : changed ? 'yellow' : r.status === 'skipped' ? 'cyan' : 'green';
     out.push(paint(o, color, text));
   }
+  // Ansible's template search path made visible: which hosts got a site's own template.
+  const bySite = new Map<string, string[]>();
+  for (const r of t.hosts.values()) for (const p of r.siteTemplates) bySite.set(p, [...(bySite.get(p) ?? []), r.host]);
+  for (const [path, hosts] of bySite) out.push(`site template ${path}: ${hosts.join(', ')}`);
   return out;
 }

@@ -27,9 +27,12 @@ function processFigures() {
   return { peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), openFileDescriptors };
 }
 
+/** The layout's version (docs/report.schema.json): bump it when a field goes or changes meaning. */
+export const REPORT_SCHEMA_VERSION = 1;
+
 export function reportOf(t: Tally, durationMs: number) {
   return {
-    process: processFigures(),
+    schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'trento-provision',
     mode: t.mode,
     check: t.check,
@@ -58,7 +61,10 @@ export function reportOf(t: Tally, durationMs: number) {
       warnings: r.warnings,
       message: r.message ?? null,
       roundTrips: r.roundTrips,
+      siteTemplates: r.siteTemplates,
     })),
+    // The orchestrator's own figures, apart from the hosts' results.
+    process: processFigures(),
   };
 }
 

@@ -41,13 +41,14 @@ export function createSink(options: SinkOptions): Sink {
       spinner.render();
     } else options.out.write(text);
   };
+  // The spinner's own colour follows the run's colour decision (ora alone knows no ANSIBLE_NOCOLOR).
   const emit = (e: RunEvent) => {
     const lines = formatEvent(e, options, tally);
     fold(tally, e, Date.now());
     write(lines);
     if (e.type === 'phase') phase = e.phase;
     if (options.live) {
-      if (e.type === 'run-start') spinner = ora({ text: 'connecting', stream: process.stderr }).start();
+      if (e.type === 'run-start') spinner = ora({ text: 'connecting', stream: process.stderr, color: options.color ? 'cyan' : false }).start();
       if (spinner) spinner.text = redact(progressText(tally, phase));
       if (e.type === 'run-end') spinner?.stop();
     }

@@ -17,6 +17,8 @@ export interface HostResult {
   message?: string;
   roundTrips: number;
   ok: number;
+  /** Site templates (paths) this host's files were rendered from, instead of the roles' own. */
+  siteTemplates: string[];
 }
 
 export interface Tally {
@@ -37,7 +39,7 @@ export function newTally(): Tally {
 function host(t: Tally, name: string): HostResult {
   let r = t.hosts.get(name);
   if (!r) {
-    r = { host: name, status: 'ok', planned: [], applied: [], warnings: [], checks: [], roundTrips: 0, ok: 0 };
+    r = { host: name, status: 'ok', planned: [], applied: [], warnings: [], checks: [], roundTrips: 0, ok: 0, siteTemplates: [] };
     t.hosts.set(name, r);
   }
   return r;
@@ -66,7 +68,7 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
       Object.assign(host(t, e.host), { product: e.product, provider: e.provider, mode: e.mode, agentId: e.agentId });
       break;
     case 'host-plan':
-      host(t, e.host).planned = e.changes;
+      Object.assign(host(t, e.host), { planned: e.changes, siteTemplates: e.siteTemplates ?? [] });
       break;
     case 'host-warning':
       host(t, e.host).warnings.push(e.message);

@@ -13,6 +13,7 @@ import * as alloyRole from '../../roles/alloy/tasks/main.ts';
 import * as nodeExporterRole from '../../roles/node_exporter/tasks/main.ts';
 import * as agentRole from '../../roles/trento_agent/tasks/main.ts';
 import { restartAgent } from '../../roles/trento_agent/handlers/main.ts';
+import type { TemplateSet } from '../render/template-search.ts';
 
 interface Role {
   install(ctx: TaskContext): RoleTasks;
@@ -35,6 +36,7 @@ export interface PlanInput {
   withDiff: boolean;
   uninstall: boolean;
   purge: boolean;
+  templates?: TemplateSet;
 }
 
 /** Compares dotted versions numerically ("3.10.0" > "3.9.1"); the release part is ignored. */
@@ -99,6 +101,7 @@ export function planHost(input: PlanInput): HostPlan {
     agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts),
     withDiff: input.withDiff,
     purge: input.purge,
+    ...(input.templates ? { templates: input.templates } : {}),
   };
   const roles = ROLES[input.platform.provider];
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));

@@ -4,6 +4,7 @@ import type { Command } from '../exec/command.ts';
 import type { HostFacts } from '../facts/parse.ts';
 import type { Platform } from '../platform.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
+import type { TemplateSet } from '../render/template-search.ts';
 
 /** Handlers run once, after every change, in this order (like Ansible's handlers). */
 export const HANDLER_ORDER = [
@@ -49,6 +50,8 @@ export interface TaskContext {
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
   withDiff: boolean;
   purge: boolean;
+  /** Which file each role template is loaded from (a site's own first); the roles' when absent. */
+  templates?: TemplateSet;
 }
 
 export interface HostPlan {

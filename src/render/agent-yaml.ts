@@ -12,11 +12,11 @@ export const AGENT_YAML_TEMPLATE = fileURLToPath(new URL('../../roles/trento_age
  * The file's bytes. Keys in the fixed AGENT_YAML_KEYS order and every value double-quoted, so
  * the same config always gives the same bytes and the file parses back to exactly `config`.
  */
-export function renderAgentYaml(config: AgentConfig): string {
+export function renderAgentYaml(config: AgentConfig, template: string = AGENT_YAML_TEMPLATE): string {
   const entries = AGENT_YAML_KEYS.flatMap((key) => {
     const value = config[key];
     return value === undefined ? [] : [[key, String(value)] as const];
   });
-  const template = readFileSync(AGENT_YAML_TEMPLATE, 'utf8');
-  return ejs.render(template, { entries, yaml: yamlDoubleQuoted }, { filename: AGENT_YAML_TEMPLATE });
+  // `template`: the role's file, or a site's own version of it (template-search.ts).
+  return ejs.render(readFileSync(template, 'utf8'), { entries, yaml: yamlDoubleQuoted }, { filename: template });
 }

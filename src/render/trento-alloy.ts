@@ -19,7 +19,7 @@ export const TRENTO_ALLOY_TEMPLATE = fileURLToPath(new URL('../../roles/alloy/te
  * (exporter grafana_alloy, interval 15s, auth basic), as they do for `generate alloy`.
  * Throws on a config the agent would refuse to generate from (validate with agentConfigFor).
  */
-export function renderTrentoAlloy(config: AgentConfig, agentId: string): string {
+export function renderTrentoAlloy(config: AgentConfig, agentId: string, template: string = TRENTO_ALLOY_TEMPLATE): string {
   if (config['prometheus-mode'] !== 'push') {
     throw new Error(`trento.alloy is only for push mode (prometheus-mode is '${config['prometheus-mode']}')`);
   }
@@ -49,6 +49,6 @@ export function renderTrentoAlloy(config: AgentConfig, agentId: string): string 
     // In a // comment a line break would end the comment: escape like a string body.
     comment: escapeAlloyString,
   };
-  const template = readFileSync(TRENTO_ALLOY_TEMPLATE, 'utf8');
-  return ejs.render(template, data, { filename: TRENTO_ALLOY_TEMPLATE });
+  // `template`: the role's file, or a site's own version of it (template-search.ts).
+  return ejs.render(readFileSync(template, 'utf8'), data, { filename: template });
 }

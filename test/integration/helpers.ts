@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
+import { assertReportMatchesSchema } from '../support/report-schema.ts';
 
 const execFileP = promisify(execFile);
 
@@ -79,7 +80,7 @@ export async function provision(args: string[], env: NodeJS.ProcessEnv = {}): Pr
   const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
   const jsonPath = join(dir, 'report.json');
   const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
-  return new Promise((resolvePromise) => {
+  return new Promise((resolvePromise, rejectPromise) => {
     const child = spawn(tsx, ['scripts/provision.ts', ...args, '--json', jsonPath], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...env },
@@ -97,6 +98,13 @@ export async function provision(args: string[], env: NodeJS.ProcessEnv = {}): Pr
         report = undefined;
       }
       await rm(dir, { recursive: true, force: true });
+      // Every report the suite produces must match the published schema.
+      try {
+        if (report !== undefined) assertReportMatchesSchema(report, `of provision ${args.join(' ')}`);
+      } catch (error) {
+        rejectPromise(error);
+        return;
+      }
       resolvePromise({ code: code ?? -1, stdout, stderr, report });
     });
   });

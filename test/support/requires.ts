@@ -77,3 +77,8 @@ export const ROOT: Requirement = {
   available: process.getuid?.() === 0,
   fix: 'run the tests as root, as the README says',
 };
+export const SCRIPT_PTY: Requirement = {
+  what: "util-linux's script (a pseudo-terminal for the CLI; Debian's bsdutils, always installed)",
+  available: onPath('script') && onPath('stty'),
+  fix: 'apt-get install bsdutils coreutils',
+};

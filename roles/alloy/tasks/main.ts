@@ -55,7 +55,7 @@ export function install(ctx: TaskContext): RoleTasks {
       file(
         {
           path: target,
-          content: renderTrentoAlloy(ctx.config, ctx.agentId),
+          content: renderTrentoAlloy(ctx.config, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
           owner: 'alloy',
           group: 'alloy',
           mode: '0640',

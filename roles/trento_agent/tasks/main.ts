@@ -23,8 +23,17 @@ export function configureAlloyScript(): string {
   return `${head}${toShell(safeFiles())}${tail}`;
 }
 
+/**
+ * The agent regenerates trento.alloy before it starts (configure-alloy.sh) only where it can
+ * (3.1.0+) and where the file is the role's: a site's own trento.alloy.ejs would be replaced by
+ * the agent's template at every agent start, so with one the toolkit alone writes the file.
+ */
+function agentRegeneratesAlloy(ctx: TaskContext): boolean {
+  return ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy && !ctx.templates?.['trento.alloy.ejs'].site;
+}
+
 export function dropInContent(ctx: TaskContext): string {
-  const withScript = ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy;
+  const withScript = agentRegeneratesAlloy(ctx);
   return ejs.render(roleFile('templates/trento-agent-dropin.conf.ejs'), {
     unit: PROVIDER_UNIT[ctx.platform.provider ?? 'node_exporter'],
     configureAlloy: withScript ? PATHS.configureAlloyScript : '',
@@ -34,14 +43,14 @@ export function dropInContent(ctx: TaskContext): string {
 export function install(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const installedNow = !facts.packages[PACKAGES.agent];
-  const withScript = ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy;
+  const withScript = agentRegeneratesAlloy(ctx);
   return {
     installPackages: [PACKAGES.agent],
     changes: [
       file(
         {
           path: PATHS.agentConfig,
-          content: renderAgentYaml(ctx.config),
+          content: renderAgentYaml(ctx.config, ctx.templates?.['agent.yaml.ejs'].path),
           owner: 'root',
           group: 'root',
           mode: '0600',

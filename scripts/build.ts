@@ -1,0 +1,31 @@
+// npm run build (and prepack): the installable package's JavaScript in dist/.
+//
+// dist/ mirrors the repository (dist/src, dist/scripts, dist/roles) so that every
+// import.meta.url path ('../../roles/alloy/templates/trento.alloy.ejs', '../defaults/main.yml')
+// finds the same file from the compiled .js as from the .ts; the non-code files are copied
+// beside their compiled modules for that reason.
+import { spawnSync } from 'node:child_process';
+import { cpSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (compiled.status !== 0) {
+  process.stderr.write(`build: tsc -p tsconfig.build.json failed (exit ${compiled.status}); fix the errors above and run npm run build again\n`);
+  process.exit(1);
+}
+// Files the code reads beside itself at run time: role defaults, templates and files, and the
+// shell programs (src/**/*.sh) the scripts are assembled from. Notes (*.md) stay behind.
+const RUNTIME_FILE = new Set(['.yml', '.ejs', '.sh']);
+for (const tree of ['src', 'roles']) {
+  cpSync(join(root, tree), join(dist, tree), {
+    recursive: true,
+    filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE.has(extname(source)),
+  });
+}

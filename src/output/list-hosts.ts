@@ -1,0 +1,44 @@
+// --list-hosts: the hosts a run would handle and, per host, what the run does whatever the
+// host turns out to be (no connection is made, so the product is not known yet).
+import type { Inventory } from '../inventory/index.ts';
+import type { Redactor } from './redact.ts';
+
+export type ListMode = 'install' | 'uninstall' | 'purge';
+
+/** The plan headline per mode: the part of the plan that does not depend on the platform. */
+const HEADLINES: Readonly<Record<ListMode, { play: string; plan: string }>> = {
+  install: {
+    play: 'provision Trento monitoring',
+    plan: 'trento-agent + agent.yaml + unit drop-in; node_exporter (15.x, pull) or Alloy + trento.alloy (16.x, push); other systems refused',
+  },
+  uninstall: {
+    play: 'uninstall Trento monitoring',
+    plan: 'remove trento-agent, its drop-in and trento.alloy; Alloy, node_exporter and agent.yaml stay',
+  },
+  purge: {
+    play: 'uninstall Trento monitoring (purge)',
+    plan: 'remove trento-agent, its drop-in, trento.alloy, agent.yaml, Alloy and node_exporter',
+  },
+};
+
+/** Where the host is reached, from its connection variables as written. */
+function target(vars: Record<string, unknown>, name: string): string {
+  const user = vars.ansible_user ?? vars.ansible_ssh_user;
+  if (vars.ansible_connection === 'local') return 'local';
+  const host = String(vars.ansible_host ?? vars.ansible_ssh_host ?? name);
+  const port = vars.ansible_port ?? vars.ansible_ssh_port;
+  return `${user !== undefined ? `${String(user)}@` : ''}${host}${port !== undefined ? `:${String(port)}` : ''}`;
+}
+
+/** ansible-playbook --list-hosts' layout, one line per host with its target and plan headline. */
+export function listHostsText(inventory: Inventory, hosts: string[], mode: ListMode, limit: string | undefined, redact: Redactor): string {
+  const headline = HEADLINES[mode];
+  const width = Math.max(0, ...hosts.map((h) => h.length));
+  const lines = [
+    `play #1 (${limit ?? 'all'}): ${headline.play}`,
+    `  plan: ${headline.plan}`,
+    `  hosts (${hosts.length}):`,
+    ...hosts.map((h) => `    ${h.padEnd(width)}  ${target(inventory.hosts.get(h)?.vars ?? {}, h)}`),
+  ];
+  return redact(lines.join('\n')) + '\n';
+}

@@ -1,0 +1,45 @@
+// What -vv, -vvv and -vvvv add, made printable without ever carrying a secret:
+//   -vv    each script a host runs (the command line and the script, secrets masked by the
+//          Command type, file contents shown by their label)
+//   -vvv   each script's output (the facts decoded; file contents only by size, since an old
+//          file may hold a secret this run does not know)
+//   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
+//          jump hosts, become user; never the become password)
+import { type Command, toDisplay } from '../exec/command.ts';
+import type { ConnectionSpec } from '../exec/connection.ts';
+
+/** The shell the host runs the script with, as a person reads it. */
+export function execCommandLine(spec: ConnectionSpec): string {
+  const where = spec.local ? 'local' : `ssh ${spec.user}@${spec.address}:${spec.port}`;
+  const become = spec.become && spec.become.user !== spec.user ? ` sudo -u ${spec.become.user}${spec.become.password !== undefined ? ' -S' : ' -n'}` : '';
+  return `${where}${become} /bin/bash -s < script`;
+}
+
+export function scriptForDisplay(script: Command): string {
+  return toDisplay(script);
+}
+
+/** The facts script's `key<TAB>base64` lines, decoded; file contents replaced by their size. */
+export function factsOutputForDisplay(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [key = '', value = ''] = l.split('\t');
+      const text = Buffer.from(value, 'base64').toString('utf8');
+      if (key.startsWith('content:')) return `${key}: <${Buffer.byteLength(text) - 1} bytes, not shown>`;
+      return `${key}: ${text.includes('\n') ? `\n${text.replace(/^/gm, '  ')}` : text}`;
+    })
+    .join('\n');
+}
+
+export function connectionForDisplay(spec: ConnectionSpec): string[] {
+  return [
+    `address ${spec.address}, port ${spec.port}, user ${spec.user}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
+    `private key ${spec.privateKeyPath ?? '(ssh-agent or ~/.ssh/id_*)'}`,
+    `known_hosts ${spec.knownHostsFiles.join(', ')}; strict host key checking ${spec.strictHostKeyChecking ? 'on' : 'off'}`,
+    `timeout ${spec.timeoutMs / 1000} s`,
+    ...(spec.jump?.length ? [`via ${spec.jump.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`] : []),
+    ...(spec.become ? [`become ${spec.become.user} with sudo (${spec.become.password !== undefined ? 'password given' : 'no password'})`] : []),
+  ];
+}

@@ -1,0 +1,117 @@
+// The admin-facing command line: the admin's folder, the informational flags, the "did you
+// mean" hint, colour and spinner choice, and the bash completion script.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CliError, flagNames, parseCli, resolveInventory } from '../../../src/cli/args.ts';
+import { completionScript } from '../../../src/cli/completion.ts';
+import { invocationDir, packageInfo, packageRoot } from '../../../src/cli/invocation.ts';
+import { type TerminalChoice, terminalChoice, type TerminalStreams } from '../../../src/output/terminal.ts';
+
+const repo = packageRoot(import.meta.url);
+const noSettings = { settings: { origins: {}, warnings: [] } };
+
+describe('the admin\'s folder', () => {
+  it('is INIT_CWD when npm moved the process to the package folder (npm run), else the cwd', () => {
+    expect(invocationDir({ INIT_CWD: '/home/admin/site' }, repo, repo)).toBe('/home/admin/site');
+    // A bin started by another npm script in another folder keeps its cwd.
+    expect(invocationDir({ INIT_CWD: '/elsewhere' }, '/home/admin/site', repo)).toBe('/home/admin/site');
+    expect(invocationDir({}, repo, repo)).toBe(repo);
+  });
+
+  it('the package root holds package.json, named trento-provision', () => {
+    expect(packageInfo(repo).name).toBe('trento-provision');
+  });
+
+  it('relative -i, --private-key and --json start from it; a bare name still finds inventories/NAME', () => {
+    const admin = mkdtempSync(join(tmpdir(), 'tp-admin-'));
+    writeFileSync(join(admin, 'hosts'), 'h1\n');
+    mkdirSync(join(admin, 'example-local'));
+    const cli = parseCli(['-i', './hosts', '--private-key', 'keys/id', '--json', 'out/r.json'], {}, repo, { ...noSettings, cwd: admin });
+    expect(cli.inventories).toEqual([join(admin, 'hosts')]);
+    expect(cli.privateKey).toBe(join(admin, 'keys', 'id'));
+    expect(cli.json).toBe(join(admin, 'out', 'r.json'));
+    expect(resolveInventory('example', repo, admin)).toBe(join(repo, 'inventories', 'example'));
+    expect(resolveInventory('a,b,', repo, admin)).toBe('a,b,');
+    expect(() => resolveInventory('./nowhere', repo, admin)).toThrow(/inventory "\.\/nowhere" is neither a path nor a folder under inventories\//);
+  });
+});
+
+describe('ansible-playbook\'s informational flags', () => {
+  it('--version and -V need no inventory and name the config file', () => {
+    for (const flag of ['--version', '-V']) {
+      const cli = parseCli([flag], {}, repo, { settings: { origins: {}, warnings: [], file: '/site/ansible.cfg' } });
+      expect(cli.version).toBe(true);
+      expect(cli.configFile).toBe('/site/ansible.cfg');
+    }
+  });
+
+  it('--list-hosts and --syntax-check are parsed; -vvvv counts four', () => {
+    const cli = parseCli(['-i', 'example', '--list-hosts', '--syntax-check', '-vvvv'], {}, repo, noSettings);
+    expect([cli.listHosts, cli.syntaxCheck, cli.verbosity]).toEqual([true, true, 4]);
+  });
+
+  it.each([
+    ['--chek', '--check'],
+    ['--list-host', '--list-hosts'],
+    ['--syntaxcheck', '--syntax-check'],
+    ['--inventroy', '--inventory'],
+    ['--verison', '--version'],
+    ['-d', '-D'],
+    ['-j', '-J'],
+  ])('unknown %s is an error naming the closest known flag (%s)', (given, meant) => {
+    const call = () => parseCli(['-i', 'example', given], {}, repo, noSettings);
+    expect(call).toThrow(CliError);
+    expect(call).toThrow(`unknown option ${given}; did you mean ${meant}?`);
+  });
+});
+
+describe('colour and spinner', () => {
+  const tty: TerminalStreams = { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 80 } };
+  const pipe: TerminalStreams = { stdout: { isTTY: false }, stderr: { isTTY: false } };
+  it.each<[string, NodeJS.ProcessEnv, TerminalStreams, TerminalChoice]>([
+    ['a terminal', {}, tty, { color: true, live: true }],
+    ['not a TTY', {}, pipe, { color: false, live: false }],
+    ['NO_COLOR', { NO_COLOR: '1' }, tty, { color: false, live: true }],
+    ['NO_COLOR empty (unset by its own rule)', { NO_COLOR: '' }, tty, { color: true, live: true }],
+    ['ANSIBLE_NOCOLOR=yes', { ANSIBLE_NOCOLOR: 'yes' }, tty, { color: false, live: true }],
+    ['ANSIBLE_NOCOLOR=false', { ANSIBLE_NOCOLOR: 'false' }, tty, { color: true, live: true }],
+    ['TERM=dumb', { TERM: 'dumb' }, tty, { color: false, live: false }],
+    ['CI on a terminal', { CI: 'true' }, tty, { color: true, live: false }],
+    ['ANSIBLE_FORCE_COLOR into a pipe', { ANSIBLE_FORCE_COLOR: '1' }, pipe, { color: true, live: false }],
+    ['FORCE_COLOR into a pipe', { FORCE_COLOR: '1' }, pipe, { color: true, live: false }],
+    ['FORCE_COLOR=0 on a terminal', { FORCE_COLOR: '0' }, tty, { color: false, live: true }],
+    ['ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR (Ansible checks force last)', { ANSIBLE_FORCE_COLOR: 'true', ANSIBLE_NOCOLOR: 'true' }, pipe, { color: true, live: false }],
+    ['a terminal of unknown width', {}, { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 0 } }, { color: true, live: false }],
+  ])('%s', (_what, env, streams, expected) => {
+    expect(terminalChoice(env, streams)).toEqual(expected);
+  });
+});
+
+describe('completion bash', () => {
+  const script = completionScript('bash', 'trento-provision', repo);
+  const complete = (words: string[]) =>
+    execFileSync(
+      'bash',
+      ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _trento_provision; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      { encoding: 'utf8', cwd: mkdtempSync(join(tmpdir(), 'tp-compl-')) },
+    )
+      .split('\n')
+      .filter((l) => l !== '');
+
+  it('completes every flag of the flag table', () => {
+    expect(complete(['trento-provision', '--']).sort()).toEqual(flagNames().filter((f) => f.startsWith('--')).sort());
+    expect(complete(['trento-provision', '--syn'])).toEqual(['--syntax-check']);
+  });
+
+  it('completes inventory names after -i, and the completion subcommand first', () => {
+    expect(complete(['trento-provision', '-i', 'exa'])).toEqual(['example']);
+    expect(complete(['trento-provision', 'compl'])).toEqual(['completion']);
+  });
+
+  it('other shells are an error naming the one supported', () => {
+    expect(() => completionScript('zsh', 'trento-provision', repo)).toThrow(/only bash is supported, not "zsh"/);
+  });
+});
