@@ -15,6 +15,7 @@ import { planHost } from './plan/plan.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
+import { type PlayView, playViewOf } from './settings/discovery.ts';
 import { secretValues, secretVariableValues } from './settings/secrets.ts';
 import { agentConfigFor, installMonitoringDep, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
@@ -51,6 +52,8 @@ interface HostState {
   name: string;
   vars: Record<string, unknown>;
   origins: Record<string, string>;
+  /** The inventory as the play sees it from this host (groups, other hosts' variables). */
+  play: PlayView;
   session?: Session;
   facts?: HostFacts;
   platform?: Platform & { provider: MetricsProvider };
@@ -75,6 +78,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       name,
       vars: { ...entry.vars, ...options.extraVars.vars },
       origins: { ...entry.origins, ...options.extraVars.origins },
+      play: playViewOf(inventory, name, options.extraVars.vars),
       done: false,
     };
   });
@@ -107,7 +111,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       settingsFailed = true;
     }
     if (options.uninstall) continue;
-    for (const e of validateHostVars(h.vars, h.origins, defaults)) {
+    for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) {
       emit({ type: 'settings-error', host: h.name, ...e });
       settingsFailed = true;
     }
@@ -175,7 +179,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     const configs = new Map<HostState, ReturnType<typeof agentConfigFor>['config']>();
     for (const h of ready) {
       if (options.uninstall) continue;
-      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!, defaults);
+      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!, defaults, h.play);
       for (const e of errors) emit({ type: 'settings-error', host: h.name, ...e });
       if (errors.length) settingsFailed = true;
       configs.set(h, config);

@@ -14,6 +14,8 @@ import { positiveDurationProblem } from './go-duration.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { discoveredVariables, type PlayView } from './discovery.ts';
+import { serverCaPem } from './server-ca.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -72,20 +74,8 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   return undefined;
 }
 
-// Ansible's own boolean() word lists (module_utils/parsing/convert_bool.py).
-const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];
-const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
-
-/** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
-export function ansibleBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (value === 1 || value === 0) return value === 1;
-  if (typeof value !== 'string') return undefined;
-  const word = value.trim().toLowerCase();
-  if (TRUE_WORDS.includes(word)) return true;
-  if (FALSE_WORDS.includes(word)) return false;
-  return undefined;
-}
+export { ansibleBool } from './truthiness.ts';
+import { ansibleBool } from './truthiness.ts';
 
 const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
   const text = asText(value);
@@ -197,8 +187,10 @@ const PUSH_REQUIRED: readonly Requirement[] = [
 const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
   none: [],
   basic: [
-    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication', hint: 'set agent_prometheus_auth_username' },
-    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication', hint: 'set agent_prometheus_auth_password' },
+    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication',
+      hint: 'set trento_prometheus_auth_username (or agent_prometheus_auth_username)' },
+    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication',
+      hint: 'set trento_prometheus_auth_password (or agent_prometheus_auth_password)' },
   ],
   bearer: [
     { variable: 'agent_prometheus_auth_bearer_token', message: 'bearer token is required for bearer authentication',
@@ -274,6 +266,7 @@ function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars):
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...(factsProblem ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }] : []),
+    ...serverCaProblems(resolved, texts),
     ...misspellings(vars, origins),
   ];
   return { texts, errors: onePerProblem(all, resolved) };
@@ -291,6 +284,25 @@ function onePerProblem(errors: readonly SettingError[], resolved: ResolvedVars):
   );
 }
 
+function serverCaProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingError[] {
+  const value = texts.get('agent_server_ca_cert');
+  if (value === undefined) return [];
+  const checked = serverCaPem(value, resolved.get('agent_server_ca_cert_as_base64'));
+  return checked.ok ? [] : [{ variable: 'agent_server_ca_cert', origin: resolved.origin('agent_server_ca_cert'), message: checked.problem }];
+}
+
+/** Push mode without an auth method: the released agent would fall back to basic auth. */
+function emptyAuthProblem(resolved: ResolvedVars): SettingError {
+  return {
+    variable: 'agent_prometheus_auth',
+    origin: resolved.origin('agent_prometheus_auth'),
+    message:
+      'is empty, and in push mode the agent then falls back to basic auth and fails without credentials: ' +
+      'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls, with its credentials ' +
+      '(basic: trento_prometheus_auth_username and trento_prometheus_auth_password)',
+  };
+}
+
 function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
   const [protocol, username, password, host, vhost] = [
     'agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost',
@@ -305,8 +317,13 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  * Static checks, before any connection: types, enums, URLs, durations, required values and
  * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
  */
-export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults()): SettingError[] {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+export function validateHostVars(
+  vars: HostVars,
+  origins: Origins,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): SettingError[] {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved).errors;
 }
 
@@ -332,8 +349,9 @@ export function agentConfigFor(
   origins: Origins,
   mode: PrometheusMode,
   defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
 ): { config: AgentConfig; errors: SettingError[] } {
-  const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults);
+  const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults, discoveredVariables(play));
   const { errors, texts } = commonChecks(vars, origins, resolved);
 
   const asked = resolved.get('agent_prometheus_mode');
@@ -348,6 +366,7 @@ export function agentConfigFor(
   const auth = AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
   if (mode === 'push') {
     errors.push(...missing(PUSH_REQUIRED, resolved, 'not set'));
+    if (resolved.get('agent_prometheus_auth') === undefined) errors.push(emptyAuthProblem(resolved));
     if (auth !== undefined) {
       const origin = resolved.origin('agent_prometheus_auth');
       errors.push(...missing(AUTH_REQUIRED[auth], resolved, origin, ` (agent_prometheus_auth is "${auth}" in ${origin})`));
