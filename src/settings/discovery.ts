@@ -12,6 +12,8 @@
 //
 // Only RabbitMQ: the agent's config uses no Postgres host and its remote-write URL comes from
 // trento_server_name (agent_prometheus_remote_write_url), not from the Prometheus host.
+import type { Inventory } from '../inventory/model.ts';
+import { groupHosts } from '../inventory/patterns.ts';
 import type { Computed } from './defaults.ts';
 import { ansibleBool } from './truthiness.ts';
 
@@ -111,18 +113,11 @@ export function discoveredVariables(play: PlayView | undefined): Readonly<Record
   );
 }
 
-/** The inventory as discovery reads it (a structural subset of src/inventory's Inventory). */
-export interface InventoryShape {
-  hosts: ReadonlyMap<string, { groups: readonly string[]; vars: Readonly<Record<string, unknown>> }>;
-  groups: ReadonlyMap<string, unknown>;
-}
-
-/** A PlayView of `host` in `inventory`, with -e merged into every host's variables. */
-export function playViewOf(inventory: InventoryShape, host: string, extraVars: Readonly<Record<string, unknown>>): PlayView {
+/** A PlayView of `host` in `inventory`, with -e merged into every host's variables (as hostvars has them). */
+export function playViewOf(inventory: Pick<Inventory, 'groups' | 'hosts'>, host: string, extraVars: Readonly<Record<string, unknown>>): PlayView {
   return {
     host,
-    groupHosts: (group) =>
-      inventory.groups.has(group) ? [...inventory.hosts].filter(([, entry]) => entry.groups.includes(group)).map(([name]) => name) : undefined,
+    groupHosts: (group) => (inventory.groups.has(group) ? groupHosts(inventory, group) : undefined),
     hostVars: (name) => {
       const entry = inventory.hosts.get(name);
       return entry === undefined ? undefined : { ...entry.vars, ...extraVars };
