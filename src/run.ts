@@ -16,8 +16,8 @@ import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
 import { type PlayView, playViewOf } from './settings/discovery.ts';
-import { secretValues, secretVariableValues } from './settings/secrets.ts';
-import { agentConfigFor, installMonitoringDep, validateHostVars } from './settings/validate.ts';
+import { secretValues } from './settings/secrets.ts';
+import { agentConfigFor, installMonitoringDep, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -82,8 +82,11 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       done: false,
     };
   });
-  const secrets = [...hosts.flatMap((h) => secretVariableValues(h.vars)), ...(options.secrets ?? [])];
   const defaults = loadRoleDefaults(); // read once, not per host
+  // Only the secrets the toolkit uses (and vault values): a server-side password it never reads
+  // must not mask its letters in every message.
+  const used = new Map(hosts.map((h) => [h, usedSecrets(h.vars, h.origins, defaults, h.play)]));
+  const secrets = [...[...used.values()].flat().map((s) => s.value), ...(options.secrets ?? [])];
   sink.setRedactor(redactor(secrets));
   const emit = sink.emit;
   const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
@@ -111,6 +114,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       settingsFailed = true;
     }
     if (options.uninstall) continue;
+    for (const message of shortSecretWarnings(used.get(h) ?? [])) emit({ type: 'host-warning', host: h.name, message });
     for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) {
       emit({ type: 'settings-error', host: h.name, ...e });
       settingsFailed = true;

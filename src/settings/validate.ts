@@ -16,6 +16,7 @@ import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
+import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -383,4 +384,48 @@ export function agentConfigFor(
     (config as unknown as Record<string, string>)[spec.agentKey] = text;
   }
   return { config, errors: onePerProblem(errors, resolved) };
+}
+
+/** A secret value the toolkit uses for a host, and which variable gave it. */
+export interface UsedSecret {
+  variable: string;
+  origin: string;
+  value: string;
+}
+
+/**
+ * The secrets the toolkit uses for this host: the credentials it writes (API key, RabbitMQ
+ * password, Prometheus password or token, each after its defaults, so trento_rabbitmq_password
+ * counts through agent_rabbitmq_password) and Ansible's connection passwords. Variables it never
+ * reads (trento_web_postgres_password...) are not here: they mask nothing.
+ */
+export function usedSecrets(
+  vars: HostVars,
+  origins: Origins,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): UsedSecret[] {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  // The agent_* rows are the settings the toolkit writes; the other secret rows (trento_*,
+  // deprecated names) only feed them through the defaults, and count through them.
+  const written = VARIABLES.filter((spec) => spec.secret && spec.name.startsWith('agent_')).flatMap((spec) => {
+    const text = asText(resolved.get(spec.name));
+    return text.ok ? [{ variable: spec.name, origin: resolved.origin(spec.name), value: text.text }] : [];
+  });
+  const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
+    const value = vars[name];
+    return typeof value === 'string' || typeof value === 'number'
+      ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }]
+      : [];
+  });
+  return [...written, ...connection].filter((s) => s.value !== '' && !s.value.includes('{{'));
+}
+
+/** One warning per used secret too short to be searched for in free text. */
+export function shortSecretWarnings(secrets: readonly UsedSecret[]): string[] {
+  return secrets
+    .filter((s) => s.value.length < MIN_FREE_TEXT_SECRET)
+    .map((s) =>
+      `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
+      `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`);
 }

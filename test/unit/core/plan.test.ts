@@ -15,6 +15,7 @@ const VARS = {
   agent_prometheus_auth: 'bearer',
   agent_prometheus_auth_bearer_token: 'tok-SENTINEL',
   agent_rabbitmq_password: 'rabbit-SENTINEL',
+  agent_rabbitmq_host: 'rabbitmq.example.com',
 };
 const ORIGINS = Object.fromEntries(Object.keys(VARS).map((k) => [k, 'group_vars/all.yml']));
 

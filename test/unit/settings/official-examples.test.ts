@@ -125,9 +125,10 @@ describe("the official playbook's example inventories", () => {
         for (const mode of ['pull', 'push'] as const) {
           const expected = hosts[agent.name]![mode];
           const { config, errors } = agentConfigFor(agent.vars, agent.origins, mode, defaults, agent.play);
-          if ('error' in expected) {
-            expect(errors.map((e) => e.variable), `${agent.name} ${mode}`).toEqual([expected.error.variable]);
-            expect(errors[0]!.message).toContain(expected.error.message);
+          const failure = (expected as { error?: { variable: string; message: string } }).error;
+          if (failure !== undefined) {
+            expect(errors.map((e) => e.variable), `${agent.name} ${mode}`).toEqual([failure.variable]);
+            expect(errors[0]!.message).toContain(failure.message);
           } else {
             expect(errors, `${agent.name} ${mode}`).toEqual([]);
             expect(withAgentDefaults(config), `${agent.name} ${mode}`).toEqual(expected);
