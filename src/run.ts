@@ -17,7 +17,7 @@ import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
 import { type PlayView, playViewOf } from './settings/discovery.ts';
 import { secretValues } from './settings/secrets.ts';
-import { agentConfigFor, installMonitoringDep, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
+import { agentConfigFor, installMonitoringDep, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -201,6 +201,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         agentId: h.agentId!,
         config: configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! },
         installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
+        serverCaPem: serverCaPemFor(h.vars, h.origins, defaults, h.play),
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,

@@ -32,6 +32,7 @@ export interface PlanInput {
   agentId: string;
   config: AgentConfig;
   installMonitoringDep: boolean;
+  serverCaPem?: string;
   withDiff: boolean;
   uninstall: boolean;
   purge: boolean;
@@ -96,6 +97,7 @@ export function planHost(input: PlanInput): HostPlan {
     agentId: input.agentId,
     config: input.config,
     installMonitoringDep: input.installMonitoringDep,
+    ...(input.serverCaPem !== undefined ? { serverCaPem: input.serverCaPem } : {}),
     agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts),
     withDiff: input.withDiff,
     purge: input.purge,

@@ -8,8 +8,6 @@
 import { X509Certificate } from 'node:crypto';
 import { ansibleBool } from './truthiness.ts';
 
-export const SERVER_CA_PATH = '/etc/pki/trust/anchors/trento-server-ca.pem';
-
 const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/gu;
 
 /** The PEM text to write, or the problem with the value (which never quotes the value). */

@@ -386,6 +386,15 @@ export function agentConfigFor(
   return { config, errors: onePerProblem(errors, resolved) };
 }
 
+/** agent_server_ca_cert as the PEM to write (base64 decoded when asked), or undefined when unset or invalid. */
+export function serverCaPemFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): string | undefined {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const value = asText(resolved.get('agent_server_ca_cert'));
+  if (!value.ok) return undefined;
+  const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
+  return checked.ok ? checked.pem : undefined;
+}
+
 /** A secret value the toolkit uses for a host, and which variable gave it. */
 export interface UsedSecret {
   variable: string;

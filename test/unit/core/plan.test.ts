@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
 import type { FileFact, HostFacts } from '../../../src/facts/parse.ts';
@@ -222,5 +223,32 @@ describe('verify: a push host must prove that Alloy delivers (issue 7)', () => {
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '1m30s' })).toBe(100);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '500ms' })).toBe(11);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push' })).toBe(25);
+  });
+});
+
+describe('agent_server_ca_cert (official role: trust anchor + update-ca-certificates)', () => {
+  const PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+
+  it('writes the anchor 0644 and rebuilds the trust store, then nothing on a converged host; --purge removes it', () => {
+    const plan = planFor(freshFacts('15.7'), { serverCaPem: PEM });
+    const ca = plan.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(ca.summary).toBe(`create ${PATHS.serverCaCert} (0644 root:root)`);
+    expect(toShell(ca.script)).toMatch(/&&\nupdate-ca-certificates$/u);
+    expect(ca.diff).toContain('+-----BEGIN CERTIFICATE-----');
+    expect(ca.notify).toEqual(['restart trento-agent']);
+
+    const again = planFor(converged(freshFacts('15.7'), plan), { serverCaPem: PEM });
+    expect(again.changes).toEqual([]);
+
+    const purge = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: true });
+    const removed = purge.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(removed.summary).toBe(`remove ${PATHS.serverCaCert}`);
+    expect(toShell(removed.script)).toMatch(/update-ca-certificates$/u);
+    const keep = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: false });
+    expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+  });
+
+  it('nothing is done when agent_server_ca_cert is unset', () => {
+    expect(planFor(freshFacts('16.0')).changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
   });
 });

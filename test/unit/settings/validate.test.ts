@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
+import { readFileSync } from 'node:fs';
+import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, serverCaPemFor, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
 import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
@@ -327,5 +328,19 @@ describe('helpers', () => {
     const names = VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     for (const v of VARIABLES) expect(v.help.length).toBeGreaterThan(5);
+  });
+});
+
+describe('agent_server_ca_cert', () => {
+  const PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+
+  it('accepts a PEM certificate, or its base64 with agent_server_ca_cert_as_base64, and gives the same file', () => {
+    const plain = withVars({ agent_server_ca_cert: PEM });
+    expect(validateHostVars(plain.vars, plain.origins, defaults)).toEqual([]);
+    expect(serverCaPemFor(plain.vars, plain.origins, defaults)).toBe(PEM);
+    const b64 = withVars({ agent_server_ca_cert: Buffer.from(PEM).toString('base64'), agent_server_ca_cert_as_base64: 'yes' });
+    expect(validateHostVars(b64.vars, b64.origins, defaults)).toEqual([]);
+    expect(serverCaPemFor(b64.vars, b64.origins, defaults)).toBe(PEM);
+    expect(serverCaPemFor(base, {}, defaults)).toBeUndefined();
   });
 });
