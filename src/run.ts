@@ -15,7 +15,7 @@ import { planHost } from './plan/plan.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
-import { type PlayView, playViewOf } from './settings/discovery.ts';
+import { type PlayView, playPatternOf, playViewOf } from './settings/discovery.ts';
 import { secretValues } from './settings/secrets.ts';
 import { agentConfigFor, installMonitoringDep, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
@@ -68,7 +68,7 @@ export class UsageError extends Error {}
 export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
   const started = Date.now();
   // --limit keeps the play's (inventory) order, as ansible-playbook does.
-  const names = limitHosts(inventory, options.limit).hosts;
+  const names = limitHosts(inventory, options.limit, playPatternOf(inventory)).hosts;
   if (names.length === 0) {
     throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
   }

@@ -113,6 +113,18 @@ export function discoveredVariables(play: PlayView | undefined): Readonly<Record
   );
 }
 
+/** The group the official playbook's agent play runs on (agent.yml: `hosts: agents`). */
+export const AGENTS_GROUP = 'agents';
+
+/**
+ * The play's host pattern: group `agents` when the inventory has it, as the official agent play
+ * does (its example inventories also list the server, Postgres, RabbitMQ and Prometheus hosts,
+ * which get no agent); an inventory without that group: every host.
+ */
+export function playPatternOf(inventory: Pick<Inventory, 'groups'>): string {
+  return inventory.groups.has(AGENTS_GROUP) ? AGENTS_GROUP : 'all';
+}
+
 /** A PlayView of `host` in `inventory`, with -e merged into every host's variables (as hostvars has them). */
 export function playViewOf(inventory: Pick<Inventory, 'groups' | 'hosts'>, host: string, extraVars: Readonly<Record<string, unknown>>): PlayView {
   return {

@@ -62,11 +62,17 @@ function initProgram(): string {
   return join(hostProgramsDir, 'init');
 }
 
+/** SUSE's update-ca-certificates (Debian's in the machine reads other folders). */
+function updateCaProgram(): string {
+  return join(hostProgramsDir, 'update-ca-certificates');
+}
+
 export function baseStamp(paths: LabPaths, seedRpm: string): string {
   const h = createHash('sha256');
   h.update(BASE_VERSION + '\n' + SSHD_CONFIG + opaqueDirs(paths).join('\n') + '\n');
   h.update(readFileSync(systemctlProgram()));
   h.update(readFileSync(initProgram()));
+  h.update(readFileSync(updateCaProgram()));
   h.update(readFileSync(seedRpm));
   h.update(readFileSync(`${paths.keyFile}.pub`));
   return h.digest('hex').slice(0, 16);
@@ -129,7 +135,7 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   const B = (p: string) => join(tmp, p);
   const opaque = opaqueDirs(paths);
   for (const d of opaque) mkdirSync(B(d), { recursive: true });
-  const more = ['/root/.ssh', '/etc/ssh/ssh_config.d', '/etc/rpm', '/usr/lib/sysimage/rpm', '/usr/lib/lab', '/usr/bin', '/srv/repo', '/var/lib/dbus', '/var/log', '/etc/sysconfig'];
+  const more = ['/root/.ssh', '/etc/ssh/ssh_config.d', '/etc/rpm', '/usr/lib/sysimage/rpm', '/usr/lib/lab', '/usr/bin', '/srv/repo', '/var/lib/dbus', '/var/log', '/etc/sysconfig', '/usr/sbin', '/etc/pki/trust/anchors', '/usr/share/pki/trust/anchors'];
   for (const d of more) mkdirSync(B(d), { recursive: true });
 
   writeFileSync(B('/etc/ssh/sshd_config'), SSHD_CONFIG);
@@ -147,6 +153,8 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   writeFileSync(B('/etc/resolv.conf'), '# lab host: no DNS server; the lab names are in /etc/hosts\noptions timeout:1 attempts:1\n');
   copyFileSync(systemctlProgram(), B('/usr/bin/systemctl'));
   chmodSync(B('/usr/bin/systemctl'), 0o755);
+  copyFileSync(updateCaProgram(), B('/usr/sbin/update-ca-certificates'));
+  chmodSync(B('/usr/sbin/update-ca-certificates'), 0o755);
   copyFileSync(initProgram(), B('/usr/lib/lab/systemd'));
   chmodSync(B('/usr/lib/lab/systemd'), 0o755);
 
