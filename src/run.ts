@@ -17,7 +17,7 @@ import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
 import { type PlayView, playPatternOf, playViewOf } from './settings/discovery.ts';
 import { secretValues } from './settings/secrets.ts';
-import { agentConfigFor, installMonitoringDep, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
+import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -147,7 +147,12 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const { result, problem } = await runBounded(h.session, factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }), options);
+      const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
+      const { result, problem } = await runBounded(
+        h.session,
+        factsScript({ withContent: options.diff || options.uninstall, withUpdates: upgrades, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds }),
+        options,
+      );
       if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
       try {
         if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
@@ -202,6 +207,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         config: configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! },
         installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
         serverCaPem: serverCaPemFor(h.vars, h.origins, defaults, h.play),
+        packageState: packageStateFor(h.vars, h.origins, defaults, h.play),
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,

@@ -395,6 +395,14 @@ export function serverCaPemFor(vars: HostVars, origins: Origins, defaults: AllRo
   return checked.ok ? checked.pem : undefined;
 }
 
+export type PackageState = 'present' | 'latest';
+
+/** agent_package_state with its default (invalid values are reported by validateHostVars). */
+export function packageStateFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): PackageState {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
+}
+
 /** A secret value the toolkit uses for a host, and which variable gave it. */
 export interface UsedSecret {
   variable: string;

@@ -120,6 +120,8 @@ export const VARIABLES: readonly VariableSpec[] = [
     help: 'PEM of the CA that signed the Trento server; written to /etc/pki/trust/anchors/trento-server-ca.pem (0644) + update-ca-certificates.' },
   { name: 'agent_server_ca_cert_as_base64', kind: 'bool', secret: false, defaultsIn: 'trento_agent',
     help: 'agent_server_ca_cert is base64 of the PEM (as the official role accepts). Default false.' },
+  { name: 'agent_package_state', kind: 'enum', values: ['present', 'latest'], secret: false, defaultsIn: 'trento_agent',
+    help: 'present (default): install what is missing; latest: also upgrade the toolkit\'s packages to the newest the repositories offer (the official role always does). --upgrade is a shorthand.' },
   { name: 'agent_install_monitoring_dep', kind: 'bool', secret: false, defaultsIn: 'trento_agent',
     help: 'Install and start node_exporter (pull) or Alloy (push). Default true.' },
 

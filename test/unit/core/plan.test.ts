@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
-import type { FileFact, HostFacts } from '../../../src/facts/parse.ts';
+import { type FileFact, type HostFacts, parseUpdates } from '../../../src/facts/parse.ts';
 import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
@@ -250,5 +250,26 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
 
   it('nothing is done when agent_server_ca_cert is unset', () => {
     expect(planFor(freshFacts('16.0')).changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+  });
+});
+
+describe('agent_package_state: latest', () => {
+  it('upgrades the installed packages the repositories have newer versions of, restarts what runs them, and converges', () => {
+    const old = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    const facts = { ...old, packages: { ...old.packages, 'trento-agent': '3.0.2-1.1' }, updates: { 'trento-agent': '3.1.0-1.1', unrelated: '9-1' } };
+    const present = planFor(facts);
+    expect(present.changes.map((c) => c.id)).not.toContain('packages:upgrade');
+    const latest = planFor(facts, { packageState: 'latest' });
+    const upgrade = latest.changes.find((c) => c.id === 'packages:upgrade')!;
+    expect(upgrade.summary).toBe('upgrade trento-agent 3.0.2-1.1 -> 3.1.0-1.1');
+    expect(toShell(upgrade.script)).toMatch(/^tp_zypper update --auto-agree-with-licenses -- '?trento-agent'?$/u);
+    expect(latest.handlers.map((h) => h.name)).toContain('restart trento-agent');
+    // Nothing newer: nothing to do, changed=0.
+    const upToDate = { ...old, updates: {} };
+    expect(planFor(upToDate, { packageState: 'latest' }).changes).toEqual([]);
+  });
+
+  it('reads zypper list-updates as name and available version', () => {
+    expect(parseUpdates('trento-agent 3.1.0-1.1\nalloy 1.10.0-1\n')).toEqual({ 'trento-agent': '3.1.0-1.1', alloy: '1.10.0-1' });
   });
 });
