@@ -128,9 +128,7 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect(keep.code, keep.stdout + keep.stderr).toBe(0);
     expect((await onHost(info, agents[0]!.name, `test -e ${CA_PATH}`)).code).toBe(0);
     const run = await provision(['-i', inv, '--uninstall', '--purge']);
-    // Not the run's exit code: on the lab, the package removal's `zypper remove --clean-deps`
-    // also takes the lab's base package (reported to the uninstall work); the CA step is this
-    // test's subject, and it runs before the package removal.
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const h of agents) {
       const ca = run.report!.hosts.find((x) => x.host === h.name)!.changes.find((c) => c.id === `file:${CA_PATH}`);
       expect(ca, run.stdout).toMatchObject({ summary: `remove ${CA_PATH}`, applied: true });
