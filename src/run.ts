@@ -19,8 +19,9 @@ import { siteTemplatesFor, type TemplateSet } from './render/template-search.ts'
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
-import { secretValues, secretVariableValues } from './settings/secrets.ts';
-import { agentConfigFor, installMonitoringDep, validateHostVars } from './settings/validate.ts';
+import { type PlayView, playPatternOf, playViewOf } from './settings/discovery.ts';
+import { secretValues } from './settings/secrets.ts';
+import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -61,6 +62,8 @@ interface HostState {
   name: string;
   vars: Record<string, unknown>;
   origins: Record<string, string>;
+  /** The inventory as the play sees it from this host (groups, other hosts' variables). */
+  play: PlayView;
   session?: Session;
   facts?: HostFacts;
   platform?: Platform & { provider: MetricsProvider };
@@ -75,7 +78,7 @@ export class UsageError extends Error {}
 export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
   const started = Date.now();
   // --limit keeps the play's (inventory) order, as ansible-playbook does.
-  const names = limitHosts(inventory, options.limit).hosts;
+  const names = limitHosts(inventory, options.limit, playPatternOf(inventory)).hosts;
   if (names.length === 0) {
     throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
   }
@@ -85,11 +88,15 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       name,
       vars: { ...entry.vars, ...options.extraVars.vars },
       origins: { ...entry.origins, ...options.extraVars.origins },
+      play: playViewOf(inventory, name, options.extraVars.vars),
       done: false,
     };
   });
-  const secrets = [...hosts.flatMap((h) => secretVariableValues(h.vars)), ...(options.secrets ?? [])];
   const defaults = loadRoleDefaults(); // read once, not per host
+  // Only the secrets the toolkit uses (and vault values): a server-side password it never reads
+  // must not mask its letters in every message.
+  const used = new Map(hosts.map((h) => [h, usedSecrets(h.vars, h.origins, defaults, h.play)]));
+  const secrets = [...[...used.values()].flat().map((s) => s.value), ...(options.secrets ?? [])];
   sink.setRedactor(redactor(secrets));
   const emit = sink.emit;
   const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
@@ -121,7 +128,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       settingsFailed = true;
     }
     if (options.uninstall) continue;
-    for (const e of validateHostVars(h.vars, h.origins, defaults)) {
+    for (const message of shortSecretWarnings(used.get(h) ?? [])) emit({ type: 'host-warning', host: h.name, message });
+    for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) {
       emit({ type: 'settings-error', host: h.name, ...e });
       settingsFailed = true;
     }
@@ -158,7 +166,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         emit({ type: 'host-unreachable', host: h.name, message });
         return finish(h, 'unreachable', undefined);
       }
-      const facts = factsScript({ withContent: options.diff || options.uninstall, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
+      const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
+      const facts = factsScript({ withContent: options.diff || options.uninstall, withUpdates: upgrades, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
       emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(facts) });
       const { result, problem } = await runBounded(session, facts, options);
       emit({ type: 'host-exec-result', host: h.name, script: 'facts', code: result.code, output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n') });
@@ -197,7 +206,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     const configs = new Map<HostState, ReturnType<typeof agentConfigFor>['config']>();
     for (const h of ready) {
       if (options.uninstall) continue;
-      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!, defaults);
+      const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform!.mode!, defaults, h.play);
       for (const e of errors) emit({ type: 'settings-error', host: h.name, ...e });
       if (errors.length) settingsFailed = true;
       configs.set(h, config);
@@ -215,6 +224,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
         agentId: h.agentId!,
         config: configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! },
         installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
+        serverCaPem: serverCaPemFor(h.vars, h.origins, defaults, h.play),
+        packageState: packageStateFor(h.vars, h.origins, defaults, h.play),
         withDiff: options.diff,
         uninstall: options.uninstall,
         purge: options.purge,

@@ -113,6 +113,7 @@ export const OPTIONS = {
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   uninstall: { type: 'boolean' },
   purge: { type: 'boolean' },
+  upgrade: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   json: { type: 'string' },
   timeout: { type: 'string', short: 'T' },
@@ -202,6 +203,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)');
   }
   if (v.purge && !v.uninstall) throw new CliError('--purge goes with --uninstall');
+  if (v.upgrade && v.uninstall) throw new CliError('--upgrade does not go with --uninstall');
   const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number): number =>
     value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback);
   const user = v.user ?? cfg.remoteUser;
@@ -215,7 +217,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     check: v.check ?? false,
     diff: v.diff ?? false,
     forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
-    extraVars: v['extra-vars'] ?? [],
+    // --upgrade is `-e agent_package_state=latest`, after every other -e so it wins.
+    extraVars: [...(v['extra-vars'] ?? []), ...(v.upgrade ? ['agent_package_state=latest'] : [])],
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
     verbosity: v.verbose?.length ?? 0,
@@ -280,6 +283,8 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
+      --upgrade              also upgrade trento-agent, node_exporter/Alloy to the newest in the
+                             repositories (= -e agent_package_state=latest; the official role always does)
   -v, --verbose              phases, facts, checks and step output; -vv each script a host
                              runs; -vvv the scripts' output; -vvvv the connection as resolved
                              and ssh run with -vvv. Secrets stay masked at every level

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The facts script: run in one SSH round trip, after src/shell/safe-files.sh and a generated
 # prelude setting TP_WANT_CONTENT (1: also the managed files' contents, for --diff),
+# TP_WANT_UPDATES (1: also zypper list-updates, for agent_package_state: latest),
 # the arrays TP_PACKAGES, TP_UNITS, TP_MANAGED_FILES and TP_AGENT_PACKAGE, TP_ALLOY_SYSCONFIG, TP_ALLOY_DEFAULT_DIR,
 # TP_TRENTO_ALLOY, TP_STATE_DIR, TP_ZYPP_LOCK_TIMEOUT, TP_MAX_FILE_BYTES.
 # It prints `key<TAB>base64(value)` lines (base64, so no value can break the framing). It only
@@ -79,6 +80,12 @@ for f in "${TP_MANAGED_FILES[@]}"; do file_fact "$f" "$TP_WANT_CONTENT"; done
 file_fact "$TP_ALLOY_SYSCONFIG" 1
 file_fact "$cfgdir/$TP_TRENTO_ALLOY" "$TP_WANT_CONTENT"
 [ "$cfgdir" = "$TP_ALLOY_DEFAULT_DIR" ] || file_fact "$TP_ALLOY_DEFAULT_DIR/$TP_TRENTO_ALLOY" "$TP_WANT_CONTENT"
+# agent_package_state: latest: what the repositories offer newer than installed, as
+# "NAME AVAILABLE-VERSION" lines from zypper list-updates' table (name and available columns).
+if [ "$TP_WANT_UPDATES" = 1 ] && have zypper; then
+  emit updates "$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet list-updates 2>/dev/null |
+    awk -F'|' 'NF >= 6 { for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i); print $3, $5 }')"
+fi
 # The toolkit's own records (root-only folder): what it installed, what it still has to do.
 for f in packages pending-handlers alloy-CONFIG_FILE.orig; do file_fact "$TP_STATE_DIR/$f" 1; done
 emit "done" yes

@@ -29,6 +29,8 @@ export interface HostFacts {
   tools: Set<string>;
   packages: Record<string, string | undefined>; // name -> version-release when installed
   agentCandidateVersion?: string; // from the repositories when trento-agent is not installed
+  /** Installed packages with a newer version in the repositories (asked for agent_package_state: latest). */
+  updates?: Record<string, string>;
   units: Record<string, UnitFact>;
   alloy: { configFile: string; configIsDir: boolean; configDir: string };
   files: Record<string, FileFact>;
@@ -44,6 +46,16 @@ export interface HostFacts {
 }
 
 export class FactsError extends Error {}
+
+/** "NAME VERSION" lines (zypper list-updates' name and available-version columns). */
+export function parseUpdates(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const [name, version] = line.trim().split(/\s+/u);
+    if (name && version && name !== 'Name') out[name] = version;
+  }
+  return out;
+}
 
 /** Parses os-release (shell-style KEY=value lines, quoted or not, comments ignored). */
 export function parseOsRelease(text: string): Record<string, string> {
@@ -151,6 +163,7 @@ export function parseFacts(output: string): HostFacts {
     tools: new Set((kv.get('tools') ?? '').split(' ').filter(Boolean)),
     packages: parsePackages(kv.get('packages') ?? ''),
     ...(kv.get('agent-candidate') ? { agentCandidateVersion: kv.get('agent-candidate') } : {}),
+    ...(kv.has('updates') ? { updates: parseUpdates(kv.get('updates') ?? '') } : {}),
     units,
     alloy: {
       configFile: kv.get('alloy-config-file') ?? '',

@@ -8,18 +8,21 @@ import { MAX_HOST_FILE_BYTES, PACKAGES, PATHS, UNITS } from './paths.ts';
 export interface FactsOptions {
   /** Also return the contents of managed files (for --diff). */
   withContent: boolean;
+  /** Also the newer versions the repositories offer for the toolkit's packages (agent_package_state: latest). */
+  withUpdates?: boolean;
   zyppLockTimeoutSeconds: number;
   /** The managed files to read; the toolkit's own by default (tests point it elsewhere). */
   managedFiles?: readonly string[];
 }
 
 /** The managed files read by every run (the Alloy ones depend on CONFIG_FILE, read on the host). */
-const MANAGED_FILES = [PATHS.agentConfig, PATHS.agentDropIn, PATHS.configureAlloyScript];
+const MANAGED_FILES = [PATHS.agentConfig, PATHS.agentDropIn, PATHS.configureAlloyScript, PATHS.serverCaCert];
 
 export function factsScript(options: FactsOptions): Command {
   return join([
     prelude({
       TP_WANT_CONTENT: options.withContent ? 1 : 0,
+      TP_WANT_UPDATES: options.withUpdates ? 1 : 0,
       TP_PACKAGES: Object.values(PACKAGES),
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,

@@ -116,6 +116,24 @@ export function packagesInstalled(wanted: string[], facts: HostFacts): Change | 
   };
 }
 
+/**
+ * One zypper call upgrading every installed package the repositories have newer versions of
+ * (agent_package_state: latest). Packages installed in this run are already the newest.
+ */
+export function packagesUpgraded(names: string[], facts: HostFacts): Change | null {
+  const newer = [...new Set(names)].filter((n) => facts.packages[n] && facts.updates?.[n] && facts.updates[n] !== facts.packages[n]);
+  if (newer.length === 0) return null;
+  return {
+    id: 'packages:upgrade',
+    kind: 'packages',
+    summary: `upgrade ${newer.map((n) => `${n} ${facts.packages[n]} -> ${facts.updates![n]}`).join(', ')}`,
+    details: newer.map((n) => `~ package ${n} ${facts.packages[n]} -> ${facts.updates![n]}`),
+    script: join([sh`tp_zypper update --auto-agree-with-licenses --`, ...newer.map((n) => sh` ${n}`)], ''),
+    // The new binaries run only once their services restart.
+    notify: [...(newer.includes('trento-agent') ? (['restart trento-agent'] as const) : []), ...(newer.includes('alloy') ? (['restart alloy'] as const) : [])],
+  };
+}
+
 /** Removes the packages asked for that this toolkit installed (its record on the host) and
  *  nothing else: never a package the admin had, never dependencies (no --clean-deps, which can
  *  take the packages a host relies on with it). */

@@ -7,7 +7,7 @@ import type { HostFacts } from '../facts/parse.ts';
 import type { MetricsProvider, Platform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
-import { packagesInstalled, packagesKept, packagesRemoved } from './ops.ts';
+import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
 import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, isHandlerName, type RoleTasks, SUPERSEDES, type TaskContext } from './types.ts';
 import * as alloyRole from '../../roles/alloy/tasks/main.ts';
 import * as nodeExporterRole from '../../roles/node_exporter/tasks/main.ts';
@@ -33,6 +33,9 @@ export interface PlanInput {
   agentId: string;
   config: AgentConfig;
   installMonitoringDep: boolean;
+  serverCaPem?: string;
+  /** agent_package_state: 'latest' also upgrades the roles' installed packages (facts.updates). */
+  packageState?: 'present' | 'latest';
   withDiff: boolean;
   uninstall: boolean;
   purge: boolean;
@@ -51,8 +54,9 @@ export function versionAtLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-export function agentHasGenerateAlloy(facts: HostFacts): boolean {
-  const version = facts.packages[PACKAGES.agent] ?? facts.agentCandidateVersion;
+export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): boolean {
+  const installed = facts.packages[PACKAGES.agent];
+  const version = (upgrading && installed ? facts.updates?.[PACKAGES.agent] : undefined) ?? installed ?? facts.agentCandidateVersion;
   return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
 }
 
@@ -98,7 +102,8 @@ export function planHost(input: PlanInput): HostPlan {
     agentId: input.agentId,
     config: input.config,
     installMonitoringDep: input.installMonitoringDep,
-    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts),
+    ...(input.serverCaPem !== undefined ? { serverCaPem: input.serverCaPem } : {}),
+    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, input.packageState === 'latest' && !input.uninstall),
     withDiff: input.withDiff,
     purge: input.purge,
     ...(input.templates ? { templates: input.templates } : {}),
@@ -108,7 +113,8 @@ export function planHost(input: PlanInput): HostPlan {
   const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts);
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
-  const changes = [install, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
+  const upgrade = input.packageState === 'latest' && !input.uninstall ? packagesUpgraded(results.flatMap((r) => r.installPackages ?? []), input.facts) : null;
+  const changes = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
 
   const available = new Map<HandlerName, Handler>([[restartAgent.name, restartAgent]]);
   for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);

@@ -47,6 +47,8 @@ export interface TaskContext {
   /** agent_install_monitoring_dep as the settings layer resolved it (defaults, Jinja, -e):
    *  roles never read inventory variables themselves. */
   installMonitoringDep: boolean;
+  /** agent_server_ca_cert as PEM, validated; undefined when not set (nothing is done then, as in the official role). */
+  serverCaPem?: string;
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
   withDiff: boolean;
   purge: boolean;

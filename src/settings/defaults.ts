@@ -56,6 +56,15 @@ export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleD
   return Object.fromEntries(entries) as Record<RoleName, RoleDefaults>;
 }
 
+/**
+ * A variable the play computes (the official role's vars, such as the discovered RabbitMQ
+ * host): above inventory values, below -e. `get` reads other variables (undefined when unset);
+ * `via` names the ones the value was built from.
+ */
+export type Computed = (get: (name: string) => unknown) =>
+  | { value: unknown; via: readonly string[]; origin: string }
+  | { problem: string; variable: string };
+
 export interface ResolveProblem {
   variable: string;
   origin: string;
@@ -84,6 +93,7 @@ export function resolveVars(
   origins: Readonly<Record<string, string>>,
   roles: readonly RoleName[],
   defaults: AllRoleDefaults,
+  computed: Readonly<Record<string, Computed>> = {},
 ): ResolvedVars {
   type Entry = { value: Value; origin: string; sources: string[] };
   const cache = new Map<string, Entry>();
@@ -103,6 +113,23 @@ export function resolveVars(
   const lookup = (name: string, stack: readonly string[]): Entry => {
     const cached = cache.get(name);
     if (cached) return cached;
+    if (Object.hasOwn(computed, name)) {
+      if (stack.includes(name)) {
+        problems.push({ variable: name, origin: 'computed', message: `refers to itself (${[...stack, name].join(' -> ')})` });
+        return { value: UNDEFINED, origin: 'computed', sources: [] };
+      }
+      const get = (ref: string): unknown => {
+        const value = lookup(ref, [...stack, name]).value;
+        return value === UNDEFINED || value === null || value === '' ? undefined : value;
+      };
+      const out = computed[name]!(get);
+      const entry: Entry = 'problem' in out
+        ? { value: UNDEFINED, origin: 'not set', sources: [] }
+        : { value: out.value === undefined ? UNDEFINED : out.value, origin: out.origin, sources: [...new Set(out.via.flatMap((ref) => lookup(ref, [...stack, name]).sources))] };
+      if ('problem' in out) problems.push({ variable: out.variable, origin: raw(out.variable).origin, message: out.problem });
+      cache.set(name, entry);
+      return entry;
+    }
     const source = raw(name);
     const own = source.fromDefaults || source.value === UNDEFINED ? [] : [name];
     let result: Entry = { value: source.value, origin: source.origin, sources: own };
@@ -122,7 +149,10 @@ export function resolveVars(
       } else {
         // For a defaulted value, say which inventory variables it was built from.
         const used = evaluated.refs.filter((ref) => Object.hasOwn(vars, ref) && vars[ref] !== undefined);
-        const via = used.map((ref) => `${ref} from ${origins[ref] ?? 'inventory'}`).join(', ');
+        const via = [
+          ...used.map((ref) => `${ref} from ${origins[ref] ?? 'inventory'}`),
+          ...evaluated.refs.filter((ref) => Object.hasOwn(computed, ref) && !used.includes(ref)).map((ref) => lookup(ref, [...stack, name]).origin),
+        ].join(', ');
         const origin = source.fromDefaults && via !== '' ? `${source.origin} (using ${via})` : source.origin;
         const sources = [...new Set([...own, ...evaluated.refs.flatMap((ref) => lookup(ref, [...stack, name]).sources)])];
         result = { value: evaluated.value, origin, sources };

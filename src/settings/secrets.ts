@@ -17,8 +17,16 @@ export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = ['facts-service
 /** Alloy attributes whose values are credentials (prometheus.remote_write endpoint). */
 export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token'];
 
+/**
+ * Shorter secrets are not searched for in free text: "trento" or "pass" would be masked inside
+ * every word that contains them, making messages unreadable while hiding little. Structured
+ * output (diffs, agent.yaml and Alloy keys, the report's fields) still masks them by field, and
+ * validation warns that they are too short to hide in free text.
+ */
+export const MIN_FREE_TEXT_SECRET = 8;
+
 /** Connection variables of Ansible that hold credentials. */
-const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
+export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
   'ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password', 'ansible_become_password', 'ansible_become_pass',
   'ansible_sudo_pass', 'ansible_sudo_password', 'ansible_su_pass', 'ansible_su_password',
 ];

@@ -15,6 +15,9 @@ import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { discoveredVariables, type PlayView } from './discovery.ts';
+import { serverCaPem } from './server-ca.ts';
+import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -78,21 +81,8 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   return undefined;
 }
 
-// Ansible's own boolean() word lists (module_utils/parsing/convert_bool.py).
-const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];
-const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
-
-/** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
-export function ansibleBool(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  const number = value instanceof PyFloat ? value.value : value; // Python: 1.0 == 1
-  if (number === 1 || number === 0) return number === 1;
-  if (typeof value !== 'string') return undefined;
-  const word = value.trim().toLowerCase();
-  if (TRUE_WORDS.includes(word)) return true;
-  if (FALSE_WORDS.includes(word)) return false;
-  return undefined;
-}
+export { ansibleBool } from './truthiness.ts';
+import { ansibleBool } from './truthiness.ts';
 
 const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
   const text = asText(value);
@@ -204,8 +194,10 @@ const PUSH_REQUIRED: readonly Requirement[] = [
 const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
   none: [],
   basic: [
-    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication', hint: 'set agent_prometheus_auth_username' },
-    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication', hint: 'set agent_prometheus_auth_password' },
+    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication',
+      hint: 'set trento_prometheus_auth_username (or agent_prometheus_auth_username)' },
+    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication',
+      hint: 'set trento_prometheus_auth_password (or agent_prometheus_auth_password)' },
   ],
   bearer: [
     { variable: 'agent_prometheus_auth_bearer_token', message: 'bearer token is required for bearer authentication',
@@ -281,6 +273,7 @@ function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars):
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...(factsProblem ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }] : []),
+    ...serverCaProblems(resolved, texts),
     ...misspellings(vars, origins),
   ];
   return { texts, errors: onePerProblem(all, resolved) };
@@ -298,6 +291,25 @@ function onePerProblem(errors: readonly SettingError[], resolved: ResolvedVars):
   );
 }
 
+function serverCaProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingError[] {
+  const value = texts.get('agent_server_ca_cert');
+  if (value === undefined) return [];
+  const checked = serverCaPem(value, resolved.get('agent_server_ca_cert_as_base64'));
+  return checked.ok ? [] : [{ variable: 'agent_server_ca_cert', origin: resolved.origin('agent_server_ca_cert'), message: checked.problem }];
+}
+
+/** Push mode without an auth method: the released agent would fall back to basic auth. */
+function emptyAuthProblem(resolved: ResolvedVars): SettingError {
+  return {
+    variable: 'agent_prometheus_auth',
+    origin: resolved.origin('agent_prometheus_auth'),
+    message:
+      'is empty, and in push mode the agent then falls back to basic auth and fails without credentials: ' +
+      'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls, with its credentials ' +
+      '(basic: trento_prometheus_auth_username and trento_prometheus_auth_password)',
+  };
+}
+
 function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
   const [protocol, username, password, host, vhost] = [
     'agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost',
@@ -312,8 +324,13 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  * Static checks, before any connection: types, enums, URLs, durations, required values and
  * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
  */
-export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults()): SettingError[] {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+export function validateHostVars(
+  vars: HostVars,
+  origins: Origins,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): SettingError[] {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved).errors;
 }
 
@@ -339,8 +356,9 @@ export function agentConfigFor(
   origins: Origins,
   mode: PrometheusMode,
   defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
 ): { config: AgentConfig; errors: SettingError[] } {
-  const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults);
+  const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults, discoveredVariables(play));
   const { errors, texts } = commonChecks(vars, origins, resolved);
 
   const asked = resolved.get('agent_prometheus_mode');
@@ -355,6 +373,7 @@ export function agentConfigFor(
   const auth = AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
   if (mode === 'push') {
     errors.push(...missing(PUSH_REQUIRED, resolved, 'not set'));
+    if (resolved.get('agent_prometheus_auth') === undefined) errors.push(emptyAuthProblem(resolved));
     if (auth !== undefined) {
       const origin = resolved.origin('agent_prometheus_auth');
       errors.push(...missing(AUTH_REQUIRED[auth], resolved, origin, ` (agent_prometheus_auth is "${auth}" in ${origin})`));
@@ -371,4 +390,65 @@ export function agentConfigFor(
     (config as unknown as Record<string, string>)[spec.agentKey] = text;
   }
   return { config, errors: onePerProblem(errors, resolved) };
+}
+
+/** agent_server_ca_cert as the PEM to write (base64 decoded when asked), or undefined when unset or invalid. */
+export function serverCaPemFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): string | undefined {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const value = asText(resolved.get('agent_server_ca_cert'));
+  if (!value.ok) return undefined;
+  const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
+  return checked.ok ? checked.pem : undefined;
+}
+
+export type PackageState = 'present' | 'latest';
+
+/** agent_package_state with its default (invalid values are reported by validateHostVars). */
+export function packageStateFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): PackageState {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
+}
+
+/** A secret value the toolkit uses for a host, and which variable gave it. */
+export interface UsedSecret {
+  variable: string;
+  origin: string;
+  value: string;
+}
+
+/**
+ * The secrets the toolkit uses for this host: the credentials it writes (API key, RabbitMQ
+ * password, Prometheus password or token, each after its defaults, so trento_rabbitmq_password
+ * counts through agent_rabbitmq_password) and Ansible's connection passwords. Variables it never
+ * reads (trento_web_postgres_password...) are not here: they mask nothing.
+ */
+export function usedSecrets(
+  vars: HostVars,
+  origins: Origins,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): UsedSecret[] {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  // The agent_* rows are the settings the toolkit writes; the other secret rows (trento_*,
+  // deprecated names) only feed them through the defaults, and count through them.
+  const written = VARIABLES.filter((spec) => spec.secret && spec.name.startsWith('agent_')).flatMap((spec) => {
+    const text = asText(resolved.get(spec.name));
+    return text.ok ? [{ variable: spec.name, origin: resolved.origin(spec.name), value: text.text }] : [];
+  });
+  const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
+    const value = vars[name];
+    return typeof value === 'string' || typeof value === 'number'
+      ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }]
+      : [];
+  });
+  return [...written, ...connection].filter((s) => s.value !== '' && !s.value.includes('{{'));
+}
+
+/** One warning per used secret too short to be searched for in free text. */
+export function shortSecretWarnings(secrets: readonly UsedSecret[]): string[] {
+  return secrets
+    .filter((s) => s.value.length < MIN_FREE_TEXT_SECRET)
+    .map((s) =>
+      `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
+      `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`);
 }

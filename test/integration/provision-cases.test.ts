@@ -16,6 +16,8 @@ const OFFICIAL_VARS = {
   trento_server_name: 'lab-gateway',
   agent_web_api_key: 'official-api-key-1234',
   rabbitmq_password: 'rabbit-pass',
+  // The official switch for an external RabbitMQ (no rabbitmq_hosts group to discover it in).
+  provision_rabbitmq: false,
   agent_prometheus_auth: 'none',
 };
 

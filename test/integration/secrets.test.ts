@@ -21,6 +21,7 @@ const VARS = {
   trento_server_name: 'lab-gateway', // in every lab host's /etc/hosts and the edge's certificate
   agent_web_api_key: API_KEY,
   rabbitmq_password: RABBIT,
+  provision_rabbitmq: false, // no rabbitmq_hosts group: RabbitMQ is external (trento_rabbitmq_host, default localhost)
   agent_prometheus_auth: 'basic',
   agent_prometheus_auth_username: USERNAME,
   agent_prometheus_auth_password: PASSWORD,

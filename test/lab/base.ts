@@ -77,12 +77,18 @@ export function labKeyFile(pkgDir: string): string {
   return key;
 }
 
+/** SUSE's update-ca-certificates (Debian's in the machine reads other folders). */
+function updateCaProgram(): string {
+  return join(hostProgramsDir, 'update-ca-certificates');
+}
+
 export function baseStamp(paths: LabPaths, seedRpm: string, labKey: string): string {
   const h = createHash('sha256');
   h.update(BASE_VERSION + '\n' + SSHD_CONFIG + opaqueDirs(paths).join('\n') + '\n');
   h.update(readFileSync(systemctlProgram()));
   h.update(SYSTEMCTL_LAUNCHER);
   h.update(readFileSync(initProgram()));
+  h.update(readFileSync(updateCaProgram()));
   h.update(readFileSync(seedRpm));
   h.update(readFileSync(labKey));
   h.update(readFileSync(`${paths.keyFile}.pub`));
@@ -147,7 +153,7 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   const B = (p: string) => join(tmp, p);
   const opaque = opaqueDirs(paths);
   for (const d of opaque) mkdirSync(B(d), { recursive: true });
-  const more = ['/root/.ssh', '/etc/ssh/ssh_config.d', '/etc/rpm', '/usr/lib/sysimage/rpm', '/usr/lib/lab', '/usr/bin', '/srv/repo', '/var/lib/dbus', '/var/log', '/etc/sysconfig'];
+  const more = ['/root/.ssh', '/etc/ssh/ssh_config.d', '/etc/rpm', '/usr/lib/sysimage/rpm', '/usr/lib/lab', '/usr/bin', '/srv/repo', '/var/lib/dbus', '/var/log', '/etc/sysconfig', '/usr/sbin', '/etc/pki/trust/anchors', '/usr/share/pki/trust/anchors'];
   for (const d of more) mkdirSync(B(d), { recursive: true });
 
   writeFileSync(B('/etc/ssh/sshd_config'), SSHD_CONFIG);
@@ -169,6 +175,8 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   await must('python3', ['-S', '-m', 'py_compile', B('/usr/lib/lab/lab_systemctl.py')], 'compiling the lab systemctl');
   writeFileSync(B('/usr/bin/systemctl'), SYSTEMCTL_LAUNCHER);
   chmodSync(B('/usr/bin/systemctl'), 0o755);
+  copyFileSync(updateCaProgram(), B('/usr/sbin/update-ca-certificates'));
+  chmodSync(B('/usr/sbin/update-ca-certificates'), 0o755);
   copyFileSync(initProgram(), B('/usr/lib/lab/systemd'));
   chmodSync(B('/usr/lib/lab/systemd'), 0o755);
 

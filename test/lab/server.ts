@@ -34,6 +34,8 @@ export const HOST_CERTS = {
   clientKey: '/etc/trento/certs/lab-client.key',
   /** SUSE's system CA bundle (Debian's userland in the hosts does not read it; Alloy does). */
   systemBundle: '/etc/ssl/ca-bundle.pem',
+  /** The same roots as a vendor trust anchor, so update-ca-certificates rebuilds the bundle with them. */
+  vendorAnchor: '/usr/share/pki/trust/anchors/lab-system-roots.pem',
 } as const;
 const SYSTEM_ROOTS = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -189,8 +191,10 @@ export function hostCertFiles(paths: LabPaths): Array<{ path: string; text: stri
   // The host's system trust store, SUSE's file (what Alloy trusts without ca_file): the
   // machine's public roots plus the lab CA, as an admin adds a private CA to a real host.
   const publicRoots = existsSync(SYSTEM_ROOTS) ? readFileSync(SYSTEM_ROOTS, 'utf8') : '';
+  const roots = publicRoots + (publicRoots.endsWith('\n') || !publicRoots ? '' : '\n') + ca;
   return [
-    { path: HOST_CERTS.systemBundle, text: publicRoots + (publicRoots.endsWith('\n') || !publicRoots ? '' : '\n') + ca, mode: 0o644 },
+    { path: HOST_CERTS.systemBundle, text: roots, mode: 0o644 },
+    { path: HOST_CERTS.vendorAnchor, text: roots, mode: 0o644 },
     { path: HOST_CERTS.ca, text: ca, mode: 0o644 },
     { path: HOST_CERTS.clientCert, text: readFileSync(sp.clientCert, 'utf8'), mode: 0o644 },
     { path: HOST_CERTS.clientKey, text: readFileSync(sp.clientKey, 'utf8'), mode: 0o644 },

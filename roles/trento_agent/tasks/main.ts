@@ -80,6 +80,16 @@ export function install(ctx: TaskContext): RoleTasks {
         facts,
         withDiff,
       ),
+      // As the official role: only when agent_server_ca_cert is set; the trust store is rebuilt
+      // only when the file changed (the official role runs update-ca-certificates every time), and
+      // the agent restarted: Go reads the system roots once, at start.
+      ctx.serverCaPem !== undefined
+        ? file(
+            { path: PATHS.serverCaCert, content: ctx.serverCaPem, owner: 'root', group: 'root', mode: '0644', after: sh`update-ca-certificates`, notify: ['restart trento-agent'] },
+            facts,
+            withDiff,
+          )
+        : null,
       service(UNITS.agent, { enabled: true, running: true }, facts, installedNow),
     ],
   };
@@ -94,6 +104,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: sh`systemctl daemon-reload` }),
       fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
+      ctx.purge ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: sh`update-ca-certificates` }) : null,
     ],
   };
 }

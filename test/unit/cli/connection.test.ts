@@ -204,7 +204,7 @@ describe('ansible_connection=local', () => {
     const inventory = join(dir, 'hosts');
     writeFileSync(
       inventory,
-      '[agents]\nlocalhost ansible_connection=local\n\n[agents:vars]\nagent_web_api_key=local-test-key\nagent_rabbitmq_password=local-test-pw\nagent_trento_server_url=http://127.0.0.1:8080\n',
+      '[agents]\nlocalhost ansible_connection=local\n\n[agents:vars]\nagent_web_api_key=local-test-key\nagent_rabbitmq_password=local-test-pw\nprovision_rabbitmq=false\nagent_trento_server_url=http://127.0.0.1:8080\n',
     );
     const report = join(dir, 'report.json');
     const tsx = join(repoRoot, 'node_modules/.bin/tsx');

@@ -6,13 +6,18 @@ import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
 describe('redaction', () => {
   it('masks every secret, also URL-encoded, JSON- and Alloy-escaped, and regex metacharacters', () => {
     const secret = 'p@ss"w\\rd.*+?';
-    const r = redactor([secret, 'tok']);
-    const text = `a ${secret} b ${encodeURIComponent(secret)} c ${JSON.stringify(secret)} d tok`;
+    const r = redactor([secret, 'token-12']);
+    const text = `a ${secret} b ${encodeURIComponent(secret)} c ${JSON.stringify(secret)} d token-12`;
     const out = r(text);
     expect(out).not.toContain(secret);
     expect(out).not.toContain(encodeURIComponent(secret));
-    expect(out).not.toContain('tok');
+    expect(out).not.toContain('token-12');
     expect(out).toContain('a ******** b ******** c "********" d ********');
+  });
+
+  it('leaves values shorter than 8 characters to the structured masks, so messages stay readable', () => {
+    const r = redactor(['trento', 'pass', 'longer-secret']);
+    expect(r('trento_prometheus_auth_password is wrong; longer-secret')).toBe('trento_prometheus_auth_password is wrong; ********');
   });
 });
 

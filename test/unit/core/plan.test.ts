@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
-import type { FileFact, HostFacts } from '../../../src/facts/parse.ts';
+import { type FileFact, type HostFacts, parseUpdates } from '../../../src/facts/parse.ts';
 import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
@@ -15,6 +16,7 @@ const VARS = {
   agent_prometheus_auth: 'bearer',
   agent_prometheus_auth_bearer_token: 'tok-SENTINEL',
   agent_rabbitmq_password: 'rabbit-SENTINEL',
+  agent_rabbitmq_host: 'rabbitmq.example.com',
 };
 const ORIGINS = Object.fromEntries(Object.keys(VARS).map((k) => [k, 'group_vars/all.yml']));
 
@@ -221,5 +223,53 @@ describe('verify: a push host must prove that Alloy delivers (issue 7)', () => {
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '1m30s' })).toBe(100);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '500ms' })).toBe(11);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push' })).toBe(25);
+  });
+});
+
+describe('agent_server_ca_cert (official role: trust anchor + update-ca-certificates)', () => {
+  const PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+
+  it('writes the anchor 0644 and rebuilds the trust store, then nothing on a converged host; --purge removes it', () => {
+    const plan = planFor(freshFacts('15.7'), { serverCaPem: PEM });
+    const ca = plan.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(ca.summary).toBe(`create ${PATHS.serverCaCert} (0644 root:root)`);
+    expect(toShell(ca.script)).toMatch(/&&\nupdate-ca-certificates$/u);
+    expect(ca.diff).toContain('+-----BEGIN CERTIFICATE-----');
+    expect(ca.notify).toEqual(['restart trento-agent']);
+
+    const again = planFor(converged(freshFacts('15.7'), plan), { serverCaPem: PEM });
+    expect(again.changes).toEqual([]);
+
+    const purge = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: true });
+    const removed = purge.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(removed.summary).toBe(`remove ${PATHS.serverCaCert}`);
+    expect(toShell(removed.script)).toMatch(/update-ca-certificates$/u);
+    const keep = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: false });
+    expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+  });
+
+  it('nothing is done when agent_server_ca_cert is unset', () => {
+    expect(planFor(freshFacts('16.0')).changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+  });
+});
+
+describe('agent_package_state: latest', () => {
+  it('upgrades the installed packages the repositories have newer versions of, restarts what runs them, and converges', () => {
+    const old = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    const facts = { ...old, packages: { ...old.packages, 'trento-agent': '3.0.2-1.1' }, updates: { 'trento-agent': '3.1.0-1.1', unrelated: '9-1' } };
+    const present = planFor(facts);
+    expect(present.changes.map((c) => c.id)).not.toContain('packages:upgrade');
+    const latest = planFor(facts, { packageState: 'latest' });
+    const upgrade = latest.changes.find((c) => c.id === 'packages:upgrade')!;
+    expect(upgrade.summary).toBe('upgrade trento-agent 3.0.2-1.1 -> 3.1.0-1.1');
+    expect(toShell(upgrade.script)).toMatch(/^tp_zypper update --auto-agree-with-licenses -- '?trento-agent'?$/u);
+    expect(latest.handlers.map((h) => h.name)).toContain('restart trento-agent');
+    // Nothing newer: nothing to do, changed=0.
+    const upToDate = { ...old, updates: {} };
+    expect(planFor(upToDate, { packageState: 'latest' }).changes).toEqual([]);
+  });
+
+  it('reads zypper list-updates as name and available version', () => {
+    expect(parseUpdates('trento-agent 3.1.0-1.1\nalloy 1.10.0-1\n')).toEqual({ 'trento-agent': '3.1.0-1.1', alloy: '1.10.0-1' });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
+import { readFileSync } from 'node:fs';
+import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, serverCaPemFor, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
 import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
@@ -8,11 +9,16 @@ const GROUP = 'inventories/prod/group_vars/all.yml';
 const HOST = 'inventories/prod/host_vars/sles16-01.yml';
 const defaults = loadRoleDefaults();
 
-/** An inventory in the official playbook's style. */
+/**
+ * An inventory in the official playbook's style, with an external RabbitMQ (no rabbitmq_hosts
+ * group to discover it in: trento_rabbitmq_host's default, localhost) and bearer auth.
+ */
 const base: Record<string, unknown> = {
   agent_web_api_key: 'api-KEY-123',
   trento_server_name: 'trento.example.com',
   rabbitmq_password: 'guest',
+  provision_rabbitmq: false,
+  agent_prometheus_auth: 'bearer',
   agent_prometheus_auth_bearer_token: 'tok-123',
 };
 
@@ -113,9 +119,9 @@ describe('agentConfigFor', () => {
   });
 
   it('keeps the official role backward-compatible names', () => {
-    const vars = { agent_web_api_key: 'k', trento_server_url: 'http://w', rabbitmq_username: 'ru', rabbitmq_password: 'rp', rabbitmq_vhost: 'rv', rabbitmq_host: 'rh', amqp_protocol: 'amqps' };
+    const vars = { agent_web_api_key: 'k', trento_server_url: 'http://w', rabbitmq_username: 'ru', rabbitmq_password: 'rp', rabbitmq_vhost: 'rv', rabbitmq_host: 'rh', amqp_protocol: 'amqps', provision_rabbitmq: false };
     expect(agentConfigFor(vars, {}, 'pull', defaults).config['facts-service-url']).toBe('amqps://ru:rp@rh/rv');
-    const official = { agent_web_api_key: 'k', trento_server_url: 'http://w', trento_rabbitmq_password: 'tp', trento_rabbitmq_vhost: 'tv' };
+    const official = { agent_web_api_key: 'k', trento_server_url: 'http://w', trento_rabbitmq_password: 'tp', trento_rabbitmq_vhost: 'tv', provision_rabbitmq: 'no' };
     expect(agentConfigFor(official, {}, 'pull', defaults).config['facts-service-url']).toBe('amqp://trento:tp@localhost/tv');
     expect(agentConfigFor({ ...official, agent_web_api_key: undefined, trento_api_key: 'old' }, {}, 'pull', defaults).config['api-key']).toBe('old');
   });
@@ -147,8 +153,24 @@ const CASES: Case[] = [
     variable: 'agent_prometheus_auth_username', origin: HOST, message: 'username is required for basic authentication' },
   { name: 'basic without password', changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' }, mode: 'push',
     variable: 'agent_prometheus_auth_password', origin: HOST, message: 'password is required for basic authentication' },
-  { name: 'bearer (the default) without token', changes: { agent_prometheus_auth_bearer_token: undefined }, mode: 'push',
-    variable: 'agent_prometheus_auth_bearer_token', origin: 'roles/alloy/defaults/main.yml', message: 'bearer token is required for bearer authentication' },
+  { name: 'bearer without token', changes: { agent_prometheus_auth_bearer_token: undefined }, mode: 'push',
+    variable: 'agent_prometheus_auth_bearer_token', origin: GROUP, message: 'bearer token is required for bearer authentication' },
+  { name: 'push with no auth method (the official default, trento_prometheus_auth "")', changes: { agent_prometheus_auth: undefined }, mode: 'push',
+    variable: 'agent_prometheus_auth', origin: 'roles/trento_agent/defaults/main.yml', message: 'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls' },
+  { name: 'push with auth set empty', changes: { trento_prometheus_auth: '', agent_prometheus_auth: undefined }, mode: 'push',
+    variable: 'agent_prometheus_auth', origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`, message: 'falls back to basic auth' },
+  { name: 'basic from trento_prometheus_auth without its password', changes: { agent_prometheus_auth: undefined, trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'u' }, mode: 'push',
+    variable: 'agent_prometheus_auth_password', origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`, message: 'set trento_prometheus_auth_password' },
+  { name: 'server CA that is not PEM', changes: { agent_server_ca_cert: 'MIIB-not-a-pem' },
+    variable: 'agent_server_ca_cert', origin: HOST, message: 'is not a PEM certificate' },
+  { name: 'server CA as base64 that is not base64', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----', agent_server_ca_cert_as_base64: true },
+    variable: 'agent_server_ca_cert', origin: HOST, message: 'is not base64' },
+  { name: 'server CA with a key pasted after it', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' },
+    variable: 'agent_server_ca_cert', origin: HOST, message: 'has text besides its PEM certificates' },
+  { name: 'server CA that is a truncated certificate', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n' },
+    variable: 'agent_server_ca_cert', origin: HOST, message: 'does not parse' },
+  { name: 'provision_rabbitmq that is not a boolean', changes: { provision_rabbitmq: 'maybe' },
+    variable: 'provision_rabbitmq', origin: HOST, message: 'must be a boolean' },
   { name: 'mtls without cert', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' }, mode: 'push',
     variable: 'agent_prometheus_tls_client_cert', origin: HOST, message: 'client certificate is required for mTLS authentication' },
   { name: 'mtls without key', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' }, mode: 'push',
@@ -306,5 +328,19 @@ describe('helpers', () => {
     const names = VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     for (const v of VARIABLES) expect(v.help.length).toBeGreaterThan(5);
+  });
+});
+
+describe('agent_server_ca_cert', () => {
+  const PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+
+  it('accepts a PEM certificate, or its base64 with agent_server_ca_cert_as_base64, and gives the same file', () => {
+    const plain = withVars({ agent_server_ca_cert: PEM });
+    expect(validateHostVars(plain.vars, plain.origins, defaults)).toEqual([]);
+    expect(serverCaPemFor(plain.vars, plain.origins, defaults)).toBe(PEM);
+    const b64 = withVars({ agent_server_ca_cert: Buffer.from(PEM).toString('base64'), agent_server_ca_cert_as_base64: 'yes' });
+    expect(validateHostVars(b64.vars, b64.origins, defaults)).toEqual([]);
+    expect(serverCaPemFor(b64.vars, b64.origins, defaults)).toBe(PEM);
+    expect(serverCaPemFor(base, {}, defaults)).toBeUndefined();
   });
 });

@@ -1,0 +1,139 @@
+// The official playbook's own example inventory on the lab: `dedicated-nodes` as its admin has
+// it (placeholders replaced by lab addresses, SSH settings of the lab added), run with
+// `-e agent_web_api_key=...` and agent_server_ca_cert as the official role takes it.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/official-playbook');
+const CA_PATH = '/etc/pki/trust/anchors/trento-server-ca.pem';
+const API_KEY = 'official-example-api-key';
+
+let info: LabInfo;
+let agents: LabHost[];
+let inv: string;
+let caVars: string;
+let pem: string;
+
+/** dedicated-nodes/inventory.yml with the lab's hosts as its agents and the gateway as its RabbitMQ host. */
+async function dedicatedNodes(): Promise<string> {
+  const doc = parse(await readFile(join(FIXTURES, 'dedicated-nodes', 'inventory.yml'), 'utf8')) as {
+    all: { children: Record<string, { hosts: Record<string, Record<string, unknown>> }>; vars: Record<string, unknown> };
+  };
+  const groups = doc.all.children;
+  groups.agents!.hosts = Object.fromEntries(agents.map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root' }]));
+  groups.rabbitmq_hosts!.hosts['vitellone-mq']!.ansible_host = info.gateway;
+  // The lab's name for its gateway (in every host's /etc/hosts and in the edge's certificate).
+  doc.all.vars.trento_server_name = 'lab-gateway';
+  doc.all.vars.ansible_ssh_private_key_file = info.keyFile;
+  doc.all.vars.ansible_ssh_common_args = `-o UserKnownHostsFile=${info.knownHosts}`;
+  const dir = await mkdtemp(join(tmpdir(), 'tp-official-'));
+  await writeFile(join(dir, 'inventory.yml'), stringify(doc));
+  return join(dir, 'inventory.yml');
+}
+
+const statuses = (run: Awaited<ReturnType<typeof provision>>) => Object.fromEntries((run.report?.hosts ?? []).map((h) => [h.host, h.status]));
+
+beforeAll(async () => {
+  info = await freshLab();
+  const { pull, push } = hostsBy(info);
+  agents = [pull[0]!, push[0]!];
+  inv = await dedicatedNodes();
+  pem = await readFile(join(FIXTURES, 'server-ca.pem'), 'utf8');
+  caVars = join(await mkdtemp(join(tmpdir(), 'tp-ca-')), 'ca.yml');
+  // As base64, the official role's other form.
+  await writeFile(caVars, stringify({ agent_server_ca_cert: Buffer.from(pem).toString('base64'), agent_server_ca_cert_as_base64: true }));
+}, 900_000);
+
+describe("the official playbook's dedicated-nodes example", () => {
+  it('refuses a CA that is not a PEM certificate, before touching any host', async () => {
+    const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', 'agent_server_ca_cert=not-a-certificate']);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/agent_server_ca_cert \(from -e[^)]*\): is not a PEM certificate/u);
+    for (const h of agents) expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
+  });
+
+  it('--check --diff shows the CA anchor and changes nothing', async () => {
+    const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`, '--check', '--diff']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const h of agents) {
+      const host = run.report!.hosts.find((x) => x.host === h.name)!;
+      const ca = host.changes.find((c) => c.id === `file:${CA_PATH}`)!;
+      expect(ca.summary).toBe(`create ${CA_PATH} (0644 root:root)`);
+      expect(ca.diff).toContain('+-----BEGIN CERTIFICATE-----');
+      expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
+    }
+  });
+
+  it('provisions both agents: discovered RabbitMQ, basic auth from trento_prometheus_auth*, the CA trusted; readable output', async () => {
+    const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statuses(run)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
+    for (const h of agents) {
+      expect(await mustOnHost(info, h.name, `stat -c '%U:%G %a' ${CA_PATH}`)).toBe('root:root 644\n');
+      expect(await mustOnHost(info, h.name, `cat ${CA_PATH}`)).toBe(pem);
+      const bundle = await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem');
+      expect(bundle).toContain(pem.trim());
+      const agent = await mustOnHost(info, h.name, 'cat /etc/trento/agent.yaml');
+      expect(agent).toContain(`facts-service-url: "amqp://trento:trento@${info.gateway}/trento"`);
+    }
+    const push = await mustOnHost(info, agents[1]!.name, 'cat /etc/trento/agent.yaml');
+    expect(push).toContain('prometheus-auth: "basic"');
+    expect(push).toContain('prometheus-auth-username: "prometheus"');
+    // "trento" (agent_rabbitmq_password) is too short to be searched for in messages: a warning,
+    // and no variable name comes out as "********_prometheus_auth".
+    expect(run.stdout).toContain('too short to hide in free text');
+    expect(run.stdout + run.stderr).not.toMatch(/\*{8}_/u);
+    expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('your-prometheus-password');
+  });
+
+  it('a second run changes nothing', async () => {
+    const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statuses(run)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'ok'])));
+  });
+
+  it('agent_package_state: present leaves an older agent alone; --upgrade upgrades it to the newest, then changes nothing', async () => {
+    const host = agents[0]!.name;
+    await mustOnHost(info, host, 'zypper --non-interactive --quiet install --oldpackage trento-agent=3.0.2 >/dev/null');
+    const version = () => mustOnHost(info, host, "rpm -q --qf '%{VERSION}' trento-agent");
+    expect(await version()).toBe('3.0.2');
+    const base = ['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`, '--limit', host];
+
+    const present = await provision(base);
+    expect(present.code, present.stdout + present.stderr).toBe(0);
+    expect(await version()).toBe('3.0.2');
+
+    const check = await provision([...base, '--upgrade', '--check']);
+    expect(check.report!.hosts[0]!.changes.map((c) => c.summary)).toContainEqual(expect.stringMatching(/^upgrade trento-agent 3\.0\.2-\S+ -> 3\.1\.0-\S+$/u));
+    expect(await version()).toBe('3.0.2');
+
+    const upgrade = await provision([...base, '--upgrade']);
+    expect(upgrade.code, upgrade.stdout + upgrade.stderr).toBe(0);
+    expect(statuses(upgrade)).toEqual({ [host]: 'changed' });
+    expect(await version()).toBe('3.1.0');
+    expect(await mustOnHost(info, host, 'systemctl is-active trento-agent.service')).toBe('active\n');
+
+    const again = await provision([...base, '--upgrade']);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(statuses(again)).toEqual({ [host]: 'ok' });
+  });
+
+  it('--uninstall --purge removes the anchor and the CA leaves the trust store; plain --uninstall keeps it', async () => {
+    const keep = await provision(['-i', inv, '--uninstall', '--limit', agents[0]!.name]);
+    expect(keep.code, keep.stdout + keep.stderr).toBe(0);
+    expect((await onHost(info, agents[0]!.name, `test -e ${CA_PATH}`)).code).toBe(0);
+    const run = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const h of agents) {
+      const ca = run.report!.hosts.find((x) => x.host === h.name)!.changes.find((c) => c.id === `file:${CA_PATH}`);
+      expect(ca, run.stdout).toMatchObject({ summary: `remove ${CA_PATH}`, applied: true });
+      expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
+      expect(await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(pem.trim());
+    }
+  });
+});
