@@ -12,7 +12,7 @@ const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
 /** Everything the terminal received, bytes as written (escape sequences included). */
 function onPty(env: NodeJS.ProcessEnv): string {
-  const command = [tsx, 'scripts/provision.ts', '-i', 'example', '-e', 'ansible_host=127.0.0.1', '-e', 'ansible_port=1', '-T', '2', '--check']
+  const command = [tsx, 'scripts/provision.ts', '-i', 'example', '-e', 'agent_web_api_key=pty-test-api-key', '-e', 'ansible_host=127.0.0.1', '-e', 'ansible_port=1', '-T', '2', '--check']
     .map((w) => `'${w}'`)
     .join(' ');
   // A pty made without a parent terminal has no size; give it one, as a terminal window has.
