@@ -26,7 +26,8 @@ const defaults = loadRoleDefaults();
 async function hostVars(file: string, host: string, extra: string[] = []): Promise<{ vars: Record<string, unknown>; origins: Record<string, string> }> {
   const entry = (await loadInventory(resolve(DIR, file))).hosts.get(host)!;
   const e = parseExtraVars(extra, DIR);
-  return { vars: { ...entry.vars, ...e.vars }, origins: { ...entry.origins, ...e.origins } };
+  // An external RabbitMQ (no rabbitmq_hosts group to discover it from), as the official play wants it said.
+  return { vars: { provision_rabbitmq: false, ...entry.vars, ...e.vars }, origins: { provision_rabbitmq: 'test', ...entry.origins, ...e.origins } };
 }
 
 /** agent.yaml and trento.alloy as the toolkit writes them for this host in push mode. */
