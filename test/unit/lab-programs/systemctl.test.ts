@@ -62,8 +62,9 @@ afterEach(() => {
     const name = line.trim().split(/\s+/)[0];
     if (name && name.endsWith('.service')) sc('stop', name);
   }
-  rmSync(root, { recursive: true, force: true });
-  rmSync(out, { recursive: true, force: true });
+  // A stopped service's supervisor may still be writing its exit status for a moment.
+  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  rmSync(out, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 afterAll(() => undefined);
