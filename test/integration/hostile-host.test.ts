@@ -14,7 +14,7 @@ let pull: LabHost[];
 let push: LabHost[];
 let invPush: string;
 let invPull: string;
-const VARS = { trento_server_name: 'lab-gateway', agent_web_api_key: 'hostile-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none' };
+const VARS = { trento_server_name: 'lab-gateway', agent_web_api_key: 'hostile-api-key', rabbitmq_password: 'rabbit-password', agent_prometheus_auth: 'none', provision_rabbitmq: false };
 const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
 
 /** A root-only file the alloy account must never be able to get root to write: a stand-in for /etc/shadow. */
