@@ -19,7 +19,7 @@ let info: LabInfo;
 let pull: LabHost[];
 let push: LabHost[];
 const work = mkdtempSync(join(tmpdir(), 'tp-openssh-'));
-const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'openssh-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none' };
+const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'openssh-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none', provision_rabbitmq: false };
 /** Undo steps (sshd_config blocks, agents) run after the file, whatever happened. */
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 

@@ -31,7 +31,7 @@ beforeAll(async () => {
     agent_prometheus_remote_write_url: server.remoteWrite.none,
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: server.hostCaCert,
-    agent_prometheus_scrape_interval: '2s',
+    agent_prometheus_scrape_interval: '10s', // Alloy refuses an interval below its 10s scrape timeout
   });
   await mkdir(join(inventory, 'templates'));
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
     agent_prometheus_auth: 'basic',
     agent_prometheus_auth_username: server.basicAuth.username,
     agent_prometheus_tls_ca_cert: server.hostCaCert,
-    agent_prometheus_scrape_interval: '2s',
+    agent_prometheus_scrape_interval: '10s', // Alloy refuses an interval below its 10s scrape timeout
     ansible_become_password: 'sudo-Vv9-secret',
     ...SECRETS,
   });
