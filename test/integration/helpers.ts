@@ -4,7 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
@@ -75,13 +75,19 @@ export interface Report {
   }[];
 }
 
-/** Runs `npm run provision -- ARGS` (as tsx scripts/provision.ts), with a JSON report. */
+/**
+ * The CLI as `npm run provision` starts it: node with tsx's loader in the same process. Not the
+ * `tsx` wrapper: it SIGKILLs a child that does not confirm a signal within 30 ms, which a busy
+ * orchestrator (or a loaded machine) misses, and then exits 130 with no recap.
+ */
+const CLI = [process.execPath, '--import', 'tsx', 'scripts/provision.ts'] as const;
+
+/** Runs `npm run provision -- ARGS` with a JSON report. */
 export async function provision(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
   const jsonPath = join(dir, 'report.json');
-  const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
   return new Promise((resolvePromise, rejectPromise) => {
-    const child = spawn(tsx, ['scripts/provision.ts', ...args, '--json', jsonPath], {
+    const child = spawn(CLI[0], [...CLI.slice(1), ...args, '--json', jsonPath], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -164,8 +170,7 @@ export const LEFTOVERS_COMMAND =
  * once, so an early exit is never missed; `onOutput` sees stdout as it arrives.
  */
 export function spawnProvision(args: string[], onOutput: (soFar: string, child: ReturnType<typeof spawn>) => void = () => undefined) {
-  const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
-  const child = spawn(tsx, ['scripts/provision.ts', ...args], {
+  const child = spawn(CLI[0], [...CLI.slice(1), ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
