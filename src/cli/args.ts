@@ -349,7 +349,7 @@ Colour: on a terminal; off with NO_COLOR, ANSIBLE_NOCOLOR or TERM=dumb; forced w
 ANSIBLE_FORCE_COLOR or FORCE_COLOR. The live spinner only on a terminal without CI set.
 
 Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
-decrypted; every decrypted value is a secret (masked in all output, diffs and --json).
+decrypted; every decrypted value is a secret (masked in all output, diffs, --json and --junit).
 
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
