@@ -308,8 +308,9 @@ Options (ansible-playbook's names and meanings):
       --json FILE            write a machine-readable report of every host (mode 0600)
       --junit FILE           write a JUnit XML report for CI, one test case per host (mode 0600;
                              drift or a failure is a failure, unreachable an error, refused skipped)
-      --detailed-exitcode    with --check: exit 2 when any host would change (drift), 0 when
-                             none would (like terraform plan); failures keep their codes
+      --detailed-exitcode    with --check (an error without it): exit 2 when any host would
+                             change (drift), 0 when none would, like terraform plan; failed and
+                             unreachable hosts keep their codes (see Exit codes)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
       --remote-timeout S     longest a script may run on a host; past it the host's script and

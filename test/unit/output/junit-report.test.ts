@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { CliError, parseCli } from '../../../src/cli/args.ts';
+import { completionScript } from '../../../src/cli/completion.ts';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
 import { reportOf } from '../../../src/output/json-report.ts';
@@ -235,6 +236,12 @@ describe('the flags', () => {
     const cli = parseCli(['-i', 'example', '--check', '--detailed-exitcode', '--junit', 'out/junit.xml'], {}, repo, { ...noSettings, cwd: '/site' });
     expect([cli.junit, cli.detailedExitcode]).toEqual(['/site/out/junit.xml', true]);
     expect(parseCli(['-i', 'example', '--junit', 'j.xml'], {}, repo, { ...noSettings, cwd: '/site' }).junit).toBe('/site/j.xml');
+  });
+
+  it('bash completion offers both, and file names after --junit', () => {
+    const script = completionScript('bash', 'trento-provision', repo);
+    expect(script).toMatch(/compgen -W '[^']*--detailed-exitcode/);
+    expect(script).toMatch(/^ *--json\|--junit\|.*\)$/m);
   });
 
   it('--detailed-exitcode without --check, and either flag with --list-hosts or --syntax-check, is an error naming the flag', () => {
