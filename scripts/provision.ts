@@ -10,6 +10,7 @@ import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../sr
 import { listHostsText } from '../src/output/list-hosts.ts';
 import { redactor, type Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
+import { writeJunitReport } from '../src/output/junit-report.ts';
 import { createSink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
@@ -145,8 +146,11 @@ async function main(): Promise<number> {
   }
   if (sink.tally.settingsErrors.length === 0) sink.recap();
   else process.stdout.write(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
-  if (cli.json) await writeJsonReport(cli.json, sink.tally, Date.now() - started, redact);
-  return exitCode(sink.tally);
+  const policy = { detailed: cli.detailedExitcode };
+  const durationMs = Date.now() - started;
+  if (cli.json) await writeJsonReport(cli.json, sink.tally, durationMs, redact, policy);
+  if (cli.junit) await writeJunitReport(cli.junit, sink.tally, durationMs, redact);
+  return exitCode(sink.tally, policy);
 }
 
 main().then(

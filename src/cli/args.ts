@@ -18,6 +18,10 @@ export interface CliOptions {
   purge: boolean;
   verbosity: number;
   json?: string;
+  /** --junit FILE: one JUnit test case per host, for CI (see src/output/junit-report.ts). */
+  junit?: string;
+  /** --detailed-exitcode (with --check): exit 2 when a host would change. */
+  detailedExitcode: boolean;
   timeoutSeconds: number;
   zyppLockTimeoutSeconds: number;
   /** --remote-timeout: longest a script may run on a host (0: no limit). */
@@ -116,6 +120,8 @@ export const OPTIONS = {
   upgrade: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v', multiple: true },
   json: { type: 'string' },
+  junit: { type: 'string' },
+  'detailed-exitcode': { type: 'boolean' },
   timeout: { type: 'string', short: 'T' },
   'zypper-lock-timeout': { type: 'string' },
   'remote-timeout': { type: 'string' },
@@ -162,7 +168,7 @@ function parseError(error: unknown): CliError {
 }
 
 export interface ParseOptions {
-  /** The admin's folder: ./ansible.cfg, relative -i, --private-key, --json (default: process.cwd()). */
+  /** The admin's folder: ./ansible.cfg, relative -i, --private-key, --json, --junit (default: process.cwd()). */
   cwd?: string;
   /** Settings from ansible.cfg + ANSIBLE_* (default: read them as Ansible finds them). */
   settings?: AnsibleSettings;
@@ -204,6 +210,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   }
   if (v.purge && !v.uninstall) throw new CliError('--purge goes with --uninstall');
   if (v.upgrade && v.uninstall) throw new CliError('--upgrade does not go with --uninstall');
+  // Without --check, exit 2 already means "a host failed": "changes were made" cannot have it too,
+  // and a pipeline reading 2 as "applied fine" would pass over a failed host.
+  if (v['detailed-exitcode'] && !v.check) {
+    throw new CliError('--detailed-exitcode goes with --check (exit 2: changes would be made); a real run already exits 2 for a failed host: read --json or --junit for what it changed');
+  }
+  for (const flag of ['junit', 'detailed-exitcode'] as const) {
+    const informational = v['list-hosts'] ? '--list-hosts' : v['syntax-check'] ? '--syntax-check' : undefined;
+    if (v[flag] !== undefined && informational) throw new CliError(`--${flag} reports on a run; ${informational} contacts no host`);
+  }
   const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number): number =>
     value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback);
   const user = v.user ?? cfg.remoteUser;
@@ -223,6 +238,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     purge: v.purge ?? false,
     verbosity: v.verbose?.length ?? 0,
     ...(v.json ? { json: resolve(cwd, v.json) } : {}),
+    ...(v.junit ? { junit: resolve(cwd, v.junit) } : {}),
+    detailedExitcode: v['detailed-exitcode'] ?? false,
     timeoutSeconds: v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10) : fromCfg('timeout', 'timeout', cfg.timeout, 10),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
     remoteTimeoutSeconds: v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS),
@@ -289,6 +306,11 @@ Options (ansible-playbook's names and meanings):
                              runs; -vvv the scripts' output; -vvvv the connection as resolved
                              and ssh run with -vvv. Secrets stay masked at every level
       --json FILE            write a machine-readable report of every host (mode 0600)
+      --junit FILE           write a JUnit XML report for CI, one test case per host (mode 0600;
+                             drift or a failure is a failure, unreachable an error, refused skipped)
+      --detailed-exitcode    with --check (an error without it): exit 2 when any host would
+                             change (drift), 0 when none would, like terraform plan; failed and
+                             unreachable hosts keep their codes (see Exit codes)
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
       --remote-timeout S     longest a script may run on a host; past it the host's script and
@@ -321,14 +343,14 @@ Options (ansible-playbook's names and meanings):
       --syntax-check         check the inventory and every host's settings; no connection;
                              exit 0 or 1
 
-Relative paths (-i, --private-key, --json, @files, vault password files, ./ansible.cfg) are
-taken from the folder the command was run in (under npm run: INIT_CWD); a bare -i NAME that is
-no path there is a folder under the package's inventories/.
+Relative paths (-i, --private-key, --json, --junit, @files, vault password files,
+./ansible.cfg) are taken from the folder the command was run in (under npm run: INIT_CWD); a
+bare -i NAME that is no path there is a folder under the package's inventories/.
 Colour: on a terminal; off with NO_COLOR, ANSIBLE_NOCOLOR or TERM=dumb; forced with
 ANSIBLE_FORCE_COLOR or FORCE_COLOR. The live spinner only on a terminal without CI set.
 
 Vault: group_vars/host_vars files encrypted with ansible-vault and inline !vault values are
-decrypted; every decrypted value is a secret (masked in all output, diffs and --json).
+decrypted; every decrypted value is a secret (masked in all output, diffs, --json and --junit).
 
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
@@ -353,4 +375,7 @@ the "ssh -W %h:%p" ProxyCommand, UserKnownHostsFile and StrictHostKeyChecking, a
 
 Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 1 bad usage or settings (nothing was changed anywhere), 99 interrupted.
+With --check --detailed-exitcode, 2 also when a host would change. The first that applies
+wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable host, and 0
+means every host was reached and is as it should be.
 `;

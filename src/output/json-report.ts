@@ -1,10 +1,9 @@
 // The --json report: every host's result and changes, machine-readable. Built from the tally,
 // written through the redactor like every other output.
 import { readdirSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { Redactor } from './redact.ts';
-import { exitCode, type Tally } from './tally.ts';
+import { writeReportFile } from './report-file.ts';
+import { exitCode, type ExitPolicy, type Tally } from './tally.ts';
 
 /** Phase durations from the tally's timeline: each mark lasts until the next one. */
 export function timingsOf(t: Tally): { startedAt: number; phases: { phase: string; ms: number }[] } | null {
@@ -30,13 +29,13 @@ function processFigures() {
 /** The layout's version (docs/report.schema.json): bump it when a field goes or changes meaning. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-export function reportOf(t: Tally, durationMs: number) {
+export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) {
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: 'trento-provision',
     mode: t.mode,
     check: t.check,
-    exitCode: exitCode(t),
+    exitCode: exitCode(t, policy),
     durationMs,
     interrupted: t.interrupted,
     settingsErrors: t.settingsErrors,
@@ -68,14 +67,7 @@ export function reportOf(t: Tally, durationMs: number) {
   };
 }
 
-/** Written to a 0600 temp file beside PATH, then renamed: an existing file (whatever its mode)
- *  is replaced by a 0600 one, never half-written. */
-export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    await writeFile(tmp, redact(JSON.stringify(reportOf(t, durationMs), null, 2)) + '\n', { mode: 0o600, flag: 'wx' });
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
+/** Replaces PATH with a new 0600 file, never half-written (see report-file.ts). */
+export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor, policy: ExitPolicy = {}): Promise<void> {
+  await writeReportFile(path, redact(JSON.stringify(reportOf(t, durationMs, policy), null, 2)) + '\n');
 }

@@ -10,6 +10,8 @@ export interface HostResult {
   mode?: string;
   agentId?: string;
   planned: PlannedChange[];
+  /** Handlers the plan notifies (restarts, reloads): in check mode a pending one alone is drift. */
+  handlers: string[];
   applied: string[]; // change ids
   failed?: { id: string; summary: string; rc: number; output: string };
   warnings: string[];
@@ -39,7 +41,7 @@ export function newTally(): Tally {
 function host(t: Tally, name: string): HostResult {
   let r = t.hosts.get(name);
   if (!r) {
-    r = { host: name, status: 'ok', planned: [], applied: [], warnings: [], checks: [], roundTrips: 0, ok: 0, siteTemplates: [] };
+    r = { host: name, status: 'ok', planned: [], handlers: [], applied: [], warnings: [], checks: [], roundTrips: 0, ok: 0, siteTemplates: [] };
     t.hosts.set(name, r);
   }
   return r;
@@ -68,7 +70,7 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
       Object.assign(host(t, e.host), { product: e.product, provider: e.provider, mode: e.mode, agentId: e.agentId });
       break;
     case 'host-plan':
-      Object.assign(host(t, e.host), { planned: e.changes, siteTemplates: e.siteTemplates ?? [] });
+      Object.assign(host(t, e.host), { planned: e.changes, handlers: e.handlers, siteTemplates: e.siteTemplates ?? [] });
       break;
     case 'host-warning':
       host(t, e.host).warnings.push(e.message);
@@ -99,12 +101,28 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
   }
 }
 
-/** Ansible's exit codes: 4 when a host was unreachable, else 2 when one failed, else 0. */
-export function exitCode(t: Tally): number {
+export interface ExitPolicy {
+  /** --detailed-exitcode (only with --check, see args.ts): drift exits 2, like `terraform plan -detailed-exitcode`. */
+  detailed?: boolean;
+}
+
+/** Hosts a --check run found would change (a pending handler alone counts, as in the recap). */
+export function driftedHosts(t: Tally): string[] {
+  return t.check ? [...t.hosts.values()].filter((h) => h.status === 'changed').map((h) => h.host) : [];
+}
+
+/**
+ * Ansible's exit codes, first match wins: 1 settings errors, 99 interrupted, 4 a host
+ * unreachable, 2 a host failed; then, with --check --detailed-exitcode only, 2 when a host
+ * would change; else 0. Drift never hides a failure: an unreachable host still gives 4, and a
+ * failed host gives 2 with or without drift (the reports tell the two apart).
+ */
+export function exitCode(t: Tally, policy: ExitPolicy = {}): number {
   if (t.settingsErrors.length) return 1;
   if (t.interrupted) return 99;
   const statuses = [...t.hosts.values()].map((h) => h.status);
   if (statuses.includes('unreachable')) return 4;
   if (statuses.includes('failed')) return 2;
+  if (policy.detailed && driftedHosts(t).length > 0) return 2;
   return 0;
 }

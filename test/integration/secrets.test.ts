@@ -1,7 +1,10 @@
 // Secrets and hostile values, on the lab. Sentinel secrets must appear nowhere in any output
-// (apply, check+diff, -vvv, uninstall, JSON report, a failing host, a zypper error); values
+// (apply, check+diff, -vvv, uninstall, JSON and JUnit reports, a failing host, a zypper error); values
 // full of shell and YAML metacharacters must reach the files intact and never run as code.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
 import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
@@ -113,5 +116,76 @@ describe('hostile values', () => {
     expect(seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new$/.test(l)), seen.join('\n')).toBe(true);
     for (const line of seen) expect(line, line).toMatch(/^(700 \S+\/\.tp-stage\.[^/]+|(600|640) \S+\/\.tp-stage\.[^/]+\/\S+)$/);
     expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/trento/agent.yaml /etc/alloy/trento.alloy')).toBe('600 root:root\n640 alloy:alloy\n');
+  });
+});
+
+describe('drift reports for pipelines (--check --detailed-exitcode --junit), secrets still masked', () => {
+  interface JunitCase {
+    name: string;
+    failure?: { type: string; message: string; '#text': string };
+    error?: { type: string; message: string };
+    'system-out'?: string;
+  }
+  const junitPath = join(mkdtempSync(join(tmpdir(), 'tp-junit-')), 'drift.xml');
+  /** The report as a CI system reads it: a real XML parser, one case per host by name. Removed
+   *  once read, so the next run's report is never confused with this one. */
+  function junit(): Map<string, JunitCase> {
+    const xml = readFileSync(junitPath, 'utf8');
+    const mode = statSync(junitPath).mode & 0o777;
+    rmSync(junitPath);
+    expect(xml).not.toMatch(/SENTINEL/);
+    expect(mode).toBe(0o600);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', textNodeName: '#text', isArray: (n) => n === 'testcase' }).parse(xml) as {
+      testsuites: { testsuite: { testcase: JunitCase[] } };
+    };
+    return new Map(doc.testsuites.testsuite.testcase.map((c) => [c.name, c]));
+  }
+  const drift = (inventory = inv) => ['-i', inventory, '--check', '--diff', '--detailed-exitcode', '--junit', junitPath];
+
+  it('a real run with --junit: the host it changed passes, listing what changed; then in sync: exit 0, every host passes', async () => {
+    // The test above rotated a password on one host: converge to the inventory first.
+    const converge = await provision(['-i', inv, '--junit', junitPath]);
+    expect(converge.code, converge.stdout).toBe(0);
+    const applied = junit();
+    expect(applied.get(push[0]!.name)!['system-out']).toMatch(/^changed: .*(agent\.yaml|trento\.alloy)/m);
+    for (const c of applied.values()) expect(c.failure ?? c.error, c.name).toBeUndefined();
+    const run = await provision(drift());
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.report!.exitCode).toBe(0);
+    const cases = junit();
+    expect([...cases.keys()]).toEqual([pull[0]!.name, push[0]!.name, pull[1]!.name]);
+    for (const c of cases.values()) expect(c.failure ?? c.error, c.name).toBeUndefined();
+  });
+
+  it('after a manual change on one host: exit 2, that host fails with what would change, the others pass', async () => {
+    const h = pull[0]!;
+    // An admin edits agent.yaml by hand (a file holding the API key and the passwords).
+    await mustOnHost(info, h.name, `sed -i 's|^server-url: .*|server-url: "http://hand-edited.example"|' /etc/trento/agent.yaml`);
+    const run = await provision(drift());
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.report!.exitCode).toBe(2);
+    expectNoSentinel(run);
+    const cases = junit();
+    const failure = cases.get(h.name)!.failure!;
+    expect(failure).toMatchObject({ type: 'drift', message: '1 change would be made' });
+    expect(failure['#text']).toMatch(/^would change: .*\/etc\/trento\/agent\.yaml/);
+    expect(failure['#text']).toMatch(/^ +-server-url: "http:\/\/hand-edited\.example"$/m);
+    expect(failure['#text']).toMatch(/^ + api-key: "\*{8}"$/m); // the diff's context: the key's line is there, masked
+    expect(failure['#text']).toMatch(/^would run: restart trento-agent/m);
+    for (const other of [push[0]!, pull[1]!]) expect(cases.get(other.name)!.failure ?? cases.get(other.name)!.error, other.name).toBeUndefined();
+  });
+
+  it('with one host unreachable too: exit 4 (drift never hides it), an error for that host, the drift still reported', async () => {
+    const closed = { ...pull[1]!, name: 'closed-port' }; // a real lab address, a port nothing listens on
+    const withClosed = await iniInventory(info, [{ host: pull[0]! }, { host: push[0]! }, { host: closed, vars: { ansible_port: '2222' } }], VARS);
+    const run = await provision(drift(withClosed));
+    expect(run.code, run.stdout).toBe(4);
+    expectNoSentinel(run);
+    const cases = junit();
+    expect(cases.get('closed-port')!.error).toMatchObject({ type: 'unreachable' });
+    expect(cases.get('closed-port')!.error!.message).toMatch(/:2222.*(ECONNREFUSED|refused)/);
+    expect(cases.get(pull[0]!.name)!.failure!.type).toBe('drift');
+    expect(cases.get(push[0]!.name)!.failure).toBeUndefined();
   });
 });
