@@ -97,6 +97,8 @@ async function main(): Promise<number> {
       check: cli.check,
       diff: cli.diff,
       forks: cli.forks,
+      ...(cli.serial ? { serial: cli.serial } : {}),
+      ...(cli.maxFailPercentage !== undefined ? { maxFailPercentage: cli.maxFailPercentage } : {}),
       extraVars,
       uninstall: cli.uninstall,
       purge: cli.purge,

@@ -22,6 +22,8 @@ import { loadRoleDefaults } from './settings/defaults.ts';
 import { type PlayView, playPatternOf, playViewOf } from './settings/discovery.ts';
 import { secretValues } from './settings/secrets.ts';
 import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
+import { rollOut } from './rollout/rollout.ts';
+import { type SerialItem, serialText, wavesOf } from './rollout/waves.ts';
 import { forEachLimit } from './util/pool.ts';
 
 export interface RunOptions {
@@ -51,6 +53,10 @@ export interface RunOptions {
   settingsOnly?: boolean;
   /** Where each role template is loaded from (a site's own first; see template-search.ts). */
   templates?: TemplateSet;
+  /** --serial: hosts in waves, each applied and verified before the next (Ansible's serial). */
+  serial?: SerialItem[];
+  /** --max-fail-percentage: later waves do not start past it (Ansible's max_fail_percentage). */
+  maxFailPercentage?: number;
 }
 
 export interface RunSinkHooks {
@@ -70,6 +76,7 @@ interface HostState {
   agentId?: string;
   plan?: HostPlan;
   done: boolean;
+  status?: HostStatus;
 }
 
 export class UsageError extends Error {}
@@ -140,6 +147,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   const finish = (h: HostState, status: HostStatus, message?: string) => {
     if (h.done) return;
     h.done = true;
+    h.status = status;
     // check: what would change (a pending handler alone counts); apply: every step that ran
     const changed = h.plan ? (options.check ? h.plan.changes.length || h.plan.handlers.length : planSteps(h.plan).length) : 0;
     emit({ type: 'host-done', host: h.name, status, changed, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
@@ -241,17 +249,47 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       for (const w of h.plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
     }
 
+    // Waves over every selected host in play order, reached or not: Ansible batches the
+    // play's hosts before it knows which answer, and a host that failed counts in its batch.
+    const inWaves = options.serial !== undefined || options.maxFailPercentage !== undefined;
+    const waves = wavesOf(hosts, options.serial ?? []);
+    if (inWaves) {
+      emit({
+        type: 'waves',
+        serial: options.serial ? serialText(options.serial) : null,
+        maxFailPercentage: options.maxFailPercentage ?? null,
+        waves: waves.map((w) => w.map((h) => h.name)),
+      });
+    }
+    const rollout = (applyWave: (list: HostState[]) => Promise<void>) =>
+      rollOut(
+        waves,
+        { check: options.check, stop: options.stop, ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}) },
+        {
+          emit,
+          applyWave,
+          // --check: the hosts a run would apply or verify; a run: those not finished yet.
+          pending: (h) => (options.check ? ready.includes(h) && (h.status === 'ok' || h.status === 'changed') : !h.done),
+          notStarted: (h, message) => finish(h, 'skipped', message),
+        },
+      );
+
     if (options.check) {
       for (const h of ready) finish(h, needsApply(h.plan!) ? 'changed' : 'ok');
+      if (inWaves) await rollout(async () => undefined);
       return end();
     }
 
-    // 4. Apply (or only verify, when nothing is to change): one round trip per host.
+    // 4. Apply (or only verify, when nothing is to change): one round trip per host, in waves
+    // when asked (each wave applied and verified before the next starts).
     emit({ type: 'phase', phase: 'apply', total: ready.length });
-    await forEachLimit(ready, options.forks, async (h) => {
-      if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
-      await applyHost(h, options, emit, finish);
-    });
+    const applyAll = (list: HostState[]) =>
+      forEachLimit(list, options.forks, async (h) => {
+        if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+        await applyHost(h, options, emit, finish);
+      });
+    if (inWaves) await rollout(applyAll);
+    else await applyAll(ready);
   } finally {
     options.abort.removeEventListener('abort', onAbort);
     for (const h of hosts) if (!h.done) finish(h, 'failed', 'stopped before this host finished');

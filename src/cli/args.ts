@@ -6,6 +6,7 @@ import { closest } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
 import { DEFAULT_SCRIPT_TIMEOUT_SECONDS } from '../exec/connection.ts';
+import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -13,6 +14,10 @@ export interface CliOptions {
   check: boolean;
   diff: boolean;
   forks: number;
+  /** --serial: waves (Ansible's play keyword serial). */
+  serial?: SerialItem[];
+  /** --max-fail-percentage: later waves do not start past it (Ansible's max_fail_percentage). */
+  maxFailPercentage?: number;
   extraVars: string[];
   uninstall: boolean;
   purge: boolean;
@@ -114,6 +119,8 @@ export const OPTIONS = {
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
   forks: { type: 'string', short: 'f' },
+  serial: { type: 'string' },
+  'max-fail-percentage': { type: 'string' },
   'extra-vars': { type: 'string', short: 'e', multiple: true },
   uninstall: { type: 'boolean' },
   purge: { type: 'boolean' },
@@ -226,12 +233,22 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   const keyFlag = v['private-key'] ?? v['key-file'];
   const privateKey = keyFlag !== undefined && !keyFlag.startsWith('~') ? resolve(cwd, keyFlag) : keyFlag ?? cfg.privateKeyFile;
   const becomeMethod = v['become-method'] ?? cfg.becomeMethod;
+  let waves: Pick<CliOptions, 'serial' | 'maxFailPercentage'>;
+  try {
+    waves = {
+      ...(v.serial !== undefined ? { serial: parseSerial(v.serial) } : {}),
+      ...(v['max-fail-percentage'] !== undefined ? { maxFailPercentage: parseMaxFailPercentage(v['max-fail-percentage']) } : {}),
+    };
+  } catch (error) {
+    throw error instanceof WaveSpecError ? new CliError(error.message) : error;
+  }
   return {
     inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir, cwd)),
     ...(v.limit ? { limit: v.limit } : {}),
     check: v.check ?? false,
     diff: v.diff ?? false,
     forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
+    ...waves,
     // --upgrade is `-e agent_package_state=latest`, after every other -e so it wins.
     extraVars: [...(v['extra-vars'] ?? []), ...(v.upgrade ? ['agent_package_state=latest'] : [])],
     uninstall: v.uninstall ?? false,
@@ -295,6 +312,14 @@ Options (ansible-playbook's names and meanings):
   -C, --check                dry run: gather facts and print the plan; change nothing
   -D, --diff                 show file diffs (secrets masked), packages, units and services
   -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS, forks)
+      --serial N|N%|N,M,...  roll out in waves (Ansible's play keyword serial): N hosts, N% of the
+                             selected hosts (rounded down, at least 1), or a list whose last
+                             element repeats (1,10%,50%). Each wave is applied and verified
+                             before the next starts; facts and plans of all hosts come first.
+                             With --check: the waves, nothing changed
+      --max-fail-percentage P  later waves do not start when more than P% of a wave's hosts
+                             failed or were unreachable (Ansible's max_fail_percentage); with
+                             or without it, a wave where every host failed stops the rollout
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)
@@ -377,5 +402,7 @@ Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 1 bad usage or settings (nothing was changed anywhere), 99 interrupted.
 With --check --detailed-exitcode, 2 also when a host would change. The first that applies
 wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable host, and 0
-means every host was reached and is as it should be.
+means every host was reached and is as it should be. Hosts of waves that never started are
+SKIPPED with the reason; a rollout stops only on a failed or unreachable host (exit 2 or 4) or
+Ctrl-C (99), never with 0.
 `;

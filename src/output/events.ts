@@ -30,6 +30,12 @@ export type RunEvent =
   | { type: 'host-exec'; host: string; script: 'facts' | 'apply'; command: string; body: string }
   | { type: 'host-exec-result'; host: string; script: 'facts' | 'apply'; code: number | null; output: string }
   | { type: 'interrupted'; message: string }
+  // Waves (--serial, --max-fail-percentage; src/rollout/): the plan of waves, then each wave.
+  | { type: 'waves'; serial: string | null; maxFailPercentage: number | null; waves: string[][] }
+  | { type: 'wave-start'; wave: number; of: number; hosts: string[] }
+  | { type: 'wave-end'; wave: number; size: number; failed: number; stopped?: string }
+  /** Later waves do not start: `wave` stopped the rollout (null: interrupted between waves). */
+  | { type: 'rollout-stopped'; wave: number | null; reason: string; notStarted: string[] }
   | { type: 'run-end'; exitCode: number; durationMs: number };
 
 export type Emit = (event: RunEvent) => void;

@@ -119,6 +119,27 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
         : [];
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
+    case 'waves': {
+      const by = [e.serial !== null ? `--serial ${e.serial}` : '', e.maxFailPercentage !== null ? `--max-fail-percentage ${e.maxFailPercentage}` : ''].filter(Boolean);
+      return [
+        `ROLLOUT: ${e.waves.length} wave(s) (${by.join(', ')}); each is applied and verified before the next starts`,
+        ...e.waves.map((w, i) => `  wave ${i + 1}/${e.waves.length}: ${w.join(', ')}`),
+      ];
+    }
+    case 'wave-start':
+      return [paint(o, 'cyan', `WAVE [${e.wave}/${e.of}]: ${e.hosts.join(', ')}`)];
+    case 'wave-end':
+      if (e.stopped) return [paint(o, 'red', `WAVE ${e.wave} ${t.check ? 'would stop' : 'stopped'} the rollout: ${e.stopped}`)];
+      return t.check ? [] : [paint(o, e.failed ? 'yellow' : 'green', `WAVE ${e.wave} done: ${e.size - e.failed} of ${e.size} host(s) converged and verified, ${e.failed} failed`)];
+    case 'rollout-stopped':
+      return [
+        paint(
+          o,
+          'red',
+          `ROLLOUT ${t.check ? 'WOULD STOP' : 'STOPPED'}: ${e.reason}; later waves ${t.check ? 'would not start' : 'do not start'}` +
+            (e.notStarted.length ? `; not started: ${e.notStarted.join(', ')}` : ''),
+        ),
+      ];
     case 'run-end':
       return [];
   }
@@ -137,9 +158,26 @@ export function formatRecap(t: Tally, o: FormatOptions): string[] {
     const color = r.status === 'failed' || r.status === 'unreachable' ? 'red' : changed ? 'yellow' : r.status === 'skipped' ? 'cyan' : 'green';
     out.push(paint(o, color, text));
   }
+  out.push(...formatRolloutRecap(t, o));
   // Ansible's template search path made visible: which hosts got a site's own template.
   const bySite = new Map<string, string[]>();
   for (const r of t.hosts.values()) for (const p of r.siteTemplates) bySite.set(p, [...(bySite.get(p) ?? []), r.host]);
   for (const [path, hosts] of bySite) out.push(`site template ${path}: ${hosts.join(', ')}`);
+  return out;
+}
+
+/** The waves under the recap: what each wave came to, and the hosts never started. */
+function formatRolloutRecap(t: Tally, o: FormatOptions): string[] {
+  const r = t.rollout;
+  if (!r) return [];
+  const label = { done: 'done', stopped: t.check ? 'would stop' : 'stopped', 'not-started': t.check ? 'would not start' : 'not started', checked: 'checked' } as const;
+  const out = [`waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${r.stopped.reason}` : ''}`];
+  for (const w of r.waves) {
+    const text = `  wave ${w.wave}: ${label[w.status].padEnd(15)} ${w.hosts.join(', ')}${w.failed ? ` (${w.failed} failed)` : ''}`;
+    out.push(paint(o, w.status === 'stopped' ? 'red' : w.status === 'not-started' ? 'cyan' : 'green', text));
+  }
+  if (r.notStarted.length) {
+    out.push(paint(o, 'cyan', `${t.check ? 'would not be started' : 'not started (nothing changed on them)'}: ${r.notStarted.join(', ')}`));
+  }
   return out;
 }

@@ -41,6 +41,8 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
     settingsErrors: t.settingsErrors,
     // Where the time went: settings, facts (connect + facts script), plan, apply (+ verify).
     timings: timingsOf(t),
+    // --serial / --max-fail-percentage: the waves, the one that stopped the rollout, the hosts never started.
+    rollout: t.rollout,
     hosts: [...t.hosts.values()].map((r) => ({
       host: r.host,
       status: r.status,
@@ -61,6 +63,7 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
       message: r.message ?? null,
       roundTrips: r.roundTrips,
       siteTemplates: r.siteTemplates,
+      wave: t.rollout?.waves.find((w) => w.hosts.includes(r.host))?.wave ?? null,
     })),
     // The orchestrator's own figures, apart from the hosts' results.
     process: processFigures(),

@@ -23,19 +23,33 @@ export interface HostResult {
   siteTemplates: string[];
 }
 
+export type WaveOutcome = 'done' | 'stopped' | 'not-started' | 'checked';
+
+/** The rollout in waves, when --serial or --max-fail-percentage was given. */
+export interface Rollout {
+  serial: string | null;
+  maxFailPercentage: number | null;
+  waves: { wave: number; hosts: string[]; status: WaveOutcome; failed: number }[];
+  /** The wave that stopped the rollout (null: interrupted between waves) and why. */
+  stopped: { wave: number | null; reason: string } | null;
+  /** Hosts whose wave never started (in --check: would not start). */
+  notStarted: string[];
+}
+
 export interface Tally {
   mode: RunMode;
   check: boolean;
   hosts: Map<string, HostResult>;
   settingsErrors: { host: string; variable: string; origin: string; message: string }[];
   interrupted: boolean;
+  rollout: Rollout | null;
   /** Wall-clock times (epoch ms) of run-start, each phase start and run-end, when the caller
    *  gives fold() a clock: where a run's time goes (the benchmark reads them from --json). */
   timeline: { mark: string; at: number }[];
 }
 
 export function newTally(): Tally {
-  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false, timeline: [] };
+  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false, rollout: null, timeline: [] };
 }
 
 function host(t: Tally, name: string): HostResult {
@@ -95,6 +109,23 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
       break;
     case 'interrupted':
       t.interrupted = true;
+      break;
+    case 'waves':
+      t.rollout = {
+        serial: e.serial,
+        maxFailPercentage: e.maxFailPercentage,
+        waves: e.waves.map((hosts, i) => ({ wave: i + 1, hosts, status: 'not-started', failed: 0 })),
+        stopped: null,
+        notStarted: [],
+      };
+      break;
+    case 'wave-end': {
+      const w = t.rollout?.waves[e.wave - 1];
+      if (w) Object.assign(w, { status: e.stopped ? 'stopped' : t.check ? 'checked' : 'done', failed: e.failed });
+      break;
+    }
+    case 'rollout-stopped':
+      if (t.rollout) Object.assign(t.rollout, { stopped: { wave: e.wave, reason: e.reason }, notStarted: e.notStarted });
       break;
     default:
       break;

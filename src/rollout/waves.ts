@@ -90,3 +90,8 @@ export function waveVerdict(size: number, failed: number, maxFailPercentage?: nu
   }
   return { stop: false };
 }
+
+/** --serial as the admin would write it again ("1,10%,50%"). */
+export function serialText(serial: readonly SerialItem[]): string {
+  return serial.map((i) => ('count' in i ? String(i.count) : `${i.percent}%`)).join(',');
+}

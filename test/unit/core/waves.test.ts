@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CliError, parseCli } from '../../../src/cli/args.ts';
+import { packageRoot } from '../../../src/cli/invocation.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError, wavesOf, waveVerdict } from '../../../src/rollout/waves.ts';
 import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
 import { run as runAnsible } from '../inventory/ansible-judge.ts';
@@ -33,6 +35,20 @@ describe('parseMaxFailPercentage', () => {
   });
   it.each(['', '-5', 'ten', '5%%'])('refuses %j', (text) => {
     expect(() => parseMaxFailPercentage(text)).toThrow(/--max-fail-percentage needs a percentage from 0/);
+  });
+});
+
+describe('the flags', () => {
+  const repo = packageRoot(import.meta.url);
+  const parse = (...args: string[]) => parseCli(['-i', 'example', ...args], {}, repo, { settings: { origins: {}, warnings: [] } });
+  it('--serial and --max-fail-percentage reach the options; absent, neither is set', () => {
+    expect(parse('--serial', '1,50%', '--max-fail-percentage', '10%')).toMatchObject({ serial: [{ count: 1 }, { percent: 50 }], maxFailPercentage: 10 });
+    const plain = parse();
+    expect('serial' in plain || 'maxFailPercentage' in plain).toBe(false);
+  });
+  it('a bad value is a usage error naming the flag', () => {
+    expect(() => parse('--serial', 'half')).toThrow(CliError);
+    expect(() => parse('--max-fail-percentage', 'x')).toThrow(/--max-fail-percentage needs/);
   });
 });
 

@@ -62,6 +62,33 @@ describe('--json report schema (docs/report.schema.json)', () => {
     expect(() => assertReportMatchesSchema(reportFrom([]), 'of an empty tally')).not.toThrow();
   });
 
+  it('a rollout in waves that a failure stopped matches it, each host with its wave', () => {
+    const report = reportFrom([
+      { type: 'run-start', mode: 'install', check: false, hosts: ['a', 'b', 'c', 'd', 'e'], forks: 5 },
+      { type: 'waves', serial: '2', maxFailPercentage: 0, waves: [['a', 'b'], ['c', 'd'], ['e']] },
+      { type: 'wave-start', wave: 1, of: 3, hosts: ['a', 'b'] },
+      { type: 'host-done', host: 'a', status: 'changed', changed: 3, roundTrips: 2 },
+      { type: 'host-done', host: 'b', status: 'changed', changed: 3, roundTrips: 2 },
+      { type: 'wave-end', wave: 1, size: 2, failed: 0 },
+      { type: 'wave-start', wave: 2, of: 3, hosts: ['c', 'd'] },
+      { type: 'host-done', host: 'c', status: 'changed', changed: 3, roundTrips: 2 },
+      { type: 'host-done', host: 'd', status: 'failed', changed: 0, roundTrips: 2 },
+      { type: 'wave-end', wave: 2, size: 2, failed: 1, stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0' },
+      { type: 'host-done', host: 'e', status: 'skipped', changed: 0, roundTrips: 1, message: 'not started: wave 3 of 3 never started' },
+      { type: 'rollout-stopped', wave: 2, reason: 'wave 2: 1 of 2 host(s) failed', notStarted: ['e'] },
+      { type: 'run-end', exitCode: 2, durationMs: 9 },
+    ]);
+    expect(() => assertReportMatchesSchema(report, 'of a rollout')).not.toThrow();
+    expect(report.rollout).toMatchObject({
+      serial: '2',
+      stopped: { wave: 2 },
+      notStarted: ['e'],
+      waves: [{ status: 'done' }, { status: 'stopped', failed: 1 }, { status: 'not-started' }],
+    });
+    expect(report.hosts.map((h) => h.wave)).toEqual([1, 1, 2, 2, 3]);
+    expect(reportFrom(everyEvent()).rollout).toBeNull();
+  });
+
   it.each([
     ['no schemaVersion', (r: ReturnType<typeof reportFrom>) => delete r.schemaVersion],
     ['another schemaVersion', (r: ReturnType<typeof reportFrom>) => (r.schemaVersion = 2)],

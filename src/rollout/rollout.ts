@@ -1,0 +1,69 @@
+// The rollout: waves one after another, each applied and verified before the next starts;
+// after each, waveVerdict decides whether later waves may start. Facts and plans of every
+// host are already known (run.ts reads and plans them all before any change, as before), so
+// a wave whose hosts already failed past the threshold (unreachable, facts) changes nothing,
+// as Ansible stops a batch after its gather-facts task.
+import type { Emit, HostStatus } from '../output/events.ts';
+import { waveVerdict } from './waves.ts';
+
+export interface WaveHost {
+  name: string;
+  /** Set once the host is finished (failed, unreachable, refused...). */
+  status?: HostStatus;
+}
+
+export interface RolloutOptions {
+  maxFailPercentage?: number;
+  /** --check: nothing is applied; the waves and where the rollout would stop are shown. */
+  check: boolean;
+  /** First Ctrl-C: no wave starts after it. */
+  stop: AbortSignal;
+}
+
+export interface RolloutHooks<H extends WaveHost> {
+  emit: Emit;
+  /** Applies (and verifies) the wave's hosts that are still to do, up to --forks at once. */
+  applyWave(hosts: H[]): Promise<void>;
+  /** Whether a host still waits for its wave (not finished; in --check: would be applied). */
+  pending(h: H): boolean;
+  /** Finishes a host whose wave never starts (nothing was changed on it). */
+  notStarted(h: H, message: string): void;
+}
+
+const failedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+
+export async function rollOut<H extends WaveHost>(waves: H[][], options: RolloutOptions, hooks: RolloutHooks<H>): Promise<void> {
+  const { emit } = hooks;
+  const stopAt = (next: number, stoppedBy: number | null, reason: string) => {
+    const later = waves.slice(next).flat().filter(hooks.pending);
+    if (!options.check) {
+      for (const h of later) {
+        const wave = waves.findIndex((w) => w.includes(h)) + 1;
+        hooks.notStarted(h, `not started: wave ${wave} of ${waves.length} never started (${reason}); nothing was changed on this host`);
+      }
+    }
+    emit({ type: 'rollout-stopped', wave: stoppedBy, reason, notStarted: later.map((h) => h.name) });
+  };
+  for (let i = 0; i < waves.length; i++) {
+    const wave = waves[i]!;
+    if (options.stop.aborted && !options.check) return stopAt(i, null, 'interrupted');
+    // Failures known before the wave starts (unreachable, facts) count as in Ansible's batch.
+    const before = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+    if (!options.check) emit({ type: 'wave-start', wave: i + 1, of: waves.length, hosts: wave.map((h) => h.name) });
+    if (before.stop) {
+      const unchanged = wave.filter(hooks.pending);
+      if (!options.check) for (const h of unchanged) hooks.notStarted(h, `not started: wave ${i + 1} stopped before any change (${before.reason})`);
+      emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), stopped: `${before.reason}, before any change in the wave` });
+      return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`);
+    }
+    if (!options.check) await hooks.applyWave(wave.filter(hooks.pending));
+    // A Ctrl-C during the wave: its hosts in flight finished, the others did not start.
+    const after = options.check
+      ? before
+      : options.stop.aborted
+        ? { stop: true, reason: 'interrupted' }
+        : waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+    emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), ...(after.stop ? { stopped: after.reason! } : {}) });
+    if (after.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${after.reason}`);
+  }
+}
