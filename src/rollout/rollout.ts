@@ -34,7 +34,8 @@ const failedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'failed' 
 
 export async function rollOut<H extends WaveHost>(waves: H[][], options: RolloutOptions, hooks: RolloutHooks<H>): Promise<void> {
   const { emit } = hooks;
-  const stopAt = (next: number, stoppedBy: number | null, reason: string) => {
+  /** Later waves do not start; `unchanged`: hosts of the stopping wave it never applied. */
+  const stopAt = (next: number, stoppedBy: number | null, reason: string, unchanged: H[] = []) => {
     const later = waves.slice(next).flat().filter(hooks.pending);
     if (!options.check) {
       for (const h of later) {
@@ -42,7 +43,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
         hooks.notStarted(h, `not started: wave ${wave} of ${waves.length} never started (${reason}); nothing was changed on this host`);
       }
     }
-    emit({ type: 'rollout-stopped', wave: stoppedBy, reason, notStarted: later.map((h) => h.name) });
+    emit({ type: 'rollout-stopped', wave: stoppedBy, reason, notStarted: [...unchanged, ...later].map((h) => h.name) });
   };
   for (let i = 0; i < waves.length; i++) {
     const wave = waves[i]!;
@@ -54,7 +55,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       const unchanged = wave.filter(hooks.pending);
       if (!options.check) for (const h of unchanged) hooks.notStarted(h, `not started: wave ${i + 1} stopped before any change (${before.reason})`);
       emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), stopped: `${before.reason}, before any change in the wave` });
-      return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`);
+      return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`, unchanged);
     }
     if (!options.check) await hooks.applyWave(wave.filter(hooks.pending));
     // A Ctrl-C during the wave: its hosts in flight finished, the others did not start.

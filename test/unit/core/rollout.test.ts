@@ -1,0 +1,85 @@
+// The wave sequencing of src/rollout/rollout.ts on its own: which waves are applied, which
+// hosts are never started and with what message, and the events the recap and report read.
+// (The lab test, test/integration/waves.test.ts, runs it with real hosts.)
+import { describe, expect, it } from 'vitest';
+import type { HostStatus, RunEvent } from '../../../src/output/events.ts';
+import { rollOut, type WaveHost } from '../../../src/rollout/rollout.ts';
+
+interface H extends WaveHost {
+  done: boolean;
+}
+const host = (name: string, status?: HostStatus): H => ({ name, done: status !== undefined, ...(status ? { status } : {}) });
+
+/** Runs a rollout where applying a host gives it the status in `results` (default changed). */
+async function roll(waves: H[][], results: Record<string, HostStatus>, opts: { maxFailPercentage?: number; check?: boolean; interruptAfter?: number } = {}) {
+  const events: RunEvent[] = [];
+  const applied: string[][] = [];
+  const stop = new AbortController();
+  const messages: Record<string, string> = {};
+  await rollOut(
+    waves,
+    { check: opts.check ?? false, stop: stop.signal, ...(opts.maxFailPercentage !== undefined ? { maxFailPercentage: opts.maxFailPercentage } : {}) },
+    {
+      emit: (e) => events.push(e),
+      applyWave: async (list) => {
+        applied.push(list.map((h) => h.name));
+        for (const h of list) Object.assign(h, { done: true, status: results[h.name] ?? 'changed' });
+        if (applied.length === opts.interruptAfter) stop.abort();
+      },
+      pending: (h) => (opts.check ? h.status === 'changed' || h.status === 'ok' : !h.done),
+      notStarted: (h, message) => {
+        Object.assign(h, { done: true, status: 'skipped' });
+        messages[h.name] = message;
+      },
+    },
+  );
+  return { events, applied, messages };
+}
+
+describe('rollOut', () => {
+  it('a failure past the threshold in wave 2: wave 3 is never applied and its hosts are named', async () => {
+    const waves = [[host('a'), host('b')], [host('c'), host('d')], [host('e')]];
+    const { applied, events, messages } = await roll(waves, { d: 'failed' }, { maxFailPercentage: 0 });
+    expect(applied).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(events.filter((e) => e.type === 'wave-end')).toEqual([
+      { type: 'wave-end', wave: 1, size: 2, failed: 0 },
+      { type: 'wave-end', wave: 2, size: 2, failed: 1, stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0' },
+    ]);
+    expect(events.at(-1)).toEqual({ type: 'rollout-stopped', wave: 2, reason: 'wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0', notStarted: ['e'] });
+    expect(messages.e).toBe('not started: wave 3 of 3 never started (wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0); nothing was changed on this host');
+  });
+
+  it('within the threshold the rollout goes on; without a percentage only an all-failed wave stops it', async () => {
+    expect((await roll([[host('a'), host('b')], [host('c')]], { a: 'failed' }, { maxFailPercentage: 50 })).applied).toEqual([['a', 'b'], ['c']]);
+    expect((await roll([[host('a'), host('b')], [host('c')]], { a: 'failed' })).applied).toEqual([['a', 'b'], ['c']]);
+    const all = await roll([[host('a'), host('b')], [host('c')]], { a: 'unreachable', b: 'failed' });
+    expect(all.applied).toEqual([['a', 'b']]);
+    expect(all.events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 1, reason: 'wave 1: every host of the wave failed (2 of 2)', notStarted: ['c'] });
+  });
+
+  it('a wave whose hosts already failed past the threshold (unreachable at facts) changes nothing', async () => {
+    const waves = [[host('a')], [host('b', 'unreachable'), host('c')], [host('d')]];
+    const { applied, messages, events } = await roll(waves, {}, { maxFailPercentage: 0 });
+    expect(applied).toEqual([['a']]);
+    expect(messages.c).toBe('not started: wave 2 stopped before any change (1 of 2 host(s) failed, more than --max-fail-percentage 0)');
+    expect(messages.d).toMatch(/^not started: wave 3 of 3 never started/);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 2, notStarted: ['c', 'd'] });
+    expect(events.find((e) => e.type === 'wave-end' && e.wave === 2)).toMatchObject({ stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0, before any change in the wave' });
+  });
+
+  it('Ctrl-C during a wave: no later wave starts', async () => {
+    const { applied, events, messages } = await roll([[host('a')], [host('b')], [host('c')]], {}, { interruptAfter: 1 });
+    expect(applied).toEqual([['a']]);
+    expect(events.at(-1)).toEqual({ type: 'rollout-stopped', wave: 1, reason: 'wave 1: interrupted', notStarted: ['b', 'c'] });
+    expect(Object.keys(messages)).toEqual(['b', 'c']);
+  });
+
+  it('--check applies nothing and says where the rollout would stop from what is known', async () => {
+    const waves = [[host('a', 'changed')], [host('b', 'unreachable'), host('c', 'changed')], [host('d', 'ok')]];
+    const { applied, events, messages } = await roll(waves, {}, { check: true, maxFailPercentage: 0 });
+    expect(applied).toEqual([]);
+    expect(messages).toEqual({});
+    expect(events.filter((e) => e.type === 'wave-start')).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 2, notStarted: ['c', 'd'] });
+  });
+});
