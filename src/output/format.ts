@@ -122,7 +122,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'waves': {
       const by = [e.serial !== null ? `--serial ${e.serial}` : '', e.maxFailPercentage !== null ? `--max-fail-percentage ${e.maxFailPercentage}` : ''].filter(Boolean);
       return [
-        `ROLLOUT: ${e.waves.length} wave(s) (${by.join(', ')}); each is applied and verified before the next starts`,
+        `ROLLOUT: ${e.waves.length} wave(s) (${by.join(', ')})${e.waves.length > 1 ? '; each is applied and verified before the next starts' : ''}`,
         ...e.waves.map((w, i) => `  wave ${i + 1}/${e.waves.length}: ${w.join(', ')}`),
       ];
     }
