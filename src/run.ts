@@ -15,6 +15,7 @@ import { redactor } from './output/redact.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from './output/verbose.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
+import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../roles/index.ts';
 import { siteTemplatesFor, type TemplateSet } from './render/template-search.ts';
 import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
@@ -226,6 +227,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     sink.setRedactor(redactor([...secrets, ...[...configs.values()].flatMap((c) => secretValues(c))]));
     for (const h of ready) {
       h.plan = planHost({
+        roles: ROLES[h.platform!.provider!],
+        alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
         host: h.name,
         facts: h.facts!,
         platform: h.platform!,

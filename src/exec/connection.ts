@@ -4,7 +4,7 @@
 // ANSIBLE_* > ansible.cfg > default.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { ansibleBool } from '../settings/validate.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
 
 export interface Become {
   user: string;
@@ -112,7 +112,7 @@ export interface ConnectionDefaults {
   verbosity?: number;
 }
 
-/** Ansible truthiness for connection switches; the word lists live in the settings layer. */
+/** Ansible truthiness for connection switches (src/inventory/truthiness.ts: Ansible's word lists). */
 export function truthy(value: unknown): boolean {
   if (typeof value === 'number') return value !== 0;
   return ansibleBool(value) ?? false;

@@ -1,6 +1,6 @@
 // Colour and the live spinner, decided once from the environment, as Ansible and the Node
 // ecosystem decide them (one table: ansible.utils.color, Node's tty.getColorDepth, ora).
-import { ansibleBool } from '../settings/validate.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
 
 export interface TerminalStreams {
   stdout: { isTTY?: boolean };

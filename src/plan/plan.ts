@@ -8,25 +8,14 @@ import type { MetricsProvider, Platform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
-import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, isHandlerName, type RoleTasks, SUPERSEDES, type TaskContext } from './types.ts';
-import * as alloyRole from '../../roles/alloy/tasks/main.ts';
-import * as nodeExporterRole from '../../roles/node_exporter/tasks/main.ts';
-import * as agentRole from '../../roles/trento_agent/tasks/main.ts';
-import { restartAgent } from '../../roles/trento_agent/handlers/main.ts';
+import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, SUPERSEDES, type TaskContext } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
-interface Role {
-  install(ctx: TaskContext): RoleTasks;
-  uninstall(ctx: TaskContext): RoleTasks;
-}
-
-/** Which roles a host gets, in order, by its metrics provider. */
-const ROLES: Record<MetricsProvider, Role[]> = {
-  node_exporter: [nodeExporterRole, agentRole],
-  alloy: [alloyRole, agentRole],
-};
-
 export interface PlanInput {
+  /** The host's roles in order (roles/index.ts decides them by metrics provider). */
+  roles: readonly Role[];
+  /** Handlers a pending record of an earlier run may name even if nothing notifies them now. */
+  alwaysAvailableHandlers: readonly Handler[];
   host: string;
   facts: HostFacts;
   platform: Platform & { provider: MetricsProvider };
@@ -108,7 +97,7 @@ export function planHost(input: PlanInput): HostPlan {
     purge: input.purge,
     ...(input.templates ? { templates: input.templates } : {}),
   };
-  const roles = ROLES[input.platform.provider];
+  const roles = input.roles;
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
   const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts);
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
@@ -116,7 +105,7 @@ export function planHost(input: PlanInput): HostPlan {
   const upgrade = input.packageState === 'latest' && !input.uninstall ? packagesUpgraded(results.flatMap((r) => r.installPackages ?? []), input.facts) : null;
   const changes = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
 
-  const available = new Map<HandlerName, Handler>([[restartAgent.name, restartAgent]]);
+  const available = new Map<HandlerName, Handler>(input.alwaysAvailableHandlers.map((h) => [h.name, h]));
   for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);
   // Handlers an earlier run recorded but did not finish (a failed restart, a cut connection)
   // run again, with whatever this run notifies.

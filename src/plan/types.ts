@@ -65,6 +65,12 @@ export interface HostPlan {
   warnings: string[];
 }
 
+/** A role (roles/<name>/tasks/main.ts): what it wants on a host, to install or to uninstall. */
+export interface Role {
+  install(ctx: TaskContext): RoleTasks;
+  uninstall(ctx: TaskContext): RoleTasks;
+}
+
 /** What a role wants on a host. Packages of all roles become one zypper call, run first. */
 export interface RoleTasks {
   installPackages?: string[];

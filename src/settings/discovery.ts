@@ -15,7 +15,7 @@
 import type { Inventory } from '../inventory/model.ts';
 import { groupHosts } from '../inventory/patterns.ts';
 import type { Computed } from './defaults.ts';
-import { ansibleBool } from './truthiness.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
 
 /** What discovery needs from the inventory, for one host of the play. */
 export interface PlayView {

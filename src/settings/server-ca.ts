@@ -6,7 +6,7 @@
 // written to the trust store and silently ignored by update-ca-certificates; the agent would
 // then fail at run time far from the cause. Node's X509Certificate parses each block for real.
 import { X509Certificate } from 'node:crypto';
-import { ansibleBool } from './truthiness.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
 
 const BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/gu;
 

@@ -81,8 +81,8 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   return undefined;
 }
 
-export { ansibleBool } from './truthiness.ts';
-import { ansibleBool } from './truthiness.ts';
+export { ansibleBool } from '../inventory/truthiness.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
 
 const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
   const text = asText(value);

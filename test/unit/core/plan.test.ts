@@ -7,6 +7,7 @@ import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
 import type { HostPlan } from '../../../src/plan/types.ts';
+import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../../roles/index.ts';
 import { agentConfigFor } from '../../../src/settings/validate.ts';
 
 const VARS = {
@@ -43,6 +44,8 @@ function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]
   const { config, errors } = agentConfigFor(VARS, ORIGINS, platform.mode!);
   expect(errors).toEqual([]);
   return planHost({
+    roles: ROLES[platform.provider!],
+    alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
     host: 'h',
     facts,
     platform: platform as never,

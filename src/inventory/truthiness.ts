@@ -1,5 +1,5 @@
 // Ansible's `| bool`, in one place (connection switches, role switches, provision_* all use it).
-import { PyFloat } from '../inventory/numbers.ts';
+import { PyFloat } from './numbers.ts';
 
 // Ansible's own boolean() word lists (module_utils/parsing/convert_bool.py).
 const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];

@@ -1,0 +1,20 @@
+// Which roles a host gets, in order, by its metrics provider: the one table the planner is
+// given (by src/run.ts). The planner itself knows no role, so dependencies point one way:
+// run -> roles -> plan.
+import type { MetricsProvider } from '../src/platform.ts';
+import type { Handler, Role } from '../src/plan/types.ts';
+import * as alloyRole from './alloy/tasks/main.ts';
+import * as nodeExporterRole from './node_exporter/tasks/main.ts';
+import { restartAgent } from './trento_agent/handlers/main.ts';
+import * as agentRole from './trento_agent/tasks/main.ts';
+
+export const ROLES: Record<MetricsProvider, readonly Role[]> = {
+  node_exporter: [nodeExporterRole, agentRole],
+  alloy: [alloyRole, agentRole],
+};
+
+/**
+ * Handlers that can run even when no change of this run notifies them: an earlier run
+ * recorded them as pending (a failed restart, a cut connection).
+ */
+export const ALWAYS_AVAILABLE_HANDLERS: readonly Handler[] = [restartAgent];
