@@ -161,7 +161,7 @@ function runRows(r: BenchResult): string[][] {
   if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   if (r.floorCurve25519) {
     const f = r.floorCurve25519;
-    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the toolkit\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   }
   const probeRow = (label: string, probe: ConnectProbe | undefined) => {
     if (probe) rows.push([`toolkit connect + \`true\` only (${label})`, sec(probe.ms), (probe.ms / r.hosts).toFixed(0), x(ratio(probe.ms, floorMs)), '', '1', '', '', `all connected at ${sec(probe.connectedMs)} s`]);

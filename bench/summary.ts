@@ -29,7 +29,7 @@ const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? 
 
 const rows: Array<[string, (r: BenchResult) => string]> = [
   ['floor: N parallel `ssh HOST true` (s)', (r) => sec(r.floor?.ms)],
-  ['floor with curve25519-sha256 kex, like the toolkit (s)', (r) => sec(r.floorCurve25519?.ms)],
+  ['floor with curve25519-sha256 kex, like the in-process client (s)', (r) => sec(r.floorCurve25519?.ms)],
   // Results before OpenSSH became the default measured the in-process client (today's paramiko).
   ['toolkit transport (default)', (r) => TRANSPORT_LABEL[defaultTransport(r)]],
   ['toolkit connect + `true` only (s)', (r) => sec(r.connectProbe?.ms)],
