@@ -18,6 +18,18 @@ export interface ToolRun {
   recap?: { ok: number; changed: number; failed: number; unreachable: number };
 }
 
+/** The toolkit's cold, warm and --check --diff runs with one transport. */
+export interface ToolkitSide {
+  cold?: ToolRun;
+  warm?: ToolRun;
+  check?: ToolRun;
+  warmSamples?: ToolRun[];
+  checkSamples?: ToolRun[];
+}
+
+export type Transport = 'ssh' | 'paramiko';
+export const TRANSPORT_LABEL: Record<Transport, string> = { ssh: 'OpenSSH', paramiko: 'paramiko, in-process' };
+
 interface AnsibleSide {
   skipped?: string;
   cold?: ToolRun;
@@ -39,11 +51,18 @@ export interface BenchResult {
   floor?: { samplesMs: number[]; ms: number };
   /** The same floor with the key exchange the toolkit's ssh2 negotiates (curve25519-sha256). */
   floorCurve25519?: { samplesMs: number[]; ms: number };
-  connectProbe?: { samples: { connectedMs: number; totalMs: number; failures: number }[]; connectedMs: number; ms: number };
+  /** The toolkit's own connect floor with the default transport (`toolkit.transport`). */
+  connectProbe?: ConnectProbe;
   /** Share of all cores busy (0..1) over 3 s with no measurement running. */
   cpuBusy?: { idleLab: number; provisionedLab?: number };
   hostCost?: { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number }[];
-  toolkit: { cold?: ToolRun; warm?: ToolRun; check?: ToolRun; warmSamples?: ToolRun[]; checkSamples?: ToolRun[] };
+  /**
+   * The toolkit with its default transport. `transport` absent: a result from before OpenSSH
+   * became the default, measured with the in-process client (today's paramiko).
+   */
+  toolkit: ToolkitSide & { transport?: Transport };
+  /** The same runs with -c paramiko (the in-process client), on a wiped lab, side by side. */
+  paramiko?: ToolkitSide & { connectProbe?: ConnectProbe; skipped?: string };
   ansible: AnsibleSide;
   mitogen: AnsibleSide;
   inventory?: {
@@ -65,6 +84,15 @@ export interface BenchResult {
   loadAvgAtInventory?: number[];
   notes: string[];
 }
+
+export interface ConnectProbe {
+  samples: { connectedMs: number; totalMs: number; failures: number }[];
+  connectedMs: number;
+  ms: number;
+}
+
+/** The default transport of a result (older results: the in-process client). */
+export const defaultTransport = (r: BenchResult): Transport => r.toolkit.transport ?? 'paramiko';
 
 export interface Target {
   name: string;
@@ -97,6 +125,12 @@ export function targetsOf(r: BenchResult): Target[] {
   add('ansible cold / toolkit cold', '>= 5x (100 hosts)', ratio(r.ansible.cold?.wallMs, t.cold?.wallMs), (v) => v >= 5, (v) => `${v.toFixed(1)}x`, 100);
   add('mitogen warm / toolkit warm', '> 1x (faster than Mitogen)', ratio(r.mitogen.warm?.wallMs, t.warm?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
   add('mitogen cold / toolkit cold', '> 1x (faster than Mitogen)', ratio(r.mitogen.cold?.wallMs, t.cold?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
+  // Issue 11: OpenSSH, the default, no slower than the in-process client (at 50 and 100 hosts).
+  const p = r.paramiko;
+  if (r.toolkit.transport === 'ssh' && p && !p.skipped) {
+    add('OpenSSH cold / paramiko cold', '<= 1x (50 and 100 hosts)', ratio(t.cold?.wallMs, p.cold?.wallMs), (v) => v <= 1, (v) => `${v.toFixed(2)}x`, null);
+    add('OpenSSH warm / paramiko warm', '<= 1x (50 and 100 hosts)', ratio(t.warm?.wallMs, p.warm?.wallMs), (v) => v <= 1, (v) => `${v.toFixed(2)}x`, null);
+  }
   add('--check --diff / warm', '<= 1.2x (200 hosts)', ratio(t.check?.wallMs, t.warm?.wallMs), (v) => v <= 1.2, (v) => `${v.toFixed(2)}x`, 200);
   const rss = Math.max(t.cold?.maxRssMiB ?? 0, t.warm?.maxRssMiB ?? 0, t.check?.maxRssMiB ?? 0);
   add('toolkit peak RSS', '<= 300 MiB (200 hosts)', rss || undefined, (v) => v <= 300, (v) => `${v} MiB`, 200);
@@ -127,14 +161,24 @@ function runRows(r: BenchResult): string[][] {
   if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   if (r.floorCurve25519) {
     const f = r.floorCurve25519;
-    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the toolkit\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   }
-  if (r.connectProbe) {
-    rows.push(['toolkit connect + `true` only (ssh2)', sec(r.connectProbe.ms), (r.connectProbe.ms / r.hosts).toFixed(0), x(ratio(r.connectProbe.ms, floorMs)), '', '1', '', '', `all connected at ${sec(r.connectProbe.connectedMs)} s`]);
-  }
-  row('toolkit cold', t.cold, undefined, t.cold?.statuses ? JSON.stringify(t.cold.statuses) : '');
-  row('toolkit warm', t.warm, undefined, t.warmSamples ? `samples ${t.warmSamples.map((w) => sec(w.wallMs)).join(' / ')}` : '');
-  row('toolkit --check --diff', t.check, undefined, t.checkSamples ? `samples ${t.checkSamples.map((w) => sec(w.wallMs)).join(' / ')}` : '');
+  const probeRow = (label: string, probe: ConnectProbe | undefined) => {
+    if (probe) rows.push([`toolkit connect + \`true\` only (${label})`, sec(probe.ms), (probe.ms / r.hosts).toFixed(0), x(ratio(probe.ms, floorMs)), '', '1', '', '', `all connected at ${sec(probe.connectedMs)} s`]);
+  };
+  // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
+  const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
+    const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}` : '');
+    row(`toolkit cold (${label})`, side.cold, vs?.cold, side.cold?.statuses ? JSON.stringify(side.cold.statuses) : '');
+    row(`toolkit warm (${label})`, side.warm, vs?.warm, samples(side.warmSamples));
+    row(`toolkit --check --diff (${label})`, side.check, vs?.check, samples(side.checkSamples));
+  };
+  const main = TRANSPORT_LABEL[defaultTransport(r)];
+  probeRow(main, r.connectProbe);
+  if (r.paramiko && !r.paramiko.skipped) probeRow(TRANSPORT_LABEL.paramiko, r.paramiko.connectProbe);
+  sideRows(main, t, undefined);
+  if (r.paramiko?.skipped) rows.push([`toolkit (${TRANSPORT_LABEL.paramiko})`, '', '', '', '', '', '', '', `skipped: ${r.paramiko.skipped}`]);
+  else if (r.paramiko) sideRows(TRANSPORT_LABEL.paramiko, r.paramiko, t);
   for (const [label, side] of [['ansible-playbook', r.ansible], ['ansible-playbook + Mitogen', r.mitogen]] as const) {
     if (side.skipped) {
       rows.push([label, '', '', '', '', '', '', '', `skipped: ${side.skipped}`]);
@@ -157,7 +201,10 @@ function mdTable(head: string[], rows: string[][]): string {
 
 function phaseRows(r: BenchResult): string[][] {
   const order = ['startup', 'settings', 'facts', 'plan', 'apply', 'exit'];
-  const runs: Array<[string, ToolRun | undefined]> = [['cold', r.toolkit.cold], ['warm', r.toolkit.warm], ['--check --diff', r.toolkit.check]];
+  const sides: Array<[string, ToolkitSide | undefined]> = [[TRANSPORT_LABEL[defaultTransport(r)], r.toolkit], [TRANSPORT_LABEL.paramiko, r.paramiko]];
+  const runs = sides.flatMap(([label, side]) =>
+    side ? ([[`cold (${label})`, side.cold], [`warm (${label})`, side.warm], [`--check --diff (${label})`, side.check]] as Array<[string, ToolRun | undefined]>) : [],
+  );
   return runs.filter(([, run]) => run?.phases).map(([name, run]) => [name, ...order.map((p) => sec(run!.phases![p]))]);
 }
 
@@ -184,7 +231,7 @@ export function markdownReport(r: BenchResult): string {
     '',
   );
   lines.push(mdTable(HEAD, runRows(r)), '');
-  lines.push('"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm). ' +
+  lines.push('"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm) with its default transport. ' +
     'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.', '');
   const phases = phaseRows(r);
   if (phases.length) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env tsx
-// npm run bench [-- --hosts N]: the toolkit against the SSH floor and ansible-playbook (plain
-// and with Mitogen) on the same lab hosts, in one run; then the inventory loader on a
+// npm run bench [-- --hosts N]: the toolkit, with each transport (OpenSSH, the default, and the
+// in-process paramiko), against the SSH floor and ansible-playbook (plain and with Mitogen) on
+// the same lab hosts, in one run; then the inventory loader on a
 // generated 10,000-host inventory. Writes bench/results/<date>-<N>.json and .md.
 // Never part of the tests: it takes minutes and loads the machine.
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,18 +15,19 @@ import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { generateInventories } from './inventory-scale.ts';
 import { commandVersion, cpuBusy, lab, labHosts, measure, median, mixFor, mixText, repoRoot, TSX, type Measured } from './lib.ts';
-import { markdownReport, printTable, targetsOf, type BenchResult, type ToolRun } from './report.ts';
+import { markdownReport, printTable, targetsOf, TRANSPORT_LABEL, type BenchResult, type ConnectProbe, type ToolkitSide, type ToolRun, type Transport } from './report.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
 Brings up its own lab (LAB_DIR=.lab-bench) of N SLES 15/16 hosts and measures, on the same hosts:
-the SSH floor (N parallel 'ssh HOST true'), the toolkit (cold, warm, --check --diff),
-ansible-playbook with bench/ansible/site.yml (cold, warm) and the same with Mitogen;
+the SSH floor (N parallel 'ssh HOST true'), the toolkit (cold, warm, --check --diff) with
+OpenSSH (the default transport) and again with -c paramiko (the in-process client), ansible-playbook with bench/ansible/site.yml (cold, warm) and the same with Mitogen;
 then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and ansible-inventory.
 
   --hosts N             hosts in the lab (default 50)
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
   --ansible-repeat R    samples of the warm Ansible runs (default 1)
+  --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
   --no-ansible          skip ansible-playbook (and Mitogen)
   --no-mitogen          skip Mitogen
   --mitogen-warm-only   Mitogen warm only, on the hosts Ansible left provisioned (saves a reset and a cold run)
@@ -43,6 +45,7 @@ const args = parseArgs({
     hosts: { type: 'string' },
     repeat: { type: 'string' },
     'ansible-repeat': { type: 'string' },
+    'no-paramiko': { type: 'boolean' },
     'no-ansible': { type: 'boolean' },
     'no-mitogen': { type: 'boolean' },
     'mitogen-warm-only': { type: 'boolean' },
@@ -127,8 +130,8 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
   };
 }
 
-function connectProbe(): { connectedMs: number; totalMs: number; failures: number } {
-  const r = spawnSync(TSX, [join(repoRoot, 'bench', 'connect-probe.ts'), inventory, String(N)], { cwd: repoRoot, encoding: 'utf8' });
+function connectProbe(transport: Transport): { connectedMs: number; totalMs: number; failures: number } {
+  const r = spawnSync(TSX, [join(repoRoot, 'bench', 'connect-probe.ts'), inventory, String(N), transport], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`connect probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -139,14 +142,18 @@ interface ToolkitReport {
   hosts: { host: string; status: string; roundTrips: number; changes: unknown[] }[];
 }
 
-/** One toolkit run as a user runs it (node + tsx, the CLI), with --json for the per-host facts. */
-async function toolkit(name: string, extra: string[]): Promise<ToolRun> {
-  const json = join(workDir, `toolkit-${name}.json`);
+/**
+ * One toolkit run as a user runs it (node + tsx, the CLI), with --json for the per-host facts;
+ * `-c TRANSPORT` (the lab's inventory sets no ansible_connection, so it applies to every host).
+ */
+async function toolkit(name: string, extra: string[], transport: Transport = 'ssh'): Promise<ToolRun> {
+  const file = transport === 'ssh' ? `toolkit-${name}` : `toolkit-${transport}-${name}`;
+  const json = join(workDir, `${file}.json`);
   const spawnedAt = Date.now();
   const m = await measure({
     cmd: process.execPath,
-    args: ['--import', 'tsx', join(repoRoot, 'scripts', 'provision.ts'), '-i', inventory, '-f', String(N), '--json', json, ...extra],
-    logFile: join(workDir, `toolkit-${name}.log`),
+    args: ['--import', 'tsx', join(repoRoot, 'scripts', 'provision.ts'), '-i', inventory, '-f', String(N), '-c', transport, '--json', json, ...extra],
+    logFile: join(workDir, `${file}.log`),
     env: { ...process.env, NO_COLOR: '1' },
   });
   const report = JSON.parse(readFileSync(json, 'utf8')) as ToolkitReport;
@@ -170,7 +177,7 @@ async function toolkit(name: string, extra: string[]): Promise<ToolRun> {
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
     phases,
   };
-  log(`toolkit ${name}: ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB`);
+  log(`toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB`);
   return run;
 }
 
@@ -321,7 +328,7 @@ async function main(): Promise<void> {
     },
     forks: N,
     repeat: REPEAT,
-    toolkit: {},
+    toolkit: { transport: 'ssh' },
     ansible: {},
     mitogen: {},
     notes: [],
@@ -363,28 +370,43 @@ async function main(): Promise<void> {
   for (let i = 0; i < REPEAT; i++) kexFloors.push((await floor(hosts, ['-o', 'KexAlgorithms=curve25519-sha256'])).ms);
   result.floorCurve25519 = { samplesMs: kexFloors, ms: median(kexFloors) };
   log(`floor with KexAlgorithms=curve25519-sha256: ${s(result.floorCurve25519.ms)}`);
-  const probes = Array.from({ length: REPEAT }, () => connectProbe());
-  result.connectProbe = { samples: probes, connectedMs: median(probes.map((p) => p.connectedMs)), ms: median(probes.map((p) => p.totalMs)) };
-  log(`toolkit connect probe: ${s(result.connectProbe.ms)}`);
+  const probe = (transport: Transport): ConnectProbe => {
+    const probes = Array.from({ length: REPEAT }, () => connectProbe(transport));
+    const p = { samples: probes, connectedMs: median(probes.map((x) => x.connectedMs)), ms: median(probes.map((x) => x.totalMs)) };
+    log(`toolkit connect probe (${TRANSPORT_LABEL[transport]}): ${s(p.ms)}`);
+    return p;
+  };
+  result.connectProbe = probe('ssh');
+  if (!args['no-paramiko']) result.paramiko = { connectProbe: probe('paramiko') };
 
-  // 2. The toolkit: cold (wiped hosts), warm, --check --diff.
-  result.toolkit.cold = await toolkit('cold', []);
-  // Provisioned hosts run node_exporter / Alloy (pushing every scrape interval) and the agent.
-  result.cpuBusy.provisionedLab = await cpuBusy();
-  log(`machine CPU busy with the provisioned lab idle: ${(result.cpuBusy.provisionedLab * 100).toFixed(0)} %`);
-  const warm: ToolRun[] = [];
-  for (let i = 0; i < REPEAT; i++) warm.push(await toolkit(`warm-${i + 1}`, []));
-  const check: ToolRun[] = [];
-  for (let i = 0; i < REPEAT; i++) check.push(await toolkit(`check-${i + 1}`, ['--check', '--diff']));
-  result.toolkit.warmSamples = warm;
-  result.toolkit.checkSamples = check;
+  // 2. The toolkit: cold (wiped hosts), warm, --check --diff; with OpenSSH, then with paramiko
+  // on the lab wiped again, so both transports' cold runs start from the same hosts.
+  const pick = (runs: ToolRun[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+  const toolkitRuns = async (side: ToolkitSide, transport: Transport) => {
+    side.cold = await toolkit('cold', [], transport);
+    if (transport === 'ssh') {
+      // Provisioned hosts run node_exporter / Alloy (pushing every scrape interval) and the agent.
+      result.cpuBusy!.provisionedLab = await cpuBusy();
+      log(`machine CPU busy with the provisioned lab idle: ${(result.cpuBusy!.provisionedLab * 100).toFixed(0)} %`);
+    }
+    const warm: ToolRun[] = [];
+    for (let i = 0; i < REPEAT; i++) warm.push(await toolkit(`warm-${i + 1}`, [], transport));
+    const check: ToolRun[] = [];
+    for (let i = 0; i < REPEAT; i++) check.push(await toolkit(`check-${i + 1}`, ['--check', '--diff'], transport));
+    side.warmSamples = warm;
+    side.checkSamples = check;
+    side.warm = pick(warm);
+    side.check = pick(check);
+  };
+  await toolkitRuns(result.toolkit, 'ssh');
   const labInfo = labHosts(labDir);
   const probeHosts = [labInfo.find((h) => /15/.test(h.product)), labInfo.find((h) => /16/.test(h.product))].filter((h) => h !== undefined);
   result.hostCost = probeHosts.map((h) => hostCost(h.name));
   for (const c of result.hostCost) log(`host cost ${c.host}: facts script ${s(c.factsWallMs)} wall, ${s(c.factsCpuMs)} CPU; one systemctl call ${s(c.systemctlMs)}`);
-  const pick = (runs: ToolRun[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
-  result.toolkit.warm = pick(warm);
-  result.toolkit.check = pick(check);
+  if (result.paramiko) {
+    resetLab();
+    await toolkitRuns(result.paramiko, 'paramiko');
+  } else result.paramiko = { skipped: '--no-paramiko' };
 
   // 3./4. ansible-playbook, plain and with Mitogen: cold on wiped hosts, then warm.
   const flavours: Array<['ansible' | 'mitogen', boolean]> = [];

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './lib.ts';
-import { markdownReport, type BenchResult, type ToolRun } from './report.ts';
+import { defaultTransport, markdownReport, TRANSPORT_LABEL, type BenchResult, type ToolRun } from './report.ts';
 
 const dir = join(repoRoot, 'bench', 'results');
 const latest = new Map<number, { file: string; r: BenchResult }>();
@@ -29,8 +29,10 @@ const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? 
 
 const rows: Array<[string, (r: BenchResult) => string]> = [
   ['floor: N parallel `ssh HOST true` (s)', (r) => sec(r.floor?.ms)],
-  ['floor with curve25519-sha256 kex, like the toolkit (s)', (r) => sec(r.floorCurve25519?.ms)],
-  ['toolkit connect + `true` only, ssh2 (s)', (r) => sec(r.connectProbe?.ms)],
+  ['floor with curve25519-sha256 kex, like the in-process client (s)', (r) => sec(r.floorCurve25519?.ms)],
+  // Results before OpenSSH became the default measured the in-process client (today's paramiko).
+  ['toolkit transport (default)', (r) => TRANSPORT_LABEL[defaultTransport(r)]],
+  ['toolkit connect + `true` only (s)', (r) => sec(r.connectProbe?.ms)],
   ['toolkit cold (s)', (r) => sec(r.toolkit.cold?.wallMs)],
   ['toolkit warm (s)', (r) => sec(r.toolkit.warm?.wallMs)],
   ['toolkit `--check --diff` (s)', (r) => sec(r.toolkit.check?.wallMs)],
@@ -38,6 +40,8 @@ const rows: Array<[string, (r: BenchResult) => string]> = [
   ['toolkit warm / floor', (r) => ratio(r.toolkit.warm?.wallMs, r.floor?.ms)],
   ['toolkit warm / floor with the same kex', (r) => ratio(r.toolkit.warm?.wallMs, r.floorCurve25519?.ms)],
   ['toolkit `--check --diff` / warm', (r) => ratio(r.toolkit.check?.wallMs, r.toolkit.warm?.wallMs)],
+  ['toolkit with -c paramiko: connect only / cold / warm (s)', (r) => (r.paramiko && !r.paramiko.skipped ? `${sec(r.paramiko.connectProbe?.ms)} / ${sec(r.paramiko.cold?.wallMs)} / ${sec(r.paramiko.warm?.wallMs)}` : '–')],
+  ['OpenSSH / paramiko, cold / warm', (r) => (r.paramiko && !r.paramiko.skipped ? `${ratio(r.toolkit.cold?.wallMs, r.paramiko.cold?.wallMs)} / ${ratio(r.toolkit.warm?.wallMs, r.paramiko.warm?.wallMs)}` : '–')],
   ['SSH round trips per host (cold / warm / check)', (r) => `${r.toolkit.cold?.roundTrips?.max ?? '–'} / ${r.toolkit.warm?.roundTrips?.max ?? '–'} / ${r.toolkit.check?.roundTrips?.max ?? '–'}`],
   ['toolkit peak RSS (MiB)', (r) => `${Math.max(r.toolkit.cold?.maxRssMiB ?? 0, r.toolkit.warm?.maxRssMiB ?? 0, r.toolkit.check?.maxRssMiB ?? 0) || '–'}`],
   ['ansible-playbook cold (s)', (r) => sec(r.ansible.cold?.wallMs)],

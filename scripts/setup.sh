@@ -18,6 +18,10 @@ PACKAGES=(
   shellcheck
   # the default SSH transport's password logins (-k, ansible_password), as Ansible uses it
   sshpass
+  # a Kerberos login (GSSAPI) through OpenSSH on the lab: the test's own KDC (krb5kdc and
+  # kdb5_util from krb5-kdc, kadmin.local from krb5-admin-server) and kinit/klist (krb5-user);
+  # their services stay stopped (policy-rc.d below), the test runs krb5kdc on its own files
+  krb5-kdc krb5-admin-server krb5-user
 )
 
 missing=()

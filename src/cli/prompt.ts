@@ -26,8 +26,10 @@ export function readHidden(question: string, input: TtyIn, output: NodeJS.Writab
   }
   return new Promise((resolvePromise, reject) => {
     let typed = '';
-    output.write(question);
+    // Echo off before the question shows: what is typed the moment it appears (a fast typist,
+    // a script answering the prompt) would otherwise be echoed in clear, as getpass avoids too.
     input.setRawMode!(true);
+    output.write(question);
     input.resume();
     const done = (error?: Error) => {
       input.off('data', onData);

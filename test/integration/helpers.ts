@@ -1,7 +1,7 @@
 // What integration tests share: finding the lab, running commands on its hosts with the real
 // OpenSSH client, and running the real CLI (a subprocess, exactly as an admin runs it).
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,18 @@ export function hostsBy(info: LabInfo) {
     push: info.hosts.filter(isPush),
     refused: info.hosts.filter((h) => !isPull(h) && !isPush(h)),
   };
+}
+
+/**
+ * A command prefix under which the lab's host names resolve as in a data center with DNS: the
+ * command gets its own mount namespace in which /etc/hosts is the machine's plus the lab's
+ * names (the file `up` writes into every host). The machine's /etc/hosts is not touched, and
+ * two labs with the same host names never see each other's. Needs root (the lab does).
+ */
+export function withLabNames(info: LabInfo, dir: string): string[] {
+  const hosts = join(dir, 'hosts-with-lab-names');
+  writeFileSync(hosts, readFileSync('/etc/hosts', 'utf8') + '\n' + readFileSync(join(info.labDir, 'etc-hosts'), 'utf8'));
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts];
 }
 
 /** Runs a command on a lab host as root (OpenSSH, strict host key checking). */
@@ -82,12 +94,16 @@ export interface Report {
  */
 const CLI = [process.execPath, '--import', 'tsx', 'scripts/provision.ts'] as const;
 
-/** Runs `npm run provision -- ARGS` with a JSON report. */
-export async function provision(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/**
+ * Runs `npm run provision -- ARGS` with a JSON report. `wrap`: a command the CLI runs under
+ * (e.g. withLabNames()), exec'ing it with the rest of its arguments.
+ */
+export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<CliRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
   const jsonPath = join(dir, 'report.json');
+  const argv = [...wrap, ...CLI, ...args, '--json', jsonPath];
   return new Promise((resolvePromise, rejectPromise) => {
-    const child = spawn(CLI[0], [...CLI.slice(1), ...args, '--json', jsonPath], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

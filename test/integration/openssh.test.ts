@@ -2,9 +2,9 @@
 // the lab's real sshd: a bastion as the only way in (ProxyJump from an ssh_config file, and a
 // ProxyCommand that is not `ssh -W`), an encrypted key held by a running ssh-agent, a user
 // certificate signed by a lab CA, host keys signed by a lab host CA (@cert-authority), a
-// password login with -k (sshpass). Each also through ansible_connection=paramiko, which must
-// refuse what it cannot do. And: one SSH handshake per host per run, nothing left behind.
-// Kerberos (GSSAPI) is not covered here yet.
+// password login with -k (sshpass), a Kerberos login (GSSAPI, the lab's own KDC). Each also
+// through ansible_connection=paramiko, which must refuse what it cannot do. And: one SSH
+// handshake per host per run, nothing left behind.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
-import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
+import { startKdc } from '../lab/kdc.ts';
+import { describeWith, KERBEROS } from '../support/requires.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, withLabNames } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost[];
@@ -296,6 +298,79 @@ describe('a password login with -k (sshpass)', () => {
     const wrong = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_password: 'not-it' } }), '--check']);
     expect(wrong.code).toBe(4);
     expect(statusOf(wrong, h.name)?.message).toMatch(/authentication failed for admin-pw@.*password was refused/);
+  });
+});
+
+describeWith(KERBEROS, 'a Kerberos login (GSSAPI) with a ticket from kinit, no key at all', () => {
+  const password = 'alice-kerberos-password';
+  let hosts: LabHost[];
+  let ccache: string;
+  let kdcEnv: (ccache?: string) => NodeJS.ProcessEnv;
+  let names: string[];
+  // Only Kerberos can log in: no key is given and OpenSSH may not try one.
+  const sshArgs = () => `-o UserKnownHostsFile=${info.knownHosts} -o StrictHostKeyChecking=yes -o GSSAPIAuthentication=yes -o PubkeyAuthentication=no`;
+  // Hosts by name only (no ansible_host): GSSAPI asks for host/<the name ssh connects to>.
+  const byName = () => inventory(Object.fromEntries(hosts.map((h) => [h.name, { ansible_user: 'root' }])), { ansible_ssh_common_args: sshArgs() });
+
+  beforeAll(async () => {
+    hosts = [pull[3]!, push[1]!];
+    // The realm's KDC on the lab's gateway address, its files in the lab folder; stopped after the file.
+    const kdc = await startKdc(info.gateway, join(info.labDir, 'kdc'));
+    cleanups.push(() => kdc.stop());
+    kdcEnv = kdc.env;
+    kdc.addUser('alice', password);
+    for (const h of hosts) {
+      // The host's own /etc/krb5.conf (its overlay; the machine's stays as it is), its keytab,
+      // and root's .k5login letting alice in; all undone after the file.
+      const keytab = kdc.hostKeytab(h.name).toString('base64');
+      await mustOnHost(
+        info,
+        h.name,
+        `[ -e /etc/krb5.conf.tp-test ] || ! [ -e /etc/krb5.conf ] || cp -p /etc/krb5.conf /etc/krb5.conf.tp-test; ` +
+          `printf '%s' '${kdc.krb5Conf}' > /etc/krb5.conf && (umask 077; echo '${keytab}' | base64 -d > /etc/krb5.keytab) && echo 'alice@${kdc.realm}' > /root/.k5login`,
+      );
+      cleanups.push(() =>
+        onHost(info, h.name, 'rm -f /etc/krb5.keytab /root/.k5login; if [ -e /etc/krb5.conf.tp-test ]; then mv /etc/krb5.conf.tp-test /etc/krb5.conf; else rm -f /etc/krb5.conf; fi'),
+      );
+      sshdConfig(h, 'gssapi', 'GSSAPIAuthentication yes');
+    }
+    // A ticket for alice in a credential cache of this file's own (KRB5CCNAME), by password.
+    ccache = join(work, 'krb5cc_alice');
+    kdc.kinit('alice', password, ccache);
+    names = withLabNames(info, work);
+  });
+
+  it('provision --check through OpenSSH logs in by gssapi-with-mic as alice@LAB.TEST, one login per host', async () => {
+    const marks = hosts.map((h) => sshdLogMark(h));
+    const run = await provision(['-i', byName(), '--check'], kdcEnv(ccache), names);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const [i, h] of hosts.entries()) {
+      expect(statusOf(run, h.name)?.status).toBe('changed');
+      const log = sshdLogSince(h, marks[i]!);
+      expect(log.match(/Accepted \S+ for \S+ from \S+ port \d+ ssh2: \S+/g)?.map((l) => l.replace(/ port \d+/, ''))).toEqual([
+        `Accepted gssapi-with-mic for root from ${info.gateway} ssh2: alice@LAB.TEST`,
+      ]);
+    }
+  });
+
+  it('without a ticket the same run is refused: Kerberos really is what logs in', async () => {
+    const run = await provision(['-i', byName(), '--check'], kdcEnv(join(work, 'krb5cc_nobody')), names);
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    for (const h of hosts) expect(statusOf(run, h.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
+  it('paramiko cannot do GSSAPI: a settings error naming the option and the host, no host touched', async () => {
+    const inv = inventory(Object.fromEntries(hosts.map((h) => [h.name, { ansible_user: 'root' }])), {
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o GSSAPIAuthentication=yes`,
+    });
+    const run = await provision(['-i', inv, '--check', '-c', 'paramiko'], kdcEnv(ccache), names);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.report?.settingsErrors).toEqual(
+      hosts.map((h) =>
+        expect.objectContaining({ host: h.name, variable: 'ansible_ssh_common_args', message: expect.stringMatching(/^-o GSSAPIAuthentication=yes cannot be honoured by ansible_connection=paramiko; use ansible_connection=ssh/) }),
+      ),
+    );
+    expect(run.report?.hosts.every((h) => h.roundTrips === 0)).toBe(true);
   });
 });
 

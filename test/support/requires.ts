@@ -82,3 +82,8 @@ export const SCRIPT_PTY: Requirement = {
   available: onPath('script') && onPath('stty'),
   fix: 'apt-get install bsdutils coreutils',
 };
+export const KERBEROS: Requirement = {
+  what: "MIT Kerberos: krb5kdc, kdb5_util (krb5-kdc), kadmin.local (krb5-admin-server), kinit, klist (krb5-user); unshare (util-linux); root",
+  available: ['krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit', 'klist', 'unshare'].every(onPath) && process.getuid?.() === 0,
+  fix: SETUP,
+};

@@ -146,10 +146,16 @@ describe('vault password sources', () => {
 
   it('the prompt reads without echo: backspace, Ctrl-U, Enter; no terminal is an error', async () => {
     const input = Object.assign(new PassThrough(), { isTTY: true, raw: false, setRawMode(r: boolean) { input.raw = r; } });
+    // Echo must already be off when the question is written: an answer typed the moment it
+    // shows would otherwise be echoed in clear.
+    let rawWhenAsked: boolean | undefined;
     const output = new PassThrough();
+    const write = output.write.bind(output) as (chunk: string) => boolean;
+    output.write = ((chunk: string) => ((rawWhenAsked ??= input.raw), write(chunk))) as typeof output.write;
     let shown = '';
     output.on('data', (c: Buffer) => (shown += c.toString()));
     const answer = readHidden('Vault password: ', input, output);
+    expect(rawWhenAsked).toBe(true);
     expect(input.raw).toBe(true);
     input.write('junk\u0015pas');
     input.write('x\u007fs-w\r');
