@@ -1,5 +1,6 @@
 #!/usr/bin/env tsx
 // trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
+import { readFileSync } from 'node:fs';
 import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
@@ -16,6 +17,7 @@ import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run.ts';
+import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.
 const projectDir = packageRoot(import.meta.url);
@@ -61,6 +63,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const extraVars = parseExtraVars(cli.extraVars, adminDir);
+  const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
   const sink = createSink({
     verbosity: cli.verbosity,
     diff: cli.diff,
@@ -133,6 +136,7 @@ async function main(): Promise<number> {
       abort: abort.signal,
       ...(cli.syntaxCheck ? { settingsOnly: true } : {}),
       templates: findTemplates(templateSearchDirs(inventory.sources, projectDir)),
+      ...(verifyPrometheus ? { verifyPrometheus } : {}),
     },
     hooks,
   );
@@ -153,6 +157,29 @@ async function main(): Promise<number> {
   if (cli.json) await writeJsonReport(cli.json, sink.tally, durationMs, redact, policy);
   if (cli.junit) await writeJunitReport(cli.junit, sink.tally, durationMs, redact);
   return exitCode(sink.tally, policy);
+}
+
+/** The --verify-* files read here, once, before any host is touched. */
+function verifyPrometheusOptions(v: NonNullable<ReturnType<typeof parseCli>['verify']>): VerifyPrometheusOptions {
+  const pem = (flag: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CliError(`${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  const ca = pem('--verify-ca', v.caFile);
+  const clientCert = pem('--verify-client-cert', v.clientCertFile);
+  const clientKey = pem('--verify-client-key', v.clientKeyFile);
+  return {
+    url: v.url,
+    ...(v.auth ? { auth: v.auth } : {}),
+    ...(ca ? { ca } : {}),
+    ...(clientCert ? { clientCert } : {}),
+    ...(clientKey ? { clientKey } : {}),
+    ...(v.waitSeconds ? { waitMs: v.waitSeconds * 1000 } : {}),
+  };
 }
 
 main().then(

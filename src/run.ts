@@ -26,6 +26,9 @@ import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, 
 import { rollOut } from './rollout/rollout.ts';
 import { type SerialItem, serialText, wavesOf } from './rollout/waves.ts';
 import { forEachLimit } from './util/pool.ts';
+import { prometheusApi, type PrometheusEndpoint } from './verify/prometheus-api.ts';
+import { proofRequestFor, verifyEndpointFor, type VerifyPrometheusOptions } from './verify/run-proof.ts';
+import { trentoView } from './verify/trento-view.ts';
 
 export interface RunOptions {
   limit?: string;
@@ -58,6 +61,8 @@ export interface RunOptions {
   serial?: SerialItem[];
   /** --max-fail-percentage: later waves do not start past it (Ansible's max_fail_percentage). */
   maxFailPercentage?: number;
+  /** --verify-prometheus: after each host's rollout, ask Trento's Prometheus for its up{agentID}. */
+  verifyPrometheus?: VerifyPrometheusOptions;
 }
 
 export interface RunSinkHooks {
@@ -141,6 +146,14 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       emit({ type: 'settings-error', host: h.name, ...e });
       settingsFailed = true;
     }
+  }
+  // --verify-prometheus: one set of credentials for the run, from the agent's variables.
+  let verifyEndpoint: PrometheusEndpoint | undefined;
+  if (options.verifyPrometheus && !options.uninstall && !options.check) {
+    const { endpoint, errors } = verifyEndpointFor(hosts, options.verifyPrometheus, defaults);
+    for (const e of errors) emit({ type: 'settings-error', ...e });
+    if (errors.length) settingsFailed = true;
+    verifyEndpoint = endpoint;
   }
   if (settingsFailed) return end(1);
   if (options.settingsOnly) return end(0);
@@ -286,11 +299,42 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     // 4. Apply (or only verify, when nothing is to change): one round trip per host, in waves
     // when asked (each wave applied and verified before the next starts).
     emit({ type: 'phase', phase: 'apply', total: ready.length });
-    const applyAll = (list: HostState[]) =>
-      forEachLimit(list, options.forks, async (h) => {
+    // 5. With --verify-prometheus, each host that finished its rollout is then proved from
+    // Trento's side, outside the fork pool (waiting on Prometheus holds no SSH slot); a wave
+    // is done when Prometheus has answered for its hosts too.
+    let viewErrorShown = false;
+    const view = verifyEndpoint ? trentoView(prometheusApi(verifyEndpoint), options.verifyPrometheus?.waitMs ? { waitMs: options.verifyPrometheus.waitMs } : {}) : undefined;
+    if (verifyEndpoint) emit({ type: 'trento-view-start', url: verifyEndpoint.url, auth: verifyEndpoint.auth });
+    const proveThenFinish = (proofs: Promise<void>[]) => (h: HostState, status: HostStatus, message?: string) => {
+      if (!view || (status !== 'ok' && status !== 'changed')) return finish(h, status, message);
+      h.session?.close();
+      const request = proofRequestFor(h.name, h.agentId!, h.platform!.mode!, configs.get(h) ?? { 'prometheus-mode': h.platform!.mode! });
+      proofs.push(
+        view.prove(request).then((answer) => {
+          if ('error' in answer) {
+            // Prometheus itself: one error for the run (printed once), not a failure of this host.
+            if (!viewErrorShown) emit({ type: 'trento-view-error', kind: answer.error.kind, message: answer.error.message });
+            viewErrorShown = true;
+            return finish(h, status, message);
+          }
+          emit({ type: 'trento-view-host', host: h.name, proof: answer.proof });
+          if (answer.proof.ok) return finish(h, status, message);
+          const limit = `${Math.round(answer.proof.limitMs / 1000)} s`;
+          return finish(h, 'failed', `Trento does not see this host: ${answer.proof.message} (waited ${limit}, ${options.verifyPrometheus?.waitMs ? '--verify-wait' : 'two scrape intervals'})`);
+        }),
+      );
+    };
+    // A second Ctrl-C stops waiting for Prometheus too (the hosts left are reported as stopped).
+    const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
+    const applyAll = async (list: HostState[]) => {
+      const proofs: Promise<void>[] = [];
+      await forEachLimit(list, options.forks, async (h) => {
         if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
-        await applyHost(h, options, emit, finish);
+        await applyHost(h, options, emit, proveThenFinish(proofs));
       });
+      if (proofs.length && !inWaves) emit({ type: 'phase', phase: 'verify', total: proofs.length });
+      await Promise.race([Promise.all(proofs), aborted]);
+    };
     if (inWaves) await rollout(applyAll);
     else await applyAll(ready);
   } finally {

@@ -7,6 +7,7 @@ import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
 import { DEFAULT_SCRIPT_TIMEOUT_SECONDS } from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
+import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -53,6 +54,17 @@ export interface CliOptions {
   listHosts: boolean;
   /** --syntax-check: inventory and settings validation only; exit 0 or 1. */
   syntaxCheck: boolean;
+  /** --verify-prometheus and its companions (file paths resolved; no secret is ever a flag). */
+  verify?: VerifyCliOptions;
+}
+
+export interface VerifyCliOptions {
+  url: string;
+  auth?: AuthMethod;
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+  waitSeconds?: number;
 }
 
 /** -c, -k, --ssh-common-args, --ssh-extra-args and [ssh_connection]: flag > ANSIBLE_* > ansible.cfg. */
@@ -150,6 +162,13 @@ export const OPTIONS = {
   'ask-pass': { type: 'boolean', short: 'k' },
   'ssh-common-args': { type: 'string' },
   'ssh-extra-args': { type: 'string' },
+  // Proof from Trento's side after the rollout.
+  'verify-prometheus': { type: 'string' },
+  'verify-auth': { type: 'string' },
+  'verify-ca': { type: 'string' },
+  'verify-client-cert': { type: 'string' },
+  'verify-client-key': { type: 'string' },
+  'verify-wait': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   // --- informational modes ---
   version: { type: 'boolean', short: 'V' },
@@ -172,6 +191,47 @@ function parseError(error: unknown): CliError {
   // One letter is one edit from every other: the same letter in the other case is the likely slip.
   const sameLetter = candidates.find((f) => f.toLowerCase() === name.toLowerCase());
   return new CliError(`unknown option ${name}; did you mean ${sameLetter ?? closest(name, candidates.length ? candidates : flagNames())}?`);
+}
+
+/** The --verify-* flags, checked: an option the run cannot honour is an error naming it. */
+function verifyOptions(v: Record<string, string | boolean | (string | boolean)[] | undefined>, cwd: string): VerifyCliOptions | undefined {
+  const flag = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const url = flag('verify-prometheus');
+  const companions = ['verify-auth', 'verify-ca', 'verify-client-cert', 'verify-client-key', 'verify-wait'].filter((n) => flag(n) !== undefined);
+  if (url === undefined) {
+    if (companions.length) throw new CliError(`--${companions[0]} goes with --verify-prometheus URL`);
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--verify-prometheus needs the URL of Trento's Prometheus (e.g. https://trento.example.com/prometheus), not "${url}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`--verify-prometheus needs an http:// or https:// URL, not ${parsed.protocol}`);
+  if (parsed.username || parsed.password) {
+    // A password in argv is readable by every user of the machine (ps).
+    throw new CliError('--verify-prometheus: no credentials in the URL (every user of this machine could read them in the process list); they come from agent_prometheus_auth_username/_password or agent_prometheus_auth_bearer_token in the inventory or a vault');
+  }
+  if (parsed.search || parsed.hash) throw new CliError('--verify-prometheus takes the base URL of Prometheus (its /api/v1/query is asked), without ? or #');
+  if (v.check) throw new CliError('--verify-prometheus does not go with --check: it proves a rollout, and --check rolls nothing out');
+  if (v.uninstall) throw new CliError('--verify-prometheus does not go with --uninstall: the metrics are meant to stop');
+  const auth = flag('verify-auth');
+  if (auth !== undefined && !AUTH_METHODS.includes(auth as AuthMethod)) throw new CliError(`--verify-auth takes ${AUTH_METHODS.join(', ')}, not "${auth}"`);
+  const cert = flag('verify-client-cert');
+  const key = flag('verify-client-key');
+  if ((cert === undefined) !== (key === undefined)) throw new CliError('--verify-client-cert and --verify-client-key go together');
+  if (cert !== undefined && auth !== undefined && auth !== 'mtls') throw new CliError(`--verify-client-cert is for --verify-auth mtls, not ${auth}`);
+  if (flag('verify-ca') !== undefined && parsed.protocol !== 'https:') throw new CliError('--verify-ca is for an https:// --verify-prometheus URL');
+  const file = (name: string) => (flag(name) !== undefined ? resolve(cwd, flag(name)!) : undefined);
+  const wait = flag('verify-wait');
+  return {
+    url: parsed.href.replace(/\/+$/u, ''),
+    ...(auth !== undefined ? { auth: auth as AuthMethod } : {}),
+    ...(file('verify-ca') ? { caFile: file('verify-ca')! } : {}),
+    ...(cert !== undefined ? { clientCertFile: file('verify-client-cert')!, clientKeyFile: file('verify-client-key')! } : {}),
+    ...(wait !== undefined ? { waitSeconds: positiveInt('--verify-wait', wait, 0) } : {}),
+  };
 }
 
 export interface ParseOptions {
@@ -242,6 +302,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   } catch (error) {
     throw error instanceof WaveSpecError ? new CliError(error.message) : error;
   }
+  const verify = verifyOptions(v, cwd);
   return {
     inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir, cwd)),
     ...(v.limit ? { limit: v.limit } : {}),
@@ -290,6 +351,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     version: v.version ?? false,
     listHosts: v['list-hosts'] ?? false,
     syntaxCheck: v['syntax-check'] ?? false,
+    ...(verify ? { verify } : {}),
   };
 }
 
@@ -361,6 +423,17 @@ Options (ansible-playbook's names and meanings):
                              through sshpass on a pipe ($ANSIBLE_ASK_PASS, ask_pass)
       --ssh-common-args ARGS  added to every ssh command line (ansible_ssh_common_args wins)
       --ssh-extra-args ARGS  added to every ssh command line (ansible_ssh_extra_args wins)
+      --verify-prometheus URL  after the rollout, ask Trento's Prometheus (its base URL, e.g.
+                             https://SERVER/prometheus) for up{agentID="<id>"} of each host, as
+                             Trento Web does; wait up to two scrape intervals; a host whose
+                             metrics do not arrive fails with the reason (in the recap and --json)
+      --verify-auth METHOD   none, basic, bearer or mtls (default: agent_prometheus_auth); the
+                             credentials are the agent's (agent_prometheus_auth_username/_password,
+                             agent_prometheus_auth_bearer_token), never a flag
+      --verify-ca FILE       CA (PEM) for an https URL (default: the system's roots)
+      --verify-client-cert FILE, --verify-client-key FILE  mtls: this machine's client
+                             certificate and key (PEM)
+      --verify-wait S        wait this long for each host instead of two scrape intervals
   -h, --help                 this text
   -V, --version              version, config file, package location
       --list-hosts           the hosts the run would handle and what it does to each;

@@ -1,5 +1,6 @@
 // One stream of events feeds every output: the live display (ora or plain lines), the recap
 // and the JSON report. Like zx's log.ts: a union of kinds, one formatter each elsewhere.
+import type { Proof } from '../verify/trento-view.ts';
 
 export type RunMode = 'install' | 'uninstall';
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';
@@ -29,6 +30,10 @@ export type RunEvent =
   | { type: 'host-connect'; host: string; details: string[] }
   | { type: 'host-exec'; host: string; script: 'facts' | 'apply'; command: string; body: string }
   | { type: 'host-exec-result'; host: string; script: 'facts' | 'apply'; code: number | null; output: string }
+  // --verify-prometheus: what Trento's Prometheus answers per host, or its one error for the run.
+  | { type: 'trento-view-start'; url: string; auth: string }
+  | { type: 'trento-view-host'; host: string; proof: Proof }
+  | { type: 'trento-view-error'; kind: 'unreachable' | 'auth-refused' | 'bad-answer'; message: string }
   | { type: 'interrupted'; message: string }
   // Waves (--serial, --max-fail-percentage; src/rollout/): the plan of waves, then each wave.
   | { type: 'waves'; serial: string | null; maxFailPercentage: number | null; waves: string[][] }

@@ -117,6 +117,13 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       return o.verbosity >= 3
         ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [])]
         : [];
+    case 'trento-view-start':
+      return o.verbosity >= 1 ? [paint(o, 'gray', `--- asking Trento's Prometheus at ${e.url} (auth ${e.auth}) for up{agentID} of each host`)] : [];
+    case 'trento-view-host':
+      // A failed proof is the host's FAILED line (host-done); a passing one is shown here.
+      return e.proof.ok ? [line(o, e.host, 'VERIFIED', 'green', `Trento's Prometheus: ${e.proof.message}`)] : [];
+    case 'trento-view-error':
+      return [paint(o, 'red', `ERROR ${e.message}`)];
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
     case 'waves': {
@@ -163,6 +170,27 @@ export function formatRecap(t: Tally, o: FormatOptions): string[] {
   const bySite = new Map<string, string[]>();
   for (const r of t.hosts.values()) for (const p of r.siteTemplates) bySite.set(p, [...(bySite.get(p) ?? []), r.host]);
   for (const [path, hosts] of bySite) out.push(`site template ${path}: ${hosts.join(', ')}`);
+  out.push(...formatTrentoView(t, o));
+  return out;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+
+/** --verify-prometheus: what Trento sees, one line per host it was asked about, or its one error. */
+function formatTrentoView(t: Tally, o: FormatOptions): string[] {
+  const view = t.trentoView;
+  if (!view) return [];
+  const head = `TRENTO VIEW (up{agentID} at ${view.url}, auth ${view.auth}) `;
+  const out = ['', escapeControls(head.padEnd(80, '*'))];
+  if (view.error) out.push(paint(o, 'red', `ERROR ${escapeControls(view.error.message)}`));
+  for (const r of t.hosts.values()) {
+    const p = r.trento;
+    if (!p) continue;
+    const text = p.ok
+      ? `${r.host.padEnd(26)} : ${p.exporterName} up=1 (sample ${p.sampleAt}, after ${seconds(p.waitedMs)})`
+      : `${r.host.padEnd(26)} : ${p.exporterName} FAILED ${p.reason}: ${p.message} (waited ${seconds(p.waitedMs)}; limit ${seconds(p.limitMs)})`;
+    out.push(paint(o, p.ok ? 'green' : 'red', escapeControls(text)));
+  }
   return out;
 }
 

@@ -39,6 +39,8 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
     durationMs,
     interrupted: t.interrupted,
     settingsErrors: t.settingsErrors,
+    // --verify-prometheus: where Trento's Prometheus was asked, and its one error if it could not answer.
+    trentoView: t.trentoView,
     // Where the time went: settings, facts (connect + facts script), plan, apply (+ verify).
     timings: timingsOf(t),
     // --serial / --max-fail-percentage: the waves, the one that stopped the rollout, the hosts never started.
@@ -64,6 +66,7 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
       roundTrips: r.roundTrips,
       siteTemplates: r.siteTemplates,
       wave: t.rollout?.waves.find((w) => w.hosts.includes(r.host))?.wave ?? null,
+      trento: r.trento ?? null,
     })),
     // The orchestrator's own figures, apart from the hosts' results.
     process: processFigures(),

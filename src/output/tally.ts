@@ -1,6 +1,7 @@
 // Per-host results, folded from the event stream. The recap, the JSON report and the exit code
 // all read this, so they cannot disagree.
 import type { HostStatus, PlannedChange, RunEvent, RunMode } from './events.ts';
+import type { Proof } from '../verify/trento-view.ts';
 
 export interface HostResult {
   host: string;
@@ -21,6 +22,15 @@ export interface HostResult {
   ok: number;
   /** Site templates (paths) this host's files were rendered from, instead of the roles' own. */
   siteTemplates: string[];
+  /** --verify-prometheus: what Trento's Prometheus answered for this host. */
+  trento?: Proof;
+}
+
+/** --verify-prometheus for the whole run: where it asked, and Prometheus' own failure if any. */
+export interface TrentoViewResult {
+  url: string;
+  auth: string;
+  error: { kind: string; message: string } | null;
 }
 
 export type WaveOutcome = 'done' | 'stopped' | 'not-started' | 'checked';
@@ -43,13 +53,14 @@ export interface Tally {
   settingsErrors: { host: string; variable: string; origin: string; message: string }[];
   interrupted: boolean;
   rollout: Rollout | null;
+  trentoView: TrentoViewResult | null;
   /** Wall-clock times (epoch ms) of run-start, each phase start and run-end, when the caller
    *  gives fold() a clock: where a run's time goes (the benchmark reads them from --json). */
   timeline: { mark: string; at: number }[];
 }
 
 export function newTally(): Tally {
-  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false, rollout: null, timeline: [] };
+  return { mode: 'install', check: false, hosts: new Map(), settingsErrors: [], interrupted: false, rollout: null, trentoView: null, timeline: [] };
 }
 
 function host(t: Tally, name: string): HostResult {
@@ -107,6 +118,18 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
     case 'host-done':
       Object.assign(host(t, e.host), { status: e.status, roundTrips: e.roundTrips, ...(e.message ? { message: e.message } : {}) });
       break;
+    case 'trento-view-start':
+      t.trentoView = { url: e.url, auth: e.auth, error: null };
+      break;
+    case 'trento-view-host': {
+      const r = host(t, e.host);
+      r.trento = e.proof;
+      if (e.proof.ok) r.ok++;
+      break;
+    }
+    case 'trento-view-error':
+      if (t.trentoView) t.trentoView.error ??= { kind: e.kind, message: e.message };
+      break;
     case 'interrupted':
       t.interrupted = true;
       break;
@@ -144,7 +167,8 @@ export function driftedHosts(t: Tally): string[] {
 
 /**
  * Ansible's exit codes, first match wins: 1 settings errors, 99 interrupted, 4 a host
- * unreachable, 2 a host failed; then, with --check --detailed-exitcode only, 2 when a host
+ * unreachable, 2 a host failed (or Trento's Prometheus could not be asked for the proof
+ * --verify-prometheus wanted); then, with --check --detailed-exitcode only, 2 when a host
  * would change; else 0. Drift never hides a failure: an unreachable host still gives 4, and a
  * failed host gives 2 with or without drift (the reports tell the two apart).
  */
@@ -153,7 +177,7 @@ export function exitCode(t: Tally, policy: ExitPolicy = {}): number {
   if (t.interrupted) return 99;
   const statuses = [...t.hosts.values()].map((h) => h.status);
   if (statuses.includes('unreachable')) return 4;
-  if (statuses.includes('failed')) return 2;
+  if (statuses.includes('failed') || t.trentoView?.error) return 2;
   if (policy.detailed && driftedHosts(t).length > 0) return 2;
   return 0;
 }

@@ -3,8 +3,9 @@
 // - Prometheus (`prometheus`) with the remote-write receiver, a 2 s scrape interval and its data
 //   under $LAB_DIR/server/prometheus; it scrapes the pull hosts' node_exporter from a file_sd
 //   list shaped like Trento Web's targets API (agentID, exporter_name, hostname);
-// - nginx (`nginx`) as the TLS edge of `/prometheus/api/v1/write`, one port per authentication
-//   method (none, basic, bearer, mTLS), with a lab CA made by openssl at the first `up`.
+// - nginx (`nginx`) as the TLS edge of `/prometheus/api/v1/write` and of the query API under
+//   `/prometheus/api/v1/`, one port per authentication method (none, basic, bearer, mTLS), with
+//   a lab CA made by openssl at the first `up`.
 // `up` starts them (or leaves them running), `down` stops them, `status` shows them.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -26,6 +27,8 @@ export const EDGE_PORTS: Record<AuthMethod, number> = { none: 443, basic: 8443, 
 export const PROMETHEUS_PORT = 9090;
 export const SCRAPE_INTERVAL = '2s';
 export const REMOTE_WRITE_PATH = '/prometheus/api/v1/write';
+/** Prometheus' HTTP API (query, targets, status) behind the edge; its base URL is /prometheus. */
+export const QUERY_API_PATH = '/prometheus/api/v1/';
 /** Where every lab host finds the lab's CA and client certificate (written at each host start). */
 export const HOST_CERTS = {
   dir: '/etc/trento/certs',
@@ -43,10 +46,15 @@ const SYSTEM_ROOTS = '/etc/ssl/certs/ca-certificates.crt';
 export interface ServerInfo {
   prometheusUrl: string;
   remoteWrite: Record<AuthMethod, string>;
+  /** Prometheus' base URL behind the edge, per method (its /api/v1/query, /targets, /status). */
+  edgePrometheus: Record<AuthMethod, string>;
   basicAuth: { username: string; password: string };
   bearerToken: string;
   /** On the machine. */
   caCert: string;
+  /** On the machine: a client certificate and key the mTLS port accepts. */
+  clientCert: string;
+  clientKey: string;
   /** In every host. */
   hostCaCert: string;
   hostClientCert: string;
@@ -125,15 +133,18 @@ function secrets(sp: ServerPaths): Secrets {
 export function serverInfo(paths: LabPaths, net: LabNet): ServerInfo {
   const sp = serverPaths(paths);
   const s = secrets(sp);
-  const remoteWrite = Object.fromEntries(
-    AUTH_METHODS.map((m) => [m, `https://${net.gateway}${EDGE_PORTS[m] === 443 ? '' : `:${EDGE_PORTS[m]}`}${REMOTE_WRITE_PATH}`]),
-  ) as Record<AuthMethod, string>;
+  const edge = (m: AuthMethod) => `https://${net.gateway}${EDGE_PORTS[m] === 443 ? '' : `:${EDGE_PORTS[m]}`}`;
+  const remoteWrite = Object.fromEntries(AUTH_METHODS.map((m) => [m, `${edge(m)}${REMOTE_WRITE_PATH}`])) as Record<AuthMethod, string>;
+  const edgePrometheus = Object.fromEntries(AUTH_METHODS.map((m) => [m, `${edge(m)}/prometheus`])) as Record<AuthMethod, string>;
   return {
     prometheusUrl: `http://${net.gateway}:${PROMETHEUS_PORT}`,
     remoteWrite,
+    edgePrometheus,
     basicAuth: { username: s.username, password: s.password },
     bearerToken: s.bearerToken,
     caCert: sp.caCert,
+    clientCert: sp.clientCert,
+    clientKey: sp.clientKey,
     hostCaCert: HOST_CERTS.ca,
     hostClientCert: HOST_CERTS.clientCert,
     hostClientKey: HOST_CERTS.clientKey,
@@ -267,9 +278,15 @@ scrape_configs:
 export function nginxConf(sp: ServerPaths, net: LabNet, s: Secrets): string {
   const gw = net.gateway;
   const upstream = `http://${gw}:${PROMETHEUS_PORT}/api/v1/write`;
+  // Behind the same authentication: the query API, as the official playbook's proxy exposes
+  // /prometheus/ (so --verify-prometheus can be tested per method).
   const location = (auth: string) => `
     location = ${REMOTE_WRITE_PATH} {${auth}
       proxy_pass ${upstream};
+      proxy_set_header Authorization "";
+    }
+    location ${QUERY_API_PATH} {${auth}
+      proxy_pass http://${gw}:${PROMETHEUS_PORT}/api/v1/;
       proxy_set_header Authorization "";
     }
     location / { return 404; }`;

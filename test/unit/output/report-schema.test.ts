@@ -27,6 +27,10 @@ function everyEvent(): RunEvent[] {
     { type: 'phase', phase: 'verify', total: 1 },
     { type: 'host-verified', host: 'changed1', check: 'alloy pushes', ok: true },
     { type: 'host-verified', host: 'failed1', check: 'agent runs', ok: false, output: 'inactive' },
+    { type: 'trento-view-start', url: 'https://trento.example.com/prometheus', auth: 'bearer' },
+    { type: 'trento-view-host', host: 'ok1', proof: { query: 'up{agentID="c-d"}', exporterName: 'node_exporter', ok: true, up: 1, sampleAt: '2026-12-02T06:00:00.000Z', reason: null, message: 'up is 1', waitedMs: 1200, limitMs: 60000, scrapeIntervalMs: 30000 } },
+    { type: 'trento-view-host', host: 'changed1', proof: { query: 'up{agentID="a-b"}', exporterName: 'grafana_alloy', ok: false, up: null, sampleAt: null, reason: 'no-series', message: 'no series', waitedMs: 30000, limitMs: 30000, scrapeIntervalMs: 15000 } },
+    { type: 'trento-view-error', kind: 'auth-refused', message: "Trento's Prometheus refused the credentials" },
     { type: 'host-done', host: 'ok1', status: 'ok', changed: 0, roundTrips: 2 },
     { type: 'host-done', host: 'changed1', status: 'changed', changed: 1, roundTrips: 2 },
     { type: 'host-done', host: 'failed1', status: 'failed', changed: 0, roundTrips: 2, message: 'install alloy failed' },
@@ -50,6 +54,9 @@ describe('--json report schema (docs/report.schema.json)', () => {
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
     expect(Object.keys(report.process as object).sort()).toEqual(['openFileDescriptors', 'peakRssMiB']);
     expect(report.hosts.map((h) => h.status)).toEqual(['ok', 'changed', 'failed', 'unreachable', 'skipped']);
+    // --verify-prometheus: the run's view (with Prometheus' one error) and each asked host's proof.
+    expect(report.trentoView).toEqual({ url: 'https://trento.example.com/prometheus', auth: 'bearer', error: { kind: 'auth-refused', message: "Trento's Prometheus refused the credentials" } });
+    expect(report.hosts.map((h) => (h.trento as { ok: boolean } | null)?.ok ?? null)).toEqual([true, false, null, null, null]);
   });
 
   it('a settings-error run (no host reached, no timings past settings) matches it', () => {
@@ -95,6 +102,8 @@ describe('--json report schema (docs/report.schema.json)', () => {
     ['a field the schema does not know', (r: ReturnType<typeof reportFrom>) => (r.peakRssMiB = 5)],
     ['a host status Ansible has not', (r: ReturnType<typeof reportFrom>) => (r.hosts[0]!.status = 'done')],
     ['a host without roundTrips', (r: ReturnType<typeof reportFrom>) => delete r.hosts[0]!.roundTrips],
+    ['a proof reason the schema does not list', (r: ReturnType<typeof reportFrom>) => ((r.hosts[1]!.trento as { reason: string }).reason = 'slow')],
+    ['a Trento view without its error field', (r: ReturnType<typeof reportFrom>) => delete (r.trentoView as { error?: unknown }).error],
   ])('a report with %s does not', (_what, breakIt) => {
     const report = reportFrom(everyEvent());
     breakIt(report);

@@ -1,0 +1,131 @@
+// Asking Trento's Prometheus over its HTTP API (/api/v1/...), as Trento Web does, with the
+// authentication of the edge in front of it (none, basic, bearer, mTLS) and an optional CA.
+// node:http/https rather than fetch: Node's fetch cannot take a CA or a client certificate
+// without the undici package, and this needs both.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AuthMethod } from '../settings/agent-config.ts';
+
+/** Where Trento's Prometheus is and how to authenticate to it. Secrets live only in memory. */
+export interface PrometheusEndpoint {
+  /** Base URL: its /api/v1/query is asked (e.g. https://trento.example.com/prometheus). */
+  url: string;
+  auth: AuthMethod;
+  username?: string;
+  password?: string;
+  bearerToken?: string;
+  /** PEM contents (not paths): read once on the controller. */
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Prometheus itself could not answer: one error for the whole run, not a per-host absence.
+ * `kind` says which: not reached at all, credentials refused, or an answer that is no
+ * Prometheus API answer (wrong URL).
+ */
+export class PrometheusError extends Error {
+  constructor(
+    readonly kind: 'unreachable' | 'auth-refused' | 'bad-answer',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export interface PrometheusApi {
+  /** An instant query (POST, so a long selector never meets a URL length limit). */
+  query(expr: string): Promise<{ resultType: string; result: unknown }>;
+  /** GET of an API path (e.g. /api/v1/targets), its `data`. */
+  get(path: string): Promise<unknown>;
+}
+
+const apiUrl = (base: string, path: string) => new URL(base.replace(/\/+$/u, '') + path);
+
+export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (endpoint.auth === 'basic') {
+    headers.Authorization = `Basic ${Buffer.from(`${endpoint.username ?? ''}:${endpoint.password ?? ''}`).toString('base64')}`;
+  }
+  if (endpoint.auth === 'bearer') headers.Authorization = `Bearer ${endpoint.bearerToken ?? ''}`;
+  const where = `Trento's Prometheus at ${endpoint.url}`;
+
+  const call = (method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const url = apiUrl(endpoint.url, path);
+      const https = url.protocol === 'https:';
+      const options = {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}) },
+        timeout: endpoint.timeoutMs ?? 10_000,
+        ...(https && endpoint.ca ? { ca: endpoint.ca } : {}),
+        ...(https && endpoint.auth === 'mtls' ? { cert: endpoint.clientCert, key: endpoint.clientKey } : {}),
+      };
+      const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          // A query answer for a fleet is kilobytes; anything far larger is not Prometheus.
+          if (size > 64 * 1024 * 1024) req.destroy(new PrometheusError('bad-answer', `${where}: answer larger than 64 MiB`));
+          else chunks.push(c);
+        });
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (status === 401 || status === 403) {
+            return reject(new PrometheusError('auth-refused', `${where} refused the credentials of --verify-auth ${endpoint.auth} (HTTP ${status}${authHint(endpoint.auth)})`));
+          }
+          // nginx answers 400 to a TLS client without the certificate it requires.
+          if (status === 400 && /certificate/iu.test(text) && !text.trimStart().startsWith('{')) {
+            return reject(new PrometheusError('auth-refused', `${where} requires a client certificate it did not get or did not accept (HTTP 400; --verify-auth mtls with --verify-client-cert/--verify-client-key)`));
+          }
+          let parsed: { status?: string; data?: unknown; error?: string };
+          try {
+            parsed = JSON.parse(text) as typeof parsed;
+          } catch {
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} with no Prometheus API answer (is the URL the Prometheus base URL, e.g. https://SERVER/prometheus?)`));
+          }
+          if (parsed.status !== 'success') {
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? 'status ' + String(parsed.status)}`));
+          }
+          resolve(parsed.data);
+        });
+        res.on('error', (e) => reject(unreachable(where, e)));
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round((endpoint.timeoutMs ?? 10_000) / 1000)} s`)));
+      req.on('error', (e) => reject(e instanceof PrometheusError ? e : unreachable(where, e)));
+      req.end(body);
+    });
+
+  return {
+    query: async (expr) => (await call('POST', '/api/v1/query', new URLSearchParams({ query: expr }).toString())) as { resultType: string; result: unknown },
+    get: (path) => call('GET', path),
+  };
+}
+
+function authHint(auth: AuthMethod): string {
+  switch (auth) {
+    case 'none':
+      return '; it wants credentials: give --verify-auth basic|bearer|mtls';
+    case 'basic':
+      return '; check agent_prometheus_auth_username/_password (or trento_prometheus_auth_username/_password)';
+    case 'bearer':
+      return '; check agent_prometheus_auth_bearer_token';
+    case 'mtls':
+      return '; check --verify-client-cert/--verify-client-key';
+  }
+}
+
+function unreachable(where: string, error: Error & { code?: string }): PrometheusError {
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/u.test(error.code ?? '') ? ' (TLS: give the CA that signed its certificate with --verify-ca FILE)' : '';
+  return new PrometheusError('unreachable', `${where} is unreachable: ${error.code ? `${error.code}: ` : ''}${error.message}${tls}`);
+}

@@ -1,0 +1,280 @@
+// Proof from Trento's side: after a host's rollout, ask Trento's Prometheus what Trento Web asks
+// it (`up{agentID="<id>"}`, read per exporter_name: "1" is passing; lib/trento/infrastructure/
+// prometheus/adapter/prometheus_api.ex, RFC 0003 "Exporter status indication") until the
+// host's exporter is up with a sample newer than its rollout, or two scrape intervals pass.
+//
+// The same selector serves both modes: SLES 15 (pull) hosts get `up` from Prometheus scraping
+// node_exporter through Trento Web's target list (exporter_name="node_exporter"); SLES 16
+// (push) hosts get it from Alloy's remote write (trento.alloy labels every sample with agentID
+// and exporter_name="grafana_alloy"). Hosts waiting at the same time share each poll: one
+// query `up{agentID=~"id1|id2|..."}` (the same series as one query per host) and its timestamps.
+import { PrometheusError, type PrometheusApi } from './prometheus-api.ts';
+import { parseGoDuration } from '../settings/go-duration.ts';
+
+export interface ProofRequest {
+  host: string;
+  agentId: string;
+  /** The exporter_name Trento expects for this host (node_exporter, grafana_alloy, or the inventory's). */
+  exporterName: string;
+  mode: 'pull' | 'push';
+  /** Push: the host's Alloy scrape interval (agent_prometheus_scrape_interval), ms. */
+  scrapeIntervalMs?: number;
+}
+
+/** Why a host's metrics did not arrive. */
+export type ProofReason = 'no-series' | 'other-exporter' | 'no-fresh-sample' | 'up-0';
+
+export interface Proof {
+  /** The query Trento Web runs for this host. */
+  query: string;
+  exporterName: string;
+  ok: boolean;
+  /** `up` of the newest sample with that exporter_name (null: none). */
+  up: number | null;
+  /** When that sample was taken (ISO 8601, Prometheus' clock), null: none. */
+  sampleAt: string | null;
+  reason: ProofReason | null;
+  message: string;
+  /** How long the host was waited for, and the most it would have been (two scrape intervals). */
+  waitedMs: number;
+  limitMs: number;
+  scrapeIntervalMs: number;
+}
+
+/** The answer for one host: its proof, or Prometheus' own failure (the same for every host). */
+export type ProofAnswer = { proof: Proof } | { error: PrometheusError };
+
+const AGENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
+
+function checkedId(agentId: string): string {
+  // A UUID holds nothing PromQL or a regex would read specially; anything else is refused.
+  if (!AGENT_ID.test(agentId)) throw new Error(`not an agent ID (UUID): ${JSON.stringify(agentId)}`);
+  return agentId;
+}
+
+/** Trento Web's query for one host. */
+export function upQuery(agentId: string): string {
+  return `up{agentID="${checkedId(agentId)}"}`;
+}
+
+/** The same series for several hosts in one query. */
+export function upSelector(agentIds: readonly string[]): string {
+  const ids = [...new Set(agentIds.map(checkedId))];
+  return ids.length === 1 ? upQuery(ids[0]!) : `up{agentID=~"${ids.join('|')}"}`;
+}
+
+/** One `up` series of one host, as Prometheus has it now. */
+export interface SeenSeries {
+  exporterName: string;
+  up: number;
+  /** Sample time, seconds since the epoch (Prometheus' clock). */
+  at: number;
+}
+
+interface VectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+function vectorOf(data: { resultType: string; result: unknown }): VectorSample[] {
+  if (data.resultType !== 'vector' || !Array.isArray(data.result)) throw new PrometheusError('bad-answer', `expected an instant vector, got ${data.resultType}`);
+  return data.result as VectorSample[];
+}
+
+const seriesKey = (metric: Record<string, string>) =>
+  JSON.stringify(Object.entries(metric).filter(([k]) => k !== '__name__').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/**
+ * `up{...}` and `timestamp(up{...})` joined by label set, grouped by agentID. (timestamp()
+ * drops __name__ and keeps the other labels, so the label set is the join key.)
+ */
+export function readUp(values: { resultType: string; result: unknown }, stamps: { resultType: string; result: unknown }): Map<string, SeenSeries[]> {
+  const at = new Map(vectorOf(stamps).map((s) => [seriesKey(s.metric), Number(s.value[1])]));
+  const out = new Map<string, SeenSeries[]>();
+  for (const s of vectorOf(values)) {
+    const id = s.metric.agentID;
+    if (id === undefined) continue;
+    const list = out.get(id) ?? [];
+    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(s.value[1]), at: at.get(seriesKey(s.metric)) ?? Number(s.value[0]) });
+    out.set(id, list);
+  }
+  return out;
+}
+
+const iso = (seconds: number) => new Date(Math.round(seconds * 1000)).toISOString();
+
+export interface Verdict {
+  ok: boolean;
+  up: number | null;
+  sampleAt: string | null;
+  reason: ProofReason | null;
+  message: string;
+}
+
+/** What Trento would show for this host, given the series seen and the rollout's time (s). */
+export function judge(req: ProofRequest, series: readonly SeenSeries[], since: number): Verdict {
+  const query = upQuery(req.agentId);
+  if (series.length === 0) return { ok: false, up: null, sampleAt: null, reason: 'no-series', message: `Prometheus has no series ${query}` };
+  const mine = series.filter((s) => s.exporterName === req.exporterName).sort((a, b) => b.at - a.at);
+  const newest = mine[0];
+  if (!newest) {
+    const others = [...new Set(series.map((s) => s.exporterName || '(none)'))].join(', ');
+    return { ok: false, up: null, sampleAt: null, reason: 'other-exporter', message: `${query} has exporter_name ${others}, not ${req.exporterName}` };
+  }
+  const base = { up: newest.up, sampleAt: iso(newest.at) };
+  // Any fresh passing series is what Trento shows as passing.
+  if (mine.some((s) => s.at > since && s.up === 1)) return { ...base, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${base.sampleAt})` };
+  if (newest.at <= since) {
+    return { ...base, ok: false, reason: 'no-fresh-sample', message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt})` };
+  }
+  const why = req.mode === 'pull'
+    ? "Prometheus lists the host but cannot scrape its node_exporter (is it running, is port 9100 reachable from Prometheus?)"
+    : "the host's Alloy pushes, but reports its scrape of the host failing";
+  return { ...base, ok: false, reason: 'up-0', message: `${query} exporter_name="${req.exporterName}" is ${newest.up} (sample at ${base.sampleAt}): ${why}` };
+}
+
+export interface TrentoViewOptions {
+  /** --verify-wait: wait this long for every host instead of two scrape intervals. */
+  waitMs?: number;
+  /** Between polls (default 1 s). */
+  pollMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Prometheus' default global scrape_interval, when its config does not say. */
+const PROMETHEUS_DEFAULT_INTERVAL_MS = 60_000;
+const PUSH_DEFAULT_INTERVAL_MS = 15_000; // the agent's prometheus-scrape-interval default
+
+function durationMs(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  // Prometheus durations (30s, 1m, 1h30m, 500ms) are a subset of Go's that matters here.
+  const d = parseGoDuration(text);
+  return d.ok && d.nanoseconds > 0n ? Number(d.nanoseconds / 1_000_000n) : undefined;
+}
+
+export interface TrentoView {
+  prove(req: ProofRequest): Promise<ProofAnswer>;
+}
+
+/**
+ * Per run: the first proof asks Prometheus' clock (so "newer than the rollout" is judged on
+ * Prometheus' time, whatever the controller's clock says) and, for pull hosts, how often it
+ * scrapes each target. A PrometheusError at any point ends every pending and later proof with
+ * that one error.
+ */
+export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}): TrentoView {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const pollMs = options.pollMs ?? 1000;
+  let fatal: PrometheusError | undefined;
+
+  // Prometheus' clock minus ours (ms), measured once.
+  let offset: Promise<number> | undefined;
+  const clockOffset = () =>
+    (offset ??= (async () => {
+      const before = now();
+      const data = await api.query('time()');
+      const after = now();
+      const value = Array.isArray(data.result) ? Number((data.result as [number, string])[1]) : NaN;
+      if (data.resultType !== 'scalar' || !Number.isFinite(value)) throw new PrometheusError('bad-answer', `time() answered ${JSON.stringify(data).slice(0, 200)}`);
+      return value * 1000 - (before + after) / 2;
+    })());
+
+  // Pull: the scrape interval Prometheus uses for the host's target, else its global one.
+  let pullIntervals: Promise<{ byAgent: Map<string, number>; global: number }> | undefined;
+  const pullInterval = async (agentId: string): Promise<number> => {
+    pullIntervals ??= (async () => {
+      const byAgent = new Map<string, number>();
+      const targets = (await api.get('/api/v1/targets?state=active')) as { activeTargets?: { labels?: Record<string, string>; scrapeInterval?: string }[] };
+      for (const t of targets.activeTargets ?? []) {
+        const id = t.labels?.agentID;
+        const ms = durationMs(t.scrapeInterval);
+        if (id && ms) byAgent.set(id, Math.max(ms, byAgent.get(id) ?? 0));
+      }
+      let global = PROMETHEUS_DEFAULT_INTERVAL_MS;
+      try {
+        const config = (await api.get('/api/v1/status/config')) as { yaml?: string };
+        const { parse } = await import('yaml');
+        global = durationMs((parse(config.yaml ?? '') as { global?: { scrape_interval?: string } } | null)?.global?.scrape_interval) ?? global;
+      } catch (error) {
+        // A proxy may forbid the config page: the default is then the honest guess.
+        if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
+      }
+      return { byAgent, global };
+    })();
+    const { byAgent, global } = await pullIntervals;
+    return byAgent.get(agentId) ?? global;
+  };
+
+  interface Pending {
+    req: ProofRequest;
+    since: number; // Prometheus time (s) at the start of this host's proof
+    started: number;
+    deadline: number;
+    limitMs: number;
+    intervalMs: number;
+    resolve: (a: ProofAnswer) => void;
+  }
+  const pending = new Set<Pending>();
+  let loop: Promise<void> | undefined;
+
+  const fail = (error: unknown) => {
+    if (!(error instanceof PrometheusError)) throw error;
+    fatal ??= error;
+    for (const p of pending) p.resolve({ error: fatal });
+    pending.clear();
+  };
+
+  const poll = async () => {
+    while (pending.size > 0) {
+      const batch = [...pending];
+      const selector = upSelector(batch.map((p) => p.req.agentId));
+      let seen: Map<string, SeenSeries[]>;
+      try {
+        const [values, stamps] = await Promise.all([api.query(selector), api.query(`timestamp(${selector})`)]);
+        seen = readUp(values, stamps);
+      } catch (error) {
+        return fail(error);
+      }
+      const t = now();
+      for (const p of batch) {
+        const v = judge(p.req, seen.get(p.req.agentId) ?? [], p.since);
+        if (v.ok || t >= p.deadline) {
+          pending.delete(p);
+          p.resolve({ proof: { query: upQuery(p.req.agentId), exporterName: p.req.exporterName, ...v, waitedMs: t - p.started, limitMs: p.limitMs, scrapeIntervalMs: p.intervalMs } });
+        }
+      }
+      if (pending.size > 0) await sleep(pollMs);
+    }
+  };
+  const ensurePolling = () => {
+    // From the next turn of the event loop: hosts whose proofs start together share the first poll.
+    loop ??= new Promise((r) => setImmediate(r)).then(poll).finally(() => {
+      loop = undefined;
+      if (pending.size > 0) ensurePolling();
+    });
+  };
+
+  return {
+    async prove(req) {
+      if (fatal) return { error: fatal };
+      const started = now();
+      let since: number;
+      let intervalMs: number;
+      try {
+        since = (started + (await clockOffset())) / 1000;
+        intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? PUSH_DEFAULT_INTERVAL_MS) : await pullInterval(req.agentId);
+      } catch (error) {
+        if (!(error instanceof PrometheusError)) throw error;
+        fatal ??= error;
+        return { error: fatal };
+      }
+      const limitMs = options.waitMs ?? 2 * intervalMs;
+      return new Promise<ProofAnswer>((resolve) => {
+        pending.add({ req, since, started, deadline: started + limitMs, limitMs, intervalMs, resolve });
+        ensurePolling();
+      });
+    },
+  };
+}

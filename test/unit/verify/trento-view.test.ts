@@ -1,0 +1,256 @@
+// --verify-prometheus without a lab: the query Trento Web runs, reading Prometheus' answers,
+// the verdict per host, and the waiting, against a real HTTP server on 127.0.0.1 that answers
+// like Prometheus' API (/api/v1/query with time(), up{...} and timestamp(up{...}), /targets,
+// /status/config). The lab test (test/integration/verify-prometheus.test.ts) asks the real one.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PrometheusError, prometheusApi, type PrometheusEndpoint } from '../../../src/verify/prometheus-api.ts';
+import { judge, readUp, trentoView, upQuery, upSelector, type ProofRequest } from '../../../src/verify/trento-view.ts';
+
+const A = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
+const B = '33336f20-1843-55c0-9f43-e80ef9079075';
+const C = '0b7e1c52-3f5e-5a31-9d0a-2c1e4f6a8b90';
+const D = 'a1b2c3d4-e5f6-5789-8abc-def012345678';
+
+describe("Trento Web's query", () => {
+  it('is up{agentID="<id>"} per host; several hosts share one selector with the same series', () => {
+    expect(upQuery(A)).toBe(`up{agentID="${A}"}`);
+    expect(upSelector([A])).toBe(`up{agentID="${A}"}`);
+    expect(upSelector([A, B, A])).toBe(`up{agentID=~"${A}|${B}"}`);
+  });
+
+  it('refuses anything that is not an agent ID (no PromQL or regex gets in)', () => {
+    expect(() => upQuery('x"} or vector(1) or up{a="')).toThrow(/not an agent ID/);
+    expect(() => upSelector([A, '.*'])).toThrow(/not an agent ID/);
+  });
+});
+
+const vec = (rows: { labels: Record<string, string>; value: number | string; at?: number }[], evalAt = 1000) => ({
+  resultType: 'vector',
+  result: rows.map((r) => ({ metric: r.labels, value: [r.at ?? evalAt, String(r.value)] })),
+});
+
+describe("reading Prometheus' answer and judging a host", () => {
+  const pull: ProofRequest = { host: 'sles15', agentId: A, exporterName: 'node_exporter', mode: 'pull' };
+  const push: ProofRequest = { host: 'sles16', agentId: B, exporterName: 'grafana_alloy', mode: 'push' };
+
+  it('joins up and timestamp(up) by label set, per agent ID', () => {
+    const labelsA = { __name__: 'up', agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' };
+    const labelsB = { __name__: 'up', agentID: B, exporter_name: 'grafana_alloy' };
+    const seen = readUp(
+      vec([{ labels: labelsA, value: 1 }, { labels: labelsB, value: 0 }]),
+      vec([{ labels: { ...labelsB, __name__: '' }, value: 990.5 }, { labels: { agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' }, value: 995 }]),
+    );
+    expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: 995 }]);
+    expect(seen.get(B)).toEqual([{ exporterName: 'grafana_alloy', up: 0, at: 990.5 }]);
+  });
+
+  it('a fresh up == 1 with the expected exporter_name passes; every other case names its reason', () => {
+    expect(judge(pull, [{ exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true, up: 1, reason: null });
+    expect(judge(pull, [], 100)).toMatchObject({ ok: false, reason: 'no-series', message: `Prometheus has no series up{agentID="${A}"}` });
+    expect(judge(push, [{ exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: false, reason: 'other-exporter' });
+    expect(judge(push, [{ exporterName: 'grafana_alloy', up: 1, at: 99 }], 100)).toMatchObject({ ok: false, reason: 'no-fresh-sample', up: 1 });
+    const down = judge(pull, [{ exporterName: 'node_exporter', up: 0, at: 101 }], 100);
+    expect(down).toMatchObject({ ok: false, reason: 'up-0', up: 0 });
+    expect(down.message).toMatch(/cannot scrape its node_exporter/);
+    expect(down.sampleAt).toBe(new Date(101_000).toISOString());
+  });
+});
+
+/**
+ * A small Prometheus API: `series` is what it holds now (the test changes it while a proof
+ * waits); time() answers `clock`; credentials are checked when `auth` is set.
+ */
+interface FakeSeries {
+  agentId: string;
+  exporterName: string;
+  up: number;
+  at: number;
+}
+
+class FakePrometheus {
+  series: FakeSeries[] = [];
+  clock = 1_000;
+  scrapeIntervals = new Map<string, string>();
+  globalInterval = '30s';
+  auth?: string;
+  queries: string[] = [];
+  private server?: Server;
+  url = '';
+
+  async start(handler?: (req: IncomingMessage, body: string) => { status: number; body: string } | undefined): Promise<this> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const special = handler?.(req, body);
+        const answer = special ?? this.answer(req, body);
+        res.writeHead(answer.status, { 'Content-Type': 'application/json' });
+        res.end(answer.body);
+      });
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/prometheus`;
+    return this;
+  }
+
+  private answer(req: IncomingMessage, body: string): { status: number; body: string } {
+    if (this.auth !== undefined && req.headers.authorization !== this.auth) return { status: 401, body: 'Unauthorized' };
+    const ok = (data: unknown) => ({ status: 200, body: JSON.stringify({ status: 'success', data }) });
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/prometheus/api/v1/targets') {
+      return ok({ activeTargets: [...this.scrapeIntervals].map(([id, scrapeInterval]) => ({ labels: { agentID: id, exporter_name: 'node_exporter' }, scrapeInterval })) });
+    }
+    if (url.pathname === '/prometheus/api/v1/status/config') return ok({ yaml: `global:\n  scrape_interval: ${this.globalInterval}\n` });
+    if (url.pathname !== '/prometheus/api/v1/query' || req.method !== 'POST') return { status: 404, body: '{"status":"error","error":"not found"}' };
+    const query = new URLSearchParams(body).get('query') ?? '';
+    this.queries.push(query);
+    if (query === 'time()') return ok({ resultType: 'scalar', result: [this.clock, String(this.clock)] });
+    const stamps = query.startsWith('timestamp(');
+    const ids = /agentID=~?"([^"]+)"/.exec(query)?.[1]?.split('|') ?? [];
+    const rows = this.series.filter((s) => ids.includes(s.agentId));
+    return ok({
+      resultType: 'vector',
+      result: rows.map((s) => ({
+        metric: { ...(stamps ? {} : { __name__: 'up' }), agentID: s.agentId, exporter_name: s.exporterName },
+        value: [this.clock, String(stamps ? s.at : s.up)],
+      })),
+    });
+  }
+
+  async stop() {
+    await new Promise((r) => this.server?.close(r));
+  }
+}
+
+const servers: FakePrometheus[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+const fake = async (handler?: Parameters<FakePrometheus['start']>[0]) => {
+  const f = await new FakePrometheus().start(handler);
+  servers.push(f);
+  return f;
+};
+const endpoint = (f: FakePrometheus, extra: Partial<PrometheusEndpoint> = {}): PrometheusEndpoint => ({ url: f.url, auth: 'none', ...extra });
+
+/** A controller clock in step with the fake's (both in ms), advanced by each poll's sleep. */
+function steppedClock(f: FakePrometheus, onTick: (t: number) => void = () => undefined) {
+  let t = f.clock * 1000;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+      f.clock = t / 1000;
+      onTick(t);
+    },
+  };
+}
+
+describe('waiting for every host, against an HTTP server answering like Prometheus', () => {
+  it('hosts share each poll; one is up at once, one comes up later, one never has a series, one stays at 0', async () => {
+    const f = await fake();
+    let late = false;
+    const clock = steppedClock(f, (t) => {
+      // Prometheus keeps scraping: every poll sees new samples of the hosts it has.
+      for (const s of f.series) s.at = t / 1000;
+      if (!late && t >= 1_001_500) {
+        late = true;
+        f.series.push({ agentId: B, exporterName: 'grafana_alloy', up: 1, at: t / 1000 });
+      }
+    });
+    f.series.push({ agentId: A, exporterName: 'node_exporter', up: 1, at: 999 }, { agentId: D, exporterName: 'node_exporter', up: 0, at: 999 });
+    f.scrapeIntervals.set(A, '2s').set(D, '2s');
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 500, ...clock });
+    // The run's first proof reads Prometheus' clock and scrape intervals; the others then start together.
+    expect(await view.prove({ host: 'a0', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toMatchObject({ proof: { ok: true } });
+    f.queries = [];
+    const [a, b, c, d] = await Promise.all([
+      view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' }),
+      view.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 10_000 }),
+      view.prove({ host: 'c', agentId: C, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 1_000 }),
+      view.prove({ host: 'd', agentId: D, exporterName: 'node_exporter', mode: 'pull' }),
+    ]);
+    const proof = (x: typeof a) => ('proof' in x ? x.proof : expect.fail(`Prometheus error: ${x.error.message}`));
+    // a: its sample at 999 is older than its rollout; the next scrape is fresh.
+    expect(proof(a)).toMatchObject({ ok: true, up: 1, exporterName: 'node_exporter', query: `up{agentID="${A}"}`, scrapeIntervalMs: 2_000, limitMs: 4_000 });
+    expect(proof(b)).toMatchObject({ ok: true, up: 1, exporterName: 'grafana_alloy', limitMs: 20_000 });
+    expect(proof(c)).toMatchObject({ ok: false, reason: 'no-series', up: null, limitMs: 2_000 });
+    expect(proof(c).waitedMs).toBeGreaterThanOrEqual(2_000);
+    expect(proof(d)).toMatchObject({ ok: false, reason: 'up-0', up: 0, limitMs: 4_000 });
+    // One clock reading for the run (before); each poll asks for every host still waiting.
+    expect(f.queries).not.toContain('time()');
+    const polls = f.queries.filter((q) => q.startsWith('up{'));
+    expect(/^up\{agentID=~"([^"]+)"\}$/.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
+    // A host that is proved leaves the poll: the last ones ask only for d (the longest limit).
+    expect(polls.at(-1)).toBe(`up{agentID="${D}"}`);
+  });
+
+  it('a pull host Prometheus lists nowhere waits two of its global scrape intervals (from its config)', async () => {
+    const f = await fake();
+    f.globalInterval = '1s';
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 250, ...steppedClock(f) });
+    const answer = await view.prove({ host: 'x', agentId: C, exporterName: 'node_exporter', mode: 'pull' });
+    expect(answer).toMatchObject({ proof: { ok: false, reason: 'no-series', scrapeIntervalMs: 1_000, limitMs: 2_000 } });
+  });
+
+  it('--verify-wait replaces two scrape intervals', async () => {
+    const f = await fake();
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, waitMs: 300, ...steppedClock(f) });
+    expect(await view.prove({ host: 'x', agentId: C, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 60_000 })).toMatchObject({ proof: { limitMs: 300, reason: 'no-series' } });
+  });
+
+  it('a series that stopped before the rollout is no proof: no fresh sample', async () => {
+    const f = await fake();
+    f.series.push({ agentId: B, exporterName: 'grafana_alloy', up: 1, at: 990 });
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, ...steppedClock(f) });
+    const answer = await view.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 200 });
+    expect(answer).toMatchObject({ proof: { ok: false, reason: 'no-fresh-sample', up: 1, sampleAt: new Date(990_000).toISOString() } });
+  });
+});
+
+describe("Prometheus' own failures: one error for every host, never a per-host absence", () => {
+  const push = (agentId: string): ProofRequest => ({ host: agentId, agentId, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 200 });
+
+  it('basic and bearer credentials are sent; wrong ones are refused as one auth error', async () => {
+    const f = await fake();
+    f.auth = `Basic ${Buffer.from('trento:s3cret-basic').toString('base64')}`;
+    f.series.push({ agentId: A, exporterName: 'grafana_alloy', up: 1, at: 5_000 });
+    const good = trentoView(prometheusApi(endpoint(f, { auth: 'basic', username: 'trento', password: 's3cret-basic' })), { pollMs: 50 });
+    expect(await good.prove(push(A))).toMatchObject({ proof: { ok: true } });
+
+    const bad = trentoView(prometheusApi(endpoint(f, { auth: 'basic', username: 'trento', password: 'wrong-one' })), { pollMs: 50 });
+    const answers = await Promise.all([bad.prove(push(A)), bad.prove(push(B))]);
+    const errors = answers.map((a) => ('error' in a ? a.error : undefined));
+    expect(errors[0]).toBeInstanceOf(PrometheusError);
+    expect(errors[0]).toBe(errors[1]);
+    expect(errors[0]).toMatchObject({ kind: 'auth-refused' });
+    expect(errors[0]!.message).toMatch(/refused the credentials of --verify-auth basic \(HTTP 401; check agent_prometheus_auth_username/);
+    expect(errors[0]!.message).not.toContain('wrong-one');
+
+    f.auth = 'Bearer tok-123';
+    const bearer = trentoView(prometheusApi(endpoint(f, { auth: 'bearer', bearerToken: 'tok-123' })), { pollMs: 50 });
+    expect(await bearer.prove(push(A))).toMatchObject({ proof: { ok: true } });
+  });
+
+  it('nothing listening: unreachable, said once for the run', async () => {
+    const f = await fake();
+    const url = f.url;
+    await f.stop();
+    servers.splice(0);
+    const view = trentoView(prometheusApi({ url, auth: 'none' }), { pollMs: 50 });
+    const [a, b] = await Promise.all([view.prove(push(A)), view.prove(push(B))]);
+    expect(a).toMatchObject({ error: { kind: 'unreachable' } });
+    expect('error' in a && a.error.message).toMatch(/^Trento's Prometheus at http:\/\/127\.0\.0\.1:\d+\/prometheus is unreachable: ECONNREFUSED/);
+    expect('error' in b && 'error' in a && b.error === a.error).toBe(true);
+  });
+
+  it('a web page instead of the API (a wrong base URL) is said so', async () => {
+    const f = await fake(() => ({ status: 200, body: '<html>Trento</html>' }));
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 50 });
+    const answer = await view.prove(push(A));
+    expect(answer).toMatchObject({ error: { kind: 'bad-answer' } });
+    expect('error' in answer && answer.error.message).toMatch(/no Prometheus API answer \(is the URL the Prometheus base URL/);
+  });
+});

@@ -1,0 +1,92 @@
+// --verify-prometheus settings: the flags (no secret ever on the command line, nothing the run
+// cannot honour), the run's one set of credentials from the agent's variables, and what each
+// host is expected to show (exporter_name, scrape interval) from the settings the toolkit wrote.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CliError, HELP, OPTIONS, parseCli } from '../../../src/cli/args.ts';
+import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
+import { proofRequestFor, verifyEndpointFor } from '../../../src/verify/run-proof.ts';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const noSettings = { settings: { origins: {}, warnings: [] }, cwd: '/site' };
+const cli = (...flags: string[]) => parseCli(['-i', 'example', ...flags], {}, repo, noSettings);
+
+describe('--verify-prometheus flags', () => {
+  it('are in the flag table and --help', () => {
+    for (const f of ['verify-prometheus', 'verify-auth', 'verify-ca', 'verify-client-cert', 'verify-client-key', 'verify-wait']) {
+      expect(OPTIONS).toHaveProperty(f);
+      expect(HELP).toContain(`--${f}`);
+    }
+  });
+
+  it('take a base URL, a method, files from the admin folder and a wait', () => {
+    const v = cli('--verify-prometheus', 'https://trento.example.com/prometheus/', '--verify-auth', 'mtls', '--verify-ca', 'ca.pem', '--verify-client-cert', 'c.pem', '--verify-client-key', 'k.pem', '--verify-wait', '90').verify;
+    expect(v).toEqual({ url: 'https://trento.example.com/prometheus', auth: 'mtls', caFile: '/site/ca.pem', clientCertFile: '/site/c.pem', clientKeyFile: '/site/k.pem', waitSeconds: 90 });
+    expect(cli().verify).toBeUndefined();
+  });
+
+  it.each([
+    [['--verify-prometheus', 'https://u:secret@trento/prometheus'], /no credentials in the URL/],
+    [['--verify-prometheus', 'ftp://trento/prometheus'], /http:\/\/ or https:\/\//],
+    [['--verify-prometheus', 'trento'], /needs the URL of Trento's Prometheus/],
+    [['--verify-prometheus', 'https://trento/prometheus/api/v1/query?query=up'], /base URL/],
+    [['--verify-auth', 'basic'], /--verify-auth goes with --verify-prometheus/],
+    [['--verify-prometheus', 'https://t/p', '--verify-auth', 'token'], /takes none, basic, bearer, mtls/],
+    [['--verify-prometheus', 'https://t/p', '--verify-client-cert', 'c.pem'], /go together/],
+    [['--verify-prometheus', 'https://t/p', '--verify-auth', 'basic', '--verify-client-cert', 'c', '--verify-client-key', 'k'], /is for --verify-auth mtls/],
+    [['--verify-prometheus', 'http://t/p', '--verify-ca', 'ca.pem'], /https/],
+    [['--verify-prometheus', 'https://t/p', '--check'], /does not go with --check/],
+    [['--verify-prometheus', 'https://t/p', '--uninstall'], /does not go with --uninstall/],
+    [['--verify-prometheus', 'https://t/p', '--verify-wait', '0'], /--verify-wait needs a whole number/],
+  ])('refuses %j', (flags, message) => {
+    expect(() => cli(...flags)).toThrow(CliError);
+    expect(() => cli(...flags)).toThrow(message);
+  });
+});
+
+describe("the run's credentials: the agent's variables", () => {
+  const defaults = loadRoleDefaults();
+  const host = (name: string, vars: Record<string, unknown>) => ({ name, vars, origins: Object.fromEntries(Object.keys(vars).map((k) => [k, 'group_vars/all.yml'])), play: undefined as never });
+  const url = 'https://trento/prometheus';
+
+  it('basic from trento_prometheus_auth* (the official names), through the agent_* defaults', () => {
+    const vars = { trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'prometheus', trento_prometheus_auth_password: 'pw-123456' };
+    const r = verifyEndpointFor([host('a', vars), host('b', vars)], { url }, defaults);
+    expect(r).toEqual({ errors: [], endpoint: { url, auth: 'basic', username: 'prometheus', password: 'pw-123456' } });
+  });
+
+  it('--verify-auth bearer takes agent_prometheus_auth_bearer_token; hosts without it have no say', () => {
+    const r = verifyEndpointFor([host('pull', {}), host('push', { agent_prometheus_auth_bearer_token: 'tok-abcdef' })], { url, auth: 'bearer' }, defaults);
+    expect(r.endpoint).toEqual({ url, auth: 'bearer', bearerToken: 'tok-abcdef' });
+  });
+
+  it('no method anywhere is none; a method without its credentials is a settings error naming the variable', () => {
+    expect(verifyEndpointFor([host('a', {})], { url }, defaults).endpoint).toEqual({ url, auth: 'none' });
+    const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' })], { url }, defaults);
+    expect(r.endpoint).toBeUndefined();
+    expect(r.errors).toEqual([expect.objectContaining({ host: 'a', variable: 'agent_prometheus_auth_password', message: expect.stringMatching(/never on a command line/) })]);
+  });
+
+  it('hosts that disagree are one settings error (no credential shown)', () => {
+    const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-one-111' }), host('b', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-two-222' })], { url }, defaults);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatchObject({ host: 'b', variable: 'agent_prometheus_auth', message: expect.stringMatching(/differs from a's; give --verify-auth/) });
+    expect(JSON.stringify(r.errors)).not.toMatch(/tok-/);
+  });
+
+  it('mtls needs this machine\'s certificate and key (the agent\'s are paths on the hosts)', () => {
+    const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'mtls' })], { url }, defaults);
+    expect(r.errors[0]?.message).toMatch(/needs --verify-client-cert FILE and --verify-client-key FILE/);
+    const ok = verifyEndpointFor([host('a', { agent_prometheus_auth: 'mtls' })], { url, clientCert: 'CERT', clientKey: 'KEY', ca: 'CA' }, defaults);
+    expect(ok.endpoint).toEqual({ url, auth: 'mtls', ca: 'CA', clientCert: 'CERT', clientKey: 'KEY' });
+  });
+});
+
+describe('what Trento expects of each host', () => {
+  const id = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
+  it("the agent's exporter_name and scrape interval, with the agent's defaults", () => {
+    expect(proofRequestFor('h', id, 'pull', { 'prometheus-mode': 'pull' })).toEqual({ host: 'h', agentId: id, exporterName: 'node_exporter', mode: 'pull' });
+    expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push' })).toEqual({ host: 'h', agentId: id, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 15_000 });
+    expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push', 'prometheus-exporter-name': 'alloy_sap', 'prometheus-scrape-interval': '1m30s' })).toMatchObject({ exporterName: 'alloy_sap', scrapeIntervalMs: 90_000 });
+  });
+});
