@@ -4,7 +4,8 @@
 // for is checked against what the installed `trento-agent id` prints on each host.
 // Failures are real: a pull host Prometheus cannot scrape (its target moved to a closed port)
 // gives up == 0; a push host whose Alloy delivers to another receiver (so the toolkit's own
-// "Alloy delivers" check passes) never reaches Trento's Prometheus; wrong credentials and a
+// "Alloy delivers" check passes) never reaches Trento's Prometheus; in waves, a host Trento
+// does not see stops the next wave; wrong credentials and a
 // Prometheus that is not there are one error for the run. Credentials travel in an
 // `-e @file`, never on a command line. One cold run, then small --limit runs on the same lab.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -166,6 +167,15 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       expect(run.stdout).toMatch(new RegExp(`^${pull.name} \\| FAILED \\| Trento does not see this host: up\\{agentID="${pullId}"\\} exporter_name="node_exporter" is 0 .*cannot scrape its node_exporter`, 'm'));
       expect(run.stdout).toMatch(new RegExp(`^${push.name} \\| FAILED \\| Trento does not see this host: no sample of up\\{agentID="${agentIds.get(push.name)}"\\} exporter_name="grafana_alloy" since the rollout`, 'm'));
       expect(run.stdout).toMatch(new RegExp(`^${pull.name} +: node_exporter FAILED up-0: `, 'm'));
+
+      // In waves, a wave is done when Trento has answered for its hosts: the pull host's wave
+      // fails on Trento's side, and the next wave (a healthy push host) never starts.
+      const next = hostsBy(info).push[1]!;
+      const waves = await provision([...verify('none'), '--limit', `${pull.name},${next.name}`, '--serial', '1', '--max-fail-percentage', '0']);
+      expect(waves.code, waves.stdout + waves.stderr).toBe(2);
+      const inWaves = hostsOf(waves);
+      expect(inWaves.get(pull.name)).toMatchObject({ status: 'failed', trento: { reason: 'up-0' } });
+      expect(inWaves.get(next.name)).toMatchObject({ status: 'skipped', trento: null, message: expect.stringMatching(/^not started: wave 2 of 2 never started/) });
     } finally {
       writeFileSync(server.targetsFile, original);
       await new Promise((r) => other.close(r));
