@@ -1,6 +1,6 @@
 // One stream of events feeds every output: the live display (ora or plain lines), the recap
 // and the JSON report. Like zx's log.ts: a union of kinds, one formatter each elsewhere.
-import type { Proof } from '../verify/trento-view.ts';
+import type { Proof } from '../verify/types.ts';
 
 export type RunMode = 'install' | 'uninstall';
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'skipped';

@@ -1,7 +1,7 @@
 // Per-host results, folded from the event stream. The recap, the JSON report and the exit code
 // all read this, so they cannot disagree.
 import type { HostStatus, PlannedChange, RunEvent, RunMode } from './events.ts';
-import type { Proof } from '../verify/trento-view.ts';
+import type { Proof } from '../verify/types.ts';
 
 export interface HostResult {
   host: string;

@@ -10,6 +10,9 @@
 // query `up{agentID=~"id1|id2|..."}` (the same series as one query per host) and its timestamps.
 import { PrometheusError, type PrometheusApi } from './prometheus-api.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
+import type { Proof, ProofReason } from './types.ts';
+
+export type { Proof, ProofReason } from './types.ts';
 
 export interface ProofRequest {
   host: string;
@@ -19,26 +22,6 @@ export interface ProofRequest {
   mode: 'pull' | 'push';
   /** Push: the host's Alloy scrape interval (agent_prometheus_scrape_interval), ms. */
   scrapeIntervalMs?: number;
-}
-
-/** Why a host's metrics did not arrive. */
-export type ProofReason = 'no-series' | 'other-exporter' | 'no-fresh-sample' | 'up-0';
-
-export interface Proof {
-  /** The query Trento Web runs for this host. */
-  query: string;
-  exporterName: string;
-  ok: boolean;
-  /** `up` of the newest sample with that exporter_name (null: none). */
-  up: number | null;
-  /** When that sample was taken (ISO 8601, Prometheus' clock), null: none. */
-  sampleAt: string | null;
-  reason: ProofReason | null;
-  message: string;
-  /** How long the host was waited for, and the most it would have been (two scrape intervals). */
-  waitedMs: number;
-  limitMs: number;
-  scrapeIntervalMs: number;
 }
 
 /** The answer for one host: its proof, or Prometheus' own failure (the same for every host). */
