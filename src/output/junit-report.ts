@@ -109,6 +109,12 @@ export function junitOf(t: Tally, durationMs: number, redact: Redactor): string 
   const suite = `trento-provision ${kind}`;
   const classname = `trento-provision.${kind}`;
   const cases = [...t.hosts.values()].map((r) => ({ host: r.host, outcome: outcomeOf(t, r) }));
+  // --verify-prometheus: Trento's Prometheus not answering fails the run (exit 2) without
+  // failing a host; its own test case keeps the CI page from showing all green.
+  const view = t.trentoView;
+  if (view?.error) {
+    cases.push({ host: `Trento's Prometheus at ${view.url}`, outcome: { kind: 'error', type: view.error.kind, message: view.error.message, text: view.error.message } });
+  }
   const count = (k: Outcome['kind']) => cases.filter((c) => c.outcome.kind === k).length;
   const counts = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="${seconds(durationMs)}"`;
   const started = t.timeline.find((m) => m.mark === 'run-start')?.at;

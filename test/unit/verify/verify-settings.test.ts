@@ -1,9 +1,15 @@
 // --verify-prometheus settings: the flags (no secret ever on the command line, nothing the run
-// cannot honour), the run's one set of credentials from the agent's variables, and what each
-// host is expected to show (exporter_name, scrape interval) from the settings the toolkit wrote.
+// cannot honour), the run's one set of credentials from the agent's variables, what each host
+// is expected to show (exporter_name, scrape interval) from the settings the toolkit wrote, and
+// how Prometheus' own failure shows in --junit.
 import { fileURLToPath } from 'node:url';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { CliError, HELP, OPTIONS, parseCli } from '../../../src/cli/args.ts';
+import type { RunEvent } from '../../../src/output/events.ts';
+import { junitOf } from '../../../src/output/junit-report.ts';
+import { redactor } from '../../../src/output/redact.ts';
+import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
 import { proofRequestFor, verifyEndpointFor } from '../../../src/verify/run-proof.ts';
 
@@ -88,5 +94,39 @@ describe('what Trento expects of each host', () => {
     expect(proofRequestFor('h', id, 'pull', { 'prometheus-mode': 'pull' })).toEqual({ host: 'h', agentId: id, exporterName: 'node_exporter', mode: 'pull' });
     expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push' })).toEqual({ host: 'h', agentId: id, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 15_000 });
     expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push', 'prometheus-exporter-name': 'alloy_sap', 'prometheus-scrape-interval': '1m30s' })).toMatchObject({ exporterName: 'alloy_sap', scrapeIntervalMs: 90_000 });
+  });
+});
+
+describe('--junit with --verify-prometheus', () => {
+  const run = (events: RunEvent[]) => {
+    const t = newTally();
+    events.forEach((e, i) => fold(t, e, 1_000 + i));
+    const xml = junitOf(t, 10, redactor(['s3cret-token-xyz']));
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
+      testsuites: { errors: string; testsuite: { testcase: { name: string; error?: { type: string; message: string } }[] | { name: string } } };
+    };
+    return { t, doc, cases: [doc.testsuites.testsuite.testcase].flat() };
+  };
+  const start: RunEvent[] = [
+    { type: 'run-start', mode: 'install', check: false, hosts: ['h1'], forks: 1 },
+    { type: 'trento-view-start', url: 'https://trento/prometheus', auth: 'bearer' },
+  ];
+
+  it("Prometheus not answering is a test case of its own (an error), so the page is not all green while the run exits 2", () => {
+    const { t, doc, cases } = run([
+      ...start,
+      { type: 'trento-view-error', kind: 'auth-refused', message: "Trento's Prometheus at https://trento/prometheus refused the credentials of --verify-auth bearer (HTTP 401)" },
+      { type: 'host-done', host: 'h1', status: 'ok', changed: 0, roundTrips: 2 },
+    ]);
+    expect(exitCode(t)).toBe(2);
+    expect(doc.testsuites.errors).toBe('1');
+    expect(cases.map((c) => c.name)).toEqual(['h1', "Trento's Prometheus at https://trento/prometheus"]);
+    expect((cases[1] as { error?: { type: string; message: string } }).error).toMatchObject({ type: 'auth-refused', message: expect.stringMatching(/refused the credentials/) });
+  });
+
+  it('a host Trento does not see is that host\'s failure; no extra case when Prometheus answered', () => {
+    const { cases } = run([...start, { type: 'host-done', host: 'h1', status: 'failed', changed: 0, roundTrips: 2, message: 'Trento does not see this host: no series' }]);
+    expect(cases.map((c) => c.name)).toEqual(['h1']);
   });
 });
