@@ -5,12 +5,15 @@ import type { MetricsProvider } from '../src/platform.ts';
 import type { Handler, Role } from '../src/plan/types.ts';
 import * as alloyRole from './alloy/tasks/main.ts';
 import * as nodeExporterRole from './node_exporter/tasks/main.ts';
+import * as nodeExporterRetired from './node_exporter/tasks/retire.ts';
 import { restartAgent } from './trento_agent/handlers/main.ts';
 import * as agentRole from './trento_agent/tasks/main.ts';
 
 export const ROLES: Record<MetricsProvider, readonly Role[]> = {
   node_exporter: [nodeExporterRole, agentRole],
-  alloy: [alloyRole, agentRole],
+  // A push host may have been a pull host (SLES 15 -> 16): the node_exporter the toolkit put
+  // there is retired, last, once Alloy and the agent are wired.
+  alloy: [alloyRole, agentRole, nodeExporterRetired],
 };
 
 /**

@@ -275,7 +275,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   if (inventoryArgs.length === 0) {
     throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)');
   }
-  if (v.purge && !v.uninstall) throw new CliError('--purge goes with --uninstall');
   if (v.upgrade && v.uninstall) throw new CliError('--upgrade does not go with --uninstall');
   // Without --check, exit 2 already means "a host failed": "changes were made" cannot have it too,
   // and a pipeline reading 2 as "applied fine" would pass over a failed host.
@@ -386,7 +385,9 @@ Options (ansible-playbook's names and meanings):
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
-      --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml
+      --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml;
+                             without: also remove the node_exporter the toolkit installed on a
+                             host that moved from SLES 15 to 16 (else only stopped and disabled)
       --upgrade              also upgrade trento-agent, node_exporter/Alloy to the newest in the
                              repositories (= -e agent_package_state=latest; the official role always does)
   -v, --verbose              phases, facts, checks and step output; -vv each script a host

@@ -134,11 +134,17 @@ export function packagesUpgraded(names: string[], facts: HostFacts): Change | nu
   };
 }
 
+/** Is the package on the host because this toolkit installed it (its record on the host)? The
+ *  one test that tells the toolkit's packages from the admin's. */
+export function installedByToolkit(name: string, facts: HostFacts): boolean {
+  return Boolean(facts.packages[name]) && facts.record.packages.includes(name);
+}
+
 /** Removes the packages asked for that this toolkit installed (its record on the host) and
  *  nothing else: never a package the admin had, never dependencies (no --clean-deps, which can
  *  take the packages a host relies on with it). */
 export function packagesRemoved(asked: string[], facts: HostFacts): Change | null {
-  const present = asked.filter((n) => facts.packages[n] && facts.record.packages.includes(n));
+  const present = asked.filter((n) => installedByToolkit(n, facts));
   if (present.length === 0) return null;
   return {
     id: 'packages:remove',
@@ -151,7 +157,7 @@ export function packagesRemoved(asked: string[], facts: HostFacts): Change | nul
 
 /** Packages asked to be removed that the toolkit did not install: left in place, said so. */
 export function packagesKept(asked: string[], facts: HostFacts): string[] {
-  return asked.filter((n) => facts.packages[n] && !facts.record.packages.includes(n));
+  return asked.filter((n) => facts.packages[n] && !installedByToolkit(n, facts));
 }
 
 export interface ServiceWant {

@@ -126,6 +126,7 @@ export function planHost(input: PlanInput): HostPlan {
       `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
     );
   }
-  return { host: input.host, changes, handlers, verify: verifyChecks(input), warnings };
+  const verify = join([verifyChecks(input), ...results.flatMap((r) => r.verify ?? [])]);
+  return { host: input.host, changes, handlers, verify, warnings };
 }
 

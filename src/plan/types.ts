@@ -77,4 +77,6 @@ export interface RoleTasks {
   removePackages?: string[];
   changes: (Change | null)[];
   handlers?: Handler[]; // what the role's changes may notify
+  /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.verify). */
+  verify?: Command[];
 }

@@ -118,9 +118,12 @@ describe('bad command lines and extra vars', () => {
     ['forks zero', ['-i', '.', '-f', '0']],
     ['forks not a number', ['-i', '.', '-f', 'many']],
     ['unknown flag', ['-i', '.', '--frobnicate']],
-    ['purge without uninstall', ['-i', '.', '--purge']],
     ['timeout negative', ['-i', '.', '--timeout', '-3']],
   ])('%s', (_name, args) => expect(cli(args)).toThrow(CliError));
+
+  it('--purge without --uninstall is a provision run that also removes a retired node_exporter (SLES 15 -> 16)', () => {
+    expect(parseCli(['-i', '.', '--purge'], {}, process.cwd())).toMatchObject({ purge: true, uninstall: false });
+  });
 
   it.each([
     ['@missing file', ['@/nonexistent/vars.yml']],

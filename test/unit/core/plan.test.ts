@@ -276,3 +276,99 @@ describe('agent_package_state: latest', () => {
     expect(parseUpdates('trento-agent 3.1.0-1.1\nalloy 1.10.0-1\n')).toEqual({ 'trento-agent': '3.1.0-1.1', alloy: '1.10.0-1' });
   });
 });
+
+describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
+  const NE = 'golang-github-prometheus-node_exporter';
+  const NE_UNIT = 'prometheus-node_exporter.service';
+
+  /** A host the toolkit provisioned as SLES 15 (pull) that now reports 16.0: no Alloy yet. */
+  function migrated(recorded: string[]): HostFacts {
+    const pulled = converged(freshFacts('15.4'), planFor(freshFacts('15.4')));
+    const { alloy: _alloy, ...packages } = pulled.packages;
+    const { 'alloy.service': _unit, ...units } = pulled.units;
+    return {
+      ...pulled,
+      osRelease: { ID: 'sles', VERSION_ID: '16.0' },
+      packages,
+      units,
+      alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
+      record: { packages: recorded, pendingHandlers: [] },
+    };
+  }
+
+  /** What the next run sees once `plan` ran without --purge: node_exporter stopped, disabled, kept. */
+  function afterMigration(facts: HostFacts, plan: HostPlan): HostFacts {
+    const done = converged(facts, plan);
+    done.units[NE_UNIT] = { active: false, enabled: 'disabled' };
+    done.record.packages = [...facts.record.packages, ...done.record.packages];
+    return done;
+  }
+
+  it('the toolkit\'s node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)', () => {
+    const facts = migrated([NE, 'trento-agent']);
+    expect(facts.units[NE_UNIT]).toEqual({ active: true, enabled: 'enabled' });
+    const plan = planFor(facts);
+    expect(plan.changes.map((c) => c.summary)).toEqual([
+      'install alloy',
+      'switch Alloy to directory mode: CONFIG_FILE /etc/alloy/config.alloy (package default) -> /etc/alloy/ (only that line of /etc/sysconfig/alloy; the old line is kept in /var/lib/trento-provision/alloy-CONFIG_FILE.orig for uninstall)',
+      'create /etc/alloy/trento.alloy (0640 alloy:alloy)',
+      'enable alloy.service, start alloy.service',
+      `update ${PATHS.agentConfig} (0600 root:root)`,
+      `create ${PATHS.configureAlloyScript} (0755 root:root)`,
+      `update ${PATHS.agentDropIn} (0644 root:root)`,
+      `stop ${NE_UNIT}, disable ${NE_UNIT}`,
+    ]);
+    const byId = (id: string) => plan.changes.find((c) => c.id === id)!;
+    expect(byId(`file:${PATHS.agentConfig}`).diff).toMatch(/^\+prometheus-mode: "push"$/m);
+    expect(byId(`file:${PATHS.agentDropIn}`).diff).toMatch(/^-Wants=prometheus-node_exporter.service\n[\s\S]*^\+Wants=alloy.service$/m);
+    expect(byId(`service:${NE_UNIT}`).details).toEqual([`- stop ${NE_UNIT}`, `- disable ${NE_UNIT}`]);
+    expect(toShell(byId(`service:${NE_UNIT}`).script)).toBe(`systemctl stop ${NE_UNIT} &&\nsystemctl disable ${NE_UNIT}`);
+    expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
+    expect(toShell(plan.verify)).toMatch(/tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/);
+    expect(plan.warnings).toEqual([]);
+
+    // Once migrated (node_exporter stopped and disabled, still installed): nothing more to do.
+    const again = planFor(afterMigration(facts, plan));
+    expect(again.changes).toEqual([]);
+    expect(again.handlers).toEqual([]);
+    expect(toShell(again.verify)).toContain('is stopped');
+  });
+
+  it('--purge also removes the toolkit\'s node_exporter, after it is stopped; on a retired host only the removal is left', () => {
+    const plan = planFor(migrated([NE, 'trento-agent']), { purge: true });
+    const ids = plan.changes.map((c) => c.id);
+    expect(ids.slice(-2)).toEqual([`service:${NE_UNIT}`, 'packages:remove']);
+    const remove = plan.changes.at(-1)!;
+    expect(remove.summary).toBe(`remove ${NE} (installed by trento-provision)`);
+    expect(toShell(remove.script)).toBe(`tp_zypper remove -- ${NE} &&\ntp_packages_record_remove ${NE}`);
+
+    const later = planFor(afterMigration(migrated([NE, 'trento-agent']), planFor(migrated([NE, 'trento-agent']))), { purge: true });
+    expect(later.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision)`]);
+  });
+
+  it('a node_exporter the admin had before the toolkit came is left as it is, --purge or not', () => {
+    for (const purge of [false, true]) {
+      const plan = planFor(migrated(['trento-agent']), { purge });
+      expect(plan.changes.map((c) => c.summary)).toContain('install alloy');
+      expect(plan.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
+      expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
+      expect(toShell(plan.verify)).not.toContain(NE_UNIT);
+      expect(plan.warnings).toEqual([]);
+    }
+  });
+
+  it('a SLES 16 host the toolkit set up as 16 never plans anything for node_exporter', () => {
+    const fresh = planFor(freshFacts('16.0'), { purge: true });
+    expect(JSON.stringify(fresh.changes.map((c) => c.id))).not.toContain('node_exporter');
+  });
+
+  it('uninstall keeps the toolkit\'s node_exporter as on a pull host; --uninstall --purge stops and removes it', () => {
+    const facts = migrated([NE, 'trento-agent']);
+    const keep = planFor(facts, { uninstall: true });
+    expect(keep.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
+    const purge = planFor(facts, { uninstall: true, purge: true });
+    expect(purge.changes.map((c) => c.summary)).toContain(`stop ${NE_UNIT}, disable ${NE_UNIT}`);
+    expect(purge.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(`remove ${NE}, trento-agent (installed by trento-provision)`);
+  });
+});
