@@ -92,6 +92,9 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   }
   const extraVars = parseExtraVars(cli.extraVars, adminDir);
   const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
+  // The controller's own TLS key for --verify-prometheus is a secret of the run like a typed
+  // password (its basic/bearer credentials are the agent's variables, in the list already).
+  if (verifyPrometheus?.clientKey) sink.secrets.add(verifyPrometheus.clientKey);
   const stop = new AbortController();
   const abort = new AbortController();
   const onSignal = (signal: string) => {
