@@ -9,10 +9,10 @@ import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
-import { redactor, type Redactor } from '../src/output/redact.ts';
+import type { Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
 import { writeJunitReport } from '../src/output/junit-report.ts';
-import { createSink } from '../src/output/sink.ts';
+import { createSink, type Sink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
@@ -48,28 +48,53 @@ async function main(): Promise<number> {
     return 0;
   }
   if (cli.verbosity > 0) process.stdout.write(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
-  const prompt = terminalPrompt();
-  const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
-  // Asked before any connection, like ansible-playbook -K.
-  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
-  const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
-  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
-  for (const w of inventory.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
-  if (cli.listHosts) {
-    // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
-    const hosts = limitHosts(inventory, cli.limit, 'all', { cwd: adminDir }).hosts;
-    const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
-    process.stdout.write(listHostsText(inventory, hosts, mode, cli.limit, redactor([...inventory.vaultValues])));
-    return 0;
-  }
-  const extraVars = parseExtraVars(cli.extraVars, adminDir);
-  const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
+  // Created before the first secret is known: the sink owns the run's one secret list, and
+  // everything printed from here on (errors included) goes through it.
   const sink = createSink({
     verbosity: cli.verbosity,
     diff: cli.diff,
     ...terminalChoice(process.env, { stdout: process.stdout, stderr: process.stderr }),
     out: process.stdout,
   });
+  try {
+    return await provision(cli, sink, adminDir);
+  } catch (error) {
+    throw scrubbed(error, sink.secrets.redact);
+  }
+}
+
+/** The error with every known secret masked in its message (and stack), its class kept. */
+function scrubbed(error: unknown, redact: Redactor): unknown {
+  if (!(error instanceof Error)) return new Error(redact(String(error)));
+  error.message = redact(error.message);
+  if (error.stack !== undefined) error.stack = redact(error.stack);
+  return error;
+}
+
+async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir: string): Promise<number> {
+  const prompt = terminalPrompt();
+  const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
+  sink.secrets.add(vaultSecrets.map((s) => s.password));
+  // Asked before any connection, like ansible-playbook -K.
+  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
+  const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
+  sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
+  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
+  // Whatever came out of a vault is secret, whatever its variable's name.
+  sink.secrets.add(inventory.vaultValues);
+  for (const w of inventory.warnings) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
+  if (cli.listHosts) {
+    // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
+    const hosts = limitHosts(inventory, cli.limit, 'all', { cwd: adminDir }).hosts;
+    const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
+    process.stdout.write(listHostsText(inventory, hosts, mode, cli.limit, sink.secrets.redact));
+    return 0;
+  }
+  const extraVars = parseExtraVars(cli.extraVars, adminDir);
+  const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
+  // The controller's own TLS key for --verify-prometheus is a secret of the run like a typed
+  // password (its basic/bearer credentials are the agent's variables, in the list already).
+  if (verifyPrometheus?.clientKey) sink.secrets.add(verifyPrometheus.clientKey);
   const stop = new AbortController();
   const abort = new AbortController();
   const onSignal = (signal: string) => {
@@ -84,15 +109,6 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const started = Date.now();
-  // The JSON report goes through the run's final redactor too (vault values, config secrets).
-  let redact: Redactor = (t) => t;
-  const hooks = {
-    emit: sink.emit,
-    setRedactor: (r: Redactor) => {
-      redact = r;
-      sink.setRedactor(r);
-    },
-  };
   await run(
     inventory,
     {
@@ -125,12 +141,6 @@ async function main(): Promise<number> {
       },
       maxHostOutputBytes: cli.maxHostOutputMiB * 1024 * 1024,
       ...(cli.ssh.controlPathDir ? { controlPathDir: cli.ssh.controlPathDir } : {}),
-      secrets: [
-        ...inventory.vaultValues,
-        ...vaultSecrets.map((s) => s.password),
-        ...(becomePassword ? [becomePassword] : []),
-        ...(sshPassword ? [sshPassword] : []),
-      ],
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
       stop: stop.signal,
       abort: abort.signal,
@@ -138,7 +148,7 @@ async function main(): Promise<number> {
       templates: findTemplates(templateSearchDirs(inventory.sources, projectDir)),
       ...(verifyPrometheus ? { verifyPrometheus } : {}),
     },
-    hooks,
+    sink,
   );
   sink.stop();
   if (cli.syntaxCheck) {
@@ -154,8 +164,9 @@ async function main(): Promise<number> {
   else process.stdout.write(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
   const policy = { detailed: cli.detailedExitcode };
   const durationMs = Date.now() - started;
-  if (cli.json) await writeJsonReport(cli.json, sink.tally, durationMs, redact, policy);
-  if (cli.junit) await writeJunitReport(cli.junit, sink.tally, durationMs, redact);
+  // The reports go through the same secret list as every line above.
+  if (cli.json) await writeJsonReport(cli.json, sink.tally, durationMs, sink.secrets.redact, policy);
+  if (cli.junit) await writeJunitReport(cli.junit, sink.tally, durationMs, sink.secrets.redact);
   return exitCode(sink.tally, policy);
 }
 

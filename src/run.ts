@@ -11,7 +11,7 @@ import { factsScript } from './facts/script.ts';
 import { FactsError, type HostFacts, parseFacts } from './facts/parse.ts';
 import { type Inventory, limitHosts } from './inventory/index.ts';
 import type { Emit, HostStatus } from './output/events.ts';
-import { redactor } from './output/redact.ts';
+import type { SecretSet } from './output/redact.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from './output/verbose.ts';
 import { type MetricsProvider, type Platform, platformOf } from './platform.ts';
 import { planHost } from './plan/plan.ts';
@@ -21,7 +21,6 @@ import type { HostPlan } from './plan/types.ts';
 import { agentIdFromMachineId } from './settings/agent-id.ts';
 import { loadRoleDefaults } from './settings/defaults.ts';
 import { type PlayView, playPatternOf, playViewOf } from './settings/discovery.ts';
-import { secretValues } from './settings/secrets.ts';
 import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, shortSecretWarnings, usedSecrets, validateHostVars } from './settings/validate.ts';
 import { rollOut } from './rollout/rollout.ts';
 import { type SerialItem, serialText, wavesOf } from './rollout/waves.ts';
@@ -41,11 +40,6 @@ export interface RunOptions {
   connection: ConnectionDefaults;
   /** Ansible's control_path_dir: where the run's private folder of OpenSSH control sockets goes. */
   controlPathDir?: string;
-  /**
-   * Values to hide in every output besides the secret variables' values: whatever came out of
-   * an Ansible Vault (whatever its variable's name) and passwords typed at a prompt.
-   */
-  secrets?: readonly string[];
   zyppLockTimeoutSeconds: number;
   /** Most a host may send for one script (stdout); past it the host fails. */
   maxHostOutputBytes?: number;
@@ -67,7 +61,8 @@ export interface RunOptions {
 
 export interface RunSinkHooks {
   emit: Emit;
-  setRedactor(r: (t: string) => string): void;
+  /** The sink's one secret list; the run adds each host's credentials before its first event. */
+  secrets: Pick<SecretSet, 'add'>;
 }
 
 interface HostState {
@@ -106,11 +101,12 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     };
   });
   const defaults = loadRoleDefaults(); // read once, not per host
-  // Only the secrets the toolkit uses (and vault values): a server-side password it never reads
-  // must not mask its letters in every message.
+  // Only the secrets the toolkit uses (vault values and typed passwords are in the set already):
+  // a server-side password it never reads must not mask its letters in every message. Every
+  // secret of agent.yaml and trento.alloy is one of these values (or its URL-encoded spelling,
+  // which the set covers), so the set is complete before the first event.
   const used = new Map(hosts.map((h) => [h, usedSecrets(h.vars, h.origins, defaults, h.play)]));
-  const secrets = [...[...used.values()].flat().map((s) => s.value), ...(options.secrets ?? [])];
-  sink.setRedactor(redactor(secrets));
+  sink.secrets.add([...used.values()].flat().map((s) => s.value));
   const emit = sink.emit;
   const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
 
@@ -237,7 +233,6 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
       for (const h of hosts) h.session?.close();
       return end(1);
     }
-    sink.setRedactor(redactor([...secrets, ...[...configs.values()].flatMap((c) => secretValues(c))]));
     for (const h of ready) {
       h.plan = planHost({
         roles: ROLES[h.platform!.provider!],

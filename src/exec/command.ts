@@ -1,21 +1,22 @@
-// A remote command is built from parts that know how to show themselves. Quoting and secret
-// masking live in the parts (as pyinfra's QuoteString/MaskString do), so no caller can forget
-// either: `sh` quotes every interpolated value, `secret()` is masked whenever a command is shown.
+// A remote command is built from parts that know how to show themselves. Quoting lives in the
+// parts (as pyinfra's QuoteString does), so no caller can forget it: `sh` quotes every
+// interpolated value, and a file's content is shown by its label, never as text.
+//
+// No part hides a secret: a credential never belongs in a command (the script is the argv of
+// the programs it runs, which every user of the host can read in /proc); it goes on stdin or
+// into a file written from a `data` part. The text a person sees (-vv) is redacted by the
+// run's one SecretSet like all other output (src/output/redact.ts).
 
 export type Part =
   | { kind: 'raw'; text: string } // shell syntax written by the toolkit itself
   | { kind: 'quoted'; text: string } // a value: always single-quoted for the shell
-  | { kind: 'secret'; text: string } // a quoted value that is never shown
   | { kind: 'data'; text: string; label: string }; // file content: quoted, shown as its label
 
 export interface Command {
   readonly parts: readonly Part[];
 }
 
-export const MASK = '********';
-
 export const raw = (text: string): Part => ({ kind: 'raw', text });
-export const secret = (text: string): Part => ({ kind: 'secret', text });
 export const data = (text: string, label: string): Part => ({ kind: 'data', text, label });
 
 /** POSIX single-quote a value: the only character needing care inside '' is ' itself. */
@@ -60,7 +61,7 @@ export function toShell(command: Command): string {
   return command.parts.map((p) => (p.kind === 'raw' ? p.text : shellQuote(p.text))).join('');
 }
 
-/** The text a person may see: secrets masked, file contents replaced by their label. */
+/** The text a person may see: file contents replaced by their label (the sink then redacts it). */
 export function toDisplay(command: Command): string {
   return command.parts
     .map((p) => {
@@ -69,8 +70,6 @@ export function toDisplay(command: Command): string {
           return p.text;
         case 'quoted':
           return shellQuote(p.text);
-        case 'secret':
-          return MASK;
         case 'data':
           return `<${p.label}>`;
       }

@@ -1,32 +1,65 @@
-// The last line of defence for secrets: every byte any output writes goes through this.
-// Secrets are also masked where they are used (command parts, file masks); this catches
-// whatever a host echoes back (an error quoting a config line, a zypper message, ...).
-import { MASK } from '../exec/command.ts';
-import { MIN_FREE_TEXT_SECRET } from '../settings/secrets.ts';
+// The run's one list of secret values, and the last line of defence for them: every byte any
+// output writes (terminal lines, diffs, -vvvv, --json, --junit, --list-hosts, error messages)
+// goes through the same SecretSet.
+//
+// Why one object: with a redactor per writer, each writer had to be told about every value
+// (vault values, typed passwords, each host's credentials) and one of them was always told
+// less. Now the sink creates the set, the entry point fills it before the first line is
+// written, and every writer takes its text from the sink or from `sink.secrets` itself, never
+// building its own. What is secret is decided in src/settings/secrets.ts (the variables
+// table's `secret: true` rows, Ansible's connection passwords) plus whatever came out of an
+// Ansible Vault and the passwords typed at a prompt. A value that only becomes known later
+// (a credential of a new check) is add()ed to this set before it can be printed, never given
+// a redactor of its own.
+//
+// Secrets are also masked where they are used (diffs of agent.yaml and trento.alloy by key,
+// file contents shown by size or label); this catches whatever a host echoes back (an error
+// quoting a config line, a zypper message, ...).
+import { MASK, MIN_FREE_TEXT_SECRET } from '../settings/secrets.ts';
 
 export type Redactor = (text: string) => string;
 
+export interface SecretSet {
+  /** One value or many more to hide from now on (short ones are left to the structured masks). */
+  add(values: string | Iterable<string>): void;
+  /** The text with every known secret, in each spelling below, replaced by the mask. */
+  readonly redact: Redactor;
+}
+
+/** The spellings a value has in output: as is, inside a URL, a JSON string or an Alloy string. */
+function spellings(value: string): string[] {
+  return [
+    value,
+    encodeURIComponent(value), // inside URLs (facts-service-url)
+    JSON.stringify(value).slice(1, -1), // inside JSON or escaped strings
+    value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside Alloy strings
+  ];
+}
+
+/** One alternation of every spelling, longest first so overlapping values mask fully. */
+function patternOf(values: ReadonlySet<string>): RegExp | undefined {
+  const variants = [...new Set([...values].flatMap(spellings))].sort((a, b) => b.length - a.length);
+  if (variants.length === 0) return undefined;
+  // Escaped, so metacharacters in a password are only text.
+  return new RegExp(variants.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+}
+
 /**
- * Builds a redactor for these secret values (longest first, so overlapping values mask fully).
- * Values shorter than MIN_FREE_TEXT_SECRET are left to the structured masks (see there).
+ * A set of secret values. Values shorter than MIN_FREE_TEXT_SECRET are not searched for in
+ * free text ("trento" would be masked inside every word holding it); the structured masks hide
+ * them by field, and validation warns about them.
  */
-export function redactor(secrets: Iterable<string>): Redactor {
-  const values = [...new Set([...secrets].filter((s) => s.length >= MIN_FREE_TEXT_SECRET))].sort((a, b) => b.length - a.length);
-  if (values.length === 0) return (t) => t;
-  const variants = new Set<string>();
-  for (const v of values) {
-    variants.add(v);
-    variants.add(encodeURIComponent(v)); // inside URLs (facts-service-url)
-    variants.add(JSON.stringify(v).slice(1, -1)); // inside JSON or escaped strings
-    variants.add(v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')); // inside Alloy strings
-  }
-  const pattern = new RegExp(
-    [...variants]
-      .filter((v) => v.length >= MIN_FREE_TEXT_SECRET)
-      .sort((a, b) => b.length - a.length)
-      .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'g',
-  );
-  return (text) => text.replace(pattern, MASK);
+export function secretSet(initial: Iterable<string> = []): SecretSet {
+  const values = new Set<string>();
+  let pattern: RegExp | undefined;
+  const add = (more: string | Iterable<string>) => {
+    const before = values.size;
+    for (const v of typeof more === 'string' ? [more] : more) if (v.length >= MIN_FREE_TEXT_SECRET) values.add(v);
+    if (values.size !== before) pattern = patternOf(values);
+  };
+  add(initial);
+  return {
+    add,
+    redact: (text) => (pattern ? text.replace(pattern, MASK) : text),
+  };
 }

@@ -1,16 +1,19 @@
 // Where events go: folded into the tally, formatted as lines (plain, or above an ora spinner on
-// a terminal), every byte through the redactor.
+// a terminal), every byte through the run's one SecretSet, which the sink owns (see redact.ts).
 import ora, { type Ora } from 'ora';
 import type { Emit, RunEvent } from './events.ts';
 import { type FormatOptions, formatEvent, formatRecap } from './format.ts';
-import type { Redactor } from './redact.ts';
+import { type SecretSet, secretSet } from './redact.ts';
 import { fold, newTally, type Tally } from './tally.ts';
 
 export interface Sink {
   emit: Emit;
   tally: Tally;
-  /** Secrets become known once the inventory is read; set before any host output. */
-  setRedactor(r: Redactor): void;
+  /**
+   * The run's secret values: filled before any output (vault values, typed passwords, each
+   * host's credentials); every other writer (reports, --list-hosts, errors) redacts with it too.
+   */
+  secrets: SecretSet;
   recap(): void;
   stop(): void;
 }
@@ -29,7 +32,8 @@ function progressText(t: Tally, phase: string): string {
 
 export function createSink(options: SinkOptions): Sink {
   const tally = newTally();
-  let redact: Redactor = (s) => s;
+  const secrets = secretSet();
+  const redact = secrets.redact;
   let spinner: Ora | undefined;
   let phase = 'starting';
   const write = (lines: string[]) => {
@@ -56,7 +60,7 @@ export function createSink(options: SinkOptions): Sink {
   return {
     emit,
     tally,
-    setRedactor: (r) => (redact = r),
+    secrets,
     recap: () => write(formatRecap(tally, options)),
     stop: () => spinner?.stop(),
   };

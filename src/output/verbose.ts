@@ -1,6 +1,6 @@
 // What -vv, -vvv and -vvvv add, made printable without ever carrying a secret:
-//   -vv    each script a host runs (the command line and the script, secrets masked by the
-//          Command type, file contents shown by their label)
+//   -vv    each script a host runs (the command line and the script, file contents shown by
+//          their label; no credential is ever part of a script, see src/exec/command.ts)
 //   -vvv   each script's output (the facts decoded; file contents only by size, since an old
 //          file may hold a secret this run does not know)
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,

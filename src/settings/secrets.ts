@@ -1,20 +1,30 @@
-// The one place that decides what is secret, and how secrets are hidden.
+// The one place that decides what is secret, and how secrets are hidden in structured text.
 //
-// Why one place: diffs (--diff), logs, the JSON report and error messages all show settings;
-// each of them must hide the same things, including in files written by someone else.
+// What is secret: the variables table's `secret: true` rows (src/settings/variables.ts) and
+// Ansible's connection passwords below; at run time also every value out of an Ansible Vault
+// and the passwords typed at a prompt. Nothing else: no name pattern, so a server-side
+// password the toolkit never reads does not mask its letters in every message. Each run puts
+// the values of these in one SecretSet (src/output/redact.ts) that the output sink owns and
+// every writer uses; the masks here hide them by field where the structure is known (diffs of
+// agent.yaml and trento.alloy), whatever their length.
 import { isAlias, isCollection, isPair, isScalar, parseDocument, visit } from 'yaml';
-import type { AgentConfig, AgentConfigKey } from './agent-config.ts';
+import type { AgentConfigKey } from './agent-config.ts';
 import { VARIABLES } from './variables.ts';
-import { isPyNumber } from '../inventory/numbers.ts';
 
-export { MASK } from '../exec/command.ts';
-import { MASK } from '../exec/command.ts';
+/** What every hidden value is replaced by. */
+export const MASK = '********';
 
-/** agent.yaml keys whose values are credentials. */
-export const SECRET_AGENT_KEYS: readonly AgentConfigKey[] = ['api-key', 'prometheus-auth-password', 'prometheus-auth-bearer-token'];
-/** agent.yaml keys that are URLs which may carry a password (user:password@host). */
+/** agent.yaml keys whose values are credentials: those the table's secret rows are written to. */
+export const SECRET_AGENT_KEYS: readonly AgentConfigKey[] = VARIABLES.flatMap((v) => (v.secret && v.agentKey ? [v.agentKey] : []));
+/**
+ * agent.yaml keys that are URLs which may carry a password (user:password@host): the URL built
+ * from agent_rabbitmq_password (a secret row with no key of its own), or an old file's.
+ */
 export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = ['facts-service-url'];
-/** Alloy attributes whose values are credentials (prometheus.remote_write endpoint). */
+/**
+ * Alloy attributes whose values are credentials (prometheus.remote_write endpoint): where
+ * trento.alloy writes prometheus-auth-password and prometheus-auth-bearer-token.
+ */
 export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token'];
 
 /**
@@ -34,70 +44,10 @@ export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
 export const SECRET_VARIABLES: readonly string[] = [...VARIABLES.filter((v) => v.secret).map((v) => v.name), ...ANSIBLE_SECRET_VARIABLES];
 
-// Names nobody listed but that are credentials by their name (vault_trento_api_key,
-// smtp_password...): the last words of the name. Only the end counts, so a path such as
-// ansible_ssh_private_key_file is not taken for the key itself.
-const SECRET_NAME = /(?:^|_)(?:pass|passwd|password|passphrase|secret|token|api_key|apikey|private_key)$/iu;
-
-export function isSecretVariable(name: string): boolean {
-  return SECRET_VARIABLES.includes(name) || SECRET_NAME.test(name);
-}
-
-/** A copy of a variables map with secret values replaced by the mask (for -v output, reports). */
-export function maskVariables(vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, isSecretVariable(name) && value != null ? MASK : value]));
-}
-
-/** The password of a URL's userinfo, in the form written (percent-encoded) and decoded. */
-function urlPasswords(text: string): string[] {
-  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:([^/]*)@/u.exec(text);
-  const raw = match?.[1];
-  if (raw === undefined || raw === '') return [];
-  let decoded = raw;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    // keep the raw form only
-  }
-  return [...new Set([raw, decoded])];
-}
-
 /** The URL with its userinfo password replaced by the mask. */
 export function maskUrlPassword(text: string): string {
   // Greedy up to the last "@" of the authority, as Go's url.Parse reads it.
   return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/]*@/u, `$1${MASK}@`);
-}
-
-/**
- * Every secret string in a config, longest first, to scrub free text (command output, error
- * messages) with redact().
- */
-export function secretValues(config: AgentConfig): string[] {
-  const values = [
-    ...SECRET_AGENT_KEYS.map((key) => config[key]),
-    ...URL_WITH_PASSWORD_KEYS.flatMap((key) => urlPasswords(String(config[key] ?? ''))),
-  ].filter((v): v is string => typeof v === 'string' && v !== '');
-  return [...new Set(values)].sort((a, b) => b.length - a.length);
-}
-
-/** The values of a host's secret variables (sudo password, API key...), to redact() output. */
-export function secretVariableValues(vars: Readonly<Record<string, unknown>>): string[] {
-  const values = Object.entries(vars)
-    .filter(([name, value]) => isSecretVariable(name) && (typeof value === 'string' || isPyNumber(value)))
-    .map(([, value]) => String(value))
-    .filter((value) => value !== '' && !value.includes('{{'));
-  return [...new Set(values)].sort((a, b) => b.length - a.length);
-}
-
-/**
- * Replaces every occurrence of the given values in free text. Plain string search (no
- * regular expressions built from secrets, so metacharacters in a password are harmless).
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  return [...secrets]
-    .filter((s) => s !== '')
-    .sort((a, b) => b.length - a.length)
-    .reduce((acc, secret) => acc.split(secret).join(MASK), text);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -437,7 +437,8 @@ export function usedSecrets(
   });
   const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
     const value = vars[name];
-    return typeof value === 'string' || typeof value === 'number'
+    // Any number, as its exact text: a 20-digit password is a bigint, 1.10 a PyFloat.
+    return typeof value === 'string' || isPyNumber(value)
       ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }]
       : [];
   });

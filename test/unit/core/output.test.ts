@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { markerReader, parseMarker } from '../../../src/apply/markers.ts';
-import { redactor } from '../../../src/output/redact.ts';
+import { secretSet } from '../../../src/output/redact.ts';
 import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
 
 describe('redaction', () => {
   it('masks every secret, also URL-encoded, JSON- and Alloy-escaped, and regex metacharacters', () => {
     const secret = 'p@ss"w\\rd.*+?';
-    const r = redactor([secret, 'token-12']);
+    const r = secretSet([secret, 'token-12']).redact;
     const text = `a ${secret} b ${encodeURIComponent(secret)} c ${JSON.stringify(secret)} d token-12`;
     const out = r(text);
     expect(out).not.toContain(secret);
@@ -16,7 +16,7 @@ describe('redaction', () => {
   });
 
   it('leaves values shorter than 8 characters to the structured masks, so messages stay readable', () => {
-    const r = redactor(['trento', 'pass', 'longer-secret']);
+    const r = secretSet(['trento', 'pass', 'longer-secret']).redact;
     expect(r('trento_prometheus_auth_password is wrong; longer-secret')).toBe('trento_prometheus_auth_password is wrong; ********');
   });
 });

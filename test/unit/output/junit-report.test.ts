@@ -12,12 +12,12 @@ import { packageRoot } from '../../../src/cli/invocation.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
 import { reportOf } from '../../../src/output/json-report.ts';
 import { junitOf, writeJunitReport } from '../../../src/output/junit-report.ts';
-import { redactor } from '../../../src/output/redact.ts';
+import { secretSet } from '../../../src/output/redact.ts';
 import { exitCode, fold, newTally, type Tally } from '../../../src/output/tally.ts';
 
 // Characters that XML-escaping would change (& < " '), so a redactor run after escaping would miss it.
 const SECRET = `SENTINEL&<"'-secret`;
-const redact = redactor([SECRET]);
+const redact = secretSet([SECRET]).redact;
 
 function tallyOf(events: RunEvent[]): Tally {
   const t = newTally();

@@ -3,12 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import {
-  isSecretVariable, MASK, secretVariableValues, maskAgentYaml, maskAlloy, maskUrlPassword, maskVariables, redact, SECRET_VARIABLES, secretValues,
-} from '../../../src/settings/secrets.ts';
+import { MASK, maskAgentYaml, maskAlloy, maskUrlPassword, SECRET_AGENT_KEYS, SECRET_VARIABLES } from '../../../src/settings/secrets.ts';
+import { secretSet } from '../../../src/output/redact.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
-import { factsServiceUrl } from '../../../src/settings/validate.ts';
+import { factsServiceUrl, usedSecrets } from '../../../src/settings/validate.ts';
 import type { AgentConfig } from '../../../src/settings/agent-config.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/trento-agent/', import.meta.url));
@@ -117,18 +116,20 @@ describe('maskAlloy', () => {
   });
 });
 
-describe('secretValues and redact', () => {
-  const cfg = config({ apiKey: 'KEY', password: REGEX_NASTY, token: 'TOKEN', rabbit: 'r@b/bit' });
+// secretValues() and redact() were used by tests only, and redact() masked 3-letter values
+// in free text, which the output never did: the run's one SecretSet replaces both.
+describe('the secret set on config values', () => {
+  const cfg = config({ apiKey: 'KEY', password: REGEX_NASTY, token: 'TOKEN', rabbit: 'r@b/bit-rabbit' });
+  const set = secretSet([cfg['api-key']!, cfg['prometheus-auth-password']!, cfg['prometheus-auth-bearer-token']!, 'r@b/bit-rabbit']);
 
-  it('lists the secret values, including both forms of the facts password', () => {
-    expect(secretValues(cfg).sort()).toEqual(['KEY', 'TOKEN', REGEX_NASTY, 'r%40b%2Fbit', 'r@b/bit'].sort());
-    expect(secretValues({ 'prometheus-mode': 'pull' })).toEqual([]);
+  it('agent.yaml keys of the secret rows are the credentials', () => {
+    expect([...SECRET_AGENT_KEYS].sort()).toEqual(['api-key', 'prometheus-auth-bearer-token', 'prometheus-auth-password']);
   });
 
-  it('redacts values with regular-expression metacharacters, and nothing else', () => {
-    const text = `error: auth ${REGEX_NASTY} failed for KEY; pXa*s stays; KEYS? ${cfg['facts-service-url']}`;
-    const out = redact(text, secretValues(cfg));
-    expect(out).toBe(`error: auth ${MASK} failed for ${MASK}; pXa*s stays; ${MASK}S? amqp://user-plain:${MASK}@rabbit/plain`);
+  it('redacts values with regular-expression metacharacters and the facts password in both forms, and nothing else', () => {
+    const text = `error: auth ${REGEX_NASTY} failed for KEY; pXa*s stays; KEYS? ${cfg['facts-service-url']} r@b/bit-rabbit`;
+    // KEY and TOKEN are under MIN_FREE_TEXT_SECRET: masked by field only (maskAgentYaml above).
+    expect(set.redact(text)).toBe(`error: auth ${MASK} failed for KEY; pXa*s stays; KEYS? amqp://user-plain:${MASK}@rabbit/plain ${MASK}`);
   });
 
   it('masks URL passwords up to the last @', () => {
@@ -142,20 +143,17 @@ describe('secret variables', () => {
     for (const name of ['agent_web_api_key', 'agent_rabbitmq_password', 'agent_prometheus_auth_password',
       'agent_prometheus_auth_bearer_token', 'ansible_become_password', 'ansible_password', 'trento_api_key', 'rabbitmq_password']) {
       expect(SECRET_VARIABLES).toContain(name);
-      expect(isSecretVariable(name)).toBe(true);
     }
   });
 
-  it('recognises credentials by name and leaves the rest', () => {
-    expect(isSecretVariable('vault_trento_api_key')).toBe(true);
-    expect(isSecretVariable('smtp_password')).toBe(true);
+  // The name pattern (vault_*_api_key, smtp_password...) is gone: the table and Ansible's
+  // connection variables decide, and a vaulted value is secret whatever its name.
+  it('are the table\'s secret rows and Ansible\'s passwords, nothing else', () => {
     for (const name of ['agent_prometheus_auth', 'agent_prometheus_auth_username', 'trento_server_name', 'ansible_host',
-      'agent_prometheus_tls_client_key', 'ansible_ssh_private_key_file']) {
-      expect(isSecretVariable(name)).toBe(false);
+      'agent_prometheus_tls_client_key', 'ansible_ssh_private_key_file', 'smtp_password']) {
+      expect(SECRET_VARIABLES).not.toContain(name);
     }
-    expect(secretVariableValues({ ansible_become_password: 'sudo pw', ansible_host: 'h', agent_web_api_key: 42, x_token: '{{ t }}' }))
-      .toEqual(['sudo pw', '42']);
-    expect(maskVariables({ agent_web_api_key: 'k', ansible_host: 'h', ansible_become_password: null }))
-      .toEqual({ agent_web_api_key: MASK, ansible_host: 'h', ansible_become_password: null });
+    expect(usedSecrets({ ansible_become_password: 'sudo pw', ansible_host: 'h', agent_web_api_key: 42, x_token: '{{ t }}' }, {}).map((s) => s.value))
+      .toEqual(['42', 'sudo pw']);
   });
 });

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInventory, parseExtraVars } from '../../../src/inventory/index.ts';
-import { redactor } from '../../../src/output/redact.ts';
+import { secretSet } from '../../../src/output/redact.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
 import { playViewOf } from '../../../src/settings/discovery.ts';
 import { maskAgentYaml } from '../../../src/settings/secrets.ts';
@@ -48,7 +48,7 @@ describe('used secrets', () => {
   it('messages stay readable, while agent.yaml masks the short password by field', async () => {
     const { vars, origins, play } = await singleNode();
     const secrets = usedSecrets(vars, origins, defaults, play).map((s) => s.value);
-    const redact = redactor(secrets);
+    const redact = secretSet(secrets).redact;
     expect(redact('trento_prometheus_auth_password (inventory.yml): password is required')).toBe(
       'trento_prometheus_auth_password (inventory.yml): password is required',
     );

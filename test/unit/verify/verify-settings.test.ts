@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CliError, HELP, OPTIONS, parseCli } from '../../../src/cli/args.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
 import { junitOf } from '../../../src/output/junit-report.ts';
-import { redactor } from '../../../src/output/redact.ts';
+import { secretSet } from '../../../src/output/redact.ts';
 import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
 import { proofRequestFor, verifyEndpointFor } from '../../../src/verify/run-proof.ts';
@@ -101,7 +101,7 @@ describe('--junit with --verify-prometheus', () => {
   const run = (events: RunEvent[]) => {
     const t = newTally();
     events.forEach((e, i) => fold(t, e, 1_000 + i));
-    const xml = junitOf(t, 10, redactor(['s3cret-token-xyz']));
+    const xml = junitOf(t, 10, secretSet(['s3cret-token-xyz']).redact);
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
       testsuites: { errors: string; testsuite: { testcase: { name: string; error?: { type: string; message: string } }[] | { name: string } } };

@@ -1,0 +1,95 @@
+// The real CLI, no host contacted: values only known to be secret because they came out of an
+// Ansible Vault or were typed at a prompt are masked on the paths outside a host's lines too
+// (--list-hosts, an error thrown before any host, settings errors), since all of them go
+// through the sink's one secret list. The lab tests (test/integration/secrets.test.ts) cover
+// the run itself, the diffs and the reports.
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/cli/invocation.ts';
+import { MASK } from '../../../src/settings/secrets.ts';
+import { ANSIBLE_CORE, describeWith, SCRIPT_PTY } from '../../support/requires.ts';
+
+const execFileP = promisify(execFile);
+const repo = packageRoot(import.meta.url);
+const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+const dir = mkdtempSync(join(tmpdir(), 'tp-secrets-cli-'));
+const inv = join(dir, 'inv');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// None of these variables is secret by the table; only the vault or the prompt makes them so.
+const VAULTED_HOST = 'vaulted-host-SENTINEL3.example';
+const VAULTED_OTHER = 'vaulted-other-SENTINEL2';
+const TYPED = 'typed-become-SENTINEL4';
+/** Each case is a whole CLI run; on a loaded 2-core machine that can take a while. */
+const RUN = 120_000;
+
+beforeAll(async () => {
+  if (!ANSIBLE_CORE.available) return;
+  mkdirSync(join(inv, 'group_vars'), { recursive: true });
+  mkdirSync(join(inv, 'host_vars'), { recursive: true });
+  writeFileSync(join(dir, 'pass.txt'), 'vault password for the test\n');
+  writeFileSync(join(inv, 'hosts'), '[agents]\nweb1 ansible_host=192.0.2.1\nweb2\n');
+  writeFileSync(join(inv, 'group_vars', 'agents.yml'), `something_else: ${VAULTED_OTHER}\n`);
+  writeFileSync(join(inv, 'host_vars', 'web2.yml'), `ansible_host: ${VAULTED_HOST}\n`);
+  for (const file of ['group_vars/agents.yml', 'host_vars/web2.yml']) {
+    await execFileP('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'pass.txt'), join(inv, file)]);
+  }
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await execFileP(tsx, ['scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], { cwd: repo, env: { ...process.env, CI: 'true' } });
+    return { code: 0, out: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
+  it('--list-hosts masks a vaulted ansible_host', async () => {
+    const { code, out } = await cli(['--list-hosts']);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(new RegExp(`web2\\s+\\*{8}`));
+    expect(out).toContain('192.0.2.1');
+    expect(out).not.toContain('SENTINEL');
+  }, RUN);
+
+  it('an error thrown before any host masks a vaulted value the admin also typed', async () => {
+    const { code, out } = await cli(['--limit', VAULTED_OTHER, '--syntax-check']);
+    expect(code, out).toBe(1);
+    expect(out).toContain(`ERROR: no hosts matched --limit ${MASK}`);
+    expect(out).not.toContain('SENTINEL');
+  }, RUN);
+});
+
+describeWith({ ...SCRIPT_PTY, available: SCRIPT_PTY.available && ANSIBLE_CORE.available, what: `${SCRIPT_PTY.what}; ${ANSIBLE_CORE.what}` }, 'a password typed at -K', () => {
+  it('is masked where an inventory value repeats it', async () => {
+    const command = [tsx, 'scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), '-K', '--syntax-check', '-e', `agent_prometheus_mode=${TYPED}`]
+      .map((w) => `'${w}'`)
+      .join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+      cwd: repo,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
+    });
+    let out = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      // Answer once the question is on the terminal: echo is off by then (src/cli/prompt.ts).
+      if (!answered && out.includes('BECOME password:')) {
+        answered = true;
+        child.stdin.write(`${TYPED}\r`);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(answered, out).toBe(true);
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/agent_prometheus_mode.*\*{8}/);
+    expect(out).not.toContain('SENTINEL');
+  }, RUN);
+});
