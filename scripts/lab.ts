@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const s = await labStatus(paths);
+      const s = await labStatus(paths, { cpuWindowMs: 2000 });
       process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
       return 0;
     }
