@@ -1,4 +1,4 @@
-// npm run lab -- up [--hosts N] [--mix NAME=COUNT,...] | down [--wipe|--purge] | status [--json]
+// npm run lab -- up [--hosts N] [--mix NAME=COUNT,...] | down [--wipe|--purge] | status [--json] [--cpu-window S]
 import { parseArgs } from 'node:util';
 import { labDown, labUp } from '../test/lab/lab.ts';
 import { labPaths } from '../test/lab/paths.ts';
@@ -17,8 +17,11 @@ Commands:
   down     stop every host of the lab and its server side, remove its bridge and links
              --wipe    also delete the hosts' disks and Prometheus' data (identities are kept)
              --purge   delete the whole lab folder and its inventory
-  status   hosts, products, addresses, state, memory in use, the Prometheus URL
-             --json    machine-readable
+  status   hosts, products, addresses, state, memory in use, the Prometheus URL, and the
+           lab's CPU use (hosts, keepers, Prometheus, nginx) as a share of the machine
+             --json            machine-readable
+             --cpu-window S    measure the CPU over S seconds (default 2; 15 or more for a steady
+                               figure: the hosts' metrics work comes every 15 s)
 
 Environment:
   LAB_DIR            lab folder (default <repo>/.lab; another folder = another lab, own bridge)
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       wipe: { type: 'boolean' },
       purge: { type: 'boolean' },
       json: { type: 'boolean' },
+      'cpu-window': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -70,7 +74,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const s = await labStatus(paths);
+      const window = values['cpu-window'] !== undefined ? Number(values['cpu-window']) : 2;
+      if (!(window > 0 && window <= 600)) throw new Error(`--cpu-window ${values['cpu-window']}: expected seconds, more than 0 and at most 600`);
+      const s = await labStatus(paths, { cpuWindowMs: window * 1000 });
       process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
       return 0;
     }

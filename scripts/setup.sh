@@ -22,6 +22,8 @@ PACKAGES=(
   # kdb5_util from krb5-kdc, kadmin.local from krb5-admin-server) and kinit/klist (krb5-user);
   # their services stay stopped (policy-rc.d below), the test runs krb5kdc on its own files
   krb5-kdc krb5-admin-server krb5-user
+  # the lab hosts' systemctl client (test/lab/host/systemctl-client.c), compiled at base build
+  gcc libc6-dev
 )
 
 missing=()

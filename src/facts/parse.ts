@@ -1,5 +1,6 @@
 // Turns the facts script's output into typed facts. Pure: unit-tested without a host.
 import { PATHS } from './paths.ts';
+import { readRecords, RecordsError } from './records.ts';
 
 const STATE_DIR = PATHS.stateDir;
 
@@ -120,11 +121,12 @@ export function parseUnits(text: string): Record<string, UnitFact> {
 }
 
 export function parseFacts(output: string): HostFacts {
-  const kv = new Map<string, string>();
-  for (const line of output.split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab < 0) continue;
-    kv.set(line.slice(0, tab), Buffer.from(line.slice(tab + 1), 'base64').toString('utf8'));
+  let kv: Map<string, string>;
+  try {
+    kv = new Map(readRecords(output));
+  } catch (error) {
+    if (error instanceof RecordsError) throw new FactsError(error.message);
+    throw error;
   }
   if (kv.get('done') !== 'yes') throw new FactsError('the facts script did not finish (output cut short)');
   const files: Record<string, FileFact> = {};
@@ -133,9 +135,7 @@ export function parseFacts(output: string): HostFacts {
   for (const [key, value] of kv) {
     if (key.startsWith('file:')) {
       const path = key.slice(5);
-      const content = kv.get(`content:${path}`);
-      // The script appends "x" so trailing newlines survive $(...); take it off again.
-      const fact = parseFile(path, value, content === undefined ? undefined : content.slice(0, -1));
+      const fact = parseFile(path, value, kv.get(`content:${path}`));
       if (typeof fact === 'string') problems.push(fact);
       else files[path] = fact;
     } else if (key === 'units') {

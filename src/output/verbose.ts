@@ -7,6 +7,7 @@
 //          jump hosts, become user; never the become password)
 import { type Command, toDisplay } from '../exec/command.ts';
 import type { ConnectionSpec } from '../exec/connection.ts';
+import { readRecords } from '../facts/records.ts';
 
 /** The shell the host runs the script with, as a person reads it. */
 export function execCommandLine(spec: ConnectionSpec): string {
@@ -19,15 +20,17 @@ export function scriptForDisplay(script: Command): string {
   return toDisplay(script);
 }
 
-/** The facts script's `key<TAB>base64` lines, decoded; file contents replaced by their size. */
+/** The facts script's records, decoded; file contents replaced by their size. */
 export function factsOutputForDisplay(stdout: string): string {
-  return stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [key = '', value = ''] = l.split('\t');
-      const text = Buffer.from(value, 'base64').toString('utf8');
-      if (key.startsWith('content:')) return `${key}: <${Buffer.byteLength(text) - 1} bytes, not shown>`;
+  let records: [string, string][];
+  try {
+    records = readRecords(stdout);
+  } catch (error) {
+    return `(facts output not readable: ${(error as Error).message})`;
+  }
+  return records
+    .map(([key, text]) => {
+      if (key.startsWith('content:')) return `${key}: <${Buffer.byteLength(text)} bytes, not shown>`;
       return `${key}: ${text.includes('\n') ? `\n${text.replace(/^/gm, '  ')}` : text}`;
     })
     .join('\n');

@@ -51,21 +51,64 @@ tp_unstage() {
   TP_STAGES=()
 }
 
-# tp_alloy_config_file SYSCONFIG: the value of the last CONFIG_FILE= line, unquoted.
-tp_alloy_config_file() {
-  [ -f "$1" ] && [ ! -L "$1" ] || return 0
-  sed -n 's/^[[:space:]]*CONFIG_FILE=//p' -- "$1" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"
+# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line, unquoted
+# (one pair of "..." then of '...' taken off). Shell builtins only: the facts script runs it on
+# every host at every run, and a process per step would cost more than the step.
+tp_config_file_in() {
+  local line value='' found=''
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ $line =~ ^[[:space:]]*CONFIG_FILE=(.*)$ ]]; then value=${BASH_REMATCH[1]}; found=1; fi
+  done <<<"$1"
+  if [ -n "$found" ]; then
+    [[ $value == \"*\" ]] && value=${value:1:${#value}-2}
+    [[ $value == \'*\' ]] && value=${value:1:${#value}-2}
+  fi
+  TP_REPLY=$value
 }
 
-# tp_alloy_config_dir SYSCONFIG DEFAULT_DIR: the folder Alloy loads *.alloy from: CONFIG_FILE
-# itself when it is a folder, else the folder of the file it names (DEFAULT_DIR when unset).
-tp_alloy_config_dir() {
-  local cfg
-  cfg=$(tp_alloy_config_file "$1")
+# tp_read_config_file SYSCONFIG: sets TP_REPLY to CONFIG_FILE of SYSCONFIG (empty when unset, or
+# when SYSCONFIG is a link or not a regular file: never read through a link).
+tp_read_config_file() {
+  local text=''
+  TP_REPLY=
+  [ -f "$1" ] && [ ! -L "$1" ] || return 0
+  IFS= read -r -d '' text <"$1"
+  tp_config_file_in "$text"
+}
+
+# tp_dirname PATH: sets TP_REPLY to what dirname(1) prints, without a process.
+tp_dirname() {
+  local p=$1
+  while [[ $p == */ && $p != / ]]; do p=${p%/}; done
+  if [[ $p != */* ]]; then TP_REPLY=.; return; fi
+  p=${p%/*}
+  while [[ $p == */ ]]; do p=${p%/}; done
+  TP_REPLY=${p:-/}
+}
+
+# tp_config_dir_for CFG DEFAULT_DIR: sets TP_REPLY to the folder Alloy loads *.alloy from:
+# CONFIG_FILE itself when it is a folder, else the folder of the file it names (DEFAULT_DIR when
+# unset).
+tp_config_dir_for() {
+  local cfg=$1
   if [ -n "$cfg" ] && [ -d "$cfg" ]; then
     cfg=${cfg%/}
-    printf '%s\n' "${cfg:-/}"
+    TP_REPLY=${cfg:-/}
   else
-    dirname -- "${cfg:-$2/config.alloy}"
+    tp_dirname "${cfg:-$2/config.alloy}"
   fi
+}
+
+# tp_alloy_config_file SYSCONFIG: prints the value of the last CONFIG_FILE= line, unquoted.
+tp_alloy_config_file() {
+  tp_read_config_file "$1"
+  [ -z "$TP_REPLY" ] || printf '%s\n' "$TP_REPLY"
+}
+
+# tp_alloy_config_dir SYSCONFIG DEFAULT_DIR: prints the folder Alloy loads *.alloy from (see
+# tp_config_dir_for).
+tp_alloy_config_dir() {
+  tp_read_config_file "$1"
+  tp_config_dir_for "$TP_REPLY" "$2"
+  printf '%s\n' "$TP_REPLY"
 }

@@ -122,10 +122,10 @@ describe('links and odd files at managed paths', () => {
 describe('time and size limits on what a host does and sends', () => {
   it('a script that hangs is stopped on the host after --remote-timeout, with what it started; the host fails, the run ends', async () => {
     const h = pull[0]!.name;
-    // The facts script calls hostname(1): make it hang.
-    await mustOnHost(info, h, "cp -p /usr/bin/hostname /root/hostname.good && printf '#!/bin/sh\\nexec sleep 600\\n' > /usr/bin/hostname");
+    // The facts script calls rpm(1) (once, for every package): make it hang.
+    await mustOnHost(info, h, "cp -p /usr/bin/rpm /root/rpm.good && printf '#!/bin/sh\\nexec sleep 600\\n' > /usr/bin/rpm");
     const run = await provision(['-i', invPull, '--check', '--remote-timeout', '3']);
-    await mustOnHost(info, h, 'cp -p /root/hostname.good /usr/bin/hostname');
+    await mustOnHost(info, h, 'cp -p /root/rpm.good /usr/bin/rpm');
     expect(run.code).toBe(2);
     expect(statusOf(run, h)?.message).toMatch(/ran longer than --remote-timeout 3 s and was stopped on the host/);
     expect((await onHost(info, h, 'pgrep -x sleep -a | grep 600; true')).stdout).toBe('');

@@ -74,9 +74,8 @@ export function groupVarsAll(paths: LabPaths, net: LabNet, state: LabState): str
     agent_prometheus_remote_write_url: `https://${net.gateway}/prometheus/api/v1/write`,
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: HOST_CERTS.ca,
-    // Short, so tests see pushed samples within seconds, and no shorter than 10s: Trento's config
-    // has no scrape_timeout, and Alloy refuses a scrape_interval below the default 10s timeout.
-    agent_prometheus_scrape_interval: '10s',
+    // No agent_prometheus_scrape_interval: Trento's default (15s), so an idle lab costs what
+    // real hosts cost (issue 12); Alloy pushes the first samples at once after each start.
     // facts-service-url: RabbitMQ on the machine side of the lab network.
     agent_rabbitmq_host: net.gateway,
     agent_rabbitmq_password: state.apiKey.slice(0, 16),

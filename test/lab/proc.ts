@@ -58,6 +58,22 @@ export function readProc(pid: number): ProcInfo | null {
   return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ppid: Number(rest[1]) };
 }
 
+/** CPU time a process used, its own and its reaped children's (utime+stime+cutime+cstime of
+ *  /proc/PID/stat), in clock ticks (USER_HZ, 100 a second on Linux); null when it is gone. */
+export function cpuTicks(pid: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields 14-17 of stat (utime stime cutime cstime) are 11-14 after "state"
+  return Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+}
+
+export const TICKS_PER_SECOND = 100;
+
 export function processTable(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const e of readdirSync('/proc')) {

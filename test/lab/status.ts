@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import type { LabPaths } from './paths.ts';
 import { hostPaths } from './paths.ts';
-import { cmdline, descendants, isAlive, memoryOf, processTable, type Memory } from './proc.ts';
+import { availableParallelism } from 'node:os';
+import { cmdline, cpuTicks, descendants, isAlive, memoryOf, processTable, sleep, TICKS_PER_SECOND, type Memory } from './proc.ts';
 import { runningPid } from './hosts.ts';
 import { loadState, labNet } from './state.ts';
 import { serverStatus, type ServerStatus } from './server.ts';
@@ -28,6 +29,53 @@ export interface LabStatus {
   total: Memory;
   /** Prometheus and the nginx edge (test/lab/server.ts). */
   server: ServerStatus;
+  /** CPU the lab used over a short window (when asked for): see labCpu. */
+  cpu?: LabCpu;
+}
+
+export interface LabCpu {
+  windowSeconds: number;
+  cores: number;
+  /** CPU seconds per second of the hosts' processes (and the keepers), and of Prometheus + nginx. */
+  hostsCores: number;
+  serverCores: number;
+  /** Both, as a share of the machine (all its cores), in percent. */
+  percentOfMachine: number;
+}
+
+/**
+ * The lab's CPU use over WINDOW_MS: the CPU time (own + reaped children's, /proc/PID/stat
+ * utime+stime+cutime+cstime) of every process of the hosts, the keepers, Prometheus and nginx,
+ * read before and after the window; a process started meanwhile counts from zero. Short-lived
+ * processes (a systemctl call, an SSH login) are counted through the parent that reaps them.
+ */
+export async function labCpu(groups: { hosts: number[]; server: number[] }, windowMs: number): Promise<LabCpu> {
+  const sample = () => {
+    const table = processTable();
+    const read = (roots: number[]) => {
+      const m = new Map<number, number>();
+      for (const p of descendants(roots, table)) {
+        const t = cpuTicks(p);
+        if (t !== null) m.set(p, t);
+      }
+      return m;
+    };
+    return { hosts: read(groups.hosts), server: read(groups.server) };
+  };
+  const used = (before: Map<number, number>, after: Map<number, number>) => {
+    let ticks = 0;
+    for (const [pid, t] of after) ticks += Math.max(0, t - (before.get(pid) ?? 0));
+    return ticks / TICKS_PER_SECOND;
+  };
+  const t0 = sample();
+  const start = Date.now();
+  await sleep(windowMs);
+  const t1 = sample();
+  const seconds = (Date.now() - start) / 1000;
+  const cores = availableParallelism();
+  const hostsCores = used(t0.hosts, t1.hosts) / seconds;
+  const serverCores = used(t0.server, t1.server) / seconds;
+  return { windowSeconds: seconds, cores, hostsCores, serverCores, percentOfMachine: ((hostsCores + serverCores) / cores) * 100 };
 }
 
 /** Keeper processes of this lab that are still alive (stale pid files are removed). */
@@ -90,7 +138,8 @@ export function sshdAnswers(address: string, timeoutMs = 1000): Promise<boolean>
 }
 
 /** probe: also connect to ADDR:22 and read sshd's banner (slower; proves the network path). */
-export async function labStatus(paths: LabPaths, opts: { probe?: boolean } = {}): Promise<LabStatus> {
+/** cpuWindowMs: also measure the lab's CPU use over that long (see labCpu). */
+export async function labStatus(paths: LabPaths, opts: { probe?: boolean; cpuWindowMs?: number } = {}): Promise<LabStatus> {
   const state = loadState(paths);
   const table = processTable();
   const names = state.active.length ? state.active : state.hosts.map((h) => h.name);
@@ -114,7 +163,10 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean } = {})
   const all = new Set<number>(descendants(keepers, table));
   for (const h of hosts) if (h.pid) for (const p of descendants([h.pid], table)) all.add(p);
   const server = serverStatus(paths, state.netId === null ? null : labNet(state.netId));
+  const hostRoots = [...keepers, ...hosts.flatMap((h) => (h.pid ? [h.pid] : []))];
+  const serverRoots = [server.prometheus.pid, server.nginx.pid].filter((p): p is number => typeof p === 'number');
   return {
+    ...(opts.cpuWindowMs ? { cpu: await labCpu({ hosts: hostRoots, server: serverRoots }, opts.cpuWindowMs) } : {}),
     server,
     labDir: paths.labDir,
     bridge: state.netId === null ? null : labNet(state.netId).bridge,
@@ -144,6 +196,13 @@ export function formatStatus(s: LabStatus): string {
           `${Object.entries(srv.nginx.ports).map(([m, p]) => `${p} ${m}`).join(', ')})`
       : 'Prometheus: not running',
   );
+  if (s.cpu) {
+    const c = s.cpu;
+    lines.push(
+      `CPU over ${c.windowSeconds.toFixed(1)} s: ${c.percentOfMachine.toFixed(1)} % of the machine (${c.cores} cores): ` +
+        `hosts ${(c.hostsCores * 100).toFixed(1)} % of a core, Prometheus + nginx ${(c.serverCores * 100).toFixed(1)} % of a core`,
+    );
+  }
   lines.push(`memory in use: ${s.total.processes} processes, PSS ${mib(s.total.pssKiB)} (RSS sum ${mib(s.total.rssKiB)}, counts shared pages once per process)`);
   return lines.join('\n');
 }

@@ -48,6 +48,7 @@ describe('facts', () => {
     execFileSync('mkfifo', [join(dir, 'fifo')]);
     writeFileSync(join(dir, 'big'), Buffer.alloc(MAX_HOST_FILE_BYTES + 1));
     const out = factsOf([join(dir, 'link'), join(dir, 'fifo'), join(dir, 'big')]); // a FIFO would hang sha256sum/cat
+    expect(out).not.toContain('SENTINEL');
     expect(out).not.toContain(Buffer.from('SENTINEL').toString('base64').slice(0, 8));
     expect(() => parseFacts(out)).toThrow(new RegExp(`${join(dir, 'link')} is a symbolic link to ${secret}`));
     expect(() => parseFacts(out)).toThrow(/fifo is a fifo, not a regular file/);
@@ -55,7 +56,8 @@ describe('facts', () => {
   });
 
   it('refuses output that was cut short', () => {
-    expect(() => parseFacts('os-release\tSUQ9c2xlcw==\n')).toThrow(/did not finish/);
+    expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\n')).toThrow(/did not finish/);
+    expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\nrr 4 3\ndoneye')).toThrow(/did not finish/);
   });
 });
 

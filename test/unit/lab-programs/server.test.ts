@@ -38,6 +38,6 @@ describe('lab server side', () => {
     expect(conf).toContain(`auth_basic_user_file ${sp.htpasswd};`);
     expect(conf).toContain('if ($http_authorization != "Bearer tok")');
     expect(conf).toContain('ssl_verify_client on;');
-    expect(prometheusYml(sp)).toMatch(/scrape_interval: 2s[\s\S]*file_sd_configs:[\s\S]*node_exporter\.json/);
+    expect(prometheusYml(sp)).toMatch(/scrape_interval: 15s[\s\S]*file_sd_configs:[\s\S]*node_exporter\.json/);
   });
 });

@@ -1,0 +1,106 @@
+// The facts script's framing: length-prefixed records written with shell builtins (no process
+// per fact), read back byte-exact whatever the files hold.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toShell } from '../../../src/exec/command.ts';
+import { wrapScript } from '../../../src/exec/session.ts';
+import { parseFacts } from '../../../src/facts/parse.ts';
+import { readRecords, RecordsError } from '../../../src/facts/records.ts';
+import { factsScript } from '../../../src/facts/script.ts';
+import { safeFiles } from '../../../src/shell/index.ts';
+
+const run = (managedFiles: string[]) =>
+  execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))), encoding: 'utf8', timeout: 20_000 });
+
+describe('facts records', () => {
+  it('reads raw and base64 records, skipping what a login file printed before the start line', () => {
+    const b = (s: string) => Buffer.from(s).toString('base64');
+    const text = `Welcome!\n@@tp-facts 1\nrr 1 5\nka\nb\nc\nrb 1 ${b('é\n').length}\nv${b('é\n')}\nbr ${b('ü').length} 0\n${b('ü')}\n`;
+    expect(readRecords(text)).toEqual([['k', 'a\nb\nc'], ['v', 'é\n'], ['ü', '']]);
+  });
+
+  it('stops at output cut short and refuses a record longer or shorter than it says', () => {
+    expect(readRecords('@@tp-facts 1\nrr 1 5\nka\nb')).toEqual([]);
+    expect(readRecords('@@tp-facts 1\nrr 1 1\nab\nrr 1')).toEqual([['a', 'b']]);
+    expect(() => readRecords('@@tp-facts 1\nrr 1 1\nkéx\n')).toThrow(RecordsError);
+    expect(() => readRecords('@@tp-facts 1\nkey\tdmFsdWU=\n')).toThrow(/unexpected facts output/);
+  });
+
+  it('keeps every byte of file contents: newlines, tabs, control bytes, UTF-8, Latin-1, NUL, empty files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
+    const files: Record<string, Buffer> = {
+      'text': Buffer.from('a: 1\n\n\tb: "x"\n\n\n'),
+      'no-newline': Buffer.from('last line'),
+      'empty': Buffer.alloc(0),
+      'utf8': Buffer.from('# Größe: 10 €\nkey: ✓\n'),
+      'control': Buffer.from([0x01, 0x1b, 0x5b, 0x0d, 0x0a, 0x7f]),
+      'nul': Buffer.from([0x61, 0x00, 0x62, 0x0a, 0x00]),
+      'records-inside': Buffer.from('rr 4 4\nfakedone\n@@tp-facts 1\n'),
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    const facts = parseFacts(run(Object.keys(files).map((n) => join(dir, n))));
+    for (const [name, content] of Object.entries(files)) {
+      const fact = facts.files[join(dir, name)]!;
+      expect(fact, name).toMatchObject({ exists: true });
+      expect(Buffer.from(fact.content!, 'utf8').equals(Buffer.from(content.toString('utf8'), 'utf8')), name).toBe(true);
+      expect(fact.sha256, name).toMatch(/^[0-9a-f]{64}$/);
+    }
+    // Latin-1 bytes travel as base64 and arrive as the controller reads any file: decoded as UTF-8
+    writeFileSync(join(dir, 'latin1'), Buffer.from([0x47, 0x72, 0xf6, 0xdf, 0x65, 0x0a]));
+    expect(parseFacts(run([join(dir, 'latin1')])).files[join(dir, 'latin1')]!.content).toBe(Buffer.from([0x47, 0x72, 0xf6, 0xdf, 0x65, 0x0a]).toString('utf8'));
+  });
+
+  it('names with spaces, newlines, backslashes and UTF-8 get their own hash and content', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
+    const names = ['a b', 'new\nline', 'back\\slash', 'ünï', '-dash'];
+    names.forEach((n, i) => writeFileSync(join(dir, n), `content ${i}\n`));
+    const facts = parseFacts(run(names.map((n) => join(dir, n))));
+    const sha = (n: string) => execFileSync('sha256sum', ['--', join(dir, n)], { encoding: 'utf8' }).replace(/^\\/, '').slice(0, 64);
+    names.forEach((n, i) => {
+      expect(facts.files[join(dir, n)], n).toMatchObject({ exists: true, content: `content ${i}\n`, sha256: sha(n) });
+    });
+  });
+
+  it('the output is ASCII, so the connection decoding it as UTF-8 cannot shift a length', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
+    writeFileSync(join(dir, 'ü'), Buffer.from([0xff, 0xfe, 0xc3, 0xa9]));
+    const out = execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles: [join(dir, 'ü')] }))) });
+    expect(out.every((byte) => byte < 0x80)).toBe(true);
+  });
+});
+
+describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => {
+  // The sed pipeline the toolkit used before: the builtin version must agree with it.
+  const SED = `sed -n 's/^[[:space:]]*CONFIG_FILE=//p' -- "$1" | tail -n 1 | sed -e 's/^"\\(.*\\)"$/\\1/' -e "s/^'\\(.*\\)'$/\\1/"`;
+  const cases = [
+    'CONFIG_FILE="/etc/alloy/config.alloy"\n',
+    "CONFIG_FILE='/etc/alloy/'\n",
+    'CONFIG_FILE=/etc/alloy\nCONFIG_FILE="/srv/x y/"\n',
+    '  \tCONFIG_FILE="a"b"\n',
+    'CONFIG_FILE="\'quoted twice\'"\n',
+    'CONFIG_FILE="\n',
+    '# CONFIG_FILE=/not/this\nCUSTOM_ARGS=""\n',
+    'CONFIG_FILE=',
+    'CONFIG_FILE=/no/newline/at/end',
+    'CONFIG_FILE=""\n',
+  ];
+  it.each(cases.map((c) => [JSON.stringify(c), c]))('%s', (_name, text) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-sysconfig-'));
+    writeFileSync(join(dir, 'alloy'), text);
+    const lib = toShell(safeFiles());
+    const ours = execFileSync('/bin/bash', ['-c', `${lib}\ntp_alloy_config_file "$1"`, '-', join(dir, 'alloy')], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+    const theirs = execFileSync('/bin/bash', ['-c', SED, '-', join(dir, 'alloy')], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+    expect(ours.replace(/\n+$/, '')).toBe(theirs.replace(/\n+$/, ''));
+  });
+
+  it('the folder Alloy loads from is what dirname gives', () => {
+    const lib = toShell(safeFiles());
+    for (const p of ['/etc/alloy/config.alloy', '/x', '/', 'rel', 'a/b/', '/a//b//', '//x', 'a/b c/d']) {
+      const ours = execFileSync('/bin/bash', ['-c', `${lib}\ntp_dirname "$1"; printf '%s' "$TP_REPLY"`, '-', p], { encoding: 'utf8' });
+      expect(ours, p).toBe(execFileSync('dirname', ['--', p], { encoding: 'utf8' }).replace(/\n$/, ''));
+    }
+  });
+});
