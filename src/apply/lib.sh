@@ -217,10 +217,14 @@ tp_node_exporter_serves() {
   code=$(tp_http GET "$TP_NODE_EXPORTER_METRICS")
   [ "$code" = 200 ] && grep -q '^node_' "$TP_BODY"
 }
+TP_UNVERIFIED=0
 tp_verify() { # NAME COMMAND...: one check of the result
   if "${@:2}" >"$TP_LOG" 2>&1; then
     tp_mark "verified $(tp_b64 "$1")"
   else
+    TP_UNVERIFIED=$((TP_UNVERIFIED + 1))
     tp_mark "unverified $(tp_b64 "$1") x$(tail -c 2000 "$TP_LOG" | base64 -w0)"
   fi
 }
+# tp_all_verified: every check so far passed (what retires an old setup waits for this).
+tp_all_verified() { [ "$TP_UNVERIFIED" -eq 0 ]; }

@@ -1,12 +1,13 @@
 // Turns a host plan into the one script that applies it: the library, one function per step
-// (changes, then handlers), then the checks that prove the result. Steps stop at the first
-// failure: what follows depends on what came before. A change that notifies handlers records
-// them on the host as soon as it succeeded; a handler clears its record once it succeeded, so a
-// failed or interrupted restart is retried by the next run.
+// (changes, then handlers), then the checks that prove the result, then the changes that retire
+// what the result replaces (only if every check passed), then their own checks. Steps stop at
+// the first failure: what follows depends on what came before. A change that notifies handlers
+// records them on the host as soon as it succeeded; a handler clears its record once it
+// succeeded, so a failed or interrupted restart is retried by the next run.
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { PATHS } from '../facts/paths.ts';
-import { type HostPlan, SUPERSEDES } from '../plan/types.ts';
+import { type Change, type HostPlan, isRetire, SUPERSEDES } from '../plan/types.ts';
 import { applyPrelude, type ScriptOptions, scriptLibrary } from './script-lib.ts';
 
 export interface Step {
@@ -14,19 +15,29 @@ export interface Step {
   summary: string;
 }
 
+/** The changes and handlers in the order the apply script runs them (its step numbers). */
+function ordered(plan: HostPlan): { converge: Change[]; retire: Change[] } {
+  return { converge: plan.changes.filter((c) => !isRetire(c)), retire: plan.changes.filter(isRetire) };
+}
+
 export function planSteps(plan: HostPlan): Step[] {
+  const { converge, retire } = ordered(plan);
   return [
-    ...plan.changes.map((c) => ({ id: c.id, summary: c.summary })),
+    ...converge.map((c) => ({ id: c.id, summary: c.summary })),
     ...plan.handlers.map((h) => ({ id: `handler:${h.name}`, summary: h.summary })),
+    ...retire.map((c) => ({ id: c.id, summary: c.summary })),
   ];
 }
 
 /** Does the host need the apply script (changes, or handlers left over from an earlier run)? */
 export const needsApply = (plan: HostPlan): boolean => plan.changes.length > 0 || plan.handlers.length > 0;
 
+const step = (i: number, body: Command): Command => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || exit 10`)]);
+
 export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
+  const { converge, retire } = ordered(plan);
   const runnable = new Set(plan.handlers.map((h) => h.name));
-  const changeBodies = plan.changes.map((c) => {
+  const changeBodies = converge.map((c) => {
     const notify = (c.notify ?? []).filter((n) => runnable.has(n));
     if (!notify.length) return c.script;
     return join([raw('{\n'), c.script, raw('\n} && tp_handlers_pending_add'), ...notify.map((n) => sh` ${n}`)], '');
@@ -35,11 +46,32 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
     const done = [h.name, ...(SUPERSEDES[h.name] ? [SUPERSEDES[h.name]!] : [])];
     return join([raw('{\n'), h.script, raw('\n} && tp_handler_done'), ...done.map((n) => sh` ${n}`)], '');
   });
-  const steps = [...changeBodies, ...handlerBodies].map((body, i) => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || exit 10`)]));
+  const bodies = [...changeBodies, ...handlerBodies];
+  const steps = bodies.map((body, i) => step(i, body));
+  const retireSteps = retire.map((c, i) => step(bodies.length + i, c.script));
   const dirs = new Set([dirname(PATHS.alloySysconfig), PATHS.stateDir, ...plan.changes.filter((c) => c.id.startsWith('file:')).map((c) => dirname(c.id.slice(5)))]);
-  return join([scriptLibrary(options), applyPrelude([...dirs]), ...steps, raw('tp_mark applied'), plan.verify, raw('tp_mark "done"')]);
+  return join([scriptLibrary(options), applyPrelude([...dirs]), ...steps, raw('tp_mark applied'), plan.verify, retireAfterProof(retire, retireSteps, plan.verifyRetired), raw('tp_mark "done"')]);
+}
+
+/**
+ * The retire steps, behind the checks that prove the new setup: one failed check and the old
+ * setup stays as it is (the host is reported failed by that check, and the next run plans the
+ * retire again). Before the checks, a reload or restart that "succeeded" could still leave a
+ * host delivering nothing; after them, Alloy is ready, runs Trento's pipeline and has delivered.
+ */
+function retireAfterProof(retire: Change[], retireSteps: Command[], verifyRetired: Command): Command {
+  if (!retire.length) return verifyRetired;
+  const kept = retire.map((c) => c.summary).join('; ');
+  return join([
+    raw('if tp_all_verified; then'),
+    ...retireSteps,
+    verifyRetired,
+    raw('else'),
+    sh`tp_warn ${`not done, as the checks above did not all pass (the old setup keeps running; the next run does it once they pass): ${kept}`}`,
+    raw('fi'),
+  ]);
 }
 
 export function verifyScript(plan: HostPlan, options: ScriptOptions): Command {
-  return join([scriptLibrary(options), plan.verify, raw('tp_mark "done"')]);
+  return join([scriptLibrary(options), plan.verify, plan.verifyRetired, raw('tp_mark "done"')]);
 }

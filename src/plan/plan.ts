@@ -8,7 +8,7 @@ import type { MetricsProvider, Platform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
-import { type Change, HANDLER_ORDER, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, SUPERSEDES, type TaskContext } from './types.ts';
+import { type Change, HANDLER_ORDER, isRetire, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, SUPERSEDES, type TaskContext } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
 export interface PlanInput {
@@ -103,7 +103,9 @@ export function planHost(input: PlanInput): HostPlan {
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
   const upgrade = input.packageState === 'latest' && !input.uninstall ? packagesUpgraded(results.flatMap((r) => r.installPackages ?? []), input.facts) : null;
-  const changes = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
+  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
+  // Shown (and run) last: what retires the old setup waits for the new one to be proven.
+  const changes = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
 
   const available = new Map<HandlerName, Handler>(input.alwaysAvailableHandlers.map((h) => [h.name, h]));
   for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);
@@ -127,6 +129,7 @@ export function planHost(input: PlanInput): HostPlan {
     );
   }
   const verify = join([verifyChecks(input), ...results.flatMap((r) => r.verify ?? [])]);
-  return { host: input.host, changes, handlers, verify, warnings };
+  const verifyRetired = join(results.flatMap((r) => r.verifyRetired ?? []));
+  return { host: input.host, changes, handlers, verify, verifyRetired, warnings };
 }
 

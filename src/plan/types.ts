@@ -17,9 +17,20 @@ export type HandlerName = (typeof HANDLER_ORDER)[number];
 /** A restart of a service makes its reload pointless (and clears a pending reload). */
 export const SUPERSEDES: Partial<Record<HandlerName, HandlerName>> = { 'restart alloy': 'reload alloy' };
 
+export const isRetire = (c: Change): boolean => c.phase === 'retire';
+
 export const isHandlerName = (name: string): name is HandlerName => (HANDLER_ORDER as readonly string[]).includes(name);
 
 export type ChangeKind = 'packages' | 'file' | 'line' | 'service' | 'handler';
+
+/**
+ * When a change runs. 'converge' (the default): with the others, before the handlers. 'retire':
+ * it takes away what the new setup replaces (the node_exporter a SLES 15 -> 16 host no longer
+ * needs), so it runs only once the new setup is proven: after every handler and after the plan's
+ * checks, and only if all of them succeeded. A host whose new setup fails keeps its old one, and
+ * the next run plans the retire again (nothing it reads from the host has changed).
+ */
+export type ChangePhase = 'converge' | 'retire';
 
 export interface Change {
   id: string; // stable: "file:/etc/trento/agent.yaml", "packages:install", "service:alloy.service"
@@ -29,6 +40,7 @@ export interface Change {
   diff?: string; // unified diff with secrets masked
   script: Command; // the shell that makes the change (a step of the apply script)
   notify?: HandlerName[];
+  phase?: ChangePhase; // 'converge' when absent
 }
 
 export interface Handler {
@@ -62,6 +74,8 @@ export interface HostPlan {
   handlers: Handler[]; // only the notified ones, in HANDLER_ORDER
   /** Checks run after apply, or alone when nothing changed: prove the result on the host. */
   verify: Command;
+  /** Checks of what the 'retire' changes did: run after them (alone, like verify, when nothing changed). */
+  verifyRetired: Command;
   warnings: string[];
 }
 
@@ -79,4 +93,6 @@ export interface RoleTasks {
   handlers?: Handler[]; // what the role's changes may notify
   /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.verify). */
   verify?: Command[];
+  /** Checks of the role's 'retire' changes: they can only pass once those ran (see ChangePhase). */
+  verifyRetired?: Command[];
 }

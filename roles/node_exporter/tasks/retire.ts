@@ -2,25 +2,38 @@
 // node_exporter scraped by Trento's Prometheus) that now reports SLES 16 moves to Alloy (push);
 // nothing scrapes its node_exporter any more. The one the toolkit installed (its record on the
 // host) is stopped and disabled, and removed with --purge; one the admin installed is theirs and
-// left exactly as it is (running or not). Used as a role of push hosts (roles/index.ts), after
-// Alloy and the agent, so a failure there leaves the old provider running.
+// left exactly as it is (running or not). Its changes are of the 'retire' phase: they run only
+// after Alloy and the agent are proven (handlers done, checks passed), so a host whose new setup
+// fails keeps node_exporter serving, and the next run retires it once the new setup is proven.
 import { sh } from '../../../src/exec/command.ts';
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
-import { installedByToolkit, service } from '../../../src/plan/ops.ts';
-import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+import { installedByToolkit, packagesRemoved, service } from '../../../src/plan/ops.ts';
+import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 
 const RETIRED = { enabled: false, running: false };
+const STOPPED = sh`tp_verify ${'node_exporter (installed by trento-provision, now unused) is stopped'} eval ${`! systemctl is-active --quiet ${UNITS.nodeExporter}`}`;
+
+const afterProof = (c: Change | null): Change | null =>
+  c && { ...c, phase: 'retire', summary: `${c.summary} (once Alloy and trento-agent pass their checks)` };
 
 export function install(ctx: TaskContext): RoleTasks {
   if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [] };
   return {
-    removePackages: ctx.purge ? [PACKAGES.nodeExporter] : [],
-    changes: [service(UNITS.nodeExporter, RETIRED, ctx.facts, false)],
-    verify: [sh`tp_verify ${'node_exporter (installed by trento-provision, now unused) is stopped'} eval ${`! systemctl is-active --quiet ${UNITS.nodeExporter}`}`],
+    changes: [
+      afterProof(service(UNITS.nodeExporter, RETIRED, ctx.facts, false)),
+      afterProof(ctx.purge ? packagesRemoved([PACKAGES.nodeExporter], ctx.facts) : null),
+    ],
+    verifyRetired: [STOPPED],
   };
 }
 
-/** Uninstall keeps node_exporter as on a pull host; --purge takes the toolkit's out, as above. */
+/** Uninstall keeps node_exporter as on a pull host; --purge takes the toolkit's out with the
+ *  rest (nothing new to prove there, so no waiting). */
 export function uninstall(ctx: TaskContext): RoleTasks {
-  return ctx.purge ? install(ctx) : { changes: [] };
+  if (!ctx.purge || !installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [] };
+  return {
+    removePackages: [PACKAGES.nodeExporter],
+    changes: [service(UNITS.nodeExporter, RETIRED, ctx.facts, false)],
+    verify: [STOPPED],
+  };
 }

@@ -7,6 +7,7 @@ import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
 import type { HostPlan } from '../../../src/plan/types.ts';
+import { applyScript, planSteps } from '../../../src/apply/script.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../../roles/index.ts';
 import { agentConfigFor } from '../../../src/settings/validate.ts';
 
@@ -316,8 +317,9 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       `update ${PATHS.agentConfig} (0600 root:root)`,
       `create ${PATHS.configureAlloyScript} (0755 root:root)`,
       `update ${PATHS.agentDropIn} (0644 root:root)`,
-      `stop ${NE_UNIT}, disable ${NE_UNIT}`,
+      `stop ${NE_UNIT}, disable ${NE_UNIT} (once Alloy and trento-agent pass their checks)`,
     ]);
+    expect(plan.changes.map((c) => c.phase ?? 'converge')).toEqual([...Array(7).fill('converge'), 'retire']);
     const byId = (id: string) => plan.changes.find((c) => c.id === id)!;
     expect(byId(`file:${PATHS.agentConfig}`).diff).toMatch(/^\+prometheus-mode: "push"$/m);
     expect(byId(`file:${PATHS.agentDropIn}`).diff).toMatch(/^-Wants=prometheus-node_exporter.service\n[\s\S]*^\+Wants=alloy.service$/m);
@@ -325,14 +327,62 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(toShell(byId(`service:${NE_UNIT}`).script)).toBe(`systemctl stop ${NE_UNIT} &&\nsystemctl disable ${NE_UNIT}`);
     expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
-    expect(toShell(plan.verify)).toMatch(/tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/);
+    expect(toShell(plan.verifyRetired)).toMatch(/tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/);
+    expect(toShell(plan.verify)).not.toContain(NE_UNIT);
     expect(plan.warnings).toEqual([]);
 
     // Once migrated (node_exporter stopped and disabled, still installed): nothing more to do.
     const again = planFor(afterMigration(facts, plan));
     expect(again.changes).toEqual([]);
     expect(again.handlers).toEqual([]);
-    expect(toShell(again.verify)).toContain('is stopped');
+    expect(toShell(again.verifyRetired)).toContain('is stopped');
+  });
+
+  it('the retire runs last in the apply script: after every handler and the checks that prove Alloy, and only if all of them passed', () => {
+    const plan = planFor(migrated([NE, 'trento-agent']), { purge: true });
+    const steps = planSteps(plan);
+    expect(steps.map((st) => st.id).slice(-4)).toEqual(['handler:restart alloy', 'handler:restart trento-agent', `service:${NE_UNIT}`, 'packages:remove']);
+    const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
+    // Step numbers in the script are the ones the markers report (planSteps).
+    const stopStep = steps.findIndex((st) => st.id === `service:${NE_UNIT}`);
+    // Each piece found after the one before it: the order the host runs them in.
+    let from = text.indexOf('tp_lock');
+    const next = (needle: string) => {
+      const i = text.indexOf(needle, from);
+      expect(i, `${needle} after position ${from}`).toBeGreaterThan(-1);
+      from = i + needle.length;
+      return i;
+    };
+    next(`tp_run ${stopStep - 1} `); // the agent restart, the last handler
+    next('tp_mark applied');
+    next("tp_verify 'Alloy is ready'");
+    next("tp_verify 'Alloy delivers metrics to the remote-write URL'");
+    next("tp_verify 'trento-agent is running'");
+    next('if tp_all_verified; then');
+    next(`tp_run ${stopStep} `);
+    next(`tp_run ${stopStep + 1} `);
+    next("tp_verify 'node_exporter (installed by trento-provision, now unused) is stopped'");
+    next('\nelse\ntp_warn ');
+    next('\nfi\n');
+    next('tp_mark "done"');
+    expect(text.slice(text.indexOf(`tp_s${stopStep}() {`))).toMatch(/^tp_s\d+\(\) \{\nsystemctl stop prometheus-node_exporter.service &&\nsystemctl disable/);
+    // Nothing but the retire sits behind the gate; without a retire there is no gate.
+    expect(text.match(/if tp_all_verified/g)).toHaveLength(1);
+    const fresh = planFor(freshFacts('16.0'));
+    expect(toShell(applyScript(fresh, { zyppLockTimeoutSeconds: 60 }))).not.toContain('if tp_all_verified');
+  });
+
+  it('a host where the retire did not run (a failed reload, a failed check) plans it again, even with nothing else left to do', () => {
+    const facts = migrated([NE, 'trento-agent']);
+    // Alloy and the agent converged, node_exporter untouched (still recorded, active, enabled).
+    const stuck = converged(facts, planFor(facts));
+    stuck.record.packages = [NE, 'trento-agent', 'alloy'];
+    const again = planFor(stuck);
+    expect(again.changes.map((c) => c.id)).toEqual([`service:${NE_UNIT}`]);
+    expect(again.handlers).toEqual([]);
+    const text = toShell(applyScript(again, { zyppLockTimeoutSeconds: 60 }));
+    expect(text.indexOf("tp_verify 'Alloy delivers")).toBeLessThan(text.indexOf('if tp_all_verified; then'));
+    expect(text).toContain('tp_run 0 tp_s0');
   });
 
   it('--purge also removes the toolkit\'s node_exporter, after it is stopped; on a retired host only the removal is left', () => {
@@ -340,11 +390,12 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const ids = plan.changes.map((c) => c.id);
     expect(ids.slice(-2)).toEqual([`service:${NE_UNIT}`, 'packages:remove']);
     const remove = plan.changes.at(-1)!;
-    expect(remove.summary).toBe(`remove ${NE} (installed by trento-provision)`);
+    expect(remove.summary).toBe(`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`);
+    expect(remove.phase).toBe('retire');
     expect(toShell(remove.script)).toBe(`tp_zypper remove -- ${NE} &&\ntp_packages_record_remove ${NE}`);
 
     const later = planFor(afterMigration(migrated([NE, 'trento-agent']), planFor(migrated([NE, 'trento-agent']))), { purge: true });
-    expect(later.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision)`]);
+    expect(later.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`]);
   });
 
   it('a node_exporter the admin had before the toolkit came is left as it is, --purge or not', () => {
@@ -354,6 +405,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       expect(plan.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
       expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
       expect(toShell(plan.verify)).not.toContain(NE_UNIT);
+      expect(toShell(plan.verifyRetired)).toBe('');
       expect(plan.warnings).toEqual([]);
     }
   });
@@ -368,7 +420,9 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const keep = planFor(facts, { uninstall: true });
     expect(keep.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
     const purge = planFor(facts, { uninstall: true, purge: true });
+    // Nothing new to prove on uninstall: the removal runs with the others.
     expect(purge.changes.map((c) => c.summary)).toContain(`stop ${NE_UNIT}, disable ${NE_UNIT}`);
+    expect(purge.changes.filter((c) => c.phase === 'retire')).toEqual([]);
     expect(purge.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(`remove ${NE}, trento-agent (installed by trento-provision)`);
   });
 });

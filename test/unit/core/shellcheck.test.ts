@@ -20,9 +20,13 @@ function shellcheck(text: string): string {
 /** A plan with one step of every kind the library offers, so the whole library is exercised. */
 const plan: HostPlan = {
   host: 'h',
-  changes: [{ id: 'file:/etc/trento/agent.yaml', kind: 'file', summary: 'x', script: sh`tp_write /etc/trento/agent.yaml root root 0600 ${'eA=='}`, notify: ['restart trento-agent'] }],
+  changes: [
+    { id: 'file:/etc/trento/agent.yaml', kind: 'file', summary: 'x', script: sh`tp_write /etc/trento/agent.yaml root root 0600 ${'eA=='}`, notify: ['restart trento-agent'] },
+    { id: 'service:old.service', kind: 'service', summary: 'stop old.service', script: sh`systemctl stop old.service`, phase: 'retire' },
+  ],
   handlers: HANDLER_ORDER.map((name) => ({ name, summary: name, script: sh`tp_alloy_apply reload present /etc/alloy/trento.alloy` })),
   verify: sh`tp_verify ${'node_exporter serves /metrics'} tp_node_exporter_serves`,
+  verifyRetired: sh`tp_verify ${'old.service is stopped'} eval ${'! systemctl is-active --quiet old.service'}`,
   warnings: [],
 };
 
