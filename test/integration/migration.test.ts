@@ -2,7 +2,8 @@
 // with the toolkit's node_exporter, one with the admin's (installed before the toolkit came);
 // then both are turned into SLES 16 hosts the way an upgrade does it (os-release, base product,
 // the SLES 16 channel with Alloy in place of the 15 one) and provisioned again. One lab for the
-// whole file; the steps depend on each other, so they run in order.
+// whole file; the steps depend on each other, so they run in order. Two failed migrations come
+// first (Alloy refusing its config, Alloy delivering nothing): node_exporter must outlive both.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -86,7 +87,7 @@ describe('SLES 15 -> 16 migration', () => {
     expect(summaries).toContain('create /etc/alloy/trento.alloy (0640 alloy:alloy)');
     expect(summaries).toContain('update /etc/trento/agent.yaml (0600 root:root)');
     expect(summaries).toContain('update /etc/systemd/system/trento-agent.service.d/trento-provision.conf (0644 root:root)');
-    expect(summaries.at(-1)).toBe(`stop ${NE_UNIT}, disable ${NE_UNIT}`);
+    expect(summaries.at(-1)).toBe(`stop ${NE_UNIT}, disable ${NE_UNIT} (once Alloy and trento-agent pass their checks)`);
     expect(run.stdout).toMatch(/^\s+\+prometheus-mode: "push"$/m);
     expect(run.stdout).toMatch(/^\s+-Wants=prometheus-node_exporter.service$/m);
     expect(run.stdout).toMatch(/^\s+\+Wants=alloy.service$/m);
@@ -98,9 +99,41 @@ describe('SLES 15 -> 16 migration', () => {
     expect(await mustOnHost(info, ours.name, SNAPSHOT_COMMAND)).toBe(before);
   });
 
-  it('provision: Alloy runs trento.alloy, the agent pushes, the toolkit\'s node_exporter is stopped and disabled but installed; the admin\'s keeps running', async () => {
+  // The old provider keeps running until the new one is proven: the retire runs after the
+  // handlers and the checks, and only if they all passed.
+  it('Alloy refuses the configuration: the host fails, node_exporter keeps running and enabled', async () => {
+    // Passes `alloy validate` (a type check); Alloy's own evaluation refuses it at (re)start.
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '-e', 'agent_prometheus_scrape_interval=5s']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    for (const h of [ours, admins]) expect(hostOf(run, h.name)?.status, h.name).toBe('failed');
+    // A new Alloy is restarted (CONFIG_FILE changed): refused, it does not come up; the toolkit
+    // puts the files back and Alloy runs its previous configuration.
+    expect(run.stdout).toMatch(new RegExp(`^${ours.name} \\| FAILED \\| restart alloy.service .*$[\\s\\S]*restored the previous /etc/alloy/trento.alloy`, 'm'));
+    const mine = hostOf(run, ours.name)!;
+    expect(mine.changes.find((c) => c.id === `service:${NE_UNIT}`)).toMatchObject({ applied: false });
+    for (const h of [ours, admins]) expect(await unitState(h.name), h.name).toEqual(['active', 'enabled']);
+    expect(await mustOnHost(info, ours.name, `curl -sf -o /dev/null -w '%{http_code}' http://127.0.0.1:9100/metrics`)).toBe('200');
+  });
+
+  it('Alloy takes the configuration but delivers nothing: the checks fail, node_exporter keeps running and enabled', async () => {
+    // A remote-write URL where nothing listens: the handlers succeed, the delivery check does not.
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', ours.name, '-e', 'agent_prometheus_remote_write_url=https://127.0.0.1:9/api/v1/write']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    const mine = hostOf(run, ours.name)!;
+    expect(mine.status).toBe('failed');
+    expect(mine.checks).toContainEqual({ check: 'Alloy is ready', ok: true });
+    expect(mine.checks.find((c) => c.check === 'Alloy delivers metrics to the remote-write URL')).toMatchObject({ ok: false });
+    expect(mine.checks.map((c) => c.check)).not.toContain('node_exporter (installed by trento-provision, now unused) is stopped');
+    expect(mine.changes.find((c) => c.id === `service:${NE_UNIT}`)).toMatchObject({ applied: false });
+    expect(mine.warnings.join('\n')).toMatch(/not done, as the checks above did not all pass .*: stop prometheus-node_exporter.service, disable/);
+    expect(await unitState(ours.name)).toEqual(['active', 'enabled']);
+  });
+
+  it('the cause fixed, the next run completes the migration: Alloy runs trento.alloy, the agent pushes, the toolkit\'s node_exporter is stopped and disabled but installed; the admin\'s keeps running', async () => {
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    // Planned again (the record and the unit were unchanged) and done this time.
+    expect(hostOf(run, ours.name)?.changes.find((c) => c.id === `service:${NE_UNIT}`)).toMatchObject({ applied: true });
     for (const h of [ours, admins]) {
       expect(hostOf(run, h.name)?.checks.filter((c) => !c.ok), h.name).toEqual([]);
       expect(await mustOnHost(info, h.name, 'systemctl is-active alloy.service')).toBe('active\n');
@@ -120,7 +153,7 @@ describe('SLES 15 -> 16 migration', () => {
   it('--purge removes the toolkit\'s node_exporter and nothing of the admin\'s', async () => {
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--purge']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(hostOf(run, ours.name)?.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision)`]);
+    expect(hostOf(run, ours.name)?.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`]);
     expect(hostOf(run, admins.name)?.changes).toEqual([]);
     expect((await onHost(info, ours.name, `rpm -q ${NE}`)).code).not.toBe(0);
     expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe('alloy\ntrento-agent\n');
