@@ -387,7 +387,8 @@ Options (ansible-playbook's names and meanings):
       --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
       --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml;
                              without: also remove the node_exporter the toolkit installed on a
-                             host that moved from SLES 15 to 16 (else only stopped and disabled)
+                             host that moved from SLES 15 to 16 (else only stopped and disabled;
+                             either only once Alloy and the agent there passed their checks)
       --upgrade              also upgrade trento-agent, node_exporter/Alloy to the newest in the
                              repositories (= -e agent_package_state=latest; the official role always does)
   -v, --verbose              phases, facts, checks and step output; -vv each script a host
