@@ -16,7 +16,7 @@ import { createSink, type Sink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
-import { run, UsageError } from '../src/run.ts';
+import { run, UsageError } from '../src/run/index.ts';
 import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.

@@ -6,15 +6,26 @@ import type { HostFacts } from './facts/parse.ts';
 export type MetricsProvider = 'node_exporter' | 'alloy';
 export type PrometheusMode = 'pull' | 'push';
 
-export interface Platform {
+interface PlatformBase {
   product: string; // "SLES for SAP 15 SP6", for people
   family: 'sles' | 'sles_sap' | 'leap' | 'other';
   major: number;
-  supported: boolean;
-  provider?: MetricsProvider;
-  mode?: PrometheusMode;
-  refusal?: string; // why the host is left alone
 }
+
+/** A host the toolkit provisions: which metrics provider it gets, and so the agent's mode. */
+export interface SupportedPlatform extends PlatformBase {
+  supported: true;
+  provider: MetricsProvider;
+  mode: PrometheusMode;
+}
+
+/** A host the toolkit leaves alone, and why. */
+export interface RefusedPlatform extends PlatformBase {
+  supported: false;
+  refusal: string;
+}
+
+export type Platform = SupportedPlatform | RefusedPlatform;
 
 interface Identity {
   id: string;

@@ -4,7 +4,7 @@
 import { sh, join, type Command } from '../exec/command.ts';
 import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/parse.ts';
-import type { MetricsProvider, Platform } from '../platform.ts';
+import type { SupportedPlatform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
@@ -18,7 +18,7 @@ export interface PlanInput {
   alwaysAvailableHandlers: readonly Handler[];
   host: string;
   facts: HostFacts;
-  platform: Platform & { provider: MetricsProvider };
+  platform: SupportedPlatform;
   agentId: string;
   config: AgentConfig;
   installMonitoringDep: boolean;

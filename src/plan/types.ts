@@ -2,7 +2,7 @@
 // before anything runs; check mode prints it, apply mode turns it into one script.
 import type { Command } from '../exec/command.ts';
 import type { HostFacts } from '../facts/parse.ts';
-import type { Platform } from '../platform.ts';
+import type { SupportedPlatform } from '../platform.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
@@ -53,7 +53,7 @@ export interface Handler {
 export interface TaskContext {
   host: string;
   facts: HostFacts;
-  platform: Platform;
+  platform: SupportedPlatform;
   agentId: string;
   config: AgentConfig; // the agent.yaml keys for this host, validated
   /** agent_install_monitoring_dep as the settings layer resolved it (defaults, Jinja, -e):

@@ -35,7 +35,7 @@ function agentRegeneratesAlloy(ctx: TaskContext): boolean {
 export function dropInContent(ctx: TaskContext): string {
   const withScript = agentRegeneratesAlloy(ctx);
   return ejs.render(roleFile('templates/trento-agent-dropin.conf.ejs'), {
-    unit: PROVIDER_UNIT[ctx.platform.provider ?? 'node_exporter'],
+    unit: PROVIDER_UNIT[ctx.platform.provider],
     configureAlloy: withScript ? PATHS.configureAlloyScript : '',
   });
 }

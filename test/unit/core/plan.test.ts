@@ -42,14 +42,15 @@ function freshFacts(version: string): HostFacts {
 
 function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]> = {}): HostPlan {
   const platform = platformOf(facts);
-  const { config, errors } = agentConfigFor(VARS, ORIGINS, platform.mode!);
+  if (!platform.supported) throw new Error(`test facts of a refused host: ${platform.refusal}`);
+  const { config, errors } = agentConfigFor(VARS, ORIGINS, platform.mode);
   expect(errors).toEqual([]);
   return planHost({
-    roles: ROLES[platform.provider!],
+    roles: ROLES[platform.provider],
     alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
     host: 'h',
     facts,
-    platform: platform as never,
+    platform,
     agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
     config,
     installMonitoringDep: true,

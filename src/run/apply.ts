@@ -1,0 +1,135 @@
+// Phase 4: apply each host's plan (or only verify it) in one round trip, in waves when asked.
+import { markerReader } from '../apply/markers.ts';
+import { applyScript, needsApply, planSteps, verifyScript } from '../apply/script.ts';
+import { connectionFor } from '../exec/connection.ts';
+import type { Emit, HostStatus } from '../output/events.ts';
+import { execCommandLine, scriptForDisplay } from '../output/verbose.ts';
+import { rollOut } from '../rollout/rollout.ts';
+import { serialText, wavesOf } from '../rollout/waves.ts';
+import { forEachLimit } from '../util/pool.ts';
+import { type PrometheusEndpoint } from '../verify/prometheus-api.ts';
+import type { RunOptions, HostRecord, PlannedHost, RunContext } from './types.ts';
+import { run } from './index.ts';
+import { trentoProver } from './proof.ts';
+import { runBounded } from './bounded.ts';
+
+/**
+ * Applies every planned host (or only verifies it, when nothing is to change), one round trip
+ * each, in waves when asked (each wave applied and verified before the next starts); with
+ * --verify-prometheus each host is then proved from Trento's side. --check applies nothing:
+ * it finishes every host with what would change and shows the waves.
+ */
+export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], verifyEndpoint: PrometheusEndpoint | undefined, ctx: RunContext): Promise<void> {
+  const { options, emit, finish } = ctx;
+  // Waves over every selected host in play order, reached or not: Ansible batches the
+  // play's hosts before it knows which answer, and a host that failed counts in its batch.
+  const inWaves = options.serial !== undefined || options.maxFailPercentage !== undefined;
+  const waves = wavesOf(hosts, options.serial ?? []);
+  if (inWaves) {
+    emit({
+      type: 'waves',
+      serial: options.serial ? serialText(options.serial) : null,
+      maxFailPercentage: options.maxFailPercentage ?? null,
+      waves: waves.map((w) => w.map((h) => h.name)),
+    });
+  }
+  const isPlanned = (h: HostRecord): h is PlannedHost => planned.includes(h as PlannedHost);
+  const rollout = (applyWave: (list: HostRecord[]) => Promise<void>) =>
+    rollOut(
+      waves,
+      { check: options.check, stop: options.stop, ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}) },
+      {
+        emit,
+        applyWave,
+        // --check: the hosts a run would apply or verify; a run: those not finished yet.
+        pending: (h) => (options.check ? isPlanned(h) && (h.status === 'ok' || h.status === 'changed') : !h.status),
+        notStarted: (h, message) => finish(h, 'skipped', message),
+      },
+    );
+
+  if (options.check) {
+    for (const h of planned) finish(h, needsApply(h.plan) ? 'changed' : 'ok');
+    if (inWaves) await rollout(async () => undefined);
+    return;
+  }
+
+  emit({ type: 'phase', phase: 'apply', total: planned.length });
+  const prove = verifyEndpoint ? trentoProver(verifyEndpoint, ctx) : undefined;
+  // A second Ctrl-C stops waiting for Prometheus too (the hosts left are reported as stopped).
+  const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
+  const applyList = async (list: HostRecord[]) => {
+    const proofs: Promise<void>[] = [];
+    await forEachLimit(list.filter(isPlanned), options.forks, async (h) => {
+      if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+      await applyHost(h, options, emit, (host, status, message) => {
+        if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
+        // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
+        h.session.close();
+        proofs.push(prove(h, status, message));
+      });
+    });
+    if (proofs.length && !inWaves) emit({ type: 'phase', phase: 'verify', total: proofs.length });
+    await Promise.race([Promise.all(proofs), aborted]);
+  };
+  if (inWaves) await rollout(applyList);
+  else await applyList(planned);
+}
+
+async function applyHost(
+  h: PlannedHost,
+  options: RunOptions,
+  emit: Emit,
+  finish: (h: PlannedHost, status: HostStatus, message?: string) => void,
+): Promise<void> {
+  const plan = h.plan;
+  const steps = planSteps(plan);
+  const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds };
+  const script = needsApply(plan) ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
+  let failed = false;
+  let sawDone = false;
+  const read = markerReader((m) => {
+    switch (m.kind) {
+      case 'ok': {
+        const s = steps[m.step];
+        if (s) emit({ type: 'change-applied', host: h.name, id: s.id, summary: s.summary });
+        break;
+      }
+      case 'failed': {
+        const s = steps[m.step];
+        failed = true;
+        emit({ type: 'change-failed', host: h.name, id: s?.id ?? `step ${m.step}`, summary: s?.summary ?? '', rc: m.rc, output: m.output });
+        break;
+      }
+      case 'warn':
+        emit({ type: 'host-warning', host: h.name, message: m.message });
+        break;
+      case 'verified':
+        emit({ type: 'host-verified', host: h.name, check: m.check, ok: true });
+        break;
+      case 'unverified':
+        failed = true;
+        emit({ type: 'host-verified', host: h.name, check: m.check, ok: false, output: m.output });
+        break;
+      case 'done':
+        sawDone = true;
+        break;
+      default:
+        break;
+    }
+  });
+  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(connectionFor(h.name, h.vars, options.connection)), body: scriptForDisplay(script) });
+  const { result, problem } = await runBounded(h.session, script, options, read);
+  // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
+  emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: result.stderr });
+  if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
+  if (result.code === null && !sawDone) {
+    emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });
+    return finish(h, 'unreachable');
+  }
+  if (failed) return finish(h, 'failed');
+  if (!sawDone) {
+    const why = result.stderr.trim().split('\n').slice(-5).join('\n');
+    return finish(h, 'failed', `the apply script stopped early (exit ${result.code})${why ? `: ${why}` : ''}`);
+  }
+  finish(h, needsApply(plan) ? 'changed' : 'ok');
+}

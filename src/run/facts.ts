@@ -1,0 +1,71 @@
+// Phase 2: connect and read facts, one round trip per host.
+import { connectionFor } from '../exec/connection.ts';
+import { connector } from '../exec/connector.ts';
+import { ConnectError, type Session } from '../exec/session.ts';
+import { factsScript } from '../facts/script.ts';
+import { FactsError, type HostFacts, parseFacts } from '../facts/parse.ts';
+import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from '../output/verbose.ts';
+import { platformOf } from '../platform.ts';
+import { agentIdFromMachineId } from '../settings/agent-id.ts';
+import { packageStateFor } from '../settings/validate.ts';
+import { forEachLimit } from '../util/pool.ts';
+import type { HostRecord, ReachedHost, RunContext } from './types.ts';
+import { run } from './index.ts';
+import { runBounded } from './bounded.ts';
+
+/**
+ * Connects to every host and reads its facts (one round trip each, up to --forks at once).
+ * Returns the supported hosts that answered; every other host is finished here (unreachable,
+ * failed, or refused with the reason).
+ */
+export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<typeof connector>, { options, emit, defaults, finish }: RunContext): Promise<ReachedHost[]> {
+  const reached: ReachedHost[] = [];
+  emit({ type: 'phase', phase: 'facts', total: hosts.length });
+  await forEachLimit(hosts, options.forks, async (h) => {
+    if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+    const spec = connectionFor(h.name, h.vars, options.connection);
+    emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
+    let session: Session;
+    try {
+      session = h.session = await sessions.open(spec);
+    } catch (error) {
+      const message = error instanceof ConnectError ? error.message : (error as Error).message;
+      emit({ type: 'host-unreachable', host: h.name, message });
+      return finish(h, 'unreachable', undefined);
+    }
+    const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
+    const script = factsScript({ withContent: options.diff || options.uninstall, withUpdates: upgrades, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
+    emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(script) });
+    const { result, problem } = await runBounded(session, script, options);
+    emit({ type: 'host-exec-result', host: h.name, script: 'facts', code: result.code, output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n') });
+    if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
+    let facts: HostFacts;
+    try {
+      if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
+      facts = parseFacts(result.stdout);
+    } catch (error) {
+      const becomeHint = /password is required|sudo:/.test(result.stderr) ? ' (become failed: give ansible_become_password or allow NOPASSWD sudo for this user)' : '';
+      if (result.code === null) {
+        emit({ type: 'host-unreachable', host: h.name, message: `connection lost while reading facts: ${result.stderr}` });
+        return finish(h, 'unreachable');
+      }
+      return finish(h, 'failed', `cannot read facts: ${(error as Error).message}${becomeHint}`);
+    }
+    const platform = platformOf(facts);
+    if (!platform.supported) {
+      emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal });
+      return finish(h, 'skipped');
+    }
+    let agentId: string;
+    try {
+      agentId = agentIdFromMachineId(facts.machineId);
+    } catch (error) {
+      return finish(h, 'failed', `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host`);
+    }
+    emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
+    for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
+    reached.push(Object.assign(h, { session, facts, platform, agentId }));
+  });
+  // Play order, whatever order the hosts answered in.
+  return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
+}

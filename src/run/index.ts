@@ -1,0 +1,89 @@
+// The run: gather facts, plan, show, apply, verify (pyinfra's order). Every host's plan is
+// computed, and every host's settings validated, before any host is changed. One host's
+// failure never stops the others; the tally decides the exit code. Each phase is a file of
+// this folder: settings.ts (no host needed), facts.ts, plan.ts, apply.ts (with proof.ts).
+import { planSteps } from '../apply/script.ts';
+import { connector } from '../exec/connector.ts';
+import { type Inventory, limitHosts } from '../inventory/index.ts';
+import type { HostStatus } from '../output/events.ts';
+import { loadRoleDefaults } from '../settings/defaults.ts';
+import { playPatternOf, playViewOf } from '../settings/discovery.ts';
+import { usedSecrets } from '../settings/validate.ts';
+import type { RunOptions, RunSinkHooks, HostRecord, RunContext } from './types.ts';
+import { checkHostlessSettings } from './settings.ts';
+import { gatherFacts } from './facts.ts';
+import { planAll } from './plan.ts';
+import { applyAll } from './apply.ts';
+
+export class UsageError extends Error {}
+
+export async function run(inventory: Inventory, options: RunOptions, sink: RunSinkHooks): Promise<void> {
+  const started = Date.now();
+  const hosts = selectHosts(inventory, options);
+  const defaults = loadRoleDefaults(); // read once, not per host
+  // Only the secrets the toolkit uses (vault values and typed passwords are in the set already):
+  // a server-side password it never reads must not mask its letters in every message. Every
+  // secret of agent.yaml and trento.alloy is one of these values (or its URL-encoded spelling,
+  // which the set covers), so the set is complete before the first event.
+  const used = new Map(hosts.map((h) => [h, usedSecrets(h.vars, h.origins, defaults, h.play)]));
+  sink.secrets.add([...used.values()].flat().map((s) => s.value));
+  const emit = sink.emit;
+  const end = (exitCodeHint?: number) => emit({ type: 'run-end', exitCode: exitCodeHint ?? 0, durationMs: Date.now() - started });
+  const finish = (h: HostRecord, status: HostStatus, message?: string) => {
+    if (h.status) return;
+    h.status = status;
+    // check: what would change (a pending handler alone counts); apply: every step that ran
+    const changed = h.plan ? (options.check ? h.plan.changes.length || h.plan.handlers.length : planSteps(h.plan).length) : 0;
+    emit({ type: 'host-done', host: h.name, status, changed, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
+    h.session?.close();
+  };
+  const ctx: RunContext = { options, emit, defaults, finish };
+
+  emit({ type: 'run-start', mode: options.uninstall ? 'uninstall' : 'install', check: options.check, hosts: hosts.map((h) => h.name), forks: options.forks });
+
+  // 1. Settings that need no host: all of them, before any connection.
+  const settings = checkHostlessSettings(hosts, used, ctx);
+  if (!settings.ok) return end(1);
+  if (options.settingsOnly) return end(0);
+
+  const onAbort = () => {
+    for (const h of hosts) h.session?.close();
+  };
+  options.abort.addEventListener('abort', onAbort, { once: true });
+  const sessions = connector(options.controlPathDir ? { controlPathDir: options.controlPathDir } : {});
+  try {
+    // 2. Facts: one round trip per host.
+    const reached = await gatherFacts(hosts, sessions, ctx);
+    // 3. Settings that depend on the platform, then plans: all before any change.
+    const planned = planAll(reached, ctx);
+    if (!planned) {
+      for (const h of hosts) h.session?.close();
+      return end(1);
+    }
+    // 4. Apply (or only verify), in waves when asked; 5. proof from Trento's side.
+    await applyAll(hosts, planned, settings.verifyEndpoint, ctx);
+  } finally {
+    options.abort.removeEventListener('abort', onAbort);
+    for (const h of hosts) if (!h.status) finish(h, 'failed', 'stopped before this host finished');
+    // No ssh process and no control socket outlives the run.
+    await sessions.close();
+  }
+  return end();
+}
+
+/** The hosts of the run: --limit keeps the play's (inventory) order, as ansible-playbook does. */
+function selectHosts(inventory: Inventory, options: RunOptions): HostRecord[] {
+  const names = limitHosts(inventory, options.limit, playPatternOf(inventory)).hosts;
+  if (names.length === 0) {
+    throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
+  }
+  return names.map((name) => {
+    const entry = inventory.hosts.get(name)!;
+    return {
+      name,
+      vars: { ...entry.vars, ...options.extraVars.vars },
+      origins: { ...entry.origins, ...options.extraVars.origins },
+      play: playViewOf(inventory, name, options.extraVars.vars),
+    };
+  });
+}

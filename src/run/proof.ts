@@ -1,0 +1,30 @@
+// Phase 5 (--verify-prometheus): proof from Trento's side, after a host's rollout.
+import type { HostStatus } from '../output/events.ts';
+import { prometheusApi, type PrometheusEndpoint } from '../verify/prometheus-api.ts';
+import { proofRequestFor } from '../verify/run-proof.ts';
+import { trentoView } from '../verify/trento-view.ts';
+import type { PlannedHost, RunContext } from './types.ts';
+import { run } from './index.ts';
+
+/**
+ * --verify-prometheus: asks Trento's Prometheus for a host's up{agentID}, then finishes the host
+ * with the answer. Prometheus itself failing is one error for the run (printed once), not a
+ * failure of the host.
+ */
+export function trentoProver(endpoint: PrometheusEndpoint, { options, emit, finish }: RunContext) {
+  const view = trentoView(prometheusApi(endpoint), options.verifyPrometheus?.waitMs ? { waitMs: options.verifyPrometheus.waitMs } : {});
+  emit({ type: 'trento-view-start', url: endpoint.url, auth: endpoint.auth });
+  let viewErrorShown = false;
+  return async (h: PlannedHost, status: HostStatus, message?: string): Promise<void> => {
+    const answer = await view.prove(proofRequestFor(h.name, h.agentId, h.platform.mode, h.config));
+    if ('error' in answer) {
+      if (!viewErrorShown) emit({ type: 'trento-view-error', kind: answer.error.kind, message: answer.error.message });
+      viewErrorShown = true;
+      return finish(h, status, message);
+    }
+    emit({ type: 'trento-view-host', host: h.name, proof: answer.proof });
+    if (answer.proof.ok) return finish(h, status, message);
+    const limit = `${Math.round(answer.proof.limitMs / 1000)} s`;
+    return finish(h, 'failed', `Trento does not see this host: ${answer.proof.message} (waited ${limit}, ${options.verifyPrometheus?.waitMs ? '--verify-wait' : 'two scrape intervals'})`);
+  };
+}

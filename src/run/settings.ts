@@ -1,0 +1,50 @@
+// Phase 1: every setting that needs no connection, for every host, before any host is contacted.
+import { truthy } from '../exec/connection.ts';
+import { connectionSettingsErrors } from '../exec/connection-settings.ts';
+import type { Emit } from '../output/events.ts';
+import { shortSecretWarnings, usedSecrets, validateHostVars } from '../settings/validate.ts';
+import { type PrometheusEndpoint } from '../verify/prometheus-api.ts';
+import { verifyEndpointFor } from '../verify/run-proof.ts';
+import type { HostRecord, RunContext } from './types.ts';
+import { run } from './index.ts';
+
+/**
+ * Every setting that can be checked without a connection, for every host (all errors at once,
+ * before any host is contacted), and the --verify-prometheus endpoint.
+ */
+export function checkHostlessSettings(
+  hosts: HostRecord[],
+  used: Map<HostRecord, ReturnType<typeof usedSecrets>>,
+  { options, emit, defaults }: RunContext,
+): { ok: boolean; verifyEndpoint?: PrometheusEndpoint } {
+  let ok = true;
+  const error = (e: Omit<Extract<Parameters<Emit>[0], { type: 'settings-error' }>, 'type'>) => {
+    emit({ type: 'settings-error', ...e });
+    ok = false;
+  };
+  for (const h of hosts) {
+    if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
+      error({ host: h.name, variable: 'ansible_become_method', origin: h.origins.ansible_become_method ?? 'inventory', message: `only sudo is supported, not ${String(h.vars.ansible_become_method)}` });
+    } else if (
+      h.vars.ansible_become_method === undefined &&
+      options.connection.becomeMethod !== undefined &&
+      options.connection.becomeMethod !== 'sudo' &&
+      (h.vars.ansible_become !== undefined ? truthy(h.vars.ansible_become) : options.connection.become)
+    ) {
+      error({ host: h.name, variable: 'become_method', origin: options.connection.becomeMethodOrigin ?? 'ansible.cfg', message: `only sudo is supported, not ${options.connection.becomeMethod}` });
+    }
+    const port = h.vars.ansible_port;
+    if (port !== undefined && !(/^\d{1,5}$/.test(String(port)) && Number(port) >= 1 && Number(port) <= 65535)) {
+      error({ host: h.name, variable: 'ansible_port', origin: h.origins.ansible_port ?? 'inventory', message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}` });
+    }
+    for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) error({ host: h.name, ...e });
+    if (options.uninstall) continue;
+    for (const message of shortSecretWarnings(used.get(h) ?? [])) emit({ type: 'host-warning', host: h.name, message });
+    for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) error({ host: h.name, ...e });
+  }
+  // --verify-prometheus: one set of credentials for the run, from the agent's variables.
+  if (!options.verifyPrometheus || options.uninstall || options.check) return { ok };
+  const { endpoint, errors } = verifyEndpointFor(hosts, options.verifyPrometheus, defaults);
+  for (const e of errors) error(e);
+  return { ok, ...(endpoint ? { verifyEndpoint: endpoint } : {}) };
+}
