@@ -10,9 +10,12 @@ class LabFirst extends BaseSequencer {
   }
 }
 
-// Two projects: fast unit tests with no host, and integration tests that share one lab
-// (started once by test/lab/global-setup.ts, stopped at the end). Integration files run one
-// at a time because they provision the same hosts.
+// Two projects: fast unit tests with no host, and integration tests on the lab. Lab files run
+// LAB_WORKERS at a time (default 2), each worker on a lab of its own (worker 1: the repository's,
+// started by test/lab/global-setup.ts; others: test/lab/worker-lab.ts), so no two files ever
+// provision the same hosts. Lab files spend much of their time waiting on hosts, Prometheus and
+// deadlines, which is what two labs on two cores overlap.
+const labWorkers = Number(process.env.LAB_WORKERS ?? 2);
 export default defineConfig({
   test: {
     sequence: { sequencer: LabFirst },
@@ -23,7 +26,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          testTimeout: 20_000,
+          // A guard against a hung test, not a speed check: the unit files run beside the lab
+          // project, and property tests or the Ansible judge can take minutes on a loaded machine.
+          testTimeout: 120_000,
         },
       },
       {
@@ -31,7 +36,9 @@ export default defineConfig({
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/load/**/*.test.ts'],
           globalSetup: ['test/lab/global-setup.ts'],
-          fileParallelism: false,
+          setupFiles: ['test/lab/worker-lab.ts'],
+          fileParallelism: labWorkers > 1,
+          maxWorkers: labWorkers,
           sequence: { sequencer: LabFirst },
           testTimeout: 300_000,
           hookTimeout: 300_000,

@@ -7,15 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabInfo } from '../lab/inventory.ts';
+import { currentLab } from '../lab/current.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { assertReportMatchesSchema } from '../support/report-schema.ts';
 
 const execFileP = promisify(execFile);
 
-export function lab(): LabInfo {
-  const dir = process.env.LAB_DIR ?? join(repoRoot, '.lab');
-  return JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as LabInfo;
-}
+/** lab.json of this worker's lab (test/lab/current.ts). */
+export const lab = currentLab;
 
 export type LabHost = LabInfo['hosts'][number];
 

@@ -1,9 +1,10 @@
 // The Alloy stand-in inside a host, where the toolkit depends on it (docs/contracts.md):
 // driven over SSH, talking to it with curl inside the host on 127.0.0.1:12345.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { ssh, sshOk } from './ssh.ts';
 
-const lab = inject('lab');
+const lab = currentLab();
 const cfg = lab.sshConfig;
 const host = (lab.hosts.find((h) => h.product === 'sles-sap-16.0') ?? lab.hosts.find((h) => h.product === 'sles-16.0'))!;
 const D = '/tmp/lab-alloy-test';

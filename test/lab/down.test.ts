@@ -1,6 +1,7 @@
 // A small dedicated lab (own LAB_DIR, 2 hosts, its own bridge next to the main lab's):
 // `up` is idempotent, a host cannot be started twice, `down` leaves nothing behind.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { listLinks } from './network.ts';
 import { ssh, sshOk } from './ssh.ts';
 
 const run = promisify(execFile);
-const mainLab = inject('lab');
+const mainLab = currentLab();
 const dir = mkdtempSync('/tmp/lab-down-test-');
 const paths = labPaths(dir);
 

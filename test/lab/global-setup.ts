@@ -1,23 +1,17 @@
-// vitest globalSetup of the 'lab' project: one lab for all integration tests.
+// vitest globalSetup of the 'lab' project: the repository's lab, for vitest worker 1 (the
+// other workers bring up labs of their own: worker-lab.ts).
 // - LAB_REUSE=1 and the lab is up: use it as it is (fast edit-test loops).
 // - otherwise: stop it, wipe the hosts' disks (clean hosts; identities and known_hosts are
 //   kept) and bring up the default mix (LAB_MIX=NAME=COUNT,... for another shape).
 // - at the end: `down`, unless LAB_KEEP=1 or the lab was reused.
-// Tests get the lab with inject('lab') (lab.json) and process.env.LAB_DIR / LAB_SSH_CONFIG.
-import { readFileSync } from 'node:fs';
-import type { TestProject } from 'vitest/node';
+// - worker labs (`.lab-wN`) an earlier run left are wiped before, and stopped after.
+// Tests find their lab through process.env.LAB_DIR / LAB_SSH_CONFIG (test/lab/current.ts).
+import { workerLabDirs } from './current.ts';
 import { isLabUp, labDown, labUp } from './lab.ts';
 import { labPaths } from './paths.ts';
 import { DEFAULT_MIX, parseMix } from './products.ts';
-import type { LabInfo } from './inventory.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    lab: LabInfo;
-  }
-}
-
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default async function setup(): Promise<() => Promise<void>> {
   const paths = labPaths();
   const log = (s: string) => process.stderr.write(`[lab] ${s}\n`);
   const reuse = process.env.LAB_REUSE === '1' && isLabUp();
@@ -29,8 +23,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const r = await labUp({ mix, hosts: mix ? undefined : DEFAULT_MIX.length, log });
     log(`${r.info.hosts.length} hosts up in ${(r.ms / 1000).toFixed(1)} s (${paths.labDir})`);
   }
-  const info = JSON.parse(readFileSync(paths.labJson, 'utf8')) as LabInfo;
-  project.provide('lab', info);
+  // Clean hosts for every worker: a worker lab still up from an earlier run is stopped and
+  // wiped here, and brought up again by worker-lab.ts when its worker first needs it.
+  for (const dir of workerLabDirs()) await labDown({ labDir: dir, wipe: true, log });
   process.env.LAB_DIR = paths.labDir;
   process.env.LAB_SSH_CONFIG = paths.sshConfig;
   process.env.LAB_INVENTORY = paths.hostsYml;
@@ -40,5 +35,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return;
     }
     await labDown({ log });
+    for (const dir of workerLabDirs()) await labDown({ labDir: dir, log });
   };
 }

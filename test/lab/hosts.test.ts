@@ -1,6 +1,7 @@
 // The lab's hosts as the toolkit sees them: reachable over SSH with strict host key checking,
 // each with its own product, identity, namespaces and files.
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { productByMix } from './products.ts';
 import { ssh, sshOk } from './ssh.ts';
 import { need } from '../support/requires.ts';
 
-const lab = inject('lab');
+const lab = currentLab();
 const cfg = lab.sshConfig;
 const byProduct = (mix: string) => lab.hosts.find((h) => h.product === mix);
 

@@ -1,9 +1,10 @@
 // Real zypper and rpm in the hosts, against the lab's channel repositories.
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { execFileSync } from 'node:child_process';
 import { ssh, sshOk } from './ssh.ts';
 
-const lab = inject('lab');
+const lab = currentLab();
 const cfg = lab.sshConfig;
 const first = (mix: string) => {
   const h = lab.hosts.find((x) => x.product === mix);

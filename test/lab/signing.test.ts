@@ -7,12 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { provision } from '../integration/helpers.ts';
 import { repoRoot } from './paths.ts';
 import { ssh, sshOk } from './ssh.ts';
 
-const lab = inject('lab');
+const lab = currentLab();
 const cfg = lab.sshConfig;
 const pullHost = lab.hosts.find((h) => h.product.startsWith('sles-15'))!;
 const on = (command: string) => sshOk(cfg, pullHost.name, command);

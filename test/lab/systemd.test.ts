@@ -1,10 +1,11 @@
 // The lab's systemctl on a real lab host, where the toolkit depends on systemd's semantics:
 // Type=simple starts return at once, Restart=on-failure restarts, and a loaded unit keeps its
 // definition until daemon-reload (NeedDaemonReload=yes meanwhile).
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { currentLab } from './current.ts';
 import { sshOk } from './ssh.ts';
 
-const lab = inject('lab');
+const lab = currentLab();
 const cfg = lab.sshConfig;
 const host = lab.hosts[0]!.name;
 const on = (command: string) => sshOk(cfg, host, command);

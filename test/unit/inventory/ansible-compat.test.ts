@@ -39,7 +39,8 @@ interface Case {
 }
 
 // ansible-playbook and ansible-inventory take about a second each; all cases share the runner.
-const JUDGE_TIMEOUT = { timeout: 240_000 };
+// A guard against a hang, not a speed check: the whole table is judged while the first case waits.
+const JUDGE_TIMEOUT = { timeout: 900_000 };
 
 const cases: Case[] = readdirSync(VALID)
   .filter((d) => existsSync(join(VALID, d, 'case.json')))

@@ -77,7 +77,7 @@ describe('parseExtraVars', () => {
 
   describeWith(ANSIBLE_CORE, 'matches ansible-core', () => {
     const judged = TABLE.map((args) => [args, ansibleExtraVars(args)] as const);
-    it.each(judged.map(([args, p], i) => ({ i, args, p })))('-e $args', { timeout: 120_000 }, async ({ args, p }) => {
+    it.each(judged.map(([args, p], i) => ({ i, args, p })))('-e $args', { timeout: 300_000 }, async ({ args, p }) => {
       expect(ours(args)).toEqual(await p);
     });
   });

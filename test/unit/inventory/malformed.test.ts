@@ -54,7 +54,7 @@ describe('malformed inventories', () => {
       expect(error.message.toLowerCase()).toContain(c.message.toLowerCase());
     });
 
-    it('ansible-core fails on it too, at the same line', { timeout: 120_000 }, async (ctx) => {
+    it('ansible-core fails on it too, at the same line', { timeout: 300_000 }, async (ctx) => {
       need(ctx, ANSIBLE_CORE);
       const r = (await judged.get(c.name))!;
       expect(r.code, r.stdout).not.toBe(0);

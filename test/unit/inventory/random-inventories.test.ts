@@ -137,7 +137,7 @@ describeWith(ANSIBLE_CORE, 'random inventories against ansible-inventory --list'
     for (const file of FILES) rmSync(dirname(file), { recursive: true, force: true });
   });
   const judged = FILES.map((file) => [file, ansibleInventoryList({ sources: [file] }, tmpdir())] as const);
-  it.each(judged.map(([file, p]) => ({ file, p })))('$file', { timeout: 240_000 }, async ({ file, p }) => {
+  it.each(judged.map(([file, p]) => ({ file, p })))('$file', { timeout: 600_000 }, async ({ file, p }) => {
     const r = await p;
     expect(r.code, r.stderr).toBe(0);
     const ours = exactJson(ansibleJson(inventoryList(await loadInventory(file))));
