@@ -116,3 +116,55 @@ export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
   if (l.ifalias !== aliasFor(labDir)) return; // not ours: leave it alone
   await removeLinks([net.bridge]);
 }
+
+/**
+ * A real network's latency on the lab's links: tc netem on the machine-side end of each host's
+ * veth delays every packet going to the host by the whole RTT (egress of that end; the replies
+ * come back undelayed). Every round trip that crosses a host's link -- controller to host, or
+ * host to host through the bridge -- is then at least `rttMs` long. 0 removes the delay.
+ */
+export async function setLinkDelay(veths: string[], rttMs: number): Promise<void> {
+  if (veths.length === 0) return;
+  const lines = veths.map((v) =>
+    rttMs > 0
+      ? // limit: netem holds the delayed packets in its queue (default 1,000), a fleet's burst needs more
+        `qdisc replace dev ${v} root netem delay ${rttMs}ms limit 100000`
+      : `qdisc del dev ${v} root`,
+  );
+  // -force: `del` on a link without a delay fails, and one link must not stop the others.
+  const r = await run('tc', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (rttMs > 0 && r.code !== 0) {
+    const why = /qdisc kind is unknown/.test(r.stderr) ? ' (this kernel has no netem: CONFIG_NET_SCH_NETEM / module sch_netem)' : '';
+    throw new Error(`--rtt ${rttMs}: could not add the delay with tc netem on the lab links${why}: ${r.stderr.trim().split('\n')[0]?.slice(0, 300)}`);
+  }
+  if (rttMs > 0) {
+    const missing = (await linkDelays(veths)).filter((d) => d.ms !== rttMs).map((d) => d.veth);
+    if (missing.length) throw new Error(`tc netem: no ${rttMs} ms delay on ${missing.join(', ')} (is the sch_netem kernel module available?)`);
+  }
+}
+
+/**
+ * Fails (naming what is missing) when this kernel cannot delay packets with netem, before the
+ * lab changes anything: tried on a throw-away veth pair of its own.
+ */
+export async function checkNetem(rttMs: number): Promise<void> {
+  const a = `tprtt${process.pid}`.slice(0, 15);
+  const b = `tprttp${process.pid}`.slice(0, 15);
+  await must('ip', ['link', 'add', 'name', a, 'type', 'veth', 'peer', 'name', b], 'creating a probe link for --rtt');
+  try {
+    await setLinkDelay([a], rttMs);
+  } finally {
+    await removeLinks([a]);
+  }
+}
+
+/** The netem delay (ms, 0 when none) on each given link, as the kernel reports it. */
+export async function linkDelays(veths: string[]): Promise<Array<{ veth: string; ms: number }>> {
+  const out = await must('tc', ['-j', 'qdisc', 'show'], 'listing queueing disciplines');
+  const byDev = new Map<string, number>();
+  for (const q of JSON.parse(out || '[]') as Array<{ kind: string; dev: string; root?: boolean; options?: { delay?: { delay?: number } } }>) {
+    // tc -j reports the delay in seconds
+    if (q.kind === 'netem' && q.root) byDev.set(q.dev, Math.round((q.options?.delay?.delay ?? 0) * 1000));
+  }
+  return veths.map((veth) => ({ veth, ms: byDev.get(veth) ?? 0 }));
+}
