@@ -29,7 +29,8 @@ Commands:
 
 Environment:
   LAB_DIR            lab folder (default <repo>/.lab; another folder = another lab, own bridge)
-  LAB_NET_ID         force the network number (0 = tplab0, 10.77.0.0/16)
+  LAB_NET_ID         force the network number of this lab (0 = tplab0, 10.77.0.0/16); the
+                     tests' dedicated labs then take free numbers from LAB_NET_ID + 100
   LAB_INVENTORY_DIR  where the inventory goes (default inventories/lab for the default lab)
 
 Products (mix names): ${PRODUCTS.map((p) => p.mix).join(', ')}

@@ -1,7 +1,9 @@
 // The lab network: one bridge per lab on the machine (gateway .0.1 of the lab's /16), and per
 // host a veth pair whose inner end becomes the host's eth0. The bridge carries the lab folder
 // as its alias, so a lab recognises its own bridge and never takes another lab's.
+import { join, resolve } from 'node:path';
 import { labNet, type LabNet } from './state.ts';
+import { repoRoot } from './paths.ts';
 import { must, run, sleep } from './proc.ts';
 import { acquireLock } from './lock.ts';
 
@@ -32,7 +34,14 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
   try {
     const links = await listLinks();
     const byName = new Map(links.map((l) => [l.ifname, l]));
-    const forced = process.env.LAB_NET_ID !== undefined ? Number(process.env.LAB_NET_ID) : isDefault ? 0 : null;
+    // LAB_NET_ID is the number of the lab the environment names (LAB_DIR, or the repository's);
+    // a test's own dedicated lab beside it looks for a free number from LAB_NET_ID + 100, so
+    // sessions that each have their LAB_NET_ID never take each other's networks.
+    const envLab = resolve(process.env.LAB_DIR ?? join(repoRoot, '.lab'));
+    const netIdEnv = process.env.LAB_NET_ID;
+    const designated = netIdEnv !== undefined && resolve(labDir) === envLab;
+    const forced = designated ? Number(netIdEnv) : netIdEnv === undefined && isDefault ? 0 : null;
+    const firstFree = netIdEnv !== undefined && !designated && Number.isInteger(Number(netIdEnv)) ? Math.min(Number(netIdEnv) + 100, 177) : 1;
     const ours = (id: number) => {
       const l = byName.get(labNet(id).bridge);
       return l === undefined ? 'free' : l.ifalias === aliasFor(labDir) ? 'ours' : 'taken';
@@ -45,10 +54,10 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
         throw new Error(`bridge ${labNet(forced).bridge} belongs to another lab (${other}); stop it first (LAB_DIR=... npm run lab -- down)`);
       }
       id = forced;
-    } else if (wanted !== null && wanted > 0 && ours(wanted) !== 'taken') {
+    } else if (wanted !== null && wanted >= firstFree && ours(wanted) !== 'taken') {
       id = wanted;
     } else {
-      id = 1;
+      id = firstFree;
       while (ours(id) === 'taken') id++;
     }
     const net = labNet(id);
