@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPaths, labPaths } from '../test/lab/paths.ts';
 import { runningPid } from '../test/lab/hosts.ts';
-import { descendants } from '../test/lab/proc.ts';
+import { cpuTicks, descendants, TICKS_PER_SECOND } from '../test/lab/proc.ts';
 import { loadState } from '../test/lab/state.ts';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -81,20 +81,6 @@ export function removeBenchCgroups(): void {
   }
 }
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/** utime + stime + cutime + cstime of one process (its own and its reaped children's), in seconds. */
-function processCpuS(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields 14-17 of proc(5); f[0] is field 3 (state)
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK;
-  } catch {
-    return 0; // gone between the listing and the read
-  }
-}
-
 /**
  * CPU seconds the lab's hosts have used so far: every process of every running host (the tree
  * under its unshare process: the host's PID 1 and all it started), with the children they have
@@ -106,7 +92,7 @@ export function labHostsCpuS(labDir: string): number {
   const paths = labPaths(labDir);
   const state = loadState(paths);
   const roots = state.active.map((n) => runningPid(hostPaths(paths, n))).filter((p): p is number => p !== null);
-  return descendants(roots).reduce((sum, pid) => sum + processCpuS(pid), 0);
+  return descendants(roots).reduce((sum, pid) => sum + (cpuTicks(pid) ?? 0), 0) / TICKS_PER_SECOND;
 }
 
 function childrenOf(): Map<number, number[]> {
