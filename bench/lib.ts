@@ -1,9 +1,13 @@
 // Helpers of the benchmark: run a program and measure it (wall time, peak memory), drive the
 // benchmark's own lab, and small statistics. Nothing here is used by the toolkit or the tests.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostPaths, labPaths } from '../test/lab/paths.ts';
+import { runningPid } from '../test/lab/hosts.ts';
+import { cpuTicks, descendants, TICKS_PER_SECOND } from '../test/lab/proc.ts';
+import { loadState } from '../test/lab/state.ts';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const TSX = join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -17,6 +21,13 @@ export interface Measured {
   /** Highest sum of VmRSS over the process tree, sampled every 250 ms (counts shared pages once per process). */
   treeRssPeakKiB: number;
   treeProcsPeak: number;
+  /**
+   * CPU seconds (user + system) of the program and everything it started: from a cgroup v2 of
+   * its own when the machine has one (exact, includes daemonised ssh ControlPersist masters),
+   * else GNU time's rusage of the program and the children it waited for.
+   */
+  cpuS: number | null;
+  cpuSource: 'cgroup' | 'rusage' | null;
 }
 
 export interface RunSpec {
@@ -30,6 +41,59 @@ export interface RunSpec {
 }
 
 const HAVE_TIME = existsSync('/usr/bin/time');
+
+/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid machine), if writable. */
+function cgroup2Root(): string | null {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!right?.startsWith('cgroup2 ')) continue;
+    const mnt = left!.split(' ')[4]!;
+    const probe = join(mnt, `trento-bench-probe-${process.pid}`);
+    try {
+      mkdirSync(probe);
+      rmdirSync(probe);
+      return mnt;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+const CGROUP_ROOT = cgroup2Root();
+let cgroupCount = 0;
+
+/** usage_usec of a cgroup's cpu.stat, in seconds. */
+function cgroupCpuS(dir: string): number | null {
+  const m = /^usage_usec (\d+)$/m.exec(readFileSync(join(dir, 'cpu.stat'), 'utf8'));
+  return m ? Number(m[1]) / 1e6 : null;
+}
+
+/** The cgroups this benchmark made; removed once empty (a ControlPersist master may outlive its run a little). */
+export function removeBenchCgroups(): void {
+  if (!CGROUP_ROOT) return;
+  for (const e of readdirSync(CGROUP_ROOT)) {
+    if (!e.startsWith(`trento-bench-${process.pid}-`)) continue;
+    try {
+      rmdirSync(join(CGROUP_ROOT, e));
+    } catch {
+      // still has processes: the kernel refuses, nothing is lost
+    }
+  }
+}
+
+/**
+ * CPU seconds the lab's hosts have used so far: every process of every running host (the tree
+ * under its unshare process: the host's PID 1 and all it started), with the children they have
+ * reaped. The difference of two readings is what the hosts spent in between, whoever ran on
+ * them (processes that ended in between are in their reaper's cutime/cstime). The lab's
+ * Prometheus and nginx are not hosts and are not counted.
+ */
+export function labHostsCpuS(labDir: string): number {
+  const paths = labPaths(labDir);
+  const state = loadState(paths);
+  const roots = state.active.map((n) => runningPid(hostPaths(paths, n))).filter((p): p is number => p !== null);
+  return descendants(roots).reduce((sum, pid) => sum + (cpuTicks(pid) ?? 0), 0) / TICKS_PER_SECOND;
+}
 
 function childrenOf(): Map<number, number[]> {
   const kids = new Map<number, number[]>();
@@ -71,7 +135,13 @@ export function treeRss(pid: number): { kib: number; procs: number } {
 /** Runs one program to its end, measured. The wall time includes the program's start-up. */
 export async function measure(spec: RunSpec): Promise<Measured> {
   const timeFile = `${spec.logFile}.time`;
-  const argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M', '-o', timeFile, spec.cmd, ...spec.args] : [spec.cmd, ...spec.args];
+  let argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M %U %S', '-o', timeFile, spec.cmd, ...spec.args] : [spec.cmd, ...spec.args];
+  const cgroup = CGROUP_ROOT ? join(CGROUP_ROOT, `trento-bench-${process.pid}-${++cgroupCount}`) : null;
+  if (cgroup) {
+    mkdirSync(cgroup);
+    // The shell moves itself into the cgroup, then becomes the program: all it starts stays in.
+    argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...argv];
+  }
   const out = openSync(spec.logFile, 'w');
   const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -100,13 +170,28 @@ export async function measure(spec: RunSpec): Promise<Measured> {
   if (killer) clearTimeout(killer);
   closeSync(out);
   let maxRssKiB: number | null = null;
+  let cpuS: number | null = null;
+  let cpuSource: Measured['cpuSource'] = null;
   if (HAVE_TIME && existsSync(timeFile)) {
     const lines = readFileSync(timeFile, 'utf8').trim().split('\n');
-    const last = Number(lines[lines.length - 1]);
-    if (Number.isFinite(last)) maxRssKiB = last;
+    // The last line: a killed program's time file starts with "Command terminated by signal".
+    const [rss, user, sys] = (lines[lines.length - 1] ?? '').split(' ').map(Number);
+    if (Number.isFinite(rss)) maxRssKiB = rss!;
+    if (Number.isFinite(user) && Number.isFinite(sys)) {
+      cpuS = user! + sys!;
+      cpuSource = 'rusage';
+    }
     rmSync(timeFile, { force: true });
   }
-  return { wallMs, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs };
+  if (cgroup) {
+    const used = cgroupCpuS(cgroup);
+    if (used !== null) {
+      cpuS = used;
+      cpuSource = 'cgroup';
+    }
+    removeBenchCgroups();
+  }
+  return { wallMs, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs, cpuS, cpuSource };
 }
 
 /** `npm run lab -- ARGS` for the benchmark's lab folder; throws with the lab's own message. */

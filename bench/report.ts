@@ -9,6 +9,14 @@ export interface ToolRun {
   maxRssMiB: number | null; // the process itself (largest single process for Ansible)
   treeRssPeakMiB: number; // sum over the process tree (Ansible: its forks and ssh clients)
   treeProcsPeak: number;
+  /**
+   * CPU seconds of the run (older results: absent). controllerS: the program and all it
+   * started on this machine (ssh clients and masters, Ansible's forks), from its own cgroup
+   * (or rusage); hostsS: every process of the lab's hosts during the run (sshd, shells,
+   * package tools, services), from /proc. Per host they hold on any machine: a host's CPU
+   * is what a real host spends, whatever this machine's cores.
+   */
+  cpu?: { controllerS: number | null; controllerSource: 'cgroup' | 'rusage' | null; hostsS: number };
   // toolkit only
   roundTrips?: { max: number; mean: number };
   statuses?: Record<string, number>;
@@ -42,6 +50,8 @@ interface AnsibleSide {
 export interface BenchResult {
   date: string;
   hosts: number;
+  /** Round-trip delay on every host's link (lab up --rtt; older results: absent, 0). */
+  rttMs?: number;
   mix: Record<string, number>;
   machine: { cores: number; cpu: string; memGiB: number; freeGiBAtStart: number; loadAvgAtStart: number[] };
   versions: Record<string, string | null>;
@@ -55,6 +65,8 @@ export interface BenchResult {
   connectProbe?: ConnectProbe;
   /** Share of all cores busy (0..1) over 3 s with no measurement running. */
   cpuBusy?: { idleLab: number; provisionedLab?: number };
+  /** CPU the lab's hosts spend on their own (services, timers) with nothing running: ms per host per second. */
+  hostsIdleCpu?: { wiped?: number; provisioned?: number };
   hostCost?: { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number }[];
   /**
    * The toolkit with its default transport. `transport` absent: a result from before OpenSSH
@@ -135,7 +147,7 @@ export function targetsOf(r: BenchResult): Target[] {
   const rss = Math.max(t.cold?.maxRssMiB ?? 0, t.warm?.maxRssMiB ?? 0, t.check?.maxRssMiB ?? 0);
   add('toolkit peak RSS', '<= 300 MiB (200 hosts)', rss || undefined, (v) => v <= 300, (v) => `${v} MiB`, 200);
   for (const f of r.inventory?.formats ?? []) {
-    add(`${r.inventory!.hosts}-host inventory, ${f.format}`, '< 2 s to parse', f.loadMs ?? undefined, (v) => v < 2000, (v) => `${(v / 1000).toFixed(2)} s${f.loadCpuMs ? `, ${sec(f.loadCpuMs)} s CPU` : ''} (process ${sec(f.processMs)} s)`, null);
+    add(`${r.inventory!.hosts}-host inventory, ${f.format}`, '< 1 s to load (issue 12)', f.loadMs ?? undefined, (v) => v < 1000, (v) => `${(v / 1000).toFixed(2)} s${f.loadCpuMs ? `, ${sec(f.loadCpuMs)} s CPU` : ''} (process ${sec(f.processMs)} s)`, null);
   }
   return out;
 }
@@ -153,18 +165,20 @@ function runRows(r: BenchResult): string[][] {
       x(ratio(run.wallMs, floorMs)),
       vsToolkit ? x(ratio(run.wallMs, vsToolkit.wallMs)) : '',
       run.roundTrips ? `${run.roundTrips.max}` : '',
+      perHostCpu(run.cpu?.controllerS, r.hosts),
+      perHostCpu(run.cpu?.hostsS, r.hosts),
       run.maxRssMiB === null ? '–' : `${run.maxRssMiB}`,
       `${run.treeRssPeakMiB} (${run.treeProcsPeak} procs)`,
       (run.timedOut ? 'TIMED OUT ' : run.code ? `exit ${run.code} ` : '') + note,
     ]);
   };
-  if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+  if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   if (r.floorCurve25519) {
     const f = r.floorCurve25519;
-    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
   }
   const probeRow = (label: string, probe: ConnectProbe | undefined) => {
-    if (probe) rows.push([`toolkit connect + \`true\` only (${label})`, sec(probe.ms), (probe.ms / r.hosts).toFixed(0), x(ratio(probe.ms, floorMs)), '', '1', '', '', `all connected at ${sec(probe.connectedMs)} s`]);
+    if (probe) rows.push([`toolkit connect + \`true\` only (${label})`, sec(probe.ms), (probe.ms / r.hosts).toFixed(0), x(ratio(probe.ms, floorMs)), '', '1', '', '', '', '', `all connected at ${sec(probe.connectedMs)} s`]);
   };
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
@@ -177,11 +191,11 @@ function runRows(r: BenchResult): string[][] {
   probeRow(main, r.connectProbe);
   if (r.paramiko && !r.paramiko.skipped) probeRow(TRANSPORT_LABEL.paramiko, r.paramiko.connectProbe);
   sideRows(main, t, undefined);
-  if (r.paramiko?.skipped) rows.push([`toolkit (${TRANSPORT_LABEL.paramiko})`, '', '', '', '', '', '', '', `skipped: ${r.paramiko.skipped}`]);
+  if (r.paramiko?.skipped) rows.push([`toolkit (${TRANSPORT_LABEL.paramiko})`, '', '', '', '', '', '', '', '', '', `skipped: ${r.paramiko.skipped}`]);
   else if (r.paramiko) sideRows(TRANSPORT_LABEL.paramiko, r.paramiko, t);
   for (const [label, side] of [['ansible-playbook', r.ansible], ['ansible-playbook + Mitogen', r.mitogen]] as const) {
     if (side.skipped) {
-      rows.push([label, '', '', '', '', '', '', '', `skipped: ${side.skipped}`]);
+      rows.push([label, '', '', '', '', '', '', '', '', '', `skipped: ${side.skipped}`]);
       continue;
     }
     const eq = side.toolkitChangesAfter === undefined || side.toolkitChangesAfter === null ? '' : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
@@ -192,7 +206,10 @@ function runRows(r: BenchResult): string[][] {
   return rows;
 }
 
-const HEAD = ['run', 'wall s', 'ms/host', 'x floor', 'x toolkit', 'SSH round trips/host', 'peak RSS MiB', 'tree RSS MiB', 'notes'];
+const HEAD = ['run', 'wall s', 'ms/host', 'x floor', 'x toolkit', 'SSH round trips/host', 'controller CPU ms/host', 'hosts CPU ms/host', 'peak RSS MiB', 'tree RSS MiB', 'notes'];
+
+/** CPU seconds of a run as milliseconds per host ('–' when not measured). */
+const perHostCpu = (s: number | null | undefined, hosts: number) => (s === null || s === undefined ? '–' : ((s / hosts) * 1000).toFixed(0));
 
 function mdTable(head: string[], rows: string[][]): string {
   const esc = (c: string) => c.replace(/\|/g, '\\|');
@@ -208,12 +225,22 @@ function phaseRows(r: BenchResult): string[][] {
   return runs.filter(([, run]) => run?.phases).map(([name, run]) => [name, ...order.map((p) => sec(run!.phases![p]))]);
 }
 
+function cpuSourceText(r: BenchResult): string {
+  const runs = [r.toolkit.cold, r.toolkit.warm, r.ansible.cold, r.ansible.warm];
+  const source = runs.find((x) => x?.cpu?.controllerSource)?.cpu?.controllerSource;
+  return source === 'cgroup'
+    ? 'a cgroup v2 of its own: ssh clients, ControlPersist masters and forks included'
+    : source === 'rusage'
+      ? 'GNU time\'s rusage: the program and the children it waited for; daemonised ssh masters are not counted'
+      : 'not measured';
+}
+
 export function markdownReport(r: BenchResult): string {
   const lines: string[] = [];
   if (r.hosts === 0) {
     lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
     lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`, '');
-  } else lines.push(`# Benchmark: ${r.hosts} hosts, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+  } else lines.push(`# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
   lines.push(
     `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.join(' ')}. ` +
       `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each (median shown), cold runs once each.`,
@@ -231,6 +258,19 @@ export function markdownReport(r: BenchResult): string {
     '',
   );
   lines.push(mdTable(HEAD, runRows(r)), '');
+  lines.push(
+    `Network: ${r.rttMs ? `${r.rttMs} ms added to every round trip to a host (\`lab up --rtt ${r.rttMs}\`, tc netem on the host's link); the floor is measured with it too` : 'the lab\'s links as they are (no added delay; `--rtt MS` adds one)'}.`,
+    '',
+    'CPU per host (ms, from the run\'s total / hosts): "controller" is the program and all it started on this machine ' +
+      `(${cpuSourceText(r)}); "hosts" every process of the lab's hosts during the run (sshd, shells, rpm/zypper, the services; ` +
+      'from /proc, utime+stime+cutime+cstime summed over each host\'s process tree before and after the run). ' +
+      (r.hostsIdleCpu
+        ? `They include what the hosts do on their own meanwhile: ${r.hostsIdleCpu.wiped?.toFixed(1) ?? '–'} ms per host per second with the wiped lab idle, ` +
+          `${r.hostsIdleCpu.provisioned?.toFixed(1) ?? '–'} ms provisioned (its services), so a run of W seconds carries about W x that. `
+        : '') +
+      'Unlike wall times, these hold on any machine: a real host spends its share on its own CPU, and the controller\'s share is what a fleet of that size costs the admin\'s machine.',
+    '',
+  );
   lines.push('"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm) with its default transport. ' +
     'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.', '');
   const phases = phaseRows(r);
@@ -288,7 +328,7 @@ export function printTable(r: BenchResult): void {
   const rows = [HEAD, ...runRows(r)];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   const out = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
-  process.stdout.write(`\n${r.hosts} hosts, ${r.machine.cores} cores\n${out.join('\n')}\n\n`);
+  process.stdout.write(`\n${r.hosts} hosts, ${r.machine.cores} cores, ${r.rttMs ?? 0} ms added round trip\n${out.join('\n')}\n\n`);
   for (const p of phaseRows(r)) process.stdout.write(`toolkit ${p[0]}: startup ${p[1]} s, settings ${p[2]}, facts ${p[3]}, plan ${p[4]}, apply ${p[5]}, exit ${p[6]}\n`);
   for (const f of r.inventory?.formats ?? []) {
     process.stdout.write(`inventory ${r.inventory!.hosts} hosts ${f.format}: toolkit ${f.error ?? `${sec(f.loadMs)} s`} (process ${sec(f.processMs)} s), ansible-inventory --list ${f.ansibleInventoryMs !== null ? `${sec(f.ansibleInventoryMs)} s` : f.ansibleNote}\n`);

@@ -14,7 +14,7 @@ import { toShell } from '../src/exec/command.ts';
 import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { generateInventories } from './inventory-scale.ts';
-import { commandVersion, cpuBusy, lab, labHosts, measure, median, mixFor, mixText, repoRoot, TSX, type Measured } from './lib.ts';
+import { commandVersion, cpuBusy, lab, labHosts, labHostsCpuS, measure, median, mixFor, mixText, removeBenchCgroups, repoRoot, TSX, type Measured, type RunSpec } from './lib.ts';
 import { markdownReport, printTable, targetsOf, TRANSPORT_LABEL, type BenchResult, type ConnectProbe, type ToolkitSide, type ToolRun, type Transport } from './report.ts';
 
 const HELP = `Usage: npm run bench -- [options]
@@ -25,6 +25,9 @@ OpenSSH (the default transport) and again with -c paramiko (the in-process clien
 then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and ansible-inventory.
 
   --hosts N             hosts in the lab (default 50)
+  --rtt MS[,MS...]      round-trip delay on every host's link (lab up --rtt, tc netem): the whole
+                        bench once per value, e.g. --rtt 0,30; results <date>-<N>-rtt<MS>.json/.md
+                        (default 0: no delay, results <date>-<N>.json/.md)
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
   --ansible-repeat R    samples of the warm Ansible runs (default 1)
   --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
@@ -43,6 +46,7 @@ const args = parseArgs({
   args: process.argv.slice(2),
   options: {
     hosts: { type: 'string' },
+    rtt: { type: 'string' },
     repeat: { type: 'string' },
     'ansible-repeat': { type: 'string' },
     'no-paramiko': { type: 'boolean' },
@@ -72,13 +76,24 @@ const REPEAT = positive('repeat', args.repeat, 3);
 const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 1);
 const INVENTORY_HOSTS = positive('inventory-hosts', args['inventory-hosts'], 10_000);
 const ANSIBLE_TIMEOUT_MS = positive('timeout', args.timeout, 1800) * 1000;
+const RTTS = (args.rtt ?? '0').split(',').map((t) => {
+  const n = Number(t);
+  if (t.trim() === '' || !Number.isInteger(n) || n < 0) throw new Error(`--rtt: expected whole milliseconds (e.g. 30 or 0,30), not ${args.rtt}`);
+  return n;
+});
+let rttMs = 0; // the RTT of the pass being measured
 
 const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');
 const outDir = args.out ?? join(repoRoot, 'bench', 'results');
 const date = new Date().toISOString().slice(0, 10);
-const workDir = join(repoRoot, 'bench', 'results', 'tmp', `${date}-${args['inventory-only'] ? 'inventory' : N}`); // logs, JSON reports (git-ignored)
-rmSync(workDir, { recursive: true, force: true });
-mkdirSync(workDir, { recursive: true });
+// Logs and JSON reports (git-ignored), one folder per pass.
+const workBase = join(repoRoot, 'bench', 'results', 'tmp', `${date}-${args['inventory-only'] ? 'inventory' : N}`);
+let workDir = workBase;
+function newWorkDir(): void {
+  workDir = rttMs ? `${workBase}-rtt${rttMs}` : workBase;
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+}
 const inventory = join(labDir, 'inventory');
 const mix = mixFor(N);
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -87,7 +102,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 function resetLab(): number {
   // Wiped disks: every host as freshly installed (identities and host keys are kept).
   lab(labDir, ['down', '--wipe']);
-  return lab(labDir, ['up', '--mix', mixText(mix)]);
+  return lab(labDir, ['up', '--mix', mixText(mix), '--rtt', String(rttMs)]);
 }
 
 /** N parallel `ssh -F ssh_config HOST true` with the lab's key and known_hosts (OpenSSH). */
@@ -150,7 +165,7 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   const file = transport === 'ssh' ? `toolkit-${name}` : `toolkit-${transport}-${name}`;
   const json = join(workDir, `${file}.json`);
   const spawnedAt = Date.now();
-  const m = await measure({
+  const m = await measureOnLab({
     cmd: process.execPath,
     args: ['--import', 'tsx', join(repoRoot, 'scripts', 'provision.ts'), '-i', inventory, '-f', String(N), '-c', transport, '--json', json, ...extra],
     logFile: join(workDir, `${file}.log`),
@@ -177,12 +192,35 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
     phases,
   };
-  log(`toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB`);
+  log(`toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB, ${cpuText(run)}`);
   return run;
 }
 
-function summary(m: Measured): ToolRun {
+/**
+ * 3 s with nothing measured: how busy the machine is, and what the lab's hosts spend on their
+ * own (services, timers) per host and second -- the background included in a run's hosts CPU.
+ */
+async function idleWindow(kind: 'wiped' | 'provisioned'): Promise<number> {
+  const before = labHostsCpuS(labDir);
+  const started = performance.now();
+  const busy = await cpuBusy();
+  const perHostMsPerS = ((labHostsCpuS(labDir) - before) / N / ((performance.now() - started) / 1000)) * 1000;
+  (current!.hostsIdleCpu ??= {})[kind] = perHostMsPerS;
+  log(`hosts' own CPU with the ${kind} lab idle: ${perHostMsPerS.toFixed(1)} ms per host per second`);
+  return busy;
+}
+
+/** One measured run, with the CPU the lab's hosts spent during it. */
+async function measureOnLab(spec: RunSpec, after?: () => void): Promise<Measured & { hostsCpuS: number }> {
+  const before = labHostsCpuS(labDir);
+  const m = await measure(spec);
+  after?.(); // e.g. closing ControlPersist masters: their last work is the run's
+  return { ...m, hostsCpuS: labHostsCpuS(labDir) - before };
+}
+
+function summary(m: Measured & { hostsCpuS: number }): ToolRun {
   return {
+    cpu: { controllerS: m.cpuS, controllerSource: m.cpuSource, hostsS: m.hostsCpuS },
     wallMs: m.wallMs,
     perHostMs: m.wallMs / N,
     code: m.code,
@@ -192,6 +230,9 @@ function summary(m: Measured): ToolRun {
     treeProcsPeak: m.treeProcsPeak,
   };
 }
+
+const cpuText = (run: ToolRun) =>
+  `CPU per host: controller ${run.cpu?.controllerS === null || run.cpu === undefined ? '?' : ((run.cpu.controllerS! / N) * 1000).toFixed(0)} ms (${run.cpu?.controllerSource ?? '-'}), hosts ${run.cpu ? ((run.cpu.hostsS / N) * 1000).toFixed(0) : '?'} ms`;
 
 /** Ends the ControlPersist masters a run left (processes this benchmark started, by their socket). */
 function closeControlMasters(dir: string): void {
@@ -206,7 +247,7 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
   const controlDir = `/tmp/tp-bench-cp-${process.pid}-${name}`;
   mkdirSync(controlDir, { recursive: true });
   const logFile = join(workDir, `${name}.log`);
-  const m = await measure({
+  const m = await measureOnLab({
     cmd: 'ansible-playbook',
     args: ['-i', inventory, '-f', String(N), join(repoRoot, 'bench', 'ansible', 'site.yml')],
     cwd: join(repoRoot, 'bench', 'ansible'),
@@ -220,8 +261,8 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
       ANSIBLE_FORCE_COLOR: '0',
       ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
     },
-  });
-  closeControlMasters(controlDir);
+  }, () => closeControlMasters(controlDir));
+  removeBenchCgroups();
   const recap = { ok: 0, changed: 0, failed: 0, unreachable: 0 };
   const text = readFileSync(logFile, 'utf8');
   for (const line of text.split('\n')) {
@@ -233,7 +274,7 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     recap.failed += Number(r[4]);
   }
   const run: ToolRun = { ...summary(m), recap };
-  log(`${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB`);
+  log(`${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`);
   return run;
 }
 
@@ -309,9 +350,23 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
 }
 
 async function main(): Promise<void> {
-  const result: BenchResult = {
+  if (args['inventory-only']) return pass();
+  for (const rtt of RTTS) {
+    rttMs = rtt;
+    if (RTTS.length > 1) log(`--- pass with ${rtt} ms round-trip delay on the hosts' links ---`);
+    await pass();
+  }
+}
+
+/** The result the current pass fills in. */
+let current: BenchResult | null = null;
+
+async function pass(): Promise<void> {
+  newWorkDir();
+  const result: BenchResult = (current = {
     date: new Date().toISOString(),
     hosts: N,
+    rttMs,
     mix: Object.fromEntries(mix),
     machine: {
       cores: cpus().length,
@@ -332,7 +387,7 @@ async function main(): Promise<void> {
     ansible: {},
     mitogen: {},
     notes: [],
-  };
+  });
   const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();
   if (pushProblem) {
     result.notes.push(pushProblem);
@@ -351,7 +406,7 @@ async function main(): Promise<void> {
   const hosts = labHosts(labDir).map((h) => h.name);
   if (hosts.length !== N) throw new Error(`the lab has ${hosts.length} hosts, expected ${N}`);
 
-  result.cpuBusy = { idleLab: await cpuBusy() };
+  result.cpuBusy = { idleLab: await idleWindow('wiped') };
   log(`machine CPU busy with the wiped lab idle: ${(result.cpuBusy.idleLab * 100).toFixed(0)} %`);
 
   // 1. The floor, and the toolkit's own connect floor (ssh2 in Node).
@@ -386,7 +441,7 @@ async function main(): Promise<void> {
     side.cold = await toolkit('cold', [], transport);
     if (transport === 'ssh') {
       // Provisioned hosts run node_exporter / Alloy (pushing every scrape interval) and the agent.
-      result.cpuBusy!.provisionedLab = await cpuBusy();
+      result.cpuBusy!.provisionedLab = await idleWindow('provisioned');
       log(`machine CPU busy with the provisioned lab idle: ${(result.cpuBusy!.provisionedLab * 100).toFixed(0)} %`);
     }
     const warm: ToolRun[] = [];
@@ -435,10 +490,11 @@ async function main(): Promise<void> {
 
   // 5. Inventory loading at fleet scale, with the lab down (its idle services take CPU).
   if (!args.keep) lab(labDir, ['down']);
-  if (!args['no-inventory']) result.inventory = await inventoryScale();
+  // Once per bench (it has no network): with several RTTs, in the last pass.
+  if (!args['no-inventory'] && rttMs === RTTS[RTTS.length - 1]) result.inventory = await inventoryScale();
 
   result.targets = targetsOf(result);
-  writeResults(result, String(N));
+  writeResults(result, rttMs ? `${N}-rtt${rttMs}` : String(N));
 }
 
 function writeResults(result: BenchResult, suffix: string): void {

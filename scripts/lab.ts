@@ -1,4 +1,4 @@
-// npm run lab -- up [--hosts N] [--mix NAME=COUNT,...] | down [--wipe|--purge] | status [--json] [--cpu-window S]
+// npm run lab -- up [--hosts N] [--mix NAME=COUNT,...] [--rtt MS] | down [--wipe|--purge] | status [--json] [--cpu-window S]
 import { parseArgs } from 'node:util';
 import { labDown, labUp } from '../test/lab/lab.ts';
 import { labPaths } from '../test/lab/paths.ts';
@@ -14,18 +14,23 @@ Commands:
              --hosts N                N hosts cycling through the default mix
              --mix NAME=COUNT,...     explicit counts, e.g. sles-16.0=2,sles-15-sp7=1
              (no option: the lab's current shape, or the default mix: one host each)
+             --rtt MS                 a real network's latency: every round trip to a host
+                                      takes MS ms more (tc netem on the host's link; the whole
+                                      delay on the way to the host). Kept by later ups;
+                                      --rtt 0 removes it
   down     stop every host of the lab and its server side, remove its bridge and links
              --wipe    also delete the hosts' disks and Prometheus' data (identities are kept)
              --purge   delete the whole lab folder and its inventory
-  status   hosts, products, addresses, state, memory in use, the Prometheus URL, and the
-           lab's CPU use (hosts, keepers, Prometheus, nginx) as a share of the machine
+  status   hosts, products, addresses, state, memory in use, the Prometheus URL, the
+           added delay, and the lab's CPU use (hosts, keepers, Prometheus, nginx) as a share of the machine
              --json            machine-readable
              --cpu-window S    measure the CPU over S seconds (default 2; 15 or more for a steady
                                figure: the hosts' metrics work comes every 15 s)
 
 Environment:
   LAB_DIR            lab folder (default <repo>/.lab; another folder = another lab, own bridge)
-  LAB_NET_ID         force the network number (0 = tplab0, 10.77.0.0/16)
+  LAB_NET_ID         force the network number of this lab (0 = tplab0, 10.77.0.0/16); the
+                     tests' dedicated labs then take free numbers from LAB_NET_ID + 100
   LAB_INVENTORY_DIR  where the inventory goes (default inventories/lab for the default lab)
 
 Products (mix names): ${PRODUCTS.map((p) => p.mix).join(', ')}
@@ -40,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       hosts: { type: 'string' },
       mix: { type: 'string' },
+      rtt: { type: 'string' },
       wipe: { type: 'boolean' },
       purge: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -59,7 +65,9 @@ async function main(argv: string[]): Promise<number> {
       if (values.hosts !== undefined && values.mix !== undefined) throw new Error('use either --hosts or --mix, not both');
       const hosts = values.hosts !== undefined ? Number(values.hosts) : undefined;
       if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new Error(`--hosts ${values.hosts}: expected a positive integer`);
-      const r = await labUp({ hosts, mix: values.mix !== undefined ? parseMix(values.mix) : undefined, log });
+      const rttMs = values.rtt !== undefined ? Number(values.rtt) : undefined;
+      if (rttMs !== undefined && (!Number.isInteger(rttMs) || rttMs < 0 || values.rtt!.trim() === '')) throw new Error(`--rtt ${values.rtt}: expected whole milliseconds (0 removes the delay)`);
+      const r = await labUp({ hosts, mix: values.mix !== undefined ? parseMix(values.mix) : undefined, rttMs, log });
       log(
         `${r.info.hosts.length} host(s) up in ${(r.ms / 1000).toFixed(1)} s ` +
           `(started ${r.started.length}, already up ${r.alreadyUp.length}${r.stopped.length ? `, stopped ${r.stopped.length}` : ''})`,

@@ -75,7 +75,9 @@ export function addHost(
   if (group !== undefined) {
     const g = draft.groups.get(group);
     if (!g) throw new InventoryError(`could not find group ${group} in inventory`, where);
-    if (!g.hosts.includes(name)) {
+    // memberOf mirrors the groups' host lists and is a few entries long, where a group's list
+    // can hold thousands: searching it kept a 10,000-host inventory quadratic.
+    if (!host.memberOf.includes(group)) {
       g.hosts.push(name);
       host.memberOf.push(group);
     }
@@ -102,7 +104,7 @@ export function addChild(draft: InventoryDraft, group: string, child: string, wh
   }
   const host = draft.hosts.get(child);
   if (!host) throw new InventoryError(`${child} is not a known host nor group`, where);
-  if (!parent.hosts.includes(child)) {
+  if (!host.memberOf.includes(group)) {
     parent.hosts.push(child);
     host.memberOf.push(group);
   }
@@ -158,8 +160,13 @@ function pythonInt(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Every ancestor of a group (not the group itself). */
-export function ancestorsOf(draft: InventoryDraft, group: string): Set<string> {
+/**
+ * Every ancestor of a group (not the group itself). `memo`: ancestors already computed, for a
+ * caller that asks for many hosts while the group tree does not change.
+ */
+export function ancestorsOf(draft: InventoryDraft, group: string, memo?: Map<string, Set<string>>): Set<string> {
+  const known = memo?.get(group);
+  if (known) return known;
   const seen = new Set<string>();
   const todo = [...(draft.groups.get(group)?.parents ?? [])];
   while (todo.length) {
@@ -168,15 +175,16 @@ export function ancestorsOf(draft: InventoryDraft, group: string): Set<string> {
     seen.add(g);
     todo.push(...(draft.groups.get(g)?.parents ?? []));
   }
+  memo?.set(group, seen);
   return seen;
 }
 
 /** The groups a host belongs to: direct groups and all their ancestors. */
-export function hostGroups(draft: InventoryDraft, host: string): Set<string> {
+export function hostGroups(draft: InventoryDraft, host: string, memo?: Map<string, Set<string>>): Set<string> {
   const result = new Set<string>();
   for (const g of draft.hosts.get(host)?.memberOf ?? []) {
     result.add(g);
-    for (const a of ancestorsOf(draft, g)) result.add(a);
+    for (const a of ancestorsOf(draft, g, memo)) result.add(a);
   }
   return result;
 }
@@ -186,8 +194,10 @@ export function reconcile(draft: InventoryDraft): void {
   for (const g of draft.groups.values()) {
     if (g.name !== 'all' && g.parents.length === 0) addChild(draft, 'all', g.name);
   }
+  // Only hosts move below (into or out of `ungrouped`): the groups' ancestors stay the same.
+  const memo = new Map<string, Set<string>>();
   for (const host of draft.hosts.values()) {
-    const groups = hostGroups(draft, host.name);
+    const groups = hostGroups(draft, host.name, memo);
     if (groups.has('ungrouped')) {
       // A host listed before any INI section and also in a real group is not ungrouped.
       if ([...groups].some((g) => g !== 'all' && g !== 'ungrouped')) removeHostFromGroup(draft, 'ungrouped', host.name);

@@ -156,8 +156,9 @@ export async function loadInventory(path: string | string[], options: LoadOption
   };
 
   const hosts = new Map<string, HostEntry>();
+  const ancestors = new Map<string, Set<string>>();
   for (const name of groupHosts({ groups }, 'all')) {
-    const memberOf = [...hostGroups(draft, name)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
+    const memberOf = [...hostGroups(draft, name, ancestors)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
     const layer = hostVars({ draft, depths, host: name, groups: memberOf, inventoryFiles, playbookFiles });
     hosts.set(name, {
       name,

@@ -9,8 +9,13 @@ import { setOwn } from './records.ts';
 /** literal_eval raised TypeError (e.g. a list as a dict key): Ansible fails the whole file then. */
 export class LiteralTypeError extends Error {}
 
-/** Marker thrown for anything literal_eval rejects with SyntaxError/ValueError. */
+/**
+ * Marker thrown for anything literal_eval rejects with SyntaxError/ValueError. One shared
+ * instance: most INI values (names, addresses) are not literals, and a new Error per value
+ * captured a stack trace each time (a third of a 10,000-host inventory's load).
+ */
 class NotLiteral extends Error {}
+const NOT_LITERAL = new NotLiteral();
 
 type Token =
   | { kind: 'num'; value: PyInt | PyFloat | 'complex' }
@@ -24,6 +29,9 @@ type Token =
  * Throws LiteralTypeError where Python raises TypeError (Ansible then fails to parse the file).
  */
 export function iniValue(text: string): unknown {
+  // The common case, a bare word (hana, root, eth0): a Python name that is not a constant,
+  // which literal_eval rejects.
+  if (BARE_NAME.test(text) && text !== 'True' && text !== 'False' && text !== 'None') return text;
   try {
     return literalEval(text);
   } catch (e) {
@@ -31,6 +39,8 @@ export function iniValue(text: string): unknown {
     throw e;
   }
 }
+
+const BARE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function literalEval(text: string): unknown {
   const tokens = tokenize(text.replace(/^[ \t]+/, ''));
@@ -69,13 +79,13 @@ export function literalEval(text: string): unknown {
     while (isOp(peek(), '+') || isOp(peek(), '-')) {
       next();
       const right = unary();
-      if ((left.kind !== 'num' && left.kind !== 'complex') || right.kind !== 'complex') throw new NotLiteral();
+      if ((left.kind !== 'num' && left.kind !== 'complex') || right.kind !== 'complex') throw NOT_LITERAL;
       left = { value: 'complex', kind: 'complex' };
     }
     // Any other operator makes it a non-literal expression (ValueError) or a syntax error.
     const t = peek();
-    if (t.kind === 'op' && !['+', '-', ',', ')', ']', '}', ':'].includes(t.value)) throw new NotLiteral();
-    if (t.kind !== 'op' && t.kind !== 'end') throw new NotLiteral();
+    if (t.kind === 'op' && !['+', '-', ',', ')', ']', '}', ':'].includes(t.value)) throw NOT_LITERAL;
+    if (t.kind !== 'op' && t.kind !== 'end') throw NOT_LITERAL;
     return left;
   }
 
@@ -86,7 +96,7 @@ export function literalEval(text: string): unknown {
       const operand = atom();
       if (operand.kind === 'num') return { value: isOp(t, '-') ? negate(operand.value as PyInt | PyFloat) : operand.value, kind: 'num' };
       if (operand.kind === 'complex') return operand;
-      throw new NotLiteral();
+      throw NOT_LITERAL;
     }
     return atom();
   }
@@ -102,7 +112,7 @@ export function literalEval(text: string): unknown {
         // Adjacent literals concatenate; mixing bytes and str is a SyntaxError.
         while (peek().kind === 'str') {
           const more = next() as Extract<Token, { kind: 'str' }>;
-          if (more.bytes !== bytes) throw new NotLiteral();
+          if (more.bytes !== bytes) throw NOT_LITERAL;
           value += more.value;
         }
         return { value, kind: 'other' };
@@ -115,7 +125,7 @@ export function literalEval(text: string): unknown {
           pos += 2;
           return { value: [], kind: 'other' };
         }
-        throw new NotLiteral();
+        throw NOT_LITERAL;
       case 'op':
         if (t.value === '(') {
           if (isOp(peek(), ')')) { next(); return { value: [], kind: 'other' }; }
@@ -125,9 +135,9 @@ export function literalEval(text: string): unknown {
         }
         if (t.value === '[') return { value: sequence(']'), kind: 'other' };
         if (t.value === '{') return { value: braces(), kind: 'other' };
-        throw new NotLiteral();
+        throw NOT_LITERAL;
       default:
-        throw new NotLiteral();
+        throw NOT_LITERAL;
     }
   }
 
@@ -171,12 +181,12 @@ export function literalEval(text: string): unknown {
   }
 
   function expectOp(v: string): void {
-    if (!isOp(next(), v)) throw new NotLiteral();
+    if (!isOp(next(), v)) throw NOT_LITERAL;
   }
 
   const node = expression();
-  if (peek().kind !== 'end') throw new NotLiteral();
-  if (node.kind === 'complex') throw new NotLiteral(); // complex numbers: keep the text
+  if (peek().kind !== 'end') throw NOT_LITERAL;
+  if (node.kind === 'complex') throw NOT_LITERAL; // complex numbers: keep the text
   return node.value;
 }
 
@@ -236,9 +246,9 @@ function tokenize(src: string): Token[] {
     }
     if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       const m = NUMBER_RE.exec(rest);
-      if (!m) throw new NotLiteral();
+      if (!m) throw NOT_LITERAL;
       const after = src[i + m[0].length] ?? '';
-      if (/[A-Za-z0-9_.]/.test(after)) throw new NotLiteral(); // e.g. 1.2.3, 01, 10abc
+      if (/[A-Za-z0-9_.]/.test(after)) throw NOT_LITERAL; // e.g. 1.2.3, 01, 10abc
       const g = m.groups!;
       const digits = m[0].replace(/_/g, '');
       let value: PyInt | PyFloat | 'complex';
@@ -271,7 +281,7 @@ function tokenize(src: string): Token[] {
 
 /** Reads a Python string literal starting at its opening quote: [value, length, isBytes]. */
 function readString(src: string, start: number, prefix: string): [string, number, boolean] {
-  if (prefix.includes('f')) throw new NotLiteral(); // f-strings are not literals
+  if (prefix.includes('f')) throw NOT_LITERAL; // f-strings are not literals
   const raw = prefix.includes('r');
   const bytes = prefix.includes('b');
   const q = src[start]!;
@@ -280,12 +290,12 @@ function readString(src: string, start: number, prefix: string): [string, number
   let i = start + delim.length;
   let body = '';
   for (;;) {
-    if (i >= src.length) throw new NotLiteral(); // unterminated
+    if (i >= src.length) throw NOT_LITERAL; // unterminated
     if (src.startsWith(delim, i)) break;
     const c = src[i]!;
-    if (!triple && c === '\n') throw new NotLiteral();
+    if (!triple && c === '\n') throw NOT_LITERAL;
     if (c === '\\') {
-      if (i + 1 >= src.length) throw new NotLiteral();
+      if (i + 1 >= src.length) throw NOT_LITERAL;
       body += c + src[i + 1]!;
       i += 2;
       continue;
@@ -294,7 +304,7 @@ function readString(src: string, start: number, prefix: string): [string, number
     i++;
   }
   const length = prefix.length === 0 ? i + delim.length - start : i + delim.length - start;
-  if (bytes && /[^\x00-\x7f]/.test(body)) throw new NotLiteral(); // bytes can only contain ASCII
+  if (bytes && /[^\x00-\x7f]/.test(body)) throw NOT_LITERAL; // bytes can only contain ASCII
   return [raw ? body : unescape(body, bytes), length, bytes];
 }
 
@@ -319,14 +329,14 @@ function unescape(body: string, bytes: boolean): string {
     const hexLen = e === 'x' ? 2 : !bytes && e === 'u' ? 4 : !bytes && e === 'U' ? 8 : 0;
     if (hexLen) {
       const hex = body.slice(i + 1, i + 1 + hexLen);
-      if (!new RegExp(`^[0-9a-fA-F]{${hexLen}}$`).test(hex)) throw new NotLiteral();
+      if (!new RegExp(`^[0-9a-fA-F]{${hexLen}}$`).test(hex)) throw NOT_LITERAL;
       const cp = parseInt(hex, 16);
-      if (cp > 0x10ffff) throw new NotLiteral();
+      if (cp > 0x10ffff) throw NOT_LITERAL;
       out += String.fromCodePoint(cp);
       i += hexLen;
       continue;
     }
-    if (!bytes && e === 'N') throw new NotLiteral(); // \N{NAME}: not supported, keep the text
+    if (!bytes && e === 'N') throw NOT_LITERAL; // \N{NAME}: not supported, keep the text
     out += '\\' + e; // unknown escapes keep the backslash
   }
   return out;

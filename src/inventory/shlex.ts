@@ -8,6 +8,9 @@ const ESCAPED_QUOTES = '"';
 
 /** Throws Error('No closing quotation' | 'No escaped character') like Python. */
 export function shlexSplit(text: string, comments = true): string[] {
+  // Without quotes, escapes or comments, the state machine below only splits at whitespace;
+  // that is most host lines, so they skip it.
+  if (!/['"\\#]/.test(text)) return text.split(/[ \t\r\n]+/).filter((t) => t !== '');
   const commenters = comments ? '#' : '';
   const tokens: string[] = [];
   let i = 0;

@@ -6,7 +6,7 @@ import { labPaths, hostPaths, type LabPaths } from './paths.ts';
 import { DEFAULT_MIX, planCount, planMix, sudoHosts, type PlannedHost } from './products.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
-import { ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from './network.ts';
+import { checkNetem, ensureNetwork, labLinks, listLinks, removeBridge, removeLinks, setLinkDelay } from './network.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
 import { prepareHosts, runningPid, startHosts, stopHosts, tail } from './hosts.ts';
@@ -28,6 +28,11 @@ export interface UpOptions {
   sshTimeoutMs?: number;
   /** Start the server side (Prometheus + nginx, test/lab/server.ts); default true. */
   server?: boolean;
+  /**
+   * `--rtt MS`: round-trip delay on every host's link (tc netem, test/lab/network.ts). Absent:
+   * the lab keeps the delay it has; 0 removes it.
+   */
+  rttMs?: number;
 }
 
 export interface UpResult {
@@ -126,6 +131,7 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   try {
     const state = loadState(paths);
     const plan = planFor(opts, state);
+    if (opts.rttMs) await checkNetem(opts.rttMs);
     await ensureKey(paths);
     const net = await ensureNetwork(paths.labDir, paths.isDefault, state.netId);
     state.netId = net.netId;
@@ -165,6 +171,16 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     }
     // Hosts started now are also reached over the lab network once (banner on ADDR:22).
     await waitForSshd(paths, recs, down, opts.sshTimeoutMs ?? 60_000);
+    // After the sshd probe: with a delay, the probe of hundreds of hosts would wait it out too.
+    // Every up sets it on every link (new hosts have new links); kept in the state until changed.
+    const rttMs = opts.rttMs ?? state.rttMs ?? 0;
+    if (rttMs > 0 || state.rttMs) {
+      await setLinkDelay(recs.map((r) => vethName(net, r.index)), rttMs);
+      if (rttMs !== (state.rttMs ?? 0)) log(rttMs ? `${rttMs} ms round-trip delay on every host's link` : 'round-trip delay removed');
+      if (rttMs > 0) state.rttMs = rttMs;
+      else delete state.rttMs;
+      saveState(paths, state);
+    }
     let server: ServerInfo | null = null;
     if (opts.server ?? true) server = await ensureServer(paths, net, recs, log);
     else await stopServer(paths, log);

@@ -1,7 +1,9 @@
 // The lab network: one bridge per lab on the machine (gateway .0.1 of the lab's /16), and per
 // host a veth pair whose inner end becomes the host's eth0. The bridge carries the lab folder
 // as its alias, so a lab recognises its own bridge and never takes another lab's.
+import { join, resolve } from 'node:path';
 import { labNet, type LabNet } from './state.ts';
+import { repoRoot } from './paths.ts';
 import { must, run, sleep } from './proc.ts';
 import { acquireLock } from './lock.ts';
 
@@ -32,7 +34,14 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
   try {
     const links = await listLinks();
     const byName = new Map(links.map((l) => [l.ifname, l]));
-    const forced = process.env.LAB_NET_ID !== undefined ? Number(process.env.LAB_NET_ID) : isDefault ? 0 : null;
+    // LAB_NET_ID is the number of the lab the environment names (LAB_DIR, or the repository's);
+    // a test's own dedicated lab beside it looks for a free number from LAB_NET_ID + 100, so
+    // sessions that each have their LAB_NET_ID never take each other's networks.
+    const envLab = resolve(process.env.LAB_DIR ?? join(repoRoot, '.lab'));
+    const netIdEnv = process.env.LAB_NET_ID;
+    const designated = netIdEnv !== undefined && resolve(labDir) === envLab;
+    const forced = designated ? Number(netIdEnv) : netIdEnv === undefined && isDefault ? 0 : null;
+    const firstFree = netIdEnv !== undefined && !designated && Number.isInteger(Number(netIdEnv)) ? Math.min(Number(netIdEnv) + 100, 177) : 1;
     const ours = (id: number) => {
       const l = byName.get(labNet(id).bridge);
       return l === undefined ? 'free' : l.ifalias === aliasFor(labDir) ? 'ours' : 'taken';
@@ -45,10 +54,10 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
         throw new Error(`bridge ${labNet(forced).bridge} belongs to another lab (${other}); stop it first (LAB_DIR=... npm run lab -- down)`);
       }
       id = forced;
-    } else if (wanted !== null && wanted > 0 && ours(wanted) !== 'taken') {
+    } else if (wanted !== null && wanted >= firstFree && ours(wanted) !== 'taken') {
       id = wanted;
     } else {
-      id = 1;
+      id = firstFree;
       while (ours(id) === 'taken') id++;
     }
     const net = labNet(id);
@@ -115,4 +124,56 @@ export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
   if (!l) return;
   if (l.ifalias !== aliasFor(labDir)) return; // not ours: leave it alone
   await removeLinks([net.bridge]);
+}
+
+/**
+ * A real network's latency on the lab's links: tc netem on the machine-side end of each host's
+ * veth delays every packet going to the host by the whole RTT (egress of that end; the replies
+ * come back undelayed). Every round trip that crosses a host's link -- controller to host, or
+ * host to host through the bridge -- is then at least `rttMs` long. 0 removes the delay.
+ */
+export async function setLinkDelay(veths: string[], rttMs: number): Promise<void> {
+  if (veths.length === 0) return;
+  const lines = veths.map((v) =>
+    rttMs > 0
+      ? // limit: netem holds the delayed packets in its queue (default 1,000), a fleet's burst needs more
+        `qdisc replace dev ${v} root netem delay ${rttMs}ms limit 100000`
+      : `qdisc del dev ${v} root`,
+  );
+  // -force: `del` on a link without a delay fails, and one link must not stop the others.
+  const r = await run('tc', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (rttMs > 0 && r.code !== 0) {
+    const why = /qdisc kind is unknown/.test(r.stderr) ? ' (this kernel has no netem: CONFIG_NET_SCH_NETEM / module sch_netem)' : '';
+    throw new Error(`--rtt ${rttMs}: could not add the delay with tc netem on the lab links${why}: ${r.stderr.trim().split('\n')[0]?.slice(0, 300)}`);
+  }
+  if (rttMs > 0) {
+    const missing = (await linkDelays(veths)).filter((d) => d.ms !== rttMs).map((d) => d.veth);
+    if (missing.length) throw new Error(`tc netem: no ${rttMs} ms delay on ${missing.join(', ')} (is the sch_netem kernel module available?)`);
+  }
+}
+
+/**
+ * Fails (naming what is missing) when this kernel cannot delay packets with netem, before the
+ * lab changes anything: tried on a throw-away veth pair of its own.
+ */
+export async function checkNetem(rttMs: number): Promise<void> {
+  const a = `tprtt${process.pid}`.slice(0, 15);
+  const b = `tprttp${process.pid}`.slice(0, 15);
+  await must('ip', ['link', 'add', 'name', a, 'type', 'veth', 'peer', 'name', b], 'creating a probe link for --rtt');
+  try {
+    await setLinkDelay([a], rttMs);
+  } finally {
+    await removeLinks([a]);
+  }
+}
+
+/** The netem delay (ms, 0 when none) on each given link, as the kernel reports it. */
+export async function linkDelays(veths: string[]): Promise<Array<{ veth: string; ms: number }>> {
+  const out = await must('tc', ['-j', 'qdisc', 'show'], 'listing queueing disciplines');
+  const byDev = new Map<string, number>();
+  for (const q of JSON.parse(out || '[]') as Array<{ kind: string; dev: string; root?: boolean; options?: { delay?: { delay?: number } } }>) {
+    // tc -j reports the delay in seconds
+    if (q.kind === 'netem' && q.root) byDev.set(q.dev, Math.round((q.options?.delay?.delay ?? 0) * 1000));
+  }
+  return veths.map((veth) => ({ veth, ms: byDev.get(veth) ?? 0 }));
 }

@@ -24,6 +24,11 @@ export interface LabState {
   hosts: HostRecord[];
   /** Host names of the last `up` (the lab's current shape). */
   active: string[];
+  /**
+   * Round-trip delay added on every host's link (`up --rtt MS`), kept until changed
+   * (`--rtt 0` removes it). Absent: none.
+   */
+  rttMs?: number;
 }
 
 export function loadState(paths: LabPaths): LabState {

@@ -8,7 +8,8 @@ import { hostPaths } from './paths.ts';
 import { availableParallelism } from 'node:os';
 import { cmdline, cpuTicks, descendants, isAlive, memoryOf, processTable, sleep, TICKS_PER_SECOND, type Memory } from './proc.ts';
 import { runningPid } from './hosts.ts';
-import { loadState, labNet } from './state.ts';
+import { loadState, labNet, vethName } from './state.ts';
+import { linkDelays } from './network.ts';
 import { serverStatus, type ServerStatus } from './server.ts';
 
 export interface HostStatus {
@@ -31,6 +32,8 @@ export interface LabStatus {
   server: ServerStatus;
   /** CPU the lab used over a short window (when asked for): see labCpu. */
   cpu?: LabCpu;
+  /** Round-trip delay of `up --rtt` (0: none), and on how many running hosts' links the kernel has it. */
+  rtt: { ms: number; links: number };
 }
 
 export interface LabCpu {
@@ -163,10 +166,14 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean; cpuWin
   const all = new Set<number>(descendants(keepers, table));
   for (const h of hosts) if (h.pid) for (const p of descendants([h.pid], table)) all.add(p);
   const server = serverStatus(paths, state.netId === null ? null : labNet(state.netId));
+  const rttMs = state.rttMs ?? 0;
+  const upVeths = state.netId === null ? [] : hosts.filter((h) => h.up).map((h) => vethName(labNet(state.netId!), state.hosts.find((r) => r.name === h.name)?.index ?? 0));
+  const delayed = rttMs > 0 && upVeths.length ? (await linkDelays(upVeths)).filter((d) => d.ms === rttMs).length : 0;
   const hostRoots = [...keepers, ...hosts.flatMap((h) => (h.pid ? [h.pid] : []))];
   const serverRoots = [server.prometheus.pid, server.nginx.pid].filter((p): p is number => typeof p === 'number');
   return {
     ...(opts.cpuWindowMs ? { cpu: await labCpu({ hosts: hostRoots, server: serverRoots }, opts.cpuWindowMs) } : {}),
+    rtt: { ms: rttMs, links: delayed },
     server,
     labDir: paths.labDir,
     bridge: state.netId === null ? null : labNet(state.netId).bridge,
@@ -189,6 +196,7 @@ export function formatStatus(s: LabStatus): string {
   const ssh = s.hosts.filter((h) => h.sshd).length;
   lines.push('');
   lines.push(`lab ${s.labDir}  bridge ${s.bridge ?? '-'}  hosts up ${up}/${s.hosts.length}, sshd listening ${ssh}`);
+  lines.push(s.rtt.ms ? `round-trip delay: ${s.rtt.ms} ms on each host's link (tc netem on ${s.rtt.links} of ${up} running hosts' links)` : 'round-trip delay: none (up --rtt MS adds one)');
   const srv = s.server;
   lines.push(
     srv.prometheus.pid && srv.prometheus.url

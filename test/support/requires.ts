@@ -4,7 +4,9 @@
 // - elsewhere the tests are skipped, and the skip's name carries the reason, which
 //   scripts/test.ts prints in its summary (loudly, not as a quiet "skipped" count).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { describe, it, type TestContext } from 'vitest';
 
 export interface Requirement {
@@ -86,4 +88,22 @@ export const KERBEROS: Requirement = {
   what: "MIT Kerberos: krb5kdc, kdb5_util (krb5-kdc), kadmin.local (krb5-admin-server), kinit, klist (krb5-user); unshare (util-linux); root",
   available: ['krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit', 'klist', 'unshare'].every(onPath) && process.getuid?.() === 0,
   fix: SETUP,
+};
+/** The kernel's build config, where it can be read (/proc/config.gz, /boot/config-RELEASE); null when not. */
+function kernelConfig(): string | null {
+  try {
+    if (existsSync('/proc/config.gz')) return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
+    const boot = `/boot/config-${release()}`;
+    if (existsSync(boot)) return readFileSync(boot, 'latin1');
+  } catch {
+    /* unreadable: unknown */
+  }
+  return null;
+}
+const kconfig = kernelConfig();
+export const NETEM: Requirement = {
+  what: "tc netem (the kernel's sch_netem, CONFIG_NET_SCH_NETEM; tc from iproute2) and ping (iputils-ping), for the lab's --rtt",
+  // A kernel whose config cannot be read may still have it: tc then says so in the test.
+  available: onPath('tc') && onPath('ping') && (kconfig === null || /^CONFIG_NET_SCH_NETEM=[ym]$/m.test(kconfig)),
+  fix: `${SETUP}, on a kernel with sch_netem (Debian's has it as a module)`,
 };
