@@ -101,6 +101,12 @@ function kernelConfig(): string | null {
   return null;
 }
 const kconfig = kernelConfig();
+/**
+ * Whether this kernel has netem (false when its config says it has not; true when it says so or
+ * cannot be read). A kernel feature, not a package: test/lab/rtt.test.ts tests the refusal of
+ * `up --rtt` where it is missing instead of failing for what no set-up step can install.
+ */
+export const KERNEL_HAS_NETEM = kconfig === null || /^CONFIG_NET_SCH_NETEM=[ym]$/m.test(kconfig);
 export const NETEM: Requirement = {
   what: "tc netem (the kernel's sch_netem, CONFIG_NET_SCH_NETEM; tc from iproute2) and ping (iputils-ping), for the lab's --rtt",
   // A kernel whose config cannot be read may still have it: tc then says so in the test.
