@@ -6,14 +6,16 @@ import type { Handler, Role } from '../src/plan/types.ts';
 import * as alloyRole from './alloy/tasks/main.ts';
 import * as nodeExporterRole from './node_exporter/tasks/main.ts';
 import * as nodeExporterRetired from './node_exporter/tasks/retire.ts';
+import * as supportutilsRole from './supportutils/tasks/main.ts';
 import { restartAgent } from './trento_agent/handlers/main.ts';
 import * as agentRole from './trento_agent/tasks/main.ts';
 
+/** Uninstall runs them in reverse. supportutils (the official play's role after the agent) on every host. */
 export const ROLES: Record<MetricsProvider, readonly Role[]> = {
-  node_exporter: [nodeExporterRole, agentRole],
+  node_exporter: [nodeExporterRole, agentRole, supportutilsRole],
   // A push host may have been a pull host (SLES 15 -> 16): the node_exporter the toolkit put
   // there is retired, last, once Alloy and the agent are wired.
-  alloy: [alloyRole, agentRole, nodeExporterRetired],
+  alloy: [alloyRole, agentRole, supportutilsRole, nodeExporterRetired],
 };
 
 /**

@@ -160,6 +160,27 @@ tp_zypper() { # zypper's exit codes, read as zypper documents them
   esac
 }
 
+# tp_packages_install NAME HINT [NAME HINT]...: one zypper call for every package. What got
+# installed is recorded (also on a failure: zypper may install the others when one is missing),
+# and when zypper found no package of that name (104), each package no enabled repository has is
+# named with the hint the plan gives for it (what the admin can do: a channel, a switch).
+tp_packages_install() {
+  local names=() hints=() got=() i rc
+  while [ $# -ge 2 ]; do names+=("$1"); hints+=("$2"); shift 2; done
+  tp_zypper install --auto-agree-with-licenses -- "${names[@]}"
+  rc=$?
+  for i in "${!names[@]}"; do rpm -q --quiet -- "${names[$i]}" && got+=("${names[$i]}"); done
+  if [ ${#got[@]} -gt 0 ]; then tp_packages_record_add "${got[@]}" || return; fi
+  if [ "$rc" = 104 ]; then
+    for i in "${!names[@]}"; do
+      rpm -q --quiet -- "${names[$i]}" && continue
+      ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet search --match-exact --type package -- "${names[$i]}" >/dev/null 2>&1
+      [ $? = 104 ] && echo "package ${names[$i]} is in no enabled repository: ${hints[$i]}" >&2
+    done
+  fi
+  return "$rc"
+}
+
 tp_http() { # METHOD URL: prints the HTTP status, body (or curl's error) in $TP_BODY
   local code
   code=$(curl -sS -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"

@@ -20,6 +20,9 @@ export const PACKAGES = {
   agent: 'trento-agent',
   alloy: 'alloy',
   nodeExporter: 'golang-github-prometheus-node_exporter',
+  /** SUSE's support tooling (supportconfig) and Trento's plugin for it (supportutils_enabled). */
+  supportutils: 'supportutils',
+  supportutilsPlugin: 'supportutils-plugin-trento',
 } as const;
 
 export const UNITS = {

@@ -102,17 +102,29 @@ export function fileAbsent(
 
 const names = (command: string, list: string[]): Command => join([raw(command), ...list.map((n) => sh` ${n}`)], '');
 
+export interface InstallOptions {
+  /** Per package, what the admin can do when no enabled repository has it (the role's own switch). */
+  whenMissing?: Readonly<Record<string, string>>;
+  /** zypper refresh first (supportutils_update_cache, as the official role's update_cache). */
+  refresh?: boolean;
+}
+
 /** One zypper call for every missing package: one transaction, one solver run. What it installs
- *  is recorded on the host, so uninstall can tell the toolkit's packages from the admin's. */
-export function packagesInstalled(wanted: string[], facts: HostFacts): Change | null {
+ *  is recorded on the host, so uninstall can tell the toolkit's packages from the admin's; a
+ *  package no enabled repository has is named with what to do (tp_packages_install, lib.sh). */
+export function packagesInstalled(wanted: string[], facts: HostFacts, options: InstallOptions = {}): Change | null {
   const missing = wanted.filter((n) => !facts.packages[n]);
   if (missing.length === 0) return null;
+  const install = join(
+    [raw('tp_packages_install'), ...missing.map((n) => sh` ${n} ${options.whenMissing?.[n] ?? 'enable the channel that ships it'}`)],
+    '',
+  );
   return {
     id: 'packages:install',
     kind: 'packages',
-    summary: `install ${missing.join(', ')}`,
-    details: missing.map((n) => `+ package ${n}`),
-    script: join([names('tp_zypper install --auto-agree-with-licenses --', missing), names(' &&\ntp_packages_record_add', missing)], ''),
+    summary: `install ${missing.join(', ')}${options.refresh ? ' (repositories refreshed first)' : ''}`,
+    details: [...(options.refresh ? ['~ zypper refresh'] : []), ...missing.map((n) => `+ package ${n}`)],
+    script: options.refresh ? join([sh`tp_zypper refresh`, install], ' &&\n') : install,
   };
 }
 

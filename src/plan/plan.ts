@@ -8,7 +8,7 @@ import type { SupportedPlatform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
-import { type Change, HANDLER_ORDER, isRetire, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, SUPERSEDES, type TaskContext } from './types.ts';
+import { type Change, HANDLER_ORDER, isRetire, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, type RoleTasks, SUPERSEDES, type TaskContext } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
 export interface PlanInput {
@@ -22,6 +22,8 @@ export interface PlanInput {
   agentId: string;
   config: AgentConfig;
   installMonitoringDep: boolean;
+  /** supportutils_enabled / supportutils_update_cache, resolved by the settings layer. */
+  supportutils: { enabled: boolean; updateCache: boolean };
   serverCaPem?: string;
   /** agent_package_state: 'latest' also upgrades the roles' installed packages (facts.updates). */
   packageState?: 'present' | 'latest';
@@ -91,6 +93,7 @@ export function planHost(input: PlanInput): HostPlan {
     agentId: input.agentId,
     config: input.config,
     installMonitoringDep: input.installMonitoringDep,
+    supportutils: input.supportutils,
     ...(input.serverCaPem !== undefined ? { serverCaPem: input.serverCaPem } : {}),
     agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, input.packageState === 'latest' && !input.uninstall),
     withDiff: input.withDiff,
@@ -99,7 +102,11 @@ export function planHost(input: PlanInput): HostPlan {
   };
   const roles = input.roles;
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
-  const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts);
+  const missing = (r: RoleTasks) => (r.installPackages ?? []).some((n) => !input.facts.packages[n]);
+  const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts, {
+    whenMissing: Object.assign({}, ...results.map((r) => r.whenMissing ?? {})),
+    refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
+  });
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
   const upgrade = input.packageState === 'latest' && !input.uninstall ? packagesUpgraded(results.flatMap((r) => r.installPackages ?? []), input.facts) : null;

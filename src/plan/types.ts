@@ -59,6 +59,8 @@ export interface TaskContext {
   /** agent_install_monitoring_dep as the settings layer resolved it (defaults, Jinja, -e):
    *  roles never read inventory variables themselves. */
   installMonitoringDep: boolean;
+  /** supportutils_enabled and supportutils_update_cache, resolved the same way. */
+  supportutils: { enabled: boolean; updateCache: boolean };
   /** agent_server_ca_cert as PEM, validated; undefined when not set (nothing is done then, as in the official role). */
   serverCaPem?: string;
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
@@ -88,6 +90,10 @@ export interface Role {
 /** What a role wants on a host. Packages of all roles become one zypper call, run first. */
 export interface RoleTasks {
   installPackages?: string[];
+  /** For installPackages: what the admin can do when no enabled repository has one (named in the failure). */
+  whenMissing?: Readonly<Record<string, string>>;
+  /** zypper refresh before installing (only when one of this role's packages is missing). */
+  refreshBeforeInstall?: boolean;
   removePackages?: string[];
   changes: (Change | null)[];
   handlers?: Handler[]; // what the role's changes may notify

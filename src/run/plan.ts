@@ -3,7 +3,7 @@ import { planHost } from '../plan/plan.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../roles/index.ts';
 import { siteTemplatesFor } from '../render/template-search.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
-import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor } from '../settings/validate.ts';
+import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, supportutilsFor } from '../settings/validate.ts';
 import type { ReachedHost, PlannedHost, RunContext } from './types.ts';
 
 /**
@@ -37,6 +37,7 @@ export function planAll(reached: ReachedHost[], { options, emit, defaults }: Run
       agentId: h.agentId,
       config,
       installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
+      supportutils: supportutilsFor(h.vars, h.origins, defaults, h.play),
       serverCaPem: serverCaPemFor(h.vars, h.origins, defaults, h.play),
       packageState: packageStateFor(h.vars, h.origins, defaults, h.play),
       withDiff: options.diff,

@@ -21,15 +21,16 @@ export interface RoleDefaults {
 /** All role defaults, in the order they are layered (later wins on the same name). */
 export type AllRoleDefaults = Readonly<Record<RoleName, RoleDefaults>>;
 
-/** Ansible applies only the defaults of the roles that run: the agent + the mode's exporter. */
+/** Ansible applies only the defaults of the roles that run: the agent, the mode's exporter, supportutils. */
 export const MODE_ROLES: Readonly<Record<PrometheusMode, readonly RoleName[]>> = {
-  pull: ['trento_agent', 'node_exporter'],
-  push: ['trento_agent', 'alloy'],
+  pull: ['trento_agent', 'node_exporter', 'supportutils'],
+  push: ['trento_agent', 'alloy', 'supportutils'],
 };
-/** Before facts the mode is unknown: only the agent role's defaults apply. */
-export const STATIC_ROLES: readonly RoleName[] = ['trento_agent'];
+/** Before facts the mode is unknown: the roles every agent host gets (the agent, SUSE's support
+ *  tooling), not the mode's exporter. */
+export const STATIC_ROLES: readonly RoleName[] = ['trento_agent', 'supportutils'];
 
-const ROLE_NAMES: readonly RoleName[] = ['trento_agent', 'node_exporter', 'alloy'];
+const ROLE_NAMES: readonly RoleName[] = ['trento_agent', 'node_exporter', 'alloy', 'supportutils'];
 
 /** The repository's roles/ folder. */
 export const DEFAULT_ROLES_DIR = fileURLToPath(new URL('../../roles/', import.meta.url));

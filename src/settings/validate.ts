@@ -17,6 +17,7 @@ import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
+import { PACKAGES } from '../facts/paths.ts';
 import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
@@ -149,7 +150,7 @@ export function levenshtein(a: string, b: string): number {
 }
 
 const KNOWN = new Set<string>([...VARIABLES.map((v) => v.name), ...OTHER_KNOWN_VARIABLES]);
-const CHECKED_PREFIXES = ['agent_', 'trento_'];
+const CHECKED_PREFIXES = ['agent_', 'trento_', 'supportutils_'];
 
 /** The closest supported variable name, if `name` looks like a typo of one. */
 export function suggestVariable(name: string): string | undefined {
@@ -274,6 +275,7 @@ function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars):
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...(factsProblem ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }] : []),
     ...serverCaProblems(resolved, texts),
+    ...supportPackageNameProblems(resolved, texts),
     ...misspellings(vars, origins),
   ];
   return { texts, errors: onePerProblem(all, resolved) };
@@ -296,6 +298,25 @@ function serverCaProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, str
   if (value === undefined) return [];
   const checked = serverCaPem(value, resolved.get('agent_server_ca_cert_as_base64'));
   return checked.ok ? [] : [{ variable: 'agent_server_ca_cert', origin: resolved.origin('agent_server_ca_cert'), message: checked.problem }];
+}
+
+/**
+ * The official role lets the support packages be renamed; the toolkit asks rpm about, installs,
+ * records and removes them by their real names (src/facts/paths.ts), so another name cannot be
+ * honoured and is an error rather than a silently ignored setting.
+ */
+const SUPPORT_PACKAGE_VARIABLES = [
+  ['supportutils_package_name', PACKAGES.supportutils],
+  ['supportutils_plugin_package_name', PACKAGES.supportutilsPlugin],
+] as const;
+
+function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingError[] {
+  return SUPPORT_PACKAGE_VARIABLES.flatMap(([variable, name]) => {
+    const value = texts.get(variable);
+    return value === undefined || value === name
+      ? []
+      : [{ variable, origin: resolved.origin(variable), message: `"${value}" is not supported: trento-provision installs, records and removes the package ${name} by that name; remove ${variable}, or set supportutils_enabled: false and install your own package` }];
+  });
 }
 
 /** Push mode without an auth method: the released agent would fall back to basic auth. */
@@ -399,6 +420,22 @@ export function serverCaPemFor(vars: HostVars, origins: Origins, defaults: AllRo
   if (!value.ok) return undefined;
   const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
   return checked.ok ? checked.pem : undefined;
+}
+
+/** The supportutils role's switches with their defaults (invalid values are reported by validateHostVars). */
+export interface SupportutilsSettings {
+  /** supportutils_enabled: install supportutils and supportutils-plugin-trento. */
+  enabled: boolean;
+  /** supportutils_update_cache: zypper refresh before installing them. */
+  updateCache: boolean;
+}
+
+export function supportutilsFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SupportutilsSettings {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return {
+    enabled: ansibleBool(resolved.get('supportutils_enabled')) ?? true,
+    updateCache: ansibleBool(resolved.get('supportutils_update_cache')) ?? true,
+  };
 }
 
 export type PackageState = 'present' | 'latest';

@@ -7,7 +7,7 @@
 import type { AgentConfigKey, AuthMethod, PrometheusMode } from './agent-config.ts';
 import { AUTH_METHODS, LOG_LEVELS, PROMETHEUS_MODES } from './agent-config.ts';
 
-export type RoleName = 'trento_agent' | 'node_exporter' | 'alloy';
+export type RoleName = 'trento_agent' | 'node_exporter' | 'alloy' | 'supportutils';
 
 /** How a value is checked (validate.ts holds one checker per kind). */
 export type VariableKind =
@@ -124,6 +124,16 @@ export const VARIABLES: readonly VariableSpec[] = [
     help: 'present (default): install what is missing; latest: also upgrade the toolkit\'s packages to the newest the repositories offer (the official role always does). --upgrade is a shorthand.' },
   { name: 'agent_install_monitoring_dep', kind: 'bool', secret: false, defaultsIn: 'trento_agent',
     help: 'Install and start node_exporter (pull) or Alloy (push). Default true.' },
+
+  // --- SUSE's support tooling (the official role `supportutils`) ---
+  { name: 'supportutils_enabled', kind: 'bool', secret: false, defaultsIn: 'supportutils',
+    help: 'Install supportutils and supportutils-plugin-trento (supportconfig collects Trento\'s data). Default true.' },
+  { name: 'supportutils_package_name', kind: 'word', secret: false, defaultsIn: 'supportutils',
+    help: 'Official role: the supportutils package name. Only the default (supportutils) is supported.' },
+  { name: 'supportutils_plugin_package_name', kind: 'word', secret: false, defaultsIn: 'supportutils',
+    help: 'Official role: the plugin package name. Only the default (supportutils-plugin-trento) is supported.' },
+  { name: 'supportutils_update_cache', kind: 'bool', secret: false, defaultsIn: 'supportutils',
+    help: 'Refresh the repositories (zypper refresh) before installing the support packages. Default true.' },
 
   // --- optional agent tuning (not in the official role; agent.yaml keys of trento-agent 3.1) ---
   { name: 'agent_log_level', kind: 'enum', values: LOG_LEVELS, agentKey: 'log-level', modes: BOTH, secret: false,

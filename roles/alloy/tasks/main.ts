@@ -50,6 +50,7 @@ export function install(ctx: TaskContext): RoleTasks {
   const target = trentoAlloyPath(ctx);
   return {
     installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
+    whenMissing: { [PACKAGES.alloy]: 'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself' },
     changes: [
       directoryMode(ctx),
       file(

@@ -46,6 +46,7 @@ export function install(ctx: TaskContext): RoleTasks {
   const withScript = agentRegeneratesAlloy(ctx);
   return {
     installPackages: [PACKAGES.agent],
+    whenMissing: { [PACKAGES.agent]: 'enable the channel that ships Trento\'s agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)' },
     changes: [
       file(
         {

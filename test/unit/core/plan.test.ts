@@ -54,6 +54,7 @@ function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]
     agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
     config,
     installMonitoringDep: true,
+    supportutils: { enabled: true, updateCache: true }, // roles/supportutils/defaults/main.yml
     withDiff: true,
     uninstall: false,
     purge: false,
@@ -82,12 +83,21 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
   );
   return {
     ...facts,
-    packages: { 'trento-agent': '3.1.0-1.1', alloy: '1.9.2-1', 'golang-github-prometheus-node_exporter': '1.5.0-1' },
+    packages: {
+      'trento-agent': '3.1.0-1.1',
+      alloy: '1.9.2-1',
+      'golang-github-prometheus-node_exporter': '1.5.0-1',
+      supportutils: '3.2.10-1.1',
+      'supportutils-plugin-trento': '2.5.0-1.1',
+    },
     units,
     alloy: { ...facts.alloy, configFile: '/etc/alloy/', configIsDir: true },
     files,
     // what the install step recorded on the host
-    record: { packages: plan.changes.find((c) => c.id === 'packages:install')?.details?.map((d) => d.replace('+ package ', '')) ?? [], pendingHandlers: [] },
+    record: {
+      packages: (plan.changes.find((c) => c.id === 'packages:install')?.details ?? []).filter((d) => d.startsWith('+ package ')).map((d) => d.replace('+ package ', '')),
+      pendingHandlers: [],
+    },
   };
 }
 
@@ -95,7 +105,7 @@ describe('plans per platform', () => {
   it('SLES 15 SP7: node_exporter and the agent in pull mode, no Alloy', () => {
     const plan = planFor(freshFacts('15.7'));
     const summaries = plan.changes.map((c) => c.summary);
-    expect(summaries[0]).toBe('install golang-github-prometheus-node_exporter, trento-agent');
+    expect(summaries[0]).toBe('install golang-github-prometheus-node_exporter, trento-agent, supportutils, supportutils-plugin-trento (repositories refreshed first)');
     expect(summaries.join('\n')).not.toMatch(/alloy/i);
     expect(summaries).toContain(`create ${PATHS.agentConfig} (0600 root:root)`);
     expect(summaries.join('\n')).toMatch(/enable prometheus-node_exporter.service, start prometheus-node_exporter.service/);
@@ -107,7 +117,7 @@ describe('plans per platform', () => {
   it('SLES 16: Alloy in directory mode with trento.alloy, the agent in push mode with ExecStartPre', () => {
     const plan = planFor(freshFacts('16.0'));
     const ids = plan.changes.map((c) => c.id);
-    expect(plan.changes[0]!.summary).toBe('install alloy, trento-agent');
+    expect(plan.changes[0]!.summary).toBe('install alloy, trento-agent, supportutils, supportutils-plugin-trento (repositories refreshed first)');
     expect(ids).toContain('line:/etc/sysconfig/alloy:CONFIG_FILE');
     expect(ids).toContain('file:/etc/alloy/trento.alloy');
     expect(plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!.summary).toBe('create /etc/alloy/trento.alloy (0640 alloy:alloy)');
@@ -150,7 +160,7 @@ describe('plans per platform', () => {
       `remove ${PATHS.configureAlloyScript}`,
       'remove /etc/alloy/trento.alloy',
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
-      'remove trento-agent (installed by trento-provision)',
+      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
   });
@@ -158,7 +168,7 @@ describe('plans per platform', () => {
 
 describe('role switches come resolved from the settings layer (issue 14)', () => {
   it('agent_install_monitoring_dep false: no node_exporter package and no service change on a pull host', () => {
-    const plan = planFor(freshFacts('15.7'), { installMonitoringDep: false });
+    const plan = planFor(freshFacts('15.7'), { installMonitoringDep: false, supportutils: { enabled: false, updateCache: true } });
     expect(plan.changes[0]!.summary).toBe('install trento-agent');
     expect(plan.changes.map((c) => c.id)).not.toContain('service:prometheus-node_exporter.service');
   });
@@ -176,9 +186,12 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
   });
 
-  it('the install step records what it installed', () => {
-    const install = planFor(freshFacts('16.0')).changes[0]!;
-    expect(toShell(install.script)).toBe('tp_zypper install --auto-agree-with-licenses -- alloy trento-agent &&\ntp_packages_record_add alloy trento-agent');
+  it('the install step records what it installed and names, per package, what to do when a repository lacks it', () => {
+    const install = planFor(freshFacts('16.0'), { supportutils: { enabled: false, updateCache: true } }).changes[0]!;
+    expect(toShell(install.script)).toBe(
+      "tp_packages_install alloy 'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself'" +
+        " trento-agent 'enable the channel that ships Trento'\\''s agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)'",
+    );
   });
 
   it('a handler an earlier run left pending runs again on an otherwise converged host', () => {
@@ -425,5 +438,59 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(purge.changes.map((c) => c.summary)).toContain(`stop ${NE_UNIT}, disable ${NE_UNIT}`);
     expect(purge.changes.filter((c) => c.phase === 'retire')).toEqual([]);
     expect(purge.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(`remove ${NE}, trento-agent (installed by trento-provision)`);
+  });
+});
+
+describe('supportutils (official role supportutils: supportutils_enabled, default true)', () => {
+  const SUPPORT = ['supportutils', 'supportutils-plugin-trento'];
+
+  it.each(['15.4', '16.0'])('%s: both packages in the one zypper call, refreshed first; off: neither, no refresh', (version) => {
+    const on = planFor(freshFacts(version)).changes[0]!;
+    expect(on.details).toEqual(expect.arrayContaining(['~ zypper refresh', ...SUPPORT.map((p) => `+ package ${p}`)]));
+    expect(toShell(on.script)).toMatch(/^tp_zypper refresh &&\ntp_packages_install /u);
+    expect(toShell(on.script)).toMatch(/ supportutils-plugin-trento 'enable the channel that ships trento-agent .*or set supportutils_enabled: false/u);
+    const off = planFor(freshFacts(version), { supportutils: { enabled: false, updateCache: true } }).changes[0]!;
+    expect(off.summary).not.toMatch(/supportutils|refresh/u);
+    expect(toShell(off.script)).not.toMatch(/supportutils|refresh/u);
+  });
+
+  it('supportutils_update_cache false: no refresh; a refresh only when a support package is missing', () => {
+    const noCache = planFor(freshFacts('15.7'), { supportutils: { enabled: true, updateCache: false } }).changes[0]!;
+    expect(toShell(noCache.script)).toMatch(/^tp_packages_install /u);
+    const facts = { ...freshFacts('15.7'), packages: { supportutils: '3.2.10-1.1', 'supportutils-plugin-trento': '2.5.0-1.1' } };
+    const agentOnly = planFor(facts).changes[0]!;
+    expect(agentOnly.summary).toBe('install golang-github-prometheus-node_exporter, trento-agent');
+  });
+
+  it('a converged host plans nothing; enabling it later on a converged host installs just the two', () => {
+    const withoutSupport = planFor(freshFacts('15.7'), { supportutils: { enabled: false, updateCache: true } });
+    const facts = converged(freshFacts('15.7'), withoutSupport);
+    for (const p of SUPPORT) delete facts.packages[p];
+    expect(planFor(facts, { supportutils: { enabled: false, updateCache: true } }).changes).toEqual([]);
+    const later = planFor(facts);
+    expect(later.changes.map((c) => c.summary)).toEqual(['install supportutils, supportutils-plugin-trento (repositories refreshed first)']);
+    expect(later.handlers).toEqual([]);
+    expect(planFor(converged(facts, later)).changes).toEqual([]);
+  });
+
+  it('agent_package_state: latest upgrades them too', () => {
+    const old = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    const facts = { ...old, updates: { supportutils: '3.2.11-1.1' } };
+    const upgrade = planFor(facts, { packageState: 'latest' }).changes.find((c) => c.id === 'packages:upgrade')!;
+    expect(upgrade.summary).toBe('upgrade supportutils 3.2.10-1.1 -> 3.2.11-1.1');
+    expect(planFor(facts, { packageState: 'latest' }).handlers).toEqual([]);
+  });
+
+  it('uninstall removes the plugin the toolkit installed; supportutils only with --purge; never the admin\'s', () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    const keep = planFor(facts, { uninstall: true });
+    expect(keep.changes.find((c) => c.id === 'packages:remove')!.summary).toBe('remove supportutils-plugin-trento, trento-agent (installed by trento-provision)');
+    const purge = planFor(facts, { uninstall: true, purge: true });
+    expect(toShell(purge.changes.find((c) => c.id === 'packages:remove')!.script)).toMatch(/^tp_zypper remove -- supportutils-plugin-trento supportutils trento-agent golang-github-prometheus-node_exporter &&/u);
+    const admins = { ...facts, record: { ...facts.record, packages: ['trento-agent', 'golang-github-prometheus-node_exporter'] } };
+    const kept = planFor(admins, { uninstall: true, purge: true });
+    expect(kept.changes.find((c) => c.id === 'packages:remove')!.summary).toBe('remove trento-agent, golang-github-prometheus-node_exporter (installed by trento-provision)');
+    expect(kept.warnings.join('\n')).toMatch(/package supportutils-plugin-trento was not installed by trento-provision/u);
+    expect(kept.warnings.join('\n')).toMatch(/package supportutils was not installed by trento-provision/u);
   });
 });

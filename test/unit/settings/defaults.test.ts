@@ -87,7 +87,7 @@ describe('role defaults', () => {
 
   it('reads another roles folder and names its files in errors', () => {
     const dir = mkdtempSync(join(tmpdir(), 'roles-'));
-    for (const role of ['trento_agent', 'node_exporter', 'alloy']) {
+    for (const role of ['trento_agent', 'node_exporter', 'alloy', 'supportutils']) {
       mkdirSync(join(dir, role, 'defaults'), { recursive: true });
       writeFileSync(join(dir, role, 'defaults', 'main.yml'), role === 'alloy' ? '- not a mapping\n' : '---\n');
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, serverCaPemFor, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
+import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, serverCaPemFor, suggestVariable, supportutilsFor, validateHostVars } from '../../../src/settings/validate.ts';
 import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
@@ -301,6 +301,29 @@ describe('helpers', () => {
     expect(installMonitoringDep({ agent_install_monitoring_dep: 'True' }, {}, defaults)).toBe(true);
     // through Jinja (issue 14: the plan used to read the raw string and install node_exporter)
     expect(installMonitoringDep({ agent_install_monitoring_dep: '{{ manage_exporter }}', manage_exporter: false }, {}, defaults)).toBe(false);
+  });
+
+  it('reads supportutils_enabled and supportutils_update_cache like the official role: default true, Ansible truthiness, Jinja', () => {
+    expect(supportutilsFor({}, {}, defaults)).toEqual({ enabled: true, updateCache: true });
+    expect(supportutilsFor({ supportutils_enabled: 'false' }, {}, defaults).enabled).toBe(false); // -e supportutils_enabled=false
+    expect(supportutilsFor({ supportutils_enabled: false }, {}, defaults).enabled).toBe(false);
+    expect(supportutilsFor({ supportutils_enabled: 'no' }, {}, defaults).enabled).toBe(false);
+    expect(supportutilsFor({ supportutils_enabled: 'True' }, {}, defaults).enabled).toBe(true);
+    expect(supportutilsFor({ supportutils_enabled: '{{ support }}', support: 0 }, {}, defaults).enabled).toBe(false);
+    expect(supportutilsFor({ supportutils_update_cache: 'off' }, {}, defaults)).toEqual({ enabled: true, updateCache: false });
+  });
+
+  it('refuses what the supportutils role cannot honour: a non-boolean switch, renamed packages; suggests misspelt names', () => {
+    const bad = withVars({ supportutils_enabled: 'maybe', supportutils_plugin_package_name: 'my-plugin', supportutils_package_name: 'supportutils' });
+    const errors = validateHostVars(bad.vars, bad.origins, defaults);
+    expect(errors.map((e) => e.variable).sort()).toEqual(['supportutils_enabled', 'supportutils_plugin_package_name']);
+    expect(errors.find((e) => e.variable === 'supportutils_enabled')!.message).toMatch(/must be a boolean/u);
+    const renamed = errors.find((e) => e.variable === 'supportutils_plugin_package_name')!;
+    expect(renamed.origin).toBe(HOST);
+    expect(renamed.message).toMatch(/"my-plugin" is not supported: .*supportutils-plugin-trento.*remove supportutils_plugin_package_name, or set supportutils_enabled: false/u);
+    expect(suggestVariable('supportutils_enable')).toBe('supportutils_enabled');
+    const ok = withVars({ supportutils_enabled: false, supportutils_update_cache: 'yes' });
+    expect(validateHostVars(ok.vars, ok.origins, defaults)).toEqual([]);
   });
 
   it('reads the requested mode', () => {
