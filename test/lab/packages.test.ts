@@ -75,12 +75,16 @@ describe('lab packages', () => {
     expect((await sshOk(cfg, h.name, 'systemctl is-active prometheus-node_exporter')).trim()).toBe('active');
   });
 
-  it('offers each channel\'s packages: alloy on SLES 15 SP7 and 16, node_exporter not on 16', async () => {
+  it('offers each channel\'s packages: alloy on SLES 15 SP7 and 16, node_exporter not on 16, supportutils and its plugin everywhere', async () => {
     const has = async (host: string, pkg: string) => (await ssh(cfg, host, `zypper --non-interactive info ${pkg} | grep -q '^Name *: ${pkg}$'`)).code === 0;
     expect(await has(first('sles-15-sp7').name, 'alloy')).toBe(true);
     expect(await has(first('sles-15-sp4').name, 'alloy')).toBe(false);
     expect(await has(first('sles-16.0').name, 'golang-github-prometheus-node_exporter')).toBe(false);
     expect(await has(first('sles-16.0').name, 'trento-agent')).toBe(true);
+    for (const product of ['sles-15-sp4', 'sles-15-sp7', 'sles-16.0']) {
+      expect(await has(first(product).name, 'supportutils')).toBe(true);
+      expect(await has(first(product).name, 'supportutils-plugin-trento')).toBe(true);
+    }
     // zypper picks the newest trento-agent (3.1.0, the one with `generate alloy`).
     const info = await sshOk(cfg, first('sles-15-sp4').name, 'zypper --non-interactive info trento-agent');
     expect(info).toMatch(/^Version *: 3\.1\.0/m);

@@ -106,7 +106,11 @@ build golang-github-prometheus-node_exporter.spec node_exporter &
 P2=$!
 build lab-sles-base.spec lab-sles-base &
 P3=$!
-PIDS=("$P1" "$P2" "$P3")
+build supportutils.spec supportutils &
+P4=$!
+build supportutils-plugin-trento.spec supportutils-plugin-trento &
+P5=$!
+PIDS=("$P1" "$P2" "$P3" "$P4" "$P5")
 for v in "${AGENT_VERSIONS[@]}"; do
   build trento-agent.spec "trento-agent-$v" --define "agent_version $v" &
   PIDS+=($!)
@@ -119,11 +123,14 @@ find "$TOP/RPMS" -name '*.rpm' -exec mv -t "$OUT/rpms.new" {} +
 rpmsign --addsign --define "_gpg_name $LAB_KEY_NAME" --define "_gpg_path $GNUPGHOME" --define "__gpg $(command -v gpg)" \
     "$OUT"/rpms.new/*.rpm >"$TOP/rpmsign.log" 2>&1 || fail "rpmsign failed:" "$TOP/rpmsign.log"
 
-# Channel repositories: what each SLES channel ships (docs/contracts.md).
+# Channel repositories: what each SLES channel ships (docs/contracts.md). supportutils is in every
+# base channel; supportutils-plugin-trento wherever trento-agent is. (supportutils-[0-9]* so that
+# supportutils does not also match the plugin.)
+SUPPORT="supportutils-[0-9]* supportutils-plugin-trento-*"
 declare -A CHANNEL=(
-  [sle15]="golang-github-prometheus-node_exporter-* trento-agent-*"
-  [sle15sp7]="golang-github-prometheus-node_exporter-* trento-agent-* alloy-*"
-  [sle16]="alloy-* trento-agent-*"
+  [sle15]="golang-github-prometheus-node_exporter-* trento-agent-* $SUPPORT"
+  [sle15sp7]="golang-github-prometheus-node_exporter-* trento-agent-* alloy-* $SUPPORT"
+  [sle16]="alloy-* trento-agent-* $SUPPORT"
 )
 rm -rf "$OUT/rpms" "$OUT/repos"
 mv "$OUT/rpms.new" "$OUT/rpms"

@@ -61,11 +61,13 @@ afterAll(() => {
 });
 
 describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
-  it('builds the five RPMs', () => {
+  it('builds the seven RPMs', () => {
     expect(readdirSync(join(out, 'rpms')).sort()).toEqual([
       'alloy-1.9.2-1.1.noarch.rpm',
       'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
       'lab-sles-base-16.0-1.noarch.rpm',
+      'supportutils-3.2.10-1.1.noarch.rpm',
+      'supportutils-plugin-trento-2.5.0-1.1.noarch.rpm',
       'trento-agent-3.0.2-1.1.noarch.rpm',
       'trento-agent-3.1.0-1.1.noarch.rpm',
     ]);
@@ -148,11 +150,29 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     }
   });
 
+  it('supportutils and its Trento plugin: the real plugin\'s files, stand-ins that say so', () => {
+    const base = rpmFile('supportutils');
+    expect(rpm('-qpl', base).trim().split('\n')).toContain('/usr/sbin/supportconfig');
+    expect(payload(base).get('/usr/sbin/supportconfig')!.toString()).toMatch(/lab stand-in for SUSE's supportutils/);
+    const plugin = rpmFile('supportutils-plugin-trento');
+    // The file list of trento-project/support's supportutils-plugin-trento.spec.
+    expect(rpm('-qp', '--qf', '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]', plugin).trim().split('\n')).toEqual([
+      '-rwxr-xr-x root:root /usr/bin/trento-support',
+      'drwxr-xr-x root:root /usr/lib/supportconfig',
+      'drwxr-xr-x root:root /usr/lib/supportconfig/plugins',
+      '-r-xr--r-- root:root /usr/lib/supportconfig/plugins/trento',
+    ]);
+    expect(payload(plugin).get('/usr/lib/supportconfig/plugins/trento')!.toString()).toMatch(/lab stand-in/);
+    expect(rpm('-qp', '--requires', plugin).split('\n')).toContain('supportutils');
+  });
+
   it('makes the three channel repositories with hard links and repodata', () => {
+    // supportutils in every base channel, its Trento plugin wherever trento-agent is.
+    const support = ['supportutils-3.2.10-1.1.noarch.rpm', 'supportutils-plugin-trento-2.5.0-1.1.noarch.rpm'];
     const want: Record<string, string[]> = {
-      sle15: ['golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
-      sle15sp7: ['alloy-1.9.2-1.1.noarch.rpm', 'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
-      sle16: ['alloy-1.9.2-1.1.noarch.rpm', 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
+      sle15: ['golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
+      sle15sp7: ['alloy-1.9.2-1.1.noarch.rpm', 'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
+      sle16: ['alloy-1.9.2-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
     };
     expect(readdirSync(join(out, 'repos')).sort()).toEqual(Object.keys(want));
     for (const [channel, rpms] of Object.entries(want)) {
