@@ -1,6 +1,9 @@
 // The official playbook's own example inventory on the lab: `dedicated-nodes` as its admin has
 // it (placeholders replaced by lab addresses, SSH settings of the lab added), run with
-// `-e agent_web_api_key=...` and agent_server_ca_cert as the official role takes it.
+// `-e agent_web_api_key=...` and agent_server_ca_cert as the official role takes it. The official
+// play's supportutils role too: supportutils and supportutils-plugin-trento (supportutils_enabled).
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +39,39 @@ async function dedicatedNodes(): Promise<string> {
   return join(dir, 'inventory.yml');
 }
 
+const SUPPORT = ['supportutils', 'supportutils-plugin-trento'];
+/** What rpm says of the support packages on a host: "NAME VERSION" or "NAME absent", one a line. */
+const supportPackages = (host: string) =>
+  mustOnHost(info, host, `for p in ${SUPPORT.join(' ')}; do rpm -q --qf "%{NAME} %{VERSION}\\n" $p >/dev/null 2>&1 && echo "$p installed" || echo "$p absent"; done`);
+
+/**
+ * On `host`: a second channel, signed with the lab key like every lab channel, holding only
+ * supportutils (as SUSE's base channel does), and the lab's own channel (trento-agent and the
+ * plugin, as the channel that ships Trento) disabled: a host whose Trento channel is off.
+ */
+async function onlyBaseChannel(host: string): Promise<void> {
+  const repomd = await mustOnHost(
+    info,
+    host,
+    'rm -rf /root/lab-base && mkdir /root/lab-base && cp /srv/repo/supportutils-[0-9]*.rpm /root/lab-base/ && ' +
+      'createrepo_c --quiet --no-database /root/lab-base && cat /root/lab-base/repodata/repomd.xml',
+  );
+  const packages = join(info.labDir, 'packages');
+  const home = join(packages, readdirSync(packages).find((d) => readdirSync(join(packages, d)).includes('gnupg'))!, 'gnupg');
+  const signature = execFileSync('gpg', ['--batch', '--quiet', '--homedir', home, '--local-user', 'Lab Packages Signing Key', '--armor', '--detach-sign', '--output', '-'], {
+    input: repomd,
+    encoding: 'utf8',
+  });
+  execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
+  await mustOnHost(
+    info,
+    host,
+    `cat > /root/lab-base/repodata/repomd.xml.asc <<'EOF'\n${signature}EOF\n` +
+      'sed -e "s/^\\[lab\\]/[lab-base]/" -e "s|^baseurl=.*|baseurl=file:///root/lab-base|" -e "s/^name=.*/name=lab base channel/" ' +
+      '/etc/zypp/repos.d/lab.repo > /etc/zypp/repos.d/lab-base.repo && zypper -n -q mr -d lab',
+  );
+}
+
 const statuses = (run: Awaited<ReturnType<typeof provision>>) => Object.fromEntries((run.report?.hosts ?? []).map((h) => [h.host, h.status]));
 
 beforeAll(async () => {
@@ -66,6 +102,10 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect(ca.summary).toBe(`create ${CA_PATH} (0644 root:root)`);
       expect(ca.diff).toContain('+-----BEGIN CERTIFICATE-----');
       expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
+      const packages = host.changes.find((c) => c.id === 'packages:install')!;
+      expect(packages.details).toEqual(expect.arrayContaining(['~ zypper refresh', ...SUPPORT.map((p) => `+ package ${p}`)]));
+      expect(run.stdout).toContain('+ package supportutils-plugin-trento');
+      expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
     }
   });
 
@@ -80,6 +120,9 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect(bundle).toContain(pem.trim());
       const agent = await mustOnHost(info, h.name, 'cat /etc/trento/agent.yaml');
       expect(agent).toContain(`facts-service-url: "amqp://trento:trento@${info.gateway}/trento"`);
+      // The official play's supportutils role: supportconfig finds Trento's plugin.
+      expect(await supportPackages(h.name)).toBe('supportutils installed\nsupportutils-plugin-trento installed\n');
+      expect(await mustOnHost(info, h.name, 'supportconfig')).toMatch(/^plugin: trento$/mu);
     }
     const push = await mustOnHost(info, agents[1]!.name, 'cat /etc/trento/agent.yaml');
     expect(push).toContain('prometheus-auth: "basic"');
@@ -123,10 +166,12 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect(statuses(again)).toEqual({ [host]: 'ok' });
   });
 
-  it('--uninstall --purge removes the anchor and the CA leaves the trust store; plain --uninstall keeps it', async () => {
+  it('--uninstall --purge removes the anchor and the CA leaves the trust store; plain --uninstall keeps it (and supportutils, not the plugin)', async () => {
     const keep = await provision(['-i', inv, '--uninstall', '--limit', agents[0]!.name]);
     expect(keep.code, keep.stdout + keep.stderr).toBe(0);
     expect((await onHost(info, agents[0]!.name, `test -e ${CA_PATH}`)).code).toBe(0);
+    // As the official cleanup: the plugin is Trento's and goes; supportutils is general tooling.
+    expect(await supportPackages(agents[0]!.name)).toBe('supportutils installed\nsupportutils-plugin-trento absent\n');
     const run = await provision(['-i', inv, '--uninstall', '--purge']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const h of agents) {
@@ -134,6 +179,42 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect(ca, run.stdout).toMatchObject({ summary: `remove ${CA_PATH}`, applied: true });
       expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
       expect(await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(pem.trim());
+      expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
     }
+  });
+
+  it('supportutils_enabled: false installs neither; a host whose channels lack the plugin fails alone, naming it and what to do', async () => {
+    const base = ['-i', inv, '-e', `agent_web_api_key=${API_KEY}`];
+    const off = await provision([...base, '-e', 'supportutils_enabled=false']);
+    expect(off.code, off.stdout + off.stderr).toBe(0);
+    expect(statuses(off)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
+    for (const h of agents) {
+      expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
+      expect(await mustOnHost(info, h.name, 'systemctl is-active trento-agent.service')).toBe('active\n');
+    }
+
+    const [lacking, fine] = [agents[0]!.name, agents[1]!.name];
+    await onlyBaseChannel(lacking);
+    try {
+      const run = await provision(base);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(statuses(run)).toEqual({ [lacking]: 'failed', [fine]: 'changed' });
+      const failed = run.report!.hosts.find((x) => x.host === lacking)!;
+      const step = JSON.stringify(failed);
+      expect(step).toMatch(/package supportutils-plugin-trento is in no enabled repository: enable the channel that ships trento-agent [^"]*or set supportutils_enabled: false/u);
+      // supportutils is in the enabled channel: it is not named as missing.
+      expect(step).not.toMatch(/package supportutils is in no enabled repository/u);
+      expect(run.stdout).toMatch(/package supportutils-plugin-trento is in no enabled repository/u);
+      expect(await supportPackages(lacking)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
+      expect(await supportPackages(fine)).toBe('supportutils installed\nsupportutils-plugin-trento installed\n');
+    } finally {
+      await mustOnHost(info, lacking, 'rm -rf /etc/zypp/repos.d/lab-base.repo /root/lab-base && zypper -n -q mr -e lab');
+    }
+    const again = await provision(base);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(statuses(again)).toEqual({ [lacking]: 'changed', [fine]: 'ok' });
+    expect(await supportPackages(lacking)).toBe('supportutils installed\nsupportutils-plugin-trento installed\n');
+    const out = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(out.code, out.stdout + out.stderr).toBe(0);
   });
 });
