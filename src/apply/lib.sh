@@ -146,17 +146,30 @@ tp_handler_done() { # NAME...: the handler succeeded (and what it stands in for)
 }
 
 tp_zypper() { # zypper's exit codes, read as zypper documents them
-  local rc
   ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive "$@"
-  rc=$?
-  case $rc in
+  tp_zypper_status $?
+}
+tp_zypper_status() { # RC: zypper's exit code -> a warning, a clear error, or success
+  case $1 in
     0|100|101|103) return 0 ;;
     102) tp_warn "zypper: the host needs a reboot to complete the installation (exit 102)"; return 0 ;;
     106) tp_warn "zypper: some repositories could not be refreshed and were skipped (exit 106)"; return 0 ;;
     107) tp_warn "zypper: an RPM scriptlet failed (exit 107); check the packages' scripts"; return 0 ;;
     104) echo "zypper: package not found in any enabled repository (exit 104); check the repositories (zypper repos) and the registration (SUSEConnect --status)" >&2; return 104 ;;
     7) echo "zypper: another process held the package lock for ${TP_ZYPP_LOCK_TIMEOUT}s (exit 7); retry when it has finished" >&2; return 7 ;;
-    *) echo "zypper failed (exit $rc)" >&2; return "$rc" ;;
+    *) echo "zypper failed (exit $1)" >&2; return "$1" ;;
+  esac
+}
+# tp_zypper_refresh: fresh metadata before an install (supportutils_update_cache). A repository
+# that cannot be refreshed (4), or none enabled (6), is a warning, not the host's failure: the
+# install that follows reports what that leaves missing (104, naming each package) or skips (106).
+tp_zypper_refresh() {
+  local rc
+  ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive refresh
+  rc=$?
+  case $rc in
+    0|7) tp_zypper_status "$rc" ;;
+    *) tp_warn "zypper refresh failed (exit $rc): a repository could not be refreshed, or none is enabled (zypper repos); installing with the metadata zypper has"; return 0 ;;
   esac
 }
 

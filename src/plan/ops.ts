@@ -124,7 +124,7 @@ export function packagesInstalled(wanted: string[], facts: HostFacts, options: I
     kind: 'packages',
     summary: `install ${missing.join(', ')}${options.refresh ? ' (repositories refreshed first)' : ''}`,
     details: [...(options.refresh ? ['~ zypper refresh'] : []), ...missing.map((n) => `+ package ${n}`)],
-    script: options.refresh ? join([sh`tp_zypper refresh`, install], ' &&\n') : install,
+    script: options.refresh ? join([raw('tp_zypper_refresh'), install], ' &&\n') : install,
   };
 }
 

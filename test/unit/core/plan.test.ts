@@ -447,7 +447,7 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
   it.each(['15.4', '16.0'])('%s: both packages in the one zypper call, refreshed first; off: neither, no refresh', (version) => {
     const on = planFor(freshFacts(version)).changes[0]!;
     expect(on.details).toEqual(expect.arrayContaining(['~ zypper refresh', ...SUPPORT.map((p) => `+ package ${p}`)]));
-    expect(toShell(on.script)).toMatch(/^tp_zypper refresh &&\ntp_packages_install /u);
+    expect(toShell(on.script)).toMatch(/^tp_zypper_refresh &&\ntp_packages_install /u);
     expect(toShell(on.script)).toMatch(/ supportutils-plugin-trento 'enable the channel that ships trento-agent .*or set supportutils_enabled: false/u);
     const off = planFor(freshFacts(version), { supportutils: { enabled: false, updateCache: true } }).changes[0]!;
     expect(off.summary).not.toMatch(/supportutils|refresh/u);
