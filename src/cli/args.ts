@@ -384,13 +384,15 @@ Options (ansible-playbook's names and meanings):
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)
-      --uninstall            remove what the toolkit added (Alloy and node_exporter stay)
-      --purge                with --uninstall: also remove Alloy/node_exporter and agent.yaml;
-                             without: also remove the node_exporter the toolkit installed on a
-                             host that moved from SLES 15 to 16 (else only stopped and disabled;
-                             either only once Alloy and the agent there passed their checks)
-      --upgrade              also upgrade trento-agent, node_exporter/Alloy to the newest in the
-                             repositories (= -e agent_package_state=latest; the official role always does)
+      --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils stay)
+      --purge                with --uninstall: also remove Alloy/node_exporter, supportutils and
+                             agent.yaml; without: also remove the node_exporter the toolkit
+                             installed on a host that moved from SLES 15 to 16 (else only stopped
+                             and disabled; either only once Alloy and the agent there passed
+                             their checks)
+      --upgrade              also upgrade trento-agent, node_exporter/Alloy, supportutils to the
+                             newest in the repositories (= -e agent_package_state=latest; the
+                             official role always does for its own packages)
   -v, --verbose              phases, facts, checks and step output; -vv each script a host
                              runs; -vvv the scripts' output; -vvvv the connection as resolved
                              and ssh run with -vvv. Secrets stay masked at every level

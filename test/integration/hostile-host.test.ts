@@ -187,7 +187,8 @@ describe('uninstall removes exactly what the toolkit installed', () => {
     await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null');
     const inv = await iniInventory(info, [{ host: h }], VARS);
     expect((await provision(['-i', inv])).code).toBe(0);
-    expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages')).toBe('trento-agent\n');
+    // node_exporter was there: not the toolkit's (supportutils and its plugin come with the agent).
+    expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages')).toBe('supportutils\nsupportutils-plugin-trento\ntrento-agent\n');
     const run = await provision(['-i', inv, '--uninstall', '--purge']);
     expect(run.code, run.stdout).toBe(0);
     expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
@@ -195,6 +196,7 @@ describe('uninstall removes exactly what the toolkit installed', () => {
     expect(rpms).toContain('lab-sles-base');
     expect(rpms).toContain('golang-github-prometheus-node_exporter');
     expect(rpms).not.toContain('trento-agent');
+    expect(rpms).not.toContain('supportutils');
     // The host can still install packages (the base package that provides /bin/sh is there).
     expect((await provision(['-i', inv])).code).toBe(0);
   });
