@@ -133,6 +133,11 @@ describe('faults during apply', () => {
     const missing = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toMatch(/package not found in any enabled repository \(exit 104\)/);
+    // Each package named, with what to do (the role's channel, or its switch).
+    expect(missing.stdout).toMatch(/package trento-agent is in no enabled repository: enable the channel that ships Trento's agent/);
+    expect(missing.stdout).toMatch(/package supportutils-plugin-trento is in no enabled repository: .*or set supportutils_enabled: false/);
+    // With no enabled repository the refresh before the support packages only warns.
+    expect(statusOf(missing, h.name)?.warnings.join()).toMatch(/zypper refresh failed \(exit 6\)/);
     await mustOnHost(info, h.name, 'zypper -q -n mr -e lab && zypper -q -n ar -f file:///srv/missing-repo broken');
     const warned = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(warned.code, warned.stdout).toBe(0);
