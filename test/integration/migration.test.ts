@@ -64,13 +64,17 @@ beforeAll(async () => {
   limit = `${ours.name},${admins.name}`;
 });
 
+/** The support packages' lines of the toolkit's package record (sorted among the others). */
+const SUPPORT = 'supportutils\nsupportutils-plugin-trento\n';
+
 describe('SLES 15 -> 16 migration', () => {
   it('provisioned as SLES 15: node_exporter running on both, the toolkit records only the one it installed', async () => {
     await mustOnHost(info, admins.name, `zypper -q -n in ${NE} >/dev/null`);
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe(`${NE}\ntrento-agent\n`);
-    expect(await mustOnHost(info, admins.name, 'cat /var/lib/trento-provision/packages')).toBe('trento-agent\n');
+    // supportutils and its plugin come with the agent (supportutils_enabled, default true).
+    expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe(`${NE}\n${SUPPORT}trento-agent\n`);
+    expect(await mustOnHost(info, admins.name, 'cat /var/lib/trento-provision/packages')).toBe(`${SUPPORT}trento-agent\n`);
     for (const h of [ours, admins]) expect(await unitState(h.name)).toEqual(['active', 'enabled']);
   });
 
@@ -156,7 +160,7 @@ describe('SLES 15 -> 16 migration', () => {
     expect(hostOf(run, ours.name)?.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`]);
     expect(hostOf(run, admins.name)?.changes).toEqual([]);
     expect((await onHost(info, ours.name, `rpm -q ${NE}`)).code).not.toBe(0);
-    expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe('alloy\ntrento-agent\n');
+    expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe(`alloy\n${SUPPORT}trento-agent\n`);
     expect((await onHost(info, admins.name, `rpm -q ${NE}`)).code).toBe(0);
     expect(await unitState(admins.name)).toEqual(['active', 'enabled']);
   });
