@@ -27,4 +27,4 @@ await forEachLimit(hosts, Number(forksText ?? hosts.length), async (h) => {
   }
 });
 await sessions.close();
-process.stdout.write(JSON.stringify({ hosts: hosts.length, connectedMs, totalMs: performance.now() - started, failures }) + '\n');
+process.stdout.write(`${JSON.stringify({ hosts: hosts.length, connectedMs, totalMs: performance.now() - started, failures })}\n`);

@@ -9,4 +9,4 @@ const started = performance.now();
 const inventory = await loadInventory(process.argv[2]!);
 const ms = performance.now() - started;
 const used = process.cpuUsage(cpu);
-process.stdout.write(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, hosts: inventory.hosts.size, groups: inventory.groups.size }) + '\n');
+process.stdout.write(`${JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, hosts: inventory.hosts.size, groups: inventory.groups.size })}\n`);

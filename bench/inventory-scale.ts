@@ -98,7 +98,7 @@ function yaml(hosts: GenHost[]): string {
   for (const [dc, members] of groupBy(hosts, (h) => h.dc)) {
     out.push(`        ${dc}:`, '          hosts:', ...members.map((h) => `            ${h.name}:`));
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** Writes DIR/ini/{hosts,group_vars,host_vars} and DIR/yaml/{hosts.yml,...}; returns both folders. */

@@ -379,6 +379,7 @@ async function pass(): Promise<void> {
       node: process.version,
       openssh: commandVersion('ssh', ['-V']),
       ansible: commandVersion('ansible-playbook', ['--version']),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
       mitogen: commandVersion('dpkg-query', ['-W', '-f', '${Version}', 'ansible-mitogen']),
     },
     forks: N,
@@ -500,7 +501,7 @@ async function pass(): Promise<void> {
 function writeResults(result: BenchResult, suffix: string): void {
   mkdirSync(outDir, { recursive: true });
   const base = join(outDir, `${date}-${suffix}`);
-  writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(`${base}.md`, markdownReport(result));
   printTable(result);
   log(`wrote ${base}.json and ${base}.md (logs and per-run JSON in ${workDir})`);

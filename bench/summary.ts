@@ -79,7 +79,7 @@ const inv = [
   ...(inventoryOnly ? [(JSON.parse(readFileSync(join(dir, inventoryOnly), 'utf8')) as BenchResult).inventory] : []),
   ...results.map((r) => r.inventory),
 ].filter((x) => x !== undefined);
-process.stdout.write(lines.join('\n') + '\n');
+process.stdout.write(`${lines.join('\n')}\n`);
 if (inv.length) {
   process.stdout.write(`\n| ${inv[0]!.hosts}-host inventory | toolkit loadInventory (s) | ansible-inventory --list (s) |\n| --- | --- | --- |\n`);
   for (const format of ['ini', 'yaml']) {

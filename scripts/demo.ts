@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   out.push(`Prometheus sees ${seen} of ${supported.length} supported host(s) (provision exit code ${code}).`);
   out.push(`Prometheus: ${server.prometheusUrl}  (Trento's query in its web page: ${server.prometheusUrl}/classic/graph?g0.expr=${encodeURIComponent('up{agentID!=""}')}&g0.tab=1)`);
   out.push('Stop the lab with: npm run lab -- down');
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
   return seen === supported.length && code === 0 ? 0 : 1;
 }
 

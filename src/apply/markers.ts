@@ -43,8 +43,7 @@ export function markerReader(onMarker: (m: Marker) => void): (chunk: string) => 
   let pending = '';
   return (chunk) => {
     pending += chunk;
-    let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const m = parseMarker(pending.slice(0, nl));
       pending = pending.slice(nl + 1);
       if (m) onMarker(m);

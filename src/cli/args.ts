@@ -246,7 +246,7 @@ export interface ParseOptions {
  * inventory's own connection variables (ansible_user...) beat all of these later, per host.
  */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, options: ParseOptions = {}): CliOptions {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: false; options: typeof OPTIONS }>>;
   try {
     parsed = parseArgs({
       args: expandVerbosity(argv),

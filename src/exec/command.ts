@@ -63,16 +63,5 @@ export function toShell(command: Command): string {
 
 /** The text a person may see: file contents replaced by their label (the sink then redacts it). */
 export function toDisplay(command: Command): string {
-  return command.parts
-    .map((p) => {
-      switch (p.kind) {
-        case 'raw':
-          return p.text;
-        case 'quoted':
-          return shellQuote(p.text);
-        case 'data':
-          return `<${p.label}>`;
-      }
-    })
-    .join('');
+  return command.parts.map((p) => (p.kind === 'data' ? `<${p.label}>` : p.kind === 'raw' ? p.text : shellQuote(p.text))).join('');
 }

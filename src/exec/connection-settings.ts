@@ -26,7 +26,6 @@ export function paramikoRefusals(text: string): string[] {
     if (a === '-J') {
       i++;
     } else if (/^-J./.test(a)) {
-      continue;
     } else if (a === '-o' || a.startsWith('-o')) {
       const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
       const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(option);

@@ -179,7 +179,7 @@ export function parseJumpHosts(value: string, localUser: string): JumpHost[] {
     const user = at >= 0 ? text.slice(0, at) : localUser;
     const hostPort = at >= 0 ? text.slice(at + 1) : text;
     const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(hostPort) ?? /^([^:]+)(?::(\d+))?$/.exec(hostPort);
-    if (!m || !m[1] || user === '') throw new Error(`ProxyJump "${value}": expected [user@]host[:port]`);
+    if (!m?.[1] || user === '') throw new Error(`ProxyJump "${value}": expected [user@]host[:port]`);
     return { address: m[1], port: m[2] ? Number(m[2]) : 22, user };
   });
 }

@@ -104,7 +104,7 @@ export function parseKeyValues(args: string): Record<string, string> {
 
 function joinArgs(parts: string[]): string {
   let result = '';
-  for (const p of parts) result += result.length === 0 || result.endsWith('\n') ? p : ' ' + p;
+  for (const p of parts) result += result.length === 0 || result.endsWith('\n') ? p : ` ${p}`;
   return result;
 }
 
@@ -164,7 +164,7 @@ export function splitArgs(args: string): string[] {
       } else if (inBlock || insideQuotes || wasInsideQuotes) {
         if (idx === 0 && wasInsideQuotes) appendToLast(token);
         else if (tokens.length > 1) appendToLast((idx > 0 ? ' ' : '') + token);
-        else appendToLast('\n' + token);
+        else appendToLast(`\n${token}`);
         appended = true;
       }
       const prevPrint = printDepth;

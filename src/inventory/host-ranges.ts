@@ -5,10 +5,10 @@
 const NUMERIC_RANGE = String.raw`\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
 const HEX_RANGE = String.raw`\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\]`;
 const ALNUM_RANGE = String.raw`\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
-const IPV6_COMPONENT = String.raw`(?:[0-9a-f]{1,4}|${HEX_RANGE})`;
-const IPV4_COMPONENT = String.raw`(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
+const IPV6_COMPONENT = `(?:[0-9a-f]{1,4}|${HEX_RANGE})`;
+const IPV4_COMPONENT = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
 const WORD = String.raw`[\p{L}\p{N}\p{Mn}\p{Pc}]`; // Python's Unicode \w
-const LABEL = String.raw`(?:${WORD}|${ALNUM_RANGE})(?:${WORD}|[_-]|${ALNUM_RANGE})*(?<![_-])`;
+const LABEL = `(?:${WORD}|${ALNUM_RANGE})(?:${WORD}|[_-]|${ALNUM_RANGE})*(?<![_-])`;
 
 const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/s;
 const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/s;

@@ -12,6 +12,7 @@ import { shlexSplit } from './shlex.ts';
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/u;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/u;
 // Python's str.splitlines() boundaries
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Python's str.splitlines() line breaks, which Ansible's INI parser splits on
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
 
 interface Pending {
@@ -29,7 +30,8 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
   let state = 'hosts';
   let lineno = 0;
 
-  const fail = (message: string): never => {
+  // Typed on the name, so TypeScript knows a call never returns (narrowing after fail(...)).
+  const fail: (message: string) => never = (message) => {
     throw new InventoryError(message, { file, line: lineno });
   };
 
@@ -76,7 +78,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       try {
         tokens = shlexSplit(line, true);
       } catch (e) {
-        return fail(`error parsing host definition '${line}': ${(e as Error).message}; close the quotes or escape the character`);
+        fail(`error parsing host definition '${line}': ${(e as Error).message}; close the quotes or escape the character`);
       }
       if (tokens.length === 0) fail(`expected a host definition, got: ${line}`);
       const pattern = tokens[0]!;
@@ -84,7 +86,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       try {
         expanded = expandHostPattern(pattern);
       } catch (e) {
-        if (e instanceof HostRangeError) return fail(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`);
+        if (e instanceof HostRangeError) fail(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`);
         throw e;
       }
       if (pattern.trim().endsWith(':') && expanded.port === undefined) {
@@ -111,7 +113,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       setVariable(draft, group, key, value(line.slice(eq + 1).trim(), fail), originOf(file, lineno), { file, line: lineno });
     } else {
       const m = GROUP_NAME.exec(line);
-      if (!m) return fail(`expected group name, got: ${line}; list one group per line in [${group}:children]`);
+      if (!m) fail(`expected group name, got: ${line}; list one group per line in [${group}:children]`);
       const child = m[1]!;
       if (!draft.groups.has(child)) {
         const p = pending.get(child);
@@ -142,7 +144,7 @@ function value(text: string, fail: (m: string) => never): unknown {
   try {
     return iniValue(text);
   } catch (e) {
-    if (e instanceof LiteralTypeError) return fail(`cannot read value ${text}: ${e.message}`);
+    if (e instanceof LiteralTypeError) fail(`cannot read value ${text}: ${e.message}`);
     throw e;
   }
 }

@@ -50,7 +50,7 @@ export function inventoryHost(inventory: Inventory, pattern: string): Record<str
 export function inventoryGraph(inventory: Inventory, start = 'all', showVars = false): string {
   if (!inventory.groups.has(start)) throw new InventoryError(`pattern must be a valid group name when using --graph; ${start} is not a group`);
   const lines: string[] = [];
-  const name = (text: string, depth: number): string => (depth ? '  |'.repeat(depth) + '--' + text : text);
+  const name = (text: string, depth: number): string => (depth ? `${'  |'.repeat(depth)}--${text}` : text);
   const showVarLines = (vars: Record<string, unknown>, depth: number): void => {
     for (const key of Object.keys(vars).sort(compareCodePoints)) lines.push(name(`{${key} = ${pythonStr(vars[key])}}`, depth));
   };
@@ -80,7 +80,7 @@ export function listHostsText(hosts: string[]): string {
  * because JSON.stringify cannot print a float as `1000.0` nor a bigint at all.
  */
 export function ansibleJson(value: unknown, indent = ''): string {
-  const inner = indent + '    ';
+  const inner = `${indent}    `;
   if (value instanceof VaultedValue) return ansibleJson(value.toJSON(), indent);
   if (value instanceof PyFloat) {
     const x = value.value;

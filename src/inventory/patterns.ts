@@ -168,8 +168,8 @@ export function fnmatchToRegex(pat: string): string {
         if (!stuff) { out += '(?!)'; continue; }
         if (stuff === '!') { out += '.'; continue; }
         stuff = stuff.replace(/\\/g, '\\\\');
-        if (stuff[0] === '!') stuff = '^' + stuff.slice(1);
-        else if (stuff[0] === '^') stuff = '\\' + stuff;
+        if (stuff[0] === '!') stuff = `^${stuff.slice(1)}`;
+        else if (stuff[0] === '^') stuff = `\\${stuff}`;
         out += `[${stuff.replace(/\[/g, '\\[')}]`;
       }
     } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -304,15 +304,16 @@ function readString(src: string, start: number, prefix: string): [string, number
     i++;
   }
   const length = prefix.length === 0 ? i + delim.length - start : i + delim.length - start;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, NUL included, is what bytes literals allow
   if (bytes && /[^\x00-\x7f]/.test(body)) throw NOT_LITERAL; // bytes can only contain ASCII
-  return [raw ? body : unescape(body, bytes), length, bytes];
+  return [raw ? body : unescapeBody(body, bytes), length, bytes];
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
   '\n': '', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
 };
 
-function unescape(body: string, bytes: boolean): string {
+function unescapeBody(body: string, bytes: boolean): string {
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;

@@ -18,18 +18,10 @@ import { isMap, isScalar } from 'yaml';
 const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
 const YAML_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Parses one source into the draft; false when a folder held nothing Ansible would read. */
 export async function parseSource(draft: InventoryDraft, source: string): Promise<boolean> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(source);
   } catch {
@@ -84,7 +76,7 @@ interface Failure {
  */
 function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failure | undefined {
   const yamlExtension = YAML_EXTENSIONS.includes(extname(file));
-  let loaded;
+  let loaded: ReturnType<typeof parseAnsibleYaml>;
   try {
     loaded = parseAnsibleYaml(text, file);
   } catch (e) {

@@ -75,5 +75,5 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
 
 /** Replaces PATH with a new 0600 file, never half-written (see report-file.ts). */
 export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor, policy: ExitPolicy = {}): Promise<void> {
-  await writeReportFile(path, redact(JSON.stringify(reportOf(t, durationMs, policy), null, 2)) + '\n');
+  await writeReportFile(path, `${redact(JSON.stringify(reportOf(t, durationMs, policy), null, 2))}\n`);
 }

@@ -143,7 +143,7 @@ export function junitOf(t: Tally, durationMs: number, redact: Redactor): string 
     lines.push(...out, '    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Replaces PATH with a new 0600 file, never half-written, as the --json report. */

@@ -40,5 +40,5 @@ export function listHostsText(inventory: Inventory, hosts: string[], mode: ListM
     `  hosts (${hosts.length}):`,
     ...hosts.map((h) => `    ${h.padEnd(width)}  ${target(inventory.hosts.get(h)?.vars ?? {}, h)}`),
   ];
-  return redact(lines.join('\n')) + '\n';
+  return `${redact(lines.join('\n'))}\n`;
 }

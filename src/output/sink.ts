@@ -38,7 +38,7 @@ export function createSink(options: SinkOptions): Sink {
   let phase = 'starting';
   const write = (lines: string[]) => {
     if (!lines.length) return;
-    const text = redact(lines.join('\n')) + '\n';
+    const text = `${redact(lines.join('\n'))}\n`;
     if (spinner?.isSpinning) {
       spinner.clear();
       options.out.write(text);

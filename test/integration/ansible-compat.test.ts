@@ -189,7 +189,7 @@ describe('ProxyJump with ansible_connection=paramiko', () => {
     // knows only the target stops the jump with the fix to apply.
     const { readFile } = await import('node:fs/promises');
     const onlyTarget = join(await mkdtemp(join(tmpdir(), 'tp-kh-')), 'known_hosts');
-    await writeFile(onlyTarget, (await readFile(info.knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith(`${target.name},`)).join('\n') + '\n');
+    await writeFile(onlyTarget, `${(await readFile(info.knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith(`${target.name},`)).join('\n')}\n`);
     const unknownBastion = await iniInventory(
       info,
       [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${onlyTarget} -J root@${bastion.address}'` } }],

@@ -93,7 +93,8 @@ describe('faults during apply', () => {
     let killed = false;
     while (Date.now() < deadline && !run.output().includes('CHANGED')) {
       const r = await onHost(info, h.name, KILL_APPLY_SESSION);
-      if ((killed = r.stdout.includes('killed'))) break;
+      killed = r.stdout.includes('killed');
+      if (killed) break;
       await new Promise((r2) => setTimeout(r2, 50));
     }
     expect(killed, `never saw the apply running: ${run.output()}`).toBe(true);

@@ -170,7 +170,7 @@ export async function iniInventory(
     lines.push(`${host.name} ansible_host=${host.address}${extra}`);
   }
   lines.push('', '[agents:vars]', `ansible_ssh_private_key_file=${info.keyFile}`, `ansible_ssh_common_args='-o UserKnownHostsFile=${info.knownHosts}'`);
-  await writeFile(join(dir, 'hosts'), lines.join('\n') + '\n');
+  await writeFile(join(dir, 'hosts'), `${lines.join('\n')}\n`);
   await mkdir(join(dir, 'group_vars'));
   await writeFile(join(dir, 'group_vars', 'agents.yml'), stringify(groupVars));
   return dir;

@@ -15,6 +15,7 @@ let push: LabHost[];
 let inv: string;
 
 // Every secret carries SENTINEL; none may ever be printed.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
 const API_KEY = 'SENTINEL-api$(touch${IFS}/tmp/canary-api)`touch${IFS}/tmp/canary-bt`;k';
 const PASSWORD = `SENTINEL pw "quoted" back\\slash 'single' $(touch /tmp/canary-pw); \`touch /tmp/canary-pw2\` #no-comment`;
 const RABBIT = 'SENTINEL-rabbit/@:?#[]';

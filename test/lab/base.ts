@@ -45,7 +45,7 @@ export function opaqueDirs(paths: LabPaths): string[] {
   // A folder inside another hidden one is hidden already.
   const out: string[] = [];
   for (const d of list) {
-    if (!list.some((o) => o !== d && (d + '/').startsWith(o + '/'))) {
+    if (!list.some((o) => o !== d && (`${d}/`).startsWith(`${o}/`))) {
       if (!out.includes(d)) out.push(d);
     }
   }
@@ -91,7 +91,7 @@ function updateCaProgram(): string {
 
 export function baseStamp(paths: LabPaths, seedRpm: string, labKey: string): string {
   const h = createHash('sha256');
-  h.update(BASE_VERSION + '\n' + SSHD_CONFIG + opaqueDirs(paths).join('\n') + '\n');
+  h.update(`${BASE_VERSION}\n${SSHD_CONFIG}${opaqueDirs(paths).join('\n')}\n`);
   h.update(readFileSync(systemctlProgram()));
   h.update(SYSTEMCTL_LAUNCHER);
   h.update(readFileSync(systemctlClient()));
@@ -198,7 +198,7 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory()) continue;
       const p = join(dir, e.name);
-      const machine = '/' + relative(tmp, p);
+      const machine = `/${relative(tmp, p)}`;
       try {
         const st = lstatSync(machine);
         if (st.isDirectory()) {
@@ -233,6 +233,6 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   rmSync(paths.baseDir, { recursive: true, force: true });
   mkdirSync(dirname(paths.baseDir), { recursive: true });
   renameSync(tmp, paths.baseDir);
-  writeFileSync(stampFile, stamp + '\n');
+  writeFileSync(stampFile, `${stamp}\n`);
   return stamp;
 }

@@ -91,7 +91,7 @@ function addSudoUsers(paths: LabPaths, upper: string, passwordHash: string): voi
     accounts.push({ name, uid: next });
     used.add(next);
   }
-  const nl = (s: string) => (s.endsWith('\n') ? s : s + '\n');
+  const nl = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
   const E = (p: string) => join(upper, 'etc', p);
   const stat = (p: string) => lstatSync(p);
   let pw = nl(passwd);
@@ -218,7 +218,7 @@ export async function prepareHosts(
     };
     writeFileSync(hp.bootEnv, Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''));
   }
-  for (const { hp } of fresh) writeFileSync(hp.baseStamp, baseStamp + '\n');
+  for (const { hp } of fresh) writeFileSync(hp.baseStamp, `${baseStamp}\n`);
   return out;
 }
 
@@ -246,7 +246,7 @@ export async function startHosts(paths: LabPaths, hosts: PreparedHost[], net: La
     for (let i = 0; i < hosts.length; i += batchSize) {
       const batch = hosts.slice(i, i + batchSize);
       for (const { hp } of batch) rmSync(hp.pidFile, { force: true });
-      stdin.write(batch.map(({ hp }) => hp.dir).join('\n') + '\n');
+      stdin.write(`${batch.map(({ hp }) => hp.dir).join('\n')}\n`);
       const pids = new Map<string, number>();
       const deadline = Date.now() + 30_000;
       while (pids.size < batch.length) {

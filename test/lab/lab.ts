@@ -161,7 +161,7 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     const down = recs.filter((r) => !runningPid(hostPaths(paths, r.name)));
     const alreadyUp = recs.filter((r) => !down.includes(r)).map((r) => r.name);
     if (down.length) {
-      log(`starting ${down.length} host(s)` + (alreadyUp.length ? ` (${alreadyUp.length} already up)` : ''));
+      log(`starting ${down.length} host(s)${alreadyUp.length ? ` (${alreadyUp.length} already up)` : ''}`);
       let t = Date.now();
       const prepared = await prepareHosts(paths, down, stamp, net, pkgDir, log);
       log(`disks and identities ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -203,7 +203,7 @@ export interface DownOptions {
 /** Processes that mention the lab folder on their command line (bootstraps, unshare, keepers). */
 export function labProcesses(paths: LabPaths): number[] {
   return processTable()
-    .filter((p) => p.state !== 'Z' && p.pid !== process.pid && cmdline(p.pid).some((a) => a.startsWith(paths.labDir + '/') || a === paths.labDir))
+    .filter((p) => p.state !== 'Z' && p.pid !== process.pid && cmdline(p.pid).some((a) => a.startsWith(`${paths.labDir}/`) || a === paths.labDir))
     .map((p) => p.pid);
 }
 
@@ -212,7 +212,7 @@ export function labMounts(paths: LabPaths): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m === paths.labDir || m.startsWith(paths.labDir + '/'));
+    .filter((m) => m === paths.labDir || m.startsWith(`${paths.labDir}/`));
 }
 
 export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number; ms: number }> {

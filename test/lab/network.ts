@@ -67,12 +67,12 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
         ['-batch', '-'],
         `creating bridge ${net.bridge}`,
         {
-          input: [
+          input: `${[
             `link add name ${net.bridge} type bridge forward_delay 0`,
             `link set dev ${net.bridge} alias "${aliasFor(labDir)}"`,
             `addr add ${net.gateway}/${net.prefix} dev ${net.bridge}`,
             `link set dev ${net.bridge} up`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         },
       );
     }
@@ -91,7 +91,7 @@ export async function createVeths(net: LabNet, items: Array<{ veth: string; pid:
     lines.push(`link set dev ${veth} master ${net.bridge} up`);
   }
   // -force: one failure (a host that died meanwhile) must not stop the others; checked below.
-  const r = await run('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  const r = await run('ip', ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n` });
   const have = new Set((await listLinks()).map((l) => l.ifname));
   const missing = items.filter((i) => !have.has(i.veth));
   if (missing.length) {
@@ -108,7 +108,7 @@ export async function removeLinks(names: string[], timeoutMs = 20_000): Promise<
     const left = names.filter((n) => have.has(n));
     if (left.length === 0) return;
     if (Date.now() > deadline) throw new Error(`network links still present after ${timeoutMs} ms: ${left.join(', ')}`);
-    await run('ip', ['-force', '-batch', '-'], { input: left.map((n) => `link del dev ${n}`).join('\n') + '\n' });
+    await run('ip', ['-force', '-batch', '-'], { input: `${left.map((n) => `link del dev ${n}`).join('\n')}\n` });
     await sleep(100);
   }
 }

@@ -92,7 +92,7 @@ export function parseMix(text: string): Array<[string, number]> {
   const out: Array<[string, number]> = [];
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^([a-z0-9.-]+)(?:=(\d+))?$/.exec(part);
-    if (!m || !m[1]) throw new Error(`--mix: cannot read "${part}" (expected NAME=COUNT, e.g. sles-16.0=2)`);
+    if (!m?.[1]) throw new Error(`--mix: cannot read "${part}" (expected NAME=COUNT, e.g. sles-16.0=2)`);
     productByMix(m[1]);
     out.push([m[1], m[2] === undefined ? 1 : Number(m[2])]);
   }
@@ -164,7 +164,7 @@ export function prodFile(p: Product): string {
     '  <release>0</release>',
     '  <arch>x86_64</arch>',
     `  <summary>${p.summary} (lab)</summary>`,
-    '  <productline>' + name.toLowerCase() + '</productline>',
+    `  <productline>${name.toLowerCase()}</productline>`,
     '</product>',
     '',
   ].join('\n');

@@ -128,7 +128,7 @@ interface Secrets {
 function secrets(sp: ServerPaths): Secrets {
   if (existsSync(sp.secrets)) return JSON.parse(readFileSync(sp.secrets, 'utf8')) as Secrets;
   const s: Secrets = { username: 'trento', password: randomBytes(12).toString('hex'), bearerToken: randomBytes(24).toString('hex') };
-  writeAtomic(sp.secrets, JSON.stringify(s, null, 2) + '\n', 0o600);
+  writeAtomic(sp.secrets, `${JSON.stringify(s, null, 2)}\n`, 0o600);
   return s;
 }
 
@@ -186,7 +186,7 @@ export async function ensurePki(paths: LabPaths, net: LabNet): Promise<void> {
   if (serverFor !== net.gateway || !existsSync(sp.serverCert) || !existsSync(sp.serverKey)) {
     await sign(sp.serverKey, sp.serverCert, 'lab-gateway',
       `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${net.gateway},DNS:lab-gateway\n`);
-    writeFileSync(sp.serverFor, net.gateway + '\n');
+    writeFileSync(sp.serverFor, `${net.gateway}\n`);
   }
   if (!existsSync(sp.clientCert) || !existsSync(sp.clientKey)) {
     await sign(sp.clientKey, sp.clientCert, 'trento-agent', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
@@ -259,7 +259,7 @@ export function targetsJson(hosts: HostRecord[], ids: Map<string, string>): stri
       if (!agentID) throw new Error(`no agent ID for ${h.name}: run agentIdsFromAgent over the same hosts`);
       return { targets: [`${h.address}:9100`], labels: { agentID, exporter_name: 'node_exporter', hostname: h.name } };
     });
-  return JSON.stringify(groups, null, 2) + '\n';
+  return `${JSON.stringify(groups, null, 2)}\n`;
 }
 
 export function prometheusYml(sp: ServerPaths): string {
@@ -446,7 +446,7 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
   // nginx: htpasswd (bcrypt) and config; a changed config is applied with SIGHUP.
   // bcrypt salts differ every time: keep the file while it still accepts the lab's password.
   if (!existsSync(sp.htpasswd) || (await run('htpasswd', ['-vb', sp.htpasswd, s.username, s.password])).code !== 0) {
-    const htLine = (await must('htpasswd', ['-nbB', s.username, s.password], 'hashing the basic-auth password')).trim() + '\n';
+    const htLine = `${(await must('htpasswd', ['-nbB', s.username, s.password], 'hashing the basic-auth password')).trim()}\n`;
     writeAtomic(sp.htpasswd, htLine, 0o644);
   }
   const conf = nginxConf(sp, net, s);

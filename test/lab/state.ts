@@ -43,7 +43,7 @@ export function loadState(paths: LabPaths): LabState {
 }
 
 export function saveState(paths: LabPaths, state: LabState): void {
-  writeAtomic(paths.state, JSON.stringify(state, null, 2) + '\n');
+  writeAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 /** Write via a temporary file + rename: readers never see half a file. */

@@ -63,9 +63,9 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     // (the lab's init would restart a killed sshd, as systemd would).
     const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
     mkdirSync(join(LAB_DIR, 'inventory', 'host_vars'), { recursive: true });
-    down.forEach((h, i) =>
-      writeFileSync(join(LAB_DIR, 'inventory', 'host_vars', `${h.name}.yml`), `ansible_host: ${info.gateway.replace(/\.\d+$/, `.${250 - i}`)}\n`),
-    );
+    for (const [i, h] of down.entries()) {
+      writeFileSync(join(LAB_DIR, 'inventory', 'host_vars', `${h.name}.yml`), `ansible_host: ${info.gateway.replace(/\.\d+$/, `.${250 - i}`)}\n`);
+    }
     await each(noRepo, 10, (h) => on(h.name, 'zypper -q -n mr -d lab'));
     await each(locked, 10, (h) => on(h.name, 'nohup sleep 600 >/dev/null 2>&1 & echo $! > /run/zypp.pid'));
     await each(clash, 10, (h) =>

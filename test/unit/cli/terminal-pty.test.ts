@@ -27,7 +27,9 @@ function onPty(env: NodeJS.ProcessEnv): string {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
 const SPINNER = /\x1b\[\?25l|- connecting|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
 const COLOUR = /\x1b\[(3\d|9\d)m/;
 /** Each case is a whole CLI run; on a loaded 2-core machine that can take longer than the unit default. */
 const RUN = 120_000;

@@ -26,10 +26,10 @@ describe('markers', () => {
     const seen: string[] = [];
     const read = markerReader((m) => seen.push(m.kind));
     read('noise\n@@tp beg');
-    read('in 0\n@@tp ok 0\n@@tp failed 1 2 x' + Buffer.from('boom').toString('base64') + '\n@@tp done\n');
+    read(`in 0\n@@tp ok 0\n@@tp failed 1 2 x${Buffer.from('boom').toString('base64')}\n@@tp done\n`);
     expect(seen).toEqual(['begin', 'ok', 'failed', 'done']);
-    expect(parseMarker('@@tp failed 1 2 x' + Buffer.from('boom').toString('base64'))).toMatchObject({ rc: 2, output: 'boom' });
-    expect(parseMarker('@@tp unverified ' + Buffer.from('a check').toString('base64') + ' x')).toMatchObject({ check: 'a check', output: '' });
+    expect(parseMarker(`@@tp failed 1 2 x${Buffer.from('boom').toString('base64')}`)).toMatchObject({ rc: 2, output: 'boom' });
+    expect(parseMarker(`@@tp unverified ${Buffer.from('a check').toString('base64')} x`)).toMatchObject({ check: 'a check', output: '' });
   });
 });
 
@@ -37,7 +37,7 @@ describe('exit codes (Ansible)', () => {
   const tally = (statuses: string[]) => {
     const t = newTally();
     fold(t, { type: 'run-start', mode: 'install', check: false, hosts: statuses.map((_, i) => `h${i}`), forks: 5 });
-    statuses.forEach((s, i) => fold(t, { type: 'host-done', host: `h${i}`, status: s as never, changed: 0, roundTrips: 1 }));
+    for (const [i, s] of statuses.entries()) fold(t, { type: 'host-done', host: `h${i}`, status: s as never, changed: 0, roundTrips: 1 });
     return t;
   };
   it.each([
@@ -59,6 +59,7 @@ describe('host text on the admin terminal (issue 17)', () => {
     );
     expect(lines.join('\n')).not.toContain('\x1b[2J');
     expect(lines.join('\n')).toContain('\\x1b[2J');
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(lines[0]).toMatch(/^\x1b\[31m/);
   });
 });

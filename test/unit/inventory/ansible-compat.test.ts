@@ -122,7 +122,7 @@ describeWith(ANSIBLE_CORE, 'compatibility with ansible-core', () => {
 
     if (c.graph) it('--graph prints what ansible-inventory --graph prints', JUDGE_TIMEOUT, async () => {
       const { ours, ansible } = await judged.get(c.name)!;
-      expect(inventoryGraph(ours) + '\n').toBe(ansible.graph);
+      expect(`${inventoryGraph(ours)}\n`).toBe(ansible.graph);
     });
 
     it('host patterns select the same hosts in the same order', JUDGE_TIMEOUT, async () => {

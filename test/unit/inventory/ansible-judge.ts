@@ -2,7 +2,7 @@
 // tests: ansible-inventory --list, and host patterns evaluated by ansible-playbook itself (one
 // play per pattern reporting ansible_play_hosts_all, so one process answers a whole table).
 
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';

@@ -7,7 +7,7 @@ import { describeWith } from '../../support/requires.ts';
 import { InventoryError, parseExtraVars } from '../../../src/inventory/index.ts';
 import { parseKeyValues, splitArgs } from '../../../src/inventory/extra-vars.ts';
 import { ansibleJson } from '../../../src/inventory/listing.ts';
-import { ANSIBLE_CORE, exactJson, hasAnsible, run, removeScratch } from './ansible-judge.ts';
+import { ANSIBLE_CORE, exactJson, run, removeScratch } from './ansible-judge.ts';
 
 const DIR = resolve(import.meta.dirname, '../../fixtures/inventories/extra-vars');
 

@@ -62,14 +62,14 @@ describe('malformed inventories', () => {
       const stderr = r.stderr.replace(/\s+/g, '');
       const file = join(c.dir, c.file);
       // INI errors: "path:LINE: message"; YAML errors: "... 'path': line N, column M"
-      const ini = new RegExp(`${escape(file)}:(\\d+):`).exec(stderr);
-      const yaml = /\.ya?ml$/.test(c.file) ? new RegExp(`${escape(file)}':line(\\d+),column`).exec(stderr) : null;
+      const ini = new RegExp(`${regexpEscape(file)}:(\\d+):`).exec(stderr);
+      const yaml = /\.ya?ml$/.test(c.file) ? new RegExp(`${regexpEscape(file)}':line(\\d+),column`).exec(stderr) : null;
       const line = ini?.[1] ?? yaml?.[1];
       if (line !== undefined && c.line !== undefined) expect(Number(line)).toBe(c.line);
     });
   });
 });
 
-function escape(text: string): string {
+function regexpEscape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ANSIBLE_PYTHON, describeWith } from '../../support/requires.ts';
 import { iniValue } from '../../../src/inventory/python-literal.ts';
 import { PyFloat } from '../../../src/inventory/numbers.ts';
@@ -14,7 +14,7 @@ import { expandHostPattern } from '../../../src/inventory/host-ranges.ts';
 
 const PYTHON = '/usr/bin/python3';
 
-const JUDGE = String.raw`
+const JUDGE = `
 import json, sys, shlex
 from ansible.plugins.inventory.ini import InventoryModule
 from ansible.plugins.inventory import BaseInventoryPlugin
@@ -76,7 +76,7 @@ const INI_VALUES = [
   '', ' ', '  7', '1+2', '1-2j', '-1.5', 'inf', 'nan', '1.2.3', "'''triple'''", '"unterminated', 'set()', '[1,]', '[,]',
   '{"a": {"b": [1, 2.5, "c"]}}', "{'k': 'v',}", '{[1]: 2}', '-True', '(1, 2, 3)', '((1, 2), [3])', '0.0', '-0', '1_0.5_0',
   // Exact ints and floats that stay floats (issue 14)
-  '12345678901234567890', '-12345678901234567890', '0x1FFFFFFFFFFFFFFFFF', '0o7777777777777777777777', '0b' + '1'.repeat(70),
+  '12345678901234567890', '-12345678901234567890', '0x1FFFFFFFFFFFFFFFFF', '0o7777777777777777777777', `0b${'1'.repeat(70)}`,
   '9007199254740993', '1_000_000_000_000_000_000', '1.0', '1e16', '1e15', '1e-5', '0.0001', '123456789.123456789', '1.5e300',
   '1e400', '-0.0', '5e-324', '1.7976931348623157e308', '0.1', '1e22', '[12345678901234567890, 2.0]', '{12345678901234567890: 1.0, 2.5: 3}',
 ];

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
 import { loadInventory } from '../../../src/inventory/index.ts';
 import { ansibleJson, inventoryList } from '../../../src/inventory/listing.ts';
@@ -62,7 +62,7 @@ function writeVarFiles(dir: string, s: Spec, values: string[]): void {
   for (const [h, n, v] of s.hostVarFiles) add(`host_vars/h${h}.yml`, `${n}: ${values[Number(v)]}`);
   mkdirSync(join(dir, 'group_vars'), { recursive: true });
   mkdirSync(join(dir, 'host_vars'), { recursive: true });
-  for (const [path, lines] of files) writeFileSync(join(dir, path), [...new Set(lines)].join('\n') + '\n');
+  for (const [path, lines] of files) writeFileSync(join(dir, path), `${[...new Set(lines)].join('\n')}\n`);
 }
 
 function writeIni(s: Spec): string {
@@ -83,7 +83,7 @@ function writeIni(s: Spec): string {
     if (vars.length || prio.length) lines.push(`[g${g}:vars]`, ...vars, ...prio);
   }
   if (s.allVars.length) lines.push('[all:vars]', ...s.allVars.map(([n, v]) => `${n}=${INI_VALUES[Number(v)]}`));
-  writeFileSync(join(dir, 'hosts'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'hosts'), `${lines.join('\n')}\n`);
   writeVarFiles(dir, s, YAML_VALUES);
   return join(dir, 'hosts');
 }
@@ -123,7 +123,7 @@ function writeYaml(s: Spec): string {
   };
   const nested = new Set<number>();
   for (const g of s.order) if (!nested.has(g)) { nested.add(g); group(g, '    ', nested); }
-  writeFileSync(join(dir, 'hosts.yml'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'hosts.yml'), `${lines.join('\n')}\n`);
   writeVarFiles(dir, s, YAML_VALUES);
   return join(dir, 'hosts.yml');
 }

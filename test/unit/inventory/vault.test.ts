@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory, VaultedValue } from '../../../src/inventory/index.ts';
+import { loadInventory, type VaultedValue } from '../../../src/inventory/index.ts';
 import { decryptVault, isVaultText, VaultError } from '../../../src/inventory/vault.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/inventories');

@@ -9,7 +9,7 @@ import { createServer as createNetServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { remoteWriteClosure } from '../../lab/packages.ts';
 import { processTable } from '../../lab/proc.ts';
 import { describeWith } from '../../support/requires.ts';

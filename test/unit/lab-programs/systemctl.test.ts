@@ -60,7 +60,7 @@ afterEach(() => {
   const list = sc('list-units', '--all', '--no-legend', '--plain');
   for (const line of list.stdout.split('\n')) {
     const name = line.trim().split(/\s+/)[0];
-    if (name && name.endsWith('.service')) sc('stop', name);
+    if (name?.endsWith('.service')) sc('stop', name);
   }
   // A stopped service's supervisor may still be writing its exit status for a moment.
   rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
@@ -70,6 +70,7 @@ afterEach(() => {
 afterAll(() => undefined);
 
 describe('lab systemctl: start, environment, stop', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
   it('expands EnvironmentFile over Environment, splits $VAR but not ${VAR}, ignores a failing ExecStartPre=-', async () => {
     writeFileSync(join(out, 'env'), 'CONFIG_FILE="/etc/alloy/"\nCUSTOM_ARGS="--a=1 --b"\n');
     unit('demo.service', `[Unit]
@@ -117,7 +118,7 @@ WantedBy=multi-user.target
     expect(sc('is-active', 'dies')).toMatchObject({ code: 3, stdout: 'failed\n' });
     expect(sc('is-failed', 'dies')).toMatchObject({ code: 0, stdout: 'failed\n' });
     expect(sc('show', 'dies', '-p', 'ActiveState,Result,MainPID,NRestarts').stdout).toBe('ActiveState=failed\nResult=exit-code\nMainPID=0\nNRestarts=0\n');
-    expect(readFileSync(join(root, 'var/log/lab-systemd/dies.service.log'), 'utf8')).toMatch(/bad config\n[^]*status=3\/FAILURE/);
+    expect(readFileSync(join(root, 'var/log/lab-systemd/dies.service.log'), 'utf8')).toMatch(/bad config\n[\s\S]*status=3\/FAILURE/);
   });
 
   it('Type=simple: a clean exit leaves the unit inactive, not failed', async () => {

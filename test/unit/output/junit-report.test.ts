@@ -21,7 +21,7 @@ const redact = secretSet([SECRET]).redact;
 
 function tallyOf(events: RunEvent[]): Tally {
   const t = newTally();
-  events.forEach((e, i) => fold(t, e, Date.UTC(2026, 11, 2, 6, 0, 0) + i));
+  for (const [i, e] of events.entries()) fold(t, e, Date.UTC(2026, 11, 2, 6, 0, 0) + i);
   return t;
 }
 
@@ -132,6 +132,7 @@ describe('--junit report', () => {
     ]);
     const xml = junitOf(t, 10, redact);
     // eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800\ufffe\u202e]/);
     const { cases } = parse(xml);
     const c = cases.get(`h<"&>`)!;

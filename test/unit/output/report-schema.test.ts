@@ -43,7 +43,7 @@ function everyEvent(): RunEvent[] {
 
 function reportFrom(events: RunEvent[]) {
   const t = newTally();
-  events.forEach((e, i) => fold(t, e, 1_000 + i));
+  for (const [i, e] of events.entries()) fold(t, e, 1_000 + i);
   return JSON.parse(JSON.stringify(reportOf(t, 1234))) as Record<string, unknown> & { hosts: Record<string, unknown>[] };
 }
 

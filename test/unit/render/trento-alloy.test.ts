@@ -94,6 +94,7 @@ describe('renderTrentoAlloy', () => {
       }),
       { numRuns: 500 },
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
     for (const value of ['"', '\\', '\\"', 'a"b\\c', '\t\r\n', '${x}', '\x00\x7f', 'é ü 日本']) {
       expect(decodeAlloyString(alloyString(value))).toBe(value);
     }

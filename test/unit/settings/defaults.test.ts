@@ -49,11 +49,11 @@ describe('role defaults', () => {
 
   it('reads the three roles from roles/*/defaults/main.yml', () => {
     expect(defaults.trento_agent.file).toBe('roles/trento_agent/defaults/main.yml');
-    expect(defaults.alloy.values['agent_prometheus_scrape_interval']).toBe('15s');
-    expect(defaults.trento_agent.values['agent_prometheus_auth']).toBe('{{ trento_prometheus_auth }}');
-    expect(defaults.trento_agent.values['trento_prometheus_auth']).toBe('');
-    expect(defaults.node_exporter.values['agent_prometheus_exporter_name']).toBe('node_exporter');
-    expect(defaults.trento_agent.values['agent_install_monitoring_dep']).toBe(true);
+    expect(defaults.alloy.values.agent_prometheus_scrape_interval).toBe('15s');
+    expect(defaults.trento_agent.values.agent_prometheus_auth).toBe('{{ trento_prometheus_auth }}');
+    expect(defaults.trento_agent.values.trento_prometheus_auth).toBe('');
+    expect(defaults.node_exporter.values.agent_prometheus_exporter_name).toBe('node_exporter');
+    expect(defaults.trento_agent.values.agent_install_monitoring_dep).toBe(true);
   });
 
   it('only uses names of the variable table', () => {
