@@ -95,7 +95,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
             return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} with no Prometheus API answer (is the URL the Prometheus base URL, e.g. https://SERVER/prometheus?)`));
           }
           if (parsed.status !== 'success') {
-            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? 'status ' + String(parsed.status)}`));
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? `status ${String(parsed.status)}`}`));
           }
           resolve(parsed.data);
         });

@@ -200,6 +200,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
     resolve: (a: ProofAnswer) => void;
   }
   const pending = new Set<Pending>();
+  // biome-ignore lint/correctness/noUnusedVariables: read by `loop ??=` below: at most one poll loop at a time
   let loop: Promise<void> | undefined;
 
   const fail = (error: unknown) => {

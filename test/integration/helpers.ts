@@ -37,7 +37,7 @@ export function hostsBy(info: LabInfo) {
  */
 export function withLabNames(info: LabInfo, dir: string): string[] {
   const hosts = join(dir, 'hosts-with-lab-names');
-  writeFileSync(hosts, readFileSync('/etc/hosts', 'utf8') + '\n' + readFileSync(join(info.labDir, 'etc-hosts'), 'utf8'));
+  writeFileSync(hosts, `${readFileSync('/etc/hosts', 'utf8')}\n${readFileSync(join(info.labDir, 'etc-hosts'), 'utf8')}`);
   return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts];
 }
 

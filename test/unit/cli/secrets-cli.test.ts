@@ -54,7 +54,7 @@ describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
   it('--list-hosts masks a vaulted ansible_host', async () => {
     const { code, out } = await cli(['--list-hosts']);
     expect(code, out).toBe(0);
-    expect(out).toMatch(new RegExp(`web2\\s+\\*{8}`));
+    expect(out).toMatch(/web2\s+\*{8}/);
     expect(out).toContain('192.0.2.1');
     expect(out).not.toContain('SENTINEL');
   }, RUN);

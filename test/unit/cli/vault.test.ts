@@ -151,7 +151,10 @@ describe('vault password sources', () => {
     let rawWhenAsked: boolean | undefined;
     const output = new PassThrough();
     const write = output.write.bind(output) as (chunk: string) => boolean;
-    output.write = ((chunk: string) => ((rawWhenAsked ??= input.raw), write(chunk))) as typeof output.write;
+    output.write = ((chunk: string) => {
+      rawWhenAsked ??= input.raw;
+      return write(chunk);
+    }) as typeof output.write;
     let shown = '';
     output.on('data', (c: Buffer) => (shown += c.toString()));
     const answer = readHidden('Vault password: ', input, output);

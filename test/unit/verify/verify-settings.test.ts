@@ -100,7 +100,7 @@ describe('what Trento expects of each host', () => {
 describe('--junit with --verify-prometheus', () => {
   const run = (events: RunEvent[]) => {
     const t = newTally();
-    events.forEach((e, i) => fold(t, e, 1_000 + i));
+    for (const [i, e] of events.entries()) fold(t, e, 1_000 + i);
     const xml = junitOf(t, 10, secretSet(['s3cret-token-xyz']).redact);
     expect(XMLValidator.validate(xml)).toBe(true);
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
