@@ -205,7 +205,8 @@ async function idleWindow(kind: 'wiped' | 'provisioned'): Promise<number> {
   const started = performance.now();
   const busy = await cpuBusy();
   const perHostMsPerS = ((labHostsCpuS(labDir) - before) / N / ((performance.now() - started) / 1000)) * 1000;
-  (current!.hostsIdleCpu ??= {})[kind] = perHostMsPerS;
+  current!.hostsIdleCpu ??= {};
+  current!.hostsIdleCpu[kind] = perHostMsPerS;
   log(`hosts' own CPU with the ${kind} lab idle: ${perHostMsPerS.toFixed(1)} ms per host per second`);
   return busy;
 }
@@ -363,7 +364,7 @@ let current: BenchResult | null = null;
 
 async function pass(): Promise<void> {
   newWorkDir();
-  const result: BenchResult = (current = {
+  const result: BenchResult = {
     date: new Date().toISOString(),
     hosts: N,
     rttMs,
@@ -388,7 +389,8 @@ async function pass(): Promise<void> {
     ansible: {},
     mitogen: {},
     notes: [],
-  });
+  };
+  current = result;
   const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();
   if (pushProblem) {
     result.notes.push(pushProblem);

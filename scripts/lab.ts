@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
       const window = values['cpu-window'] !== undefined ? Number(values['cpu-window']) : 2;
       if (!(window > 0 && window <= 600)) throw new Error(`--cpu-window ${values['cpu-window']}: expected seconds, more than 0 and at most 600`);
       const s = await labStatus(paths, { cpuWindowMs: window * 1000 });
-      process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s) + '\n');
+      process.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : `${formatStatus(s)}\n`);
       return 0;
     }
     default:

@@ -338,7 +338,7 @@ function unescapeBody(body: string, bytes: boolean): string {
       continue;
     }
     if (!bytes && e === 'N') throw NOT_LITERAL; // \N{NAME}: not supported, keep the text
-    out += '\\' + e; // unknown escapes keep the backslash
+    out += `\\${e}`; // unknown escapes keep the backslash
   }
   return out;
 }

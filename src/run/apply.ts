@@ -7,9 +7,8 @@ import { execCommandLine, scriptForDisplay } from '../output/verbose.ts';
 import { rollOut } from '../rollout/rollout.ts';
 import { serialText, wavesOf } from '../rollout/waves.ts';
 import { forEachLimit } from '../util/pool.ts';
-import { type PrometheusEndpoint } from '../verify/prometheus-api.ts';
+import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import type { RunOptions, HostRecord, PlannedHost, RunContext } from './types.ts';
-import { run } from './index.ts';
 import { trentoProver } from './proof.ts';
 import { runBounded } from './bounded.ts';
 

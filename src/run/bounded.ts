@@ -1,7 +1,6 @@
 // A remote script under the limits a hostile or broken host must not escape.
-import { type Session } from '../exec/session.ts';
+import type { Session } from '../exec/session.ts';
 import type { RunOptions } from './types.ts';
-import { run } from './index.ts';
 
 const DEFAULT_MAX_HOST_OUTPUT_BYTES = 64 * 1024 * 1024;
 

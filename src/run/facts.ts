@@ -1,6 +1,6 @@
 // Phase 2: connect and read facts, one round trip per host.
 import { connectionFor } from '../exec/connection.ts';
-import { connector } from '../exec/connector.ts';
+import type { connector } from '../exec/connector.ts';
 import { ConnectError, type Session } from '../exec/session.ts';
 import { factsScript } from '../facts/script.ts';
 import { FactsError, type HostFacts, parseFacts } from '../facts/parse.ts';
@@ -10,7 +10,6 @@ import { agentIdFromMachineId } from '../settings/agent-id.ts';
 import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { HostRecord, ReachedHost, RunContext } from './types.ts';
-import { run } from './index.ts';
 import { runBounded } from './bounded.ts';
 
 /**

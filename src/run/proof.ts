@@ -4,7 +4,6 @@ import { prometheusApi, type PrometheusEndpoint } from '../verify/prometheus-api
 import { proofRequestFor } from '../verify/run-proof.ts';
 import { trentoView } from '../verify/trento-view.ts';
 import type { PlannedHost, RunContext } from './types.ts';
-import { run } from './index.ts';
 
 /**
  * --verify-prometheus: asks Trento's Prometheus for a host's up{agentID}, then finishes the host

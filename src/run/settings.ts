@@ -2,11 +2,10 @@
 import { truthy } from '../exec/connection.ts';
 import { connectionSettingsErrors } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
-import { shortSecretWarnings, usedSecrets, validateHostVars } from '../settings/validate.ts';
-import { type PrometheusEndpoint } from '../verify/prometheus-api.ts';
+import { shortSecretWarnings, type usedSecrets, validateHostVars } from '../settings/validate.ts';
+import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { verifyEndpointFor } from '../verify/run-proof.ts';
 import type { HostRecord, RunContext } from './types.ts';
-import { run } from './index.ts';
 
 /**
  * Every setting that can be checked without a connection, for every host (all errors at once,

@@ -1,19 +1,18 @@
 // The run's shared types: its options, and one record per host that each phase narrows
 // (HostRecord -> ReachedHost -> PlannedHost), so no phase needs a non-null assertion.
 import type { SecretSet } from '../output/redact.ts';
-import { type ConnectionDefaults } from '../exec/connection.ts';
-import { type Session } from '../exec/session.ts';
-import { type HostFacts } from '../facts/parse.ts';
+import type { ConnectionDefaults } from '../exec/connection.ts';
+import type { Session } from '../exec/session.ts';
+import type { HostFacts } from '../facts/parse.ts';
 import type { Emit, HostStatus } from '../output/events.ts';
-import { type SupportedPlatform } from '../platform.ts';
-import { type TemplateSet } from '../render/template-search.ts';
+import type { SupportedPlatform } from '../platform.ts';
+import type { TemplateSet } from '../render/template-search.ts';
 import type { HostPlan } from '../plan/types.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
-import { loadRoleDefaults } from '../settings/defaults.ts';
-import { type PlayView } from '../settings/discovery.ts';
-import { type SerialItem } from '../rollout/waves.ts';
-import { type VerifyPrometheusOptions } from '../verify/run-proof.ts';
-import { run } from './index.ts';
+import type { loadRoleDefaults } from '../settings/defaults.ts';
+import type { PlayView } from '../settings/discovery.ts';
+import type { SerialItem } from '../rollout/waves.ts';
+import type { VerifyPrometheusOptions } from '../verify/run-proof.ts';
 
 export interface RunOptions {
   limit?: string;

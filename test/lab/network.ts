@@ -141,7 +141,7 @@ export async function setLinkDelay(veths: string[], rttMs: number): Promise<void
       : `qdisc del dev ${v} root`,
   );
   // -force: `del` on a link without a delay fails, and one link must not stop the others.
-  const r = await run('tc', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  const r = await run('tc', ['-force', '-batch', '-'], { input: `${lines.join('\n')}\n` });
   if (rttMs > 0 && r.code !== 0) {
     const why = /qdisc kind is unknown/.test(r.stderr) ? ' (this kernel has no netem: CONFIG_NET_SCH_NETEM / module sch_netem)' : '';
     throw new Error(`--rtt ${rttMs}: could not add the delay with tc netem on the lab links${why}: ${r.stderr.trim().split('\n')[0]?.slice(0, 300)}`);

@@ -56,7 +56,7 @@ describe('facts records', () => {
   it('names with spaces, newlines, backslashes and UTF-8 get their own hash and content', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
     const names = ['a b', 'new\nline', 'back\\slash', 'ünï', '-dash'];
-    names.forEach((n, i) => writeFileSync(join(dir, n), `content ${i}\n`));
+    for (const [i, n] of names.entries()) writeFileSync(join(dir, n), `content ${i}\n`);
     const facts = parseFacts(run(names.map((n) => join(dir, n))));
     const sha = (n: string) => execFileSync('sha256sum', ['--', join(dir, n)], { encoding: 'utf8' }).replace(/^\\/, '').slice(0, 64);
     names.forEach((n, i) => {

@@ -30,7 +30,6 @@ function run(program: string, args: string[], opts: { env?: Record<string, strin
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 const client = (...args: string[]) => run(join(bin, 'systemctl'), args);
-const direct = (...args: string[]) => run(join(bin, 'systemctl-py'), args);
 const managerPid = () => Number(readFileSync(join(root, 'run/lab-systemd/manager.pid'), 'utf8'));
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 
