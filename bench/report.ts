@@ -130,24 +130,108 @@ export function targetsOf(r: BenchResult): Target[] {
   const out: Target[] = [];
   const add = (name: string, goal: string, value: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string, atSize: number | null) =>
     out.push({ name, goal, value: value === undefined ? 'not measured' : fmt(value), met: value === undefined ? null : ok(value), atSize });
-  add('warm round trips', '<= 2 per host', t.warm?.roundTrips?.max, (v) => v <= 2, (v) => `${v} (max over hosts)`, null);
-  add('warm vs floor', '<= 2x the floor (100 hosts)', ratio(t.warm?.wallMs, r.floor?.ms), (v) => v <= 2, (v) => `${v.toFixed(2)}x`, 100);
-  add('warm vs floor with the same kex', '(information: <= 2x)', ratio(t.warm?.wallMs, r.floorCurve25519?.ms), (v) => v <= 2, (v) => `${v.toFixed(2)}x`, 100);
-  add('ansible warm / toolkit warm', '>= 10x (100 hosts)', ratio(r.ansible.warm?.wallMs, t.warm?.wallMs), (v) => v >= 10, (v) => `${v.toFixed(1)}x`, 100);
-  add('ansible cold / toolkit cold', '>= 5x (100 hosts)', ratio(r.ansible.cold?.wallMs, t.cold?.wallMs), (v) => v >= 5, (v) => `${v.toFixed(1)}x`, 100);
-  add('mitogen warm / toolkit warm', '> 1x (faster than Mitogen)', ratio(r.mitogen.warm?.wallMs, t.warm?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
-  add('mitogen cold / toolkit cold', '> 1x (faster than Mitogen)', ratio(r.mitogen.cold?.wallMs, t.cold?.wallMs), (v) => v > 1, (v) => `${v.toFixed(1)}x`, 100);
+  add(
+    'warm round trips',
+    '<= 2 per host',
+    t.warm?.roundTrips?.max,
+    (v) => v <= 2,
+    (v) => `${v} (max over hosts)`,
+    null,
+  );
+  add(
+    'warm vs floor',
+    '<= 2x the floor (100 hosts)',
+    ratio(t.warm?.wallMs, r.floor?.ms),
+    (v) => v <= 2,
+    (v) => `${v.toFixed(2)}x`,
+    100,
+  );
+  add(
+    'warm vs floor with the same kex',
+    '(information: <= 2x)',
+    ratio(t.warm?.wallMs, r.floorCurve25519?.ms),
+    (v) => v <= 2,
+    (v) => `${v.toFixed(2)}x`,
+    100,
+  );
+  add(
+    'ansible warm / toolkit warm',
+    '>= 10x (100 hosts)',
+    ratio(r.ansible.warm?.wallMs, t.warm?.wallMs),
+    (v) => v >= 10,
+    (v) => `${v.toFixed(1)}x`,
+    100,
+  );
+  add(
+    'ansible cold / toolkit cold',
+    '>= 5x (100 hosts)',
+    ratio(r.ansible.cold?.wallMs, t.cold?.wallMs),
+    (v) => v >= 5,
+    (v) => `${v.toFixed(1)}x`,
+    100,
+  );
+  add(
+    'mitogen warm / toolkit warm',
+    '> 1x (faster than Mitogen)',
+    ratio(r.mitogen.warm?.wallMs, t.warm?.wallMs),
+    (v) => v > 1,
+    (v) => `${v.toFixed(1)}x`,
+    100,
+  );
+  add(
+    'mitogen cold / toolkit cold',
+    '> 1x (faster than Mitogen)',
+    ratio(r.mitogen.cold?.wallMs, t.cold?.wallMs),
+    (v) => v > 1,
+    (v) => `${v.toFixed(1)}x`,
+    100,
+  );
   // Issue 11: OpenSSH, the default, no slower than the in-process client (at 50 and 100 hosts).
   const p = r.paramiko;
   if (r.toolkit.transport === 'ssh' && p && !p.skipped) {
-    add('OpenSSH cold / paramiko cold', '<= 1x (50 and 100 hosts)', ratio(t.cold?.wallMs, p.cold?.wallMs), (v) => v <= 1, (v) => `${v.toFixed(2)}x`, null);
-    add('OpenSSH warm / paramiko warm', '<= 1x (50 and 100 hosts)', ratio(t.warm?.wallMs, p.warm?.wallMs), (v) => v <= 1, (v) => `${v.toFixed(2)}x`, null);
+    add(
+      'OpenSSH cold / paramiko cold',
+      '<= 1x (50 and 100 hosts)',
+      ratio(t.cold?.wallMs, p.cold?.wallMs),
+      (v) => v <= 1,
+      (v) => `${v.toFixed(2)}x`,
+      null,
+    );
+    add(
+      'OpenSSH warm / paramiko warm',
+      '<= 1x (50 and 100 hosts)',
+      ratio(t.warm?.wallMs, p.warm?.wallMs),
+      (v) => v <= 1,
+      (v) => `${v.toFixed(2)}x`,
+      null,
+    );
   }
-  add('--check --diff / warm', '<= 1.2x (200 hosts)', ratio(t.check?.wallMs, t.warm?.wallMs), (v) => v <= 1.2, (v) => `${v.toFixed(2)}x`, 200);
+  add(
+    '--check --diff / warm',
+    '<= 1.2x (200 hosts)',
+    ratio(t.check?.wallMs, t.warm?.wallMs),
+    (v) => v <= 1.2,
+    (v) => `${v.toFixed(2)}x`,
+    200,
+  );
   const rss = Math.max(t.cold?.maxRssMiB ?? 0, t.warm?.maxRssMiB ?? 0, t.check?.maxRssMiB ?? 0);
-  add('toolkit peak RSS', '<= 300 MiB (200 hosts)', rss || undefined, (v) => v <= 300, (v) => `${v} MiB`, 200);
+  add(
+    'toolkit peak RSS',
+    '<= 300 MiB (200 hosts)',
+    rss || undefined,
+    (v) => v <= 300,
+    (v) => `${v} MiB`,
+    200,
+  );
   for (const f of r.inventory?.formats ?? []) {
-    add(`${r.inventory!.hosts}-host inventory, ${f.format}`, '< 1 s to load (issue 12)', f.loadMs ?? undefined, (v) => v < 1000, (v) => `${(v / 1000).toFixed(2)} s${f.loadCpuMs ? `, ${sec(f.loadCpuMs)} s CPU` : ''} (process ${sec(f.processMs)} s)`, null);
+    add(
+      `${r.inventory!.hosts}-host inventory, ${f.format}`,
+      '< 1 s to load (issue 12)',
+      f.loadMs ?? undefined,
+      (v) => v < 1000,
+      (v) => `${(v / 1000).toFixed(2)} s${f.loadCpuMs ? `, ${sec(f.loadCpuMs)} s CPU` : ''} (process ${sec(f.processMs)} s)`,
+      null,
+    );
   }
   return out;
 }
@@ -161,7 +245,7 @@ function runRows(r: BenchResult): string[][] {
     rows.push([
       name,
       sec(run.wallMs),
-      (run.perHostMs).toFixed(0),
+      run.perHostMs.toFixed(0),
       x(ratio(run.wallMs, floorMs)),
       vsToolkit ? x(ratio(run.wallMs, vsToolkit.wallMs)) : '',
       run.roundTrips ? `${run.roundTrips.max}` : '',
@@ -172,13 +256,51 @@ function runRows(r: BenchResult): string[][] {
       (run.timedOut ? 'TIMED OUT ' : run.code ? `exit ${run.code} ` : '') + note,
     ]);
   };
-  if (r.floor) rows.push(['floor: N x `ssh HOST true` (OpenSSH)', sec(r.floor.ms), (r.floor.ms / r.hosts).toFixed(0), '1.0x', '', '1', '', '', '', '', `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+  if (r.floor)
+    rows.push([
+      'floor: N x `ssh HOST true` (OpenSSH)',
+      sec(r.floor.ms),
+      (r.floor.ms / r.hosts).toFixed(0),
+      '1.0x',
+      '',
+      '1',
+      '',
+      '',
+      '',
+      '',
+      `samples ${r.floor.samplesMs.map((m) => sec(m)).join(' / ')}`,
+    ]);
   if (r.floorCurve25519) {
     const f = r.floorCurve25519;
-    rows.push(['floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client\'s kex)', sec(f.ms), (f.ms / r.hosts).toFixed(0), x(ratio(f.ms, floorMs)), '', '1', '', '', '', '', `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`]);
+    rows.push([
+      "floor, `-o KexAlgorithms=curve25519-sha256` (the in-process client's kex)",
+      sec(f.ms),
+      (f.ms / r.hosts).toFixed(0),
+      x(ratio(f.ms, floorMs)),
+      '',
+      '1',
+      '',
+      '',
+      '',
+      '',
+      `samples ${f.samplesMs.map((m) => sec(m)).join(' / ')}`,
+    ]);
   }
   const probeRow = (label: string, probe: ConnectProbe | undefined) => {
-    if (probe) rows.push([`toolkit connect + \`true\` only (${label})`, sec(probe.ms), (probe.ms / r.hosts).toFixed(0), x(ratio(probe.ms, floorMs)), '', '1', '', '', '', '', `all connected at ${sec(probe.connectedMs)} s`]);
+    if (probe)
+      rows.push([
+        `toolkit connect + \`true\` only (${label})`,
+        sec(probe.ms),
+        (probe.ms / r.hosts).toFixed(0),
+        x(ratio(probe.ms, floorMs)),
+        '',
+        '1',
+        '',
+        '',
+        '',
+        '',
+        `all connected at ${sec(probe.connectedMs)} s`,
+      ]);
   };
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
@@ -193,12 +315,18 @@ function runRows(r: BenchResult): string[][] {
   sideRows(main, t, undefined);
   if (r.paramiko?.skipped) rows.push([`toolkit (${TRANSPORT_LABEL.paramiko})`, '', '', '', '', '', '', '', '', '', `skipped: ${r.paramiko.skipped}`]);
   else if (r.paramiko) sideRows(TRANSPORT_LABEL.paramiko, r.paramiko, t);
-  for (const [label, side] of [['ansible-playbook', r.ansible], ['ansible-playbook + Mitogen', r.mitogen]] as const) {
+  for (const [label, side] of [
+    ['ansible-playbook', r.ansible],
+    ['ansible-playbook + Mitogen', r.mitogen],
+  ] as const) {
     if (side.skipped) {
       rows.push([label, '', '', '', '', '', '', '', '', '', `skipped: ${side.skipped}`]);
       continue;
     }
-    const eq = side.toolkitChangesAfter === undefined || side.toolkitChangesAfter === null ? '' : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
+    const eq =
+      side.toolkitChangesAfter === undefined || side.toolkitChangesAfter === null
+        ? ''
+        : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
     const recap = (run?: ToolRun) => (run?.recap ? `failed=${run.recap.failed} unreachable=${run.recap.unreachable}` : '');
     row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}`);
     row(`${label} warm`, side.warm, t.warm, recap(side.warm));
@@ -206,7 +334,19 @@ function runRows(r: BenchResult): string[][] {
   return rows;
 }
 
-const HEAD = ['run', 'wall s', 'ms/host', 'x floor', 'x toolkit', 'SSH round trips/host', 'controller CPU ms/host', 'hosts CPU ms/host', 'peak RSS MiB', 'tree RSS MiB', 'notes'];
+const HEAD = [
+  'run',
+  'wall s',
+  'ms/host',
+  'x floor',
+  'x toolkit',
+  'SSH round trips/host',
+  'controller CPU ms/host',
+  'hosts CPU ms/host',
+  'peak RSS MiB',
+  'tree RSS MiB',
+  'notes',
+];
 
 /** CPU seconds of a run as milliseconds per host ('–' when not measured). */
 const perHostCpu = (s: number | null | undefined, hosts: number) => (s === null || s === undefined ? '–' : ((s / hosts) * 1000).toFixed(0));
@@ -218,9 +358,18 @@ function mdTable(head: string[], rows: string[][]): string {
 
 function phaseRows(r: BenchResult): string[][] {
   const order = ['startup', 'settings', 'facts', 'plan', 'apply', 'exit'];
-  const sides: Array<[string, ToolkitSide | undefined]> = [[TRANSPORT_LABEL[defaultTransport(r)], r.toolkit], [TRANSPORT_LABEL.paramiko, r.paramiko]];
+  const sides: Array<[string, ToolkitSide | undefined]> = [
+    [TRANSPORT_LABEL[defaultTransport(r)], r.toolkit],
+    [TRANSPORT_LABEL.paramiko, r.paramiko],
+  ];
   const runs = sides.flatMap(([label, side]) =>
-    side ? ([[`cold (${label})`, side.cold], [`warm (${label})`, side.warm], [`--check --diff (${label})`, side.check]] as Array<[string, ToolRun | undefined]>) : [],
+    side
+      ? ([
+          [`cold (${label})`, side.cold],
+          [`warm (${label})`, side.warm],
+          [`--check --diff (${label})`, side.check],
+        ] as Array<[string, ToolRun | undefined]>)
+      : [],
   );
   return runs.filter(([, run]) => run?.phases).map(([name, run]) => [name, ...order.map((p) => sec(run!.phases![p]))]);
 }
@@ -231,7 +380,7 @@ function cpuSourceText(r: BenchResult): string {
   return source === 'cgroup'
     ? 'a cgroup v2 of its own: ssh clients, ControlPersist masters and forks included'
     : source === 'rusage'
-      ? 'GNU time\'s rusage: the program and the children it waited for; daemonised ssh masters are not counted'
+      ? "GNU time's rusage: the program and the children it waited for; daemonised ssh masters are not counted"
       : 'not measured';
 }
 
@@ -239,8 +388,15 @@ export function markdownReport(r: BenchResult): string {
   const lines: string[] = [];
   if (r.hosts === 0) {
     lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
-    lines.push(`Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`, '');
-  } else lines.push(`# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+    lines.push(
+      `Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`,
+      '',
+    );
+  } else
+    lines.push(
+      `# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`,
+      '',
+    );
   lines.push(
     `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.join(' ')}. ` +
       `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each (median shown), cold runs once each.`,
@@ -248,34 +404,43 @@ export function markdownReport(r: BenchResult): string {
     ...(r.cpuBusy
       ? [
           `CPU already busy before measuring (3 s, all cores): ${(r.cpuBusy.idleLab * 100).toFixed(0)} % with the wiped lab idle` +
-            (r.cpuBusy.provisionedLab !== undefined ? `, ${(r.cpuBusy.provisionedLab * 100).toFixed(0)} % with the provisioned lab idle (its node_exporters, Alloys pushing, agents; plus other users of the machine).` : '.'),
+            (r.cpuBusy.provisionedLab !== undefined
+              ? `, ${(r.cpuBusy.provisionedLab * 100).toFixed(0)} % with the provisioned lab idle (its node_exporters, Alloys pushing, agents; plus other users of the machine).`
+              : '.'),
           '',
         ]
       : []),
-    `Lab: ${Object.entries(r.mix).map(([k, v]) => `${k}=${v}`).join(', ')}; wiped before each cold run.`,
+    `Lab: ${Object.entries(r.mix)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}; wiped before each cold run.`,
     '',
-    `Versions: ${Object.entries(r.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join('; ')}.`,
+    `Versions: ${Object.entries(r.versions)
+      .map(([k, v]) => `${k} ${v ?? 'not installed'}`)
+      .join('; ')}.`,
     '',
   );
   lines.push(mdTable(HEAD, runRows(r)), '');
   lines.push(
-    `Network: ${r.rttMs ? `${r.rttMs} ms added to every round trip to a host (\`lab up --rtt ${r.rttMs}\`, tc netem on the host's link); the floor is measured with it too` : 'the lab\'s links as they are (no added delay; `--rtt MS` adds one)'}.`,
+    `Network: ${r.rttMs ? `${r.rttMs} ms added to every round trip to a host (\`lab up --rtt ${r.rttMs}\`, tc netem on the host's link); the floor is measured with it too` : "the lab's links as they are (no added delay; `--rtt MS` adds one)"}.`,
     '',
     'CPU per host (ms, from the run\'s total / hosts): "controller" is the program and all it started on this machine ' +
       `(${cpuSourceText(r)}); "hosts" every process of the lab's hosts during the run (sshd, shells, rpm/zypper, the services; ` +
-      'from /proc, utime+stime+cutime+cstime summed over each host\'s process tree before and after the run). ' +
+      "from /proc, utime+stime+cutime+cstime summed over each host's process tree before and after the run). " +
       (r.hostsIdleCpu
         ? `They include what the hosts do on their own meanwhile: ${r.hostsIdleCpu.wiped?.toFixed(1) ?? '–'} ms per host per second with the wiped lab idle, ` +
           `${r.hostsIdleCpu.provisioned?.toFixed(1) ?? '–'} ms provisioned (its services), so a run of W seconds carries about W x that. `
         : '') +
-      'Unlike wall times, these hold on any machine: a real host spends its share on its own CPU, and the controller\'s share is what a fleet of that size costs the admin\'s machine.',
+      "Unlike wall times, these hold on any machine: a real host spends its share on its own CPU, and the controller's share is what a fleet of that size costs the admin's machine.",
     '',
   );
-  lines.push('"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm) with its default transport. ' +
-    'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.', '');
+  lines.push(
+    '"x toolkit": this run\'s wall time divided by the toolkit\'s run of the same kind (cold by cold, warm by warm) with its default transport. ' +
+      'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.',
+    '',
+  );
   const phases = phaseRows(r);
   if (phases.length) {
-    lines.push('Toolkit, where the time goes (seconds; from the `--json` report\'s timings; facts includes connecting):', '');
+    lines.push("Toolkit, where the time goes (seconds; from the `--json` report's timings; facts includes connecting):", '');
     lines.push(mdTable(['run', 'startup (node, tsx, inventory)', 'settings', 'connect + facts', 'plan', 'apply + verify', 'exit'], phases), '');
   }
   if (r.hostCost?.length) {
@@ -289,7 +454,10 @@ export function markdownReport(r: BenchResult): string {
     );
   }
   if (r.inventory) {
-    lines.push(`Inventory loading, ${r.inventory.hosts} generated hosts (SAP systems of 200 hosts, product and datacenter groups, group_vars, host_vars for 1 % of hosts):`, '');
+    lines.push(
+      `Inventory loading, ${r.inventory.hosts} generated hosts (SAP systems of 200 hosts, product and datacenter groups, group_vars, host_vars for 1 % of hosts):`,
+      '',
+    );
     lines.push(
       mdTable(
         ['format', 'toolkit loadInventory s (median)', 'its CPU s', 'samples s', 'toolkit process s', 'ansible-inventory --list s'],
@@ -314,7 +482,17 @@ export function markdownReport(r: BenchResult): string {
           t.name,
           t.goal,
           t.value,
-          t.met === null ? '–' : t.goal.startsWith('(information') ? (t.met ? 'yes' : 'no (information only)') : t.met ? 'yes' : t.atSize !== null && t.atSize !== r.hosts ? `no (stated for ${t.atSize} hosts)` : 'NO',
+          t.met === null
+            ? '–'
+            : t.goal.startsWith('(information')
+              ? t.met
+                ? 'yes'
+                : 'no (information only)'
+              : t.met
+                ? 'yes'
+                : t.atSize !== null && t.atSize !== r.hosts
+                  ? `no (stated for ${t.atSize} hosts)`
+                  : 'NO',
         ]),
       ),
       '',
@@ -329,9 +507,13 @@ export function printTable(r: BenchResult): void {
   const widths = HEAD.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
   const out = rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
   process.stdout.write(`\n${r.hosts} hosts, ${r.machine.cores} cores, ${r.rttMs ?? 0} ms added round trip\n${out.join('\n')}\n\n`);
-  for (const p of phaseRows(r)) process.stdout.write(`toolkit ${p[0]}: startup ${p[1]} s, settings ${p[2]}, facts ${p[3]}, plan ${p[4]}, apply ${p[5]}, exit ${p[6]}\n`);
+  for (const p of phaseRows(r))
+    process.stdout.write(`toolkit ${p[0]}: startup ${p[1]} s, settings ${p[2]}, facts ${p[3]}, plan ${p[4]}, apply ${p[5]}, exit ${p[6]}\n`);
   for (const f of r.inventory?.formats ?? []) {
-    process.stdout.write(`inventory ${r.inventory!.hosts} hosts ${f.format}: toolkit ${f.error ?? `${sec(f.loadMs)} s`} (process ${sec(f.processMs)} s), ansible-inventory --list ${f.ansibleInventoryMs !== null ? `${sec(f.ansibleInventoryMs)} s` : f.ansibleNote}\n`);
+    process.stdout.write(
+      `inventory ${r.inventory!.hosts} hosts ${f.format}: toolkit ${f.error ?? `${sec(f.loadMs)} s`} (process ${sec(f.processMs)} s), ansible-inventory --list ${f.ansibleInventoryMs !== null ? `${sec(f.ansibleInventoryMs)} s` : f.ansibleNote}\n`,
+    );
   }
-  for (const t of r.targets ?? []) process.stdout.write(`target ${t.name} (${t.goal}): ${t.value} -> ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met'}\n`);
+  for (const t of r.targets ?? [])
+    process.stdout.write(`target ${t.name} (${t.goal}): ${t.value} -> ${t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met'}\n`);
 }

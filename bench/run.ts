@@ -14,8 +14,33 @@ import { toShell } from '../src/exec/command.ts';
 import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { generateInventories } from './inventory-scale.ts';
-import { commandVersion, cpuBusy, lab, labHosts, labHostsCpuS, measure, median, mixFor, mixText, removeBenchCgroups, repoRoot, TSX, type Measured, type RunSpec } from './lib.ts';
-import { markdownReport, printTable, targetsOf, TRANSPORT_LABEL, type BenchResult, type ConnectProbe, type ToolkitSide, type ToolRun, type Transport } from './report.ts';
+import {
+  commandVersion,
+  cpuBusy,
+  lab,
+  labHosts,
+  labHostsCpuS,
+  measure,
+  median,
+  mixFor,
+  mixText,
+  removeBenchCgroups,
+  repoRoot,
+  TSX,
+  type Measured,
+  type RunSpec,
+} from './lib.ts';
+import {
+  markdownReport,
+  printTable,
+  targetsOf,
+  TRANSPORT_LABEL,
+  type BenchResult,
+  type ConnectProbe,
+  type ToolkitSide,
+  type ToolRun,
+  type Transport,
+} from './report.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -112,9 +137,13 @@ async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: numbe
     hosts.map(
       (h) =>
         new Promise<number | null>((resolve) => {
-          const c = spawn('ssh', ['-F', join(labDir, 'ssh_config'), '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=60', ...extra, h, 'true'], {
-            stdio: 'ignore',
-          });
+          const c = spawn(
+            'ssh',
+            ['-F', join(labDir, 'ssh_config'), '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ConnectTimeout=60', ...extra, h, 'true'],
+            {
+              stdio: 'ignore',
+            },
+          );
           c.on('close', resolve);
         }),
     ),
@@ -135,7 +164,12 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
     if (!m) throw new Error(`host cost probe on ${host}: ${r.stderr || r.stdout}`);
     return { wall: Number(m[1]) * 1000, cpu: (Number(m[2]) + Number(m[3])) * 1000 };
   };
-  const facts = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`, wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 60 })))));
+  const facts = [0, 1, 2].map(() =>
+    timed(
+      `TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`,
+      wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 60 }))),
+    ),
+  );
   const sysctl = [0, 1, 2].map(() => timed(`TIMEFORMAT='%R %U %S'; { time systemctl is-active --quiet trento-agent.service; } 2>&1`, ''));
   return {
     host,
@@ -192,7 +226,9 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
     phases,
   };
-  log(`toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB, ${cpuText(run)}`);
+  log(
+    `toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB, ${cpuText(run)}`,
+  );
   return run;
 }
 
@@ -248,21 +284,24 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
   const controlDir = `/tmp/tp-bench-cp-${process.pid}-${name}`;
   mkdirSync(controlDir, { recursive: true });
   const logFile = join(workDir, `${name}.log`);
-  const m = await measureOnLab({
-    cmd: 'ansible-playbook',
-    args: ['-i', inventory, '-f', String(N), join(repoRoot, 'bench', 'ansible', 'site.yml')],
-    cwd: join(repoRoot, 'bench', 'ansible'),
-    logFile,
-    timeoutMs: ANSIBLE_TIMEOUT_MS,
-    env: {
-      ...process.env,
-      ANSIBLE_CONFIG: join(repoRoot, 'bench', 'ansible', 'ansible.cfg'),
-      ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
-      ANSIBLE_NOCOLOR: '1',
-      ANSIBLE_FORCE_COLOR: '0',
-      ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
+  const m = await measureOnLab(
+    {
+      cmd: 'ansible-playbook',
+      args: ['-i', inventory, '-f', String(N), join(repoRoot, 'bench', 'ansible', 'site.yml')],
+      cwd: join(repoRoot, 'bench', 'ansible'),
+      logFile,
+      timeoutMs: ANSIBLE_TIMEOUT_MS,
+      env: {
+        ...process.env,
+        ANSIBLE_CONFIG: join(repoRoot, 'bench', 'ansible', 'ansible.cfg'),
+        ANSIBLE_SSH_CONTROL_PATH_DIR: controlDir,
+        ANSIBLE_NOCOLOR: '1',
+        ANSIBLE_FORCE_COLOR: '0',
+        ...(mitogen ? { ANSIBLE_STRATEGY: 'mitogen_linear' } : {}),
+      },
     },
-  }, () => closeControlMasters(controlDir));
+    () => closeControlMasters(controlDir),
+  );
   removeBenchCgroups();
   const recap = { ok: 0, changed: 0, failed: 0, unreachable: 0 };
   const text = readFileSync(logFile, 'utf8');
@@ -275,7 +314,9 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     recap.failed += Number(r[4]);
   }
   const run: ToolRun = { ...summary(m), recap };
-  log(`${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`);
+  log(
+    `${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`,
+  );
   return run;
 }
 
@@ -286,7 +327,7 @@ function remoteWriteProblem(): string | null {
     createRequire(join(repoRoot, 'test', 'lab', 'packages.ts')).resolve('prometheus-remote-write');
     return null;
   } catch {
-    return 'prometheus-remote-write is not installed (npm install, or NODE_PATH to a folder that has it): the lab\'s Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it';
+    return "prometheus-remote-write is not installed (npm install, or NODE_PATH to a folder that has it): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it";
   }
 }
 
@@ -328,7 +369,8 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
       env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: format === 'ini' ? 'ini' : 'yaml' },
     });
     const ansibleWall = performance.now() - started;
-    if (a.error || a.status !== 0) ansibleNote = a.error ? `stopped after ${s(ansibleWall)}: ${a.error.message}` : `exit ${a.status}: ${a.stderr.slice(0, 300)}`;
+    if (a.error || a.status !== 0)
+      ansibleNote = a.error ? `stopped after ${s(ansibleWall)}: ${a.error.message}` : `exit ${a.status}: ${a.stderr.slice(0, 300)}`;
     else {
       // ansible-inventory exits 0 even when it could parse nothing: count what it listed.
       const listed = Object.keys((JSON.parse(a.stdout) as { _meta?: { hostvars?: object } })._meta?.hostvars ?? {}).length;
@@ -345,7 +387,9 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
       ansibleInventoryMs: ansibleMs,
       ansibleNote,
     });
-    log(`inventory ${format}: toolkit load ${loads.length ? s(median(loads)) : error}, process ${s(median(walls))}; ansible-inventory --list ${ansibleMs !== null ? s(ansibleMs) : ansibleNote}`);
+    log(
+      `inventory ${format}: toolkit load ${loads.length ? s(median(loads)) : error}, process ${s(median(walls))}; ansible-inventory --list ${ansibleMs !== null ? s(ansibleMs) : ansibleNote}`,
+    );
   }
   return out;
 }
@@ -460,7 +504,8 @@ async function pass(): Promise<void> {
   const labInfo = labHosts(labDir);
   const probeHosts = [labInfo.find((h) => /15/.test(h.product)), labInfo.find((h) => /16/.test(h.product))].filter((h) => h !== undefined);
   result.hostCost = probeHosts.map((h) => hostCost(h.name));
-  for (const c of result.hostCost) log(`host cost ${c.host}: facts script ${s(c.factsWallMs)} wall, ${s(c.factsCpuMs)} CPU; one systemctl call ${s(c.systemctlMs)}`);
+  for (const c of result.hostCost)
+    log(`host cost ${c.host}: facts script ${s(c.factsWallMs)} wall, ${s(c.factsCpuMs)} CPU; one systemctl call ${s(c.systemctlMs)}`);
   if (result.paramiko) {
     resetLab();
     await toolkitRuns(result.paramiko, 'paramiko');

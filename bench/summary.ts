@@ -11,13 +11,18 @@ const dir = join(repoRoot, 'bench', 'results');
 // One column per size and added round trip (bench --rtt): 50, 50 @ 30 ms, 100, ...
 const columnOf = (r: BenchResult) => (r.rttMs ? `${r.hosts} @ ${r.rttMs} ms` : String(r.hosts));
 const latest = new Map<string, { file: string; r: BenchResult }>();
-for (const file of readdirSync(dir).filter((f) => /^\d{4}-\d\d-\d\d-\d+(?:-rtt\d+)?\.json$/.test(f)).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => /^\d{4}-\d\d-\d\d-\d+(?:-rtt\d+)?\.json$/.test(f))
+  .sort()) {
   const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as BenchResult;
   latest.set(columnOf(r), { file, r });
   if (process.argv.includes('--rerender')) writeFileSync(join(dir, file.replace(/\.json$/, '.md')), markdownReport(r));
 }
 // The latest --inventory-only result, if any, is measured with no lab running: shown first.
-const inventoryOnly = readdirSync(dir).filter((f) => /^\d{4}-\d\d-\d\d-inventory\.json$/.test(f)).sort().pop();
+const inventoryOnly = readdirSync(dir)
+  .filter((f) => /^\d{4}-\d\d-\d\d-inventory\.json$/.test(f))
+  .sort()
+  .pop();
 if (inventoryOnly && process.argv.includes('--rerender')) {
   const r = JSON.parse(readFileSync(join(dir, inventoryOnly), 'utf8')) as BenchResult;
   writeFileSync(join(dir, inventoryOnly.replace(/\.json$/, '.md')), markdownReport(r));
@@ -34,10 +39,12 @@ const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? 
 
 /** CPU ms per host of the cold and warm runs: 'cold / warm' ('–' where not measured). */
 const cpu = (side: { cold?: ToolRun; warm?: ToolRun }, which: 'controllerS' | 'hostsS', n: number) =>
-  [side.cold, side.warm].map((run) => (run?.cpu?.[which] === undefined || run.cpu[which] === null ? '–' : ((run.cpu[which]! / n) * 1000).toFixed(0))).join(' / ');
+  [side.cold, side.warm]
+    .map((run) => (run?.cpu?.[which] === undefined || run.cpu[which] === null ? '–' : ((run.cpu[which]! / n) * 1000).toFixed(0)))
+    .join(' / ');
 
 const rows: Array<[string, (r: BenchResult) => string]> = [
-  ['added round trip on the hosts\' links (ms)', (r) => String(r.rttMs ?? 0)],
+  ["added round trip on the hosts' links (ms)", (r) => String(r.rttMs ?? 0)],
   ['floor: N parallel `ssh HOST true` (s)', (r) => sec(r.floor?.ms)],
   ['floor with curve25519-sha256 kex, like the in-process client (s)', (r) => sec(r.floorCurve25519?.ms)],
   // Results before OpenSSH became the default measured the in-process client (today's paramiko).
@@ -50,14 +57,30 @@ const rows: Array<[string, (r: BenchResult) => string]> = [
   ['toolkit warm / floor', (r) => ratio(r.toolkit.warm?.wallMs, r.floor?.ms)],
   ['toolkit warm / floor with the same kex', (r) => ratio(r.toolkit.warm?.wallMs, r.floorCurve25519?.ms)],
   ['toolkit `--check --diff` / warm', (r) => ratio(r.toolkit.check?.wallMs, r.toolkit.warm?.wallMs)],
-  ['toolkit with -c paramiko: connect only / cold / warm (s)', (r) => (r.paramiko && !r.paramiko.skipped ? `${sec(r.paramiko.connectProbe?.ms)} / ${sec(r.paramiko.cold?.wallMs)} / ${sec(r.paramiko.warm?.wallMs)}` : '–')],
-  ['OpenSSH / paramiko, cold / warm', (r) => (r.paramiko && !r.paramiko.skipped ? `${ratio(r.toolkit.cold?.wallMs, r.paramiko.cold?.wallMs)} / ${ratio(r.toolkit.warm?.wallMs, r.paramiko.warm?.wallMs)}` : '–')],
-  ['SSH round trips per host (cold / warm / check)', (r) => `${r.toolkit.cold?.roundTrips?.max ?? '–'} / ${r.toolkit.warm?.roundTrips?.max ?? '–'} / ${r.toolkit.check?.roundTrips?.max ?? '–'}`],
+  [
+    'toolkit with -c paramiko: connect only / cold / warm (s)',
+    (r) =>
+      r.paramiko && !r.paramiko.skipped ? `${sec(r.paramiko.connectProbe?.ms)} / ${sec(r.paramiko.cold?.wallMs)} / ${sec(r.paramiko.warm?.wallMs)}` : '–',
+  ],
+  [
+    'OpenSSH / paramiko, cold / warm',
+    (r) =>
+      r.paramiko && !r.paramiko.skipped
+        ? `${ratio(r.toolkit.cold?.wallMs, r.paramiko.cold?.wallMs)} / ${ratio(r.toolkit.warm?.wallMs, r.paramiko.warm?.wallMs)}`
+        : '–',
+  ],
+  [
+    'SSH round trips per host (cold / warm / check)',
+    (r) => `${r.toolkit.cold?.roundTrips?.max ?? '–'} / ${r.toolkit.warm?.roundTrips?.max ?? '–'} / ${r.toolkit.check?.roundTrips?.max ?? '–'}`,
+  ],
   ['toolkit CPU ms per host, controller (cold / warm)', (r) => cpu(r.toolkit, 'controllerS', r.hosts)],
   ['toolkit CPU ms per host, hosts (cold / warm)', (r) => cpu(r.toolkit, 'hostsS', r.hosts)],
   ['ansible-playbook CPU ms per host, controller (cold / warm)', (r) => cpu(r.ansible, 'controllerS', r.hosts)],
   ['ansible-playbook CPU ms per host, hosts (cold / warm)', (r) => cpu(r.ansible, 'hostsS', r.hosts)],
-  ['Mitogen CPU ms per host, controller / hosts (warm)', (r) => `${cpu({ warm: r.mitogen.warm }, 'controllerS', r.hosts).split(' / ')[1]} / ${cpu({ warm: r.mitogen.warm }, 'hostsS', r.hosts).split(' / ')[1]}`],
+  [
+    'Mitogen CPU ms per host, controller / hosts (warm)',
+    (r) => `${cpu({ warm: r.mitogen.warm }, 'controllerS', r.hosts).split(' / ')[1]} / ${cpu({ warm: r.mitogen.warm }, 'hostsS', r.hosts).split(' / ')[1]}`,
+  ],
   ['toolkit peak RSS (MiB)', (r) => `${Math.max(r.toolkit.cold?.maxRssMiB ?? 0, r.toolkit.warm?.maxRssMiB ?? 0, r.toolkit.check?.maxRssMiB ?? 0) || '–'}`],
   ['ansible-playbook cold (s)', (r) => sec(r.ansible.cold?.wallMs)],
   ['ansible-playbook warm (s)', (r) => sec(r.ansible.warm?.wallMs)],

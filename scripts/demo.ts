@@ -38,9 +38,11 @@ async function main(): Promise<number> {
   if (auth) {
     extra.agent_prometheus_auth = auth;
     extra.agent_prometheus_remote_write_url = server.remoteWrite[auth];
-    if (auth === 'basic') Object.assign(extra, { agent_prometheus_auth_username: server.basicAuth.username, agent_prometheus_auth_password: server.basicAuth.password });
+    if (auth === 'basic')
+      Object.assign(extra, { agent_prometheus_auth_username: server.basicAuth.username, agent_prometheus_auth_password: server.basicAuth.password });
     if (auth === 'bearer') extra.agent_prometheus_auth_bearer_token = server.bearerToken;
-    if (auth === 'mtls') Object.assign(extra, { agent_prometheus_tls_client_cert: server.hostClientCert, agent_prometheus_tls_client_key: server.hostClientKey });
+    if (auth === 'mtls')
+      Object.assign(extra, { agent_prometheus_tls_client_cert: server.hostClientCert, agent_prometheus_tls_client_key: server.hostClientKey });
   }
   log(`provisioning ${info.hosts.length} host(s) from ${info.inventoryDir}`);
   const code = await provision(['--inventory', info.inventoryDir, ...(auth ? ['-e', JSON.stringify(extra)] : [])]);
@@ -71,12 +73,19 @@ async function main(): Promise<number> {
     table.push([r.h.name, productByMix(r.h.product).summary, r.provider, r.exporter ? r.agentId : '-', r.exporter ? (r.up ? 'yes' : 'NO') : 'not supported']);
   }
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const out = table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const out = table.map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const supported = rows.filter((r) => r.exporter);
   const seen = supported.filter((r) => r.up).length;
   out.push('');
   out.push(`Prometheus sees ${seen} of ${supported.length} supported host(s) (provision exit code ${code}).`);
-  out.push(`Prometheus: ${server.prometheusUrl}  (Trento's query in its web page: ${server.prometheusUrl}/classic/graph?g0.expr=${encodeURIComponent('up{agentID!=""}')}&g0.tab=1)`);
+  out.push(
+    `Prometheus: ${server.prometheusUrl}  (Trento's query in its web page: ${server.prometheusUrl}/classic/graph?g0.expr=${encodeURIComponent('up{agentID!=""}')}&g0.tab=1)`,
+  );
   out.push('Stop the lab with: npm run lab -- down');
   process.stdout.write(`${out.join('\n')}\n`);
   return seen === supported.length && code === 0 ? 0 : 1;

@@ -48,18 +48,52 @@ function parseArgs(argv: string[]): Args {
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const take = (): string => inline ?? value(++i, flag);
     switch (flag) {
-      case '-i': case '--inventory': case '--inventory-file': args.inventories.push(take()); break;
-      case '--list': setAction('list'); break;
-      case '--host': setAction('host'); args.target = take(); break;
-      case '--graph': setAction('graph'); break;
-      case '--vars': args.vars = true; break;
-      case '--list-hosts': setAction('list-hosts'); args.target = take(); break;
-      case '-l': case '--limit': args.limit = take(); break;
-      case '--playbook-dir': args.playbookDir = take(); break;
-      case '--vault-id': args.vaultIds.push(take()); break;
-      case '--vault-password-file': case '--vault-pass-file': args.vaultPasswordFiles.push(take()); break;
-      case '-J': case '--ask-vault-pass': case '--ask-vault-password': args.askVaultPass = true; break;
-      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      case '-i':
+      case '--inventory':
+      case '--inventory-file':
+        args.inventories.push(take());
+        break;
+      case '--list':
+        setAction('list');
+        break;
+      case '--host':
+        setAction('host');
+        args.target = take();
+        break;
+      case '--graph':
+        setAction('graph');
+        break;
+      case '--vars':
+        args.vars = true;
+        break;
+      case '--list-hosts':
+        setAction('list-hosts');
+        args.target = take();
+        break;
+      case '-l':
+      case '--limit':
+        args.limit = take();
+        break;
+      case '--playbook-dir':
+        args.playbookDir = take();
+        break;
+      case '--vault-id':
+        args.vaultIds.push(take());
+        break;
+      case '--vault-password-file':
+      case '--vault-pass-file':
+        args.vaultPasswordFiles.push(take());
+        break;
+      case '-J':
+      case '--ask-vault-pass':
+      case '--ask-vault-password':
+        args.askVaultPass = true;
+        break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         // ansible-inventory --graph GROUP

@@ -66,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
       const hosts = values.hosts !== undefined ? Number(values.hosts) : undefined;
       if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new Error(`--hosts ${values.hosts}: expected a positive integer`);
       const rttMs = values.rtt !== undefined ? Number(values.rtt) : undefined;
-      if (rttMs !== undefined && (!Number.isInteger(rttMs) || rttMs < 0 || values.rtt!.trim() === '')) throw new Error(`--rtt ${values.rtt}: expected whole milliseconds (0 removes the delay)`);
+      if (rttMs !== undefined && (!Number.isInteger(rttMs) || rttMs < 0 || values.rtt!.trim() === ''))
+        throw new Error(`--rtt ${values.rtt}: expected whole milliseconds (0 removes the delay)`);
       const r = await labUp({ hosts, mix: values.mix !== undefined ? parseMix(values.mix) : undefined, rttMs, log });
       log(
         `${r.info.hosts.length} host(s) up in ${(r.ms / 1000).toFixed(1)} s ` +

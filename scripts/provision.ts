@@ -161,7 +161,10 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     return errors === 0 ? 0 : 1;
   }
   if (sink.tally.settingsErrors.length === 0) sink.recap();
-  else process.stdout.write(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
+  else
+    process.stdout.write(
+      `\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`,
+    );
   const policy = { detailed: cli.detailedExitcode };
   const durationMs = Date.now() - started;
   // The reports go through the same secret list as every line above.
@@ -203,7 +206,7 @@ main().then(
       error instanceof VaultSecretError ||
       error instanceof PromptError ||
       error instanceof AnsibleConfigError;
-    process.stderr.write(`ERROR: ${known ? error.message : (error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
     if (error instanceof CliError) process.stderr.write('Run with --help for the options.\n');
     process.exit(1);
   },

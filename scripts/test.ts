@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   const unitLog = join(dir, 'unit.log');
   const unitOut = createWriteStream(unitLog);
   const started = Date.now();
-  process.stdout.write('unit tests run beside the lab tests (one worker); their output follows the lab\'s\n');
+  process.stdout.write("unit tests run beside the lab tests (one worker); their output follows the lab's\n");
   const unit = vitest(['--project', 'unit', '--maxWorkers', '1'], unitOut).then((code) => {
     process.stdout.write(`\n[unit project finished: exit ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s; its output is printed at the end]\n`);
     return code;

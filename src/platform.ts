@@ -52,7 +52,8 @@ const RULES: Rule[] = [
   },
   {
     when: (h) => !SUSE_IDS.has(h.id),
-    refusal: (h) => `not a SUSE system (os-release ID=${h.id || 'unknown'}): Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
+    refusal: (h) =>
+      `not a SUSE system (os-release ID=${h.id || 'unknown'}): Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
   },
   {
     when: (h) => h.major < 15,
@@ -69,8 +70,7 @@ function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity
   const id = (os.ID ?? '').toLowerCase();
   const variant = (os.VARIANT_ID ?? '').toLowerCase();
   const [major = NaN, minor = 0] = (os.VERSION_ID ?? '').split('.').map(Number);
-  const sap =
-    id === 'sles_sap' || variant === 'server-sap' || variant === 'sles-sap' || /SLES_SAP\.prod$/.test(facts.baseProduct);
+  const sap = id === 'sles_sap' || variant === 'server-sap' || variant === 'sles-sap' || /SLES_SAP\.prod$/.test(facts.baseProduct);
   const family: Platform['family'] = id === 'opensuse-leap' ? 'leap' : sap ? 'sles_sap' : SUSE_IDS.has(id) ? 'sles' : 'other';
   const version = major >= 16 || family === 'leap' ? `${major}.${minor}` : minor ? `${major} SP${minor}` : `${major}`;
   const names: Record<Platform['family'], string> = {
@@ -79,7 +79,7 @@ function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity
     leap: 'openSUSE Leap',
     other: os.NAME ?? (id || 'unknown system'),
   };
-  const product = variant === 'transactional' ? os.PRETTY_NAME ?? 'SL Micro' : `${names[family]} ${version}`;
+  const product = variant === 'transactional' ? (os.PRETTY_NAME ?? 'SL Micro') : `${names[family]} ${version}`;
   return { id, variant, major, minor, family, product };
 }
 

@@ -49,8 +49,20 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const bodies = [...changeBodies, ...handlerBodies];
   const steps = bodies.map((body, i) => step(i, body));
   const retireSteps = retire.map((c, i) => step(bodies.length + i, c.script));
-  const dirs = new Set([dirname(PATHS.alloySysconfig), PATHS.stateDir, ...plan.changes.filter((c) => c.id.startsWith('file:')).map((c) => dirname(c.id.slice(5)))]);
-  return join([scriptLibrary(options), applyPrelude([...dirs]), ...steps, raw('tp_mark applied'), plan.verify, retireAfterProof(retire, retireSteps, plan.verifyRetired), raw('tp_mark "done"')]);
+  const dirs = new Set([
+    dirname(PATHS.alloySysconfig),
+    PATHS.stateDir,
+    ...plan.changes.filter((c) => c.id.startsWith('file:')).map((c) => dirname(c.id.slice(5))),
+  ]);
+  return join([
+    scriptLibrary(options),
+    applyPrelude([...dirs]),
+    ...steps,
+    raw('tp_mark applied'),
+    plan.verify,
+    retireAfterProof(retire, retireSteps, plan.verifyRetired),
+    raw('tp_mark "done"'),
+  ]);
 }
 
 /**

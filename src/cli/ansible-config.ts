@@ -192,9 +192,16 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
     case 'path':
       return path(value);
     case 'pathlist':
-      return value.split(',').map((p) => p.trim()).filter((p) => p !== '').map(path);
+      return value
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .map(path);
     case 'list':
-      return value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      return value
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
   }
 }
 

@@ -94,7 +94,13 @@ function expandVerbosity(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (/^-v{2,}$/.test(a)) out.push(...a.slice(1).split('').map(() => '-v'));
+    if (/^-v{2,}$/.test(a))
+      out.push(
+        ...a
+          .slice(1)
+          .split('')
+          .map(() => '-v'),
+      );
     else if (SSH_ARG_FLAGS.has(a) && i + 1 < argv.length) out.push(`${a}=${argv[++i]}`);
     else out.push(a);
   }
@@ -208,10 +214,13 @@ function verifyOptions(v: Record<string, string | boolean | (string | boolean)[]
   } catch {
     throw new CliError(`--verify-prometheus needs the URL of Trento's Prometheus (e.g. https://trento.example.com/prometheus), not "${url}"`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError(`--verify-prometheus needs an http:// or https:// URL, not ${parsed.protocol}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new CliError(`--verify-prometheus needs an http:// or https:// URL, not ${parsed.protocol}`);
   if (parsed.username || parsed.password) {
     // A password in argv is readable by every user of the machine (ps).
-    throw new CliError('--verify-prometheus: no credentials in the URL (every user of this machine could read them in the process list); they come from agent_prometheus_auth_username/_password or agent_prometheus_auth_bearer_token in the inventory or a vault');
+    throw new CliError(
+      '--verify-prometheus: no credentials in the URL (every user of this machine could read them in the process list); they come from agent_prometheus_auth_username/_password or agent_prometheus_auth_bearer_token in the inventory or a vault',
+    );
   }
   if (parsed.search || parsed.hash) throw new CliError('--verify-prometheus takes the base URL of Prometheus (its /api/v1/query is asked), without ? or #');
   if (v.check) throw new CliError('--verify-prometheus does not go with --check: it proves a rollout, and --check rolls nothing out');
@@ -270,8 +279,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   // ANSIBLE_INVENTORY as written (a name under inventories/ works too); ansible.cfg's paths are
   // already resolved against the file's folder.
   const inventoryArgs =
-    v.inventory ??
-    (cfg.origins.inventory?.startsWith('env:') ? (env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '') : (cfg.inventory ?? []));
+    v.inventory ?? (cfg.origins.inventory?.startsWith('env:') ? (env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '') : (cfg.inventory ?? []));
   if (inventoryArgs.length === 0) {
     throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)');
   }
@@ -279,7 +287,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   // Without --check, exit 2 already means "a host failed": "changes were made" cannot have it too,
   // and a pipeline reading 2 as "applied fine" would pass over a failed host.
   if (v['detailed-exitcode'] && !v.check) {
-    throw new CliError('--detailed-exitcode goes with --check (exit 2: changes would be made); a real run already exits 2 for a failed host: read --json or --junit for what it changed');
+    throw new CliError(
+      '--detailed-exitcode goes with --check (exit 2: changes would be made); a real run already exits 2 for a failed host: read --json or --junit for what it changed',
+    );
   }
   for (const flag of ['junit', 'detailed-exitcode'] as const) {
     const informational = v['list-hosts'] ? '--list-hosts' : v['syntax-check'] ? '--syntax-check' : undefined;
@@ -290,7 +300,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   const user = v.user ?? cfg.remoteUser;
   // From the flag: relative to the admin's folder (ansible.cfg's are already relative to the file's).
   const keyFlag = v['private-key'] ?? v['key-file'];
-  const privateKey = keyFlag !== undefined && !keyFlag.startsWith('~') ? resolve(cwd, keyFlag) : keyFlag ?? cfg.privateKeyFile;
+  const privateKey = keyFlag !== undefined && !keyFlag.startsWith('~') ? resolve(cwd, keyFlag) : (keyFlag ?? cfg.privateKeyFile);
   const becomeMethod = v['become-method'] ?? cfg.becomeMethod;
   let waves: Pick<CliOptions, 'serial' | 'maxFailPercentage'>;
   try {
@@ -326,7 +336,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     hostKeyChecking: cfg.hostKeyChecking ?? true,
     become: {
       enabled: v.become ?? cfg.become ?? false,
-      ...(v['become-user'] ?? cfg.becomeUser ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
+      ...((v['become-user'] ?? cfg.becomeUser) ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
       ...(becomeMethod ? { method: becomeMethod, methodOrigin: v['become-method'] ? '--become-method' : cfg.origins.becomeMethod! } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
     },
@@ -336,12 +346,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       askVaultPass: v['ask-vault-pass'] ?? v['ask-vault-password'] ?? cfg.askVaultPass ?? false,
     },
     ssh: {
-      ...(v.connection ?? cfg.transport ? { transport: v.connection ?? cfg.transport, transportOrigin: v.connection ? '-c' : cfg.origins.transport! } : {}),
+      ...((v.connection ?? cfg.transport) ? { transport: v.connection ?? cfg.transport, transportOrigin: v.connection ? '-c' : cfg.origins.transport! } : {}),
       askPass: v['ask-pass'] ?? cfg.askPass ?? false,
       ...(cfg.sshExecutable ? { executable: cfg.sshExecutable } : {}),
       ...(cfg.sshArgs !== undefined ? { args: cfg.sshArgs } : {}),
-      ...(v['ssh-common-args'] ?? cfg.sshCommonArgs ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
-      ...(v['ssh-extra-args'] ?? cfg.sshExtraArgs ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
+      ...((v['ssh-common-args'] ?? cfg.sshCommonArgs) ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
+      ...((v['ssh-extra-args'] ?? cfg.sshExtraArgs) ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
       ...(cfg.controlPathDir ? { controlPathDir: cfg.controlPathDir } : {}),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),

@@ -45,7 +45,8 @@ export function readHidden(question: string, input: TtyIn, output: NodeJS.Writab
         if (c === '\u0003') return done(new PromptError('interrupted at the password prompt'));
         if (c === '\u0004') return typed === '' ? done(new PromptError('no password given (end of input)')) : done();
         if (c === '\u007f' || c === '\b') typed = [...typed].slice(0, -1).join('');
-        else if (c === '\u0015') typed = ''; // Ctrl-U: kill the line
+        else if (c === '\u0015')
+          typed = ''; // Ctrl-U: kill the line
         else if (c >= ' ') typed += c;
       }
     };

@@ -82,7 +82,8 @@ export async function resolveVaultSecrets(sources: VaultSources, prompt: Prompt,
       if (!isFile) throw new VaultSecretError(`The vault password file ${path} was not found`);
       password = isExecutable(path) ? await fromScript(path, label) : readFileSync(path, 'utf8').trim();
     }
-    if (password === '') throw new VaultSecretError(`Invalid vault password was provided from ${shown === 'the prompt' ? 'the prompt' : `file (${shown})`}: it is empty`);
+    if (password === '')
+      throw new VaultSecretError(`Invalid vault password was provided from ${shown === 'the prompt' ? 'the prompt' : `file (${shown})`}: it is empty`);
     secrets.push({ id: label, password, source: shown });
   }
   return secrets;

@@ -84,12 +84,20 @@ export function connectionSettingsErrors(
     ];
     for (const s of sources) {
       for (const option of paramikoRefusals(s.text)) {
-        errors.push({ variable: s.variable, origin: where(s.variable, s.fallback), message: `${option} cannot be honoured by ansible_connection=paramiko; ${USE_SSH}` });
+        errors.push({
+          variable: s.variable,
+          origin: where(s.variable, s.fallback),
+          message: `${option} cannot be honoured by ansible_connection=paramiko; ${USE_SSH}`,
+        });
       }
     }
     for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args']) {
       if (vars[variable] !== undefined) {
-        errors.push({ variable, origin: where(variable, 'inventory'), message: `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}` });
+        errors.push({
+          variable,
+          origin: where(variable, 'inventory'),
+          message: `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}`,
+        });
       }
     }
   }

@@ -200,7 +200,8 @@ export function proxyCommandJump(command: string, localUser: string): JumpHost |
     if (a === '-W') forward = args[++i];
     else if (a === '-p') port = Number(args[++i]);
     else if (a === '-l') user = args[++i];
-    else if (a === '-o' || a === '-i' || a === '-F') i++; // options of the bastion hop: same key and known_hosts here
+    else if (a === '-o' || a === '-i' || a === '-F')
+      i++; // options of the bastion hop: same key and known_hosts here
     else if (/^-[qTnNvCA46]+$/.test(a)) continue;
     else if (a.startsWith('-')) return undefined;
     else if (host === undefined) host = a;
@@ -240,17 +241,16 @@ export function sshArgStrings(vars: Record<string, unknown>, defaults: Connectio
 }
 
 /** The transport a host uses, and what chose it; undefined transport = a name we do not have. */
-export function transportFor(vars: Record<string, unknown>, defaults: ConnectionDefaults): { name: string; transport?: Transport; origin: 'ansible_connection' | 'default' } {
+export function transportFor(
+  vars: Record<string, unknown>,
+  defaults: ConnectionDefaults,
+): { name: string; transport?: Transport; origin: 'ansible_connection' | 'default' } {
   const fromVar = str(vars.ansible_connection);
   const name = fromVar ?? defaults.transport ?? 'ssh';
   return { name, transport: transportOf(name), origin: fromVar !== undefined ? 'ansible_connection' : 'default' };
 }
 
-export function connectionFor(
-  host: string,
-  vars: Record<string, unknown>,
-  defaults: ConnectionDefaults,
-): ConnectionSpec {
+export function connectionFor(host: string, vars: Record<string, unknown>, defaults: ConnectionDefaults): ConnectionSpec {
   const { common, extra } = sshArgStrings(vars, defaults);
   const transport = transportFor(vars, defaults).transport ?? 'ssh';
   const sshArgs = [common, extra];

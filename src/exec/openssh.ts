@@ -51,7 +51,13 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Contr
 const target = (ssh: OpenSshSpec) => ['--', ssh.destination];
 
 /** Runs one ssh command line: stdin as given, the password on fd 3 for sshpass -d3. */
-function spawnSsh(argv: string[], password: string | undefined, input: string, onOutput?: (chunk: string) => void, stderr: 'pipe' | 'ignore' = 'pipe'): ProcessPromise {
+function spawnSsh(
+  argv: string[],
+  password: string | undefined,
+  input: string,
+  onOutput?: (chunk: string) => void,
+  stderr: 'pipe' | 'ignore' = 'pipe',
+): ProcessPromise {
   const p = $({
     quiet: true,
     verbose: false,
@@ -134,7 +140,13 @@ export async function openSshSession(spec: ConnectionSpec, control: ControlFiles
   const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control);
   // stderr not a pipe: a ProxyCommand / ProxyJump process started by the master inherits it and
   // lives as long as the master, so a pipe would never close. ssh logs into control.log instead.
-  const connect = await spawnSsh([...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'], ssh.password, '', undefined, 'ignore');
+  const connect = await spawnSsh(
+    [...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'],
+    ssh.password,
+    '',
+    undefined,
+    'ignore',
+  );
   if (connect.exitCode !== 0) {
     const log = await readFile(control.log, 'utf8').catch(() => '');
     throw connectFailure(spec, connect.exitCode, log);

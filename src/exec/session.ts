@@ -110,9 +110,7 @@ async function hostKeyPolicy(spec: ConnectionSpec) {
         `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace(/^ssh-/, '')}_key.pub), ` +
         `then add it (ssh-keyscan -p ${spec.port} ${spec.address} >> ${spec.knownHostsFiles[0]}), ` +
         `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).` +
-        (known.certAuthorities
-          ? ` (${where} has a @cert-authority for this host: host certificates need ansible_connection=ssh, the default.)`
-          : '');
+        (known.certAuthorities ? ` (${where} has a @cert-authority for this host: host certificates need ansible_connection=ssh, the default.)` : '');
     return false;
   };
   return { verify, types, problem: () => problem };

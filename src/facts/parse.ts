@@ -106,7 +106,11 @@ export function parsePackages(text: string): Record<string, string> {
   return installed;
 }
 
-const lines = (text: string | undefined) => (text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string | undefined) =>
+  (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /** `systemctl show -p Id,ActiveState,UnitFileState A B C`: one block per unit, blank-line separated
  *  (one call for every unit: each systemctl call costs the host a process start). */
@@ -144,7 +148,8 @@ export function parseFacts(output: string): HostFacts {
   }
   const candidateRc = kv.get('agent-candidate-rc');
   const warnings: string[] = [];
-  if (candidateRc === '106') warnings.push('zypper: some repositories could not be refreshed and were skipped (exit 106) while reading which trento-agent they offer');
+  if (candidateRc === '106')
+    warnings.push('zypper: some repositories could not be refreshed and were skipped (exit 106) while reading which trento-agent they offer');
   if (candidateRc !== undefined && !['0', '104', '106'].includes(candidateRc)) {
     const why = (kv.get('agent-candidate-error') ?? '').trim().split('\n').slice(-3).join(' ');
     problems.push(

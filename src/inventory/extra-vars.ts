@@ -59,7 +59,9 @@ function dataFile(file: string, text: string, arg: string): [string, unknown, st
   }
   const loaded = parseAnsibleYaml(text, file);
   if (!isMap(loaded.doc.contents)) {
-    throw new InventoryError(`invalid extra vars data supplied: '${abbreviate(arg)}' could not be made into a dictionary; use key=value, a JSON/YAML mapping or @file`);
+    throw new InventoryError(
+      `invalid extra vars data supplied: '${abbreviate(arg)}' could not be made into a dictionary; use key=value, a JSON/YAML mapping or @file`,
+    );
   }
   return mapEntries(loaded, loaded.doc.contents).map((e) => [keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode))]);
 }
@@ -169,13 +171,22 @@ export function splitArgs(args: string): string[] {
       }
       const prevPrint = printDepth;
       printDepth = countBlocks(token, printDepth, '{{', '}}');
-      if (printDepth !== prevPrint && !appended) { params.push(token); appended = true; }
+      if (printDepth !== prevPrint && !appended) {
+        params.push(token);
+        appended = true;
+      }
       const prevBlock = blockDepth;
       blockDepth = countBlocks(token, blockDepth, '{%', '%}');
-      if (blockDepth !== prevBlock && !appended) { params.push(token); appended = true; }
+      if (blockDepth !== prevBlock && !appended) {
+        params.push(token);
+        appended = true;
+      }
       const prevComment = commentDepth;
       commentDepth = countBlocks(token, commentDepth, '{#', '#}');
-      if (commentDepth !== prevComment && !appended) { params.push(token); appended = true; }
+      if (commentDepth !== prevComment && !appended) {
+        params.push(token);
+        appended = true;
+      }
       if (!(printDepth || blockDepth || commentDepth) && !insideQuotes && !appended && token !== '') params.push(token);
     });
     if (items.length > 1 && itemIndex !== items.length - 1 && !lineContinuation) appendToLast('\n');

@@ -90,7 +90,9 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
         throw e;
       }
       if (pattern.trim().endsWith(':') && expanded.port === undefined) {
-        fail(`invalid host pattern '${pattern}': a trailing ':' is reserved for a port (host:22); if this is a YAML file, give it a .yml extension and fix its YAML`);
+        fail(
+          `invalid host pattern '${pattern}': a trailing ':' is reserved for a port (host:22); if this is a YAML file, give it a .yml extension and fix its YAML`,
+        );
       }
       if (expanded.hosts.some((h) => h.trim() === '---')) {
         fail(`invalid host pattern '${pattern}': '---' is normally a sign this is a YAML file; give it a .yml extension`);

@@ -93,10 +93,7 @@ export function addChild(draft: InventoryDraft, group: string, child: string, wh
     if (child === group) throw new InventoryError(`group ${group} cannot be a child of itself; remove it from its own children`, where);
     if (parent.children.includes(child)) return;
     if (ancestorsOf(draft, group).has(child)) {
-      throw new InventoryError(
-        `adding group '${child}' as child to '${group}' creates a recursive dependency loop; remove one of the two relations`,
-        where,
-      );
+      throw new InventoryError(`adding group '${child}' as child to '${group}' creates a recursive dependency loop; remove one of the two relations`, where);
     }
     parent.children.push(child);
     if (!childGroup.parents.includes(group)) childGroup.parents.push(group);
@@ -121,14 +118,7 @@ function removeHostFromGroup(draft: InventoryDraft, group: string, host: string)
  * Group.set_variable / Host.set_variable. `ansible_group_priority` on a group is not a
  * variable in Ansible: it sets the group's priority (int(value)).
  */
-export function setVariable(
-  draft: InventoryDraft,
-  entity: string,
-  key: string,
-  value: unknown,
-  origin: string,
-  where: InventoryErrorLocation = {},
-): void {
+export function setVariable(draft: InventoryDraft, entity: string, key: string, value: unknown, origin: string, where: InventoryErrorLocation = {}): void {
   // A name that is both a group and a host: Ansible sets the group's variable.
   const group = draft.groups.get(entity);
   if (group) {

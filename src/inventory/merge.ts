@@ -16,9 +16,7 @@ export type VarLayer = Map<string, VarSlot>;
 
 /** ansible.inventory.helpers.sort_groups */
 export function sortGroups(groups: DraftGroup[], depths: Map<string, number>): DraftGroup[] {
-  return [...groups].sort(
-    (a, b) => (depths.get(a.name)! - depths.get(b.name)!) || (a.priority - b.priority) || compareCodePoints(a.name, b.name),
-  );
+  return [...groups].sort((a, b) => depths.get(a.name)! - depths.get(b.name)! || a.priority - b.priority || compareCodePoints(a.name, b.name));
 }
 
 export function overlay(target: VarLayer, layer: VarLayer | undefined): void {

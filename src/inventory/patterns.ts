@@ -165,8 +165,14 @@ export function fnmatchToRegex(pat: string): string {
       else {
         let stuff = pat.slice(i, j);
         i = j + 1;
-        if (!stuff) { out += '(?!)'; continue; }
-        if (stuff === '!') { out += '.'; continue; }
+        if (!stuff) {
+          out += '(?!)';
+          continue;
+        }
+        if (stuff === '!') {
+          out += '.';
+          continue;
+        }
         stuff = stuff.replace(/\\/g, '\\\\');
         if (stuff[0] === '!') stuff = `^${stuff.slice(1)}`;
         else if (stuff[0] === '^') stuff = `\\${stuff}`;

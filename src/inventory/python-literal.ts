@@ -51,7 +51,10 @@ export function literalEval(text: string): unknown {
 
   // Expression nodes are evaluated directly; `signedNumber` marks values literal_eval accepts
   // as operands of unary minus (int/float constants only, not bools).
-  interface Node { value: unknown; kind: 'num' | 'complex' | 'other' | 'tuple' }
+  interface Node {
+    value: unknown;
+    kind: 'num' | 'complex' | 'other' | 'tuple';
+  }
 
   function expression(): Node {
     const first = term();
@@ -128,7 +131,10 @@ export function literalEval(text: string): unknown {
         throw NOT_LITERAL;
       case 'op':
         if (t.value === '(') {
-          if (isOp(peek(), ')')) { next(); return { value: [], kind: 'other' }; }
+          if (isOp(peek(), ')')) {
+            next();
+            return { value: [], kind: 'other' };
+          }
           const inner = expression();
           expectOp(')');
           return inner.kind === 'tuple' ? { value: inner.value, kind: 'other' } : inner;
@@ -153,7 +159,10 @@ export function literalEval(text: string): unknown {
   }
 
   function braces(): unknown {
-    if (isOp(peek(), '}')) { next(); return {}; }
+    if (isOp(peek(), '}')) {
+      next();
+      return {};
+    }
     const first = term().value;
     if (isOp(peek(), ':')) {
       const result: Record<string, unknown> = {};
@@ -191,7 +200,8 @@ export function literalEval(text: string): unknown {
 }
 
 function dictKey(key: unknown): string {
-  if (key !== null && typeof key === 'object' && !(key instanceof PyFloat)) throw new LiteralTypeError(`unhashable type: '${Array.isArray(key) ? 'list' : 'dict'}'`);
+  if (key !== null && typeof key === 'object' && !(key instanceof PyFloat))
+    throw new LiteralTypeError(`unhashable type: '${Array.isArray(key) ? 'list' : 'dict'}'`);
   // json.dumps turns non-string keys into strings the same way.
   if (key === true) return 'true';
   if (key === false) return 'false';
@@ -234,7 +244,10 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const ch = src[i]!;
-    if (ch === ' ' || ch === '\t' || ch === '\f' || ch === '\r' || ch === '\n') { i++; continue; }
+    if (ch === ' ' || ch === '\t' || ch === '\f' || ch === '\r' || ch === '\n') {
+      i++;
+      continue;
+    }
     if (ch === '#') break; // a comment runs to the end of the (single-line) value
     const rest = src.slice(i);
     const prefix = STRING_PREFIX_RE.exec(rest);
@@ -310,17 +323,33 @@ function readString(src: string, start: number, prefix: string): [string, number
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = {
-  '\n': '', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
+  '\n': '',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
 };
 
 function unescapeBody(body: string, bytes: boolean): string {
   let out = '';
   for (let i = 0; i < body.length; i++) {
     const c = body[i]!;
-    if (c !== '\\') { out += c; continue; }
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
     const e = body[i + 1]!;
     i++;
-    if (e in SIMPLE_ESCAPES) { out += SIMPLE_ESCAPES[e]; continue; }
+    if (e in SIMPLE_ESCAPES) {
+      out += SIMPLE_ESCAPES[e];
+      continue;
+    }
     if (/[0-7]/.test(e)) {
       const m = /^[0-7]{1,3}/.exec(body.slice(i))![0];
       out += String.fromCodePoint(parseInt(m, 8));

@@ -24,22 +24,37 @@ export function shlexSplit(text: string, comments = true): string[] {
     for (;;) {
       const ch = i < text.length ? text[i++]! : '';
       if (state === ' ') {
-        if (!ch) { state = null; break; }
+        if (!ch) {
+          state = null;
+          break;
+        }
         if (WHITESPACE.includes(ch)) {
           if (token || quoted) break;
           continue;
         }
-        if (commenters.includes(ch)) { i = skipLine(text, i); continue; }
-        if (ESCAPE.includes(ch)) { escapedState = 'a'; state = ch; continue; }
-        if (QUOTES.includes(ch)) { state = ch; continue; }
+        if (commenters.includes(ch)) {
+          i = skipLine(text, i);
+          continue;
+        }
+        if (ESCAPE.includes(ch)) {
+          escapedState = 'a';
+          state = ch;
+          continue;
+        }
+        if (QUOTES.includes(ch)) {
+          state = ch;
+          continue;
+        }
         token = ch;
         state = 'a';
       } else if (QUOTES.includes(state)) {
         quoted = true;
         if (!ch) throw new Error('No closing quotation');
         if (ch === state) state = 'a';
-        else if (ESCAPE.includes(ch) && ESCAPED_QUOTES.includes(state)) { escapedState = state; state = ch; }
-        else token += ch;
+        else if (ESCAPE.includes(ch) && ESCAPED_QUOTES.includes(state)) {
+          escapedState = state;
+          state = ch;
+        } else token += ch;
       } else if (ESCAPE.includes(state)) {
         if (!ch) throw new Error('No escaped character');
         // Inside quotes only the quote itself or the escape character may be escaped.
@@ -48,7 +63,10 @@ export function shlexSplit(text: string, comments = true): string[] {
         state = escapedState;
       } else {
         // state 'a': inside a word
-        if (!ch) { state = null; break; }
+        if (!ch) {
+          state = null;
+          break;
+        }
         if (WHITESPACE.includes(ch)) {
           state = ' ';
           if (token || quoted) break;
@@ -60,8 +78,15 @@ export function shlexSplit(text: string, comments = true): string[] {
           if (token || quoted) break;
           continue;
         }
-        if (QUOTES.includes(ch)) { state = ch; continue; }
-        if (ESCAPE.includes(ch)) { escapedState = 'a'; state = ch; continue; }
+        if (QUOTES.includes(ch)) {
+          state = ch;
+          continue;
+        }
+        if (ESCAPE.includes(ch)) {
+          escapedState = 'a';
+          state = ch;
+          continue;
+        }
         token += ch;
       }
     }

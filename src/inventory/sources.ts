@@ -18,7 +18,6 @@ import { isMap, isScalar } from 'yaml';
 const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
 const YAML_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-
 /** Parses one source into the draft; false when a folder held nothing Ansible would read. */
 export async function parseSource(draft: InventoryDraft, source: string): Promise<boolean> {
   let info: Awaited<ReturnType<typeof stat>>;
@@ -85,10 +84,17 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
   }
   const contents = deref(loaded, loaded.doc.contents);
   if (contents === null || (isScalar(contents) && !contents.value)) {
-    return { plugin: 'yaml', error: new InventoryError('the YAML inventory is empty; add groups with hosts (all: {hosts: {web1: {}}})', { file }), meant: yamlExtension };
+    return {
+      plugin: 'yaml',
+      error: new InventoryError('the YAML inventory is empty; add groups with hosts (all: {hosts: {web1: {}}})', { file }),
+      meant: yamlExtension,
+    };
   }
   if (!isMap(contents)) {
-    const error = new InventoryError('a YAML inventory must be a mapping of group names (all:, webservers:, ...), not a list or a single value', { file, line: 1 });
+    const error = new InventoryError('a YAML inventory must be a mapping of group names (all:, webservers:, ...), not a list or a single value', {
+      file,
+      line: 1,
+    });
     return { plugin: 'yaml', error, meant: yamlExtension };
   }
   const plugin = mapEntries(loaded, contents).find((e) => keyString(e.key) === 'plugin');
@@ -115,11 +121,17 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
   const text = await readText(file);
   const ext = extname(file);
   if (text.startsWith('$ANSIBLE_VAULT;')) {
-    throw new InventoryError('the inventory file is encrypted with Ansible Vault, which is not supported yet; decrypt it (ansible-vault decrypt) or encrypt single values with !vault', { file });
+    throw new InventoryError(
+      'the inventory file is encrypted with Ansible Vault, which is not supported yet; decrypt it (ansible-vault decrypt) or encrypt single values with !vault',
+      { file },
+    );
   }
   // Ansible runs files with a shebang (or executable ones) as dynamic inventory scripts.
   if (text.startsWith('#!')) {
-    throw new InventoryError('dynamic inventory scripts are not supported; write the inventory as a YAML or INI file (ansible-inventory -i SCRIPT --list -y > hosts.yml)', { file });
+    throw new InventoryError(
+      'dynamic inventory scripts are not supported; write the inventory as a YAML or INI file (ansible-inventory -i SCRIPT --list -y > hosts.yml)',
+      { file },
+    );
   }
 
   const failures: Failure[] = [];

@@ -51,7 +51,10 @@ function cachedKind(path: string, cache: VarsFileCache): Promise<'file' | 'dir' 
 function listing(dir: string, cache: VarsFileCache): Promise<Set<string> | null> {
   let pending = cache.listings.get(dir);
   if (!pending) {
-    pending = readdir(dir).then((names) => new Set(names), () => null);
+    pending = readdir(dir).then(
+      (names) => new Set(names),
+      () => null,
+    );
     cache.listings.set(dir, pending);
   }
   return pending;
@@ -142,7 +145,9 @@ async function readVarsFile(file: string, decrypt?: (text: string, file: string)
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     result.encrypted = true;
     if (!decrypt) {
-      result.warnings.push(`${file} is encrypted with Ansible Vault; its variables are not loaded (give a vault password: --vault-password-file, --ask-vault-pass or --vault-id)`);
+      result.warnings.push(
+        `${file} is encrypted with Ansible Vault; its variables are not loaded (give a vault password: --vault-password-file, --ask-vault-pass or --vault-id)`,
+      );
       return result;
     }
     text = decrypt(text, file);

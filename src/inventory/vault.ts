@@ -29,7 +29,10 @@ export function parseVaultEnvelope(text: string): VaultEnvelope {
   if (header[0] !== '$ANSIBLE_VAULT' || header.length < 3) throw new VaultError('not an Ansible Vault text (no $ANSIBLE_VAULT header)');
   const [, version, cipher, vaultId] = header as [string, string, string, string | undefined];
   if (cipher !== 'AES256') throw new VaultError(`unsupported vault cipher ${cipher}; only AES256 exists in Ansible`);
-  const hex = lines.slice(1).map((l) => l.trim()).join('');
+  const hex = lines
+    .slice(1)
+    .map((l) => l.trim())
+    .join('');
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(hex)) throw new VaultError('the vault text is damaged (not hexadecimal)');
   const parts = Buffer.from(hex, 'hex').toString('ascii').split('\n');
   if (parts.length !== 3) throw new VaultError('the vault text is damaged (expected salt, hmac and ciphertext)');
@@ -54,7 +57,9 @@ export function decryptVault(text: string, passwords: string[]): string {
     return padded.subarray(0, padded.length - pad).toString('utf8');
   }
   throw new VaultError(
-    passwords.length ? 'Decryption failed: no vault password given matches (check --vault-password-file / --vault-id)' : 'the value is vault-encrypted and no vault password was given',
+    passwords.length
+      ? 'Decryption failed: no vault password given matches (check --vault-password-file / --vault-id)'
+      : 'the value is vault-encrypted and no vault password was given',
   );
 }
 
@@ -78,11 +83,16 @@ export function decryptWithSecrets(text: string, secrets: readonly VaultSecret[]
     throw new VaultError('Attempting to decrypt but no vault secrets found: give --vault-password-file FILE, --ask-vault-pass or --vault-id [LABEL@]SOURCE');
   }
   try {
-    return decryptVault(text, ordered.map((s) => s.password));
+    return decryptVault(
+      text,
+      ordered.map((s) => s.password),
+    );
   } catch (error) {
     if (error instanceof VaultError && /^Decryption failed/.test(error.message)) {
       const tried = [...new Set(ordered.map((s) => (s.id === 'default' ? s.source : `${s.id}@${s.source}`)))].join(', ');
-      throw new VaultError(`Decryption failed (no vault secrets were found that could decrypt${vaultId ? ` vault id "${vaultId}"` : ''}); tried the password(s) from ${tried}: check the vault password`);
+      throw new VaultError(
+        `Decryption failed (no vault secrets were found that could decrypt${vaultId ? ` vault id "${vaultId}"` : ''}); tried the password(s) from ${tried}: check the vault password`,
+      );
     }
     throw error;
   }

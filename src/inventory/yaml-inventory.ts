@@ -41,10 +41,7 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
       return groupLabel;
     }
     if (typeof groupKey !== 'string') {
-      throw new InventoryError(
-        `unable to add group ${groupLabel}: a group name must be a string, got ${typeName(loaded, keyNode)}; quote it`,
-        where(keyNode),
-      );
+      throw new InventoryError(`unable to add group ${groupLabel}: a group name must be a string, got ${typeName(loaded, keyNode)}; quote it`, where(keyNode));
     }
     const group = addGroup(draft, groupKey, where(keyNode));
     if (!isMap(data)) return group;
@@ -107,16 +104,14 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
 
   const parseHosts = (group: string, pattern: unknown, keyNode: unknown, valueNode: unknown): void => {
     if (typeof pattern !== 'string') {
-      throw new InventoryError(
-        `host pattern ${keyString(pattern)} must be a string; enclose integers/floats in quotation marks`,
-        where(keyNode),
-      );
+      throw new InventoryError(`host pattern ${keyString(pattern)} must be a string; enclose integers/floats in quotation marks`, where(keyNode));
     }
     let expanded: { hosts: string[]; port: number | undefined };
     try {
       expanded = expandHostPattern(pattern);
     } catch (e) {
-      if (e instanceof HostRangeError) throw new InventoryError(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`, where(keyNode));
+      if (e instanceof HostRangeError)
+        throw new InventoryError(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`, where(keyNode));
       throw e;
     }
     const value = deref(loaded, valueNode);

@@ -3,10 +3,7 @@
 // the last one wins, `!vault` and `!unsafe` tags. Positions are kept so that every variable
 // can name the line it came from.
 
-import {
-  Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument,
-  type ScalarTag,
-} from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type ScalarTag } from 'yaml';
 import { InventoryError, originOf } from './errors.ts';
 import { VaultedValue } from './model.ts';
 import { jsonNumber, PyFloat, pyInt, type PyInt } from './numbers.ts';
@@ -32,8 +29,10 @@ class VaultMarker {
 const BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
 const INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
-const FLOAT = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
-const TIMESTAMP = /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
+const FLOAT =
+  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const TIMESTAMP =
+  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$/;
 
 /** Base 60 digits ("1:30" is 90), exact for ints. */
 function sexagesimal(text: string): bigint {
@@ -133,16 +132,15 @@ export function parseAnsibleYaml(text: string, file: string): LoadedYaml {
     // yaml reports where a broken construct starts; PyYAML (and so Ansible) where it noticed
     // the problem, which is the end of the first error or of the one right after it.
     const start = lines.linePos(first.pos[0]).line;
-    const line = Math.max(
-      ...doc.errors.filter((e) => lines.linePos(e.pos[0]).line <= start + 1).map((e) => lines.linePos(e.pos[1]).line),
-    );
+    const line = Math.max(...doc.errors.filter((e) => lines.linePos(e.pos[0]).line <= start + 1).map((e) => lines.linePos(e.pos[1]).line));
     const message = first.message.split('\n')[0]!;
     throw new InventoryError(`YAML syntax error: ${message}; fix the YAML (indentation, quotes, a missing ':')`, { file, line });
   }
   const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (unknownTag) {
     throw new InventoryError(`${unknownTag.message.split('\n')[0]}; Ansible cannot read this tag either, remove it`, {
-      file, line: unknownTag.linePos?.[0]?.line ?? lines.linePos(unknownTag.pos[0]).line,
+      file,
+      line: unknownTag.linePos?.[0]?.line ?? lines.linePos(unknownTag.pos[0]).line,
     });
   }
   return { file, json, doc, lines, warnings: [] };
@@ -210,7 +208,8 @@ export function keyString(key: unknown): string {
 /** A node as plain data (objects, arrays, VaultedValue for `!vault`). */
 export function convert(loaded: LoadedYaml, node: unknown, depth = 0): unknown {
   // An alias inside the node it points to would recurse forever.
-  if (depth > 500) throw new InventoryError('a YAML alias refers to its own parent; remove the recursive alias', { file: loaded.file, line: lineOf(loaded, node) });
+  if (depth > 500)
+    throw new InventoryError('a YAML alias refers to its own parent; remove the recursive alias', { file: loaded.file, line: lineOf(loaded, node) });
   const n = deref(loaded, node);
   if (n === null || n === undefined) return null;
   if (isScalar(n)) {

@@ -65,9 +65,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'host-refused':
       return [line(o, e.host, 'SKIPPED', 'cyan', `refused (${e.product}): ${e.reason}`)];
     case 'host-facts':
-      return o.verbosity >= 1
-        ? [line(o, e.host, 'FACTS', 'gray', `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId}`)]
-        : [];
+      return o.verbosity >= 1 ? [line(o, e.host, 'FACTS', 'gray', `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId}`)] : [];
     case 'host-plan': {
       if (!t.check) return [];
       if (e.changes.length === 0) return [line(o, e.host, 'OK', 'green', 'nothing to change')];
@@ -116,7 +114,10 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
         : [];
     case 'host-exec-result':
       return o.verbosity >= 3
-        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [])]
+        ? [
+            line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`),
+            ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : []),
+          ]
         : [];
     case 'trento-view-start':
       return o.verbosity >= 1 ? [paint(o, 'gray', `--- asking Trento's Prometheus at ${e.url} (auth ${e.auth}) for up{agentID} of each host`)] : [];
@@ -128,7 +129,9 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'interrupted':
       return [paint(o, 'red', `INTERRUPTED: ${e.message}`)];
     case 'waves': {
-      const by = [e.serial !== null ? `--serial ${e.serial}` : '', e.maxFailPercentage !== null ? `--max-fail-percentage ${e.maxFailPercentage}` : ''].filter(Boolean);
+      const by = [e.serial !== null ? `--serial ${e.serial}` : '', e.maxFailPercentage !== null ? `--max-fail-percentage ${e.maxFailPercentage}` : ''].filter(
+        Boolean,
+      );
       return [
         `ROLLOUT: ${e.waves.length} wave(s) (${by.join(', ')})${e.waves.length > 1 ? '; each is applied and verified before the next starts' : ''}`,
         ...e.waves.map((w, i) => `  wave ${i + 1}/${e.waves.length}: ${w.join(', ')}`),
@@ -138,7 +141,15 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       return [paint(o, 'cyan', `WAVE [${e.wave}/${e.of}]: ${e.hosts.join(', ')}`)];
     case 'wave-end':
       if (e.stopped) return [paint(o, 'red', `WAVE ${e.wave} ${t.check ? 'would stop' : 'stopped'} the rollout: ${e.stopped}`)];
-      return t.check ? [] : [paint(o, e.failed ? 'yellow' : 'green', `WAVE ${e.wave} done: ${e.size - e.failed} of ${e.size} host(s) converged and verified, ${e.failed} failed`)];
+      return t.check
+        ? []
+        : [
+            paint(
+              o,
+              e.failed ? 'yellow' : 'green',
+              `WAVE ${e.wave} done: ${e.size - e.failed} of ${e.size} host(s) converged and verified, ${e.failed} failed`,
+            ),
+          ];
     case 'rollout-stopped':
       return [
         paint(
@@ -199,7 +210,12 @@ function formatTrentoView(t: Tally, o: FormatOptions): string[] {
 function formatRolloutRecap(t: Tally, o: FormatOptions): string[] {
   const r = t.rollout;
   if (!r) return [];
-  const label = { done: 'done', stopped: t.check ? 'would stop' : 'stopped', 'not-started': t.check ? 'would not start' : 'not started', checked: 'checked' } as const;
+  const label = {
+    done: 'done',
+    stopped: t.check ? 'would stop' : 'stopped',
+    'not-started': t.check ? 'would not start' : 'not started',
+    checked: 'checked',
+  } as const;
   const out = [`waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${r.stopped.reason}` : ''}`];
   for (const w of r.waves) {
     const text = `  wave ${w.wave}: ${label[w.status].padEnd(15)} ${w.hosts.join(', ')}${w.failed ? ` (${w.failed} failed)` : ''}`;

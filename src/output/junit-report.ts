@@ -20,7 +20,16 @@ const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** A change with its details and diff (diffs only exist with --diff, already masked by field). */
 function changeLines(prefix: string, c: HostResult['planned'][number]): string[] {
-  return [`${prefix}: ${c.summary}`, ...(c.details ?? []).map((d) => `    ${d}`), ...(c.diff ? c.diff.replace(/\s+$/, '').split('\n').map((l) => `    ${l}`) : [])];
+  return [
+    `${prefix}: ${c.summary}`,
+    ...(c.details ?? []).map((d) => `    ${d}`),
+    ...(c.diff
+      ? c.diff
+          .replace(/\s+$/, '')
+          .split('\n')
+          .map((l) => `    ${l}`)
+      : []),
+  ];
 }
 
 /** What would change on the host (check), or what the run changed and did not (apply). */
@@ -36,7 +45,13 @@ function failureLines(r: HostResult): string[] {
   return out;
 }
 
-const indented = (text: string) => (text.trim() ? text.replace(/\s+$/, '').split('\n').map((l) => `    ${l}`) : []);
+const indented = (text: string) =>
+  text.trim()
+    ? text
+        .replace(/\s+$/, '')
+        .split('\n')
+        .map((l) => `    ${l}`)
+    : [];
 
 const warningLines = (r: HostResult) => r.warnings.map((w) => `warning: ${w}`);
 
@@ -113,7 +128,10 @@ export function junitOf(t: Tally, durationMs: number, redact: Redactor): string 
   // failing a host; its own test case keeps the CI page from showing all green.
   const view = t.trentoView;
   if (view?.error) {
-    cases.push({ host: `Trento's Prometheus at ${view.url}`, outcome: { kind: 'error', type: view.error.kind, message: view.error.message, text: view.error.message } });
+    cases.push({
+      host: `Trento's Prometheus at ${view.url}`,
+      outcome: { kind: 'error', type: view.error.kind, message: view.error.message, text: view.error.message },
+    });
   }
   const count = (k: Outcome['kind']) => cases.filter((c) => c.outcome.kind === k).length;
   const counts = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}" time="${seconds(durationMs)}"`;

@@ -35,7 +35,6 @@ export function terminalChoice(env: NodeJS.ProcessEnv, streams: TerminalStreams)
   const color = colorRules.find(([applies]) => applies)?.[1] ?? true;
   // ora's own rule (TTY, not TERM=dumb, not CI) plus a known width: without it ora cannot tell
   // how many lines to clear. With CI set ora would print a stray "- text" line instead.
-  const live =
-    Boolean(streams.stdout.isTTY && streams.stderr.isTTY) && (streams.stderr.columns ?? 0) > 0 && !dumb && env.CI === undefined;
+  const live = Boolean(streams.stdout.isTTY && streams.stderr.isTTY) && (streams.stderr.columns ?? 0) > 0 && !dumb && env.CI === undefined;
   return { color, live };
 }

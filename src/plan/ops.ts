@@ -33,38 +33,22 @@ function fileDiff(path: string, before: string | undefined, after: string, mask 
     // The only difference is inside a masked value: say so rather than show an empty diff.
     return `--- ${path}\n+++ ${path}\n (a secret value changed; not shown)\n`;
   }
-  return createTwoFilesPatch(
-    before === undefined ? '/dev/null' : path,
-    path,
-    before === undefined ? '' : mask(before),
-    mask(after),
-    undefined,
-    undefined,
-    { context: 3 },
-  );
+  return createTwoFilesPatch(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after), undefined, undefined, {
+    context: 3,
+  });
 }
 
 export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Change | null {
   const current = facts.files[spec.path];
   const contentDiffers = !current?.exists || current.sha256 !== sha256(spec.content);
-  const metaDiffers =
-    !current?.exists ||
-    current.owner !== spec.owner ||
-    current.group !== spec.group ||
-    current.mode !== normMode(spec.mode);
+  const metaDiffers = !current?.exists || current.owner !== spec.owner || current.group !== spec.group || current.mode !== normMode(spec.mode);
   if (!contentDiffers && !metaDiffers) return null;
-  const what = !current?.exists
-    ? 'create'
-    : contentDiffers
-      ? 'update'
-      : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
+  const what = !current?.exists ? 'create' : contentDiffers ? 'update' : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
   return {
     id: `file:${spec.path}`,
     kind: 'file',
     summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})`,
-    ...(withDiff && contentDiffers
-      ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) }
-      : {}),
+    ...(withDiff && contentDiffers ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) } : {}),
     // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
     // on whatever a service account put at the path by then (a link's target).
     script: withAfter(writeCommand(spec), spec.after),
@@ -115,10 +99,7 @@ export interface InstallOptions {
 export function packagesInstalled(wanted: string[], facts: HostFacts, options: InstallOptions = {}): Change | null {
   const missing = wanted.filter((n) => !facts.packages[n]);
   if (missing.length === 0) return null;
-  const install = join(
-    [raw('tp_packages_install'), ...missing.map((n) => sh` ${n} ${options.whenMissing?.[n] ?? 'enable the channel that ships it'}`)],
-    '',
-  );
+  const install = join([raw('tp_packages_install'), ...missing.map((n) => sh` ${n} ${options.whenMissing?.[n] ?? 'enable the channel that ships it'}`)], '');
   return {
     id: 'packages:install',
     kind: 'packages',

@@ -8,7 +8,19 @@ import type { SupportedPlatform } from '../platform.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
-import { type Change, HANDLER_ORDER, isRetire, type Handler, type HandlerName, type HostPlan, isHandlerName, type Role, type RoleTasks, SUPERSEDES, type TaskContext } from './types.ts';
+import {
+  type Change,
+  HANDLER_ORDER,
+  isRetire,
+  type Handler,
+  type HandlerName,
+  type HostPlan,
+  isHandlerName,
+  type Role,
+  type RoleTasks,
+  SUPERSEDES,
+  type TaskContext,
+} from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
 export interface PlanInput {
@@ -35,7 +47,11 @@ export interface PlanInput {
 
 /** Compares dotted versions numerically ("3.10.0" > "3.9.1"); the release part is ignored. */
 export function versionAtLeast(version: string, minimum: string): boolean {
-  const parts = (v: string) => v.split('-')[0]!.split('.').map((n) => parseInt(n, 10) || 0);
+  const parts = (v: string) =>
+    v
+      .split('-')[0]!
+      .split('.')
+      .map((n) => parseInt(n, 10) || 0);
   const a = parts(version);
   const b = parts(minimum);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -103,13 +119,23 @@ export function planHost(input: PlanInput): HostPlan {
   const roles = input.roles;
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
   const missing = (r: RoleTasks) => (r.installPackages ?? []).some((n) => !input.facts.packages[n]);
-  const install = packagesInstalled(results.flatMap((r) => r.installPackages ?? []), input.facts, {
-    whenMissing: Object.assign({}, ...results.map((r) => r.whenMissing ?? {})),
-    refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
-  });
+  const install = packagesInstalled(
+    results.flatMap((r) => r.installPackages ?? []),
+    input.facts,
+    {
+      whenMissing: Object.assign({}, ...results.map((r) => r.whenMissing ?? {})),
+      refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
+    },
+  );
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
-  const upgrade = input.packageState === 'latest' && !input.uninstall ? packagesUpgraded(results.flatMap((r) => r.installPackages ?? []), input.facts) : null;
+  const upgrade =
+    input.packageState === 'latest' && !input.uninstall
+      ? packagesUpgraded(
+          results.flatMap((r) => r.installPackages ?? []),
+          input.facts,
+        )
+      : null;
   const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
   const changes = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
@@ -123,7 +149,9 @@ export function planHost(input: PlanInput): HostPlan {
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
   // No agent restart on uninstall: the agent is stopped.
   if (input.uninstall) notified.delete('restart trento-agent');
-  const handlers = HANDLER_ORDER.filter((n) => notified.has(n)).map((n) => available.get(n)).filter((h): h is Handler => !!h);
+  const handlers = HANDLER_ORDER.filter((n) => notified.has(n))
+    .map((n) => available.get(n))
+    .filter((h): h is Handler => !!h);
 
   const warnings: string[] = [];
   for (const n of pending) warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
@@ -139,4 +167,3 @@ export function planHost(input: PlanInput): HostPlan {
   const verifyRetired = join(results.flatMap((r) => r.verifyRetired ?? []));
   return { host: input.host, changes, handlers, verify, verifyRetired, warnings };
 }
-

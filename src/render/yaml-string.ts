@@ -5,8 +5,17 @@
 // escapes is always a string and always ends where it should, for any value.
 
 const NAMED: Readonly<Record<string, string>> = {
-  '\0': '\\0', '\x07': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r',
-  '\x1b': '\\e', '"': '\\"', '\\': '\\\\',
+  '\0': '\\0',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\r': '\\r',
+  '\x1b': '\\e',
+  '"': '\\"',
+  '\\': '\\\\',
 };
 
 // YAML 1.2 c-printable: tab, LF, CR, 0x20-0x7E, 0x85, 0xA0-0xD7FF, 0xE000-0xFFFD, and
@@ -14,13 +23,7 @@ const NAMED: Readonly<Record<string, string>> = {
 // were line breaks in 1.1 (older parsers, editors): escape them as well.
 function isPrintable(code: number): boolean {
   if (code === 0x2028 || code === 0x2029 || code === 0xfeff) return false;
-  return (
-    (code >= 0x20 && code <= 0x7e) ||
-    code === 0x85 ||
-    (code >= 0xa0 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    code >= 0x10000
-  );
+  return (code >= 0x20 && code <= 0x7e) || code === 0x85 || (code >= 0xa0 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || code >= 0x10000;
 }
 
 export function yamlDoubleQuoted(value: string): string {

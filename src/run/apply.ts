@@ -116,13 +116,23 @@ async function applyHost(
         break;
     }
   });
-  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(connectionFor(h.name, h.vars, options.connection)), body: scriptForDisplay(script) });
+  emit({
+    type: 'host-exec',
+    host: h.name,
+    script: 'apply',
+    command: execCommandLine(connectionFor(h.name, h.vars, options.connection)),
+    body: scriptForDisplay(script),
+  });
   const { result, problem } = await runBounded(h.session, script, options, read);
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
   emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
   if (result.code === null && !sawDone) {
-    emit({ type: 'host-unreachable', host: h.name, message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge` });
+    emit({
+      type: 'host-unreachable',
+      host: h.name,
+      message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge`,
+    });
     return finish(h, 'unreachable');
   }
   if (failed) return finish(h, 'failed');

@@ -23,10 +23,13 @@ export async function runBounded(
   let received = 0;
   const timer =
     limit > 0
-      ? setTimeout(() => {
-          problem ??= `the host did not finish its script within --remote-timeout ${limit} s (nor stop it); the connection was closed`;
-          session.close();
-        }, (limit + 30) * 1000)
+      ? setTimeout(
+          () => {
+            problem ??= `the host did not finish its script within --remote-timeout ${limit} s (nor stop it); the connection was closed`;
+            session.close();
+          },
+          (limit + 30) * 1000,
+        )
       : undefined;
   try {
     const result = await session.run(script, (chunk) => {

@@ -17,7 +17,11 @@ import { runBounded } from './bounded.ts';
  * Returns the supported hosts that answered; every other host is finished here (unreachable,
  * failed, or refused with the reason).
  */
-export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<typeof connector>, { options, emit, defaults, finish }: RunContext): Promise<ReachedHost[]> {
+export async function gatherFacts(
+  hosts: HostRecord[],
+  sessions: ReturnType<typeof connector>,
+  { options, emit, defaults, finish }: RunContext,
+): Promise<ReachedHost[]> {
   const reached: ReachedHost[] = [];
   emit({ type: 'phase', phase: 'facts', total: hosts.length });
   await forEachLimit(hosts, options.forks, async (h) => {
@@ -33,17 +37,29 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       return finish(h, 'unreachable', undefined);
     }
     const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
-    const script = factsScript({ withContent: options.diff || options.uninstall, withUpdates: upgrades, zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds });
+    const script = factsScript({
+      withContent: options.diff || options.uninstall,
+      withUpdates: upgrades,
+      zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
+    });
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(script) });
     const { result, problem } = await runBounded(session, script, options);
-    emit({ type: 'host-exec-result', host: h.name, script: 'facts', code: result.code, output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n') });
+    emit({
+      type: 'host-exec-result',
+      host: h.name,
+      script: 'facts',
+      code: result.code,
+      output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n'),
+    });
     if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
     let facts: HostFacts;
     try {
       if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
       facts = parseFacts(result.stdout);
     } catch (error) {
-      const becomeHint = /password is required|sudo:/.test(result.stderr) ? ' (become failed: give ansible_become_password or allow NOPASSWD sudo for this user)' : '';
+      const becomeHint = /password is required|sudo:/.test(result.stderr)
+        ? ' (become failed: give ansible_become_password or allow NOPASSWD sudo for this user)'
+        : '';
       if (result.code === null) {
         emit({ type: 'host-unreachable', host: h.name, message: `connection lost while reading facts: ${result.stderr}` });
         return finish(h, 'unreachable');

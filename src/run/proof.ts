@@ -24,6 +24,10 @@ export function trentoProver(endpoint: PrometheusEndpoint, { options, emit, fini
     emit({ type: 'trento-view-host', host: h.name, proof: answer.proof });
     if (answer.proof.ok) return finish(h, status, message);
     const limit = `${Math.round(answer.proof.limitMs / 1000)} s`;
-    return finish(h, 'failed', `Trento does not see this host: ${answer.proof.message} (waited ${limit}, ${options.verifyPrometheus?.waitMs ? '--verify-wait' : 'two scrape intervals'})`);
+    return finish(
+      h,
+      'failed',
+      `Trento does not see this host: ${answer.proof.message} (waited ${limit}, ${options.verifyPrometheus?.waitMs ? '--verify-wait' : 'two scrape intervals'})`,
+    );
   };
 }

@@ -23,18 +23,33 @@ export function checkHostlessSettings(
   };
   for (const h of hosts) {
     if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
-      error({ host: h.name, variable: 'ansible_become_method', origin: h.origins.ansible_become_method ?? 'inventory', message: `only sudo is supported, not ${String(h.vars.ansible_become_method)}` });
+      error({
+        host: h.name,
+        variable: 'ansible_become_method',
+        origin: h.origins.ansible_become_method ?? 'inventory',
+        message: `only sudo is supported, not ${String(h.vars.ansible_become_method)}`,
+      });
     } else if (
       h.vars.ansible_become_method === undefined &&
       options.connection.becomeMethod !== undefined &&
       options.connection.becomeMethod !== 'sudo' &&
       (h.vars.ansible_become !== undefined ? truthy(h.vars.ansible_become) : options.connection.become)
     ) {
-      error({ host: h.name, variable: 'become_method', origin: options.connection.becomeMethodOrigin ?? 'ansible.cfg', message: `only sudo is supported, not ${options.connection.becomeMethod}` });
+      error({
+        host: h.name,
+        variable: 'become_method',
+        origin: options.connection.becomeMethodOrigin ?? 'ansible.cfg',
+        message: `only sudo is supported, not ${options.connection.becomeMethod}`,
+      });
     }
     const port = h.vars.ansible_port;
     if (port !== undefined && !(/^\d{1,5}$/.test(String(port)) && Number(port) >= 1 && Number(port) <= 65535)) {
-      error({ host: h.name, variable: 'ansible_port', origin: h.origins.ansible_port ?? 'inventory', message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}` });
+      error({
+        host: h.name,
+        variable: 'ansible_port',
+        origin: h.origins.ansible_port ?? 'inventory',
+        message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}`,
+      });
     }
     for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) error({ host: h.name, ...e });
     if (options.uninstall) continue;

@@ -62,9 +62,7 @@ export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleD
  * host): above inventory values, below -e. `get` reads other variables (undefined when unset);
  * `via` names the ones the value was built from.
  */
-export type Computed = (get: (name: string) => unknown) =>
-  | { value: unknown; via: readonly string[]; origin: string }
-  | { problem: string; variable: string };
+export type Computed = (get: (name: string) => unknown) => { value: unknown; via: readonly string[]; origin: string } | { problem: string; variable: string };
 
 export interface ResolveProblem {
   variable: string;
@@ -124,9 +122,14 @@ export function resolveVars(
         return value === UNDEFINED || value === null || value === '' ? undefined : value;
       };
       const out = computed[name]!(get);
-      const entry: Entry = 'problem' in out
-        ? { value: UNDEFINED, origin: 'not set', sources: [] }
-        : { value: out.value === undefined ? UNDEFINED : out.value, origin: out.origin, sources: [...new Set(out.via.flatMap((ref) => lookup(ref, [...stack, name]).sources))] };
+      const entry: Entry =
+        'problem' in out
+          ? { value: UNDEFINED, origin: 'not set', sources: [] }
+          : {
+              value: out.value === undefined ? UNDEFINED : out.value,
+              origin: out.origin,
+              sources: [...new Set(out.via.flatMap((ref) => lookup(ref, [...stack, name]).sources))],
+            };
       if ('problem' in out) problems.push({ variable: out.variable, origin: raw(out.variable).origin, message: out.problem });
       cache.set(name, entry);
       return entry;

@@ -108,9 +108,7 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
  * values; a value given with -e beats them (so such a name gets no computed entry).
  */
 export function discoveredVariables(play: PlayView | undefined): Readonly<Record<string, Computed>> {
-  return Object.fromEntries(
-    DISCOVERED_SERVICES.filter((s) => !play?.extraVarNames.has(s.effective)).map((s) => [s.effective, discoverOne(s, play)]),
-  );
+  return Object.fromEntries(DISCOVERED_SERVICES.filter((s) => !play?.extraVarNames.has(s.effective)).map((s) => [s.effective, discoverOne(s, play)]));
 }
 
 /** The group the official playbook's agent play runs on (agent.yml: `hosts: agents`). */

@@ -17,8 +17,8 @@ const MAX_INT64 = (1n << 63n) - 1n;
 const UNITS: Readonly<Record<string, bigint>> = {
   ns: NANOSECOND,
   us: MICROSECOND,
-  'µs': MICROSECOND, // U+00B5 MICRO SIGN
-  'μs': MICROSECOND, // U+03BC GREEK SMALL LETTER MU
+  µs: MICROSECOND, // U+00B5 MICRO SIGN
+  μs: MICROSECOND, // U+03BC GREEK SMALL LETTER MU
   ms: MILLISECOND,
   s: SECOND,
   m: MINUTE,

@@ -14,15 +14,9 @@
 export const UNDEFINED: unique symbol = Symbol('undefined');
 export type Value = unknown; // a plain value, or UNDEFINED
 
-export type TemplateResult =
-  | { ok: true; value: Value; refs: string[] }
-  | { ok: false; error: string };
+export type TemplateResult = { ok: true; value: Value; refs: string[] } | { ok: false; error: string };
 
-type Token =
-  | { kind: 'name'; text: string }
-  | { kind: 'string'; text: string }
-  | { kind: 'number'; value: number }
-  | { kind: 'op'; text: string };
+type Token = { kind: 'name'; text: string } | { kind: 'string'; text: string } | { kind: 'number'; value: number } | { kind: 'op'; text: string };
 
 const TOKEN = /\s*(?:([A-Za-z_][A-Za-z0-9_]*)|'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\d+(?:\.\d+)?)|(\|\||[|~+(),]))/uy;
 
@@ -47,7 +41,12 @@ function tokenize(expr: string): Token[] {
 }
 
 const LITERALS: Readonly<Record<string, unknown>> = {
-  true: true, True: true, false: false, False: false, none: null, None: null,
+  true: true,
+  True: true,
+  false: false,
+  False: false,
+  none: null,
+  None: null,
 };
 
 function isEmpty(value: Value): boolean {
@@ -60,8 +59,7 @@ function str(value: Value): string {
 
 type Filter = (input: Value, args: Value[]) => Value;
 const FILTERS: Readonly<Record<string, Filter>> = {
-  default: (input, [fallback, alsoEmpty]) =>
-    input === UNDEFINED || (alsoEmpty === true && isEmpty(input)) ? (fallback ?? '') : input,
+  default: (input, [fallback, alsoEmpty]) => (input === UNDEFINED || (alsoEmpty === true && isEmpty(input)) ? (fallback ?? '') : input),
   string: (input) => (input === UNDEFINED ? input : str(input)),
   trim: (input) => (input === UNDEFINED ? input : str(input).trim()),
   lower: (input) => (input === UNDEFINED ? input : str(input).toLowerCase()),

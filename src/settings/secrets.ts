@@ -37,8 +37,15 @@ export const MIN_FREE_TEXT_SECRET = 8;
 
 /** Connection variables of Ansible that hold credentials. */
 export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
-  'ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password', 'ansible_become_password', 'ansible_become_pass',
-  'ansible_sudo_pass', 'ansible_sudo_password', 'ansible_su_pass', 'ansible_su_password',
+  'ansible_password',
+  'ansible_ssh_pass',
+  'ansible_ssh_password',
+  'ansible_become_password',
+  'ansible_become_pass',
+  'ansible_sudo_pass',
+  'ansible_sudo_password',
+  'ansible_su_pass',
+  'ansible_su_password',
 ];
 
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
@@ -125,9 +132,7 @@ export function maskAgentYaml(text: string): string {
       }
     },
   });
-  return edits
-    .sort((a, b) => b.start - a.start)
-    .reduce((acc, e) => acc.slice(0, e.start) + e.replacement + acc.slice(e.end), text);
+  return edits.sort((a, b) => b.start - a.start).reduce((acc, e) => acc.slice(0, e.start) + e.replacement + acc.slice(e.end), text);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ export function serverCaPem(value: string, asBase64: unknown): { ok: true; pem: 
   if (blocks.length === 0) {
     return {
       ok: false,
-      problem: 'is not a PEM certificate (expected -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----' +
+      problem:
+        'is not a PEM certificate (expected -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----' +
         `${ansibleBool(asBase64 ?? false) === true ? ' after base64 decoding' : '; for base64 of the file set agent_server_ca_cert_as_base64: true'})`,
     };
   }

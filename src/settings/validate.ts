@@ -103,7 +103,10 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
   },
   duration: (value) => {
     if (isPyNumber(value)) {
-      return { ok: false, problem: `must be a Go duration with a unit such as "${value}s", got the bare number ${value} (the agent would read it as nanoseconds)` };
+      return {
+        ok: false,
+        problem: `must be a Go duration with a unit such as "${value}s", got the bare number ${value} (the agent would read it as nanoseconds)`,
+      };
     }
     return withText(value, positiveDurationProblem);
   },
@@ -118,8 +121,8 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
   target: (value) => withText(value, (t) => (/\s/u.test(t) || t === '' ? `"${t}" is not a host:port or URL` : undefined)),
   path: (value) =>
     withText(value, (t) =>
-      !t.startsWith('/') ? `must be an absolute path on the host, got "${t}"`
-        : /[\0\n\r]/u.test(t) ? 'must not contain NUL or line breaks' : undefined),
+      !t.startsWith('/') ? `must be an absolute path on the host, got "${t}"` : /[\0\n\r]/u.test(t) ? 'must not contain NUL or line breaks' : undefined,
+    ),
   enum: (value, spec) => {
     const values = spec.values ?? [];
     const text = asText(value);
@@ -178,34 +181,55 @@ interface Requirement {
 
 /** Needed in every mode. */
 const ALWAYS_REQUIRED: readonly Requirement[] = [
-  { variable: 'agent_web_api_key', message: 'api-key is required, cannot start agent',
-    hint: 'set agent_web_api_key (or trento_api_key) to the API key shown in Trento Web' },
-  { variable: 'agent_trento_server_url', message: 'server-url is required',
-    hint: 'set agent_trento_server_url, trento_server_url or trento_server_name' },
-  { variable: 'agent_rabbitmq_password', message: 'the RabbitMQ password for facts-service-url is required',
-    hint: 'set agent_rabbitmq_password (or rabbitmq_password)' },
+  {
+    variable: 'agent_web_api_key',
+    message: 'api-key is required, cannot start agent',
+    hint: 'set agent_web_api_key (or trento_api_key) to the API key shown in Trento Web',
+  },
+  { variable: 'agent_trento_server_url', message: 'server-url is required', hint: 'set agent_trento_server_url, trento_server_url or trento_server_name' },
+  {
+    variable: 'agent_rabbitmq_password',
+    message: 'the RabbitMQ password for facts-service-url is required',
+    hint: 'set agent_rabbitmq_password (or rabbitmq_password)',
+  },
 ];
 
 const PUSH_REQUIRED: readonly Requirement[] = [
-  { variable: 'agent_prometheus_remote_write_url', message: "prometheus-url is required when prometheus-mode is 'push'",
-    hint: 'set agent_prometheus_remote_write_url or trento_server_name' },
+  {
+    variable: 'agent_prometheus_remote_write_url',
+    message: "prometheus-url is required when prometheus-mode is 'push'",
+    hint: 'set agent_prometheus_remote_write_url or trento_server_name',
+  },
 ];
 
 /** What each push auth method needs, with the agent's own messages. */
 const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
   none: [],
   basic: [
-    { variable: 'agent_prometheus_auth_username', message: 'username is required for basic authentication',
-      hint: 'set trento_prometheus_auth_username (or agent_prometheus_auth_username)' },
-    { variable: 'agent_prometheus_auth_password', message: 'password is required for basic authentication',
-      hint: 'set trento_prometheus_auth_password (or agent_prometheus_auth_password)' },
+    {
+      variable: 'agent_prometheus_auth_username',
+      message: 'username is required for basic authentication',
+      hint: 'set trento_prometheus_auth_username (or agent_prometheus_auth_username)',
+    },
+    {
+      variable: 'agent_prometheus_auth_password',
+      message: 'password is required for basic authentication',
+      hint: 'set trento_prometheus_auth_password (or agent_prometheus_auth_password)',
+    },
   ],
   bearer: [
-    { variable: 'agent_prometheus_auth_bearer_token', message: 'bearer token is required for bearer authentication',
-      hint: 'set agent_prometheus_auth_bearer_token, or choose another agent_prometheus_auth' },
+    {
+      variable: 'agent_prometheus_auth_bearer_token',
+      message: 'bearer token is required for bearer authentication',
+      hint: 'set agent_prometheus_auth_bearer_token, or choose another agent_prometheus_auth',
+    },
   ],
   mtls: [
-    { variable: 'agent_prometheus_tls_client_cert', message: 'client certificate is required for mTLS authentication', hint: 'set agent_prometheus_tls_client_cert' },
+    {
+      variable: 'agent_prometheus_tls_client_cert',
+      message: 'client certificate is required for mTLS authentication',
+      hint: 'set agent_prometheus_tls_client_cert',
+    },
     { variable: 'agent_prometheus_tls_client_key', message: 'client key is required for mTLS authentication', hint: 'set agent_prometheus_tls_client_key' },
   ],
 };
@@ -273,7 +297,9 @@ function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars):
     ...resolved.problems(),
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
-    ...(factsProblem ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }] : []),
+    ...(factsProblem
+      ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }]
+      : []),
     ...serverCaProblems(resolved, texts),
     ...supportPackageNameProblems(resolved, texts),
     ...misspellings(vars, origins),
@@ -315,7 +341,13 @@ function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<s
     const value = texts.get(variable);
     return value === undefined || value === name
       ? []
-      : [{ variable, origin: resolved.origin(variable), message: `"${value}" is not supported: trento-provision installs, records and removes the package ${name} by that name; remove ${variable}, or set supportutils_enabled: false and install your own package` }];
+      : [
+          {
+            variable,
+            origin: resolved.origin(variable),
+            message: `"${value}" is not supported: trento-provision installs, records and removes the package ${name} by that name; remove ${variable}, or set supportutils_enabled: false and install your own package`,
+          },
+        ];
   });
 }
 
@@ -333,7 +365,11 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
 
 function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
   const [protocol, username, password, host, vhost] = [
-    'agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost',
+    'agent_amqp_protocol',
+    'agent_rabbitmq_username',
+    'agent_rabbitmq_password',
+    'agent_rabbitmq_host',
+    'agent_rabbitmq_vhost',
   ].map((name) => texts.get(name));
   if (protocol === undefined || username === undefined || password === undefined || host === undefined || vhost === undefined) {
     return undefined;
@@ -345,12 +381,7 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  * Static checks, before any connection: types, enums, URLs, durations, required values and
  * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
  */
-export function validateHostVars(
-  vars: HostVars,
-  origins: Origins,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): SettingError[] {
+export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingError[] {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved).errors;
 }
@@ -459,12 +490,7 @@ export interface UsedSecret {
  * counts through agent_rabbitmq_password) and Ansible's connection passwords. Variables it never
  * reads (trento_web_postgres_password...) are not here: they mask nothing.
  */
-export function usedSecrets(
-  vars: HostVars,
-  origins: Origins,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): UsedSecret[] {
+export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): UsedSecret[] {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   // The agent_* rows are the settings the toolkit writes; the other secret rows (trento_*,
   // deprecated names) only feed them through the defaults, and count through them.
@@ -475,9 +501,7 @@ export function usedSecrets(
   const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
     const value = vars[name];
     // Any number, as its exact text: a 20-digit password is a bigint, 1.10 a PyFloat.
-    return typeof value === 'string' || isPyNumber(value)
-      ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }]
-      : [];
+    return typeof value === 'string' || isPyNumber(value) ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }] : [];
   });
   return [...written, ...connection].filter((s) => s.value !== '' && !s.value.includes('{{'));
 }
@@ -486,7 +510,9 @@ export function usedSecrets(
 export function shortSecretWarnings(secrets: readonly UsedSecret[]): string[] {
   return secrets
     .filter((s) => s.value.length < MIN_FREE_TEXT_SECRET)
-    .map((s) =>
-      `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
-      `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`);
+    .map(
+      (s) =>
+        `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
+        `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`,
+    );
 }

@@ -57,7 +57,13 @@ export function verifyCredentialsFor(
   const auth = flagAuth ?? AUTH_METHODS.find((m) => m === fromVars);
   if (auth === undefined) {
     return {
-      problems: [{ variable: 'agent_prometheus_auth', origin: resolved.origin('agent_prometheus_auth'), message: `invalid auth method for --verify-prometheus: ${fromVars} (give --verify-auth none|basic|bearer|mtls)` }],
+      problems: [
+        {
+          variable: 'agent_prometheus_auth',
+          origin: resolved.origin('agent_prometheus_auth'),
+          message: `invalid auth method for --verify-prometheus: ${fromVars} (give --verify-auth none|basic|bearer|mtls)`,
+        },
+      ],
     };
   }
   const credentials: VerifyCredentials = { auth };
@@ -65,7 +71,11 @@ export function verifyCredentialsFor(
   for (const [field, variable] of NEEDS[auth]) {
     const value = text(resolved.get(variable));
     if (value === undefined) {
-      problems.push({ variable, origin: resolved.origin(variable), message: `--verify-auth ${auth} needs it to ask Trento's Prometheus (set it in the inventory or a vault, never on a command line)` });
+      problems.push({
+        variable,
+        origin: resolved.origin(variable),
+        message: `--verify-auth ${auth} needs it to ask Trento's Prometheus (set it in the inventory or a vault, never on a command line)`,
+      });
     } else (credentials as unknown as Record<string, string>)[field] = value;
   }
   return problems.length ? { problems } : { credentials, problems };

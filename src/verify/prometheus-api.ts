@@ -64,7 +64,10 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
       const https = url.protocol === 'https:';
       const options = {
         method,
-        headers: { ...headers, ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          ...headers,
+          ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}),
+        },
         timeout: endpoint.timeoutMs ?? 10_000,
         ...(https && endpoint.ca ? { ca: endpoint.ca } : {}),
         ...(https && endpoint.auth === 'mtls' ? { cert: endpoint.clientCert, key: endpoint.clientKey } : {}),
@@ -82,20 +85,37 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
           const status = res.statusCode ?? 0;
           const text = Buffer.concat(chunks).toString('utf8');
           if (status === 401 || status === 403) {
-            return reject(new PrometheusError('auth-refused', `${where} refused the credentials of --verify-auth ${endpoint.auth} (HTTP ${status}${authHint(endpoint.auth)})`));
+            return reject(
+              new PrometheusError(
+                'auth-refused',
+                `${where} refused the credentials of --verify-auth ${endpoint.auth} (HTTP ${status}${authHint(endpoint.auth)})`,
+              ),
+            );
           }
           // nginx answers 400 to a TLS client without the certificate it requires.
           if (status === 400 && /certificate/iu.test(text) && !text.trimStart().startsWith('{')) {
-            return reject(new PrometheusError('auth-refused', `${where} requires a client certificate it did not get or did not accept (HTTP 400; --verify-auth mtls with --verify-client-cert/--verify-client-key)`));
+            return reject(
+              new PrometheusError(
+                'auth-refused',
+                `${where} requires a client certificate it did not get or did not accept (HTTP 400; --verify-auth mtls with --verify-client-cert/--verify-client-key)`,
+              ),
+            );
           }
           let parsed: { status?: string; data?: unknown; error?: string };
           try {
             parsed = JSON.parse(text) as typeof parsed;
           } catch {
-            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} with no Prometheus API answer (is the URL the Prometheus base URL, e.g. https://SERVER/prometheus?)`));
+            return reject(
+              new PrometheusError(
+                'bad-answer',
+                `${where}: ${url.pathname} answered HTTP ${status} with no Prometheus API answer (is the URL the Prometheus base URL, e.g. https://SERVER/prometheus?)`,
+              ),
+            );
           }
           if (parsed.status !== 'success') {
-            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? `status ${String(parsed.status)}`}`));
+            return reject(
+              new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? `status ${String(parsed.status)}`}`),
+            );
           }
           resolve(parsed.data);
         });
@@ -126,6 +146,8 @@ function authHint(auth: AuthMethod): string {
 }
 
 function unreachable(where: string, error: Error & { code?: string }): PrometheusError {
-  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/u.test(error.code ?? '') ? ' (TLS: give the CA that signed its certificate with --verify-ca FILE)' : '';
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/u.test(error.code ?? '')
+    ? ' (TLS: give the CA that signed its certificate with --verify-ca FILE)'
+    : '';
   return new PrometheusError('unreachable', `${where} is unreachable: ${error.code ? `${error.code}: ` : ''}${error.message}${tls}`);
 }

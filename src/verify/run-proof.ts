@@ -57,22 +57,27 @@ export function verifyEndpointFor(
   const other = votes.find((v) => !sameCredentials(v.credentials, chosen));
   if (other) {
     return {
-      errors: [{
-        host: other.host,
-        variable: 'agent_prometheus_auth',
-        origin: 'inventory',
-        message: `--verify-prometheus asks with one set of credentials, but this host's agent_prometheus_auth (or its credentials) differs from ${votes[0]!.host}'s; give --verify-auth, or make them agree`,
-      }],
+      errors: [
+        {
+          host: other.host,
+          variable: 'agent_prometheus_auth',
+          origin: 'inventory',
+          message: `--verify-prometheus asks with one set of credentials, but this host's agent_prometheus_auth (or its credentials) differs from ${votes[0]!.host}'s; give --verify-auth, or make them agree`,
+        },
+      ],
     };
   }
   if (chosen.auth === 'mtls' && (!options.clientCert || !options.clientKey)) {
     return {
-      errors: [{
-        host: votes[0]?.host ?? hosts[0]?.name ?? 'all',
-        variable: 'agent_prometheus_auth',
-        origin: options.auth ? '--verify-auth' : 'inventory',
-        message: 'is mtls: --verify-prometheus needs --verify-client-cert FILE and --verify-client-key FILE on this machine (agent_prometheus_tls_client_cert/_key are paths on the hosts)',
-      }],
+      errors: [
+        {
+          host: votes[0]?.host ?? hosts[0]?.name ?? 'all',
+          variable: 'agent_prometheus_auth',
+          origin: options.auth ? '--verify-auth' : 'inventory',
+          message:
+            'is mtls: --verify-prometheus needs --verify-client-cert FILE and --verify-client-key FILE on this machine (agent_prometheus_tls_client_cert/_key are paths on the hosts)',
+        },
+      ],
     };
   }
   return {

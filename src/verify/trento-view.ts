@@ -60,12 +60,17 @@ interface VectorSample {
 }
 
 function vectorOf(data: { resultType: string; result: unknown }): VectorSample[] {
-  if (data.resultType !== 'vector' || !Array.isArray(data.result)) throw new PrometheusError('bad-answer', `expected an instant vector, got ${data.resultType}`);
+  if (data.resultType !== 'vector' || !Array.isArray(data.result))
+    throw new PrometheusError('bad-answer', `expected an instant vector, got ${data.resultType}`);
   return data.result as VectorSample[];
 }
 
 const seriesKey = (metric: Record<string, string>) =>
-  JSON.stringify(Object.entries(metric).filter(([k]) => k !== '__name__').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  JSON.stringify(
+    Object.entries(metric)
+      .filter(([k]) => k !== '__name__')
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
 
 /**
  * `up{...}` and `timestamp(up{...})` joined by label set, grouped by agentID. (timestamp()
@@ -106,13 +111,20 @@ export function judge(req: ProofRequest, series: readonly SeenSeries[], since: n
   }
   const base = { up: newest.up, sampleAt: iso(newest.at) };
   // Any fresh passing series is what Trento shows as passing.
-  if (mine.some((s) => s.at > since && s.up === 1)) return { ...base, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${base.sampleAt})` };
+  if (mine.some((s) => s.at > since && s.up === 1))
+    return { ...base, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${base.sampleAt})` };
   if (newest.at <= since) {
-    return { ...base, ok: false, reason: 'no-fresh-sample', message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt})` };
+    return {
+      ...base,
+      ok: false,
+      reason: 'no-fresh-sample',
+      message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt})`,
+    };
   }
-  const why = req.mode === 'pull'
-    ? "Prometheus lists the host but cannot scrape its node_exporter (is it running, is port 9100 reachable from Prometheus?)"
-    : "the host's Alloy pushes, but reports its scrape of the host failing";
+  const why =
+    req.mode === 'pull'
+      ? 'Prometheus lists the host but cannot scrape its node_exporter (is it running, is port 9100 reachable from Prometheus?)'
+      : "the host's Alloy pushes, but reports its scrape of the host failing";
   return { ...base, ok: false, reason: 'up-0', message: `${query} exporter_name="${req.exporterName}" is ${newest.up} (sample at ${base.sampleAt}): ${why}` };
 }
 
@@ -160,7 +172,8 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       const data = await api.query('time()');
       const after = now();
       const value = Array.isArray(data.result) ? Number((data.result as [number, string])[1]) : NaN;
-      if (data.resultType !== 'scalar' || !Number.isFinite(value)) throw new PrometheusError('bad-answer', `time() answered ${JSON.stringify(data).slice(0, 200)}`);
+      if (data.resultType !== 'scalar' || !Number.isFinite(value))
+        throw new PrometheusError('bad-answer', `time() answered ${JSON.stringify(data).slice(0, 200)}`);
       return value * 1000 - (before + after) / 2;
     })());
 
@@ -226,7 +239,16 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         const v = judge(p.req, seen.get(p.req.agentId) ?? [], p.since);
         if (v.ok || t >= p.deadline) {
           pending.delete(p);
-          p.resolve({ proof: { query: upQuery(p.req.agentId), exporterName: p.req.exporterName, ...v, waitedMs: t - p.started, limitMs: p.limitMs, scrapeIntervalMs: p.intervalMs } });
+          p.resolve({
+            proof: {
+              query: upQuery(p.req.agentId),
+              exporterName: p.req.exporterName,
+              ...v,
+              waitedMs: t - p.started,
+              limitMs: p.limitMs,
+              scrapeIntervalMs: p.intervalMs,
+            },
+          });
         }
       }
       if (pending.size > 0) await sleep(pollMs);

@@ -13,9 +13,12 @@ let dir = '';
 
 const statusOf = (run: Awaited<ReturnType<typeof provision>>) => run.report?.hosts.find((r) => r.host === h.name);
 
-interface RunningConfig { components: string[]; lastError: string | null; reloads: number }
-const running = async (): Promise<RunningConfig> =>
-  JSON.parse(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/lab/config')) as RunningConfig;
+interface RunningConfig {
+  components: string[];
+  lastError: string | null;
+  reloads: number;
+}
+const running = async (): Promise<RunningConfig> => JSON.parse(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/lab/config')) as RunningConfig;
 
 /** What a failed run must leave: the same trento.alloy, no temp files, Alloy ready and running
  *  Trento's pipeline; lastError: what Alloy says of the last reload (the toolkit's restore). */
@@ -33,7 +36,7 @@ beforeAll(async () => {
   h = hostsBy(info).push[0]!;
   const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
   expect(run.code, run.stdout).toBe(0);
-  dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+  dir = (await mustOnHost(info, h.name, 'sed -n \'s/^CONFIG_FILE="\\(.*\\)"/\\1/p\' /etc/sysconfig/alloy')).trim().replace(/\/$/, '');
 });
 
 // A failed assertion must not leave the admin file for the next test (LAB_REUSE loops).
@@ -42,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('Alloy refuses a configuration semantically: the toolkit rolls back', () => {
-  it('an inventory scrape interval below Alloy\'s 10 s scrape timeout: validate passes, the reload answers 400, the old file runs again', async () => {
+  it("an inventory scrape interval below Alloy's 10 s scrape timeout: validate passes, the reload answers 400, the old file runs again", async () => {
     const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
     const reloads = (await running()).reloads;
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=5s']);
@@ -74,7 +77,11 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
       '  }',
       '}',
     ].join('\\n');
-    await mustOnHost(info, h.name, `printf '${admin}\\n' > ${dir}/admin.alloy && chown root:alloy ${dir}/admin.alloy && chmod 640 ${dir}/admin.alloy && alloy validate ${dir}`);
+    await mustOnHost(
+      info,
+      h.name,
+      `printf '${admin}\\n' > ${dir}/admin.alloy && chown root:alloy ${dir}/admin.alloy && chmod 640 ${dir}/admin.alloy && alloy validate ${dir}`,
+    );
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
     expect(run.code, run.stdout).toBe(2);
     expect(statusOf(run)?.status).toBe('failed');

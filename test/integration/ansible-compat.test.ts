@@ -60,7 +60,14 @@ describe('Ansible Vault', () => {
     await writeFile(vaulted, stringify({ agent_web_api_key: API_KEY, agent_rabbitmq_username: RABBIT_USER }));
     await execFileP('ansible-vault', ['encrypt', '--vault-password-file', passFile, vaulted]);
     // Inline, with the vault id label "lab", per host.
-    const { stdout } = await execFileP('ansible-vault', ['encrypt_string', '--vault-id', `lab@${passFile}`, RABBIT_PASSWORD, '--name', 'agent_rabbitmq_password']);
+    const { stdout } = await execFileP('ansible-vault', [
+      'encrypt_string',
+      '--vault-id',
+      `lab@${passFile}`,
+      RABBIT_PASSWORD,
+      '--name',
+      'agent_rabbitmq_password',
+    ]);
     await mkdir(join(inv, 'host_vars'));
     for (const h of [pull[0]!, push[0]!]) await writeFile(join(inv, 'host_vars', `${h.name}.yml`), stdout);
   });
@@ -113,7 +120,7 @@ describe('Ansible Vault', () => {
 });
 
 describe('ansible.cfg on the hosts', () => {
-  it('remote_user and [privilege_escalation] become from ansible.cfg: a sudo user provisions; the inventory\'s ansible_user wins over remote_user', async () => {
+  it("remote_user and [privilege_escalation] become from ansible.cfg: a sudo user provisions; the inventory's ansible_user wins over remote_user", async () => {
     // A SLES 15 host (pull mode: its check needs nothing from the server side).
     const sudoHost = info.hosts.find((h) => h.sudoUsers.includes('admin') && /^sles-15/.test(h.product))!;
     const inv = await iniInventory(info, [{ host: sudoHost }], {
@@ -126,7 +133,9 @@ describe('ansible.cfg on the hosts', () => {
     const run = await provision(['-i', inv, '-v'], { ANSIBLE_CONFIG: cfgDir });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain(`Using ${join(cfgDir, 'ansible.cfg')} as config file`);
-    expect(await mustOnHost(info, sudoHost.name, 'stat -c "%U:%G %a" /etc/trento/agent.yaml; grep -c "Accepted publickey for admin" /var/log/sshd.log')).toMatch(/^root:root 600\n[1-9]/);
+    expect(
+      await mustOnHost(info, sudoHost.name, 'stat -c "%U:%G %a" /etc/trento/agent.yaml; grep -c "Accepted publickey for admin" /var/log/sshd.log'),
+    ).toMatch(/^root:root 600\n[1-9]/);
     // become_method su in the cfg: a settings error naming the file, before any connection.
     await writeFile(join(cfgDir, 'ansible.cfg'), '[defaults]\nremote_user = admin\n\n[privilege_escalation]\nbecome = True\nbecome_method = su\n');
     const su = await provision(['-i', inv], { ANSIBLE_CONFIG: cfgDir });
@@ -134,7 +143,11 @@ describe('ansible.cfg on the hosts', () => {
     expect(su.stdout).toMatch(/become_method \(from .*ansible\.cfg \[privilege_escalation\] become_method\): only sudo is supported, not su/);
     // The inventory's ansible_user=root beats remote_user=nosuchuser.
     await writeFile(join(cfgDir, 'ansible.cfg'), '[defaults]\nremote_user = nosuchuser\n');
-    const own = await iniInventory(info, [{ host: sudoHost, vars: { ansible_user: 'root' } }], { ...plainVars(), agent_web_api_key: 'cfg-test-api-key', agent_rabbitmq_password: 'cfg-test-rabbit' });
+    const own = await iniInventory(info, [{ host: sudoHost, vars: { ansible_user: 'root' } }], {
+      ...plainVars(),
+      agent_web_api_key: 'cfg-test-api-key',
+      agent_rabbitmq_password: 'cfg-test-rabbit',
+    });
     const rootRun = await provision(['-i', own, '--check'], { ANSIBLE_CONFIG: cfgDir });
     expect(rootRun.code, rootRun.stdout + rootRun.stderr).toBe(0);
   });
@@ -143,25 +156,35 @@ describe('ansible.cfg on the hosts', () => {
 // The in-process client's own jump hosts (same key and known_hosts for every hop). Through
 // OpenSSH, the default, jump hosts are ssh_config's business: see openssh.test.ts.
 describe('ProxyJump with ansible_connection=paramiko', () => {
-  it('reaches a host through another lab host (-o ProxyJump= in ansible_ssh_extra_args): the target sees the bastion\'s address', async () => {
+  it("reaches a host through another lab host (-o ProxyJump= in ansible_ssh_extra_args): the target sees the bastion's address", async () => {
     const [bastion, target] = [push[0]!, pull[0]!];
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
-    const inv = await iniInventory(info, [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_extra_args: `'-o ProxyJump=root@${bastion.address}:22'` } }], {
-      ...plainVars(),
-      agent_web_api_key: 'jump-api-key-changed',
-      agent_rabbitmq_password: 'jump-rabbit',
-    });
+    const inv = await iniInventory(
+      info,
+      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_extra_args: `'-o ProxyJump=root@${bastion.address}:22'` } }],
+      {
+        ...plainVars(),
+        agent_web_api_key: 'jump-api-key-changed',
+        agent_rabbitmq_password: 'jump-rabbit',
+      },
+    );
     const run = await provision(['-i', inv]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(statusOf(run, target.name)?.status).toBe('changed');
-    expect(await mustOnHost(info, target.name, 'grep "Accepted publickey for root" /var/log/sshd.log')).toMatch(new RegExp(`from ${bastion.address.replace(/\./g, '\\.')} port`));
+    expect(await mustOnHost(info, target.name, 'grep "Accepted publickey for root" /var/log/sshd.log')).toMatch(
+      new RegExp(`from ${bastion.address.replace(/\./g, '\\.')} port`),
+    );
     expect(await mustOnHost(info, target.name, 'grep api-key /etc/trento/agent.yaml')).toContain('jump-api-key-changed');
   });
 
   it('-J and the FAQ\'s ProxyCommand (ssh -W %h:%p) work too; a bastion that refuses is "unreachable" naming the jump host', async () => {
     const [bastion, target] = [push[0]!, pull[0]!];
     const common = `'-o UserKnownHostsFile=${info.knownHosts} -J root@${bastion.address}'`;
-    const inv = await iniInventory(info, [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: common } }], { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' });
+    const inv = await iniInventory(info, [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: common } }], {
+      ...plainVars(),
+      agent_web_api_key: 'jump-api-key',
+      agent_rabbitmq_password: 'jump-rabbit',
+    });
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
     const ok = await provision(['-i', inv, '--check']);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
@@ -169,7 +192,15 @@ describe('ProxyJump with ansible_connection=paramiko', () => {
     // The ProxyCommand of Ansible's FAQ does the same.
     const viaCommand = await iniInventory(
       info,
-      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="ssh -W %h:%p -q root@${bastion.address}"'` } }],
+      [
+        {
+          host: target,
+          vars: {
+            ansible_connection: 'paramiko',
+            ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="ssh -W %h:%p -q root@${bastion.address}"'`,
+          },
+        },
+      ],
       { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' },
     );
     await mustOnHost(info, target.name, ': > /var/log/sshd.log');
@@ -178,7 +209,15 @@ describe('ProxyJump with ansible_connection=paramiko', () => {
     expect(await mustOnHost(info, target.name, 'grep "Accepted publickey" /var/log/sshd.log')).toContain(`from ${bastion.address} `);
     const refused = await iniInventory(
       info,
-      [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyJump=root@${bastion.address}:2222'` } }],
+      [
+        {
+          host: target,
+          vars: {
+            ansible_connection: 'paramiko',
+            ansible_ssh_common_args: `'-o UserKnownHostsFile=${info.knownHosts} -o ProxyJump=root@${bastion.address}:2222'`,
+          },
+        },
+      ],
       { ...plainVars(), agent_web_api_key: 'jump-api-key', agent_rabbitmq_password: 'jump-rabbit' },
     );
     const bad = await provision(['-i', refused, '--check', '-T', '5']);
@@ -189,7 +228,13 @@ describe('ProxyJump with ansible_connection=paramiko', () => {
     // knows only the target stops the jump with the fix to apply.
     const { readFile } = await import('node:fs/promises');
     const onlyTarget = join(await mkdtemp(join(tmpdir(), 'tp-kh-')), 'known_hosts');
-    await writeFile(onlyTarget, `${(await readFile(info.knownHosts, 'utf8')).split('\n').filter((l) => l.startsWith(`${target.name},`)).join('\n')}\n`);
+    await writeFile(
+      onlyTarget,
+      `${(await readFile(info.knownHosts, 'utf8'))
+        .split('\n')
+        .filter((l) => l.startsWith(`${target.name},`))
+        .join('\n')}\n`,
+    );
     const unknownBastion = await iniInventory(
       info,
       [{ host: target, vars: { ansible_connection: 'paramiko', ansible_ssh_common_args: `'-o UserKnownHostsFile=${onlyTarget} -J root@${bastion.address}'` } }],
@@ -197,6 +242,8 @@ describe('ProxyJump with ansible_connection=paramiko', () => {
     );
     const hk = await provision(['-i', unknownBastion, '--check']);
     expect(hk.code).toBe(4);
-    expect(hk.stdout).toMatch(new RegExp(`via jump host root@${bastion.address.replace(/\./g, '\\.')}:22: unknown host key for ${bastion.address.replace(/\./g, '\\.')}`));
+    expect(hk.stdout).toMatch(
+      new RegExp(`via jump host root@${bastion.address.replace(/\./g, '\\.')}:22: unknown host key for ${bastion.address.replace(/\./g, '\\.')}`),
+    );
   });
 });

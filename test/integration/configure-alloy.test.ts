@@ -26,20 +26,26 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     expect(await reloads()).toBe(before);
   });
 
-  it('replaces a drifted trento.alloy with the agent\'s own output and reloads Alloy', async () => {
+  it("replaces a drifted trento.alloy with the agent's own output and reloads Alloy", async () => {
     const before = await reloads();
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
-    await mustOnHost(info, h.name, "sed -i 's/scrape_interval = \"[^\"]*\"/scrape_interval = \"59s\"/' /etc/alloy/trento.alloy");
+    await mustOnHost(info, h.name, 'sed -i \'s/scrape_interval = "[^"]*"/scrape_interval = "59s"/\' /etc/alloy/trento.alloy');
     await mustOnHost(info, h.name, 'systemctl restart trento-agent');
     expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
-    expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc/alloy | grep -c "^\\.tp-" || true')).toBe('640 alloy:alloy\n0\n');
+    expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc/alloy | grep -c "^\\.tp-" || true')).toBe(
+      '640 alloy:alloy\n0\n',
+    );
     expect(await reloads()).toBe(before + 1);
   });
 
   it('keeps the current file when generate alloy prints nothing, and the agent still starts', async () => {
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
     // An agent whose generate prints nothing (a broken agent.yaml for generate, say).
-    await mustOnHost(info, h.name, 'cp /usr/bin/trento-agent /root/ta && printf "#!/bin/sh\\n[ \\"\\$1\\" = generate ] && exit 0\\nexec /root/ta \\"\\$@\\"\\n" > /usr/bin/trento-agent');
+    await mustOnHost(
+      info,
+      h.name,
+      'cp /usr/bin/trento-agent /root/ta && printf "#!/bin/sh\\n[ \\"\\$1\\" = generate ] && exit 0\\nexec /root/ta \\"\\$@\\"\\n" > /usr/bin/trento-agent',
+    );
     const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
     expect(out).toMatch(/printed nothing; keeping \/etc\/alloy\/trento.alloy\nrc=1/);
     await mustOnHost(info, h.name, 'systemctl restart trento-agent && systemctl is-active trento-agent');

@@ -11,7 +11,13 @@ import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustO
 let info: LabInfo;
 let pull: LabHost[];
 let push: LabHost[];
-const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'fault-api-key', rabbitmq_password: 'rabbit', provision_rabbitmq: false, agent_prometheus_auth: 'none' };
+const VARS = {
+  trento_server_name: 'trento.lab.example',
+  agent_web_api_key: 'fault-api-key',
+  rabbitmq_password: 'rabbit',
+  provision_rabbitmq: false,
+  agent_prometheus_auth: 'none',
+};
 
 const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
 

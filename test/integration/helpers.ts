@@ -166,7 +166,9 @@ export async function iniInventory(
   const dir = await mkdtemp(join(tmpdir(), 'tp-inv-'));
   const lines = ['[agents]'];
   for (const { host, vars } of hosts) {
-    const extra = Object.entries(vars ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+    const extra = Object.entries(vars ?? {})
+      .map(([k, v]) => ` ${k}=${v}`)
+      .join('');
     lines.push(`${host.name} ansible_host=${host.address}${extra}`);
   }
   lines.push('', '[agents:vars]', `ansible_ssh_private_key_file=${info.keyFile}`, `ansible_ssh_common_args='-o UserKnownHostsFile=${info.knownHosts}'`);

@@ -14,7 +14,13 @@ let pull: LabHost[];
 let push: LabHost[];
 let invPush: string;
 let invPull: string;
-const VARS = { trento_server_name: 'lab-gateway', agent_web_api_key: 'hostile-api-key', rabbitmq_password: 'rabbit-password', agent_prometheus_auth: 'none', provision_rabbitmq: false };
+const VARS = {
+  trento_server_name: 'lab-gateway',
+  agent_web_api_key: 'hostile-api-key',
+  rabbitmq_password: 'rabbit-password',
+  agent_prometheus_auth: 'none',
+  provision_rabbitmq: false,
+};
 const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
 
 /** A root-only file the alloy account must never be able to get root to write: a stand-in for /etc/shadow. */
@@ -57,7 +63,7 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
     expect(run.stdout + run.stderr).not.toContain('DECOY-HASH');
   });
 
-  it('configure-alloy.sh (the agent\'s ExecStartPre, as root) never writes the decoy either', async () => {
+  it("configure-alloy.sh (the agent's ExecStartPre, as root) never writes the decoy either", async () => {
     await mustOnHost(info, push[0]!.name, "rm -f /etc/alloy/trento.alloy; printf 'x' > /etc/alloy/trento.alloy; chown alloy:alloy /etc/alloy/trento.alloy");
     const race = onHost(info, push[0]!.name, attacker(8));
     await onHost(info, push[0]!.name, 'sleep 1; for i in 1 2 3; do /usr/share/trento/configure-alloy.sh >/dev/null 2>&1; done; true');
@@ -133,7 +139,11 @@ describe('time and size limits on what a host does and sends', () => {
 
   it('a host that sends more than --max-host-output fails; with the default, a 50 MB os-release is read only up to 1 MiB', async () => {
     const h = pull[0]!.name;
-    await mustOnHost(info, h, 'cp -p /etc/os-release /root/os-release.good && { cat /root/os-release.good; head -c 50000000 /dev/zero | tr "\\0" "#"; } > /etc/os-release');
+    await mustOnHost(
+      info,
+      h,
+      'cp -p /etc/os-release /root/os-release.good && { cat /root/os-release.good; head -c 50000000 /dev/zero | tr "\\0" "#"; } > /etc/os-release',
+    );
     const flooded = await provision(['-i', invPull, '--check', '--max-host-output', '1']);
     const bounded = await provision(['-i', invPull, '--check']);
     await mustOnHost(info, h, 'cp -p /root/os-release.good /etc/os-release');
@@ -181,7 +191,7 @@ describe('facts never degrade silently', () => {
 });
 
 describe('uninstall removes exactly what the toolkit installed', () => {
-  it('--purge keeps the base system and a node_exporter the admin had; removes the toolkit\'s packages only', async () => {
+  it("--purge keeps the base system and a node_exporter the admin had; removes the toolkit's packages only", async () => {
     const h = pull[1]!;
     // The admin installed node_exporter before the toolkit came.
     await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null');

@@ -101,7 +101,7 @@ describe('npm pack + npm install -g', () => {
     expect(shipped(join(pkg, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
   });
 
-  it('--version names the package, its version and the admin folder\'s ansible.cfg', async () => {
+  it("--version names the package, its version and the admin folder's ansible.cfg", async () => {
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
     for (const flag of ['--version', '-V']) {
       const r = await runIn(admin, 'trento-provision', [flag], adminEnv());
@@ -113,7 +113,10 @@ describe('npm pack + npm install -g', () => {
   });
 
   it('npx --package TARBALL trento-provision runs it too, from the admin folder', async () => {
-    const r = await runIn(admin, 'npx', ['--yes', '--prefer-offline', '--package', tarball, 'trento-provision', '--version'], { ...process.env, NO_COLOR: '1' });
+    const r = await runIn(admin, 'npx', ['--yes', '--prefer-offline', '--package', tarball, 'trento-provision', '--version'], {
+      ...process.env,
+      NO_COLOR: '1',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`config file = ${join(admin, 'ansible.cfg')}`);
   });
@@ -145,7 +148,12 @@ describe('npm --prefix REPO run provision from the admin folder (INIT_CWD)', () 
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HOME: admin };
     delete env.INIT_CWD;
     delete env.ANSIBLE_CONFIG;
-    const r = await runIn(admin, 'npm', ['--prefix', repoRoot, 'run', '-s', 'provision', '--', '-i', './site-hosts', '--limit', '@only-pull', '--list-hosts', '-v'], env);
+    const r = await runIn(
+      admin,
+      'npm',
+      ['--prefix', repoRoot, 'run', '-s', 'provision', '--', '-i', './site-hosts', '--limit', '@only-pull', '--list-hosts', '-v'],
+      env,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Using ${join(admin, 'ansible.cfg')} as config file`);

@@ -37,7 +37,15 @@ async function becomeProduct(host: LabHost, mix: string): Promise<void> {
   expect(bootRepo, `${host.name}: no channel in its boot.env`).toBeTruthy();
   const channelDir = join(dirname(bootRepo!), p.channel!);
   const dest = `/srv/channel-${p.channel}`;
-  execFileSync('bash', ['-c', 'tar -C "$1" -cf - . | ssh -F "$2" -o BatchMode=yes "$3" "rm -rf $4 && mkdir -p $4 && tar -xf - -C $4"', 'copy', channelDir, info.sshConfig, host.name, dest]);
+  execFileSync('bash', [
+    '-c',
+    'tar -C "$1" -cf - . | ssh -F "$2" -o BatchMode=yes "$3" "rm -rf $4 && mkdir -p $4 && tar -xf - -C $4"',
+    'copy',
+    channelDir,
+    info.sshConfig,
+    host.name,
+    dest,
+  ]);
   const osRelease = readFileSync(join(osReleaseFixtures, p.mix), 'utf8');
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   await mustOnHost(
@@ -80,7 +88,9 @@ describe('SLES 15 -> 16 migration', () => {
 
   it('now SLES 16: --check --diff shows the migration as plan changes and changes nothing', async () => {
     for (const h of [ours, admins]) await becomeProduct(h, 'sles-16.0');
-    expect(await mustOnHost(info, ours.name, '. /etc/os-release && echo $VERSION_ID; zypper -q -n se -x alloy >/dev/null && echo alloy offered')).toBe('16.0\nalloy offered\n');
+    expect(await mustOnHost(info, ours.name, '. /etc/os-release && echo $VERSION_ID; zypper -q -n se -x alloy >/dev/null && echo alloy offered')).toBe(
+      '16.0\nalloy offered\n',
+    );
     const before = await mustOnHost(info, ours.name, SNAPSHOT_COMMAND);
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--check', '--diff']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -121,7 +131,14 @@ describe('SLES 15 -> 16 migration', () => {
 
   it('Alloy takes the configuration but delivers nothing: the checks fail, node_exporter keeps running and enabled', async () => {
     // A remote-write URL where nothing listens: the handlers succeed, the delivery check does not.
-    const run = await provision(['--inventory', info.inventoryDir, '--limit', ours.name, '-e', 'agent_prometheus_remote_write_url=https://127.0.0.1:9/api/v1/write']);
+    const run = await provision([
+      '--inventory',
+      info.inventoryDir,
+      '--limit',
+      ours.name,
+      '-e',
+      'agent_prometheus_remote_write_url=https://127.0.0.1:9/api/v1/write',
+    ]);
     expect(run.code, run.stdout + run.stderr).toBe(2);
     const mine = hostOf(run, ours.name)!;
     expect(mine.status).toBe('failed');
@@ -133,13 +150,16 @@ describe('SLES 15 -> 16 migration', () => {
     expect(await unitState(ours.name)).toEqual(['active', 'enabled']);
   });
 
-  it('the cause fixed, the next run completes the migration: Alloy runs trento.alloy, the agent pushes, the toolkit\'s node_exporter is stopped and disabled but installed; the admin\'s keeps running', async () => {
+  it("the cause fixed, the next run completes the migration: Alloy runs trento.alloy, the agent pushes, the toolkit's node_exporter is stopped and disabled but installed; the admin's keeps running", async () => {
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     // Planned again (the record and the unit were unchanged) and done this time.
     expect(hostOf(run, ours.name)?.changes.find((c) => c.id === `service:${NE_UNIT}`)).toMatchObject({ applied: true });
     for (const h of [ours, admins]) {
-      expect(hostOf(run, h.name)?.checks.filter((c) => !c.ok), h.name).toEqual([]);
+      expect(
+        hostOf(run, h.name)?.checks.filter((c) => !c.ok),
+        h.name,
+      ).toEqual([]);
       expect(await mustOnHost(info, h.name, 'systemctl is-active alloy.service')).toBe('active\n');
       const components = await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12345/api/v0/web/components');
       expect(components).toContain('"prometheus.remote_write.trento"');
@@ -154,10 +174,12 @@ describe('SLES 15 -> 16 migration', () => {
     expect(await unitState(admins.name)).toEqual(['active', 'enabled']);
   });
 
-  it('--purge removes the toolkit\'s node_exporter and nothing of the admin\'s', async () => {
+  it("--purge removes the toolkit's node_exporter and nothing of the admin's", async () => {
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--purge']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(hostOf(run, ours.name)?.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`]);
+    expect(hostOf(run, ours.name)?.changes.map((c) => c.summary)).toEqual([
+      `remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`,
+    ]);
     expect(hostOf(run, admins.name)?.changes).toEqual([]);
     expect((await onHost(info, ours.name, `rpm -q ${NE}`)).code).not.toBe(0);
     expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe(`alloy\n${SUPPORT}trento-agent\n`);

@@ -42,7 +42,11 @@ async function dedicatedNodes(): Promise<string> {
 const SUPPORT = ['supportutils', 'supportutils-plugin-trento'];
 /** What rpm says of the support packages on a host: "NAME VERSION" or "NAME absent", one a line. */
 const supportPackages = (host: string) =>
-  mustOnHost(info, host, `for p in ${SUPPORT.join(' ')}; do rpm -q --qf "%{NAME} %{VERSION}\\n" $p >/dev/null 2>&1 && echo "$p installed" || echo "$p absent"; done`);
+  mustOnHost(
+    info,
+    host,
+    `for p in ${SUPPORT.join(' ')}; do rpm -q --qf "%{NAME} %{VERSION}\\n" $p >/dev/null 2>&1 && echo "$p installed" || echo "$p absent"; done`,
+  );
 
 /**
  * On `host`: a second channel, signed with the lab key like every lab channel, holding only
@@ -58,10 +62,14 @@ async function onlyBaseChannel(host: string): Promise<void> {
   );
   const packages = join(info.labDir, 'packages');
   const home = join(packages, readdirSync(packages).find((d) => readdirSync(join(packages, d)).includes('gnupg'))!, 'gnupg');
-  const signature = execFileSync('gpg', ['--batch', '--quiet', '--homedir', home, '--local-user', 'Lab Packages Signing Key', '--armor', '--detach-sign', '--output', '-'], {
-    input: repomd,
-    encoding: 'utf8',
-  });
+  const signature = execFileSync(
+    'gpg',
+    ['--batch', '--quiet', '--homedir', home, '--local-user', 'Lab Packages Signing Key', '--armor', '--detach-sign', '--output', '-'],
+    {
+      input: repomd,
+      encoding: 'utf8',
+    },
+  );
   execFileSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
   await mustOnHost(
     info,
@@ -201,7 +209,9 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect(statuses(run)).toEqual({ [lacking]: 'failed', [fine]: 'changed' });
       const failed = run.report!.hosts.find((x) => x.host === lacking)!;
       const step = JSON.stringify(failed);
-      expect(step).toMatch(/package supportutils-plugin-trento is in no enabled repository: enable the channel that ships trento-agent [^"]*or set supportutils_enabled: false/u);
+      expect(step).toMatch(
+        /package supportutils-plugin-trento is in no enabled repository: enable the channel that ships trento-agent [^"]*or set supportutils_enabled: false/u,
+      );
       // supportutils is in the enabled channel: it is not named as missing.
       expect(step).not.toMatch(/package supportutils is in no enabled repository/u);
       expect(run.stdout).toMatch(/package supportutils-plugin-trento is in no enabled repository/u);

@@ -21,7 +21,13 @@ let info: LabInfo;
 let pull: LabHost[];
 let push: LabHost[];
 const work = mkdtempSync(join(tmpdir(), 'tp-openssh-'));
-const VARS = { trento_server_name: 'trento.lab.example', agent_web_api_key: 'openssh-api-key', rabbitmq_password: 'rabbit', agent_prometheus_auth: 'none', provision_rabbitmq: false };
+const VARS = {
+  trento_server_name: 'trento.lab.example',
+  agent_web_api_key: 'openssh-api-key',
+  rabbitmq_password: 'rabbit',
+  agent_prometheus_auth: 'none',
+  provision_rabbitmq: false,
+};
 /** Undo steps (sshd_config blocks, agents) run after the file, whatever happened. */
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 
@@ -119,7 +125,14 @@ describe('a bastion as the only way to a group of hosts', () => {
   });
 
   it('direct logins are refused: the bastion really is the only way', async () => {
-    const direct = await provision(['-i', inventory({ [targets[0]!.name]: { ansible_host: targets[0]!.address, ansible_ssh_private_key_file: info.keyFile, ansible_user: 'root' } }, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` }), '--check']);
+    const direct = await provision([
+      '-i',
+      inventory(
+        { [targets[0]!.name]: { ansible_host: targets[0]!.address, ansible_ssh_private_key_file: info.keyFile, ansible_user: 'root' } },
+        { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` },
+      ),
+      '--check',
+    ]);
     expect(direct.code, direct.stdout).toBe(4);
     expect(statusOf(direct, targets[0]!.name)?.message).toMatch(/authentication failed for root@/);
   });
@@ -152,7 +165,12 @@ describe('a bastion as the only way to a group of hosts', () => {
     chmodSync(relay, 0o755);
     const t = targets[0]!;
     const mark = sshdLogMark(t, bastion);
-    const vars = { ansible_host: t.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="${relay} %h %p"` };
+    const vars = {
+      ansible_host: t.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o ProxyCommand="${relay} %h %p"`,
+    };
     const run = await provision(['-i', inventory({ [t.name]: vars }), '--check']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(sshdLogSince(t, mark, bastion)).toContain(`Accepted publickey for root from ${bastion.address}`);
@@ -161,13 +179,23 @@ describe('a bastion as the only way to a group of hosts', () => {
     const paramiko = await provision(['-i', inventory({ [t.name]: { ...vars, ansible_connection: 'paramiko' } }), '--check']);
     expect(paramiko.code).toBe(1);
     expect(paramiko.report?.settingsErrors).toEqual([
-      expect.objectContaining({ host: t.name, variable: 'ansible_ssh_common_args', message: expect.stringContaining(`-o ProxyCommand=${relay} %h %p (only the "ssh -W`) }),
+      expect.objectContaining({
+        host: t.name,
+        variable: 'ansible_ssh_common_args',
+        message: expect.stringContaining(`-o ProxyCommand=${relay} %h %p (only the "ssh -W`),
+      }),
     ]);
     expect(paramiko.report?.hosts.every((h) => h.roundTrips === 0)).toBe(true);
   });
 
   it('paramiko refuses the -F file too, naming the option and the host, and touches no host', async () => {
-    const run = await provision(['-i', inventory(Object.fromEntries(targets.map((t) => [t.name, {}])), { ansible_ssh_common_args: `-F ${config}` }), '--check', '-c', 'paramiko']);
+    const run = await provision([
+      '-i',
+      inventory(Object.fromEntries(targets.map((t) => [t.name, {}])), { ansible_ssh_common_args: `-F ${config}` }),
+      '--check',
+      '-c',
+      'paramiko',
+    ]);
     expect(run.code).toBe(1);
     expect(run.report?.settingsErrors.map((e) => [e.host, e.message])).toEqual(
       targets.map((t) => [t.name, expect.stringMatching(new RegExp(`^-F ${config.replace(/[.]/g, '\\.')} cannot be honoured by ansible_connection=paramiko`))]),
@@ -189,9 +217,17 @@ describe('keys and certificates OpenSSH knows', () => {
     const askpass = join(work, 'askpass');
     writeFileSync(askpass, '#!/bin/sh\necho agent-passphrase\n');
     chmodSync(askpass, 0o700);
-    execFileSync('ssh-add', [key], { env: { ...process.env, SSH_AUTH_SOCK: agentSock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: 'ignore' });
+    execFileSync('ssh-add', [key], {
+      env: { ...process.env, SSH_AUTH_SOCK: agentSock, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' },
+      stdio: 'ignore',
+    });
 
-    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: key, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: key,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+    };
     const inv = inventory({ [h.name]: vars });
     const run = await provision(['-i', inv, '--check'], { SSH_AUTH_SOCK: agentSock });
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -215,7 +251,12 @@ describe('keys and certificates OpenSSH knows', () => {
     await mustOnHost(info, h.name, `echo '${sh('cat', [`${ca}.pub`]).trim()}' > /etc/ssh/tp_user_ca.pub`);
     sshdConfig(h, 'user-ca', 'TrustedUserCAKeys /etc/ssh/tp_user_ca.pub');
     const mark = sshdLogMark(h);
-    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: key, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: key,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+    };
     const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(sshdLogSince(h, mark)).toMatch(/Accepted publickey for root .*ED25519-CERT.*ID tp-test/);
@@ -241,15 +282,26 @@ describe('keys and certificates OpenSSH knows', () => {
     sshdConfig(h, 'host-cert', 'HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub');
     const caOnly = join(work, 'known_hosts_ca');
     writeFileSync(caOnly, `@cert-authority * ${sh('cat', [`${hostCa}.pub`]).trim()}\n`);
-    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${caOnly} -o StrictHostKeyChecking=yes` };
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${caOnly} -o StrictHostKeyChecking=yes`,
+    };
     const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     // A known_hosts without the CA: the host is unknown, with the fingerprint and the fix.
     const empty = join(work, 'known_hosts_empty');
     writeFileSync(empty, '');
-    const unknown = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_ssh_common_args: `-o UserKnownHostsFile=${empty} -o StrictHostKeyChecking=yes` } }), '--check']);
+    const unknown = await provision([
+      '-i',
+      inventory({ [h.name]: { ...vars, ansible_ssh_common_args: `-o UserKnownHostsFile=${empty} -o StrictHostKeyChecking=yes` } }),
+      '--check',
+    ]);
     expect(unknown.code).toBe(4);
-    expect(statusOf(unknown, h.name)?.message).toMatch(/unknown host key for 10\.[0-9.]+: ssh-ed25519(-cert-v01@openssh\.com)? SHA256:\S+ is not in .*ssh-keyscan/);
+    expect(statusOf(unknown, h.name)?.message).toMatch(
+      /unknown host key for 10\.[0-9.]+: ssh-ed25519(-cert-v01@openssh\.com)? SHA256:\S+ is not in .*ssh-keyscan/,
+    );
     // paramiko cannot check host certificates: refused, and it says why.
     const paramiko = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_connection: 'paramiko' } }), '--check']);
     expect(paramiko.code).toBe(4);
@@ -330,7 +382,11 @@ describeWith(KERBEROS, 'a Kerberos login (GSSAPI) with a ticket from kinit, no k
           `printf '%s' '${kdc.krb5Conf}' > /etc/krb5.conf && (umask 077; echo '${keytab}' | base64 -d > /etc/krb5.keytab) && echo 'alice@${kdc.realm}' > /root/.k5login`,
       );
       cleanups.push(() =>
-        onHost(info, h.name, 'rm -f /etc/krb5.keytab /root/.k5login; if [ -e /etc/krb5.conf.tp-test ]; then mv /etc/krb5.conf.tp-test /etc/krb5.conf; else rm -f /etc/krb5.conf; fi'),
+        onHost(
+          info,
+          h.name,
+          'rm -f /etc/krb5.keytab /root/.k5login; if [ -e /etc/krb5.conf.tp-test ]; then mv /etc/krb5.conf.tp-test /etc/krb5.conf; else rm -f /etc/krb5.conf; fi',
+        ),
       );
       sshdConfig(h, 'gssapi', 'GSSAPIAuthentication yes');
     }
@@ -367,7 +423,11 @@ describeWith(KERBEROS, 'a Kerberos login (GSSAPI) with a ticket from kinit, no k
     expect(run.code, run.stdout + run.stderr).toBe(1);
     expect(run.report?.settingsErrors).toEqual(
       hosts.map((h) =>
-        expect.objectContaining({ host: h.name, variable: 'ansible_ssh_common_args', message: expect.stringMatching(/^-o GSSAPIAuthentication=yes cannot be honoured by ansible_connection=paramiko; use ansible_connection=ssh/) }),
+        expect.objectContaining({
+          host: h.name,
+          variable: 'ansible_ssh_common_args',
+          message: expect.stringMatching(/^-o GSSAPIAuthentication=yes cannot be honoured by ansible_connection=paramiko; use ansible_connection=ssh/),
+        }),
       ),
     );
     expect(run.report?.hosts.every((h) => h.roundTrips === 0)).toBe(true);
@@ -380,11 +440,16 @@ describe('nothing left behind', () => {
     const cp = join(work, 'cp');
     mkdirSync(cp);
     const mark = sshdLogMark(h);
-    const vars = { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+    };
     const run = await provision(['-i', inventory({ [h.name]: vars })], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(statusOf(run, h.name)?.roundTrips).toBe(2);
-    expect((sshdLogSince(h, mark)).match(/Accepted publickey/g)).toHaveLength(1);
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
     expect(readdirSync(cp)).toEqual([]);
     expect(processesMentioning(cp)).toEqual([]);
   });
@@ -392,11 +457,17 @@ describe('nothing left behind', () => {
   it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {
     const cp = join(work, 'cp-term');
     mkdirSync(cp);
-    const hosts = Object.fromEntries(pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]));
+    const hosts = Object.fromEntries(
+      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
+    );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
     // node itself, not the tsx wrapper: the wrapper SIGKILLs a child that does not confirm a
     // relayed signal within 30 ms, which a loaded machine misses; SIGTERM must reach the toolkit.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
@@ -416,7 +487,9 @@ describe('nothing left behind', () => {
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
     const cp = join(work, 'cp-int');
     mkdirSync(cp);
-    const hosts = Object.fromEntries(pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]));
+    const hosts = Object.fromEntries(
+      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
+    );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
     // Its own process group, as a terminal's foreground job: the ^C reaches every process in it.
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {

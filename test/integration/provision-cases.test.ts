@@ -72,7 +72,11 @@ describe('hosts in other states', () => {
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(run.code, run.stdout).toBe(0);
     expect(statusOf(run, h.name)?.warnings.join()).toMatch(/no 'generate alloy'/);
-    const state = await mustOnHost(info, h.name, 'cat /etc/systemd/system/trento-agent.service.d/*.conf; ls /usr/share/trento 2>&1; rpm -q --qf "%{VERSION}\\n" trento-agent');
+    const state = await mustOnHost(
+      info,
+      h.name,
+      'cat /etc/systemd/system/trento-agent.service.d/*.conf; ls /usr/share/trento 2>&1; rpm -q --qf "%{VERSION}\\n" trento-agent',
+    );
     expect(state).not.toMatch(/ExecStartPre/);
     expect(state).toMatch(/No such file/);
     expect(state).toMatch(/^3\.0\.2$/m);
@@ -99,14 +103,18 @@ describe('hosts in other states', () => {
     expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf')).toBe('CONFIG_FILE="/etc/alloy/conf"\nconfig.alloy\n');
   });
 
-  it('Alloy rejects the new config (a clashing user file): the old trento.alloy stays, Alloy stays ready, the host fails with Alloy\'s error', async () => {
+  it("Alloy rejects the new config (a clashing user file): the old trento.alloy stays, Alloy stays ready, the host fails with Alloy's error", async () => {
     const h = push[0]!;
     const first = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(first.code, first.stdout).toBe(0);
-    const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+    const dir = (await mustOnHost(info, h.name, 'sed -n \'s/^CONFIG_FILE="\\(.*\\)"/\\1/p\' /etc/sysconfig/alloy')).trim().replace(/\/$/, '');
     const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
     // A user file that declares Trento's remote_write component too.
-    await mustOnHost(info, h.name, `printf 'prometheus.remote_write "trento" {\\n}\\n' > ${dir}/user.alloy && chown root:alloy ${dir}/user.alloy && chmod 640 ${dir}/user.alloy`);
+    await mustOnHost(
+      info,
+      h.name,
+      `printf 'prometheus.remote_write "trento" {\\n}\\n' > ${dir}/user.alloy && chown root:alloy ${dir}/user.alloy && chmod 640 ${dir}/user.alloy`,
+    );
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
     expect(run.code).toBe(2);
     const r = statusOf(run, h.name)!;
@@ -119,7 +127,7 @@ describe('hosts in other states', () => {
 
   it('Alloy cannot read a file the new config needs: the reload answers 400, the previous file is put back and Alloy runs it', async () => {
     const h = push[0]!;
-    const dir = (await mustOnHost(info, h.name, "sed -n 's/^CONFIG_FILE=\"\\(.*\\)\"/\\1/p' /etc/sysconfig/alloy")).trim().replace(/\/$/, '');
+    const dir = (await mustOnHost(info, h.name, 'sed -n \'s/^CONFIG_FILE="\\(.*\\)"/\\1/p\' /etc/sysconfig/alloy')).trim().replace(/\/$/, '');
     const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
     // Readable by root (so validation as root passes) but not by the alloy user.
     // (A block no other file declares: `alloy validate` must pass it, only the reload fails.)

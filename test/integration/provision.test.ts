@@ -61,7 +61,10 @@ describe('provisioning the default mix', () => {
       const r = hosts.get(h.name)!;
       expect(r.status, `${h.name}: ${r.message}`).toBe('changed');
       expect(r.agentId).toBe(agentIdOf(h.machineId));
-      expect(r.checks.every((c) => c.ok), JSON.stringify(r.checks)).toBe(true);
+      expect(
+        r.checks.every((c) => c.ok),
+        JSON.stringify(r.checks),
+      ).toBe(true);
     }
     const after = await snapshots();
     for (const h of refused) {
@@ -106,7 +109,11 @@ describe('provisioning the default mix', () => {
     const pids = async () =>
       Promise.all(
         [...hostsBy(info).pull, ...hostsBy(info).push].map((h) =>
-          mustOnHost(info, h.name, 'systemctl show -p MainPID --value trento-agent; systemctl show -p MainPID --value alloy; curl -s http://127.0.0.1:12345/-/lab/config 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin).get(\\"reloads\\"))" 2>/dev/null || true'),
+          mustOnHost(
+            info,
+            h.name,
+            'systemctl show -p MainPID --value trento-agent; systemctl show -p MainPID --value alloy; curl -s http://127.0.0.1:12345/-/lab/config 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin).get(\\"reloads\\"))" 2>/dev/null || true',
+          ),
         ),
       );
     const pidsBefore = await pids();
@@ -135,7 +142,11 @@ describe('provisioning the default mix', () => {
     expect(run.stdout).not.toContain(SECRET);
     const fix = await provision([...BASE, '--limit', h.name]);
     expect(fix.code).toBe(0);
-    expect(byHost(fix.report).get(h.name)!.changes.map((c) => c.id)).toEqual(['file:/etc/trento/agent.yaml']);
+    expect(
+      byHost(fix.report)
+        .get(h.name)!
+        .changes.map((c) => c.id),
+    ).toEqual(['file:/etc/trento/agent.yaml']);
   });
 
   it('uninstall removes what the toolkit added; Alloy keeps running on the user config; twice is a no-op', async () => {
@@ -151,7 +162,11 @@ describe('provisioning the default mix', () => {
       expect(state).toMatch(/CONFIG_FILE="\/etc\/alloy\/config.alloy"\nactive\nno-agent\n0\nkept-config\nAlloy is ready/);
     }
     for (const h of hostsBy(info).pull) {
-      const state = await mustOnHost(info, h.name, 'systemctl is-active prometheus-node_exporter; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent');
+      const state = await mustOnHost(
+        info,
+        h.name,
+        'systemctl is-active prometheus-node_exporter; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent',
+      );
       expect(state, h.name).toBe('active\nno-agent\n');
     }
     const again = await provision(['--inventory', info.inventoryDir, '--uninstall']);

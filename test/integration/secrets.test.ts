@@ -83,7 +83,10 @@ describe('hostile values', () => {
       const r = run.report!.hosts.find((h) => h.host === p.name)!;
       expect(['ok', 'changed'], `${p.name}: ${r.message}`).toContain(r.status);
       expect(r.checks.length).toBeGreaterThan(0);
-      expect(r.checks.every((c) => c.ok), JSON.stringify(r.checks)).toBe(true);
+      expect(
+        r.checks.every((c) => c.ok),
+        JSON.stringify(r.checks),
+      ).toBe(true);
     }
     const parsed = JSON.parse(
       await mustOnHost(info, push[0]!.name, `python3 -c 'import yaml,json; print(json.dumps(yaml.safe_load(open("/etc/trento/agent.yaml"))))'`),
@@ -114,7 +117,10 @@ describe('hostile values', () => {
     await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
     // trento.alloy's new file waits in /etc/.tp-stage.*/ while Alloy validates it: always seen.
-    expect(seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new$/.test(l)), seen.join('\n')).toBe(true);
+    expect(
+      seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new$/.test(l)),
+      seen.join('\n'),
+    ).toBe(true);
     for (const line of seen) expect(line, line).toMatch(/^(700 \S+\/\.tp-stage\.[^/]+|(600|640) \S+\/\.tp-stage\.[^/]+\/\S+)$/);
     expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/trento/agent.yaml /etc/alloy/trento.alloy')).toBe('600 root:root\n640 alloy:alloy\n');
   });

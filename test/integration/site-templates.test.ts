@@ -51,7 +51,7 @@ describe('site templates next to the inventory', () => {
     expect(byHost.get(pull.name)!.siteTemplates).toEqual([]); // pull hosts render no trento.alloy
   });
 
-  it('applied: the file on the host is the site template\'s, Alloy validated and runs it', async () => {
+  it("applied: the file on the host is the site template's, Alloy validated and runs it", async () => {
     const run = await provision(['-i', join(inventory, 'hosts')]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(await mustOnHost(info, push.name, `cat ${ALLOY_PATH}`)).toContain('// site: rack 7');
@@ -61,7 +61,7 @@ describe('site templates next to the inventory', () => {
     expect(await mustOnHost(info, push.name, 'test -e /usr/share/trento/configure-alloy.sh && echo present || echo absent')).toBe('absent\n');
   });
 
-  it('a site template Alloy rejects fails the host with Alloy\'s error and leaves the previous file', async () => {
+  it("a site template Alloy rejects fails the host with Alloy's error and leaves the previous file", async () => {
     const before = await mustOnHost(info, push.name, `cat ${ALLOY_PATH}`);
     await writeFile(join(inventory, 'templates', 'trento.alloy.ejs'), siteAlloy('prometheus.scrape "broken" {\n'));
     const run = await provision(['-i', join(inventory, 'hosts'), '--limit', push.name]);

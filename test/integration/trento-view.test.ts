@@ -33,9 +33,11 @@ function authVars(method: AuthMethod, overrides: Record<string, string> = {}): s
     agent_prometheus_remote_write_url: server.remoteWrite[method],
     agent_prometheus_tls_ca_cert: server.hostCaCert,
   };
-  if (method === 'basic') Object.assign(vars, { agent_prometheus_auth_username: server.basicAuth.username, agent_prometheus_auth_password: server.basicAuth.password });
+  if (method === 'basic')
+    Object.assign(vars, { agent_prometheus_auth_username: server.basicAuth.username, agent_prometheus_auth_password: server.basicAuth.password });
   if (method === 'bearer') vars.agent_prometheus_auth_bearer_token = server.bearerToken;
-  if (method === 'mtls') Object.assign(vars, { agent_prometheus_tls_client_cert: server.hostClientCert, agent_prometheus_tls_client_key: server.hostClientKey });
+  if (method === 'mtls')
+    Object.assign(vars, { agent_prometheus_tls_client_cert: server.hostClientCert, agent_prometheus_tls_client_key: server.hostClientKey });
   return ['--inventory', info.inventoryDir, '-e', JSON.stringify({ ...vars, ...overrides })];
 }
 
@@ -95,8 +97,15 @@ describe("Prometheus sees every provisioned host with its agent ID (Trento Web's
       }
       // Trento's CPU and memory charts need these series too.
       for (const w of wanted) {
-        const series = await promQuery(info, `count by (__name__) ({agentID="${w.agentId}", __name__=~"node_cpu_seconds_total|node_memory_MemAvailable_bytes|node_memory_MemTotal_bytes"})`);
-        expect(series.map((s) => s.metric.__name__).sort(), w.host).toEqual(['node_cpu_seconds_total', 'node_memory_MemAvailable_bytes', 'node_memory_MemTotal_bytes']);
+        const series = await promQuery(
+          info,
+          `count by (__name__) ({agentID="${w.agentId}", __name__=~"node_cpu_seconds_total|node_memory_MemAvailable_bytes|node_memory_MemTotal_bytes"})`,
+        );
+        expect(series.map((s) => s.metric.__name__).sort(), w.host).toEqual([
+          'node_cpu_seconds_total',
+          'node_memory_MemAvailable_bytes',
+          'node_memory_MemTotal_bytes',
+        ]);
       }
     });
   }
@@ -130,7 +139,8 @@ describe("Prometheus sees every provisioned host with its agent ID (Trento Web's
     // nginx said no: 401 for these hosts on that method's port.
     const log = readFileSync(join(info.labDir, 'server', 'nginx', 'access.log'), 'utf8');
     const port = new URL(server.remoteWrite[method]).port || '443';
-    for (const h of push) expect(log, h.name).toMatch(new RegExp(`^${h.address.replace(/\./g, '\\.')} ${port} "POST /prometheus/api/v1/write HTTP/1.1" 401 `, 'm'));
+    for (const h of push)
+      expect(log, h.name).toMatch(new RegExp(`^${h.address.replace(/\./g, '\\.')} ${port} "POST /prometheus/api/v1/write HTTP/1.1" 401 `, 'm'));
   };
 
   it('a wrong bearer token or password: nginx rejects the pushes (401), Alloy counts them, verify says the hosts do not deliver', async () => {

@@ -55,7 +55,15 @@ function varsFile(name: string, vars: Record<string, string>): string {
 const hostsOf = (run: CliRun) => new Map(((run.report?.hosts ?? []) as Host[]).map((h) => [h.host, h]));
 const viewOf = (run: CliRun) => (run.report as unknown as { trentoView: View | null }).trentoView;
 const verify = (method: keyof ServerInfo['edgePrometheus'], ...more: string[]) => [
-  '--inventory', info.inventoryDir, '--verify-prometheus', server.edgePrometheus[method], '--verify-auth', method, '--verify-ca', server.caCert, ...more,
+  '--inventory',
+  info.inventoryDir,
+  '--verify-prometheus',
+  server.edgePrometheus[method],
+  '--verify-auth',
+  method,
+  '--verify-ca',
+  server.caCert,
+  ...more,
 ];
 
 beforeAll(async () => {
@@ -74,13 +82,19 @@ afterAll(async () => {
 
 describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit rolled out", () => {
   it('cold rollout of the lab, asked with basic auth: every supported host is up == 1 under its own agent ID', async () => {
-    const creds = varsFile('basic.yml', { trento_prometheus_auth_username: server.basicAuth.username, trento_prometheus_auth_password: server.basicAuth.password });
+    const creds = varsFile('basic.yml', {
+      trento_prometheus_auth_username: server.basicAuth.username,
+      trento_prometheus_auth_password: server.basicAuth.password,
+    });
     const run = await provision([...verify('basic'), '-e', `@${creds}`]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(viewOf(run)).toEqual({ url: server.edgePrometheus.basic, auth: 'basic', error: null });
     const hosts = hostsOf(run);
     const { pull: pulls, push: pushes, refused } = hostsBy(info);
-    for (const [list, exporterName] of [[pulls, 'node_exporter'], [pushes, 'grafana_alloy']] as const) {
+    for (const [list, exporterName] of [
+      [pulls, 'node_exporter'],
+      [pushes, 'grafana_alloy'],
+    ] as const) {
       for (const h of list) {
         // The ID asked for is the one the installed agent reports on the host.
         const id = await mustOnHost(info, h.name, 'trento-agent id');
@@ -97,10 +111,13 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
     expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain(server.basicAuth.password);
   });
 
-  it('bearer and mTLS (this machine\'s client certificate) prove the same hosts', async () => {
+  it("bearer and mTLS (this machine's client certificate) prove the same hosts", async () => {
     const creds = varsFile('bearer.yml', { agent_prometheus_auth_bearer_token: server.bearerToken });
     const limit = ['--limit', `${pull.name},${push.name}`];
-    for (const args of [verify('bearer', '-e', `@${creds}`), verify('mtls', '--verify-client-cert', server.clientCert, '--verify-client-key', server.clientKey)]) {
+    for (const args of [
+      verify('bearer', '-e', `@${creds}`),
+      verify('mtls', '--verify-client-cert', server.clientCert, '--verify-client-key', server.clientKey),
+    ]) {
       const run = await provision([...args, ...limit]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const hosts = hostsOf(run);
@@ -117,7 +134,12 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       provision(['--inventory', info.inventoryDir, '--verify-prometheus', gone, '--limit', push.name]),
     ]);
     for (const [run, host, kind, text] of [
-      [refused, pull, 'auth-refused', /^ERROR Trento's Prometheus at \S+ refused the credentials of --verify-auth bearer \(HTTP 401; check agent_prometheus_auth_bearer_token\)$/m],
+      [
+        refused,
+        pull,
+        'auth-refused',
+        /^ERROR Trento's Prometheus at \S+ refused the credentials of --verify-auth bearer \(HTTP 401; check agent_prometheus_auth_bearer_token\)$/m,
+      ],
       [unreachable, push, 'unreachable', /^ERROR Trento's Prometheus at \S+:7443\/prometheus is unreachable: ECONNREFUSED/m],
     ] as const) {
       expect(run.code, run.stdout + run.stderr).toBe(2);
@@ -164,8 +186,18 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       expect(received).toBeGreaterThan(0);
       expect(hosts.get(pull.name)).toMatchObject({ status: 'failed', trento: { ok: false, reason: 'up-0', up: 0, exporterName: 'node_exporter' } });
       expect(hosts.get(push.name)).toMatchObject({ status: 'failed', trento: { ok: false, reason: 'no-fresh-sample', exporterName: 'grafana_alloy' } });
-      expect(run.stdout).toMatch(new RegExp(`^${pull.name} \\| FAILED \\| Trento does not see this host: up\\{agentID="${pullId}"\\} exporter_name="node_exporter" is 0 .*cannot scrape its node_exporter`, 'm'));
-      expect(run.stdout).toMatch(new RegExp(`^${push.name} \\| FAILED \\| Trento does not see this host: no sample of up\\{agentID="${agentIds.get(push.name)}"\\} exporter_name="grafana_alloy" since the rollout`, 'm'));
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^${pull.name} \\| FAILED \\| Trento does not see this host: up\\{agentID="${pullId}"\\} exporter_name="node_exporter" is 0 .*cannot scrape its node_exporter`,
+          'm',
+        ),
+      );
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^${push.name} \\| FAILED \\| Trento does not see this host: no sample of up\\{agentID="${agentIds.get(push.name)}"\\} exporter_name="grafana_alloy" since the rollout`,
+          'm',
+        ),
+      );
       expect(run.stdout).toMatch(new RegExp(`^${pull.name} +: node_exporter FAILED up-0: `, 'm'));
 
       // In waves, a wave is done when Trento has answered for its hosts: the pull host's wave
@@ -175,7 +207,11 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       expect(waves.code, waves.stdout + waves.stderr).toBe(2);
       const inWaves = hostsOf(waves);
       expect(inWaves.get(pull.name)).toMatchObject({ status: 'failed', trento: { reason: 'up-0' } });
-      expect(inWaves.get(next.name)).toMatchObject({ status: 'skipped', trento: null, message: expect.stringMatching(/^not started: wave 2 of 2 never started/) });
+      expect(inWaves.get(next.name)).toMatchObject({
+        status: 'skipped',
+        trento: null,
+        message: expect.stringMatching(/^not started: wave 2 of 2 never started/),
+      });
     } finally {
       writeFileSync(server.targetsFile, original);
       await new Promise((r) => other.close(r));

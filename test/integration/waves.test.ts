@@ -92,13 +92,17 @@ describe('waves', () => {
       const h = hostOf(run, name)!;
       expect(h.status, name).toBe('changed');
       expect(h.checks.length, name).toBeGreaterThan(0);
-      expect(h.checks.every((x) => x.ok), JSON.stringify(h.checks)).toBe(true);
+      expect(
+        h.checks.every((x) => x.ok),
+        JSON.stringify(h.checks),
+      ).toBe(true);
     }
     expect(hostOf(run, d)?.status).toBe('failed');
     expect(hostOf(run, e)).toMatchObject({ status: 'skipped', changes: expect.arrayContaining([expect.objectContaining({ applied: false })]) });
     expect(hostOf(run, e)?.message).toMatch(/^not started: wave 3 of 3 never started \(wave 2: .*\); nothing was changed on this host$/);
     // Wave 1 really serves: the agent runs with its configuration; wave 3 is as it was.
-    for (const name of [a, b]) expect(await mustOnHost(info, name, 'systemctl is-active trento-agent; test -s /etc/trento/agent.yaml && echo configured')).toBe('active\nconfigured\n');
+    for (const name of [a, b])
+      expect(await mustOnHost(info, name, 'systemctl is-active trento-agent; test -s /etc/trento/agent.yaml && echo configured')).toBe('active\nconfigured\n');
     expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
 
     await mustOnHost(info, d, 'zypper -q -n mr -e lab');

@@ -101,7 +101,12 @@ describe('Alloy stand-in', () => {
 
   it('exits non-zero with the error on stderr when the config is invalid at start', async () => {
     await run(`mkdir -p ${D}/bad; printf 'logging {\\n' > ${D}/bad/x.alloy; chmod -R a+rX ${D}/bad`);
-    const r = await ssh(cfg, host.name, `cd ${D} && runuser -u alloy -- /usr/bin/alloy run --server.http.listen-addr=127.0.0.1:12399 --storage.path=${D}/data ${D}/bad`, { timeoutMs: 20_000 });
+    const r = await ssh(
+      cfg,
+      host.name,
+      `cd ${D} && runuser -u alloy -- /usr/bin/alloy run --server.http.listen-addr=127.0.0.1:12399 --storage.path=${D}/data ${D}/bad`,
+      { timeoutMs: 20_000 },
+    );
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/x\.alloy/);
   });

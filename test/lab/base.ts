@@ -4,8 +4,19 @@
 // checkouts, the lab's keys) from the hosts.
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
-  renameSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { LabPaths } from './paths.ts';
@@ -37,15 +48,30 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 /** Folders of the machine hidden from every host (opaque in the upper layer). */
 export function opaqueDirs(paths: LabPaths): string[] {
   const list = [
-    '/root', '/tmp', '/var/tmp', '/home', '/opt', '/srv', '/work',
-    '/etc/systemd/system', '/usr/lib/systemd/system', '/etc/ssh', '/etc/sudoers.d', '/etc/products.d',
-    '/etc/zypp/repos.d', '/etc/zypp/services.d', '/var/lib/zypp', '/var/cache/zypp', '/var/log/journal',
-    paths.repoRoot, paths.labDir,
+    '/root',
+    '/tmp',
+    '/var/tmp',
+    '/home',
+    '/opt',
+    '/srv',
+    '/work',
+    '/etc/systemd/system',
+    '/usr/lib/systemd/system',
+    '/etc/ssh',
+    '/etc/sudoers.d',
+    '/etc/products.d',
+    '/etc/zypp/repos.d',
+    '/etc/zypp/services.d',
+    '/var/lib/zypp',
+    '/var/cache/zypp',
+    '/var/log/journal',
+    paths.repoRoot,
+    paths.labDir,
   ];
   // A folder inside another hidden one is hidden already.
   const out: string[] = [];
   for (const d of list) {
-    if (!list.some((o) => o !== d && (`${d}/`).startsWith(`${o}/`))) {
+    if (!list.some((o) => o !== d && `${d}/`.startsWith(`${o}/`))) {
       if (!out.includes(d)) out.push(d);
     }
   }
@@ -161,7 +187,21 @@ export async function ensureBase(paths: LabPaths, pkgDir: string, log: (s: strin
   const B = (p: string) => join(tmp, p);
   const opaque = opaqueDirs(paths);
   for (const d of opaque) mkdirSync(B(d), { recursive: true });
-  const more = ['/root/.ssh', '/etc/ssh/ssh_config.d', '/etc/rpm', '/usr/lib/sysimage/rpm', '/usr/lib/lab', '/usr/bin', '/srv/repo', '/var/lib/dbus', '/var/log', '/etc/sysconfig', '/usr/sbin', '/etc/pki/trust/anchors', '/usr/share/pki/trust/anchors'];
+  const more = [
+    '/root/.ssh',
+    '/etc/ssh/ssh_config.d',
+    '/etc/rpm',
+    '/usr/lib/sysimage/rpm',
+    '/usr/lib/lab',
+    '/usr/bin',
+    '/srv/repo',
+    '/var/lib/dbus',
+    '/var/log',
+    '/etc/sysconfig',
+    '/usr/sbin',
+    '/etc/pki/trust/anchors',
+    '/usr/share/pki/trust/anchors',
+  ];
   for (const d of more) mkdirSync(B(d), { recursive: true });
 
   writeFileSync(B('/etc/ssh/sshd_config'), SSHD_CONFIG);

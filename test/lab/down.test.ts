@@ -88,7 +88,10 @@ describe('a dedicated lab: up, up again, down', () => {
   });
 
   it('shows the lab in `npm run lab -- status`', async () => {
-    const { stdout } = await run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json'], { env: { ...process.env, LAB_DIR: dir }, cwd: repoRoot });
+    const { stdout } = await run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json'], {
+      env: { ...process.env, LAB_DIR: dir },
+      cwd: repoRoot,
+    });
     const s = JSON.parse(stdout) as { hosts: Array<{ up: boolean; sshd: boolean }>; total: { pssKiB: number } };
     expect(s.hosts).toHaveLength(2);
     expect(s.hosts.every((h) => h.up && h.sshd)).toBe(true);

@@ -56,7 +56,11 @@ describe('lab hosts', () => {
     const h = lab.hosts[0]!;
     const other = lab.hosts[1]!;
     const known = readFileSync(lab.knownHosts, 'utf8').split('\n');
-    const otherKey = known.find((l) => l.startsWith(`${other.name},`))!.split(' ').slice(1).join(' ');
+    const otherKey = known
+      .find((l) => l.startsWith(`${other.name},`))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
     const dir = mkdtempSync(join(tmpdir(), 'lab-kh-'));
     const bad = join(dir, 'known_hosts');
     writeFileSync(bad, `${h.name},${h.address} ${otherKey}\n`);
@@ -80,7 +84,7 @@ describe('lab hosts', () => {
     expect(r.stderr).toMatch(/Permission denied \(publickey\)/);
   });
 
-  it('keeps each host apart: files, processes, the machine\'s private folders', async () => {
+  it("keeps each host apart: files, processes, the machine's private folders", async () => {
     const [a, b] = [lab.hosts[0]!, lab.hosts[1]!];
     const mark = `lab-test-${process.pid}-${Date.now()}`;
     await sshOk(cfg, a.name, `touch /tmp/${mark} /root/${mark} /etc/${mark}`);

@@ -6,8 +6,20 @@
 // zombie after it stops. The keeper stays the parent of its hosts, reaps them, and exits when
 // the last one is gone.
 import {
-  chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
-  rmSync, symlinkSync, unlinkSync, writeFileSync, lstatSync, readlinkSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+  lstatSync,
+  readlinkSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { HostPaths, LabPaths } from './paths.ts';
@@ -81,7 +93,12 @@ function writeFileAs(path: string, text: string, mode: number, uid = 0, gid = 0)
 /** Add the sudo users to a new host's upper layer (copies of the machine's account files + our lines). */
 function addSudoUsers(paths: LabPaths, upper: string, passwordHash: string): void {
   const passwd = readFileSync('/etc/passwd', 'utf8');
-  const used = new Set(passwd.split('\n').map((l) => Number(l.split(':')[2])).filter((n) => Number.isInteger(n)));
+  const used = new Set(
+    passwd
+      .split('\n')
+      .map((l) => Number(l.split(':')[2]))
+      .filter((n) => Number.isInteger(n)),
+  );
   const groupText = readFileSync('/etc/group', 'utf8');
   for (const l of groupText.split('\n')) used.add(Number(l.split(':')[2]));
   let next = 1001;
@@ -106,17 +123,18 @@ function addSudoUsers(paths: LabPaths, upper: string, passwordHash: string): voi
     sh += `${a.name}:${a.name === 'admin-pw' ? passwordHash : '*'}:${days}:0:99999:7:::\n`;
     gs += `${a.name}:!::\n`;
   }
-  for (const [f, text] of [['passwd', pw], ['group', gr], ['shadow', sh], ['gshadow', gs]] as const) {
+  for (const [f, text] of [
+    ['passwd', pw],
+    ['group', gr],
+    ['shadow', sh],
+    ['gshadow', gs],
+  ] as const) {
     if (f === 'gshadow' && !existsSync('/etc/gshadow')) continue;
     const st = stat(`/etc/${f}`);
     writeFileAs(E(f), text, st.mode & 0o777, st.uid, st.gid);
   }
   mkdirSync(E('sudoers.d'), { recursive: true });
-  writeFileAs(
-    E('sudoers.d/lab-admin'),
-    '# lab: sudo users for become tests\nadmin ALL=(ALL:ALL) NOPASSWD: ALL\nadmin-pw ALL=(ALL:ALL) ALL\n',
-    0o440,
-  );
+  writeFileAs(E('sudoers.d/lab-admin'), '# lab: sudo users for become tests\nadmin ALL=(ALL:ALL) NOPASSWD: ALL\nadmin-pw ALL=(ALL:ALL) ALL\n', 0o440);
   const key = readFileSync(`${paths.keyFile}.pub`, 'utf8');
   for (const a of accounts) {
     const home = join(upper, 'home', a.name);
@@ -182,7 +200,12 @@ export interface PreparedHost {
 
 /** Make sure every given (stopped) host has an upper layer from the current base and its identity. */
 export async function prepareHosts(
-  paths: LabPaths, recs: HostRecord[], baseStamp: string, net: LabNet, pkgDir: string, log: (s: string) => void,
+  paths: LabPaths,
+  recs: HostRecord[],
+  baseStamp: string,
+  net: LabNet,
+  pkgDir: string,
+  log: (s: string) => void,
 ): Promise<PreparedHost[]> {
   const out = recs.map((rec) => ({ rec, hp: hostPaths(paths, rec.name) }));
   await mapLimit(out, 8, ({ rec, hp }) => ensureIdentity(hp, rec.name));
@@ -195,7 +218,11 @@ export async function prepareHosts(
       mkdirSync(hp.upper, { recursive: true });
     }
     // cp -a keeps the opaque xattrs, owners and modes; one shell for all hosts.
-    await must('bash', ['-c', 'b=$1; shift; for d in "$@"; do cp -a "$b/." "$d/" || exit 1; done', 'copy', paths.baseDir, ...fresh.map(({ hp }) => hp.upper)], 'copying the base layer into new hosts');
+    await must(
+      'bash',
+      ['-c', 'b=$1; shift; for d in "$@"; do cp -a "$b/." "$d/" || exit 1; done', 'copy', paths.baseDir, ...fresh.map(({ hp }) => hp.upper)],
+      'copying the base layer into new hosts',
+    );
     const sudo = fresh.filter(({ rec }) => rec.sudoUsers.length > 0);
     if (sudo.length) {
       const hash = (await must('openssl', ['passwd', '-6', SUDO_PASSWORD], 'hashing the sudo password')).trim();
@@ -216,12 +243,16 @@ export async function prepareHosts(
       LAB_RO_ROOT: p.readOnlyRoot ? '1' : '0',
       LAB_HOSTS_FILE: paths.etcHosts,
     };
-    writeFileSync(hp.bootEnv, Object.entries(env).map(([k, v]) => `${k}='${v}'\n`).join(''));
+    writeFileSync(
+      hp.bootEnv,
+      Object.entries(env)
+        .map(([k, v]) => `${k}='${v}'\n`)
+        .join(''),
+    );
   }
   for (const { hp } of fresh) writeFileSync(hp.baseStamp, `${baseStamp}\n`);
   return out;
 }
-
 
 /**
  * Start stopped hosts in batches: the keeper (`init --keeper`) starts unshare for each, then one `ip -batch` per
@@ -264,12 +295,21 @@ export async function startHosts(paths: LabPaths, hosts: PreparedHost[], net: La
           }
         }
         if (pids.size < batch.length) {
-          if (Date.now() > deadline) throw new Error(`hosts did not start within 30 s: ${batch.filter(({ rec }) => !pids.has(rec.name)).map(({ rec }) => rec.name).join(', ')}`);
+          if (Date.now() > deadline)
+            throw new Error(
+              `hosts did not start within 30 s: ${batch
+                .filter(({ rec }) => !pids.has(rec.name))
+                .map(({ rec }) => rec.name)
+                .join(', ')}`,
+            );
           await sleep(10);
         }
       }
       // The unshare process itself lives in the new netns: its pid names it.
-      await createVeths(net, batch.map(({ rec }) => ({ veth: vethName(net, rec.index), pid: pids.get(rec.name)! })));
+      await createVeths(
+        net,
+        batch.map(({ rec }) => ({ veth: vethName(net, rec.index), pid: pids.get(rec.name)! })),
+      );
     }
   } finally {
     stdin.end();

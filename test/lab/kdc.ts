@@ -77,7 +77,12 @@ export async function startKdc(gateway: string, dir: string): Promise<Kdc> {
     ...(ccache !== undefined ? { KRB5CCNAME: `FILE:${ccache}` } : {}),
   });
   const run = (cmd: string, args: string[], input?: string) =>
-    execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env() }, stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}) });
+    execFileSync(cmd, args, {
+      encoding: 'utf8',
+      env: { ...process.env, ...env() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(input !== undefined ? { input } : {}),
+    });
   const kadmin = (query: string) => run('kadmin.local', ['-r', LAB_REALM, '-q', query]);
 
   // The master key is a throwaway: the realm lives as long as the test file.

@@ -98,12 +98,15 @@ function records(state: LabState, plan: PlannedHost[], netId: number): HostRecor
 async function waitForSshd(paths: LabPaths, recs: HostRecord[], probe: HostRecord[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const fail = (what: string, left: HostRecord[]) =>
-    new Error(`${what} after ${timeoutMs / 1000} s on: ${left.map((r) => `${r.name} (${r.address})`).join(', ')}; see ${join(paths.hostsDir, 'NAME', 'console.log')} and ${join(paths.hostsDir, 'NAME', 'upper', 'var', 'log', 'sshd.log')}`);
+    new Error(
+      `${what} after ${timeoutMs / 1000} s on: ${left.map((r) => `${r.name} (${r.address})`).join(', ')}; see ${join(paths.hostsDir, 'NAME', 'console.log')} and ${join(paths.hostsDir, 'NAME', 'upper', 'var', 'log', 'sshd.log')}`,
+    );
   let left = recs;
   while (left.length) {
     left = left.filter((r) => {
       const pid = runningPid(hostPaths(paths, r.name));
-      if (!pid) throw new Error(`${r.name}: the host stopped while starting; see ${hostPaths(paths, r.name).console}:\n${tail(hostPaths(paths, r.name).console)}`);
+      if (!pid)
+        throw new Error(`${r.name}: the host stopped while starting; see ${hostPaths(paths, r.name).console}:\n${tail(hostPaths(paths, r.name).console)}`);
       return !sshdListening(pid);
     });
     if (left.length === 0) break;
@@ -156,7 +159,10 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     const unwired = recs.filter((r) => runningPid(hostPaths(paths, r.name)) && !links.has(vethName(net, r.index)));
     if (unwired.length) {
       log(`restarting ${unwired.length} host(s) that have no network link: ${unwired.map((r) => r.name).join(', ')}`);
-      await stopHosts(paths, unwired.map((r) => r.name));
+      await stopHosts(
+        paths,
+        unwired.map((r) => r.name),
+      );
     }
     const down = recs.filter((r) => !runningPid(hostPaths(paths, r.name)));
     const alreadyUp = recs.filter((r) => !down.includes(r)).map((r) => r.name);
@@ -175,7 +181,10 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     // Every up sets it on every link (new hosts have new links); kept in the state until changed.
     const rttMs = opts.rttMs ?? state.rttMs ?? 0;
     if (rttMs > 0 || state.rttMs) {
-      await setLinkDelay(recs.map((r) => vethName(net, r.index)), rttMs);
+      await setLinkDelay(
+        recs.map((r) => vethName(net, r.index)),
+        rttMs,
+      );
       if (rttMs !== (state.rttMs ?? 0)) log(rttMs ? `${rttMs} ms round-trip delay on every host's link` : 'round-trip delay removed');
       if (rttMs > 0) state.rttMs = rttMs;
       else delete state.rttMs;

@@ -62,19 +62,14 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
     }
     const net = labNet(id);
     if (ours(id) === 'free') {
-      await must(
-        'ip',
-        ['-batch', '-'],
-        `creating bridge ${net.bridge}`,
-        {
-          input: `${[
-            `link add name ${net.bridge} type bridge forward_delay 0`,
-            `link set dev ${net.bridge} alias "${aliasFor(labDir)}"`,
-            `addr add ${net.gateway}/${net.prefix} dev ${net.bridge}`,
-            `link set dev ${net.bridge} up`,
-          ].join('\n')}\n`,
-        },
-      );
+      await must('ip', ['-batch', '-'], `creating bridge ${net.bridge}`, {
+        input: `${[
+          `link add name ${net.bridge} type bridge forward_delay 0`,
+          `link set dev ${net.bridge} alias "${aliasFor(labDir)}"`,
+          `addr add ${net.gateway}/${net.prefix} dev ${net.bridge}`,
+          `link set dev ${net.bridge} up`,
+        ].join('\n')}\n`,
+      });
     }
     return net;
   } finally {

@@ -25,7 +25,11 @@ describe('lab packages', () => {
     const before = await ssh(cfg, h.name, 'rpm -q --quiet alloy || getent passwd alloy');
     expect(before.code, `${h.name} must start without alloy (fresh lab, or LAB_REUSE after a clean run)`).not.toBe(0);
     cleanups.push(() =>
-      ssh(cfg, h.name, 'systemctl stop alloy >/dev/null 2>&1; zypper -n rm alloy >/dev/null 2>&1; userdel -f alloy >/dev/null 2>&1; groupdel alloy >/dev/null 2>&1; rm -rf /etc/alloy /var/lib/alloy; true'),
+      ssh(
+        cfg,
+        h.name,
+        'systemctl stop alloy >/dev/null 2>&1; zypper -n rm alloy >/dev/null 2>&1; userdel -f alloy >/dev/null 2>&1; groupdel alloy >/dev/null 2>&1; rm -rf /etc/alloy /var/lib/alloy; true',
+      ),
     );
     await sshOk(cfg, h.name, zypperIn('alloy'));
     const out = await sshOk(cfg, h.name, 'rpm -q alloy; getent passwd alloy; stat -c %U:%G:%a /etc/alloy; cat /etc/sysconfig/alloy');
@@ -47,10 +51,14 @@ describe('lab packages', () => {
     expect(others.filter((o) => o.r.code !== 2).map((o) => `${o.name}: ${o.r.code} ${o.r.stdout}${o.r.stderr}`)).toEqual([]);
   });
 
-  it('node_exporter, once started on a SLES 15 host, serves /metrics on the host\'s own address', async () => {
+  it("node_exporter, once started on a SLES 15 host, serves /metrics on the host's own address", async () => {
     const h = first('sles-15-sp5');
     cleanups.push(() =>
-      ssh(cfg, h.name, 'systemctl stop prometheus-node_exporter >/dev/null 2>&1; zypper -n rm golang-github-prometheus-node_exporter >/dev/null 2>&1; userdel prometheus >/dev/null 2>&1; groupdel prometheus >/dev/null 2>&1; true'),
+      ssh(
+        cfg,
+        h.name,
+        'systemctl stop prometheus-node_exporter >/dev/null 2>&1; zypper -n rm golang-github-prometheus-node_exporter >/dev/null 2>&1; userdel prometheus >/dev/null 2>&1; groupdel prometheus >/dev/null 2>&1; true',
+      ),
     );
     await sshOk(cfg, h.name, `${zypperIn('golang-github-prometheus-node_exporter')} && systemctl start prometheus-node_exporter`);
     let text = '';
@@ -75,7 +83,7 @@ describe('lab packages', () => {
     expect((await sshOk(cfg, h.name, 'systemctl is-active prometheus-node_exporter')).trim()).toBe('active');
   });
 
-  it('offers each channel\'s packages: alloy on SLES 15 SP7 and 16, node_exporter not on 16, supportutils and its plugin everywhere', async () => {
+  it("offers each channel's packages: alloy on SLES 15 SP7 and 16, node_exporter not on 16, supportutils and its plugin everywhere", async () => {
     const has = async (host: string, pkg: string) => (await ssh(cfg, host, `zypper --non-interactive info ${pkg} | grep -q '^Name *: ${pkg}$'`)).code === 0;
     expect(await has(first('sles-15-sp7').name, 'alloy')).toBe(true);
     expect(await has(first('sles-15-sp4').name, 'alloy')).toBe(false);

@@ -32,7 +32,13 @@ export function packagesStamp(): string {
   hashTree(h, buildScript());
   for (const f of ['alloy', 'trento-agent', 'alloy-remote-write.cjs']) hashTree(h, join(hostProgramsDir, f));
   // The npm packages the alloy RPM carries for its remote-write sender (their versions).
-  h.update(`remote-write: ${remoteWriteClosure().map((p) => `${p.name}@${p.version}`).join(' ') || 'missing'}\n`);
+  h.update(
+    `remote-write: ${
+      remoteWriteClosure()
+        .map((p) => `${p.name}@${p.version}`)
+        .join(' ') || 'missing'
+    }\n`,
+  );
   // node_exporter is Debian's binary: a new Debian package means new RPMs.
   for (const f of ['/usr/bin/prometheus-node-exporter']) {
     try {
@@ -79,7 +85,9 @@ export async function ensurePackages(paths: LabPaths, log: (s: string) => void):
   const r = await run('bash', [script, tmp], { timeoutMs: 600_000 });
   if (r.code !== 0) {
     writeFileSync(join(paths.labDir, 'packages-build.log'), r.stdout + r.stderr);
-    throw new Error(`${script} ${tmp} failed (exit ${r.code}); its output is in ${join(paths.labDir, 'packages-build.log')}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`);
+    throw new Error(
+      `${script} ${tmp} failed (exit ${r.code}); its output is in ${join(paths.labDir, 'packages-build.log')}:\n${(r.stderr || r.stdout).trim().split('\n').slice(-15).join('\n')}`,
+    );
   }
   for (const c of CHANNELS) {
     if (!existsSync(join(tmp, 'repos', c, 'repodata', 'repomd.xml'))) {

@@ -10,21 +10,21 @@ export interface LabPaths {
   labDir: string;
   /** The repository's own lab (`<repo>/.lab`): it owns tplab0 / 10.77.0.0/16 and `inventories/lab/`. */
   isDefault: boolean;
-  state: string;          // internal state (identities, addresses, net id), survives `down`
-  labJson: string;        // the public description of the running lab (contract)
+  state: string; // internal state (identities, addresses, net id), survives `down`
+  labJson: string; // the public description of the running lab (contract)
   lock: string;
   keysDir: string;
-  keyFile: string;        // root's (and the sudo users') private key
-  hostsDir: string;       // hosts/NAME/{upper,work,merged,identity,boot.env,host.pid,host.lock,console.log}
-  baseDir: string;        // shared "SLES base" layer, copied into each new host's upper layer
-  packagesDir: string;    // packages/<stamp>/{rpms,repos/<channel>} built by test/lab/packages/build.sh
-  etcHosts: string;       // the lab's /etc/hosts, copied into each host at start
+  keyFile: string; // root's (and the sudo users') private key
+  hostsDir: string; // hosts/NAME/{upper,work,merged,identity,boot.env,host.pid,host.lock,console.log}
+  baseDir: string; // shared "SLES base" layer, copied into each new host's upper layer
+  packagesDir: string; // packages/<stamp>/{rpms,repos/<channel>} built by test/lab/packages/build.sh
+  etcHosts: string; // the lab's /etc/hosts, copied into each host at start
   sshConfig: string;
   inventoryDir: string;
   knownHosts: string;
   hostsYml: string;
   groupVarsAll: string;
-  keepersDir: string;     // pid files of the keeper processes (parents of the hosts' unshare processes)
+  keepersDir: string; // pid files of the keeper processes (parents of the hosts' unshare processes)
 }
 
 export function labPaths(labDir?: string): LabPaths {
@@ -33,9 +33,7 @@ export function labPaths(labDir?: string): LabPaths {
   const isDefault = dir === defaultDir;
   // Only the repository's own lab writes `inventories/lab/` (the contract's path); a dedicated
   // lab keeps its inventory inside its own folder so it never overwrites the default one.
-  const inventoryDir = resolve(
-    process.env.LAB_INVENTORY_DIR ?? (isDefault ? join(repoRoot, 'inventories', 'lab') : join(dir, 'inventory')),
-  );
+  const inventoryDir = resolve(process.env.LAB_INVENTORY_DIR ?? (isDefault ? join(repoRoot, 'inventories', 'lab') : join(dir, 'inventory')));
   return {
     repoRoot,
     labDir: dir,
@@ -64,12 +62,12 @@ export interface HostPaths {
   upper: string;
   work: string;
   merged: string;
-  identity: string;   // host key + machine-id, kept when the disk (upper) is wiped
+  identity: string; // host key + machine-id, kept when the disk (upper) is wiped
   bootEnv: string;
   pidFile: string;
   lockFile: string;
   console: string;
-  baseStamp: string;  // which base the upper layer was copied from
+  baseStamp: string; // which base the upper layer was copied from
 }
 
 export function hostPaths(paths: LabPaths, name: string): HostPaths {

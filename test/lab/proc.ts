@@ -29,7 +29,12 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
 }
 
 /** Run and throw a readable error on failure. */
-export async function must(cmd: string, args: string[], what: string, opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function must(
+  cmd: string,
+  args: string[],
+  what: string,
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   const r = await run(cmd, args, opts);
   if (r.code !== 0) {
     throw new Error(`${what}: \`${cmd} ${args.join(' ')}\` failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);
@@ -92,7 +97,9 @@ export function isAlive(pid: number): boolean {
 
 export function cmdline(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((s) => s !== '');
   } catch {
     return [];
   }

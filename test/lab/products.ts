@@ -41,42 +41,103 @@ function sles(sp: number, sap = false): Product {
 }
 
 export const PRODUCTS: readonly Product[] = [
-  sles(4), sles(5), sles(6), sles(7),
+  sles(4),
+  sles(5),
+  sles(6),
+  sles(7),
   {
-    mix: 'sles-16.0', prefix: 'sles16', group: 'sles_16_0', channel: 'sle16', baseProduct: 'SLES',
-    version: '16.0', sles: 16, readOnlyRoot: false, summary: 'SUSE Linux Enterprise Server 16.0',
+    mix: 'sles-16.0',
+    prefix: 'sles16',
+    group: 'sles_16_0',
+    channel: 'sle16',
+    baseProduct: 'SLES',
+    version: '16.0',
+    sles: 16,
+    readOnlyRoot: false,
+    summary: 'SUSE Linux Enterprise Server 16.0',
   },
   sles(6, true),
   {
-    mix: 'sles-sap-16.0', prefix: 'sap16', group: 'sles_sap_16_0', channel: 'sle16', baseProduct: 'SLES_SAP',
-    version: '16.0', sles: 16, readOnlyRoot: false, summary: 'SUSE Linux Enterprise Server for SAP applications 16.0',
+    mix: 'sles-sap-16.0',
+    prefix: 'sap16',
+    group: 'sles_sap_16_0',
+    channel: 'sle16',
+    baseProduct: 'SLES_SAP',
+    version: '16.0',
+    sles: 16,
+    readOnlyRoot: false,
+    summary: 'SUSE Linux Enterprise Server for SAP applications 16.0',
   },
   {
-    mix: 'opensuse-leap-15.6', prefix: 'leap156', group: 'opensuse_leap_15_6', channel: 'sle15', baseProduct: 'Leap',
-    version: '15.6', sles: null, readOnlyRoot: false, summary: 'openSUSE Leap 15.6',
+    mix: 'opensuse-leap-15.6',
+    prefix: 'leap156',
+    group: 'opensuse_leap_15_6',
+    channel: 'sle15',
+    baseProduct: 'Leap',
+    version: '15.6',
+    sles: null,
+    readOnlyRoot: false,
+    summary: 'openSUSE Leap 15.6',
   },
   {
-    mix: 'opensuse-leap-16.0', prefix: 'leap16', group: 'opensuse_leap_16_0', channel: 'sle16', baseProduct: 'Leap',
-    version: '16.0', sles: null, readOnlyRoot: false, summary: 'openSUSE Leap 16.0',
+    mix: 'opensuse-leap-16.0',
+    prefix: 'leap16',
+    group: 'opensuse_leap_16_0',
+    channel: 'sle16',
+    baseProduct: 'Leap',
+    version: '16.0',
+    sles: null,
+    readOnlyRoot: false,
+    summary: 'openSUSE Leap 16.0',
   },
   {
-    mix: 'sl-micro-6.2', prefix: 'micro62', group: 'sl_micro_6_2', channel: 'sle16', baseProduct: 'SL-Micro',
-    version: '6.2', sles: null, readOnlyRoot: true, summary: 'SUSE Linux Micro 6.2',
+    mix: 'sl-micro-6.2',
+    prefix: 'micro62',
+    group: 'sl_micro_6_2',
+    channel: 'sle16',
+    baseProduct: 'SL-Micro',
+    version: '6.2',
+    sles: null,
+    readOnlyRoot: true,
+    summary: 'SUSE Linux Micro 6.2',
   },
   {
-    mix: 'sles-12-sp5', prefix: 'sles12sp5', group: 'sles_12_sp5', channel: null, baseProduct: 'SLES',
-    version: '12.5', sles: null, readOnlyRoot: false, summary: 'SUSE Linux Enterprise Server 12 SP5',
+    mix: 'sles-12-sp5',
+    prefix: 'sles12sp5',
+    group: 'sles_12_sp5',
+    channel: null,
+    baseProduct: 'SLES',
+    version: '12.5',
+    sles: null,
+    readOnlyRoot: false,
+    summary: 'SUSE Linux Enterprise Server 12 SP5',
   },
   {
-    mix: 'debian-12', prefix: 'debian12', group: 'debian_12', channel: null, baseProduct: null,
-    version: '12', sles: null, readOnlyRoot: false, summary: 'Debian GNU/Linux 12',
+    mix: 'debian-12',
+    prefix: 'debian12',
+    group: 'debian_12',
+    channel: null,
+    baseProduct: null,
+    version: '12',
+    sles: null,
+    readOnlyRoot: false,
+    summary: 'Debian GNU/Linux 12',
   },
 ];
 
 /** The default mix (issue 2), in this order; `--hosts N` cycles through it. */
 export const DEFAULT_MIX: readonly string[] = [
-  'sles-15-sp4', 'sles-15-sp5', 'sles-15-sp6', 'sles-15-sp7', 'sles-16.0', 'sles-sap-15-sp6',
-  'sles-sap-16.0', 'opensuse-leap-15.6', 'sl-micro-6.2', 'sles-12-sp5', 'debian-12',
+  'sles-15-sp4',
+  'sles-15-sp5',
+  'sles-15-sp6',
+  'sles-15-sp7',
+  'sles-16.0',
+  'sles-sap-15-sp6',
+  'sles-sap-16.0',
+  'opensuse-leap-15.6',
+  'sl-micro-6.2',
+  'sles-12-sp5',
+  'debian-12',
 ];
 
 export function productByMix(mix: string): Product {
@@ -90,7 +151,10 @@ export function productByMix(mix: string): Product {
 /** `--mix sles-16.0=3,sles-15-sp7=2` -> ordered [name, count] pairs. */
 export function parseMix(text: string): Array<[string, number]> {
   const out: Array<[string, number]> = [];
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9.-]+)(?:=(\d+))?$/.exec(part);
     if (!m?.[1]) throw new Error(`--mix: cannot read "${part}" (expected NAME=COUNT, e.g. sles-16.0=2)`);
     productByMix(m[1]);

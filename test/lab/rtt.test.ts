@@ -40,7 +40,10 @@ async function pingMinMs(address: string): Promise<number> {
 }
 
 async function statusJson(): Promise<{ rtt: { ms: number; links: number } }> {
-  const { stdout } = await run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json'], { env: { ...process.env, LAB_DIR: dir }, cwd: repoRoot });
+  const { stdout } = await run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json'], {
+    env: { ...process.env, LAB_DIR: dir },
+    cwd: repoRoot,
+  });
   return JSON.parse(stdout) as { rtt: { ms: number; links: number } };
 }
 
@@ -63,33 +66,34 @@ if (!KERNEL_HAS_NETEM) {
   });
 }
 
-if (KERNEL_HAS_NETEM) describeWith(NETEM, 'lab up --rtt: a real network\'s latency on every host\'s link', () => {
-  it(`up --rtt ${RTT}: ping and an ssh round trip take at least ${RTT} ms, status shows the delay`, async () => {
-    dir = mkdtempSync('/tmp/lab-rtt-test-');
-    paths = labPaths(dir);
-    const r = await labUp({ labDir: dir, hosts: 2, rttMs: RTT, server: false });
-    for (const h of r.info.hosts) {
-      expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
-      const started = performance.now();
-      expect((await sshOk(paths.sshConfig, h.name, 'hostname')).trim()).toBe(h.name);
-      // TCP's handshake alone is one round trip; ssh's key exchange several more.
-      expect(performance.now() - started).toBeGreaterThanOrEqual(RTT);
-    }
-    expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 2 } });
-  });
+if (KERNEL_HAS_NETEM)
+  describeWith(NETEM, "lab up --rtt: a real network's latency on every host's link", () => {
+    it(`up --rtt ${RTT}: ping and an ssh round trip take at least ${RTT} ms, status shows the delay`, async () => {
+      dir = mkdtempSync('/tmp/lab-rtt-test-');
+      paths = labPaths(dir);
+      const r = await labUp({ labDir: dir, hosts: 2, rttMs: RTT, server: false });
+      for (const h of r.info.hosts) {
+        expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
+        const started = performance.now();
+        expect((await sshOk(paths.sshConfig, h.name, 'hostname')).trim()).toBe(h.name);
+        // TCP's handshake alone is one round trip; ssh's key exchange several more.
+        expect(performance.now() - started).toBeGreaterThanOrEqual(RTT);
+      }
+      expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 2 } });
+    });
 
-  it('a later up without --rtt keeps the delay, also on a host it starts', async () => {
-    const r = await labUp({ labDir: dir, hosts: 3, server: false });
-    expect(r.started).toHaveLength(1);
-    for (const h of r.info.hosts) expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
-    expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([RTT, RTT, RTT]);
-    expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 3 } });
-  });
+    it('a later up without --rtt keeps the delay, also on a host it starts', async () => {
+      const r = await labUp({ labDir: dir, hosts: 3, server: false });
+      expect(r.started).toHaveLength(1);
+      for (const h of r.info.hosts) expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
+      expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([RTT, RTT, RTT]);
+      expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 3 } });
+    });
 
-  it('--rtt 0 removes it from every link', async () => {
-    await labUp({ labDir: dir, rttMs: 0, server: false });
-    expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([0, 0, 0]);
-    expect(loadState(paths).rttMs).toBeUndefined();
-    expect(await statusJson()).toMatchObject({ rtt: { ms: 0, links: 0 } });
+    it('--rtt 0 removes it from every link', async () => {
+      await labUp({ labDir: dir, rttMs: 0, server: false });
+      expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([0, 0, 0]);
+      expect(loadState(paths).rttMs).toBeUndefined();
+      expect(await statusJson()).toMatchObject({ rtt: { ms: 0, links: 0 } });
+    });
   });
-});

@@ -168,8 +168,26 @@ export async function ensurePki(paths: LabPaths, net: LabNet): Promise<void> {
   mkdirSync(sp.pki, { recursive: true, mode: 0o700 });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   if (!existsSync(sp.caKey) || !existsSync(sp.caCert)) {
-    await openssl(['req', '-x509', ...ec, '-keyout', sp.caKey, '-out', sp.caCert, '-days', '3650', '-subj', '/O=trento-provision lab/CN=Trento lab CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], 'making the lab CA');
+    await openssl(
+      [
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        sp.caKey,
+        '-out',
+        sp.caCert,
+        '-days',
+        '3650',
+        '-subj',
+        '/O=trento-provision lab/CN=Trento lab CA',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      'making the lab CA',
+    );
     rmSync(sp.serverFor, { force: true });
     rmSync(sp.clientCert, { force: true });
   }
@@ -178,14 +196,21 @@ export async function ensurePki(paths: LabPaths, net: LabNet): Promise<void> {
     const extFile = `${cert}.ext`;
     writeFileSync(extFile, ext);
     await openssl(['req', '-new', ...ec, '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`], `making the key of ${cn}`);
-    await openssl(['x509', '-req', '-in', csr, '-CA', sp.caCert, '-CAkey', sp.caKey, '-CAcreateserial', '-days', '825', '-sha256', '-extfile', extFile, '-out', cert], `signing ${cn}`);
+    await openssl(
+      ['x509', '-req', '-in', csr, '-CA', sp.caCert, '-CAkey', sp.caKey, '-CAcreateserial', '-days', '825', '-sha256', '-extfile', extFile, '-out', cert],
+      `signing ${cn}`,
+    );
     rmSync(csr, { force: true });
     rmSync(extFile, { force: true });
   };
   const serverFor = existsSync(sp.serverFor) ? readFileSync(sp.serverFor, 'utf8').trim() : '';
   if (serverFor !== net.gateway || !existsSync(sp.serverCert) || !existsSync(sp.serverKey)) {
-    await sign(sp.serverKey, sp.serverCert, 'lab-gateway',
-      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${net.gateway},DNS:lab-gateway\n`);
+    await sign(
+      sp.serverKey,
+      sp.serverCert,
+      'lab-gateway',
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:${net.gateway},DNS:lab-gateway\n`,
+    );
     writeFileSync(sp.serverFor, `${net.gateway}\n`);
   }
   if (!existsSync(sp.clientCert) || !existsSync(sp.clientKey)) {
@@ -319,17 +344,29 @@ http {
   ssl_certificate_key ${sp.serverKey};
   ssl_protocols TLSv1.2 TLSv1.3;
 ${server('none', '', '')}
-${server('basic', '', `
+${server(
+  'basic',
+  '',
+  `
       auth_basic "Trento lab";
-      auth_basic_user_file ${sp.htpasswd};`)}
-${server('bearer', '', `
+      auth_basic_user_file ${sp.htpasswd};`,
+)}
+${server(
+  'bearer',
+  '',
+  `
       if ($http_authorization != "Bearer ${s.bearerToken}") {
         add_header WWW-Authenticate 'Bearer realm="Trento lab"' always;
         return 401;
-      }`)}
-${server('mtls', `
+      }`,
+)}
+${server(
+  'mtls',
+  `
     ssl_client_certificate ${sp.caCert};
-    ssl_verify_client on;`, '')}
+    ssl_verify_client on;`,
+  '',
+)}
 }
 `;
 }
@@ -438,7 +475,12 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
     child.unref();
     writeFileSync(sp.promPid, `${child.pid}\n`);
     const p = child.pid;
-    await waitFor('Prometheus', () => prometheusReady(info.prometheusUrl), () => isAlive(p), sp.promLog);
+    await waitFor(
+      'Prometheus',
+      () => prometheusReady(info.prometheusUrl),
+      () => isAlive(p),
+      sp.promLog,
+    );
   } else if (promChanged) {
     process.kill(pid, 'SIGHUP');
   }

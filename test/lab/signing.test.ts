@@ -20,7 +20,11 @@ const on = (command: string) => sshOk(cfg, pullHost.name, command);
 const COPY = '/root/lab-channel-copy';
 
 afterAll(async () => {
-  await ssh(cfg, pullHost.name, `sed -i 's|^baseurl=.*|baseurl=file:///srv/repo|' /etc/zypp/repos.d/lab.repo; rm -rf ${COPY}; zypper -n refresh >/dev/null 2>&1; true`);
+  await ssh(
+    cfg,
+    pullHost.name,
+    `sed -i 's|^baseurl=.*|baseurl=file:///srv/repo|' /etc/zypp/repos.d/lab.repo; rm -rf ${COPY}; zypper -n refresh >/dev/null 2>&1; true`,
+  );
   // Leave the host as other tests expect it: nothing of the toolkit's installed.
   await provision(['--inventory', lab.inventoryDir, '--limit', pullHost.name, '--uninstall']);
 });
@@ -56,17 +60,20 @@ async function expectRefused(): Promise<void> {
 
 describe('signed lab repositories', () => {
   it('hosts trust the lab key and check signatures; the channel and its RPMs are signed', async () => {
-    const out = await on('rpm -q gpg-pubkey | wc -l; grep -E "^(gpgcheck|repo_gpgcheck|pkg_gpgcheck)=" /etc/zypp/repos.d/lab.repo; ls /srv/repo/repodata | grep -c "repomd.xml.asc"; rpm -K /srv/repo/*.rpm | grep -vc "digests signatures OK" || true');
+    const out = await on(
+      'rpm -q gpg-pubkey | wc -l; grep -E "^(gpgcheck|repo_gpgcheck|pkg_gpgcheck)=" /etc/zypp/repos.d/lab.repo; ls /srv/repo/repodata | grep -c "repomd.xml.asc"; rpm -K /srv/repo/*.rpm | grep -vc "digests signatures OK" || true',
+    );
     expect(out).toBe('1\ngpgcheck=1\nrepo_gpgcheck=1\npkg_gpgcheck=1\n1\n0\n');
   });
 
   it('the toolkit never disables signature checks or imports keys by itself', () => {
-    const offenders = filesUnder(join(repoRoot, 'src'))
-      .filter((f) => /--no-gpg-checks|--gpg-auto-import-keys|gpgcheck\s*=\s*0|rpm\s+--import|rpmkeys\s+--import|--no-check-signature/.test(readFileSync(f, 'utf8')));
+    const offenders = filesUnder(join(repoRoot, 'src')).filter((f) =>
+      /--no-gpg-checks|--gpg-auto-import-keys|gpgcheck\s*=\s*0|rpm\s+--import|rpmkeys\s+--import|--no-check-signature/.test(readFileSync(f, 'utf8')),
+    );
     expect(offenders).toEqual([]);
   });
 
-  it('a channel signed by an unknown key: zypper refuses it and the host is FAILED with zypper\'s reason', async () => {
+  it("a channel signed by an unknown key: zypper refuses it and the host is FAILED with zypper's reason", async () => {
     const home = mkdtempSync(join(tmpdir(), 'lab-other-key-'));
     try {
       const gpg = (args: string[], input?: string) => execFileSync('gpg', ['--batch', '--quiet', '--homedir', home, ...args], { input, encoding: 'utf8' });

@@ -57,7 +57,7 @@ export function writeAtomic(path: string, text: string, mode = 0o644): void {
 export interface LabNet {
   netId: number;
   bridge: string;
-  gateway: string;   // machine side of the bridge
+  gateway: string; // machine side of the bridge
   prefix: number;
   subnet: string;
 }

@@ -167,7 +167,8 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean; cpuWin
   for (const h of hosts) if (h.pid) for (const p of descendants([h.pid], table)) all.add(p);
   const server = serverStatus(paths, state.netId === null ? null : labNet(state.netId));
   const rttMs = state.rttMs ?? 0;
-  const upVeths = state.netId === null ? [] : hosts.filter((h) => h.up).map((h) => vethName(labNet(state.netId!), state.hosts.find((r) => r.name === h.name)?.index ?? 0));
+  const upVeths =
+    state.netId === null ? [] : hosts.filter((h) => h.up).map((h) => vethName(labNet(state.netId!), state.hosts.find((r) => r.name === h.name)?.index ?? 0));
   const delayed = rttMs > 0 && upVeths.length ? (await linkDelays(upVeths)).filter((d) => d.ms === rttMs).length : 0;
   const hostRoots = [...keepers, ...hosts.flatMap((h) => (h.pid ? [h.pid] : []))];
   const serverRoots = [server.prometheus.pid, server.nginx.pid].filter((p): p is number => typeof p === 'number');
@@ -187,21 +188,40 @@ export function formatStatus(s: LabStatus): string {
   const mib = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
   const rows = [['HOST', 'PRODUCT', 'ADDRESS', 'STATE', 'SSHD', 'PROCS', 'RSS', 'PSS']];
   for (const h of s.hosts) {
-    rows.push([h.name, h.product, h.address, h.up ? 'up' : 'down', h.up ? (h.sshd ? 'listening' : 'NOT answering') : '-',
-      String(h.memory.processes), mib(h.memory.rssKiB), mib(h.memory.pssKiB)]);
+    rows.push([
+      h.name,
+      h.product,
+      h.address,
+      h.up ? 'up' : 'down',
+      h.up ? (h.sshd ? 'listening' : 'NOT answering') : '-',
+      String(h.memory.processes),
+      mib(h.memory.rssKiB),
+      mib(h.memory.pssKiB),
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const up = s.hosts.filter((h) => h.up).length;
   const ssh = s.hosts.filter((h) => h.sshd).length;
   lines.push('');
   lines.push(`lab ${s.labDir}  bridge ${s.bridge ?? '-'}  hosts up ${up}/${s.hosts.length}, sshd listening ${ssh}`);
-  lines.push(s.rtt.ms ? `round-trip delay: ${s.rtt.ms} ms on each host's link (tc netem on ${s.rtt.links} of ${up} running hosts' links)` : 'round-trip delay: none (up --rtt MS adds one)');
+  lines.push(
+    s.rtt.ms
+      ? `round-trip delay: ${s.rtt.ms} ms on each host's link (tc netem on ${s.rtt.links} of ${up} running hosts' links)`
+      : 'round-trip delay: none (up --rtt MS adds one)',
+  );
   const srv = s.server;
   lines.push(
     srv.prometheus.pid && srv.prometheus.url
       ? `Prometheus: ${srv.prometheus.url}  (pid ${srv.prometheus.pid}; remote write through nginx${srv.nginx.pid ? ` pid ${srv.nginx.pid}` : ' NOT running'}: ` +
-          `${Object.entries(srv.nginx.ports).map(([m, p]) => `${p} ${m}`).join(', ')})`
+          `${Object.entries(srv.nginx.ports)
+            .map(([m, p]) => `${p} ${m}`)
+            .join(', ')})`
       : 'Prometheus: not running',
   );
   if (s.cpu) {
@@ -211,7 +231,9 @@ export function formatStatus(s: LabStatus): string {
         `hosts ${(c.hostsCores * 100).toFixed(1)} % of a core, Prometheus + nginx ${(c.serverCores * 100).toFixed(1)} % of a core`,
     );
   }
-  lines.push(`memory in use: ${s.total.processes} processes, PSS ${mib(s.total.pssKiB)} (RSS sum ${mib(s.total.rssKiB)}, counts shared pages once per process)`);
+  lines.push(
+    `memory in use: ${s.total.processes} processes, PSS ${mib(s.total.pssKiB)} (RSS sum ${mib(s.total.rssKiB)}, counts shared pages once per process)`,
+  );
   return lines.join('\n');
 }
 

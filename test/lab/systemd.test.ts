@@ -22,7 +22,9 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 const show = (unit: string, props: string) => on(`systemctl show ${unit} -p ${props}`);
 
 afterAll(async () => {
-  await on(`systemctl disable --now ${UNITS.join(' ')} 2>/dev/null; rm -rf ${UNITS.map((u) => `/etc/systemd/system/${u}.service*`).join(' ')} /root/lab-ran; systemctl daemon-reload`);
+  await on(
+    `systemctl disable --now ${UNITS.join(' ')} 2>/dev/null; rm -rf ${UNITS.map((u) => `/etc/systemd/system/${u}.service*`).join(' ')} /root/lab-ran; systemctl daemon-reload`,
+  );
 });
 
 describe('lab systemctl on a host', () => {
@@ -34,7 +36,9 @@ describe('lab systemctl on a host', () => {
   });
 
   it('Restart=on-failure: a crashed service comes back with a new main PID, NRestarts counts it', async () => {
-    await on(`rm -f /root/lab-ran; printf '[Service]\\nExecStart=/bin/sh -c "if [ -e /root/lab-ran ]; then exec sleep 600; fi; echo \\$\\$ > /root/lab-ran; sleep 0.3; exit 1"\\nRestart=on-failure\\nRestartSec=0.5\\n' > /etc/systemd/system/lab-flaky.service`);
+    await on(
+      `rm -f /root/lab-ran; printf '[Service]\\nExecStart=/bin/sh -c "if [ -e /root/lab-ran ]; then exec sleep 600; fi; echo \\$\\$ > /root/lab-ran; sleep 0.3; exit 1"\\nRestart=on-failure\\nRestartSec=0.5\\n' > /etc/systemd/system/lab-flaky.service`,
+    );
     await on('systemctl start lab-flaky');
     await until(async () => (await show('lab-flaky', 'NRestarts')) === 'NRestarts=1\n');
     await until(async () => (await on('systemctl is-active lab-flaky || true')) === 'active\n');
@@ -47,11 +51,15 @@ describe('lab systemctl on a host', () => {
   });
 
   it('a drop-in for a loaded unit is not used before daemon-reload; NeedDaemonReload says so until then', async () => {
-    await on(`printf '[Service]\\nExecStart=/bin/sh -c "echo vendor > /run/lab-dropin; exec sleep 600"\\n[Install]\\nWantedBy=multi-user.target\\n' > /etc/systemd/system/lab-dropin.service`);
+    await on(
+      `printf '[Service]\\nExecStart=/bin/sh -c "echo vendor > /run/lab-dropin; exec sleep 600"\\n[Install]\\nWantedBy=multi-user.target\\n' > /etc/systemd/system/lab-dropin.service`,
+    );
     await on('systemctl daemon-reload && systemctl enable --now lab-dropin');
     await until(async () => (await on('cat /run/lab-dropin 2>/dev/null || true')) === 'vendor\n');
     expect(await show('lab-dropin', 'NeedDaemonReload')).toBe('NeedDaemonReload=no\n');
-    await on(`mkdir -p /etc/systemd/system/lab-dropin.service.d && printf '[Service]\\nExecStart=\\nExecStart=/bin/sh -c "echo dropin > /run/lab-dropin; exec sleep 600"\\n' > /etc/systemd/system/lab-dropin.service.d/50-tp.conf`);
+    await on(
+      `mkdir -p /etc/systemd/system/lab-dropin.service.d && printf '[Service]\\nExecStart=\\nExecStart=/bin/sh -c "echo dropin > /run/lab-dropin; exec sleep 600"\\n' > /etc/systemd/system/lab-dropin.service.d/50-tp.conf`,
+    );
     expect(await show('lab-dropin', 'NeedDaemonReload')).toBe('NeedDaemonReload=yes\n');
     const warned = await on('rm -f /run/lab-dropin; systemctl restart lab-dropin 2>&1');
     expect(warned).toContain("Run 'systemctl daemon-reload' to reload units.");

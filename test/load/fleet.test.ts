@@ -31,16 +31,24 @@ async function on(host: string, command: string): Promise<string> {
 /** Runs fn over items, `limit` at a time. */
 async function each<T>(items: T[], limit: number, fn: (x: T) => Promise<unknown>) {
   let i = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 beforeAll(async () => {
   const half = Math.floor(HOSTS / 2);
   await labDown({ labDir: LAB_DIR, wipe: true }); // clean hosts, whatever an earlier run left
   // With its server side: SLES 16 hosts must really deliver their metrics to pass.
-  const r = await labUp({ labDir: LAB_DIR, mix: [['sles-15-sp6', half], ['sles-16.0', HOSTS - half]] });
+  const r = await labUp({
+    labDir: LAB_DIR,
+    mix: [
+      ['sles-15-sp6', half],
+      ['sles-16.0', HOSTS - half],
+    ],
+  });
   info = r.info;
 }, 600_000);
 
@@ -69,7 +77,10 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     await each(noRepo, 10, (h) => on(h.name, 'zypper -q -n mr -d lab'));
     await each(locked, 10, (h) => on(h.name, 'nohup sleep 600 >/dev/null 2>&1 & echo $! > /run/zypp.pid'));
     await each(clash, 10, (h) =>
-      on(h.name, 'zypper -q -n in alloy >/dev/null && printf \'prometheus.remote_write "trento" {\\n}\\n\' > /etc/alloy/user.alloy && chown root:alloy /etc/alloy/user.alloy && chmod 640 /etc/alloy/user.alloy'),
+      on(
+        h.name,
+        'zypper -q -n in alloy >/dev/null && printf \'prometheus.remote_write "trento" {\\n}\\n\' > /etc/alloy/user.alloy && chown root:alloy /etc/alloy/user.alloy && chmod 640 /etc/alloy/user.alloy',
+      ),
     );
 
     const since = Math.floor(Date.now() / 1000);

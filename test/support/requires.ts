@@ -70,7 +70,7 @@ export const ANSIBLE_PYTHON: Requirement = {
   fix: SETUP,
 };
 export const RPM_TOOLS: Requirement = {
-  what: 'rpmbuild, createrepo_c, rpm2cpio and Debian\'s node_exporter',
+  what: "rpmbuild, createrepo_c, rpm2cpio and Debian's node_exporter",
   available: ['rpmbuild', 'createrepo_c', 'rpm2cpio'].every(onPath) && existsSync('/usr/bin/prometheus-node-exporter'),
   fix: SETUP,
 };
@@ -85,7 +85,7 @@ export const SCRIPT_PTY: Requirement = {
   fix: 'apt-get install bsdutils coreutils',
 };
 export const KERBEROS: Requirement = {
-  what: "MIT Kerberos: krb5kdc, kdb5_util (krb5-kdc), kadmin.local (krb5-admin-server), kinit, klist (krb5-user); unshare (util-linux); root",
+  what: 'MIT Kerberos: krb5kdc, kdb5_util (krb5-kdc), kadmin.local (krb5-admin-server), kinit, klist (krb5-user); unshare (util-linux); root',
   available: ['krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit', 'klist', 'unshare'].every(onPath) && process.getuid?.() === 0,
   fix: SETUP,
 };

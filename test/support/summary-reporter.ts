@@ -42,7 +42,9 @@ export default class SummaryReporter implements Reporter {
         else if (result.state === 'failed') span && span.failed++;
         else if (result.state === 'skipped') {
           span && span.skipped++;
-          skipped.push(`${module.project.name}: ${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}${result.note ? ` (${result.note})` : ''}`);
+          skipped.push(
+            `${module.project.name}: ${module.moduleId.replace(`${process.cwd()}/`, '')} > ${test.fullName}${result.note ? ` (${result.note})` : ''}`,
+          );
         }
       }
       // A file that failed to load has no tests: count it as a failure, never as nothing.

@@ -37,7 +37,9 @@ function directoryMode(ctx: TaskContext): Change | null {
     summary: `switch Alloy to directory mode: CONFIG_FILE ${current} -> ${dir}/ (only that line of ${PATHS.alloySysconfig}; the old line is kept in ${PATHS.savedAlloyConfigFile} for uninstall)`,
     ...(ctx.withDiff && sysconfig?.content !== undefined
       ? {
-          diff: createTwoFilesPatch(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), undefined, undefined, { context: 1 }),
+          diff: createTwoFilesPatch(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), undefined, undefined, {
+            context: 1,
+          }),
         }
       : {}),
     script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,
@@ -50,7 +52,10 @@ export function install(ctx: TaskContext): RoleTasks {
   const target = trentoAlloyPath(ctx);
   return {
     installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
-    whenMissing: { [PACKAGES.alloy]: 'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself' },
+    whenMissing: {
+      [PACKAGES.alloy]:
+        'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself',
+    },
     changes: [
       directoryMode(ctx),
       file(

@@ -9,7 +9,10 @@ export function install(ctx: TaskContext): RoleTasks {
   const installedNow = !ctx.facts.packages[PACKAGES.nodeExporter];
   return {
     installPackages: wanted,
-    whenMissing: { [PACKAGES.nodeExporter]: 'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run node_exporter yourself' },
+    whenMissing: {
+      [PACKAGES.nodeExporter]:
+        'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run node_exporter yourself',
+    },
     changes: [
       // With agent_install_monitoring_dep=false the admin runs node_exporter; leave it alone.
       wanted.length ? service(UNITS.nodeExporter, { enabled: true, running: true }, ctx.facts, installedNow) : null,

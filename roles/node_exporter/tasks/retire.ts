@@ -13,8 +13,7 @@ import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts'
 const RETIRED = { enabled: false, running: false };
 const STOPPED = sh`tp_verify ${'node_exporter (installed by trento-provision, now unused) is stopped'} eval ${`! systemctl is-active --quiet ${UNITS.nodeExporter}`}`;
 
-const afterProof = (c: Change | null): Change | null =>
-  c && { ...c, phase: 'retire', summary: `${c.summary} (once Alloy and trento-agent pass their checks)` };
+const afterProof = (c: Change | null): Change | null => c && { ...c, phase: 'retire', summary: `${c.summary} (once Alloy and trento-agent pass their checks)` };
 
 export function install(ctx: TaskContext): RoleTasks {
   if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [] };

@@ -6,7 +6,7 @@
 import { PACKAGES } from '../../../src/facts/paths.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 
-const SKIP = 'or set supportutils_enabled: false to leave SUSE\'s support tooling out';
+const SKIP = "or set supportutils_enabled: false to leave SUSE's support tooling out";
 
 export function install(ctx: TaskContext): RoleTasks {
   if (!ctx.supportutils.enabled) return { changes: [] };

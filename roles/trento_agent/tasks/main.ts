@@ -46,7 +46,9 @@ export function install(ctx: TaskContext): RoleTasks {
   const withScript = agentRegeneratesAlloy(ctx);
   return {
     installPackages: [PACKAGES.agent],
-    whenMissing: { [PACKAGES.agent]: 'enable the channel that ships Trento\'s agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)' },
+    whenMissing: {
+      [PACKAGES.agent]: "enable the channel that ships Trento's agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)",
+    },
     changes: [
       file(
         {
@@ -62,11 +64,7 @@ export function install(ctx: TaskContext): RoleTasks {
         withDiff,
       ),
       withScript
-        ? file(
-            { path: PATHS.configureAlloyScript, content: configureAlloyScript(), owner: 'root', group: 'root', mode: '0755' },
-            facts,
-            withDiff,
-          )
+        ? file({ path: PATHS.configureAlloyScript, content: configureAlloyScript(), owner: 'root', group: 'root', mode: '0755' }, facts, withDiff)
         : fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       file(
         {
@@ -86,7 +84,15 @@ export function install(ctx: TaskContext): RoleTasks {
       // the agent restarted: Go reads the system roots once, at start.
       ctx.serverCaPem !== undefined
         ? file(
-            { path: PATHS.serverCaCert, content: ctx.serverCaPem, owner: 'root', group: 'root', mode: '0644', after: sh`update-ca-certificates`, notify: ['restart trento-agent'] },
+            {
+              path: PATHS.serverCaCert,
+              content: ctx.serverCaPem,
+              owner: 'root',
+              group: 'root',
+              mode: '0644',
+              after: sh`update-ca-certificates`,
+              notify: ['restart trento-agent'],
+            },
             facts,
             withDiff,
           )

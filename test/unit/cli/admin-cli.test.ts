@@ -13,7 +13,7 @@ import { type TerminalChoice, terminalChoice, type TerminalStreams } from '../..
 const repo = packageRoot(import.meta.url);
 const noSettings = { settings: { origins: {}, warnings: [] } };
 
-describe('the admin\'s folder', () => {
+describe("the admin's folder", () => {
   it('is INIT_CWD when npm moved the process to the package folder (npm run), else the cwd', () => {
     expect(invocationDir({ INIT_CWD: '/home/admin/site' }, repo, repo)).toBe('/home/admin/site');
     // A bin started by another npm script in another folder keeps its cwd.
@@ -39,7 +39,7 @@ describe('the admin\'s folder', () => {
   });
 });
 
-describe('ansible-playbook\'s informational flags', () => {
+describe("ansible-playbook's informational flags", () => {
   it('--version and -V need no inventory and name the config file', () => {
     for (const flag of ['--version', '-V']) {
       const cli = parseCli([flag], {}, repo, { settings: { origins: {}, warnings: [], file: '/site/ansible.cfg' } });
@@ -83,7 +83,12 @@ describe('colour and spinner', () => {
     ['ANSIBLE_FORCE_COLOR into a pipe', { ANSIBLE_FORCE_COLOR: '1' }, pipe, { color: true, live: false }],
     ['FORCE_COLOR into a pipe', { FORCE_COLOR: '1' }, pipe, { color: true, live: false }],
     ['FORCE_COLOR=0 on a terminal', { FORCE_COLOR: '0' }, tty, { color: false, live: true }],
-    ['ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR (Ansible checks force last)', { ANSIBLE_FORCE_COLOR: 'true', ANSIBLE_NOCOLOR: 'true' }, pipe, { color: true, live: false }],
+    [
+      'ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR (Ansible checks force last)',
+      { ANSIBLE_FORCE_COLOR: 'true', ANSIBLE_NOCOLOR: 'true' },
+      pipe,
+      { color: true, live: false },
+    ],
     ['a terminal of unknown width', {}, { stdout: { isTTY: true }, stderr: { isTTY: true, columns: 0 } }, { color: true, live: false }],
   ])('%s', (_what, env, streams, expected) => {
     expect(terminalChoice(env, streams)).toEqual(expected);
@@ -95,14 +100,21 @@ describe('completion bash', () => {
   const complete = (words: string[]) =>
     execFileSync(
       'bash',
-      ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _trento_provision; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      [
+        '-c',
+        `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _trento_provision; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
       { encoding: 'utf8', cwd: mkdtempSync(join(tmpdir(), 'tp-compl-')) },
     )
       .split('\n')
       .filter((l) => l !== '');
 
   it('completes every flag of the flag table', () => {
-    expect(complete(['trento-provision', '--']).sort()).toEqual(flagNames().filter((f) => f.startsWith('--')).sort());
+    expect(complete(['trento-provision', '--']).sort()).toEqual(
+      flagNames()
+        .filter((f) => f.startsWith('--'))
+        .sort(),
+    );
     expect(complete(['trento-provision', '--syn'])).toEqual(['--syntax-check']);
   });
 

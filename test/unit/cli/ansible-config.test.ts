@@ -79,7 +79,7 @@ function oursSay(cwd: string, home: string, env: Record<string, string>) {
 }
 
 describeWith(ANSIBLE_CORE, 'ansible.cfg as ansible-config reads it', () => {
-  it('ANSIBLE_CONFIG (a file, or a folder with ansible.cfg) wins; paths are relative to the file\'s folder; ~ is expanded; inline ; comments dropped', async () => {
+  it("ANSIBLE_CONFIG (a file, or a folder with ansible.cfg) wins; paths are relative to the file's folder; ~ is expanded; inline ; comments dropped", async () => {
     const { home, cwd, etc } = layout();
     writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);
     writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\nforks = 3\n');
@@ -108,7 +108,7 @@ describeWith(ANSIBLE_CORE, 'ansible.cfg as ansible-config reads it', () => {
     expect(ours.values).toEqual({ forks: 12 }); // first found wins: nothing from ~/.ansible.cfg
   });
 
-  it('./ansible.cfg in a world-writable folder is ignored, with Ansible\'s warning', async () => {
+  it("./ansible.cfg in a world-writable folder is ignored, with Ansible's warning", async () => {
     const { home, cwd } = layout();
     writeFileSync(join(cwd, 'ansible.cfg'), '[defaults]\nforks = 13\n');
     chmodSync(cwd, 0o777);
@@ -163,7 +163,8 @@ describe('ansible.cfg and the command line', () => {
     writeFileSync(join(etc, 'ansible.cfg'), FULL_CFG);
     mkdirSync(join(etc, 'hosts.yml'));
     mkdirSync(join(etc, '..', 'other'), { recursive: true });
-    const settings = (env: Record<string, string>) => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), ...env }, cwd, home, systemFile: NO_SYSTEM });
+    const settings = (env: Record<string, string>) =>
+      readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), ...env }, cwd, home, systemFile: NO_SYSTEM });
     const fromCfg = parseCli([], {}, projectDir, { settings: settings({}) });
     expect(fromCfg).toMatchObject({
       inventories: [join(etc, 'hosts.yml'), join(etc, '..', 'other')],
@@ -176,11 +177,37 @@ describe('ansible.cfg and the command line', () => {
       vault: { passwordFiles: [join(home, 'vault.txt')], vaultIds: [], askVaultPass: false },
       configFile: join(etc, 'ansible.cfg'),
     });
-    const env = { ANSIBLE_FORKS: '9', ANSIBLE_REMOTE_USER: 'envuser', ANSIBLE_TIMEOUT: '5', ANSIBLE_BECOME: 'no', ANSIBLE_BECOME_USER: 'u2', ANSIBLE_HOST_KEY_CHECKING: 'True' };
+    const env = {
+      ANSIBLE_FORKS: '9',
+      ANSIBLE_REMOTE_USER: 'envuser',
+      ANSIBLE_TIMEOUT: '5',
+      ANSIBLE_BECOME: 'no',
+      ANSIBLE_BECOME_USER: 'u2',
+      ANSIBLE_HOST_KEY_CHECKING: 'True',
+    };
     const fromEnv = parseCli([], env, projectDir, { settings: settings(env) });
     expect(fromEnv).toMatchObject({ forks: 9, user: 'envuser', timeoutSeconds: 5, hostKeyChecking: true, become: { enabled: false, user: 'u2' } });
     const fromFlags = parseCli(
-      ['-i', cwd, '-f', '4', '-u', 'flaguser', '-T', '6', '-b', '--become-user', 'u3', '--private-key', '/k', '--vault-password-file', '/p', '--vault-id', 'prod@prompt', '-J'],
+      [
+        '-i',
+        cwd,
+        '-f',
+        '4',
+        '-u',
+        'flaguser',
+        '-T',
+        '6',
+        '-b',
+        '--become-user',
+        'u3',
+        '--private-key',
+        '/k',
+        '--vault-password-file',
+        '/p',
+        '--vault-id',
+        'prod@prompt',
+        '-J',
+      ],
       env,
       projectDir,
       { settings: settings(env) },
@@ -204,15 +231,33 @@ describe('ansible.cfg and the command line', () => {
     const { home, cwd, etc } = layout();
     writeFileSync(join(etc, 'ansible.cfg'), '[defaults]\nforks = many\n');
     expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(CliError);
-    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(/ansible\.cfg \[defaults\] forks/);
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(
+      /ansible\.cfg \[defaults\] forks/,
+    );
     writeFileSync(join(etc, 'ansible.cfg'), '[defaults]\nforks = 0\n');
-    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(/forks \(.*ansible\.cfg \[defaults\] forks\) needs a whole number above 0/);
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home }, projectDir, { cwd })).toThrow(
+      /forks \(.*ansible\.cfg \[defaults\] forks\) needs a whole number above 0/,
+    );
   });
 
   it('inventory variables beat the command line and ansible.cfg for connection settings', () => {
-    const defaults = { timeoutMs: 10_000, hostKeyChecking: false, user: 'cfguser', privateKeyPath: '/cfg/key', become: true, becomeUser: 'cfgbecome', becomePassword: 'typed' };
+    const defaults = {
+      timeoutMs: 10_000,
+      hostKeyChecking: false,
+      user: 'cfguser',
+      privateKeyPath: '/cfg/key',
+      become: true,
+      becomeUser: 'cfgbecome',
+      becomePassword: 'typed',
+    };
     const plain = connectionFor('h', { ansible_host: '10.0.0.1' }, defaults);
-    expect(plain).toMatchObject({ user: 'cfguser', privateKeyPath: '/cfg/key', strictHostKeyChecking: false, become: { user: 'cfgbecome', password: 'typed' }, timeoutMs: 10_000 });
+    expect(plain).toMatchObject({
+      user: 'cfguser',
+      privateKeyPath: '/cfg/key',
+      strictHostKeyChecking: false,
+      become: { user: 'cfgbecome', password: 'typed' },
+      timeoutMs: 10_000,
+    });
     const own = connectionFor(
       'h',
       { ansible_user: 'invuser', ansible_ssh_private_key_file: '/inv/key', ansible_host_key_checking: true, ansible_become: false, ansible_timeout: 3 },

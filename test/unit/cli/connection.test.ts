@@ -20,12 +20,18 @@ const dir = mkdtempSync(join(tmpdir(), 'tp-conn-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const defaults: ConnectionDefaults = { timeoutMs: 10_000, hostKeyChecking: true };
 const control = { socket: '/run/tp-ssh-x/c0', log: '/run/tp-ssh-x/c0.log' };
-const argvOf = (vars: Record<string, unknown>, d: Parameters<typeof connectionFor>[2] = defaults) => sshArgv(connectionFor('db1', vars, d).openssh, 10, control);
+const argvOf = (vars: Record<string, unknown>, d: Parameters<typeof connectionFor>[2] = defaults) =>
+  sshArgv(connectionFor('db1', vars, d).openssh, 10, control);
 /** The value of the first -o KEY= (the one OpenSSH uses), or undefined. */
-const firstOption = (argv: string[], key: string) => argv.find((a, i) => argv[i - 1] === '-o' && a.toLowerCase().startsWith(`${key.toLowerCase()}=`))?.split('=').slice(1).join('=');
+const firstOption = (argv: string[], key: string) =>
+  argv
+    .find((a, i) => argv[i - 1] === '-o' && a.toLowerCase().startsWith(`${key.toLowerCase()}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=');
 
 describe('the OpenSSH command line', () => {
-  it("leaves to ssh_config what nobody set: no User, Port or IdentityFile; the inventory name is the destination", () => {
+  it('leaves to ssh_config what nobody set: no User, Port or IdentityFile; the inventory name is the destination', () => {
     const spec = connectionFor('db1', {}, defaults);
     expect(spec.transport).toBe('ssh');
     expect(spec.openssh.destination).toBe('db1');
@@ -40,7 +46,7 @@ describe('the OpenSSH command line', () => {
     expect(DEFAULT_SSH_ARGS).toBe('-C -o ControlMaster=auto -o ControlPersist=60s');
   });
 
-  it('inventory values become options (quoted for ssh), in Ansible order: ssh_args first, the toolkit\'s fallbacks last', () => {
+  it("inventory values become options (quoted for ssh), in Ansible order: ssh_args first, the toolkit's fallbacks last", () => {
     const argv = argvOf({
       ansible_host: '10.0.0.5',
       ansible_port: 2200,
@@ -98,7 +104,8 @@ describe('the SSH flags and [ssh_connection]', () => {
       '[defaults]\ntransport = paramiko\nask_pass = False\n\n[ssh_connection]\nssh_args = -o ControlMaster=no\nssh_common_args = -o ServerAliveInterval=7\n' +
         'ssh_extra_args = -o Compression=no\nssh_executable = /opt/ssh\ncontrol_path_dir = cp\n',
     );
-    const settings = (env: NodeJS.ProcessEnv) => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg'), ...env }, cwd: cfgDir, home: cfgDir });
+    const settings = (env: NodeJS.ProcessEnv) =>
+      readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg'), ...env }, cwd: cfgDir, home: cfgDir });
     const fromCfg = parseCli(['-i', dir], {}, repoRoot, { settings: settings({}) }).ssh;
     expect(fromCfg).toEqual({
       transport: 'paramiko',
@@ -110,10 +117,14 @@ describe('the SSH flags and [ssh_connection]', () => {
       extraArgs: '-o Compression=no',
       controlPathDir: join(cfgDir, 'cp'),
     });
-    const fromEnv = parseCli(['-i', dir], {}, repoRoot, { settings: settings({ ANSIBLE_SSH_ARGS: '-C', ANSIBLE_TRANSPORT: 'ssh', ANSIBLE_ASK_PASS: 'yes' }) }).ssh;
+    const fromEnv = parseCli(['-i', dir], {}, repoRoot, {
+      settings: settings({ ANSIBLE_SSH_ARGS: '-C', ANSIBLE_TRANSPORT: 'ssh', ANSIBLE_ASK_PASS: 'yes' }),
+    }).ssh;
     expect([fromEnv.args, fromEnv.transport, fromEnv.askPass]).toEqual(['-C', 'ssh', true]);
     // A flag's value that starts with "-" is taken as the value, as ansible-playbook does.
-    const flags = parseCli(['-i', dir, '-c', 'local', '-k', '--ssh-common-args', '-o ServerAliveInterval=9', '--ssh-extra-args=-4'], {}, repoRoot, { settings: settings({}) }).ssh;
+    const flags = parseCli(['-i', dir, '-c', 'local', '-k', '--ssh-common-args', '-o ServerAliveInterval=9', '--ssh-extra-args=-4'], {}, repoRoot, {
+      settings: settings({}),
+    }).ssh;
     expect(flags).toMatchObject({ transport: 'local', transportOrigin: '-c', askPass: true, commonArgs: '-o ServerAliveInterval=9', extraArgs: '-4' });
   });
 });
@@ -124,7 +135,9 @@ describe('connection settings, before any host is touched', () => {
   it('paramiko refuses every option it cannot honour, naming it; what it does honour passes', () => {
     const vars = (common: string) => ({ ansible_connection: 'paramiko', ansible_ssh_common_args: common });
     expect(errorsOf(vars('-o UserKnownHostsFile=/k -o StrictHostKeyChecking=yes -J a@b -o ProxyCommand="ssh -W %h:%p bastion"'))).toEqual([]);
-    const refused = errorsOf(vars('-F /etc/ssh/site.conf -o IdentityAgent=/run/agent.sock -o CertificateFile=/k-cert.pub -o ProxyCommand="nc -X 5 -x socks:1080 %h %p"'));
+    const refused = errorsOf(
+      vars('-F /etc/ssh/site.conf -o IdentityAgent=/run/agent.sock -o CertificateFile=/k-cert.pub -o ProxyCommand="nc -X 5 -x socks:1080 %h %p"'),
+    );
     expect(refused.map((e) => e.message)).toEqual([
       expect.stringMatching(/^-F \/etc\/ssh\/site\.conf cannot be honoured by ansible_connection=paramiko; use ansible_connection=ssh/),
       expect.stringMatching(/^-o IdentityAgent=\/run\/agent\.sock cannot be honoured/),
@@ -141,8 +154,12 @@ describe('connection settings, before any host is touched', () => {
   });
 
   it('a connection the toolkit does not have is an error naming where it came from', () => {
-    expect(errorsOf({ ansible_connection: 'winrm' })).toEqual([expect.objectContaining({ variable: 'ansible_connection', message: expect.stringContaining('"winrm" is not a connection') })]);
-    expect(errorsOf({}, { ...defaults, transport: 'docker', transportOrigin: '-c' })).toEqual([expect.objectContaining({ variable: 'connection', origin: '-c' })]);
+    expect(errorsOf({ ansible_connection: 'winrm' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_connection', message: expect.stringContaining('"winrm" is not a connection') }),
+    ]);
+    expect(errorsOf({}, { ...defaults, transport: 'docker', transportOrigin: '-c' })).toEqual([
+      expect.objectContaining({ variable: 'connection', origin: '-c' }),
+    ]);
     expect(errorsOf({ ansible_connection: 'smart' })).toEqual([]);
     expect(errorsOf({ ansible_connection: 'ansible.builtin.paramiko_ssh' })).toEqual([]);
     expect(errorsOf({ ansible_ssh_executable: '/nonexistent/ssh' })).toEqual([expect.objectContaining({ variable: 'ansible_ssh_executable' })]);
@@ -151,11 +168,17 @@ describe('connection settings, before any host is touched', () => {
 
 describe("ssh's failures, read back from its log", () => {
   const spec = connectionFor('db1', { ansible_host: '10.0.0.5', ansible_ssh_common_args: '-o UserKnownHostsFile=/tmp/kh' }, defaults);
-  const head = "debug1: Connecting to 10.0.0.5 [10.0.0.5] port 22.\ndebug1: Server host key: ssh-ed25519 SHA256:abcDEF123\n";
+  const head = 'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 22.\ndebug1: Server host key: ssh-ed25519 SHA256:abcDEF123\n';
   it('unknown host key: the fingerprint and the fix', () => {
-    const e = connectFailure(spec, 255, `${head}No ED25519 host key is known for 10.0.0.5 and you have requested strict checking.\nHost key verification failed.\n`);
+    const e = connectFailure(
+      spec,
+      255,
+      `${head}No ED25519 host key is known for 10.0.0.5 and you have requested strict checking.\nHost key verification failed.\n`,
+    );
     expect(e.failure).toBe('host-key');
-    expect(e.message).toMatch(/^unknown host key for 10\.0\.0\.5: ssh-ed25519 SHA256:abcDEF123 is not in \/tmp\/kh .*ssh-keyscan -p 22 10\.0\.0\.5 >> \/tmp\/kh/);
+    expect(e.message).toMatch(
+      /^unknown host key for 10\.0\.0\.5: ssh-ed25519 SHA256:abcDEF123 is not in \/tmp\/kh .*ssh-keyscan -p 22 10\.0\.0\.5 >> \/tmp\/kh/,
+    );
   });
   it('changed host key: the offending line and ssh-keygen -R', () => {
     const log = `${head}@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nThe fingerprint for the ED25519 key sent by the remote host is\nSHA256:abcDEF123.\nOffending ED25519 key in /tmp/kh:3\nHost key verification failed.\n`;
@@ -164,9 +187,16 @@ describe("ssh's failures, read back from its log", () => {
   });
   it('refused key, refused password, refused connection', () => {
     const auth = connectFailure(spec, 255, `${head}debug1: Authenticating to 10.0.0.5:22 as 'root'\nroot@10.0.0.5: Permission denied (publickey).\n`);
-    expect([auth.failure, auth.message]).toEqual(['auth', expect.stringMatching(/^authentication failed for root@10\.0\.0\.5:22 \(root@10\.0\.0\.5: Permission denied \(publickey\)\.\)/)]);
+    expect([auth.failure, auth.message]).toEqual([
+      'auth',
+      expect.stringMatching(/^authentication failed for root@10\.0\.0\.5:22 \(root@10\.0\.0\.5: Permission denied \(publickey\)\.\)/),
+    ]);
     expect(connectFailure(spec, 5, '').message).toMatch(/password was refused/);
-    const down = connectFailure(spec, 255, 'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 2222.\nssh: connect to host 10.0.0.5 port 2222: Connection refused\n');
+    const down = connectFailure(
+      spec,
+      255,
+      'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 2222.\nssh: connect to host 10.0.0.5 port 2222: Connection refused\n',
+    );
     expect([down.failure, down.message]).toEqual(['unreachable', 'cannot reach 10.0.0.5:2222: ssh: connect to host 10.0.0.5 port 2222: Connection refused']);
   });
 });
@@ -176,19 +206,25 @@ describe('ProxyJump, read by the in-process client (ansible_connection=paramiko)
     expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o ProxyJump=admin@bastion.example:2222' }, defaults).jump).toEqual([
       { address: 'bastion.example', port: 2222, user: 'admin' },
     ]);
-    expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_extra_args: "-o 'ProxyJump root@10.0.0.1'" }, defaults).jump).toEqual([{ address: '10.0.0.1', port: 22, user: 'root' }]);
-    expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o UserKnownHostsFile=/k -J jump1,ops@jump2:23' }, defaults).jump).toEqual([
+    expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_extra_args: "-o 'ProxyJump root@10.0.0.1'" }, defaults).jump).toEqual([
+      { address: '10.0.0.1', port: 22, user: 'root' },
+    ]);
+    expect(
+      connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o UserKnownHostsFile=/k -J jump1,ops@jump2:23' }, defaults).jump,
+    ).toEqual([
       { address: 'jump1', port: 22, user: process.env.USER ?? 'root' },
       { address: 'jump2', port: 23, user: 'ops' },
     ]);
-    expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-Jroot@[fd00::1]:2200' }, defaults).jump).toEqual([{ address: 'fd00::1', port: 2200, user: 'root' }]);
+    expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-Jroot@[fd00::1]:2200' }, defaults).jump).toEqual([
+      { address: 'fd00::1', port: 2200, user: 'root' },
+    ]);
     expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o ProxyJump=none' }, defaults).jump).toEqual([]);
     expect(connectionFor('t', {}, defaults).jump).toBeUndefined();
     expect(parseJumpHosts('ssh://a@b:5', 'me')).toEqual([{ address: 'b', port: 5, user: 'a' }]);
     expect(() => parseJumpHosts('a@', 'me')).toThrow(/expected \[user@\]host\[:port\]/);
   });
 
-  it('the ProxyCommand of Ansible\'s FAQ (ssh -W %h:%p ... bastion) is read as a jump host; other commands are not', () => {
+  it("the ProxyCommand of Ansible's FAQ (ssh -W %h:%p ... bastion) is read as a jump host; other commands are not", () => {
     const jumpOf = (args: string) => connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: args }, defaults).jump;
     expect(jumpOf(`-o ProxyCommand="ssh -W %h:%p -q ops@gateway.example.com"`)).toEqual([{ address: 'gateway.example.com', port: 22, user: 'ops' }]);
     expect(jumpOf(`-o 'ProxyCommand=/usr/bin/ssh -q -p 2200 -l admin -W %h:%p bastion'`)).toEqual([{ address: 'bastion', port: 2200, user: 'admin' }]);

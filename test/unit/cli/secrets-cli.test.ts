@@ -42,7 +42,10 @@ beforeAll(async () => {
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await execFileP(tsx, ['scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], { cwd: repo, env: { ...process.env, CI: 'true' } });
+    const { stdout, stderr } = await execFileP(tsx, ['scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], {
+      cwd: repo,
+      env: { ...process.env, CI: 'true' },
+    });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -51,45 +54,72 @@ async function cli(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
-  it('--list-hosts masks a vaulted ansible_host', async () => {
-    const { code, out } = await cli(['--list-hosts']);
-    expect(code, out).toBe(0);
-    expect(out).toMatch(/web2\s+\*{8}/);
-    expect(out).toContain('192.0.2.1');
-    expect(out).not.toContain('SENTINEL');
-  }, RUN);
+  it(
+    '--list-hosts masks a vaulted ansible_host',
+    async () => {
+      const { code, out } = await cli(['--list-hosts']);
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/web2\s+\*{8}/);
+      expect(out).toContain('192.0.2.1');
+      expect(out).not.toContain('SENTINEL');
+    },
+    RUN,
+  );
 
-  it('an error thrown before any host masks a vaulted value the admin also typed', async () => {
-    const { code, out } = await cli(['--limit', VAULTED_OTHER, '--syntax-check']);
-    expect(code, out).toBe(1);
-    expect(out).toContain(`ERROR: no hosts matched --limit ${MASK}`);
-    expect(out).not.toContain('SENTINEL');
-  }, RUN);
+  it(
+    'an error thrown before any host masks a vaulted value the admin also typed',
+    async () => {
+      const { code, out } = await cli(['--limit', VAULTED_OTHER, '--syntax-check']);
+      expect(code, out).toBe(1);
+      expect(out).toContain(`ERROR: no hosts matched --limit ${MASK}`);
+      expect(out).not.toContain('SENTINEL');
+    },
+    RUN,
+  );
 });
 
-describeWith({ ...SCRIPT_PTY, available: SCRIPT_PTY.available && ANSIBLE_CORE.available, what: `${SCRIPT_PTY.what}; ${ANSIBLE_CORE.what}` }, 'a password typed at -K', () => {
-  it('is masked where an inventory value repeats it', async () => {
-    const command = [tsx, 'scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), '-K', '--syntax-check', '-e', `agent_prometheus_mode=${TYPED}`]
-      .map((w) => `'${w}'`)
-      .join(' ');
-    const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
-      cwd: repo,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
-    });
-    let out = '';
-    let answered = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      // Answer once the question is on the terminal: echo is off by then (src/cli/prompt.ts).
-      if (!answered && out.includes('BECOME password:')) {
-        answered = true;
-        child.stdin.write(`${TYPED}\r`);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(answered, out).toBe(true);
-    expect(code, out).toBe(1);
-    expect(out).toMatch(/agent_prometheus_mode.*\*{8}/);
-    expect(out).not.toContain('SENTINEL');
-  }, RUN);
-});
+describeWith(
+  { ...SCRIPT_PTY, available: SCRIPT_PTY.available && ANSIBLE_CORE.available, what: `${SCRIPT_PTY.what}; ${ANSIBLE_CORE.what}` },
+  'a password typed at -K',
+  () => {
+    it(
+      'is masked where an inventory value repeats it',
+      async () => {
+        const command = [
+          tsx,
+          'scripts/provision.ts',
+          '-i',
+          inv,
+          '--vault-password-file',
+          join(dir, 'pass.txt'),
+          '-K',
+          '--syntax-check',
+          '-e',
+          `agent_prometheus_mode=${TYPED}`,
+        ]
+          .map((w) => `'${w}'`)
+          .join(' ');
+        const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+          cwd: repo,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
+        });
+        let out = '';
+        let answered = false;
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          // Answer once the question is on the terminal: echo is off by then (src/cli/prompt.ts).
+          if (!answered && out.includes('BECOME password:')) {
+            answered = true;
+            child.stdin.write(`${TYPED}\r`);
+          }
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(answered, out).toBe(true);
+        expect(code, out).toBe(1);
+        expect(out).toMatch(/agent_prometheus_mode.*\*{8}/);
+        expect(out).not.toContain('SENTINEL');
+      },
+      RUN,
+    );
+  },
+);

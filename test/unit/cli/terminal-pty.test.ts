@@ -12,13 +12,31 @@ const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
 /** Everything the terminal received, bytes as written (escape sequences included). */
 function onPty(env: NodeJS.ProcessEnv): string {
-  const command = [tsx, 'scripts/provision.ts', '-i', 'example', '-e', 'agent_web_api_key=pty-test-api-key', '-e', 'ansible_host=127.0.0.1', '-e', 'ansible_port=1', '-T', '2', '--check']
+  const command = [
+    tsx,
+    'scripts/provision.ts',
+    '-i',
+    'example',
+    '-e',
+    'agent_web_api_key=pty-test-api-key',
+    '-e',
+    'ansible_host=127.0.0.1',
+    '-e',
+    'ansible_port=1',
+    '-T',
+    '2',
+    '--check',
+  ]
     .map((w) => `'${w}'`)
     .join(' ');
   // A pty made without a parent terminal has no size; give it one, as a terminal window has.
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color' };
   try {
-    return execFileSync('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], { cwd: repo, env: { ...base, ...env }, encoding: 'utf8' });
+    return execFileSync('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+      cwd: repo,
+      env: { ...base, ...env },
+      encoding: 'utf8',
+    });
   } catch (error) {
     // Exit 4 (unreachable) is expected; the output is what is checked.
     const e = error as { status?: number; stdout?: string };
@@ -35,31 +53,51 @@ const COLOUR = /\x1b\[(3\d|9\d)m/;
 const RUN = 120_000;
 
 describeWith(SCRIPT_PTY, 'on a pseudo-terminal', () => {
-  it('a plain terminal gets the spinner and colour (the checks below can see both)', () => {
-    const out = onPty({});
-    expect(out).toMatch(SPINNER);
-    expect(out).toMatch(COLOUR);
-    expect(out).toContain('PLAY RECAP');
-  }, RUN);
+  it(
+    'a plain terminal gets the spinner and colour (the checks below can see both)',
+    () => {
+      const out = onPty({});
+      expect(out).toMatch(SPINNER);
+      expect(out).toMatch(COLOUR);
+      expect(out).toContain('PLAY RECAP');
+    },
+    RUN,
+  );
 
-  it('CI set: no spinner, no stray "- connecting" line; the host lines and recap intact', () => {
-    const out = onPty({ CI: 'true' });
-    expect(out).not.toMatch(SPINNER);
-    expect(out).toMatch(/hana01 \| UNREACHABLE \|/);
-    expect(out).toContain('PLAY RECAP');
-  }, RUN);
+  it(
+    'CI set: no spinner, no stray "- connecting" line; the host lines and recap intact',
+    () => {
+      const out = onPty({ CI: 'true' });
+      expect(out).not.toMatch(SPINNER);
+      expect(out).toMatch(/hana01 \| UNREACHABLE \|/);
+      expect(out).toContain('PLAY RECAP');
+    },
+    RUN,
+  );
 
-  it('TERM=dumb: no escape sequence at all', () => {
-    const out = onPty({ TERM: 'dumb' });
-    expect(out).not.toContain('\x1b');
-    expect(out).toContain('PLAY RECAP');
-  }, RUN);
+  it(
+    'TERM=dumb: no escape sequence at all',
+    () => {
+      const out = onPty({ TERM: 'dumb' });
+      expect(out).not.toContain('\x1b');
+      expect(out).toContain('PLAY RECAP');
+    },
+    RUN,
+  );
 
-  it.each([{ NO_COLOR: '1' }, { ANSIBLE_NOCOLOR: 'True' }])('%o: no colour', (env) => {
-    expect(onPty(env)).not.toMatch(COLOUR);
-  }, RUN);
+  it.each([{ NO_COLOR: '1' }, { ANSIBLE_NOCOLOR: 'True' }])(
+    '%o: no colour',
+    (env) => {
+      expect(onPty(env)).not.toMatch(COLOUR);
+    },
+    RUN,
+  );
 
-  it('ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR, as Ansible decides', () => {
-    expect(onPty({ ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '1' })).toMatch(COLOUR);
-  }, RUN);
+  it(
+    'ANSIBLE_FORCE_COLOR over ANSIBLE_NOCOLOR, as Ansible decides',
+    () => {
+      expect(onPty({ ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '1' })).toMatch(COLOUR);
+    },
+    RUN,
+  );
 });

@@ -39,7 +39,10 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'wrong.txt'), 'not the password\n');
   writeFileSync(join(inv, 'hosts'), '[agents]\nweb1 ansible_host=192.0.2.1\nweb2 ansible_host=192.0.2.2\n');
   // Whole file, default id.
-  writeFileSync(join(inv, 'group_vars', 'agents.yml'), 'agent_web_api_key: vaulted-api-key-123\nagent_rabbitmq_host: rabbit.internal.example\nnested:\n  list: [one-vaulted, 42]\n');
+  writeFileSync(
+    join(inv, 'group_vars', 'agents.yml'),
+    'agent_web_api_key: vaulted-api-key-123\nagent_rabbitmq_host: rabbit.internal.example\nnested:\n  list: [one-vaulted, 42]\n',
+  );
   await vault(['encrypt', '--vault-password-file', 'pass.txt', join(inv, 'group_vars', 'agents.yml')]);
   // Inline value with the label "prod", in an otherwise plain file.
   const inline = await vault(['encrypt_string', '--vault-id', 'prod@prod.txt', 'inline-rabbit-pass-456', '--name', 'agent_rabbitmq_password']);
@@ -141,11 +144,19 @@ describe('vault password sources', () => {
     await expect(resolveVaultSecrets({ vaultIds: [], passwordFiles: ['empty.txt'], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(VaultSecretError);
     writeFileSync(join(dir, 'fail.sh'), '#!/bin/sh\necho locked >&2\nexit 3\n');
     chmodSync(join(dir, 'fail.sh'), 0o755);
-    await expect(resolveVaultSecrets({ vaultIds: ['x@fail.sh'], passwordFiles: [], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(/returned non-zero \(3\): locked/);
+    await expect(resolveVaultSecrets({ vaultIds: ['x@fail.sh'], passwordFiles: [], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(
+      /returned non-zero \(3\): locked/,
+    );
   });
 
   it('the prompt reads without echo: backspace, Ctrl-U, Enter; no terminal is an error', async () => {
-    const input = Object.assign(new PassThrough(), { isTTY: true, raw: false, setRawMode(r: boolean) { input.raw = r; } });
+    const input = Object.assign(new PassThrough(), {
+      isTTY: true,
+      raw: false,
+      setRawMode(r: boolean) {
+        input.raw = r;
+      },
+    });
     // Echo must already be off when the question is written: an answer typed the moment it
     // shows would otherwise be echoed in clear.
     let rawWhenAsked: boolean | undefined;

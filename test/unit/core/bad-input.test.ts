@@ -34,13 +34,49 @@ function inventoryDir(files: Record<string, string | Buffer>): string {
 
 /** Settings cases: [vars over GOOD, mode, variable named, message pattern]. */
 const SETTINGS: [string, Record<string, unknown>, 'pull' | 'push', string, RegExp][] = [
-  ['push without URL', { agent_prometheus_remote_write_url: undefined }, 'push', 'agent_prometheus_remote_write_url', /prometheus-url is required when prometheus-mode is 'push'|not set|required/],
-  ['basic without username', { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' }, 'push', 'agent_prometheus_auth_username', /username is required for basic authentication/],
-  ['basic without password', { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' }, 'push', 'agent_prometheus_auth_password', /password is required for basic authentication/],
+  [
+    'push without URL',
+    { agent_prometheus_remote_write_url: undefined },
+    'push',
+    'agent_prometheus_remote_write_url',
+    /prometheus-url is required when prometheus-mode is 'push'|not set|required/,
+  ],
+  [
+    'basic without username',
+    { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' },
+    'push',
+    'agent_prometheus_auth_username',
+    /username is required for basic authentication/,
+  ],
+  [
+    'basic without password',
+    { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' },
+    'push',
+    'agent_prometheus_auth_password',
+    /password is required for basic authentication/,
+  ],
   ['bearer without token', { agent_prometheus_auth: 'bearer' }, 'push', 'agent_prometheus_auth_bearer_token', /bearer token is required/],
-  ['mtls without cert', { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' }, 'push', 'agent_prometheus_tls_client_cert', /client certificate is required/],
-  ['mtls without key', { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' }, 'push', 'agent_prometheus_tls_client_key', /client key is required/],
-  ['unknown auth', { agent_prometheus_auth: 'kerberos' }, 'push', 'agent_prometheus_auth', /invalid auth method: kerberos \(valid values: none, basic, bearer, mtls\)/],
+  [
+    'mtls without cert',
+    { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' },
+    'push',
+    'agent_prometheus_tls_client_cert',
+    /client certificate is required/,
+  ],
+  [
+    'mtls without key',
+    { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' },
+    'push',
+    'agent_prometheus_tls_client_key',
+    /client key is required/,
+  ],
+  [
+    'unknown auth',
+    { agent_prometheus_auth: 'kerberos' },
+    'push',
+    'agent_prometheus_auth',
+    /invalid auth method: kerberos \(valid values: none, basic, bearer, mtls\)/,
+  ],
   ['unknown mode', { agent_prometheus_mode: 'poll' }, 'pull', 'agent_prometheus_mode', /pull|push/],
   ['mode conflicting with the platform', { agent_prometheus_mode: 'push' }, 'pull', 'agent_prometheus_mode', /asks for push mode/],
   ['duration with a space', { agent_prometheus_scrape_interval: '15 s' }, 'push', 'agent_prometheus_scrape_interval', /duration/i],
@@ -56,7 +92,13 @@ const SETTINGS: [string, Record<string, unknown>, 'pull' | 'push', string, RegEx
   ['api key with spaces', { agent_web_api_key: 'a b' }, 'pull', 'agent_web_api_key', /./],
   ['api key as a list', { agent_web_api_key: ['a'] }, 'pull', 'agent_web_api_key', /./],
   ['password as a mapping', { agent_rabbitmq_password: { a: 1 } }, 'pull', 'agent_rabbitmq_password', /./],
-  ['relative CA path', { agent_prometheus_auth: 'none', agent_prometheus_tls_ca_cert: 'certs/ca.crt' }, 'push', 'agent_prometheus_tls_ca_cert', /absolute|path/i],
+  [
+    'relative CA path',
+    { agent_prometheus_auth: 'none', agent_prometheus_tls_ca_cert: 'certs/ca.crt' },
+    'push',
+    'agent_prometheus_tls_ca_cert',
+    /absolute|path/i,
+  ],
   ['misspelt variable', { agent_prometheus_auht: 'bearer' }, 'pull', 'agent_prometheus_auht', /did you mean agent_prometheus_auth/],
   ['misspelt api key variable', { agent_web_apikey: 'x' }, 'pull', 'agent_web_apikey', /did you mean agent_web_api_key/],
   ['install flag not a bool', { agent_install_monitoring_dep: 'maybe' }, 'pull', 'agent_install_monitoring_dep', /./],
@@ -159,8 +201,25 @@ describe('parsers never fail with anything but a clear error (fuzz)', () => {
   });
 
   it('settings: any values give SettingErrors, never an exception', () => {
-    const value = fc.oneof(fc.string({ maxLength: 60 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })));
-    const keys = ['agent_web_api_key', 'agent_prometheus_auth', 'agent_prometheus_scrape_interval', 'agent_prometheus_remote_write_url', 'agent_trento_server_url', 'agent_rabbitmq_password', 'agent_prometheus_mode', 'trento_server_name', 'agent_prometheus_auth_password'];
+    const value = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 2 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 })),
+    );
+    const keys = [
+      'agent_web_api_key',
+      'agent_prometheus_auth',
+      'agent_prometheus_scrape_interval',
+      'agent_prometheus_remote_write_url',
+      'agent_trento_server_url',
+      'agent_rabbitmq_password',
+      'agent_prometheus_mode',
+      'trento_server_name',
+      'agent_prometheus_auth_password',
+    ];
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...keys), value), fc.constantFrom('pull' as const, 'push' as const), (vars, mode) => {
         const o = origins(vars);

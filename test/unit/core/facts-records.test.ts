@@ -13,13 +13,21 @@ import { factsScript } from '../../../src/facts/script.ts';
 import { safeFiles } from '../../../src/shell/index.ts';
 
 const run = (managedFiles: string[]) =>
-  execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))), encoding: 'utf8', timeout: 20_000 });
+  execFileSync('/bin/bash', ['-s'], {
+    input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))),
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 
 describe('facts records', () => {
   it('reads raw and base64 records, skipping what a login file printed before the start line', () => {
     const b = (s: string) => Buffer.from(s).toString('base64');
     const text = `Welcome!\n@@tp-facts 1\nrr 1 5\nka\nb\nc\nrb 1 ${b('é\n').length}\nv${b('é\n')}\nbr ${b('ü').length} 0\n${b('ü')}\n`;
-    expect(readRecords(text)).toEqual([['k', 'a\nb\nc'], ['v', 'é\n'], ['ü', '']]);
+    expect(readRecords(text)).toEqual([
+      ['k', 'a\nb\nc'],
+      ['v', 'é\n'],
+      ['ü', ''],
+    ]);
   });
 
   it('stops at output cut short and refuses a record longer or shorter than it says', () => {
@@ -32,12 +40,12 @@ describe('facts records', () => {
   it('keeps every byte of file contents: newlines, tabs, control bytes, UTF-8, Latin-1, NUL, empty files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
     const files: Record<string, Buffer> = {
-      'text': Buffer.from('a: 1\n\n\tb: "x"\n\n\n'),
+      text: Buffer.from('a: 1\n\n\tb: "x"\n\n\n'),
       'no-newline': Buffer.from('last line'),
-      'empty': Buffer.alloc(0),
-      'utf8': Buffer.from('# Größe: 10 €\nkey: ✓\n'),
-      'control': Buffer.from([0x01, 0x1b, 0x5b, 0x0d, 0x0a, 0x7f]),
-      'nul': Buffer.from([0x61, 0x00, 0x62, 0x0a, 0x00]),
+      empty: Buffer.alloc(0),
+      utf8: Buffer.from('# Größe: 10 €\nkey: ✓\n'),
+      control: Buffer.from([0x01, 0x1b, 0x5b, 0x0d, 0x0a, 0x7f]),
+      nul: Buffer.from([0x61, 0x00, 0x62, 0x0a, 0x00]),
       'records-inside': Buffer.from('rr 4 4\nfakedone\n@@tp-facts 1\n'),
     };
     for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -58,7 +66,10 @@ describe('facts records', () => {
     const names = ['a b', 'new\nline', 'back\\slash', 'ünï', '-dash'];
     for (const [i, n] of names.entries()) writeFileSync(join(dir, n), `content ${i}\n`);
     const facts = parseFacts(run(names.map((n) => join(dir, n))));
-    const sha = (n: string) => execFileSync('sha256sum', ['--', join(dir, n)], { encoding: 'utf8' }).replace(/^\\/, '').slice(0, 64);
+    const sha = (n: string) =>
+      execFileSync('sha256sum', ['--', join(dir, n)], { encoding: 'utf8' })
+        .replace(/^\\/, '')
+        .slice(0, 64);
     names.forEach((n, i) => {
       expect(facts.files[join(dir, n)], n).toMatchObject({ exists: true, content: `content ${i}\n`, sha256: sha(n) });
     });
@@ -67,7 +78,9 @@ describe('facts records', () => {
   it('the output is ASCII, so the connection decoding it as UTF-8 cannot shift a length', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
     writeFileSync(join(dir, 'ü'), Buffer.from([0xff, 0xfe, 0xc3, 0xa9]));
-    const out = execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles: [join(dir, 'ü')] }))) });
+    const out = execFileSync('/bin/bash', ['-s'], {
+      input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles: [join(dir, 'ü')] }))),
+    });
     expect(out.every((byte) => byte < 0x80)).toBe(true);
   });
 });
@@ -91,7 +104,10 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     const dir = mkdtempSync(join(tmpdir(), 'tp-sysconfig-'));
     writeFileSync(join(dir, 'alloy'), text);
     const lib = toShell(safeFiles());
-    const ours = execFileSync('/bin/bash', ['-c', `${lib}\ntp_alloy_config_file "$1"`, '-', join(dir, 'alloy')], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+    const ours = execFileSync('/bin/bash', ['-c', `${lib}\ntp_alloy_config_file "$1"`, '-', join(dir, 'alloy')], {
+      encoding: 'utf8',
+      env: { LC_ALL: 'C', PATH: process.env.PATH },
+    });
     const theirs = execFileSync('/bin/bash', ['-c', SED, '-', join(dir, 'alloy')], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
     expect(ours.replace(/\n+$/, '')).toBe(theirs.replace(/\n+$/, ''));
   });

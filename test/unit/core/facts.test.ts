@@ -11,7 +11,10 @@ import { MAX_HOST_FILE_BYTES } from '../../../src/facts/paths.ts';
 
 describe('facts', () => {
   it('the facts script runs on a real system and parses back', () => {
-    const out = execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5 }))), encoding: 'utf8' });
+    const out = execFileSync('/bin/bash', ['-s'], {
+      input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5 }))),
+      encoding: 'utf8',
+    });
     const facts = parseFacts(out);
     expect(facts.osRelease.ID).toBeTruthy();
     expect(facts.uid).toBe(process.getuid!());
@@ -29,7 +32,11 @@ describe('facts', () => {
   });
 
   const factsOf = (managedFiles: string[]) =>
-    execFileSync('/bin/bash', ['-s'], { input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))), encoding: 'utf8', timeout: 20_000 });
+    execFileSync('/bin/bash', ['-s'], {
+      input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles }))),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
 
   it('keeps file contents byte-exact, trailing newlines included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-'));

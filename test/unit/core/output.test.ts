@@ -59,7 +59,7 @@ describe('host text on the admin terminal (issue 17)', () => {
     );
     expect(lines.join('\n')).not.toContain('\x1b[2J');
     expect(lines.join('\n')).toContain('\\x1b[2J');
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(lines[0]).toMatch(/^\x1b\[31m/);
   });
 });

@@ -95,7 +95,9 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
     files,
     // what the install step recorded on the host
     record: {
-      packages: (plan.changes.find((c) => c.id === 'packages:install')?.details ?? []).filter((d) => d.startsWith('+ package ')).map((d) => d.replace('+ package ', '')),
+      packages: (plan.changes.find((c) => c.id === 'packages:install')?.details ?? [])
+        .filter((d) => d.startsWith('+ package '))
+        .map((d) => d.replace('+ package ', '')),
       pendingHandlers: [],
     },
   };
@@ -105,7 +107,9 @@ describe('plans per platform', () => {
   it('SLES 15 SP7: node_exporter and the agent in pull mode, no Alloy', () => {
     const plan = planFor(freshFacts('15.7'));
     const summaries = plan.changes.map((c) => c.summary);
-    expect(summaries[0]).toBe('install golang-github-prometheus-node_exporter, trento-agent, supportutils, supportutils-plugin-trento (repositories refreshed first)');
+    expect(summaries[0]).toBe(
+      'install golang-github-prometheus-node_exporter, trento-agent, supportutils, supportutils-plugin-trento (repositories refreshed first)',
+    );
     expect(summaries.join('\n')).not.toMatch(/alloy/i);
     expect(summaries).toContain(`create ${PATHS.agentConfig} (0600 root:root)`);
     expect(summaries.join('\n')).toMatch(/enable prometheus-node_exporter.service, start prometheus-node_exporter.service/);
@@ -181,7 +185,7 @@ describe('hostile or broken hosts (issue 17)', () => {
     facts.record.packages = ['trento-agent']; // node_exporter was the admin's
     const plan = planFor(facts, { uninstall: true, purge: true });
     const remove = plan.changes.find((c) => c.id === 'packages:remove')!;
-    expect(toShell(remove.script)).toBe("tp_zypper remove -- trento-agent &&\ntp_packages_record_remove trento-agent");
+    expect(toShell(remove.script)).toBe('tp_zypper remove -- trento-agent &&\ntp_packages_record_remove trento-agent');
     expect(JSON.stringify(plan.changes.map((c) => toShell(c.script)))).not.toContain('clean-deps');
     expect(plan.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
   });
@@ -319,7 +323,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     return done;
   }
 
-  it('the toolkit\'s node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)', () => {
+  it("the toolkit's node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)", () => {
     const facts = migrated([NE, 'trento-agent']);
     expect(facts.units[NE_UNIT]).toEqual({ active: true, enabled: 'enabled' });
     const plan = planFor(facts);
@@ -341,7 +345,9 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(toShell(byId(`service:${NE_UNIT}`).script)).toBe(`systemctl stop ${NE_UNIT} &&\nsystemctl disable ${NE_UNIT}`);
     expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
-    expect(toShell(plan.verifyRetired)).toMatch(/tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/);
+    expect(toShell(plan.verifyRetired)).toMatch(
+      /tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/,
+    );
     expect(toShell(plan.verify)).not.toContain(NE_UNIT);
     expect(plan.warnings).toEqual([]);
 
@@ -399,7 +405,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(text).toContain('tp_run 0 tp_s0');
   });
 
-  it('--purge also removes the toolkit\'s node_exporter, after it is stopped; on a retired host only the removal is left', () => {
+  it("--purge also removes the toolkit's node_exporter, after it is stopped; on a retired host only the removal is left", () => {
     const plan = planFor(migrated([NE, 'trento-agent']), { purge: true });
     const ids = plan.changes.map((c) => c.id);
     expect(ids.slice(-2)).toEqual([`service:${NE_UNIT}`, 'packages:remove']);
@@ -429,7 +435,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(JSON.stringify(fresh.changes.map((c) => c.id))).not.toContain('node_exporter');
   });
 
-  it('uninstall keeps the toolkit\'s node_exporter as on a pull host; --uninstall --purge stops and removes it', () => {
+  it("uninstall keeps the toolkit's node_exporter as on a pull host; --uninstall --purge stops and removes it", () => {
     const facts = migrated([NE, 'trento-agent']);
     const keep = planFor(facts, { uninstall: true });
     expect(keep.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
@@ -481,15 +487,21 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
     expect(planFor(facts, { packageState: 'latest' }).handlers).toEqual([]);
   });
 
-  it('uninstall removes the plugin the toolkit installed; supportutils only with --purge; never the admin\'s', () => {
+  it("uninstall removes the plugin the toolkit installed; supportutils only with --purge; never the admin's", () => {
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
     const keep = planFor(facts, { uninstall: true });
-    expect(keep.changes.find((c) => c.id === 'packages:remove')!.summary).toBe('remove supportutils-plugin-trento, trento-agent (installed by trento-provision)');
+    expect(keep.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(
+      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
+    );
     const purge = planFor(facts, { uninstall: true, purge: true });
-    expect(toShell(purge.changes.find((c) => c.id === 'packages:remove')!.script)).toMatch(/^tp_zypper remove -- supportutils-plugin-trento supportutils trento-agent golang-github-prometheus-node_exporter &&/u);
+    expect(toShell(purge.changes.find((c) => c.id === 'packages:remove')!.script)).toMatch(
+      /^tp_zypper remove -- supportutils-plugin-trento supportutils trento-agent golang-github-prometheus-node_exporter &&/u,
+    );
     const admins = { ...facts, record: { ...facts.record, packages: ['trento-agent', 'golang-github-prometheus-node_exporter'] } };
     const kept = planFor(admins, { uninstall: true, purge: true });
-    expect(kept.changes.find((c) => c.id === 'packages:remove')!.summary).toBe('remove trento-agent, golang-github-prometheus-node_exporter (installed by trento-provision)');
+    expect(kept.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(
+      'remove trento-agent, golang-github-prometheus-node_exporter (installed by trento-provision)',
+    );
     expect(kept.warnings.join('\n')).toMatch(/package supportutils-plugin-trento was not installed by trento-provision/u);
     expect(kept.warnings.join('\n')).toMatch(/package supportutils was not installed by trento-provision/u);
   });

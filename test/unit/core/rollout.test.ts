@@ -40,13 +40,23 @@ describe('rollOut', () => {
   it('a failure past the threshold in wave 2: wave 3 is never applied and its hosts are named', async () => {
     const waves = [[host('a'), host('b')], [host('c'), host('d')], [host('e')]];
     const { applied, events, messages } = await roll(waves, { d: 'failed' }, { maxFailPercentage: 0 });
-    expect(applied).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(applied).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
     expect(events.filter((e) => e.type === 'wave-end')).toEqual([
       { type: 'wave-end', wave: 1, size: 2, failed: 0 },
       { type: 'wave-end', wave: 2, size: 2, failed: 1, stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0' },
     ]);
-    expect(events.at(-1)).toEqual({ type: 'rollout-stopped', wave: 2, reason: 'wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0', notStarted: ['e'] });
-    expect(messages.e).toBe('not started: wave 3 of 3 never started (wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0); nothing was changed on this host');
+    expect(events.at(-1)).toEqual({
+      type: 'rollout-stopped',
+      wave: 2,
+      reason: 'wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0',
+      notStarted: ['e'],
+    });
+    expect(messages.e).toBe(
+      'not started: wave 3 of 3 never started (wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0); nothing was changed on this host',
+    );
   });
 
   it('within the threshold the rollout goes on; without a percentage only an all-failed wave stops it', async () => {
@@ -64,7 +74,9 @@ describe('rollOut', () => {
     expect(messages.c).toBe('not started: wave 2 stopped before any change (1 of 2 host(s) failed, more than --max-fail-percentage 0)');
     expect(messages.d).toMatch(/^not started: wave 3 of 3 never started/);
     expect(events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 2, notStarted: ['c', 'd'] });
-    expect(events.find((e) => e.type === 'wave-end' && e.wave === 2)).toMatchObject({ stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0, before any change in the wave' });
+    expect(events.find((e) => e.type === 'wave-end' && e.wave === 2)).toMatchObject({
+      stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0, before any change in the wave',
+    });
   });
 
   it('Ctrl-C during a wave: no later wave starts', async () => {

@@ -21,7 +21,13 @@ function shellcheck(text: string): string {
 const plan: HostPlan = {
   host: 'h',
   changes: [
-    { id: 'file:/etc/trento/agent.yaml', kind: 'file', summary: 'x', script: sh`tp_write /etc/trento/agent.yaml root root 0600 ${'eA=='}`, notify: ['restart trento-agent'] },
+    {
+      id: 'file:/etc/trento/agent.yaml',
+      kind: 'file',
+      summary: 'x',
+      script: sh`tp_write /etc/trento/agent.yaml root root 0600 ${'eA=='}`,
+      notify: ['restart trento-agent'],
+    },
     { id: 'service:old.service', kind: 'service', summary: 'stop old.service', script: sh`systemctl stop old.service`, phase: 'retire' },
   ],
   handlers: HANDLER_ORDER.map((name) => ({ name, summary: name, script: sh`tp_alloy_apply reload present /etc/alloy/trento.alloy` })),

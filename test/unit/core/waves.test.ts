@@ -141,7 +141,12 @@ describeWith(ANSIBLE_CORE, 'against ansible-playbook', () => {
   it('every case gives the batches ansible-playbook runs', async () => {
     const max = Math.max(...cases.map((c) => c.n));
     const inventory = join(dir, 'hosts.ini');
-    writeFileSync(inventory, `${hosts(max).map((h) => `${h} ansible_connection=local`).join('\n')}\n`);
+    writeFileSync(
+      inventory,
+      `${hosts(max)
+        .map((h) => `${h} ansible_connection=local`)
+        .join('\n')}\n`,
+    );
     // `fail` and `debug` run on the controller: no connection, nothing but the batches.
     const playOf = (c: Case, i: number) => ({
       name: `case-${i}`,

@@ -10,7 +10,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
 import { InventoryError, limitHosts, loadInventory, selectHosts, type Inventory } from '../../../src/inventory/index.ts';
 import { ansibleJson, inventoryGraph, inventoryList } from '../../../src/inventory/listing.ts';
-import { ansibleInventoryGraph, ansibleInventoryList, ansibleListHosts, ansiblePlayHosts, ANSIBLE_CORE, exactJson, type InventoryArgs, removeScratch } from './ansible-judge.ts';
+import {
+  ansibleInventoryGraph,
+  ansibleInventoryList,
+  ansibleListHosts,
+  ansiblePlayHosts,
+  ANSIBLE_CORE,
+  exactJson,
+  type InventoryArgs,
+  removeScratch,
+} from './ansible-judge.ts';
 
 const VALID = resolve(import.meta.dirname, '../../fixtures/inventories/valid');
 
@@ -120,10 +129,11 @@ describeWith(ANSIBLE_CORE, 'compatibility with ansible-core', () => {
       expect(exactJson(ansibleJson(inventoryList(ours)))).toEqual(ansible.list.json);
     });
 
-    if (c.graph) it('--graph prints what ansible-inventory --graph prints', JUDGE_TIMEOUT, async () => {
-      const { ours, ansible } = await judged.get(c.name)!;
-      expect(`${inventoryGraph(ours)}\n`).toBe(ansible.graph);
-    });
+    if (c.graph)
+      it('--graph prints what ansible-inventory --graph prints', JUDGE_TIMEOUT, async () => {
+        const { ours, ansible } = await judged.get(c.name)!;
+        expect(`${inventoryGraph(ours)}\n`).toBe(ansible.graph);
+      });
 
     it('host patterns select the same hosts in the same order', JUDGE_TIMEOUT, async () => {
       const { ours, ansible } = await judged.get(c.name)!;
@@ -141,32 +151,35 @@ describeWith(ANSIBLE_CORE, 'compatibility with ansible-core', () => {
       }
     });
 
-    if (c.limits) it('--limit restricts plays like ansible-playbook --limit', JUDGE_TIMEOUT, async () => {
-      const { ours, ansible } = await judged.get(c.name)!;
-      for (const [limit, plays] of ansible.limits) {
-        for (const [pattern, hosts] of plays) {
-          const selected = limitHosts(ours, limit, pattern, { cwd: c.dir }).hosts;
-          if (c.unorderedPatterns?.includes(pattern)) expect([...selected].sort()).toEqual([...hosts].sort());
-          else expect(selected, `--limit ${limit} on hosts: ${pattern}`).toEqual(hosts);
+    if (c.limits)
+      it('--limit restricts plays like ansible-playbook --limit', JUDGE_TIMEOUT, async () => {
+        const { ours, ansible } = await judged.get(c.name)!;
+        for (const [limit, plays] of ansible.limits) {
+          for (const [pattern, hosts] of plays) {
+            const selected = limitHosts(ours, limit, pattern, { cwd: c.dir }).hosts;
+            if (c.unorderedPatterns?.includes(pattern)) expect([...selected].sort()).toEqual([...hosts].sort());
+            else expect(selected, `--limit ${limit} on hosts: ${pattern}`).toEqual(hosts);
+          }
         }
-      }
-    });
+      });
 
-    if (c.errorPatterns) it('refuses the limits Ansible refuses', JUDGE_TIMEOUT, async () => {
-      const { ours, ansible } = await judged.get(c.name)!;
-      for (const [pattern, result] of ansible.errors) {
-        expect('error' in result, `ansible all -l ${pattern} should fail`).toBe(true);
-        expect(() => limitHosts(ours, pattern, 'all', { cwd: c.dir }), pattern).toThrow(InventoryError);
-      }
-    });
+    if (c.errorPatterns)
+      it('refuses the limits Ansible refuses', JUDGE_TIMEOUT, async () => {
+        const { ours, ansible } = await judged.get(c.name)!;
+        for (const [pattern, result] of ansible.errors) {
+          expect('error' in result, `ansible all -l ${pattern} should fail`).toBe(true);
+          expect(() => limitHosts(ours, pattern, 'all', { cwd: c.dir }), pattern).toThrow(InventoryError);
+        }
+      });
 
-    if (c.warnings) it('warns where Ansible warns', JUDGE_TIMEOUT, async () => {
-      const { ours, ansible } = await judged.get(c.name)!;
-      const ansibleWarnings = ansible.list.stderr.replace(/\s+/g, ' ');
-      for (const w of c.warnings ?? []) {
-        expect(ansibleWarnings).toContain(w);
-        expect(ours.warnings.join('\n')).toContain(w);
-      }
-    });
+    if (c.warnings)
+      it('warns where Ansible warns', JUDGE_TIMEOUT, async () => {
+        const { ours, ansible } = await judged.get(c.name)!;
+        const ansibleWarnings = ansible.list.stderr.replace(/\s+/g, ' ');
+        for (const w of c.warnings ?? []) {
+          expect(ansibleWarnings).toContain(w);
+          expect(ours.warnings.join('\n')).toContain(w);
+        }
+      });
   });
 });

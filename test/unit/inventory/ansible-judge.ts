@@ -2,7 +2,7 @@
 // tests: ansible-inventory --list, and host patterns evaluated by ansible-playbook itself (one
 // play per pattern reporting ansible_play_hosts_all, so one process answers a whole table).
 
-import { execFile, } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -102,7 +102,15 @@ export async function ansibleListHosts(a: InventoryArgs, pattern: string, cwd: s
   if (r.code !== 0) return { error: r.stderr || r.stdout };
   const lines = r.stdout.split('\n');
   const start = lines.findIndex((l) => /^\s+hosts \(\d+\):$/.test(l));
-  return { hosts: start === -1 ? [] : lines.slice(start + 1).map((l) => l.trim()).filter(Boolean) };
+  return {
+    hosts:
+      start === -1
+        ? []
+        : lines
+            .slice(start + 1)
+            .map((l) => l.trim())
+            .filter(Boolean),
+  };
 }
 
 /**

@@ -74,14 +74,15 @@ describe('kinds as Ansible keeps them', () => {
   it('INI: ints beyond 2^53 are bigints, floats are PyFloat even when whole', () => {
     expect(iniValue('12345678901234567890')).toBe(12345678901234567890n);
     expect(iniValue('9007199254740991')).toBe(9007199254740991);
-    expect(iniValue('-0x1FFFFFFFFFFFFFFFFF')).toBe(-0x1FFFFFFFFFFFFFFFFFn);
+    expect(iniValue('-0x1FFFFFFFFFFFFFFFFF')).toBe(-0x1fffffffffffffffffn);
     expect(iniValue('1e3')).toEqual(new PyFloat(1000));
     expect(String(iniValue('1e3'))).toBe('1000.0');
   });
 
   it('listings print floats and big ints as ansible-inventory does', () => {
-    expect(ansibleJson({ f: new PyFloat(1000), b: 12345678901234567890n, n: [new PyFloat(-0), new PyFloat(Infinity)] }))
-      .toBe('{\n    "b": 12345678901234567890,\n    "f": 1000.0,\n    "n": [\n        -0.0,\n        Infinity\n    ]\n}');
+    expect(ansibleJson({ f: new PyFloat(1000), b: 12345678901234567890n, n: [new PyFloat(-0), new PyFloat(Infinity)] })).toBe(
+      '{\n    "b": 12345678901234567890,\n    "f": 1000.0,\n    "n": [\n        -0.0,\n        Infinity\n    ]\n}',
+    );
     expect(pythonStr([new PyFloat(1e16), 10n ** 20n])).toBe('[1e+16, 100000000000000000000]');
   });
 });
@@ -94,7 +95,9 @@ describeWith(ANSIBLE_PYTHON, 'pythonFloatRepr against Python repr()', () => {
     const values = [...fixed, ...random];
     const r = spawnSync('/usr/bin/python3', ['-c', 'import json,sys; print(json.dumps([repr(float(x)) for x in json.load(sys.stdin)]))'], {
       // As text: JSON would turn -0 into 0. String() is the shortest text that reads back exactly.
-      input: JSON.stringify(values.map((x) => (Object.is(x, -0) ? '-0.0' : String(x)))), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024,
+      input: JSON.stringify(values.map((x) => (Object.is(x, -0) ? '-0.0' : String(x)))),
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
     });
     expect(r.status, r.stderr).toBe(0);
     expect(values.map(pythonFloatRepr)).toEqual(JSON.parse(r.stdout));

@@ -42,7 +42,7 @@ const TABLE: string[][] = [
 async function ansibleExtraVars(args: string[]): Promise<Record<string, unknown> | 'error'> {
   const r = await run('ansible-inventory', ['-i', 'h1,', '--list', ...args.flatMap((a) => ['-e', a])], DIR);
   if (r.code !== 0) return 'error';
-  return ((exactJson(r.stdout) as { _meta: { hostvars: Record<string, Record<string, unknown>> } })._meta.hostvars.h1 ?? {});
+  return (exactJson(r.stdout) as { _meta: { hostvars: Record<string, Record<string, unknown>> } })._meta.hostvars.h1 ?? {};
 }
 
 function ours(args: string[]): Record<string, unknown> | 'error' {

@@ -40,7 +40,7 @@ describe('loadInventory', () => {
     expect(port.hosts.get('web2.example.com')!.origins.ansible_port).toBe(`${valid('yaml-host-port', 'hosts.yml')}:3`);
   });
 
-  it('lists each host\'s groups, all first, then in precedence order', async () => {
+  it("lists each host's groups, all first, then in precedence order", async () => {
     const inv = await loadInventory(valid('yaml-depth', 'hosts.yaml'));
     expect(inv.hosts.get('h1')!.groups).toEqual(['all', 'alpha', 'grandparent', 'zeta', 'parent', 'child']);
     expect(inv.hosts.get('h1')!.vars.level).toBe('child');

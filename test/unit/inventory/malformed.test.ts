@@ -40,9 +40,7 @@ describe('malformed inventories', () => {
   it('has a corpus', () => expect(cases.length).toBeGreaterThanOrEqual(15));
 
   // Start every ansible run at once (the runner limits concurrency); each test awaits its own.
-  const judged = new Map(
-    cases.map((c) => [c.name, hasAnsible ? ansibleInventoryList({ sources: [join(c.dir, c.source)] }, c.dir) : undefined]),
-  );
+  const judged = new Map(cases.map((c) => [c.name, hasAnsible ? ansibleInventoryList({ sources: [join(c.dir, c.source)] }, c.dir) : undefined]));
 
   describe.each(cases)('$name', (c) => {
     it('fails with the file, the line and what is wrong', async () => {

@@ -33,27 +33,28 @@ const NAMES = ['v', 'w', 'x'];
 const INI_VALUES = ['1', 'yes', 'True', '"q r"', "'s'", '[1,2]', '1.5', 'None', 'plain'];
 const YAML_VALUES = ['1', 'yes', 'true', '"q r"', "'s'", '[1, 2]', '1.5', '~', 'plain', '{a: 1}'];
 
-const spec: fc.Arbitrary<Spec> = fc
-  .record({ groups: fc.integer({ min: 1, max: 6 }), hosts: fc.integer({ min: 1, max: 7 }) })
-  .chain(({ groups, hosts }) => {
-    const g = fc.integer({ min: 0, max: groups - 1 });
-    const h = fc.integer({ min: 0, max: hosts - 1 });
-    const name = fc.constantFrom(...NAMES);
-    const value = fc.integer({ min: 0, max: 8 }).map(String);
-    return fc.record({
-      groups: fc.constant(groups),
-      hosts: fc.constant(hosts),
-      membership: fc.array(fc.uniqueArray(g, { maxLength: 3 }), { minLength: hosts, maxLength: hosts }),
-      edges: fc.uniqueArray(fc.tuple(g, g).filter(([a, b]) => a < b), { maxLength: 6, selector: ([a, b]) => `${a}-${b}` }),
-      groupVars: fc.array(fc.tuple(g, name, value), { maxLength: 6 }),
-      hostVars: fc.array(fc.tuple(h, name, value), { maxLength: 6 }),
-      allVars: fc.array(fc.tuple(name, value), { maxLength: 2 }),
-      priorities: fc.array(fc.tuple(g, fc.integer({ min: -2, max: 3 })), { maxLength: 2 }),
-      groupVarFiles: fc.array(fc.tuple(fc.oneof(g, fc.constant('all' as const)), name, value), { maxLength: 4 }),
-      hostVarFiles: fc.array(fc.tuple(h, name, value), { maxLength: 3 }),
-      order: fc.shuffledSubarray([...Array(groups).keys()], { minLength: groups, maxLength: groups }),
-    });
+const spec: fc.Arbitrary<Spec> = fc.record({ groups: fc.integer({ min: 1, max: 6 }), hosts: fc.integer({ min: 1, max: 7 }) }).chain(({ groups, hosts }) => {
+  const g = fc.integer({ min: 0, max: groups - 1 });
+  const h = fc.integer({ min: 0, max: hosts - 1 });
+  const name = fc.constantFrom(...NAMES);
+  const value = fc.integer({ min: 0, max: 8 }).map(String);
+  return fc.record({
+    groups: fc.constant(groups),
+    hosts: fc.constant(hosts),
+    membership: fc.array(fc.uniqueArray(g, { maxLength: 3 }), { minLength: hosts, maxLength: hosts }),
+    edges: fc.uniqueArray(
+      fc.tuple(g, g).filter(([a, b]) => a < b),
+      { maxLength: 6, selector: ([a, b]) => `${a}-${b}` },
+    ),
+    groupVars: fc.array(fc.tuple(g, name, value), { maxLength: 6 }),
+    hostVars: fc.array(fc.tuple(h, name, value), { maxLength: 6 }),
+    allVars: fc.array(fc.tuple(name, value), { maxLength: 2 }),
+    priorities: fc.array(fc.tuple(g, fc.integer({ min: -2, max: 3 })), { maxLength: 2 }),
+    groupVarFiles: fc.array(fc.tuple(fc.oneof(g, fc.constant('all' as const)), name, value), { maxLength: 4 }),
+    hostVarFiles: fc.array(fc.tuple(h, name, value), { maxLength: 3 }),
+    order: fc.shuffledSubarray([...Array(groups).keys()], { minLength: groups, maxLength: groups }),
   });
+});
 
 function writeVarFiles(dir: string, s: Spec, values: string[]): void {
   const files = new Map<string, string[]>();
@@ -69,12 +70,24 @@ function writeIni(s: Spec): string {
   const dir = mkdtempSync(join(tmpdir(), 'random-ini-'));
   const lines: string[] = [];
   s.membership.forEach((groups, h) => {
-    if (groups.length === 0) lines.push(`h${h} ${s.hostVars.filter(([x]) => x === h).map(([, n, v]) => `${n}=${INI_VALUES[Number(v)]}`).join(' ')}`);
+    if (groups.length === 0)
+      lines.push(
+        `h${h} ${s.hostVars
+          .filter(([x]) => x === h)
+          .map(([, n, v]) => `${n}=${INI_VALUES[Number(v)]}`)
+          .join(' ')}`,
+      );
   });
   for (const g of s.order) {
     lines.push(`[g${g}]`);
     s.membership.forEach((groups, h) => {
-      if (groups.includes(g)) lines.push(`h${h} ${s.hostVars.filter(([x]) => x === h).map(([, n, v]) => `${n}=${INI_VALUES[Number(v)]}`).join(' ')}`);
+      if (groups.includes(g))
+        lines.push(
+          `h${h} ${s.hostVars
+            .filter(([x]) => x === h)
+            .map(([, n, v]) => `${n}=${INI_VALUES[Number(v)]}`)
+            .join(' ')}`,
+        );
     });
     const children = s.edges.filter(([p]) => p === g).map(([, c]) => `g${c}`);
     if (children.length) lines.push(`[g${g}:children]`, ...children);
@@ -122,7 +135,11 @@ function writeYaml(s: Spec): string {
     }
   };
   const nested = new Set<number>();
-  for (const g of s.order) if (!nested.has(g)) { nested.add(g); group(g, '    ', nested); }
+  for (const g of s.order)
+    if (!nested.has(g)) {
+      nested.add(g);
+      group(g, '    ', nested);
+    }
   writeFileSync(join(dir, 'hosts.yml'), `${lines.join('\n')}\n`);
   writeVarFiles(dir, s, YAML_VALUES);
   return join(dir, 'hosts.yml');

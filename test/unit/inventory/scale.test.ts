@@ -52,7 +52,9 @@ describe(`a generated ${N}-host inventory`, () => {
     const [ini, yaml] = await Promise.all([loaded.ini, loaded.yaml]);
     expect([...yaml.hosts.keys()].sort()).toEqual([...ini.hosts.keys()].sort());
     const plain = (v: unknown) => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
-    const differing = [...ini.hosts.values()].filter((h) => plain(h.vars) !== plain(yaml.hosts.get(h.name)!.vars) || plain([...h.groups].sort()) !== plain([...yaml.hosts.get(h.name)!.groups].sort()));
+    const differing = [...ini.hosts.values()].filter(
+      (h) => plain(h.vars) !== plain(yaml.hosts.get(h.name)!.vars) || plain([...h.groups].sort()) !== plain([...yaml.hosts.get(h.name)!.groups].sort()),
+    );
     expect(differing.map((h) => h.name)).toEqual([]);
   });
 });

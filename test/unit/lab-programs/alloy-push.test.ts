@@ -20,8 +20,14 @@ const HELPER = resolve(here, '../../lab/host/alloy-remote-write.cjs');
 const FIXTURES = resolve(here, '../../fixtures/trento-agent');
 const AGENT_ID = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
 
-interface Series { labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number | { toNumber(): number } }> }
-interface Received { headers: IncomingHttpHeaders; series: Series[] }
+interface Series {
+  labels: Array<{ name: string; value: string }>;
+  samples: Array<{ value: number; timestamp: number | { toNumber(): number } }>;
+}
+interface Received {
+  headers: IncomingHttpHeaders;
+  series: Series[];
+}
 
 const REMOTE_WRITE = { what: 'the npm package prometheus-remote-write', available: remoteWriteClosure().length > 0, fix: 'npm ci' };
 
@@ -95,7 +101,13 @@ async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms = 30
   }
 }
 
-interface Snapshot { pushing: string[]; pushUrls: string[]; pushOk: number; pushFailed: number; lastPushError: string | null }
+interface Snapshot {
+  pushing: string[];
+  pushUrls: string[];
+  pushOk: number;
+  pushFailed: number;
+  lastPushError: string | null;
+}
 const snapshot = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/-/lab/config`)).json()) as Snapshot;
 const metrics = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 const metric = (text: string, name: string) =>

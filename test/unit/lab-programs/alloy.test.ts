@@ -24,20 +24,31 @@ prometheus.exporter.unix "default" {
 `;
 
 const FIXTURES = resolve(here, '../../fixtures/trento-agent');
-const GOLDENS = readdirSync(FIXTURES).filter((f) => f.endsWith('.golden')).sort().map((f) => join(FIXTURES, f));
+const GOLDENS = readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.golden'))
+  .sort()
+  .map((f) => join(FIXTURES, f));
 
 /** The invalid-config corpus: each file names the message Alloy gives and who refuses it
  *  ("validate, reload", or "reload" for the components' Validate() rules, which real
  *  `alloy validate` does not run). */
 const CORPUS_DIR = resolve(here, 'alloy-invalid');
-interface Invalid { name: string; file: string; expect: string; byValidate: boolean }
-const CORPUS: Invalid[] = readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.alloy')).sort().map((f) => {
-  const text = readFileSync(join(CORPUS_DIR, f), 'utf8');
-  const expectLine = /^\/\/ expect: (.+)$/m.exec(text);
-  const byLine = /^\/\/ refused by: (.+)$/m.exec(text);
-  if (!expectLine || !byLine) throw new Error(`${f}: needs "// expect:" and "// refused by:" lines`);
-  return { name: f, file: join(CORPUS_DIR, f), expect: expectLine[1]!, byValidate: byLine[1]!.includes('validate') };
-});
+interface Invalid {
+  name: string;
+  file: string;
+  expect: string;
+  byValidate: boolean;
+}
+const CORPUS: Invalid[] = readdirSync(CORPUS_DIR)
+  .filter((f) => f.endsWith('.alloy'))
+  .sort()
+  .map((f) => {
+    const text = readFileSync(join(CORPUS_DIR, f), 'utf8');
+    const expectLine = /^\/\/ expect: (.+)$/m.exec(text);
+    const byLine = /^\/\/ refused by: (.+)$/m.exec(text);
+    if (!expectLine || !byLine) throw new Error(`${f}: needs "// expect:" and "// refused by:" lines`);
+    return { name: f, file: join(CORPUS_DIR, f), expect: expectLine[1]!, byValidate: byLine[1]!.includes('validate') };
+  });
 
 let dir = '';
 const children: ChildProcess[] = [];
@@ -59,7 +70,12 @@ function runAlloy(args: string[]): { code: number; stdout: string; stderr: strin
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Running { child: ChildProcess; port: number; stderr: () => string; exited: Promise<number | null> }
+interface Running {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
 
 async function startAlloy(config: string, argv: string[] = [ALLOY]): Promise<Running> {
   const port = await freePort();
@@ -69,7 +85,9 @@ async function startAlloy(config: string, argv: string[] = [ALLOY]): Promise<Run
   });
   children.push(child);
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return { child, port, stderr: () => err, exited };
 }
@@ -85,13 +103,21 @@ async function until<T>(f: () => Promise<T | undefined>, ms = 8000): Promise<T> 
     try {
       const v = await f();
       if (v !== undefined) return v;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-interface LabConfig { files: string[]; components: string[]; reloads: number; lastError: string | null; loadedAt: string }
+interface LabConfig {
+  files: string[];
+  components: string[];
+  reloads: number;
+  lastError: string | null;
+  loadedAt: string;
+}
 
 async function labConfig(port: number): Promise<LabConfig> {
   return JSON.parse((await http(port, '/-/lab/config')).body) as LabConfig;
@@ -165,7 +191,7 @@ describe('alloy stand-in: run', () => {
     expect(await a.exited).toBe(0);
   });
 
-  it('refuses every corpus config on reload with 400 and Alloy\'s message, keeping the running config; accepts every golden but one', async () => {
+  it("refuses every corpus config on reload with 400 and Alloy's message, keeping the running config; accepts every golden but one", async () => {
     const conf = join(dir, 'conf');
     mkdirSync(conf);
     const target = join(conf, 'config.alloy');
@@ -268,25 +294,28 @@ describe('alloy stand-in: validate', () => {
 
   it('accepts Go durations in all their forms and escapes inside their ranges', () => {
     const file = join(dir, 'ok.alloy');
-    writeFileSync(file, [
-      'prometheus.scrape "a" {',
-      '  targets = []',
-      '  forward_to = []',
-      '  scrape_interval = "1h2m3.5s"',
-      '  scrape_timeout = "1.5s"',
-      '  job_name = "\\101\\x42\\u0043\\U0001F600\\377"',
-      '}',
-      'prometheus.remote_write "b" {',
-      '  endpoint {',
-      '    url = "http://x"',
-      '    remote_timeout = "250ms"',
-      '    queue_config {',
-      '      min_backoff = ".5s"',
-      '    }',
-      '  }',
-      '}',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'prometheus.scrape "a" {',
+        '  targets = []',
+        '  forward_to = []',
+        '  scrape_interval = "1h2m3.5s"',
+        '  scrape_timeout = "1.5s"',
+        '  job_name = "\\101\\x42\\u0043\\U0001F600\\377"',
+        '}',
+        'prometheus.remote_write "b" {',
+        '  endpoint {',
+        '    url = "http://x"',
+        '    remote_timeout = "250ms"',
+        '    queue_config {',
+        '      min_backoff = ".5s"',
+        '    }',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
     expect(runAlloy(['validate', file])).toMatchObject({ code: 0, stderr: '' });
   });
 

@@ -83,14 +83,16 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
       expect(lines).toContain('-rwxr-xr-x root:root /usr/lib/alloy/remote-write/push.cjs');
       expect(lines.some((l) => l.endsWith('/usr/lib/alloy/remote-write/node_modules/prometheus-remote-write/package.json'))).toBe(true);
     }
-    expect(lines.filter((l) => !l.includes(' /usr/lib/alloy')).sort()).toEqual([
-      '-rw-r--r-- root:root /etc/sysconfig/alloy',
-      '-rw-r--r-- root:root /usr/lib/systemd/system/alloy.service',
-      '-rw-r----- root:alloy /etc/alloy/config.alloy',
-      '-rwxr-xr-x root:root /usr/bin/alloy',
-      'drwxr-x--- alloy:alloy /var/lib/alloy',
-      'drwxrwx--- root:alloy /etc/alloy',
-    ].sort());
+    expect(lines.filter((l) => !l.includes(' /usr/lib/alloy')).sort()).toEqual(
+      [
+        '-rw-r--r-- root:root /etc/sysconfig/alloy',
+        '-rw-r--r-- root:root /usr/lib/systemd/system/alloy.service',
+        '-rw-r----- root:alloy /etc/alloy/config.alloy',
+        '-rwxr-xr-x root:root /usr/bin/alloy',
+        'drwxr-x--- alloy:alloy /var/lib/alloy',
+        'drwxrwx--- root:alloy /etc/alloy',
+      ].sort(),
+    );
     expect(rpm('-qp', '--configfiles', file).trim().split('\n').sort()).toEqual(['/etc/alloy/config.alloy', '/etc/sysconfig/alloy']);
     const files = payload(file);
     const unit = files.get('/usr/lib/systemd/system/alloy.service')!.toString();
@@ -150,7 +152,7 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     }
   });
 
-  it('supportutils and its Trento plugin: the real plugin\'s files, stand-ins that say so', () => {
+  it("supportutils and its Trento plugin: the real plugin's files, stand-ins that say so", () => {
     const base = rpmFile('supportutils');
     expect(rpm('-qpl', base).trim().split('\n')).toContain('/usr/sbin/supportconfig');
     expect(payload(base).get('/usr/sbin/supportconfig')!.toString()).toMatch(/lab stand-in for SUSE's supportutils/);
@@ -170,14 +172,29 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     // supportutils in every base channel, its Trento plugin wherever trento-agent is.
     const support = ['supportutils-3.2.10-1.1.noarch.rpm', 'supportutils-plugin-trento-2.5.0-1.1.noarch.rpm'];
     const want: Record<string, string[]> = {
-      sle15: ['golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
-      sle15sp7: ['alloy-1.9.2-1.1.noarch.rpm', 'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
+      sle15: [
+        'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
+        ...support,
+        'trento-agent-3.0.2-1.1.noarch.rpm',
+        'trento-agent-3.1.0-1.1.noarch.rpm',
+      ],
+      sle15sp7: [
+        'alloy-1.9.2-1.1.noarch.rpm',
+        'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
+        ...support,
+        'trento-agent-3.0.2-1.1.noarch.rpm',
+        'trento-agent-3.1.0-1.1.noarch.rpm',
+      ],
       sle16: ['alloy-1.9.2-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
     };
     expect(readdirSync(join(out, 'repos')).sort()).toEqual(Object.keys(want));
     for (const [channel, rpms] of Object.entries(want)) {
       const repo = join(out, 'repos', channel);
-      expect(readdirSync(repo).filter((f) => f.endsWith('.rpm')).sort()).toEqual(rpms);
+      expect(
+        readdirSync(repo)
+          .filter((f) => f.endsWith('.rpm'))
+          .sort(),
+      ).toEqual(rpms);
       expect(existsSync(join(repo, 'repodata', 'repomd.xml'))).toBe(true);
       for (const f of rpms) expect(statSync(join(repo, f)).ino).toBe(statSync(join(out, 'rpms', f)).ino);
     }

@@ -6,15 +6,28 @@ import { agentIdsFromAgent, EDGE_PORTS, isPullProduct, nginxConf, prometheusYml,
 import { labNet, type HostRecord } from '../../lab/state.ts';
 
 const host = (name: string, product: string, index: number): HostRecord => ({
-  name, product, index, address: `10.77.0.${10 + index}`, machineId: `${index}`.repeat(32).slice(0, 32), sudoUsers: [],
+  name,
+  product,
+  index,
+  address: `10.77.0.${10 + index}`,
+  machineId: `${index}`.repeat(32).slice(0, 32),
+  sudoUsers: [],
 });
 const uuid5 = (machineId: string) =>
-  execFileSync('python3', ['-c', 'import uuid,sys; print(uuid.uuid5(uuid.UUID("fb92284e-aa5e-47f6-a883-bf9469e7a0dc"), sys.argv[1].strip()))', machineId], { encoding: 'utf8' }).trim();
+  execFileSync('python3', ['-c', 'import uuid,sys; print(uuid.uuid5(uuid.UUID("fb92284e-aa5e-47f6-a883-bf9469e7a0dc"), sys.argv[1].strip()))', machineId], {
+    encoding: 'utf8',
+  }).trim();
 
 describe('lab server side', () => {
   it('lists the pull hosts like Trento Web targets API: address:9100, agentID (from `trento-agent id`), exporter_name, hostname', async () => {
-    const hosts = [host('sles15sp4-01', 'sles-15-sp4', 1), host('sles16-01', 'sles-16.0', 2), host('leap156-01', 'opensuse-leap-15.6', 3),
-      host('sap15sp6-01', 'sles-sap-15-sp6', 4), host('sles12sp5-01', 'sles-12-sp5', 5), host('micro62-01', 'sl-micro-6.2', 6)];
+    const hosts = [
+      host('sles15sp4-01', 'sles-15-sp4', 1),
+      host('sles16-01', 'sles-16.0', 2),
+      host('leap156-01', 'opensuse-leap-15.6', 3),
+      host('sap15sp6-01', 'sles-sap-15-sp6', 4),
+      host('sles12sp5-01', 'sles-12-sp5', 5),
+      host('micro62-01', 'sl-micro-6.2', 6),
+    ];
     const ids = await agentIdsFromAgent(hosts);
     expect([...ids.keys()].sort()).toEqual(['leap156-01', 'sap15sp6-01', 'sles15sp4-01']);
     for (const h of hosts.filter((x) => ids.has(x.name))) expect(ids.get(h.name)).toBe(uuid5(h.machineId));

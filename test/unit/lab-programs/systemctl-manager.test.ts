@@ -13,13 +13,21 @@ import { describeWith } from '../../support/requires.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const PROGRAM = resolve(here, '../../lab/host/systemctl');
 const CLIENT_SOURCE = resolve(here, '../../lab/host/systemctl-client.c');
-const cc = { what: 'a C compiler (gcc, libc6-dev) and root', available: spawnSync('cc', ['--version']).status === 0 && process.getuid?.() === 0, fix: 'bash scripts/setup.sh, run as root' };
+const cc = {
+  what: 'a C compiler (gcc, libc6-dev) and root',
+  available: spawnSync('cc', ['--version']).status === 0 && process.getuid?.() === 0,
+  fix: 'bash scripts/setup.sh, run as root',
+};
 
 let bin = ''; // client, launcher and module, as /usr/bin/systemctl, /usr/lib/lab/systemctl-py, lab_systemctl.py
 let root = '';
 let out = '';
 
-interface Result { code: number; stdout: string; stderr: string }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 function run(program: string, args: string[], opts: { env?: Record<string, string>; uid?: number } = {}): Result {
   const argv = opts.uid === undefined ? [program, ...args] : ['setpriv', `--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', program, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), {
@@ -51,7 +59,10 @@ describeWith(cc, 'lab systemctl client and manager', () => {
   beforeAll(() => {
     bin = mkdtempSync(join(tmpdir(), 'lab-systemctl-bin-'));
     copyFileSync(PROGRAM, join(bin, 'lab_systemctl.py'));
-    writeFileSync(join(bin, 'systemctl-py'), `#!/usr/bin/python3 -S\nimport sys\nsys.path.insert(0, ${JSON.stringify(bin)})\nimport lab_systemctl\nsys.argv[0] = ${JSON.stringify(join(bin, 'systemctl'))}\nsys.exit(lab_systemctl.entry(sys.argv[1:]))\n`);
+    writeFileSync(
+      join(bin, 'systemctl-py'),
+      `#!/usr/bin/python3 -S\nimport sys\nsys.path.insert(0, ${JSON.stringify(bin)})\nimport lab_systemctl\nsys.argv[0] = ${JSON.stringify(join(bin, 'systemctl'))}\nsys.exit(lab_systemctl.entry(sys.argv[1:]))\n`,
+    );
     chmodSync(join(bin, 'systemctl-py'), 0o755);
     chmodSync(bin, 0o755); // other users call it too
     const built = spawnSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(bin, 'systemctl'), CLIENT_SOURCE], { encoding: 'utf8' });
@@ -93,11 +104,27 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     mkdirSync(join(other, 'etc/systemd/system'), { recursive: true });
     writeFileSync(join(other, 'etc/systemd/system/a.service'), text);
     const calls = [
-      ['is-active', 'a'], ['is-enabled', 'a'], ['enable', 'a'], ['is-enabled', 'a'], ['start', 'a'],
-      ['is-active', 'a', 'missing'], ['show', '-p', 'Id,ActiveState,UnitFileState,NeedDaemonReload', 'a', 'missing'],
-      ['show', 'a', '-p', 'ActiveState', '--value'], ['is-failed', 'a'], ['cat', 'a'], ['cat', 'missing'],
-      ['start', 'missing'], ['stop', 'missing'], ['bogus'], ['start'], ['--version'], ['disable', 'a'], ['stop', 'a'],
-      ['is-active', 'a'], ['status', 'missing'], ['list-unit-files', '--no-legend'],
+      ['is-active', 'a'],
+      ['is-enabled', 'a'],
+      ['enable', 'a'],
+      ['is-enabled', 'a'],
+      ['start', 'a'],
+      ['is-active', 'a', 'missing'],
+      ['show', '-p', 'Id,ActiveState,UnitFileState,NeedDaemonReload', 'a', 'missing'],
+      ['show', 'a', '-p', 'ActiveState', '--value'],
+      ['is-failed', 'a'],
+      ['cat', 'a'],
+      ['cat', 'missing'],
+      ['start', 'missing'],
+      ['stop', 'missing'],
+      ['bogus'],
+      ['start'],
+      ['--version'],
+      ['disable', 'a'],
+      ['stop', 'a'],
+      ['is-active', 'a'],
+      ['status', 'missing'],
+      ['list-unit-files', '--no-legend'],
     ];
     try {
       for (const args of calls) {
@@ -132,7 +159,10 @@ describeWith(cc, 'lab systemctl client and manager', () => {
 
   it('Type=simple and Restart=: the supervisor reports through the client; NRestarts counts, a clean exit is inactive', async () => {
     unit('dies.service', `[Service]\nExecStart=/bin/sh -c "sleep 0.3; exit 4"\n`);
-    unit('flaky.service', `[Service]\nExecStart=/bin/sh -c "if [ -e ${out}/ran ]; then exec sleep 300; fi; touch ${out}/ran; sleep 0.2; exit 1"\nRestart=on-failure\nRestartSec=0.2\n`);
+    unit(
+      'flaky.service',
+      `[Service]\nExecStart=/bin/sh -c "if [ -e ${out}/ran ]; then exec sleep 300; fi; touch ${out}/ran; sleep 0.2; exit 1"\nRestart=on-failure\nRestartSec=0.2\n`,
+    );
     expect(client('start', 'dies', 'flaky').code).toBe(0);
     await waitFor(() => client('is-active', 'dies').stdout === 'failed\n');
     expect(client('show', 'dies', '-p', 'ActiveState,Result').stdout).toBe('ActiveState=failed\nResult=exit-code\n');
@@ -140,13 +170,16 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     await waitFor(() => client('is-active', 'flaky').stdout === 'active\n');
   });
 
-  it('a unit\'s ExecStartPre= may call systemctl on its own unit (the held lock travels in the environment)', () => {
-    unit('self.service', `[Service]\nEnvironment=LAB_SYSTEMCTL_ROOT=${root} LAB_SYSTEMCTL_PYTHON=${join(bin, 'systemctl-py')}\nExecStartPre=/bin/sh -c '${join(bin, 'systemctl')} show self -p ActiveState > ${out}/self-state'\nExecStart=/bin/sleep 300\n`);
+  it("a unit's ExecStartPre= may call systemctl on its own unit (the held lock travels in the environment)", () => {
+    unit(
+      'self.service',
+      `[Service]\nEnvironment=LAB_SYSTEMCTL_ROOT=${root} LAB_SYSTEMCTL_PYTHON=${join(bin, 'systemctl-py')}\nExecStartPre=/bin/sh -c '${join(bin, 'systemctl')} show self -p ActiveState > ${out}/self-state'\nExecStart=/bin/sleep 300\n`,
+    );
     expect(client('start', 'self')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(join(out, 'self-state'), 'utf8')).toBe('ActiveState=activating\n');
   });
 
-  it('runs with the caller\'s uid and descriptors', () => {
+  it("runs with the caller's uid and descriptors", () => {
     unit('c.service', '[Service]\nExecStart=/bin/sleep 300\n');
     expect(client('start', 'c').code).toBe(0);
     const asNobody = (program: string) => run(program, ['is-active', 'c'], { uid: 65534 });
@@ -157,7 +190,10 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     expect(ours).toEqual(stop(join(bin, 'systemctl-py')));
     expect(client('is-active', 'c').stdout).toBe('active\n');
     // stdout closed, stdin closed: still an answer, and the exit code
-    const closed = spawnSync('/bin/sh', ['-c', `"$0" is-active c >&- <&-; echo "rc=$?" >&2`, join(bin, 'systemctl')], { env: { PATH: process.env.PATH!, LAB_SYSTEMCTL_ROOT: root, LAB_SYSTEMCTL_PYTHON: join(bin, 'systemctl-py') }, encoding: 'utf8' });
+    const closed = spawnSync('/bin/sh', ['-c', `"$0" is-active c >&- <&-; echo "rc=$?" >&2`, join(bin, 'systemctl')], {
+      env: { PATH: process.env.PATH!, LAB_SYSTEMCTL_ROOT: root, LAB_SYSTEMCTL_PYTHON: join(bin, 'systemctl-py') },
+      encoding: 'utf8',
+    });
     expect(closed.stderr).toBe('rc=0\n');
   });
 });

@@ -73,7 +73,9 @@ describe('lab systemctl: start, environment, stop', () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
   it('expands EnvironmentFile over Environment, splits $VAR but not ${VAR}, ignores a failing ExecStartPre=-', async () => {
     writeFileSync(join(out, 'env'), 'CONFIG_FILE="/etc/alloy/"\nCUSTOM_ARGS="--a=1 --b"\n');
-    unit('demo.service', `[Unit]
+    unit(
+      'demo.service',
+      `[Unit]
 Description=Demo service
 
 [Service]
@@ -86,7 +88,8 @@ ExecStart=/bin/sh -c 'printf "%%s\\n" "$@" > ${out}/args; echo "$CONFIG_FILE $OT
 
 [Install]
 WantedBy=multi-user.target
-`);
+`,
+    );
     const r = sc('start', 'demo');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -138,7 +141,10 @@ WantedBy=multi-user.target
 
   it('Restart=on-failure restarts a crashed service after RestartSec, with a new main PID and NRestarts', async () => {
     // Crashes on its first run only (a marker file), as a service whose dependency came up late.
-    unit('flaky.service', `[Service]\nExecStart=/bin/sh -c 'if [ -e ${out}/ran ]; then exec sleep 60; fi; touch ${out}/ran; sleep 0.3; exit 2'\nRestart=on-failure\nRestartSec=0.2\n`);
+    unit(
+      'flaky.service',
+      `[Service]\nExecStart=/bin/sh -c 'if [ -e ${out}/ran ]; then exec sleep 60; fi; touch ${out}/ran; sleep 0.3; exit 2'\nRestart=on-failure\nRestartSec=0.2\n`,
+    );
     expect(sc('start', 'flaky').code).toBe(0);
     const first = mainPid('flaky');
     expect(first).toBeGreaterThan(0);
@@ -197,7 +203,10 @@ WantedBy=multi-user.target
   });
 
   it('runs the service as User= with its groups, and oneshot units synchronously', async () => {
-    unit('asnobody.service', `[Service]\nUser=nobody\nExecStart=/bin/sh -c 'id -u > ${out}/uid; id -g > ${out}/gid; echo $HOME > ${out}/home; exec sleep 60'\n`);
+    unit(
+      'asnobody.service',
+      `[Service]\nUser=nobody\nExecStart=/bin/sh -c 'id -u > ${out}/uid; id -g > ${out}/gid; echo $HOME > ${out}/home; exec sleep 60'\n`,
+    );
     expect(sc('start', 'asnobody').code).toBe(0);
     await waitFor(() => existsSync(join(out, 'home')) && readFileSync(join(out, 'home'), 'utf8') !== '');
     expect(readFileSync(join(out, 'uid'), 'utf8')).toBe('65534\n');
@@ -213,7 +222,10 @@ WantedBy=multi-user.target
 
 describe('lab systemctl: reload, drop-ins, daemon-reload', () => {
   it('reload runs ExecReload with $MAINPID; reload-or-restart and try-restart', async () => {
-    unit('hup.service', `[Service]\nExecStart=/bin/sh -c 'trap "echo hup >> ${out}/hups" HUP; while :; do sleep 0.1; done'\nExecReload=/usr/bin/env kill -HUP $MAINPID\n`);
+    unit(
+      'hup.service',
+      `[Service]\nExecStart=/bin/sh -c 'trap "echo hup >> ${out}/hups" HUP; while :; do sleep 0.1; done'\nExecReload=/usr/bin/env kill -HUP $MAINPID\n`,
+    );
     expect(sc('reload', 'hup').code).toBe(1); // not active
     expect(sc('start', 'hup').code).toBe(0);
     const pid = mainPid('hup');
@@ -325,8 +337,14 @@ describe('lab systemctl: enablement and boot', () => {
   it('--lab-boot starts every enabled unit, dependencies first', async () => {
     // A oneshot: After= orders start jobs, and a simple service counts as started once forked
     // (as in systemd), so only a oneshot's output is certain to exist before the next starts.
-    unit('first.service', `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'date +%%s%%N > ${out}/first'\n[Install]\nWantedBy=multi-user.target\n`);
-    unit('second.service', `[Unit]\nAfter=first.service\n[Service]\nExecStart=/bin/sh -c 'cat ${out}/first > ${out}/second; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`);
+    unit(
+      'first.service',
+      `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'date +%%s%%N > ${out}/first'\n[Install]\nWantedBy=multi-user.target\n`,
+    );
+    unit(
+      'second.service',
+      `[Unit]\nAfter=first.service\n[Service]\nExecStart=/bin/sh -c 'cat ${out}/first > ${out}/second; exec sleep 60'\n[Install]\nWantedBy=multi-user.target\n`,
+    );
     unit('off.service', `[Service]\nExecStart=/bin/sleep 60\n[Install]\nWantedBy=multi-user.target\n`);
     sc('enable', 'second', 'first');
     expect(sc('--lab-boot').code).toBe(0);

@@ -46,7 +46,10 @@ function packaged(version: string): string {
 }
 
 describe('trento-agent stand-in: id', () => {
-  const rows = readFileSync(join(FIXTURES, 'agent-ids.tsv'), 'utf8').trim().split('\n').slice(1)
+  const rows = readFileSync(join(FIXTURES, 'agent-ids.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
     .map((l) => l.split('\t') as [string, string]);
 
   it.each(rows)('machine-id %s -> %s (trimmed, no newline printed)', (machineId, agentId) => {
@@ -62,7 +65,9 @@ describe('trento-agent stand-in: id', () => {
 });
 
 describe('trento-agent stand-in: generate alloy', () => {
-  const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.inputs.yaml')).map((f) => f.replace('.inputs.yaml', ''));
+  const names = readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.inputs.yaml'))
+    .map((f) => f.replace('.inputs.yaml', ''));
 
   it('has goldens to compare with', () => {
     expect(names.length).toBeGreaterThanOrEqual(13);
@@ -91,7 +96,14 @@ describe('trento-agent stand-in: generate alloy', () => {
 
   it('prints the scrape interval as a Go duration and does not escape values', () => {
     const base = { 'prometheus-mode': 'push', 'prometheus-url': 'https://t/x', 'prometheus-auth': 'basic', 'prometheus-auth-username': 'u' };
-    const cases: Array<[unknown, string]> = [['1h', '1h0m0s'], ['2m30s', '2m30s'], ['1.5s', '1.5s'], ['0', '15s'], ['bogus', '15s'], [30, '30ns']];
+    const cases: Array<[unknown, string]> = [
+      ['1h', '1h0m0s'],
+      ['2m30s', '2m30s'],
+      ['1.5s', '1.5s'],
+      ['0', '15s'],
+      ['bogus', '15s'],
+      [30, '30ns'],
+    ];
     for (const [input, shown] of cases) {
       const config = writeConfig({ ...base, 'prometheus-auth-password': 'p"w\\', 'prometheus-scrape-interval': input });
       const r = agent(['generate', 'alloy', '--config', config], { machineId: 'dummy-machine-id' });
@@ -105,8 +117,9 @@ describe('trento-agent stand-in: generate alloy', () => {
     const config = writeConfig({ 'prometheus-mode': 'push', 'prometheus-url': 'https://file', 'prometheus-auth': 'none' });
     const env = { TRENTO_PROMETHEUS_URL: 'https://env' };
     expect(agent(['generate', 'alloy', '--config', config], { machineId: 'm', env }).stdout).toContain('url = "https://env"');
-    expect(agent(['generate', 'alloy', '--config', config, '--prometheus-url', 'https://flag'], { machineId: 'm', env }).stdout)
-      .toContain('url = "https://flag"');
+    expect(agent(['generate', 'alloy', '--config', config, '--prometheus-url', 'https://flag'], { machineId: 'm', env }).stdout).toContain(
+      'url = "https://flag"',
+    );
   });
 
   it.each([
@@ -114,11 +127,26 @@ describe('trento-agent stand-in: generate alloy', () => {
     [{}, "Error: prometheus-mode must be 'push' for alloy configuration, got ''"],
     [{ 'prometheus-mode': 'push' }, 'Error: invalid alloy configuration: prometheus URL is required'],
     [{ 'prometheus-mode': 'push', 'prometheus-url': 'u' }, 'Error: invalid alloy configuration: username is required for basic authentication'],
-    [{ 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth-username': 'x' }, 'Error: invalid alloy configuration: password is required for basic authentication'],
-    [{ 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'bearer' }, 'Error: invalid alloy configuration: bearer token is required for bearer authentication'],
-    [{ 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'mtls' }, 'Error: invalid alloy configuration: client certificate is required for mTLS authentication'],
-    [{ 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'mtls', 'prometheus-tls-client-cert': 'c' }, 'Error: invalid alloy configuration: client key is required for mTLS authentication'],
-    [{ 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'token' }, 'Error: invalid alloy configuration: invalid auth method: token (valid values: none, basic, bearer, mtls)'],
+    [
+      { 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth-username': 'x' },
+      'Error: invalid alloy configuration: password is required for basic authentication',
+    ],
+    [
+      { 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'bearer' },
+      'Error: invalid alloy configuration: bearer token is required for bearer authentication',
+    ],
+    [
+      { 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'mtls' },
+      'Error: invalid alloy configuration: client certificate is required for mTLS authentication',
+    ],
+    [
+      { 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'mtls', 'prometheus-tls-client-cert': 'c' },
+      'Error: invalid alloy configuration: client key is required for mTLS authentication',
+    ],
+    [
+      { 'prometheus-mode': 'push', 'prometheus-url': 'u', 'prometheus-auth': 'token' },
+      'Error: invalid alloy configuration: invalid auth method: token (valid values: none, basic, bearer, mtls)',
+    ],
   ])('refuses %j', (values, error) => {
     const r = agent(['generate', 'alloy', '--config', writeConfig(values)], { machineId: 'dummy-machine-id' });
     expect(r.code).toBe(1);
@@ -166,7 +194,9 @@ describe('trento-agent stand-in: start', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
     const end = Date.now() + 8000;
     while ((out.match(/msg=heartbeat/g) ?? []).length < 2) {

@@ -37,7 +37,12 @@ function checkRun(): RunEvent[] {
       type: 'host-plan',
       host: 'drifted',
       changes: [
-        { id: 'file:/etc/trento/agent.yaml', summary: 'update /etc/trento/agent.yaml', details: ['mode 0644 -> 0600'], diff: `-api-key: ${SECRET}\n+api-key: ********` },
+        {
+          id: 'file:/etc/trento/agent.yaml',
+          summary: 'update /etc/trento/agent.yaml',
+          details: ['mode 0644 -> 0600'],
+          diff: `-api-key: ${SECRET}\n+api-key: ********`,
+        },
         { id: 'service:trento-agent', summary: 'enable and start trento-agent' },
       ],
       handlers: ['restart trento-agent'],
@@ -55,7 +60,13 @@ function checkRun(): RunEvent[] {
 }
 
 // htmlEntities: also decode character references (&#10;), as every conforming XML parser does.
-const parser = new XMLParser({ ignoreAttributes: false, htmlEntities: true, attributeNamePrefix: '', textNodeName: '#text', isArray: (name) => name === 'testcase' || name === 'property' });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  htmlEntities: true,
+  attributeNamePrefix: '',
+  textNodeName: '#text',
+  isArray: (name) => name === 'testcase' || name === 'property',
+});
 
 interface Case {
   classname: string;
@@ -68,13 +79,17 @@ interface Case {
 
 function parse(xml: string) {
   expect(XMLValidator.validate(xml)).toBe(true);
-  const doc = parser.parse(xml) as { testsuites: Record<string, string> & { testsuite: Record<string, string> & { testcase: Case[]; properties: { property: { name: string; value: string }[] } } } };
+  const doc = parser.parse(xml) as {
+    testsuites: Record<string, string> & {
+      testsuite: Record<string, string> & { testcase: Case[]; properties: { property: { name: string; value: string }[] } };
+    };
+  };
   const suite = doc.testsuites.testsuite;
   return { doc: doc.testsuites, suite, cases: new Map(suite.testcase.map((c) => [c.name, c])) };
 }
 
 describe('--junit report', () => {
-  it('one test case per host, in the tally\'s order, and counts that match the cases', () => {
+  it("one test case per host, in the tally's order, and counts that match the cases", () => {
     const { doc, suite, cases } = parse(junitOf(tallyOf(checkRun()), 2500, redact));
     expect([...cases.keys()]).toEqual(['in-sync', 'drifted', 'handler-only', 'broken', 'down', 'micro']);
     for (const node of [doc, suite]) {
@@ -106,7 +121,11 @@ describe('--junit report', () => {
       'would run: restart trento-agent',
     ]);
     expect(drifted['system-out']).toBe('warning: repository refresh failed for key ********');
-    expect(cases.get('handler-only')!.failure).toMatchObject({ type: 'drift', message: '1 change would be made', '#text': 'would run: restart trento-agent (pending from an earlier run)' });
+    expect(cases.get('handler-only')!.failure).toMatchObject({
+      type: 'drift',
+      message: '1 change would be made',
+      '#text': 'would run: restart trento-agent (pending from an earlier run)',
+    });
   });
 
   it('a failed host is a failure with its reason, unreachable an error, a refused host skipped', () => {
@@ -132,7 +151,7 @@ describe('--junit report', () => {
     ]);
     const xml = junitOf(t, 10, redact);
     // eslint-disable-next-line no-control-regex
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(xml).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ud800\ufffe\u202e]/);
     const { cases } = parse(xml);
     const c = cases.get(`h<"&>`)!;
@@ -233,7 +252,7 @@ describe('the flags', () => {
   const repo = packageRoot(import.meta.url);
   const noSettings = { settings: { origins: {}, warnings: [] } };
 
-  it('--junit is a path from the admin\'s folder; --detailed-exitcode goes with --check', () => {
+  it("--junit is a path from the admin's folder; --detailed-exitcode goes with --check", () => {
     const cli = parseCli(['-i', 'example', '--check', '--detailed-exitcode', '--junit', 'out/junit.xml'], {}, repo, { ...noSettings, cwd: '/site' });
     expect([cli.junit, cli.detailedExitcode]).toEqual(['/site/out/junit.xml', true]);
     expect(parseCli(['-i', 'example', '--junit', 'j.xml'], {}, repo, { ...noSettings, cwd: '/site' }).junit).toBe('/site/j.xml');

@@ -17,7 +17,12 @@ function everyEvent(): RunEvent[] {
     { type: 'host-facts', host: 'changed1', product: 'sles-16.0', provider: 'alloy', mode: 'push', agentId: 'a-b' },
     { type: 'host-facts', host: 'ok1', product: 'sles-15-sp7', provider: 'node_exporter', mode: 'pull', agentId: 'c-d' },
     { type: 'phase', phase: 'plan', total: 3 },
-    { type: 'host-plan', host: 'changed1', changes: [{ id: 'f1', summary: 'write agent.yaml', details: ['0600 root'], diff: '--- a\n+++ b\n' }], handlers: ['restart'] },
+    {
+      type: 'host-plan',
+      host: 'changed1',
+      changes: [{ id: 'f1', summary: 'write agent.yaml', details: ['0600 root'], diff: '--- a\n+++ b\n' }],
+      handlers: ['restart'],
+    },
     { type: 'host-plan', host: 'failed1', changes: [{ id: 'p1', summary: 'install alloy' }], handlers: [] },
     { type: 'phase', phase: 'apply', total: 2 },
     { type: 'change-applied', host: 'changed1', id: 'f1', summary: 'write agent.yaml' },
@@ -28,8 +33,38 @@ function everyEvent(): RunEvent[] {
     { type: 'host-verified', host: 'changed1', check: 'alloy pushes', ok: true },
     { type: 'host-verified', host: 'failed1', check: 'agent runs', ok: false, output: 'inactive' },
     { type: 'trento-view-start', url: 'https://trento.example.com/prometheus', auth: 'bearer' },
-    { type: 'trento-view-host', host: 'ok1', proof: { query: 'up{agentID="c-d"}', exporterName: 'node_exporter', ok: true, up: 1, sampleAt: '2026-12-02T06:00:00.000Z', reason: null, message: 'up is 1', waitedMs: 1200, limitMs: 60000, scrapeIntervalMs: 30000 } },
-    { type: 'trento-view-host', host: 'changed1', proof: { query: 'up{agentID="a-b"}', exporterName: 'grafana_alloy', ok: false, up: null, sampleAt: null, reason: 'no-series', message: 'no series', waitedMs: 30000, limitMs: 30000, scrapeIntervalMs: 15000 } },
+    {
+      type: 'trento-view-host',
+      host: 'ok1',
+      proof: {
+        query: 'up{agentID="c-d"}',
+        exporterName: 'node_exporter',
+        ok: true,
+        up: 1,
+        sampleAt: '2026-12-02T06:00:00.000Z',
+        reason: null,
+        message: 'up is 1',
+        waitedMs: 1200,
+        limitMs: 60000,
+        scrapeIntervalMs: 30000,
+      },
+    },
+    {
+      type: 'trento-view-host',
+      host: 'changed1',
+      proof: {
+        query: 'up{agentID="a-b"}',
+        exporterName: 'grafana_alloy',
+        ok: false,
+        up: null,
+        sampleAt: null,
+        reason: 'no-series',
+        message: 'no series',
+        waitedMs: 30000,
+        limitMs: 30000,
+        scrapeIntervalMs: 15000,
+      },
+    },
     { type: 'trento-view-error', kind: 'auth-refused', message: "Trento's Prometheus refused the credentials" },
     { type: 'host-done', host: 'ok1', status: 'ok', changed: 0, roundTrips: 2 },
     { type: 'host-done', host: 'changed1', status: 'changed', changed: 1, roundTrips: 2 },
@@ -55,7 +90,11 @@ describe('--json report schema (docs/report.schema.json)', () => {
     expect(Object.keys(report.process as object).sort()).toEqual(['openFileDescriptors', 'peakRssMiB']);
     expect(report.hosts.map((h) => h.status)).toEqual(['ok', 'changed', 'failed', 'unreachable', 'skipped']);
     // --verify-prometheus: the run's view (with Prometheus' one error) and each asked host's proof.
-    expect(report.trentoView).toEqual({ url: 'https://trento.example.com/prometheus', auth: 'bearer', error: { kind: 'auth-refused', message: "Trento's Prometheus refused the credentials" } });
+    expect(report.trentoView).toEqual({
+      url: 'https://trento.example.com/prometheus',
+      auth: 'bearer',
+      error: { kind: 'auth-refused', message: "Trento's Prometheus refused the credentials" },
+    });
     expect(report.hosts.map((h) => (h.trento as { ok: boolean } | null)?.ok ?? null)).toEqual([true, false, null, null, null]);
   });
 

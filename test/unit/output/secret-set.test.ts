@@ -31,7 +31,13 @@ describe('the secret set', () => {
   it('finds every spelling: as is, URL-encoded, JSON-escaped, Alloy-escaped', () => {
     const secret = 'p@ss/wörd "q" \\ $1 .*';
     const set = secretSet([secret]);
-    for (const spelled of [secret, encodeURIComponent(secret), JSON.stringify(secret), JSON.stringify({ a: secret }), `password = "${secret.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`]) {
+    for (const spelled of [
+      secret,
+      encodeURIComponent(secret),
+      JSON.stringify(secret),
+      JSON.stringify({ a: secret }),
+      `password = "${secret.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+    ]) {
       const out = set.redact(`before ${spelled} after`);
       expect(out).toContain(MASK);
       expect(out).not.toContain('wörd');
@@ -51,12 +57,23 @@ describe('derived from the variables table, before any output', () => {
   const cases: Array<[string, Record<string, unknown>, string[]]> = [
     [
       'basic auth through the official names',
-      { trento_api_key: 'api-key-from-web-1', rabbitmq_password: 'rabbit/@:?#[]-pw', trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'u', trento_prometheus_auth_password: 'prom "pass" \\ word' },
+      {
+        trento_api_key: 'api-key-from-web-1',
+        rabbitmq_password: 'rabbit/@:?#[]-pw',
+        trento_prometheus_auth: 'basic',
+        trento_prometheus_auth_username: 'u',
+        trento_prometheus_auth_password: 'prom "pass" \\ word',
+      },
       ['api-key-from-web-1', 'rabbit/@:?#[]-pw', 'prom "pass" \\ word'],
     ],
     [
       'bearer auth through the agent_* names',
-      { agent_web_api_key: 'api-key-from-web-2', agent_rabbitmq_password: 'rabbit-password-2', agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'bearer-token-abc.def' },
+      {
+        agent_web_api_key: 'api-key-from-web-2',
+        agent_rabbitmq_password: 'rabbit-password-2',
+        agent_prometheus_auth: 'bearer',
+        agent_prometheus_auth_bearer_token: 'bearer-token-abc.def',
+      },
       ['api-key-from-web-2', 'rabbit-password-2', 'bearer-token-abc.def'],
     ],
   ];
@@ -68,7 +85,11 @@ describe('derived from the variables table, before any output', () => {
     expect(errors).toEqual([]);
     const rendered = [renderAgentYaml(config), renderTrentoAlloy(config, 'f0d3a5b2-0000-4000-8000-000000000001'), JSON.stringify(config)].join('\n');
     const spellings = (s: string) => [s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1)];
-    for (const s of secrets) expect(spellings(s).some((v) => rendered.includes(v)), s).toBe(true); // the files do carry it
+    for (const s of secrets)
+      expect(
+        spellings(s).some((v) => rendered.includes(v)),
+        s,
+      ).toBe(true); // the files do carry it
     const shown = set.redact(rendered);
     for (const s of secrets) for (const v of spellings(s)) expect(shown).not.toContain(v);
   });

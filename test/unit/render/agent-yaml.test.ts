@@ -7,10 +7,46 @@ import type { AgentConfig } from '../../../src/settings/agent-config.ts';
 import { AGENT_YAML_KEYS } from '../../../src/settings/agent-config.ts';
 
 const NASTY = [
-  'with "quotes"', "single 'quote'", 'back\\slash', 'two\nlines', 'trailing newline\n', '$(reboot)', '`id`', 'a; rm -rf /',
-  '# not a comment', 'value # comment', '*alias', '&anchor', '!tag', 'yes', 'no', 'null', '~', 'true', 'on', '0x10', '1e3',
-  '012', '', ' leading space', 'trailing space ', 'key: value', '- item', '[flow]', '{map}', '|', '>', '%YAML', '---', '...',
-  '@at', '\t tab', 'é ü 日本 🚀', '\u2028sep', '\x00nul\x7fdel\x85nel', '\r\n',
+  'with "quotes"',
+  "single 'quote'",
+  'back\\slash',
+  'two\nlines',
+  'trailing newline\n',
+  '$(reboot)',
+  '`id`',
+  'a; rm -rf /',
+  '# not a comment',
+  'value # comment',
+  '*alias',
+  '&anchor',
+  '!tag',
+  'yes',
+  'no',
+  'null',
+  '~',
+  'true',
+  'on',
+  '0x10',
+  '1e3',
+  '012',
+  '',
+  ' leading space',
+  'trailing space ',
+  'key: value',
+  '- item',
+  '[flow]',
+  '{map}',
+  '|',
+  '>',
+  '%YAML',
+  '---',
+  '...',
+  '@at',
+  '\t tab',
+  'é ü 日本 🚀',
+  '\u2028sep',
+  '\x00nul\x7fdel\x85nel',
+  '\r\n',
 ];
 
 const push: AgentConfig = {
@@ -29,7 +65,10 @@ describe('renderAgentYaml', () => {
   it('starts with the managed-by header and lists keys in the fixed order', () => {
     const text = renderAgentYaml(push);
     expect(text.split('\n')[0]).toMatch(/^# This file is managed by trento-provision/u);
-    const keys = text.split('\n').filter((l) => /^[a-z]/u.test(l)).map((l) => l.split(':')[0]);
+    const keys = text
+      .split('\n')
+      .filter((l) => /^[a-z]/u.test(l))
+      .map((l) => l.split(':')[0]);
     expect(keys).toEqual(AGENT_YAML_KEYS.filter((k) => push[k] !== undefined));
     expect(text.endsWith('\n')).toBe(true);
     expect(text).not.toContain('\n\n');

@@ -68,8 +68,7 @@ describe('renderTrentoAlloy', () => {
 
   it('prints the scrape interval as a Go duration', () => {
     const { config, agentId } = fixture('bearer');
-    const line = (interval: string) =>
-      /scrape_interval = (".*")/u.exec(renderTrentoAlloy({ ...config, 'prometheus-scrape-interval': interval }, agentId))?.[1];
+    const line = (interval: string) => /scrape_interval = (".*")/u.exec(renderTrentoAlloy({ ...config, 'prometheus-scrape-interval': interval }, agentId))?.[1];
     expect(line('1h')).toBe('"1h0m0s"');
     expect(line('90s')).toBe('"1m30s"');
     expect(line('1.5s')).toBe('"1.5s"');

@@ -28,19 +28,15 @@ describe('evaluateTemplate (Jinja subset)', () => {
     expect(result).toMatchObject({ ok: true, value: expected });
   });
 
-  it.each([
-    "{{ lookup('env', 'X') }}",
-    '{{ a | b64decode }}',
-    '{{ a if b else c }}',
-    '{% if a %}x{% endif %}',
-    '{{ a + }}',
-    '{{ a.b }}',
-  ])('refuses %s', (text) => {
-    expect(evaluateTemplate(text, lookupIn({ a: 'x' })).ok).toBe(false);
-  });
+  it.each(["{{ lookup('env', 'X') }}", '{{ a | b64decode }}', '{{ a if b else c }}', '{% if a %}x{% endif %}', '{{ a + }}', '{{ a.b }}'])(
+    'refuses %s',
+    (text) => {
+      expect(evaluateTemplate(text, lookupIn({ a: 'x' })).ok).toBe(false);
+    },
+  );
 
   it('lists the variables it read', () => {
-    expect(evaluateTemplate("{{ a | default(b) }}", lookupIn({}))).toMatchObject({ refs: ['a', 'b'] });
+    expect(evaluateTemplate('{{ a | default(b) }}', lookupIn({}))).toMatchObject({ refs: ['a', 'b'] });
   });
 });
 
@@ -72,8 +68,12 @@ describe('role defaults', () => {
   });
 
   it('lets the inventory win over defaults, null and "" meaning unset', () => {
-    const r = resolveVars({ agent_prometheus_auth: 'none', agent_prometheus_scrape_interval: null }, { agent_prometheus_auth: 'g.yml' },
-      MODE_ROLES.push, defaults);
+    const r = resolveVars(
+      { agent_prometheus_auth: 'none', agent_prometheus_scrape_interval: null },
+      { agent_prometheus_auth: 'g.yml' },
+      MODE_ROLES.push,
+      defaults,
+    );
     expect(r.get('agent_prometheus_auth')).toBe('none');
     expect(r.origin('agent_prometheus_auth')).toBe('g.yml');
     expect(r.get('agent_prometheus_scrape_interval')).toBeUndefined();

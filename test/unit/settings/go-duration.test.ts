@@ -10,18 +10,39 @@ const ns = (text: string): bigint => {
 
 describe('parseGoDuration', () => {
   it.each([
-    ['15s', 15_000_000_000n], ['1m30s', 90_000_000_000n], ['500ms', 500_000_000n], ['1h', 3_600_000_000_000n],
-    ['1.5s', 1_500_000_000n], ['.5s', 500_000_000n], ['1.s', 1_000_000_000n], ['2h45m', 9_900_000_000_000n],
-    ['10us', 10_000n], ['10µs', 10_000n], ['10μs', 10_000n], ['7ns', 7n], ['0', 0n], ['+5s', 5_000_000_000n],
-    ['-1s', -1_000_000_000n], ['1h1h', 7_200_000_000_000n], ['0.000000001s', 1n], ['0.0000000019s', 1n],
+    ['15s', 15_000_000_000n],
+    ['1m30s', 90_000_000_000n],
+    ['500ms', 500_000_000n],
+    ['1h', 3_600_000_000_000n],
+    ['1.5s', 1_500_000_000n],
+    ['.5s', 500_000_000n],
+    ['1.s', 1_000_000_000n],
+    ['2h45m', 9_900_000_000_000n],
+    ['10us', 10_000n],
+    ['10µs', 10_000n],
+    ['10μs', 10_000n],
+    ['7ns', 7n],
+    ['0', 0n],
+    ['+5s', 5_000_000_000n],
+    ['-1s', -1_000_000_000n],
+    ['1h1h', 7_200_000_000_000n],
+    ['0.000000001s', 1n],
+    ['0.0000000019s', 1n],
   ])('reads %s like Go', (text, expected) => {
     expect(ns(text)).toBe(expected);
   });
 
   it.each([
-    ['', 'invalid duration'], ['abc', 'invalid duration'], ['15', 'missing unit'], ['15 s', 'unknown unit " s"'],
-    ['1d', 'unknown unit "d"'], ['s', 'invalid duration'], ['.s', 'invalid duration'], ['1s ', 'unknown unit "s "'],
-    ['-', 'invalid duration'], ['9999999999h', 'invalid duration'],
+    ['', 'invalid duration'],
+    ['abc', 'invalid duration'],
+    ['15', 'missing unit'],
+    ['15 s', 'unknown unit " s"'],
+    ['1d', 'unknown unit "d"'],
+    ['s', 'invalid duration'],
+    ['.s', 'invalid duration'],
+    ['1s ', 'unknown unit "s "'],
+    ['-', 'invalid duration'],
+    ['9999999999h', 'invalid duration'],
   ])('rejects %j', (text, message) => {
     const parsed = parseGoDuration(text);
     expect(parsed.ok).toBe(false);
@@ -31,9 +52,20 @@ describe('parseGoDuration', () => {
 
 describe('formatGoDuration', () => {
   it.each([
-    ['15s', '15s'], ['30s', '30s'], ['1m', '1m0s'], ['90s', '1m30s'], ['500ms', '500ms'], ['1h', '1h0m0s'],
-    ['1.5s', '1.5s'], ['1h2m3.004s', '1h2m3.004s'], ['1500us', '1.5ms'], ['1001ns', '1.001µs'], ['999ns', '999ns'],
-    ['0s', '0s'], ['-90s', '-1m30s'], ['61m', '1h1m0s'],
+    ['15s', '15s'],
+    ['30s', '30s'],
+    ['1m', '1m0s'],
+    ['90s', '1m30s'],
+    ['500ms', '500ms'],
+    ['1h', '1h0m0s'],
+    ['1.5s', '1.5s'],
+    ['1h2m3.004s', '1h2m3.004s'],
+    ['1500us', '1.5ms'],
+    ['1001ns', '1.001µs'],
+    ['999ns', '999ns'],
+    ['0s', '0s'],
+    ['-90s', '-1m30s'],
+    ['61m', '1h1m0s'],
   ])('prints %s as %s', (text, printed) => {
     expect(formatGoDuration(ns(text))).toBe(printed);
   });

@@ -127,7 +127,10 @@ describe("the official playbook's example inventories", () => {
           const { config, errors } = agentConfigFor(agent.vars, agent.origins, mode, defaults, agent.play);
           const failure = (expected as { error?: { variable: string; message: string } }).error;
           if (failure !== undefined) {
-            expect(errors.map((e) => e.variable), `${agent.name} ${mode}`).toEqual([failure.variable]);
+            expect(
+              errors.map((e) => e.variable),
+              `${agent.name} ${mode}`,
+            ).toEqual([failure.variable]);
             expect(errors[0]!.message).toContain(failure.message);
           } else {
             expect(errors, `${agent.name} ${mode}`).toEqual([]);

@@ -65,16 +65,18 @@ describe('maskAgentYaml', () => {
       'log-level: debug',
       '',
     ].join('\n');
-    expect(maskAgentYaml(old)).toBe([
-      '# old file, written by hand',
-      `api-key: "${MASK}" # comment stays`,
-      'server-url: http://old.example.com',
-      `facts-service-url: amqp://guest:${MASK}@old-rabbit:5672/`,
-      `prometheus-auth-password: "${MASK}"`,
-      `prometheus-auth-bearer-token: "${MASK}"`,
-      'log-level: debug',
-      '',
-    ].join('\n'));
+    expect(maskAgentYaml(old)).toBe(
+      [
+        '# old file, written by hand',
+        `api-key: "${MASK}" # comment stays`,
+        'server-url: http://old.example.com',
+        `facts-service-url: amqp://guest:${MASK}@old-rabbit:5672/`,
+        `prometheus-auth-password: "${MASK}"`,
+        `prometheus-auth-bearer-token: "${MASK}"`,
+        'log-level: debug',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('masks a file that is not valid YAML line by line', () => {
@@ -140,20 +142,37 @@ describe('the secret set on config values', () => {
 
 describe('secret variables', () => {
   it('lists the credentials of the inventory', () => {
-    for (const name of ['agent_web_api_key', 'agent_rabbitmq_password', 'agent_prometheus_auth_password',
-      'agent_prometheus_auth_bearer_token', 'ansible_become_password', 'ansible_password', 'trento_api_key', 'rabbitmq_password']) {
+    for (const name of [
+      'agent_web_api_key',
+      'agent_rabbitmq_password',
+      'agent_prometheus_auth_password',
+      'agent_prometheus_auth_bearer_token',
+      'ansible_become_password',
+      'ansible_password',
+      'trento_api_key',
+      'rabbitmq_password',
+    ]) {
       expect(SECRET_VARIABLES).toContain(name);
     }
   });
 
   // The name pattern (vault_*_api_key, smtp_password...) is gone: the table and Ansible's
   // connection variables decide, and a vaulted value is secret whatever its name.
-  it('are the table\'s secret rows and Ansible\'s passwords, nothing else', () => {
-    for (const name of ['agent_prometheus_auth', 'agent_prometheus_auth_username', 'trento_server_name', 'ansible_host',
-      'agent_prometheus_tls_client_key', 'ansible_ssh_private_key_file', 'smtp_password']) {
+  it("are the table's secret rows and Ansible's passwords, nothing else", () => {
+    for (const name of [
+      'agent_prometheus_auth',
+      'agent_prometheus_auth_username',
+      'trento_server_name',
+      'ansible_host',
+      'agent_prometheus_tls_client_key',
+      'ansible_ssh_private_key_file',
+      'smtp_password',
+    ]) {
       expect(SECRET_VARIABLES).not.toContain(name);
     }
-    expect(usedSecrets({ ansible_become_password: 'sudo pw', ansible_host: 'h', agent_web_api_key: 42, x_token: '{{ t }}' }, {}).map((s) => s.value))
-      .toEqual(['42', 'sudo pw']);
+    expect(usedSecrets({ ansible_become_password: 'sudo pw', ansible_host: 'h', agent_web_api_key: 42, x_token: '{{ t }}' }, {}).map((s) => s.value)).toEqual([
+      '42',
+      'sudo pw',
+    ]);
   });
 });

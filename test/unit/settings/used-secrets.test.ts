@@ -42,7 +42,9 @@ describe('used secrets', () => {
     const { vars, origins, play } = await singleNode();
     const warnings = shortSecretWarnings(usedSecrets(vars, origins, defaults, play));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^agent_rabbitmq_password \(roles\/trento_agent\/defaults\/main\.yml \(using trento_rabbitmq_password from .*inventory\.yml:\d+\)\) is 6 characters long: too short to hide in free text/u);
+    expect(warnings[0]).toMatch(
+      /^agent_rabbitmq_password \(roles\/trento_agent\/defaults\/main\.yml \(using trento_rabbitmq_password from .*inventory\.yml:\d+\)\) is 6 characters long: too short to hide in free text/u,
+    );
   });
 
   it('messages stay readable, while agent.yaml masks the short password by field', async () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { agentConfigFor, factsServiceUrl, formatSettingError, installMonitoringDep, levenshtein, requestedMode, serverCaPemFor, suggestVariable, supportutilsFor, validateHostVars } from '../../../src/settings/validate.ts';
+import {
+  agentConfigFor,
+  factsServiceUrl,
+  formatSettingError,
+  installMonitoringDep,
+  levenshtein,
+  requestedMode,
+  serverCaPemFor,
+  suggestVariable,
+  supportutilsFor,
+  validateHostVars,
+} from '../../../src/settings/validate.ts';
 import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
@@ -64,8 +75,9 @@ describe('agentConfigFor', () => {
     const url = (changes: Record<string, unknown>) => agentConfigFor(withVars(changes).vars, {}, 'pull', defaults).config['server-url'];
     expect(url({})).toBe('http://trento.example.com');
     expect(url({ trento_server_url: 'https://web.example.com' })).toBe('https://web.example.com');
-    expect(url({ trento_server_url: 'https://web.example.com', agent_trento_server_url: 'https://agent.example.com:8443' }))
-      .toBe('https://agent.example.com:8443');
+    expect(url({ trento_server_url: 'https://web.example.com', agent_trento_server_url: 'https://agent.example.com:8443' })).toBe(
+      'https://agent.example.com:8443',
+    );
   });
 
   it('writes pull-only and push-only keys only in their mode', () => {
@@ -107,8 +119,11 @@ describe('agentConfigFor', () => {
 
   it('URL-encodes the RabbitMQ credentials and vhost', () => {
     const { vars, origins } = withVars({
-      agent_rabbitmq_username: 'us er', agent_rabbitmq_password: 'p@ss:w/rd#?%', agent_rabbitmq_vhost: '/',
-      agent_rabbitmq_host: 'rabbit.example.com:5671', agent_amqp_protocol: 'amqps',
+      agent_rabbitmq_username: 'us er',
+      agent_rabbitmq_password: 'p@ss:w/rd#?%',
+      agent_rabbitmq_vhost: '/',
+      agent_rabbitmq_host: 'rabbit.example.com:5671',
+      agent_amqp_protocol: 'amqps',
     });
     const { config, errors } = agentConfigFor(vars, origins, 'pull', defaults);
     expect(errors).toEqual([]);
@@ -119,9 +134,24 @@ describe('agentConfigFor', () => {
   });
 
   it('keeps the official role backward-compatible names', () => {
-    const vars = { agent_web_api_key: 'k', trento_server_url: 'http://w', rabbitmq_username: 'ru', rabbitmq_password: 'rp', rabbitmq_vhost: 'rv', rabbitmq_host: 'rh', amqp_protocol: 'amqps', provision_rabbitmq: false };
+    const vars = {
+      agent_web_api_key: 'k',
+      trento_server_url: 'http://w',
+      rabbitmq_username: 'ru',
+      rabbitmq_password: 'rp',
+      rabbitmq_vhost: 'rv',
+      rabbitmq_host: 'rh',
+      amqp_protocol: 'amqps',
+      provision_rabbitmq: false,
+    };
     expect(agentConfigFor(vars, {}, 'pull', defaults).config['facts-service-url']).toBe('amqps://ru:rp@rh/rv');
-    const official = { agent_web_api_key: 'k', trento_server_url: 'http://w', trento_rabbitmq_password: 'tp', trento_rabbitmq_vhost: 'tv', provision_rabbitmq: 'no' };
+    const official = {
+      agent_web_api_key: 'k',
+      trento_server_url: 'http://w',
+      trento_rabbitmq_password: 'tp',
+      trento_rabbitmq_vhost: 'tv',
+      provision_rabbitmq: 'no',
+    };
     expect(agentConfigFor(official, {}, 'pull', defaults).config['facts-service-url']).toBe('amqp://trento:tp@localhost/tv');
     expect(agentConfigFor({ ...official, agent_web_api_key: undefined, trento_api_key: 'old' }, {}, 'pull', defaults).config['api-key']).toBe('old');
   });
@@ -131,9 +161,7 @@ describe('agentConfigFor', () => {
     expect(agentConfigFor(vars, origins, 'pull', defaults).config['api-key']).toBe('s3cret');
     const bad = withVars({ agent_web_api_key: "{{ lookup('env', 'KEY') }}" });
     const errors = validateHostVars(bad.vars, bad.origins, defaults);
-    expect(errors).toEqual([
-      expect.objectContaining({ variable: 'agent_web_api_key', origin: HOST, message: expect.stringContaining('cannot evaluate') }),
-    ]);
+    expect(errors).toEqual([expect.objectContaining({ variable: 'agent_web_api_key', origin: HOST, message: expect.stringContaining('cannot evaluate') })]);
   });
 });
 
@@ -147,88 +175,300 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'push without URL', changes: { trento_server_name: undefined, agent_trento_server_url: 'https://t.example.com' }, mode: 'push',
-    variable: 'agent_prometheus_remote_write_url', origin: 'not set', message: "prometheus-url is required when prometheus-mode is 'push'" },
-  { name: 'basic without username', changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' }, mode: 'push',
-    variable: 'agent_prometheus_auth_username', origin: HOST, message: 'username is required for basic authentication' },
-  { name: 'basic without password', changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' }, mode: 'push',
-    variable: 'agent_prometheus_auth_password', origin: HOST, message: 'password is required for basic authentication' },
-  { name: 'bearer without token', changes: { agent_prometheus_auth_bearer_token: undefined }, mode: 'push',
-    variable: 'agent_prometheus_auth_bearer_token', origin: GROUP, message: 'bearer token is required for bearer authentication' },
-  { name: 'push with no auth method (the official default, trento_prometheus_auth "")', changes: { agent_prometheus_auth: undefined }, mode: 'push',
-    variable: 'agent_prometheus_auth', origin: 'roles/trento_agent/defaults/main.yml', message: 'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls' },
-  { name: 'push with auth set empty', changes: { trento_prometheus_auth: '', agent_prometheus_auth: undefined }, mode: 'push',
-    variable: 'agent_prometheus_auth', origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`, message: 'falls back to basic auth' },
-  { name: 'basic from trento_prometheus_auth without its password', changes: { agent_prometheus_auth: undefined, trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'u' }, mode: 'push',
-    variable: 'agent_prometheus_auth_password', origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`, message: 'set trento_prometheus_auth_password' },
-  { name: 'server CA that is not PEM', changes: { agent_server_ca_cert: 'MIIB-not-a-pem' },
-    variable: 'agent_server_ca_cert', origin: HOST, message: 'is not a PEM certificate' },
-  { name: 'server CA as base64 that is not base64', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----', agent_server_ca_cert_as_base64: true },
-    variable: 'agent_server_ca_cert', origin: HOST, message: 'is not base64' },
-  { name: 'server CA with a key pasted after it', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' },
-    variable: 'agent_server_ca_cert', origin: HOST, message: 'has text besides its PEM certificates' },
-  { name: 'server CA that is a truncated certificate', changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n' },
-    variable: 'agent_server_ca_cert', origin: HOST, message: 'does not parse' },
-  { name: 'provision_rabbitmq that is not a boolean', changes: { provision_rabbitmq: 'maybe' },
-    variable: 'provision_rabbitmq', origin: HOST, message: 'must be a boolean' },
-  { name: 'mtls without cert', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' }, mode: 'push',
-    variable: 'agent_prometheus_tls_client_cert', origin: HOST, message: 'client certificate is required for mTLS authentication' },
-  { name: 'mtls without key', changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' }, mode: 'push',
-    variable: 'agent_prometheus_tls_client_key', origin: HOST, message: 'client key is required for mTLS authentication' },
-  { name: 'unknown auth method', changes: { agent_prometheus_auth: 'token' },
-    variable: 'agent_prometheus_auth', origin: HOST, message: 'invalid auth method: token (valid values: none, basic, bearer, mtls)' },
-  { name: 'unknown mode', changes: { agent_prometheus_mode: 'Push' },
-    variable: 'agent_prometheus_mode', origin: HOST, message: 'invalid prometheus mode: Push (valid values: pull, push)' },
-  { name: 'mode the host cannot run', changes: { agent_prometheus_mode: 'push' }, mode: 'pull',
-    variable: 'agent_prometheus_mode', origin: HOST, message: 'asks for push mode, but this host is provisioned in pull mode' },
-  { name: 'duration with a space', changes: { agent_prometheus_scrape_interval: '15 s' },
-    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'time: unknown unit " s" in duration "15 s"' },
-  { name: 'negative duration', changes: { agent_prometheus_scrape_interval: '-1s' },
-    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'must be greater than zero' },
-  { name: 'zero duration', changes: { agent_prometheus_scrape_interval: '0s' },
-    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'must be greater than zero' },
-  { name: 'not a duration', changes: { agent_prometheus_scrape_interval: 'abc' },
-    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'time: invalid duration "abc"' },
-  { name: 'bare number duration', changes: { agent_prometheus_scrape_interval: 15 },
-    variable: 'agent_prometheus_scrape_interval', origin: HOST, message: 'with a unit such as "15s"' },
-  { name: 'bad discovery period', changes: { agent_cluster_discovery_period: '10 seconds' },
-    variable: 'agent_cluster_discovery_period', origin: HOST, message: 'unknown unit' },
-  { name: 'server URL without scheme', changes: { agent_trento_server_url: 'trento.example.com' },
-    variable: 'agent_trento_server_url', origin: HOST, message: 'is not a valid URL' },
-  { name: 'server URL with another scheme', changes: { trento_server_url: 'ftp://trento.example.com' },
-    variable: 'trento_server_url', origin: HOST, message: 'URL scheme must be http or https, got "ftp"' },
-  { name: 'remote write URL with another scheme', changes: { agent_prometheus_remote_write_url: 'amqp://x/api/v1/write' },
-    variable: 'agent_prometheus_remote_write_url', origin: HOST, message: 'URL scheme must be http or https' },
-  { name: 'bad AMQP protocol', changes: { agent_amqp_protocol: 'http' },
-    variable: 'agent_amqp_protocol', origin: HOST, message: 'invalid value: http (valid values: amqp, amqps)' },
-  { name: 'RabbitMQ host with a scheme', changes: { agent_rabbitmq_host: 'amqp://rabbit' },
-    variable: 'agent_rabbitmq_host', origin: HOST, message: 'is not a host name or address' },
-  { name: 'list where a string is expected', changes: { agent_web_api_key: ['a', 'b'] },
-    variable: 'agent_web_api_key', origin: HOST, message: 'must be a string, got a list' },
-  { name: 'mapping where a string is expected', changes: { agent_prometheus_auth_username: { a: 1 } },
-    variable: 'agent_prometheus_auth_username', origin: HOST, message: 'must be a string, got a mapping' },
-  { name: 'boolean where a string is expected', changes: { agent_rabbitmq_password: true },
-    variable: 'agent_rabbitmq_password', origin: HOST, message: 'got a boolean (true) (quote the value in YAML)' },
-  { name: 'not a boolean', changes: { agent_install_monitoring_dep: 'maybe' },
-    variable: 'agent_install_monitoring_dep', origin: HOST, message: 'must be a boolean' },
-  { name: 'relative certificate path', changes: { agent_prometheus_tls_ca_cert: 'certs/ca.crt' },
-    variable: 'agent_prometheus_tls_ca_cert', origin: HOST, message: 'must be an absolute path on the host' },
-  { name: 'token with a line break', changes: { agent_prometheus_auth_bearer_token: 'tok\n123' },
-    variable: 'agent_prometheus_auth_bearer_token', origin: HOST, message: 'must not contain spaces or line breaks' },
-  { name: 'missing API key', changes: { agent_web_api_key: undefined },
-    variable: 'agent_web_api_key', origin: 'not set', message: 'api-key is required, cannot start agent' },
-  { name: 'missing server', changes: { trento_server_name: undefined },
-    variable: 'agent_trento_server_url', origin: 'not set', message: 'server-url is required' },
-  { name: 'missing RabbitMQ password', changes: { rabbitmq_password: undefined },
-    variable: 'agent_rabbitmq_password', origin: 'not set', message: 'RabbitMQ password' },
-  { name: 'empty API key', changes: { agent_web_api_key: '' },
-    variable: 'agent_web_api_key', origin: HOST, message: 'api-key is required' },
-  { name: 'empty bearer token', changes: { agent_prometheus_auth_bearer_token: null }, mode: 'push',
-    variable: 'agent_prometheus_auth_bearer_token', origin: HOST, message: 'bearer token is required for bearer authentication' },
-  { name: 'misspelt variable', changes: { agent_prometheus_scrap_interval: '30s' },
-    variable: 'agent_prometheus_scrap_interval', origin: HOST, message: 'unknown variable agent_prometheus_scrap_interval: did you mean agent_prometheus_scrape_interval?' },
-  { name: 'misspelt trento_ variable', changes: { trento_sever_name: 'x' },
-    variable: 'trento_sever_name', origin: HOST, message: 'did you mean trento_server_name?' },
+  {
+    name: 'push without URL',
+    changes: { trento_server_name: undefined, agent_trento_server_url: 'https://t.example.com' },
+    mode: 'push',
+    variable: 'agent_prometheus_remote_write_url',
+    origin: 'not set',
+    message: "prometheus-url is required when prometheus-mode is 'push'",
+  },
+  {
+    name: 'basic without username',
+    changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' },
+    mode: 'push',
+    variable: 'agent_prometheus_auth_username',
+    origin: HOST,
+    message: 'username is required for basic authentication',
+  },
+  {
+    name: 'basic without password',
+    changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' },
+    mode: 'push',
+    variable: 'agent_prometheus_auth_password',
+    origin: HOST,
+    message: 'password is required for basic authentication',
+  },
+  {
+    name: 'bearer without token',
+    changes: { agent_prometheus_auth_bearer_token: undefined },
+    mode: 'push',
+    variable: 'agent_prometheus_auth_bearer_token',
+    origin: GROUP,
+    message: 'bearer token is required for bearer authentication',
+  },
+  {
+    name: 'push with no auth method (the official default, trento_prometheus_auth "")',
+    changes: { agent_prometheus_auth: undefined },
+    mode: 'push',
+    variable: 'agent_prometheus_auth',
+    origin: 'roles/trento_agent/defaults/main.yml',
+    message: 'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls',
+  },
+  {
+    name: 'push with auth set empty',
+    changes: { trento_prometheus_auth: '', agent_prometheus_auth: undefined },
+    mode: 'push',
+    variable: 'agent_prometheus_auth',
+    origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`,
+    message: 'falls back to basic auth',
+  },
+  {
+    name: 'basic from trento_prometheus_auth without its password',
+    changes: { agent_prometheus_auth: undefined, trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'u' },
+    mode: 'push',
+    variable: 'agent_prometheus_auth_password',
+    origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`,
+    message: 'set trento_prometheus_auth_password',
+  },
+  {
+    name: 'server CA that is not PEM',
+    changes: { agent_server_ca_cert: 'MIIB-not-a-pem' },
+    variable: 'agent_server_ca_cert',
+    origin: HOST,
+    message: 'is not a PEM certificate',
+  },
+  {
+    name: 'server CA as base64 that is not base64',
+    changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----', agent_server_ca_cert_as_base64: true },
+    variable: 'agent_server_ca_cert',
+    origin: HOST,
+    message: 'is not base64',
+  },
+  {
+    name: 'server CA with a key pasted after it',
+    changes: {
+      agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+    },
+    variable: 'agent_server_ca_cert',
+    origin: HOST,
+    message: 'has text besides its PEM certificates',
+  },
+  {
+    name: 'server CA that is a truncated certificate',
+    changes: { agent_server_ca_cert: '-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n' },
+    variable: 'agent_server_ca_cert',
+    origin: HOST,
+    message: 'does not parse',
+  },
+  {
+    name: 'provision_rabbitmq that is not a boolean',
+    changes: { provision_rabbitmq: 'maybe' },
+    variable: 'provision_rabbitmq',
+    origin: HOST,
+    message: 'must be a boolean',
+  },
+  {
+    name: 'mtls without cert',
+    changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' },
+    mode: 'push',
+    variable: 'agent_prometheus_tls_client_cert',
+    origin: HOST,
+    message: 'client certificate is required for mTLS authentication',
+  },
+  {
+    name: 'mtls without key',
+    changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' },
+    mode: 'push',
+    variable: 'agent_prometheus_tls_client_key',
+    origin: HOST,
+    message: 'client key is required for mTLS authentication',
+  },
+  {
+    name: 'unknown auth method',
+    changes: { agent_prometheus_auth: 'token' },
+    variable: 'agent_prometheus_auth',
+    origin: HOST,
+    message: 'invalid auth method: token (valid values: none, basic, bearer, mtls)',
+  },
+  {
+    name: 'unknown mode',
+    changes: { agent_prometheus_mode: 'Push' },
+    variable: 'agent_prometheus_mode',
+    origin: HOST,
+    message: 'invalid prometheus mode: Push (valid values: pull, push)',
+  },
+  {
+    name: 'mode the host cannot run',
+    changes: { agent_prometheus_mode: 'push' },
+    mode: 'pull',
+    variable: 'agent_prometheus_mode',
+    origin: HOST,
+    message: 'asks for push mode, but this host is provisioned in pull mode',
+  },
+  {
+    name: 'duration with a space',
+    changes: { agent_prometheus_scrape_interval: '15 s' },
+    variable: 'agent_prometheus_scrape_interval',
+    origin: HOST,
+    message: 'time: unknown unit " s" in duration "15 s"',
+  },
+  {
+    name: 'negative duration',
+    changes: { agent_prometheus_scrape_interval: '-1s' },
+    variable: 'agent_prometheus_scrape_interval',
+    origin: HOST,
+    message: 'must be greater than zero',
+  },
+  {
+    name: 'zero duration',
+    changes: { agent_prometheus_scrape_interval: '0s' },
+    variable: 'agent_prometheus_scrape_interval',
+    origin: HOST,
+    message: 'must be greater than zero',
+  },
+  {
+    name: 'not a duration',
+    changes: { agent_prometheus_scrape_interval: 'abc' },
+    variable: 'agent_prometheus_scrape_interval',
+    origin: HOST,
+    message: 'time: invalid duration "abc"',
+  },
+  {
+    name: 'bare number duration',
+    changes: { agent_prometheus_scrape_interval: 15 },
+    variable: 'agent_prometheus_scrape_interval',
+    origin: HOST,
+    message: 'with a unit such as "15s"',
+  },
+  {
+    name: 'bad discovery period',
+    changes: { agent_cluster_discovery_period: '10 seconds' },
+    variable: 'agent_cluster_discovery_period',
+    origin: HOST,
+    message: 'unknown unit',
+  },
+  {
+    name: 'server URL without scheme',
+    changes: { agent_trento_server_url: 'trento.example.com' },
+    variable: 'agent_trento_server_url',
+    origin: HOST,
+    message: 'is not a valid URL',
+  },
+  {
+    name: 'server URL with another scheme',
+    changes: { trento_server_url: 'ftp://trento.example.com' },
+    variable: 'trento_server_url',
+    origin: HOST,
+    message: 'URL scheme must be http or https, got "ftp"',
+  },
+  {
+    name: 'remote write URL with another scheme',
+    changes: { agent_prometheus_remote_write_url: 'amqp://x/api/v1/write' },
+    variable: 'agent_prometheus_remote_write_url',
+    origin: HOST,
+    message: 'URL scheme must be http or https',
+  },
+  {
+    name: 'bad AMQP protocol',
+    changes: { agent_amqp_protocol: 'http' },
+    variable: 'agent_amqp_protocol',
+    origin: HOST,
+    message: 'invalid value: http (valid values: amqp, amqps)',
+  },
+  {
+    name: 'RabbitMQ host with a scheme',
+    changes: { agent_rabbitmq_host: 'amqp://rabbit' },
+    variable: 'agent_rabbitmq_host',
+    origin: HOST,
+    message: 'is not a host name or address',
+  },
+  {
+    name: 'list where a string is expected',
+    changes: { agent_web_api_key: ['a', 'b'] },
+    variable: 'agent_web_api_key',
+    origin: HOST,
+    message: 'must be a string, got a list',
+  },
+  {
+    name: 'mapping where a string is expected',
+    changes: { agent_prometheus_auth_username: { a: 1 } },
+    variable: 'agent_prometheus_auth_username',
+    origin: HOST,
+    message: 'must be a string, got a mapping',
+  },
+  {
+    name: 'boolean where a string is expected',
+    changes: { agent_rabbitmq_password: true },
+    variable: 'agent_rabbitmq_password',
+    origin: HOST,
+    message: 'got a boolean (true) (quote the value in YAML)',
+  },
+  {
+    name: 'not a boolean',
+    changes: { agent_install_monitoring_dep: 'maybe' },
+    variable: 'agent_install_monitoring_dep',
+    origin: HOST,
+    message: 'must be a boolean',
+  },
+  {
+    name: 'relative certificate path',
+    changes: { agent_prometheus_tls_ca_cert: 'certs/ca.crt' },
+    variable: 'agent_prometheus_tls_ca_cert',
+    origin: HOST,
+    message: 'must be an absolute path on the host',
+  },
+  {
+    name: 'token with a line break',
+    changes: { agent_prometheus_auth_bearer_token: 'tok\n123' },
+    variable: 'agent_prometheus_auth_bearer_token',
+    origin: HOST,
+    message: 'must not contain spaces or line breaks',
+  },
+  {
+    name: 'missing API key',
+    changes: { agent_web_api_key: undefined },
+    variable: 'agent_web_api_key',
+    origin: 'not set',
+    message: 'api-key is required, cannot start agent',
+  },
+  {
+    name: 'missing server',
+    changes: { trento_server_name: undefined },
+    variable: 'agent_trento_server_url',
+    origin: 'not set',
+    message: 'server-url is required',
+  },
+  {
+    name: 'missing RabbitMQ password',
+    changes: { rabbitmq_password: undefined },
+    variable: 'agent_rabbitmq_password',
+    origin: 'not set',
+    message: 'RabbitMQ password',
+  },
+  { name: 'empty API key', changes: { agent_web_api_key: '' }, variable: 'agent_web_api_key', origin: HOST, message: 'api-key is required' },
+  {
+    name: 'empty bearer token',
+    changes: { agent_prometheus_auth_bearer_token: null },
+    mode: 'push',
+    variable: 'agent_prometheus_auth_bearer_token',
+    origin: HOST,
+    message: 'bearer token is required for bearer authentication',
+  },
+  {
+    name: 'misspelt variable',
+    changes: { agent_prometheus_scrap_interval: '30s' },
+    variable: 'agent_prometheus_scrap_interval',
+    origin: HOST,
+    message: 'unknown variable agent_prometheus_scrap_interval: did you mean agent_prometheus_scrape_interval?',
+  },
+  {
+    name: 'misspelt trento_ variable',
+    changes: { trento_sever_name: 'x' },
+    variable: 'trento_sever_name',
+    origin: HOST,
+    message: 'did you mean trento_server_name?',
+  },
 ];
 
 describe('setting errors', () => {
@@ -252,9 +492,11 @@ describe('setting errors', () => {
 
   it('reports every problem of a host at once', () => {
     const { vars, origins } = withVars({ agent_prometheus_auth: 'x', agent_prometheus_scrape_interval: 'y', agent_web_api_key: undefined });
-    expect(validateHostVars(vars, origins, defaults).map((e) => e.variable).sort()).toEqual(
-      ['agent_prometheus_auth', 'agent_prometheus_scrape_interval', 'agent_web_api_key'],
-    );
+    expect(
+      validateHostVars(vars, origins, defaults)
+        .map((e) => e.variable)
+        .sort(),
+    ).toEqual(['agent_prometheus_auth', 'agent_prometheus_scrape_interval', 'agent_web_api_key']);
   });
 
   it('reports a bad variable once, not again in the defaults built from it', () => {
@@ -274,24 +516,31 @@ describe('setting errors', () => {
 
   it('accepts what the official playbook accepts', () => {
     const { vars, origins } = withVars({
-      agent_install_monitoring_dep: 'no', agent_prometheus_auth_password: 12345, agent_prometheus_auth: 'none',
-      agent_prometheus_scrape_interval: '1m30s', ansible_host: '10.0.0.1', agent_unrelated_setting_of_the_user: 1,
-      trento_web_admin_password: 'x', trento_rabbitmq_host_group: '',
+      agent_install_monitoring_dep: 'no',
+      agent_prometheus_auth_password: 12345,
+      agent_prometheus_auth: 'none',
+      agent_prometheus_scrape_interval: '1m30s',
+      ansible_host: '10.0.0.1',
+      agent_unrelated_setting_of_the_user: 1,
+      trento_web_admin_password: 'x',
+      trento_rabbitmq_host_group: '',
     });
     expect(validateHostVars(vars, origins, defaults)).toEqual([]);
     expect(agentConfigFor(vars, origins, 'push', defaults).errors).toEqual([]);
   });
 
   it('formats an error with host, variable and file', () => {
-    expect(formatSettingError({ variable: 'agent_prometheus_auth', origin: GROUP, message: 'invalid auth method: x' }, 'sles16-01'))
-      .toBe(`sles16-01: agent_prometheus_auth (${GROUP}): invalid auth method: x`);
+    expect(formatSettingError({ variable: 'agent_prometheus_auth', origin: GROUP, message: 'invalid auth method: x' }, 'sles16-01')).toBe(
+      `sles16-01: agent_prometheus_auth (${GROUP}): invalid auth method: x`,
+    );
   });
 });
 
 describe('helpers', () => {
   it('builds facts-service-url like the official role', () => {
-    expect(factsServiceUrl({ protocol: 'amqp', username: 'trento', password: 'guest', host: 'localhost', vhost: 'trento' }))
-      .toBe('amqp://trento:guest@localhost/trento');
+    expect(factsServiceUrl({ protocol: 'amqp', username: 'trento', password: 'guest', host: 'localhost', vhost: 'trento' })).toBe(
+      'amqp://trento:guest@localhost/trento',
+    );
   });
 
   it('reads agent_install_monitoring_dep with Ansible truthiness and its default', () => {
@@ -320,7 +569,9 @@ describe('helpers', () => {
     expect(errors.find((e) => e.variable === 'supportutils_enabled')!.message).toMatch(/must be a boolean/u);
     const renamed = errors.find((e) => e.variable === 'supportutils_plugin_package_name')!;
     expect(renamed.origin).toBe(HOST);
-    expect(renamed.message).toMatch(/"my-plugin" is not supported: .*supportutils-plugin-trento.*remove supportutils_plugin_package_name, or set supportutils_enabled: false/u);
+    expect(renamed.message).toMatch(
+      /"my-plugin" is not supported: .*supportutils-plugin-trento.*remove supportutils_plugin_package_name, or set supportutils_enabled: false/u,
+    );
     expect(suggestVariable('supportutils_enable')).toBe('supportutils_enabled');
     const ok = withVars({ supportutils_enabled: false, supportutils_update_cache: 'yes' });
     expect(validateHostVars(ok.vars, ok.origins, defaults)).toEqual([]);

@@ -39,8 +39,14 @@ describe("reading Prometheus' answer and judging a host", () => {
     const labelsA = { __name__: 'up', agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' };
     const labelsB = { __name__: 'up', agentID: B, exporter_name: 'grafana_alloy' };
     const seen = readUp(
-      vec([{ labels: labelsA, value: 1 }, { labels: labelsB, value: 0 }]),
-      vec([{ labels: { ...labelsB, __name__: '' }, value: 990.5 }, { labels: { agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' }, value: 995 }]),
+      vec([
+        { labels: labelsA, value: 1 },
+        { labels: labelsB, value: 0 },
+      ]),
+      vec([
+        { labels: { ...labelsB, __name__: '' }, value: 990.5 },
+        { labels: { agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' }, value: 995 },
+      ]),
     );
     expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: 995 }]);
     expect(seen.get(B)).toEqual([{ exporterName: 'grafana_alloy', up: 0, at: 990.5 }]);
@@ -100,7 +106,9 @@ class FakePrometheus {
     const ok = (data: unknown) => ({ status: 200, body: JSON.stringify({ status: 'success', data }) });
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/prometheus/api/v1/targets') {
-      return ok({ activeTargets: [...this.scrapeIntervals].map(([id, scrapeInterval]) => ({ labels: { agentID: id, exporter_name: 'node_exporter' }, scrapeInterval })) });
+      return ok({
+        activeTargets: [...this.scrapeIntervals].map(([id, scrapeInterval]) => ({ labels: { agentID: id, exporter_name: 'node_exporter' }, scrapeInterval })),
+      });
     }
     if (url.pathname === '/prometheus/api/v1/status/config') return ok({ yaml: `global:\n  scrape_interval: ${this.globalInterval}\n` });
     if (url.pathname !== '/prometheus/api/v1/query' || req.method !== 'POST') return { status: 404, body: '{"status":"error","error":"not found"}' };
@@ -198,7 +206,9 @@ describe('waiting for every host, against an HTTP server answering like Promethe
   it('--verify-wait replaces two scrape intervals', async () => {
     const f = await fake();
     const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, waitMs: 300, ...steppedClock(f) });
-    expect(await view.prove({ host: 'x', agentId: C, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 60_000 })).toMatchObject({ proof: { limitMs: 300, reason: 'no-series' } });
+    expect(await view.prove({ host: 'x', agentId: C, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 60_000 })).toMatchObject({
+      proof: { limitMs: 300, reason: 'no-series' },
+    });
   });
 
   it('a series that stopped before the rollout is no proof: no fresh sample', async () => {

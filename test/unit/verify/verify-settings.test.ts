@@ -26,8 +26,28 @@ describe('--verify-prometheus flags', () => {
   });
 
   it('take a base URL, a method, files from the admin folder and a wait', () => {
-    const v = cli('--verify-prometheus', 'https://trento.example.com/prometheus/', '--verify-auth', 'mtls', '--verify-ca', 'ca.pem', '--verify-client-cert', 'c.pem', '--verify-client-key', 'k.pem', '--verify-wait', '90').verify;
-    expect(v).toEqual({ url: 'https://trento.example.com/prometheus', auth: 'mtls', caFile: '/site/ca.pem', clientCertFile: '/site/c.pem', clientKeyFile: '/site/k.pem', waitSeconds: 90 });
+    const v = cli(
+      '--verify-prometheus',
+      'https://trento.example.com/prometheus/',
+      '--verify-auth',
+      'mtls',
+      '--verify-ca',
+      'ca.pem',
+      '--verify-client-cert',
+      'c.pem',
+      '--verify-client-key',
+      'k.pem',
+      '--verify-wait',
+      '90',
+    ).verify;
+    expect(v).toEqual({
+      url: 'https://trento.example.com/prometheus',
+      auth: 'mtls',
+      caFile: '/site/ca.pem',
+      clientCertFile: '/site/c.pem',
+      clientKeyFile: '/site/k.pem',
+      waitSeconds: 90,
+    });
     expect(cli().verify).toBeUndefined();
   });
 
@@ -52,7 +72,12 @@ describe('--verify-prometheus flags', () => {
 
 describe("the run's credentials: the agent's variables", () => {
   const defaults = loadRoleDefaults();
-  const host = (name: string, vars: Record<string, unknown>) => ({ name, vars, origins: Object.fromEntries(Object.keys(vars).map((k) => [k, 'group_vars/all.yml'])), play: undefined as never });
+  const host = (name: string, vars: Record<string, unknown>) => ({
+    name,
+    vars,
+    origins: Object.fromEntries(Object.keys(vars).map((k) => [k, 'group_vars/all.yml'])),
+    play: undefined as never,
+  });
   const url = 'https://trento/prometheus';
 
   it('basic from trento_prometheus_auth* (the official names), through the agent_* defaults', () => {
@@ -70,17 +95,26 @@ describe("the run's credentials: the agent's variables", () => {
     expect(verifyEndpointFor([host('a', {})], { url }, defaults).endpoint).toEqual({ url, auth: 'none' });
     const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' })], { url }, defaults);
     expect(r.endpoint).toBeUndefined();
-    expect(r.errors).toEqual([expect.objectContaining({ host: 'a', variable: 'agent_prometheus_auth_password', message: expect.stringMatching(/never on a command line/) })]);
+    expect(r.errors).toEqual([
+      expect.objectContaining({ host: 'a', variable: 'agent_prometheus_auth_password', message: expect.stringMatching(/never on a command line/) }),
+    ]);
   });
 
   it('hosts that disagree are one settings error (no credential shown)', () => {
-    const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-one-111' }), host('b', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-two-222' })], { url }, defaults);
+    const r = verifyEndpointFor(
+      [
+        host('a', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-one-111' }),
+        host('b', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-two-222' }),
+      ],
+      { url },
+      defaults,
+    );
     expect(r.errors).toHaveLength(1);
     expect(r.errors[0]).toMatchObject({ host: 'b', variable: 'agent_prometheus_auth', message: expect.stringMatching(/differs from a's; give --verify-auth/) });
     expect(JSON.stringify(r.errors)).not.toMatch(/tok-/);
   });
 
-  it('mtls needs this machine\'s certificate and key (the agent\'s are paths on the hosts)', () => {
+  it("mtls needs this machine's certificate and key (the agent's are paths on the hosts)", () => {
     const r = verifyEndpointFor([host('a', { agent_prometheus_auth: 'mtls' })], { url }, defaults);
     expect(r.errors[0]?.message).toMatch(/needs --verify-client-cert FILE and --verify-client-key FILE/);
     const ok = verifyEndpointFor([host('a', { agent_prometheus_auth: 'mtls' })], { url, clientCert: 'CERT', clientKey: 'KEY', ca: 'CA' }, defaults);
@@ -92,8 +126,16 @@ describe('what Trento expects of each host', () => {
   const id = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
   it("the agent's exporter_name and scrape interval, with the agent's defaults", () => {
     expect(proofRequestFor('h', id, 'pull', { 'prometheus-mode': 'pull' })).toEqual({ host: 'h', agentId: id, exporterName: 'node_exporter', mode: 'pull' });
-    expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push' })).toEqual({ host: 'h', agentId: id, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 15_000 });
-    expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push', 'prometheus-exporter-name': 'alloy_sap', 'prometheus-scrape-interval': '1m30s' })).toMatchObject({ exporterName: 'alloy_sap', scrapeIntervalMs: 90_000 });
+    expect(proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push' })).toEqual({
+      host: 'h',
+      agentId: id,
+      exporterName: 'grafana_alloy',
+      mode: 'push',
+      scrapeIntervalMs: 15_000,
+    });
+    expect(
+      proofRequestFor('h', id, 'push', { 'prometheus-mode': 'push', 'prometheus-exporter-name': 'alloy_sap', 'prometheus-scrape-interval': '1m30s' }),
+    ).toMatchObject({ exporterName: 'alloy_sap', scrapeIntervalMs: 90_000 });
   });
 });
 
@@ -113,20 +155,30 @@ describe('--junit with --verify-prometheus', () => {
     { type: 'trento-view-start', url: 'https://trento/prometheus', auth: 'bearer' },
   ];
 
-  it("Prometheus not answering is a test case of its own (an error), so the page is not all green while the run exits 2", () => {
+  it('Prometheus not answering is a test case of its own (an error), so the page is not all green while the run exits 2', () => {
     const { t, doc, cases } = run([
       ...start,
-      { type: 'trento-view-error', kind: 'auth-refused', message: "Trento's Prometheus at https://trento/prometheus refused the credentials of --verify-auth bearer (HTTP 401)" },
+      {
+        type: 'trento-view-error',
+        kind: 'auth-refused',
+        message: "Trento's Prometheus at https://trento/prometheus refused the credentials of --verify-auth bearer (HTTP 401)",
+      },
       { type: 'host-done', host: 'h1', status: 'ok', changed: 0, roundTrips: 2 },
     ]);
     expect(exitCode(t)).toBe(2);
     expect(doc.testsuites.errors).toBe('1');
     expect(cases.map((c) => c.name)).toEqual(['h1', "Trento's Prometheus at https://trento/prometheus"]);
-    expect((cases[1] as { error?: { type: string; message: string } }).error).toMatchObject({ type: 'auth-refused', message: expect.stringMatching(/refused the credentials/) });
+    expect((cases[1] as { error?: { type: string; message: string } }).error).toMatchObject({
+      type: 'auth-refused',
+      message: expect.stringMatching(/refused the credentials/),
+    });
   });
 
-  it('a host Trento does not see is that host\'s failure; no extra case when Prometheus answered', () => {
-    const { cases } = run([...start, { type: 'host-done', host: 'h1', status: 'failed', changed: 0, roundTrips: 2, message: 'Trento does not see this host: no series' }]);
+  it("a host Trento does not see is that host's failure; no extra case when Prometheus answered", () => {
+    const { cases } = run([
+      ...start,
+      { type: 'host-done', host: 'h1', status: 'failed', changed: 0, roundTrips: 2, message: 'Trento does not see this host: no series' },
+    ]);
     expect(cases.map((c) => c.name)).toEqual(['h1']);
   });
 });
