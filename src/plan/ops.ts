@@ -1,5 +1,6 @@
 // Operations: each compares one piece of desired state with the host's facts and returns the
 // change that closes the gap (or null when the host already matches). They never run anything.
+import type { HostSettings } from '../settings/host-settings.ts';
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
@@ -195,6 +196,6 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
 }
 
 /** The monitoring packages a role installs, unless the admin said agent_install_monitoring_dep=false. */
-export function packagesWanted(ctx: { installMonitoringDep: boolean }, names: string[]): string[] {
-  return ctx.installMonitoringDep ? names : [];
+export function packagesWanted(ctx: { settings: Pick<HostSettings, 'installMonitoringDep'> }, names: string[]): string[] {
+  return ctx.settings.installMonitoringDep ? names : [];
 }

@@ -22,6 +22,7 @@ import {
   type TaskContext,
 } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
+import type { HostSettings } from '../settings/host-settings.ts';
 
 export interface PlanInput {
   /** The host's roles in order (roles/index.ts decides them by metrics provider). */
@@ -32,13 +33,9 @@ export interface PlanInput {
   facts: HostFacts;
   platform: SupportedPlatform;
   agentId: string;
-  config: AgentConfig;
-  installMonitoringDep: boolean;
-  /** supportutils_enabled / supportutils_update_cache, resolved by the settings layer. */
-  supportutils: { enabled: boolean; updateCache: boolean };
-  serverCaPem?: string;
-  /** agent_package_state: 'latest' also upgrades the roles' installed packages (facts.updates). */
-  packageState?: 'present' | 'latest';
+  /** The host's validated settings (src/settings/host-settings.ts); packageState 'latest' also
+   *  upgrades the roles' installed packages (facts.updates). */
+  settings: HostSettings;
   withDiff: boolean;
   uninstall: boolean;
   purge: boolean;
@@ -88,7 +85,7 @@ function verifyChecks(input: PlanInput): Command {
     } else {
       checks.push(sh`tp_verify ${'Alloy is ready'} tp_alloy_ready`);
       checks.push(sh`tp_verify ${'Alloy runs trento.alloy'} tp_alloy_has prometheus.remote_write.trento`);
-      checks.push(sh`tp_verify ${'Alloy delivers metrics to the remote-write URL'} tp_alloy_delivers ${String(deliveryWaitSeconds(input.config))}`);
+      checks.push(sh`tp_verify ${'Alloy delivers metrics to the remote-write URL'} tp_alloy_delivers ${String(deliveryWaitSeconds(input.settings.agent))}`);
     }
     checks.push(sh`tp_verify ${'trento-agent is running'} systemctl is-active --quiet ${UNITS.agent}`);
   } else {
@@ -107,11 +104,8 @@ export function planHost(input: PlanInput): HostPlan {
     facts: input.facts,
     platform: input.platform,
     agentId: input.agentId,
-    config: input.config,
-    installMonitoringDep: input.installMonitoringDep,
-    supportutils: input.supportutils,
-    ...(input.serverCaPem !== undefined ? { serverCaPem: input.serverCaPem } : {}),
-    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, input.packageState === 'latest' && !input.uninstall),
+    settings: input.settings,
+    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, input.settings.packageState === 'latest' && !input.uninstall),
     withDiff: input.withDiff,
     purge: input.purge,
     ...(input.templates ? { templates: input.templates } : {}),
@@ -130,7 +124,7 @@ export function planHost(input: PlanInput): HostPlan {
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
   const upgrade =
-    input.packageState === 'latest' && !input.uninstall
+    input.settings.packageState === 'latest' && !input.uninstall
       ? packagesUpgraded(
           results.flatMap((r) => r.installPackages ?? []),
           input.facts,

@@ -3,7 +3,7 @@
 import type { Command } from '../exec/command.ts';
 import type { HostFacts } from '../facts/parse.ts';
 import type { SupportedPlatform } from '../platform.ts';
-import type { AgentConfig } from '../settings/agent-config.ts';
+import type { HostSettings } from '../settings/host-settings.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
 /** Handlers run once, after every change, in this order (like Ansible's handlers). */
@@ -51,14 +51,9 @@ export interface TaskContext {
   facts: HostFacts;
   platform: SupportedPlatform;
   agentId: string;
-  config: AgentConfig; // the agent.yaml keys for this host, validated
-  /** agent_install_monitoring_dep as the settings layer resolved it (defaults, Jinja, -e):
-   *  roles never read inventory variables themselves. */
-  installMonitoringDep: boolean;
-  /** supportutils_enabled and supportutils_update_cache, resolved the same way. */
-  supportutils: { enabled: boolean; updateCache: boolean };
-  /** agent_server_ca_cert as PEM, validated; undefined when not set (nothing is done then, as in the official role). */
-  serverCaPem?: string;
+  /** The host's agent.yaml keys and role switches, resolved and validated by the settings
+   *  layer (defaults, Jinja, -e): roles never read inventory variables themselves. */
+  settings: HostSettings;
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
   withDiff: boolean;
   purge: boolean;

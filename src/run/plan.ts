@@ -2,8 +2,7 @@
 import { planHost } from '../plan/plan.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../roles/index.ts';
 import { siteTemplatesFor } from '../render/template-search.ts';
-import type { AgentConfig } from '../settings/agent-config.ts';
-import { agentConfigFor, installMonitoringDep, packageStateFor, serverCaPemFor, supportutilsFor } from '../settings/validate.ts';
+import { type HostSettings, hostSettingsFor } from '../settings/host-settings.ts';
 import type { ReachedHost, PlannedHost, RunContext } from './types.ts';
 
 /**
@@ -12,22 +11,17 @@ import type { ReachedHost, PlannedHost, RunContext } from './types.ts';
  */
 export function planAll(reached: ReachedHost[], { options, emit, defaults }: RunContext): PlannedHost[] | null {
   emit({ type: 'phase', phase: 'plan', total: reached.length });
-  const configs = new Map<ReachedHost, AgentConfig>();
+  const settings = new Map<ReachedHost, HostSettings>();
   let ok = true;
   for (const h of reached) {
-    // Uninstall needs no agent settings: only the mode, for what the roles remove.
-    if (options.uninstall) {
-      configs.set(h, { 'prometheus-mode': h.platform.mode });
-      continue;
-    }
-    const { config, errors } = agentConfigFor(h.vars, h.origins, h.platform.mode, defaults, h.play);
-    for (const e of errors) emit({ type: 'settings-error', host: h.name, ...e });
-    if (errors.length) ok = false;
-    configs.set(h, config);
+    const r = hostSettingsFor(h.vars, h.origins, h.platform.mode, { uninstall: options.uninstall, defaults, play: h.play });
+    for (const e of r.errors) emit({ type: 'settings-error', host: h.name, ...e });
+    if (r.errors.length) ok = false;
+    settings.set(h, r.settings);
   }
   if (!ok) return null;
   return reached.map((h) => {
-    const config = configs.get(h)!;
+    const hostSettings = settings.get(h)!;
     const plan = planHost({
       roles: ROLES[h.platform.provider],
       alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
@@ -35,11 +29,7 @@ export function planAll(reached: ReachedHost[], { options, emit, defaults }: Run
       facts: h.facts,
       platform: h.platform,
       agentId: h.agentId,
-      config,
-      installMonitoringDep: installMonitoringDep(h.vars, h.origins, defaults),
-      supportutils: supportutilsFor(h.vars, h.origins, defaults, h.play),
-      serverCaPem: serverCaPemFor(h.vars, h.origins, defaults, h.play),
-      packageState: packageStateFor(h.vars, h.origins, defaults, h.play),
+      settings: hostSettings,
       withDiff: options.diff,
       uninstall: options.uninstall,
       purge: options.purge,
@@ -53,6 +43,6 @@ export function planAll(reached: ReachedHost[], { options, emit, defaults }: Run
       ...(options.uninstall ? {} : { siteTemplates: siteTemplatesFor(options.templates, h.platform.provider) }),
     });
     for (const w of plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
-    return Object.assign(h, { config, plan });
+    return Object.assign(h, { config: hostSettings.agent, plan });
   });
 }

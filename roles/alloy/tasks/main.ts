@@ -61,7 +61,7 @@ export function install(ctx: TaskContext): RoleTasks {
       file(
         {
           path: target,
-          content: renderTrentoAlloy(ctx.config, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
+          content: renderTrentoAlloy(ctx.settings.agent, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
           owner: 'alloy',
           group: 'alloy',
           mode: '0640',

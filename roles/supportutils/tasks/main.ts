@@ -9,14 +9,14 @@ import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 const SKIP = "or set supportutils_enabled: false to leave SUSE's support tooling out";
 
 export function install(ctx: TaskContext): RoleTasks {
-  if (!ctx.supportutils.enabled) return { changes: [] };
+  if (!ctx.settings.supportutils.enabled) return { changes: [] };
   return {
     installPackages: [PACKAGES.supportutils, PACKAGES.supportutilsPlugin],
     whenMissing: {
       [PACKAGES.supportutils]: `enable the base system channel (SLES: the Basesystem module; zypper repos, SUSEConnect --status), ${SKIP}`,
       [PACKAGES.supportutilsPlugin]: `enable the channel that ships trento-agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status), ${SKIP}`,
     },
-    refreshBeforeInstall: ctx.supportutils.updateCache,
+    refreshBeforeInstall: ctx.settings.supportutils.updateCache,
     changes: [],
   };
 }

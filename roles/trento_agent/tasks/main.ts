@@ -53,7 +53,7 @@ export function install(ctx: TaskContext): RoleTasks {
       file(
         {
           path: PATHS.agentConfig,
-          content: renderAgentYaml(ctx.config, ctx.templates?.['agent.yaml.ejs'].path),
+          content: renderAgentYaml(ctx.settings.agent, ctx.templates?.['agent.yaml.ejs'].path),
           owner: 'root',
           group: 'root',
           mode: '0600',
@@ -82,11 +82,11 @@ export function install(ctx: TaskContext): RoleTasks {
       // As the official role: only when agent_server_ca_cert is set; the trust store is rebuilt
       // only when the file changed (the official role runs update-ca-certificates every time), and
       // the agent restarted: Go reads the system roots once, at start.
-      ctx.serverCaPem !== undefined
+      ctx.settings.serverCaPem !== undefined
         ? file(
             {
               path: PATHS.serverCaCert,
-              content: ctx.serverCaPem,
+              content: ctx.settings.serverCaPem,
               owner: 'root',
               group: 'root',
               mode: '0644',

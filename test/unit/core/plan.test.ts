@@ -7,6 +7,7 @@ import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
 import type { HostPlan } from '../../../src/plan/types.ts';
+import type { HostSettings } from '../../../src/settings/host-settings.ts';
 import { applyScript, planSteps } from '../../../src/apply/script.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../../roles/index.ts';
 import { agentConfigFor } from '../../../src/settings/validate.ts';
@@ -40,11 +41,20 @@ function freshFacts(version: string): HostFacts {
   };
 }
 
-function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]> = {}): HostPlan {
+/** A plan for these facts; `extra` overrides plan inputs and, by name, the host's settings. */
+function planFor(facts: HostFacts, extra: Partial<Omit<Parameters<typeof planHost>[0], 'settings'>> & Partial<HostSettings> = {}): HostPlan {
   const platform = platformOf(facts);
   if (!platform.supported) throw new Error(`test facts of a refused host: ${platform.refusal}`);
   const { config, errors } = agentConfigFor(VARS, ORIGINS, platform.mode);
   expect(errors).toEqual([]);
+  const {
+    installMonitoringDep = true,
+    supportutils = { enabled: true, updateCache: true },
+    serverCaPem,
+    packageState = 'present',
+    agent = config,
+    ...inputs
+  } = extra;
   return planHost({
     roles: ROLES[platform.provider],
     alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
@@ -52,13 +62,12 @@ function planFor(facts: HostFacts, extra: Partial<Parameters<typeof planHost>[0]
     facts,
     platform,
     agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
-    config,
-    installMonitoringDep: true,
-    supportutils: { enabled: true, updateCache: true }, // roles/supportutils/defaults/main.yml
+    // supportutils: roles/supportutils/defaults/main.yml
+    settings: { agent, installMonitoringDep, supportutils, ...(serverCaPem !== undefined ? { serverCaPem } : {}), packageState },
     withDiff: true,
     uninstall: false,
     purge: false,
-    ...extra,
+    ...inputs,
   });
 }
 

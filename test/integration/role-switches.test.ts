@@ -1,0 +1,85 @@
+// The role switches reach the roles as the settings layer resolves them (issue 14): each given
+// through Jinja in group_vars, through -e, and -e over a group_vars Jinja input, on real lab
+// hosts. The proof is the plan the toolkit would apply (--check: nothing is changed): which
+// packages the install step would take. A role reading the raw variable would see the text
+// "{{ manage_exporter }}", which is truthy, and install what the admin switched off.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LabInfo } from '../lab/inventory.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, provision } from './helpers.ts';
+
+let info: LabInfo;
+let pull: LabHost;
+let push: LabHost;
+
+const EXPORTER = 'golang-github-prometheus-node_exporter';
+const SUPPORT = ['supportutils', 'supportutils-plugin-trento'];
+
+function baseVars(): Record<string, unknown> {
+  const server = info.server!;
+  return {
+    agent_web_api_key: 'role-switches-api-key',
+    agent_trento_server_url: `http://${info.gateway}:8080`,
+    agent_rabbitmq_host: info.gateway,
+    agent_prometheus_remote_write_url: server.remoteWrite.none,
+    agent_prometheus_auth: 'none',
+    agent_prometheus_tls_ca_cert: server.hostCaCert,
+  };
+}
+
+/** The packages --check says it would install on each host. */
+async function wouldInstall(groupVars: Record<string, unknown>, extra: string[] = []): Promise<Map<string, string[]>> {
+  const inv = await iniInventory(info, [{ host: pull }, { host: push }], { ...baseVars(), ...groupVars });
+  const run = await provision(['-i', inv, '--check', ...extra]);
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  return new Map(
+    run.report!.hosts.map((h) => [
+      h.host,
+      (h.changes.find((c) => c.id === 'packages:install')?.details ?? []).filter((d) => d.startsWith('+ package ')).map((d) => d.slice('+ package '.length)),
+    ]),
+  );
+}
+
+beforeAll(async () => {
+  info = await freshLab();
+  const by = hostsBy(info);
+  pull = by.pull[0]!;
+  push = by.push[0]!;
+});
+
+describe('agent_install_monitoring_dep', () => {
+  it('by default the pull host gets node_exporter', async () => {
+    expect((await wouldInstall({})).get(pull.name)).toContain(EXPORTER);
+  });
+
+  it('false through Jinja in group_vars: no node_exporter', async () => {
+    const plans = await wouldInstall({ manage_exporter: false, agent_install_monitoring_dep: '{{ manage_exporter }}' });
+    expect(plans.get(pull.name)).not.toContain(EXPORTER);
+    expect(plans.get(pull.name)).toContain('trento-agent');
+  });
+
+  it('false through -e: no node_exporter', async () => {
+    expect((await wouldInstall({}, ['-e', 'agent_install_monitoring_dep=false'])).get(pull.name)).not.toContain(EXPORTER);
+  });
+
+  it('-e over the group_vars input of its Jinja: node_exporter again', async () => {
+    const plans = await wouldInstall({ manage_exporter: false, agent_install_monitoring_dep: '{{ manage_exporter }}' }, ['-e', '{"manage_exporter": true}']);
+    expect(plans.get(pull.name)).toContain(EXPORTER);
+  });
+});
+
+describe('supportutils_enabled', () => {
+  it('by default both hosts get supportutils and its Trento plugin', async () => {
+    const plans = await wouldInstall({});
+    for (const h of [pull, push]) expect(plans.get(h.name), h.name).toEqual(expect.arrayContaining(SUPPORT));
+  });
+
+  it('"no" through Jinja in group_vars: neither package, on either host', async () => {
+    const plans = await wouldInstall({ support_tools: 'no', supportutils_enabled: '{{ support_tools }}' });
+    for (const h of [pull, push]) for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+  });
+
+  it('false through -e: neither package', async () => {
+    const plans = await wouldInstall({}, ['-e', 'supportutils_enabled=false']);
+    for (const h of [pull, push]) for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+  });
+});
