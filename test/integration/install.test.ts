@@ -72,7 +72,8 @@ beforeAll(async () => {
     ['[agents]', ...hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port} ansible_user=root`), ''].join('\n'),
   );
   // The lab's own settings for every host (server URLs, auth, known_hosts).
-  const labVars = parse(readFileSync(join(repoRoot, 'inventories', 'lab', 'group_vars', 'all.yml'), 'utf8')) as Record<string, unknown>;
+  // This worker's lab inventory (the repository's inventories/lab only for worker 1's lab).
+  const labVars = parse(readFileSync(join(info.inventoryDir, 'group_vars', 'all.yml'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(admin, 'group_vars', 'all.yml'), stringify(labVars));
 }, 600_000);
 

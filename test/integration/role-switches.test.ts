@@ -20,6 +20,7 @@ function baseVars(): Record<string, unknown> {
     agent_web_api_key: 'role-switches-api-key',
     agent_trento_server_url: `http://${info.gateway}:8080`,
     agent_rabbitmq_host: info.gateway,
+    agent_rabbitmq_password: 'role-switches-rabbit',
     agent_prometheus_remote_write_url: server.remoteWrite.none,
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: server.hostCaCert,
