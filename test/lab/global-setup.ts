@@ -7,9 +7,8 @@
 // - worker labs (`.lab-wN`) an earlier run left are wiped before, and stopped after.
 // Tests find their lab through process.env.LAB_DIR / LAB_SSH_CONFIG (test/lab/current.ts).
 import { workerLabDirs } from './current.ts';
-import { isLabUp, labDown, labUp } from './lab.ts';
+import { isLabUp, labDown, labUpClean } from './lab.ts';
 import { labPaths } from './paths.ts';
-import { DEFAULT_MIX, parseMix } from './products.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const paths = labPaths();
@@ -18,9 +17,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (reuse) {
     log(`reusing the running lab in ${paths.labDir}`);
   } else {
-    await labDown({ wipe: true, log });
-    const mix = process.env.LAB_MIX ? parseMix(process.env.LAB_MIX) : undefined;
-    const r = await labUp({ mix, hosts: mix ? undefined : DEFAULT_MIX.length, log });
+    const r = await labUpClean({ log });
     log(`${r.info.hosts.length} hosts up in ${(r.ms / 1000).toFixed(1)} s (${paths.labDir})`);
   }
   // Clean hosts for every worker: a worker lab still up from an earlier run is stopped and

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { labPaths, hostPaths, type LabPaths } from './paths.ts';
-import { DEFAULT_MIX, planCount, planMix, sudoHosts, type PlannedHost } from './products.ts';
+import { DEFAULT_MIX, parseMix, planCount, planMix, sudoHosts, type PlannedHost } from './products.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
 import { checkNetem, ensureNetwork, labLinks, listLinks, removeBridge, removeLinks, setLinkDelay } from './network.ts';
@@ -222,6 +222,16 @@ export function labMounts(paths: LabPaths): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m === paths.labDir || m.startsWith(`${paths.labDir}/`));
+}
+
+/**
+ * The test suite's lab start: stop it, wipe the hosts' disks (identities and known_hosts are
+ * kept), and bring up the default mix, or LAB_MIX=NAME=COUNT,... when set.
+ */
+export async function labUpClean(opts: { labDir?: string; log?: (line: string) => void } = {}): Promise<UpResult> {
+  await labDown({ ...opts, wipe: true });
+  const mix = process.env.LAB_MIX ? parseMix(process.env.LAB_MIX) : undefined;
+  return labUp({ ...opts, mix, hosts: mix ? undefined : DEFAULT_MIX.length });
 }
 
 export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number; ms: number }> {

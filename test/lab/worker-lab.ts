@@ -4,9 +4,8 @@
 // brought up (from wiped disks) the first time a file runs there. Tests find their lab through
 // process.env.LAB_DIR (currentLab(), freshLab()), never through a fixed path.
 import { workerLabDir } from './current.ts';
-import { isLabUp, labDown, labUp } from './lab.ts';
+import { isLabUp, labUpClean } from './lab.ts';
 import { labPaths } from './paths.ts';
-import { DEFAULT_MIX, parseMix } from './products.ts';
 
 const dir = workerLabDir(process.env.VITEST_POOL_ID);
 if (dir !== undefined) {
@@ -16,9 +15,5 @@ if (dir !== undefined) {
   const paths = labPaths(dir);
   process.env.LAB_SSH_CONFIG = paths.sshConfig;
   process.env.LAB_INVENTORY = paths.hostsYml;
-  if (!isLabUp(dir)) {
-    await labDown({ labDir: dir, wipe: true });
-    const mix = process.env.LAB_MIX ? parseMix(process.env.LAB_MIX) : undefined;
-    await labUp({ labDir: dir, mix, hosts: mix ? undefined : DEFAULT_MIX.length });
-  }
+  if (!isLabUp(dir)) await labUpClean({ labDir: dir });
 }

@@ -2,16 +2,9 @@
 // each switch resolved as Ansible would (defaults, Jinja over other variables, truthy words).
 import { describe, expect, it } from 'vitest';
 import { hostSettingsFor } from '../../../src/settings/host-settings.ts';
+import { BASE_VARS, GROUP } from './inventory-vars.ts';
 
-const GROUP = 'inventories/prod/group_vars/all.yml';
-const base: Record<string, unknown> = {
-  agent_web_api_key: 'api-KEY-123',
-  trento_server_name: 'trento.example.com',
-  rabbitmq_password: 'guest',
-  provision_rabbitmq: false,
-  agent_prometheus_auth: 'bearer',
-  agent_prometheus_auth_bearer_token: 'tok-123',
-};
+const base = BASE_VARS;
 const settingsOf = (changes: Record<string, unknown>, mode: 'pull' | 'push' = 'pull', uninstall = false) => {
   const vars = { ...base, ...changes };
   return hostSettingsFor(vars, Object.fromEntries(Object.keys(vars).map((k) => [k, GROUP])), mode, { uninstall });

@@ -15,23 +15,12 @@ import {
 import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
+import { BASE_VARS, GROUP } from './inventory-vars.ts';
 
-const GROUP = 'inventories/prod/group_vars/all.yml';
 const HOST = 'inventories/prod/host_vars/sles16-01.yml';
 const defaults = loadRoleDefaults();
 
-/**
- * An inventory in the official playbook's style, with an external RabbitMQ (no rabbitmq_hosts
- * group to discover it in: trento_rabbitmq_host's default, localhost) and bearer auth.
- */
-const base: Record<string, unknown> = {
-  agent_web_api_key: 'api-KEY-123',
-  trento_server_name: 'trento.example.com',
-  rabbitmq_password: 'guest',
-  provision_rabbitmq: false,
-  agent_prometheus_auth: 'bearer',
-  agent_prometheus_auth_bearer_token: 'tok-123',
-};
+const base: Record<string, unknown> = { ...BASE_VARS };
 
 function originsOf(vars: Record<string, unknown>, overrides: Record<string, string> = {}): Record<string, string> {
   return { ...Object.fromEntries(Object.keys(vars).map((k) => [k, GROUP])), ...overrides };
