@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeWith } from '../../support/requires.ts';
+import { removeLabRoot } from './lab-root.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROGRAM = resolve(here, '../../lab/host/systemctl');
@@ -80,7 +81,7 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     await waitFor(() => existsSync(join(root, 'run/lab-systemd/manager.sock')));
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     for (const line of client('list-units', '--all', '--no-legend', '--plain').stdout.split('\n')) {
       const name = line.trim().split(/\s+/)[0];
       if (name?.endsWith('.service')) client('stop', name);
@@ -90,13 +91,13 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     } catch {
       /* gone already */
     }
-    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-    rmSync(out, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  });
+    await removeLabRoot(root);
+    await removeLabRoot(out);
+  }, 120_000);
 
   afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
-  it('answers every verb as the program run directly does: output, messages, exit codes', () => {
+  it('answers every verb as the program run directly does: output, messages, exit codes', async () => {
     // The same calls in two roots: through the client here, the program run directly in another.
     const other = mkdtempSync(join(tmpdir(), 'lab-systemctl-root-'));
     const text = '[Service]\nExecStart=/bin/sleep 300\n[Install]\nWantedBy=multi-user.target\n';
@@ -136,7 +137,7 @@ describeWith(cc, 'lab systemctl client and manager', () => {
       }
     } finally {
       run(join(bin, 'systemctl-py'), ['stop', 'a'], { env: { LAB_SYSTEMCTL_ROOT: other } });
-      rmSync(other, { recursive: true, force: true });
+      await removeLabRoot(other);
     }
   });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeLabRoot } from './lab-root.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SYSTEMCTL = resolve(here, '../../lab/host/systemctl');
@@ -55,17 +56,16 @@ beforeEach(() => {
   chmodSync(out, 0o777);
 });
 
-afterEach(() => {
+afterEach(async () => {
   // Stop whatever a test left running, by the PIDs recorded in its own state folder.
   const list = sc('list-units', '--all', '--no-legend', '--plain');
   for (const line of list.stdout.split('\n')) {
     const name = line.trim().split(/\s+/)[0];
     if (name?.endsWith('.service')) sc('stop', name);
   }
-  // A stopped service's supervisor may still be writing its exit status for a moment.
-  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-  rmSync(out, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
-});
+  await removeLabRoot(root);
+  await removeLabRoot(out);
+}, 120_000);
 
 afterAll(() => undefined);
 
