@@ -1,7 +1,7 @@
 // One table decides what a host is and what it gets. The first matching row wins.
 // Rule (trento-facts.md): major 15 (every SP, SP7 included although Alloy exists there)
 // -> node_exporter, pull; major 16+ -> Alloy, push; everything else is refused with a reason.
-import type { HostFacts } from './facts/parse.ts';
+import type { HostFacts } from './facts/types.ts';
 
 export type MetricsProvider = 'node_exporter' | 'alloy';
 export type PrometheusMode = 'pull' | 'push';

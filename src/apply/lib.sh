@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The library every apply script starts with (after src/shell/safe-files.sh and a generated
+# The library every apply script starts with (after src/shell/safe-files.sh, src/shell/probes.sh and a generated
 # prelude that sets TP_ZYPP_LOCK_TIMEOUT, TP_ALLOY_HTTP, TP_NODE_EXPORTER_METRICS, TP_RUN_DIR,
 # TP_STATE_DIR). It carries the rules that must hold on every host, so no step can skip them:
 # - files are made complete (content, owner, mode), validated and synced in a root-only staging
@@ -209,21 +209,12 @@ tp_alloy_ready() { # Alloy up and serving its config
   echo "Alloy is not ready after 10s (last answer: HTTP $code $(head -c 500 "$TP_BODY"))" >&2
   return 1
 }
-tp_alloy_has() { # COMPONENT: is it in the config Alloy is running?
-  local code
-  code=$(tp_http GET "$TP_ALLOY_HTTP/api/v0/web/components")
-  [ "$code" = 200 ] && grep -q "\"$1\"" "$TP_BODY"
-}
 tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a failure, not a success
   local code
   code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
   [ "$code" = 200 ] && tp_alloy_ready && return 0
   echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
   return 1
-}
-tp_rw_metric() { # NAME max|sum: a metric of the prometheus.remote_write.trento queues, from $TP_BODY
-  awk -v n="$1" -v how="$2" 'index($0, n "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") {
-    v = $NF + 0; if (how == "max") { if (!seen || v > r) r = v } else r += v; seen = 1 } END { if (seen) printf "%.0f\n", r }' "$TP_BODY"
 }
 tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-write URL within SECONDS
   # Alloy's own metrics: the queue's highest successfully sent timestamp is set only on success
@@ -234,22 +225,17 @@ tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-
     code=$(tp_http GET "$TP_ALLOY_HTTP/metrics")
     now=$(date +%s)
     if [ "$code" = 200 ]; then
-      sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max)
+      sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max "$TP_BODY")
       [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ $(( now - sent )) -le "$wait" ] && return 0
     fi
     if [ "$now" -ge "$end" ]; then
       echo "Alloy has delivered no metrics to the remote-write URL in the last $wait s" \
-        "(samples failed: $(tp_rw_metric prometheus_remote_storage_samples_failed_total sum), retried: $(tp_rw_metric prometheus_remote_storage_samples_retried_total sum));" \
+        "(samples failed: $(tp_rw_metric prometheus_remote_storage_samples_failed_total sum "$TP_BODY"), retried: $(tp_rw_metric prometheus_remote_storage_samples_retried_total sum "$TP_BODY"));" \
         "check agent_prometheus_remote_write_url, the credentials and the TLS settings, and Alloy's log" >&2
       return 1
     fi
     sleep 1
   done
-}
-tp_node_exporter_serves() {
-  local code
-  code=$(tp_http GET "$TP_NODE_EXPORTER_METRICS")
-  [ "$code" = 200 ] && grep -q '^node_' "$TP_BODY"
 }
 TP_UNVERIFIED=0
 tp_verify() { # NAME COMMAND...: one check of the result

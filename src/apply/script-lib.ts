@@ -1,11 +1,11 @@
 // The library every apply script starts with: the shared safe-file functions
-// (src/shell/safe-files.sh), lib.sh and alloy.sh beside this file, and a generated prelude with
+// (src/shell/safe-files.sh), the providers' probes (src/shell/probes.sh), lib.sh and alloy.sh beside this file, and a generated prelude with
 // this run's settings. The rules they carry (staged atomic writes, zypper's exit codes, recorded
 // handlers and packages, cleanup on every exit path) are described in lib.sh.
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PATHS } from '../facts/paths.ts';
-import { prelude, safeFiles, shellFile } from '../shell/index.ts';
+import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 
 export interface ScriptOptions {
   zyppLockTimeoutSeconds: number;
@@ -25,6 +25,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_STATE_DIR: PATHS.stateDir,
     }),
     safeFiles(),
+    probes(),
     shellFile('./lib.sh', import.meta.url),
     shellFile('./alloy.sh', import.meta.url),
   ]);

@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { PATHS } from '../facts/paths.ts';
+import { checksScript } from '../plan/checks.ts';
 import { type Change, type HostPlan, isRetire, SUPERSEDES } from '../plan/types.ts';
 import { applyPrelude, type ScriptOptions, scriptLibrary } from './script-lib.ts';
 
@@ -59,8 +60,8 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
     applyPrelude([...dirs]),
     ...steps,
     raw('tp_mark applied'),
-    plan.verify,
-    retireAfterProof(retire, retireSteps, plan.verifyRetired),
+    checksScript(plan.checks),
+    retireAfterProof(retire, retireSteps, checksScript(plan.retiredChecks)),
     raw('tp_mark "done"'),
   ]);
 }
@@ -85,5 +86,5 @@ function retireAfterProof(retire: Change[], retireSteps: Command[], verifyRetire
 }
 
 export function verifyScript(plan: HostPlan, options: ScriptOptions): Command {
-  return join([scriptLibrary(options), plan.verify, plan.verifyRetired, raw('tp_mark "done"')]);
+  return join([scriptLibrary(options), checksScript(plan.checks), checksScript(plan.retiredChecks), raw('tp_mark "done"')]);
 }

@@ -1,9 +1,11 @@
-// The facts script (facts.sh beside this file): one bash program, run in one SSH round trip,
-// that prints everything the planner needs. It only reads: the same script serves check mode
+// The facts script: one bash program, run in one SSH round trip, that prints everything the
+// planner needs: the shared functions, a prelude of settings, the frame (framing.sh), then every
+// fact source's shell in the registry's order. It only reads: the same script serves check mode
 // and apply mode.
-import { type Command, join } from '../exec/command.ts';
-import { prelude, safeFiles, shellFile } from '../shell/index.ts';
-import { MAX_HOST_FILE_BYTES, PACKAGES, PATHS, UNITS } from './paths.ts';
+import { type Command, join, raw } from '../exec/command.ts';
+import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
+import { FACT_SOURCES } from './registry.ts';
+import { ALLOY_HTTP, MAX_HOST_FILE_BYTES, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
 
 export interface FactsOptions {
   /** Also return the contents of managed files (for --diff). */
@@ -27,6 +29,10 @@ export function factsScript(options: FactsOptions): Command {
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,
       TP_AGENT_PACKAGE: PACKAGES.agent,
+      TP_ALLOY_PACKAGE: PACKAGES.alloy,
+      TP_NODE_EXPORTER_PACKAGE: PACKAGES.nodeExporter,
+      TP_ALLOY_HTTP: ALLOY_HTTP,
+      TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
       TP_TRENTO_ALLOY: PATHS.trentoAlloyName,
@@ -35,6 +41,9 @@ export function factsScript(options: FactsOptions): Command {
       TP_MAX_FILE_BYTES: MAX_HOST_FILE_BYTES,
     }),
     safeFiles(),
-    shellFile('./facts.sh', import.meta.url),
+    probes(),
+    shellFile('./framing.sh', import.meta.url),
+    ...FACT_SOURCES.map((source) => shellFile(`./sources/${source.name}.sh`, import.meta.url)),
+    raw('record "done" yes'),
   ]);
 }

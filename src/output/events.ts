@@ -24,7 +24,7 @@ export type RunEvent =
   | { type: 'change-applied'; host: string; id: string; summary: string }
   | { type: 'change-failed'; host: string; id: string; summary: string; rc: number; output: string }
   | { type: 'step-output'; host: string; id: string; output: string } // -v: what a step printed
-  | { type: 'host-verified'; host: string; check: string; ok: boolean; output?: string }
+  | { type: 'host-verified'; host: string; check: string; ok: boolean; output?: string; byFacts?: true }
   | { type: 'host-done'; host: string; status: HostStatus; changed: number; roundTrips: number; message?: string }
   // Verbose detail (printed from -vv, -vvv, -vvvv; see verbose.ts), already free of secrets.
   | { type: 'host-connect'; host: string; details: string[] }

@@ -96,7 +96,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'step-output':
       return o.verbosity >= 1 && e.output.trim() ? [paint(o, 'gray', indent(e.output))] : [];
     case 'host-verified':
-      if (e.ok) return o.verbosity >= 1 ? [line(o, e.host, 'VERIFIED', 'green', e.check)] : [];
+      if (e.ok) return o.verbosity >= 1 ? [line(o, e.host, 'VERIFIED', 'green', e.byFacts ? `${e.check} (read with the facts)` : e.check)] : [];
       return [line(o, e.host, 'FAILED', 'red', `check failed: ${e.check}`), ...(e.output?.trim() ? [indent(e.output)] : [])];
     case 'host-done':
       if (e.status === 'ok') return [line(o, e.host, 'OK', 'green', t.check ? 'checked' : 'up to date')];

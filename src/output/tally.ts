@@ -16,7 +16,7 @@ export interface HostResult {
   applied: string[]; // change ids
   failed?: { id: string; summary: string; rc: number; output: string };
   warnings: string[];
-  checks: { check: string; ok: boolean; output?: string }[];
+  checks: { check: string; ok: boolean; output?: string; byFacts?: true }[];
   message?: string;
   roundTrips: number;
   ok: number;
@@ -111,7 +111,7 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
       break;
     case 'host-verified': {
       const r = host(t, e.host);
-      r.checks.push({ check: e.check, ok: e.ok, ...(e.output ? { output: e.output } : {}) });
+      r.checks.push({ check: e.check, ok: e.ok, ...(e.output ? { output: e.output } : {}), ...(e.byFacts ? { byFacts: true as const } : {}) });
       if (e.ok) r.ok++;
       break;
     }

@@ -4,7 +4,7 @@ import type { HostSettings } from '../settings/host-settings.ts';
 import { createHash } from 'node:crypto';
 import { createTwoFilesPatch } from 'diff';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
-import type { HostFacts } from '../facts/parse.ts';
+import type { HostFacts } from '../facts/types.ts';
 import type { Change, HandlerName } from './types.ts';
 
 export interface FileSpec {

@@ -1,12 +1,11 @@
 // The planner: from one host's facts and settings to its full plan, before anything runs.
 // Roles give desired state; packages of all roles become one zypper call at the front; handlers
-// run once at the end, a restart standing in for a reload of the same service.
-import { sh, join, type Command } from '../exec/command.ts';
-import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
-import type { HostFacts } from '../facts/parse.ts';
+// run once at the end, a restart standing in for a reload of the same service. What proves the
+// result (the checks) is in checks.ts.
+import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS } from '../facts/paths.ts';
+import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
-import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
-import { parseGoDuration } from '../settings/go-duration.ts';
+import { providerChecks } from './checks.ts';
 import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
 import {
   type Change,
@@ -62,40 +61,6 @@ export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): bool
   const installed = facts.packages[PACKAGES.agent];
   const version = (upgrading && installed ? facts.updates?.[PACKAGES.agent] : undefined) ?? installed ?? facts.agentCandidateVersion;
   return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
-}
-
-/**
- * How long the verify step waits for Alloy's first delivery: one scrape interval, plus Alloy's
- * 5 s batch send deadline, plus a margin for the request itself.
- */
-export function deliveryWaitSeconds(config: AgentConfig): number {
-  const parsed = parseGoDuration(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval);
-  const interval = parsed.ok && parsed.nanoseconds > 0n ? Number(parsed.nanoseconds / 1_000_000n) / 1000 : 15;
-  return Math.ceil(interval) + 10;
-}
-
-function verifyChecks(input: PlanInput): Command {
-  const { platform, uninstall, purge, facts } = input;
-  const checks: Command[] = [];
-  const alloyKept = !purge && (Boolean(facts.packages[PACKAGES.alloy]) || !uninstall);
-  if (!uninstall) {
-    if (platform.provider === 'node_exporter') {
-      checks.push(sh`tp_verify ${'node_exporter is running'} systemctl is-active --quiet ${UNITS.nodeExporter}`);
-      checks.push(sh`tp_verify ${'node_exporter serves /metrics'} tp_node_exporter_serves`);
-    } else {
-      checks.push(sh`tp_verify ${'Alloy is ready'} tp_alloy_ready`);
-      checks.push(sh`tp_verify ${'Alloy runs trento.alloy'} tp_alloy_has prometheus.remote_write.trento`);
-      checks.push(sh`tp_verify ${'Alloy delivers metrics to the remote-write URL'} tp_alloy_delivers ${String(deliveryWaitSeconds(input.settings.agent))}`);
-    }
-    checks.push(sh`tp_verify ${'trento-agent is running'} systemctl is-active --quiet ${UNITS.agent}`);
-  } else {
-    checks.push(sh`tp_verify ${'trento-agent is stopped'} eval ${'! systemctl is-active --quiet trento-agent.service'}`);
-    if (platform.provider === 'alloy' && alloyKept) {
-      checks.push(sh`tp_verify ${'Alloy keeps running'} tp_alloy_ready`);
-      checks.push(sh`tp_verify ${'Alloy no longer runs trento.alloy'} eval ${'! tp_alloy_has prometheus.remote_write.trento'}`);
-    }
-  }
-  return join(checks);
 }
 
 export function planHost(input: PlanInput): HostPlan {
@@ -157,7 +122,11 @@ export function planHost(input: PlanInput): HostPlan {
       `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
     );
   }
-  const verify = join([verifyChecks(input), ...results.flatMap((r) => r.verify ?? [])]);
-  const verifyRetired = join(results.flatMap((r) => r.verifyRetired ?? []));
-  return { host: input.host, changes, handlers, verify, verifyRetired, warnings };
+  const alloyKept = !input.purge && (Boolean(input.facts.packages[PACKAGES.alloy]) || !input.uninstall);
+  const checks = [
+    ...providerChecks({ facts: input.facts, platform: input.platform, agent: input.settings.agent, uninstall: input.uninstall, alloyKept }),
+    ...results.flatMap((r) => r.checks ?? []),
+  ];
+  const retiredChecks = results.flatMap((r) => r.retiredChecks ?? []);
+  return { host: input.host, changes, handlers, checks, retiredChecks, warnings };
 }

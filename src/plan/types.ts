@@ -1,7 +1,8 @@
 // The data a plan is made of. A plan is computed for every host from facts and settings
 // before anything runs; check mode prints it, apply mode turns it into one script.
 import type { Command } from '../exec/command.ts';
-import type { HostFacts } from '../facts/parse.ts';
+import type { Check } from './checks.ts';
+import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import type { HostSettings } from '../settings/host-settings.ts';
 import type { TemplateSet } from '../render/template-search.ts';
@@ -66,9 +67,9 @@ export interface HostPlan {
   changes: Change[];
   handlers: Handler[]; // only the notified ones, in HANDLER_ORDER
   /** Checks run after apply, or alone when nothing changed: prove the result on the host. */
-  verify: Command;
-  /** Checks of what the 'retire' changes did: run after them (alone, like verify, when nothing changed). */
-  verifyRetired: Command;
+  checks: Check[];
+  /** Checks of what the 'retire' changes did: run after them (alone, like checks, when nothing changed). */
+  retiredChecks: Check[];
   warnings: string[];
 }
 
@@ -88,8 +89,8 @@ export interface RoleTasks {
   removePackages?: string[];
   changes: (Change | null)[];
   handlers?: Handler[]; // what the role's changes may notify
-  /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.verify). */
-  verify?: Command[];
+  /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.checks). */
+  checks?: Check[];
   /** Checks of the role's 'retire' changes: they can only pass once those ran (see ChangePhase). */
-  verifyRetired?: Command[];
+  retiredChecks?: Check[];
 }

@@ -6,6 +6,7 @@ import type { Emit, HostStatus } from '../output/events.ts';
 import { execCommandLine, scriptForDisplay } from '../output/verbose.ts';
 import { rollOut } from '../rollout/rollout.ts';
 import { serialText, wavesOf } from '../rollout/waves.ts';
+import { provenByFacts } from '../plan/checks.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import type { RunOptions, HostRecord, PlannedHost, RunContext } from './types.ts';
@@ -81,6 +82,11 @@ async function applyHost(
   finish: (h: PlannedHost, status: HostStatus, message?: string) => void,
 ): Promise<void> {
   const plan = h.plan;
+  if (provenByFacts(plan)) {
+    // Nothing to change and every check held when the facts were read: no second round trip.
+    for (const c of [...plan.checks, ...plan.retiredChecks]) emit({ type: 'host-verified', host: h.name, check: c.name, ok: true, byFacts: true });
+    return finish(h, 'ok');
+  }
   const steps = planSteps(plan);
   const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds };
   const script = needsApply(plan) ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);

@@ -3,7 +3,7 @@
 import type { SecretSet } from '../output/redact.ts';
 import type { ConnectionDefaults } from '../exec/connection.ts';
 import type { Session } from '../exec/session.ts';
-import type { HostFacts } from '../facts/parse.ts';
+import type { HostFacts } from '../facts/types.ts';
 import type { Emit, HostStatus } from '../output/events.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import type { TemplateSet } from '../render/template-search.ts';

@@ -12,6 +12,9 @@ export function shellFile(name: string, base: string): Command {
 /** The functions every host-side program shares (safe writes, CONFIG_FILE reading). */
 export const safeFiles = (): Command => shellFile('./safe-files.sh', import.meta.url);
 
+/** The read-only probes of the metrics providers, for the facts script and the apply checks. */
+export const probes = (): Command => shellFile('./probes.sh', import.meta.url);
+
 export type PreludeValue = string | number | readonly string[];
 
 /** `NAME=value` lines (arrays as `NAME=(a b)`), every value quoted. */

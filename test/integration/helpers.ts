@@ -79,7 +79,7 @@ export interface Report {
     provider: string | null;
     agentId: string | null;
     changes: { id: string; summary: string; applied: boolean; diff?: string; details?: string[] }[];
-    checks: { check: string; ok: boolean }[];
+    checks: { check: string; ok: boolean; byFacts?: true }[];
     warnings: string[];
     message: string | null;
     roundTrips: number;

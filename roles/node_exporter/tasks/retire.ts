@@ -5,13 +5,13 @@
 // left exactly as it is (running or not). Its changes are of the 'retire' phase: they run only
 // after Alloy and the agent are proven (handlers done, checks passed), so a host whose new setup
 // fails keeps node_exporter serving, and the next run retires it once the new setup is proven.
-import { sh } from '../../../src/exec/command.ts';
+import { unitCheck } from '../../../src/plan/checks.ts';
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
 import { installedByToolkit, packagesRemoved, service } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 
 const RETIRED = { enabled: false, running: false };
-const STOPPED = sh`tp_verify ${'node_exporter (installed by trento-provision, now unused) is stopped'} eval ${`! systemctl is-active --quiet ${UNITS.nodeExporter}`}`;
+const stopped = (ctx: TaskContext) => unitCheck('node_exporter (installed by trento-provision, now unused) is stopped', ctx.facts, UNITS.nodeExporter, false);
 
 const afterProof = (c: Change | null): Change | null => c && { ...c, phase: 'retire', summary: `${c.summary} (once Alloy and trento-agent pass their checks)` };
 
@@ -22,7 +22,7 @@ export function install(ctx: TaskContext): RoleTasks {
       afterProof(service(UNITS.nodeExporter, RETIRED, ctx.facts, false)),
       afterProof(ctx.purge ? packagesRemoved([PACKAGES.nodeExporter], ctx.facts) : null),
     ],
-    verifyRetired: [STOPPED],
+    retiredChecks: [stopped(ctx)],
   };
 }
 
@@ -33,6 +33,6 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   return {
     removePackages: [PACKAGES.nodeExporter],
     changes: [service(UNITS.nodeExporter, RETIRED, ctx.facts, false)],
-    verify: [STOPPED],
+    checks: [stopped(ctx)],
   };
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toShell } from '../../../src/exec/command.ts';
 import { wrapScript } from '../../../src/exec/session.ts';
-import { parseFacts, parseOsRelease } from '../../../src/facts/parse.ts';
+import { parseFacts } from '../../../src/facts/parse.ts';
+import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { factsScript } from '../../../src/facts/script.ts';
 import { MAX_HOST_FILE_BYTES } from '../../../src/facts/paths.ts';
 
@@ -70,7 +71,7 @@ describe('facts', () => {
 
 describe('unit states', () => {
   it('reads one systemctl show for several units, missing ones as not-found', async () => {
-    const { parseUnits } = await import('../../../src/facts/parse.ts');
+    const { parseUnits } = await import('../../../src/facts/sources/units.ts');
     expect(parseUnits('Id=a.service\nActiveState=active\nUnitFileState=enabled\n\nUnitFileState=\nId=b.service\nActiveState=inactive\n')).toEqual({
       'a.service': { active: true, enabled: 'enabled' },
       'b.service': { active: false, enabled: 'not-found' },

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
-import { type FileFact, type HostFacts, parseUpdates } from '../../../src/facts/parse.ts';
+import type { FileFact, HostFacts } from '../../../src/facts/types.ts';
+import { parseUpdates } from '../../../src/facts/sources/updates.ts';
 import { PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
-import { deliveryWaitSeconds, planHost, versionAtLeast } from '../../../src/plan/plan.ts';
+import { checksScript, deliveryWaitSeconds, provenByFacts } from '../../../src/plan/checks.ts';
+import { planHost, versionAtLeast } from '../../../src/plan/plan.ts';
 import type { HostPlan } from '../../../src/plan/types.ts';
 import type { HostSettings } from '../../../src/settings/host-settings.ts';
 import { applyScript, planSteps } from '../../../src/apply/script.ts';
@@ -36,6 +38,7 @@ function freshFacts(version: string): HostFacts {
     units: {},
     alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
     files: {},
+    probes: {},
     record: { packages: [], pendingHandlers: [] },
     warnings: [],
   };
@@ -241,12 +244,12 @@ describe('versions', () => {
 
 describe('verify: a push host must prove that Alloy delivers (issue 7)', () => {
   it('waits one scrape interval + 10 s for a delivery on install, not on uninstall', () => {
-    const install = toShell(planFor(freshFacts('16.0')).verify);
+    const install = toShell(checksScript(planFor(freshFacts('16.0')).checks));
     expect(install).toMatch(/tp_verify 'Alloy delivers metrics to the remote-write URL' tp_alloy_delivers 25\b/);
-    const pull = toShell(planFor(freshFacts('15.5')).verify);
+    const pull = toShell(checksScript(planFor(freshFacts('15.5')).checks));
     expect(pull).not.toContain('tp_alloy_delivers');
     const facts = { ...freshFacts('16.0'), packages: { alloy: '1.9.2-1.1', 'trento-agent': '3.1.0-1.1' } };
-    expect(toShell(planFor(facts, { uninstall: true }).verify)).not.toContain('tp_alloy_delivers');
+    expect(toShell(checksScript(planFor(facts, { uninstall: true }).checks))).not.toContain('tp_alloy_delivers');
   });
 
   it('the wait follows agent_prometheus_scrape_interval', () => {
@@ -254,6 +257,67 @@ describe('verify: a push host must prove that Alloy delivers (issue 7)', () => {
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '1m30s' })).toBe(100);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push', 'prometheus-scrape-interval': '500ms' })).toBe(11);
     expect(deliveryWaitSeconds({ 'prometheus-mode': 'push' })).toBe(25);
+  });
+});
+
+describe('a converged host is proven by its facts: one round trip (issue 12 item 1)', () => {
+  const NOW = 1_800_000_000;
+  const serving = { nodeExporterServes: true, alloyReady: true, alloyRunsTrento: true, alloyLastSent: NOW - 5, hostNow: NOW };
+  const convergedFor = (version: string) => {
+    const fresh = freshFacts(version);
+    return converged(fresh, planFor(fresh));
+  };
+
+  it.each(['15.7', '16.0'])('SLES %s: every check holds in the facts, nothing to change: no second round trip', (version) => {
+    const facts = { ...convergedFor(version), probes: serving };
+    const plan = planFor(facts);
+    expect(plan.changes).toEqual([]);
+    expect(plan.checks.map((c) => [c.name, c.heldByFacts])).toEqual(plan.checks.map((c) => [c.name, true]));
+    expect(provenByFacts(plan)).toBe(true);
+  });
+
+  it('a provider that did not answer, or an Alloy without trento.alloy, needs the checks on the host', () => {
+    const pull = convergedFor('15.7');
+    expect(provenByFacts(planFor({ ...pull, probes: { ...serving, nodeExporterServes: false } }))).toBe(false);
+    expect(provenByFacts(planFor({ ...pull, probes: {} }))).toBe(false);
+    const push = convergedFor('16.0');
+    expect(provenByFacts(planFor({ ...push, probes: { ...serving, alloyReady: false } }))).toBe(false);
+    expect(provenByFacts(planFor({ ...push, probes: { ...serving, alloyRunsTrento: false } }))).toBe(false);
+  });
+
+  it("Alloy must have delivered within the verify wait (one scrape interval + 10 s) by the host's own clock", () => {
+    const push = convergedFor('16.0');
+    const sentAgo = (s: number | undefined) => planFor({ ...push, probes: { ...serving, alloyLastSent: s === undefined ? undefined : NOW - s } });
+    expect(provenByFacts(sentAgo(25))).toBe(true);
+    expect(provenByFacts(sentAgo(26))).toBe(false);
+    expect(provenByFacts(sentAgo(undefined))).toBe(false);
+    expect(provenByFacts(planFor({ ...push, probes: { ...serving, alloyLastSent: 0 } }))).toBe(false);
+  });
+
+  it('a stopped agent, a change or a pending handler needs the second round trip', () => {
+    const push = { ...convergedFor('16.0'), probes: serving };
+    const stopped = { ...push, units: { ...push.units, 'trento-agent.service': { active: false, enabled: 'enabled' } } };
+    const plan = planFor(stopped);
+    expect(plan.changes.map((c) => c.id)).toContain('service:trento-agent.service');
+    expect(provenByFacts(plan)).toBe(false);
+    const pending = { ...push, record: { ...push.record, pendingHandlers: ['restart trento-agent'] } };
+    expect(provenByFacts(planFor(pending))).toBe(false);
+  });
+
+  it('uninstall: an uninstalled host is proven when the agent is stopped and Alloy runs without trento.alloy', () => {
+    const fresh = freshFacts('16.0');
+    const uninstalled: HostFacts = {
+      ...fresh,
+      packages: { alloy: '1.9.2-1' },
+      units: { 'alloy.service': { active: true, enabled: 'enabled' } },
+      probes: { alloyReady: true, alloyRunsTrento: false, alloyLastSent: NOW - 100, hostNow: NOW },
+    };
+    const plan = planFor(uninstalled, { uninstall: true });
+    expect(plan.changes).toEqual([]);
+    expect(plan.checks.map((c) => c.name)).toEqual(['trento-agent is stopped', 'Alloy keeps running', 'Alloy no longer runs trento.alloy']);
+    expect(provenByFacts(plan)).toBe(true);
+    expect(provenByFacts(planFor({ ...uninstalled, probes: { ...uninstalled.probes, alloyRunsTrento: true } }, { uninstall: true }))).toBe(false);
+    expect(provenByFacts(planFor({ ...uninstalled, probes: { alloyReady: false } }, { uninstall: true }))).toBe(false);
   });
 });
 
@@ -354,17 +418,17 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(toShell(byId(`service:${NE_UNIT}`).script)).toBe(`systemctl stop ${NE_UNIT} &&\nsystemctl disable ${NE_UNIT}`);
     expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
-    expect(toShell(plan.verifyRetired)).toMatch(
+    expect(toShell(checksScript(plan.retiredChecks))).toMatch(
       /tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/,
     );
-    expect(toShell(plan.verify)).not.toContain(NE_UNIT);
+    expect(toShell(checksScript(plan.checks))).not.toContain(NE_UNIT);
     expect(plan.warnings).toEqual([]);
 
     // Once migrated (node_exporter stopped and disabled, still installed): nothing more to do.
     const again = planFor(afterMigration(facts, plan));
     expect(again.changes).toEqual([]);
     expect(again.handlers).toEqual([]);
-    expect(toShell(again.verifyRetired)).toContain('is stopped');
+    expect(toShell(checksScript(again.retiredChecks))).toContain('is stopped');
   });
 
   it('the retire runs last in the apply script: after every handler and the checks that prove Alloy, and only if all of them passed', () => {
@@ -433,8 +497,8 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       expect(plan.changes.map((c) => c.summary)).toContain('install alloy');
       expect(plan.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
       expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
-      expect(toShell(plan.verify)).not.toContain(NE_UNIT);
-      expect(toShell(plan.verifyRetired)).toBe('');
+      expect(toShell(checksScript(plan.checks))).not.toContain(NE_UNIT);
+      expect(toShell(checksScript(plan.retiredChecks))).toBe('');
       expect(plan.warnings).toEqual([]);
     }
   });

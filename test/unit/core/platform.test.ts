@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseOsRelease } from '../../../src/facts/parse.ts';
+import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { platformOf } from '../../../src/platform.ts';
 
 const fixture = (name: string) => parseOsRelease(readFileSync(new URL(`../../fixtures/os-release/${name}`, import.meta.url), 'utf8'));

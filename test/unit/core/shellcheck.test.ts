@@ -9,6 +9,7 @@ import { configureAlloyScript } from '../../../roles/trento_agent/tasks/main.ts'
 import { describeWith } from '../../support/requires.ts';
 import { HANDLER_ORDER, type HostPlan } from '../../../src/plan/types.ts';
 import { sh } from '../../../src/exec/command.ts';
+import { check } from '../../../src/plan/checks.ts';
 
 const SHELLCHECK = { what: 'shellcheck', available: spawnSync('shellcheck', ['--version'], { stdio: 'ignore' }).status === 0, fix: 'bash scripts/setup.sh' };
 
@@ -31,8 +32,8 @@ const plan: HostPlan = {
     { id: 'service:old.service', kind: 'service', summary: 'stop old.service', script: sh`systemctl stop old.service`, phase: 'retire' },
   ],
   handlers: HANDLER_ORDER.map((name) => ({ name, summary: name, script: sh`tp_alloy_apply reload present /etc/alloy/trento.alloy` })),
-  verify: sh`tp_verify ${'node_exporter serves /metrics'} tp_node_exporter_serves`,
-  verifyRetired: sh`tp_verify ${'old.service is stopped'} eval ${'! systemctl is-active --quiet old.service'}`,
+  checks: [check('node_exporter serves /metrics', false, sh`tp_node_exporter_serves`)],
+  retiredChecks: [check('old.service is stopped', false, sh`eval ${'! systemctl is-active --quiet old.service'}`)],
   warnings: [],
 };
 

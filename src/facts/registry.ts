@@ -1,0 +1,21 @@
+// The fact sources, in the order their shell runs in the one facts round trip (a source may use
+// what an earlier one set). Adding a fact is one source: sources/NAME.sh writes its records,
+// sources/NAME.ts parses them, and it is listed here. The check below makes the compiler refuse
+// a HostFacts field that no source fills.
+import { agentCandidate } from './sources/agent-candidate.ts';
+import { alloyConfig } from './sources/alloy-config.ts';
+import { files } from './sources/files.ts';
+import { host } from './sources/host.ts';
+import { packages } from './sources/packages.ts';
+import { providers } from './sources/providers.ts';
+import { units } from './sources/units.ts';
+import { updates } from './sources/updates.ts';
+import type { FactSource, HostFacts } from './types.ts';
+
+export const FACT_SOURCES = [host, packages, units, providers, agentCandidate, alloyConfig, files, updates] as const;
+
+type KeysOf<S> = S extends FactSource<infer K> ? K : never;
+type Filled = KeysOf<(typeof FACT_SOURCES)[number]>;
+// 'warnings' is every source's warnings together (parse.ts).
+type Unfilled = Exclude<keyof HostFacts, Filled | 'warnings'>;
+export const EVERY_FACT_HAS_A_SOURCE: [Unfilled] extends [never] ? true : Unfilled = true;

@@ -1,0 +1,10 @@
+# shellcheck shell=bash
+# Fact source "alloy-config": where Alloy loads its configuration from, by the one reader of the
+# CONFIG_FILE line (src/shell/safe-files.sh) that the apply uses too. Sets $cfgdir for files.sh.
+tp_read_config_file "$TP_ALLOY_SYSCONFIG"
+cfg=$TP_REPLY
+tp_config_dir_for "$cfg" "$TP_ALLOY_DEFAULT_DIR"
+cfgdir=$TP_REPLY
+record alloy-config-file "$cfg"
+if [ -n "$cfg" ] && [ -d "$cfg" ]; then record alloy-config-is-dir yes; else record alloy-config-is-dir no; fi
+record alloy-config-dir "$cfgdir"

@@ -1,0 +1,15 @@
+// Fact source "alloy-config" (alloy-config.sh): where Alloy loads its configuration from.
+import type { FactSource } from '../types.ts';
+
+export const alloyConfig: FactSource<'alloy'> = {
+  name: 'alloy-config',
+  parse: (r) => ({
+    facts: {
+      alloy: {
+        configFile: r.get('alloy-config-file') ?? '',
+        configIsDir: r.get('alloy-config-is-dir') === 'yes',
+        configDir: r.get('alloy-config-dir') ?? '',
+      },
+    },
+  }),
+};

@@ -1,0 +1,63 @@
+# shellcheck shell=bash
+# Fact source "files": the managed files (never through a link), with their content when wanted.
+# Uses $cfgdir (alloy-config.sh).
+# The files, each with whether its content is wanted.
+declare -A want=()
+for f in "${TP_MANAGED_FILES[@]}"; do want[$f]=$TP_WANT_CONTENT; done
+want[$TP_ALLOY_SYSCONFIG]=1
+want[$cfgdir/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
+[ "$cfgdir" = "$TP_ALLOY_DEFAULT_DIR" ] || want[$TP_ALLOY_DEFAULT_DIR/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
+# The toolkit's own records (root-only folder): what it installed, what it still has to do.
+for f in packages pending-handlers alloy-CONFIG_FILE.orig; do want[$TP_STATE_DIR/$f]=1; done
+
+# Links and other kinds of file by the shell's tests, the regular files' metadata by one stat.
+regular=()
+for f in "${!want[@]}"; do
+  if [ -L "$f" ]; then
+    record "file:$f" "symlink $(readlink -- "$f")"
+  elif [ -f "$f" ]; then
+    regular+=("$f")
+  elif [ -e "$f" ]; then
+    record "file:$f" "other $(stat -c %F -- "$f")"
+  else
+    record "file:$f" absent
+  fi
+done
+declare -A meta=()
+if [ "${#regular[@]}" -gt 0 ]; then
+  # "OWNER GROUP MODE SIZE\nNAME\0": NUL-terminated, so no name can shift the others
+  while IFS= read -r -d '' rec; do
+    meta[${rec#*$'\n'}]=${rec%%$'\n'*}
+  done < <(stat --printf '%U %G %a %s\n%n\0' -- "${regular[@]}" 2>/dev/null)
+fi
+hash=()
+for f in "${regular[@]}"; do
+  m=${meta[$f]-}
+  if [ -z "$m" ]; then record "file:$f" absent; continue; fi # gone since the test
+  if [ "${m##* }" -gt "$TP_MAX_FILE_BYTES" ]; then record "file:$f" "toobig ${m##* }"; continue; fi
+  hash+=("$f")
+done
+# One sha256sum for every file. Its lines are "HASH  NAME"; a name with a backslash or a newline
+# is escaped and the line starts with "\" (coreutils' rule), so names are matched escaped.
+declare -A sum=()
+if [ "${#hash[@]}" -gt 0 ]; then
+  while IFS= read -r line; do
+    if [[ $line == \\* ]]; then sum[${line:67}]=${line:1:64}; else sum[${line:66}]=${line:0:64}; fi
+  done < <(sha256sum -- "${hash[@]}" 2>/dev/null)
+fi
+for f in "${hash[@]}"; do
+  e=$f
+  if [[ $f == *[\\$'\n']* ]]; then e=${f//\\/\\\\}; e=${e//$'\n'/\\n}; fi
+  s=${sum[$e]-}
+  if [ -z "$s" ]; then record "file:$f" absent; continue; fi # unreadable or gone
+  record "file:$f" "regular ${meta[$f]} $s"
+  [ "${want[$f]}" = 1 ] || continue
+  # The whole file by the read builtin; a NUL byte ends read early (status 0) and cannot be held
+  # in a shell variable, so such a file goes as base64 of the file itself.
+  content=
+  if IFS= read -r -d '' content <"$f"; then
+    record "content:$f" "$(base64 -w0 -- "$f")" b
+  else
+    record "content:$f" "$content"
+  fi
+done

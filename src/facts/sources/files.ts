@@ -1,0 +1,47 @@
+// Fact source "files" (files.sh): the managed files and the toolkit's own records on the host.
+// A link, another kind of file or an oversized file is a problem that fails the host, naming it.
+import { PATHS } from '../paths.ts';
+import type { FactSource, FileFact } from '../types.ts';
+
+function parseFile(path: string, value: string, content: string | undefined): FileFact | string {
+  if (value === 'absent') return { path, exists: false };
+  const [kind, ...rest] = value.split(' ');
+  switch (kind) {
+    case 'regular': {
+      // "regular OWNER GROUP MODE SIZE SHA256"
+      const [owner, group, mode, , sha256] = rest;
+      return { path, exists: true, owner, group, mode, sha256, ...(content !== undefined ? { content } : {}) };
+    }
+    case 'symlink':
+      return `${path} is a symbolic link to ${rest.join(' ')}; trento-provision neither reads nor writes through links: replace it with a regular file (or remove it) and run again`;
+    case 'toobig':
+      return `${path} is ${rest[0]} bytes, more than a file trento-provision manages can be; check what wrote it, remove it and run again`;
+    case 'other':
+      return `${path} is a ${rest.join(' ')}, not a regular file; remove it and run again`;
+    default:
+      return `${path}: unexpected facts line "${value.slice(0, 100)}"`;
+  }
+}
+
+const lines = (text: string | undefined) =>
+  (text ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+export const files: FactSource<'files' | 'record'> = {
+  name: 'files',
+  parse: (r) => {
+    const found: Record<string, FileFact> = {};
+    const problems: string[] = [];
+    for (const [key, value] of r) {
+      if (!key.startsWith('file:')) continue;
+      const path = key.slice(5);
+      const fact = parseFile(path, value, r.get(`content:${path}`));
+      if (typeof fact === 'string') problems.push(fact);
+      else found[path] = fact;
+    }
+    const record = (name: string) => lines(found[`${PATHS.stateDir}/${name}`]?.content);
+    return { facts: { files: found, record: { packages: record('packages'), pendingHandlers: record('pending-handlers') } }, problems };
+  },
+};

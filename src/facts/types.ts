@@ -1,0 +1,80 @@
+// What the planner knows of a host: the facts, as the fact sources (sources/, listed in
+// registry.ts) read them in one round trip.
+
+/** A managed path: a regular file (or nothing). Links and other kinds of file never get this far:
+ *  the files source refuses the host, naming them. */
+export interface FileFact {
+  path: string;
+  exists: boolean;
+  owner?: string;
+  group?: string;
+  mode?: string; // octal digits as stat prints them, e.g. "600"
+  sha256?: string;
+  content?: string; // only when asked for (diff) or always needed (sysconfig, the toolkit's records)
+}
+
+export interface UnitFact {
+  active: boolean;
+  enabled: string; // enabled | disabled | static | not-found | ...
+}
+
+/** What the facts script read of the metrics providers (src/shell/probes.sh, one try each, only
+ *  for a provider that is installed): a host with nothing to change is proven by these. */
+export interface ProviderProbes {
+  nodeExporterServes?: boolean;
+  alloyReady?: boolean;
+  alloyRunsTrento?: boolean;
+  /** Alloy's last delivery of Trento's samples and the host's clock then (Unix seconds). */
+  alloyLastSent?: number;
+  hostNow?: number;
+}
+
+export interface HostFacts {
+  osRelease: Record<string, string>;
+  baseProduct: string;
+  machineId: string;
+  hostname: string;
+  uid: number;
+  tools: Set<string>;
+  packages: Record<string, string | undefined>; // name -> version-release when installed
+  agentCandidateVersion?: string; // from the repositories when trento-agent is not installed
+  /** Installed packages with a newer version in the repositories (asked for agent_package_state: latest). */
+  updates?: Record<string, string>;
+  units: Record<string, UnitFact>;
+  probes: ProviderProbes;
+  alloy: { configFile: string; configIsDir: boolean; configDir: string };
+  files: Record<string, FileFact>;
+  /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
+  warnings: string[];
+  /** What the toolkit recorded on the host (PATHS.stateDir). */
+  record: {
+    /** Packages this toolkit installed (uninstall removes these and no others). */
+    packages: string[];
+    /** Handlers notified by an earlier run that did not finish them (failed or cut short). */
+    pendingHandlers: string[];
+  };
+}
+
+export class FactsError extends Error {}
+
+/** The records of one facts run, by key (src/facts/records.ts). */
+export type Records = ReadonlyMap<string, string>;
+
+/**
+ * One fact source: a shell file (sources/NAME.sh) that writes records, and the parser that turns
+ * them into its part of HostFacts. A source may use what an earlier one set (each file's header
+ * says what); registry.ts lists them in order.
+ */
+export interface FactSource<K extends keyof HostFacts = keyof HostFacts> {
+  /** sources/NAME.sh */
+  name: string;
+  parse(records: Records): SourceResult<K>;
+}
+
+export interface SourceResult<K extends keyof HostFacts> {
+  facts: Pick<HostFacts, K>;
+  /** Something the admin should know; the host goes on. */
+  warnings?: string[];
+  /** Something that makes the facts unusable: the host fails, naming each. */
+  problems?: string[];
+}

@@ -1,0 +1,96 @@
+// The checks that prove a host's result: each is the shell the verify step runs (after an
+// apply, or alone) and whether the facts already show that it holds. A host with nothing to
+// change whose every check holds in its facts is proven by its one facts round trip; any other
+// host runs the checks on the host, where they wait (a service still starting) and explain.
+import { type Command, join, sh } from '../exec/command.ts';
+import type { HostFacts } from '../facts/types.ts';
+import { UNITS } from '../facts/paths.ts';
+import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
+import { parseGoDuration } from '../settings/go-duration.ts';
+import type { SupportedPlatform } from '../platform.ts';
+import type { HostPlan } from './types.ts';
+
+export interface Check {
+  /** What it proves, as the recap shows it. */
+  name: string;
+  /** `tp_verify NAME COMMAND...` (src/apply/lib.sh). */
+  script: Command;
+  /** The facts show it holds already (src/shell/probes.sh read the same thing, without waiting). */
+  heldByFacts: boolean;
+}
+
+/** A check of NAME by the shell COMMAND (a program and its arguments, quoted). */
+export const check = (name: string, heldByFacts: boolean, command: Command): Check => ({
+  name,
+  script: join([sh`tp_verify ${name} `, command], ''),
+  heldByFacts,
+});
+
+/** The checks' shell, in order. */
+export const checksScript = (checks: readonly Check[]): Command => join(checks.map((c) => c.script));
+
+/** A unit's state in the facts (absent: not loaded, not running). */
+const running = (facts: HostFacts, unit: string): boolean => facts.units[unit]?.active === true;
+
+/** A check that UNIT runs (`want` true) or does not. */
+export const unitCheck = (name: string, facts: HostFacts, unit: string, want: boolean): Check =>
+  check(name, running(facts, unit) === want, want ? sh`systemctl is-active --quiet ${unit}` : sh`eval ${`! systemctl is-active --quiet ${unit}`}`);
+
+/**
+ * How long the verify step waits for Alloy's first delivery: one scrape interval, plus Alloy's
+ * 5 s batch send deadline, plus a margin for the request itself. A delivery this recent in the
+ * facts proves a converged host.
+ */
+export function deliveryWaitSeconds(config: AgentConfig): number {
+  const parsed = parseGoDuration(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval);
+  const interval = parsed.ok && parsed.nanoseconds > 0n ? Number(parsed.nanoseconds / 1_000_000n) / 1000 : 15;
+  return Math.ceil(interval) + 10;
+}
+
+function deliveredWithin(facts: HostFacts, seconds: number): boolean {
+  const { alloyLastSent: sent, hostNow: now } = facts.probes;
+  return sent !== undefined && now !== undefined && sent > 0 && now - sent <= seconds;
+}
+
+export interface ProviderChecksInput {
+  facts: HostFacts;
+  platform: SupportedPlatform;
+  agent: AgentConfig;
+  uninstall: boolean;
+  /** Alloy stays on the host after the run (uninstall without --purge keeps it running). */
+  alloyKept: boolean;
+}
+
+/** The checks of the metrics provider and the agent, install or uninstall. */
+export function providerChecks({ facts, platform, agent, uninstall, alloyKept }: ProviderChecksInput): Check[] {
+  const p = facts.probes;
+  if (uninstall) {
+    return [
+      unitCheck('trento-agent is stopped', facts, UNITS.agent, false),
+      ...(platform.provider === 'alloy' && alloyKept
+        ? [
+            check('Alloy keeps running', p.alloyReady === true, sh`tp_alloy_ready`),
+            check('Alloy no longer runs trento.alloy', p.alloyRunsTrento === false, sh`eval ${'! tp_alloy_has prometheus.remote_write.trento'}`),
+          ]
+        : []),
+    ];
+  }
+  const wait = deliveryWaitSeconds(agent);
+  const provider =
+    platform.provider === 'node_exporter'
+      ? [
+          unitCheck('node_exporter is running', facts, UNITS.nodeExporter, true),
+          check('node_exporter serves /metrics', p.nodeExporterServes === true, sh`tp_node_exporter_serves`),
+        ]
+      : [
+          check('Alloy is ready', p.alloyReady === true, sh`tp_alloy_ready`),
+          check('Alloy runs trento.alloy', p.alloyRunsTrento === true, sh`tp_alloy_has prometheus.remote_write.trento`),
+          check('Alloy delivers metrics to the remote-write URL', deliveredWithin(facts, wait), sh`tp_alloy_delivers ${String(wait)}`),
+        ];
+  return [...provider, unitCheck('trento-agent is running', facts, UNITS.agent, true)];
+}
+
+/** Nothing to change, nothing left over, and every check holds in the facts: the host is proven
+ *  without a second round trip (changed=0 still means verified). */
+export const provenByFacts = (plan: HostPlan): boolean =>
+  plan.changes.length === 0 && plan.handlers.length === 0 && [...plan.checks, ...plan.retiredChecks].every((c) => c.heldByFacts);
