@@ -56,6 +56,10 @@ then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
   --ansible-repeat R    samples of the warm Ansible runs (default 1)
   --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
+  --ssh-extra-args ARGS the toolkit's OpenSSH runs and connect probe with --ssh-extra-args ARGS, e.g.
+                        "-o KexAlgorithms=curve25519-sha256" (the in-process client's key exchange)
+                        to tell the transport's own cost from OpenSSH's default key exchange;
+                        results <date>-<N>-sshextra.json/.md
   --no-ansible          skip ansible-playbook (and Mitogen)
   --no-mitogen          skip Mitogen
   --mitogen-warm-only   Mitogen warm only, on the hosts Ansible left provisioned (saves a reset and a cold run)
@@ -75,6 +79,7 @@ const args = parseArgs({
     repeat: { type: 'string' },
     'ansible-repeat': { type: 'string' },
     'no-paramiko': { type: 'boolean' },
+    'ssh-extra-args': { type: 'string' },
     'no-ansible': { type: 'boolean' },
     'no-mitogen': { type: 'boolean' },
     'mitogen-warm-only': { type: 'boolean' },
@@ -107,6 +112,8 @@ const RTTS = (args.rtt ?? '0').split(',').map((t) => {
   return n;
 });
 let rttMs = 0; // the RTT of the pass being measured
+const SSH_EXTRA_ARGS = args['ssh-extra-args'];
+const resultSuffix = SSH_EXTRA_ARGS ? '-sshextra' : '';
 
 const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');
 const outDir = args.out ?? join(repoRoot, 'bench', 'results');
@@ -180,7 +187,14 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
 }
 
 function connectProbe(transport: Transport): { connectedMs: number; totalMs: number; failures: number } {
-  const r = spawnSync(TSX, [join(repoRoot, 'bench', 'connect-probe.ts'), inventory, String(N), transport], { cwd: repoRoot, encoding: 'utf8' });
+  const probeArgs = [
+    join(repoRoot, 'bench', 'connect-probe.ts'),
+    inventory,
+    String(N),
+    transport,
+    ...(transport === 'ssh' && SSH_EXTRA_ARGS ? [SSH_EXTRA_ARGS] : []),
+  ];
+  const r = spawnSync(TSX, probeArgs, { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`connect probe failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -201,7 +215,21 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   const spawnedAt = Date.now();
   const m = await measureOnLab({
     cmd: process.execPath,
-    args: ['--import', 'tsx', join(repoRoot, 'scripts', 'provision.ts'), '-i', inventory, '-f', String(N), '-c', transport, '--json', json, ...extra],
+    args: [
+      '--import',
+      'tsx',
+      join(repoRoot, 'scripts', 'provision.ts'),
+      '-i',
+      inventory,
+      '-f',
+      String(N),
+      '-c',
+      transport,
+      '--json',
+      json,
+      ...(transport === 'ssh' && SSH_EXTRA_ARGS ? [`--ssh-extra-args=${SSH_EXTRA_ARGS}`] : []),
+      ...extra,
+    ],
     logFile: join(workDir, `${file}.log`),
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -432,7 +460,7 @@ async function pass(): Promise<void> {
     toolkit: { transport: 'ssh' },
     ansible: {},
     mitogen: {},
-    notes: [],
+    notes: SSH_EXTRA_ARGS ? [`The toolkit's OpenSSH runs and connect probe ran with --ssh-extra-args '${SSH_EXTRA_ARGS}'.`] : [],
   };
   current = result;
   const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();
@@ -542,7 +570,7 @@ async function pass(): Promise<void> {
   if (!args['no-inventory'] && rttMs === RTTS[RTTS.length - 1]) result.inventory = await inventoryScale();
 
   result.targets = targetsOf(result);
-  writeResults(result, rttMs ? `${N}-rtt${rttMs}` : String(N));
+  writeResults(result, `${rttMs ? `${N}-rtt${rttMs}` : String(N)}${resultSuffix}`);
 }
 
 function writeResults(result: BenchResult, suffix: string): void {
