@@ -2,6 +2,7 @@
 // benchmark's own lab, and small statistics. Nothing here is used by the toolkit or the tests.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPaths, labPaths } from '../test/lab/paths.ts';
@@ -14,6 +15,8 @@ export const TSX = join(repoRoot, 'node_modules', '.bin', 'tsx');
 
 export interface Measured {
   wallMs: number;
+  /** The machine's 1-minute load average just before the run started. */
+  loadBefore: number;
   code: number | null;
   timedOut: boolean;
   /** ru_maxrss of the process (and the largest of the descendants it waited for), from /usr/bin/time. */
@@ -134,6 +137,7 @@ export function treeRss(pid: number): { kib: number; procs: number } {
 
 /** Runs one program to its end, measured. The wall time includes the program's start-up. */
 export async function measure(spec: RunSpec): Promise<Measured> {
+  const loadBefore = loadavg()[0]!;
   const timeFile = `${spec.logFile}.time`;
   let argv = HAVE_TIME ? ['/usr/bin/time', '-f', '%M %U %S', '-o', timeFile, spec.cmd, ...spec.args] : [spec.cmd, ...spec.args];
   const cgroup = CGROUP_ROOT ? join(CGROUP_ROOT, `trento-bench-${process.pid}-${++cgroupCount}`) : null;
@@ -191,7 +195,7 @@ export async function measure(spec: RunSpec): Promise<Measured> {
     }
     removeBenchCgroups();
   }
-  return { wallMs, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs, cpuS, cpuSource };
+  return { wallMs, loadBefore, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs, cpuS, cpuSource };
 }
 
 /** `npm run lab -- ARGS` for the benchmark's lab folder; throws with the lab's own message. */

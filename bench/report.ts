@@ -3,6 +3,8 @@
 
 export interface ToolRun {
   wallMs: number;
+  /** The machine's 1-minute load average before the run (older results: absent). */
+  loadBefore?: number;
   perHostMs: number;
   code: number | null;
   timedOut: boolean;
@@ -302,10 +304,18 @@ function runRows(r: BenchResult): string[][] {
         `all connected at ${sec(probe.connectedMs)} s`,
       ]);
   };
+  const loadNote = (run: ToolRun) => (run.loadBefore === undefined ? '' : ` (load before: ${run.loadBefore.toFixed(2)})`);
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
-    const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}` : '');
-    row(`toolkit cold (${label})`, side.cold, vs?.cold, side.cold?.statuses ? JSON.stringify(side.cold.statuses) : '');
+    const loads = (runs: ToolRun[]) =>
+      runs.every((w) => w.loadBefore !== undefined) ? ` (load before: ${runs.map((w) => w.loadBefore!.toFixed(2)).join(' / ')})` : '';
+    const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}${loads(runs)}` : '');
+    row(
+      `toolkit cold (${label})`,
+      side.cold,
+      vs?.cold,
+      `${side.cold?.statuses ? JSON.stringify(side.cold.statuses) : ''}${side.cold ? loadNote(side.cold) : ''}`,
+    );
     row(`toolkit warm (${label})`, side.warm, vs?.warm, samples(side.warmSamples));
     row(`toolkit --check --diff (${label})`, side.check, vs?.check, samples(side.checkSamples));
   };
@@ -328,8 +338,8 @@ function runRows(r: BenchResult): string[][] {
         ? ''
         : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
     const recap = (run?: ToolRun) => (run?.recap ? `failed=${run.recap.failed} unreachable=${run.recap.unreachable}` : '');
-    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}`);
-    row(`${label} warm`, side.warm, t.warm, recap(side.warm));
+    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}${side.cold ? loadNote(side.cold) : ''}`);
+    row(`${label} warm`, side.warm, t.warm, `${recap(side.warm)}${side.warm ? loadNote(side.warm) : ''}`);
   }
   return rows;
 }

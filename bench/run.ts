@@ -56,8 +56,8 @@ then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
   --ansible-repeat R    samples of the warm Ansible runs (default 1)
   --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
-  --ssh-extra-args ARGS the toolkit's OpenSSH runs and connect probe with --ssh-extra-args ARGS, e.g.
-                        "-o KexAlgorithms=curve25519-sha256" (the in-process client's key exchange)
+  --ssh-extra-args=ARGS the toolkit's OpenSSH runs and connect probe with --ssh-extra-args ARGS, e.g.
+                        "--ssh-extra-args=-o KexAlgorithms=curve25519-sha256" (the in-process client's kex)
                         to tell the transport's own cost from OpenSSH's default key exchange;
                         results <date>-<N>-sshextra.json/.md
   --no-ansible          skip ansible-playbook (and Mitogen)
@@ -287,6 +287,7 @@ function summary(m: Measured & { hostsCpuS: number }): ToolRun {
   return {
     cpu: { controllerS: m.cpuS, controllerSource: m.cpuSource, hostsS: m.hostsCpuS },
     wallMs: m.wallMs,
+    loadBefore: m.loadBefore,
     perHostMs: m.wallMs / N,
     code: m.code,
     timedOut: m.timedOut,
