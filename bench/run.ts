@@ -119,7 +119,7 @@ const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');
 const outDir = args.out ?? join(repoRoot, 'bench', 'results');
 const date = new Date().toISOString().slice(0, 10);
 // Logs and JSON reports (git-ignored), one folder per pass.
-const workBase = join(repoRoot, 'bench', 'results', 'tmp', `${date}-${args['inventory-only'] ? 'inventory' : N}`);
+const workBase = join(repoRoot, 'bench', 'results', 'tmp', `${date}-${args['inventory-only'] ? 'inventory' : N}${resultSuffix}`);
 let workDir = workBase;
 function newWorkDir(): void {
   workDir = rttMs ? `${workBase}-rtt${rttMs}` : workBase;
