@@ -17,12 +17,14 @@ tp_node_exporter_serves() {
 tp_alloy_has() {
   curl -fsS -m 20 -- "$TP_ALLOY_HTTP/api/v0/web/components" 2>/dev/null | grep -qF "\"$1\""
 }
-# tp_alloy_ready_now: Alloy answers /-/ready with 200 (one try).
-tp_alloy_ready_now() {
-  [ "$(curl -sS -m 20 -o /dev/null -w '%{http_code}' -- "$TP_ALLOY_HTTP/-/ready" 2>/dev/null)" = 200 ]
-}
-# tp_alloy_last_sent: when Alloy last delivered Trento's samples (the remote_write queue's highest
-# successfully sent timestamp, Unix seconds; empty when it never did).
-tp_alloy_last_sent() {
-  curl -fsS -m 20 -- "$TP_ALLOY_HTTP/metrics" 2>/dev/null | tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max
+# tp_alloy_probe: what the facts need of Alloy, from one curl (one connection, three requests) and
+# one awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT"
+# (yes/no, yes/no, Unix seconds or "-" when it never delivered).
+tp_alloy_probe() {
+  curl -sS -m 20 -w '\n@@tp-http %{http_code}\n' -- "$TP_ALLOY_HTTP/-/ready" "$TP_ALLOY_HTTP/api/v0/web/components" "$TP_ALLOY_HTTP/metrics" 2>/dev/null |
+    awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds '
+      /^@@tp-http / { code[++n] = $2; next }
+      n == 1 && index($0, "\"prometheus.remote_write.trento\"") { has = 1 }
+      n == 2 && index($0, m "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") { v = $NF + 0; if (!seen || v > sent) sent = v; seen = 1 }
+      END { printf "%s %s %s\n", (code[1] == 200 ? "yes" : "no"), (code[2] == 200 && has ? "yes" : "no"), (code[3] == 200 && seen ? sprintf("%.0f", sent) : "-") }'
 }

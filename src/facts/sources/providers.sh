@@ -8,13 +8,11 @@ if have curl; then
     if tp_node_exporter_serves; then record probe:node-exporter-serves yes; else record probe:node-exporter-serves no; fi
   fi
   if installed "$TP_ALLOY_PACKAGE"; then
-    if tp_alloy_ready_now; then
-      record probe:alloy-ready yes
-      if tp_alloy_has prometheus.remote_write.trento; then record probe:alloy-runs-trento yes; else record probe:alloy-runs-trento no; fi
-      record probe:alloy-last-sent "$(tp_alloy_last_sent)"
-      record probe:now "$(printf '%(%s)T' -1)"
-    else
-      record probe:alloy-ready no
-    fi
+    read -r ready runs sent <<<"$(tp_alloy_probe)"
+    printf -v now '%(%s)T' -1
+    record probe:alloy-ready "$ready"
+    record probe:alloy-runs-trento "$runs"
+    record probe:alloy-last-sent "${sent#-}"
+    record probe:now "$now"
   fi
 fi

@@ -1,0 +1,96 @@
+// src/shell/probes.sh against a local HTTP server (loopback) that answers like Alloy and
+// node_exporter: what the facts read of a provider, and that the checks' functions agree.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const PROBES = readFileSync(new URL('../../../src/shell/probes.sh', import.meta.url), 'utf8');
+const SENT = 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds';
+
+/** What the fake Alloy answers, per path: [status, body]. */
+let answers: Record<string, [number, string]> = {};
+let server: Server;
+let base = '';
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const [status, body] = answers[req.url ?? ''] ?? [404, 'not found\n'];
+    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+/** Runs FUNCTION of probes.sh with Alloy and node_exporter at the fake server (async: the server runs in this process). */
+async function probe(fn: string, http = base): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('bash', ['-c', `${PROBES}\n${fn}`], {
+      env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: `${http}/node/metrics` },
+    });
+    let stdout = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.on('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+const metrics = (lines: string[]) => `# HELP x\n${lines.join('\n')}\n`;
+const trentoQueue = (url: string, value: string) => `${SENT}{component_id="prometheus.remote_write.trento",url="${url}"} ${value}`;
+
+describe('tp_alloy_probe (the facts read Alloy in one curl)', () => {
+  it('ready, running trento.alloy, the newest delivery over every queue of the component', async () => {
+    answers = {
+      '/-/ready': [200, 'Alloy is ready.\n'],
+      '/api/v0/web/components': [200, '[{"localID":"prometheus.scrape.default"},{"localID":"prometheus.remote_write.trento"}]'],
+      '/metrics': [
+        200,
+        metrics([
+          `${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`,
+          trentoQueue('https://a/api/v1/write', '1.8000001e+09'),
+          trentoQueue('https://b/api/v1/write', '1800000123'),
+        ]),
+      ],
+    };
+    expect((await probe('tp_alloy_probe')).stdout).toBe('yes yes 1800000123\n');
+  });
+
+  it('never delivered, trento.alloy not loaded, not ready: each said apart', async () => {
+    answers = {
+      '/-/ready': [503, 'Alloy is not ready.\n'],
+      '/api/v0/web/components': [200, '[{"localID":"prometheus.scrape.default"}]'],
+      '/metrics': [200, metrics([`${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`])],
+    };
+    expect((await probe('tp_alloy_probe')).stdout).toBe('no no -\n');
+  });
+
+  it('an error page is not an answer, and no Alloy at all reads as nothing', async () => {
+    answers = { '/-/ready': [200, 'ok'], '/api/v0/web/components': [500, '"prometheus.remote_write.trento"'], '/metrics': [500, trentoQueue('u', '5')] };
+    expect((await probe('tp_alloy_probe')).stdout).toBe('yes no -\n');
+    // a port nothing listens on (the server's, closed for this call, is not reused: use port 9 on loopback)
+    expect((await probe('tp_alloy_probe', 'http://127.0.0.1:9')).stdout).toBe('no no -\n');
+  });
+
+  it('agrees with the checks: tp_alloy_has and tp_rw_metric read the same', async () => {
+    answers = {
+      '/api/v0/web/components': [200, '[{"localID":"prometheus.remote_write.trento"}]'],
+      '/metrics': [200, metrics([trentoQueue('u', '1800000042')])],
+    };
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(0);
+    expect((await probe('tp_alloy_has prometheus.remote_write.other')).code).toBe(1);
+    expect((await probe(`curl -fsS "$TP_ALLOY_HTTP/metrics" | tp_rw_metric ${SENT} max`)).stdout).toBe('1800000042\n');
+  });
+});
+
+describe('tp_node_exporter_serves', () => {
+  it('needs node metrics on a 200', async () => {
+    answers = { '/node/metrics': [200, metrics(['node_load1 0.5'])] };
+    expect((await probe('tp_node_exporter_serves')).code).toBe(0);
+    answers = { '/node/metrics': [200, metrics(['go_goroutines 7'])] };
+    expect((await probe('tp_node_exporter_serves')).code).toBe(1);
+    answers = { '/node/metrics': [500, metrics(['node_load1 0.5'])] };
+    expect((await probe('tp_node_exporter_serves')).code).toBe(1);
+  });
+});
