@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { toShell } from '../src/exec/command.ts';
 import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
+import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
 import {
   commandVersion,
@@ -313,10 +314,14 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
   const controlDir = `/tmp/tp-bench-cp-${process.pid}-${name}`;
   mkdirSync(controlDir, { recursive: true });
   const logFile = join(workDir, `${name}.log`);
+  // configure-alloy.sh as the toolkit installs it: the role's file with the shared safe-file
+  // functions put in (one CONFIG_FILE reader for every host program), not the bare role file.
+  const configureAlloy = join(workDir, 'configure-alloy.sh');
+  writeFileSync(configureAlloy, configureAlloyScript());
   const m = await measureOnLab(
     {
       cmd: 'ansible-playbook',
-      args: ['-i', inventory, '-f', String(N), join(repoRoot, 'bench', 'ansible', 'site.yml')],
+      args: ['-i', inventory, '-f', String(N), '-e', `tp_configure_alloy_src=${configureAlloy}`, join(repoRoot, 'bench', 'ansible', 'site.yml')],
       cwd: join(repoRoot, 'bench', 'ansible'),
       logFile,
       timeoutMs: ANSIBLE_TIMEOUT_MS,
