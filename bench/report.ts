@@ -304,18 +304,14 @@ function runRows(r: BenchResult): string[][] {
         `all connected at ${sec(probe.connectedMs)} s`,
       ]);
   };
-  const loadNote = (run: ToolRun) => (run.loadBefore === undefined ? '' : ` (load before: ${run.loadBefore.toFixed(2)})`);
+  // The machine's load before each run (older results have none).
+  const loads = (runs: ToolRun[]) =>
+    runs.every((w) => w.loadBefore !== undefined) ? ` (load before: ${runs.map((w) => w.loadBefore!.toFixed(2)).join(' / ')})` : '';
+  const loadNote = (run: ToolRun | undefined) => (run ? loads([run]) : '');
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
-    const loads = (runs: ToolRun[]) =>
-      runs.every((w) => w.loadBefore !== undefined) ? ` (load before: ${runs.map((w) => w.loadBefore!.toFixed(2)).join(' / ')})` : '';
     const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}${loads(runs)}` : '');
-    row(
-      `toolkit cold (${label})`,
-      side.cold,
-      vs?.cold,
-      `${side.cold?.statuses ? JSON.stringify(side.cold.statuses) : ''}${side.cold ? loadNote(side.cold) : ''}`,
-    );
+    row(`toolkit cold (${label})`, side.cold, vs?.cold, `${side.cold?.statuses ? JSON.stringify(side.cold.statuses) : ''}${loadNote(side.cold)}`);
     row(`toolkit warm (${label})`, side.warm, vs?.warm, samples(side.warmSamples));
     row(`toolkit --check --diff (${label})`, side.check, vs?.check, samples(side.checkSamples));
   };
@@ -338,8 +334,8 @@ function runRows(r: BenchResult): string[][] {
         ? ''
         : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
     const recap = (run?: ToolRun) => (run?.recap ? `failed=${run.recap.failed} unreachable=${run.recap.unreachable}` : '');
-    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}${side.cold ? loadNote(side.cold) : ''}`);
-    row(`${label} warm`, side.warm, t.warm, `${recap(side.warm)}${side.warm ? loadNote(side.warm) : ''}`);
+    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}${loadNote(side.cold)}`);
+    row(`${label} warm`, side.warm, t.warm, `${recap(side.warm)}${loadNote(side.warm)}`);
   }
   return rows;
 }

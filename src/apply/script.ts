@@ -30,9 +30,6 @@ export function planSteps(plan: HostPlan): Step[] {
   ];
 }
 
-/** Does the host need the apply script (changes, or handlers left over from an earlier run)? */
-export const needsApply = (plan: HostPlan): boolean => plan.changes.length > 0 || plan.handlers.length > 0;
-
 const step = (i: number, body: Command): Command => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || exit 10`)]);
 
 export function applyScript(plan: HostPlan, options: ScriptOptions): Command {

@@ -12,6 +12,8 @@ export interface FactsOptions {
   withContent: boolean;
   /** Also the newer versions the repositories offer for the toolkit's packages (agent_package_state: latest). */
   withUpdates?: boolean;
+  /** Also probe the installed metrics providers (what the checks read; --check runs no checks). Default true. */
+  withProbes?: boolean;
   zyppLockTimeoutSeconds: number;
   /** The managed files to read; the toolkit's own by default (tests point it elsewhere). */
   managedFiles?: readonly string[];
@@ -25,6 +27,7 @@ export function factsScript(options: FactsOptions): Command {
     prelude({
       TP_WANT_CONTENT: options.withContent ? 1 : 0,
       TP_WANT_UPDATES: options.withUpdates ? 1 : 0,
+      TP_WANT_PROBES: options.withProbes === false ? 0 : 1,
       TP_PACKAGES: Object.values(PACKAGES),
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,

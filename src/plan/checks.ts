@@ -8,7 +8,7 @@ import { UNITS } from '../facts/paths.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import type { SupportedPlatform } from '../platform.ts';
-import type { HostPlan } from './types.ts';
+import { type HostPlan, needsApply } from './types.ts';
 
 export interface Check {
   /** What it proves, as the recap shows it. */
@@ -92,5 +92,4 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
 
 /** Nothing to change, nothing left over, and every check holds in the facts: the host is proven
  *  without a second round trip (changed=0 still means verified). */
-export const provenByFacts = (plan: HostPlan): boolean =>
-  plan.changes.length === 0 && plan.handlers.length === 0 && [...plan.checks, ...plan.retiredChecks].every((c) => c.heldByFacts);
+export const provenByFacts = (plan: HostPlan): boolean => !needsApply(plan) && [...plan.checks, ...plan.retiredChecks].every((c) => c.heldByFacts);

@@ -16,6 +16,9 @@ export const SUPERSEDES: Partial<Record<HandlerName, HandlerName>> = { 'restart 
 
 export const isRetire = (c: Change): boolean => c.phase === 'retire';
 
+/** Does the host need the apply script (changes, or handlers left over from an earlier run)? */
+export const needsApply = (plan: HostPlan): boolean => plan.changes.length > 0 || plan.handlers.length > 0;
+
 export const isHandlerName = (name: string): name is HandlerName => (HANDLER_ORDER as readonly string[]).includes(name);
 
 export type ChangeKind = 'packages' | 'file' | 'line' | 'service' | 'handler';

@@ -1,6 +1,7 @@
 // Phase 4: apply each host's plan (or only verify it) in one round trip, in waves when asked.
 import { markerReader } from '../apply/markers.ts';
-import { applyScript, needsApply, planSteps, verifyScript } from '../apply/script.ts';
+import { applyScript, planSteps, verifyScript } from '../apply/script.ts';
+import { needsApply } from '../plan/types.ts';
 import { connectionFor } from '../exec/connection.ts';
 import type { Emit, HostStatus } from '../output/events.ts';
 import { execCommandLine, scriptForDisplay } from '../output/verbose.ts';

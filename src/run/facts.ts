@@ -41,6 +41,7 @@ export async function gatherFacts(
     const script = factsScript({
       withContent: options.diff || options.uninstall,
       withUpdates: upgrades,
+      withProbes: !options.check,
       zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
     });
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(script) });
