@@ -100,8 +100,9 @@ export interface BenchResult {
 }
 
 export interface ConnectProbe {
-  samples: { connectedMs: number; totalMs: number; failures: number }[];
-  connectedMs: number;
+  samples: { connectedMs?: number; totalMs: number; failures: number }[];
+  /** Older results only: when the last separate connect step ended. */
+  connectedMs?: number;
   ms: number;
 }
 
@@ -301,7 +302,7 @@ function runRows(r: BenchResult): string[][] {
         '',
         '',
         '',
-        `all connected at ${sec(probe.connectedMs)} s`,
+        probe.connectedMs !== undefined ? `all connected at ${sec(probe.connectedMs)} s` : '',
       ]);
   };
   // The machine's load before each run (older results have none).

@@ -187,7 +187,7 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
   };
 }
 
-function connectProbe(transport: Transport): { connectedMs: number; totalMs: number; failures: number } {
+function connectProbe(transport: Transport): { totalMs: number; failures: number } {
   const probeArgs = [
     join(repoRoot, 'bench', 'connect-probe.ts'),
     inventory,
@@ -508,7 +508,7 @@ async function pass(): Promise<void> {
   log(`floor with KexAlgorithms=curve25519-sha256: ${s(result.floorCurve25519.ms)}`);
   const probe = (transport: Transport): ConnectProbe => {
     const probes = Array.from({ length: REPEAT }, () => connectProbe(transport));
-    const p = { samples: probes, connectedMs: median(probes.map((x) => x.connectedMs)), ms: median(probes.map((x) => x.totalMs)) };
+    const p = { samples: probes, ms: median(probes.map((x) => x.totalMs)) };
     log(`toolkit connect probe (${TRANSPORT_LABEL[transport]}): ${s(p.ms)}`);
     return p;
   };

@@ -1,5 +1,5 @@
 // Opens every host's session for one run, by the host's transport, and cleans up after the
-// run: each OpenSSH master is asked to exit (ssh -O exit) and the run's private control folder
+// run: each OpenSSH master is asked to exit (through its control socket) and the run's private control folder
 // is removed, whether the run ended normally, on Ctrl-C or on SIGTERM (run() awaits close()).
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -39,18 +39,12 @@ export function connector(options: ConnectorOptions = {}): Connector {
     const dir = await controlFolder();
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;
-    const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`) };
-    try {
-      const session = await openSshSession(spec, control);
-      sshSessions.push({ close: () => session.close(), closed: () => session.closed(), socket: control.socket });
-      // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
-      if (closing) session.close();
-      return session;
-    } catch (error) {
-      // A failed connect may still have left a master (e.g. a ProxyCommand that hung up late).
-      sshSessions.push({ close: () => undefined, closed: () => Promise.resolve(), socket: control.socket });
-      throw error;
-    }
+    const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
+    const session = openSshSession(spec, control);
+    sshSessions.push({ close: () => session.close(), closed: () => session.closed(), socket: control.socket });
+    // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
+    if (closing) session.close();
+    return session;
   };
   return {
     open(spec) {

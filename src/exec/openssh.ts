@@ -1,23 +1,25 @@
 // The default transport: the system OpenSSH client, run with zx, as Ansible's ssh connection
 // does. Everything the admin's OpenSSH knows applies (ssh_config with Include/Match, the agent,
 // certificates, @cert-authority, GSSAPI, FIDO keys, any ProxyJump/ProxyCommand). One
-// ControlMaster per host, its socket in the run's private folder: the connect step does the
-// only key exchange, every later round trip is a channel on that connection.
-import { readFile } from 'node:fs/promises';
-import { $, type ProcessPromise } from 'zx';
+// ControlMaster per host, its socket in the run's private folder: the host's first script makes
+// the only key exchange, every later round trip is a channel on that connection.
+import { open, readFile } from 'node:fs/promises';
+import { $, type ProcessOutput, type ProcessPromise } from 'zx';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
 import { splitArgs } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
+import { terminateMaster } from './ssh-mux.ts';
 
-/** Where this session's ssh keeps its control socket and its connect log. */
+/** Where this session's ssh keeps its control socket, its connect log and the first script's stderr. */
 export interface ControlFiles {
   socket: string;
   log: string;
+  stderr: string;
 }
 
 /** The ssh command line for a host (without destination and command), in Ansible's order. */
-export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: ControlFiles): string[] {
+export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<ControlFiles, 'socket'>): string[] {
   const o = (option: string) => ['-o', option];
   const quoted = (value: string) => `"${value.replace(/(["\\])/g, '\\$1')}"`;
   // OpenSSH keeps the first value it is given for an option: what comes first wins, so the
@@ -56,7 +58,7 @@ function spawnSsh(
   password: string | undefined,
   input: string,
   onOutput?: (chunk: string) => void,
-  stderr: 'pipe' | 'ignore' = 'pipe',
+  stderr: 'pipe' | number = 'pipe',
 ): ProcessPromise {
   const p = $({
     quiet: true,
@@ -80,7 +82,7 @@ function spawnSsh(
   return p;
 }
 
-/** What went wrong in the connect step, from ssh's log (-v -E) and sshpass's exit code. */
+/** What went wrong connecting (the host's first script), from ssh's log (-v -E) and sshpass's exit code. */
 export function connectFailure(spec: ConnectionSpec, code: number | null, log: string): ConnectError {
   const ssh = spec.openssh;
   // A certificate is logged as "Server host certificate: TYPE SHA256:..., serial ...".
@@ -131,52 +133,78 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
 }
 
 /**
- * Opens the host's master connection (the connect step: `true` on the host, with -v into the
- * log so a failure can say which host key was offered), then runs every script as a client of
- * that master. close() asks the master to exit; the returned promise is kept by closed().
+ * A session whose first script opens the host's master connection, as Ansible's first task
+ * does: ssh logs that first connection with -v into the control log (so a failure can say which
+ * host key was offered) and forks the master (ControlPersist); every later script is a client of
+ * that master. A converged host thus costs one ssh process. close() asks the master to exit
+ * through its control socket; the returned promise is kept by closed().
  */
-export async function openSshSession(spec: ConnectionSpec, control: ControlFiles): Promise<Session & { closed(): Promise<void> }> {
+export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Session & { closed(): Promise<void> } {
   const ssh = spec.openssh;
   const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control);
-  // stderr not a pipe: a ProxyCommand / ProxyJump process started by the master inherits it and
-  // lives as long as the master, so a pipe would never close. ssh logs into control.log instead.
-  const connect = await spawnSsh(
-    [...argv, ...(ssh.verbosity > 3 ? [] : ['-v']), '-E', control.log, ...target(ssh), 'true'],
-    ssh.password,
-    '',
-    undefined,
-    'ignore',
-  );
-  if (connect.exitCode !== 0) {
-    const log = await readFile(control.log, 'utf8').catch(() => '');
-    throw connectFailure(spec, connect.exitCode, log);
-  }
   const shell = remoteShell(spec);
   const running = new Set<ProcessPromise>();
   let trips = 0;
+  let authenticated = false;
   let closing: Promise<void> | undefined;
+  const track = async (p: ProcessPromise) => {
+    running.add(p);
+    try {
+      return await p;
+    } finally {
+      running.delete(p);
+    }
+  };
+  /** The script as the connecting run: its stderr in a file, since a ProxyCommand/ProxyJump
+   *  process started with the master inherits ssh's stderr and lives as long as the master, so a
+   *  pipe would not close before the run ends. */
+  const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
+    const verbose = ssh.verbosity > 3 ? [] : ['-v'];
+    const errors = await open(control.stderr, 'w', 0o600);
+    let out: ProcessOutput;
+    try {
+      out = await track(spawnSsh([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], ssh.password, input, onOutput, errors.fd));
+    } finally {
+      await errors.close();
+    }
+    const log = await readFile(control.log, 'utf8').catch(() => '');
+    // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
+    // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
+    if (out.exitCode !== 0 && !/^Authenticated to /m.test(log)) {
+      if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
+      throw connectFailure(spec, out.exitCode, log);
+    }
+    authenticated = true;
+    return resultOf(out, await readFile(control.stderr, 'utf8').catch(() => ''));
+  };
   return {
     host: spec.host,
     async run(script, onOutput): Promise<RunResult> {
       trips++;
       if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
+      const input = shell.stdinPrefix + wrapScript(toShell(script));
+      if (!authenticated) return connectingRun(input, onOutput);
       const quiet = ssh.verbosity > 3 ? [] : ['-q'];
-      const p = spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, shell.stdinPrefix + wrapScript(toShell(script)), onOutput);
-      running.add(p);
-      const out = await p;
-      running.delete(p);
-      // 255 is ssh's own failure (the connection dropped, the master went away): the script's
-      // end is unknown, as with a dropped in-process connection.
-      return { code: out.exitCode === 255 || out.exitCode === null ? null : out.exitCode, stdout: out.stdout, stderr: out.stderr };
+      const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, input, onOutput));
+      return resultOf(out, out.stderr);
     },
     roundTrips: () => trips,
     close() {
       closing ??= (async () => {
-        await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
-        // Without a master (ControlMaster=no in ssh_args) each script has its own ssh process.
+        // Scripts in flight first (a connecting one may be about to fork its master), then
+        // the master: asked through its socket, or by `ssh -O exit` if it will not answer that.
         for (const p of running) await p.kill('SIGTERM').catch(() => undefined);
+        await Promise.allSettled([...running]);
+        const outcome = await terminateMaster(control.socket);
+        if (outcome.kind === 'failed') await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
       })();
     },
     closed: () => closing ?? Promise.resolve(),
   };
+}
+
+/** 255 is ssh's own failure (the connection dropped, the master went away): the script's end
+ *  is unknown, as with a dropped in-process connection. */
+function resultOf(out: ProcessOutput, stderr: string): RunResult {
+  return { code: out.exitCode === 255 || out.exitCode === null ? null : out.exitCode, stdout: out.stdout, stderr };
 }

@@ -20,7 +20,8 @@ export interface RunResult {
 
 export interface Session {
   readonly host: string;
-  /** Runs a bash script (as the become user when asked). onOutput sees stdout as it arrives. */
+  /** Runs a bash script (as the become user when asked). onOutput sees stdout as it arrives.
+   *  Rejects with a ConnectError when this run had to log in (OpenSSH's first script) and could not. */
   run(script: Command, onOutput?: (chunk: string) => void): Promise<RunResult>;
   roundTrips(): number;
   close(): void;

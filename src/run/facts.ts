@@ -29,13 +29,16 @@ export async function gatherFacts(
     if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
     const spec = connectionFor(h.name, h.vars, options.connection);
     emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
+    const unreachable = (error: unknown) => {
+      const message = error instanceof ConnectError ? error.message : (error as Error).message;
+      emit({ type: 'host-unreachable', host: h.name, message });
+      return finish(h, 'unreachable', undefined);
+    };
     let session: Session;
     try {
       session = h.session = await sessions.open(spec);
     } catch (error) {
-      const message = error instanceof ConnectError ? error.message : (error as Error).message;
-      emit({ type: 'host-unreachable', host: h.name, message });
-      return finish(h, 'unreachable', undefined);
+      return unreachable(error);
     }
     const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
     const script = factsScript({
@@ -45,7 +48,15 @@ export async function gatherFacts(
       zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
     });
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(script) });
-    const { result, problem } = await runBounded(session, script, options);
+    let ran: Awaited<ReturnType<typeof runBounded>>;
+    try {
+      // OpenSSH connects with this first script: a failed login rejects it with a ConnectError.
+      ran = await runBounded(session, script, options);
+    } catch (error) {
+      if (error instanceof ConnectError) return unreachable(error);
+      throw error;
+    }
+    const { result, problem } = ran;
     emit({
       type: 'host-exec-result',
       host: h.name,

@@ -6,11 +6,12 @@
 // through ansible_connection=paramiko, which must refuse what it cannot do. And: one SSH
 // handshake per host per run, nothing left behind.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { terminateMaster } from '../../src/exec/ssh-mux.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { startKdc } from '../lab/kdc.ts';
@@ -52,8 +53,12 @@ function inventory(hosts: Record<string, Record<string, unknown>>, groupVars: Re
 
 /** A command on a lab host as root, straight from the machine or through a bastion (-J). */
 function onLabHost(host: LabHost, command: string, via?: LabHost): string {
-  const jump = via ? ['-J', via.name] : [];
-  return execFileSync('ssh', ['-F', info.sshConfig, '-o', 'BatchMode=yes', ...jump, host.name, command], { encoding: 'utf8' });
+  return onLabHostWith(host, via ? ['-J', via.name] : [], command);
+}
+
+/** A command on a lab host as root, with more ssh options. */
+function onLabHostWith(host: LabHost, options: string[], command: string): string {
+  return execFileSync('ssh', ['-F', info.sshConfig, '-o', 'BatchMode=yes', ...options, host.name, command], { encoding: 'utf8' });
 }
 
 /**
@@ -76,16 +81,23 @@ function sshdConfig(host: LabHost, name: string, block: string, via?: LabHost): 
   return undo;
 }
 
-/** Where the host's sshd log ends now. */
-const sshdLogMark = (host: LabHost, via?: LabHost) => Number(onLabHost(host, 'wc -l < /var/log/sshd.log', via).trim());
 /**
- * The sshd log since `mark`, without the last login: that one is this read's own (sshd logs
- * "Accepted" before it runs the command).
+ * A command run once this login's own "Accepted" line is in the sshd log: sshd's monitor writes
+ * it while the session already runs, so on a loaded machine it can land after the command has
+ * read the log. The line is this login's by its client port ($SSH_CONNECTION).
  */
+const afterOwnLogin = (command: string) =>
+  `p=\${SSH_CONNECTION#* }; p=\${p%% *}; for i in $(seq 200); do grep -q "Accepted .* port $p ssh2" /var/log/sshd.log && break; sleep 0.05; done; ${command}`;
+/** Where the host's sshd log ends now (this read's own login included). */
+const sshdLogMark = (host: LabHost, via?: LabHost) => Number(onLabHost(host, afterOwnLogin('wc -l < /var/log/sshd.log'), via).trim());
+/** The sshd log since `mark`, without this read's own login. */
 function sshdLogSince(host: LabHost, mark: number, via?: LabHost): string {
-  const lines = onLabHost(host, `tail -n +${mark + 1} /var/log/sshd.log`, via).split('\n');
-  const own = lines.map((l) => l.includes('Accepted ')).lastIndexOf(true);
-  return lines.filter((_, i) => i !== own).join('\n');
+  const out = onLabHost(host, afterOwnLogin(`echo "port $p"; tail -n +${mark + 1} /var/log/sshd.log`), via).split('\n');
+  const ownPort = out[0]!;
+  return out
+    .slice(1)
+    .filter((l) => !(l.includes('Accepted ') && l.includes(` ${ownPort} ssh2`)))
+    .join('\n');
 }
 
 /** Processes whose command line mentions `text` (the control folder of a run). */
@@ -95,6 +107,11 @@ function processesMentioning(text: string): string[] {
   } catch {
     return []; // pgrep: exit 1 when nothing matches
   }
+}
+
+/** The control sockets (masters up) in the run folders inside a control_path_dir. */
+function controlSockets(dir: string): string[] {
+  return readdirSync(dir).flatMap((d) => readdirSync(join(dir, d)).filter((f) => statSync(join(dir, d, f)).isSocket()));
 }
 
 /** The machine's end of the lab network, as a target host sees it. */
@@ -456,6 +473,56 @@ describe('nothing left behind', () => {
     expect(processesMentioning(cp)).toEqual([]);
   });
 
+  it('a converged host costs one ssh process, a changed one two; masters are closed without another ssh', async () => {
+    const h = pull[2]!;
+    const cp = join(work, 'cp-count');
+    mkdirSync(cp);
+    // ansible_ssh_executable: a wrapper that notes every ssh the toolkit starts, then is ssh.
+    const calls = join(work, 'ssh-calls');
+    const wrapper = join(work, 'ssh-counting');
+    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec ssh "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const inv = inventory({
+      [h.name]: {
+        ansible_host: h.address,
+        ansible_user: 'root',
+        ansible_ssh_private_key_file: info.keyFile,
+        ansible_ssh_executable: wrapper,
+        ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+      },
+    });
+    const sshCalls = () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean);
+    await mustOnHost(info, h.name, 'rm -f /etc/trento/agent.yaml');
+    writeFileSync(calls, '');
+    const changed = await provision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    expect(changed.code, changed.stdout + changed.stderr).toBe(0);
+    expect(statusOf(changed, h.name)).toMatchObject({ status: 'changed', roundTrips: 2 });
+    expect(sshCalls()).toHaveLength(2);
+    writeFileSync(calls, '');
+    const warm = await provision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    expect(warm.code, warm.stdout + warm.stderr).toBe(0);
+    expect(statusOf(warm, h.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
+    // The one ssh logged in (-v into the run's log) and forked the master; no `-O exit` after it.
+    expect(sshCalls()).toHaveLength(1);
+    expect(sshCalls()[0]).toMatch(/ -v -E \S+\.log -- /);
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
+  });
+
+  it('terminateMaster asks a real master to exit through its socket, as ssh -O exit does', async () => {
+    const dir = mkdtempSync(join(work, 'mux-'));
+    const socket = join(dir, 's');
+    onLabHostWith(pull[0]!, ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s', '-o', `ControlPath=${socket}`], 'true');
+    expect(processesMentioning(socket)).toHaveLength(1);
+    expect(await terminateMaster(socket)).toEqual({ kind: 'terminated' });
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (existsSync(socket) || processesMentioning(socket).length > 0)) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(socket)).toBe(false);
+    expect(processesMentioning(socket)).toEqual([]);
+    // Nothing listening any more: nothing to terminate, and no error.
+    expect(await terminateMaster(socket)).toEqual({ kind: 'no-master' });
+  });
+
   it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {
     const cp = join(work, 'cp-term');
     mkdirSync(cp);
@@ -475,7 +542,7 @@ describe('nothing left behind', () => {
     const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
     // Wait until at least one master is up, then interrupt twice.
     const deadline = Date.now() + 30_000;
-    const sockets = () => readdirSync(cp).flatMap((d) => readdirSync(join(cp, d)).filter((f) => !f.endsWith('.log')));
+    const sockets = () => controlSockets(cp);
     while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
     expect(sockets().length, out).toBeGreaterThan(0);
     child.kill('SIGTERM');
@@ -504,7 +571,7 @@ describe('nothing left behind', () => {
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
     const deadline = Date.now() + 30_000;
-    const sockets = () => readdirSync(cp).flatMap((d) => readdirSync(join(cp, d)).filter((f) => !f.endsWith('.log')));
+    const sockets = () => controlSockets(cp);
     while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
     expect(sockets().length, out).toBeGreaterThan(0);
     process.kill(-child.pid!, 'SIGINT');
