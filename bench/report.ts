@@ -448,7 +448,7 @@ export function markdownReport(r: BenchResult): string {
   const phases = phaseRows(r);
   if (phases.length) {
     lines.push("Toolkit, where the time goes (seconds; from the `--json` report's timings; facts includes connecting):", '');
-    lines.push(mdTable(['run', 'startup (node, tsx, inventory)', 'settings', 'connect + facts', 'plan', 'apply + verify', 'exit'], phases), '');
+    lines.push(mdTable(['run', 'startup (node, modules, inventory)', 'settings', 'connect + facts', 'plan', 'apply + verify', 'exit'], phases), '');
   }
   if (r.hostCost?.length) {
     const cpu = median(r.hostCost.map((c) => c.factsCpuMs));

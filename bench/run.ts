@@ -15,6 +15,7 @@ import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
+import { compiledEntry } from '../scripts/sources-hash.mjs';
 import {
   commandVersion,
   cpuBusy,
@@ -207,7 +208,7 @@ interface ToolkitReport {
 }
 
 /**
- * One toolkit run as a user runs it (node + tsx, the CLI), with --json for the per-host facts;
+ * One toolkit run as a user runs it (`npm run provision`: node scripts/launch.mjs, the compiled CLI), with --json for the per-host facts;
  * `-c TRANSPORT` (the lab's inventory sets no ansible_connection, so it applies to every host).
  */
 async function toolkit(name: string, extra: string[], transport: Transport = 'ssh'): Promise<ToolRun> {
@@ -217,9 +218,8 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   const m = await measureOnLab({
     cmd: process.execPath,
     args: [
-      '--import',
-      'tsx',
-      join(repoRoot, 'scripts', 'provision.ts'),
+      join(repoRoot, 'scripts', 'launch.mjs'),
+      'provision',
       '-i',
       inventory,
       '-f',
@@ -430,6 +430,13 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
 
 async function main(): Promise<void> {
   if (args['inventory-only']) return pass();
+  // The toolkit starts as `npm run provision` starts it after scripts/setup.sh: the compiled
+  // dist/, which must be the build of the current sources (else launch.mjs would run tsx).
+  if (!compiledEntry(repoRoot, 'provision')) {
+    log('building dist/ (npm run build): the toolkit runs compiled, as npm run provision does after setup');
+    const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+    if (built.status !== 0 || !compiledEntry(repoRoot, 'provision')) throw new Error('npm run build failed: the bench measures the compiled toolkit');
+  }
   for (const rtt of RTTS) {
     rttMs = rtt;
     if (RTTS.length > 1) log(`--- pass with ${rtt} ms round-trip delay on the hosts' links ---`);
@@ -466,7 +473,10 @@ async function pass(): Promise<void> {
     toolkit: { transport: 'ssh' },
     ansible: {},
     mitogen: {},
-    notes: SSH_EXTRA_ARGS ? [`The toolkit's OpenSSH runs and connect probe ran with --ssh-extra-args '${SSH_EXTRA_ARGS}'.`] : [],
+    notes: [
+      'The toolkit started as `npm run provision` starts it after scripts/setup.sh: the compiled dist/ of the current sources (scripts/launch.mjs).',
+      ...(SSH_EXTRA_ARGS ? [`The toolkit's OpenSSH runs and connect probe ran with --ssh-extra-args '${SSH_EXTRA_ARGS}'.`] : []),
+    ],
   };
   current = result;
   const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();

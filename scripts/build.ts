@@ -5,10 +5,11 @@
 // finds the same file from the compiled .js as from the .ts; the non-code files are copied
 // beside their compiled modules for that reason.
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, statSync } from 'node:fs';
+import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { STAMP, sourcesHash } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -29,3 +30,6 @@ for (const tree of ['src', 'roles']) {
     filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE.has(extname(source)),
   });
 }
+// Last, once everything is in place: which sources this is the build of (scripts/launch.mjs runs
+// dist/ only when they are the current ones).
+writeFileSync(join(dist, STAMP), `${sourcesHash(root)}\n`);

@@ -51,3 +51,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   trap - EXIT
 fi
 npm ci --no-audit --no-fund
+# The compiled JavaScript that `npm run provision` starts from while it is the build of the
+# current sources (scripts/launch.mjs): ~0.35 s less start-up than TypeScript through tsx.
+npm run -s build

@@ -87,7 +87,10 @@ export interface Report {
 }
 
 /**
- * The CLI as `npm run provision` starts it: node with tsx's loader in the same process. Not the
+ * The CLI from its TypeScript sources, as `npm run provision` starts it when dist/ is not the
+ * build of the current sources (scripts/launch.mjs): node with tsx's loader in the same process,
+ * so the suite always tests the sources and a rebuild of dist/ (npm pack in install.test.ts)
+ * never runs under it. Not the
  * `tsx` wrapper: it SIGKILLs a child that does not confirm a signal within 30 ms, which a busy
  * orchestrator (or a loaded machine) misses, and then exits 130 with no recap.
  */
