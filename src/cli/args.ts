@@ -291,7 +291,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       '--detailed-exitcode goes with --check (exit 2: changes would be made); a real run already exits 2 for a failed host: read --json or --junit for what it changed',
     );
   }
-  for (const flag of ['junit', 'detailed-exitcode'] as const) {
+  // Neither writes a report: a --json / --junit file would silently not appear.
+  for (const flag of ['json', 'junit', 'detailed-exitcode'] as const) {
     const informational = v['list-hosts'] ? '--list-hosts' : v['syntax-check'] ? '--syntax-check' : undefined;
     if (v[flag] !== undefined && informational) throw new CliError(`--${flag} reports on a run; ${informational} contacts no host`);
   }

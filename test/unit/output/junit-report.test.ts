@@ -264,11 +264,13 @@ describe('the flags', () => {
     expect(script).toMatch(/^ *--json\|--junit\|.*\)$/m);
   });
 
-  it('--detailed-exitcode without --check, and either flag with --list-hosts or --syntax-check, is an error naming the flag', () => {
+  it('--detailed-exitcode without --check, and it, --junit or --json with --list-hosts or --syntax-check, is an error naming the flag', () => {
     const call = (args: string[]) => () => parseCli(['-i', 'example', ...args], {}, repo, noSettings);
     expect(call(['--detailed-exitcode'])).toThrow(CliError);
     expect(call(['--detailed-exitcode'])).toThrow(/--detailed-exitcode goes with --check/);
     expect(call(['--check', '--detailed-exitcode', '--syntax-check'])).toThrow(/--detailed-exitcode reports on a run; --syntax-check contacts no host/);
     expect(call(['--junit', 'j.xml', '--list-hosts'])).toThrow(/--junit reports on a run; --list-hosts contacts no host/);
+    expect(call(['--json', 'r.json', '--list-hosts'])).toThrow(/--json reports on a run; --list-hosts contacts no host/);
+    expect(call(['--json', 'r.json', '--syntax-check'])).toThrow(/--json reports on a run; --syntax-check contacts no host/);
   });
 });
