@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     env: { ...process.env, NO_COLOR: '1' },
   });
   if (provisioned.code !== 0) throw new Error(`provisioning the lab failed (exit ${provisioned.code}); see ${join(workDir, 'provision.log')}`);
-  const busy = await cpuBusy();
+  const busy = Math.round((await cpuBusy()) * 100);
   log(`machine CPU busy with the provisioned lab idle: ${busy} %`);
   const results: SizeResult[] = [];
   for (const n of SIZES) {
