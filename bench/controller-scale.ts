@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { loadInventory } from '../src/inventory/index.ts';
 import { compiledEntry } from '../scripts/sources-hash.mjs';
-import { cpuBusy, lab, measure, median, mixFor, mixText, repoRoot } from './lib.ts';
+import { cpuBusy, lab, measure, median, mixFor, mixText, positive, repoRoot } from './lib.ts';
 
 const HELP = `npm run bench:controller -- [options]
 
@@ -43,15 +43,10 @@ if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const whole = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, not ${text}`);
-  return n;
-};
-const SIZES = (args.names ?? '10,100,1000').split(',').map((t) => whole('names', t));
-const LAB_HOSTS = whole('lab-hosts', args['lab-hosts'] ?? '50');
-const FORKS = whole('forks', args.forks ?? '100');
-const REPEAT = whole('repeat', args.repeat ?? '3');
+const SIZES = (args.names ?? '10,100,1000').split(',').map((t) => positive('names', t, 0));
+const LAB_HOSTS = positive('lab-hosts', args['lab-hosts'], 50);
+const FORKS = positive('forks', args.forks, 100);
+const REPEAT = positive('repeat', args.repeat, 3);
 if (Math.ceil(FORKS / LAB_HOSTS) > 10) throw new Error(`--forks ${FORKS} over ${LAB_HOSTS} lab hosts: more than sshd's MaxStartups (10) per host at once`);
 
 const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');

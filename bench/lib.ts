@@ -272,3 +272,10 @@ export function commandVersion(cmd: string, args: string[]): string | null {
   if (r.error || r.status !== 0) return null;
   return (r.stdout || r.stderr).trim().split('\n')[0] ?? null;
 }
+
+/** A --NAME option's positive whole number, or `fallback` when it was not given. */
+export function positive(name: string, text: string | undefined, fallback: number): number {
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, not ${text}`);
+  return n;
+}

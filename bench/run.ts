@@ -26,6 +26,7 @@ import {
   median,
   mixFor,
   mixText,
+  positive,
   removeBenchCgroups,
   repoRoot,
   TSX,
@@ -98,11 +99,6 @@ if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const positive = (name: string, text: string | undefined, fallback: number) => {
-  const n = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, not ${text}`);
-  return n;
-};
 const N = positive('hosts', args.hosts, 50);
 const REPEAT = positive('repeat', args.repeat, 3);
 const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 1);
