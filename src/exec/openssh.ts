@@ -167,7 +167,10 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     } finally {
       await errors.close();
     }
-    const log = await readFile(control.log, 'utf8').catch(() => '');
+    // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
+    // of the connection is what the admin asked to see (it comes before the script's stderr).
+    const debugging = ssh.verbosity > 3;
+    const log = out.exitCode !== 0 || debugging ? await readFile(control.log, 'utf8').catch(() => '') : '';
     // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
     // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
     if (out.exitCode !== 0 && !/^Authenticated to /m.test(log)) {
@@ -175,7 +178,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
       throw connectFailure(spec, out.exitCode, log);
     }
     authenticated = true;
-    return resultOf(out, await readFile(control.stderr, 'utf8').catch(() => ''));
+    const stderr = await readFile(control.stderr, 'utf8').catch(() => '');
+    return resultOf(out, debugging ? `${log}${stderr}` : stderr);
   };
   return {
     host: spec.host,
