@@ -481,7 +481,8 @@ round trip; all are closed when the run ends. ssh_args (default
 ansible_ssh_extra_args go on ssh's command line as with Ansible.
 Host keys are checked as OpenSSH checks them (StrictHostKeyChecking, UserKnownHostsFile; no
 prompt ever: BatchMode); ANSIBLE_HOST_KEY_CHECKING=False (host_key_checking = False) gives
--o StrictHostKeyChecking=no, as with Ansible. -vvvv passes -vvv to ssh and shows its account of each login.
+-o StrictHostKeyChecking=no, as with Ansible. -vvvv passes -vvv to ssh and shows its account
+of each login.
 ansible_connection=paramiko uses the in-process client instead: it honours only -o ProxyJump/-J,
 the "ssh -W %h:%p" ProxyCommand, UserKnownHostsFile and StrictHostKeyChecking, and refuses
 (settings error) anything else. ansible_connection=local runs on this machine without SSH.
