@@ -24,6 +24,9 @@ PACKAGES=(
   # kdb5_util from krb5-kdc, kadmin.local from krb5-admin-server) and kinit/klist (krb5-user);
   # their services stay stopped (policy-rc.d below), the test runs krb5kdc on its own files
   krb5-kdc krb5-admin-server krb5-user
+  # a FIDO security key (ed25519-sk) through OpenSSH without a device: OpenSSH's own software
+  # authenticator (sk-dummy.so) from its regression tests
+  openssh-tests
   # the lab hosts' systemctl client (test/lab/host/systemctl-client.c), compiled at base build
   gcc libc6-dev
 )

@@ -15,7 +15,7 @@ import { terminateMaster } from '../../src/exec/ssh-mux.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { startKdc } from '../lab/kdc.ts';
-import { describeWith, KERBEROS } from '../support/requires.ts';
+import { describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY } from '../support/requires.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, withLabNames } from './helpers.ts';
 
 let info: LabInfo;
@@ -448,6 +448,65 @@ describeWith(KERBEROS, 'a Kerberos login (GSSAPI) with a ticket from kinit, no k
       ),
     );
     expect(run.report?.hosts.every((h) => h.roundTrips === 0)).toBe(true);
+  });
+});
+
+describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's software authenticator", () => {
+  // sk-dummy.so is OpenSSH's own FIDO middleware for its regression tests (Debian's
+  // openssh-tests): it signs as a token does, presence flag included, without a device or a touch.
+  let h: LabHost;
+  let key: string;
+  const vars = (extra: string) => ({
+    ansible_host: h.address,
+    ansible_user: 'root',
+    ansible_ssh_private_key_file: key,
+    // IdentitiesOnly: no other key (~/.ssh, an agent) may log in instead.
+    ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o IdentitiesOnly=yes ${extra}`,
+  });
+
+  beforeAll(async () => {
+    h = pull[2]!;
+    key = join(work, 'id_ed25519_sk');
+    sh('ssh-keygen', ['-q', '-t', 'ed25519-sk', '-w', SK_DUMMY, '-N', '', '-f', key, '-C', 'tp-fido-test']);
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    await mustOnHost(info, h.name, `printf '%s\\n' '${pub}' >> /root/.ssh/authorized_keys`);
+    cleanups.push(() => onHost(info, h.name, "sed -i '/ tp-fido-test$/d' /root/.ssh/authorized_keys"));
+  });
+
+  it('logs in with the security key (SecurityKeyProvider in ansible_ssh_common_args): sshd accepts an ED25519-SK key', async () => {
+    const mark = sshdLogMark(h);
+    const run = await provision(['-i', inventory({ [h.name]: vars(`-o SecurityKeyProvider=${SK_DUMMY}`) }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statusOf(run, h.name)?.roundTrips).toBe(1);
+    expect(
+      sshdLogSince(h, mark)
+        .match(/Accepted \S+ for \S+ from \S+ port \d+ ssh2: \S+/g)
+        ?.map((l) => l.replace(/ port \d+/, '')),
+    ).toEqual([`Accepted publickey for root from ${info.gateway} ssh2: ED25519-SK`]);
+  });
+
+  it('without the authenticator the key cannot sign: authentication fails, so the security key is what logged in', async () => {
+    const run = await provision(['-i', inventory({ [h.name]: vars('') }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    expect(statusOf(run, h.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
+  it('paramiko cannot use a security key: SecurityKeyProvider is a settings error naming it and the host; the key alone is refused by ssh2', async () => {
+    const paramikoVars = { ...vars(''), ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o SecurityKeyProvider=${SK_DUMMY}` };
+    const refused = await provision(['-i', inventory({ [h.name]: paramikoVars }), '--check', '-c', 'paramiko']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.report?.settingsErrors).toEqual([
+      expect.objectContaining({
+        host: h.name,
+        variable: 'ansible_ssh_common_args',
+        message: expect.stringMatching(/^-o SecurityKeyProvider=\S+ cannot be honoured by ansible_connection=paramiko; use ansible_connection=ssh/),
+      }),
+    ]);
+    expect(refused.report?.hosts.every((x) => x.roundTrips === 0)).toBe(true);
+    const keyOnly = { ...paramikoVars, ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` };
+    const run = await provision(['-i', inventory({ [h.name]: keyOnly }), '--check', '-c', 'paramiko']);
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    expect(statusOf(run, h.name)?.message).toMatch(/sk-ssh-ed25519@openssh\.com/);
   });
 });
 

@@ -89,6 +89,13 @@ export const KERBEROS: Requirement = {
   available: ['krb5kdc', 'kdb5_util', 'kadmin.local', 'kinit', 'klist', 'unshare'].every(onPath) && process.getuid?.() === 0,
   fix: SETUP,
 };
+/** OpenSSH's software FIDO authenticator (its regression tests' middleware). */
+export const SK_DUMMY = '/usr/lib/openssh/regress/misc/sk-dummy/sk-dummy.so';
+export const FIDO_SOFT_KEY: Requirement = {
+  what: `OpenSSH's software FIDO authenticator ${SK_DUMMY} (Debian's openssh-tests) and ssh-keygen`,
+  available: existsSync(SK_DUMMY) && onPath('ssh-keygen'),
+  fix: SETUP,
+};
 /** The kernel's build config, where it can be read (/proc/config.gz, /boot/config-RELEASE); null when not. */
 function kernelConfig(): string | null {
   try {
