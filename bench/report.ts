@@ -66,7 +66,8 @@ export interface BenchResult {
   /** The toolkit's own connect floor with the default transport (`toolkit.transport`). */
   connectProbe?: ConnectProbe;
   /** Share of all cores busy (0..1) over 3 s with no measurement running. */
-  cpuBusy?: { idleLab: number; provisionedLab?: number };
+  /** The machine's CPU busy while the lab idles, over windowMs (older results: 3 s). */
+  cpuBusy?: { idleLab: number; provisionedLab?: number; windowMs?: number };
   /** CPU the lab's hosts spend on their own (services, timers) with nothing running: ms per host per second. */
   hostsIdleCpu?: { wiped?: number; provisioned?: number };
   hostCost?: { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number }[];
@@ -364,7 +365,7 @@ export function markdownReport(r: BenchResult): string {
     '',
     ...(r.cpuBusy
       ? [
-          `CPU already busy before measuring (3 s, all cores): ${(r.cpuBusy.idleLab * 100).toFixed(0)} % with the wiped lab idle` +
+          `CPU already busy before measuring (${(r.cpuBusy.windowMs ?? 3000) / 1000} s, all cores): ${(r.cpuBusy.idleLab * 100).toFixed(0)} % with the wiped lab idle` +
             (r.cpuBusy.provisionedLab !== undefined
               ? `, ${(r.cpuBusy.provisionedLab * 100).toFixed(0)} % with the provisioned lab idle (its node_exporters, Alloys pushing, agents; plus other users of the machine).`
               : '.'),
