@@ -21,11 +21,17 @@ const VARS = {
 
 const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
 
-/** Kills the sshd session that runs the apply script (the nearest sshd above zypper), not ours. */
+/**
+ * Kills the sshd session that runs the apply script, not ours: while the apply holds the host's
+ * lock (its whole run: installs, writes, restarts, checks), the session above any bash that is
+ * not this command's own. Waiting for one step (zypper) instead lost the race on a loaded
+ * machine: the install could end between two polls.
+ */
 const KILL_APPLY_SESSION =
-  'mkdir -p -m 0700 /run/trento-provision; flock -n /run/trento-provision/lock true 2>/dev/null && exit 0; ' + // the facts script runs zypper too: wait for the apply
-  'z=$(pgrep -x zypper | head -1); [ -n "$z" ] || exit 0; p=$z; while [ "$p" -gt 1 ]; do p=$(ps -o ppid= -p $p | tr -d " "); ' +
-  'if [ "$(ps -o comm= -p $p)" = sshd ]; then kill -9 $p && echo killed; exit 0; fi; done';
+  'mkdir -p -m 0700 /run/trento-provision; flock -n /run/trento-provision/lock true 2>/dev/null && exit 0; ' + // no apply yet (facts take no lock)
+  'session() { p=$1; while [ "$p" -gt 1 ]; do [ "$(ps -o comm= -p $p)" = sshd ] && { echo $p; return; }; p=$(ps -o ppid= -p $p | tr -d " "); done; }; ' +
+  'mine=$(session $$); for b in $(pgrep -x bash); do s=$(session $b); ' +
+  'if [ -n "$s" ] && [ "$s" != "$mine" ]; then kill -9 $s && echo killed; exit 0; fi; done';
 
 /** "busy" while an apply script holds the host's lock (src/apply/script-lib.ts HOST_LOCK: /run/trento-provision/lock). */
 const APPLY_STATE = 'mkdir -p -m 0700 /run/trento-provision; flock -n /run/trento-provision/lock true 2>/dev/null && echo idle || echo busy';
