@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { loadInventory } from '../src/inventory/index.ts';
-import { compiledEntry } from '../scripts/sources-hash.mjs';
-import { cpuBusy, lab, measure, median, mixFor, mixText, positive, repoRoot } from './lib.ts';
+import { cpuBusy, ensureCompiledToolkit, lab, measure, median, mixFor, mixText, positive, repoRoot } from './lib.ts';
 
 const HELP = `npm run bench:controller -- [options]
 
@@ -71,12 +70,6 @@ interface SizeResult {
   peakRssMiB: number | null;
 }
 
-/** The toolkit as `npm run provision` starts it after setup: compiled, current. */
-function ensureCompiled(): void {
-  if (compiledEntry(repoRoot, 'provision')) return;
-  throw new Error('dist/ is not the build of the current sources: run npm run build first (the bench measures the compiled toolkit)');
-}
-
 /** An inventory of `n` names, name i being lab host i mod the lab's size with all its variables. */
 async function aliasInventory(n: number): Promise<string> {
   const source = await loadInventory(join(labDir, 'inventory'));
@@ -92,7 +85,7 @@ async function aliasInventory(n: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  ensureCompiled();
+  ensureCompiledToolkit(log);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const mix = mixFor(LAB_HOSTS);

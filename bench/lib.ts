@@ -9,6 +9,7 @@ import { hostPaths, labPaths } from '../test/lab/paths.ts';
 import { runningPid } from '../test/lab/hosts.ts';
 import { cpuTicks, descendants, TICKS_PER_SECOND } from '../test/lab/proc.ts';
 import { loadState } from '../test/lab/state.ts';
+import { compiledEntry } from '../scripts/sources-hash.mjs';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const TSX = join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -278,4 +279,16 @@ export function positive(name: string, text: string | undefined, fallback: numbe
   const n = text === undefined ? fallback : Number(text);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, not ${text}`);
   return n;
+}
+
+/**
+ * The toolkit as `npm run provision` starts it after scripts/setup.sh: the compiled dist/, which
+ * must be the build of the current sources (else scripts/launch.mjs would run tsx). Built here
+ * when it is not.
+ */
+export function ensureCompiledToolkit(log: (line: string) => void): void {
+  if (compiledEntry(repoRoot, 'provision')) return;
+  log('building dist/ (npm run build): the toolkit runs compiled, as npm run provision does after setup');
+  const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  if (built.status !== 0 || !compiledEntry(repoRoot, 'provision')) throw new Error('npm run build failed: the bench measures the compiled toolkit');
 }

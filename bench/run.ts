@@ -15,10 +15,10 @@ import { wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
-import { compiledEntry } from '../scripts/sources-hash.mjs';
 import {
   commandVersion,
   cpuBusy,
+  ensureCompiledToolkit,
   lab,
   labHosts,
   labHostsCpuS,
@@ -430,13 +430,7 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
 
 async function main(): Promise<void> {
   if (args['inventory-only']) return pass();
-  // The toolkit starts as `npm run provision` starts it after scripts/setup.sh: the compiled
-  // dist/, which must be the build of the current sources (else launch.mjs would run tsx).
-  if (!compiledEntry(repoRoot, 'provision')) {
-    log('building dist/ (npm run build): the toolkit runs compiled, as npm run provision does after setup');
-    const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: repoRoot, stdio: 'inherit' });
-    if (built.status !== 0 || !compiledEntry(repoRoot, 'provision')) throw new Error('npm run build failed: the bench measures the compiled toolkit');
-  }
+  ensureCompiledToolkit(log);
   for (const rtt of RTTS) {
     rttMs = rtt;
     if (RTTS.length > 1) log(`--- pass with ${rtt} ms round-trip delay on the hosts' links ---`);

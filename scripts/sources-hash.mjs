@@ -4,7 +4,7 @@
 // Plain JavaScript: the launcher reads it before any TypeScript loader exists.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 
 /** The file in dist/ that names the sources it was built from. */
 export const STAMP = '.sources-sha256';
@@ -30,7 +30,7 @@ export function sourcesHash(root) {
   const hash = createHash('sha256');
   for (const file of INPUTS.flatMap((p) => filesUnder(root, p))) {
     const content = readFileSync(join(root, file));
-    hash.update(`${relative(root, join(root, file))}\0${content.length}\0`);
+    hash.update(`${file}\0${content.length}\0`);
     hash.update(content);
   }
   return hash.digest('hex');

@@ -29,7 +29,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
       await mkdir(parent, { recursive: true, mode: 0o700 });
       return mkdtemp(join(parent, 'tp-ssh-'));
     })());
-  const sshSessions: { closed(): Promise<void>; close(): void; socket: string }[] = [];
+  const sshSessions: { session: ReturnType<typeof openSshSession>; socket: string }[] = [];
   const opening = new Set<Promise<unknown>>();
   let closing = false;
   let count = 0;
@@ -41,7 +41,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
     const n = count++;
     const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
     const session = openSshSession(spec, control);
-    sshSessions.push({ close: () => session.close(), closed: () => session.closed(), socket: control.socket });
+    sshSessions.push({ session, socket: control.socket });
     // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
     if (closing) session.close();
     return session;
@@ -55,10 +55,11 @@ export function connector(options: ConnectorOptions = {}): Connector {
     },
     async close() {
       closing = true;
-      // Connects in flight end first (each has a timeout), so their masters are closed too.
+      // Opens in flight end first (paramiko connects there, with a timeout); an OpenSSH session's
+      // close() stops its connecting script itself.
       await Promise.allSettled([...opening]);
-      for (const s of sshSessions) s.close();
-      await Promise.all(sshSessions.map((s) => s.closed()));
+      for (const s of sshSessions) s.session.close();
+      await Promise.all(sshSessions.map((s) => s.session.closed()));
       // The master removes its socket as it exits: wait for that (briefly) so no ssh outlives the run.
       const deadline = Date.now() + 3000;
       while (sshSessions.some((s) => existsSync(s.socket)) && Date.now() < deadline) {

@@ -143,6 +143,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   const ssh = spec.openssh;
   const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control);
   const shell = remoteShell(spec);
+  // -vvvv: ssh runs with -vvv (in argv) and its account of the login is shown.
+  const debugging = ssh.verbosity > 3;
   const running = new Set<ProcessPromise>();
   let trips = 0;
   let authenticated = false;
@@ -159,7 +161,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
    *  process started with the master inherits ssh's stderr and lives as long as the master, so a
    *  pipe would not close before the run ends. */
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
-    const verbose = ssh.verbosity > 3 ? [] : ['-v'];
+    const verbose = debugging ? [] : ['-v'];
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {
@@ -169,7 +171,6 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     }
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
-    const debugging = ssh.verbosity > 3;
     const log = out.exitCode !== 0 || debugging ? await readFile(control.log, 'utf8').catch(() => '') : '';
     // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
     // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
@@ -188,7 +189,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
       if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
       const input = shell.stdinPrefix + wrapScript(toShell(script));
       if (!authenticated) return connectingRun(input, onOutput);
-      const quiet = ssh.verbosity > 3 ? [] : ['-q'];
+      const quiet = debugging ? [] : ['-q'];
       const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, input, onOutput));
       return resultOf(out, out.stderr);
     },

@@ -30,8 +30,7 @@ export async function gatherFacts(
     const spec = connectionFor(h.name, h.vars, options.connection);
     emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
     const unreachable = (error: unknown) => {
-      const message = error instanceof ConnectError ? error.message : (error as Error).message;
-      emit({ type: 'host-unreachable', host: h.name, message });
+      emit({ type: 'host-unreachable', host: h.name, message: (error as Error).message });
       return finish(h, 'unreachable', undefined);
     };
     let session: Session;
