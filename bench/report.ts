@@ -383,7 +383,7 @@ export function markdownReport(r: BenchResult): string {
   );
   lines.push(mdTable(HEAD, runRows(r)), '');
   lines.push(
-    `Network: ${r.rttMs ? `${r.rttMs} ms added to every round trip to a host (\`lab up --rtt ${r.rttMs}\`, tc netem on the host's link); the floor is measured with it too` : "the lab's links as they are (no added delay; `--rtt MS` adds one)"}.`,
+    `Network: ${r.rttMs ? `${r.rttMs} ms added to every round trip to a host (\`lab up --rtt ${r.rttMs}\`: every packet to the hosts held that long); the floor is measured with it too` : "the lab's links as they are (no added delay; `--rtt MS` adds one)"}.`,
     '',
     'CPU per host (ms, from the run\'s total / hosts): "controller" is the program and all it started on this machine ' +
       `(${cpuSourceText(r)}); "hosts" every process of the lab's hosts during the run (sshd, shells, rpm/zypper, the services; ` +

@@ -53,7 +53,7 @@ OpenSSH (the default transport) and again with -c paramiko (the in-process clien
 then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and ansible-inventory.
 
   --hosts N             hosts in the lab (default 50)
-  --rtt MS[,MS...]      round-trip delay on every host's link (lab up --rtt, tc netem): the whole
+  --rtt MS[,MS...]      round-trip delay to every host (lab up --rtt, test/lab/delay.ts): the whole
                         bench once per value, e.g. --rtt 0,30; results <date>-<N>-rtt<MS>.json/.md
                         (default 0: no delay, results <date>-<N>.json/.md)
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)

@@ -15,9 +15,9 @@ Commands:
              --mix NAME=COUNT,...     explicit counts, e.g. sles-16.0=2,sles-15-sp7=1
              (no option: the lab's current shape, or the default mix: one host each)
              --rtt MS                 a real network's latency: every round trip to a host
-                                      takes MS ms more (tc netem on the host's link; the whole
-                                      delay on the way to the host). Kept by later ups;
-                                      --rtt 0 removes it
+                                      takes MS ms more (every packet to the hosts is held MS
+                                      ms: an iptables NFQUEUE rule and test/lab/link-delay.py).
+                                      Kept by later ups; --rtt 0 removes it
   down     stop every host of the lab and its server side, remove its bridge and links
              --wipe    also delete the hosts' disks and Prometheus' data (identities are kept)
              --purge   delete the whole lab folder and its inventory

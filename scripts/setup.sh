@@ -8,8 +8,9 @@ PACKAGES=(
   # the lab's hosts: real sshd, zypper and rpm against a local repository
   openssh-server openssh-client openssh-sftp-server zypper rpm createrepo-c prometheus-node-exporter
   iproute2 util-linux procps sudo python3 python3-yaml curl ca-certificates openssl
-  # the lab's --rtt (tc netem, from iproute2) is checked with ping; the bench's CPU times (GNU time)
-  iputils-ping time
+  # the lab's --rtt: an iptables NFQUEUE rule (test/lab/delay.ts), checked with ping; the
+  # bench's CPU times (GNU time)
+  iptables iputils-ping time
   # the lab signs its RPMs (rpmsign, from rpm) and repository metadata with a lab key
   gnupg
   # Trento's server side in the lab (Prometheus behind an nginx edge)

@@ -6,7 +6,8 @@ import { labPaths, hostPaths, type LabPaths } from './paths.ts';
 import { DEFAULT_MIX, parseMix, planCount, planMix, sudoHosts, type PlannedHost } from './products.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
-import { checkNetem, ensureNetwork, labLinks, listLinks, removeBridge, removeLinks, setLinkDelay } from './network.ts';
+import { ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from './network.ts';
+import { checkDelayTools, removeDelay, setDelay } from './delay.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
 import { prepareHosts, runningPid, startHosts, stopHosts, tail } from './hosts.ts';
@@ -29,7 +30,7 @@ export interface UpOptions {
   /** Start the server side (Prometheus + nginx, test/lab/server.ts); default true. */
   server?: boolean;
   /**
-   * `--rtt MS`: round-trip delay on every host's link (tc netem, test/lab/network.ts). Absent:
+   * `--rtt MS`: round-trip delay on every packet to the hosts (test/lab/delay.ts). Absent:
    * the lab keeps the delay it has; 0 removes it.
    */
   rttMs?: number;
@@ -134,7 +135,7 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
   try {
     const state = loadState(paths);
     const plan = planFor(opts, state);
-    if (opts.rttMs) await checkNetem(opts.rttMs);
+    if (opts.rttMs) await checkDelayTools();
     await ensureKey(paths);
     const net = await ensureNetwork(paths.labDir, paths.isDefault, state.netId);
     state.netId = net.netId;
@@ -178,14 +179,12 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     // Hosts started now are also reached over the lab network once (banner on ADDR:22).
     await waitForSshd(paths, recs, down, opts.sshTimeoutMs ?? 60_000);
     // After the sshd probe: with a delay, the probe of hundreds of hosts would wait it out too.
-    // Every up sets it on every link (new hosts have new links); kept in the state until changed.
+    // Every up puts it in place again (a delay process that died is restarted); it covers the
+    // whole bridge, so hosts started later have it too. Kept in the state until changed.
     const rttMs = opts.rttMs ?? state.rttMs ?? 0;
-    if (rttMs > 0 || state.rttMs) {
-      await setLinkDelay(
-        recs.map((r) => vethName(net, r.index)),
-        rttMs,
-      );
-      if (rttMs !== (state.rttMs ?? 0)) log(rttMs ? `${rttMs} ms round-trip delay on every host's link` : 'round-trip delay removed');
+    await setDelay(paths, net, rttMs);
+    if (rttMs !== (state.rttMs ?? 0)) {
+      log(rttMs ? `${rttMs} ms round-trip delay on every packet to the hosts` : 'round-trip delay removed');
       if (rttMs > 0) state.rttMs = rttMs;
       else delete state.rttMs;
       saveState(paths, state);
@@ -259,6 +258,7 @@ export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number
     }
     if (state.netId !== null) {
       const net = labNet(state.netId);
+      await removeDelay(paths, net);
       const links = await labLinks(net);
       await removeLinks(links.filter((l) => l !== net.bridge));
       await removeBridge(net, paths.labDir);

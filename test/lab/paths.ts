@@ -25,6 +25,8 @@ export interface LabPaths {
   hostsYml: string;
   groupVarsAll: string;
   keepersDir: string; // pid files of the keeper processes (parents of the hosts' unshare processes)
+  delayPid: string; // the `up --rtt` delay process (test/lab/delay.ts)
+  delayLog: string;
 }
 
 export function labPaths(labDir?: string): LabPaths {
@@ -54,6 +56,8 @@ export function labPaths(labDir?: string): LabPaths {
     hostsYml: join(inventoryDir, 'hosts.yml'),
     groupVarsAll: join(inventoryDir, 'group_vars', 'all.yml'),
     keepersDir: join(dir, 'keepers'),
+    delayPid: join(dir, 'link-delay.pid'),
+    delayLog: join(dir, 'link-delay.log'),
   };
 }
 

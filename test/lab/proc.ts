@@ -161,3 +161,25 @@ export function spawnDetached(cmd: string, args: string[], opts: { stdout: numbe
   });
   return child;
 }
+
+/** Signal a process and wait until it is gone; SIGKILL after timeoutMs. */
+export async function stopPid(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await sleep(200);
+      return;
+    }
+    await sleep(50);
+  }
+}

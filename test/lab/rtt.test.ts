@@ -1,33 +1,28 @@
 // `lab up --rtt MS` on a small dedicated lab (own LAB_DIR, 2 hosts): every round trip to a
-// host takes at least MS more, later ups keep the delay, `--rtt 0` removes it. Only lower
-// bounds are asserted: they are a property of the lab's links (tc netem), not a timing of
+// host takes at least MS more, a later up keeps the delay (also for a host it starts, and
+// restarts a delay process that died), `--rtt 0` and `down` remove the rule and the process.
+// Only lower bounds are asserted: they are a property of the lab's network, not a timing of
 // the toolkit, and a busy machine can only make a round trip longer.
-//
-// netem is a kernel feature, not a package: a machine whose kernel lacks it (CONFIG_NET_SCH_NETEM
-// unset, no sch_netem module; this project's CI machine is one) cannot delay packets, and no
-// set-up step can change that. There, what is tested is the refusal: `up --rtt` names the
-// missing kernel option and changes nothing. Which of the two ran is in the test's name;
-// test/lab/README.md says the delay itself is unverified on such a machine.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labDown, labUp } from './lab.ts';
 import { labPaths, repoRoot } from './paths.ts';
-import { linkDelays } from './network.ts';
-import { labNet, loadState, vethName } from './state.ts';
+import { delayProcess, delayQueue } from './delay.ts';
+import { labNet, loadState } from './state.ts';
 import { sshOk } from './ssh.ts';
-import { describeWith, KERNEL_HAS_NETEM, NETEM } from '../support/requires.ts';
+import { processTable, cmdline } from './proc.ts';
+import { describeWith, LINK_DELAY } from '../support/requires.ts';
 
 const run = promisify(execFile);
 const RTT = 30;
-// Made by the first test: a skipped file (no netem) runs no hook, so it must leave no folder.
-let dir = '';
-let paths = labPaths('/nonexistent');
+const dir = mkdtempSync('/tmp/lab-rtt-test-');
+const paths = labPaths(dir);
 
 afterAll(async () => {
-  if (dir) await labDown({ labDir: dir, purge: true });
+  await labDown({ labDir: dir, purge: true });
 });
 
 /** ping's shortest round trip (ms) over 3 echoes from this machine to the host. */
@@ -39,61 +34,91 @@ async function pingMinMs(address: string): Promise<number> {
   return Number(m[1]);
 }
 
-async function statusJson(): Promise<{ rtt: { ms: number; links: number } }> {
-  const { stdout } = await run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json'], {
-    env: { ...process.env, LAB_DIR: dir },
-    cwd: repoRoot,
-  });
-  return JSON.parse(stdout) as { rtt: { ms: number; links: number } };
+interface RttStatus {
+  ms: number;
+  inEffect: boolean;
+  queue: number | null;
+  pid: number | null;
 }
 
-const veths = () => {
-  const state = loadState(paths);
-  return state.hosts.filter((h) => state.active.includes(h.name)).map((h) => vethName(labNet(state.netId!), h.index));
-};
-
-if (!KERNEL_HAS_NETEM) {
-  describe('lab up --rtt on a kernel without netem', () => {
-    it('refuses before changing anything, naming the missing kernel option', async () => {
-      dir = mkdtempSync('/tmp/lab-rtt-test-');
-      paths = labPaths(dir);
-      await expect(labUp({ labDir: dir, hosts: 2, rttMs: RTT, server: false })).rejects.toThrow(/CONFIG_NET_SCH_NETEM/);
-      // Nothing started: no state, no host, no bridge of this lab.
-      expect(loadState(paths).active).toEqual([]);
-      const { stdout } = await run('ip', ['-o', 'link', 'show']);
-      expect(stdout).not.toMatch(/tprtt/);
-    });
-  });
+async function status(): Promise<{ rtt: RttStatus; text: string }> {
+  const lab = (args: string[]) =>
+    run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', ...args], { env: { ...process.env, LAB_DIR: dir }, cwd: repoRoot });
+  const json = JSON.parse((await lab(['--json'])).stdout) as { rtt: RttStatus };
+  return { rtt: json.rtt, text: (await lab([])).stdout };
 }
 
-if (KERNEL_HAS_NETEM)
-  describeWith(NETEM, "lab up --rtt: a real network's latency on every host's link", () => {
-    it(`up --rtt ${RTT}: ping and an ssh round trip take at least ${RTT} ms, status shows the delay`, async () => {
-      dir = mkdtempSync('/tmp/lab-rtt-test-');
-      paths = labPaths(dir);
-      const r = await labUp({ labDir: dir, hosts: 2, rttMs: RTT, server: false });
-      for (const h of r.info.hosts) {
-        expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
-        const started = performance.now();
-        expect((await sshOk(paths.sshConfig, h.name, 'hostname')).trim()).toBe(h.name);
-        // TCP's handshake alone is one round trip; ssh's key exchange several more.
-        expect(performance.now() - started).toBeGreaterThanOrEqual(RTT);
-      }
-      expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 2 } });
-    });
+/** The lab's rules in the mangle table, as iptables lists them. */
+async function queueRules(): Promise<string[]> {
+  const { stdout } = await run('iptables', ['-w', '-t', 'mangle', '-S', 'OUTPUT']);
+  const queue = delayQueue(labNet(loadState(paths).netId!));
+  return stdout.split('\n').filter((l) => l.includes(`--queue-num ${queue}`));
+}
 
-    it('a later up without --rtt keeps the delay, also on a host it starts', async () => {
-      const r = await labUp({ labDir: dir, hosts: 3, server: false });
-      expect(r.started).toHaveLength(1);
-      for (const h of r.info.hosts) expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
-      expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([RTT, RTT, RTT]);
-      expect(await statusJson()).toMatchObject({ rtt: { ms: RTT, links: 3 } });
-    });
+/** Processes running test/lab/link-delay.py for this lab (whatever its pid file says). */
+function delayProcesses(): number[] {
+  return processTable()
+    .filter((p) => p.state !== 'Z')
+    .filter((p) => {
+      const args = cmdline(p.pid);
+      return args.some((a) => a.endsWith('/link-delay.py')) && args.includes(dir);
+    })
+    .map((p) => p.pid);
+}
 
-    it('--rtt 0 removes it from every link', async () => {
-      await labUp({ labDir: dir, rttMs: 0, server: false });
-      expect((await linkDelays(veths())).map((d) => d.ms)).toEqual([0, 0, 0]);
-      expect(loadState(paths).rttMs).toBeUndefined();
-      expect(await statusJson()).toMatchObject({ rtt: { ms: 0, links: 0 } });
-    });
+describeWith(LINK_DELAY, "lab up --rtt: a real network's latency on every round trip to a host", () => {
+  it(`up --rtt ${RTT}: ping and an ssh round trip take at least ${RTT} ms, status shows the delay`, async () => {
+    const r = await labUp({ labDir: dir, hosts: 2, rttMs: RTT, server: false });
+    for (const h of r.info.hosts) {
+      expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
+      const started = performance.now();
+      expect((await sshOk(paths.sshConfig, h.name, 'hostname')).trim()).toBe(h.name);
+      // TCP's handshake alone is one round trip; ssh's key exchange several more.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(3 * RTT);
+    }
+    const s = await status();
+    expect(s.rtt).toMatchObject({ ms: RTT, inEffect: true, pid: delayProcess(paths)!.pid });
+    expect(s.text).toMatch(new RegExp(`round-trip delay: ${RTT} ms on every packet to the hosts`));
+    expect(await queueRules()).toHaveLength(1);
+    expect(delayProcesses()).toHaveLength(1);
   });
+
+  it('a later up without --rtt keeps the delay, also for a host it starts', async () => {
+    const r = await labUp({ labDir: dir, hosts: 3, server: false });
+    expect(r.started).toHaveLength(1);
+    for (const h of r.info.hosts) expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
+    expect(await queueRules()).toHaveLength(1);
+    expect(delayProcesses()).toHaveLength(1);
+  });
+
+  it('a delay process that died shows in status as not in effect, and the next up restarts it', async () => {
+    const before = delayProcess(paths)!.pid;
+    process.kill(before, 'SIGKILL');
+    while (delayProcesses().includes(before)) await new Promise((r) => setTimeout(r, 20));
+    const s = await status();
+    expect(s.rtt).toMatchObject({ ms: RTT, inEffect: false });
+    expect(s.text).toMatch(/NOT in effect/);
+    const r = await labUp({ labDir: dir, server: false });
+    expect(delayProcess(paths)?.pid).not.toBe(before);
+    for (const h of r.info.hosts) expect(await pingMinMs(h.address)).toBeGreaterThanOrEqual(RTT);
+    expect((await status()).rtt).toMatchObject({ ms: RTT, inEffect: true });
+  });
+
+  it('--rtt 0 removes the rule and the process; the hosts still answer', async () => {
+    const r = await labUp({ labDir: dir, rttMs: 0, server: false });
+    expect(await queueRules()).toEqual([]);
+    expect(delayProcesses()).toEqual([]);
+    expect(loadState(paths).rttMs).toBeUndefined();
+    expect((await status()).rtt).toMatchObject({ ms: 0, inEffect: false });
+    for (const h of r.info.hosts) expect((await sshOk(paths.sshConfig, h.name, 'hostname')).trim()).toBe(h.name);
+  });
+
+  it('down removes the rule and the process and keeps the setting for the next up', async () => {
+    await labUp({ labDir: dir, rttMs: RTT, server: false });
+    expect(delayProcesses()).toHaveLength(1);
+    await labDown({ labDir: dir });
+    expect(await queueRules()).toEqual([]);
+    expect(delayProcesses()).toEqual([]);
+    expect(loadState(paths).rttMs).toBe(RTT);
+  });
+});

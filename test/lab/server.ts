@@ -17,7 +17,7 @@ import { hostProgramsDir } from './paths.ts';
 import { productByMix } from './products.ts';
 import type { HostRecord, LabNet } from './state.ts';
 import { writeAtomic } from './state.ts';
-import { cmdline, isAlive, must, run, sleep, spawnDetached } from './proc.ts';
+import { cmdline, isAlive, must, run, sleep, spawnDetached, stopPid } from './proc.ts';
 
 export type AuthMethod = 'none' | 'basic' | 'bearer' | 'mtls';
 export const AUTH_METHODS: readonly AuthMethod[] = ['none', 'basic', 'bearer', 'mtls'];
@@ -517,27 +517,6 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
     process.kill(ngPid, 'SIGHUP');
   }
   return info;
-}
-
-async function stopPid(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    return;
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() > deadline) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await sleep(200);
-      return;
-    }
-    await sleep(50);
-  }
 }
 
 /** Stop nginx (master and workers) and Prometheus. */

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { cmdline, cpuTicks, descendants, isAlive, memoryOf, processTable, sleep, TICKS_PER_SECOND, type Memory } from './proc.ts';
 import { runningPid } from './hosts.ts';
 import { loadState, labNet, vethName } from './state.ts';
-import { linkDelays } from './network.ts';
+import { delayInEffect } from './delay.ts';
 import { serverStatus, type ServerStatus } from './server.ts';
 
 export interface HostStatus {
@@ -32,8 +32,11 @@ export interface LabStatus {
   server: ServerStatus;
   /** CPU the lab used over a short window (when asked for): see labCpu. */
   cpu?: LabCpu;
-  /** Round-trip delay of `up --rtt` (0: none), and on how many running hosts' links the kernel has it. */
-  rtt: { ms: number; links: number };
+  /**
+   * Round-trip delay of `up --rtt` (0: none) and whether it is in effect: the netfilter rule and
+   * the process holding its queue's packets (test/lab/delay.ts) both present, with that delay.
+   */
+  rtt: { ms: number; inEffect: boolean; queue: number | null; pid: number | null };
 }
 
 export interface LabCpu {
@@ -167,14 +170,12 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean; cpuWin
   for (const h of hosts) if (h.pid) for (const p of descendants([h.pid], table)) all.add(p);
   const server = serverStatus(paths, state.netId === null ? null : labNet(state.netId));
   const rttMs = state.rttMs ?? 0;
-  const upVeths =
-    state.netId === null ? [] : hosts.filter((h) => h.up).map((h) => vethName(labNet(state.netId!), state.hosts.find((r) => r.name === h.name)?.index ?? 0));
-  const delayed = rttMs > 0 && upVeths.length ? (await linkDelays(upVeths)).filter((d) => d.ms === rttMs).length : 0;
+  const delay = state.netId === null ? null : await delayInEffect(paths, labNet(state.netId));
   const hostRoots = [...keepers, ...hosts.flatMap((h) => (h.pid ? [h.pid] : []))];
   const serverRoots = [server.prometheus.pid, server.nginx.pid].filter((p): p is number => typeof p === 'number');
   return {
     ...(opts.cpuWindowMs ? { cpu: await labCpu({ hosts: hostRoots, server: serverRoots }, opts.cpuWindowMs) } : {}),
-    rtt: { ms: rttMs, links: delayed },
+    rtt: { ms: rttMs, inEffect: delay !== null && delay.ms === rttMs, queue: delay?.queue ?? null, pid: delay?.pid ?? null },
     server,
     labDir: paths.labDir,
     bridge: state.netId === null ? null : labNet(state.netId).bridge,
@@ -211,9 +212,11 @@ export function formatStatus(s: LabStatus): string {
   lines.push('');
   lines.push(`lab ${s.labDir}  bridge ${s.bridge ?? '-'}  hosts up ${up}/${s.hosts.length}, sshd listening ${ssh}`);
   lines.push(
-    s.rtt.ms
-      ? `round-trip delay: ${s.rtt.ms} ms on each host's link (tc netem on ${s.rtt.links} of ${up} running hosts' links)`
-      : 'round-trip delay: none (up --rtt MS adds one)',
+    !s.rtt.ms
+      ? 'round-trip delay: none (up --rtt MS adds one)'
+      : s.rtt.inEffect
+        ? `round-trip delay: ${s.rtt.ms} ms on every packet to the hosts (netfilter queue ${s.rtt.queue}, held by test/lab/link-delay.py pid ${s.rtt.pid})`
+        : `round-trip delay: ${s.rtt.ms} ms set but NOT in effect (its rule or process is missing: the hosts may be unreachable); \`npm run lab -- up\` restores it`,
   );
   const srv = s.server;
   lines.push(

@@ -96,27 +96,8 @@ export const FIDO_SOFT_KEY: Requirement = {
   available: existsSync(SK_DUMMY) && onPath('ssh-keygen'),
   fix: SETUP,
 };
-/** The kernel's build config, where it can be read (/proc/config.gz, /boot/config-RELEASE); null when not. */
-function kernelConfig(): string | null {
-  try {
-    if (existsSync('/proc/config.gz')) return gunzipSync(readFileSync('/proc/config.gz')).toString('latin1');
-    const boot = `/boot/config-${release()}`;
-    if (existsSync(boot)) return readFileSync(boot, 'latin1');
-  } catch {
-    /* unreadable: unknown */
-  }
-  return null;
-}
-const kconfig = kernelConfig();
-/**
- * Whether this kernel has netem (false when its config says it has not; true when it says so or
- * cannot be read). A kernel feature, not a package: test/lab/rtt.test.ts tests the refusal of
- * `up --rtt` where it is missing instead of failing for what no set-up step can install.
- */
-export const KERNEL_HAS_NETEM = kconfig === null || /^CONFIG_NET_SCH_NETEM=[ym]$/m.test(kconfig);
-export const NETEM: Requirement = {
-  what: "tc netem (the kernel's sch_netem, CONFIG_NET_SCH_NETEM; tc from iproute2) and ping (iputils-ping), for the lab's --rtt",
-  // A kernel whose config cannot be read may still have it: tc then says so in the test.
-  available: onPath('tc') && onPath('ping') && (kconfig === null || /^CONFIG_NET_SCH_NETEM=[ym]$/m.test(kconfig)),
-  fix: `${SETUP}, on a kernel with sch_netem (Debian's has it as a module)`,
+export const LINK_DELAY: Requirement = {
+  what: "iptables (its NFQUEUE target), python3 (test/lab/link-delay.py) and ping (iputils-ping), for the lab's --rtt",
+  available: onPath('iptables') && onPath('python3') && onPath('ping'),
+  fix: SETUP,
 };
