@@ -66,27 +66,27 @@ def message(msg, queue, attributes, flags=NLM_F_REQUEST):
     return struct.pack("=IHHII", 16 + len(body), (NFNL_SUBSYS_QUEUE << 8) | msg, flags, 0, 0) + body
 
 
-def messages(data):
-    """(type, payload) of each netlink message in one datagram."""
-    offset = 0
-    while offset + 16 <= len(data):
-        size, kind = struct.unpack_from("=IH", data, offset)
-        if size < 16:
+def records(data, offset, header, header_size):
+    """(type, payload) of each netlink record from offset on: messages (header "=IH" of 16
+    bytes: length, type, ...) or attributes ("=HH", 4 bytes); both padded to 4 bytes."""
+    while offset + header_size <= len(data):
+        size, kind = struct.unpack_from(header, data, offset)
+        if size < header_size:
             return
-        yield kind, data[offset + 16 : offset + size]
+        yield kind, data[offset + header_size : offset + size]
         offset += (size + 3) & ~3
+
+
+def messages(data):
+    """The netlink messages of one datagram."""
+    return records(data, 0, "=IH", 16)
 
 
 def packet_id(payload):
-    """The id in NFQA_PACKET_HDR of a queued packet's message (after the 4-byte nfgenmsg)."""
-    offset = 4
-    while offset + 4 <= len(payload):
-        size, kind = struct.unpack_from("=HH", payload, offset)
-        if size < 4:
-            break
+    """The id in NFQA_PACKET_HDR of a queued packet's message (attributes after the 4-byte nfgenmsg)."""
+    for kind, value in records(payload, 4, "=HH", 4):
         if kind & 0x7FFF == NFQA_PACKET_HDR:
-            return struct.unpack_from("!I", payload, offset + 4)[0]
-        offset += (size + 3) & ~3
+            return struct.unpack_from("!I", value)[0]
     return None
 
 
