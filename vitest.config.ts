@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** The lab's own tests first, on the pristine lab; then the integration files, each of
- *  which starts from clean hosts (freshLab) whatever ran before it. */
+/** The load test first: it is the longest file by far (a 200-host lab of its own, 5-7 minutes)
+ *  and run last it would finish alone while the other worker idles. Then the lab's own tests, on
+ *  the pristine lab; then the integration files, each of which starts from clean hosts
+ *  (freshLab) whatever ran before it. */
 class LabFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (f: TestSpecification) => (f.moduleId.includes('/test/lab/') ? 0 : 1);
+    const rank = (f: TestSpecification) => (f.moduleId.includes('/test/load/') ? 0 : f.moduleId.includes('/test/lab/') ? 1 : 2);
     return [...files].sort((a, b) => rank(a) - rank(b) || a.moduleId.localeCompare(b.moduleId));
   }
 }

@@ -91,6 +91,22 @@ describeWith(LINK_DELAY, "lab up --rtt: a real network's latency on every round 
     expect(delayProcesses()).toHaveLength(1);
   });
 
+  it("status --cpu-window counts the delay process's CPU in the lab's", async () => {
+    const address = loadState(paths).hosts[0]!.address;
+    // Echoes, 20 in flight, for 12 s: longer than the status program's start and its 3-second
+    // window; the delay process handles every one.
+    const [, window] = await Promise.all([
+      run('ping', ['-n', '-q', '-f', '-l', '20', '-w', '12', address]),
+      run('npx', ['tsx', join(repoRoot, 'scripts', 'lab.ts'), 'status', '--json', '--cpu-window', '3'], {
+        env: { ...process.env, LAB_DIR: dir },
+        cwd: repoRoot,
+      }),
+    ]);
+    const cpu = (JSON.parse(window.stdout) as { cpu: { delayCores: number; percentOfMachine: number } }).cpu;
+    expect(cpu.delayCores).toBeGreaterThan(0);
+    expect(cpu.percentOfMachine).toBeGreaterThan(0);
+  });
+
   it('a delay process that died shows in status as not in effect, and the next up restarts it', async () => {
     const before = delayProcess(paths)!.pid;
     process.kill(before, 'SIGKILL');

@@ -42,10 +42,14 @@ export interface LabStatus {
 export interface LabCpu {
   windowSeconds: number;
   cores: number;
-  /** CPU seconds per second of the hosts' processes (and the keepers), and of Prometheus + nginx. */
+  /**
+   * CPU seconds per second of the hosts' processes (and the keepers), of Prometheus + nginx, and
+   * of the `--rtt` delay process (0 without one).
+   */
   hostsCores: number;
   serverCores: number;
-  /** Both, as a share of the machine (all its cores), in percent. */
+  delayCores: number;
+  /** All three, as a share of the machine (all its cores), in percent. */
   percentOfMachine: number;
 }
 
@@ -55,7 +59,7 @@ export interface LabCpu {
  * read before and after the window; a process started meanwhile counts from zero. Short-lived
  * processes (a systemctl call, an SSH login) are counted through the parent that reaps them.
  */
-export async function labCpu(groups: { hosts: number[]; server: number[] }, windowMs: number): Promise<LabCpu> {
+export async function labCpu(groups: { hosts: number[]; server: number[]; delay: number[] }, windowMs: number): Promise<LabCpu> {
   const sample = () => {
     const table = processTable();
     const read = (roots: number[]) => {
@@ -66,7 +70,7 @@ export async function labCpu(groups: { hosts: number[]; server: number[] }, wind
       }
       return m;
     };
-    return { hosts: read(groups.hosts), server: read(groups.server) };
+    return { hosts: read(groups.hosts), server: read(groups.server), delay: read(groups.delay) };
   };
   const used = (before: Map<number, number>, after: Map<number, number>) => {
     let ticks = 0;
@@ -81,7 +85,8 @@ export async function labCpu(groups: { hosts: number[]; server: number[] }, wind
   const cores = availableParallelism();
   const hostsCores = used(t0.hosts, t1.hosts) / seconds;
   const serverCores = used(t0.server, t1.server) / seconds;
-  return { windowSeconds: seconds, cores, hostsCores, serverCores, percentOfMachine: ((hostsCores + serverCores) / cores) * 100 };
+  const delayCores = used(t0.delay, t1.delay) / seconds;
+  return { windowSeconds: seconds, cores, hostsCores, serverCores, delayCores, percentOfMachine: ((hostsCores + serverCores + delayCores) / cores) * 100 };
 }
 
 /** Keeper processes of this lab that are still alive (stale pid files are removed). */
@@ -174,7 +179,7 @@ export async function labStatus(paths: LabPaths, opts: { probe?: boolean; cpuWin
   const hostRoots = [...keepers, ...hosts.flatMap((h) => (h.pid ? [h.pid] : []))];
   const serverRoots = [server.prometheus.pid, server.nginx.pid].filter((p): p is number => typeof p === 'number');
   return {
-    ...(opts.cpuWindowMs ? { cpu: await labCpu({ hosts: hostRoots, server: serverRoots }, opts.cpuWindowMs) } : {}),
+    ...(opts.cpuWindowMs ? { cpu: await labCpu({ hosts: hostRoots, server: serverRoots, delay: delay ? [delay.pid] : [] }, opts.cpuWindowMs) } : {}),
     rtt: { ms: rttMs, inEffect: delay !== null && delay.ms === rttMs, queue: delay?.queue ?? null, pid: delay?.pid ?? null },
     server,
     labDir: paths.labDir,
@@ -231,7 +236,8 @@ export function formatStatus(s: LabStatus): string {
     const c = s.cpu;
     lines.push(
       `CPU over ${c.windowSeconds.toFixed(1)} s: ${c.percentOfMachine.toFixed(1)} % of the machine (${c.cores} cores): ` +
-        `hosts ${(c.hostsCores * 100).toFixed(1)} % of a core, Prometheus + nginx ${(c.serverCores * 100).toFixed(1)} % of a core`,
+        `hosts ${(c.hostsCores * 100).toFixed(1)} % of a core, Prometheus + nginx ${(c.serverCores * 100).toFixed(1)} % of a core` +
+        (s.rtt.pid ? `, the --rtt delay process ${(c.delayCores * 100).toFixed(1)} % of a core` : ''),
     );
   }
   lines.push(
