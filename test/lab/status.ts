@@ -8,7 +8,7 @@ import { hostPaths } from './paths.ts';
 import { availableParallelism } from 'node:os';
 import { cmdline, cpuTicks, descendants, isAlive, memoryOf, processTable, sleep, TICKS_PER_SECOND, type Memory } from './proc.ts';
 import { runningPid } from './hosts.ts';
-import { loadState, labNet, vethName } from './state.ts';
+import { loadState, labNet } from './state.ts';
 import { delayInEffect } from './delay.ts';
 import { serverStatus, type ServerStatus } from './server.ts';
 

@@ -4,9 +4,7 @@
 // - elsewhere the tests are skipped, and the skip's name carries the reason, which
 //   scripts/test.ts prints in its summary (loudly, not as a quiet "skipped" count).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { release } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import { describe, it, type TestContext } from 'vitest';
 
 export interface Requirement {
