@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { type LabPaths, repoRoot } from './paths.ts';
 import type { LabNet } from './state.ts';
-import { cmdline, isAlive, must, run, sleep, spawnDetached, stopPid } from './proc.ts';
+import { cmdline, isAlive, must, run, spawnDetached, stopPid, waitForStart } from './proc.ts';
 
 const SCRIPT = join(repoRoot, 'test', 'lab', 'link-delay.py');
 
@@ -69,15 +69,14 @@ async function startDelayProcess(paths: LabPaths, net: LabNet, rttMs: number): P
   if (!child.pid) throw new Error('--rtt: could not start python3 for test/lab/link-delay.py');
   child.unref();
   writeFileSync(paths.delayPid, `${child.pid}\n`);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const text = readFileSync(paths.delayLog, 'utf8');
-    if (/^ready$/m.test(text)) return;
-    if (!isAlive(child.pid) || Date.now() > deadline) {
-      throw new Error(`--rtt: ${SCRIPT} did not bind netfilter queue ${delayQueue(net)} (${paths.delayLog}):\n${text.trim().slice(-2000)}`);
-    }
-    await sleep(20);
-  }
+  const pid = child.pid;
+  await waitForStart(
+    `--rtt: ${SCRIPT} (binding netfilter queue ${delayQueue(net)})`,
+    async () => /^ready$/m.test(readFileSync(paths.delayLog, 'utf8')),
+    () => isAlive(pid),
+    paths.delayLog,
+    10_000,
+  );
 }
 
 /**

@@ -27,7 +27,7 @@ import { hostPaths, osReleaseFixtures } from './paths.ts';
 import { productByMix, prodFile } from './products.ts';
 import type { HostRecord, LabNet } from './state.ts';
 import { vethName } from './state.ts';
-import { cmdline, isAlive, must, processTable, sleep, spawnDetached } from './proc.ts';
+import { cmdline, isAlive, must, processTable, sleep, spawnDetached, tail } from './proc.ts';
 import { createVeths, removeLinks, listLinks } from './network.ts';
 import { hostCertFiles } from './server.ts';
 
@@ -323,14 +323,6 @@ function inOwnNamespaces(pid: number): boolean {
     return ['net', 'mnt', 'uts'].every((k) => readlinkSync(`/proc/${pid}/ns/${k}`) !== machineNs(k));
   } catch {
     return false;
-  }
-}
-
-export function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
   }
 }
 

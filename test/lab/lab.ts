@@ -10,7 +10,8 @@ import { ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from '.
 import { checkDelayTools, removeDelay, setDelay } from './delay.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
-import { prepareHosts, runningPid, startHosts, stopHosts, tail } from './hosts.ts';
+import { prepareHosts, runningPid, startHosts, stopHosts } from './hosts.ts';
+import { tail } from './proc.ts';
 import { etcHosts, writeClientFiles, type LabInfo } from './inventory.ts';
 import { labStatus, liveKeepers, sshdAnswers, sshdListening, type LabStatus } from './status.ts';
 import { cmdline, isAlive, must, processTable, sleep } from './proc.ts';

@@ -183,3 +183,22 @@ export async function stopPid(pid: number, signal: NodeJS.Signals, timeoutMs: nu
     await sleep(50);
   }
 }
+
+/** The last lines of a log file, for an error message. */
+export function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** Wait until a program just started is ready; fails with its log's last lines if it exits first or takes too long. */
+export async function waitForStart(what: string, ok: () => Promise<boolean>, alive: () => boolean, log: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (!alive()) throw new Error(`${what} exited at start; its log ${log}:\n${tail(log, 10)}`);
+    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs / 1000} s; its log ${log}:\n${tail(log, 10)}`);
+    await sleep(100);
+  }
+}

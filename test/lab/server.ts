@@ -17,7 +17,7 @@ import { hostProgramsDir } from './paths.ts';
 import { productByMix } from './products.ts';
 import type { HostRecord, LabNet } from './state.ts';
 import { writeAtomic } from './state.ts';
-import { cmdline, isAlive, must, run, sleep, spawnDetached, stopPid } from './proc.ts';
+import { cmdline, isAlive, must, run, spawnDetached, stopPid, waitForStart } from './proc.ts';
 
 export type AuthMethod = 'none' | 'basic' | 'bearer' | 'mtls';
 export const AUTH_METHODS: readonly AuthMethod[] = ['none', 'basic', 'bearer', 'mtls'];
@@ -418,23 +418,6 @@ async function prometheusReady(url: string): Promise<boolean> {
   }
 }
 
-function tailOf(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-10).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, alive: () => boolean, log: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ok())) {
-    if (!alive()) throw new Error(`${what} exited at start; its log ${log}:\n${tailOf(log)}`);
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs / 1000} s; its log ${log}:\n${tailOf(log)}`);
-    await sleep(100);
-  }
-}
-
 /** Start (or keep) Prometheus and nginx; (re)write the pull targets. Returns what lab.json says. */
 export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostRecord[], log: (s: string) => void): Promise<ServerInfo> {
   const sp = serverPaths(paths);
@@ -475,7 +458,7 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
     child.unref();
     writeFileSync(sp.promPid, `${child.pid}\n`);
     const p = child.pid;
-    await waitFor(
+    await waitForStart(
       'Prometheus',
       () => prometheusReady(info.prometheusUrl),
       () => isAlive(p),
@@ -506,7 +489,7 @@ export async function ensureServer(paths: LabPaths, net: LabNet, hosts: HostReco
     if (!child.pid) throw new Error('could not start nginx (Debian: apt-get install nginx)');
     child.unref();
     const p = child.pid;
-    await waitFor(
+    await waitForStart(
       'nginx',
       async () => (await Promise.all(AUTH_METHODS.map((m) => tcpOpen(net.gateway, EDGE_PORTS[m])))).every(Boolean),
       () => isAlive(p),
