@@ -6,10 +6,9 @@
 
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isMap } from 'yaml';
 import { InventoryError, originOf } from './errors.ts';
 import { setOwn } from './records.ts';
-import { convert, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
+import { convert, isMap, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
 export interface ExtraVars {
   vars: Record<string, unknown>;
@@ -58,12 +57,12 @@ function dataFile(file: string, text: string, arg: string): [string, unknown, st
     throw new InventoryError('vault-encrypted extra vars files are not supported yet; decrypt it or pass the values another way', { file });
   }
   const loaded = parseAnsibleYaml(text, file);
-  if (!isMap(loaded.doc.contents)) {
+  if (!isMap(loaded.contents)) {
     throw new InventoryError(
       `invalid extra vars data supplied: '${abbreviate(arg)}' could not be made into a dictionary; use key=value, a JSON/YAML mapping or @file`,
     );
   }
-  return mapEntries(loaded, loaded.doc.contents).map((e) => [keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode))]);
+  return mapEntries(loaded, loaded.contents).map((e) => [keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode))]);
 }
 
 const ESCAPE = /\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[\\'"abfnrtv]/g;

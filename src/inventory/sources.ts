@@ -11,8 +11,7 @@ import { parseIniInventory } from './ini.ts';
 import { addHost, pushOnce, type InventoryDraft } from './inventory-data.ts';
 import { compareCodePoints, readText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
-import { deref, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
-import { isMap, isScalar } from 'yaml';
+import { isMap, isScalar, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
 // IGNORED_ALWAYS plus the default INVENTORY_IGNORE_EXTS of ansible-core.
 const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
@@ -82,7 +81,7 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
     if (!(e instanceof InventoryError)) throw e;
     return { plugin: 'yaml', error: e, meant: yamlExtension };
   }
-  const contents = deref(loaded, loaded.doc.contents);
+  const contents = loaded.contents;
   if (contents === null || (isScalar(contents) && !contents.value)) {
     return {
       plugin: 'yaml',
@@ -98,7 +97,7 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
     return { plugin: 'yaml', error, meant: yamlExtension };
   }
   const plugin = mapEntries(loaded, contents).find((e) => keyString(e.key) === 'plugin');
-  const pluginName = plugin && deref(loaded, plugin.value);
+  const pluginName = plugin?.value;
   if (isScalar(pluginName) && pluginName.value) {
     // The `auto` plugin would load the named inventory plugin; none is available here.
     const error = new InventoryError(

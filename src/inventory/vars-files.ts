@@ -7,8 +7,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, extname } from 'node:path';
 import { InventoryError, originOf } from './errors.ts';
 import { pushOnce, type VarSlot } from './inventory-data.ts';
-import { convert, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
-import { isMap, isScalar } from 'yaml';
+import { convert, isMap, isScalar, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
 export const VARS_EXTENSIONS = ['.yml', '.yaml', '.json'];
 
@@ -171,9 +170,9 @@ async function readVarsFile(file: string, decrypt?: (text: string, file: string)
   if (isJson) {
     if (json === null || json === false || json === 0 || json === '' || (Array.isArray(json) && json.length === 0)) return result;
     if (typeof json !== 'object' || Array.isArray(json)) throw notAMapping(file, undefined);
-    if (loaded && isMap(loaded.doc.contents)) {
+    if (loaded && isMap(loaded.contents)) {
       // The parsed YAML nodes keep every digit of a number (JSON.parse would round big ints).
-      for (const e of mapEntries(loaded, loaded.doc.contents)) {
+      for (const e of mapEntries(loaded, loaded.contents)) {
         result.vars.set(keyString(e.key), { value: convert(loaded, e.value), origin: originOf(file, lineOf(loaded, e.keyNode)) });
       }
       return result;
@@ -181,7 +180,7 @@ async function readVarsFile(file: string, decrypt?: (text: string, file: string)
     for (const [k, v] of Object.entries(json as Record<string, unknown>)) result.vars.set(k, { value: v, origin: originOf(file, undefined) });
     return result;
   }
-  const contents = loaded!.doc.contents;
+  const contents = loaded!.contents;
   // Empty files, `---` alone, `~`, `false`... are ignored like Ansible ignores falsy data.
   if (contents === null || (isScalar(contents) && !contents.value)) return result;
   if (!isMap(contents)) throw notAMapping(file, lineOf(loaded!, contents));

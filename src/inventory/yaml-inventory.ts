@@ -2,30 +2,29 @@
 // each with optional `hosts`, `vars` and `children` mappings, recursively. Mistakes Ansible
 // only warns about (unknown keys, non-mapping groups) are warnings here too.
 
-import { isMap, isScalar, isSeq } from 'yaml';
 import { InventoryError, originOf } from './errors.ts';
 import { expandHostPattern, HostRangeError } from './host-ranges.ts';
 import { addChild, addGroup, addHost, setVariable, type InventoryDraft } from './inventory-data.ts';
-import { convert, deref, keyString, lineOf, mapEntries, type LoadedYaml } from './yaml-load.ts';
+import { PyFloat } from './numbers.ts';
+import { convert, isMap, isScalar, isSeq, keyString, lineOf, mapEntries, type LoadedYaml } from './yaml-load.ts';
 
 /** Python's type() name of a YAML node, for messages. */
-function typeName(loaded: LoadedYaml, node: unknown): string {
-  const n = deref(loaded, node);
-  if (isMap(n)) return 'dict';
-  if (isSeq(n)) return 'list';
-  if (isScalar(n)) {
-    const v = n.value;
+function typeName(node: unknown): string {
+  if (isMap(node)) return 'dict';
+  if (isSeq(node)) return 'list';
+  if (isScalar(node)) {
+    const v = node.value;
     if (v === null || v === undefined) return 'NoneType';
     if (typeof v === 'boolean') return 'bool';
-    if (typeof v === 'number') return Number.isInteger(v) && !String(n.source ?? '').includes('.') ? 'int' : 'float';
+    if (typeof v === 'number' || typeof v === 'bigint') return 'int';
+    if (v instanceof PyFloat) return 'float';
     if (typeof v === 'string') return 'str';
   }
   return 'object';
 }
 
-function isNull(loaded: LoadedYaml, node: unknown): boolean {
-  const n = deref(loaded, node);
-  return n === null || n === undefined || (isScalar(n) && (n.value === null || n.value === undefined));
+function isNull(node: unknown): boolean {
+  return node === null || node === undefined || (isScalar(node) && (node.value === null || node.value === undefined));
 }
 
 /** The document must already be a mapping without `plugin:` (checked by the caller). */
@@ -33,15 +32,14 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
   const file = loaded.file;
   const where = (node: unknown) => ({ file, line: lineOf(loaded, node) });
 
-  const parseGroup = (groupKey: unknown, keyNode: unknown, groupNode: unknown): string => {
-    const data = deref(loaded, groupNode);
+  const parseGroup = (groupKey: unknown, keyNode: unknown, data: unknown): string => {
     const groupLabel = keyString(groupKey);
-    if (!isMap(data) && !isNull(loaded, data)) {
+    if (!isMap(data) && !isNull(data)) {
       draft.warnings.push(`Skipping '${groupLabel}' as this is not a valid group definition`);
       return groupLabel;
     }
     if (typeof groupKey !== 'string') {
-      throw new InventoryError(`unable to add group ${groupLabel}: a group name must be a string, got ${typeName(loaded, keyNode)}; quote it`, where(keyNode));
+      throw new InventoryError(`unable to add group ${groupLabel}: a group name must be a string, got ${typeName(keyNode)}; quote it`, where(keyNode));
     }
     const group = addGroup(draft, groupKey, where(keyNode));
     if (!isMap(data)) return group;
@@ -50,23 +48,23 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
     const sections = new Map<string, { key: unknown; keyNode: unknown; value: unknown }[] | null>();
     for (const entry of mapEntries(loaded, data)) {
       const key = keyString(entry.key);
-      const value = deref(loaded, entry.value);
+      const value = entry.value;
       if (['vars', 'children', 'hosts'].includes(key)) {
         if (isScalar(value) && typeof value.value === 'string') {
           sections.set(key, [{ key: value.value, keyNode: value, value: null }]);
           continue;
         }
-        if (!isMap(value) && !isNull(loaded, value)) {
+        if (!isMap(value) && !isNull(value)) {
           throw new InventoryError(
-            `invalid "${key}" entry for "${group}" group, requires a dictionary, found "${typeName(loaded, value)}" instead; ` +
+            `invalid "${key}" entry for "${group}" group, requires a dictionary, found "${typeName(value)}" instead; ` +
               `write it as a mapping (name: ...), not a list`,
             where(entry.keyNode),
           );
         }
       }
       if (!isMap(value)) {
-        if (!isNull(loaded, value)) {
-          draft.warnings.push(`Skipping key (${key}) in group (${group}) as it is not a mapping, it is a ${typeName(loaded, value)}`);
+        if (!isNull(value)) {
+          draft.warnings.push(`Skipping key (${key}) in group (${group}) as it is not a mapping, it is a ${typeName(value)}`);
         }
         continue;
       }
@@ -102,7 +100,7 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
     return group;
   };
 
-  const parseHosts = (group: string, pattern: unknown, keyNode: unknown, valueNode: unknown): void => {
+  const parseHosts = (group: string, pattern: unknown, keyNode: unknown, value: unknown): void => {
     if (typeof pattern !== 'string') {
       throw new InventoryError(`host pattern ${keyString(pattern)} must be a string; enclose integers/floats in quotation marks`, where(keyNode));
     }
@@ -114,12 +112,11 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
         throw new InventoryError(`invalid host range '${pattern}': ${e.message}; write ranges as name[01:10], name[1:10:2] or name[a:f]`, where(keyNode));
       throw e;
     }
-    const value = deref(loaded, valueNode);
     // Python: `data or {}` -- any false-y value means "no variables".
-    const falsy = isNull(loaded, value) || (isScalar(value) && !value.value) || (isSeq(value) && value.items.length === 0);
+    const falsy = isNull(value) || (isScalar(value) && !value.value) || (isSeq(value) && value.items.length === 0);
     if (!falsy && !isMap(value)) {
       throw new InventoryError(
-        `invalid data for host ${pattern}: expected a mapping of variables, got ${typeName(loaded, value)}; write "${pattern}:" followed by indented "name: value" lines`,
+        `invalid data for host ${pattern}: expected a mapping of variables, got ${typeName(value)}; write "${pattern}:" followed by indented "name: value" lines`,
         where(keyNode),
       );
     }
@@ -133,7 +130,7 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
     }
   };
 
-  for (const entry of mapEntries(loaded, loaded.doc.contents)) {
+  for (const entry of mapEntries(loaded, loaded.contents)) {
     parseGroup(entry.key, entry.keyNode, entry.value);
   }
 }
