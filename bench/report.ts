@@ -346,19 +346,8 @@ function targetVerdict(t: Target, hosts: number): string {
   return elsewhere ? `no (${elsewhere}${gap})` : `NO${t.gap ? ` (${t.gap})` : ''}`;
 }
 
-export function markdownReport(r: BenchResult): string {
-  const lines: string[] = [];
-  if (r.hosts === 0) {
-    lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
-    lines.push(
-      `Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`,
-      '',
-    );
-  } else
-    lines.push(
-      `# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`,
-      '',
-    );
+/** The lab's description, the run table and how to read it. */
+function labSections(r: BenchResult, lines: string[]): void {
   lines.push(
     `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.join(' ')}. ` +
       `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each (median shown), cold runs once each.`,
@@ -400,6 +389,30 @@ export function markdownReport(r: BenchResult): string {
       'Peak RSS: the toolkit process (ru_maxrss); for Ansible the largest single process, and "tree RSS" the sampled peak of the sum over all its processes (forks, ssh), which counts shared pages more than once.',
     '',
   );
+}
+
+export function markdownReport(r: BenchResult): string {
+  const lines: string[] = [];
+  if (r.hosts === 0) {
+    lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
+    lines.push(
+      `Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`,
+      '',
+    );
+  } else
+    lines.push(
+      `# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`,
+      '',
+    );
+  // An inventory-only run has no lab: no run table, no lab or network lines.
+  if (r.hosts === 0)
+    lines.push(
+      `Versions: ${Object.entries(r.versions)
+        .map(([k, v]) => `${k} ${v ?? 'not installed'}`)
+        .join('; ')}.`,
+      '',
+    );
+  else labSections(r, lines);
   const phases = phaseRows(r);
   if (phases.length) {
     lines.push("Toolkit, where the time goes (seconds; from the `--json` report's timings; facts includes connecting):", '');
