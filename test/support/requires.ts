@@ -72,6 +72,11 @@ export const RPM_TOOLS: Requirement = {
   available: ['rpmbuild', 'createrepo_c', 'rpm2cpio'].every(onPath) && existsSync('/usr/bin/prometheus-node-exporter'),
   fix: SETUP,
 };
+export const NODE_EXPORTER: Requirement = {
+  what: "Debian's node_exporter (/usr/bin/prometheus-node-exporter)",
+  available: existsSync('/usr/bin/prometheus-node-exporter'),
+  fix: SETUP,
+};
 export const ROOT: Requirement = {
   what: 'root (the test switches to another user)',
   available: process.getuid?.() === 0,

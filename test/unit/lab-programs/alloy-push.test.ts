@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { remoteWriteClosure } from '../../lab/packages.ts';
 import { processTable } from '../../lab/proc.ts';
 import { describeWith } from '../../support/requires.ts';
+import { freePort } from '../../support/ports.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ALLOY = resolve(here, '../../lab/host/alloy');
@@ -42,18 +42,6 @@ function decoder(): (body: Buffer) => Promise<Series[]> {
 
 let dir = '';
 const cleanups: Array<() => void> = [];
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createNetServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 async function receiver(status: number): Promise<{ url: string; got: Received[] }> {
   const decode = decoder();

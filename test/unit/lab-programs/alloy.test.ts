@@ -1,12 +1,12 @@
 // The lab's Alloy stand-in (test/lab/host/alloy), run directly on this machine on a free port.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, describeWith } from '../../support/requires.ts';
+import { freePort } from '../../support/ports.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ALLOY = resolve(here, '../../lab/host/alloy');
@@ -52,18 +52,6 @@ const CORPUS: Invalid[] = readdirSync(CORPUS_DIR)
 
 let dir = '';
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function runAlloy(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(ALLOY, args, { encoding: 'utf8', timeout: 15_000 });

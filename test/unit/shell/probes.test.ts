@@ -1,10 +1,12 @@
 // src/shell/probes.sh against a local HTTP server (loopback) that answers like Alloy and
 // node_exporter: what the facts read of a provider, and that the checks' functions agree.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../support/ports.ts';
+import { describeWith, NODE_EXPORTER } from '../../support/requires.ts';
 
 const PROBES = readFileSync(new URL('../../../src/shell/probes.sh', import.meta.url), 'utf8');
 const SENT = 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds';
@@ -26,10 +28,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** Runs FUNCTION of probes.sh with Alloy and node_exporter at the fake server (async: the server runs in this process). */
-async function probe(fn: string, http = base): Promise<{ code: number | null; stdout: string }> {
+async function probe(fn: string, http = base, nodeMetrics = `${http}/node/metrics`): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const p = spawn('bash', ['-c', `${PROBES}\n${fn}`], {
-      env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: `${http}/node/metrics` },
+      env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: nodeMetrics },
     });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -85,6 +87,17 @@ describe('tp_alloy_probe (the facts read Alloy in one curl)', () => {
 });
 
 describe('tp_node_exporter_serves', () => {
+  const FILTERED = '/node/metrics?collect%5B%5D=loadavg';
+
+  it('asks for the load average collector alone, and for the whole page only when that is refused', async () => {
+    // The whole page failing proves the filtered request was enough.
+    answers = { [FILTERED]: [200, metrics(['node_load1 0.5'])], '/node/metrics': [500, 'no'] };
+    expect((await probe('tp_node_exporter_serves')).code).toBe(0);
+    // node_exporter without the loadavg collector answers the filter with 400.
+    answers = { [FILTERED]: [400, 'missing collector: loadavg'], '/node/metrics': [200, metrics(['node_cpu_seconds_total 1'])] };
+    expect((await probe('tp_node_exporter_serves')).code).toBe(0);
+  });
+
   it('needs node metrics on a 200', async () => {
     answers = { '/node/metrics': [200, metrics(['node_load1 0.5'])] };
     expect((await probe('tp_node_exporter_serves')).code).toBe(0);
@@ -92,5 +105,48 @@ describe('tp_node_exporter_serves', () => {
     expect((await probe('tp_node_exporter_serves')).code).toBe(1);
     answers = { '/node/metrics': [500, metrics(['node_load1 0.5'])] };
     expect((await probe('tp_node_exporter_serves')).code).toBe(1);
+  });
+});
+
+// The real node_exporter (Debian's; the lab's hosts run the same binary): the filter it honours,
+// and the 400 it gives for a collector it runs without, which the probe falls back from.
+describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_exporter', () => {
+  const started: ChildProcess[] = [];
+  afterAll(() => {
+    for (const p of started) p.kill();
+  });
+
+  /** A node_exporter on a free loopback port; its /metrics URL once it answers. */
+  async function nodeExporter(...flags: string[]): Promise<string> {
+    const port = await freePort();
+    const p = spawn('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...flags], { stdio: 'ignore' });
+    started.push(p);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    for (let i = 0; i < 200; i++) {
+      if ((await probe(`curl -fsS -o /dev/null ${url}`)).code === 0) return url;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`node_exporter on port ${port} did not start`);
+  }
+  const serves = (url: string) => probe('tp_node_exporter_serves', base, url);
+  const fetch = (url: string) => probe(`curl -s -w '\n%{http_code}' '${url}'`);
+
+  it('honours the filter: node metrics, a fraction of the whole page', async () => {
+    const url = await nodeExporter();
+    const filtered = (await fetch(`${url}?collect%5B%5D=loadavg`)).stdout;
+    const whole = (await fetch(url)).stdout;
+    expect(filtered).toMatch(/^node_load1 .*\n200$/ms);
+    expect(filtered.length * 5).toBeLessThan(whole.length);
+    expect((await serves(url)).code).toBe(0);
+  });
+
+  it('falls back to the whole page on a node_exporter without the loadavg collector', async () => {
+    const url = await nodeExporter('--no-collector.loadavg');
+    expect((await fetch(`${url}?collect%5B%5D=loadavg`)).stdout).toMatch(/\n400$/);
+    expect((await serves(url)).code).toBe(0);
+  });
+
+  it('fails where nothing answers', async () => {
+    expect((await serves('http://127.0.0.1:9/metrics')).code).toBe(1);
   });
 });
