@@ -337,7 +337,14 @@ export function mapEntries(loaded: LoadedYaml, node: unknown, depth = 0): MapEnt
   const explicit: MapEntry[] = [];
   for (const pair of node.items) {
     const keyNode = pair.key;
-    const key = isScalar(keyNode) ? (loaded.json ? String(keyNode.value) : keyNode.value) : convert(loaded, keyNode);
+    if (!isScalar(keyNode)) {
+      // A Python dict cannot have a list or a dict as a key (PyYAML's own words, Ansible's line).
+      throw new InventoryError(`found unacceptable key (unhashable type: '${isSeq(keyNode) ? 'list' : 'dict'}'); a key must be a single value`, {
+        file: loaded.file,
+        line: lineOf(loaded, keyNode),
+      });
+    }
+    const key = loaded.json ? String(keyNode.value) : keyNode.value;
     if (key === MERGE) {
       // `<<: *x` or `<<: [*x, *y]`: earlier maps win over later ones, explicit keys over all.
       const sources = isSeq(pair.value) ? [...pair.value.items] : [pair.value];
