@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { convert, parseAnsibleYaml } from '../inventory/yaml-load.ts';
 import type { PrometheusMode } from './agent-config.ts';
 import type { RoleName } from './variables.ts';
 import { evaluateTemplate, hasTemplate, UNDEFINED } from './jinja-lite.ts';
@@ -45,7 +45,9 @@ export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleD
     const label = rolesDir === DEFAULT_ROLES_DIR ? `roles/${role}/defaults/main.yml` : path;
     let parsed: unknown;
     try {
-      parsed = parse(readFileSync(path, 'utf8'));
+      // As Ansible reads them (YAML 1.1: `yes` is true), by the inventories' YAML reader.
+      const loaded = parseAnsibleYaml(readFileSync(path, 'utf8'), label);
+      parsed = convert(loaded, loaded.contents);
     } catch (error) {
       throw new Error(`cannot read the role defaults ${label}: ${(error as Error).message}`);
     }

@@ -93,4 +93,13 @@ describe('role defaults', () => {
     }
     expect(() => loadRoleDefaults(dir)).toThrow(/alloy\/defaults\/main\.yml must be a YAML mapping/u);
   });
+
+  it('reads them as Ansible does (YAML 1.1), like the inventories', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'roles-'));
+    for (const role of ['trento_agent', 'node_exporter', 'alloy', 'supportutils']) {
+      mkdirSync(join(dir, role, 'defaults'), { recursive: true });
+      writeFileSync(join(dir, role, 'defaults', 'main.yml'), role === 'supportutils' ? 'supportutils_enabled: no\nsupportutils_update_cache: On\n' : '---\n');
+    }
+    expect(loadRoleDefaults(dir).supportutils.values).toEqual({ supportutils_enabled: false, supportutils_update_cache: true });
+  });
 });
