@@ -270,7 +270,7 @@ function buildTree(events: Event[], text: string, file: string, lineAt: (offset:
             event.tagStart,
           );
         }
-        const node: YamlSeq | YamlMap = kind === 'map' ? { kind, items: [], start: event.start } : { kind, items: [], start: event.start };
+        const node = { kind, items: [], start: event.start } as YamlSeq | YamlMap;
         anchor(event, node);
         attach(node);
         open.push(node);
