@@ -346,6 +346,12 @@ function targetVerdict(t: Target, hosts: number): string {
   return elsewhere ? `no (${elsewhere}${gap})` : `NO${t.gap ? ` (${t.gap})` : ''}`;
 }
 
+function versionsLine(r: BenchResult): string {
+  return `Versions: ${Object.entries(r.versions)
+    .map(([k, v]) => `${k} ${v ?? 'not installed'}`)
+    .join('; ')}.`;
+}
+
 /** The lab's description, the run table and how to read it. */
 function labSections(r: BenchResult, lines: string[]): void {
   lines.push(
@@ -365,9 +371,7 @@ function labSections(r: BenchResult, lines: string[]): void {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}; wiped before each cold run.`,
     '',
-    `Versions: ${Object.entries(r.versions)
-      .map(([k, v]) => `${k} ${v ?? 'not installed'}`)
-      .join('; ')}.`,
+    versionsLine(r),
     '',
   );
   lines.push(mdTable(HEAD, runRows(r)), '');
@@ -394,25 +398,21 @@ function labSections(r: BenchResult, lines: string[]): void {
 export function markdownReport(r: BenchResult): string {
   const lines: string[] = [];
   if (r.hosts === 0) {
+    // An inventory-only run has no lab: no run table, no lab or network lines.
     lines.push(`# Benchmark: inventory loading only, ${r.date.slice(0, 16).replace('T', ' ')} UTC`, '');
     lines.push(
       `Machine: ${r.machine.cores} cores (${r.machine.cpu}), load average when measured ${(r.loadAvgAtInventory ?? r.machine.loadAvgAtStart).join(' ')}.`,
       '',
+      versionsLine(r),
+      '',
     );
-  } else
+  } else {
     lines.push(
       `# Benchmark: ${r.hosts} hosts, ${r.rttMs ? `${r.rttMs} ms round trip on every host's link, ` : ''}${r.date.slice(0, 16).replace('T', ' ')} UTC`,
       '',
     );
-  // An inventory-only run has no lab: no run table, no lab or network lines.
-  if (r.hosts === 0)
-    lines.push(
-      `Versions: ${Object.entries(r.versions)
-        .map(([k, v]) => `${k} ${v ?? 'not installed'}`)
-        .join('; ')}.`,
-      '',
-    );
-  else labSections(r, lines);
+    labSections(r, lines);
+  }
   const phases = phaseRows(r);
   if (phases.length) {
     lines.push("Toolkit, where the time goes (seconds; from the `--json` report's timings; facts includes connecting):", '');

@@ -1,10 +1,13 @@
 // src/shell/probes.sh against a local HTTP server (loopback) that answers like Alloy and
 // node_exporter: what the facts read of a provider, and that the checks' functions agree.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForStart } from '../../lab/proc.ts';
 import { freePort } from '../../support/ports.ts';
 import { describeWith, NODE_EXPORTER } from '../../support/requires.ts';
 
@@ -119,22 +122,28 @@ describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_expor
   /** A node_exporter on a free loopback port; its /metrics URL once it answers. */
   async function nodeExporter(...flags: string[]): Promise<string> {
     const port = await freePort();
-    const p = spawn('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...flags], { stdio: 'ignore' });
+    const log = join(mkdtempSync(join(tmpdir(), 'node-exporter-')), 'log');
+    const fd = openSync(log, 'a');
+    const p = spawn('/usr/bin/prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, ...flags], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
     started.push(p);
     const url = `http://127.0.0.1:${port}/metrics`;
-    for (let i = 0; i < 200; i++) {
-      if ((await probe(`curl -fsS -o /dev/null ${url}`)).code === 0) return url;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`node_exporter on port ${port} did not start`);
+    await waitForStart(
+      `node_exporter on port ${port}`,
+      async () => (await probe(`curl -fsS -o /dev/null ${url}`)).code === 0,
+      () => p.exitCode === null && p.signalCode === null,
+      log,
+      10_000,
+    );
+    return url;
   }
   const serves = (url: string) => probe('tp_node_exporter_serves', base, url);
-  const fetch = (url: string) => probe(`curl -s -w '\n%{http_code}' '${url}'`);
+  const httpGet = (url: string) => probe(`curl -s -w '\n%{http_code}' '${url}'`);
 
   it('honours the filter: node metrics, a fraction of the whole page', async () => {
     const url = await nodeExporter();
-    const filtered = (await fetch(`${url}?collect%5B%5D=loadavg`)).stdout;
-    const whole = (await fetch(url)).stdout;
+    const filtered = (await httpGet(`${url}?collect%5B%5D=loadavg`)).stdout;
+    const whole = (await httpGet(url)).stdout;
     expect(filtered).toMatch(/^node_load1 .*\n200$/ms);
     expect(filtered.length * 5).toBeLessThan(whole.length);
     expect((await serves(url)).code).toBe(0);
@@ -142,7 +151,7 @@ describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_expor
 
   it('falls back to the whole page on a node_exporter without the loadavg collector', async () => {
     const url = await nodeExporter('--no-collector.loadavg');
-    expect((await fetch(`${url}?collect%5B%5D=loadavg`)).stdout).toMatch(/\n400$/);
+    expect((await httpGet(`${url}?collect%5B%5D=loadavg`)).stdout).toMatch(/\n400$/);
     expect((await serves(url)).code).toBe(0);
   });
 
