@@ -111,7 +111,26 @@ function processesMentioning(text: string): string[] {
 
 /** The control sockets (masters up) in the run folders inside a control_path_dir. */
 function controlSockets(dir: string): string[] {
-  return readdirSync(dir).flatMap((d) => readdirSync(join(dir, d)).filter((f) => statSync(join(dir, d, f)).isSocket()));
+  // Entries can vanish between readdir and stat while a run is going: OpenSSH binds a master's
+  // socket under a temporary name (c0.XXXX) and renames it, and a run removes its folder at the end.
+  const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+  const entries = (d: string): string[] => {
+    try {
+      return readdirSync(d);
+    } catch (e) {
+      if (gone(e)) return [];
+      throw e;
+    }
+  };
+  const isSocket = (f: string): boolean => {
+    try {
+      return statSync(f).isSocket();
+    } catch (e) {
+      if (gone(e)) return false;
+      throw e;
+    }
+  };
+  return entries(dir).flatMap((d) => entries(join(dir, d)).filter((f) => isSocket(join(dir, d, f))));
 }
 
 /** The machine's end of the lab network, as a target host sees it. */
