@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   if (cli.verbosity > 0) process.stdout.write(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
   // Created before the first secret is known: the sink owns the run's one secret list, and
   // everything printed from here on (errors included) goes through it.
-  const sink = createSink({
+  const sink = await createSink({
     verbosity: cli.verbosity,
     diff: cli.diff,
     ...terminalChoice(process.env, { stdout: process.stdout, stderr: process.stderr }),

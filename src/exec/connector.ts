@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSpec } from './connection.ts';
 import { openSshSession } from './openssh.ts';
-import { localSession, openParamikoSession, type Session } from './session.ts';
+import { localSession, type Session } from './session.ts';
 
 export interface Connector {
   open(spec: ConnectionSpec): Promise<Session>;
@@ -35,7 +35,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
   let count = 0;
   const open = async (spec: ConnectionSpec): Promise<Session> => {
     if (spec.transport === 'local') return localSession(spec);
-    if (spec.transport === 'paramiko') return openParamikoSession(spec);
+    if (spec.transport === 'paramiko') return (await import('./paramiko.ts')).openParamikoSession(spec);
     const dir = await controlFolder();
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;

@@ -4,7 +4,7 @@
 // ControlMaster per host, its socket in the run's private folder: the host's first script makes
 // the only key exchange, every later round trip is a channel on that connection.
 import { open, readFile } from 'node:fs/promises';
-import { $, type ProcessOutput, type ProcessPromise } from 'zx';
+import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
 import { splitArgs } from './connection.ts';
 import { toShell } from './command.ts';

@@ -1,6 +1,7 @@
 // Where events go: folded into the tally, formatted as lines (plain, or above an ora spinner on
 // a terminal), every byte through the run's one SecretSet, which the sink owns (see redact.ts).
-import ora, { type Ora } from 'ora';
+// ora is loaded only for a terminal: a run in a pipe, CI or cron never pays its start-up (~40 ms).
+import type { Ora } from 'ora';
 import type { Emit, RunEvent } from './events.ts';
 import { type FormatOptions, formatEvent, formatRecap } from './format.ts';
 import { type SecretSet, secretSet } from './redact.ts';
@@ -30,7 +31,8 @@ function progressText(t: Tally, phase: string): string {
   return `${phase}: ${done}/${t.hosts.size} hosts done · changed ${counts.changed} · failed ${counts.failed} · unreachable ${counts.unreachable} · skipped ${counts.skipped}`;
 }
 
-export function createSink(options: SinkOptions): Sink {
+export async function createSink(options: SinkOptions): Promise<Sink> {
+  const ora = options.live ? (await import('ora')).default : undefined;
   const tally = newTally();
   const secrets = secretSet();
   const redact = secrets.redact;
@@ -51,7 +53,7 @@ export function createSink(options: SinkOptions): Sink {
     fold(tally, e, Date.now());
     write(lines);
     if (e.type === 'phase') phase = e.phase;
-    if (options.live) {
+    if (ora) {
       if (e.type === 'run-start') spinner = ora({ text: 'connecting', stream: process.stderr, color: options.color ? 'cyan' : false }).start();
       if (spinner) spinner.text = redact(progressText(tally, phase));
       if (e.type === 'run-end') spinner?.stop();

@@ -2,10 +2,20 @@
 // change that closes the gap (or null when the host already matches). They never run anything.
 import type { HostSettings } from '../settings/host-settings.ts';
 import { createHash } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { Change, HandlerName } from './types.ts';
+
+/**
+ * A unified diff of two texts (for a change's --diff). The diff library is loaded by the first diff (require is
+ * synchronous and caches): a run without --diff, or with nothing to change, never pays its
+ * ~20 ms of start-up.
+ */
+export function unifiedDiff(oldName: string, newName: string, before: string, after: string, context = 3): string {
+  const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff');
+  return createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { context });
+}
 
 export interface FileSpec {
   path: string;
@@ -34,9 +44,7 @@ function fileDiff(path: string, before: string | undefined, after: string, mask 
     // The only difference is inside a masked value: say so rather than show an empty diff.
     return `--- ${path}\n+++ ${path}\n (a secret value changed; not shown)\n`;
   }
-  return createTwoFilesPatch(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after), undefined, undefined, {
-    context: 3,
-  });
+  return unifiedDiff(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after));
 }
 
 export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Change | null {
@@ -77,9 +85,7 @@ export function fileAbsent(
     id: `file:${path}`,
     kind: 'file',
     summary: `remove ${path}`,
-    ...(withDiff && current.content !== undefined
-      ? { diff: createTwoFilesPatch(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '', undefined, undefined, { context: 3 }) }
-      : {}),
+    ...(withDiff && current.content !== undefined ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '') } : {}),
     script: withAfter(sh`rm -f -- ${path}`, opts.after),
     ...(opts.notify ? { notify: opts.notify } : {}),
   };

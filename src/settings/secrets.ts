@@ -7,7 +7,7 @@
 // the values of these in one SecretSet (src/output/redact.ts) that the output sink owns and
 // every writer uses; the masks here hide them by field where the structure is known (diffs of
 // agent.yaml and trento.alloy), whatever their length.
-import { isAlias, isCollection, isPair, isScalar, parseDocument, visit } from 'yaml';
+import { createRequire } from 'node:module';
 import type { AgentConfigKey } from './agent-config.ts';
 import { VARIABLES } from './variables.ts';
 
@@ -99,6 +99,9 @@ function maskAgentYamlLines(text: string): string {
  * Everything else is kept byte for byte, so a diff of two masked files shows real changes.
  */
 export function maskAgentYaml(text: string): string {
+  // The yaml library is loaded by the first agent.yaml diff (require is synchronous and
+  // caches): a run that shows none never pays its ~25 ms of start-up.
+  const { isAlias, isCollection, isPair, isScalar, parseDocument, visit } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return maskAgentYamlLines(text);
   const edits: Array<{ start: number; end: number; replacement: string }> = [];

@@ -4,10 +4,9 @@
 // systemd Environment= drop-in would be ignored, so when CONFIG_FILE names one file the role
 // switches that one line to the file's folder, as the official playbook does, and keeps the
 // old line so uninstall can put it back.
-import { createTwoFilesPatch } from 'diff';
 import { sh } from '../../../src/exec/command.ts';
 import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, service, packagesWanted } from '../../../src/plan/ops.ts';
+import { file, fileAbsent, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { maskAlloy } from '../../../src/settings/secrets.ts';
@@ -37,9 +36,7 @@ function directoryMode(ctx: TaskContext): Change | null {
     summary: `switch Alloy to directory mode: CONFIG_FILE ${current} -> ${dir}/ (only that line of ${PATHS.alloySysconfig}; the old line is kept in ${PATHS.savedAlloyConfigFile} for uninstall)`,
     ...(ctx.withDiff && sysconfig?.content !== undefined
       ? {
-          diff: createTwoFilesPatch(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), undefined, undefined, {
-            context: 1,
-          }),
+          diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 1),
         }
       : {}),
     script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,

@@ -1,0 +1,197 @@
+// ansible_connection=paramiko: the in-process client (ssh2 through node-ssh), chosen
+// explicitly, never a fallback. Its own module so that a run over OpenSSH (the default) never
+// loads ssh2: the connector imports this file only when a host asks for paramiko, which keeps
+// ~60 ms off every other run's start-up.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { NodeSSH } from 'node-ssh';
+import { Client, type ClientChannel } from 'ssh2';
+import { toShell } from './command.ts';
+import type { ConnectionSpec, JumpHost } from './connection.ts';
+import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
+import { ConnectError, remoteShell, type Session, wrapScript } from './session.ts';
+
+async function defaultKey(): Promise<Buffer | undefined> {
+  for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    const path = `${homedir()}/.ssh/${name}`;
+    if (existsSync(path)) return readFile(path);
+  }
+  return undefined;
+}
+
+function classify(error: Error, hostKeyProblem: string | undefined, spec: ConnectionSpec): ConnectError {
+  if (hostKeyProblem) return new ConnectError('host-key', hostKeyProblem);
+  const message = error.message || String(error);
+  if (/Encrypted private|passphrase/i.test(message)) {
+    return new ConnectError(
+      'auth',
+      `cannot use the private key of ${spec.user}@${spec.address}:${spec.port}: ${message}. ansible_connection=paramiko cannot ask ssh-agent for an encrypted key's identity; use ansible_connection=ssh (the default)`,
+    );
+  }
+  if (/authentication methods failed|auth/i.test(message) && !/ECONN|timed out/i.test(message)) {
+    return new ConnectError(
+      'auth',
+      `authentication failed for ${spec.user}@${spec.address}:${spec.port} (${message}); check ansible_user and ansible_ssh_private_key_file`,
+    );
+  }
+  return new ConnectError('unreachable', `cannot reach ${spec.address}:${spec.port}: ${message}`);
+}
+
+/** The host key check that OpenSSH's StrictHostKeyChecking=yes does, with a message saying what to do. */
+async function hostKeyPolicy(spec: ConnectionSpec) {
+  const files = await readKnownHostsFiles(spec.knownHostsFiles);
+  const names = [lookupName(spec.address, spec.port)];
+  if (spec.host !== spec.address) names.push(lookupName(spec.host, spec.port));
+  const known = findKnownKeys(files, names);
+  const types = [...new Set(known.keys.map((k) => k.type))];
+  let problem: string | undefined;
+  const verify = (key: Buffer): boolean => {
+    if (!spec.strictHostKeyChecking) return true;
+    const fp = fingerprint(key);
+    if (known.revoked.some((k) => k.blob.equals(key))) {
+      problem = `host key ${fp} of ${spec.address} is marked @revoked in ${known.revoked[0]!.file}`;
+      return false;
+    }
+    if (known.keys.some((k) => k.blob.equals(key))) return true;
+    const where = spec.knownHostsFiles.join(', ');
+    problem = known.keys.length
+      ? `HOST KEY CHANGED for ${names[0]}: it now offers ${keyTypeOf(key)} ${fp}, which differs from ` +
+        `${known.keys.map((k) => `${k.file}:${k.line}`).join(', ')}. This may be an attack or a reinstalled host. ` +
+        `If the change is expected, remove the old entry (ssh-keygen -R '${names[0]}' -f ${known.keys[0]!.file}) and add the new one.`
+      : `unknown host key for ${names[0]}: ${keyTypeOf(key)} ${fp} is not in ${where}. ` +
+        `Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_${keyTypeOf(key).replace(/^ssh-/, '')}_key.pub), ` +
+        `then add it (ssh-keyscan -p ${spec.port} ${spec.address} >> ${spec.knownHostsFiles[0]}), ` +
+        `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).` +
+        (known.certAuthorities ? ` (${where} has a @cert-authority for this host: host certificates need ansible_connection=ssh, the default.)` : '');
+    return false;
+  };
+  return { verify, types, problem: () => problem };
+}
+
+async function readPrivateKey(spec: ConnectionSpec): Promise<Buffer | undefined> {
+  if (!spec.privateKeyPath) return defaultKey();
+  try {
+    return await readFile(spec.privateKeyPath);
+  } catch (error) {
+    throw new ConnectError('auth', `cannot read private key ${spec.privateKeyPath}: ${(error as Error).message}`);
+  }
+}
+
+/** What ssh2 needs to authenticate and check the host key, for the target or a jump host. */
+async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefined) {
+  const policy = await hostKeyPolicy(spec);
+  return {
+    policy,
+    config: {
+      host: spec.address,
+      port: spec.port,
+      username: spec.user,
+      ...(privateKey ? { privateKey: privateKey.toString('utf8') } : {}),
+      ...(process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+      ...(spec.password !== undefined ? { password: spec.password } : {}),
+      readyTimeout: spec.timeoutMs,
+      keepaliveInterval: 15_000,
+      hostVerifier: (key: Buffer) => policy.verify(key),
+      // Like OpenSSH: prefer the key types we already know for this host.
+      ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: policy.types as never } } : {}),
+    },
+  };
+}
+
+/**
+ * ProxyJump: an SSH connection to each jump host in turn (same key, same known_hosts, same
+ * strictness as the target, like OpenSSH's -J), each one tunnelled through the one before;
+ * the last one opens a direct-tcpip channel to the target, which becomes the target's socket.
+ */
+async function openJumps(spec: ConnectionSpec, jumps: JumpHost[], privateKey: Buffer | undefined): Promise<{ sock: ClientChannel; clients: Client[] }> {
+  const clients: Client[] = [];
+  let sock: ClientChannel | undefined;
+  const hops = [...jumps.map((j) => ({ address: j.address, port: j.port })), { address: spec.address, port: spec.port }];
+  try {
+    for (let i = 0; i < jumps.length; i++) {
+      const j = jumps[i]!;
+      const jumpSpec: ConnectionSpec = { ...spec, host: j.address, address: j.address, port: j.port, user: j.user, become: undefined, jump: undefined };
+      const { policy, config } = await connectConfig(jumpSpec, privateKey);
+      const client = new Client();
+      clients.push(client);
+      await new Promise<void>((resolveReady, reject) => {
+        client.once('ready', () => resolveReady());
+        client.once('error', (error) => reject(classify(error, policy.problem(), jumpSpec)));
+        client.connect({ ...config, ...(sock ? { sock } : {}) });
+      });
+      // A jump host that drops later fails the target's connection; don't crash the run.
+      client.on('error', () => undefined);
+      const next = hops[i + 1]!;
+      sock = await new Promise<ClientChannel>((resolveChannel, reject) => {
+        client.forwardOut('127.0.0.1', 0, next.address, next.port, (error, channel) => {
+          if (error) {
+            reject(new ConnectError('unreachable', `cannot reach ${next.address}:${next.port}: ${error.message}`));
+          } else resolveChannel(channel);
+        });
+      });
+    }
+  } catch (error) {
+    for (const c of clients) c.end();
+    const jump = `${jumps.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`;
+    if (error instanceof ConnectError) throw new ConnectError(error.failure, `via jump host ${jump}: ${error.message}`);
+    throw new ConnectError('unreachable', `via jump host ${jump}: ${(error as Error).message}`);
+  }
+  return { sock: sock!, clients };
+}
+
+/** Opens the in-process connection (with its jump hosts) and runs scripts over it. */
+export async function openParamikoSession(spec: ConnectionSpec): Promise<Session> {
+  const privateKey = await readPrivateKey(spec);
+  const { policy, config } = await connectConfig(spec, privateKey);
+  const jumps = spec.jump?.length ? await openJumps(spec, spec.jump, privateKey) : undefined;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({ ...config, ...(jumps ? { sock: jumps.sock } : {}) });
+  } catch (error) {
+    ssh.dispose();
+    for (const c of jumps?.clients ?? []) c.end();
+    throw classify(error as Error, policy.problem(), spec);
+  }
+  // node-ssh drops its error listener once connected; without ours a reset socket would
+  // crash the whole run instead of failing this one host.
+  let lostReason = 'connection closed';
+  ssh.connection?.on('error', (error: Error) => (lostReason = `connection lost: ${error.message}`));
+  const connectionLost = new Promise<string>((resolveLost) => {
+    ssh.connection?.once('close', () => resolveLost(lostReason));
+  });
+  let trips = 0;
+  const shell = remoteShell(spec);
+  return {
+    host: spec.host,
+    async run(script, onOutput) {
+      trips++;
+      if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
+      let seen = '';
+      try {
+        const result = await Promise.race([
+          ssh.execCommand(shell.command, {
+            stdin: shell.stdinPrefix + wrapScript(toShell(script)),
+            noTrim: true,
+            onStdout: (chunk: Buffer) => {
+              const text = chunk.toString('utf8');
+              seen += text;
+              onOutput?.(text);
+            },
+          }),
+          // A dropped connection does not always close the channel: without this race a
+          // killed sshd session would leave the run waiting forever.
+          connectionLost.then((why) => ({ code: null, signal: null, stdout: seen, stderr: why })),
+        ]);
+        return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+      } catch (error) {
+        return { code: null, stdout: seen, stderr: (error as Error).message };
+      }
+    },
+    roundTrips: () => trips,
+    close: () => {
+      ssh.dispose();
+      for (const c of jumps?.clients ?? []) c.end();
+    },
+  };
+}
