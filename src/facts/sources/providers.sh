@@ -4,7 +4,7 @@
 # a host where nothing is to change is then proven by this one round trip. When a probe does not
 # hold, the run checks again in a second round trip, waiting as the verify step does. Not asked
 # for by --check (TP_WANT_PROBES=0), which runs no checks.
-if [ "$TP_WANT_PROBES" = 1 ] && have curl; then
+if [ "$TP_WANT_PROBES" = 1 ]; then
   if installed "$TP_NODE_EXPORTER_PACKAGE"; then
     if tp_node_exporter_serves; then record probe:node-exporter-serves yes; else record probe:node-exporter-serves no; fi
   fi

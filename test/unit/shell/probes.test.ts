@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStart } from '../../lab/proc.ts';
 import { freePort } from '../../support/ports.ts';
@@ -31,10 +31,15 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 /** Runs FUNCTION of probes.sh with Alloy and node_exporter at the fake server (async: the server runs in this process). */
-async function probe(fn: string, http = base, nodeMetrics = `${http}/node/metrics`): Promise<{ code: number | null; stdout: string }> {
+async function probe(
+  fn: string,
+  http = base,
+  nodeMetrics = `${http}/node/metrics`,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const p = spawn('bash', ['-c', `${PROBES}\n${fn}`], {
-      env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: nodeMetrics },
+      env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: nodeMetrics, ...env },
     });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -45,7 +50,7 @@ async function probe(fn: string, http = base, nodeMetrics = `${http}/node/metric
 const metrics = (lines: string[]) => `# HELP x\n${lines.join('\n')}\n`;
 const trentoQueue = (url: string, value: string) => `${SENT}{component_id="prometheus.remote_write.trento",url="${url}"} ${value}`;
 
-describe('tp_alloy_probe (the facts read Alloy in one curl)', () => {
+describe('tp_alloy_probe (what the facts read of Alloy)', () => {
   it('ready, running trento.alloy, the newest delivery over every queue of the component', async () => {
     answers = {
       '/-/ready': [200, 'Alloy is ready.\n'],
@@ -86,6 +91,47 @@ describe('tp_alloy_probe (the facts read Alloy in one curl)', () => {
     expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(0);
     expect((await probe('tp_alloy_has prometheus.remote_write.other')).code).toBe(1);
     expect((await probe(`curl -fsS "$TP_ALLOY_HTTP/metrics" | tp_rw_metric ${SENT} max`)).stdout).toBe('1800000042\n');
+  });
+});
+
+describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
+  it('a provider that accepts and never answers is "no" once the wait is over, not a hung facts script', async () => {
+    const silent = createNetServer(() => undefined); // accepts, reads nothing, writes nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      expect((await probe('tp_alloy_probe', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no -\n');
+      expect((await probe('tp_node_exporter_serves', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
+      // three waits of Alloy's probe, two of node_exporter's: bounded by them, not by the server
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('sends a plain HTTP/1.0 GET with the path and query as given, and closes every connection it opened', async () => {
+    const seen: string[] = [];
+    answers = { '/node/metrics?collect%5B%5D=loadavg': [200, metrics(['node_load1 1'])] };
+    const record = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} HTTP/${req.httpVersion} host=${req.headers.host}`);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('node_load1 1\n');
+    });
+    await new Promise<void>((r) => record.listen(0, '127.0.0.1', r));
+    const port = (record.address() as AddressInfo).port;
+    try {
+      const fds = 'ls /proc/$$/fd | wc -l';
+      const out = await probe(
+        `before=$(${fds}); tp_node_exporter_serves; echo "rc=$? open before=$before after=$(${fds})"`,
+        base,
+        `http://127.0.0.1:${port}/metrics`,
+      );
+      expect(seen).toEqual([`GET /metrics?collect%5B%5D=loadavg HTTP/1.0 host=127.0.0.1:${port}`]);
+      expect(out.stdout.trim()).toMatch(/^rc=0 open before=(\d+) after=\1$/);
+    } finally {
+      record.close();
+    }
   });
 });
 
