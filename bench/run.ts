@@ -465,6 +465,7 @@ async function pass(): Promise<void> {
     forks: N,
     repeat: REPEAT,
     toolkit: { transport: 'ssh' },
+    ...(SSH_EXTRA_ARGS ? { sshExtraArgs: SSH_EXTRA_ARGS } : {}),
     ansible: {},
     mitogen: {},
     notes: [
