@@ -67,6 +67,11 @@ function spawnSsh(
     // Its own process group: a Ctrl-C on the terminal reaches the toolkit only, which lets the
     // hosts in flight finish (first Ctrl-C) or closes every master itself (second).
     detached: true,
+    // zx runs the line with `bash -c`; without zx's default "set -euo pipefail;" prefix the line
+    // is one simple command, which every bash execs in its own place: one process per ssh, not
+    // a bash waiting beside every host's ssh for the whole run (this machine's bash 5.2 execs
+    // the last command of a -c list anyway; older versions need not).
+    prefix: '',
     stdio: password !== undefined ? ['pipe', 'pipe', stderr, 'pipe'] : ['pipe', 'pipe', stderr],
   })`${password !== undefined ? ['sshpass', '-d3', ...argv] : argv}`;
   if (password !== undefined) {

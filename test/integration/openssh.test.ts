@@ -555,10 +555,12 @@ describe('nothing left behind', () => {
     const h = pull[2]!;
     const cp = join(work, 'cp-count');
     mkdirSync(cp);
-    // ansible_ssh_executable: a wrapper that notes every ssh the toolkit starts, then is ssh.
+    // ansible_ssh_executable: a wrapper that notes every ssh the toolkit starts (and the
+    // program that started it), then is ssh.
     const calls = join(work, 'ssh-calls');
+    const parents = join(work, 'ssh-parents');
     const wrapper = join(work, 'ssh-counting');
-    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nexec ssh "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nps -o comm= -p $PPID >> '${parents}'\nexec ssh "$@"\n`);
     chmodSync(wrapper, 0o755);
     const inv = inventory({
       [h.name]: {
@@ -583,6 +585,8 @@ describe('nothing left behind', () => {
     // The one ssh logged in (-v into the run's log) and forked the master; no `-O exit` after it.
     expect(sshCalls()).toHaveLength(1);
     expect(sshCalls()[0]).toMatch(/ -v -E \S+\.log -- /);
+    // Started by the toolkit itself (zx's bash -c execs the one command): no shell waits beside it.
+    expect(readFileSync(parents, 'utf8').trim().split('\n')).toEqual(['node', 'node', 'node']);
     expect(readdirSync(cp)).toEqual([]);
     expect(processesMentioning(cp)).toEqual([]);
   });
