@@ -1,7 +1,8 @@
 // What every run pays before its first connection: the modules the CLI's static imports load.
 // The in-process client (ssh2 through node-ssh) is imported only when a host asks for
-// ansible_connection=paramiko, and the OpenSSH transport takes zx's core ($ and its process
-// types), not zx's index with its bundled extras: together ~0.2 s of every run's start-up.
+// ansible_connection=paramiko, the terminal spinner (ora) only for a terminal, the diff library
+// by the first diff and the yaml library by the first agent.yaml mask; the OpenSSH transport
+// takes zx's core ($ and its process types), not zx's index with its bundled extras.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ function modulesLoaded(script: string, args: string[]): string[] {
 }
 
 describe('start-up loads only what every run needs', () => {
-  it('provision: zx core only, and no ssh2 or node-ssh until a host asks for paramiko', () => {
+  it('provision: zx core only; no ssh2, node-ssh, ora, diff or yaml until a run uses them', () => {
     const loaded = modulesLoaded('provision.ts', ['--help']);
     const packages = new Set(
       loaded.map((path) =>
@@ -44,6 +45,6 @@ describe('start-up loads only what every run needs', () => {
       zx.filter((path) => /^zx\/build\/(index|vendor-extra|vendor)\./.test(path)),
       zx.join(' '),
     ).toEqual([]);
-    for (const lazy of ['ssh2', 'node-ssh']) expect(packages.has(lazy), lazy).toBe(false);
+    for (const lazy of ['ssh2', 'node-ssh', 'ora', 'diff', 'yaml']) expect(packages.has(lazy), lazy).toBe(false);
   });
 });
