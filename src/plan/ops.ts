@@ -7,13 +7,16 @@ import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { Change, HandlerName } from './types.ts';
 
+// Libraries loaded on first use (synchronous, cached by require).
+const load = createRequire(import.meta.url);
+
 /**
  * A unified diff of two texts (for a change's --diff). The diff library is loaded by the first diff (require is
  * synchronous and caches): a run without --diff, or with nothing to change, never pays its
  * ~20 ms of start-up.
  */
 export function unifiedDiff(oldName: string, newName: string, before: string, after: string, context = 3): string {
-  const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff');
+  const { createTwoFilesPatch } = load('diff') as typeof import('diff');
   return createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { context });
 }
 

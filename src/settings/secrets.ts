@@ -93,6 +93,9 @@ function maskAgentYamlLines(text: string): string {
   return out.join('\n');
 }
 
+// Libraries loaded on first use (synchronous, cached by require).
+const load = createRequire(import.meta.url);
+
 /**
  * agent.yaml (or any YAML) with the values of secret keys replaced, at any depth and in any
  * scalar style (quoted, plain, block), and the password of facts-service-url masked.
@@ -101,7 +104,7 @@ function maskAgentYamlLines(text: string): string {
 export function maskAgentYaml(text: string): string {
   // The yaml library is loaded by the first agent.yaml diff (require is synchronous and
   // caches): a run that shows none never pays its ~25 ms of start-up.
-  const { isAlias, isCollection, isPair, isScalar, parseDocument, visit } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const { isAlias, isCollection, isPair, isScalar, parseDocument, visit } = load('yaml') as typeof import('yaml');
   const doc = parseDocument(text);
   if (doc.errors.length > 0) return maskAgentYamlLines(text);
   const edits: Array<{ start: number; end: number; replacement: string }> = [];
