@@ -42,9 +42,14 @@ tp_node_exporter_serves() {
   done
   return 1
 }
-# tp_alloy_has COMPONENT: is it in the configuration Alloy is running?
+# tp_alloy_has COMPONENT: is it in the configuration Alloy is running (its components page
+# answers 200 and names it)? The facts and the apply's checks both ask through this one reader.
 tp_alloy_has() {
-  curl -fsS -m 20 -- "$TP_ALLOY_HTTP/api/v0/web/components" 2>/dev/null | grep -qF "\"$1\""
+  local found=1
+  tp_http_get "$TP_ALLOY_HTTP/api/v0/web/components" || return 1
+  [ "$TP_HTTP_CODE" = 200 ] && grep -qF "\"$1\"" <&"$TP_FD" && found=0
+  tp_http_close
+  return $found
 }
 # tp_alloy_probe: what the facts need of Alloy, from three requests read by one grep and one
 # awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT"
@@ -55,10 +60,7 @@ tp_alloy_probe() {
     [ "$TP_HTTP_CODE" = 200 ] && ready=yes
     tp_http_close
   fi
-  if tp_http_get "$TP_ALLOY_HTTP/api/v0/web/components"; then
-    [ "$TP_HTTP_CODE" = 200 ] && grep -qF '"prometheus.remote_write.trento"' <&"$TP_FD" && runs=yes
-    tp_http_close
-  fi
+  tp_alloy_has prometheus.remote_write.trento && runs=yes
   printf '%s %s ' "$ready" "$runs"
   if ! tp_http_get "$TP_ALLOY_HTTP/metrics"; then
     echo -

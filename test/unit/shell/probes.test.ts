@@ -1,7 +1,7 @@
 // src/shell/probes.sh against a local HTTP server (loopback) that answers like Alloy and
 // node_exporter: what the facts read of a provider, and that the checks' functions agree.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -38,11 +38,12 @@ async function probe(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
-    const p = spawn('bash', ['-c', `${PROBES}\n${fn}`], {
+    const p = spawn('/bin/bash', ['-c', `${PROBES}\n${fn}`], {
       env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: nodeMetrics, ...env },
     });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.on('error', (e) => resolve({ code: -1, stdout: String(e) }));
     p.on('close', (code) => resolve({ code, stdout }));
   });
 }
@@ -90,6 +91,10 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
     };
     expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(0);
     expect((await probe('tp_alloy_has prometheus.remote_write.other')).code).toBe(1);
+    // an error page naming the component is not Alloy running it; no Alloy at all is not either
+    answers['/api/v0/web/components'] = [500, '"prometheus.remote_write.trento"'];
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(1);
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento', 'http://127.0.0.1:9')).code).toBe(1);
     expect((await probe(`curl -fsS "$TP_ALLOY_HTTP/metrics" | tp_rw_metric ${SENT} max`)).stdout).toBe('1800000042\n');
   });
 });
@@ -103,11 +108,27 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
       const started = Date.now();
       expect((await probe('tp_alloy_probe', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no -\n');
       expect((await probe('tp_node_exporter_serves', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
-      // three waits of Alloy's probe, two of node_exporter's: bounded by them, not by the server
+      expect((await probe('tp_alloy_has prometheus.remote_write.trento', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
+      // three waits of Alloy's probe, two of node_exporter's, one of the check's: bounded by them, not by the server
       expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       silent.close();
     }
+  });
+
+  it('need nothing on the host but bash, grep and awk (no curl)', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'tp-probes-bin-'));
+    for (const tool of ['grep', 'awk']) symlinkSync(realpathSync(`/usr/bin/${tool}`), join(bin, tool));
+    answers = {
+      '/-/ready': [200, 'Alloy is ready.\n'],
+      '/api/v0/web/components': [200, '[{"localID":"prometheus.remote_write.trento"}]'],
+      '/metrics': [200, metrics([trentoQueue('u', '1800000042')])],
+      '/node/metrics?collect%5B%5D=loadavg': [200, metrics(['node_load1 1'])],
+    };
+    const only = { PATH: bin };
+    expect((await probe('tp_alloy_probe', base, `${base}/node/metrics`, only)).stdout).toBe('yes yes 1800000042\n');
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento', base, `${base}/node/metrics`, only)).code).toBe(0);
+    expect((await probe('tp_node_exporter_serves', base, `${base}/node/metrics`, only)).code).toBe(0);
   });
 
   it('sends a plain HTTP/1.0 GET with the path and query as given, and closes every connection it opened', async () => {
@@ -129,6 +150,15 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
       );
       expect(seen).toEqual([`GET /metrics?collect%5B%5D=loadavg HTTP/1.0 host=127.0.0.1:${port}`]);
       expect(out.stdout.trim()).toMatch(/^rc=0 open before=(\d+) after=\1$/);
+      // the check stops reading at the first match and still closes its connection, found or not
+      answers = { '/api/v0/web/components': [200, `[{"localID":"prometheus.remote_write.trento"}${',{"localID":"x"}'.repeat(20_000)}]`] };
+      for (const [component, rc] of [
+        ['prometheus.remote_write.trento', 0],
+        ['prometheus.remote_write.other', 1],
+      ] as const) {
+        const has = await probe(`before=$(${fds}); tp_alloy_has ${component}; echo "rc=$? open before=$before after=$(${fds})"`);
+        expect(has.stdout.trim()).toMatch(new RegExp(`^rc=${rc} open before=(\\d+) after=\\1$`));
+      }
     } finally {
       record.close();
     }
