@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentLab } from './current.ts';
 import { execFileSync } from 'node:child_process';
+import { realpathSync, statSync } from 'node:fs';
 import { ssh, sshOk } from './ssh.ts';
 
 const lab = currentLab();
@@ -81,6 +82,15 @@ describe('lab packages', () => {
     const other = first('sles-15-sp6');
     await expect(fetch(`http://${other.address}:9100/metrics`)).rejects.toThrow();
     expect((await sshOk(cfg, h.name, 'systemctl is-active prometheus-node_exporter')).trim()).toBe('active');
+    // The program it runs is the machine's binary itself, mapped from its one inode (the
+    // package links to it): 1,000 hosts share its pages instead of each holding a copy.
+    const mapped = await sshOk(
+      cfg,
+      h.name,
+      'awk \'$6 ~ /node/ { print $5, $6; exit }\' "/proc/$(systemctl show -p MainPID --value prometheus-node_exporter)/maps"',
+    );
+    const machine = realpathSync('/usr/bin/prometheus-node-exporter');
+    expect(mapped.trim()).toMatch(new RegExp(`^${statSync(machine).ino} \\S*${machine.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
   });
 
   it("offers each channel's packages: alloy on SLES 15 SP7 and 16, node_exporter not on 16, supportutils and its plugin everywhere", async () => {

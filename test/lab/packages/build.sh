@@ -20,6 +20,8 @@ for tool in rpmbuild createrepo_c sha256sum flock rpmsign gpg; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (Debian: apt-get install rpm createrepo-c gnupg)" >&2; exit 1; }
 done
 [ -x "$NODE_EXPORTER" ] || { echo "build.sh: $NODE_EXPORTER is missing (Debian: apt-get install prometheus-node-exporter)" >&2; exit 1; }
+# The RPM links to the binary where the machine has it (see its spec): an absolute path.
+NODE_EXPORTER=$(realpath -- "$NODE_EXPORTER")
 
 exec 9>"$OUT/.build.lock"
 flock 9
@@ -72,7 +74,6 @@ rm -rf "$TOP" "$OUT/rpms.new" "$OUT/repos.new"
 mkdir -p "$TOP"/{SOURCES,SPECS,BUILD,BUILDROOT,RPMS,SRPMS,rpmdb} "$OUT/rpms.new"
 install -m 0755 "$HOST/alloy" "$TOP/SOURCES/alloy"
 install -m 0755 "$HOST/trento-agent" "$TOP/SOURCES/trento-agent"
-install -m 0755 "$NODE_EXPORTER" "$TOP/SOURCES/node_exporter"
 RW_STAGE=$TOP/SOURCES/remote-write
 mkdir -p "$RW_STAGE/node_modules"
 # Without the npm package the RPM has no sender, and the stand-in reports every push as failed
@@ -102,7 +103,7 @@ build() { # spec log-name [extra rpmbuild args...]
 
 build alloy.spec alloy &
 P1=$!
-build golang-github-prometheus-node_exporter.spec node_exporter &
+build golang-github-prometheus-node_exporter.spec node_exporter --define "lab_node_exporter $NODE_EXPORTER" &
 P2=$!
 build lab-sles-base.spec lab-sles-base &
 P3=$!

@@ -1,6 +1,6 @@
 // test/lab/packages/build.sh: the lab's RPMs and channel repositories, built into a temp dir.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +112,7 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     expect(rpm('-qp', '--requires', file)).not.toMatch(/python/);
   });
 
-  it('node_exporter: the real binary, the unit and sysconfig of SLES 15', () => {
+  it("node_exporter: the machine's real binary (linked, so that every host shares its pages), the unit and sysconfig of SLES 15", () => {
     const file = rpmFile('golang-github-prometheus-node_exporter');
     const files = payload(file);
     expect([...files.keys()].sort()).toEqual([
@@ -120,7 +120,9 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
       '/usr/bin/node_exporter',
       '/usr/lib/systemd/system/prometheus-node_exporter.service',
     ]);
-    expect(files.get('/usr/bin/node_exporter')!.length).toBe(statSync('/usr/bin/prometheus-node-exporter').size);
+    expect(rpm('-qp', '--qf', '[%{FILEMODES:perms} %{FILENAMES} -> %{FILELINKTOS}\\n]', file)).toContain(
+      `lrwxrwxrwx /usr/bin/node_exporter -> ${realpathSync('/usr/bin/prometheus-node-exporter')}\n`,
+    );
     const unit = files.get('/usr/lib/systemd/system/prometheus-node_exporter.service')!.toString();
     expect(unit).toContain('\nUser=prometheus\n');
     expect(unit).toContain('\nEnvironmentFile=-/etc/sysconfig/prometheus-node_exporter\n');
