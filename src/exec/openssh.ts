@@ -196,7 +196,10 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
       if (!authenticated) return connectingRun(input, onOutput);
       const quiet = debugging ? [] : ['-q'];
       const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, input, onOutput));
-      return resultOf(out, out.stderr);
+      // A client of the master says nothing when the master's connection drops (ssh logs that
+      // at debug2); the master, started with -v -E, wrote why into the control log.
+      const lost = out.exitCode === 255 && out.stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
+      return resultOf(out, lost || out.stderr);
     },
     roundTrips: () => trips,
     close() {
@@ -211,6 +214,20 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     },
     closed: () => closing ?? Promise.resolve(),
   };
+}
+
+/** Why the master's connection went away, from what it logged since it authenticated: its own
+ *  messages ("client_loop: send disconnect: ...", "Timeout, server HOST not responding."), or,
+ *  where it logged only its debug lines, a session that ended without the script's exit status. */
+export function masterSaid(log: string): string {
+  const lines = log.split(/\r?\n/);
+  const after = lines.slice(lines.map((l) => l.startsWith('Authenticated to ')).lastIndexOf(true) + 1);
+  const said = after
+    .filter((l) => l.trim() !== '' && !/^debug\d:|^Transferred: |^Bytes per second: /.test(l))
+    .join(' ')
+    .trim();
+  if (said) return said;
+  return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }
 
 /** 255 is ssh's own failure (the connection dropped, the master went away): the script's end

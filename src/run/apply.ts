@@ -138,7 +138,7 @@ async function applyHost(
     emit({
       type: 'host-unreachable',
       host: h.name,
-      message: `connection lost during apply (${result.stderr.trim()}); the host finishes the step it started on its own; run again to converge`,
+      message: `connection lost during apply (${result.stderr.trim() || 'the client gave no reason'}); the host finishes the step it started on its own; run again to converge`,
     });
     return finish(h, 'unreachable');
   }

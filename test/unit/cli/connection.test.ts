@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, masterSaid, sshArgv } from '../../../src/exec/openssh.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -198,6 +198,20 @@ describe("ssh's failures, read back from its log", () => {
       'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 2222.\nssh: connect to host 10.0.0.5 port 2222: Connection refused\n',
     );
     expect([down.failure, down.message]).toEqual(['unreachable', 'cannot reach 10.0.0.5:2222: ssh: connect to host 10.0.0.5 port 2222: Connection refused']);
+  });
+
+  it("a master's connection lost after the login: what the master logged since, not its login or transfer figures", () => {
+    const login = 'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 22.\nAuthenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n';
+    const stats = 'Transferred: sent 22996, received 4480 bytes, in 0.6 seconds\nBytes per second: sent 37426.6, received 7291.3\n';
+    expect(masterSaid(`${login}debug1: channel 2: free: client-session, nchannels 1\nTimeout, server 10.0.0.5 not responding.\n${stats}`)).toBe(
+      'Timeout, server 10.0.0.5 not responding.',
+    );
+    // a session ended under the master without the remote command's exit status (the lab's case)
+    expect(masterSaid(`${login}debug1: channel 2: free: client-session, nchannels 1\n${stats}debug1: Exit status -1\n`)).toBe(
+      "the connection closed before the script's exit status came back",
+    );
+    // nothing said after the login: nothing to add (the run says the client gave no reason)
+    expect(masterSaid(`Warning: Permanently added '10.0.0.5' (ED25519) to the list of known hosts.\n${login}${stats}`)).toBe('');
   });
 });
 
