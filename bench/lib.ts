@@ -248,6 +248,13 @@ export function mixFor(n: number, shares = DEFAULT_SHARES): Array<[string, numbe
 
 export const mixText = (mix: Array<[string, number]>) => mix.map(([name, count]) => `${name}=${count}`).join(',');
 
+/** The machine's memory in use, MiB: MemTotal - MemAvailable (/proc/meminfo), i.e. what `free`
+ *  counts as not available, page cache that can be dropped excluded, kernel memory included. */
+export function memoryInUseMiB(): number {
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? Number.NaN);
+  return Math.round((kib('MemTotal') - kib('MemAvailable')) / 1024);
+}
+
 /** Share of the machine's CPU time in use (0..1) over `ms`, from /proc/stat: how busy the machine
  *  is before a measurement (the lab's own services, other users). */
 export async function cpuBusy(ms = 3000): Promise<number> {

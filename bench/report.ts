@@ -70,6 +70,8 @@ export interface BenchResult {
   /** Share of all cores busy (0..1) over 3 s with no measurement running. */
   /** The machine's CPU busy while the lab idles, over windowMs (older results: 3 s). */
   cpuBusy?: { idleLab: number; provisionedLab?: number; windowMs?: number };
+  /** The machine's memory in use (MemTotal - MemAvailable, MiB) at the end of each idle window. */
+  memoryInUseMiB?: { wiped?: number; provisioned?: number };
   /** CPU the lab's hosts spend on their own (services, timers) with nothing running: ms per host per second. */
   hostsIdleCpu?: { wiped?: number; provisioned?: number };
   hostCost?: { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number }[];
@@ -131,6 +133,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+const gib = (mib: number) => (mib / 1024).toFixed(1);
 const sec = (ms: number | undefined | null) => (ms === undefined || ms === null ? '–' : (ms / 1000).toFixed(2));
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
 const x = (r: number | undefined) => (r === undefined ? '–' : `${r.toFixed(1)}x`);
@@ -373,6 +376,15 @@ function labSections(r: BenchResult, lines: string[]): void {
           `CPU already busy before measuring (${(r.cpuBusy.windowMs ?? 3000) / 1000} s, all cores): ${(r.cpuBusy.idleLab * 100).toFixed(0)} % with the wiped lab idle` +
             (r.cpuBusy.provisionedLab !== undefined
               ? `, ${(r.cpuBusy.provisionedLab * 100).toFixed(0)} % with the provisioned lab idle (its node_exporters, Alloys pushing, agents; plus other users of the machine).`
+              : '.'),
+          '',
+        ]
+      : []),
+    ...(r.memoryInUseMiB?.wiped !== undefined
+      ? [
+          `Memory in use on the machine (MemTotal - MemAvailable, kernel included): ${gib(r.memoryInUseMiB.wiped)} GiB with the wiped lab idle` +
+            (r.memoryInUseMiB.provisioned !== undefined
+              ? `, ${gib(r.memoryInUseMiB.provisioned)} GiB with the provisioned lab idle: ${((r.memoryInUseMiB.provisioned - r.memoryInUseMiB.wiped) / r.hosts).toFixed(1)} MiB per host for what provisioning starts (node_exporter or Alloy, the agent).`
               : '.'),
           '',
         ]

@@ -24,6 +24,7 @@ import {
   labHostsCpuS,
   measure,
   median,
+  memoryInUseMiB,
   mixFor,
   mixText,
   positive,
@@ -269,6 +270,9 @@ async function idleWindow(kind: 'wiped' | 'provisioned'): Promise<number> {
   current!.hostsIdleCpu ??= {};
   current!.hostsIdleCpu[kind] = perHostMsPerS;
   log(`hosts' own CPU with the ${kind} lab idle: ${perHostMsPerS.toFixed(1)} ms per host per second`);
+  current!.memoryInUseMiB ??= {};
+  current!.memoryInUseMiB[kind] = memoryInUseMiB();
+  log(`machine memory in use with the ${kind} lab idle: ${current!.memoryInUseMiB[kind]} MiB`);
   return busy;
 }
 
