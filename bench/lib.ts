@@ -251,7 +251,8 @@ export const mixText = (mix: Array<[string, number]>) => mix.map(([name, count])
 /** The machine's memory in use, MiB: MemTotal - MemAvailable (/proc/meminfo), i.e. what `free`
  *  counts as not available, page cache that can be dropped excluded, kernel memory included. */
 export function memoryInUseMiB(): number {
-  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? Number.NaN);
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? Number.NaN);
   return Math.round((kib('MemTotal') - kib('MemAvailable')) / 1024);
 }
 

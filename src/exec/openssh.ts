@@ -98,11 +98,7 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   const port = Number(authenticating?.[2] ?? connecting?.[2] ?? ssh.port ?? 22);
   const name = port === 22 ? address : `[${address}]:${port}`;
   const knownHosts = /UserKnownHostsFile=(\S+)/i.exec(`${ssh.commonArgs} ${ssh.extraArgs} ${ssh.sshArgs}`)?.[1] ?? '~/.ssh/known_hosts';
-  const said = log
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '' && !/^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal/.test(l))
-    .join(' ')
-    .trim();
+  const said = sshMessages(log.split(/\r?\n/));
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|POSSIBLE DNS SPOOFING/.test(log)) {
     const offending = /Offending \S+ key in (\S+):(\d+)/.exec(log);
     const file = offending?.[1] ?? knownHosts;
@@ -216,16 +212,23 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   };
 }
 
+/** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about
+ *  known_hosts and the transfer figures it logs at exit left out. */
+function sshMessages(lines: string[]): string {
+  const noise = /^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal|^Transferred: |^Bytes per second: /;
+  return lines
+    .filter((l) => l.trim() !== '' && !noise.test(l))
+    .join(' ')
+    .trim();
+}
+
 /** Why the master's connection went away, from what it logged since it authenticated: its own
  *  messages ("client_loop: send disconnect: ...", "Timeout, server HOST not responding."), or,
  *  where it logged only its debug lines, a session that ended without the script's exit status. */
 export function masterSaid(log: string): string {
   const lines = log.split(/\r?\n/);
   const after = lines.slice(lines.map((l) => l.startsWith('Authenticated to ')).lastIndexOf(true) + 1);
-  const said = after
-    .filter((l) => l.trim() !== '' && !/^debug\d:|^Transferred: |^Bytes per second: /.test(l))
-    .join(' ')
-    .trim();
+  const said = sshMessages(after);
   if (said) return said;
   return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }
