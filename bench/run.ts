@@ -208,9 +208,14 @@ interface ToolkitReport {
  * One toolkit run as a user runs it (`npm run provision`: node scripts/launch.mjs, the compiled CLI), with --json for the per-host facts;
  * `-c TRANSPORT` (the lab's inventory sets no ansible_connection, so it applies to every host).
  */
-async function toolkit(name: string, extra: string[], transport: Transport = 'ssh'): Promise<ToolRun> {
+async function toolkit(name: string, extra: string[], transport: Transport = 'ssh', withFloor = false): Promise<ToolRun> {
   const file = transport === 'ssh' ? `toolkit-${name}` : `toolkit-${transport}-${name}`;
   const json = join(workDir, `${file}.json`);
+  // The floor again, right before this sample and on the same lab: the ratio then compares two
+  // measurements seconds apart, not one taken minutes earlier on the wiped lab.
+  const floorBefore = withFloor ? await floor(labHosts(labDir).map((h) => h.name)) : undefined;
+  if (floorBefore?.failures) current!.notes.push(`floor before toolkit ${name}: ${floorBefore.failures} ssh failures`);
+  const before = await settle();
   const spawnedAt = Date.now();
   const m = await measureOnLab({
     cmd: process.execPath,
@@ -247,6 +252,8 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   }
   const run: ToolRun = {
     ...summary(m),
+    busyBefore: before,
+    ...(floorBefore ? { floorBeforeMs: floorBefore.ms } : {}),
     roundTrips: { max: Math.max(...trips), mean: trips.reduce((a, b) => a + b, 0) / trips.length },
     statuses,
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
@@ -275,6 +282,13 @@ async function idleWindow(kind: 'wiped' | 'provisioned'): Promise<number> {
   log(`machine memory in use with the ${kind} lab idle: ${current!.memoryInUseMiB[kind]} MiB`);
   return busy;
 }
+
+/**
+ * The 2 s before a measured run, with nothing started: lets the previous run's last work (masters
+ * closing, sshd sessions ending) drain, and returns how busy the machine was meanwhile (0..1),
+ * which the report shows beside the load average (that one lags a minute behind).
+ */
+const settle = () => cpuBusy(2000);
 
 /** How long the idle lab is watched: two of Trento's 15 s scrape intervals, so that the agents'
  *  and Alloys' periodic work is in the figure as often as it really comes (3 s caught it unevenly). */
@@ -322,6 +336,7 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
   // functions put in (one CONFIG_FILE reader for every host program), not the bare role file.
   const configureAlloy = join(workDir, 'configure-alloy.sh');
   writeFileSync(configureAlloy, configureAlloyScript());
+  const before = await settle();
   const m = await measureOnLab(
     {
       cmd: 'ansible-playbook',
@@ -351,7 +366,7 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     recap.unreachable += Number(r[3]);
     recap.failed += Number(r[4]);
   }
-  const run: ToolRun = { ...summary(m), recap };
+  const run: ToolRun = { ...summary(m), busyBefore: before, recap };
   log(
     `${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`,
   );
@@ -535,9 +550,11 @@ async function pass(): Promise<void> {
       log(`machine CPU busy with the provisioned lab idle: ${(result.cpuBusy!.provisionedLab * 100).toFixed(0)} %`);
     }
     const warm: ToolRun[] = [];
-    for (let i = 0; i < REPEAT; i++) warm.push(await toolkit(`warm-${i + 1}`, [], transport));
+    // The floor targets are the default transport's: its samples each get a floor of their own.
+    const paired = transport === 'ssh';
+    for (let i = 0; i < REPEAT; i++) warm.push(await toolkit(`warm-${i + 1}`, [], transport, paired));
     const check: ToolRun[] = [];
-    for (let i = 0; i < REPEAT; i++) check.push(await toolkit(`check-${i + 1}`, ['--check', '--diff'], transport));
+    for (let i = 0; i < REPEAT; i++) check.push(await toolkit(`check-${i + 1}`, ['--check', '--diff'], transport, paired));
     side.warmSamples = warm;
     side.checkSamples = check;
     side.warm = pick(warm);

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './lib.ts';
-import { defaultTransport, markdownReport, TRANSPORT_LABEL, type BenchResult, type ToolRun } from './report.ts';
+import { defaultTransport, markdownReport, pairedFloorRatio, TRANSPORT_LABEL, type BenchResult, type ToolRun } from './report.ts';
 
 const dir = join(repoRoot, 'bench', 'results');
 // One column per size and added round trip (bench --rtt): 50, 50 @ 30 ms, 100, ...
@@ -55,6 +55,13 @@ const rows: Array<[string, (r: BenchResult) => string]> = [
   ['toolkit `--check --diff` (s)', (r) => sec(r.toolkit.check?.wallMs)],
   ['toolkit warm, ms per host', (r) => per(r.toolkit.warm, r.hosts)],
   ['toolkit warm / floor', (r) => ratio(r.toolkit.warm?.wallMs, r.floor?.ms)],
+  [
+    'toolkit warm / floor just before it (median of the samples; older results: –)',
+    (r) => {
+      const v = pairedFloorRatio(r.toolkit.warmSamples);
+      return v === undefined ? '–' : `${v.toFixed(1)}x`;
+    },
+  ],
   ['toolkit warm / floor with the same kex', (r) => ratio(r.toolkit.warm?.wallMs, r.floorCurve25519?.ms)],
   ['toolkit `--check --diff` / warm', (r) => ratio(r.toolkit.check?.wallMs, r.toolkit.warm?.wallMs)],
   [
