@@ -4,12 +4,14 @@
  * Why: the lab systemctl is Python, and a Python start costs a host 30-60 ms of CPU per call
  * (the real systemctl: a few ms); the facts script, every check and every service supervisor
  * call it. The manager (`systemctl-py --lab-manager`, started by the first root call) has the
- * module loaded and forks a child per call that runs exactly the code a direct call would run.
+ * module loaded, answers root's queries itself and forks a child for any other call, which runs
+ * exactly the code a direct call would run.
  *
  * Protocol (one connection per call, on $LAB_SYSTEMCTL_ROOT/run/lab-systemd/manager.sock):
  * the client sends its stdin, stdout and stderr as SCM_RIGHTS with the first byte, then
  * "umask\0cwd\0argc\0argv...\0env...\0" and shuts its side down; the child answers "PID\n"
- * (the client forwards SIGINT, SIGTERM and SIGHUP to it) and, when done, "EXIT_CODE\n". The child
+ * (the client forwards SIGINT, SIGTERM and SIGHUP to it; 0 for a query the manager answers
+ * itself: nothing to forward to) and, when done, "EXIT_CODE\n". The child
  * takes the caller's uid, gid and groups (SO_PEERCRED), umask, cwd and environment.
  *
  * When no manager answers (none started yet, idle-exited, or died), a root client starts one in

@@ -1,9 +1,9 @@
 // The lab hosts' /usr/bin/systemctl: a C client (test/lab/host/systemctl-client.c) of a manager
-// that has the Python program loaded and forks per call. Laid out here as in a host (base.ts):
+// that has the Python program loaded, answers root's queries itself and forks for other calls. Laid out here as in a host (base.ts):
 // the module, its launcher, the client; every call must answer exactly as the Python program
 // run directly does, with the caller's environment, credentials and descriptors.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,36 @@ async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A pids cgroup allowing `max` tasks (cgroup v1's pids hierarchy, or v2's with the pids
+ * controller): add() moves a process in, remove() moves it back to the root and deletes it.
+ */
+function pidsCgroup(max: number): { add(pid: number): void; remove(): void } {
+  const v1 = '/sys/fs/cgroup/pids';
+  const v2 = '/sys/fs/cgroup';
+  const base = existsSync(join(v1, 'cgroup.procs'))
+    ? v1
+    : existsSync(join(v2, 'cgroup.controllers')) && readFileSync(join(v2, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('pids')
+      ? v2
+      : null;
+  if (!base) throw new Error('no pids cgroup controller (cgroup v1 /sys/fs/cgroup/pids or v2 with "pids"): this test needs one');
+  if (base === v2) writeFileSync(join(v2, 'cgroup.subtree_control'), '+pids');
+  const dir = join(base, `lab-systemctl-test-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'pids.max'), String(max));
+  const members: number[] = [];
+  return {
+    add(pid) {
+      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+      members.push(pid);
+    },
+    remove() {
+      for (const pid of members) if (existsSync(`/proc/${pid}`)) writeFileSync(join(base, 'cgroup.procs'), String(pid));
+      rmdirSync(dir);
+    },
+  };
 }
 
 function unit(name: string, text: string): void {
@@ -178,6 +208,34 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     );
     expect(client('start', 'self')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(readFileSync(join(out, 'self-state'), 'utf8')).toBe('ActiveState=activating\n');
+  });
+
+  it("answers root's queries itself, without a child; any other call, or another user's query, needs one", () => {
+    // The manager in a pids cgroup that holds only itself: it cannot fork, so what still answers
+    // was answered in place (without the in-place answers, every call here fails).
+    unit('q.service', '[Service]\nExecStart=/bin/sleep 300\n');
+    chmodSync(root, 0o755); // another user reaches the manager's socket (mkdtemp makes 0700)
+    const noFork = pidsCgroup(1);
+    try {
+      noFork.add(managerPid());
+      for (const args of [
+        ['show', '-p', 'Id,ActiveState,UnitFileState', 'q', 'missing'],
+        ['show', 'q'],
+        ['is-enabled', 'q'],
+        ['is-failed', 'q'],
+        ['is-active', 'q'],
+      ]) {
+        expect(client(...args), args.join(' ')).toEqual(run(join(bin, 'systemctl-py'), args));
+      }
+      const cannot = { code: 1, stdout: '', stderr: expect.stringContaining('the lab manager cannot start a process for this call') };
+      expect(client('start', 'q')).toEqual(cannot);
+      expect(run(join(bin, 'systemctl'), ['is-active', 'q'], { uid: 65534 })).toEqual(cannot);
+    } finally {
+      noFork.remove();
+    }
+    // The manager went on serving: with children allowed again, the same calls run.
+    expect(client('start', 'q')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(run(join(bin, 'systemctl'), ['is-active', 'q'], { uid: 65534 })).toEqual({ code: 0, stdout: 'active\n', stderr: '' });
   });
 
   it("runs with the caller's uid and descriptors", () => {
