@@ -23,6 +23,21 @@ describe('facts', () => {
     expect(facts.files['/etc/trento/agent.yaml']).toBeDefined();
   });
 
+  it('silences no command inside a command substitution: bash then forks the command from a subshell, two processes for one', () => {
+    // `x=$(cmd)` execs cmd in the substitution's subshell; `x=$(cmd 2>/dev/null)` makes bash 5.2
+    // fork it from there: a process more per tool on every host, every run. The facts silence
+    // such commands around the substitution instead: `{ x=$(cmd); } 2>/dev/null`.
+    // The command's parent is the shell itself when the subshell exec'd it, the subshell when it forked it.
+    const parentIsTheShell = (substitution: string) =>
+      execFileSync('/bin/bash', ['-c', `${substitution}; [ "$x" = "$$" ] && echo yes || echo no`], { encoding: 'utf8' }).trim();
+    expect(parentIsTheShell(`x=$(/bin/sh -c 'echo $PPID')`)).toBe('yes');
+    expect(parentIsTheShell(`x=$(/bin/sh -c 'echo $PPID' 2>/dev/null)`)).toBe('no');
+    expect(parentIsTheShell(`{ x=$(/bin/sh -c 'echo $PPID'); } 2>/dev/null`)).toBe('yes');
+    const script = toShell(factsScript({ withContent: true, withUpdates: true, zyppLockTimeoutSeconds: 5 }));
+    const silencedInside = script.split('\n').filter((line) => !line.trim().startsWith('#') && /\$\([^()]*2>\s*\/dev\/null[^()]*\)/.test(line));
+    expect(silencedInside).toEqual([]);
+  });
+
   it('parses os-release quoting like the shell', () => {
     expect(parseOsRelease('# c\nID="sles"\nNAME=\'x y\'\nVERSION_ID=16.0\nA="q\\"x"\n')).toEqual({
       ID: 'sles',
