@@ -152,8 +152,11 @@ const x = (r: number | undefined) => (r === undefined ? '–' : `${r.toFixed(1)}
  */
 export function pairedFloorRatio(samples: ToolRun[] | undefined): number | undefined {
   if (!samples?.length || samples.some((w) => w.floorBeforeMs === undefined)) return undefined;
-  return median(samples.map((w) => w.wallMs / w.floorBeforeMs!));
+  return median(samples.map(ownFloorRatio));
 }
+
+/** A sample's wall time over the floor measured right before it (only for samples that have one). */
+const ownFloorRatio = (w: ToolRun) => w.wallMs / w.floorBeforeMs!;
 
 /** Issue 12's targets (item 6, idle machine, same run) and issue 11's (item 6), with how far off. */
 export function targetsOf(r: BenchResult): Target[] {
@@ -301,7 +304,7 @@ function runRows(r: BenchResult): string[][] {
       ? ` (CPU busy in the 2 s before: ${runs.map((w) => `${Math.round(w.busyBefore! * 100)} %`).join(' / ')})`
       : '') +
     (runs.every((w) => w.floorBeforeMs !== undefined)
-      ? ` (floor just before: ${runs.map((w) => sec(w.floorBeforeMs!)).join(' / ')} s, so ${runs.map((w) => `${(w.wallMs / w.floorBeforeMs!).toFixed(2)}x`).join(' / ')})`
+      ? ` (floor just before: ${runs.map((w) => sec(w.floorBeforeMs!)).join(' / ')} s, so ${runs.map((w) => `${ownFloorRatio(w).toFixed(2)}x`).join(' / ')})`
       : '');
   const loadNote = (run: ToolRun | undefined) => (run ? loads([run]) : '');
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
