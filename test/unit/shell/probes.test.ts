@@ -142,7 +142,10 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     await new Promise<void>((r) => record.listen(0, '127.0.0.1', r));
     const port = (record.address() as AddressInfo).port;
     try {
-      const fds = 'ls /proc/$$/fd | wc -l';
+      // sockets only (Node's stdio pipes are sockets too, hence "the same before and after"): a count of
+      // every descriptor races with the command substitution's own pipe, whose write end the shell
+      // may not have closed yet when the child lists the shell's descriptors
+      const fds = 'ls -l /proc/$$/fd | grep -c socket:';
       const out = await probe(
         `before=$(${fds}); tp_node_exporter_serves; echo "rc=$? open before=$before after=$(${fds})"`,
         base,
