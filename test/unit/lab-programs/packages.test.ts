@@ -204,11 +204,10 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
 
   it('does not rebuild when nothing changed', () => {
     const before = statSync(rpmFile('alloy')).mtimeMs;
-    const t = Date.now();
+    // no timing bound: the unchanged mtime and the silence are what "not rebuilt" means
     const r = spawnSync(BUILD, [out], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout + r.stderr).toBe('');
-    expect(Date.now() - t).toBeLessThan(5000);
     expect(statSync(rpmFile('alloy')).mtimeMs).toBe(before);
   });
 });
