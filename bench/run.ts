@@ -7,7 +7,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toShell } from '../src/exec/command.ts';
@@ -373,15 +372,13 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
   return run;
 }
 
-/** The lab's Alloy pushes with the npm package prometheus-remote-write (test/lab/packages.ts): without it
- *  no SLES 16 host can deliver, and both tools' final check waits and fails on every one of them. */
+/** The lab's Alloy encodes its pushes with the machine's python3-protobuf and python3-snappy
+ *  (test/lab/host/alloy): without them no SLES 16 host can deliver, and both tools' final check
+ *  waits and fails on every one of them. */
 function remoteWriteProblem(): string | null {
-  try {
-    createRequire(join(repoRoot, 'test', 'lab', 'packages.ts')).resolve('prometheus-remote-write');
-    return null;
-  } catch {
-    return "prometheus-remote-write is not installed (npm install, or NODE_PATH to a folder that has it): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it";
-  }
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import snappy, google.protobuf'], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return `python3-protobuf or python3-snappy is missing (bash scripts/setup.sh installs them): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it (${r.stderr.trim().split('\n').pop()})`;
 }
 
 function mitogenProblem(): string | null {

@@ -15,6 +15,8 @@ PACKAGES=(
   gnupg
   # Trento's server side in the lab (Prometheus behind an nginx edge)
   prometheus nginx apache2-utils
+  # the lab's Alloy stand-in encodes its remote write (protobuf WriteRequest, snappy)
+  python3-protobuf python3-snappy
   # the reference the compatibility tests compare against
   ansible-core
   # the shell programs that run on hosts (src/**/*.sh) are checked by the tests

@@ -3,7 +3,6 @@
 // rebuild never pulls the floor from under running hosts (they bind the old folder read-only).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { LabPaths } from './paths.ts';
 import { hostProgramsDir, packagesSrcDir } from './paths.ts';
@@ -30,15 +29,7 @@ export function packagesStamp(): string {
   const h = createHash('sha256');
   hashTree(h, packagesSrcDir);
   hashTree(h, buildScript());
-  for (const f of ['alloy', 'trento-agent', 'alloy-remote-write.cjs']) hashTree(h, join(hostProgramsDir, f));
-  // The npm packages the alloy RPM carries for its remote-write sender (their versions).
-  h.update(
-    `remote-write: ${
-      remoteWriteClosure()
-        .map((p) => `${p.name}@${p.version}`)
-        .join(' ') || 'missing'
-    }\n`,
-  );
+  for (const f of ['alloy', 'trento-agent']) hashTree(h, join(hostProgramsDir, f));
   // node_exporter is Debian's binary: a new Debian package means new RPMs.
   for (const f of ['/usr/bin/prometheus-node-exporter']) {
     try {
@@ -49,19 +40,6 @@ export function packagesStamp(): string {
     }
   }
   return h.digest('hex').slice(0, 16);
-}
-
-/** prometheus-remote-write and its runtime dependencies in node_modules (test/lab/packages/npm-closure.cjs). */
-export function remoteWriteClosure(): Array<{ name: string; version: string; dir: string }> {
-  const require = createRequire(import.meta.url);
-  const { closure } = require(join(packagesSrcDir, 'npm-closure.cjs')) as {
-    closure: (name: string, from?: string) => Array<{ name: string; version: string; dir: string }>;
-  };
-  try {
-    return closure('prometheus-remote-write', packagesSrcDir);
-  } catch {
-    return [];
-  }
 }
 
 export function buildScript(): string {

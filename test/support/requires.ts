@@ -67,6 +67,11 @@ export const ANSIBLE_PYTHON: Requirement = {
   available: !ansibleOptOut && runs('/usr/bin/python3', ['-c', 'import ansible']),
   fix: SETUP,
 };
+export const REMOTE_WRITE_PYTHON: Requirement = {
+  what: "Debian's python3-protobuf and python3-snappy (the lab's Alloy stand-in encodes its remote write with them)",
+  available: runs('/usr/bin/python3', ['-c', 'import snappy, google.protobuf']),
+  fix: SETUP,
+};
 export const RPM_TOOLS: Requirement = {
   what: "rpmbuild, createrepo_c, rpm2cpio and Debian's node_exporter",
   available: ['rpmbuild', 'createrepo_c', 'rpm2cpio'].every(onPath) && existsSync('/usr/bin/prometheus-node-exporter'),

@@ -33,16 +33,9 @@ fail() { # $1 message, $2 log file
 }
 
 
-# The Alloy stand-in's remote-write sender and its npm packages (prometheus-remote-write and its
-# runtime dependencies from the repository's node_modules): the hosts cannot see node_modules,
-# so the alloy RPM carries them under /usr/lib/alloy/remote-write/.
-RW_PACKAGE=prometheus-remote-write
-RW_CLOSURE=$(node "$HERE/npm-closure.cjs" "$RW_PACKAGE" 2>/dev/null) || RW_CLOSURE=
-
 inputs_hash() {
-  { (cd "$HERE" && sha256sum -- *.spec build.sh npm-closure.cjs)
-    (cd "$HOST" && sha256sum -- alloy trento-agent alloy-remote-write.cjs)
-    printf '%s\n' "$RW_CLOSURE" | cut -f1,2
+  { (cd "$HERE" && sha256sum -- *.spec build.sh)
+    (cd "$HOST" && sha256sum -- alloy trento-agent)
     sha256sum -- "$NODE_EXPORTER"
     echo "agents ${AGENT_VERSIONS[*]}"
   } | sha256sum | cut -d' ' -f1
@@ -74,18 +67,10 @@ rm -rf "$TOP" "$OUT/rpms.new" "$OUT/repos.new"
 mkdir -p "$TOP"/{SOURCES,SPECS,BUILD,BUILDROOT,RPMS,SRPMS,rpmdb} "$OUT/rpms.new"
 install -m 0755 "$HOST/alloy" "$TOP/SOURCES/alloy"
 install -m 0755 "$HOST/trento-agent" "$TOP/SOURCES/trento-agent"
-RW_STAGE=$TOP/SOURCES/remote-write
-mkdir -p "$RW_STAGE/node_modules"
-# Without the npm package the RPM has no sender, and the stand-in reports every push as failed
-# with that reason (build.sh stays quiet: the lab still works for everything else).
-if [ -n "$RW_CLOSURE" ]; then
-  install -m 0755 "$HOST/alloy-remote-write.cjs" "$RW_STAGE/push.cjs"
-  while IFS=$'\t' read -r name _version dir; do
-    mkdir -p "$RW_STAGE/node_modules/$(dirname "$name")"
-    [ -e "$RW_STAGE/node_modules/$name" ] || cp -a "$dir" "$RW_STAGE/node_modules/$name"
-  done <<<"$RW_CLOSURE"
-fi
-tar -C "$RW_STAGE" --owner=0 --group=0 -cf "$TOP/SOURCES/alloy-remote-write.tar" .
+
+# The builds below run in parallel and share this database: made here, once, so no two of them
+# race to create its sqlite tables (one then finds it read-only and fails).
+rpm --dbpath "$TOP/rpmdb" --initdb
 
 # Debian's rpm: keep its database out of ~/.rpmdb, fast payload compression, no build-id links.
 build() { # spec log-name [extra rpmbuild args...]
