@@ -2,9 +2,10 @@
 // python3-snappy), run on this machine against a receiver on 127.0.0.1 that decodes what a
 // Prometheus receiver decodes (snappy + protobuf WriteRequest) with an independent decoder: the
 // npm package prometheus-remote-write (protobufjs, snappyjs).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -53,14 +54,18 @@ function decoder(): (body: Buffer) => Promise<Series[]> {
 let dir = '';
 const cleanups: Array<() => void> = [];
 
-/** A receiver answering STATUS; `connections` counts the connections it accepted, `open` those
- *  still open (kept open by the server for a minute, so only the sender can close them sooner). */
-async function receiver(status: number): Promise<{ url: string; got: Received[]; connections: () => number; open: () => number }> {
+/** A receiver answering STATUS (over TLS with `tls`); `connections` counts the connections it
+ *  accepted, `open` those still open (kept open by the server for a minute, so only the sender can
+ *  close them sooner). */
+async function receiver(
+  status: number,
+  tls?: { key: string; cert: string },
+): Promise<{ url: string; got: Received[]; connections: () => number; open: () => number }> {
   const decode = decoder();
   const got: Received[] = [];
   let connections = 0;
   let open = 0;
-  const srv: Server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -70,8 +75,10 @@ async function receiver(status: number): Promise<{ url: string; got: Received[];
       );
       res.writeHead(status).end(status === 401 ? 'Unauthorized\n' : '');
     });
-  });
-  srv.on('connection', (socket) => {
+  };
+  const srv: Server = tls ? createTlsServer({ ...tls, keepAliveTimeout: 60_000 }, handler) : createServer({ keepAliveTimeout: 60_000 }, handler);
+  // connections that carried requests: over TLS those whose handshake succeeded
+  srv.on(tls ? 'secureConnection' : 'connection', (socket) => {
     connections++;
     open++;
     socket.on('close', () => open--);
@@ -80,7 +87,8 @@ async function receiver(status: number): Promise<{ url: string; got: Received[];
   cleanups.push(() => srv.close());
   cleanups.push(() => srv.closeAllConnections());
   const a = srv.address();
-  return { url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/api/v1/write`, got, connections: () => connections, open: () => open };
+  const scheme = tls ? 'https' : 'http';
+  return { url: `${scheme}://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/api/v1/write`, got, connections: () => connections, open: () => open };
 }
 
 async function startAlloy(config: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
@@ -127,6 +135,36 @@ function trentoAlloy(golden: string, url: string): string {
   return readFileSync(join(FIXTURES, golden), 'utf8')
     .replace(/url = "[^"]*"/, `url = "${url}"`)
     .replace(/scrape_interval = "[^"]*"/, 'scrape_interval = "1s"\n    scrape_timeout  = "1s"');
+}
+
+/** With openssl: two CAs (EC P-256) and a server certificate for 127.0.0.1 signed by the first. */
+function certificates(): { ca: string; otherCa: string; key: string; cert: string } {
+  const pki = join(dir, 'pki');
+  mkdirSync(pki);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  for (const ca of ['ca', 'other-ca']) openssl('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-subj', `/CN=lab ${ca}`, '-days', '1');
+  openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+  writeFileSync(join(pki, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
+  const read = (f: string) => readFileSync(join(pki, f), 'utf8');
+  return { ca: read('ca.crt'), otherCa: read('other-ca.crt'), key: read('server.key'), cert: read('server.crt') };
 }
 
 const labelsOf = (s: Series) => Object.fromEntries(s.labels.map((l) => [l.name, l.value]));
@@ -212,6 +250,28 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     expect((await snapshot(a.port)).lastPushError).toMatch(
       /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: Post "[^"]+": dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/,
     );
+  });
+
+  it('tls_config ca_file: the server is verified against it, read at each push (a changed file is a new connection), x509 errors in Go words', async () => {
+    const pki = certificates();
+    const rx = await receiver(204, { key: pki.key, cert: pki.cert });
+    const caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, pki.ca);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('none-ca.golden', rx.url).replace(/ca_file = "[^"]*"/, `ca_file = "${caFile}"`));
+    const a = await startAlloy(join(dir, 'conf'));
+    await until(() => (rx.got.length >= 2 ? true : undefined), 20_000);
+    expect(rx.connections()).toBe(1);
+    // Another CA in the file: the kept connection is not reused, the new handshake fails.
+    writeFileSync(caFile, pki.otherCa);
+    const failed = await until(async () => {
+      const s = await snapshot(a.port);
+      return s.pushFailed > 0 ? s : undefined;
+    }, 20_000);
+    expect(failed.lastPushError).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: Post "[^"]+": tls: failed to verify certificate: x509: /);
+    // The right CA again: pushes resume.
+    writeFileSync(caFile, pki.ca);
+    const before = rx.got.length;
+    await until(() => (rx.got.length > before ? true : undefined), 20_000);
   });
 
   it('a reload without the pipeline stops the pushing and closes its connection', async () => {
