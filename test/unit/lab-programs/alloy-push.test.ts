@@ -274,6 +274,25 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     await until(() => (rx.got.length > before ? true : undefined), 20_000);
   });
 
+  it('tls_config without ca_file: the system bundle (which lacks the lab CA) refuses the server; insecure_skip_verify = true accepts it', async () => {
+    const pki = certificates();
+    const rx = await receiver(204, { key: pki.key, cert: pki.cert });
+    const file = join(dir, 'conf', 'trento.alloy');
+    const withTls = (settings: string) => trentoAlloy('none-ca.golden', rx.url).replace(/insecure_skip_verify = false\n\s*ca_file = "[^"]*"/, settings);
+    writeFileSync(file, withTls('insecure_skip_verify = false'));
+    expect(readFileSync(file, 'utf8')).not.toContain('ca_file');
+    const a = await startAlloy(join(dir, 'conf'));
+    const failed = await until(async () => {
+      const s = await snapshot(a.port);
+      return s.pushFailed > 0 ? s : undefined;
+    }, 20_000);
+    expect(failed.lastPushError).toMatch(/: tls: failed to verify certificate: x509: /);
+    expect(rx.got.length).toBe(0);
+    writeFileSync(file, withTls('insecure_skip_verify = true'));
+    expect((await fetch(`http://127.0.0.1:${a.port}/-/reload`, { method: 'POST' })).status).toBe(200);
+    await until(() => (rx.got.length > 0 ? true : undefined), 20_000);
+  });
+
   it('a reload without the pipeline stops the pushing and closes its connection', async () => {
     const rx = await receiver(204);
     const file = join(dir, 'conf', 'trento.alloy');
