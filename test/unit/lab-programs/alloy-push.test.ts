@@ -60,6 +60,7 @@ const cleanups: Array<() => void> = [];
 async function receiver(
   status: number,
   tls?: { key: string; cert: string },
+  closeIdle = false,
 ): Promise<{ url: string; got: Received[]; connections: () => number; open: () => number }> {
   const decode = decoder();
   const got: Received[] = [];
@@ -74,9 +75,13 @@ async function receiver(
         () => got.push({ headers: req.headers, series: [] }),
       );
       res.writeHead(status).end(status === 401 ? 'Unauthorized\n' : '');
+      // closeIdle: the server ends each kept connection 100 ms after its answer, as a server whose
+      // idle timeout is shorter than the push interval does (the answer still says keep-alive)
+      if (closeIdle) res.on('finish', () => setTimeout(() => req.socket.end(), 100));
     });
   };
-  const srv: Server = tls ? createTlsServer({ ...tls, keepAliveTimeout: 60_000 }, handler) : createServer({ keepAliveTimeout: 60_000 }, handler);
+  const keepAliveTimeout = 60_000;
+  const srv: Server = tls ? createTlsServer({ ...tls, keepAliveTimeout }, handler) : createServer({ keepAliveTimeout }, handler);
   // connections that carried requests: over TLS those whose handshake succeeded
   srv.on(tls ? 'secureConnection' : 'connection', (socket) => {
     connections++;
@@ -291,6 +296,18 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     writeFileSync(file, withTls('insecure_skip_verify = true'));
     expect((await fetch(`http://127.0.0.1:${a.port}/-/reload`, { method: 'POST' })).status).toBe(200);
     await until(() => (rx.got.length > 0 ? true : undefined), 20_000);
+  });
+
+  it('a kept connection the server closed meanwhile is retried once on a new one, not counted as a failure', async () => {
+    // The server closes idle connections after 100 ms; the stand-in pushes every second.
+    const rx = await receiver(204, undefined, true);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
+    const a = await startAlloy(join(dir, 'conf'));
+    // three connections: at least two pushes found their kept connection closed by the server
+    await until(() => (rx.connections() >= 3 ? true : undefined), 20_000);
+    const snap = await snapshot(a.port);
+    expect(snap.pushFailed).toBe(0);
+    expect(snap.lastPushError).toBeNull();
   });
 
   it('a reload without the pipeline stops the pushing and closes its connection', async () => {
