@@ -13,7 +13,7 @@ import { readRecords } from '../facts/records.ts';
 export function execCommandLine(spec: ConnectionSpec): string {
   const where = spec.local ? 'local' : `ssh ${spec.user}@${spec.address}:${spec.port}`;
   const become = spec.become && spec.become.user !== spec.user ? ` sudo -u ${spec.become.user}${spec.become.password !== undefined ? ' -S' : ' -n'}` : '';
-  return `${where}${become} /bin/bash -s < script`;
+  return `${where}${become} /bin/bash < script`;
 }
 
 export function scriptForDisplay(script: Command): string {
