@@ -27,11 +27,12 @@ tp_alloy_dir_mode() {
   value=$(tp_alloy_config_file "$1")
   [ -d "$value" ] && return 0
   if [ ! -e "$2" ]; then
-    tp_state_write "$(basename -- "$2")" "$line"$'\n' || return
+    tp_state_write "${2##*/}" "$line"$'\n' || return
   fi
-  new=$(awk -v repl="CONFIG_FILE=\"$(dirname -- "$value")/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+  tp_dirname "$value"
+  new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write "$1" $meta "$(printf '%s' "${new%x}" | base64 -w0)"
+  tp_write_text "$1" $meta "${new%x}"
 }
 
 # tp_alloy_restore_config_file SYSCONFIG SAVED: put back the CONFIG_FILE line the toolkit replaced.
@@ -42,7 +43,7 @@ tp_alloy_restore_config_file() {
   line=$(head -n 1 -- "$2")
   new=$(awk -v repl="$line" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write "$1" $meta "$(printf '%s' "${new%x}" | base64 -w0)" && rm -f -- "$2"
+  tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2"
 }
 
 # tp_alloy_validate_dir DIR NAME: validate DIR/*.alloy with $TP_NEW in place of NAME, as Alloy
@@ -56,7 +57,7 @@ tp_alloy_validate_dir() {
   fi
   stage=$(mktemp -d -p "$TP_TMP") || return
   for f in "$1"/*.alloy; do
-    [ "$(basename -- "$f")" != "$2" ] || continue
+    [ "${f##*/}" != "$2" ] || continue
     if [ -L "$f" ]; then
       tp_warn "$f is a symbolic link; it was left out of the validation"
     elif [ -f "$f" ]; then

@@ -38,13 +38,18 @@ tp_b64() { printf '%s' "$1" | base64 -w0; }
 tp_warn() { tp_mark "warn $TP_STEP x$(tp_b64 "$*")"; }
 
 # tp_root_dir DIR: DIR exists as a real folder, root's, mode 0700 (created when missing).
+# Checked once a run: only root could change it afterwards.
+declare -A TP_ROOT_DIRS=()
 tp_root_dir() {
+  [ -z "${TP_ROOT_DIRS[$1]-}" ] || return 0
   if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then
     echo "$1 is not a folder (a symbolic link or another kind of file); remove it and run again" >&2
     return 1
   fi
-  mkdir -p -- "$(dirname -- "$1")" && { [ -d "$1" ] || mkdir -m 0700 -- "$1"; } || return 1
+  tp_dirname "$1"
+  { [ -d "$TP_REPLY" ] || mkdir -p -- "$TP_REPLY"; } && { [ -d "$1" ] || mkdir -m 0700 -- "$1"; } || return 1
   [ "$(stat -c '%u %a' -- "$1")" = "0 700" ] || { echo "$1 must belong to root with mode 0700; fix it (chown root: $1; chmod 0700 $1) and run again" >&2; return 1; }
+  TP_ROOT_DIRS[$1]=1
 }
 
 # tp_lock: one run at a time per host. The lock file lives in a root-only folder and is opened
@@ -78,20 +83,38 @@ tp_run() { # STEP FUNCTION: run one step, its output kept for the report if it f
 # tp_write PATH OWNER GROUP MODE BASE64 [VALIDATE_FUNCTION]: PATH becomes exactly this file.
 # Made in a staging folder nobody else can touch (content, owner, mode, validation, sync),
 # then renamed over PATH: a link at PATH is replaced, never followed.
-tp_write() {
-  local path=$1 dir tmp prev
-  dir=$(dirname -- "$path")
-  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then mkdir -p -- "$dir" || return; fi
-  tp_stage "$dir" || return
-  tmp="$TP_STAGE_DIR/new"
-  (umask 077 && printf '%s' "$5" | base64 -d >"$tmp") || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
-  chown -- "$2:$3" "$tmp" && chmod -- "$4" "$tmp" || return
-  if [ -n "${6:-}" ]; then
-    TP_NEW=$tmp "$6" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }
+tp_write() { tp_place "$1" "$2" "$3" "$4" base64 "$5" "${6:-}"; }
+# tp_write_text PATH OWNER GROUP MODE TEXT [VALIDATE_FUNCTION]: the same for a text the script
+# made itself (written by printf: no process to decode it).
+tp_write_text() { tp_place "$1" "$2" "$3" "$4" text "$5" "${6:-}"; }
+# tp_place PATH OWNER GROUP MODE base64|text DATA VALIDATE_FUNCTION|"": what both do. A file is
+# created with its mode already when the mode has no execute or special bit (the umask makes
+# it), so it is never readable by more than its mode allows; other modes are set by chmod.
+# Every write of every run comes through here, so it starts as few processes as the rules
+# allow: the decoder (base64 only), chown, sync, a hard link to the old file, mv.
+TP_WRITES=0
+tp_place() {
+  local path=$1 tmp prev rc mask
+  tp_dirname "$path"
+  if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then mkdir -p -- "$TP_REPLY" || return; fi
+  tp_stage "$TP_REPLY" || return
+  TP_WRITES=$((TP_WRITES + 1))
+  tmp="$TP_STAGE_DIR/new.$TP_WRITES"
+  mask=077
+  (( (8#$4 & 8#7111) != 0 )) || printf -v mask '%03o' $(( 8#777 ^ 8#$4 ))
+  umask "$mask"
+  if [ "$5" = base64 ]; then base64 -d <<<"$6" >"$tmp"; else printf '%s' "$6" >"$tmp"; fi
+  rc=$?
+  umask 022
+  [ $rc = 0 ] || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
+  chown -- "$2:$3" "$tmp" || return
+  if (( (8#$4 & 8#7111) != 0 )); then chmod -- "$4" "$tmp" || return; fi
+  if [ -n "$7" ]; then
+    TP_NEW=$tmp "$7" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }
   fi
   sync -- "$tmp" 2>/dev/null
   if [ -e "$path" ] || [ -L "$path" ]; then
-    prev="$TP_STAGE_DIR/prev"
+    prev="$TP_STAGE_DIR/prev.$TP_WRITES"
     ln -P -- "$path" "$prev" || return
     TP_PREV[$path]=$prev
   else
@@ -110,40 +133,51 @@ tp_restore() {
 # tp_state_write NAME TEXT: a file of the toolkit's own record under TP_STATE_DIR (root, 0600).
 tp_state_write() {
   tp_root_dir "$TP_STATE_DIR" || return
-  tp_write "$TP_STATE_DIR/$1" root root 0600 "$(printf '%s' "$2" | base64 -w0)"
+  tp_write_text "$TP_STATE_DIR/$1" root root 0600 "$2"
 }
-tp_state_read() { # NAME: the record's text, empty when there is none
-  [ -f "$TP_STATE_DIR/$1" ] && [ ! -L "$TP_STATE_DIR/$1" ] && cat -- "$TP_STATE_DIR/$1"
+tp_state_read() { # NAME: sets TP_REPLY to the record's text, empty when there is none
+  TP_REPLY=
+  [ -f "$TP_STATE_DIR/$1" ] && [ ! -L "$TP_STATE_DIR/$1" ] || return 0
+  IFS= read -r -d '' TP_REPLY <"$TP_STATE_DIR/$1"
   return 0
+}
+# tp_record_edit NAME add|remove ITEM...: the record NAME, a set of lines (sorted as sort -u
+# sorts them in the C locale, no empty line), with the ITEMs added or removed. Builtins only.
+tp_record_edit() {
+  local name=$1 how=$2 line item s pos dup text=
+  local -a lines=() sorted=()
+  local -A drop=()
+  shift 2
+  if [ "$how" = remove ]; then
+    for item in "$@"; do [ -z "$item" ] || drop[$item]=1; done
+  fi
+  tp_state_read "$name"
+  while IFS= read -r line; do lines+=("$line"); done <<<"$TP_REPLY"
+  [ "$how" = add ] && lines+=("$@")
+  for item in "${lines[@]}"; do
+    [ -n "$item" ] || continue
+    [ -z "${drop[$item]-}" ] || continue
+    pos=0 dup=0
+    for s in "${sorted[@]}"; do
+      if [ "$s" = "$item" ]; then dup=1; break; fi
+      [[ $s < $item ]] || break
+      pos=$((pos + 1))
+    done
+    [ $dup = 0 ] && sorted=("${sorted[@]:0:pos}" "$item" "${sorted[@]:pos}")
+  done
+  [ ${#sorted[@]} -eq 0 ] || printf -v text '%s\n' "${sorted[@]}"
+  tp_state_write "$name" "$text"
 }
 
 # The packages this toolkit installed on the host, one name a line: uninstall removes those and
 # nothing else (never a package the admin had, never a dependency by --clean-deps).
-tp_packages_record_add() { # NAME...
-  local text
-  text=$( { tp_state_read packages; printf '%s\n' "$@"; } | sed '/^$/d' | sort -u)
-  tp_state_write packages "$text"$'\n'
-}
-tp_packages_record_remove() { # NAME...
-  local text p
-  text=$(tp_state_read packages)
-  for p in "$@"; do text=$(printf '%s\n' "$text" | grep -vxF -- "$p"); done
-  tp_state_write packages "${text:+$text$'\n'}"
-}
+tp_packages_record_add() { tp_record_edit packages add "$@"; } # NAME...
+tp_packages_record_remove() { tp_record_edit packages remove "$@"; } # NAME...
 
 # Handlers notified by a change are recorded before they run and removed once they succeeded:
 # a restart that failed, or never ran because the run was cut, is retried by the next run.
-tp_handlers_pending_add() { # NAME...
-  local text
-  text=$( { tp_state_read pending-handlers; printf '%s\n' "$@"; } | sed '/^$/d' | sort -u)
-  tp_state_write pending-handlers "$text"$'\n'
-}
-tp_handler_done() { # NAME...: the handler succeeded (and what it stands in for)
-  local text n
-  text=$(tp_state_read pending-handlers)
-  for n in "$@"; do text=$(printf '%s\n' "$text" | grep -vxF -- "$n"); done
-  tp_state_write pending-handlers "${text:+$text$'\n'}"
-}
+tp_handlers_pending_add() { tp_record_edit pending-handlers add "$@"; } # NAME...
+tp_handler_done() { tp_record_edit pending-handlers remove "$@"; } # NAME...: the handler succeeded (and what it stands in for)
 
 tp_zypper() { # zypper's exit codes, read as zypper documents them
   ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive "$@"
@@ -178,15 +212,17 @@ tp_zypper_refresh() {
 # and when zypper found no package of that name (104), each package no enabled repository has is
 # named with the hint the plan gives for it (what the admin can do: a channel, a switch).
 tp_packages_install() {
-  local names=() hints=() got=() i rc
+  local names=() hints=() got=() i rc installed
   while [ $# -ge 2 ]; do names+=("$1"); hints+=("$2"); shift 2; done
   tp_zypper install --auto-agree-with-licenses -- "${names[@]}"
   rc=$?
-  for i in "${!names[@]}"; do rpm -q --quiet -- "${names[$i]}" && got+=("${names[$i]}"); done
+  # one rpm for all: a name on a line of its own is installed ("package N is not installed" else)
+  { installed=$'\n'$(rpm -q --qf '%{NAME}\n' -- "${names[@]}")$'\n'; } 2>/dev/null
+  for i in "${!names[@]}"; do [[ $installed == *$'\n'"${names[$i]}"$'\n'* ]] && got+=("${names[$i]}"); done
   if [ ${#got[@]} -gt 0 ]; then tp_packages_record_add "${got[@]}" || return; fi
   if [ "$rc" = 104 ]; then
     for i in "${!names[@]}"; do
-      rpm -q --quiet -- "${names[$i]}" && continue
+      [[ $installed == *$'\n'"${names[$i]}"$'\n'* ]] && continue
       ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet search --match-exact --type package -- "${names[$i]}" >/dev/null 2>&1
       [ $? = 104 ] && echo "package ${names[$i]} is in no enabled repository: ${hints[$i]}" >&2
     done

@@ -9,46 +9,54 @@
 #   link at the target;
 # - CONFIG_FILE of /etc/sysconfig/alloy is read here and nowhere else.
 
-# tp_trusted_dir DIR: DIR is a real folder owned by root that nobody else can write to.
-tp_trusted_dir() {
-  local meta
-  [ -d "$1" ] && [ ! -L "$1" ] || return 1
-  meta=$(stat -c '%u %a' -- "$1") || return 1
-  # mode as octal digits; group/other write bits (0o020, 0o002) must be clear
-  [ "${meta%% *}" = 0 ] && (( (8#${meta#* } & 8#022) == 0 ))
-}
-
 # tp_stage DIR: sets TP_STAGE_DIR to a root-only (0700) staging folder on DIR's filesystem, in
-# DIR itself when root alone can write there, else in its nearest such ancestor. Fails, saying
-# why, when DIR is not a real folder or no trusted folder on DIR's filesystem exists. The staging
-# folder is removed on exit. (Where an account can also write to a folder ABOVE DIR, e.g. an
-# admin's CONFIG_FILE="/etc/alloy/conf/" under a 0770 /etc/alloy, it could move DIR away between
-# two runs' steps: the rename then still only ever places the toolkit's own complete file,
-# under its own name, and never writes through a link.)
+# DIR itself when root alone can write there (a real folder owned by root, without group or
+# other write bits), else in its nearest such ancestor. Fails, saying why, when DIR is not a
+# real folder or no trusted folder on DIR's filesystem exists. One staging folder per DIR and
+# run (names inside must differ: tp_write numbers them); all are removed on exit. (Where an
+# account can also write to a folder ABOVE DIR, e.g. an admin's CONFIG_FILE="/etc/alloy/conf/"
+# under a 0770 /etc/alloy, it could move DIR away between two runs' steps: the rename then still
+# only ever places the toolkit's own complete file, under its own name, and never writes
+# through a link.) One stat per folder looked at, and no process for the folder names: every
+# write of every run on every host comes through here.
+declare -gA TP_STAGE_FOR=()
 tp_stage() {
-  local dir=$1 up dev
+  local dir=$1 up meta dev='' mdev muid mmode
+  if [ -n "${TP_STAGE_FOR[$dir]-}" ]; then
+    TP_STAGE_DIR=${TP_STAGE_FOR[$dir]}
+    return 0
+  fi
   if [ -L "$dir" ] || [ ! -d "$dir" ]; then
     echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
     return 1
   fi
-  dev=$(stat -c %d -- "$dir") || return 1
   up=$dir
-  until tp_trusted_dir "$up" && [ "$(stat -c %d -- "$up")" = "$dev" ]; do
+  while :; do
+    # "DEVICE OWNER MODE" (mode as octal digits; group/other write bits 0o020, 0o002 must be clear)
+    if [ -d "$up" ] && [ ! -L "$up" ] && meta=$(stat -c '%d %u %a' -- "$up"); then
+      [ -n "$dev" ] || dev=${meta%% *}
+      read -r mdev muid mmode <<<"$meta"
+      [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )) && break
+    elif [ -z "$dev" ]; then
+      return 1
+    fi
     if [ "$up" = / ]; then
       echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
       return 1
     fi
-    up=$(dirname -- "$up")
+    tp_dirname "$up"
+    up=$TP_REPLY
   done
   TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/.tp-stage.XXXXXX") || return 1
   TP_STAGES+=("$TP_STAGE_DIR")
+  TP_STAGE_FOR[$dir]=$TP_STAGE_DIR
 }
 
-# tp_unstage: removes the staging folders of this run (called on every exit path).
+# tp_unstage: removes the staging folders of this run (called on every exit path), by one rm.
 tp_unstage() {
-  local d
-  for d in "${TP_STAGES[@]}"; do rm -rf -- "$d"; done
+  [ "${#TP_STAGES[@]}" -eq 0 ] || rm -rf -- "${TP_STAGES[@]}"
   TP_STAGES=()
+  TP_STAGE_FOR=()
 }
 
 # tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line, unquoted

@@ -1,0 +1,148 @@
+// The apply library's file rules (src/apply/lib.sh, src/shell/safe-files.sh) run by a local bash
+// in a scratch folder: exact modes whether the umask or chmod makes them, one staging folder per
+// folder and run, the toolkit's records as sorted sets; and the remote command that feeds every
+// script to bash (src/exec/session.ts), over a pipe as sshd gives it and over a socket as Node does.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { scriptLibrary } from '../../../src/apply/script-lib.ts';
+import { type Command, toShell } from '../../../src/exec/command.ts';
+import type { ConnectionSpec } from '../../../src/exec/connection.ts';
+import { remoteShell, wrapScript } from '../../../src/exec/session.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tp-apply-lib-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
+
+/** Runs BODY after the apply library, with the toolkit's records in STATE; stdout and status. */
+function run(body: string, state = join(scratch, 'state')): { code: number | null; stdout: string; stderr: string } {
+  const script = `${library}\nTP_STATE_DIR=${state}\n${body}`;
+  const r = spawnSync('/bin/bash', ['-c', wrapScript(script)], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const modeOf = (path: string) => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
+
+describe('tp_write_text / tp_write: the file as asked, whatever makes the mode', () => {
+  for (const mode of ['0600', '0640', '0644', '0400', '0755', '0700', '4755']) {
+    it(`mode ${mode}`, () => {
+      const dir = join(scratch, `m${mode}`);
+      mkdirSync(dir, { mode: 0o755 });
+      const r = run(`tp_write_text ${dir}/f root root ${mode} $'a\\nb\\n' && tp_write ${dir}/g root root ${mode} ${Buffer.from('x\0y').toString('base64')}`);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(modeOf(join(dir, 'f'))).toBe(mode);
+      expect(modeOf(join(dir, 'g'))).toBe(mode);
+      expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('a\nb\n');
+      expect(readFileSync(join(dir, 'g'))).toEqual(Buffer.from('x\0y'));
+      // the staging folder is gone with the run, nothing else left beside the files
+      expect(readdirSync(dir).sort()).toEqual(['f', 'g']);
+    });
+  }
+
+  it('the umask is the library one again after a write (022)', () => {
+    const r = run(`tp_write_text ${scratch}/u root root 0600 x && umask`);
+    expect(r.stdout.trim()).toBe('0022');
+  });
+
+  it('writes into one folder share one staging folder; the old file is kept until the run ends, then removed with it', () => {
+    const dir = join(scratch, 'shared');
+    mkdirSync(dir, { mode: 0o755 });
+    const r = run(
+      `tp_write_text ${dir}/a root root 0600 one && tp_write_text ${dir}/a root root 0600 two && tp_write_text ${dir}/b root root 0600 three && ` +
+        `echo "stages=\${#TP_STAGES[@]}" && cat "\${TP_PREV[${dir}/a]}"`,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('stages=1\none');
+    expect(readFileSync(join(dir, 'a'), 'utf8')).toBe('two');
+    expect(readdirSync(dir).sort()).toEqual(['a', 'b']);
+  });
+
+  it('a folder other accounts can write to is staged in its root-only parent, never in itself', () => {
+    const parent = join(scratch, 'trusted');
+    const open = join(parent, 'open');
+    mkdirSync(open, { recursive: true });
+    chmodSync(parent, 0o755);
+    chmodSync(open, 0o777);
+    const r = run(`tp_stage ${open} && echo "$TP_STAGE_DIR"`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().startsWith(`${parent}/.tp-stage.`)).toBe(true);
+  });
+});
+
+describe('tp_record_edit: the records as sorted sets (what sort -u makes in the C locale)', () => {
+  const state = join(scratch, 'records');
+  const record = () => readFileSync(join(state, 'packages'), 'utf8');
+  const sortU = (items: string[]) => {
+    const r = spawnSync('sort', ['-u'], { input: items.map((i) => `${i}\n`).join(''), encoding: 'utf8', env: { LC_ALL: 'C' } });
+    return r.stdout;
+  };
+
+  it('adds, keeps one of each, sorts bytewise; removes; an empty set is an empty file', () => {
+    const first = ['trento-agent', 'Zeta', 'alloy', 'golang-github-prometheus-node_exporter', 'a.b', 'a-b', 'alloy'];
+    expect(run(`tp_packages_record_add ${first.join(' ')}`, state).code).toBe(0);
+    expect(record()).toBe(sortU(first));
+    expect(statSync(join(state, 'packages')).mode & 0o777).toBe(0o600);
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    expect(run('tp_packages_record_add supportutils-plugin-trento alloy', state).code).toBe(0);
+    expect(record()).toBe(sortU([...first, 'supportutils-plugin-trento']));
+    expect(run('tp_packages_record_remove alloy Zeta not-there', state).code).toBe(0);
+    expect(record()).toBe(sortU(['trento-agent', 'golang-github-prometheus-node_exporter', 'a.b', 'a-b', 'supportutils-plugin-trento']));
+    expect(run('tp_packages_record_remove trento-agent golang-github-prometheus-node_exporter a.b a-b supportutils-plugin-trento', state).code).toBe(0);
+    expect(record()).toBe('');
+  });
+
+  it('handlers: names with spaces are lines of their own', () => {
+    expect(run(`tp_handlers_pending_add 'restart trento-agent' 'reload alloy'`, state).code).toBe(0);
+    expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('reload alloy\nrestart trento-agent\n');
+    expect(run(`tp_handler_done 'reload alloy'`, state).code).toBe(0);
+    expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('restart trento-agent\n');
+  });
+});
+
+describe('the remote command: bash reads the whole script first, in blocks', () => {
+  const spec = { scriptTimeoutSeconds: 0, user: 'root', become: undefined } as unknown as ConnectionSpec;
+  const { command } = remoteShell(spec);
+  // larger than a pipe's buffer, and a command inside that reads stdin: it must get nothing
+  const script: Command = {
+    parts: [
+      {
+        kind: 'raw',
+        text:
+          `: '${'x'.repeat(200_000)}'\nread -r line; echo "read:\${line:-nothing}"\n` +
+          // bash's own read(2) calls so far: one per byte would be over 200,000
+          'while read -r k v; do [ "$k" != syscr: ] || echo "reads:$v"; done </proc/$$/io',
+      },
+    ],
+  };
+  const output = (stdout: string) => {
+    const reads = Number(/reads:(\d+)/.exec(stdout)?.[1]);
+    return { text: stdout.replace(/reads:\d+\n/, ''), blocks: reads < 5_000 };
+  };
+  const input = wrapScript(toShell(script));
+
+  it('over a pipe (as sshd hands it the script)', () => {
+    const file = join(scratch, 'script.sh');
+    writeFileSync(file, input);
+    const r = spawnSync('/bin/sh', ['-c', `cat "$1" | ${command}`, 'sh', file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(output(r.stdout)).toEqual({ text: 'read:nothing\n', blocks: true });
+  });
+
+  it('over a socket (a local run: Node gives its children socketpairs)', () => {
+    const kind = spawnSync('/bin/sh', ['-c', '[ -p /dev/stdin ] && echo pipe || echo other'], { input: '', encoding: 'utf8' });
+    expect(kind.stdout).toBe('other\n');
+    const r = spawnSync('/bin/sh', ['-c', command], { input, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(output(r.stdout)).toEqual({ text: 'read:nothing\n', blocks: true });
+  });
+
+  it('a script cut short runs nothing', () => {
+    const r = spawnSync('/bin/sh', ['-c', command], { input: input.slice(0, input.length - 20), encoding: 'utf8' });
+    expect(r.stdout).toBe('');
+    expect(r.status).not.toBe(0);
+  });
+});
