@@ -485,7 +485,7 @@ export function markdownReport(r: BenchResult): string {
     const cpu = median(r.hostCost.map((c) => c.factsCpuMs));
     lines.push(
       `Host side (one idle host, alone): the facts script takes ${r.hostCost.map((c) => `${sec(c.factsWallMs)} s wall / ${sec(c.factsCpuMs)} s CPU on ${c.host}`).join(', ')}; ` +
-        `one call of the lab's systemctl stand-in (Python) ${r.hostCost.map((c) => `${(c.systemctlMs).toFixed(0)} ms`).join(' / ')}. ` +
+        `one call of the lab's systemctl stand-in (its C client) ${r.hostCost.map((c) => `${(c.systemctlMs).toFixed(0)} ms`).join(' / ')}. ` +
         `The hosts share this machine's ${r.machine.cores} cores with the orchestrator, so ${r.hosts} hosts x ${sec(cpu)} s CPU / ${r.machine.cores} cores = ` +
         `${sec((r.hosts * cpu) / r.machine.cores)} s is a floor for the facts phase here, whatever the client does.`,
       '',

@@ -10,7 +10,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toShell } from '../src/exec/command.ts';
-import { wrapScript } from '../src/exec/session.ts';
+import { SCRIPT_FROM_STDIN, wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
@@ -158,8 +158,9 @@ async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: numbe
 
 /**
  * What the hosts themselves spend: the toolkit's facts script on one idle host (wall and CPU
- * seconds, from bash's `time` inside the host), and one call of the lab's systemctl stand-in
- * (a Python program; the real systemctl answers in a few milliseconds). With N hosts on this
+ * seconds, from bash's `time` inside the host, run by the toolkit's own remote command), and one
+ * call of the lab's systemctl stand-in (a C client of the lab's Python service manager; the real
+ * systemctl answers in a few milliseconds). With N hosts on this
  * machine's cores, N x CPU / cores is a lower bound for the facts phase that no client can beat.
  */
 function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs: number; systemctlMs: number } {
@@ -171,7 +172,7 @@ function hostCost(host: string): { host: string; factsWallMs: number; factsCpuMs
   };
   const facts = [0, 1, 2].map(() =>
     timed(
-      `TIMEFORMAT='%R %U %S'; { time /bin/bash -s >/dev/null; } 2>&1`,
+      `TIMEFORMAT='%R %U %S'; { time ${SCRIPT_FROM_STDIN} >/dev/null; } 2>&1`,
       wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 60 }))),
     ),
   );
@@ -381,6 +382,16 @@ function remoteWriteProblem(): string | null {
   return `python3-protobuf or python3-snappy is missing (bash scripts/setup.sh installs them): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it (${r.stderr.trim().split('\n').pop()})`;
 }
 
+/** Why ansible-playbook cannot run the reference playbook here, or null: it needs
+ *  community.general (zypper), which Debian's ansible bundle carries and ansible-core does not.
+ *  Without this check a playbook that fails at once would be timed as a very fast Ansible. */
+function ansibleProblem(): string | null {
+  if (!commandVersion('ansible-playbook', ['--version'])) return 'ansible-playbook not installed (bash bench/setup.sh)';
+  const r = spawnSync('ansible-doc', ['-t', 'module', 'community.general.zypper'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
+  if (r.status === 0) return null;
+  return `bench/ansible/site.yml needs community.general.zypper, which this machine's Ansible lacks (Debian's ansible bundle has it: bash bench/setup.sh)`;
+}
+
 function mitogenProblem(): string | null {
   // The python ansible-playbook runs with (Debian's), not whatever python3 is first on PATH.
   const r = spawnSync('/usr/bin/python3', ['-c', 'import ansible_mitogen.plugins.strategy.mitogen_linear'], { encoding: 'utf8' });
@@ -570,10 +581,12 @@ async function pass(): Promise<void> {
 
   // 3./4. ansible-playbook, plain and with Mitogen: cold on wiped hosts, then warm.
   const flavours: Array<['ansible' | 'mitogen', boolean]> = [];
-  if (args['no-ansible'] || !commandVersion('ansible-playbook', ['--version'])) {
-    result.ansible.skipped = args['no-ansible'] ? '--no-ansible' : 'ansible-playbook not installed (apt-get install ansible)';
+  const ansibleWhy = args['no-ansible'] ? '--no-ansible' : ansibleProblem();
+  if (ansibleWhy) {
+    result.ansible.skipped = ansibleWhy;
+    log(`ansible-playbook skipped: ${ansibleWhy}`);
   } else flavours.push(['ansible', false]);
-  const mitogenWhy = args['no-ansible'] || args['no-mitogen'] ? '--no-ansible/--no-mitogen' : mitogenProblem();
+  const mitogenWhy = args['no-ansible'] || args['no-mitogen'] ? '--no-ansible/--no-mitogen' : (ansibleWhy ?? mitogenProblem());
   if (mitogenWhy) result.mitogen.skipped = mitogenWhy;
   else flavours.push(['mitogen', true]);
   for (const [name, withMitogen] of flavours) {
@@ -583,6 +596,13 @@ async function pass(): Promise<void> {
     } else {
       resetLab();
       side.cold = await ansible(`${name}-cold`, withMitogen);
+      // A playbook that reached no host (a missing module, a broken inventory) is no timing.
+      if (side.cold.recap && side.cold.recap.ok + side.cold.recap.changed === 0) {
+        side.skipped = `${name}-cold reached no host (exit ${side.cold.code}; see its log in ${workDir}): not timed`;
+        side.cold = undefined;
+        log(side.skipped);
+        continue;
+      }
       // Same end state? The toolkit's dry run on the hosts Ansible just provisioned should plan nothing.
       const eq = await toolkit(`check-after-${name}`, ['--check']);
       side.toolkitChangesAfter = eq.hostsWithChanges ?? null;

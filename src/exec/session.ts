@@ -41,7 +41,7 @@ export class ConnectError extends Error {
  * (a local run: Node's stdio is a socketpair), /dev/stdin cannot be opened, and cat reads it.
  * Commands inside the script read /dev/null either way (wrapScript).
  */
-const SCRIPT_FROM_STDIN = `/bin/bash -c 'if [ -p /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi'`;
+export const SCRIPT_FROM_STDIN = `/bin/bash -c 'if [ -p /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi'`;
 
 /** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */
 export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
