@@ -387,8 +387,9 @@ function remoteWriteProblem(): string | null {
  *  Without this check a playbook that fails at once would be timed as a very fast Ansible. */
 function ansibleProblem(): string | null {
   if (!commandVersion('ansible-playbook', ['--version'])) return 'ansible-playbook not installed (bash bench/setup.sh)';
-  const r = spawnSync('ansible-doc', ['-t', 'module', 'community.general.zypper'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
-  if (r.status === 0) return null;
+  // ansible-doc exits 0 for a module it cannot find; with -j it then prints {}.
+  const r = spawnSync('ansible-doc', ['-t', 'module', '-j', 'community.general.zypper'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
+  if (r.status === 0 && r.stdout.includes('"community.general.zypper"')) return null;
   return `bench/ansible/site.yml needs community.general.zypper, which this machine's Ansible lacks (Debian's ansible bundle has it: bash bench/setup.sh)`;
 }
 
