@@ -116,9 +116,10 @@ describe('hostile values', () => {
     );
     await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
-    // trento.alloy's new file waits in /etc/.tp-stage.*/ while Alloy validates it: always seen.
+    // trento.alloy's new file (new.N: the N-th write of the run) waits in /etc/.tp-stage.*/ while
+    // Alloy validates it: always seen.
     expect(
-      seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new$/.test(l)),
+      seen.some((l) => /^(600|640) \/etc\/\.tp-stage\.[^/]+\/new\.\d+$/.test(l)),
       seen.join('\n'),
     ).toBe(true);
     for (const line of seen) expect(line, line).toMatch(/^(700 \S+\/\.tp-stage\.[^/]+|(600|640) \S+\/\.tp-stage\.[^/]+\/\S+)$/);
