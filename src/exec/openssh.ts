@@ -181,7 +181,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     }
     authenticated = true;
     const stderr = await readFile(control.stderr, 'utf8').catch(() => '');
-    return resultOf(out, debugging ? `${log}${stderr}` : stderr);
+    // ssh ends its log lines with CR LF (its terminal's line ending): plain lines in our output.
+    return resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : stderr);
   };
   return {
     host: spec.host,
