@@ -26,10 +26,13 @@ export type RunEvent =
   | { type: 'step-output'; host: string; id: string; output: string } // -v: what a step printed
   | { type: 'host-verified'; host: string; check: string; ok: boolean; output?: string; byFacts?: true }
   | { type: 'host-done'; host: string; status: HostStatus; changed: number; roundTrips: number; message?: string }
-  // Verbose detail (printed from -vv, -vvv, -vvvv; see verbose.ts), already free of secrets.
+  // Verbose detail (printed from -vv, -vvv, -vvvv; see verbose.ts), already free of secrets. The
+  // script and its output are made printable only when shown (functions: every host emits them,
+  // and below -vv rendering the 20 KB facts script and decoding its output again was wasted
+  // work); what they return is free of secrets too.
   | { type: 'host-connect'; host: string; details: string[] }
-  | { type: 'host-exec'; host: string; script: 'facts' | 'apply'; command: string; body: string }
-  | { type: 'host-exec-result'; host: string; script: 'facts' | 'apply'; code: number | null; output: string }
+  | { type: 'host-exec'; host: string; script: 'facts' | 'apply'; command: string; body: () => string }
+  | { type: 'host-exec-result'; host: string; script: 'facts' | 'apply'; code: number | null; output: () => string }
   // --verify-prometheus: what Trento's Prometheus answers per host, or its one error for the run.
   | { type: 'trento-view-start'; url: string; auth: string }
   | { type: 'trento-view-host'; host: string; proof: Proof }

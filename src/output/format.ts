@@ -23,6 +23,9 @@ const indent = (text: string, by = '    ') =>
     .map((l) => by + l)
     .join('\n');
 
+/** Verbose detail: TEXT indented in gray, nothing when it is blank. */
+const detail = (o: FormatOptions, text: string): string[] => (text.trim() ? [paint(o, 'gray', indent(text))] : []);
+
 function line(o: FormatOptions, host: string, status: string, color: Color, text: string): string {
   return paint(o, color, `${host} | ${status} | ${text}`);
 }
@@ -109,15 +112,10 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'host-connect':
       return o.verbosity >= 4 ? [line(o, e.host, 'CONNECT', 'gray', 'connection as resolved'), paint(o, 'gray', indent(e.details.join('\n')))] : [];
     case 'host-exec':
-      return o.verbosity >= 2
-        ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...(e.body.trim() ? [paint(o, 'gray', indent(e.body))] : [])]
-        : [];
+      return o.verbosity >= 2 ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...detail(o, e.body())] : [];
     case 'host-exec-result':
       return o.verbosity >= 3
-        ? [
-            line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`),
-            ...(e.output.trim() ? [paint(o, 'gray', indent(e.output))] : []),
-          ]
+        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...detail(o, e.output())]
         : [];
     case 'trento-view-start':
       return o.verbosity >= 1 ? [paint(o, 'gray', `--- asking Trento's Prometheus at ${e.url} (auth ${e.auth}) for up{agentID} of each host`)] : [];

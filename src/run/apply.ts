@@ -128,11 +128,11 @@ async function applyHost(
     host: h.name,
     script: 'apply',
     command: execCommandLine(connectionFor(h.name, h.vars, options.connection)),
-    body: scriptForDisplay(script),
+    body: () => scriptForDisplay(script),
   });
   const { result, problem } = await runBounded(h.session, script, options, read);
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
-  emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: result.stderr });
+  emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: () => result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
   if (result.code === null && !sawDone) {
     emit({

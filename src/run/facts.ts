@@ -46,7 +46,7 @@ export async function gatherFacts(
       withProbes: !options.check,
       zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
     });
-    emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: scriptForDisplay(script) });
+    emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     let ran: Awaited<ReturnType<typeof runBounded>>;
     try {
       // OpenSSH connects with this first script: a failed login rejects it with a ConnectError.
@@ -61,7 +61,7 @@ export async function gatherFacts(
       host: h.name,
       script: 'facts',
       code: result.code,
-      output: [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n'),
+      output: () => [factsOutputForDisplay(result.stdout), result.stderr].filter((t) => t.trim()).join('\n'),
     });
     if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
     let facts: HostFacts;
