@@ -94,21 +94,20 @@ tp_write_text() { tp_place "$1" "$2" "$3" "$4" text "$5" "${6:-}"; }
 # allow: the decoder (base64 only), chown, sync, a hard link to the old file, mv.
 TP_WRITES=0
 tp_place() {
-  local path=$1 tmp prev rc mask
+  local path=$1 tmp prev rc mask=077 by_umask=0
   tp_dirname "$path"
   if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then mkdir -p -- "$TP_REPLY" || return; fi
   tp_stage "$TP_REPLY" || return
   TP_WRITES=$((TP_WRITES + 1))
   tmp="$TP_STAGE_DIR/new.$TP_WRITES"
-  mask=077
-  (( (8#$4 & 8#7111) != 0 )) || printf -v mask '%03o' $(( 8#777 ^ 8#$4 ))
+  if (( (8#$4 & 8#7111) == 0 )); then by_umask=1; printf -v mask '%03o' $(( 8#777 ^ 8#$4 )); fi
   umask "$mask"
   if [ "$5" = base64 ]; then base64 -d <<<"$6" >"$tmp"; else printf '%s' "$6" >"$tmp"; fi
   rc=$?
   umask 022
   [ $rc = 0 ] || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
   chown -- "$2:$3" "$tmp" || return
-  if (( (8#$4 & 8#7111) != 0 )); then chmod -- "$4" "$tmp" || return; fi
+  [ $by_umask = 1 ] || chmod -- "$4" "$tmp" || return
   if [ -n "$7" ]; then
     TP_NEW=$tmp "$7" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }
   fi
@@ -212,17 +211,18 @@ tp_zypper_refresh() {
 # and when zypper found no package of that name (104), each package no enabled repository has is
 # named with the hint the plan gives for it (what the admin can do: a channel, a switch).
 tp_packages_install() {
-  local names=() hints=() got=() i rc installed
+  local names=() hints=() got=() i rc line
+  local -A installed=()
   while [ $# -ge 2 ]; do names+=("$1"); hints+=("$2"); shift 2; done
   tp_zypper install --auto-agree-with-licenses -- "${names[@]}"
   rc=$?
-  # one rpm for all: a name on a line of its own is installed ("package N is not installed" else)
-  { installed=$'\n'$(rpm -q --qf '%{NAME}\n' -- "${names[@]}")$'\n'; } 2>/dev/null
-  for i in "${!names[@]}"; do [[ $installed == *$'\n'"${names[$i]}"$'\n'* ]] && got+=("${names[$i]}"); done
+  # one rpm for all: an installed package is its name on a line ("package N is not installed" else)
+  while IFS= read -r line; do [ -z "$line" ] || installed[$line]=1; done < <(rpm -q --qf '%{NAME}\n' -- "${names[@]}" 2>/dev/null)
+  for i in "${!names[@]}"; do [ -z "${installed[${names[$i]}]-}" ] || got+=("${names[$i]}"); done
   if [ ${#got[@]} -gt 0 ]; then tp_packages_record_add "${got[@]}" || return; fi
   if [ "$rc" = 104 ]; then
     for i in "${!names[@]}"; do
-      [[ $installed == *$'\n'"${names[$i]}"$'\n'* ]] && continue
+      [ -z "${installed[${names[$i]}]-}" ] || continue
       ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet search --match-exact --type package -- "${names[$i]}" >/dev/null 2>&1
       [ $? = 104 ] && echo "package ${names[$i]} is in no enabled repository: ${hints[$i]}" >&2
     done

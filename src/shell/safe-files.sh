@@ -34,8 +34,8 @@ tp_stage() {
   while :; do
     # "DEVICE OWNER MODE" (mode as octal digits; group/other write bits 0o020, 0o002 must be clear)
     if [ -d "$up" ] && [ ! -L "$up" ] && meta=$(stat -c '%d %u %a' -- "$up"); then
-      [ -n "$dev" ] || dev=${meta%% *}
       read -r mdev muid mmode <<<"$meta"
+      [ -n "$dev" ] || dev=$mdev
       [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )) && break
     elif [ -z "$dev" ]; then
       return 1
