@@ -555,12 +555,18 @@ describe('nothing left behind', () => {
     const h = pull[2]!;
     const cp = join(work, 'cp-count');
     mkdirSync(cp);
-    // ansible_ssh_executable: a wrapper that notes every ssh the toolkit starts (and the
-    // program that started it), then is ssh.
+    // ansible_ssh_executable: a wrapper that notes every ssh the toolkit starts, the program
+    // that started it, and the `_` it was started with (a shell that execs a command sets `_` to
+    // that command's path; a process started directly by node inherits the toolkit's), then is ssh.
     const calls = join(work, 'ssh-calls');
     const parents = join(work, 'ssh-parents');
+    const underscores = join(work, 'ssh-underscores');
     const wrapper = join(work, 'ssh-counting');
-    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nps -o comm= -p $PPID >> '${parents}'\nexec ssh "$@"\n`);
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${calls}'\nps -o comm= -p $PPID >> '${parents}'\n` +
+        `tr '\\0' '\\n' < /proc/$$/environ | grep '^_=' >> '${underscores}'\nexec ssh "$@"\n`,
+    );
     chmodSync(wrapper, 0o755);
     const inv = inventory({
       [h.name]: {
@@ -574,19 +580,22 @@ describe('nothing left behind', () => {
     const sshCalls = () => readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean);
     await mustOnHost(info, h.name, 'rm -f /etc/trento/agent.yaml');
     writeFileSync(calls, '');
-    const changed = await provision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    const env = { ANSIBLE_SSH_CONTROL_PATH_DIR: cp, _: 'started-by-the-test' };
+    const changed = await provision(['-i', inv], env);
     expect(changed.code, changed.stdout + changed.stderr).toBe(0);
     expect(statusOf(changed, h.name)).toMatchObject({ status: 'changed', roundTrips: 2 });
     expect(sshCalls()).toHaveLength(2);
     writeFileSync(calls, '');
-    const warm = await provision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    const warm = await provision(['-i', inv], env);
     expect(warm.code, warm.stdout + warm.stderr).toBe(0);
     expect(statusOf(warm, h.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
     // The one ssh logged in (-v into the run's log) and forked the master; no `-O exit` after it.
     expect(sshCalls()).toHaveLength(1);
     expect(sshCalls()[0]).toMatch(/ -v -E \S+\.log -- /);
-    // Started by the toolkit itself (zx's bash -c execs the one command): no shell waits beside it.
+    // Started by the toolkit itself, with no shell in between: none waits beside it, and none
+    // was started (and exec'd ssh) on the way.
     expect(readFileSync(parents, 'utf8').trim().split('\n')).toEqual(['node', 'node', 'node']);
+    expect(readFileSync(underscores, 'utf8').trim().split('\n')).toEqual(['_=started-by-the-test', '_=started-by-the-test', '_=started-by-the-test']);
     expect(readdirSync(cp)).toEqual([]);
     expect(processesMentioning(cp)).toEqual([]);
   });

@@ -192,6 +192,8 @@ describe("ssh's failures, read back from its log", () => {
       expect.stringMatching(/^authentication failed for root@10\.0\.0\.5:22 \(root@10\.0\.0\.5: Permission denied \(publickey\)\.\)/),
     ]);
     expect(connectFailure(spec, 5, '').message).toMatch(/password was refused/);
+    // The client vanished between the settings check and the run: node's -errno of the exec.
+    expect(connectFailure(spec, -2, '').message).toBe('cannot start the OpenSSH client for 10.0.0.5: ssh: ENOENT; check ansible_ssh_executable and PATH');
     const down = connectFailure(
       spec,
       255,
