@@ -63,3 +63,22 @@ describe('host text on the admin terminal (issue 17)', () => {
     expect(lines[0]).toMatch(/^\x1b\[31m/);
   });
 });
+
+describe('exec events: the script and its output are rendered only where shown', () => {
+  it('no consumer of the event stream calls body() below -vv nor output() below -vvv; where shown, once each', async () => {
+    const { createSink } = await import('../../../src/output/sink.ts');
+    const { PassThrough } = await import('node:stream');
+    for (const verbosity of [0, 1, 2, 3]) {
+      const out = new PassThrough();
+      let written = '';
+      out.on('data', (c: Buffer) => (written += c.toString()));
+      const sink = await createSink({ verbosity, diff: true, color: false, live: false, out });
+      const calls = { body: 0, output: 0 };
+      sink.emit({ type: 'host-exec', host: 'h', script: 'facts', command: '/bin/bash < script', body: () => (calls.body++, 'echo the-script') });
+      sink.emit({ type: 'host-exec-result', host: 'h', script: 'facts', code: 0, output: () => (calls.output++, 'the-output') });
+      sink.recap();
+      expect(calls).toEqual({ body: verbosity >= 2 ? 1 : 0, output: verbosity >= 3 ? 1 : 0 });
+      expect([written.includes('echo the-script'), written.includes('the-output')]).toEqual([verbosity >= 2, verbosity >= 3]);
+    }
+  });
+});
