@@ -74,8 +74,12 @@ describe('exec events: the script and its output are rendered only where shown',
       out.on('data', (c: Buffer) => (written += c.toString()));
       const sink = await createSink({ verbosity, diff: true, color: false, live: false, out });
       const calls = { body: 0, output: 0 };
-      sink.emit({ type: 'host-exec', host: 'h', script: 'facts', command: '/bin/bash < script', body: () => (calls.body++, 'echo the-script') });
-      sink.emit({ type: 'host-exec-result', host: 'h', script: 'facts', code: 0, output: () => (calls.output++, 'the-output') });
+      const counted = (key: keyof typeof calls, text: string) => () => {
+        calls[key]++;
+        return text;
+      };
+      sink.emit({ type: 'host-exec', host: 'h', script: 'facts', command: '/bin/bash < script', body: counted('body', 'echo the-script') });
+      sink.emit({ type: 'host-exec-result', host: 'h', script: 'facts', code: 0, output: counted('output', 'the-output') });
       sink.recap();
       expect(calls).toEqual({ body: verbosity >= 2 ? 1 : 0, output: verbosity >= 3 ? 1 : 0 });
       expect([written.includes('echo the-script'), written.includes('the-output')]).toEqual([verbosity >= 2, verbosity >= 3]);
