@@ -14,6 +14,7 @@ import { SCRIPT_FROM_STDIN, wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
+import { ansibleProblem, mitogenProblem, remoteWriteProblem } from './preflight.ts';
 import {
   commandVersion,
   cpuBusy,
@@ -371,33 +372,6 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     `${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`,
   );
   return run;
-}
-
-/** The lab's Alloy encodes its pushes with the machine's python3-protobuf and python3-snappy
- *  (test/lab/host/alloy): without them no SLES 16 host can deliver, and both tools' final check
- *  waits and fails on every one of them. */
-function remoteWriteProblem(): string | null {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import snappy, google.protobuf'], { encoding: 'utf8' });
-  if (r.status === 0) return null;
-  return `python3-protobuf or python3-snappy is missing (bash scripts/setup.sh installs them): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it (${r.stderr.trim().split('\n').pop()})`;
-}
-
-/** Why ansible-playbook cannot run the reference playbook here, or null: it needs
- *  community.general (zypper), which Debian's ansible bundle carries and ansible-core does not.
- *  Without this check a playbook that fails at once would be timed as a very fast Ansible. */
-function ansibleProblem(): string | null {
-  if (!commandVersion('ansible-playbook', ['--version'])) return 'ansible-playbook not installed (bash bench/setup.sh)';
-  // ansible-doc exits 0 for a module it cannot find; with -j it then prints {}.
-  const r = spawnSync('ansible-doc', ['-t', 'module', '-j', 'community.general.zypper'], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
-  if (r.status === 0 && r.stdout.includes('"community.general.zypper"')) return null;
-  return `bench/ansible/site.yml needs community.general.zypper, which this machine's Ansible lacks (Debian's ansible bundle has it: bash bench/setup.sh)`;
-}
-
-function mitogenProblem(): string | null {
-  // The python ansible-playbook runs with (Debian's), not whatever python3 is first on PATH.
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import ansible_mitogen.plugins.strategy.mitogen_linear'], { encoding: 'utf8' });
-  if (r.status === 0) return null;
-  return `ansible_mitogen not importable (apt-get install ansible-mitogen): ${r.stderr.trim().split('\n').pop()}`;
 }
 
 async function inventoryScale(): Promise<BenchResult['inventory']> {

@@ -58,6 +58,8 @@ describe('verbosity levels', () => {
     // -vvvv runs ssh with -vvv, and its account of the login is shown (as Ansible does); below, not.
     if (level >= 4) expect(all).toMatch(/debug3: .*\n(?:.*\n)*.*Authenticated to /);
     else expect(all).not.toMatch(/debug\d: /);
+    // ssh ends its log lines with CR LF (a terminal's line end); shown, they end in LF alone.
+    expect(all).not.toContain('\r');
   });
 
   it('-vvvv applying: the apply script with file contents by label, its exit, still no secret', async () => {
