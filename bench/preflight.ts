@@ -2,6 +2,7 @@
 // whose tool cannot work must be skipped with the reason, never timed (a playbook that fails at
 // once would look like a very fast Ansible).
 import { spawnSync } from 'node:child_process';
+import { commandVersion } from './lib.ts';
 
 /** The lab's Alloy encodes its pushes with the machine's python3-protobuf and python3-snappy
  *  (test/lab/host/alloy): without them no SLES 16 host can deliver, and both tools' final check
@@ -16,7 +17,7 @@ export function remoteWriteProblem(): string | null {
  *  community.general (zypper), which Debian's ansible bundle carries and ansible-core does not.
  *  Without this check a playbook that fails at once would be timed as a very fast Ansible. */
 export function ansibleProblem(module = 'community.general.zypper'): string | null {
-  if (spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status !== 0) return 'ansible-playbook not installed (bash bench/setup.sh)';
+  if (!commandVersion('ansible-playbook', ['--version'])) return 'ansible-playbook not installed (bash bench/setup.sh)';
   // ansible-doc exits 0 for a module it cannot find; with -j it then prints {}.
   const r = spawnSync('ansible-doc', ['-t', 'module', '-j', module], { encoding: 'utf8', env: { ...process.env, ANSIBLE_NOCOLOR: '1' } });
   if (r.status === 0 && r.stdout.includes(`"${module}"`)) return null;

@@ -93,6 +93,13 @@ function spawnSsh(
 /** What went wrong connecting (the host's first script), from ssh's log (-v -E) and sshpass's exit code. */
 export function connectFailure(spec: ConnectionSpec, code: number | null, log: string): ConnectError {
   const ssh = spec.openssh;
+  // ssh (or sshpass) never started (there is no log to read): node reports the failed exec as a negative errno.
+  if (code !== null && code < 0) {
+    return new ConnectError(
+      'unreachable',
+      `cannot start the OpenSSH client for ${ssh.destination}: ${ssh.password !== undefined ? 'sshpass' : ssh.executable}: ${getSystemErrorName(code)}; check ansible_ssh_executable and PATH`,
+    );
+  }
   // A certificate is logged as "Server host certificate: TYPE SHA256:..., serial ...".
   const serverKey = /Server host (?:key|certificate): (\S+) (SHA256:[^\s,]+)/.exec(log);
   const authenticating = /Authenticating to (\S+?):(\d+) as '([^']*)'/.exec(log);
@@ -102,13 +109,6 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   const name = port === 22 ? address : `[${address}]:${port}`;
   const knownHosts = /UserKnownHostsFile=(\S+)/i.exec(`${ssh.commonArgs} ${ssh.extraArgs} ${ssh.sshArgs}`)?.[1] ?? '~/.ssh/known_hosts';
   const said = sshMessages(log.split(/\r?\n/));
-  // ssh (or sshpass) never started: node reports the failed exec as a negative errno.
-  if (code !== null && code < 0) {
-    return new ConnectError(
-      'unreachable',
-      `cannot start the OpenSSH client for ${ssh.destination}: ${ssh.password !== undefined ? 'sshpass' : ssh.executable}: ${getSystemErrorName(code)}; check ansible_ssh_executable and PATH`,
-    );
-  }
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|POSSIBLE DNS SPOOFING/.test(log)) {
     const offending = /Offending \S+ key in (\S+):(\d+)/.exec(log);
     const file = offending?.[1] ?? knownHosts;
