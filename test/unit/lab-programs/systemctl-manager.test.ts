@@ -116,12 +116,7 @@ describeWith(cc, 'lab systemctl client and manager', () => {
       const name = line.trim().split(/\s+/)[0];
       if (name?.endsWith('.service')) client('stop', name);
     }
-    try {
-      process.kill(managerPid(), 'SIGTERM');
-    } catch {
-      /* gone already */
-    }
-    await removeLabRoot(root);
+    await removeLabRoot(root); // ends the manager once the stopped services' supervisors are done
     await removeLabRoot(out);
   }, 120_000);
 
