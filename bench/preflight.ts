@@ -4,15 +4,6 @@
 import { spawnSync } from 'node:child_process';
 import { commandVersion } from './lib.ts';
 
-/** The lab's Alloy encodes its pushes with the machine's python3-protobuf and python3-snappy
- *  (test/lab/host/alloy): without them no SLES 16 host can deliver, and both tools' final check
- *  waits and fails on every one of them. */
-export function remoteWriteProblem(): string | null {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import snappy, google.protobuf'], { encoding: 'utf8' });
-  if (r.status === 0) return null;
-  return `python3-protobuf or python3-snappy is missing (bash scripts/setup.sh installs them): the lab's Alloy cannot push, so every SLES 16 host fails the delivery check after waiting for it (${r.stderr.trim().split('\n').pop()})`;
-}
-
 /** Why ansible-playbook cannot run the reference playbook here, or null: it needs
  *  community.general (zypper), which Debian's ansible bundle carries and ansible-core does not.
  *  Without this check a playbook that fails at once would be timed as a very fast Ansible. */

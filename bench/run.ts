@@ -14,7 +14,7 @@ import { SCRIPT_FROM_STDIN, wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
-import { ansibleProblem, mitogenProblem, remoteWriteProblem } from './preflight.ts';
+import { ansibleProblem, mitogenProblem } from './preflight.ts';
 import {
   commandVersion,
   cpuBusy,
@@ -476,11 +476,6 @@ async function pass(): Promise<void> {
     ],
   };
   current = result;
-  const pushProblem = args['inventory-only'] ? null : remoteWriteProblem();
-  if (pushProblem) {
-    result.notes.push(pushProblem);
-    log(`WARNING: ${pushProblem}`);
-  }
   if (args['inventory-only']) {
     result.hosts = 0;
     result.loadAvgAtInventory = loadavg().map((v) => Number(v.toFixed(2)));

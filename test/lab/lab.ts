@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { labPaths, hostPaths, type LabPaths } from './paths.ts';
-import { DEFAULT_MIX, parseMix, planCount, planMix, sudoHosts, type PlannedHost } from './products.ts';
+import { DEFAULT_MIX, parseMix, planCount, planMix, productByMix, sudoHosts, type PlannedHost } from './products.ts';
+import { alloyPushProblem } from './host-python.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
 import { ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from './network.ts';
@@ -137,6 +138,8 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     const state = loadState(paths);
     const plan = planFor(opts, state);
     if (opts.rttMs) await checkDelayTools();
+    const pushProblem = plan.some((p) => productByMix(p.product).sles === 16) ? alloyPushProblem() : null;
+    if (pushProblem) throw new Error(pushProblem);
     await ensureKey(paths);
     const net = await ensureNetwork(paths.labDir, paths.isDefault, state.netId);
     state.netId = net.netId;

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it, type TestContext } from 'vitest';
+import { alloyPushProblem } from '../lab/host-python.ts';
 
 export interface Requirement {
   /** What is needed, for people: "ansible-core (ansible-inventory)". */
@@ -69,7 +70,7 @@ export const ANSIBLE_PYTHON: Requirement = {
 };
 export const REMOTE_WRITE_PYTHON: Requirement = {
   what: "Debian's python3-protobuf and python3-snappy (the lab's Alloy stand-in encodes its remote write with them)",
-  available: runs('/usr/bin/python3', ['-c', 'import snappy, google.protobuf']),
+  available: alloyPushProblem() === null,
   fix: SETUP,
 };
 export const RPM_TOOLS: Requirement = {
