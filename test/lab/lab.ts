@@ -7,7 +7,7 @@ import { DEFAULT_MIX, parseMix, planCount, planMix, productByMix, sudoHosts, typ
 import { alloyPushProblem } from './host-python.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
-import { ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from './network.ts';
+import { ensureNeighbourRoom, ensureNetwork, labLinks, listLinks, removeBridge, removeLinks } from './network.ts';
 import { checkDelayTools, removeDelay, setDelay } from './delay.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
@@ -143,6 +143,8 @@ export async function labUp(opts: UpOptions = {}): Promise<UpResult> {
     await ensureKey(paths);
     const net = await ensureNetwork(paths.labDir, paths.isDefault, state.netId);
     state.netId = net.netId;
+    const neighbours = await ensureNeighbourRoom(net, plan.length);
+    if (neighbours) log(neighbours);
     const recs = records(state, plan, net.netId);
     const wanted = new Set(plan.map((p) => p.name));
     const stopped = state.active.filter((n) => !wanted.has(n));

@@ -1,6 +1,7 @@
 // The lab network: one bridge per lab on the machine (gateway .0.1 of the lab's /16), and per
 // host a veth pair whose inner end becomes the host's eth0. The bridge carries the lab folder
 // as its alias, so a lab recognises its own bridge and never takes another lab's.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { labNet, type LabNet } from './state.ts';
 import { repoRoot } from './paths.ts';
@@ -119,4 +120,32 @@ export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
   if (!l) return;
   if (l.ifalias !== aliasFor(labDir)) return; // not ours: leave it alone
   await removeLinks([net.bridge]);
+}
+
+const NEIGHBOUR_TABLE = '/proc/sys/net/ipv4/neigh/default';
+
+/**
+ * Room in the machine's ARP table for every lab host: the machine is a neighbour of each host on
+ * its bridge, and Linux's limits (gc_thresh1/2/3, by default 128/512/1024 entries for all devices
+ * together) make a run over ~1,000 hosts fail on half of them with "No route to host" (the kernel
+ * logs "neighbor table overflow"), and evict entries beyond 512 within seconds. `hosts` is this
+ * lab's; other labs' hosts on the machine (their veths) are added. The limits are raised, never
+ * lowered (the machine's own neighbours count too), and stay raised after `down`. Returns what
+ * was changed, for the log, or null.
+ */
+export async function ensureNeighbourRoom(net: LabNet, hosts: number): Promise<string | null> {
+  const others = new RegExp(`^tp(?!${net.netId}v)\\d+v\\d+$`);
+  const all = hosts + (await listLinks()).filter((l) => others.test(l.ifname)).length;
+  // Below gc_thresh1 nothing is collected: every host's entry and the machine's own few stay.
+  const base = all + 128;
+  const wanted = { gc_thresh1: base, gc_thresh2: 2 * base, gc_thresh3: 4 * base };
+  const changed: string[] = [];
+  for (const [name, value] of Object.entries(wanted)) {
+    const path = `${NEIGHBOUR_TABLE}/${name}`;
+    const now = Number(readFileSync(path, 'utf8').trim());
+    if (now >= value) continue;
+    writeFileSync(path, `${value}\n`);
+    changed.push(`${name} ${now} -> ${value}`);
+  }
+  return changed.length ? `${all} lab host(s) on this machine: raised its ARP table limits (net.ipv4.neigh.default.${changed.join(', ')})` : null;
 }
