@@ -123,29 +123,39 @@ export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
 }
 
 const NEIGHBOUR_TABLE = '/proc/sys/net/ipv4/neigh/default';
+export type NeighbourLimit = 'gc_thresh1' | 'gc_thresh2' | 'gc_thresh3';
+
+/**
+ * The ARP table limits `hosts` lab hosts need, given the `current` ones: only those to raise.
+ * Below gc_thresh1 the kernel collects nothing, so it covers every host plus room for the
+ * machine's own neighbours; gc_thresh2 (collected within seconds above it) and gc_thresh3 (the
+ * hard limit) keep Linux's proportions of 1:4:8. A limit is raised, never lowered.
+ */
+export function neighbourLimitsFor(hosts: number, current: Record<NeighbourLimit, number>): Partial<Record<NeighbourLimit, number>> {
+  const floor = hosts + 64;
+  const wanted: Record<NeighbourLimit, number> = { gc_thresh1: floor, gc_thresh2: 4 * floor, gc_thresh3: 8 * floor };
+  const raise: Partial<Record<NeighbourLimit, number>> = {};
+  for (const name of Object.keys(wanted) as NeighbourLimit[]) if (current[name] < wanted[name]) raise[name] = wanted[name];
+  return raise;
+}
 
 /**
  * Room in the machine's ARP table for every lab host: the machine is a neighbour of each host on
  * its bridge, and Linux's limits (gc_thresh1/2/3, by default 128/512/1024 entries for all devices
  * together) make a run over ~1,000 hosts fail on half of them with "No route to host" (the kernel
- * logs "neighbor table overflow"), and evict entries beyond 512 within seconds. `hosts` is this
- * lab's; other labs' hosts on the machine (their veths) are added. The limits are raised, never
- * lowered (the machine's own neighbours count too), and stay raised after `down`. Returns what
- * was changed, for the log, or null.
+ * logs "neighbor table overflow"). `hosts` is this lab's; other labs' hosts on the machine (their
+ * veths) are added. A lab of a few dozen hosts changes nothing; the limits stay raised after
+ * `down`. Returns what was changed, for the log, or null.
  */
 export async function ensureNeighbourRoom(net: LabNet, hosts: number): Promise<string | null> {
   const others = new RegExp(`^tp(?!${net.netId}v)\\d+v\\d+$`);
   const all = hosts + (await listLinks()).filter((l) => others.test(l.ifname)).length;
-  // Below gc_thresh1 nothing is collected: every host's entry and the machine's own few stay.
-  const base = all + 128;
-  const wanted = { gc_thresh1: base, gc_thresh2: 2 * base, gc_thresh3: 4 * base };
-  const changed: string[] = [];
-  for (const [name, value] of Object.entries(wanted)) {
-    const path = `${NEIGHBOUR_TABLE}/${name}`;
-    const now = Number(readFileSync(path, 'utf8').trim());
-    if (now >= value) continue;
-    writeFileSync(path, `${value}\n`);
-    changed.push(`${name} ${now} -> ${value}`);
-  }
+  const path = (name: NeighbourLimit) => `${NEIGHBOUR_TABLE}/${name}`;
+  const read = (name: NeighbourLimit) => Number(readFileSync(path(name), 'utf8').trim());
+  const current = { gc_thresh1: read('gc_thresh1'), gc_thresh2: read('gc_thresh2'), gc_thresh3: read('gc_thresh3') };
+  const changed = Object.entries(neighbourLimitsFor(all, current)).map(([name, value]) => {
+    writeFileSync(path(name as NeighbourLimit), `${value}\n`);
+    return `${name} ${current[name as NeighbourLimit]} -> ${value}`;
+  });
   return changed.length ? `${all} lab host(s) on this machine: raised its ARP table limits (net.ipv4.neigh.default.${changed.join(', ')})` : null;
 }
