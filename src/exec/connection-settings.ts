@@ -4,7 +4,16 @@
 // required (directly instead of through a proxy, without a certificate...).
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { type ConnectionDefaults, proxyCommandJump, sshArgStrings, splitArgs, transportFor } from './connection.ts';
+import {
+  BECOME_PASSWORD_VARIABLES,
+  type ConnectionDefaults,
+  firstSet,
+  proxyCommandJump,
+  SSH_PASSWORD_VARIABLES,
+  sshArgStrings,
+  splitArgs,
+  transportFor,
+} from './connection.ts';
 
 export interface ConnectionSettingError {
   variable: string;
@@ -110,12 +119,24 @@ export function connectionSettingsErrors(
         message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
       });
     }
-    const passwordVariable = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'].find((v) => vars[v] !== undefined);
+    const passwordVariable = firstSet(vars, SSH_PASSWORD_VARIABLES)?.variable;
     if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
       errors.push({
         variable: passwordVariable ?? '--ask-pass',
         origin: passwordVariable ? where(passwordVariable, 'inventory') : 'command line',
         message: 'a password login through OpenSSH needs sshpass (apt-get install sshpass), as with Ansible',
+      });
+    }
+  }
+  // sudo -S and sshpass read a password up to the first line break: what follows one would be
+  // lost. Line breaks at the end (a vaulted file's last newline) are harmless, as with Ansible.
+  for (const names of [SSH_PASSWORD_VARIABLES, BECOME_PASSWORD_VARIABLES]) {
+    const given = firstSet(vars, names);
+    if (typeof given?.value === 'string' && /[\r\n]/.test(given.value.replace(/[\r\n]+$/, ''))) {
+      errors.push({
+        variable: given.variable,
+        origin: where(given.variable, 'inventory'),
+        message: 'has a line break inside it, and sudo and sshpass read a password only up to the first one; give the password on one line',
       });
     }
   }

@@ -43,6 +43,17 @@ export function transportOf(name: string): Transport | undefined {
 /** Ansible's default [ssh_connection] ssh_args. */
 export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
 
+/** Ansible's variables for the SSH login password, in the order it reads them (the first set wins). */
+export const SSH_PASSWORD_VARIABLES = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'] as const;
+/** Ansible's variables for the sudo password (become), in the order it reads them. */
+export const BECOME_PASSWORD_VARIABLES = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'] as const;
+
+/** The first of `names` that `vars` sets, and its value. */
+export function firstSet(vars: Record<string, unknown>, names: readonly string[]): { variable: string; value: unknown } | undefined {
+  const variable = names.find((name) => vars[name] !== undefined && vars[name] !== null);
+  return variable === undefined ? undefined : { variable, value: vars[variable] };
+}
+
 /**
  * What the system ssh gets for one host. Only values someone set: whatever is unset here is
  * left to OpenSSH's own configuration (ssh_config's User, Port, IdentityFile, ProxyJump...).
@@ -270,11 +281,11 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
         : defaults.hostKeyChecking;
   const key = str(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? defaults.privateKeyPath;
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
-  const becomePassword = str(vars.ansible_become_password ?? vars.ansible_become_pass ?? vars.ansible_sudo_pass) ?? defaults.becomePassword;
+  const becomePassword = str(firstSet(vars, BECOME_PASSWORD_VARIABLES)?.value) ?? defaults.becomePassword;
   const timeout = Number(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
   const explicitPort = vars.ansible_port ?? vars.ansible_ssh_port;
   const explicitUser = str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user;
-  const password = str(vars.ansible_password ?? vars.ansible_ssh_pass ?? vars.ansible_ssh_password) ?? defaults.password;
+  const password = str(firstSet(vars, SSH_PASSWORD_VARIABLES)?.value) ?? defaults.password;
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,

@@ -3,6 +3,7 @@
 // Scripts travel on stdin (never on a command line, where `ps` would show them), and so does
 // the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ConnectionSpec } from './connection.ts';
 import { type Command, raw, sh, toShell } from './command.ts';
 
@@ -41,22 +42,41 @@ export class ConnectError extends Error {
  * (a local run: Node's stdio is a socketpair), /dev/stdin cannot be opened, and cat reads it.
  * Commands inside the script read /dev/null either way (wrapScript).
  */
-export const SCRIPT_FROM_STDIN = `/bin/bash -c 'if [ -p /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi'`;
+const SOURCE_STDIN = 'if [ -p /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi';
+export const SCRIPT_FROM_STDIN = `/bin/bash -c '${SOURCE_STDIN}'`;
+
+/**
+ * The same, first reading stdin's lines as data up to the line `marker` (hex: no quoting), then
+ * the script after it. `read` takes a pipe or a socket one byte at a time, so nothing after the
+ * marker line is consumed.
+ */
+function scriptAfterMarker(marker: string): string {
+  return `/bin/bash -c 'while IFS= read -r l; do [ "$l" = ${marker} ] && break; done; ${SOURCE_STDIN}'`;
+}
 
 /** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */
 export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefix: string } {
   // timeout(1) runs bash in a process group of its own and, past the limit, sends TERM to all of
   // it (the script's trap cleans up), then KILL 10 s later: a script stuck on a FIFO or a hung
   // command never outlives the limit on the host. Exit 124/137 tell the controller why.
-  const bash = spec.scriptTimeoutSeconds > 0 ? `timeout -k 10 ${Math.ceil(spec.scriptTimeoutSeconds)} ${SCRIPT_FROM_STDIN}` : SCRIPT_FROM_STDIN;
+  const limited = (bash: string) => (spec.scriptTimeoutSeconds > 0 ? `timeout -k 10 ${Math.ceil(spec.scriptTimeoutSeconds)} ${bash}` : bash);
   const needsSudo = spec.become && !(spec.become.user === spec.user);
-  if (!spec.become || !needsSudo) return { command: bash, stdinPrefix: '' };
-  if (spec.become.password !== undefined) {
-    // -S reads the password from stdin (sudo reads it byte by byte up to the newline, so the
-    // script that follows reaches bash intact); -p '' keeps the prompt out of the output.
-    return { command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${raw(bash)}`), stdinPrefix: `${spec.become.password}\n` };
+  if (!spec.become || !needsSudo) return { command: limited(SCRIPT_FROM_STDIN), stdinPrefix: '' };
+  const password = spec.become.password;
+  if (password !== undefined) {
+    // -S reads the password from stdin (byte by byte up to the newline); -p '' keeps the prompt
+    // out of the output. But sudo reads it only when it asks for one: under a NOPASSWD rule, or
+    // with a ticket still valid, the line stays on stdin. So a random marker line follows it,
+    // and bash reads every line up to the marker as data before it reads the script: the
+    // password is never run as the script's first command (as root), whatever sudo did.
+    let marker = `tp-become-${randomBytes(16).toString('hex')}`;
+    while (password.includes(marker)) marker = `tp-become-${randomBytes(16).toString('hex')}`;
+    return {
+      command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
+      stdinPrefix: `${password}\n${marker}\n`,
+    };
   }
-  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${raw(bash)}`), stdinPrefix: '' };
+  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
 }
 
 /** Wraps a script so bash has parsed all of it before any command runs: commands inside may

@@ -8,6 +8,7 @@
 // every writer uses; the masks here hide them by field where the structure is known (diffs of
 // agent.yaml and trento.alloy), whatever their length.
 import { createRequire } from 'node:module';
+import { BECOME_PASSWORD_VARIABLES, SSH_PASSWORD_VARIABLES } from '../exec/connection.ts';
 import type { AgentConfigKey } from './agent-config.ts';
 import { VARIABLES } from './variables.ts';
 
@@ -35,14 +36,11 @@ export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_t
  */
 export const MIN_FREE_TEXT_SECRET = 8;
 
-/** Connection variables of Ansible that hold credentials. */
+/** Connection variables of Ansible that hold credentials: the passwords the connection reads
+ *  (src/exec/connection.ts), and those of other become methods, which it refuses but never shows. */
 export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
-  'ansible_password',
-  'ansible_ssh_pass',
-  'ansible_ssh_password',
-  'ansible_become_password',
-  'ansible_become_pass',
-  'ansible_sudo_pass',
+  ...SSH_PASSWORD_VARIABLES,
+  ...BECOME_PASSWORD_VARIABLES,
   'ansible_sudo_password',
   'ansible_su_pass',
   'ansible_su_password',

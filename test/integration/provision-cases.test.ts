@@ -58,6 +58,19 @@ describe('inventories and connections', () => {
     for (const h of [h15, h16]) expect(await mustOnHost(info, h.name, 'stat -c "%U:%G %a" /etc/trento/agent.yaml')).toBe('root:root 600\n');
     expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('lab-sudo-password');
 
+    // One group_vars password for a mixed fleet: the NOPASSWD account's sudo never reads it, and
+    // the line must not reach the host's shell as a command (it would run as root).
+    const hostile = 'x; touch /root/tp-password-ran; echo PASSWORD-RAN';
+    const unread = await iniInventory(
+      info,
+      [{ host: h15, vars: { ansible_user: 'admin', ansible_become: 'true', ansible_become_password: `'${hostile}'` } }],
+      OFFICIAL_VARS,
+    );
+    const again = await provision(['-i', unread]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await mustOnHost(info, h15.name, 'ls /root/tp-password-ran 2>&1 || true')).toMatch(/No such file/);
+    expect(again.stdout + again.stderr + JSON.stringify(again.report)).not.toMatch(/PASSWORD-RAN|tp-password-ran/);
+
     const noPassword = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
     const failed = await provision(['-i', noPassword]);
     expect(failed.code).toBe(2);

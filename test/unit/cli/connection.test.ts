@@ -153,6 +153,18 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ansible_ssh_common_args: '-F /etc/ssh/site.conf -o IdentityAgent=/run/agent.sock' })).toEqual([]);
   });
 
+  it('a password with a line break inside it is an error naming the variable, never the value; one at the end is fine, as with Ansible', () => {
+    const inside = errorsOf({ ansible_become_password: 'first-line\nsecond-line', ansible_ssh_pass: 'ssh-first\r\nssh-second' });
+    expect(inside).toEqual([
+      expect.objectContaining({ variable: 'ansible_ssh_pass', origin: 'inventory', message: expect.stringMatching(/line break inside it/) }),
+      expect.objectContaining({ variable: 'ansible_become_password', origin: 'inventory', message: expect.stringMatching(/line break inside it/) }),
+    ]);
+    expect(JSON.stringify(inside)).not.toMatch(/first-line|second-line|ssh-first|ssh-second/);
+    // Ansible reads the first variable set: a later one with a line break is not used.
+    expect(errorsOf({ ansible_become_password: 'one-line', ansible_sudo_pass: 'a\nb' })).toEqual([]);
+    expect(errorsOf({ ansible_become_pass: 'vaulted-file\n' })).toEqual([]);
+  });
+
   it('a connection the toolkit does not have is an error naming where it came from', () => {
     expect(errorsOf({ ansible_connection: 'winrm' })).toEqual([
       expect.objectContaining({ variable: 'ansible_connection', message: expect.stringContaining('"winrm" is not a connection') }),
