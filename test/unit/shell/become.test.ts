@@ -24,7 +24,7 @@ describeWith(SUDO, 'become with a password', () => {
   const ran = join(scratch, 'password-ran');
   const password = `x; touch ${ran}; echo PASSWORD-RAN`;
   const spec = { scriptTimeoutSeconds: 30, user: 'admin', become: { user: 'root', password } } as unknown as ConnectionSpec;
-  const script: Command = { parts: [{ kind: 'raw', text: 'echo "script as $(id -un)"; read -r line; echo "read:${line:-nothing}"' }] };
+  const script: Command = { parts: [{ kind: 'raw', text: `echo "script as $(id -un)"; read -r line; echo "read:\${line:-nothing}"` }] };
 
   /** The command as the host's login shell runs it, stdin a pipe (as from sshd) or a socket (a local run). */
   function runOnHost(command: string, input: string, over: 'pipe' | 'socket', env = process.env) {
