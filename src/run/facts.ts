@@ -83,6 +83,17 @@ export async function gatherFacts(
       emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal });
       return finish(h, 'skipped');
     }
+    // Not root, the facts cannot read what they must (agent.yaml is 0600 root, the toolkit's
+    // records 0700): a plan from them would be wrong (files reported absent), and the apply would
+    // fail half way. Ansible would fail task by task; this says why once, before any change.
+    if (facts.uid !== 0) {
+      const who = Number.isInteger(facts.uid) ? `uid ${facts.uid}` : 'a user the facts could not tell';
+      return finish(
+        h,
+        'failed',
+        `the scripts run as ${who}, not root: they read root-only files (/etc/trento/agent.yaml) and install packages; log in as root, or set ansible_become=true (-b) with a sudo account`,
+      );
+    }
     let agentId: string;
     try {
       agentId = agentIdFromMachineId(facts.machineId);

@@ -71,6 +71,13 @@ describe('inventories and connections', () => {
     expect(await mustOnHost(info, h15.name, 'ls /root/tp-password-ran 2>&1 || true')).toMatch(/No such file/);
     expect(again.stdout + again.stderr + JSON.stringify(again.report)).not.toMatch(/PASSWORD-RAN|tp-password-ran/);
 
+    // No become at all for a sudo account: the facts see they do not run as root, and say so
+    // before planning anything (a plan from a non-root view would call agent.yaml absent).
+    const notRoot = await iniInventory(info, [{ host: h15, vars: { ansible_user: 'admin' } }], OFFICIAL_VARS);
+    const refused = await provision(['-i', notRoot, '--check']);
+    expect(refused.code).toBe(2);
+    expect(statusOf(refused, h15.name)?.message).toMatch(/run as uid \d+, not root: .*ansible_become=true/);
+
     const noPassword = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
     const failed = await provision(['-i', noPassword]);
     expect(failed.code).toBe(2);
