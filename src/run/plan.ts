@@ -1,5 +1,6 @@
 // Phase 3: agent settings per platform, then one plan per host, all before any change.
 import { planHost } from '../plan/plan.ts';
+import type { HostPlan } from '../plan/types.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../roles/index.ts';
 import { siteTemplatesFor } from '../render/template-search.ts';
 import { type HostSettings, hostSettingsFor } from '../settings/host-settings.ts';
@@ -20,29 +21,51 @@ export function planAll(reached: ReachedHost[], { options, emit, defaults }: Run
     settings.set(h, r.settings);
   }
   if (!ok) return null;
-  return reached.map((h) => {
+  const planned: PlannedHost[] = [];
+  for (const h of reached) {
     const hostSettings = settings.get(h)!;
-    const plan = planHost({
-      roles: ROLES[h.platform.provider],
-      alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
-      host: h.name,
-      facts: h.facts,
-      platform: h.platform,
-      agentId: h.agentId,
-      settings: hostSettings,
-      withDiff: options.diff,
-      uninstall: options.uninstall,
-      purge: options.purge,
-      ...(options.templates ? { templates: options.templates } : {}),
-    });
+    const siteTemplates = options.uninstall ? [] : siteTemplatesFor(options.templates, h.platform.provider);
+    let plan: HostPlan;
+    try {
+      plan = planHost({
+        roles: ROLES[h.platform.provider],
+        alwaysAvailableHandlers: ALWAYS_AVAILABLE_HANDLERS,
+        host: h.name,
+        facts: h.facts,
+        platform: h.platform,
+        agentId: h.agentId,
+        settings: hostSettings,
+        withDiff: options.diff,
+        uninstall: options.uninstall,
+        purge: options.purge,
+        ...(options.templates ? { templates: options.templates } : {}),
+      });
+    } catch (error) {
+      // A site's own template that EJS cannot render (a syntax error, a name it does not have)
+      // is the site's setting, wrong: named with the host, like any other, and nothing applied.
+      // EJS names the file in its message; anything else is the toolkit's own failure.
+      const message = (error as Error).message ?? String(error);
+      const template = siteTemplates.find((path) => message.includes(path));
+      if (!template) throw error;
+      emit({
+        type: 'settings-error',
+        host: h.name,
+        variable: 'site template',
+        origin: template,
+        message: `cannot be rendered: ${message.replace(/\s+/g, ' ').trim()}; fix it (templates/README.md lists what it is rendered with) or remove it to use the role's`,
+      });
+      ok = false;
+      continue;
+    }
     emit({
       type: 'host-plan',
       host: h.name,
       changes: plan.changes.map((c) => ({ id: c.id, summary: c.summary, ...(c.details ? { details: c.details } : {}), ...(c.diff ? { diff: c.diff } : {}) })),
       handlers: plan.handlers.map((x) => x.summary),
-      ...(options.uninstall ? {} : { siteTemplates: siteTemplatesFor(options.templates, h.platform.provider) }),
+      ...(options.uninstall ? {} : { siteTemplates }),
     });
     for (const w of plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
-    return Object.assign(h, { config: hostSettings.agent, plan });
-  });
+    planned.push(Object.assign(h, { config: hostSettings.agent, plan }));
+  }
+  return ok ? planned : null;
 }

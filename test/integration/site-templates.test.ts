@@ -83,4 +83,18 @@ describe('site templates next to the inventory', () => {
     const agentPath = join(inventory, 'templates', 'agent.yaml.ejs');
     for (const h of run.report!.hosts) expect((h as typeof h & { siteTemplates: string[] }).siteTemplates).toContain(agentPath);
   });
+
+  it('a site template EJS cannot render is a settings error naming the host and the file; nothing changes', async () => {
+    const before = await mustOnHost(info, pull.name, 'cat /etc/trento/agent.yaml');
+    const agentPath = join(inventory, 'templates', 'agent.yaml.ejs');
+    await writeFile(agentPath, roleAgent.replace('# Holds credentials', '# Site: <%= rack_number %>\n# Holds credentials'));
+    const run = await provision(['-i', join(inventory, 'hosts'), '--limit', pull.name]);
+    await writeFile(agentPath, roleAgent);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(run.stdout).toContain(`ERROR ${pull.name}: site template (from ${agentPath}): cannot be rendered:`);
+    expect(run.stdout).toMatch(/rack_number is not defined/);
+    expect(run.stdout).toMatch(/nothing was changed on any host/);
+    expect(await mustOnHost(info, pull.name, 'cat /etc/trento/agent.yaml')).toBe(before);
+  });
 });
