@@ -17,31 +17,41 @@ tp_sysconfig_meta() {
   stat -c '%U %G %a' -- "$1"
 }
 
-# tp_alloy_dir_mode SYSCONFIG SAVED: point CONFIG_FILE at the folder of its file, editing only
-# that line; the old line is kept in SAVED for uninstall.
+# tp_alloy_dir_mode SYSCONFIG SAVED: point CONFIG_FILE at the folder Alloy loads from, as the
+# facts found it (tp_config_dir_for: the file's folder, $TP_ALLOY_DEFAULT_DIR when it is empty),
+# editing only that line, or adding it at the end when there is none (as Ansible's lineinfile
+# does); the old line (empty: none) is kept in SAVED for uninstall. roles/alloy shows the same edit.
 tp_alloy_dir_mode() {
   local line value meta new
   meta=$(tp_sysconfig_meta "$1") || return
   line=$(tp_alloy_config_line "$1")
-  [ -n "$line" ] || { echo "$1 has no CONFIG_FILE line; set CONFIG_FILE=\"/etc/alloy/\" there and re-run" >&2; return 1; }
   value=$(tp_alloy_config_file "$1")
-  [ -d "$value" ] && return 0
+  [ -n "$value" ] && [ -d "$value" ] && return 0
   if [ ! -e "$2" ]; then
     tp_state_write "${2##*/}" "$line"$'\n' || return
   fi
-  tp_dirname "$value"
-  new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+  tp_config_dir_for "$value" "$TP_ALLOY_DEFAULT_DIR"
+  if [ -n "$line" ]; then
+    new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+    new=${new%x}
+  else
+    new=$(cat -- "$1"; echo x) || return
+    new=${new%x}
+    [ -z "$new" ] || [ "${new: -1}" = $'\n' ] || new+=$'\n'
+    new+="CONFIG_FILE=\"$TP_REPLY/\""$'\n'
+  fi
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write_text "$1" $meta "${new%x}"
+  tp_write_text "$1" $meta "$new"
 }
 
-# tp_alloy_restore_config_file SYSCONFIG SAVED: put back the CONFIG_FILE line the toolkit replaced.
+# tp_alloy_restore_config_file SYSCONFIG SAVED: put back the CONFIG_FILE line the toolkit
+# replaced, or remove the one it added (SAVED holds an empty line then).
 tp_alloy_restore_config_file() {
   local line meta new
   [ -s "$2" ] && [ ! -L "$2" ] || return 0
   meta=$(tp_sysconfig_meta "$1") || return
   line=$(head -n 1 -- "$2")
-  new=$(awk -v repl="$line" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+  new=$(awk -v repl="$line" '/^[[:space:]]*CONFIG_FILE=/ { if (repl != "") print repl; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
   tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2"
 }

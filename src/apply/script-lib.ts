@@ -23,6 +23,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_RUN_DIR: HOST_RUN_DIR,
       TP_STATE_DIR: PATHS.stateDir,
+      TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
     }),
     safeFiles(),
     probes(),

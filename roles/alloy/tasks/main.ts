@@ -19,9 +19,12 @@ export function trentoAlloyPath(ctx: TaskContext): string {
   return `${ctx.facts.alloy.configDir || PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
 }
 
-/** The same edit tp_alloy_dir_mode makes on the host, computed here to show it. */
-function dirModeText(sysconfig: string, dir: string): string {
-  return sysconfig.replace(/^[ \t]*CONFIG_FILE=.*$/gm, `CONFIG_FILE="${dir}/"`);
+/** The same edit tp_alloy_dir_mode (src/apply/alloy.sh) makes on the host, computed here to
+ *  show it: every CONFIG_FILE line set to the folder, or one added at the end when there is none. */
+export function dirModeText(sysconfig: string, dir: string): string {
+  const line = `CONFIG_FILE="${dir}/"`;
+  if (/^[ \t]*CONFIG_FILE=/m.test(sysconfig)) return sysconfig.replace(/^[ \t]*CONFIG_FILE=.*$/gm, line);
+  return `${sysconfig}${sysconfig === '' || sysconfig.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 
 function directoryMode(ctx: TaskContext): Change | null {

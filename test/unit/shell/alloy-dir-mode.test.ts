@@ -1,0 +1,53 @@
+// Alloy's directory mode on the host (tp_alloy_dir_mode, src/apply/alloy.sh) against what the
+// plan shows for it (dirModeText, roles/alloy/tasks/main.ts): the same edit for every form of
+// /etc/sysconfig/alloy, the folder as the facts compute it (an empty CONFIG_FILE means Alloy's
+// default folder, not "./"), and uninstall's restore putting the old line back.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dirModeText } from '../../../roles/alloy/tasks/main.ts';
+import { scriptLibrary } from '../../../src/apply/script-lib.ts';
+import { toShell } from '../../../src/exec/command.ts';
+import { wrapScript } from '../../../src/exec/session.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'tp-alloy-dir-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
+
+function run(body: string): { code: number | null; stderr: string } {
+  const r = spawnSync('/bin/bash', ['-c', wrapScript(`${library}\nTP_STATE_DIR=${join(scratch, 'state')}\n${body}`)], { encoding: 'utf8' });
+  return { code: r.status, stderr: r.stderr };
+}
+
+const CASES: Array<{ name: string; sysconfig: string; folder: string; restored?: string }> = [
+  { name: 'the package default', sysconfig: 'CUSTOM_ARGS=""\nCONFIG_FILE="/etc/alloy/config.alloy"\n', folder: '/etc/alloy' },
+  { name: 'a file elsewhere, unquoted', sysconfig: '# site\nCONFIG_FILE=/srv/alloy/main.alloy\nX=1\n', folder: '/srv/alloy' },
+  { name: 'an empty CONFIG_FILE (Alloy default folder)', sysconfig: 'CONFIG_FILE=""\n', folder: '/etc/alloy' },
+  { name: 'no CONFIG_FILE line (added, as lineinfile does)', sysconfig: 'CUSTOM_ARGS=""', folder: '/etc/alloy', restored: 'CUSTOM_ARGS=""\n' },
+];
+
+describe('Alloy directory mode: the host makes the edit the plan shows, and uninstall undoes it', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const sysconfig = join(scratch, 'alloy');
+      const saved = join(scratch, 'state', 'alloy-CONFIG_FILE.orig');
+      rmSync(join(scratch, 'state'), { recursive: true, force: true });
+      writeFileSync(sysconfig, c.sysconfig);
+      const on = run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${saved}`);
+      expect(on.stderr).toBe('');
+      expect(on.code).toBe(0);
+      const edited = readFileSync(sysconfig, 'utf8');
+      expect(edited).toBe(dirModeText(c.sysconfig, c.folder));
+      expect(edited).toContain(`CONFIG_FILE="${c.folder}/"`);
+      // the facts read the folder back from the edited file as Alloy will use it
+      const back = spawnSync('/bin/bash', ['-c', `${library}\ntp_read_config_file ${sysconfig}; echo "$TP_REPLY"`], { encoding: 'utf8' });
+      expect(back.stdout).toBe(`${c.folder}/\n`);
+      const off = run(`tp_alloy_restore_config_file ${sysconfig} ${saved}`);
+      expect(off.stderr).toBe('');
+      expect(off.code).toBe(0);
+      expect(readFileSync(sysconfig, 'utf8')).toBe(c.restored ?? c.sysconfig);
+    });
+  }
+});
