@@ -4,6 +4,7 @@ import type { HostSettings } from '../settings/host-settings.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
+import { PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { Change, HandlerName } from './types.ts';
 
@@ -119,6 +120,19 @@ export function packagesInstalled(wanted: string[], facts: HostFacts, options: I
   };
 }
 
+/** A handler's script: restart UNIT and check it still runs after a short wait (a unit that dies
+ *  at once must not be reported as restarted). */
+export function restartAndCheck(unit: string): Command {
+  return sh`systemctl restart ${unit} && sleep 0.5 && systemctl is-active --quiet ${unit} || { echo ${`${unit} is not running after the restart; see journalctl -u ${unit}`} >&2; false; }`;
+}
+
+/** The handler that makes a package's new binaries run once it is upgraded: its service's restart. */
+const RESTART_AFTER_UPGRADE: Readonly<Record<string, HandlerName>> = {
+  [PACKAGES.agent]: 'restart trento-agent',
+  [PACKAGES.alloy]: 'restart alloy',
+  [PACKAGES.nodeExporter]: 'restart node_exporter',
+};
+
 /**
  * One zypper call upgrading every installed package the repositories have newer versions of
  * (agent_package_state: latest). Packages installed in this run are already the newest.
@@ -132,8 +146,9 @@ export function packagesUpgraded(names: string[], facts: HostFacts): Change | nu
     summary: `upgrade ${newer.map((n) => `${n} ${facts.packages[n]} -> ${facts.updates![n]}`).join(', ')}`,
     details: newer.map((n) => `~ package ${n} ${facts.packages[n]} -> ${facts.updates![n]}`),
     script: join([sh`tp_zypper update --auto-agree-with-licenses --`, ...newer.map((n) => sh` ${n}`)], ''),
-    // The new binaries run only once their services restart.
-    notify: [...(newer.includes('trento-agent') ? (['restart trento-agent'] as const) : []), ...(newer.includes('alloy') ? (['restart alloy'] as const) : [])],
+    // The new binaries run only once their services restart (SUSE's %service_del_postun may
+    // restart them, but not where DISABLE_RESTART_ON_UPDATE=yes).
+    notify: newer.flatMap((n) => (RESTART_AFTER_UPGRADE[n] ? [RESTART_AFTER_UPGRADE[n]] : [])),
   };
 }
 

@@ -8,7 +8,7 @@ import type { HostSettings } from '../settings/host-settings.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
 /** Handlers run once, after every change, in this order (like Ansible's handlers). */
-export const HANDLER_ORDER = ['restart alloy', 'reload alloy', 'restart trento-agent'] as const;
+export const HANDLER_ORDER = ['restart node_exporter', 'restart alloy', 'reload alloy', 'restart trento-agent'] as const;
 export type HandlerName = (typeof HANDLER_ORDER)[number];
 
 /** A restart of a service makes its reload pointless (and clears a pending reload). */

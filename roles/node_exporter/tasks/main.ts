@@ -3,6 +3,7 @@
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
 import { packagesWanted, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+import { restartNodeExporter } from '../handlers/main.ts';
 
 export function install(ctx: TaskContext): RoleTasks {
   const wanted = packagesWanted(ctx, [PACKAGES.nodeExporter]);
@@ -17,6 +18,7 @@ export function install(ctx: TaskContext): RoleTasks {
       // With agent_install_monitoring_dep=false the admin runs node_exporter; leave it alone.
       wanted.length ? service(UNITS.nodeExporter, { enabled: true, running: true }, ctx.facts, installedNow) : null,
     ],
+    handlers: [restartNodeExporter],
   };
 }
 

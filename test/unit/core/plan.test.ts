@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
 import type { FileFact, HostFacts } from '../../../src/facts/types.ts';
 import { parseUpdates } from '../../../src/facts/sources/updates.ts';
-import { PATHS } from '../../../src/facts/paths.ts';
+import { PACKAGES, PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { checksScript, deliveryWaitSeconds, provenByFacts } from '../../../src/plan/checks.ts';
 import { planHost, versionAtLeast } from '../../../src/plan/plan.ts';
@@ -362,6 +362,17 @@ describe('agent_package_state: latest', () => {
     // Nothing newer: nothing to do, changed=0.
     const upToDate = { ...old, updates: {} };
     expect(planFor(upToDate, { packageState: 'latest' }).changes).toEqual([]);
+  });
+
+  it('an upgraded node_exporter is restarted, so the new binary is what the checks see', () => {
+    const old = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    const facts = { ...old, updates: { [PACKAGES.nodeExporter]: '1.9.1-1.1' } };
+    const latest = planFor(facts, { packageState: 'latest' });
+    expect(latest.changes.find((c) => c.id === 'packages:upgrade')!.notify).toEqual(['restart node_exporter']);
+    const handler = latest.handlers.find((h) => h.name === 'restart node_exporter')!;
+    expect(toShell(handler.script)).toMatch(/^systemctl restart '?prometheus-node_exporter\.service'? && sleep 0\.5 && systemctl is-active --quiet /u);
+    // not restarted otherwise
+    expect(planFor(old).handlers).toEqual([]);
   });
 
   it('reads zypper list-updates as name and available version', () => {
