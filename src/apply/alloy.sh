@@ -10,6 +10,10 @@ tp_alloy_config_line() {
 # tp_sysconfig_meta SYSCONFIG: "owner group mode" of a regular file; fails on anything else,
 # so a link at the path never lends its (0777) mode or its target's content to the new file.
 tp_sysconfig_meta() {
+  if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+    echo "$1 does not exist: Alloy is not installed (with agent_install_monitoring_dep: false the toolkit leaves installing it to you); install the alloy package and run again" >&2
+    return 1
+  fi
   if [ -L "$1" ] || [ ! -f "$1" ]; then
     echo "$1 is not a regular file (a symbolic link or another kind of file); trento-provision will not edit it: make it a regular file and run again" >&2
     return 1
