@@ -16,6 +16,18 @@ export const PATHS = {
   serverCaCert: '/etc/pki/trust/anchors/trento-server-ca.pem',
 } as const;
 
+/** Owner, group and mode of every file the toolkit writes: the roles' file changes and the
+ *  agent's configure-alloy.sh (which writes trento.alloy itself) take them from here. */
+export const FILE_ACCESS = {
+  /** Holds the API key and the other credentials: root only. */
+  agentConfig: { owner: 'root', group: 'root', mode: '0600' },
+  /** Holds the remote-write credentials; Alloy (its own account) reads it. */
+  trentoAlloy: { owner: 'alloy', group: 'alloy', mode: '0640' },
+  configureAlloyScript: { owner: 'root', group: 'root', mode: '0755' },
+  agentDropIn: { owner: 'root', group: 'root', mode: '0644' },
+  serverCaCert: { owner: 'root', group: 'root', mode: '0644' },
+} as const;
+
 export const PACKAGES = {
   agent: 'trento-agent',
   alloy: 'alloy',

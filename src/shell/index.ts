@@ -9,6 +9,11 @@ export function shellFile(name: string, base: string): Command {
   return { parts: [raw(readFileSync(new URL(name, base), 'utf8'))] };
 }
 
+/** The name prefix of configure-alloy.sh's staging folders (tp_stage's TP_STAGE_PREFIX; the
+ *  toolkit's runs use ".tp-stage."): a provision run removes leftovers of its own prefix only, so
+ *  never the folder an agent start is using at that moment. */
+export const CONFIGURE_ALLOY_STAGE_PREFIX = '.tp-agent-stage.';
+
 /** The functions every host-side program shares (safe writes, CONFIG_FILE reading). */
 export const safeFiles = (): Command => shellFile('./safe-files.sh', import.meta.url);
 

@@ -47,7 +47,7 @@ tp_stage() {
     tp_dirname "$up"
     up=$TP_REPLY
   done
-  TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/.tp-stage.XXXXXX") || return 1
+  TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/${TP_STAGE_PREFIX:-.tp-stage.}XXXXXX") || return 1
   TP_STAGES+=("$TP_STAGE_DIR")
   TP_STAGE_FOR[$dir]=$TP_STAGE_DIR
 }

@@ -5,7 +5,7 @@
 // switches that one line to the file's folder, as the official playbook does, and keeps the
 // old line so uninstall can put it back.
 import { sh } from '../../../src/exec/command.ts';
-import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
+import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
@@ -62,9 +62,7 @@ export function install(ctx: TaskContext): RoleTasks {
         {
           path: target,
           content: renderTrentoAlloy(ctx.settings.agent, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
-          owner: 'alloy',
-          group: 'alloy',
-          mode: '0640',
+          ...FILE_ACCESS.trentoAlloy,
           mask: maskAlloy,
           validate: sh`tp_alloy_validate_dir ${target.slice(0, -PATHS.trentoAlloyName.length - 1)} ${PATHS.trentoAlloyName}`,
           notify: ['reload alloy'],

@@ -14,12 +14,19 @@ TP_STAGES=()
 TP_STAGE_DIR=
 trap tp_unstage EXIT
 
-# @safe-files@ (trento-provision puts src/shell/safe-files.sh here when it installs this script)
+# Its settings come from trento-provision's tables (roles/trento_agent/tasks/main.ts):
+# TP_ALLOY_SYSCONFIG, TP_ALLOY_DEFAULT_DIR, TP_TRENTO_ALLOY, TP_ALLOY_UNIT, TP_ALLOY_OWNER,
+# TP_ALLOY_MODE and TP_STAGE_PREFIX (its staging folders' own prefix).
+# @safe-files@ (trento-provision puts the settings and src/shell/safe-files.sh here when it installs this script)
 
-dir=$(tp_alloy_config_dir /etc/sysconfig/alloy /etc/alloy)
-target="$dir/trento.alloy"
+dir=$(tp_alloy_config_dir "$TP_ALLOY_SYSCONFIG" "$TP_ALLOY_DEFAULT_DIR")
+target="$dir/$TP_TRENTO_ALLOY"
 tp_stage "$dir"
-new="$TP_STAGE_DIR/trento.alloy"
+# What an earlier start left when it was killed (systemd runs one start of the unit at a time).
+for old in "${TP_STAGE_DIR%/*}/$TP_STAGE_PREFIX"*; do
+  if [ "$old" != "$TP_STAGE_DIR" ] && [ -d "$old" ] && [ ! -L "$old" ]; then rm -rf -- "$old"; fi
+done
+new="$TP_STAGE_DIR/$TP_TRENTO_ALLOY"
 
 /usr/bin/trento-agent generate alloy >"$new"
 if [ ! -s "$new" ]; then
@@ -35,15 +42,15 @@ if /usr/bin/alloy validate --help >/dev/null 2>&1; then
   for f in "$dir"/*.alloy; do
     if [ -f "$f" ] && [ ! -L "$f" ] && [ "$f" != "$target" ]; then cp -p -- "$f" "$TP_STAGE_DIR/validate/"; fi
   done
-  cp -- "$new" "$TP_STAGE_DIR/validate/trento.alloy"
+  cp -- "$new" "$TP_STAGE_DIR/validate/$TP_TRENTO_ALLOY"
   if ! /usr/bin/alloy validate "$TP_STAGE_DIR/validate" >&2; then
     echo "configure-alloy: the generated configuration is invalid; keeping $target" >&2
     exit 1
   fi
 fi
-chown alloy:alloy -- "$new"
-chmod 0640 -- "$new"
+chown -- "$TP_ALLOY_OWNER" "$new"
+chmod -- "$TP_ALLOY_MODE" "$new"
 sync -- "$new" 2>/dev/null || true
 mv -f -T -- "$new" "$target"
-systemctl reload alloy.service || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
+systemctl reload "$TP_ALLOY_UNIT" || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
 echo "configure-alloy: deployed $target"

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
 import { sh, toShell } from '../../../src/exec/command.ts';
-import { safeFiles } from '../../../src/shell/index.ts';
-import { PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
+import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
+import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
@@ -15,12 +15,24 @@ const roleFile = (path: string) => readFileSync(new URL(`../${path}`, import.met
 
 const PROVIDER_UNIT = { node_exporter: UNITS.nodeExporter, alloy: UNITS.alloy } as const;
 
-/** configure-alloy.sh as installed: the role's file with the shared safe-file functions in it
- *  (the host has no trento-provision library to source; the script must stand alone). */
+/** configure-alloy.sh as installed: the role's file with the paths, unit, owner and mode it
+ *  needs (from the tables every role uses) and the shared safe-file functions in it (the host has
+ *  no trento-provision library to source; the script must stand alone). Its staging folders have
+ *  a prefix of their own: a provision run's clean-up of its own leftovers never removes one that
+ *  the agent's start is using. */
 export function configureAlloyScript(): string {
   const [head, tail] = roleFile('files/configure-alloy.sh').split(/^# @safe-files@.*\n/m);
   if (tail === undefined) throw new Error('roles/trento_agent/files/configure-alloy.sh has lost its "# @safe-files@" line');
-  return `${head}${toShell(safeFiles())}${tail}`;
+  const settings = prelude({
+    TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
+    TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
+    TP_TRENTO_ALLOY: PATHS.trentoAlloyName,
+    TP_ALLOY_UNIT: UNITS.alloy,
+    TP_ALLOY_OWNER: `${FILE_ACCESS.trentoAlloy.owner}:${FILE_ACCESS.trentoAlloy.group}`,
+    TP_ALLOY_MODE: FILE_ACCESS.trentoAlloy.mode,
+    TP_STAGE_PREFIX: CONFIGURE_ALLOY_STAGE_PREFIX,
+  });
+  return `${head}${toShell(settings)}\n${toShell(safeFiles())}${tail}`;
 }
 
 /**
@@ -54,9 +66,7 @@ export function install(ctx: TaskContext): RoleTasks {
         {
           path: PATHS.agentConfig,
           content: renderAgentYaml(ctx.settings.agent, ctx.templates?.['agent.yaml.ejs'].path),
-          owner: 'root',
-          group: 'root',
-          mode: '0600',
+          ...FILE_ACCESS.agentConfig,
           mask: maskAgentYaml,
           notify: ['restart trento-agent'],
         },
@@ -64,15 +74,13 @@ export function install(ctx: TaskContext): RoleTasks {
         withDiff,
       ),
       withScript
-        ? file({ path: PATHS.configureAlloyScript, content: configureAlloyScript(), owner: 'root', group: 'root', mode: '0755' }, facts, withDiff)
+        ? file({ path: PATHS.configureAlloyScript, content: configureAlloyScript(), ...FILE_ACCESS.configureAlloyScript }, facts, withDiff)
         : fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       file(
         {
           path: PATHS.agentDropIn,
           content: dropInContent(ctx),
-          owner: 'root',
-          group: 'root',
-          mode: '0644',
+          ...FILE_ACCESS.agentDropIn,
           notify: ['restart trento-agent'],
           after: sh`systemctl daemon-reload`,
         },
@@ -87,9 +95,7 @@ export function install(ctx: TaskContext): RoleTasks {
             {
               path: PATHS.serverCaCert,
               content: ctx.settings.serverCaPem,
-              owner: 'root',
-              group: 'root',
-              mode: '0644',
+              ...FILE_ACCESS.serverCaCert,
               after: sh`update-ca-certificates`,
               notify: ['restart trento-agent'],
             },

@@ -33,7 +33,9 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
     const missing = join(scratch, 'no-such-sysconfig');
     const r = run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${missing} ${join(scratch, 'state', 'saved')}`);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toBe(`${missing} does not exist: Alloy is not installed (with agent_install_monitoring_dep: false the toolkit leaves installing it to you); install the alloy package and run again\n`);
+    expect(r.stderr).toBe(
+      `${missing} does not exist: Alloy is not installed (with agent_install_monitoring_dep: false the toolkit leaves installing it to you); install the alloy package and run again\n`,
+    );
   });
 
   for (const c of CASES) {

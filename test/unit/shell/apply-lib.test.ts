@@ -11,6 +11,8 @@ import { scriptLibrary } from '../../../src/apply/script-lib.ts';
 import { type Command, toShell } from '../../../src/exec/command.ts';
 import type { ConnectionSpec } from '../../../src/exec/connection.ts';
 import { remoteShell, wrapScript } from '../../../src/exec/session.ts';
+import { CONFIGURE_ALLOY_STAGE_PREFIX } from '../../../src/shell/index.ts';
+import { configureAlloyScript } from '../../../roles/trento_agent/tasks/main.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tp-apply-lib-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -100,6 +102,24 @@ describe('tp_record_edit: the records as sorted sets (what sort -u makes in the 
     expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('reload alloy\nrestart trento-agent\n');
     expect(run(`tp_handler_done 'reload alloy'`, state).code).toBe(0);
     expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('restart trento-agent\n');
+  });
+});
+
+describe("tp_clean_leftovers: a killed run's staging folders and temp files go, the agent's own stay", () => {
+  it(`removes .tp-stage.*, .tp-new-*, .tp-prev-*; keeps ${CONFIGURE_ALLOY_STAGE_PREFIX}* (an agent start may be using it)`, () => {
+    const dir = join(scratch, 'leftovers');
+    mkdirSync(join(dir, '.tp-stage.abc123'), { recursive: true, mode: 0o755 });
+    for (const name of ['.tp-new-1', '.tp-prev-2', 'trento.alloy']) writeFileSync(join(dir, name), 'x');
+    // configure-alloy.sh's staging folder, made by tp_stage with the prefix the role installs it with
+    expect(configureAlloyScript()).toContain(`TP_STAGE_PREFIX=${CONFIGURE_ALLOY_STAGE_PREFIX}\n`);
+    const staged = run(`TP_STAGE_PREFIX=${CONFIGURE_ALLOY_STAGE_PREFIX}; TP_STAGES=(); declare -A TP_STAGE_FOR=(); tp_stage ${dir} && echo "$TP_STAGE_DIR"`);
+    expect(staged.stderr).toBe('');
+    const agentStage = staged.stdout.trim().split('/').pop()!;
+    expect(agentStage.startsWith(CONFIGURE_ALLOY_STAGE_PREFIX)).toBe(true);
+    mkdirSync(join(dir, agentStage), { recursive: true }); // as if the agent's start were still using it
+    const r = run(`tp_clean_leftovers ${dir}`);
+    expect(r.stderr).toBe('');
+    expect(readdirSync(dir).sort()).toEqual([agentStage, 'trento.alloy']);
   });
 });
 
