@@ -1,5 +1,5 @@
 // Which roles a host gets, in order, by its metrics provider: the one table the planner is
-// given (by src/run.ts). The planner itself knows no role, so dependencies point one way:
+// given (by src/run/plan.ts). The planner itself knows no role, so dependencies point one way:
 // run -> roles -> plan.
 import type { MetricsProvider } from '../src/platform.ts';
 import type { Handler, Role } from '../src/plan/types.ts';

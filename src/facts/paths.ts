@@ -3,7 +3,6 @@
 
 export const PATHS = {
   agentConfig: '/etc/trento/agent.yaml',
-  agentVendorConfig: '/usr/etc/trento/agent.yaml',
   agentDropIn: '/etc/systemd/system/trento-agent.service.d/trento-provision.conf',
   configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
   alloySysconfig: '/etc/sysconfig/alloy',

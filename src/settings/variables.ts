@@ -386,6 +386,3 @@ export const OTHER_KNOWN_VARIABLES: readonly string[] = [
   'trento_rabbitmq_effective_host',
 ];
 
-export function variableSpec(name: string): VariableSpec | undefined {
-  return VARIABLES.find((spec) => spec.name === name);
-}
