@@ -385,4 +385,3 @@ export const OTHER_KNOWN_VARIABLES: readonly string[] = [
   'trento_wanda_postgres_db',
   'trento_rabbitmq_effective_host',
 ];
-
