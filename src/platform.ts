@@ -63,7 +63,7 @@ const RULES: Rule[] = [
   { when: (h) => h.major >= 16, provider: 'alloy' },
 ];
 
-const MODE: Record<MetricsProvider, PrometheusMode> = { node_exporter: 'pull', alloy: 'push' };
+export const MODE: Record<MetricsProvider, PrometheusMode> = { node_exporter: 'pull', alloy: 'push' };
 
 function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity {
   const os = facts.osRelease;
