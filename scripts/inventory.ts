@@ -3,6 +3,8 @@
 // Prints what ansible-inventory (or `ansible PATTERN --list-hosts`) prints for the same inventory.
 
 import { AnsibleConfigError, readAnsibleSettings } from '../src/cli/ansible-config.ts';
+import { CliError, resolveInventory } from '../src/cli/args.ts';
+import { invocationDir, packageRoot } from '../src/cli/invocation.ts';
 import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, limitHosts, loadInventory } from '../src/inventory/index.ts';
@@ -107,23 +109,15 @@ function parseArgs(argv: string[]): Args {
 
 class UsageError extends Error {}
 
-async function inventoryPath(name: string): Promise<string> {
-  // `-i prod` means inventories/prod when no file or folder "prod" exists here.
-  const { stat } = await import('node:fs/promises');
-  try {
-    await stat(name);
-    return name;
-  } catch {
-    try {
-      await stat(`inventories/${name}`);
-      return `inventories/${name}`;
-    } catch {
-      return name;
-    }
-  }
-}
+// The package's own folder (the repository, or the installed package): inventories/NAME.
+const projectDir = packageRoot(import.meta.url);
 
 async function main(): Promise<number> {
+  // Relative paths (-i, ./ansible.cfg, vault password files, --limit @file) start from the
+  // folder the admin ran the command in, as for `npm run provision` (INIT_CWD under npm run):
+  // the listing must load the inventory and ansible.cfg the run would.
+  const adminDir = invocationDir(process.env, process.cwd(), projectDir);
+  process.chdir(adminDir);
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -135,7 +129,7 @@ async function main(): Promise<number> {
     throw e;
   }
   try {
-    const cfg = readAnsibleSettings({ env: process.env, cwd: process.cwd() });
+    const cfg = readAnsibleSettings({ env: process.env, cwd: adminDir });
     for (const w of cfg.warnings) console.error(`[WARNING]: ${w}`);
     const inventories = args.inventories.length
       ? args.inventories
@@ -149,13 +143,16 @@ async function main(): Promise<number> {
         askVaultPass: args.askVaultPass || (cfg.askVaultPass ?? false),
       },
       terminalPrompt(),
-      process.cwd(),
+      adminDir,
     );
-    const inventory = await loadInventory(await Promise.all(inventories.map(inventoryPath)), {
-      playbookDir: args.playbookDir,
-      // Only with a password: without one, encrypted vars files are skipped with a warning.
-      ...(secrets.length ? { vault: { secrets } } : {}),
-    });
+    const inventory = await loadInventory(
+      inventories.map((name) => resolveInventory(name, projectDir, adminDir)),
+      {
+        playbookDir: args.playbookDir,
+        // Only with a password: without one, encrypted vars files are skipped with a warning.
+        ...(secrets.length ? { vault: { secrets } } : {}),
+      },
+    );
     for (const w of inventory.warnings) console.error(`[WARNING]: ${w}`);
     switch (args.action) {
       case 'list':
@@ -177,7 +174,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof InventoryError || e instanceof VaultSecretError || e instanceof PromptError || e instanceof AnsibleConfigError) {
+    if (e instanceof InventoryError || e instanceof VaultSecretError || e instanceof PromptError || e instanceof AnsibleConfigError || e instanceof CliError) {
       console.error(`ERROR! ${e.message}`);
       return 1;
     }

@@ -39,6 +39,26 @@ describe("the admin's folder", () => {
   });
 });
 
+describe("npm run inventory, from the admin's folder", () => {
+  it('reads -i and ./ansible.cfg from the folder npm was run in (INIT_CWD), as the run does', () => {
+    const admin = mkdtempSync(join(tmpdir(), 'tp-admin-inv-'));
+    writeFileSync(join(admin, 'hosts'), 'h1 ansible_host=192.0.2.7\n');
+    writeFileSync(join(admin, 'ansible.cfg'), '[defaults]\ninventory = hosts\n');
+    const list = (args: string[]) =>
+      JSON.parse(
+        execFileSync(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'inventory.ts'), ...args], {
+          cwd: repo, // where npm runs the script
+          env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_'))), INIT_CWD: admin },
+          encoding: 'utf8',
+        }),
+      ) as { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+    expect(list(['-i', 'hosts', '--list'])._meta.hostvars).toEqual({ h1: { ansible_host: '192.0.2.7' } });
+    expect(list(['--list'])._meta.hostvars).toEqual({ h1: { ansible_host: '192.0.2.7' } });
+    // a bare name is still the package's inventories/NAME
+    expect(Object.keys(list(['-i', 'example', '--list'])._meta.hostvars).length).toBeGreaterThan(0);
+  });
+});
+
 describe("ansible-playbook's informational flags", () => {
   it('--version and -V need no inventory and name the config file', () => {
     for (const flag of ['--version', '-V']) {
