@@ -66,6 +66,29 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'path' },
 ];
 
+/**
+ * Settings that change what an inventory means, which the toolkit reads only as Ansible does by
+ * default: another value would give a silently different inventory (merged dictionaries, renamed
+ * groups whose group_vars then apply), so it is an error naming the setting.
+ */
+const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoured: (value: string) => boolean; instead: string }[] = [
+  {
+    section: 'defaults',
+    ini: 'hash_behaviour',
+    env: 'ANSIBLE_HASH_BEHAVIOUR',
+    honoured: (v) => v.trim().toLowerCase() === 'replace',
+    instead:
+      'the toolkit replaces a dictionary variable by the one of higher precedence (Ansible\'s default, "replace"); merge the dictionaries in the inventory itself',
+  },
+  {
+    section: 'defaults',
+    ini: 'force_valid_group_names',
+    env: 'ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS',
+    honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
+    instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
+  },
+];
+
 export interface FindOptions {
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -214,6 +237,13 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   if (found.file) {
     settings.file = found.file;
     ini = parseIni(readFileSync(found.file, 'utf8'), found.file);
+  }
+  for (const d of READ_AS_DEFAULT_ONLY) {
+    const fromEnv = options.env[d.env];
+    const value = fromEnv ?? ini.get(d.section)?.get(d.ini);
+    if (value === undefined || d.honoured(value)) continue;
+    const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${d.section}] ${d.ini}`;
+    throw new AnsibleConfigError(`${where} = ${value}: not supported by trento-provision: ${d.instead}`);
   }
   const out = settings as unknown as Record<string, unknown>;
   for (const d of DEFINITIONS) {

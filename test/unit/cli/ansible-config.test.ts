@@ -240,6 +240,24 @@ describe('ansible.cfg and the command line', () => {
     );
   });
 
+  it('a setting that would change what the inventory means is read only at its default: another value is an error naming it', () => {
+    const { home, cwd, etc } = layout();
+    const read = (cfg: string, env: Record<string, string> = {}) => {
+      writeFileSync(join(etc, 'ansible.cfg'), cfg);
+      return () => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
+    };
+    expect(read('[defaults]\nhash_behaviour = merge\n')).toThrow(
+      /ansible\.cfg \[defaults\] hash_behaviour = merge: not supported by trento-provision: .*replace/,
+    );
+    expect(read('[defaults]\nforce_valid_group_names = always\n')).toThrow(/\[defaults\] force_valid_group_names = always: not supported/);
+    expect(read('[defaults]\nforks = 5\n', { ANSIBLE_HASH_BEHAVIOUR: 'merge' })).toThrow(/environment ANSIBLE_HASH_BEHAVIOUR = merge/);
+    // Ansible's defaults, written out, are fine; the environment beats the file as for any setting
+    for (const cfg of ['[defaults]\nhash_behaviour = replace\nforce_valid_group_names = never\n', '[defaults]\nforce_valid_group_names = ignore\n']) {
+      expect(read(cfg)).not.toThrow();
+    }
+    expect(read('[defaults]\nhash_behaviour = merge\n', { ANSIBLE_HASH_BEHAVIOUR: 'replace' })).not.toThrow();
+  });
+
   it('inventory variables beat the command line and ansible.cfg for connection settings', () => {
     const defaults = {
       timeoutMs: 10_000,
