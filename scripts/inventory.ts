@@ -149,8 +149,9 @@ async function main(): Promise<number> {
       inventories.map((name) => resolveInventory(name, projectDir, adminDir)),
       {
         playbookDir: args.playbookDir,
-        // Only with a password: without one, encrypted vars files are skipped with a warning.
-        ...(secrets.length ? { vault: { secrets } } : {}),
+        // Even without a password: an encrypted vars file is then an error naming it, as with
+        // ansible-inventory (skipping it would list the hosts without its variables).
+        vault: { secrets },
       },
     );
     for (const w of inventory.warnings) console.error(`[WARNING]: ${w}`);

@@ -89,6 +89,25 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
     expect(norm(ours.stdout)).toEqual(norm(theirs.stdout));
   });
 
+  it('npm run inventory without a vault password fails on an encrypted vars file, naming it, as ansible-inventory does', async () => {
+    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+    const args = ['-i', inv, '--list'];
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_')));
+    const [ours, theirs] = await Promise.all([
+      execFileP(tsx, [join(repoRoot, 'scripts/inventory.ts'), ...args], { cwd: dir, env: clean }).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      ),
+      execFileP('ansible-inventory', args, { cwd: dir, env: clean }).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      ),
+    ]);
+    expect(theirs?.code ?? 0).not.toBe(0);
+    expect(ours?.code).toBe(1);
+    expect(ours?.stderr).toContain(`${join(inv, 'group_vars', 'agents.yml')}: Attempting to decrypt but no vault secrets found`);
+  });
+
   it('a wrong password is an error naming the file; so is a missing one; so is a wrong one for an inline value (file:line)', async () => {
     const wrong: VaultSecret[] = [{ id: 'default', password: 'nope', source: join(dir, 'wrong.txt') }];
     await expect(loadInventory(inv, { vault: { secrets: wrong } })).rejects.toThrow(InventoryError);
