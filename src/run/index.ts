@@ -7,6 +7,7 @@ import { connector } from '../exec/connector.ts';
 import { type Inventory, limitHosts } from '../inventory/index.ts';
 import type { HostStatus } from '../output/events.ts';
 import { loadRoleDefaults } from '../settings/defaults.ts';
+import { templatedConnectionVars } from '../settings/connection-vars.ts';
 import { playPatternOf, playViewOf } from '../settings/discovery.ts';
 import { usedSecrets } from '../settings/validate.ts';
 import type { RunOptions, RunSinkHooks, HostRecord, RunContext } from './types.ts';
@@ -25,6 +26,15 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   // a server-side password it never reads must not mask its letters in every message. Every
   // secret of agent.yaml and trento.alloy is one of these values (or its URL-encoded spelling,
   // which the set covers), so the set is complete before the first event.
+  // Connection variables pointing at others ("{{ vault_sudo_password }}") evaluated first: the
+  // connection reads plain values, and the secrets below are then the values it will use.
+  const connectionProblems = new Map(
+    hosts.map((h) => {
+      const templated = templatedConnectionVars(h.vars, h.origins, defaults);
+      h.vars = templated.vars;
+      return [h, templated.problems];
+    }),
+  );
   const used = new Map(hosts.map((h) => [h, usedSecrets(h.vars, h.origins, defaults, h.play)]));
   sink.secrets.add([...used.values()].flat().map((s) => s.value));
   const emit = sink.emit;
@@ -42,7 +52,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   emit({ type: 'run-start', mode: options.uninstall ? 'uninstall' : 'install', check: options.check, hosts: hosts.map((h) => h.name), forks: options.forks });
 
   // 1. Settings that need no host: all of them, before any connection.
-  const settings = checkHostlessSettings(hosts, used, ctx);
+  const settings = checkHostlessSettings(hosts, used, connectionProblems, ctx);
   if (!settings.ok) return end(1);
   if (options.settingsOnly) return end(0);
 

@@ -2,6 +2,7 @@
 import { truthy } from '../exec/connection.ts';
 import { connectionSettingsErrors } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
+import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
 import { shortSecretWarnings, type usedSecrets, validateHostVars } from '../settings/validate.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { verifyEndpointFor } from '../verify/run-proof.ts';
@@ -14,6 +15,7 @@ import type { HostRecord, RunContext } from './types.ts';
 export function checkHostlessSettings(
   hosts: HostRecord[],
   used: Map<HostRecord, ReturnType<typeof usedSecrets>>,
+  connectionProblems: Map<HostRecord, ConnectionVarsProblem[]>,
   { options, emit, defaults }: RunContext,
 ): { ok: boolean; verifyEndpoint?: PrometheusEndpoint } {
   let ok = true;
@@ -22,6 +24,7 @@ export function checkHostlessSettings(
     ok = false;
   };
   for (const h of hosts) {
+    for (const p of connectionProblems.get(h) ?? []) error({ host: h.name, ...p });
     if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
       error({
         host: h.name,

@@ -49,7 +49,16 @@ describe('inventories and connections', () => {
       info,
       [
         { host: h15, vars: { ansible_user: 'admin', ansible_become: 'true' } },
-        { host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'yes', ansible_become_password: 'lab-sudo-password' } },
+        // the password through another variable, as inventories point it at a vaulted one
+        {
+          host: h16,
+          vars: {
+            ansible_user: 'admin-pw',
+            ansible_become: 'yes',
+            ansible_become_password: "'{{ lab_sudo_password }}'",
+            lab_sudo_password: 'lab-sudo-password',
+          },
+        },
       ],
       OFFICIAL_VARS,
     );

@@ -1,0 +1,41 @@
+// The connection variables (ansible_*) as Ansible uses them: templated. Inventories point
+// passwords and users at other, often vaulted, variables ("ansible_become_password:
+// '{{ vault_sudo_password }}'"); the connection layer (src/exec) reads plain values, so they are
+// evaluated here, once per host, before any host is contacted and before the run collects its
+// secrets (so the evaluated passwords are masked like any other).
+import { resolveVars, STATIC_ROLES, type AllRoleDefaults } from './defaults.ts';
+import { hasTemplate } from './jinja-lite.ts';
+
+export interface ConnectionVarsProblem {
+  variable: string;
+  origin: string;
+  message: string;
+}
+
+/** `vars` with every ansible_* string that holds Jinja evaluated, and what could not be. */
+export function templatedConnectionVars(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults,
+): { vars: Record<string, unknown>; problems: ConnectionVarsProblem[] } {
+  const names = Object.keys(vars).filter((name) => name.startsWith('ansible_') && typeof vars[name] === 'string' && hasTemplate(vars[name] as string));
+  if (names.length === 0) return { vars: { ...vars }, problems: [] };
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+  const out: Record<string, unknown> = { ...vars };
+  for (const name of names) {
+    const value = resolved.get(name);
+    if (value === undefined) delete out[name];
+    else out[name] = typeof value === 'string' ? value : String(value);
+  }
+  const problems: ConnectionVarsProblem[] = resolved.problems().filter((p) => names.includes(p.variable));
+  for (const name of names) {
+    if (out[name] === undefined && !problems.some((p) => p.variable === name)) {
+      problems.push({
+        variable: name,
+        origin: origins[name] ?? 'inventory',
+        message: `${JSON.stringify(vars[name])} is undefined here (it names a variable this host does not have); define it or give the value itself`,
+      });
+    }
+  }
+  return { vars: out, problems };
+}

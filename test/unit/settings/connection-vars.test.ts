@@ -1,0 +1,35 @@
+// Connection variables pointing at other variables, as Ansible inventories write them: the
+// connection must get the values, never the Jinja text (a password "{{ vault_sudo_password }}"
+// sent to sudo literally).
+import { describe, expect, it } from 'vitest';
+import { templatedConnectionVars } from '../../../src/settings/connection-vars.ts';
+import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
+
+const defaults = loadRoleDefaults();
+
+describe('templated connection variables', () => {
+  it('ansible_* values with Jinja are evaluated against the host variables; the others stay as they are', () => {
+    const vars = {
+      ansible_become_password: '{{ vault_sudo_password }}',
+      ansible_user: "{{ admin_user | default('root') }}",
+      ansible_port: 2222,
+      ansible_host: '10.0.0.5',
+      vault_sudo_password: 's3cret-from-vault',
+      agent_web_api_key: '{{ not_a_connection_variable }}',
+    };
+    const { vars: out, problems } = templatedConnectionVars(vars, { ansible_become_password: 'group_vars/all.yml:3' }, defaults);
+    expect(problems).toEqual([]);
+    expect(out).toEqual({ ...vars, ansible_become_password: 's3cret-from-vault', ansible_user: 'root' });
+    expect(vars.ansible_become_password).toBe('{{ vault_sudo_password }}'); // the inventory's copy is untouched
+  });
+
+  it('a reference to a variable the host does not have is a problem naming the variable and where it was set', () => {
+    const { vars: out, problems } = templatedConnectionVars({ ansible_password: '{{ missing_pw }}' }, { ansible_password: 'host_vars/db1.yml:2' }, defaults);
+    expect(out.ansible_password).toBeUndefined();
+    expect(problems).toEqual([
+      { variable: 'ansible_password', origin: 'host_vars/db1.yml:2', message: expect.stringContaining('"{{ missing_pw }}" is undefined here') },
+    ]);
+    const unsupported = templatedConnectionVars({ ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
+    expect(unsupported.problems).toEqual([expect.objectContaining({ variable: 'ansible_user', message: expect.stringMatching(/cannot evaluate/) })]);
+  });
+});
