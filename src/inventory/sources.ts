@@ -125,8 +125,9 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
       { file },
     );
   }
-  // Ansible runs files with a shebang (or executable ones) as dynamic inventory scripts.
-  if (text.startsWith('#!')) {
+  // Ansible runs an executable file with a shebang as a dynamic inventory script. One that is not
+  // executable fails to run there, and the next plugins read it: for INI a "#!" line is a comment.
+  if (text.startsWith('#!') && ((await stat(file)).mode & 0o111) !== 0) {
     throw new InventoryError(
       'dynamic inventory scripts are not supported; write the inventory as a YAML or INI file (ansible-inventory -i SCRIPT --list -y > hosts.yml)',
       { file },

@@ -1,7 +1,7 @@
 // loadInventory beyond what ansible-inventory --list shows: origins, groups per host, group
 // metadata, vaulted values and files, run order, host lists.
 
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,17 @@ import { InventoryError, loadInventory, VaultedValue } from '../../../src/invent
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/inventories');
 const valid = (name: string, file = ''): string => join(FIXTURES, 'valid', name, file);
+
+describe('a file with a shebang', () => {
+  it('executable: refused as a dynamic inventory script (Ansible would run it); not executable: read as INI, the line a comment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-shebang-'));
+    const file = join(dir, 'hosts');
+    writeFileSync(file, '#!/usr/bin/env python3\n[hana]\nvmhana01\n', { mode: 0o755 });
+    await expect(loadInventory(file)).rejects.toThrow(/dynamic inventory scripts are not supported/);
+    chmodSync(file, 0o644);
+    expect([...(await loadInventory(file)).hosts.keys()]).toEqual(['vmhana01']);
+  });
+});
 
 describe('loadInventory', () => {
   it('names the file and line of every winning value (origins)', async () => {
