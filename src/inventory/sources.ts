@@ -151,9 +151,17 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
     throw new InventoryError('TOML inventories are not supported; convert it to YAML (ansible-inventory -i FILE --list -y)', { file });
   }
   // Report the error of the format the file was meant to be in (Ansible tries both); when
-  // that is unclear, mention the other one too.
-  const chosen = failures.find((f) => f.meant) ?? failures[failures.length - 1]!;
+  // that is unclear, mention the other one too. A file that opens with an INI section header
+  // is INI whatever its name (a YAML inventory is a mapping; the Trento README's inventory.yml
+  // is INI), so its INI error is the one that helps.
+  const iniHeaded = /^\[[^\]\s,]+\]\s*$/.test(
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '' && !/^\s*[#;]/.test(l))
+      ?.trim() ?? '',
+  );
+  const chosen = (iniHeaded ? failures.find((f) => f.plugin === 'ini') : undefined) ?? failures.find((f) => f.meant) ?? failures[failures.length - 1]!;
   const other = failures.find((f) => f !== chosen);
-  const note = other && !chosen.meant ? ` (read as ${other.plugin.toUpperCase()}: ${other.error.message})` : '';
+  const note = other && !chosen.meant && !iniHeaded ? ` (read as ${other.plugin.toUpperCase()}: ${other.error.message})` : '';
   throw new InventoryError(`${chosen.error.detail}${note}`, { file: chosen.error.file ?? file, line: chosen.error.line });
 }
