@@ -30,7 +30,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   // connection reads plain values, and the secrets below are then the values it will use.
   const connectionProblems = new Map(
     hosts.map((h) => {
-      const templated = templatedConnectionVars(h.vars, h.origins, defaults);
+      const templated = templatedConnectionVars(h.name, h.vars, h.origins, defaults);
       h.vars = templated.vars;
       return [h, templated.problems];
     }),

@@ -3,7 +3,7 @@
 // '{{ vault_sudo_password }}'"); the connection layer (src/exec) reads plain values, so they are
 // evaluated here, once per host, before any host is contacted and before the run collects its
 // secrets (so the evaluated passwords are masked like any other).
-import { resolveVars, STATIC_ROLES, type AllRoleDefaults } from './defaults.ts';
+import { type AllRoleDefaults, type Computed, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { hasTemplate } from './jinja-lite.ts';
 
 export interface ConnectionVarsProblem {
@@ -12,15 +12,24 @@ export interface ConnectionVarsProblem {
   message: string;
 }
 
-/** `vars` with every ansible_* string that holds Jinja evaluated, and what could not be. */
+/** Ansible's magic variables a connection variable may use ("{{ inventory_hostname }}.corp.example"). */
+function magicVariables(host: string): Record<string, Computed> {
+  const magic =
+    (value: string): Computed =>
+    () => ({ value, via: [], origin: 'the inventory name' });
+  return { inventory_hostname: magic(host), inventory_hostname_short: magic(host.split('.')[0]!) };
+}
+
+/** `vars` of `host` with every ansible_* string that holds Jinja evaluated, and what could not be. */
 export function templatedConnectionVars(
+  host: string,
   vars: Readonly<Record<string, unknown>>,
   origins: Readonly<Record<string, string>>,
   defaults: AllRoleDefaults,
 ): { vars: Record<string, unknown>; problems: ConnectionVarsProblem[] } {
   const names = Object.keys(vars).filter((name) => name.startsWith('ansible_') && typeof vars[name] === 'string' && hasTemplate(vars[name] as string));
   if (names.length === 0) return { vars: { ...vars }, problems: [] };
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, magicVariables(host));
   const out: Record<string, unknown> = { ...vars };
   for (const name of names) {
     const value = resolved.get(name);

@@ -17,19 +17,35 @@ describe('templated connection variables', () => {
       vault_sudo_password: 's3cret-from-vault',
       agent_web_api_key: '{{ not_a_connection_variable }}',
     };
-    const { vars: out, problems } = templatedConnectionVars(vars, { ansible_become_password: 'group_vars/all.yml:3' }, defaults);
+    const { vars: out, problems } = templatedConnectionVars('db1', vars, { ansible_become_password: 'group_vars/all.yml:3' }, defaults);
     expect(problems).toEqual([]);
     expect(out).toEqual({ ...vars, ansible_become_password: 's3cret-from-vault', ansible_user: 'root' });
     expect(vars.ansible_become_password).toBe('{{ vault_sudo_password }}'); // the inventory's copy is untouched
   });
 
+  it("Ansible's inventory_hostname and inventory_hostname_short can be used", () => {
+    const { vars: out, problems } = templatedConnectionVars(
+      'vmhana01.sap.corp',
+      { ansible_host: '{{ inventory_hostname_short }}.mgmt.corp', ansible_ssh_common_args: '-o HostKeyAlias={{ inventory_hostname }}' },
+      {},
+      defaults,
+    );
+    expect(problems).toEqual([]);
+    expect(out).toEqual({ ansible_host: 'vmhana01.mgmt.corp', ansible_ssh_common_args: '-o HostKeyAlias=vmhana01.sap.corp' });
+  });
+
   it('a reference to a variable the host does not have is a problem naming the variable and where it was set', () => {
-    const { vars: out, problems } = templatedConnectionVars({ ansible_password: '{{ missing_pw }}' }, { ansible_password: 'host_vars/db1.yml:2' }, defaults);
+    const { vars: out, problems } = templatedConnectionVars(
+      'db1',
+      { ansible_password: '{{ missing_pw }}' },
+      { ansible_password: 'host_vars/db1.yml:2' },
+      defaults,
+    );
     expect(out.ansible_password).toBeUndefined();
     expect(problems).toEqual([
       { variable: 'ansible_password', origin: 'host_vars/db1.yml:2', message: expect.stringContaining('"{{ missing_pw }}" is undefined here') },
     ]);
-    const unsupported = templatedConnectionVars({ ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
+    const unsupported = templatedConnectionVars('db1', { ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
     expect(unsupported.problems).toEqual([expect.objectContaining({ variable: 'ansible_user', message: expect.stringMatching(/cannot evaluate/) })]);
   });
 });
