@@ -69,8 +69,7 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
     // with a ticket still valid, the line stays on stdin. So a random marker line follows it,
     // and bash reads every line up to the marker as data before it reads the script: the
     // password is never run as the script's first command (as root), whatever sudo did.
-    let marker = `tp-become-${randomBytes(16).toString('hex')}`;
-    while (password.includes(marker)) marker = `tp-become-${randomBytes(16).toString('hex')}`;
+    const marker = `tp-become-${randomBytes(16).toString('hex')}`;
     return {
       command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
       stdinPrefix: `${password}\n${marker}\n`,

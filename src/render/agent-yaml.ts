@@ -1,9 +1,8 @@
 // /etc/trento/agent.yaml from an AgentConfig, through roles/trento_agent/templates/agent.yaml.ejs.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import ejs from 'ejs';
 import type { AgentConfig } from '../settings/agent-config.ts';
 import { AGENT_YAML_KEYS } from '../settings/agent-config.ts';
+import { renderTemplateFile } from './template.ts';
 import { yamlDoubleQuoted } from './yaml-string.ts';
 
 export const AGENT_YAML_TEMPLATE = fileURLToPath(new URL('../../roles/trento_agent/templates/agent.yaml.ejs', import.meta.url));
@@ -18,5 +17,5 @@ export function renderAgentYaml(config: AgentConfig, template: string = AGENT_YA
     return value === undefined ? [] : [[key, String(value)] as const];
   });
   // `template`: the role's file, or a site's own version of it (template-search.ts).
-  return ejs.render(readFileSync(template, 'utf8'), { entries, yaml: yamlDoubleQuoted }, { filename: template });
+  return renderTemplateFile(template, { entries, yaml: yamlDoubleQuoted });
 }

@@ -4,13 +4,12 @@
 // test/fixtures/trento-agent/ are compared byte for byte), so a host whose agent later
 // regenerates the file (ExecStartPre) gets the same content, except that values here are
 // escaped as Alloy strings where the upstream template inserts them raw.
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import ejs from 'ejs';
 import type { AgentConfig } from '../settings/agent-config.ts';
 import { AGENT_DEFAULTS } from '../settings/agent-config.ts';
 import { formatGoDuration, parseGoDuration } from '../settings/go-duration.ts';
 import { alloyString, escapeAlloyString } from './alloy-string.ts';
+import { renderTemplateFile } from './template.ts';
 
 export const TRENTO_ALLOY_TEMPLATE = fileURLToPath(new URL('../../roles/alloy/templates/trento.alloy.ejs', import.meta.url));
 
@@ -50,5 +49,5 @@ export function renderTrentoAlloy(config: AgentConfig, agentId: string, template
     comment: escapeAlloyString,
   };
   // `template`: the role's file, or a site's own version of it (template-search.ts).
-  return ejs.render(readFileSync(template, 'utf8'), data, { filename: template });
+  return renderTemplateFile(template, data);
 }

@@ -2,6 +2,7 @@
 import { planHost } from '../plan/plan.ts';
 import type { HostPlan } from '../plan/types.ts';
 import { ALWAYS_AVAILABLE_HANDLERS, ROLES } from '../../roles/index.ts';
+import { TemplateError } from '../render/template.ts';
 import { siteTemplatesFor } from '../render/template-search.ts';
 import { type HostSettings, hostSettingsFor } from '../settings/host-settings.ts';
 import type { ReachedHost, PlannedHost, RunContext } from './types.ts';
@@ -43,16 +44,14 @@ export function planAll(reached: ReachedHost[], { options, emit, defaults }: Run
     } catch (error) {
       // A site's own template that EJS cannot render (a syntax error, a name it does not have)
       // is the site's setting, wrong: named with the host, like any other, and nothing applied.
-      // EJS names the file in its message; anything else is the toolkit's own failure.
-      const message = (error as Error).message ?? String(error);
-      const template = siteTemplates.find((path) => message.includes(path));
-      if (!template) throw error;
+      // A role's own template failing is the toolkit's failure.
+      if (!(error instanceof TemplateError) || !siteTemplates.includes(error.template)) throw error;
       emit({
         type: 'settings-error',
         host: h.name,
         variable: 'site template',
-        origin: template,
-        message: `cannot be rendered: ${message.replace(/\s+/g, ' ').trim()}; fix it (templates/README.md lists what it is rendered with) or remove it to use the role's`,
+        origin: error.template,
+        message: `cannot be rendered: ${error.message.replace(/\s+/g, ' ').trim()}; fix it (templates/README.md lists what it is rendered with) or remove it to use the role's`,
       });
       ok = false;
       continue;
