@@ -13,6 +13,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FAILED_MARK } from '../test/support/summary-reporter.ts';
 
 /** Runs `vitest run ARGS`; its output goes to every given stream (none: the terminal itself). */
 const vitest = (args: string[], ...outs: NodeJS.WritableStream[]) =>
@@ -65,6 +66,9 @@ async function main(): Promise<number> {
     process.stdout.write(`a project printed no closing tally (${counts[0] ? 'lab' : 'unit'}): it did not run to the end\n`);
     return unitCode || labCode || 1;
   }
+  // The failed tests by name, collected from both logs: the lab's list scrolled past long ago.
+  const failedLines = `${labText}\n${unitText}`.split('\n').filter((l) => l.startsWith(FAILED_MARK));
+  if (failedLines.length) process.stdout.write(`${failedLines.join('\n')}\n`);
   const sum = (k: 'passed' | 'failed' | 'skipped') => counts.reduce((n, c) => n + c![k], 0);
   process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
   return unitCode || labCode;
