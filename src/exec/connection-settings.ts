@@ -132,7 +132,7 @@ export function connectionSettingsErrors(
   // lost. Line breaks at the end (a vaulted file's last newline) are harmless, as with Ansible.
   for (const names of [SSH_PASSWORD_VARIABLES, BECOME_PASSWORD_VARIABLES]) {
     const given = firstSet(vars, names);
-    if (typeof given?.value === 'string' && /[\r\n]/.test(given.value.replace(/[\r\n]+$/, ''))) {
+    if (given !== undefined && /[\r\n]/.test(String(given.value).replace(/[\r\n]+$/, ''))) {
       errors.push({
         variable: given.variable,
         origin: where(given.variable, 'inventory'),

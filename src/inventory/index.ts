@@ -5,7 +5,7 @@
 export { InventoryError } from './errors.ts';
 export { loadInventory, type LoadedInventory, type LoadOptions } from './load.ts';
 export { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
-export { VaultedValue } from './model.ts';
+export { plainValue, UnsafeText, VaultedValue } from './model.ts';
 export { PyFloat, isPyNumber, type PyInt } from './numbers.ts';
 export type { GroupEntry, HostEntry, Inventory } from './model.ts';
 export { selectHosts, limitHosts, matchHosts, splitHostPattern, groupHosts, type Selection, type SelectOptions } from './patterns.ts';

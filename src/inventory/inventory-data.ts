@@ -3,6 +3,7 @@
 // orders, duplicates and the `ungrouped` bookkeeping come out the same.
 
 import { InventoryError, type InventoryErrorLocation } from './errors.ts';
+import { UnsafeText } from './model.ts';
 
 export interface VarSlot {
   value: unknown;
@@ -141,6 +142,7 @@ export function setVariable(draft: InventoryDraft, entity: string, key: string, 
 
 /** Python's int(value) for what inventories contain; undefined where Python raises. */
 function pythonInt(value: unknown): number | undefined {
+  if (value instanceof UnsafeText) return pythonInt(value.text);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : undefined;
   if (typeof value === 'string') {

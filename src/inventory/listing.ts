@@ -2,7 +2,7 @@
 // `ansible PATTERN --list-hosts`. Used by scripts/inventory.ts and the compatibility tests.
 
 import type { Inventory } from './model.ts';
-import { VaultedValue } from './model.ts';
+import { UnsafeText, VaultedValue } from './model.ts';
 import { InventoryError } from './errors.ts';
 import { PyFloat, pythonFloatRepr } from './numbers.ts';
 import { matchHosts } from './patterns.ts';
@@ -81,7 +81,7 @@ export function listHostsText(hosts: string[]): string {
  */
 export function ansibleJson(value: unknown, indent = ''): string {
   const inner = `${indent}    `;
-  if (value instanceof VaultedValue) return ansibleJson(value.toJSON(), indent);
+  if (value instanceof VaultedValue || value instanceof UnsafeText) return ansibleJson(value.toJSON(), indent);
   if (value instanceof PyFloat) {
     const x = value.value;
     return Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? (x > 0 ? 'Infinity' : '-Infinity') : pythonFloatRepr(x);
@@ -106,7 +106,7 @@ function compareCodePoints(a: string, b: string): number {
 
 /** Python's str() of a value, as --graph --vars shows it. */
 export function pythonStr(value: unknown): string {
-  return typeof value === 'string' ? value : pythonRepr(value);
+  return typeof value === 'string' || value instanceof UnsafeText ? String(value) : pythonRepr(value);
 }
 
 function pythonRepr(value: unknown): string {
@@ -117,6 +117,7 @@ function pythonRepr(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint' || value instanceof PyFloat) return String(value);
   if (typeof value === 'string') return value.includes("'") && !value.includes('"') ? `"${value}"` : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (value instanceof VaultedValue) return value.ciphertext;
+  if (value instanceof UnsafeText) return pythonRepr(value.text);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
   if (typeof value === 'object') {
     return `{${Object.entries(value as Record<string, unknown>)

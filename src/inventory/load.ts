@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { InventoryError } from './errors.ts';
 import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
 import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
-import { type GroupEntry, type HostEntry, type Inventory, VaultedValue } from './model.ts';
+import { type GroupEntry, type HostEntry, type Inventory, UnsafeText, VaultedValue } from './model.ts';
 import { isPyNumber } from './numbers.ts';
 import { groupHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
@@ -210,7 +210,7 @@ function originsOf(layer: VarLayer): Record<string, string> {
 
 /** String and number leaves of a value (what may be printed, so what the redactor must know). */
 function collectLeaves(value: unknown, out: Set<string>): void {
-  if (typeof value === 'string' || isPyNumber(value)) out.add(String(value));
+  if (typeof value === 'string' || isPyNumber(value) || value instanceof UnsafeText) out.add(String(value));
   else if (value instanceof VaultedValue) return;
   else if (Array.isArray(value)) for (const v of value) collectLeaves(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectLeaves(v, out);

@@ -1,5 +1,7 @@
 // The data the inventory layer hands to the rest of the toolkit.
 
+import { setOwn } from './records.ts';
+
 /**
  * A value Ansible Vault encrypted (`!vault |` in YAML). Kept opaque: nothing here can decrypt
  * it, and it must never be printed as if it were the secret. JSON output matches
@@ -20,6 +22,45 @@ export class VaultedValue {
   toString(): string {
     return '<vaulted value>';
   }
+}
+
+/**
+ * A YAML `!unsafe` string: Ansible never templates it, so a `{{` or `{%` inside is literal text
+ * (the usual way to write a password with braces). The settings layer reads its text without
+ * evaluating it; JSON output matches ansible-inventory's (`{"__ansible_unsafe": "<text>"}`).
+ */
+export class UnsafeText {
+  constructor(readonly text: string) {}
+
+  toJSON(): { __ansible_unsafe: string } {
+    return { __ansible_unsafe: this.text };
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** `value` with every UnsafeText replaced by its text, nested values included (plain data). */
+export function plainValue(value: unknown): unknown {
+  if (value instanceof UnsafeText) return value.text;
+  if (Array.isArray(value)) return value.some(holdsUnsafe) ? value.map(plainValue) : value;
+  if (isPlainObject(value) && Object.values(value).some(holdsUnsafe)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, plainValue(v));
+    return out;
+  }
+  return value;
+}
+
+function holdsUnsafe(value: unknown): boolean {
+  if (value instanceof UnsafeText) return true;
+  if (Array.isArray(value)) return value.some(holdsUnsafe);
+  return isPlainObject(value) && Object.values(value).some(holdsUnsafe);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 export interface HostEntry {

@@ -10,7 +10,7 @@
 
 import { EVENT_ID, type Event, getScalarValue, parseEvents, SCALAR_STYLE, type ScalarEvent, YAMLException } from 'js-yaml';
 import { InventoryError, originOf } from './errors.ts';
-import { VaultedValue } from './model.ts';
+import { UnsafeText, VaultedValue } from './model.ts';
 import { jsonNumber, PyFloat, pyInt, type PyInt } from './numbers.ts';
 import { setOwn } from './records.ts';
 
@@ -27,11 +27,15 @@ export interface YamlSeq {
   kind: 'seq';
   items: YamlNode[];
   start: number;
+  /** Tagged `!unsafe` (see convert): the tag's offset. */
+  unsafeAt?: number;
 }
 export interface YamlMap {
   kind: 'map';
   items: { key: YamlNode; value: YamlNode }[];
   start: number;
+  /** Tagged `!unsafe` (see convert): the tag's offset. */
+  unsafeAt?: number;
 }
 /** Aliases are resolved while building: an alias is the very node its anchor names. */
 export type YamlNode = YamlScalar | YamlSeq | YamlMap;
@@ -157,9 +161,10 @@ const SCALAR_TAGS: Record<string, { test?: RegExp; construct: (text: string) => 
   '!': { construct: implicitValue },
   '!vault': { construct: (s) => new VaultMarker(s) },
   '!vault-encrypted': { construct: (s) => new VaultMarker(s) },
-  // The toolkit never templates, so an "unsafe" string is simply a string.
-  '!unsafe': { construct: (s) => s },
+  // Ansible's construct_yaml_unsafe: the scalar's text (`!unsafe 5` is the string "5"), never templated.
+  '!unsafe': { construct: (s) => new UnsafeText(s) },
 };
+const UNSAFE_TAG = '!unsafe';
 const COLLECTION_TAGS: Record<string, 'map' | 'seq'> = { [`${STANDARD}map`]: 'map', [`${STANDARD}seq`]: 'seq' };
 
 /** A tag as written (`!!int`, `!<tag:yaml.org,2002:int>`, `!vault`) in its full form. */
@@ -264,13 +269,13 @@ function buildTree(events: Event[], text: string, file: string, lineAt: (offset:
         position = Math.max(position, event.start);
         const kind = event.type === EVENT_ID.MAPPING ? 'map' : 'seq';
         const tag = tagOf(event);
-        if (tag !== undefined && tag !== '!' && COLLECTION_TAGS[tag] !== kind) {
+        if (tag !== undefined && tag !== '!' && tag !== UNSAFE_TAG && COLLECTION_TAGS[tag] !== kind) {
           fail(
             `could not determine a constructor for the tag '${tag}' on a ${kind === 'map' ? 'mapping' : 'list'}; Ansible cannot read it either, remove the tag`,
             event.tagStart,
           );
         }
-        const node = { kind, items: [], start: event.start } as YamlSeq | YamlMap;
+        const node = { kind, items: [], start: event.start, ...(tag === UNSAFE_TAG ? { unsafeAt: event.tagStart } : {}) } as YamlSeq | YamlMap;
         anchor(event, node);
         attach(node);
         open.push(node);
@@ -327,8 +332,42 @@ export function originOfNode(loaded: LoadedYaml, node: unknown): string {
 
 type MapEntry = { key: unknown; keyNode: YamlNode; value: YamlNode };
 
-/** The entries of a mapping node with merge keys applied and duplicate keys reported. */
+/**
+ * A `!unsafe` list or mapping as Ansible reads it: its strings are UnsafeText, its other
+ * scalars keep their types, and a list or mapping inside it is EMPTY. (PyYAML builds the inner
+ * collections after construct_yaml_unsafe has copied them through wrap_var; ansible-inventory
+ * prints `{}` and `[]` there, and a play sees them empty too.)
+ */
+function unsafeCollection(loaded: LoadedYaml, node: YamlSeq | YamlMap, depth: number): unknown {
+  const item = (child: YamlNode): unknown => {
+    if (isSeq(child)) return [];
+    if (isMap(child)) return {};
+    const value = convert(loaded, child, depth + 1);
+    return typeof value === 'string' ? new UnsafeText(value) : value;
+  };
+  if (isSeq(node)) return node.items.map(item);
+  const result: Record<string, unknown> = {};
+  for (const entry of entriesOf(loaded, node, depth)) setOwn(result, keyString(entry.key), item(entry.value));
+  return result;
+}
+
+/**
+ * The entries of a mapping node with merge keys applied and duplicate keys reported. A mapping
+ * read as structure (hosts:, vars:, children:, a vars file) must not be `!unsafe`: Ansible
+ * reads it with the mappings nested in it emptied (see unsafeCollection), so `hosts: !unsafe`
+ * would drop every host's variables. Refused rather than guessed at.
+ */
 export function mapEntries(loaded: LoadedYaml, node: unknown, depth = 0): MapEntry[] {
+  if (isMap(node) && node.unsafeAt !== undefined) {
+    throw new InventoryError('a !unsafe tag on a mapping of the inventory itself (hosts, vars, children or a vars file); put !unsafe on each value instead', {
+      file: loaded.file,
+      line: loaded.lineAt(node.unsafeAt),
+    });
+  }
+  return entriesOf(loaded, node, depth);
+}
+
+function entriesOf(loaded: LoadedYaml, node: unknown, depth: number): MapEntry[] {
   if (!isMap(node)) return [];
   // A merge of a mapping into itself (through an alias) would recurse forever.
   if (depth > 500)
@@ -344,7 +383,8 @@ export function mapEntries(loaded: LoadedYaml, node: unknown, depth = 0): MapEnt
         line: lineOf(loaded, keyNode),
       });
     }
-    const key = loaded.json ? String(keyNode.value) : keyNode.value;
+    // A key is a name, never templated: a `!unsafe` key is its text.
+    const key = loaded.json ? String(keyNode.value) : keyNode.value instanceof UnsafeText ? keyNode.value.text : keyNode.value;
     if (key === MERGE) {
       // `<<: *x` or `<<: [*x, *y]`: earlier maps win over later ones, explicit keys over all.
       const sources = isSeq(pair.value) ? [...pair.value.items] : [pair.value];
@@ -374,11 +414,12 @@ export function keyString(key: unknown): string {
   return String(key);
 }
 
-/** A node as plain data (objects, arrays, VaultedValue for `!vault`). */
+/** A node as plain data (objects, arrays, VaultedValue for `!vault`, UnsafeText for `!unsafe`). */
 export function convert(loaded: LoadedYaml, node: unknown, depth = 0): unknown {
   // An alias inside the node it points to would recurse forever.
   if (depth > 500)
     throw new InventoryError('a YAML alias refers to its own parent; remove the recursive alias', { file: loaded.file, line: lineOf(loaded, node) });
+  if ((isSeq(node) || isMap(node)) && node.unsafeAt !== undefined) return unsafeCollection(loaded, node, depth);
   if (isScalar(node)) {
     if (node.value instanceof VaultMarker) return new VaultedValue(node.value.ciphertext, originOfNode(loaded, node));
     if (loaded.json && node.plain) return jsonNumber(node.text) ?? JSON.parse(node.text);

@@ -24,7 +24,7 @@ const HEADLINES: Readonly<Record<ListMode, { play: string; plan: string }>> = {
 /** Where the host is reached, from its connection variables as written. */
 function target(vars: Record<string, unknown>, name: string): string {
   const user = vars.ansible_user ?? vars.ansible_ssh_user;
-  if (vars.ansible_connection === 'local') return 'local';
+  if (String(vars.ansible_connection) === 'local') return 'local';
   const host = String(vars.ansible_host ?? vars.ansible_ssh_host ?? name);
   const port = vars.ansible_port ?? vars.ansible_ssh_port;
   return `${user !== undefined ? `${String(user)}@` : ''}${host}${port !== undefined ? `:${String(port)}` : ''}`;

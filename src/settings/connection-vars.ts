@@ -4,6 +4,7 @@
 // evaluated here, once per host, before any host is contacted and before the run collects its
 // secrets (so the evaluated passwords are masked like any other).
 import { type AllRoleDefaults, type Computed, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 
 export interface ConnectionVarsProblem {
@@ -20,7 +21,10 @@ function magicVariables(host: string): Record<string, Computed> {
   return { inventory_hostname: magic(host), inventory_hostname_short: magic(host.split('.')[0]!) };
 }
 
-/** `vars` of `host` with every ansible_* string that holds Jinja evaluated, and what could not be. */
+/**
+ * `vars` of `host` with every ansible_* string that holds Jinja evaluated, and what could not be.
+ * A `!unsafe` value (UnsafeText) is not evaluated; the connection layer reads its text.
+ */
 export function templatedConnectionVars(
   host: string,
   vars: Readonly<Record<string, unknown>>,
@@ -34,7 +38,12 @@ export function templatedConnectionVars(
   for (const name of names) {
     const value = resolved.get(name);
     if (value === undefined) delete out[name];
-    else out[name] = typeof value === 'string' ? value : String(value);
+    else {
+      // The result is final, as in Ansible: braces it holds came from a !unsafe value and are
+      // never evaluated again (by the settings that may refer to this variable).
+      const text = typeof value === 'string' ? value : String(value);
+      out[name] = hasTemplate(text) ? new UnsafeText(text) : text;
+    }
   }
   const problems: ConnectionVarsProblem[] = resolved.problems().filter((p) => names.includes(p.variable));
   for (const name of names) {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { convert, parseAnsibleYaml } from '../inventory/yaml-load.ts';
 import type { PrometheusMode } from './agent-config.ts';
 import type { RoleName } from './variables.ts';
@@ -101,14 +102,19 @@ export function resolveVars(
   const problems: ResolveProblem[] = [];
   const layers = roles.map((role) => defaults[role]);
 
-  const raw = (name: string): { value: Value; origin: string; fromDefaults: boolean } => {
+  // A `!unsafe` value (UnsafeText) is its text and never evaluated, as in Ansible: `literal`.
+  const raw = (name: string): { value: Value; origin: string; fromDefaults: boolean; literal: boolean } => {
     if (Object.hasOwn(vars, name) && vars[name] !== undefined) {
-      return { value: vars[name], origin: origins[name] ?? 'inventory', fromDefaults: false };
+      const value = vars[name];
+      return { value: plainValue(value), origin: origins[name] ?? 'inventory', fromDefaults: false, literal: value instanceof UnsafeText };
     }
     for (const layer of [...layers].reverse()) {
-      if (Object.hasOwn(layer.values, name)) return { value: layer.values[name], origin: layer.file, fromDefaults: true };
+      if (Object.hasOwn(layer.values, name)) {
+        const value = layer.values[name];
+        return { value: plainValue(value), origin: layer.file, fromDefaults: true, literal: value instanceof UnsafeText };
+      }
     }
-    return { value: UNDEFINED, origin: 'not set', fromDefaults: false };
+    return { value: UNDEFINED, origin: 'not set', fromDefaults: false, literal: false };
   };
 
   const lookup = (name: string, stack: readonly string[]): Entry => {
@@ -128,7 +134,7 @@ export function resolveVars(
         'problem' in out
           ? { value: UNDEFINED, origin: 'not set', sources: [] }
           : {
-              value: out.value === undefined ? UNDEFINED : out.value,
+              value: out.value === undefined ? UNDEFINED : plainValue(out.value),
               origin: out.origin,
               sources: [...new Set(out.via.flatMap((ref) => lookup(ref, [...stack, name]).sources))],
             };
@@ -139,7 +145,7 @@ export function resolveVars(
     const source = raw(name);
     const own = source.fromDefaults || source.value === UNDEFINED ? [] : [name];
     let result: Entry = { value: source.value, origin: source.origin, sources: own };
-    if (typeof source.value === 'string' && hasTemplate(source.value)) {
+    if (typeof source.value === 'string' && !source.literal && hasTemplate(source.value)) {
       if (stack.includes(name)) {
         problems.push({ variable: name, origin: source.origin, message: `refers to itself (${[...stack, name].join(' -> ')})` });
         return { value: UNDEFINED, origin: source.origin, sources: own };

@@ -12,6 +12,8 @@ import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts'
 import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
 import { positiveDurationProblem } from './go-duration.ts';
 import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
+import { UnsafeText } from '../inventory/model.ts';
+import { hasTemplate } from './jinja-lite.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
@@ -500,10 +502,14 @@ export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleD
   });
   const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
     const value = vars[name];
-    // Any number, as its exact text: a 20-digit password is a bigint, 1.10 a PyFloat.
-    return typeof value === 'string' || isPyNumber(value) ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }] : [];
+    // The connection variables are evaluated already (templatedConnectionVars): a plain string
+    // with `{{` is one that could not be, reported as such and never used. A !unsafe value
+    // (UnsafeText) is the password itself, braces included. Any number, as its exact text: a
+    // 20-digit password is a bigint, 1.10 a PyFloat.
+    const used = value instanceof UnsafeText || isPyNumber(value) || (typeof value === 'string' && !hasTemplate(value));
+    return used ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }] : [];
   });
-  return [...written, ...connection].filter((s) => s.value !== '' && !s.value.includes('{{'));
+  return [...written, ...connection].filter((s) => s.value !== '');
 }
 
 /** One warning per used secret too short to be searched for in free text. */

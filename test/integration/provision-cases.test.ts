@@ -1,7 +1,10 @@
 // Provisioning cases beyond the default run: an inventory written for the official Trento
 // playbook (INI, group `agents`, its variable names), become with sudo, an agent without
 // `generate alloy`, an Alloy already in directory mode, and Alloy rejecting the new config.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
 
@@ -86,6 +89,21 @@ describe('inventories and connections', () => {
     const refused = await provision(['-i', notRoot, '--check']);
     expect(refused.code).toBe(2);
     expect(statusOf(refused, h15.name)?.message).toMatch(/run as uid \d+, not root: .*ansible_become=true/);
+
+    // A sudo password with braces, written as Ansible users write one: !unsafe in host_vars. It
+    // reaches sudo as written (evaluated, "p{{w}}" would be "p" and then some), and is masked.
+    const braces = 'lab-{{sudo}}-%{%pw%}';
+    await mustOnHost(info, h16.name, `printf '%s\\n' 'admin-pw:${braces}' | chpasswd`);
+    try {
+      const unsafe = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
+      await mkdir(join(unsafe, 'host_vars'));
+      await writeFile(join(unsafe, 'host_vars', `${h16.name}.yml`), `ansible_become_password: !unsafe '${braces}'\n`);
+      const withBraces = await provision(['-i', unsafe, '-vvv']);
+      expect(withBraces.code, withBraces.stdout + withBraces.stderr).toBe(0);
+      expect(withBraces.stdout + withBraces.stderr + JSON.stringify(withBraces.report)).not.toContain(braces);
+    } finally {
+      await mustOnHost(info, h16.name, `printf '%s\\n' 'admin-pw:${SUDO_PASSWORD}' | chpasswd`);
+    }
 
     const noPassword = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
     const failed = await provision(['-i', noPassword]);

@@ -120,3 +120,16 @@ describe('loadInventory', () => {
     await expect(loadInventory(join(empty, 'missing'))).rejects.toThrow(InventoryError);
   });
 });
+
+describe('!unsafe on a mapping of the inventory itself', () => {
+  it('is an error naming the file and the line (Ansible would empty what is nested in it); on a value it is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-unsafe-structure-'));
+    const file = join(dir, 'hosts.yml');
+    writeFileSync(file, 'all:\n  hosts:\n    db1:\n  vars: !unsafe\n    pw: "{{ x }}"\n');
+    await expect(loadInventory(file)).rejects.toThrow(
+      `${file}:4: a !unsafe tag on a mapping of the inventory itself (hosts, vars, children or a vars file); put !unsafe on each value instead`,
+    );
+    writeFileSync(file, 'all:\n  hosts:\n    db1:\n  vars:\n    pw: !unsafe "{{ x }}"\n');
+    expect(String((await loadInventory(file)).hosts.get('db1')!.vars.pw)).toBe('{{ x }}');
+  });
+});
