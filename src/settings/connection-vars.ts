@@ -4,7 +4,7 @@
 // evaluated here, once per host, before any host is contacted and before the run collects its
 // secrets (so the evaluated passwords are masked like any other).
 import { type AllRoleDefaults, type Computed, resolveVars, STATIC_ROLES } from './defaults.ts';
-import { UnsafeText } from '../inventory/model.ts';
+import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 
 export interface ConnectionVarsProblem {
@@ -20,6 +20,27 @@ function magicVariables(host: string): Record<string, Computed> {
     () => ({ value, via: [], origin: 'the inventory name' });
   return { inventory_hostname: magic(host), inventory_hostname_short: magic(host.split('.')[0]!) };
 }
+
+/**
+ * hostvars[host][name] as another host's play reads it: templated with that host's variables
+ * and magic variables, without any role's defaults (Ansible's hostvars have none); undefined
+ * when unset.
+ */
+export function hostVariable(host: string, vars: Readonly<Record<string, unknown>>, name: string): { value: unknown } | { problem: string } | undefined {
+  const raw = vars[name];
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'string' || !hasTemplate(raw)) return { value: plainValue(raw) };
+  const resolved = resolveVars(vars, {}, [], NO_ROLE_DEFAULTS, magicVariables(host));
+  const value = resolved.get(name);
+  const problem = resolved.problems().find((p) => p.variable === name);
+  if (problem) return { problem: problem.message };
+  return value === undefined
+    ? { problem: `${JSON.stringify(raw)} is undefined for ${host} (it names a variable that host does not have); define it there or give the address itself` }
+    : { value };
+}
+
+/** With no roles asked for, resolveVars reads no defaults. */
+const NO_ROLE_DEFAULTS = {} as AllRoleDefaults;
 
 /**
  * `vars` of `host` with every ansible_* string that holds Jinja evaluated, and what could not be.

@@ -16,6 +16,7 @@ import type { Inventory } from '../inventory/model.ts';
 import { groupHosts } from '../inventory/patterns.ts';
 import type { Computed } from './defaults.ts';
 import { ansibleBool } from '../inventory/truthiness.ts';
+import { hostVariable } from './connection-vars.ts';
 
 /** What discovery needs from the inventory, for one host of the play. */
 export interface PlayView {
@@ -23,8 +24,11 @@ export interface PlayView {
   host: string;
   /** Ansible's groups[name]: every host of the group (child groups' too), inventory order; undefined when no such group. */
   groupHosts(group: string): readonly string[] | undefined;
-  /** hostvars[name] (inventory variables merged with -e). */
-  hostVars(host: string): Readonly<Record<string, unknown>> | undefined;
+  /**
+   * hostvars[name].ansible_host (inventory variables merged with -e), templated in that host's
+   * context as Ansible's hostvars are ("{{ inventory_hostname_short }}.mgmt"); undefined when unset.
+   */
+  hostAddress(host: string): { value: unknown } | { problem: string } | undefined;
   /** Variables given with -e: they beat the play's role parameters, as in Ansible. */
   extraVarNames: ReadonlySet<string>;
 }
@@ -95,9 +99,12 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
     if (play !== undefined && members.includes(play.host)) {
       return { value: service.local, via: [], origin: `discovered: ${play.host} is itself in group ${group} (${why})` };
     }
-    const address = play?.hostVars(first)?.ansible_host;
-    if (address !== undefined && address !== null) {
-      return { value: address, via: [], origin: `discovered: ansible_host of ${first}, first host of group ${group} (${why})` };
+    const address = play?.hostAddress(first);
+    if (address !== undefined && 'problem' in address) {
+      return { variable: service.agentVariable, problem: `the ${service.label} host is discovered from ansible_host of ${first} (${why}): ${address.problem}` };
+    }
+    if (address !== undefined && address.value !== undefined && address.value !== null) {
+      return { value: address.value, via: [], origin: `discovered: ansible_host of ${first}, first host of group ${group} (${why})` };
     }
     return { value: first, via: [], origin: `discovered: ${first}, first host of group ${group} (${why})` };
   };
@@ -128,9 +135,9 @@ export function playViewOf(inventory: Pick<Inventory, 'groups' | 'hosts'>, host:
   return {
     host,
     groupHosts: (group) => (inventory.groups.has(group) ? groupHosts(inventory, group) : undefined),
-    hostVars: (name) => {
+    hostAddress: (name) => {
       const entry = inventory.hosts.get(name);
-      return entry === undefined ? undefined : { ...entry.vars, ...extraVars };
+      return entry === undefined ? undefined : hostVariable(name, { ...entry.vars, ...extraVars }, 'ansible_host');
     },
     extraVarNames: new Set(Object.keys(extraVars)),
   };

@@ -168,6 +168,20 @@ describe('RabbitMQ discovery (the official trento role)', () => {
     expect(config['facts-service-url']).toBe('amqp://trento:trento@vitellone-mq/trento');
   });
 
+  it("an ansible_host with Jinja is evaluated in the RabbitMQ host's own context, as Ansible's hostvars are", async () => {
+    // (ansible-core 2.14: `debug msg={{ hostvars[groups['rabbitmq_hosts'][0]]['ansible_host'] }}` gives
+    // "mq1.mgmt" for a host mq1.corp with ansible_host "{{ inventory_hostname_short }}.mgmt".)
+    const ok = await facts('dedicated-nodes', 'hana01', [], (vars) => {
+      if (vars.ansible_host === '192.0.2.30') vars.ansible_host = '{{ inventory_hostname_short }}.mgmt.example';
+    });
+    expect(ok.errors).toEqual([]);
+    expect(ok.config['facts-service-url']).toBe('amqp://trento:trento@vitellone-mq.mgmt.example/trento');
+    const undefinedName = await facts('dedicated-nodes', 'hana01', [], (vars) => {
+      if (vars.ansible_host === '192.0.2.30') vars.ansible_host = '{{ mq_name }}.mgmt';
+    });
+    expect(undefinedName.errors.map((e) => e.message)).toEqual([expect.stringContaining('"{{ mq_name }}.mgmt" is undefined for vitellone-mq')]);
+  });
+
   it('an agent_rabbitmq_host in the inventory beats discovery (a role default, as in the official role)', async () => {
     const { config } = await facts('dedicated-nodes', 'hana01', ['agent_rabbitmq_host=mq.example.com:5672']);
     expect(config['facts-service-url']).toBe('amqp://trento:trento@mq.example.com:5672/trento');
