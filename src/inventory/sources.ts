@@ -53,8 +53,10 @@ function parseHostList(draft: InventoryDraft, list: string): void {
   for (const raw of list.split(',')) {
     const h = raw.trim();
     if (!h) continue;
-    // parse_address without ranges: a name with [ ] stays as written
-    const parsed = h.includes('[') ? null : parseAddress(h);
+    // parse_address(allow_ranges=False): `[::1]:2222` is host ::1, port 2222; a name whose host
+    // part is a range (`db[1:3]`) is refused there, and the text stays the host name as written.
+    const address = parseAddress(h);
+    const parsed = address?.host.includes('[') ? null : address;
     const host = parsed ? parsed.host : h;
     if (!draft.hosts.has(host)) addHost(draft, host, 'ungrouped', parsed?.port, 'host list');
   }
