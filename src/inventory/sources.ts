@@ -9,7 +9,7 @@ import { InventoryError } from './errors.ts';
 import { parseAddress } from './host-ranges.ts';
 import { parseIniInventory } from './ini.ts';
 import { addHost, pushOnce, type InventoryDraft } from './inventory-data.ts';
-import { compareCodePoints, readText } from './vars-files.ts';
+import { compareCodePoints, notUtf8, readInventoryText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
 import { isMap, isScalar, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
@@ -119,7 +119,7 @@ function parseYamlFile(draft: InventoryDraft, file: string, text: string): Failu
 }
 
 async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
-  const text = await readText(file);
+  const { text, badLines } = await readInventoryText(file);
   const ext = extname(file);
   if (text.startsWith('$ANSIBLE_VAULT;')) {
     throw new InventoryError(
@@ -138,11 +138,19 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
 
   const failures: Failure[] = [];
   if (ext === '' || YAML_EXTENSIONS.includes(ext)) {
-    const failure = parseYamlFile(draft, file, text);
+    const failure =
+      badLines.length > 0
+        ? { plugin: 'yaml' as const, error: notUtf8(file, badLines[0]!), meant: YAML_EXTENSIONS.includes(ext) }
+        : parseYamlFile(draft, file, text);
     if (!failure) return;
     failures.push(failure);
   }
   try {
+    // Ansible's INI plugin reads bytes that are not UTF-8 as they are; in a comment line they
+    // mean nothing. In a host or a value they would reach agent.yaml as garbage: refused.
+    const lines = text.split('\n');
+    const badData = badLines.find((n) => !/^\s*[#;]/.test(lines[n - 1]!));
+    if (badData !== undefined) throw notUtf8(file, badData, 'a byte that is not text, outside a comment line');
     parseIniInventory(draft, file, text);
     return;
   } catch (e) {

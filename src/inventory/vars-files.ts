@@ -103,25 +103,42 @@ async function dirVarsFiles(dir: string): Promise<string[]> {
 }
 
 /** readFile with an InventoryError (naming the file) instead of a bare ENOENT/EACCES. */
-export async function readText(file: string): Promise<string> {
-  let bytes: Buffer;
+async function readBytes(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     throw new InventoryError(`cannot read this file (${code}); check that it exists and that this user may read it`, { file });
   }
-  return decodeUtf8(bytes, file);
 }
 
-/** Strict UTF-8, as Ansible reads inventories: a bad byte is an error, not a silent U+FFFD. */
-export function decodeUtf8(bytes: Buffer, file: string): string {
+/** A YAML file's text: strict UTF-8, as PyYAML refuses the bytes Ansible could not decode. */
+export async function readText(file: string): Promise<string> {
+  const { text, badLines } = decodeUtf8(await readBytes(file));
+  if (badLines.length > 0) throw notUtf8(file, badLines[0]!);
+  return text;
+}
+
+/**
+ * An inventory source's text, each byte that is not UTF-8 read as U+FFFD, and the 1-based lines
+ * that hold one: Ansible decodes inventories with surrogateescape, so its INI plugin loads such
+ * a file (a Latin-1 comment is common) where its YAML plugin fails. Each plugin decides.
+ */
+export async function readInventoryText(file: string): Promise<{ text: string; badLines: number[] }> {
+  return decodeUtf8(await readBytes(file));
+}
+
+export function notUtf8(file: string, line: number, what = 'a byte that is not text'): InventoryError {
+  return new InventoryError(`is not valid UTF-8 (${what}); save the file as UTF-8`, { file, line });
+}
+
+function decodeUtf8(bytes: Buffer): { text: string; badLines: number[] } {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), badLines: [] };
   } catch {
-    const lossy = bytes.toString('utf8');
-    const line = lossy.slice(0, Math.max(0, lossy.indexOf('\uFFFD'))).split('\n').length;
-    throw new InventoryError('is not valid UTF-8 (a byte that is not text); save the file as UTF-8', { file, line });
+    const text = bytes.toString('utf8');
+    const badLines = text.split('\n').flatMap((line, i) => (line.includes('\uFFFD') ? [i + 1] : []));
+    return { text, badLines };
   }
 }
 

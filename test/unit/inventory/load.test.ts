@@ -133,3 +133,16 @@ describe('!unsafe on a mapping of the inventory itself', () => {
     expect(String((await loadInventory(file)).hosts.get('db1')!.vars.pw)).toBe('{{ x }}');
   });
 });
+
+describe('an INI file with bytes that are not UTF-8', () => {
+  it('in a comment line: read, as Ansible reads it (Latin-1 comments); in a host or a value: refused, naming the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-latin1-'));
+    const file = join(dir, 'hosts');
+    writeFileSync(file, Buffer.from('# base de donn\xe9es\n[db]\ndb1 note=caf\xe9\n', 'latin1'));
+    await expect(loadInventory(file)).rejects.toThrow(
+      `${file}:3: is not valid UTF-8 (a byte that is not text, outside a comment line); save the file as UTF-8`,
+    );
+    writeFileSync(file, Buffer.from('# base de donn\xe9es\n[db]\ndb1 note=cafe\n', 'latin1'));
+    expect((await loadInventory(file)).hosts.get('db1')!.vars.note).toBe('cafe');
+  });
+});
