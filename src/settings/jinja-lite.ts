@@ -5,7 +5,7 @@
 // Writing such a string literally into agent.yaml would be wrong, so strings are evaluated
 // with this subset and anything outside it is reported, never passed through.
 //
-// Supported: {{ name }}, 'text' / "text", numbers, true/false, parentheses, `~` and `+`
+// Supported: {{ name }}, {% raw %}...{% endraw %}, 'text' / "text", numbers, true/false, parentheses, `~` and `+`
 // (string concatenation), filters `default(x)` / `d(x)` (with a second argument `true`:
 // also replace empty values), `string`, `trim`, `lower`, `upper`. Filters bind tighter than
 // `~`, as in Jinja. An undefined variable makes the whole result undefined unless a
@@ -148,11 +148,61 @@ export function hasTemplate(text: string): boolean {
 }
 
 /**
+ * `{% raw %}...{% endraw %}` blocks, the older way to keep braces literal ("{% raw %}p{{w{% endraw %}"):
+ * tags with `-` strip the whitespace beside them, and a line break right after `%}` of endraw
+ * is dropped (Ansible's trim_blocks), as ansible-core renders them.
+ */
+const RAW_BLOCK = /\{%(-?)\s*raw\s*(-?)%\}([\s\S]*?)\{%(-?)\s*endraw\s*(-?)%\}\n?/gu;
+
+/** The text cut into parts to evaluate and raw parts kept as written. */
+function rawParts(text: string): { text: string; raw: boolean }[] {
+  const parts: { text: string; raw: boolean }[] = [];
+  let at = 0;
+  let stripNext = false;
+  for (const m of text.matchAll(RAW_BLOCK)) {
+    const [, stripBefore, stripOpen, content, stripClose, stripAfter] = m;
+    let before = text.slice(at, m.index);
+    if (stripNext) before = before.trimStart();
+    if (stripBefore === '-') before = before.trimEnd();
+    let raw = content ?? '';
+    if (stripOpen === '-') raw = raw.trimStart();
+    if (stripClose === '-') raw = raw.trimEnd();
+    parts.push({ text: before, raw: false }, { text: raw, raw: true });
+    at = m.index + m[0].length;
+    stripNext = stripAfter === '-';
+  }
+  const rest = text.slice(at);
+  parts.push({ text: stripNext ? rest.trimStart() : rest, raw: false });
+  return parts;
+}
+
+/**
  * Evaluates a string with {{ }} blocks. A string that is exactly one block keeps the value's
  * type (as Ansible does for "{{ true }}"); otherwise the parts are joined as text.
  */
 export function evaluateTemplate(text: string, lookup: (name: string) => Value): TemplateResult {
-  if (text.includes('{%')) return { ok: false, error: 'Jinja statements ({% %}) are not supported here' };
+  const parts = rawParts(text);
+  if (parts.length === 1) return evaluateExpressions(text, lookup);
+  const refs: string[] = [];
+  let value = '';
+  let undefinedPart = false;
+  for (const part of parts) {
+    if (part.raw || part.text === '') {
+      value += part.text;
+      continue;
+    }
+    const evaluated = evaluateExpressions(part.text, lookup);
+    if (!evaluated.ok) return evaluated;
+    refs.push(...evaluated.refs);
+    if (evaluated.value === UNDEFINED) undefinedPart = true;
+    else value += str(evaluated.value);
+  }
+  return { ok: true, value: undefinedPart ? UNDEFINED : value, refs };
+}
+
+/** A text without raw blocks: its {{ }} expressions evaluated. */
+function evaluateExpressions(text: string, lookup: (name: string) => Value): TemplateResult {
+  if (text.includes('{%')) return { ok: false, error: 'Jinja statements ({% %}) are not supported here, except {% raw %}...{% endraw %}' };
   const refs: string[] = [];
   try {
     const whole = /^\{\{(.*?)\}\}$/su.exec(text);

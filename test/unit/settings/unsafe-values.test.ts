@@ -1,6 +1,6 @@
-// YAML `!unsafe` values, the way Ansible users write passwords with braces in them: the text is
-// the value, never Jinja. Read through the real inventory loader; Ansible itself judges what a
-// variable referring to such a value becomes.
+// Literal braces, the two ways Ansible users write passwords with braces in them: YAML `!unsafe`
+// values (the text is the value, never Jinja) and `{% raw %}` blocks. Read through the real
+// inventory loader; Ansible itself judges what the values become.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectionFor } from '../../../src/exec/connection.ts';
 import { loadInventory, UnsafeText } from '../../../src/inventory/index.ts';
 import { templatedConnectionVars } from '../../../src/settings/connection-vars.ts';
+import { evaluateTemplate, UNDEFINED } from '../../../src/settings/jinja-lite.ts';
 import { loadRoleDefaults, resolveVars, STATIC_ROLES } from '../../../src/settings/defaults.ts';
 import { agentConfigFor, usedSecrets } from '../../../src/settings/validate.ts';
 import { ANSIBLE_CORE, ANSIBLE_ENV } from '../inventory/ansible-judge.ts';
@@ -93,5 +94,42 @@ describeWith(ANSIBLE_CORE, '!unsafe values, judged by ansible-core', () => {
     const msg = JSON.parse(out.slice(out.indexOf('=>') + 2)).msg;
     expect(msg).toEqual([API_KEY, SSH]);
     expect(msg).toEqual([resolved.get('api_key_copy'), resolved.get('ansible_password')]);
+  });
+});
+
+/** Strings with raw blocks (and their whitespace control) and what they need. */
+const RAW_CASES: string[] = [
+  '{% raw %}p{{w}}%{% endraw %}',
+  'x{%raw%}{{y}}{%endraw%}z-{{ v }}',
+  '{% raw %}\nline{% endraw %}\nafter',
+  'pre {%- raw %} q {% endraw -%} post',
+  '{{ v }}{% raw %}{% if %}{% endraw %}',
+  '{%- raw -%}  {{a}}  {%- endraw -%}\n\n  tail',
+  '{% raw %}{% endraw %}',
+  'a{% raw %}1{% endraw %}b{% raw %}{{2}}{% endraw %}{{ v | string }}',
+];
+
+describe('{% raw %} blocks', () => {
+  it('keep their content literal; a statement outside one is refused', () => {
+    const lookup = (name: string) => (name === 'v' ? 1 : UNDEFINED);
+    expect(evaluateTemplate('{% raw %}p{{w}}%{% endraw %}', lookup)).toEqual({ ok: true, value: 'p{{w}}%', refs: [] });
+    expect(evaluateTemplate('{% if v %}x{% endif %}{% raw %}y{% endraw %}', lookup)).toMatchObject({ ok: false });
+    expect(evaluateTemplate('{% raw %}x{% endraw %}{{ missing }}', lookup)).toMatchObject({ ok: true, value: UNDEFINED });
+  });
+});
+
+describeWith(ANSIBLE_CORE, '{% raw %} blocks, judged by ansible-core', () => {
+  it('render as Ansible renders them, whitespace control and trim_blocks included', { timeout: 60_000 }, () => {
+    const file = join(dir, 'raw.yml');
+    const vars = RAW_CASES.map((text, i) => `      r${i}: ${JSON.stringify(text)}`).join('\n');
+    writeFileSync(file, `all:\n  hosts:\n    db1:\n      v: 1\n${vars}\n`);
+    const names = RAW_CASES.map((_, i) => `r${i}`).join(', ');
+    const out = execFileSync('ansible', ['-i', file, 'db1', '-c', 'local', '-m', 'debug', '-a', `msg={{ [${names}] }}`], {
+      env: { ...ANSIBLE_ENV, ANSIBLE_STDOUT_CALLBACK: 'minimal' },
+      encoding: 'utf8',
+    });
+    const expected = JSON.parse(out.slice(out.indexOf('=>') + 2)).msg;
+    const lookup = (name: string) => (name === 'v' ? 1 : UNDEFINED);
+    expect(RAW_CASES.map((text) => (evaluateTemplate(text, lookup) as { value: unknown }).value)).toEqual(expected);
   });
 });
