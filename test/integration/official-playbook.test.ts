@@ -148,26 +148,39 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect(statuses(run)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'ok'])));
   });
 
-  it('agent_package_state: present leaves an older agent alone; --upgrade upgrades it to the newest, then changes nothing', async () => {
-    const host = agents[0]!.name;
-    await mustOnHost(info, host, 'zypper --non-interactive --quiet install --oldpackage trento-agent=3.0.2 >/dev/null');
+  it('agent_package_state: present leaves an older agent and node_exporter alone; --upgrade upgrades both to the newest and restarts them, then changes nothing', async () => {
+    const host = agents[0]!.name; // a pull host: node_exporter too
+    const NODE_EXPORTER = 'golang-github-prometheus-node_exporter';
+    await mustOnHost(info, host, `zypper --non-interactive --quiet install --oldpackage trento-agent=3.0.2 ${NODE_EXPORTER}=1.5.0 >/dev/null`);
     const version = () => mustOnHost(info, host, "rpm -q --qf '%{VERSION}' trento-agent");
+    const exporterVersion = () => mustOnHost(info, host, `rpm -q --qf '%{VERSION}' ${NODE_EXPORTER}`);
+    const exporterPid = async () => (await mustOnHost(info, host, 'systemctl show -p MainPID --value prometheus-node_exporter.service')).trim();
     expect(await version()).toBe('3.0.2');
+    expect(await exporterVersion()).toBe('1.5.0');
     const base = ['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`, '--limit', host];
 
     const present = await provision(base);
     expect(present.code, present.stdout + present.stderr).toBe(0);
     expect(await version()).toBe('3.0.2');
+    expect(await exporterVersion()).toBe('1.5.0');
 
     const check = await provision([...base, '--upgrade', '--check']);
-    expect(check.report!.hosts[0]!.changes.map((c) => c.summary)).toContainEqual(expect.stringMatching(/^upgrade trento-agent 3\.0\.2-\S+ -> 3\.1\.0-\S+$/u));
+    // One change for the packages: "upgrade trento-agent 3.0.2-1.1 -> 3.1.0-1.1, golang-... 1.5.0-1.1 -> 1.8.2-1.1"
+    const upgrades = check.report!.hosts[0]!.changes.map((c) => c.summary).filter((s) => s.startsWith('upgrade '));
+    expect(upgrades).toHaveLength(1);
+    expect(upgrades[0]).toMatch(/[ ,]trento-agent 3\.0\.2-\S+ -> 3\.1\.0-[^\s,]+/u);
+    expect(upgrades[0]).toMatch(/[ ,]golang-github-prometheus-node_exporter 1\.5\.0-\S+ -> 1\.8\.2-[^\s,]+/u);
     expect(await version()).toBe('3.0.2');
 
+    const pidBefore = await exporterPid();
     const upgrade = await provision([...base, '--upgrade']);
     expect(upgrade.code, upgrade.stdout + upgrade.stderr).toBe(0);
     expect(statuses(upgrade)).toEqual({ [host]: 'changed' });
     expect(await version()).toBe('3.1.0');
-    expect(await mustOnHost(info, host, 'systemctl is-active trento-agent.service')).toBe('active\n');
+    expect(await exporterVersion()).toBe('1.8.2');
+    expect(await mustOnHost(info, host, 'systemctl is-active trento-agent.service prometheus-node_exporter.service')).toBe('active\nactive\n');
+    // The upgraded node_exporter runs the new package: a new process, not the one from before.
+    expect(await exporterPid()).not.toBe(pidBefore);
 
     const again = await provision([...base, '--upgrade']);
     expect(again.code, again.stdout + again.stderr).toBe(0);

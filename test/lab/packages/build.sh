@@ -15,6 +15,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HOST=$(cd "$HERE/../host" && pwd)
 NODE_EXPORTER=${LAB_NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}
 AGENT_VERSIONS=(3.0.2 3.1.0)
+# Two node_exporter versions (the same binary): a host can hold the older one, so that an upgrade
+# (agent_package_state: latest) and the restart it needs can be tested.
+NODE_EXPORTER_VERSIONS=(1.5.0 1.8.2)
 
 for tool in rpmbuild createrepo_c sha256sum flock rpmsign gpg; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool is missing (Debian: apt-get install rpm createrepo-c gnupg)" >&2; exit 1; }
@@ -37,7 +40,7 @@ inputs_hash() {
   { (cd "$HERE" && sha256sum -- *.spec build.sh)
     (cd "$HOST" && sha256sum -- alloy trento-agent)
     sha256sum -- "$NODE_EXPORTER"
-    echo "agents ${AGENT_VERSIONS[*]}"
+    echo "agents ${AGENT_VERSIONS[*]} node_exporters ${NODE_EXPORTER_VERSIONS[*]}"
   } | sha256sum | cut -d' ' -f1
 }
 HASH=$(inputs_hash)
@@ -88,17 +91,19 @@ build() { # spec log-name [extra rpmbuild args...]
 
 build alloy.spec alloy &
 P1=$!
-build golang-github-prometheus-node_exporter.spec node_exporter --define "lab_node_exporter $NODE_EXPORTER" &
-P2=$!
 build lab-sles-base.spec lab-sles-base &
-P3=$!
+P2=$!
 build supportutils.spec supportutils &
-P4=$!
+P3=$!
 build supportutils-plugin-trento.spec supportutils-plugin-trento &
-P5=$!
-PIDS=("$P1" "$P2" "$P3" "$P4" "$P5")
+P4=$!
+PIDS=("$P1" "$P2" "$P3" "$P4")
 for v in "${AGENT_VERSIONS[@]}"; do
   build trento-agent.spec "trento-agent-$v" --define "agent_version $v" &
+  PIDS+=($!)
+done
+for v in "${NODE_EXPORTER_VERSIONS[@]}"; do
+  build golang-github-prometheus-node_exporter.spec "node_exporter-$v" --define "lab_node_exporter $NODE_EXPORTER" --define "node_exporter_version $v" &
   PIDS+=($!)
 done
 RC=0

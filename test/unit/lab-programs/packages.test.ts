@@ -60,10 +60,11 @@ afterAll(() => {
 });
 
 describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
-  it('builds the seven RPMs', () => {
+  it('builds the eight RPMs', () => {
     expect(readdirSync(join(out, 'rpms')).sort()).toEqual([
       'alloy-1.9.2-1.1.noarch.rpm',
       'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
+      'golang-github-prometheus-node_exporter-1.8.2-1.1.noarch.rpm',
       'lab-sles-base-16.0-1.noarch.rpm',
       'supportutils-3.2.10-1.1.noarch.rpm',
       'supportutils-plugin-trento-2.5.0-1.1.noarch.rpm',
@@ -169,6 +170,7 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     const want: Record<string, string[]> = {
       sle15: [
         'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
+        'golang-github-prometheus-node_exporter-1.8.2-1.1.noarch.rpm',
         ...support,
         'trento-agent-3.0.2-1.1.noarch.rpm',
         'trento-agent-3.1.0-1.1.noarch.rpm',
@@ -176,6 +178,7 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
       sle15sp7: [
         'alloy-1.9.2-1.1.noarch.rpm',
         'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
+        'golang-github-prometheus-node_exporter-1.8.2-1.1.noarch.rpm',
         ...support,
         'trento-agent-3.0.2-1.1.noarch.rpm',
         'trento-agent-3.1.0-1.1.noarch.rpm',
