@@ -125,6 +125,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         timeoutMs: cli.timeoutSeconds * 1000,
         hostKeyChecking: cli.hostKeyChecking,
         ...(cli.user ? { user: cli.user } : {}),
+        ...(cli.port !== undefined ? { port: cli.port } : {}),
         ...(cli.privateKey ? { privateKeyPath: cli.privateKey } : {}),
         become: cli.become.enabled,
         ...(cli.become.user ? { becomeUser: cli.become.user } : {}),

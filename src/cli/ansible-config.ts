@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
 
 export class AnsibleConfigError extends Error {}
 
@@ -21,6 +22,7 @@ export interface AnsibleSettings {
   vaultIdentityList?: string[]; // [defaults] vault_identity_list / ANSIBLE_VAULT_IDENTITY_LIST
   askVaultPass?: boolean; // [defaults] ask_vault_pass / ANSIBLE_ASK_VAULT_PASS
   timeout?: number; // [defaults] timeout / ANSIBLE_TIMEOUT
+  remotePort?: number; // [defaults] remote_port / ANSIBLE_REMOTE_PORT
   become?: boolean; // [privilege_escalation] become / ANSIBLE_BECOME
   becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
   becomeMethod?: string; // [privilege_escalation] become_method / ANSIBLE_BECOME_METHOD
@@ -52,6 +54,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'vaultIdentityList', section: 'defaults', ini: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list' },
   { key: 'askVaultPass', section: 'defaults', ini: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'boolean' },
   { key: 'timeout', section: 'defaults', ini: 'timeout', env: 'ANSIBLE_TIMEOUT', kind: 'integer' },
+  { key: 'remotePort', section: 'defaults', ini: 'remote_port', env: 'ANSIBLE_REMOTE_PORT', kind: 'integer' },
   { key: 'become', section: 'privilege_escalation', ini: 'become', env: 'ANSIBLE_BECOME', kind: 'boolean' },
   { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
@@ -69,9 +72,12 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
 /**
  * Settings that change what an inventory means, which the toolkit reads only as Ansible does by
  * default: another value would give a silently different inventory (merged dictionaries, renamed
- * groups whose group_vars then apply), so it is an error naming the setting.
+ * groups whose group_vars then apply), so it is an error naming the setting. Also the sudo
+ * plugin's own names for the become user and password, which the toolkit reads under their
+ * usual names only. (The connection options read only at their defaults are in
+ * DEFAULT_ONLY_OPTIONS, shared with the inventory variables.)
  */
-const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoured: (value: string) => boolean; instead: string }[] = [
+const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoured: (value: string) => boolean; instead: string; secret?: boolean }[] = [
   {
     section: 'defaults',
     ini: 'hash_behaviour',
@@ -87,6 +93,19 @@ const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoure
     honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
   },
+  ...[
+    { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER' },
+    { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS' },
+    { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_BECOME_PASS' },
+  ].map((s) => ({
+    ...s,
+    honoured: () => false,
+    secret: s.ini === 'password',
+    instead:
+      s.ini === 'user'
+        ? 'give the become user as [privilege_escalation] become_user, ANSIBLE_BECOME_USER, --become-user or ansible_become_user'
+        : 'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment',
+  })),
 ];
 
 export interface FindOptions {
@@ -238,12 +257,16 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
     settings.file = found.file;
     ini = parseIni(readFileSync(found.file, 'utf8'), found.file);
   }
-  for (const d of READ_AS_DEFAULT_ONLY) {
+  // The connection options read only at their defaults: the same table as the inventory variables.
+  const connectionOptions = DEFAULT_ONLY_OPTIONS.flatMap((o) => o.settings.map((s) => ({ ...s, honoured: o.honoured, instead: o.instead })));
+  for (const d of [...READ_AS_DEFAULT_ONLY, ...connectionOptions]) {
     const fromEnv = options.env[d.env];
     const value = fromEnv ?? ini.get(d.section)?.get(d.ini);
     if (value === undefined || d.honoured(value)) continue;
     const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${d.section}] ${d.ini}`;
-    throw new AnsibleConfigError(`${where} = ${value}: not supported by trento-provision: ${d.instead}`);
+    // A password is named, never printed.
+    const shown = 'secret' in d && d.secret ? '(a password)' : value;
+    throw new AnsibleConfigError(`${where} = ${shown}: not supported by trento-provision: ${d.instead}`);
   }
   const out = settings as unknown as Record<string, unknown>;
   for (const d of DEFINITIONS) {

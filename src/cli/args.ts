@@ -35,6 +35,8 @@ export interface CliOptions {
   /** --max-host-output: most a host may send for one script, in MiB. */
   maxHostOutputMiB: number;
   user?: string;
+  /** [defaults] remote_port / ANSIBLE_REMOTE_PORT (Ansible has no flag for it); ansible_port wins. */
+  port?: number;
   privateKey?: string;
   /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
   hostKeyChecking: boolean;
@@ -112,6 +114,11 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
   return n;
+}
+
+function portNumber(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new CliError(`${name} needs a port number 1-65535, not "${value}"`);
+  return value;
 }
 
 /**
@@ -333,6 +340,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     remoteTimeoutSeconds: v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS),
     maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], 64),
     ...(user ? { user } : {}),
+    ...(cfg.remotePort !== undefined ? { port: portNumber(`remote_port (${cfg.origins.remotePort})`, cfg.remotePort) } : {}),
     ...(privateKey ? { privateKey } : {}),
     hostKeyChecking: cfg.hostKeyChecking ?? true,
     become: {

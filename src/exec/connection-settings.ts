@@ -21,6 +21,87 @@ export interface ConnectionSettingError {
   message: string;
 }
 
+/** An option of Ansible's ssh, sudo or sh plugin that the toolkit honours only at its default. */
+export interface DefaultOnlyOption {
+  /** Its inventory variables, in Ansible's order of precedence. */
+  variables: readonly string[];
+  /** Its ansible.cfg keys with the environment variable of each. */
+  settings: readonly { section: string; ini: string; env: string }[];
+  /** The values that ask for nothing beyond what the toolkit does anyway (Ansible's default). */
+  honoured: (value: string) => boolean;
+  /** What the toolkit does instead, and what to do. */
+  instead: string;
+}
+
+/** Ansible's sudo flags (become_flags' default): what the toolkit's sudo call does. */
+const SUDO_FLAGS = ['-H', '-S', '-n'];
+
+/**
+ * The options of ansible-core's ssh, sudo and sh plugins that the toolkit does not implement:
+ * another value than the default would be silently dropped (a sudo wrapper that logs for the
+ * audit, retries the admin counts on), so it is a settings error naming it, before any host is
+ * touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
+ * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
+ * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
+ * read at all. One table for the inventory variables (connectionSettingsErrors) and for
+ * ansible.cfg and ANSIBLE_* (src/cli/ansible-config.ts).
+ */
+export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
+  {
+    variables: ['ansible_become_exe', 'ansible_sudo_exe'],
+    settings: [
+      { section: 'privilege_escalation', ini: 'become_exe', env: 'ANSIBLE_BECOME_EXE' },
+      { section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' },
+    ],
+    honoured: (v) => ['', 'sudo'].includes(v.trim()),
+    instead:
+      'the toolkit runs "sudo" as found on the host\'s PATH; another program or path is not supported (remove the setting, or put that sudo first on the login PATH)',
+  },
+  {
+    variables: ['ansible_become_flags', 'ansible_sudo_flags'],
+    settings: [
+      { section: 'privilege_escalation', ini: 'become_flags', env: 'ANSIBLE_BECOME_FLAGS' },
+      { section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' },
+    ],
+    honoured: (v) => {
+      const flags = v
+        .trim()
+        .split(/\s+/)
+        .filter((f) => f !== '');
+      return flags.length === 0 || [...flags].sort().join(' ') === [...SUDO_FLAGS].sort().join(' ');
+    },
+    instead: `the toolkit runs sudo with Ansible's default flags (${SUDO_FLAGS.join(' ')}: -S with a password, -n without); other flags are not supported, remove the setting`,
+  },
+  {
+    variables: ['ansible_ssh_retries'],
+    settings: [
+      { section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES' },
+      { section: 'connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES' },
+    ],
+    honoured: (v) => /^\s*0*\s*$/.test(v),
+    instead:
+      'the toolkit does not retry a failed SSH connection: such a host is reported UNREACHABLE and the others go on; remove the setting (or set 0) and run again for that host (--limit HOST)',
+  },
+  {
+    variables: ['ansible_sshpass_prompt'],
+    settings: [{ section: 'ssh_connection', ini: 'sshpass_prompt', env: 'ANSIBLE_SSHPASS_PROMPT' }],
+    honoured: (v) => v === '',
+    instead: 'sshpass looks for its usual password prompt; another prompt is not supported (remove the setting, or log in with a key)',
+  },
+  {
+    variables: ['ansible_ssh_pkcs11_provider'],
+    settings: [{ section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER' }],
+    honoured: (v) => v.trim() === '',
+    instead: "give it to OpenSSH directly: -o PKCS11Provider=PATH in ansible_ssh_common_args (ssh-agent holding the card's key works too)",
+  },
+  {
+    variables: ['ansible_shell_type'],
+    settings: [],
+    honoured: (v) => v.trim() === 'sh',
+    instead: "the toolkit's commands are written for a POSIX sh login shell (sh, bash); remove the setting",
+  },
+];
+
 /** -o options the in-process client reads itself (the rest it cannot do). */
 const PARAMIKO_OPTIONS = new Set(['proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'proxycommand']);
 
@@ -84,6 +165,16 @@ export function connectionSettingsErrors(
       message: `"${chosen.name}" is not a connection this toolkit has: ssh (the default, the system OpenSSH client), paramiko (the in-process client) or local`,
     });
     return errors;
+  }
+  for (const option of DEFAULT_ONLY_OPTIONS) {
+    const given = firstSet(vars, option.variables);
+    if (given !== undefined && !option.honoured(String(given.value))) {
+      errors.push({
+        variable: given.variable,
+        origin: where(given.variable, 'inventory'),
+        message: `${JSON.stringify(String(given.value))} is not supported: ${option.instead}`,
+      });
+    }
   }
   const args = sshArgStrings(vars, defaults);
   if (chosen.transport === 'paramiko') {

@@ -45,6 +45,8 @@ export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s'
 
 /** Ansible's variables for the SSH login password, in the order it reads them (the first set wins). */
 export const SSH_PASSWORD_VARIABLES = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'] as const;
+/** Ansible's variables for the become user (sudo plugin), in the order it reads them. */
+export const BECOME_USER_VARIABLES = ['ansible_become_user', 'ansible_sudo_user'] as const;
 /** Ansible's variables for the sudo password (become), in the order it reads them. */
 export const BECOME_PASSWORD_VARIABLES = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'] as const;
 
@@ -102,6 +104,7 @@ export interface ConnectionDefaults {
   timeoutMs: number;
   hostKeyChecking: boolean; // false only when the user opted out, as with Ansible's host_key_checking=False
   user?: string;
+  port?: number; // [defaults] remote_port / ANSIBLE_REMOTE_PORT; ansible_port wins
   privateKeyPath?: string;
   /** become / become_user / become password from the command line or ansible.cfg; ansible_become* win. */
   become?: boolean;
@@ -283,7 +286,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
   const becomePassword = str(firstSet(vars, BECOME_PASSWORD_VARIABLES)?.value) ?? defaults.becomePassword;
   const timeout = Number(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
-  const explicitPort = vars.ansible_port ?? vars.ansible_ssh_port;
+  const explicitPort = vars.ansible_port ?? vars.ansible_ssh_port ?? defaults.port;
   const explicitUser = str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user;
   const password = str(firstSet(vars, SSH_PASSWORD_VARIABLES)?.value) ?? defaults.password;
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
@@ -304,7 +307,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       verbosity: defaults.verbosity ?? 0,
     },
     address: str(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
-    port: Number(vars.ansible_port ?? vars.ansible_ssh_port ?? 22),
+    port: Number(explicitPort ?? 22),
     user: str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user ?? process.env.USER ?? 'root',
     privateKeyPath: key ? resolve(expandHome(key)) : undefined,
     knownHostsFiles: knownHosts
@@ -312,7 +315,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       : [resolve(homedir(), '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],
     strictHostKeyChecking: strict,
     become: becomeOn
-      ? { user: str(vars.ansible_become_user) ?? defaults.becomeUser ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
+      ? { user: str(firstSet(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
     local: transport === 'local',

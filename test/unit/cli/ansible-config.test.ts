@@ -258,6 +258,26 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\nhash_behaviour = merge\n', { ANSIBLE_HASH_BEHAVIOUR: 'replace' })).not.toThrow();
   });
 
+  it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
+    const { home, cwd, etc } = layout();
+    const read = (cfg: string, env: Record<string, string> = {}) => {
+      writeFileSync(join(etc, 'ansible.cfg'), cfg);
+      return () => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
+    };
+    expect(read('[ssh_connection]\nretries = 3\n')).toThrow(
+      /ansible\.cfg \[ssh_connection\] retries = 3: not supported by trento-provision: the toolkit does not retry/,
+    );
+    expect(read('[privilege_escalation]\nbecome_exe = /opt/audit/sudo\n')).toThrow(/\[privilege_escalation\] become_exe = \/opt\/audit\/sudo: not supported/);
+    expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported/);
+    expect(read('[sudo_become_plugin]\nuser = sapadm\n')).toThrow(/\[sudo_become_plugin\] user = sapadm: not supported .*become_user/);
+    expect(read('[defaults]\n', { ANSIBLE_BECOME_PASS: 'sudo-pw-123' })).toThrow(/^environment ANSIBLE_BECOME_PASS = \(a password\): not supported .*-K/);
+    expect(read('[sudo_become_plugin]\npassword = sudo-pw-123\n')).not.toThrow(/sudo-pw-123/);
+    // Ansible's defaults, written out
+    expect(read('[ssh_connection]\nretries = 0\npipelining = True\n[privilege_escalation]\nbecome_flags = -H -S -n\nbecome_exe = sudo\n')).not.toThrow();
+    // remote_port is read (Ansible has no flag for it)
+    expect(read('[defaults]\nremote_port = 2222\n')().remotePort).toBe(2222);
+  });
+
   it('inventory variables beat the command line and ansible.cfg for connection settings', () => {
     const defaults = {
       timeoutMs: 10_000,

@@ -176,6 +176,42 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ansible_connection: 'ansible.builtin.paramiko_ssh' })).toEqual([]);
     expect(errorsOf({ ansible_ssh_executable: '/nonexistent/ssh' })).toEqual([expect.objectContaining({ variable: 'ansible_ssh_executable' })]);
   });
+
+  it("an option of Ansible's ssh, sudo or sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
+    const refused = {
+      ansible_become_exe: '/usr/local/bin/sudo-audit',
+      ansible_sudo_flags: '-H -S -n -E',
+      ansible_ssh_retries: 3,
+      ansible_sshpass_prompt: 'Passwort:',
+      ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
+      ansible_shell_type: 'csh',
+    };
+    expect(errorsOf(refused).map((e) => [e.variable, e.origin])).toEqual(Object.keys(refused).map((v) => [v, 'inventory']));
+    expect(errorsOf({ ansible_become_exe: 'doas' })[0]!.message).toMatch(/^"doas" is not supported: the toolkit runs "sudo"/);
+    // Ansible's defaults, written out, and the variables that change nothing here
+    const defaultsWritten = {
+      ansible_become_exe: 'sudo',
+      ansible_become_flags: '-n -H -S',
+      ansible_ssh_retries: '0',
+      ansible_sshpass_prompt: '',
+      ansible_shell_type: 'sh',
+      ansible_python_interpreter: '/usr/bin/python3',
+      ansible_pipelining: true,
+      ansible_ssh_transfer_method: 'scp',
+    };
+    expect(errorsOf(defaultsWritten)).toEqual([]);
+    // The first variable Ansible reads is the one judged.
+    expect(errorsOf({ ansible_become_flags: '-H -S -n', ansible_sudo_flags: '-i' })).toEqual([]);
+  });
+
+  it('ansible_sudo_user is the become user when ansible_become_user is not set, as in Ansible; remote_port applies below ansible_port', () => {
+    const d = { ...defaults, become: true, port: 2222 };
+    expect(connectionFor('h', { ansible_sudo_user: 'sapadm' }, d)).toMatchObject({ become: { user: 'sapadm' }, port: 2222, openssh: { port: 2222 } });
+    expect(connectionFor('h', { ansible_become_user: 'root', ansible_sudo_user: 'sapadm', ansible_port: 22 }, d)).toMatchObject({
+      become: { user: 'root' },
+      port: 22,
+    });
+  });
 });
 
 describe("ssh's failures, read back from its log", () => {
