@@ -19,6 +19,15 @@ const NO_SYSTEM = join(root, 'no-such-system.cfg');
 
 let n = 0;
 /** A fresh folder layout: HOME, a project folder (cwd) and a config folder. */
+/** A reader of one ansible.cfg (ANSIBLE_CONFIG) with extra environment: call it to read. */
+function cfgReader() {
+  const { home, cwd, etc } = layout();
+  return (cfg: string, env: Record<string, string> = {}) => {
+    writeFileSync(join(etc, 'ansible.cfg'), cfg);
+    return () => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
+  };
+}
+
 function layout() {
   const base = join(root, `case-${n++}`);
   const home = join(base, 'home');
@@ -241,11 +250,7 @@ describe('ansible.cfg and the command line', () => {
   });
 
   it('a setting that would change what the inventory means is read only at its default: another value is an error naming it', () => {
-    const { home, cwd, etc } = layout();
-    const read = (cfg: string, env: Record<string, string> = {}) => {
-      writeFileSync(join(etc, 'ansible.cfg'), cfg);
-      return () => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
-    };
+    const read = cfgReader();
     expect(read('[defaults]\nhash_behaviour = merge\n')).toThrow(
       /ansible\.cfg \[defaults\] hash_behaviour = merge: not supported by trento-provision: .*replace/,
     );
@@ -259,11 +264,7 @@ describe('ansible.cfg and the command line', () => {
   });
 
   it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
-    const { home, cwd, etc } = layout();
-    const read = (cfg: string, env: Record<string, string> = {}) => {
-      writeFileSync(join(etc, 'ansible.cfg'), cfg);
-      return () => readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...env }, cwd, home, systemFile: NO_SYSTEM });
-    };
+    const read = cfgReader();
     expect(read('[ssh_connection]\nretries = 3\n')).toThrow(
       /ansible\.cfg \[ssh_connection\] retries = 3: not supported by trento-provision: the toolkit does not retry/,
     );
