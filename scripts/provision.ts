@@ -137,6 +137,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.ssh.args !== undefined ? { sshArgs: cli.ssh.args } : {}),
         ...(cli.ssh.commonArgs ? { sshCommonArgs: cli.ssh.commonArgs } : {}),
         ...(cli.ssh.extraArgs ? { sshExtraArgs: cli.ssh.extraArgs } : {}),
+        ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,
       },

@@ -34,6 +34,7 @@ export interface AnsibleSettings {
   sshCommonArgs?: string; // [ssh_connection] ssh_common_args / ANSIBLE_SSH_COMMON_ARGS
   sshExtraArgs?: string; // [ssh_connection] ssh_extra_args / ANSIBLE_SSH_EXTRA_ARGS
   controlPathDir?: string; // [ssh_connection] control_path_dir / ANSIBLE_SSH_CONTROL_PATH_DIR
+  sshRetries?: number; // [ssh_connection] retries (or [connection] retries) / ANSIBLE_SSH_RETRIES
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
   /** What Ansible prints as [WARNING] about its configuration. */
@@ -43,8 +44,11 @@ export interface AnsibleSettings {
 type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'pathlist' | 'list';
 type Key = keyof AnsibleSettings['origins'];
 
-/** ansible-core's base.yml entries for what we read: section, ini key, env variable, type. */
-const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: Kind }[] = [
+/**
+ * ansible-core's base.yml entries for what we read: section, ini key, env variable, type;
+ * `alsoIn`: an older section Ansible also reads the key from, below the first.
+ */
+const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: Kind; alsoIn?: string }[] = [
   { key: 'inventory', section: 'defaults', ini: 'inventory', env: 'ANSIBLE_INVENTORY', kind: 'pathlist' },
   { key: 'forks', section: 'defaults', ini: 'forks', env: 'ANSIBLE_FORKS', kind: 'integer' },
   { key: 'remoteUser', section: 'defaults', ini: 'remote_user', env: 'ANSIBLE_REMOTE_USER', kind: 'string' },
@@ -67,6 +71,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'sshCommonArgs', section: 'ssh_connection', ini: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string' },
   { key: 'sshExtraArgs', section: 'ssh_connection', ini: 'ssh_extra_args', env: 'ANSIBLE_SSH_EXTRA_ARGS', kind: 'string' },
   { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'path' },
+  { key: 'sshRetries', section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES', kind: 'integer', alsoIn: 'connection' },
 ];
 
 /**
@@ -271,12 +276,13 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   const out = settings as unknown as Record<string, unknown>;
   for (const d of DEFINITIONS) {
     const fromEnv = options.env[d.env];
-    const fromFile = ini.get(d.section)?.get(d.ini);
+    const section = d.alsoIn !== undefined && !ini.get(d.section)?.has(d.ini) ? d.alsoIn : d.section;
+    const fromFile = ini.get(section)?.get(d.ini);
     if (fromEnv !== undefined) {
       out[d.key] = convert(fromEnv, d.kind, options.cwd, `environment ${d.env}`, home, options.env);
       settings.origins[d.key] = `env: ${d.env}`;
     } else if (fromFile !== undefined) {
-      const where = `${found.file} [${d.section}] ${d.ini}`;
+      const where = `${found.file} [${section}] ${d.ini}`;
       out[d.key] = convert(fromFile, d.kind, dirname(found.file!), where, home, options.env);
       settings.origins[d.key] = where;
     }

@@ -79,6 +79,8 @@ export interface SshCliOptions {
   commonArgs?: string;
   extraArgs?: string;
   controlPathDir?: string;
+  /** [ssh_connection] retries / ANSIBLE_SSH_RETRIES (no flag in Ansible); ansible_ssh_retries wins. */
+  retries?: number;
 }
 
 export class CliError extends Error {}
@@ -114,6 +116,11 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
   return n;
+}
+
+function retryCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new CliError(`${name} needs a whole number, 0 or more, not "${value}"`);
+  return value;
 }
 
 function portNumber(name: string, value: number): number {
@@ -362,6 +369,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...((v['ssh-common-args'] ?? cfg.sshCommonArgs) ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
       ...((v['ssh-extra-args'] ?? cfg.sshExtraArgs) ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
       ...(cfg.controlPathDir ? { controlPathDir: cfg.controlPathDir } : {}),
+      ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,

@@ -39,7 +39,7 @@ const SUDO_FLAGS = ['-H', '-S', '-n'];
 /**
  * The options of ansible-core's ssh, sudo and sh plugins that the toolkit does not implement:
  * another value than the default would be silently dropped (a sudo wrapper that logs for the
- * audit, retries the admin counts on), so it is a settings error naming it, before any host is
+ * audit, a prompt sshpass must wait for), so it is a settings error naming it, before any host is
  * touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
  * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
  * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
@@ -71,16 +71,6 @@ export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
       return flags.length === 0 || [...flags].sort().join(' ') === [...SUDO_FLAGS].sort().join(' ');
     },
     instead: `the toolkit runs sudo with Ansible's default flags (${SUDO_FLAGS.join(' ')}: -S with a password, -n without); other flags are not supported, remove the setting`,
-  },
-  {
-    variables: ['ansible_ssh_retries'],
-    settings: [
-      { section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES' },
-      { section: 'connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES' },
-    ],
-    honoured: (v) => /^\s*0*\s*$/.test(v),
-    instead:
-      'the toolkit does not retry a failed SSH connection: such a host is reported UNREACHABLE and the others go on; remove the setting (or set 0) and run again for that host (--limit HOST)',
   },
   {
     variables: ['ansible_sshpass_prompt'],
@@ -175,6 +165,14 @@ export function connectionSettingsErrors(
         message: `${JSON.stringify(String(given.value))} is not supported: ${option.instead}`,
       });
     }
+  }
+  const retries = vars.ansible_ssh_retries;
+  if (retries !== undefined && retries !== null && !/^\s*\d+\s*$/.test(String(retries))) {
+    errors.push({
+      variable: 'ansible_ssh_retries',
+      origin: where('ansible_ssh_retries', 'inventory'),
+      message: `needs a whole number, 0 or more (connection attempts after the first), not ${JSON.stringify(String(retries))}`,
+    });
   }
   const args = sshArgStrings(vars, defaults);
   if (chosen.transport === 'paramiko') {

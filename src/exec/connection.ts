@@ -95,6 +95,11 @@ export interface ConnectionSpec {
   scriptTimeoutSeconds: number;
   /** paramiko only: ansible_password, offered when the key is refused. */
   password?: string;
+  /**
+   * ssh only (Ansible's ssh plugin: ansible_ssh_retries, [ssh_connection] retries): connecting
+   * again this many times more when the host cannot be reached, after 0, 1, 3, 7... s (at most 30).
+   */
+  retries: number;
 }
 
 /** Generous: a zypper transaction on a slow mirror takes minutes, a hung script forever. */
@@ -122,6 +127,7 @@ export interface ConnectionDefaults {
   sshArgs?: string; // ANSIBLE_SSH_ARGS / [ssh_connection] ssh_args
   sshCommonArgs?: string; // --ssh-common-args / ANSIBLE_SSH_COMMON_ARGS / ssh_common_args
   sshExtraArgs?: string; // --ssh-extra-args / ANSIBLE_SSH_EXTRA_ARGS / ssh_extra_args
+  retries?: number; // ANSIBLE_SSH_RETRIES / [ssh_connection] retries
   password?: string; // -k / --ask-pass
   verbosity?: number;
 }
@@ -244,6 +250,12 @@ export function sshOptions(argStrings: string[]): Map<string, string> {
   return options;
 }
 
+/** A retry count as Ansible's int(); what is not one counts 0 here (connectionSettingsErrors reports it). */
+export function retryCount(value: unknown): number {
+  const n = value === undefined || value === null ? 0 : Number(String(value).trim());
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}
+
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
 
 /** The connection switches for one host, with the variable (or setting) that chose each. */
@@ -321,6 +333,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     local: transport === 'local',
     scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
     ...(transport === 'paramiko' && password !== undefined ? { password } : {}),
+    retries: transport === 'ssh' ? retryCount(vars.ansible_ssh_retries ?? defaults.retries) : 0,
     // Only the in-process client reads jump hosts itself; OpenSSH does its own.
     ...(transport !== 'paramiko' ? {} : jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
   };

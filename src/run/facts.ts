@@ -1,5 +1,7 @@
 // Phase 2: connect and read facts, one round trip per host.
-import { connectionFor } from '../exec/connection.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Command } from '../exec/command.ts';
+import { type ConnectionSpec, connectionFor } from '../exec/connection.ts';
 import type { connector } from '../exec/connector.ts';
 import { ConnectError, type Session } from '../exec/session.ts';
 import { factsScript } from '../facts/script.ts';
@@ -18,11 +20,8 @@ import { runBounded } from './bounded.ts';
  * Returns the supported hosts that answered; every other host is finished here (unreachable,
  * failed, or refused with the reason).
  */
-export async function gatherFacts(
-  hosts: HostRecord[],
-  sessions: ReturnType<typeof connector>,
-  { options, emit, defaults, finish }: RunContext,
-): Promise<ReachedHost[]> {
+export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<typeof connector>, ctx: RunContext): Promise<ReachedHost[]> {
+  const { options, emit, defaults, finish } = ctx;
   const reached: ReachedHost[] = [];
   emit({ type: 'phase', phase: 'facts', total: hosts.length });
   await forEachLimit(hosts, options.forks, async (h) => {
@@ -33,12 +32,6 @@ export async function gatherFacts(
       emit({ type: 'host-unreachable', host: h.name, message: (error as Error).message });
       return finish(h, 'unreachable', undefined);
     };
-    let session: Session;
-    try {
-      session = h.session = await sessions.open(spec);
-    } catch (error) {
-      return unreachable(error);
-    }
     const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
     const script = factsScript({
       withContent: options.diff || options.uninstall,
@@ -47,14 +40,9 @@ export async function gatherFacts(
       zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
     });
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
-    let ran: Awaited<ReturnType<typeof runBounded>>;
-    try {
-      // OpenSSH connects with this first script: a failed login rejects it with a ConnectError.
-      ran = await runBounded(session, script, options);
-    } catch (error) {
-      if (error instanceof ConnectError) return unreachable(error);
-      throw error;
-    }
+    const connected = await connectAndRun(h, spec, script, sessions, ctx);
+    if ('error' in connected) return unreachable(connected.error);
+    const { session, ran } = connected;
     const { result, problem } = ran;
     emit({
       type: 'host-exec-result',
@@ -106,4 +94,46 @@ export async function gatherFacts(
   });
   // Play order, whatever order the hosts answered in.
   return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
+}
+
+/**
+ * Opens the host's session and runs the facts script, the first round trip (with OpenSSH the
+ * login happens there: a failed one rejects it with a ConnectError). A host that cannot be
+ * reached is tried again as Ansible's ssh plugin does (ansible_ssh_retries, [ssh_connection]
+ * retries), after 0, 1, 3, 7... s; a refused key or host key would be refused again, and a
+ * wrong password again could lock the account, so those are not.
+ */
+async function connectAndRun(
+  h: HostRecord,
+  spec: ConnectionSpec,
+  script: Command,
+  sessions: ReturnType<typeof connector>,
+  { options, emit }: RunContext,
+): Promise<{ session: Session; ran: Awaited<ReturnType<typeof runBounded>> } | { error: unknown }> {
+  for (let attempt = 0; ; attempt++) {
+    let session: Session;
+    try {
+      session = h.session = await sessions.open(spec);
+    } catch (error) {
+      return { error };
+    }
+    try {
+      return { session, ran: await runBounded(session, script, options) };
+    } catch (error) {
+      if (!(error instanceof ConnectError)) throw error;
+      if (error.failure !== 'unreachable' || attempt >= spec.retries || options.stop.aborted) return { error };
+      session.close();
+      const pause = Math.min(2 ** attempt - 1, 30);
+      emit({
+        type: 'host-warning',
+        host: h.name,
+        message: `${error.message}; connecting again${pause ? ` in ${pause} s` : ''} (retry ${attempt + 1} of ${spec.retries}: ansible_ssh_retries / retries)`,
+      });
+      try {
+        await delay(pause * 1000, undefined, { signal: options.stop });
+      } catch {
+        return { error };
+      }
+    }
+  }
 }

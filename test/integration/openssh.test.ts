@@ -7,6 +7,7 @@
 // handshake per host per run, nothing left behind.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -526,6 +527,50 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
     const run = await provision(['-i', inventory({ [h.name]: keyOnly }), '--check', '-c', 'paramiko']);
     expect(run.code, run.stdout + run.stderr).toBe(4);
     expect(statusOf(run, h.name)?.message).toMatch(/sk-ssh-ed25519@openssh\.com/);
+  });
+});
+
+describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansible)', () => {
+  /** A TCP relay to the host's sshd on this machine that closes the first `refuse` connections at once. */
+  async function flakyRelay(h: LabHost, refuse: number): Promise<{ port: number; connections: () => number; close: () => void }> {
+    let seen = 0;
+    const server = createServer((client) => {
+      seen++;
+      if (seen <= refuse) return void client.destroy();
+      const upstream = connect(22, h.address);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const close = () => server.close();
+    cleanups.push(close);
+    return { port: (server.address() as AddressInfo).port, connections: () => seen, close };
+  }
+
+  it('refused twice, the host is connected a third time and checked; with no retries it is unreachable after one try', async () => {
+    const h = pull[1]!;
+    const relay = await flakyRelay(h, 2);
+    const vars = {
+      ansible_host: '127.0.0.1',
+      ansible_port: relay.port,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      // The host's key is known under its address: the relay is only a way there.
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o HostKeyAlias=${h.address}`,
+    };
+    const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_ssh_retries: 2 } }), '--check']);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(statusOf(retried, h.name)?.status).not.toBe('unreachable');
+    expect(relay.connections()).toBe(3);
+    expect(retried.stdout).toMatch(/connecting again \(retry 1 of 2/);
+    expect(retried.stdout).toMatch(/connecting again in 1 s \(retry 2 of 2/);
+    relay.close();
+
+    const once = await flakyRelay(h, 1);
+    const refused = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: once.port } }), '--check']);
+    expect(statusOf(refused, h.name)?.status).toBe('unreachable');
+    expect(once.connections()).toBe(1);
   });
 });
 

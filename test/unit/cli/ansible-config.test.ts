@@ -265,8 +265,8 @@ describe('ansible.cfg and the command line', () => {
 
   it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
     const read = cfgReader();
-    expect(read('[ssh_connection]\nretries = 3\n')).toThrow(
-      /ansible\.cfg \[ssh_connection\] retries = 3: not supported by trento-provision: the toolkit does not retry/,
+    expect(read('[ssh_connection]\nsshpass_prompt = Passwort:\n')).toThrow(
+      /ansible\.cfg \[ssh_connection\] sshpass_prompt = Passwort:: not supported by trento-provision/,
     );
     expect(read('[privilege_escalation]\nbecome_exe = /opt/audit/sudo\n')).toThrow(/\[privilege_escalation\] become_exe = \/opt\/audit\/sudo: not supported/);
     expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported/);
@@ -275,8 +275,11 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[sudo_become_plugin]\npassword = sudo-pw-123\n')).not.toThrow(/sudo-pw-123/);
     // Ansible's defaults, written out
     expect(read('[ssh_connection]\nretries = 0\npipelining = True\n[privilege_escalation]\nbecome_flags = -H -S -n\nbecome_exe = sudo\n')).not.toThrow();
-    // remote_port is read (Ansible has no flag for it)
+    // remote_port and retries are read (Ansible has no flag for them); retries also from [connection]
     expect(read('[defaults]\nremote_port = 2222\n')().remotePort).toBe(2222);
+    expect(read('[ssh_connection]\nretries = 3\n[connection]\nretries = 1\n')()).toMatchObject({ sshRetries: 3 });
+    expect(read('[connection]\nretries = 1\n')()).toMatchObject({ sshRetries: 1, origins: { sshRetries: expect.stringMatching(/\[connection\] retries$/) } });
+    expect(read('[connection]\nretries = 1\n', { ANSIBLE_SSH_RETRIES: '4' })()).toMatchObject({ sshRetries: 4 });
   });
 
   it('inventory variables beat the command line and ansible.cfg for connection settings', () => {

@@ -181,7 +181,6 @@ describe('connection settings, before any host is touched', () => {
     const refused = {
       ansible_become_exe: '/usr/local/bin/sudo-audit',
       ansible_sudo_flags: '-H -S -n -E',
-      ansible_ssh_retries: 3,
       ansible_sshpass_prompt: 'Passwort:',
       ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
       ansible_shell_type: 'csh',
@@ -192,7 +191,6 @@ describe('connection settings, before any host is touched', () => {
     const defaultsWritten = {
       ansible_become_exe: 'sudo',
       ansible_become_flags: '-n -H -S',
-      ansible_ssh_retries: '0',
       ansible_sshpass_prompt: '',
       ansible_shell_type: 'sh',
       ansible_python_interpreter: '/usr/bin/python3',
@@ -202,6 +200,17 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf(defaultsWritten)).toEqual([]);
     // The first variable Ansible reads is the one judged.
     expect(errorsOf({ ansible_become_flags: '-H -S -n', ansible_sudo_flags: '-i' })).toEqual([]);
+  });
+
+  it('ansible_ssh_retries / retries: how many times more an unreachable host is connected (ssh only, as in Ansible); not a number is an error', () => {
+    expect(connectionFor('h', { ansible_ssh_retries: '3' }, defaults).retries).toBe(3);
+    expect(connectionFor('h', {}, { ...defaults, retries: 2 }).retries).toBe(2);
+    expect(connectionFor('h', { ansible_ssh_retries: 0 }, { ...defaults, retries: 2 }).retries).toBe(0);
+    expect(connectionFor('h', { ansible_ssh_retries: 3, ansible_connection: 'paramiko' }, defaults).retries).toBe(0);
+    expect(errorsOf({ ansible_ssh_retries: 'three' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_ssh_retries', message: expect.stringContaining('needs a whole number') }),
+    ]);
+    expect(errorsOf({ ansible_ssh_retries: 5 })).toEqual([]);
   });
 
   it('ansible_sudo_user is the become user when ansible_become_user is not set, as in Ansible; remote_port applies below ansible_port', () => {
