@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import {
   BECOME_PASSWORD_VARIABLES,
   type ConnectionDefaults,
-  firstSet,
+  winningVariable,
   proxyCommandJump,
   SSH_PASSWORD_VARIABLES,
   sshArgStrings,
@@ -23,7 +23,7 @@ export interface ConnectionSettingError {
 
 /** An option of Ansible's ssh, sudo or sh plugin that the toolkit honours only at its default. */
 export interface DefaultOnlyOption {
-  /** Its inventory variables, in Ansible's order of precedence. */
+  /** Its inventory variables, in the plugin's order (the last one set wins, as in Ansible). */
   variables: readonly string[];
   /** Its ansible.cfg keys with the environment variable of each. */
   settings: readonly { section: string; ini: string; env: string }[];
@@ -157,7 +157,7 @@ export function connectionSettingsErrors(
     return errors;
   }
   for (const option of DEFAULT_ONLY_OPTIONS) {
-    const given = firstSet(vars, option.variables);
+    const given = winningVariable(vars, option.variables);
     if (given !== undefined && !option.honoured(String(given.value))) {
       errors.push({
         variable: given.variable,
@@ -208,7 +208,7 @@ export function connectionSettingsErrors(
         message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
       });
     }
-    const passwordVariable = firstSet(vars, SSH_PASSWORD_VARIABLES)?.variable;
+    const passwordVariable = winningVariable(vars, SSH_PASSWORD_VARIABLES)?.variable;
     if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
       errors.push({
         variable: passwordVariable ?? '--ask-pass',
@@ -220,7 +220,7 @@ export function connectionSettingsErrors(
   // sudo -S and sshpass read a password up to the first line break: what follows one would be
   // lost. Line breaks at the end (a vaulted file's last newline) are harmless, as with Ansible.
   for (const names of [SSH_PASSWORD_VARIABLES, BECOME_PASSWORD_VARIABLES]) {
-    const given = firstSet(vars, names);
+    const given = winningVariable(vars, names);
     if (given !== undefined && /[\r\n]/.test(String(given.value).replace(/[\r\n]+$/, ''))) {
       errors.push({
         variable: given.variable,

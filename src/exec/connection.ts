@@ -43,16 +43,33 @@ export function transportOf(name: string): Transport | undefined {
 /** Ansible's default [ssh_connection] ssh_args. */
 export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
 
-/** Ansible's variables for the SSH login password, in the order it reads them (the first set wins). */
+/** Ansible's variables for the SSH login password, in the order it reads them (the last set wins). */
 export const SSH_PASSWORD_VARIABLES = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'] as const;
+/**
+ * Ansible's variables for each connection setting, in the ssh plugin's order: the last one set
+ * wins (ansible_ssh_host over ansible_host, ansible_ssh_port over ansible_port..., as
+ * `ansible -vvv` shows in the ssh command line it runs).
+ */
+export const CONNECTION_VARIABLES = {
+  host: ['ansible_host', 'ansible_ssh_host'],
+  port: ['ansible_port', 'ansible_ssh_port'],
+  user: ['ansible_user', 'ansible_ssh_user'],
+  privateKey: ['ansible_private_key_file', 'ansible_ssh_private_key_file'],
+  timeout: ['ansible_timeout', 'ansible_ssh_timeout'],
+  hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking'],
+} as const;
 /** Ansible's variables for the become user (sudo plugin), in the order it reads them. */
 export const BECOME_USER_VARIABLES = ['ansible_become_user', 'ansible_sudo_user'] as const;
 /** Ansible's variables for the sudo password (become), in the order it reads them. */
 export const BECOME_PASSWORD_VARIABLES = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'] as const;
 
-/** The first of `names` that `vars` sets, and its value. */
-export function firstSet(vars: Record<string, unknown>, names: readonly string[]): { variable: string; value: unknown } | undefined {
-  const variable = names.find((name) => vars[name] !== undefined && vars[name] !== null);
+/**
+ * The one of an option's variables that Ansible uses, and its value: it reads them in the
+ * plugin's order and the LAST one set wins (config manager's _loop_entries), so with both
+ * ansible_become_user and ansible_sudo_user set, ansible_sudo_user is the become user.
+ */
+export function winningVariable(vars: Record<string, unknown>, names: readonly string[]): { variable: string; value: unknown } | undefined {
+  const variable = [...names].reverse().find((name) => vars[name] !== undefined && vars[name] !== null);
   return variable === undefined ? undefined : { variable, value: vars[variable] };
 }
 
@@ -287,27 +304,29 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const commandJump = !jumpSpec && proxyCommand ? proxyCommandJump(proxyCommand, process.env.USER ?? 'root') : undefined;
   const knownHosts = options.get('userknownhostsfile');
   const strictOption = options.get('stricthostkeychecking')?.toLowerCase();
-  const hostKeyCheckingVar = vars.ansible_host_key_checking ?? vars.ansible_ssh_host_key_checking;
+  const setting = (names: readonly string[]) => winningVariable(vars, names)?.value;
+  const hostKeyCheckingVar = setting(CONNECTION_VARIABLES.hostKeyChecking);
   const strict =
     strictOption !== undefined
       ? !['no', 'off', 'false'].includes(strictOption)
       : hostKeyCheckingVar !== undefined
         ? truthy(hostKeyCheckingVar)
         : defaults.hostKeyChecking;
-  const key = str(vars.ansible_ssh_private_key_file ?? vars.ansible_private_key_file) ?? defaults.privateKeyPath;
+  const key = str(setting(CONNECTION_VARIABLES.privateKey)) ?? defaults.privateKeyPath;
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
-  const becomePassword = str(firstSet(vars, BECOME_PASSWORD_VARIABLES)?.value) ?? defaults.becomePassword;
-  const timeout = Number(vars.ansible_timeout ?? vars.ansible_ssh_timeout);
-  const explicitPort = vars.ansible_port ?? vars.ansible_ssh_port ?? defaults.port;
-  const explicitUser = str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user;
-  const password = str(firstSet(vars, SSH_PASSWORD_VARIABLES)?.value) ?? defaults.password;
+  const becomePassword = str(winningVariable(vars, BECOME_PASSWORD_VARIABLES)?.value) ?? defaults.becomePassword;
+  const timeout = Number(setting(CONNECTION_VARIABLES.timeout));
+  const explicitPort = setting(CONNECTION_VARIABLES.port) ?? defaults.port;
+  const explicitUser = str(setting(CONNECTION_VARIABLES.user)) ?? defaults.user;
+  const address = str(setting(CONNECTION_VARIABLES.host)) ?? host;
+  const password = str(winningVariable(vars, SSH_PASSWORD_VARIABLES)?.value) ?? defaults.password;
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
     transport,
     openssh: {
       executable: str(vars.ansible_ssh_executable) ?? defaults.sshExecutable ?? 'ssh',
-      destination: str(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
+      destination: address,
       sshArgs: str(vars.ansible_ssh_args) ?? defaults.sshArgs ?? DEFAULT_SSH_ARGS,
       commonArgs: common,
       extraArgs: extra,
@@ -318,16 +337,19 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       ...(password !== undefined ? { password } : {}),
       verbosity: defaults.verbosity ?? 0,
     },
-    address: str(vars.ansible_host ?? vars.ansible_ssh_host) ?? host,
+    address,
     port: Number(explicitPort ?? 22),
-    user: str(vars.ansible_user ?? vars.ansible_ssh_user) ?? defaults.user ?? process.env.USER ?? 'root',
+    user: explicitUser ?? process.env.USER ?? 'root',
     privateKeyPath: key ? resolve(expandHome(key)) : undefined,
     knownHostsFiles: knownHosts
       ? splitArgs(knownHosts).map((p) => resolve(expandHome(p)))
       : [resolve(homedir(), '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],
     strictHostKeyChecking: strict,
     become: becomeOn
-      ? { user: str(firstSet(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root', ...(becomePassword ? { password: becomePassword } : {}) }
+      ? {
+          user: str(winningVariable(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root',
+          ...(becomePassword ? { password: becomePassword } : {}),
+        }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
     local: transport === 'local',

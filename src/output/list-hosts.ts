@@ -1,5 +1,6 @@
 // --list-hosts: the hosts a run would handle and, per host, what the run does whatever the
 // host turns out to be (no connection is made, so the product is not known yet).
+import { CONNECTION_VARIABLES, winningVariable } from '../exec/connection.ts';
 import type { Inventory } from '../inventory/index.ts';
 import type { Redactor } from './redact.ts';
 
@@ -23,10 +24,11 @@ const HEADLINES: Readonly<Record<ListMode, { play: string; plan: string }>> = {
 
 /** Where the host is reached, from its connection variables as written. */
 function target(vars: Record<string, unknown>, name: string): string {
-  const user = vars.ansible_user ?? vars.ansible_ssh_user;
+  const setting = (names: readonly string[]) => winningVariable(vars, names)?.value;
+  const user = setting(CONNECTION_VARIABLES.user);
   if (String(vars.ansible_connection) === 'local') return 'local';
-  const host = String(vars.ansible_host ?? vars.ansible_ssh_host ?? name);
-  const port = vars.ansible_port ?? vars.ansible_ssh_port;
+  const host = String(setting(CONNECTION_VARIABLES.host) ?? name);
+  const port = setting(CONNECTION_VARIABLES.port);
   return `${user !== undefined ? `${String(user)}@` : ''}${host}${port !== undefined ? `:${String(port)}` : ''}`;
 }
 

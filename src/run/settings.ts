@@ -1,5 +1,5 @@
 // Phase 1: every setting that needs no connection, for every host, before any host is contacted.
-import { truthy } from '../exec/connection.ts';
+import { CONNECTION_VARIABLES, truthy, winningVariable } from '../exec/connection.ts';
 import { connectionSettingsErrors } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
 import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
@@ -45,13 +45,13 @@ export function checkHostlessSettings(
         message: `only sudo is supported, not ${options.connection.becomeMethod}`,
       });
     }
-    const port = h.vars.ansible_port;
-    if (port !== undefined && !(/^\d{1,5}$/.test(String(port)) && Number(port) >= 1 && Number(port) <= 65535)) {
+    const port = winningVariable(h.vars, CONNECTION_VARIABLES.port);
+    if (port !== undefined && !(/^\d{1,5}$/.test(String(port.value)) && Number(port.value) >= 1 && Number(port.value) <= 65535)) {
       error({
         host: h.name,
-        variable: 'ansible_port',
-        origin: h.origins.ansible_port ?? 'inventory',
-        message: `expected a port number 1-65535, not ${JSON.stringify(String(port))}`,
+        variable: port.variable,
+        origin: h.origins[port.variable] ?? 'inventory',
+        message: `expected a port number 1-65535, not ${JSON.stringify(String(port.value))}`,
       });
     }
     for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) error({ host: h.name, ...e });

@@ -160,8 +160,9 @@ describe('connection settings, before any host is touched', () => {
       expect.objectContaining({ variable: 'ansible_become_password', origin: 'inventory', message: expect.stringMatching(/line break inside it/) }),
     ]);
     expect(JSON.stringify(inside)).not.toMatch(/first-line|second-line|ssh-first|ssh-second/);
-    // Ansible reads the first variable set: a later one with a line break is not used.
-    expect(errorsOf({ ansible_become_password: 'one-line', ansible_sudo_pass: 'a\nb' })).toEqual([]);
+    // Ansible uses the last of the plugin's variables that is set: an earlier one is not used.
+    expect(errorsOf({ ansible_become_password: 'a\nb', ansible_sudo_pass: 'one-line' })).toEqual([]);
+    expect(errorsOf({ ansible_become_password: 'one-line', ansible_sudo_pass: 'a\nb' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_pass' })]);
     expect(errorsOf({ ansible_become_pass: 'vaulted-file\n' })).toEqual([]);
   });
 
@@ -198,8 +199,10 @@ describe('connection settings, before any host is touched', () => {
       ansible_ssh_transfer_method: 'scp',
     };
     expect(errorsOf(defaultsWritten)).toEqual([]);
-    // The first variable Ansible reads is the one judged.
-    expect(errorsOf({ ansible_become_flags: '-H -S -n', ansible_sudo_flags: '-i' })).toEqual([]);
+    // The variable Ansible uses (the last of the plugin's that is set) is the one judged: an
+    // audit wrapper in ansible_sudo_exe beats a plain ansible_become_exe there.
+    expect(errorsOf({ ansible_become_flags: '-i', ansible_sudo_flags: '-H -S -n' })).toEqual([]);
+    expect(errorsOf({ ansible_become_exe: 'sudo', ansible_sudo_exe: '/opt/audit-sudo' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_exe' })]);
   });
 
   it('ansible_ssh_retries / retries: how many times more an unreachable host is connected (ssh only, as in Ansible); not a number is an error', () => {
@@ -213,11 +216,38 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ansible_ssh_retries: 5 })).toEqual([]);
   });
 
-  it('ansible_sudo_user is the become user when ansible_become_user is not set, as in Ansible; remote_port applies below ansible_port', () => {
+  it("two of Ansible's names for one setting: the last in the ssh plugin's list wins, as ansible -vvv shows (ansible_ssh_host, _ssh_port, _ssh_user, _ssh_private_key_file, _ssh_timeout)", () => {
+    const both = {
+      ansible_host: '127.0.0.2',
+      ansible_ssh_host: '127.0.0.3',
+      ansible_port: 1001,
+      ansible_ssh_port: 1002,
+      ansible_user: 'ua',
+      ansible_ssh_user: 'ub',
+      ansible_private_key_file: '/tmp/ka',
+      ansible_ssh_private_key_file: '/tmp/kb',
+      ansible_timeout: 3,
+      ansible_ssh_timeout: 4,
+      ansible_password: 'pa',
+      ansible_ssh_pass: 'pb',
+    };
+    // ansible-core 2.14, same variables: ssh ... -o Port=1002 -o 'IdentityFile="/tmp/kb"' -o 'User="ub"' -o ConnectTimeout=4 ... 127.0.0.3
+    expect(connectionFor('h', both, defaults)).toMatchObject({
+      address: '127.0.0.3',
+      port: 1002,
+      user: 'ub',
+      privateKeyPath: '/tmp/kb',
+      timeoutMs: 4000,
+      openssh: { destination: '127.0.0.3', port: 1002, user: 'ub', privateKeyPath: '/tmp/kb', password: 'pb' },
+    });
+  });
+
+  it('ansible_sudo_user is the become user, over ansible_become_user, as in Ansible; remote_port applies below ansible_port', () => {
     const d = { ...defaults, become: true, port: 2222 };
     expect(connectionFor('h', { ansible_sudo_user: 'sapadm' }, d)).toMatchObject({ become: { user: 'sapadm' }, port: 2222, openssh: { port: 2222 } });
+    // Both set: ansible_sudo_user, the last in the sudo plugin's list (ansible-core: `ansible -b -m command -a whoami` says so).
     expect(connectionFor('h', { ansible_become_user: 'root', ansible_sudo_user: 'sapadm', ansible_port: 22 }, d)).toMatchObject({
-      become: { user: 'root' },
+      become: { user: 'sapadm' },
       port: 22,
     });
   });
