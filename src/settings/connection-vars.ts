@@ -72,7 +72,8 @@ export function templatedConnectionVars(
       problems.push({
         variable: name,
         origin: origins[name] ?? 'inventory',
-        message: `${JSON.stringify(vars[name])} is undefined here (it names a variable this host does not have); define it or give the value itself`,
+        // Never the value itself: it may be a password, or hold one.
+        message: 'is undefined here: its Jinja names a variable this host does not have; define that variable, or give the value itself',
       });
     }
   }

@@ -155,7 +155,8 @@ export function resolveVars(
         problems.push({
           variable: name,
           origin: source.origin,
-          message: `cannot evaluate ${JSON.stringify(source.value)}: ${evaluated.error}. Put the plain value instead.`,
+          // Never the value itself: it may be a password, or hold one ("{% raw %}p{{w{% endraw %}...").
+          message: `cannot evaluate its Jinja: ${evaluated.error}. Put the plain value instead.`,
         });
         result = { value: UNDEFINED, origin: source.origin, sources: own };
       } else {

@@ -43,9 +43,22 @@ describe('templated connection variables', () => {
     );
     expect(out.ansible_password).toBeUndefined();
     expect(problems).toEqual([
-      { variable: 'ansible_password', origin: 'host_vars/db1.yml:2', message: expect.stringContaining('"{{ missing_pw }}" is undefined here') },
+      {
+        variable: 'ansible_password',
+        origin: 'host_vars/db1.yml:2',
+        message: expect.stringContaining('is undefined here: its Jinja names a variable this host does not have'),
+      },
     ]);
     const unsupported = templatedConnectionVars('db1', { ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
     expect(unsupported.problems).toEqual([expect.objectContaining({ variable: 'ansible_user', message: expect.stringMatching(/cannot evaluate/) })]);
+  });
+
+  it('a problem never shows the value: it may hold the password (review finding: a raw block with an unsupported filter after it)', () => {
+    const value = '{% raw %}Pa{{ss-Secret9{% endraw %}{{ pw_suffix | b64decode }}';
+    const failing = templatedConnectionVars('db1', { ansible_become_password: value, pw_suffix: 'eA==' }, {}, defaults);
+    expect(failing.problems).toEqual([expect.objectContaining({ variable: 'ansible_become_password', message: expect.stringContaining('b64decode') })]);
+    const missing = templatedConnectionVars('db1', { ansible_become_password: '{% raw %}Pa{{ss-Secret9{% endraw %}{{ nope }}' }, {}, defaults);
+    expect(missing.problems).toHaveLength(1);
+    expect(JSON.stringify([failing.problems, missing.problems])).not.toContain('Secret9');
   });
 });
