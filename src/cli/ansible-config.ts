@@ -228,7 +228,7 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
   };
   switch (kind) {
     case 'string':
-      return value;
+      return unquote(value);
     case 'boolean':
       return TRUE.has(value.trim().toLowerCase());
     case 'integer': {
@@ -247,9 +247,15 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
     case 'list':
       return value
         .split(',')
-        .map((p) => p.trim())
+        .map((p) => unquote(p.trim()))
         .filter((p) => p !== '');
   }
+}
+
+/** ansible.parsing.quoting.unquote, which Ansible applies to string and list settings (not paths). */
+function unquote(value: string): string {
+  const quoted = value.length > 1 && value[0] === value.at(-1) && (value[0] === '"' || value[0] === "'") && value.at(-2) !== '\\';
+  return quoted ? value.slice(1, -1) : value;
 }
 
 /** Reads ansible.cfg (found as Ansible finds it) and the ANSIBLE_* variables: environment beats the file. */
@@ -266,7 +272,9 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   const connectionOptions = DEFAULT_ONLY_OPTIONS.flatMap((o) => o.settings.map((s) => ({ ...s, honoured: o.honoured, instead: o.instead })));
   for (const d of [...READ_AS_DEFAULT_ONLY, ...connectionOptions]) {
     const fromEnv = options.env[d.env];
-    const value = fromEnv ?? ini.get(d.section)?.get(d.ini);
+    const written = fromEnv ?? ini.get(d.section)?.get(d.ini);
+    // String settings, which Ansible unquotes ("sudo" is sudo).
+    const value = written === undefined ? undefined : unquote(written);
     if (value === undefined || d.honoured(value)) continue;
     const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${d.section}] ${d.ini}`;
     // A password is named, never printed.

@@ -41,7 +41,7 @@ const FULL_CFG = `# every setting the toolkit reads
 [defaults]
 inventory = hosts.yml, ../other ; an inline comment
 forks: 7
-remote_user = deploy
+remote_user = "deploy"
 private_key_file = keys/id_ed25519
 host_key_checking = False
 vault_password_file = ~/vault.txt
@@ -50,7 +50,7 @@ timeout = 33
 
 [privilege_escalation]
 become = yes
-become_user = admin
+become_user = 'admin'
 become_method = su
 become_ask_pass = true
 `;
@@ -273,8 +273,9 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[sudo_become_plugin]\nuser = sapadm\n')).toThrow(/\[sudo_become_plugin\] user = sapadm: not supported .*become_user/);
     expect(read('[defaults]\n', { ANSIBLE_BECOME_PASS: 'sudo-pw-123' })).toThrow(/^environment ANSIBLE_BECOME_PASS = \(a password\): not supported .*-K/);
     expect(read('[sudo_become_plugin]\npassword = sudo-pw-123\n')).not.toThrow(/sudo-pw-123/);
-    // Ansible's defaults, written out
+    // Ansible's defaults, written out (quoted too: Ansible unquotes string settings)
     expect(read('[ssh_connection]\nretries = 0\npipelining = True\n[privilege_escalation]\nbecome_flags = -H -S -n\nbecome_exe = sudo\n')).not.toThrow();
+    expect(read('[privilege_escalation]\nbecome_flags = "-H -S -n"\nbecome_exe = "sudo"\n[ssh_connection]\nsshpass_prompt = ""\n')).not.toThrow();
     // remote_port and retries are read (Ansible has no flag for them); retries also from [connection]
     expect(read('[defaults]\nremote_port = 2222\n')().remotePort).toBe(2222);
     expect(read('[ssh_connection]\nretries = 3\n[connection]\nretries = 1\n')()).toMatchObject({ sshRetries: 3 });
