@@ -5,6 +5,7 @@
 import { InventoryError, originOf } from './errors.ts';
 import { expandHostPattern, HostRangeError } from './host-ranges.ts';
 import { addChild, addGroup, addHost, setVariable, type InventoryDraft } from './inventory-data.ts';
+import { plainValue, UnsafeText } from './model.ts';
 import { PyFloat } from './numbers.ts';
 import { convert, isMap, isScalar, isSeq, keyString, lineOf, mapEntries, type LoadedYaml } from './yaml-load.ts';
 
@@ -18,7 +19,7 @@ function typeName(node: unknown): string {
     if (typeof v === 'boolean') return 'bool';
     if (typeof v === 'number' || typeof v === 'bigint') return 'int';
     if (v instanceof PyFloat) return 'float';
-    if (typeof v === 'string') return 'str';
+    if (typeof v === 'string' || v instanceof UnsafeText) return 'str';
   }
   return 'object';
 }
@@ -50,8 +51,9 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
       const key = keyString(entry.key);
       const value = entry.value;
       if (['vars', 'children', 'hosts'].includes(key)) {
-        if (isScalar(value) && typeof value.value === 'string') {
-          sections.set(key, [{ key: value.value, keyNode: value, value: null }]);
+        const name = isScalar(value) ? plainValue(value.value) : undefined;
+        if (typeof name === 'string') {
+          sections.set(key, [{ key: name, keyNode: value, value: null }]);
           continue;
         }
         if (!isMap(value) && !isNull(value)) {
@@ -113,7 +115,7 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
       throw e;
     }
     // Python: `data or {}` -- any false-y value means "no variables".
-    const falsy = isNull(value) || (isScalar(value) && !value.value) || (isSeq(value) && value.items.length === 0);
+    const falsy = isNull(value) || (isScalar(value) && !plainValue(value.value)) || (isSeq(value) && value.items.length === 0);
     if (!falsy && !isMap(value)) {
       throw new InventoryError(
         `invalid data for host ${pattern}: expected a mapping of variables, got ${typeName(value)}; write "${pattern}:" followed by indented "name: value" lines`,

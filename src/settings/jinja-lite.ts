@@ -180,7 +180,10 @@ function rawParts(text: string): { text: string; raw: boolean }[] {
  * Evaluates a string with {{ }} blocks. A string that is exactly one block keeps the value's
  * type (as Ansible does for "{{ true }}"); otherwise the parts are joined as text.
  */
-export function evaluateTemplate(text: string, lookup: (name: string) => Value): TemplateResult {
+export function evaluateTemplate(template: string, lookup: (name: string) => Value): TemplateResult {
+  // Jinja's lexer turns every line break of the template's own text (\r\n, \r) into \n; the
+  // values put in keep theirs.
+  const text = template.replace(/\r\n?/g, '\n');
   const parts = rawParts(text);
   if (parts.length === 1) return evaluateExpressions(text, lookup);
   const refs: string[] = [];

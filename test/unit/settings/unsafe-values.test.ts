@@ -107,6 +107,10 @@ const RAW_CASES: string[] = [
   '{%- raw -%}  {{a}}  {%- endraw -%}\n\n  tail',
   '{% raw %}{% endraw %}',
   'a{% raw %}1{% endraw %}b{% raw %}{{2}}{% endraw %}{{ v | string }}',
+  '{% raw %}a{% endraw %}\r\nb',
+  '{% raw %}a{% endraw %}\rb',
+  '{% raw %}a\r\nb{% endraw %}',
+  'x\r\ny{{ v }}',
 ];
 
 describe('{% raw %} blocks', () => {
