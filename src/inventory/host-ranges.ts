@@ -14,26 +14,28 @@ const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/s;
 const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/s;
 const IPV4 = new RegExp(`^(?:${IPV4_COMPONENT}\\.){3}${IPV4_COMPONENT}$`, 'i');
 const I6 = IPV6_COMPONENT;
-const IPV6 = new RegExp(
-  '^(?:' +
-    [
-      `(?:${I6}:){7}${I6}`,
-      `(?:${I6}:){1,6}:`,
-      `(?:${I6}:)(?::${I6}){1,6}`,
-      `(?:${I6}:){2}(?::${I6}){1,5}`,
-      `(?:${I6}:){3}(?::${I6}){1,4}`,
-      `(?:${I6}:){4}(?::${I6}){1,3}`,
-      `(?:${I6}:){5}(?::${I6}){1,2}`,
-      `(?:${I6}:){6}(?::${I6})`,
-      `:(?::${I6}){1,6}`,
-      `${I6}?::`,
-      `(?:0:){6}(?:${I6}\\.){3}${I6}`,
-      `::(?:ffff:)?(?:${I6}\\.){3}${I6}`,
-      `(?:0:){5}ffff:(?:${I6}\\.){3}${I6}`,
-    ].join('|') +
-    ')$',
-  'i',
-);
+// Ansible writes `^ a | b | ... | m $` without a group, so `^` binds to the first alternative and
+// `$` to the last only, and re.match anchors every one at the start: all but the last accept any
+// text that merely begins like an IPv6 address ("fe80::1%eth0", a zone index). Kept so: the
+// same text must be the same host here.
+const IPV6_ALTERNATIVES = [
+  `(?:${I6}:){7}${I6}`,
+  `(?:${I6}:){1,6}:`,
+  `(?:${I6}:)(?::${I6}){1,6}`,
+  `(?:${I6}:){2}(?::${I6}){1,5}`,
+  `(?:${I6}:){3}(?::${I6}){1,4}`,
+  `(?:${I6}:){4}(?::${I6}){1,3}`,
+  `(?:${I6}:){5}(?::${I6}){1,2}`,
+  `(?:${I6}:){6}(?::${I6})`,
+  `:(?::${I6}){1,6}`,
+  `${I6}?::`,
+  `(?:0:){6}(?:${I6}\\.){3}${I6}`,
+  `::(?:ffff:)?(?:${I6}\\.){3}${I6}`,
+  `(?:0:){5}ffff:(?:${I6}\\.){3}${I6}`,
+];
+const IPV6_PREFIX = new RegExp(`^(?:${IPV6_ALTERNATIVES.slice(0, -1).join('|')})`, 'i');
+const IPV6_LAST = new RegExp(`^${IPV6_ALTERNATIVES.at(-1)}$`, 'i');
+const isIpv6 = (text: string): boolean => IPV6_PREFIX.test(text) || IPV6_LAST.test(text);
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'iu');
 
 /**
@@ -51,7 +53,7 @@ export function parseAddress(address: string): { host: string; port: number | un
       port = Number(m[2]);
     }
   }
-  if (IPV4.test(rest) || IPV6.test(rest) || HOSTNAME.test(rest)) return { host: rest, port };
+  if (IPV4.test(rest) || isIpv6(rest) || HOSTNAME.test(rest)) return { host: rest, port };
   return null;
 }
 

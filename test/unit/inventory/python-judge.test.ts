@@ -227,6 +227,13 @@ const HOST_PATTERNS = [
   'h[1:2]:',
   'a..b',
   'é[1:2]',
+  // Ansible's IPv6 pattern accepts what merely begins like an address (a zone index)
+  '[fe80::1%eth0]:2201',
+  'fe80::1%eth0',
+  '[fe80::[1:3]]:22',
+  '[::ffff:10.0.0.1]:22',
+  '[1:2:3:4:5:6:7:8:9]:22',
+  '[::zz]:22',
 ];
 
 /** The Python side's `exact()`: ints and floats as their printed text. */
