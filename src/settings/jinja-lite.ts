@@ -9,7 +9,8 @@
 // (string concatenation), filters `default(x)` / `d(x)` (with a second argument `true`:
 // also replace empty values), `string`, `trim`, `lower`, `upper`. Filters bind tighter than
 // `~`, as in Jinja. An undefined variable makes the whole result undefined unless a
-// `default` catches it; an undefined result means "not set".
+// `default` catches it; an undefined result means "not set". Errors never quote the text: the
+// value may be a password, or hold one (a quoted literal, a raw block); they name names only.
 
 export const UNDEFINED: unique symbol = Symbol('undefined');
 export type Value = unknown; // a plain value, or UNDEFINED
@@ -27,7 +28,7 @@ function tokenize(expr: string): Token[] {
   while (expr.slice(at).trim() !== '') {
     re.lastIndex = at;
     const m = re.exec(expr);
-    if (!m) throw new Error(`unsupported syntax at "${expr.slice(at).trim()}"`);
+    if (!m) throw new Error(`unsupported syntax at character ${at + 1} of the expression`);
     at = re.lastIndex;
     const [, name, single, double, number, op] = m;
     if (name !== undefined) tokens.push({ kind: 'name', text: name });
@@ -77,14 +78,14 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
     return t?.kind === 'op' && t.text === text;
   };
   const expect = (text: string): void => {
-    if (!isOp(text)) throw new Error(`expected "${text}" in "${expr}"`);
+    if (!isOp(text)) throw new Error(`expected "${text}"`);
     pos += 1;
   };
 
   const primary = (): Value => {
     const t = peek();
     pos += 1;
-    if (t === undefined) throw new Error(`incomplete expression "${expr}"`);
+    if (t === undefined) throw new Error('incomplete expression');
     if (t.kind === 'string') return t.text;
     if (t.kind === 'number') return t.value;
     if (t.kind === 'op' && t.text === '(') {
@@ -98,7 +99,7 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
       refs.push(t.text);
       return lookup(t.text);
     }
-    throw new Error(`unexpected "${t.text}" in "${expr}"`);
+    throw new Error(`unexpected "${t.text}"`);
   };
 
   const filtered = (): Value => {
@@ -107,7 +108,7 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
       pos += 1;
       const t = peek();
       pos += 1;
-      if (t?.kind !== 'name') throw new Error(`expected a filter name in "${expr}"`);
+      if (t?.kind !== 'name') throw new Error('expected a filter name after "|"');
       const filterName = FILTER_ALIASES[t.text] ?? t.text;
       const filter = FILTERS[filterName];
       if (!filter) throw new Error(`filter "${t.text}" is not supported`);
@@ -136,7 +137,7 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
   };
 
   const result = concat();
-  if (pos !== tokens.length) throw new Error(`unsupported syntax in "${expr}"`);
+  if (pos !== tokens.length) throw new Error('unsupported syntax after a complete expression');
   return result;
 }
 
@@ -181,9 +182,26 @@ function rawParts(text: string): { text: string; raw: boolean }[] {
  * type (as Ansible does for "{{ true }}"); otherwise the parts are joined as text.
  */
 export function evaluateTemplate(template: string, lookup: (name: string) => Value): TemplateResult {
-  // Jinja's lexer turns every line break of the template's own text (\r\n, \r) into \n; the
-  // values put in keep theirs.
-  const text = template.replace(/\r\n?/g, '\n');
+  // Jinja's lexer turns every line break of the template's own text (\r\n, \r) into \n (the
+  // values put in keep theirs) and drops one at its very end; Ansible then adds back as many \n
+  // as the original text ended with (preserve_trailing_newlines).
+  const normalized = template.replace(/\r\n?/g, '\n');
+  const text = normalized.endsWith('\n') ? normalized.slice(0, -1) : normalized;
+  const result = evaluateParts(text, lookup);
+  const wanted = trailingNewlines(template);
+  if (!result.ok || result.value === UNDEFINED || (wanted === 0 && text === normalized)) return result;
+  const rendered = str(result.value);
+  return { ...result, value: rendered + '\n'.repeat(Math.max(0, wanted - trailingNewlines(rendered))) };
+}
+
+/** How many \n end the text (Ansible's _count_newlines_from_end). */
+function trailingNewlines(text: string): number {
+  let n = 0;
+  while (n < text.length && text[text.length - 1 - n] === '\n') n++;
+  return n;
+}
+
+function evaluateParts(text: string, lookup: (name: string) => Value): TemplateResult {
   const parts = rawParts(text);
   if (parts.length === 1) return evaluateExpressions(text, lookup);
   const refs: string[] = [];

@@ -60,5 +60,15 @@ describe('templated connection variables', () => {
     const missing = templatedConnectionVars('db1', { ansible_become_password: '{% raw %}Pa{{ss-Secret9{% endraw %}{{ nope }}' }, {}, defaults);
     expect(missing.problems).toHaveLength(1);
     expect(JSON.stringify([failing.problems, missing.problems])).not.toContain('Secret9');
+    // Nor a piece of it quoted by the Jinja error (review finding).
+    for (const [value, piece] of [
+      ['Zq7{{x!Hunter2}}', 'Hunter2'],
+      ["{{ 'S3cr3t!' ~ }}", 'S3cr3t'],
+      ["{{ 'S3cr3t!' 'more' }}", 'S3cr3t'],
+    ] as const) {
+      const { problems } = templatedConnectionVars('db1', { ansible_become_password: value, x: 1 }, {}, defaults);
+      expect(problems, value).toHaveLength(1);
+      expect(JSON.stringify(problems)).not.toContain(piece);
+    }
   });
 });
