@@ -208,7 +208,9 @@ export function connectionSettingsErrors(
         message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
       });
     }
-    const passwordVariable = winningVariable(vars, SSH_PASSWORD_VARIABLES)?.variable;
+    const given = winningVariable(vars, SSH_PASSWORD_VARIABLES);
+    // An empty password is none (Ansible then logs in without sshpass).
+    const passwordVariable = given !== undefined && given.value !== '' ? given.variable : undefined;
     if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
       errors.push({
         variable: passwordVariable ?? '--ask-pass',

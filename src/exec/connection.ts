@@ -58,6 +58,15 @@ export const CONNECTION_VARIABLES = {
   timeout: ['ansible_timeout', 'ansible_ssh_timeout'],
   hostKeyChecking: ['ansible_host_key_checking', 'ansible_ssh_host_key_checking'],
 } as const;
+
+/** The paramiko plugin's own names, last in its lists (so they win there), for the same settings. */
+const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, readonly string[]>> = {
+  host: ['ansible_paramiko_host'],
+  user: ['ansible_paramiko_user'],
+  hostKeyChecking: ['ansible_paramiko_host_key_checking'],
+};
+/** The paramiko plugin's names for the login password, after SSH_PASSWORD_VARIABLES. */
+export const PARAMIKO_PASSWORD_VARIABLES = ['ansible_paramiko_pass', 'ansible_paramiko_password'] as const;
 /** Ansible's variables for the become user (sudo plugin), in the order it reads them. */
 export const BECOME_USER_VARIABLES = ['ansible_become_user', 'ansible_sudo_user'] as const;
 /** Ansible's variables for the sudo password (become), in the order it reads them. */
@@ -304,22 +313,31 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const commandJump = !jumpSpec && proxyCommand ? proxyCommandJump(proxyCommand, process.env.USER ?? 'root') : undefined;
   const knownHosts = options.get('userknownhostsfile');
   const strictOption = options.get('stricthostkeychecking')?.toLowerCase();
-  const setting = (names: readonly string[]) => winningVariable(vars, names)?.value;
-  const hostKeyCheckingVar = setting(CONNECTION_VARIABLES.hostKeyChecking);
+  // The transport's names for each setting; an empty value is no value, as in Ansible (a later
+  // `ansible_ssh_pass=` means no password, not the earlier ansible_password).
+  const paramiko = transport === 'paramiko';
+  const chosen = (names: readonly string[]) => {
+    const value = winningVariable(vars, names)?.value;
+    return value === '' ? null : value;
+  };
+  const setting = (name: keyof typeof CONNECTION_VARIABLES) => chosen([...CONNECTION_VARIABLES[name], ...((paramiko && PARAMIKO_VARIABLES[name]) || [])]);
+  const hostKeyCheckingVar = setting('hostKeyChecking') ?? undefined;
   const strict =
     strictOption !== undefined
       ? !['no', 'off', 'false'].includes(strictOption)
       : hostKeyCheckingVar !== undefined
         ? truthy(hostKeyCheckingVar)
         : defaults.hostKeyChecking;
-  const key = str(setting(CONNECTION_VARIABLES.privateKey)) ?? defaults.privateKeyPath;
+  // null: set empty in the inventory, which beats the command line and ansible.cfg and means none.
+  const orDefault = <T>(value: unknown, fallback: T): string | T | undefined => (value === null ? undefined : (str(value) ?? fallback));
+  const key = orDefault(setting('privateKey'), defaults.privateKeyPath);
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
-  const becomePassword = str(winningVariable(vars, BECOME_PASSWORD_VARIABLES)?.value) ?? defaults.becomePassword;
-  const timeout = Number(setting(CONNECTION_VARIABLES.timeout));
-  const explicitPort = setting(CONNECTION_VARIABLES.port) ?? defaults.port;
-  const explicitUser = str(setting(CONNECTION_VARIABLES.user)) ?? defaults.user;
-  const address = str(setting(CONNECTION_VARIABLES.host)) ?? host;
-  const password = str(winningVariable(vars, SSH_PASSWORD_VARIABLES)?.value) ?? defaults.password;
+  const becomePassword = orDefault(chosen(BECOME_PASSWORD_VARIABLES), defaults.becomePassword);
+  const timeout = Number(setting('timeout'));
+  const explicitPort = setting('port') ?? defaults.port;
+  const explicitUser = orDefault(setting('user'), defaults.user);
+  const address = str(setting('host')) ?? host;
+  const password = orDefault(chosen(paramiko ? [...SSH_PASSWORD_VARIABLES, ...PARAMIKO_PASSWORD_VARIABLES] : SSH_PASSWORD_VARIABLES), defaults.password);
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
@@ -339,7 +357,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     },
     address,
     port: Number(explicitPort ?? 22),
-    user: explicitUser ?? process.env.USER ?? 'root',
+    user: explicitUser || process.env.USER || 'root',
     privateKeyPath: key ? resolve(expandHome(key)) : undefined,
     knownHostsFiles: knownHosts
       ? splitArgs(knownHosts).map((p) => resolve(expandHome(p)))

@@ -8,7 +8,7 @@
 // every writer uses; the masks here hide them by field where the structure is known (diffs of
 // agent.yaml and trento.alloy), whatever their length.
 import { createRequire } from 'node:module';
-import { BECOME_PASSWORD_VARIABLES, SSH_PASSWORD_VARIABLES } from '../exec/connection.ts';
+import { BECOME_PASSWORD_VARIABLES, PARAMIKO_PASSWORD_VARIABLES, SSH_PASSWORD_VARIABLES } from '../exec/connection.ts';
 import type { AgentConfigKey } from './agent-config.ts';
 import { VARIABLES } from './variables.ts';
 
@@ -40,6 +40,7 @@ export const MIN_FREE_TEXT_SECRET = 8;
  *  (src/exec/connection.ts), and those of other become methods, which it refuses but never shows. */
 export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
   ...SSH_PASSWORD_VARIABLES,
+  ...PARAMIKO_PASSWORD_VARIABLES,
   ...BECOME_PASSWORD_VARIABLES,
   'ansible_sudo_password',
   'ansible_su_pass',

@@ -126,6 +126,12 @@ describe('the SSH flags and [ssh_connection]', () => {
       settings: settings({}),
     }).ssh;
     expect(flags).toMatchObject({ transport: 'local', transportOrigin: '-c', askPass: true, commonArgs: '-o ServerAliveInterval=9', extraArgs: '-4' });
+    // control_path_dir is an untyped option of the ssh plugin that Ansible unquotes and resolves
+    // from the current folder (unfrackpath), not from the file's folder like [defaults] paths.
+    writeFileSync(join(cfgDir, 'ansible.cfg'), '[ssh_connection]\ncontrol_path_dir = "cp2"\n');
+    const elsewhere = mkdtempSync(join(dir, 'cwd-'));
+    const quoted = readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg') }, cwd: elsewhere, home: cfgDir });
+    expect(quoted.controlPathDir).toBe(join(elsewhere, 'cp2'));
   });
 });
 
@@ -240,6 +246,34 @@ describe('connection settings, before any host is touched', () => {
       timeoutMs: 4000,
       openssh: { destination: '127.0.0.3', port: 1002, user: 'ub', privateKeyPath: '/tmp/kb', password: 'pb' },
     });
+  });
+
+  it('a later name set empty means no value, as in Ansible: no password (no sshpass), no user option; paramiko reads its own names last', () => {
+    const empty = connectionFor(
+      'h',
+      { ansible_password: 'secret', ansible_ssh_pass: '', ansible_user: 'ua', ansible_ssh_user: '' },
+      { ...defaults, user: 'cfguser' },
+    );
+    expect(empty.openssh.password).toBeUndefined();
+    expect(empty.openssh.user).toBeUndefined();
+    expect(argvOf({ ansible_password: 'secret', ansible_ssh_pass: '' })).toContain('BatchMode=yes');
+    expect(connectionSettingsErrors({ ansible_password: 'secret', ansible_ssh_pass: '' }, {}, defaults, { PATH: '/nonexistent' })).not.toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining('sshpass') }),
+    );
+    const paramiko = connectionFor(
+      'h',
+      {
+        ansible_connection: 'paramiko',
+        ansible_password: 'old',
+        ansible_paramiko_pass: 'new',
+        ansible_paramiko_host_key_checking: false,
+        ansible_paramiko_user: 'pu',
+      },
+      defaults,
+    );
+    expect(paramiko).toMatchObject({ password: 'new', strictHostKeyChecking: false, user: 'pu' });
+    // The ssh connection does not read paramiko's names.
+    expect(connectionFor('h', { ansible_password: 'old', ansible_paramiko_pass: 'new' }, defaults).openssh.password).toBe('old');
   });
 
   it('ansible_sudo_user is the become user, over ansible_become_user, as in Ansible; remote_port applies below ansible_port', () => {
