@@ -41,7 +41,11 @@ export interface AnsibleSettings {
   warnings: string[];
 }
 
-type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'pathlist' | 'list';
+/**
+ * How Ansible reads a setting's text. 'cwdpath': an untyped plugin option used as a path
+ * (control_path_dir): unquoted, ~ and $VAR expanded, relative to the current folder, not the file's.
+ */
+type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'cwdpath' | 'pathlist' | 'list';
 type Key = keyof AnsibleSettings['origins'];
 
 /**
@@ -70,7 +74,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'sshArgs', section: 'ssh_connection', ini: 'ssh_args', env: 'ANSIBLE_SSH_ARGS', kind: 'string' },
   { key: 'sshCommonArgs', section: 'ssh_connection', ini: 'ssh_common_args', env: 'ANSIBLE_SSH_COMMON_ARGS', kind: 'string' },
   { key: 'sshExtraArgs', section: 'ssh_connection', ini: 'ssh_extra_args', env: 'ANSIBLE_SSH_EXTRA_ARGS', kind: 'string' },
-  { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'path' },
+  { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'cwdpath' },
   { key: 'sshRetries', section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES', kind: 'integer', alsoIn: 'connection' },
 ];
 
@@ -238,6 +242,8 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
     }
     case 'path':
       return path(value);
+    case 'cwdpath':
+      return path(unquote(value.trim()));
     case 'pathlist':
       return value
         .split(',')
@@ -291,7 +297,7 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
       settings.origins[d.key] = `env: ${d.env}`;
     } else if (fromFile !== undefined) {
       const where = `${found.file} [${section}] ${d.ini}`;
-      out[d.key] = convert(fromFile, d.kind, dirname(found.file!), where, home, options.env);
+      out[d.key] = convert(fromFile, d.kind, d.kind === 'cwdpath' ? options.cwd : dirname(found.file!), where, home, options.env);
       settings.origins[d.key] = where;
     }
   }

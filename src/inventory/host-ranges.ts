@@ -10,7 +10,7 @@ const IPV4_COMPONENT = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})
 const WORD = String.raw`[\p{L}\p{N}\p{Mn}\p{Pc}]`; // Python's Unicode \w
 const LABEL = `(?:${WORD}|${ALNUM_RANGE})(?:${WORD}|[_-]|${ALNUM_RANGE})*(?<![_-])`;
 
-const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/s;
+const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/; // no s flag: Python's . stops at a line break
 const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/s;
 const IPV4 = new RegExp(`^(?:${IPV4_COMPONENT}\\.){3}${IPV4_COMPONENT}$`, 'i');
 const I6 = IPV6_COMPONENT;

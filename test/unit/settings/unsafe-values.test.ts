@@ -111,6 +111,11 @@ const RAW_CASES: string[] = [
   '{% raw %}a{% endraw %}\rb',
   '{% raw %}a\r\nb{% endraw %}',
   'x\r\ny{{ v }}',
+  // Jinja drops one line break at the template's end; Ansible adds back the \n it ended with
+  '{{ v }}\r',
+  '{{ v }}\r\n\r\n',
+  'x{{ v }}\n',
+  '{% raw %}{{a}}{% endraw %}\n\n',
 ];
 
 describe('{% raw %} blocks', () => {
