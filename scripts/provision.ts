@@ -138,6 +138,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.ssh.commonArgs ? { sshCommonArgs: cli.ssh.commonArgs } : {}),
         ...(cli.ssh.extraArgs ? { sshExtraArgs: cli.ssh.extraArgs } : {}),
         ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
+        ...(cli.ssh.sshpassPrompt ? { sshpassPrompt: cli.ssh.sshpassPrompt } : {}),
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,
       },

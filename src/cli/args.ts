@@ -81,6 +81,8 @@ export interface SshCliOptions {
   controlPathDir?: string;
   /** [ssh_connection] retries / ANSIBLE_SSH_RETRIES (no flag in Ansible); ansible_ssh_retries wins. */
   retries?: number;
+  /** [ssh_connection] sshpass_prompt / ANSIBLE_SSHPASS_PROMPT; ansible_sshpass_prompt wins. */
+  sshpassPrompt?: string;
 }
 
 export class CliError extends Error {}
@@ -370,6 +372,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...((v['ssh-extra-args'] ?? cfg.sshExtraArgs) ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
       ...(cfg.controlPathDir ? { controlPathDir: cfg.controlPathDir } : {}),
       ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
+      ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,

@@ -39,7 +39,7 @@ const SUDO_FLAGS = ['-H', '-S', '-n'];
 /**
  * The options of ansible-core's ssh, sudo and sh plugins that the toolkit does not implement:
  * another value than the default would be silently dropped (a sudo wrapper that logs for the
- * audit, a prompt sshpass must wait for), so it is a settings error naming it, before any host is
+ * audit, a smart card provider), so it is a settings error naming it, before any host is
  * touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
  * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
  * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
@@ -71,12 +71,6 @@ export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
       return flags.length === 0 || [...flags].sort().join(' ') === [...SUDO_FLAGS].sort().join(' ');
     },
     instead: `the toolkit runs sudo with Ansible's default flags (${SUDO_FLAGS.join(' ')}: -S with a password, -n without); other flags are not supported, remove the setting`,
-  },
-  {
-    variables: ['ansible_sshpass_prompt'],
-    settings: [{ section: 'ssh_connection', ini: 'sshpass_prompt', env: 'ANSIBLE_SSHPASS_PROMPT' }],
-    honoured: (v) => v === '',
-    instead: 'sshpass looks for its usual password prompt; another prompt is not supported (remove the setting, or log in with a key)',
   },
   {
     variables: ['ansible_ssh_pkcs11_provider'],

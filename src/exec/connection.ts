@@ -98,6 +98,8 @@ export interface OpenSshSpec {
   /** false: host_key_checking turned off (-o StrictHostKeyChecking=no, as Ansible). */
   hostKeyChecking: boolean;
   password?: string; // ansible_password / -k: through sshpass on a pipe, never argv or environment
+  /** ansible_sshpass_prompt / sshpass_prompt: the prompt sshpass answers (sshpass -P), when not its own "assword". */
+  sshpassPrompt?: string;
   verbosity: number; // -vvvv gives ssh -vvv
 }
 
@@ -153,6 +155,7 @@ export interface ConnectionDefaults {
   sshArgs?: string; // ANSIBLE_SSH_ARGS / [ssh_connection] ssh_args
   sshCommonArgs?: string; // --ssh-common-args / ANSIBLE_SSH_COMMON_ARGS / ssh_common_args
   sshExtraArgs?: string; // --ssh-extra-args / ANSIBLE_SSH_EXTRA_ARGS / ssh_extra_args
+  sshpassPrompt?: string; // ANSIBLE_SSHPASS_PROMPT / [ssh_connection] sshpass_prompt
   retries?: number; // ANSIBLE_SSH_RETRIES / [ssh_connection] retries
   password?: string; // -k / --ask-pass
   verbosity?: number;
@@ -338,6 +341,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const explicitUser = orDefault(setting('user'), defaults.user);
   const address = str(setting('host')) ?? host;
   const password = orDefault(chosen(paramiko ? [...SSH_PASSWORD_VARIABLES, ...PARAMIKO_PASSWORD_VARIABLES] : SSH_PASSWORD_VARIABLES), defaults.password);
+  const sshpassPrompt = orDefault(vars.ansible_sshpass_prompt ?? undefined, defaults.sshpassPrompt);
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
@@ -353,6 +357,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       ...(key ? { privateKeyPath: resolve(expandHome(key)) } : {}),
       hostKeyChecking,
       ...(password !== undefined ? { password } : {}),
+      ...(sshpassPrompt ? { sshpassPrompt } : {}),
       verbosity: defaults.verbosity ?? 0,
     },
     address,

@@ -54,15 +54,16 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
 /** The destination after `--`, so an inventory value can never be read as an ssh option. */
 const target = (ssh: OpenSshSpec) => ['--', ssh.destination];
 
+/** A password login through sshpass: the password, and the prompt sshpass answers (-P) when set. */
+type SshpassLogin = { password: string; prompt?: string } | undefined;
+const sshpassLogin = (ssh: OpenSshSpec): SshpassLogin =>
+  ssh.password === undefined ? undefined : { password: ssh.password, ...(ssh.sshpassPrompt ? { prompt: ssh.sshpassPrompt } : {}) };
+
 /** Runs one ssh command line: stdin as given, the password on fd 3 for sshpass -d3. */
-function spawnSsh(
-  argv: string[],
-  password: string | undefined,
-  input: string,
-  onOutput?: (chunk: string) => void,
-  stderr: 'pipe' | number = 'pipe',
-): ProcessPromise {
-  const command = password !== undefined ? ['sshpass', '-d3', ...argv] : argv;
+function spawnSsh(argv: string[], login: SshpassLogin, input: string, onOutput?: (chunk: string) => void, stderr: 'pipe' | number = 'pipe'): ProcessPromise {
+  const password = login?.password;
+  // The prompt is no secret: it may be on sshpass's command line, as with Ansible.
+  const command = login !== undefined ? ['sshpass', '-d3', ...(login.prompt ? ['-P', login.prompt] : []), ...argv] : argv;
   const p = $({
     quiet: true,
     verbose: false,
@@ -176,7 +177,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {
-      out = await track(spawnSsh([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], ssh.password, input, onOutput, errors.fd));
+      out = await track(spawnSsh([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], sshpassLogin(ssh), input, onOutput, errors.fd));
     } finally {
       await errors.close();
     }
@@ -202,7 +203,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
       const input = shell.stdinPrefix + wrapScript(toShell(script));
       if (!authenticated) return connectingRun(input, onOutput);
       const quiet = debugging ? [] : ['-q'];
-      const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], ssh.password, input, onOutput));
+      const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], sshpassLogin(ssh), input, onOutput));
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
       const lost = out.exitCode === 255 && out.stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';

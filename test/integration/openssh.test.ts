@@ -388,6 +388,35 @@ describe('a password login with -k (sshpass)', () => {
     expect(wrong.code).toBe(4);
     expect(statusOf(wrong, h.name)?.message).toMatch(/authentication failed for admin-pw@.*password was refused/);
   });
+
+  it('ansible_sshpass_prompt: sshpass answers that prompt (a login step asking "Kennwort:", before ssh logs in with the key)', async () => {
+    const h = pull[0]!;
+    const password = 'wrapper-pw-4711';
+    const answers = join(work, 'kennwort-answers');
+    // ansible_ssh_executable: asks on its terminal (sshpass's pty) with its own prompt, notes a
+    // right answer, then is ssh with the key only.
+    const wrapper = join(work, 'ssh-kennwort');
+    writeFileSync(
+      wrapper,
+      `#!/bin/bash\nprintf 'Kennwort: ' > /dev/tty\nIFS= read -r -t 3 answer < /dev/tty || exit 255\n[ "$answer" = '${password}' ] || exit 255\necho ok >> '${answers}'\nexec ssh -o PasswordAuthentication=no -o BatchMode=yes "$@"\n`,
+      { mode: 0o755 },
+    );
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+      ansible_ssh_executable: wrapper,
+      ansible_password: password,
+    };
+    const run = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_sshpass_prompt: 'Kennwort:' } }), '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(readFileSync(answers, 'utf8')).toMatch(/^ok\n/);
+    expect(JSON.stringify(run.report) + run.stdout + run.stderr).not.toContain(password);
+    // Without it sshpass waits for its own "assword" prompt: nobody answers, the host is unreachable.
+    const unanswered = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+    expect(statusOf(unanswered, h.name)?.status).toBe('unreachable');
+  });
 });
 
 describeWith(KERBEROS, 'a Kerberos login (GSSAPI) with a ticket from kinit, no key at all', () => {

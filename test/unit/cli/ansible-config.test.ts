@@ -265,8 +265,8 @@ describe('ansible.cfg and the command line', () => {
 
   it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
     const read = cfgReader();
-    expect(read('[ssh_connection]\nsshpass_prompt = Passwort:\n')).toThrow(
-      /ansible\.cfg \[ssh_connection\] sshpass_prompt = Passwort:: not supported by trento-provision/,
+    expect(read('[ssh_connection]\npkcs11_provider = /usr/lib/opensc-pkcs11.so\n')).toThrow(
+      /ansible\.cfg \[ssh_connection\] pkcs11_provider = \/usr\/lib\/opensc-pkcs11\.so: not supported by trento-provision: .*PKCS11Provider/,
     );
     expect(read('[privilege_escalation]\nbecome_exe = /opt/audit/sudo\n')).toThrow(/\[privilege_escalation\] become_exe = \/opt\/audit\/sudo: not supported/);
     expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported/);
@@ -279,6 +279,7 @@ describe('ansible.cfg and the command line', () => {
     // remote_port and retries are read (Ansible has no flag for them); retries also from [connection]
     expect(read('[defaults]\nremote_port = 2222\n')().remotePort).toBe(2222);
     expect(read('[ssh_connection]\nretries = 3\n[connection]\nretries = 1\n')()).toMatchObject({ sshRetries: 3 });
+    expect(read('[ssh_connection]\nsshpass_prompt = "Kennwort:"\n')()).toMatchObject({ sshpassPrompt: 'Kennwort:' });
     expect(read('[connection]\nretries = 1\n')()).toMatchObject({ sshRetries: 1, origins: { sshRetries: expect.stringMatching(/\[connection\] retries$/) } });
     expect(read('[connection]\nretries = 1\n', { ANSIBLE_SSH_RETRIES: '4' })()).toMatchObject({ sshRetries: 4 });
   });

@@ -188,7 +188,6 @@ describe('connection settings, before any host is touched', () => {
     const refused = {
       ansible_become_exe: '/usr/local/bin/sudo-audit',
       ansible_sudo_flags: '-H -S -n -E',
-      ansible_sshpass_prompt: 'Passwort:',
       ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
       ansible_shell_type: 'csh',
     };
@@ -246,6 +245,14 @@ describe('connection settings, before any host is touched', () => {
       timeoutMs: 4000,
       openssh: { destination: '127.0.0.3', port: 1002, user: 'ub', privateKeyPath: '/tmp/kb', password: 'pb' },
     });
+  });
+
+  it('ansible_sshpass_prompt / sshpass_prompt: the prompt sshpass answers; the ssh variable wins over ansible.cfg', () => {
+    expect(connectionFor('h', { ansible_password: 'pw', ansible_sshpass_prompt: 'Kennwort:' }, defaults).openssh).toMatchObject({ sshpassPrompt: 'Kennwort:' });
+    expect(connectionFor('h', { ansible_password: 'pw' }, { ...defaults, sshpassPrompt: 'Mot de passe' }).openssh.sshpassPrompt).toBe('Mot de passe');
+    expect(
+      connectionFor('h', { ansible_password: 'pw', ansible_sshpass_prompt: '' }, { ...defaults, sshpassPrompt: 'x' }).openssh.sshpassPrompt,
+    ).toBeUndefined();
   });
 
   it('a later name set empty means no value, as in Ansible: no password (no sshpass), no user option; paramiko reads its own names last', () => {
