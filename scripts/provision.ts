@@ -131,6 +131,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
         ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
         ...(becomePassword ? { becomePassword } : {}),
+        ...(cli.become.exe ? { becomeExe: cli.become.exe } : {}),
         scriptTimeoutSeconds: cli.remoteTimeoutSeconds,
         ...(cli.ssh.transport ? { transport: cli.ssh.transport, transportOrigin: cli.ssh.transportOrigin } : {}),
         ...(cli.ssh.executable ? { sshExecutable: cli.ssh.executable } : {}),

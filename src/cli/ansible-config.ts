@@ -26,6 +26,7 @@ export interface AnsibleSettings {
   become?: boolean; // [privilege_escalation] become / ANSIBLE_BECOME
   becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
   becomeMethod?: string; // [privilege_escalation] become_method / ANSIBLE_BECOME_METHOD
+  becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
   becomeAskPass?: boolean; // [privilege_escalation] become_ask_pass / ANSIBLE_BECOME_ASK_PASS
   transport?: string; // [defaults] transport / ANSIBLE_TRANSPORT
   askPass?: boolean; // [defaults] ask_pass / ANSIBLE_ASK_PASS
@@ -67,6 +68,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'become', section: 'privilege_escalation', ini: 'become', env: 'ANSIBLE_BECOME', kind: 'boolean' },
   { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
+  { key: 'becomeExe', section: 'privilege_escalation', ini: 'become_exe', env: 'ANSIBLE_BECOME_EXE', kind: 'string' },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
   { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
   { key: 'askPass', section: 'defaults', ini: 'ask_pass', env: 'ANSIBLE_ASK_PASS', kind: 'boolean' },

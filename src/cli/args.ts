@@ -41,7 +41,8 @@ export interface CliOptions {
   /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
   hostKeyChecking: boolean;
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
-  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; askPass: boolean };
+  /** exe: [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE (Ansible has no flag for it). */
+  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; exe?: string; askPass: boolean };
   vault: VaultSources;
   /** How hosts are reached: the SSH flags and their ansible.cfg / ANSIBLE_* settings. */
   ssh: SshCliOptions;
@@ -356,6 +357,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       enabled: v.become ?? cfg.become ?? false,
       ...((v['become-user'] ?? cfg.becomeUser) ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
       ...(becomeMethod ? { method: becomeMethod, methodOrigin: v['become-method'] ? '--become-method' : cfg.origins.becomeMethod! } : {}),
+      ...(cfg.becomeExe ? { exe: cfg.becomeExe } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
     },
     vault: {

@@ -5,6 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import {
+  BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
   type ConnectionDefaults,
   winningVariable,
@@ -38,8 +39,8 @@ const SUDO_FLAGS = ['-H', '-S', '-n'];
 
 /**
  * The options of ansible-core's ssh, sudo and sh plugins that the toolkit does not implement:
- * another value than the default would be silently dropped (a sudo wrapper that logs for the
- * audit, a smart card provider), so it is a settings error naming it, before any host is
+ * another value than the default would be silently dropped (sudo flags, a smart card
+ * provider), so it is a settings error naming it, before any host is
  * touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
  * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
  * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
@@ -48,14 +49,12 @@ const SUDO_FLAGS = ['-H', '-S', '-n'];
  */
 export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
   {
-    variables: ['ansible_become_exe', 'ansible_sudo_exe'],
-    settings: [
-      { section: 'privilege_escalation', ini: 'become_exe', env: 'ANSIBLE_BECOME_EXE' },
-      { section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' },
-    ],
+    // ansible_become_exe / ansible_sudo_exe and [privilege_escalation] become_exe are read (see
+    // connectionFor); the sudo plugin's own ini key and environment variable are not.
+    variables: [],
+    settings: [{ section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' }],
     honoured: (v) => ['', 'sudo'].includes(v.trim()),
-    instead:
-      'the toolkit runs "sudo" as found on the host\'s PATH; another program or path is not supported (remove the setting, or put that sudo first on the login PATH)',
+    instead: 'give the sudo program as [privilege_escalation] become_exe, ANSIBLE_BECOME_EXE or ansible_become_exe',
   },
   {
     variables: ['ansible_become_flags', 'ansible_sudo_flags'],
@@ -166,6 +165,14 @@ export function connectionSettingsErrors(
       variable: 'ansible_ssh_retries',
       origin: where('ansible_ssh_retries', 'inventory'),
       message: `needs a whole number, 0 or more (connection attempts after the first), not ${JSON.stringify(String(retries))}`,
+    });
+  }
+  const exe = winningVariable(vars, BECOME_EXE_VARIABLES);
+  if (exe !== undefined && !/^[^\s'"\\]+$/.test(String(exe.value))) {
+    errors.push({
+      variable: exe.variable,
+      origin: where(exe.variable, 'inventory'),
+      message: "must name one program (a path, or a name on the login PATH) without arguments or quotes; it is run instead of sudo with sudo's own arguments",
     });
   }
   const args = sshArgStrings(vars, defaults);

@@ -9,6 +9,8 @@ import { ansibleBool } from '../inventory/truthiness.ts';
 export interface Become {
   user: string;
   password?: string; // never shown; sent on sudo's stdin, never on a command line
+  /** ansible_become_exe / become_exe: the program run as sudo (a wrapper that logs for the audit); default sudo. */
+  exe?: string;
 }
 
 /** A jump host (-o ProxyJump= / -J in ansible_ssh_common_args or _extra_args). */
@@ -67,6 +69,8 @@ const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, read
 };
 /** The paramiko plugin's names for the login password, after SSH_PASSWORD_VARIABLES. */
 export const PARAMIKO_PASSWORD_VARIABLES = ['ansible_paramiko_pass', 'ansible_paramiko_password'] as const;
+/** Ansible's variables for the sudo program (become_exe), in the order it reads them. */
+export const BECOME_EXE_VARIABLES = ['ansible_become_exe', 'ansible_sudo_exe'] as const;
 /** Ansible's variables for the become user (sudo plugin), in the order it reads them. */
 export const BECOME_USER_VARIABLES = ['ansible_become_user', 'ansible_sudo_user'] as const;
 /** Ansible's variables for the sudo password (become), in the order it reads them. */
@@ -143,6 +147,7 @@ export interface ConnectionDefaults {
   become?: boolean;
   becomeUser?: string;
   becomePassword?: string;
+  becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
   /** become_method from the command line or ansible.cfg (only sudo works), and where it was set. */
   becomeMethod?: string;
   becomeMethodOrigin?: string;
@@ -336,6 +341,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const key = orDefault(setting('privateKey'), defaults.privateKeyPath);
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
   const becomePassword = orDefault(chosen(BECOME_PASSWORD_VARIABLES), defaults.becomePassword);
+  const becomeExe = orDefault(chosen(BECOME_EXE_VARIABLES), defaults.becomeExe);
   const timeout = Number(setting('timeout'));
   const explicitPort = setting('port') ?? defaults.port;
   const explicitUser = orDefault(setting('user'), defaults.user);
@@ -372,6 +378,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       ? {
           user: str(winningVariable(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root',
           ...(becomePassword ? { password: becomePassword } : {}),
+          ...(becomeExe && becomeExe !== 'sudo' ? { exe: becomeExe } : {}),
         }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,

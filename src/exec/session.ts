@@ -63,6 +63,8 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
   const needsSudo = spec.become && !(spec.become.user === spec.user);
   if (!spec.become || !needsSudo) return { command: limited(SCRIPT_FROM_STDIN), stdinPrefix: '' };
   const password = spec.become.password;
+  // become_exe: a wrapper run instead of sudo, with sudo's own arguments (quoted as one word).
+  const sudo = spec.become.exe ?? 'sudo';
   if (password !== undefined) {
     // -S reads the password from stdin (byte by byte up to the newline); -p '' keeps the prompt
     // out of the output. But sudo reads it only when it asks for one: under a NOPASSWD rule, or
@@ -71,11 +73,11 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
     // password is never run as the script's first command (as root), whatever sudo did.
     const marker = `tp-become-${randomBytes(16).toString('hex')}`;
     return {
-      command: toShell(sh`sudo -H -S -p '' -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
+      command: toShell(sh`${sudo} -H -S -p '' -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
       stdinPrefix: `${password}\n${marker}\n`,
     };
   }
-  return { command: toShell(sh`sudo -H -n -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
+  return { command: toShell(sh`${sudo} -H -n -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
 }
 
 /** Wraps a script so bash has parsed all of it before any command runs: commands inside may

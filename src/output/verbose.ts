@@ -12,7 +12,10 @@ import { readRecords } from '../facts/records.ts';
 /** The shell the host runs the script with, as a person reads it. */
 export function execCommandLine(spec: ConnectionSpec): string {
   const where = spec.local ? 'local' : `ssh ${spec.user}@${spec.address}:${spec.port}`;
-  const become = spec.become && spec.become.user !== spec.user ? ` sudo -u ${spec.become.user}${spec.become.password !== undefined ? ' -S' : ' -n'}` : '';
+  const become =
+    spec.become && spec.become.user !== spec.user
+      ? ` ${spec.become.exe ?? 'sudo'} -u ${spec.become.user}${spec.become.password !== undefined ? ' -S' : ' -n'}`
+      : '';
   return `${where}${become} /bin/bash < script`;
 }
 
@@ -43,6 +46,8 @@ export function connectionForDisplay(spec: ConnectionSpec): string[] {
     `known_hosts ${spec.knownHostsFiles.join(', ')}; strict host key checking ${spec.strictHostKeyChecking ? 'on' : 'off'}`,
     `timeout ${spec.timeoutMs / 1000} s`,
     ...(spec.jump?.length ? [`via ${spec.jump.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`] : []),
-    ...(spec.become ? [`become ${spec.become.user} with sudo (${spec.become.password !== undefined ? 'password given' : 'no password'})`] : []),
+    ...(spec.become
+      ? [`become ${spec.become.user} with ${spec.become.exe ?? 'sudo'} (${spec.become.password !== undefined ? 'password given' : 'no password'})`]
+      : []),
   ];
 }

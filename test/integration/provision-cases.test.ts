@@ -83,6 +83,22 @@ describe('inventories and connections', () => {
     expect(await mustOnHost(info, h15.name, 'ls /root/tp-password-ran 2>&1 || true')).toMatch(/No such file/);
     expect(again.stdout + again.stderr + JSON.stringify(again.report)).not.toMatch(/PASSWORD-RAN|tp-password-ran/);
 
+    // ansible_become_exe: a wrapper that notes each call for the audit, then is sudo; it runs
+    // instead of sudo, with sudo's arguments.
+    await mustOnHost(
+      info,
+      h15.name,
+      `printf '%s\\n' '#!/bin/sh' 'echo "$*" >> /tmp/sudo-audit.log' 'exec sudo "$@"' > /usr/local/bin/sudo-audit && chmod 755 /usr/local/bin/sudo-audit; rm -f /tmp/sudo-audit.log`,
+    );
+    const audited = await iniInventory(
+      info,
+      [{ host: h15, vars: { ansible_user: 'admin', ansible_become: 'true', ansible_become_exe: '/usr/local/bin/sudo-audit' } }],
+      OFFICIAL_VARS,
+    );
+    const viaWrapper = await provision(['-i', audited, '--check']);
+    expect(viaWrapper.code, viaWrapper.stdout + viaWrapper.stderr).toBe(0);
+    expect(await mustOnHost(info, h15.name, 'cat /tmp/sudo-audit.log')).toMatch(/^-H -n -u root -- /);
+
     // No become at all for a sudo account: the facts see they do not run as root, and say so
     // before planning anything (a plan from a non-root view would call agent.yaml absent).
     const notRoot = await iniInventory(info, [{ host: h15, vars: { ansible_user: 'admin' } }], OFFICIAL_VARS);

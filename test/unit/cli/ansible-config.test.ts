@@ -268,7 +268,10 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[ssh_connection]\npkcs11_provider = /usr/lib/opensc-pkcs11.so\n')).toThrow(
       /ansible\.cfg \[ssh_connection\] pkcs11_provider = \/usr\/lib\/opensc-pkcs11\.so: not supported by trento-provision: .*PKCS11Provider/,
     );
-    expect(read('[privilege_escalation]\nbecome_exe = /opt/audit/sudo\n')).toThrow(/\[privilege_escalation\] become_exe = \/opt\/audit\/sudo: not supported/);
+    expect(read('[sudo_become_plugin]\nexecutable = /opt/audit/sudo\n')).toThrow(
+      /\[sudo_become_plugin\] executable = \/opt\/audit\/sudo: not supported .*become_exe/,
+    );
+    expect(read('[privilege_escalation]\nbecome_exe = "/opt/audit/sudo"\n')()).toMatchObject({ becomeExe: '/opt/audit/sudo' });
     expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported/);
     expect(read('[sudo_become_plugin]\nuser = sapadm\n')).toThrow(/\[sudo_become_plugin\] user = sapadm: not supported .*become_user/);
     expect(read('[defaults]\n', { ANSIBLE_BECOME_PASS: 'sudo-pw-123' })).toThrow(/^environment ANSIBLE_BECOME_PASS = \(a password\): not supported .*-K/);

@@ -186,13 +186,12 @@ describe('connection settings, before any host is touched', () => {
 
   it("an option of Ansible's ssh, sudo or sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
     const refused = {
-      ansible_become_exe: '/usr/local/bin/sudo-audit',
       ansible_sudo_flags: '-H -S -n -E',
       ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
       ansible_shell_type: 'csh',
     };
     expect(errorsOf(refused).map((e) => [e.variable, e.origin])).toEqual(Object.keys(refused).map((v) => [v, 'inventory']));
-    expect(errorsOf({ ansible_become_exe: 'doas' })[0]!.message).toMatch(/^"doas" is not supported: the toolkit runs "sudo"/);
+    expect(errorsOf({ ansible_become_flags: '-i' })[0]!.message).toMatch(/^"-i" is not supported: the toolkit runs sudo with Ansible's default flags/);
     // Ansible's defaults, written out, and the variables that change nothing here
     const defaultsWritten = {
       ansible_become_exe: 'sudo',
@@ -204,10 +203,20 @@ describe('connection settings, before any host is touched', () => {
       ansible_ssh_transfer_method: 'scp',
     };
     expect(errorsOf(defaultsWritten)).toEqual([]);
-    // The variable Ansible uses (the last of the plugin's that is set) is the one judged: an
-    // audit wrapper in ansible_sudo_exe beats a plain ansible_become_exe there.
+    // The variable Ansible uses (the last of the plugin's that is set) is the one judged.
     expect(errorsOf({ ansible_become_flags: '-i', ansible_sudo_flags: '-H -S -n' })).toEqual([]);
-    expect(errorsOf({ ansible_become_exe: 'sudo', ansible_sudo_exe: '/opt/audit-sudo' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_exe' })]);
+    expect(errorsOf({ ansible_become_flags: '-H -S -n', ansible_sudo_flags: '-i' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_flags' })]);
+  });
+
+  it("ansible_become_exe / ansible_sudo_exe / become_exe: the program run instead of sudo, with sudo's arguments (an audit wrapper); one word only", () => {
+    const d = { ...defaults, become: true };
+    expect(connectionFor('h', { ansible_become_exe: 'sudo', ansible_sudo_exe: '/opt/audit-sudo' }, d).become).toEqual({ user: 'root', exe: '/opt/audit-sudo' });
+    expect(connectionFor('h', {}, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({ user: 'root', exe: '/opt/cfg-sudo' });
+    expect(connectionFor('h', { ansible_become_exe: 'sudo' }, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({ user: 'root' });
+    expect(errorsOf({ ansible_become_exe: '/opt/audit sudo' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_become_exe', message: expect.stringContaining('one program') }),
+    ]);
+    expect(errorsOf({ ansible_become_exe: '/opt/audit-sudo' })).toEqual([]);
   });
 
   it('ansible_ssh_retries / retries: how many times more an unreachable host is connected (ssh only, as in Ansible); not a number is an error', () => {
