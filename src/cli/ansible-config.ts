@@ -90,7 +90,21 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
  * usual names only. (The connection options read only at their defaults are in
  * DEFAULT_ONLY_OPTIONS, shared with the inventory variables.)
  */
-const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoured: (value: string) => boolean; instead: string; secret?: boolean }[] = [
+interface DefaultOnlySetting {
+  section: string;
+  ini: string;
+  env: string;
+  honoured: (value: string) => boolean;
+  instead: string;
+  /** A password: named in the error, never printed. */
+  secret?: boolean;
+}
+
+const BECOME_USER_INSTEAD = 'give the become user as [privilege_escalation] become_user, ANSIBLE_BECOME_USER, --become-user or ansible_become_user';
+const BECOME_PASSWORD_INSTEAD =
+  'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
+
+const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
   {
     section: 'defaults',
     ini: 'hash_behaviour',
@@ -106,19 +120,17 @@ const READ_AS_DEFAULT_ONLY: { section: string; ini: string; env: string; honoure
     honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
   },
-  ...[
-    { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER' },
-    { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS' },
-    { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_BECOME_PASS' },
-  ].map((s) => ({
-    ...s,
-    honoured: () => false,
-    secret: s.ini === 'password',
-    instead:
-      s.ini === 'user'
-        ? 'give the become user as [privilege_escalation] become_user, ANSIBLE_BECOME_USER, --become-user or ansible_become_user'
-        : 'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment',
-  })),
+  // The sudo plugin's own names, read under the usual ones only.
+  { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER', honoured: () => false, instead: BECOME_USER_INSTEAD },
+  { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },
+  { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_BECOME_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },
+  {
+    section: 'sudo_become_plugin',
+    ini: 'executable',
+    env: 'ANSIBLE_SUDO_EXE',
+    honoured: (v) => ['', 'sudo'].includes(v.trim()),
+    instead: 'give the sudo program as [privilege_escalation] become_exe, ANSIBLE_BECOME_EXE or ansible_become_exe',
+  },
 ];
 
 export interface FindOptions {
@@ -279,7 +291,9 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
     ini = parseIni(readFileSync(found.file, 'utf8'), found.file);
   }
   // The connection options read only at their defaults: the same table as the inventory variables.
-  const connectionOptions = DEFAULT_ONLY_OPTIONS.flatMap((o) => o.settings.map((s) => ({ ...s, honoured: o.honoured, instead: o.instead })));
+  const connectionOptions: DefaultOnlySetting[] = DEFAULT_ONLY_OPTIONS.flatMap((o) =>
+    o.settings.map((s) => ({ ...s, honoured: o.honoured, instead: o.instead })),
+  );
   for (const d of [...READ_AS_DEFAULT_ONLY, ...connectionOptions]) {
     const fromEnv = options.env[d.env];
     const written = fromEnv ?? ini.get(d.section)?.get(d.ini);
@@ -288,7 +302,7 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
     if (value === undefined || d.honoured(value)) continue;
     const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${d.section}] ${d.ini}`;
     // A password is named, never printed.
-    const shown = 'secret' in d && d.secret ? '(a password)' : value;
+    const shown = d.secret ? '(a password)' : value;
     throw new AnsibleConfigError(`${where} = ${shown}: not supported by trento-provision: ${d.instead}`);
   }
   const out = settings as unknown as Record<string, unknown>;

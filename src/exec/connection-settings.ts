@@ -10,6 +10,7 @@ import {
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
+  retryCount,
   SSH_PASSWORD_VARIABLES,
   sshArgStrings,
   splitArgs,
@@ -48,14 +49,6 @@ const SUDO_FLAGS = ['-H', '-S', '-n'];
  * ansible.cfg and ANSIBLE_* (src/cli/ansible-config.ts).
  */
 export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
-  {
-    // ansible_become_exe / ansible_sudo_exe and [privilege_escalation] become_exe are read (see
-    // connectionFor); the sudo plugin's own ini key and environment variable are not.
-    variables: [],
-    settings: [{ section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' }],
-    honoured: (v) => ['', 'sudo'].includes(v.trim()),
-    instead: 'give the sudo program as [privilege_escalation] become_exe, ANSIBLE_BECOME_EXE or ansible_become_exe',
-  },
   {
     variables: ['ansible_become_flags', 'ansible_sudo_flags'],
     settings: [
@@ -160,7 +153,7 @@ export function connectionSettingsErrors(
     }
   }
   const retries = vars.ansible_ssh_retries;
-  if (retries !== undefined && retries !== null && !/^\s*\d+\s*$/.test(String(retries))) {
+  if (retryCount(retries) === undefined) {
     errors.push({
       variable: 'ansible_ssh_retries',
       origin: where('ansible_ssh_retries', 'inventory'),

@@ -82,8 +82,11 @@ export const BECOME_PASSWORD_VARIABLES = ['ansible_become_password', 'ansible_be
  * ansible_become_user and ansible_sudo_user set, ansible_sudo_user is the become user.
  */
 export function winningVariable(vars: Record<string, unknown>, names: readonly string[]): { variable: string; value: unknown } | undefined {
-  const variable = [...names].reverse().find((name) => vars[name] !== undefined && vars[name] !== null);
-  return variable === undefined ? undefined : { variable, value: vars[variable] };
+  for (let i = names.length - 1; i >= 0; i--) {
+    const variable = names[i]!;
+    if (vars[variable] !== undefined && vars[variable] !== null) return { variable, value: vars[variable] };
+  }
+  return undefined;
 }
 
 /**
@@ -284,10 +287,10 @@ export function sshOptions(argStrings: string[]): Map<string, string> {
   return options;
 }
 
-/** A retry count as Ansible's int(); what is not one counts 0 here (connectionSettingsErrors reports it). */
-export function retryCount(value: unknown): number {
-  const n = value === undefined || value === null ? 0 : Number(String(value).trim());
-  return Number.isInteger(n) && n >= 0 ? n : 0;
+/** ansible_ssh_retries as a count (0 when unset); undefined when it is not a whole number, 0 or more. */
+export function retryCount(value: unknown): number | undefined {
+  if (value === undefined || value === null) return 0;
+  return /^\s*\d+\s*$/.test(String(value)) ? Number(String(value).trim()) : undefined;
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
@@ -347,7 +350,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const explicitUser = orDefault(setting('user'), defaults.user);
   const address = str(setting('host')) ?? host;
   const password = orDefault(chosen(paramiko ? [...SSH_PASSWORD_VARIABLES, ...PARAMIKO_PASSWORD_VARIABLES] : SSH_PASSWORD_VARIABLES), defaults.password);
-  const sshpassPrompt = orDefault(vars.ansible_sshpass_prompt ?? undefined, defaults.sshpassPrompt);
+  const sshpassPrompt = orDefault(chosen(['ansible_sshpass_prompt']), defaults.sshpassPrompt);
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
@@ -385,7 +388,8 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     local: transport === 'local',
     scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
     ...(transport === 'paramiko' && password !== undefined ? { password } : {}),
-    retries: transport === 'ssh' ? retryCount(vars.ansible_ssh_retries ?? defaults.retries) : 0,
+    // Not a count: connectionSettingsErrors reports it before any host is contacted.
+    retries: transport === 'ssh' ? (retryCount(vars.ansible_ssh_retries ?? defaults.retries) ?? 0) : 0,
     // Only the in-process client reads jump hosts itself; OpenSSH does its own.
     ...(transport !== 'paramiko' ? {} : jumpSpec ? { jump: parseJumpHosts(jumpSpec, process.env.USER ?? 'root') } : commandJump ? { jump: [commandJump] } : {}),
   };

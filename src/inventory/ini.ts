@@ -23,6 +23,12 @@ interface Pending {
 }
 
 /** Parses INI text into the draft. Throws InventoryError naming file and line. */
+/** A comment line of an INI inventory, as Ansible's INI plugin skips it (# or ; after blanks). */
+export function isIniComment(line: string): boolean {
+  const first = line.trimStart()[0];
+  return first === '#' || first === ';';
+}
+
 export function parseIniInventory(draft: InventoryDraft, file: string, text: string): void {
   const lines = text.split(LINE_BREAK);
   const pending = new Map<string, Pending>();
@@ -47,7 +53,7 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
   for (const raw of lines) {
     lineno++;
     const line = raw.trim();
-    if (!line || line[0] === '#' || line[0] === ';') continue;
+    if (!line || isIniComment(line)) continue;
 
     const section = SECTION.exec(line);
     if (section) {

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { InventoryError } from './errors.ts';
 import { parseAddress } from './host-ranges.ts';
-import { parseIniInventory } from './ini.ts';
+import { isIniComment, parseIniInventory } from './ini.ts';
 import { addHost, pushOnce, type InventoryDraft } from './inventory-data.ts';
 import { compareCodePoints, notUtf8, readInventoryText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
@@ -149,7 +149,7 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
     // Ansible's INI plugin reads bytes that are not UTF-8 as they are; in a comment line they
     // mean nothing. In a host or a value they would reach agent.yaml as garbage: refused.
     const lines = text.split('\n');
-    const badData = badLines.find((n) => !/^\s*[#;]/.test(lines[n - 1]!));
+    const badData = badLines.find((n) => !isIniComment(lines[n - 1]!));
     if (badData !== undefined) throw notUtf8(file, badData, 'a byte that is not text, outside a comment line');
     parseIniInventory(draft, file, text);
     return;
@@ -167,7 +167,7 @@ async function parseFile(draft: InventoryDraft, file: string): Promise<void> {
   const iniHeaded = /^\[[^\]\s,]+\]\s*$/.test(
     text
       .split(/\r?\n/)
-      .find((l) => l.trim() !== '' && !/^\s*[#;]/.test(l))
+      .find((l) => l.trim() !== '' && !isIniComment(l))
       ?.trim() ?? '',
   );
   const chosen = (iniHeaded ? failures.find((f) => f.plugin === 'ini') : undefined) ?? failures.find((f) => f.meant) ?? failures[failures.length - 1]!;

@@ -147,6 +147,8 @@ function implicitValue(text: string): unknown {
 const EXPLICIT_INT = /^[-+]?(?:0b[0-1_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*(?::[0-9_]+)*)$/;
 const EXPLICIT_FLOAT = /^[-+]?(?:(?=\.?[0-9])[0-9_]*\.?[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*(?::[0-9_]+)+(?:\.[0-9_]*)?|\.(?:inf|nan))$/i;
 
+const UNSAFE_TAG = '!unsafe';
+
 /** The scalar tags Ansible's loader constructs; `test` is what PyYAML accepts for an explicit tag. */
 const SCALAR_TAGS: Record<string, { test?: RegExp; construct: (text: string) => unknown }> = {
   [`${STANDARD}str`]: { construct: (s) => s },
@@ -162,9 +164,8 @@ const SCALAR_TAGS: Record<string, { test?: RegExp; construct: (text: string) => 
   '!vault': { construct: (s) => new VaultMarker(s) },
   '!vault-encrypted': { construct: (s) => new VaultMarker(s) },
   // Ansible's construct_yaml_unsafe: the scalar's text (`!unsafe 5` is the string "5"), never templated.
-  '!unsafe': { construct: (s) => new UnsafeText(s) },
+  [UNSAFE_TAG]: { construct: (s) => new UnsafeText(s) },
 };
-const UNSAFE_TAG = '!unsafe';
 const COLLECTION_TAGS: Record<string, 'map' | 'seq'> = { [`${STANDARD}map`]: 'map', [`${STANDARD}seq`]: 'seq' };
 
 /** A tag as written (`!!int`, `!<tag:yaml.org,2002:int>`, `!vault`) in its full form. */
