@@ -16,7 +16,7 @@ import { terminateMaster } from '../../src/exec/ssh-mux.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { startKdc } from '../lab/kdc.ts';
-import { describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY } from '../support/requires.ts';
+import { ANSIBLE_CORE, describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY } from '../support/requires.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, withLabNames } from './helpers.ts';
 
 let info: LabInfo;
@@ -559,35 +559,41 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
   });
 });
 
-describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansible)', () => {
-  /** A TCP relay to the host's sshd on this machine that closes the first `refuse` connections at once. */
-  async function flakyRelay(h: LabHost, refuse: number): Promise<{ port: number; connections: () => number; close: () => void }> {
-    let seen = 0;
-    const server = createServer((client) => {
-      seen++;
-      if (seen <= refuse) return void client.destroy();
-      const upstream = connect(22, h.address);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-    const close = () => server.close();
-    cleanups.push(close);
-    return { port: (server.address() as AddressInfo).port, connections: () => seen, close };
-  }
+/**
+ * A TCP relay on this machine to a lab host's sshd, counting the connections it gets; the first
+ * `refuse` are closed at once. Bound to `address` (any loopback address) and `port` (0: any).
+ */
+async function relayTo(h: LabHost, refuse = 0, address = '127.0.0.1', port = 0): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let seen = 0;
+  const server = createServer((client) => {
+    seen++;
+    if (seen <= refuse) return void client.destroy();
+    const upstream = connect(22, h.address);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((ready, failed) => {
+    server.once('error', failed);
+    server.listen(port, address, ready);
+  });
+  const close = () => server.close();
+  cleanups.push(close);
+  return { port: (server.address() as AddressInfo).port, connections: () => seen, close };
+}
 
+/** Login settings for a lab host reached through a relay on this machine: its key is known under its address. */
+const throughRelay = (h: LabHost) => ({
+  ansible_user: 'root',
+  ansible_ssh_private_key_file: info.keyFile,
+  ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o HostKeyAlias=${h.address}`,
+});
+
+describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansible)', () => {
   it('refused twice, the host is connected a third time and checked; with no retries it is unreachable after one try', async () => {
     const h = pull[1]!;
-    const relay = await flakyRelay(h, 2);
-    const vars = {
-      ansible_host: '127.0.0.1',
-      ansible_port: relay.port,
-      ansible_user: 'root',
-      ansible_ssh_private_key_file: info.keyFile,
-      // The host's key is known under its address: the relay is only a way there.
-      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o HostKeyAlias=${h.address}`,
-    };
+    const relay = await relayTo(h, 2);
+    const vars = { ansible_host: '127.0.0.1', ansible_port: relay.port, ...throughRelay(h) };
     const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_ssh_retries: 2 } }), '--check']);
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
     expect(statusOf(retried, h.name)?.status).not.toBe('unreachable');
@@ -596,10 +602,77 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(retried.stdout).toMatch(/connecting again in 1 s \(retry 2 of 2/);
     relay.close();
 
-    const once = await flakyRelay(h, 1);
+    const once = await relayTo(h, 1);
     const refused = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: once.port } }), '--check']);
     expect(statusOf(refused, h.name)?.status).toBe('unreachable');
     expect(once.connections()).toBe(1);
+  });
+});
+
+describeWith(ANSIBLE_CORE, "which of Ansible's names for one setting wins, judged by ansible itself on the same relays", () => {
+  /** ansible's ad-hoc `raw` (no Python needed on the host) through its ssh connection, no master
+   *  kept; run asynchronously, since the relays it goes through live in this process. */
+  function ansibleRaw(inventoryFile: string, host: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+    const child = spawn('ansible', ['-i', inventoryFile, host, '-m', 'raw', '-a', 'true'], {
+      env: { ...process.env, ANSIBLE_SSH_ARGS: '-o ControlMaster=no', ANSIBLE_STDOUT_CALLBACK: 'minimal', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    return new Promise((done) => child.on('close', (code) => done(`exit ${code}: ${output}`)));
+  }
+
+  it('ansible_ssh_port over ansible_port, ansible_ssh_user over ansible_user, ansible_ssh_host over ansible_host, whatever their order in the file', async () => {
+    const h = pull[1]!;
+    const good = await relayTo(h);
+    const decoy = await relayTo(h, Number.POSITIVE_INFINITY);
+    // The winning names first in the file: what decides is Ansible's list, not the order written.
+    const ports = inventory({
+      [h.name]: {
+        ansible_ssh_port: good.port,
+        ansible_port: decoy.port,
+        ansible_host: '127.0.0.1',
+        ...throughRelay(h),
+        ansible_ssh_user: 'root',
+        ansible_user: 'tp-nobody',
+      },
+    });
+    const run = await provision(['-i', ports, '--check']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect([good.connections(), decoy.connections()]).toEqual([1, 0]);
+    expect(await ansibleRaw(ports, h.name)).toMatch(/^exit 0:/);
+    expect([good.connections(), decoy.connections()]).toEqual([2, 0]);
+
+    // The same port on two loopback addresses: only the address differs.
+    const goodHost = await relayTo(h, 0, '127.0.0.1');
+    const decoyHost = await relayTo(h, Number.POSITIVE_INFINITY, '127.0.0.2', goodHost.port);
+    const hosts = inventory({ [h.name]: { ansible_ssh_host: '127.0.0.1', ansible_host: '127.0.0.2', ansible_port: goodHost.port, ...throughRelay(h) } });
+    const viaHost = await provision(['-i', hosts, '--check']);
+    expect(viaHost.code, viaHost.stdout + viaHost.stderr).toBe(0);
+    expect([goodHost.connections(), decoyHost.connections()]).toEqual([1, 0]);
+    expect(await ansibleRaw(hosts, h.name)).toMatch(/^exit 0:/);
+    expect([goodHost.connections(), decoyHost.connections()]).toEqual([2, 0]);
+  });
+
+  it('the port of ansible.cfg ([defaults] remote_port) and of ANSIBLE_REMOTE_PORT when the inventory sets none', async () => {
+    const h = pull[1]!;
+    const cfgRelay = await relayTo(h);
+    const noPort = inventory({ [h.name]: { ansible_host: '127.0.0.1', ...throughRelay(h) } });
+    const cfg = join(mkdtempSync(join(work, 'cfg-')), 'ansible.cfg');
+    writeFileSync(cfg, `[defaults]\nremote_port = ${cfgRelay.port}\n`);
+    const fromCfg = await provision(['-i', noPort, '--check'], { ANSIBLE_CONFIG: cfg });
+    expect(fromCfg.code, fromCfg.stdout + fromCfg.stderr).toBe(0);
+    expect(cfgRelay.connections()).toBe(1);
+    expect(await ansibleRaw(noPort, h.name, { ANSIBLE_CONFIG: cfg })).toMatch(/^exit 0:/);
+    expect(cfgRelay.connections()).toBe(2);
+
+    const envRelay = await relayTo(h);
+    const fromEnv = await provision(['-i', noPort, '--check'], { ANSIBLE_REMOTE_PORT: String(envRelay.port) });
+    expect(fromEnv.code, fromEnv.stdout + fromEnv.stderr).toBe(0);
+    expect(envRelay.connections()).toBe(1);
+    expect(await ansibleRaw(noPort, h.name, { ANSIBLE_REMOTE_PORT: String(envRelay.port) })).toMatch(/^exit 0:/);
+    expect(envRelay.connections()).toBe(2);
   });
 });
 

@@ -59,8 +59,8 @@ const SETUP = 'bash scripts/setup.sh';
 
 /** The requirements of the suite, in one place. Each is probed once, when first imported. */
 export const ANSIBLE_CORE: Requirement = {
-  what: `ansible-core: ansible-inventory, ansible-playbook, ansible-config, ansible-vault${ansibleOptOut}`,
-  available: !ansibleOptOut && runs('ansible-inventory', ['--version']) && runs('ansible-config', ['--version']),
+  what: `ansible-core: ansible, ansible-inventory, ansible-playbook, ansible-config, ansible-vault${ansibleOptOut}`,
+  available: !ansibleOptOut && ['ansible', 'ansible-inventory', 'ansible-config'].every((tool) => runs(tool, ['--version'])),
   fix: SETUP,
 };
 export const ANSIBLE_PYTHON: Requirement = {
