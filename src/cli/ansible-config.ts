@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
+import { DEFAULT_SUDO_FLAGS } from '../exec/sudo-flags.ts';
 
 export class AnsibleConfigError extends Error {}
 
@@ -27,6 +28,7 @@ export interface AnsibleSettings {
   becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
   becomeMethod?: string; // [privilege_escalation] become_method / ANSIBLE_BECOME_METHOD
   becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
+  becomeFlags?: string; // [privilege_escalation] become_flags / ANSIBLE_BECOME_FLAGS
   becomeAskPass?: boolean; // [privilege_escalation] become_ask_pass / ANSIBLE_BECOME_ASK_PASS
   transport?: string; // [defaults] transport / ANSIBLE_TRANSPORT
   askPass?: boolean; // [defaults] ask_pass / ANSIBLE_ASK_PASS
@@ -69,6 +71,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
   { key: 'becomeExe', section: 'privilege_escalation', ini: 'become_exe', env: 'ANSIBLE_BECOME_EXE', kind: 'string' },
+  { key: 'becomeFlags', section: 'privilege_escalation', ini: 'become_flags', env: 'ANSIBLE_BECOME_FLAGS', kind: 'string' },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
   { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
   { key: 'askPass', section: 'defaults', ini: 'ask_pass', env: 'ANSIBLE_ASK_PASS', kind: 'boolean' },
@@ -130,6 +133,13 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     env: 'ANSIBLE_SUDO_EXE',
     honoured: (v) => ['', 'sudo'].includes(v.trim()),
     instead: 'give the sudo program as [privilege_escalation] become_exe, ANSIBLE_BECOME_EXE or ansible_become_exe',
+  },
+  {
+    section: 'sudo_become_plugin',
+    ini: 'flags',
+    env: 'ANSIBLE_SUDO_FLAGS',
+    honoured: (v) => v.trim() === '' || v.trim().split(/\s+/).join(' ') === DEFAULT_SUDO_FLAGS,
+    instead: "give sudo's options as [privilege_escalation] become_flags, ANSIBLE_BECOME_FLAGS or ansible_become_flags",
   },
 ];
 

@@ -41,8 +41,9 @@ export interface CliOptions {
   /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
   hostKeyChecking: boolean;
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
-  /** exe: [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE (Ansible has no flag for it). */
-  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; exe?: string; askPass: boolean };
+  /** exe, flags: [privilege_escalation] become_exe, become_flags / ANSIBLE_BECOME_EXE, _FLAGS
+   *  (Ansible has no command-line flag for them), flagsOrigin where the flags came from. */
+  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; exe?: string; flags?: string; flagsOrigin?: string; askPass: boolean };
   vault: VaultSources;
   /** How hosts are reached: the SSH flags and their ansible.cfg / ANSIBLE_* settings. */
   ssh: SshCliOptions;
@@ -358,6 +359,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...((v['become-user'] ?? cfg.becomeUser) ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
       ...(becomeMethod ? { method: becomeMethod, methodOrigin: v['become-method'] ? '--become-method' : cfg.origins.becomeMethod! } : {}),
       ...(cfg.becomeExe ? { exe: cfg.becomeExe } : {}),
+      ...(cfg.becomeFlags !== undefined ? { flags: cfg.becomeFlags, flagsOrigin: cfg.origins.becomeFlags! } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
     },
     vault: {
@@ -488,10 +490,10 @@ decrypted; every decrypted value is a secret (masked in all output, diffs, --jso
 
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
-private_key_file, host_key_checking, vault_password_file, vault_identity_list, ask_vault_pass,
-timeout, transport, ask_pass; [privilege_escalation] become, become_user, become_method,
-become_ask_pass; [ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args,
-control_path_dir.
+remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
+ask_vault_pass, timeout, transport, ask_pass; [privilege_escalation] become, become_user,
+become_method, become_ask_pass, become_exe, become_flags; [ssh_connection] ssh_executable,
+ssh_args, ssh_common_args, ssh_extra_args, control_path_dir, retries, sshpass_prompt.
 Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat all three.
 
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,

@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import {
   BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
+  becomeFlagsText,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
@@ -16,6 +17,7 @@ import {
   splitArgs,
   transportFor,
 } from './connection.ts';
+import { DEFAULT_SUDO_FLAGS, parseSudoFlags } from './sudo-flags.ts';
 
 export interface ConnectionSettingError {
   variable: string;
@@ -23,7 +25,7 @@ export interface ConnectionSettingError {
   message: string;
 }
 
-/** An option of Ansible's ssh, sudo or sh plugin that the toolkit honours only at its default. */
+/** An option of Ansible's ssh or sh plugin that the toolkit honours only at its default. */
 export interface DefaultOnlyOption {
   /** Its inventory variables, in the plugin's order (the last one set wins, as in Ansible). */
   variables: readonly string[];
@@ -35,35 +37,16 @@ export interface DefaultOnlyOption {
   instead: string;
 }
 
-/** Ansible's sudo flags (become_flags' default): what the toolkit's sudo call does. */
-const SUDO_FLAGS = ['-H', '-S', '-n'];
-
 /**
- * The options of ansible-core's ssh, sudo and sh plugins that the toolkit does not implement:
- * another value than the default would be silently dropped (sudo flags, a smart card
- * provider), so it is a settings error naming it, before any host is
- * touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
+ * The options of ansible-core's ssh and sh plugins that the toolkit does not implement:
+ * another value than the default would be silently dropped (a smart card provider), so it is a
+ * settings error naming it, before any host is touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
  * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
  * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
  * read at all. One table for the inventory variables (connectionSettingsErrors) and for
  * ansible.cfg and ANSIBLE_* (src/cli/ansible-config.ts).
  */
 export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
-  {
-    variables: ['ansible_become_flags', 'ansible_sudo_flags'],
-    settings: [
-      { section: 'privilege_escalation', ini: 'become_flags', env: 'ANSIBLE_BECOME_FLAGS' },
-      { section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' },
-    ],
-    honoured: (v) => {
-      const flags = v
-        .trim()
-        .split(/\s+/)
-        .filter((f) => f !== '');
-      return flags.length === 0 || [...flags].sort().join(' ') === [...SUDO_FLAGS].sort().join(' ');
-    },
-    instead: `the toolkit runs sudo with Ansible's default flags (${SUDO_FLAGS.join(' ')}: -S with a password, -n without); other flags are not supported, remove the setting`,
-  },
   {
     variables: ['ansible_ssh_pkcs11_provider'],
     settings: [{ section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER' }],
@@ -158,6 +141,15 @@ export function connectionSettingsErrors(
       variable: 'ansible_ssh_retries',
       origin: where('ansible_ssh_retries', 'inventory'),
       message: `needs a whole number, 0 or more (connection attempts after the first), not ${JSON.stringify(String(retries))}`,
+    });
+  }
+  const flags = becomeFlagsText(vars, defaults);
+  const parsedFlags = parseSudoFlags(flags.text);
+  if ('problem' in parsedFlags) {
+    errors.push({
+      variable: flags.variable ?? 'become_flags',
+      origin: flags.variable ? where(flags.variable, 'inventory') : flags.origin,
+      message: `${parsedFlags.problem}; these are sudo's options (Ansible's default: ${DEFAULT_SUDO_FLAGS})`,
     });
   }
   const exe = winningVariable(vars, BECOME_EXE_VARIABLES);

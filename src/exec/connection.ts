@@ -5,12 +5,15 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ansibleBool } from '../inventory/truthiness.ts';
+import { DEFAULT_SUDO_FLAGS, parseSudoFlags } from './sudo-flags.ts';
 
 export interface Become {
   user: string;
   password?: string; // never shown; sent on sudo's stdin, never on a command line
   /** ansible_become_exe / become_exe: the program run as sudo (a wrapper that logs for the audit); default sudo. */
   exe?: string;
+  /** ansible_become_flags / become_flags as sudo arguments, one option per word (src/exec/sudo-flags.ts). */
+  flags: string[];
 }
 
 /** A jump host (-o ProxyJump= / -J in ansible_ssh_common_args or _extra_args). */
@@ -71,6 +74,8 @@ const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, read
 export const PARAMIKO_PASSWORD_VARIABLES = ['ansible_paramiko_pass', 'ansible_paramiko_password'] as const;
 /** Ansible's variables for the sudo program (become_exe), in the order it reads them. */
 export const BECOME_EXE_VARIABLES = ['ansible_become_exe', 'ansible_sudo_exe'] as const;
+/** Ansible's variables for the sudo options (become_flags), in the order it reads them. */
+export const BECOME_FLAGS_VARIABLES = ['ansible_become_flags', 'ansible_sudo_flags'] as const;
 /** Ansible's variables for the become user (sudo plugin), in the order it reads them. */
 export const BECOME_USER_VARIABLES = ['ansible_become_user', 'ansible_sudo_user'] as const;
 /** Ansible's variables for the sudo password (become), in the order it reads them. */
@@ -151,6 +156,8 @@ export interface ConnectionDefaults {
   becomeUser?: string;
   becomePassword?: string;
   becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
+  becomeFlags?: string; // [privilege_escalation] become_flags / ANSIBLE_BECOME_FLAGS
+  becomeFlagsOrigin?: string;
   /** become_method from the command line or ansible.cfg (only sudo works), and where it was set. */
   becomeMethod?: string;
   becomeMethodOrigin?: string;
@@ -313,6 +320,18 @@ export function transportFor(
   return { name, transport: transportOf(name), origin: fromVar !== undefined ? 'ansible_connection' : 'default' };
 }
 
+/**
+ * become_flags as written and where they come from: the inventory (the last of Ansible's names
+ * set; set empty means no flags, as in Ansible), else ansible.cfg / ANSIBLE_BECOME_FLAGS, else
+ * Ansible's default.
+ */
+export function becomeFlagsText(vars: Record<string, unknown>, defaults: ConnectionDefaults): { text: string; variable?: string; origin: string } {
+  const given = winningVariable(vars, BECOME_FLAGS_VARIABLES);
+  if (given !== undefined) return { text: String(given.value), variable: given.variable, origin: 'inventory' };
+  if (defaults.becomeFlags !== undefined) return { text: defaults.becomeFlags, origin: defaults.becomeFlagsOrigin ?? 'ansible.cfg' };
+  return { text: DEFAULT_SUDO_FLAGS, origin: 'default' };
+}
+
 export function connectionFor(host: string, vars: Record<string, unknown>, defaults: ConnectionDefaults): ConnectionSpec {
   const { common, extra } = sshArgStrings(vars, defaults);
   const transport = transportFor(vars, defaults).transport ?? 'ssh';
@@ -345,6 +364,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
   const becomePassword = orDefault(chosen(BECOME_PASSWORD_VARIABLES), defaults.becomePassword);
   const becomeExe = orDefault(chosen(BECOME_EXE_VARIABLES), defaults.becomeExe);
+  const becomeFlags = parseSudoFlags(becomeFlagsText(vars, defaults).text);
   const timeout = Number(setting('timeout'));
   const explicitPort = setting('port') ?? defaults.port;
   const explicitUser = orDefault(setting('user'), defaults.user);
@@ -382,6 +402,8 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
           user: str(winningVariable(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root',
           ...(becomePassword ? { password: becomePassword } : {}),
           ...(becomeExe && becomeExe !== 'sudo' ? { exe: becomeExe } : {}),
+          // Flags that cannot be honoured are a settings error before any host is touched.
+          flags: 'words' in becomeFlags ? becomeFlags.words : [],
         }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,

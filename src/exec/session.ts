@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ConnectionSpec } from './connection.ts';
-import { type Command, raw, sh, toShell } from './command.ts';
+import { type Command, join, raw, sh, toShell } from './command.ts';
+import { sudoArguments } from './sudo-flags.ts';
 
 export interface RunResult {
   code: number | null; // null: the connection dropped before the script ended
@@ -65,19 +66,23 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
   const password = spec.become.password;
   // become_exe: a wrapper run instead of sudo, with sudo's own arguments (quoted as one word).
   const sudo = spec.become.exe ?? 'sudo';
+  const options = join(
+    sudoArguments(spec.become.flags, password !== undefined).map((word) => sh`${word}`),
+    ' ',
+  );
   if (password !== undefined) {
     // -S reads the password from stdin (byte by byte up to the newline); -p '' keeps the prompt
-    // out of the output. But sudo reads it only when it asks for one: under a NOPASSWD rule, or
+    // out of the output (sudoArguments adds both). But sudo reads it only when it asks for one: under a NOPASSWD rule, or
     // with a ticket still valid, the line stays on stdin. So a random marker line follows it,
     // and bash reads every line up to the marker as data before it reads the script: the
     // password is never run as the script's first command (as root), whatever sudo did.
     const marker = `tp-become-${randomBytes(16).toString('hex')}`;
     return {
-      command: toShell(sh`${sudo} -H -S -p '' -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
+      command: toShell(sh`${sudo} ${options} -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
       stdinPrefix: `${password}\n${marker}\n`,
     };
   }
-  return { command: toShell(sh`${sudo} -H -n -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
+  return { command: toShell(sh`${sudo} ${options} -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
 }
 
 /** Wraps a script so bash has parsed all of it before any command runs: commands inside may

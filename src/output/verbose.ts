@@ -5,8 +5,9 @@
 //          file may hold a secret this run does not know)
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
 //          jump hosts, become user; never the become password)
-import { type Command, toDisplay } from '../exec/command.ts';
+import { type Command, shellQuote, toDisplay } from '../exec/command.ts';
 import type { ConnectionSpec } from '../exec/connection.ts';
+import { sudoArguments } from '../exec/sudo-flags.ts';
 import { readRecords } from '../facts/records.ts';
 
 /** The shell the host runs the script with, as a person reads it. */
@@ -14,7 +15,7 @@ export function execCommandLine(spec: ConnectionSpec): string {
   const where = spec.local ? 'local' : `ssh ${spec.user}@${spec.address}:${spec.port}`;
   const become =
     spec.become && spec.become.user !== spec.user
-      ? ` ${spec.become.exe ?? 'sudo'} -u ${spec.become.user}${spec.become.password !== undefined ? ' -S' : ' -n'}`
+      ? ` ${[spec.become.exe ?? 'sudo', ...sudoArguments(spec.become.flags, spec.become.password !== undefined), '-u', spec.become.user].map(shellQuote).join(' ')}`
       : '';
   return `${where}${become} /bin/bash < script`;
 }

@@ -97,7 +97,7 @@ describe('inventories and connections', () => {
     );
     const viaWrapper = await provision(['-i', audited, '--check']);
     expect(viaWrapper.code, viaWrapper.stdout + viaWrapper.stderr).toBe(0);
-    expect(await mustOnHost(info, h15.name, 'cat /tmp/sudo-audit.log')).toMatch(/^-H -n -u root -- /);
+    expect(await mustOnHost(info, h15.name, 'cat /tmp/sudo-audit.log')).toMatch(/^-H -S -n -u root -- /);
 
     // No become at all for a sudo account: the facts see they do not run as root, and say so
     // before planning anything (a plan from a non-root view would call agent.yaml absent).
@@ -125,6 +125,44 @@ describe('inventories and connections', () => {
     const failed = await provision(['-i', noPassword]);
     expect(failed.code).toBe(2);
     expect(statusOf(failed, h16.name)?.message).toMatch(/become failed: give ansible_become_password/);
+  });
+});
+
+describe('sudo options (become_flags), as Ansible passes them', () => {
+  it("sudo gets the admin's flags (-i: root's login shell), -n is dropped when a password is given, as Ansible does; a flag sudo cannot run the toolkit with is refused before any host is touched", async () => {
+    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
+    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    // A wrapper that notes sudo's arguments, then is sudo (ansible_become_exe).
+    const audit =
+      "printf '%s\\n' '#!/bin/sh' 'echo \"$*\" >> /tmp/sudo-flags.log' 'exec sudo \"$@\"' > /usr/local/bin/sudo-audit && chmod 755 /usr/local/bin/sudo-audit";
+    for (const h of [h15, h16])
+      await mustOnHost(info, h.name, `${audit}; rm -f /tmp/sudo-flags.log /root/tp-login-shell; echo 'touch /root/tp-login-shell' > /root/.bash_profile`);
+    const exe = { ansible_become: 'true', ansible_become_exe: '/usr/local/bin/sudo-audit' };
+    const inv = await iniInventory(
+      info,
+      [
+        { host: h15, vars: { ansible_user: 'admin', ...exe, ansible_become_flags: "'-i --preserve-env=LANG'" } },
+        // With the password the default flags' -n must go, or sudo refuses to ask for it.
+        { host: h16, vars: { ansible_user: 'admin-pw', ...exe, ansible_become_password: SUDO_PASSWORD, ansible_sudo_flags: "'-H -S -n -E'" } },
+      ],
+      OFFICIAL_VARS,
+    );
+    const run = await provision(['-i', inv]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const h of [h15, h16]) expect(await mustOnHost(info, h.name, 'stat -c "%U:%G %a" /etc/trento/agent.yaml')).toBe('root:root 600\n');
+    expect(await mustOnHost(info, h15.name, 'head -1 /tmp/sudo-flags.log')).toMatch(/^-i --preserve-env=LANG -n -u root -- /);
+    // -i ran root's login shell, which read its profile
+    expect(await mustOnHost(info, h15.name, 'ls /root/tp-login-shell')).toBe('/root/tp-login-shell\n');
+    expect(await mustOnHost(info, h16.name, 'head -1 /tmp/sudo-flags.log')).toMatch(/^-H -S -E -p {2}-u root -- /);
+    expect(run.stdout + run.stderr).not.toContain(SUDO_PASSWORD);
+
+    const refused = await iniInventory(info, [{ host: h15, vars: { ansible_user: 'admin', ...exe, ansible_become_flags: "'-H -b'" } }], OFFICIAL_VARS);
+    await mustOnHost(info, h15.name, 'rm -f /tmp/sudo-flags.log');
+    const settings = await provision(['-i', refused]);
+    expect(settings.code).toBe(1);
+    expect(settings.stdout + settings.stderr).toMatch(/ansible_become_flags.*"-b" cannot be honoured: the toolkit waits for its script's end/);
+    expect(await mustOnHost(info, h15.name, 'ls /tmp/sudo-flags.log 2>&1 || true')).toMatch(/No such file/);
+    for (const h of [h15, h16]) await mustOnHost(info, h.name, 'rm -f /root/.bash_profile /root/tp-login-shell /tmp/sudo-flags.log');
   });
 });
 

@@ -272,7 +272,14 @@ describe('ansible.cfg and the command line', () => {
       /\[sudo_become_plugin\] executable = \/opt\/audit\/sudo: not supported .*become_exe/,
     );
     expect(read('[privilege_escalation]\nbecome_exe = "/opt/audit/sudo"\n')()).toMatchObject({ becomeExe: '/opt/audit/sudo' });
-    expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported/);
+    expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported .*become_flags/);
+    expect(read('[sudo_become_plugin]\nflags = -H -S -n\n')).not.toThrow();
+    // become_flags itself is read, quoted or not, and where it came from kept for its errors
+    expect(read('[privilege_escalation]\nbecome_flags = "-H -S -n -i"\n')()).toMatchObject({
+      becomeFlags: '-H -S -n -i',
+      origins: { becomeFlags: expect.stringMatching(/ansible\.cfg \[privilege_escalation\] become_flags$/) },
+    });
+    expect(read('[defaults]\n', { ANSIBLE_BECOME_FLAGS: '-E' })()).toMatchObject({ becomeFlags: '-E', origins: { becomeFlags: 'env: ANSIBLE_BECOME_FLAGS' } });
     expect(read('[sudo_become_plugin]\nuser = sapadm\n')).toThrow(/\[sudo_become_plugin\] user = sapadm: not supported .*become_user/);
     expect(read('[defaults]\n', { ANSIBLE_BECOME_PASS: 'sudo-pw-123' })).toThrow(/^environment ANSIBLE_BECOME_PASS = \(a password\): not supported .*-K/);
     expect(read('[sudo_become_plugin]\npassword = sudo-pw-123\n')).not.toThrow(/sudo-pw-123/);
@@ -312,6 +319,6 @@ describe('ansible.cfg and the command line', () => {
     );
     expect(own).toMatchObject({ user: 'invuser', privateKeyPath: '/inv/key', strictHostKeyChecking: true, become: undefined, timeoutMs: 3000 });
     const becomeVars = connectionFor('h', { ansible_become_user: 'invbecome', ansible_become_password: 'inv-pw' }, defaults);
-    expect(becomeVars.become).toEqual({ user: 'invbecome', password: 'inv-pw' });
+    expect(becomeVars.become).toEqual({ user: 'invbecome', password: 'inv-pw', flags: ['-H', '-S', '-n'] });
   });
 });

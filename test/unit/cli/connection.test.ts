@@ -184,14 +184,13 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ansible_ssh_executable: '/nonexistent/ssh' })).toEqual([expect.objectContaining({ variable: 'ansible_ssh_executable' })]);
   });
 
-  it("an option of Ansible's ssh, sudo or sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
+  it("an option of Ansible's ssh or sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
     const refused = {
-      ansible_sudo_flags: '-H -S -n -E',
       ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
       ansible_shell_type: 'csh',
     };
     expect(errorsOf(refused).map((e) => [e.variable, e.origin])).toEqual(Object.keys(refused).map((v) => [v, 'inventory']));
-    expect(errorsOf({ ansible_become_flags: '-i' })[0]!.message).toMatch(/^"-i" is not supported: the toolkit runs sudo with Ansible's default flags/);
+    expect(errorsOf({ ansible_shell_type: 'csh' })[0]!.message).toMatch(/^"csh" is not supported: the toolkit's commands are written for a POSIX sh/);
     // Ansible's defaults, written out, and the variables that change nothing here
     const defaultsWritten = {
       ansible_become_exe: 'sudo',
@@ -203,16 +202,55 @@ describe('connection settings, before any host is touched', () => {
       ansible_ssh_transfer_method: 'scp',
     };
     expect(errorsOf(defaultsWritten)).toEqual([]);
-    // The variable Ansible uses (the last of the plugin's that is set) is the one judged.
-    expect(errorsOf({ ansible_become_flags: '-i', ansible_sudo_flags: '-H -S -n' })).toEqual([]);
-    expect(errorsOf({ ansible_become_flags: '-H -S -n', ansible_sudo_flags: '-i' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_flags' })]);
+  });
+
+  it('ansible_become_flags / ansible_sudo_flags / become_flags: sudo gets them (the last name set wins); what sudo cannot do for the toolkit is an error naming the option', () => {
+    const d = { ...defaults, become: true };
+    expect(connectionFor('h', {}, d).become?.flags).toEqual(['-H', '-S', '-n']);
+    expect(connectionFor('h', { ansible_sudo_flags: '-H -S -n -E', ansible_become_flags: '-i' }, d).become?.flags).toEqual(['-H', '-S', '-n', '-E']);
+    expect(connectionFor('h', {}, { ...d, becomeFlags: '-HSn --preserve-env=LANG' }).become?.flags).toEqual(['-H', '-S', '-n', '--preserve-env=LANG']);
+    // Set empty in the inventory: no flags at all, as in Ansible (not ansible.cfg's).
+    expect(connectionFor('h', { ansible_become_flags: '' }, { ...d, becomeFlags: '-i' }).become?.flags).toEqual([]);
+    expect(errorsOf({ ansible_become_flags: '-i -E' })).toEqual([]);
+    expect(errorsOf({ ansible_become_flags: '-u admin' })).toEqual([
+      {
+        variable: 'ansible_become_flags',
+        origin: 'inventory',
+        message: expect.stringMatching(/^"-u" cannot be honoured: the user to become is ansible_become_user/),
+      },
+    ]);
+    expect(errorsOf({ ansible_become_flags: '-i', ansible_sudo_flags: '-b' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_flags' })]);
+    expect(errorsOf({ ansible_sudo_flags: '-X' })[0]!.message).toMatch(
+      /^"-X" is not a sudo option the toolkit knows; these are sudo's options \(Ansible's default: -H -S -n\)/,
+    );
+    // From ansible.cfg: named by where it was written.
+    expect(
+      connectionSettingsErrors(
+        {},
+        {},
+        { ...defaults, becomeFlags: '--askpass', becomeFlagsOrigin: '/etc/ansible/ansible.cfg [privilege_escalation] become_flags' },
+      ),
+    ).toEqual([
+      {
+        variable: 'become_flags',
+        origin: '/etc/ansible/ansible.cfg [privilege_escalation] become_flags',
+        message: expect.stringMatching(/^"--askpass" cannot be honoured/),
+      },
+    ]);
   });
 
   it("ansible_become_exe / ansible_sudo_exe / become_exe: the program run instead of sudo, with sudo's arguments (an audit wrapper); one word only", () => {
     const d = { ...defaults, become: true };
-    expect(connectionFor('h', { ansible_become_exe: 'sudo', ansible_sudo_exe: '/opt/audit-sudo' }, d).become).toEqual({ user: 'root', exe: '/opt/audit-sudo' });
-    expect(connectionFor('h', {}, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({ user: 'root', exe: '/opt/cfg-sudo' });
-    expect(connectionFor('h', { ansible_become_exe: 'sudo' }, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({ user: 'root' });
+    expect(connectionFor('h', { ansible_become_exe: 'sudo', ansible_sudo_exe: '/opt/audit-sudo' }, d).become).toEqual({
+      user: 'root',
+      exe: '/opt/audit-sudo',
+      flags: ['-H', '-S', '-n'],
+    });
+    expect(connectionFor('h', {}, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({ user: 'root', exe: '/opt/cfg-sudo', flags: ['-H', '-S', '-n'] });
+    expect(connectionFor('h', { ansible_become_exe: 'sudo' }, { ...d, becomeExe: '/opt/cfg-sudo' }).become).toEqual({
+      user: 'root',
+      flags: ['-H', '-S', '-n'],
+    });
     expect(errorsOf({ ansible_become_exe: '/opt/audit sudo' })).toEqual([
       expect.objectContaining({ variable: 'ansible_become_exe', message: expect.stringContaining('one program') }),
     ]);

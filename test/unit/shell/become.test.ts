@@ -23,7 +23,7 @@ describeWith(SUDO, 'become with a password', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const ran = join(scratch, 'password-ran');
   const password = `x; touch ${ran}; echo PASSWORD-RAN`;
-  const spec = { scriptTimeoutSeconds: 30, user: 'admin', become: { user: 'root', password } } as unknown as ConnectionSpec;
+  const spec = { scriptTimeoutSeconds: 30, user: 'admin', become: { user: 'root', password, flags: ['-H', '-S', '-n'] } } as unknown as ConnectionSpec;
   const script: Command = { parts: [{ kind: 'raw', text: `echo "script as $(id -un)"; read -r line; echo "read:\${line:-nothing}"` }] };
 
   /** The command as the host's login shell runs it, stdin a pipe (as from sshd) or a socket (a local run). */
