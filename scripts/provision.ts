@@ -141,6 +141,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.ssh.extraArgs ? { sshExtraArgs: cli.ssh.extraArgs } : {}),
         ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
         ...(cli.ssh.sshpassPrompt ? { sshpassPrompt: cli.ssh.sshpassPrompt } : {}),
+        ...(cli.ssh.pkcs11Provider ? { pkcs11Provider: cli.ssh.pkcs11Provider, pkcs11ProviderOrigin: cli.ssh.pkcs11ProviderOrigin } : {}),
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,
       },

@@ -30,6 +30,9 @@ PACKAGES=(
   # a FIDO security key (ed25519-sk) through OpenSSH without a device: OpenSSH's own software
   # authenticator (sk-dummy.so) from its regression tests
   openssh-tests
+  # a smart card login (ansible_ssh_pkcs11_provider) through OpenSSH without a card: SoftHSM's
+  # PKCS#11 token in a folder of the test's own
+  softhsm2
   # the lab hosts' systemctl client (test/lab/host/systemctl-client.c), compiled at base build
   gcc libc6-dev
 )

@@ -39,6 +39,7 @@ export interface AnsibleSettings {
   controlPathDir?: string; // [ssh_connection] control_path_dir / ANSIBLE_SSH_CONTROL_PATH_DIR
   sshRetries?: number; // [ssh_connection] retries (or [connection] retries) / ANSIBLE_SSH_RETRIES
   sshpassPrompt?: string; // [ssh_connection] sshpass_prompt / ANSIBLE_SSHPASS_PROMPT
+  pkcs11Provider?: string; // [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
   /** What Ansible prints as [WARNING] about its configuration. */
@@ -83,6 +84,7 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'controlPathDir', section: 'ssh_connection', ini: 'control_path_dir', env: 'ANSIBLE_SSH_CONTROL_PATH_DIR', kind: 'cwdpath' },
   { key: 'sshRetries', section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES', kind: 'integer', alsoIn: 'connection' },
   { key: 'sshpassPrompt', section: 'ssh_connection', ini: 'sshpass_prompt', env: 'ANSIBLE_SSHPASS_PROMPT', kind: 'string' },
+  { key: 'pkcs11Provider', section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER', kind: 'string' },
 ];
 
 /**

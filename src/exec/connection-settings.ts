@@ -25,7 +25,7 @@ export interface ConnectionSettingError {
   message: string;
 }
 
-/** An option of Ansible's ssh or sh plugin that the toolkit honours only at its default. */
+/** An option of Ansible's sh plugin that the toolkit honours only at its default. */
 export interface DefaultOnlyOption {
   /** Its inventory variables, in the plugin's order (the last one set wins, as in Ansible). */
   variables: readonly string[];
@@ -38,21 +38,15 @@ export interface DefaultOnlyOption {
 }
 
 /**
- * The options of ansible-core's ssh and sh plugins that the toolkit does not implement:
- * another value than the default would be silently dropped (a smart card provider), so it is a
- * settings error naming it, before any host is touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
+ * The options of ansible-core's connection plugins that the toolkit does not implement: another
+ * value than the default would be silently dropped, so it is a settings error naming it, before
+ * any host is touched. The variables that change nothing here (ansible_python_interpreter: no Python runs on
  * the hosts; ansible_pipelining: scripts always travel on stdin; the scp/sftp ones: no file is
  * copied, files travel inside the script; ansible_remote_tmp: nothing is staged there) are not
  * read at all. One table for the inventory variables (connectionSettingsErrors) and for
  * ansible.cfg and ANSIBLE_* (src/cli/ansible-config.ts).
  */
 export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
-  {
-    variables: ['ansible_ssh_pkcs11_provider'],
-    settings: [{ section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER' }],
-    honoured: (v) => v.trim() === '',
-    instead: "give it to OpenSSH directly: -o PKCS11Provider=PATH in ansible_ssh_common_args (ssh-agent holding the card's key works too)",
-  },
   {
     variables: ['ansible_shell_type'],
     settings: [],
@@ -175,14 +169,13 @@ export function connectionSettingsErrors(
         });
       }
     }
-    for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args']) {
-      if (vars[variable] !== undefined) {
-        errors.push({
-          variable,
-          origin: where(variable, 'inventory'),
-          message: `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}`,
-        });
-      }
+    const opensshOnly = `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}`;
+    for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args', 'ansible_ssh_pkcs11_provider']) {
+      if (vars[variable] !== undefined && vars[variable] !== '') errors.push({ variable, origin: where(variable, 'inventory'), message: opensshOnly });
+    }
+    // A smart card from ansible.cfg: the in-process client cannot use it either.
+    if (defaults.pkcs11Provider && vars.ansible_ssh_pkcs11_provider === undefined) {
+      errors.push({ variable: 'pkcs11_provider', origin: defaults.pkcs11ProviderOrigin ?? 'ansible.cfg', message: opensshOnly });
     }
   }
   if (chosen.transport === 'ssh') {
@@ -197,6 +190,15 @@ export function connectionSettingsErrors(
     const given = winningVariable(vars, SSH_PASSWORD_VARIABLES);
     // An empty password is none (Ansible then logs in without sshpass).
     const passwordVariable = given !== undefined && given.value !== '' ? given.variable : undefined;
+    const pkcs11 = vars.ansible_ssh_pkcs11_provider !== undefined && vars.ansible_ssh_pkcs11_provider !== '' ? 'ansible_ssh_pkcs11_provider' : undefined;
+    if ((pkcs11 || defaults.pkcs11Provider) && !passwordVariable && defaults.password === undefined) {
+      errors.push({
+        variable: pkcs11 ?? 'pkcs11_provider',
+        origin: pkcs11 ? where(pkcs11, 'inventory') : (defaults.pkcs11ProviderOrigin ?? 'ansible.cfg'),
+        message:
+          'needs the token\'s PIN as the SSH password (ansible_password, vaulted, or -k), as with Ansible: sshpass answers the token\'s "Enter PIN for" prompt',
+      });
+    }
     if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
       errors.push({
         variable: passwordVariable ?? '--ask-pass',

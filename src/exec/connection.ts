@@ -45,6 +45,9 @@ export function transportOf(name: string): Transport | undefined {
   return TRANSPORT_NAMES[name.trim().toLowerCase()];
 }
 
+/** The prompt sshpass answers for a PKCS#11 token's PIN when no sshpass_prompt is set (Ansible's). */
+export const PKCS11_PIN_PROMPT = 'Enter PIN for ';
+
 /** Ansible's default [ssh_connection] ssh_args. */
 export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
 
@@ -112,6 +115,9 @@ export interface OpenSshSpec {
   password?: string; // ansible_password / -k: through sshpass on a pipe, never argv or environment
   /** ansible_sshpass_prompt / sshpass_prompt: the prompt sshpass answers (sshpass -P), when not its own "assword". */
   sshpassPrompt?: string;
+  /** ansible_ssh_pkcs11_provider / pkcs11_provider: the PKCS#11 library of a smart card or token
+   *  holding the login key; its PIN is the password (sshpass answers "Enter PIN for "). */
+  pkcs11Provider?: string;
   verbosity: number; // -vvvv gives ssh -vvv
 }
 
@@ -171,6 +177,8 @@ export interface ConnectionDefaults {
   sshCommonArgs?: string; // --ssh-common-args / ANSIBLE_SSH_COMMON_ARGS / ssh_common_args
   sshExtraArgs?: string; // --ssh-extra-args / ANSIBLE_SSH_EXTRA_ARGS / ssh_extra_args
   sshpassPrompt?: string; // ANSIBLE_SSHPASS_PROMPT / [ssh_connection] sshpass_prompt
+  pkcs11Provider?: string; // ANSIBLE_PKCS11_PROVIDER / [ssh_connection] pkcs11_provider
+  pkcs11ProviderOrigin?: string;
   retries?: number; // ANSIBLE_SSH_RETRIES / [ssh_connection] retries
   password?: string; // -k / --ask-pass
   verbosity?: number;
@@ -370,7 +378,9 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const explicitUser = orDefault(setting('user'), defaults.user);
   const address = str(setting('host')) ?? host;
   const password = orDefault(chosen(paramiko ? [...SSH_PASSWORD_VARIABLES, ...PARAMIKO_PASSWORD_VARIABLES] : SSH_PASSWORD_VARIABLES), defaults.password);
-  const sshpassPrompt = orDefault(chosen(['ansible_sshpass_prompt']), defaults.sshpassPrompt);
+  const pkcs11Provider = orDefault(chosen(['ansible_ssh_pkcs11_provider']), defaults.pkcs11Provider);
+  // As Ansible's ssh plugin: a token's PIN prompt is sshpass's unless another prompt is set.
+  const sshpassPrompt = orDefault(chosen(['ansible_sshpass_prompt']), defaults.sshpassPrompt) || (pkcs11Provider ? PKCS11_PIN_PROMPT : undefined);
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
@@ -387,6 +397,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       hostKeyChecking,
       ...(password !== undefined ? { password } : {}),
       ...(sshpassPrompt ? { sshpassPrompt } : {}),
+      ...(pkcs11Provider ? { pkcs11Provider } : {}),
       verbosity: defaults.verbosity ?? 0,
     },
     address,

@@ -26,8 +26,20 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
   const quoted = (value: string) => `"${value.replace(/(["\\])/g, '\\$1')}"`;
   // OpenSSH keeps the first value it is given for an option: what comes first wins, so the
   // admin's ssh_args come first and the toolkit's fallbacks (BatchMode, ControlPath) last.
+  // A PKCS#11 token (with its PIN as the password): as Ansible, its options first, so they win,
+  // and only the token's key logs in (sshpass must not answer a password prompt with the PIN).
+  const token =
+    ssh.pkcs11Provider && ssh.password !== undefined
+      ? [
+          ...o('KbdInteractiveAuthentication=no'),
+          ...o('PreferredAuthentications=publickey'),
+          ...o('PasswordAuthentication=no'),
+          ...o(`PKCS11Provider=${quoted(ssh.pkcs11Provider)}`),
+        ]
+      : [];
   return [
     ssh.executable,
+    ...token,
     ...splitArgs(ssh.sshArgs),
     ...(ssh.verbosity > 3 ? ['-vvv'] : []),
     ...(ssh.hostKeyChecking ? [] : o('StrictHostKeyChecking=no')),
@@ -133,7 +145,8 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   }
   const user = authenticating?.[3] ?? ssh.user ?? '(ssh_config user)';
   if (code === 5) {
-    return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: the password was refused (sshpass); check ansible_password / -k`);
+    const what = ssh.pkcs11Provider ? "the PKCS#11 token's PIN" : 'the password';
+    return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: ${what} was refused (sshpass); check ansible_password / -k`);
   }
   if (/Permission denied|Too many authentication failures|Authentication failed/.test(log)) {
     return new ConnectError(

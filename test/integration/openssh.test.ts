@@ -6,7 +6,7 @@
 // through ansible_connection=paramiko, which must refuse what it cannot do. And: one SSH
 // handshake per host per run, nothing left behind.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,7 +16,7 @@ import { terminateMaster } from '../../src/exec/ssh-mux.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { startKdc } from '../lab/kdc.ts';
-import { ANSIBLE_CORE, describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY } from '../support/requires.ts';
+import { ANSIBLE_CORE, describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY, SOFTHSM, SOFTHSM_LIBRARY } from '../support/requires.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, withLabNames } from './helpers.ts';
 
 let info: LabInfo;
@@ -587,6 +587,81 @@ const throughRelay = (h: LabHost) => ({
   ansible_user: 'root',
   ansible_ssh_private_key_file: info.keyFile,
   ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o HostKeyAlias=${h.address}`,
+});
+
+describeWith(SOFTHSM, 'a smart card login (ansible_ssh_pkcs11_provider), with a SoftHSM token holding the only copy of the key', () => {
+  const PIN = '4321';
+  let h: LabHost;
+  let env: NodeJS.ProcessEnv;
+  let fingerprint: string;
+  const vars = (pin: string) => ({
+    ansible_host: h.address,
+    ansible_user: 'root',
+    ansible_ssh_pkcs11_provider: SOFTHSM_LIBRARY,
+    ansible_password: pin,
+    ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+  });
+
+  beforeAll(async () => {
+    h = pull[0]!;
+    const token = mkdtempSync(join(work, 'softhsm-'));
+    mkdirSync(join(token, 'tokens'));
+    writeFileSync(join(token, 'softhsm2.conf'), `directories.tokendir = ${token}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+    env = { SOFTHSM2_CONF: join(token, 'softhsm2.conf') };
+    const hsm = (...args: string[]) => execFileSync('softhsm2-util', args, { encoding: 'utf8', env: { ...process.env, ...env } });
+    hsm('--init-token', '--free', '--label', 'tp-card', '--pin', PIN, '--so-pin', '87654321');
+    const key = join(token, 'card-key');
+    sh('ssh-keygen', ['-q', '-t', 'ecdsa', '-b', '256', '-m', 'PKCS8', '-N', '', '-C', 'tp-pkcs11-test', '-f', key]);
+    hsm('--import', key, '--token', 'tp-card', '--label', 'login', '--id', '01', '--pin', PIN);
+    rmSync(key); // the token holds the only copy of the private key
+    fingerprint = sh('ssh-keygen', ['-l', '-f', `${key}.pub`]).split(' ')[1]!;
+    const pub = readFileSync(`${key}.pub`, 'utf8').trim();
+    await mustOnHost(info, h.name, `printf '%s\\n' '${pub}' >> /root/.ssh/authorized_keys`);
+    cleanups.push(() => onHost(info, h.name, "sed -i '/ tp-pkcs11-test$/d' /root/.ssh/authorized_keys"));
+  });
+
+  it("logs in with the token's key, the PIN given by sshpass at the token's prompt and never shown; one login for facts and apply", async () => {
+    const mark = sshdLogMark(h);
+    const run = await provision(['-i', inventory({ [h.name]: vars(PIN) }), '-vvvv'], env);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(
+      sshdLogSince(h, mark)
+        .match(/Accepted \S+ for \S+ from \S+ port \d+ ssh2: \S+ \S+/g)
+        ?.map((l) => l.replace(/ port \d+/, '')),
+    ).toEqual([`Accepted publickey for root from ${info.gateway} ssh2: ECDSA ${fingerprint}`]);
+    // ssh's own -vvv account shows the token was used; the PIN is in no output
+    expect(run.stdout + run.stderr).toMatch(/pkcs11/i);
+    expect(`${run.stdout}${run.stderr}${JSON.stringify(run.report)}`).not.toMatch(new RegExp(`\\b${PIN}\\b`));
+  });
+
+  it('a wrong PIN logs nobody in: the host is unreachable with an authentication failure', async () => {
+    const run = await provision(['-i', inventory({ [h.name]: vars('9999') }), '--check'], env);
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    expect(statusOf(run, h.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
+  it('without a PIN, or through paramiko: a settings error naming the variable and the host, no host touched', async () => {
+    const { ansible_password: _pin, ...noPin } = vars(PIN);
+    const missing = await provision(['-i', inventory({ [h.name]: noPin }), '--check'], env);
+    expect(missing.code, missing.stdout + missing.stderr).toBe(1);
+    expect(missing.report?.settingsErrors).toEqual([
+      expect.objectContaining({
+        host: h.name,
+        variable: 'ansible_ssh_pkcs11_provider',
+        message: expect.stringMatching(/^needs the token's PIN as the SSH password/),
+      }),
+    ]);
+    const paramiko = await provision(['-i', inventory({ [h.name]: vars(PIN) }), '--check', '-c', 'paramiko'], env);
+    expect(paramiko.code, paramiko.stdout + paramiko.stderr).toBe(1);
+    expect(paramiko.report?.settingsErrors).toEqual([
+      expect.objectContaining({
+        host: h.name,
+        variable: 'ansible_ssh_pkcs11_provider',
+        message: expect.stringMatching(/ansible_connection=paramiko does not run/),
+      }),
+    ]);
+    expect([...missing.report!.hosts, ...paramiko.report!.hosts].every((x) => x.roundTrips === 0)).toBe(true);
+  });
 });
 
 describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansible)', () => {

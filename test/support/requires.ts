@@ -105,6 +105,13 @@ export const FIDO_SOFT_KEY: Requirement = {
   available: existsSync(SK_DUMMY) && onPath('ssh-keygen'),
   fix: SETUP,
 };
+/** SoftHSM's PKCS#11 library: a token in a folder, which OpenSSH's PKCS11Provider loads as a smart card's. */
+export const SOFTHSM_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
+export const SOFTHSM: Requirement = {
+  what: `SoftHSM (softhsm2-util and ${SOFTHSM_LIBRARY}, Debian's softhsm2) and ssh-keygen`,
+  available: existsSync(SOFTHSM_LIBRARY) && onPath('softhsm2-util') && onPath('ssh-keygen'),
+  fix: SETUP,
+};
 export const LINK_DELAY: Requirement = {
   what: "iptables (its NFQUEUE target), python3 (test/lab/link-delay.py) and ping (iputils-ping), for the lab's --rtt",
   available: onPath('iptables') && onPath('python3') && onPath('ping'),

@@ -265,9 +265,10 @@ describe('ansible.cfg and the command line', () => {
 
   it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
     const read = cfgReader();
-    expect(read('[ssh_connection]\npkcs11_provider = /usr/lib/opensc-pkcs11.so\n')).toThrow(
-      /ansible\.cfg \[ssh_connection\] pkcs11_provider = \/usr\/lib\/opensc-pkcs11\.so: not supported by trento-provision: .*PKCS11Provider/,
-    );
+    expect(read('[ssh_connection]\npkcs11_provider = "/usr/lib/opensc-pkcs11.so"\n')()).toMatchObject({
+      pkcs11Provider: '/usr/lib/opensc-pkcs11.so',
+      origins: { pkcs11Provider: expect.stringMatching(/\[ssh_connection\] pkcs11_provider$/) },
+    });
     expect(read('[sudo_become_plugin]\nexecutable = /opt/audit/sudo\n')).toThrow(
       /\[sudo_become_plugin\] executable = \/opt\/audit\/sudo: not supported .*become_exe/,
     );

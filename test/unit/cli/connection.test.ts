@@ -184,12 +184,8 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ansible_ssh_executable: '/nonexistent/ssh' })).toEqual([expect.objectContaining({ variable: 'ansible_ssh_executable' })]);
   });
 
-  it("an option of Ansible's ssh or sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
-    const refused = {
-      ansible_ssh_pkcs11_provider: '/usr/lib/opensc-pkcs11.so',
-      ansible_shell_type: 'csh',
-    };
-    expect(errorsOf(refused).map((e) => [e.variable, e.origin])).toEqual(Object.keys(refused).map((v) => [v, 'inventory']));
+  it("an option of Ansible's sh plugin the toolkit does not implement is an error naming it, unless at its default", () => {
+    expect(errorsOf({ ansible_shell_type: 'csh' }).map((e) => [e.variable, e.origin])).toEqual([['ansible_shell_type', 'inventory']]);
     expect(errorsOf({ ansible_shell_type: 'csh' })[0]!.message).toMatch(/^"csh" is not supported: the toolkit's commands are written for a POSIX sh/);
     // Ansible's defaults, written out, and the variables that change nothing here
     const defaultsWritten = {
@@ -300,6 +296,49 @@ describe('connection settings, before any host is touched', () => {
     expect(
       connectionFor('h', { ansible_password: 'pw', ansible_sshpass_prompt: '' }, { ...defaults, sshpassPrompt: 'x' }).openssh.sshpassPrompt,
     ).toBeUndefined();
+  });
+
+  it('ansible_ssh_pkcs11_provider / pkcs11_provider: as Ansible, the token\'s options first (they win), the PIN is the password that sshpass gives at "Enter PIN for "', () => {
+    const token = {
+      ansible_password: '4321',
+      ansible_ssh_pkcs11_provider: '/usr/lib/softhsm/libsofthsm2.so',
+      ansible_ssh_args: '-o PreferredAuthentications=password',
+    };
+    const spec = connectionFor('h', token, defaults).openssh;
+    expect(spec).toMatchObject({ pkcs11Provider: '/usr/lib/softhsm/libsofthsm2.so', sshpassPrompt: 'Enter PIN for ', password: '4321' });
+    expect(argvOf(token).slice(0, 10)).toEqual([
+      'ssh',
+      '-o',
+      'KbdInteractiveAuthentication=no',
+      '-o',
+      'PreferredAuthentications=publickey',
+      '-o',
+      'PasswordAuthentication=no',
+      '-o',
+      'PKCS11Provider="/usr/lib/softhsm/libsofthsm2.so"',
+      '-o',
+    ]);
+    expect(argvOf(token).join(' ')).not.toContain('4321');
+    // An sshpass_prompt set is kept; from ansible.cfg, the variable wins; empty is none.
+    expect(connectionFor('h', { ...token, ansible_sshpass_prompt: 'PIN:' }, defaults).openssh.sshpassPrompt).toBe('PIN:');
+    expect(connectionFor('h', { ansible_password: 'x' }, { ...defaults, pkcs11Provider: '/cfg/p11.so' }).openssh.pkcs11Provider).toBe('/cfg/p11.so');
+    expect(
+      connectionFor('h', { ansible_password: 'x', ansible_ssh_pkcs11_provider: '' }, { ...defaults, pkcs11Provider: '/cfg/p11.so' }).openssh.pkcs11Provider,
+    ).toBeUndefined();
+    expect(errorsOf(token)).toEqual([]);
+    // Without a PIN (Ansible refuses too), and through paramiko: settings errors naming the setting.
+    expect(errorsOf({ ansible_ssh_pkcs11_provider: '/usr/lib/softhsm/libsofthsm2.so' })).toEqual([
+      { variable: 'ansible_ssh_pkcs11_provider', origin: 'inventory', message: expect.stringMatching(/^needs the token's PIN as the SSH password/) },
+    ]);
+    expect(connectionSettingsErrors({}, {}, { ...defaults, pkcs11Provider: '/p11.so', pkcs11ProviderOrigin: 'env: ANSIBLE_PKCS11_PROVIDER' })).toEqual([
+      expect.objectContaining({ variable: 'pkcs11_provider', origin: 'env: ANSIBLE_PKCS11_PROVIDER' }),
+    ]);
+    expect(errorsOf({ ...token, ansible_connection: 'paramiko', ansible_ssh_args: '' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_ssh_pkcs11_provider', message: expect.stringMatching(/ansible_connection=paramiko does not run/) }),
+    ]);
+    expect(connectFailure(connectionFor('h', token, defaults), 5, '').message).toMatch(
+      /the PKCS#11 token's PIN was refused \(sshpass\); check ansible_password \/ -k/,
+    );
   });
 
   it('a later name set empty means no value, as in Ansible: no password (no sshpass), no user option; paramiko reads its own names last', () => {
