@@ -49,10 +49,12 @@ export const SCRIPT_FROM_STDIN = `/bin/bash -c '${SOURCE_STDIN}'`;
 /**
  * The same, first reading stdin's lines as data up to the line `marker` (hex: no quoting), then
  * the script after it. `read` takes a pipe or a socket one byte at a time, so nothing after the
- * marker line is consumed.
+ * marker line is consumed. `${l}`, not `$l`: with become_flags -i or -s, sudo hands the command
+ * to the target user's shell with every character escaped but letters, digits, _, - and $, so
+ * that shell would expand a `$l` (to nothing) before bash runs; `${` reaches bash as written.
  */
 function scriptAfterMarker(marker: string): string {
-  return `/bin/bash -c 'while IFS= read -r l; do [ "$l" = ${marker} ] && break; done; ${SOURCE_STDIN}'`;
+  return `/bin/bash -c 'while IFS= read -r l; do [ "\${l}" = ${marker} ] && break; done; ${SOURCE_STDIN}'`;
 }
 
 /** The command line the host runs: bash reading the script from stdin, via sudo when becoming. */

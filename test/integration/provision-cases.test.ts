@@ -129,7 +129,7 @@ describe('inventories and connections', () => {
 });
 
 describe('sudo options (become_flags), as Ansible passes them', () => {
-  it("sudo gets the admin's flags (-i: root's login shell), -n is dropped when a password is given, as Ansible does; a flag sudo cannot run the toolkit with is refused before any host is touched", async () => {
+  it("sudo gets the admin's flags (-i: root's login shell; -s with a password), -n is dropped when a password is given, as Ansible does; a flag sudo cannot run the toolkit with is refused before any host is touched", async () => {
     const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
     const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
     // A wrapper that notes sudo's arguments, then is sudo (ansible_become_exe).
@@ -142,8 +142,9 @@ describe('sudo options (become_flags), as Ansible passes them', () => {
       info,
       [
         { host: h15, vars: { ansible_user: 'admin', ...exe, ansible_become_flags: "'-i --preserve-env=LANG'" } },
-        // With the password the default flags' -n must go, or sudo refuses to ask for it.
-        { host: h16, vars: { ansible_user: 'admin-pw', ...exe, ansible_become_password: SUDO_PASSWORD, ansible_sudo_flags: "'-H -S -n -E'" } },
+        // With the password the default flags' -n must go, or sudo refuses to ask for it; -s: the
+        // command through root's shell, which must not expand what the toolkit's command holds.
+        { host: h16, vars: { ansible_user: 'admin-pw', ...exe, ansible_become_password: SUDO_PASSWORD, ansible_sudo_flags: "'-H -S -n -E -s'" } },
       ],
       OFFICIAL_VARS,
     );
@@ -153,7 +154,7 @@ describe('sudo options (become_flags), as Ansible passes them', () => {
     expect(await mustOnHost(info, h15.name, 'head -1 /tmp/sudo-flags.log')).toMatch(/^-i --preserve-env=LANG -n -u root -- /);
     // -i ran root's login shell, which read its profile
     expect(await mustOnHost(info, h15.name, 'ls /root/tp-login-shell')).toBe('/root/tp-login-shell\n');
-    expect(await mustOnHost(info, h16.name, 'head -1 /tmp/sudo-flags.log')).toMatch(/^-H -S -E -p {2}-u root -- /);
+    expect(await mustOnHost(info, h16.name, 'head -1 /tmp/sudo-flags.log')).toMatch(/^-H -S -E -s -p {2}-u root -- /);
     expect(run.stdout + run.stderr).not.toContain(SUDO_PASSWORD);
 
     const refused = await iniInventory(info, [{ host: h15, vars: { ansible_user: 'admin', ...exe, ansible_become_flags: "'-H -b'" } }], OFFICIAL_VARS);

@@ -46,6 +46,23 @@ describeWith(SUDO, 'become with a password', () => {
     });
   }
 
+  // sudo -i and -s run the command through the target user's shell, escaping every character
+  // but letters, digits, _, - and $: a `$name` in the command would be expanded by that shell
+  // before bash sees it (so the marker loop would never find its marker).
+  for (const flag of ['-i', '-s']) {
+    it(`with become_flags ${flag} (the command through root's shell): the same, the password line never run`, () => {
+      const { command, stdinPrefix } = remoteShell({ ...spec, become: { ...spec.become!, flags: [flag] } });
+      expect(command).not.toMatch(/\$[A-Za-z0-9_-]/);
+      const r = runOnHost(command, stdinPrefix + wrapScript(toShell(script)), 'pipe', { ...process.env, SHELL: '/bin/bash' });
+      expect(r.stdout).toBe('script as root\nread:nothing\n');
+      expect(r.status).toBe(0);
+      expect(existsSync(ran)).toBe(false);
+      const plain = remoteShell({ ...spec, become: { ...spec.become!, password: undefined, flags: [flag] } });
+      const noPassword = runOnHost(plain.command, plain.stdinPrefix + wrapScript(toShell(script)), 'pipe', { ...process.env, SHELL: '/bin/bash' });
+      expect(noPassword.stdout).toBe('script as root\nread:nothing\n');
+    });
+  }
+
   it('sudo that reads the password line (as sudo -S does, byte by byte): the script after it runs', () => {
     // A stand-in for a sudo that asks: it reads one line from stdin, checks it, runs the command.
     const bin = join(scratch, 'bin');
