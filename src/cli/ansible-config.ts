@@ -6,7 +6,6 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
-import { DEFAULT_SUDO_FLAGS } from '../exec/sudo-flags.ts';
 
 export class AnsibleConfigError extends Error {}
 
@@ -54,10 +53,20 @@ type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'cwdpath' | 'pathlist' |
 type Key = keyof AnsibleSettings['origins'];
 
 /**
- * ansible-core's base.yml entries for what we read: section, ini key, env variable, type;
- * `alsoIn`: an older section Ansible also reads the key from, below the first.
+ * ansible-core's entries for what we read (base.yml, the plugins' documentation): section, ini
+ * key, env variable, type; `alsoIn`: an older section Ansible also reads the key from, below the
+ * first; `later`: the plugin's own names after the usual ones ([sudo_become_plugin] flags,
+ * ANSIBLE_SUDO_FLAGS), which win over them as the last of Ansible's names set does.
  */
-const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: Kind; alsoIn?: string }[] = [
+const DEFINITIONS: {
+  key: Key;
+  section: string;
+  ini: string;
+  env: string;
+  kind: Kind;
+  alsoIn?: string;
+  later?: { section: string; ini: string; env: string };
+}[] = [
   { key: 'inventory', section: 'defaults', ini: 'inventory', env: 'ANSIBLE_INVENTORY', kind: 'pathlist' },
   { key: 'forks', section: 'defaults', ini: 'forks', env: 'ANSIBLE_FORKS', kind: 'integer' },
   { key: 'remoteUser', section: 'defaults', ini: 'remote_user', env: 'ANSIBLE_REMOTE_USER', kind: 'string' },
@@ -69,10 +78,31 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
   { key: 'timeout', section: 'defaults', ini: 'timeout', env: 'ANSIBLE_TIMEOUT', kind: 'integer' },
   { key: 'remotePort', section: 'defaults', ini: 'remote_port', env: 'ANSIBLE_REMOTE_PORT', kind: 'integer' },
   { key: 'become', section: 'privilege_escalation', ini: 'become', env: 'ANSIBLE_BECOME', kind: 'boolean' },
-  { key: 'becomeUser', section: 'privilege_escalation', ini: 'become_user', env: 'ANSIBLE_BECOME_USER', kind: 'string' },
+  {
+    key: 'becomeUser',
+    section: 'privilege_escalation',
+    ini: 'become_user',
+    env: 'ANSIBLE_BECOME_USER',
+    kind: 'string',
+    later: { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER' },
+  },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
-  { key: 'becomeExe', section: 'privilege_escalation', ini: 'become_exe', env: 'ANSIBLE_BECOME_EXE', kind: 'string' },
-  { key: 'becomeFlags', section: 'privilege_escalation', ini: 'become_flags', env: 'ANSIBLE_BECOME_FLAGS', kind: 'string' },
+  {
+    key: 'becomeExe',
+    section: 'privilege_escalation',
+    ini: 'become_exe',
+    env: 'ANSIBLE_BECOME_EXE',
+    kind: 'string',
+    later: { section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' },
+  },
+  {
+    key: 'becomeFlags',
+    section: 'privilege_escalation',
+    ini: 'become_flags',
+    env: 'ANSIBLE_BECOME_FLAGS',
+    kind: 'string',
+    later: { section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' },
+  },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
   { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
   { key: 'askPass', section: 'defaults', ini: 'ask_pass', env: 'ANSIBLE_ASK_PASS', kind: 'boolean' },
@@ -91,8 +121,8 @@ const DEFINITIONS: { key: Key; section: string; ini: string; env: string; kind: 
  * Settings that change what an inventory means, which the toolkit reads only as Ansible does by
  * default: another value would give a silently different inventory (merged dictionaries, renamed
  * groups whose group_vars then apply), so it is an error naming the setting. Also the sudo
- * plugin's own names for the become user and password, which the toolkit reads under their
- * usual names only. (The connection options read only at their defaults are in
+ * plugin's password settings: a sudo password comes from -K or the (vaulted) inventory only.
+ * (The connection options read only at their defaults are in
  * DEFAULT_ONLY_OPTIONS, shared with the inventory variables.)
  */
 interface DefaultOnlySetting {
@@ -105,7 +135,6 @@ interface DefaultOnlySetting {
   secret?: boolean;
 }
 
-const BECOME_USER_INSTEAD = 'give the become user as [privilege_escalation] become_user, ANSIBLE_BECOME_USER, --become-user or ansible_become_user';
 const BECOME_PASSWORD_INSTEAD =
   'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
 
@@ -125,24 +154,9 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
   },
-  // The sudo plugin's own names, read under the usual ones only.
-  { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER', honoured: () => false, instead: BECOME_USER_INSTEAD },
+  // A sudo password in ansible.cfg or the environment: refused, named, never printed.
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_BECOME_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },
-  {
-    section: 'sudo_become_plugin',
-    ini: 'executable',
-    env: 'ANSIBLE_SUDO_EXE',
-    honoured: (v) => ['', 'sudo'].includes(v.trim()),
-    instead: 'give the sudo program as [privilege_escalation] become_exe, ANSIBLE_BECOME_EXE or ansible_become_exe',
-  },
-  {
-    section: 'sudo_become_plugin',
-    ini: 'flags',
-    env: 'ANSIBLE_SUDO_FLAGS',
-    honoured: (v) => v.trim() === '' || v.trim().split(/\s+/).join(' ') === DEFAULT_SUDO_FLAGS,
-    instead: "give sudo's options as [privilege_escalation] become_flags, ANSIBLE_BECOME_FLAGS or ansible_become_flags",
-  },
 ];
 
 export interface FindOptions {
@@ -319,15 +333,16 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   }
   const out = settings as unknown as Record<string, unknown>;
   for (const d of DEFINITIONS) {
-    const fromEnv = options.env[d.env];
-    const section = d.alsoIn !== undefined && !ini.get(d.section)?.has(d.ini) ? d.alsoIn : d.section;
-    const fromFile = ini.get(section)?.get(d.ini);
-    if (fromEnv !== undefined) {
-      out[d.key] = convert(fromEnv, d.kind, options.cwd, `environment ${d.env}`, home, options.env);
-      settings.origins[d.key] = `env: ${d.env}`;
-    } else if (fromFile !== undefined) {
-      const where = `${found.file} [${section}] ${d.ini}`;
-      out[d.key] = convert(fromFile, d.kind, d.kind === 'cwdpath' ? options.cwd : dirname(found.file!), where, home, options.env);
+    // Ansible's names in its order; the last one set wins, an environment variable over any key.
+    const envName = [d.env, ...(d.later ? [d.later.env] : [])].filter((name) => options.env[name] !== undefined).at(-1);
+    const keys = [...(d.alsoIn !== undefined ? [{ section: d.alsoIn, ini: d.ini }] : []), { section: d.section, ini: d.ini }, ...(d.later ? [d.later] : [])];
+    const key = keys.filter((k) => ini.get(k.section)?.has(k.ini)).at(-1);
+    if (envName !== undefined) {
+      out[d.key] = convert(options.env[envName]!, d.kind, options.cwd, `environment ${envName}`, home, options.env);
+      settings.origins[d.key] = `env: ${envName}`;
+    } else if (key !== undefined) {
+      const where = `${found.file} [${key.section}] ${key.ini}`;
+      out[d.key] = convert(ini.get(key.section)!.get(key.ini)!, d.kind, d.kind === 'cwdpath' ? options.cwd : dirname(found.file!), where, home, options.env);
       settings.origins[d.key] = where;
     }
   }

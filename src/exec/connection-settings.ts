@@ -8,6 +8,8 @@ import {
   BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
   becomeFlagsText,
+  becomes,
+  connectionFor,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
@@ -137,9 +139,10 @@ export function connectionSettingsErrors(
       message: `needs a whole number, 0 or more (connection attempts after the first), not ${JSON.stringify(String(retries))}`,
     });
   }
+  // Read only where sudo runs, as Ansible reads them only when becoming.
   const flags = becomeFlagsText(vars, defaults);
   const parsedFlags = parseSudoFlags(flags.text);
-  if ('problem' in parsedFlags) {
+  if (becomes(vars, defaults) && 'problem' in parsedFlags) {
     errors.push({
       variable: flags.variable ?? 'become_flags',
       origin: flags.variable ? where(flags.variable, 'inventory') : flags.origin,
@@ -187,19 +190,21 @@ export function connectionSettingsErrors(
         message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
       });
     }
+    // The password and the token as the host's ssh gets them (one place decides: an empty
+    // variable is none, and beats -k and ansible.cfg).
+    const resolved = connectionFor('', vars, defaults).openssh;
     const given = winningVariable(vars, SSH_PASSWORD_VARIABLES);
-    // An empty password is none (Ansible then logs in without sshpass).
     const passwordVariable = given !== undefined && given.value !== '' ? given.variable : undefined;
-    const pkcs11 = vars.ansible_ssh_pkcs11_provider !== undefined && vars.ansible_ssh_pkcs11_provider !== '' ? 'ansible_ssh_pkcs11_provider' : undefined;
-    if ((pkcs11 || defaults.pkcs11Provider) && !passwordVariable && defaults.password === undefined) {
+    if (resolved.pkcs11Provider !== undefined && resolved.password === undefined) {
+      const fromVariable = vars.ansible_ssh_pkcs11_provider !== undefined;
       errors.push({
-        variable: pkcs11 ?? 'pkcs11_provider',
-        origin: pkcs11 ? where(pkcs11, 'inventory') : (defaults.pkcs11ProviderOrigin ?? 'ansible.cfg'),
+        variable: fromVariable ? 'ansible_ssh_pkcs11_provider' : 'pkcs11_provider',
+        origin: fromVariable ? where('ansible_ssh_pkcs11_provider', 'inventory') : (defaults.pkcs11ProviderOrigin ?? 'ansible.cfg'),
         message:
           'needs the token\'s PIN as the SSH password (ansible_password, vaulted, or -k), as with Ansible: sshpass answers the token\'s "Enter PIN for" prompt',
       });
     }
-    if ((passwordVariable || defaults.password !== undefined) && !onPath('sshpass', env)) {
+    if (resolved.password !== undefined && !onPath('sshpass', env)) {
       errors.push({
         variable: passwordVariable ?? '--ask-pass',
         origin: passwordVariable ? where(passwordVariable, 'inventory') : 'command line',

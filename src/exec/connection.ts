@@ -328,6 +328,11 @@ export function transportFor(
   return { name, transport: transportOf(name), origin: fromVar !== undefined ? 'ansible_connection' : 'default' };
 }
 
+/** Does the host become another user: ansible_become, else -b / ansible.cfg's become. */
+export function becomes(vars: Record<string, unknown>, defaults: Pick<ConnectionDefaults, 'become'>): boolean {
+  return vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
+}
+
 /**
  * become_flags as written and where they come from: the inventory (the last of Ansible's names
  * set; set empty means no flags, as in Ansible), else ansible.cfg / ANSIBLE_BECOME_FLAGS, else
@@ -369,7 +374,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   // null: set empty in the inventory, which beats the command line and ansible.cfg and means none.
   const orDefault = <T>(value: unknown, fallback: T): string | T | undefined => (value === null ? undefined : (str(value) ?? fallback));
   const key = orDefault(setting('privateKey'), defaults.privateKeyPath);
-  const becomeOn = vars.ansible_become !== undefined ? truthy(vars.ansible_become) : (defaults.become ?? false);
+  const becomeOn = becomes(vars, defaults);
   const becomePassword = orDefault(chosen(BECOME_PASSWORD_VARIABLES), defaults.becomePassword);
   const becomeExe = orDefault(chosen(BECOME_EXE_VARIABLES), defaults.becomeExe);
   const becomeFlags = parseSudoFlags(becomeFlagsText(vars, defaults).text);

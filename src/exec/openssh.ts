@@ -148,6 +148,14 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
     const what = ssh.pkcs11Provider ? "the PKCS#11 token's PIN" : 'the password';
     return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: ${what} was refused (sshpass); check ansible_password / -k`);
   }
+  // A wrong PIN: ssh logs the token's refusal and goes on without its keys (exit 255, not sshpass's 5).
+  const pin = ssh.pkcs11Provider ? /PKCS#11 login failed: ([^\r\n]*)/.exec(log) : null;
+  if (pin) {
+    return new ConnectError(
+      'auth',
+      `authentication failed for ${user}@${address}:${port}: the PKCS#11 token refused the PIN (${pin[1]!.trim()}); check ansible_password / -k`,
+    );
+  }
   if (/Permission denied|Too many authentication failures|Authentication failed/.test(log)) {
     return new ConnectError(
       'auth',

@@ -61,8 +61,11 @@ export function parseSudoFlags(text: string): SudoFlags {
     return { problem: `cannot be split into words as Ansible splits it: ${(error as Error).message}` };
   }
   const words: string[] = [];
-  const take = (option: SudoOption | undefined, shown: string): string | undefined => {
-    if (option === undefined) return `"${shown}" is not a sudo option the toolkit knows`;
+  /** The options given (long names; --preserve-env=LIST as "preserve-env="). */
+  const given = new Set<string>();
+  // An unknown option is named by its place, not repeated: it may be anything, a password too.
+  const take = (option: SudoOption | undefined, shown: string, place: number): string | undefined => {
+    if (option === undefined) return `word ${place} is not a sudo option the toolkit knows`;
     if (option.refused) return `"${shown}" cannot be honoured: ${option.refused}`;
     return undefined;
   };
@@ -71,10 +74,11 @@ export function parseSudoFlags(text: string): SudoFlags {
     if (word.startsWith('--') && word.length > 2) {
       const [name, inline] = splitOnce(word.slice(2), '=');
       const option = SUDO_OPTIONS.find((o) => o.long === name);
-      const problem = take(option, `--${name}`);
+      const problem = take(option, `--${name}`, i + 1);
       if (problem) return { problem };
       // --preserve-env=LIST is the one long option whose value is optional.
       if (inline !== undefined && !option!.value && name !== 'preserve-env') return { problem: `"--${name}" takes no value` };
+      given.add(inline !== undefined && name === 'preserve-env' ? 'preserve-env=' : name!);
       if (option!.value && inline === undefined) {
         const next = written[++i];
         if (next === undefined) return { problem: `"--${name}" needs a value` };
@@ -88,9 +92,10 @@ export function parseSudoFlags(text: string): SudoFlags {
     if (!/^-[^-]/.test(word)) return { problem: `word ${i + 1} is not an option: sudo would run it as the command` };
     for (let c = 1; c < word.length; c++) {
       const option = SUDO_OPTIONS.find((o) => o.short === word[c]);
-      const problem = take(option, `-${word[c]}`);
+      const problem = take(option, `-${word[c]}`, i + 1);
       if (problem) return { problem };
       words.push(`-${word[c]}`);
+      given.add(option!.long);
       if (!option!.value) continue;
       const value = c + 1 < word.length ? word.slice(c + 1) : written[++i];
       if (value === undefined) return { problem: `"-${word[c]}" needs a value` };
@@ -98,8 +103,18 @@ export function parseSudoFlags(text: string): SudoFlags {
       break;
     }
   }
+  const conflict = SUDO_CONFLICTS.find(([a, b]) => given.has(a) && given.has(b));
+  const named = (long: string) => `-${SUDO_OPTIONS.find((o) => o.long === long)!.short} (--${long})`;
+  if (conflict) return { problem: `${named(conflict[0])} and ${named(conflict[1])} cannot go together (sudo refuses them)` };
   return { words };
 }
+
+/** Options sudo refuses together ("you may not specify both the -i and -s options"); -E is
+ *  --preserve-env, the whole environment (--preserve-env=LIST goes with -i). */
+const SUDO_CONFLICTS: readonly [string, string][] = [
+  ['login', 'shell'],
+  ['login', 'preserve-env'],
+];
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {
   const at = text.indexOf(separator);

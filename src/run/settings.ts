@@ -1,5 +1,5 @@
 // Phase 1: every setting that needs no connection, for every host, before any host is contacted.
-import { CONNECTION_VARIABLES, truthy, winningVariable } from '../exec/connection.ts';
+import { becomes, CONNECTION_VARIABLES, winningVariable } from '../exec/connection.ts';
 import { connectionSettingsErrors } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
 import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
@@ -36,7 +36,7 @@ export function checkHostlessSettings(
       h.vars.ansible_become_method === undefined &&
       options.connection.becomeMethod !== undefined &&
       options.connection.becomeMethod !== 'sudo' &&
-      (h.vars.ansible_become !== undefined ? truthy(h.vars.ansible_become) : options.connection.become)
+      becomes(h.vars, options.connection)
     ) {
       error({
         host: h.name,

@@ -634,10 +634,10 @@ describeWith(SOFTHSM, 'a smart card login (ansible_ssh_pkcs11_provider), with a 
     expect(`${run.stdout}${run.stderr}${JSON.stringify(run.report)}`).not.toMatch(new RegExp(`\\b${PIN}\\b`));
   });
 
-  it('a wrong PIN logs nobody in: the host is unreachable with an authentication failure', async () => {
+  it('a wrong PIN logs nobody in: the host is unreachable, the message says the token refused the PIN', async () => {
     const run = await provision(['-i', inventory({ [h.name]: vars('9999') }), '--check'], env);
     expect(run.code, run.stdout + run.stderr).toBe(4);
-    expect(statusOf(run, h.name)?.message).toMatch(/authentication failed for root@/);
+    expect(statusOf(run, h.name)?.message).toMatch(/^authentication failed for root@\S+: the PKCS#11 token refused the PIN \(.+\); check ansible_password/);
   });
 
   it('without a PIN, or through paramiko: a settings error naming the variable and the host, no host touched', async () => {

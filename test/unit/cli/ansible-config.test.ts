@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findAnsibleConfig, readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { CliError, parseCli } from '../../../src/cli/args.ts';
 import { connectionFor } from '../../../src/exec/connection.ts';
-import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
+import { ANSIBLE_CORE, ANSIBLE_PYTHON, describeWith } from '../../support/requires.ts';
 
 const execFileP = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'tp-cfg-'));
@@ -152,6 +152,45 @@ describeWith(ANSIBLE_CORE, 'ansible.cfg as ansible-config reads it', () => {
   });
 });
 
+describeWith(ANSIBLE_PYTHON, "the sudo plugin's settings as ansible-core's sudo plugin reads them", () => {
+  /** become_flags, become_exe and become_user as the sudo plugin gets them from ansible.cfg and ANSIBLE_*. */
+  async function sudoPluginSays(cwd: string, env: Record<string, string>): Promise<{ flags: string; exe: string; user: string }> {
+    const program = [
+      'import json',
+      'from ansible.plugins.loader import become_loader',
+      "b = become_loader.get('sudo'); b.set_options()",
+      "print(json.dumps({k: b.get_option('become_' + k) for k in ('flags', 'exe', 'user')}))",
+    ].join('\n');
+    const { stdout } = await execFileP('/usr/bin/python3', ['-c', program], { cwd, env: { PATH: process.env.PATH, ...env } });
+    return JSON.parse(stdout) as { flags: string; exe: string; user: string };
+  }
+
+  it('the last of its names set wins ([sudo_become_plugin] over [privilege_escalation], ANSIBLE_SUDO_* over ANSIBLE_BECOME_*, any variable over the file; empty counts)', async () => {
+    const cases: { cfg: string; env: Record<string, string> }[] = [
+      { cfg: '[privilege_escalation]\nbecome_flags = -i\n[sudo_become_plugin]\nflags = -H -S -n\n', env: {} },
+      { cfg: '[defaults]\n', env: { ANSIBLE_BECOME_FLAGS: '-i', ANSIBLE_SUDO_FLAGS: '-H -S -n' } },
+      { cfg: '[defaults]\n', env: { ANSIBLE_BECOME_FLAGS: '-i', ANSIBLE_SUDO_FLAGS: '' } },
+      { cfg: '[sudo_become_plugin]\nflags = -H -S -n\n', env: { ANSIBLE_BECOME_FLAGS: '-E' } },
+      {
+        cfg: '[privilege_escalation]\nbecome_exe = /opt/y/sudo\nbecome_user = bob\n[sudo_become_plugin]\nexecutable = /opt/x/sudo\nuser = sapadm\n',
+        env: {},
+      },
+      {
+        cfg: '[privilege_escalation]\nbecome_user = bob\nbecome_exe = /opt/y/sudo\n',
+        env: { ANSIBLE_SUDO_USER: 'envsudo', ANSIBLE_BECOME_EXE: '/opt/env/sudo' },
+      },
+    ];
+    for (const c of cases) {
+      const { home, cwd, etc } = layout();
+      writeFileSync(join(etc, 'ansible.cfg'), c.cfg);
+      const env = { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...c.env };
+      const theirs = await sudoPluginSays(cwd, env);
+      const ours = readAnsibleSettings({ env, cwd, home, systemFile: NO_SYSTEM });
+      expect({ flags: ours.becomeFlags ?? '-H -S -n', exe: ours.becomeExe ?? 'sudo', user: ours.becomeUser ?? 'root' }, JSON.stringify(c)).toEqual(theirs);
+    }
+  });
+});
+
 describe('ansible.cfg and the command line', () => {
   const projectDir = join(root, 'project-dir');
   mkdirSync(join(projectDir, 'inventories'), { recursive: true });
@@ -263,25 +302,25 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\nhash_behaviour = merge\n', { ANSIBLE_HASH_BEHAVIOUR: 'replace' })).not.toThrow();
   });
 
-  it("the connection options the toolkit does not implement, and the sudo plugin's own names for user and password, are errors naming the setting", () => {
+  it("the sudo plugin's password settings are errors naming the setting, never printing it; its other names are read", () => {
     const read = cfgReader();
     expect(read('[ssh_connection]\npkcs11_provider = "/usr/lib/opensc-pkcs11.so"\n')()).toMatchObject({
       pkcs11Provider: '/usr/lib/opensc-pkcs11.so',
       origins: { pkcs11Provider: expect.stringMatching(/\[ssh_connection\] pkcs11_provider$/) },
     });
-    expect(read('[sudo_become_plugin]\nexecutable = /opt/audit/sudo\n')).toThrow(
-      /\[sudo_become_plugin\] executable = \/opt\/audit\/sudo: not supported .*become_exe/,
-    );
+    expect(read('[sudo_become_plugin]\nexecutable = /opt/audit/sudo\n')()).toMatchObject({
+      becomeExe: '/opt/audit/sudo',
+      origins: { becomeExe: expect.stringMatching(/\[sudo_become_plugin\] executable$/) },
+    });
     expect(read('[privilege_escalation]\nbecome_exe = "/opt/audit/sudo"\n')()).toMatchObject({ becomeExe: '/opt/audit/sudo' });
-    expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })).toThrow(/environment ANSIBLE_SUDO_FLAGS = -i: not supported .*become_flags/);
-    expect(read('[sudo_become_plugin]\nflags = -H -S -n\n')).not.toThrow();
+    expect(read('[defaults]\n', { ANSIBLE_SUDO_FLAGS: '-i' })()).toMatchObject({ becomeFlags: '-i', origins: { becomeFlags: 'env: ANSIBLE_SUDO_FLAGS' } });
     // become_flags itself is read, quoted or not, and where it came from kept for its errors
     expect(read('[privilege_escalation]\nbecome_flags = "-H -S -n -i"\n')()).toMatchObject({
       becomeFlags: '-H -S -n -i',
       origins: { becomeFlags: expect.stringMatching(/ansible\.cfg \[privilege_escalation\] become_flags$/) },
     });
     expect(read('[defaults]\n', { ANSIBLE_BECOME_FLAGS: '-E' })()).toMatchObject({ becomeFlags: '-E', origins: { becomeFlags: 'env: ANSIBLE_BECOME_FLAGS' } });
-    expect(read('[sudo_become_plugin]\nuser = sapadm\n')).toThrow(/\[sudo_become_plugin\] user = sapadm: not supported .*become_user/);
+    expect(read('[sudo_become_plugin]\nuser = sapadm\n')()).toMatchObject({ becomeUser: 'sapadm' });
     expect(read('[defaults]\n', { ANSIBLE_BECOME_PASS: 'sudo-pw-123' })).toThrow(/^environment ANSIBLE_BECOME_PASS = \(a password\): not supported .*-K/);
     expect(read('[sudo_become_plugin]\npassword = sudo-pw-123\n')).not.toThrow(/sudo-pw-123/);
     // Ansible's defaults, written out (quoted too: Ansible unquotes string settings)

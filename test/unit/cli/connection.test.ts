@@ -207,24 +207,29 @@ describe('connection settings, before any host is touched', () => {
     expect(connectionFor('h', {}, { ...d, becomeFlags: '-HSn --preserve-env=LANG' }).become?.flags).toEqual(['-H', '-S', '-n', '--preserve-env=LANG']);
     // Set empty in the inventory: no flags at all, as in Ansible (not ansible.cfg's).
     expect(connectionFor('h', { ansible_become_flags: '' }, { ...d, becomeFlags: '-i' }).become?.flags).toEqual([]);
-    expect(errorsOf({ ansible_become_flags: '-i -E' })).toEqual([]);
-    expect(errorsOf({ ansible_become_flags: '-u admin' })).toEqual([
+    const become = { ansible_become: true };
+    expect(errorsOf({ ...become, ansible_become_flags: '-i --preserve-env=PATH' })).toEqual([]);
+    expect(errorsOf({ ...become, ansible_become_flags: '-u admin' })).toEqual([
       {
         variable: 'ansible_become_flags',
         origin: 'inventory',
         message: expect.stringMatching(/^"-u" cannot be honoured: the user to become is ansible_become_user/),
       },
     ]);
-    expect(errorsOf({ ansible_become_flags: '-i', ansible_sudo_flags: '-b' })).toEqual([expect.objectContaining({ variable: 'ansible_sudo_flags' })]);
-    expect(errorsOf({ ansible_sudo_flags: '-X' })[0]!.message).toMatch(
-      /^"-X" is not a sudo option the toolkit knows; these are sudo's options \(Ansible's default: -H -S -n\)/,
+    expect(errorsOf({ ...become, ansible_become_flags: '-i', ansible_sudo_flags: '-b' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_sudo_flags' }),
+    ]);
+    expect(errorsOf({ ...become, ansible_sudo_flags: '-X' })[0]!.message).toMatch(
+      /^word 1 is not a sudo option the toolkit knows; these are sudo's options \(Ansible's default: -H -S -n\)/,
     );
+    // Read only where sudo runs, as Ansible reads them only when becoming.
+    expect(errorsOf({ ansible_become_flags: '-u admin' })).toEqual([]);
     // From ansible.cfg: named by where it was written.
     expect(
       connectionSettingsErrors(
         {},
         {},
-        { ...defaults, becomeFlags: '--askpass', becomeFlagsOrigin: '/etc/ansible/ansible.cfg [privilege_escalation] become_flags' },
+        { ...defaults, become: true, becomeFlags: '--askpass', becomeFlagsOrigin: '/etc/ansible/ansible.cfg [privilege_escalation] become_flags' },
       ),
     ).toEqual([
       {
@@ -326,6 +331,19 @@ describe('connection settings, before any host is touched', () => {
       connectionFor('h', { ansible_password: 'x', ansible_ssh_pkcs11_provider: '' }, { ...defaults, pkcs11Provider: '/cfg/p11.so' }).openssh.pkcs11Provider,
     ).toBeUndefined();
     expect(errorsOf(token)).toEqual([]);
+    // The password as ssh gets it decides: set empty it is none, also over -k (Ansible: "you must specify a password/pin").
+    expect(connectionSettingsErrors({ ...token, ansible_password: '' }, {}, { ...defaults, password: 'typed' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_ssh_pkcs11_provider', message: expect.stringMatching(/^needs the token's PIN/) }),
+    ]);
+    expect(connectionSettingsErrors({ ansible_ssh_pkcs11_provider: token.ansible_ssh_pkcs11_provider }, {}, { ...defaults, password: 'typed' })).toEqual([]);
+    // Set empty in the inventory, the provider of ANSIBLE_PKCS11_PROVIDER is off: a plain key login.
+    expect(
+      connectionSettingsErrors(
+        { ansible_ssh_pkcs11_provider: '' },
+        {},
+        { ...defaults, pkcs11Provider: '/p11.so', pkcs11ProviderOrigin: 'env: ANSIBLE_PKCS11_PROVIDER' },
+      ),
+    ).toEqual([]);
     // Without a PIN (Ansible refuses too), and through paramiko: settings errors naming the setting.
     expect(errorsOf({ ansible_ssh_pkcs11_provider: '/usr/lib/softhsm/libsofthsm2.so' })).toEqual([
       { variable: 'ansible_ssh_pkcs11_provider', origin: 'inventory', message: expect.stringMatching(/^needs the token's PIN as the SSH password/) },
@@ -336,6 +354,10 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({ ...token, ansible_connection: 'paramiko', ansible_ssh_args: '' })).toEqual([
       expect.objectContaining({ variable: 'ansible_ssh_pkcs11_provider', message: expect.stringMatching(/ansible_connection=paramiko does not run/) }),
     ]);
+    const wrongPin = `debug1: Authenticating to 10.0.0.5:22 as 'root'\nPKCS#11 login failed: PIN incorrect\nroot@10.0.0.5: Permission denied (publickey).\n`;
+    expect(connectFailure(connectionFor('h', token, defaults), 255, wrongPin).message).toBe(
+      'authentication failed for root@10.0.0.5:22: the PKCS#11 token refused the PIN (PIN incorrect); check ansible_password / -k',
+    );
     expect(connectFailure(connectionFor('h', token, defaults), 5, '').message).toMatch(
       /the PKCS#11 token's PIN was refused \(sshpass\); check ansible_password \/ -k/,
     );

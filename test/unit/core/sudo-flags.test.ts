@@ -42,14 +42,20 @@ describe('become_flags read as sudo options', () => {
     expect(problem('--askpass')).toMatch(/^"--askpass" cannot be honoured: the sudo password travels on sudo's stdin/);
     expect(problem('-R /mnt')).toMatch(/^"-R" cannot be honoured/);
     expect(problem('-l')).toMatch(/^"-l" cannot be honoured: it runs no command/);
-    expect(problem('-X')).toBe('"-X" is not a sudo option the toolkit knows');
-    expect(problem('--no-such=1')).toBe('"--no-such" is not a sudo option the toolkit knows');
+    expect(problem('-X')).toBe('word 1 is not a sudo option the toolkit knows');
+    expect(problem('-H --s3cr3t=x')).toBe('word 2 is not a sudo option the toolkit knows');
     expect(problem('-H id')).toBe('word 2 is not an option: sudo would run it as the command');
     expect(problem('-g')).toBe('"-g" needs a value');
     expect(problem('--set-home=yes')).toBe('"--set-home" takes no value');
     expect(problem(`-p 'open`)).toMatch(/cannot be split into words/);
     // The message never repeats a value given with an option, nor a stray word.
     expect(problem('-H secret-word')).not.toContain('secret-word');
+    // What sudo itself refuses together: a settings error before any host, not a failure on each.
+    expect(problem('-i -s')).toBe('-i (--login) and -s (--shell) cannot go together (sudo refuses them)');
+    expect(problem('-iE')).toBe('-i (--login) and -E (--preserve-env) cannot go together (sudo refuses them)');
+    expect(problem('--login --preserve-env')).toMatch(/cannot go together/);
+    expect(problem('-i --preserve-env=PATH')).toBeUndefined();
+    expect(problem('-p -s -i')).toBeUndefined(); // "-s" is the prompt there
   });
 
   it("with a password: -n dropped, -S added when missing, then -p ''; without: -n added when missing", () => {
