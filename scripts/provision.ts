@@ -131,7 +131,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
         ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
         ...(becomePassword ? { becomePassword } : {}),
-        ...(cli.become.exe ? { becomeExe: cli.become.exe } : {}),
+        ...(cli.become.exe ? { becomeExe: cli.become.exe, becomeExeOrigin: cli.become.exeOrigin } : {}),
         ...(cli.become.flags !== undefined ? { becomeFlags: cli.become.flags, becomeFlagsOrigin: cli.become.flagsOrigin } : {}),
         scriptTimeoutSeconds: cli.remoteTimeoutSeconds,
         ...(cli.ssh.transport ? { transport: cli.ssh.transport, transportOrigin: cli.ssh.transportOrigin } : {}),

@@ -43,7 +43,17 @@ export interface CliOptions {
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
   /** exe, flags: [privilege_escalation] become_exe, become_flags / ANSIBLE_BECOME_EXE, _FLAGS
    *  (Ansible has no command-line flag for them), flagsOrigin where the flags came from. */
-  become: { enabled: boolean; user?: string; method?: string; methodOrigin?: string; exe?: string; flags?: string; flagsOrigin?: string; askPass: boolean };
+  become: {
+    enabled: boolean;
+    user?: string;
+    method?: string;
+    methodOrigin?: string;
+    exe?: string;
+    exeOrigin?: string;
+    flags?: string;
+    flagsOrigin?: string;
+    askPass: boolean;
+  };
   vault: VaultSources;
   /** How hosts are reached: the SSH flags and their ansible.cfg / ANSIBLE_* settings. */
   ssh: SshCliOptions;
@@ -361,7 +371,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       enabled: v.become ?? cfg.become ?? false,
       ...((v['become-user'] ?? cfg.becomeUser) ? { user: v['become-user'] ?? cfg.becomeUser } : {}),
       ...(becomeMethod ? { method: becomeMethod, methodOrigin: v['become-method'] ? '--become-method' : cfg.origins.becomeMethod! } : {}),
-      ...(cfg.becomeExe ? { exe: cfg.becomeExe } : {}),
+      ...(cfg.becomeExe ? { exe: cfg.becomeExe, exeOrigin: cfg.origins.becomeExe! } : {}),
       ...(cfg.becomeFlags !== undefined ? { flags: cfg.becomeFlags, flagsOrigin: cfg.origins.becomeFlags! } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
     },

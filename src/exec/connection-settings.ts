@@ -149,11 +149,18 @@ export function connectionSettingsErrors(
       message: `${parsedFlags.problem}; these are sudo's options (Ansible's default: ${DEFAULT_SUDO_FLAGS})`,
     });
   }
-  const exe = winningVariable(vars, BECOME_EXE_VARIABLES);
-  if (exe !== undefined && !/^[^\s'"\\]+$/.test(String(exe.value))) {
+  // The sudo program, from the inventory or else ansible.cfg / ANSIBLE_BECOME_EXE; empty is sudo.
+  const exeVariable = winningVariable(vars, BECOME_EXE_VARIABLES);
+  const exe =
+    exeVariable !== undefined
+      ? { variable: exeVariable.variable, value: String(exeVariable.value), origin: where(exeVariable.variable, 'inventory') }
+      : defaults.becomeExe !== undefined
+        ? { variable: 'become_exe', value: defaults.becomeExe, origin: defaults.becomeExeOrigin ?? 'ansible.cfg' }
+        : undefined;
+  if (exe !== undefined && exe.value !== '' && becomes(vars, defaults) && !/^[^\s'"\\]+$/.test(exe.value)) {
     errors.push({
       variable: exe.variable,
-      origin: where(exe.variable, 'inventory'),
+      origin: exe.origin,
       message: "must name one program (a path, or a name on the login PATH) without arguments or quotes; it is run instead of sudo with sudo's own arguments",
     });
   }

@@ -162,6 +162,7 @@ export interface ConnectionDefaults {
   becomeUser?: string;
   becomePassword?: string;
   becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
+  becomeExeOrigin?: string;
   becomeFlags?: string; // [privilege_escalation] become_flags / ANSIBLE_BECOME_FLAGS
   becomeFlagsOrigin?: string;
   /** become_method from the command line or ansible.cfg (only sudo works), and where it was set. */

@@ -252,10 +252,17 @@ describe('connection settings, before any host is touched', () => {
       user: 'root',
       flags: ['-H', '-S', '-n'],
     });
-    expect(errorsOf({ ansible_become_exe: '/opt/audit sudo' })).toEqual([
+    expect(errorsOf({ ansible_become: true, ansible_become_exe: '/opt/audit sudo' })).toEqual([
       expect.objectContaining({ variable: 'ansible_become_exe', message: expect.stringContaining('one program') }),
     ]);
-    expect(errorsOf({ ansible_become_exe: '/opt/audit-sudo' })).toEqual([]);
+    expect(errorsOf({ ansible_become: true, ansible_become_exe: '/opt/audit-sudo' })).toEqual([]);
+    // Empty is sudo, as in Ansible; without become it is not read.
+    expect(errorsOf({ ansible_become: true, ansible_become_exe: '' })).toEqual([]);
+    expect(errorsOf({ ansible_become_exe: '/opt/audit sudo' })).toEqual([]);
+    // From ansible.cfg: checked the same, named by where it was written.
+    expect(errorsOf({}, { ...defaults, become: true, becomeExe: '/opt/audit sudo', becomeExeOrigin: 'env: ANSIBLE_SUDO_EXE' })).toEqual([
+      expect.objectContaining({ variable: 'become_exe', origin: 'env: ANSIBLE_SUDO_EXE', message: expect.stringContaining('one program') }),
+    ]);
   });
 
   it('ansible_ssh_retries / retries: how many times more an unreachable host is connected (ssh only, as in Ansible); not a number is an error', () => {
