@@ -8,7 +8,7 @@ import { open, readFile } from 'node:fs/promises';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
-import { splitArgs } from './connection.ts';
+import { splitArgs, sshOptions } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
 import { terminateMaster } from './ssh-mux.ts';
@@ -181,6 +181,12 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   const running = new Set<ProcessPromise>();
   let trips = 0;
   let authenticated = false;
+  // The admin's own ControlPath (ssh_args, common or extra args) comes first and wins, as with
+  // Ansible: the master is then at that path, not in the run's folder, and may be one the admin
+  // (or an Ansible run) had open before. Only a master this run made is closed at the end.
+  const adminControlPath = sshOptions([ssh.sshArgs, ssh.commonArgs, ssh.extraArgs]).get('controlpath');
+  const masterElsewhere = adminControlPath !== undefined && adminControlPath.toLowerCase() !== 'none';
+  let madeMasterElsewhere = false;
   let closing: Promise<void> | undefined;
   const track = async (p: ProcessPromise) => {
     running.add(p);
@@ -204,7 +210,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     }
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
-    const log = out.exitCode !== 0 || debugging ? await readFile(control.log, 'utf8').catch(() => '') : '';
+    const log = out.exitCode !== 0 || debugging || masterElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
+    // Logged in itself (not a client of a master that was there before): its master is this run's.
+    if (masterElsewhere) madeMasterElsewhere = /^Authenticated to /m.test(log);
     // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
     // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
     if (out.exitCode !== 0 && !/^Authenticated to /m.test(log)) {
@@ -238,7 +246,10 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
         for (const p of running) await p.kill('SIGTERM').catch(() => undefined);
         await Promise.allSettled([...running]);
         const outcome = await terminateMaster(control.socket);
-        if (outcome.kind === 'failed') await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
+        // A master at the admin's ControlPath: ssh itself knows where (its %-tokens expanded).
+        if (outcome.kind === 'failed' || (outcome.kind === 'no-master' && madeMasterElsewhere)) {
+          await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
+        }
       })();
     },
     closed: () => closing ?? Promise.resolve(),

@@ -5,7 +5,7 @@
 // password login with -k (sshpass), a Kerberos login (GSSAPI, the lab's own KDC). Each also
 // through ansible_connection=paramiko, which must refuse what it cannot do. And: one SSH
 // handshake per host per run, nothing left behind.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -771,6 +771,38 @@ describe('nothing left behind', () => {
     expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
     expect(readdirSync(cp)).toEqual([]);
     expect(processesMentioning(cp)).toEqual([]);
+  });
+
+  it("the admin's own ControlPath in ssh_args (it wins, as with Ansible): the master this run made there is closed at the end; one the admin had open is used and left open", async () => {
+    const h = pull[2]!;
+    const sockets = mkdtempSync(join(work, 'admin-cp-'));
+    const sshArgs = `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C`;
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+    };
+    let mark = sshdLogMark(h);
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
+    expect(readdirSync(sockets)).toEqual([]);
+    expect(processesMentioning(sockets)).toEqual([]);
+
+    // The admin's own master, open before the run: the run goes through it (no login of its
+    // own) and leaves it as it found it.
+    const adminSsh = ['-o', `ControlPath=${sockets}/cm-%C`, '-o', `UserKnownHostsFile=${info.knownHosts}`, '-i', info.keyFile, '-l', 'root'];
+    sh('ssh', [...adminSsh, '-o', 'BatchMode=yes', '-M', '-N', '-f', h.address]);
+    cleanups.push(() => spawnSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' })); // gone already: fine
+    expect(processesMentioning(sockets)).toHaveLength(1);
+    mark = sshdLogMark(h);
+    const reused = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
+    expect(reused.code, reused.stdout + reused.stderr).toBe(0);
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toBeNull();
+    expect(processesMentioning(sockets)).toHaveLength(1);
+    expect(readdirSync(sockets)).toHaveLength(1);
+    execFileSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' });
   });
 
   it('a converged host costs one ssh process, a changed one two; masters are closed without another ssh', async () => {
