@@ -10,17 +10,18 @@
 // (`npm test -- test/unit/x.test.ts`, `--project unit`) run plain `vitest run ARGS` instead.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAILED_MARK } from '../test/support/summary-reporter.ts';
 
-/** Runs `vitest run ARGS`; its output goes to every given stream (none: the terminal itself). */
-const vitest = (args: string[], ...outs: NodeJS.WritableStream[]) =>
+/** Runs `vitest run ARGS` (with TMPDIR when given); its output goes to every given stream (none: the terminal itself). */
+const vitest = (args: string[], tmp?: string, ...outs: NodeJS.WritableStream[]) =>
   new Promise<number>((resolve) => {
     const piped = outs.length > 0;
     const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...args], {
       stdio: ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'],
+      ...(tmp ? { env: { ...process.env, TMPDIR: tmp } } : {}),
     });
     for (const out of outs) {
       child.stdout?.pipe(out, { end: false });
@@ -37,20 +38,27 @@ function tally(output: string): { passed: number; failed: number; skipped: numbe
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args.length > 0) return vitest(args);
+  if (args.length > 0) return vitest(args, undefined);
 
   const dir = await mkdtemp(join(tmpdir(), 'tp-test-'));
+  // The suite's temporary files (thousands of folders: inventories, keys, reports) in one folder
+  // of the run's, removed at the end, not left in /tmp run after run. Sticky and world-writable
+  // as /tmp is: some tests run programs as another user there.
+  const tmp = join(dir, 'tmp');
+  await mkdir(tmp);
+  await chmod(tmp, 0o1777);
+  await chmod(dir, 0o711); // others may pass through to tmp/, not list the logs
   const unitLog = join(dir, 'unit.log');
   const unitOut = createWriteStream(unitLog);
   const started = Date.now();
   process.stdout.write("unit tests run beside the lab tests (one worker); their output follows the lab's\n");
-  const unit = vitest(['--project', 'unit', '--maxWorkers', '1'], unitOut).then((code) => {
+  const unit = vitest(['--project', 'unit', '--maxWorkers', '1'], tmp, unitOut).then((code) => {
     process.stdout.write(`\n[unit project finished: exit ${code} after ${((Date.now() - started) / 1000).toFixed(0)} s; its output is printed at the end]\n`);
     return code;
   });
   const labLog = join(dir, 'lab.log');
   const labOut = createWriteStream(labLog);
-  const labCode = await vitest(['--project', 'lab'], process.stdout, labOut);
+  const labCode = await vitest(['--project', 'lab'], tmp, process.stdout, labOut);
   const unitCode = await unit;
   await Promise.all([unitOut, labOut].map((s) => new Promise<void>((r) => s.end(r))));
   const [unitText, labText] = await Promise.all([readFile(unitLog, 'utf8'), readFile(labLog, 'utf8')]);
