@@ -221,8 +221,11 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     }
     authenticated = true;
     const stderr = await readFile(control.stderr, 'utf8').catch(() => '');
+    // Lost after the login (ssh's 255, the script silent): why is in ssh's log, e.g. a ControlPath
+    // too long for a socket ("unix_listener: ... too long for Unix domain socket").
+    const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(log) : '';
     // ssh ends its log lines with CR LF (its terminal's line ending): plain lines in our output.
-    return resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : stderr);
+    return resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : lost || stderr);
   };
   return {
     host: spec.host,
@@ -273,6 +276,7 @@ export function masterSaid(log: string): string {
   const lines = log.split(/\r?\n/);
   const after = lines.slice(lines.map((l) => l.startsWith('Authenticated to ')).lastIndexOf(true) + 1);
   const said = sshMessages(after);
+  if (/too long for Unix domain socket/.test(said)) return `${said} (shorten the ControlPath of ssh_args, or control_path_dir)`;
   if (said) return said;
   return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }

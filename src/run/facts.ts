@@ -14,6 +14,7 @@ import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { HostRecord, ReachedHost, RunContext } from './types.ts';
 import { runBounded } from './bounded.ts';
+import { sudoFailureHint } from '../exec/sudo-failures.ts';
 
 /**
  * Connects to every host and reads its facts (one round trip each, up to --forks at once).
@@ -57,9 +58,8 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
       facts = parseFacts(result.stdout);
     } catch (error) {
-      const becomeHint = /password is required|sudo:/.test(result.stderr)
-        ? ' (become failed: give ansible_become_password or allow NOPASSWD sudo for this user)'
-        : '';
+      const sudoSaid = sudoFailureHint(result.stderr);
+      const becomeHint = sudoSaid ? ` (become failed: ${sudoSaid})` : '';
       if (result.code === null) {
         emit({ type: 'host-unreachable', host: h.name, message: `connection lost while reading facts: ${result.stderr}` });
         return finish(h, 'unreachable');

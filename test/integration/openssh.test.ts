@@ -775,7 +775,9 @@ describe('nothing left behind', () => {
 
   it("the admin's own ControlPath in ssh_args (it wins, as with Ansible): the master this run made there is closed at the end; one the admin had open is used and left open", async () => {
     const h = pull[2]!;
-    const sockets = mkdtempSync(join(work, 'admin-cp-'));
+    // Short: a socket path has room for ~100 bytes, and %C is 40 (the suite's TMPDIR is long).
+    const sockets = mkdtempSync('/tmp/tp-cp-');
+    cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
     const sshArgs = `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C`;
     const vars = {
       ansible_host: h.address,

@@ -124,7 +124,7 @@ describe('inventories and connections', () => {
     const noPassword = await iniInventory(info, [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true' } }], OFFICIAL_VARS);
     const failed = await provision(['-i', noPassword]);
     expect(failed.code).toBe(2);
-    expect(statusOf(failed, h16.name)?.message).toMatch(/become failed: give ansible_become_password/);
+    expect(statusOf(failed, h16.name)?.message).toMatch(/become failed: sudo wants a password: give ansible_become_password/);
   });
 });
 
@@ -164,6 +164,32 @@ describe('sudo options (become_flags), as Ansible passes them', () => {
     expect(settings.stdout + settings.stderr).toMatch(/ansible_become_flags.*"-b" cannot be honoured: the toolkit waits for its script's end/);
     expect(await mustOnHost(info, h15.name, 'ls /tmp/sudo-flags.log 2>&1 || true')).toMatch(/No such file/);
     for (const h of [h15, h16]) await mustOnHost(info, h.name, 'rm -f /root/.bash_profile /root/tp-login-shell /tmp/sudo-flags.log');
+  });
+});
+
+describe("sudo's refusals, named with what to do", () => {
+  it('a wrong sudo password, and sudoers requiring a terminal (requiretty): the host fails saying which, before any change', async () => {
+    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
+    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    const wrong = await iniInventory(
+      info,
+      [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true', ansible_become_password: 'not-the-password' } }],
+      OFFICIAL_VARS,
+    );
+    const refused = await provision(['-i', wrong, '--check']);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+    expect(statusOf(refused, h16.name)?.message).toMatch(/become failed: sudo refused the password: check ansible_become_password/);
+    expect(refused.stdout + refused.stderr + JSON.stringify(refused.report)).not.toContain('not-the-password');
+
+    await mustOnHost(info, h15.name, "printf 'Defaults:admin requiretty\\n' > /etc/sudoers.d/zz-tp-tty && chmod 440 /etc/sudoers.d/zz-tp-tty && visudo -cq");
+    try {
+      const tty = await iniInventory(info, [{ host: h15, vars: { ansible_user: 'admin', ansible_become: 'true' } }], OFFICIAL_VARS);
+      const run = await provision(['-i', tty]);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      expect(statusOf(run, h15.name)?.message).toMatch(/become failed: sudoers requires a terminal for this user \(Defaults requiretty\)/);
+    } finally {
+      await mustOnHost(info, h15.name, 'rm -f /etc/sudoers.d/zz-tp-tty');
+    }
   });
 });
 

@@ -455,6 +455,10 @@ describe("ssh's failures, read back from its log", () => {
     expect(masterSaid(`${login}debug1: channel 2: free: client-session, nchannels 1\n${stats}debug1: Exit status -1\n`)).toBe(
       "the connection closed before the script's exit status came back",
     );
+    // the master could not make its socket: OpenSSH's words and what to change
+    expect(masterSaid(`${login}unix_listener: path "/long/cm-ab.XYZ" too long for Unix domain socket\n`)).toBe(
+      'unix_listener: path "/long/cm-ab.XYZ" too long for Unix domain socket (shorten the ControlPath of ssh_args, or control_path_dir)',
+    );
     // nothing said after the login: nothing to add (the run says the client gave no reason)
     expect(masterSaid(`Warning: Permanently added '10.0.0.5' (ED25519) to the list of known hosts.\n${login}${stats}`)).toBe('');
   });

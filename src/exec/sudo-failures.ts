@@ -1,0 +1,37 @@
+// What sudo's refusal means for the admin: sudo's own words (1.9, as on SLES 15 and 16) read
+// into what to change. One table, so the facts and the apply say the same.
+
+interface SudoFailure {
+  /** sudo's message, as it prints it on stderr. */
+  said: RegExp;
+  /** What to do. */
+  hint: string;
+}
+
+const SUDO_FAILURES: readonly SudoFailure[] = [
+  {
+    said: /a password is required|a terminal is required to read the password/,
+    hint: 'sudo wants a password: give ansible_become_password (vaulted) or -K, or allow NOPASSWD sudo for this user',
+  },
+  {
+    said: /incorrect password attempt|Sorry, try again\./,
+    hint: 'sudo refused the password: check ansible_become_password / -K',
+  },
+  {
+    said: /you must have a tty to run sudo/,
+    hint: "sudoers requires a terminal for this user (Defaults requiretty), and the toolkit sends its scripts on stdin, as Ansible's pipelining does: allow it without one (Defaults:USER !requiretty)",
+  },
+  {
+    said: /is not in the sudoers file|is not allowed to execute|may not run sudo on/,
+    hint: 'this user may not run commands as the become user with sudo on this host: check sudoers, ansible_user and ansible_become_user',
+  },
+  {
+    said: /not permitted to use the -[A-Za-z] option|not allowed to preserve the environment|not allowed to (?:set a command timeout|change directory|close any file descriptors)/,
+    hint: 'sudoers does not allow an option of become_flags for this user: change ansible_become_flags or sudoers',
+  },
+];
+
+/** The hint for a run whose stderr holds one of sudo's refusals; undefined when sudo said none. */
+export function sudoFailureHint(stderr: string): string | undefined {
+  return SUDO_FAILURES.find((f) => f.said.test(stderr))?.hint;
+}
