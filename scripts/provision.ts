@@ -142,6 +142,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
         ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
         ...(cli.ssh.sshpassPrompt ? { sshpassPrompt: cli.ssh.sshpassPrompt } : {}),
         ...(cli.ssh.pkcs11Provider ? { pkcs11Provider: cli.ssh.pkcs11Provider, pkcs11ProviderOrigin: cli.ssh.pkcs11ProviderOrigin } : {}),
+        ...(cli.ssh.controlPath ? { controlPath: cli.ssh.controlPath, controlPathOrigin: cli.ssh.controlPathOrigin } : {}),
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,
       },

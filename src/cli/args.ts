@@ -98,6 +98,9 @@ export interface SshCliOptions {
   /** [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER and where it was set; ansible_ssh_pkcs11_provider wins. */
   pkcs11Provider?: string;
   pkcs11ProviderOrigin?: string;
+  /** [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH and where it was set; ansible_control_path wins. */
+  controlPath?: string;
+  controlPathOrigin?: string;
 }
 
 export class CliError extends Error {}
@@ -391,6 +394,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
       ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
+      ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,
@@ -507,8 +511,8 @@ ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansi
 remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
 ask_vault_pass, timeout, transport, ask_pass; [privilege_escalation] become, become_user,
 become_method, become_ask_pass, become_exe, become_flags; [ssh_connection] ssh_executable,
-ssh_args, ssh_common_args, ssh_extra_args, control_path_dir, retries, sshpass_prompt,
-pkcs11_provider.
+ssh_args, ssh_common_args, ssh_extra_args, control_path, control_path_dir, retries,
+sshpass_prompt, pkcs11_provider.
 Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat all three.
 
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,

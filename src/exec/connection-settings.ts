@@ -10,6 +10,7 @@ import {
   becomeFlagsText,
   becomes,
   connectionFor,
+  expandControlPath,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
@@ -209,6 +210,14 @@ export function connectionSettingsErrors(
         origin: fromVariable ? where('ansible_ssh_pkcs11_provider', 'inventory') : (defaults.pkcs11ProviderOrigin ?? 'ansible.cfg'),
         message:
           'needs the token\'s PIN as the SSH password (ansible_password, vaulted, or -k), as with Ansible: sshpass answers the token\'s "Enter PIN for" prompt',
+      });
+    }
+    if (resolved.controlPath !== undefined && expandControlPath(resolved.controlPath, '/') === undefined) {
+      const fromVariable = vars.ansible_control_path !== undefined;
+      errors.push({
+        variable: fromVariable ? 'ansible_control_path' : 'control_path',
+        origin: fromVariable ? where('ansible_control_path', 'inventory') : (defaults.controlPathOrigin ?? 'ansible.cfg'),
+        message: "is formatted with Python's % as Ansible does: only %(directory)s and %% (a literal %, e.g. %%h or %%C for ssh's own tokens) may be in it",
       });
     }
     if (resolved.password !== undefined && !onPath('sshpass', env)) {

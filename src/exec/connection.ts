@@ -118,6 +118,9 @@ export interface OpenSshSpec {
   /** ansible_ssh_pkcs11_provider / pkcs11_provider: the PKCS#11 library of a smart card or token
    *  holding the login key; its PIN is the password (sshpass answers "Enter PIN for "). */
   pkcs11Provider?: string;
+  /** ansible_control_path / control_path: where a master's socket goes (Ansible's template, with
+   *  %(directory)s), used as Ansible uses it: when ssh_args ask for ControlPersist and set no ControlPath. */
+  controlPath?: string;
   verbosity: number; // -vvvv gives ssh -vvv
 }
 
@@ -139,6 +142,9 @@ export interface ConnectionSpec {
   /** --remote-timeout: a script still running after this long is stopped on the host (its whole
    *  process tree) and the host fails; 0 for no limit. */
   scriptTimeoutSeconds: number;
+  /** ansible_control_path_dir: the folder the run's private control folder for this host is made
+   *  in (absolute); else control_path_dir from ansible.cfg / ANSIBLE_SSH_CONTROL_PATH_DIR, else the temp folder. */
+  controlPathDir?: string;
   /** paramiko only: ansible_password, offered when the key is refused. */
   password?: string;
   /**
@@ -180,6 +186,8 @@ export interface ConnectionDefaults {
   sshpassPrompt?: string; // ANSIBLE_SSHPASS_PROMPT / [ssh_connection] sshpass_prompt
   pkcs11Provider?: string; // ANSIBLE_PKCS11_PROVIDER / [ssh_connection] pkcs11_provider
   pkcs11ProviderOrigin?: string;
+  controlPath?: string; // ANSIBLE_SSH_CONTROL_PATH / [ssh_connection] control_path
+  controlPathOrigin?: string;
   retries?: number; // ANSIBLE_SSH_RETRIES / [ssh_connection] retries
   password?: string; // -k / --ask-pass
   verbosity?: number;
@@ -193,6 +201,29 @@ export function truthy(value: unknown): boolean {
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+/**
+ * Ansible's control_path formatted as its ssh plugin formats it (Python's `%` with `directory`):
+ * `%(directory)s` is the folder, `%%` a literal % (so `%%C` reaches ssh as its own %C).
+ * Undefined when it holds another `%` conversion, which Ansible would fail on.
+ */
+export function expandControlPath(template: string, directory: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < template.length; i++) {
+    if (template[i] !== '%') {
+      out += template[i];
+    } else if (template.startsWith('%%', i)) {
+      out += '%';
+      i++;
+    } else if (template.startsWith('%(directory)s', i)) {
+      out += directory;
+      i += '%(directory)s'.length - 1;
+    } else {
+      return undefined;
+    }
+  }
+  return out;
 }
 
 /** Splits an ssh argument string as a POSIX shell would (quotes and backslashes). */
@@ -385,6 +416,8 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const address = str(setting('host')) ?? host;
   const password = orDefault(chosen(paramiko ? [...SSH_PASSWORD_VARIABLES, ...PARAMIKO_PASSWORD_VARIABLES] : SSH_PASSWORD_VARIABLES), defaults.password);
   const pkcs11Provider = orDefault(chosen(['ansible_ssh_pkcs11_provider']), defaults.pkcs11Provider);
+  const controlPath = orDefault(chosen(['ansible_control_path']), defaults.controlPath);
+  const controlPathDir = str(chosen(['ansible_control_path_dir']) ?? undefined);
   // As Ansible's ssh plugin: a token's PIN prompt is sshpass's unless another prompt is set.
   const sshpassPrompt = orDefault(chosen(['ansible_sshpass_prompt']), defaults.sshpassPrompt) || (pkcs11Provider ? PKCS11_PIN_PROMPT : undefined);
   const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
@@ -404,6 +437,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       ...(password !== undefined ? { password } : {}),
       ...(sshpassPrompt ? { sshpassPrompt } : {}),
       ...(pkcs11Provider ? { pkcs11Provider } : {}),
+      ...(controlPath ? { controlPath } : {}),
       verbosity: defaults.verbosity ?? 0,
     },
     address,
@@ -426,6 +460,8 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
     local: transport === 'local',
     scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
+    // As Ansible's ssh plugin reads it (unfrackpath): ~ expanded, relative to the current folder.
+    ...(controlPathDir ? { controlPathDir: resolve(expandHome(controlPathDir)) } : {}),
     ...(transport === 'paramiko' && password !== undefined ? { password } : {}),
     // Not a count: connectionSettingsErrors reports it before any host is contacted.
     retries: transport === 'ssh' ? (retryCount(vars.ansible_ssh_retries ?? defaults.retries) ?? 0) : 0,

@@ -21,14 +21,20 @@ export interface ConnectorOptions {
 }
 
 export function connector(options: ConnectorOptions = {}): Connector {
-  // The run's own folder, 0700 (mkdtemp's mode): nobody else can reach a master through it.
-  let folder: Promise<string> | undefined;
-  const controlFolder = () =>
-    (folder ??= (async () => {
-      const parent = options.controlPathDir ?? tmpdir();
-      await mkdir(parent, { recursive: true, mode: 0o700 });
-      return mkdtemp(join(parent, 'tp-ssh-'));
-    })());
+  // The run's own folder in each control_path_dir (a host's ansible_control_path_dir, else the
+  // run's), 0700 (mkdtemp's mode): nobody else can reach a master through it.
+  const folders = new Map<string, Promise<string>>();
+  const controlFolder = (parent: string) => {
+    let folder = folders.get(parent);
+    if (!folder) {
+      folder = (async () => {
+        await mkdir(parent, { recursive: true, mode: 0o700 });
+        return mkdtemp(join(parent, 'tp-ssh-'));
+      })();
+      folders.set(parent, folder);
+    }
+    return folder;
+  };
   const sshSessions: { session: ReturnType<typeof openSshSession>; socket: string }[] = [];
   const opening = new Set<Promise<unknown>>();
   let closing = false;
@@ -36,7 +42,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
   const open = async (spec: ConnectionSpec): Promise<Session> => {
     if (spec.transport === 'local') return localSession(spec);
     if (spec.transport === 'paramiko') return (await import('./paramiko.ts')).openParamikoSession(spec);
-    const dir = await controlFolder();
+    const dir = await controlFolder(spec.controlPathDir ?? options.controlPathDir ?? tmpdir());
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;
     const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
@@ -65,7 +71,10 @@ export function connector(options: ConnectorOptions = {}): Connector {
       while (sshSessions.some((s) => existsSync(s.socket)) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
       }
-      if (folder) await rm(await folder, { recursive: true, force: true });
+      for (const folder of folders.values()) {
+        const path = await folder.catch(() => undefined);
+        if (path) await rm(path, { recursive: true, force: true });
+      }
     },
   };
 }

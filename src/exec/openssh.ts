@@ -4,11 +4,11 @@
 // ControlMaster per host, its socket in the run's private folder: the host's first script makes
 // the only key exchange, every later round trip is a channel on that connection.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
-import { splitArgs, sshOptions } from './connection.ts';
+import { expandControlPath, splitArgs, sshOptions } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
 import { terminateMaster } from './ssh-mux.ts';
@@ -18,6 +18,21 @@ export interface ControlFiles {
   socket: string;
   log: string;
   stderr: string;
+}
+
+/** The folder `%(directory)s` of Ansible's control_path stands for: one per host inside the run's
+ *  private folder, so the socket stays private and goes with the folder, and a template without
+ *  the host in it (`%(directory)s/master`) still gives every host a socket of its own. */
+const templateDirectory = (control: Pick<ControlFiles, 'socket'>) => `${control.socket}.d`;
+
+/**
+ * Ansible's control_path where its ssh plugin applies it (ssh_args ask for ControlPersist and set
+ * no ControlPath): the socket path, or undefined.
+ */
+export function templatedControlPath(ssh: OpenSshSpec, control: Pick<ControlFiles, 'socket'>): string | undefined {
+  const args = ssh.sshArgs.toLowerCase();
+  if (!ssh.controlPath || !args.includes('controlpersist') || args.includes('controlpath')) return undefined;
+  return expandControlPath(ssh.controlPath, templateDirectory(control));
 }
 
 /** The ssh command line for a host (without destination and command), in Ansible's order. */
@@ -37,10 +52,12 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
           ...o(`PKCS11Provider=${quoted(ssh.pkcs11Provider)}`),
         ]
       : [];
+  const templated = templatedControlPath(ssh, control);
   return [
     ssh.executable,
     ...token,
     ...splitArgs(ssh.sshArgs),
+    ...(templated !== undefined ? o(`ControlPath=${quoted(templated)}`) : []),
     ...(ssh.verbosity > 3 ? ['-vvv'] : []),
     ...(ssh.hostKeyChecking ? [] : o('StrictHostKeyChecking=no')),
     ...(ssh.port !== undefined ? o(`Port=${ssh.port}`) : []),
@@ -181,11 +198,12 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   const running = new Set<ProcessPromise>();
   let trips = 0;
   let authenticated = false;
-  // The admin's own ControlPath (ssh_args, common or extra args) comes first and wins, as with
-  // Ansible: the master is then at that path, not in the run's folder, and may be one the admin
-  // (or an Ansible run) had open before. Only a master this run made is closed at the end.
+  // The admin's own ControlPath (ssh_args, common or extra args, or Ansible's control_path) comes
+  // first and wins, as with Ansible: the master is then at that path, not at the run's socket, and
+  // may be one the admin (or an Ansible run) had open before. Only a master this run made is
+  // closed at the end.
   const adminControlPath = sshOptions([ssh.sshArgs, ssh.commonArgs, ssh.extraArgs]).get('controlpath');
-  const masterElsewhere = adminControlPath !== undefined && adminControlPath.toLowerCase() !== 'none';
+  const masterElsewhere = (adminControlPath !== undefined && adminControlPath.toLowerCase() !== 'none') || templatedControlPath(ssh, control) !== undefined;
   let madeMasterElsewhere = false;
   let closing: Promise<void> | undefined;
   const track = async (p: ProcessPromise) => {
@@ -201,6 +219,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
    *  pipe would not close before the run ends. */
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
     const verbose = debugging ? [] : ['-v'];
+    if (templatedControlPath(ssh, control) !== undefined) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {

@@ -134,6 +134,14 @@ function controlSockets(dir: string): string[] {
   return entries(dir).flatMap((d) => entries(join(dir, d)).filter((f) => isSocket(join(dir, d, f))));
 }
 
+/** A root login to a lab host with the lab's key, its host key checked against the lab's known_hosts. */
+const rootLogin = (h: LabHost) => ({
+  ansible_host: h.address,
+  ansible_user: 'root',
+  ansible_ssh_private_key_file: info.keyFile,
+  ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+});
+
 /** The machine's end of the lab network, as a target host sees it. */
 const machineAddress = () => info.gateway;
 
@@ -402,10 +410,7 @@ describe('a password login with -k (sshpass)', () => {
       { mode: 0o755 },
     );
     const vars = {
-      ansible_host: h.address,
-      ansible_user: 'root',
-      ansible_ssh_private_key_file: info.keyFile,
-      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+      ...rootLogin(h),
       ansible_ssh_executable: wrapper,
       ansible_password: password,
     };
@@ -760,10 +765,7 @@ describe('nothing left behind', () => {
     await mustOnHost(info, h.name, 'rm -f /etc/trento/agent.yaml');
     const mark = sshdLogMark(h);
     const vars = {
-      ansible_host: h.address,
-      ansible_user: 'root',
-      ansible_ssh_private_key_file: info.keyFile,
-      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+      ...rootLogin(h),
     };
     const run = await provision(['-i', inventory({ [h.name]: vars })], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -780,10 +782,7 @@ describe('nothing left behind', () => {
     cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
     const sshArgs = `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C`;
     const vars = {
-      ansible_host: h.address,
-      ansible_user: 'root',
-      ansible_ssh_private_key_file: info.keyFile,
-      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+      ...rootLogin(h),
     };
     let mark = sshdLogMark(h);
     const run = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
@@ -805,6 +804,23 @@ describe('nothing left behind', () => {
     expect(processesMentioning(sockets)).toHaveLength(1);
     expect(readdirSync(sockets)).toHaveLength(1);
     execFileSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' });
+  });
+
+  it("Ansible's control_path template and a host's ansible_control_path_dir: the master's socket where they say, in the run's private folder; closed and gone at the end", async () => {
+    const h = pull[2]!;
+    const cp = mkdtempSync('/tmp/tp-cpd-');
+    cleanups.push(() => rmSync(cp, { recursive: true, force: true }));
+    const vars = {
+      ...rootLogin(h),
+      ansible_control_path_dir: cp,
+    };
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check', '-vvvv'], { ANSIBLE_SSH_CONTROL_PATH: '%(directory)s/cm-%%h' });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    // ssh's own account (-vvv, shown at -vvvv) of where it made the master's socket
+    const escaped = cp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(run.stdout).toMatch(new RegExp(`muxserver_listen: temporary control path ${escaped}/tp-ssh-\\w+/c0\\.d/cm-${h.address.replace(/\./g, '\\.')}\\.`));
+    expect(readdirSync(cp)).toEqual([]);
+    expect(processesMentioning(cp)).toEqual([]);
   });
 
   it('a converged host costs one ssh process, a changed one two; masters are closed without another ssh', async () => {

@@ -4,14 +4,14 @@
 // the host is refused, nothing changes).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
-import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, parseJumpHosts } from '../../../src/exec/connection.ts';
+import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
 import { connectFailure, masterSaid, sshArgv } from '../../../src/exec/openssh.ts';
 
 const execFileP = promisify(execFile);
@@ -368,6 +368,35 @@ describe('connection settings, before any host is touched', () => {
     expect(connectFailure(connectionFor('h', token, defaults), 5, '').message).toMatch(
       /the PKCS#11 token's PIN was refused \(sshpass\); check ansible_password \/ -k/,
     );
+  });
+
+  it("control_path (Ansible's template) and ansible_control_path_dir: used as Ansible's ssh plugin uses them, inside the run's private folder", () => {
+    expect(expandControlPath('%(directory)s/ansible-%%h-%%p-%%r', '/run/d')).toBe('/run/d/ansible-%h-%p-%r');
+    expect(expandControlPath('%(directory)s/%%C', '/d')).toBe('/d/%C');
+    expect(expandControlPath('/tmp/%C', '/d')).toBeUndefined(); // Python: unsupported format character
+    expect(expandControlPath('%(dir)s/x', '/d')).toBeUndefined(); // Python: KeyError
+    // Applied where Ansible applies it: ssh_args ask for ControlPersist and set no ControlPath.
+    const socket = '/run/tp-ssh-x/c0';
+    const templated = argvOf({ ansible_control_path: '%(directory)s/cm-%%h' });
+    expect(firstOption(templated, 'ControlPath')).toBe(`"${socket}.d/cm-%h"`);
+    expect(templated.filter((a) => a.startsWith('ControlPath='))).toEqual([`ControlPath="${socket}.d/cm-%h"`, `ControlPath="${socket}"`]);
+    expect(firstOption(argvOf({ ansible_control_path: '%(directory)s/cm-%%h', ansible_ssh_args: '-o ControlMaster=auto' }), 'ControlPath')).toBe(`"${socket}"`);
+    expect(
+      firstOption(argvOf({ ansible_control_path: '%(directory)s/x', ansible_ssh_args: '-o ControlPersist=60s -o ControlPath=/a/%C' }), 'ControlPath'),
+    ).toBe('/a/%C');
+    expect(firstOption(argvOf({}, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}.d/cfg-%C"`);
+    expect(firstOption(argvOf({ ansible_control_path: '' }, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}"`);
+    // A template Ansible could not format: a settings error naming where it came from.
+    expect(errorsOf({ ansible_control_path: '/tmp/%C' })).toEqual([
+      expect.objectContaining({ variable: 'ansible_control_path', origin: 'inventory', message: expect.stringMatching(/^is formatted with Python's %/) }),
+    ]);
+    expect(connectionSettingsErrors({}, {}, { ...defaults, controlPath: '~/%r', controlPathOrigin: 'env: ANSIBLE_SSH_CONTROL_PATH' })).toEqual([
+      expect.objectContaining({ variable: 'control_path', origin: 'env: ANSIBLE_SSH_CONTROL_PATH' }),
+    ]);
+    // ansible_control_path_dir: the host's folder for the run's control folder, ~ and relative paths as Ansible reads them.
+    expect(connectionFor('h', { ansible_control_path_dir: 'cp' }, defaults).controlPathDir).toBe(resolve('cp'));
+    expect(connectionFor('h', { ansible_control_path_dir: '~/.ansible/cp' }, defaults).controlPathDir).toBe(join(homedir(), '.ansible/cp'));
+    expect(connectionFor('h', { ansible_control_path_dir: '' }, defaults).controlPathDir).toBeUndefined();
   });
 
   it('a later name set empty means no value, as in Ansible: no password (no sshpass), no user option; paramiko reads its own names last', () => {
