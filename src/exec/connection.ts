@@ -257,18 +257,18 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
-/** `-J [user@]host[:port],...` from ssh argument strings (the last one wins, as -o options do). */
+/** `-J [user@]host[:port],...` from ssh argument strings: the first, as OpenSSH reads it (it
+ *  refuses a second -J; -o options also keep their first value). */
 export function sshJumpArgs(argStrings: string[]): string | undefined {
-  let jump: string | undefined;
   for (const text of argStrings) {
     const args = splitArgs(text);
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
-      if (a === '-J') jump = args[++i];
-      else if (/^-J./.test(a)) jump = a.slice(2);
+      if (a === '-J') return args[i + 1];
+      if (/^-J./.test(a)) return a.slice(2);
     }
   }
-  return jump;
+  return undefined;
 }
 
 /**
@@ -316,7 +316,8 @@ export function proxyCommandJump(command: string, localUser: string): JumpHost |
   return { ...jump, ...(user && !host.includes('@') ? { user } : {}), ...(port ? { port } : {}) };
 }
 
-/** `-o Key=Value` options from ssh argument strings, keys lower-cased as ssh treats them. */
+/** `-o Key=Value` options from ssh argument strings, keys lower-cased as ssh treats them; the
+ *  first value of each, the one OpenSSH uses. */
 export function sshOptions(argStrings: string[]): Map<string, string> {
   const options = new Map<string, string>();
   for (const text of argStrings) {
@@ -328,7 +329,7 @@ export function sshOptions(argStrings: string[]): Map<string, string> {
       else if (a.startsWith('-o')) option = a.slice(2);
       if (!option) continue;
       const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(option);
-      if (m) options.set(m[1]!.toLowerCase(), m[2]!.trim());
+      if (m && !options.has(m[1]!.toLowerCase())) options.set(m[1]!.toLowerCase(), m[2]!.trim());
     }
   }
   return options;

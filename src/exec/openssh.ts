@@ -5,10 +5,11 @@
 // the only key exchange, every later round trip is a channel on that connection.
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
-import { expandControlPath, splitArgs, sshOptions } from './connection.ts';
+import { expandControlPath, splitArgs } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
 import { terminateMaster } from './ssh-mux.ts';
@@ -198,13 +199,14 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   const running = new Set<ProcessPromise>();
   let trips = 0;
   let authenticated = false;
-  // The admin's own ControlPath (ssh_args, common or extra args, or Ansible's control_path) comes
-  // first and wins, as with Ansible: the master is then at that path, not at the run's socket, and
-  // may be one the admin (or an Ansible run) had open before. Only a master this run made is
-  // closed at the end.
-  const adminControlPath = sshOptions([ssh.sshArgs, ssh.commonArgs, ssh.extraArgs]).get('controlpath');
-  const masterElsewhere = (adminControlPath !== undefined && adminControlPath.toLowerCase() !== 'none') || templatedControlPath(ssh, control) !== undefined;
-  let madeMasterElsewhere = false;
+  // The admin's own ControlPath (in ssh_args, the common or extra args, as -S, or Ansible's
+  // control_path) wins over the run's, as with Ansible. Then only ssh's own log of the first
+  // script tells whether it made a master, and where: it may have used one the admin or an
+  // Ansible run had open, or made none (multiplexing off, or refused by that master).
+  const args = `${ssh.sshArgs} ${ssh.commonArgs} ${ssh.extraArgs}`;
+  const maybeElsewhere = /controlpath/i.test(args) || /(?:^|\s)-[A-Za-z]*S/.test(args) || templatedControlPath(ssh, control) !== undefined;
+  /** The socket of the master this run made, when it is not the run's own. */
+  let masterElsewhere: string | undefined;
   let closing: Promise<void> | undefined;
   const track = async (p: ProcessPromise) => {
     running.add(p);
@@ -229,9 +231,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     }
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
-    const log = out.exitCode !== 0 || debugging || masterElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
-    // Logged in itself (not a client of a master that was there before): its master is this run's.
-    if (masterElsewhere) madeMasterElsewhere = /^Authenticated to /m.test(log);
+    const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
+    if (maybeElsewhere) masterElsewhere = masterMadeAt(log);
     // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
     // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
     if (out.exitCode !== 0 && !/^Authenticated to /m.test(log)) {
@@ -267,15 +268,32 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
         // the master: asked through its socket, or by `ssh -O exit` if it will not answer that.
         for (const p of running) await p.kill('SIGTERM').catch(() => undefined);
         await Promise.allSettled([...running]);
-        const outcome = await terminateMaster(control.socket);
-        // A master at the admin's ControlPath: ssh itself knows where (its %-tokens expanded).
-        if (outcome.kind === 'failed' || (outcome.kind === 'no-master' && madeMasterElsewhere)) {
-          await spawnSsh([...argv, '-q', '-O', 'exit', ...target(ssh)], undefined, '');
+        // (A first script stopped here may not have read its log yet.)
+        const elsewhere = masterElsewhere ?? (maybeElsewhere ? masterMadeAt(await readFile(control.log, 'utf8').catch(() => '')) : undefined);
+        const socket = elsewhere ?? control.socket;
+        // In the run's private folder nobody else has a session on the master: it exits now. At
+        // the admin's path others may (an Ansible run): it stops listening, theirs finish first.
+        const request = socket.startsWith(`${dirname(control.socket)}/`) ? 'terminate' : 'stop';
+        const outcome = await terminateMaster(socket, 5000, request);
+        if (outcome.kind === 'failed') {
+          // ControlMaster=no: with yes or ask from ssh_args, ssh would log in instead of asking.
+          const verb = request === 'terminate' ? 'exit' : 'stop';
+          await spawnSsh([ssh.executable, '-q', '-o', 'ControlMaster=no', '-S', socket, '-O', verb, ...target(ssh)], undefined, '');
         }
       })();
     },
     closed: () => closing ?? Promise.resolve(),
   };
+}
+
+/**
+ * The socket of the master an ssh made and left running in the background (ControlPersist), from
+ * its -v log; undefined when it made none (it used a master that was there, or multiplexing was
+ * off, or the socket was taken: "ControlSocket ... already exists, disabling multiplexing").
+ */
+export function masterMadeAt(log: string): string | undefined {
+  const listener = /new mux listener \[([^\]\r\n]+)\]/.exec(log);
+  return listener && /control_persist_detach: backgrounding master process/.test(log) ? listener[1] : undefined;
 }
 
 /** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about
@@ -295,7 +313,9 @@ export function masterSaid(log: string): string {
   const lines = log.split(/\r?\n/);
   const after = lines.slice(lines.map((l) => l.startsWith('Authenticated to ')).lastIndexOf(true) + 1);
   const said = sshMessages(after);
-  if (/too long for Unix domain socket/.test(said)) return `${said} (shorten the ControlPath of ssh_args, or control_path_dir)`;
+  if (/too long for Unix domain socket/.test(said)) {
+    return `${said} (shorten the ControlPath of ssh_args, control_path_dir, or TMPDIR, where the run's control folder is made by default)`;
+  }
   if (said) return said;
   return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }

@@ -1,11 +1,13 @@
-// The one request of OpenSSH's multiplexing protocol the toolkit makes itself (PROTOCOL.mux in
-// OpenSSH's sources): ask a master to terminate, as `ssh -O exit` does, through its control
-// socket. An ssh process per host only to say "exit" cost more controller CPU than the run's
+// The requests of OpenSSH's multiplexing protocol the toolkit makes itself (PROTOCOL.mux in
+// OpenSSH's sources), through a master's control socket: terminate, as `ssh -O exit` does, and
+// stop listening, as `ssh -O stop` does (sessions others opened on the master finish first, then
+// it exits). An ssh process per host only to say "exit" cost more controller CPU than the run's
 // whole facts round trip on a converged host.
 import { connect } from 'node:net';
 
 const MUX_MSG_HELLO = 0x00000001;
 const MUX_C_TERMINATE = 0x10000005;
+const MUX_C_STOP_LISTENING = 0x10000009;
 const MUX_S_OK = 0x80000001;
 const MUX_S_PERMISSION_DENIED = 0x80000002;
 const MUX_S_FAILURE = 0x80000003;
@@ -13,7 +15,8 @@ const PROTOCOL_VERSION = 4;
 const REQUEST_ID = 1;
 
 export type TerminateOutcome =
-  /** The master answered MUX_S_OK: it is exiting (and removes its socket as it goes). */
+  /** The master answered MUX_S_OK: it is exiting, or (stop) takes no new session and exits after
+   *  the open ones (removing its socket at once). */
   | { kind: 'terminated' }
   /** Nothing listens on the socket (none was made, or the master is gone already). */
   | { kind: 'no-master' }
@@ -49,10 +52,11 @@ function reasonOf(body: Buffer): string {
 }
 
 /**
- * Asks the master listening on `socketPath` to terminate: hello both ways (version 4), then
- * MUX_C_TERMINATE, as ssh's own mux client does. Resolves, never rejects.
+ * Asks the master listening on `socketPath` to terminate (or, `stop`, to stop listening): hello
+ * both ways (version 4), then MUX_C_TERMINATE / MUX_C_STOP_LISTENING, as ssh's own mux client
+ * does. Resolves, never rejects.
  */
-export function terminateMaster(socketPath: string, timeoutMs = 5000): Promise<TerminateOutcome> {
+export function terminateMaster(socketPath: string, timeoutMs = 5000, request: 'terminate' | 'stop' = 'terminate'): Promise<TerminateOutcome> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
     let buffer: Buffer = Buffer.alloc(0);
@@ -79,7 +83,7 @@ export function terminateMaster(socketPath: string, timeoutMs = 5000): Promise<T
             return done({ kind: 'failed', reason: 'the master does not speak mux protocol version 4' });
           }
           helloSeen = true;
-          socket.write(packet(MUX_C_TERMINATE, REQUEST_ID));
+          socket.write(packet(request === 'stop' ? MUX_C_STOP_LISTENING : MUX_C_TERMINATE, REQUEST_ID));
           continue;
         }
         if (type === MUX_S_OK) return done({ kind: 'terminated' });

@@ -1,5 +1,5 @@
 // What sudo's refusal means for the admin: sudo's own words (1.9, as on SLES 15 and 16) read
-// into what to change. One table, so the facts and the apply say the same.
+// into what to change. One table, read where a host's first script (the facts) runs through sudo.
 
 interface SudoFailure {
   /** sudo's message, as it prints it on stderr. */
@@ -11,7 +11,9 @@ interface SudoFailure {
 const SUDO_FAILURES: readonly SudoFailure[] = [
   {
     said: /a password is required|a terminal is required to read the password/,
-    hint: 'sudo wants a password: give ansible_become_password (vaulted) or -K, or allow NOPASSWD sudo for this user',
+    // sudo asks before it looks at the rules: also a user with no rule for this (a rule for
+    // another host, user or command only)
+    hint: 'sudo wants a password: give ansible_become_password (vaulted) or -K, or let this user run any command as the become user on this host without one (NOPASSWD)',
   },
   {
     said: /incorrect password attempt|Sorry, try again\./,
@@ -22,11 +24,12 @@ const SUDO_FAILURES: readonly SudoFailure[] = [
     hint: "sudoers requires a terminal for this user (Defaults requiretty), and the toolkit sends its scripts on stdin, as Ansible's pipelining does: allow it without one (Defaults:USER !requiretty)",
   },
   {
-    said: /is not in the sudoers file|is not allowed to execute|may not run sudo on/,
+    said: /is not in the sudoers file|is not allowed to (?:run sudo|execute)|may not run sudo on/,
     hint: 'this user may not run commands as the become user with sudo on this host: check sudoers, ansible_user and ansible_become_user',
   },
   {
-    said: /not permitted to use the -[A-Za-z] option|not allowed to preserve the environment|not allowed to (?:set a command timeout|change directory|close any file descriptors)/,
+    // (sudo 1.9.13 prints "not allowed set a command timeout", without "to")
+    said: /not permitted to use the -[A-Za-z] option|not allowed to preserve the environment|not allowed (?:to )?set a command timeout/,
     hint: 'sudoers does not allow an option of become_flags for this user: change ansible_become_flags or sudoers',
   },
 ];

@@ -804,6 +804,14 @@ describe('nothing left behind', () => {
     expect(processesMentioning(sockets)).toHaveLength(1);
     expect(readdirSync(sockets)).toHaveLength(1);
     execFileSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' });
+
+    // -S in ssh_args (it beats every -o ControlPath): the master this run made there is closed too.
+    const viaS = await provision(['-i', inventory({ [h.name]: vars }), '--check'], {
+      ANSIBLE_SSH_ARGS: `-C -o ControlMaster=auto -o ControlPersist=60s -S ${sockets}/s-%C`,
+    });
+    expect(viaS.code, viaS.stdout + viaS.stderr).toBe(0);
+    expect(readdirSync(sockets)).toEqual([]);
+    expect(processesMentioning(sockets)).toEqual([]);
   });
 
   it("Ansible's control_path template and a host's ansible_control_path_dir: the master's socket where they say, in the run's private folder; closed and gone at the end", async () => {
@@ -872,7 +880,7 @@ describe('nothing left behind', () => {
     expect(processesMentioning(cp)).toEqual([]);
   });
 
-  it('terminateMaster asks a real master to exit through its socket, as ssh -O exit does', async () => {
+  it('terminateMaster asks a real master to exit through its socket, as ssh -O exit does, or to stop listening, as ssh -O stop does', async () => {
     const dir = mkdtempSync(join(work, 'mux-'));
     const socket = join(dir, 's');
     onLabHostWith(pull[0]!, ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s', '-o', `ControlPath=${socket}`], 'true');
@@ -884,6 +892,22 @@ describe('nothing left behind', () => {
     expect(processesMentioning(socket)).toEqual([]);
     // Nothing listening any more: nothing to terminate, and no error.
     expect(await terminateMaster(socket)).toEqual({ kind: 'no-master' });
+
+    // stop (ssh -O stop): a session another client has open on the master ends as it would, then the master goes.
+    onLabHostWith(pull[0]!, ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s', '-o', `ControlPath=${socket}`], 'true');
+    const other = spawn('ssh', ['-F', info.sshConfig, '-o', `ControlPath=${socket}`, pull[0]!.name, 'sleep 1; echo finished'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let said = '';
+    other.stdout.on('data', (c: Buffer) => (said += c.toString()));
+    const ended = new Promise<number | null>((r) => other.on('close', r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await terminateMaster(socket, 5000, 'stop')).toEqual({ kind: 'terminated' });
+    expect(await ended).toBe(0);
+    expect(said).toBe('finished\n');
+    const gone = Date.now() + 5000;
+    while (Date.now() < gone && processesMentioning(socket).length > 0) await new Promise((r) => setTimeout(r, 20));
+    expect(processesMentioning(socket)).toEqual([]);
   });
 
   it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {

@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, masterSaid, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, masterMadeAt, masterSaid, sshArgv } from '../../../src/exec/openssh.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -474,6 +474,18 @@ describe("ssh's failures, read back from its log", () => {
     expect([down.failure, down.message]).toEqual(['unreachable', 'cannot reach 10.0.0.5:2222: ssh: connect to host 10.0.0.5 port 2222: Connection refused']);
   });
 
+  it('the master an ssh made and left in the background, from its -v log; none when it used one that was there or made none', () => {
+    const auth = 'Authenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n';
+    const made = `${auth}debug1: setting up multiplex master socket\ndebug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\ndebug1: control_persist_detach: backgrounding master process\n`;
+    expect(masterMadeAt(made)).toBe('/admin/cm-201eff');
+    // a client of a master that was there: no login, no listener
+    expect(masterMadeAt('debug1: auto-mux: Trying existing master\ndebug1: mux_client_request_session: master session id: 2\n')).toBeUndefined();
+    // that master refused the session (MaxSessions): ssh logged in itself, without a master
+    expect(masterMadeAt(`${auth}ControlSocket /admin/cm-201eff already exists, disabling multiplexing\n`)).toBeUndefined();
+    // ControlPersist=no: a master in the foreground, gone with its session
+    expect(masterMadeAt(`${auth}debug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\n`)).toBeUndefined();
+  });
+
   it("a master's connection lost after the login: what the master logged since, not its login or transfer figures", () => {
     const login = 'debug1: Connecting to 10.0.0.5 [10.0.0.5] port 22.\nAuthenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n';
     const stats = 'Transferred: sent 22996, received 4480 bytes, in 0.6 seconds\nBytes per second: sent 37426.6, received 7291.3\n';
@@ -486,7 +498,7 @@ describe("ssh's failures, read back from its log", () => {
     );
     // the master could not make its socket: OpenSSH's words and what to change
     expect(masterSaid(`${login}unix_listener: path "/long/cm-ab.XYZ" too long for Unix domain socket\n`)).toBe(
-      'unix_listener: path "/long/cm-ab.XYZ" too long for Unix domain socket (shorten the ControlPath of ssh_args, or control_path_dir)',
+      'unix_listener: path "/long/cm-ab.XYZ" too long for Unix domain socket (shorten the ControlPath of ssh_args, control_path_dir, or TMPDIR, where the run\'s control folder is made by default)',
     );
     // nothing said after the login: nothing to add (the run says the client gave no reason)
     expect(masterSaid(`Warning: Permanently added '10.0.0.5' (ED25519) to the list of known hosts.\n${login}${stats}`)).toBe('');

@@ -16,6 +16,9 @@ describe("sudo's refusals", () => {
       ["Sorry, user admin is not allowed to execute '/bin/bash -c x' as root on sles15.\n", /may not run commands as the become user/],
       ['sudo: sorry, you are not allowed to preserve the environment\n', /become_flags/],
       ['sudo: you are not permitted to use the -D option\n', /become_flags/],
+      // sudo 1.9.13's words, as it prints them
+      ['admin is not allowed to run sudo on sles15.  This incident will be reported.\n', /may not run commands as the become user/],
+      ['sudo: sorry, you are not allowed set a command timeout\n', /become_flags/],
     ];
     for (const [said, hint] of cases) expect(sudoFailureHint(said), said).toMatch(hint);
     expect(sudoFailureHint('zypper: repository not found\n')).toBeUndefined();
