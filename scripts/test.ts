@@ -15,13 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAILED_MARK } from '../test/support/summary-reporter.ts';
 
-/** Runs `vitest run ARGS` (with TMPDIR when given); its output goes to every given stream (none: the terminal itself). */
-const vitest = (args: string[], tmp?: string, ...outs: NodeJS.WritableStream[]) =>
+/** Runs `vitest run ARGS` with TMPDIR; its output goes to every given stream (none: the terminal itself). */
+const vitest = (args: string[], tmp: string, ...outs: NodeJS.WritableStream[]) =>
   new Promise<number>((resolve) => {
     const piped = outs.length > 0;
     const child = spawn(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...args], {
       stdio: ['ignore', piped ? 'pipe' : 'inherit', piped ? 'pipe' : 'inherit'],
-      ...(tmp ? { env: { ...process.env, TMPDIR: tmp } } : {}),
+      env: { ...process.env, TMPDIR: tmp },
     });
     for (const out of outs) {
       child.stdout?.pipe(out, { end: false });
@@ -38,16 +38,26 @@ function tally(output: string): { passed: number; failed: number; skipped: numbe
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  if (args.length > 0) return vitest(args, undefined);
-
   const dir = await mkdtemp(join(tmpdir(), 'tp-test-'));
-  // The suite's temporary files (thousands of folders: inventories, keys, reports) in one folder
+  // The tests' temporary files (thousands of folders: inventories, keys, reports) in one folder
   // of the run's, removed at the end, not left in /tmp run after run. Sticky and world-writable
   // as /tmp is: some tests run programs as another user there.
   const tmp = join(dir, 'tmp');
   await mkdir(tmp);
   await chmod(tmp, 0o1777);
   await chmod(dir, 0o711); // others may pass through to tmp/, not list the logs
+  // Ctrl-C reaches the vitest processes too (one process group): they stop and report; this one
+  // waits for them, then removes the folder.
+  process.on('SIGINT', () => undefined);
+  try {
+    return args.length > 0 ? await vitest(args, tmp) : await wholeSuite(dir, tmp);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Both projects side by side (see the top of this file); the logs go into `dir`. */
+async function wholeSuite(dir: string, tmp: string): Promise<number> {
   const unitLog = join(dir, 'unit.log');
   const unitOut = createWriteStream(unitLog);
   const started = Date.now();
@@ -63,7 +73,6 @@ async function main(): Promise<number> {
   await Promise.all([unitOut, labOut].map((s) => new Promise<void>((r) => s.end(r))));
   const [unitText, labText] = await Promise.all([readFile(unitLog, 'utf8'), readFile(labLog, 'utf8')]);
   process.stdout.write(`\n${'='.repeat(30)} unit project ${'='.repeat(30)}\n${unitText}`);
-  await rm(dir, { recursive: true, force: true });
 
   // One closing line for the whole suite, summed from each project's own closing line. A
   // project that printed none did not run to the end: that fails the suite whatever its exit.
