@@ -113,6 +113,11 @@ export function connectionSettingsErrors(
   const errors: ConnectionSettingError[] = [];
   const chosen = transportFor(vars, defaults);
   const where = (variable: string, fallback: string) => origins[variable] ?? fallback;
+  /** Who set a connection setting: its inventory variable (named with its file), else the
+   *  ansible.cfg / ANSIBLE_* setting it came from. */
+  const setBy = (variable: string | undefined, setting: string, settingOrigin: string | undefined) =>
+    variable !== undefined ? { variable, origin: where(variable, 'inventory') } : { variable: setting, origin: settingOrigin ?? 'ansible.cfg' };
+  const becoming = becomes(vars, defaults);
   if (!chosen.transport) {
     const fromVar = chosen.origin === 'ansible_connection';
     errors.push({
@@ -143,25 +148,18 @@ export function connectionSettingsErrors(
   // Read only where sudo runs, as Ansible reads them only when becoming.
   const flags = becomeFlagsText(vars, defaults);
   const parsedFlags = parseSudoFlags(flags.text);
-  if (becomes(vars, defaults) && 'problem' in parsedFlags) {
+  if (becoming && 'problem' in parsedFlags) {
     errors.push({
-      variable: flags.variable ?? 'become_flags',
-      origin: flags.variable ? where(flags.variable, 'inventory') : flags.origin,
+      ...setBy(flags.variable, 'become_flags', defaults.becomeFlagsOrigin),
       message: `${parsedFlags.problem}; these are sudo's options (Ansible's default: ${DEFAULT_SUDO_FLAGS})`,
     });
   }
   // The sudo program, from the inventory or else ansible.cfg / ANSIBLE_BECOME_EXE; empty is sudo.
   const exeVariable = winningVariable(vars, BECOME_EXE_VARIABLES);
-  const exe =
-    exeVariable !== undefined
-      ? { variable: exeVariable.variable, value: String(exeVariable.value), origin: where(exeVariable.variable, 'inventory') }
-      : defaults.becomeExe !== undefined
-        ? { variable: 'become_exe', value: defaults.becomeExe, origin: defaults.becomeExeOrigin ?? 'ansible.cfg' }
-        : undefined;
-  if (exe !== undefined && exe.value !== '' && becomes(vars, defaults) && !/^[^\s'"\\]+$/.test(exe.value)) {
+  const exe = exeVariable !== undefined ? String(exeVariable.value) : defaults.becomeExe;
+  if (exe !== undefined && exe !== '' && becoming && !/^[^\s'"\\]+$/.test(exe)) {
     errors.push({
-      variable: exe.variable,
-      origin: exe.origin,
+      ...setBy(exeVariable?.variable, 'become_exe', defaults.becomeExeOrigin),
       message: "must name one program (a path, or a name on the login PATH) without arguments or quotes; it is run instead of sudo with sudo's own arguments",
     });
   }
@@ -204,19 +202,15 @@ export function connectionSettingsErrors(
     const given = winningVariable(vars, SSH_PASSWORD_VARIABLES);
     const passwordVariable = given !== undefined && given.value !== '' ? given.variable : undefined;
     if (resolved.pkcs11Provider !== undefined && resolved.password === undefined) {
-      const fromVariable = vars.ansible_ssh_pkcs11_provider !== undefined;
       errors.push({
-        variable: fromVariable ? 'ansible_ssh_pkcs11_provider' : 'pkcs11_provider',
-        origin: fromVariable ? where('ansible_ssh_pkcs11_provider', 'inventory') : (defaults.pkcs11ProviderOrigin ?? 'ansible.cfg'),
+        ...setBy(vars.ansible_ssh_pkcs11_provider !== undefined ? 'ansible_ssh_pkcs11_provider' : undefined, 'pkcs11_provider', defaults.pkcs11ProviderOrigin),
         message:
           'needs the token\'s PIN as the SSH password (ansible_password, vaulted, or -k), as with Ansible: sshpass answers the token\'s "Enter PIN for" prompt',
       });
     }
     if (resolved.controlPath !== undefined && expandControlPath(resolved.controlPath, '/') === undefined) {
-      const fromVariable = vars.ansible_control_path !== undefined;
       errors.push({
-        variable: fromVariable ? 'ansible_control_path' : 'control_path',
-        origin: fromVariable ? where('ansible_control_path', 'inventory') : (defaults.controlPathOrigin ?? 'ansible.cfg'),
+        ...setBy(vars.ansible_control_path !== undefined ? 'ansible_control_path' : undefined, 'control_path', defaults.controlPathOrigin),
         message: "is formatted with Python's % as Ansible does: only %(directory)s and %% (a literal %, e.g. %%h or %%C for ssh's own tokens) may be in it",
       });
     }

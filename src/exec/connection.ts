@@ -367,15 +367,14 @@ export function becomes(vars: Record<string, unknown>, defaults: Pick<Connection
 }
 
 /**
- * become_flags as written and where they come from: the inventory (the last of Ansible's names
- * set; set empty means no flags, as in Ansible), else ansible.cfg / ANSIBLE_BECOME_FLAGS, else
+ * become_flags as written, and the inventory variable that set them: the last of Ansible's names
+ * set (set empty means no flags, as in Ansible), else ansible.cfg / ANSIBLE_BECOME_FLAGS, else
  * Ansible's default.
  */
-export function becomeFlagsText(vars: Record<string, unknown>, defaults: ConnectionDefaults): { text: string; variable?: string; origin: string } {
+export function becomeFlagsText(vars: Record<string, unknown>, defaults: ConnectionDefaults): { text: string; variable?: string } {
   const given = winningVariable(vars, BECOME_FLAGS_VARIABLES);
-  if (given !== undefined) return { text: String(given.value), variable: given.variable, origin: 'inventory' };
-  if (defaults.becomeFlags !== undefined) return { text: defaults.becomeFlags, origin: defaults.becomeFlagsOrigin ?? 'ansible.cfg' };
-  return { text: DEFAULT_SUDO_FLAGS, origin: 'default' };
+  if (given !== undefined) return { text: String(given.value), variable: given.variable };
+  return { text: defaults.becomeFlags ?? DEFAULT_SUDO_FLAGS };
 }
 
 export function connectionFor(host: string, vars: Record<string, unknown>, defaults: ConnectionDefaults): ConnectionSpec {

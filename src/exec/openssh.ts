@@ -204,7 +204,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
   // script tells whether it made a master, and where: it may have used one the admin or an
   // Ansible run had open, or made none (multiplexing off, or refused by that master).
   const args = `${ssh.sshArgs} ${ssh.commonArgs} ${ssh.extraArgs}`;
-  const maybeElsewhere = /controlpath/i.test(args) || /(?:^|\s)-[A-Za-z]*S/.test(args) || templatedControlPath(ssh, control) !== undefined;
+  const templated = templatedControlPath(ssh, control) !== undefined;
+  const maybeElsewhere = /controlpath/i.test(args) || /(?:^|\s)-[A-Za-z]*S/.test(args) || templated;
   /** The socket of the master this run made, when it is not the run's own. */
   let masterElsewhere: string | undefined;
   let closing: Promise<void> | undefined;
@@ -221,7 +222,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
    *  pipe would not close before the run ends. */
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
     const verbose = debugging ? [] : ['-v'];
-    if (templatedControlPath(ssh, control) !== undefined) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
+    if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {

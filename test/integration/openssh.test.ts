@@ -134,6 +134,20 @@ function controlSockets(dir: string): string[] {
   return entries(dir).flatMap((d) => entries(join(dir, d)).filter((f) => isSocket(join(dir, d, f))));
 }
 
+/** A folder for control sockets with a short path (a socket path has room for ~100 bytes, and
+ *  the suite's TMPDIR is long), removed after the file. */
+function shortFolder(prefix: string): string {
+  const dir = mkdtempSync(join('/tmp', prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** After a run: no control socket in the folder, no process (an ssh master) naming it. */
+function expectNothingLeftIn(dir: string): void {
+  expect(readdirSync(dir)).toEqual([]);
+  expect(processesMentioning(dir)).toEqual([]);
+}
+
 /** A root login to a lab host with the lab's key, its host key checked against the lab's known_hosts. */
 const rootLogin = (h: LabHost) => ({
   ansible_host: h.address,
@@ -764,32 +778,25 @@ describe('nothing left behind', () => {
     // Something to change, so the run takes both round trips (a converged host takes one).
     await mustOnHost(info, h.name, 'rm -f /etc/trento/agent.yaml');
     const mark = sshdLogMark(h);
-    const vars = {
-      ...rootLogin(h),
-    };
+    const vars = rootLogin(h);
     const run = await provision(['-i', inventory({ [h.name]: vars })], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(statusOf(run, h.name)).toMatchObject({ status: 'changed', roundTrips: 2 });
     expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
-    expect(readdirSync(cp)).toEqual([]);
-    expect(processesMentioning(cp)).toEqual([]);
+    expectNothingLeftIn(cp);
   });
 
   it("the admin's own ControlPath in ssh_args (it wins, as with Ansible): the master this run made there is closed at the end; one the admin had open is used and left open", async () => {
     const h = pull[2]!;
-    // Short: a socket path has room for ~100 bytes, and %C is 40 (the suite's TMPDIR is long).
-    const sockets = mkdtempSync('/tmp/tp-cp-');
-    cleanups.push(() => rmSync(sockets, { recursive: true, force: true }));
+    // %C is 40 bytes: the folder's path must be short.
+    const sockets = shortFolder('tp-cp-');
     const sshArgs = `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C`;
-    const vars = {
-      ...rootLogin(h),
-    };
+    const vars = rootLogin(h);
     let mark = sshdLogMark(h);
     const run = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
-    expect(readdirSync(sockets)).toEqual([]);
-    expect(processesMentioning(sockets)).toEqual([]);
+    expectNothingLeftIn(sockets);
 
     // The admin's own master, open before the run: the run goes through it (no login of its
     // own) and leaves it as it found it.
@@ -810,14 +817,12 @@ describe('nothing left behind', () => {
       ANSIBLE_SSH_ARGS: `-C -o ControlMaster=auto -o ControlPersist=60s -S ${sockets}/s-%C`,
     });
     expect(viaS.code, viaS.stdout + viaS.stderr).toBe(0);
-    expect(readdirSync(sockets)).toEqual([]);
-    expect(processesMentioning(sockets)).toEqual([]);
+    expectNothingLeftIn(sockets);
   });
 
   it("Ansible's control_path template and a host's ansible_control_path_dir: the master's socket where they say, in the run's private folder; closed and gone at the end", async () => {
     const h = pull[2]!;
-    const cp = mkdtempSync('/tmp/tp-cpd-');
-    cleanups.push(() => rmSync(cp, { recursive: true, force: true }));
+    const cp = shortFolder('tp-cpd-');
     const vars = {
       ...rootLogin(h),
       ansible_control_path_dir: cp,
@@ -827,8 +832,7 @@ describe('nothing left behind', () => {
     // ssh's own account (-vvv, shown at -vvvv) of where it made the master's socket
     const escaped = cp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(run.stdout).toMatch(new RegExp(`muxserver_listen: temporary control path ${escaped}/tp-ssh-\\w+/c0\\.d/cm-${h.address.replace(/\./g, '\\.')}\\.`));
-    expect(readdirSync(cp)).toEqual([]);
-    expect(processesMentioning(cp)).toEqual([]);
+    expectNothingLeftIn(cp);
   });
 
   it('a converged host costs one ssh process, a changed one two; masters are closed without another ssh', async () => {
@@ -876,8 +880,7 @@ describe('nothing left behind', () => {
     // was started (and exec'd ssh) on the way.
     expect(readFileSync(parents, 'utf8').trim().split('\n')).toEqual(['node', 'node', 'node']);
     expect(readFileSync(underscores, 'utf8').trim().split('\n')).toEqual(['_=started-by-the-test', '_=started-by-the-test', '_=started-by-the-test']);
-    expect(readdirSync(cp)).toEqual([]);
-    expect(processesMentioning(cp)).toEqual([]);
+    expectNothingLeftIn(cp);
   });
 
   it('terminateMaster asks a real master to exit through its socket, as ssh -O exit does, or to stop listening, as ssh -O stop does', async () => {
@@ -936,8 +939,7 @@ describe('nothing left behind', () => {
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
     await exited;
-    expect(readdirSync(cp)).toEqual([]);
-    expect(processesMentioning(cp)).toEqual([]);
+    expectNothingLeftIn(cp);
   });
 
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
@@ -965,7 +967,6 @@ describe('nothing left behind', () => {
     expect(await exited, out).toBe(99);
     // The ssh processes are not in the terminal's group: the ^C did not cut the hosts in flight.
     expect(out).not.toMatch(/UNREACHABLE|connection lost/);
-    expect(readdirSync(cp)).toEqual([]);
-    expect(processesMentioning(cp)).toEqual([]);
+    expectNothingLeftIn(cp);
   });
 });

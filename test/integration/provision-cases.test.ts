@@ -31,6 +31,14 @@ beforeAll(async () => {
 
 const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => run.report?.hosts.find((h) => h.host === host);
 
+/** The lab's hosts with sudo accounts (admin: NOPASSWD, admin-pw: with a password): a SLES 15 and a SLES 16 one. */
+function sudoHostPair(): [LabHost, LabHost] {
+  const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
+  const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15')), sudoHosts.find((h) => h.product.includes('16'))];
+  expect(h15 && h16, 'the lab has a SLES 15 and a SLES 16 host with sudo accounts').toBeTruthy();
+  return [h15!, h16!];
+}
+
 describe('inventories and connections', () => {
   it('an INI inventory in the official playbook style provisions unchanged, remote-write URL from trento_server_name', async () => {
     const inv = await iniInventory(info, [{ host: pull[0]! }, { host: push[0]! }], OFFICIAL_VARS);
@@ -45,9 +53,7 @@ describe('inventories and connections', () => {
   });
 
   it('become: a sudo user without a password (NOPASSWD) provisions; with a password given it works; without one it is a clear error', async () => {
-    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
-    expect(sudoHosts.length).toBeGreaterThanOrEqual(2);
-    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    const [h15, h16] = sudoHostPair();
     const inv = await iniInventory(
       info,
       [
@@ -130,8 +136,7 @@ describe('inventories and connections', () => {
 
 describe('sudo options (become_flags), as Ansible passes them', () => {
   it("sudo gets the admin's flags (-i: root's login shell; -s with a password), -n is dropped when a password is given, as Ansible does; a flag sudo cannot run the toolkit with is refused before any host is touched", async () => {
-    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
-    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    const [h15, h16] = sudoHostPair();
     // A wrapper that notes sudo's arguments, then is sudo (ansible_become_exe).
     const audit =
       "printf '%s\\n' '#!/bin/sh' 'echo \"$*\" >> /tmp/sudo-flags.log' 'exec sudo \"$@\"' > /usr/local/bin/sudo-audit && chmod 755 /usr/local/bin/sudo-audit";
@@ -169,8 +174,7 @@ describe('sudo options (become_flags), as Ansible passes them', () => {
 
 describe("sudo's refusals, named with what to do", () => {
   it('a wrong sudo password, and sudoers requiring a terminal (requiretty): the host fails saying which, before any change', async () => {
-    const sudoHosts = info.hosts.filter((h) => h.sudoUsers.length > 0);
-    const [h15, h16] = [sudoHosts.find((h) => h.product.includes('15'))!, sudoHosts.find((h) => h.product.includes('16'))!];
+    const [h15, h16] = sudoHostPair();
     const wrong = await iniInventory(
       info,
       [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true', ansible_become_password: 'not-the-password' } }],
