@@ -524,6 +524,24 @@ describe('ProxyJump, read by the in-process client (ansible_connection=paramiko)
     ]);
     expect(connectionFor('t', { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o ProxyJump=none' }, defaults).jump).toEqual([]);
     expect(connectionFor('t', {}, defaults).jump).toBeUndefined();
+    // An option given twice: the first value, the one OpenSSH uses (ssh -G says the same).
+    expect(
+      connectionFor(
+        't',
+        { ansible_connection: 'paramiko', ansible_ssh_common_args: '-o ProxyJump=first@j1', ansible_ssh_extra_args: '-o ProxyJump=second@j2' },
+        defaults,
+      ).jump,
+    ).toEqual([{ address: 'j1', port: 22, user: 'first' }]);
+    expect(
+      connectionFor(
+        't',
+        { ansible_connection: 'paramiko', ansible_ssh_common_args: '-J first@j1 -o UserKnownHostsFile=/a -o UserKnownHostsFile=/b' },
+        defaults,
+      ),
+    ).toMatchObject({
+      jump: [{ address: 'j1', port: 22, user: 'first' }],
+      knownHostsFiles: ['/a'],
+    });
     expect(parseJumpHosts('ssh://a@b:5', 'me')).toEqual([{ address: 'b', port: 5, user: 'a' }]);
     expect(() => parseJumpHosts('a@', 'me')).toThrow(/expected \[user@\]host\[:port\]/);
   });
