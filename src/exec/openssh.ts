@@ -234,9 +234,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     // of the connection is what the admin asked to see (it comes before the script's stderr).
     const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
     if (maybeElsewhere) masterElsewhere = masterMadeAt(log);
-    // "Authenticated to HOST" (LogLevel VERBOSE, so with -v): the script ran, whatever its exit
-    // code (sshpass's 5 and 6 or ssh's 255 mean a failed login only without that line).
-    if (out.exitCode !== 0 && !/^Authenticated to /m.test(log)) {
+    // Once the session opened, the script ran, whatever its exit code (sshpass's 5 and 6 or
+    // ssh's 255 mean a failed login only when it did not).
+    if (out.exitCode !== 0 && !sessionOpened(log)) {
       if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
       throw connectFailure(spec, out.exitCode, log);
     }
@@ -295,6 +295,15 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
 export function masterMadeAt(log: string): string | undefined {
   const listener = /new mux listener \[([^\]\r\n]+)\]/.exec(log);
   return listener && /control_persist_detach: backgrounding master process/.test(log) ? listener[1] : undefined;
+}
+
+/**
+ * Whether ssh's -v log shows the script's session open: after its own login ("Authenticated to
+ * HOST", LogLevel VERBOSE), or through a master that was open before (the admin's, an Ansible
+ * run's), where ssh logs no login, only the session the master granted.
+ */
+export function sessionOpened(log: string): boolean {
+  return /^Authenticated to /m.test(log) || /^debug1: mux_client_request_session: master session id: \d+/m.test(log);
 }
 
 /** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about

@@ -810,6 +810,15 @@ describe('nothing left behind', () => {
     expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toBeNull();
     expect(processesMentioning(sockets)).toHaveLength(1);
     expect(readdirSync(sockets)).toHaveLength(1);
+    // A first script that fails through that master (here the "sudo" is /bin/false) failed on
+    // the host: ssh logs no login there, but the session opened, so the host was reached.
+    const failingBecome = { ...vars, ansible_become: true, ansible_become_user: 'nobody', ansible_become_exe: '/bin/false' };
+    mark = sshdLogMark(h);
+    const failing = await provision(['-i', inventory({ [h.name]: failingBecome }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
+    expect(failing.code, failing.stdout + failing.stderr).toBe(2);
+    expect(statusOf(failing, h.name)).toMatchObject({ status: 'failed', message: expect.stringMatching(/^cannot read facts: /) });
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toBeNull();
+    expect(processesMentioning(sockets)).toHaveLength(1);
     execFileSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' });
 
     // -S in ssh_args (it beats every -o ControlPath): the master this run made there is closed too.

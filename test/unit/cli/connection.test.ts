@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, masterMadeAt, masterSaid, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -484,6 +484,18 @@ describe("ssh's failures, read back from its log", () => {
     expect(masterMadeAt(`${auth}ControlSocket /admin/cm-201eff already exists, disabling multiplexing\n`)).toBeUndefined();
     // ControlPersist=no: a master in the foreground, gone with its session
     expect(masterMadeAt(`${auth}debug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\n`)).toBeUndefined();
+  });
+
+  it('the script ran once the session opened: after its own login, or through a master that was open before (no login logged)', () => {
+    expect(sessionOpened('debug1: Authenticating to 10.0.0.5:22 as \'root\'\nAuthenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n')).toBe(true);
+    // OpenSSH 9.2's -v log of a script through the admin's master (this one exited 3)
+    expect(sessionOpened('debug1: auto-mux: Trying existing master\ndebug1: mux_client_request_session: master session id: 2\n')).toBe(true);
+    // the master is gone (stale socket) and the login fails: no session
+    expect(
+      sessionOpened(
+        'debug1: auto-mux: Trying existing master\ndebug1: Control socket "/admin/cm" does not exist\ndebug1: Connecting to 10.0.0.5 [10.0.0.5] port 22.\nroot@10.0.0.5: Permission denied (publickey).\n',
+      ),
+    ).toBe(false);
   });
 
   it("a master's connection lost after the login: what the master logged since, not its login or transfer figures", () => {
