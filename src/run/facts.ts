@@ -99,9 +99,11 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
 /**
  * Opens the host's session and runs the facts script, the first round trip (with OpenSSH the
  * login happens there: a failed one rejects it with a ConnectError). A host that cannot be
- * reached is tried again as Ansible's ssh plugin does (ansible_ssh_retries, [ssh_connection]
- * retries), after 0, 1, 3, 7... s; a refused key or host key would be refused again, and a
- * wrong password again could lock the account, so those are not.
+ * reached, or whose connection is lost while the facts are read, is tried again as Ansible's ssh
+ * plugin does (ansible_ssh_retries, [ssh_connection] retries), after 0, 1, 3, 7... s: the facts
+ * script only reads, so running it again is safe (the apply's scripts are not run twice: one lost
+ * half way may still be running on the host). A refused key or host key would be refused again,
+ * and a wrong password again could lock the account, so those are not.
  */
 async function connectAndRun(
   h: HostRecord,
@@ -110,6 +112,23 @@ async function connectAndRun(
   sessions: ReturnType<typeof connector>,
   { options, emit }: RunContext,
 ): Promise<{ session: Session; ran: Awaited<ReturnType<typeof runBounded>> } | { error: unknown }> {
+  /** Whether to try again after `why`: the session closed, warned, paused; false when out of retries or stopped. */
+  const again = async (attempt: number, session: Session, why: string): Promise<boolean> => {
+    if (attempt >= spec.retries || options.stop.aborted) return false;
+    session.close();
+    const pause = Math.min(2 ** attempt - 1, 30);
+    emit({
+      type: 'host-warning',
+      host: h.name,
+      message: `${why}; connecting again${pause ? ` in ${pause} s` : ''} (retry ${attempt + 1} of ${spec.retries}: ansible_ssh_retries / retries)`,
+    });
+    try {
+      await delay(pause * 1000, undefined, { signal: options.stop });
+      return true;
+    } catch {
+      return false;
+    }
+  };
   for (let attempt = 0; ; attempt++) {
     let session: Session;
     try {
@@ -117,23 +136,17 @@ async function connectAndRun(
     } catch (error) {
       return { error };
     }
+    let ran: Awaited<ReturnType<typeof runBounded>>;
     try {
-      return { session, ran: await runBounded(session, script, options) };
+      ran = await runBounded(session, script, options);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
-      if (error.failure !== 'unreachable' || attempt >= spec.retries || options.stop.aborted) return { error };
-      session.close();
-      const pause = Math.min(2 ** attempt - 1, 30);
-      emit({
-        type: 'host-warning',
-        host: h.name,
-        message: `${error.message}; connecting again${pause ? ` in ${pause} s` : ''} (retry ${attempt + 1} of ${spec.retries}: ansible_ssh_retries / retries)`,
-      });
-      try {
-        await delay(pause * 1000, undefined, { signal: options.stop });
-      } catch {
-        return { error };
-      }
+      if (error.failure !== 'unreachable' || !(await again(attempt, session, error.message))) return { error };
+      continue;
     }
+    // Lost after the login (no exit status came back), not closed by the run itself (a limit, a stop).
+    const lost = ran.result.code === null && !ran.problem && !options.stop.aborted;
+    if (!lost || !(await again(attempt, session, `connection lost while reading facts: ${ran.result.stderr.trim() || 'no reason given'}`)))
+      return { session, ran };
   }
 }

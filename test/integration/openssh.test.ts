@@ -579,15 +579,29 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
 });
 
 /**
- * A TCP relay on this machine to a lab host's sshd, counting the connections it gets; the first
- * `refuse` are closed at once. Bound to `address` (any loopback address) and `port` (0: any).
+ * A TCP relay on this machine to a lab host's sshd, counting the connections it gets and the
+ * bytes each client sent; the first `refuse` are closed at once, and the first one relayed is
+ * cut once its client has sent more than `cutAfterClientBytes`. Bound to `address` (any loopback
+ * address) and `port` (0: any).
  */
-async function relayTo(h: LabHost, refuse = 0, address = '127.0.0.1', port = 0): Promise<{ port: number; connections: () => number; close: () => void }> {
+async function relayTo(
+  h: LabHost,
+  { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY } = {},
+): Promise<{ port: number; connections: () => number; clientBytes: () => number[]; close: () => void }> {
   let seen = 0;
+  const sent: number[] = [];
   const server = createServer((client) => {
     seen++;
     if (seen <= refuse) return void client.destroy();
     const upstream = connect(22, h.address);
+    const index = sent.push(0) - 1;
+    client.on('data', (chunk: Buffer) => {
+      sent[index]! += chunk.length;
+      if (index === 0 && sent[index]! > cutAfterClientBytes) {
+        client.destroy();
+        upstream.destroy();
+      }
+    });
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.pipe(upstream).pipe(client);
@@ -598,7 +612,7 @@ async function relayTo(h: LabHost, refuse = 0, address = '127.0.0.1', port = 0):
   });
   const close = () => server.close();
   cleanups.push(close);
-  return { port: (server.address() as AddressInfo).port, connections: () => seen, close };
+  return { port: (server.address() as AddressInfo).port, connections: () => seen, clientBytes: () => [...sent], close };
 }
 
 /** Login settings for a lab host reached through a relay on this machine: its key is known under its address. */
@@ -686,7 +700,7 @@ describeWith(SOFTHSM, 'a smart card login (ansible_ssh_pkcs11_provider), with a 
 describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansible)', () => {
   it('refused twice, the host is connected a third time and checked; with no retries it is unreachable after one try', async () => {
     const h = pull[1]!;
-    const relay = await relayTo(h, 2);
+    const relay = await relayTo(h, { refuse: 2 });
     const vars = { ansible_host: '127.0.0.1', ansible_port: relay.port, ...throughRelay(h) };
     const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_ssh_retries: 2 } }), '--check']);
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
@@ -696,9 +710,49 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(retried.stdout).toMatch(/connecting again in 1 s \(retry 2 of 2/);
     relay.close();
 
-    const once = await relayTo(h, 1);
+    const once = await relayTo(h, { refuse: 1 });
     const refused = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: once.port } }), '--check']);
     expect(statusOf(refused, h.name)?.status).toBe('unreachable');
+    expect(once.connections()).toBe(1);
+  });
+
+  it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
+    const h = pull[1]!;
+    // Where to cut: past what the client sends to log in (an ssh `true` through a relay), short
+    // of what it sends for the whole facts run (a --check through one), so the cut falls while
+    // the script is on its way, after the login.
+    const probe = await relayTo(h);
+    const vars = { ansible_host: '127.0.0.1', ansible_port: probe.port, ...throughRelay(h) };
+    const login = spawn('ssh', [
+      '-i',
+      info.keyFile,
+      '-l',
+      'root',
+      '-p',
+      String(probe.port),
+      ...throughRelay(h).ansible_ssh_common_args.split(' '),
+      '127.0.0.1',
+      'true',
+    ]);
+    expect(await new Promise((done) => login.on('close', done))).toBe(0);
+    const whole = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+    const [loginBytes, runBytes] = probe.clientBytes() as [number, number];
+    expect(runBytes).toBeGreaterThan(loginBytes + 2000);
+    const cutAt = Math.round((loginBytes + runBytes) / 2);
+
+    const cutting = await relayTo(h, { cutAfterClientBytes: cutAt });
+    const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: cutting.port, ansible_ssh_retries: 1 } }), '--check']);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(0);
+    expect(statusOf(retried, h.name)?.status).not.toBe('unreachable');
+    expect(cutting.connections()).toBe(2);
+    expect(retried.stdout).toMatch(/connection lost while reading facts: .*; connecting again \(retry 1 of 1/);
+
+    const once = await relayTo(h, { cutAfterClientBytes: cutAt });
+    const lost = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: once.port } }), '--check']);
+    expect(lost.code, lost.stdout + lost.stderr).toBe(4);
+    expect(statusOf(lost, h.name)?.status).toBe('unreachable');
+    expect(lost.stdout).toMatch(/connection lost while reading facts/);
     expect(once.connections()).toBe(1);
   });
 });
@@ -720,7 +774,7 @@ describeWith(ANSIBLE_CORE, "which of Ansible's names for one setting wins, judge
   it('ansible_ssh_port over ansible_port, ansible_ssh_user over ansible_user, ansible_ssh_host over ansible_host, whatever their order in the file', async () => {
     const h = pull[1]!;
     const good = await relayTo(h);
-    const decoy = await relayTo(h, Number.POSITIVE_INFINITY);
+    const decoy = await relayTo(h, { refuse: Number.POSITIVE_INFINITY });
     // The winning names first in the file: what decides is Ansible's list, not the order written.
     const ports = inventory({
       [h.name]: {
@@ -739,8 +793,8 @@ describeWith(ANSIBLE_CORE, "which of Ansible's names for one setting wins, judge
     expect([good.connections(), decoy.connections()]).toEqual([2, 0]);
 
     // The same port on two loopback addresses: only the address differs.
-    const goodHost = await relayTo(h, 0, '127.0.0.1');
-    const decoyHost = await relayTo(h, Number.POSITIVE_INFINITY, '127.0.0.2', goodHost.port);
+    const goodHost = await relayTo(h, { address: '127.0.0.1' });
+    const decoyHost = await relayTo(h, { refuse: Number.POSITIVE_INFINITY, address: '127.0.0.2', port: goodHost.port });
     const hosts = inventory({ [h.name]: { ansible_ssh_host: '127.0.0.1', ansible_host: '127.0.0.2', ansible_port: goodHost.port, ...throughRelay(h) } });
     const viaHost = await provision(['-i', hosts, '--check']);
     expect(viaHost.code, viaHost.stdout + viaHost.stderr).toBe(0);
