@@ -206,8 +206,38 @@ describe('trento-agent stand-in: start', () => {
     expect(out).toContain('agentID=779cdd70-e9e2-58ca-b18a-bf3eb3f71244');
     expect(out).toContain('prometheusMode=push');
     expect(out).toContain('exporterName=grafana_alloy');
+    expect(out).toMatch(
+      /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=INFO msg=heartbeat agentID=779cdd70-e9e2-58ca-b18a-bf3eb3f71244 server=http:\/\/localhost$/m,
+    );
+    // As light as the Go agent it stands for: the heartbeat loop is bash under the agent's name,
+    // not a Python interpreter (~8 MiB on each lab host).
+    expect(readFileSync(`/proc/${child.pid}/comm`, 'utf8')).toBe('trento-agent\n');
+    const pssKiB = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8'))?.[1]);
+    expect(pssKiB).toBeLessThan(2048);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(out).toContain('msg="Stopping the agent..."');
+    expect(out).toMatch(/msg="Caught signal!" signal=terminated\n.*msg="Stopping the agent\.\.\."\n$/);
+  });
+
+  it('stops cleanly on SIGINT too, even when started with SIGINT ignored (as a background job is)', async () => {
+    const config = writeConfig({ 'api-key': 'k', 'heartbeat-interval': '1s' });
+    writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
+    const child = spawn('sh', ['-c', 'trap "" INT; exec "$0" start --config "$1"', AGENT, config], {
+      env: { ...process.env, LAB_MACHINE_ID_PATH: join(dir, 'machine-id') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const end = Date.now() + 8000;
+    while (!out.includes('msg=heartbeat')) {
+      if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/msg="Caught signal!" signal=interrupt\n.*msg="Stopping the agent\.\.\."\n$/);
   });
 });
