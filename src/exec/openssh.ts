@@ -180,7 +180,10 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
       `authentication failed for ${user}@${address}:${port} (${said || 'permission denied'}); check ansible_user and ansible_ssh_private_key_file, the agent (ssh-add -l) and ssh_config`,
     );
   }
-  return new ConnectError('unreachable', `cannot reach ${address}:${port}: ${said || `ssh exited ${code}`}`);
+  // ssh logged nothing (not even its banner): a -q after the toolkit's -v silenced its log, so
+  // no refused key or host key can be told from a host that cannot be reached.
+  const silenced = log.trim() === '' ? " and logged nothing: a -q in ssh_args or the common/extra args silences ssh's log; leave it out to see why" : '';
+  return new ConnectError('unreachable', `cannot reach ${address}:${port}: ${said || `ssh exited ${code}`}${silenced}`);
 }
 
 /**
@@ -235,8 +238,10 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
     if (maybeElsewhere) masterElsewhere = masterMadeAt(log);
     // Once the session opened, the script ran, whatever its exit code (sshpass's 5 and 6 or
-    // ssh's 255 mean a failed login only when it did not).
-    if (out.exitCode !== 0 && !sessionOpened(log)) {
+    // ssh's 255 mean a failed login only when it did not). A -q after the toolkit's -v in the
+    // admin's arguments can leave ssh's log empty: then only ssh's own exit codes mean one.
+    const loginFailed = /^debug1: /m.test(log) ? !sessionOpened(log) : sshOwnExit(out.exitCode, ssh.password !== undefined);
+    if (out.exitCode !== 0 && loginFailed) {
       if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
       throw connectFailure(spec, out.exitCode, log);
     }
@@ -304,6 +309,12 @@ export function masterMadeAt(log: string): string | undefined {
  */
 export function sessionOpened(log: string): boolean {
   return /^Authenticated to /m.test(log) || /^debug1: mux_client_request_session: master session id: \d+/m.test(log);
+}
+
+/** Exit codes of ssh itself (255, or no code: it did not run), or of sshpass (5: password
+ *  refused, 6: host key unknown), rather than of the remote command. */
+function sshOwnExit(code: number | null, viaSshpass: boolean): boolean {
+  return code === null || code < 0 || code === 255 || (viaSshpass && (code === 5 || code === 6));
 }
 
 /** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about

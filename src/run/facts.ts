@@ -61,7 +61,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       const sudoSaid = sudoFailureHint(result.stderr);
       const becomeHint = sudoSaid ? ` (become failed: ${sudoSaid})` : '';
       if (result.code === null) {
-        emit({ type: 'host-unreachable', host: h.name, message: `connection lost while reading facts: ${result.stderr}` });
+        emit({ type: 'host-unreachable', host: h.name, message: lostWhileReading(result) });
         return finish(h, 'unreachable');
       }
       return finish(h, 'failed', `cannot read facts: ${(error as Error).message}${becomeHint}`);
@@ -96,6 +96,14 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
   return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
 }
 
+/** ssh's reasons for a failed or lost session that lie on this machine, so a new connection
+ *  would meet them again: the master's socket path too long for a unix socket (before the login,
+ *  or after it for the temporary name), a forwarding of the admin's arguments refused
+ *  (ExitOnForwardFailure). */
+const REPEATS_ON_RECONNECT = /ControlPath too long|too long for Unix domain socket|Could not request \S+ forwarding|forwarding failed/;
+
+const lostWhileReading = (result: { stderr: string }) => `connection lost while reading facts: ${result.stderr.trim() || 'no reason given'}`;
+
 /**
  * Opens the host's session and runs the facts script, the first round trip (with OpenSSH the
  * login happens there: a failed one rejects it with a ConnectError). A host that cannot be
@@ -114,7 +122,7 @@ async function connectAndRun(
 ): Promise<{ session: Session; ran: Awaited<ReturnType<typeof runBounded>> } | { error: unknown }> {
   /** Whether to try again after `why`: the session closed, warned, paused; false when out of retries or stopped. */
   const again = async (attempt: number, session: Session, why: string): Promise<boolean> => {
-    if (attempt >= spec.retries || options.stop.aborted) return false;
+    if (attempt >= spec.retries || options.stop.aborted || options.abort.aborted) return false;
     session.close();
     const pause = Math.min(2 ** attempt - 1, 30);
     emit({
@@ -141,12 +149,14 @@ async function connectAndRun(
       ran = await runBounded(session, script, options);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
-      if (error.failure !== 'unreachable' || !(await again(attempt, session, error.message))) return { error };
+      const retriable = error.failure === 'unreachable' && !REPEATS_ON_RECONNECT.test(error.message);
+      if (!retriable || !(await again(attempt, session, error.message))) return { error };
       continue;
     }
-    // Lost after the login (no exit status came back), not closed by the run itself (a limit, a stop).
-    const lost = ran.result.code === null && !ran.problem && !options.stop.aborted;
-    if (!lost || !(await again(attempt, session, `connection lost while reading facts: ${ran.result.stderr.trim() || 'no reason given'}`)))
-      return { session, ran };
+    // Lost after the login (no exit status came back), not closed by the run itself (a limit, a
+    // stop), and not for a reason of this machine's that a new connection would meet again.
+    const stopped = options.stop.aborted || options.abort.aborted;
+    const lost = ran.result.code === null && !ran.problem && !stopped && !REPEATS_ON_RECONNECT.test(ran.result.stderr);
+    if (!lost || !(await again(attempt, session, lostWhileReading(ran.result)))) return { session, ran };
   }
 }

@@ -757,6 +757,42 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
   });
 });
 
+describe("what ssh's own log cannot tell", () => {
+  it("a -q in the admin's arguments silences ssh's log: a script that fails is still the host's failure, not a connection's", async () => {
+    const h = pull[1]!;
+    const vars = { ...rootLogin(h), ansible_ssh_extra_args: '-q', ansible_become: true, ansible_become_user: 'nobody', ansible_become_exe: '/bin/false' };
+    // -vvvv puts ssh's -vvv before the extra args, whose -q then silences the log entirely.
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check', '-vvvv']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(statusOf(run, h.name)).toMatchObject({ status: 'failed', message: 'cannot read facts: exit 1' });
+  });
+
+  it('a failure of this machine is not retried (the master cannot make its socket), before the login or after it', async () => {
+    const h = pull[1]!;
+    // The run's socket is DIR/tp-ssh-XXXXXX/c0 (17 bytes after DIR). ssh refuses a ControlPath of
+    // 108 bytes or more before it connects; one of 100 passes that check, but the master first
+    // listens on it plus 17 bytes (a temporary name), which fails once logged in.
+    const dirOf = (socketLength: number) => {
+      const base = shortFolder('tp-long-');
+      const dir = join(base, 'd'.repeat(socketLength - 17 - base.length - 1));
+      mkdirSync(dir);
+      return dir;
+    };
+    for (const [socketLength, logins, said] of [
+      [100, 1, /too long for Unix domain socket/],
+      [120, 0, /ControlPath too long/],
+    ] as const) {
+      const mark = sshdLogMark(h);
+      const vars = { ...rootLogin(h), ansible_ssh_retries: 2, ansible_control_path_dir: dirOf(socketLength) };
+      const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+      expect(statusOf(run, h.name)?.status, run.stdout + run.stderr).toBe('unreachable');
+      expect(run.stdout).toMatch(said);
+      expect(run.stdout).not.toMatch(/connecting again/);
+      expect(sshdLogSince(h, mark).match(/Accepted publickey/g) ?? []).toHaveLength(logins);
+    }
+  });
+});
+
 describeWith(ANSIBLE_CORE, "which of Ansible's names for one setting wins, judged by ansible itself on the same relays", () => {
   /** ansible's ad-hoc `raw` (no Python needed on the host) through its ssh connection, no master
    *  kept; run asynchronously, since the relays it goes through live in this process. */

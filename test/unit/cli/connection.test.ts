@@ -464,6 +464,10 @@ describe("ssh's failures, read back from its log", () => {
       expect.stringMatching(/^authentication failed for root@10\.0\.0\.5:22 \(root@10\.0\.0\.5: Permission denied \(publickey\)\.\)/),
     ]);
     expect(connectFailure(spec, 5, '').message).toMatch(/password was refused/);
+    // a -q after the toolkit's -v: ssh logged nothing, so nothing tells a refused key from a lost host
+    expect(connectFailure(spec, 255, '').message).toBe(
+      "cannot reach 10.0.0.5:22: ssh exited 255 and logged nothing: a -q in ssh_args or the common/extra args silences ssh's log; leave it out to see why",
+    );
     // The client vanished between the settings check and the run: node's -errno of the exec.
     expect(connectFailure(spec, -2, '').message).toBe('cannot start the OpenSSH client for 10.0.0.5: ssh: ENOENT; check ansible_ssh_executable and PATH');
     const down = connectFailure(
