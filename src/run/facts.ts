@@ -158,5 +158,7 @@ async function connectAndRun(
     const stopped = options.stop.aborted || options.abort.aborted;
     const lost = ran.result.code === null && !ran.problem && !stopped && !REPEATS_ON_RECONNECT.test(ran.result.stderr);
     if (!lost || !(await again(attempt, session, lostWhileReading(ran.result)))) return { session, ran };
+    // The script reached the host on that session (a refused connection reached nothing).
+    h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + session.roundTrips();
   }
 }

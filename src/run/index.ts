@@ -44,7 +44,14 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     h.status = status;
     // check: what would change (a pending handler alone counts); apply: every step that ran
     const changed = h.plan ? (options.check ? h.plan.changes.length || h.plan.handlers.length : planSteps(h.plan).length) : 0;
-    emit({ type: 'host-done', host: h.name, status, changed, roundTrips: h.session?.roundTrips() ?? 0, ...(message ? { message } : {}) });
+    emit({
+      type: 'host-done',
+      host: h.name,
+      status,
+      changed,
+      roundTrips: (h.earlierRoundTrips ?? 0) + (h.session?.roundTrips() ?? 0),
+      ...(message ? { message } : {}),
+    });
     h.session?.close();
   };
   const ctx: RunContext = { options, emit, defaults, finish };

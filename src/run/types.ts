@@ -62,6 +62,8 @@ export interface HostRecord {
   /** The inventory as the play sees it from this host (groups, other hosts' variables). */
   play: PlayView;
   session?: Session;
+  /** Round trips of the sessions before `session` (a facts read tried again, ansible_ssh_retries). */
+  earlierRoundTrips?: number;
   plan?: HostPlan;
   /** Set once, by finish(): the host's outcome. */
   status?: HostStatus;

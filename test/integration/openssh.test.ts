@@ -706,6 +706,8 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
     expect(statusOf(retried, h.name)?.status).not.toBe('unreachable');
     expect(relay.connections()).toBe(3);
+    // refused connections reached nothing: the one round trip is the facts read that got through
+    expect(statusOf(retried, h.name)?.roundTrips).toBe(1);
     expect(retried.stdout).toMatch(/connecting again \(retry 1 of 2/);
     expect(retried.stdout).toMatch(/connecting again in 1 s \(retry 2 of 2/);
     relay.close();
@@ -745,6 +747,8 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: cutting.port, ansible_ssh_retries: 1 } }), '--check']);
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
     expect(statusOf(retried, h.name)?.status).not.toBe('unreachable');
+    // the facts script reached the host twice: both round trips count
+    expect(statusOf(retried, h.name)?.roundTrips).toBe(2);
     expect(cutting.connections()).toBe(2);
     expect(retried.stdout).toMatch(/connection lost while reading facts: .*; connecting again \(retry 1 of 1/);
 
