@@ -171,6 +171,26 @@ WantedBy=multi-user.target
     expect(sc('show', 'loop', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=2\n');
   });
 
+  it('a query that read the state before the service restarted (then gave up) never writes its old view back: Result=start-limit-hit stays', async () => {
+    // Each exit is reported 0.5 s late (a supervisor descheduled under load), and one `show`
+    // pauses 3 s between reading the state (active, its main process alive) and checking the
+    // processes (by then gone, and the unit has restarted twice and given up). The flake this
+    // was: that show wrote its stale "failed, exit-code" over start-limit-hit.
+    unit(
+      'race.service',
+      `[Unit]\nStartLimitBurst=2\nStartLimitIntervalSec=60\n[Service]\nEnvironment=LAB_SYSTEMCTL_TEST_PAUSE_EXITED=0.5\nExecStart=/bin/sh -c 'exit 0'\nRestart=always\nRestartSec=0\n`,
+    );
+    expect(sc('start', 'race').code).toBe(0);
+    const slow = spawnSync(SYSTEMCTL, ['show', 'race', '-p', 'ActiveState'], {
+      env: { ...process.env, LAB_SYSTEMCTL_ROOT: root, LAB_SYSTEMCTL_HELD: '', LAB_SYSTEMCTL_TEST_PAUSE_AFTER_READ: '3' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(slow.status).toBe(0);
+    await waitFor(() => sc('show', 'race', '-p', 'Result', '--value').stdout === 'start-limit-hit\n', 20_000);
+    expect(sc('show', 'race', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=2\n');
+  });
+
   it('Restart=on-failure does not restart a service ended by SIGTERM (a clean signal) but does after SIGKILL', async () => {
     unit('sig.service', `[Service]\nExecStart=/bin/sleep 60\nRestart=on-failure\nRestartSec=0\n`);
     expect(sc('start', 'sig').code).toBe(0);
