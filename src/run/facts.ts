@@ -45,6 +45,9 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     if ('error' in connected) return unreachable(connected.error);
     const { session, ran } = connected;
     const { result, problem } = ran;
+    // --check runs nothing more on a host: its master goes now, not once every other host's facts
+    // are in (a fleet's worth of idle ssh masters here, and of sessions on the hosts, until then).
+    if (options.check) session.close();
     emit({
       type: 'host-exec-result',
       host: h.name,
