@@ -883,13 +883,13 @@ describe('nothing left behind', () => {
   it("--check closes each host's master as soon as its facts are in, not once the last host has answered", async () => {
     const [fast, slow] = [pull[2]!, pull[0]!];
     // The slow host's ssh waits for a file this test makes only once it has seen the fast host's
-    // session end in that host's sshd log (or after 20 s): without the early close, that end
+    // session end in that host's sshd log (or after 45 s): without the early close, that end
     // would come only after the slow host's facts.
     const go = join(work, 'early-close-go');
     const wrapper = join(work, 'ssh-waiting');
     writeFileSync(
       wrapper,
-      `#!/bin/sh\ncase "$*" in *'${slow.address}'*) for i in $(seq 300); do [ -e '${go}' ] && break; sleep 0.1; done ;; esac\nexec ssh "$@"\n`,
+      `#!/bin/sh\ncase "$*" in *'${slow.address}'*) for i in $(seq 600); do [ -e '${go}' ] && break; sleep 0.1; done ;; esac\nexec ssh "$@"\n`,
     );
     chmodSync(wrapper, 0o755);
     const log = join(info.labDir, 'hosts', fast.name, 'upper', 'var', 'log', 'sshd.log');
@@ -897,7 +897,7 @@ describe('nothing left behind', () => {
     const hosts = inventory({ [fast.name]: rootLogin(fast), [slow.name]: { ...rootLogin(slow), ansible_ssh_executable: wrapper } });
     const run = provision(['-i', hosts, '--check']);
     const ended = () => /Disconnected from user root /.test(readFileSync(log, 'utf8').slice(before));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 45_000;
     while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const closedBeforeTheSlowHost = ended();
     writeFileSync(go, '');

@@ -219,6 +219,34 @@ describe('trento-agent stand-in: start', () => {
     expect(out).toMatch(/msg="Caught signal!" signal=terminated\n.*msg="Stopping the agent\.\.\."\n$/);
   });
 
+  it('a heartbeat interval of hundreds of hours sleeps between beats (read -t takes no 1e+06), and stops on SIGTERM', async () => {
+    const config = writeConfig({ 'api-key': 'k', 'heartbeat-interval': '300h' });
+    writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
+    const child = spawn(AGENT, ['start', '--config', config], {
+      env: { ...process.env, LAB_MACHINE_ID_PATH: join(dir, 'machine-id') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const end = Date.now() + 8000;
+    while (!out.includes('msg=heartbeat')) {
+      if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    // one beat, then a sleep: not a loop spinning on a refused timeout
+    expect(out.match(/msg=heartbeat/g)).toHaveLength(1);
+    expect(out).not.toMatch(/invalid timeout|heartbeat wait failed/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('stops cleanly on SIGINT too, even when started with SIGINT ignored (as a background job is)', async () => {
     const config = writeConfig({ 'api-key': 'k', 'heartbeat-interval': '1s' });
     writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
