@@ -186,23 +186,36 @@ describe('trento-agent stand-in: start', () => {
     expect(r.stdout).toContain(`error="${error.replace(/"/g, '\\"')}"`);
   });
 
-  it('runs with a heartbeat until SIGTERM, then exits 0', async () => {
-    const config = writeConfig({ 'api-key': 'k', 'prometheus-mode': 'push', 'prometheus-url': 'https://t/api/v1/write', 'heartbeat-interval': '1s' });
+  /** `trento-agent start` with a config of these values (its output, stdout and stderr, as it
+   *  comes), started directly or through `sh -c` (prefix: the shell's commands before the exec). */
+  function startAgent(values: Record<string, string>, prefix = '') {
     writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
-    const child = spawn(AGENT, ['start', '--config', config], {
+    const config = writeConfig(values);
+    const child = spawn('sh', ['-c', `${prefix}exec "$0" start --config "$1"`, AGENT, config], {
       env: { ...process.env, LAB_MACHINE_ID_PATH: join(dir, 'machine-id') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    const end = Date.now() + 8000;
-    while ((out.match(/msg=heartbeat/g) ?? []).length < 2) {
-      if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
     }
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const heartbeats = async (count: number) => {
+      const end = Date.now() + 8000;
+      while ((out.match(/msg=heartbeat/g) ?? []).length < count) {
+        if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    return { child, output: () => out, exited, heartbeats };
+  }
+
+  it('runs with a heartbeat until SIGTERM, then exits 0', async () => {
+    const agent = startAgent({ 'api-key': 'k', 'prometheus-mode': 'push', 'prometheus-url': 'https://t/api/v1/write', 'heartbeat-interval': '1s' });
+    await agent.heartbeats(2);
+    const out = agent.output();
     expect(out).toContain('agentID=779cdd70-e9e2-58ca-b18a-bf3eb3f71244');
     expect(out).toContain('prometheusMode=push');
     expect(out).toContain('exporterName=grafana_alloy');
@@ -211,61 +224,31 @@ describe('trento-agent stand-in: start', () => {
     );
     // As light as the Go agent it stands for: the heartbeat loop is bash under the agent's name,
     // not a Python interpreter (~8 MiB on each lab host).
-    expect(readFileSync(`/proc/${child.pid}/comm`, 'utf8')).toBe('trento-agent\n');
-    const pssKiB = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8'))?.[1]);
+    const pid = agent.child.pid;
+    expect(readFileSync(`/proc/${pid}/comm`, 'utf8')).toBe('trento-agent\n');
+    const pssKiB = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]);
     expect(pssKiB).toBeLessThan(2048);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/msg="Caught signal!" signal=terminated\n.*msg="Stopping the agent\.\.\."\n$/);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toMatch(/msg="Caught signal!" signal=terminated\n.*msg="Stopping the agent\.\.\."\n$/);
   });
 
   it('a heartbeat interval of hundreds of hours sleeps between beats (read -t takes no 1e+06), and stops on SIGTERM', async () => {
-    const config = writeConfig({ 'api-key': 'k', 'heartbeat-interval': '300h' });
-    writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
-    const child = spawn(AGENT, ['start', '--config', config], {
-      env: { ...process.env, LAB_MACHINE_ID_PATH: join(dir, 'machine-id') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    const end = Date.now() + 8000;
-    while (!out.includes('msg=heartbeat')) {
-      if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const agent = startAgent({ 'api-key': 'k', 'heartbeat-interval': '300h' });
+    await agent.heartbeats(1);
     await new Promise((r) => setTimeout(r, 1000));
     // one beat, then a sleep: not a loop spinning on a refused timeout
-    expect(out.match(/msg=heartbeat/g)).toHaveLength(1);
-    expect(out).not.toMatch(/invalid timeout|heartbeat wait failed/);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(agent.output().match(/msg=heartbeat/g)).toHaveLength(1);
+    expect(agent.output()).not.toMatch(/invalid timeout|heartbeat wait failed/);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
   });
 
   it('stops cleanly on SIGINT too, even when started with SIGINT ignored (as a background job is)', async () => {
-    const config = writeConfig({ 'api-key': 'k', 'heartbeat-interval': '1s' });
-    writeFileSync(join(dir, 'machine-id'), 'dummy-machine-id\n');
-    const child = spawn('sh', ['-c', 'trap "" INT; exec "$0" start --config "$1"', AGENT, config], {
-      env: { ...process.env, LAB_MACHINE_ID_PATH: join(dir, 'machine-id') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-    const end = Date.now() + 8000;
-    while (!out.includes('msg=heartbeat')) {
-      if (Date.now() > end) throw new Error(`no heartbeat: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(out).toMatch(/msg="Caught signal!" signal=interrupt\n.*msg="Stopping the agent\.\.\."\n$/);
+    const agent = startAgent({ 'api-key': 'k', 'heartbeat-interval': '1s' }, 'trap "" INT; ');
+    await agent.heartbeats(1);
+    agent.child.kill('SIGINT');
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toMatch(/msg="Caught signal!" signal=interrupt\n.*msg="Stopping the agent\.\.\."\n$/);
   });
 });
