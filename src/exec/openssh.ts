@@ -183,7 +183,7 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   // ssh logged nothing (not even its banner): a -q after the toolkit's -v silenced its log, so
   // no refused key or host key can be told from a host that cannot be reached.
   const silenced = log.trim() === '' ? " and logged nothing: a -q in ssh_args or the common/extra args silences ssh's log; leave it out to see why" : '';
-  return new ConnectError('unreachable', `cannot reach ${address}:${port}: ${said || `ssh exited ${code}`}${silenced}`);
+  return new ConnectError(LOCAL_CAUSE.test(said) ? 'local' : 'unreachable', `cannot reach ${address}:${port}: ${said || `ssh exited ${code}`}${silenced}`);
 }
 
 /**
@@ -251,7 +251,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles): Ses
     // too long for a socket ("unix_listener: ... too long for Unix domain socket").
     const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(log) : '';
     // ssh ends its log lines with CR LF (its terminal's line ending): plain lines in our output.
-    return resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : lost || stderr);
+    const result = resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : lost || stderr);
+    return result.code === null && LOCAL_CAUSE.test(result.stderr) ? { ...result, lostHere: true } : result;
   };
   return {
     host: spec.host,
@@ -316,6 +317,11 @@ export function sessionOpened(log: string): boolean {
 function sshOwnExit(code: number | null, viaSshpass: boolean): boolean {
   return code === null || code < 0 || code === 255 || (viaSshpass && (code === 5 || code === 6));
 }
+
+/** ssh's words for a failure on this machine, which a new connection would meet again: the
+ *  master's socket path too long for a unix socket (before the login, or after it for the
+ *  temporary name), a forwarding of the admin's arguments refused (ExitOnForwardFailure). */
+const LOCAL_CAUSE = /ControlPath too long|too long for Unix domain socket|Could not request \S+ forwarding|forwarding failed/;
 
 /** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about
  *  known_hosts and the transfer figures it logs at exit left out. */

@@ -12,6 +12,8 @@ export interface RunResult {
   code: number | null; // null: the connection dropped before the script ended
   stdout: string;
   stderr: string;
+  /** Lost for a reason on this machine (a new connection would meet it again), not the network's. */
+  lostHere?: true;
 }
 
 export interface Session {
@@ -23,7 +25,8 @@ export interface Session {
   close(): void;
 }
 
-export type ConnectFailure = 'unreachable' | 'auth' | 'host-key';
+/** Why a login failed; `local`: a cause on this machine, which a new connection would meet again. */
+export type ConnectFailure = 'unreachable' | 'auth' | 'host-key' | 'local';
 
 export class ConnectError extends Error {
   constructor(

@@ -99,12 +99,6 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
   return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
 }
 
-/** ssh's reasons for a failed or lost session that lie on this machine, so a new connection
- *  would meet them again: the master's socket path too long for a unix socket (before the login,
- *  or after it for the temporary name), a forwarding of the admin's arguments refused
- *  (ExitOnForwardFailure). */
-const REPEATS_ON_RECONNECT = /ControlPath too long|too long for Unix domain socket|Could not request \S+ forwarding|forwarding failed/;
-
 const lostWhileReading = (result: { stderr: string }) => `connection lost while reading facts: ${result.stderr.trim() || 'no reason given'}`;
 
 /**
@@ -152,14 +146,12 @@ async function connectAndRun(
       ran = await runBounded(session, script, options);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
-      const retriable = error.failure === 'unreachable' && !REPEATS_ON_RECONNECT.test(error.message);
-      if (!retriable || !(await again(attempt, session, error.message))) return { error };
+      if (error.failure !== 'unreachable' || !(await again(attempt, session, error.message))) return { error };
       continue;
     }
     // Lost after the login (no exit status came back), not closed by the run itself (a limit, a
-    // stop), and not for a reason of this machine's that a new connection would meet again.
-    const stopped = options.stop.aborted || options.abort.aborted;
-    const lost = ran.result.code === null && !ran.problem && !stopped && !REPEATS_ON_RECONNECT.test(ran.result.stderr);
+    // stop: again() declines then), and not for a reason a new connection would meet again.
+    const lost = ran.result.code === null && !ran.problem && !ran.result.lostHere;
     if (!lost || !(await again(attempt, session, lostWhileReading(ran.result)))) return { session, ran };
     // The script reached the host on that session (a refused connection reached nothing).
     h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + session.roundTrips();
