@@ -13,6 +13,7 @@ import { agentIdFromMachineId } from '../settings/agent-id.ts';
 import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { HostRecord, ReachedHost, RunContext } from './types.ts';
+import { leavesNothingToRun, planHostOf } from './plan.ts';
 import { runBounded } from './bounded.ts';
 import { sudoFailureHint } from '../exec/sudo-failures.ts';
 
@@ -93,7 +94,13 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     }
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
     for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
-    reached.push(Object.assign(h, { session, facts, platform, agentId }));
+    const host = Object.assign(h, { session, facts, platform, agentId });
+    const planning = planHostOf(host, ctx);
+    // A host with nothing left to run (converged and proven by its facts, or a setting wrong,
+    // which stops the run) lets its master and its session on the host go now, not once every
+    // other host has answered: a fleet's worth of idle masters here, and sessions there, until then.
+    if (leavesNothingToRun(planning)) session.close();
+    reached.push(Object.assign(host, { planning }));
   });
   // Play order, whatever order the hosts answered in.
   return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));

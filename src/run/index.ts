@@ -71,7 +71,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   try {
     // 2. Facts: one round trip per host.
     const reached = await gatherFacts(hosts, sessions, ctx);
-    // 3. Settings that depend on the platform, then plans: all before any change.
+    // 3. Settings that depend on the platform, then plans (made as each host answered, shown
+    //    now): all before any change.
     const planned = planAll(reached, ctx);
     if (!planned) {
       for (const h of hosts) h.session?.close();

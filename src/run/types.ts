@@ -9,6 +9,8 @@ import type { SupportedPlatform } from '../platform.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 import type { HostPlan } from '../plan/types.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
+import type { HostSettings } from '../settings/host-settings.ts';
+import type { SettingError } from '../settings/validate.ts';
 import type { loadRoleDefaults } from '../settings/defaults.ts';
 import type { PlayView } from '../settings/discovery.ts';
 import type { SerialItem } from '../rollout/waves.ts';
@@ -69,8 +71,12 @@ export interface HostRecord {
   status?: HostStatus;
 }
 
-/** A supported host whose facts were read: what planning needs. */
-export type ReachedHost = HostRecord & { session: Session; facts: HostFacts; platform: SupportedPlatform; agentId: string };
+/** A supported host whose facts were read, and what planning made of them (not shown yet). */
+export type ReachedHost = HostRecord & { session: Session; facts: HostFacts; platform: SupportedPlatform; agentId: string; planning: Planning };
+/** One host's settings and plan, or why it has none: its settings, or a site template, wrong. */
+export type Planning =
+  | { stage: 'settings' | 'template'; errors: SettingError[] }
+  | { stage: 'planned'; settings: HostSettings; plan: HostPlan; siteTemplates: string[] };
 /** A host with its validated agent settings and its plan: what apply needs. */
 export type PlannedHost = ReachedHost & { config: AgentConfig; plan: HostPlan };
 

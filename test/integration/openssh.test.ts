@@ -880,13 +880,20 @@ describe('nothing left behind', () => {
     expectNothingLeftIn(cp);
   });
 
-  it("--check closes each host's master as soon as its facts are in, not once the last host has answered", async () => {
+  it.each([
+    { run: '--check', args: ['--check'] },
+    { run: 'a run', args: [] },
+  ])('$run: a converged host (nothing left to run) lets its master go as soon as its facts are in, not once the last host has answered', async ({ args }) => {
     const [fast, slow] = [pull[2]!, pull[0]!];
+    // Converged first: its plan then has nothing to change and every check held by its facts.
+    const converge = await provision(['-i', inventory({ [fast.name]: rootLogin(fast) })]);
+    expect(converge.code, converge.stdout + converge.stderr).toBe(0);
     // The slow host's ssh waits for a file this test makes only once it has seen the fast host's
     // session end in that host's sshd log (or after 45 s): without the early close, that end
     // would come only after the slow host's facts.
-    const go = join(work, 'early-close-go');
-    const wrapper = join(work, 'ssh-waiting');
+    const dir = mkdtempSync(join(work, 'early-close-'));
+    const go = join(dir, 'go');
+    const wrapper = join(dir, 'ssh-waiting');
     writeFileSync(
       wrapper,
       `#!/bin/sh\ncase "$*" in *'${slow.address}'*) for i in $(seq 600); do [ -e '${go}' ] && break; sleep 0.1; done ;; esac\nexec ssh "$@"\n`,
@@ -895,7 +902,7 @@ describe('nothing left behind', () => {
     const log = join(info.labDir, 'hosts', fast.name, 'upper', 'var', 'log', 'sshd.log');
     const before = readFileSync(log, 'utf8').length;
     const hosts = inventory({ [fast.name]: rootLogin(fast), [slow.name]: { ...rootLogin(slow), ansible_ssh_executable: wrapper } });
-    const run = provision(['-i', hosts, '--check']);
+    const run = provision(['-i', hosts, ...args]);
     const ended = () => /Disconnected from user root /.test(readFileSync(log, 'utf8').slice(before));
     const deadline = Date.now() + 45_000;
     while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -903,6 +910,7 @@ describe('nothing left behind', () => {
     writeFileSync(go, '');
     const done = await run;
     expect(done.code, done.stdout + done.stderr).toBe(0);
+    expect(statusOf(done, fast.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
     expect(closedBeforeTheSlowHost).toBe(true);
   });
 
