@@ -1,13 +1,14 @@
 // npm run bench:lab-scale [-- --hosts 1000] [--sizes 10,100,1000] [--forks 100] [--repeat 3]
+//                        [--apply-forks 50] [--check-only]
 //
-// The lab at fleet size, as far as this machine holds it: N wiped hosts (default 1,000) brought
-// up, what they cost in memory, and `--check --diff` over 10, 100, ..., N of them, each name a
-// host of its own. A check only reads (facts, plan, diff), so the hosts stay wiped and the same
-// lab serves every sample. What it cannot do is provision them: a provisioned lab host takes
-// ~36 MiB with a run (bench/README.md), so 24 GiB holds ~500, and cold and warm runs at 1,000 are
-// not measured here (bench/controller-scale.ts measures the controller's side of a warm run over
-// 1,000 names spread over provisioned hosts).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// The lab at fleet size: N wiped hosts (default 1,000) brought up, what they cost in memory,
+// `--check --diff` over 10, 100, ..., N of them (each name a host of its own; a check only reads,
+// so the hosts stay wiped and the same lab serves every sample), then the fleet provisioned:
+// cold runs over disjoint parts of it (10, 100, then the rest, so every host is provisioned
+// once and time per host can be compared across sizes), and warm runs over 10, 100, ..., N of
+// the provisioned hosts. The machine's memory in use is sampled through every run, and a run is
+// stopped (as a Ctrl-C would) if the machine's available memory runs low.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,12 +19,17 @@ import { cpuBusy, ensureCompiledToolkit, lab, labHostsCpuS, measure, median, mem
 
 const HELP = `npm run bench:lab-scale -- [options]
 
-Brings up N wiped lab hosts, records their memory and the time to start them, then times
-\`--check --diff\` (read-only) over growing subsets of them.
+Brings up N wiped lab hosts, records their memory and the time to start them, times
+\`--check --diff\` (read-only) over growing subsets of them, then provisions them all (cold
+runs over disjoint parts: 10, 100, then the rest) and times warm runs over growing subsets.
   --hosts N          hosts of the lab (default 1000)
-  --sizes N[,N...]   hosts per check run (default 10,100 and N)
-  --forks N          the toolkit's --forks (default 100)
+  --sizes N[,N...]   hosts per check and warm run (default 10,100 and N); the cold runs
+                     take the same sizes but the last, which is the rest of the lab
+  --forks N          the toolkit's --forks for the checks (default 100)
   --repeat R         samples per size (default 3; the median is kept)
+  --apply-forks N    the toolkit's --forks for the cold and warm runs (default 50, its own
+                     default; each host in flight runs zypper and rpm meanwhile)
+  --check-only       only the wiped lab and the checks (no cold and warm runs)
   --keep             leave the lab up at the end
   --out DIR          results folder (default bench/results): <date>-lab-<N>.json/.md
 `;
@@ -35,6 +41,8 @@ const args = parseArgs({
     sizes: { type: 'string' },
     forks: { type: 'string' },
     repeat: { type: 'string' },
+    'apply-forks': { type: 'string' },
+    'check-only': { type: 'boolean' },
     keep: { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -48,6 +56,9 @@ const HOSTS = positive('hosts', args.hosts, 1000);
 const SIZES = (args.sizes ?? `10,100,${HOSTS}`).split(',').map((t) => positive('sizes', t, 0));
 const FORKS = positive('forks', args.forks, 100);
 const REPEAT = positive('repeat', args.repeat, 3);
+const APPLY_FORKS = positive('apply-forks', args['apply-forks'], 50);
+/** A run is stopped when the machine has less than this available (MiB): see measure(). */
+const MIN_AVAILABLE_MIB = 600;
 const tooBig = SIZES.find((n) => n > HOSTS);
 if (tooBig !== undefined) throw new Error(`--sizes ${tooBig}: more than the lab's ${HOSTS} hosts (--hosts)`);
 
@@ -66,6 +77,13 @@ interface Sample {
   controllerCpuS: number | null;
   hostsCpuS: number;
   maxRssMiB: number | null;
+  /** The machine's highest memory in use during the run (MiB). */
+  machinePeakMiB: number;
+  /** Hosts per outcome, from the run's --json report. */
+  statuses: Record<string, number>;
+  roundTripsMax: number;
+  /** The run was stopped: the machine's available memory fell to this (MiB). */
+  stoppedAtAvailableMiB?: number;
 }
 interface SizeResult {
   hosts: number;
@@ -76,6 +94,8 @@ interface SizeResult {
   hostsCpuMsPerHost: number;
   peakRssMiB: number | null;
   memoryInUseAfterMiB: number;
+  /** Highest of the samples' machinePeakMiB. */
+  machinePeakMiB: number;
 }
 
 /** Waits (up to 2 minutes) until the machine is idle (under 10 % of its CPU busy over 2 s): the
@@ -88,18 +108,146 @@ async function settle(): Promise<number> {
   }
 }
 
-/** An inventory of `n` of the lab's hosts, evenly spread over it (so every product is in it, in
- *  the lab's proportions), each with all its variables. */
-async function subsetInventory(n: number): Promise<string> {
-  const all = [...(await loadInventory(join(labDir, 'inventory'))).hosts.entries()];
+/** `n` names spread evenly over `names` (so every product is in it, in the lab's proportions). */
+function spread(names: string[], n: number): string[] {
+  return Array.from({ length: n }, (_, i) => names[Math.floor((i * names.length) / n)]!);
+}
+
+type LabInventory = Awaited<ReturnType<typeof loadInventory>>;
+
+/** An inventory of the given lab hosts, each with all its variables. */
+function subsetInventory(lab: LabInventory, names: string[], tag: string): string {
   const hosts: Record<string, Record<string, unknown>> = {};
-  for (let i = 0; i < n; i++) {
-    const [name, entry] = all[Math.floor((i * all.length) / n)]!;
-    hosts[name] = entry.vars;
-  }
-  const file = join(workDir, `hosts-${n}.yml`);
+  for (const name of names) hosts[name] = lab.hosts.get(name)!.vars;
+  const file = join(workDir, `hosts-${tag}.yml`);
   writeFileSync(file, stringify({ all: { hosts } }));
   return file;
+}
+
+/**
+ * One toolkit run, measured, once the machine is idle: `npm run provision` as a user runs it
+ * (the compiled CLI) with --json for the outcome of each host. `code` is the toolkit's exit:
+ * callers decide what a sample with failures is worth.
+ */
+async function toolkitRun(tag: string, inventory: string, n: number, extra: string[], forks: number, sample: number): Promise<Sample> {
+  const busyBefore = await settle();
+  const hostsCpuBefore = labHostsCpuS(labDir);
+  const file = join(workDir, `${tag}-${sample + 1}`);
+  const m = await measure({
+    cmd: process.execPath,
+    args: [join(repoRoot, 'scripts', 'launch.mjs'), 'provision', '-i', inventory, ...extra, '-f', String(Math.min(forks, n)), '--json', `${file}.json`],
+    logFile: `${file}.log`,
+    env: { ...process.env, NO_COLOR: '1' },
+    timeoutMs: 3_600_000,
+    minAvailableMiB: MIN_AVAILABLE_MIB,
+  });
+  const report = existsSync(`${file}.json`)
+    ? (JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { hosts: { status: string; roundTrips: number }[] })
+    : { hosts: [] };
+  const statuses: Record<string, number> = {};
+  for (const h of report.hosts) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+  const result: Sample = {
+    wallMs: m.wallMs,
+    loadBefore: m.loadBefore,
+    busyBefore,
+    code: m.code,
+    controllerCpuS: m.cpuS,
+    hostsCpuS: labHostsCpuS(labDir) - hostsCpuBefore,
+    maxRssMiB: m.maxRssKiB === null ? null : Math.round(m.maxRssKiB / 1024),
+    machinePeakMiB: m.machinePeakInUseMiB,
+    statuses,
+    roundTripsMax: Math.max(0, ...report.hosts.map((h) => h.roundTrips)),
+    ...(m.stoppedAtAvailableMiB !== undefined ? { stoppedAtAvailableMiB: m.stoppedAtAvailableMiB } : {}),
+  };
+  log(
+    `${tag}, sample ${sample + 1}: ${(m.wallMs / 1000).toFixed(2)} s, exit ${m.code} ${JSON.stringify(statuses)}, CPU per host: controller ${m.cpuS === null ? '?' : Math.round((m.cpuS * 1000) / n)} ms, hosts ${Math.round((result.hostsCpuS * 1000) / n)} ms; peak RSS ${result.maxRssMiB} MiB; machine memory in use at most ${result.machinePeakMiB} MiB (load before ${m.loadBefore.toFixed(2)}, CPU busy ${Math.round(busyBefore * 100)} %)`,
+  );
+  if (result.stoppedAtAvailableMiB !== undefined) throw new MemoryStop(tag, result);
+  return result;
+}
+
+/** A run stopped because the machine's memory ran low: the bench ends there, with what it has. */
+class MemoryStop extends Error {
+  constructor(
+    readonly tag: string,
+    readonly sample: Sample,
+  ) {
+    super(`${tag}: stopped, the machine had ${sample.stoppedAtAvailableMiB} MiB available (under ${MIN_AVAILABLE_MIB})`);
+  }
+}
+
+/** `repeat` samples of one size, and their medians. */
+async function sized(n: number, repeat: number, one: (sample: number) => Promise<Sample>): Promise<SizeResult> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < repeat; i++) samples.push(await one(i));
+  const cpu = samples.every((x) => x.controllerCpuS !== null) ? median(samples.map((x) => x.controllerCpuS!)) : null;
+  const rss = samples.every((x) => x.maxRssMiB !== null) ? Math.max(...samples.map((x) => x.maxRssMiB!)) : null;
+  const wallMs = median(samples.map((x) => x.wallMs));
+  return {
+    hosts: n,
+    samples,
+    wallMs,
+    msPerHost: wallMs / n,
+    controllerCpuMsPerHost: cpu === null ? null : (cpu * 1000) / n,
+    hostsCpuMsPerHost: (median(samples.map((x) => x.hostsCpuS)) * 1000) / n,
+    peakRssMiB: rss,
+    memoryInUseAfterMiB: memoryInUseMiB(),
+    machinePeakMiB: Math.max(...samples.map((x) => x.machinePeakMiB)),
+  };
+}
+
+interface ProvisionResult {
+  /** Cold runs over disjoint parts of the lab: each host provisioned once. */
+  cold: SizeResult[];
+  /** Warm runs (nothing to change) over growing subsets of the provisioned lab. */
+  warm: SizeResult[];
+  /** The provisioned lab idle, after the runs: memory in use (MiB), the lab's PSS, CPU busy. */
+  idle: { memoryInUseMiB: number; labPssMiB: number; labProcesses: number; cpuBusyPct: number } | null;
+  /** Why the runs ended early, if they did. */
+  stopped?: string;
+}
+
+/**
+ * Provisions the whole lab: cold runs over disjoint parts of it (SIZES but the last, then the
+ * rest), then warm runs over SIZES of the provisioned hosts, REPEAT samples each.
+ */
+async function provision(labInventory: LabInventory): Promise<ProvisionResult> {
+  const all = [...labInventory.hosts.keys()];
+  const result: ProvisionResult = { cold: [], warm: [], idle: null };
+  const coldSizes = [...SIZES.slice(0, -1)];
+  const rest = HOSTS - coldSizes.reduce((a, b) => a + b, 0);
+  if (rest < 1) throw new Error(`--sizes ${SIZES.join(',')}: the cold runs take all but the last size from the lab's ${HOSTS} hosts, and leave none`);
+  coldSizes.push(rest);
+  let wiped = all;
+  try {
+    for (const n of coldSizes) {
+      const names = spread(wiped, n);
+      wiped = wiped.filter((name) => !names.includes(name));
+      const inventory = subsetInventory(labInventory, names, `cold-${n}`);
+      result.cold.push(await sized(n, 1, (i) => toolkitRun(`cold-${n}`, inventory, n, [], APPLY_FORKS, i)));
+    }
+    for (const n of SIZES) {
+      const inventory = subsetInventory(labInventory, spread(all, n), `warm-${n}`);
+      result.warm.push(await sized(n, REPEAT, (i) => toolkitRun(`warm-${n}`, inventory, n, [], APPLY_FORKS, i)));
+    }
+  } catch (error) {
+    if (!(error instanceof MemoryStop)) throw error;
+    log(error.message);
+    result.stopped = error.message;
+    return result;
+  }
+  const busy = await settle();
+  const labStatus = await status(labDir);
+  result.idle = {
+    memoryInUseMiB: memoryInUseMiB(),
+    labPssMiB: Math.round(labStatus.total.pssKiB / 1024),
+    labProcesses: labStatus.total.processes,
+    cpuBusyPct: Math.round(busy * 100),
+  };
+  log(
+    `provisioned lab idle: machine memory in use ${result.idle.memoryInUseMiB} MiB, lab PSS ${result.idle.labPssMiB} MiB, CPU busy ${result.idle.cpuBusyPct} %`,
+  );
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -120,52 +268,19 @@ async function main(): Promise<void> {
     `up in ${(upMs / 1000).toFixed(1)} s; machine memory in use ${memoryUpMiB} MiB; lab PSS ${Math.round(labStatus.total.pssKiB / 1024)} MiB; CPU busy ${busy} %`,
   );
 
-  const results: SizeResult[] = [];
+  const labInventory = await loadInventory(join(labDir, 'inventory'));
+  const checks: SizeResult[] = [];
   for (const n of SIZES) {
-    const inventory = await subsetInventory(n);
-    const samples: Sample[] = [];
-    for (let i = 1; i <= REPEAT; i++) {
-      const busyBefore = await settle();
-      const hostsCpuBefore = labHostsCpuS(labDir);
-      const logFile = join(workDir, `check-${n}-${i}.log`);
-      const m = await measure({
-        cmd: process.execPath,
-        args: [join(repoRoot, 'scripts', 'launch.mjs'), 'provision', '-i', inventory, '--check', '--diff', '-f', String(Math.min(FORKS, n))],
-        logFile,
-        env: { ...process.env, NO_COLOR: '1' },
-        timeoutMs: 1_800_000,
-      });
-      const sample: Sample = {
-        wallMs: m.wallMs,
-        loadBefore: m.loadBefore,
-        busyBefore,
-        code: m.code,
-        controllerCpuS: m.cpuS,
-        hostsCpuS: labHostsCpuS(labDir) - hostsCpuBefore,
-        maxRssMiB: m.maxRssKiB === null ? null : Math.round(m.maxRssKiB / 1024),
-      };
-      samples.push(sample);
-      log(
-        `${n} hosts, sample ${i}: ${(m.wallMs / 1000).toFixed(2)} s, exit ${m.code}, CPU per host: controller ${m.cpuS === null ? '?' : Math.round((m.cpuS * 1000) / n)} ms, hosts ${Math.round((sample.hostsCpuS * 1000) / n)} ms; peak RSS ${sample.maxRssMiB} MiB (load before ${m.loadBefore.toFixed(2)}, CPU busy ${Math.round(busyBefore * 100)} %)`,
-      );
-      // A check that finds changes to make exits 0 (as ansible-playbook --check does); anything
-      // else (a host unreachable or failed) makes the sample worthless: stop and say where.
-      if (m.code !== 0) throw new Error(`--check over ${n} hosts exited ${m.code}: see ${logFile}`);
-    }
-    const cpu = samples.every((s) => s.controllerCpuS !== null) ? median(samples.map((s) => s.controllerCpuS!)) : null;
-    const rss = samples.every((s) => s.maxRssMiB !== null) ? Math.max(...samples.map((s) => s.maxRssMiB!)) : null;
-    const wallMs = median(samples.map((s) => s.wallMs));
-    results.push({
-      hosts: n,
-      samples,
-      wallMs,
-      msPerHost: wallMs / n,
-      controllerCpuMsPerHost: cpu === null ? null : (cpu * 1000) / n,
-      hostsCpuMsPerHost: (median(samples.map((s) => s.hostsCpuS)) * 1000) / n,
-      peakRssMiB: rss,
-      memoryInUseAfterMiB: memoryInUseMiB(),
-    });
+    const inventory = subsetInventory(labInventory, spread([...labInventory.hosts.keys()], n), `check-${n}`);
+    const checked = await sized(n, REPEAT, (i) => toolkitRun(`check-${n}`, inventory, n, ['--check', '--diff'], FORKS, i));
+    // A check that finds changes to make exits 0 (as ansible-playbook --check does); anything
+    // else (a host unreachable or failed) makes the sample worthless: stop and say where.
+    const failed = checked.samples.findIndex((x) => x.code !== 0);
+    if (failed >= 0) throw new Error(`--check over ${n} hosts exited ${checked.samples[failed]!.code}: see ${join(workDir, `check-${n}-${failed + 1}.log`)}`);
+    checks.push(checked);
   }
+  const provisioned = args['check-only'] ? null : await provision(labInventory);
+  if (!args.keep) lab(labDir, ['down']);
   if (!args.keep) lab(labDir, ['down']);
   const result: LabScaleResult = {
     date: new Date().toISOString(),
@@ -180,7 +295,9 @@ async function main(): Promise<void> {
     labPssMiB: Math.round(labStatus.total.pssKiB / 1024),
     labProcesses: labStatus.total.processes,
     machineCpuBusyIdleLabPct: busy,
-    sizes: results,
+    sizes: checks,
+    applyForks: APPLY_FORKS,
+    provisioned,
   };
   mkdirSync(outDir, { recursive: true });
   const base = join(outDir, `${date}-lab-${HOSTS}`);
@@ -204,6 +321,9 @@ interface LabScaleResult {
   labProcesses: number;
   machineCpuBusyIdleLabPct: number;
   sizes: SizeResult[];
+  applyForks: number;
+  /** null with --check-only. */
+  provisioned: ProvisionResult | null;
 }
 
 function markdown(r: LabScaleResult): string {
@@ -234,9 +354,36 @@ function markdown(r: LabScaleResult): string {
     '',
     "Controller CPU: the toolkit and every process it started (a cgroup v2 of its own: ssh clients and masters included). Hosts CPU: every process of the lab's hosts during the run (from /proc, their trees before and after). Peak RSS: ru_maxrss of the toolkit process. Memory in use: MemTotal - MemAvailable after the size's last sample (the hosts' lab systemd managers, started by the facts' `systemctl show`, stay for 10 minutes idle).",
     '',
-    'Not measured here: cold and warm runs at this size (a provisioned lab host takes ~36 MiB with a run, so this machine holds ~500 of them); see bench/controller-scale.ts for the controller over 1,000 names.',
-    '',
+    ...provisionedMarkdown(r),
   ].join('\n');
+}
+
+const outcome = (statuses: Record<string, number>) =>
+  Object.entries(statuses)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+function provisionedMarkdown(r: LabScaleResult): string[] {
+  const p = r.provisioned;
+  if (!p) return ['Cold and warm runs: not run (--check-only).', ''];
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const row = (kind: string, z: SizeResult) =>
+    `| ${kind} | ${z.hosts} | ${s(z.wallMs)} | ${z.msPerHost.toFixed(0)} | ${z.controllerCpuMsPerHost === null ? '–' : z.controllerCpuMsPerHost.toFixed(0)} | ${z.hostsCpuMsPerHost.toFixed(0)} | ${Math.max(...z.samples.map((x) => x.roundTripsMax))} | ${z.peakRssMiB ?? '–'} | ${z.machinePeakMiB} | ${z.samples.map((x) => `${s(x.wallMs)}: exit ${x.code}, ${outcome(x.statuses)} (load ${x.loadBefore.toFixed(2)}, busy ${Math.round(x.busyBefore * 100)} %)`).join(' / ')} |`;
+  const idle = p.idle
+    ? `The provisioned lab idle after the runs: the machine's memory in use ${p.idle.memoryInUseMiB} MiB (${((p.idle.memoryInUseMiB - r.memoryBeforeMiB) / r.hosts).toFixed(1)} MiB per host over the machine before the lab, kernel memory and the lab's Prometheus included; the lab's ${p.idle.labProcesses} processes ${p.idle.labPssMiB} MiB by PSS); CPU busy ${p.idle.cpuBusyPct} %.`
+    : 'The provisioned lab idle: not measured (the runs ended early).';
+  return [
+    `Provisioning the lab (\`npm run provision\` as a user runs it, OpenSSH, --forks ${r.applyForks} or the size if smaller). Cold: disjoint parts of the wiped lab, one sample each (a host is cold once), so that every host is provisioned once and time per host compares across sizes. Warm: nothing to change, over hosts spread evenly over the provisioned lab, ${r.repeat} sample(s) each, median shown. Machine memory peak: the highest MemTotal - MemAvailable sampled every 250 ms during the size's samples; a run is stopped (SIGTERM, as a Ctrl-C) if less than ${MIN_AVAILABLE_MIB} MiB is available.`,
+    '',
+    '| run | hosts | wall s | ms per host | controller CPU ms per host | hosts CPU ms per host | SSH round trips per host, max | peak RSS MiB | machine memory in use, peak MiB | samples: exit, outcome (machine before: load, CPU busy over 2 s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...p.cold.map((z) => row('cold', z)),
+    ...p.warm.map((z) => row('warm', z)),
+    '',
+    idle,
+    '',
+    ...(p.stopped ? [`Stopped early: ${p.stopped}.`, ''] : []),
+  ];
 }
 
 await main();

@@ -32,6 +32,10 @@ export interface Measured {
    */
   cpuS: number | null;
   cpuSource: 'cgroup' | 'rusage' | null;
+  /** The machine's highest memory in use (memoryInUseMiB) sampled during the run. */
+  machinePeakInUseMiB: number;
+  /** Set when the run was stopped because the machine's available memory fell below spec.minAvailableMiB. */
+  stoppedAtAvailableMiB?: number;
 }
 
 export interface RunSpec {
@@ -42,6 +46,10 @@ export interface RunSpec {
   /** stdout and stderr go here (a log file); nothing is kept in memory. */
   logFile: string;
   timeoutMs?: number;
+  /** Stop the run (SIGTERM to its process group, as a Ctrl-C would) when the machine's available
+   *  memory falls below this many MiB: a lab at fleet size can exhaust it, and the kernel's OOM
+   *  killer would then pick any process of the machine. */
+  minAvailableMiB?: number;
 }
 
 const HAVE_TIME = existsSync('/usr/bin/time');
@@ -156,10 +164,18 @@ export async function measure(spec: RunSpec): Promise<Measured> {
     detached: true, // own process group: a timeout kills the whole tree
   });
   let peak = { kib: 0, procs: 0 };
+  let machinePeakInUseMiB = memoryInUseMiB();
+  let stoppedAtAvailableMiB: number | undefined;
   const sample = () => {
     if (child.pid === undefined) return;
     const now = treeRss(child.pid);
     if (now.kib > peak.kib) peak = now;
+    const memory = machineMemoryMiB();
+    machinePeakInUseMiB = Math.max(machinePeakInUseMiB, memory.inUse);
+    if (spec.minAvailableMiB !== undefined && memory.available < spec.minAvailableMiB && stoppedAtAvailableMiB === undefined) {
+      stoppedAtAvailableMiB = memory.available;
+      process.kill(-child.pid, 'SIGTERM');
+    }
   };
   const timer = setInterval(sample, 250);
   let timedOut = false;
@@ -196,7 +212,19 @@ export async function measure(spec: RunSpec): Promise<Measured> {
     }
     removeBenchCgroups();
   }
-  return { wallMs, loadBefore, code, timedOut, maxRssKiB, treeRssPeakKiB: peak.kib, treeProcsPeak: peak.procs, cpuS, cpuSource };
+  return {
+    wallMs,
+    loadBefore,
+    code,
+    timedOut,
+    maxRssKiB,
+    treeRssPeakKiB: peak.kib,
+    treeProcsPeak: peak.procs,
+    cpuS,
+    cpuSource,
+    machinePeakInUseMiB,
+    ...(stoppedAtAvailableMiB !== undefined ? { stoppedAtAvailableMiB } : {}),
+  };
 }
 
 /** `npm run lab -- ARGS` for the benchmark's lab folder; throws with the lab's own message. */
@@ -251,9 +279,14 @@ export const mixText = (mix: Array<[string, number]>) => mix.map(([name, count])
 /** The machine's memory in use, MiB: MemTotal - MemAvailable (/proc/meminfo), i.e. what `free`
  *  counts as not available, page cache that can be dropped excluded, kernel memory included. */
 export function memoryInUseMiB(): number {
+  return machineMemoryMiB().inUse;
+}
+
+/** The machine's memory in use (as memoryInUseMiB) and available (MemAvailable), MiB. */
+function machineMemoryMiB(): { inUse: number; available: number } {
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
   const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? Number.NaN);
-  return Math.round((kib('MemTotal') - kib('MemAvailable')) / 1024);
+  return { inUse: Math.round((kib('MemTotal') - kib('MemAvailable')) / 1024), available: Math.round(kib('MemAvailable') / 1024) };
 }
 
 /** Share of the machine's CPU time in use (0..1) over `ms`, from /proc/stat: how busy the machine
