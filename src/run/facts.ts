@@ -12,7 +12,7 @@ import { platformOf } from '../platform.ts';
 import { agentIdFromMachineId } from '../settings/agent-id.ts';
 import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
-import type { HostRecord, ReachedHost, RunContext } from './types.ts';
+import type { HostRecord, Planning, ReachedHost, RunContext } from './types.ts';
 import { leavesNothingToRun, planHostOf } from './plan.ts';
 import { runBounded } from './bounded.ts';
 import { sudoFailureHint } from '../exec/sudo-failures.ts';
@@ -43,6 +43,11 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     });
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     const connected = await connectAndRun(h, spec, script, sessions, ctx);
+    if ('interrupted' in connected) {
+      // Ctrl-C while waiting to connect again: no script of the run's is on the host, and it was
+      // not found unreachable (retries were left), so it is a host the run did not get to.
+      return finish(h, 'skipped', `not tried again: interrupted (${connected.interrupted})`);
+    }
     if ('error' in connected) return unreachable(connected.error);
     const { session, ran } = connected;
     const { result, problem } = ran;
@@ -95,7 +100,13 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
     for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
     const host = Object.assign(h, { session, facts, platform, agentId });
-    const planning = planHostOf(host, ctx);
+    let planning: Planning;
+    try {
+      planning = planHostOf(host, ctx);
+    } catch (error) {
+      // The toolkit's own failure (a role's template): this host fails, the others go on.
+      return finish(h, 'failed', `cannot plan this host: ${(error as Error).message}`);
+    }
     // A host with nothing left to run (converged and proven by its facts, or a setting wrong,
     // which stops the run) lets its master and its session on the host go now, not once every
     // other host has answered: a fleet's worth of idle masters here, and sessions there, until then.
@@ -115,7 +126,8 @@ const lostWhileReading = (result: { stderr: string }) => `connection lost while 
  * plugin does (ansible_ssh_retries, [ssh_connection] retries), after 0, 1, 3, 7... s: the facts
  * script only reads, so running it again is safe (the apply's scripts are not run twice: one lost
  * half way may still be running on the host). A refused key or host key would be refused again,
- * and a wrong password again could lock the account, so those are not.
+ * and a wrong password again could lock the account, so those are not. A Ctrl-C while retries
+ * are left makes none: the host is then one the run did not get to, not an unreachable one.
  */
 async function connectAndRun(
   h: HostRecord,
@@ -123,10 +135,14 @@ async function connectAndRun(
   script: Command,
   sessions: ReturnType<typeof connector>,
   { options, emit }: RunContext,
-): Promise<{ session: Session; ran: Awaited<ReturnType<typeof runBounded>> } | { error: unknown }> {
-  /** Whether to try again after `why`: the session closed, warned, paused; false when out of retries or stopped. */
+): Promise<{ session: Session; ran: Awaited<ReturnType<typeof runBounded>> } | { error: unknown } | { interrupted: string }> {
+  const stopped = () => options.stop.aborted || options.abort.aborted;
+  /** Retries were left, and a Ctrl-C is why none was made. */
+  const interruptedAt = (attempt: number) => attempt < spec.retries && stopped();
+  /** Whether to try again after `why`: the session closed, warned, paused; false when out of
+   *  retries or stopped (before or during the pause: the caller tells which by stopped()). */
   const again = async (attempt: number, session: Session, why: string): Promise<boolean> => {
-    if (attempt >= spec.retries || options.stop.aborted || options.abort.aborted) return false;
+    if (attempt >= spec.retries || stopped()) return false;
     session.close();
     const pause = Math.min(2 ** attempt - 1, 30);
     emit({
@@ -153,13 +169,16 @@ async function connectAndRun(
       ran = await runBounded(session, script, options);
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
-      if (error.failure !== 'unreachable' || !(await again(attempt, session, error.message))) return { error };
+      if (error.failure !== 'unreachable') return { error };
+      if (!(await again(attempt, session, error.message))) return interruptedAt(attempt) ? { interrupted: error.message } : { error };
       continue;
     }
     // Lost after the login (no exit status came back), not closed by the run itself (a limit, a
     // stop: again() declines then), and not for a reason a new connection would meet again.
     const lost = ran.result.code === null && !ran.problem && !ran.result.lostHere;
-    if (!lost || !(await again(attempt, session, lostWhileReading(ran.result)))) return { session, ran };
+    if (!lost) return { session, ran };
+    if (!(await again(attempt, session, lostWhileReading(ran.result))))
+      return interruptedAt(attempt) ? { interrupted: lostWhileReading(ran.result) } : { session, ran };
     // The script reached the host on that session (a refused connection reached nothing).
     h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + session.roundTrips();
   }

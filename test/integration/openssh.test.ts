@@ -584,6 +584,31 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
  * cut once its client has sent more than `cutAfterClientBytes`. Bound to `address` (any loopback
  * address) and `port` (0: any).
  */
+/**
+ * The toolkit started as a user starts it, to be signalled mid-run: node itself, not the tsx
+ * wrapper (the wrapper SIGKILLs a child that does not confirm a relayed signal within 30 ms,
+ * which a loaded machine misses). With `ownGroup`, in a process group of its own, as a
+ * terminal's foreground job: a ^C (SIGINT to the group) reaches every process in it.
+ */
+function startProvision(args: string[], env: NodeJS.ProcessEnv, ownGroup: boolean) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: ownGroup,
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+  return { child, out: () => out, exited };
+}
+
+/** Waits (up to 30 s) until `ready()`. */
+async function until(ready: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, 20));
+}
+
 async function relayTo(
   h: LabHost,
   { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY } = {},
@@ -716,6 +741,27 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     const refused = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: once.port } }), '--check']);
     expect(statusOf(refused, h.name)?.status).toBe('unreachable');
     expect(once.connections()).toBe(1);
+  });
+
+  it('Ctrl-C while the run waits to connect again: the host is reported not tried again (interrupted), not unreachable, and no connection is made after it', async () => {
+    const h = pull[1]!;
+    const relay = await relayTo(h, { refuse: 1000 });
+    cleanups.push(() => relay.close());
+    const vars = { ansible_host: '127.0.0.1', ansible_port: relay.port, ...throughRelay(h), ansible_ssh_retries: 5 };
+    const json = join(mkdtempSync(join(work, 'retry-int-')), 'report.json');
+    const { child, out, exited } = startProvision(['-i', inventory({ [h.name]: vars }), '--check', '--json', json], {}, true);
+    // The pause before the third try is 3 s: the ^C comes in it.
+    await until(() => /connecting again in 3 s/.test(out()));
+    expect(out()).toMatch(/connecting again in 3 s \(retry 3 of 5/);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited, out()).toBe(99);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; message?: string }[] };
+    expect(report.hosts.find((x) => x.host === h.name)).toMatchObject({
+      status: 'skipped',
+      message: expect.stringMatching(/^not tried again: interrupted \(cannot reach /),
+    });
+    expect(out()).not.toMatch(/UNREACHABLE/);
+    expect(relay.connections()).toBe(3);
   });
 
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
@@ -1057,21 +1103,10 @@ describe('nothing left behind', () => {
       pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
     );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
-    // node itself, not the tsx wrapper: the wrapper SIGKILLs a child that does not confirm a
-    // relayed signal within 30 ms, which a loaded machine misses; SIGTERM must reach the toolkit.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+    const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
     // Wait until at least one master is up, then interrupt twice.
-    const deadline = Date.now() + 30_000;
-    const sockets = () => controlSockets(cp);
-    while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
-    expect(sockets().length, out).toBeGreaterThan(0);
+    await until(() => controlSockets(cp).length > 0);
+    expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
@@ -1086,24 +1121,13 @@ describe('nothing left behind', () => {
       pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
     );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
-    // Its own process group, as a terminal's foreground job: the ^C reaches every process in it.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check'], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
-    const deadline = Date.now() + 30_000;
-    const sockets = () => controlSockets(cp);
-    while (Date.now() < deadline && sockets().length === 0) await new Promise((r) => setTimeout(r, 20));
-    expect(sockets().length, out).toBeGreaterThan(0);
+    const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, true);
+    await until(() => controlSockets(cp).length > 0);
+    expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
     process.kill(-child.pid!, 'SIGINT');
-    expect(await exited, out).toBe(99);
+    expect(await exited, out()).toBe(99);
     // The ssh processes are not in the terminal's group: the ^C did not cut the hosts in flight.
-    expect(out).not.toMatch(/UNREACHABLE|connection lost/);
+    expect(out()).not.toMatch(/UNREACHABLE|connection lost/);
     expectNothingLeftIn(cp);
   });
 });
