@@ -32,6 +32,8 @@ runs over disjoint parts: 10, 100, then the rest) and times warm runs over growi
   --check-only       only the wiped lab and the checks (no cold and warm runs)
   --keep             leave the lab up at the end
   --out DIR          results folder (default bench/results): <date>-lab-<N>.json/.md
+  --render FILE      only write FILE's .md again from FILE (a result .json), e.g. after the
+                     report's wording changed
 `;
 
 const args = parseArgs({
@@ -44,6 +46,7 @@ const args = parseArgs({
     'apply-forks': { type: 'string' },
     'check-only': { type: 'boolean' },
     keep: { type: 'boolean' },
+    render: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -251,6 +254,7 @@ async function provision(labInventory: LabInventory): Promise<ProvisionResult> {
 }
 
 async function main(): Promise<void> {
+  const loadAvgAtStart = loadavg();
   ensureCompiledToolkit(log);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
@@ -284,7 +288,7 @@ async function main(): Promise<void> {
   if (!args.keep) lab(labDir, ['down']);
   const result: LabScaleResult = {
     date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), loadAvgAtStart: loadavg() },
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), loadAvgAtStart },
     hosts: HOSTS,
     mix,
     forks: FORKS,
@@ -309,7 +313,8 @@ async function main(): Promise<void> {
 
 interface LabScaleResult {
   date: string;
-  machine: { cores: number; cpu: string; memGiB: number; loadAvgAtStart: number[] };
+  /** loadAvgAtEnd: results of 2026-12-05, which took the load average at the end, not the start. */
+  machine: { cores: number; cpu: string; memGiB: number } & ({ loadAvgAtStart: number[] } | { loadAvgAtEnd: number[] });
   hosts: number;
   mix: Array<[string, number]>;
   forks: number;
@@ -325,6 +330,8 @@ interface LabScaleResult {
   /** null with --check-only. */
   provisioned: ProvisionResult | null;
 }
+
+const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
 
 function markdown(r: LabScaleResult): string {
   const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -342,7 +349,7 @@ function markdown(r: LabScaleResult): string {
   return [
     `# The lab at ${r.hosts} hosts, ${r.date.slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.map((v) => v.toFixed(2)).join(' ')}.`,
+    `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, ${'loadAvgAtStart' in r.machine ? `load average at start ${loads(r.machine.loadAvgAtStart)}` : `load average at the end (at the start: not recorded) ${loads(r.machine.loadAvgAtEnd)}`}.`,
     '',
     `Lab: ${r.hosts} wiped hosts (${mixText(r.mix)}), brought up in ${s(r.upMs)} s; the machine's memory in use went from ${r.memoryBeforeMiB} to ${r.memoryUpMiB} MiB (${perHostMiB.toFixed(1)} MiB per host, kernel memory included; the lab's ${r.labProcesses} processes ${r.labPssMiB} MiB by PSS). CPU busy with the lab idle: ${r.machineCpuBusyIdleLabPct} %.`,
     '',
@@ -375,6 +382,8 @@ function provisionedMarkdown(r: LabScaleResult): string[] {
   return [
     `Provisioning the lab (\`npm run provision\` as a user runs it, OpenSSH, --forks ${r.applyForks} or the size if smaller). Cold: disjoint parts of the wiped lab, one sample each (a host is cold once), so that every host is provisioned once and time per host compares across sizes. Warm: nothing to change, over hosts spread evenly over the provisioned lab, ${r.repeat} sample(s) each, median shown. Machine memory peak: the highest MemTotal - MemAvailable sampled every 250 ms during the size's samples; a run is stopped (SIGTERM, as a Ctrl-C) if less than ${MIN_AVAILABLE_MIB} MiB is available.`,
     '',
+    "Hosts CPU counts every process of every lab host during the run, the provisioned hosts' own work included (their node_exporters scraped by the lab's Prometheus, their Alloys pushing, their agents): at 10 hosts in a large provisioned lab that background, spread over 10, is most of the figure.",
+    '',
     '| run | hosts | wall s | ms per host | controller CPU ms per host | hosts CPU ms per host | SSH round trips per host, max | peak RSS MiB | machine memory in use, peak MiB | samples: exit, outcome (machine before: load, CPU busy over 2 s) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...p.cold.map((z) => row('cold', z)),
@@ -386,4 +395,9 @@ function provisionedMarkdown(r: LabScaleResult): string[] {
   ];
 }
 
-await main();
+if (args.render) {
+  const result = JSON.parse(readFileSync(args.render, 'utf8')) as LabScaleResult;
+  writeFileSync(args.render.replace(/\.json$/, '.md'), markdown(result));
+} else {
+  await main();
+}
