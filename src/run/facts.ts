@@ -44,8 +44,8 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     const connected = await connectAndRun(h, spec, script, sessions, ctx);
     if ('interrupted' in connected) {
-      // Ctrl-C while waiting to connect again: no script of the run's is on the host, and it was
-      // not found unreachable (retries were left), so it is a host the run did not get to.
+      // Ctrl-C while waiting to connect again: its facts were not read, and it was not found
+      // unreachable (retries were left), so it is a host the run did not get to.
       return finish(h, 'skipped', `not tried again: interrupted (${connected.interrupted})`);
     }
     if ('error' in connected) return unreachable(connected.error);
@@ -105,7 +105,12 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       planning = planHostOf(host, ctx);
     } catch (error) {
       // The toolkit's own failure (a role's template): this host fails, the others go on.
-      return finish(h, 'failed', `cannot plan this host: ${(error as Error).message}`);
+      const where = (error as Error).stack?.split('\n').slice(1, 4).join(' / ').replace(/\s+/g, ' ').trim();
+      return finish(
+        h,
+        'failed',
+        `cannot plan this host, a fault of the toolkit's (please report it): ${(error as Error).message}${where ? ` (${where})` : ''}`,
+      );
     }
     // A host with nothing left to run (converged and proven by its facts, or a setting wrong,
     // which stops the run) lets its master and its session on the host go now, not once every
@@ -151,7 +156,7 @@ async function connectAndRun(
       message: `${why}; connecting again${pause ? ` in ${pause} s` : ''} (retry ${attempt + 1} of ${spec.retries}: ansible_ssh_retries / retries)`,
     });
     try {
-      await delay(pause * 1000, undefined, { signal: options.stop });
+      await delay(pause * 1000, undefined, { signal: AbortSignal.any([options.stop, options.abort]) });
       return true;
     } catch {
       return false;
@@ -177,8 +182,11 @@ async function connectAndRun(
     // stop: again() declines then), and not for a reason a new connection would meet again.
     const lost = ran.result.code === null && !ran.problem && !ran.result.lostHere;
     if (!lost) return { session, ran };
-    if (!(await again(attempt, session, lostWhileReading(ran.result))))
-      return interruptedAt(attempt) ? { interrupted: lostWhileReading(ran.result) } : { session, ran };
+    if (!(await again(attempt, session, lostWhileReading(ran.result)))) {
+      // A second Ctrl-C closes every session itself: that read was cut by the run, not lost, and is
+      // reported as with no retries left.
+      return interruptedAt(attempt) && !options.abort.aborted ? { interrupted: lostWhileReading(ran.result) } : { session, ran };
+    }
     // The script reached the host on that session (a refused connection reached nothing).
     h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + session.roundTrips();
   }

@@ -579,12 +579,6 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
 });
 
 /**
- * A TCP relay on this machine to a lab host's sshd, counting the connections it gets and the
- * bytes each client sent; the first `refuse` are closed at once, and the first one relayed is
- * cut once its client has sent more than `cutAfterClientBytes`. Bound to `address` (any loopback
- * address) and `port` (0: any).
- */
-/**
  * The toolkit started as a user starts it, to be signalled mid-run: node itself, not the tsx
  * wrapper (the wrapper SIGKILLs a child that does not confirm a relayed signal within 30 ms,
  * which a loaded machine misses). With `ownGroup`, in a process group of its own, as a
@@ -609,6 +603,12 @@ async function until(ready: () => boolean): Promise<void> {
   while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, 20));
 }
 
+/**
+ * A TCP relay on this machine to a lab host's sshd, counting the connections it gets and the
+ * bytes each client sent; the first `refuse` are closed at once, and the first one relayed is
+ * cut once its client has sent more than `cutAfterClientBytes`. Bound to `address` (any loopback
+ * address) and `port` (0: any).
+ */
 async function relayTo(
   h: LabHost,
   { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY } = {},
@@ -753,6 +753,7 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     // The pause before the third try is 3 s: the ^C comes in it.
     await until(() => /connecting again in 3 s/.test(out()));
     expect(out()).toMatch(/connecting again in 3 s \(retry 3 of 5/);
+    const connectionsAtTheSignal = relay.connections();
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited, out()).toBe(99);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; message?: string }[] };
@@ -761,7 +762,8 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
       message: expect.stringMatching(/^not tried again: interrupted \(cannot reach /),
     });
     expect(out()).not.toMatch(/UNREACHABLE/);
-    expect(relay.connections()).toBe(3);
+    // No connection after the ^C (a loaded machine may have made its fourth try before it).
+    expect(relay.connections()).toBe(connectionsAtTheSignal);
   });
 
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
