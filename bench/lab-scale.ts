@@ -30,6 +30,8 @@ runs over disjoint parts: 10, 100, then the rest) and times warm runs over growi
   --apply-forks N    the toolkit's --forks for the cold and warm runs (default 50, its own
                      default; each host in flight runs zypper and rpm meanwhile)
   --check-only       only the wiped lab and the checks (no cold and warm runs)
+  --min-available M  stop a run (as a Ctrl-C does) when the machine has less than M MiB of
+                     memory available (default 600), and end the bench with what it measured
   --keep             leave the lab up at the end
   --out DIR          results folder (default bench/results): <date>-lab-<N>.json/.md
   --render FILE      only write FILE's .md again from FILE (a result .json), e.g. after the
@@ -45,6 +47,7 @@ const args = parseArgs({
     repeat: { type: 'string' },
     'apply-forks': { type: 'string' },
     'check-only': { type: 'boolean' },
+    'min-available': { type: 'string' },
     keep: { type: 'boolean' },
     render: { type: 'string' },
     out: { type: 'string' },
@@ -61,9 +64,16 @@ const FORKS = positive('forks', args.forks, 100);
 const REPEAT = positive('repeat', args.repeat, 3);
 const APPLY_FORKS = positive('apply-forks', args['apply-forks'], 50);
 /** A run is stopped when the machine has less than this available (MiB): see measure(). */
-const MIN_AVAILABLE_MIB = 600;
+const MIN_AVAILABLE_MIB = positive('min-available', args['min-available'], 600);
 const tooBig = SIZES.find((n) => n > HOSTS);
 if (tooBig !== undefined) throw new Error(`--sizes ${tooBig}: more than the lab's ${HOSTS} hosts (--hosts)`);
+/** The cold runs' disjoint parts: SIZES but the last, then the rest of the lab. */
+const COLD_SIZES = [...SIZES.slice(0, -1), HOSTS - SIZES.slice(0, -1).reduce((a, b) => a + b, 0)];
+if (!args['check-only'] && COLD_SIZES.at(-1)! < 1) {
+  throw new Error(
+    `--sizes ${SIZES.join(',')}: the cold runs take all but the last size from the lab's ${HOSTS} hosts, and leave none (--hosts, or --check-only)`,
+  );
+}
 
 const labDir = process.env.BENCH_LAB_DIR ?? join(repoRoot, '.lab-bench');
 const date = new Date().toISOString().slice(0, 10);
@@ -85,6 +95,8 @@ interface Sample {
   /** Hosts per outcome, from the run's --json report. */
   statuses: Record<string, number>;
   roundTripsMax: number;
+  /** Hosts per number of SSH round trips, e.g. {"1": 971, "2": 29}. */
+  roundTrips?: Record<string, number>;
   /** The run was stopped: the machine's available memory fell to this (MiB). */
   stoppedAtAvailableMiB?: number;
 }
@@ -101,13 +113,14 @@ interface SizeResult {
   machinePeakMiB: number;
 }
 
-/** Waits (up to 2 minutes) until the machine is idle (under 10 % of its CPU busy over 2 s): the
- *  start or stop of 1,000 hosts keeps it busy for a while after. Returns the last share seen. */
-async function settle(): Promise<number> {
+/** Waits (up to 2 minutes) until the machine is idle (under `below` of its CPU busy over 2 s,
+ *  default 10 %): the start or stop of 1,000 hosts keeps it busy for a while after. Returns the
+ *  last share seen. */
+async function settle(below = 0.1): Promise<number> {
   const end = Date.now() + 120_000;
   for (;;) {
     const busy = await cpuBusy(2000);
-    if (busy < 0.1 || Date.now() > end) return busy;
+    if (busy < below || Date.now() > end) return busy;
   }
 }
 
@@ -132,8 +145,8 @@ function subsetInventory(lab: LabInventory, names: string[], tag: string): strin
  * (the compiled CLI) with --json for the outcome of each host. `code` is the toolkit's exit:
  * callers decide what a sample with failures is worth.
  */
-async function toolkitRun(tag: string, inventory: string, n: number, extra: string[], forks: number, sample: number): Promise<Sample> {
-  const busyBefore = await settle();
+async function toolkitRun(tag: string, inventory: string, n: number, extra: string[], forks: number, sample: number, settleBelow = 0.1): Promise<Sample> {
+  const busyBefore = await settle(settleBelow);
   const hostsCpuBefore = labHostsCpuS(labDir);
   const file = join(workDir, `${tag}-${sample + 1}`);
   const m = await measure({
@@ -143,12 +156,15 @@ async function toolkitRun(tag: string, inventory: string, n: number, extra: stri
     env: { ...process.env, NO_COLOR: '1' },
     timeoutMs: 3_600_000,
     minAvailableMiB: MIN_AVAILABLE_MIB,
+    sampleTree: false,
   });
   const report = existsSync(`${file}.json`)
     ? (JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { hosts: { status: string; roundTrips: number }[] })
     : { hosts: [] };
   const statuses: Record<string, number> = {};
   for (const h of report.hosts) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+  const roundTrips: Record<string, number> = {};
+  for (const h of report.hosts) roundTrips[h.roundTrips] = (roundTrips[h.roundTrips] ?? 0) + 1;
   const result: Sample = {
     wallMs: m.wallMs,
     loadBefore: m.loadBefore,
@@ -160,6 +176,7 @@ async function toolkitRun(tag: string, inventory: string, n: number, extra: stri
     machinePeakMiB: m.machinePeakInUseMiB,
     statuses,
     roundTripsMax: Math.max(0, ...report.hosts.map((h) => h.roundTrips)),
+    roundTrips,
     ...(m.stoppedAtAvailableMiB !== undefined ? { stoppedAtAvailableMiB: m.stoppedAtAvailableMiB } : {}),
   };
   log(
@@ -171,6 +188,8 @@ async function toolkitRun(tag: string, inventory: string, n: number, extra: stri
 
 /** A run stopped because the machine's memory ran low: the bench ends there, with what it has. */
 class MemoryStop extends Error {
+  /** The size's samples up to the stopped one (included), set by sized(). */
+  partial?: SizeResult;
   constructor(
     readonly tag: string,
     readonly sample: Sample,
@@ -182,7 +201,16 @@ class MemoryStop extends Error {
 /** `repeat` samples of one size, and their medians. */
 async function sized(n: number, repeat: number, one: (sample: number) => Promise<Sample>): Promise<SizeResult> {
   const samples: Sample[] = [];
-  for (let i = 0; i < repeat; i++) samples.push(await one(i));
+  try {
+    for (let i = 0; i < repeat; i++) samples.push(await one(i));
+  } catch (error) {
+    if (error instanceof MemoryStop) error.partial = summary(n, [...samples, error.sample]);
+    throw error;
+  }
+  return summary(n, samples);
+}
+
+function summary(n: number, samples: Sample[]): SizeResult {
   const cpu = samples.every((x) => x.controllerCpuS !== null) ? median(samples.map((x) => x.controllerCpuS!)) : null;
   const rss = samples.every((x) => x.maxRssMiB !== null) ? Math.max(...samples.map((x) => x.maxRssMiB!)) : null;
   const wallMs = median(samples.map((x) => x.wallMs));
@@ -208,6 +236,8 @@ interface ProvisionResult {
   idle: { memoryInUseMiB: number; labPssMiB: number; labProcesses: number; cpuBusyPct: number } | null;
   /** Why the runs ended early, if they did. */
   stopped?: string;
+  /** Warm samples started once the machine was under this share busy (the provisioned lab's own load + 5 points). */
+  settleBelowPct?: number;
 }
 
 /**
@@ -217,29 +247,33 @@ interface ProvisionResult {
 async function provision(labInventory: LabInventory): Promise<ProvisionResult> {
   const all = [...labInventory.hosts.keys()];
   const result: ProvisionResult = { cold: [], warm: [], idle: null };
-  const coldSizes = [...SIZES.slice(0, -1)];
-  const rest = HOSTS - coldSizes.reduce((a, b) => a + b, 0);
-  if (rest < 1) throw new Error(`--sizes ${SIZES.join(',')}: the cold runs take all but the last size from the lab's ${HOSTS} hosts, and leave none`);
-  coldSizes.push(rest);
   let wiped = all;
+  let list = result.cold;
   try {
-    for (const n of coldSizes) {
+    for (const n of COLD_SIZES) {
       const names = spread(wiped, n);
       wiped = wiped.filter((name) => !names.includes(name));
       const inventory = subsetInventory(labInventory, names, `cold-${n}`);
       result.cold.push(await sized(n, 1, (i) => toolkitRun(`cold-${n}`, inventory, n, [], APPLY_FORKS, i)));
     }
+    // Provisioned, the lab keeps the machine busy on its own (a third of 2 cores at 1,000 hosts):
+    // a warm sample starts once the machine is within 5 points of that, not under 10 %.
+    const baseline = await cpuBusy(10_000);
+    result.settleBelowPct = Math.round(Math.max(0.1, baseline + 0.05) * 100);
+    log(`provisioned lab idle: CPU busy ${Math.round(baseline * 100)} % over 10 s; warm samples start under ${result.settleBelowPct} %`);
+    list = result.warm;
     for (const n of SIZES) {
       const inventory = subsetInventory(labInventory, spread(all, n), `warm-${n}`);
-      result.warm.push(await sized(n, REPEAT, (i) => toolkitRun(`warm-${n}`, inventory, n, [], APPLY_FORKS, i)));
+      result.warm.push(await sized(n, REPEAT, (i) => toolkitRun(`warm-${n}`, inventory, n, [], APPLY_FORKS, i, result.settleBelowPct! / 100)));
     }
   } catch (error) {
     if (!(error instanceof MemoryStop)) throw error;
     log(error.message);
+    if (error.partial) list.push(error.partial);
     result.stopped = error.message;
     return result;
   }
-  const busy = await settle();
+  const busy = await settle(result.settleBelowPct! / 100);
   const labStatus = await status(labDir);
   result.idle = {
     memoryInUseMiB: memoryInUseMiB(),
@@ -274,41 +308,55 @@ async function main(): Promise<void> {
 
   const labInventory = await loadInventory(join(labDir, 'inventory'));
   const checks: SizeResult[] = [];
-  for (const n of SIZES) {
-    const inventory = subsetInventory(labInventory, spread([...labInventory.hosts.keys()], n), `check-${n}`);
-    const checked = await sized(n, REPEAT, (i) => toolkitRun(`check-${n}`, inventory, n, ['--check', '--diff'], FORKS, i));
-    // A check that finds changes to make exits 0 (as ansible-playbook --check does); anything
-    // else (a host unreachable or failed) makes the sample worthless: stop and say where.
-    const failed = checked.samples.findIndex((x) => x.code !== 0);
-    if (failed >= 0) throw new Error(`--check over ${n} hosts exited ${checked.samples[failed]!.code}: see ${join(workDir, `check-${n}-${failed + 1}.log`)}`);
-    checks.push(checked);
+  let provisioned: ProvisionResult | null = null;
+  let stopped: string | undefined;
+  try {
+    try {
+      for (const n of SIZES) {
+        const inventory = subsetInventory(labInventory, spread([...labInventory.hosts.keys()], n), `check-${n}`);
+        const checked = await sized(n, REPEAT, (i) => toolkitRun(`check-${n}`, inventory, n, ['--check', '--diff'], FORKS, i));
+        // A check that finds changes to make exits 0 (as ansible-playbook --check does); anything
+        // else (a host unreachable or failed) makes the sample worthless: stop and say where.
+        const failed = checked.samples.findIndex((x) => x.code !== 0);
+        if (failed >= 0)
+          throw new Error(`--check over ${n} hosts exited ${checked.samples[failed]!.code}: see ${join(workDir, `check-${n}-${failed + 1}.log`)}`);
+        checks.push(checked);
+      }
+      provisioned = args['check-only'] ? null : await provision(labInventory);
+    } catch (error) {
+      if (!(error instanceof MemoryStop)) throw error;
+      log(error.message);
+      if (error.partial) checks.push(error.partial);
+      stopped = error.message;
+    }
+    // Written while the lab is still up: what was measured is kept even if taking it down fails.
+    const result: LabScaleResult = {
+      date: new Date().toISOString(),
+      machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), loadAvgAtStart },
+      hosts: HOSTS,
+      mix,
+      forks: FORKS,
+      repeat: REPEAT,
+      upMs,
+      memoryBeforeMiB,
+      memoryUpMiB,
+      labPssMiB: Math.round(labStatus.total.pssKiB / 1024),
+      labProcesses: labStatus.total.processes,
+      machineCpuBusyIdleLabPct: busy,
+      sizes: checks,
+      applyForks: APPLY_FORKS,
+      provisioned,
+      ...(stopped ? { stopped } : {}),
+    };
+    mkdirSync(outDir, { recursive: true });
+    const base = join(outDir, `${date}-lab-${HOSTS}`);
+    writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${base}.md`, markdown(result));
+    log(`wrote ${base}.json and ${base}.md`);
+    process.stdout.write(readFileSync(`${base}.md`, 'utf8'));
+  } finally {
+    if (!args.keep) lab(labDir, ['down']);
   }
-  const provisioned = args['check-only'] ? null : await provision(labInventory);
-  if (!args.keep) lab(labDir, ['down']);
-  if (!args.keep) lab(labDir, ['down']);
-  const result: LabScaleResult = {
-    date: new Date().toISOString(),
-    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), loadAvgAtStart },
-    hosts: HOSTS,
-    mix,
-    forks: FORKS,
-    repeat: REPEAT,
-    upMs,
-    memoryBeforeMiB,
-    memoryUpMiB,
-    labPssMiB: Math.round(labStatus.total.pssKiB / 1024),
-    labProcesses: labStatus.total.processes,
-    machineCpuBusyIdleLabPct: busy,
-    sizes: checks,
-    applyForks: APPLY_FORKS,
-    provisioned,
-  };
-  mkdirSync(outDir, { recursive: true });
-  const base = join(outDir, `${date}-lab-${HOSTS}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${base}.md`, markdown(result));
-  log(`wrote ${base}.json and ${base}.md`);
-  process.stdout.write(readFileSync(`${base}.md`, 'utf8'));
 }
 
 interface LabScaleResult {
@@ -327,8 +375,10 @@ interface LabScaleResult {
   machineCpuBusyIdleLabPct: number;
   sizes: SizeResult[];
   applyForks: number;
-  /** null with --check-only. */
+  /** null with --check-only, or when the checks were stopped. */
   provisioned: ProvisionResult | null;
+  /** Why the checks ended early (the machine's memory), if they did. */
+  stopped?: string;
 }
 
 const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
@@ -353,7 +403,7 @@ function markdown(r: LabScaleResult): string {
     '',
     `Lab: ${r.hosts} wiped hosts (${mixText(r.mix)}), brought up in ${s(r.upMs)} s; the machine's memory in use went from ${r.memoryBeforeMiB} to ${r.memoryUpMiB} MiB (${perHostMiB.toFixed(1)} MiB per host, kernel memory included; the lab's ${r.labProcesses} processes ${r.labPssMiB} MiB by PSS). CPU busy with the lab idle: ${r.machineCpuBusyIdleLabPct} %.`,
     '',
-    `\`--check --diff\` (OpenSSH, compiled, --forks ${r.forks} or the size if smaller) over hosts spread evenly over the lab, each a host of its own; ${r.repeat} samples each, median shown. Read-only: the hosts stay wiped, so every host has changes to show (the diff of every file and package), and its facts ask zypper what the repositories offer for trento-agent (not installed), which a converged host skips. Each sample starts once the machine is idle (under 10 % CPU over 2 s, waiting at most 2 minutes).`,
+    `\`--check --diff\` (OpenSSH, compiled, --forks ${r.forks} or the size if smaller) over hosts spread evenly over the lab, each a host of its own; ${r.repeat} sample(s) each, median shown. Read-only: the hosts stay wiped, so every host has changes to show (the diff of every file and package), and its facts ask zypper what the repositories offer for trento-agent (not installed), which a converged host skips. Each sample starts once the machine is idle (under 10 % CPU over 2 s, waiting at most 2 minutes).`,
     '',
     '| hosts | wall s | ms per host | controller CPU ms per host | hosts CPU ms per host | peak RSS MiB | memory in use after, MiB | samples (machine before: load, CPU busy over 2 s) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -361,9 +411,18 @@ function markdown(r: LabScaleResult): string {
     '',
     "Controller CPU: the toolkit and every process it started (a cgroup v2 of its own: ssh clients and masters included). Hosts CPU: every process of the lab's hosts during the run (from /proc, their trees before and after). Peak RSS: ru_maxrss of the toolkit process. Memory in use: MemTotal - MemAvailable after the size's last sample (the hosts' lab systemd managers, started by the facts' `systemctl show`, stay for 10 minutes idle).",
     '',
+    ...(r.stopped ? [`Checks stopped early: ${r.stopped}.`, ''] : []),
     ...provisionedMarkdown(r),
   ].join('\n');
 }
+
+/** "; round trips 1: 971, 2: 29" when some hosts took more round trips than others. */
+const trips = (x: Sample) =>
+  x.roundTrips && Object.keys(x.roundTrips).length > 1
+    ? `; round trips ${Object.entries(x.roundTrips)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')}`
+    : '';
 
 const outcome = (statuses: Record<string, number>) =>
   Object.entries(statuses)
@@ -372,15 +431,15 @@ const outcome = (statuses: Record<string, number>) =>
 
 function provisionedMarkdown(r: LabScaleResult): string[] {
   const p = r.provisioned;
-  if (!p) return ['Cold and warm runs: not run (--check-only).', ''];
+  if (!p) return [`Cold and warm runs: not run (${r.stopped ? 'the checks were stopped' : '--check-only'}).`, ''];
   const s = (ms: number) => (ms / 1000).toFixed(2);
   const row = (kind: string, z: SizeResult) =>
-    `| ${kind} | ${z.hosts} | ${s(z.wallMs)} | ${z.msPerHost.toFixed(0)} | ${z.controllerCpuMsPerHost === null ? '–' : z.controllerCpuMsPerHost.toFixed(0)} | ${z.hostsCpuMsPerHost.toFixed(0)} | ${Math.max(...z.samples.map((x) => x.roundTripsMax))} | ${z.peakRssMiB ?? '–'} | ${z.machinePeakMiB} | ${z.samples.map((x) => `${s(x.wallMs)}: exit ${x.code}, ${outcome(x.statuses)} (load ${x.loadBefore.toFixed(2)}, busy ${Math.round(x.busyBefore * 100)} %)`).join(' / ')} |`;
+    `| ${kind} | ${z.hosts} | ${s(z.wallMs)} | ${z.msPerHost.toFixed(0)} | ${z.controllerCpuMsPerHost === null ? '–' : z.controllerCpuMsPerHost.toFixed(0)} | ${z.hostsCpuMsPerHost.toFixed(0)} | ${Math.max(...z.samples.map((x) => x.roundTripsMax))} | ${z.peakRssMiB ?? '–'} | ${z.machinePeakMiB} | ${z.samples.map((x) => `${s(x.wallMs)}: exit ${x.code}, ${outcome(x.statuses)}${trips(x)} (load ${x.loadBefore.toFixed(2)}, busy ${Math.round(x.busyBefore * 100)} %)`).join(' / ')} |`;
   const idle = p.idle
     ? `The provisioned lab idle after the runs: the machine's memory in use ${p.idle.memoryInUseMiB} MiB (${((p.idle.memoryInUseMiB - r.memoryBeforeMiB) / r.hosts).toFixed(1)} MiB per host over the machine before the lab, kernel memory and the lab's Prometheus included; the lab's ${p.idle.labProcesses} processes ${p.idle.labPssMiB} MiB by PSS); CPU busy ${p.idle.cpuBusyPct} %.`
     : 'The provisioned lab idle: not measured (the runs ended early).';
   return [
-    `Provisioning the lab (\`npm run provision\` as a user runs it, OpenSSH, --forks ${r.applyForks} or the size if smaller). Cold: disjoint parts of the wiped lab, one sample each (a host is cold once), so that every host is provisioned once and time per host compares across sizes. Warm: nothing to change, over hosts spread evenly over the provisioned lab, ${r.repeat} sample(s) each, median shown. Machine memory peak: the highest MemTotal - MemAvailable sampled every 250 ms during the size's samples; a run is stopped (SIGTERM, as a Ctrl-C) if less than ${MIN_AVAILABLE_MIB} MiB is available.`,
+    `Provisioning the lab (\`npm run provision\` as a user runs it, OpenSSH, --forks ${r.applyForks} or the size if smaller). Cold: disjoint parts of the wiped lab, one sample each (a host is cold once), so that every host is provisioned once and time per host compares across sizes. Warm: nothing to change, over hosts spread evenly over the provisioned lab, ${r.repeat} sample(s) each, median shown; ${p.settleBelowPct ? `each sample started once the machine was under ${p.settleBelowPct} % busy (the provisioned lab's own load over 10 s, plus 5 points) or after 2 minutes` : 'each sample started once the machine was under 10 % busy or after 2 minutes (the provisioned lab alone keeps it busier, so every sample waited the 2 minutes)'}. Machine memory peak: the highest MemTotal - MemAvailable sampled every 250 ms during the size's samples; a run is stopped (SIGTERM, as a Ctrl-C) if less than ${MIN_AVAILABLE_MIB} MiB is available.`,
     '',
     "Hosts CPU counts every process of every lab host during the run, the provisioned hosts' own work included (their node_exporters scraped by the lab's Prometheus, their Alloys pushing, their agents): at 10 hosts in a large provisioned lab that background, spread over 10, is most of the figure.",
     '',
@@ -396,6 +455,7 @@ function provisionedMarkdown(r: LabScaleResult): string[] {
 }
 
 if (args.render) {
+  if (!args.render.endsWith('.json')) throw new Error(`--render ${args.render}: expected a result's .json (its .md is written beside it)`);
   const result = JSON.parse(readFileSync(args.render, 'utf8')) as LabScaleResult;
   writeFileSync(args.render.replace(/\.json$/, '.md'), markdown(result));
 } else {

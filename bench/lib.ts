@@ -46,10 +46,14 @@ export interface RunSpec {
   /** stdout and stderr go here (a log file); nothing is kept in memory. */
   logFile: string;
   timeoutMs?: number;
-  /** Stop the run (SIGTERM to its process group, as a Ctrl-C would) when the machine's available
-   *  memory falls below this many MiB: a lab at fleet size can exhaust it, and the kernel's OOM
-   *  killer would then pick any process of the machine. */
+  /** Stop the run when the machine's available memory falls below this many MiB, as an admin's
+   *  Ctrl-C would (SIGINT to its process group, which GNU time ignores and waits through; again
+   *  after 60 s, the second Ctrl-C): a lab at fleet size can exhaust the memory, and the kernel's
+   *  OOM killer would then pick any process of the machine. */
   minAvailableMiB?: number;
+  /** Sample the process tree's RSS (treeRssPeakKiB; default true). It reads every /proc/PID/stat
+   *  every 250 ms: with thousands of lab processes that costs the run CPU a bench should not pay. */
+  sampleTree?: boolean;
 }
 
 const HAVE_TIME = existsSync('/usr/bin/time');
@@ -166,15 +170,27 @@ export async function measure(spec: RunSpec): Promise<Measured> {
   let peak = { kib: 0, procs: 0 };
   let machinePeakInUseMiB = memoryInUseMiB();
   let stoppedAtAvailableMiB: number | undefined;
+  let secondStop: NodeJS.Timeout | undefined;
   const sample = () => {
     if (child.pid === undefined) return;
-    const now = treeRss(child.pid);
-    if (now.kib > peak.kib) peak = now;
+    if (spec.sampleTree ?? true) {
+      const now = treeRss(child.pid);
+      if (now.kib > peak.kib) peak = now;
+    }
     const memory = machineMemoryMiB();
     machinePeakInUseMiB = Math.max(machinePeakInUseMiB, memory.inUse);
     if (spec.minAvailableMiB !== undefined && memory.available < spec.minAvailableMiB && stoppedAtAvailableMiB === undefined) {
       stoppedAtAvailableMiB = memory.available;
-      process.kill(-child.pid, 'SIGTERM');
+      const pid = child.pid;
+      const interrupt = () => {
+        try {
+          process.kill(-pid, 'SIGINT');
+        } catch {
+          // the run has ended meanwhile
+        }
+      };
+      interrupt();
+      secondStop = setTimeout(interrupt, 60_000);
     }
   };
   const timer = setInterval(sample, 250);
@@ -189,6 +205,7 @@ export async function measure(spec: RunSpec): Promise<Measured> {
   const wallMs = performance.now() - started;
   clearInterval(timer);
   if (killer) clearTimeout(killer);
+  if (secondStop) clearTimeout(secondStop);
   closeSync(out);
   let maxRssKiB: number | null = null;
   let cpuS: number | null = null;
