@@ -188,8 +188,6 @@ async function toolkitRun(tag: string, inventory: string, n: number, extra: stri
 
 /** A run stopped because the machine's memory ran low: the bench ends there, with what it has. */
 class MemoryStop extends Error {
-  /** The size's samples up to the stopped one (included), set by sized(). */
-  partial?: SizeResult;
   constructor(
     readonly tag: string,
     readonly sample: Sample,
@@ -198,16 +196,19 @@ class MemoryStop extends Error {
   }
 }
 
-/** `repeat` samples of one size, and their medians. */
-async function sized(n: number, repeat: number, one: (sample: number) => Promise<Sample>): Promise<SizeResult> {
+/** `repeat` samples of one size and their medians, added to `into`: on a MemoryStop, the
+ *  samples up to the stopped one (included) are, before the stop goes on to the caller. */
+async function sized(n: number, repeat: number, one: (sample: number) => Promise<Sample>, into: SizeResult[]): Promise<SizeResult> {
   const samples: Sample[] = [];
   try {
     for (let i = 0; i < repeat; i++) samples.push(await one(i));
   } catch (error) {
-    if (error instanceof MemoryStop) error.partial = summary(n, [...samples, error.sample]);
+    if (error instanceof MemoryStop) into.push(summary(n, [...samples, error.sample]));
     throw error;
   }
-  return summary(n, samples);
+  const result = summary(n, samples);
+  into.push(result);
+  return result;
 }
 
 function summary(n: number, samples: Sample[]): SizeResult {
@@ -248,28 +249,25 @@ async function provision(labInventory: LabInventory): Promise<ProvisionResult> {
   const all = [...labInventory.hosts.keys()];
   const result: ProvisionResult = { cold: [], warm: [], idle: null };
   let wiped = all;
-  let list = result.cold;
   try {
     for (const n of COLD_SIZES) {
       const names = spread(wiped, n);
       wiped = wiped.filter((name) => !names.includes(name));
       const inventory = subsetInventory(labInventory, names, `cold-${n}`);
-      result.cold.push(await sized(n, 1, (i) => toolkitRun(`cold-${n}`, inventory, n, [], APPLY_FORKS, i)));
+      await sized(n, 1, (i) => toolkitRun(`cold-${n}`, inventory, n, [], APPLY_FORKS, i), result.cold);
     }
     // Provisioned, the lab keeps the machine busy on its own (a third of 2 cores at 1,000 hosts):
     // a warm sample starts once the machine is within 5 points of that, not under 10 %.
     const baseline = await cpuBusy(10_000);
     result.settleBelowPct = Math.round(Math.max(0.1, baseline + 0.05) * 100);
     log(`provisioned lab idle: CPU busy ${Math.round(baseline * 100)} % over 10 s; warm samples start under ${result.settleBelowPct} %`);
-    list = result.warm;
     for (const n of SIZES) {
       const inventory = subsetInventory(labInventory, spread(all, n), `warm-${n}`);
-      result.warm.push(await sized(n, REPEAT, (i) => toolkitRun(`warm-${n}`, inventory, n, [], APPLY_FORKS, i, result.settleBelowPct! / 100)));
+      await sized(n, REPEAT, (i) => toolkitRun(`warm-${n}`, inventory, n, [], APPLY_FORKS, i, result.settleBelowPct! / 100), result.warm);
     }
   } catch (error) {
     if (!(error instanceof MemoryStop)) throw error;
     log(error.message);
-    if (error.partial) list.push(error.partial);
     result.stopped = error.message;
     return result;
   }
@@ -314,19 +312,17 @@ async function main(): Promise<void> {
     try {
       for (const n of SIZES) {
         const inventory = subsetInventory(labInventory, spread([...labInventory.hosts.keys()], n), `check-${n}`);
-        const checked = await sized(n, REPEAT, (i) => toolkitRun(`check-${n}`, inventory, n, ['--check', '--diff'], FORKS, i));
+        const checked = await sized(n, REPEAT, (i) => toolkitRun(`check-${n}`, inventory, n, ['--check', '--diff'], FORKS, i), checks);
         // A check that finds changes to make exits 0 (as ansible-playbook --check does); anything
         // else (a host unreachable or failed) makes the sample worthless: stop and say where.
         const failed = checked.samples.findIndex((x) => x.code !== 0);
         if (failed >= 0)
           throw new Error(`--check over ${n} hosts exited ${checked.samples[failed]!.code}: see ${join(workDir, `check-${n}-${failed + 1}.log`)}`);
-        checks.push(checked);
       }
       provisioned = args['check-only'] ? null : await provision(labInventory);
     } catch (error) {
       if (!(error instanceof MemoryStop)) throw error;
       log(error.message);
-      if (error.partial) checks.push(error.partial);
       stopped = error.message;
     }
     // Written while the lab is still up: what was measured is kept even if taking it down fails.

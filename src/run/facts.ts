@@ -51,9 +51,6 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     if ('error' in connected) return unreachable(connected.error);
     const { session, ran } = connected;
     const { result, problem } = ran;
-    // --check runs nothing more on a host: its master goes now, not once every other host's facts
-    // are in (a fleet's worth of idle ssh masters here, and of sessions on the hosts, until then).
-    if (options.check) session.close();
     emit({
       type: 'host-exec-result',
       host: h.name,
@@ -112,10 +109,11 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
         `cannot plan this host, a fault of the toolkit's (please report it): ${(error as Error).message}${where ? ` (${where})` : ''}`,
       );
     }
-    // A host with nothing left to run (converged and proven by its facts, or a setting wrong,
-    // which stops the run) lets its master and its session on the host go now, not once every
-    // other host has answered: a fleet's worth of idle masters here, and sessions there, until then.
-    if (leavesNothingToRun(planning)) session.close();
+    // A host with nothing left to run (--check, converged and proven by its facts, or a setting
+    // wrong) lets its master and its session on the host go now, not once every other host has
+    // answered: a fleet's worth of idle masters here, and sessions there, until then. Hosts that
+    // end above (failed, refused) close theirs in finish().
+    if (leavesNothingToRun(planning, options.check)) session.close();
     reached.push(Object.assign(host, { planning }));
   });
   // Play order, whatever order the hosts answered in.

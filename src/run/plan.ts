@@ -44,11 +44,12 @@ export function planHostOf(h: Omit<ReachedHost, 'planning'>, { options, defaults
 }
 
 /**
- * Whether the run has nothing more to do on the host's connection: nothing to change and every
- * check held when the facts were read (apply.ts then finishes it without a round trip), or a
- * setting wrong, which stops the whole run before any change.
+ * Whether the run has nothing more to do on the host's connection: --check (it runs nothing
+ * after the facts), nothing to change and every check held when the facts were read (apply.ts
+ * then finishes it without a round trip), or a setting wrong, which stops the whole run before
+ * any change. The one place that decides when a host's master can go before the run ends.
  */
-export const leavesNothingToRun = (p: Planning): boolean => p.stage !== 'planned' || provenByFacts(p.plan);
+export const leavesNothingToRun = (p: Planning, check: boolean): boolean => check || p.stage !== 'planned' || provenByFacts(p.plan);
 
 /**
  * Shows every reached host's settings errors, or else every plan, in play order. Null when a
