@@ -766,6 +766,29 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(relay.connections()).toBe(connectionsAtTheSignal);
   });
 
+  it('a second interrupt that cuts a facts read with retries left reports the host as with no retries (unreachable, the read cut), not "not tried again"', async () => {
+    const h = pull[1]!;
+    // The "ssh" holds the facts read open until the run drops it: started, it says so and waits.
+    const dir = mkdtempSync(join(work, 'cut-read-'));
+    const started = join(dir, 'started');
+    const wrapper = join(dir, 'ssh-holding');
+    writeFileSync(wrapper, `#!/bin/sh\ntouch '${started}'\nexec sleep 60\n`);
+    chmodSync(wrapper, 0o755);
+    const json = join(dir, 'report.json');
+    const vars = { ...rootLogin(h), ansible_ssh_executable: wrapper, ansible_ssh_retries: 2 };
+    const { child, out, exited } = startProvision(['-i', inventory({ [h.name]: vars }), '--check', '--json', json], {}, false);
+    await until(() => existsSync(started));
+    expect(existsSync(started), out()).toBe(true);
+    child.kill('SIGTERM');
+    await until(() => /dropping every connection|no new host is started/.test(out()));
+    child.kill('SIGTERM');
+    expect(await exited, out()).toBe(99);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string }[] };
+    expect(report.hosts.find((x) => x.host === h.name)?.status).toBe('unreachable');
+    expect(out()).toMatch(/connection lost while reading facts: connection closed/);
+    expect(out()).not.toMatch(/not tried again/);
+  });
+
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
     const h = pull[1]!;
     // Where to cut: past what the client sends to log in (an ssh `true` through a relay), short
