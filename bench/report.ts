@@ -39,6 +39,8 @@ export interface ToolkitSide {
   cold?: ToolRun;
   warm?: ToolRun;
   check?: ToolRun;
+  /** Every cold sample (--cold-repeat; older results: absent, the one cold run). */
+  coldSamples?: ToolRun[];
   warmSamples?: ToolRun[];
   checkSamples?: ToolRun[];
 }
@@ -50,6 +52,7 @@ interface AnsibleSide {
   skipped?: string;
   cold?: ToolRun;
   warm?: ToolRun;
+  coldSamples?: ToolRun[];
   warmSamples?: ToolRun[];
   /** Hosts for which the toolkit's --check planned changes right after this flavour's cold run (0 = same end state). */
   toolkitChangesAfter?: number | null;
@@ -65,6 +68,10 @@ export interface BenchResult {
   versions: Record<string, string | null>;
   forks: number;
   repeat: number;
+  /** Samples of each cold run (older results: absent, 1). */
+  coldRepeat?: number;
+  /** Samples of each warm Ansible run (older results: absent, 1). */
+  ansibleRepeat?: number;
   labUpMs?: number;
   floor?: { samplesMs: number[]; ms: number };
   /** --ssh-extra-args of the toolkit's OpenSSH runs (older results: only in the notes). */
@@ -307,10 +314,17 @@ function runRows(r: BenchResult): string[][] {
       ? ` (floor just before: ${runs.map((w) => sec(w.floorBeforeMs!)).join(' / ')} s, so ${runs.map((w) => `${ownFloorRatio(w).toFixed(2)}x`).join(' / ')})`
       : '');
   const loadNote = (run: ToolRun | undefined) => (run ? loads([run]) : '');
+  const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}${loads(runs)}` : '');
+  // A run sampled more than once (--cold-repeat, --ansible-repeat) shows every sample; one, its load.
+  const sampledNote = (run: ToolRun | undefined, runs?: ToolRun[]) => (runs && runs.length > 1 ? ` ${samples(runs)}` : loadNote(run));
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
-    const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}${loads(runs)}` : '');
-    row(`toolkit cold (${label})`, side.cold, vs?.cold, `${side.cold?.statuses ? JSON.stringify(side.cold.statuses) : ''}${loadNote(side.cold)}`);
+    row(
+      `toolkit cold (${label})`,
+      side.cold,
+      vs?.cold,
+      `${side.cold?.statuses ? JSON.stringify(side.cold.statuses) : ''}${sampledNote(side.cold, side.coldSamples)}`,
+    );
     row(`toolkit warm (${label})`, side.warm, vs?.warm, samples(side.warmSamples));
     row(`toolkit --check --diff (${label})`, side.check, vs?.check, samples(side.checkSamples));
   };
@@ -333,8 +347,8 @@ function runRows(r: BenchResult): string[][] {
         ? ''
         : `toolkit --check after it: ${side.toolkitChangesAfter} host(s) to change`;
     const recap = (run?: ToolRun) => (run?.recap ? `failed=${run.recap.failed} unreachable=${run.recap.unreachable}` : '');
-    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}${loadNote(side.cold)}`);
-    row(`${label} warm`, side.warm, t.warm, `${recap(side.warm)}${loadNote(side.warm)}`);
+    row(`${label} cold`, side.cold, t.cold, `${recap(side.cold)}; ${eq}${sampledNote(side.cold, side.coldSamples)}`);
+    row(`${label} warm`, side.warm, t.warm, `${recap(side.warm)}${sampledNote(side.warm, side.warmSamples)}`);
   }
   return rows;
 }
@@ -406,11 +420,16 @@ function versionsLine(r: BenchResult): string {
     .join('; ')}.`;
 }
 
+/** "cold runs once each" / "cold runs 3 times each" (older results recorded no count: once). */
+function sampleCount(count: number | undefined, what: string): string {
+  return count && count > 1 ? `${what}s ${count} times each` : `${what}s once each`;
+}
+
 /** The lab's description, the run table and how to read it. */
 function labSections(r: BenchResult, lines: string[]): void {
   lines.push(
     `Machine: ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memGiB} GiB, load average at start ${r.machine.loadAvgAtStart.join(' ')}. ` +
-      `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each (median shown), cold runs once each.`,
+      `Forks: ${r.forks} (toolkit and Ansible). Samples: floor and toolkit warm/check ${r.repeat} each, ${sampleCount(r.coldRepeat, 'cold run')}, ${sampleCount(r.ansibleRepeat, 'warm Ansible run')} (median shown).`,
     '',
     ...(r.cpuBusy
       ? [

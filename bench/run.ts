@@ -59,6 +59,8 @@ then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and
                         (default 0: no delay, results <date>-<N>.json/.md)
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
   --ansible-repeat R    samples of the warm Ansible runs (default 1)
+  --cold-repeat R       samples of every cold run, the toolkit's and Ansible's, each on the lab
+                        wiped again (default 1; the median is kept)
   --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
   --ssh-extra-args=ARGS the toolkit's OpenSSH runs and connect probe with --ssh-extra-args ARGS, e.g.
                         "--ssh-extra-args=-o KexAlgorithms=curve25519-sha256" (the in-process client's kex)
@@ -82,6 +84,7 @@ const args = parseArgs({
     rtt: { type: 'string' },
     repeat: { type: 'string' },
     'ansible-repeat': { type: 'string' },
+    'cold-repeat': { type: 'string' },
     'no-paramiko': { type: 'boolean' },
     'ssh-extra-args': { type: 'string' },
     'no-ansible': { type: 'boolean' },
@@ -103,6 +106,7 @@ if (args.help) {
 const N = positive('hosts', args.hosts, 50);
 const REPEAT = positive('repeat', args.repeat, 3);
 const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 1);
+const COLD_REPEAT = positive('cold-repeat', args['cold-repeat'], 1);
 const INVENTORY_HOSTS = positive('inventory-hosts', args['inventory-hosts'], 10_000);
 const ANSIBLE_TIMEOUT_MS = positive('timeout', args.timeout, 1800) * 1000;
 const RTTS = (args.rtt ?? '0').split(',').map((t) => {
@@ -368,6 +372,9 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     recap.failed += Number(r[4]);
   }
   const run: ToolRun = { ...summary(m), busyBefore: before, recap };
+  // The table shows the median sample's recap: a failure in any other sample is said here.
+  if (recap.failed || recap.unreachable)
+    current?.notes.push(`${name}: failed=${recap.failed} unreachable=${recap.unreachable} (exit ${m.code}; its log: ${logFile})`);
   log(
     `${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`,
   );
@@ -466,6 +473,8 @@ async function pass(): Promise<void> {
     },
     forks: N,
     repeat: REPEAT,
+    coldRepeat: COLD_REPEAT,
+    ansibleRepeat: ANSIBLE_REPEAT,
     toolkit: { transport: 'ssh' },
     ...(SSH_EXTRA_ARGS ? { sshExtraArgs: SSH_EXTRA_ARGS } : {}),
     ansible: {},
@@ -520,8 +529,18 @@ async function pass(): Promise<void> {
   // 2. The toolkit: cold (wiped hosts), warm, --check --diff; with OpenSSH, then with paramiko
   // on the lab wiped again, so both transports' cold runs start from the same hosts.
   const pick = (runs: ToolRun[]) => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)]!;
+  // Cold samples after the first start from the lab wiped again (the caller wiped it for the first).
+  const coldSamples = async (sample: (name: string) => Promise<ToolRun>, name: string): Promise<ToolRun[]> => {
+    const runs: ToolRun[] = [];
+    for (let i = 0; i < COLD_REPEAT; i++) {
+      if (i > 0) resetLab();
+      runs.push(await sample(COLD_REPEAT === 1 ? name : `${name}-${i + 1}`));
+    }
+    return runs;
+  };
   const toolkitRuns = async (side: ToolkitSide, transport: Transport) => {
-    side.cold = await toolkit('cold', [], transport);
+    side.coldSamples = await coldSamples((name) => toolkit(name, [], transport), 'cold');
+    side.cold = pick(side.coldSamples);
     if (transport === 'ssh') {
       // Provisioned hosts run node_exporter / Alloy (pushing every scrape interval) and the agent.
       result.cpuBusy!.provisionedLab = await idleWindow('provisioned');
@@ -565,14 +584,16 @@ async function pass(): Promise<void> {
       result.notes.push('Mitogen: warm run only (--mitogen-warm-only), on the hosts ansible-playbook had provisioned');
     } else {
       resetLab();
-      side.cold = await ansible(`${name}-cold`, withMitogen);
+      const colds = await coldSamples((run) => ansible(run, withMitogen), `${name}-cold`);
       // A playbook that reached no host (a missing module, a broken inventory) is no timing.
-      if (side.cold.recap && side.cold.recap.ok + side.cold.recap.changed === 0) {
-        side.skipped = `${name}-cold reached no host (exit ${side.cold.code}; see its log in ${workDir}): not timed`;
-        side.cold = undefined;
+      const missed = colds.find((run) => run.recap && run.recap.ok + run.recap.changed === 0);
+      if (missed) {
+        side.skipped = `${name}-cold reached no host (exit ${missed.code}; see its log in ${workDir}): not timed`;
         log(side.skipped);
         continue;
       }
+      side.coldSamples = colds;
+      side.cold = pick(colds);
       // Same end state? The toolkit's dry run on the hosts Ansible just provisioned should plan nothing.
       const eq = await toolkit(`check-after-${name}`, ['--check']);
       side.toolkitChangesAfter = eq.hostsWithChanges ?? null;
