@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import { PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
-import type { Change, HandlerName } from './types.ts';
+import type { Change, HandlerName, ServiceSteps } from './types.ts';
 
 // Libraries loaded on first use (synchronous, cached by require).
 const load = createRequire(import.meta.url);
@@ -186,36 +186,41 @@ export interface ServiceWant {
 /** Enable/start or stop/disable a unit. Restarts are handlers, not this. */
 export function service(unit: string, want: ServiceWant, facts: HostFacts, installedNow: boolean): Change | null {
   const fact = facts.units[unit];
-  const enabled = fact?.enabled === 'enabled';
-  const active = fact?.active ?? false;
   // A unit whose package is installed in this run is neither enabled nor running yet.
-  const isEnabled = installedNow ? false : enabled;
-  const isActive = installedNow ? false : active;
-  const steps: Command[] = [];
-  const details: string[] = [];
-  if (want.enabled && !isEnabled) {
-    steps.push(sh`systemctl enable ${unit}`);
-    details.push(`+ enable ${unit}`);
-  }
-  if (!want.enabled && isEnabled) {
-    steps.push(sh`systemctl disable ${unit}`);
-    details.push(`- disable ${unit}`);
-  }
-  if (want.running && !isActive) {
-    steps.push(sh`systemctl start ${unit}`);
-    details.push(`+ start ${unit}`);
-  }
-  if (!want.running && isActive) {
-    steps.unshift(sh`systemctl stop ${unit}`);
-    details.unshift(`- stop ${unit}`);
-  }
-  if (steps.length === 0) return null;
+  const isEnabled = installedNow ? false : fact?.enabled === 'enabled';
+  const isActive = installedNow ? false : (fact?.active ?? false);
+  return serviceChange({
+    unit,
+    enable: want.enabled && !isEnabled,
+    disable: !want.enabled && isEnabled,
+    start: want.running && !isActive,
+    stop: !want.running && isActive,
+  });
+}
+
+/** The change that makes `steps` (stop first), or null when there is none. A start left to a
+ *  handler is not run here; the details say which handler starts the unit. */
+export function serviceChange(steps: ServiceSteps): Change | null {
+  const { unit } = steps;
+  const run: [boolean, Command, string][] = [
+    [steps.stop, sh`systemctl stop ${unit}`, `- stop ${unit}`],
+    [steps.enable, sh`systemctl enable ${unit}`, `+ enable ${unit}`],
+    [steps.disable, sh`systemctl disable ${unit}`, `- disable ${unit}`],
+    [steps.start && !steps.startedBy, sh`systemctl start ${unit}`, `+ start ${unit}`],
+  ];
+  const taken = run.filter(([wanted]) => wanted);
+  if (taken.length === 0) return null;
+  const by = steps.start && steps.startedBy ? `, started by the handler '${steps.startedBy}' after the other changes` : '';
   return {
     id: `service:${unit}`,
     kind: 'service',
-    summary: details.map((d) => d.slice(2)).join(', '),
-    details,
-    script: join(steps, ' &&\n'),
+    summary: `${taken.map(([, , detail]) => detail.slice(2)).join(', ')}${by}`,
+    details: [...taken.map(([, , detail]) => detail), ...(by ? [`+ start ${unit} (by the handler '${steps.startedBy}')`] : [])],
+    script: join(
+      taken.map(([, command]) => command),
+      ' &&\n',
+    ),
+    service: steps,
   };
 }
 

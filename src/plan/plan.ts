@@ -6,7 +6,7 @@ import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
-import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded } from './ops.ts';
+import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
 import {
   type Change,
   HANDLER_ORDER,
@@ -63,6 +63,24 @@ export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): bool
   return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
 }
 
+/**
+ * A restart handler that will run starts its unit when it is stopped, and checks it runs (and, for
+ * Alloy, that it runs Trento's pipeline, or puts the files back). A change that also starts the
+ * unit would start it twice, the second time only to read what the first had read: a cold host
+ * started Alloy and the agent twice each. The handler alone starts such a unit, after every
+ * change; the change keeps its enable and says which handler starts the unit.
+ */
+function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] {
+  const restartedBy = new Map(handlers.flatMap((h) => (h.restarts ? [[h.restarts, h.name] as const] : [])));
+  return changes.flatMap((change) => {
+    const steps = change.service;
+    const handler = steps?.start ? restartedBy.get(steps.unit) : undefined;
+    if (!steps || !handler) return [change];
+    const rest = serviceChange({ ...steps, startedBy: handler });
+    return rest ? [{ ...change, ...rest }] : [];
+  });
+}
+
 export function planHost(input: PlanInput): HostPlan {
   const ctx: TaskContext = {
     host: input.host,
@@ -97,20 +115,21 @@ export function planHost(input: PlanInput): HostPlan {
       : null;
   const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
-  const changes = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
+  const ordered = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
 
   const available = new Map<HandlerName, Handler>(input.alwaysAvailableHandlers.map((h) => [h.name, h]));
   for (const r of results) for (const h of r.handlers ?? []) available.set(h.name, h);
   // Handlers an earlier run recorded but did not finish (a failed restart, a cut connection)
   // run again, with whatever this run notifies.
   const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
-  const notified = new Set([...changes.flatMap((c) => c.notify ?? []), ...pending]);
+  const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending]);
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
   // No agent restart on uninstall: the agent is stopped.
   if (input.uninstall) notified.delete('restart trento-agent');
   const handlers = HANDLER_ORDER.filter((n) => notified.has(n))
     .map((n) => available.get(n))
     .filter((h): h is Handler => !!h);
+  const changes = startsLeftToRestarts(ordered, handlers);
 
   const warnings: string[] = [];
   for (const n of pending) warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);

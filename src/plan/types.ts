@@ -41,12 +41,28 @@ export interface Change {
   script: Command; // the shell that makes the change (a step of the apply script)
   notify?: HandlerName[];
   phase?: ChangePhase; // 'converge' when absent
+  /** A 'service' change's steps (ops.ts service()), for the planner to leave a start to a handler. */
+  service?: ServiceSteps;
+}
+
+/** What a 'service' change does to its unit. */
+export interface ServiceSteps {
+  unit: string;
+  enable: boolean;
+  disable: boolean;
+  start: boolean;
+  stop: boolean;
+  /** The handler that starts the unit instead of `start` (see Handler.restarts). */
+  startedBy?: HandlerName;
 }
 
 export interface Handler {
   name: HandlerName;
   summary: string;
   script: Command;
+  /** The unit this handler restarts, checking it runs afterwards: a restart starts a stopped unit,
+   *  so a plan that starts the unit and also restarts it leaves the start to this handler. */
+  restarts?: string;
 }
 
 /** A role's context: everything a task may look at. */

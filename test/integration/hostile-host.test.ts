@@ -167,7 +167,7 @@ describe('a failed restart is not forgotten', () => {
     const retried = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
     expect(retried.code, retried.stdout).toBe(0);
     expect(statusOf(retried, h)?.status).toBe('changed');
-    // The agent died with the failed restart, so it is started again, and the recorded restart runs.
+    // The agent died with the failed restart: the recorded restart runs again and starts it.
     expect(statusOf(retried, h)?.warnings.join('\n')).toMatch(/'restart trento-agent' did not finish in an earlier run/);
     expect(retried.stdout).toMatch(new RegExp(`${h} \\| CHANGED \\| restart trento-agent.service`));
     expect(await mustOnHost(info, h, 'systemctl is-active trento-agent; cat /var/lib/trento-provision/pending-handlers')).toBe('active\n');

@@ -66,6 +66,13 @@ describe('provisioning the default mix', () => {
         JSON.stringify(r.checks),
       ).toBe(true);
     }
+    // Each service started once on these fresh hosts: the restarts the run makes anyway start the
+    // agent and Alloy, after every file is written (the lab's systemd logs each start).
+    for (const h of [...pull, ...push]) {
+      const units = push.includes(h) ? ['alloy.service', 'trento-agent.service'] : ['trento-agent.service'];
+      const starts = await mustOnHost(info, h.name, units.map((u) => `grep -c '^-- lab-systemd .*: Starting ' /var/log/lab-systemd/${u}.log`).join('; '));
+      expect(starts, `${h.name}: starts of ${units.join(', ')}`).toBe(units.map(() => '1\n').join(''));
+    }
     const after = await snapshots();
     for (const h of refused) {
       expect(hosts.get(h.name)?.status).toBe('skipped');

@@ -1,6 +1,7 @@
 // Handlers of the alloy role. A reload or restart is only a success once Alloy answers ready
 // and runs (or no longer runs) Trento's pipeline; otherwise the files are put back.
 import { type Command, join, sh } from '../../../src/exec/command.ts';
+import { UNITS } from '../../../src/facts/paths.ts';
 import type { Handler } from '../../../src/plan/types.ts';
 
 function apply(how: 'reload' | 'restart', expect: 'present' | 'absent', restoreOnFailure: string[]): Command {
@@ -13,6 +14,7 @@ export function alloyHandlers(expect: 'present' | 'absent', restoreOnFailure: st
       name: 'restart alloy',
       summary: 'restart alloy.service (CONFIG_FILE changed) and check it runs the new configuration',
       script: apply('restart', expect, restoreOnFailure),
+      restarts: UNITS.alloy,
     },
     {
       name: 'reload alloy',

@@ -7,4 +7,5 @@ export const restartNodeExporter: Handler = {
   name: 'restart node_exporter',
   summary: `restart ${UNITS.nodeExporter} (its package was upgraded)`,
   script: restartAndCheck(UNITS.nodeExporter),
+  restarts: UNITS.nodeExporter,
 };

@@ -7,4 +7,5 @@ export const restartAgent: Handler = {
   name: 'restart trento-agent',
   summary: `restart ${UNITS.agent} (its configuration changed)`,
   script: restartAndCheck(UNITS.agent),
+  restarts: UNITS.agent,
 };

@@ -182,6 +182,67 @@ describe('plans per platform', () => {
   });
 });
 
+describe('a restart handler that will run starts its stopped unit: each unit starts once', () => {
+  const AGENT_UNIT = 'trento-agent.service';
+  const serviceChange = (plan: HostPlan, unit: string) => plan.changes.find((c) => c.id === `service:${unit}`);
+  const everyScript = (plan: HostPlan) => [...plan.changes.map((c) => toShell(c.script)), ...plan.handlers.map((h) => toShell(h.script))].join('\n');
+
+  it('cold SLES 16: Alloy and the agent are enabled by their changes and started by their restarts, after every file is written', () => {
+    const plan = planFor(freshFacts('16.0'));
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
+    for (const [unit, handler] of [
+      ['alloy.service', 'restart alloy'],
+      [AGENT_UNIT, 'restart trento-agent'],
+    ] as const) {
+      const change = serviceChange(plan, unit)!;
+      expect(toShell(change.script)).toBe(`systemctl enable ${unit}`);
+      expect(change.summary).toBe(`enable ${unit}, started by the handler '${handler}' after the other changes`);
+      expect(change.details).toEqual([`+ enable ${unit}`, `+ start ${unit} (by the handler '${handler}')`]);
+    }
+    const script = everyScript(plan);
+    expect(script).not.toMatch(/systemctl start (alloy|trento-agent)\.service/);
+    expect(script.match(/tp_alloy_apply restart present/g)).toHaveLength(1);
+    expect(script.match(/systemctl restart trento-agent\.service/g)).toHaveLength(1);
+  });
+
+  it('cold SLES 15: node_exporter, which nothing restarts, is started by its change; the agent by its restart', () => {
+    const plan = planFor(freshFacts('15.7'));
+    expect(toShell(serviceChange(plan, 'prometheus-node_exporter.service')!.script)).toMatch(/systemctl start prometheus-node_exporter\.service$/);
+    expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`systemctl enable ${AGENT_UNIT}`);
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
+  });
+
+  it('an enabled, stopped agent whose configuration changes: no service change at all, the restart starts it', () => {
+    const fresh = freshFacts('15.7');
+    const facts = converged(fresh, planFor(fresh));
+    facts.units[AGENT_UNIT] = { active: false, enabled: 'enabled' };
+    facts.files = { ...facts.files, [PATHS.agentConfig]: { ...facts.files[PATHS.agentConfig]!, sha256: 'other' } };
+    const plan = planFor(facts);
+    expect(plan.changes.map((c) => c.id)).toEqual([`file:${PATHS.agentConfig}`]);
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
+  });
+
+  it('a stopped agent with nothing else to change is started by its change (no handler)', () => {
+    const fresh = freshFacts('15.7');
+    const facts = converged(fresh, planFor(fresh));
+    facts.units[AGENT_UNIT] = { active: false, enabled: 'enabled' };
+    const plan = planFor(facts);
+    expect(plan.changes.map((c) => toShell(c.script))).toEqual([`systemctl start ${AGENT_UNIT}`]);
+    expect(plan.handlers).toEqual([]);
+  });
+
+  it('a reload does not start a stopped unit: a stopped Alloy whose trento.alloy changes is started by its change, then reloaded', () => {
+    const fresh = freshFacts('16.0');
+    const facts = converged(fresh, planFor(fresh));
+    facts.units['alloy.service'] = { active: false, enabled: 'enabled' };
+    const alloyFile = '/etc/alloy/trento.alloy';
+    facts.files = { ...facts.files, [alloyFile]: { ...facts.files[alloyFile]!, sha256: 'other' } };
+    const plan = planFor(facts);
+    expect(toShell(serviceChange(plan, 'alloy.service')!.script)).toBe('systemctl start alloy.service');
+    expect(plan.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+  });
+});
+
 describe('role switches come resolved from the settings layer (issue 14)', () => {
   it('agent_install_monitoring_dep false: no node_exporter package and no service change on a pull host', () => {
     const plan = planFor(freshFacts('15.7'), { installMonitoringDep: false, supportutils: { enabled: false, updateCache: true } });
@@ -415,7 +476,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       'install alloy',
       'switch Alloy to directory mode: CONFIG_FILE /etc/alloy/config.alloy (package default) -> /etc/alloy/ (only that line of /etc/sysconfig/alloy; the old line is kept in /var/lib/trento-provision/alloy-CONFIG_FILE.orig for uninstall)',
       'create /etc/alloy/trento.alloy (0640 alloy:alloy)',
-      'enable alloy.service, start alloy.service',
+      "enable alloy.service, started by the handler 'restart alloy' after the other changes",
       `update ${PATHS.agentConfig} (0600 root:root)`,
       `create ${PATHS.configureAlloyScript} (0755 root:root)`,
       `update ${PATHS.agentDropIn} (0644 root:root)`,
