@@ -3,7 +3,7 @@
 // and key, relative paths) against the lab, with no tsx and no repository in reach.
 import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -100,6 +100,27 @@ describe('npm pack + npm install -g', () => {
     expect(existsSync(join(pkg, 'docs', 'report.schema.json'))).toBe(true);
     expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
     expect(shipped(join(pkg, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
+  });
+
+  it("a damaged install (a role's template missing) fails only the hosts that need it, as the toolkit's fault naming the file", async () => {
+    const template = join(prefix, 'lib', 'node_modules', 'trento-provision', 'dist', 'roles', 'alloy', 'templates', 'trento.alloy.ejs');
+    await rename(template, `${template}.away`);
+    let r: { code: number; stdout: string; stderr: string };
+    try {
+      r = await runIn(admin, 'trento-provision', ['--check', '--private-key', 'keys/id_lab', '--json', 'damaged.json'], adminEnv());
+    } finally {
+      await rename(`${template}.away`, template);
+    }
+    const report = JSON.parse(await readFile(join(admin, 'damaged.json'), 'utf8')) as { hosts: { host: string; status: string; message: string | null }[] };
+    assertReportMatchesSchema(report, 'of the damaged install');
+    const { pull, push } = hostsBy(info);
+    const byName = new Map(report.hosts.map((h) => [h.host, h]));
+    // The SLES 16 host renders trento.alloy: it fails alone, with the file and where it failed.
+    expect(byName.get(push[0]!.name)?.status, r.stdout).toBe('failed');
+    expect(byName.get(push[0]!.name)?.message).toMatch(/^cannot plan this host, a fault of the toolkit's \(please report it\): .*trento\.alloy\.ejs/);
+    // The SLES 15 host does not: it is planned as on an intact install.
+    expect(['ok', 'changed']).toContain(byName.get(pull[0]!.name)?.status);
+    expect(r.code).toBe(2);
   });
 
   it("--version names the package, its version and the admin folder's ansible.cfg", async () => {

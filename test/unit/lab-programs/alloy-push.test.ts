@@ -96,11 +96,11 @@ async function receiver(
   return { url: `${scheme}://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/api/v1/write`, got, connections: () => connections, open: () => open };
 }
 
-async function startAlloy(config: string): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+async function startAlloy(config: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
   const port = await freePort();
   const child = spawn(ALLOY, ['run', `--server.http.listen-addr=127.0.0.1:${port}`, `--storage.path=${join(dir, 'data')}`, config], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: process.env,
+    env: { ...process.env, ...env },
   });
   cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
   let err = '';
@@ -305,6 +305,19 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     const a = await startAlloy(join(dir, 'conf'));
     // three connections: at least two pushes found their kept connection closed by the server
     await until(() => (rx.connections() >= 3 ? true : undefined), 20_000);
+    const snap = await snapshot(a.port);
+    expect(snap.pushFailed).toBe(0);
+    expect(snap.lastPushError).toBeNull();
+  });
+
+  it("a kept connection unused for longer than Go's idle timeout is closed by the sender and a new one made", async () => {
+    // Idle timeout 0.3 s (90 s in Alloy) against a push every second; the receiver keeps every
+    // connection open for a minute, so only the stand-in can have closed the earlier ones.
+    const rx = await receiver(204);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
+    const a = await startAlloy(join(dir, 'conf'), { LAB_ALLOY_IDLE_CONNECTION_S: '0.3' });
+    await until(() => (rx.connections() >= 3 ? true : undefined), 20_000);
+    await until(() => (rx.open() <= 1 ? true : undefined), 5_000);
     const snap = await snapshot(a.port);
     expect(snap.pushFailed).toBe(0);
     expect(snap.lastPushError).toBeNull();
