@@ -178,6 +178,30 @@ tp_packages_record_remove() { tp_record_edit packages remove "$@"; } # NAME...
 tp_handlers_pending_add() { tp_record_edit pending-handlers add "$@"; } # NAME...
 tp_handler_done() { tp_record_edit pending-handlers remove "$@"; } # NAME...: the handler succeeded (and what it stands in for)
 
+# A stopped unit that a restart handler of this run restarts anyway is started by that handler,
+# once (src/plan/plan.ts). tp_defer_start records it; the handler, as it begins, takes it back
+# (tp_deferred_taken). A step that fails before that handler ran must not leave the unit stopped
+# where its change used to start it (the agent, when Alloy's restart failed): tp_fail_exit,
+# every step's failure path, starts what is still deferred, then ends the script.
+TP_DEFERRED=()
+tp_defer_start() { TP_DEFERRED+=("$@"); } # UNIT...
+tp_deferred_taken() { # UNIT: its handler runs now
+  local u kept=()
+  for u in "${TP_DEFERRED[@]}"; do [ "$u" = "$1" ] || kept+=("$u"); done
+  TP_DEFERRED=("${kept[@]}")
+}
+tp_fail_exit() {
+  local u
+  for u in "${TP_DEFERRED[@]}"; do
+    if systemctl start "$u" >/dev/null 2>&1; then
+      tp_warn "started $u, whose start was left to a restart that this failure kept from running"
+    else
+      tp_warn "could not start $u either (its start was left to a restart that this failure kept from running); see journalctl -u $u"
+    fi
+  done
+  exit 10
+}
+
 tp_zypper() { # zypper's exit codes, read as zypper documents them
   ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive "$@"
   tp_zypper_status $?

@@ -30,7 +30,7 @@ export function planSteps(plan: HostPlan): Step[] {
   ];
 }
 
-const step = (i: number, body: Command): Command => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || exit 10`)]);
+const step = (i: number, body: Command): Command => join([raw(`tp_s${i}() {`), body, raw(`}\ntp_run ${i} tp_s${i} || tp_fail_exit`)]);
 
 export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const { converge, retire } = ordered(plan);
@@ -42,7 +42,9 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   });
   const handlerBodies = plan.handlers.map((h) => {
     const done = [h.name, ...(SUPERSEDES[h.name] ? [SUPERSEDES[h.name]!] : [])];
-    return join([raw('{\n'), h.script, raw('\n} && tp_handler_done'), ...done.map((n) => sh` ${n}`)], '');
+    // A start left to this handler is its own from here on, whether it succeeds or not.
+    const taken = h.restarts ? [sh`tp_deferred_taken ${h.restarts}`, raw('\n')] : [];
+    return join([...taken, raw('{\n'), h.script, raw('\n} && tp_handler_done'), ...done.map((n) => sh` ${n}`)], '');
   });
   const bodies = [...changeBodies, ...handlerBodies];
   const steps = bodies.map((body, i) => step(i, body));

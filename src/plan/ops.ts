@@ -199,23 +199,25 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
 }
 
 /** The change that makes `steps` (stop first), or null when there is none. A start left to a
- *  handler is not run here; the details say which handler starts the unit. */
+ *  handler is only recorded here (tp_defer_start, lib.sh): the handler starts the unit, or the
+ *  script does if a failure keeps the handler from running. */
 export function serviceChange(steps: ServiceSteps): Change | null {
-  const { unit } = steps;
+  const { unit, startedBy } = steps;
   const run: [boolean, Command, string][] = [
     [steps.stop, sh`systemctl stop ${unit}`, `- stop ${unit}`],
     [steps.enable, sh`systemctl enable ${unit}`, `+ enable ${unit}`],
     [steps.disable, sh`systemctl disable ${unit}`, `- disable ${unit}`],
-    [steps.start && !steps.startedBy, sh`systemctl start ${unit}`, `+ start ${unit}`],
+    startedBy
+      ? [steps.start, sh`tp_defer_start ${unit}`, `+ start ${unit} (by the handler '${startedBy}')`]
+      : [steps.start, sh`systemctl start ${unit}`, `+ start ${unit}`],
   ];
   const taken = run.filter(([wanted]) => wanted);
   if (taken.length === 0) return null;
-  const by = steps.start && steps.startedBy ? `, started by the handler '${steps.startedBy}' after the other changes` : '';
   return {
     id: `service:${unit}`,
     kind: 'service',
-    summary: `${taken.map(([, , detail]) => detail.slice(2)).join(', ')}${by}`,
-    details: [...taken.map(([, , detail]) => detail), ...(by ? [`+ start ${unit} (by the handler '${steps.startedBy}')`] : [])],
+    summary: taken.map(([, , detail]) => detail.slice(2)).join(', '),
+    details: taken.map(([, , detail]) => detail),
     script: join(
       taken.map(([, command]) => command),
       ' &&\n',

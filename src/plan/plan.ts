@@ -67,8 +67,9 @@ export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): bool
  * A restart handler that will run starts its unit when it is stopped, and checks it runs (and, for
  * Alloy, that it runs Trento's pipeline, or puts the files back). A change that also starts the
  * unit would start it twice, the second time only to read what the first had read: a cold host
- * started Alloy and the agent twice each. The handler alone starts such a unit, after every
- * change; the change keeps its enable and says which handler starts the unit.
+ * started Alloy and the agent twice each. The handler alone starts such a unit, after the other
+ * changes; the change says which handler starts it. Should a failing step keep that handler from
+ * running, the apply script starts the unit itself (tp_fail_exit, lib.sh).
  */
 function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] {
   const restartedBy = new Map(handlers.flatMap((h) => (h.restarts ? [[h.restarts, h.name] as const] : [])));
@@ -76,8 +77,8 @@ function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] 
     const steps = change.service;
     const handler = steps?.start ? restartedBy.get(steps.unit) : undefined;
     if (!steps || !handler) return [change];
-    const rest = serviceChange({ ...steps, startedBy: handler });
-    return rest ? [{ ...change, ...rest }] : [];
+    const deferred = serviceChange({ ...steps, startedBy: handler });
+    return deferred ? [{ ...change, ...deferred }] : [];
   });
 }
 

@@ -176,6 +176,35 @@ describe('a failed restart is not forgotten', () => {
   });
 });
 
+describe('a failed Alloy restart does not leave the agent stopped', () => {
+  it("a new host whose Alloy cannot run: the agent's start, left to its restart, is made by the script, and the next run finishes", async () => {
+    const h = push[1]!; // not provisioned yet (push[0] is, by beforeAll)
+    // The admin's Alloy, made to fail at `run` only: `alloy validate` still accepts trento.alloy,
+    // so the run gets as far as Alloy's restart, which fails (Alloy never becomes ready).
+    await mustOnHost(
+      info,
+      h.name,
+      `zypper -q -n in alloy >/dev/null && mv /usr/bin/alloy /usr/bin/alloy.real && printf '#!/bin/sh\n[ "$1" = run ] && { echo "alloy broken by the test" >&2; exit 3; }\nexec /usr/bin/alloy.real "$@"\n' > /usr/bin/alloy && chmod 0755 /usr/bin/alloy`,
+    );
+    const inv = await iniInventory(info, [{ host: h }], VARS);
+    const failed = await provision(['-i', inv]);
+    const state = await mustOnHost(info, h.name, 'systemctl is-active trento-agent; cat /var/lib/trento-provision/pending-handlers');
+    await mustOnHost(info, h.name, 'mv -f /usr/bin/alloy.real /usr/bin/alloy');
+    expect(failed.code, failed.stdout).toBe(2);
+    expect(statusOf(failed, h.name)?.status).toBe('failed');
+    expect(failed.stdout).toMatch(new RegExp(`${h.name} \\| FAILED \\| restart alloy.service`));
+    expect(statusOf(failed, h.name)?.warnings.join('\n')).toMatch(
+      /started trento-agent.service, whose start was left to a restart that this failure kept from running/,
+    );
+    // The agent runs (as when its change started it); both restarts stay recorded for the next run.
+    expect(state).toBe('active\nrestart alloy\nrestart trento-agent\n');
+    const retried = await provision(['-i', inv]);
+    expect(retried.code, retried.stdout).toBe(0);
+    expect(statusOf(retried, h.name)?.status).toBe('changed');
+    expect(await mustOnHost(info, h.name, 'systemctl is-active alloy trento-agent; cat /var/lib/trento-provision/pending-handlers')).toBe('active\nactive\n');
+  });
+});
+
 describe('facts never degrade silently', () => {
   it('a zypper lock held during the facts fails the host with the reason, not a plan without configure-alloy.sh', async () => {
     const h = push[1] ?? push[0]!;

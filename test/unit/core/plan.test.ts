@@ -195,30 +195,41 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
       [AGENT_UNIT, 'restart trento-agent'],
     ] as const) {
       const change = serviceChange(plan, unit)!;
-      expect(toShell(change.script)).toBe(`systemctl enable ${unit}`);
-      expect(change.summary).toBe(`enable ${unit}, started by the handler '${handler}' after the other changes`);
+      // The start is only recorded: the handler starts the unit, or the script does on a failure.
+      expect(toShell(change.script)).toBe(`systemctl enable ${unit} &&\ntp_defer_start ${unit}`);
+      expect(change.summary).toBe(`enable ${unit}, start ${unit} (by the handler '${handler}')`);
       expect(change.details).toEqual([`+ enable ${unit}`, `+ start ${unit} (by the handler '${handler}')`]);
     }
     const script = everyScript(plan);
     expect(script).not.toMatch(/systemctl start (alloy|trento-agent)\.service/);
     expect(script.match(/tp_alloy_apply restart present/g)).toHaveLength(1);
     expect(script.match(/systemctl restart trento-agent\.service/g)).toHaveLength(1);
+    // Each handler takes its unit's start as it begins; every step's failure path starts what
+    // is still deferred (a failed Alloy restart must not leave the agent stopped).
+    const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
+    expect(text).toMatch(/tp_deferred_taken alloy\.service\n\{\ntp_alloy_apply restart present/);
+    expect(text).toMatch(/tp_deferred_taken trento-agent\.service\n\{\nsystemctl restart trento-agent\.service/);
+    expect(text.match(/^tp_run \d+ tp_s\d+ \|\| (.*)$/gm)?.map((l) => l.replace(/^.*\|\| /, ''))).toEqual(
+      Array(plan.changes.length + plan.handlers.length).fill('tp_fail_exit'),
+    );
   });
 
   it('cold SLES 15: node_exporter, which nothing restarts, is started by its change; the agent by its restart', () => {
     const plan = planFor(freshFacts('15.7'));
     expect(toShell(serviceChange(plan, 'prometheus-node_exporter.service')!.script)).toMatch(/systemctl start prometheus-node_exporter\.service$/);
-    expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`systemctl enable ${AGENT_UNIT}`);
+    expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`systemctl enable ${AGENT_UNIT} &&\ntp_defer_start ${AGENT_UNIT}`);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
   });
 
-  it('an enabled, stopped agent whose configuration changes: no service change at all, the restart starts it', () => {
+  it('an enabled, stopped agent whose configuration changes: its change only records the start, the restart makes it', () => {
     const fresh = freshFacts('15.7');
     const facts = converged(fresh, planFor(fresh));
     facts.units[AGENT_UNIT] = { active: false, enabled: 'enabled' };
     facts.files = { ...facts.files, [PATHS.agentConfig]: { ...facts.files[PATHS.agentConfig]!, sha256: 'other' } };
     const plan = planFor(facts);
-    expect(plan.changes.map((c) => c.id)).toEqual([`file:${PATHS.agentConfig}`]);
+    expect(plan.changes.map((c) => c.id)).toEqual([`file:${PATHS.agentConfig}`, `service:${AGENT_UNIT}`]);
+    expect(serviceChange(plan, AGENT_UNIT)!.summary).toBe(`start ${AGENT_UNIT} (by the handler 'restart trento-agent')`);
+    expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`tp_defer_start ${AGENT_UNIT}`);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
   });
 
@@ -476,7 +487,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       'install alloy',
       'switch Alloy to directory mode: CONFIG_FILE /etc/alloy/config.alloy (package default) -> /etc/alloy/ (only that line of /etc/sysconfig/alloy; the old line is kept in /var/lib/trento-provision/alloy-CONFIG_FILE.orig for uninstall)',
       'create /etc/alloy/trento.alloy (0640 alloy:alloy)',
-      "enable alloy.service, started by the handler 'restart alloy' after the other changes",
+      "enable alloy.service, start alloy.service (by the handler 'restart alloy')",
       `update ${PATHS.agentConfig} (0600 root:root)`,
       `create ${PATHS.configureAlloyScript} (0755 root:root)`,
       `update ${PATHS.agentDropIn} (0644 root:root)`,
