@@ -316,7 +316,7 @@ function runRows(r: BenchResult): string[][] {
   const loadNote = (run: ToolRun | undefined) => (run ? loads([run]) : '');
   const samples = (runs?: ToolRun[]) => (runs ? `samples ${runs.map((w) => sec(w.wallMs)).join(' / ')}${loads(runs)}` : '');
   // A run sampled more than once (--cold-repeat, --ansible-repeat) shows every sample; one, its load.
-  const sampledNote = (run: ToolRun | undefined, runs?: ToolRun[]) => (runs && runs.length > 1 ? ` ${samples(runs)}` : loadNote(run));
+  const sampledNote = (run: ToolRun | undefined, runs?: ToolRun[]) => (runs && runs.length > 1 ? `; ${samples(runs)}` : loadNote(run));
   // Each transport's runs, the default first; "x toolkit" of the other compares it with the default's run of the same kind.
   const sideRows = (label: string, side: ToolkitSide, vs: ToolkitSide | undefined) => {
     row(

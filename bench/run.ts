@@ -264,6 +264,11 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
     phases,
   };
+  // The table shows the median sample's statuses: a host that failed in another sample is said here.
+  if (statuses.failed || statuses.unreachable)
+    current?.notes.push(
+      `toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${JSON.stringify(statuses)} (exit ${m.code}; its log: ${join(workDir, `${file}.log`)})`,
+    );
   log(
     `toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB, ${cpuText(run)}`,
   );
