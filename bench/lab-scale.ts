@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { loadInventory } from '../src/inventory/index.ts';
 import { status } from '../test/lab/lab.ts';
-import { cpuBusy, ensureCompiledToolkit, lab, labHostsCpuS, measure, median, memoryInUseMiB, mixFor, mixText, positive, repoRoot } from './lib.ts';
+import { countBy, cpuBusy, ensureCompiledToolkit, lab, labHostsCpuS, measure, median, memoryInUseMiB, mixFor, mixText, positive, repoRoot } from './lib.ts';
 
 const HELP = `npm run bench:lab-scale -- [options]
 
@@ -161,10 +161,8 @@ async function toolkitRun(tag: string, inventory: string, n: number, extra: stri
   const report = existsSync(`${file}.json`)
     ? (JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { hosts: { status: string; roundTrips: number }[] })
     : { hosts: [] };
-  const statuses: Record<string, number> = {};
-  for (const h of report.hosts) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
-  const roundTrips: Record<string, number> = {};
-  for (const h of report.hosts) roundTrips[h.roundTrips] = (roundTrips[h.roundTrips] ?? 0) + 1;
+  const statuses = countBy(report.hosts, (h) => h.status);
+  const roundTrips = countBy(report.hosts, (h) => h.roundTrips);
   const result: Sample = {
     wallMs: m.wallMs,
     loadBefore: m.loadBefore,

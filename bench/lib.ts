@@ -320,6 +320,16 @@ export async function cpuBusy(ms = 3000): Promise<number> {
   return b.total === a.total ? 0 : 1 - (b.idle - a.idle) / (b.total - a.total);
 }
 
+/** How many items have each key, e.g. hosts per status: {"ok": 48, "failed": 2}. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string | number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = String(key(item));
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

@@ -17,6 +17,7 @@ import { generateInventories } from './inventory-scale.ts';
 import { ansibleProblem, mitogenProblem } from './preflight.ts';
 import {
   commandVersion,
+  countBy,
   cpuBusy,
   ensureCompiledToolkit,
   lab,
@@ -243,8 +244,7 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   });
   const report = JSON.parse(readFileSync(json, 'utf8')) as ToolkitReport;
   const trips = report.hosts.map((h) => h.roundTrips);
-  const statuses: Record<string, number> = {};
-  for (const h of report.hosts) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+  const statuses = countBy(report.hosts, (h) => h.status);
   const phases: Record<string, number> = {};
   let inRun = 0;
   for (const p of report.timings?.phases ?? []) {
@@ -264,15 +264,17 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,
     phases,
   };
-  // The table shows the median sample's statuses: a host that failed in another sample is said here.
-  if (statuses.failed || statuses.unreachable)
-    current?.notes.push(
-      `toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${JSON.stringify(statuses)} (exit ${m.code}; its log: ${join(workDir, `${file}.log`)})`,
-    );
+  noteFailures(`toolkit ${name} (${TRANSPORT_LABEL[transport]})`, statuses.failed ?? 0, statuses.unreachable ?? 0, m.code, join(workDir, `${file}.log`));
   log(
     `toolkit ${name} (${TRANSPORT_LABEL[transport]}): ${s(m.wallMs)}, exit ${m.code}, ${JSON.stringify(statuses)}, round trips max ${run.roundTrips!.max}, peak RSS ${run.maxRssMiB} MiB, ${cpuText(run)}`,
   );
   return run;
+}
+
+/** The table shows each run's median sample: a sample with failed or unreachable hosts is a note,
+ *  naming its log. */
+function noteFailures(run: string, failed: number, unreachable: number, code: number | null, logFile: string): void {
+  if (failed || unreachable) current?.notes.push(`${run}: failed=${failed} unreachable=${unreachable} (exit ${code}; its log: ${logFile})`);
 }
 
 /**
@@ -377,9 +379,7 @@ async function ansible(name: string, mitogen: boolean): Promise<ToolRun> {
     recap.failed += Number(r[4]);
   }
   const run: ToolRun = { ...summary(m), busyBefore: before, recap };
-  // The table shows the median sample's recap: a failure in any other sample is said here.
-  if (recap.failed || recap.unreachable)
-    current?.notes.push(`${name}: failed=${recap.failed} unreachable=${recap.unreachable} (exit ${m.code}; its log: ${logFile})`);
+  noteFailures(name, recap.failed, recap.unreachable, m.code, logFile);
   log(
     `${name}: ${s(m.wallMs)}, exit ${m.code}${m.timedOut ? ' (TIMED OUT)' : ''}, recap ${JSON.stringify(recap)}, tree RSS peak ${run.treeRssPeakMiB} MiB, ${cpuText(run)}`,
   );
