@@ -18,6 +18,8 @@ export interface Connector {
 export interface ConnectorOptions {
   /** Ansible's control_path_dir: the run's private folder is made inside it (default: the temp folder). */
   controlPathDir?: string;
+  /** Every host takes one round trip (--check): no master of the run's own (openssh.ts). */
+  oneRoundTrip?: boolean;
 }
 
 export function connector(options: ConnectorOptions = {}): Connector {
@@ -46,7 +48,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;
     const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
-    const session = openSshSession(spec, control);
+    const session = openSshSession(spec, control, { oneRoundTrip: options.oneRoundTrip ?? false });
     sshSessions.push({ session, socket: control.socket });
     // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
     if (closing) session.close();

@@ -67,7 +67,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     for (const h of hosts) h.session?.close();
   };
   options.abort.addEventListener('abort', onAbort, { once: true });
-  const sessions = connector(options.controlPathDir ? { controlPathDir: options.controlPathDir } : {});
+  // --check reads facts only: one round trip per host, so no master is worth forking.
+  const sessions = connector({ ...(options.controlPathDir ? { controlPathDir: options.controlPathDir } : {}), oneRoundTrip: options.check });
   try {
     // 2. Facts: one round trip per host.
     const reached = await gatherFacts(hosts, sessions, ctx);

@@ -859,7 +859,8 @@ describe("what ssh's own log cannot tell", () => {
     ] as const) {
       const mark = sshdLogMark(h);
       const vars = { ...rootLogin(h), ansible_ssh_retries: 2, ansible_control_path_dir: dirOf(socketLength) };
-      const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+      // A run (--check makes no master); it fails before any change.
+      const run = await provision(['-i', inventory({ [h.name]: vars })]);
       expect(statusOf(run, h.name)?.status, run.stdout + run.stderr).toBe('unreachable');
       expect(run.stdout).toMatch(said);
       expect(run.stdout).not.toMatch(/connecting again/);
@@ -1035,12 +1036,32 @@ describe('nothing left behind', () => {
       ...rootLogin(h),
       ansible_control_path_dir: cp,
     };
-    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check', '-vvvv'], { ANSIBLE_SSH_CONTROL_PATH: '%(directory)s/cm-%%h' });
+    // A run (--check makes no master of the run's own).
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '-vvvv'], { ANSIBLE_SSH_CONTROL_PATH: '%(directory)s/cm-%%h' });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     // ssh's own account (-vvv, shown at -vvvv) of where it made the master's socket
     const escaped = cp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(run.stdout).toMatch(new RegExp(`muxserver_listen: temporary control path ${escaped}/tp-ssh-\\w+/c0\\.d/cm-${h.address.replace(/\./g, '\\.')}\\.`));
     expectNothingLeftIn(cp);
+  });
+
+  it("--check (one round trip per host) forks no master: one login, ssh's own log shows no master; a run makes one", async () => {
+    const h = pull[2]!;
+    const vars = rootLogin(h);
+    const master = /control_persist_detach: backgrounding master process/;
+    let mark = sshdLogMark(h);
+    const check = await provision(['-i', inventory({ [h.name]: vars }), '--check', '-vvvv']);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(statusOf(check, h.name)).toMatchObject({ roundTrips: 1 });
+    expect(check.stdout).toMatch(/Authenticated to /);
+    expect(check.stdout).not.toMatch(master);
+    expect(check.stdout).not.toMatch(/muxserver_listen/);
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
+    mark = sshdLogMark(h);
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '-vvvv']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(master);
+    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
   });
 
   it('a converged host costs one ssh process, a changed one two; masters are closed without another ssh', async () => {
@@ -1128,7 +1149,8 @@ describe('nothing left behind', () => {
       pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
     );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
-    const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
+    // A run, not --check (which makes no master); interrupted while the facts are read, before any change.
+    const { child, out, exited } = startProvision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
     // Wait until at least one master is up, then interrupt twice.
     await until(() => controlSockets(cp).length > 0);
     expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
@@ -1146,7 +1168,8 @@ describe('nothing left behind', () => {
       pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
     );
     const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
-    const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, true);
+    // A run, not --check (which makes no master); interrupted while the facts are read, before any change.
+    const { child, out, exited } = startProvision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, true);
     await until(() => controlSockets(cp).length > 0);
     expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
     process.kill(-child.pid!, 'SIGINT');

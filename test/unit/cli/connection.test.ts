@@ -386,6 +386,17 @@ describe('connection settings, before any host is touched', () => {
     ).toBe('/a/%C');
     expect(firstOption(argvOf({}, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}.d/cfg-%C"`);
     expect(firstOption(argvOf({ ansible_control_path: '' }, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}"`);
+    // One round trip per host (--check): no master in the run's folder (ControlPath=none last),
+    // but a ControlPath the admin chose still comes first and wins.
+    const single = (vars: Record<string, unknown>, d = defaults) => sshArgv(connectionFor('db1', vars, d).openssh, 10, control, false);
+    const paths = (argv: string[]) => argv.filter((a) => /^ControlPath=/i.test(a));
+    expect(paths(single({}))).toEqual(['ControlPath=none']);
+    expect(paths(single({ ansible_control_path: '%(directory)s/cm-%%h' }))).toEqual(['ControlPath=none']);
+    expect(paths(single({ ansible_control_path: '/run/admin/cm-%%h' }))).toEqual(['ControlPath="/run/admin/cm-%h"', 'ControlPath=none']);
+    expect(firstOption(single({ ansible_ssh_args: '-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/a/%C' }), 'ControlPath')).toBe('/a/%C');
+    const viaS = single({ ansible_ssh_common_args: '-S /a/s' });
+    expect(viaS.indexOf('-S')).toBeGreaterThan(0);
+    expect(viaS.indexOf('-S')).toBeLessThan(viaS.indexOf('ControlPath=none'));
     // A template Ansible could not format: a settings error naming where it came from.
     expect(errorsOf({ ansible_control_path: '/tmp/%C' })).toEqual([
       expect.objectContaining({ variable: 'ansible_control_path', origin: 'inventory', message: expect.stringMatching(/^is formatted with Python's %/) }),
