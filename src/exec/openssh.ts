@@ -298,6 +298,8 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
         await Promise.allSettled([...running]);
         // (A first script stopped here may not have read its log yet.)
         const elsewhere = masterElsewhere ?? (maybeElsewhere ? masterMadeAt(await readFile(control.log, 'utf8').catch(() => '')) : undefined);
+        // Without multiplexing the run's own socket is never made (ControlPath=none).
+        if (elsewhere === undefined && !multiplex) return;
         const socket = elsewhere ?? control.socket;
         // In the run's private folder nobody else has a session on the master: it exits now. At
         // the admin's path others may (an Ansible run): it stops listening, theirs finish first.

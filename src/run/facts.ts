@@ -25,6 +25,22 @@ import { sudoFailureHint } from '../exec/sudo-failures.ts';
 export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<typeof connector>, ctx: RunContext): Promise<ReachedHost[]> {
   const { options, emit, defaults, finish } = ctx;
   const reached: ReachedHost[] = [];
+  // One facts script per variant (with or without the repositories' updates), built once for
+  // the run: it reads a dozen shell files, and every host of a variant runs the same text.
+  const scripts = new Map<boolean, Command>();
+  const scriptFor = (withUpdates: boolean) => {
+    let script = scripts.get(withUpdates);
+    if (!script) {
+      script = factsScript({
+        withContent: options.diff || options.uninstall,
+        withUpdates,
+        withProbes: !options.check,
+        zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
+      });
+      scripts.set(withUpdates, script);
+    }
+    return script;
+  };
   emit({ type: 'phase', phase: 'facts', total: hosts.length });
   await forEachLimit(hosts, options.forks, async (h) => {
     if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
@@ -35,12 +51,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       return finish(h, 'unreachable', undefined);
     };
     const upgrades = !options.uninstall && packageStateFor(h.vars, h.origins, defaults, h.play) === 'latest';
-    const script = factsScript({
-      withContent: options.diff || options.uninstall,
-      withUpdates: upgrades,
-      withProbes: !options.check,
-      zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
-    });
+    const script = scriptFor(upgrades);
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     const connected = await connectAndRun(h, spec, script, sessions, ctx);
     if ('interrupted' in connected) {
