@@ -518,7 +518,8 @@ Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,
 ssh-agent, certificates, @cert-authority, ProxyJump/ProxyCommand all apply. One master
 connection per host (ControlPersist, its socket in a private folder of the run) carries every
-round trip; all are closed when the run ends. ssh_args (default
+round trip (--check, one round trip per host, makes none); all are closed when the run ends.
+ssh_args (default
 "-C -o ControlMaster=auto -o ControlPersist=60s"), ansible_ssh_common_args and
 ansible_ssh_extra_args go on ssh's command line as with Ansible.
 Host keys are checked as OpenSSH checks them (StrictHostKeyChecking, UserKnownHostsFile; no

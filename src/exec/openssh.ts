@@ -6,7 +6,7 @@
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
@@ -37,12 +37,22 @@ export function templatedControlPath(ssh: OpenSshSpec, control: Pick<ControlFile
   return expandControlPath(ssh.controlPath, templateDirectory(control));
 }
 
+/** Whether a socket path lies in the run's private folder (`..` and doubled slashes resolved):
+ *  the one rule for what is the run's own, there only the run has sessions on a master. */
+export function inRunFolder(path: string, control: Pick<ControlFiles, 'socket'>): boolean {
+  return resolve(path).startsWith(`${dirname(control.socket)}/`);
+}
+
 /** The control_path socket a command line uses (templatedControlPath): without multiplexing,
  *  only one outside the run's folder, where the admin may keep a master open. */
 function templateInUse(ssh: OpenSshSpec, control: Pick<ControlFiles, 'socket'>, multiplex: boolean): string | undefined {
   const templated = templatedControlPath(ssh, control);
-  return multiplex || !templated?.startsWith(`${templateDirectory(control)}/`) ? templated : undefined;
+  return multiplex || templated === undefined || !inRunFolder(templated, control) ? templated : undefined;
 }
+
+/** ssh's -S SOCKET in the admin's arguments: a word of flags whose letters before the S take
+ *  no argument (`-S`, `-vS`, `-NS`), not a `-o` such as `-oServerAliveInterval=5`. */
+const hasSocketFlag = (args: string) => splitArgs(args).some((word) => /^-[46AaCfGgKkMNnqsTtVvXxYy]*S/.test(word));
 
 /**
  * The ssh command line for a host (without destination and command), in Ansible's order.
@@ -211,7 +221,9 @@ export interface SessionOptions {
  * does: ssh logs that first connection with -v into the control log (so a failure can say which
  * host key was offered) and forks the master (ControlPersist); every later script is a client of
  * that master. A converged host thus costs one ssh process. close() asks the master to exit
- * through its control socket; the returned promise is kept by closed().
+ * through its control socket; the returned promise is kept by closed(). With `oneRoundTrip`
+ * (--check) the first script makes no master of the run's own (a ControlPath of the admin's may
+ * still make one, which close() asks to stop as before).
  */
 export function openSshSession(spec: ConnectionSpec, control: ControlFiles, options: SessionOptions = {}): Session & { closed(): Promise<void> } {
   const ssh = spec.openssh;
@@ -229,7 +241,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
   // Ansible run had open, or made none (multiplexing off, or refused by that master).
   const args = `${ssh.sshArgs} ${ssh.commonArgs} ${ssh.extraArgs}`;
   const templated = templateInUse(ssh, control, multiplex) !== undefined;
-  const maybeElsewhere = /controlpath/i.test(args) || /(?:^|\s)-[A-Za-z]*S/.test(args) || templated;
+  const maybeElsewhere = /controlpath/i.test(args) || hasSocketFlag(args) || templated;
   /** The socket of the master this run made, when it is not the run's own. */
   let masterElsewhere: string | undefined;
   let closing: Promise<void> | undefined;
@@ -303,7 +315,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
         const socket = elsewhere ?? control.socket;
         // In the run's private folder nobody else has a session on the master: it exits now. At
         // the admin's path others may (an Ansible run): it stops listening, theirs finish first.
-        const request = socket.startsWith(`${dirname(control.socket)}/`) ? 'terminate' : 'stop';
+        const request = inRunFolder(socket, control) ? 'terminate' : 'stop';
         const outcome = await terminateMaster(socket, 5000, request);
         if (outcome.kind === 'failed') {
           // ControlMaster=no: with yes or ask from ssh_args, ssh would log in instead of asking.

@@ -122,8 +122,9 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     }
     // A host with nothing left to run (--check, converged and proven by its facts, or a setting
     // wrong) lets its master and its session on the host go now, not once every other host has
-    // answered: a fleet's worth of idle masters here, and sessions there, until then. Hosts that
-    // end above (failed, refused) close theirs in finish().
+    // answered: a fleet's worth of idle masters here, and sessions there, until then (--check
+    // makes none of its own, but a ControlPath of the admin's may). Hosts that end above
+    // (failed, refused) close theirs in finish().
     if (leavesNothingToRun(planning, options.check)) session.close();
     reached.push(Object.assign(host, { planning }));
   });

@@ -865,6 +865,9 @@ describe("what ssh's own log cannot tell", () => {
       expect(run.stdout).toMatch(said);
       expect(run.stdout).not.toMatch(/connecting again/);
       expect(sshdLogSince(h, mark).match(/Accepted publickey/g) ?? []).toHaveLength(logins);
+      // --check makes no socket (ControlPath=none): the same folder does not stop it.
+      const check = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+      expect(statusOf(check, h.name)?.status, check.stdout + check.stderr).toMatch(/^(ok|changed)$/);
     }
   });
 });
@@ -953,38 +956,45 @@ describe('nothing left behind', () => {
   });
 
   it.each([
-    { run: '--check', args: ['--check'] },
-    { run: 'a run', args: [] },
-  ])('$run: a converged host (nothing left to run) lets its master go as soon as its facts are in, not once the last host has answered', async ({ args }) => {
-    const [fast, slow] = [pull[2]!, pull[0]!];
-    // Converged first: its plan then has nothing to change and every check held by its facts.
-    const converge = await provision(['-i', inventory({ [fast.name]: rootLogin(fast) })]);
-    expect(converge.code, converge.stdout + converge.stderr).toBe(0);
-    // The slow host's ssh waits for a file this test makes only once it has seen the fast host's
-    // session end in that host's sshd log (or after 45 s): without the early close, that end
-    // would come only after the slow host's facts.
-    const dir = mkdtempSync(join(work, 'early-close-'));
-    const go = join(dir, 'go');
-    const wrapper = join(dir, 'ssh-waiting');
-    writeFileSync(
-      wrapper,
-      `#!/bin/sh\ncase "$*" in *'${slow.address}'*) for i in $(seq 600); do [ -e '${go}' ] && break; sleep 0.1; done ;; esac\nexec ssh "$@"\n`,
-    );
-    chmodSync(wrapper, 0o755);
-    const log = join(info.labDir, 'hosts', fast.name, 'upper', 'var', 'log', 'sshd.log');
-    const before = readFileSync(log, 'utf8').length;
-    const hosts = inventory({ [fast.name]: rootLogin(fast), [slow.name]: { ...rootLogin(slow), ansible_ssh_executable: wrapper } });
-    const run = provision(['-i', hosts, ...args]);
-    const ended = () => /Disconnected from user root /.test(readFileSync(log, 'utf8').slice(before));
-    const deadline = Date.now() + 45_000;
-    while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    const closedBeforeTheSlowHost = ended();
-    writeFileSync(go, '');
-    const done = await run;
-    expect(done.code, done.stdout + done.stderr).toBe(0);
-    expect(statusOf(done, fast.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
-    expect(closedBeforeTheSlowHost).toBe(true);
-  });
+    // --check makes no master of the run's own: with a ControlPath of the admin's it makes one there.
+    { run: "--check with the admin's ControlPath", args: ['--check'], adminControlPath: true },
+    { run: 'a run', args: [], adminControlPath: false },
+  ])(
+    '$run: a converged host (nothing left to run) lets its master go as soon as its facts are in, not once the last host has answered',
+    async ({ args, adminControlPath }) => {
+      const [fast, slow] = [pull[2]!, pull[0]!];
+      // Converged first: its plan then has nothing to change and every check held by its facts.
+      const converge = await provision(['-i', inventory({ [fast.name]: rootLogin(fast) })]);
+      expect(converge.code, converge.stdout + converge.stderr).toBe(0);
+      // The slow host's ssh waits for a file this test makes only once it has seen the fast host's
+      // session end in that host's sshd log (or after 45 s): without the early close, that end
+      // would come only after the slow host's facts.
+      const dir = mkdtempSync(join(work, 'early-close-'));
+      const go = join(dir, 'go');
+      const wrapper = join(dir, 'ssh-waiting');
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\ncase "$*" in *'${slow.address}'*) for i in $(seq 600); do [ -e '${go}' ] && break; sleep 0.1; done ;; esac\nexec ssh "$@"\n`,
+      );
+      chmodSync(wrapper, 0o755);
+      const log = join(info.labDir, 'hosts', fast.name, 'upper', 'var', 'log', 'sshd.log');
+      const before = readFileSync(log, 'utf8').length;
+      const hosts = inventory({ [fast.name]: rootLogin(fast), [slow.name]: { ...rootLogin(slow), ansible_ssh_executable: wrapper } });
+      const sockets = adminControlPath ? shortFolder('tp-ec-') : undefined;
+      const env = sockets ? { ANSIBLE_SSH_ARGS: `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C` } : {};
+      const run = provision(['-i', hosts, ...args], env);
+      const ended = () => /Disconnected from user root /.test(readFileSync(log, 'utf8').slice(before));
+      const deadline = Date.now() + 45_000;
+      while (!ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const closedBeforeTheSlowHost = ended();
+      writeFileSync(go, '');
+      const done = await run;
+      expect(done.code, done.stdout + done.stderr).toBe(0);
+      expect(statusOf(done, fast.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
+      expect(closedBeforeTheSlowHost).toBe(true);
+      if (sockets) expectNothingLeftIn(sockets);
+    },
+  );
 
   it("the admin's own ControlPath in ssh_args (it wins, as with Ansible): the master this run made there is closed at the end; one the admin had open is used and left open", async () => {
     const h = pull[2]!;
@@ -992,11 +1002,16 @@ describe('nothing left behind', () => {
     const sockets = shortFolder('tp-cp-');
     const sshArgs = `-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${sockets}/cm-%C`;
     const vars = rootLogin(h);
-    let mark = sshdLogMark(h);
-    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toHaveLength(1);
-    expectNothingLeftIn(sockets);
+    // A run and --check (which makes no master of the run's own): both make theirs at the
+    // admin's path, log in once and leave nothing there.
+    for (const args of [[], ['--check']]) {
+      const before = sshdLogMark(h);
+      const run = await provision(['-i', inventory({ [h.name]: vars }), ...args, '-vvvv'], { ANSIBLE_SSH_ARGS: sshArgs });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/control_persist_detach: backgrounding master process/);
+      expect(sshdLogSince(h, before).match(/Accepted publickey/g)).toHaveLength(1);
+      expectNothingLeftIn(sockets);
+    }
 
     // The admin's own master, open before the run: the run goes through it (no login of its
     // own) and leaves it as it found it.
@@ -1004,7 +1019,7 @@ describe('nothing left behind', () => {
     sh('ssh', [...adminSsh, '-o', 'BatchMode=yes', '-M', '-N', '-f', h.address]);
     cleanups.push(() => spawnSync('ssh', [...adminSsh, '-O', 'exit', h.address], { stdio: 'ignore' })); // gone already: fine
     expect(processesMentioning(sockets)).toHaveLength(1);
-    mark = sshdLogMark(h);
+    let mark = sshdLogMark(h);
     const reused = await provision(['-i', inventory({ [h.name]: vars }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
     expect(reused.code, reused.stdout + reused.stderr).toBe(0);
     expect(sshdLogSince(h, mark).match(/Accepted publickey/g)).toBeNull();
@@ -1158,7 +1173,35 @@ describe('nothing left behind', () => {
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
     await exited;
+    // Interrupted while the facts were read: no host was changed.
+    expect(out()).not.toMatch(/changed=[1-9]/);
     expectNothingLeftIn(cp);
+  });
+
+  it('SIGTERM twice during --check (no master: the ssh commands in flight): the run stops them, nothing remains', async () => {
+    const cp = join(work, 'cp-term-check');
+    mkdirSync(cp);
+    const hosts = Object.fromEntries(
+      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
+    );
+    // ansible_ssh_executable: a wrapper that holds each host's ssh for a minute before it starts
+    // it, so the signals find every host in flight (its command line names the run's folder).
+    // One that outlives its wait says so in a file.
+    const wrapper = join(work, 'ssh-held');
+    const outlived = join(work, 'ssh-held-outlived');
+    writeFileSync(wrapper, `#!/bin/sh\nfor i in $(seq 600); do sleep 0.1; done\ntouch '${outlived}'\nexec ssh "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`, ansible_ssh_executable: wrapper });
+    const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
+    await until(() => processesMentioning(cp).length === 3);
+    expect(processesMentioning(cp).length, out()).toBeGreaterThan(0);
+    expect(controlSockets(cp)).toEqual([]);
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGTERM');
+    await exited;
+    expectNothingLeftIn(cp);
+    expect(existsSync(outlived)).toBe(false);
   });
 
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
@@ -1174,6 +1217,7 @@ describe('nothing left behind', () => {
     expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited, out()).toBe(99);
+    expect(out()).not.toMatch(/changed=[1-9]/);
     // The ssh processes are not in the terminal's group: the ^C did not cut the hosts in flight.
     expect(out()).not.toMatch(/UNREACHABLE|connection lost/);
     expectNothingLeftIn(cp);

@@ -393,6 +393,10 @@ describe('connection settings, before any host is touched', () => {
     expect(paths(single({}))).toEqual(['ControlPath=none']);
     expect(paths(single({ ansible_control_path: '%(directory)s/cm-%%h' }))).toEqual(['ControlPath=none']);
     expect(paths(single({ ansible_control_path: '/run/admin/cm-%%h' }))).toEqual(['ControlPath="/run/admin/cm-%h"', 'ControlPath=none']);
+    // "In the run's folder" with `..` resolved: beside the host's template folder is inside it,
+    // a template that climbs out of it is the admin's.
+    expect(paths(single({ ansible_control_path: '%(directory)s-cm-%%h' }))).toEqual(['ControlPath=none']);
+    expect(paths(single({ ansible_control_path: '%(directory)s/../../x-%%h' }))).toEqual(['ControlPath="/run/tp-ssh-x/c0.d/../../x-%h"', 'ControlPath=none']);
     expect(firstOption(single({ ansible_ssh_args: '-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/a/%C' }), 'ControlPath')).toBe('/a/%C');
     const viaS = single({ ansible_ssh_common_args: '-S /a/s' });
     expect(viaS.indexOf('-S')).toBeGreaterThan(0);
