@@ -597,6 +597,14 @@ function startProvision(args: string[], env: NodeJS.ProcessEnv, ownGroup: boolea
   return { child, out: () => out, exited };
 }
 
+/** The inventory of the interrupt tests: three pull hosts, root with the lab's key, `vars` for all. */
+function interruptedHosts(vars: Record<string, string> = {}): string {
+  const hosts = Object.fromEntries(
+    pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
+  );
+  return inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`, ...vars });
+}
+
 /** Waits (up to 30 s) until `ready()`. */
 async function until(ready: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -1160,10 +1168,7 @@ describe('nothing left behind', () => {
   it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {
     const cp = join(work, 'cp-term');
     mkdirSync(cp);
-    const hosts = Object.fromEntries(
-      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
-    );
-    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
+    const inv = interruptedHosts();
     // A run, not --check (which makes no master); interrupted while the facts are read, before any change.
     const { child, out, exited } = startProvision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
     // Wait until at least one master is up, then interrupt twice.
@@ -1181,9 +1186,6 @@ describe('nothing left behind', () => {
   it('SIGTERM twice during --check (no master: the ssh commands in flight): the run stops them, nothing remains', async () => {
     const cp = join(work, 'cp-term-check');
     mkdirSync(cp);
-    const hosts = Object.fromEntries(
-      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
-    );
     // ansible_ssh_executable: a wrapper that holds each host's ssh for a minute before it starts
     // it, so the signals find every host in flight (its command line names the run's folder).
     // One that outlives its wait says so in a file.
@@ -1191,7 +1193,7 @@ describe('nothing left behind', () => {
     const outlived = join(work, 'ssh-held-outlived');
     writeFileSync(wrapper, `#!/bin/sh\nfor i in $(seq 600); do sleep 0.1; done\ntouch '${outlived}'\nexec ssh "$@"\n`);
     chmodSync(wrapper, 0o755);
-    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`, ansible_ssh_executable: wrapper });
+    const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
     const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
     await until(() => processesMentioning(cp).length === 3);
     expect(processesMentioning(cp).length, out()).toBeGreaterThan(0);
@@ -1207,10 +1209,7 @@ describe('nothing left behind', () => {
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {
     const cp = join(work, 'cp-int');
     mkdirSync(cp);
-    const hosts = Object.fromEntries(
-      pull.slice(0, 3).map((h) => [h.name, { ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: info.keyFile }]),
-    );
-    const inv = inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}` });
+    const inv = interruptedHosts();
     // A run, not --check (which makes no master); interrupted while the facts are read, before any change.
     const { child, out, exited } = startProvision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, true);
     await until(() => controlSockets(cp).length > 0);
