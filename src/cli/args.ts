@@ -438,7 +438,7 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils stay)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils and
-                             agent.yaml; without: also remove the node_exporter the toolkit
+                             agent.yaml (packages only the toolkit installed); without: also remove the node_exporter the toolkit
                              installed on a host that moved from SLES 15 to 16 (else only stopped
                              and disabled; either only once Alloy and the agent there passed
                              their checks)

@@ -220,7 +220,7 @@ describe('facts never degrade silently', () => {
 });
 
 describe('uninstall removes exactly what the toolkit installed', () => {
-  it("--purge keeps the base system and a node_exporter the admin had; removes the toolkit's packages only", async () => {
+  it("--purge keeps the base system and a node_exporter the admin had, running; removes the toolkit's packages only", async () => {
     const h = pull[1]!;
     // The admin installed node_exporter before the toolkit came.
     await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null');
@@ -236,6 +236,10 @@ describe('uninstall removes exactly what the toolkit installed', () => {
     expect(rpms).toContain('golang-github-prometheus-node_exporter');
     expect(rpms).not.toContain('trento-agent');
     expect(rpms).not.toContain('supportutils');
+    // The admin's node_exporter keeps serving: their package, their service (never stopped).
+    expect(await mustOnHost(info, h.name, 'systemctl is-active prometheus-node_exporter; systemctl is-enabled prometheus-node_exporter')).toBe(
+      'active\nenabled\n',
+    );
     // The host can still install packages (the base package that provides /bin/sh is there).
     expect((await provision(['-i', inv])).code).toBe(0);
   });

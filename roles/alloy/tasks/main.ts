@@ -6,7 +6,7 @@
 // old line so uninstall can put it back.
 import { sh } from '../../../src/exec/command.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
+import { file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { maskAlloy } from '../../../src/settings/secrets.ts';
@@ -82,6 +82,9 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
   const saved = facts.files[PATHS.savedAlloyConfigFile];
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
+  // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
+  // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
+  const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
   return {
     removePackages: purge ? [PACKAGES.alloy] : [],
     changes: [
@@ -96,8 +99,8 @@ export function uninstall(ctx: TaskContext): RoleTasks {
             notify: ['restart alloy'],
           }
         : null,
-      purge ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
+      ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
     ],
-    handlers: purge ? [] : alloyHandlers('absent', []),
+    handlers: ours ? [] : alloyHandlers('absent', []),
   };
 }

@@ -1,7 +1,7 @@
 // The node_exporter role (pull hosts, SLES 15 and Leap 15): the package, the service enabled
 // and running on :9100 so Trento's Prometheus can scrape it.
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
-import { packagesWanted, service } from '../../../src/plan/ops.ts';
+import { installedByToolkit, packagesWanted, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { restartNodeExporter } from '../handlers/main.ts';
 
@@ -24,8 +24,11 @@ export function install(ctx: TaskContext): RoleTasks {
 
 export function uninstall(ctx: TaskContext): RoleTasks {
   const purge = ctx.purge && Boolean(ctx.facts.packages[PACKAGES.nodeExporter]);
+  // Only the toolkit's own node_exporter (its record on the host) is stopped: one the admin
+  // installed is theirs, left running as it is (and its package kept, with a warning).
+  const ours = purge && installedByToolkit(PACKAGES.nodeExporter, ctx.facts);
   return {
     removePackages: purge ? [PACKAGES.nodeExporter] : [],
-    changes: [purge ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false) : null],
+    changes: [ours ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false) : null],
   };
 }

@@ -272,6 +272,22 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(toShell(remove.script)).toBe('tp_zypper remove -- trento-agent &&\ntp_packages_record_remove trento-agent');
     expect(JSON.stringify(plan.changes.map((c) => toShell(c.script)))).not.toContain('clean-deps');
     expect(plan.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
+    // Nor is the admin's node_exporter stopped or disabled: their package, their service.
+    expect(plan.changes.map((c) => c.id)).not.toContain('service:prometheus-node_exporter.service');
+  });
+
+  it("uninstall --purge leaves an Alloy the admin installed running and enabled (its own pipelines); the toolkit's is stopped", () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    facts.record.packages = ['trento-agent']; // Alloy was the admin's
+    const admins = planFor(facts, { uninstall: true, purge: true });
+    expect(admins.changes.map((c) => c.id)).not.toContain('service:alloy.service');
+    expect(admins.warnings.join('\n')).toMatch(/alloy was not installed by trento-provision/);
+    // trento.alloy still goes, and Alloy (kept running) reloads without it.
+    expect(admins.changes.map((c) => c.summary).join('\n')).toMatch(/remove \/etc\/alloy\/trento\.alloy/);
+    expect(admins.handlers.map((h) => h.name)).toContain('reload alloy');
+    facts.record.packages = ['alloy', 'trento-agent'];
+    const toolkits = planFor(facts, { uninstall: true, purge: true });
+    expect(toolkits.changes.map((c) => c.summary)).toContain('stop alloy.service, disable alloy.service');
   });
 
   it('the install step records what it installed and names, per package, what to do when a repository lacks it', () => {
