@@ -2,13 +2,15 @@
 // ansible_connection/_host/_port/_user/_ssh_*/_password/_become*, so the SSH layer never looks
 // at inventory variables itself. Precedence as Ansible's: inventory variable > command line >
 // ANSIBLE_* > ansible.cfg > default.
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { ansibleBool } from '../inventory/truthiness.ts';
 import { DEFAULT_SUDO_FLAGS, parseSudoFlags } from './sudo-flags.ts';
 
 export interface Become {
-  user: string;
+  /** The user to become; undefined when set empty (ansible_become_user=''): no -u, sudo's own
+   *  default target, as Ansible's sudo does with an empty become_user. */
+  user?: string;
   password?: string; // never shown; sent on sudo's stdin, never on a command line
   /** ansible_become_exe / become_exe: the program run as sudo (a wrapper that logs for the audit); default sudo. */
   exe?: string;
@@ -342,6 +344,28 @@ export function retryCount(value: unknown): number | undefined {
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : String(v));
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+
+/**
+ * The user a host's scripts log in as, when the toolkit knows it: for OpenSSH the inventory's or
+ * -u's (else ssh_config's User decides, unknown here: undefined), the in-process client's own,
+ * and this process's user for ansible_connection=local.
+ */
+export function loginUser(spec: Pick<ConnectionSpec, 'local' | 'transport' | 'openssh' | 'user'>): string | undefined {
+  if (spec.local) return userInfo().username;
+  return spec.transport === 'ssh' ? spec.openssh.user : spec.user;
+}
+
+/**
+ * Do the host's scripts run through sudo: become is on, unless the login user is known to be the
+ * user to become already (root logging in as root needs no sudo, which may not even be
+ * installed). Ansible always runs sudo; an unknown login user (ssh_config's) therefore gets it.
+ */
+export function runsSudo(spec: Pick<ConnectionSpec, 'local' | 'transport' | 'openssh' | 'user' | 'become'>): boolean {
+  if (!spec.become) return false;
+  const login = loginUser(spec);
+  return login === undefined || spec.become.user === undefined || login !== spec.become.user;
+}
 
 /** The connection switches for one host, with the variable (or setting) that chose each. */
 export function sshArgStrings(vars: Record<string, unknown>, defaults: ConnectionDefaults) {
@@ -450,7 +474,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     strictHostKeyChecking: strict,
     become: becomeOn
       ? {
-          user: str(winningVariable(vars, BECOME_USER_VARIABLES)?.value) ?? defaults.becomeUser ?? 'root',
+          ...optional('user', orDefault(chosen(BECOME_USER_VARIABLES), defaults.becomeUser ?? 'root')),
           ...(becomePassword ? { password: becomePassword } : {}),
           ...(becomeExe && becomeExe !== 'sudo' ? { exe: becomeExe } : {}),
           // Flags that cannot be honoured are a settings error before any host is touched.

@@ -4,9 +4,14 @@
 // the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { ConnectionSpec } from './connection.ts';
+import { type Become, type ConnectionSpec, runsSudo } from './connection.ts';
 import { type Command, join, raw, sh, toShell } from './command.ts';
 import { sudoArguments } from './sudo-flags.ts';
+
+/** sudo's arguments for a become: the admin's flags as sudo gets them, then -u USER when one is set. */
+export function sudoCommandArguments(become: Become): string[] {
+  return [...sudoArguments(become.flags, become.password !== undefined), ...(become.user !== undefined ? ['-u', become.user] : [])];
+}
 
 export interface RunResult {
   code: number | null; // null: the connection dropped before the script ended
@@ -66,13 +71,12 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
   // it (the script's trap cleans up), then KILL 10 s later: a script stuck on a FIFO or a hung
   // command never outlives the limit on the host. Exit 124/137 tell the controller why.
   const limited = (bash: string) => (spec.scriptTimeoutSeconds > 0 ? `timeout -k 10 ${Math.ceil(spec.scriptTimeoutSeconds)} ${bash}` : bash);
-  const needsSudo = spec.become && !(spec.become.user === spec.user);
-  if (!spec.become || !needsSudo) return { command: limited(SCRIPT_FROM_STDIN), stdinPrefix: '' };
+  if (!spec.become || !runsSudo(spec)) return { command: limited(SCRIPT_FROM_STDIN), stdinPrefix: '' };
   const password = spec.become.password;
   // become_exe: a wrapper run instead of sudo, with sudo's own arguments (quoted as one word).
   const sudo = spec.become.exe ?? 'sudo';
   const options = join(
-    sudoArguments(spec.become.flags, password !== undefined).map((word) => sh`${word}`),
+    sudoCommandArguments(spec.become).map((word) => sh`${word}`),
     ' ',
   );
   if (password !== undefined) {
@@ -83,11 +87,11 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
     // password is never run as the script's first command (as root), whatever sudo did.
     const marker = `tp-become-${randomBytes(16).toString('hex')}`;
     return {
-      command: toShell(sh`${sudo} ${options} -u ${spec.become.user} -- ${raw(limited(scriptAfterMarker(marker)))}`),
+      command: toShell(sh`${sudo} ${options} -- ${raw(limited(scriptAfterMarker(marker)))}`),
       stdinPrefix: `${password}\n${marker}\n`,
     };
   }
-  return { command: toShell(sh`${sudo} ${options} -u ${spec.become.user} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
+  return { command: toShell(sh`${sudo} ${options} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };
 }
 
 /** Wraps a script so bash has parsed all of it before any command runs: commands inside may
@@ -99,7 +103,7 @@ export function wrapScript(script: string): string {
 /** ansible_connection=local: the same scripts, run by a local bash. */
 export function localSession(spec: ConnectionSpec): Session {
   let trips = 0;
-  const shell = remoteShell({ ...spec, user: process.env.USER ?? 'root' });
+  const shell = remoteShell(spec);
   return {
     host: spec.host,
     run(script, onOutput) {

@@ -6,17 +6,14 @@
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
 //          jump hosts, become user; never the become password)
 import { type Command, shellQuote, toDisplay } from '../exec/command.ts';
-import type { ConnectionSpec } from '../exec/connection.ts';
-import { sudoArguments } from '../exec/sudo-flags.ts';
+import { type ConnectionSpec, loginUser, runsSudo } from '../exec/connection.ts';
+import { sudoCommandArguments } from '../exec/session.ts';
 import { readRecords } from '../facts/records.ts';
 
 /** The shell the host runs the script with, as a person reads it. */
 export function execCommandLine(spec: ConnectionSpec): string {
-  const where = spec.local ? 'local' : `ssh ${spec.user}@${spec.address}:${spec.port}`;
-  const become =
-    spec.become && spec.become.user !== spec.user
-      ? ` ${[spec.become.exe ?? 'sudo', ...sudoArguments(spec.become.flags, spec.become.password !== undefined), '-u', spec.become.user].map(shellQuote).join(' ')}`
-      : '';
+  const where = spec.local ? 'local' : `ssh ${loginUser(spec) ?? '(ssh_config user)'}@${spec.address}:${spec.port}`;
+  const become = spec.become && runsSudo(spec) ? ` ${[spec.become.exe ?? 'sudo', ...sudoCommandArguments(spec.become)].map(shellQuote).join(' ')}` : '';
   return `${where}${become} /bin/bash < script`;
 }
 
@@ -42,13 +39,15 @@ export function factsOutputForDisplay(stdout: string): string {
 
 export function connectionForDisplay(spec: ConnectionSpec): string[] {
   return [
-    `address ${spec.address}, port ${spec.port}, user ${spec.user}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
+    `address ${spec.address}, port ${spec.port}, user ${loginUser(spec) ?? '(ssh_config user)'}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
     `private key ${spec.privateKeyPath ?? '(ssh-agent or ~/.ssh/id_*)'}`,
     `known_hosts ${spec.knownHostsFiles.join(', ')}; strict host key checking ${spec.strictHostKeyChecking ? 'on' : 'off'}`,
     `timeout ${spec.timeoutMs / 1000} s`,
     ...(spec.jump?.length ? [`via ${spec.jump.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`] : []),
     ...(spec.become
-      ? [`become ${spec.become.user} with ${spec.become.exe ?? 'sudo'} (${spec.become.password !== undefined ? 'password given' : 'no password'})`]
+      ? [
+          `become ${spec.become.user ?? "sudo's default user (ansible_become_user set empty)"} with ${spec.become.exe ?? 'sudo'} (${spec.become.password !== undefined ? 'password given' : 'no password'})${runsSudo(spec) ? '' : ': the login user already, no sudo'}`,
+        ]
       : []),
   ];
 }

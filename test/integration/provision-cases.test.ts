@@ -1,7 +1,8 @@
 // Provisioning cases beyond the default run: an inventory written for the official Trento
 // playbook (INI, group `agents`, its variable names), become with sudo, an agent without
 // `generate alloy`, an Alloy already in directory mode, and Alloy rejecting the new config.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
@@ -131,6 +132,29 @@ describe('inventories and connections', () => {
     const failed = await provision(['-i', noPassword]);
     expect(failed.code).toBe(2);
     expect(statusOf(failed, h16.name)?.message).toMatch(/become failed: sudo wants a password: give ansible_become_password/);
+  });
+});
+
+describe('become where ssh_config picks the login user', () => {
+  it('no ansible_user, ssh_config says `User admin`: sudo runs (as Ansible always runs it) and the facts are read as root', async () => {
+    const [h15] = sudoHostPair();
+    const dir = await mkdtemp(join(tmpdir(), 'tp-ssh-config-'));
+    const config = join(dir, 'ssh_config');
+    await writeFile(config, `Host ${h15.address}\n  User admin\n`);
+    // The lab's known_hosts and key as the other inventories give them; the login user only from the file.
+    // A sudo that notes who called it (ansible_become_exe), then is sudo.
+    await mustOnHost(
+      info,
+      h15.name,
+      `printf '%s\\n' '#!/bin/sh' 'id -un >> /tmp/sudo-caller.log' 'exec sudo "$@"' > /usr/local/bin/sudo-caller && chmod 755 /usr/local/bin/sudo-caller; rm -f /tmp/sudo-caller.log`,
+    );
+    const vars = { ansible_become: 'true', ansible_become_exe: '/usr/local/bin/sudo-caller', ansible_ssh_extra_args: `'-F ${config}'` };
+    const inv = await iniInventory(info, [{ host: h15, vars }], OFFICIAL_VARS);
+    const run = await provision(['-i', inv, '--check', '-vv']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/ \| EXEC \| facts script: ssh \(ssh_config user\)@\S+ \/usr\/local\/bin\/sudo-caller -H -S -n -u root /);
+    // The login was admin's, as the file says, and sudo made it root.
+    expect(await mustOnHost(info, h15.name, 'cat /tmp/sudo-caller.log')).toBe('admin\n');
   });
 });
 

@@ -4,7 +4,7 @@
 // the host is refused, nothing changes).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
 import { connectFailure, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
+import { remoteShell } from '../../../src/exec/session.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -450,6 +451,37 @@ describe('connection settings, before any host is touched', () => {
       become: { user: 'sapadm' },
       port: 22,
     });
+  });
+});
+
+describe('when sudo runs (become on)', () => {
+  const d = { ...defaults, become: true };
+  const usesSudo = (vars: Record<string, unknown>, dd: ConnectionDefaults = d) => /^sudo /.test(remoteShell(connectionFor('h', vars, dd)).command);
+
+  it("always when OpenSSH's own configuration picks the login user (no ansible_user, no -u), as Ansible always runs sudo", () => {
+    // ssh_config's `User sapadm` would make the login sapadm, whoever runs the toolkit.
+    expect(usesSudo({})).toBe(true);
+    expect(usesSudo({ ansible_ssh_common_args: '-F /etc/ssh/fleet.conf' })).toBe(true);
+    // Known to be the user to become already: no sudo (which a root login may not even have).
+    expect(usesSudo({ ansible_user: 'root' })).toBe(false);
+    expect(usesSudo({}, { ...d, user: 'root' })).toBe(false);
+    expect(usesSudo({ ansible_user: 'sapadm' })).toBe(true);
+    expect(usesSudo({ ansible_user: 'sapadm', ansible_become_user: 'sapadm' })).toBe(false);
+    // The in-process client logs in as the user it is given (ansible_user, else this process's).
+    expect(usesSudo({ ansible_connection: 'paramiko', ansible_user: 'root' })).toBe(false);
+    expect(usesSudo({ ansible_connection: 'paramiko', ansible_user: 'sapadm' })).toBe(true);
+    // ansible_connection=local: this process's own user, whatever $USER says.
+    expect(usesSudo({ ansible_connection: 'local', ansible_become_user: userInfo().username })).toBe(false);
+    expect(usesSudo({ ansible_connection: 'local', ansible_become_user: `not-${userInfo().username}` })).toBe(true);
+  });
+
+  it("an empty ansible_become_user / ansible_sudo_user is none: sudo without -u (sudo's default target), as Ansible's sudo", () => {
+    for (const variable of ['ansible_become_user', 'ansible_sudo_user']) {
+      const spec = connectionFor('h', { ansible_user: 'sapadm', [variable]: '' }, d);
+      expect(spec.become).not.toHaveProperty('user');
+      expect(remoteShell(spec).command).toMatch(/^sudo -H -S -n -- /);
+    }
+    expect(remoteShell(connectionFor('h', { ansible_user: 'sapadm' }, d)).command).toMatch(/^sudo -H -S -n -u root -- /);
   });
 });
 
