@@ -7,7 +7,7 @@ import * as alloyRole from './alloy/tasks/main.ts';
 import * as nodeExporterRole from './node_exporter/tasks/main.ts';
 import * as nodeExporterRetired from './node_exporter/tasks/retire.ts';
 import * as supportutilsRole from './supportutils/tasks/main.ts';
-import { restartAgent } from './trento_agent/handlers/main.ts';
+import { rebuildTrustStore, reloadSystemdUnits, restartAgent } from './trento_agent/handlers/main.ts';
 import * as agentRole from './trento_agent/tasks/main.ts';
 
 /** Uninstall runs them in reverse. supportutils (the official play's role after the agent) on every host. */
@@ -20,6 +20,7 @@ export const ROLES: Record<MetricsProvider, readonly Role[]> = {
 
 /**
  * Handlers that can run even when no change of this run notifies them: an earlier run
- * recorded them as pending (a failed restart, a cut connection).
+ * recorded them as pending (a failed restart, a follow-up that failed after its write, a cut
+ * connection).
  */
-export const ALWAYS_AVAILABLE_HANDLERS: readonly Handler[] = [restartAgent];
+export const ALWAYS_AVAILABLE_HANDLERS: readonly Handler[] = [reloadSystemdUnits, rebuildTrustStore, restartAgent];

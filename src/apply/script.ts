@@ -2,8 +2,8 @@
 // (changes, then handlers), then the checks that prove the result, then the changes that retire
 // what the result replaces (only if every check passed), then their own checks. Steps stop at
 // the first failure: what follows depends on what came before. A change that notifies handlers
-// records them on the host as soon as it succeeded; a handler clears its record once it
-// succeeded, so a failed or interrupted restart is retried by the next run.
+// records them on the host before it runs; a handler clears its record once it succeeded, so a
+// failed or interrupted restart, or one whose change was cut short, is run by the next run.
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { PATHS } from '../facts/paths.ts';
@@ -36,9 +36,12 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const { converge, retire } = ordered(plan);
   const runnable = new Set(plan.handlers.map((h) => h.name));
   const changeBodies = converge.map((c) => {
-    const notify = (c.notify ?? []).filter((n) => runnable.has(n));
-    if (!notify.length) return c.script;
-    return join([raw('{\n'), c.script, raw('\n} && tp_handlers_pending_add'), ...notify.map((n) => sh` ${n}`)], '');
+    const pending = [...(c.followUp ? [c.followUp] : []), ...(c.notify ?? []).filter((n) => runnable.has(n))];
+    if (!pending.length) return c.script;
+    // Recorded before the change: one cut short after its write (its follow-up failed, the
+    // connection dropped, --remote-timeout) has changed the host, and the next run, seeing the
+    // file converged, would otherwise never run what the write needs.
+    return join([raw('tp_handlers_pending_add'), ...pending.map((n) => sh` ${n}`), raw(' && {\n'), c.script, raw('\n}')], '');
   });
   const handlerBodies = plan.handlers.map((h) => {
     const done = [h.name, ...(SUPERSEDES[h.name] ? [SUPERSEDES[h.name]!] : [])];

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import { PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
-import type { Change, HandlerName, ServiceSteps } from './types.ts';
+import type { Change, Handler, HandlerName, ServiceSteps } from './types.ts';
 
 // Libraries loaded on first use (synchronous, cached by require).
 const load = createRequire(import.meta.url);
@@ -32,12 +32,15 @@ export interface FileSpec {
   notify?: HandlerName[];
   /** Extra shell run against the temp file ($TP_NEW) before it replaces the target. */
   validate?: Command;
-  /** Shell that belongs to the write itself, e.g. daemon-reload after a unit file changed. */
-  after?: Command;
+  /** The handler that belongs to the write itself, run at once after it: daemon-reload after a
+   *  unit file changed (see Change.followUp). */
+  after?: Handler;
 }
 
-function withAfter(script: Command, after: Command | undefined): Command {
-  return after ? join([script, after], ' &&\n') : script;
+/** The change's script, then its follow-up handler, whose record it clears once that ran. */
+function withAfter(script: Command, after: Handler | undefined): Pick<Change, 'script' | 'followUp'> {
+  if (!after) return { script };
+  return { script: join([script, after.script, sh`tp_handler_done ${after.name}`], ' &&\n'), followUp: after.name };
 }
 
 const normMode = (mode: string) => mode.replace(/^0+(?=\d)/, '');
@@ -64,7 +67,7 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
     ...(withDiff && contentDiffers ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) } : {}),
     // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
     // on whatever a service account put at the path by then (a link's target).
-    script: withAfter(writeCommand(spec), spec.after),
+    ...withAfter(writeCommand(spec), spec.after),
     ...(spec.notify ? { notify: spec.notify } : {}),
   };
 }
@@ -81,7 +84,7 @@ export function fileAbsent(
   path: string,
   facts: HostFacts,
   withDiff: boolean,
-  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Command } = {},
+  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler } = {},
 ): Change | null {
   const current = facts.files[path];
   if (!current?.exists) return null;
@@ -90,7 +93,7 @@ export function fileAbsent(
     kind: 'file',
     summary: `remove ${path}`,
     ...(withDiff && current.content !== undefined ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '') } : {}),
-    script: withAfter(sh`rm -f -- ${path}`, opts.after),
+    ...withAfter(sh`rm -f -- ${path}`, opts.after),
     ...(opts.notify ? { notify: opts.notify } : {}),
   };
 }

@@ -7,8 +7,16 @@ import type { SupportedPlatform } from '../platform.ts';
 import type { HostSettings } from '../settings/host-settings.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 
-/** Handlers run once, after every change, in this order (like Ansible's handlers). */
-export const HANDLER_ORDER = ['restart node_exporter', 'restart alloy', 'reload alloy', 'restart trento-agent'] as const;
+/** Handlers run once, after every change, in this order (like Ansible's handlers). systemd and
+ *  the trust store first: a restart after them reads the new unit and the new CA. */
+export const HANDLER_ORDER = [
+  'reload systemd units',
+  'rebuild trust store',
+  'restart node_exporter',
+  'restart alloy',
+  'reload alloy',
+  'restart trento-agent',
+] as const;
 export type HandlerName = (typeof HANDLER_ORDER)[number];
 
 /** A restart of a service makes its reload pointless (and clears a pending reload). */
@@ -40,6 +48,11 @@ export interface Change {
   diff?: string; // unified diff with secrets masked
   script: Command; // the shell that makes the change (a step of the apply script)
   notify?: HandlerName[];
+  /** A handler this change runs itself, at once (daemon-reload right after a unit drop-in
+   *  changed: the later steps start the unit). Like the notified ones it is recorded on the host
+   *  before the change, and its record cleared once it ran: a change cut short after its write
+   *  leaves it to the next run, which runs it as a handler. */
+  followUp?: HandlerName;
   phase?: ChangePhase; // 'converge' when absent
   /** A 'service' change's steps (ops.ts service()), for the planner to leave a start to a handler. */
   service?: ServiceSteps;

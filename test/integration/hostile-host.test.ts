@@ -176,6 +176,42 @@ describe('a failed restart is not forgotten', () => {
   });
 });
 
+describe('a follow-up that failed after its write is not forgotten', () => {
+  it('update-ca-certificates failing after the CA anchor is written: the next run rebuilds the trust store, then restarts the agent', async () => {
+    const h = pull[0]!.name;
+    const anchor = '/etc/pki/trust/anchors/trento-server-ca.pem';
+    const pem = readFileSync(join(import.meta.dirname, '../fixtures/official-playbook/server-ca.pem'), 'utf8');
+    const caVars = join(await mkdtemp(join(tmpdir(), 'tp-ca-')), 'ca.yml');
+    writeFileSync(caVars, `agent_server_ca_cert: |\n${pem.replace(/^/gm, '  ')}`);
+    expect((await provision(['-i', invPull])).code).toBe(0);
+    await mustOnHost(
+      info,
+      h,
+      `mv /usr/sbin/update-ca-certificates /root/update-ca-certificates.good && printf '#!/bin/sh\\necho "trust store broken by the test" >&2\\nexit 1\\n' > /usr/sbin/update-ca-certificates && chmod 755 /usr/sbin/update-ca-certificates`,
+    );
+    const failed = await provision(['-i', invPull, '-e', `@${caVars}`]);
+    const state = await mustOnHost(
+      info,
+      h,
+      `cat ${anchor} >/dev/null && cat /var/lib/trento-provision/pending-handlers; grep -c BEGIN /etc/ssl/ca-bundle.pem || true`,
+    );
+    await mustOnHost(info, h, 'mv -f /root/update-ca-certificates.good /usr/sbin/update-ca-certificates');
+    expect(failed.code, failed.stdout).toBe(2);
+    expect(failed.stdout, JSON.stringify(statusOf(failed, h))).toMatch(/trust store broken by the test/);
+    // The anchor is in place, the store not rebuilt: both are recorded for the next run.
+    expect(state).toMatch(/^rebuild trust store\nrestart trento-agent\n/);
+    const retried = await provision(['-i', invPull, '-e', `@${caVars}`]);
+    expect(retried.code, retried.stdout).toBe(0);
+    expect(statusOf(retried, h)?.status).toBe('changed');
+    expect(statusOf(retried, h)?.warnings.join('\n')).toMatch(/'rebuild trust store' did not finish in an earlier run/);
+    expect(retried.stdout).toMatch(new RegExp(`${h} \\| CHANGED \\| update-ca-certificates`));
+    expect(await mustOnHost(info, h, 'cat /etc/ssl/ca-bundle.pem')).toContain(pem.trim());
+    expect(await mustOnHost(info, h, 'systemctl is-active trento-agent; cat /var/lib/trento-provision/pending-handlers')).toBe('active\n');
+    expect(statusOf(await provision(['-i', invPull, '-e', `@${caVars}`]), h)?.status).toBe('ok');
+    await mustOnHost(info, h, `rm -f ${anchor} && update-ca-certificates`);
+  });
+});
+
 describe('a failed Alloy restart does not leave the agent stopped', () => {
   it("a new host whose Alloy cannot run: the agent's start, left to its restart, is made by the script, and the next run finishes", async () => {
     const h = push[1]!; // not provisioned yet (push[0] is, by beforeAll)

@@ -1,4 +1,6 @@
-// Handlers of the trento_agent role: run once at the end of the apply, only when notified.
+// Handlers of the trento_agent role: run once at the end of the apply, only when notified, or
+// when an earlier run recorded them and did not finish them.
+import { sh } from '../../../src/exec/command.ts';
 import { UNITS } from '../../../src/facts/paths.ts';
 import { restartAndCheck } from '../../../src/plan/ops.ts';
 import type { Handler } from '../../../src/plan/types.ts';
@@ -8,4 +10,21 @@ export const restartAgent: Handler = {
   summary: `restart ${UNITS.agent} (its configuration changed)`,
   script: restartAndCheck(UNITS.agent),
   restarts: UNITS.agent,
+};
+
+/** systemd reads the agent's drop-in again. Run by the change that writes or removes the drop-in,
+ *  at once (Change.followUp: the later steps start the unit); a handler when that change was cut
+ *  short after its write. */
+export const reloadSystemdUnits: Handler = {
+  name: 'reload systemd units',
+  summary: 'systemctl daemon-reload (a unit drop-in changed)',
+  script: sh`systemctl daemon-reload`,
+};
+
+/** The system trust store rebuilt with the server CA anchor (as reloadSystemdUnits: run by the
+ *  anchor's change at once; a handler when that change was cut short after its write). */
+export const rebuildTrustStore: Handler = {
+  name: 'rebuild trust store',
+  summary: 'update-ca-certificates (the server CA anchor changed)',
+  script: sh`update-ca-certificates`,
 };

@@ -10,6 +10,7 @@ import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { maskAgentYaml } from '../../../src/settings/secrets.ts';
+import { rebuildTrustStore, reloadSystemdUnits } from '../handlers/main.ts';
 
 const roleFile = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
 
@@ -82,7 +83,7 @@ export function install(ctx: TaskContext): RoleTasks {
           content: dropInContent(ctx),
           ...FILE_ACCESS.agentDropIn,
           notify: ['restart trento-agent'],
-          after: sh`systemctl daemon-reload`,
+          after: reloadSystemdUnits,
         },
         facts,
         withDiff,
@@ -96,7 +97,7 @@ export function install(ctx: TaskContext): RoleTasks {
               path: PATHS.serverCaCert,
               content: ctx.settings.serverCaPem,
               ...FILE_ACCESS.serverCaCert,
-              after: sh`update-ca-certificates`,
+              after: rebuildTrustStore,
               notify: ['restart trento-agent'],
             },
             facts,
@@ -114,10 +115,10 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     removePackages: facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [],
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
-      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: sh`systemctl daemon-reload` }),
+      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits }),
       fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
-      ctx.purge ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: sh`update-ca-certificates` }) : null,
+      ctx.purge ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore }) : null,
     ],
   };
 }

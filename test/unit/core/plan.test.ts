@@ -25,6 +25,8 @@ const VARS = {
 };
 const ORIGINS = Object.fromEntries(Object.keys(VARS).map((k) => [k, 'group_vars/all.yml']));
 
+const CA_PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+
 function freshFacts(version: string): HostFacts {
   return {
     osRelease: { ID: 'sles', VERSION_ID: version },
@@ -308,6 +310,31 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.warnings.join()).toMatch(/'restart trento-agent' did not finish in an earlier run/);
   });
 
+  it('a change records its handlers and its follow-up before it runs; the follow-up clears its own record once it ran', () => {
+    const plan = planFor(freshFacts('15.7'));
+    const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
+    const dropIn =
+      /tp_handlers_pending_add 'reload systemd units' 'restart trento-agent' && \{\ntp_write \/etc\/systemd\/system\/trento-agent\.service\.d\/trento-provision\.conf [^\n]*\nsystemctl daemon-reload &&\ntp_handler_done 'reload systemd units'\n\}/;
+    expect(text).toMatch(dropIn);
+    expect(text).toMatch(/tp_handlers_pending_add 'restart trento-agent' && \{\ntp_write \/etc\/trento\/agent\.yaml /);
+    // Run at once by its change, so not again among the handlers.
+    expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
+  });
+
+  it('a follow-up an earlier run recorded (its change was cut short after the write) runs as a handler, before the restart', () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7'), { serverCaPem: CA_PEM }));
+    facts.record.pendingHandlers = ['rebuild trust store', 'reload systemd units', 'restart trento-agent'];
+    const plan = planFor(facts, { serverCaPem: CA_PEM });
+    expect(plan.changes).toEqual([]);
+    expect(plan.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'rebuild trust store', 'restart trento-agent']);
+    const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
+    expect(text).toMatch(/\{\nsystemctl daemon-reload\n\} && tp_handler_done 'reload systemd units'/);
+    expect(text).toMatch(/\{\nupdate-ca-certificates\n\} && tp_handler_done 'rebuild trust store'/);
+    // Uninstall drops the agent's restart (it is stopped), not the follow-ups.
+    const uninstall = planFor(facts, { uninstall: true });
+    expect(uninstall.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'rebuild trust store']);
+  });
+
   it('owner or mode alone are fixed by writing the file anew, never chown/chmod by path', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);
@@ -410,13 +437,14 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
 });
 
 describe('agent_server_ca_cert (official role: trust anchor + update-ca-certificates)', () => {
-  const PEM = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+  const PEM = CA_PEM;
 
   it('writes the anchor 0644 and rebuilds the trust store, then nothing on a converged host; --purge removes it', () => {
     const plan = planFor(freshFacts('15.7'), { serverCaPem: PEM });
     const ca = plan.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
     expect(ca.summary).toBe(`create ${PATHS.serverCaCert} (0644 root:root)`);
-    expect(toShell(ca.script)).toMatch(/&&\nupdate-ca-certificates$/u);
+    expect(toShell(ca.script)).toMatch(/&&\nupdate-ca-certificates &&\ntp_handler_done 'rebuild trust store'$/u);
+    expect(ca.followUp).toBe('rebuild trust store');
     expect(ca.diff).toContain('+-----BEGIN CERTIFICATE-----');
     expect(ca.notify).toEqual(['restart trento-agent']);
 
@@ -426,7 +454,7 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     const purge = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: true });
     const removed = purge.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
     expect(removed.summary).toBe(`remove ${PATHS.serverCaCert}`);
-    expect(toShell(removed.script)).toMatch(/update-ca-certificates$/u);
+    expect(toShell(removed.script)).toMatch(/update-ca-certificates &&\ntp_handler_done 'rebuild trust store'$/u);
     const keep = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: false });
     expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
   });
