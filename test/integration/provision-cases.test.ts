@@ -238,6 +238,39 @@ describe('hosts in other states', () => {
     expect(state).toMatch(/^3\.0\.2$/m);
   });
 
+  it("Alloy in single-file mode whose folder Alloy would refuse (a clashing file of the admin's): CONFIG_FILE is not switched, Alloy runs on", async () => {
+    const h = push[1] ?? push[0]!;
+    // Set up, then uninstalled: CONFIG_FILE is the package's single file again, Alloy keeps running.
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall'])).code).toBe(0);
+    const sysconfig = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy');
+    expect(sysconfig).toMatch(/^CONFIG_FILE="?\/etc\/alloy\/config\.alloy"?\n$/);
+    // In single-file mode Alloy never reads this file; in directory mode it clashes with trento.alloy.
+    await mustOnHost(
+      info,
+      h.name,
+      `printf 'prometheus.remote_write "trento" {\\n}\\n' > /etc/alloy/user.alloy && chown root:alloy /etc/alloy/user.alloy && chmod 640 /etc/alloy/user.alloy`,
+    );
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    const state = await mustOnHost(
+      info,
+      h.name,
+      'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /var/lib/trento-provision/alloy-CONFIG_FILE.orig /etc/alloy/trento.alloy 2>&1; cat /var/lib/trento-provision/pending-handlers; curl -sf 127.0.0.1:12345/-/ready',
+    );
+    await mustOnHost(info, h.name, 'rm -f /etc/alloy/user.alloy');
+    expect(run.code, run.stdout).toBe(2);
+    expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/); // Alloy's own words name the clash
+    // Nothing that would make Alloy load the refused folder at its next start.
+    expect(state).toMatch(new RegExp(`^${sysconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(state).toMatch(/alloy-CONFIG_FILE\.orig'?: No such file/);
+    expect(state).toMatch(/trento\.alloy'?: No such file/);
+    expect(state).not.toMatch(/restart alloy/);
+    expect(state).toMatch(/Alloy is ready\.\n$/);
+    const fixed = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    expect(fixed.code, fixed.stdout).toBe(0);
+    expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy')).toBe('CONFIG_FILE="/etc/alloy/"\n');
+  });
+
   it('Alloy already in directory mode elsewhere: trento.alloy goes there, CONFIG_FILE is left alone, uninstall keeps it', async () => {
     const h = push[0]!;
     await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);

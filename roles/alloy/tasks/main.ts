@@ -57,7 +57,9 @@ export function install(ctx: TaskContext): RoleTasks {
         'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself',
     },
     changes: [
-      directoryMode(ctx),
+      // trento.alloy first, validated with the folder as directory mode will load it: should
+      // Alloy refuse that folder (a clashing file of the admin's), CONFIG_FILE is never switched
+      // to it, and Alloy, still in single-file mode, ignores the folder's other files.
       file(
         {
           path: target,
@@ -70,6 +72,7 @@ export function install(ctx: TaskContext): RoleTasks {
         facts,
         withDiff,
       ),
+      directoryMode(ctx),
       service(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy]),
     ],
     handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),

@@ -529,8 +529,8 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const plan = planFor(facts);
     expect(plan.changes.map((c) => c.summary)).toEqual([
       'install alloy',
-      'switch Alloy to directory mode: CONFIG_FILE /etc/alloy/config.alloy (package default) -> /etc/alloy/ (only that line of /etc/sysconfig/alloy; the old line is kept in /var/lib/trento-provision/alloy-CONFIG_FILE.orig for uninstall)',
       'create /etc/alloy/trento.alloy (0640 alloy:alloy)',
+      'switch Alloy to directory mode: CONFIG_FILE /etc/alloy/config.alloy (package default) -> /etc/alloy/ (only that line of /etc/sysconfig/alloy; the old line is kept in /var/lib/trento-provision/alloy-CONFIG_FILE.orig for uninstall)',
       "enable alloy.service, start alloy.service (by the handler 'restart alloy')",
       `update ${PATHS.agentConfig} (0600 root:root)`,
       `create ${PATHS.configureAlloyScript} (0755 root:root)`,
