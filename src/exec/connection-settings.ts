@@ -63,22 +63,38 @@ const PARAMIKO_OPTIONS = new Set(['proxyjump', 'userknownhostsfile', 'stricthost
 
 const USE_SSH = 'use ansible_connection=ssh (the default: the system OpenSSH client does it)';
 
-/** The ssh arguments of one string that the in-process client cannot honour, as written. */
-export function paramikoRefusals(text: string): string[] {
+/**
+ * ssh_args options that only shape OpenSSH's connection reuse and compression: the in-process
+ * client keeps one connection per host for the run anyway. Ansible's default ssh_args are these.
+ */
+const REUSE_OPTIONS = new Set(['controlmaster', 'controlpersist', 'controlpath']);
+
+/**
+ * The ssh arguments of one string that the in-process client cannot honour, as written. The
+ * common and extra args may name jump hosts and known_hosts (connectionFor reads them there);
+ * ssh_args (ansible.cfg, ANSIBLE_SSH_ARGS) only connection reuse and compression, which it needs
+ * no setting for: a jump host there would otherwise be dropped, and the host connected to directly.
+ */
+export function paramikoRefusals(text: string, source: 'common or extra args' | 'ssh_args' = 'common or extra args'): string[] {
+  const inArgs = source === 'common or extra args';
+  const accepted = inArgs ? PARAMIKO_OPTIONS : REUSE_OPTIONS;
   const refused: string[] = [];
   const args = splitArgs(text);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '-J') {
-      i++;
+      const value = args[++i];
+      if (!inArgs) refused.push(`-J ${value ?? ''}`.trim());
     } else if (/^-J./.test(a)) {
+      if (!inArgs) refused.push(a);
+    } else if (a === '-C' && !inArgs) {
     } else if (a === '-o' || a.startsWith('-o')) {
       const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
       const m = /^\s*([A-Za-z]+)\s*(?:=|\s)\s*(.*)$/.exec(option);
       const key = m?.[1]?.toLowerCase();
-      if (!m || !key || !PARAMIKO_OPTIONS.has(key)) refused.push(`-o ${option}`);
+      if (!m || !key || !accepted.has(key)) refused.push(`-o ${option}`);
       else if (key === 'proxycommand' && !proxyCommandJump(m[2]!.trim(), 'root') && m[2]!.trim().toLowerCase() !== 'none') {
-        refused.push(`-o ${option} (only the "ssh -W %h:%p [user@]bastion" form is understood)`);
+        refused.push(`-o ${option} (only the "ssh -W %h:%p [user@]bastion" form is understood, without options of the bastion hop such as -i, -o or -F)`);
       }
     } else {
       // -F, -i, -A, -c, -m, -L, ... and anything else: options of the OpenSSH client.
@@ -177,6 +193,15 @@ export function connectionSettingsErrors(
           message: `${option} cannot be honoured by ansible_connection=paramiko; ${USE_SSH}`,
         });
       }
+    }
+    // ssh_args from ansible.cfg or ANSIBLE_SSH_ARGS (the inventory's ansible_ssh_args is refused
+    // whole below): what it asks beyond connection reuse is an error too.
+    for (const option of vars.ansible_ssh_args === undefined ? paramikoRefusals(defaults.sshArgs ?? '', 'ssh_args') : []) {
+      errors.push({
+        variable: 'ssh_args',
+        origin: 'ansible.cfg [ssh_connection] ssh_args / ANSIBLE_SSH_ARGS',
+        message: `${option} cannot be honoured by ansible_connection=paramiko (it reads jump hosts and known_hosts options only from ssh_common_args and ssh_extra_args, and nothing else of ssh_args but connection reuse); ${USE_SSH}`,
+      });
     }
     const opensshOnly = `is an option of the OpenSSH client, which ansible_connection=paramiko does not run; ${USE_SSH}`;
     for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args', 'ansible_ssh_pkcs11_provider']) {

@@ -306,9 +306,9 @@ export function proxyCommandJump(command: string, localUser: string): JumpHost |
     if (a === '-W') forward = args[++i];
     else if (a === '-p') port = Number(args[++i]);
     else if (a === '-l') user = args[++i];
-    else if (a === '-o' || a === '-i' || a === '-F')
-      i++; // options of the bastion hop: same key and known_hosts here
     else if (/^-[qTnNvCA46]+$/.test(a)) continue;
+    // Any other option, the bastion hop's own -i, -o or -F included (the in-process client cannot
+    // apply them): not understood, so refused (paramikoRefusals), never dropped.
     else if (a.startsWith('-')) return undefined;
     else if (host === undefined) host = a;
     else return undefined; // a remote command: not a plain forward

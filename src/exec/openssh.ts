@@ -28,11 +28,13 @@ export interface ControlFiles {
 const templateDirectory = (control: Pick<ControlFiles, 'socket'>) => `${control.socket}.d`;
 
 /**
- * Ansible's control_path where its ssh plugin applies it (ssh_args ask for ControlPersist and set
- * no ControlPath): the socket path, or undefined.
+ * Ansible's control_path where its ssh plugin applies it (the command line asks for
+ * ControlPersist and sets no ControlPath, in ssh_args or the common or extra args): the socket
+ * path, or undefined.
  */
 export function templatedControlPath(ssh: OpenSshSpec, control: Pick<ControlFiles, 'socket'>): string | undefined {
-  const args = ssh.sshArgs.toLowerCase();
+  // As Ansible's _persistence_controls: every word of the command line, by substring.
+  const args = [ssh.sshArgs, ssh.commonArgs, ssh.extraArgs].join(' ').toLowerCase();
   if (!ssh.controlPath || !args.includes('controlpersist') || args.includes('controlpath')) return undefined;
   return expandControlPath(ssh.controlPath, templateDirectory(control));
 }
@@ -83,7 +85,6 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
     ssh.executable,
     ...token,
     ...splitArgs(ssh.sshArgs),
-    ...(templated !== undefined ? o(`ControlPath=${quoted(templated)}`) : []),
     ...(ssh.verbosity > 3 ? ['-vvv'] : []),
     ...(ssh.hostKeyChecking ? [] : o('StrictHostKeyChecking=no')),
     ...(ssh.port !== undefined ? o(`Port=${ssh.port}`) : []),
@@ -99,6 +100,8 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
     ...o(`ConnectTimeout=${timeoutSeconds}`),
     ...splitArgs(ssh.commonArgs),
     ...splitArgs(ssh.extraArgs),
+    // After the common and extra args, where Ansible adds it (only when none of them set one).
+    ...(templated !== undefined ? o(`ControlPath=${quoted(templated)}`) : []),
     // Never a prompt on the terminal of a run that handles 50 hosts at once: an unknown host
     // key or a key that needs a passphrase fails instead. (sshpass answers the password prompt.)
     ...(ssh.password === undefined ? o('BatchMode=yes') : []),

@@ -158,6 +158,26 @@ describe('connection settings, before any host is touched', () => {
     ]);
     // The same options through OpenSSH are fine.
     expect(errorsOf({ ansible_ssh_common_args: '-F /etc/ssh/site.conf -o IdentityAgent=/run/agent.sock' })).toEqual([]);
+    // Options of the bastion hop inside the FAQ's ProxyCommand (its own key, config): refused, not dropped.
+    for (const option of ['-i /keys/bastion.pem', '-F /etc/bastion.cfg', '-o IdentitiesOnly=yes', '-oUser=ops']) {
+      expect(errorsOf(vars(`-o ProxyCommand="ssh ${option} -W %h:%p jump@bastion"`)).map((e) => e.message)).toEqual([
+        expect.stringMatching(/\(only the "ssh -W %h:%p \[user@\]bastion" form is understood, without options of the bastion hop/),
+      ]);
+    }
+    // ssh_args from ansible.cfg / ANSIBLE_SSH_ARGS: connection reuse and -C ask nothing of paramiko;
+    // a jump host or any other option there is refused (it would be dropped: a direct connection).
+    const cfgArgs = (sshArgs: string) => errorsOf({ ansible_connection: 'paramiko' }, { ...defaults, sshArgs });
+    expect(cfgArgs('-C -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/%C')).toEqual([]);
+    expect(cfgArgs('-C -o ControlPersist=60s -o ProxyJump=jump@bastion -J b2 -o ServerAliveInterval=5')).toEqual([
+      expect.objectContaining({
+        variable: 'ssh_args',
+        message: expect.stringMatching(/^-o ProxyJump=jump@bastion cannot be honoured by ansible_connection=paramiko/),
+      }),
+      expect.objectContaining({ variable: 'ssh_args', message: expect.stringMatching(/^-J b2 cannot be honoured/) }),
+      expect.objectContaining({ variable: 'ssh_args', message: expect.stringMatching(/^-o ServerAliveInterval=5 cannot be honoured/) }),
+    ]);
+    // Through OpenSSH, ssh_args are OpenSSH's own.
+    expect(errorsOf({}, { ...defaults, sshArgs: '-o ProxyJump=jump@bastion' })).toEqual([]);
   });
 
   it('a password with a line break inside it is an error naming the variable, never the value; one at the end is fine, as with Ansible', () => {
@@ -386,6 +406,13 @@ describe('connection settings, before any host is touched', () => {
       firstOption(argvOf({ ansible_control_path: '%(directory)s/x', ansible_ssh_args: '-o ControlPersist=60s -o ControlPath=/a/%C' }), 'ControlPath'),
     ).toBe('/a/%C');
     expect(firstOption(argvOf({}, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}.d/cfg-%C"`);
+    // The admin's ControlPath in the common or extra args wins over the template, and ControlPersist
+    // there asks for the template as in ssh_args (Ansible searches the whole command line).
+    const admins = '-o ControlPath=/home/admin/.ssh/cm-%r';
+    expect(firstOption(argvOf({ ansible_control_path: '%(directory)s/x', ansible_ssh_common_args: admins }), 'ControlPath')).toBe('/home/admin/.ssh/cm-%r');
+    expect(firstOption(argvOf({ ansible_control_path: '%(directory)s/x', ansible_ssh_extra_args: admins }), 'ControlPath')).toBe('/home/admin/.ssh/cm-%r');
+    const persistLater = { ansible_control_path: '%(directory)s/x', ansible_ssh_args: '-C', ansible_ssh_common_args: '-o ControlPersist=30s' };
+    expect(firstOption(argvOf(persistLater), 'ControlPath')).toBe(`"${socket}.d/x"`);
     expect(firstOption(argvOf({ ansible_control_path: '' }, { ...defaults, controlPath: '%(directory)s/cfg-%%C' }), 'ControlPath')).toBe(`"${socket}"`);
     // One round trip per host (--check): no master in the run's folder (ControlPath=none last),
     // but a ControlPath the admin chose still comes first and wins.
