@@ -12,16 +12,20 @@
 # tp_stage DIR: sets TP_STAGE_DIR to a root-only (0700) staging folder on DIR's filesystem, in
 # DIR itself when root alone can write there (a real folder owned by root, without group or
 # other write bits), else in its nearest such ancestor. Fails, saying why, when DIR is not a
-# real folder or no trusted folder on DIR's filesystem exists. One staging folder per DIR and
-# run (names inside must differ: tp_write numbers them); all are removed on exit. (Where an
-# account can also write to a folder ABOVE DIR, e.g. an admin's CONFIG_FILE="/etc/alloy/conf/"
-# under a 0770 /etc/alloy, it could move DIR away between two runs' steps: the rename then still
-# only ever places the toolkit's own complete file, under its own name, and never writes
-# through a link.) One stat per folder looked at, and no process for the folder names: every
-# write of every run on every host comes through here.
+# real folder or no trusted folder on DIR's filesystem exists, and when a folder ABOVE DIR (as
+# written, or where a link on the way really leads) can be written by another account than root
+# (a sticky folder such as /tmp aside: nobody else can move root's entries in it). There that
+# account could swap DIR, or a folder on the way, for a link between two steps (e.g. an admin's
+# CONFIG_FILE="/etc/alloy/conf/" under a 0770 root:alloy /etc/alloy), and root would create the
+# staging folder and the file wherever the link points. DIR itself may be a service account's:
+# the rename never follows a link at the target. One staging folder per DIR and run (names
+# inside must differ: tp_write numbers them); all are removed on exit. One stat for every folder
+# looked at, and no process for the folder names: every write of every run on every host comes
+# through here.
 declare -gA TP_STAGE_FOR=()
 tp_stage() {
-  local dir=$1 up meta dev='' mdev muid mmode
+  local dir=$1 real p up='' dev='' mdev muid mmode mtype mname
+  local -a dirs=()
   if [ -n "${TP_STAGE_FOR[$dir]-}" ]; then
     TP_STAGE_DIR=${TP_STAGE_FOR[$dir]}
     return 0
@@ -30,23 +34,34 @@ tp_stage() {
     echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
     return 1
   fi
-  up=$dir
-  while :; do
-    # "DEVICE OWNER MODE" (mode as octal digits; group/other write bits 0o020, 0o002 must be clear)
-    if [ -d "$up" ] && [ ! -L "$up" ] && meta=$(stat -c '%d %u %a' -- "$up"); then
-      read -r mdev muid mmode <<<"$meta"
-      [ -n "$dev" ] || dev=$mdev
-      [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )) && break
-    elif [ -z "$dev" ]; then
-      return 1
-    fi
-    if [ "$up" = / ]; then
-      echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
-      return 1
-    fi
-    tp_dirname "$up"
-    up=$TP_REPLY
+  # DIR and its folders above it as written, then as they really are where a link leads elsewhere.
+  real=$(cd -P -- "$dir" && pwd) || return 1
+  for p in "$dir" "$real"; do
+    [ ${#dirs[@]} -gt 0 ] && [ "$p" = "$dir" ] && continue # no link on the way: once
+    dirs+=("$p")
+    while [ "$p" != / ]; do
+      tp_dirname "$p"
+      p=$TP_REPLY
+      dirs+=("$p")
+    done
   done
+  # "DEVICE OWNER MODE RAWMODE NAME" (mode as octal digits; group/other write bits 0o020, 0o002;
+  # sticky 0o1000; RAWMODE in hex, its file type 0xA000 a link, whose own bits mean nothing: the
+  # folder holding it, looked at too, says who can replace it).
+  while read -r mdev muid mmode mtype mname; do
+    (( (16#$mtype & 16#F000) == 16#A000 )) && continue
+    [ -n "$dev" ] || dev=$mdev
+    if [ -z "$up" ] && [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )); then up=$mname; fi
+    [ "$mname" = "$dir" ] || [ "$mname" = "$real" ] && continue
+    if [ "$muid" != 0 ] || { (( (8#$mmode & 8#022) != 0 )) && (( (8#$mmode & 8#1000) == 0 )); }; then
+      echo "$dir is inside $mname, which an account other than root can write to (owner uid $muid, mode $mmode): it could swap a folder on the way for a link while root writes there; make $mname writable by root alone, or use a folder outside it" >&2
+      return 1
+    fi
+  done < <(stat -c '%d %u %a %f %n' -- "${dirs[@]}")
+  if [ -z "$up" ]; then
+    echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
+    return 1
+  fi
   TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/${TP_STAGE_PREFIX:-.tp-stage.}XXXXXX") || return 1
   TP_STAGES+=("$TP_STAGE_DIR")
   TP_STAGE_FOR[$dir]=$TP_STAGE_DIR

@@ -274,22 +274,35 @@ describe('hosts in other states', () => {
   it('Alloy already in directory mode elsewhere: trento.alloy goes there, CONFIG_FILE is left alone, uninstall keeps it', async () => {
     const h = push[0]!;
     await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
-    await mustOnHost(
-      info,
-      h.name,
-      `mkdir -p /etc/alloy/conf && cp /etc/alloy/config.alloy /etc/alloy/conf/ && chown -R root:alloy /etc/alloy/conf && chmod 0770 /etc/alloy/conf && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/conf"|' /etc/sysconfig/alloy && systemctl restart alloy`,
+    const moveTo = (dir: string) =>
+      mustOnHost(
+        info,
+        h.name,
+        `mkdir -p ${dir} && cp /etc/alloy/config.alloy ${dir}/ && chown -R root:alloy ${dir} && chmod 0770 ${dir} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}"|' /etc/sysconfig/alloy && systemctl restart alloy`,
+      );
+    // Inside /etc/alloy (0770 root:alloy): the alloy account could swap conf for a link while root
+    // writes there (to a folder root sources), so the toolkit refuses it, saying what to do.
+    await moveTo('/etc/alloy/conf');
+    const refused = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    expect(refused.code, refused.stdout).toBe(2);
+    expect(refused.stdout).toMatch(
+      /\/etc\/alloy\/conf is inside \/etc\/alloy, which an account other than root can write to .*make \/etc\/alloy writable by root alone/,
     );
+    expect(await mustOnHost(info, h.name, 'ls -A /etc/alloy/conf; ls -A /etc/alloy | grep -c "^\\.tp-" || true')).toBe('config.alloy\n0\n');
+    // A folder of its own under /etc (root's alone): fine, though alloy may write in it.
+    await mustOnHost(info, h.name, 'rm -rf /etc/alloy/conf');
+    await moveTo('/etc/alloy-site');
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(run.code, run.stdout).toBe(0);
     const ids = statusOf(run, h.name)!.changes.map((c) => c.id);
-    expect(ids).toContain('file:/etc/alloy/conf/trento.alloy');
+    expect(ids).toContain('file:/etc/alloy-site/trento.alloy');
     expect(ids.join()).not.toMatch(/line:/);
-    const state = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf; curl -s 127.0.0.1:12345/-/lab/config');
-    expect(state).toMatch(/^CONFIG_FILE="\/etc\/alloy\/conf"$/m);
+    const state = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy-site; curl -s 127.0.0.1:12345/-/lab/config');
+    expect(state).toMatch(/^CONFIG_FILE="\/etc\/alloy-site"$/m);
     expect(state).toMatch(/trento\.alloy/);
     const un = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
     expect(un.code).toBe(0);
-    expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/conf')).toBe('CONFIG_FILE="/etc/alloy/conf"\nconfig.alloy\n');
+    expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy-site')).toBe('CONFIG_FILE="/etc/alloy-site"\nconfig.alloy\n');
   });
 
   it("Alloy rejects the new config (a clashing user file): the old trento.alloy stays, Alloy stays ready, the host fails with Alloy's error", async () => {

@@ -3,7 +3,7 @@
 // folder and run, the toolkit's records as sorted sets; and the remote command that feeds every
 // script to bash (src/exec/session.ts), over a pipe as sshd gives it and over a socket as Node does.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,33 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
     const r = run(`tp_stage ${open} && echo "$TP_STAGE_DIR"`);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().startsWith(`${parent}/.tp-stage.`)).toBe(true);
+  });
+
+  it('a folder inside one another account can write to is refused, as written and through a link; a sticky folder above is fine', () => {
+    const shared = join(scratch, 'alloy-like'); // as /etc/alloy: 0770, a service account's group
+    const inner = join(shared, 'conf');
+    mkdirSync(inner, { recursive: true });
+    chmodSync(shared, 0o770);
+    chmodSync(inner, 0o755);
+    const refused = run(`tp_stage ${inner}`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toBe(
+      `${inner} is inside ${shared}, which an account other than root can write to (owner uid 0, mode 770): it could swap a folder on the way for a link while root writes there; make ${shared} writable by root alone, or use a folder outside it\n`,
+    );
+    expect(readdirSync(shared)).toEqual(['conf']); // no staging folder anywhere on the way
+    expect(readdirSync(inner)).toEqual([]);
+    // Reached through a root-owned link: the folders where it really leads count.
+    const link = join(scratch, 'via-link');
+    symlinkSync(shared, link);
+    expect(run(`tp_stage ${link}/conf`).stderr).toMatch(new RegExp(`^${link}/conf is inside ${shared}, which an account other than root`));
+    // The folder itself may be a service account's (the rename never follows a link at the
+    // target), and a sticky folder above (such as /tmp) lets nobody move root's entries.
+    const sticky = join(scratch, 'sticky');
+    mkdirSync(join(sticky, 'own'), { recursive: true });
+    chmodSync(sticky, 0o1777);
+    chmodSync(join(sticky, 'own'), 0o755);
+    expect(run(`tp_stage ${sticky}/own && echo "$TP_STAGE_DIR"`).stdout.trim().startsWith(`${sticky}/own/.tp-stage.`)).toBe(true);
+    expect(run(`tp_stage ${shared} && echo "$TP_STAGE_DIR"`).stdout.trim().startsWith(`${scratch}/.tp-stage.`)).toBe(true);
   });
 });
 
