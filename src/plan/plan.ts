@@ -132,7 +132,7 @@ export function planHost(input: PlanInput): HostPlan {
     .filter((h): h is Handler => !!h);
   const changes = startsLeftToRestarts(ordered, handlers);
 
-  const warnings: string[] = [];
+  const warnings: string[] = results.flatMap((r) => r.warnings ?? []);
   for (const n of pending) warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
   for (const p of packagesKept(toRemove, input.facts)) {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);

@@ -125,4 +125,6 @@ export interface RoleTasks {
   checks?: Check[];
   /** Checks of the role's 'retire' changes: they can only pass once those ran (see ChangePhase). */
   retiredChecks?: Check[];
+  /** What the admin should know about this host's plan (never holding a secret). */
+  warnings?: string[];
 }

@@ -19,6 +19,29 @@ export const TRENTO_ALLOY_TEMPLATE = fileURLToPath(new URL('../../roles/alloy/te
  * Throws on a config the agent would refuse to generate from (validate with agentConfigFor).
  */
 export function renderTrentoAlloy(config: AgentConfig, agentId: string, template: string = TRENTO_ALLOY_TEMPLATE): string {
+  // `template`: the role's file, or a site's own version of it (template-search.ts).
+  // In a // comment a line break would end the comment: escaped like a string body there.
+  return renderTemplateFile(template, { ...templateValues(config, agentId), str: alloyString, comment: escapeAlloyString });
+}
+
+/**
+ * Whether `trento-agent generate alloy`, which inserts the same values raw, writes what the role's
+ * template writes: only when no value needs an escape (a quote, a backslash, a control
+ * character). Otherwise the agent's regenerated file would differ (a different password, or a
+ * broken or injected config) and flip back and forth with the toolkit's at every agent start.
+ */
+export function agentWritesTheSame(config: AgentConfig, agentId: string): boolean {
+  const v = templateValues(config, agentId);
+  // The values the template prints for this auth (roles/alloy/templates/trento.alloy.ejs).
+  const printed = [v.agentId, v.exporterName, v.scrapeInterval, v.url, v.caCert];
+  if (v.auth === 'basic') printed.push(v.username, v.password);
+  if (v.auth === 'bearer') printed.push(v.bearerToken);
+  if (v.auth === 'mtls') printed.push(v.clientCert, v.clientKey);
+  return printed.every((value) => escapeAlloyString(value) === value);
+}
+
+/** The text values the template prints, with the agent's defaults. */
+function templateValues(config: AgentConfig, agentId: string) {
   if (config['prometheus-mode'] !== 'push') {
     throw new Error(`trento.alloy is only for push mode (prometheus-mode is '${config['prometheus-mode']}')`);
   }
@@ -31,7 +54,7 @@ export function renderTrentoAlloy(config: AgentConfig, agentId: string, template
   if (auth === 'mtls' && (!config['prometheus-tls-client-cert'] || !config['prometheus-tls-client-key'])) {
     throw new Error('client certificate and key are required for mTLS authentication');
   }
-  const data = {
+  return {
     agentId,
     exporterName: config['prometheus-exporter-name'] ?? AGENT_DEFAULTS.pushExporterName,
     // Printed by Go's Duration.String(): "1m" becomes "1m0s", as the agent prints it.
@@ -44,10 +67,5 @@ export function renderTrentoAlloy(config: AgentConfig, agentId: string, template
     caCert: config['prometheus-tls-ca-cert'] ?? '',
     clientCert: config['prometheus-tls-client-cert'] ?? '',
     clientKey: config['prometheus-tls-client-key'] ?? '',
-    str: alloyString,
-    // In a // comment a line break would end the comment: escape like a string body.
-    comment: escapeAlloyString,
   };
-  // `template`: the role's file, or a site's own version of it (template-search.ts).
-  return renderTemplateFile(template, data);
 }

@@ -9,6 +9,7 @@ import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts
 import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
+import { agentWritesTheSame } from '../../../src/render/trento-alloy.ts';
 import { maskAgentYaml } from '../../../src/settings/secrets.ts';
 import { rebuildTrustStore, reloadSystemdUnits } from '../handlers/main.ts';
 
@@ -38,12 +39,16 @@ export function configureAlloyScript(): string {
 
 /**
  * The agent regenerates trento.alloy before it starts (configure-alloy.sh) only where it can
- * (3.1.0+) and where the file is the role's: a site's own trento.alloy.ejs would be replaced by
- * the agent's template at every agent start, so with one the toolkit alone writes the file.
+ * (3.1.0+), where the file is the role's (a site's own trento.alloy.ejs would be replaced by the
+ * agent's template at every agent start) and where the agent's raw output is the role's escaped
+ * one (agentWritesTheSame). Elsewhere the toolkit alone writes the file.
  */
 function agentRegeneratesAlloy(ctx: TaskContext): boolean {
-  return ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy && !ctx.templates?.['trento.alloy.ejs'].site;
+  return agentCanRegenerate(ctx) && agentWritesTheSame(ctx.settings.agent, ctx.agentId);
 }
+
+/** A push host whose agent has `generate alloy` and whose trento.alloy is the role's template. */
+const agentCanRegenerate = (ctx: TaskContext) => ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy && !ctx.templates?.['trento.alloy.ejs'].site;
 
 export function dropInContent(ctx: TaskContext): string {
   const withScript = agentRegeneratesAlloy(ctx);
@@ -58,6 +63,12 @@ export function install(ctx: TaskContext): RoleTasks {
   const installedNow = !facts.packages[PACKAGES.agent];
   const withScript = agentRegeneratesAlloy(ctx);
   return {
+    warnings:
+      agentCanRegenerate(ctx) && !withScript
+        ? [
+            "a value of trento.alloy needs an escape (a quote, a backslash or a control character) that 'trento-agent generate alloy' does not write; trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre",
+          ]
+        : [],
     installPackages: [PACKAGES.agent],
     whenMissing: {
       [PACKAGES.agent]: "enable the channel that ships Trento's agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)",

@@ -152,6 +152,23 @@ describe('plans per platform', () => {
     expect(plan.warnings.join()).toMatch(/generate alloy/);
   });
 
+  it.each([
+    ['a backslash', 'C:\\new-token'],
+    ['a quote', 'tok"en'],
+    ['a line break', 'tok\nen'],
+  ])("SLES 16, a printed value with %s: no ExecStartPre (the agent's raw output would differ), a warning without the value", (_, token) => {
+    const agent = { ...agentConfigFor(VARS, ORIGINS, 'push').config, 'prometheus-auth-bearer-token': token };
+    const plan = planFor(freshFacts('16.0'), { agent });
+    expect(plan.changes.map((c) => c.id)).not.toContain(`file:${PATHS.configureAlloyScript}`);
+    expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff).not.toMatch(/ExecStartPre/);
+    expect(plan.warnings.join()).toMatch(/needs an escape .* that 'trento-agent generate alloy' does not write/);
+    expect(JSON.stringify(plan.warnings)).not.toContain('tok');
+    // Not printed with bearer auth: a password with a quote changes nothing.
+    const unprinted = planFor(freshFacts('16.0'), { agent: { ...agent, 'prometheus-auth-bearer-token': 'plain', 'prometheus-auth-password': 'p"w' } });
+    expect(unprinted.changes.map((c) => c.id)).toContain(`file:${PATHS.configureAlloyScript}`);
+    expect(unprinted.warnings).toEqual([]);
+  });
+
   it.each(['15.4', '16.0'])('a converged %s host plans nothing and restarts nothing', (version) => {
     const first = planFor(freshFacts(version));
     const second = planFor(converged(freshFacts(version), first));
