@@ -39,7 +39,7 @@ function classify(error: Error, hostKeyProblem: string | undefined, spec: Connec
 }
 
 /** The host key check that OpenSSH's StrictHostKeyChecking=yes does, with a message saying what to do. */
-async function hostKeyPolicy(spec: ConnectionSpec) {
+export async function hostKeyPolicy(spec: Pick<ConnectionSpec, 'knownHostsFiles' | 'address' | 'port' | 'host' | 'strictHostKeyChecking'>) {
   const files = await readKnownHostsFiles(spec.knownHostsFiles);
   const names = [lookupName(spec.address, spec.port)];
   if (spec.host !== spec.address) names.push(lookupName(spec.host, spec.port));
@@ -47,12 +47,14 @@ async function hostKeyPolicy(spec: ConnectionSpec) {
   const types = [...new Set(known.keys.map((k) => k.type))];
   let problem: string | undefined;
   const verify = (key: Buffer): boolean => {
-    if (!spec.strictHostKeyChecking) return true;
     const fp = fingerprint(key);
+    // A revoked key is refused even with checking off, as OpenSSH refuses it with
+    // StrictHostKeyChecking=no: the admin marked it as a key no host may use any more.
     if (known.revoked.some((k) => k.blob.equals(key))) {
       problem = `host key ${fp} of ${spec.address} is marked @revoked in ${known.revoked[0]!.file}`;
       return false;
     }
+    if (!spec.strictHostKeyChecking) return true;
     if (known.keys.some((k) => k.blob.equals(key))) return true;
     const where = spec.knownHostsFiles.join(', ');
     problem = known.keys.length

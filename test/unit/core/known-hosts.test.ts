@@ -1,5 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { hostKeyPolicy } from '../../../src/exec/paramiko.ts';
 import { findKnownKeys, fingerprint, keyTypeOf, lookupName } from '../../../src/exec/known-hosts.ts';
 import { sshOptions, splitArgs } from '../../../src/exec/connection.ts';
 
@@ -34,6 +38,20 @@ describe('known_hosts', () => {
     expect(findKnownKeys(files, ['10.0.0.4']).revoked).toHaveLength(1);
     expect(keyTypeOf(key)).toBe('ssh-ed25519');
     expect(fingerprint(key)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('paramiko refuses a @revoked key even with host key checking off, as OpenSSH does; accepts an unknown one then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-kh-'));
+    const file = join(dir, 'known_hosts');
+    writeFileSync(file, `@revoked 10.0.0.4 ssh-ed25519 ${other.toString('base64')}\n`);
+    const spec = { knownHostsFiles: [file], address: '10.0.0.4', port: 22, host: 'db4' };
+    for (const strictHostKeyChecking of [true, false]) {
+      const policy = await hostKeyPolicy({ ...spec, strictHostKeyChecking });
+      expect(policy.verify(other)).toBe(false);
+      expect(policy.problem()).toMatch(/^host key SHA256:\S+ of 10\.0\.0\.4 is marked @revoked in /);
+      expect(policy.verify(key)).toBe(!strictHostKeyChecking);
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads -o options from ansible_ssh_common_args as ssh does', () => {
