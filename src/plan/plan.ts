@@ -2,6 +2,7 @@
 // Roles give desired state; packages of all roles become one zypper call at the front; handlers
 // run once at the end, a restart standing in for a reload of the same service. What proves the
 // result (the checks) is in checks.ts.
+import { join, raw, sh } from '../exec/command.ts';
 import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
@@ -125,15 +126,32 @@ export function planHost(input: PlanInput): HostPlan {
   const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
   const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending]);
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
-  // No agent restart on uninstall: the agent is stopped.
-  if (input.uninstall) notified.delete('restart trento-agent');
+  // No agent restart on uninstall: the agent is stopped. One an earlier run left pending is
+  // forgotten (its record cleared), not announced as running again.
+  const dropped: HandlerName[] = input.uninstall ? ['restart trento-agent'] : [];
+  for (const n of dropped) notified.delete(n);
+  const forgotten = pending.filter((n) => dropped.includes(n));
   const handlers = HANDLER_ORDER.filter((n) => notified.has(n))
     .map((n) => available.get(n))
     .filter((h): h is Handler => !!h);
-  const changes = startsLeftToRestarts(ordered, handlers);
+  const changes = [
+    ...startsLeftToRestarts(ordered, handlers),
+    ...(forgotten.length
+      ? [
+          {
+            id: 'record:pending-handlers',
+            kind: 'handler' as const,
+            summary: `forget the pending ${forgotten.map((n) => `'${n}'`).join(', ')} (an earlier run did not finish it; uninstall stops the agent)`,
+            script: join([raw('tp_handler_done'), ...forgotten.map((n) => sh` ${n}`)], ''),
+          },
+        ]
+      : []),
+  ];
 
   const warnings: string[] = results.flatMap((r) => r.warnings ?? []);
-  for (const n of pending) warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
+  for (const n of pending.filter((n) => !forgotten.includes(n))) {
+    warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
+  }
   for (const p of packagesKept(toRemove, input.facts)) {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
   }

@@ -350,6 +350,11 @@ describe('hostile or broken hosts (issue 17)', () => {
     // Uninstall drops the agent's restart (it is stopped), not the follow-ups.
     const uninstall = planFor(facts, { uninstall: true });
     expect(uninstall.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'rebuild trust store']);
+    // ... and forgets the restart (its record cleared), without announcing it as running again.
+    const forget = uninstall.changes.find((c) => c.id === 'record:pending-handlers')!;
+    expect(toShell(forget.script)).toBe("tp_handler_done 'restart trento-agent'");
+    expect(uninstall.warnings.join('\n')).not.toMatch(/'restart trento-agent' did not finish/);
+    expect(uninstall.warnings.join('\n')).toMatch(/'rebuild trust store' did not finish in an earlier run/);
   });
 
   it('owner or mode alone are fixed by writing the file anew, never chown/chmod by path', () => {
