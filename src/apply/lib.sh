@@ -173,6 +173,42 @@ tp_record_edit() {
 tp_packages_record_add() { tp_record_edit packages add "$@"; } # NAME...
 tp_packages_record_remove() { tp_record_edit packages remove "$@"; } # NAME...
 
+# tp_packages_remove NAME...: removes the toolkit's packages, but none that an installed package
+# outside them needs: zypper would remove that one too (an admin's supportutils-plugin-ha-sap
+# with supportutils). rpm's dependency test of the whole set names what breaks ("CAP is needed
+# by (installed) NEVRA"); the packages of the set that provide CAP are kept, with a warning, and
+# stay in the record, and the rest is tested again.
+tp_packages_remove() {
+  local -a set=("$@") kept=()
+  local out line cap p provider tries=0
+  while [ ${#set[@]} -gt 0 ] && ! out=$(LC_ALL=C rpm -e --test -- "${set[@]}" 2>&1); do
+    tries=$((tries + 1))
+    local -A keep=()
+    while IFS= read -r line; do
+      [[ $line =~ ^[[:space:]]*(.+)\ is\ needed\ by\ \(installed\)\ (.+)$ ]] || continue
+      cap=${BASH_REMATCH[1]%% *}
+      while IFS= read -r provider; do
+        for p in "${set[@]}"; do [ "$p" = "$provider" ] && keep[$p]="${keep[$p]:+${keep[$p]}, }${BASH_REMATCH[2]}"; done
+      done < <(rpm -q --whatprovides --qf '%{NAME}\n' -- "$cap" 2>/dev/null)
+    done <<<"$out"
+    if [ ${#keep[@]} -eq 0 ] || [ $tries -gt ${#@} ]; then
+      echo "rpm refuses to remove ${set[*]}: $out" >&2
+      return 1
+    fi
+    local -a rest=()
+    for p in "${set[@]}"; do
+      if [ -n "${keep[$p]-}" ]; then
+        kept+=("$p")
+        tp_warn "package $p kept: ${keep[$p]} (not installed by trento-provision) needs it; remove that first to have $p removed"
+      else
+        rest+=("$p")
+      fi
+    done
+    set=("${rest[@]}")
+  done
+  [ ${#set[@]} -eq 0 ] || { tp_zypper remove -- "${set[@]}" && tp_packages_record_remove "${set[@]}"; }
+}
+
 # Handlers notified by a change are recorded before they run and removed once they succeeded:
 # a restart that failed, or never ran because the run was cut, is retried by the next run.
 tp_handlers_pending_add() { tp_record_edit pending-handlers add "$@"; } # NAME...

@@ -163,7 +163,7 @@ export function installedByToolkit(name: string, facts: HostFacts): boolean {
 
 /** Removes the packages asked for that this toolkit installed (its record on the host) and
  *  nothing else: never a package the admin had, never dependencies (no --clean-deps, which can
- *  take the packages a host relies on with it). */
+ *  take the packages a host relies on with it), never one another installed package needs. */
 export function packagesRemoved(asked: string[], facts: HostFacts): Change | null {
   const present = asked.filter((n) => installedByToolkit(n, facts));
   if (present.length === 0) return null;
@@ -172,7 +172,9 @@ export function packagesRemoved(asked: string[], facts: HostFacts): Change | nul
     kind: 'packages',
     summary: `remove ${present.join(', ')} (installed by trento-provision)`,
     details: present.map((n) => `- package ${n} ${facts.packages[n]}`),
-    script: join([names('tp_zypper remove --', present), names(' &&\ntp_packages_record_remove', present)], ''),
+    // tp_packages_remove keeps one that another installed package needs (zypper would take that
+    // one with it), with a warning.
+    script: names('tp_packages_remove', present),
   };
 }
 

@@ -1,6 +1,7 @@
 // Hosts that are hostile or broken (issue 17), on the lab: a service account that races root,
 // links at managed paths, a FIFO, floods, a failed restart, a locked zypper, uninstall --purge.
 // Every case failed before its fix; each checks the host itself, not the toolkit's report alone.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -278,6 +279,42 @@ describe('uninstall removes exactly what the toolkit installed', () => {
     );
     // The host can still install packages (the base package that provides /bin/sh is there).
     expect((await provision(['-i', inv])).code).toBe(0);
+  });
+});
+
+describe('--purge never takes a package the admin installed with it', () => {
+  it("supportutils, which the admin's own plugin needs, is kept with a warning; the rest goes; the next --purge keeps it again", async () => {
+    const h = pull[1]!;
+    const inv = await iniInventory(info, [{ host: h }], VARS);
+    expect((await provision(['-i', inv])).code).toBe(0);
+    // The admin's package that needs supportutils (as SUSE's supportutils-plugin-ha-sap does): zypper
+    // would remove it with supportutils.
+    const top = await mkdtemp(join(tmpdir(), 'tp-rpm-'));
+    const spec = join(top, 'plugin.spec');
+    writeFileSync(
+      spec,
+      'Name: supportutils-plugin-admins\nVersion: 1.0\nRelease: 1\nSummary: an admin plugin\nLicense: MIT\nBuildArch: noarch\nRequires: supportutils\n%description\nneeds supportutils\n%files\n',
+    );
+    execFileSync('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${top}`, spec], { stdio: 'pipe' });
+    const rpm = readFileSync(join(top, 'RPMS/noarch/supportutils-plugin-admins-1.0-1.noarch.rpm')).toString('base64');
+    await mustOnHost(info, h.name, `base64 -d > /root/admins.rpm <<'EOF'\n${rpm}\nEOF\nrpm -i --nosignature /root/admins.rpm`);
+    const run = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(
+      /package supportutils kept: supportutils-plugin-admins-1\.0-1\.noarch \(not installed by trento-provision\) needs it/,
+    );
+    const rpms = await mustOnHost(
+      info,
+      h.name,
+      'rpm -q --qf "%{NAME}\\n" supportutils supportutils-plugin-admins trento-agent supportutils-plugin-trento; cat /var/lib/trento-provision/packages',
+    );
+    expect(rpms).toBe(
+      'supportutils\nsupportutils-plugin-admins\npackage trento-agent is not installed\npackage supportutils-plugin-trento is not installed\nsupportutils\n',
+    );
+    const again = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(statusOf(again, h.name)?.warnings.join('\n')).toMatch(/package supportutils kept/);
+    await mustOnHost(info, h.name, 'rpm -e supportutils-plugin-admins');
   });
 });
 

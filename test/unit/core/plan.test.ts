@@ -288,7 +288,7 @@ describe('hostile or broken hosts (issue 17)', () => {
     facts.record.packages = ['trento-agent']; // node_exporter was the admin's
     const plan = planFor(facts, { uninstall: true, purge: true });
     const remove = plan.changes.find((c) => c.id === 'packages:remove')!;
-    expect(toShell(remove.script)).toBe('tp_zypper remove -- trento-agent &&\ntp_packages_record_remove trento-agent');
+    expect(toShell(remove.script)).toBe('tp_packages_remove trento-agent');
     expect(JSON.stringify(plan.changes.map((c) => toShell(c.script)))).not.toContain('clean-deps');
     expect(plan.warnings.join('\n')).toMatch(/golang-github-prometheus-node_exporter was not installed by trento-provision/);
     // Nor is the admin's node_exporter stopped or disabled: their package, their service.
@@ -634,7 +634,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const remove = plan.changes.at(-1)!;
     expect(remove.summary).toBe(`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`);
     expect(remove.phase).toBe('retire');
-    expect(toShell(remove.script)).toBe(`tp_zypper remove -- ${NE} &&\ntp_packages_record_remove ${NE}`);
+    expect(toShell(remove.script)).toBe(`tp_packages_remove ${NE}`);
 
     const later = planFor(afterMigration(migrated([NE, 'trento-agent']), planFor(migrated([NE, 'trento-agent']))), { purge: true });
     expect(later.changes.map((c) => c.summary)).toEqual([`remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`]);
@@ -717,7 +717,7 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
     );
     const purge = planFor(facts, { uninstall: true, purge: true });
     expect(toShell(purge.changes.find((c) => c.id === 'packages:remove')!.script)).toMatch(
-      /^tp_zypper remove -- supportutils-plugin-trento supportutils trento-agent golang-github-prometheus-node_exporter &&/u,
+      /^tp_packages_remove supportutils-plugin-trento supportutils trento-agent golang-github-prometheus-node_exporter$/u,
     );
     const admins = { ...facts, record: { ...facts.record, packages: ['trento-agent', 'golang-github-prometheus-node_exporter'] } };
     const kept = planFor(admins, { uninstall: true, purge: true });
