@@ -42,7 +42,9 @@ export interface HostFacts {
   updates?: Record<string, string>;
   units: Record<string, UnitFact>;
   probes: ProviderProbes;
-  alloy: { configFile: string; configIsDir: boolean; configDir: string };
+  /** configDirUnsafe: why the apply would refuse to write into configDir (a folder above it
+   *  that another account can write to, src/shell/safe-files.sh), when it would. */
+  alloy: { configFile: string; configIsDir: boolean; configDir: string; configDirUnsafe?: string };
   files: Record<string, FileFact>;
   /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
   warnings: string[];

@@ -99,6 +99,11 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
         `the scripts run as ${who}, not root: they read root-only files (/etc/trento/agent.yaml) and install packages; log in as root, or set ansible_become=true (-b) with a sudo account`,
       );
     }
+    // The apply would refuse to write trento.alloy there (and uninstall to remove it): said
+    // before any change, in --check too.
+    if (platform.provider === 'alloy' && facts.alloy.configDirUnsafe) {
+      return finish(h, 'failed', `Alloy's configuration folder (CONFIG_FILE in /etc/sysconfig/alloy): ${facts.alloy.configDirUnsafe}`);
+    }
     let agentId: string;
     try {
       agentId = agentIdFromMachineId(facts.machineId);

@@ -24,8 +24,7 @@
 # through here.
 declare -gA TP_STAGE_FOR=()
 tp_stage() {
-  local dir=$1 real p up='' dev='' mdev muid mmode mtype mname
-  local -a dirs=()
+  local dir=$1 up='' dev='' mdev muid mmode mtype mname
   if [ -n "${TP_STAGE_FOR[$dir]-}" ]; then
     TP_STAGE_DIR=${TP_STAGE_FOR[$dir]}
     return 0
@@ -34,30 +33,19 @@ tp_stage() {
     echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
     return 1
   fi
-  # DIR and its folders above it as written, then as they really are where a link leads elsewhere.
-  real=$(cd -P -- "$dir" && pwd) || return 1
-  for p in "$dir" "$real"; do
-    [ ${#dirs[@]} -gt 0 ] && [ "$p" = "$dir" ] && continue # no link on the way: once
-    dirs+=("$p")
-    while [ "$p" != / ]; do
-      tp_dirname "$p"
-      p=$TP_REPLY
-      dirs+=("$p")
-    done
-  done
-  # "DEVICE OWNER MODE RAWMODE NAME" (mode as octal digits; group/other write bits 0o020, 0o002;
-  # sticky 0o1000; RAWMODE in hex, its file type 0xA000 a link, whose own bits mean nothing: the
-  # folder holding it, looked at too, says who can replace it).
+  tp_folders_up "$dir" || return 1
+  # "DEVICE OWNER MODE RAWMODE NAME" (mode as octal digits; RAWMODE in hex, its file type 0xA000
+  # a link, whose own bits mean nothing: the folder holding it, looked at too, says who can
+  # replace it).
   while read -r mdev muid mmode mtype mname; do
     (( (16#$mtype & 16#F000) == 16#A000 )) && continue
     [ -n "$dev" ] || dev=$mdev
     if [ -z "$up" ] && [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )); then up=$mname; fi
-    [ "$mname" = "$dir" ] || [ "$mname" = "$real" ] && continue
-    if [ "$muid" != 0 ] || { (( (8#$mmode & 8#022) != 0 )) && (( (8#$mmode & 8#1000) == 0 )); }; then
-      echo "$dir is inside $mname, which an account other than root can write to (owner uid $muid, mode $mmode): it could swap a folder on the way for a link while root writes there; make $mname writable by root alone, or use a folder outside it" >&2
+    if tp_open_above "$dir" "$mname" "$muid" "$mmode"; then
+      echo "$TP_REPLY" >&2
       return 1
     fi
-  done < <(stat -c '%d %u %a %f %n' -- "${dirs[@]}")
+  done < <(stat -c '%d %u %a %f %n' -- "${TP_FOLDERS[@]}")
   if [ -z "$up" ]; then
     echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
     return 1
@@ -65,6 +53,45 @@ tp_stage() {
   TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/${TP_STAGE_PREFIX:-.tp-stage.}XXXXXX") || return 1
   TP_STAGES+=("$TP_STAGE_DIR")
   TP_STAGE_FOR[$dir]=$TP_STAGE_DIR
+}
+
+# tp_folders_up DIR: TP_FOLDERS = DIR and every folder above it as written, then, where a link on
+# the way leads elsewhere, DIR as it really is and every folder above that.
+tp_folders_up() {
+  local p real
+  TP_FOLDERS=()
+  real=$(cd -P -- "$1" && pwd) || return 1
+  for p in "$1" "$real"; do
+    [ ${#TP_FOLDERS[@]} -gt 0 ] && [ "$p" = "$1" ] && continue # no link on the way: once
+    TP_FOLDERS+=("$p")
+    while [ "$p" != / ]; do
+      tp_dirname "$p"
+      p=$TP_REPLY
+      TP_FOLDERS+=("$p")
+    done
+  done
+  TP_FOLDERS_REAL=$real
+}
+
+# tp_open_above DIR FOLDER OWNER MODE: whether FOLDER, one of tp_folders_up DIR, is above DIR and
+# lets another account than root move its entries (not root's, or group/other-writable without
+# the sticky bit 0o1000), with TP_REPLY saying so and what to do. The one rule of what may lie
+# above a folder root writes into, for the apply (tp_stage) and the facts (tp_unsafe_above).
+tp_open_above() {
+  [ "$2" != "$1" ] && [ "$2" != "$TP_FOLDERS_REAL" ] || return 1
+  [ "$3" != 0 ] || { (( (8#$4 & 8#022) != 0 )) && (( (8#$4 & 8#1000) == 0 )); } || return 1
+  TP_REPLY="$1 is inside $2, which an account other than root can write to (owner uid $3, mode $4): it could swap a folder on the way for a link while root writes there; make $2 writable by root alone, or use a folder outside it"
+}
+
+# tp_unsafe_above DIR: for the facts, which write nothing: whether tp_stage would refuse DIR for
+# a folder above it (TP_REPLY: why). One stat.
+tp_unsafe_above() {
+  local muid mmode mname
+  tp_folders_up "$1" || return 1
+  while read -r _ muid mmode _ mname; do
+    tp_open_above "$1" "$mname" "$muid" "$mmode" && return 0
+  done < <(stat -c '%d %u %a %f %n' -- "${TP_FOLDERS[@]}")
+  return 1
 }
 
 # tp_unstage: removes the staging folders of this run (called on every exit path), by one rm.

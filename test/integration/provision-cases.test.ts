@@ -283,6 +283,12 @@ describe('hosts in other states', () => {
     // Inside /etc/alloy (0770 root:alloy): the alloy account could swap conf for a link while root
     // writes there (to a folder root sources), so the toolkit refuses it, saying what to do.
     await moveTo('/etc/alloy/conf');
+    // Said by the facts, so --check says it too.
+    const checked = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--check']);
+    expect(checked.code, checked.stdout).toBe(2);
+    expect(statusOf(checked, h.name)?.message).toMatch(
+      /^Alloy's configuration folder \(CONFIG_FILE in \/etc\/sysconfig\/alloy\): \/etc\/alloy\/conf is inside \/etc\/alloy/,
+    );
     const refused = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(refused.code, refused.stdout).toBe(2);
     expect(refused.stdout).toMatch(

@@ -8,3 +8,9 @@ cfgdir=$TP_REPLY
 record alloy-config-file "$cfg"
 if [ -n "$cfg" ] && [ -d "$cfg" ]; then record alloy-config-is-dir yes; else record alloy-config-is-dir no; fi
 record alloy-config-dir "$cfgdir"
+# A folder the apply would refuse to write into (tp_stage: a folder above it others can write
+# to), said now, so that --check says it too. The package's own /etc/alloy is not looked at:
+# one stat less on every host, and /etc above it is root's.
+if [ "$cfgdir" != "$TP_ALLOY_DEFAULT_DIR" ] && [ -d "$cfgdir" ] && [ ! -L "$cfgdir" ] && tp_unsafe_above "$cfgdir"; then
+  record alloy-config-dir-unsafe "$TP_REPLY"
+fi

@@ -9,6 +9,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         configFile: r.get('alloy-config-file') ?? '',
         configIsDir: r.get('alloy-config-is-dir') === 'yes',
         configDir: r.get('alloy-config-dir') ?? '',
+        ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
       },
     },
   }),

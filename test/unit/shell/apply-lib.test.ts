@@ -87,6 +87,9 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
     );
     expect(readdirSync(shared)).toEqual(['conf']); // no staging folder anywhere on the way
     expect(readdirSync(inner)).toEqual([]);
+    // The facts' own test of the same rule (they write nothing): the same words.
+    expect(run(`tp_unsafe_above ${inner} && echo "$TP_REPLY"`).stdout).toBe(refused.stderr);
+    expect(run(`tp_unsafe_above ${shared} || echo fine`).stdout).toBe('fine\n');
     // Reached through a root-owned link: the folders where it really leads count.
     const link = join(scratch, 'via-link');
     symlinkSync(shared, link);
