@@ -177,7 +177,8 @@ tp_packages_record_remove() { tp_record_edit packages remove "$@"; } # NAME...
 # outside them needs: zypper would remove that one too (an admin's supportutils-plugin-ha-sap
 # with supportutils). rpm's dependency test of the whole set names what breaks ("CAP is needed
 # by (installed) NEVRA"); the packages of the set that provide CAP are kept, with a warning, and
-# stay in the record, and the rest is tested again.
+# leave the record (the host's other packages now need them, so a later uninstall has nothing
+# to do there: it converges), and the rest is tested again.
 tp_packages_remove() {
   local -a set=("$@") kept=()
   local out line cap p provider tries=0
@@ -199,13 +200,14 @@ tp_packages_remove() {
     for p in "${set[@]}"; do
       if [ -n "${keep[$p]-}" ]; then
         kept+=("$p")
-        tp_warn "package $p kept: ${keep[$p]} (not installed by trento-provision) needs it; remove that first to have $p removed"
+        tp_warn "package $p kept: ${keep[$p]} needs it (zypper would remove that with it); it is no longer counted as installed by trento-provision, remove it yourself once nothing needs it"
       else
         rest+=("$p")
       fi
     done
     set=("${rest[@]}")
   done
+  [ ${#kept[@]} -eq 0 ] || tp_packages_record_remove "${kept[@]}" || return
   [ ${#set[@]} -eq 0 ] || { tp_zypper remove -- "${set[@]}" && tp_packages_record_remove "${set[@]}"; }
 }
 

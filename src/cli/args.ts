@@ -438,10 +438,10 @@ Options (ansible-playbook's names and meanings):
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils stay)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils and
-                             agent.yaml (packages only the toolkit installed); without: also remove the node_exporter the toolkit
-                             installed on a host that moved from SLES 15 to 16 (else only stopped
-                             and disabled; either only once Alloy and the agent there passed
-                             their checks)
+                             agent.yaml (the packages only where the toolkit installed them);
+                             without: also remove the node_exporter the toolkit installed on a
+                             host that moved from SLES 15 to 16 (else only stopped and disabled;
+                             either only once Alloy and the agent there passed their checks)
       --upgrade              also upgrade trento-agent, node_exporter/Alloy, supportutils to the
                              newest in the repositories (= -e agent_package_state=latest; the
                              official role always does for its own packages)

@@ -6,6 +6,7 @@
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
@@ -189,7 +190,7 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
         `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`,
     );
   }
-  const user = authenticating?.[3] ?? ssh.user ?? '(ssh_config user)';
+  const user = authenticating?.[3] ?? ssh.user ?? `(ssh_config or ${userInfo().username})`;
   if (code === 5) {
     const what = ssh.pkcs11Provider ? "the PKCS#11 token's PIN" : 'the password';
     return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: ${what} was refused (sshpass); check ansible_password / -k`);

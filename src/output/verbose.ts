@@ -5,14 +5,18 @@
 //          file may hold a secret this run does not know)
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
 //          jump hosts, become user; never the become password)
+import { userInfo } from 'node:os';
 import { type Command, shellQuote, toDisplay } from '../exec/command.ts';
 import { type ConnectionSpec, loginUser, runsSudo } from '../exec/connection.ts';
 import { sudoCommandArguments } from '../exec/session.ts';
 import { readRecords } from '../facts/records.ts';
 
+/** The login user, or who OpenSSH will pick where none is set: ssh_config's User, else ours. */
+const shownUser = (spec: ConnectionSpec) => loginUser(spec) ?? `(ssh_config or ${userInfo().username})`;
+
 /** The shell the host runs the script with, as a person reads it. */
 export function execCommandLine(spec: ConnectionSpec): string {
-  const where = spec.local ? 'local' : `ssh ${loginUser(spec) ?? '(ssh_config user)'}@${spec.address}:${spec.port}`;
+  const where = spec.local ? 'local' : `ssh ${shownUser(spec)}@${spec.address}:${spec.port}`;
   const become = spec.become && runsSudo(spec) ? ` ${[spec.become.exe ?? 'sudo', ...sudoCommandArguments(spec.become)].map(shellQuote).join(' ')}` : '';
   return `${where}${become} /bin/bash < script`;
 }
@@ -39,7 +43,7 @@ export function factsOutputForDisplay(stdout: string): string {
 
 export function connectionForDisplay(spec: ConnectionSpec): string[] {
   return [
-    `address ${spec.address}, port ${spec.port}, user ${loginUser(spec) ?? '(ssh_config user)'}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
+    `address ${spec.address}, port ${spec.port}, user ${shownUser(spec)}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
     `private key ${spec.privateKeyPath ?? '(ssh-agent or ~/.ssh/id_*)'}`,
     `known_hosts ${spec.knownHostsFiles.join(', ')}; strict host key checking ${spec.strictHostKeyChecking ? 'on' : 'off'}`,
     `timeout ${spec.timeoutMs / 1000} s`,

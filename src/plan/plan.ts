@@ -126,14 +126,14 @@ export function planHost(input: PlanInput): HostPlan {
   const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
   const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending]);
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
-  // No agent restart on uninstall: the agent is stopped. One an earlier run left pending is
-  // forgotten (its record cleared), not announced as running again.
-  const dropped: HandlerName[] = input.uninstall ? ['restart trento-agent'] : [];
-  for (const n of dropped) notified.delete(n);
-  const forgotten = pending.filter((n) => dropped.includes(n));
+  // No agent restart on uninstall: the agent is stopped.
+  if (input.uninstall) notified.delete('restart trento-agent');
   const handlers = HANDLER_ORDER.filter((n) => notified.has(n))
     .map((n) => available.get(n))
     .filter((h): h is Handler => !!h);
+  // On uninstall, a handler an earlier run left pending that this one does not run (the agent's
+  // restart; Alloy's, once --purge stops it) is forgotten: its record cleared, not announced.
+  const forgotten = input.uninstall ? input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => !handlers.some((h) => h.name === n)) : [];
   const changes = [
     ...startsLeftToRestarts(ordered, handlers),
     ...(forgotten.length
@@ -141,7 +141,7 @@ export function planHost(input: PlanInput): HostPlan {
           {
             id: 'record:pending-handlers',
             kind: 'handler' as const,
-            summary: `forget the pending ${forgotten.map((n) => `'${n}'`).join(', ')} (an earlier run did not finish it; uninstall stops the agent)`,
+            summary: `forget the pending ${forgotten.map((n) => `'${n}'`).join(', ')} (recorded by an earlier run that did not finish; nothing to run it for after the uninstall)`,
             script: join([raw('tp_handler_done'), ...forgotten.map((n) => sh` ${n}`)], ''),
           },
         ]
@@ -150,7 +150,7 @@ export function planHost(input: PlanInput): HostPlan {
 
   const warnings: string[] = results.flatMap((r) => r.warnings ?? []);
   for (const n of pending.filter((n) => !forgotten.includes(n))) {
-    warnings.push(`'${n}' did not finish in an earlier run (it failed or the run was cut short); it runs again now`);
+    warnings.push(`'${n}' did not finish in an earlier run (it, or the change that notified it, failed or was cut short); it runs now`);
   }
   for (const p of packagesKept(toRemove, input.facts)) {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);

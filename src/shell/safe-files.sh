@@ -24,7 +24,7 @@
 # through here.
 declare -gA TP_STAGE_FOR=()
 tp_stage() {
-  local dir=$1 up='' dev='' mdev muid mmode mtype mname
+  local dir=$1
   if [ -n "${TP_STAGE_FOR[$dir]-}" ]; then
     TP_STAGE_DIR=${TP_STAGE_FOR[$dir]}
     return 0
@@ -33,66 +33,71 @@ tp_stage() {
     echo "$dir is not a folder (a symbolic link or another kind of file); trento-provision only writes into real folders" >&2
     return 1
   fi
-  tp_folders_up "$dir" || return 1
-  # "DEVICE OWNER MODE RAWMODE NAME" (mode as octal digits; RAWMODE in hex, its file type 0xA000
-  # a link, whose own bits mean nothing: the folder holding it, looked at too, says who can
-  # replace it).
-  while read -r mdev muid mmode mtype mname; do
-    (( (16#$mtype & 16#F000) == 16#A000 )) && continue
-    [ -n "$dev" ] || dev=$mdev
-    if [ -z "$up" ] && [ "$mdev" = "$dev" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )); then up=$mname; fi
-    if tp_open_above "$dir" "$mname" "$muid" "$mmode"; then
-      echo "$TP_REPLY" >&2
-      return 1
-    fi
-  done < <(stat -c '%d %u %a %f %n' -- "${TP_FOLDERS[@]}")
-  if [ -z "$up" ]; then
+  if ! tp_folders_judged "$dir"; then
+    echo "$TP_REPLY" >&2
+    return 1
+  fi
+  if [ -z "$TP_TRUSTED" ]; then
     echo "no root-only folder on the filesystem of $dir to prepare files in; make $dir writable by root alone" >&2
     return 1
   fi
-  TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${up%/}/${TP_STAGE_PREFIX:-.tp-stage.}XXXXXX") || return 1
+  TP_STAGE_DIR=$(umask 077 && mktemp -d -- "${TP_TRUSTED%/}/${TP_STAGE_PREFIX:-.tp-stage.}XXXXXX") || return 1
   TP_STAGES+=("$TP_STAGE_DIR")
   TP_STAGE_FOR[$dir]=$TP_STAGE_DIR
 }
 
-# tp_folders_up DIR: TP_FOLDERS = DIR and every folder above it as written, then, where a link on
-# the way leads elsewhere, DIR as it really is and every folder above that.
-tp_folders_up() {
-  local p real
-  TP_FOLDERS=()
-  real=$(cd -P -- "$1" && pwd) || return 1
-  for p in "$1" "$real"; do
-    [ ${#TP_FOLDERS[@]} -gt 0 ] && [ "$p" = "$1" ] && continue # no link on the way: once
-    TP_FOLDERS+=("$p")
+# tp_folders_judged DIR (an absolute path to a real folder): one stat of DIR and every folder
+# above it, as written, then, where a link on the way leads elsewhere, of DIR as it really is and
+# every folder above that. Fails with TP_REPLY saying why and what to do when one of the folders
+# above lets another account than root move the entry on the way (swap it for a link): a folder
+# not root's; or one group- or other-writable, unless it is sticky (0o1000) and that entry is
+# root's. Sets TP_TRUSTED to the nearest root-only folder (root's, not group- or
+# other-writable) on DIR's filesystem, from DIR up, where a staging folder may go. The one rule of
+# what may lie above a folder root writes into: for the apply (tp_stage) and the facts
+# (tp_unsafe_above), which write nothing. (Not seen: a link inside another link's target,
+# /a -> /x/y with /x/y/c -> /z: the folder holding that second link, /x/y, is on neither list.)
+tp_folders_judged() {
+  local dir=$1 real p dev='' mdev muid mmode mtype mname child=''
+  local -a folders=()
+  TP_TRUSTED=
+  case $dir in
+    /*) ;;
+    *) TP_REPLY="$dir is not an absolute path; trento-provision only writes into folders named from /"; return 1 ;;
+  esac
+  real=$(cd -P -- "$dir" && pwd) || { TP_REPLY="cannot enter $dir"; return 1; }
+  for p in "$dir" "$real"; do
+    [ ${#folders[@]} -gt 0 ] && [ "$p" = "$dir" ] && continue # no link on the way: once
+    folders+=("$p")
     while [ "$p" != / ]; do
       tp_dirname "$p"
       p=$TP_REPLY
-      TP_FOLDERS+=("$p")
+      folders+=("$p")
     done
   done
-  TP_FOLDERS_REAL=$real
+  # "DEVICE OWNER MODE RAWMODE NAME": the mode as octal digits, RAWMODE in hex (its file type
+  # 0xA000: a link, whose own bits mean nothing; its owner counts as the entry's).
+  while read -r mdev muid mmode mtype mname; do
+    if [ "$mname" = "$dir" ] || [ "$mname" = "$real" ]; then
+      child=$muid
+      [ -n "$dev" ] || dev=$mdev
+      [ -z "$TP_TRUSTED" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )) && TP_TRUSTED=$mname
+      continue
+    fi
+    if (( (16#$mtype & 16#F000) != 16#A000 )); then
+      if [ "$muid" != 0 ] || { (( (8#$mmode & 8#022) != 0 )) && { (( (8#$mmode & 8#1000) == 0 )) || [ "$child" != 0 ]; }; }; then
+        TP_REPLY="$dir is inside $mname, which an account other than root can write to (owner uid $muid, mode $mmode): it could swap a folder on the way for a link while root writes there; make $mname writable by root alone, or use a folder outside it"
+        return 1
+      fi
+      [ -z "$TP_TRUSTED" ] && [ "$mdev" = "$dev" ] && (( (8#$mmode & 8#022) == 0 )) && TP_TRUSTED=$mname
+    fi
+    child=$muid
+  done < <(stat -c '%d %u %a %f %n' -- "${folders[@]}")
+  return 0
 }
 
-# tp_open_above DIR FOLDER OWNER MODE: whether FOLDER, one of tp_folders_up DIR, is above DIR and
-# lets another account than root move its entries (not root's, or group/other-writable without
-# the sticky bit 0o1000), with TP_REPLY saying so and what to do. The one rule of what may lie
-# above a folder root writes into, for the apply (tp_stage) and the facts (tp_unsafe_above).
-tp_open_above() {
-  [ "$2" != "$1" ] && [ "$2" != "$TP_FOLDERS_REAL" ] || return 1
-  [ "$3" != 0 ] || { (( (8#$4 & 8#022) != 0 )) && (( (8#$4 & 8#1000) == 0 )); } || return 1
-  TP_REPLY="$1 is inside $2, which an account other than root can write to (owner uid $3, mode $4): it could swap a folder on the way for a link while root writes there; make $2 writable by root alone, or use a folder outside it"
-}
-
-# tp_unsafe_above DIR: for the facts, which write nothing: whether tp_stage would refuse DIR for
-# a folder above it (TP_REPLY: why). One stat.
-tp_unsafe_above() {
-  local muid mmode mname
-  tp_folders_up "$1" || return 1
-  while read -r _ muid mmode _ mname; do
-    tp_open_above "$1" "$mname" "$muid" "$mmode" && return 0
-  done < <(stat -c '%d %u %a %f %n' -- "${TP_FOLDERS[@]}")
-  return 1
-}
+# tp_unsafe_above DIR: for the facts: whether tp_stage would refuse DIR for a folder above it
+# (TP_REPLY: why).
+tp_unsafe_above() { ! tp_folders_judged "$1"; }
 
 # tp_unstage: removes the staging folders of this run (called on every exit path), by one rm.
 tp_unstage() {

@@ -152,7 +152,7 @@ describe('become where ssh_config picks the login user', () => {
     const inv = await iniInventory(info, [{ host: h15, vars }], OFFICIAL_VARS);
     const run = await provision(['-i', inv, '--check', '-vv']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout + run.stderr).toMatch(/ \| EXEC \| facts script: ssh \(ssh_config user\)@\S+ \/usr\/local\/bin\/sudo-caller -H -S -n -u root /);
+    expect(run.stdout + run.stderr).toMatch(/ \| EXEC \| facts script: ssh \(ssh_config or root\)@\S+ \/usr\/local\/bin\/sudo-caller -H -S -n -u root /);
     // The login was admin's, as the file says, and sudo made it root.
     expect(await mustOnHost(info, h15.name, 'cat /tmp/sudo-caller.log')).toBe('admin\n');
   });

@@ -38,7 +38,7 @@ beforeAll(async () => {
 const LEVEL_MARK: [number, RegExp][] = [
   [1, / \| FACTS \| /],
   // No ansible_user in this inventory: OpenSSH's own configuration picks the login user.
-  [2, / \| EXEC \| facts script: ssh \(ssh_config user\)@/],
+  [2, / \| EXEC \| facts script: ssh \(ssh_config or root\)@/],
   [3, / \| OUTPUT \| facts script exited 0/],
   [4, / \| CONNECT \| connection as resolved/],
 ];
@@ -55,7 +55,7 @@ describe('verbosity levels', () => {
     }
     for (const secret of [...Object.values(SECRETS), 'sudo-Vv9-secret']) expect(all).not.toContain(secret);
     if (level >= 3) expect(all).toMatch(/content:\/etc\/trento\/agent\.yaml: <\d+ bytes, not shown>|file:\/etc\/trento\/agent\.yaml: absent/);
-    if (level >= 4) expect(all).toContain(`address ${push.address}, port ${push.port}, user (ssh_config user)`);
+    if (level >= 4) expect(all).toContain(`address ${push.address}, port ${push.port}, user (ssh_config or root)`);
     // -vvvv runs ssh with -vvv, and its account of the login is shown (as Ansible does); below, not.
     if (level >= 4) expect(all).toMatch(/debug3: .*\n(?:.*\n)*.*Authenticated to /);
     else expect(all).not.toMatch(/debug\d: /);
@@ -69,7 +69,7 @@ describe('verbosity levels', () => {
     const run = await provision(['-i', inventory, '--limit', push.name, '-vvvv']);
     const all = `${run.stdout}\n${run.stderr}`;
     expect(run.code, all).toBe(0);
-    expect(all).toMatch(/ \| EXEC \| apply script: ssh \(ssh_config user\)@/);
+    expect(all).toMatch(/ \| EXEC \| apply script: ssh \(ssh_config or root\)@/);
     expect(all).toMatch(/<\d+ bytes>/); // agent.yaml and trento.alloy travel as data, shown by size
     expect(all).toMatch(/ \| OUTPUT \| apply script exited 0/);
     for (const secret of [...Object.values(SECRETS), 'sudo-Vv9-secret']) expect(all).not.toContain(secret);

@@ -357,6 +357,19 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(uninstall.warnings.join('\n')).toMatch(/'rebuild trust store' did not finish in an earlier run/);
   });
 
+  it("uninstall --purge of the toolkit's Alloy forgets a pending Alloy restart it has nothing to run for", () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    facts.record.packages = ['alloy', 'trento-agent'];
+    facts.record.pendingHandlers = ['restart alloy'];
+    const plan = planFor(facts, { uninstall: true, purge: true });
+    expect(plan.handlers.map((h) => h.name)).not.toContain('restart alloy');
+    expect(toShell(plan.changes.find((c) => c.id === 'record:pending-handlers')!.script)).toBe("tp_handler_done 'restart alloy'");
+    expect(plan.warnings.join('\n')).not.toMatch(/'restart alloy'/);
+    // Without --purge Alloy stays and its handlers run: nothing forgotten.
+    const kept = planFor(facts, { uninstall: true });
+    expect(kept.changes.map((c) => c.id)).not.toContain('record:pending-handlers');
+  });
+
   it('owner or mode alone are fixed by writing the file anew, never chown/chmod by path', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);

@@ -3,7 +3,7 @@
 // folder and run, the toolkit's records as sorted sets; and the remote command that feeds every
 // script to bash (src/exec/session.ts), over a pipe as sshd gives it and over a socket as Node does.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,23 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
     // The facts' own test of the same rule (they write nothing): the same words.
     expect(run(`tp_unsafe_above ${inner} && echo "$TP_REPLY"`).stdout).toBe(refused.stderr);
     expect(run(`tp_unsafe_above ${shared} || echo fine`).stdout).toBe('fine\n');
+    // A root-owned link on the way to a root-only tree: its own bits (777) mean nothing.
+    const site = join(scratch, 'srv-site');
+    mkdirSync(join(site, 'conf'), { recursive: true });
+    chmodSync(site, 0o755);
+    symlinkSync(site, join(scratch, 'site-link'));
+    expect(run(`tp_unsafe_above ${scratch}/site-link/conf || echo fine`).stdout).toBe('fine\n');
+    expect(run(`tp_stage ${scratch}/site-link/conf && echo "$TP_STAGE_DIR"`).stdout.trim().startsWith(`${scratch}/site-link/conf/.tp-stage.`)).toBe(true);
+    // Sticky, but the folder on the way in it is another account's: that account can rename it.
+    const sticky1770 = join(scratch, 'sticky-group');
+    mkdirSync(join(sticky1770, 'own'), { recursive: true });
+    chmodSync(sticky1770, 0o1770);
+    chownSync(join(sticky1770, 'own'), 65534, 0);
+    expect(run(`tp_stage ${sticky1770}/own`).stderr).toMatch(new RegExp(`^${sticky1770}/own is inside ${sticky1770}, which an account other than root`));
+    // A relative path: refused (no folder above it can be judged), never a loop.
+    expect(run(`cd ${scratch} && tp_unsafe_above alloy-like && echo "$TP_REPLY"`).stdout).toBe(
+      'alloy-like is not an absolute path; trento-provision only writes into folders named from /\n',
+    );
     // Reached through a root-owned link: the folders where it really leads count.
     const link = join(scratch, 'via-link');
     symlinkSync(shared, link);
