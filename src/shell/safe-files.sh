@@ -57,33 +57,43 @@ tp_stage() {
 # (tp_unsafe_above), which write nothing. (Not seen: a link inside another link's target,
 # /a -> /x/y with /x/y/c -> /z: the folder holding that second link, /x/y, is on neither list.)
 tp_folders_judged() {
-  local dir=$1 real p dev='' mdev muid mmode mtype mname child=''
-  local -a folders=()
+  local dir=$1 real
   TP_TRUSTED=
+  TP_LINKED=
   case $dir in
     /*) ;;
     *) TP_REPLY="$dir is not an absolute path; trento-provision only writes into folders named from /"; return 1 ;;
   esac
+  tp_chain_judged "$dir" "$dir" || return 1
+  # A link on the way (seen by that stat): where it really leads is judged too. Without one, as on
+  # a standard host, no subshell and no second stat.
+  [ -n "$TP_LINKED" ] || return 0
   real=$(cd -P -- "$dir" && pwd) || { TP_REPLY="cannot enter $dir"; return 1; }
-  for p in "$dir" "$real"; do
-    [ ${#folders[@]} -gt 0 ] && [ "$p" = "$dir" ] && continue # no link on the way: once
+  [ "$real" = "$dir" ] || tp_chain_judged "$dir" "$real"
+}
+
+# tp_chain_judged DIR START: START (DIR, or where it really is) and every folder above it, by one
+# stat, judged as tp_folders_judged says; TP_LINKED set when one of them is a link.
+tp_chain_judged() {
+  local dir=$1 p=$2 dev='' mdev muid mmode mtype mname child=''
+  local -a folders=("$2")
+  while [ "$p" != / ]; do
+    tp_dirname "$p"
+    p=$TP_REPLY
     folders+=("$p")
-    while [ "$p" != / ]; do
-      tp_dirname "$p"
-      p=$TP_REPLY
-      folders+=("$p")
-    done
   done
   # "DEVICE OWNER MODE RAWMODE NAME": the mode as octal digits, RAWMODE in hex (its file type
   # 0xA000: a link, whose own bits mean nothing; its owner counts as the entry's).
   while read -r mdev muid mmode mtype mname; do
-    if [ "$mname" = "$dir" ] || [ "$mname" = "$real" ]; then
+    if [ "$mname" = "$2" ]; then
       child=$muid
-      [ -n "$dev" ] || dev=$mdev
+      dev=$mdev
       [ -z "$TP_TRUSTED" ] && [ "$muid" = 0 ] && (( (8#$mmode & 8#022) == 0 )) && TP_TRUSTED=$mname
       continue
     fi
-    if (( (16#$mtype & 16#F000) != 16#A000 )); then
+    if (( (16#$mtype & 16#F000) == 16#A000 )); then
+      TP_LINKED=1
+    else
       if [ "$muid" != 0 ] || { (( (8#$mmode & 8#022) != 0 )) && { (( (8#$mmode & 8#1000) == 0 )) || [ "$child" != 0 ]; }; }; then
         TP_REPLY="$dir is inside $mname, which an account other than root can write to (owner uid $muid, mode $mmode): it could swap a folder on the way for a link while root writes there; make $mname writable by root alone, or use a folder outside it"
         return 1
