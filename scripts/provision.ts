@@ -17,6 +17,7 @@ import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run/index.ts';
+import { playPatternOf } from '../src/settings/discovery.ts';
 import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.
@@ -85,12 +86,15 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   for (const w of inventory.warnings) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
   if (cli.listHosts) {
     // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
-    const hosts = limitHosts(inventory, cli.limit, 'all', { cwd: adminDir }).hosts;
+    // The play's hosts, as the run takes them (group agents when there is one).
+    const pattern = playPatternOf(inventory);
+    const hosts = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir }).hosts;
     const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
-    process.stdout.write(listHostsText(inventory, hosts, mode, cli.limit, sink.secrets.redact));
+    process.stdout.write(listHostsText(inventory, hosts, mode, pattern, sink.secrets.redact));
     return 0;
   }
-  const extraVars = parseExtraVars(cli.extraVars, adminDir);
+  const extraVars = parseExtraVars(cli.extraVars, adminDir, vaultSecrets);
+  sink.secrets.add(extraVars.vaultValues);
   const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
   // The controller's own TLS key for --verify-prometheus is a secret of the run like a typed
   // password (its basic/bearer credentials are the agent's variables, in the list already).

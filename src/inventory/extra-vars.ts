@@ -8,26 +8,46 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InventoryError, originOf } from './errors.ts';
 import { setOwn } from './records.ts';
+import type { VaultedValue } from './model.ts';
+import { decryptWithSecrets, isVaultText, type VaultSecret, VaultError } from './vault.ts';
+import { collectLeaves, decryptInline } from './vault-values.ts';
 import { convert, isMap, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
 export interface ExtraVars {
   vars: Record<string, unknown>;
   /** variable -> "-e key=value", "-e JSON/YAML" or "FILE:LINE" for -e @FILE */
   origins: Record<string, string>;
+  /** Every value that came out of a vault (a vault-encrypted @FILE, an inline !vault): secrets. */
+  vaultValues: string[];
 }
 
-export function parseExtraVars(args: string[], cwd: string): ExtraVars {
+/**
+ * `vault`: the run's vault secrets. As Ansible, a vault-encrypted @FILE and inline `!vault`
+ * values are decrypted with them (neither is ever used as its ciphertext).
+ */
+export function parseExtraVars(args: string[], cwd: string, vault: readonly VaultSecret[] = []): ExtraVars {
   const vars: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
+  const vaultValues = new Set<string>();
   const set = (key: string, value: unknown, origin: string): void => {
-    setOwn(vars, key, value);
+    setOwn(
+      vars,
+      key,
+      decryptInline(value, (v) => decryptedValue(v, vault, vaultValues)),
+    );
     origins[key] = origin;
   };
   for (const arg of args) {
     if (!arg) continue;
     if (arg.startsWith('@')) {
       const file = resolve(cwd, arg.slice(1));
-      for (const [k, v, origin] of dataFile(file, readVarsText(file), arg)) set(k, v, origin);
+      let text = readVarsText(file);
+      const encrypted = isVaultText(text);
+      if (encrypted) text = decrypted(text, vault, file);
+      for (const [k, v, origin] of dataFile(file, text, arg)) {
+        set(k, v, origin);
+        if (encrypted) collectLeaves(vars[k], vaultValues);
+      }
     } else if (arg[0] === '/' || arg[0] === '.') {
       throw new InventoryError(`please prepend extra_vars filename '${arg}' with '@' (-e @${arg})`);
     } else if (arg[0] === '[' || arg[0] === '{') {
@@ -36,7 +56,30 @@ export function parseExtraVars(args: string[], cwd: string): ExtraVars {
       for (const [k, v] of Object.entries(parseKeyValues(arg))) set(k, v, `-e ${abbreviate(arg)}`);
     }
   }
-  return { vars, origins };
+  return { vars, origins, vaultValues: [...vaultValues].filter((v) => v !== '') };
+}
+
+/** A vault-encrypted extra vars file's text, named with the file when no secret opens it. */
+function decrypted(text: string, vault: readonly VaultSecret[], file: string): string {
+  try {
+    return decryptWithSecrets(text, vault);
+  } catch (error) {
+    if (error instanceof VaultError) throw new InventoryError(error.message, { file });
+    throw error;
+  }
+}
+
+/** An inline !vault value of the extra vars, decrypted; named with its file and line when it cannot be. */
+function decryptedValue(value: VaultedValue, vault: readonly VaultSecret[], out: Set<string>): string {
+  try {
+    const plain = decryptWithSecrets(value.ciphertext, vault);
+    out.add(plain);
+    return plain;
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    const m = /^(.*):(\d+)$/.exec(value.origin);
+    throw new InventoryError(`inline !vault value: ${error.message}`, m ? { file: m[1]!, line: Number(m[2]) } : { file: value.origin });
+  }
 }
 
 function abbreviate(text: string): string {
@@ -53,9 +96,6 @@ function readVarsText(file: string): string {
 
 /** YAML or JSON text that must be a mapping: [key, value, origin][] */
 function dataFile(file: string, text: string, arg: string): [string, unknown, string][] {
-  if (text.startsWith('$ANSIBLE_VAULT;')) {
-    throw new InventoryError('vault-encrypted extra vars files are not supported yet; decrypt it or pass the values another way', { file });
-  }
   const loaded = parseAnsibleYaml(text, file);
   if (!isMap(loaded.contents)) {
     throw new InventoryError(

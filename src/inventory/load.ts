@@ -8,13 +8,13 @@ import { stat } from 'node:fs/promises';
 import { InventoryError } from './errors.ts';
 import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
 import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
-import { type GroupEntry, type HostEntry, type Inventory, UnsafeText, VaultedValue } from './model.ts';
-import { isPyNumber } from './numbers.ts';
+import type { GroupEntry, HostEntry, Inventory, VaultedValue } from './model.ts';
 import { groupHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
 import { parseSource } from './sources.ts';
 import { entityVars, newVarsFileCache, type VarsFileCache } from './vars-files.ts';
 import { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
+import { collectLeaves, decryptInline } from './vault-values.ts';
 
 export interface LoadOptions {
   /**
@@ -206,24 +206,4 @@ function originsOf(layer: VarLayer): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, slot] of layer) setOwn(out, k, slot.origin);
   return out;
-}
-
-/** String and number leaves of a value (what may be printed, so what the redactor must know). */
-function collectLeaves(value: unknown, out: Set<string>): void {
-  if (typeof value === 'string' || isPyNumber(value) || value instanceof UnsafeText) out.add(String(value));
-  else if (value instanceof VaultedValue) return;
-  else if (Array.isArray(value)) for (const v of value) collectLeaves(v, out);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) collectLeaves(v, out);
-}
-
-/** A copy with every VaultedValue replaced by its plaintext (nested values included). */
-function decryptInline(value: unknown, decrypt: (v: VaultedValue) => string): unknown {
-  if (value instanceof VaultedValue) return decrypt(value);
-  if (Array.isArray(value)) return value.map((v) => decryptInline(v, decrypt));
-  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(out, k, decryptInline(v, decrypt));
-    return out;
-  }
-  return value;
 }

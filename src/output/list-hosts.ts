@@ -33,11 +33,12 @@ function target(vars: Record<string, unknown>, name: string): string {
 }
 
 /** ansible-playbook --list-hosts' layout, one line per host with its target and plan headline. */
-export function listHostsText(inventory: Inventory, hosts: string[], mode: ListMode, limit: string | undefined, redact: Redactor): string {
+/** `pattern`: the play's hosts pattern (agents, or all), as ansible-playbook --list-hosts names it. */
+export function listHostsText(inventory: Inventory, hosts: string[], mode: ListMode, pattern: string, redact: Redactor): string {
   const headline = HEADLINES[mode];
   const width = Math.max(0, ...hosts.map((h) => h.length));
   const lines = [
-    `play #1 (${limit ?? 'all'}): ${headline.play}`,
+    `play #1 (${pattern}): ${headline.play}`,
     `  plan: ${headline.plan}`,
     `  hosts (${hosts.length}):`,
     ...hosts.map((h) => `    ${h.padEnd(width)}  ${target(inventory.hosts.get(h)?.vars ?? {}, h)}`),

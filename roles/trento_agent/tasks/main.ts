@@ -3,7 +3,7 @@
 // configure-alloy.sh that the drop-in runs before the agent starts.
 import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
-import { sh, toShell } from '../../../src/exec/command.ts';
+import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, service } from '../../../src/plan/ops.ts';

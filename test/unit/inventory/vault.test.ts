@@ -1,9 +1,10 @@
 // Vault texts produced by the real ansible-vault (fixtures) decrypt with the right password only.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory, type VaultedValue } from '../../../src/inventory/index.ts';
+import { loadInventory, parseExtraVars, type VaultedValue } from '../../../src/inventory/index.ts';
 import { decryptVault, isVaultText, VaultError } from '../../../src/inventory/vault.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/inventories');
@@ -20,6 +21,28 @@ describe('vault', () => {
     const inv = await loadInventory(join(FIXTURES, 'valid/yaml-types/hosts.yml'));
     const value = inv.hosts.get('vaulted')!.vars.agent_web_api_key as VaultedValue;
     expect(decryptVault(value.ciphertext, [PASSWORD])).toBe('s3cret-api-key');
+  });
+
+  it("-e @FILE: inline !vault values and a vault-encrypted file are decrypted with the run's secrets, and every value from them is a secret", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-extra-vault-'));
+    const hosts = readFileSync(join(FIXTURES, 'valid/yaml-types/hosts.yml'), 'utf8');
+    const block = hosts.slice(hosts.indexOf('agent_web_api_key: !vault |'), hosts.indexOf('    merged:'));
+    writeFileSync(join(dir, 'inline.yml'), `ansible_become_password: ${block.slice('agent_web_api_key: '.length).replace(/^ {16}/gm, '  ')}`);
+    const secrets = [{ id: 'default', password: PASSWORD, source: 'test' }];
+    const inline = parseExtraVars(['@inline.yml'], dir, secrets);
+    expect(inline.vars.ansible_become_password).toBe('s3cret-api-key');
+    expect(inline.vaultValues).toEqual(['s3cret-api-key']);
+    // Without a vault password: an error naming the file and the line, never the ciphertext used as a value.
+    expect(() => parseExtraVars(['@inline.yml'], dir)).toThrow(
+      new RegExp(`${join(dir, 'inline.yml')}:1: inline !vault value: Attempting to decrypt but no vault secrets found`),
+    );
+    // A whole file encrypted by ansible-vault.
+    writeFileSync(join(dir, 'whole.yml'), readFileSync(join(FIXTURES, 'unit/vaulted-file/group_vars/agents.yml'), 'utf8'));
+    const whole = parseExtraVars(['@whole.yml'], dir, secrets);
+    expect(whole.vars.agent_web_api_key).toBe('secret');
+    expect(whole.vaultValues).toEqual(['secret']);
+    expect(() => parseExtraVars(['@whole.yml'], dir, [{ id: 'default', password: 'wrong', source: 'test' }])).toThrow(/whole\.yml: Decryption failed/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses a wrong password and damaged text', () => {

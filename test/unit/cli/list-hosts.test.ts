@@ -1,0 +1,34 @@
+// provision --list-hosts: the real CLI, no host contacted. It lists the hosts the run itself
+// would take: the play's (group agents when the inventory has one, as the official agent play),
+// --limit within them, in the play's order.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/cli/invocation.ts';
+
+const execFileP = promisify(execFile);
+const repo = packageRoot(import.meta.url);
+const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+const dir = mkdtempSync(join(tmpdir(), 'tp-list-hosts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const listed = async (file: string, ...args: string[]) => {
+  const { stdout } = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--list-hosts', ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
+  return stdout;
+};
+
+it("lists the play's hosts (group agents, as the run takes them), --limit within them; without that group, every host", { timeout: 120_000 }, async () => {
+  // The official examples list the server, Postgres and RabbitMQ hosts too: they get no agent.
+  const official = join(dir, 'official');
+  writeFileSync(official, '[agents:children]\napp\n[app]\nhana01\nhana02\n[trento_server]\nsrv1\n[rabbitmq_hosts]\nrmq1\n');
+  const all = await listed(official);
+  expect(all).toMatch(/^play #1 \(agents\): /);
+  expect(all).toMatch(/hosts \(2\):\n {4}hana01 +hana01\n {4}hana02 +hana02\n$/);
+  expect(await listed(official, '-l', 'hana02:rmq1')).toMatch(/hosts \(1\):\n {4}hana02 /);
+  const plain = join(dir, 'plain');
+  writeFileSync(plain, 'db1\n[web]\nweb1\n');
+  expect(await listed(plain)).toMatch(/^play #1 \(all\): [\s\S]*hosts \(2\):\n {4}db1 +db1\n {4}web1 +web1\n$/);
+});
