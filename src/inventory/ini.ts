@@ -84,7 +84,10 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       try {
         tokens = shlexSplit(line, true);
       } catch (e) {
-        fail(`error parsing host definition '${line}': ${(e as Error).message}; close the quotes or escape the character`);
+        // The line's values are not quoted: a password there is not known as one yet.
+        fail(
+          `error parsing the host definition of ${line.trim().split(/\s/)[0]}: ${(e as Error).message}; close the quotes or escape the character (the values are not shown: they may hold a password)`,
+        );
       }
       if (tokens.length === 0) fail(`expected a host definition, got: ${line}`);
       const pattern = tokens[0]!;
@@ -104,10 +107,14 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
         fail(`invalid host pattern '${pattern}': '---' is normally a sign this is a YAML file; give it a .yml extension`);
       }
       const variables = new Map<string, unknown>();
-      for (const token of tokens.slice(1)) {
+      for (const [i, token] of tokens.slice(1).entries()) {
         const eq = token.indexOf('=');
-        if (eq === -1) fail(`expected key=value host variable assignment, got: ${token}; quote values that contain spaces`);
-        variables.set(token.slice(0, eq), value(token.slice(eq + 1), fail));
+        if (eq === -1) {
+          fail(
+            `expected key=value host variable assignments after ${pattern}, got a word without '=' (word ${i + 2} of the line, not shown: it may be part of a password); quote values that contain spaces`,
+          );
+        }
+        variables.set(token.slice(0, eq), value(token.slice(eq + 1), token.slice(0, eq), fail));
       }
       const origin = originOf(file, lineno);
       for (const host of expanded.hosts) {
@@ -116,9 +123,14 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       }
     } else if (state === 'vars') {
       const eq = line.indexOf('=');
-      if (eq === -1) fail(`expected key=value, got: ${line}; each line of [${group}:vars] is one name=value`);
+      if (eq === -1) {
+        const yamlLike = /^\s*[\w.-]+\s*:/.exec(line);
+        fail(
+          `expected name=value, got a line without '=' (not shown: it may hold a password)${yamlLike ? `; it looks like YAML's "${yamlLike[0].trim()} value", which INI writes as name=value` : ''}; each line of [${group}:vars] is one name=value`,
+        );
+      }
       const key = line.slice(0, eq).trim();
-      setVariable(draft, group, key, value(line.slice(eq + 1).trim(), fail), originOf(file, lineno), { file, line: lineno });
+      setVariable(draft, group, key, value(line.slice(eq + 1).trim(), key, fail), originOf(file, lineno), { file, line: lineno });
     } else {
       const m = GROUP_NAME.exec(line);
       if (!m) fail(`expected group name, got: ${line}; list one group per line in [${group}:children]`);
@@ -148,11 +160,12 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
   }
 }
 
-function value(text: string, fail: (m: string) => never): unknown {
+/** A variable's value; one that cannot be read is named by its variable, never quoted (a password). */
+function value(text: string, name: string, fail: (m: string) => never): unknown {
   try {
     return iniValue(text);
   } catch (e) {
-    if (e instanceof LiteralTypeError) fail(`cannot read value ${text}: ${e.message}`);
+    if (e instanceof LiteralTypeError) fail(`cannot read the value of ${name}: ${e.message}`);
     throw e;
   }
 }

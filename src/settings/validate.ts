@@ -49,10 +49,11 @@ type Checked = { ok: true; text: string } | { ok: false; problem: string };
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
-  if (value instanceof PyFloat) return `a float (${value})`;
+  // Numbers without their value: a secret variable's number is the secret.
+  if (value instanceof PyFloat) return 'a float';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'boolean') return `a boolean (${value})`;
-  if (typeof value === 'number' || typeof value === 'bigint') return `a number (${value})`;
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
   return typeof value;
 }
 

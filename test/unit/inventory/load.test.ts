@@ -150,3 +150,32 @@ describe('an INI file with bytes that are not UTF-8', () => {
     expect((await loadInventory(file)).hosts.get('db1')!.vars.note).toBe('cafe');
   });
 });
+
+describe('errors about an inventory line never quote its values (a password there is not known as one yet)', () => {
+  it('a broken quote, a word without =, a YAML-style line in [vars], an unreadable value: the file, the line and the name only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-ini-secret-'));
+    const file = join(dir, 'hosts');
+    const cases: [string, RegExp][] = [
+      ["[agents]\nh1 ansible_become_password='Summer's Secret 2024'\n", /:2: error parsing the host definition of h1: .*the values are not shown/],
+      [
+        '[agents]\nh1 ansible_become_password=Summer Secret2024\n',
+        /:2: expected key=value host variable assignments after h1, got a word without '=' \(word 3 of the line/,
+      ],
+      [
+        '[agents]\nh1\n[agents:vars]\nrabbitmq_password: MySecretPass123\n',
+        /:4: expected name=value, got a line without '='.*looks like YAML's "rabbitmq_password: value"/,
+      ],
+      ['[agents]\nh1\n[agents:vars]\nrabbitmq_password={[1]: 2, "Secret": 3}\n', /:4: cannot read the value of rabbitmq_password: unhashable type/],
+    ];
+    for (const [text, expected] of cases) {
+      writeFileSync(file, text);
+      const error = await loadInventory(file).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error, text).toBeInstanceOf(InventoryError);
+      expect(error!.message).toMatch(expected);
+      expect(error!.message).not.toMatch(/Secret/);
+    }
+  });
+});
