@@ -5,8 +5,8 @@
 // Writing such a string literally into agent.yaml would be wrong, so strings are evaluated
 // with this subset and anything outside it is reported, never passed through.
 //
-// Supported: {{ name }}, {% raw %}...{% endraw %}, 'text' / "text", numbers, true/false, parentheses, `~` and `+`
-// (string concatenation), filters `default(x)` / `d(x)` (with a second argument `true`:
+// Supported: {{ name }}, {% raw %}...{% endraw %}, 'text' / "text", numbers, true/false, parentheses, `~`
+// (join as text) and `+` (numbers add, strings join), filters `default(x)` / `d(x)` (with a second argument `true`:
 // also replace empty values), `string`, `trim`, `lower`, `upper`. Filters bind tighter than
 // `~`, as in Jinja. An undefined variable makes the whole result undefined unless a
 // `default` catches it; an undefined result means "not set". Errors never quote the text: the
@@ -32,8 +32,8 @@ function tokenize(expr: string): Token[] {
     at = re.lastIndex;
     const [, name, single, double, number, op] = m;
     if (name !== undefined) tokens.push({ kind: 'name', text: name });
-    else if (single !== undefined) tokens.push({ kind: 'string', text: single.replace(/\\(.)/gu, '$1') });
-    else if (double !== undefined) tokens.push({ kind: 'string', text: double.replace(/\\(.)/gu, '$1') });
+    else if (single !== undefined) tokens.push({ kind: 'string', text: unescape(single) });
+    else if (double !== undefined) tokens.push({ kind: 'string', text: unescape(double) });
     else if (number !== undefined) tokens.push({ kind: 'number', value: Number(number) });
     else if (op !== undefined && op !== '||') tokens.push({ kind: 'op', text: op });
     else throw new Error(`unsupported operator "${op}"`);
@@ -54,8 +54,24 @@ function isEmpty(value: Value): boolean {
   return value === UNDEFINED || value === null || value === '' || value === false;
 }
 
+/** A value as Jinja's `~` and `| string` write it: Python's str() (True, False, None). */
 function str(value: Value): string {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value === null) return 'None';
   return typeof value === 'string' ? value : String(value);
+}
+
+/** A string literal's escapes, as Python reads them: \n, \t, \r, \\, \', \" (any other \x is kept as written). */
+const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' };
+function unescape(text: string): string {
+  return text.replace(/\\(.)/gsu, (whole, ch: string) => ESCAPES[ch] ?? whole);
+}
+
+/** Jinja's `+`: numbers add, strings join; anything else is Python's TypeError (`~` joins any two). */
+function plus(left: Value, right: Value): Value {
+  if (typeof left === 'number' && typeof right === 'number') return left + right;
+  if (typeof left === 'string' && typeof right === 'string') return left + right;
+  throw new Error('"+" adds two numbers or joins two strings; use "~" to join other values as text');
 }
 
 type Filter = (input: Value, args: Value[]) => Value;
@@ -129,9 +145,10 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
   const concat = (): Value => {
     let value = filtered();
     while (isOp('~') || isOp('+')) {
+      const joins = isOp('~');
       pos += 1;
       const right = filtered();
-      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : str(value) + str(right);
+      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : joins ? str(value) + str(right) : plus(value, right);
     }
     return value;
   };

@@ -23,12 +23,20 @@ describe('evaluateTemplate (Jinja subset)', () => {
     ['{{ (a ~ b) | upper }}', { a: 'x', b: 'y' }, 'XY'],
     ['pre {{ missing }} post', {}, UNDEFINED],
     ['no template', {}, 'no template'],
+    // As ansible-core renders them: `+` adds numbers and joins strings; `~` writes Python's str().
+    ['{{ 22 + 1 }}', {}, 23],
+    ['{{ p + 1 }}', { p: 2200 }, 2201],
+    ["{{ 'a' + b }}", { b: 'c' }, 'ac'],
+    ["{{ 'x' ~ true }}", {}, 'xTrue'],
+    ["{{ 'v' ~ none }}", {}, 'vNone'],
+    ['{{ b | string }}', { b: false }, 'False'],
+    ["{{ 'a\\nb' }}", {}, 'a\nb'],
   ])('%s with %j', (text, vars, expected) => {
     const result = evaluateTemplate(text, lookupIn(vars));
     expect(result).toMatchObject({ ok: true, value: expected });
   });
 
-  it.each(["{{ lookup('env', 'X') }}", '{{ a | b64decode }}', '{{ a if b else c }}', '{% if a %}x{% endif %}', '{{ a + }}', '{{ a.b }}'])(
+  it.each(["{{ lookup('env', 'X') }}", '{{ a | b64decode }}', '{{ a if b else c }}', '{% if a %}x{% endif %}', '{{ a + }}', '{{ a.b }}', '{{ a + 1 }}'])(
     'refuses %s',
     (text) => {
       expect(evaluateTemplate(text, lookupIn({ a: 'x' })).ok).toBe(false);
