@@ -32,8 +32,8 @@ function tokenize(expr: string): Token[] {
     at = re.lastIndex;
     const [, name, single, double, number, op] = m;
     if (name !== undefined) tokens.push({ kind: 'name', text: name });
-    else if (single !== undefined) tokens.push({ kind: 'string', text: unescape(single) });
-    else if (double !== undefined) tokens.push({ kind: 'string', text: unescape(double) });
+    else if (single !== undefined) tokens.push({ kind: 'string', text: decodeEscapes(single) });
+    else if (double !== undefined) tokens.push({ kind: 'string', text: decodeEscapes(double) });
     else if (number !== undefined) tokens.push({ kind: 'number', value: Number(number) });
     else if (op !== undefined && op !== '||') tokens.push({ kind: 'op', text: op });
     else throw new Error(`unsupported operator "${op}"`);
@@ -63,7 +63,7 @@ function str(value: Value): string {
 
 /** A string literal's escapes, as Python reads them: \n, \t, \r, \\, \', \" (any other \x is kept as written). */
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' };
-function unescape(text: string): string {
+function decodeEscapes(text: string): string {
   return text.replace(/\\(.)/gsu, (whole, ch: string) => ESCAPES[ch] ?? whole);
 }
 
