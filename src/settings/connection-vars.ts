@@ -58,8 +58,12 @@ export function templatedConnectionVars(
   const out: Record<string, unknown> = { ...vars };
   for (const name of names) {
     const value = resolved.get(name);
-    if (value === undefined) delete out[name];
-    else {
+    // Evaluated to nothing ("{{ jump | default('') }}"): set empty, as a plain "" is (none, and
+    // beating the command line and ansible.cfg); only an undefined result is a problem.
+    if (value === undefined) {
+      if (resolved.defined(name)) out[name] = '';
+      else delete out[name];
+    } else {
       // The result is final, as in Ansible: braces it holds came from a !unsafe value and are
       // never evaluated again (by the settings that may refer to this variable).
       const text = typeof value === 'string' ? value : String(value);

@@ -83,6 +83,8 @@ export interface ResolvedVars {
   sources(name: string): string[];
   /** Evaluation problems met so far (a Jinja expression outside the supported subset...). */
   problems(): ResolveProblem[];
+  /** Whether it has a value at all, empty or null included (get() calls those unset). */
+  defined(name: string): boolean;
 }
 
 /**
@@ -183,5 +185,6 @@ export function resolveVars(
     origin: (name) => lookup(name, []).origin,
     sources: (name) => [...lookup(name, []).sources],
     problems: () => [...problems],
+    defined: (name) => lookup(name, []).value !== UNDEFINED,
   };
 }

@@ -34,6 +34,14 @@ describe('templated connection variables', () => {
     expect(out).toEqual({ ansible_host: 'vmhana01.mgmt.corp', ansible_ssh_common_args: '-o HostKeyAlias=vmhana01.sap.corp' });
   });
 
+  it('Jinja that gives an empty value is set empty, as a plain "" is (Ansible accepts both): \'{{ jump | default("") }}\'', () => {
+    const { vars: out, problems } = templatedConnectionVars('db1', { ansible_ssh_extra_args: "{{ jump | default('') }}" }, {}, defaults);
+    expect(problems).toEqual([]);
+    expect(out).toEqual({ ansible_ssh_extra_args: '' });
+    const set = templatedConnectionVars('db1', { ansible_ssh_extra_args: "{{ jump | default('') }}", jump: '-J bastion' }, {}, defaults);
+    expect(set.vars.ansible_ssh_extra_args).toBe('-J bastion');
+  });
+
   it('a reference to a variable the host does not have is a problem naming the variable and where it was set', () => {
     const { vars: out, problems } = templatedConnectionVars(
       'db1',
