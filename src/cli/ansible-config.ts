@@ -6,6 +6,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
+import { DEFAULT_INVENTORY_IGNORE_EXTS } from '../inventory/sources.ts';
 
 export class AnsibleConfigError extends Error {}
 
@@ -137,6 +138,17 @@ interface DefaultOnlySetting {
   secret?: boolean;
 }
 
+/** An ansible.cfg list (comma-separated, as Ansible's `list` type) equal, as a set, to `expected`. */
+function sameList(value: string, expected: readonly string[]): boolean {
+  const items = new Set(
+    value
+      .split(',')
+      .map((v) => v.trim().replace(/^(['"])(.*)\1$/, '$2'))
+      .filter((v) => v !== ''),
+  );
+  return items.size === new Set(expected).size && expected.every((e) => items.has(e));
+}
+
 const BECOME_PASSWORD_INSTEAD =
   'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
 
@@ -155,6 +167,22 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     env: 'ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS',
     honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
+  },
+  // Which files of an inventory folder are read: src/inventory/sources.ts has Ansible's defaults.
+  {
+    section: 'inventory',
+    ini: 'ignore_extensions',
+    env: 'ANSIBLE_INVENTORY_IGNORE',
+    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
+    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
+  },
+  {
+    section: 'inventory',
+    ini: 'ignore_patterns',
+    env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
+    honoured: (v) => sameList(v, []),
+    instead:
+      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
   },
   // A sudo password in ansible.cfg or the environment: refused, named, never printed.
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },

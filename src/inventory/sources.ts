@@ -13,8 +13,12 @@ import { compareCodePoints, notUtf8, readInventoryText } from './vars-files.ts';
 import { parseYamlInventory } from './yaml-inventory.ts';
 import { isMap, isScalar, keyString, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
-// IGNORED_ALWAYS plus the default INVENTORY_IGNORE_EXTS of ansible-core.
-const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(?:\.pyc|\.pyo|\.swp|\.bak|~|\.rpm|\.md|\.txt|\.rst|\.orig|\.ini|\.cfg|\.retry)$/;
+/** ansible-core's INVENTORY_IGNORE_EXTS default (REJECT_EXTS and .orig, .ini, .cfg, .retry): the
+ *  only value of [inventory] ignore_extensions the toolkit takes (src/cli/ansible-config.ts). */
+export const DEFAULT_INVENTORY_IGNORE_EXTS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// IGNORED_ALWAYS plus those extensions.
+const IGNORED = new RegExp(`^\\.|^host_vars$|^group_vars$|^vars_plugins$|(?:${DEFAULT_INVENTORY_IGNORE_EXTS.map(escapeRegExp).join('|')})$`);
 const YAML_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Parses one source into the draft; false when a folder held nothing Ansible would read. */

@@ -300,6 +300,13 @@ describe('ansible.cfg and the command line', () => {
       expect(read(cfg)).not.toThrow();
     }
     expect(read('[defaults]\nhash_behaviour = merge\n', { ANSIBLE_HASH_BEHAVIOUR: 'replace' })).not.toThrow();
+    // Which files of an inventory folder are read: only Ansible's defaults.
+    expect(read('[inventory]\nignore_patterns = ^old_\n')).toThrow(/\[inventory\] ignore_patterns = \^old_: not supported by trento-provision/);
+    expect(read('[inventory]\nignore_extensions = .conf\n')).toThrow(/\[inventory\] ignore_extensions = \.conf: not supported/);
+    expect(read('[defaults]\nforks = 5\n', { ANSIBLE_INVENTORY_IGNORE_REGEX: 'bak$' })).toThrow(/environment ANSIBLE_INVENTORY_IGNORE_REGEX = bak\$/);
+    expect(
+      read('[inventory]\nignore_patterns =\nignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n'),
+    ).not.toThrow();
   });
 
   it("the sudo plugin's password settings are errors naming the setting, never printing it; its other names are read", () => {
