@@ -4,6 +4,7 @@
 
 import { InventoryError, type InventoryErrorLocation } from './errors.ts';
 import { UnsafeText } from './model.ts';
+import { PyFloat } from './numbers.ts';
 
 export interface VarSlot {
   value: unknown;
@@ -145,6 +146,7 @@ function pythonInt(value: unknown): number | undefined {
   if (value instanceof UnsafeText) return pythonInt(value.text);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number') return Number.isFinite(value) ? Math.trunc(value) : undefined;
+  if (value instanceof PyFloat) return Number.isFinite(value.value) ? Math.trunc(value.value) : undefined;
   if (typeof value === 'string') {
     const t = value.trim().replace(/(?<=\d)_(?=\d)/g, '');
     return /^[+-]?\d+$/.test(t) ? Number(t) : undefined;

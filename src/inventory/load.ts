@@ -87,6 +87,8 @@ export async function loadInventory(path: string | string[], options: LoadOption
   let parsed = false;
   for (const source of sources) {
     if (await parseSource(draft, source)) parsed = true;
+    // Ansible warns too ("Unable to parse ... as an inventory source"); with none read, it is an error below.
+    else if (sources.length > 1) draft.warnings.push(`${source}: no inventory was found there (no file Ansible would read); it adds no host`);
   }
   if (!parsed) {
     throw new InventoryError('no inventory was found in this folder; add a hosts.yml or an INI hosts file', { file: sources.join(', ') });

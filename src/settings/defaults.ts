@@ -65,7 +65,11 @@ export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleD
  * host): above inventory values, below -e. `get` reads other variables (undefined when unset);
  * `via` names the ones the value was built from.
  */
-export type Computed = (get: (name: string) => unknown) => { value: unknown; via: readonly string[]; origin: string } | { problem: string; variable: string };
+/** `get`: a variable's value, empty and null as unset; `isSet`: whether it has any value, empty or null included. */
+export type Computed = (
+  get: (name: string) => unknown,
+  isSet: (name: string) => boolean,
+) => { value: unknown; via: readonly string[]; origin: string } | { problem: string; variable: string };
 
 export interface ResolveProblem {
   variable: string;
@@ -131,7 +135,7 @@ export function resolveVars(
         const value = lookup(ref, [...stack, name]).value;
         return value === UNDEFINED || value === null || value === '' ? undefined : value;
       };
-      const out = computed[name]!(get);
+      const out = computed[name]!(get, (ref) => lookup(ref, [...stack, name]).value !== UNDEFINED);
       const entry: Entry =
         'problem' in out
           ? { value: UNDEFINED, origin: 'not set', sources: [] }

@@ -66,15 +66,17 @@ export const RABBITMQ_DISCOVERY: DiscoveredService = {
 export const DISCOVERED_SERVICES: readonly DiscoveredService[] = [RABBITMQ_DISCOVERY];
 
 function discoverOne(service: DiscoveredService, play: PlayView | undefined): Computed {
-  return (get) => {
+  return (get, isSet) => {
     let group: string;
     let why: string;
     if (play?.extraVarNames.has(service.groupVariable)) {
       group = String(get(service.groupVariable) ?? '');
       why = `${service.groupVariable} given with -e`;
     } else {
-      const provision = get(service.provision);
-      const on = ansibleBool(provision ?? true);
+      // The official role's `provision_rabbitmq | default(true) | bool`: default() replaces only
+      // an undefined value, and an empty or null one is false for `bool`.
+      const provision = isSet(service.provision) ? (get(service.provision) ?? false) : true;
+      const on = ansibleBool(provision);
       if (on === undefined) {
         return { problem: `must be a boolean (true/false, yes/no), got ${JSON.stringify(provision)}`, variable: service.provision };
       }

@@ -179,3 +179,15 @@ describe('errors about an inventory line never quote its values (a password ther
     }
   });
 });
+
+describe('as Ansible reads them (found by a review against ansible-inventory)', () => {
+  it('ansible_group_priority=2.5 is int()ed to 2; a second -i folder with nothing to read is a warning, not silence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-priority-'));
+    writeFileSync(join(dir, 'hosts'), '[a]\nh1\n[b]\nh1\n[a:vars]\nansible_group_priority=2.5\nx=from-a\n[b:vars]\nansible_group_priority=1\nx=from-b\n');
+    const empty = mkdtempSync(join(tmpdir(), 'tp-empty-source-'));
+    const inv = await loadInventory([join(dir, 'hosts'), empty]);
+    // Priority 2 beats 1: a's value wins although b sorts after it.
+    expect(inv.hosts.get('h1')!.vars.x).toBe('from-a');
+    expect(inv.warnings).toContain(`${empty}: no inventory was found there (no file Ansible would read); it adds no host`);
+  });
+});

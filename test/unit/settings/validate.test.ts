@@ -142,6 +142,12 @@ describe('agentConfigFor', () => {
       provision_rabbitmq: 'no',
     };
     expect(agentConfigFor(official, {}, 'pull', defaults).config['facts-service-url']).toBe('amqp://trento:tp@localhost/tv');
+    // `provision_rabbitmq | default(true) | bool`: set empty or null is false, as in Ansible.
+    for (const empty of ['', null]) {
+      expect(agentConfigFor({ ...official, provision_rabbitmq: empty }, {}, 'pull', defaults).config['facts-service-url']).toBe(
+        'amqp://trento:tp@localhost/tv',
+      );
+    }
     expect(agentConfigFor({ ...official, agent_web_api_key: undefined, trento_api_key: 'old' }, {}, 'pull', defaults).config['api-key']).toBe('old');
   });
 
