@@ -73,7 +73,15 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
   };
 }
 
+/** The report as the file's text: every string redacted before JSON escapes it (a secret with a
+ *  quote or backslash that a host echoed escaped would be escaped again, out of the redactor's
+ *  reach), then the text once more. */
+export function jsonReportText(t: Tally, durationMs: number, redact: Redactor, policy: ExitPolicy = {}): string {
+  const text = JSON.stringify(reportOf(t, durationMs, policy), (_key, value: unknown) => (typeof value === 'string' ? redact(value) : value), 2);
+  return `${redact(text)}\n`;
+}
+
 /** Replaces PATH with a new 0600 file, never half-written (see report-file.ts). */
 export async function writeJsonReport(path: string, t: Tally, durationMs: number, redact: Redactor, policy: ExitPolicy = {}): Promise<void> {
-  await writeReportFile(path, `${redact(JSON.stringify(reportOf(t, durationMs, policy), null, 2))}\n`);
+  await writeReportFile(path, jsonReportText(t, durationMs, redact, policy));
 }

@@ -10,7 +10,7 @@ import { CliError, parseCli } from '../../../src/cli/args.ts';
 import { completionScript } from '../../../src/cli/completion.ts';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
-import { reportOf } from '../../../src/output/json-report.ts';
+import { jsonReportText, reportOf } from '../../../src/output/json-report.ts';
 import { junitOf, writeJunitReport } from '../../../src/output/junit-report.ts';
 import { secretSet } from '../../../src/output/redact.ts';
 import { exitCode, fold, newTally, type Tally } from '../../../src/output/tally.ts';
@@ -203,6 +203,18 @@ describe('--junit report', () => {
       '#text': 'agent_web_api_key (from group_vars/all.yml): must not be empty (was ********)',
     });
     expect([settings.suite.errors, settings.suite.skipped]).toEqual(['1', '1']);
+  });
+
+  it('--json: a secret with a quote and a backslash, echoed by a host in its escaped form, is in no byte of the report', () => {
+    const secret = 'Pa"ss\\word123';
+    const echoed = `alloy: error in line 12: password = "${secret.replace(/["\\]/g, '\\$&')}"`;
+    const t = tallyOf([
+      { type: 'run-start', mode: 'install', check: false, hosts: ['h1'], forks: 5 },
+      { type: 'host-done', host: 'h1', status: 'failed', changed: 0, roundTrips: 2, message: echoed },
+    ]);
+    const json = jsonReportText(t, 10, secretSet([secret]).redact);
+    expect(json).not.toContain('word123');
+    expect(JSON.parse(json).hosts[0].message).toBe('alloy: error in line 12: password = "********"');
   });
 
   it('is written as a new 0600 file over whatever was there, with no temp file left', async () => {
