@@ -28,6 +28,9 @@ export interface RolloutHooks<H extends WaveHost> {
   pending(h: H): boolean;
   /** Finishes a host whose wave never starts (nothing was changed on it). */
   notStarted(h: H, message: string): void;
+  /** Why the wave's hosts could not be proven from Trento's side (--verify-prometheus: its
+   *  Prometheus could not be asked), if so: the next wave does not start on an unproven one. */
+  unproven?(): string | undefined;
 }
 
 const failedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
@@ -64,7 +67,11 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       : options.stop.aborted
         ? { stop: true, reason: 'interrupted' }
         : waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
-    emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), ...(after.stop ? { stopped: after.reason! } : {}) });
-    if (after.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${after.reason}`);
+    // A wave is done when Trento sees its hosts too: without an answer from its Prometheus, no
+    // host is blamed, but no later wave starts on a wave nobody could prove.
+    const unproven = !after.stop && !options.check && i < waves.length - 1 ? hooks.unproven?.() : undefined;
+    const verdict = unproven ? { stop: true, reason: `not proven from Trento's side: ${unproven}` } : after;
+    emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), ...(verdict.stop ? { stopped: verdict.reason! } : {}) });
+    if (verdict.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`);
   }
 }

@@ -35,6 +35,8 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
     });
   }
   const isPlanned = (h: HostRecord): h is PlannedHost => planned.includes(h as PlannedHost);
+  // --verify-prometheus's prover, made when the apply starts (--check asks Prometheus nothing).
+  let prove: ReturnType<typeof trentoProver> | undefined;
   const rollout = (applyWave: (list: HostRecord[]) => Promise<void>) =>
     rollOut(
       waves,
@@ -45,6 +47,7 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
         // --check: the hosts a run would apply or verify; a run: those not finished yet.
         pending: (h) => (options.check ? isPlanned(h) && (h.status === 'ok' || h.status === 'changed') : !h.status),
         notStarted: (h, message) => finish(h, 'skipped', message),
+        unproven: () => prove?.viewError(),
       },
     );
 
@@ -55,7 +58,7 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   }
 
   emit({ type: 'phase', phase: 'apply', total: planned.length });
-  const prove = verifyEndpoint ? trentoProver(verifyEndpoint, ctx) : undefined;
+  prove = verifyEndpoint ? trentoProver(verifyEndpoint, ctx) : undefined;
   // A second Ctrl-C stops waiting for Prometheus too (the hosts left are reported as stopped).
   const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
   const applyList = async (list: HostRecord[]) => {

@@ -13,12 +13,12 @@ import type { PlannedHost, RunContext } from './types.ts';
 export function trentoProver(endpoint: PrometheusEndpoint, { options, emit, finish }: RunContext) {
   const view = trentoView(prometheusApi(endpoint), options.verifyPrometheus?.waitMs ? { waitMs: options.verifyPrometheus.waitMs } : {});
   emit({ type: 'trento-view-start', url: endpoint.url, auth: endpoint.auth });
-  let viewErrorShown = false;
-  return async (h: PlannedHost, status: HostStatus, message?: string): Promise<void> => {
+  let viewError: string | undefined;
+  const prove = async (h: PlannedHost, status: HostStatus, message?: string): Promise<void> => {
     const answer = await view.prove(proofRequestFor(h.name, h.agentId, h.platform.mode, h.config));
     if ('error' in answer) {
-      if (!viewErrorShown) emit({ type: 'trento-view-error', kind: answer.error.kind, message: answer.error.message });
-      viewErrorShown = true;
+      if (viewError === undefined) emit({ type: 'trento-view-error', kind: answer.error.kind, message: answer.error.message });
+      viewError ??= answer.error.message;
       return finish(h, status, message);
     }
     emit({ type: 'trento-view-host', host: h.name, proof: answer.proof });
@@ -30,4 +30,6 @@ export function trentoProver(endpoint: PrometheusEndpoint, { options, emit, fini
       `Trento does not see this host: ${answer.proof.message} (waited ${limit}, ${options.verifyPrometheus?.waitMs ? '--verify-wait' : 'two scrape intervals'})`,
     );
   };
+  /** Prometheus' own failure, once met (the rollout stops on it: no wave is proven without it). */
+  return Object.assign(prove, { viewError: () => viewError });
 }

@@ -11,7 +11,11 @@ interface H extends WaveHost {
 const host = (name: string, status?: HostStatus): H => ({ name, done: status !== undefined, ...(status ? { status } : {}) });
 
 /** Runs a rollout where applying a host gives it the status in `results` (default changed). */
-async function roll(waves: H[][], results: Record<string, HostStatus>, opts: { maxFailPercentage?: number; check?: boolean; interruptAfter?: number } = {}) {
+async function roll(
+  waves: H[][],
+  results: Record<string, HostStatus>,
+  opts: { maxFailPercentage?: number; check?: boolean; interruptAfter?: number; unprovenAfter?: number } = {},
+) {
   const events: RunEvent[] = [];
   const applied: string[][] = [];
   const stop = new AbortController();
@@ -31,12 +35,30 @@ async function roll(waves: H[][], results: Record<string, HostStatus>, opts: { m
         Object.assign(h, { done: true, status: 'skipped' });
         messages[h.name] = message;
       },
+      unproven: () => (opts.unprovenAfter !== undefined && applied.length >= opts.unprovenAfter ? 'HTTP 401 from Prometheus' : undefined),
     },
   );
   return { events, applied, messages };
 }
 
 describe('rollOut', () => {
+  it("a wave Trento's Prometheus could not prove (--verify-prometheus failing): no later wave starts, no host is blamed", async () => {
+    const waves = [[host('canary')], [host('b'), host('c')], [host('d')]];
+    const { applied, events, messages } = await roll(waves, {}, { unprovenAfter: 1 });
+    expect(applied).toEqual([['canary']]);
+    expect(events.filter((e) => e.type === 'wave-end')).toEqual([
+      { type: 'wave-end', wave: 1, size: 1, failed: 0, stopped: "not proven from Trento's side: HTTP 401 from Prometheus" },
+    ]);
+    expect(waves[0]![0]!.status).toBe('changed');
+    expect(messages.b).toBe(
+      "not started: wave 2 of 3 never started (wave 1: not proven from Trento's side: HTTP 401 from Prometheus); nothing was changed on this host",
+    );
+    // The last wave has none after it: nothing to stop.
+    const last = await roll([[host('x')], [host('y')]], {}, { unprovenAfter: 2 });
+    expect(last.applied).toEqual([['x'], ['y']]);
+    expect(last.events.filter((e) => e.type === 'rollout-stopped')).toEqual([]);
+  });
+
   it('a failure past the threshold in wave 2: wave 3 is never applied and its hosts are named', async () => {
     const waves = [[host('a'), host('b')], [host('c'), host('d')], [host('e')]];
     const { applied, events, messages } = await roll(waves, { d: 'failed' }, { maxFailPercentage: 0 });
