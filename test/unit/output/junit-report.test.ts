@@ -11,6 +11,7 @@ import { completionScript } from '../../../src/cli/completion.ts';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
 import { jsonReportText, reportOf } from '../../../src/output/json-report.ts';
+import { writeReportFile } from '../../../src/output/report-file.ts';
 import { junitOf, writeJunitReport } from '../../../src/output/junit-report.ts';
 import { secretSet } from '../../../src/output/redact.ts';
 import { exitCode, fold, newTally, type Tally } from '../../../src/output/tally.ts';
@@ -215,6 +216,16 @@ describe('--junit report', () => {
     const json = jsonReportText(t, 10, secretSet([secret]).redact);
     expect(json).not.toContain('word123');
     expect(JSON.parse(json).hosts[0].message).toBe('alloy: error in line 12: password = "********"');
+  });
+
+  it("a killed run's leftover temp file (the same pid in a container) does not block the next report", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-report-stale-'));
+    const path = join(dir, 'report.json');
+    writeFileSync(join(dir, `.report.json.${process.pid}.tmp`), 'half of an old report');
+    await writeReportFile(path, '{}\n');
+    expect(readFileSync(path, 'utf8')).toBe('{}\n');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual([`.report.json.${process.pid}.tmp`, 'report.json']);
   });
 
   it('is written as a new 0600 file over whatever was there, with no temp file left', async () => {
