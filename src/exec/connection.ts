@@ -356,6 +356,9 @@ export function loginUser(spec: Pick<ConnectionSpec, 'local' | 'transport' | 'op
   return spec.transport === 'ssh' ? spec.openssh.user : spec.user;
 }
 
+/** How messages name a login user OpenSSH picks itself: ssh_config's User, else this machine's user. */
+export const openSshChosenUser = () => `(ssh_config or ${userInfo().username})`;
+
 /**
  * Do the host's scripts run through sudo: become is on, unless the login user is known to be the
  * user to become already (root logging in as root needs no sudo, which may not even be

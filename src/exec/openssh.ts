@@ -6,12 +6,11 @@
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
-import { expandControlPath, splitArgs } from './connection.ts';
+import { expandControlPath, openSshChosenUser, splitArgs } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
 import { terminateMaster } from './ssh-mux.ts';
@@ -190,7 +189,7 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
         `or opt out of host key checking like Ansible (ANSIBLE_HOST_KEY_CHECKING=False).`,
     );
   }
-  const user = authenticating?.[3] ?? ssh.user ?? `(ssh_config or ${userInfo().username})`;
+  const user = authenticating?.[3] ?? ssh.user ?? openSshChosenUser();
   if (code === 5) {
     const what = ssh.pkcs11Provider ? "the PKCS#11 token's PIN" : 'the password';
     return new ConnectError('auth', `authentication failed for ${user}@${address}:${port}: ${what} was refused (sshpass); check ansible_password / -k`);

@@ -8,9 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InventoryError, originOf } from './errors.ts';
 import { setOwn } from './records.ts';
-import type { VaultedValue } from './model.ts';
-import { decryptWithSecrets, isVaultText, type VaultSecret, VaultError } from './vault.ts';
-import { collectLeaves, decryptInline } from './vault-values.ts';
+import { isVaultText, type VaultSecret } from './vault.ts';
+import { collectLeaves, decryptedFile, decryptInline, inlineDecrypter } from './vault-values.ts';
 import { convert, isMap, keyString, lineOf, mapEntries, parseAnsibleYaml } from './yaml-load.ts';
 
 export interface ExtraVars {
@@ -29,12 +28,9 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
   const vars: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
   const vaultValues = new Set<string>();
+  const decryptValue = inlineDecrypter(vault, vaultValues);
   const set = (key: string, value: unknown, origin: string): void => {
-    setOwn(
-      vars,
-      key,
-      decryptInline(value, (v) => decryptedValue(v, vault, vaultValues)),
-    );
+    setOwn(vars, key, decryptInline(value, decryptValue));
     origins[key] = origin;
   };
   for (const arg of args) {
@@ -43,7 +39,7 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
       const file = resolve(cwd, arg.slice(1));
       let text = readVarsText(file);
       const encrypted = isVaultText(text);
-      if (encrypted) text = decrypted(text, vault, file);
+      if (encrypted) text = decryptedFile(text, vault, file);
       for (const [k, v, origin] of dataFile(file, text, arg)) {
         set(k, v, origin);
         if (encrypted) collectLeaves(vars[k], vaultValues);
@@ -57,29 +53,6 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
     }
   }
   return { vars, origins, vaultValues: [...vaultValues].filter((v) => v !== '') };
-}
-
-/** A vault-encrypted extra vars file's text, named with the file when no secret opens it. */
-function decrypted(text: string, vault: readonly VaultSecret[], file: string): string {
-  try {
-    return decryptWithSecrets(text, vault);
-  } catch (error) {
-    if (error instanceof VaultError) throw new InventoryError(error.message, { file });
-    throw error;
-  }
-}
-
-/** An inline !vault value of the extra vars, decrypted; named with its file and line when it cannot be. */
-function decryptedValue(value: VaultedValue, vault: readonly VaultSecret[], out: Set<string>): string {
-  try {
-    const plain = decryptWithSecrets(value.ciphertext, vault);
-    out.add(plain);
-    return plain;
-  } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
-    const m = /^(.*):(\d+)$/.exec(value.origin);
-    throw new InventoryError(`inline !vault value: ${error.message}`, m ? { file: m[1]!, line: Number(m[2]) } : { file: value.origin });
-  }
 }
 
 function abbreviate(text: string): string {

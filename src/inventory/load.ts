@@ -8,13 +8,13 @@ import { stat } from 'node:fs/promises';
 import { InventoryError } from './errors.ts';
 import { groupDepths, hostGroups, newDraft, reconcile, type InventoryDraft } from './inventory-data.ts';
 import { hostVars, overlay, sortGroups, type FileVars, type VarLayer } from './merge.ts';
-import type { GroupEntry, HostEntry, Inventory, VaultedValue } from './model.ts';
+import type { GroupEntry, HostEntry, Inventory } from './model.ts';
 import { groupHosts } from './patterns.ts';
 import { setOwn } from './records.ts';
 import { parseSource } from './sources.ts';
 import { entityVars, newVarsFileCache, type VarsFileCache } from './vars-files.ts';
-import { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
-import { collectLeaves, decryptInline } from './vault-values.ts';
+import type { VaultSecret } from './vault.ts';
+import { collectLeaves, decryptedFile, decryptInline, inlineDecrypter } from './vault-values.ts';
 
 export interface LoadOptions {
   /**
@@ -102,18 +102,7 @@ export async function loadInventory(path: string | string[], options: LoadOption
     sourceDirs.push((await isDirectory(s)) ? s : dirname(s));
   }
   const vault = options.vault;
-  const cache = newVarsFileCache(
-    vault
-      ? (text, file) => {
-          try {
-            return decryptWithSecrets(text, vault.secrets);
-          } catch (e) {
-            if (e instanceof VaultError) throw new InventoryError(e.message, { file });
-            throw e;
-          }
-        }
-      : undefined,
-  );
+  const cache = newVarsFileCache(vault ? (text, file) => decryptedFile(text, vault.secrets, file) : undefined);
   const inventoryFiles = await loadFileVars(draft, sourceDirs, cache);
   const playbookFiles = options.playbookDir ? await loadFileVars(draft, [absolutePath(options.playbookDir, cwd)], cache) : undefined;
 
@@ -140,22 +129,7 @@ export async function loadInventory(path: string | string[], options: LoadOption
     const file = await pending;
     if (file.decrypted) for (const slot of file.vars.values()) collectLeaves(slot.value, vaultValues);
   }
-  const inline = new Map<string, string>(); // ciphertext -> plaintext: one PBKDF2 per value, not per host
-  const decryptValue = (v: VaultedValue): string => {
-    let plain = inline.get(v.ciphertext);
-    if (plain === undefined) {
-      try {
-        plain = decryptWithSecrets(v.ciphertext, vault!.secrets);
-      } catch (e) {
-        if (!(e instanceof VaultError)) throw e;
-        const m = /^(.*):(\d+)$/.exec(v.origin);
-        throw new InventoryError(`inline !vault value: ${e.message}`, m ? { file: m[1]!, line: Number(m[2]) } : { file: v.origin });
-      }
-      inline.set(v.ciphertext, plain);
-      vaultValues.add(plain);
-    }
-    return plain;
-  };
+  const decryptValue = inlineDecrypter(vault?.secrets ?? [], vaultValues);
 
   const hosts = new Map<string, HostEntry>();
   const ancestors = new Map<string, Set<string>>();

@@ -5,14 +5,13 @@
 //          file may hold a secret this run does not know)
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
 //          jump hosts, become user; never the become password)
-import { userInfo } from 'node:os';
 import { type Command, shellQuote, toDisplay } from '../exec/command.ts';
-import { type ConnectionSpec, loginUser, runsSudo } from '../exec/connection.ts';
+import { type ConnectionSpec, loginUser, openSshChosenUser, runsSudo } from '../exec/connection.ts';
 import { sudoCommandArguments } from '../exec/session.ts';
 import { readRecords } from '../facts/records.ts';
 
 /** The login user, or who OpenSSH will pick where none is set: ssh_config's User, else ours. */
-const shownUser = (spec: ConnectionSpec) => loginUser(spec) ?? `(ssh_config or ${userInfo().username})`;
+const shownUser = (spec: ConnectionSpec) => loginUser(spec) ?? openSshChosenUser();
 
 /** The shell the host runs the script with, as a person reads it. */
 export function execCommandLine(spec: ConnectionSpec): string {
