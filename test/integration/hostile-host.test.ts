@@ -175,9 +175,59 @@ describe('a failed restart is not forgotten', () => {
     const again = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
     expect(statusOf(again, h)?.status).toBe('ok');
   });
+
+  it('an uninstall after a failed restart forgets the restart it has nothing to run for, once', async () => {
+    const h = pull[0]!.name;
+    await mustOnHost(info, h, 'cp -p /usr/bin/trento-agent /root/trento-agent.good && printf "#!/bin/sh\\nexit 3\\n" > /usr/bin/trento-agent');
+    const failed = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.2:9100']);
+    const pending = await mustOnHost(info, h, 'cat /var/lib/trento-provision/pending-handlers');
+    await mustOnHost(info, h, 'cp -p /root/trento-agent.good /usr/bin/trento-agent');
+    expect(failed.code, failed.stdout).toBe(2);
+    expect(pending).toBe('restart trento-agent\n');
+    // Uninstall stops the agent: the restart is cleared from the record, not announced as run.
+    const uninstall = await provision(['-i', invPull, '--uninstall']);
+    expect(uninstall.code, uninstall.stdout).toBe(0);
+    expect(uninstall.stdout).toMatch(new RegExp(`${h} \\| CHANGED \\| forget the pending 'restart trento-agent'`));
+    expect(statusOf(uninstall, h)?.warnings.join('\n')).not.toMatch(/did not finish in an earlier run/);
+    expect(await mustOnHost(info, h, 'cat /var/lib/trento-provision/pending-handlers 2>/dev/null; true')).toBe('');
+    const again = await provision(['-i', invPull, '--uninstall']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(statusOf(again, h)?.status).toBe('ok');
+    expect(again.stdout).not.toMatch(/forget the pending/);
+  });
 });
 
 describe('a follow-up that failed after its write is not forgotten', () => {
+  it('daemon-reload failing after the unit drop-in is written: the next run reloads the units, then restarts the agent', async () => {
+    const h = pull[0]!.name;
+    expect((await provision(['-i', invPull])).code).toBe(0);
+    // The drop-in gone (drift), and systemctl refusing daemon-reload only.
+    await mustOnHost(
+      info,
+      h,
+      `rm /etc/systemd/system/trento-agent.service.d/trento-provision.conf && s=$(command -v systemctl) && mv "$s" /root/systemctl.good && printf '#!/bin/sh\n[ "$1" = daemon-reload ] && { echo "daemon-reload broken by the test" >&2; exit 1; }\nexec /root/systemctl.good "$@"\n' > "$s" && chmod 755 "$s"`,
+    );
+    const failed = await provision(['-i', invPull]);
+    const state = await mustOnHost(
+      info,
+      h,
+      'cat /etc/systemd/system/trento-agent.service.d/trento-provision.conf >/dev/null && cat /var/lib/trento-provision/pending-handlers',
+    );
+    await mustOnHost(info, h, 's=$(command -v systemctl) && mv -f /root/systemctl.good "$s"');
+    expect(failed.code, failed.stdout).toBe(2);
+    expect(failed.stdout, JSON.stringify(statusOf(failed, h))).toMatch(/daemon-reload broken by the test/);
+    // The drop-in is in place, the units not reloaded: both are recorded for the next run.
+    expect(state).toBe('reload systemd units\nrestart trento-agent\n');
+    const retried = await provision(['-i', invPull]);
+    expect(retried.code, retried.stdout).toBe(0);
+    expect(statusOf(retried, h)?.status).toBe('changed');
+    expect(statusOf(retried, h)?.warnings.join('\n')).toMatch(/'reload systemd units' did not finish in an earlier run/);
+    expect(retried.stdout).toMatch(new RegExp(`${h} \\| CHANGED \\| systemctl daemon-reload`));
+    expect(retried.stdout).toMatch(new RegExp(`${h} \\| CHANGED \\| restart trento-agent.service`));
+    expect(await mustOnHost(info, h, 'systemctl is-active trento-agent; cat /var/lib/trento-provision/pending-handlers')).toBe('active\n');
+    expect(statusOf(await provision(['-i', invPull]), h)?.status).toBe('ok');
+  });
+
   it('update-ca-certificates failing after the CA anchor is written: the next run rebuilds the trust store, then restarts the agent', async () => {
     const h = pull[0]!.name;
     const anchor = '/etc/pki/trust/anchors/trento-server-ca.pem';

@@ -98,6 +98,18 @@ describe('hostile values', () => {
     // Alloy's own validation and its running config agree the file is valid.
     expect(await mustOnHost(info, push[0]!.name, 'alloy validate /etc/alloy/ && echo valid')).toMatch(/valid/);
     expect(await mustOnHost(info, push[0]!.name, 'curl -sf 127.0.0.1:12345/api/v0/web/components')).toContain('prometheus.remote_write.trento');
+    // The password needs escapes that `trento-agent generate alloy` (raw values) does not write:
+    // the toolkit alone writes trento.alloy and says so, the agent unit gets no ExecStartPre,
+    // and the agent's restart leaves the file as it is, so the next run finds nothing to change.
+    const pushRun = run.report!.hosts.find((h) => h.host === push[0]!.name)!;
+    expect(pushRun.warnings.join('\n')).toMatch(/trento\.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre/);
+    expect(await mustOnHost(info, push[0]!.name, 'cat /etc/systemd/system/trento-agent.service.d/*.conf')).not.toMatch(/ExecStartPre/);
+    const written = await mustOnHost(info, push[0]!.name, 'sha256sum /etc/alloy/trento.alloy');
+    await mustOnHost(info, push[0]!.name, 'systemctl restart trento-agent.service && systemctl is-active trento-agent.service');
+    expect(await mustOnHost(info, push[0]!.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(written);
+    const again = await provision(['-i', inv, '--check', '--limit', push[0]!.name]);
+    expect(again.report!.hosts.find((h) => h.host === push[0]!.name)?.status, again.stdout).toBe('ok');
+    expectNoSentinel(again);
     for (const h of info.hosts) {
       const r = await onHost(info, h.name, 'ls /tmp/canary-* 2>/dev/null; true');
       expect(r.stdout, `${h.name} ran inventory data as code`).toBe('');

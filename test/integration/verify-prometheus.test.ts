@@ -152,6 +152,19 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       expect(run.stdout).not.toMatch(/\| FAILED \|/);
     }
     expect(refused.stdout + refused.stderr + JSON.stringify(refused.report)).not.toContain(BEARER_WRONG);
+
+    // In waves, such an error blames no host, but the wave is not proven: the rollout stops
+    // after it, and the next wave's host is never touched.
+    const waves = await provision([...verify('bearer', '-e', `@${creds}`), '--limit', `${pull.name},${push.name}`, '--serial', '1']);
+    expect(waves.code, waves.stdout + waves.stderr).toBe(2);
+    expect(viewOf(waves)?.error?.kind).toBe('auth-refused');
+    const inWaves = hostsOf(waves);
+    expect(inWaves.get(pull.name)).toMatchObject({ status: 'ok', trento: null });
+    expect(inWaves.get(push.name)).toMatchObject({ status: 'skipped', message: expect.stringMatching(/^not started: wave 2 of 2 never started/) });
+    const rollout = (waves.report as unknown as { rollout: { stopped: { wave: number | null; reason: string } | null; notStarted: string[] } }).rollout;
+    expect(rollout.stopped).toMatchObject({ wave: 1, reason: expect.stringMatching(/not proven from Trento's side: .*HTTP 401/) });
+    expect(rollout.notStarted).toEqual([push.name]);
+    expect(waves.stdout + waves.stderr + JSON.stringify(waves.report)).not.toContain(BEARER_WRONG);
   });
 
   it('a host whose metrics never arrive fails with the reason: up == 0 (pull), no fresh sample (push)', async () => {
