@@ -134,7 +134,31 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     reached.push(Object.assign(host, { planning }));
   });
   // Play order, whatever order the hosts answered in.
-  return hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
+  return withoutSharedAgentIds(
+    hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost)),
+    ctx,
+  );
+}
+
+/**
+ * Fails every host whose agent ID (from /etc/machine-id) another reached host has too: the same
+ * machine under two inventory names, which two concurrent runs of the scripts would change at
+ * once, or a clone that kept its template's /etc/machine-id, which Trento would take for one
+ * host (and whose one host's metrics would prove both). Returns the others, in order.
+ */
+function withoutSharedAgentIds(reached: ReachedHost[], { finish }: Pick<RunContext, 'finish'>): ReachedHost[] {
+  const byId = new Map<string, ReachedHost[]>();
+  for (const h of reached) byId.set(h.agentId, [...(byId.get(h.agentId) ?? []), h]);
+  return reached.filter((h) => {
+    const others = byId.get(h.agentId)!.filter((o) => o !== h);
+    if (others.length === 0) return true;
+    finish(
+      h,
+      'failed',
+      `its agent ID ${h.agentId} (from /etc/machine-id) is also ${others.map((o) => o.name).join(', ')}'s: the same machine listed twice in the inventory (list it once), or a clone that kept its template's /etc/machine-id, which Trento would see as one host (on the clone: rm /etc/machine-id; systemd-machine-id-setup; reboot)`,
+    );
+    return false;
+  });
 }
 
 const lostWhileReading = (result: { stderr: string }) => `connection lost while reading facts: ${result.stderr.trim() || 'no reason given'}`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
 
 let info: LabInfo;
 let push: LabHost[];
@@ -51,6 +51,36 @@ describe('inventories and connections', () => {
     expect(agent).toContain('server-url: "http://lab-gateway"');
     expect(agent).toContain('prometheus-url: "https://lab-gateway/prometheus/api/v1/write"');
     expect(agent).toContain('facts-service-url: "amqp://trento:rabbit-pass@localhost/trento"');
+  });
+
+  it('one machine under two names, or a clone that kept the same /etc/machine-id: each fails before any change, naming the other', async () => {
+    const [h, clone] = [pull[2]!, pull[3]!];
+    const alias = `${h.name}-alias`;
+    const before = await mustOnHost(info, h.name, SNAPSHOT_COMMAND);
+    const twice = await iniInventory(info, [{ host: h }, { host: { ...h, name: alias } }], OFFICIAL_VARS);
+    const run = await provision(['-i', twice]);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    for (const [name, other] of [
+      [h.name, alias],
+      [alias, h.name],
+    ]) {
+      expect(statusOf(run, name!)?.status).toBe('failed');
+      expect(statusOf(run, name!)?.message).toMatch(
+        new RegExp(`^its agent ID [0-9a-f-]{36} \\(from /etc/machine-id\\) is also ${other}'s: the same machine listed twice`),
+      );
+    }
+    expect(await mustOnHost(info, h.name, SNAPSHOT_COMMAND)).toBe(before);
+    // A clone: another host with h's machine-id. --check says so too.
+    const machineId = (await mustOnHost(info, h.name, 'cat /etc/machine-id')).trim();
+    await mustOnHost(info, clone.name, `cp -p /etc/machine-id /root/machine-id.good && echo ${machineId} > /etc/machine-id`);
+    try {
+      const check = await provision(['-i', await iniInventory(info, [{ host: h }, { host: clone }], OFFICIAL_VARS), '--check']);
+      expect(check.code, check.stdout + check.stderr).toBe(2);
+      expect(statusOf(check, clone.name)?.message).toContain(`is also ${h.name}'s`);
+      expect(statusOf(check, h.name)?.message).toContain(`is also ${clone.name}'s`);
+    } finally {
+      await mustOnHost(info, clone.name, 'mv -f /root/machine-id.good /etc/machine-id');
+    }
   });
 
   it('become: a sudo user without a password (NOPASSWD) provisions; with a password given it works; without one it is a clear error', async () => {
