@@ -10,7 +10,7 @@
 // the agent's message finds the same thing.
 import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
 import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
-import { positiveDurationProblem } from './go-duration.ts';
+import { parseGoDuration, positiveDurationProblem } from './go-duration.ts';
 import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
@@ -95,6 +95,15 @@ const withText = (value: unknown, check: (text: string) => string | undefined): 
   return problem === undefined ? text : { ok: false, problem };
 };
 
+/** A duration under the least the agent accepts for its key (VariableSpec.minimum). */
+function belowMinimum(text: string, spec: VariableSpec): string | undefined {
+  if (spec.minimum === undefined) return undefined;
+  const [value, least] = [parseGoDuration(text), parseGoDuration(spec.minimum)];
+  return value.ok && least.ok && value.nanoseconds < least.nanoseconds
+    ? `${text} is less than ${spec.minimum}, the least trento-agent accepts for ${spec.agentKey ?? spec.name}: it would refuse its config and not start`
+    : undefined;
+}
+
 const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec) => Checked>> = {
   text: (value) => asText(value),
   word: (value) => withText(value, (t) => (/\s/u.test(t) ? 'must not contain spaces or line breaks' : undefined)),
@@ -104,14 +113,14 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
       ? { ok: false, problem: `must be a boolean (true/false, yes/no), got ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}` }
       : { ok: true, text: String(b) };
   },
-  duration: (value) => {
+  duration: (value, spec) => {
     if (isPyNumber(value)) {
       return {
         ok: false,
         problem: `must be a Go duration with a unit such as "${value}s", got the bare number ${value} (the agent would read it as nanoseconds)`,
       };
     }
-    return withText(value, positiveDurationProblem);
+    return withText(value, (t) => positiveDurationProblem(t) ?? belowMinimum(t, spec));
   },
   'http-url': (value) => withText(value, (t) => urlProblem(t, ['http', 'https'])),
   host: (value) =>

@@ -34,6 +34,9 @@ export interface VariableSpec {
   modes?: readonly PrometheusMode[];
   /** Push mode: write the key only for these auth methods (credentials of other methods stay out). */
   auth?: readonly AuthMethod[];
+  /** For kind 'duration': the least the agent accepts (a Go duration); below it the agent
+   *  refuses its config and does not start ("invalid interval 1s, should be at least 3s"). */
+  minimum?: string;
   /** A credential: never printed, masked in diffs and logs. */
   secret: boolean;
   /** The role whose defaults/main.yml gives the default, if any. */
@@ -336,20 +339,37 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     help: 'Agent log level. Unset: the agent default (info).',
   },
-  { name: 'agent_cluster_discovery_period', kind: 'duration', agentKey: 'cluster-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
-  { name: 'agent_sapsystem_discovery_period', kind: 'duration', agentKey: 'sapsystem-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
-  { name: 'agent_cloud_discovery_period', kind: 'duration', agentKey: 'cloud-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
-  { name: 'agent_host_discovery_period', kind: 'duration', agentKey: 'host-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
+  // The least each period may be: trento-agent 3.1's LoadConfig (validatePeriod, and
+  // internal/agent/heartbeat.go's HeartbeatMinInterval) refuses to start below it.
+  ...(
+    [
+      ['cluster', '1s'],
+      ['sapsystem', '1s'],
+      ['cloud', '1s'],
+      ['host', '1s'],
+      ['subscription', '20s'],
+      ['saptune', '1s'],
+    ] as const
+  ).map(
+    ([what, minimum]): VariableSpec => ({
+      name: `agent_${what}_discovery_period`,
+      kind: 'duration',
+      agentKey: `${what}-discovery-period`,
+      minimum,
+      modes: BOTH,
+      secret: false,
+      help: `Go duration, at least ${minimum}.`,
+    }),
+  ),
   {
-    name: 'agent_subscription_discovery_period',
+    name: 'agent_heartbeat_interval',
     kind: 'duration',
-    agentKey: 'subscription-discovery-period',
+    agentKey: 'heartbeat-interval',
+    minimum: '3s',
     modes: BOTH,
     secret: false,
-    help: 'Go duration.',
+    help: 'Go duration, at least 3s.',
   },
-  { name: 'agent_saptune_discovery_period', kind: 'duration', agentKey: 'saptune-discovery-period', modes: BOTH, secret: false, help: 'Go duration.' },
-  { name: 'agent_heartbeat_interval', kind: 'duration', agentKey: 'heartbeat-interval', modes: BOTH, secret: false, help: 'Go duration.' },
 ];
 
 /**

@@ -179,6 +179,10 @@ describe('trento-agent stand-in: start', () => {
   it.each([
     [{ 'prometheus-mode': 'push', 'prometheus-url': 'https://x' }, 'api-key is required, cannot start agent'],
     [{ 'api-key': 'k', 'prometheus-mode': 'push' }, "prometheus-url is required when prometheus-mode is 'push'"],
+    // upstream's minimum periods (LoadConfig's validatePeriod; HeartbeatMinInterval 3s)
+    [{ 'api-key': 'k', 'heartbeat-interval': '2s' }, 'heartbeat-interval: invalid interval 2s, should be at least 3s'],
+    [{ 'api-key': 'k', 'subscription-discovery-period': '19s' }, 'subscription-discovery-period: invalid interval 19s, should be at least 20s'],
+    [{ 'api-key': 'k', 'host-discovery-period': '500ms' }, 'host-discovery-period: invalid interval 500ms, should be at least 1s'],
   ])('refuses %j', (values, error) => {
     const r = agent(['start', '--config', writeConfig(values)], { machineId: 'dummy-machine-id' });
     expect(r.code).toBe(1);
@@ -213,7 +217,7 @@ describe('trento-agent stand-in: start', () => {
   }
 
   it('runs with a heartbeat until SIGTERM, then exits 0', async () => {
-    const agent = startAgent({ 'api-key': 'k', 'prometheus-mode': 'push', 'prometheus-url': 'https://t/api/v1/write', 'heartbeat-interval': '1s' });
+    const agent = startAgent({ 'api-key': 'k', 'prometheus-mode': 'push', 'prometheus-url': 'https://t/api/v1/write', 'heartbeat-interval': '3s' });
     await agent.heartbeats(2);
     const out = agent.output();
     expect(out).toContain('agentID=779cdd70-e9e2-58ca-b18a-bf3eb3f71244');
@@ -245,7 +249,7 @@ describe('trento-agent stand-in: start', () => {
   });
 
   it('stops cleanly on SIGINT too, even when started with SIGINT ignored (as a background job is)', async () => {
-    const agent = startAgent({ 'api-key': 'k', 'heartbeat-interval': '1s' }, 'trap "" INT; ');
+    const agent = startAgent({ 'api-key': 'k', 'heartbeat-interval': '3s' }, 'trap "" INT; ');
     await agent.heartbeats(1);
     agent.child.kill('SIGINT');
     expect(await agent.exited).toBe(0);

@@ -344,6 +344,27 @@ const CASES: Case[] = [
     message: 'unknown unit',
   },
   {
+    name: 'a heartbeat under the agent minimum',
+    changes: { agent_heartbeat_interval: '2500ms' },
+    variable: 'agent_heartbeat_interval',
+    origin: HOST,
+    message: '2500ms is less than 3s, the least trento-agent accepts for heartbeat-interval: it would refuse its config and not start',
+  },
+  {
+    name: 'a subscription discovery period under the agent minimum',
+    changes: { agent_subscription_discovery_period: '19s' },
+    variable: 'agent_subscription_discovery_period',
+    origin: HOST,
+    message: '19s is less than 20s, the least trento-agent accepts for subscription-discovery-period',
+  },
+  {
+    name: 'a discovery period under one second',
+    changes: { agent_saptune_discovery_period: '999ms' },
+    variable: 'agent_saptune_discovery_period',
+    origin: HOST,
+    message: 'the least trento-agent accepts for saptune-discovery-period',
+  },
+  {
     name: 'server URL without scheme',
     changes: { agent_trento_server_url: 'trento.example.com' },
     variable: 'agent_trento_server_url',
