@@ -436,9 +436,11 @@ Options (ansible-playbook's names and meanings):
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)
-      --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils stay)
-      --purge                with --uninstall: also remove Alloy/node_exporter, supportutils and
-                             agent.yaml (the packages only where the toolkit installed them);
+      --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils,
+                             agent.yaml and the server CA anchor stay)
+      --purge                with --uninstall: also remove Alloy/node_exporter, supportutils,
+                             agent.yaml and the server CA anchor (the trust store rebuilt; the
+                             packages only where the toolkit installed them);
                              without: also remove the node_exporter the toolkit installed on a
                              host that moved from SLES 15 to 16 (else only stopped and disabled;
                              either only once Alloy and the agent there passed their checks)
