@@ -36,7 +36,8 @@ tp_alloy_dir_mode() {
   fi
   tp_config_dir_for "$value" "$TP_ALLOY_DEFAULT_DIR"
   if [ -n "$line" ]; then
-    new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl; next } { print }' "$1"; echo x) || return
+    # A line that ended in CR LF keeps its CR (as the plan's text does).
+    new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl (/\r$/ ? "\r" : ""); next } { print }' "$1"; echo x) || return
     new=${new%x}
   else
     new=$(cat -- "$1"; echo x) || return

@@ -116,19 +116,66 @@ tp_unstage() {
   TP_STAGE_FOR=()
 }
 
-# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line, unquoted
-# (one pair of "..." then of '...' taken off). Shell builtins only: the facts script runs it on
-# every host at every run, and a process per step would cost more than the step.
+# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line, as
+# systemd reads it for the unit's EnvironmentFile= (tp_env_value; a CR ends a line there too).
+# Shell builtins only: the facts script runs it on every host at every run, and a process per
+# step would cost more than the step.
 tp_config_file_in() {
   local line value='' found=''
   while IFS= read -r line || [ -n "$line" ]; do
     if [[ $line =~ ^[[:space:]]*CONFIG_FILE=(.*)$ ]]; then value=${BASH_REMATCH[1]}; found=1; fi
-  done <<<"$1"
-  if [ -n "$found" ]; then
-    [[ $value == \"*\" ]] && value=${value:1:${#value}-2}
-    [[ $value == \'*\' ]] && value=${value:1:${#value}-2}
-  fi
-  TP_REPLY=$value
+  done <<<"${1//$'\r'/$'\n'}"
+  TP_REPLY=
+  [ -z "$found" ] || tp_env_value "$value"
+}
+
+# tp_env_value RAW: sets TP_REPLY to RAW (what follows KEY= on a line) as systemd's env-file.c
+# reads it: blanks before a value and after a closing quote skipped, '...' taken as is, "..."
+# with \" \\ \` \$ escapes, a \ escaping the next character outside quotes, a # part of the
+# value, and blanks only at the end of an unquoted run trimmed. So `"/etc/alloy/" # note` is
+# `/etc/alloy/# note`, as Alloy is then started with it.
+tp_env_value() {
+  local raw=$1 out='' state=pre c i trim=-1
+  for ((i = 0; i < ${#raw}; i++)); do
+    c=${raw:i:1}
+    case $state in
+      pre)
+        case $c in
+          [[:blank:]]) ;;
+          "'") state=single ;;
+          '"') state=double ;;
+          "\\") state=escape ;;
+          *) out+=$c state=value ;;
+        esac
+        ;;
+      value)
+        if [ "$c" = "\\" ]; then
+          state=escape
+        else
+          if [[ $c == [[:blank:]] ]]; then ((trim >= 0)) || trim=${#out}; else trim=-1; fi
+          out+=$c
+        fi
+        ;;
+      escape) out+=$c state=value trim=-1 ;;
+      single) if [ "$c" = "'" ]; then state=pre; else out+=$c; fi ;;
+      double)
+        case $c in
+          '"') state=pre ;;
+          "\\") state=double-escape ;;
+          *) out+=$c ;;
+        esac
+        ;;
+      double-escape)
+        case $c in
+          '"' | "\\" | '`' | '$') out+=$c ;;
+          *) out+="\\$c" ;;
+        esac
+        state=double
+        ;;
+    esac
+  done
+  [ "$state" = value ] && ((trim >= 0)) && out=${out:0:trim}
+  TP_REPLY=$out
 }
 
 # tp_read_config_file SYSCONFIG: sets TP_REPLY to CONFIG_FILE of SYSCONFIG (empty when unset, or
