@@ -88,8 +88,9 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     expect(run.stdout).toContain(`${dir}/admin.alloy:`);
     expect(run.stdout).toContain('at most one of basic_auth, authorization, oauth2, bearer_token & bearer_token_file must be configured');
     expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/not-for-output/);
-    // The restore's reload fails too while the admin file is there: Alloy keeps running the
-    // config it loaded last, which is Trento's previous one, as real Alloy does.
+    // The restore's reload fails too while the admin file is there. The stand-in keeps running
+    // the config it loaded last, Trento's previous one; real Alloy would have installed each
+    // reload's graph with the refused component on its old arguments, which ends the same.
     await expectRolledBack(before, `${dir}/admin.alloy:2:3: at most one of basic_auth`);
 
     // The admin fixes the file: the same run converges.

@@ -116,6 +116,29 @@ beforeEach(() => {
   chmodSync(dir, 0o755);
 });
 
+/**
+ * The goldens name the agent's certificate paths (/etc/trento/certs/ca.crt, client.crt,
+ * client.key), which Alloy reads when it builds the component: here they are real files in the
+ * test's folder, a CA and a client pair made by openssl.
+ */
+function withCerts(text: string): string {
+  const certs = join(dir, 'certs');
+  mkdirSync(certs, { recursive: true });
+  copyFileSync(resolve(here, '../../fixtures/official-playbook/server-ca.pem'), join(certs, 'ca.crt'));
+  const pair = spawnSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=lab-client', '-days', '1'].concat([
+      '-keyout',
+      join(certs, 'client.key'),
+      '-out',
+      join(certs, 'client.crt'),
+    ]),
+    { encoding: 'utf8' },
+  );
+  if (pair.status !== 0) throw new Error(`openssl: ${pair.stderr}`);
+  return text.replaceAll('/etc/trento/certs/', `${certs}/`);
+}
+
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
@@ -126,7 +149,7 @@ describe('alloy stand-in: run', () => {
     const conf = join(dir, 'conf');
     mkdirSync(join(conf, 'sub'), { recursive: true });
     writeFileSync(join(conf, 'config.alloy'), BASE);
-    copyFileSync(GOLDEN, join(conf, 'trento.alloy'));
+    writeFileSync(join(conf, 'trento.alloy'), withCerts(readFileSync(GOLDEN, 'utf8')));
     writeFileSync(join(conf, 'notes.txt'), 'not alloy {');
     writeFileSync(join(conf, 'sub', 'ignored.alloy'), 'broken {');
     const a = await startAlloy(conf);
@@ -200,7 +223,7 @@ describe('alloy stand-in: run', () => {
     // Trento's own configs load, except a scrape interval below the default 10 s scrape
     // timeout: real Alloy's prometheus.scrape refuses that (scrape_timeout > scrape_interval).
     for (const g of GOLDENS) {
-      writeFileSync(target, readFileSync(g));
+      writeFileSync(target, withCerts(readFileSync(g, 'utf8')));
       const r = await http(a.port, '/-/reload', 'POST');
       if (g.endsWith('interval-500ms.golden')) {
         expect(r.status).toBe(400);
@@ -209,6 +232,32 @@ describe('alloy stand-in: run', () => {
         expect({ g, ...r }).toEqual({ g, status: 200, body: 'config reloaded\n' });
       }
     }
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+
+  it('refuses on reload a tls_config file it cannot read or use, as building the component does (alloy validate reads none)', async () => {
+    const target = join(dir, 'config.alloy');
+    const good = withCerts(readFileSync(GOLDEN, 'utf8'));
+    writeFileSync(target, good);
+    const a = await startAlloy(target);
+    await until(async () => ((await http(a.port, '/-/ready')).status === 200 ? true : undefined));
+    const first = await labConfig(a.port);
+    const missing = join(dir, 'certs', 'missing.crt');
+    const notPem = join(dir, 'certs', 'not-a-cert.crt');
+    writeFileSync(notPem, 'not a certificate\n');
+    for (const [path, message] of [
+      [missing, `building component: unable to load specified CA cert ${missing}: open ${missing}: no such file or directory`],
+      [notPem, `building component: unable to use specified CA cert ${notPem}`],
+    ] as const) {
+      writeFileSync(target, good.replace(join(dir, 'certs', 'ca.crt'), path));
+      expect(runAlloy(['validate', target]).code).toBe(0);
+      const r = await http(a.port, '/-/reload', 'POST');
+      expect(r.status).toBe(400);
+      expect(r.body).toContain(`${target}:`);
+      expect(r.body).toContain(message);
+    }
+    expect((await labConfig(a.port)).loadedAt).toBe(first.loadedAt);
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
   });
@@ -324,6 +373,22 @@ describe('alloy stand-in: validate', () => {
     expect(r.stderr).toContain(join(conf, 'a.alloy'));
     expect(r.stderr).toContain(join(conf, 'b.alloy'));
     unlinkSync(join(conf, 'b.alloy'));
+  });
+
+  it("refuses a flag Alloy v1.9 does not have, in run and in validate, and takes Alloy's own names", () => {
+    const file = join(dir, 'config.alloy');
+    writeFileSync(file, BASE);
+    for (const args of [
+      ['validate', '--no-such-flag', file],
+      ['validate', '--storage.path=/tmp', file],
+      ['run', '--disable-support-bundle', file],
+      ['run', '--enable-community-components', file],
+    ]) {
+      const r = runAlloy(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/^Error: unknown flag: --[a-z.-]+\n$/);
+    }
+    expect(runAlloy(['validate', '--stability.level=generally-available', '--feature.community-components.enabled', file]).code).toBe(0);
   });
 
   it('prints its version', () => {

@@ -203,6 +203,29 @@ WantedBy=multi-user.target
     await waitFor(() => mainPid('sig') > 0 && mainPid('sig') !== pid);
   });
 
+  it("reads an EnvironmentFile as systemd's env-file.c: a # after the = is the value's, an export line is dropped", async () => {
+    writeFileSync(
+      join(out, 'env'),
+      [
+        '# a comment',
+        '; another',
+        'CONFIG_FILE="/etc/alloy/" # set by the admin',
+        'export EXPORTED=yes',
+        'MIXED=\'a b\' "c\\"d"  tail  ',
+        'PLAIN=x # y  ',
+      ].join('\n'),
+    );
+    unit('envfile.service', `[Service]\nEnvironmentFile=${out}/env\nExecStart=/bin/sh -c 'env > ${out}/env-dump; exec sleep 60'\n`);
+    expect(sc('start', 'envfile').code).toBe(0);
+    await waitFor(() => existsSync(join(out, 'env-dump')) && readFileSync(join(out, 'env-dump'), 'utf8').includes('PLAIN='));
+    const env = readFileSync(join(out, 'env-dump'), 'utf8');
+    expect(env).toContain('CONFIG_FILE=/etc/alloy/# set by the admin\n');
+    expect(env).toContain('MIXED=a bc"dtail\n');
+    expect(env).toContain('PLAIN=x # y\n');
+    expect(env).not.toMatch(/EXPORTED/);
+    expect(sc('stop', 'envfile').code).toBe(0);
+  });
+
   it('fails ExecStartPre without "-" and a missing EnvironmentFile without "-"', () => {
     unit('pre.service', `[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep 60\n`);
     expect(sc('start', 'pre').code).toBe(1);
