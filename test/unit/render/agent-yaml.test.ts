@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, parseDocument } from 'yaml';
@@ -60,6 +61,20 @@ const push: AgentConfig = {
   'prometheus-auth': 'bearer',
   'prometheus-auth-bearer-token': 'tok',
 };
+
+describe('yamlDoubleQuoted: characters a libyaml-based parser (the agent\'s go-yaml v3) takes for line breaks', () => {
+  it('escapes NEL, LS and PS, so the agent reads the value, not a folded space', () => {
+    expect(yamlDoubleQuoted('pa\x85ss')).toBe('"pa\\Nss"');
+    expect(yamlDoubleQuoted('a\u2028b\u2029c')).toBe('"a\\u2028b\\u2029c"');
+    // PyYAML, a libyaml-family parser as the agent's is, reads the value back unchanged.
+    const value = 'pa\x85ss\u2028x';
+    const r = spawnSync('python3', ['-c', 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin.read())["k"].encode("unicode_escape").decode())'], {
+      input: `k: ${yamlDoubleQuoted(value)}\n`,
+      encoding: 'utf8',
+    });
+    expect(r.stdout, r.stderr).toBe('pa\\x85ss\\u2028x');
+  });
+});
 
 describe('renderAgentYaml', () => {
   it('starts with the managed-by header and lists keys in the fixed order', () => {
