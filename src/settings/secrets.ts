@@ -19,9 +19,14 @@ export const MASK = '********';
 export const SECRET_AGENT_KEYS: readonly AgentConfigKey[] = VARIABLES.flatMap((v) => (v.secret && v.agentKey ? [v.agentKey] : []));
 /**
  * agent.yaml keys that are URLs which may carry a password (user:password@host): the URL built
- * from agent_rabbitmq_password (a secret row with no key of its own), or an old file's.
+ * from agent_rabbitmq_password (a secret row with no key of its own), and every URL setting of
+ * the table (an admin may put credentials in the server's or the remote-write URL; Alloy and
+ * the agent then send them as basic auth), or an old file's.
  */
-export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = ['facts-service-url'];
+export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = [
+  'facts-service-url',
+  ...VARIABLES.flatMap((v) => (v.kind === 'http-url' && v.agentKey ? [v.agentKey] : [])),
+];
 /**
  * Alloy attributes whose values are credentials (prometheus.remote_write endpoint): where
  * trento.alloy writes prometheus-auth-password and prometheus-auth-bearer-token.
@@ -50,17 +55,30 @@ export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
 export const SECRET_VARIABLES: readonly string[] = [...VARIABLES.filter((v) => v.secret).map((v) => v.name), ...ANSIBLE_SECRET_VARIABLES];
 
+/** A URL's userinfo password, up to the last "@" of the authority, as Go's url.Parse reads it. */
+const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)([^/]*)@/u;
+
 /** The URL with its userinfo password replaced by the mask. */
 export function maskUrlPassword(text: string): string {
-  // Greedy up to the last "@" of the authority, as Go's url.Parse reads it.
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/]*@/u, `$1${MASK}@`);
+  return text.replace(URL_PASSWORD, `$1${MASK}@`);
+}
+
+/** The password in a URL's userinfo, decoded (as it is sent), or '' when it has none. */
+export function urlPassword(text: string): string {
+  const raw = URL_PASSWORD.exec(text)?.[2] ?? '';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
 // agent.yaml
 
-const SECRET_KEY_PATTERN = new RegExp(`^(\\s*-?\\s*["']?(?:${SECRET_AGENT_KEYS.join('|')})["']?\\s*:)(.*)$`, 'u');
-const URL_KEY_PATTERN = new RegExp(`^(\\s*["']?(?:${URL_WITH_PASSWORD_KEYS.join('|')})["']?\\s*:\\s*["']?)(.*)$`, 'u');
+// Any case: the agent (viper) reads `API-KEY:` as api-key.
+const SECRET_KEY_PATTERN = new RegExp(`^(\\s*-?\\s*["']?(?:${SECRET_AGENT_KEYS.join('|')})["']?\\s*:)(.*)$`, 'iu');
+const URL_KEY_PATTERN = new RegExp(`^(\\s*["']?(?:${URL_WITH_PASSWORD_KEYS.join('|')})["']?\\s*:\\s*["']?)(.*)$`, 'iu');
 
 const indentOf = (line: string): number => /^\s*/u.exec(line)?.[0].length ?? 0;
 
@@ -110,7 +128,8 @@ export function maskAgentYaml(text: string): string {
   visit(doc, {
     Pair(_key, pair) {
       if (!isPair(pair) || !isScalar(pair.key)) return;
-      const name = String(pair.key.value);
+      // Any case: the agent (viper) reads `API-KEY:` as api-key.
+      const name = String(pair.key.value).toLowerCase();
       const value = pair.value as { range?: [number, number, number] | null } | null;
       const range = value?.range;
       if (!range) return;
@@ -147,7 +166,9 @@ export function maskAgentYaml(text: string): string {
 // inside is written \n), so masking to the end of the line covers any value, even one that
 // an unescaping generator broke with a stray quote.
 const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|')})\\s*=\\s*).*$`, 'gmu');
+// An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
+const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)[^/"]*@/gmu;
 
 export function maskAlloy(text: string): string {
-  return text.replace(ALLOY_SECRET_LINE, `$1"${MASK}"`);
+  return text.replace(ALLOY_SECRET_LINE, `$1"${MASK}"`).replace(ALLOY_URL_PASSWORD, `$1${MASK}@`);
 }

@@ -20,7 +20,7 @@ import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defau
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET } from './secrets.ts';
+import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET, urlPassword } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -510,6 +510,13 @@ export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleD
     const text = asText(resolved.get(spec.name));
     return text.ok ? [{ variable: spec.name, origin: resolved.origin(spec.name), value: text.text }] : [];
   });
+  // A password in a URL setting's userinfo (https://user:PASSWORD@host/...): the agent and
+  // Alloy send it as basic auth, so it is a credential like agent_prometheus_auth_password.
+  const inUrls = VARIABLES.filter((spec) => spec.kind === 'http-url' && spec.agentKey).flatMap((spec) => {
+    const text = asText(resolved.get(spec.name));
+    const password = text.ok ? urlPassword(text.text) : '';
+    return password ? [{ variable: `the password in ${spec.name}`, origin: resolved.origin(spec.name), value: password }] : [];
+  });
   const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
     const value = vars[name];
     // The connection variables are evaluated already (templatedConnectionVars): a plain string
@@ -519,7 +526,7 @@ export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleD
     const used = value instanceof UnsafeText || isPyNumber(value) || (typeof value === 'string' && !hasTemplate(value));
     return used ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }] : [];
   });
-  return [...written, ...connection].filter((s) => s.value !== '');
+  return [...written, ...inUrls, ...connection].filter((s) => s.value !== '');
 }
 
 /** One warning per used secret too short to be searched for in free text. */

@@ -95,6 +95,23 @@ describe('maskAgentYaml', () => {
     expect(maskAgentYaml(aliased)).toBe(`common: &k "${MASK}"\napi-key: "${MASK}"\n`);
   });
 
+  it('masks a key in any case, as the agent (viper) reads it, in a valid file and a broken one', () => {
+    const text = 'API-KEY: old-key-9f3\nPrometheus-Auth-Password: "old-pw-7c1"\nserver-url: http://x\n';
+    const masked = maskAgentYaml(text);
+    expect(masked).toBe(`API-KEY: "${MASK}"\nPrometheus-Auth-Password: "${MASK}"\nserver-url: http://x\n`);
+    expect(maskAgentYaml(`${text}broken: [\n`)).not.toMatch(/old-key|old-pw/);
+  });
+
+  it('masks the password in any URL setting (the server, the remote write), as in facts-service-url', () => {
+    const text =
+      'server-url: "https://admin:srv-pw-4e2@trento.example.com"\nprometheus-url: https://push:rw-pw-8b1@trento.example.com/prometheus/api/v1/write\n';
+    const masked = maskAgentYaml(text);
+    expect(masked).toBe(
+      `server-url: "https://admin:${MASK}@trento.example.com"\nprometheus-url: https://push:${MASK}@trento.example.com/prometheus/api/v1/write\n`,
+    );
+    expect(maskAgentYaml(`${text}broken: [\n`)).not.toMatch(/srv-pw|rw-pw/);
+  });
+
   it('leaves a file without secrets unchanged', () => {
     const text = renderAgentYaml({ 'prometheus-mode': 'pull', 'server-url': 'http://x', 'facts-service-url': 'amqp://h/v' });
     expect(maskAgentYaml(text)).toBe(text);
@@ -115,6 +132,10 @@ describe('maskAlloy', () => {
     expect(maskAlloy(withToken)).not.toContain('p.a*s+s');
     // The upstream generator does not escape: a stray quote must not leave part of the secret.
     expect(maskAlloy('        password = "ab"cd"\n')).toBe(`        password = "${MASK}"\n`);
+    // A password in the endpoint's URL, sent by Alloy as basic auth.
+    expect(maskAlloy('          url = "https://push:rw-pw@8b1@trento.example.com/api/v1/write"\n')).toBe(
+      `          url = "https://push:${MASK}@trento.example.com/api/v1/write"\n`,
+    );
   });
 });
 

@@ -24,6 +24,16 @@ async function singleNode() {
 }
 
 describe('used secrets', () => {
+  it("include the password of a URL setting's userinfo, decoded as it is sent", async () => {
+    const { vars, origins, play } = await singleNode();
+    const url = 'https://push:rw%2Fpw-8b1@trento.example.com/prometheus/api/v1/write';
+    const used = usedSecrets({ ...vars, agent_prometheus_remote_write_url: url }, { ...origins, agent_prometheus_remote_write_url: '-e' }, defaults, play);
+    expect(used).toContainEqual({ variable: 'the password in agent_prometheus_remote_write_url', origin: '-e', value: 'rw/pw-8b1' });
+    // The run's set masks it in free text, in both spellings.
+    const set = secretSet(used.map((s) => s.value));
+    expect(set.redact(`pushing to ${url} failed (rw/pw-8b1)`)).not.toMatch(/rw%2Fpw|rw\/pw/);
+  });
+
   it('are the credentials the toolkit writes, after their defaults; server-side passwords are not', async () => {
     const { vars, origins, play } = await singleNode();
     const used = usedSecrets(vars, origins, defaults, play);
