@@ -62,7 +62,7 @@ const push: AgentConfig = {
   'prometheus-auth-bearer-token': 'tok',
 };
 
-describe('yamlDoubleQuoted: characters a libyaml-based parser (the agent\'s go-yaml v3) takes for line breaks', () => {
+describe("yamlDoubleQuoted: characters a libyaml-based parser (the agent's go-yaml v3) takes for line breaks", () => {
   it('escapes NEL, LS and PS, so the agent reads the value, not a folded space', () => {
     expect(yamlDoubleQuoted('pa\x85ss')).toBe('"pa\\Nss"');
     expect(yamlDoubleQuoted('a\u2028b\u2029c')).toBe('"a\\u2028b\\u2029c"');
