@@ -69,7 +69,12 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
       unitCheck('trento-agent is stopped', facts, UNITS.agent, false),
       ...(platform.provider === 'alloy' && alloyKept
         ? [
-            check('Alloy keeps running', p.alloyReady === true, sh`tp_alloy_ready`),
+            // Its unit too: anything listening on Alloy's port answers the probes.
+            check(
+              'Alloy keeps running',
+              p.alloyReady === true && running(facts, UNITS.alloy),
+              sh`eval ${`systemctl is-active --quiet ${UNITS.alloy} && tp_alloy_ready`}`,
+            ),
             check('Alloy no longer runs trento.alloy', p.alloyRunsTrento === false, sh`eval ${'! tp_alloy_has prometheus.remote_write.trento'}`),
           ]
         : []),
@@ -84,6 +89,9 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
         ]
       : [
           check('Alloy is ready', p.alloyReady === true, sh`tp_alloy_ready`),
+          // The probes ask whatever listens on Alloy's port: a stopped alloy.service whose port
+          // another process took would pass them all.
+          unitCheck('Alloy is running', facts, UNITS.alloy, true),
           check('Alloy runs trento.alloy', p.alloyRunsTrento === true, sh`tp_alloy_has prometheus.remote_write.trento`),
           check('Alloy delivers metrics to the remote-write URL', deliveredWithin(facts, wait), sh`tp_alloy_delivers ${String(wait)}`),
         ];

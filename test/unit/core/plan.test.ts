@@ -435,6 +435,20 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
     expect(provenByFacts(planFor({ ...push, probes: { ...serving, alloyRunsTrento: false } }))).toBe(false);
   });
 
+  it("Alloy's probes answered while alloy.service is not running (another process on its port): its unit is checked too", () => {
+    const push = { ...convergedFor('16.0'), probes: serving };
+    const stopped = { ...push, units: { ...push.units, 'alloy.service': { active: false, enabled: 'enabled' } } };
+    const plan = planFor(stopped);
+    expect(plan.checks.find((c) => c.name === 'Alloy is running')).toMatchObject({ heldByFacts: false });
+    expect(toShell(plan.checks.find((c) => c.name === 'Alloy is running')!.script)).toBe(
+      "tp_verify 'Alloy is running' systemctl is-active --quiet alloy.service",
+    );
+    expect(provenByFacts(plan)).toBe(false);
+    const uninstall = planFor(stopped, { uninstall: true });
+    expect(uninstall.checks.find((c) => c.name === 'Alloy keeps running')).toMatchObject({ heldByFacts: false });
+    expect(provenByFacts(uninstall)).toBe(false);
+  });
+
   it("Alloy must have delivered within the verify wait (one scrape interval + 10 s) by the host's own clock", () => {
     const push = convergedFor('16.0');
     const sentAgo = (s: number | undefined) => planFor({ ...push, probes: { ...serving, alloyLastSent: s === undefined ? undefined : NOW - s } });
