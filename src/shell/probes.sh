@@ -27,6 +27,11 @@ tp_http_get() {
   return 0
 }
 tp_http_close() { exec {TP_FD}<&-; }
+# tp_http_body COMMAND...: COMMAND (grep or awk) reading the rest of the answer on TP_FD, for at
+# most TP_HTTP_WAIT seconds as well: a server that sent its status and then stalls would hold the
+# facts (or a check) until --remote-timeout. --foreground keeps it in the script's process group,
+# which --remote-timeout's own timeout stops.
+tp_http_body() { timeout --foreground "${TP_HTTP_WAIT:-20}" "$@" <&"$TP_FD"; }
 # tp_node_exporter_serves: node_exporter answers /metrics with node metrics. It asks for the
 # load average collector alone first (node_exporter's collect[] filter: ~1 ms of its CPU, where
 # the whole page costs ~8 ms and ~50 KB on every run of every host), then for the whole page: a
@@ -36,7 +41,7 @@ tp_node_exporter_serves() {
   for page in "?collect%5B%5D=loadavg" ""; do
     tp_http_get "$TP_NODE_EXPORTER_METRICS$page" || return 1
     ok=1
-    [ "$TP_HTTP_CODE" = 200 ] && grep -q '^node_' <&"$TP_FD" && ok=0
+    [ "$TP_HTTP_CODE" = 200 ] && tp_http_body grep -q '^node_' && ok=0
     tp_http_close
     [ $ok = 0 ] && return 0
   done
@@ -47,7 +52,7 @@ tp_node_exporter_serves() {
 tp_alloy_has() {
   local found=1
   tp_http_get "$TP_ALLOY_HTTP/api/v0/web/components" || return 1
-  [ "$TP_HTTP_CODE" = 200 ] && grep -qF "\"$1\"" <&"$TP_FD" && found=0
+  [ "$TP_HTTP_CODE" = 200 ] && tp_http_body grep -qF "\"$1\"" && found=0
   tp_http_close
   return $found
 }
@@ -67,9 +72,10 @@ tp_alloy_probe() {
     return
   fi
   if [ "$TP_HTTP_CODE" = 200 ]; then
-    awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds '
+    # shellcheck disable=SC2016 # awk's program, in single quotes for awk
+    tp_http_body awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds '
       index($0, m "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") { v = $NF + 0; if (!seen || v > sent) sent = v; seen = 1 }
-      END { if (seen) printf "%.0f\n", sent; else print "-" }' <&"$TP_FD"
+      END { if (seen) printf "%.0f\n", sent; else print "-" }' || echo -
   else
     echo -
   fi

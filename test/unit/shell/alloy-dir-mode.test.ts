@@ -29,49 +29,6 @@ const CASES: Array<{ name: string; sysconfig: string; folder: string; restored?:
   { name: 'a quoted file with a blank after it, CRLF line endings', sysconfig: 'X=1\r\nCONFIG_FILE="/srv/alloy/main.alloy" \r\n', folder: '/srv/alloy' },
 ];
 
-// What systemd makes of a CONFIG_FILE= value (env-file.c), which Alloy is started with: the
-// toolkit's reader (tp_config_file_in) and the lab's systemctl stand-in, two implementations,
-// must agree on each.
-const VALUES: Array<[string, string]> = [
-  ['"/etc/alloy/config.alloy"', '/etc/alloy/config.alloy'],
-  ["'/etc/alloy/'", '/etc/alloy/'],
-  ['/srv/alloy/main.alloy   ', '/srv/alloy/main.alloy'],
-  ['"/etc/alloy/" # the admin\'s note', "/etc/alloy/# the admin's note"],
-  ['  "/etc/al"\'loy/\'', '/etc/alloy/'],
-  ['/srv/my\\ alloy/', '/srv/my alloy/'],
-  ['"/srv/a\\"b\\n"', '/srv/a"b\\n'],
-  ['', ''],
-];
-
-describe("CONFIG_FILE as systemd reads it: the toolkit's reader and the lab's systemctl agree", () => {
-  const systemctl = join(import.meta.dirname, '../../lab/host/systemctl');
-  for (const [raw, expected] of VALUES) {
-    it(JSON.stringify(raw), () => {
-      const ours = spawnSync(
-        '/bin/bash',
-        ['-c', `${library}\nLC_ALL=C\ntp_config_file_in "$1"; printf %s "$TP_REPLY"`, 'reader', `A=1\nCONFIG_FILE=${raw}\n`],
-        {
-          encoding: 'utf8',
-        },
-      );
-      expect(ours.stdout).toBe(expected);
-      const envFile = join(scratch, 'env');
-      writeFileSync(envFile, `A=1\nCONFIG_FILE=${raw}\n`);
-      const lab = spawnSync(
-        'python3',
-        [
-          '-c',
-          'import sys\nfrom importlib.machinery import SourceFileLoader\nm = SourceFileLoader("sc", sys.argv[1]).load_module()\nprint(m.read_env_file(sys.argv[2]).get("CONFIG_FILE", ""), end="")',
-          systemctl,
-          envFile,
-        ],
-        { encoding: 'utf8' },
-      );
-      expect(lab.stdout, lab.stderr).toBe(expected);
-    });
-  }
-});
-
 describe('Alloy directory mode: the host makes the edit the plan shows, and uninstall undoes it', () => {
   it('without /etc/sysconfig/alloy (Alloy not installed): says so and what to do, changes nothing', () => {
     const missing = join(scratch, 'no-such-sysconfig');

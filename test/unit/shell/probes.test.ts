@@ -48,6 +48,36 @@ async function probe(
   });
 }
 
+describe('a listener that sends its status and then stalls', () => {
+  it('holds no probe beyond TP_HTTP_WAIT: the body is read for that long at most', async () => {
+    // Answers every request with a 200 status line and headers, then sends nothing more.
+    const held: import('node:net').Socket[] = [];
+    const stalling = createNetServer((socket) => {
+      held.push(socket);
+      socket.once('data', () => socket.write('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n'));
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`;
+    try {
+      const started = Date.now();
+      const r = await probe(
+        'tp_alloy_probe; tp_alloy_has prometheus.remote_write.trento; echo "has=$?"; tp_node_exporter_serves; echo "serves=$?"',
+        url,
+        `${url}/metrics`,
+        {
+          TP_HTTP_WAIT: '1',
+        },
+      );
+      expect(r.stdout).toBe('yes no -\nhas=1\nserves=1\n');
+      // Five body reads of at most 1 s each (and no 20 s default, no hang).
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise<void>((r) => stalling.close(() => r()));
+    }
+  });
+});
+
 const metrics = (lines: string[]) => `# HELP x\n${lines.join('\n')}\n`;
 const trentoQueue = (url: string, value: string) => `${SENT}{component_id="prometheus.remote_write.trento",url="${url}"} ${value}`;
 
@@ -116,9 +146,9 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     }
   });
 
-  it('need nothing on the host but bash, grep and awk (no curl)', async () => {
+  it("need nothing on the host but bash, grep, awk and coreutils' timeout (no curl)", async () => {
     const bin = mkdtempSync(join(tmpdir(), 'tp-probes-bin-'));
-    for (const tool of ['grep', 'awk']) symlinkSync(realpathSync(`/usr/bin/${tool}`), join(bin, tool));
+    for (const tool of ['grep', 'awk', 'timeout']) symlinkSync(realpathSync(`/usr/bin/${tool}`), join(bin, tool));
     answers = {
       '/-/ready': [200, 'Alloy is ready.\n'],
       '/api/v0/web/components': [200, '[{"localID":"prometheus.remote_write.trento"}]'],
