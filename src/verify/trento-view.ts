@@ -50,8 +50,9 @@ export function upSelector(agentIds: readonly string[]): string {
 export interface SeenSeries {
   exporterName: string;
   up: number;
-  /** Sample time, seconds since the epoch (Prometheus' clock). */
-  at: number;
+  /** Sample time, seconds since the epoch (Prometheus' clock); null when timestamp() gave none
+   *  for the series: never counted as fresh. */
+  at: number | null;
 }
 
 interface VectorSample {
@@ -83,7 +84,9 @@ export function readUp(values: { resultType: string; result: unknown }, stamps: 
     const id = s.metric.agentID;
     if (id === undefined) continue;
     const list = out.get(id) ?? [];
-    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(s.value[1]), at: at.get(seriesKey(s.metric)) ?? Number(s.value[0]) });
+    // Not the query's own evaluation time when timestamp() did not answer for the series: that
+    // would always look fresh.
+    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(s.value[1]), at: at.get(seriesKey(s.metric)) ?? null });
     out.set(id, list);
   }
   return out;
@@ -103,22 +106,23 @@ export interface Verdict {
 export function judge(req: ProofRequest, series: readonly SeenSeries[], since: number): Verdict {
   const query = upQuery(req.agentId);
   if (series.length === 0) return { ok: false, up: null, sampleAt: null, reason: 'no-series', message: `Prometheus has no series ${query}` };
-  const mine = series.filter((s) => s.exporterName === req.exporterName).sort((a, b) => b.at - a.at);
+  const time = (s: SeenSeries) => s.at ?? Number.NEGATIVE_INFINITY;
+  const mine = series.filter((s) => s.exporterName === req.exporterName).sort((a, b) => time(b) - time(a));
   const newest = mine[0];
   if (!newest) {
     const others = [...new Set(series.map((s) => s.exporterName || '(none)'))].join(', ');
     return { ok: false, up: null, sampleAt: null, reason: 'other-exporter', message: `${query} has exporter_name ${others}, not ${req.exporterName}` };
   }
-  const base = { up: newest.up, sampleAt: iso(newest.at) };
+  const base = { up: newest.up, sampleAt: newest.at === null ? null : iso(newest.at) };
   // Any fresh passing series is what Trento shows as passing.
-  if (mine.some((s) => s.at > since && s.up === 1))
+  if (mine.some((s) => time(s) > since && s.up === 1))
     return { ...base, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${base.sampleAt})` };
-  if (newest.at <= since) {
+  if (time(newest) <= since) {
     return {
       ...base,
       ok: false,
       reason: 'no-fresh-sample',
-      message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt})`,
+      message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt ?? "a time Prometheus' timestamp() did not give"})`,
     };
   }
   const why =

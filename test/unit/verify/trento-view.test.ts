@@ -52,6 +52,17 @@ describe("reading Prometheus' answer and judging a host", () => {
     expect(seen.get(B)).toEqual([{ exporterName: 'grafana_alloy', up: 0, at: 990.5 }]);
   });
 
+  it("a series timestamp() gave no time for is never fresh (not the query's evaluation time)", () => {
+    const labels = { __name__: 'up', agentID: A, exporter_name: 'node_exporter' };
+    const seen = readUp(vec([{ labels, value: 1 }]), vec([]));
+    expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: null }]);
+    const verdict = judge(pull, seen.get(A)!, 100);
+    expect(verdict).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
+    expect(verdict.message).toContain("is from a time Prometheus' timestamp() did not give");
+    // A timed series beside it still decides.
+    expect(judge(pull, [...seen.get(A)!, { exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true });
+  });
+
   it('a fresh up == 1 with the expected exporter_name passes; every other case names its reason', () => {
     expect(judge(pull, [{ exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true, up: 1, reason: null });
     expect(judge(pull, [], 100)).toMatchObject({ ok: false, reason: 'no-series', message: `Prometheus has no series up{agentID="${A}"}` });
