@@ -55,21 +55,24 @@ export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
 export const SECRET_VARIABLES: readonly string[] = [...VARIABLES.filter((v) => v.secret).map((v) => v.name), ...ANSIBLE_SECRET_VARIABLES];
 
-/** A URL's userinfo password, up to the last "@" of the authority, as Go's url.Parse reads it. */
-const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)([^/]*)@/u;
+/** A URL's userinfo password: the authority ends at the first "/", "?" or "#", and the password
+ *  at its last "@", as Go's url.Parse reads it. */
+const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#]*)@/u;
 
 /** The URL with its userinfo password replaced by the mask. */
 export function maskUrlPassword(text: string): string {
   return text.replace(URL_PASSWORD, `$1${MASK}@`);
 }
 
-/** The password in a URL's userinfo, decoded (as it is sent), or '' when it has none. */
-export function urlPassword(text: string): string {
+/** The password in a URL's userinfo as written and decoded (as it is sent; the same when nothing
+ *  is encoded), or [] when it has none: output may quote either spelling. */
+export function urlPasswords(text: string): string[] {
   const raw = URL_PASSWORD.exec(text)?.[2] ?? '';
+  if (raw === '') return [];
   try {
-    return decodeURIComponent(raw);
+    return [...new Set([raw, decodeURIComponent(raw)])];
   } catch {
-    return raw;
+    return [raw];
   }
 }
 

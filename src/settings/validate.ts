@@ -20,7 +20,7 @@ import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defau
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET, urlPassword } from './secrets.ts';
+import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET, urlPasswords } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -514,8 +514,7 @@ export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleD
   // Alloy send it as basic auth, so it is a credential like agent_prometheus_auth_password.
   const inUrls = VARIABLES.filter((spec) => spec.kind === 'http-url' && spec.agentKey).flatMap((spec) => {
     const text = asText(resolved.get(spec.name));
-    const password = text.ok ? urlPassword(text.text) : '';
-    return password ? [{ variable: `the password in ${spec.name}`, origin: resolved.origin(spec.name), value: password }] : [];
+    return (text.ok ? urlPasswords(text.text) : []).map((value) => ({ variable: `the password in ${spec.name}`, origin: resolved.origin(spec.name), value }));
   });
   const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
     const value = vars[name];

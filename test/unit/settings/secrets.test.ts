@@ -155,8 +155,9 @@ describe('the secret set on config values', () => {
     expect(set.redact(text)).toBe(`error: auth ${MASK} failed for KEY; pXa*s stays; KEYS? amqp://user-plain:${MASK}@rabbit/plain ${MASK}`);
   });
 
-  it('masks URL passwords up to the last @', () => {
+  it('masks URL passwords up to the last @ of the authority', () => {
     expect(maskUrlPassword('amqp://u:p@ss@h/v')).toBe(`amqp://u:${MASK}@h/v`);
+    expect(maskUrlPassword('https://u:pw-long-1@trento?x=a@b/w')).toBe(`https://u:${MASK}@trento?x=a@b/w`);
     expect(maskUrlPassword('amqp://h/v')).toBe('amqp://h/v');
   });
 });

@@ -32,6 +32,13 @@ describe('used secrets', () => {
     // The run's set masks it in free text, in both spellings.
     const set = secretSet(used.map((s) => s.value));
     expect(set.redact(`pushing to ${url} failed (rw/pw-8b1)`)).not.toMatch(/rw%2Fpw|rw\/pw/);
+    // As the admin wrote it, whatever it encodes (a + left as typed, lower-case hex): that
+    // spelling is in the set too; a query after the host is no part of the password.
+    for (const written of ['a+b%2fc-9x', 'p%21ss-long']) {
+      const typed = `https://push:${written}@trento.example.com/prometheus/api/v1/write?x=a@b`;
+      const secrets = usedSecrets({ ...vars, agent_prometheus_remote_write_url: typed }, origins, defaults, play).map((s) => s.value);
+      expect(secretSet(secrets).redact(`error: ${typed}`), written).not.toContain(written);
+    }
   });
 
   it('are the credentials the toolkit writes, after their defaults; server-side passwords are not', async () => {
