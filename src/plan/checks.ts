@@ -69,11 +69,12 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
       unitCheck('trento-agent is stopped', facts, UNITS.agent, false),
       ...(platform.provider === 'alloy' && alloyKept
         ? [
-            // Its unit too: anything listening on Alloy's port answers the probes.
+            // Its unit too, once ready (as on install): anything listening on Alloy's port
+            // answers the probes.
             check(
               'Alloy keeps running',
               p.alloyReady === true && running(facts, UNITS.alloy),
-              sh`eval ${`systemctl is-active --quiet ${UNITS.alloy} && tp_alloy_ready`}`,
+              sh`eval ${`tp_alloy_ready && systemctl is-active --quiet ${UNITS.alloy}`}`,
             ),
             check('Alloy no longer runs trento.alloy', p.alloyRunsTrento === false, sh`eval ${'! tp_alloy_has prometheus.remote_write.trento'}`),
           ]
