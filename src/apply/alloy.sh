@@ -2,9 +2,13 @@
 # Alloy steps of the apply script (after lib.sh): directory mode, validation of the folder as
 # Alloy will load it, and a reload or restart that is proven (or rolled back).
 
+# A CONFIG_FILE line, as systemd finds the key (blanks around it): the same as tp_config_file_in
+# (safe-files.sh) reads, and roles/alloy's dirModeText shows in the plan.
+TP_CONFIG_FILE_ERE='^[[:blank:]]*CONFIG_FILE[[:blank:]]*='
+
 # tp_alloy_config_line SYSCONFIG: the CONFIG_FILE line as written (the last one wins).
 tp_alloy_config_line() {
-  grep -E '^[[:space:]]*CONFIG_FILE=' -- "$1" | tail -n 1
+  grep -E "$TP_CONFIG_FILE_ERE" -- "$1" | tail -n 1
 }
 
 # tp_sysconfig_meta SYSCONFIG: "owner group mode" of a regular file; fails on anything else,
@@ -36,14 +40,16 @@ tp_alloy_dir_mode() {
   fi
   tp_config_dir_for "$value" "$TP_ALLOY_DEFAULT_DIR"
   if [ -n "$line" ]; then
-    # A line that ended in CR LF keeps its CR (as the plan's text does).
-    new=$(awk -v repl="CONFIG_FILE=\"$TP_REPLY/\"" '/^[[:space:]]*CONFIG_FILE=/ { print repl (/\r$/ ? "\r" : ""); next } { print }' "$1"; echo x) || return
+    # A line that ended in CR LF keeps its CR (as the plan's text does). The new line through
+    # the environment: awk -v would read the backslashes of a folder's name as escapes.
+    new=$(TP_LINE="CONFIG_FILE=\"$(tp_env_quoted "$TP_REPLY/")\"" TP_KEY="$TP_CONFIG_FILE_ERE" \
+      awk '$0 ~ ENVIRON["TP_KEY"] { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1"; echo x) || return
     new=${new%x}
   else
     new=$(cat -- "$1"; echo x) || return
     new=${new%x}
     [ -z "$new" ] || [ "${new: -1}" = $'\n' ] || new+=$'\n'
-    new+="CONFIG_FILE=\"$TP_REPLY/\""$'\n'
+    new+="CONFIG_FILE=\"$(tp_env_quoted "$TP_REPLY/")\""$'\n'
   fi
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
   tp_write_text "$1" $meta "$new"
@@ -56,7 +62,7 @@ tp_alloy_restore_config_file() {
   [ -s "$2" ] && [ ! -L "$2" ] || return 0
   meta=$(tp_sysconfig_meta "$1") || return
   line=$(head -n 1 -- "$2")
-  new=$(awk -v repl="$line" '/^[[:space:]]*CONFIG_FILE=/ { if (repl != "") print repl; next } { print }' "$1"; echo x) || return
+  new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk '$0 ~ ENVIRON["TP_KEY"] { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
   tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2"
 }

@@ -116,21 +116,54 @@ tp_unstage() {
   TP_STAGE_FOR=()
 }
 
-# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line, as
-# systemd reads it for the unit's EnvironmentFile= (tp_env_value; a CR ends a line there too).
-# Shell builtins only: the facts script runs it on every host at every run, and a process per
-# step would cost more than the step.
+# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line as systemd
+# reads it for the unit's EnvironmentFile= (env-file.c, v254 and later as on SLES 16): blanks
+# around the key, # and ; comments only where a key could start, a CR before the LF dropped, and
+# a value whose quote or trailing backslash runs on over the line break read on with the next
+# lines (tp_env_value). Line by line with shell builtins, the state machine only where a quote or
+# a backslash is: the facts script runs it on every host at every run.
 tp_config_file_in() {
-  local line value='' found=''
-  while IFS= read -r line || [ -n "$line" ]; do
-    if [[ $line =~ ^[[:space:]]*CONFIG_FILE=(.*)$ ]]; then value=${BASH_REMATCH[1]}; found=1; fi
-  done <<<"${1//$'\r'/$'\n'}"
-  TP_REPLY=
-  [ -z "$found" ] || tp_env_value "$value"
+  local -a lines
+  local line key rest value='' i=0
+  mapfile -t lines <<<"$1"
+  while ((i < ${#lines[@]})); do
+    line=${lines[i]%$'\r'}
+    ((i += 1))
+    [[ $line =~ ^[[:blank:]]*([^[:blank:]#\;=][^=]*)=(.*)$ ]] || continue
+    key=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
+    key=${key%"${key##*[![:blank:]]}"}
+    [[ $key == CONFIG_FILE || $rest == *[\"\'\\]* ]] || continue
+    tp_env_value "$rest"
+    # An open quote, or a backslash at the end: the value takes the line break and goes on.
+    while [[ $TP_ENV_STATE != pre && $TP_ENV_STATE != value ]] && ((i < ${#lines[@]})); do
+      rest+=$'\n'${lines[i]%$'\r'}
+      ((i += 1))
+      tp_env_value "$rest"
+    done
+    [ "$key" != CONFIG_FILE ] || value=$TP_REPLY
+  done
+  TP_REPLY=$value
 }
 
-# tp_env_value RAW: sets TP_REPLY to RAW (what follows KEY= on a line) as systemd's env-file.c
-# reads it: blanks before a value and after a closing quote skipped, '...' taken as is, "..."
+# tp_env_quoted VALUE: prints VALUE for the inside of "..." in a file systemd reads as an
+# EnvironmentFile= (a backslash before \ " ` and $, which are escapes there).
+tp_env_quoted() {
+  local v=$1 out='' c i
+  # A loop, not ${v//.../...}: the replacement's backslashes differ between bash 4.4 (SLES 15)
+  # and 5.2 (patsub_replacement).
+  for ((i = 0; i < ${#v}; i++)); do
+    c=${v:i:1}
+    case $c in
+      "\\" | '"' | '`' | '$') out+="\\$c" ;;
+      *) out+=$c ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+# tp_env_value RAW: sets TP_REPLY to RAW (what follows KEY=, up to a line break outside quotes)
+# as systemd's env-file.c reads it, and TP_ENV_STATE to the state it ends in (pre or value: the
+# value is complete; single, double or an escape: it goes on over the line break): blanks before a value and after a closing quote skipped, '...' taken as is, "..."
 # with \" \\ \` \$ escapes, a \ escaping the next character outside quotes, a # part of the
 # value, and blanks only at the end of an unquoted run trimmed. So `"/etc/alloy/" # note` is
 # `/etc/alloy/# note`, as Alloy is then started with it.
@@ -156,7 +189,11 @@ tp_env_value() {
           out+=$c
         fi
         ;;
-      escape) out+=$c state=value trim=-1 ;;
+      escape)
+        # An escaped line break is dropped: the value goes on.
+        [ "$c" = $'\n' ] || out+=$c
+        state=value trim=-1
+        ;;
       single) if [ "$c" = "'" ]; then state=pre; else out+=$c; fi ;;
       double)
         case $c in
@@ -168,6 +205,7 @@ tp_env_value() {
       double-escape)
         case $c in
           '"' | "\\" | '`' | '$') out+=$c ;;
+          $'\n') ;;
           *) out+="\\$c" ;;
         esac
         state=double
@@ -175,7 +213,7 @@ tp_env_value() {
     esac
   done
   [ "$state" = value ] && ((trim >= 0)) && out=${out:0:trim}
-  TP_REPLY=$out
+  TP_REPLY=$out TP_ENV_STATE=$state
 }
 
 # tp_read_config_file SYSCONFIG: sets TP_REPLY to CONFIG_FILE of SYSCONFIG (empty when unset, or

@@ -22,8 +22,13 @@ export function trentoAlloyPath(ctx: TaskContext): string {
 /** The same edit tp_alloy_dir_mode (src/apply/alloy.sh) makes on the host, computed here to
  *  show it: every CONFIG_FILE line set to the folder, or one added at the end when there is none. */
 export function dirModeText(sysconfig: string, dir: string): string {
-  const line = `CONFIG_FILE="${dir}/"`;
-  if (/^[ \t]*CONFIG_FILE=/m.test(sysconfig)) return sysconfig.replace(/^[ \t]*CONFIG_FILE=.*$/gm, line);
+  // Inside "...", systemd reads \ " ` $ as escapes (env-file.c): they are written escaped.
+  const line = `CONFIG_FILE="${`${dir}/`.replace(/[\\"`$]/g, '\\$&')}"`;
+  // Lines as grep and awk see them on the host (split at LF only; a CR LF line keeps its CR),
+  // the key as systemd finds it (blanks around it): src/apply/alloy.sh's TP_CONFIG_FILE_ERE.
+  const isKey = (l: string) => /^[ \t]*CONFIG_FILE[ \t]*=/.test(l);
+  const lines = sysconfig.split('\n');
+  if (lines.some(isKey)) return lines.map((l) => (isKey(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
   return `${sysconfig}${sysconfig === '' || sysconfig.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 

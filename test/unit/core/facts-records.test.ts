@@ -96,7 +96,7 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     ['CONFIG_FILE=/etc/alloy\nCONFIG_FILE="/srv/x y/"\n', '/srv/x y/'],
     ['  \tCONFIG_FILE="a"b"\n', 'ab"'],
     ['CONFIG_FILE="\'quoted twice\'"\n', "'quoted twice'"],
-    ['CONFIG_FILE="\n', ''],
+    ['CONFIG_FILE="\n', '\n'],
     ['# CONFIG_FILE=/not/this\nCUSTOM_ARGS=""\n', ''],
     ['CONFIG_FILE=', ''],
     ['CONFIG_FILE=/no/newline/at/end', '/no/newline/at/end'],
@@ -107,6 +107,22 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     ['CONFIG_FILE=/srv/my\\ alloy/\n', '/srv/my alloy/'],
     ['CONFIG_FILE="/srv/a\\"b\\n"\n', '/srv/a"b\\n'],
     ['X=1\r\nCONFIG_FILE="/etc/alloy/x.alloy" \r\n', '/etc/alloy/x.alloy'],
+    // blanks around the key, as systemd trims them
+    ['CONFIG_FILE = /srv/alloy/main.alloy\n', '/srv/alloy/main.alloy'],
+    ['CONFIG_FILE\t=/srv/alloy/main.alloy\n', '/srv/alloy/main.alloy'],
+    // a key that is no variable name
+    ['\vCONFIG_FILE=/x\n', ''],
+    ['export CONFIG_FILE=/x\n', ''],
+    // values that go on over a line break (a backslash at the end, a quote still open)
+    ['CONFIG_FILE=/srv/al\\\nloy/main.alloy\n', '/srv/alloy/main.alloy'],
+    ['CONFIG_FILE=/srv/alloy/\\\nmain.alloy\n', '/srv/alloy/main.alloy'],
+    ['CONFIG_FILE="/srv/alloy/\\\nmain.alloy"\n', '/srv/alloy/main.alloy'],
+    ['CONFIG_FILE=/srv/alloy/\\\n  main.alloy\n', '/srv/alloy/  main.alloy'],
+    ['CUSTOM_ARGS="--a\nCONFIG_FILE=/srv/alloy/main.alloy\n--b"\n', ''],
+    ['CONFIG_FILE=/srv/x\\ \nX=1\n', '/srv/x '],
+    ['CONFIG_FILE=/srv/alloy\\\\\nX=1\n', '/srv/alloy\\'],
+    // a comment ending in a backslash does not go on (systemd 254 and later, SLES 16)
+    ['# note \\\nCONFIG_FILE=/srv/x\n', '/srv/x'],
   ];
   it.each(cases.map(([text, value]) => [JSON.stringify(text), text, value]))('%s', (_name, text, value) => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-sysconfig-'));

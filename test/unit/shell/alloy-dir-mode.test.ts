@@ -27,6 +27,9 @@ const CASES: Array<{ name: string; sysconfig: string; folder: string; restored?:
   { name: 'an empty CONFIG_FILE (Alloy default folder)', sysconfig: 'CONFIG_FILE=""\n', folder: '/etc/alloy' },
   { name: 'no CONFIG_FILE line (added, as lineinfile does)', sysconfig: 'CUSTOM_ARGS=""', folder: '/etc/alloy', restored: 'CUSTOM_ARGS=""\n' },
   { name: 'a quoted file with a blank after it, CRLF line endings', sysconfig: 'X=1\r\nCONFIG_FILE="/srv/alloy/main.alloy" \r\n', folder: '/srv/alloy' },
+  { name: 'blanks around the key', sysconfig: 'CONFIG_FILE = /srv/alloy/main.alloy\n', folder: '/srv/alloy' },
+  // \ " ` $ are escapes inside systemd's "...": the folder is written with them escaped
+  { name: 'a folder whose name needs escapes', sysconfig: "CONFIG_FILE='/srv/a\\b\"c`$d/main.alloy'\n", folder: '/srv/a\\b"c`$d' },
 ];
 
 describe('Alloy directory mode: the host makes the edit the plan shows, and uninstall undoes it', () => {
@@ -50,7 +53,7 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
       expect(on.code).toBe(0);
       const edited = readFileSync(sysconfig, 'utf8');
       expect(edited).toBe(dirModeText(c.sysconfig, c.folder));
-      expect(edited).toContain(`CONFIG_FILE="${c.folder}/"`);
+      expect(edited).toContain(`CONFIG_FILE="${c.folder.replace(/[\\"`$]/g, '\\$&')}/"`);
       // the facts read the folder back from the edited file as Alloy will use it
       const back = spawnSync('/bin/bash', ['-c', `${library}\ntp_read_config_file ${sysconfig}; echo "$TP_REPLY"`], { encoding: 'utf8' });
       expect(back.stdout).toBe(`${c.folder}/\n`);
