@@ -54,6 +54,8 @@ describe('a listener that sends its status and then stalls', () => {
     const held: import('node:net').Socket[] = [];
     const stalling = createNetServer((socket) => {
       held.push(socket);
+      // The probe closes its end when its wait is over: a reset here is expected.
+      socket.on('error', () => undefined);
       socket.once('data', () => socket.write('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n'));
     });
     await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
