@@ -55,6 +55,8 @@ describe('verbosity levels', () => {
     }
     for (const secret of [...Object.values(SECRETS), 'sudo-Vv9-secret']) expect(all).not.toContain(secret);
     if (level >= 3) expect(all).toMatch(/content:\/etc\/trento\/agent\.yaml: <\d+ bytes, not shown>|file:\/etc\/trento\/agent\.yaml: absent/);
+    // The products.d file baseproduct links to, as the facts read it (test -ef, no readlink).
+    if (level >= 3) expect(all.match(/baseproduct: SLES(?:_SAP)?\.prod\n/g)).toHaveLength(2);
     if (level >= 4) expect(all).toContain(`address ${push.address}, port ${push.port}, user (ssh_config or root)`);
     // -vvvv runs ssh with -vvv, and its account of the login is shown (as Ansible does); below, not.
     if (level >= 4) expect(all).toMatch(/debug3: .*\n(?:.*\n)*.*Authenticated to /);

@@ -1,9 +1,18 @@
 # shellcheck shell=bash
 # Fact source "host" (src/facts/sources/host.ts): what the host is. os-release and machine-id by
-# the read builtin (bounded), baseproduct as its link, the hostname from the kernel, the user the
+# the read builtin (bounded), baseproduct as the file it links to, the hostname from the kernel, the user the
 # script runs as, and which of the tools the other sources and the apply need are there.
 if bounded /etc/os-release || bounded /usr/lib/os-release; then record os-release "$TP_REPLY"; else record os-release ''; fi
-if [ -L /etc/products.d/baseproduct ]; then record baseproduct "$(readlink /etc/products.d/baseproduct)"; else record baseproduct ''; fi
+# baseproduct: the products.d file it links to, found by test -ef (same file; no process), or
+# readlink's answer for a link that leads out of the folder.
+base_product=
+if [ -L /etc/products.d/baseproduct ]; then
+  for prod in /etc/products.d/*.prod; do
+    if [ ! -L "$prod" ] && [ "$prod" -ef /etc/products.d/baseproduct ]; then base_product=${prod##*/} && break; fi
+  done
+  [ -n "$base_product" ] || base_product=$(readlink /etc/products.d/baseproduct)
+fi
+record baseproduct "$base_product"
 bounded /etc/machine-id
 record machine-id "$TP_REPLY"
 # gethostname(2), as hostname(1) prints it
