@@ -14,6 +14,9 @@ export interface FactsOptions {
   withUpdates?: boolean;
   /** Also probe the installed metrics providers (what the checks read; --check runs no checks). Default true. */
   withProbes?: boolean;
+  /** Also ask the repositories which trento-agent they offer when it is missing (its version
+   *  decides what an install writes; an uninstall has no use for it). Default true. */
+  withCandidate?: boolean;
   zyppLockTimeoutSeconds: number;
   /** The managed files to read; the toolkit's own by default (tests point it elsewhere). */
   managedFiles?: readonly string[];
@@ -28,6 +31,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_WANT_CONTENT: options.withContent ? 1 : 0,
       TP_WANT_UPDATES: options.withUpdates ? 1 : 0,
       TP_WANT_PROBES: options.withProbes === false ? 0 : 1,
+      TP_WANT_CANDIDATE: options.withCandidate === false ? 0 : 1,
       TP_PACKAGES: Object.values(PACKAGES),
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,

@@ -35,6 +35,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
         withContent: options.diff || options.uninstall,
         withUpdates,
         withProbes: !options.check,
+        withCandidate: !options.uninstall,
         zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
       });
       scripts.set(withUpdates, script);

@@ -3,7 +3,9 @@
 # What the repositories offer, only when trento-agent is missing (its version decides whether the
 # agent can generate trento.alloy). zypper waits for a lock held by another package manager like
 # the apply does; when it still fails, its exit code and message are reported, never dropped.
-if have rpm && have zypper && [ -z "$agent_installed" ]; then
+# Not on uninstall (TP_WANT_CANDIDATE=0): zypper there would only cost time, or fail the host on a
+# held lock for an answer nothing uses.
+if [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
   info=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet info "$TP_AGENT_PACKAGE" 2>&1)
   rc=$?
   record agent-candidate-rc "$rc"
