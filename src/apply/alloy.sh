@@ -97,6 +97,12 @@ tp_alloy_apply() {
     echo "alloy.service is not running: nothing to reload"
     return 0
   fi
+  # Uninstall never starts an Alloy that is stopped: the restored configuration is read at its
+  # next start.
+  if [ "$expect" = absent ] && ! systemctl is-active --quiet alloy.service; then
+    echo "alloy.service is not running: it reads the restored configuration when it starts"
+    return 0
+  fi
   if [ "$how" = restart ]; then
     { systemctl restart alloy.service && tp_alloy_ready; } || ok=0
   else

@@ -380,4 +380,41 @@ describe('hosts in other states', () => {
     const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=45s']);
     expect(again.code, again.stdout).toBe(0);
   });
+
+  it('uninstall where the admin stopped Alloy, or removed it: the uninstall succeeds, starts nothing, and the next is a no-op', async () => {
+    const h = push[0]!;
+    const uninstall = () => provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+    const statusOn = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'systemctl is-active alloy.service || true; grep ^CONFIG_FILE /etc/sysconfig/alloy 2>&1; ls /var/lib/trento-provision/alloy-CONFIG_FILE.orig 2>&1 || true',
+      );
+    // Stopped: CONFIG_FILE goes back, Alloy is not started (it reads the file when the admin starts it).
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    await mustOnHost(info, h.name, 'systemctl stop alloy.service');
+    const stopped = await uninstall();
+    expect(stopped.code, stopped.stdout).toBe(0);
+    expect(await statusOn()).toMatch(/^inactive\nCONFIG_FILE="\/etc\/alloy\/config\.alloy"\n.*No such file/s);
+    expect(statusOf(await uninstall(), h.name)?.status).toBe('ok');
+    await mustOnHost(info, h.name, 'systemctl start alloy.service');
+
+    // Removed with its sysconfig file (zypper remove): the saved CONFIG_FILE line is forgotten,
+    // the rest of the uninstall goes on (the agent is removed).
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    await mustOnHost(info, h.name, 'zypper -n -q remove alloy >/dev/null 2>&1; rm -f /etc/sysconfig/alloy /etc/sysconfig/alloy.rpmsave');
+    const removed = await uninstall();
+    expect(removed.code, removed.stdout).toBe(0);
+    expect(removed.stdout).toMatch(/forget the saved CONFIG_FILE line/);
+    expect(
+      await mustOnHost(
+        info,
+        h.name,
+        'rpm -q trento-agent >/dev/null && echo kept || echo removed; ls /var/lib/trento-provision/alloy-CONFIG_FILE.orig 2>&1 || true',
+      ),
+    ).toMatch(/^removed\n.*No such file/s);
+    expect(statusOf(await uninstall(), h.name)?.status).toBe('ok');
+    // Back as the other tests expect it.
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+  });
 });

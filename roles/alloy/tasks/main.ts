@@ -98,7 +98,16 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     changes: [
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }),
-      saved?.exists
+      saved?.exists && !facts.files[PATHS.alloySysconfig]?.exists
+        ? {
+            // Alloy's package went with its sysconfig file (zypper remove): nothing to restore.
+            id: `record:${PATHS.savedAlloyConfigFile}`,
+            kind: 'file',
+            summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): ${PATHS.alloySysconfig} is gone, Alloy was removed`,
+            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile}`,
+          }
+        : null,
+      saved?.exists && facts.files[PATHS.alloySysconfig]?.exists
         ? {
             id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
             kind: 'line',

@@ -187,6 +187,7 @@ describe('plans per platform', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);
     facts.files[PATHS.savedAlloyConfigFile] = { path: PATHS.savedAlloyConfigFile, exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' };
+    facts.files[PATHS.alloySysconfig] = { path: PATHS.alloySysconfig, exists: true, content: 'CONFIG_FILE="/etc/alloy/"\n' };
     const plan = planFor(facts, { uninstall: true });
     const summaries = plan.changes.map((c) => c.summary);
     expect(summaries).toEqual([
@@ -198,6 +199,20 @@ describe('plans per platform', () => {
       'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+    expect(plan.checks.map((c) => c.name)).toContain('Alloy keeps running');
+
+    // Alloy's package removed by the admin, its sysconfig with it: the saved line is forgotten,
+    // nothing to restore (the restore would fail this uninstall and every later one).
+    delete facts.files[PATHS.alloySysconfig];
+    const gone = planFor(facts, { uninstall: true });
+    expect(gone.changes.map((c) => c.summary)).toContain(
+      `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): /etc/sysconfig/alloy is gone, Alloy was removed`,
+    );
+    expect(gone.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
+
+    // An Alloy the admin had stopped is not asked to keep running (nor started by the restart).
+    const stopped = { ...facts, units: { ...facts.units, 'alloy.service': { active: false, enabled: 'enabled' } } };
+    expect(planFor(stopped, { uninstall: true }).checks.map((c) => c.name)).not.toContain('Alloy keeps running');
   });
 });
 
@@ -444,9 +459,11 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
       "tp_verify 'Alloy is running' systemctl is-active --quiet alloy.service",
     );
     expect(provenByFacts(plan)).toBe(false);
-    const uninstall = planFor(stopped, { uninstall: true });
-    expect(uninstall.checks.find((c) => c.name === 'Alloy keeps running')).toMatchObject({ heldByFacts: false });
-    expect(provenByFacts(uninstall)).toBe(false);
+    // On uninstall, a running Alloy's unit is asked too.
+    const probedOnly = { ...push, units: { ...push.units, 'alloy.service': { active: true, enabled: 'enabled' } } };
+    expect(toShell(planFor(probedOnly, { uninstall: true }).checks.find((c) => c.name === 'Alloy keeps running')!.script)).toBe(
+      "tp_verify 'Alloy keeps running' eval 'tp_alloy_ready && systemctl is-active --quiet alloy.service'",
+    );
   });
 
   it("Alloy must have delivered within the verify wait (one scrape interval + 10 s) by the host's own clock", () => {
