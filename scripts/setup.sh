@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# package.json's engines, which npm only warns about: vitest's vite needs 20.19 or later, and
+# Debian 12's own nodejs (18) would install and then fail the suite in unclear ways.
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+  { echo "scripts/setup.sh: Node.js 20.19 or later is needed (this is $(node --version 2>&1)); install it first" >&2; exit 1; }
+
 PACKAGES=(
   # the lab's hosts: real sshd, zypper and rpm against a local repository
   openssh-server openssh-client openssh-sftp-server zypper rpm createrepo-c prometheus-node-exporter
@@ -46,7 +51,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   # policy-rc.d: the packages' own services (sshd on :22, prometheus, nginx) must not start
   # on the machine; the lab starts what it needs, where it needs it.
-  # The machine's own policy comes back on every exit path, a failed install included.
+  # The machine's own policy comes back on every exit path, a failed install included; the
+  # temporary one carries a marker, so one left by a killed run (SIGKILL skips the trap) is
+  # cleared here rather than taken for the machine's, with the machine's put back first.
+  marker='# trento-provision setup.sh: temporary'
+  if grep -qxF "$marker" /usr/sbin/policy-rc.d 2>/dev/null; then
+    rm -f /usr/sbin/policy-rc.d
+    if [ -e /usr/sbin/policy-rc.d.trento-provision ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
+  fi
   had_policy=no
   if [ -e /usr/sbin/policy-rc.d ]; then had_policy=yes; mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.trento-provision; fi
   restore_policy() {
@@ -54,7 +66,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     if [ "$had_policy" = yes ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
   }
   trap restore_policy EXIT
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  printf '#!/bin/sh\n%s\nexit 101\n' "$marker" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   restore_policy
   trap - EXIT
