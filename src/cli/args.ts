@@ -439,8 +439,8 @@ Options (ansible-playbook's names and meanings):
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils,
                              agent.yaml and the server CA anchor stay)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils,
-                             agent.yaml and the server CA anchor (the trust store rebuilt; the
-                             packages only where the toolkit installed them);
+                             agent.yaml and the server CA anchor it wrote (the trust store
+                             rebuilt; the packages only where the toolkit installed them);
                              without: also remove the node_exporter the toolkit installed on a
                              host that moved from SLES 15 to 16 (else only stopped and disabled;
                              either only once Alloy and the agent there passed their checks)

@@ -54,6 +54,9 @@ export interface HostFacts {
     packages: string[];
     /** Handlers notified by an earlier run that did not finish them (failed or cut short). */
     pendingHandlers: string[];
+    /** Files this toolkit wrote at paths the admin may use too (the server CA anchor): --purge
+     *  removes these and no others. */
+    files: string[];
   };
 }
 

@@ -35,6 +35,10 @@ export interface FileSpec {
   /** The handler that belongs to the write itself, run at once after it: daemon-reload after a
    *  unit file changed (see Change.followUp). */
   after?: Handler;
+  /** A path the admin may use too (the server CA anchor): once written, the path goes into the
+   *  toolkit's files record (facts.record.files), so --purge removes it only where the toolkit
+   *  wrote it. A file already right but not recorded (an earlier version wrote it) is recorded. */
+  recorded?: boolean;
 }
 
 /** The change's script, then its follow-up handler, whose record it clears once that ran. */
@@ -58,7 +62,17 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
   const current = facts.files[spec.path];
   const contentDiffers = !current?.exists || current.sha256 !== sha256(spec.content);
   const metaDiffers = !current?.exists || current.owner !== spec.owner || current.group !== spec.group || current.mode !== normMode(spec.mode);
-  if (!contentDiffers && !metaDiffers) return null;
+  const unrecorded = spec.recorded === true && !facts.record.files.includes(spec.path);
+  if (!contentDiffers && !metaDiffers) {
+    return unrecorded
+      ? {
+          id: `record:files:${spec.path}`,
+          kind: 'file',
+          summary: `record ${spec.path} as written by trento-provision (it is as the toolkit writes it)`,
+          script: recordFile(spec.path, 'add'),
+        }
+      : null;
+  }
   const what = !current?.exists ? 'create' : contentDiffers ? 'update' : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
   return {
     id: `file:${spec.path}`,
@@ -72,29 +86,49 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
   };
 }
 
-/** tp_write (see script-lib.ts) writes a temp file beside the target, validates, then renames. */
+/** The toolkit's files record (facts.record.files) with PATH added or removed. */
+const recordFile = (path: string, how: 'add' | 'remove'): Command => sh`tp_record_edit files ${how} ${path}`;
+
+/** tp_write (see script-lib.ts) writes a temp file beside the target, validates, then renames;
+ *  a recorded path is then recorded (after the write: a cut in between leaves the toolkit's file
+ *  unrecorded, which --purge keeps, never the admin's recorded). */
 function writeCommand(spec: FileSpec): Command {
   const content = data(Buffer.from(spec.content, 'utf8').toString('base64'), `${Buffer.byteLength(spec.content)} bytes`);
   const write = sh`tp_write ${spec.path} ${spec.owner} ${spec.group} ${spec.mode} ${content} ${spec.validate ? 'tp_validate_new' : ''}`;
-  if (!spec.validate) return write;
-  return join([raw('tp_validate_new() {\n'), spec.validate, raw('\n}\n'), write], '');
+  const written = spec.recorded ? join([write, recordFile(spec.path, 'add')], ' &&\n') : write;
+  if (!spec.validate) return written;
+  return join([raw('tp_validate_new() {\n'), spec.validate, raw('\n}\n'), written], '');
 }
 
 export function fileAbsent(
   path: string,
   facts: HostFacts,
   withDiff: boolean,
-  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler } = {},
+  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler; recorded?: boolean } = {},
 ): Change | null {
   const current = facts.files[path];
   if (!current?.exists) return null;
+  // A recorded path (FileSpec.recorded) leaves the record with the file.
+  const remove = opts.recorded ? join([sh`rm -f -- ${path}`, recordFile(path, 'remove')], ' &&\n') : sh`rm -f -- ${path}`;
   return {
     id: `file:${path}`,
     kind: 'file',
     summary: `remove ${path}`,
     ...(withDiff && current.content !== undefined ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '') } : {}),
-    ...withAfter(sh`rm -f -- ${path}`, opts.after),
+    ...withAfter(remove, opts.after),
     ...(opts.notify ? { notify: opts.notify } : {}),
+  };
+}
+
+/** A recorded path (FileSpec.recorded) whose file is gone (the admin removed it): the record
+ *  forgets it, so a file the admin puts there later is never taken for the toolkit's. */
+export function fileRecordForgotten(path: string, facts: HostFacts): Change | null {
+  if (facts.files[path]?.exists || !facts.record.files.includes(path)) return null;
+  return {
+    id: `record:files:${path}`,
+    kind: 'file',
+    summary: `forget ${path} in the record of what trento-provision wrote (it is gone)`,
+    script: recordFile(path, 'remove'),
   };
 }
 

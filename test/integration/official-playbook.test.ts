@@ -202,6 +202,19 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect(await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(pem.trim());
       expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
     }
+
+    // An anchor the admin put at that path (the toolkit never wrote one): --purge keeps it and
+    // says so; the trust store keeps the CA.
+    const h = agents[0]!.name;
+    await mustOnHost(info, h, `printf '%s\\n' '${pem.trim()}' > ${CA_PATH} && update-ca-certificates`);
+    try {
+      const admins = await provision(['-i', inv, '--uninstall', '--purge', '--limit', h]);
+      expect(admins.code, admins.stdout + admins.stderr).toBe(0);
+      expect(admins.report!.hosts[0]!.warnings.join('\n')).toContain(`${CA_PATH} was not written by trento-provision`);
+      expect(await mustOnHost(info, h, `test -e ${CA_PATH} && cat /etc/ssl/ca-bundle.pem`)).toContain(pem.trim());
+    } finally {
+      await mustOnHost(info, h, `rm -f ${CA_PATH} && update-ca-certificates`);
+    }
   });
 
   it('supportutils_enabled: false installs neither; a host whose channels lack the plugin fails alone, naming it and what to do', async () => {

@@ -6,7 +6,7 @@ import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, service } from '../../../src/plan/ops.ts';
+import { file, fileAbsent, fileRecordForgotten, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { agentWritesTheSame } from '../../../src/render/trento-alloy.ts';
@@ -110,6 +110,8 @@ export function install(ctx: TaskContext): RoleTasks {
               ...FILE_ACCESS.serverCaCert,
               after: rebuildTrustStore,
               notify: ['restart trento-agent'],
+              // The official playbook's path: an admin may have put their own anchor there.
+              recorded: true,
             },
             facts,
             withDiff,
@@ -122,14 +124,21 @@ export function install(ctx: TaskContext): RoleTasks {
 
 export function uninstall(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
+  // --purge removes the server CA anchor only where the toolkit wrote it (its files record).
+  const anchorOurs = facts.record.files.includes(PATHS.serverCaCert);
+  const anchorKept = ctx.purge && !anchorOurs && facts.files[PATHS.serverCaCert]?.exists === true;
   return {
+    warnings: anchorKept
+      ? [`${PATHS.serverCaCert} was not written by trento-provision (not in ${PATHS.stateDir}/files); it stays, and the trust store with it`]
+      : [],
     removePackages: facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [],
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
       fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits }),
       fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
-      ctx.purge ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore }) : null,
+      ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,
+      ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
     ],
   };
 }

@@ -42,6 +42,9 @@ export const files: FactSource<'files' | 'record'> = {
       else found[path] = fact;
     }
     const record = (name: string) => lines(found[`${PATHS.stateDir}/${name}`]?.content);
-    return { facts: { files: found, record: { packages: record('packages'), pendingHandlers: record('pending-handlers') } }, problems };
+    return {
+      facts: { files: found, record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files') } },
+      problems,
+    };
   },
 };

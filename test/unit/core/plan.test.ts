@@ -41,7 +41,7 @@ function freshFacts(version: string): HostFacts {
     alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
     files: {},
     probes: {},
-    record: { packages: [], pendingHandlers: [] },
+    record: { packages: [], pendingHandlers: [], files: [] },
     warnings: [],
   };
 }
@@ -113,6 +113,8 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
         .filter((d) => d.startsWith('+ package '))
         .map((d) => d.replace('+ package ', '')),
       pendingHandlers: [],
+      // the paths whose write also recorded them (FileSpec.recorded)
+      files: plan.changes.filter((c) => toShell(c.script).includes('tp_record_edit files add')).map((c) => c.id.replace(/^file:/, '')),
     },
   };
 }
@@ -525,6 +527,39 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
   });
 
+  it("is recorded as the toolkit's when written, and --purge removes only an anchor the toolkit wrote (the official playbook's path may hold the admin's)", () => {
+    const plan = planFor(freshFacts('15.7'), { serverCaPem: PEM });
+    const ca = plan.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(toShell(ca.script)).toMatch(
+      /^tp_write .*&&\ntp_record_edit files add '?\/etc\/pki\/trust\/anchors\/trento-server-ca\.pem'? &&\nupdate-ca-certificates/su,
+    );
+    const ours = converged(freshFacts('15.7'), plan);
+    expect(ours.record.files).toEqual([PATHS.serverCaCert]);
+    const purged = planFor(ours, { uninstall: true, purge: true }).changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)!;
+    expect(toShell(purged.script)).toMatch(/^rm -f -- \S+ &&\ntp_record_edit files remove \S+ &&\nupdate-ca-certificates/u);
+
+    // The admin's anchor at that path, the toolkit never told to write one: kept, with a warning.
+    const admins = { ...ours, record: { ...ours.record, files: [] } };
+    const purge = planFor(admins, { uninstall: true, purge: true });
+    expect(purge.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+    expect(purge.warnings).toContain(
+      `${PATHS.serverCaCert} was not written by trento-provision (not in /var/lib/trento-provision/files); it stays, and the trust store with it`,
+    );
+
+    // Written right by an earlier version, which kept no record: the next run records it, once.
+    const adopt = planFor(admins, { serverCaPem: PEM });
+    expect(adopt.changes.map((c) => [c.id, c.summary])).toEqual([
+      [`record:files:${PATHS.serverCaCert}`, `record ${PATHS.serverCaCert} as written by trento-provision (it is as the toolkit writes it)`],
+    ]);
+
+    // Recorded, but the admin removed it: the record forgets it, so a later anchor of theirs is theirs.
+    const gone = { ...ours, files: { ...ours.files } };
+    delete gone.files[PATHS.serverCaCert];
+    expect(planFor(gone, { uninstall: true, purge: true }).changes.map((c) => c.summary)).toContain(
+      `forget ${PATHS.serverCaCert} in the record of what trento-provision wrote (it is gone)`,
+    );
+  });
+
   it('nothing is done when agent_server_ca_cert is unset', () => {
     expect(planFor(freshFacts('16.0')).changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
   });
@@ -577,7 +612,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       packages,
       units,
       alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
-      record: { packages: recorded, pendingHandlers: [] },
+      record: { packages: recorded, pendingHandlers: [], files: [] },
     };
   }
 
