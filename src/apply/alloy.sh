@@ -25,12 +25,13 @@ tp_sysconfig_meta() {
   stat -c '%U %G %a' -- "$1"
 }
 
-# tp_alloy_dir_mode SYSCONFIG SAVED: point CONFIG_FILE at the folder Alloy loads from, as the
+# tp_alloy_dir_mode SYSCONFIG SAVED OURS: point CONFIG_FILE at the folder Alloy loads from, as the
 # facts found it (tp_config_dir_for: the file's folder, $TP_ALLOY_DEFAULT_DIR when it is empty),
 # editing only that line, or adding it at the end when there is none (as Ansible's lineinfile
-# does); the old line (empty: none) is kept in SAVED for uninstall. roles/alloy shows the same edit.
+# does); the old line (empty: none) is kept in SAVED for uninstall, the new one in OURS (the
+# restore puts SAVED back only over it). roles/alloy shows the same edit.
 tp_alloy_dir_mode() {
-  local line value meta new
+  local line value meta new ours
   meta=$(tp_sysconfig_meta "$1") || return
   line=$(tp_alloy_config_line "$1")
   value=$(tp_alloy_config_file "$1")
@@ -39,32 +40,43 @@ tp_alloy_dir_mode() {
     tp_state_write "${2##*/}" "$line"$'\n' || return
   fi
   tp_config_dir_for "$value" "$TP_ALLOY_DEFAULT_DIR"
+  ours="CONFIG_FILE=\"$(tp_env_quoted "$TP_REPLY/")\""
   if [ -n "$line" ]; then
     # A line that ended in CR LF keeps its CR (as the plan's text does). The new line through
     # the environment: awk -v would read the backslashes of a folder's name as escapes.
-    new=$(TP_LINE="CONFIG_FILE=\"$(tp_env_quoted "$TP_REPLY/")\"" TP_KEY="$TP_CONFIG_FILE_ERE" \
+    new=$(TP_LINE=$ours TP_KEY="$TP_CONFIG_FILE_ERE" \
       awk '$0 ~ ENVIRON["TP_KEY"] { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1"; echo x) || return
     new=${new%x}
   else
     new=$(cat -- "$1"; echo x) || return
     new=${new%x}
     [ -z "$new" ] || [ "${new: -1}" = $'\n' ] || new+=$'\n'
-    new+="CONFIG_FILE=\"$(tp_env_quoted "$TP_REPLY/")\""$'\n'
+    new+=$ours$'\n'
   fi
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write_text "$1" $meta "$new"
+  tp_write_text "$1" $meta "$new" && tp_state_write "${3##*/}" "$ours"$'\n'
 }
 
-# tp_alloy_restore_config_file SYSCONFIG SAVED: put back the CONFIG_FILE line the toolkit
-# replaced, or remove the one it added (SAVED holds an empty line then).
+# tp_alloy_restore_config_file SYSCONFIG SAVED OURS: put back the CONFIG_FILE line the toolkit
+# replaced, or remove the one it added (SAVED holds an empty line then), only where the line is
+# still the one the toolkit wrote (OURS; a record from before OURS existed restores as it is): a
+# CONFIG_FILE the admin set since stays, and both records go.
 tp_alloy_restore_config_file() {
-  local line meta new
+  local line meta new current
   [ -s "$2" ] && [ ! -L "$2" ] || return 0
   meta=$(tp_sysconfig_meta "$1") || return
+  if [ -s "$3" ] && [ ! -L "$3" ]; then
+    current=$(tp_alloy_config_line "$1")
+    if [ "${current%$'\r'}" != "$(head -n 1 -- "$3")" ]; then
+      tp_warn "CONFIG_FILE in $1 was changed since trento-provision set it: left as it is"
+      rm -f -- "$2" "$3"
+      return 0
+    fi
+  fi
   line=$(head -n 1 -- "$2")
   new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk '$0 ~ ENVIRON["TP_KEY"] { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2"
+  tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2" "$3"
 }
 
 # tp_alloy_validate_dir DIR NAME: validate DIR/*.alloy with $TP_NEW in place of NAME, as Alloy

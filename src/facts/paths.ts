@@ -11,6 +11,8 @@ export const PATHS = {
   /** Where the toolkit remembers what it changed, so uninstall can put it back. */
   stateDir: '/var/lib/trento-provision',
   savedAlloyConfigFile: '/var/lib/trento-provision/alloy-CONFIG_FILE.orig',
+  /** The CONFIG_FILE line the toolkit wrote: uninstall restores the saved one only over this. */
+  ownAlloyConfigLine: '/var/lib/trento-provision/alloy-CONFIG_FILE.ours',
   /** agent_server_ca_cert, where the official role puts it (SUSE's trust anchors). */
   serverCaCert: '/etc/pki/trust/anchors/trento-server-ca.pem',
 } as const;

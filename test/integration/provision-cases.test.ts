@@ -417,4 +417,36 @@ describe('hosts in other states', () => {
     // Back as the other tests expect it.
     expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
   });
+
+  it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {
+    const h = push[0]!;
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    // The admin moves Alloy to a folder of their own (with their config, without Trento's).
+    await mustOnHost(
+      info,
+      h.name,
+      'mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i \'s|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|\' /etc/sysconfig/alloy && systemctl restart alloy.service',
+    );
+    try {
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout).toMatch(
+        /forget the saved CONFIG_FILE line .*was changed since trento-provision set it \(CONFIG_FILE="\/srv\/pipelines\/"\), and stays/,
+      );
+      expect(
+        await mustOnHost(
+          info,
+          h.name,
+          'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /var/lib/trento-provision/alloy-CONFIG_FILE.* 2>&1 || true; curl -sf 127.0.0.1:12345/-/ready',
+        ),
+      ).toMatch(/^CONFIG_FILE="\/srv\/pipelines\/"\n.*No such file.*\nAlloy is ready\.\n$/s);
+    } finally {
+      await mustOnHost(
+        info,
+        h.name,
+        'sed -i \'s|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|\' /etc/sysconfig/alloy && rm -rf /srv/pipelines && systemctl restart alloy.service',
+      );
+    }
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+  });
 });

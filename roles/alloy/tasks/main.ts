@@ -19,16 +19,27 @@ export function trentoAlloyPath(ctx: TaskContext): string {
   return `${ctx.facts.alloy.configDir || PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
 }
 
+/** The last CONFIG_FILE line of the text (its CR dropped), as the host's tp_alloy_config_line
+ *  finds it; undefined when there is none. */
+function configFileLine(sysconfig: string): string | undefined {
+  return sysconfig
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter(isConfigFileLine)
+    .at(-1);
+}
+
+/** A CONFIG_FILE line as systemd finds the key (src/apply/alloy.sh's TP_CONFIG_FILE_ERE). */
+const isConfigFileLine = (line: string) => /^[ \t]*CONFIG_FILE[ \t]*=/.test(line);
+
 /** The same edit tp_alloy_dir_mode (src/apply/alloy.sh) makes on the host, computed here to
  *  show it: every CONFIG_FILE line set to the folder, or one added at the end when there is none. */
 export function dirModeText(sysconfig: string, dir: string): string {
   // Inside "...", systemd reads \ " ` $ as escapes (env-file.c): they are written escaped.
   const line = `CONFIG_FILE="${`${dir}/`.replace(/[\\"`$]/g, '\\$&')}"`;
-  // Lines as grep and awk see them on the host (split at LF only; a CR LF line keeps its CR),
-  // the key as systemd finds it (blanks around it): src/apply/alloy.sh's TP_CONFIG_FILE_ERE.
-  const isKey = (l: string) => /^[ \t]*CONFIG_FILE[ \t]*=/.test(l);
+  // Lines as grep and awk see them on the host (split at LF only; a CR LF line keeps its CR).
   const lines = sysconfig.split('\n');
-  if (lines.some(isKey)) return lines.map((l) => (isKey(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
+  if (lines.some(isConfigFileLine)) return lines.map((l) => (isConfigFileLine(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
   return `${sysconfig}${sysconfig === '' || sysconfig.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 
@@ -47,7 +58,7 @@ function directoryMode(ctx: TaskContext): Change | null {
           diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 1),
         }
       : {}),
-    script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,
+    script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
     notify: ['restart alloy'],
   };
 }
@@ -89,6 +100,12 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const target = trentoAlloyPath(ctx);
   const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
   const saved = facts.files[PATHS.savedAlloyConfigFile];
+  const sysconfig = facts.files[PATHS.alloySysconfig];
+  // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
+  // is another now, the admin set it since, and it stays.
+  const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
+  const current = sysconfig?.content === undefined ? undefined : configFileLine(sysconfig.content);
+  const changedSince = ownLine !== undefined && ownLine !== '' && current !== ownLine;
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
@@ -98,21 +115,29 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     changes: [
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }),
-      saved?.exists && !facts.files[PATHS.alloySysconfig]?.exists
+      saved?.exists && sysconfig?.exists && changedSince
+        ? {
+            id: `record:${PATHS.savedAlloyConfigFile}`,
+            kind: 'file',
+            summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`,
+            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
+          }
+        : null,
+      saved?.exists && !sysconfig?.exists
         ? {
             // Alloy's package went with its sysconfig file (zypper remove): nothing to restore.
             id: `record:${PATHS.savedAlloyConfigFile}`,
             kind: 'file',
             summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): ${PATHS.alloySysconfig} is gone, Alloy was removed`,
-            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile}`,
+            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
           }
         : null,
-      saved?.exists && facts.files[PATHS.alloySysconfig]?.exists
+      saved?.exists && sysconfig?.exists && !changedSince
         ? {
             id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
             kind: 'line',
             summary: `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${(saved.content ?? '').trim()}`,
-            script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile}`,
+            script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
             notify: ['restart alloy'],
           }
         : null,

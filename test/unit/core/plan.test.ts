@@ -203,6 +203,23 @@ describe('plans per platform', () => {
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
     expect(plan.checks.map((c) => c.name)).toContain('Alloy keeps running');
 
+    // The line the toolkit wrote is still there: restored. The admin set another since: it stays,
+    // the records go, and nothing restarts Alloy for it.
+    facts.files[PATHS.ownAlloyConfigLine] = { path: PATHS.ownAlloyConfigLine, exists: true, content: 'CONFIG_FILE="/etc/alloy/"\n' };
+    expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).toContain(
+      'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
+    );
+    const changed = {
+      ...facts,
+      files: { ...facts.files, [PATHS.alloySysconfig]: { path: PATHS.alloySysconfig, exists: true, content: 'CONFIG_FILE="/srv/pipelines/"\r\n' } },
+    };
+    const kept = planFor(changed, { uninstall: true });
+    expect(kept.changes.map((c) => c.summary)).toContain(
+      `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): CONFIG_FILE in /etc/sysconfig/alloy was changed since trento-provision set it (CONFIG_FILE="/srv/pipelines/"), and stays`,
+    );
+    expect(kept.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
+    expect(kept.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+
     // Alloy's package removed by the admin, its sysconfig with it: the saved line is forgotten,
     // nothing to restore (the restore would fail this uninstall and every later one).
     delete facts.files[PATHS.alloySysconfig];

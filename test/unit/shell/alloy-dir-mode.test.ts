@@ -3,7 +3,7 @@
 // /etc/sysconfig/alloy, the folder as the facts compute it (an empty CONFIG_FILE means Alloy's
 // default folder, not "./"), and uninstall's restore putting the old line back.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,9 +46,10 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
     it(c.name, () => {
       const sysconfig = join(scratch, 'alloy');
       const saved = join(scratch, 'state', 'alloy-CONFIG_FILE.orig');
+      const ours = join(scratch, 'state', 'alloy-CONFIG_FILE.ours');
       rmSync(join(scratch, 'state'), { recursive: true, force: true });
       writeFileSync(sysconfig, c.sysconfig);
-      const on = run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${saved}`);
+      const on = run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${saved} ${ours}`);
       expect(on.stderr).toBe('');
       expect(on.code).toBe(0);
       const edited = readFileSync(sysconfig, 'utf8');
@@ -57,10 +58,27 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
       // the facts read the folder back from the edited file as Alloy will use it
       const back = spawnSync('/bin/bash', ['-c', `${library}\ntp_read_config_file ${sysconfig}; echo "$TP_REPLY"`], { encoding: 'utf8' });
       expect(back.stdout).toBe(`${c.folder}/\n`);
-      const off = run(`tp_alloy_restore_config_file ${sysconfig} ${saved}`);
+      // the line it wrote, recorded for the restore
+      expect(readFileSync(ours, 'utf8')).toBe(`CONFIG_FILE="${c.folder.replace(/[\\"`$]/g, '\\$&')}/"\n`);
+      const off = run(`tp_alloy_restore_config_file ${sysconfig} ${saved} ${ours}`);
       expect(off.stderr).toBe('');
       expect(off.code).toBe(0);
       expect(readFileSync(sysconfig, 'utf8')).toBe(c.restored ?? c.sysconfig);
+      expect(existsSync(saved) || existsSync(ours)).toBe(false);
     });
   }
+
+  it('uninstall leaves a CONFIG_FILE the admin set since the switch, says so, and forgets both records', () => {
+    const sysconfig = join(scratch, 'alloy');
+    const saved = join(scratch, 'state', 'alloy-CONFIG_FILE.orig');
+    const ours = join(scratch, 'state', 'alloy-CONFIG_FILE.ours');
+    rmSync(join(scratch, 'state'), { recursive: true, force: true });
+    writeFileSync(sysconfig, 'CONFIG_FILE="/etc/alloy/config.alloy"\n');
+    expect(run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${saved} ${ours}`).code).toBe(0);
+    writeFileSync(sysconfig, 'CONFIG_FILE="/srv/pipelines/"\n');
+    const off = run(`tp_alloy_restore_config_file ${sysconfig} ${saved} ${ours}`);
+    expect(off.code).toBe(0);
+    expect(readFileSync(sysconfig, 'utf8')).toBe('CONFIG_FILE="/srv/pipelines/"\n');
+    expect(existsSync(saved) || existsSync(ours)).toBe(false);
+  });
 });
