@@ -122,6 +122,20 @@ tp_place() {
   mv -f -T -- "$tmp" "$path"
 }
 
+# tp_remove PATH: remove PATH so that tp_restore can put it back in this run (a hard link to it
+# kept in the folder's staging area, as tp_place keeps the file it replaces).
+tp_remove() {
+  local path=$1 prev
+  [ -e "$path" ] || [ -L "$path" ] || return 0
+  tp_dirname "$path"
+  tp_stage "$TP_REPLY" || return
+  TP_WRITES=$((TP_WRITES + 1))
+  prev="$TP_STAGE_DIR/prev.$TP_WRITES"
+  ln -P -- "$path" "$prev" || return
+  TP_PREV[$path]=$prev
+  rm -f -- "$path"
+}
+
 # tp_restore PATH: put back what tp_write replaced in this run (the previous file, or nothing).
 tp_restore() {
   [ -n "${TP_PREV[$1]+set}" ] || return 0

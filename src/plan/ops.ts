@@ -104,12 +104,14 @@ export function fileAbsent(
   path: string,
   facts: HostFacts,
   withDiff: boolean,
-  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler; recorded?: boolean } = {},
+  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler; recorded?: boolean; restorable?: boolean } = {},
 ): Change | null {
   const current = facts.files[path];
   if (!current?.exists) return null;
+  // restorable: a handler that finds the result wrong can put the file back (tp_remove, tp_restore).
+  const rm = opts.restorable ? sh`tp_remove ${path}` : sh`rm -f -- ${path}`;
   // A recorded path (FileSpec.recorded) leaves the record with the file.
-  const remove = opts.recorded ? join([sh`rm -f -- ${path}`, recordFile(path, 'remove')], ' &&\n') : sh`rm -f -- ${path}`;
+  const remove = opts.recorded ? join([rm, recordFile(path, 'remove')], ' &&\n') : rm;
   return {
     id: `file:${path}`,
     kind: 'file',

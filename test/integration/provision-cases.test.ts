@@ -381,8 +381,23 @@ describe('hosts in other states', () => {
     expect(again.code, again.stdout).toBe(0);
   });
 
+  /** The host's Alloy as its package has it (single-file mode, nothing of the toolkit's), then
+   *  provisioned: the state the uninstall tests below start from, whatever tests before left. */
+  async function freshlyProvisioned(h: LabHost) {
+    // Installed (Alloy with it), then undone, then set back as the package has it.
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall'])).code).toBe(0);
+    await mustOnHost(
+      info,
+      h.name,
+      `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && systemctl restart alloy.service`,
+    );
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+  }
+
   it('uninstall where the admin stopped Alloy, or removed it: the uninstall succeeds, starts nothing, and the next is a no-op', async () => {
     const h = push[0]!;
+    await freshlyProvisioned(h);
     const uninstall = () => provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
     const statusOn = () =>
       mustOnHost(
@@ -391,7 +406,6 @@ describe('hosts in other states', () => {
         'systemctl is-active alloy.service || true; grep ^CONFIG_FILE /etc/sysconfig/alloy 2>&1; ls /var/lib/trento-provision/alloy-CONFIG_FILE.orig 2>&1 || true',
       );
     // Stopped: CONFIG_FILE goes back, Alloy is not started (it reads the file when the admin starts it).
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
     await mustOnHost(info, h.name, 'systemctl stop alloy.service');
     const stopped = await uninstall();
     expect(stopped.code, stopped.stdout).toBe(0);
@@ -418,9 +432,44 @@ describe('hosts in other states', () => {
     expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
   });
 
+  it("uninstall where a config of the admin's refers to Trento's pipeline: Alloy refuses what is left, trento.alloy is put back, the host fails with Alloy's words", async () => {
+    const h = push[0]!;
+    await freshlyProvisioned(h);
+    // Alloy in directory mode as the admin's own choice (no record of a switch to undo), and a
+    // pipeline of theirs that sends through Trento's remote_write.
+    await mustOnHost(
+      info,
+      h.name,
+      `rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && printf 'prometheus.exporter.self "admin" {\\n}\\n\\nprometheus.scrape "admin" {\\n  targets    = prometheus.exporter.self.admin.targets\\n  forward_to = [prometheus.remote_write.trento.receiver]\\n}\\n' > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+    );
+    const before = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
+    try {
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      expect(run.code, run.stdout).toBe(2);
+      expect(statusOf(run, h.name)?.status).toBe('failed');
+      expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/); // Alloy's own words name it
+      expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(before);
+      expect(
+        await mustOnHost(
+          info,
+          h.name,
+          'curl -sf 127.0.0.1:12345/-/ready; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -c prometheus.remote_write.trento',
+        ),
+      ).toBe('Alloy is ready.\n1\n');
+    } finally {
+      await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
+    }
+    // Without the admin's reference, the same uninstall goes through.
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+    expect(again.code, again.stdout).toBe(0);
+    // Back as the package has it (single-file mode), then provisioned as the other tests expect.
+    await mustOnHost(info, h.name, `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy.service`);
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+  });
+
   it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {
     const h = push[0]!;
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    await freshlyProvisioned(h);
     // The admin moves Alloy to a folder of their own (with their config, without Trento's).
     await mustOnHost(
       info,

@@ -113,8 +113,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   return {
     removePackages: purge ? [PACKAGES.alloy] : [],
     changes: [
-      fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy }),
-      target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }),
+      // Put back, with the CONFIG_FILE line, should Alloy refuse what is left (a config of the
+      // admin's that refers to Trento's component): Alloy then runs on what it ran, and its
+      // next start finds the same files.
+      fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
+      target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
       saved?.exists && sysconfig?.exists && changedSince
         ? {
             id: `record:${PATHS.savedAlloyConfigFile}`,
@@ -143,6 +146,6 @@ export function uninstall(ctx: TaskContext): RoleTasks {
         : null,
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
     ],
-    handlers: ours ? [] : alloyHandlers('absent', []),
+    handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
   };
 }

@@ -202,6 +202,9 @@ describe('plans per platform', () => {
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
     expect(plan.checks.map((c) => c.name)).toContain('Alloy keeps running');
+    // Should Alloy refuse what is left, trento.alloy and the CONFIG_FILE line come back.
+    expect(toShell(plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!.script)).toBe('tp_remove /etc/alloy/trento.alloy');
+    expect(toShell(plan.handlers[0]!.script)).toBe('tp_alloy_apply restart absent /etc/alloy/trento.alloy /etc/sysconfig/alloy');
 
     // The line the toolkit wrote is still there: restored. The admin set another since: it stays,
     // the records go, and nothing restarts Alloy for it.
