@@ -139,7 +139,10 @@ export function uninstall(ctx: TaskContext): RoleTasks {
         ? {
             id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
             kind: 'line',
-            summary: `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${(saved.content ?? '').trim()}`,
+            // An empty record: the file had no CONFIG_FILE line, the toolkit added one.
+            summary: (saved.content ?? '').trim()
+              ? `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${(saved.content ?? '').trim()}`
+              : `remove the CONFIG_FILE line trento-provision added to ${PATHS.alloySysconfig} (it had none)`,
             script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
             notify: ['restart alloy'],
           }

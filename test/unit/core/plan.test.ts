@@ -206,6 +206,12 @@ describe('plans per platform', () => {
     expect(toShell(plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!.script)).toBe('tp_remove /etc/alloy/trento.alloy');
     expect(toShell(plan.handlers[0]!.script)).toBe('tp_alloy_apply restart absent /etc/alloy/trento.alloy /etc/sysconfig/alloy');
 
+    // A file that had no CONFIG_FILE line (the record is empty): the one the toolkit added goes.
+    const added = { ...facts, files: { ...facts.files, [PATHS.savedAlloyConfigFile]: { path: PATHS.savedAlloyConfigFile, exists: true, content: '\n' } } };
+    expect(planFor(added, { uninstall: true }).changes.map((c) => c.summary)).toContain(
+      'remove the CONFIG_FILE line trento-provision added to /etc/sysconfig/alloy (it had none)',
+    );
+
     // The line the toolkit wrote is still there: restored. The admin set another since: it stays,
     // the records go, and nothing restarts Alloy for it.
     facts.files[PATHS.ownAlloyConfigLine] = { path: PATHS.ownAlloyConfigLine, exists: true, content: 'CONFIG_FILE="/etc/alloy/"\n' };
