@@ -9,8 +9,18 @@ import { join } from 'node:path';
 /** The file in dist/ that names the sources it was built from. */
 export const STAMP = '.sources-sha256';
 
-/** The trees and files dist/ is made from (tsconfig.build.json's "include", and its settings). */
-const INPUTS = ['src', 'roles', 'scripts/provision.ts', 'scripts/inventory.ts', 'tsconfig.json', 'tsconfig.build.json'];
+/** The trees and files dist/ is made from (tsconfig.build.json's "include", and its settings),
+ *  and what makes it (a change to what the build copies is a new build too). */
+const INPUTS = [
+  'src',
+  'roles',
+  'scripts/provision.ts',
+  'scripts/inventory.ts',
+  'scripts/build.ts',
+  'scripts/sources-hash.mjs',
+  'tsconfig.json',
+  'tsconfig.build.json',
+];
 
 /** Every file under a path (the path itself when it is a file), sorted. */
 function filesUnder(root, path) {

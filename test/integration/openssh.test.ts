@@ -105,8 +105,10 @@ function sshdLogSince(host: LabHost, mark: number, via?: LabHost): string {
 function processesMentioning(text: string): string[] {
   try {
     return execFileSync('pgrep', ['-af', '--', text], { encoding: 'utf8' }).trim().split('\n');
-  } catch {
-    return []; // pgrep: exit 1 when nothing matches
+  } catch (error) {
+    // pgrep exits 1 when nothing matches; anything else (no pgrep at all) must not read as "none".
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
   }
 }
 
