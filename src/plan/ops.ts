@@ -104,14 +104,24 @@ export function fileAbsent(
   path: string,
   facts: HostFacts,
   withDiff: boolean,
-  opts: { notify?: HandlerName[]; mask?: (t: string) => string; after?: Handler; recorded?: boolean; restorable?: boolean } = {},
+  opts: {
+    notify?: HandlerName[];
+    mask?: (t: string) => string;
+    after?: Handler;
+    recorded?: boolean;
+    restorable?: boolean;
+    /** The folder goes too when nothing else is left in it (one the write made, as a unit's .d). */
+    folderIfEmpty?: boolean;
+  } = {},
 ): Change | null {
   const current = facts.files[path];
   if (!current?.exists) return null;
   // restorable: a handler that finds the result wrong can put the file back (tp_remove, tp_restore).
   const rm = opts.restorable ? sh`tp_remove ${path}` : sh`rm -f -- ${path}`;
+  const folder = path.slice(0, path.lastIndexOf('/')) || '/';
+  const removed = opts.folderIfEmpty ? join([rm, sh`rmdir --ignore-fail-on-non-empty -- ${folder}`], ' &&\n') : rm;
   // A recorded path (FileSpec.recorded) leaves the record with the file.
-  const remove = opts.recorded ? join([rm, recordFile(path, 'remove')], ' &&\n') : rm;
+  const remove = opts.recorded ? join([removed, recordFile(path, 'remove')], ' &&\n') : removed;
   return {
     id: `file:${path}`,
     kind: 'file',

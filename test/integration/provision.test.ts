@@ -172,7 +172,7 @@ describe('provisioning the default mix', () => {
       const state = await mustOnHost(
         info,
         h.name,
-        'ls /etc/alloy/; grep ^CONFIG_FILE= /etc/sysconfig/alloy; systemctl is-active alloy; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent; ls /etc/systemd/system/trento-agent.service.d/ 2>/dev/null | wc -l; test -f /etc/trento/agent.yaml && echo kept-config; curl -sf http://127.0.0.1:12345/-/ready',
+        'ls /etc/alloy/; grep ^CONFIG_FILE= /etc/sysconfig/alloy; systemctl is-active alloy; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent; test -e /etc/systemd/system/trento-agent.service.d && echo drop-in-folder-left || echo 0; test -f /etc/trento/agent.yaml && echo kept-config; curl -sf http://127.0.0.1:12345/-/ready',
       );
       expect(state, h.name).not.toMatch(/trento\.alloy/);
       expect(state).toMatch(/CONFIG_FILE="\/etc\/alloy\/config.alloy"\nactive\nno-agent\n0\nkept-config\nAlloy is ready/);

@@ -134,7 +134,8 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     removePackages: facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [],
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
-      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits }),
+      // Its trento-agent.service.d folder too, when the toolkit's drop-in was all there was.
+      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits, folderIfEmpty: true }),
       fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
       ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,

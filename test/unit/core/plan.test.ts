@@ -202,6 +202,10 @@ describe('plans per platform', () => {
     ]);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
     expect(plan.checks.map((c) => c.name)).toContain('Alloy keeps running');
+    // The drop-in's folder goes with it when nothing else is in it (then the units are reloaded).
+    expect(toShell(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.script)).toMatch(
+      /^rm -f -- \S+ &&\nrmdir --ignore-fail-on-non-empty -- '?\/etc\/systemd\/system\/trento-agent\.service\.d'? &&\nsystemctl daemon-reload/u,
+    );
     // Should Alloy refuse what is left, trento.alloy and the CONFIG_FILE line come back.
     expect(toShell(plan.changes.find((c) => c.id === 'file:/etc/alloy/trento.alloy')!.script)).toBe('tp_remove /etc/alloy/trento.alloy');
     expect(toShell(plan.handlers[0]!.script)).toBe('tp_alloy_apply restart absent /etc/alloy/trento.alloy /etc/sysconfig/alloy');
