@@ -224,6 +224,20 @@ export function packagesRemoved(asked: string[], facts: HostFacts): Change | nul
   };
 }
 
+/** Uninstall: packages in the toolkit's record that are no longer installed (the admin removed
+ *  them) leave the record, so one the admin installs again later is theirs, never removed by a
+ *  --purge as the toolkit's. */
+export function packagesRecordPruned(facts: HostFacts): Change | null {
+  const gone = facts.record.packages.filter((n) => !facts.packages[n]);
+  if (gone.length === 0) return null;
+  return {
+    id: 'record:packages',
+    kind: 'packages',
+    summary: `forget ${gone.join(', ')} in the record of what trento-provision installed (no longer installed)`,
+    script: names('tp_packages_record_remove', gone),
+  };
+}
+
 /** Packages asked to be removed that the toolkit did not install: left in place, said so. */
 export function packagesKept(asked: string[], facts: HostFacts): string[] {
   return asked.filter((n) => facts.packages[n] && !installedByToolkit(n, facts));

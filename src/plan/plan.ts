@@ -7,7 +7,7 @@ import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/pat
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
-import { packagesInstalled, packagesKept, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
+import { packagesInstalled, packagesKept, packagesRecordPruned, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
 import {
   type Change,
   HANDLER_ORDER,
@@ -108,6 +108,7 @@ export function planHost(input: PlanInput): HostPlan {
   );
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
+  const pruned = input.uninstall ? packagesRecordPruned(input.facts) : null;
   const upgrade =
     input.settings.packageState === 'latest' && !input.uninstall
       ? packagesUpgraded(
@@ -115,7 +116,7 @@ export function planHost(input: PlanInput): HostPlan {
           input.facts,
         )
       : null;
-  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove].filter((c): c is Change => c !== null);
+  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned].filter((c): c is Change => c !== null);
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
   const ordered = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
 

@@ -420,6 +420,9 @@ describe('hosts in other states', () => {
     const removed = await uninstall();
     expect(removed.code, removed.stdout).toBe(0);
     expect(removed.stdout).toMatch(/forget the saved CONFIG_FILE line/);
+    // The toolkit's Alloy is gone: its record forgets it (an Alloy the admin installs again is theirs).
+    expect(removed.stdout).toMatch(/forget alloy in the record of what trento-provision installed \(no longer installed\)/);
+    expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages 2>/dev/null || true')).not.toMatch(/^alloy$/m);
     expect(
       await mustOnHost(
         info,

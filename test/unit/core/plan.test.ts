@@ -778,6 +778,20 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
   });
 });
 
+describe("the toolkit's package record on uninstall", () => {
+  it('forgets a recorded package that is no longer installed, so one the admin installs later stays theirs', () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    expect(facts.record.packages).toContain('alloy');
+    const removedByAdmin = { ...facts, packages: Object.fromEntries(Object.entries(facts.packages).filter(([n]) => n !== 'alloy')) };
+    const plan = planFor(removedByAdmin, { uninstall: true });
+    const pruned = plan.changes.find((c) => c.id === 'record:packages')!;
+    expect(pruned.summary).toBe('forget alloy in the record of what trento-provision installed (no longer installed)');
+    expect(toShell(pruned.script)).toBe('tp_packages_record_remove alloy');
+    // Nothing to forget where every recorded package is there.
+    expect(planFor(facts, { uninstall: true }).changes.map((c) => c.id)).not.toContain('record:packages');
+  });
+});
+
 describe('supportutils (official role supportutils: supportutils_enabled, default true)', () => {
   const SUPPORT = ['supportutils', 'supportutils-plugin-trento'];
 
