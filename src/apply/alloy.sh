@@ -105,15 +105,17 @@ tp_alloy_validate_dir() {
 tp_alloy_apply() {
   local how=$1 expect=$2 ok=1
   shift 2
-  if [ "$how" = reload ] && ! systemctl is-active --quiet alloy.service; then
-    echo "alloy.service is not running: nothing to reload"
-    return 0
-  fi
-  # Uninstall never starts an Alloy that is stopped: the restored configuration is read at its
-  # next start.
-  if [ "$expect" = absent ] && ! systemctl is-active --quiet alloy.service; then
-    echo "alloy.service is not running: it reads the restored configuration when it starts"
-    return 0
+  # A stopped Alloy is not reloaded, and uninstall never starts one: it reads the files (the
+  # restored configuration) when it starts.
+  if ! systemctl is-active --quiet alloy.service; then
+    if [ "$how" = reload ]; then
+      echo "alloy.service is not running: nothing to reload"
+      return 0
+    fi
+    if [ "$expect" = absent ]; then
+      echo "alloy.service is not running: it reads the restored configuration when it starts"
+      return 0
+    fi
   fi
   if [ "$how" = restart ]; then
     { systemctl restart alloy.service && tp_alloy_ready; } || ok=0

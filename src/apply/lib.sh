@@ -94,7 +94,7 @@ tp_write_text() { tp_place "$1" "$2" "$3" "$4" text "$5" "${6:-}"; }
 # allow: the decoder (base64 only), chown, sync, a hard link to the old file, mv.
 TP_WRITES=0
 tp_place() {
-  local path=$1 tmp prev rc mask=077 by_umask=0
+  local path=$1 tmp rc mask=077 by_umask=0
   tp_dirname "$path"
   if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then mkdir -p -- "$TP_REPLY" || return; fi
   tp_stage "$TP_REPLY" || return
@@ -113,27 +113,29 @@ tp_place() {
   fi
   sync -- "$tmp" 2>/dev/null
   if [ -e "$path" ] || [ -L "$path" ]; then
-    prev="$TP_STAGE_DIR/prev.$TP_WRITES"
-    ln -P -- "$path" "$prev" || return
-    TP_PREV[$path]=$prev
+    tp_keep_previous "$path" || return
   else
     TP_PREV[$path]=
   fi
   mv -f -T -- "$tmp" "$path"
 }
 
+# tp_keep_previous PATH: a hard link to PATH in its folder's staging area (TP_STAGE_DIR, write
+# number TP_WRITES), for tp_restore.
+tp_keep_previous() {
+  local prev="$TP_STAGE_DIR/prev.$TP_WRITES"
+  ln -P -- "$1" "$prev" || return
+  TP_PREV[$1]=$prev
+}
+
 # tp_remove PATH: remove PATH so that tp_restore can put it back in this run (a hard link to it
 # kept in the folder's staging area, as tp_place keeps the file it replaces).
 tp_remove() {
-  local path=$1 prev
-  [ -e "$path" ] || [ -L "$path" ] || return 0
-  tp_dirname "$path"
+  [ -e "$1" ] || [ -L "$1" ] || return 0
+  tp_dirname "$1"
   tp_stage "$TP_REPLY" || return
   TP_WRITES=$((TP_WRITES + 1))
-  prev="$TP_STAGE_DIR/prev.$TP_WRITES"
-  ln -P -- "$path" "$prev" || return
-  TP_PREV[$path]=$prev
-  rm -f -- "$path"
+  tp_keep_previous "$1" && rm -f -- "$1"
 }
 
 # tp_restore PATH: put back what tp_write replaced in this run (the previous file, or nothing).

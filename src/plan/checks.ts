@@ -67,7 +67,8 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
   if (uninstall) {
     return [
       unitCheck('trento-agent is stopped', facts, UNITS.agent, false),
-      ...(platform.provider === 'alloy' && alloyKept
+      // Only where Alloy ran: one the admin stopped stays stopped.
+      ...(platform.provider === 'alloy' && alloyKept && running(facts, UNITS.alloy)
         ? [
             // Its unit too, once ready (as on install): anything listening on Alloy's port
             // answers the probes.

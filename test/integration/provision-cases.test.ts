@@ -381,24 +381,25 @@ describe('hosts in other states', () => {
     expect(again.code, again.stdout).toBe(0);
   });
 
+  /** CONFIG_FILE back as Alloy's package has it (single-file mode). */
+  const SINGLE_FILE_MODE = `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy`;
+  /** A run of the lab's inventory on this host alone. */
+  const onHostOnly = (h: LabHost, ...args: string[]) => provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);
+
   /** The host's Alloy as its package has it (single-file mode, nothing of the toolkit's), then
    *  provisioned: the state the uninstall tests below start from, whatever tests before left. */
   async function freshlyProvisioned(h: LabHost) {
     // Installed (Alloy with it), then undone, then set back as the package has it.
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall'])).code).toBe(0);
-    await mustOnHost(
-      info,
-      h.name,
-      `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && systemctl restart alloy.service`,
-    );
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await onHostOnly(h)).code).toBe(0);
+    expect((await onHostOnly(h, '--uninstall')).code).toBe(0);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && systemctl restart alloy.service`);
+    expect((await onHostOnly(h)).code).toBe(0);
   }
 
   it('uninstall where the admin stopped Alloy, or removed it: the uninstall succeeds, starts nothing, and the next is a no-op', async () => {
     const h = push[0]!;
     await freshlyProvisioned(h);
-    const uninstall = () => provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+    const uninstall = () => onHostOnly(h, '--uninstall');
     const statusOn = () =>
       mustOnHost(
         info,
@@ -415,7 +416,7 @@ describe('hosts in other states', () => {
 
     // Removed with its sysconfig file (zypper remove): the saved CONFIG_FILE line is forgotten,
     // the rest of the uninstall goes on (the agent is removed).
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await onHostOnly(h)).code).toBe(0);
     await mustOnHost(info, h.name, 'zypper -n -q remove alloy >/dev/null 2>&1; rm -f /etc/sysconfig/alloy /etc/sysconfig/alloy.rpmsave');
     const removed = await uninstall();
     expect(removed.code, removed.stdout).toBe(0);
@@ -432,7 +433,7 @@ describe('hosts in other states', () => {
     ).toMatch(/^removed\n.*No such file/s);
     expect(statusOf(await uninstall(), h.name)?.status).toBe('ok');
     // Back as the other tests expect it.
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await onHostOnly(h)).code).toBe(0);
   });
 
   it("uninstall where a config of the admin's refers to Trento's pipeline: Alloy refuses what is left, trento.alloy is put back, the host fails with Alloy's words", async () => {
@@ -447,7 +448,7 @@ describe('hosts in other states', () => {
     );
     const before = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
     try {
-      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      const run = await onHostOnly(h, '--uninstall');
       expect(run.code, run.stdout).toBe(2);
       expect(statusOf(run, h.name)?.status).toBe('failed');
       expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/); // Alloy's own words name it
@@ -463,11 +464,11 @@ describe('hosts in other states', () => {
       await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
     }
     // Without the admin's reference, the same uninstall goes through.
-    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+    const again = await onHostOnly(h, '--uninstall');
     expect(again.code, again.stdout).toBe(0);
     // Back as the package has it (single-file mode), then provisioned as the other tests expect.
-    await mustOnHost(info, h.name, `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy.service`);
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && systemctl restart alloy.service`);
+    expect((await onHostOnly(h)).code).toBe(0);
   });
 
   it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {
@@ -480,7 +481,7 @@ describe('hosts in other states', () => {
       'mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i \'s|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|\' /etc/sysconfig/alloy && systemctl restart alloy.service',
     );
     try {
-      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      const run = await onHostOnly(h, '--uninstall');
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout).toMatch(
         /forget the saved CONFIG_FILE line .*was changed since trento-provision set it \(CONFIG_FILE="\/srv\/pipelines\/"\), and stays/,
@@ -493,12 +494,8 @@ describe('hosts in other states', () => {
         ),
       ).toMatch(/^CONFIG_FILE="\/srv\/pipelines\/"\n.*No such file.*\nAlloy is ready\.\n$/s);
     } finally {
-      await mustOnHost(
-        info,
-        h.name,
-        'sed -i \'s|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|\' /etc/sysconfig/alloy && rm -rf /srv/pipelines && systemctl restart alloy.service',
-      );
+      await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -rf /srv/pipelines && systemctl restart alloy.service`);
     }
-    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await onHostOnly(h)).code).toBe(0);
   });
 });

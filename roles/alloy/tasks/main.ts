@@ -8,6 +8,7 @@ import { sh } from '../../../src/exec/command.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
+import type { HostFacts } from '../../../src/facts/types.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { maskAlloy } from '../../../src/settings/secrets.ts';
 import { alloyHandlers } from '../handlers/main.ts';
@@ -99,13 +100,6 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const target = trentoAlloyPath(ctx);
   const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
-  const saved = facts.files[PATHS.savedAlloyConfigFile];
-  const sysconfig = facts.files[PATHS.alloySysconfig];
-  // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
-  // is another now, the admin set it since, and it stays.
-  const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
-  const current = sysconfig?.content === undefined ? undefined : configFileLine(sysconfig.content);
-  const changedSince = ownLine !== undefined && ownLine !== '' && current !== ownLine;
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
@@ -118,37 +112,45 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       // next start finds the same files.
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
-      saved?.exists && sysconfig?.exists && changedSince
-        ? {
-            id: `record:${PATHS.savedAlloyConfigFile}`,
-            kind: 'file',
-            summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`,
-            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
-          }
-        : null,
-      saved?.exists && !sysconfig?.exists
-        ? {
-            // Alloy's package went with its sysconfig file (zypper remove): nothing to restore.
-            id: `record:${PATHS.savedAlloyConfigFile}`,
-            kind: 'file',
-            summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): ${PATHS.alloySysconfig} is gone, Alloy was removed`,
-            script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
-          }
-        : null,
-      saved?.exists && sysconfig?.exists && !changedSince
-        ? {
-            id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
-            kind: 'line',
-            // An empty record: the file had no CONFIG_FILE line, the toolkit added one.
-            summary: (saved.content ?? '').trim()
-              ? `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${(saved.content ?? '').trim()}`
-              : `remove the CONFIG_FILE line trento-provision added to ${PATHS.alloySysconfig} (it had none)`,
-            script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
-            notify: ['restart alloy'],
-          }
-        : null,
+      configFileRestored(facts),
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
     ],
     handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
+  };
+}
+
+/**
+ * Uninstall's step for the CONFIG_FILE line the switch to directory mode saved (none when it
+ * saved none): put back where the line is still the one the toolkit wrote; forgotten where the
+ * admin set another since, or where /etc/sysconfig/alloy went with Alloy's package.
+ */
+function configFileRestored(facts: HostFacts): Change | null {
+  const saved = facts.files[PATHS.savedAlloyConfigFile];
+  if (!saved?.exists) return null;
+  const sysconfig = facts.files[PATHS.alloySysconfig];
+  const forget = (why: string): Change => ({
+    id: `record:${PATHS.savedAlloyConfigFile}`,
+    kind: 'file',
+    summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): ${why}`,
+    script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
+  });
+  if (!sysconfig?.exists) return forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`);
+  // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
+  // is another now, the admin set it since, and it stays.
+  const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
+  const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
+  if (ownLine && current !== ownLine) {
+    return forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`);
+  }
+  const line = (saved.content ?? '').trim();
+  return {
+    id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
+    kind: 'line',
+    // An empty record: the file had no CONFIG_FILE line, the toolkit added one.
+    summary: line
+      ? `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${line}`
+      : `remove the CONFIG_FILE line trento-provision added to ${PATHS.alloySysconfig} (it had none)`,
+    script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
+    notify: ['restart alloy'],
   };
 }
