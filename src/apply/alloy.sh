@@ -60,7 +60,9 @@ tp_alloy_dir_mode() {
 # tp_alloy_restore_config_file SYSCONFIG SAVED OURS: put back the CONFIG_FILE line the toolkit
 # replaced, or remove the one it added (SAVED holds an empty line then), only where the line is
 # still the one the toolkit wrote (OURS; a record from before OURS existed restores as it is): a
-# CONFIG_FILE the admin set since stays, and both records go.
+# CONFIG_FILE the admin set since stays, and both records go. After a restore the records stay
+# until Alloy is proven on the restored line (the plan's retire step removes them): a restart
+# that fails puts the toolkit's line back, and the next uninstall needs them to try again.
 tp_alloy_restore_config_file() {
   local line meta new current
   [ -s "$2" ] && [ ! -L "$2" ] || return 0
@@ -76,7 +78,7 @@ tp_alloy_restore_config_file() {
   line=$(head -n 1 -- "$2")
   new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk '$0 ~ ENVIRON["TP_KEY"] { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
-  tp_write_text "$1" $meta "${new%x}" && rm -f -- "$2" "$3"
+  tp_write_text "$1" $meta "${new%x}"
 }
 
 # tp_alloy_validate_dir DIR NAME: validate DIR/*.alloy with $TP_NEW in place of NAME, as Alloy
@@ -100,6 +102,16 @@ tp_alloy_validate_dir() {
   cp -- "$TP_NEW" "$stage/$2" && alloy validate "$stage"
 }
 
+# tp_alloy_why_down SINCE: why Alloy did not come up from a (re)start at SINCE (seconds since
+# the epoch): it says so in its journal only (a config it refuses, a port taken), so its lines
+# since then, where journalctl can read them, and where to look.
+tp_alloy_why_down() {
+  if command -v journalctl >/dev/null 2>&1; then
+    journalctl -u alloy.service --since "@$1" -n 20 --no-pager -o cat 2>/dev/null | tail -c 2000 >&2
+  fi
+  echo "see journalctl -u alloy.service for why Alloy did not start" >&2
+}
+
 # tp_alloy_apply reload|restart present|absent FILE...: apply Alloy's config, prove it, else put
 # the FILEs back and make Alloy run its previous configuration again.
 tp_alloy_apply() {
@@ -118,7 +130,12 @@ tp_alloy_apply() {
     fi
   fi
   if [ "$how" = restart ]; then
-    { systemctl restart alloy.service && tp_alloy_ready; } || ok=0
+    local since
+    printf -v since '%(%s)T' -1
+    { systemctl restart alloy.service && tp_alloy_ready; } || {
+      ok=0
+      tp_alloy_why_down "$since"
+    }
   else
     tp_alloy_reload || ok=0
   fi

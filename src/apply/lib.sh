@@ -360,5 +360,15 @@ tp_verify() { # NAME COMMAND...: one check of the result
     tp_mark "unverified $(tp_b64 "$1") x$(tail -c 2000 "$TP_LOG" | base64 -w0)"
   fi
 }
+# tp_unit_stopped UNIT: UNIT has no process and systemd starts none on its own (inactive or
+# failed; unitStopped in src/facts/sources/units.ts): one waiting for its Restart= (activating)
+# comes back, and is not stopped.
+tp_unit_stopped() {
+  local state
+  state=$(systemctl is-active "$1")
+  case $state in inactive | failed) return 0 ;; esac
+  echo "$1 is $state, not stopped" >&2
+  return 1
+}
 # tp_all_verified: every check so far passed (what retires an old setup waits for this).
 tp_all_verified() { [ "$TP_UNVERIFIED" -eq 0 ]; }

@@ -14,7 +14,9 @@ export interface FileFact {
 }
 
 export interface UnitFact {
-  active: boolean;
+  /** ActiveState as systemd reports it: active | reloading | inactive | failed | activating |
+   *  deactivating | ... (src/facts/sources/units.ts reads it as running or stopped). */
+  state: string;
   enabled: string; // enabled | disabled | static | not-found | ...
 }
 

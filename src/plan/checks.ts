@@ -5,6 +5,7 @@
 import { type Command, join, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/types.ts';
 import { UNITS } from '../facts/paths.ts';
+import { unitRunning, unitStopped } from '../facts/sources/units.ts';
 import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
 import { parseGoDuration } from '../settings/go-duration.ts';
 import type { SupportedPlatform } from '../platform.ts';
@@ -30,11 +31,11 @@ export const check = (name: string, heldByFacts: boolean, command: Command): Che
 export const checksScript = (checks: readonly Check[]): Command => join(checks.map((c) => c.script));
 
 /** A unit's state in the facts (absent: not loaded, not running). */
-const running = (facts: HostFacts, unit: string): boolean => facts.units[unit]?.active === true;
+const running = (facts: HostFacts, unit: string): boolean => unitRunning(facts.units[unit]);
 
-/** A check that UNIT runs (`want` true) or does not. */
+/** A check that UNIT runs (`want` true) or is stopped (not waiting to restart either). */
 export const unitCheck = (name: string, facts: HostFacts, unit: string, want: boolean): Check =>
-  check(name, running(facts, unit) === want, want ? sh`systemctl is-active --quiet ${unit}` : sh`eval ${`! systemctl is-active --quiet ${unit}`}`);
+  want ? check(name, running(facts, unit), sh`systemctl is-active --quiet ${unit}`) : check(name, unitStopped(facts.units[unit]), sh`tp_unit_stopped ${unit}`);
 
 /**
  * How long the verify step waits for Alloy's first delivery: one scrape interval, plus Alloy's

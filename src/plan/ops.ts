@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import { PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
+import { unitRunning, unitStopped } from '../facts/sources/units.ts';
 import type { Change, Handler, HandlerName, ServiceSteps } from './types.ts';
 
 // Libraries loaded on first use (synchronous, cached by require).
@@ -253,13 +254,13 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
   const fact = facts.units[unit];
   // A unit whose package is installed in this run is neither enabled nor running yet.
   const isEnabled = installedNow ? false : fact?.enabled === 'enabled';
-  const isActive = installedNow ? false : (fact?.active ?? false);
   return serviceChange({
     unit,
     enable: want.enabled && !isEnabled,
     disable: !want.enabled && isEnabled,
-    start: want.running && !isActive,
-    stop: !want.running && isActive,
+    start: want.running && (installedNow || !unitRunning(fact)),
+    // A unit waiting for its Restart= is stopped too: disabled only, it would come back.
+    stop: !want.running && !installedNow && !unitStopped(fact),
   });
 }
 

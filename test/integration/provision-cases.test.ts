@@ -382,6 +382,8 @@ describe('hosts in other states', () => {
   });
 
   /** CONFIG_FILE back as Alloy's package has it (single-file mode). */
+  /** Shell printing a pipeline of the admin's that sends through Trento's remote_write. */
+  const ADMIN_PIPELINE_VIA_TRENTO = `printf 'prometheus.exporter.self "admin" {\\n}\\n\\nprometheus.scrape "admin" {\\n  targets    = prometheus.exporter.self.admin.targets\\n  forward_to = [prometheus.remote_write.trento.receiver]\\n}\\n'`;
   const SINGLE_FILE_MODE = `sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy`;
   /** A run of the lab's inventory on this host alone. */
   const onHostOnly = (h: LabHost, ...args: string[]) => provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);
@@ -444,7 +446,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && printf 'prometheus.exporter.self "admin" {\\n}\\n\\nprometheus.scrape "admin" {\\n  targets    = prometheus.exporter.self.admin.targets\\n  forward_to = [prometheus.remote_write.trento.receiver]\\n}\\n' > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+      `rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && ${ADMIN_PIPELINE_VIA_TRENTO} > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
     );
     const before = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
     try {
@@ -469,6 +471,66 @@ describe('hosts in other states', () => {
     // Back as the package has it (single-file mode), then provisioned as the other tests expect.
     await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && systemctl restart alloy.service`);
     expect((await onHostOnly(h)).code).toBe(0);
+  });
+
+  it("uninstall whose restored CONFIG_FILE Alloy refuses: the toolkit's line and trento.alloy come back, the saved line is kept, and the next uninstall restores it", async () => {
+    const h = push[0]!;
+    await freshlyProvisioned(h);
+    // The admin's config.alloy (loaded in both modes) sends through Trento's remote_write: Alloy
+    // takes it in directory mode, beside trento.alloy, and refuses it alone.
+    await mustOnHost(
+      info,
+      h.name,
+      `cp -p /etc/alloy/config.alloy /root/config.alloy.kept && { echo; ${ADMIN_PIPELINE_VIA_TRENTO}; } >> /etc/alloy/config.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+    );
+    const state = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /var/lib/trento-provision/ | grep CONFIG_FILE; test -f /etc/alloy/trento.alloy && echo trento.alloy; curl -sf 127.0.0.1:12345/-/ready',
+      );
+    try {
+      const run = await onHostOnly(h, '--uninstall');
+      expect(run.code, run.stdout).toBe(2);
+      expect(statusOf(run, h.name)?.status).toBe('failed');
+      // Alloy does not start, and says why only in its journal (the lab has none: the hint alone)
+      expect(run.stdout).toMatch(/Alloy is not ready after .*\n(.*\n)*.*see journalctl -u alloy\.service for why Alloy did not start/);
+      expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\ntrento.alloy\nAlloy is ready.\n');
+    } finally {
+      await mustOnHost(info, h.name, 'mv -f /root/config.alloy.kept /etc/alloy/config.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
+    }
+    // The admin's reference gone, the next uninstall puts their line back.
+    const again = await onHostOnly(h, '--uninstall');
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/restore CONFIG_FILE in \/etc\/sysconfig\/alloy to CONFIG_FILE="\/etc\/alloy\/config\.alloy"/);
+    expect(await state()).toBe('CONFIG_FILE="/etc/alloy/config.alloy"\nAlloy is ready.\n');
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
+  it("uninstall where the admin's agent waits for its Restart= (crashed): it is stopped, not only disabled, and does not come back", async () => {
+    const h = pull[0]!;
+    const onHost = (command: string) => mustOnHost(info, h.name, command);
+    const dropIn = '/etc/systemd/system/trento-agent.service.d/zz-lab-restart.conf';
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    // The agent is the admin's (not in the toolkit's record: uninstall keeps its package, so no
+    // %preun stops it), and it crashed: systemd starts it again after RestartSec.
+    await onHost(
+      `sed -i '/^trento-agent$/d' /var/lib/trento-provision/packages && printf '[Service]\nRestartSec=120\n' > ${dropIn} && systemctl daemon-reload && kill -KILL "$(systemctl show -p MainPID --value trento-agent.service)"`,
+    );
+    try {
+      expect(await onHost('sleep 0.5; systemctl show -p ActiveState,SubState trento-agent.service')).toBe('ActiveState=activating\nSubState=auto-restart\n');
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout).toMatch(/stop trento-agent\.service, disable trento-agent\.service/);
+      // Stopped: the pending restart is cancelled with it (disabled only, it would start in 120 s).
+      expect(await onHost('systemctl show -p ActiveState,SubState trento-agent.service; rpm -q trento-agent >/dev/null && echo kept')).toBe(
+        'ActiveState=inactive\nSubState=dead\nkept\n',
+      );
+    } finally {
+      await onHost(`rm -f ${dropIn} && systemctl daemon-reload && zypper -n -q remove trento-agent >/dev/null 2>&1 || true`);
+    }
+    // Back as the other tests expect it: the toolkit's agent, provisioned.
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
   });
 
   it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {

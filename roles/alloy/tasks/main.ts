@@ -112,7 +112,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       // next start finds the same files.
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
-      configFileRestored(facts),
+      ...configFileRestored(facts),
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
     ],
     handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
@@ -120,37 +120,46 @@ export function uninstall(ctx: TaskContext): RoleTasks {
 }
 
 /**
- * Uninstall's step for the CONFIG_FILE line the switch to directory mode saved (none when it
- * saved none): put back where the line is still the one the toolkit wrote; forgotten where the
- * admin set another since, or where /etc/sysconfig/alloy went with Alloy's package.
+ * Uninstall's steps for the CONFIG_FILE line the switch to directory mode saved (none when it
+ * saved none): put back where the line is still the one the toolkit wrote, and the record
+ * forgotten only once Alloy is proven on it (a retire step): should Alloy refuse the restored
+ * line, the handler puts the toolkit's line back and the next uninstall restores it again.
+ * Forgotten at once where the admin set another line since, where the line is back already (a
+ * run whose checks failed after the restore), or where /etc/sysconfig/alloy went with Alloy's
+ * package.
  */
-function configFileRestored(facts: HostFacts): Change | null {
+function configFileRestored(facts: HostFacts): Change[] {
   const saved = facts.files[PATHS.savedAlloyConfigFile];
-  if (!saved?.exists) return null;
+  if (!saved?.exists) return [];
   const sysconfig = facts.files[PATHS.alloySysconfig];
-  const forget = (why: string): Change => ({
+  const forget = (why: string, phase?: 'retire'): Change => ({
     id: `record:${PATHS.savedAlloyConfigFile}`,
     kind: 'file',
     summary: `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): ${why}`,
     script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
+    ...(phase ? { phase } : {}),
   });
-  if (!sysconfig?.exists) return forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`);
+  if (!sysconfig?.exists) return [forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`)];
+  const line = (saved.content ?? '').trim();
+  const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
+  if (sysconfig.content !== undefined && (current ?? '') === line) return [forget(`${PATHS.alloySysconfig} has it back`)];
   // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
   // is another now, the admin set it since, and it stays.
   const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
-  const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
   if (ownLine && current !== ownLine) {
-    return forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`);
+    return [forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`)];
   }
-  const line = (saved.content ?? '').trim();
-  return {
-    id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
-    kind: 'line',
-    // An empty record: the file had no CONFIG_FILE line, the toolkit added one.
-    summary: line
-      ? `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${line}`
-      : `remove the CONFIG_FILE line trento-provision added to ${PATHS.alloySysconfig} (it had none)`,
-    script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
-    notify: ['restart alloy'],
-  };
+  return [
+    {
+      id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
+      kind: 'line',
+      // An empty record: the file had no CONFIG_FILE line, the toolkit added one.
+      summary: line
+        ? `restore CONFIG_FILE in ${PATHS.alloySysconfig} to ${line}`
+        : `remove the CONFIG_FILE line trento-provision added to ${PATHS.alloySysconfig} (it had none)`,
+      script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
+      notify: ['restart alloy'],
+    },
+    forget('Alloy runs on the restored line (once the checks pass)', 'retire'),
+  ];
 }

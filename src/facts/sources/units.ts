@@ -8,10 +8,18 @@ export function parseUnits(text: string): Record<string, UnitFact> {
   for (const block of text.split(/\n\s*\n/)) {
     const props = new Map(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
     const id = props.get('Id');
-    if (id) units[id] = { active: props.get('ActiveState') === 'active', enabled: props.get('UnitFileState') || 'not-found' };
+    if (id) units[id] = { state: props.get('ActiveState') || 'inactive', enabled: props.get('UnitFileState') || 'not-found' };
   }
   return units;
 }
+
+/** The unit runs (a unit that is not loaded does not). */
+export const unitRunning = (fact: UnitFact | undefined): boolean => fact?.state === 'active';
+
+/** The unit has no process and systemd starts none on its own: inactive or failed. One waiting
+ *  for its Restart= (activating, sub-state auto-restart) or still stopping is not: it comes back,
+ *  or is going, and needs a `systemctl stop`. As tp_unit_stopped (src/apply/lib.sh) reads it. */
+export const unitStopped = (fact: UnitFact | undefined): boolean => !fact || fact.state === 'inactive' || fact.state === 'failed';
 
 export const units: FactSource<'units'> = {
   name: 'units',

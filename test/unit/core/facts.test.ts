@@ -88,8 +88,8 @@ describe('unit states', () => {
   it('reads one systemctl show for several units, missing ones as not-found', async () => {
     const { parseUnits } = await import('../../../src/facts/sources/units.ts');
     expect(parseUnits('Id=a.service\nActiveState=active\nUnitFileState=enabled\n\nUnitFileState=\nId=b.service\nActiveState=inactive\n')).toEqual({
-      'a.service': { active: true, enabled: 'enabled' },
-      'b.service': { active: false, enabled: 'not-found' },
+      'a.service': { state: 'active', enabled: 'enabled' },
+      'b.service': { state: 'inactive', enabled: 'not-found' },
     });
   });
 });

@@ -93,7 +93,7 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
     };
   }
   const units = Object.fromEntries(
-    ['trento-agent.service', 'alloy.service', 'prometheus-node_exporter.service'].map((u) => [u, { active: true, enabled: 'enabled' }]),
+    ['trento-agent.service', 'alloy.service', 'prometheus-node_exporter.service'].map((u) => [u, { state: 'active', enabled: 'enabled' }]),
   );
   return {
     ...facts,
@@ -199,7 +199,11 @@ describe('plans per platform', () => {
       'remove /etc/alloy/trento.alloy',
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
       'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
+      `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): Alloy runs on the restored line (once the checks pass)`,
     ]);
+    // The record goes only once Alloy is proven on the restored line: a restart that fails puts
+    // the toolkit's line back, and the next uninstall needs the record to restore it again.
+    expect(plan.changes.find((c) => c.summary.startsWith('forget the saved'))?.phase).toBe('retire');
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy']);
     expect(plan.checks.map((c) => c.name)).toContain('Alloy keeps running');
     // The drop-in's folder goes with it when nothing else is in it (then the units are reloaded).
@@ -233,6 +237,17 @@ describe('plans per platform', () => {
     expect(kept.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
     expect(kept.handlers.map((h) => h.name)).toEqual(['reload alloy']);
 
+    // The line is back already (an uninstall whose checks failed after the restore): the records
+    // are forgotten, nothing is written or restarted for them.
+    const restored = {
+      ...facts,
+      files: { ...facts.files, [PATHS.alloySysconfig]: { path: PATHS.alloySysconfig, exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' } },
+    };
+    const back = planFor(restored, { uninstall: true });
+    expect(back.changes.map((c) => c.summary)).toContain(`forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): /etc/sysconfig/alloy has it back`);
+    expect(back.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
+    expect(back.changes.find((c) => c.summary.startsWith('forget the saved'))?.phase).toBeUndefined();
+
     // Alloy's package removed by the admin, its sysconfig with it: the saved line is forgotten,
     // nothing to restore (the restore would fail this uninstall and every later one).
     delete facts.files[PATHS.alloySysconfig];
@@ -243,7 +258,7 @@ describe('plans per platform', () => {
     expect(gone.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
 
     // An Alloy the admin had stopped is not asked to keep running (nor started by the restart).
-    const stopped = { ...facts, units: { ...facts.units, 'alloy.service': { active: false, enabled: 'enabled' } } };
+    const stopped = { ...facts, units: { ...facts.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
     expect(planFor(stopped, { uninstall: true }).checks.map((c) => c.name)).not.toContain('Alloy keeps running');
   });
 });
@@ -290,7 +305,7 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
   it('an enabled, stopped agent whose configuration changes: its change only records the start, the restart makes it', () => {
     const fresh = freshFacts('15.7');
     const facts = converged(fresh, planFor(fresh));
-    facts.units[AGENT_UNIT] = { active: false, enabled: 'enabled' };
+    facts.units[AGENT_UNIT] = { state: 'inactive', enabled: 'enabled' };
     facts.files = { ...facts.files, [PATHS.agentConfig]: { ...facts.files[PATHS.agentConfig]!, sha256: 'other' } };
     const plan = planFor(facts);
     expect(plan.changes.map((c) => c.id)).toEqual([`file:${PATHS.agentConfig}`, `service:${AGENT_UNIT}`]);
@@ -302,16 +317,32 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
   it('a stopped agent with nothing else to change is started by its change (no handler)', () => {
     const fresh = freshFacts('15.7');
     const facts = converged(fresh, planFor(fresh));
-    facts.units[AGENT_UNIT] = { active: false, enabled: 'enabled' };
+    facts.units[AGENT_UNIT] = { state: 'inactive', enabled: 'enabled' };
     const plan = planFor(facts);
     expect(plan.changes.map((c) => toShell(c.script))).toEqual([`systemctl start ${AGENT_UNIT}`]);
     expect(plan.handlers).toEqual([]);
   });
 
+  it('uninstall stops an agent waiting for its Restart= (activating): disabled only, it would come back; the facts do not prove it stopped', () => {
+    const fresh = freshFacts('15.7');
+    const facts = converged(fresh, planFor(fresh));
+    facts.units[AGENT_UNIT] = { state: 'activating', enabled: 'enabled' };
+    const plan = planFor(facts, { uninstall: true });
+    expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`systemctl stop ${AGENT_UNIT} &&\nsystemctl disable ${AGENT_UNIT}`);
+    const stopped = plan.checks.find((c) => c.name === 'trento-agent is stopped')!;
+    expect(stopped.heldByFacts).toBe(false);
+    expect(toShell(stopped.script)).toBe(`tp_verify 'trento-agent is stopped' tp_unit_stopped ${AGENT_UNIT}`);
+    // failed: no process, nothing restarts it; only disabled
+    facts.units[AGENT_UNIT] = { state: 'failed', enabled: 'enabled' };
+    const failed = planFor(facts, { uninstall: true });
+    expect(toShell(serviceChange(failed, AGENT_UNIT)!.script)).toBe(`systemctl disable ${AGENT_UNIT}`);
+    expect(failed.checks.find((c) => c.name === 'trento-agent is stopped')!.heldByFacts).toBe(true);
+  });
+
   it('a reload does not start a stopped unit: a stopped Alloy whose trento.alloy changes is started by its change, then reloaded', () => {
     const fresh = freshFacts('16.0');
     const facts = converged(fresh, planFor(fresh));
-    facts.units['alloy.service'] = { active: false, enabled: 'enabled' };
+    facts.units['alloy.service'] = { state: 'inactive', enabled: 'enabled' };
     const alloyFile = '/etc/alloy/trento.alloy';
     facts.files = { ...facts.files, [alloyFile]: { ...facts.files[alloyFile]!, sha256: 'other' } };
     const plan = planFor(facts);
@@ -484,7 +515,7 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
 
   it("Alloy's probes answered while alloy.service is not running (another process on its port): its unit is checked too", () => {
     const push = { ...convergedFor('16.0'), probes: serving };
-    const stopped = { ...push, units: { ...push.units, 'alloy.service': { active: false, enabled: 'enabled' } } };
+    const stopped = { ...push, units: { ...push.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
     const plan = planFor(stopped);
     expect(plan.checks.find((c) => c.name === 'Alloy is running')).toMatchObject({ heldByFacts: false });
     expect(toShell(plan.checks.find((c) => c.name === 'Alloy is running')!.script)).toBe(
@@ -492,7 +523,7 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
     );
     expect(provenByFacts(plan)).toBe(false);
     // On uninstall, a running Alloy's unit is asked too.
-    const probedOnly = { ...push, units: { ...push.units, 'alloy.service': { active: true, enabled: 'enabled' } } };
+    const probedOnly = { ...push, units: { ...push.units, 'alloy.service': { state: 'active', enabled: 'enabled' } } };
     expect(toShell(planFor(probedOnly, { uninstall: true }).checks.find((c) => c.name === 'Alloy keeps running')!.script)).toBe(
       "tp_verify 'Alloy keeps running' eval 'tp_alloy_ready && systemctl is-active --quiet alloy.service'",
     );
@@ -509,7 +540,7 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
 
   it('a stopped agent, a change or a pending handler needs the second round trip', () => {
     const push = { ...convergedFor('16.0'), probes: serving };
-    const stopped = { ...push, units: { ...push.units, 'trento-agent.service': { active: false, enabled: 'enabled' } } };
+    const stopped = { ...push, units: { ...push.units, 'trento-agent.service': { state: 'inactive', enabled: 'enabled' } } };
     const plan = planFor(stopped);
     expect(plan.changes.map((c) => c.id)).toContain('service:trento-agent.service');
     expect(provenByFacts(plan)).toBe(false);
@@ -522,7 +553,7 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
     const uninstalled: HostFacts = {
       ...fresh,
       packages: { alloy: '1.9.2-1' },
-      units: { 'alloy.service': { active: true, enabled: 'enabled' } },
+      units: { 'alloy.service': { state: 'active', enabled: 'enabled' } },
       probes: { alloyReady: true, alloyRunsTrento: false, alloyLastSent: NOW - 100, hostNow: NOW },
     };
     const plan = planFor(uninstalled, { uninstall: true });
@@ -649,14 +680,14 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
   /** What the next run sees once `plan` ran without --purge: node_exporter stopped, disabled, kept. */
   function afterMigration(facts: HostFacts, plan: HostPlan): HostFacts {
     const done = converged(facts, plan);
-    done.units[NE_UNIT] = { active: false, enabled: 'disabled' };
+    done.units[NE_UNIT] = { state: 'inactive', enabled: 'disabled' };
     done.record.packages = [...facts.record.packages, ...done.record.packages];
     return done;
   }
 
   it("the toolkit's node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)", () => {
     const facts = migrated([NE, 'trento-agent']);
-    expect(facts.units[NE_UNIT]).toEqual({ active: true, enabled: 'enabled' });
+    expect(facts.units[NE_UNIT]).toEqual({ state: 'active', enabled: 'enabled' });
     const plan = planFor(facts);
     expect(plan.changes.map((c) => c.summary)).toEqual([
       'install alloy',
@@ -677,7 +708,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(plan.changes.map((c) => c.id)).not.toContain('packages:remove');
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
     expect(toShell(checksScript(plan.retiredChecks))).toMatch(
-      /tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' eval '! systemctl is-active --quiet prometheus-node_exporter.service'/,
+      /tp_verify 'node_exporter \(installed by trento-provision, now unused\) is stopped' tp_unit_stopped prometheus-node_exporter.service/,
     );
     expect(toShell(checksScript(plan.checks))).not.toContain(NE_UNIT);
     expect(plan.warnings).toEqual([]);
