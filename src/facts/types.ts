@@ -46,7 +46,15 @@ export interface HostFacts {
   probes: ProviderProbes;
   /** configDirUnsafe: why the apply would refuse to write into configDir (a folder above it
    *  that another account can write to, src/shell/safe-files.sh), when it would. */
-  alloy: { configFile: string; configIsDir: boolean; configDir: string; configDirUnsafe?: string };
+  alloy: {
+    configFile: string;
+    configIsDir: boolean;
+    configDir: string;
+    configDirUnsafe?: string;
+    /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that
+     *  the saved line's single-file mode would stop loading. */
+    droppedBySingleFile: string[];
+  };
   files: Record<string, FileFact>;
   /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
   warnings: string[];

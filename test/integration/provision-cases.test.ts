@@ -533,6 +533,41 @@ describe('hosts in other states', () => {
     expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
   });
 
+  it("uninstall keeps directory mode while the folder holds a pipeline of the admin's that single-file mode would drop, says so, and restores the line once it is gone", async () => {
+    const h = push[0]!;
+    await freshlyProvisioned(h);
+    await mustOnHost(
+      info,
+      h.name,
+      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+    );
+    const state = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /var/lib/trento-provision/ | grep CONFIG_FILE; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -o "prometheus.exporter.self.admin" | sort -u',
+      );
+    try {
+      const check = await onHostOnly(h, '--uninstall', '--check');
+      expect(check.stdout).not.toMatch(/restore CONFIG_FILE/);
+      const run = await onHostOnly(h, '--uninstall');
+      expect(run.code, run.stdout).toBe(0);
+      expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(
+        /CONFIG_FILE in \/etc\/sysconfig\/alloy stays CONFIG_FILE="\/etc\/alloy\/" \(directory mode\): Alloy loads \/etc\/alloy\/admin\.alloy there/,
+      );
+      // Alloy still runs the admin's pipeline, without Trento's; the line is kept for later.
+      expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\nprometheus.exporter.self.admin\n');
+      expect(await mustOnHost(info, h.name, 'test -e /etc/alloy/trento.alloy && echo there || echo gone')).toBe('gone\n');
+    } finally {
+      await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
+    }
+    const again = await onHostOnly(h, '--uninstall');
+    expect(again.code, again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/restore CONFIG_FILE in \/etc\/sysconfig\/alloy to CONFIG_FILE="\/etc\/alloy\/config\.alloy"/);
+    expect(await state()).toBe('CONFIG_FILE="/etc/alloy/config.alloy"\n');
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
   it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {
     const h = push[0]!;
     await freshlyProvisioned(h);

@@ -104,15 +104,17 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
   const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
+  const restore = configFileRestored(facts, ours);
   return {
     removePackages: purge ? [PACKAGES.alloy] : [],
+    warnings: restore.warnings,
     changes: [
       // Put back, with the CONFIG_FILE line, should Alloy refuse what is left (a config of the
       // admin's that refers to Trento's component): Alloy then runs on what it ran, and its
       // next start finds the same files.
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
-      ...configFileRestored(facts),
+      ...restore.changes,
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
     ],
     handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
@@ -126,11 +128,12 @@ export function uninstall(ctx: TaskContext): RoleTasks {
  * line, the handler puts the toolkit's line back and the next uninstall restores it again.
  * Forgotten at once where the admin set another line since, where the line is back already (a
  * run whose checks failed after the restore), or where /etc/sysconfig/alloy went with Alloy's
- * package.
+ * package. Kept, with the folder, where the folder holds *.alloy files of the admin's that the
+ * restored single-file mode would silently stop loading (unless Alloy goes with --purge).
  */
-function configFileRestored(facts: HostFacts): Change[] {
+function configFileRestored(facts: HostFacts, alloyRemoved: boolean): { changes: Change[]; warnings: string[] } {
   const saved = facts.files[PATHS.savedAlloyConfigFile];
-  if (!saved?.exists) return [];
+  if (!saved?.exists) return { changes: [], warnings: [] };
   const sysconfig = facts.files[PATHS.alloySysconfig];
   const forget = (why: string, phase?: 'retire'): Change => ({
     id: `record:${PATHS.savedAlloyConfigFile}`,
@@ -139,17 +142,28 @@ function configFileRestored(facts: HostFacts): Change[] {
     script: sh`rm -f -- ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
     ...(phase ? { phase } : {}),
   });
-  if (!sysconfig?.exists) return [forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`)];
+  const only = (change: Change) => ({ changes: [change], warnings: [] });
+  if (!sysconfig?.exists) return only(forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`));
   const line = (saved.content ?? '').trim();
   const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
-  if (sysconfig.content !== undefined && (current ?? '') === line) return [forget(`${PATHS.alloySysconfig} has it back`)];
+  if (sysconfig.content !== undefined && (current ?? '') === line) return only(forget(`${PATHS.alloySysconfig} has it back`));
   // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
   // is another now, the admin set it since, and it stays.
   const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
   if (ownLine && current !== ownLine) {
-    return [forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`)];
+    return only(forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`));
   }
-  return [
+  const dropped = facts.alloy.droppedBySingleFile;
+  if (dropped.length && !alloyRemoved) {
+    const names = dropped.map((n) => `${facts.alloy.configDir}/${n}`).join(', ');
+    return {
+      changes: [],
+      warnings: [
+        `CONFIG_FILE in ${PATHS.alloySysconfig} stays ${current ?? 'a folder'} (directory mode): Alloy loads ${names} there, which the line trento-provision replaced (${line || 'none, the package default'}) would stop loading; to go back to that line, move what they hold into the file it names (or out of the folder) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+      ],
+    };
+  }
+  const changes: Change[] = [
     {
       id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
       kind: 'line',
@@ -162,4 +176,5 @@ function configFileRestored(facts: HostFacts): Change[] {
     },
     forget('Alloy runs on the restored line (once the checks pass)', 'retire'),
   ];
+  return { changes, warnings: [] };
 }

@@ -14,3 +14,21 @@ record alloy-config-dir "$cfgdir"
 if [ "$cfgdir" != "$TP_ALLOY_DEFAULT_DIR" ] && [ -d "$cfgdir" ] && [ ! -L "$cfgdir" ] && tp_unsafe_above "$cfgdir"; then
   record alloy-config-dir-unsafe "$TP_REPLY"
 fi
+# Where the toolkit switched CONFIG_FILE to a folder (its saved line is there): the *.alloy files
+# in the folder that the saved line's single-file mode would stop loading (all but trento.alloy
+# and the file the line names; the package's config.alloy where it had no line). Uninstall keeps
+# the folder while there are any. A glob and tests: no process, and only on such hosts.
+saved_line=$TP_STATE_DIR/alloy-CONFIG_FILE.orig
+if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
+  bounded "$saved_line"
+  tp_config_file_in "$TP_REPLY"
+  single=${TP_REPLY:-$TP_ALLOY_DEFAULT_DIR/config.alloy}
+  dropped=
+  for f in "$cfgdir"/*.alloy; do
+    [ -e "$f" ] || [ -L "$f" ] || continue # no match: the pattern itself
+    [ "${f##*/}" != "$TP_TRENTO_ALLOY" ] || continue
+    if [ "$f" = "$single" ] || [ "$f" -ef "$single" ]; then continue; fi
+    dropped+=${f##*/}$'\n'
+  done
+  record alloy-dropped-by-single-file "$dropped"
+fi

@@ -10,6 +10,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         configIsDir: r.get('alloy-config-is-dir') === 'yes',
         configDir: r.get('alloy-config-dir') ?? '',
         ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
+        droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),
       },
     },
   }),

@@ -38,7 +38,7 @@ function freshFacts(version: string): HostFacts {
     packages: {},
     agentCandidateVersion: '3.1.0-1.1',
     units: {},
-    alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
+    alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
     files: {},
     probes: {},
     record: { packages: [], pendingHandlers: [], files: [] },
@@ -236,6 +236,22 @@ describe('plans per platform', () => {
     );
     expect(kept.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
     expect(kept.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+
+    // The folder holds a pipeline of the admin's that single-file mode would stop loading: the
+    // line stays (Alloy keeps loading it), the record too, and the plan says why and what to do.
+    const withAdmins = { ...facts, alloy: { ...facts.alloy, configDir: '/etc/alloy', droppedBySingleFile: ['admin.alloy'] } };
+    const keptDir = planFor(withAdmins, { uninstall: true });
+    expect(keptDir.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE/);
+    expect(keptDir.warnings).toContain(
+      `CONFIG_FILE in /etc/sysconfig/alloy stays CONFIG_FILE="/etc/alloy/" (directory mode): Alloy loads /etc/alloy/admin.alloy there, which the line trento-provision replaced (CONFIG_FILE="/etc/alloy/config.alloy") would stop loading; to go back to that line, move what they hold into the file it names (or out of the folder) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+    );
+    expect(keptDir.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    // --purge of the toolkit's Alloy: nothing is left to load them, the line goes back
+    const purged = planFor(
+      { ...withAdmins, record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] } },
+      { uninstall: true, purge: true },
+    );
+    expect(purged.changes.map((c) => c.summary)).toContain('restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"');
 
     // The line is back already (an uninstall whose checks failed after the restore): the records
     // are forgotten, nothing is written or restarted for them.
@@ -672,7 +688,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       osRelease: { ID: 'sles', VERSION_ID: '16.0' },
       packages,
       units,
-      alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy' },
+      alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
       record: { packages: recorded, pendingHandlers: [], files: [] },
     };
   }
