@@ -150,6 +150,19 @@ tp_state_write() {
   tp_root_dir "$TP_STATE_DIR" || return
   tp_write_text "$TP_STATE_DIR/$1" root root 0600 "$2"
 }
+# tp_state_tidy: the record folder goes once it holds only empty records (after an uninstall with
+# --purge, or where the toolkit installed nothing): no trace of the toolkit is left on the host,
+# and the next record written makes the folder again. Builtins until there is something to remove.
+tp_state_tidy() {
+  local f empty=()
+  [ -d "$TP_STATE_DIR" ] && [ ! -L "$TP_STATE_DIR" ] || return 0
+  for f in "$TP_STATE_DIR"/* "$TP_STATE_DIR"/.[!.]*; do
+    [ -e "$f" ] || [ -L "$f" ] || continue # no match: the pattern itself
+    [ -f "$f" ] && [ ! -L "$f" ] && [ ! -s "$f" ] || return 0
+    empty+=("$f")
+  done
+  rm -f -- "${empty[@]}" && rmdir -- "$TP_STATE_DIR"
+}
 tp_state_read() { # NAME: sets TP_REPLY to the record's text, empty when there is none
   TP_REPLY=
   [ -f "$TP_STATE_DIR/$1" ] && [ ! -L "$TP_STATE_DIR/$1" ] || return 0

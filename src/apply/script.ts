@@ -64,6 +64,9 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
     raw('tp_mark applied'),
     checksScript(plan.checks),
     retireAfterProof(retire, retireSteps, checksScript(plan.retiredChecks)),
+    // Last, after the retire steps that forget records: a folder of empty records goes (this
+    // run's staging folders first, one of which is in it; nothing is put back after this point).
+    raw('tp_unstage\ntp_state_tidy || tp_warn "could not remove the empty record folder $TP_STATE_DIR"'),
     raw('tp_mark "done"'),
   ]);
 }

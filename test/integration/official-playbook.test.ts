@@ -201,6 +201,8 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
       expect(await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(pem.trim());
       expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
+      // Nothing of the toolkit's is left: its record folder went with its last record.
+      expect(await mustOnHost(info, h.name, 'ls -A /var/lib/trento-provision 2>&1 || true')).toMatch(/No such file or directory/);
     }
 
     // An anchor the admin put at that path (the toolkit never wrote one): --purge keeps it and

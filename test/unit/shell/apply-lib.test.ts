@@ -3,7 +3,7 @@
 // folder and run, the toolkit's records as sorted sets; and the remote command that feeds every
 // script to bash (src/exec/session.ts), over a pipe as sshd gives it and over a socket as Node does.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,31 @@ describe('tp_record_edit: the records as sorted sets (what sort -u makes in the 
     expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('reload alloy\nrestart trento-agent\n');
     expect(run(`tp_handler_done 'reload alloy'`, state).code).toBe(0);
     expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('restart trento-agent\n');
+  });
+});
+
+describe('tp_state_tidy: the record folder goes once every record in it is empty', () => {
+  it('keeps a folder with a record that says something, or anything but empty files; removes one of empty records', () => {
+    const state = join(scratch, 'tidy');
+    const tidy = () => run('tp_unstage; tp_state_tidy', state);
+    expect(run('tp_packages_record_add alloy && tp_handlers_pending_add x && tp_handler_done x', state).code).toBe(0);
+    expect(tidy().code).toBe(0);
+    expect(readdirSync(state).sort()).toEqual(['packages', 'pending-handlers']);
+    // a link, even to an empty file, and a folder are not the toolkit's empty records: kept
+    expect(run('tp_packages_record_remove alloy', state).code).toBe(0);
+    symlinkSync('/dev/null', join(state, 'link'));
+    expect(tidy().code).toBe(0);
+    expect(readdirSync(state)).toContain('link');
+    rmSync(join(state, 'link'));
+    mkdirSync(join(state, 'sub'));
+    expect(tidy().code).toBe(0);
+    expect(readdirSync(state)).toContain('sub');
+    rmSync(join(state, 'sub'), { recursive: true });
+    // only empty records (a hidden one too): the folder goes; a run without records is a no-op
+    writeFileSync(join(state, '.hidden'), '');
+    expect(tidy().code).toBe(0);
+    expect(existsSync(state)).toBe(false);
+    expect(tidy().code).toBe(0);
   });
 });
 
