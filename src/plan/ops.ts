@@ -264,6 +264,18 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
   });
 }
 
+/** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and
+ *  systemd refuses both. The toolkit never unmasks an admin's choice; it says so before any
+ *  change instead of failing half way through the host. */
+export function maskedUnitsInTheWay(changes: readonly Change[], facts: HostFacts): string[] {
+  return changes
+    .flatMap((c) => (c.service && (c.service.enable || c.service.start) && facts.units[c.service.unit]?.enabled === 'masked' ? [c.service.unit] : []))
+    .map(
+      (unit) =>
+        `${unit} is masked (systemctl mask): systemd will neither enable nor start it, and trento-provision does not unmask what an admin masked; run 'systemctl unmask ${unit}' on the host if Trento's monitoring is to use it, then run again`,
+    );
+}
+
 /** The change that makes `steps` (stop first), or null when there is none. A start left to a
  *  handler is only recorded here (tp_defer_start, lib.sh): the handler starts the unit, or the
  *  script does if a failure keeps the handler from running. */

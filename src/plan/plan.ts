@@ -7,7 +7,7 @@ import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
-import { packagesInstalled, packagesKept, packagesRecordPruned, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
+import { maskedUnitsInTheWay, packagesInstalled, packagesKept, packagesRecordPruned, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
 import {
   type Change,
   HANDLER_ORDER,
@@ -167,5 +167,5 @@ export function planHost(input: PlanInput): HostPlan {
     ...results.flatMap((r) => r.checks ?? []),
   ];
   const retiredChecks = results.flatMap((r) => r.retiredChecks ?? []);
-  return { host: input.host, changes, handlers, checks, retiredChecks, warnings };
+  return { host: input.host, changes, handlers, checks, retiredChecks, warnings, refusals: maskedUnitsInTheWay(changes, input.facts) };
 }

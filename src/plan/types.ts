@@ -103,6 +103,9 @@ export interface HostPlan {
   /** Checks of what the 'retire' changes did: run after them (alone, like checks, when nothing changed). */
   retiredChecks: Check[];
   warnings: string[];
+  /** Why the plan cannot be applied on this host (a unit it must enable or start that the admin
+   *  masked): the host fails with these before any change, in --check too. */
+  refusals: string[];
 }
 
 /** A role (roles/<name>/tasks/main.ts): what it wants on a host, to install or to uninstall. */

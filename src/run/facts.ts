@@ -126,6 +126,8 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
         `cannot plan this host, a fault of the toolkit's (please report it): ${(error as Error).message}${where ? ` (${where})` : ''}`,
       );
     }
+    // A unit the plan must start that the admin masked: said before any change, in --check too.
+    if (planning.stage === 'planned' && planning.plan.refusals.length) return finish(h, 'failed', planning.plan.refusals.join('; '));
     // A host with nothing left to run (--check, converged and proven by its facts, or a setting
     // wrong) lets its master and its session on the host go now, not once every other host has
     // answered: a fleet's worth of idle masters here, and sessions there, until then (--check

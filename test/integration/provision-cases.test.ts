@@ -268,6 +268,31 @@ describe('hosts in other states', () => {
     expect(state).toMatch(/^3\.0\.2$/m);
   });
 
+  it('a unit the run must enable that the admin masked: the host fails before any change, naming it and what to do, in --check too; never unmasked', async () => {
+    const h = pull[0]!;
+    const onHostOnly = (...args: string[]) => provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);
+    expect((await onHostOnly()).code).toBe(0);
+    // Masked while it runs (a mask stops nothing): the plan would enable it again.
+    await mustOnHost(info, h.name, 'systemctl mask prometheus-node_exporter.service');
+    const before = await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml');
+    const refused = /prometheus-node_exporter\.service is masked \(systemctl mask\): .*run 'systemctl unmask prometheus-node_exporter\.service' on the host/;
+    try {
+      for (const args of [['--check'], []]) {
+        // with a change to agent.yaml pending, which must not be made either
+        const run = await onHostOnly('-e', 'agent_prometheus_node_exporter_target=127.0.0.2:9100', ...args);
+        expect(run.code, run.stdout).toBe(2);
+        expect(statusOf(run, h.name)?.status).toBe('failed');
+        expect(run.stdout).toMatch(refused);
+      }
+      expect(await mustOnHost(info, h.name, 'sha256sum /etc/trento/agent.yaml; systemctl is-enabled prometheus-node_exporter.service || true')).toBe(
+        `${before}masked\n`,
+      );
+    } finally {
+      await mustOnHost(info, h.name, 'systemctl unmask prometheus-node_exporter.service');
+    }
+    expect((await onHostOnly()).code).toBe(0);
+  });
+
   it("Alloy in single-file mode whose folder Alloy would refuse (a clashing file of the admin's): CONFIG_FILE is not switched, Alloy runs on", async () => {
     const h = push[1] ?? push[0]!;
     // Set up, then uninstalled: CONFIG_FILE is the package's single file again, Alloy keeps running.

@@ -355,6 +355,23 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     expect(failed.checks.find((c) => c.name === 'trento-agent is stopped')!.heldByFacts).toBe(true);
   });
 
+  it('a unit the plan must enable or start that the admin masked refuses the host (never unmasked); uninstall and a masked unit left alone do not', () => {
+    const fresh = freshFacts('15.7');
+    expect(planFor(fresh).refusals).toEqual([]);
+    fresh.units['prometheus-node_exporter.service'] = { state: 'inactive', enabled: 'masked' };
+    expect(planFor(fresh).refusals).toEqual([
+      "prometheus-node_exporter.service is masked (systemctl mask): systemd will neither enable nor start it, and trento-provision does not unmask what an admin masked; run 'systemctl unmask prometheus-node_exporter.service' on the host if Trento's monitoring is to use it, then run again",
+    ]);
+    // uninstall stops and disables, which a mask does not get in the way of
+    const converged16 = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    converged16.units[AGENT_UNIT] = { state: 'inactive', enabled: 'masked' };
+    expect(planFor(converged16, { uninstall: true }).refusals).toEqual([]);
+    // a SLES 16 host whose node_exporter is masked: nothing starts it there
+    converged16.units['prometheus-node_exporter.service'] = { state: 'inactive', enabled: 'masked' };
+    expect(planFor(converged16, { uninstall: true }).refusals).toEqual([]);
+    expect(planFor(converged16).refusals.map((r) => r.split(' ')[0])).toEqual([AGENT_UNIT]);
+  });
+
   it('a reload does not start a stopped unit: a stopped Alloy whose trento.alloy changes is started by its change, then reloaded', () => {
     const fresh = freshFacts('16.0');
     const facts = converged(fresh, planFor(fresh));

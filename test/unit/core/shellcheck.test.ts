@@ -34,6 +34,7 @@ const plan: HostPlan = {
   handlers: HANDLER_ORDER.map((name) => ({ name, summary: name, script: sh`tp_alloy_apply reload present /etc/alloy/trento.alloy` })),
   checks: [check('node_exporter serves /metrics', false, sh`tp_node_exporter_serves`)],
   retiredChecks: [check('old.service is stopped', false, sh`eval ${'! systemctl is-active --quiet old.service'}`)],
+  refusals: [],
   warnings: [],
 };
 
