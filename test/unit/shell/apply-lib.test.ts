@@ -152,6 +152,42 @@ describe('tp_record_edit: the records as sorted sets (what sort -u makes in the 
   });
 });
 
+describe('tp_place under SELinux: the label of the file replaced, or the policy default for a new one', () => {
+  // This machine (and the lab) has no SELinux: chcon and restorecon are shell functions that
+  // record their arguments, and TP_SELINUX_FS a folder with an enforce file (test/lab/README.md).
+  const dir = join(scratch, 'selinux');
+  const fs = join(dir, 'fs');
+  const log = join(dir, 'calls');
+  const tools = (chconFails = false) =>
+    `chcon() { echo "chcon $*" >> ${log}; ${chconFails ? 'echo "Operation not supported" >&2; return 1' : 'return 0'}; }\nrestorecon() { echo "restorecon $*" >> ${log}; }\n`;
+  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8') : '').replaceAll(/\/new\.\d+/g, '/new.N').replaceAll(scratch, 'S');
+
+  it('replaced: the old label (before the rename); new: restorecon (after); without SELinux: neither', () => {
+    mkdirSync(fs, { recursive: true });
+    writeFileSync(join(fs, 'enforce'), '1');
+    rmSync(log, { force: true });
+    const r = run(`${tools()}TP_SELINUX_FS=${fs}\ntp_write_text ${dir}/f root root 0644 one && tp_write_text ${dir}/f root root 0644 two`);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(calls()).toMatch(/^restorecon -- S\/selinux\/f\nchcon --reference=S\/selinux\/f -- S\/selinux\/\.tp-stage\.\w+\/new\.N\n$/);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('two');
+
+    rmSync(log, { force: true });
+    const off = run(`${tools()}TP_SELINUX_FS=${join(dir, 'none')}\ntp_write_text ${dir}/g root root 0644 x && tp_write_text ${dir}/g root root 0644 y`);
+    expect(off.code).toBe(0);
+    expect(calls()).toBe('');
+  });
+
+  it("a label that cannot be set is a warning: the file is written, and a replaced one falls back to the policy's default", () => {
+    rmSync(log, { force: true });
+    const r = run(`${tools(true)}TP_SELINUX_FS=${fs}\ntp_write_text ${dir}/h root root 0644 one && tp_write_text ${dir}/h root root 0644 two`);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'h'), 'utf8')).toBe('two');
+    expect(calls()).toMatch(/^restorecon -- S\/selinux\/h\nchcon --reference=\S+ -- \S+\nrestorecon -- S\/selinux\/h\n$/);
+    expect(r.stdout).toMatch(/warn/);
+  });
+});
+
 describe('tp_state_tidy: the record folder goes once every record in it is empty', () => {
   it('keeps a folder with a record that says something, or anything but empty files; removes one of empty records', () => {
     const state = join(scratch, 'tidy');
