@@ -29,14 +29,18 @@ tp_sysconfig_meta() {
 # facts found it (tp_config_dir_for: the file's folder, $TP_ALLOY_DEFAULT_DIR when it is empty),
 # editing only that line, or adding it at the end when there is none (as Ansible's lineinfile
 # does); the old line (empty: none) is kept in SAVED for uninstall, the new one in OURS (the
-# restore puts SAVED back only over it). roles/alloy shows the same edit.
+# restore puts SAVED back only over it). roles/alloy shows the same edit. A SAVED kept from an
+# earlier switch (one whose undo did not finish, or was held back) is kept while the line is
+# still the toolkit's, and replaced by the line the admin set since otherwise: uninstall puts
+# back the admin's latest line, never an older one.
 tp_alloy_dir_mode() {
-  local line value meta new ours
+  local line value meta new ours own=
   meta=$(tp_sysconfig_meta "$1") || return
   line=$(tp_alloy_config_line "$1")
   value=$(tp_alloy_config_file "$1")
   [ -n "$value" ] && [ -d "$value" ] && return 0
-  if [ ! -e "$2" ]; then
+  if [ -f "$3" ] && [ ! -L "$3" ]; then IFS= read -r own <"$3"; fi
+  if [ ! -e "$2" ] || { [ -n "$own" ] && [ "${line%$'\r'}" != "$own" ]; }; then
     tp_state_write "${2##*/}" "$line"$'\n' || return
   fi
   tp_config_dir_for "$value" "$TP_ALLOY_DEFAULT_DIR"

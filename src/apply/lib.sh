@@ -171,7 +171,7 @@ tp_state_write() {
 tp_state_tidy() {
   local f empty=()
   [ -d "$TP_STATE_DIR" ] && [ ! -L "$TP_STATE_DIR" ] || return 0
-  for f in "$TP_STATE_DIR"/* "$TP_STATE_DIR"/.[!.]*; do
+  for f in "$TP_STATE_DIR"/* "$TP_STATE_DIR"/.[!.]* "$TP_STATE_DIR"/..?*; do
     [ -e "$f" ] || [ -L "$f" ] || continue # no match: the pattern itself
     [ -f "$f" ] && [ ! -L "$f" ] && [ ! -s "$f" ] || return 0
     empty+=("$f")

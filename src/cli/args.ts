@@ -493,7 +493,7 @@ Options (ansible-playbook's names and meanings):
                              certificate and key (PEM)
       --verify-wait S        wait this long for each host instead of two scrape intervals
   -h, --help                 this text
-  -V, --version              version, config file, package location
+  -V, --version              version, config file, package location, Node version
       --list-hosts           the hosts the run would handle and what it does to each;
                              no connection
       --syntax-check         check the inventory and every host's settings; no connection;
@@ -537,6 +537,6 @@ Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 With --check --detailed-exitcode, 2 also when a host would change. The first that applies
 wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable host, and 0
 means every host was reached and is as it should be. Hosts of waves that never started are
-SKIPPED with the reason; a rollout stops only on a failed or unreachable host (exit 2 or 4) or
-Ctrl-C (99), never with 0.
+SKIPPED with the reason; a rollout stops only on a failed or unreachable host, a Trento
+Prometheus that could not be asked (exit 2 or 4), or Ctrl-C (99), never with 0.
 `;

@@ -146,7 +146,7 @@ function configFileRestored(facts: HostFacts, alloyRemoved: boolean): { changes:
   if (!sysconfig?.exists) return only(forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`));
   const line = (saved.content ?? '').trim();
   const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
-  if (sysconfig.content !== undefined && (current ?? '') === line) return only(forget(`${PATHS.alloySysconfig} has it back`));
+  if (sysconfig.content !== undefined && (current ?? '').trim() === line) return only(forget(`${PATHS.alloySysconfig} has it back`));
   // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
   // is another now, the admin set it since, and it stays.
   const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];

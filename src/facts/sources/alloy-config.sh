@@ -25,7 +25,7 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
   single=${TP_REPLY:-$TP_ALLOY_DEFAULT_DIR/config.alloy}
   dropped=
   for f in "$cfgdir"/*.alloy; do
-    [ -e "$f" ] || [ -L "$f" ] || continue # no match: the pattern itself
+    [ -f "$f" ] || continue # Alloy loads files (a folder, a dangling link, no match: skipped)
     [ "${f##*/}" != "$TP_TRENTO_ALLOY" ] || continue
     if [ "$f" = "$single" ] || [ "$f" -ef "$single" ]; then continue; fi
     dropped+=${f##*/}$'\n'

@@ -13,8 +13,9 @@ export function parseUnits(text: string): Record<string, UnitFact> {
   return units;
 }
 
-/** The unit runs (a unit that is not loaded does not). */
-export const unitRunning = (fact: UnitFact | undefined): boolean => fact?.state === 'active';
+/** The unit runs (a unit that is not loaded does not): as `systemctl is-active` answers 0,
+ *  also while it reloads. */
+export const unitRunning = (fact: UnitFact | undefined): boolean => fact?.state === 'active' || fact?.state === 'reloading' || fact?.state === 'refreshing';
 
 /** The unit has no process and systemd starts none on its own: inactive or failed. One waiting
  *  for its Restart= (activating, sub-state auto-restart) or still stopping is not: it comes back,

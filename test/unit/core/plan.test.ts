@@ -259,6 +259,8 @@ describe('plans per platform', () => {
       ...facts,
       files: { ...facts.files, [PATHS.alloySysconfig]: { path: PATHS.alloySysconfig, exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' } },
     };
+    // (a line with blanks around it, as the admin wrote it, is the saved one too)
+    restored.files[PATHS.alloySysconfig]!.content = '  CONFIG_FILE="/etc/alloy/config.alloy" \n';
     const back = planFor(restored, { uninstall: true });
     expect(back.changes.map((c) => c.summary)).toContain(`forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): /etc/sysconfig/alloy has it back`);
     expect(back.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
@@ -348,6 +350,9 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     const stopped = plan.checks.find((c) => c.name === 'trento-agent is stopped')!;
     expect(stopped.heldByFacts).toBe(false);
     expect(toShell(stopped.script)).toBe(`tp_verify 'trento-agent is stopped' tp_unit_stopped ${AGENT_UNIT}`);
+    // reloading: running (systemctl is-active answers 0); nothing to start on install
+    facts.units[AGENT_UNIT] = { state: 'reloading', enabled: 'enabled' };
+    expect(planFor(facts).changes.map((c) => c.id)).not.toContain(`service:${AGENT_UNIT}`);
     // failed: no process, nothing restarts it; only disabled
     facts.units[AGENT_UNIT] = { state: 'failed', enabled: 'enabled' };
     const failed = planFor(facts, { uninstall: true });

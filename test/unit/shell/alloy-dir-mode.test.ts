@@ -69,6 +69,22 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
     });
   }
 
+  it("a saved line kept from an earlier switch gives way to the line the admin set since; the toolkit's own line never replaces it", () => {
+    const sysconfig = join(scratch, 'alloy');
+    const saved = join(scratch, 'state', 'alloy-CONFIG_FILE.orig');
+    const ours = join(scratch, 'state', 'alloy-CONFIG_FILE.ours');
+    rmSync(join(scratch, 'state'), { recursive: true, force: true });
+    writeFileSync(sysconfig, 'CONFIG_FILE="/etc/alloy/config.alloy"\n');
+    const dirMode = () => run(`mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${saved} ${ours}`);
+    expect(dirMode().code).toBe(0);
+    expect(readFileSync(saved, 'utf8')).toBe('CONFIG_FILE="/etc/alloy/config.alloy"\n');
+    // The records stayed (an uninstall held back), and the admin set a single file of their own.
+    writeFileSync(sysconfig, 'CONFIG_FILE="/srv/alloy/main.alloy"\n');
+    expect(dirMode().code).toBe(0);
+    expect(readFileSync(saved, 'utf8')).toBe('CONFIG_FILE="/srv/alloy/main.alloy"\n');
+    expect(readFileSync(sysconfig, 'utf8')).toBe('CONFIG_FILE="/srv/alloy/"\n');
+  });
+
   it('uninstall leaves a CONFIG_FILE the admin set since the switch, says so, and forgets both records', () => {
     const sysconfig = join(scratch, 'alloy');
     const saved = join(scratch, 'state', 'alloy-CONFIG_FILE.orig');

@@ -205,8 +205,9 @@ describe('tp_state_tidy: the record folder goes once every record in it is empty
     expect(tidy().code).toBe(0);
     expect(readdirSync(state)).toContain('sub');
     rmSync(join(state, 'sub'), { recursive: true });
-    // only empty records (a hidden one too): the folder goes; a run without records is a no-op
+    // only empty records (hidden ones too): the folder goes; a run without records is a no-op
     writeFileSync(join(state, '.hidden'), '');
+    writeFileSync(join(state, '..dots'), '');
     expect(tidy().code).toBe(0);
     expect(existsSync(state)).toBe(false);
     expect(tidy().code).toBe(0);
