@@ -42,13 +42,18 @@ interface Rule {
   refusal?: (h: Identity) => string;
 }
 
-const SUSE_IDS = new Set(['sles', 'sles_sap', 'sled', 'opensuse-leap']);
+const SUSE_IDS = new Set(['sles', 'sles_sap', 'opensuse-leap']);
 
 const RULES: Rule[] = [
   {
     when: (h) => h.variant === 'transactional',
     refusal: (h) =>
       `${h.product} is a transactional system (read-only root): packages need transactional-update and a reboot, which this toolkit does not do; provision it with transactional-update or combustion instead`,
+  },
+  {
+    // SUSE's desktop: a system Trento does not monitor (no SAP workloads, no HA cluster).
+    when: (h) => h.id === 'sled',
+    refusal: (h) => `${h.product} is SUSE Linux Enterprise Desktop: Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
   },
   {
     when: (h) => !SUSE_IDS.has(h.id),
@@ -77,7 +82,7 @@ function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity
     sles: 'SLES',
     sles_sap: 'SLES for SAP',
     leap: 'openSUSE Leap',
-    other: os.NAME ?? (id || 'unknown system'),
+    other: id === 'sled' ? 'SLED' : (os.NAME ?? (id || 'unknown system')),
   };
   const product = variant === 'transactional' ? (os.PRETTY_NAME ?? 'SL Micro') : `${names[family]} ${version}`;
   return { id, variant, major, minor, family, product };

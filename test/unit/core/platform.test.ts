@@ -21,6 +21,22 @@ describe('platform table', () => {
     expect(p).toMatchObject({ supported: true, product, provider, mode });
   });
 
+  it("refuses SUSE's desktop (SLED), naming it", () => {
+    const os = {
+      ...fixture('sles-15-sp6'),
+      ID: 'sled',
+      NAME: 'SLED',
+      PRETTY_NAME: 'SUSE Linux Enterprise Desktop 15 SP6',
+      CPE_NAME: 'cpe:/o:suse:sled:15:sp6',
+    };
+    const p = platformOf({ osRelease: os, baseProduct: 'SLED.prod' });
+    expect(p).toMatchObject({
+      supported: false,
+      product: 'SLED 15 SP6',
+      refusal: expect.stringMatching(/^SLED 15 SP6 is SUSE Linux Enterprise Desktop: .* only$/),
+    });
+  });
+
   it('recognises SLES for SAP 15 from baseproduct alone', () => {
     const os = fixture('sles-15-sp6');
     expect(platformOf({ osRelease: os, baseProduct: 'SLES_SAP.prod' }).product).toBe('SLES for SAP 15 SP6');
