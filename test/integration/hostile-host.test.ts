@@ -357,13 +357,15 @@ describe('--purge never takes a package the admin installed with it', () => {
     expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(
       /package supportutils kept: supportutils-plugin-admins-1\.0-1\.noarch needs it \(zypper would remove that with it\); it is no longer counted as installed by trento-provision/,
     );
-    // Kept, and no longer the toolkit's: the record is empty.
+    // Kept, and no longer the toolkit's: the record is empty, and with it the record folder went.
     const rpms = await mustOnHost(
       info,
       h.name,
-      'rpm -q --qf "%{NAME}\\n" supportutils supportutils-plugin-admins trento-agent supportutils-plugin-trento; cat /var/lib/trento-provision/packages',
+      'rpm -q --qf "%{NAME}\\n" supportutils supportutils-plugin-admins trento-agent supportutils-plugin-trento; test -d /var/lib/trento-provision || echo no-record-folder',
     );
-    expect(rpms).toBe('supportutils\nsupportutils-plugin-admins\npackage trento-agent is not installed\npackage supportutils-plugin-trento is not installed\n');
+    expect(rpms).toBe(
+      'supportutils\nsupportutils-plugin-admins\npackage trento-agent is not installed\npackage supportutils-plugin-trento is not installed\nno-record-folder\n',
+    );
     // So the uninstall converges: nothing left to do the second time.
     const again = await provision(['-i', inv, '--uninstall', '--purge']);
     expect(again.code, again.stdout).toBe(0);
