@@ -15,8 +15,13 @@ const hosts = [...inventory.hosts.values()];
 const started = performance.now();
 let failures = 0;
 const sessions = connector();
-await forEachLimit(hosts, Number(forksText ?? hosts.length), async (h) => {
-  try {
+const countFailure = () => {
+  failures++;
+};
+await forEachLimit(
+  hosts,
+  Number(forksText ?? hosts.length),
+  async (h) => {
     const session = await sessions.open(
       connectionFor(h.name, h.vars, {
         timeoutMs: 30_000,
@@ -28,9 +33,8 @@ await forEachLimit(hosts, Number(forksText ?? hosts.length), async (h) => {
     const r = await session.run(sh`true`);
     if (r.code !== 0) failures++;
     session.close();
-  } catch {
-    failures++;
-  }
-});
+  },
+  countFailure,
+);
 await sessions.close();
 process.stdout.write(`${JSON.stringify({ hosts: hosts.length, totalMs: performance.now() - started, failures })}\n`);

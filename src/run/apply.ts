@@ -10,7 +10,7 @@ import { serialText, wavesOf } from '../rollout/waves.ts';
 import { provenByFacts } from '../plan/checks.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
-import type { RunOptions, HostRecord, PlannedHost, RunContext } from './types.ts';
+import { type RunOptions, type HostRecord, type PlannedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { trentoProver } from './proof.ts';
 import { runBounded } from './bounded.ts';
 
@@ -63,15 +63,20 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
   const applyList = async (list: HostRecord[]) => {
     const proofs: Promise<void>[] = [];
-    await forEachLimit(list.filter(isPlanned), options.forks, async (h) => {
-      if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
-      await applyHost(h, options, emit, (host, status, message) => {
-        if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
-        // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
-        h.session.close();
-        proofs.push(prove(h, status, message));
-      });
-    });
+    await forEachLimit(
+      list.filter(isPlanned),
+      options.forks,
+      async (h) => {
+        if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+        await applyHost(h, options, emit, (host, status, message) => {
+          if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
+          // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
+          h.session.close();
+          proofs.push(prove(h, status, message));
+        });
+      },
+      (h, error) => finish(h, 'failed', unexpectedFailure(error)),
+    );
     if (proofs.length && !inWaves) emit({ type: 'phase', phase: 'verify', total: proofs.length });
     await Promise.race([Promise.all(proofs), aborted]);
   };

@@ -12,7 +12,7 @@ import { platformOf } from '../platform.ts';
 import { agentIdFromMachineId } from '../settings/agent-id.ts';
 import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
-import type { HostRecord, Planning, ReachedHost, RunContext } from './types.ts';
+import { type HostRecord, type Planning, type ReachedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { leavesNothingToRun, planHostOf } from './plan.ts';
 import { runBounded } from './bounded.ts';
 import { sudoFailureHint } from '../exec/sudo-failures.ts';
@@ -43,7 +43,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     return script;
   };
   emit({ type: 'phase', phase: 'facts', total: hosts.length });
-  await forEachLimit(hosts, options.forks, async (h) => {
+  const perHost = async (h: HostRecord) => {
     if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
     const spec = connectionFor(h.name, h.vars, options.connection);
     emit({ type: 'host-connect', host: h.name, details: connectionForDisplay(spec) });
@@ -135,7 +135,8 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     // (failed, refused) close theirs in finish().
     if (leavesNothingToRun(planning, options.check)) session.close();
     reached.push(Object.assign(host, { planning }));
-  });
+  };
+  await forEachLimit(hosts, options.forks, perHost, (h, error) => finish(h, 'failed', unexpectedFailure(error)));
   // Play order, whatever order the hosts answered in.
   return withoutSharedAgentIds(
     hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost)),

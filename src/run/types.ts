@@ -87,3 +87,10 @@ export interface RunContext {
   defaults: ReturnType<typeof loadRoleDefaults>;
   finish(h: HostRecord, status: HostStatus, message?: string): void;
 }
+
+/** Why a host failed on an error nothing expected (a full disk or a file limit on this machine,
+ *  a fault of the toolkit's): that host alone fails, with the error, and the others go on. */
+export function unexpectedFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `stopped by an unexpected error on this machine: ${message} (the other hosts went on; unless this machine caused it, a full disk say, please report it)`;
+}

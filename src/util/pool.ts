@@ -1,10 +1,24 @@
-/** Runs fn over items with at most `limit` at once (Ansible's forks). Never rejects: fn handles its own errors. */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs fn over items with at most `limit` at once (Ansible's forks). Never rejects: fn handles
+ * its own errors, and one it did not expect (a full disk here, a fault of the toolkit's) goes to
+ * onError for that item alone, while the other items go on: one host's failure never stops the
+ * others.
+ */
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+  onError: (item: T, error: unknown) => void,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++]!;
-      await fn(item);
+      try {
+        await fn(item);
+      } catch (error) {
+        onError(item, error);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
