@@ -320,7 +320,10 @@ tp_packages_install() {
   local names=() hints=() got=() i rc line
   local -A installed=()
   while [ $# -ge 2 ]; do names+=("$1"); hints+=("$2"); shift 2; done
-  tp_zypper install --auto-agree-with-licenses -- "${names[@]}"
+  # --no-recommends, as the official playbook's zypper tasks (Ansible's disable_recommends): what
+  # the plan shows is what is installed (trento-agent recommends node_exporter, which a host that
+  # set agent_install_monitoring_dep: false or runs in push mode must not get unannounced).
+  tp_zypper install --auto-agree-with-licenses --no-recommends -- "${names[@]}"
   rc=$?
   # one rpm for all: an installed package is its name on a line ("package N is not installed" else)
   while IFS= read -r line; do [ -z "$line" ] || installed[$line]=1; done < <(rpm -q --qf '%{NAME}\n' -- "${names[@]}" 2>/dev/null)

@@ -3,6 +3,9 @@
 
 export const PATHS = {
   agentConfig: '/etc/trento/agent.yaml',
+  /** Where rpm keeps agent.yaml (the toolkit's, with the API key) when trento-agent is removed:
+   *  SLE 15's package ships it as a %config(noreplace) file, and a changed one is saved so. */
+  agentConfigSavedByRpm: '/etc/trento/agent.yaml.rpmsave',
   agentDropIn: '/etc/systemd/system/trento-agent.service.d/trento-provision.conf',
   configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
   alloySysconfig: '/etc/sysconfig/alloy',

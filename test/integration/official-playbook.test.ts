@@ -193,6 +193,9 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect((await onHost(info, agents[0]!.name, `test -e ${CA_PATH}`)).code).toBe(0);
     // As the official cleanup: the plugin is Trento's and goes; supportutils is general tooling.
     expect(await supportPackages(agents[0]!.name)).toBe('supportutils installed\nsupportutils-plugin-trento absent\n');
+    // SLE 15's package ships agent.yaml as a %config(noreplace) file: its removal kept the
+    // toolkit's (with the API key) as agent.yaml.rpmsave, rpm's rule for a changed config file.
+    expect(await mustOnHost(info, agents[0]!.name, 'grep -c "^api-key: " /etc/trento/agent.yaml.rpmsave')).toBe('1\n');
     const run = await provision(['-i', inv, '--uninstall', '--purge']);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     for (const h of agents) {
@@ -201,7 +204,9 @@ describe("the official playbook's dedicated-nodes example", () => {
       expect((await onHost(info, h.name, `test -e ${CA_PATH}`)).code).not.toBe(0);
       expect(await mustOnHost(info, h.name, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(pem.trim());
       expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
-      // Nothing of the toolkit's is left: its record folder went with its last record.
+      // Nothing of the toolkit's is left: rpm's copy of agent.yaml went too, and its record folder
+      // with its last record.
+      expect(await mustOnHost(info, h.name, 'ls /etc/trento/agent.yaml* 2>&1 || true')).toMatch(/No such file or directory/);
       expect(await mustOnHost(info, h.name, 'ls -A /var/lib/trento-provision 2>&1 || true')).toMatch(/No such file or directory/);
     }
 

@@ -138,6 +138,9 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits, folderIfEmpty: true }),
       fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
+      // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
+      // key is in it too.
+      ctx.purge ? fileAbsent(PATHS.agentConfigSavedByRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
       ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,
       ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
     ],

@@ -99,8 +99,10 @@ build supportutils-plugin-trento.spec supportutils-plugin-trento &
 P4=$!
 PIDS=("$P1" "$P2" "$P3" "$P4")
 for v in "${AGENT_VERSIONS[@]}"; do
-  build trento-agent.spec "trento-agent-$v" --define "agent_version $v" &
-  PIDS+=($!)
+  for sle in 15 16; do
+    build trento-agent.spec "trento-agent-$v-sle$sle" --define "agent_version $v" --define "agent_sle $sle" &
+    PIDS+=($!)
+  done
 done
 for v in "${NODE_EXPORTER_VERSIONS[@]}"; do
   build golang-github-prometheus-node_exporter.spec "node_exporter-$v" --define "lab_node_exporter $NODE_EXPORTER" --define "node_exporter_version $v" &
@@ -118,10 +120,11 @@ rpmsign --addsign --define "_gpg_name $LAB_KEY_NAME" --define "_gpg_path $GNUPGH
 # base channel; supportutils-plugin-trento wherever trento-agent is. (supportutils-[0-9]* so that
 # supportutils does not also match the plugin.)
 SUPPORT="supportutils-[0-9]* supportutils-plugin-trento-*"
+# trento-agent: each generation's own build (its Release, 150000.* or 160000.*, as SUSE's).
 declare -A CHANNEL=(
-  [sle15]="golang-github-prometheus-node_exporter-* trento-agent-* $SUPPORT"
-  [sle15sp7]="golang-github-prometheus-node_exporter-* trento-agent-* alloy-* $SUPPORT"
-  [sle16]="alloy-* trento-agent-* $SUPPORT"
+  [sle15]="golang-github-prometheus-node_exporter-* trento-agent-*-150000.* $SUPPORT"
+  [sle15sp7]="golang-github-prometheus-node_exporter-* trento-agent-*-150000.* alloy-* $SUPPORT"
+  [sle16]="alloy-* trento-agent-*-160000.* $SUPPORT"
 )
 rm -rf "$OUT/rpms" "$OUT/repos"
 mv "$OUT/rpms.new" "$OUT/rpms"

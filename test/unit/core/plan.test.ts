@@ -411,6 +411,20 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.changes.map((c) => c.id)).not.toContain('service:prometheus-node_exporter.service');
   });
 
+  it("uninstall --purge removes rpm's copy of agent.yaml (agent.yaml.rpmsave, the API key in it) that an earlier uninstall left; plain uninstall leaves it", () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    facts.files[PATHS.agentConfigSavedByRpm] = {
+      path: PATHS.agentConfigSavedByRpm,
+      exists: true,
+      sha256: 'x',
+      owner: 'root',
+      group: 'root',
+      mode: '600',
+    };
+    expect(planFor(facts, { uninstall: true, purge: true }).changes.map((c) => c.summary)).toContain(`remove ${PATHS.agentConfigSavedByRpm}`);
+    expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigSavedByRpm}`);
+  });
+
   it("uninstall --purge leaves an Alloy the admin installed running and enabled (its own pipelines); the toolkit's is stopped", () => {
     const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
     facts.record.packages = ['trento-agent']; // Alloy was the admin's
@@ -673,7 +687,7 @@ describe('agent_package_state: latest', () => {
     const latest = planFor(facts, { packageState: 'latest' });
     const upgrade = latest.changes.find((c) => c.id === 'packages:upgrade')!;
     expect(upgrade.summary).toBe('upgrade trento-agent 3.0.2-1.1 -> 3.1.0-1.1');
-    expect(toShell(upgrade.script)).toMatch(/^tp_zypper update --auto-agree-with-licenses -- '?trento-agent'?$/u);
+    expect(toShell(upgrade.script)).toMatch(/^tp_zypper update --auto-agree-with-licenses --no-recommends -- '?trento-agent'?$/u);
     expect(latest.handlers.map((h) => h.name)).toContain('restart trento-agent');
     // Nothing newer: nothing to do, changed=0.
     const upToDate = { ...old, updates: {} };
