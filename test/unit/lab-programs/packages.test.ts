@@ -60,7 +60,7 @@ afterAll(() => {
 });
 
 describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
-  it('builds the eight RPMs', () => {
+  it('builds the ten RPMs', () => {
     expect(readdirSync(join(out, 'rpms')).sort()).toEqual([
       'alloy-1.9.2-1.1.noarch.rpm',
       'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
@@ -68,8 +68,10 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
       'lab-sles-base-16.0-1.noarch.rpm',
       'supportutils-3.2.10-1.1.noarch.rpm',
       'supportutils-plugin-trento-2.5.0-1.1.noarch.rpm',
-      'trento-agent-3.0.2-1.1.noarch.rpm',
-      'trento-agent-3.1.0-1.1.noarch.rpm',
+      'trento-agent-3.0.2-150000.1.1.noarch.rpm',
+      'trento-agent-3.0.2-160000.1.1.noarch.rpm',
+      'trento-agent-3.1.0-150000.1.1.noarch.rpm',
+      'trento-agent-3.1.0-160000.1.1.noarch.rpm',
     ]);
   });
 
@@ -126,11 +128,21 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     expect(rpm('-qp', '--scripts', file)).toContain('useradd -r -g prometheus');
   });
 
-  it('trento-agent: two versions with the version baked in, a unit with no exporter dependency', () => {
-    for (const version of ['3.0.2', '3.1.0']) {
-      const file = join(out, 'rpms', `trento-agent-${version}-1.1.noarch.rpm`);
+  it("trento-agent: two versions with the version baked in, a unit with no exporter dependency, each generation's agent.yaml; node_exporter recommended", () => {
+    for (const [version, sle] of [
+      ['3.0.2', 15],
+      ['3.1.0', 15],
+      ['3.0.2', 16],
+      ['3.1.0', 16],
+    ] as const) {
+      const file = join(out, 'rpms', `trento-agent-${version}-${sle}0000.1.1.noarch.rpm`);
       const files = payload(file);
-      expect([...files.keys()].sort()).toEqual(['/etc/trento', '/usr/bin/trento-agent', '/usr/lib/systemd/system/trento-agent.service']);
+      // SLE 15: the default agent.yaml in /etc/trento, a %config(noreplace) file; SLE 16: in /usr/etc/trento
+      const config = sle === 15 ? ['/etc/trento/agent.yaml'] : ['/usr/etc/trento', '/usr/etc/trento/agent.yaml'];
+      expect([...files.keys()].sort()).toEqual(['/etc/trento', ...config, '/usr/bin/trento-agent', '/usr/lib/systemd/system/trento-agent.service'].sort());
+      expect(rpm('-qp', '--configfiles', file).trim()).toBe(sle === 15 ? '/etc/trento/agent.yaml' : '');
+      expect(rpm('-qp', '--qf', '[%{FILEMODES:perms} %{FILENAMES}\n]', file)).toMatch(/^-rw------- \/(usr\/)?etc\/trento\/agent\.yaml$/m);
+      expect(rpm('-qp', '--recommends', file).trim()).toBe('golang-github-prometheus-node_exporter');
       expect(files.get('/usr/bin/trento-agent')!.toString()).toContain(`VERSION = "${version}"`);
       const unit = files.get('/usr/lib/systemd/system/trento-agent.service')!.toString();
       expect(unit).toContain('\nExecStart=/usr/bin/trento-agent start\n');
@@ -172,18 +184,18 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
         'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
         'golang-github-prometheus-node_exporter-1.8.2-1.1.noarch.rpm',
         ...support,
-        'trento-agent-3.0.2-1.1.noarch.rpm',
-        'trento-agent-3.1.0-1.1.noarch.rpm',
+        'trento-agent-3.0.2-150000.1.1.noarch.rpm',
+        'trento-agent-3.1.0-150000.1.1.noarch.rpm',
       ],
       sle15sp7: [
         'alloy-1.9.2-1.1.noarch.rpm',
         'golang-github-prometheus-node_exporter-1.5.0-1.1.noarch.rpm',
         'golang-github-prometheus-node_exporter-1.8.2-1.1.noarch.rpm',
         ...support,
-        'trento-agent-3.0.2-1.1.noarch.rpm',
-        'trento-agent-3.1.0-1.1.noarch.rpm',
+        'trento-agent-3.0.2-150000.1.1.noarch.rpm',
+        'trento-agent-3.1.0-150000.1.1.noarch.rpm',
       ],
-      sle16: ['alloy-1.9.2-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-1.1.noarch.rpm', 'trento-agent-3.1.0-1.1.noarch.rpm'],
+      sle16: ['alloy-1.9.2-1.1.noarch.rpm', ...support, 'trento-agent-3.0.2-160000.1.1.noarch.rpm', 'trento-agent-3.1.0-160000.1.1.noarch.rpm'],
     };
     expect(readdirSync(join(out, 'repos')).sort()).toEqual(Object.keys(want));
     for (const [channel, rpms] of Object.entries(want)) {
