@@ -131,10 +131,15 @@ function expandVerbosity(argv: string[]): string[] {
   return out;
 }
 
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
+/** The longest a duration in seconds may be where the run waits on a timer: Node's timers fire
+ *  at once past 2^31 - 1 ms (~24.8 days), which would fail every host on the spot. */
+const MAX_TIMER_SECONDS = 2_000_000;
+
+function positiveInt(name: string, text: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
+  if (n > max) throw new CliError(`${name} is at most ${max} (seconds, ~23 days), not "${text}"`);
   return n;
 }
 
@@ -273,7 +278,7 @@ function verifyOptions(v: Record<string, string | boolean | (string | boolean)[]
     ...(auth !== undefined ? { auth: auth as AuthMethod } : {}),
     ...(file('verify-ca') ? { caFile: file('verify-ca')! } : {}),
     ...(cert !== undefined ? { clientCertFile: file('verify-client-cert')!, clientKeyFile: file('verify-client-key')! } : {}),
-    ...(wait !== undefined ? { waitSeconds: positiveInt('--verify-wait', wait, 0) } : {}),
+    ...(wait !== undefined ? { waitSeconds: positiveInt('--verify-wait', wait, 0, MAX_TIMER_SECONDS) } : {}),
   };
 }
 
@@ -330,8 +335,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     const informational = v['list-hosts'] ? '--list-hosts' : v['syntax-check'] ? '--syntax-check' : undefined;
     if (v[flag] !== undefined && informational) throw new CliError(`--${flag} reports on a run; ${informational} contacts no host`);
   }
-  const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number): number =>
-    value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback);
+  const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number, max?: number): number =>
+    value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback, max);
   const user = v.user ?? cfg.remoteUser;
   // From the flag: relative to the admin's folder (ansible.cfg's are already relative to the file's).
   const keyFlag = v['private-key'] ?? v['key-file'];
@@ -362,9 +367,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(v.json ? { json: resolve(cwd, v.json) } : {}),
     ...(v.junit ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
-    timeoutSeconds: v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10) : fromCfg('timeout', 'timeout', cfg.timeout, 10),
+    timeoutSeconds:
+      v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10, MAX_TIMER_SECONDS) : fromCfg('timeout', 'timeout', cfg.timeout, 10, MAX_TIMER_SECONDS),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
-    remoteTimeoutSeconds: v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS),
+    remoteTimeoutSeconds:
+      v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
     maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], 64),
     ...(user ? { user } : {}),
     ...(cfg.remotePort !== undefined ? { port: portNumber(`remote_port (${cfg.origins.remotePort})`, cfg.remotePort) } : {}),

@@ -105,6 +105,33 @@ export function paramikoRefusals(text: string, source: 'common or extra args' | 
   return refused;
 }
 
+/**
+ * The ssh arguments of one string that would break how scripts reach the host: on ssh's stdin,
+ * to a command of the toolkit's, without a terminal. A terminal (-t, RequestTTY) echoes the
+ * sudo password back into the output and leaves the remote shell waiting; -n and StdinNull give
+ * the script nothing to read; -N, -s, RemoteCommand and SessionType run something else or
+ * nothing; -f and ForkAfterAuthentication put ssh in the background. As written.
+ */
+export function stdinProtocolRefusals(text: string): string[] {
+  const refused: string[] = [];
+  const args = splitArgs(text);
+  const breaking =
+    /^(requesttty\s*[= ]\s*(yes|force)|remotecommand\s*[= ]\s*(?!none\b)\S|sessiontype\s*[= ]\s*(none|subsystem)|stdinnull\s*[= ]\s*yes|forkafterauthentication\s*[= ]\s*yes)/i;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-o' || /^-o./.test(a)) {
+      const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
+      if (breaking.test(option.trim())) refused.push(`-o ${option}`);
+    } else if (/^-[A-Za-z]+$/.test(a) && /[tnNsf]/.test(a.slice(1).replace(/[BbcDEeFIiJLlmOoPpQRSWw].*$/, ''))) {
+      // single-letter flags, also grouped (-tt, -qN); letters after one that takes a value are its value
+      refused.push(a);
+    } else if (/^-[BbcDEeFIiJLlmOoPpQRSWw]$/.test(a)) {
+      i++;
+    }
+  }
+  return refused;
+}
+
 function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   if (program.includes('/')) return isExecutable(program);
   return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)));
@@ -150,6 +177,19 @@ export function connectionSettingsErrors(
         variable: given.variable,
         origin: where(given.variable, 'inventory'),
         message: `${JSON.stringify(String(given.value))} is not supported: ${option.instead}`,
+      });
+    }
+  }
+  // The connect timeout (seconds): a whole number above 0, as Ansible's, and one Node's timers
+  // can wait (past ~24.8 days they fire at once). Another value was dropped for the default.
+  const timeout = winningVariable(vars, ['ansible_timeout', 'ansible_ssh_timeout']);
+  if (timeout !== undefined && timeout.value !== '' && timeout.value !== null) {
+    const seconds = Number(timeout.value);
+    if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 2_000_000) {
+      errors.push({
+        variable: timeout.variable,
+        origin: where(timeout.variable, 'inventory'),
+        message: `needs a whole number of seconds from 1 to 2000000 (~23 days), not ${JSON.stringify(String(timeout.value))}`,
       });
     }
   }
@@ -213,6 +253,22 @@ export function connectionSettingsErrors(
     }
   }
   if (chosen.transport === 'ssh') {
+    const stdinSources = [
+      { variable: 'ansible_ssh_common_args', text: args.common, fallback: '--ssh-common-args / ssh_common_args' },
+      { variable: 'ansible_ssh_extra_args', text: args.extra, fallback: '--ssh-extra-args / ssh_extra_args' },
+      vars.ansible_ssh_args !== undefined
+        ? { variable: 'ansible_ssh_args', text: String(vars.ansible_ssh_args), fallback: 'inventory' }
+        : { variable: 'ssh_args', text: defaults.sshArgs ?? '', fallback: 'ansible.cfg [ssh_connection] ssh_args / ANSIBLE_SSH_ARGS' },
+    ];
+    for (const s of stdinSources) {
+      for (const option of stdinProtocolRefusals(s.text)) {
+        errors.push({
+          variable: s.variable,
+          origin: s.variable === 'ssh_args' ? s.fallback : where(s.variable, s.fallback),
+          message: `${option} cannot be honoured: the toolkit sends its scripts (and the sudo password) on ssh's stdin to a command of its own, without a terminal; leave it out`,
+        });
+      }
+    }
     const executable = vars.ansible_ssh_executable !== undefined ? String(vars.ansible_ssh_executable) : (defaults.sshExecutable ?? 'ssh');
     if (!onPath(executable, env)) {
       errors.push({

@@ -149,9 +149,20 @@ function spawnSsh(argv: string[], login: SshpassLogin, input: string, onOutput?:
   return p;
 }
 
-/** What went wrong connecting (the host's first script), from ssh's log (-v -E) and sshpass's exit code. */
-export function connectFailure(spec: ConnectionSpec, code: number | null, log: string): ConnectError {
+/** What went wrong connecting (the host's first script), from ssh's log (-v -E) and sshpass's
+ *  exit code; `stderr` is what ssh printed before -E took effect (its options refused). */
+export function connectFailure(spec: ConnectionSpec, code: number | null, log: string, stderr = ''): ConnectError {
   const ssh = spec.openssh;
+  // ssh reads its command line before -E sends its log to the file: an option it refuses (a
+  // typo, one newer than this OpenSSH, a bad -p) is on stderr alone, and it never connected. The
+  // same for every host with these options: named, and not tried again.
+  const refused = stderr.trim();
+  if (log.trim() === '' && refused && code === 255) {
+    return new ConnectError(
+      'local',
+      `ssh refused its options before connecting to ${ssh.destination}: ${refused.split(/\r?\n/).slice(0, 3).join(' / ')}; check ansible_ssh_args, ansible_ssh_common_args (--ssh-common-args), ansible_ssh_extra_args (--ssh-extra-args) and ssh_config (ssh -G ${ssh.destination} reads them without connecting)`,
+    );
+  }
   // ssh (or sshpass) never started (there is no log to read): node reports the failed exec as a negative errno.
   if (code !== null && code < 0) {
     return new ConnectError(
@@ -256,19 +267,26 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
       running.delete(p);
     }
   };
-  /** The script as the connecting run: its stderr in a file, since a ProxyCommand/ProxyJump
-   *  process started with the master inherits ssh's stderr and lives as long as the master, so a
-   *  pipe would not close before the run ends. */
-  const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
-    const verbose = debugging ? [] : ['-v'];
-    if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
+  /** ssh with its stderr in a file, read back once it ended: a ProxyCommand/ProxyJump process
+   *  started with a master inherits ssh's stderr and lives as long as the master, so a pipe would
+   *  not close before the master ends. Every run, not only the connecting one: a later script
+   *  whose master went away (ControlPersist ran out before the apply: a later --serial wave, a
+   *  long facts phase) makes a new master itself. */
+  const withStderrFile = async (args: string[], input: string, onOutput?: (chunk: string) => void): Promise<[ProcessOutput, string]> => {
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {
-      out = await track(spawnSsh([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], sshpassLogin(ssh), input, onOutput, errors.fd));
+      out = await track(spawnSsh(args, sshpassLogin(ssh), input, onOutput, errors.fd));
     } finally {
       await errors.close();
     }
+    return [out, await readFile(control.stderr, 'utf8').catch(() => '')];
+  };
+  /** The script as the connecting run (its stderr in a file, see withStderrFile). */
+  const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
+    const verbose = debugging ? [] : ['-v'];
+    if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
+    const [out, stderr] = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput);
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
     const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
@@ -279,10 +297,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
     const loginFailed = /^debug1: /m.test(log) ? !sessionOpened(log) : sshOwnExit(out.exitCode, ssh.password !== undefined);
     if (out.exitCode !== 0 && loginFailed) {
       if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
-      throw connectFailure(spec, out.exitCode, log);
+      throw connectFailure(spec, out.exitCode, log, log.trim() === '' ? stderr : '');
     }
     authenticated = true;
-    const stderr = await readFile(control.stderr, 'utf8').catch(() => '');
     // Lost after the login (ssh's 255, the script silent): why is in ssh's log, e.g. a ControlPath
     // too long for a socket ("unix_listener: ... too long for Unix domain socket").
     const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(log) : '';
@@ -298,11 +315,11 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
       const input = shell.stdinPrefix + wrapScript(toShell(script));
       if (!authenticated) return connectingRun(input, onOutput);
       const quiet = debugging ? [] : ['-q'];
-      const out = await track(spawnSsh([...argv, ...quiet, ...target(ssh), shell.command], sshpassLogin(ssh), input, onOutput));
+      const [out, stderr] = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput);
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
-      const lost = out.exitCode === 255 && out.stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
-      return resultOf(out, lost || out.stderr);
+      const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
+      return resultOf(out, lost || stderr);
     },
     roundTrips: () => trips,
     close() {

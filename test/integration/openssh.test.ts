@@ -852,6 +852,19 @@ describe("what ssh's own log cannot tell", () => {
     expect(statusOf(run, h.name)).toMatchObject({ status: 'failed', message: 'cannot read facts: exit 1' });
   });
 
+  it("an option this OpenSSH refuses (it says so before its log starts): named, with where ssh's options come from, and not retried", async () => {
+    const h = pull[1]!;
+    const mark = sshdLogMark(h);
+    const vars = { ...rootLogin(h), ansible_ssh_retries: 2, ansible_ssh_extra_args: '-o BogusOption=yes' };
+    const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+    expect(statusOf(run, h.name)?.status, run.stdout + run.stderr).toBe('unreachable');
+    expect(run.stdout).toMatch(
+      /ssh refused its options before connecting to \S+: command-line: line 0: Bad configuration option: bogusoption; check ansible_ssh_args/,
+    );
+    expect(run.stdout).not.toMatch(/logged nothing|connecting again/);
+    expect(sshdLogSince(h, mark)).not.toMatch(/Connection from|Accepted/);
+  });
+
   it('a failure of this machine is not retried (the master cannot make its socket), before the login or after it', async () => {
     const h = pull[1]!;
     // The run's socket is DIR/tp-ssh-XXXXXX/c0 (17 bytes after DIR). ssh refuses a ControlPath of

@@ -86,6 +86,14 @@ describe("ansible-playbook's informational flags", () => {
     expect(call).toThrow(CliError);
     expect(call).toThrow(`unknown option ${given}; did you mean ${meant}?`);
   });
+
+  it.each([
+    ['--remote-timeout', '3000000'],
+    ['--timeout', '2000001'],
+  ])('%s %s, past what Node timers can wait (they would fire at once, failing every host), is an error', (flag, value) => {
+    expect(() => parseCli(['-i', 'example', flag, value], {}, repo, noSettings)).toThrow(`${flag} is at most 2000000 (seconds, ~23 days), not "${value}"`);
+    expect(() => parseCli(['-i', 'example', flag, '2000000'], {}, repo, noSettings)).not.toThrow();
+  });
 });
 
 describe('colour and spinner', () => {

@@ -139,6 +139,41 @@ describe('the SSH flags and [ssh_connection]', () => {
 describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
+  it("options that break the scripts' way in (stdin, a command of the toolkit's, no terminal) are errors naming them and their source; the rest passes", () => {
+    const bad = '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes';
+    expect(errorsOf({ ansible_ssh_common_args: bad }).map((e) => e.message.split(' cannot')[0])).toEqual([
+      '-tt',
+      '-o RequestTTY=force',
+      '-n',
+      '-qN',
+      '-o RemoteCommand=top',
+      '-o SessionType=none',
+      '-o StdinNull=yes',
+      '-f',
+      '-s',
+      '-o ForkAfterAuthentication=yes',
+    ]);
+    expect(errorsOf({ ansible_ssh_extra_args: '-t' })[0]).toMatchObject({
+      variable: 'ansible_ssh_extra_args',
+      message: expect.stringMatching(/^-t cannot be honoured: the toolkit sends its scripts/),
+    });
+    expect(errorsOf({}, { ...defaults, sshArgs: '-C -tt' })[0]).toMatchObject({ variable: 'ssh_args', message: expect.stringMatching(/^-tt cannot/) });
+    // values are not flags; what does not touch stdin or the terminal passes
+    const fine =
+      '-C -T -q -vvv -F /etc/ssh/site.conf -i /k/id_n -l nfs -p 2222 -o RequestTTY=no -o RemoteCommand=none -o ControlMaster=auto -J jump -S /s -4 -A';
+    expect(errorsOf({ ansible_ssh_common_args: fine })).toEqual([]);
+  });
+
+  it('ansible_timeout (or ansible_ssh_timeout) that is no whole number of seconds, or one past what Node timers wait, is an error naming it', () => {
+    for (const bad of ['abc', '0', '2.5', '3000000']) {
+      expect(errorsOf({ ansible_timeout: bad })).toEqual([
+        { variable: 'ansible_timeout', origin: 'inventory', message: `needs a whole number of seconds from 1 to 2000000 (~23 days), not "${bad}"` },
+      ]);
+    }
+    expect(errorsOf({ ansible_ssh_timeout: 30 })).toEqual([]);
+    expect(errorsOf({ ansible_timeout: '' })).toEqual([]);
+  });
+
   it('paramiko refuses every option it cannot honour, naming it; what it does honour passes', () => {
     const vars = (common: string) => ({ ansible_connection: 'paramiko', ansible_ssh_common_args: common });
     expect(errorsOf(vars('-o UserKnownHostsFile=/k -o StrictHostKeyChecking=yes -J a@b -o ProxyCommand="ssh -W %h:%p bastion"'))).toEqual([]);
@@ -538,6 +573,14 @@ describe("ssh's failures, read back from its log", () => {
       expect.stringMatching(/^authentication failed for root@10\.0\.0\.5:22 \(root@10\.0\.0\.5: Permission denied \(publickey\)\.\)/),
     ]);
     expect(connectFailure(spec, 5, '').message).toMatch(/password was refused/);
+    // an option ssh refused before -E took effect: on stderr alone; a local failure, named
+    const refused = connectFailure(spec, 255, '', 'command-line: line 0: Bad configuration option: bogusoption\n');
+    expect([refused.failure, refused.message]).toEqual([
+      'local',
+      expect.stringMatching(
+        /^ssh refused its options before connecting to 10\.0\.0\.5: command-line: line 0: Bad configuration option: bogusoption; check ansible_ssh_args/,
+      ),
+    ]);
     // a -q after the toolkit's -v: ssh logged nothing, so nothing tells a refused key from a lost host
     expect(connectFailure(spec, 255, '').message).toBe(
       "cannot reach 10.0.0.5:22: ssh exited 255 and logged nothing: a -q in ssh_args or the common/extra args silences ssh's log; leave it out to see why",
