@@ -249,14 +249,20 @@ export interface ServiceWant {
   running: boolean;
 }
 
+/** UnitFileState values `systemctl enable` leaves as they are (see service()). */
+const NOT_ENABLEABLE = new Set(['static', 'generated', 'transient', 'indirect', 'alias']);
+
 /** Enable/start or stop/disable a unit. Restarts are handlers, not this. */
 export function service(unit: string, want: ServiceWant, facts: HostFacts, installedNow: boolean): Change | null {
   const fact = facts.units[unit];
   // A unit whose package is installed in this run is neither enabled nor running yet.
   const isEnabled = installedNow ? false : fact?.enabled === 'enabled';
+  // States `systemctl enable` does not change (no [Install] section, a generator's or a runtime
+  // unit, an alias, one enabled through Also=): enabling there would be planned on every run.
+  const enableable = installedNow || !NOT_ENABLEABLE.has(fact?.enabled ?? '');
   return serviceChange({
     unit,
-    enable: want.enabled && !isEnabled,
+    enable: want.enabled && !isEnabled && enableable,
     disable: !want.enabled && isEnabled,
     start: want.running && (installedNow || !unitRunning(fact)),
     // A unit waiting for its Restart= is stopped too: disabled only, it would come back.
@@ -269,7 +275,7 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
  *  change instead of failing half way through the host. */
 export function maskedUnitsInTheWay(changes: readonly Change[], facts: HostFacts): string[] {
   return changes
-    .flatMap((c) => (c.service && (c.service.enable || c.service.start) && facts.units[c.service.unit]?.enabled === 'masked' ? [c.service.unit] : []))
+    .flatMap((c) => (c.service && (c.service.enable || c.service.start) && /^masked/.test(facts.units[c.service.unit]?.enabled ?? '') ? [c.service.unit] : []))
     .map(
       (unit) =>
         `${unit} is masked (systemctl mask): systemd will neither enable nor start it, and trento-provision does not unmask what an admin masked; run 'systemctl unmask ${unit}' on the host if Trento's monitoring is to use it, then run again`,

@@ -40,15 +40,19 @@ export function configureAlloyScript(): string {
 /**
  * The agent regenerates trento.alloy before it starts (configure-alloy.sh) only where it can
  * (3.1.0+), where the file is the role's (a site's own trento.alloy.ejs would be replaced by the
- * agent's template at every agent start) and where the agent's raw output is the role's escaped
- * one (agentWritesTheSame). Elsewhere the toolkit alone writes the file.
+ * agent's template at every agent start), where agent.yaml is the role's too (the agent renders
+ * trento.alloy from agent.yaml, the toolkit from the settings: a site agent.yaml.ejs that writes
+ * other prometheus-* values would make the two files differ, and each run and each agent start
+ * undo the other's) and where the agent's raw output is the role's escaped one
+ * (agentWritesTheSame). Elsewhere the toolkit alone writes the file.
  */
 function agentRegeneratesAlloy(ctx: TaskContext): boolean {
   return agentCanRegenerate(ctx) && agentWritesTheSame(ctx.settings.agent, ctx.agentId);
 }
 
 /** A push host whose agent has `generate alloy` and whose trento.alloy is the role's template. */
-const agentCanRegenerate = (ctx: TaskContext) => ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy && !ctx.templates?.['trento.alloy.ejs'].site;
+const agentCanRegenerate = (ctx: TaskContext) =>
+  ctx.platform.provider === 'alloy' && ctx.agentHasGenerateAlloy && !ctx.templates?.['trento.alloy.ejs'].site && !ctx.templates?.['agent.yaml.ejs'].site;
 
 export function dropInContent(ctx: TaskContext): string {
   const withScript = agentRegeneratesAlloy(ctx);

@@ -146,6 +146,27 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     expect(lab).toBe(value);
   });
 
+  it("updates: zypper list-updates' name and available version, without the ones that need a vendor change; zypper's exit code kept", () => {
+    const table = [
+      'S | Repository | Name                  | Current Version | Available Version | Arch',
+      '--+------------+-----------------------+-----------------+-------------------+-------',
+      'v | SUSE-Other | alloy                 | 1.9.0-1.1       | 1.11.0-3.1        | x86_64',
+      '  | SLE-Module | trento-agent          | 3.0.2-1.1       | 3.1.0-1.1         | noarch',
+    ].join('\n');
+    const withZypper = (rc: number) =>
+      execFileSync('/bin/bash', ['-s'], {
+        input: wrapScript(
+          `zypper() { printf '%s\\n' '${table.replaceAll("'", "'\\''")}'; return ${rc}; }\n${toShell(factsScript({ withContent: false, withUpdates: true, zyppLockTimeoutSeconds: 5 }))}`,
+        ),
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const records = new Map(readRecords(withZypper(0)));
+    expect(records.get('updates')).toBe('trento-agent 3.1.0-1.1');
+    expect(records.get('updates-rc')).toBe('0');
+    expect(new Map(readRecords(withZypper(7))).get('updates-rc')).toBe('7');
+  });
+
   it('the folder Alloy loads from is what dirname gives', () => {
     const lib = toShell(safeFiles());
     for (const p of ['/etc/alloy/config.alloy', '/x', '/', 'rel', 'a/b/', '/a//b//', '//x', 'a/b c/d']) {

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
 import type { FileFact, HostFacts } from '../../../src/facts/types.ts';
-import { parseUpdates } from '../../../src/facts/sources/updates.ts';
+import { parseUpdates, updates } from '../../../src/facts/sources/updates.ts';
+import { AGENT_YAML_TEMPLATE } from '../../../src/render/agent-yaml.ts';
+import { TRENTO_ALLOY_TEMPLATE } from '../../../src/render/trento-alloy.ts';
 import { PACKAGES, PATHS } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { checksScript, deliveryWaitSeconds, provenByFacts } from '../../../src/plan/checks.ts';
@@ -145,6 +147,16 @@ describe('plans per platform', () => {
     expect(ids).toContain(`file:${PATHS.configureAlloyScript}`);
     // CONFIG_FILE changed: a restart stands in for the reload.
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart alloy', 'restart trento-agent']);
+  });
+
+  it("SLES 16 with a site agent.yaml.ejs: no ExecStartPre (the agent would render trento.alloy from the site's agent.yaml, the toolkit from the settings)", () => {
+    const templates = {
+      'agent.yaml.ejs': { path: AGENT_YAML_TEMPLATE, site: true },
+      'trento.alloy.ejs': { path: TRENTO_ALLOY_TEMPLATE, site: false },
+    };
+    const plan = planFor(freshFacts('16.0'), { templates });
+    expect(plan.changes.map((c) => c.id)).not.toContain(`file:${PATHS.configureAlloyScript}`);
+    expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff).not.toMatch(/ExecStartPre/);
   });
 
   it('SLES 16 with an agent without generate alloy: no ExecStartPre, a warning', () => {
@@ -371,10 +383,28 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     const converged16 = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
     converged16.units[AGENT_UNIT] = { state: 'inactive', enabled: 'masked' };
     expect(planFor(converged16, { uninstall: true }).refusals).toEqual([]);
+    // masked for this boot only (systemctl mask --runtime): refused alike
+    fresh.units['prometheus-node_exporter.service'] = { state: 'inactive', enabled: 'masked-runtime' };
+    expect(planFor(fresh).refusals).toHaveLength(1);
     // a SLES 16 host whose node_exporter is masked: nothing starts it there
     converged16.units['prometheus-node_exporter.service'] = { state: 'inactive', enabled: 'masked' };
     expect(planFor(converged16, { uninstall: true }).refusals).toEqual([]);
     expect(planFor(converged16).refusals.map((r) => r.split(' ')[0])).toEqual([AGENT_UNIT]);
+  });
+
+  it('a unit systemctl enable leaves as it is (static: no [Install], generated, transient, indirect, alias) gets no enable, so the run converges', () => {
+    const fresh = freshFacts('15.7');
+    const facts = converged(fresh, planFor(fresh));
+    for (const enabled of ['static', 'generated', 'transient', 'indirect', 'alias']) {
+      facts.units[AGENT_UNIT] = { state: 'active', enabled };
+      expect(
+        planFor(facts).changes.map((c) => c.id),
+        enabled,
+      ).toEqual([]);
+    }
+    // enabled for this boot only: made lasting, once
+    facts.units[AGENT_UNIT] = { state: 'active', enabled: 'enabled-runtime' };
+    expect(planFor(facts).changes.map((c) => c.summary)).toEqual([`enable ${AGENT_UNIT}`]);
   });
 
   it('a reload does not start a stopped unit: a stopped Alloy whose trento.alloy changes is started by its change, then reloaded', () => {
@@ -707,6 +737,22 @@ describe('agent_package_state: latest', () => {
 
   it('reads zypper list-updates as name and available version', () => {
     expect(parseUpdates('trento-agent 3.1.0-1.1\nalloy 1.10.0-1\n')).toEqual({ 'trento-agent': '3.1.0-1.1', alloy: '1.10.0-1' });
+  });
+
+  it("a zypper list-updates that failed is the host's problem, not 'nothing newer' (a held lock: exit 7)", () => {
+    const read = (rc: string) =>
+      updates.parse(
+        new Map([
+          ['updates', ''],
+          ['updates-rc', rc],
+          ['updates-output', 'System management is locked by the application with pid 42 (zypper).'],
+        ]),
+      );
+    expect(read('0')).toEqual({ facts: { updates: {} } });
+    expect(read('7').problems?.[0]).toMatch(
+      /^zypper list-updates failed \(exit 7: another process holds the package lock\): System management is locked .*; agent_package_state: latest cannot know/,
+    );
+    expect(read('106').warnings?.[0]).toMatch(/exit 106/);
   });
 });
 
