@@ -110,7 +110,8 @@ export function paramikoRefusals(text: string, source: 'common or extra args' | 
  * to a command of the toolkit's, without a terminal. A terminal (-t, RequestTTY) echoes the
  * sudo password back into the output and leaves the remote shell waiting; -n and StdinNull give
  * the script nothing to read; -N, -s, RemoteCommand and SessionType run something else or
- * nothing; -f and ForkAfterAuthentication put ssh in the background. As written.
+ * nothing; -f and ForkAfterAuthentication put ssh in the background; -G and -V print and exit
+ * without connecting. As written.
  */
 export function stdinProtocolRefusals(text: string): string[] {
   const refused: string[] = [];
@@ -122,10 +123,11 @@ export function stdinProtocolRefusals(text: string): string[] {
     if (a === '-o' || /^-o./.test(a)) {
       const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
       if (breaking.test(option.trim())) refused.push(`-o ${option}`);
-    } else if (/^-[A-Za-z]+$/.test(a) && /[tnNsf]/.test(a.slice(1).replace(/[BbcDEeFIiJLlmOoPpQRSWw].*$/, ''))) {
+    } else if (/^-[A-Za-z0-9]+$/.test(a) && /[tnNsfGV]/.test(a.slice(1).replace(/[BbcDEeFIiJLlmOoPpQRSWw].*$/, ''))) {
       // single-letter flags, also grouped (-tt, -qN); letters after one that takes a value are its value
       refused.push(a);
-    } else if (/^-[BbcDEeFIiJLlmOoPpQRSWw]$/.test(a)) {
+    } else if (/^-[A-Za-z0-9]*[BbcDEeFIiJLlmOoPpQRSWw]$/.test(a)) {
+      // a flag taking a value (grouped behind others: -qp 2222): its value is the next word
       i++;
     }
   }

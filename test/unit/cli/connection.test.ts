@@ -140,7 +140,7 @@ describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
   it("options that break the scripts' way in (stdin, a command of the toolkit's, no terminal) are errors naming them and their source; the rest passes", () => {
-    const bad = '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes';
+    const bad = '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes -G -4V';
     expect(errorsOf({ ansible_ssh_common_args: bad }).map((e) => e.message.split(' cannot')[0])).toEqual([
       '-tt',
       '-o RequestTTY=force',
@@ -152,6 +152,8 @@ describe('connection settings, before any host is touched', () => {
       '-f',
       '-s',
       '-o ForkAfterAuthentication=yes',
+      '-G',
+      '-4V',
     ]);
     expect(errorsOf({ ansible_ssh_extra_args: '-t' })[0]).toMatchObject({
       variable: 'ansible_ssh_extra_args',
@@ -160,7 +162,7 @@ describe('connection settings, before any host is touched', () => {
     expect(errorsOf({}, { ...defaults, sshArgs: '-C -tt' })[0]).toMatchObject({ variable: 'ssh_args', message: expect.stringMatching(/^-tt cannot/) });
     // values are not flags; what does not touch stdin or the terminal passes
     const fine =
-      '-C -T -q -vvv -F /etc/ssh/site.conf -i /k/id_n -l nfs -p 2222 -o RequestTTY=no -o RemoteCommand=none -o ControlMaster=auto -J jump -S /s -4 -A';
+      '-C -T -q -vvv -F /etc/ssh/site.conf -i /k/id_n -l nfs -p 2222 -qp 2222 -o RequestTTY=no -o RemoteCommand=none -o ControlMaster=auto -J jump -S /s -4 -A';
     expect(errorsOf({ ansible_ssh_common_args: fine })).toEqual([]);
   });
 
