@@ -146,7 +146,7 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     expect(lab).toBe(value);
   });
 
-  it("updates: zypper list-updates' name and available version, without the ones that need a vendor change; zypper's exit code kept", () => {
+  it("updates: zypper list-updates' name and available version, whatever the status (a vendor change too); zypper's exit code kept", () => {
     const table = [
       'S | Repository | Name                  | Current Version | Available Version | Arch',
       '--+------------+-----------------------+-----------------+-------------------+-------',
@@ -162,7 +162,7 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
         timeout: 20_000,
       });
     const records = new Map(readRecords(withZypper(0)));
-    expect(records.get('updates')).toBe('trento-agent 3.1.0-1.1');
+    expect(records.get('updates')).toBe('alloy 1.11.0-3.1\ntrento-agent 3.1.0-1.1');
     expect(records.get('updates-rc')).toBe('0');
     expect(new Map(readRecords(withZypper(7))).get('updates-rc')).toBe('7');
   });
