@@ -92,13 +92,9 @@ tp_write_text() { tp_place "$1" "$2" "$3" "$4" text "$5" "${6:-}"; }
 # it), so it is never readable by more than its mode allows; other modes are set by chmod.
 # Every write of every run comes through here, so it starts as few processes as the rules
 # allow: the decoder (base64 only), chown, sync, a hard link to the old file, mv.
-# Under SELinux (SLES 16 enforces it) a file takes the label of the folder it is made in, the
-# staging folder's, which a confined service may not be allowed to read. As Ansible's atomic
-# move does, the new file gets the label of the one it replaces (chcon --reference, before the
-# rename), and a file that is new the policy's default for its path (restorecon, after). Hosts
-# without SELinux start no process for it (a test of $TP_SELINUX_FS/enforce). A label that
-# cannot be set is a warning: the file is in place as before, with the staging folder's label.
-TP_SELINUX_FS=${TP_SELINUX_FS:-/sys/fs/selinux}
+# Under SELinux the file gets the label of the one it replaces, else its path's default
+# (tp_selinux_like / tp_selinux_default, src/shell/safe-files.sh); a label that cannot be set is
+# a warning: the file is in place as before, with the staging folder's label.
 TP_WRITES=0
 tp_place() {
   local path=$1 tmp rc mask=077 by_umask=0
@@ -120,8 +116,8 @@ tp_place() {
   fi
   sync -- "$tmp" 2>/dev/null
   local labelled=0
-  if [ -e "$TP_SELINUX_FS/enforce" ] && [ -f "$path" ] && [ ! -L "$path" ]; then
-    if chcon --reference="$path" -- "$tmp" 2>"$TP_TMP/chcon"; then labelled=1; else tp_warn "could not give the new $path the SELinux label of the old one: $(<"$TP_TMP/chcon")"; fi
+  if tp_selinux_on && [ -f "$path" ] && [ ! -L "$path" ]; then
+    if tp_selinux_like "$path" "$tmp"; then labelled=1; else tp_warn "could not give the new $path the SELinux label of the old one: $TP_REPLY"; fi
   fi
   if [ -e "$path" ] || [ -L "$path" ]; then
     tp_keep_previous "$path" || return
@@ -129,8 +125,8 @@ tp_place() {
     TP_PREV[$path]=
   fi
   mv -f -T -- "$tmp" "$path" || return
-  if [ -e "$TP_SELINUX_FS/enforce" ] && [ $labelled = 0 ]; then
-    restorecon -- "$path" 2>"$TP_TMP/chcon" || tp_warn "could not give $path its SELinux default label (restorecon): $(<"$TP_TMP/chcon")"
+  if tp_selinux_on && [ $labelled = 0 ]; then
+    tp_selinux_default "$path" || tp_warn "could not give $path its SELinux default label (restorecon): $TP_REPLY"
   fi
   return 0
 }

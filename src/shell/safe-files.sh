@@ -109,6 +109,16 @@ tp_chain_judged() {
 # (TP_REPLY: why).
 tp_unsafe_above() { ! tp_folders_judged "$1"; }
 
+# SELinux (SLES 16 enforces it): a file made in a staging folder has that folder's label, which
+# a confined service may not be allowed to read. As Ansible's atomic move, a file gets the label
+# of the one it replaces (tp_selinux_like OLD NEW, before the rename), else the policy's default
+# for its path (tp_selinux_default PATH, after). tp_selinux_on is a test, no process: hosts
+# without SELinux start none for it. On a failure TP_REPLY holds what the tool said.
+TP_SELINUX_FS=${TP_SELINUX_FS:-/sys/fs/selinux}
+tp_selinux_on() { [ -e "$TP_SELINUX_FS/enforce" ]; }
+tp_selinux_like() { TP_REPLY=$(chcon --reference="$1" -- "$2" 2>&1); }
+tp_selinux_default() { TP_REPLY=$(restorecon -- "$1" 2>&1); }
+
 # tp_unstage: removes the staging folders of this run (called on every exit path), by one rm.
 tp_unstage() {
   [ "${#TP_STAGES[@]}" -eq 0 ] || rm -rf -- "${TP_STAGES[@]}"

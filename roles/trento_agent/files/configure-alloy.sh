@@ -51,6 +51,14 @@ fi
 chown -- "$TP_ALLOY_OWNER" "$new"
 chmod -- "$TP_ALLOY_MODE" "$new"
 sync -- "$new" 2>/dev/null || true
+# SELinux: the old file's label, else the path's default (as trento-provision's own writes)
+labelled=0
+if tp_selinux_on && [ -f "$target" ] && [ ! -L "$target" ]; then
+  if tp_selinux_like "$target" "$new"; then labelled=1; else echo "configure-alloy: could not give the new $target the old one's SELinux label: $TP_REPLY" >&2; fi
+fi
 mv -f -T -- "$new" "$target"
+if tp_selinux_on && [ $labelled = 0 ]; then
+  tp_selinux_default "$target" || echo "configure-alloy: could not give $target its SELinux default label: $TP_REPLY" >&2
+fi
 systemctl reload "$TP_ALLOY_UNIT" || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
 echo "configure-alloy: deployed $target"
