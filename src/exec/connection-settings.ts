@@ -105,6 +105,10 @@ export function paramikoRefusals(text: string, source: 'common or extra args' | 
   return refused;
 }
 
+/** ssh's options that take a value (ssh.c's getopt string), and those that break the protocol. */
+const VALUE_FLAGS = 'BbcDEeFIiJLlmOoPpQRSWw';
+const STDIN_BREAKING_FLAGS = 'tnNsfGV';
+
 /**
  * The ssh arguments of one string that would break how scripts reach the host: on ssh's stdin,
  * to a command of the toolkit's, without a terminal. A terminal (-t, RequestTTY) echoes the
@@ -117,18 +121,23 @@ export function stdinProtocolRefusals(text: string): string[] {
   const refused: string[] = [];
   const args = splitArgs(text);
   const breaking =
-    /^(requesttty\s*[= ]\s*(yes|force)|remotecommand\s*[= ]\s*(?!none\b)\S|sessiontype\s*[= ]\s*(none|subsystem)|stdinnull\s*[= ]\s*yes|forkafterauthentication\s*[= ]\s*yes)/i;
+    /^(requesttty\s*[= ]\s*(yes|true|force)|remotecommand\s*[= ]\s*(?!none\b)\S|sessiontype\s*[= ]\s*(none|subsystem)|stdinnull\s*[= ]\s*(yes|true)|forkafterauthentication\s*[= ]\s*(yes|true))/i;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '-o' || /^-o./.test(a)) {
-      const option = a === '-o' ? (args[++i] ?? '') : a.slice(2);
-      if (breaking.test(option.trim())) refused.push(`-o ${option}`);
-    } else if (/^-[A-Za-z0-9]+$/.test(a) && /[tnNsfGV]/.test(a.slice(1).replace(/[BbcDEeFIiJLlmOoPpQRSWw].*$/, ''))) {
-      // single-letter flags, also grouped (-tt, -qN); letters after one that takes a value are its value
-      refused.push(a);
-    } else if (/^-[A-Za-z0-9]*[BbcDEeFIiJLlmOoPpQRSWw]$/.test(a)) {
-      // a flag taking a value (grouped behind others: -qp 2222): its value is the next word
-      i++;
+    if (!/^-[A-Za-z0-9]/.test(a)) continue;
+    // As ssh's getopt reads a word: flags one by one until one that takes a value, whose value
+    // is the rest of the word or, when nothing is left, the next word.
+    for (let k = 1; k < a.length; k++) {
+      const letter = a[k]!;
+      if (VALUE_FLAGS.includes(letter)) {
+        const value = k + 1 < a.length ? a.slice(k + 1) : (args[++i] ?? '');
+        if (letter === 'o' && breaking.test(value.trim())) refused.push(`-o ${value}`);
+        break;
+      }
+      if (STDIN_BREAKING_FLAGS.includes(letter)) {
+        refused.push(a);
+        break;
+      }
     }
   }
   return refused;

@@ -5,7 +5,7 @@
 // the only key exchange, every later round trip is a channel on that connection. A run of one
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
@@ -273,6 +273,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
    *  whose master went away (ControlPersist ran out before the apply: a later --serial wave, a
    *  long facts phase) makes a new master itself. */
   const withStderrFile = async (args: string[], input: string, onOutput?: (chunk: string) => void): Promise<[ProcessOutput, string]> => {
+    // A new file each time: a ProxyCommand an earlier run left with its master still holds the
+    // old one, and would write into this run's at its own offset.
+    await rm(control.stderr, { force: true });
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {
@@ -326,7 +329,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
       closing ??= (async () => {
         // Scripts in flight first (a connecting one may be about to fork its master), then
         // the master: asked through its socket, or by `ssh -O exit` if it will not answer that.
-        for (const p of running) await p.kill('SIGTERM').catch(() => undefined);
+        for (const p of running) terminate(p);
         await Promise.allSettled([...running]);
         // (A first script stopped here may not have read its log yet.)
         const elsewhere = masterElsewhere ?? (maybeElsewhere ? masterMadeAt(await readFile(control.log, 'utf8').catch(() => '')) : undefined);
@@ -404,6 +407,23 @@ export function masterSaid(log: string): string {
 
 /** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
  *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */
+/** SIGTERM to ssh (or sshpass) and all it started: its own process group (spawnSsh starts it
+ *  detached). Not zx's kill(), which asks `ps` for the process tree first and sends nothing
+ *  where there is no `ps` (a minimal admin machine), nor throws on a process already ended. */
+function terminate(p: ProcessPromise): void {
+  const pid = p.child?.pid;
+  if (pid === undefined || p.stage === 'fulfilled' || p.stage === 'rejected') return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function resultOf(out: ProcessOutput, stderr: string): RunResult {
   const lost = out.exitCode === 255 || out.exitCode === null || out.exitCode < 0;
   return { code: lost ? null : out.exitCode, stdout: out.stdout, stderr };

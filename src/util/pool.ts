@@ -17,7 +17,11 @@ export async function forEachLimit<T>(
       try {
         await fn(item);
       } catch (error) {
-        onError(item, error);
+        try {
+          onError(item, error);
+        } catch {
+          // reporting it failed too (a closed stdout): nothing more can be done for this item
+        }
       }
     }
   };

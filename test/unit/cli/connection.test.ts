@@ -140,7 +140,8 @@ describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
   it("options that break the scripts' way in (stdin, a command of the toolkit's, no terminal) are errors naming them and their source; the rest passes", () => {
-    const bad = '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes -G -4V';
+    const bad =
+      '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes -G -4V -lbob -t -qo RequestTTY=true -oStdinNull=true';
     expect(errorsOf({ ansible_ssh_common_args: bad }).map((e) => e.message.split(' cannot')[0])).toEqual([
       '-tt',
       '-o RequestTTY=force',
@@ -154,6 +155,9 @@ describe('connection settings, before any host is touched', () => {
       '-o ForkAfterAuthentication=yes',
       '-G',
       '-4V',
+      '-t',
+      '-o RequestTTY=true',
+      '-o StdinNull=true',
     ]);
     expect(errorsOf({ ansible_ssh_extra_args: '-t' })[0]).toMatchObject({
       variable: 'ansible_ssh_extra_args',
