@@ -40,6 +40,8 @@ interface Rule {
   when: (h: Identity) => boolean;
   provider?: MetricsProvider;
   refusal?: (h: Identity) => string;
+  /** A refused host an earlier version of the toolkit provisioned: uninstall may still undo it. */
+  uninstallWith?: (h: Identity) => MetricsProvider;
 }
 
 const SUSE_IDS = new Set(['sles', 'sles_sap', 'opensuse-leap']);
@@ -54,6 +56,8 @@ const RULES: Rule[] = [
     // SUSE's desktop: a system Trento does not monitor (no SAP workloads, no HA cluster).
     when: (h) => h.id === 'sled',
     refusal: (h) => `${h.product} is SUSE Linux Enterprise Desktop: Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
+    // versions before the refusal set it up as SLES: --uninstall (and --purge) still undo that
+    uninstallWith: (h) => (h.major >= 16 ? 'alloy' : 'node_exporter'),
   },
   {
     when: (h) => !SUSE_IDS.has(h.id),
@@ -88,10 +92,14 @@ function identify(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Identity
   return { id, variant, major, minor, family, product };
 }
 
-export function platformOf(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>): Platform {
+export function platformOf(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>, run: 'install' | 'uninstall' = 'install'): Platform {
   const h = identify(facts);
   const rule = RULES.find((r) => r.when(h));
   const base = { product: h.product, family: h.family, major: h.major };
+  if (run === 'uninstall' && rule?.uninstallWith) {
+    const provider = rule.uninstallWith(h);
+    return { ...base, supported: true, provider, mode: MODE[provider] };
+  }
   if (!rule || rule.refusal || !rule.provider) {
     return { ...base, supported: false, refusal: rule?.refusal?.(h) ?? `unsupported system ${h.product}` };
   }

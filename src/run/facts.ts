@@ -84,7 +84,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       }
       return finish(h, 'failed', `cannot read facts: ${(error as Error).message}${becomeHint}`);
     }
-    const platform = platformOf(facts);
+    const platform = platformOf(facts, options.uninstall ? 'uninstall' : 'install');
     if (!platform.supported) {
       emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal });
       return finish(h, 'skipped');

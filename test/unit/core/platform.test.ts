@@ -35,6 +35,9 @@ describe('platform table', () => {
       product: 'SLED 15 SP6',
       refusal: expect.stringMatching(/^SLED 15 SP6 is SUSE Linux Enterprise Desktop: .* only$/),
     });
+    // one an earlier version set up as SLES can still be undone
+    expect(platformOf({ osRelease: os, baseProduct: 'SLED.prod' }, 'uninstall')).toMatchObject({ supported: true, provider: 'node_exporter', mode: 'pull' });
+    expect(platformOf({ osRelease: fixture('debian-12'), baseProduct: '' }, 'uninstall').supported).toBe(false);
   });
 
   it('recognises SLES for SAP 15 from baseproduct alone', () => {
