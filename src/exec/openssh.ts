@@ -272,13 +272,15 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
    *  not close before the master ends. Every run, not only the connecting one: a later script
    *  whose master went away (ControlPersist ran out before the apply: a later --serial wave, a
    *  long facts phase) makes a new master itself. */
-  const withStderrFile = async (args: string[], input: string, onOutput?: (chunk: string) => void): Promise<[ProcessOutput, string]> => {
+  const withStderrFile = async (args: string[], input: string, onOutput?: (chunk: string) => void): Promise<[ProcessOutput, string] | undefined> => {
     // A new file each time: a ProxyCommand an earlier run left with its master still holds the
     // old one, and would write into this run's at its own offset.
     await rm(control.stderr, { force: true });
     const errors = await open(control.stderr, 'w', 0o600);
     let out: ProcessOutput;
     try {
+      // close() may have run during the awaits above: no ssh (and no master) after it
+      if (closing) return undefined;
       out = await track(spawnSsh(args, sshpassLogin(ssh), input, onOutput, errors.fd));
     } finally {
       await errors.close();
@@ -289,7 +291,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
     const verbose = debugging ? [] : ['-v'];
     if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
-    const [out, stderr] = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput);
+    const ran = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput);
+    if (!ran) return closedResult();
+    const [out, stderr] = ran;
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
     const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
@@ -299,7 +303,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
     // admin's arguments can leave ssh's log empty: then only ssh's own exit codes mean one.
     const loginFailed = /^debug1: /m.test(log) ? !sessionOpened(log) : sshOwnExit(out.exitCode, ssh.password !== undefined);
     if (out.exitCode !== 0 && loginFailed) {
-      if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
+      if (closing) return closedResult();
       throw connectFailure(spec, out.exitCode, log, log.trim() === '' ? stderr : '');
     }
     authenticated = true;
@@ -314,11 +318,13 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
     host: spec.host,
     async run(script, onOutput): Promise<RunResult> {
       trips++;
-      if (closing) return { code: null, stdout: '', stderr: 'connection closed' };
+      if (closing) return closedResult();
       const input = shell.stdinPrefix + wrapScript(toShell(script));
       if (!authenticated) return connectingRun(input, onOutput);
       const quiet = debugging ? [] : ['-q'];
-      const [out, stderr] = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput);
+      const ran = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput);
+      if (!ran) return closedResult();
+      const [out, stderr] = ran;
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
       const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
@@ -343,7 +349,9 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
         if (outcome.kind === 'failed') {
           // ControlMaster=no: with yes or ask from ssh_args, ssh would log in instead of asking.
           const verb = request === 'terminate' ? 'exit' : 'stop';
-          await spawnSsh([ssh.executable, '-q', '-o', 'ControlMaster=no', '-S', socket, '-O', verb, ...target(ssh)], undefined, '');
+          // Bounded: a master that did not answer the mux hello in 5 s may not answer ssh either,
+          // and the run's end (its recap, its exit) waits for this.
+          await spawnSsh([ssh.executable, '-q', '-o', 'ControlMaster=no', '-S', socket, '-O', verb, ...target(ssh)], undefined, '').timeout(5000, 'SIGKILL');
         }
       })();
     },
@@ -407,6 +415,9 @@ export function masterSaid(log: string): string {
 
 /** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
  *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */
+/** A script asked for, or cut, once the session was closing: it never ran, or its end is unknown. */
+const closedResult = (): RunResult => ({ code: null, stdout: '', stderr: 'connection closed' });
+
 /** SIGTERM to ssh (or sshpass) and all it started: its own process group (spawnSsh starts it
  *  detached). Not zx's kill(), which asks `ps` for the process tree first and sends nothing
  *  where there is no `ps` (a minimal admin machine), nor throws on a process already ended. */
