@@ -42,6 +42,10 @@ const client = (...args: string[]) => run(join(bin, 'systemctl'), args);
 const managerPid = () => Number(readFileSync(join(root, 'run/lab-systemd/manager.pid'), 'utf8'));
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 
+/** A service's `echo ... > FILE` is done: the shell creates FILE (empty) before echo writes it,
+ *  so its existing is not enough (a CI run read it empty once). */
+const written = (path: string): boolean => existsSync(path) && readFileSync(path, 'utf8').endsWith('\n');
+
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -174,7 +178,7 @@ describeWith(cc, 'lab systemctl client and manager', () => {
     unit('b.service', `[Service]\nExecStartPre=/bin/sh ${out}/pre.sh\nExecStart=/bin/sleep 300\n`);
     expect(client('start', 'b')).toEqual({ code: 0, stdout: '', stderr: '' });
     // the process that ran ExecStartPre= was a child of the manager
-    await waitFor(() => existsSync(join(out, 'caller-parent')));
+    await waitFor(() => written(join(out, 'caller-parent')));
     expect(Number(readFileSync(join(out, 'caller-parent'), 'utf8'))).toBe(first);
     process.kill(first, 'SIGKILL');
     await waitFor(() => !alive(first));

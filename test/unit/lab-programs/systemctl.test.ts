@@ -42,6 +42,10 @@ function mainPid(name: string): number {
   return Number(sc('show', name, '-p', 'MainPID', '--value').stdout.trim());
 }
 
+/** A service's `echo ... > FILE` is done: the shell creates FILE (empty) before echo writes it,
+ *  so its existing is not enough (a CI run read it empty once). */
+const written = (path: string): boolean => existsSync(path) && readFileSync(path, 'utf8').endsWith('\n');
+
 async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
@@ -93,7 +97,7 @@ WantedBy=multi-user.target
     const r = sc('start', 'demo');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    await waitFor(() => existsSync(join(out, 'env-seen')));
+    await waitFor(() => written(join(out, 'env-seen')));
     expect(readFileSync(join(out, 'pre'), 'utf8')).toBe('pre-ran\n');
     expect(readFileSync(join(out, 'env-seen'), 'utf8')).toBe('/etc/alloy/ x\n');
     expect(readFileSync(join(out, 'args'), 'utf8')).toBe('--a=1\n--b\n--a=1 --b\n/etc/alloy/\n');
@@ -294,7 +298,7 @@ describe('lab systemctl: reload, drop-ins, daemon-reload', () => {
     unit('dd.service.d/10-a.conf', `[Service]\nEnvironment=A=etc-dropin\n`, '/etc/systemd/system');
     unit('dd.service.d/20-b.conf', `[Service]\nEnvironment=B=run-dropin C=c\n`, '/run/systemd/system');
     expect(sc('start', 'dd').code).toBe(0);
-    await waitFor(() => existsSync(join(out, 'abc')));
+    await waitFor(() => written(join(out, 'abc')));
     expect(readFileSync(join(out, 'abc'), 'utf8')).toBe('etc-dropin run-dropin c\n');
     expect(sc('show', 'dd', '-p', 'DropInPaths', '--value').stdout.trim().split(' ')).toEqual([
       join(root, 'etc/systemd/system/dd.service.d/10-a.conf'),
@@ -331,13 +335,13 @@ describe('lab systemctl: loaded units wait for daemon-reload', () => {
     unit('en2.service.d/50-tp.conf', `[Service]\nExecStart=\nExecStart=/bin/sh -c 'echo dropin > ${out}/which; exec sleep 60'\n`, '/etc/systemd/system');
     expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('yes\n');
     expect(sc('start', 'en2').code).toBe(0);
-    await waitFor(() => existsSync(join(out, 'which')));
+    await waitFor(() => written(join(out, 'which')));
     expect(readFileSync(join(out, 'which'), 'utf8')).toBe('vendor\n');
     expect(sc('daemon-reload').code).toBe(0);
     expect(sc('show', 'en2', '-p', 'NeedDaemonReload', '--value').stdout).toBe('no\n');
     rmSync(join(out, 'which'));
     expect(sc('restart', 'en2')).toMatchObject({ code: 0, stderr: '' });
-    await waitFor(() => existsSync(join(out, 'which')));
+    await waitFor(() => written(join(out, 'which')));
     expect(readFileSync(join(out, 'which'), 'utf8')).toBe('dropin\n');
     // Loaded again after the reload: the next change waits for the next daemon-reload.
     unit('en2.service.d/60-more.conf', `[Service]\nEnvironment=X=1\n`, '/etc/systemd/system');
