@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
-import { DEFAULT_SCRIPT_TIMEOUT_SECONDS } from '../exec/connection.ts';
+import { DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS } from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
 
@@ -130,10 +130,6 @@ function expandVerbosity(argv: string[]): string[] {
   }
   return out;
 }
-
-/** The longest a duration in seconds may be where the run waits on a timer: Node's timers fire
- *  at once past 2^31 - 1 ms (~24.8 days), which would fail every host on the spot. */
-const MAX_TIMER_SECONDS = 2_000_000;
 
 function positiveInt(name: string, text: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;

@@ -11,6 +11,7 @@ import {
   becomes,
   connectionFor,
   expandControlPath,
+  MAX_TIMER_SECONDS,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
@@ -196,11 +197,11 @@ export function connectionSettingsErrors(
   const timeout = winningVariable(vars, ['ansible_timeout', 'ansible_ssh_timeout']);
   if (timeout !== undefined && timeout.value !== '' && timeout.value !== null) {
     const seconds = Number(timeout.value);
-    if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 2_000_000) {
+    if (!Number.isInteger(seconds) || seconds <= 0 || seconds > MAX_TIMER_SECONDS) {
       errors.push({
         variable: timeout.variable,
         origin: where(timeout.variable, 'inventory'),
-        message: `needs a whole number of seconds from 1 to 2000000 (~23 days), not ${JSON.stringify(String(timeout.value))}`,
+        message: `needs a whole number of seconds from 1 to ${MAX_TIMER_SECONDS} (~23 days), not ${JSON.stringify(String(timeout.value))}`,
       });
     }
   }
@@ -231,12 +232,13 @@ export function connectionSettingsErrors(
     });
   }
   const args = sshArgStrings(vars, defaults);
+  // The common and extra args, each with the variable that set it (or the flag / setting).
+  const commonAndExtra = [
+    { variable: 'ansible_ssh_common_args', text: args.common, fallback: '--ssh-common-args / ssh_common_args' },
+    { variable: 'ansible_ssh_extra_args', text: args.extra, fallback: '--ssh-extra-args / ssh_extra_args' },
+  ];
   if (chosen.transport === 'paramiko') {
-    const sources = [
-      { variable: 'ansible_ssh_common_args', text: args.common, fallback: '--ssh-common-args / ssh_common_args' },
-      { variable: 'ansible_ssh_extra_args', text: args.extra, fallback: '--ssh-extra-args / ssh_extra_args' },
-    ];
-    for (const s of sources) {
+    for (const s of commonAndExtra) {
       for (const option of paramikoRefusals(s.text)) {
         errors.push({
           variable: s.variable,
@@ -265,8 +267,7 @@ export function connectionSettingsErrors(
   }
   if (chosen.transport === 'ssh') {
     const stdinSources = [
-      { variable: 'ansible_ssh_common_args', text: args.common, fallback: '--ssh-common-args / ssh_common_args' },
-      { variable: 'ansible_ssh_extra_args', text: args.extra, fallback: '--ssh-extra-args / ssh_extra_args' },
+      ...commonAndExtra,
       vars.ansible_ssh_args !== undefined
         ? { variable: 'ansible_ssh_args', text: String(vars.ansible_ssh_args), fallback: 'inventory' }
         : { variable: 'ssh_args', text: defaults.sshArgs ?? '', fallback: 'ansible.cfg [ssh_connection] ssh_args / ANSIBLE_SSH_ARGS' },

@@ -159,6 +159,10 @@ export interface ConnectionSpec {
 /** Generous: a zypper transaction on a slow mirror takes minutes, a hung script forever. */
 export const DEFAULT_SCRIPT_TIMEOUT_SECONDS = 1800;
 
+/** The longest a duration in seconds may be where the run waits on a timer: Node's timers fire
+ *  at once past 2^31 - 1 ms (~24.8 days), which would fail every host on the spot. */
+export const MAX_TIMER_SECONDS = 2_000_000;
+
 export interface ConnectionDefaults {
   timeoutMs: number;
   hostKeyChecking: boolean; // false only when the user opted out, as with Ansible's host_key_checking=False

@@ -304,7 +304,7 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
     const loginFailed = /^debug1: /m.test(log) ? !sessionOpened(log) : sshOwnExit(out.exitCode, ssh.password !== undefined);
     if (out.exitCode !== 0 && loginFailed) {
       if (closing) return closedResult();
-      throw connectFailure(spec, out.exitCode, log, log.trim() === '' ? stderr : '');
+      throw connectFailure(spec, out.exitCode, log, stderr);
     }
     authenticated = true;
     // Lost after the login (ssh's 255, the script silent): why is in ssh's log, e.g. a ControlPath
@@ -413,8 +413,6 @@ export function masterSaid(log: string): string {
   return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }
 
-/** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
- *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */
 /** A script asked for, or cut, once the session was closing: it never ran, or its end is unknown. */
 const closedResult = (): RunResult => ({ code: null, stdout: '', stderr: 'connection closed' });
 
@@ -435,6 +433,8 @@ function terminate(p: ProcessPromise): void {
   }
 }
 
+/** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
+ *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */
 function resultOf(out: ProcessOutput, stderr: string): RunResult {
   const lost = out.exitCode === 255 || out.exitCode === null || out.exitCode < 0;
   return { code: lost ? null : out.exitCode, stdout: out.stdout, stderr };
