@@ -5,7 +5,7 @@
 // "{{ manage_exporter }}", which is truthy, and install what the admin switched off.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost;
@@ -82,5 +82,16 @@ describe('supportutils_enabled', () => {
   it('false through -e: neither package', async () => {
     const plans = await wouldInstall({}, ['-e', 'supportutils_enabled=false']);
     for (const h of [pull, push]) for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+  });
+});
+
+describe('agent_install_monitoring_dep applied (last: it installs on the pull host)', () => {
+  it("false: zypper installs the agent without the node_exporter it recommends (--no-recommends, as the official role's zypper tasks)", async () => {
+    const inv = await iniInventory(info, [{ host: pull }], baseVars());
+    // The host then fails its node_exporter check (nothing serves): the switch is the admin's.
+    await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false']);
+    expect(await mustOnHost(info, pull.name, `rpm -q --qf '%{NAME}\\n' trento-agent ${EXPORTER} || true`)).toBe(
+      `trento-agent\npackage ${EXPORTER} is not installed\n`,
+    );
   });
 });
