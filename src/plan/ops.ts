@@ -65,12 +65,16 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
   const metaDiffers = !current?.exists || current.owner !== spec.owner || current.group !== spec.group || current.mode !== normMode(spec.mode);
   const unrecorded = spec.recorded === true && !facts.record.files.includes(spec.path);
   if (!contentDiffers && !metaDiffers) {
+    // Adopting a file someone else put in place: whatever put it there may not have run what
+    // follows a write (a CA anchor copied without update-ca-certificates), so the record runs it
+    // and notifies, once; later runs find the file recorded and plan nothing.
     return unrecorded
       ? {
           id: `record:files:${spec.path}`,
           kind: 'file',
           summary: `record ${spec.path} as written by trento-provision (it is as the toolkit writes it)`,
-          script: recordFile(spec.path, 'add'),
+          ...withAfter(recordFile(spec.path, 'add'), spec.after),
+          ...(spec.notify ? { notify: spec.notify } : {}),
         }
       : null;
   }

@@ -120,7 +120,9 @@ export function install(ctx: TaskContext): RoleTasks {
             facts,
             withDiff,
           )
-        : null,
+        : // Dropped from the settings: once the file is gone too, the record must go, or a later
+          // --purge would remove an anchor the admin puts at this official path.
+          fileRecordForgotten(PATHS.serverCaCert, facts),
       service(UNITS.agent, { enabled: true, running: true }, facts, installedNow),
     ],
   };

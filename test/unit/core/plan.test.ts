@@ -116,7 +116,7 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
         .map((d) => d.replace('+ package ', '')),
       pendingHandlers: [],
       // the paths whose write also recorded them (FileSpec.recorded)
-      files: plan.changes.filter((c) => toShell(c.script).includes('tp_record_edit files add')).map((c) => c.id.replace(/^file:/, '')),
+      files: plan.changes.filter((c) => toShell(c.script).includes('tp_record_edit files add')).map((c) => c.id.replace(/^(file|record:files):/, '')),
     },
   };
 }
@@ -690,10 +690,30 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     );
 
     // Written right by an earlier version, which kept no record: the next run records it, once.
+    // What put it there may not have rebuilt the trust store (copied into an image, no
+    // update-ca-certificates): recording it rebuilds it and restarts the agent, once.
     const adopt = planFor(admins, { serverCaPem: PEM });
     expect(adopt.changes.map((c) => [c.id, c.summary])).toEqual([
       [`record:files:${PATHS.serverCaCert}`, `record ${PATHS.serverCaCert} as written by trento-provision (it is as the toolkit writes it)`],
     ]);
+    expect(toShell(adopt.changes[0]!.script)).toMatch(
+      /^tp_record_edit files add \S+ &&\nupdate-ca-certificates .*&&\ntp_handler_done 'rebuild trust store'$/su,
+    );
+    expect(adopt.changes[0]!.notify).toEqual(['restart trento-agent']);
+    expect(adopt.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
+    expect(planFor(converged(admins, adopt), { serverCaPem: PEM }).changes).toEqual([]);
+
+    // agent_server_ca_cert dropped and the file removed: an install run forgets the record too, so
+    // a later --purge cannot take an anchor the admin puts at this path for the toolkit's.
+    const dropped = { ...ours, files: { ...ours.files } };
+    delete dropped.files[PATHS.serverCaCert];
+    const forget = planFor(dropped);
+    expect(forget.changes.map((c) => c.summary)).toEqual([`forget ${PATHS.serverCaCert} in the record of what trento-provision wrote (it is gone)`]);
+    const admins2 = { ...converged(dropped, forget), files: ours.files };
+    expect(admins2.record.files).toEqual([]);
+    expect(planFor(admins2, { uninstall: true, purge: true }).changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+    // Dropped from the settings but the file still there: it stays the toolkit's, nothing planned.
+    expect(planFor(ours).changes).toEqual([]);
 
     // Recorded, but the admin removed it: the record forgets it, so a later anchor of theirs is theirs.
     const gone = { ...ours, files: { ...ours.files } };
