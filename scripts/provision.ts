@@ -1,6 +1,7 @@
 #!/usr/bin/env tsx
 // trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
@@ -101,17 +102,37 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   if (verifyPrometheus?.clientKey) sink.secrets.add(verifyPrometheus.clientKey);
   const stop = new AbortController();
   const abort = new AbortController();
-  const onSignal = (signal: string) => {
-    if (!stop.signal.aborted) {
+  // Ctrl-C (the admin at the terminal): the first lets the hosts in flight finish their script,
+  // the second drops every connection. SIGTERM (a supervisor: systemd, a CI job cancelled,
+  // timeout(1), docker stop, which all kill for good after a grace period) and SIGHUP (the
+  // terminal is gone) drop them at once: the ssh clients run in process groups of their own, so
+  // a kill of the toolkit alone would leave them and their masters behind. A signal after that,
+  // while the connections close, leaves at once (the connector's exit handler kills the ssh
+  // clients and removes the control folder). The hosts' scripts ignore a dropped connection.
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
+    if (signal === 'SIGHUP') {
+      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    }
+    if (abort.signal.aborted) {
+      sink.emit({ type: 'interrupted', message: `${signal} while closing the connections: leaving now, the ssh clients killed` });
+      process.exit(128 + osConstants.signals[signal]);
+    }
+    if (signal === 'SIGINT' && !stop.signal.aborted) {
       sink.emit({ type: 'interrupted', message: `${signal}: no new host is started; hosts in flight finish their current script (again to abort at once)` });
       stop.abort();
-    } else {
-      sink.emit({ type: 'interrupted', message: `${signal} again: dropping every connection; files on hosts are still never half-written` });
-      abort.abort();
+      return;
     }
+    sink.emit({
+      type: 'interrupted',
+      message: `${signal}${signal === 'SIGINT' ? ' again' : ''}: dropping every connection; the hosts in flight go on with their script on their own, and files on hosts are still never half-written`,
+    });
+    stop.abort();
+    abort.abort();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
   const started = Date.now();
   await run(
     inventory,

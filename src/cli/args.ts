@@ -463,7 +463,7 @@ Options (ansible-playbook's names and meanings):
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
       --remote-timeout S     longest a script may run on a host; past it the host's script and
                              everything it started are stopped and the host fails (default 1800, 0: none)
-      --max-host-output MIB  most a host may send for one script; past it the host fails (default 64)
+      --max-host-output MIB  most a host may send for one script, stdout and stderr; past it the host fails (default 64)
   -u, --user USER            SSH user when the inventory sets no ansible_user
                              ($ANSIBLE_REMOTE_USER, remote_user)
       --private-key FILE     SSH key when the inventory sets no ansible_ssh_private_key_file
@@ -542,4 +542,9 @@ wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable ho
 means every host was reached and is as it should be. Hosts of waves that never started are
 SKIPPED with the reason; a rollout stops only on a failed or unreachable host, a Trento
 Prometheus that could not be asked (exit 2 or 4), or Ctrl-C (99), never with 0.
+
+Signals: Ctrl-C starts no new host and lets the hosts in flight finish their script; a second
+Ctrl-C, SIGTERM or SIGHUP drops every connection at once (the hosts go on with their script on
+their own), then writes the recap and reports (99). A signal while the connections close
+leaves at once (128 + the signal's number), the ssh clients killed and no report written.
 `;

@@ -163,6 +163,11 @@ export const DEFAULT_SCRIPT_TIMEOUT_SECONDS = 1800;
  *  at once past 2^31 - 1 ms (~24.8 days), which would fail every host on the spot. */
 export const MAX_TIMER_SECONDS = 2_000_000;
 
+/** Both transports' keepalive: a host gone silent (a paused VM, a partition, a firewall that
+ *  dropped the connection's state) while its script prints nothing is given up after
+ *  intervalSeconds x countMax, not after TCP's two hours or the --remote-timeout timer. */
+export const KEEPALIVE = { intervalSeconds: 15, countMax: 4 } as const;
+
 export interface ConnectionDefaults {
   timeoutMs: number;
   hostKeyChecking: boolean; // false only when the user opted out, as with Ansible's host_key_checking=False

@@ -1,7 +1,9 @@
 // Opens every host's session for one run, by the host's transport, and cleans up after the
 // run: each OpenSSH master is asked to exit (through its control socket) and the run's private control folder
 // is removed, whether the run ended normally, on Ctrl-C or on SIGTERM (run() awaits close()).
-import { existsSync } from 'node:fs';
+// Should the process exit before close() is done (a signal while closing, an uncaught error),
+// its exit handler still kills the ssh clients running and removes the folder.
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,18 +28,30 @@ export function connector(options: ConnectorOptions = {}): Connector {
   // The run's own folder in each control_path_dir (a host's ansible_control_path_dir, else the
   // run's), 0700 (mkdtemp's mode): nobody else can reach a master through it.
   const folders = new Map<string, Promise<string>>();
+  /** The folders made so far, for the exit handler, which cannot await. */
+  const made: string[] = [];
+  const sshSessions: { session: ReturnType<typeof openSshSession>; socket: string }[] = [];
+  /** At the process's exit, if close() has not finished: synchronous, all an exit handler can
+   *  be. A master whose clients were killed and whose socket is gone takes no new session and
+   *  ends after its ControlPersist idle time (60 s by default). */
+  const atExit = () => {
+    for (const s of sshSessions) s.session.killNow();
+    for (const path of made) rmSync(path, { recursive: true, force: true });
+  };
   const controlFolder = (parent: string) => {
     let folder = folders.get(parent);
     if (!folder) {
+      if (folders.size === 0) process.on('exit', atExit);
       folder = (async () => {
         await mkdir(parent, { recursive: true, mode: 0o700 });
-        return mkdtemp(join(parent, 'tp-ssh-'));
+        const path = await mkdtemp(join(parent, 'tp-ssh-'));
+        made.push(path);
+        return path;
       })();
       folders.set(parent, folder);
     }
     return folder;
   };
-  const sshSessions: { session: ReturnType<typeof openSshSession>; socket: string }[] = [];
   const opening = new Set<Promise<unknown>>();
   let closing = false;
   let count = 0;
@@ -77,6 +91,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
         const path = await folder.catch(() => undefined);
         if (path) await rm(path, { recursive: true, force: true });
       }
+      process.off('exit', atExit);
     },
   };
 }

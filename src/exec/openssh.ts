@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
 import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
-import { expandControlPath, openSshChosenUser, splitArgs } from './connection.ts';
+import { expandControlPath, KEEPALIVE, openSshChosenUser, splitArgs } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
 import { terminateMaster } from './ssh-mux.ts';
@@ -102,6 +102,17 @@ export function sshArgv(ssh: OpenSshSpec, timeoutSeconds: number, control: Pick<
     ...splitArgs(ssh.extraArgs),
     // After the common and extra args, where Ansible adds it (only when none of them set one).
     ...(templated !== undefined ? o(`ControlPath=${quoted(templated)}`) : []),
+    // As OpenSSH's own scp and sftp: a RequestTTY or RemoteCommand an ssh_config keeps for
+    // interactive logins gives way (the command line wins over every config file). A terminal
+    // would echo the script and the sudo password back on stdout; a RemoteCommand would make ssh
+    // refuse the script. On the command line they are settings errors (stdinProtocolRefusals).
+    ...o('RequestTTY=no'),
+    ...o('RemoteCommand=none'),
+    // A host gone silent (paused VM, a partition, a firewall dropping the connection's state)
+    // while its script prints nothing is found in about a minute, not by TCP's keepalive in two
+    // hours or the --remote-timeout timer (the admin's own ServerAlive* come first and win).
+    ...o(`ServerAliveInterval=${KEEPALIVE.intervalSeconds}`),
+    ...o(`ServerAliveCountMax=${KEEPALIVE.countMax}`),
     // Never a prompt on the terminal of a run that handles 50 hosts at once: an unknown host
     // key or a key that needs a passphrase fails instead. (sshpass answers the password prompt.)
     ...(ssh.password === undefined ? o('BatchMode=yes') : []),
@@ -239,7 +250,11 @@ export interface SessionOptions {
  * (--check) the first script makes no master of the run's own (a ControlPath of the admin's may
  * still make one, which close() asks to stop as before).
  */
-export function openSshSession(spec: ConnectionSpec, control: ControlFiles, options: SessionOptions = {}): Session & { closed(): Promise<void> } {
+export function openSshSession(
+  spec: ConnectionSpec,
+  control: ControlFiles,
+  options: SessionOptions = {},
+): Session & { closed(): Promise<void>; killNow(): void } {
   const ssh = spec.openssh;
   const multiplex = !options.oneRoundTrip;
   const argv = sshArgv(ssh, Math.max(1, Math.round(spec.timeoutMs / 1000)), control, multiplex);
@@ -272,26 +287,41 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
    *  not close before the master ends. Every run, not only the connecting one: a later script
    *  whose master went away (ControlPersist ran out before the apply: a later --serial wave, a
    *  long facts phase) makes a new master itself. */
-  const withStderrFile = async (args: string[], input: string, onOutput?: (chunk: string) => void): Promise<[ProcessOutput, string] | undefined> => {
+  const withStderrFile = async (
+    args: string[],
+    input: string,
+    onOutput?: (chunk: string) => void,
+    onErrorBytes?: (total: number) => void,
+  ): Promise<[ProcessOutput, string] | undefined> => {
     // A new file each time: a ProxyCommand an earlier run left with its master still holds the
     // old one, and would write into this run's at its own offset.
     await rm(control.stderr, { force: true });
     const errors = await open(control.stderr, 'w', 0o600);
+    // ssh writes the file itself: its size, looked at while the script runs and once at its
+    // end, is what the host sent on stderr (runBounded cuts a flood).
+    const measure = () =>
+      errors.stat().then(
+        (st) => onErrorBytes?.(st.size),
+        () => undefined,
+      );
+    const watch = onErrorBytes ? setInterval(() => void measure(), STDERR_WATCH_MS) : undefined;
     let out: ProcessOutput;
     try {
       // close() may have run during the awaits above: no ssh (and no master) after it
       if (closing) return undefined;
       out = await track(spawnSsh(args, sshpassLogin(ssh), input, onOutput, errors.fd));
+      await measure();
     } finally {
+      clearInterval(watch);
       await errors.close();
     }
-    return [out, await readFile(control.stderr, 'utf8').catch(() => '')];
+    return [out, await fileTail(control.stderr, STDERR_KEPT_BYTES)];
   };
   /** The script as the connecting run (its stderr in a file, see withStderrFile). */
-  const connectingRun = async (input: string, onOutput?: (chunk: string) => void): Promise<RunResult> => {
+  const connectingRun = async (input: string, onOutput?: (chunk: string) => void, onErrorBytes?: (total: number) => void): Promise<RunResult> => {
     const verbose = debugging ? [] : ['-v'];
     if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
-    const ran = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput);
+    const ran = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
     if (!ran) return closedResult();
     const [out, stderr] = ran;
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
@@ -316,13 +346,13 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
   };
   return {
     host: spec.host,
-    async run(script, onOutput): Promise<RunResult> {
+    async run(script, onOutput, onErrorBytes): Promise<RunResult> {
       trips++;
       if (closing) return closedResult();
       const input = shell.stdinPrefix + wrapScript(toShell(script));
-      if (!authenticated) return connectingRun(input, onOutput);
+      if (!authenticated) return connectingRun(input, onOutput, onErrorBytes);
       const quiet = debugging ? [] : ['-q'];
-      const ran = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput);
+      const ran = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
       if (!ran) return closedResult();
       const [out, stderr] = ran;
       // A client of the master says nothing when the master's connection drops (ssh logs that
@@ -356,6 +386,10 @@ export function openSshSession(spec: ConnectionSpec, control: ControlFiles, opti
       })();
     },
     closed: () => closing ?? Promise.resolve(),
+    // Synchronous, for the process's exit: every ssh still running, and what it started, killed.
+    killNow() {
+      for (const p of running) signalGroup(p, 'SIGKILL');
+    },
   };
 }
 
@@ -413,20 +447,54 @@ export function masterSaid(log: string): string {
   return after.some((l) => /^debug\d: Exit status -1\b/.test(l)) ? "the connection closed before the script's exit status came back" : '';
 }
 
+/** How often the size of a running script's stderr file is looked at. */
+const STDERR_WATCH_MS = 500;
+/** The most of a script's stderr read back for messages: its end, where the reason is. */
+const STDERR_KEPT_BYTES = 1024 * 1024;
+
+/** The last `bytes` of a file ('' when it cannot be read): a flood on stderr is never read whole. */
+async function fileTail(path: string, bytes: number): Promise<string> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const length = Math.min(size, bytes);
+      const { buffer } = await file.read(Buffer.alloc(length), 0, length, size - length);
+      return `${size > length ? `(${size - length} bytes of stderr left out)\n` : ''}${buffer.toString('utf8')}`;
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
 /** A script asked for, or cut, once the session was closing: it never ran, or its end is unknown. */
 const closedResult = (): RunResult => ({ code: null, stdout: '', stderr: 'connection closed' });
 
-/** SIGTERM to ssh (or sshpass) and all it started: its own process group (spawnSsh starts it
- *  detached). Not zx's kill(), which asks `ps` for the process tree first and sends nothing
- *  where there is no `ps` (a minimal admin machine), nor throws on a process already ended. */
+/** How long a script in flight has to end after SIGTERM before its process group is killed: a
+ *  ProxyCommand (or ansible_ssh_executable wrapper) that ignores SIGTERM must not hold the run's
+ *  end, its recap and its exit. */
+const TERM_GRACE_MS = 3000;
+
+/** SIGTERM to ssh (or sshpass) and all it started, SIGKILL after TERM_GRACE_MS if it is still there. */
 function terminate(p: ProcessPromise): void {
+  signalGroup(p, 'SIGTERM');
+  setTimeout(() => signalGroup(p, 'SIGKILL'), TERM_GRACE_MS).unref();
+}
+
+/** A signal to ssh (or sshpass) and all it started: its own process group (spawnSsh starts it
+ *  detached). Not zx's kill(), which asks `ps` for the process tree first and sends nothing
+ *  where there is no `ps` (a minimal admin machine), nor throws on a process already ended.
+ *  Nothing once it ended: its process group id may belong to another process by then. */
+function signalGroup(p: ProcessPromise, signal: NodeJS.Signals): void {
   const pid = p.child?.pid;
   if (pid === undefined || p.stage === 'fulfilled' || p.stage === 'rejected') return;
   try {
-    process.kill(-pid, 'SIGTERM');
+    process.kill(-pid, signal);
   } catch {
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, signal);
     } catch {
       // already gone
     }

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { NodeSSH } from 'node-ssh';
 import { Client, type ClientChannel } from 'ssh2';
 import { toShell } from './command.ts';
-import type { ConnectionSpec, JumpHost } from './connection.ts';
+import { type ConnectionSpec, type JumpHost, KEEPALIVE } from './connection.ts';
 import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
 import { ConnectError, remoteShell, type Session, wrapScript } from './session.ts';
 
@@ -93,7 +93,8 @@ async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefine
       ...(process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? { agent: process.env.SSH_AUTH_SOCK } : {}),
       ...(spec.password !== undefined ? { password: spec.password } : {}),
       readyTimeout: spec.timeoutMs,
-      keepaliveInterval: 15_000,
+      keepaliveInterval: KEEPALIVE.intervalSeconds * 1000,
+      keepaliveCountMax: KEEPALIVE.countMax,
       hostVerifier: (key: Buffer) => policy.verify(key),
       // Like OpenSSH: prefer the key types we already know for this host.
       ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: policy.types as never } } : {}),
@@ -166,10 +167,11 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
   const shell = remoteShell(spec);
   return {
     host: spec.host,
-    async run(script, onOutput) {
+    async run(script, onOutput, onErrorBytes) {
       trips++;
       if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
       let seen = '';
+      let errorBytes = 0;
       try {
         const result = await Promise.race([
           ssh.execCommand(shell.command, {
@@ -179,6 +181,10 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
               const text = chunk.toString('utf8');
               seen += text;
               onOutput?.(text);
+            },
+            onStderr: (chunk: Buffer) => {
+              errorBytes += chunk.length;
+              onErrorBytes?.(errorBytes);
             },
           }),
           // A dropped connection does not always close the channel: without this race a

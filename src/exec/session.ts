@@ -23,9 +23,10 @@ export interface RunResult {
 
 export interface Session {
   readonly host: string;
-  /** Runs a bash script (as the become user when asked). onOutput sees stdout as it arrives.
+  /** Runs a bash script (as the become user when asked). onOutput sees stdout as it arrives;
+   *  onErrorBytes the bytes of stderr so far, as they grow (so a flood can be cut: runBounded).
    *  Rejects with a ConnectError when this run had to log in (OpenSSH's first script) and could not. */
-  run(script: Command, onOutput?: (chunk: string) => void): Promise<RunResult>;
+  run(script: Command, onOutput?: (chunk: string) => void, onErrorBytes?: (total: number) => void): Promise<RunResult>;
   roundTrips(): number;
   close(): void;
 }
@@ -106,17 +107,22 @@ export function localSession(spec: ConnectionSpec): Session {
   const shell = remoteShell(spec);
   return {
     host: spec.host,
-    run(script, onOutput) {
+    run(script, onOutput, onErrorBytes) {
       trips++;
       return new Promise((resolvePromise) => {
         const child = spawn('/bin/sh', ['-c', shell.command], { stdio: ['pipe', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
+        let errorBytes = 0;
         child.stdout.on('data', (c: Buffer) => {
           stdout += c.toString('utf8');
           onOutput?.(c.toString('utf8'));
         });
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString('utf8');
+          errorBytes += c.length;
+          onErrorBytes?.(errorBytes);
+        });
         child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
         child.stdin.end(shell.stdinPrefix + wrapScript(toShell(script)));
       });

@@ -142,6 +142,14 @@ async function applyHost(
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
   emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: () => result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);
+  if (result.code === null && !sawDone && options.abort.aborted) {
+    // Cut by the run itself (SIGTERM, a second Ctrl-C), not lost: the host was there.
+    return finish(
+      h,
+      'failed',
+      'the apply was cut by the interrupt; the host goes on with its script on its own (it ignores a dropped connection); run again to see where it ended and to converge',
+    );
+  }
   if (result.code === null && !sawDone) {
     emit({
       type: 'host-unreachable',

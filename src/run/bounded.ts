@@ -31,15 +31,28 @@ export async function runBounded(
           (limit + 30) * 1000,
         )
       : undefined;
+  // stdout and stderr together: a host flooding either (`set -x` in a profile, a hostile sshd)
+  // must not fill the controller's memory or its temp folder.
+  let errorBytes = 0;
+  const tooMuch = () => {
+    if (received + errorBytes > maxBytes && !problem) {
+      problem = `the host sent more than ${Math.round(maxBytes / 1024 / 1024)} MiB for one script (--max-host-output); the connection was closed`;
+      session.close();
+    }
+  };
   try {
-    const result = await session.run(script, (chunk) => {
-      received += Buffer.byteLength(chunk);
-      if (received > maxBytes && !problem) {
-        problem = `the host sent more than ${Math.round(maxBytes / 1024 / 1024)} MiB for one script (--max-host-output); the connection was closed`;
-        session.close();
-      }
-      if (!problem) onOutput?.(chunk);
-    });
+    const result = await session.run(
+      script,
+      (chunk) => {
+        received += Buffer.byteLength(chunk);
+        tooMuch();
+        if (!problem) onOutput?.(chunk);
+      },
+      (total) => {
+        errorBytes = total;
+        tooMuch();
+      },
+    );
     if (!problem && limit > 0 && (result.code === 124 || result.code === 137)) {
       problem = `the script ran longer than --remote-timeout ${limit} s and was stopped on the host with everything it started`;
     }

@@ -208,6 +208,9 @@ describe('interrupting the orchestrator', () => {
     });
     expect(await run.exited, run.output()).toBe(99);
     expect(Date.now() - t0).toBeLessThan(15_000);
+    // The hosts it cut mid-apply were reached: failed, cut by the interrupt, not "unreachable".
+    expect(run.output()).toMatch(/the apply was cut by the interrupt; the host goes on with its script on its own/);
+    expect(run.output()).not.toMatch(/UNREACHABLE/);
     // Remote scripts finish on their own: wait for them, then look for partial files.
     for (const h of [...pull, ...push]) {
       for (let i = 0; i < 60; i++) {

@@ -153,6 +153,24 @@ describe('time and size limits on what a host does and sends', () => {
     expect(bounded.code, bounded.stdout).toBe(0);
     expect(statusOf(bounded, h)?.product).toMatch(/SUSE|SLES/);
   });
+
+  it('stderr counts too: a host flooding it (a become wrapper with set -x, a hostile sshd) fails past --max-host-output', async () => {
+    const h = pull[0]!.name;
+    // ansible_become_exe: a "sudo" of the site's that writes 3 MB to stderr, then runs sudo.
+    await mustOnHost(
+      info,
+      h,
+      `printf '#!/bin/sh\nhead -c 3000000 /dev/zero | tr "\\\\0" "+" >&2\nexec sudo "$@"\n' > /root/noisy-sudo && chmod 0755 /root/noisy-sudo`,
+    );
+    const noisy = ['-e', 'ansible_become=true', '-e', 'ansible_become_exe=/root/noisy-sudo'];
+    const flooded = await provision(['-i', invPull, '--check', '--max-host-output', '1', ...noisy]);
+    const bounded = await provision(['-i', invPull, '--check', '--max-host-output', '5', ...noisy]);
+    await mustOnHost(info, h, 'rm /root/noisy-sudo');
+    expect(flooded.code, flooded.stdout).toBe(2);
+    expect(statusOf(flooded, h)?.message).toMatch(/sent more than 1 MiB for one script/);
+    // Under the bound: the run reads the facts as ever, and keeps only the end of that stderr.
+    expect(bounded.code, bounded.stdout).toBe(0);
+  });
 });
 
 describe('a failed restart is not forgotten', () => {

@@ -789,9 +789,9 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     const { child, out, exited } = startProvision(['-i', inventory({ [h.name]: vars }), '--check', '--json', json], {}, false);
     await until(() => existsSync(started));
     expect(existsSync(started), out()).toBe(true);
-    child.kill('SIGTERM');
-    await until(() => /dropping every connection|no new host is started/.test(out()));
-    child.kill('SIGTERM');
+    child.kill('SIGINT');
+    await until(() => /no new host is started/.test(out()));
+    child.kill('SIGINT');
     expect(await exited, out()).toBe(99);
     const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string }[] };
     expect(report.hosts.find((x) => x.host === h.name)?.status).toBe('unreachable');
@@ -863,6 +863,23 @@ describe("what ssh's own log cannot tell", () => {
     );
     expect(run.stdout).not.toMatch(/logged nothing|connecting again/);
     expect(sshdLogSince(h, mark)).not.toMatch(/Connection from|Accepted/);
+  });
+
+  it.each([
+    ['RequestTTY force', 'a terminal would echo the script and the sudo password'],
+    ['RemoteCommand exec bash -l', 'ssh refuses a command with it'],
+    ['RequestTTY yes\n  RemoteCommand tmux new -A -s main', 'the usual pair for interactive logins'],
+  ])('an ssh_config kept for interactive logins (%s: %s) gives way, as to OpenSSH scp: the facts and the apply run', async (lines) => {
+    const h = pull[2]!;
+    const config = join(mkdtempSync(join(work, 'interactive-')), 'ssh_config');
+    writeFileSync(config, `Host *\n  ${lines}\n`);
+    const vars = { ...rootLogin(h), ansible_ssh_common_args: `${rootLogin(h).ansible_ssh_common_args} -F ${config}` };
+    const run = await provision(['-i', inventory({ [h.name]: vars })]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(statusOf(run, h.name)?.status).toMatch(/^(ok|changed)$/);
+    // A second run over the same config finds nothing to change: the facts were read right.
+    const again = await provision(['-i', inventory({ [h.name]: vars })]);
+    expect(statusOf(again, h.name)).toMatchObject({ status: 'ok', changes: [] });
   });
 
   it('a failure of this machine is not retried (the master cannot make its socket), before the login or after it', async () => {
@@ -1180,45 +1197,93 @@ describe('nothing left behind', () => {
     expect(processesMentioning(socket)).toEqual([]);
   });
 
-  it('SIGTERM twice during the run: the run stops, no ssh process and no socket remain', async () => {
+  it('SIGTERM during the run (a supervisor stopping it): the run stops at once, not after the hosts in flight; no ssh process and no socket remain', async () => {
     const cp = join(work, 'cp-term');
     mkdirSync(cp);
     const inv = interruptedHosts();
     // A run, not --check (which makes no master); interrupted while the facts are read, before any change.
     const { child, out, exited } = startProvision(['-i', inv], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
-    // Wait until at least one master is up, then interrupt twice.
+    // Wait until at least one master is up, then one SIGTERM.
     await until(() => controlSockets(cp).length > 0);
     expect(controlSockets(cp).length, out()).toBeGreaterThan(0);
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await exited;
+    expect(await exited, out()).toBe(99);
+    expect(out()).toMatch(/SIGTERM: dropping every connection/);
     // Interrupted while the facts were read: no host was changed.
     expect(out()).not.toMatch(/changed=[1-9]/);
     expectNothingLeftIn(cp);
   });
 
-  it('SIGTERM twice during --check (no master: the ssh commands in flight): the run stops them, nothing remains', async () => {
-    const cp = join(work, 'cp-term-check');
+  it.each(['SIGTERM', 'SIGHUP'] as const)('%s during --check (no master: the ssh commands in flight): the run stops them, nothing remains', async (signal) => {
+    const cp = join(work, `cp-check-${signal}`);
     mkdirSync(cp);
     // ansible_ssh_executable: a wrapper that holds each host's ssh for a minute before it starts
-    // it, so the signals find every host in flight (its command line names the run's folder).
+    // it, so the signal finds every host in flight (its command line names the run's folder).
     // One that outlives its wait says so in a file.
-    const wrapper = join(work, 'ssh-held');
-    const outlived = join(work, 'ssh-held-outlived');
+    const wrapper = join(work, `ssh-held-${signal}`);
+    const outlived = join(work, `ssh-held-${signal}-outlived`);
     writeFileSync(wrapper, `#!/bin/sh\nfor i in $(seq 600); do sleep 0.1; done\ntouch '${outlived}'\nexec ssh "$@"\n`);
     chmodSync(wrapper, 0o755);
     const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
     const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
     await until(() => processesMentioning(cp).length === 3);
-    expect(processesMentioning(cp).length, out()).toBeGreaterThan(0);
+    expect(processesMentioning(cp).length, out()).toBe(3);
     expect(controlSockets(cp)).toEqual([]);
-    child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
-    child.kill('SIGTERM');
-    await exited;
+    child.kill(signal);
+    expect(await exited, out()).toBe(99);
+    expect(out()).toMatch(new RegExp(`${signal}: dropping every connection`));
     expectNothingLeftIn(cp);
     expect(existsSync(outlived)).toBe(false);
+  });
+
+  it('an ssh that ignores SIGTERM is killed after a grace; a second SIGTERM while the run waits for it leaves at once (143), the ssh killed and the folder gone', async () => {
+    // ansible_ssh_executable: a wrapper (a ProxyCommand-like helper of the admin's, say) that
+    // ignores SIGTERM, as does the sleep it starts; it writes its pid so the test can look.
+    const dir = mkdtempSync(join(work, 'ssh-deaf-'));
+    const wrapper = join(dir, 'ssh-deaf');
+    writeFileSync(wrapper, `#!/bin/sh\ntrap '' TERM\necho $$ > "${dir}/pid.$$"\nsleep 120\n`);
+    chmodSync(wrapper, 0o755);
+    const pids = () =>
+      readdirSync(dir)
+        .filter((f) => f.startsWith('pid.'))
+        .map((f) => Number(f.slice(4)));
+    // Running, not a zombie waiting for init to reap it (a killed child of the toolkit's).
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
+    /** A --check with its control folder `cp`, once every host's "ssh" runs; then one SIGTERM. */
+    const terminatedInFlight = async (cp: string) => {
+      for (const f of readdirSync(dir)) if (f.startsWith('pid.')) rmSync(join(dir, f));
+      mkdirSync(cp);
+      const run = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
+      await until(() => pids().length === 3);
+      expect(pids().length, run.out()).toBe(3);
+      run.child.kill('SIGTERM');
+      return run;
+    };
+
+    // One SIGTERM: the run sends SIGTERM, then SIGKILL after the grace; it ends (99), nothing left.
+    const cp1 = join(dir, 'cp1');
+    const first = await terminatedInFlight(cp1);
+    expect(await first.exited, first.out()).toBe(99);
+    expect(pids().filter(alive)).toEqual([]);
+    expectNothingLeftIn(cp1);
+
+    // A second SIGTERM during that grace: no wait for it.
+    const cp2 = join(dir, 'cp2');
+    const second = await terminatedInFlight(cp2);
+    await until(() => /SIGTERM: dropping every connection/.test(second.out()));
+    second.child.kill('SIGTERM');
+    expect(await second.exited, second.out()).toBe(143);
+    expect(second.out()).toMatch(/SIGTERM while closing the connections: leaving now/);
+    // Nothing else would end them now (they ignore SIGTERM and sleep 120 s): the exit killed them.
+    expect(pids().filter(alive)).toEqual([]);
+    expectNothingLeftIn(cp2);
   });
 
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {

@@ -44,6 +44,13 @@ describe('the OpenSSH command line', () => {
     expect(firstOption(argv, 'BatchMode')).toBe('yes');
     expect(firstOption(argv, 'ControlPath')).toBe('"/run/tp-ssh-x/c0"');
     expect(firstOption(argv, 'PasswordAuthentication')).toBe('no');
+    // As OpenSSH's scp: no terminal (it would echo the script and the sudo password) and no
+    // RemoteCommand from an ssh_config, whatever the config files say.
+    expect(firstOption(argv, 'RequestTTY')).toBe('no');
+    expect(firstOption(argv, 'RemoteCommand')).toBe('none');
+    // A host gone silent is given up after a minute (15 s x 4), as the paramiko transport's keepalive.
+    expect(firstOption(argv, 'ServerAliveInterval')).toBe('15');
+    expect(firstOption(argv, 'ServerAliveCountMax')).toBe('4');
     expect(DEFAULT_SSH_ARGS).toBe('-C -o ControlMaster=auto -o ControlPersist=60s');
   });
 
