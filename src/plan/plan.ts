@@ -42,10 +42,12 @@ export interface PlanInput {
   templates?: TemplateSet;
 }
 
-/** Compares dotted versions numerically ("3.10.0" > "3.9.1"); the release part is ignored. */
+/** Compares dotted versions numerically ("3.10.0" > "3.9.1"); the release part is ignored, and
+ *  so is an epoch ("1:3.1.0", as zypper prints a candidate's; rpm's %{VERSION} has none). */
 export function versionAtLeast(version: string, minimum: string): boolean {
   const parts = (v: string) =>
     v
+      .replace(/^\d+:/, '')
       .split('-')[0]!
       .split('.')
       .map((n) => parseInt(n, 10) || 0);
@@ -167,5 +169,13 @@ export function planHost(input: PlanInput): HostPlan {
     ...results.flatMap((r) => r.checks ?? []),
   ];
   const retiredChecks = results.flatMap((r) => r.retiredChecks ?? []);
-  return { host: input.host, changes, handlers, checks, retiredChecks, warnings, refusals: maskedUnitsInTheWay(changes, input.facts) };
+  return {
+    host: input.host,
+    changes,
+    handlers,
+    checks,
+    retiredChecks,
+    warnings,
+    refusals: [...results.flatMap((r) => r.refusals ?? []), ...maskedUnitsInTheWay(changes, input.facts)],
+  };
 }

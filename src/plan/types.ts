@@ -130,4 +130,6 @@ export interface RoleTasks {
   retiredChecks?: Check[];
   /** What the admin should know about this host's plan (never holding a secret). */
   warnings?: string[];
+  /** Why the host cannot be given this plan: it fails before any change (HostPlan.refusals). */
+  refusals?: string[];
 }

@@ -27,9 +27,13 @@ function baseVars(): Record<string, unknown> {
   };
 }
 
-/** The packages --check says it would install on each host. */
-async function wouldInstall(groupVars: Record<string, unknown>, extra: string[] = []): Promise<Map<string, string[]>> {
-  const inv = await iniInventory(info, [{ host: pull }, { host: push }], { ...baseVars(), ...groupVars });
+/** The packages --check says it would install on each host (the pull and the push host, or `hosts`). */
+async function wouldInstall(groupVars: Record<string, unknown>, extra: string[] = [], hosts = [pull, push]): Promise<Map<string, string[]>> {
+  const inv = await iniInventory(
+    info,
+    hosts.map((host) => ({ host })),
+    { ...baseVars(), ...groupVars },
+  );
   const run = await provision(['-i', inv, '--check', ...extra]);
   expect(run.code, run.stdout + run.stderr).toBe(0);
   return new Map(
@@ -52,14 +56,32 @@ describe('agent_install_monitoring_dep', () => {
     expect((await wouldInstall({})).get(pull.name)).toContain(EXPORTER);
   });
 
+  // (The push host, without Alloy, would be refused with it false: the test below.)
   it('false through Jinja in group_vars: no node_exporter', async () => {
-    const plans = await wouldInstall({ manage_exporter: false, agent_install_monitoring_dep: '{{ manage_exporter }}' });
+    const plans = await wouldInstall({ manage_exporter: false, agent_install_monitoring_dep: '{{ manage_exporter }}' }, [], [pull]);
     expect(plans.get(pull.name)).not.toContain(EXPORTER);
     expect(plans.get(pull.name)).toContain('trento-agent');
   });
 
   it('false through -e: no node_exporter', async () => {
-    expect((await wouldInstall({}, ['-e', 'agent_install_monitoring_dep=false'])).get(pull.name)).not.toContain(EXPORTER);
+    expect((await wouldInstall({}, ['-e', 'agent_install_monitoring_dep=false'], [pull])).get(pull.name)).not.toContain(EXPORTER);
+  });
+
+  it('false on a SLES 16 host without Alloy: refused before any change, in --check too, naming the switch', async () => {
+    const inv = await iniInventory(info, [{ host: push }], baseVars());
+    expect(await mustOnHost(info, push.name, 'rpm -q alloy || true')).toBe('package alloy is not installed\n');
+    for (const check of [['--check'], []]) {
+      const run = await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false', ...check]);
+      expect(run.code, run.stdout + run.stderr).toBe(2);
+      const host = run.report!.hosts.find((h) => h.host === push.name)!;
+      expect(host.status).toBe('failed');
+      expect(host.changes.filter((c) => c.applied)).toEqual([]);
+      expect(run.stdout).toMatch(/Alloy is not installed \(no \/etc\/sysconfig\/alloy\) and agent_install_monitoring_dep is false/);
+    }
+    // Nothing was installed or written.
+    expect(await mustOnHost(info, push.name, 'rpm -q trento-agent || true; ls -d /etc/alloy /etc/trento/agent.yaml 2>/dev/null; true')).toBe(
+      'package trento-agent is not installed\n',
+    );
   });
 
   it('-e over the group_vars input of its Jinja: node_exporter again', async () => {

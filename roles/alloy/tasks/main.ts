@@ -40,7 +40,11 @@ export function dirModeText(sysconfig: string, dir: string): string {
   const line = `CONFIG_FILE="${`${dir}/`.replace(/[\\"`$]/g, '\\$&')}"`;
   // Lines as grep and awk see them on the host (split at LF only; a CR LF line keeps its CR).
   const lines = sysconfig.split('\n');
-  if (lines.some(isConfigFileLine)) return lines.map((l) => (isConfigFileLine(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
+  if (lines.some(isConfigFileLine)) {
+    const edited = lines.map((l) => (isConfigFileLine(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
+    // awk ends every line it prints: a file without a final newline gets one.
+    return edited.endsWith('\n') ? edited : `${edited}\n`;
+  }
   return `${sysconfig}${sysconfig === '' || sysconfig.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 
@@ -67,7 +71,16 @@ function directoryMode(ctx: TaskContext): Change | null {
 export function install(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const target = trentoAlloyPath(ctx);
+  // With agent_install_monitoring_dep: false Alloy is the admin's to install. Where it is not
+  // (no sysconfig, which the package ships and directory mode needs), the apply would write
+  // trento.alloy for an alloy account that does not exist and fail half way: refused first.
+  const alloyMissing = !ctx.settings.installMonitoringDep && !facts.files[PATHS.alloySysconfig]?.exists;
   return {
+    refusals: alloyMissing
+      ? [
+          `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
+        ]
+      : [],
     installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
     whenMissing: {
       [PACKAGES.alloy]:

@@ -392,6 +392,23 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     expect(planFor(converged16).refusals.map((r) => r.split(' ')[0])).toEqual([AGENT_UNIT]);
   });
 
+  it('agent_install_monitoring_dep: false on a SLES 16 host without Alloy refuses the host before any change (trento.alloy would be written for an alloy account that is not there)', () => {
+    const fresh = freshFacts('16.0');
+    expect(planFor(fresh, { installMonitoringDep: false }).refusals).toEqual([
+      'Alloy is not installed (no /etc/sysconfig/alloy) and agent_install_monitoring_dep is false, which leaves installing it to you: install the alloy package, or set agent_install_monitoring_dep: true, and run again',
+    ]);
+    // The run installs it (the default), or the admin did: no refusal.
+    expect(planFor(fresh).refusals).toEqual([]);
+    const admins = {
+      ...fresh,
+      packages: { ...fresh.packages, alloy: '1.9.2-1' },
+      files: { ...fresh.files, [PATHS.alloySysconfig]: { path: PATHS.alloySysconfig, exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' } },
+    };
+    expect(planFor(admins, { installMonitoringDep: false }).refusals).toEqual([]);
+    // Uninstall is never refused for it.
+    expect(planFor(fresh, { installMonitoringDep: false, uninstall: true }).refusals).toEqual([]);
+  });
+
   it('a unit systemctl enable leaves as it is (static: no [Install], generated, transient, indirect, alias) gets no enable, so the run converges', () => {
     const fresh = freshFacts('15.7');
     const facts = converged(fresh, planFor(fresh));
@@ -549,6 +566,9 @@ describe('versions', () => {
     ['3.10.0', true],
     ['4.0', true],
     ['2.9.9', false],
+    // an epoch, as zypper prints a candidate's version
+    ['1:3.1.0-1.1', true],
+    ['2:3.0.2-1', false],
   ])('%s has generate alloy: %s', (v, yes) => expect(versionAtLeast(v, '3.1.0')).toBe(yes));
 });
 

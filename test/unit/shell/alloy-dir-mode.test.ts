@@ -27,6 +27,13 @@ const CASES: Array<{ name: string; sysconfig: string; folder: string; restored?:
   { name: 'an empty CONFIG_FILE (Alloy default folder)', sysconfig: 'CONFIG_FILE=""\n', folder: '/etc/alloy' },
   { name: 'no CONFIG_FILE line (added, as lineinfile does)', sysconfig: 'CUSTOM_ARGS=""', folder: '/etc/alloy', restored: 'CUSTOM_ARGS=""\n' },
   { name: 'a quoted file with a blank after it, CRLF line endings', sysconfig: 'X=1\r\nCONFIG_FILE="/srv/alloy/main.alloy" \r\n', folder: '/srv/alloy' },
+  // awk ends every line it prints: the plan's text gets the final newline the host's edit adds
+  {
+    name: 'the line last, without a final newline',
+    sysconfig: 'X=1\nCONFIG_FILE="/etc/alloy/config.alloy"',
+    folder: '/etc/alloy',
+    restored: 'X=1\nCONFIG_FILE="/etc/alloy/config.alloy"\n',
+  },
   { name: 'blanks around the key', sysconfig: 'CONFIG_FILE = /srv/alloy/main.alloy\n', folder: '/srv/alloy' },
   // \ " ` $ are escapes inside systemd's "...": the folder is written with them escaped
   { name: 'a folder whose name needs escapes', sysconfig: "CONFIG_FILE='/srv/a\\b\"c`$d/main.alloy'\n", folder: '/srv/a\\b"c`$d' },
