@@ -31,17 +31,23 @@ export function connector(options: ConnectorOptions = {}): Connector {
   /** The folders made so far, for the exit handler, which cannot await. */
   const made: string[] = [];
   const sshSessions: { session: ReturnType<typeof openSshSession>; socket: string }[] = [];
+  /** The sessions whose local processes (ssh, sshpass, the local bash) the exit handler kills. */
+  const killable: { killNow(): void }[] = [];
   /** At the process's exit, if close() has not finished: synchronous, all an exit handler can
    *  be. A master whose clients were killed and whose socket is gone takes no new session and
    *  ends after its ControlPersist idle time (60 s by default). */
   const atExit = () => {
-    for (const s of sshSessions) s.session.killNow();
+    for (const s of killable) s.killNow();
     for (const path of made) rmSync(path, { recursive: true, force: true });
+  };
+  const killedAtExit = <S extends { killNow(): void }>(session: S): S => {
+    if (killable.length === 0) process.on('exit', atExit);
+    killable.push(session);
+    return session;
   };
   const controlFolder = (parent: string) => {
     let folder = folders.get(parent);
     if (!folder) {
-      if (folders.size === 0) process.on('exit', atExit);
       folder = (async () => {
         await mkdir(parent, { recursive: true, mode: 0o700 });
         const path = await mkdtemp(join(parent, 'tp-ssh-'));
@@ -56,13 +62,13 @@ export function connector(options: ConnectorOptions = {}): Connector {
   let closing = false;
   let count = 0;
   const open = async (spec: ConnectionSpec): Promise<Session> => {
-    if (spec.transport === 'local') return localSession(spec);
+    if (spec.transport === 'local') return killedAtExit(localSession(spec));
     if (spec.transport === 'paramiko') return (await import('./paramiko.ts')).openParamikoSession(spec);
     const dir = await controlFolder(spec.controlPathDir ?? options.controlPathDir ?? tmpdir());
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;
     const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
-    const session = openSshSession(spec, control, { oneRoundTrip: options.oneRoundTrip ?? false });
+    const session = killedAtExit(openSshSession(spec, control, { oneRoundTrip: options.oneRoundTrip ?? false }));
     sshSessions.push({ session, socket: control.socket });
     // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
     if (closing) session.close();

@@ -13,6 +13,7 @@ import type { ConnectionSpec, OpenSshSpec } from './connection.ts';
 import { expandControlPath, KEEPALIVE, openSshChosenUser, splitArgs } from './connection.ts';
 import { toShell } from './command.ts';
 import { ConnectError, remoteShell, type RunResult, type Session, wrapScript } from './session.ts';
+import { signalGroup, terminateGroup } from './process-group.ts';
 import { terminateMaster } from './ssh-mux.ts';
 
 /** Where this session's ssh keeps its control socket, its connect log and the first script's stderr. */
@@ -388,7 +389,7 @@ export function openSshSession(
     closed: () => closing ?? Promise.resolve(),
     // Synchronous, for the process's exit: every ssh still running, and what it started, killed.
     killNow() {
-      for (const p of running) signalGroup(p, 'SIGKILL');
+      for (const p of running) if (!ended(p)) signalGroup(p.child?.pid, 'SIGKILL');
     },
   };
 }
@@ -472,34 +473,11 @@ async function fileTail(path: string, bytes: number): Promise<string> {
 /** A script asked for, or cut, once the session was closing: it never ran, or its end is unknown. */
 const closedResult = (): RunResult => ({ code: null, stdout: '', stderr: 'connection closed' });
 
-/** How long a script in flight has to end after SIGTERM before its process group is killed: a
- *  ProxyCommand (or ansible_ssh_executable wrapper) that ignores SIGTERM must not hold the run's
- *  end, its recap and its exit. */
-const TERM_GRACE_MS = 3000;
+/** Whether zx saw the process end (after which its group id may be another's). */
+const ended = (p: ProcessPromise) => p.stage === 'fulfilled' || p.stage === 'rejected';
 
-/** SIGTERM to ssh (or sshpass) and all it started, SIGKILL after TERM_GRACE_MS if it is still there. */
-function terminate(p: ProcessPromise): void {
-  signalGroup(p, 'SIGTERM');
-  setTimeout(() => signalGroup(p, 'SIGKILL'), TERM_GRACE_MS).unref();
-}
-
-/** A signal to ssh (or sshpass) and all it started: its own process group (spawnSsh starts it
- *  detached). Not zx's kill(), which asks `ps` for the process tree first and sends nothing
- *  where there is no `ps` (a minimal admin machine), nor throws on a process already ended.
- *  Nothing once it ended: its process group id may belong to another process by then. */
-function signalGroup(p: ProcessPromise, signal: NodeJS.Signals): void {
-  const pid = p.child?.pid;
-  if (pid === undefined || p.stage === 'fulfilled' || p.stage === 'rejected') return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
+/** SIGTERM to ssh (or sshpass) and all it started, SIGKILL after the grace if it is still there. */
+const terminate = (p: ProcessPromise) => terminateGroup(p.child?.pid, () => ended(p));
 
 /** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
  *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */

@@ -2,11 +2,12 @@
 // interface every transport implements), and ansible_connection=local.
 // Scripts travel on stdin (never on a command line, where `ps` would show them), and so does
 // the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { type Become, type ConnectionSpec, runsSudo } from './connection.ts';
 import { type Command, join, raw, sh, toShell } from './command.ts';
 import { sudoArguments } from './sudo-flags.ts';
+import { signalGroup, terminateGroup } from './process-group.ts';
 
 /** sudo's arguments for a become: the admin's flags as sudo gets them, then -u USER when one is set. */
 export function sudoCommandArguments(become: Become): string[] {
@@ -101,16 +102,25 @@ export function wrapScript(script: string): string {
   return `__tp_main() {\n${script}\n}\n__tp_main </dev/null\n`;
 }
 
-/** ansible_connection=local: the same scripts, run by a local bash. */
-export function localSession(spec: ConnectionSpec): Session {
+/** ansible_connection=local: the same scripts, run by a local bash, in a process group of its
+ *  own as the ssh clients are (a Ctrl-C on the terminal reaches the toolkit, not the apply), and
+ *  stopped by close() as they are (the second Ctrl-C, --max-host-output, the hard timer). */
+export function localSession(spec: ConnectionSpec): Session & { killNow(): void } {
   let trips = 0;
+  let closed = false;
   const shell = remoteShell(spec);
+  const running = new Set<ChildProcess>();
+  // Ended once its output closed: every process of its group that held it is gone (the shell
+  // itself may die of SIGTERM while a command it started ignores it).
+  const ended = (child: ChildProcess) => !running.has(child);
   return {
     host: spec.host,
     run(script, onOutput, onErrorBytes) {
       trips++;
+      if (closed) return Promise.resolve({ code: null, stdout: '', stderr: 'connection closed' });
       return new Promise((resolvePromise) => {
-        const child = spawn('/bin/sh', ['-c', shell.command], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn('/bin/sh', ['-c', shell.command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+        running.add(child);
         let stdout = '';
         let stderr = '';
         let errorBytes = 0;
@@ -123,11 +133,22 @@ export function localSession(spec: ConnectionSpec): Session {
           errorBytes += c.length;
           onErrorBytes?.(errorBytes);
         });
-        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+        child.stdin.on('error', () => undefined);
+        child.on('close', (code) => {
+          running.delete(child);
+          // Stopped by a signal (close()): its end is unknown, as with a dropped connection.
+          resolvePromise({ code, stdout, stderr: code === null && closed ? stderr || 'connection closed' : stderr });
+        });
         child.stdin.end(shell.stdinPrefix + wrapScript(toShell(script)));
       });
     },
     roundTrips: () => trips,
-    close: () => undefined,
+    close() {
+      closed = true;
+      for (const child of running) terminateGroup(child.pid, () => ended(child));
+    },
+    killNow() {
+      for (const child of running) if (!ended(child)) signalGroup(child.pid, 'SIGKILL');
+    },
   };
 }

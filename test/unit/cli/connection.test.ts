@@ -3,7 +3,7 @@
 // ansible_connection=local proven by a real run against this machine (a Debian: facts are read,
 // the host is refused, nothing changes).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,7 +13,10 @@ import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
 import { connectFailure, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
-import { remoteShell } from '../../../src/exec/session.ts';
+import { localSession, remoteShell } from '../../../src/exec/session.ts';
+import { join as joinCommand, raw, sh } from '../../../src/exec/command.ts';
+import { runBounded } from '../../../src/run/bounded.ts';
+import type { RunOptions } from '../../../src/run/types.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -725,4 +728,42 @@ describe('ansible_connection=local', () => {
     expect(r.hosts[0]!.product).toBe(`${field('NAME')} ${field('VERSION_ID')}`); // read from this machine's os-release
     expect(stdout).toMatch(/localhost \| SKIPPED \| refused/);
   }, 120_000); // a whole CLI run in a subprocess: slow on a loaded machine, not a timing check
+});
+
+describe('ansible_connection=local: its bash is stopped as an ssh client is', () => {
+  // No --remote-timeout (timeout(1) would make a process group of its own anyway).
+  const local = () => localSession(connectionFor('localhost', { ansible_connection: 'local' }, { ...defaults, scriptTimeoutSeconds: 0 }));
+  const pgidOf = (pid: number | string) =>
+    readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ')[2];
+
+  it("runs in a process group of its own: a Ctrl-C on the terminal reaches the toolkit, which decides, not the host's script", async () => {
+    // The script's own process group, from /proc (no ps needed): field 3 after "PID (COMM) ".
+    const own = await local().run(joinCommand([raw(`awk '{ sub(/^.*\\) /, ""); print $3 }' /proc/$$/stat`)]));
+    expect(own.stdout.trim()).toMatch(/^\d+$/);
+    expect(own.stdout.trim()).not.toBe(pgidOf('self'));
+  });
+
+  it('close() stops a script in flight, one that ignores SIGTERM after the grace, and the end is unknown (code null)', async () => {
+    const s = local();
+    const started = join(dir, 'local-started');
+    const running = s.run(sh`trap '' TERM; touch ${started}; sleep 30`);
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(started) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    s.close();
+    const r = await running;
+    expect(r.code).toBeNull();
+    // After close() nothing more runs.
+    expect((await s.run(sh`true`)).code).toBeNull();
+  }, 20_000);
+
+  it('--max-host-output bounds it: a flood on stdout or stderr closes it and fails the host', async () => {
+    const options = { maxHostOutputBytes: 1024 * 1024, connection: { scriptTimeoutSeconds: 0 } } as unknown as RunOptions;
+    for (const stream of ['', '>&2']) {
+      const { result, problem } = await runBounded(local(), joinCommand([raw(`while :; do head -c 65536 /dev/zero ${stream}; done`)]), options);
+      expect(problem).toMatch(/sent more than 1 MiB for one script \(--max-host-output\)/);
+      expect(result.code).toBeNull();
+    }
+  }, 20_000);
 });
