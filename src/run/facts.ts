@@ -212,6 +212,9 @@ async function connectAndRun(
     } catch (error) {
       return { error };
     }
+    // A second Ctrl-C (or SIGTERM) while the host was connecting (paramiko connects in open())
+    // closed the sessions there were, not this one: nothing more is run on it.
+    if (options.abort.aborted) session.close();
     let ran: Awaited<ReturnType<typeof runBounded>>;
     try {
       ran = await runBounded(session, script, options);

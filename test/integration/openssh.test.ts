@@ -616,30 +616,38 @@ async function until(ready: () => boolean): Promise<void> {
 /**
  * A TCP relay on this machine to a lab host's sshd, counting the connections it gets and the
  * bytes each client sent; the first `refuse` are closed at once, and the first one relayed is
- * cut once its client has sent more than `cutAfterClientBytes`. Bound to `address` (any loopback
- * address) and `port` (0: any).
+ * cut once its client has sent more than `cutAfterClientBytes`. Each connection is held
+ * `holdMs` before it is relayed (a slow network: the client waits for sshd's banner). Bound to
+ * `address` (any loopback address) and `port` (0: any).
  */
 async function relayTo(
   h: LabHost,
-  { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY } = {},
+  { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY, holdMs = 0 } = {},
 ): Promise<{ port: number; connections: () => number; clientBytes: () => number[]; close: () => void }> {
   let seen = 0;
   const sent: number[] = [];
   const server = createServer((client) => {
     seen++;
     if (seen <= refuse) return void client.destroy();
-    const upstream = connect(22, h.address);
     const index = sent.push(0) - 1;
-    client.on('data', (chunk: Buffer) => {
-      sent[index]! += chunk.length;
-      if (index === 0 && sent[index]! > cutAfterClientBytes) {
-        client.destroy();
-        upstream.destroy();
-      }
-    });
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream).pipe(client);
+    let upstream: ReturnType<typeof connect> | undefined;
+    client.on('error', () => upstream?.destroy());
+    const relay = () => {
+      if (client.destroyed) return;
+      const up = connect(22, h.address);
+      upstream = up;
+      client.on('data', (chunk: Buffer) => {
+        sent[index]! += chunk.length;
+        if (index === 0 && sent[index]! > cutAfterClientBytes) {
+          client.destroy();
+          up.destroy();
+        }
+      });
+      up.on('error', () => client.destroy());
+      client.pipe(up).pipe(client);
+    };
+    if (holdMs > 0) setTimeout(relay, holdMs);
+    else relay();
   });
   await new Promise<void>((ready, failed) => {
     server.once('error', failed);
@@ -797,6 +805,28 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(report.hosts.find((x) => x.host === h.name)?.status).toBe('unreachable');
     expect(out()).toMatch(/connection lost while reading facts: connection closed/);
     expect(out()).not.toMatch(/not tried again/);
+  });
+
+  it('a SIGTERM while a paramiko host is still connecting: nothing is run on it once it has connected', async () => {
+    const h = pull[1]!;
+    const relay = await relayTo(h, { holdMs: 3000 });
+    const vars = {
+      ansible_host: '127.0.0.1',
+      ansible_port: relay.port,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: info.keyFile,
+      ansible_connection: 'paramiko',
+      ansible_ssh_common_args: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
+    };
+    const json = join(mkdtempSync(join(work, 'paramiko-int-')), 'report.json');
+    const { child, out, exited } = startProvision(['-i', inventory({ [h.name]: vars }), '--check', '--json', json], {}, false);
+    await until(() => relay.connections() === 1);
+    expect(relay.connections(), out()).toBe(1);
+    child.kill('SIGTERM');
+    expect(await exited, out()).toBe(99);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; product: string | null }[] };
+    // Connected after the signal (the relay held it 3 s): its facts were never read.
+    expect(report.hosts.find((x) => x.host === h.name)).toMatchObject({ status: 'unreachable', product: null });
   });
 
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
