@@ -38,15 +38,31 @@ export function parseMarker(line: string): Marker | null {
   }
 }
 
-/** Splits a stream into lines, calling back for each marker. */
+/** The longest line kept while it is incomplete: a marker is a few KiB (a failed step's last
+ *  4,000 bytes of output, base64); a longer line is no marker, and only its end is looked for. */
+const MAX_MARKER_LINE = 1024 * 1024;
+
+/** Splits a stream into lines, calling back for each marker. Each chunk is scanned once (a host
+ *  sending megabytes without a line break costs no rescans of what came before), and what is kept
+ *  of an unfinished line is bounded. */
 export function markerReader(onMarker: (m: Marker) => void): (chunk: string) => void {
   let pending = '';
+  let overlong = false;
   return (chunk) => {
-    pending += chunk;
-    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-      const m = parseMarker(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+      const line = pending + chunk.slice(start, nl);
+      const m = overlong ? null : parseMarker(line);
+      pending = '';
+      overlong = false;
+      start = nl + 1;
       if (m) onMarker(m);
+    }
+    if (overlong) return;
+    pending += chunk.slice(start);
+    if (pending.length > MAX_MARKER_LINE) {
+      pending = '';
+      overlong = true;
     }
   };
 }

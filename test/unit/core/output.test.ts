@@ -31,6 +31,17 @@ describe('markers', () => {
     expect(parseMarker(`@@tp failed 1 2 x${Buffer.from('boom').toString('base64')}`)).toMatchObject({ rc: 2, output: 'boom' });
     expect(parseMarker(`@@tp unverified ${Buffer.from('a check').toString('base64')} x`)).toMatchObject({ check: 'a check', output: '' });
   });
+
+  it('a line longer than any marker is dropped, whatever it ends with; the markers after it are read', () => {
+    const seen: string[] = [];
+    const read = markerReader((m) => seen.push(m.kind));
+    read('@@tp ok 1');
+    // 2 MiB without a line break, in chunks, then the end of that line: not a marker
+    for (let i = 0; i < 32; i++) read('#'.repeat(65536));
+    read(' @@tp done\n@@tp ok 2\n@@tp beg');
+    read('in 3\n');
+    expect(seen).toEqual(['ok', 'begin']);
+  });
 });
 
 describe('exit codes (Ansible)', () => {
