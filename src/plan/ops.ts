@@ -229,11 +229,11 @@ export function packagesRemoved(asked: string[], facts: HostFacts): Change | nul
   };
 }
 
-/** Uninstall: packages in the toolkit's record that are no longer installed (the admin removed
- *  them) leave the record, so one the admin installs again later is theirs, never removed by a
- *  --purge as the toolkit's. */
-export function packagesRecordPruned(facts: HostFacts): Change | null {
-  const gone = facts.record.packages.filter((n) => !facts.packages[n]);
+/** Packages in the toolkit's record that are no longer installed (the admin removed them) leave
+ *  the record, so one the admin installs again later is theirs, never removed by a --purge as the
+ *  toolkit's; except those this run installs again (`reinstalled`), which stay the toolkit's. */
+export function packagesRecordPruned(facts: HostFacts, reinstalled: readonly string[] = []): Change | null {
+  const gone = facts.record.packages.filter((n) => !facts.packages[n] && !reinstalled.includes(n));
   if (gone.length === 0) return null;
   return {
     id: 'record:packages',

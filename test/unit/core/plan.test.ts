@@ -947,7 +947,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
   });
 });
 
-describe("the toolkit's package record on uninstall", () => {
+describe("the toolkit's package record", () => {
   it('forgets a recorded package that is no longer installed, so one the admin installs later stays theirs', () => {
     const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
     expect(facts.record.packages).toContain('alloy');
@@ -958,6 +958,21 @@ describe("the toolkit's package record on uninstall", () => {
     expect(toShell(pruned.script)).toBe('tp_packages_record_remove alloy');
     // Nothing to forget where every recorded package is there.
     expect(planFor(facts, { uninstall: true }).changes.map((c) => c.id)).not.toContain('record:packages');
+  });
+
+  it('install runs forget one too, unless they install it again: supportutils removed by the admin, then switched off', () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    expect(facts.record.packages).toContain('supportutils');
+    const removedByAdmin = { ...facts, packages: Object.fromEntries(Object.entries(facts.packages).filter(([n]) => !n.startsWith('supportutils'))) };
+    // Still wanted: installed again, and stays in the record.
+    const again = planFor(removedByAdmin);
+    expect(again.changes.map((c) => c.id)).not.toContain('record:packages');
+    expect(again.changes[0]!.summary).toMatch(/^install supportutils, supportutils-plugin-trento/);
+    // Switched off: forgotten, so a supportutils the admin installs later is never the toolkit's to --purge.
+    const off = planFor(removedByAdmin, { supportutils: { enabled: false, updateCache: true } });
+    expect(off.changes.map((c) => c.summary)).toEqual([
+      'forget supportutils, supportutils-plugin-trento in the record of what trento-provision installed (no longer installed)',
+    ]);
   });
 });
 
