@@ -112,7 +112,10 @@ export function planHost(input: PlanInput): HostPlan {
   const remove = packagesRemoved(toRemove, input.facts);
   // Every run, not only uninstall: a package the admin removed and one they install again later
   // (after agent_install_monitoring_dep: false, say) is theirs. One this run installs again stays.
-  const pruned = packagesRecordPruned(input.facts, results.flatMap((r) => r.installPackages ?? []));
+  const pruned = packagesRecordPruned(
+    input.facts,
+    results.flatMap((r) => r.installPackages ?? []),
+  );
   const upgrade =
     input.settings.packageState === 'latest' && !input.uninstall
       ? packagesUpgraded(

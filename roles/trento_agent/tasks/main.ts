@@ -6,7 +6,7 @@ import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, fileRecordForgotten, service } from '../../../src/plan/ops.ts';
+import { file, fileAbsent, fileRecordForgotten, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { agentWritesTheSame } from '../../../src/render/trento-alloy.ts';
@@ -133,11 +133,22 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // --purge removes the server CA anchor only where the toolkit wrote it (its files record).
   const anchorOurs = facts.record.files.includes(PATHS.serverCaCert);
   const anchorKept = ctx.purge && !anchorOurs && facts.files[PATHS.serverCaCert]?.exists === true;
+  const removePackages = facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [];
+  // Where the package shipped agent.yaml as its config file (SLE 15), rpm keeps a changed one
+  // under another name when the package goes: the plan cannot say "stays" at the old path alone.
+  const configKept = !ctx.purge && installedByToolkit(PACKAGES.agent, facts) && facts.files[PATHS.agentConfig]?.exists === true;
   return {
-    warnings: anchorKept
-      ? [`${PATHS.serverCaCert} was not written by trento-provision (not in ${PATHS.stateDir}/files); it stays, and the trust store with it`]
-      : [],
-    removePackages: facts.packages[PACKAGES.agent] ? [PACKAGES.agent] : [],
+    warnings: [
+      ...(anchorKept
+        ? [`${PATHS.serverCaCert} was not written by trento-provision (not in ${PATHS.stateDir}/files); it stays, and the trust store with it`]
+        : []),
+      ...(configKept
+        ? [
+            `${PATHS.agentConfig} stays, with the API key in it (where the package shipped it, SLES 15, rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`,
+          ]
+        : []),
+    ],
+    removePackages,
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
       // Its trento-agent.service.d folder too, when the toolkit's drop-in was all there was.

@@ -472,6 +472,15 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigSavedByRpm}`);
   });
 
+  it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    const said = `${PATHS.agentConfig} stays, with the API key in it (where the package shipped it, SLES 15, rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`;
+    expect(planFor(facts, { uninstall: true }).warnings).toContain(said);
+    expect(planFor(facts, { uninstall: true, purge: true }).warnings).not.toContain(said);
+    // The admin's trento-agent (not in the record) is not removed: agent.yaml stays where it is.
+    expect(planFor({ ...facts, record: { ...facts.record, packages: [] } }, { uninstall: true }).warnings).not.toContain(said);
+  });
+
   it("uninstall --purge leaves an Alloy the admin installed running and enabled (its own pipelines); the toolkit's is stopped", () => {
     const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
     facts.record.packages = ['trento-agent']; // Alloy was the admin's
