@@ -111,7 +111,7 @@ tp_alloy_validate_dir() {
 # since then, where journalctl can read them, and where to look.
 tp_alloy_why_down() {
   if command -v journalctl >/dev/null 2>&1; then
-    journalctl -u alloy.service --since "@$1" -n 20 --no-pager -o cat 2>/dev/null | tail -c 2000 >&2
+    journalctl -u alloy.service --since "@$1" -n 20 --no-pager -o cat 2>/dev/null | tp_tail 2000 >&2
   fi
   echo "see journalctl -u alloy.service for why Alloy did not start" >&2
 }

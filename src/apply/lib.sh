@@ -71,12 +71,28 @@ tp_clean_leftovers() {
   done
 }
 
+# tp_tail BYTES [FILE]: the end of FILE (or stdin), at most BYTES of it, from the start of a
+# line: a line cut in two could begin with the end of a secret, which the controller's masking
+# (whole values) cannot recognise. A last line longer than BYTES gives nothing.
+tp_tail() {
+  local text
+  text=$(tail -c "$(($1 + 1))" ${2:+"$2"}; printf x)
+  text=${text%x}
+  if [ "${#text}" -gt "$1" ]; then
+    case $text in
+      *$'\n'*) text=${text#*$'\n'} ;;
+      *) text= ;;
+    esac
+  fi
+  printf '%s' "$text"
+}
+
 tp_run() { # STEP FUNCTION: run one step, its output kept for the report if it fails
   TP_STEP=$1
   tp_mark "begin $1"
   "$2" >"$TP_LOG" 2>&1
   local rc=$?
-  if [ $rc -eq 0 ]; then tp_mark "ok $1"; else tp_mark "failed $1 $rc x$(tail -c 4000 "$TP_LOG" | base64 -w0)"; fi
+  if [ $rc -eq 0 ]; then tp_mark "ok $1"; else tp_mark "failed $1 $rc x$(tp_tail 4000 "$TP_LOG" | base64 -w0)"; fi
   return $rc
 }
 
@@ -384,7 +400,7 @@ tp_verify() { # NAME COMMAND...: one check of the result
     tp_mark "verified $(tp_b64 "$1")"
   else
     TP_UNVERIFIED=$((TP_UNVERIFIED + 1))
-    tp_mark "unverified $(tp_b64 "$1") x$(tail -c 2000 "$TP_LOG" | base64 -w0)"
+    tp_mark "unverified $(tp_b64 "$1") x$(tp_tail 2000 "$TP_LOG" | base64 -w0)"
   fi
 }
 # tp_unit_stopped UNIT: UNIT has no process and systemd starts none on its own (inactive or

@@ -14,7 +14,8 @@ import { convert, isMap, keyString, lineOf, mapEntries, parseAnsibleYaml } from 
 
 export interface ExtraVars {
   vars: Record<string, unknown>;
-  /** variable -> "-e key=value", "-e JSON/YAML" or "FILE:LINE" for -e @FILE */
+  /** variable -> "-e argument N" (key=value or inline JSON/YAML: never the text, which may hold
+   *  a secret the run masks only later, and a short one never) or "FILE:LINE" for -e @FILE */
   origins: Record<string, string>;
   /** Every value that came out of a vault (a vault-encrypted @FILE, an inline !vault): secrets. */
   vaultValues: string[];
@@ -33,30 +34,33 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
     setOwn(vars, key, decryptInline(value, decryptValue));
     origins[key] = origin;
   };
-  for (const arg of args) {
+  for (const [i, arg] of args.entries()) {
     if (!arg) continue;
+    const argument = `-e argument ${i + 1}`;
     if (arg.startsWith('@')) {
       const file = resolve(cwd, arg.slice(1));
       let text = readVarsText(file);
       const encrypted = isVaultText(text);
       if (encrypted) text = decryptedFile(text, vault, file);
-      for (const [k, v, origin] of dataFile(file, text, arg)) {
+      for (const [k, v, origin] of dataFile(file, text, `'${arg}'`)) {
         set(k, v, origin);
         if (encrypted) collectLeaves(vars[k], vaultValues);
       }
     } else if (arg[0] === '/' || arg[0] === '.') {
       throw new InventoryError(`please prepend extra_vars filename '${arg}' with '@' (-e @${arg})`);
     } else if (arg[0] === '[' || arg[0] === '{') {
-      for (const [k, v] of dataFile('-e', arg, arg)) set(k, v, `-e ${abbreviate(arg)}`);
+      for (const [k, v] of dataFile('-e', arg, argument)) set(k, v, argument);
     } else {
-      for (const [k, v] of Object.entries(parseKeyValues(arg))) set(k, v, `-e ${abbreviate(arg)}`);
+      let pairs: Record<string, unknown>;
+      try {
+        pairs = parseKeyValues(arg);
+      } catch (error) {
+        throw error instanceof InventoryError ? new InventoryError(`${argument}: ${error.message}`) : error;
+      }
+      for (const [k, v] of Object.entries(pairs)) set(k, v, argument);
     }
   }
   return { vars, origins, vaultValues: [...vaultValues].filter((v) => v !== '') };
-}
-
-function abbreviate(text: string): string {
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function readVarsText(file: string): string {
@@ -67,13 +71,12 @@ function readVarsText(file: string): string {
   }
 }
 
-/** YAML or JSON text that must be a mapping: [key, value, origin][] */
-function dataFile(file: string, text: string, arg: string): [string, unknown, string][] {
+/** YAML or JSON text that must be a mapping: [key, value, origin][]. `what` names it in an
+ *  error: the @FILE argument, or "-e argument N" (an inline value is never quoted: it may hold a secret). */
+function dataFile(file: string, text: string, what: string): [string, unknown, string][] {
   const loaded = parseAnsibleYaml(text, file);
   if (!isMap(loaded.contents)) {
-    throw new InventoryError(
-      `invalid extra vars data supplied: '${abbreviate(arg)}' could not be made into a dictionary; use key=value, a JSON/YAML mapping or @file`,
-    );
+    throw new InventoryError(`invalid extra vars data supplied: ${what} could not be made into a dictionary; use key=value, a JSON/YAML mapping or @file`);
   }
   return mapEntries(loaded, loaded.contents).map((e) => [keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode))]);
 }
@@ -204,7 +207,8 @@ export function splitArgs(args: string): string[] {
     if (items.length > 1 && itemIndex !== items.length - 1 && !lineContinuation) appendToLast('\n');
   });
   if (printDepth || blockDepth || commentDepth || insideQuotes) {
-    throw new InventoryError(`failed at splitting extra vars, either an unbalanced jinja2 block or quotes: ${args}; quote the whole -e value`);
+    // Not quoted, unlike Ansible: the value may hold a secret, and nothing masks it yet.
+    throw new InventoryError('failed at splitting extra vars, either an unbalanced jinja2 block or quotes; quote the whole -e value');
   }
   return params;
 }

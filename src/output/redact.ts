@@ -54,7 +54,11 @@ export function secretSet(initial: Iterable<string> = []): SecretSet {
   let pattern: RegExp | undefined;
   const add = (more: string | Iterable<string>) => {
     const before = values.size;
-    for (const v of typeof more === 'string' ? [more] : more) if (v.length >= MIN_FREE_TEXT_SECRET) values.add(v);
+    for (const v of typeof more === 'string' ? [more] : more) {
+      // A value of several lines (a PEM key from a vault) also line by line: output indents or
+      // wraps each line of what a host echoed, and the whole value no longer matches there.
+      for (const piece of v.includes('\n') ? [v, ...v.split(/\r?\n/)] : [v]) if (piece.length >= MIN_FREE_TEXT_SECRET) values.add(piece);
+    }
     if (values.size !== before) pattern = patternOf(values);
   };
   add(initial);

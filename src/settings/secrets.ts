@@ -28,10 +28,13 @@ export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = [
   ...VARIABLES.flatMap((v) => (v.kind === 'http-url' && v.agentKey ? [v.agentKey] : [])),
 ];
 /**
- * Alloy attributes whose values are credentials (prometheus.remote_write endpoint): where
- * trento.alloy writes prometheus-auth-password and prometheus-auth-bearer-token.
+ * Alloy attributes whose values are credentials: where trento.alloy writes
+ * prometheus-auth-password and prometheus-auth-bearer-token (basic_auth, bearer_token), and the
+ * others an older or site trento.alloy may hold (authorization's credentials, oauth2's
+ * client_secret, tls_config's key_pem). A rotated one is in no run's list of values: only its
+ * attribute hides it in a diff.
  */
-export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token'];
+export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token', 'credentials', 'client_secret', 'key_pem'];
 
 /**
  * Shorter secrets are not searched for in free text: "trento" or "pass" would be masked inside
@@ -83,6 +86,8 @@ export function urlPasswords(text: string): string[] {
 const SECRET_KEY_PATTERN = new RegExp(`^(\\s*-?\\s*["']?(?:${SECRET_AGENT_KEYS.join('|')})["']?\\s*:)(.*)$`, 'iu');
 const URL_KEY_PATTERN = new RegExp(`^(\\s*["']?(?:${URL_WITH_PASSWORD_KEYS.join('|')})["']?\\s*:\\s*["']?)(.*)$`, 'iu');
 
+const SECRET_KEY_INSIDE = new RegExp(`[{,]\\s*["']?(?:${SECRET_AGENT_KEYS.join('|')})["']?\\s*:`, 'iu');
+
 const indentOf = (line: string): number => /^\s*/u.exec(line)?.[0].length ?? 0;
 
 /**
@@ -93,9 +98,12 @@ function maskAgentYamlLines(text: string): string {
   const lines = text.split('\n');
   const out: string[] = [];
   let secretIndent: number | undefined; // set while inside a secret's continuation lines
-  for (const line of lines) {
+  for (const whole of lines) {
+    // A CR LF file: the patterns read the line without its CR, which it keeps.
+    const cr = whole.endsWith('\r') ? '\r' : '';
+    const line = cr ? whole.slice(0, -1) : whole;
     if (secretIndent !== undefined && (line.trim() === '' || indentOf(line) > secretIndent)) {
-      out.push(line.trim() === '' ? line : `${' '.repeat(indentOf(line))}${MASK}`);
+      out.push(line.trim() === '' ? whole : `${' '.repeat(indentOf(line))}${MASK}${cr}`);
       continue;
     }
     secretIndent = undefined;
@@ -103,11 +111,14 @@ function maskAgentYamlLines(text: string): string {
     const url = URL_KEY_PATTERN.exec(line);
     if (secret) {
       secretIndent = indentOf(line);
-      out.push(`${secret[1]} "${MASK}"`);
+      out.push(`${secret[1]} "${MASK}"${cr}`);
     } else if (url) {
-      out.push(`${url[1]}${maskUrlPassword(url[2] ?? '')}`);
+      out.push(`${url[1]}${maskUrlPassword(url[2] ?? '')}${cr}`);
+    } else if (SECRET_KEY_INSIDE.test(line)) {
+      // A secret key inside a flow mapping ({api-key: ..., ...}): the whole line.
+      out.push(`${' '.repeat(indentOf(line))}${MASK}${cr}`);
     } else {
-      out.push(line);
+      out.push(whole);
     }
   }
   return out.join('\n');
@@ -172,6 +183,9 @@ const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|
 // An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
 const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)[^/"]*@/gmu;
 
+// An HTTP header of an endpoint's `headers = { "Authorization" = "Bearer ..." }`.
+const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;
+
 export function maskAlloy(text: string): string {
-  return text.replace(ALLOY_SECRET_LINE, `$1"${MASK}"`).replace(ALLOY_URL_PASSWORD, `$1${MASK}@`);
+  return text.replace(ALLOY_SECRET_LINE, `$1"${MASK}"`).replace(ALLOY_URL_PASSWORD, `$1${MASK}@`).replace(ALLOY_AUTH_HEADER, `$1"${MASK}"`);
 }

@@ -20,7 +20,7 @@ import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defau
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET, urlPasswords } from './secrets.ts';
+import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, urlPasswords } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -71,17 +71,21 @@ function asText(value: unknown): Checked {
 
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/u;
 
+/** A URL as an error quotes it: whatever comes before its last "@" (a user and password the
+ *  run may not be able to pick out of a broken URL, such as one with an unencoded "#") hidden. */
+const quotedUrl = (text: string) => `"${text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/su, (_m, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`)}"`;
+
 function urlProblem(text: string, schemes: readonly string[]): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return `"${text}" is not a valid URL (expected ${schemes.map((s) => `${s}://`).join(' or ')}...)`;
+    return `${quotedUrl(text)} is not a valid URL (expected ${schemes.map((s) => `${s}://`).join(' or ')}...)`;
   }
   const scheme = url.protocol.replace(/:$/u, '');
-  if (!schemes.includes(scheme)) return `URL scheme must be ${schemes.join(' or ')}, got "${scheme}" in "${text}"`;
-  if (url.hostname === '') return `URL "${text}" has no host`;
-  if (/\s/u.test(text)) return `URL "${text}" contains whitespace`;
+  if (!schemes.includes(scheme)) return `URL scheme must be ${schemes.join(' or ')}, got "${scheme}" in ${quotedUrl(text)}`;
+  if (url.hostname === '') return `URL ${quotedUrl(text)} has no host`;
+  if (/\s/u.test(text)) return `URL ${quotedUrl(text)} contains whitespace`;
   return undefined;
 }
 

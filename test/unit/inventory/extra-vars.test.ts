@@ -62,10 +62,25 @@ describe('parseExtraVars', () => {
     expect(splitArgs('a="b c" d={{ e f }}')).toEqual(['a="b c"', 'd={{ e f }}']);
   });
 
-  it('names where each variable came from', () => {
-    const { origins } = parseExtraVars(['a=1', '@vars.yml'], DIR);
-    expect(origins.a).toBe('-e a=1');
+  it('names where each variable came from: an inline one by its place, never its text (a secret the run masks later, or a short one it never masks)', () => {
+    const { origins } = parseExtraVars(['a=1', '@vars.yml', '{"agent_rabbitmq_password": "trento"}'], DIR);
+    expect(origins.a).toBe('-e argument 1');
     expect(origins.version).toBe(`${join(DIR, 'vars.yml')}:3`);
+    expect(origins.agent_rabbitmq_password).toBe('-e argument 3');
+  });
+
+  it("quotes no inline -e value in its errors (Ansible does; nothing masks a secret's letters yet)", () => {
+    const secret = 'Sup3rS3cretApiKey';
+    for (const arg of [`agent_web_api_key="${secret}{{ x`, `[ "${secret}" ]`, `agent_web_api_key='${secret}`]) {
+      let said = '';
+      try {
+        parseExtraVars(['a=1', arg], DIR);
+      } catch (error) {
+        said = (error as Error).message;
+      }
+      expect(said).toMatch(/^(-e argument 2: failed at splitting extra vars|invalid extra vars data supplied: -e argument 2 could not be made)/);
+      expect(said).not.toContain(secret.slice(0, 6));
+    }
   });
 
   it('fails clearly on a file that is not a mapping', () => {

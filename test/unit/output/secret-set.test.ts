@@ -3,6 +3,7 @@
 // rendered files carry, so no second list is needed once configs are known.
 import { describe, expect, it } from 'vitest';
 import { secretSet } from '../../../src/output/redact.ts';
+import { createSink } from '../../../src/output/sink.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
@@ -43,6 +44,21 @@ describe('the secret set', () => {
       expect(out).not.toContain('wörd');
       expect(out).not.toContain('w%C3%B6rd');
     }
+  });
+
+  it('masks a value of several lines line by line too, as output indents what a host echoed (the sink, the JUnit report)', async () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nshort\n-----END PRIVATE KEY-----';
+    const set = secretSet([pem]);
+    const echoed = `    -----BEGIN PRIVATE KEY-----\n    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n    short\n`;
+    expect(set.redact(echoed)).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    // The whole value still masks as one.
+    expect(set.redact(`x ${pem} y`)).toBe(`x ${MASK} y`);
+    // Through the sink: a failed step whose output is the key, indented under FAILED.
+    const out: string[] = [];
+    const sink = await createSink({ out: { write: (t: string) => out.push(t) } as never, live: false, color: false, verbosity: 0 } as never);
+    sink.secrets.add([pem]);
+    sink.emit({ type: 'change-failed', host: 'h1', id: 'x', summary: 'update x', rc: 1, output: pem } as never);
+    expect(out.join('')).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
   });
 
   it('masks the longest of overlapping values whole', () => {

@@ -112,6 +112,13 @@ describe('maskAgentYaml', () => {
     expect(maskAgentYaml(`${text}broken: [\n`)).not.toMatch(/srv-pw|rw-pw/);
   });
 
+  it('masks a broken file with CR LF line endings, and a secret key inside a flow mapping, keeping each CR', () => {
+    const crlf = 'server-url: https://x\r\napi-key: OLDSECRETKEY123\r\n  bad: [\r\n';
+    expect(maskAgentYaml(crlf)).toBe(`server-url: https://x\r\napi-key: "${MASK}"\r\n  ${MASK}\r\n`);
+    const flow = '{api-key: OLDSECRETKEY123, server-url: x\nfoo: [\n';
+    expect(maskAgentYaml(flow)).toBe(`${MASK}\nfoo: [\n`);
+  });
+
   it('leaves a file without secrets unchanged', () => {
     const text = renderAgentYaml({ 'prometheus-mode': 'pull', 'server-url': 'http://x', 'facts-service-url': 'amqp://h/v' });
     expect(maskAgentYaml(text)).toBe(text);
@@ -136,6 +143,34 @@ describe('maskAlloy', () => {
     expect(maskAlloy('          url = "https://push:rw-pw@8b1@trento.example.com/api/v1/write"\n')).toBe(
       `          url = "https://push:${MASK}@trento.example.com/api/v1/write"\n`,
     );
+  });
+
+  it("hides the credentials an older or site trento.alloy holds elsewhere (a rotated one is in no run's list)", () => {
+    const old = [
+      '    authorization {',
+      '      type        = "Bearer"',
+      '      credentials = "OLDTOKEN123"',
+      '    }',
+      '    oauth2 {',
+      '      client_id     = "trento"',
+      '      client_secret = "OLDCS-456"',
+      '    }',
+      '    tls_config {',
+      '      key_pem  = "-----BEGIN PRIVATE KEY-----"',
+      '      key_file = "/etc/alloy/client.key"',
+      '    }',
+      '    headers = {',
+      '      "Authorization" = "Bearer OLD-HEADER-789",',
+      '      "X-Tenant"      = "sap",',
+      '    }',
+      '',
+    ].join('\n');
+    const masked = maskAlloy(old);
+    expect(masked).not.toMatch(/OLDTOKEN123|OLDCS-456|BEGIN PRIVATE|OLD-HEADER-789/);
+    for (const kept of ['type        = "Bearer"', 'client_id     = "trento"', 'key_file = "/etc/alloy/client.key"', '"X-Tenant"      = "sap",']) {
+      expect(masked).toContain(kept);
+    }
+    expect(masked).toContain(`"Authorization" = "${MASK}",`);
   });
 });
 

@@ -16,6 +16,7 @@ import type { PrometheusMode, SettingError } from '../../../src/settings/validat
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
 import { BASE_VARS, GROUP } from './inventory-vars.ts';
+import { MASK } from '../../../src/settings/secrets.ts';
 
 const HOST = 'inventories/prod/host_vars/sles16-01.yml';
 const defaults = loadRoleDefaults();
@@ -370,6 +371,14 @@ const CASES: Case[] = [
     variable: 'agent_trento_server_url',
     origin: HOST,
     message: 'is not a valid URL',
+  },
+  {
+    // An unencoded "#" in the password: no password to pick out of it, so the whole user part goes
+    name: 'server URL that does not parse, credentials in it',
+    changes: { agent_trento_server_url: 'https://admin:pw#123456789@t .example' },
+    variable: 'agent_trento_server_url',
+    origin: HOST,
+    message: `"https://${MASK}@t .example" is not a valid URL`,
   },
   {
     name: 'server URL with another scheme',

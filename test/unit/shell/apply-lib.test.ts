@@ -122,6 +122,28 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
   });
 });
 
+describe("tp_tail: a failed step's output, its end from the start of a line (a secret cut in two is never sent half)", () => {
+  const log = join(scratch, 'tail-log');
+  const tail = (text: string, bytes: number, fromStdin = false) => {
+    writeFileSync(log, text);
+    const r = run(fromStdin ? `tp_tail ${bytes} < ${log}` : `tp_tail ${bytes} ${log}`);
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+  it('whole when it fits; else from the first line that starts inside the window; a last line too long gives nothing', () => {
+    expect(tail('a\nb\n', 10)).toBe('a\nb\n');
+    expect(tail('0123456789', 10)).toBe('0123456789');
+    // "password = Sup3rS3cret\n" cut inside the value: that line is dropped, not sent as "S3cret"
+    const text = 'password = Sup3rS3cret\nalloy: error in trento.alloy\n';
+    for (const fromStdin of [false, true]) {
+      expect(tail(text, 35, fromStdin)).toBe('alloy: error in trento.alloy\n');
+    }
+    // the window starting right after a line break keeps that whole line
+    expect(tail('xx\nabc\n', 4)).toBe('abc\n');
+    expect(tail(`${'#'.repeat(50)}\n`, 20)).toBe('');
+  });
+});
+
 describe('tp_record_edit: the records as sorted sets (what sort -u makes in the C locale)', () => {
   const state = join(scratch, 'records');
   const record = () => readFileSync(join(state, 'packages'), 'utf8');
