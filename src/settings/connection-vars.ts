@@ -3,7 +3,7 @@
 // '{{ vault_sudo_password }}'"); the connection layer (src/exec) reads plain values, so they are
 // evaluated here, once per host, before any host is contacted and before the run collects its
 // secrets (so the evaluated passwords are masked like any other).
-import { type AllRoleDefaults, type Computed, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { type AllRoleDefaults, magicVariables, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 
@@ -11,14 +11,6 @@ export interface ConnectionVarsProblem {
   variable: string;
   origin: string;
   message: string;
-}
-
-/** Ansible's magic variables a connection variable may use ("{{ inventory_hostname }}.corp.example"). */
-function magicVariables(host: string): Record<string, Computed> {
-  const magic =
-    (value: string): Computed =>
-    () => ({ value, via: [], origin: 'the inventory name' });
-  return { inventory_hostname: magic(host), inventory_hostname_short: magic(host.split('.')[0]!) };
 }
 
 /**

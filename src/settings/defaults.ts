@@ -91,6 +91,15 @@ export interface ResolvedVars {
   defined(name: string): boolean;
 }
 
+/** Ansible's magic variables of a host that a variable may use ("{{ inventory_hostname }}:9100",
+ *  "{{ inventory_hostname_short }}.mgmt.example"). */
+export function magicVariables(host: string): Record<string, Computed> {
+  const magic =
+    (value: string): Computed =>
+    () => ({ value, via: [], origin: 'the inventory name' });
+  return { inventory_hostname: magic(host), inventory_hostname_short: magic(host.split('.')[0]!) };
+}
+
 /**
  * Layers role defaults under the host's variables and evaluates Jinja strings on demand,
  * following references (a default may use another variable). Each call builds its own cache,
@@ -175,6 +184,19 @@ export function resolveVars(
         const origin = source.fromDefaults && via !== '' ? `${source.origin} (using ${via})` : source.origin;
         const sources = [...new Set([...own, ...evaluated.refs.flatMap((ref) => lookup(ref, [...stack, name]).sources)])];
         result = { value: evaluated.value, origin, sources };
+        // The admin's own template naming a variable nobody set: Ansible fails on it; "not set"
+        // would drop the setting without a word (a role default may rely on it: those do not).
+        const missing = evaluated.refs.filter((ref) => lookup(ref, [...stack, name]).value === UNDEFINED);
+        if (evaluated.value === UNDEFINED && !source.fromDefaults && missing.length > 0) {
+          const facts = missing.filter((ref) => ref.startsWith('ansible_'));
+          problems.push({
+            variable: name,
+            origin: source.origin,
+            message: `is undefined here: its Jinja names ${[...new Set(missing)].join(', ')}, which this host does not have${
+              facts.length ? ' (Ansible facts are not gathered by trento-provision)' : ''
+            }; define it, add a default() filter, or give the value itself`,
+          });
+        }
       }
     }
     cache.set(name, result);

@@ -14,7 +14,7 @@
 // trento_server_name (agent_prometheus_remote_write_url), not from the Prometheus host.
 import type { Inventory } from '../inventory/model.ts';
 import { groupHosts } from '../inventory/patterns.ts';
-import type { Computed } from './defaults.ts';
+import { type Computed, magicVariables } from './defaults.ts';
 import { ansibleBool } from '../inventory/truthiness.ts';
 import { hostVariable } from './connection-vars.ts';
 
@@ -117,7 +117,11 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
  * values; a value given with -e beats them (so such a name gets no computed entry).
  */
 export function discoveredVariables(play: PlayView | undefined): Readonly<Record<string, Computed>> {
-  return Object.fromEntries(DISCOVERED_SERVICES.filter((s) => !play?.extraVarNames.has(s.effective)).map((s) => [s.effective, discoverOne(s, play)]));
+  return {
+    // The host's magic variables, as the official play's templates see them.
+    ...(play ? magicVariables(play.host) : {}),
+    ...Object.fromEntries(DISCOVERED_SERVICES.filter((s) => !play?.extraVarNames.has(s.effective)).map((s) => [s.effective, discoverOne(s, play)])),
+  };
 }
 
 /** The group the official playbook's agent play runs on (agent.yml: `hosts: agents`). */

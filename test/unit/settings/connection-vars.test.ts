@@ -54,7 +54,7 @@ describe('templated connection variables', () => {
       {
         variable: 'ansible_password',
         origin: 'host_vars/db1.yml:2',
-        message: expect.stringContaining('is undefined here: its Jinja names a variable this host does not have'),
+        message: expect.stringContaining('is undefined here: its Jinja names missing_pw, which this host does not have'),
       },
     ]);
     const unsupported = templatedConnectionVars('db1', { ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);

@@ -179,7 +179,38 @@ describe('RabbitMQ discovery (the official trento role)', () => {
     const undefinedName = await facts('dedicated-nodes', 'hana01', [], (vars) => {
       if (vars.ansible_host === '192.0.2.30') vars.ansible_host = '{{ mq_name }}.mgmt';
     });
-    expect(undefinedName.errors.map((e) => e.message)).toEqual([expect.stringContaining('"{{ mq_name }}.mgmt" is undefined for vitellone-mq')]);
+    expect(undefinedName.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining(
+        'ansible_host of vitellone-mq (provision_rabbitmq is true): is undefined here: its Jinja names mq_name, which this host does not have',
+      ),
+    ]);
+  });
+
+  it("the host's magic variables reach every setting, and a variable nobody set is an error naming it, not a setting dropped (ansible-core 2.14 fails the play on it)", async () => {
+    // (ansible -m debug -a var=agent_prometheus_node_exporter_target gives "hana01:9100".)
+    const magic = await facts('dedicated-nodes', 'hana01', [], (vars) => {
+      vars.agent_prometheus_node_exporter_target = '{{ inventory_hostname }}:9100';
+      vars.agent_log_level = '{{ site_log_level | default("info") }}';
+    });
+    expect(magic.errors).toEqual([]);
+    expect(magic.config['prometheus-node-exporter-target']).toBe('hana01:9100');
+    expect(magic.config['log-level']).toBe('info');
+    const typo = await facts('dedicated-nodes', 'hana01', [], (vars) => {
+      vars.agent_log_level = '{{ my_log_level }}';
+      vars.agent_prometheus_node_exporter_target = '{{ ansible_fqdn }}:9100';
+    });
+    expect(typo.errors.map((e) => [e.variable, e.message])).toEqual(
+      expect.arrayContaining([
+        [
+          'agent_log_level',
+          'is undefined here: its Jinja names my_log_level, which this host does not have; define it, add a default() filter, or give the value itself',
+        ],
+        [
+          'agent_prometheus_node_exporter_target',
+          'is undefined here: its Jinja names ansible_fqdn, which this host does not have (Ansible facts are not gathered by trento-provision); define it, add a default() filter, or give the value itself',
+        ],
+      ]),
+    );
   });
 
   it('an agent_rabbitmq_host in the inventory beats discovery (a role default, as in the official role)', async () => {
