@@ -24,7 +24,27 @@ import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.
 const projectDir = packageRoot(import.meta.url);
 
-async function main(): Promise<number> {
+/** Whether the terminal hung up (SIGHUP) during the run: see leave(). */
+interface Hangup {
+  hungUp: boolean;
+}
+
+/**
+ * Ends the process with `code`; after a hangup, by that signal itself once the exit handlers
+ * (the connector's cleanup) ran: Node 20's own exit restores the terminal's settings and, the
+ * terminal being gone, aborts (SIGABRT and a core file instead of the code; nodejs/node#51519,
+ * fixed in Node 22.16).
+ */
+function leave(code: number, hangup: Hangup): never {
+  if (hangup.hungUp) {
+    process.emit('exit', code);
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
+  process.exit(code);
+}
+
+async function main(hangup: Hangup): Promise<number> {
   // Every relative path the admin gives (-i, --private-key, @file, vault password files,
   // ./ansible.cfg, ansible_ssh_private_key_file, --limit @file) starts from the folder the
   // admin ran the command in; under `npm run` that is INIT_CWD, not the repository. One chdir
@@ -59,7 +79,7 @@ async function main(): Promise<number> {
     out: process.stdout,
   });
   try {
-    return await provision(cli, sink, adminDir);
+    return await provision(cli, sink, adminDir, hangup);
   } catch (error) {
     throw scrubbed(error, sink.secrets.redact);
   }
@@ -73,7 +93,7 @@ function scrubbed(error: unknown, redact: Redactor): unknown {
   return error;
 }
 
-async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir: string): Promise<number> {
+async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir: string, hangup: Hangup): Promise<number> {
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
@@ -111,12 +131,19 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   // clients and removes the control folder). The hosts' scripts ignore a dropped connection.
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (signal === 'SIGHUP') {
+      // A closed terminal can send two (the kernel's, the shell's), and systemd sends one after
+      // SIGTERM: a hangup is never a reason to leave without the reports.
+      if (hangup.hungUp || abort.signal.aborted) {
+        hangup.hungUp = true;
+        return;
+      }
+      hangup.hungUp = true;
       // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
     }
     if (abort.signal.aborted) {
       sink.emit({ type: 'interrupted', message: `${signal} while closing the connections: leaving now, the ssh clients killed` });
-      process.exit(128 + osConstants.signals[signal]);
+      leave(128 + osConstants.signals[signal], hangup);
     }
     if (signal === 'SIGINT' && !stop.signal.aborted) {
       sink.emit({ type: 'interrupted', message: `${signal}: no new host is started; hosts in flight finish their current script (again to abort at once)` });
@@ -228,8 +255,9 @@ function verifyPrometheusOptions(v: NonNullable<ReturnType<typeof parseCli>['ver
   };
 }
 
-main().then(
-  (code) => process.exit(code),
+const hangup: Hangup = { hungUp: false };
+main(hangup).then(
+  (code) => leave(code, hangup),
   (error) => {
     const known =
       error instanceof CliError ||
@@ -240,6 +268,6 @@ main().then(
       error instanceof AnsibleConfigError;
     process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
     if (error instanceof CliError) process.stderr.write('Run with --help for the options.\n');
-    process.exit(1);
+    leave(1, hangup);
   },
 );

@@ -545,6 +545,7 @@ Prometheus that could not be asked (exit 2 or 4), or Ctrl-C (99), never with 0.
 
 Signals: Ctrl-C starts no new host and lets the hosts in flight finish their script; a second
 Ctrl-C, SIGTERM or SIGHUP drops every connection at once (the hosts go on with their script on
-their own), then writes the recap and reports (99). A signal while the connections close
-leaves at once (128 + the signal's number), the ssh clients killed and no report written.
+their own), then writes the recap and reports (99; after SIGHUP the process then ends by that
+signal). Ctrl-C or SIGTERM while the connections close leaves at once (130, 143), the ssh
+clients killed and no report written.
 `;

@@ -38,7 +38,13 @@ export function connector(options: ConnectorOptions = {}): Connector {
    *  ends after its ControlPersist idle time (60 s by default). */
   const atExit = () => {
     for (const s of killable) s.killNow();
-    for (const path of made) rmSync(path, { recursive: true, force: true });
+    for (const path of made) {
+      try {
+        rmSync(path, { recursive: true, force: true });
+      } catch {
+        // the process is ending: a folder that cannot go (EBUSY, EACCES) stays, as after a kill -9
+      }
+    }
   };
   const killedAtExit = <S extends { killNow(): void }>(session: S): S => {
     if (killable.length === 0) process.on('exit', atExit);

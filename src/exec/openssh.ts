@@ -169,6 +169,14 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   // typo, one newer than this OpenSSH, a bad -p) is on stderr alone, and it never connected. The
   // same for every host with these options: named, and not tried again.
   const refused = stderr.trim();
+  // One of the toolkit's own options (sshArgv), unknown to an OpenSSH older than 7.6.
+  const own = /Bad configuration option: (remotecommand|requesttty|serveraliveinterval|serveralivecountmax)\b/i.exec(refused);
+  if (log.trim() === '' && own && code === 255) {
+    return new ConnectError(
+      'local',
+      `the OpenSSH client (${ssh.executable}) does not know ${own[1]}, which trento-provision sets on every connection (as OpenSSH's own scp does, since OpenSSH 7.6): use OpenSSH 7.6 or later (ansible_ssh_executable), or ansible_connection=paramiko`,
+    );
+  }
   if (log.trim() === '' && refused && code === 255) {
     return new ConnectError(
       'local',

@@ -4,8 +4,8 @@
 // signalling the whole group. Not zx's kill(), which asks `ps` for the process tree first and
 // sends nothing where there is no `ps` (a minimal admin machine).
 
-/** How long a process has to end after SIGTERM before its group is killed: a ProxyCommand (or an
- *  ansible_ssh_executable wrapper) that ignores SIGTERM must not hold the run's end. */
+/** How long a process has to end after SIGTERM before its group is killed: an
+ *  ansible_ssh_executable wrapper that ignores SIGTERM must not hold the run's end. */
 export const TERM_GRACE_MS = 3000;
 
 /** A signal to the process group `pid` leads (or to the process alone, if it leads none). */

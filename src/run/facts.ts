@@ -78,6 +78,9 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     } catch (error) {
       const sudoSaid = sudoFailureHint(result.stderr);
       const becomeHint = sudoSaid ? ` (become failed: ${sudoSaid})` : '';
+      // Cut by the run itself (SIGTERM, a second Ctrl-C): the host was there, and the facts
+      // script only reads.
+      if (result.code === null && options.abort.aborted) return finish(h, 'skipped', 'facts not read: cut by the interrupt');
       if (result.code === null) {
         emit({ type: 'host-unreachable', host: h.name, message: lostWhileReading(result) });
         return finish(h, 'unreachable');

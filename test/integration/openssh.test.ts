@@ -8,7 +8,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -595,7 +595,8 @@ function startProvision(args: string[], env: NodeJS.ProcessEnv, ownGroup: boolea
   });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)));
+  // As a shell reports it: killed by a signal is 128 + its number.
+  const exited = new Promise<number>((r) => child.on('close', (c, signal) => r(c ?? (signal ? 128 + constants.signals[signal] : -1))));
   return { child, out: () => out, exited };
 }
 
@@ -784,7 +785,7 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(relay.connections()).toBe(connectionsAtTheSignal);
   });
 
-  it('a second interrupt that cuts a facts read with retries left reports the host as with no retries (unreachable, the read cut), not "not tried again"', async () => {
+  it('a second interrupt that cuts a facts read with retries left reports the read cut by it (skipped: the facts only read), not "not tried again" nor unreachable', async () => {
     const h = pull[1]!;
     // The "ssh" holds the facts read open until the run drops it: started, it says so and waits.
     const dir = mkdtempSync(join(work, 'cut-read-'));
@@ -801,10 +802,9 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     await until(() => /no new host is started/.test(out()));
     child.kill('SIGINT');
     expect(await exited, out()).toBe(99);
-    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string }[] };
-    expect(report.hosts.find((x) => x.host === h.name)?.status).toBe('unreachable');
-    expect(out()).toMatch(/connection lost while reading facts: connection closed/);
-    expect(out()).not.toMatch(/not tried again/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; message?: string }[] };
+    expect(report.hosts.find((x) => x.host === h.name)).toMatchObject({ status: 'skipped', message: 'facts not read: cut by the interrupt' });
+    expect(out()).not.toMatch(/not tried again|UNREACHABLE/);
   });
 
   it('a SIGTERM while a paramiko host is still connecting: nothing is run on it once it has connected', async () => {
@@ -824,9 +824,9 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(relay.connections(), out()).toBe(1);
     child.kill('SIGTERM');
     expect(await exited, out()).toBe(99);
-    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; product: string | null }[] };
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { host: string; status: string; product: string | null; message?: string }[] };
     // Connected after the signal (the relay held it 3 s): its facts were never read.
-    expect(report.hosts.find((x) => x.host === h.name)).toMatchObject({ status: 'unreachable', product: null });
+    expect(report.hosts.find((x) => x.host === h.name)).toMatchObject({ status: 'skipped', product: null, message: 'facts not read: cut by the interrupt' });
   });
 
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
@@ -1239,8 +1239,9 @@ describe('nothing left behind', () => {
     child.kill('SIGTERM');
     expect(await exited, out()).toBe(99);
     expect(out()).toMatch(/SIGTERM: dropping every connection/);
-    // Interrupted while the facts were read: no host was changed.
+    // Interrupted while the facts were read: no host was changed, and none is blamed.
     expect(out()).not.toMatch(/changed=[1-9]/);
+    expect(out()).not.toMatch(/UNREACHABLE/);
     expectNothingLeftIn(cp);
   });
 
@@ -1260,7 +1261,8 @@ describe('nothing left behind', () => {
     expect(processesMentioning(cp).length, out()).toBe(3);
     expect(controlSockets(cp)).toEqual([]);
     child.kill(signal);
-    expect(await exited, out()).toBe(99);
+    // After a hangup the process ends by SIGHUP itself once its reports are written (129).
+    expect(await exited, out()).toBe(signal === 'SIGHUP' ? 129 : 99);
     expect(out()).toMatch(new RegExp(`${signal}: dropping every connection`));
     expectNothingLeftIn(cp);
     expect(existsSync(outlived)).toBe(false);
@@ -1314,6 +1316,47 @@ describe('nothing left behind', () => {
     // Nothing else would end them now (they ignore SIGTERM and sleep 120 s): the exit killed them.
     expect(pids().filter(alive)).toEqual([]);
     expectNothingLeftIn(cp2);
+  });
+
+  it('the terminal closing (SIGHUP, the toolkit its session leader): the connections dropped, the reports written, the process ended by the hangup, not aborting; nothing left', async () => {
+    const dir = mkdtempSync(join(work, 'hangup-'));
+    const cp = join(dir, 'cp');
+    mkdirSync(cp);
+    // ansible_ssh_executable: holds each host's "ssh" (a sleep) and says it started.
+    const wrapper = join(dir, 'ssh-waits');
+    writeFileSync(wrapper, `#!/bin/sh\necho $$ > "${dir}/pid.$$"\nexec sleep 120\n`);
+    chmodSync(wrapper, 0o755);
+    const json = join(dir, 'report.json');
+    // A terminal of its own (python's pty): read until every host's ssh runs, then hang it up.
+    const terminal = `
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+deadline = time.time() + 60
+while time.time() < deadline and len([f for f in os.listdir(${JSON.stringify(dir)}) if f.startswith('pid.')]) < 3:
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            os.read(fd, 65536)
+        except OSError:
+            break
+os.close(fd)
+status = os.waitpid(pid, 0)[1]
+print('signal %d' % os.WTERMSIG(status) if os.WIFSIGNALED(status) else 'exit %d' % os.WEXITSTATUS(status))
+`;
+    const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
+    const ended = spawnSync('python3', ['-c', terminal, process.execPath, '--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check', '--json', json], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(ended.stderr).toBe('');
+    // SIGHUP (1), not SIGABRT (6): Node 20's exit aborts on a terminal that is gone.
+    expect(ended.stdout.trim()).toBe('signal 1');
+    const report = JSON.parse(readFileSync(json, 'utf8')) as { hosts: { status: string; message?: string }[] };
+    expect(report.hosts.map((x) => [x.status, x.message])).toEqual(Array(3).fill(['skipped', 'facts not read: cut by the interrupt']));
+    expectNothingLeftIn(cp);
   });
 
   it('Ctrl-C on the terminal (SIGINT to the whole process group): hosts in flight finish through their master, exit 99, nothing left', async () => {

@@ -78,7 +78,9 @@ export function install(ctx: TaskContext): RoleTasks {
   return {
     refusals: alloyMissing
       ? [
-          `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
+          facts.packages[PACKAGES.alloy]
+            ? `${PATHS.alloySysconfig} is missing, though the ${PACKAGES.alloy} package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force ${PACKAGES.alloy}) and run again`
+            : `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
         ]
       : [],
     installPackages: packagesWanted(ctx, [PACKAGES.alloy]),

@@ -597,6 +597,12 @@ describe("ssh's failures, read back from its log", () => {
         /^ssh refused its options before connecting to 10\.0\.0\.5: command-line: line 0: Bad configuration option: bogusoption; check ansible_ssh_args/,
       ),
     ]);
+    // one of the toolkit's own options on an OpenSSH older than 7.6 (RHEL 7, SLES 12): not the admin's fault
+    const old = connectFailure(spec, 255, '', 'command-line: line 0: Bad configuration option: remotecommand\n');
+    expect([old.failure, old.message]).toEqual([
+      'local',
+      "the OpenSSH client (ssh) does not know remotecommand, which trento-provision sets on every connection (as OpenSSH's own scp does, since OpenSSH 7.6): use OpenSSH 7.6 or later (ansible_ssh_executable), or ansible_connection=paramiko",
+    ]);
     // a -q after the toolkit's -v: ssh logged nothing, so nothing tells a refused key from a lost host
     expect(connectFailure(spec, 255, '').message).toBe(
       "cannot reach 10.0.0.5:22: ssh exited 255 and logged nothing: a -q in ssh_args or the common/extra args silences ssh's log; leave it out to see why",

@@ -407,6 +407,10 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     expect(planFor(admins, { installMonitoringDep: false }).refusals).toEqual([]);
     // Uninstall is never refused for it.
     expect(planFor(fresh, { installMonitoringDep: false, uninstall: true }).refusals).toEqual([]);
+    // The package there, its sysconfig gone: said so.
+    expect(planFor({ ...fresh, packages: { ...fresh.packages, alloy: '1.9.2-1' } }, { installMonitoringDep: false }).refusals).toEqual([
+      '/etc/sysconfig/alloy is missing, though the alloy package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force alloy) and run again',
+    ]);
   });
 
   it('a unit systemctl enable leaves as it is (static: no [Install], generated, transient, indirect, alias) gets no enable, so the run converges', () => {
