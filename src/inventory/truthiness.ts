@@ -18,3 +18,19 @@ export function ansibleBool(value: unknown): boolean | undefined {
   if (FALSE_WORDS.includes(word)) return false;
   return undefined;
 }
+
+/** ansible-core's `bool` filter (plugins/filter/core.py to_bool) is true only for these, as
+ *  written (lowercased, not trimmed); `boolean()` above also takes "y", "t" and padded words. */
+const FILTER_TRUE_WORDS = ['yes', 'on', '1', 'true'];
+
+/**
+ * A word that `boolean()` reads as true but the `bool` filter as false ("y", "t", " yes"): the
+ * official playbook applies the filter to provision_rabbitmq, supportutils_enabled and
+ * agent_server_ca_cert_as_base64, its modules read others with boolean(). Such a value means
+ * two things; the settings refuse it rather than pick one.
+ */
+export function ambiguousBoolProblem(value: unknown): string | undefined {
+  const text = value instanceof UnsafeText ? value.text : value;
+  if (typeof text !== 'string' || ansibleBool(text) !== true || FILTER_TRUE_WORDS.includes(text.toLowerCase())) return undefined;
+  return `is ${JSON.stringify(text)}, which Ansible's modules read as true but its bool filter (which the official playbook applies to some switches) as false: write true or false`;
+}

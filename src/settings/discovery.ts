@@ -15,7 +15,7 @@
 import type { Inventory } from '../inventory/model.ts';
 import { groupHosts } from '../inventory/patterns.ts';
 import { type Computed, magicVariables } from './defaults.ts';
-import { ansibleBool } from '../inventory/truthiness.ts';
+import { ambiguousBoolProblem, ansibleBool } from '../inventory/truthiness.ts';
 import { hostVariable } from './connection-vars.ts';
 
 /** What discovery needs from the inventory, for one host of the play. */
@@ -76,6 +76,9 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
       // The official role's `provision_rabbitmq | default(true) | bool`: default() replaces only
       // an undefined value, and an empty or null one is false for `bool`.
       const provision = isSet(service.provision) ? (get(service.provision) ?? false) : true;
+      // A word the bool filter and boolean() read apart ("y"): the variable's own check says so.
+      const ambiguous = ambiguousBoolProblem(provision);
+      if (ambiguous) return { problem: ambiguous, variable: service.provision };
       const on = ansibleBool(provision);
       if (on === undefined) {
         return { problem: `must be a boolean (true/false, yes/no), got ${JSON.stringify(provision)}`, variable: service.provision };

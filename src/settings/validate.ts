@@ -90,7 +90,7 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
 }
 
 export { ansibleBool } from '../inventory/truthiness.ts';
-import { ansibleBool } from '../inventory/truthiness.ts';
+import { ambiguousBoolProblem, ansibleBool } from '../inventory/truthiness.ts';
 
 const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
   const text = asText(value);
@@ -112,6 +112,8 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
   text: (value) => asText(value),
   word: (value) => withText(value, (t) => (/\s/u.test(t) ? 'must not contain spaces or line breaks' : undefined)),
   bool: (value) => {
+    const ambiguous = ambiguousBoolProblem(value);
+    if (ambiguous) return { ok: false, problem: ambiguous };
     const b = ansibleBool(value);
     return b === undefined
       ? { ok: false, problem: `must be a boolean (true/false, yes/no), got ${typeof value === 'string' ? JSON.stringify(value) : describe(value)}` }
@@ -313,6 +315,7 @@ function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars):
     ...resolved.problems(),
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
+    ...factsUrlPartsMissing(resolved),
     ...(factsProblem
       ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }]
       : []),
@@ -379,14 +382,22 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
   };
 }
 
+/** The variables facts-service-url (how the agent reaches RabbitMQ) is built from, in its order. */
+const FACTS_URL_PARTS = ['agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost'] as const;
+
+/** facts-service-url is always written (the official role always writes it): a part left empty
+ *  or unset is an error naming it, never an agent.yaml without the key. */
+function factsUrlPartsMissing(resolved: ResolvedVars): SettingError[] {
+  // Set, but to nothing ("" or null): a part that could not be worked out has its own error.
+  return FACTS_URL_PARTS.filter((name) => resolved.defined(name) && resolved.get(name) === undefined).map((name) => ({
+    variable: name,
+    origin: resolved.origin(name),
+    message: 'is empty, and facts-service-url (how the agent reaches RabbitMQ) is built from it: set it',
+  }));
+}
+
 function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
-  const [protocol, username, password, host, vhost] = [
-    'agent_amqp_protocol',
-    'agent_rabbitmq_username',
-    'agent_rabbitmq_password',
-    'agent_rabbitmq_host',
-    'agent_rabbitmq_vhost',
-  ].map((name) => texts.get(name));
+  const [protocol, username, password, host, vhost] = FACTS_URL_PARTS.map((name) => texts.get(name));
   if (protocol === undefined || username === undefined || password === undefined || host === undefined || vhost === undefined) {
     return undefined;
   }

@@ -265,6 +265,30 @@ const CASES: Case[] = [
     message: 'must be a boolean',
   },
   {
+    // ansible-core 2.14: "y" | bool is false (to_bool), while boolean("y") is true: refused, not guessed
+    name: 'provision_rabbitmq "y", which the bool filter reads as false and modules as true',
+    changes: { provision_rabbitmq: 'y' },
+    variable: 'provision_rabbitmq',
+    origin: HOST,
+    message:
+      'is "y", which Ansible\'s modules read as true but its bool filter (which the official playbook applies to some switches) as false: write true or false',
+  },
+  {
+    name: 'supportutils_enabled " yes" (padded: false for the bool filter)',
+    changes: { supportutils_enabled: ' yes' },
+    variable: 'supportutils_enabled',
+    origin: HOST,
+    message: 'is " yes", which Ansible',
+  },
+  {
+    // The official role writes facts-service-url whatever its parts; an agent.yaml without it was written silently
+    name: 'an empty RabbitMQ vhost',
+    changes: { agent_rabbitmq_vhost: '' },
+    variable: 'agent_rabbitmq_vhost',
+    origin: HOST,
+    message: 'is empty, and facts-service-url (how the agent reaches RabbitMQ) is built from it: set it',
+  },
+  {
     name: 'mtls without cert',
     changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' },
     mode: 'push',
