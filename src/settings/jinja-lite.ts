@@ -50,9 +50,15 @@ const LITERALS: Readonly<Record<string, unknown>> = {
   None: null,
 };
 
+/** Python's falsiness, which `default(x, true)` tests: also 0, an empty list or mapping. */
 function isEmpty(value: Value): boolean {
-  return value === UNDEFINED || value === null || value === '' || value === false;
+  if (value === UNDEFINED || value === null || value === '' || value === false || value === 0) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return typeof value === 'object' && Object.keys(value as object).length === 0;
 }
+
+/** A value as a {{ }} block among text writes it: None as nothing (Ansible's finalize), else str(). */
+const output = (value: Value): string => (value === null ? '' : str(value));
 
 /** A value as Jinja's `~` and `| string` write it: Python's str() (True, False, None). */
 function str(value: Value): string {
@@ -160,10 +166,13 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
 
 const BLOCK = /\{\{(.*?)\}\}/gsu;
 
-/** True when the string holds Jinja that needs evaluating. */
+/** True when the string holds Jinja that needs evaluating (a {# comment #} too: it goes). */
 export function hasTemplate(text: string): boolean {
-  return text.includes('{{') || text.includes('{%');
+  return text.includes('{{') || text.includes('{%') || text.includes('{#');
 }
+
+/** Jinja comments, which render as nothing. */
+const COMMENT = /\{#[\s\S]*?#\}/gu;
 
 /**
  * `{% raw %}...{% endraw %}` blocks, the older way to keep braces literal ("{% raw %}p{{w{% endraw %}"):
@@ -233,13 +242,14 @@ function evaluateParts(text: string, lookup: (name: string) => Value): TemplateR
     if (!evaluated.ok) return evaluated;
     refs.push(...evaluated.refs);
     if (evaluated.value === UNDEFINED) undefinedPart = true;
-    else value += str(evaluated.value);
+    else value += output(evaluated.value);
   }
   return { ok: true, value: undefinedPart ? UNDEFINED : value, refs };
 }
 
 /** A text without raw blocks: its {{ }} expressions evaluated. */
-function evaluateExpressions(text: string, lookup: (name: string) => Value): TemplateResult {
+function evaluateExpressions(withComments: string, lookup: (name: string) => Value): TemplateResult {
+  const text = withComments.replace(COMMENT, '');
   if (text.includes('{%')) return { ok: false, error: 'Jinja statements ({% %}) are not supported here, except {% raw %}...{% endraw %}' };
   const refs: string[] = [];
   try {
@@ -251,7 +261,7 @@ function evaluateExpressions(text: string, lookup: (name: string) => Value): Tem
     const value = text.replace(new RegExp(BLOCK.source, BLOCK.flags), (_m, inner: string) => {
       const part = evaluateExpression(inner, lookup, refs);
       if (part === UNDEFINED) undefinedPart = true;
-      return part === UNDEFINED ? '' : str(part);
+      return part === UNDEFINED ? '' : output(part);
     });
     return { ok: true, value: undefinedPart ? UNDEFINED : value, refs };
   } catch (error) {

@@ -31,6 +31,12 @@ describe('evaluateTemplate (Jinja subset)', () => {
     ["{{ 'v' ~ none }}", {}, 'vNone'],
     ['{{ b | string }}', { b: false }, 'False'],
     ["{{ 'a\\nb' }}", {}, 'a\nb'],
+    // As ansible-core 2.14 renders them: None among text is nothing (finalize), a comment is
+    // nothing, and default(x, true) replaces whatever Python finds false.
+    ['x{{ n }}y', { n: null }, 'xy'],
+    ['abc{# a comment #}def', {}, 'abcdef'],
+    ["{{ z | default('d', true) }}", { z: 0 }, 'd'],
+    ["{{ z | default('d', true) }}", { z: [] }, 'd'],
   ])('%s with %j', (text, vars, expected) => {
     const result = evaluateTemplate(text, lookupIn(vars));
     expect(result).toMatchObject({ ok: true, value: expected });
