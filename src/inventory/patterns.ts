@@ -139,7 +139,16 @@ function matchOnePattern(inventory: Inventory, pattern: string, warnings: string
 /** fnmatch.translate + re.match, or the Python regex after `~` (matched at the start only). */
 function compilePattern(pattern: string): RegExp {
   try {
-    if (pattern[0] === '~') return new RegExp(`^(?:${pattern.slice(1)})`, 'u');
+    if (pattern[0] === '~') {
+      // Python's spellings JavaScript lacks: leading inline flags ((?i), (?s), (?m), (?is)...),
+      // named groups (?P<name>...) and their references (?P=name).
+      const flags = /^\(\?([ims]+)\)/.exec(pattern.slice(1));
+      const body = pattern
+        .slice(1 + (flags?.[0].length ?? 0))
+        .replace(/\(\?P</g, '(?<')
+        .replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+      return new RegExp(`^(?:${body})`, `u${flags?.[1] ?? ''}`);
+    }
     return new RegExp(`^${fnmatchToRegex(pattern)}$`, 's');
   } catch {
     throw new InventoryError(`invalid host list pattern: ${pattern}; check the regular expression after '~'`);

@@ -30,6 +30,14 @@ describe('host patterns', () => {
     expect(limitHosts(inv, undefined, 'db').hosts).toEqual(['db1', 'db2', 'db3']);
   });
 
+  it("reads a ~regex with Python's spellings (ansible-core matches with Python's re): (?i) and other leading flags, (?P<name>...), (?P=name)", async () => {
+    const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
+    expect(selectHosts(inv, '~(?i)WEB[12]$')).toEqual(['web1', 'web2']);
+    expect(selectHosts(inv, '~(?P<kind>db)(?P<n>[13])')).toEqual(['db1', 'db3']);
+    expect(selectHosts(inv, '~(?P<c>w)e(?P=c)?b1')).toEqual(['web1']);
+    expect(() => selectHosts(inv, '~(unclosed')).toThrow(/invalid host list pattern/);
+  });
+
   it('explains an out-of-range subscript', async () => {
     const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
     expect(() => selectHosts(inv, 'db[3]')).toThrow(/db\[3\].*3 host/);
