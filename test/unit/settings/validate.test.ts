@@ -158,6 +158,13 @@ describe('agentConfigFor', () => {
     const bad = withVars({ agent_web_api_key: "{{ lookup('env', 'KEY') }}" });
     const errors = validateHostVars(bad.vars, bad.origins, defaults);
     expect(errors).toEqual([expect.objectContaining({ variable: 'agent_web_api_key', origin: HOST, message: expect.stringContaining('cannot evaluate') })]);
+    // A secret's own Jinja error quotes none of its words; another variable's says which.
+    const secret = withVars({ agent_rabbitmq_password: 'Pw{{ S3cr3tPart | h4x }}end', agent_log_level: '{{ a | h4x }}' });
+    const said = validateHostVars(secret.vars, secret.origins, defaults);
+    expect(said.find((e) => e.variable === 'agent_rabbitmq_password')!.message).toBe(
+      'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
+    );
+    expect(said.find((e) => e.variable === 'agent_log_level')!.message).toMatch(/filter "h4x" is not supported/);
   });
 });
 
