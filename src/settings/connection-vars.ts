@@ -6,6 +6,7 @@
 import { type AllRoleDefaults, magicVariables, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
+import { withoutSecretText } from './secrets.ts';
 
 export interface ConnectionVarsProblem {
   variable: string;
@@ -62,7 +63,10 @@ export function templatedConnectionVars(
       out[name] = hasTemplate(text) ? new UnsafeText(text) : text;
     }
   }
-  const problems: ConnectionVarsProblem[] = resolved.problems().filter((p) => names.includes(p.variable));
+  const problems: ConnectionVarsProblem[] = resolved
+    .problems()
+    .filter((p) => names.includes(p.variable))
+    .map(withoutSecretText);
   for (const name of names) {
     if (out[name] === undefined && !problems.some((p) => p.variable === name)) {
       problems.push({

@@ -58,6 +58,16 @@ export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
 export const SECRET_VARIABLES: readonly string[] = [...VARIABLES.filter((v) => v.secret).map((v) => v.name), ...ANSIBLE_SECRET_VARIABLES];
 
+/** A Jinja error of a secret variable says what is wrong, not with which word of its value
+ *  (`filter "h4x" is not supported` would show a piece of a password written as a template). */
+export function withoutSecretText<P extends { variable: string; message: string }>(problem: P): P {
+  if (!SECRET_VARIABLES.includes(problem.variable) || !problem.message.startsWith('cannot evaluate its Jinja')) return problem;
+  return {
+    ...problem,
+    message: 'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
+  };
+}
+
 /** A URL's userinfo password: the authority ends at the first "/", "?" or "#", and the password
  *  at its last "@", as Go's url.Parse reads it. */
 const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#]*)@/u;

@@ -20,7 +20,7 @@ import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defau
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, SECRET_VARIABLES, urlPasswords } from './secrets.ts';
+import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, urlPasswords, withoutSecretText } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -304,16 +304,6 @@ function misspellings(vars: HostVars, origins: Origins): SettingError[] {
       ? []
       : [{ variable: name, origin: origins[name] ?? 'inventory', message: `unknown variable ${name}: did you mean ${suggestion}?` }];
   });
-}
-
-/** A Jinja error of a secret variable says what is wrong, not with which word of its value
- *  (`filter "h4x" is not supported` would show a piece of a password written as a template). */
-function withoutSecretText(problem: SettingError): SettingError {
-  if (!SECRET_VARIABLES.includes(problem.variable) || !problem.message.startsWith('cannot evaluate its Jinja')) return problem;
-  return {
-    ...problem,
-    message: 'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
-  };
 }
 
 /** Checks shared by both steps: values, requirements, names, the composed facts URL. */

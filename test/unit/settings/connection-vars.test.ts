@@ -59,12 +59,22 @@ describe('templated connection variables', () => {
     ]);
     const unsupported = templatedConnectionVars('db1', { ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
     expect(unsupported.problems).toEqual([expect.objectContaining({ variable: 'ansible_user', message: expect.stringMatching(/cannot evaluate/) })]);
+    // A password's Jinja error quotes none of its words.
+    const secret = templatedConnectionVars('db1', { ansible_become_password: 'Pw{{ S3cr3tPart | h4x }}end' }, {}, defaults);
+    expect(secret.problems.map((p) => p.message)).toEqual([
+      'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
+    ]);
   });
 
   it('a problem never shows the value: it may hold the password (review finding: a raw block with an unsupported filter after it)', () => {
     const value = '{% raw %}Pa{{ss-Secret9{% endraw %}{{ pw_suffix | b64decode }}';
     const failing = templatedConnectionVars('db1', { ansible_become_password: value, pw_suffix: 'eA==' }, {}, defaults);
-    expect(failing.problems).toEqual([expect.objectContaining({ variable: 'ansible_become_password', message: expect.stringContaining('b64decode') })]);
+    expect(failing.problems).toEqual([
+      expect.objectContaining({
+        variable: 'ansible_become_password',
+        message: expect.stringContaining('the reason is not shown: it would quote part of a secret'),
+      }),
+    ]);
     const missing = templatedConnectionVars('db1', { ansible_become_password: '{% raw %}Pa{{ss-Secret9{% endraw %}{{ nope }}' }, {}, defaults);
     expect(missing.problems).toHaveLength(1);
     expect(JSON.stringify([failing.problems, missing.problems])).not.toContain('Secret9');
