@@ -101,7 +101,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
   const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
-  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true } });
+  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
   // Whatever came out of a vault is secret, whatever its variable's name.
   sink.secrets.add(inventory.vaultValues);
   for (const w of inventory.warnings) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));

@@ -36,6 +36,13 @@ export interface LoadOptions {
      * listings: ansible-inventory --list prints them encrypted ({"__ansible_vault": ...}).
      */
     decryptValues?: boolean;
+    /**
+     * A vault no secret opens (a whole file, an inline value) fails only the hosts whose
+     * variables hold it (HostEntry.unreadable), as ansible-playbook decrypts only what the play
+     * reads: the server team's vault need not open for the agents. Off: the load fails, as
+     * ansible-inventory --list does.
+     */
+    deferUnreadable?: boolean;
   };
 }
 
@@ -102,7 +109,8 @@ export async function loadInventory(path: string | string[], options: LoadOption
     sourceDirs.push((await isDirectory(s)) ? s : dirname(s));
   }
   const vault = options.vault;
-  const cache = newVarsFileCache(vault ? (text, file) => decryptedFile(text, vault.secrets, file) : undefined);
+  const deferred = vault?.deferUnreadable === true;
+  const cache = newVarsFileCache(vault ? (text, file) => decryptedFile(text, vault.secrets, file) : undefined, deferred);
   const inventoryFiles = await loadFileVars(draft, sourceDirs, cache);
   const playbookFiles = options.playbookDir ? await loadFileVars(draft, [absolutePath(options.playbookDir, cwd)], cache) : undefined;
 
@@ -136,11 +144,32 @@ export async function loadInventory(path: string | string[], options: LoadOption
   for (const name of groupHosts({ groups }, 'all')) {
     const memberOf = [...hostGroups(draft, name, ancestors)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
     const layer = hostVars({ draft, depths, host: name, groups: memberOf, inventoryFiles, playbookFiles });
+    // The vaults no secret opens, among the files this host's variables come from (deferred).
+    const unreadable = [
+      ...new Set([
+        ...['all', ...memberOf.map((g) => g.name)].flatMap((g) => [
+          ...inventoryFiles.unreadableOf('group', g),
+          ...(playbookFiles?.unreadableOf('group', g) ?? []),
+        ]),
+        ...inventoryFiles.unreadableOf('host', name),
+        ...(playbookFiles?.unreadableOf('host', name) ?? []),
+      ]),
+    ];
+    let vars = valuesOf(layer);
+    if (vault?.decryptValues) {
+      try {
+        vars = decryptInline(vars, decryptValue) as Record<string, unknown>;
+      } catch (error) {
+        if (!deferred || !(error instanceof InventoryError)) throw error;
+        unreadable.push(error);
+      }
+    }
     hosts.set(name, {
       name,
       groups: ['all', ...sortGroups(memberOf, depths).map((g) => g.name)],
-      vars: vault?.decryptValues ? (decryptInline(valuesOf(layer), decryptValue) as Record<string, unknown>) : valuesOf(layer),
+      vars,
       origins: originsOf(layer),
+      ...(unreadable.length ? { unreadable } : {}),
     });
   }
 
@@ -156,11 +185,14 @@ export async function loadInventory(path: string | string[], options: LoadOption
 }
 
 async function loadFileVars(draft: InventoryDraft, dirs: string[], cache: VarsFileCache): Promise<FileVars> {
+  const unreadable = new Map<string, InventoryError[]>();
   // Files are merged in a fixed order below; reading them concurrently changes nothing.
   const load = (subdir: 'group_vars' | 'host_vars', names: string[]): Promise<Map<string, VarLayer[]>> =>
     Promise.all(
       names.map(async (name) => {
-        const layers = await Promise.all(dirs.map((dir) => entityVars(dir, subdir, name, cache, draft.warnings, draft.encryptedFiles)));
+        const closed: InventoryError[] = [];
+        const layers = await Promise.all(dirs.map((dir) => entityVars(dir, subdir, name, cache, draft.warnings, draft.encryptedFiles, closed)));
+        if (closed.length) unreadable.set(`${subdir}/${name}`, closed);
         return [name, layers] as const;
       }),
     ).then((entries) => new Map(entries));
@@ -169,6 +201,7 @@ async function loadFileVars(draft: InventoryDraft, dirs: string[], cache: VarsFi
   return {
     group: (name) => groupVars.get(name) ?? [],
     host: (name) => hostVarsByName.get(name) ?? [],
+    unreadableOf: (kind, name) => unreadable.get(`${kind}_vars/${name}`) ?? [],
   };
 }
 

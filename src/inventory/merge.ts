@@ -11,6 +11,7 @@
 
 import type { DraftGroup, InventoryDraft, VarSlot } from './inventory-data.ts';
 import { compareCodePoints } from './vars-files.ts';
+import type { InventoryError } from './errors.ts';
 
 export type VarLayer = Map<string, VarSlot>;
 
@@ -29,6 +30,8 @@ export interface FileVars {
   /** group name -> variables of group_vars/<name> per directory, in directory order */
   group(name: string): VarLayer[];
   host(name: string): VarLayer[];
+  /** The vault files of group_vars/<name> or host_vars/<name> no secret opened (deferred loads). */
+  unreadableOf(kind: 'group' | 'host', name: string): InventoryError[];
 }
 
 export interface HostVarsInput {

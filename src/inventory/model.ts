@@ -1,6 +1,7 @@
 // The data the inventory layer hands to the rest of the toolkit.
 
 import { setOwn } from './records.ts';
+import type { InventoryError } from './errors.ts';
 
 /**
  * A value Ansible Vault encrypted (`!vault |` in YAML). Kept opaque: nothing here can decrypt
@@ -74,6 +75,9 @@ export interface HostEntry {
   vars: Record<string, unknown>;
   /** variable -> "file:line" (or "file") that gave the winning value */
   origins: Record<string, string>;
+  /** Vaults among its variables that no secret of the run opens (a load with deferUnreadable):
+   *  its variables are incomplete, and a run that needs them fails with these errors. */
+  unreadable?: InventoryError[];
 }
 
 export interface GroupEntry {

@@ -19,6 +19,8 @@ export interface VarsFile {
   encrypted: boolean;
   /** Encrypted, and decrypted with the vault secrets the load was given: every value is a secret. */
   decrypted?: boolean;
+  /** Encrypted, and none of those secrets opens it (only with VarsFileCache.deferUnreadable). */
+  unreadable?: InventoryError;
 }
 
 /**
@@ -32,10 +34,13 @@ export interface VarsFileCache {
   kinds: Map<string, Promise<'file' | 'dir' | null>>;
   /** Decrypts a whole-file vault (throws naming the file); absent: such files are skipped with a warning. */
   decrypt?: (text: string, file: string) => string;
+  /** A vault file none of the secrets opens is marked unreadable instead of failing the load:
+   *  only the hosts that use it fail (ansible-playbook decrypts only what the play reads). */
+  deferUnreadable?: boolean;
 }
 
-export function newVarsFileCache(decrypt?: (text: string, file: string) => string): VarsFileCache {
-  return { files: new Map(), listings: new Map(), kinds: new Map(), ...(decrypt ? { decrypt } : {}) };
+export function newVarsFileCache(decrypt?: (text: string, file: string) => string, deferUnreadable = false): VarsFileCache {
+  return { files: new Map(), listings: new Map(), kinds: new Map(), ...(decrypt ? { decrypt } : {}), deferUnreadable };
 }
 
 function cachedKind(path: string, cache: VarsFileCache): Promise<'file' | 'dir' | null> {
@@ -149,13 +154,13 @@ export function compareCodePoints(a: string, b: string): number {
 export function loadVarsFile(file: string, cache: VarsFileCache): Promise<VarsFile> {
   let pending = cache.files.get(file);
   if (!pending) {
-    pending = readVarsFile(file, cache.decrypt);
+    pending = readVarsFile(file, cache.decrypt, cache.deferUnreadable);
     cache.files.set(file, pending);
   }
   return pending;
 }
 
-async function readVarsFile(file: string, decrypt?: (text: string, file: string) => string): Promise<VarsFile> {
+async function readVarsFile(file: string, decrypt?: (text: string, file: string) => string, deferUnreadable = false): Promise<VarsFile> {
   let text = await readText(file);
   const result: VarsFile = { file, vars: new Map(), warnings: [], encrypted: false };
   if (text.startsWith('$ANSIBLE_VAULT;')) {
@@ -166,7 +171,13 @@ async function readVarsFile(file: string, decrypt?: (text: string, file: string)
       );
       return result;
     }
-    text = decrypt(text, file);
+    try {
+      text = decrypt(text, file);
+    } catch (error) {
+      if (!deferUnreadable || !(error instanceof InventoryError)) throw error;
+      result.unreadable = error;
+      return result;
+    }
     result.decrypted = true;
   }
   // Ansible's DataLoader tries JSON first, then YAML.
@@ -226,6 +237,7 @@ export async function entityVars(
   cache: VarsFileCache,
   warnings: string[],
   encryptedFiles: string[],
+  unreadable: InventoryError[] = [],
 ): Promise<Map<string, VarSlot>> {
   const vars = new Map<string, VarSlot>();
   if (name.startsWith('/')) return vars;
@@ -238,7 +250,8 @@ export async function entityVars(
   for (const file of await findVarsFiles(dir, name, cache)) {
     const loaded = await loadVarsFile(file, cache);
     for (const w of loaded.warnings) pushOnce(warnings, w);
-    if (loaded.encrypted && !loaded.decrypted && !encryptedFiles.includes(file)) encryptedFiles.push(file);
+    if (loaded.unreadable) unreadable.push(loaded.unreadable);
+    else if (loaded.encrypted && !loaded.decrypted && !encryptedFiles.includes(file)) encryptedFiles.push(file);
     for (const [key, slot] of loaded.vars) vars.set(key, slot);
   }
   return vars;

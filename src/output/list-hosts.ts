@@ -41,7 +41,12 @@ export function listHostsText(inventory: Inventory, hosts: string[], mode: ListM
     `play #1 (${pattern}): ${headline.play}`,
     `  plan: ${headline.plan}`,
     `  hosts (${hosts.length}):`,
-    ...hosts.map((h) => `    ${h.padEnd(width)}  ${target(inventory.hosts.get(h)?.vars ?? {}, h)}`),
+    ...hosts.map((h) => {
+      const entry = inventory.hosts.get(h);
+      // Its variables may be in a vault no password given opens: the target is not known.
+      const unknown = entry?.unreadable?.length ? '  (a vault of its variables does not open: a run would stop on it)' : '';
+      return `    ${h.padEnd(width)}  ${target(entry?.vars ?? {}, h)}${unknown}`;
+    }),
   ];
   return `${redact(lines.join('\n'))}\n`;
 }

@@ -98,6 +98,10 @@ function selectHosts(inventory: Inventory, options: RunOptions): HostRecord[] {
   }
   return names.map((name) => {
     const entry = inventory.hosts.get(name)!;
+    // A vault of this host's variables that no password given opens: its settings cannot be
+    // known (those of hosts outside the play need not open, as with ansible-playbook).
+    const closed = entry.unreadable?.[0];
+    if (closed) throw closed;
     return {
       name,
       vars: { ...entry.vars, ...options.extraVars.vars },

@@ -146,6 +146,9 @@ export function playViewOf(inventory: Pick<Inventory, 'groups' | 'hosts'>, host:
     groupHosts: (group) => (inventory.groups.has(group) ? groupHosts(inventory, group) : undefined),
     hostAddress: (name) => {
       const entry = inventory.hosts.get(name);
+      if (entry?.unreadable?.length) {
+        return { problem: `the variables of ${name} hold a vault that no password given opens (${entry.unreadable[0]!.message}); give its password too` };
+      }
       return entry === undefined ? undefined : hostVariable(name, { ...entry.vars, ...extraVars }, 'ansible_host');
     },
     extraVarNames: new Set(Object.keys(extraVars)),

@@ -121,6 +121,38 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
     );
   });
 
+  it("a run needs only the vaults of its hosts' variables, as ansible-playbook (which decrypts what the play reads): another host's that does not open fails that host alone", async () => {
+    const onlyDefault = await secretsFrom({ vaultIds: [], passwordFiles: ['pass.txt'], askVaultPass: false });
+    const loaded = await loadInventory(inv, { vault: { secrets: onlyDefault, decryptValues: true, deferUnreadable: true } });
+    expect(loaded.hosts.get('web2')!.unreadable).toBeUndefined();
+    expect(loaded.hosts.get('web2')!.vars.agent_web_api_key).toBe('vaulted-api-key-123');
+    expect(loaded.hosts.get('web1')!.unreadable?.map((e) => e.message)).toEqual([
+      expect.stringMatching(new RegExp(`^${join(inv, 'host_vars', 'web1.yml')}:1: inline !vault value: Decryption failed.*vault id "prod"`)),
+    ]);
+    // A whole file no password opens: every host of its group is marked, the load does not fail.
+    const none = await loadInventory(inv, { vault: { secrets: [], decryptValues: true, deferUnreadable: true } });
+    expect([...none.hosts.values()].map((h) => h.unreadable?.[0]?.message)).toEqual([
+      expect.stringMatching(/agents\.yml: Attempting to decrypt but no vault secrets found/),
+      expect.stringMatching(/agents\.yml: Attempting to decrypt but no vault secrets found/),
+    ]);
+    // The CLI: --limit web2 gets past the vaults (to the settings, which lack a RabbitMQ password
+    // there), --limit web1 stops on web1's, naming it.
+    const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
+    const run = (limit: string) =>
+      execFileP(tsx, [join(repoRoot, 'scripts/provision.ts'), '-i', inv, '--syntax-check', '--vault-password-file', 'pass.txt', '--limit', limit], {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1' },
+      }).then(
+        () => ({ code: 0, out: '' }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    const [web2, web1] = await Promise.all([run('web2'), run('web1')]);
+    expect(web2.out).not.toMatch(/vault/i);
+    expect(web2.out).toMatch(/agent_rabbitmq_password/);
+    expect(web1.code).toBe(1);
+    expect(web1.out).toMatch(/ERROR: .*web1\.yml:1: inline !vault value: Decryption failed/);
+  }, 60_000);
+
   it('without the vault option the old behaviour stays: encrypted files skipped with a warning', async () => {
     const loaded = await loadInventory(inv);
     expect(loaded.encryptedFiles).toEqual([join(inv, 'group_vars', 'agents.yml')]);
