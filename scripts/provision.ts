@@ -131,15 +131,13 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   // clients and removes the control folder). The hosts' scripts ignore a dropped connection.
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
     if (signal === 'SIGHUP') {
+      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
+      if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      const again = hangup.hungUp || abort.signal.aborted;
+      hangup.hungUp = true;
       // A closed terminal can send two (the kernel's, the shell's), and systemd sends one after
       // SIGTERM: a hangup is never a reason to leave without the reports.
-      if (hangup.hungUp || abort.signal.aborted) {
-        hangup.hungUp = true;
-        return;
-      }
-      hangup.hungUp = true;
-      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
-      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      if (again) return;
     }
     if (abort.signal.aborted) {
       sink.emit({ type: 'interrupted', message: `${signal} while closing the connections: leaving now, the ssh clients killed` });

@@ -76,7 +76,8 @@ tp_clean_leftovers() {
 # (whole values) cannot recognise. A last line longer than BYTES gives nothing.
 tp_tail() {
   local text
-  text=$(tail -c "$(($1 + 1))" ${2:+"$2"}; printf x)
+  # NUL bytes (which bash drops) become blanks, so the count below is the bytes read.
+  text=$(tail -c "$(($1 + 1))" ${2:+"$2"} | tr '\0' ' '; printf x)
   text=${text%x}
   if [ "${#text}" -gt "$1" ]; then
     case $text in

@@ -25,9 +25,9 @@ const FILTER_TRUE_WORDS = ['yes', 'on', '1', 'true'];
 
 /**
  * A word that `boolean()` reads as true but the `bool` filter as false ("y", "t", " yes"): the
- * official playbook applies the filter to provision_rabbitmq, supportutils_enabled and
- * agent_server_ca_cert_as_base64, its modules read others with boolean(). Such a value means
- * two things; the settings refuse it rather than pick one.
+ * official playbook applies the filter to some switches (VariableSpec.boolFilter), its modules
+ * read others with boolean(). For those switches such a value means two things; the settings
+ * refuse it rather than pick one.
  */
 export function ambiguousBoolProblem(value: unknown): string | undefined {
   const text = value instanceof UnsafeText ? value.text : value;

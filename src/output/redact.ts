@@ -36,6 +36,10 @@ function spellings(value: string): string[] {
   ];
 }
 
+/** A line of a secret of several lines that is itself secret: not blanks, not PEM's armour
+ *  ("-----BEGIN CERTIFICATE-----" would be masked in every output that shows one). */
+const isSecretLine = (line: string) => line.trim() !== '' && !/^-----(BEGIN|END) [A-Z0-9 ]+-----$/.test(line.trim());
+
 /** One alternation of every spelling, longest first so overlapping values mask fully. */
 function patternOf(values: ReadonlySet<string>): RegExp | undefined {
   const variants = [...new Set([...values].flatMap(spellings))].sort((a, b) => b.length - a.length);
@@ -57,7 +61,7 @@ export function secretSet(initial: Iterable<string> = []): SecretSet {
     for (const v of typeof more === 'string' ? [more] : more) {
       // A value of several lines (a PEM key from a vault) also line by line: output indents or
       // wraps each line of what a host echoed, and the whole value no longer matches there.
-      for (const piece of v.includes('\n') ? [v, ...v.split(/\r?\n/)] : [v]) if (piece.length >= MIN_FREE_TEXT_SECRET) values.add(piece);
+      for (const piece of v.includes('\n') ? [v, ...v.split(/\r?\n/).filter(isSecretLine)] : [v]) if (piece.length >= MIN_FREE_TEXT_SECRET) values.add(piece);
     }
     if (values.size !== before) pattern = patternOf(values);
   };

@@ -3,10 +3,10 @@
 // '{{ vault_sudo_password }}'"); the connection layer (src/exec) reads plain values, so they are
 // evaluated here, once per host, before any host is contacted and before the run collects its
 // secrets (so the evaluated passwords are masked like any other).
-import { type AllRoleDefaults, magicVariables, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { type AllRoleDefaults, magicVariables, resolveVars, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
 import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
-import { withoutSecretText } from './secrets.ts';
+import { SECRET_VARIABLES, secretFeeders, withoutSecretText } from './secrets.ts';
 
 export interface ConnectionVarsProblem {
   variable: string;
@@ -25,7 +25,7 @@ export function hostVariable(host: string, vars: Readonly<Record<string, unknown
   if (typeof raw !== 'string' || !hasTemplate(raw)) return { value: plainValue(raw) };
   const resolved = resolveVars(vars, {}, [], NO_ROLE_DEFAULTS, magicVariables(host));
   const value = resolved.get(name);
-  const problem = resolved.problems().find((p) => p.variable === name);
+  const problem = resolved.problems().find((p) => p.variable === name) ?? (value === undefined ? undefinedRefsProblem(resolved, name) : undefined);
   if (problem) return { problem: problem.message };
   return value === undefined
     ? { problem: `${JSON.stringify(raw)} is undefined for ${host} (it names a variable that host does not have); define it there or give the address itself` }
@@ -63,18 +63,29 @@ export function templatedConnectionVars(
       out[name] = hasTemplate(text) ? new UnsafeText(text) : text;
     }
   }
+  const secret = secretFeeders(
+    names.filter((n) => SECRET_VARIABLES.includes(n)),
+    (n) => resolved.sources(n),
+  );
   const problems: ConnectionVarsProblem[] = resolved
     .problems()
     .filter((p) => names.includes(p.variable))
-    .map(withoutSecretText);
+    .map((p) => withoutSecretText(p, secret));
   for (const name of names) {
     if (out[name] === undefined && !problems.some((p) => p.variable === name)) {
-      problems.push({
-        variable: name,
-        origin: origins[name] ?? 'inventory',
-        // Never the value itself: it may be a password, or hold one.
-        message: 'is undefined here: its Jinja names a variable this host does not have; define that variable, or give the value itself',
-      });
+      // A variable it names that could not be evaluated: that one's error (its words hidden
+      // where it feeds a password); else which variables it names that nobody set. Never the value.
+      const inner = resolved.problems().find((p) => p.variable !== name && resolved.sources(name).includes(p.variable));
+      const origin = origins[name] ?? 'inventory';
+      problems.push(
+        inner
+          ? { variable: name, origin, message: `is undefined here: ${inner.variable}, which it names, ${withoutSecretText(inner, secret).message}` }
+          : (undefinedRefsProblem(resolved, name) ?? {
+              variable: name,
+              origin,
+              message: 'is undefined here: its Jinja names a variable this host does not have; define that variable, or give the value itself',
+            }),
+      );
     }
   }
   return { vars: out, problems };

@@ -89,6 +89,12 @@ export interface ResolvedVars {
   problems(): ResolveProblem[];
   /** Whether it has a value at all, empty or null included (get() calls those unset). */
   defined(name: string): boolean;
+  /**
+   * Why it is undefined, when a template of the inventory's on its way names variables nobody
+   * set (Ansible fails the play where it renders them): those variables, followed through the
+   * templates that use them; [] when it is simply unset, or a role default's optional input is.
+   */
+  undefinedRefs(name: string): string[];
 }
 
 /** Ansible's magic variables of a host that a variable may use ("{{ inventory_hostname }}:9100",
@@ -115,6 +121,8 @@ export function resolveVars(
   type Entry = { value: Value; origin: string; sources: string[] };
   const cache = new Map<string, Entry>();
   const problems: ResolveProblem[] = [];
+  /** Undefined results of templates: the refs that were undefined, and whether a role default's. */
+  const undefinedBy = new Map<string, { refs: string[]; fromDefaults: boolean }>();
   const layers = roles.map((role) => defaults[role]);
 
   // A `!unsafe` value (UnsafeText) is its text and never evaluated, as in Ansible: `literal`.
@@ -184,18 +192,10 @@ export function resolveVars(
         const origin = source.fromDefaults && via !== '' ? `${source.origin} (using ${via})` : source.origin;
         const sources = [...new Set([...own, ...evaluated.refs.flatMap((ref) => lookup(ref, [...stack, name]).sources)])];
         result = { value: evaluated.value, origin, sources };
-        // The admin's own template naming a variable nobody set: Ansible fails on it; "not set"
-        // would drop the setting without a word (a role default may rely on it: those do not).
-        const missing = evaluated.refs.filter((ref) => lookup(ref, [...stack, name]).value === UNDEFINED);
-        if (evaluated.value === UNDEFINED && !source.fromDefaults && missing.length > 0) {
-          const facts = missing.filter((ref) => ref.startsWith('ansible_'));
-          problems.push({
-            variable: name,
-            origin: source.origin,
-            message: `is undefined here: its Jinja names ${[...new Set(missing)].join(', ')}, which this host does not have${
-              facts.length ? ' (Ansible facts are not gathered by trento-provision)' : ''
-            }; define it, add a default() filter, or give the value itself`,
-          });
+        // A template that uses `omit` (Ansible's "leave it out", default(omit)) is undefined on purpose.
+        if (evaluated.value === UNDEFINED && !evaluated.refs.includes('omit')) {
+          const refs = evaluated.refs.filter((ref) => lookup(ref, [...stack, name]).value === UNDEFINED);
+          undefinedBy.set(name, { refs: [...new Set(refs)], fromDefaults: source.fromDefaults });
         }
       }
     }
@@ -212,5 +212,33 @@ export function resolveVars(
     sources: (name) => [...lookup(name, []).sources],
     problems: () => [...problems],
     defined: (name) => lookup(name, []).value !== UNDEFINED,
+    undefinedRefs: (name) => {
+      if (lookup(name, []).value !== UNDEFINED) return [];
+      const seen = new Set<string>();
+      const walk = (n: string): string[] => {
+        const entry = undefinedBy.get(n);
+        if (seen.has(n) || !entry) return [];
+        seen.add(n);
+        return entry.refs.flatMap((ref) => {
+          const unset = raw(ref).value === UNDEFINED && !Object.hasOwn(computed, ref);
+          // A role default's optional input may be unset; the inventory's own template may not.
+          if (unset) return entry.fromDefaults ? [] : [ref];
+          return walk(ref);
+        });
+      };
+      return [...new Set(walk(name))];
+    },
+  };
+}
+
+/** The settings error for a variable undefinedRefs() explains, or undefined. */
+export function undefinedRefsProblem(resolved: ResolvedVars, name: string): ResolveProblem | undefined {
+  const missing = resolved.undefinedRefs(name);
+  if (missing.length === 0) return undefined;
+  const facts = missing.some((ref) => ref.startsWith('ansible_')) ? ' (Ansible facts are not gathered by trento-provision)' : '';
+  return {
+    variable: name,
+    origin: resolved.origin(name),
+    message: `is undefined here: its Jinja names ${missing.join(', ')}, which this host does not have${facts}; define it, add a default() filter, or give the value itself`,
   };
 }

@@ -58,10 +58,16 @@ export const ANSIBLE_SECRET_VARIABLES: readonly string[] = [
 /** Every variable name known to be secret: the table's secret rows plus Ansible's own. */
 export const SECRET_VARIABLES: readonly string[] = [...VARIABLES.filter((v) => v.secret).map((v) => v.name), ...ANSIBLE_SECRET_VARIABLES];
 
-/** A Jinja error of a secret variable says what is wrong, not with which word of its value
+/** The secret variables among `names` and every variable their values were built from
+ *  (`agent_web_api_key: "{{ vault_trento_api_key }}"` makes vault_trento_api_key one). */
+export function secretFeeders(names: readonly string[], sources: (name: string) => string[]): Set<string> {
+  return new Set(names.flatMap((name) => [name, ...sources(name)]));
+}
+
+/** A Jinja error of a variable in `secret` says what is wrong, not with which word of its value
  *  (`filter "h4x" is not supported` would show a piece of a password written as a template). */
-export function withoutSecretText<P extends { variable: string; message: string }>(problem: P): P {
-  if (!SECRET_VARIABLES.includes(problem.variable) || !problem.message.startsWith('cannot evaluate its Jinja')) return problem;
+export function withoutSecretText<P extends { variable: string; message: string }>(problem: P, secret: ReadonlySet<string>): P {
+  if (!secret.has(problem.variable) || !problem.message.startsWith('cannot evaluate its Jinja')) return problem;
   return {
     ...problem,
     message: 'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
@@ -195,7 +201,14 @@ const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*
 
 // An HTTP header of an endpoint's `headers = { "Authorization" = "Bearer ..." }`.
 const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;
+// The same attributes and header written inside a block or map on one line
+// (`oauth2 { client_secret = "..." }`, `headers = { "X" = "a", "Authorization" = "..." }`).
+const ALLOY_SECRET_INLINE = new RegExp(`([{,]\\s*)((?:${SECRET_ALLOY_ATTRIBUTES.join('|')}|"?authorization"?)\\s*=\\s*)"(?:[^"\\\\\\n]|\\\\.)*"`, 'giu');
 
 export function maskAlloy(text: string): string {
-  return text.replace(ALLOY_SECRET_LINE, `$1"${MASK}"`).replace(ALLOY_URL_PASSWORD, `$1${MASK}@`).replace(ALLOY_AUTH_HEADER, `$1"${MASK}"`);
+  return text
+    .replace(ALLOY_SECRET_LINE, `$1"${MASK}"`)
+    .replace(ALLOY_URL_PASSWORD, `$1${MASK}@`)
+    .replace(ALLOY_AUTH_HEADER, `$1"${MASK}"`)
+    .replace(ALLOY_SECRET_INLINE, `$1$2"${MASK}"`);
 }

@@ -16,11 +16,11 @@ import { UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
-import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, urlPasswords, withoutSecretText } from './secrets.ts';
+import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, SECRET_VARIABLES, secretFeeders, urlPasswords, withoutSecretText } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -111,8 +111,8 @@ function belowMinimum(text: string, spec: VariableSpec): string | undefined {
 const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec) => Checked>> = {
   text: (value) => asText(value),
   word: (value) => withText(value, (t) => (/\s/u.test(t) ? 'must not contain spaces or line breaks' : undefined)),
-  bool: (value) => {
-    const ambiguous = ambiguousBoolProblem(value);
+  bool: (value, spec) => {
+    const ambiguous = spec.boolFilter ? ambiguousBoolProblem(value) : undefined;
     if (ambiguous) return { ok: false, problem: ambiguous };
     const b = ansibleBool(value);
     return b === undefined
@@ -307,15 +307,25 @@ function misspellings(vars: HostVars, origins: Origins): SettingError[] {
 }
 
 /** Checks shared by both steps: values, requirements, names, the composed facts URL. */
-function commonChecks(vars: HostVars, origins: Origins, resolved: ResolvedVars): { errors: SettingError[]; texts: Map<string, string> } {
+/**
+ * `undefinedIn`: the resolution the undefined-reference check reads; before facts, one with every
+ * role's defaults, since a template may name a default of the mode's role (alloy's scrape interval).
+ */
+function commonChecks(
+  vars: HostVars,
+  origins: Origins,
+  resolved: ResolvedVars,
+  undefinedIn: ResolvedVars = resolved,
+): { errors: SettingError[]; texts: Map<string, string> } {
   const { errors, texts } = checkValues(resolved, VARIABLES);
   const facts = factsFrom(texts);
   const factsProblem = facts === undefined ? undefined : urlProblem(facts, ['amqp', 'amqps']);
   const all = [
-    ...resolved.problems().map(withoutSecretText),
+    ...resolved.problems().map((p) => withoutSecretText(p, secretFeeders(SECRET_VARIABLES, resolved.sources))),
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...factsUrlPartsMissing(resolved),
+    ...undefinedWhereRead(undefinedIn, READ_IN_EVERY_MODE),
     ...(factsProblem
       ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }]
       : []),
@@ -382,6 +392,33 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
   };
 }
 
+/** Settings read in every mode: the agent.yaml keys of both modes, and what the roles read. */
+const READ_IN_EVERY_MODE: readonly string[] = [
+  ...VARIABLES.filter((v) => v.agentKey !== undefined && v.auth === undefined && PROMETHEUS_MODES.every((m) => v.modes?.includes(m))).map((v) => v.name),
+  'agent_amqp_protocol',
+  'agent_rabbitmq_username',
+  'agent_rabbitmq_password',
+  'agent_rabbitmq_host',
+  'agent_rabbitmq_vhost',
+  'agent_server_ca_cert',
+  'agent_server_ca_cert_as_base64',
+  'agent_package_state',
+  'agent_install_monitoring_dep',
+  'supportutils_enabled',
+  'supportutils_update_cache',
+];
+
+/** A setting the run reads that is undefined because a template of the inventory's names
+ *  variables nobody set: an error naming them (Ansible fails the play where it renders it). A
+ *  template Ansible never renders for this host (another mode's key, a deprecated name's
+ *  shadowed fallback) is left alone, as Ansible leaves it. */
+function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): SettingError[] {
+  return names.flatMap((name) => {
+    const problem = resolved.get(name) === undefined ? undefinedRefsProblem(resolved, name) : undefined;
+    return problem ? [problem] : [];
+  });
+}
+
 /** The variables facts-service-url (how the agent reaches RabbitMQ) is built from, in its order. */
 const FACTS_URL_PARTS = ['agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost'] as const;
 
@@ -410,7 +447,8 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  */
 export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingError[] {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  return commonChecks(vars, origins, resolved).errors;
+  const everyRole = resolveVars(vars, origins, [...new Set([...MODE_ROLES.pull, ...MODE_ROLES.push])], defaults, discoveredVariables(play));
+  return commonChecks(vars, origins, resolved, everyRole).errors;
 }
 
 /** The mode the inventory asks for (agent_prometheus_mode), if any and valid. */
@@ -462,11 +500,18 @@ export function agentConfigFor(
   const config: AgentConfig = { 'prometheus-mode': mode };
   const facts = factsFrom(texts);
   if (facts !== undefined) config['facts-service-url'] = facts;
-  for (const spec of VARIABLES) {
+  const written = VARIABLES.filter(
+    (spec) => spec.agentKey !== undefined && spec.modes?.includes(mode) && (!spec.auth || (auth !== undefined && spec.auth.includes(auth))),
+  );
+  errors.push(
+    ...undefinedWhereRead(
+      resolved,
+      written.map((spec) => spec.name),
+    ),
+  );
+  for (const spec of written) {
     const text = texts.get(spec.name);
-    if (text === undefined || spec.agentKey === undefined || !spec.modes?.includes(mode)) continue;
-    if (spec.auth && (auth === undefined || !spec.auth.includes(auth))) continue;
-    (config as unknown as Record<string, string>)[spec.agentKey] = text;
+    if (text !== undefined) (config as unknown as Record<string, string>)[spec.agentKey!] = text;
   }
   return { config, errors: onePerProblem(errors, resolved) };
 }

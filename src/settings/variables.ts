@@ -37,6 +37,9 @@ export interface VariableSpec {
   /** For kind 'duration': the least the agent accepts (a Go duration); below it the agent
    *  refuses its config and does not start ("invalid interval 1s, should be at least 3s"). */
   minimum?: string;
+  /** For kind 'bool': the official playbook reads it through Jinja's `| bool` filter, which
+   *  takes fewer words as true than Ansible's boolean() (see ambiguousBoolProblem). */
+  boolFilter?: true;
   /** A credential: never printed, masked in diffs and logs. */
   secret: boolean;
   /** The role whose defaults/main.yml gives the default, if any. */
@@ -123,6 +126,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   },
   {
     name: 'provision_rabbitmq',
+    boolFilter: true,
     kind: 'bool',
     secret: false,
     defaultsIn: 'trento_agent',
@@ -278,6 +282,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   },
   {
     name: 'agent_server_ca_cert_as_base64',
+    boolFilter: true,
     kind: 'bool',
     secret: false,
     defaultsIn: 'trento_agent',
@@ -302,6 +307,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   // --- SUSE's support tooling (the official role `supportutils`) ---
   {
     name: 'supportutils_enabled',
+    boolFilter: true,
     kind: 'bool',
     secret: false,
     defaultsIn: 'supportutils',

@@ -51,8 +51,10 @@ describe('the secret set', () => {
     const set = secretSet([pem]);
     const echoed = `    -----BEGIN PRIVATE KEY-----\n    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n    short\n`;
     expect(set.redact(echoed)).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
-    // The whole value still masks as one.
+    // The whole value still masks as one; its PEM armour and blank lines alone are no secret.
     expect(set.redact(`x ${pem} y`)).toBe(`x ${MASK} y`);
+    expect(set.redact('-----BEGIN PRIVATE KEY-----')).toBe('-----BEGIN PRIVATE KEY-----');
+    expect(secretSet(['line-one-of-it\n          \nline-two-of-it']).redact('a          b')).toBe('a          b');
     // Through the sink: a failed step whose output is the key, indented under FAILED.
     const out: string[] = [];
     const sink = await createSink({ out: { write: (t: string) => out.push(t) } as never, live: false, color: false, verbosity: 0 } as never);

@@ -59,6 +59,11 @@ describe('templated connection variables', () => {
     ]);
     const unsupported = templatedConnectionVars('db1', { ansible_user: '{{ lookup("env", "USER") }}' }, {}, defaults);
     expect(unsupported.problems).toEqual([expect.objectContaining({ variable: 'ansible_user', message: expect.stringMatching(/cannot evaluate/) })]);
+    // A password pointing at a variable whose Jinja fails: that one named, its words hidden.
+    const inner = templatedConnectionVars('db1', { ansible_become_password: '{{ vault_sudo }}', vault_sudo: 'ab{{c|S3cr3tPart}}' }, {}, defaults);
+    expect(inner.problems.map((p) => p.message)).toEqual([
+      'is undefined here: vault_sudo, which it names, cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
+    ]);
     // A password's Jinja error quotes none of its words.
     const secret = templatedConnectionVars('db1', { ansible_become_password: 'Pw{{ S3cr3tPart | h4x }}end' }, {}, defaults);
     expect(secret.problems.map((p) => p.message)).toEqual([

@@ -171,6 +171,11 @@ describe('maskAlloy', () => {
       expect(masked).toContain(kept);
     }
     expect(masked).toContain(`"Authorization" = "${MASK}",`);
+    // the same on one line, inside a block or a map
+    const inline = maskAlloy(
+      '    headers = { "X-Scope" = "a", "Authorization" = "Bearer SECRETTOKEN123" }\n    oauth2 { client_id = "t", client_secret = "SECRETOAUTH" }\n',
+    );
+    expect(inline).toBe(`    headers = { "X-Scope" = "a", "Authorization" = "${MASK}" }\n    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
   });
 });
 

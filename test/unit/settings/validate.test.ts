@@ -165,6 +165,30 @@ describe('agentConfigFor', () => {
       'cannot evaluate its Jinja (the reason is not shown: it would quote part of a secret). Put the plain value instead, or mark it !unsafe.',
     );
     expect(said.find((e) => e.variable === 'agent_log_level')!.message).toMatch(/filter "h4x" is not supported/);
+    // The usual layout: the secret variable points at a vault_ one, whose error hides its words too.
+    const via = withVars({ vault_trento_api_key: 'Zq8{{x|S3cr3tPart}}', agent_web_api_key: '{{ vault_trento_api_key }}' });
+    const viaSaid = JSON.stringify(validateHostVars(via.vars, via.origins, defaults));
+    expect(viaSaid).toContain('the reason is not shown');
+    expect(viaSaid).not.toContain('S3cr3tPart');
+  });
+
+  it("a variable nobody set is an error only where Ansible renders it: not a shadowed fallback, not another mode's key, not default(omit)", () => {
+    const errorsOf = (changes: Record<string, unknown>, mode: 'pull' | 'push') => {
+      const { vars, origins } = withVars(changes);
+      return [...new Set([...validateHostVars(vars, origins, defaults), ...agentConfigFor(vars, origins, mode, defaults).errors].map((e) => e.variable))];
+    };
+    // the deprecated rabbitmq_password wins: the server's trento_rabbitmq_password is never rendered
+    expect(errorsOf({ rabbitmq_password: 'agentpw12345678', trento_rabbitmq_password: '{{ vault_srv_mq }}' }, 'pull')).toEqual([]);
+    // a push-only credential on a pull host
+    expect(errorsOf({ trento_prometheus_auth_password: '{{ vault_prom_pw }}' }, 'pull')).toEqual([]);
+    // default(omit): "leave it out"
+    const omitted = withVars({ agent_log_level: '{{ site_level | default(omit) }}' });
+    expect(agentConfigFor(omitted.vars, omitted.origins, 'pull', defaults)).toMatchObject({ errors: [] });
+    expect(agentConfigFor(omitted.vars, omitted.origins, 'pull', defaults).config['log-level']).toBeUndefined();
+    // where it is rendered: an error naming what is missing
+    expect(errorsOf({ agent_log_level: '{{ site_level }}' }, 'pull')).toEqual(['agent_log_level']);
+    // a default of the mode's role (alloy's scrape interval), before the mode is known: not missing
+    expect(errorsOf({ agent_heartbeat_interval: '{{ agent_prometheus_scrape_interval }}' }, 'push')).toEqual([]);
   });
 });
 
@@ -286,6 +310,14 @@ const CASES: Case[] = [
     variable: 'supportutils_enabled',
     origin: HOST,
     message: 'is " yes", which Ansible',
+  },
+  {
+    // no filter on it in the official playbook (a bare `when:`): "y" is true there, and here
+    name: 'agent_install_monitoring_dep "y" is fine (read by boolean() only), but "maybe" is not',
+    changes: { agent_install_monitoring_dep: 'maybe', supportutils_update_cache: 'y' },
+    variable: 'agent_install_monitoring_dep',
+    origin: HOST,
+    message: 'must be a boolean',
   },
   {
     // The official role writes facts-service-url whatever its parts; an agent.yaml without it was written silently

@@ -141,6 +141,8 @@ describe("tp_tail: a failed step's output, its end from the start of a line (a s
     // the window starting right after a line break keeps that whole line
     expect(tail('xx\nabc\n', 4)).toBe('abc\n');
     expect(tail(`${'#'.repeat(50)}\n`, 20)).toBe('');
+    // NUL bytes count as the bytes they are (shown as blanks): the cut line still goes
+    expect(tail('ab\0cd\nef\n', 6)).toBe('ef\n');
   });
 });
 
