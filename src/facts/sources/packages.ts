@@ -1,4 +1,5 @@
 // Fact source "packages" (packages.sh): which of the toolkit's packages are installed.
+import { PACKAGES } from '../paths.ts';
 import type { FactSource } from '../types.ts';
 
 /** `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' A B`: installed ones as "NAME VERSION", others as
@@ -14,5 +15,25 @@ export function parsePackages(text: string): Record<string, string> {
 
 export const packages: FactSource<'packages'> = {
   name: 'packages',
-  parse: (r) => ({ facts: { packages: parsePackages(r.get('packages') ?? '') } }),
+  parse: (r) => {
+    const text = r.get('packages');
+    // No rpm at all: not a SUSE system, which the platform rules refuse by name.
+    if (text === undefined) return { facts: { packages: {} } };
+    const installed = parsePackages(text);
+    // rpm names each package it was asked about, installed or not: one it said nothing of means
+    // its database did not answer (a damaged rpmdb prints only errors). Read as "not installed",
+    // the plan would install what is there and forget the record of what the toolkit installed.
+    const answered = new Set([...Object.keys(installed), ...[...text.matchAll(/^package (\S+) is not installed$/gmu)].map((m) => m[1]!)]);
+    const unanswered = Object.values(PACKAGES).filter((name) => !answered.has(name));
+    return {
+      facts: { packages: installed },
+      ...(unanswered.length
+        ? {
+            problems: [
+              `rpm -q gave no answer for ${unanswered.join(', ')} (a damaged rpm database? 'rpm --rebuilddb' on the host): what is installed cannot be known`,
+            ],
+          }
+        : {}),
+    };
+  },
 };

@@ -8,7 +8,8 @@ import { wrapScript } from '../../../src/exec/session.ts';
 import { parseFacts } from '../../../src/facts/parse.ts';
 import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { factsScript } from '../../../src/facts/script.ts';
-import { MAX_HOST_FILE_BYTES } from '../../../src/facts/paths.ts';
+import { MAX_HOST_FILE_BYTES, PACKAGES } from '../../../src/facts/paths.ts';
+import { packages } from '../../../src/facts/sources/packages.ts';
 
 describe('facts', () => {
   it('the facts script runs on a real system and parses back', () => {
@@ -36,6 +37,20 @@ describe('facts', () => {
     const script = toShell(factsScript({ withContent: true, withUpdates: true, zyppLockTimeoutSeconds: 5 }));
     const silencedInside = script.split('\n').filter((line) => !line.trim().startsWith('#') && /\$\([^()]*2>\s*\/dev\/null[^()]*\)/.test(line));
     expect(silencedInside).toEqual([]);
+  });
+
+  it("an rpm that does not answer for every package (a damaged rpm database prints only errors) fails the host's facts: read as 'not installed', the plan would install what is there and forget the toolkit's record", () => {
+    const names = Object.values(PACKAGES);
+    const answer = (lines: string[]) => packages.parse(new Map([['packages', lines.join('\n')]]));
+    expect(answer(names.map((n, i) => (i === 0 ? `${n} 3.1.0-1.1` : `package ${n} is not installed`)))).toEqual({
+      facts: { packages: { [names[0]!]: '3.1.0-1.1' } },
+    });
+    expect(answer([]).problems).toEqual([
+      `rpm -q gave no answer for ${names.join(', ')} (a damaged rpm database? 'rpm --rebuilddb' on the host): what is installed cannot be known`,
+    ]);
+    expect(answer([`${names[0]} 3.1.0-1.1`]).problems?.[0]).toMatch(new RegExp(`^rpm -q gave no answer for ${names[1]}, `));
+    // No rpm at all (not a SUSE system): nothing installed, and the platform rules say the rest.
+    expect(packages.parse(new Map())).toEqual({ facts: { packages: {} } });
   });
 
   it('parses os-release quoting like the shell', () => {
