@@ -17,6 +17,9 @@ export interface SupportedPlatform extends PlatformBase {
   supported: true;
   provider: MetricsProvider;
   mode: PrometheusMode;
+  /** SUSE's trento-agent package ships /etc/trento/agent.yaml itself (a %config file on SLE 15;
+   *  from SLE 16 its default lives in /usr/etc/trento). */
+  agentPackageShipsConfig: boolean;
 }
 
 /** A host the toolkit leaves alone, and why. */
@@ -96,12 +99,14 @@ export function platformOf(facts: Pick<HostFacts, 'osRelease' | 'baseProduct'>, 
   const h = identify(facts);
   const rule = RULES.find((r) => r.when(h));
   const base = { product: h.product, family: h.family, major: h.major };
+  // The package's spec: `%if 0%{?suse_version} <= 1500` puts agent.yaml in /etc/trento.
+  const agentPackageShipsConfig = h.major <= 15;
   if (run === 'uninstall' && rule?.uninstallWith) {
     const provider = rule.uninstallWith(h);
-    return { ...base, supported: true, provider, mode: MODE[provider] };
+    return { ...base, supported: true, provider, mode: MODE[provider], agentPackageShipsConfig };
   }
   if (!rule || rule.refusal || !rule.provider) {
     return { ...base, supported: false, refusal: rule?.refusal?.(h) ?? `unsupported system ${h.product}` };
   }
-  return { ...base, supported: true, provider: rule.provider, mode: MODE[rule.provider] };
+  return { ...base, supported: true, provider: rule.provider, mode: MODE[rule.provider], agentPackageShipsConfig };
 }

@@ -40,6 +40,9 @@ export interface FileSpec {
    *  toolkit's files record (facts.record.files), so --purge removes it only where the toolkit
    *  wrote it. A file already right but not recorded (an earlier version wrote it) is recorded. */
   recorded?: boolean;
+  /** Absent now, but a package this run installs first puts its own default there (SLE 15's
+   *  trento-agent ships agent.yaml as a config file): said, so the dry run tells what happens. */
+  shippedBy?: string;
 }
 
 /** The change's script, then its follow-up handler, whose record it clears once that ran. */
@@ -79,10 +82,11 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
       : null;
   }
   const what = !current?.exists ? 'create' : contentDiffers ? 'update' : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
+  const over = !current?.exists && spec.shippedBy ? `, over the default the ${spec.shippedBy} package installs there` : '';
   return {
     id: `file:${spec.path}`,
     kind: 'file',
-    summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})`,
+    summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})${over}`,
     ...(withDiff && contentDiffers ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) } : {}),
     // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
     // on whatever a service account put at the path by then (a link's target).

@@ -85,6 +85,7 @@ export function install(ctx: TaskContext): RoleTasks {
           ...FILE_ACCESS.agentConfig,
           mask: maskAgentYaml,
           notify: ['restart trento-agent'],
+          ...(installedNow && ctx.platform.agentPackageShipsConfig ? { shippedBy: PACKAGES.agent } : {}),
         },
         facts,
         withDiff,

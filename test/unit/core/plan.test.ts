@@ -129,7 +129,9 @@ describe('plans per platform', () => {
       'install golang-github-prometheus-node_exporter, trento-agent, supportutils, supportutils-plugin-trento (repositories refreshed first)',
     );
     expect(summaries.join('\n')).not.toMatch(/alloy/i);
-    expect(summaries).toContain(`create ${PATHS.agentConfig} (0600 root:root)`);
+    // SLE 15's package ships agent.yaml itself: the dry run says the toolkit's goes over it.
+    expect(summaries).toContain(`create ${PATHS.agentConfig} (0600 root:root), over the default the trento-agent package installs there`);
+    expect(planFor(freshFacts('16.0')).changes.map((c) => c.summary)).toContain(`create ${PATHS.agentConfig} (0600 root:root)`);
     expect(summaries.join('\n')).toMatch(/enable prometheus-node_exporter.service, start prometheus-node_exporter.service/);
     const dropIn = plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!;
     expect(dropIn.diff).toMatch(/\+Wants=prometheus-node_exporter.service/);
