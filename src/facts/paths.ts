@@ -6,6 +6,9 @@ export const PATHS = {
   /** Where rpm keeps agent.yaml (the toolkit's, with the API key) when trento-agent is removed:
    *  SLE 15's package ships it as a %config(noreplace) file, and a changed one is saved so. */
   agentConfigSavedByRpm: '/etc/trento/agent.yaml.rpmsave',
+  /** Where rpm puts the package's new default when an upgrade finds agent.yaml changed (the
+   *  toolkit's): no secret in it, but the toolkit's upgrade made it. */
+  agentConfigNewFromRpm: '/etc/trento/agent.yaml.rpmnew',
   agentDropIn: '/etc/systemd/system/trento-agent.service.d/trento-provision.conf',
   configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
   alloySysconfig: '/etc/sysconfig/alloy',

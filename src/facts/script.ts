@@ -23,7 +23,14 @@ export interface FactsOptions {
 }
 
 /** The managed files read by every run (the Alloy ones depend on CONFIG_FILE, read on the host). */
-const MANAGED_FILES = [PATHS.agentConfig, PATHS.agentConfigSavedByRpm, PATHS.agentDropIn, PATHS.configureAlloyScript, PATHS.serverCaCert];
+const MANAGED_FILES = [
+  PATHS.agentConfig,
+  PATHS.agentConfigSavedByRpm,
+  PATHS.agentConfigNewFromRpm,
+  PATHS.agentDropIn,
+  PATHS.configureAlloyScript,
+  PATHS.serverCaCert,
+];
 
 export function factsScript(options: FactsOptions): Command {
   return join([

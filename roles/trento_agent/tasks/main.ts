@@ -159,6 +159,8 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
       // key is in it too.
       ctx.purge ? fileAbsent(PATHS.agentConfigSavedByRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
+      // And the package's new default rpm set beside it when an upgrade found agent.yaml changed.
+      ctx.purge ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
       ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,
       ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
     ],

@@ -476,6 +476,10 @@ describe('hostile or broken hosts (issue 17)', () => {
     };
     expect(planFor(facts, { uninstall: true, purge: true }).changes.map((c) => c.summary)).toContain(`remove ${PATHS.agentConfigSavedByRpm}`);
     expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigSavedByRpm}`);
+    // The package's new default rpm left beside the toolkit's file after an upgrade: --purge too.
+    facts.files[PATHS.agentConfigNewFromRpm] = { ...facts.files[PATHS.agentConfigSavedByRpm]!, path: PATHS.agentConfigNewFromRpm };
+    expect(planFor(facts, { uninstall: true, purge: true }).changes.map((c) => c.summary)).toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
+    expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
   });
 
   it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {
