@@ -162,6 +162,10 @@ export function resolveVars(
               sources: [...new Set(out.via.flatMap((ref) => lookup(ref, [...stack, name]).sources))],
             };
       if ('problem' in out) problems.push({ variable: out.variable, origin: raw(out.variable).origin, message: out.problem });
+      // Undefined through the inputs it read (a discovered host from an undefined template): the
+      // walk of undefinedRefs() follows them as it follows a role default's.
+      else if (entry.value === UNDEFINED)
+        undefinedBy.set(name, { refs: out.via.filter((ref) => lookup(ref, [...stack, name]).value === UNDEFINED), fromDefaults: true });
       cache.set(name, entry);
       return entry;
     }

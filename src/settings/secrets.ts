@@ -203,7 +203,11 @@ const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*
 const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;
 // The same attributes and header written inside a block or map on one line
 // (`oauth2 { client_secret = "..." }`, `headers = { "X" = "a", "Authorization" = "..." }`).
-const ALLOY_SECRET_INLINE = new RegExp(`([{,]\\s*)((?:${SECRET_ALLOY_ATTRIBUTES.join('|')}|"?authorization"?)\\s*=\\s*)"(?:[^"\\\\\\n]|\\\\.)*"`, 'giu');
+// (Alloy's raw `strings` too.)
+const ALLOY_SECRET_INLINE = new RegExp(
+  `([{,]\\s*)((?:${SECRET_ALLOY_ATTRIBUTES.join('|')}|"?authorization"?)\\s*=\\s*)(?:"(?:[^"\\\\\\n]|\\\\.)*"|\`[^\`]*\`)`,
+  'giu',
+);
 
 export function maskAlloy(text: string): string {
   return text

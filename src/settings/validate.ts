@@ -395,6 +395,9 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
 /** Settings read in every mode: the agent.yaml keys of both modes, and what the roles read. */
 const READ_IN_EVERY_MODE: readonly string[] = [
   ...VARIABLES.filter((v) => v.agentKey !== undefined && v.auth === undefined && PROMETHEUS_MODES.every((m) => v.modes?.includes(m))).map((v) => v.name),
+  'agent_prometheus_mode',
+  'supportutils_package_name',
+  'supportutils_plugin_package_name',
   'agent_amqp_protocol',
   'agent_rabbitmq_username',
   'agent_rabbitmq_password',
@@ -422,15 +425,20 @@ function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): S
 /** The variables facts-service-url (how the agent reaches RabbitMQ) is built from, in its order. */
 const FACTS_URL_PARTS = ['agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost'] as const;
 
-/** facts-service-url is always written (the official role always writes it): a part left empty
- *  or unset is an error naming it, never an agent.yaml without the key. */
+/** facts-service-url is always written (the official role always writes it): a part that is
+ *  empty, undefined or unset is an error naming it, never an agent.yaml without the key. (A part
+ *  with a bad value, or whose discovery failed, has its own error first: one per variable.) */
 function factsUrlPartsMissing(resolved: ResolvedVars): SettingError[] {
-  // Set, but to nothing ("" or null): a part that could not be worked out has its own error.
-  return FACTS_URL_PARTS.filter((name) => resolved.defined(name) && resolved.get(name) === undefined).map((name) => ({
-    variable: name,
-    origin: resolved.origin(name),
-    message: 'is empty, and facts-service-url (how the agent reaches RabbitMQ) is built from it: set it',
-  }));
+  // A problem met resolving them (discovery that failed, a Jinja error) is the error to show.
+  if (resolved.problems().length > 0) return [];
+  return FACTS_URL_PARTS.filter((name) => resolved.get(name) === undefined).map(
+    (name) =>
+      undefinedRefsProblem(resolved, name) ?? {
+        variable: name,
+        origin: resolved.origin(name),
+        message: `is ${resolved.defined(name) ? 'empty' : 'not set'}, and facts-service-url (how the agent reaches RabbitMQ) is built from it: set it`,
+      },
+  );
 }
 
 function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {

@@ -213,6 +213,16 @@ describe('RabbitMQ discovery (the official trento role)', () => {
     );
   });
 
+  it('-e trento_rabbitmq_host_group that is empty or undefined is an error, not discovery quietly off (the agent then went to localhost)', async () => {
+    for (const given of ['trento_rabbitmq_host_group={{ nothing_here }}', 'trento_rabbitmq_host_group=']) {
+      const { errors } = await facts('dedicated-nodes', 'hana01', [given]);
+      expect(
+        errors.map((e) => [e.variable, e.message]),
+        given,
+      ).toEqual([['trento_rabbitmq_host_group', 'is given with -e but is empty or undefined: name the group to discover from']]);
+    }
+  });
+
   it('an agent_rabbitmq_host in the inventory beats discovery (a role default, as in the official role)', async () => {
     const { config } = await facts('dedicated-nodes', 'hana01', ['agent_rabbitmq_host=mq.example.com:5672']);
     expect(config['facts-service-url']).toBe('amqp://trento:trento@mq.example.com:5672/trento');

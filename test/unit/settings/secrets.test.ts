@@ -176,6 +176,8 @@ describe('maskAlloy', () => {
       '    headers = { "X-Scope" = "a", "Authorization" = "Bearer SECRETTOKEN123" }\n    oauth2 { client_id = "t", client_secret = "SECRETOAUTH" }\n',
     );
     expect(inline).toBe(`    headers = { "X-Scope" = "a", "Authorization" = "${MASK}" }\n    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
+    // Alloy's raw strings
+    expect(maskAlloy('    oauth2 { client_id = "t", client_secret = `RAW-SECRET-1` }\n')).toBe(`    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
   });
 });
 

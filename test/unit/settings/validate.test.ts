@@ -189,6 +189,22 @@ describe('agentConfigFor', () => {
     expect(errorsOf({ agent_log_level: '{{ site_level }}' }, 'pull')).toEqual(['agent_log_level']);
     // a default of the mode's role (alloy's scrape interval), before the mode is known: not missing
     expect(errorsOf({ agent_heartbeat_interval: '{{ agent_prometheus_scrape_interval }}' }, 'push')).toEqual([]);
+    // read in every mode, though written to no agent.yaml key one to one
+    expect(errorsOf({ agent_prometheus_mode: '{{ site_mode }}' }, 'pull')).toEqual(['agent_prometheus_mode']);
+    expect(errorsOf({ supportutils_package_name: '{{ site_pkg }}' }, 'pull')).toEqual(['supportutils_package_name']);
+  });
+
+  it('facts-service-url is never left out: a RabbitMQ host that is undefined (through discovery) or empty is an error naming why', () => {
+    const errorsOf = (changes: Record<string, unknown>) => {
+      const { vars, origins } = withVars(changes);
+      return agentConfigFor(vars, origins, 'pull', defaults).errors.map((e) => [e.variable, e.message]);
+    };
+    expect(errorsOf({ provision_rabbitmq: false, trento_rabbitmq_host: '{{ mq_address }}' })).toEqual([
+      ['agent_rabbitmq_host', expect.stringMatching(/^is undefined here: its Jinja names mq_address, which this host does not have/)],
+    ]);
+    expect(errorsOf({ provision_rabbitmq: false, trento_rabbitmq_host: '' })).toEqual([
+      ['agent_rabbitmq_host', expect.stringMatching(/^is (empty|not set), and facts-service-url \(how the agent reaches RabbitMQ\) is built from it/)],
+    ]);
   });
 });
 
