@@ -70,12 +70,16 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
     let group: string;
     let why: string;
     if (play?.extraVarNames.has(service.groupVariable)) {
-      const named = get(service.groupVariable);
-      // Given, but to nothing (an empty value, a template of nothing): the official play fails
-      // on groups['']; discovery quietly off would point the agent at another host.
-      if (named === undefined)
-        return { problem: 'is given with -e but is empty or undefined: name the group to discover from', variable: service.groupVariable };
-      group = String(named);
+      // Given as a template that comes out undefined (it names a variable nobody set): Ansible
+      // fails on it, and discovery quietly off would point the agent at another host. Given
+      // empty, it is off, as the official agent play passes it when provision_rabbitmq is false.
+      if (!isSet(service.groupVariable)) {
+        return {
+          problem: 'is given with -e but is undefined (its Jinja names a variable nobody set): name the group to discover from',
+          variable: service.groupVariable,
+        };
+      }
+      group = String(get(service.groupVariable) ?? '');
       why = `${service.groupVariable} given with -e`;
     } else {
       // The official role's `provision_rabbitmq | default(true) | bool`: default() replaces only

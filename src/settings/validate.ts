@@ -325,7 +325,11 @@ function commonChecks(
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...factsUrlPartsMissing(resolved),
-    ...undefinedWhereRead(undefinedIn, READ_IN_EVERY_MODE),
+    // The package names only where supportutils is installed (the official role's `when:`).
+    ...undefinedWhereRead(undefinedIn, [
+      ...READ_IN_EVERY_MODE,
+      ...(ansibleBool(resolved.get('supportutils_enabled')) === false ? [] : SUPPORT_PACKAGE_VARIABLES.map(([variable]) => variable)),
+    ]),
     ...(factsProblem
       ? [{ variable: 'agent_rabbitmq_host', origin: resolved.origin('agent_rabbitmq_host'), message: `facts-service-url: ${factsProblem}` }]
       : []),
@@ -396,8 +400,6 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
 const READ_IN_EVERY_MODE: readonly string[] = [
   ...VARIABLES.filter((v) => v.agentKey !== undefined && v.auth === undefined && PROMETHEUS_MODES.every((m) => v.modes?.includes(m))).map((v) => v.name),
   'agent_prometheus_mode',
-  'supportutils_package_name',
-  'supportutils_plugin_package_name',
   'agent_amqp_protocol',
   'agent_rabbitmq_username',
   'agent_rabbitmq_password',

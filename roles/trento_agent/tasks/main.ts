@@ -159,8 +159,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
       // key is in it too.
       ctx.purge ? fileAbsent(PATHS.agentConfigSavedByRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
-      // And the package's new default rpm set beside it when an upgrade found agent.yaml changed.
-      ctx.purge ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
+      // And the package's new default rpm set beside it when an upgrade found agent.yaml changed:
+      // only with the package gone (an admin's trento-agent that stays keeps its files).
+      ctx.purge && (!facts.packages[PACKAGES.agent] || installedByToolkit(PACKAGES.agent, facts))
+        ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml })
+        : null,
       ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,
       ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
     ],

@@ -480,6 +480,9 @@ describe('hostile or broken hosts (issue 17)', () => {
     facts.files[PATHS.agentConfigNewFromRpm] = { ...facts.files[PATHS.agentConfigSavedByRpm]!, path: PATHS.agentConfigNewFromRpm };
     expect(planFor(facts, { uninstall: true, purge: true }).changes.map((c) => c.summary)).toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
     expect(planFor(facts, { uninstall: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
+    // An admin's trento-agent (not in the record) stays installed, and keeps its files.
+    const admins = { ...facts, record: { ...facts.record, packages: facts.record.packages.filter((p) => p !== 'trento-agent') } };
+    expect(planFor(admins, { uninstall: true, purge: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
   });
 
   it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {

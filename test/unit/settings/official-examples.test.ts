@@ -213,14 +213,15 @@ describe('RabbitMQ discovery (the official trento role)', () => {
     );
   });
 
-  it('-e trento_rabbitmq_host_group that is empty or undefined is an error, not discovery quietly off (the agent then went to localhost)', async () => {
-    for (const given of ['trento_rabbitmq_host_group={{ nothing_here }}', 'trento_rabbitmq_host_group=']) {
-      const { errors } = await facts('dedicated-nodes', 'hana01', [given]);
-      expect(
-        errors.map((e) => [e.variable, e.message]),
-        given,
-      ).toEqual([['trento_rabbitmq_host_group', 'is given with -e but is empty or undefined: name the group to discover from']]);
-    }
+  it('-e trento_rabbitmq_host_group that comes out undefined is an error, not discovery quietly off (the agent went to localhost); empty, discovery is off, as the official play passes it', async () => {
+    const { errors } = await facts('dedicated-nodes', 'hana01', ['trento_rabbitmq_host_group={{ nothing_here }}']);
+    expect(errors.map((e) => [e.variable, e.message])).toEqual([
+      ['trento_rabbitmq_host_group', 'is given with -e but is undefined (its Jinja names a variable nobody set): name the group to discover from'],
+    ]);
+    // (the official agent.yml gives an empty group itself when provision_rabbitmq is false)
+    const empty = await facts('external-services', 'hana01', ['trento_rabbitmq_host_group=']);
+    expect(empty.errors).toEqual([]);
+    expect(empty.config['facts-service-url']).toMatch(/@yourexternalrabbit\.com:5671\//);
   });
 
   it('an agent_rabbitmq_host in the inventory beats discovery (a role default, as in the official role)', async () => {

@@ -192,6 +192,8 @@ describe('agentConfigFor', () => {
     // read in every mode, though written to no agent.yaml key one to one
     expect(errorsOf({ agent_prometheus_mode: '{{ site_mode }}' }, 'pull')).toEqual(['agent_prometheus_mode']);
     expect(errorsOf({ supportutils_package_name: '{{ site_pkg }}' }, 'pull')).toEqual(['supportutils_package_name']);
+    // not read where supportutils is off (the official role's `when: supportutils_enabled | bool`)
+    expect(errorsOf({ supportutils_package_name: '{{ site_pkg }}', supportutils_enabled: false }, 'pull')).toEqual([]);
   });
 
   it('facts-service-url is never left out: a RabbitMQ host that is undefined (through discovery) or empty is an error naming why', () => {
