@@ -145,16 +145,11 @@ export async function loadInventory(path: string | string[], options: LoadOption
     const memberOf = [...hostGroups(draft, name, ancestors)].filter((g) => g !== 'all').map((g) => draft.groups.get(g)!);
     const layer = hostVars({ draft, depths, host: name, groups: memberOf, inventoryFiles, playbookFiles });
     // The vaults no secret opens, among the files this host's variables come from (deferred).
-    const unreadable = [
-      ...new Set([
-        ...['all', ...memberOf.map((g) => g.name)].flatMap((g) => [
-          ...inventoryFiles.unreadableOf('group', g),
-          ...(playbookFiles?.unreadableOf('group', g) ?? []),
-        ]),
-        ...inventoryFiles.unreadableOf('host', name),
-        ...(playbookFiles?.unreadableOf('host', name) ?? []),
-      ]),
+    const closed = (kind: 'group' | 'host', entity: string) => [
+      ...inventoryFiles.unreadableOf(kind, entity),
+      ...(playbookFiles?.unreadableOf(kind, entity) ?? []),
     ];
+    const unreadable = [...new Set([...['all', ...memberOf.map((g) => g.name)].flatMap((g) => closed('group', g)), ...closed('host', name)])];
     let vars = valuesOf(layer);
     if (vault?.decryptValues) {
       try {

@@ -100,29 +100,17 @@ export function planHost(input: PlanInput): HostPlan {
   const roles = input.roles;
   const results = input.uninstall ? [...roles].reverse().map((r) => r.uninstall(ctx)) : roles.map((r) => r.install(ctx));
   const missing = (r: RoleTasks) => (r.installPackages ?? []).some((n) => !input.facts.packages[n]);
-  const install = packagesInstalled(
-    results.flatMap((r) => r.installPackages ?? []),
-    input.facts,
-    {
-      whenMissing: Object.assign({}, ...results.map((r) => r.whenMissing ?? {})),
-      refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
-    },
-  );
+  const wanted = results.flatMap((r) => r.installPackages ?? []);
+  const install = packagesInstalled(wanted, input.facts, {
+    whenMissing: Object.assign({}, ...results.map((r) => r.whenMissing ?? {})),
+    refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
+  });
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
   const remove = packagesRemoved(toRemove, input.facts);
   // Every run, not only uninstall: a package the admin removed and one they install again later
   // (after agent_install_monitoring_dep: false, say) is theirs. One this run installs again stays.
-  const pruned = packagesRecordPruned(
-    input.facts,
-    results.flatMap((r) => r.installPackages ?? []),
-  );
-  const upgrade =
-    input.settings.packageState === 'latest' && !input.uninstall
-      ? packagesUpgraded(
-          results.flatMap((r) => r.installPackages ?? []),
-          input.facts,
-        )
-      : null;
+  const pruned = packagesRecordPruned(input.facts, wanted);
+  const upgrade = input.settings.packageState === 'latest' && !input.uninstall ? packagesUpgraded(wanted, input.facts) : null;
   const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned].filter((c): c is Change => c !== null);
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
   const ordered = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];

@@ -31,7 +31,8 @@ export const MODE_ROLES: Readonly<Record<PrometheusMode, readonly RoleName[]>> =
  *  tooling), not the mode's exporter. */
 export const STATIC_ROLES: readonly RoleName[] = ['trento_agent', 'supportutils'];
 
-const ROLE_NAMES: readonly RoleName[] = ['trento_agent', 'node_exporter', 'alloy', 'supportutils'];
+/** Every role (the settings check before facts reads all their defaults). */
+export const ROLE_NAMES: readonly RoleName[] = ['trento_agent', 'node_exporter', 'alloy', 'supportutils'];
 
 /** The repository's roles/ folder. */
 export const DEFAULT_ROLES_DIR = fileURLToPath(new URL('../../roles/', import.meta.url));

@@ -16,7 +16,7 @@ import { UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
-import { loadRoleDefaults, MODE_ROLES, resolveVars, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
+import { loadRoleDefaults, MODE_ROLES, resolveVars, ROLE_NAMES, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
@@ -320,8 +320,9 @@ function commonChecks(
   const { errors, texts } = checkValues(resolved, VARIABLES);
   const facts = factsFrom(texts);
   const factsProblem = facts === undefined ? undefined : urlProblem(facts, ['amqp', 'amqps']);
+  const secret = secretFeeders(SECRET_VARIABLES, resolved.sources);
   const all = [
-    ...resolved.problems().map((p) => withoutSecretText(p, secretFeeders(SECRET_VARIABLES, resolved.sources))),
+    ...resolved.problems().map((p) => withoutSecretText(p, secret)),
     ...errors,
     ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
     ...factsUrlPartsMissing(resolved),
@@ -396,15 +397,14 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingError {
   };
 }
 
+/** The variables facts-service-url (how the agent reaches RabbitMQ) is built from, in its order. */
+const FACTS_URL_PARTS = ['agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost'] as const;
+
 /** Settings read in every mode: the agent.yaml keys of both modes, and what the roles read. */
 const READ_IN_EVERY_MODE: readonly string[] = [
   ...VARIABLES.filter((v) => v.agentKey !== undefined && v.auth === undefined && PROMETHEUS_MODES.every((m) => v.modes?.includes(m))).map((v) => v.name),
   'agent_prometheus_mode',
-  'agent_amqp_protocol',
-  'agent_rabbitmq_username',
-  'agent_rabbitmq_password',
-  'agent_rabbitmq_host',
-  'agent_rabbitmq_vhost',
+  ...FACTS_URL_PARTS,
   'agent_server_ca_cert',
   'agent_server_ca_cert_as_base64',
   'agent_package_state',
@@ -423,9 +423,6 @@ function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): S
     return problem ? [problem] : [];
   });
 }
-
-/** The variables facts-service-url (how the agent reaches RabbitMQ) is built from, in its order. */
-const FACTS_URL_PARTS = ['agent_amqp_protocol', 'agent_rabbitmq_username', 'agent_rabbitmq_password', 'agent_rabbitmq_host', 'agent_rabbitmq_vhost'] as const;
 
 /** facts-service-url is always written (the official role always writes it): a part that is
  *  empty, undefined or unset is an error naming it, never an agent.yaml without the key. (A part
@@ -457,7 +454,7 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  */
 export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingError[] {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  const everyRole = resolveVars(vars, origins, [...new Set([...MODE_ROLES.pull, ...MODE_ROLES.push])], defaults, discoveredVariables(play));
+  const everyRole = resolveVars(vars, origins, ROLE_NAMES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved, everyRole).errors;
 }
 
