@@ -150,6 +150,10 @@ describe('faults during apply', () => {
     // Each package named, with what to do (the role's channel, or its switch).
     expect(missing.stdout).toMatch(/package trento-agent is in no enabled repository: enable the channel that ships Trento's agent/);
     expect(missing.stdout).toMatch(/package supportutils-plugin-trento is in no enabled repository: .*or set supportutils_enabled: false/);
+    // Recorded before zypper ran, they left the record again: nothing was installed.
+    expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages 2>/dev/null || true')).not.toMatch(
+      /^(trento-agent|supportutils-plugin-trento)$/m,
+    );
     // With no enabled repository the refresh before the support packages only warns.
     expect(statusOf(missing, h.name)?.warnings.join()).toMatch(/zypper refresh failed \(exit 6\)/);
     await mustOnHost(info, h.name, 'zypper -q -n mr -e lab && zypper -q -n ar -f file:///srv/missing-repo broken');

@@ -176,6 +176,34 @@ describe('tp_record_edit: the records as sorted sets (what sort -u makes in the 
   });
 });
 
+describe('tp_packages_install: the record holds the packages before zypper runs, and keeps those installed', () => {
+  const state = join(scratch, 'install-record');
+  const record = () => readFileSync(join(state, 'packages'), 'utf8');
+  // zypper and rpm as shell functions: the host's real ones are not the question here. rpm -q
+  // prints the name of each package the fake zypper "installed" (kept in a file, as an rpmdb).
+  const fakes = (zypper: string) =>
+    `installed_db=${join(scratch, 'install-db')}; : > "$installed_db"\n` +
+    `zypper() { ${zypper}; }\n` +
+    `rpm() { local n; shift 3; for n in "$@"; do grep -qx -- "$n" "$installed_db" && echo "$n" || echo "package $n is not installed"; done; }\n`;
+
+  it('a script killed while zypper installs leaves every package of the install in the record (the next run forgets the ones not there)', () => {
+    const r = run(`${fakes('echo trento-agent >> "$installed_db"; kill -KILL $$')}tp_packages_install trento-agent hint-a alloy hint-b`, state);
+    expect(r.code).toBe(null); // killed
+    expect(record()).toBe('alloy\ntrento-agent\n');
+  });
+
+  it('after zypper, the packages it did not install leave the record; one already recorded by an earlier run stays when installed', () => {
+    expect(run('tp_packages_record_remove alloy trento-agent && tp_packages_record_add supportutils', state).code).toBe(0);
+    const r = run(
+      `${fakes('echo trento-agent >> "$installed_db"; echo supportutils >> "$installed_db"; return 8')}tp_packages_install trento-agent h alloy h supportutils h`,
+      state,
+    );
+    expect(r.code).toBe(8);
+    expect(r.stderr).toContain('zypper failed (exit 8)');
+    expect(record()).toBe('supportutils\ntrento-agent\n');
+  });
+});
+
 describe('tp_place under SELinux: the label of the file replaced, or the policy default for a new one', () => {
   // This machine (and the lab) has no SELinux: chcon and restorecon are shell functions that
   // record their arguments, and TP_SELINUX_FS a folder with an enforce file (test/lab/README.md).
