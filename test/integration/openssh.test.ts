@@ -623,7 +623,14 @@ async function until(ready: () => boolean): Promise<void> {
  */
 async function relayTo(
   h: LabHost,
-  { refuse = 0, address = '127.0.0.1', port = 0, cutAfterClientBytes = Number.POSITIVE_INFINITY, holdMs = 0 } = {},
+  {
+    refuse = 0,
+    address = '127.0.0.1',
+    port = 0,
+    cutAfterClientBytes = Number.POSITIVE_INFINITY,
+    silenceAfterClientBytes = Number.POSITIVE_INFINITY,
+    holdMs = 0,
+  } = {},
 ): Promise<{ port: number; connections: () => number; clientBytes: () => number[]; close: () => void }> {
   let seen = 0;
   const sent: number[] = [];
@@ -643,6 +650,13 @@ async function relayTo(
           client.destroy();
           up.destroy();
         }
+        // A partition: both connections stay open and nothing more gets through either way (no
+        // FIN, no RST), as when a firewall drops a connection's state or a VM is paused.
+        if (index === 0 && sent[index]! > silenceAfterClientBytes) {
+          client.unpipe(up);
+          up.unpipe(client);
+          up.on('data', () => undefined);
+        }
       });
       up.on('error', () => client.destroy());
       client.pipe(up).pipe(client);
@@ -657,6 +671,32 @@ async function relayTo(
   const close = () => server.close();
   cleanups.push(close);
   return { port: (server.address() as AddressInfo).port, connections: () => seen, clientBytes: () => [...sent], close };
+}
+
+/**
+ * How many bytes a client sends to a host, through a relay, past the login and short of the
+ * whole facts run (an ssh `true` through one, then a --check through another): the middle, so a
+ * relay that acts there does so while the facts script is on its way, after the login.
+ */
+async function bytesWhileFactsTravel(h: LabHost): Promise<number> {
+  const probe = await relayTo(h);
+  const login = spawn('ssh', [
+    '-i',
+    info.keyFile,
+    '-l',
+    'root',
+    '-p',
+    String(probe.port),
+    ...throughRelay(h).ansible_ssh_common_args.split(' '),
+    '127.0.0.1',
+    'true',
+  ]);
+  expect(await new Promise((done) => login.on('close', done))).toBe(0);
+  const whole = await provision(['-i', inventory({ [h.name]: { ansible_host: '127.0.0.1', ansible_port: probe.port, ...throughRelay(h) } }), '--check']);
+  expect(whole.code, whole.stdout + whole.stderr).toBe(0);
+  const [loginBytes, runBytes] = probe.clientBytes() as [number, number];
+  expect(runBytes).toBeGreaterThan(loginBytes + 2000);
+  return Math.round((loginBytes + runBytes) / 2);
 }
 
 /** Login settings for a lab host reached through a relay on this machine: its key is known under its address. */
@@ -831,29 +871,8 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
 
   it('a connection lost after the login while the facts are read: read again on a new connection (the facts script only reads); with no retries the host is unreachable', async () => {
     const h = pull[1]!;
-    // Where to cut: past what the client sends to log in (an ssh `true` through a relay), short
-    // of what it sends for the whole facts run (a --check through one), so the cut falls while
-    // the script is on its way, after the login.
-    const probe = await relayTo(h);
-    const vars = { ansible_host: '127.0.0.1', ansible_port: probe.port, ...throughRelay(h) };
-    const login = spawn('ssh', [
-      '-i',
-      info.keyFile,
-      '-l',
-      'root',
-      '-p',
-      String(probe.port),
-      ...throughRelay(h).ansible_ssh_common_args.split(' '),
-      '127.0.0.1',
-      'true',
-    ]);
-    expect(await new Promise((done) => login.on('close', done))).toBe(0);
-    const whole = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
-    expect(whole.code, whole.stdout + whole.stderr).toBe(0);
-    const [loginBytes, runBytes] = probe.clientBytes() as [number, number];
-    expect(runBytes).toBeGreaterThan(loginBytes + 2000);
-    const cutAt = Math.round((loginBytes + runBytes) / 2);
-
+    const vars = { ansible_host: '127.0.0.1', ...throughRelay(h) };
+    const cutAt = await bytesWhileFactsTravel(h);
     const cutting = await relayTo(h, { cutAfterClientBytes: cutAt });
     const retried = await provision(['-i', inventory({ [h.name]: { ...vars, ansible_port: cutting.port, ansible_ssh_retries: 1 } }), '--check']);
     expect(retried.code, retried.stdout + retried.stderr).toBe(0);
@@ -870,6 +889,37 @@ describe('a host that cannot be reached at first (ansible_ssh_retries, as Ansibl
     expect(lost.stdout).toMatch(/connection lost while reading facts/);
     expect(once.connections()).toBe(1);
   });
+});
+
+describe('a host gone silent (a partition: the connection open, nothing gets through)', () => {
+  it("is given up by ssh's keepalive, the admin's ServerAlive* first, else the toolkit's (a minute), with no --remote-timeout to end it; the other hosts finish; nothing left", async () => {
+    const [quick, slow, fine] = [pull[0]!, pull[1]!, pull[2]!];
+    const cp = join(work, 'silent-cp');
+    mkdirSync(cp);
+    const silenceAt = await bytesWhileFactsTravel(quick);
+    const [toQuick, toSlow] = [await relayTo(quick, { silenceAfterClientBytes: silenceAt }), await relayTo(slow, { silenceAfterClientBytes: silenceAt })];
+    const hosts = inventory({
+      // The admin's own keepalive (first on the command line, so it wins over the toolkit's).
+      [quick.name]: {
+        ansible_host: '127.0.0.1',
+        ansible_port: toQuick.port,
+        ...throughRelay(quick),
+        ansible_ssh_extra_args: '-o ServerAliveInterval=1 -o ServerAliveCountMax=2',
+      },
+      // The toolkit's own: ServerAliveInterval=15, ServerAliveCountMax=4.
+      [slow.name]: { ansible_host: '127.0.0.1', ansible_port: toSlow.port, ...throughRelay(slow) },
+      [fine.name]: rootLogin(fine),
+    });
+    const run = await provision(['-i', hosts, '--check', '--remote-timeout', '0'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp });
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    for (const h of [quick, slow]) {
+      expect(statusOf(run, h.name)?.status, h.name).toBe('unreachable');
+      expect(statusOf(run, h.name)?.message, h.name).toBe('connection lost while reading facts: Timeout, server 127.0.0.1 not responding.');
+    }
+    expect(statusOf(run, fine.name)?.status).toMatch(/^(ok|changed)$/);
+    expect([toQuick.connections(), toSlow.connections()]).toEqual([1, 1]);
+    expectNothingLeftIn(cp);
+  }, 240_000);
 });
 
 describe("what ssh's own log cannot tell", () => {
