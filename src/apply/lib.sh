@@ -325,25 +325,41 @@ tp_zypper_refresh() {
   esac
 }
 
-# tp_packages_install NAME HINT [NAME HINT]...: one zypper call for every package. The packages
-# are recorded before zypper runs, and those it did not install leave the record after it (also
-# on a failure: zypper may install the others when one is missing): a script killed while zypper
-# installs (the host's timeout, a reboot) leaves each package it got recorded as the toolkit's,
-# so an uninstall removes it; the next run forgets the ones that are not there (the plan's prune).
-# When zypper found no package of that name (104), each package no enabled repository has is
-# named with the hint the plan gives for it (what the admin can do: a channel, a switch).
+# tp_rpm_installed NAME...: the names of those installed, one a line; one rpm for all (it prints
+# "package N is not installed" for the others, which match no name).
+tp_rpm_installed() { rpm -q --qf '%{NAME}\n' -- "$@" 2>/dev/null; }
+
+# tp_packages_install NAME HINT [NAME HINT]...: one zypper call for the packages still missing.
+# rpm is asked again first: one installed since the facts were read (by the admin, meanwhile; a
+# late wave of a long rollout) is not the toolkit's, so it is neither installed nor recorded. The
+# rest are recorded before zypper runs, and those it did not install leave the record after it
+# (also on a failure: zypper may install the others when one is missing): a script killed while
+# zypper installs (the host's timeout, a reboot) leaves each package it got recorded as the
+# toolkit's, so an uninstall removes it; the next run forgets the ones that are not there (the
+# plan's prune). When zypper found no package of that name (104), each package no enabled
+# repository has is named with the hint the plan gives for it (what the admin can do: a channel,
+# a switch).
 tp_packages_install() {
   local names=() hints=() missing=() i rc line
-  local -A installed=()
-  while [ $# -ge 2 ]; do names+=("$1"); hints+=("$2"); shift 2; done
+  local -A had=() installed=()
+  while [ $# -ge 2 ]; do
+    names+=("$1") hints+=("$2")
+    shift 2
+  done
+  while IFS= read -r line; do [ -z "$line" ] || had[$line]=1; done < <(tp_rpm_installed "${names[@]}")
+  for i in "${!names[@]}"; do
+    [ -z "${had[${names[$i]}]-}" ] && continue
+    tp_warn "package ${names[$i]} was installed meanwhile (not by trento-provision): left as it is, not counted as the toolkit's"
+    unset 'names[i]' 'hints[i]'
+  done
+  [ ${#names[@]} -gt 0 ] || return 0
   tp_packages_record_add "${names[@]}" || return
   # --no-recommends, as the official playbook's zypper tasks (Ansible's disable_recommends): what
   # the plan shows is what is installed (trento-agent recommends node_exporter, which a host that
   # set agent_install_monitoring_dep: false or runs in push mode must not get unannounced).
   tp_zypper install --auto-agree-with-licenses --no-recommends -- "${names[@]}"
   rc=$?
-  # one rpm for all: an installed package is its name on a line ("package N is not installed" else)
-  while IFS= read -r line; do [ -z "$line" ] || installed[$line]=1; done < <(rpm -q --qf '%{NAME}\n' -- "${names[@]}" 2>/dev/null)
+  while IFS= read -r line; do [ -z "$line" ] || installed[$line]=1; done < <(tp_rpm_installed "${names[@]}")
   for i in "${!names[@]}"; do [ -n "${installed[${names[$i]}]-}" ] || missing+=("${names[$i]}"); done
   if [ ${#missing[@]} -gt 0 ]; then tp_packages_record_remove "${missing[@]}" || return; fi
   if [ "$rc" = 104 ]; then

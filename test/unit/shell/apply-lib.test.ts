@@ -181,10 +181,10 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
   const record = () => readFileSync(join(state, 'packages'), 'utf8');
   // zypper and rpm as shell functions: the host's real ones are not the question here. rpm -q
   // prints the name of each package the fake zypper "installed" (kept in a file, as an rpmdb).
-  const fakes = (zypper: string) =>
-    `installed_db=${join(scratch, 'install-db')}; : > "$installed_db"\n` +
-    `zypper() { ${zypper}; }\n` +
-    `rpm() { local n; shift 3; for n in "$@"; do grep -qx -- "$n" "$installed_db" && echo "$n" || echo "package $n is not installed"; done; }\n`;
+  const fakes = (zypper: string, installedBefore: string[] = []) =>
+    `installed_db=${join(scratch, 'install-db')}; printf '%s\\n' ${installedBefore.join(' ')} > "$installed_db"\n` +
+    `zypper() { echo "zypper $*" >> ${join(scratch, 'zypper-calls')}; ${zypper}; }\n` +
+    `rpm() { local n; shift 4; for n in "$@"; do grep -qx -- "$n" "$installed_db" && echo "$n" || echo "package $n is not installed"; done; }\n`;
 
   it('a script killed while zypper installs leaves every package of the install in the record (the next run forgets the ones not there)', () => {
     const r = run(`${fakes('echo trento-agent >> "$installed_db"; kill -KILL $$')}tp_packages_install trento-agent hint-a alloy hint-b`, state);
@@ -201,6 +201,25 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('zypper failed (exit 8)');
     expect(record()).toBe('supportutils\ntrento-agent\n');
+  });
+
+  it('one installed since the facts were read (by the admin, meanwhile) is neither installed nor recorded, with a warning; none left: no zypper', () => {
+    expect(run('tp_packages_record_remove supportutils trento-agent', state).code).toBe(0);
+    rmSync(join(scratch, 'zypper-calls'), { force: true });
+    const r = run(`${fakes('echo trento-agent >> "$installed_db"', ['alloy'])}tp_packages_install alloy h trento-agent h`, state);
+    expect(r.code, r.stderr).toBe(0);
+    expect(record()).toBe('trento-agent\n');
+    expect(readFileSync(join(scratch, 'zypper-calls'), 'utf8')).toBe(
+      'zypper --non-interactive install --auto-agree-with-licenses --no-recommends -- trento-agent\n',
+    );
+    expect(r.stdout).toContain(
+      Buffer.from("package alloy was installed meanwhile (not by trento-provision): left as it is, not counted as the toolkit's").toString('base64'),
+    );
+    rmSync(join(scratch, 'zypper-calls'));
+    const none = run(`${fakes('return 9', ['alloy'])}tp_packages_install alloy h`, state);
+    expect(none.code, none.stderr).toBe(0);
+    expect(existsSync(join(scratch, 'zypper-calls'))).toBe(false);
+    expect(record()).toBe('trento-agent\n');
   });
 });
 
