@@ -120,7 +120,7 @@ export function planHost(input: PlanInput): HostPlan {
   // Handlers an earlier run recorded but did not finish (a failed restart, a cut connection)
   // run again, with whatever this run notifies.
   const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
-  const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending]);
+  const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending, ...results.flatMap((r) => r.dueHandlers ?? [])]);
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
   // No agent restart on uninstall: the agent is stopped.
   if (input.uninstall) notified.delete('restart trento-agent');

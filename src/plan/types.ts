@@ -124,6 +124,9 @@ export interface RoleTasks {
   removePackages?: string[];
   changes: (Change | null)[];
   handlers?: Handler[]; // what the role's changes may notify
+  /** Handlers due though no change of this run notifies them: what the host runs is not what its
+   *  files say (read by the facts' probes; a --check reads none, so its plan never has these). */
+  dueHandlers?: HandlerName[];
   /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.checks). */
   checks?: Check[];
   /** Checks of the role's 'retire' changes: they can only pass once those ran (see ChangePhase). */

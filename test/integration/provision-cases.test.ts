@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
 
 let info: LabInfo;
 let push: LabHost[];
@@ -460,6 +460,41 @@ describe('hosts in other states', () => {
     ).toMatch(/^removed\n.*No such file/s);
     expect(statusOf(await uninstall(), h.name)?.status).toBe('ok');
     // Back as the other tests expect it.
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
+  it('Alloy running a pipeline its files no longer give it: the run reloads it though nothing is written, says why, and the check then holds', async () => {
+    const h = push[1] ?? push[0]!;
+    expect((await onHostOnly(h)).code).toBe(0);
+    const runsTrento = async () =>
+      (await onHost(info, h.name, 'curl -sf http://127.0.0.1:12345/api/v0/web/components | grep -qF prometheus.remote_write.trento')).code === 0;
+    // Reloaded while trento.alloy was away, then put back: the file is right, Alloy runs without it.
+    await mustOnHost(
+      info,
+      h.name,
+      'mv /etc/alloy/trento.alloy /root/ && curl -sf -X POST http://127.0.0.1:12345/-/reload && mv /root/trento.alloy /etc/alloy/',
+    );
+    expect(await runsTrento()).toBe(false);
+    const install = await onHostOnly(h);
+    expect(install.code, install.stdout).toBe(0);
+    expect(statusOf(install, h.name)?.warnings.join()).toMatch(/Alloy is running without Trento's pipeline .*: it is reloaded/);
+    expect(install.stdout).toMatch(/reload alloy/);
+    expect(await runsTrento()).toBe(true);
+    expect(statusOf(await onHostOnly(h), h.name)?.status).toBe('ok');
+    // trento.alloy removed by hand, Alloy not reloaded, on a host whose directory mode was the
+    // admin's (no CONFIG_FILE line to restore, whose restart would drop the pipeline anyway): the
+    // uninstall reloads Alloy without it.
+    await mustOnHost(info, h.name, 'rm /etc/alloy/trento.alloy /var/lib/trento-provision/alloy-CONFIG_FILE.*');
+    const uninstall = await onHostOnly(h, '--uninstall');
+    expect(uninstall.code, uninstall.stdout).toBe(0);
+    expect(statusOf(uninstall, h.name)?.warnings.join()).toMatch(
+      /Alloy still runs Trento's pipeline .*though trento\.alloy is gone: it is reloaded without it/,
+    );
+    expect(await runsTrento()).toBe(false);
+    expect(await mustOnHost(info, h.name, 'systemctl is-active alloy.service')).toBe('active\n');
+    expect(statusOf(await onHostOnly(h, '--uninstall'), h.name)?.status).toBe('ok');
+    // Back as the package has it, then provisioned, as the other tests expect it.
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && systemctl restart alloy.service`);
     expect((await onHostOnly(h)).code).toBe(0);
   });
 

@@ -75,39 +75,67 @@ export function install(ctx: TaskContext): RoleTasks {
   // (no sysconfig, which the package ships and directory mode needs), the apply would write
   // trento.alloy for an alloy account that does not exist and fail half way: refused first.
   const alloyMissing = !ctx.settings.installMonitoringDep && !facts.files[PATHS.alloySysconfig]?.exists;
-  return {
-    refusals: alloyMissing
-      ? [
-          facts.packages[PACKAGES.alloy]
-            ? `${PATHS.alloySysconfig} is missing, though the ${PACKAGES.alloy} package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force ${PACKAGES.alloy}) and run again`
-            : `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
-        ]
-      : [],
-    installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
-    whenMissing: {
-      [PACKAGES.alloy]:
-        'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself',
+  return withStaleAlloy(
+    {
+      refusals: alloyMissing
+        ? [
+            facts.packages[PACKAGES.alloy]
+              ? `${PATHS.alloySysconfig} is missing, though the ${PACKAGES.alloy} package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force ${PACKAGES.alloy}) and run again`
+              : `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
+          ]
+        : [],
+      installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
+      whenMissing: {
+        [PACKAGES.alloy]:
+          'enable the channel that ships it (zypper repos, SUSEConnect --status), or set agent_install_monitoring_dep: false and run Alloy yourself',
+      },
+      changes: [
+        // trento.alloy first, validated with the folder as directory mode will load it: should
+        // Alloy refuse that folder (a clashing file of the admin's), CONFIG_FILE is never switched
+        // to it, and Alloy, still in single-file mode, ignores the folder's other files.
+        file(
+          {
+            path: target,
+            content: renderTrentoAlloy(ctx.settings.agent, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
+            ...FILE_ACCESS.trentoAlloy,
+            mask: maskAlloy,
+            validate: sh`tp_alloy_validate_dir ${target.slice(0, -PATHS.trentoAlloyName.length - 1)} ${PATHS.trentoAlloyName}`,
+            notify: ['reload alloy'],
+          },
+          facts,
+          withDiff,
+        ),
+        directoryMode(ctx),
+        service(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy]),
+      ],
+      handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),
     },
-    changes: [
-      // trento.alloy first, validated with the folder as directory mode will load it: should
-      // Alloy refuse that folder (a clashing file of the admin's), CONFIG_FILE is never switched
-      // to it, and Alloy, still in single-file mode, ignores the folder's other files.
-      file(
-        {
-          path: target,
-          content: renderTrentoAlloy(ctx.settings.agent, ctx.agentId, ctx.templates?.['trento.alloy.ejs'].path),
-          ...FILE_ACCESS.trentoAlloy,
-          mask: maskAlloy,
-          validate: sh`tp_alloy_validate_dir ${target.slice(0, -PATHS.trentoAlloyName.length - 1)} ${PATHS.trentoAlloyName}`,
-          notify: ['reload alloy'],
-        },
-        facts,
-        withDiff,
-      ),
-      directoryMode(ctx),
-      service(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy]),
+    facts,
+    true,
+  );
+}
+
+/**
+ * Alloy ready with a pipeline its files no longer give it (the probe's reading): without
+ * Trento's though trento.alloy is in place (an admin's reload of a folder that refused it, a
+ * CONFIG_FILE changed without a restart), or still with it after trento.alloy went (removed by
+ * hand, or by an uninstall whose reload never ran). Nothing to write, so nothing would notify the
+ * reload, and the check on what Alloy runs would fail on every run: the reload is due (it names
+ * Alloy's refusal, if any), with a warning saying why.
+ */
+function withStaleAlloy(tasks: RoleTasks, facts: HostFacts, wantsTrento: boolean): RoleTasks {
+  const { alloyReady, alloyRunsTrento } = facts.probes;
+  const reloads = tasks.changes.some((c) => c?.notify?.some((h) => h === 'reload alloy' || h === 'restart alloy'));
+  if (alloyReady !== true || alloyRunsTrento === undefined || alloyRunsTrento === wantsTrento || reloads) return tasks;
+  return {
+    ...tasks,
+    dueHandlers: ['reload alloy'],
+    warnings: [
+      ...(tasks.warnings ?? []),
+      wantsTrento
+        ? `Alloy is running without Trento's pipeline (prometheus.remote_write.trento), though ${PATHS.trentoAlloyName} is as it should be: it is reloaded`
+        : `Alloy still runs Trento's pipeline (prometheus.remote_write.trento), though ${PATHS.trentoAlloyName} is gone: it is reloaded without it`,
     ],
-    handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),
   };
 }
 
@@ -120,7 +148,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
   const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
   const restore = configFileRestored(facts, ours);
-  return {
+  const tasks: RoleTasks = {
     removePackages: purge ? [PACKAGES.alloy] : [],
     warnings: restore.warnings,
     changes: [
@@ -134,6 +162,8 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     ],
     handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
   };
+  // Alloy stopped and removed (--purge of the toolkit's own) has no pipeline left to reload.
+  return ours ? tasks : withStaleAlloy(tasks, facts, false);
 }
 
 /**

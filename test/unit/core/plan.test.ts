@@ -637,6 +637,34 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
     expect(provenByFacts(planFor({ ...push, probes: { ...serving, alloyRunsTrento: false } }))).toBe(false);
   });
 
+  it('Alloy running a pipeline its files no longer give it: the reload is due though nothing changes, with why; not where a change reloads it anyway, nor with Alloy down', () => {
+    const push = convergedFor('16.0');
+    // Install: trento.alloy in place, Alloy ready without Trento's pipeline.
+    const without = planFor({ ...push, probes: { ...serving, alloyRunsTrento: false } });
+    expect(without.changes).toEqual([]);
+    expect(without.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    expect(without.warnings.join()).toMatch(
+      /Alloy is running without Trento's pipeline \(prometheus\.remote_write\.trento\), though trento\.alloy is as it should be: it is reloaded/,
+    );
+    // Uninstall: trento.alloy already gone (by hand), Alloy still running Trento's pipeline.
+    const gone = { ...push, files: { ...push.files, '/etc/alloy/trento.alloy': { path: '/etc/alloy/trento.alloy', exists: false } } };
+    const stale = planFor({ ...gone, probes: serving }, { uninstall: true });
+    expect(stale.changes.map((c) => c.summary).join('\n')).not.toMatch(/trento\.alloy/);
+    expect(stale.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    expect(stale.warnings.join()).toMatch(/Alloy still runs Trento's pipeline .*though trento\.alloy is gone: it is reloaded without it/);
+    // Not due: a converged uninstall; a change that reloads anyway (no warning then); Alloy not
+    // answering (its start is the service step's); a --check (no probes); the toolkit's own
+    // Alloy going with --purge.
+    expect(planFor({ ...gone, probes: { ...serving, alloyRunsTrento: false } }, { uninstall: true }).handlers).toEqual([]);
+    const removing = planFor({ ...push, probes: serving }, { uninstall: true });
+    expect(removing.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    expect(removing.warnings.join()).not.toMatch(/Trento's pipeline/);
+    expect(planFor({ ...push, probes: { ...serving, alloyReady: false, alloyRunsTrento: false } }).handlers).toEqual([]);
+    expect(planFor({ ...push, probes: {} }).handlers).toEqual([]);
+    const ours = { ...gone, record: { ...gone.record, packages: ['alloy', 'trento-agent'] } };
+    expect(planFor({ ...ours, probes: serving }, { uninstall: true, purge: true }).handlers.map((h) => h.name)).not.toContain('reload alloy');
+  });
+
   it("Alloy's probes answered while alloy.service is not running (another process on its port): its unit is checked too", () => {
     const push = { ...convergedFor('16.0'), probes: serving };
     const stopped = { ...push, units: { ...push.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
