@@ -67,6 +67,10 @@ export interface HostFacts {
     /** Files this toolkit wrote at paths the admin may use too (the server CA anchor): --purge
      *  removes these and no others. */
     files: string[];
+    /** Units of the admin's packages this toolkit first enabled or started, each as it was
+     *  before ("UNIT ENABLED ACTIVE", e.g. "alloy.service disabled inactive"): uninstall puts
+     *  that back. */
+    units: string[];
   };
 }
 

@@ -278,6 +278,56 @@ export function service(unit: string, want: ServiceWant, facts: HostFacts, insta
   });
 }
 
+/** An admin's unit as it was before the toolkit first enabled or started it (its record line). */
+export interface UnitPrior {
+  enabled: boolean;
+  running: boolean;
+  line: string;
+}
+
+/** "UNIT ENABLED ACTIVE" -> "ENABLED, ACTIVE", for a summary. */
+const stateWords = (line: string | undefined) => (line ?? '').split(' ').slice(1).join(', ');
+
+export function unitPrior(facts: HostFacts, unit: string): UnitPrior | undefined {
+  const line = facts.record.units.find((l) => l.split(' ')[0] === unit);
+  if (!line) return undefined;
+  const [, enabled, state] = line.split(' ');
+  return { enabled: enabled === 'enabled', running: unitRunning({ state: state ?? '', enabled: enabled ?? '' }), line };
+}
+
+/**
+ * service() for the unit of a package the admin installed (`pkg` not in the toolkit's record):
+ * the first run that enables or starts it records its state before (disabled, inactive), so
+ * uninstall puts back what the admin had, never leaving on a port they kept closed. Not a unit
+ * the toolkit installed (its package goes with --purge), nor one already recorded (the state
+ * before the toolkit's first change is the admin's).
+ */
+export function adminService(unit: string, want: ServiceWant, facts: HostFacts, installedNow: boolean, pkg: string): Change | null {
+  const change = service(unit, want, facts, installedNow);
+  if (!change?.service || installedNow || installedByToolkit(pkg, facts) || unitPrior(facts, unit)) return change;
+  const fact = facts.units[unit];
+  return serviceChange({ ...change.service, recordState: `${unit} ${fact?.enabled || 'disabled'} ${fact?.state || 'inactive'}` });
+}
+
+/**
+ * Uninstall: an admin's unit the toolkit enabled or started goes back to its state before
+ * (adminService), and the record forgets it; only forgotten where its package is gone.
+ */
+export function adminServiceRestored(unit: string, facts: HostFacts, pkg: string): Change | null {
+  const prior = unitPrior(facts, unit);
+  if (!prior) return null;
+  const forget = (why: string): Change => ({
+    id: `service:${unit}`,
+    kind: 'service',
+    summary: `forget how ${unit} was before trento-provision (recorded): ${why}`,
+    script: sh`tp_record_edit units remove ${prior.line}`,
+  });
+  if (!facts.packages[pkg]) return forget(`${pkg} is no longer installed`);
+  const back = service(unit, { enabled: prior.enabled, running: prior.running }, facts, false);
+  if (!back?.service) return forget(`it is as it was (${stateWords(prior.line)})`);
+  return serviceChange({ ...back.service, forgetState: prior.line });
+}
+
 /** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and
  *  systemd refuses both. The toolkit never unmasks an admin's choice; it says so before any
  *  change instead of failing half way through the host. */
@@ -296,12 +346,22 @@ export function maskedUnitsInTheWay(changes: readonly Change[], facts: HostFacts
 export function serviceChange(steps: ServiceSteps): Change | null {
   const { unit, startedBy } = steps;
   const run: [boolean, Command, string][] = [
+    [
+      steps.recordState !== undefined,
+      sh`tp_record_edit units add ${steps.recordState ?? ''}`,
+      `+ record how ${unit} was (${stateWords(steps.recordState)}), for uninstall`,
+    ],
     [steps.stop, sh`systemctl stop ${unit}`, `- stop ${unit}`],
     [steps.enable, sh`systemctl enable ${unit}`, `+ enable ${unit}`],
     [steps.disable, sh`systemctl disable ${unit}`, `- disable ${unit}`],
     startedBy
       ? [steps.start, sh`tp_defer_start ${unit}`, `+ start ${unit} (by the handler '${startedBy}')`]
       : [steps.start, sh`systemctl start ${unit}`, `+ start ${unit}`],
+    [
+      steps.forgetState !== undefined,
+      sh`tp_record_edit units remove ${steps.forgetState ?? ''}`,
+      `- forget how ${unit} was before trento-provision (recorded)`,
+    ],
   ];
   const taken = run.filter(([wanted]) => wanted);
   if (taken.length === 0) return null;

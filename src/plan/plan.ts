@@ -3,7 +3,7 @@
 // run once at the end, a restart standing in for a reload of the same service. What proves the
 // result (the checks) is in checks.ts.
 import { join, raw, sh } from '../exec/command.ts';
-import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS } from '../facts/paths.ts';
+import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
@@ -156,7 +156,9 @@ export function planHost(input: PlanInput): HostPlan {
       `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
     );
   }
-  const alloyKept = !input.purge && (Boolean(input.facts.packages[PACKAGES.alloy]) || !input.uninstall);
+  // Not where the uninstall stops it (the admin's Alloy back to how it was before the toolkit).
+  const alloyStopped = ordered.some((c) => c.service?.unit === UNITS.alloy && c.service.stop === true);
+  const alloyKept = !input.purge && !alloyStopped && (Boolean(input.facts.packages[PACKAGES.alloy]) || !input.uninstall);
   const checks = [
     ...providerChecks({ facts: input.facts, platform: input.platform, agent: input.settings.agent, uninstall: input.uninstall, alloyKept }),
     ...results.flatMap((r) => r.checks ?? []),

@@ -67,6 +67,11 @@ export interface ServiceSteps {
   stop: boolean;
   /** The handler that starts the unit instead of `start` (see Handler.restarts). */
   startedBy?: HandlerName;
+  /** An admin's unit first changed by the toolkit: its state before ("UNIT ENABLED ACTIVE"),
+   *  recorded on the host first, for uninstall to put back (unitPrior, ops.ts). */
+  recordState?: string;
+  /** That record's line, forgotten once the unit is back as it was (uninstall). */
+  forgetState?: string;
 }
 
 export interface Handler {

@@ -463,6 +463,33 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
+  it("an admin's node_exporter or Alloy, kept disabled and stopped: the install turns it on, the uninstall puts it back as it was", async () => {
+    for (const [h, pkg, unit] of [
+      [pull[1] ?? pull[0]!, 'golang-github-prometheus-node_exporter', 'prometheus-node_exporter.service'],
+      [push[1] ?? push[0]!, 'alloy', 'alloy.service'],
+    ] as const) {
+      const unitState = () => mustOnHost(info, h.name, `systemctl is-enabled ${unit} || true; systemctl is-active ${unit} || true`);
+      // The toolkit's own package gone (--purge), then the admin's: installed by hand, kept off.
+      expect((await onHostOnly(h, '--uninstall', '--purge')).code).toBe(0);
+      await mustOnHost(info, h.name, `zypper -n -q install --no-recommends ${pkg} >/dev/null && systemctl disable --now ${unit}`);
+      expect(await unitState()).toBe('disabled\ninactive\n');
+      const install = await onHostOnly(h);
+      expect(install.code, install.stdout).toBe(0);
+      expect(install.stdout).toContain(`record how ${unit} was (disabled, inactive), for uninstall`);
+      expect(await unitState()).toBe('enabled\nactive\n');
+      const uninstall = await onHostOnly(h, '--uninstall', '--purge');
+      expect(uninstall.code, uninstall.stdout).toBe(0);
+      expect(uninstall.stdout).toContain(`forget how ${unit} was before trento-provision (recorded)`);
+      expect(uninstall.stdout).toMatch(new RegExp(`package ${pkg} was not installed by trento-provision`));
+      expect(await unitState(), h.name).toBe('disabled\ninactive\n');
+      expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/units 2>/dev/null || true')).toBe('');
+      expect(statusOf(await onHostOnly(h, '--uninstall', '--purge'), h.name)?.status).toBe('ok');
+      // Back as the other tests expect it: the toolkit's own, provisioned.
+      await mustOnHost(info, h.name, `zypper -n -q remove ${pkg} >/dev/null; rm -f /etc/sysconfig/alloy.rpmsave`);
+      expect((await onHostOnly(h)).code).toBe(0);
+    }
+  });
+
   it('Alloy running a pipeline its files no longer give it: the run reloads it though nothing is written, says why, and the check then holds', async () => {
     const h = push[1] ?? push[0]!;
     expect((await onHostOnly(h)).code).toBe(0);

@@ -6,7 +6,7 @@
 // old line so uninstall can put it back.
 import { sh } from '../../../src/exec/command.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
+import { adminService, adminServiceRestored, file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import type { HostFacts } from '../../../src/facts/types.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
@@ -106,7 +106,7 @@ export function install(ctx: TaskContext): RoleTasks {
           withDiff,
         ),
         directoryMode(ctx),
-        service(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy]),
+        adminService(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy], PACKAGES.alloy),
       ],
       handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),
     },
@@ -148,6 +148,10 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
   const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
   const restore = configFileRestored(facts, ours);
+  // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
+  // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
+  const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts, PACKAGES.alloy);
+  const stopped = ours || Boolean(restored?.service?.stop);
   const tasks: RoleTasks = {
     removePackages: purge ? [PACKAGES.alloy] : [],
     warnings: restore.warnings,
@@ -158,12 +162,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
       target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
       ...restore.changes,
-      ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : null,
+      ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : restored,
     ],
-    handlers: ours ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
+    handlers: stopped ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
   };
-  // Alloy stopped and removed (--purge of the toolkit's own) has no pipeline left to reload.
-  return ours ? tasks : withStaleAlloy(tasks, facts, false);
+  return stopped ? tasks : withStaleAlloy(tasks, facts, false);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The node_exporter role (pull hosts, SLES 15 and Leap 15): the package, the service enabled
 // and running on :9100 so Trento's Prometheus can scrape it.
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
-import { installedByToolkit, packagesWanted, service } from '../../../src/plan/ops.ts';
+import { adminService, adminServiceRestored, installedByToolkit, packagesWanted, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { restartNodeExporter } from '../handlers/main.ts';
 
@@ -16,7 +16,7 @@ export function install(ctx: TaskContext): RoleTasks {
     },
     changes: [
       // With agent_install_monitoring_dep=false the admin runs node_exporter; leave it alone.
-      wanted.length ? service(UNITS.nodeExporter, { enabled: true, running: true }, ctx.facts, installedNow) : null,
+      wanted.length ? adminService(UNITS.nodeExporter, { enabled: true, running: true }, ctx.facts, installedNow, PACKAGES.nodeExporter) : null,
     ],
     handlers: [restartNodeExporter],
   };
@@ -25,10 +25,15 @@ export function install(ctx: TaskContext): RoleTasks {
 export function uninstall(ctx: TaskContext): RoleTasks {
   const purge = ctx.purge && Boolean(ctx.facts.packages[PACKAGES.nodeExporter]);
   // Only the toolkit's own node_exporter (its record on the host) is stopped: one the admin
-  // installed is theirs, left running as it is (and its package kept, with a warning).
+  // installed is theirs, and its package kept (with a warning); it goes back to how it was before
+  // the toolkit enabled or started it (disabled, stopped), as it stays where it was running.
   const ours = purge && installedByToolkit(PACKAGES.nodeExporter, ctx.facts);
   return {
     removePackages: purge ? [PACKAGES.nodeExporter] : [],
-    changes: [ours ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false) : null],
+    changes: [
+      ours
+        ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false)
+        : adminServiceRestored(UNITS.nodeExporter, ctx.facts, PACKAGES.nodeExporter),
+    ],
   };
 }

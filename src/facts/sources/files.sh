@@ -8,7 +8,7 @@ want[$TP_ALLOY_SYSCONFIG]=1
 want[$cfgdir/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
 [ "$cfgdir" = "$TP_ALLOY_DEFAULT_DIR" ] || want[$TP_ALLOY_DEFAULT_DIR/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
 # The toolkit's own records (root-only folder): what it installed, what it still has to do.
-for f in packages pending-handlers files alloy-CONFIG_FILE.orig alloy-CONFIG_FILE.ours; do want[$TP_STATE_DIR/$f]=1; done
+for f in packages pending-handlers files units alloy-CONFIG_FILE.orig alloy-CONFIG_FILE.ours; do want[$TP_STATE_DIR/$f]=1; done
 
 # Links and other kinds of file by the shell's tests, the regular files' metadata by one stat.
 regular=()

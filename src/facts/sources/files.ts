@@ -43,7 +43,10 @@ export const files: FactSource<'files' | 'record'> = {
     }
     const record = (name: string) => lines(found[`${PATHS.stateDir}/${name}`]?.content);
     return {
-      facts: { files: found, record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files') } },
+      facts: {
+        files: found,
+        record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files'), units: record('units') },
+      },
       problems,
     };
   },

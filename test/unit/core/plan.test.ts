@@ -43,7 +43,7 @@ function freshFacts(version: string): HostFacts {
     alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
     files: {},
     probes: {},
-    record: { packages: [], pendingHandlers: [], files: [] },
+    record: { packages: [], pendingHandlers: [], files: [], units: [] },
     warnings: [],
   };
 }
@@ -117,6 +117,8 @@ function converged(facts: HostFacts, plan: HostPlan): HostFacts {
       pendingHandlers: [],
       // the paths whose write also recorded them (FileSpec.recorded)
       files: plan.changes.filter((c) => toShell(c.script).includes('tp_record_edit files add')).map((c) => c.id.replace(/^(file|record:files):/, '')),
+      // the admin's units whose state before the service step recorded
+      units: plan.changes.flatMap((c) => (c.service?.recordState ? [c.service.recordState] : [])),
     },
   };
 }
@@ -846,6 +848,92 @@ describe('agent_package_state: latest', () => {
   });
 });
 
+describe("an admin's node_exporter or Alloy the toolkit turned on is put back as it was by uninstall", () => {
+  const NE = 'golang-github-prometheus-node_exporter';
+  const NE_UNIT = 'prometheus-node_exporter.service';
+  /** A fresh host where the admin installed PKG long ago and keeps its unit as UNIT_STATE. */
+  const withAdmins = (version: string, pkg: string, unit: string, state: { state: string; enabled: string }): HostFacts => {
+    const fresh = freshFacts(version);
+    return { ...fresh, packages: { [pkg]: '1.0-1' }, units: { [unit]: state } };
+  };
+  const summaries = (plan: HostPlan) => plan.changes.map((c) => c.summary);
+  const byId = (plan: HostPlan, id: string) => plan.changes.find((c) => c.id === id);
+
+  it('SLES 15: the install records the state before its first enable/start; uninstall (with or without --purge) puts it back and forgets it', () => {
+    const facts = withAdmins('15.7', NE, NE_UNIT, { state: 'inactive', enabled: 'disabled' });
+    const install = planFor(facts);
+    const on = byId(install, `service:${NE_UNIT}`)!;
+    expect(on.summary).toBe(`record how ${NE_UNIT} was (disabled, inactive), for uninstall, enable ${NE_UNIT}, start ${NE_UNIT}`);
+    expect(toShell(on.script)).toBe(`tp_record_edit units add '${NE_UNIT} disabled inactive' &&\nsystemctl enable ${NE_UNIT} &&\nsystemctl start ${NE_UNIT}`);
+    const done = converged(facts, install);
+    expect(done.record.units).toEqual([`${NE_UNIT} disabled inactive`]);
+    expect(done.record.packages).not.toContain(NE);
+    // A later run records nothing again (the state before the toolkit's first change is the admin's).
+    done.units[NE_UNIT] = { state: 'inactive', enabled: 'enabled' };
+    expect(toShell(byId(planFor(done), `service:${NE_UNIT}`)!.script)).toBe(`systemctl start ${NE_UNIT}`);
+    done.units[NE_UNIT] = { state: 'active', enabled: 'enabled' };
+    for (const purge of [false, true]) {
+      const back = byId(planFor(done, { uninstall: true, purge }), `service:${NE_UNIT}`)!;
+      expect(back.summary).toBe(`stop ${NE_UNIT}, disable ${NE_UNIT}, forget how ${NE_UNIT} was before trento-provision (recorded)`);
+      expect(toShell(back.script)).toBe(
+        `systemctl stop ${NE_UNIT} &&\nsystemctl disable ${NE_UNIT} &&\ntp_record_edit units remove '${NE_UNIT} disabled inactive'`,
+      );
+    }
+    // Back as it was already (the admin turned it off again): only the record goes.
+    const off = { ...done, units: { ...done.units, [NE_UNIT]: { state: 'inactive', enabled: 'disabled' } } };
+    expect(summaries(planFor(off, { uninstall: true }))).toContain(
+      `forget how ${NE_UNIT} was before trento-provision (recorded): it is as it was (disabled, inactive)`,
+    );
+    // The package gone: only the record goes.
+    const { [NE]: _removed, ...left } = done.packages;
+    const gone = { ...done, packages: left };
+    expect(summaries(planFor(gone, { uninstall: true }))).toContain(
+      `forget how ${NE_UNIT} was before trento-provision (recorded): ${NE} is no longer installed`,
+    );
+  });
+
+  it('only what the toolkit changed: enabled but stopped stays enabled; a unit already on, or of a package the toolkit installed, is not recorded', () => {
+    const stoppedOnly = withAdmins('15.7', NE, NE_UNIT, { state: 'inactive', enabled: 'enabled' });
+    const install = planFor(stoppedOnly);
+    expect(byId(install, `service:${NE_UNIT}`)!.service?.recordState).toBe(`${NE_UNIT} enabled inactive`);
+    const done = converged(stoppedOnly, install);
+    const back = byId(planFor(done, { uninstall: true }), `service:${NE_UNIT}`)!;
+    expect(back.details).toEqual([`- stop ${NE_UNIT}`, `- forget how ${NE_UNIT} was before trento-provision (recorded)`]);
+    expect(byId(planFor(withAdmins('15.7', NE, NE_UNIT, { state: 'active', enabled: 'enabled' })), `service:${NE_UNIT}`)).toBeUndefined();
+    const fresh = planFor(freshFacts('15.7'));
+    expect(byId(fresh, `service:${NE_UNIT}`)!.service?.recordState).toBeUndefined();
+    const ours = converged(freshFacts('15.7'), fresh);
+    expect(ours.record.units).toEqual([]);
+    expect(byId(planFor(ours, { uninstall: true }), `service:${NE_UNIT}`)).toBeUndefined();
+  });
+
+  it("SLES 16: the admin's stopped, disabled Alloy is stopped and disabled again: no reload, no check that it keeps running", () => {
+    const facts = withAdmins('16.0', 'alloy', 'alloy.service', { state: 'inactive', enabled: 'disabled' });
+    facts.files['/etc/sysconfig/alloy'] = { path: '/etc/sysconfig/alloy', exists: true, content: 'CONFIG_FILE="/etc/alloy/config.alloy"\n' };
+    const install = planFor(facts);
+    expect(byId(install, 'service:alloy.service')!.service?.recordState).toBe('alloy.service disabled inactive');
+    const done = converged(facts, install);
+    const uninstall = planFor(done, { uninstall: true });
+    expect(byId(uninstall, 'service:alloy.service')!.details).toEqual([
+      '- stop alloy.service',
+      '- disable alloy.service',
+      '- forget how alloy.service was before trento-provision (recorded)',
+    ]);
+    expect(uninstall.handlers.map((h) => h.name)).not.toContain('reload alloy');
+    expect(uninstall.checks.map((c) => c.name)).not.toContain('Alloy keeps running');
+    // Running before (only disabled): kept running, reloaded without trento.alloy, and checked.
+    const running = converged(withAdmins('16.0', 'alloy', 'alloy.service', { state: 'active', enabled: 'disabled' }), install);
+    running.record.units = ['alloy.service disabled active'];
+    const kept = planFor(running, { uninstall: true });
+    expect(byId(kept, 'service:alloy.service')!.details).toEqual([
+      '- disable alloy.service',
+      '- forget how alloy.service was before trento-provision (recorded)',
+    ]);
+    expect(kept.handlers.map((h) => h.name)).toContain('reload alloy');
+    expect(kept.checks.map((c) => c.name)).toContain('Alloy keeps running');
+  });
+});
+
 describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
   const NE = 'golang-github-prometheus-node_exporter';
   const NE_UNIT = 'prometheus-node_exporter.service';
@@ -861,7 +949,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       packages,
       units,
       alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
-      record: { packages: recorded, pendingHandlers: [], files: [] },
+      record: { packages: recorded, pendingHandlers: [], files: [], units: [] },
     };
   }
 
@@ -906,6 +994,22 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(again.changes).toEqual([]);
     expect(again.handlers).toEqual([]);
     expect(toShell(checksScript(again.retiredChecks))).toContain('is stopped');
+  });
+
+  it("an admin's node_exporter the toolkit turned on goes back as it was, once Alloy is proven; one it never turned on is left as it is", () => {
+    const facts = migrated(['trento-agent']);
+    expect(planFor(facts).changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
+    facts.record.units = [`${NE_UNIT} disabled inactive`];
+    const back = planFor(facts).changes.find((c) => c.id === `service:${NE_UNIT}`)!;
+    expect(back.phase).toBe('retire');
+    expect(back.summary).toBe(
+      `stop ${NE_UNIT}, disable ${NE_UNIT}, forget how ${NE_UNIT} was before trento-provision (recorded) (once Alloy and trento-agent pass their checks)`,
+    );
+    expect(planFor(facts, { uninstall: true }).changes.find((c) => c.id === `service:${NE_UNIT}`)?.details).toEqual([
+      `- stop ${NE_UNIT}`,
+      `- disable ${NE_UNIT}`,
+      `- forget how ${NE_UNIT} was before trento-provision (recorded)`,
+    ]);
   });
 
   it('the retire runs last in the apply script: after every handler and the checks that prove Alloy, and only if all of them passed', () => {
