@@ -331,8 +331,9 @@ describe('facts never degrade silently', () => {
 describe('uninstall removes exactly what the toolkit installed', () => {
   it("--purge keeps the base system and a node_exporter the admin had, running; removes the toolkit's packages only", async () => {
     const h = pull[1]!;
-    // The admin installed node_exporter before the toolkit came.
-    await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null');
+    // The admin installed node_exporter before the toolkit came, and runs it (one they kept off
+    // is put back off: provision-cases.test.ts).
+    await mustOnHost(info, h.name, 'zypper -q -n in golang-github-prometheus-node_exporter >/dev/null && systemctl enable --now prometheus-node_exporter');
     const inv = await iniInventory(info, [{ host: h }], VARS);
     expect((await provision(['-i', inv])).code).toBe(0);
     // node_exporter was there: not the toolkit's (supportutils and its plugin come with the agent).
