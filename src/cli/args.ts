@@ -433,9 +433,11 @@ Options (ansible-playbook's names and meanings):
                              element repeats (1,10%,50%). Each wave is applied and verified
                              before the next starts; facts and plans of all hosts come first.
                              With --check: the waves, nothing changed
-      --max-fail-percentage P  later waves do not start when more than P% of a wave's hosts
-                             failed or were unreachable (Ansible's max_fail_percentage); with
-                             or without it, a wave where every host failed stops the rollout
+      --max-fail-percentage P  later waves, and hosts of the wave not yet started, do not
+                             start when more than P% of a wave's hosts failed or were
+                             unreachable (Ansible's max_fail_percentage; without --serial all
+                             hosts are one wave); with or without it, a wave where every host
+                             failed stops the rollout
   -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)

@@ -22,8 +22,10 @@ export interface RolloutOptions {
 
 export interface RolloutHooks<H extends WaveHost> {
   emit: Emit;
-  /** Applies (and verifies) the wave's hosts that are still to do, up to --forks at once. */
-  applyWave(hosts: H[]): Promise<void>;
+  /** Applies (and verifies) the wave's hosts that are still to do, up to --forks at once.
+   *  `heldBack(h)`, asked just before a host starts: why it must not (the wave's failures
+   *  already passed --max-fail-percentage), as the message it is finished with (skipped). */
+  applyWave(hosts: H[], heldBack: (h: H) => string | undefined): Promise<void>;
   /** Whether a host still waits for its wave (not finished; in --check: would be applied). */
   pending(h: H): boolean;
   /** Finishes a host whose wave never starts (nothing was changed on it). */
@@ -60,7 +62,16 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), stopped: `${before.reason}, before any change in the wave` });
       return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`, unchanged);
     }
-    if (!options.check) await hooks.applyWave(wave.filter(hooks.pending));
+    // As Ansible stops the rest of a batch once its failures pass max_fail_percentage: hosts in
+    // flight finish (a script is never cut half way), no further host of the wave starts.
+    const heldBack: H[] = [];
+    const holdBack = (h: H) => {
+      const now = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+      if (!now.stop) return undefined;
+      heldBack.push(h);
+      return `not started: wave ${i + 1} stopped (${now.reason}); nothing was changed on this host`;
+    };
+    if (!options.check) await hooks.applyWave(wave.filter(hooks.pending), holdBack);
     // A Ctrl-C during the wave: its hosts in flight finished, the others did not start.
     const after = options.check
       ? before
@@ -72,6 +83,6 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     const unproven = !after.stop && !options.check && i < waves.length - 1 ? hooks.unproven?.() : undefined;
     const verdict = unproven ? { stop: true, reason: `not proven from Trento's side: ${unproven}` } : after;
     emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), ...(verdict.stop ? { stopped: verdict.reason! } : {}) });
-    if (verdict.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`);
+    if (verdict.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, heldBack);
   }
 }

@@ -61,13 +61,15 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   prove = verifyEndpoint ? trentoProver(verifyEndpoint, ctx) : undefined;
   // A second Ctrl-C stops waiting for Prometheus too (the hosts left are reported as stopped).
   const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
-  const applyList = async (list: HostRecord[]) => {
+  const applyList = async (list: HostRecord[], heldBack: (h: HostRecord) => string | undefined = () => undefined) => {
     const proofs: Promise<void>[] = [];
     await forEachLimit(
       list.filter(isPlanned),
       options.forks,
       async (h) => {
         if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
+        const held = heldBack(h);
+        if (held) return finish(h, 'skipped', held);
         await applyHost(h, options, emit, (host, status, message) => {
           if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
           // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.

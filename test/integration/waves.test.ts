@@ -108,6 +108,28 @@ describe('waves', () => {
     await mustOnHost(info, d, 'zypper -q -n mr -e lab');
   });
 
+  it('--max-fail-percentage without --serial (one wave), --forks 1: once the first host failed no other starts, as Ansible stops the rest of the batch', async () => {
+    const [a, b, c, d, e] = five.map((h) => h.name) as [string, string, string, string, string];
+    // a fails for real: its agent package gone, no repository to install it again from.
+    await mustOnHost(info, a, 'zypper -q -n rm trento-agent >/dev/null && zypper -q -n mr -d lab');
+    const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--forks', '1', '--max-fail-percentage', '0']);
+    expect(run.code, run.stdout).toBe(2);
+    expect(hostOf(run, a)?.status).toBe('failed');
+    const reason = '1 of 5 host(s) failed, more than --max-fail-percentage 0';
+    for (const name of [b, c, d, e]) {
+      expect(hostOf(run, name), name).toMatchObject({
+        status: 'skipped',
+        message: `not started: wave 1 stopped (${reason}); nothing was changed on this host`,
+      });
+    }
+    expect(rolloutOf(run)?.stopped).toEqual({ wave: 1, reason: `wave 1: ${reason}` });
+    expect(rolloutOf(run)?.notStarted).toEqual([b, c, d, e]);
+    expect(run.stdout).toContain(`ROLLOUT STOPPED: wave 1: ${reason}`);
+    expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
+    await mustOnHost(info, a, 'zypper -q -n mr -e lab');
+  });
+
   it('Ctrl-C during a wave: its hosts finish, no later wave starts, exit 99', async () => {
     // d and e still have everything to do (d failed, e never started): one wave each.
     const [d, e] = [five[3]!.name, five[4]!.name];

@@ -25,9 +25,20 @@ async function roll(
     { check: opts.check ?? false, stop: stop.signal, ...(opts.maxFailPercentage !== undefined ? { maxFailPercentage: opts.maxFailPercentage } : {}) },
     {
       emit: (e) => events.push(e),
-      applyWave: async (list) => {
-        applied.push(list.map((h) => h.name));
-        for (const h of list) Object.assign(h, { done: true, status: results[h.name] ?? 'changed' });
+      // One host at a time (--forks 1), each asked first whether the wave holds it back.
+      applyWave: async (list, heldBack) => {
+        const started: string[] = [];
+        for (const h of list) {
+          const held = heldBack(h);
+          if (held) {
+            Object.assign(h, { done: true, status: 'skipped' });
+            messages[h.name] = held;
+            continue;
+          }
+          started.push(h.name);
+          Object.assign(h, { done: true, status: results[h.name] ?? 'changed' });
+        }
+        applied.push(started);
         if (applied.length === opts.interruptAfter) stop.abort();
       },
       pending: (h) => (opts.check ? h.status === 'changed' || h.status === 'ok' : !h.done),
@@ -57,6 +68,27 @@ describe('rollOut', () => {
     const last = await roll([[host('x')], [host('y')]], {}, { unprovenAfter: 2 });
     expect(last.applied).toEqual([['x'], ['y']]);
     expect(last.events.filter((e) => e.type === 'rollout-stopped')).toEqual([]);
+  });
+
+  it('past the threshold inside a wave, its hosts not yet started are held back (as Ansible stops the rest of the batch); the hosts in flight finish', async () => {
+    // One wave of six (--max-fail-percentage without --serial), one host at a time: b fails.
+    const wave = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => host(n));
+    const { applied, events, messages } = await roll([wave], { b: 'failed' }, { maxFailPercentage: 10 });
+    expect(applied).toEqual([['a', 'b']]);
+    expect(wave.map((h) => h.status)).toEqual(['changed', 'failed', 'skipped', 'skipped', 'skipped', 'skipped']);
+    expect(messages.c).toBe('not started: wave 1 stopped (1 of 6 host(s) failed, more than --max-fail-percentage 10); nothing was changed on this host');
+    expect(events.at(-1)).toEqual({
+      type: 'rollout-stopped',
+      wave: 1,
+      reason: 'wave 1: 1 of 6 host(s) failed, more than --max-fail-percentage 10',
+      notStarted: ['c', 'd', 'e', 'f'],
+    });
+    // Within the threshold the wave goes on: 1 of 6 is 16.7 %, not more than 20.
+    const within = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => host(n));
+    expect((await roll([within], { b: 'failed' }, { maxFailPercentage: 20 })).applied).toEqual([['a', 'b', 'c', 'd', 'e', 'f']]);
+    // Without --max-fail-percentage nothing is held back.
+    const none = ['a', 'b', 'c'].map((n) => host(n));
+    expect((await roll([none], { a: 'failed' })).applied).toEqual([['a', 'b', 'c']]);
   });
 
   it('a failure past the threshold in wave 2: wave 3 is never applied and its hosts are named', async () => {
