@@ -103,7 +103,8 @@ tp_alloy_validate_dir() {
       cp -p -- "$f" "$stage/" || return
     fi
   done
-  cp -- "$TP_NEW" "$stage/$2" && alloy validate "$stage"
+  tp_alloy_args "$TP_ALLOY_SYSCONFIG"
+  cp -- "$TP_NEW" "$stage/$2" && alloy validate "${TP_ALLOY_VALIDATE[@]}" "$stage"
 }
 
 # tp_alloy_why_down SINCE: why Alloy did not come up from a (re)start at SINCE (seconds since
@@ -121,6 +122,7 @@ tp_alloy_why_down() {
 tp_alloy_apply() {
   local how=$1 expect=$2 ok=1
   shift 2
+  tp_alloy_args "$TP_ALLOY_SYSCONFIG"
   # A stopped Alloy is not reloaded, and uninstall never starts one: it reads the files (the
   # restored configuration) when it starts.
   if ! systemctl is-active --quiet alloy.service; then

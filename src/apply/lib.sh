@@ -391,7 +391,11 @@ tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a fai
   local code
   code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
   [ "$code" = 200 ] && tp_alloy_ready && return 0
-  echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
+  if [ "$code" = 000 ]; then
+    echo "Alloy's HTTP endpoint $TP_ALLOY_HTTP did not answer the reload (where Alloy serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG, 127.0.0.1:12345 without it): $(head -c 2000 "$TP_BODY")" >&2
+  else
+    echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
+  fi
   return 1
 }
 tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-write URL within SECONDS

@@ -24,11 +24,16 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_RUN_DIR: HOST_RUN_DIR,
       TP_STATE_DIR: PATHS.stateDir,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
+      TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
     }),
     safeFiles(),
     probes(),
     shellFile('./lib.sh', import.meta.url),
     shellFile('./alloy.sh', import.meta.url),
+    // Where this host's Alloy serves HTTP and how it validates (its CUSTOM_ARGS), for the
+    // checks of a script that changes nothing too; tp_alloy_apply reads it again (an Alloy
+    // installed by this run brings its sysconfig file).
+    raw('tp_alloy_args "$TP_ALLOY_SYSCONFIG"'),
   ]);
 }
 

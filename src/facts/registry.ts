@@ -12,7 +12,8 @@ import { units } from './sources/units.ts';
 import { updates } from './sources/updates.ts';
 import type { FactSource, HostFacts } from './types.ts';
 
-export const FACT_SOURCES = [host, packages, units, providers, agentCandidate, alloyConfig, files, updates] as const;
+// alloy-config before providers: it sets where Alloy serves HTTP (CUSTOM_ARGS) for the probes.
+export const FACT_SOURCES = [host, packages, units, alloyConfig, providers, agentCandidate, files, updates] as const;
 
 type KeysOf<S> = S extends FactSource<infer K> ? K : never;
 type Filled = KeysOf<(typeof FACT_SOURCES)[number]>;

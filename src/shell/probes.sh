@@ -17,11 +17,13 @@ tp_rw_metric() {
 # the facts script, on every run of every host. Bodies are read by grep or awk, never by bash's
 # read (one system call per byte); a header line never looks like what they look for.
 tp_http_get() {
-  local rest=${1#http://} hostport path
+  local rest=${1#http://} hostport path host
   hostport=${rest%%/*}
   path=${rest:${#hostport}}
+  # bash's /dev/tcp takes an IPv6 address without the URL's brackets
+  host=${hostport%:*} host=${host#[} host=${host%]}
   TP_HTTP_CODE=
-  { exec {TP_FD}<>"/dev/tcp/${hostport%:*}/${hostport##*:}"; } 2>/dev/null || return 1
+  { exec {TP_FD}<>"/dev/tcp/$host/${hostport##*:}"; } 2>/dev/null || return 1
   printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "${path:-/}" "$hostport" >&"$TP_FD"
   read -r -t "${TP_HTTP_WAIT:-20}" _ TP_HTTP_CODE _ <&"$TP_FD" || TP_HTTP_CODE=
   return 0

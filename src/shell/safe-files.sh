@@ -126,23 +126,28 @@ tp_unstage() {
   TP_STAGE_FOR=()
 }
 
-# tp_config_file_in TEXT: sets TP_REPLY to the value of TEXT's last CONFIG_FILE= line as systemd
-# reads it for the unit's EnvironmentFile= (env-file.c, v254 and later as on SLES 16): blanks
-# around the key, # and ; comments only where a key could start, a CR before the LF dropped, and
-# a value whose quote or trailing backslash runs on over the line break read on with the next
-# lines (tp_env_value). Line by line with shell builtins, the state machine only where a quote or
-# a backslash is: the facts script runs it on every host at every run.
-tp_config_file_in() {
+# tp_env_file_read TEXT KEY...: sets TP_ENV[KEY] to the value of TEXT's last KEY= line, for
+# each KEY, as systemd reads it for the unit's EnvironmentFile= (env-file.c, v254 and later as
+# on SLES 16): blanks around the key, # and ; comments only where a key could start, a CR before
+# the LF dropped, and a value whose quote or trailing backslash runs on over the line break read
+# on with the next lines (tp_env_value). One pass, line by line with shell builtins, the state
+# machine only where a quote or a backslash is: the facts script runs it on every host at every run.
+declare -gA TP_ENV=()
+tp_env_file_read() {
   local -a lines
-  local line key rest value='' i=0
+  local -A wanted=()
+  local line key rest i=0
   mapfile -t lines <<<"$1"
+  shift
+  for key in "$@"; do wanted[$key]=1; done
+  TP_ENV=()
   while ((i < ${#lines[@]})); do
     line=${lines[i]%$'\r'}
     ((i += 1))
     [[ $line =~ ^[[:blank:]]*([^[:blank:]#\;=][^=]*)=(.*)$ ]] || continue
     key=${BASH_REMATCH[1]} rest=${BASH_REMATCH[2]}
     key=${key%"${key##*[![:blank:]]}"}
-    [[ $key == CONFIG_FILE || $rest == *[\"\'\\]* ]] || continue
+    [[ -n ${wanted[$key]-} || $rest == *[\"\'\\]* ]] || continue
     tp_env_value "$rest"
     # An open quote, or a backslash at the end: the value takes the line break and goes on.
     while [[ $TP_ENV_STATE != pre && $TP_ENV_STATE != value ]] && ((i < ${#lines[@]})); do
@@ -150,9 +155,64 @@ tp_config_file_in() {
       ((i += 1))
       tp_env_value "$rest"
     done
-    [ "$key" != CONFIG_FILE ] || value=$TP_REPLY
+    [ -z "${wanted[$key]-}" ] || TP_ENV[$key]=$TP_REPLY
   done
-  TP_REPLY=$value
+}
+
+# tp_config_file_in TEXT: sets TP_REPLY to CONFIG_FILE of TEXT (tp_env_file_read).
+tp_config_file_in() {
+  tp_env_file_read "$1" CONFIG_FILE
+  TP_REPLY=${TP_ENV[CONFIG_FILE]-}
+}
+
+# tp_alloy_args_in TEXT: what the Alloy of /etc/sysconfig/alloy's TEXT runs with, from its
+# CUSTOM_ARGS (the unit runs `alloy run $CUSTOM_ARGS ...`: systemd splits the unquoted variable
+# at blanks; Alloy's flags are --name=value or --name value). Sets TP_ALLOY_HTTP to where that
+# Alloy serves HTTP (--server.http.listen-addr, a wildcard address asked on the loopback of its
+# family; the toolkit's default, 127.0.0.1:12345 as Alloy's own, without one), and
+# TP_ALLOY_VALIDATE to the flags `alloy validate` needs to judge a folder as that Alloy loads
+# it (--stability.level, --feature.community-components.enabled: a component below the level,
+# or a community one, is refused without them).
+tp_alloy_args_in() {
+  tp_env_file_read "$1" CUSTOM_ARGS
+  tp_alloy_args_read
+}
+# tp_alloy_args_read: the same from TP_ENV[CUSTOM_ARGS], already read (tp_env_file_read).
+tp_alloy_args_read() {
+  local -a words=()
+  local word pending='' listen='' host
+  : "${TP_ALLOY_HTTP_DEFAULT:=${TP_ALLOY_HTTP-}}"
+  TP_ALLOY_HTTP=$TP_ALLOY_HTTP_DEFAULT
+  TP_ALLOY_VALIDATE=()
+  IFS=$' \t\n' read -r -d '' -a words <<<"${TP_ENV[CUSTOM_ARGS]-}" || true
+  for word in "${words[@]}"; do
+    case $pending in
+      listen) listen=$word pending= && continue ;;
+      stability) TP_ALLOY_VALIDATE+=("--stability.level=$word") pending= && continue ;;
+    esac
+    case $word in
+      --server.http.listen-addr=*) listen=${word#*=} ;;
+      --server.http.listen-addr) pending=listen ;;
+      --stability.level=*) TP_ALLOY_VALIDATE+=("$word") ;;
+      --stability.level) pending=stability ;;
+      --feature.community-components.enabled | --feature.community-components.enabled=*) TP_ALLOY_VALIDATE+=("$word") ;;
+    esac
+  done
+  [[ $listen == *:* ]] || return 0
+  host=${listen%:*}
+  case $host in
+    '' | 0.0.0.0) host=127.0.0.1 ;;
+    '[::]' | '::') host='[::1]' ;;
+  esac
+  TP_ALLOY_HTTP="http://$host:${listen##*:}"
+}
+
+# tp_alloy_args SYSCONFIG: tp_alloy_args_in of the file (the defaults when it is missing, a link
+# or not a regular file: never read through a link).
+tp_alloy_args() {
+  local text=''
+  if [ -f "$1" ] && [ ! -L "$1" ]; then IFS= read -r -d '' text <"$1" || true; fi
+  tp_alloy_args_in "$text"
 }
 
 # tp_env_quoted VALUE: prints VALUE for the inside of "..." in a file systemd reads as an

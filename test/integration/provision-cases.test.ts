@@ -463,6 +463,32 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
+  it('an Alloy serving HTTP elsewhere (--server.http.listen-addr in CUSTOM_ARGS): provisioned, proven by the facts and uninstalled through that address', async () => {
+    const h = push[1] ?? push[0]!;
+    expect((await onHostOnly(h)).code).toBe(0);
+    await mustOnHost(
+      info,
+      h.name,
+      `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399"|' /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy && systemctl restart alloy.service`,
+    );
+    try {
+      // Something to write: the reload and the checks go to :12399 (nothing answers :12345).
+      const run = await onHostOnly(h);
+      expect(run.code, run.stdout).toBe(0);
+      expect(statusOf(run, h.name)?.status).toBe('changed');
+      // The facts' probes found it there too: a converged host is proven in one round trip.
+      expect(statusOf(await onHostOnly(h), h.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
+      const uninstall = await onHostOnly(h, '--uninstall');
+      expect(uninstall.code, uninstall.stdout).toBe(0);
+      expect(await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/api/v0/web/components | grep -c prometheus.remote_write.trento || true')).toBe(
+        '0\n',
+      );
+    } finally {
+      await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && systemctl restart alloy.service`);
+    }
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
   it("an admin's node_exporter or Alloy, kept disabled and stopped: the install turns it on, the uninstall puts it back as it was", async () => {
     for (const [h, pkg, unit] of [
       [pull[1] ?? pull[0]!, 'golang-github-prometheus-node_exporter', 'prometheus-node_exporter.service'],

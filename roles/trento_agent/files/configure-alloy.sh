@@ -43,7 +43,9 @@ if /usr/bin/alloy validate --help >/dev/null 2>&1; then
     if [ -f "$f" ] && [ ! -L "$f" ] && [ "$f" != "$target" ]; then cp -p -- "$f" "$TP_STAGE_DIR/validate/"; fi
   done
   cp -- "$new" "$TP_STAGE_DIR/validate/$TP_TRENTO_ALLOY"
-  if ! /usr/bin/alloy validate "$TP_STAGE_DIR/validate" >&2; then
+  # with the flags Alloy runs with (its CUSTOM_ARGS: --stability.level, community components)
+  tp_alloy_args "$TP_ALLOY_SYSCONFIG"
+  if ! /usr/bin/alloy validate "${TP_ALLOY_VALIDATE[@]}" "$TP_STAGE_DIR/validate" >&2; then
     echo "configure-alloy: the generated configuration is invalid; keeping $target" >&2
     exit 1
   fi

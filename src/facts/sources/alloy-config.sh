@@ -1,8 +1,13 @@
 # shellcheck shell=bash
-# Fact source "alloy-config": where Alloy loads its configuration from, by the one reader of the
-# CONFIG_FILE line (src/shell/safe-files.sh) that the apply uses too. Sets $cfgdir for files.sh.
-tp_read_config_file "$TP_ALLOY_SYSCONFIG"
-cfg=$TP_REPLY
+# Fact source "alloy-config": where Alloy loads its configuration from, and where it serves HTTP
+# (TP_ALLOY_HTTP, for the providers' probes after it), by the one reader of /etc/sysconfig/alloy
+# (src/shell/safe-files.sh) that the apply uses too: one pass for CONFIG_FILE and CUSTOM_ARGS.
+# Sets $cfgdir for files.sh.
+sysconfig_text=
+if [ -f "$TP_ALLOY_SYSCONFIG" ] && [ ! -L "$TP_ALLOY_SYSCONFIG" ]; then IFS= read -r -d '' sysconfig_text <"$TP_ALLOY_SYSCONFIG" || true; fi
+tp_env_file_read "$sysconfig_text" CONFIG_FILE CUSTOM_ARGS
+cfg=${TP_ENV[CONFIG_FILE]-}
+tp_alloy_args_read
 tp_config_dir_for "$cfg" "$TP_ALLOY_DEFAULT_DIR"
 cfgdir=$TP_REPLY
 record alloy-config-file "$cfg"

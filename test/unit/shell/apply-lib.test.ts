@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scriptLibrary } from '../../../src/apply/script-lib.ts';
-import { type Command, toShell } from '../../../src/exec/command.ts';
+import { type Command, shellQuote, toShell } from '../../../src/exec/command.ts';
 import type { ConnectionSpec } from '../../../src/exec/connection.ts';
 import { remoteShell, wrapScript } from '../../../src/exec/session.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX } from '../../../src/shell/index.ts';
@@ -220,6 +220,51 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
     expect(none.code, none.stderr).toBe(0);
     expect(existsSync(join(scratch, 'zypper-calls'))).toBe(false);
     expect(record()).toBe('trento-agent\n');
+  });
+});
+
+describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it validates, from CUSTOM_ARGS of /etc/sysconfig/alloy", () => {
+  const argsOf = (text: string) => {
+    const r = run(`tp_alloy_args_in ${shellQuote(text)} && printf '%s\\n' "$TP_ALLOY_HTTP" "\${TP_ALLOY_VALIDATE[@]}"`);
+    expect(r.stderr).toBe('');
+    return r.stdout.trim().split('\n');
+  };
+  it.each([
+    ['', ['http://127.0.0.1:12345']],
+    ['CUSTOM_ARGS=""\nCONFIG_FILE="/etc/alloy/config.alloy"\n', ['http://127.0.0.1:12345']],
+    ['CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --stability.level=public-preview"', ['http://127.0.0.1:12399', '--stability.level=public-preview']],
+    [
+      'CUSTOM_ARGS="--server.http.listen-addr 10.0.0.5:9000  --stability.level experimental\t--feature.community-components.enabled"',
+      ['http://10.0.0.5:9000', '--stability.level=experimental', '--feature.community-components.enabled'],
+    ],
+    ["CUSTOM_ARGS='--server.http.listen-addr=[::]:12345'", ['http://[::1]:12345']],
+    ['CUSTOM_ARGS="--server.http.listen-addr=:7000"', ['http://127.0.0.1:7000']],
+    // the last line wins; a comment is not a line; a value runs on over an escaped line break
+    [
+      'CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:1"\n# CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:2"\nCUSTOM_ARGS="--storage.path=/x \\\n--server.http.listen-addr=127.0.0.1:3"',
+      ['http://127.0.0.1:3'],
+    ],
+  ])('%j', (text, expected) => {
+    expect(argsOf(text)).toEqual(expected);
+  });
+
+  it('tp_alloy_validate_dir gives alloy validate the flags Alloy runs with', () => {
+    const dir = join(scratch, 'validate-flags');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'sysconfig'), 'CUSTOM_ARGS="--stability.level=public-preview --feature.community-components.enabled"\n');
+    writeFileSync(join(dir, 'admins.alloy'), '');
+    writeFileSync(join(dir, 'new'), '');
+    const r = run(
+      `TP_ALLOY_SYSCONFIG=${dir}/sysconfig TP_NEW=${dir}/new; alloy() { [ "$1" = validate ] && [ "$2" != --help ] && echo "alloy $*" | sed "s|$TP_TMP/[^ ]*|STAGE|"; return 0; }; tp_alloy_validate_dir ${dir} trento.alloy`,
+    );
+    expect(r.stdout).toBe('alloy validate --stability.level=public-preview --feature.community-components.enabled STAGE\n');
+  });
+
+  it('read again, a file without a listen address gives the default back', () => {
+    const r = run(
+      `tp_alloy_args_in 'CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:9"' && a=$TP_ALLOY_HTTP && tp_alloy_args_in '' && echo "$a $TP_ALLOY_HTTP \${#TP_ALLOY_VALIDATE[@]}"`,
+    );
+    expect(r.stdout).toBe('http://127.0.0.1:9 http://127.0.0.1:12345 0\n');
   });
 });
 
