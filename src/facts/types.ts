@@ -54,6 +54,10 @@ export interface HostFacts {
     /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that
      *  the saved line's single-file mode would stop loading. */
     droppedBySingleFile: string[];
+    /** Where the toolkit switched CONFIG_FILE to a folder: the file the saved line names (the
+     *  package's config.alloy where it had none) when it does not exist, so Alloy could not start
+     *  on that line. */
+    singleFileMissing?: string;
   };
   files: Record<string, FileFact>;
   /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */

@@ -681,6 +681,33 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
+  it("uninstall keeps directory mode where the line it replaced names a file that is not there (SUSE's package ships no config.alloy): Alloy is not restarted into a failure", async () => {
+    const h = push[0]!;
+    await freshlyProvisioned(h);
+    const state = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'grep ^CONFIG_FILE /etc/sysconfig/alloy; systemctl is-active alloy.service; ls /var/lib/trento-provision/ | grep CONFIG_FILE || true',
+      );
+    await mustOnHost(info, h.name, 'mv /etc/alloy/config.alloy /root/config.alloy');
+    try {
+      const run = await onHostOnly(h, '--uninstall');
+      expect(run.code, run.stdout).toBe(0);
+      expect(statusOf(run, h.name)?.warnings.join('\n')).toMatch(
+        /CONFIG_FILE in \/etc\/sysconfig\/alloy stays CONFIG_FILE="\/etc\/alloy\/" \(directory mode\): .* names \/etc\/alloy\/config\.alloy, which does not exist/,
+      );
+      expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nactive\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\n');
+    } finally {
+      await mustOnHost(info, h.name, 'mv /root/config.alloy /etc/alloy/config.alloy');
+    }
+    // The file back: the next uninstall restores the line.
+    const again = await onHostOnly(h, '--uninstall');
+    expect(again.code, again.stdout).toBe(0);
+    expect(await state()).toBe('CONFIG_FILE="/etc/alloy/config.alloy"\nactive\n');
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
   it('uninstall leaves a CONFIG_FILE the admin set after the switch to directory mode, and says so', async () => {
     const h = push[0]!;
     await freshlyProvisioned(h);

@@ -9,6 +9,7 @@ import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts
 import { adminService, adminServiceRestored, file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import type { HostFacts } from '../../../src/facts/types.ts';
+import { unitRunning } from '../../../src/facts/sources/units.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { maskAlloy } from '../../../src/settings/secrets.ts';
 import { alloyHandlers } from '../handlers/main.ts';
@@ -147,11 +148,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
   const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
-  const restore = configFileRestored(facts, ours);
   // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
   const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts, PACKAGES.alloy);
   const stopped = ours || Boolean(restored?.service?.stop);
+  const restore = configFileRestored(facts, ours, stopped || !unitRunning(facts.units[UNITS.alloy]));
   const tasks: RoleTasks = {
     removePackages: purge ? [PACKAGES.alloy] : [],
     warnings: restore.warnings,
@@ -177,9 +178,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
  * Forgotten at once where the admin set another line since, where the line is back already (a
  * run whose checks failed after the restore), or where /etc/sysconfig/alloy went with Alloy's
  * package. Kept, with the folder, where the folder holds *.alloy files of the admin's that the
- * restored single-file mode would silently stop loading (unless Alloy goes with --purge).
+ * restored single-file mode would silently stop loading (unless Alloy goes with --purge), and
+ * where the file the line names is not there and Alloy runs (it would be restarted into a
+ * failure; a stopped Alloy gets the line back, as it had it).
  */
-function configFileRestored(facts: HostFacts, alloyRemoved: boolean): { changes: Change[]; warnings: string[] } {
+function configFileRestored(facts: HostFacts, alloyRemoved: boolean, alloyStopped: boolean): { changes: Change[]; warnings: string[] } {
   const saved = facts.files[PATHS.savedAlloyConfigFile];
   if (!saved?.exists) return { changes: [], warnings: [] };
   const sysconfig = facts.files[PATHS.alloySysconfig];
@@ -200,6 +203,17 @@ function configFileRestored(facts: HostFacts, alloyRemoved: boolean): { changes:
   const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];
   if (ownLine && current !== ownLine) {
     return only(forget(`CONFIG_FILE in ${PATHS.alloySysconfig} was changed since trento-provision set it (${current ?? 'no line'}), and stays`));
+  }
+  // Alloy running in directory mode would be restarted into a failure (the restart handler then
+  // puts the toolkit's line back and fails the host, at every uninstall): it keeps the folder.
+  const missing = facts.alloy.singleFileMissing;
+  if (missing && !alloyStopped) {
+    return {
+      changes: [],
+      warnings: [
+        `CONFIG_FILE in ${PATHS.alloySysconfig} stays ${current ?? 'a folder'} (directory mode): the line trento-provision replaced (${line || 'none, the package default'}) names ${missing}, which does not exist, so Alloy could not start on it; to go back to that line, create ${missing} (Alloy's configuration) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+      ],
+    };
   }
   const dropped = facts.alloy.droppedBySingleFile;
   if (dropped.length && !alloyRemoved) {

@@ -28,6 +28,9 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
   bounded "$saved_line"
   tp_config_file_in "$TP_REPLY"
   single=${TP_REPLY:-$TP_ALLOY_DEFAULT_DIR/config.alloy}
+  # Alloy cannot start on a single file that is not there (SUSE's package ships no config.alloy):
+  # uninstall then keeps directory mode rather than restart Alloy into a failure.
+  [ -f "$single" ] || record alloy-single-file-missing "$single"
   dropped=
   for f in "$cfgdir"/*.alloy; do
     [ -f "$f" ] || continue # Alloy loads files (a folder, a dangling link, no match: skipped)

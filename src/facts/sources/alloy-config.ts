@@ -11,6 +11,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         configDir: r.get('alloy-config-dir') ?? '',
         ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
         droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),
+        ...(r.get('alloy-single-file-missing') ? { singleFileMissing: r.get('alloy-single-file-missing')! } : {}),
       },
     },
   }),

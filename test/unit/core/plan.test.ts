@@ -262,6 +262,20 @@ describe('plans per platform', () => {
       `CONFIG_FILE in /etc/sysconfig/alloy stays CONFIG_FILE="/etc/alloy/" (directory mode): Alloy loads /etc/alloy/admin.alloy there, which the line trento-provision replaced (CONFIG_FILE="/etc/alloy/config.alloy") would stop loading; to go back to that line, move what they hold into the file it names (or out of the folder) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
     );
     expect(keptDir.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    // The file the saved line names is not there (SUSE's package ships no config.alloy): Alloy
+    // could not start on it, so a running Alloy keeps the folder, with a warning; a stopped one
+    // (it reads the line when started, and failed on it before the toolkit too) gets the line.
+    const noFile = { ...facts, alloy: { ...facts.alloy, singleFileMissing: '/etc/alloy/config.alloy' } };
+    const keptNoFile = planFor(noFile, { uninstall: true });
+    expect(keptNoFile.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE/);
+    expect(keptNoFile.warnings).toContain(
+      `CONFIG_FILE in /etc/sysconfig/alloy stays CONFIG_FILE="/etc/alloy/" (directory mode): the line trento-provision replaced (CONFIG_FILE="/etc/alloy/config.alloy") names /etc/alloy/config.alloy, which does not exist, so Alloy could not start on it; to go back to that line, create /etc/alloy/config.alloy (Alloy's configuration) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+    );
+    expect(keptNoFile.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    const stoppedNoFile = { ...noFile, units: { ...noFile.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
+    expect(planFor(stoppedNoFile, { uninstall: true }).changes.map((c) => c.summary)).toContain(
+      'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
+    );
     // --purge of the toolkit's Alloy: nothing is left to load them, the line goes back
     const purged = planFor(
       { ...withAdmins, record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] } },
