@@ -197,7 +197,12 @@ function configFileRestored(facts: HostFacts, alloyRemoved: boolean, alloyStoppe
   if (!sysconfig?.exists) return only(forget(`${PATHS.alloySysconfig} is gone, Alloy was removed`));
   const line = (saved.content ?? '').trim();
   const current = sysconfig.content === undefined ? undefined : configFileLine(sysconfig.content);
-  if (sysconfig.content !== undefined && (current ?? '').trim() === line) return only(forget(`${PATHS.alloySysconfig} has it back`));
+  // Back already: forgotten, but only once Alloy is proven on it where an earlier uninstall's
+  // restart of Alloy did not finish (it runs now): should Alloy fail on the line, the handler puts
+  // the toolkit's line back, and the next uninstall needs the record to restore it again.
+  if (sysconfig.content !== undefined && (current ?? '').trim() === line) {
+    return only(forget(`${PATHS.alloySysconfig} has it back`, facts.record.pendingHandlers.includes('restart alloy') ? 'retire' : undefined));
+  }
   // The line the toolkit wrote (none recorded by versions before the record): where CONFIG_FILE
   // is another now, the admin set it since, and it stays.
   const ownLine = facts.files[PATHS.ownAlloyConfigLine]?.content?.split('\n')[0];

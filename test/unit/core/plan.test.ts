@@ -295,6 +295,12 @@ describe('plans per platform', () => {
     expect(back.changes.map((c) => c.summary)).toContain(`forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): /etc/sysconfig/alloy has it back`);
     expect(back.changes.map((c) => c.summary).join('\n')).not.toMatch(/restore CONFIG_FILE/);
     expect(back.changes.find((c) => c.summary.startsWith('forget the saved'))?.phase).toBeUndefined();
+    // ... but where that uninstall's restart of Alloy did not finish (it runs now), only once
+    // Alloy is proven on the line: a failing restart puts the toolkit's line back.
+    const pendingRestart = { ...restored, record: { ...restored.record, pendingHandlers: ['restart alloy'] } };
+    const retried = planFor(pendingRestart, { uninstall: true });
+    expect(retried.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+    expect(retried.changes.find((c) => c.summary.startsWith('forget the saved'))?.phase).toBe('retire');
 
     // Alloy's package removed by the admin, its sysconfig with it: the saved line is forgotten,
     // nothing to restore (the restore would fail this uninstall and every later one).
