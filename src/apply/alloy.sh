@@ -5,6 +5,9 @@
 # A CONFIG_FILE line, as systemd finds the key (blanks around it): the same as tp_config_file_in
 # (safe-files.sh) reads, and roles/alloy's dirModeText shows in the plan.
 TP_CONFIG_FILE_ERE='^[[:blank:]]*CONFIG_FILE[[:blank:]]*='
+# The start of an awk program given the file twice: the first pass finds the number of the last
+# line matching ENVIRON["TP_KEY"] (`last`), the second edits that line alone.
+TP_LAST_KEY_LINE='FNR == NR { if ($0 ~ ENVIRON["TP_KEY"]) last = FNR; next }'
 
 # tp_alloy_config_line SYSCONFIG: the CONFIG_FILE line as written (the last one wins).
 tp_alloy_config_line() {
@@ -48,8 +51,9 @@ tp_alloy_dir_mode() {
   if [ -n "$line" ]; then
     # A line that ended in CR LF keeps its CR (as the plan's text does). The new line through
     # the environment: awk -v would read the backslashes of a folder's name as escapes.
+    # Only the last CONFIG_FILE line, the one systemd uses: the others stay as the admin wrote them.
     new=$(TP_LINE=$ours TP_KEY="$TP_CONFIG_FILE_ERE" \
-      awk '$0 ~ ENVIRON["TP_KEY"] { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1"; echo x) || return
+      awk "$TP_LAST_KEY_LINE"' FNR == last { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1" "$1"; echo x) || return
     new=${new%x}
   else
     new=$(cat -- "$1"; echo x) || return
@@ -62,7 +66,7 @@ tp_alloy_dir_mode() {
 }
 
 # tp_alloy_restore_config_file SYSCONFIG SAVED OURS: put back the CONFIG_FILE line the toolkit
-# replaced, or remove the one it added (SAVED holds an empty line then), only where the line is
+# replaced (over the last CONFIG_FILE line, the one it wrote), or remove the one it added (SAVED holds an empty line then), only where the line is
 # still the one the toolkit wrote (OURS; a record from before OURS existed restores as it is): a
 # CONFIG_FILE the admin set since stays, and both records go. After a restore the records stay
 # until Alloy is proven on the restored line (the plan's retire step removes them): a restart
@@ -80,7 +84,7 @@ tp_alloy_restore_config_file() {
     fi
   fi
   line=$(head -n 1 -- "$2")
-  new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk '$0 ~ ENVIRON["TP_KEY"] { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1"; echo x) || return
+  new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk "$TP_LAST_KEY_LINE"' FNR == last { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1" "$1"; echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
   tp_write_text "$1" $meta "${new%x}"
 }

@@ -41,8 +41,10 @@ export function dirModeText(sysconfig: string, dir: string): string {
   const line = `CONFIG_FILE="${`${dir}/`.replace(/[\\"`$]/g, '\\$&')}"`;
   // Lines as grep and awk see them on the host (split at LF only; a CR LF line keeps its CR).
   const lines = sysconfig.split('\n');
-  if (lines.some(isConfigFileLine)) {
-    const edited = lines.map((l) => (isConfigFileLine(l) ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
+  const last = lines.map((l) => isConfigFileLine(l)).lastIndexOf(true);
+  if (last >= 0) {
+    // Only the last CONFIG_FILE line, the one systemd uses (as tp_alloy_dir_mode edits it).
+    const edited = lines.map((l, i) => (i === last ? `${line}${l.endsWith('\r') ? '\r' : ''}` : l)).join('\n');
     // awk ends every line it prints: a file without a final newline gets one.
     return edited.endsWith('\n') ? edited : `${edited}\n`;
   }

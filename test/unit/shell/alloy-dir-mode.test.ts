@@ -35,6 +35,12 @@ const CASES: Array<{ name: string; sysconfig: string; folder: string; restored?:
     restored: 'X=1\nCONFIG_FILE="/etc/alloy/config.alloy"\n',
   },
   { name: 'blanks around the key', sysconfig: 'CONFIG_FILE = /srv/alloy/main.alloy\n', folder: '/srv/alloy' },
+  // only the last line is the one systemd uses: the others are the admin's, left as they are
+  {
+    name: 'two CONFIG_FILE lines (a site override after the default)',
+    sysconfig: 'CONFIG_FILE="/etc/alloy/config.alloy"\n# site\nCONFIG_FILE="/srv/alloy/main.alloy"\nX=1\n',
+    folder: '/srv/alloy',
+  },
   // \ " ` $ are escapes inside systemd's "...": the folder is written with them escaped
   { name: 'a folder whose name needs escapes', sysconfig: "CONFIG_FILE='/srv/a\\b\"c`$d/main.alloy'\n", folder: '/srv/a\\b"c`$d' },
 ];
