@@ -7,6 +7,7 @@
 TP_CONFIG_FILE_ERE='^[[:blank:]]*CONFIG_FILE[[:blank:]]*='
 # The start of an awk program given the file twice: the first pass finds the number of the last
 # line matching ENVIRON["TP_KEY"] (`last`), the second edits that line alone.
+# shellcheck disable=SC2016 # awk's program: its $0 is awk's, not the shell's
 TP_LAST_KEY_LINE='FNR == NR { if ($0 ~ ENVIRON["TP_KEY"]) last = FNR; next }'
 
 # tp_alloy_config_line SYSCONFIG: the CONFIG_FILE line as written (the last one wins).
