@@ -143,6 +143,19 @@ WantedBy=multi-user.target
     expect(sc('is-failed', 'nobin').stdout).toBe('failed\n');
   });
 
+  it('two ExecStart= in a service that is not oneshot (a drop-in adding one without "ExecStart=" first): refused, as systemd refuses to load it', () => {
+    unit('twice.service', `[Service]\nExecStart=/bin/sleep 60\n`);
+    unit('twice.service.d/x.conf', `[Service]\nExecStart=/bin/sleep 61\n`, '/etc/systemd/system');
+    const r = sc('start', 'twice');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Failed to start twice.service: Unit twice.service has a bad unit file setting.');
+    expect(sc('is-active', 'twice').stdout).toBe('inactive\n');
+    // reset first, as a drop-in must: one ExecStart= left, started
+    unit('twice.service.d/x.conf', `[Service]\nExecStart=\nExecStart=/bin/sleep 61\n`, '/etc/systemd/system');
+    expect(sc('start', 'twice').code).toBe(0);
+    expect(sc('stop', 'twice').code).toBe(0);
+  });
+
   it('Restart=on-failure restarts a crashed service after RestartSec, with a new main PID and NRestarts', async () => {
     // Crashes on its first run only (a marker file), as a service whose dependency came up late.
     unit(
