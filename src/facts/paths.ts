@@ -50,6 +50,13 @@ export const UNITS = {
   nodeExporter: 'prometheus-node_exporter.service',
 } as const;
 
+/** The metrics providers' units and the packages that ship them (an admin's service the toolkit
+ *  turned on is recorded by unit; the record's line goes with the package). */
+export const PROVIDER_UNIT_PACKAGES: Readonly<Record<string, string>> = {
+  [UNITS.alloy]: PACKAGES.alloy,
+  [UNITS.nodeExporter]: PACKAGES.nodeExporter,
+};
+
 /** The largest file the facts script reads (os-release, a managed file): a host cannot make the
  *  controller hold more than this per file, and a managed file larger than this is refused. */
 export const MAX_HOST_FILE_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@ import type { HostSettings } from '../settings/host-settings.ts';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { type Command, data, join, raw, sh } from '../exec/command.ts';
-import { PACKAGES } from '../facts/paths.ts';
+import { PACKAGES, PATHS, PROVIDER_UNIT_PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import { unitRunning, unitStopped } from '../facts/sources/units.ts';
 import type { Change, Handler, HandlerName, ServiceSteps } from './types.ts';
@@ -292,40 +292,68 @@ export function unitPrior(facts: HostFacts, unit: string): UnitPrior | undefined
   const line = facts.record.units.find((l) => l.split(' ')[0] === unit);
   if (!line) return undefined;
   const [, enabled, state] = line.split(' ');
-  return { enabled: enabled === 'enabled', running: unitRunning({ state: state ?? '', enabled: enabled ?? '' }), line };
+  return { enabled: enabled === 'enabled', running: state === 'active', line };
 }
 
 /**
  * service() for the unit of a package the admin installed (`pkg` not in the toolkit's record):
- * the first run that enables or starts it records its state before (disabled, inactive), so
- * uninstall puts back what the admin had, never leaving on a port they kept closed. Not a unit
- * the toolkit installed (its package goes with --purge), nor one already recorded (the state
- * before the toolkit's first change is the admin's).
+ * the install that first finds it off records how it was (disabled, inactive), so uninstall
+ * puts back what the admin had, never leaving on a port they kept closed. Only before the
+ * toolkit was ever there (its drop-in of the agent's unit not written yet): a unit found down by
+ * a later run crashed or was stopped since, and the toolkit's start is no change to undo. A unit
+ * that failed or waits for its Restart= was meant to run. Not a unit the toolkit installed (its
+ * package goes with --purge), nor one already recorded.
  */
 export function adminService(unit: string, want: ServiceWant, facts: HostFacts, installedNow: boolean, pkg: string): Change | null {
   const change = service(unit, want, facts, installedNow);
-  if (!change?.service || installedNow || installedByToolkit(pkg, facts) || unitPrior(facts, unit)) return change;
+  const before = !facts.files[PATHS.agentDropIn]?.exists;
+  if (!change?.service || installedNow || !before || installedByToolkit(pkg, facts) || unitPrior(facts, unit)) return change;
   const fact = facts.units[unit];
-  return serviceChange({ ...change.service, recordState: `${unit} ${fact?.enabled || 'disabled'} ${fact?.state || 'inactive'}` });
+  const enabled = fact?.enabled || 'disabled';
+  const active = !fact || fact.state === 'inactive' ? 'inactive' : 'active';
+  if (enabled === 'enabled' && active === 'active') return change;
+  return serviceChange({ ...change.service, recordState: `${unit} ${enabled} ${active}` });
 }
 
 /**
- * Uninstall: an admin's unit the toolkit enabled or started goes back to its state before
- * (adminService), and the record forgets it; only forgotten where its package is gone.
+ * Uninstall: an admin's unit the toolkit turned on is turned off again where it was off before
+ * (adminService's record), and the record forgets it. Only ever stopped or disabled: what the
+ * admin enabled, started or masked since stays as they left it.
  */
-export function adminServiceRestored(unit: string, facts: HostFacts, pkg: string): Change | null {
+export function adminServiceRestored(unit: string, facts: HostFacts): Change | null {
   const prior = unitPrior(facts, unit);
-  if (!prior) return null;
-  const forget = (why: string): Change => ({
-    id: `service:${unit}`,
-    kind: 'service',
-    summary: `forget how ${unit} was before trento-provision (recorded): ${why}`,
-    script: sh`tp_record_edit units remove ${prior.line}`,
+  if (!prior || priorStale(facts, unit)) return null; // unitsRecordPruned forgets it
+  const fact = facts.units[unit];
+  return serviceChange({
+    unit,
+    enable: false,
+    start: false,
+    disable: !prior.enabled && fact?.enabled === 'enabled',
+    // A unit waiting for its Restart= is stopped too: it would come back.
+    stop: !prior.running && !unitStopped(fact),
+    forgetState: prior.line,
   });
-  if (!facts.packages[pkg]) return forget(`${pkg} is no longer installed`);
-  const back = service(unit, { enabled: prior.enabled, running: prior.running }, facts, false);
-  if (!back?.service) return forget(`it is as it was (${stateWords(prior.line)})`);
-  return serviceChange({ ...back.service, forgetState: prior.line });
+}
+
+/** A unit's record line is no longer the admin's to have put back: its package is gone, or is
+ *  the toolkit's now (installed again by it after the admin removed theirs). */
+function priorStale(facts: HostFacts, unit: string): boolean {
+  const pkg = PROVIDER_UNIT_PACKAGES[unit];
+  return !pkg || !facts.packages[pkg] || installedByToolkit(pkg, facts);
+}
+
+/** Lines of the units record whose package is no longer installed, or is now the toolkit's
+ *  (installed again by it after the admin removed theirs): forgotten by every run, so a later
+ *  uninstall never turns off a service it has no say over. */
+export function unitsRecordPruned(facts: HostFacts): Change | null {
+  const gone = facts.record.units.filter((line) => priorStale(facts, line.split(' ')[0]!));
+  if (gone.length === 0) return null;
+  return {
+    id: 'record:units',
+    kind: 'service',
+    summary: `forget how ${gone.map((l) => l.split(' ')[0]).join(', ')} was before trento-provision (its package is gone, or is trento-provision's now)`,
+    script: join([raw('tp_record_edit units remove'), ...gone.map((l) => sh` ${l}`)], ''),
+  };
 }
 
 /** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and

@@ -7,7 +7,16 @@ import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/pat
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
-import { maskedUnitsInTheWay, packagesInstalled, packagesKept, packagesRecordPruned, packagesRemoved, packagesUpgraded, serviceChange } from './ops.ts';
+import {
+  maskedUnitsInTheWay,
+  packagesInstalled,
+  packagesKept,
+  packagesRecordPruned,
+  packagesRemoved,
+  packagesUpgraded,
+  serviceChange,
+  unitsRecordPruned,
+} from './ops.ts';
 import {
   type Change,
   HANDLER_ORDER,
@@ -110,8 +119,9 @@ export function planHost(input: PlanInput): HostPlan {
   // Every run, not only uninstall: a package the admin removed and one they install again later
   // (after agent_install_monitoring_dep: false, say) is theirs. One this run installs again stays.
   const pruned = packagesRecordPruned(input.facts, wanted);
+  const unitsPruned = unitsRecordPruned(input.facts);
   const upgrade = input.settings.packageState === 'latest' && !input.uninstall ? packagesUpgraded(wanted, input.facts) : null;
-  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned].filter((c): c is Change => c !== null);
+  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned, unitsPruned].filter((c): c is Change => c !== null);
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
   const ordered = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
 

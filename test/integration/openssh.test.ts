@@ -917,6 +917,10 @@ describe('a host gone silent (a partition: the connection open, nothing gets thr
       expect(statusOf(run, h.name)?.message, h.name).toBe('connection lost while reading facts: Timeout, server 127.0.0.1 not responding.');
     }
     expect(statusOf(run, fine.name)?.status).toMatch(/^(ok|changed)$/);
+    // The admin's keepalive (seconds) gave its host up before the toolkit's (a minute) did.
+    const gaveUp = (h: LabHost) => run.stdout.indexOf(`${h.name} | UNREACHABLE`);
+    expect(gaveUp(quick)).toBeGreaterThan(-1);
+    expect(gaveUp(quick)).toBeLessThan(gaveUp(slow));
     expect([toQuick.connections(), toSlow.connections()]).toEqual([1, 1]);
     expectNothingLeftIn(cp);
   }, 240_000);

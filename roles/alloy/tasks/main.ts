@@ -152,7 +152,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
   // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
-  const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts, PACKAGES.alloy);
+  const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts);
   const stopped = ours || Boolean(restored?.service?.stop);
   const restore = configFileRestored(facts, ours, stopped || !unitRunning(facts.units[UNITS.alloy]));
   const tasks: RoleTasks = {

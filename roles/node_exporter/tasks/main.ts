@@ -30,10 +30,6 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const ours = purge && installedByToolkit(PACKAGES.nodeExporter, ctx.facts);
   return {
     removePackages: purge ? [PACKAGES.nodeExporter] : [],
-    changes: [
-      ours
-        ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false)
-        : adminServiceRestored(UNITS.nodeExporter, ctx.facts, PACKAGES.nodeExporter),
-    ],
+    changes: [ours ? service(UNITS.nodeExporter, { enabled: false, running: false }, ctx.facts, false) : adminServiceRestored(UNITS.nodeExporter, ctx.facts)],
   };
 }

@@ -31,7 +31,7 @@ export function install(ctx: TaskContext): RoleTasks {
  *  rest (nothing new to prove there, so no waiting). */
 export function uninstall(ctx: TaskContext): RoleTasks {
   // The admin's node_exporter as it was before the toolkit turned it on, if it did.
-  if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [adminServiceRestored(UNITS.nodeExporter, ctx.facts, PACKAGES.nodeExporter)] };
+  if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [adminServiceRestored(UNITS.nodeExporter, ctx.facts)] };
   if (!ctx.purge) return { changes: [] };
   return {
     removePackages: [PACKAGES.nodeExporter],
