@@ -398,17 +398,28 @@ tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a fai
   fi
   return 1
 }
-tp_alloy_delivers() { # SECONDS: Alloy delivered Trento's samples to the remote-write URL within SECONDS
-  # Alloy's own metrics: the queue's highest successfully sent timestamp is set only on success
-  # (a changed endpoint is a new queue, starting at 0); failed/retried counts explain a failure.
-  local wait=$1 end now code sent
+tp_alloy_delivers() { # SECONDS: Alloy delivers Trento's samples to the remote-write URL: a batch within SECONDS
+  # Alloy's own metrics (Prometheus' remote-write queue): the highest sent timestamp moves after
+  # every batch that ended, delivered or refused for good (a 401, a 404: prometheus#10102), and
+  # a refused one adds to samples_failed_total, just after. So a batch delivered is the sent
+  # timestamp moving between two readings 1 s apart with the failed count still the same one
+  # reading later (the two move in that order, never at once). Failed/retried counts explain a
+  # failure.
+  local wait=$1 end now code sent failed prev_sent='' prev_failed='' confirm=''
   end=$(( $(date +%s) + wait ))
   while :; do
     code=$(tp_http GET "$TP_ALLOY_HTTP/metrics")
     now=$(date +%s)
     if [ "$code" = 200 ]; then
       sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max "$TP_BODY")
-      [ -n "$sent" ] && [ "$sent" -gt 0 ] && [ $(( now - sent )) -le "$wait" ] && return 0
+      failed=$(tp_rw_metric prometheus_remote_storage_samples_failed_total sum "$TP_BODY")
+      sent=${sent:-0} failed=${failed:-0}
+      if [ -n "$confirm" ]; then
+        [ "$failed" = "$confirm" ] && return 0
+        confirm=
+      fi
+      if [ -n "$prev_sent" ] && [ "$sent" -gt "$prev_sent" ] && [ "$failed" = "$prev_failed" ]; then confirm=$failed; fi
+      prev_sent=$sent prev_failed=$failed
     fi
     if [ "$now" -ge "$end" ]; then
       echo "Alloy has delivered no metrics to the remote-write URL in the last $wait s" \

@@ -26,9 +26,12 @@ export interface ProviderProbes {
   nodeExporterServes?: boolean;
   alloyReady?: boolean;
   alloyRunsTrento?: boolean;
-  /** Alloy's last delivery of Trento's samples and the host's clock then (Unix seconds). */
+  /** The newest sample timestamp Alloy's queues for Trento sent, delivered or refused for good
+   *  (Unix seconds), and the host's clock then. */
   alloyLastSent?: number;
   hostNow?: number;
+  /** Samples those queues had refused for good (a 4xx) since Alloy started. */
+  alloyFailed?: number;
 }
 
 export interface HostFacts {

@@ -48,9 +48,12 @@ export function deliveryWaitSeconds(config: AgentConfig): number {
   return Math.ceil(interval) + 10;
 }
 
+/** A delivery the facts prove: a batch sent within SECONDS, and none refused since Alloy started
+ *  (the sent timestamp moves after a refused batch too: tp_alloy_probe). Else the check runs on
+ *  the host, where tp_alloy_delivers waits for a batch delivered. */
 function deliveredWithin(facts: HostFacts, seconds: number): boolean {
-  const { alloyLastSent: sent, hostNow: now } = facts.probes;
-  return sent !== undefined && now !== undefined && sent > 0 && now - sent <= seconds;
+  const { alloyLastSent: sent, hostNow: now, alloyFailed: failed } = facts.probes;
+  return sent !== undefined && now !== undefined && sent > 0 && now - sent <= seconds && failed === 0;
 }
 
 export interface ProviderChecksInput {

@@ -53,14 +53,17 @@ tp_node_exporter_serves() {
 # answers 200 and names it)? The facts and the apply's checks both ask through this one reader.
 tp_alloy_has() {
   local found=1
-  tp_http_get "$TP_ALLOY_HTTP/api/v0/web/components" || return 1
+  tp_http_get "${TP_ALLOY_COMPONENTS:-$TP_ALLOY_HTTP/api/v0/web/components}" || return 1
   [ "$TP_HTTP_CODE" = 200 ] && tp_http_body grep -qF "\"$1\"" && found=0
   tp_http_close
   return $found
 }
 # tp_alloy_probe: what the facts need of Alloy, from three requests read by one grep and one
-# awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT"
-# (yes/no, yes/no, Unix seconds or "-" when it never delivered).
+# awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT
+# FAILED" (yes/no, yes/no, Unix seconds or "-" when it never sent, the samples Alloy's queues for
+# Trento had refused for good since it started, "-" with no queue). LAST_SENT alone proves
+# nothing: Alloy's queue (Prometheus' remote write) moves it after a batch refused for good too
+# (a 401, a 404: prometheus#10102), so the facts prove a delivery only where nothing was refused.
 tp_alloy_probe() {
   local ready=no runs=no
   if tp_http_get "$TP_ALLOY_HTTP/-/ready"; then
@@ -70,16 +73,18 @@ tp_alloy_probe() {
   tp_alloy_has prometheus.remote_write.trento && runs=yes
   printf '%s %s ' "$ready" "$runs"
   if ! tp_http_get "$TP_ALLOY_HTTP/metrics"; then
-    echo -
+    echo - -
     return
   fi
   if [ "$TP_HTTP_CODE" = 200 ]; then
     # shellcheck disable=SC2016 # awk's program, in single quotes for awk
-    tp_http_body awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds '
-      index($0, m "{") == 1 && index($0, "component_id=\"prometheus.remote_write.trento\"") { v = $NF + 0; if (!seen || v > sent) sent = v; seen = 1 }
-      END { if (seen) printf "%.0f\n", sent; else print "-" }' || echo -
+    tp_http_body awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds -v f=prometheus_remote_storage_samples_failed_total '
+      !index($0, "component_id=\"prometheus.remote_write.trento\"") { next }
+      index($0, m "{") == 1 { v = $NF + 0; if (!seen || v > sent) sent = v; seen = 1 }
+      index($0, f "{") == 1 { failed += $NF + 0 }
+      END { if (seen) printf "%.0f %.0f\n", sent, failed; else print "- -" }' || echo - -
   else
-    echo -
+    echo - -
   fi
   tp_http_close
 }

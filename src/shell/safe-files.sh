@@ -169,8 +169,8 @@ tp_config_file_in() {
 # CUSTOM_ARGS (the unit runs `alloy run $CUSTOM_ARGS ...`: systemd splits the unquoted variable
 # at blanks; Alloy's flags are --name=value or --name value). Sets TP_ALLOY_HTTP to where that
 # Alloy serves HTTP (--server.http.listen-addr, a wildcard address asked on the loopback of its
-# family; the toolkit's default, 127.0.0.1:12345 as Alloy's own, without one), and
-# TP_ALLOY_VALIDATE to the flags `alloy validate` needs to judge a folder as that Alloy loads
+# family; the toolkit's default, 127.0.0.1:12345 as Alloy's own, without one), TP_ALLOY_COMPONENTS
+# to its components API (under --server.http.ui-path-prefix), and TP_ALLOY_VALIDATE to the flags `alloy validate` needs to judge a folder as that Alloy loads
 # it (--stability.level, --feature.community-components.enabled: a component below the level,
 # or a community one, is refused without them).
 tp_alloy_args_in() {
@@ -180,31 +180,41 @@ tp_alloy_args_in() {
 # tp_alloy_args_read: the same from TP_ENV[CUSTOM_ARGS], already read (tp_env_file_read).
 tp_alloy_args_read() {
   local -a words=()
-  local word pending='' listen='' host
+  local word pending='' listen='' host ui=/
   : "${TP_ALLOY_HTTP_DEFAULT:=${TP_ALLOY_HTTP-}}"
   TP_ALLOY_HTTP=$TP_ALLOY_HTTP_DEFAULT
   TP_ALLOY_VALIDATE=()
   IFS=$' \t\n' read -r -d '' -a words <<<"${TP_ENV[CUSTOM_ARGS]-}" || true
   for word in "${words[@]}"; do
+    # systemd removes the quotes of a word it splits out of $CUSTOM_ARGS
+    word=${word//\"/} word=${word//\'/}
     case $pending in
       listen) listen=$word pending= && continue ;;
+      ui) ui=$word pending= && continue ;;
       stability) TP_ALLOY_VALIDATE+=("--stability.level=$word") pending= && continue ;;
     esac
     case $word in
       --server.http.listen-addr=*) listen=${word#*=} ;;
       --server.http.listen-addr) pending=listen ;;
+      --server.http.ui-path-prefix=*) ui=${word#*=} ;;
+      --server.http.ui-path-prefix) pending=ui ;;
       --stability.level=*) TP_ALLOY_VALIDATE+=("$word") ;;
       --stability.level) pending=stability ;;
       --feature.community-components.enabled | --feature.community-components.enabled=*) TP_ALLOY_VALIDATE+=("$word") ;;
     esac
   done
-  [[ $listen == *:* ]] || return 0
-  host=${listen%:*}
-  case $host in
-    '' | 0.0.0.0) host=127.0.0.1 ;;
-    '[::]' | '::') host='[::1]' ;;
-  esac
-  TP_ALLOY_HTTP="http://$host:${listen##*:}"
+  if [[ $listen == *:* ]]; then
+    host=${listen%:*}
+    case $host in
+      '' | 0.0.0.0) host=127.0.0.1 ;;
+      '[::]' | '::') host='[::1]' ;;
+    esac
+    TP_ALLOY_HTTP="http://$host:${listen##*:}"
+  fi
+  # The UI's API lives under --server.http.ui-path-prefix; /-/ready and /-/reload stay at the root.
+  ui=/${ui#/} ui=${ui%/}
+  # shellcheck disable=SC2034 # read by probes.sh (the facts and the apply, not configure-alloy.sh)
+  TP_ALLOY_COMPONENTS="$TP_ALLOY_HTTP$ui/api/v0/web/components"
 }
 
 # tp_alloy_args SYSCONFIG: tp_alloy_args_in of the file (the defaults when it is missing, a link

@@ -463,13 +463,13 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
-  it('an Alloy serving HTTP elsewhere (--server.http.listen-addr in CUSTOM_ARGS): provisioned, proven by the facts and uninstalled through that address', async () => {
+  it('an Alloy serving HTTP elsewhere (--server.http.listen-addr and ui-path-prefix in CUSTOM_ARGS): provisioned, proven by the facts and uninstalled through that address', async () => {
     const h = push[1] ?? push[0]!;
     expect((await onHostOnly(h)).code).toBe(0);
     await mustOnHost(
       info,
       h.name,
-      `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399"|' /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy && systemctl restart alloy.service`,
+      `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --server.http.ui-path-prefix=/alloy/"|' /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy && systemctl restart alloy.service`,
     );
     try {
       // Something to write: the reload and the checks go to :12399 (nothing answers :12345).
@@ -480,9 +480,9 @@ describe('hosts in other states', () => {
       expect(statusOf(await onHostOnly(h), h.name)).toMatchObject({ status: 'ok', roundTrips: 1 });
       const uninstall = await onHostOnly(h, '--uninstall');
       expect(uninstall.code, uninstall.stdout).toBe(0);
-      expect(await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/api/v0/web/components | grep -c prometheus.remote_write.trento || true')).toBe(
-        '0\n',
-      );
+      expect(
+        await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/alloy/api/v0/web/components | grep -c prometheus.remote_write.trento || true'),
+      ).toBe('0\n');
     } finally {
       await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && systemctl restart alloy.service`);
     }

@@ -3,6 +3,7 @@
 import type { FactSource, ProviderProbes } from '../types.ts';
 
 const yesNo = (value: string | undefined): boolean | undefined => (value === undefined ? undefined : value === 'yes');
+/** A whole number (seconds, a count), undefined when absent. */
 const seconds = (value: string | undefined): number | undefined => (value && /^\d+$/.test(value) ? Number(value) : undefined);
 
 export const providers: FactSource<'probes'> = {
@@ -13,6 +14,7 @@ export const providers: FactSource<'probes'> = {
       alloyReady: yesNo(r.get('probe:alloy-ready')),
       alloyRunsTrento: yesNo(r.get('probe:alloy-runs-trento')),
       alloyLastSent: seconds(r.get('probe:alloy-last-sent')),
+      alloyFailed: seconds(r.get('probe:alloy-failed')),
       hostNow: seconds(r.get('probe:now')),
     };
     return { facts: { probes: Object.fromEntries(Object.entries(probes).filter(([, v]) => v !== undefined)) } };

@@ -229,7 +229,7 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     expect(first.headers.authorization).toBe(`Basic ${Buffer.from('trento:s3cret').toString('base64')}`);
   });
 
-  it('a rejected push (401) is counted as failed, logged, and never counts as sent', async () => {
+  it("a rejected push (401) is counted as failed and logged; it moves the highest sent timestamp all the same, as Prometheus' queue does (prometheus#10102)", async () => {
     const rx = await receiver(401);
     writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
     const a = await startAlloy(join(dir, 'conf'));
@@ -241,7 +241,7 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     expect(snap.lastPushError).toMatch(/HTTP status 401: Unauthorized/);
     const m = await metrics(a.port);
     expect(metric(m, 'prometheus_remote_storage_samples_failed_total')).toBeGreaterThan(0);
-    expect(metric(m, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds')).toBe(0);
+    expect(metric(m, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds')).toBeGreaterThan(0);
     expect(a.stderr()).toMatch(/level=error msg="non-recoverable error" .*component_id=prometheus.remote_write.trento .*HTTP status 401/);
   });
 
@@ -252,6 +252,8 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     await until(async () => ((await snapshot(a.port)).pushFailed > 0 ? true : undefined));
     const m = await metrics(a.port);
     expect(metric(m, 'prometheus_remote_storage_samples_retried_total')).toBeGreaterThan(0);
+    // a failure it retries does not move it
+    expect(metric(m, 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds')).toBe(0);
     expect((await snapshot(a.port)).lastPushError).toMatch(
       /^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write: Post "[^"]+": dial tcp 127\.0\.0\.1:\d+: connect: connection refused$/,
     );

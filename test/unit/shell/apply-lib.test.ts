@@ -225,24 +225,31 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
 
 describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it validates, from CUSTOM_ARGS of /etc/sysconfig/alloy", () => {
   const argsOf = (text: string) => {
-    const r = run(`tp_alloy_args_in ${shellQuote(text)} && printf '%s\\n' "$TP_ALLOY_HTTP" "\${TP_ALLOY_VALIDATE[@]}"`);
+    const r = run(`tp_alloy_args_in ${shellQuote(text)} && printf '%s\\n' "$TP_ALLOY_HTTP" "$TP_ALLOY_COMPONENTS" "\${TP_ALLOY_VALIDATE[@]}"`);
     expect(r.stderr).toBe('');
     return r.stdout.trim().split('\n');
   };
+  const api = (base: string, prefix = '') => [base, `${base}${prefix}/api/v0/web/components`];
   it.each([
-    ['', ['http://127.0.0.1:12345']],
-    ['CUSTOM_ARGS=""\nCONFIG_FILE="/etc/alloy/config.alloy"\n', ['http://127.0.0.1:12345']],
-    ['CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --stability.level=public-preview"', ['http://127.0.0.1:12399', '--stability.level=public-preview']],
+    ['', api('http://127.0.0.1:12345')],
+    ['CUSTOM_ARGS=""\nCONFIG_FILE="/etc/alloy/config.alloy"\n', api('http://127.0.0.1:12345')],
+    [
+      'CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --stability.level=public-preview"',
+      [...api('http://127.0.0.1:12399'), '--stability.level=public-preview'],
+    ],
     [
       'CUSTOM_ARGS="--server.http.listen-addr 10.0.0.5:9000  --stability.level experimental\t--feature.community-components.enabled"',
-      ['http://10.0.0.5:9000', '--stability.level=experimental', '--feature.community-components.enabled'],
+      [...api('http://10.0.0.5:9000'), '--stability.level=experimental', '--feature.community-components.enabled'],
     ],
-    ["CUSTOM_ARGS='--server.http.listen-addr=[::]:12345'", ['http://[::1]:12345']],
-    ['CUSTOM_ARGS="--server.http.listen-addr=:7000"', ['http://127.0.0.1:7000']],
+    ["CUSTOM_ARGS='--server.http.listen-addr=[::]:12345'", api('http://[::1]:12345')],
+    ['CUSTOM_ARGS="--server.http.listen-addr=:7000"', api('http://127.0.0.1:7000')],
+    // the UI's API under its path prefix, either form; quotes inside a word go, as systemd's
+    ['CUSTOM_ARGS="--server.http.ui-path-prefix=/alloy/"', api('http://127.0.0.1:12345', '/alloy')],
+    ['CUSTOM_ARGS="--server.http.ui-path-prefix alloy --server.http.listen-addr=\'127.0.0.1:9\'"', api('http://127.0.0.1:9', '/alloy')],
     // the last line wins; a comment is not a line; a value runs on over an escaped line break
     [
       'CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:1"\n# CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:2"\nCUSTOM_ARGS="--storage.path=/x \\\n--server.http.listen-addr=127.0.0.1:3"',
-      ['http://127.0.0.1:3'],
+      api('http://127.0.0.1:3'),
     ],
   ])('%j', (text, expected) => {
     expect(argsOf(text)).toEqual(expected);

@@ -10,18 +10,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForStart } from '../../lab/proc.ts';
 import { freePort } from '../../support/ports.ts';
 import { describeWith, NODE_EXPORTER } from '../../support/requires.ts';
+import { scriptLibrary } from '../../../src/apply/script-lib.ts';
+import { toShell } from '../../../src/exec/command.ts';
+import { wrapScript } from '../../../src/exec/session.ts';
 
 const PROBES = readFileSync(new URL('../../../src/shell/probes.sh', import.meta.url), 'utf8');
 const SENT = 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds';
+const FAILED = 'prometheus_remote_storage_samples_failed_total';
 
 /** What the fake Alloy answers, per path: [status, body]. */
 let answers: Record<string, [number, string]> = {};
+/** Or answers made at each request (a provider whose metrics move). */
+let served: ((url: string) => [number, string] | undefined) | undefined;
 let server: Server;
 let base = '';
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    const [status, body] = answers[req.url ?? ''] ?? [404, 'not found\n'];
+    const [status, body] = served?.(req.url ?? '') ?? answers[req.url ?? ''] ?? [404, 'not found\n'];
     res.writeHead(status, { 'content-type': 'text/plain' });
     res.end(body);
   });
@@ -70,7 +76,7 @@ describe('a listener that sends its status and then stalls', () => {
           TP_HTTP_WAIT: '1',
         },
       );
-      expect(r.stdout).toBe('yes no -\nhas=1\nserves=1\n');
+      expect(r.stdout).toBe('yes no - -\nhas=1\nserves=1\n');
       // Five body reads of at most 1 s each (and no 20 s default, no hang).
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
@@ -94,10 +100,14 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
           `${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`,
           trentoQueue('https://a/api/v1/write', '1.8000001e+09'),
           trentoQueue('https://b/api/v1/write', '1800000123'),
+          // refused for good since Alloy started: summed over the component's queues, not others'
+          `${FAILED}{component_id="prometheus.remote_write.trento",url="https://a/api/v1/write"} 4`,
+          `${FAILED}{component_id="prometheus.remote_write.trento",url="https://b/api/v1/write"} 3`,
+          `${FAILED}{component_id="prometheus.remote_write.other",url="x"} 100`,
         ]),
       ],
     };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('yes yes 1800000123\n');
+    expect((await probe('tp_alloy_probe')).stdout).toBe('yes yes 1800000123 7\n');
   });
 
   it('never delivered, trento.alloy not loaded, not ready: each said apart', async () => {
@@ -106,14 +116,14 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
       '/api/v0/web/components': [200, '[{"localID":"prometheus.scrape.default"}]'],
       '/metrics': [200, metrics([`${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`])],
     };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('no no -\n');
+    expect((await probe('tp_alloy_probe')).stdout).toBe('no no - -\n');
   });
 
   it('an error page is not an answer, and no Alloy at all reads as nothing', async () => {
     answers = { '/-/ready': [200, 'ok'], '/api/v0/web/components': [500, '"prometheus.remote_write.trento"'], '/metrics': [500, trentoQueue('u', '5')] };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('yes no -\n');
+    expect((await probe('tp_alloy_probe')).stdout).toBe('yes no - -\n');
     // a port nothing listens on (the server's, closed for this call, is not reused: use port 9 on loopback)
-    expect((await probe('tp_alloy_probe', 'http://127.0.0.1:9')).stdout).toBe('no no -\n');
+    expect((await probe('tp_alloy_probe', 'http://127.0.0.1:9')).stdout).toBe('no no - -\n');
   });
 
   it('agrees with the checks: tp_alloy_has and tp_rw_metric read the same', async () => {
@@ -138,7 +148,7 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
       const started = Date.now();
-      expect((await probe('tp_alloy_probe', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no -\n');
+      expect((await probe('tp_alloy_probe', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no - -\n');
       expect((await probe('tp_node_exporter_serves', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
       expect((await probe('tp_alloy_has prometheus.remote_write.trento', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
       // three waits of Alloy's probe, two of node_exporter's, one of the check's: bounded by them, not by the server
@@ -158,7 +168,7 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
       '/node/metrics?collect%5B%5D=loadavg': [200, metrics(['node_load1 1'])],
     };
     const only = { PATH: bin };
-    expect((await probe('tp_alloy_probe', base, `${base}/node/metrics`, only)).stdout).toBe('yes yes 1800000042\n');
+    expect((await probe('tp_alloy_probe', base, `${base}/node/metrics`, only)).stdout).toBe('yes yes 1800000042 0\n');
     expect((await probe('tp_alloy_has prometheus.remote_write.trento', base, `${base}/node/metrics`, only)).code).toBe(0);
     expect((await probe('tp_node_exporter_serves', base, `${base}/node/metrics`, only)).code).toBe(0);
   });
@@ -268,5 +278,65 @@ describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_expor
 
   it('fails where nothing answers', async () => {
     expect((await serves('http://127.0.0.1:9/metrics')).code).toBe(1);
+  });
+});
+
+describe('tp_alloy_delivers (the verify step): a batch delivered, never a refused one', () => {
+  // The apply library, as every apply script starts with it; Alloy at the fake server.
+  const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
+  /** /metrics answers, one per request (the last one repeats): [sent, failed] of Trento's queue. */
+  async function delivers(readings: [number, number][], wait = 4): Promise<{ code: number | null; stderr: string }> {
+    let n = 0;
+    served = (url) => {
+      if (url !== '/metrics') return undefined;
+      const [sent, failed] = readings[Math.min(n++, readings.length - 1)]!;
+      return [200, metrics([trentoQueue('u', String(sent)), `${FAILED}{component_id="prometheus.remote_write.trento",url="u"} ${failed}`])];
+    };
+    try {
+      return await new Promise((resolve) => {
+        const p = spawn('/bin/bash', ['-c', wrapScript(`${library}\nTP_ALLOY_HTTP=${base}\ntp_alloy_delivers ${wait}`)]);
+        let stderr = '';
+        p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+        p.on('close', (code) => resolve({ code, stderr }));
+      });
+    } finally {
+      served = undefined;
+    }
+  }
+
+  it('a batch sent with no more samples failed, still so a reading later: delivered', async () => {
+    expect(
+      (
+        await delivers([
+          [100, 5],
+          [100, 5],
+          [160, 5],
+          [160, 5],
+        ])
+      ).code,
+    ).toBe(0);
+  });
+
+  it('every batch refused for good (a wrong password: 401), the sent timestamp moving all the same: not delivered, with the failed count', async () => {
+    // fresh timestamps: recent enough for a check that trusted the timestamp alone
+    const t = Math.floor(Date.now() / 1000);
+    const r = await delivers([
+      [t - 20, 0],
+      [t - 5, 0],
+      [t - 5, 40],
+      [t, 40],
+      [t, 80],
+      [t + 2, 80],
+      [t + 2, 120],
+      [t + 4, 120],
+      [t + 4, 160],
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Alloy has delivered no metrics to the remote-write URL in the last 4 s \(samples failed: [1-9]\d*, retried: \);/);
+  });
+
+  it('a timestamp recent but no batch since the check began: not delivered (it may be the configuration before this one)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await delivers([[now, 0]], 3)).code).toBe(1);
   });
 });
