@@ -15,6 +15,7 @@ import { checkHostlessSettings } from './settings.ts';
 import { gatherFacts } from './facts.ts';
 import { planAll } from './plan.ts';
 import { applyAll } from './apply.ts';
+import { basicCredentials } from '../verify/prometheus-api.ts';
 
 export class UsageError extends Error {}
 
@@ -61,6 +62,8 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   // 1. Settings that need no host: all of them, before any connection.
   const settings = checkHostlessSettings(hosts, used, connectionProblems, ctx);
   if (!settings.ok) return end(1);
+  const basic = settings.verifyEndpoint && basicCredentials(settings.verifyEndpoint);
+  if (basic) sink.secrets.add([basic]);
   if (options.settingsOnly) return end(0);
 
   const onAbort = () => {

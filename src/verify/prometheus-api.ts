@@ -50,11 +50,20 @@ export interface PrometheusApi {
 
 const apiUrl = (base: string, path: string) => new URL(base.replace(/\/+$/u, '') + path);
 
+/** The credentials of --verify-auth basic as they travel (base64 of user:password): a secret of
+ *  its own, since a proxy's error page may echo the header back (the password's own spelling
+ *  is masked already, its base64 is not). */
+export function basicCredentials(endpoint: PrometheusEndpoint): string | undefined {
+  return endpoint.auth === 'basic' ? Buffer.from(`${endpoint.username ?? ''}:${endpoint.password ?? ''}`).toString('base64') : undefined;
+}
+
+/** The most of a server's error text a message quotes: a proxy's page is not Prometheus'. */
+const MAX_ERROR_TEXT = 300;
+
 export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (endpoint.auth === 'basic') {
-    headers.Authorization = `Basic ${Buffer.from(`${endpoint.username ?? ''}:${endpoint.password ?? ''}`).toString('base64')}`;
-  }
+  const basic = basicCredentials(endpoint);
+  if (basic !== undefined) headers.Authorization = `Basic ${basic}`;
   if (endpoint.auth === 'bearer') headers.Authorization = `Bearer ${endpoint.bearerToken ?? ''}`;
   const where = `Trento's Prometheus at ${endpoint.url}`;
 
@@ -101,10 +110,14 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
               ),
             );
           }
-          let parsed: { status?: string; data?: unknown; error?: string };
+          let parsed: { status?: unknown; data?: unknown; error?: unknown } | null;
           try {
             parsed = JSON.parse(text) as typeof parsed;
           } catch {
+            parsed = null;
+          }
+          // JSON that is not an object (null, a number) is no API answer either.
+          if (parsed === null || typeof parsed !== 'object') {
             return reject(
               new PrometheusError(
                 'bad-answer',
@@ -113,9 +126,12 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
             );
           }
           if (parsed.status !== 'success') {
-            return reject(
-              new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${parsed.error ?? `status ${String(parsed.status)}`}`),
-            );
+            const said = typeof parsed.error === 'string' ? parsed.error : `status ${String(parsed.status)}`;
+            const cut = said.length > MAX_ERROR_TEXT ? `${said.slice(0, MAX_ERROR_TEXT)}...` : said;
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${cut}`));
+          }
+          if (parsed.data === null || typeof parsed.data !== 'object') {
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} "success" with no data`));
           }
           resolve(parsed.data);
         });

@@ -62,8 +62,17 @@ interface VectorSample {
 
 function vectorOf(data: { resultType: string; result: unknown }): VectorSample[] {
   if (data.resultType !== 'vector' || !Array.isArray(data.result))
-    throw new PrometheusError('bad-answer', `expected an instant vector, got ${data.resultType}`);
-  return data.result as VectorSample[];
+    throw new PrometheusError('bad-answer', `expected an instant vector, got ${String(data.resultType)}`);
+  // Every sample as the API documents it: a label object and a [time, "value"] pair.
+  const isSample = (s: unknown): s is VectorSample =>
+    typeof s === 'object' &&
+    s !== null &&
+    typeof (s as VectorSample).metric === 'object' &&
+    (s as VectorSample).metric !== null &&
+    Array.isArray((s as VectorSample).value) &&
+    (s as VectorSample).value.length === 2;
+  if (!data.result.every(isSample)) throw new PrometheusError('bad-answer', 'an instant vector sample without its labels or value');
+  return data.result;
 }
 
 const seriesKey = (metric: Record<string, string>) =>
@@ -220,9 +229,14 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
   // biome-ignore lint/correctness/noUnusedVariables: read by `loop ??=` below: at most one poll loop at a time
   let loop: Promise<void> | undefined;
 
+  // Whatever went wrong reading Prometheus (a bug included) ends the proofs with a run error,
+  // never an unhandled rejection (Node would end the run with no recap and no report).
+  const asPrometheusError = (error: unknown) =>
+    error instanceof PrometheusError
+      ? error
+      : new PrometheusError('bad-answer', `reading its answer failed: ${error instanceof Error ? error.message : String(error)}`);
   const fail = (error: unknown) => {
-    if (!(error instanceof PrometheusError)) throw error;
-    fatal ??= error;
+    fatal ??= asPrometheusError(error);
     for (const p of pending) p.resolve({ error: fatal });
     pending.clear();
   };
@@ -276,8 +290,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         since = (started + (await clockOffset())) / 1000;
         intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? PUSH_DEFAULT_INTERVAL_MS) : await pullInterval(req.agentId);
       } catch (error) {
-        if (!(error instanceof PrometheusError)) throw error;
-        fatal ??= error;
+        fatal ??= asPrometheusError(error);
         return { error: fatal };
       }
       const limitMs = options.waitMs ?? 2 * intervalMs;

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PrometheusError, prometheusApi, type PrometheusEndpoint } from '../../../src/verify/prometheus-api.ts';
+import { basicCredentials, PrometheusError, prometheusApi, type PrometheusEndpoint } from '../../../src/verify/prometheus-api.ts';
 import { judge, readUp, trentoView, upQuery, upSelector, type ProofRequest } from '../../../src/verify/trento-view.ts';
 
 const A = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
@@ -265,6 +265,25 @@ describe("Prometheus' own failures: one error for every host, never a per-host a
     expect(a).toMatchObject({ error: { kind: 'unreachable' } });
     expect('error' in a && a.error.message).toMatch(/^Trento's Prometheus at http:\/\/127\.0\.0\.1:\d+\/prometheus is unreachable: ECONNREFUSED/);
     expect('error' in b && 'error' in a && b.error === a.error).toBe(true);
+  });
+
+  it('an answer that is JSON but no API answer ("success" without data, null, samples without labels): a run error, never a crash', async () => {
+    for (const bad of ['{"status":"success"}', 'null', '{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"1"]}]}}']) {
+      const f = await fake((req, body) => (req.url?.endsWith('/api/v1/query') && !body.includes('time%28%29') ? { status: 200, body: bad } : undefined));
+      const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 50 });
+      const answer = await view.prove(push(A));
+      expect(answer, bad).toMatchObject({ error: { kind: 'bad-answer' } });
+    }
+  });
+
+  it("an error text is quoted at most 300 characters long; a proxy's echo of the Basic credentials is a secret of the run", async () => {
+    const f = await fake(() => ({ status: 502, body: JSON.stringify({ status: 'error', error: `bad gateway ${'x'.repeat(1000)}` }) }));
+    const answer = await trentoView(prometheusApi(endpoint(f)), { pollMs: 50 }).prove(push(A));
+    expect('error' in answer && answer.error.message).toMatch(/: bad gateway x{288}\.\.\.$/);
+    expect(basicCredentials({ url: f.url, auth: 'basic', username: 'trento', password: 's3cretPassw0rd!' })).toBe(
+      Buffer.from('trento:s3cretPassw0rd!').toString('base64'),
+    );
+    expect(basicCredentials({ url: f.url, auth: 'bearer', bearerToken: 't' })).toBeUndefined();
   });
 
   it('a web page instead of the API (a wrong base URL) is said so', async () => {
