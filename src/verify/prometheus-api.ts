@@ -31,6 +31,9 @@ export class PrometheusError extends Error {
   constructor(
     readonly kind: 'unreachable' | 'auth-refused' | 'bad-answer',
     message: string,
+    /** Worth asking again (a 5xx or 429 while Prometheus or its proxy restarts, a timeout, a
+     *  reset connection): the proofs poll on until their own deadlines. */
+    readonly transient = false,
   ) {
     super(message);
   }
@@ -59,6 +62,17 @@ export function basicCredentials(endpoint: PrometheusEndpoint): string | undefin
 
 /** The most of a server's error text a message quotes: a proxy's page is not Prometheus'. */
 const MAX_ERROR_TEXT = 300;
+const quoted = (text: string) => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}...` : text);
+
+/** The `error` of an API answer's JSON, if the text is one. */
+function apiError(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown } | null;
+    return typeof parsed?.error === 'string' ? parsed.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -110,6 +124,13 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
               ),
             );
           }
+          // Prometheus restarting behind its proxy (502, 503), overloaded (429, 503 unavailable):
+          // asked again at the next poll.
+          if (status >= 500 || status === 429) {
+            return reject(
+              new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quoted(apiError(text) ?? text.trim())}`, true),
+            );
+          }
           let parsed: { status?: unknown; data?: unknown; error?: unknown } | null;
           try {
             parsed = JSON.parse(text) as typeof parsed;
@@ -127,8 +148,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
           }
           if (parsed.status !== 'success') {
             const said = typeof parsed.error === 'string' ? parsed.error : `status ${String(parsed.status)}`;
-            const cut = said.length > MAX_ERROR_TEXT ? `${said.slice(0, MAX_ERROR_TEXT)}...` : said;
-            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${cut}`));
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quoted(said)}`));
           }
           if (parsed.data === null || typeof parsed.data !== 'object') {
             return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} "success" with no data`));
@@ -165,5 +185,7 @@ function unreachable(where: string, error: Error & { code?: string }): Prometheu
   const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|SSL/u.test(error.code ?? '')
     ? ' (TLS: give the CA that signed its certificate with --verify-ca FILE)'
     : '';
-  return new PrometheusError('unreachable', `${where} is unreachable: ${error.code ? `${error.code}: ` : ''}${error.message}${tls}`);
+  // No answer in time, or a connection cut: a passing trouble. Refused, unknown host, TLS: not.
+  const transient = error.code === 'ECONNRESET' || /^no answer within/u.test(error.message);
+  return new PrometheusError('unreachable', `${where} is unreachable: ${error.code ? `${error.code}: ` : ''}${error.message}${tls}`, transient);
 }

@@ -222,6 +222,41 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     });
   });
 
+  it('a passing trouble (a 503 while Prometheus restarts, a 502 of its proxy) is asked again at the next poll; a proxy that forbids the targets page leaves the global interval', async () => {
+    let failing = 2;
+    const f = await fake((req, body) => {
+      if (req.url?.endsWith('/api/v1/targets?state=active')) return { status: 403, body: 'Forbidden' };
+      if (req.url?.endsWith('/api/v1/query') && body.startsWith('query=up') && failing > 0) {
+        failing--;
+        return {
+          status: failing ? 503 : 502,
+          body: failing ? '{"status":"error","errorType":"unavailable","error":"restarting"}' : '<html>Bad Gateway</html>',
+        };
+      }
+      return undefined;
+    });
+    f.globalInterval = '1s';
+    const clock = steppedClock(f, (t) => {
+      for (const s of f.series) s.at = t / 1000;
+    });
+    f.series.push({ agentId: A, exporterName: 'node_exporter', up: 1, at: 999 });
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, ...clock });
+    expect(await view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toMatchObject({
+      proof: { ok: true, scrapeIntervalMs: 1_000 },
+    });
+    expect(failing).toBe(0);
+    // For good (past the host's deadline), it ends the proofs as before.
+    const down = await fake((req) => (req.url?.endsWith('/api/v1/query') ? { status: 503, body: 'down' } : undefined));
+    const answer = await trentoView(prometheusApi(endpoint(down)), { pollMs: 100, ...steppedClock(down) }).prove({
+      host: 'b',
+      agentId: B,
+      exporterName: 'grafana_alloy',
+      mode: 'push',
+      scrapeIntervalMs: 200,
+    });
+    expect(answer).toMatchObject({ error: { kind: 'bad-answer', transient: true } });
+  });
+
   it('a series that stopped before the rollout is no proof: no fresh sample', async () => {
     const f = await fake();
     f.series.push({ agentId: B, exporterName: 'grafana_alloy', up: 1, at: 990 });
