@@ -15,7 +15,7 @@ export function trentoProver(endpoint: PrometheusEndpoint, { options, emit, fini
   emit({ type: 'trento-view-start', url: endpoint.url, auth: endpoint.auth });
   let viewError: string | undefined;
   const prove = async (h: PlannedHost, status: HostStatus, message?: string): Promise<void> => {
-    const answer = await view.prove(proofRequestFor(h.name, h.agentId, h.platform.mode, h.config));
+    const answer = await view.prove(proofRequestFor(h.name, h.agentId, h.platform.mode, h.config, h.clockSkewMs));
     if ('error' in answer) {
       if (viewError === undefined) emit({ type: 'trento-view-error', kind: answer.error.kind, message: answer.error.message });
       viewError ??= answer.error.message;

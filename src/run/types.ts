@@ -72,7 +72,16 @@ export interface HostRecord {
 }
 
 /** A supported host whose facts were read, and what planning made of them (not shown yet). */
-export type ReachedHost = HostRecord & { session: Session; facts: HostFacts; platform: SupportedPlatform; agentId: string; planning: Planning };
+export type ReachedHost = HostRecord & {
+  session: Session;
+  facts: HostFacts;
+  platform: SupportedPlatform;
+  agentId: string;
+  planning: Planning;
+  /** The host's clock minus this machine's (ms), from the facts (their probe:now, at most a
+   *  second's resolution and the round trip off): what a push host stamps its samples with. */
+  clockSkewMs?: number;
+};
 /** One host's settings and plan, or why it has none: its settings, or a site template, wrong. */
 export type Planning =
   | { stage: 'settings' | 'template'; errors: SettingError[] }

@@ -98,8 +98,15 @@ function intervalMs(text: string | undefined): number | undefined {
 }
 
 /** What Trento expects of this host, from the settings the toolkit wrote for it. */
-export function proofRequestFor(host: string, agentId: string, mode: 'pull' | 'push', config: AgentConfig): ProofRequest {
+export function proofRequestFor(host: string, agentId: string, mode: 'pull' | 'push', config: AgentConfig, clockSkewMs?: number): ProofRequest {
   const exporterName = config['prometheus-exporter-name'] ?? (mode === 'push' ? AGENT_DEFAULTS.pushExporterName : AGENT_DEFAULTS.pullExporterName);
   const scrape = mode === 'push' ? intervalMs(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval) : undefined;
-  return { host, agentId, exporterName, mode, ...(scrape !== undefined ? { scrapeIntervalMs: scrape } : {}) };
+  return {
+    host,
+    agentId,
+    exporterName,
+    mode,
+    ...(scrape !== undefined ? { scrapeIntervalMs: scrape } : {}),
+    ...(mode === 'push' && clockSkewMs !== undefined ? { hostClockSkewMs: clockSkewMs } : {}),
+  };
 }

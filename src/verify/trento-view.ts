@@ -22,6 +22,10 @@ export interface ProofRequest {
   mode: 'pull' | 'push';
   /** Push: the host's Alloy scrape interval (agent_prometheus_scrape_interval), ms. */
   scrapeIntervalMs?: number;
+  /** Push: the host's clock minus the controller's (ms). Alloy stamps the samples it pushes with
+   *  the host's clock, so "newer than the rollout" is judged on that clock: a host a minute
+   *  ahead would pass on samples from before the rollout, one behind fail on fresh ones. */
+  hostClockSkewMs?: number;
 }
 
 /** The answer for one host: its proof, or Prometheus' own failure (the same for every host). */
@@ -301,7 +305,10 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       let since: number;
       let intervalMs: number;
       try {
-        since = (started + (await clockOffset())) / 1000;
+        // The rollout's end on the clock that stamped the samples: Prometheus' for a pull
+        // host (it scrapes), the host's own for a push host (Alloy stamps, remote write keeps it).
+        const offset = await clockOffset();
+        since = (started + (req.mode === 'push' && req.hostClockSkewMs !== undefined ? req.hostClockSkewMs : offset)) / 1000;
         intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? PUSH_DEFAULT_INTERVAL_MS) : await pullInterval(req.agentId);
       } catch (error) {
         fatal ??= asPrometheusError(error);

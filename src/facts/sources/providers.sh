@@ -8,13 +8,15 @@ if [ "$TP_WANT_PROBES" = 1 ]; then
   if installed "$TP_NODE_EXPORTER_PACKAGE"; then
     if tp_node_exporter_serves; then record probe:node-exporter-serves yes; else record probe:node-exporter-serves no; fi
   fi
+  # The host's clock: Alloy stamps what it pushes with it (the proof from Trento's side corrects
+  # for the difference with this machine's).
+  printf -v now '%(%s)T' -1
+  record probe:now "$now"
   if installed "$TP_ALLOY_PACKAGE"; then
     read -r ready runs sent failed <<<"$(tp_alloy_probe)"
-    printf -v now '%(%s)T' -1
     record probe:alloy-ready "$ready"
     record probe:alloy-runs-trento "$runs"
     record probe:alloy-last-sent "${sent#-}"
     record probe:alloy-failed "${failed#-}"
-    record probe:now "$now"
   fi
 fi

@@ -257,6 +257,30 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     expect(answer).toMatchObject({ error: { kind: 'bad-answer', transient: true } });
   });
 
+  it("a push host's samples are judged on its own clock (Alloy stamps them): a minute ahead with nothing since the rollout is no proof; 30 s behind and delivering is", async () => {
+    const f = await fake();
+    let behind = false;
+    const clock = steppedClock(f, (t) => {
+      // B (30 s behind) keeps pushing, stamped with its clock; A pushed last before the proof.
+      if (behind) for (const s of f.series.filter((x) => x.agentId === B)) s.at = t / 1000 - 30;
+    });
+    const start = clock.now() / 1000;
+    f.series.push({ agentId: A, exporterName: 'grafana_alloy', up: 1, at: start + 60 - 5 });
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, ...clock });
+    const req = (agentId: string, hostClockSkewMs?: number): ProofRequest => ({
+      host: agentId,
+      agentId,
+      exporterName: 'grafana_alloy',
+      mode: 'push',
+      scrapeIntervalMs: 500,
+      ...(hostClockSkewMs !== undefined ? { hostClockSkewMs } : {}),
+    });
+    expect(await view.prove(req(A, 60_000))).toMatchObject({ proof: { ok: false, reason: 'no-fresh-sample' } });
+    f.series.push({ agentId: B, exporterName: 'grafana_alloy', up: 1, at: clock.now() / 1000 - 30 - 5 });
+    behind = true;
+    expect(await view.prove(req(B, -30_000))).toMatchObject({ proof: { ok: true } });
+  });
+
   it('a series that stopped before the rollout is no proof: no fresh sample', async () => {
     const f = await fake();
     f.series.push({ agentId: B, exporterName: 'grafana_alloy', up: 1, at: 990 });
