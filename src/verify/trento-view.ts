@@ -126,10 +126,27 @@ export function judge(req: ProofRequest, series: readonly SeenSeries[], since: n
     const others = [...new Set(series.map((s) => s.exporterName || '(none)'))].join(', ');
     return { ok: false, up: null, sampleAt: null, reason: 'other-exporter', message: `${query} has exporter_name ${others}, not ${req.exporterName}` };
   }
-  const base = { up: newest.up, sampleAt: newest.at === null ? null : iso(newest.at) };
-  // Any fresh passing series is what Trento shows as passing.
-  if (mine.some((s) => time(s) > since && s.up === 1))
-    return { ...base, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${base.sampleAt})` };
+  const shown = (s: SeenSeries) => ({ up: s.up, sampleAt: s.at === null ? null : iso(s.at) });
+  const base = shown(newest);
+  // Every fresh series of the exporter passing is what Trento shows as passing. Two that
+  // disagree (two targets, or another machine with this agent ID) may show either: Trento keeps
+  // one series per exporter_name. The verdict reports the series that decided it.
+  const fresh = mine.filter((s) => time(s) > since);
+  const passing = fresh.find((s) => s.up === 1);
+  const failing = fresh.find((s) => s.up !== 1);
+  if (passing && !failing) {
+    const p = shown(passing);
+    return { ...p, ok: true, reason: null, message: `${query} exporter_name="${req.exporterName}" is 1 (sample at ${p.sampleAt})` };
+  }
+  if (passing && failing) {
+    const f = shown(failing);
+    return {
+      ...f,
+      ok: false,
+      reason: 'up-0',
+      message: `${query} exporter_name="${req.exporterName}" has two series since the rollout, one 1 and one ${failing.up} (sample at ${f.sampleAt}): two targets for the host, or another machine with this agent ID (a clone that kept /etc/machine-id); Trento shows one of them`,
+    };
+  }
   if (time(newest) <= since) {
     return {
       ...base,

@@ -73,6 +73,44 @@ describe("reading Prometheus' answer and judging a host", () => {
     expect(down.message).toMatch(/cannot scrape its node_exporter/);
     expect(down.sampleAt).toBe(new Date(101_000).toISOString());
   });
+
+  it('two fresh series of the exporter that disagree (two targets, a clone with the same machine-id) are no proof; the verdict reports the series that decided it', () => {
+    const twice = judge(
+      push,
+      [
+        { exporterName: 'grafana_alloy', up: 1, at: 101 },
+        { exporterName: 'grafana_alloy', up: 0, at: 102 },
+      ],
+      100,
+    );
+    expect(twice).toMatchObject({ ok: false, reason: 'up-0', up: 0, sampleAt: new Date(102_000).toISOString() });
+    expect(twice.message).toMatch(/has two series since the rollout, one 1 and one 0 .*another machine with this agent ID/);
+    // A stale 0 beside a fresh 1 is no disagreement: the fresh 1 decides, and is what is reported.
+    expect(
+      judge(
+        push,
+        [
+          { exporterName: 'grafana_alloy', up: 0, at: 99 },
+          { exporterName: 'grafana_alloy', up: 1, at: 101 },
+        ],
+        100,
+      ),
+    ).toMatchObject({
+      ok: true,
+      up: 1,
+      sampleAt: new Date(101_000).toISOString(),
+    });
+    expect(
+      judge(
+        push,
+        [
+          { exporterName: 'grafana_alloy', up: 1, at: 101 },
+          { exporterName: 'grafana_alloy', up: 0, at: 99.5 },
+        ],
+        100,
+      ).up,
+    ).toBe(1);
+  });
 });
 
 /**
