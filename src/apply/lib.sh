@@ -398,27 +398,44 @@ tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a fai
   fi
   return 1
 }
+# tp_alloy_delivery_reading FILE: of Alloy's /metrics in FILE, "SENT FAILED AFTER_LOAD": the
+# highest sample timestamp the queues for Trento sent (seconds), the samples they refused for
+# good, and 1 when that timestamp is later than Alloy's last successful configuration load
+# (alloy_config_last_load_success_timestamp_seconds; both on the host's clock), else 0.
+tp_alloy_delivery_reading() {
+  # shellcheck disable=SC2016 # awk's program
+  awk -v m=prometheus_remote_storage_queue_highest_sent_timestamp_seconds -v f=prometheus_remote_storage_samples_failed_total '
+    index($0, "alloy_config_last_load_success_timestamp_seconds ") == 1 { loaded = $2 + 0 }
+    !index($0, "component_id=\"prometheus.remote_write.trento\"") { next }
+    index($0, m "{") == 1 { v = $NF + 0; if (v > sent) sent = v }
+    index($0, f "{") == 1 { failed += $NF + 0 }
+    END { printf "%.0f %.0f %d\n", sent, failed, (loaded > 0 && sent > loaded) }' "$1"
+}
 tp_alloy_delivers() { # SECONDS: Alloy delivers Trento's samples to the remote-write URL: a batch within SECONDS
   # Alloy's own metrics (Prometheus' remote-write queue): the highest sent timestamp moves after
   # every batch that ended, delivered or refused for good (a 401, a 404: prometheus#10102), and
-  # a refused one adds to samples_failed_total, just after. So a batch delivered is the sent
-  # timestamp moving between two readings 1 s apart with the failed count still the same one
-  # reading later (the two move in that order, never at once). Failed/retried counts explain a
-  # failure.
-  local wait=$1 end now code sent failed prev_sent='' prev_failed='' confirm=''
+  # a refused one adds to samples_failed_total, just after. A batch delivered is then either one
+  # whose samples are later than Alloy's last configuration load (the one this run made), with
+  # nothing refused since Alloy started, or, where Alloy refused some before, the timestamp
+  # moving between two readings 1 s apart with the failed count the same; either still so one
+  # reading later (the two metrics move one after the other, never at once). Failed/retried
+  # counts explain a failure.
+  local wait=$1 end now code sent failed after prev_sent='' prev_failed='' confirm=''
   end=$(( $(date +%s) + wait ))
   while :; do
     code=$(tp_http GET "$TP_ALLOY_HTTP/metrics")
     now=$(date +%s)
     if [ "$code" = 200 ]; then
-      sent=$(tp_rw_metric prometheus_remote_storage_queue_highest_sent_timestamp_seconds max "$TP_BODY")
-      failed=$(tp_rw_metric prometheus_remote_storage_samples_failed_total sum "$TP_BODY")
-      sent=${sent:-0} failed=${failed:-0}
+      read -r sent failed after < <(tp_alloy_delivery_reading "$TP_BODY")
       if [ -n "$confirm" ]; then
         [ "$failed" = "$confirm" ] && return 0
         confirm=
       fi
-      if [ -n "$prev_sent" ] && [ "$sent" -gt "$prev_sent" ] && [ "$failed" = "$prev_failed" ]; then confirm=$failed; fi
+      if [ "$failed" = 0 ] && [ "$after" = 1 ] && [ $(( now - sent )) -le "$wait" ]; then
+        confirm=0
+      elif [ -n "$prev_sent" ] && [ "$sent" -gt "$prev_sent" ] && [ "$failed" = "$prev_failed" ]; then
+        confirm=$failed
+      fi
       prev_sent=$sent prev_failed=$failed
     fi
     if [ "$now" -ge "$end" ]; then

@@ -285,12 +285,19 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   // The apply library, as every apply script starts with it; Alloy at the fake server.
   const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
   /** /metrics answers, one per request (the last one repeats): [sent, failed] of Trento's queue. */
-  async function delivers(readings: [number, number][], wait = 4): Promise<{ code: number | null; stderr: string }> {
+  async function delivers(readings: [number, number][], wait = 4, loadedAt = 0): Promise<{ code: number | null; stderr: string }> {
     let n = 0;
     served = (url) => {
       if (url !== '/metrics') return undefined;
       const [sent, failed] = readings[Math.min(n++, readings.length - 1)]!;
-      return [200, metrics([trentoQueue('u', String(sent)), `${FAILED}{component_id="prometheus.remote_write.trento",url="u"} ${failed}`])];
+      return [
+        200,
+        metrics([
+          `alloy_config_last_load_success_timestamp_seconds ${loadedAt}`,
+          trentoQueue('u', String(sent)),
+          `${FAILED}{component_id="prometheus.remote_write.trento",url="u"} ${failed}`,
+        ]),
+      ];
     };
     try {
       return await new Promise((resolve) => {
@@ -338,5 +345,9 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   it('a timestamp recent but no batch since the check began: not delivered (it may be the configuration before this one)', async () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await delivers([[now, 0]], 3)).code).toBe(1);
+    // ... unless its samples are later than Alloy's last configuration load, nothing refused
+    expect((await delivers([[now, 0]], 3, now - 2.5)).code).toBe(0);
+    expect((await delivers([[now - 3, 0]], 3, now - 2.5)).code).toBe(1); // sampled before the load
+    expect((await delivers([[now, 5]], 3, now - 2.5)).code).toBe(1); // refused some since Alloy started
   });
 });
