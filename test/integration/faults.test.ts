@@ -28,7 +28,10 @@ const statusOf = (run: Awaited<ReturnType<typeof provision>>, host: string) => r
  * machine: the install could end between two polls.
  */
 const KILL_APPLY_SESSION =
-  'mkdir -p -m 0700 /run/trento-provision; flock -n /run/trento-provision/lock true 2>/dev/null && exit 0; ' + // no apply yet (facts take no lock)
+  // No apply yet (the facts take no lock): no process has the host's lock file open. Looked at,
+  // never taken: a probe holding the lock for a moment made the apply starting then find it
+  // busy ("another trento-provision run is working on this host").
+  "ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q ' /run/trento-provision/lock$' || exit 0; " +
   'session() { p=$1; while [ "$p" -gt 1 ]; do [ "$(ps -o comm= -p $p)" = sshd ] && { echo $p; return; }; p=$(ps -o ppid= -p $p | tr -d " "); done; }; ' +
   'mine=$(session $$); for b in $(pgrep -x bash); do s=$(session $b); ' +
   'if [ -n "$s" ] && [ "$s" != "$mine" ]; then kill -9 $s && echo killed; exit 0; fi; done';
