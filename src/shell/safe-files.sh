@@ -220,9 +220,15 @@ tp_alloy_args_read() {
 # tp_alloy_args SYSCONFIG: tp_alloy_args_in of the file (the defaults when it is missing, a link
 # or not a regular file: never read through a link).
 tp_alloy_args() {
-  local text=''
-  if [ -f "$1" ] && [ ! -L "$1" ]; then IFS= read -r -d '' text <"$1" || true; fi
-  tp_alloy_args_in "$text"
+  tp_sysconfig_text "$1"
+  tp_alloy_args_in "$TP_REPLY"
+}
+
+# tp_sysconfig_text FILE: sets TP_REPLY to FILE's text, empty when it is missing, a link or not a
+# regular file (never read through a link): the one read of /etc/sysconfig/alloy.
+tp_sysconfig_text() {
+  TP_REPLY=
+  if [ -f "$1" ] && [ ! -L "$1" ]; then IFS= read -r -d '' TP_REPLY <"$1" || true; fi
 }
 
 # tp_env_quoted VALUE: prints VALUE for the inside of "..." in a file systemd reads as an
@@ -299,11 +305,8 @@ tp_env_value() {
 # tp_read_config_file SYSCONFIG: sets TP_REPLY to CONFIG_FILE of SYSCONFIG (empty when unset, or
 # when SYSCONFIG is a link or not a regular file: never read through a link).
 tp_read_config_file() {
-  local text=''
-  TP_REPLY=
-  [ -f "$1" ] && [ ! -L "$1" ] || return 0
-  IFS= read -r -d '' text <"$1"
-  tp_config_file_in "$text"
+  tp_sysconfig_text "$1"
+  tp_config_file_in "$TP_REPLY"
 }
 
 # tp_dirname PATH: sets TP_REPLY to what dirname(1) prints, without a process.

@@ -3,9 +3,8 @@
 # (TP_ALLOY_HTTP, for the providers' probes after it), by the one reader of /etc/sysconfig/alloy
 # (src/shell/safe-files.sh) that the apply uses too: one pass for CONFIG_FILE and CUSTOM_ARGS.
 # Sets $cfgdir for files.sh.
-sysconfig_text=
-if [ -f "$TP_ALLOY_SYSCONFIG" ] && [ ! -L "$TP_ALLOY_SYSCONFIG" ]; then IFS= read -r -d '' sysconfig_text <"$TP_ALLOY_SYSCONFIG" || true; fi
-tp_env_file_read "$sysconfig_text" CONFIG_FILE CUSTOM_ARGS
+tp_sysconfig_text "$TP_ALLOY_SYSCONFIG"
+tp_env_file_read "$TP_REPLY" CONFIG_FILE CUSTOM_ARGS
 cfg=${TP_ENV[CONFIG_FILE]-}
 tp_alloy_args_read
 tp_config_dir_for "$cfg" "$TP_ALLOY_DEFAULT_DIR"
