@@ -49,12 +49,15 @@ tp_node_exporter_serves() {
   done
   return 1
 }
-# tp_alloy_has COMPONENT: is it in the configuration Alloy is running (its components page
-# answers 200 and names it)? The facts and the apply's checks both ask through this one reader.
+# tp_alloy_has COMPONENT: is it in the configuration Alloy is running? Alloy's UI API answers
+# 200 for a component of its root module and 404 for one it does not run
+# (/api/v0/web/components/ID, internal/web/api: getComponentHandler). Only the status line is
+# read, by bash: no process, where reading the whole components list took two (timeout, grep).
+# The facts and the apply's checks both ask through this one reader.
 tp_alloy_has() {
   local found=1
-  tp_http_get "${TP_ALLOY_COMPONENTS:-$TP_ALLOY_HTTP/api/v0/web/components}" || return 1
-  [ "$TP_HTTP_CODE" = 200 ] && tp_http_body grep -qF "\"$1\"" && found=0
+  tp_http_get "${TP_ALLOY_COMPONENTS:-$TP_ALLOY_HTTP/api/v0/web/components}/$1" || return 1
+  [ "$TP_HTTP_CODE" = 200 ] && found=0
   tp_http_close
   return $found
 }

@@ -169,6 +169,11 @@ describe('alloy stand-in: run', () => {
     ]);
     expect(first.reloads).toBe(0);
     expect(first.lastError).toBeNull();
+    // The UI API's one-component route, as Alloy's: 200 for a component it runs, 404 otherwise.
+    const one = await http(a.port, '/api/v0/web/components/prometheus.remote_write.trento');
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.body)).toMatchObject({ localID: 'prometheus.remote_write.trento' });
+    expect((await http(a.port, '/api/v0/web/components/prometheus.remote_write.other')).status).toBe(404);
 
     // Duplicate component across two files: 400 naming both files, previous config kept.
     writeFileSync(join(conf, 'zz-extra.alloy'), 'discovery.relabel "trento_system" {\n  targets = []\n}\n');

@@ -76,8 +76,10 @@ describe('a listener that sends its status and then stalls', () => {
           TP_HTTP_WAIT: '1',
         },
       );
-      expect(r.stdout).toBe('yes no - -\nhas=1\nserves=1\n');
-      // Five body reads of at most 1 s each (and no 20 s default, no hang).
+      // A 200 for the component is the components API's yes (only its status line is read);
+      // the metrics page and node_exporter's stall: no answer.
+      expect(r.stdout).toBe('yes yes - -\nhas=0\nserves=1\n');
+      // Three body reads of at most 1 s each (and no 20 s default, no hang).
       expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       for (const socket of held) socket.destroy();
@@ -86,6 +88,10 @@ describe('a listener that sends its status and then stalls', () => {
   });
 });
 
+/** What Alloy's components API answers for the components it runs
+ *  (/api/v0/web/components/ID: 200 with the component; any other ID gets the fake's 404, as Alloy's). */
+const running = (...ids: string[]): Record<string, [number, string]> =>
+  Object.fromEntries(ids.map((id) => [`/api/v0/web/components/${id}`, [200, JSON.stringify({ localID: id, moduleID: '' })]]));
 const metrics = (lines: string[]) => `# HELP x\n${lines.join('\n')}\n`;
 const trentoQueue = (url: string, value: string) => `${SENT}{component_id="prometheus.remote_write.trento",url="${url}"} ${value}`;
 
@@ -93,7 +99,7 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
   it('ready, running trento.alloy, the newest delivery over every queue of the component', async () => {
     answers = {
       '/-/ready': [200, 'Alloy is ready.\n'],
-      '/api/v0/web/components': [200, '[{"localID":"prometheus.scrape.default"},{"localID":"prometheus.remote_write.trento"}]'],
+      ...running('prometheus.scrape.default', 'prometheus.remote_write.trento'),
       '/metrics': [
         200,
         metrics([
@@ -113,14 +119,18 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
   it('never delivered, trento.alloy not loaded, not ready: each said apart', async () => {
     answers = {
       '/-/ready': [503, 'Alloy is not ready.\n'],
-      '/api/v0/web/components': [200, '[{"localID":"prometheus.scrape.default"}]'],
+      ...running('prometheus.scrape.default'),
       '/metrics': [200, metrics([`${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`])],
     };
     expect((await probe('tp_alloy_probe')).stdout).toBe('no no - -\n');
   });
 
   it('an error page is not an answer, and no Alloy at all reads as nothing', async () => {
-    answers = { '/-/ready': [200, 'ok'], '/api/v0/web/components': [500, '"prometheus.remote_write.trento"'], '/metrics': [500, trentoQueue('u', '5')] };
+    answers = {
+      '/-/ready': [200, 'ok'],
+      '/api/v0/web/components/prometheus.remote_write.trento': [500, '"prometheus.remote_write.trento"'],
+      '/metrics': [500, trentoQueue('u', '5')],
+    };
     expect((await probe('tp_alloy_probe')).stdout).toBe('yes no - -\n');
     // a port nothing listens on (the server's, closed for this call, is not reused: use port 9 on loopback)
     expect((await probe('tp_alloy_probe', 'http://127.0.0.1:9')).stdout).toBe('no no - -\n');
@@ -128,15 +138,21 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
 
   it('agrees with the checks: tp_alloy_has and tp_rw_metric read the same', async () => {
     answers = {
-      '/api/v0/web/components': [200, '[{"localID":"prometheus.remote_write.trento"}]'],
+      ...running('prometheus.remote_write.trento'),
       '/metrics': [200, metrics([trentoQueue('u', '1800000042')])],
     };
     expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(0);
     expect((await probe('tp_alloy_has prometheus.remote_write.other')).code).toBe(1);
     // an error page naming the component is not Alloy running it; no Alloy at all is not either
-    answers['/api/v0/web/components'] = [500, '"prometheus.remote_write.trento"'];
+    answers['/api/v0/web/components/prometheus.remote_write.trento'] = [500, '"prometheus.remote_write.trento"'];
     expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(1);
     expect((await probe('tp_alloy_has prometheus.remote_write.trento', 'http://127.0.0.1:9')).code).toBe(1);
+    // under --server.http.ui-path-prefix (TP_ALLOY_COMPONENTS, from CUSTOM_ARGS): asked there, not at the root
+    answers = { '/ui/api/v0/web/components/prometheus.remote_write.trento': [200, '{"localID":"prometheus.remote_write.trento"}'] };
+    const prefixed = { TP_ALLOY_COMPONENTS: `${base}/ui/api/v0/web/components` };
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento', base, `${base}/node/metrics`, prefixed)).code).toBe(0);
+    expect((await probe('tp_alloy_has prometheus.remote_write.trento')).code).toBe(1);
+    answers = { '/metrics': [200, metrics([trentoQueue('u', '1800000042')])] };
     expect((await probe(`curl -fsS "$TP_ALLOY_HTTP/metrics" | tp_rw_metric ${SENT} max`)).stdout).toBe('1800000042\n');
   });
 });
@@ -163,7 +179,7 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     for (const tool of ['grep', 'awk', 'timeout']) symlinkSync(realpathSync(`/usr/bin/${tool}`), join(bin, tool));
     answers = {
       '/-/ready': [200, 'Alloy is ready.\n'],
-      '/api/v0/web/components': [200, '[{"localID":"prometheus.remote_write.trento"}]'],
+      ...running('prometheus.remote_write.trento'),
       '/metrics': [200, metrics([trentoQueue('u', '1800000042')])],
       '/node/metrics?collect%5B%5D=loadavg': [200, metrics(['node_load1 1'])],
     };
@@ -195,8 +211,8 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
       );
       expect(seen).toEqual([`GET /metrics?collect%5B%5D=loadavg HTTP/1.0 host=127.0.0.1:${port}`]);
       expect(out.stdout.trim()).toMatch(/^rc=0 open before=(\d+) after=\1$/);
-      // the check stops reading at the first match and still closes its connection, found or not
-      answers = { '/api/v0/web/components': [200, `[{"localID":"prometheus.remote_write.trento"}${',{"localID":"x"}'.repeat(20_000)}]`] };
+      // the check reads the status line alone and still closes its connection, found or not
+      answers = running('prometheus.remote_write.trento');
       for (const [component, rc] of [
         ['prometheus.remote_write.trento', 0],
         ['prometheus.remote_write.other', 1],
