@@ -6,13 +6,14 @@ import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
-import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
+import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
 import type { Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
 import { writeJunitReport } from '../src/output/junit-report.ts';
+import { reportPathProblem } from '../src/output/report-file.ts';
 import { createSink, type Sink } from '../src/output/sink.ts';
 import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
@@ -94,14 +95,27 @@ function scrubbed(error: unknown, redact: Redactor): unknown {
 }
 
 async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir: string, hangup: Hangup): Promise<number> {
+  // A report that cannot be written is a usage error now, before any prompt or host: after
+  // the rollout it could only be lost.
+  const reports = reportFiles(cli);
+  for (const [flag, path] of reports) {
+    const problem = reportPathProblem(path);
+    if (problem) throw new CliError(`${flag} ${path}: ${problem}`);
+  }
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
   // Asked before any connection, like ansible-playbook -K.
   const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
-  const becomePassword = cli.become.askPass ? await prompt('BECOME password: ') : undefined;
+  const becomePassword = cli.become.askPass ? await askBecomePassword(prompt, sshPassword) : undefined;
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
+  // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
+  // folder (read as inventory by the next run) is refused.
+  for (const [flag, path] of reports) {
+    const source = inventory.sources.find((s) => path === s || path.startsWith(`${s}/`));
+    if (source) throw new CliError(`${flag} ${path}: ${path === source ? 'is' : 'lies in'} the inventory source ${source}; write the report elsewhere`);
+  }
   // Whatever came out of a vault is secret, whatever its variable's name.
   sink.secrets.add(inventory.vaultValues);
   for (const w of inventory.warnings) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
@@ -129,7 +143,16 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   // a kill of the toolkit alone would leave them and their masters behind. A signal after that,
   // while the connections close, leaves at once (the connector's exit handler kills the ssh
   // clients and removes the control folder). The hosts' scripts ignore a dropped connection.
+  // Once the run is over only its reports are left to write: a signal then changes neither the
+  // exit code nor what the reports say; a second one leaves without them.
+  const late = { reporting: false, signalled: false };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
+    if (late.reporting && signal !== 'SIGHUP') {
+      if (late.signalled) leave(128 + osConstants.signals[signal], hangup);
+      late.signalled = true;
+      process.stderr.write(`${signal}: the run is over; writing its reports (again to leave without them)\n`);
+      return;
+    }
     if (signal === 'SIGHUP') {
       // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
       if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
@@ -207,6 +230,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     },
     sink,
   );
+  late.reporting = true;
   sink.stop();
   if (cli.syntaxCheck) {
     const errors = sink.tally.settingsErrors.length;
@@ -224,10 +248,30 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     );
   const policy = { detailed: cli.detailedExitcode };
   const durationMs = Date.now() - started;
-  // The reports go through the same secret list as every line above.
-  if (cli.json) await writeJsonReport(cli.json, sink.tally, durationMs, sink.secrets.redact, policy);
-  if (cli.junit) await writeJunitReport(cli.junit, sink.tally, durationMs, sink.secrets.redact);
-  return exitCode(sink.tally, policy);
+  // A signal during the report writes below changes neither this code nor the reports (late).
+  const code = exitCode(sink.tally, policy);
+  // The reports go through the same secret list as every line above. Each is written on its
+  // own: one that fails (a full disk) is an error naming its flag, the other is still written,
+  // and the run's own code stands (3 only where it was 0: the hosts are as the recap says).
+  let lost = false;
+  for (const [flag, path] of reports) {
+    try {
+      if (flag === '--json') await writeJsonReport(path, sink.tally, durationMs, sink.secrets.redact, policy);
+      else await writeJunitReport(path, sink.tally, durationMs, sink.secrets.redact);
+    } catch (error) {
+      lost = true;
+      process.stderr.write(sink.secrets.redact(`ERROR: ${flag} ${path}: the report could not be written: ${(error as Error).message}\n`));
+    }
+  }
+  return lost && code === 0 ? REPORT_LOST : code;
+}
+
+/** Exit code of a run that went as its recap says but whose --json or --junit report was lost. */
+const REPORT_LOST = 3;
+
+/** The reports the run writes, by flag. */
+function reportFiles(cli: ReturnType<typeof parseCli>): (readonly [flag: '--json' | '--junit', path: string])[] {
+  return [...(cli.json ? [['--json', cli.json] as const] : []), ...(cli.junit ? [['--junit', cli.junit] as const] : [])];
 }
 
 /** The --verify-* files read here, once, before any host is touched. */
@@ -266,6 +310,6 @@ main(hangup).then(
       error instanceof AnsibleConfigError;
     process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
     if (error instanceof CliError) process.stderr.write('Run with --help for the options.\n');
-    leave(1, hangup);
+    leave(error instanceof PromptInterrupted ? 99 : 1, hangup);
   },
 );

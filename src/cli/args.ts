@@ -326,6 +326,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       '--detailed-exitcode goes with --check (exit 2: changes would be made); a real run already exits 2 for a failed host: read --json or --junit for what it changed',
     );
   }
+  // An empty FILE (an unset variable in a CI job: --junit "$JUNIT_FILE") would write no report
+  // without a word; one FILE for both would keep only the second report.
+  for (const flag of ['json', 'junit'] as const) {
+    if (v[flag] === '') throw new CliError(`--${flag} needs a FILE (it was given an empty one)`);
+  }
+  if (v.json !== undefined && v.junit !== undefined && resolve(cwd, v.json) === resolve(cwd, v.junit)) {
+    throw new CliError(`--json and --junit name the same file (${v.json}): the second report would replace the first`);
+  }
   // Neither writes a report: a --json / --junit file would silently not appear.
   for (const flag of ['json', 'junit', 'detailed-exitcode'] as const) {
     const informational = v['list-hosts'] ? '--list-hosts' : v['syntax-check'] ? '--syntax-check' : undefined;
@@ -360,8 +368,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
     verbosity: v.verbose?.length ?? 0,
-    ...(v.json ? { json: resolve(cwd, v.json) } : {}),
-    ...(v.junit ? { junit: resolve(cwd, v.junit) } : {}),
+    ...(v.json !== undefined ? { json: resolve(cwd, v.json) } : {}),
+    ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
     timeoutSeconds:
       v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10, MAX_TIMER_SECONDS) : fromCfg('timeout', 'timeout', cfg.timeout, 10, MAX_TIMER_SECONDS),

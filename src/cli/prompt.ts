@@ -5,6 +5,8 @@ import { ReadStream, WriteStream } from 'node:tty';
 export type Prompt = (question: string) => Promise<string>;
 
 export class PromptError extends Error {}
+/** Ctrl-C at a prompt: the admin stopped the run (exit 99, Ansible's "User interrupted execution"). */
+export class PromptInterrupted extends PromptError {}
 
 /** The bits of a TTY stream the prompt uses (a fake in tests). */
 export interface TtyIn {
@@ -42,7 +44,7 @@ export function readHidden(question: string, input: TtyIn, output: NodeJS.Writab
     const onData = (chunk: Buffer | string) => {
       for (const c of chunk.toString('utf8')) {
         if (c === '\r' || c === '\n') return done();
-        if (c === '\u0003') return done(new PromptError('interrupted at the password prompt'));
+        if (c === '\u0003') return done(new PromptInterrupted('User interrupted execution (Ctrl-C at the password prompt)'));
         if (c === '\u0004') return typed === '' ? done(new PromptError('no password given (end of input)')) : done();
         if (c === '\u007f' || c === '\b') typed = [...typed].slice(0, -1).join('');
         else if (c === '\u0015')
@@ -71,4 +73,14 @@ export function terminalPrompt(): Prompt {
       input.destroy();
     }
   };
+}
+
+/**
+ * The BECOME password of -K, as ansible-playbook asks it: with -k the prompt says it defaults to
+ * the SSH password, and an empty answer is that password.
+ */
+export async function askBecomePassword(prompt: Prompt, sshPassword: string | undefined): Promise<string> {
+  if (sshPassword === undefined) return prompt('BECOME password: ');
+  const typed = await prompt('BECOME password[defaults to SSH password]: ');
+  return typed === '' ? sshPassword : typed;
 }

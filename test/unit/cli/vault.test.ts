@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHidden } from '../../../src/cli/prompt.ts';
+import { askBecomePassword, PromptInterrupted, readHidden } from '../../../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../../../src/cli/vault-secrets.ts';
 import { InventoryError, loadInventory, type VaultSecret } from '../../../src/inventory/index.ts';
 import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
@@ -228,6 +228,26 @@ describe('vault password sources', () => {
     expect(input.raw).toBe(false);
     expect(shown).toBe('Vault password: \n');
     await expect(readHidden('Vault password: ', new PassThrough(), output)).rejects.toThrow(/no terminal/);
+    // Ctrl-C at the prompt is the admin stopping the run (exit 99 in scripts/provision.ts), not a settings error
+    const stopped = readHidden('Vault password: ', input, output);
+    input.write('half\u0003');
+    await expect(stopped).rejects.toBeInstanceOf(PromptInterrupted);
+    expect(input.raw).toBe(false);
     expect(readFileSync(join(dir, 'prod.txt'), 'utf8')).toBe(PROD_PASSWORD);
+  });
+});
+
+describe('-K after -k (askBecomePassword)', () => {
+  it("says it defaults to the SSH password, and an empty answer is that password, as ansible-playbook's", async () => {
+    const asked: string[] = [];
+    const answering = (answer: string) => async (question: string) => {
+      asked.push(question);
+      return answer;
+    };
+    expect(await askBecomePassword(answering(''), 'ssh-secret')).toBe('ssh-secret');
+    expect(await askBecomePassword(answering('sudo-secret'), 'ssh-secret')).toBe('sudo-secret');
+    // without -k: its own password, an empty one included
+    expect(await askBecomePassword(answering(''), undefined)).toBe('');
+    expect(asked).toEqual(['BECOME password[defaults to SSH password]: ', 'BECOME password[defaults to SSH password]: ', 'BECOME password: ']);
   });
 });

@@ -1,0 +1,81 @@
+// --json / --junit paths, through the real CLI: a report that cannot be written is a usage
+// error before any host is touched; one lost after the run names its flag, the other report is
+// still written, and the run's own exit code stands.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/cli/invocation.ts';
+
+const repo = packageRoot(import.meta.url);
+const tsx = join(repo, 'node_modules', '.bin', 'tsx');
+/** Each case is a whole CLI run (tsx start-up on a loaded 2-core machine). */
+const RUN = 120_000;
+
+/** The CLI in a folder of its own with a one-host inventory whose host refuses connections. */
+function cli(args: (dir: string) => string[]): { code: number | null; stdout: string; stderr: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+  writeFileSync(join(dir, 'hosts'), INVENTORY);
+  const r = run(dir, args(dir));
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, dir };
+}
+
+const INVENTORY = [
+  'db1 ansible_host=127.0.0.1 ansible_port=1',
+  '[all:vars]',
+  'trento_server_name=trento.example.com',
+  'provision_rabbitmq=false',
+  'trento_rabbitmq_host=rabbit.example.com',
+  'agent_rabbitmq_password=report-path-rabbit',
+  'agent_web_api_key=report-path-key',
+  '',
+].join('\n');
+
+function run(dir: string, args: string[]) {
+  return spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'hosts', '--check', '-T', '2', ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+    encoding: 'utf8',
+  });
+}
+
+describe('report paths', () => {
+  it.each([
+    ['a missing folder', ['--json', 'reports/r.json'], /--json .*reports\/r\.json: its folder .*reports does not exist; create it first/],
+    ['a folder', ['--junit', '.'], /--junit .*: is a folder; name a file in it/],
+    ['an empty value (an unset variable)', ['--junit', ''], /--junit needs a FILE/],
+    ['one file for both', ['--json', 'r.xml', '--junit', './r.xml'], /--json and --junit name the same file/],
+    ['the inventory itself', ['--json', 'hosts'], /--json .*hosts: is the inventory source .*hosts; write the report elsewhere/],
+  ])(
+    '%s: exit 1 before any host is touched',
+    (_what, args, message) => {
+      const r = cli(() => args);
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(1);
+      // no play started, no host line, the inventory untouched
+      expect(r.stdout).not.toContain('PLAY');
+      expect(readFileSync(join(r.dir, 'hosts'), 'utf8')).toBe(INVENTORY);
+    },
+    RUN,
+  );
+
+  it(
+    "a report lost after the run: an error naming its flag, the other report written, the run's code kept",
+    () => {
+      // /proc passes the folder check (root may write there as far as access(2) says) and refuses the file.
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      mkdirSync(join(dir, 'out'));
+      const again = run(dir, ['--json', '/proc/tp-report.json', '--junit', 'out/r.xml']);
+      expect(again.stderr).toMatch(/ERROR: --json \/proc\/tp-report\.json: the report could not be written: /);
+      expect(again.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(again.stdout).toContain('PLAY RECAP');
+      // the host is unreachable: 4, the run's own code, not 1 ("nothing was changed")
+      expect(again.status).toBe(4);
+      expect(existsSync(join(dir, 'out', 'r.xml'))).toBe(true);
+      expect(readFileSync(join(dir, 'out', 'r.xml'), 'utf8')).toContain('<testsuite');
+    },
+    RUN,
+  );
+});
