@@ -1,7 +1,7 @@
 // One formatter per event kind: the plain, greppable per-host lines ("HOST | STATUS | text").
 // The live display prints the same lines above its spinner.
 import type { RunEvent } from './events.ts';
-import type { Tally } from './tally.ts';
+import { type Tally, wouldChange } from './tally.ts';
 
 export interface FormatOptions {
   verbosity: number;
@@ -71,7 +71,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       return o.verbosity >= 1 ? [line(o, e.host, 'FACTS', 'gray', `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId}`)] : [];
     case 'host-plan': {
       if (!t.check) return [];
-      if (e.changes.length === 0) return [line(o, e.host, 'OK', 'green', 'nothing to change')];
+      if (wouldChange(e.changes, e.handlers) === 0) return [line(o, e.host, 'OK', 'green', 'nothing to change')];
       const out: string[] = [];
       for (const c of e.changes) {
         out.push(line(o, e.host, 'WOULD CHANGE', 'yellow', c.summary));
@@ -112,10 +112,12 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'host-connect':
       return o.verbosity >= 4 ? [line(o, e.host, 'CONNECT', 'gray', 'connection as resolved'), paint(o, 'gray', indent(e.details.join('\n')))] : [];
     case 'host-exec':
-      return o.verbosity >= 2 ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...detail(o, e.body())] : [];
+      // The body and output are functions (built only at this verbosity), which escapedEvent
+      // passes through: what they return is a host's text and is escaped here.
+      return o.verbosity >= 2 ? [line(o, e.host, 'EXEC', 'gray', `${e.script} script: ${e.command}`), ...detail(o, escapeControls(e.body()))] : [];
     case 'host-exec-result':
       return o.verbosity >= 3
-        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...detail(o, e.output())]
+        ? [line(o, e.host, 'OUTPUT', 'gray', `${e.script} script exited ${e.code ?? '(connection lost)'}`), ...detail(o, escapeControls(e.output()))]
         : [];
     case 'trento-view-start':
       return o.verbosity >= 1 ? [paint(o, 'gray', `--- asking Trento's Prometheus at ${e.url} (auth ${e.auth}) for up{agentID} of each host`)] : [];
@@ -167,7 +169,7 @@ export function formatRecap(t: Tally, o: FormatOptions): string[] {
   const out = ['', `PLAY RECAP ${'*'.repeat(69)}`];
   for (const r of t.hosts.values()) {
     const n = (k: string, v: number) => `${k}=${String(v).padEnd(4)}`;
-    const changed = t.check ? r.planned.length : r.applied.length;
+    const changed = t.check ? wouldChange(r.planned, r.handlers) : r.applied.length;
     const text =
       `${r.host.padEnd(26)} : ${n('ok', r.ok + (r.status === 'ok' || r.status === 'changed' ? 1 : 0))} ${n('changed', changed)} ` +
       `${n('unreachable', r.status === 'unreachable' ? 1 : 0)} ${n('failed', r.status === 'failed' ? 1 : 0)} ` +

@@ -59,6 +59,8 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
         ...(c.details ? { details: c.details } : {}),
         ...(c.diff ? { diff: c.diff } : {}),
       })),
+      // restarts and reloads planned; with no change beside them, left pending by an earlier run
+      handlers: r.handlers,
       failed: r.failed ?? null,
       checks: r.checks,
       warnings: r.warnings,

@@ -4,7 +4,7 @@
 import { escapeControls } from './format.ts';
 import type { Redactor } from './redact.ts';
 import { writeReportFile } from './report-file.ts';
-import type { HostResult, Tally } from './tally.ts';
+import { type HostResult, type Tally, wouldChange } from './tally.ts';
 
 type Outcome =
   | { kind: 'passed'; out?: string }
@@ -87,7 +87,7 @@ function outcomeOf(t: Tally, r: HostResult): Outcome {
     case 'changed': {
       const drift = driftLines(t, r);
       if (!t.check) return { kind: 'passed', out: [...drift, ...warningLines(r)].join('\n') };
-      const n = r.planned.length || r.handlers.length;
+      const n = wouldChange(r.planned, r.handlers);
       return { kind: 'failure', type: 'drift', message: `${plural(n, 'change')} would be made`, text: drift.join('\n'), ...extra };
     }
     case 'ok':

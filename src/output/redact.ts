@@ -16,6 +16,7 @@
 // file contents shown by size or label); this catches whatever a host echoes back (an error
 // quoting a config line, a zypper message, ...).
 import { MASK, MIN_FREE_TEXT_SECRET } from '../settings/secrets.ts';
+import { escapeControls } from './format.ts';
 
 export type Redactor = (text: string) => string;
 
@@ -26,10 +27,12 @@ export interface SecretSet {
   readonly redact: Redactor;
 }
 
-/** The spellings a value has in output: as is, inside a URL, a JSON string or an Alloy string. */
+/** The spellings a value has in output: as is, inside a URL, a JSON string or an Alloy string,
+ *  and as the terminal shows it (control characters escaped before the sink masks a line). */
 function spellings(value: string): string[] {
   return [
     value,
+    escapeControls(value),
     encodeURIComponent(value), // inside URLs (facts-service-url)
     JSON.stringify(value).slice(1, -1), // inside JSON or escaped strings
     value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside Alloy strings

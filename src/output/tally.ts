@@ -166,6 +166,13 @@ export function driftedHosts(t: Tally): string[] {
 }
 
 /**
+ * What a --check run counts as a host's changes: its planned changes, or, where there are none,
+ * the handlers an earlier run left pending (a restart it was cut before): drift all the same.
+ * The host's line, the recap, the reports and run/index.ts all count with this.
+ */
+export const wouldChange = (changes: readonly unknown[], handlers: readonly unknown[]): number => changes.length || handlers.length;
+
+/**
  * Ansible's exit codes, first match wins: 1 settings errors, 99 interrupted, 4 a host
  * unreachable, 2 a host failed (or Trento's Prometheus could not be asked for the proof
  * --verify-prometheus wanted); then, with --check --detailed-exitcode only, 2 when a host

@@ -6,6 +6,7 @@ import { planSteps } from '../apply/script.ts';
 import { connector } from '../exec/connector.ts';
 import { type Inventory, limitHosts } from '../inventory/index.ts';
 import type { HostStatus } from '../output/events.ts';
+import { wouldChange } from '../output/tally.ts';
 import { loadRoleDefaults } from '../settings/defaults.ts';
 import { templatedConnectionVars } from '../settings/connection-vars.ts';
 import { playPatternOf, playViewOf } from '../settings/discovery.ts';
@@ -44,7 +45,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     if (h.status) return;
     h.status = status;
     // check: what would change (a pending handler alone counts); apply: every step that ran
-    const changed = h.plan ? (options.check ? h.plan.changes.length || h.plan.handlers.length : planSteps(h.plan).length) : 0;
+    const changed = h.plan ? (options.check ? wouldChange(h.plan.changes, h.plan.handlers) : planSteps(h.plan).length) : 0;
     emit({
       type: 'host-done',
       host: h.name,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { markerReader, parseMarker } from '../../../src/apply/markers.ts';
 import { secretSet } from '../../../src/output/redact.ts';
+import type { RunEvent } from '../../../src/output/events.ts';
 import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
 
 describe('redaction', () => {
@@ -72,6 +73,25 @@ describe('host text on the admin terminal (issue 17)', () => {
     expect(lines.join('\n')).toContain('\\x1b[2J');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(lines[0]).toMatch(/^\x1b\[31m/);
+    // -vv / -vvv: the script and the host's raw output (functions, built only there) are escaped too
+    const evil = () => 'evil \x1b]0;pwned\x07 \x1b[2J \u202e';
+    const shown = [
+      ...formatEvent({ type: 'host-exec', host: 'h', script: 'apply', command: 'bash', body: evil }, { verbosity: 3, diff: false, color: false }, emptyTally()),
+      ...formatEvent(
+        { type: 'host-exec-result', host: 'h', script: 'apply', code: 1, output: evil },
+        { verbosity: 3, diff: false, color: false },
+        emptyTally(),
+      ),
+    ].join('\n');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
+    expect(shown).not.toMatch(/[\x1b\x07\u202e]/);
+    expect(shown.match(/\\x1b\[2J/g)).toHaveLength(2);
+  });
+
+  it('a secret with a control character is masked as the terminal shows it (escaped), as in the reports', async () => {
+    const { escapeControls } = await import('../../../src/output/format.ts');
+    const secret = 'pass\x1bword-1';
+    expect(secretSet([secret]).redact(`shown: ${escapeControls(`x ${secret} y`)}`)).toBe('shown: x ******** y');
   });
 });
 
@@ -95,5 +115,30 @@ describe('exec events: the script and its output are rendered only where shown',
       expect(calls).toEqual({ body: verbosity >= 2 ? 1 : 0, output: verbosity >= 3 ? 1 : 0 });
       expect([written.includes('echo the-script'), written.includes('the-output')]).toEqual([verbosity >= 2, verbosity >= 3]);
     }
+  });
+});
+
+describe('a host whose only drift is a restart an earlier run left pending (--check)', () => {
+  it('its line, the recap, the JSON and the exit code all say it would change', async () => {
+    const { formatEvent, formatRecap } = await import('../../../src/output/format.ts');
+    const { jsonReportText } = await import('../../../src/output/json-report.ts');
+    const o = { verbosity: 0, diff: false, color: false };
+    const t = newTally();
+    const events: RunEvent[] = [
+      { type: 'run-start', mode: 'install', check: true, hosts: ['h3'], forks: 5 },
+      { type: 'host-plan', host: 'h3', changes: [], handlers: ['restart trento-agent (pending from an earlier run)'] },
+      { type: 'host-done', host: 'h3', status: 'changed', changed: 1, roundTrips: 1 },
+    ];
+    const lines: string[] = [];
+    for (const e of events) {
+      lines.push(...formatEvent(e, o, t));
+      fold(t, e, 0);
+    }
+    expect(lines).toContain('h3 | WOULD RUN | restart trento-agent (pending from an earlier run)');
+    expect(lines.join('\n')).not.toContain('nothing to change');
+    expect(formatRecap(t, o).join('\n')).toMatch(/h3 +: ok=1 +changed=1 /);
+    const host = JSON.parse(jsonReportText(t, 10, (s) => s)).hosts[0];
+    expect(host).toMatchObject({ status: 'changed', changes: [], handlers: ['restart trento-agent (pending from an earlier run)'] });
+    expect(exitCode(t, { detailed: true })).toBe(2);
   });
 });
