@@ -107,7 +107,8 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
         return [line(o, e.host, 'DONE', 'yellow', t.check ? `${e.changed} change(s) would be made` : `${e.changed} change(s) applied and verified`)];
       }
       if (e.status === 'failed' && e.message) return [line(o, e.host, 'FAILED', 'red', e.message)];
-      if (e.status === 'skipped' && e.message) return [line(o, e.host, 'SKIPPED', 'cyan', e.message)];
+      // Stopped by settings errors: the errors and the line under them say it once, not per host.
+      if (e.status === 'skipped' && e.message && t.settingsErrors.length === 0) return [line(o, e.host, 'SKIPPED', 'cyan', e.message)];
       return [];
     case 'host-connect':
       return o.verbosity >= 4 ? [line(o, e.host, 'CONNECT', 'gray', 'connection as resolved'), paint(o, 'gray', indent(e.details.join('\n')))] : [];

@@ -61,8 +61,13 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   emit({ type: 'run-start', mode: options.uninstall ? 'uninstall' : 'install', check: options.check, hosts: hosts.map((h) => h.name), forks: options.forks });
 
   // 1. Settings that need no host: all of them, before any connection.
+  // A settings error stops the run before any change: every host is "not run", in the reports too.
+  const stoppedBySettings = () => {
+    for (const h of hosts) finish(h, 'skipped', 'not run: settings errors (nothing was changed on any host)');
+    return end(1);
+  };
   const settings = checkHostlessSettings(hosts, used, connectionProblems, ctx);
-  if (!settings.ok) return end(1);
+  if (!settings.ok) return stoppedBySettings();
   const basic = settings.verifyEndpoint && basicCredentials(settings.verifyEndpoint);
   if (basic) sink.secrets.add([basic]);
   if (options.settingsOnly) return end(0);
@@ -79,10 +84,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     // 3. Settings that depend on the platform, then plans (made as each host answered, shown
     //    now): all before any change.
     const planned = planAll(reached, ctx);
-    if (!planned) {
-      for (const h of hosts) h.session?.close();
-      return end(1);
-    }
+    if (!planned) return stoppedBySettings();
     // 4. Apply (or only verify), in waves when asked; 5. proof from Trento's side.
     await applyAll(hosts, planned, settings.verifyEndpoint, ctx);
   } finally {

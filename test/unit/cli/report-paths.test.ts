@@ -79,3 +79,28 @@ describe('report paths', () => {
     RUN,
   );
 });
+
+describe('a run stopped by settings errors, in its report', () => {
+  it(
+    'lists every host as not run (skipped), never ok or failed, and says it once on the terminal',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      // db2's server URL is no URL: a settings error before any connection
+      writeFileSync(
+        join(dir, 'hosts'),
+        INVENTORY.replace('[all:vars]', 'db2 ansible_host=127.0.0.1 ansible_port=1 agent_trento_server_url=not-a-url\n[all:vars]'),
+      );
+      const r = run(dir, ['--json', 'r.json']);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/settings error\(s\): nothing was changed on any host/);
+      expect(r.stdout).not.toMatch(/\| (SKIPPED|FAILED|OK) \|/);
+      const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { exitCode: number; hosts: { host: string; status: string; message: string }[] };
+      expect(report.exitCode).toBe(1);
+      expect(report.hosts.map((h) => [h.host, h.status, h.message])).toEqual([
+        ['db1', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
+        ['db2', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
+      ]);
+    },
+    RUN,
+  );
+});
