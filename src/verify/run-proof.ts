@@ -80,6 +80,19 @@ export function verifyEndpointFor(
       ],
     };
   }
+  // A client certificate given for a method that sends none would be dropped without a word.
+  if (chosen.auth !== 'mtls' && (options.clientCert || options.clientKey)) {
+    return {
+      errors: [
+        {
+          host: votes[0]?.host ?? hosts[0]?.name ?? 'all',
+          variable: 'agent_prometheus_auth',
+          origin: options.auth ? '--verify-auth' : 'inventory',
+          message: `is ${chosen.auth}: --verify-client-cert and --verify-client-key go with mtls only; drop them, or give --verify-auth mtls`,
+        },
+      ],
+    };
+  }
   return {
     endpoint: {
       url: options.url,

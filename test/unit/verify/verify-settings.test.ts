@@ -120,6 +120,22 @@ describe("the run's credentials: the agent's variables", () => {
     const ok = verifyEndpointFor([host('a', { agent_prometheus_auth: 'mtls' })], { url, clientCert: 'CERT', clientKey: 'KEY', ca: 'CA' }, defaults);
     expect(ok.endpoint).toEqual({ url, auth: 'mtls', ca: 'CA', clientCert: 'CERT', clientKey: 'KEY' });
   });
+
+  it('a client certificate for a method that sends none is a settings error, never dropped', () => {
+    const r = verifyEndpointFor(
+      [host('a', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-abcdef' })],
+      { url, clientCert: 'CERT', clientKey: 'KEY' },
+      defaults,
+    );
+    expect(r.endpoint).toBeUndefined();
+    expect(r.errors[0]).toMatchObject({
+      variable: 'agent_prometheus_auth',
+      origin: 'inventory',
+      message: expect.stringMatching(/^is bearer: --verify-client-cert and --verify-client-key go with mtls only/),
+    });
+    // no method anywhere (none) likewise
+    expect(verifyEndpointFor([host('a', {})], { url, clientCert: 'CERT', clientKey: 'KEY' }, defaults).errors[0]?.message).toMatch(/^is none: /);
+  });
 });
 
 describe('what Trento expects of each host', () => {
