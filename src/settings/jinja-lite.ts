@@ -34,7 +34,7 @@ function tokenize(expr: string): Token[] {
     if (name !== undefined) tokens.push({ kind: 'name', text: name });
     else if (single !== undefined) tokens.push({ kind: 'string', text: decodeEscapes(single) });
     else if (double !== undefined) tokens.push({ kind: 'string', text: decodeEscapes(double) });
-    else if (number !== undefined) tokens.push({ kind: 'number', value: Number(number) });
+    else if (number !== undefined) tokens.push({ kind: 'number', value: numberLiteral(number) });
     else if (op !== undefined && op !== '||') tokens.push({ kind: 'op', text: op });
     else throw new Error(`unsupported operator "${op}"`);
   }
@@ -64,13 +64,32 @@ const output = (value: Value): string => (value === null ? '' : str(value));
 function str(value: Value): string {
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (value === null) return 'None';
+  // Python writes ['a', 'b'] and {'k': 1}; such text is no setting's value.
+  if (typeof value === 'object') throw new Error('a list or mapping cannot be written as text here');
   return typeof value === 'string' ? value : String(value);
 }
 
-/** A string literal's escapes, as Python reads them: \n, \t, \r, \\, \', \" (any other \x is kept as written). */
+/**
+ * A string literal's escapes, as Python reads them: \n, \t, \r, \\, \', \" decoded, any other
+ * letter kept as written (Python keeps "\d"). The ones Python decodes into other characters
+ * (\xHH, \uHHHH, \N{...}, octal, \a \b \f \v) are refused: a value is better written plainly.
+ */
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' };
 function decodeEscapes(text: string): string {
-  return text.replace(/\\(.)/gsu, (whole, ch: string) => ESCAPES[ch] ?? whole);
+  return text.replace(/\\(.)/gsu, (whole, ch: string) => {
+    if (/[xuUN0-7abfv]/u.test(ch)) throw new Error(`the string escape "\\${ch}" is not supported: write the character itself`);
+    return ESCAPES[ch] ?? whole;
+  });
+}
+
+/** An integer literal, as Python has it; a float's text would print differently (1.0 as 1), a
+ *  leading zero is a Jinja syntax error, and digits past 2^53 would be lost: all refused. */
+function numberLiteral(text: string): number {
+  if (text.includes('.')) throw new Error('float literals are not supported: quote the value as text');
+  if (/^0\d/u.test(text)) throw new Error('a number with a leading zero is a syntax error in Jinja');
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error('a number this long is not supported: quote it as text');
+  return value;
 }
 
 /** Jinja's `+`: numbers add, strings join; anything else is Python's TypeError (`~` joins any two). */
@@ -82,7 +101,9 @@ function plus(left: Value, right: Value): Value {
 
 type Filter = (input: Value, args: Value[]) => Value;
 const FILTERS: Readonly<Record<string, Filter>> = {
-  default: (input, [fallback, alsoEmpty]) => (input === UNDEFINED || (alsoEmpty === true && isEmpty(input)) ? (fallback ?? '') : input),
+  // The second argument is read with Python's truthiness (`default(x, 1)` is `default(x, true)`).
+  default: (input, [fallback, alsoEmpty]) =>
+    input === UNDEFINED || (alsoEmpty !== undefined && !isEmpty(alsoEmpty) && isEmpty(input)) ? (fallback ?? '') : input,
   string: (input) => (input === UNDEFINED ? input : str(input)),
   trim: (input) => (input === UNDEFINED ? input : str(input).trim()),
   lower: (input) => (input === UNDEFINED ? input : str(input).toLowerCase()),
@@ -116,7 +137,7 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
       return inner;
     }
     if (t.kind === 'name') {
-      if (t.text in LITERALS) return LITERALS[t.text];
+      if (Object.hasOwn(LITERALS, t.text)) return LITERALS[t.text];
       if (isOp('(')) throw new Error(`function calls such as "${t.text}(...)" are not supported`);
       refs.push(t.text);
       return lookup(t.text);
@@ -131,7 +152,7 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
       const t = peek();
       pos += 1;
       if (t?.kind !== 'name') throw new Error('expected a filter name after "|"');
-      const filterName = FILTER_ALIASES[t.text] ?? t.text;
+      const filterName = (Object.hasOwn(FILTER_ALIASES, t.text) ? FILTER_ALIASES[t.text] : undefined) ?? t.text;
       const filter = FILTERS[filterName];
       if (!filter) throw new Error(`filter "${t.text}" is not supported`);
       const args: Value[] = [];
@@ -148,13 +169,23 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
     return value;
   };
 
-  const concat = (): Value => {
+  // Jinja's precedence: `~` binds tighter than `+` (parse_math1 over parse_concat), so
+  // `1 + 2 ~ 3` is 1 + '23', Python's TypeError.
+  const joined = (): Value => {
     let value = filtered();
-    while (isOp('~') || isOp('+')) {
-      const joins = isOp('~');
+    while (isOp('~')) {
       pos += 1;
       const right = filtered();
-      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : joins ? str(value) + str(right) : plus(value, right);
+      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : str(value) + str(right);
+    }
+    return value;
+  };
+  const concat = (): Value => {
+    let value = joined();
+    while (isOp('+')) {
+      pos += 1;
+      const right = joined();
+      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : plus(value, right);
     }
     return value;
   };
