@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { convert, parseAnsibleYaml } from '../inventory/yaml-load.ts';
 import type { PrometheusMode } from './agent-config.ts';
-import type { RoleName } from './variables.ts';
+import { type RoleName, VARIABLES } from './variables.ts';
+
+/** Variables whose empty or null inventory value gives the role default (VariableSpec.emptyMeansDefault). */
+const EMPTY_MEANS_DEFAULT = new Set(VARIABLES.filter((v) => v.emptyMeansDefault).map((v) => v.name));
 import { evaluateTemplate, hasTemplate, UNDEFINED } from './jinja-lite.ts';
 import type { Value } from './jinja-lite.ts';
 
@@ -128,7 +131,8 @@ export function resolveVars(
 
   // A `!unsafe` value (UnsafeText) is its text and never evaluated, as in Ansible: `literal`.
   const raw = (name: string): { value: Value; origin: string; fromDefaults: boolean; literal: boolean } => {
-    if (Object.hasOwn(vars, name) && vars[name] !== undefined) {
+    const empty = vars[name] === '' || vars[name] === null;
+    if (Object.hasOwn(vars, name) && vars[name] !== undefined && !(empty && EMPTY_MEANS_DEFAULT.has(name))) {
       const value = vars[name];
       return { value: plainValue(value), origin: origins[name] ?? 'inventory', fromDefaults: false, literal: value instanceof UnsafeText };
     }

@@ -63,11 +63,20 @@ function describe(value: unknown): string {
  * (`1.10` is 1.1), so writing it would change the value silently.
  */
 function asText(value: unknown): Checked {
+  // Half of a UTF-16 pair (a JSON inventory's "\ud800"): go-yaml refuses its escape in
+  // agent.yaml, and Alloy's string would get U+FFFD, another value.
+  if (typeof value === 'string' && LONE_SURROGATE.test(value))
+    return { ok: false, problem: 'holds half of a UTF-16 surrogate pair (\\uD800-\\uDFFF alone): no valid text' };
   if (typeof value === 'string') return { ok: true, text: value };
   if ((typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint') return { ok: true, text: String(value) };
   const hint = typeof value === 'boolean' || isPyNumber(value) ? ' (quote the value in YAML)' : '';
   return { ok: false, problem: `must be a string, got ${describe(value)}${hint}` };
 }
+
+/** Control characters (C0, DEL, C1) and invisible ones (zero-width, bidi marks, line separators, BOM). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
 
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/u;
 
@@ -75,7 +84,20 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)
  *  run may not be able to pick out of a broken URL, such as one with an unencoded "#") hidden. */
 const quotedUrl = (text: string) => `"${text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/su, (_m, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`)}"`;
 
+/**
+ * The URL is written as given, and the agent and Alloy read it with Go's url.Parse, which
+ * forgives less than the WHATWG parser below: what it would refuse or read without a host is
+ * refused here, before any host is touched.
+ */
 function urlProblem(text: string, schemes: readonly string[]): string | undefined {
+  const opaque = /^([A-Za-z][A-Za-z0-9+.-]*):(?!\/\/)/u.exec(text);
+  if (opaque && schemes.includes(opaque[1]!.toLowerCase())) {
+    return `URL ${quotedUrl(text)} has no "//" after "${opaque[1]}:" (Go reads it as a URL without a host; write ${opaque[1]}://HOST/...)`;
+  }
+  if (text.includes('\\')) return `URL ${quotedUrl(text)} contains a backslash (write / between the parts of a path)`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  if (/[\u0000-\u001f\u007f]/u.test(text)) return `URL ${quotedUrl(text)} contains a control character`;
+  if (/%(?![0-9A-Fa-f]{2})/u.test(text)) return `URL ${quotedUrl(text)} has a "%" not followed by two hex digits (Go refuses it: write %25 for a literal %)`;
   let url: URL;
   try {
     url = new URL(text);
@@ -85,6 +107,7 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   const scheme = url.protocol.replace(/:$/u, '');
   if (!schemes.includes(scheme)) return `URL scheme must be ${schemes.join(' or ')}, got "${scheme}" in ${quotedUrl(text)}`;
   if (url.hostname === '') return `URL ${quotedUrl(text)} has no host`;
+  if (url.port === '0') return `URL ${quotedUrl(text)} has port 0`;
   if (/\s/u.test(text)) return `URL ${quotedUrl(text)} contains whitespace`;
   return undefined;
 }
@@ -104,15 +127,26 @@ function belowMinimum(text: string, spec: VariableSpec): string | undefined {
   if (spec.minimum === undefined) return undefined;
   const [value, least] = [parseGoDuration(text), parseGoDuration(spec.minimum)];
   return value.ok && least.ok && value.nanoseconds < least.nanoseconds
-    ? `${text} is less than ${spec.minimum}, the least trento-agent accepts for ${spec.agentKey ?? spec.name}: it would refuse its config and not start`
+    ? `${text} is less than ${spec.minimum}, ${spec.minimumReason ?? `the least trento-agent accepts for ${spec.agentKey ?? spec.name}: it would refuse its config and not start`}`
     : undefined;
+}
+
+/** A string that Ansible's boolean() reads as false but a bare Jinja `when:` as true (VariableSpec.jinjaTruthy). */
+function falseStringProblem(value: unknown): string | undefined {
+  const text = value instanceof UnsafeText ? value.text : value;
+  if (typeof text !== 'string' || text === '' || ansibleBool(text) !== false) return undefined;
+  return `is the string ${JSON.stringify(text)}, which the official playbook's \`when:\` reads as true (any non-empty string is): write false unquoted in YAML, False in an INI inventory, or -e '{"agent_install_monitoring_dep": false}'`;
 }
 
 const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec) => Checked>> = {
   text: (value) => asText(value),
-  word: (value) => withText(value, (t) => (/\s/u.test(t) ? 'must not contain spaces or line breaks' : undefined)),
+  // Sent in HTTP headers (the API key, a bearer token): Go's net/http refuses control characters there.
+  word: (value) =>
+    withText(value, (t) =>
+      /\s/u.test(t) ? 'must not contain spaces or line breaks' : INVISIBLE.test(t) ? 'must not contain control or invisible characters' : undefined,
+    ),
   bool: (value, spec) => {
-    const ambiguous = spec.boolFilter ? ambiguousBoolProblem(value) : undefined;
+    const ambiguous = spec.boolFilter ? ambiguousBoolProblem(value) : spec.jinjaTruthy ? falseStringProblem(value) : undefined;
     if (ambiguous) return { ok: false, problem: ambiguous };
     const b = ansibleBool(value);
     return b === undefined
@@ -267,11 +301,19 @@ function missing(requirements: readonly Requirement[], resolved: ResolvedVars, o
 
 // ---------------------------------------------------------------------------------------
 
-/** facts-service-url as the official role builds it, with the credentials URL-encoded too. */
+/**
+ * facts-service-url as the official role builds it. The official template writes the username
+ * and password as they are, so an inventory made for it encodes what a URL cannot hold itself
+ * ("p%40ss" for "p@ss"): a value whose every "%" starts an escape is taken as written that way,
+ * and only what it still holds that a URL cannot is encoded (the same agent.yaml as the official
+ * role's wherever that one works). Any other value is encoded whole (a "%" of its own included),
+ * where the official role would write a URL the agent cannot parse.
+ */
 export function factsServiceUrl(parts: { protocol: string; username: string; password: string; host: string; vhost: string }): string {
+  const credential = (value: string) =>
+    /%(?![0-9A-Fa-f]{2})/u.test(value) ? encodeURIComponent(value) : value.replace(/[^%]+/gu, (run) => encodeURIComponent(run));
   // encodeURIComponent also encodes "/" (the official role adds `replace('/', '%2F')` for the vhost).
-  const enc = encodeURIComponent;
-  return `${parts.protocol}://${enc(parts.username)}:${enc(parts.password)}@${parts.host}/${enc(parts.vhost)}`;
+  return `${parts.protocol}://${credential(parts.username)}:${credential(parts.password)}@${parts.host}/${encodeURIComponent(parts.vhost)}`;
 }
 
 /** Type, enum, URL and duration checks of every set variable of the table. */
@@ -336,6 +378,7 @@ function commonChecks(
       : []),
     ...serverCaProblems(resolved, texts),
     ...supportPackageNameProblems(resolved, texts),
+    ...repositoryProblems(resolved),
     ...misspellings(vars, origins),
   ];
   return { texts, errors: onePerProblem(all, resolved) };
@@ -383,6 +426,25 @@ function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<s
           },
         ];
   });
+}
+
+/**
+ * agent_trento_repository: releases of the official playbook before December 2025 added it as a
+ * zypper repository to install trento-agent from. The toolkit adds no repository, and ignoring it
+ * would install another trento-agent (or none): an error naming it.
+ */
+function repositoryProblems(resolved: ResolvedVars): SettingError[] {
+  const variable = 'agent_trento_repository';
+  return resolved.get(variable) === undefined
+    ? []
+    : [
+        {
+          variable,
+          origin: resolved.origin(variable),
+          message:
+            'is not supported: trento-provision adds no zypper repository (older releases of the official playbook did); add it to the hosts (zypper addrepo, SUSE Manager) and remove the variable',
+        },
+      ];
 }
 
 /** Push mode without an auth method: the released agent would fall back to basic auth. */

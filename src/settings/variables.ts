@@ -37,9 +37,17 @@ export interface VariableSpec {
   /** For kind 'duration': the least the agent accepts (a Go duration); below it the agent
    *  refuses its config and does not start ("invalid interval 1s, should be at least 3s"). */
   minimum?: string;
+  /** Why `minimum`, where it is not the agent that refuses less (the message's ending). */
+  minimumReason?: string;
+  /** An empty or null inventory value gives the role default, as the official role's
+   *  `default(..., true)` in its vars/main.yml does (for the others, empty is unset). */
+  emptyMeansDefault?: true;
   /** For kind 'bool': the official playbook reads it through Jinja's `| bool` filter, which
    *  takes fewer words as true than Ansible's boolean() (see ambiguousBoolProblem). */
   boolFilter?: true;
+  /** For kind 'bool': the official playbook reads it bare in a `when:` (Jinja truthiness), where
+   *  any non-empty string is true ("false" quoted, or false in an INI inventory, installs). */
+  jinjaTruthy?: true;
   /** A credential: never printed, masked in diffs and logs. */
   secret: boolean;
   /** The role whose defaults/main.yml gives the default, if any. */
@@ -174,7 +182,12 @@ export const VARIABLES: readonly VariableSpec[] = [
     modes: PUSH,
     secret: false,
     defaultsIn: 'alloy',
-    help: 'Push mode: Alloy scrape interval (Go duration). Default 15s.',
+    // trento.alloy sets no scrape_timeout (byte for byte the agent's own `generate alloy`), so
+    // Alloy's default of 10s applies, and prometheus.scrape refuses a timeout above the interval.
+    minimum: '10s',
+    minimumReason:
+      'Alloy would refuse trento.alloy: its prometheus.scrape keeps the default scrape_timeout of 10s, which must not exceed scrape_interval ("scrape_timeout (10s) greater than scrape_interval")',
+    help: "Push mode: Alloy scrape interval (Go duration, at least 10s: Alloy's default scrape_timeout). Default 15s.",
   },
   {
     name: 'agent_prometheus_remote_write_url',
@@ -183,6 +196,8 @@ export const VARIABLES: readonly VariableSpec[] = [
     modes: PUSH,
     secret: false,
     defaultsIn: 'alloy',
+    // The official role's defaults set it "" and its vars fall back to trento_server_name's URL.
+    emptyMeansDefault: true,
     help: 'Push mode: full remote-write URL. Default https://<trento_server_name>/prometheus/api/v1/write.',
   },
   {
@@ -299,6 +314,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     name: 'agent_install_monitoring_dep',
     kind: 'bool',
+    jinjaTruthy: true,
     secret: false,
     defaultsIn: 'trento_agent',
     help: 'Install and start node_exporter (pull) or Alloy (push). Default true.',
@@ -384,6 +400,7 @@ export const VARIABLES: readonly VariableSpec[] = [
  * playbook has them).
  */
 export const OTHER_KNOWN_VARIABLES: readonly string[] = [
+  // refused when set (validate.ts repositoryProblems), known so that it is not called a typo
   'agent_trento_repository',
   'trento_repository',
   'agent_rabbitmq_host_group',

@@ -24,7 +24,9 @@ export interface VerifyCredentialProblem {
 type HostVars = Readonly<Record<string, unknown>>;
 type Origins = Readonly<Record<string, string>>;
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+// As agent.yaml gets it (validate.ts asText): a string, or an integer's digits, a long one (bigint) too.
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : (typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint' ? String(v) : undefined;
 
 /** What each method needs from the agent's variables. */
 const NEEDS: Readonly<Record<AuthMethod, readonly (readonly [keyof VerifyCredentials, string])[]>> = {

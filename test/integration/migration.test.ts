@@ -116,8 +116,30 @@ describe('SLES 15 -> 16 migration', () => {
   // The old provider keeps running until the new one is proven: the retire runs after the
   // handlers and the checks, and only if they all passed.
   it('Alloy refuses the configuration: the host fails, node_exporter keeps running and enabled', async () => {
-    // Passes `alloy validate` (a type check); Alloy's own evaluation refuses it at (re)start.
-    const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '-e', 'agent_prometheus_scrape_interval=5s']);
+    // An admin's file in /etc/alloy that Alloy's single-file mode never loaded: it passes
+    // `alloy validate` (a type check), and Alloy's own evaluation refuses it (exclusive auth
+    // settings) once the run moves Alloy to the folder, at its (re)start.
+    const admin = [
+      'prometheus.remote_write "admin" {',
+      '  endpoint {',
+      '    url          = "https://metrics.example.com/api/v1/write"',
+      '    bearer_token = "admin-token"',
+      '    basic_auth {',
+      '      username = "admin"',
+      '      password = "admin-password"',
+      '    }',
+      '  }',
+      '}',
+    ].join('\\n');
+    for (const h of [ours, admins]) await mustOnHost(info, h.name, `mkdir -p /etc/alloy && printf '${admin}\\n' > /etc/alloy/admin.alloy`);
+    let run: Awaited<ReturnType<typeof provision>>;
+    try {
+      run = await provision(['--inventory', info.inventoryDir, '--limit', limit]);
+    } finally {
+      for (const h of [ours, admins]) await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy');
+    }
+    // Refused at its start (the reason is in Alloy's journal, which the failure points to).
+    expect(run.stdout).toContain('see journalctl -u alloy.service for why Alloy did not start');
     expect(run.code, run.stdout + run.stderr).toBe(2);
     for (const h of [ours, admins]) expect(hostOf(run, h.name)?.status, h.name).toBe('failed');
     // A new Alloy is restarted (CONFIG_FILE changed): refused, it does not come up; the toolkit

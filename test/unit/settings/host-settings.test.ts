@@ -21,7 +21,8 @@ describe('hostSettingsFor', () => {
 
   it('each switch through Jinja over another variable, with Ansible truthy words', () => {
     const { settings, errors } = settingsOf({
-      manage: 'no',
+      // a boolean through Jinja stays one, as in Ansible (a "no" string would be true for the official `when:`)
+      manage: false,
       agent_install_monitoring_dep: '{{ manage }}',
       support: 'off',
       supportutils_enabled: '{{ support }}',

@@ -622,7 +622,7 @@ describe('setting errors', () => {
 
   it('accepts what the official playbook accepts', () => {
     const { vars, origins } = withVars({
-      agent_install_monitoring_dep: 'no',
+      agent_install_monitoring_dep: false,
       agent_prometheus_auth_password: 12345,
       agent_prometheus_auth: 'none',
       agent_prometheus_scrape_interval: '1m30s',
@@ -722,5 +722,74 @@ describe('agent_server_ca_cert', () => {
     expect(validateHostVars(b64.vars, b64.origins, defaults)).toEqual([]);
     expect(serverCaPemFor(b64.vars, b64.origins, defaults)).toBe(PEM);
     expect(serverCaPemFor(base, {}, defaults)).toBeUndefined();
+  });
+});
+
+describe('the review of the settings layer: what Go, Alloy or the official role would read otherwise', () => {
+  const errorsOf = (changes: Record<string, unknown>, mode: PrometheusMode = 'push') => {
+    const { vars, origins } = withVars(changes);
+    return agentConfigFor(vars, origins, mode, defaults).errors.map((e) => [e.variable, e.message]);
+  };
+
+  it("a scrape interval under Alloy's default scrape_timeout (10s) is refused: Alloy would refuse trento.alloy", () => {
+    expect(errorsOf({ agent_prometheus_scrape_interval: '5s' })).toEqual([
+      [
+        'agent_prometheus_scrape_interval',
+        expect.stringMatching(/^5s is less than 10s, Alloy would refuse trento\.alloy: .*scrape_timeout \(10s\) greater than scrape_interval/),
+      ],
+    ]);
+    expect(errorsOf({ agent_prometheus_scrape_interval: '10s' })).toEqual([]);
+  });
+
+  it("an empty agent_prometheus_remote_write_url (the official role's default) gives the URL on trento_server_name, as its vars do", () => {
+    for (const empty of ['', null]) {
+      const { vars, origins } = withVars({ agent_prometheus_remote_write_url: empty });
+      const r = agentConfigFor(vars, origins, 'push', defaults);
+      expect(r.errors).toEqual([]);
+      expect(r.config['prometheus-url']).toBe('https://trento.example.com/prometheus/api/v1/write');
+    }
+  });
+
+  it.each([
+    ['https:\\\\trento.example.com\\x', /has no "\/\/" after "https:"/],
+    ['https:trento.example.com/x', /has no "\/\/" after "https:"/],
+    ['https://trento.example.com/%zz', /has a "%" not followed by two hex digits/],
+    ['https://trento.example.com/a\u0001b', /contains a control character/],
+    ['https://trento.example.com:0/x', /has port 0/],
+  ])('a URL Go would refuse or read without a host is refused: %j', (url, message) => {
+    expect(errorsOf({ agent_trento_server_url: url })).toEqual([['agent_trento_server_url', expect.stringMatching(message)]]);
+  });
+
+  it('RabbitMQ credentials written for the official template (percent-encoded) are kept as written; others are encoded', () => {
+    const urlOf = (password: string) => {
+      const { vars, origins } = withVars({ agent_rabbitmq_password: password });
+      return agentConfigFor(vars, origins, 'pull', defaults).config['facts-service-url'];
+    };
+    expect(urlOf('p%40ssword')).toBe('amqp://trento:p%40ssword@localhost/trento');
+    expect(urlOf('p%40ss/word')).toBe('amqp://trento:p%40ss%2Fword@localhost/trento');
+    expect(urlOf('p@ss')).toBe('amqp://trento:p%40ss@localhost/trento');
+    expect(urlOf('50%off')).toBe('amqp://trento:50%25off@localhost/trento');
+  });
+
+  it('a quoted "false" for agent_install_monitoring_dep is refused: the official `when:` reads it as true', () => {
+    expect(errorsOf({ agent_install_monitoring_dep: 'false' }, 'pull')).toEqual([
+      ['agent_install_monitoring_dep', expect.stringMatching(/^is the string "false", which the official playbook's `when:` reads as true/)],
+    ]);
+    expect(errorsOf({ agent_install_monitoring_dep: false }, 'pull')).toEqual([]);
+    expect(errorsOf({ agent_install_monitoring_dep: 'true' }, 'pull')).toEqual([]);
+  });
+
+  it('agent_trento_repository (older official releases) is refused, never ignored', () => {
+    expect(errorsOf({ agent_trento_repository: 'https://download.example.com/trento/' }, 'pull')).toEqual([
+      ['agent_trento_repository', expect.stringMatching(/^is not supported: trento-provision adds no zypper repository/)],
+    ]);
+  });
+
+  it('control or invisible characters in a header value, and half a surrogate pair anywhere, are refused', () => {
+    expect(errorsOf({ agent_web_api_key: 'api\u200bKEY-123' })).toEqual([['agent_web_api_key', 'must not contain control or invisible characters']]);
+    expect(errorsOf({ agent_web_api_key: 'api\u0085KEY-123' })).toEqual([['agent_web_api_key', 'must not contain control or invisible characters']]);
+    expect(errorsOf({ trento_rabbitmq_password: 'ab\ud800cd' }, 'pull')).toEqual([
+      ['trento_rabbitmq_password', expect.stringMatching(/holds half of a UTF-16 surrogate pair/)],
+    ]);
   });
 });

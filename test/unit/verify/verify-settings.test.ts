@@ -121,6 +121,14 @@ describe("the run's credentials: the agent's variables", () => {
     expect(ok.endpoint).toEqual({ url, auth: 'mtls', ca: 'CA', clientCert: 'CERT', clientKey: 'KEY' });
   });
 
+  it('a long numeric password (a bigint from YAML) is the password, as agent.yaml writes it', () => {
+    const vars = { trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'prometheus', trento_prometheus_auth_password: 12345678901234567890n };
+    expect(verifyEndpointFor([host('a', vars)], { url }, defaults)).toEqual({
+      errors: [],
+      endpoint: { url, auth: 'basic', username: 'prometheus', password: '12345678901234567890' },
+    });
+  });
+
   it('a client certificate for a method that sends none is a settings error, never dropped', () => {
     const r = verifyEndpointFor(
       [host('a', { agent_prometheus_auth: 'bearer', agent_prometheus_auth_bearer_token: 'tok-abcdef' })],
