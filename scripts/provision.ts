@@ -19,6 +19,7 @@ import { exitCode } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run/index.ts';
+import { MIN_FREE_TEXT_SECRET } from '../src/settings/secrets.ts';
 import { playPatternOf } from '../src/settings/discovery.ts';
 import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 
@@ -109,6 +110,20 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
   const becomePassword = cli.become.askPass ? await askBecomePassword(prompt, sshPassword) : undefined;
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
+  // As for the inventory's secrets (shortSecretWarnings): a short one cannot be looked for in
+  // free text without masking ordinary words, so a host that echoes it would show it.
+  const typed: [string, string | undefined][] = [
+    ['the SSH password (-k)', sshPassword],
+    ['the BECOME password (-K)', becomePassword],
+    ...vaultSecrets.map((s): [string, string] => [`the vault password of id ${s.id} (${s.source})`, s.password]),
+  ];
+  for (const [what, value] of typed) {
+    if (value && value.length < MIN_FREE_TEXT_SECRET) {
+      process.stderr.write(
+        `[WARNING]: ${what} is ${value.length} characters long: too short to hide in free text (a host that echoes it would show it); use one of ${MIN_FREE_TEXT_SECRET} or more characters\n`,
+      );
+    }
+  }
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
   // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
   // folder (read as inventory by the next run) is refused.

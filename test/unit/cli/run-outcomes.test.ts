@@ -1,6 +1,7 @@
-// --json / --junit paths, through the real CLI: a report that cannot be written is a usage
-// error before any host is touched; one lost after the run names its flag, the other report is
-// still written, and the run's own exit code stands.
+// What the real CLI says about a run around its hosts: --json / --junit paths (a report that
+// cannot be written is a usage error before any host is touched; one lost after the run names its
+// flag, the other report is still written, and the run's own exit code stands), a run stopped
+// by settings errors in its report, and warnings about secrets typed or read for the run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,21 @@ describe('a run stopped by settings errors, in its report', () => {
         ['db1', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
         ['db2', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
       ]);
+    },
+    RUN,
+  );
+});
+
+describe('a password of the run too short to hide in free text', () => {
+  it(
+    'is warned about, naming which one and never showing it',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      writeFileSync(join(dir, 'vault-pass'), 'vlt42\n');
+      const r = run(dir, ['--vault-password-file', 'vault-pass']);
+      expect(r.stderr).toMatch(/\[WARNING\]: the vault password of id default \(.*vault-pass\) is 5 characters long: too short to hide in free text/);
+      expect(`${r.stdout}${r.stderr}`).not.toContain('vlt42');
     },
     RUN,
   );
