@@ -53,11 +53,12 @@ tp_alloy_dir_mode() {
     # A line that ended in CR LF keeps its CR (as the plan's text does). The new line through
     # the environment: awk -v would read the backslashes of a folder's name as escapes.
     # Only the last CONFIG_FILE line, the one systemd uses: the others stay as the admin wrote them.
+    # `&& echo x`: a failed awk (or cat) fails the substitution, never writes a cut file.
     new=$(TP_LINE=$ours TP_KEY="$TP_CONFIG_FILE_ERE" \
-      awk "$TP_LAST_KEY_LINE"' FNR == last { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1" "$1"; echo x) || return
+      awk "$TP_LAST_KEY_LINE"' FNR == last { print ENVIRON["TP_LINE"] (/\r$/ ? "\r" : ""); next } { print }' "$1" "$1" && echo x) || return
     new=${new%x}
   else
-    new=$(cat -- "$1"; echo x) || return
+    new=$(cat -- "$1" && echo x) || return
     new=${new%x}
     [ -z "$new" ] || [ "${new: -1}" = $'\n' ] || new+=$'\n'
     new+=$ours$'\n'
@@ -85,14 +86,15 @@ tp_alloy_restore_config_file() {
     fi
   fi
   line=$(head -n 1 -- "$2")
-  new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk "$TP_LAST_KEY_LINE"' FNR == last { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1" "$1"; echo x) || return
+  new=$(TP_LINE=$line TP_KEY="$TP_CONFIG_FILE_ERE" awk "$TP_LAST_KEY_LINE"' FNR == last { if (ENVIRON["TP_LINE"] != "") print ENVIRON["TP_LINE"]; next } { print }' "$1" "$1" && echo x) || return
   # shellcheck disable=SC2086 # meta is "owner group mode", three words on purpose
   tp_write_text "$1" $meta "${new%x}"
 }
 
 # tp_alloy_validate_dir DIR NAME: validate DIR/*.alloy with $TP_NEW in place of NAME, as Alloy
-# will load them. Only regular files are copied: a link in an account-writable folder could
-# point root's copy at a file (/etc/shadow) whose content would then show in the error.
+# will load them. Only regular files are copied, each read once without following a link
+# (tp_copy_nofollow): a link in an account-writable folder, even one put there after the test,
+# could point root's copy at a file (/etc/shadow) whose content would then show in the error.
 tp_alloy_validate_dir() {
   local stage f
   if ! alloy validate --help >/dev/null 2>&1; then
@@ -105,7 +107,7 @@ tp_alloy_validate_dir() {
     if [ -L "$f" ]; then
       tp_warn "$f is a symbolic link; it was left out of the validation"
     elif [ -f "$f" ]; then
-      cp -p -- "$f" "$stage/" || return
+      tp_copy_nofollow "$f" "$stage/${f##*/}" || tp_warn "$f changed while it was read (a link put in its place?) or is too large; it was left out of the validation"
     fi
   done
   tp_alloy_args "$TP_ALLOY_SYSCONFIG"

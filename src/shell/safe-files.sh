@@ -225,10 +225,39 @@ tp_alloy_args() {
 }
 
 # tp_sysconfig_text FILE: sets TP_REPLY to FILE's text, empty when it is missing, a link or not a
-# regular file (never read through a link): the one read of /etc/sysconfig/alloy.
+# regular file (never read through a link): the one read of /etc/sysconfig/alloy. At most
+# TP_MAX_FILE_BYTES are read: a file larger than that (a log sent there by mistake) would take
+# bash minutes per megabyte to parse; it reads as empty and fails (the facts report its size).
 tp_sysconfig_text() {
   TP_REPLY=
-  if [ -f "$1" ] && [ ! -L "$1" ]; then IFS= read -r -d '' TP_REPLY <"$1" || true; fi
+  if [ -f "$1" ] && [ ! -L "$1" ]; then
+    local most=${TP_MAX_FILE_BYTES:-1048576}
+    IFS= read -r -N "$((most + 1))" TP_REPLY <"$1" || true
+    if [ "${#TP_REPLY}" -gt "$most" ]; then
+      TP_REPLY=
+      return 1
+    fi
+  fi
+  return 0
+}
+
+# tp_read_nofollow FILE: sets TP_REPLY to FILE's bytes (at most TP_MAX_FILE_BYTES+1), opened once
+# by dd without following a link and without waiting on a FIFO (O_NOFOLLOW|O_NONBLOCK): for a
+# file in a folder a service account may write to, which that account can swap for a link or a
+# FIFO between any test and a read by path. Fails when dd cannot open it (a link). Trailing
+# newlines are kept; bash drops a NUL byte (never in what Trento writes) and says so, silenced.
+tp_read_nofollow() {
+  { TP_REPLY=$(dd if="$1" iflag=nofollow,nonblock bs=$((${TP_MAX_FILE_BYTES:-1048576} + 1)) count=1 status=none && printf x); } 2>/dev/null || return 1
+  TP_REPLY=${TP_REPLY%x}
+}
+
+# tp_copy_nofollow FILE COPY: FILE's bytes (read by tp_read_nofollow) written to COPY, in a
+# root-only staging folder: the validation copy of a file in Alloy's folder. Fails when FILE is
+# a link by then, or larger than TP_MAX_FILE_BYTES.
+tp_copy_nofollow() {
+  tp_read_nofollow "$1" || return 1
+  [ "${#TP_REPLY}" -le "${TP_MAX_FILE_BYTES:-1048576}" ] || return 1
+  printf '%s' "$TP_REPLY" >"$2"
 }
 
 # tp_env_quoted VALUE: prints VALUE for the inside of "..." in a file systemd reads as an

@@ -33,14 +33,19 @@ if [ ! -s "$new" ]; then
   echo "configure-alloy: 'trento-agent generate alloy' printed nothing; keeping $target" >&2
   exit 1
 fi
-if [ -f "$target" ] && [ ! -L "$target" ] && cmp -s -- "$new" "$target"; then
+# The current file is read once without following a link or waiting on a FIFO (the alloy account
+# may swap it at any time); the new one is root's own.
+IFS= read -r -d '' generated <"$new" || true
+if [ -f "$target" ] && [ ! -L "$target" ] && tp_read_nofollow "$target" && [ "$TP_REPLY" = "$generated" ]; then
   exit 0
 fi
 if /usr/bin/alloy validate --help >/dev/null 2>&1; then
   # the folder as Alloy will load it: its other regular *.alloy files, and the new one
   mkdir -- "$TP_STAGE_DIR/validate"
   for f in "$dir"/*.alloy; do
-    if [ -f "$f" ] && [ ! -L "$f" ] && [ "$f" != "$target" ]; then cp -p -- "$f" "$TP_STAGE_DIR/validate/"; fi
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ "$f" != "$target" ]; then
+      tp_copy_nofollow "$f" "$TP_STAGE_DIR/validate/${f##*/}" || echo "configure-alloy: $f changed while it was read, or is too large; left out of the validation" >&2
+    fi
   done
   cp -- "$new" "$TP_STAGE_DIR/validate/$TP_TRENTO_ALLOY"
   # with the flags Alloy runs with (its CUSTOM_ARGS: --stability.level, community components)

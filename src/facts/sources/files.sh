@@ -10,6 +10,13 @@ want[$cfgdir/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
 # The toolkit's own records (root-only folder): what it installed, what it still has to do.
 for f in packages pending-handlers files units alloy-CONFIG_FILE.orig alloy-CONFIG_FILE.ours; do want[$TP_STATE_DIR/$f]=1; done
 
+# trento.alloy lies in Alloy's configuration folder, which the alloy account may write to (0770
+# root:alloy): that account can put a link (to /etc/shadow) or a FIFO in the file's place between
+# any test and a read by path. Such a file is read once, by dd opening it without following a link
+# and without waiting on a FIFO (O_NOFOLLOW|O_NONBLOCK), at most TP_MAX_FILE_BYTES+1 bytes, and
+# the controller hashes what was read; the others lie in folders only root writes to.
+declare -A guarded=([$cfgdir/$TP_TRENTO_ALLOY]=1 [$TP_ALLOY_DEFAULT_DIR/$TP_TRENTO_ALLOY]=1)
+
 # Links and other kinds of file by the shell's tests, the regular files' metadata by one stat.
 regular=()
 for f in "${!want[@]}"; do
@@ -31,11 +38,21 @@ if [ "${#regular[@]}" -gt 0 ]; then
   done < <(stat --printf '%U %G %a %s\n%n\0' -- "${regular[@]}" 2>/dev/null)
 fi
 hash=()
+careful=()
 for f in "${regular[@]}"; do
   m=${meta[$f]-}
   if [ -z "$m" ]; then record "file:$f" absent; continue; fi # gone since the test
   if [ "${m##* }" -gt "$TP_MAX_FILE_BYTES" ]; then record "file:$f" "toobig ${m##* }"; continue; fi
-  hash+=("$f")
+  if [ -n "${guarded[$f]-}" ]; then careful+=("$f"); else hash+=("$f"); fi
+done
+for f in "${careful[@]}"; do
+  if tp_read_nofollow "$f"; then
+    if [ "${#TP_REPLY}" -gt "$TP_MAX_FILE_BYTES" ]; then record "file:$f" "toobig ${#TP_REPLY}"; continue; fi
+    record "file:$f" "regular ${meta[$f]} -"
+    record "content:$f" "$TP_REPLY"
+  else
+    record "file:$f" changed # a link put in its place since the test: dd refused it
+  fi
 done
 # One sha256sum for every file. Its lines are "HASH  NAME"; a name with a backslash or a newline
 # is escaped and the line starts with "\" (coreutils' rule), so names are matched escaped.

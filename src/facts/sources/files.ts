@@ -1,5 +1,6 @@
 // Fact source "files" (files.sh): the managed files and the toolkit's own records on the host.
 // A link, another kind of file or an oversized file is a problem that fails the host, naming it.
+import { createHash } from 'node:crypto';
 import { PATHS } from '../paths.ts';
 import type { FactSource, FileFact } from '../types.ts';
 
@@ -8,10 +9,14 @@ function parseFile(path: string, value: string, content: string | undefined): Fi
   const [kind, ...rest] = value.split(' ');
   switch (kind) {
     case 'regular': {
-      // "regular OWNER GROUP MODE SIZE SHA256"
-      const [owner, group, mode, , sha256] = rest;
+      // "regular OWNER GROUP MODE SIZE SHA256"; SHA256 "-": read once without following a link
+      // (a file in a folder a service account writes to), hashed here from what was read.
+      const [owner, group, mode, , hashed] = rest;
+      const sha256 = hashed === '-' && content !== undefined ? createHash('sha256').update(content, 'utf8').digest('hex') : hashed;
       return { path, exists: true, owner, group, mode, sha256, ...(content !== undefined ? { content } : {}) };
     }
+    case 'changed':
+      return `${path} changed while it was read (a link or another kind of file put in its place): check what writes in its folder, then run again`;
     case 'symlink':
       return `${path} is a symbolic link to ${rest.join(' ')}; trento-provision neither reads nor writes through links: replace it with a regular file (or remove it) and run again`;
     case 'toobig':

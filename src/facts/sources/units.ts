@@ -1,4 +1,5 @@
 // Fact source "units" (units.sh): the toolkit's units, running and enabled or not.
+import { UNITS } from '../paths.ts';
 import type { FactSource, UnitFact } from '../types.ts';
 
 /** `systemctl show -p Id,ActiveState,UnitFileState A B C`: one block per unit, blank-line separated
@@ -24,5 +25,29 @@ export const unitStopped = (fact: UnitFact | undefined): boolean => !fact || fac
 
 export const units: FactSource<'units'> = {
   name: 'units',
-  parse: (r) => ({ facts: { units: parseUnits(r.get('units') ?? '') } }),
+  parse: (r) => {
+    const failed = r.get('units-failed');
+    // A system not booted with systemd (a container, a build machine) has no unit states to read:
+    // nothing runs, as before; any other failure leaves them unknown.
+    if (failed !== undefined && /not been booted with systemd/.test(failed)) return { facts: { units: {} } };
+    if (failed !== undefined) {
+      const [code, ...why] = failed.split(' ');
+      return {
+        facts: { units: {} },
+        problems: [
+          `systemctl show failed (exit ${code}${why.length ? `: ${why.join(' ')}` : ''}; systemd or D-Bus not answering?): the state of ${Object.values(UNITS).join(', ')} cannot be known; check 'systemctl status' on the host and run again`,
+        ],
+      };
+    }
+    const text = r.get('units') ?? '';
+    const found = parseUnits(text);
+    // systemctl answers in the order it was asked (units.sh asks for UNITS in order): a unit
+    // known by another name (an alias) is its block's, not missing on every run.
+    const blocks = text.split(/\n\s*\n/);
+    Object.values(UNITS).forEach((name, i) => {
+      const block = found[name] ? undefined : Object.values(parseUnits(blocks[i] ?? ''))[0];
+      if (block) found[name] = block;
+    });
+    return { facts: { units: found } };
+  },
 };

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,20 @@ describe('facts', () => {
     expect(() => parseFacts(out)).toThrow(new RegExp(`big is ${MAX_HOST_FILE_BYTES + 1} bytes`));
   });
 
+  it("trento.alloy, in a folder Alloy's account writes to, is read once without following a link and hashed from what was read", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-alloy-'));
+    writeFileSync(join(dir, 'trento.alloy'), 'prometheus.remote_write "trento" {}\n\n');
+    // Alloy's folder is the lab machine's default one unless /etc/sysconfig/alloy names another: here, the scratch folder.
+    const script = wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 }))).replace(
+      /^TP_ALLOY_DEFAULT_DIR=.*$/m,
+      `TP_ALLOY_DEFAULT_DIR=${dir}`,
+    );
+    const facts = parseFacts(execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 }));
+    const file = facts.files[join(dir, 'trento.alloy')];
+    expect(file).toMatchObject({ exists: true, content: 'prometheus.remote_write "trento" {}\n\n' });
+    expect(file?.sha256).toBe(createHash('sha256').update('prometheus.remote_write "trento" {}\n\n').digest('hex'));
+  });
+
   it('refuses output that was cut short', () => {
     expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\n')).toThrow(/did not finish/);
     expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\nrr 4 3\ndoneye')).toThrow(/did not finish/);
@@ -106,5 +121,33 @@ describe('unit states', () => {
       'a.service': { state: 'active', enabled: 'enabled' },
       'b.service': { state: 'inactive', enabled: 'not-found' },
     });
+  });
+});
+
+describe('unit states when systemd does not answer, or a unit has another name', () => {
+  it('a failed systemctl show is a problem naming it, never "every unit absent"; an alias is read by its place', async () => {
+    const { units } = await import('../../../src/facts/sources/units.ts');
+    const { UNITS } = await import('../../../src/facts/paths.ts');
+    const failed = units.parse(
+      new Map([
+        ['units-failed', '1 Failed to connect to bus: Connection timed out'],
+        ['units', ''],
+      ]),
+    );
+    expect(failed.problems?.[0]).toMatch(
+      /^systemctl show failed \(exit 1: Failed to connect to bus: Connection timed out; systemd or D-Bus not answering\?\): the state of trento-agent\.service, .* cannot be known/,
+    );
+    // a system without systemd (a container): no unit states, no problem
+    expect(units.parse(new Map([['units-failed', "1 System has not been booted with systemd as init system (PID 1). Can't operate."]]))).toEqual({
+      facts: { units: {} },
+    });
+    // node_exporter's unit installed under another name, with prometheus-node_exporter.service an alias of it
+    const names = Object.values(UNITS);
+    const text = names
+      .map((n) =>
+        n === UNITS.nodeExporter ? 'Id=node_exporter.service\nActiveState=active\nUnitFileState=enabled' : `Id=${n}\nActiveState=inactive\nUnitFileState=`,
+      )
+      .join('\n\n');
+    expect(units.parse(new Map([['units', text]])).facts?.units?.[UNITS.nodeExporter]).toEqual({ state: 'active', enabled: 'enabled' });
   });
 });

@@ -55,6 +55,20 @@ describe('Alloy directory mode: the host makes the edit the plan shows, and unin
     );
   });
 
+  it('an edit whose awk fails (the sysconfig unreadable midway, memory) fails and writes nothing: never a cut file', () => {
+    const sysconfig = join(scratch, 'alloy-awk');
+    const text = 'CUSTOM_ARGS=""\nCONFIG_FILE="/etc/alloy/config.alloy"\n';
+    writeFileSync(sysconfig, text);
+    rmSync(join(scratch, 'state'), { recursive: true, force: true });
+    // awk fails only where it makes the new text (TP_LINE set for it), as a killed or starved awk would
+    const failing = 'awk() { if [ -n "${TP_LINE+x}" ]; then return 2; fi; command awk "$@"; }';
+    const r = run(
+      `${failing}; mkdir -p -m 0700 "$TP_STATE_DIR" && tp_alloy_dir_mode ${sysconfig} ${join(scratch, 'state', 'saved')} ${join(scratch, 'state', 'ours')}`,
+    );
+    expect(r.code).not.toBe(0);
+    expect(readFileSync(sysconfig, 'utf8')).toBe(text);
+  });
+
   for (const c of CASES) {
     it(c.name, () => {
       const sysconfig = join(scratch, 'alloy');

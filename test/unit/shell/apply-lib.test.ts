@@ -398,3 +398,33 @@ describe('the remote command: bash reads the whole script first, in blocks', () 
     expect(r.status).not.toBe(0);
   });
 });
+
+describe('reads of files a hostile account may swap or grow (from the review of the facts)', () => {
+  it('tp_read_nofollow: the bytes as they are (trailing newlines kept), a link refused, a FIFO not waited on', () => {
+    const dir = join(scratch, 'nofollow');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'f'), 'a\n\n');
+    writeFileSync(join(dir, 'secret'), 'SENTINEL\n');
+    symlinkSync(join(dir, 'secret'), join(dir, 'link'));
+    spawnSync('mkfifo', [join(dir, 'fifo')]);
+    const r = run(
+      `tp_read_nofollow ${dir}/f && printf '[%s]' "$TP_REPLY"; tp_read_nofollow ${dir}/link; echo " link=$? [$TP_REPLY]"; ` +
+        `tp_read_nofollow ${dir}/fifo; echo "fifo=$? [$TP_REPLY]"`,
+    );
+    expect(r.stdout).toBe('[a\n\n] link=1 []\nfifo=0 []\n');
+    // the validation copy (tp_alloy_validate_dir, configure-alloy.sh): the bytes, or nothing for a link
+    const copy = run(`tp_copy_nofollow ${dir}/f ${dir}/copy-f; echo "f=$?"; tp_copy_nofollow ${dir}/link ${dir}/copy-link; echo "link=$?"`);
+    expect(copy.stdout).toBe('f=0\nlink=1\n');
+    expect(readFileSync(join(dir, 'copy-f'), 'utf8')).toBe('a\n\n');
+    expect(existsSync(join(dir, 'copy-link'))).toBe(false);
+  });
+
+  it('tp_sysconfig_text reads at most TP_MAX_FILE_BYTES: a larger file reads as empty and fails, at once', () => {
+    const file = join(scratch, 'sysconfig-big');
+    writeFileSync(file, `CONFIG_FILE="/etc/alloy"\n${'#'.repeat(2000)}\n`);
+    const r = run(
+      `TP_MAX_FILE_BYTES=1000; tp_sysconfig_text ${file}; echo "rc=$? [$TP_REPLY]"; TP_MAX_FILE_BYTES=5000; tp_sysconfig_text ${file} && echo "${'$'}{TP_REPLY%%$'\\n'*}"`,
+    );
+    expect(r.stdout).toBe('rc=1 []\nCONFIG_FILE="/etc/alloy"\n');
+  });
+});
