@@ -130,7 +130,8 @@ export interface RoleTasks {
   changes: (Change | null)[];
   handlers?: Handler[]; // what the role's changes may notify
   /** Handlers due though no change of this run notifies them: what the host runs is not what its
-   *  files say (read by the facts' probes; a --check reads none, so its plan never has these). */
+   *  files say (read by the facts' probes; a --check reads Alloy's part of them, so its plan
+   *  shows such a reload too). */
   dueHandlers?: HandlerName[];
   /** Checks that prove the role's result on the host, run with the plan's own (see HostPlan.checks). */
   checks?: Check[];

@@ -61,6 +61,19 @@ tp_alloy_has() {
   tp_http_close
   return $found
 }
+# tp_alloy_running: sets TP_ALLOY_READY (Alloy answers /-/ready with 200) and TP_ALLOY_RUNS
+# (it runs prometheus.remote_write.trento), yes or no, by bash alone (no process): what --check
+# reads too, so that a reload the run would make (Alloy not running what its files say) shows.
+tp_alloy_running() {
+  TP_ALLOY_READY=no TP_ALLOY_RUNS=no
+  if tp_http_get "$TP_ALLOY_HTTP/-/ready"; then
+    [ "$TP_HTTP_CODE" = 200 ] && TP_ALLOY_READY=yes
+    tp_http_close
+  fi
+  if tp_alloy_has prometheus.remote_write.trento; then TP_ALLOY_RUNS=yes; fi
+  return 0
+}
+
 # tp_alloy_probe: what the facts need of Alloy, from three requests read by one grep and one
 # awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT
 # FAILED" (yes/no, yes/no, Unix seconds or "-" when it never sent, the samples Alloy's queues for
@@ -68,13 +81,8 @@ tp_alloy_has() {
 # nothing: Alloy's queue (Prometheus' remote write) moves it after a batch refused for good too
 # (a 401, a 404: prometheus#10102), so the facts prove a delivery only where nothing was refused.
 tp_alloy_probe() {
-  local ready=no runs=no
-  if tp_http_get "$TP_ALLOY_HTTP/-/ready"; then
-    [ "$TP_HTTP_CODE" = 200 ] && ready=yes
-    tp_http_close
-  fi
-  tp_alloy_has prometheus.remote_write.trento && runs=yes
-  printf '%s %s ' "$ready" "$runs"
+  tp_alloy_running
+  printf '%s %s ' "$TP_ALLOY_READY" "$TP_ALLOY_RUNS"
   if ! tp_http_get "$TP_ALLOY_HTTP/metrics"; then
     echo - -
     return

@@ -528,6 +528,11 @@ describe('hosts in other states', () => {
       'mv /etc/alloy/trento.alloy /root/ && curl -sf -X POST http://127.0.0.1:12345/-/reload && mv /root/trento.alloy /etc/alloy/',
     );
     expect(await runsTrento()).toBe(false);
+    // --check sees it too (it reads what Alloy runs): the reload is drift, as the run will make it.
+    const check = await onHostOnly(h, '--check', '--detailed-exitcode');
+    expect(check.code, check.stdout).toBe(2);
+    expect(check.stdout).toMatch(new RegExp(`${h.name} \\| WOULD RUN \\| reload alloy\\.service`));
+    expect(await runsTrento()).toBe(false);
     const install = await onHostOnly(h);
     expect(install.code, install.stdout).toBe(0);
     expect(statusOf(install, h.name)?.warnings.join()).toMatch(/Alloy is running without Trento's pipeline .*: it is reloaded/);

@@ -2,8 +2,14 @@
 # Fact source "providers": uses installed (packages.sh) and src/shell/probes.sh.
 # What the verify step checks, read here once for each provider that is installed (no waiting):
 # a host where nothing is to change is then proven by this one round trip. When a probe does not
-# hold, the run checks again in a second round trip, waiting as the verify step does. Not asked
-# for by --check (TP_WANT_PROBES=0), which runs no checks.
+# hold, the run checks again in a second round trip, waiting as the verify step does. --check
+# (TP_WANT_PROBES=0) runs no checks: it reads only whether Alloy is ready and runs Trento's
+# pipeline (by bash alone), which decides a reload the real run would make.
+if [ "$TP_WANT_PROBES" = 0 ] && installed "$TP_ALLOY_PACKAGE"; then
+  tp_alloy_running
+  record probe:alloy-ready "$TP_ALLOY_READY"
+  record probe:alloy-runs-trento "$TP_ALLOY_RUNS"
+fi
 if [ "$TP_WANT_PROBES" = 1 ]; then
   if installed "$TP_NODE_EXPORTER_PACKAGE"; then
     if tp_node_exporter_serves; then record probe:node-exporter-serves yes; else record probe:node-exporter-serves no; fi

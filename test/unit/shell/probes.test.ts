@@ -367,3 +367,17 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
     expect((await delivers([[now, 5]], 3, now - 2.5)).code).toBe(1); // refused some since Alloy started
   });
 });
+
+describe('tp_alloy_running (what --check reads of Alloy)', () => {
+  it("ready and running Trento's pipeline, by bash alone: no process", async () => {
+    answers = { '/-/ready': [200, 'Alloy is ready.\n'], ...running('prometheus.remote_write.trento') };
+    expect((await probe('tp_alloy_running; echo "$TP_ALLOY_READY $TP_ALLOY_RUNS"', base, `${base}/node/metrics`, { PATH: '/nonexistent' })).stdout).toBe(
+      'yes yes\n',
+    );
+    answers = { '/-/ready': [200, 'Alloy is ready.\n'] };
+    expect((await probe('tp_alloy_running; echo "$TP_ALLOY_READY $TP_ALLOY_RUNS"', base, `${base}/node/metrics`, { PATH: '/nonexistent' })).stdout).toBe(
+      'yes no\n',
+    );
+    expect((await probe('tp_alloy_running; echo "$TP_ALLOY_READY $TP_ALLOY_RUNS"', 'http://127.0.0.1:9')).stdout).toBe('no no\n');
+  });
+});
