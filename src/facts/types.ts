@@ -63,6 +63,8 @@ export interface HostFacts {
     singleFileMissing?: string;
   };
   files: Record<string, FileFact>;
+  /** Folders holding what a killed apply left (staging folders, temp files): removed by the plan. */
+  leftovers?: string[];
   /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
   warnings: string[];
   /** What the toolkit recorded on the host (PATHS.stateDir). */

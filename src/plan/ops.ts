@@ -356,6 +356,20 @@ export function unitsRecordPruned(facts: HostFacts): Change | null {
   };
 }
 
+/** What a killed apply left in the toolkit's folders (facts.leftovers): its staging folders keep a
+ *  hard link to each file it replaced (an old agent.yaml with a rotated API key). Removed under
+ *  the host's lock, first, by a run that would otherwise find the host converged and never look. */
+export function leftoversRemoved(facts: HostFacts): Change | null {
+  const dirs = facts.leftovers ?? [];
+  if (dirs.length === 0) return null;
+  return {
+    id: 'leftovers',
+    kind: 'file',
+    summary: `remove what a killed run left in ${dirs.join(', ')} (staging folders holding the files it replaced)`,
+    script: join([raw('tp_clean_leftovers'), ...dirs.map((d) => sh` ${d}`)], ''),
+  };
+}
+
 /** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and
  *  systemd refuses both. The toolkit never unmasks an admin's choice; it says so before any
  *  change instead of failing half way through the host. */

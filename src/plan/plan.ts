@@ -8,6 +8,7 @@ import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
 import {
+  leftoversRemoved,
   maskedUnitsInTheWay,
   packagesInstalled,
   packagesKept,
@@ -121,7 +122,9 @@ export function planHost(input: PlanInput): HostPlan {
   const pruned = packagesRecordPruned(input.facts, wanted);
   const unitsPruned = unitsRecordPruned(input.facts);
   const upgrade = input.settings.packageState === 'latest' && !input.uninstall ? packagesUpgraded(wanted, input.facts) : null;
-  const all = [install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned, unitsPruned].filter((c): c is Change => c !== null);
+  const all = [leftoversRemoved(input.facts), install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned, unitsPruned].filter(
+    (c): c is Change => c !== null,
+  );
   // Shown (and run) last: what retires the old setup waits for the new one to be proven.
   const ordered = [...all.filter((c) => !isRetire(c)), ...all.filter(isRetire)];
 

@@ -10,6 +10,28 @@ want[$cfgdir/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
 # The toolkit's own records (root-only folder): what it installed, what it still has to do.
 for f in packages pending-handlers files units alloy-CONFIG_FILE.orig alloy-CONFIG_FILE.ours; do want[$TP_STATE_DIR/$f]=1; done
 
+# What a killed apply (SIGKILL, power loss) left in the folders the toolkit writes to and their
+# parents (a staging folder lives in the nearest root-only one): its staging folders hold a hard
+# link to each file it replaced (the old agent.yaml, an API key meant to be rotated away). By glob,
+# no process; the plan removes them under the host's lock.
+declare -A lookin=()
+for f in "${!want[@]}"; do
+  d=${f%/*}
+  lookin[$d]=1
+  [ -z "${d%/*}" ] || lookin[${d%/*}]=1
+done
+leftovers=
+for d in "${!lookin[@]}"; do
+  left=("$d"/.tp-stage.* "$d"/.tp-new-* "$d"/.tp-prev-*)
+  for l in "${left[@]}"; do
+    if [ -e "$l" ] || [ -L "$l" ]; then
+      leftovers+=$d$'\n'
+      break
+    fi
+  done
+done
+record leftovers "$leftovers"
+
 # trento.alloy lies in Alloy's configuration folder, which the alloy account may write to (0770
 # root:alloy): that account can put a link (to /etc/shadow) or a FIFO in the file's place between
 # any test and a read by path. Such a file is read once, by dd opening it without following a link

@@ -34,7 +34,7 @@ const lines = (text: string | undefined) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-export const files: FactSource<'files' | 'record'> = {
+export const files: FactSource<'files' | 'record' | 'leftovers'> = {
   name: 'files',
   parse: (r) => {
     const found: Record<string, FileFact> = {};
@@ -51,6 +51,7 @@ export const files: FactSource<'files' | 'record'> = {
       facts: {
         files: found,
         record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files'), units: record('units') },
+        leftovers: lines(r.get('leftovers')).sort(),
       },
       problems,
     };

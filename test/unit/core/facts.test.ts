@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,21 @@ describe('facts', () => {
     const file = facts.files[join(dir, 'trento.alloy')];
     expect(file).toMatchObject({ exists: true, content: 'prometheus.remote_write "trento" {}\n\n' });
     expect(file?.sha256).toBe(createHash('sha256').update('prometheus.remote_write "trento" {}\n\n').digest('hex'));
+  });
+
+  it('names the folders where a killed apply left a staging folder, which the plan removes first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-left-'));
+    writeFileSync(join(dir, 'agent.yaml'), 'api-key: new\n');
+    mkdirSync(join(dir, '.tp-stage.Ab12Cd'));
+    writeFileSync(join(dir, '.tp-stage.Ab12Cd', 'prev.0'), 'api-key: old\n');
+    const facts = parseFacts(factsOf([join(dir, 'agent.yaml')]));
+    expect(facts.leftovers).toContain(dir);
+    const { leftoversRemoved } = await import('../../../src/plan/ops.ts');
+    const change = leftoversRemoved(facts);
+    expect(change?.summary).toMatch(new RegExp(`^remove what a killed run left in .*${dir}`));
+    // the apply library's own cleaner, with the folder quoted
+    expect(toShell(change!.script)).toContain(`tp_clean_leftovers`);
+    expect(leftoversRemoved({ ...facts, leftovers: [] })).toBeNull();
   });
 
   it('refuses output that was cut short', () => {
