@@ -131,7 +131,9 @@ tp_place() {
   if [ -n "$7" ]; then
     TP_NEW=$tmp "$7" || { echo "the new $path failed validation; the old file is unchanged" >&2; return 1; }
   fi
-  sync -- "$tmp" 2>/dev/null
+  # fsync's result counts: on btrfs an ENOSPC or EIO may first show here, and a rename after it
+  # could leave an empty file after a crash.
+  sync -- "$tmp" || { echo "cannot write $path to disk (fsync failed: disk full or an I/O error?); the old file is unchanged" >&2; return 1; }
   local labelled=0
   if tp_selinux_on && [ -f "$path" ] && [ ! -L "$path" ]; then
     if tp_selinux_like "$path" "$tmp"; then labelled=1; else tp_warn "could not give the new $path the SELinux label of the old one: $TP_REPLY"; fi

@@ -57,7 +57,10 @@ if /usr/bin/alloy validate --help >/dev/null 2>&1; then
 fi
 chown -- "$TP_ALLOY_OWNER" "$new"
 chmod -- "$TP_ALLOY_MODE" "$new"
-sync -- "$new" 2>/dev/null || true
+sync -- "$new" || {
+  echo "configure-alloy: cannot write the new $target to disk (fsync failed); keeping $target" >&2
+  exit 1
+}
 # SELinux: the old file's label, else the path's default (as trento-provision's own writes)
 labelled=0
 if tp_selinux_on && [ -f "$target" ] && [ ! -L "$target" ]; then

@@ -419,6 +419,17 @@ describe('reads of files a hostile account may swap or grow (from the review of 
     expect(existsSync(join(dir, 'copy-link'))).toBe(false);
   });
 
+  it('a write whose fsync fails is not renamed into place: the old file stays, the error says why', () => {
+    const dir = join(scratch, 'fsync');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'f'), 'old\n');
+    // sync fails as on a disk that filled up after the write (btrfs reports ENOSPC at fsync)
+    const r = run(`sync() { return 1; }; tp_write_text ${dir}/f root root 0644 $'new\\n'; echo "rc=$?"`);
+    expect(r.stdout).toBe('rc=1\n');
+    expect(r.stderr).toContain(`cannot write ${dir}/f to disk (fsync failed`);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('old\n');
+  });
+
   it('tp_sysconfig_text reads at most TP_MAX_FILE_BYTES: a larger file reads as empty and fails, at once', () => {
     const file = join(scratch, 'sysconfig-big');
     writeFileSync(file, `CONFIG_FILE="/etc/alloy"\n${'#'.repeat(2000)}\n`);
