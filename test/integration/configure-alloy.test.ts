@@ -26,6 +26,20 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     expect(await reloads()).toBe(before);
   });
 
+  it('after a start that was cut short (its staging folder left): the file current, Alloy is reloaded all the same', async () => {
+    // A start killed after its rename may never have reloaded Alloy (the stage is in /etc, the
+    // nearest root-only folder above Alloy's).
+    const before = await reloads();
+    await mustOnHost(info, h.name, 'mkdir -m 0700 /etc/.tp-agent-stage.cut123');
+    const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1');
+    expect(out).toContain('configure-alloy: /etc/alloy/trento.alloy is current; Alloy reloaded (an earlier start was cut short)');
+    expect(await reloads()).toBe(before + 1);
+    expect(await mustOnHost(info, h.name, 'ls -a /etc | grep -c "^\\.tp-agent-stage" || true')).toBe('0\n');
+    // and the next start is quiet again
+    await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>/dev/null');
+    expect(await reloads()).toBe(before + 1);
+  });
+
   it("replaces a drifted trento.alloy with the agent's own output and reloads Alloy", async () => {
     const before = await reloads();
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');

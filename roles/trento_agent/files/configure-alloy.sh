@@ -23,8 +23,14 @@ dir=$(tp_alloy_config_dir "$TP_ALLOY_SYSCONFIG" "$TP_ALLOY_DEFAULT_DIR")
 target="$dir/$TP_TRENTO_ALLOY"
 tp_stage "$dir"
 # What an earlier start left when it was killed (systemd runs one start of the unit at a time).
+# Killed, it may have renamed its file into place without reloading Alloy: this start reloads
+# Alloy even where the file is already as generated.
+killed_before=0
 for old in "${TP_STAGE_DIR%/*}/$TP_STAGE_PREFIX"*; do
-  if [ "$old" != "$TP_STAGE_DIR" ] && [ -d "$old" ] && [ ! -L "$old" ]; then rm -rf -- "$old"; fi
+  if [ "$old" != "$TP_STAGE_DIR" ] && [ -d "$old" ] && [ ! -L "$old" ]; then
+    rm -rf -- "$old"
+    killed_before=1
+  fi
 done
 new="$TP_STAGE_DIR/$TP_TRENTO_ALLOY"
 
@@ -37,6 +43,10 @@ fi
 # may swap it at any time); the new one is root's own.
 IFS= read -r -d '' generated <"$new" || true
 if [ -f "$target" ] && [ ! -L "$target" ] && tp_read_nofollow "$target" && [ "$TP_REPLY" = "$generated" ]; then
+  if [ $killed_before = 1 ]; then
+    systemctl reload "$TP_ALLOY_UNIT" || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
+    echo "configure-alloy: $target is current; Alloy reloaded (an earlier start was cut short)"
+  fi
   exit 0
 fi
 if /usr/bin/alloy validate --help >/dev/null 2>&1; then
