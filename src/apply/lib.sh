@@ -122,7 +122,9 @@ tp_place() {
   tmp="$TP_STAGE_DIR/new.$TP_WRITES"
   if (( (8#$4 & 8#7111) == 0 )); then by_umask=1; printf -v mask '%03o' $(( 8#777 ^ 8#$4 )); fi
   umask "$mask"
-  if [ "$5" = base64 ]; then base64 -d <<<"$6" >"$tmp"; else printf '%s' "$6" >"$tmp"; fi
+  # A pipe, not a here-string: bash 4.4 (SLES 15) makes a here-string a temp file in /tmp, which
+  # would put the file's content (agent.yaml: the API key) on disk outside the staging folder.
+  if [ "$5" = base64 ]; then printf '%s' "$6" | base64 -d >"$tmp"; else printf '%s' "$6" >"$tmp"; fi
   rc=$?
   umask 022
   [ $rc = 0 ] || { echo "cannot write $path (disk full or read-only?); the old file is unchanged" >&2; return 1; }
