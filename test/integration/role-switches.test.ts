@@ -63,15 +63,21 @@ describe('agent_install_monitoring_dep', () => {
     expect(plans.get(pull.name)).toContain('trento-agent');
   });
 
-  it('false through -e: no node_exporter', async () => {
-    expect((await wouldInstall({}, ['-e', 'agent_install_monitoring_dep=false'], [pull])).get(pull.name)).not.toContain(EXPORTER);
+  it('false through -e (as JSON): no node_exporter; the text "false" (-e KEY=false) is refused, as the official `when:` reads it as true', async () => {
+    expect((await wouldInstall({}, ['-e', '{"agent_install_monitoring_dep": false}'], [pull])).get(pull.name)).not.toContain(EXPORTER);
+    const inv = await iniInventory(info, [{ host: pull }], baseVars());
+    const text = await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false', '--check']);
+    expect(text.code, text.stdout).toBe(1);
+    expect(text.stdout).toMatch(
+      /agent_install_monitoring_dep \(from -e argument 1\): is the string "false", which the official playbook's `when:` reads as true/,
+    );
   });
 
   it('false on a SLES 16 host without Alloy: refused before any change, in --check too, naming the switch', async () => {
     const inv = await iniInventory(info, [{ host: push }], baseVars());
     expect(await mustOnHost(info, push.name, 'rpm -q alloy || true')).toBe('package alloy is not installed\n');
     for (const check of [['--check'], []]) {
-      const run = await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false', ...check]);
+      const run = await provision(['-i', inv, '-e', '{"agent_install_monitoring_dep": false}', ...check]);
       expect(run.code, run.stdout + run.stderr).toBe(2);
       const host = run.report!.hosts.find((h) => h.host === push.name)!;
       expect(host.status).toBe('failed');
@@ -111,7 +117,7 @@ describe('agent_install_monitoring_dep applied (last: it installs on the pull ho
   it("false: zypper installs the agent without the node_exporter it recommends (--no-recommends, as the official role's zypper tasks)", async () => {
     const inv = await iniInventory(info, [{ host: pull }], baseVars());
     // The host then fails its node_exporter check (nothing serves): the switch is the admin's.
-    await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false']);
+    await provision(['-i', inv, '-e', '{"agent_install_monitoring_dep": false}']);
     expect(await mustOnHost(info, pull.name, `rpm -q --qf '%{NAME}\\n' trento-agent ${EXPORTER} || true`)).toBe(
       `trento-agent\npackage ${EXPORTER} is not installed\n`,
     );
