@@ -359,12 +359,17 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   });
 
   it('a timestamp recent but no batch since the check began: not delivered (it may be the configuration before this one)', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    expect((await delivers([[now, 0]], 3)).code).toBe(1);
+    // The clock read again for each call: one that waits its 3 s would leave the next a sample
+    // already older than its window on a slow machine.
+    const now = () => Math.floor(Date.now() / 1000);
+    expect((await delivers([[now(), 0]], 3)).code).toBe(1);
     // ... unless its samples are later than Alloy's last configuration load, nothing refused
-    expect((await delivers([[now, 0]], 3, now - 2.5)).code).toBe(0);
-    expect((await delivers([[now - 3, 0]], 3, now - 2.5)).code).toBe(1); // sampled before the load
-    expect((await delivers([[now, 5]], 3, now - 2.5)).code).toBe(1); // refused some since Alloy started
+    let t = now();
+    expect((await delivers([[t, 0]], 3, t - 2.5)).code).toBe(0);
+    t = now();
+    expect((await delivers([[t - 3, 0]], 3, t - 2.5)).code).toBe(1); // sampled before the load
+    t = now();
+    expect((await delivers([[t, 5]], 3, t - 2.5)).code).toBe(1); // refused some since Alloy started
   });
 });
 
