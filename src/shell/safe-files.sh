@@ -353,6 +353,9 @@ tp_dirname() {
 # unset).
 tp_config_dir_for() {
   local cfg=$1
+  # One spelling per folder ("/etc/alloy//" is /etc/alloy): the facts, the plan and the uninstall
+  # then name one trento.alloy, not two.
+  while [[ $cfg == *//* ]]; do cfg=${cfg//\/\//\/}; done
   if [ -n "$cfg" ] && [ -d "$cfg" ]; then
     cfg=${cfg%/}
     TP_REPLY=${cfg:-/}

@@ -439,3 +439,14 @@ describe('reads of files a hostile account may swap or grow (from the review of 
     expect(r.stdout).toBe('rc=1 []\nCONFIG_FILE="/etc/alloy"\n');
   });
 });
+
+describe('tp_config_dir_for: one spelling per folder', () => {
+  it('repeated slashes are one (CONFIG_FILE="/etc/alloy//" is /etc/alloy, not a second trento.alloy path)', () => {
+    const dir = join(scratch, 'cfgdir');
+    mkdirSync(dir);
+    const r = run(
+      `tp_config_dir_for '${dir}//' /etc/alloy; echo "$TP_REPLY"; tp_config_dir_for '${dir}///main.alloy' /etc/alloy; echo "$TP_REPLY"; tp_config_dir_for '' /etc/alloy; echo "$TP_REPLY"`,
+    );
+    expect(r.stdout).toBe(`${dir}\n${dir}\n/etc/alloy\n`);
+  });
+});
