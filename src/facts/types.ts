@@ -18,6 +18,8 @@ export interface UnitFact {
    *  deactivating | ... (src/facts/sources/units.ts reads it as running or stopped). */
   state: string;
   enabled: string; // enabled | disabled | static | not-found | ...
+  /** NeedDaemonReload=yes: its unit file or drop-ins changed on disk since systemd loaded them. */
+  needsReload?: true;
 }
 
 /** What the facts script read of the metrics providers (src/shell/probes.sh, one try each, only

@@ -66,13 +66,21 @@ export function install(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const installedNow = !facts.packages[PACKAGES.agent];
   const withScript = agentRegeneratesAlloy(ctx);
+  // The drop-in as it should be on disk, but systemd not told (put back by hand, a backup): the
+  // agent runs without what it says (Wants=, After=, the ExecStartPre).
+  const unitStale = facts.units[UNITS.agent]?.needsReload === true;
   return {
-    warnings:
-      agentCanRegenerate(ctx) && !withScript
+    warnings: [
+      ...(agentCanRegenerate(ctx) && !withScript
         ? [
             "a value of trento.alloy needs an escape (a quote, a backslash or a control character) that 'trento-agent generate alloy' does not write; trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre",
           ]
-        : [],
+        : []),
+      ...(unitStale
+        ? [`${UNITS.agent}'s unit files changed on disk since systemd read them (NeedDaemonReload): systemd reads them again and the agent is restarted`]
+        : []),
+    ],
+    ...(unitStale ? { dueHandlers: ['reload systemd units' as const, 'restart trento-agent' as const] } : {}),
     installPackages: [PACKAGES.agent],
     whenMissing: {
       [PACKAGES.agent]: "enable the channel that ships Trento's agent (SLES for SAP: the SAP Applications module; zypper repos, SUSEConnect --status)",

@@ -3,7 +3,7 @@
 # The redirection is outside the command substitution: bash 5.2 runs `$(CMD 2>/dev/null)` in a
 # subshell that forks CMD, where `$(CMD)` alone execs it in the subshell (a process less).
 if have systemctl; then
-  { unit_states=$(systemctl show -p Id,ActiveState,UnitFileState "${TP_UNITS[@]}"); } 2>/dev/null
+  { unit_states=$(systemctl show -p Id,ActiveState,UnitFileState,NeedDaemonReload "${TP_UNITS[@]}"); } 2>/dev/null
   # systemd not answering (D-Bus down or timing out) prints nothing: not "every unit absent".
   # Why, from a second call (only then): "not been booted with systemd" is a system without it.
   units_rc=$?

@@ -2,14 +2,20 @@
 import { UNITS } from '../paths.ts';
 import type { FactSource, UnitFact } from '../types.ts';
 
-/** `systemctl show -p Id,ActiveState,UnitFileState A B C`: one block per unit, blank-line separated
+/** `systemctl show -p Id,ActiveState,UnitFileState,NeedDaemonReload A B C`: one block per unit, blank-line separated
  *  (one call for every unit: each systemctl call costs the host a process start). */
 export function parseUnits(text: string): Record<string, UnitFact> {
   const units: Record<string, UnitFact> = {};
   for (const block of text.split(/\n\s*\n/)) {
     const props = new Map(block.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
     const id = props.get('Id');
-    if (id) units[id] = { state: props.get('ActiveState') || 'inactive', enabled: props.get('UnitFileState') || 'not-found' };
+    if (id) {
+      units[id] = {
+        state: props.get('ActiveState') || 'inactive',
+        enabled: props.get('UnitFileState') || 'not-found',
+        ...(props.get('NeedDaemonReload') === 'yes' ? { needsReload: true as const } : {}),
+      };
+    }
   }
   return units;
 }

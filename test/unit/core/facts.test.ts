@@ -132,8 +132,12 @@ describe('facts', () => {
 describe('unit states', () => {
   it('reads one systemctl show for several units, missing ones as not-found', async () => {
     const { parseUnits } = await import('../../../src/facts/sources/units.ts');
-    expect(parseUnits('Id=a.service\nActiveState=active\nUnitFileState=enabled\n\nUnitFileState=\nId=b.service\nActiveState=inactive\n')).toEqual({
-      'a.service': { state: 'active', enabled: 'enabled' },
+    expect(
+      parseUnits(
+        'Id=a.service\nActiveState=active\nUnitFileState=enabled\nNeedDaemonReload=yes\n\nUnitFileState=\nId=b.service\nActiveState=inactive\nNeedDaemonReload=no\n',
+      ),
+    ).toEqual({
+      'a.service': { state: 'active', enabled: 'enabled', needsReload: true },
       'b.service': { state: 'inactive', enabled: 'not-found' },
     });
   });

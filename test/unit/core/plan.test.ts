@@ -664,6 +664,22 @@ describe('a converged host is proven by its facts: one round trip (issue 12 item
     expect(provenByFacts(planFor({ ...push, probes: noCount }))).toBe(false);
   });
 
+  it("the agent's unit files changed on disk without a daemon-reload (NeedDaemonReload): systemd reads them again and the agent restarts, though nothing is written", () => {
+    const push = convergedFor('16.0');
+    const agent = push.units['trento-agent.service']!;
+    const stale = planFor({ ...push, probes: serving, units: { ...push.units, 'trento-agent.service': { ...agent, needsReload: true } } });
+    expect(stale.changes).toEqual([]);
+    expect(stale.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'restart trento-agent']);
+    expect(stale.warnings.join()).toMatch(/trento-agent\.service's unit files changed on disk since systemd read them \(NeedDaemonReload\)/);
+    // not on uninstall, where the agent is stopped and its drop-in removed
+    expect(
+      planFor(
+        { ...push, probes: serving, units: { ...push.units, 'trento-agent.service': { ...agent, needsReload: true } } },
+        { uninstall: true },
+      ).handlers.map((h) => h.name),
+    ).not.toContain('restart trento-agent');
+  });
+
   it('Alloy running a pipeline its files no longer give it: the reload is due though nothing changes, with why; not where a change reloads it anyway, nor with Alloy down', () => {
     const push = convergedFor('16.0');
     // Install: trento.alloy in place, Alloy ready without Trento's pipeline.
