@@ -52,6 +52,24 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     expect(await reloads()).toBe(before + 1);
   });
 
+  it('the drop-in put back without a daemon-reload (NeedDaemonReload): the run reloads systemd and restarts the agent, then is quiet', async () => {
+    const dropIn = '/etc/systemd/system/trento-agent.service.d/trento-provision.conf';
+    await mustOnHost(
+      info,
+      h.name,
+      `cp -p ${dropIn} /root/dropin && sed -i '/ExecStartPre/d' ${dropIn} && systemctl daemon-reload && cp -p /root/dropin ${dropIn}`,
+    );
+    expect(await mustOnHost(info, h.name, 'systemctl show -p NeedDaemonReload trento-agent.service')).toBe('NeedDaemonReload=yes\n');
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/trento-agent\.service's unit files changed on disk since systemd read them \(NeedDaemonReload\)/);
+    expect(await mustOnHost(info, h.name, 'systemctl show -p NeedDaemonReload trento-agent.service; systemctl is-active trento-agent')).toBe(
+      'NeedDaemonReload=no\nactive\n',
+    );
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    expect(again.stdout).toMatch(new RegExp(`${h.name} +: ok=1 +changed=0 `));
+  });
+
   it('keeps the current file when generate alloy prints nothing, and the agent still starts', async () => {
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
     // An agent whose generate prints nothing (a broken agent.yaml for generate, say).
