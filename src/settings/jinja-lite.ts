@@ -169,26 +169,20 @@ function evaluateExpression(expr: string, lookup: (name: string) => Value, refs:
     return value;
   };
 
+  /** OPERAND (OP OPERAND)*, left to right; an undefined operand makes the result undefined. */
+  const chain = (op: string, operand: () => Value, combine: (left: Value, right: Value) => Value) => (): Value => {
+    let value = operand();
+    while (isOp(op)) {
+      pos += 1;
+      const right = operand();
+      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : combine(value, right);
+    }
+    return value;
+  };
   // Jinja's precedence: `~` binds tighter than `+` (parse_math1 over parse_concat), so
   // `1 + 2 ~ 3` is 1 + '23', Python's TypeError.
-  const joined = (): Value => {
-    let value = filtered();
-    while (isOp('~')) {
-      pos += 1;
-      const right = filtered();
-      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : str(value) + str(right);
-    }
-    return value;
-  };
-  const concat = (): Value => {
-    let value = joined();
-    while (isOp('+')) {
-      pos += 1;
-      const right = joined();
-      value = value === UNDEFINED || right === UNDEFINED ? UNDEFINED : plus(value, right);
-    }
-    return value;
-  };
+  const joined = chain('~', filtered, (left, right) => str(left) + str(right));
+  const concat = chain('+', joined, plus);
 
   const result = concat();
   if (pos !== tokens.length) throw new Error('unsupported syntax after a complete expression');
