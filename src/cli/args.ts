@@ -549,9 +549,11 @@ Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
 1 bad usage or settings (nothing was changed anywhere), 99 interrupted.
 With --check --detailed-exitcode, 2 also when a host would change. The first that applies
 wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable host, and 0
-means every host was reached and is as it should be. Hosts of waves that never started are
-SKIPPED with the reason; a rollout stops only on a failed or unreachable host, a Trento
-Prometheus that could not be asked (exit 2 or 4), or Ctrl-C (99), never with 0.
+means every host was reached and is as it should be. 3: the run came to 0, but a --json or
+--junit report could not be written (an error names it; the other is still written).
+Hosts of waves that never started are SKIPPED with the reason; a rollout stops only on a
+failed or unreachable host, a Trento Prometheus that could not be asked (exit 2 or 4), or
+Ctrl-C (99), never with 0.
 
 Signals: Ctrl-C starts no new host and lets the hosts in flight finish their script; a second
 Ctrl-C, SIGTERM or SIGHUP drops every connection at once (the hosts go on with their script on
