@@ -5,7 +5,7 @@
 import { type Command, join, raw } from '../exec/command.ts';
 import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
-import { ALLOY_HTTP, MAX_HOST_FILE_BYTES, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
+import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
 
 export interface FactsOptions {
   /** Also return the contents of managed files (for --diff). */
@@ -52,7 +52,6 @@ export function factsScript(options: FactsOptions): Command {
       TP_TRENTO_ALLOY: PATHS.trentoAlloyName,
       TP_STATE_DIR: PATHS.stateDir,
       TP_ZYPP_LOCK_TIMEOUT: options.zyppLockTimeoutSeconds,
-      TP_MAX_FILE_BYTES: MAX_HOST_FILE_BYTES,
     }),
     safeFiles(),
     probes(),

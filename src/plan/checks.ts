@@ -49,7 +49,7 @@ export function deliveryWaitSeconds(config: AgentConfig): number {
 }
 
 /** A delivery the facts prove: a batch sent within SECONDS, and none refused since Alloy started
- *  (the sent timestamp moves after a refused batch too: tp_alloy_probe). Else the check runs on
+ *  (the sent timestamp moves after a refused batch too: tp_alloy_queue). Else the check runs on
  *  the host, where tp_alloy_delivers waits for a batch delivered. */
 function deliveredWithin(facts: HostFacts, seconds: number): boolean {
   const { alloyLastSent: sent, hostNow: now, alloyFailed: failed } = facts.probes;

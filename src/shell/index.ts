@@ -3,6 +3,7 @@
 // their settings, every value quoted by the command type.
 import { readFileSync } from 'node:fs';
 import { type Command, join, raw, sh } from '../exec/command.ts';
+import { MAX_HOST_FILE_BYTES } from '../facts/paths.ts';
 
 /** Reads a shell file that sits next to the calling module (pass `import.meta.url`). */
 export function shellFile(name: string, base: string): Command {
@@ -14,8 +15,9 @@ export function shellFile(name: string, base: string): Command {
  *  never the folder an agent start is using at that moment. */
 export const CONFIGURE_ALLOY_STAGE_PREFIX = '.tp-agent-stage.';
 
-/** The functions every host-side program shares (safe writes, CONFIG_FILE reading). */
-export const safeFiles = (): Command => shellFile('./safe-files.sh', import.meta.url);
+/** The functions every host-side program shares (safe writes, CONFIG_FILE reading), with the
+ *  most a file they read may hold (TP_MAX_FILE_BYTES), so no program can leave it unset. */
+export const safeFiles = (): Command => join([prelude({ TP_MAX_FILE_BYTES: MAX_HOST_FILE_BYTES }), shellFile('./safe-files.sh', import.meta.url)]);
 
 /** The read-only probes of the metrics providers, for the facts script and the apply checks. */
 export const probes = (): Command => shellFile('./probes.sh', import.meta.url);

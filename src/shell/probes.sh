@@ -64,6 +64,7 @@ tp_alloy_has() {
 # tp_alloy_running: sets TP_ALLOY_READY (Alloy answers /-/ready with 200) and TP_ALLOY_RUNS
 # (it runs prometheus.remote_write.trento), yes or no, by bash alone (no process): what --check
 # reads too, so that a reload the run would make (Alloy not running what its files say) shows.
+# shellcheck disable=SC2034 # TP_ALLOY_READY and TP_ALLOY_RUNS are read by src/facts/sources/providers.sh
 tp_alloy_running() {
   TP_ALLOY_READY=no TP_ALLOY_RUNS=no
   if tp_http_get "$TP_ALLOY_HTTP/-/ready"; then
@@ -74,15 +75,12 @@ tp_alloy_running() {
   return 0
 }
 
-# tp_alloy_probe: what the facts need of Alloy, from three requests read by one grep and one
-# awk, where the checks' functions take five processes: prints "READY RUNS_TRENTO LAST_SENT
-# FAILED" (yes/no, yes/no, Unix seconds or "-" when it never sent, the samples Alloy's queues for
-# Trento had refused for good since it started, "-" with no queue). LAST_SENT alone proves
-# nothing: Alloy's queue (Prometheus' remote write) moves it after a batch refused for good too
-# (a 401, a 404: prometheus#10102), so the facts prove a delivery only where nothing was refused.
-tp_alloy_probe() {
-  tp_alloy_running
-  printf '%s %s ' "$TP_ALLOY_READY" "$TP_ALLOY_RUNS"
+# tp_alloy_queue: what the facts read of Alloy's queues for Trento, from its /metrics by one awk:
+# prints "LAST_SENT FAILED" (Unix seconds, the samples refused for good since Alloy started),
+# "- -" with no queue or no answer. LAST_SENT alone proves nothing: Alloy's queue (Prometheus'
+# remote write) moves it after a batch refused for good too (a 401, a 404: prometheus#10102), so
+# the facts prove a delivery only where nothing was refused.
+tp_alloy_queue() {
   if ! tp_http_get "$TP_ALLOY_HTTP/metrics"; then
     echo - -
     return

@@ -8,6 +8,8 @@
 #   staging folder on the same filesystem and renamed into place; rename(2) never follows a
 #   link at the target;
 # - CONFIG_FILE of /etc/sysconfig/alloy is read here and nowhere else.
+# TP_MAX_FILE_BYTES (MAX_HOST_FILE_BYTES, src/facts/paths.ts, set above this file by
+# src/shell/index.ts): the most a file the toolkit reads on a host may hold.
 
 # tp_stage DIR: sets TP_STAGE_DIR to a root-only (0700) staging folder on DIR's filesystem, in
 # DIR itself when root alone can write there (a real folder owned by root, without group or
@@ -231,9 +233,8 @@ tp_alloy_args() {
 tp_sysconfig_text() {
   TP_REPLY=
   if [ -f "$1" ] && [ ! -L "$1" ]; then
-    local most=${TP_MAX_FILE_BYTES:-1048576}
-    IFS= read -r -N "$((most + 1))" TP_REPLY <"$1" || true
-    if [ "${#TP_REPLY}" -gt "$most" ]; then
+    IFS= read -r -N "$((TP_MAX_FILE_BYTES + 1))" TP_REPLY <"$1" || true
+    if [ "${#TP_REPLY}" -gt "$TP_MAX_FILE_BYTES" ]; then
       TP_REPLY=
       return 1
     fi
@@ -247,7 +248,7 @@ tp_sysconfig_text() {
 # FIFO between any test and a read by path. Fails when dd cannot open it (a link). Trailing
 # newlines are kept; bash drops a NUL byte (never in what Trento writes) and says so, silenced.
 tp_read_nofollow() {
-  { TP_REPLY=$(dd if="$1" iflag=nofollow,nonblock bs=$((${TP_MAX_FILE_BYTES:-1048576} + 1)) count=1 status=none && printf x); } 2>/dev/null || return 1
+  { TP_REPLY=$(dd if="$1" iflag=nofollow,nonblock bs=$((TP_MAX_FILE_BYTES + 1)) count=1 status=none && printf x); } 2>/dev/null || return 1
   TP_REPLY=${TP_REPLY%x}
 }
 
@@ -256,7 +257,7 @@ tp_read_nofollow() {
 # a link by then, or larger than TP_MAX_FILE_BYTES.
 tp_copy_nofollow() {
   tp_read_nofollow "$1" || return 1
-  [ "${#TP_REPLY}" -le "${TP_MAX_FILE_BYTES:-1048576}" ] || return 1
+  [ "${#TP_REPLY}" -le "$TP_MAX_FILE_BYTES" ] || return 1
   printf '%s' "$TP_REPLY" >"$2"
 }
 

@@ -5,7 +5,7 @@
 # hold, the run checks again in a second round trip, waiting as the verify step does. --check
 # (TP_WANT_PROBES=0) runs no checks: it reads only whether Alloy is ready and runs Trento's
 # pipeline (by bash alone), which decides a reload the real run would make.
-if [ "$TP_WANT_PROBES" = 0 ] && installed "$TP_ALLOY_PACKAGE"; then
+if installed "$TP_ALLOY_PACKAGE"; then
   tp_alloy_running
   record probe:alloy-ready "$TP_ALLOY_READY"
   record probe:alloy-runs-trento "$TP_ALLOY_RUNS"
@@ -19,9 +19,7 @@ if [ "$TP_WANT_PROBES" = 1 ]; then
   printf -v now '%(%s)T' -1
   record probe:now "$now"
   if installed "$TP_ALLOY_PACKAGE"; then
-    read -r ready runs sent failed <<<"$(tp_alloy_probe)"
-    record probe:alloy-ready "$ready"
-    record probe:alloy-runs-trento "$runs"
+    read -r sent failed <<<"$(tp_alloy_queue)"
     record probe:alloy-last-sent "${sent#-}"
     record probe:alloy-failed "${failed#-}"
   fi

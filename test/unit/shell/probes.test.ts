@@ -17,6 +17,8 @@ import { wrapScript } from '../../../src/exec/session.ts';
 const PROBES = readFileSync(new URL('../../../src/shell/probes.sh', import.meta.url), 'utf8');
 const SENT = 'prometheus_remote_storage_queue_highest_sent_timestamp_seconds';
 const FAILED = 'prometheus_remote_storage_samples_failed_total';
+/** What the facts read of Alloy (src/facts/sources/providers.sh), in one line: READY RUNS LAST_SENT FAILED. */
+const ALLOY_FACTS = 'tp_alloy_running; printf "%s %s " "$TP_ALLOY_READY" "$TP_ALLOY_RUNS"; tp_alloy_queue';
 
 /** What the fake Alloy answers, per path: [status, body]. */
 let answers: Record<string, [number, string]> = {};
@@ -69,7 +71,7 @@ describe('a listener that sends its status and then stalls', () => {
     try {
       const started = Date.now();
       const r = await probe(
-        'tp_alloy_probe; tp_alloy_has prometheus.remote_write.trento; echo "has=$?"; tp_node_exporter_serves; echo "serves=$?"',
+        `${ALLOY_FACTS}; tp_alloy_has prometheus.remote_write.trento; echo "has=$?"; tp_node_exporter_serves; echo "serves=$?"`,
         url,
         `${url}/metrics`,
         {
@@ -95,7 +97,7 @@ const running = (...ids: string[]): Record<string, [number, string]> =>
 const metrics = (lines: string[]) => `# HELP x\n${lines.join('\n')}\n`;
 const trentoQueue = (url: string, value: string) => `${SENT}{component_id="prometheus.remote_write.trento",url="${url}"} ${value}`;
 
-describe('tp_alloy_probe (what the facts read of Alloy)', () => {
+describe('tp_alloy_running and tp_alloy_queue (what the facts read of Alloy)', () => {
   it('ready, running trento.alloy, the newest delivery over every queue of the component', async () => {
     answers = {
       '/-/ready': [200, 'Alloy is ready.\n'],
@@ -113,7 +115,7 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
         ]),
       ],
     };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('yes yes 1800000123 7\n');
+    expect((await probe(ALLOY_FACTS)).stdout).toBe('yes yes 1800000123 7\n');
   });
 
   it('never delivered, trento.alloy not loaded, not ready: each said apart', async () => {
@@ -122,7 +124,7 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
       ...running('prometheus.scrape.default'),
       '/metrics': [200, metrics([`${SENT}{component_id="prometheus.remote_write.other",url="x"} 1800000999`])],
     };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('no no - -\n');
+    expect((await probe(ALLOY_FACTS)).stdout).toBe('no no - -\n');
   });
 
   it('an error page is not an answer, and no Alloy at all reads as nothing', async () => {
@@ -131,9 +133,9 @@ describe('tp_alloy_probe (what the facts read of Alloy)', () => {
       '/api/v0/web/components/prometheus.remote_write.trento': [500, '"prometheus.remote_write.trento"'],
       '/metrics': [500, trentoQueue('u', '5')],
     };
-    expect((await probe('tp_alloy_probe')).stdout).toBe('yes no - -\n');
+    expect((await probe(ALLOY_FACTS)).stdout).toBe('yes no - -\n');
     // a port nothing listens on (the server's, closed for this call, is not reused: use port 9 on loopback)
-    expect((await probe('tp_alloy_probe', 'http://127.0.0.1:9')).stdout).toBe('no no - -\n');
+    expect((await probe(ALLOY_FACTS, 'http://127.0.0.1:9')).stdout).toBe('no no - -\n');
   });
 
   it('agrees with the checks: tp_alloy_has and tp_rw_metric read the same', async () => {
@@ -164,7 +166,7 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
       const started = Date.now();
-      expect((await probe('tp_alloy_probe', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no - -\n');
+      expect((await probe(ALLOY_FACTS, url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no - -\n');
       expect((await probe('tp_node_exporter_serves', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
       expect((await probe('tp_alloy_has prometheus.remote_write.trento', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
       // three waits of Alloy's probe, two of node_exporter's, one of the check's: bounded by them, not by the server
@@ -184,7 +186,7 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
       '/node/metrics?collect%5B%5D=loadavg': [200, metrics(['node_load1 1'])],
     };
     const only = { PATH: bin };
-    expect((await probe('tp_alloy_probe', base, `${base}/node/metrics`, only)).stdout).toBe('yes yes 1800000042 0\n');
+    expect((await probe(ALLOY_FACTS, base, `${base}/node/metrics`, only)).stdout).toBe('yes yes 1800000042 0\n');
     expect((await probe('tp_alloy_has prometheus.remote_write.trento', base, `${base}/node/metrics`, only)).code).toBe(0);
     expect((await probe('tp_node_exporter_serves', base, `${base}/node/metrics`, only)).code).toBe(0);
   });
