@@ -376,6 +376,26 @@ tp_packages_install() {
   return "$rc"
 }
 
+# tp_packages_upgrade NAME VERSION [NAME VERSION]...: one zypper update for the packages, each
+# installed at VERSION when the facts were read; then proves each one's version changed. zypper
+# says "Nothing to do" and exits 0 where it will not take a candidate (a vendor change, a lock):
+# counted as done, the run would plan the same upgrade and restart the service on every run.
+tp_packages_upgrade() {
+  local names=() stayed=() line list
+  local -A before=() now=()
+  while [ $# -ge 2 ]; do
+    names+=("$1") before[$1]=$2
+    shift 2
+  done
+  tp_zypper update --auto-agree-with-licenses --no-recommends -- "${names[@]}" || return
+  while IFS=' ' read -r line; do now[${line%% *}]=${line#* }; done < <(rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' -- "${names[@]}" 2>/dev/null)
+  for line in "${names[@]}"; do [ "${now[$line]-}" != "${before[$line]}" ] || stayed+=("$line ${before[$line]}"); done
+  [ ${#stayed[@]} -eq 0 ] && return 0
+  printf -v list '%s, ' "${stayed[@]}"
+  echo "zypper update left ${list%, } as it was (zypper does not take a candidate that changes the package's vendor or that a lock holds: see zypper list-updates --all and zypper locks); install it with zypper install NAME-VERSION, or set agent_package_state: present" >&2
+  return 1
+}
+
 tp_http() { # METHOD URL: prints the HTTP status, body (or curl's error) in $TP_BODY
   local code
   code=$(curl -sS -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"

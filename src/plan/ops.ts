@@ -203,7 +203,7 @@ export function packagesUpgraded(names: string[], facts: HostFacts): Change | nu
     kind: 'packages',
     summary: `upgrade ${newer.map((n) => `${n} ${facts.packages[n]} -> ${facts.updates![n]}`).join(', ')}`,
     details: newer.map((n) => `~ package ${n} ${facts.packages[n]} -> ${facts.updates![n]}`),
-    script: join([sh`tp_zypper update --auto-agree-with-licenses --no-recommends --`, ...newer.map((n) => sh` ${n}`)], ''),
+    script: join([sh`tp_packages_upgrade`, ...newer.map((n) => sh` ${n} ${facts.packages[n]!}`)], ''),
     // The new binaries run only once their services restart (SUSE's %service_del_postun may
     // restart them, but not where DISABLE_RESTART_ON_UPDATE=yes).
     notify: newer.flatMap((n) => (RESTART_AFTER_UPGRADE[n] ? [RESTART_AFTER_UPGRADE[n]] : [])),

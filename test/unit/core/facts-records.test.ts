@@ -10,6 +10,7 @@ import { wrapScript } from '../../../src/exec/session.ts';
 import { parseFacts } from '../../../src/facts/parse.ts';
 import { readRecords, RecordsError } from '../../../src/facts/records.ts';
 import { factsScript } from '../../../src/facts/script.ts';
+import { updates } from '../../../src/facts/sources/updates.ts';
 import { safeFiles } from '../../../src/shell/index.ts';
 
 const run = (managedFiles: string[]) =>
@@ -146,14 +147,22 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     expect(lab).toBe(value);
   });
 
-  it("updates: zypper list-updates' name and available version, whatever the status (a vendor change too); zypper's exit code kept", () => {
-    const table = [
+  it("updates: zypper list-updates' name and available version, found by the header's names whatever their place; zypper's exit code kept", () => {
+    const standard = [
+      'Loading repository data...',
       'S | Repository | Name                  | Current Version | Available Version | Arch',
       '--+------------+-----------------------+-----------------+-------------------+-------',
       'v | SUSE-Other | alloy                 | 1.9.0-1.1       | 1.11.0-3.1        | x86_64',
       '  | SLE-Module | trento-agent          | 3.0.2-1.1       | 3.1.0-1.1         | noarch',
     ].join('\n');
-    const withZypper = (rc: number) =>
+    // columns moved and one fewer: read by place, this table gave names for versions, or nothing
+    const moved = [
+      'Repository | Name | Available Version | Current Version',
+      '-----------+------+-------------------+----------------',
+      'SLE | trento-agent | 3.1.0-1.1 | 3.0.2-1.1',
+    ].join('\n');
+    const unknown = ['S | Repository | Package | Candidate', '--+------------+---------+----------', '  | SLE | trento-agent | 3.1.0-1.1'].join('\n');
+    const withZypper = (rc: number, table = standard) =>
       execFileSync('/bin/bash', ['-s'], {
         input: wrapScript(
           `zypper() { printf '%s\\n' '${table.replaceAll("'", "'\\''")}'; return ${rc}; }\n${toShell(factsScript({ withContent: false, withUpdates: true, zyppLockTimeoutSeconds: 5 }))}`,
@@ -165,6 +174,15 @@ describe('CONFIG_FILE of /etc/sysconfig/alloy, read with shell builtins', () => 
     expect(records.get('updates')).toBe('alloy 1.11.0-3.1\ntrento-agent 3.1.0-1.1');
     expect(records.get('updates-rc')).toBe('0');
     expect(new Map(readRecords(withZypper(7))).get('updates-rc')).toBe('7');
+    expect(updates.parse(new Map(readRecords(withZypper(0, moved))))).toEqual({ facts: { updates: { 'trento-agent': '3.1.0-1.1' } } });
+    // no column of those names: a problem of the host's, never "nothing newer"
+    const refused = updates.parse(new Map(readRecords(withZypper(0, unknown))));
+    expect(refused.facts).toEqual({ updates: {} });
+    expect(refused.problems).toEqual([
+      expect.stringContaining(
+        'zypper list-updates printed a table without the columns "Name" and "Available Version" (its header: S Repository Package Candidate)',
+      ),
+    ]);
   });
 
   it('the folder Alloy loads from is what dirname gives', () => {

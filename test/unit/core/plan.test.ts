@@ -850,7 +850,8 @@ describe('agent_package_state: latest', () => {
     const latest = planFor(facts, { packageState: 'latest' });
     const upgrade = latest.changes.find((c) => c.id === 'packages:upgrade')!;
     expect(upgrade.summary).toBe('upgrade trento-agent 3.0.2-1.1 -> 3.1.0-1.1');
-    expect(toShell(upgrade.script)).toMatch(/^tp_zypper update --auto-agree-with-licenses --no-recommends -- '?trento-agent'?$/u);
+    // tp_packages_upgrade gets each package's installed version, to prove the upgrade took
+    expect(toShell(upgrade.script)).toMatch(/^tp_packages_upgrade '?trento-agent'? '?3\.0\.2-1\.1'?$/u);
     expect(latest.handlers.map((h) => h.name)).toContain('restart trento-agent');
     // Nothing newer: nothing to do, changed=0.
     const upToDate = { ...old, updates: {} };
