@@ -52,12 +52,16 @@ for f in "${!want[@]}"; do
     record "file:$f" absent
   fi
 done
-declare -A meta=()
+# meta: "MODE SIZE"; owners: "OWNER\nGROUP" (an account's name may hold a space: "domain users").
+declare -A meta=() owners=()
 if [ "${#regular[@]}" -gt 0 ]; then
-  # "OWNER GROUP MODE SIZE\nNAME\0": NUL-terminated, so no name can shift the others
+  # "MODE SIZE\nOWNER\nGROUP\nNAME\0": NUL-terminated, so no name can shift the others
   while IFS= read -r -d '' rec; do
-    meta[${rec#*$'\n'}]=${rec%%$'\n'*}
-  done < <(stat --printf '%U %G %a %s\n%n\0' -- "${regular[@]}" 2>/dev/null)
+    m=${rec%%$'\n'*} rec=${rec#*$'\n'}
+    o=${rec%%$'\n'*} rec=${rec#*$'\n'}
+    g=${rec%%$'\n'*} rec=${rec#*$'\n'}
+    meta[$rec]=$m owners[$rec]=$o$'\n'$g
+  done < <(stat --printf '%a %s\n%U\n%G\n%n\0' -- "${regular[@]}" 2>/dev/null)
 fi
 hash=()
 careful=()
@@ -70,14 +74,15 @@ done
 for f in "${careful[@]}"; do
   if tp_read_nofollow "$f"; then
     if [ "${#TP_REPLY}" -gt "$TP_MAX_FILE_BYTES" ]; then record "file:$f" "toobig ${#TP_REPLY}"; continue; fi
-    record "file:$f" "regular ${meta[$f]} -"
+    record "file:$f" "regular ${meta[$f]} -"$'\n'"${owners[$f]}"
     record "content:$f" "$TP_REPLY"
   else
     record "file:$f" changed # a link put in its place since the test: dd refused it
   fi
 done
 # One sha256sum for every file. Its lines are "HASH  NAME"; a name with a backslash or a newline
-# is escaped and the line starts with "\" (coreutils' rule), so names are matched escaped.
+# is escaped and the line starts with "\" (coreutils' rule), so names are matched escaped; a
+# carriage return too from coreutils 9 (SLES 16), not before (SLES 15's 8.32): both are tried.
 declare -A sum=()
 if [ "${#hash[@]}" -gt 0 ]; then
   while IFS= read -r line; do
@@ -86,10 +91,16 @@ if [ "${#hash[@]}" -gt 0 ]; then
 fi
 for f in "${hash[@]}"; do
   e=$f
-  if [[ $f == *[\\$'\n']* ]]; then e=${f//\\/\\\\}; e=${e//$'\n'/\\n}; fi
+  if [[ $f == *[\\$'\n'$'\r']* ]]; then e=${f//\\/\\\\}; e=${e//$'\n'/\\n}; fi
   s=${sum[$e]-}
-  if [ -z "$s" ]; then record "file:$f" absent; continue; fi # unreadable or gone
-  record "file:$f" "regular ${meta[$f]} $s"
+  [ -n "$s" ] || [[ $e != *$'\r'* ]] || s=${sum[${e//$'\r'/\\r}]-}
+  if [ -z "$s" ]; then
+    # gone since the test, or there and unreadable (EIO, an NFS root squash, an LSM's denial):
+    # the latter is no "absent" that a write would then cover
+    if [ -e "$f" ]; then record "file:$f" unreadable; else record "file:$f" absent; fi
+    continue
+  fi
+  record "file:$f" "regular ${meta[$f]} $s"$'\n'"${owners[$f]}"
   [ "${want[$f]}" = 1 ] || continue
   # The whole file by the read builtin; a NUL byte ends read early (status 0) and cannot be held
   # in a shell variable, so such a file goes as base64 of the file itself.

@@ -6,15 +6,19 @@ import type { FactSource, FileFact } from '../types.ts';
 
 function parseFile(path: string, value: string, content: string | undefined): FileFact | string {
   if (value === 'absent') return { path, exists: false };
-  const [kind, ...rest] = value.split(' ');
+  const [first = '', owner, group] = value.split('\n');
+  const [kind, ...rest] = first.split(' ');
   switch (kind) {
     case 'regular': {
-      // "regular OWNER GROUP MODE SIZE SHA256"; SHA256 "-": read once without following a link
-      // (a file in a folder a service account writes to), hashed here from what was read.
-      const [owner, group, mode, , hashed] = rest;
+      // "regular MODE SIZE SHA256\nOWNER\nGROUP" (a name may hold a space); SHA256 "-": read once
+      // without following a link (a file in a folder a service account writes to), hashed here
+      // from what was read.
+      const [mode, , hashed] = rest;
       const sha256 = hashed === '-' && content !== undefined ? createHash('sha256').update(content, 'utf8').digest('hex') : hashed;
       return { path, exists: true, owner, group, mode, sha256, ...(content !== undefined ? { content } : {}) };
     }
+    case 'unreadable':
+      return `${path} is there but could not be read (sha256sum failed: an I/O error, a root-squashed NFS mount, a security module's denial); make it readable to root, then run again`;
     case 'changed':
       return `${path} changed while it was read (a link or another kind of file put in its place): check what writes in its folder, then run again`;
     case 'symlink':

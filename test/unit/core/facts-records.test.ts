@@ -1,7 +1,7 @@
 // The facts script's framing: length-prefixed records written with shell builtins (no process
 // per fact), read back byte-exact whatever the files hold.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,7 +64,8 @@ describe('facts records', () => {
 
   it('names with spaces, newlines, backslashes and UTF-8 get their own hash and content', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
-    const names = ['a b', 'new\nline', 'back\\slash', 'ünï', '-dash'];
+    // a carriage return: coreutils 9 (SLES 16, Debian 12) escapes it in sha256sum's line, 8.32 does not
+    const names = ['a b', 'new\nline', 'back\\slash', 'ünï', '-dash', 'carriage\rreturn'];
     for (const [i, n] of names.entries()) writeFileSync(join(dir, n), `content ${i}\n`);
     const facts = parseFacts(run(names.map((n) => join(dir, n))));
     const sha = (n: string) =>
@@ -74,6 +75,24 @@ describe('facts records', () => {
     names.forEach((n, i) => {
       expect(facts.files[join(dir, n)], n).toMatchObject({ exists: true, content: `content ${i}\n`, sha256: sha(n) });
     });
+  });
+
+  it('an owner or group name with a space (SSSD\'s "domain users") stays one name; a file there but unreadable is a problem, never absent', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-records-'));
+    const file = join(dir, 'agent.yaml');
+    writeFileSync(file, 'x\n', { mode: 0o640 });
+    chmodSync(file, 0o640);
+    chownSync(file, 0, 4242);
+    // the group database with such a group, for this process tree alone (a mount namespace)
+    writeFileSync(join(dir, 'group'), `${readFileSync('/etc/group', 'utf8')}domain users:x:4242:\n`);
+    const out = execFileSync('unshare', ['--mount', '/bin/bash', '-c', 'mount --bind -- "$1" /etc/group && exec /bin/bash -s', '-', join(dir, 'group')], {
+      input: wrapScript(toShell(factsScript({ withContent: true, zyppLockTimeoutSeconds: 5, managedFiles: [file] }))),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(parseFacts(out).files[file]).toMatchObject({ exists: true, owner: 'root', group: 'domain users', mode: '640', content: 'x\n' });
+    // /proc/self/mem: a regular file to stat, an I/O error to read from its start
+    expect(() => parseFacts(run(['/proc/self/mem']))).toThrow('/proc/self/mem is there but could not be read (sha256sum failed');
   });
 
   it('the output is ASCII, so the connection decoding it as UTF-8 cannot shift a length', () => {
