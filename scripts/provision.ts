@@ -133,14 +133,16 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   }
   // Whatever came out of a vault is secret, whatever its variable's name.
   sink.secrets.add(inventory.vaultValues);
-  for (const w of inventory.warnings) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
+  // The play's hosts (group agents when there is one) after --limit, for the list and the run
+  // alike; a pattern of the limit that matches nothing is warned about, as ansible-playbook does
+  // (a mistyped name in a list would drop its host without a word).
+  const pattern = playPatternOf(inventory);
+  const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir });
+  for (const w of [...inventory.warnings, ...selection.warnings]) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
   if (cli.listHosts) {
     // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
-    // The play's hosts, as the run takes them (group agents when there is one).
-    const pattern = playPatternOf(inventory);
-    const hosts = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir }).hosts;
     const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
-    process.stdout.write(listHostsText(inventory, hosts, mode, pattern, sink.secrets.redact));
+    process.stdout.write(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
     return 0;
   }
   const extraVars = parseExtraVars(cli.extraVars, adminDir, vaultSecrets);
@@ -200,6 +202,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   await run(
     inventory,
     {
+      hosts: selection.hosts,
       ...(cli.limit ? { limit: cli.limit } : {}),
       check: cli.check,
       diff: cli.diff,

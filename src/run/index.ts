@@ -4,12 +4,12 @@
 // this folder: settings.ts (no host needed), facts.ts, plan.ts, apply.ts (with proof.ts).
 import { planSteps } from '../apply/script.ts';
 import { connector } from '../exec/connector.ts';
-import { type Inventory, limitHosts } from '../inventory/index.ts';
+import type { Inventory } from '../inventory/index.ts';
 import type { HostStatus } from '../output/events.ts';
 import { wouldChange } from '../output/tally.ts';
 import { loadRoleDefaults } from '../settings/defaults.ts';
 import { templatedConnectionVars } from '../settings/connection-vars.ts';
-import { playPatternOf, playViewOf } from '../settings/discovery.ts';
+import { playViewOf } from '../settings/discovery.ts';
 import { usedSecrets } from '../settings/validate.ts';
 import type { RunOptions, RunSinkHooks, HostRecord, RunContext } from './types.ts';
 import { checkHostlessSettings } from './settings.ts';
@@ -96,9 +96,9 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
   return end();
 }
 
-/** The hosts of the run: --limit keeps the play's (inventory) order, as ansible-playbook does. */
+/** The hosts of the run (options.hosts: --limit keeps the play's order, as ansible-playbook does). */
 function selectHosts(inventory: Inventory, options: RunOptions): HostRecord[] {
-  const names = limitHosts(inventory, options.limit, playPatternOf(inventory)).hosts;
+  const names = options.hosts;
   if (names.length === 0) {
     throw new UsageError(`no hosts matched ${options.limit ? `--limit ${options.limit}` : 'the inventory'} in ${inventory.sources.join(', ')}`);
   }

@@ -17,6 +17,9 @@ import type { SerialItem } from '../rollout/waves.ts';
 import type { VerifyPrometheusOptions } from '../verify/run-proof.ts';
 
 export interface RunOptions {
+  /** The play's hosts after --limit, in the play's order (limitHosts, in the CLI). */
+  hosts: string[];
+  /** --limit as given, for messages. */
   limit?: string;
   check: boolean;
   diff: boolean;

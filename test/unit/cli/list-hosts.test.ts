@@ -32,3 +32,28 @@ it("lists the play's hosts (group agents, as the run takes them), --limit within
   writeFileSync(plain, 'db1\n[web]\nweb1\n');
   expect(await listed(plain)).toMatch(/^play #1 \(all\): [\s\S]*hosts \(2\):\n {4}db1 +db1\n {4}web1 +web1\n$/);
 });
+
+it('a --limit pattern that matches nothing is warned about, by the list and the run alike; --limit @FILE is read from where the admin ran npm', {
+  timeout: 120_000,
+}, async () => {
+  const file = join(dir, 'warned');
+  writeFileSync(
+    file,
+    '[agents]\nhana01\nhana02\n[agents:vars]\nagent_web_api_key=k\ntrento_server_url=https://trento.example\nprovision_rabbitmq=false\ntrento_rabbitmq_host=rmq.example\nrabbitmq_password=p-long-enough\n',
+  );
+  const listedOnly = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--list-hosts', '-l', 'hana01,hanna02'], {
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  expect(listedOnly.stderr).toContain('[WARNING]: Could not match supplied host pattern, ignoring: hanna02');
+  expect(listedOnly.stdout).toMatch(/hosts \(1\):\n {4}hana01 /);
+  // The run (--syntax-check: settings only, no host contacted), as `npm run provision` starts
+  // it: in the project's folder, INIT_CWD the admin's. The limit file lies in the admin's folder.
+  writeFileSync(join(dir, 'retry'), 'hana01\nhanna02\n');
+  const run = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--syntax-check', '-l', '@retry'], {
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: '1', INIT_CWD: dir },
+  });
+  expect(run.stderr).toContain('[WARNING]: Could not match supplied host pattern, ignoring: hanna02');
+  expect(run.stdout).toContain('inventory and settings of 1 host(s) are valid');
+});
