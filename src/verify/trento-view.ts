@@ -91,7 +91,12 @@ const seriesKey = (metric: Record<string, string>) =>
  * drops __name__ and keeps the other labels, so the label set is the join key.)
  */
 export function readUp(values: { resultType: string; result: unknown }, stamps: { resultType: string; result: unknown }): Map<string, SeenSeries[]> {
-  const at = new Map(vectorOf(stamps).map((s) => [seriesKey(s.metric), Number(s.value[1])]));
+  // A time no Date holds ("NaN", "1e300": a proxy's answer, not Prometheus') is no time at all.
+  const time = (text: string) => {
+    const seconds = Number(text);
+    return Number.isFinite(seconds) && Math.abs(seconds) < MAX_DATE_SECONDS ? seconds : null;
+  };
+  const at = new Map(vectorOf(stamps).map((s) => [seriesKey(s.metric), time(s.value[1])]));
   const out = new Map<string, SeenSeries[]>();
   for (const s of vectorOf(values)) {
     const id = s.metric.agentID;
@@ -104,6 +109,9 @@ export function readUp(values: { resultType: string; result: unknown }, stamps: 
   }
   return out;
 }
+
+/** The largest time a JavaScript Date holds (±8.64e15 ms), in seconds. */
+const MAX_DATE_SECONDS = 8.64e12;
 
 const iso = (seconds: number) => new Date(Math.round(seconds * 1000)).toISOString();
 
@@ -309,10 +317,13 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
   };
   const ensurePolling = () => {
     // From the next turn of the event loop: hosts whose proofs start together share the first poll.
-    loop ??= new Promise((r) => setImmediate(r)).then(poll).finally(() => {
-      loop = undefined;
-      if (pending.size > 0) ensurePolling();
-    });
+    loop ??= new Promise((r) => setImmediate(r))
+      .then(poll)
+      .catch(fail)
+      .finally(() => {
+        loop = undefined;
+        if (pending.size > 0) ensurePolling();
+      });
   };
 
   return {

@@ -63,6 +63,15 @@ describe("reading Prometheus' answer and judging a host", () => {
     expect(judge(pull, [...seen.get(A)!, { exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true });
   });
 
+  it('a time no Date holds ("NaN", "1e300", from a proxy) is read as no time, never a crash of the run', () => {
+    const labels = { __name__: 'up', agentID: A, exporter_name: 'node_exporter' };
+    for (const stamp of ['NaN', '1e300', '-Inf', '+Inf']) {
+      const seen = readUp(vec([{ labels, value: 1 }]), vec([{ labels: { agentID: A, exporter_name: 'node_exporter' }, value: stamp }]));
+      expect(seen.get(A), stamp).toEqual([{ exporterName: 'node_exporter', up: 1, at: null }]);
+      expect(judge(pull, seen.get(A)!, 100), stamp).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
+    }
+  });
+
   it('a fresh up == 1 with the expected exporter_name passes; every other case names its reason', () => {
     expect(judge(pull, [{ exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true, up: 1, reason: null });
     expect(judge(pull, [], 100)).toMatchObject({ ok: false, reason: 'no-series', message: `Prometheus has no series up{agentID="${A}"}` });
