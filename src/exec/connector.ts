@@ -55,10 +55,17 @@ export function connector(options: ConnectorOptions = {}): Connector {
     let folder = folders.get(parent);
     if (!folder) {
       folder = (async () => {
-        await mkdir(parent, { recursive: true, mode: 0o700 });
-        const path = await mkdtemp(join(parent, 'tp-ssh-'));
-        made.push(path);
-        return path;
+        try {
+          await mkdir(parent, { recursive: true, mode: 0o700 });
+          const path = await mkdtemp(join(parent, 'tp-ssh-'));
+          made.push(path);
+          return path;
+        } catch (error) {
+          // This machine's problem, not the host's: named as such, never "unreachable".
+          throw new Error(
+            `cannot make the run's folder of SSH control sockets in ${parent} (${(error as Error).message}): point control_path_dir ([ssh_connection] of ansible.cfg, ANSIBLE_SSH_CONTROL_PATH_DIR, or the host's ansible_control_path_dir) at a folder this user can write to`,
+          );
+        }
       })();
       folders.set(parent, folder);
     }

@@ -214,6 +214,9 @@ async function connectAndRun(
     try {
       session = h.session = await sessions.open(spec);
     } catch (error) {
+      // Only a connection that failed makes a host unreachable; anything else open() throws is
+      // this machine's (the control sockets' folder): the host fails, naming it.
+      if (!(error instanceof ConnectError)) throw error;
       return { error };
     }
     // A second Ctrl-C (or SIGTERM) while the host was connecting (paramiko connects in open())

@@ -120,3 +120,20 @@ describe('a password of the run too short to hide in free text', () => {
     RUN,
   );
 });
+
+describe("a problem of this machine's, not the host's", () => {
+  it(
+    'a control_path_dir that cannot be made: the host failed (exit 2) with the folder and the setting named, never unreachable (exit 4)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY.replace('ansible_port=1', 'ansible_port=1 ansible_control_path_dir=/etc/hostname/tp-cp'));
+      const r = run(dir, ['--json', 'r.json']);
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toContain("cannot make the run's folder of SSH control sockets in /etc/hostname/tp-cp");
+      expect(r.stdout).toContain('point control_path_dir');
+      const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { hosts: { host: string; status: string }[] };
+      expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['db1', 'failed']]);
+    },
+    RUN,
+  );
+});
