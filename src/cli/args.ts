@@ -437,7 +437,8 @@ Options (ansible-playbook's names and meanings):
   -D, --diff                 show file diffs (secrets masked), packages, units and services
   -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS, forks)
       --serial N|N%|N,M,...  roll out in waves (Ansible's play keyword serial): N hosts, N% of the
-                             selected hosts (rounded down, at least 1), or a list whose last
+                             selected hosts (at least 1; rounded down as Ansible does, in
+                             floating point: 29% of 100 is 28), or a list whose last
                              element repeats (1,10%,50%). Each wave is applied and verified
                              before the next starts; facts and plans of all hosts come first.
                              With --check: the waves, nothing changed

@@ -41,7 +41,7 @@ export type RunEvent =
   // Waves (--serial, --max-fail-percentage; src/rollout/): the plan of waves, then each wave.
   | { type: 'waves'; serial: string | null; maxFailPercentage: number | null; waves: string[][] }
   | { type: 'wave-start'; wave: number; of: number; hosts: string[] }
-  | { type: 'wave-end'; wave: number; size: number; failed: number; stopped?: string }
+  | { type: 'wave-end'; wave: number; size: number; failed: number; skipped: number; stopped?: string }
   /** Later waves do not start: `wave` stopped the rollout (null: interrupted between waves). */
   | { type: 'rollout-stopped'; wave: number | null; reason: string; notStarted: string[] }
   | { type: 'run-end'; exitCode: number; durationMs: number };

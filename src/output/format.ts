@@ -148,7 +148,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
             paint(
               o,
               e.failed ? 'yellow' : 'green',
-              `WAVE ${e.wave} done: ${e.size - e.failed} of ${e.size} host(s) converged and verified, ${e.failed} failed`,
+              `WAVE ${e.wave} done: ${e.size - e.failed - e.skipped} of ${e.size} host(s) converged and verified, ${e.skipped} skipped, ${e.failed} failed`,
             ),
           ];
     case 'rollout-stopped':

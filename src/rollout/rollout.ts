@@ -36,6 +36,9 @@ export interface RolloutHooks<H extends WaveHost> {
 }
 
 const failedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+/** Hosts of the wave finished without a change or a failure: refused (an unsupported product),
+ *  held back or kept from starting. */
+const skippedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'skipped').length;
 
 export async function rollOut<H extends WaveHost>(waves: H[][], options: RolloutOptions, hooks: RolloutHooks<H>): Promise<void> {
   const { emit } = hooks;
@@ -59,7 +62,14 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     if (before.stop) {
       const unchanged = wave.filter(hooks.pending);
       if (!options.check) for (const h of unchanged) hooks.notStarted(h, `not started: wave ${i + 1} stopped before any change (${before.reason})`);
-      emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), stopped: `${before.reason}, before any change in the wave` });
+      emit({
+        type: 'wave-end',
+        wave: i + 1,
+        size: wave.length,
+        failed: failedIn(wave),
+        skipped: skippedIn(wave),
+        stopped: `${before.reason}, before any change in the wave`,
+      });
       return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`, unchanged);
     }
     // As Ansible stops the rest of a batch once its failures pass max_fail_percentage: hosts in
@@ -82,7 +92,14 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // host is blamed, but no later wave starts on a wave nobody could prove.
     const unproven = !after.stop && !options.check && i < waves.length - 1 ? hooks.unproven?.() : undefined;
     const verdict = unproven ? { stop: true, reason: `not proven from Trento's side: ${unproven}` } : after;
-    emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), ...(verdict.stop ? { stopped: verdict.reason! } : {}) });
+    emit({
+      type: 'wave-end',
+      wave: i + 1,
+      size: wave.length,
+      failed: failedIn(wave),
+      skipped: skippedIn(wave),
+      ...(verdict.stop ? { stopped: verdict.reason! } : {}),
+    });
     if (verdict.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, heldBack);
   }
 }

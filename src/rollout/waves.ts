@@ -36,7 +36,8 @@ export function parseMaxFailPercentage(text: string): number {
 
 /**
  * A wave's size from one --serial element: Ansible's pct_to_int(value, all hosts): a percentage
- * of every selected host (not of those left), rounded down, at least 1.
+ * of every selected host (not of those left), rounded down, at least 1. As Ansible computes it,
+ * in floating point: 29% of 100 is 28 (0.29 * 100 = 28.999...), and so it stays here.
  */
 function sizeOf(item: SerialItem, total: number): number {
   if ('count' in item) return item.count;

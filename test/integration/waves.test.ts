@@ -64,7 +64,7 @@ describe('waves', () => {
     // The waves ran in order and the second stopped the rollout.
     const out = run.stdout;
     expect(out.indexOf(`WAVE [1/3]: ${a}, ${b}`)).toBeGreaterThan(-1);
-    expect(out.indexOf(`WAVE [2/3]: ${c}, ${d}`)).toBeGreaterThan(out.indexOf('WAVE 1 done: 2 of 2 host(s) converged and verified, 0 failed'));
+    expect(out.indexOf(`WAVE [2/3]: ${c}, ${d}`)).toBeGreaterThan(out.indexOf('WAVE 1 done: 2 of 2 host(s) converged and verified, 0 skipped, 0 failed'));
     expect(out).not.toContain('WAVE [3/3]');
     expect(out).toContain('WAVE 2 stopped the rollout: 1 of 2 host(s) failed, more than --max-fail-percentage 0');
     expect(out).toContain(`ROLLOUT STOPPED: wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0; later waves do not start; not started: ${e}`);

@@ -3,6 +3,8 @@
 // (The lab test, test/integration/waves.test.ts, runs it with real hosts.)
 import { describe, expect, it } from 'vitest';
 import type { HostStatus, RunEvent } from '../../../src/output/events.ts';
+import { formatEvent } from '../../../src/output/format.ts';
+import { newTally } from '../../../src/output/tally.ts';
 import { rollOut, type WaveHost } from '../../../src/rollout/rollout.ts';
 
 interface H extends WaveHost {
@@ -58,7 +60,7 @@ describe('rollOut', () => {
     const { applied, events, messages } = await roll(waves, {}, { unprovenAfter: 1 });
     expect(applied).toEqual([['canary']]);
     expect(events.filter((e) => e.type === 'wave-end')).toEqual([
-      { type: 'wave-end', wave: 1, size: 1, failed: 0, stopped: "not proven from Trento's side: HTTP 401 from Prometheus" },
+      { type: 'wave-end', wave: 1, size: 1, failed: 0, skipped: 0, stopped: "not proven from Trento's side: HTTP 401 from Prometheus" },
     ]);
     expect(waves[0]![0]!.status).toBe('changed');
     expect(messages.b).toBe(
@@ -99,8 +101,8 @@ describe('rollOut', () => {
       ['c', 'd'],
     ]);
     expect(events.filter((e) => e.type === 'wave-end')).toEqual([
-      { type: 'wave-end', wave: 1, size: 2, failed: 0 },
-      { type: 'wave-end', wave: 2, size: 2, failed: 1, stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0' },
+      { type: 'wave-end', wave: 1, size: 2, failed: 0, skipped: 0 },
+      { type: 'wave-end', wave: 2, size: 2, failed: 1, skipped: 0, stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0' },
     ]);
     expect(events.at(-1)).toEqual({
       type: 'rollout-stopped',
@@ -111,6 +113,15 @@ describe('rollOut', () => {
     expect(messages.e).toBe(
       'not started: wave 3 of 3 never started (wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0); nothing was changed on this host',
     );
+  });
+
+  it('a host refused before its wave (an unsupported product: skipped) is counted as skipped, not as converged', async () => {
+    const { events } = await roll([[host('a'), host('sles12', 'skipped'), host('b')]], {});
+    const end = events.find((e) => e.type === 'wave-end')!;
+    expect(end).toEqual({ type: 'wave-end', wave: 1, size: 3, failed: 0, skipped: 1 });
+    expect(formatEvent(end, { verbosity: 0, diff: false, color: false }, newTally())).toEqual([
+      'WAVE 1 done: 2 of 3 host(s) converged and verified, 1 skipped, 0 failed',
+    ]);
   });
 
   it('within the threshold the rollout goes on; without a percentage only an all-failed wave stops it', async () => {

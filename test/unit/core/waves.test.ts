@@ -68,6 +68,8 @@ describe('wavesOf (Ansible serial)', () => {
     expect(sizes(3, '0%')).toEqual([1, 1, 1]);
     expect(sizes(3, '10%')).toEqual([1, 1, 1]);
     expect(sizes(4, '150%')).toEqual([4]);
+    // in floating point, as Ansible's int(percent / 100.0 * hosts): 0.29 * 100 is 28.999...
+    expect(sizes(100, '29%')).toEqual([28, 28, 28, 16]);
   });
   it('a list: each element once, the last one repeating; mixed counts and percentages', () => {
     expect(sizes(20, '1,10%,50%')).toEqual([1, 2, 10, 7]);
