@@ -33,7 +33,7 @@ async function ruleExists(net: LabNet): Promise<boolean> {
   return (await iptables(['-C'], net)).code === 0;
 }
 
-async function removeRule(net: LabNet): Promise<void> {
+export async function removeRule(net: LabNet): Promise<void> {
   // Every copy (an interrupted `up` may have added one twice); -D fails once none is left.
   for (let i = 0; i < 100 && (await iptables(['-D'], net)).code === 0; i++);
 }

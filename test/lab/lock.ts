@@ -8,6 +8,16 @@ export interface Lock {
   release(): void;
 }
 
+/** The live process holding the lock at `path`, if any. */
+export function lockHolder(path: string): number | null {
+  try {
+    const owner = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(owner) && owner > 0 && isAlive(owner) ? owner : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function acquireLock(path: string, what: string, timeoutMs = 120_000): Promise<Lock> {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;

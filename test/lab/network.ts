@@ -4,9 +4,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { labNet, type LabNet } from './state.ts';
-import { repoRoot } from './paths.ts';
+import { labPaths, repoRoot } from './paths.ts';
 import { must, run, sleep } from './proc.ts';
-import { acquireLock } from './lock.ts';
+import { acquireLock, lockHolder } from './lock.ts';
+import { removeRule } from './delay.ts';
 
 interface IpLink {
   ifname: string;
@@ -21,8 +22,10 @@ export async function listLinks(): Promise<IpLink[]> {
   return JSON.parse(out || '[]') as IpLink[];
 }
 
+const ALIAS_PREFIX = 'trento-lab:';
+
 function aliasFor(labDir: string): string {
-  return `trento-lab:${labDir}`;
+  return `${ALIAS_PREFIX}${labDir}`;
 }
 
 /**
@@ -43,6 +46,23 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
     const designated = netIdEnv !== undefined && resolve(labDir) === envLab;
     const forced = designated ? Number(netIdEnv) : netIdEnv === undefined && isDefault ? 0 : null;
     const firstFree = netIdEnv !== undefined && !designated && Number.isInteger(Number(netIdEnv)) ? Math.min(Number(netIdEnv) + 100, 177) : 1;
+    // Another lab's bridge with no host on it, and no command of that lab running (an `up`
+    // holds the lab's lock from before it makes the bridge until its hosts are wired), is what
+    // that lab left when its processes went without a `down` (a kill, a cut CI run, a checkout
+    // since deleted): nothing uses it, and keeping it would stop every lab of that number for
+    // good. It goes, with its delay rule.
+    const owner = (l: IpLink) => l.ifalias?.startsWith(ALIAS_PREFIX) && l.ifalias.slice(ALIAS_PREFIX.length);
+    const stale = links.filter((l) => {
+      const dir = owner(l);
+      return dir && dir !== labDir && /^tplab\d+$/.test(l.ifname) && !links.some((p) => p.master === l.ifname) && lockHolder(labPaths(dir).lock) === null;
+    });
+    for (const l of stale) {
+      const net = labNet(Number(l.ifname.slice('tplab'.length)));
+      await removeRule(net).catch(() => undefined);
+      await removeLinks([l.ifname]);
+      byName.delete(l.ifname);
+      process.stderr.write(`[lab] removed ${l.ifname}, left with no host by ${l.ifalias ?? 'a lab'}\n`);
+    }
     const ours = (id: number) => {
       const l = byName.get(labNet(id).bridge);
       return l === undefined ? 'free' : l.ifalias === aliasFor(labDir) ? 'ours' : 'taken';
