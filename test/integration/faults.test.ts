@@ -39,6 +39,16 @@ const KILL_APPLY_SESSION =
 /** "busy" while an apply script holds the host's lock (src/apply/script-lib.ts HOST_LOCK: /run/trento-provision/lock). */
 const APPLY_STATE = 'mkdir -p -m 0700 /run/trento-provision; flock -n /run/trento-provision/lock true 2>/dev/null && echo idle || echo busy';
 
+/** Waits until the host's apply script (going on without its connection) has finished: 30 s at most, then fails. */
+async function untilIdle(h: LabHost) {
+  let state = '';
+  for (let i = 0; i < 60 && !state.includes('idle'); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+    state = (await onHost(info, h.name, APPLY_STATE)).stdout;
+  }
+  expect(state, `${h.name}: its apply script still holds the lock after 30 s`).toContain('idle');
+}
+
 async function noLeftovers(hosts: LabHost[]) {
   for (const h of hosts) expect(await mustOnHost(info, h.name, LEFTOVERS_COMMAND), `${h.name} has leftovers`).toBe('');
 }
@@ -118,11 +128,7 @@ describe('faults during apply', () => {
     // with the reason the master logged (its client, ssh -q, says nothing)
     expect(run.output()).toMatch(/UNREACHABLE \| connection lost during apply \(the connection closed before the script's exit status came back\)/);
     // The script goes on without its connection; give it time to finish, then look.
-    for (let i = 0; i < 60; i++) {
-      const r = await onHost(info, h.name, APPLY_STATE);
-      if (r.stdout.includes('idle')) break;
-      await new Promise((r2) => setTimeout(r2, 500));
-    }
+    await untilIdle(h);
     await noLeftovers([h]);
     const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
     expect(again.code, again.stdout).toBe(0);
@@ -133,14 +139,14 @@ describe('faults during apply', () => {
   it('zypper locked by another process: waits the configured time, then a clear error; the lock holder is untouched', async () => {
     const h = pull[2]!;
     await mustOnHost(info, h.name, 'nohup sleep 120 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
-    const started = Date.now();
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--zypper-lock-timeout', '2']);
     expect(run.code).toBe(2);
     // The facts script asks zypper first (trento-agent is not installed yet): it waits as long,
     // then the host fails with zypper's reason rather than planning on a guess.
+    // (zypper exits 7 only once ZYPP_LOCK_TIMEOUT has run out: the wait is zypper's own)
     expect(run.stdout).toMatch(/zypper info trento-agent failed \(exit 7: another process holds the package lock\)/);
-    expect(Date.now() - started).toBeGreaterThan(2000);
-    await mustOnHost(info, h.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    // the lock holder is untouched: still running (kill -0 fails otherwise), then stopped here
+    await mustOnHost(info, h.name, 'kill -0 $(cat /run/zypp.pid) && kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
     await noLeftovers([h]);
   });
 
@@ -204,28 +210,20 @@ describe('interrupting the orchestrator', () => {
   it('a second SIGINT aborts at once, still without partial files', async () => {
     await provision(['--inventory', info.inventoryDir, '--uninstall', '--purge']);
     let sent = false;
-    let t0 = 0;
     const run = spawnProvision(['--inventory', info.inventoryDir], (out, child) => {
       if (/CHANGED/.test(out) && !sent) {
         sent = true;
-        t0 = Date.now();
         child.kill('SIGINT');
         setTimeout(() => child.kill('SIGINT'), 50);
       }
     });
     expect(await run.exited, run.output()).toBe(99);
-    expect(Date.now() - t0).toBeLessThan(15_000);
-    // The hosts it cut mid-apply were reached: failed, cut by the interrupt, not "unreachable".
+    // It did not wait for the hosts in flight: some were cut mid-apply (failed, cut by the
+    // interrupt, not "unreachable": they were reached).
     expect(run.output()).toMatch(/the apply was cut by the interrupt; the host goes on with its script on its own/);
     expect(run.output()).not.toMatch(/UNREACHABLE/);
     // Remote scripts finish on their own: wait for them, then look for partial files.
-    for (const h of [...pull, ...push]) {
-      for (let i = 0; i < 60; i++) {
-        const r = await onHost(info, h.name, APPLY_STATE);
-        if (r.stdout.includes('idle')) break;
-        await new Promise((r2) => setTimeout(r2, 500));
-      }
-    }
+    for (const h of [...pull, ...push]) await untilIdle(h);
     await noLeftovers([...pull, ...push]);
     const again = await provision(['--inventory', info.inventoryDir]);
     expect(again.code, again.stdout).toBe(0);

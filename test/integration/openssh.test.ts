@@ -70,7 +70,9 @@ function sshdConfig(host: LabHost, name: string, block: string, via?: LabHost): 
   const begin = `# tp-test ${name} begin`;
   const end = `# tp-test ${name} end`;
   const remove = `sed -i '/^${begin}$/,/^${end}$/d' /etc/ssh/sshd_config`;
-  const reload = '/usr/sbin/sshd -t && kill -HUP $(cat /run/sshd.pid) && sleep 0.3';
+  // sshd re-execs on SIGHUP and listens again: ready when it logs so (10 s at most), not after a guess.
+  const listening = "grep -c 'Server listening on 0.0.0.0' /var/log/sshd.log";
+  const reload = `/usr/sbin/sshd -t && n=$(${listening}) && kill -HUP $(cat /run/sshd.pid) && for i in $(seq 200); do [ "$(${listening})" -gt "$n" ] && break; sleep 0.05; done && [ "$(${listening})" -gt "$n" ]`;
   onLabHost(host, `${remove}; printf '%s\\n' '${begin}' '${block.split('\n').join("' '")}' '${end}' >> /etc/ssh/sshd_config; ${reload}`, via);
   let undone = false;
   const undo = () => {
@@ -608,10 +610,11 @@ function interruptedHosts(vars: Record<string, string> = {}): string {
   return inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`, ...vars });
 }
 
-/** Waits (up to 30 s) until `ready()`. */
-async function until(ready: () => boolean): Promise<void> {
+/** Waits (up to 30 s) until `ready()`; fails naming `what` if it never is. */
+async function until(ready: () => boolean, what = 'the condition'): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, 20));
+  if (!ready()) throw new Error(`waited 30 s for ${what}`);
 }
 
 /**
@@ -1266,16 +1269,19 @@ describe('nothing left behind', () => {
 
     // stop (ssh -O stop): a session another client has open on the master ends as it would, then the master goes.
     onLabHostWith(pull[0]!, ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=60s', '-o', `ControlPath=${socket}`], 'true');
-    const other = spawn('ssh', ['-F', info.sshConfig, '-o', `ControlPath=${socket}`, pull[0]!.name, 'sleep 1; echo finished'], {
+    const other = spawn('ssh', ['-F', info.sshConfig, '-o', `ControlPath=${socket}`, pull[0]!.name, 'echo started; sleep 1; echo finished'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let said = '';
     other.stdout.on('data', (c: Buffer) => (said += c.toString()));
     const ended = new Promise<number | null>((r) => other.on('close', r));
-    await new Promise((r) => setTimeout(r, 300));
+    // Its session is open on the master (it runs on the host) before the master is told to stop.
+    await until(() => said.includes('started'), 'the second session to start on the host');
+    // ...through the master: the client has no TCP connection of its own (ss lists each socket's processes)
+    expect(execFileSync('ss', ['-tnpH'], { encoding: 'utf8' })).not.toContain(`pid=${other.pid},`);
     expect(await terminateMaster(socket, 5000, 'stop')).toEqual({ kind: 'terminated' });
     expect(await ended).toBe(0);
-    expect(said).toBe('finished\n');
+    expect(said).toBe('started\nfinished\n');
     const gone = Date.now() + 5000;
     while (Date.now() < gone && processesMentioning(socket).length > 0) await new Promise((r) => setTimeout(r, 20));
     expect(processesMentioning(socket)).toEqual([]);

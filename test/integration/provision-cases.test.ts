@@ -636,7 +636,12 @@ describe('hosts in other states', () => {
       `sed -i '/^trento-agent$/d' /var/lib/trento-provision/packages && printf '[Service]\nRestartSec=120\n' > ${dropIn} && systemctl daemon-reload && kill -KILL "$(systemctl show -p MainPID --value trento-agent.service)"`,
     );
     try {
-      expect(await onHost('sleep 0.5; systemctl show -p ActiveState,SubState trento-agent.service')).toBe('ActiveState=activating\nSubState=auto-restart\n');
+      // systemd sees the kill within moments; asked until it does (10 s at most), not after a guess
+      expect(
+        await onHost(
+          `for i in $(seq 100); do s=$(systemctl show -p ActiveState,SubState trento-agent.service); [ "$s" = $'ActiveState=activating\\nSubState=auto-restart' ] && break; sleep 0.1; done; printf '%s\\n' "$s"`,
+        ),
+      ).toBe('ActiveState=activating\nSubState=auto-restart\n');
       const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout).toMatch(/stop trento-agent\.service, disable trento-agent\.service/);

@@ -128,6 +128,7 @@ describe('provisioning the default mix', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const pull = new Set(hostsBy(info).pull.map((h) => h.name));
     let pushInOne = 0;
+    expect(run.report!.hosts.map((h) => h.host).sort()).toEqual(info.hosts.map((h) => h.name).sort());
     for (const h of run.report!.hosts) {
       expect(h.changes, h.host).toEqual([]);
       if (h.status === 'skipped') continue;
@@ -188,6 +189,7 @@ describe('provisioning the default mix', () => {
     }
     const again = await provision(['--inventory', info.inventoryDir, '--uninstall']);
     expect(again.code).toBe(0);
+    expect(again.report!.hosts.length).toBe(run.report!.hosts.length);
     for (const h of again.report!.hosts) expect(h.changes, h.host).toEqual([]);
   });
 });

@@ -64,7 +64,9 @@ describe('agent_install_monitoring_dep', () => {
   });
 
   it('false through -e (as JSON): no node_exporter; the text "false" (-e KEY=false) is refused, as the official `when:` reads it as true', async () => {
-    expect((await wouldInstall({}, ['-e', '{"agent_install_monitoring_dep": false}'], [pull])).get(pull.name)).not.toContain(EXPORTER);
+    const plans = await wouldInstall({}, ['-e', '{"agent_install_monitoring_dep": false}'], [pull]);
+    expect(plans.get(pull.name)).not.toContain(EXPORTER);
+    expect(plans.get(pull.name)).toContain('trento-agent'); // the plan installs: the absence means something
     const inv = await iniInventory(info, [{ host: pull }], baseVars());
     const text = await provision(['-i', inv, '-e', 'agent_install_monitoring_dep=false', '--check']);
     expect(text.code, text.stdout).toBe(1);
@@ -104,12 +106,18 @@ describe('supportutils_enabled', () => {
 
   it('"no" through Jinja in group_vars: neither package, on either host', async () => {
     const plans = await wouldInstall({ support_tools: 'no', supportutils_enabled: '{{ support_tools }}' });
-    for (const h of [pull, push]) for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+    for (const h of [pull, push]) {
+      expect(plans.get(h.name), h.name).toContain('trento-agent'); // the plan installs: the absence means something
+      for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+    }
   });
 
   it('false through -e: neither package', async () => {
     const plans = await wouldInstall({}, ['-e', 'supportutils_enabled=false']);
-    for (const h of [pull, push]) for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+    for (const h of [pull, push]) {
+      expect(plans.get(h.name), h.name).toContain('trento-agent'); // the plan installs: the absence means something
+      for (const p of SUPPORT) expect(plans.get(h.name), h.name).not.toContain(p);
+    }
   });
 });
 

@@ -126,7 +126,8 @@ describe('hostile values', () => {
       h.name,
       'for i in $(seq 1 600); do for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
     );
-    await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
+    const run = await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
+    expect(run.code, run.stdout).toBe(0);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
     // trento.alloy's new file (new.N: the N-th write of the run) waits in /etc/.tp-stage.*/ while
     // Alloy validates it: always seen.

@@ -81,6 +81,7 @@ describe('site templates next to the inventory', () => {
     expect(run.stdout).not.toContain('api-site-secret');
     expect(run.stdout).not.toContain('rabbit-site-secret');
     const agentPath = join(inventory, 'templates', 'agent.yaml.ejs');
+    expect(run.report!.hosts.length).toBeGreaterThan(0);
     for (const h of run.report!.hosts) expect((h as typeof h & { siteTemplates: string[] }).siteTemplates).toContain(agentPath);
   });
 

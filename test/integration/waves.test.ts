@@ -57,82 +57,91 @@ describe('waves', () => {
     const [a, b, c, d, e] = five.map((h) => h.name) as [string, string, string, string, string];
     // d fails for real: no repository to install from (as in faults.test.ts).
     await mustOnHost(info, d, 'zypper -q -n mr -d lab');
-    const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
-    const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--serial', '2', '--max-fail-percentage', '0']);
-    expect(run.code, run.stdout).toBe(2);
+    try {
+      const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--serial', '2', '--max-fail-percentage', '0']);
+      expect(run.code, run.stdout).toBe(2);
 
-    // The waves ran in order and the second stopped the rollout.
-    const out = run.stdout;
-    expect(out.indexOf(`WAVE [1/3]: ${a}, ${b}`)).toBeGreaterThan(-1);
-    expect(out.indexOf(`WAVE [2/3]: ${c}, ${d}`)).toBeGreaterThan(out.indexOf('WAVE 1 done: 2 of 2 host(s) converged and verified, 0 skipped, 0 failed'));
-    expect(out).not.toContain('WAVE [3/3]');
-    expect(out).toContain('WAVE 2 stopped the rollout: 1 of 2 host(s) failed, more than --max-fail-percentage 0');
-    expect(out).toContain(`ROLLOUT STOPPED: wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0; later waves do not start; not started: ${e}`);
-    expect(out).toContain(`${e} | SKIPPED | not started: wave 3 of 3 never started`);
-    // The recap names the waves and the host never started.
-    const recap = out.slice(out.indexOf('PLAY RECAP'));
-    expect(recap).toMatch(new RegExp(`${d} +: .*failed=1`));
-    expect(recap).toMatch(new RegExp(`${e} +: .*changed=0 .*skipped=1`));
-    expect(recap).toContain(`  wave 3: not started     ${e}`);
-    expect(recap).toContain(`not started (nothing changed on them): ${e}`);
+      // The waves ran in order and the second stopped the rollout.
+      const out = run.stdout;
+      expect(out.indexOf(`WAVE [1/3]: ${a}, ${b}`)).toBeGreaterThan(-1);
+      expect(out.indexOf(`WAVE [2/3]: ${c}, ${d}`)).toBeGreaterThan(out.indexOf('WAVE 1 done: 2 of 2 host(s) converged and verified, 0 skipped, 0 failed'));
+      expect(out).not.toContain('WAVE [3/3]');
+      expect(out).toContain('WAVE 2 stopped the rollout: 1 of 2 host(s) failed, more than --max-fail-percentage 0');
+      expect(out).toContain(`ROLLOUT STOPPED: wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0; later waves do not start; not started: ${e}`);
+      expect(out).toContain(`${e} | SKIPPED | not started: wave 3 of 3 never started`);
+      // The recap names the waves and the host never started.
+      const recap = out.slice(out.indexOf('PLAY RECAP'));
+      expect(recap).toMatch(new RegExp(`${d} +: .*failed=1`));
+      expect(recap).toMatch(new RegExp(`${e} +: .*changed=0 .*skipped=1`));
+      expect(recap).toContain(`  wave 3: not started     ${e}`);
+      expect(recap).toContain(`not started (nothing changed on them): ${e}`);
 
-    // The report: the same story, host by host.
-    expect(rolloutOf(run)).toEqual({
-      serial: '2',
-      maxFailPercentage: 0,
-      waves: [
-        { wave: 1, hosts: [a, b], status: 'done', failed: 0 },
-        { wave: 2, hosts: [c, d], status: 'stopped', failed: 1 },
-        { wave: 3, hosts: [e], status: 'not-started', failed: 0 },
-      ],
-      stopped: { wave: 2, reason: 'wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0' },
-      notStarted: [e],
-    });
-    for (const name of [a, b, c]) {
-      const h = hostOf(run, name)!;
-      expect(h.status, name).toBe('changed');
-      expect(h.checks.length, name).toBeGreaterThan(0);
-      expect(
-        h.checks.every((x) => x.ok),
-        JSON.stringify(h.checks),
-      ).toBe(true);
+      // The report: the same story, host by host.
+      expect(rolloutOf(run)).toEqual({
+        serial: '2',
+        maxFailPercentage: 0,
+        waves: [
+          { wave: 1, hosts: [a, b], status: 'done', failed: 0 },
+          { wave: 2, hosts: [c, d], status: 'stopped', failed: 1 },
+          { wave: 3, hosts: [e], status: 'not-started', failed: 0 },
+        ],
+        stopped: { wave: 2, reason: 'wave 2: 1 of 2 host(s) failed, more than --max-fail-percentage 0' },
+        notStarted: [e],
+      });
+      for (const name of [a, b, c]) {
+        const h = hostOf(run, name)!;
+        expect(h.status, name).toBe('changed');
+        expect(h.checks.length, name).toBeGreaterThan(0);
+        expect(
+          h.checks.every((x) => x.ok),
+          JSON.stringify(h.checks),
+        ).toBe(true);
+      }
+      expect(hostOf(run, d)?.status).toBe('failed');
+      expect(hostOf(run, e)).toMatchObject({ status: 'skipped', changes: expect.arrayContaining([expect.objectContaining({ applied: false })]) });
+      expect(hostOf(run, e)?.message).toMatch(/^not started: wave 3 of 3 never started \(wave 2: .*\); nothing was changed on this host$/);
+      // Wave 1 really serves: the agent runs with its configuration; wave 3 is as it was.
+      for (const name of [a, b])
+        expect(await mustOnHost(info, name, 'systemctl is-active trento-agent; test -s /etc/trento/agent.yaml && echo configured')).toBe(
+          'active\nconfigured\n',
+        );
+      expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
+    } finally {
+      // the repository back, whatever failed above: the later tests install from it
+      await mustOnHost(info, d, 'zypper -q -n mr -e lab');
     }
-    expect(hostOf(run, d)?.status).toBe('failed');
-    expect(hostOf(run, e)).toMatchObject({ status: 'skipped', changes: expect.arrayContaining([expect.objectContaining({ applied: false })]) });
-    expect(hostOf(run, e)?.message).toMatch(/^not started: wave 3 of 3 never started \(wave 2: .*\); nothing was changed on this host$/);
-    // Wave 1 really serves: the agent runs with its configuration; wave 3 is as it was.
-    for (const name of [a, b])
-      expect(await mustOnHost(info, name, 'systemctl is-active trento-agent; test -s /etc/trento/agent.yaml && echo configured')).toBe('active\nconfigured\n');
-    expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
-
-    await mustOnHost(info, d, 'zypper -q -n mr -e lab');
   });
 
   it('--max-fail-percentage without --serial (one wave), --forks 1: once the first host failed no other starts, as Ansible stops the rest of the batch', async () => {
     const [a, b, c, d, e] = five.map((h) => h.name) as [string, string, string, string, string];
     // a fails for real: its agent package gone, no repository to install it again from.
     await mustOnHost(info, a, 'zypper -q -n rm trento-agent >/dev/null && zypper -q -n mr -d lab');
-    const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
-    const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--forks', '1', '--max-fail-percentage', '0']);
-    expect(run.code, run.stdout).toBe(2);
-    expect(hostOf(run, a)?.status).toBe('failed');
-    const reason = '1 of 5 host(s) failed, more than --max-fail-percentage 0';
-    for (const name of [b, c, d, e]) {
-      expect(hostOf(run, name), name).toMatchObject({
-        status: 'skipped',
-        message: `not started: wave 1 stopped (${reason}); nothing was changed on this host`,
-      });
+    try {
+      const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', limit, '--forks', '1', '--max-fail-percentage', '0']);
+      expect(run.code, run.stdout).toBe(2);
+      expect(hostOf(run, a)?.status).toBe('failed');
+      const reason = '1 of 5 host(s) failed, more than --max-fail-percentage 0';
+      for (const name of [b, c, d, e]) {
+        expect(hostOf(run, name), name).toMatchObject({
+          status: 'skipped',
+          message: `not started: wave 1 stopped (${reason}); nothing was changed on this host`,
+        });
+      }
+      expect(rolloutOf(run)?.stopped).toEqual({ wave: 1, reason: `wave 1: ${reason}` });
+      expect(rolloutOf(run)?.notStarted).toEqual([b, c, d, e]);
+      expect(run.stdout).toContain(`ROLLOUT STOPPED: wave 1: ${reason}`);
+      expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
+    } finally {
+      await mustOnHost(info, a, 'zypper -q -n mr -e lab');
     }
-    expect(rolloutOf(run)?.stopped).toEqual({ wave: 1, reason: `wave 1: ${reason}` });
-    expect(rolloutOf(run)?.notStarted).toEqual([b, c, d, e]);
-    expect(run.stdout).toContain(`ROLLOUT STOPPED: wave 1: ${reason}`);
-    expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
-    await mustOnHost(info, a, 'zypper -q -n mr -e lab');
   });
 
   it('Ctrl-C during a wave: its hosts finish, no later wave starts, exit 99', async () => {
     // d and e still have everything to do (d failed, e never started): one wave each.
     const [d, e] = [five[3]!.name, five[4]!.name];
+    const untouched = await mustOnHost(info, e, SNAPSHOT_COMMAND);
     const run = spawnProvision(['--inventory', info.inventoryDir, '--limit', `${d},${e}`, '--serial', '1'], (out, child) => {
       if (out.includes('WAVE [1/2]') && !child.killed) child.kill('SIGINT');
     });
@@ -142,6 +151,9 @@ describe('waves', () => {
     expect(out).not.toContain('WAVE [2/2]');
     expect(out).toContain(`ROLLOUT STOPPED: wave 1: interrupted; later waves do not start; not started: ${e}`);
     expect(out).toMatch(new RegExp(`${e} \\| SKIPPED \\| not started: wave 2 of 2 never started`));
+    // On the hosts: d's wave finished (its agent runs), e was never touched.
+    expect(await mustOnHost(info, d, 'systemctl is-active trento-agent')).toBe('active\n');
+    expect(await mustOnHost(info, e, SNAPSHOT_COMMAND)).toBe(untouched);
   });
 
   it('all waves: the rollout goes through and the run converges', async () => {

@@ -131,6 +131,7 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     // A second run converges the healthy hosts with nothing to change.
     const again = await provision(['-i', join(LAB_DIR, 'inventory'), '--limit', healthy.map((h) => h.name).join(',')], { LAB_DIR });
     expect(again.code, again.stdout.slice(-2000)).toBe(0);
+    expect(again.report!.hosts.map((h) => h.host).sort()).toEqual(healthy.map((h) => h.name).sort());
     for (const h of again.report!.hosts) expect(h.changes, h.host).toEqual([]);
   }, 1_500_000);
 });
