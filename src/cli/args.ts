@@ -473,7 +473,9 @@ Options (ansible-playbook's names and meanings):
   -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
       --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
       --remote-timeout S     longest a script may run on a host; past it the host's script and
-                             everything it started are stopped and the host fails (default 1800, 0: none)
+                             everything it started are stopped and the host fails (default 1800, 0: none).
+                             The facts (read-only; every host's plan waits for them) are given
+                             up on sooner: after 300 s plus twice --zypper-lock-timeout
       --max-host-output MIB  most a host may send for one script, stdout and stderr; past it the host fails (default 64)
   -u, --user USER            SSH user when the inventory sets no ansible_user
                              ($ANSIBLE_REMOTE_USER, remote_user)

@@ -133,14 +133,9 @@ async function applyHost(
         break;
     }
   });
-  emit({
-    type: 'host-exec',
-    host: h.name,
-    script: 'apply',
-    command: execCommandLine(connectionFor(h.name, h.vars, options.connection)),
-    body: () => scriptForDisplay(script),
-  });
-  const { result, problem } = await runBounded(h.session, script, options, read);
+  const spec = connectionFor(h.name, h.vars, options.connection);
+  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
+  const { result, problem } = await runBounded(h.session, script, options, { remoteSeconds: spec.scriptTimeoutSeconds }, read);
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
   emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: () => result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);

@@ -4,33 +4,45 @@ import type { RunOptions } from './types.ts';
 
 const DEFAULT_MAX_HOST_OUTPUT_BYTES = 64 * 1024 * 1024;
 
+/** How long a script may take on one host. */
+export interface ScriptLimit {
+  /** The host's --remote-timeout (ConnectionSpec.scriptTimeoutSeconds: its timeout(1); 0: none). */
+  remoteSeconds: number;
+  /** A shorter wait of the controller's, past which the host fails (its session closed), and the
+   *  problem it then reports (the facts: a read-only script that holds up every host's plan). */
+  wait?: { seconds: number; problem: string };
+}
+
 /**
  * Runs a script with the limits a hostile or broken host must not escape: what it may send is
  * bounded (past the bound the session is closed and the host fails, so the controller never
  * holds more), and a script that outlives --remote-timeout is stopped (on the host by timeout(1),
  * exit 124/137; if the host does not even answer that, the controller closes the session 30 s
- * later).
+ * later), or that outlives the limit's shorter wait is given up on.
  */
 export async function runBounded(
   session: Session,
   script: Parameters<Session['run']>[0],
   options: RunOptions,
+  limit: ScriptLimit,
   onOutput?: (chunk: string) => void,
 ): Promise<{ result: Awaited<ReturnType<Session['run']>>; problem?: string }> {
   const maxBytes = options.maxHostOutputBytes ?? DEFAULT_MAX_HOST_OUTPUT_BYTES;
-  const limit = options.connection.scriptTimeoutSeconds ?? 0;
+  const remote = limit.remoteSeconds;
   let problem: string | undefined;
   let received = 0;
-  const timer =
-    limit > 0
-      ? setTimeout(
-          () => {
-            problem ??= `the host did not finish its script within --remote-timeout ${limit} s (nor stop it); the connection was closed`;
-            session.close();
-          },
-          (limit + 30) * 1000,
-        )
-      : undefined;
+  const giveUp = [
+    ...(remote > 0
+      ? [{ seconds: remote + 30, problem: `the host did not finish its script within --remote-timeout ${remote} s (nor stop it); the connection was closed` }]
+      : []),
+    ...(limit.wait ? [limit.wait] : []),
+  ].sort((a, b) => a.seconds - b.seconds)[0];
+  const timer = giveUp
+    ? setTimeout(() => {
+        problem ??= giveUp.problem;
+        session.close();
+      }, giveUp.seconds * 1000)
+    : undefined;
   // stdout and stderr together: a host flooding either (`set -x` in a profile, a hostile sshd)
   // must not fill the controller's memory or its temp folder.
   let errorBytes = 0;
@@ -53,8 +65,8 @@ export async function runBounded(
         tooMuch();
       },
     );
-    if (!problem && limit > 0 && (result.code === 124 || result.code === 137)) {
-      problem = `the script ran longer than --remote-timeout ${limit} s and was stopped on the host with everything it started`;
+    if (!problem && remote > 0 && (result.code === 124 || result.code === 137)) {
+      problem = `the script ran longer than --remote-timeout ${remote} s and was stopped on the host with everything it started`;
     }
     return { result, ...(problem ? { problem } : {}) };
   } finally {

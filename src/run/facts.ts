@@ -14,7 +14,7 @@ import { packageStateFor } from '../settings/validate.ts';
 import { forEachLimit } from '../util/pool.ts';
 import { type HostRecord, type Planning, type ReachedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { leavesNothingToRun, planHostOf } from './plan.ts';
-import { runBounded } from './bounded.ts';
+import { runBounded, type ScriptLimit } from './bounded.ts';
 import { sudoFailureHint } from '../exec/sudo-failures.ts';
 
 /**
@@ -169,6 +169,29 @@ function withoutSharedAgentIds(reached: ReachedHost[], { finish }: Pick<RunConte
   });
 }
 
+/**
+ * The facts' round trip reads and changes nothing, yet every host's plan (and so wave 1) waits
+ * for it: a host that hangs there (systemctl on a wedged D-Bus, stat on a dead NFS mount) is given
+ * up on well before --remote-timeout, which is sized for installs. Its zypper calls may each wait
+ * --zypper-lock-timeout for the package lock, then refresh their repositories.
+ */
+export const FACTS_BASE_WAIT_SECONDS = 300;
+
+function factsLimit(spec: ConnectionSpec, zyppLockTimeoutSeconds: number): ScriptLimit {
+  const seconds = FACTS_BASE_WAIT_SECONDS + 2 * zyppLockTimeoutSeconds;
+  return {
+    remoteSeconds: spec.scriptTimeoutSeconds,
+    ...(spec.scriptTimeoutSeconds > 0 && spec.scriptTimeoutSeconds <= seconds
+      ? {}
+      : {
+          wait: {
+            seconds,
+            problem: `the host did not send its facts within ${seconds} s (${FACTS_BASE_WAIT_SECONDS} s and twice --zypper-lock-timeout): a command of the read-only facts script hangs there (systemctl on a D-Bus that does not answer, a dead NFS mount?); the connection was closed, check the host`,
+          },
+        }),
+  };
+}
+
 const lostWhileReading = (result: { stderr: string }) => `connection lost while reading facts: ${result.stderr.trim() || 'no reason given'}`;
 
 /**
@@ -224,7 +247,7 @@ async function connectAndRun(
     if (options.abort.aborted) session.close();
     let ran: Awaited<ReturnType<typeof runBounded>>;
     try {
-      ran = await runBounded(session, script, options);
+      ran = await runBounded(session, script, options, factsLimit(spec, options.zyppLockTimeoutSeconds));
     } catch (error) {
       if (!(error instanceof ConnectError)) throw error;
       if (error.failure !== 'unreachable') return { error };

@@ -767,9 +767,23 @@ describe('ansible_connection=local: its bash is stopped as an ssh client is', ()
   it('--max-host-output bounds it: a flood on stdout or stderr closes it and fails the host', async () => {
     const options = { maxHostOutputBytes: 1024 * 1024, connection: { scriptTimeoutSeconds: 0 } } as unknown as RunOptions;
     for (const stream of ['', '>&2']) {
-      const { result, problem } = await runBounded(local(), joinCommand([raw(`while :; do head -c 65536 /dev/zero ${stream}; done`)]), options);
+      const { result, problem } = await runBounded(local(), joinCommand([raw(`while :; do head -c 65536 /dev/zero ${stream}; done`)]), options, {
+        remoteSeconds: 0,
+      });
       expect(problem).toMatch(/sent more than 1 MiB for one script \(--max-host-output\)/);
       expect(result.code).toBeNull();
     }
+  }, 20_000);
+
+  it("a shorter wait of the controller's (the facts'): past it the host fails with its problem and the script is stopped", async () => {
+    const options = { connection: { scriptTimeoutSeconds: 1800 } } as unknown as RunOptions;
+    const started = join(dir, 'wait-started');
+    const { result, problem } = await runBounded(local(), sh`touch ${started}; sleep 60`, options, {
+      remoteSeconds: 1800,
+      wait: { seconds: 1, problem: 'the host did not send its facts within 1 s' },
+    });
+    expect(existsSync(started)).toBe(true);
+    expect(problem).toBe('the host did not send its facts within 1 s');
+    expect(result.code).toBeNull();
   }, 20_000);
 });
