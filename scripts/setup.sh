@@ -42,6 +42,15 @@ PACKAGES=(
   gcc libc6-dev
 )
 
+# A temporary policy-rc.d (below) carries a marker, so one left by a killed run (SIGKILL skips
+# its trap) is cleared here, whatever is missing, rather than kept as the machine's (it would stop
+# every later install's services), with the machine's own put back first.
+marker='# trento-provision setup.sh: temporary'
+if grep -qxF "$marker" /usr/sbin/policy-rc.d 2>/dev/null; then
+  rm -f /usr/sbin/policy-rc.d
+  if [ -e /usr/sbin/policy-rc.d.trento-provision ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -50,15 +59,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # policy-rc.d: the packages' own services (sshd on :22, prometheus, nginx) must not start
-  # on the machine; the lab starts what it needs, where it needs it.
-  # The machine's own policy comes back on every exit path, a failed install included; the
-  # temporary one carries a marker, so one left by a killed run (SIGKILL skips the trap) is
-  # cleared here rather than taken for the machine's, with the machine's put back first.
-  marker='# trento-provision setup.sh: temporary'
-  if grep -qxF "$marker" /usr/sbin/policy-rc.d 2>/dev/null; then
-    rm -f /usr/sbin/policy-rc.d
-    if [ -e /usr/sbin/policy-rc.d.trento-provision ]; then mv /usr/sbin/policy-rc.d.trento-provision /usr/sbin/policy-rc.d; fi
-  fi
+  # on the machine; the lab starts what it needs, where it needs it. The machine's own policy
+  # comes back on every exit path, a failed install included.
   had_policy=no
   if [ -e /usr/sbin/policy-rc.d ]; then had_policy=yes; mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.trento-provision; fi
   restore_policy() {
@@ -70,6 +72,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   restore_policy
   trap - EXIT
+  # policy-rc.d kept those services from starting now, not at the next boot: where systemd runs,
+  # the ones of packages this run installed are disabled, so Debian's Prometheus (:9090 on every
+  # address), nginx (:80) and sshd do not take the lab's ports after a reboot. A service of a
+  # package the machine already had is the admin's, and left as it is.
+  if [ -d /run/systemd/system ]; then
+    declare -A unit_of=(
+      [openssh-server]=ssh.service [prometheus]=prometheus.service [prometheus-node-exporter]=prometheus-node-exporter.service
+      [nginx]=nginx.service [krb5-kdc]=krb5-kdc.service [krb5-admin-server]=krb5-admin-server.service
+    )
+    for p in "${missing[@]}"; do
+      [ -z "${unit_of[$p]-}" ] || systemctl disable --quiet "${unit_of[$p]}" || true
+    done
+  fi
 fi
 npm ci --no-audit --no-fund
 # The compiled JavaScript that `npm run provision` starts from while it is the build of the
