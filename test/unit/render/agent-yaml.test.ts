@@ -66,9 +66,10 @@ describe("yamlDoubleQuoted: characters a libyaml-based parser (the agent's go-ya
   it('escapes NEL, LS and PS, so the agent reads the value, not a folded space', () => {
     expect(yamlDoubleQuoted('pa\x85ss')).toBe('"pa\\Nss"');
     expect(yamlDoubleQuoted('a\u2028b\u2029c')).toBe('"a\\u2028b\\u2029c"');
-    // PyYAML, a libyaml-family parser as the agent's is, reads the value back unchanged.
+    // PyYAML (Debian's python3-yaml, which setup.sh installs), a libyaml-family parser as the
+    // agent's is, reads the value back unchanged. Debian's python3, whatever else is on PATH.
     const value = 'pa\x85ss\u2028x';
-    const r = spawnSync('python3', ['-c', 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin.read())["k"].encode("unicode_escape").decode())'], {
+    const r = spawnSync('/usr/bin/python3', ['-c', 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin.read())["k"].encode("unicode_escape").decode())'], {
       input: `k: ${yamlDoubleQuoted(value)}\n`,
       encoding: 'utf8',
     });
