@@ -140,9 +140,13 @@ export function planHost(input: PlanInput): HostPlan {
   const handlers = HANDLER_ORDER.filter((n) => notified.has(n))
     .map((n) => available.get(n))
     .filter((h): h is Handler => !!h);
-  // On uninstall, a handler an earlier run left pending that this one does not run (the agent's
-  // restart; Alloy's, once --purge stops it) is forgotten: its record cleared, not announced.
-  const forgotten = input.uninstall ? input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => !handlers.some((h) => h.name === n)) : [];
+  // A handler an earlier run left pending that this one does not run is forgotten, its record
+  // cleared: on uninstall (the agent's restart; Alloy's, once --purge stops it), and on install
+  // one no role of this host has now (node_exporter's restart on a host that moved to SLES 16
+  // and Alloy), which would otherwise stay in the record for good.
+  const recorded = input.facts.record.pendingHandlers.filter(isHandlerName);
+  const forgotten = input.uninstall ? recorded.filter((n) => !handlers.some((h) => h.name === n)) : recorded.filter((n) => !available.has(n));
+  const why = input.uninstall ? 'nothing to run it for after the uninstall' : 'no role of this host has it now';
   const changes = [
     ...startsLeftToRestarts(ordered, handlers),
     ...(forgotten.length
@@ -150,7 +154,7 @@ export function planHost(input: PlanInput): HostPlan {
           {
             id: 'record:pending-handlers',
             kind: 'handler' as const,
-            summary: `forget the pending ${forgotten.map((n) => `'${n}'`).join(', ')} (recorded by an earlier run that did not finish; nothing to run it for after the uninstall)`,
+            summary: `forget the pending ${forgotten.map((n) => `'${n}'`).join(', ')} (recorded by an earlier run that did not finish; ${why})`,
             script: join([raw('tp_handler_done'), ...forgotten.map((n) => sh` ${n}`)], ''),
           },
         ]

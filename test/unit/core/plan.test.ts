@@ -548,6 +548,18 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.warnings.join()).toMatch(/'restart trento-agent' did not finish in an earlier run/);
   });
 
+  it("a pending handler no role of this host has now (node_exporter's restart on a host moved to SLES 16) is forgotten once, not kept for good", () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    facts.record.pendingHandlers = ['restart node_exporter'];
+    const plan = planFor(facts);
+    const forget = plan.changes.find((c) => c.id === 'record:pending-handlers')!;
+    expect(forget.summary).toBe("forget the pending 'restart node_exporter' (recorded by an earlier run that did not finish; no role of this host has it now)");
+    expect(toShell(forget.script)).toBe("tp_handler_done 'restart node_exporter'");
+    expect(plan.handlers).toEqual([]);
+    facts.record.pendingHandlers = [];
+    expect(planFor(facts).changes).toEqual([]);
+  });
+
   it('a change records its handlers and its follow-up before it runs; the follow-up clears its own record once it ran', () => {
     const plan = planFor(freshFacts('15.7'));
     const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));

@@ -69,10 +69,14 @@ describe("yamlDoubleQuoted: characters a libyaml-based parser (the agent's go-ya
     // PyYAML (Debian's python3-yaml, which setup.sh installs), a libyaml-family parser as the
     // agent's is, reads the value back unchanged. Debian's python3, whatever else is on PATH.
     const value = 'pa\x85ss\u2028x';
-    const r = spawnSync('/usr/bin/python3', ['-c', 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin.read())["k"].encode("unicode_escape").decode())'], {
-      input: `k: ${yamlDoubleQuoted(value)}\n`,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      '/usr/bin/python3',
+      ['-c', 'import sys, yaml; sys.stdout.write(yaml.safe_load(sys.stdin.read())["k"].encode("unicode_escape").decode())'],
+      {
+        input: `k: ${yamlDoubleQuoted(value)}\n`,
+        encoding: 'utf8',
+      },
+    );
     expect(r.stdout, r.stderr).toBe('pa\\x85ss\\u2028x');
   });
 });
