@@ -186,7 +186,17 @@ export function targetsOf(r: BenchResult): Target[] {
     return out.push({ name, goal, value: fmt(value), met, atSizes, ...(gap ? { gap } : {}) });
   };
   const times = (v: number) => `${v.toFixed(2)}x`;
-  add('converged host: SSH round trips', '1 per host (issue 12, item 1)', t.warm?.roundTrips?.max, 'max', 1, (v) => `${v} (max over hosts)`, null);
+  // Over every warm sample's hosts, not the median sample's alone.
+  const warmTrips = (t.warmSamples ?? (t.warm ? [t.warm] : [])).flatMap((r) => (r.roundTrips ? [r.roundTrips.max] : []));
+  add(
+    'converged host: SSH round trips',
+    '1 per host (issue 12, item 1)',
+    warmTrips.length ? Math.max(...warmTrips) : undefined,
+    'max',
+    1,
+    (v) => `${v} (max over hosts and samples)`,
+    null,
+  );
   const floorTargets: [string, string, number | undefined, number, number[] | null, ToolRun[] | undefined][] = [
     ['warm / floor', '<= 1.5x the default-kex floor (50, 100, 200 hosts)', t.warm?.wallMs, 1.5, [50, 100, 200], t.warmSamples],
     ['--check --diff / floor', '<= 1.2x the floor', t.check?.wallMs, 1.2, null, t.checkSamples],

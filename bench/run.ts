@@ -59,9 +59,9 @@ then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and
                         bench once per value, e.g. --rtt 0,30; results <date>-<N>-rtt<MS>.json/.md
                         (default 0: no delay, results <date>-<N>.json/.md)
   --repeat R            samples of the floor and of warm/check runs (default 3; the median is kept)
-  --ansible-repeat R    samples of the warm Ansible runs (default 1)
+  --ansible-repeat R    samples of the warm Ansible runs (default 3)
   --cold-repeat R       samples of every cold run, the toolkit's and Ansible's, each on the lab
-                        wiped again (default 1; the median is kept)
+                        wiped again (default 3; the median is kept)
   --no-paramiko         skip the toolkit's runs with -c paramiko (OpenSSH only)
   --ssh-extra-args=ARGS the toolkit's OpenSSH runs and connect probe with --ssh-extra-args ARGS, e.g.
                         "--ssh-extra-args=-o KexAlgorithms=curve25519-sha256" (the in-process client's kex)
@@ -106,8 +106,9 @@ if (args.help) {
 }
 const N = positive('hosts', args.hosts, 50);
 const REPEAT = positive('repeat', args.repeat, 3);
-const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 1);
-const COLD_REPEAT = positive('cold-repeat', args['cold-repeat'], 1);
+// Issue 12: each run 3 times, medians with every sample; fewer only when asked (a quicker look).
+const ANSIBLE_REPEAT = positive('ansible-repeat', args['ansible-repeat'], 3);
+const COLD_REPEAT = positive('cold-repeat', args['cold-repeat'], 3);
 const INVENTORY_HOSTS = positive('inventory-hosts', args['inventory-hosts'], 10_000);
 const ANSIBLE_TIMEOUT_MS = positive('timeout', args.timeout, 1800) * 1000;
 const RTTS = (args.rtt ?? '0').split(',').map((t) => {
@@ -219,7 +220,9 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   const json = join(workDir, `${file}.json`);
   // The floor again, right before this sample and on the same lab: the ratio then compares two
   // measurements seconds apart, not one taken minutes earlier on the wiped lab.
-  const floorBefore = withFloor ? await floor(labHosts(labDir).map((h) => h.name)) : undefined;
+  // It gets the same 2 s to settle as the run does: a floor taken while the previous run's last
+  // work drains would be slower, and flatter the ratio.
+  const floorBefore = withFloor ? (await settle(), await floor(labHosts(labDir).map((h) => h.name))) : undefined;
   if (floorBefore?.failures) current!.notes.push(`floor before toolkit ${name}: ${floorBefore.failures} ssh failures`);
   const before = await settle();
   const spawnedAt = Date.now();
@@ -509,6 +512,7 @@ async function pass(): Promise<void> {
   // 1. The floor, and the toolkit's own connect floor (ssh2 in Node).
   const floors: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
+    await settle();
     const f = await floor(hosts);
     if (f.failures) result.notes.push(`floor sample ${i + 1}: ${f.failures} ssh failures`);
     floors.push(f.ms);
