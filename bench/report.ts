@@ -245,7 +245,26 @@ export function targetsOf(r: BenchResult): Target[] {
       null,
     );
   }
-  return out;
+  // The targets are for an idle machine: where it was not, no verdict (the figures stay).
+  const busy = notIdle(r);
+  return busy ? out.map((target) => (target.met === null ? target : { ...target, value: `${target.value} (not judged: ${busy})`, met: null })) : out;
+}
+
+/** Above this share of the machine's CPU busy before measuring, it was not idle. */
+export const IDLE_BUSY_LIMIT = 0.1;
+
+/** Why the machine was not idle for this result's measurements, if it was not: busy before any
+ *  lab work (the wiped lab idle), or in the 2 s before a measured sample. */
+export function notIdle(r: BenchResult): string | undefined {
+  const limit = `over ${Math.round(IDLE_BUSY_LIMIT * 100)} %`;
+  if (r.cpuBusy && r.cpuBusy.idleLab > IDLE_BUSY_LIMIT)
+    return `the machine was ${Math.round(r.cpuBusy.idleLab * 100)} % busy with the wiped lab idle, ${limit}`;
+  const samples = [
+    ...[r.toolkit, r.ansible, r.mitogen].flatMap((side) => [...(side.coldSamples ?? []), ...(side.warmSamples ?? [])]),
+    ...(r.toolkit.checkSamples ?? []),
+  ];
+  const worst = Math.max(0, ...samples.map((s) => s.busyBefore ?? 0));
+  return worst > IDLE_BUSY_LIMIT ? `a sample started with the machine ${Math.round(worst * 100)} % busy in the 2 s before it, ${limit}` : undefined;
 }
 
 function runRows(r: BenchResult): string[][] {

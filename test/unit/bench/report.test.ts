@@ -66,3 +66,21 @@ describe('floor targets with a floor per sample', () => {
     expect(warm.met).toBe(false);
   });
 });
+
+describe('verdicts only on an idle machine', () => {
+  it('a sample that started with the machine over 10 % busy, or a busy machine before the lab worked: figures kept, no verdict', () => {
+    const samples = () => [run(6000, 4000), run(6600, 5500), run(7200, 4500)];
+    const busySample = result(samples(), samples());
+    busySample.toolkit.warmSamples![1]!.busyBefore = 0.28;
+    const warm = targetsOf(busySample).find((t) => t.name === 'warm / floor')!;
+    expect(warm.met).toBeNull();
+    expect(warm.value).toBe(
+      '1.50x (median of each sample over the floor just before it; 1.65x over the floor at the start) (not judged: a sample started with the machine 28 % busy in the 2 s before it, over 10 %)',
+    );
+    const busyMachine = { ...result(samples(), samples()), cpuBusy: { idleLab: 0.2 } };
+    expect(targetsOf(busyMachine).every((t) => t.met === null)).toBe(true);
+    expect(targetsOf(busyMachine)[0]!.value).toContain('not judged: the machine was 20 % busy with the wiped lab idle, over 10 %');
+    // idle: judged as before
+    expect(targetsOf({ ...result(samples(), samples()), cpuBusy: { idleLab: 0.02 } }).find((t) => t.name === 'warm / floor')!.met).toBe(true);
+  });
+});
