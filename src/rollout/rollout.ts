@@ -92,14 +92,17 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // host is blamed, but no later wave starts on a wave nobody could prove.
     const unproven = !after.stop && !options.check && i < waves.length - 1 ? hooks.unproven?.() : undefined;
     const verdict = unproven ? { stop: true, reason: `not proven from Trento's side: ${unproven}` } : after;
+    // The last wave past the threshold with every host of it run: nothing is left to stop (its
+    // failures are in its hosts' statuses and the exit code), so no "rollout stopped".
+    const stops = verdict.stop && (i < waves.length - 1 || heldBack.length > 0);
     emit({
       type: 'wave-end',
       wave: i + 1,
       size: wave.length,
       failed: failedIn(wave),
       skipped: skippedIn(wave),
-      ...(verdict.stop ? { stopped: verdict.reason! } : {}),
+      ...(stops ? { stopped: verdict.reason! } : {}),
     });
-    if (verdict.stop) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, heldBack);
+    if (stops) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, heldBack);
   }
 }

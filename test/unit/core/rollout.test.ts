@@ -124,6 +124,12 @@ describe('rollOut', () => {
     ]);
   });
 
+  it('the last wave past the threshold with all its hosts run stops nothing: no "rollout stopped", its failure in its hosts', async () => {
+    const { events } = await roll([[host('a'), host('b')]], { b: 'failed' }, { maxFailPercentage: 0 });
+    expect(events.filter((e) => e.type === 'rollout-stopped')).toEqual([]);
+    expect(events.find((e) => e.type === 'wave-end')).toEqual({ type: 'wave-end', wave: 1, size: 2, failed: 1, skipped: 0 });
+  });
+
   it('within the threshold the rollout goes on; without a percentage only an all-failed wave stops it', async () => {
     expect((await roll([[host('a'), host('b')], [host('c')]], { a: 'failed' }, { maxFailPercentage: 50 })).applied).toEqual([['a', 'b'], ['c']]);
     expect((await roll([[host('a'), host('b')], [host('c')]], { a: 'failed' })).applied).toEqual([['a', 'b'], ['c']]);
