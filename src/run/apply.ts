@@ -63,6 +63,8 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
   const applyList = async (list: HostRecord[], heldBack: (h: HostRecord) => string | undefined = () => undefined) => {
     const proofs: Promise<void>[] = [];
+    // Hosts applied whose proof from Trento's side is still awaited.
+    const proving = new Set<HostRecord>();
     await forEachLimit(
       list.filter(isPlanned),
       options.forks,
@@ -74,13 +76,23 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
           if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
           // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
           h.session.close();
-          proofs.push(prove(h, status, message));
+          proving.add(h);
+          proofs.push(prove(h, status, message).finally(() => proving.delete(h)));
         });
       },
       (h, error) => finish(h, 'failed', unexpectedFailure(error)),
     );
     if (proofs.length && !inWaves) emit({ type: 'phase', phase: 'verify', total: proofs.length });
     await Promise.race([Promise.all(proofs), aborted]);
+    // Cut while Prometheus was being asked: applied, but not proven; said so, not "stopped
+    // before this host finished" (its changes are made, the JSON report lists them applied).
+    for (const h of proving) {
+      finish(
+        h,
+        'failed',
+        "applied, but its proof from Trento's side was cut by the interrupt: run again with --check --verify-prometheus to see whether Trento sees it",
+      );
+    }
   };
   if (inWaves) await rollout(applyList);
   else await applyList(planned);

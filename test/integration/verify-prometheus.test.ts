@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { freshLab, hostsBy, mustOnHost, provision, type CliRun, type LabHost } from './helpers.ts';
+import { freshLab, hostsBy, mustOnHost, provision, spawnProvision, type CliRun, type LabHost } from './helpers.ts';
 import { promQuery } from './prometheus.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import type { ServerInfo } from '../lab/server.ts';
@@ -225,6 +225,20 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
         trento: null,
         message: expect.stringMatching(/^not started: wave 2 of 2 never started/),
       });
+
+      // SIGTERM while Trento is asked about the pull host (up == 0 keeps it waiting): the host is
+      // applied (converged, nothing to change) but not proven, and says so.
+      const cut = spawnProvision([...verify('none'), '--limit', pull.name, '-v', '--verify-wait', '300'], (out, child) => {
+        if (out.includes('--- verify (1 host(s))') && !child.killed) child.kill('SIGTERM');
+      });
+      expect(await cut.exited, cut.output()).toBe(99);
+      expect(cut.output()).toMatch(
+        new RegExp(
+          `^${pull.name} \\| FAILED \\| applied, but its proof from Trento's side was cut by the interrupt: run again with --check --verify-prometheus`,
+          'm',
+        ),
+      );
+      expect(cut.output()).not.toContain('stopped before this host finished');
     } finally {
       writeFileSync(server.targetsFile, original);
       await new Promise((r) => other.close(r));
