@@ -72,13 +72,19 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
         if (options.stop.aborted) return finish(h, 'skipped', 'not started: interrupted');
         const held = heldBack(h);
         if (held) return finish(h, 'skipped', held);
+        let proof: Promise<void> | undefined;
         await applyHost(h, options, emit, (host, status, message) => {
           if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
           // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
           h.session.close();
           proving.add(h);
-          proofs.push(prove(h, status, message).finally(() => proving.delete(h)));
+          proof = prove(h, status, message).finally(() => proving.delete(h));
+          proofs.push(proof);
         });
+        // With --max-fail-percentage, a host Trento does not see is a failure the wave's hold-back
+        // must know of before the next host starts: the slot waits for its proof (still batched
+        // with the other slots' in one query per poll).
+        if (proof && options.maxFailPercentage !== undefined) await Promise.race([proof, aborted]);
       },
       (h, error) => finish(h, 'failed', unexpectedFailure(error)),
     );

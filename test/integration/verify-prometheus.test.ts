@@ -226,6 +226,23 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
         message: expect.stringMatching(/^not started: wave 2 of 2 never started/),
       });
 
+      // One wave (no --serial), --forks 1, --max-fail-percentage 0: the pull host's failure on
+      // Trento's side holds the next host back, as a failure on the host itself would.
+      const held = await provision([
+        ...verify('none'),
+        '--limit',
+        `${pull.name},${next.name}`,
+        '--forks',
+        '1',
+        '--max-fail-percentage',
+        '0',
+        '--verify-wait',
+        '20',
+      ]);
+      expect(held.code, held.stdout + held.stderr).toBe(2);
+      expect(hostsOf(held).get(pull.name)).toMatchObject({ status: 'failed', trento: { reason: 'up-0' } });
+      expect(hostsOf(held).get(next.name)).toMatchObject({ status: 'skipped', trento: null, message: expect.stringMatching(/^not started: wave 1 stopped/) });
+
       // SIGTERM while Trento is asked about the pull host (up == 0 keeps it waiting): the host is
       // applied (converged, nothing to change) but not proven, and says so.
       const cut = spawnProvision([...verify('none'), '--limit', pull.name, '-v', '--verify-wait', '300'], (out, child) => {
