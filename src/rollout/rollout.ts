@@ -81,7 +81,11 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       heldBack.push(h);
       return `not started: wave ${i + 1} stopped (${now.reason}); nothing was changed on this host`;
     };
-    if (!options.check) await hooks.applyWave(wave.filter(hooks.pending), holdBack);
+    const toApply = options.check ? [] : wave.filter(hooks.pending);
+    if (!options.check) await hooks.applyWave(toApply, holdBack);
+    // Hosts of the wave a Ctrl-C kept from starting (finished as skipped, never applied) are
+    // among those the stop left unchanged, as the held-back ones are.
+    const keptFromStarting = toApply.filter((h) => h.status === 'skipped' && !heldBack.includes(h));
     // A Ctrl-C during the wave: its hosts in flight finished, the others did not start.
     const after = options.check
       ? before
@@ -94,7 +98,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     const verdict = unproven ? { stop: true, reason: `not proven from Trento's side: ${unproven}` } : after;
     // The last wave past the threshold with every host of it run: nothing is left to stop (its
     // failures are in its hosts' statuses and the exit code), so no "rollout stopped".
-    const stops = verdict.stop && (i < waves.length - 1 || heldBack.length > 0);
+    const stops = verdict.stop && (i < waves.length - 1 || heldBack.length > 0 || keptFromStarting.length > 0);
     emit({
       type: 'wave-end',
       wave: i + 1,
@@ -103,6 +107,6 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       skipped: skippedIn(wave),
       ...(stops ? { stopped: verdict.reason! } : {}),
     });
-    if (stops) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, heldBack);
+    if (stops) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, [...heldBack, ...keptFromStarting]);
   }
 }

@@ -16,7 +16,7 @@ const host = (name: string, status?: HostStatus): H => ({ name, done: status !==
 async function roll(
   waves: H[][],
   results: Record<string, HostStatus>,
-  opts: { maxFailPercentage?: number; check?: boolean; interruptAfter?: number; unprovenAfter?: number } = {},
+  opts: { maxFailPercentage?: number; check?: boolean; interruptAfter?: number; interruptAtHost?: string; unprovenAfter?: number } = {},
 ) {
   const events: RunEvent[] = [];
   const applied: string[][] = [];
@@ -31,6 +31,12 @@ async function roll(
       applyWave: async (list, heldBack) => {
         const started: string[] = [];
         for (const h of list) {
+          // as run/apply.ts: after a Ctrl-C no host of the wave starts
+          if (stop.signal.aborted) {
+            Object.assign(h, { done: true, status: 'skipped' });
+            messages[h.name] = 'not started: interrupted';
+            continue;
+          }
           const held = heldBack(h);
           if (held) {
             Object.assign(h, { done: true, status: 'skipped' });
@@ -39,6 +45,7 @@ async function roll(
           }
           started.push(h.name);
           Object.assign(h, { done: true, status: results[h.name] ?? 'changed' });
+          if (h.name === opts.interruptAtHost) stop.abort();
         }
         applied.push(started);
         if (applied.length === opts.interruptAfter) stop.abort();
@@ -148,6 +155,13 @@ describe('rollOut', () => {
     expect(events.find((e) => e.type === 'wave-end' && e.wave === 2)).toMatchObject({
       stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0, before any change in the wave',
     });
+  });
+
+  it("Ctrl-C in the middle of a wave: the wave's hosts it kept from starting are listed as not started with the later waves'", async () => {
+    const waves = [[host('a'), host('b'), host('c')], [host('d')]];
+    const { applied, events } = await roll(waves, {}, { interruptAtHost: 'a' });
+    expect(applied).toEqual([['a']]);
+    expect(events.at(-1)).toEqual({ type: 'rollout-stopped', wave: 1, reason: 'wave 1: interrupted', notStarted: ['b', 'c', 'd'] });
   });
 
   it('Ctrl-C during a wave: no later wave starts', async () => {
