@@ -53,6 +53,11 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     }
     emit({ type: 'rollout-stopped', wave: stoppedBy, reason, notStarted: [...unchanged, ...later].map((h) => h.name) });
   };
+  /** Wave i's end as its hosts stand now; `stopped`: why it stopped the rollout. */
+  const waveEnd = (i: number, stopped: string | undefined) => {
+    const wave = waves[i]!;
+    emit({ type: 'wave-end', wave: i + 1, size: wave.length, failed: failedIn(wave), skipped: skippedIn(wave), ...(stopped ? { stopped } : {}) });
+  };
   for (let i = 0; i < waves.length; i++) {
     const wave = waves[i]!;
     if (options.stop.aborted && !options.check) return stopAt(i, null, 'interrupted');
@@ -62,14 +67,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     if (before.stop) {
       const unchanged = wave.filter(hooks.pending);
       if (!options.check) for (const h of unchanged) hooks.notStarted(h, `not started: wave ${i + 1} stopped before any change (${before.reason})`);
-      emit({
-        type: 'wave-end',
-        wave: i + 1,
-        size: wave.length,
-        failed: failedIn(wave),
-        skipped: skippedIn(wave),
-        stopped: `${before.reason}, before any change in the wave`,
-      });
+      waveEnd(i, `${before.reason}, before any change in the wave`);
       return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`, unchanged);
     }
     // As Ansible stops the rest of a batch once its failures pass max_fail_percentage: hosts in
@@ -99,14 +97,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // The last wave past the threshold with every host of it run: nothing is left to stop (its
     // failures are in its hosts' statuses and the exit code), so no "rollout stopped".
     const stops = verdict.stop && (i < waves.length - 1 || heldBack.length > 0 || keptFromStarting.length > 0);
-    emit({
-      type: 'wave-end',
-      wave: i + 1,
-      size: wave.length,
-      failed: failedIn(wave),
-      skipped: skippedIn(wave),
-      ...(stops ? { stopped: verdict.reason! } : {}),
-    });
+    waveEnd(i, stops ? verdict.reason : undefined);
     if (stops) return stopAt(i + 1, i + 1, `wave ${i + 1}: ${verdict.reason}`, [...heldBack, ...keptFromStarting]);
   }
 }
