@@ -41,6 +41,9 @@ export interface DiscoveredService {
   provision: string;
   /** The role parameter naming the group, and the group the play passes. */
   groupVariable: string;
+  /** Its name in older releases of the official playbook: given with -e (the only way it ever
+   *  mattered), it is refused, naming today's, rather than ignored. */
+  formerGroupVariable?: string;
   group: string;
   /** The user's value when discovery is off. */
   hostVariable: string;
@@ -55,6 +58,7 @@ export const RABBITMQ_DISCOVERY: DiscoveredService = {
   effective: 'trento_rabbitmq_effective_host',
   provision: 'provision_rabbitmq',
   groupVariable: 'trento_rabbitmq_host_group',
+  formerGroupVariable: 'agent_rabbitmq_host_group',
   group: 'rabbitmq_hosts',
   hostVariable: 'trento_rabbitmq_host',
   agentVariable: 'agent_rabbitmq_host',
@@ -69,6 +73,13 @@ function discoverOne(service: DiscoveredService, play: PlayView | undefined): Co
   return (get, isSet) => {
     let group: string;
     let why: string;
+    const former = service.formerGroupVariable;
+    if (former && play?.extraVarNames.has(former)) {
+      return {
+        problem: `is the name older releases of the official playbook gave the group ${service.label} is discovered in; it is not read here: give it as ${service.groupVariable} (-e ${service.groupVariable}=GROUP)`,
+        variable: former,
+      };
+    }
     if (play?.extraVarNames.has(service.groupVariable)) {
       // Given as a template that comes out undefined (it names a variable nobody set): Ansible
       // fails on it, and discovery quietly off would point the agent at another host. Given

@@ -403,7 +403,7 @@ export const OTHER_KNOWN_VARIABLES: readonly string[] = [
   // refused when set (validate.ts repositoryProblems), known so that it is not called a typo
   'agent_trento_repository',
   'trento_repository',
-  'agent_rabbitmq_host_group',
+  'agent_rabbitmq_host_group', // refused when given with -e (discovery.ts formerGroupVariable)
   'trento_wanda_proxy_location',
   'provision_postgres',
   'provision_prometheus',

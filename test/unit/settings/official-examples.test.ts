@@ -224,6 +224,21 @@ describe('RabbitMQ discovery (the official trento role)', () => {
     expect(empty.config['facts-service-url']).toMatch(/@yourexternalrabbit\.com:5671\//);
   });
 
+  it("-e agent_rabbitmq_host_group (older official releases' name for the group) is refused naming today's, not ignored", async () => {
+    const { errors } = await facts('dedicated-nodes', 'hana01', ['agent_rabbitmq_host_group=postgres_hosts']);
+    expect(errors.map((e) => [e.variable, e.message])).toEqual([
+      [
+        'agent_rabbitmq_host_group',
+        'is the name older releases of the official playbook gave the group RabbitMQ is discovered in; it is not read here: give it as trento_rabbitmq_host_group (-e trento_rabbitmq_host_group=GROUP)',
+      ],
+    ]);
+    // in the inventory it never mattered (the play's role parameter beats it): still known, no error
+    const inInventory = await facts('dedicated-nodes', 'hana01', [], (vars) => {
+      vars.agent_rabbitmq_host_group = 'postgres_hosts';
+    });
+    expect(inInventory.errors).toEqual([]);
+  });
+
   it('an agent_rabbitmq_host in the inventory beats discovery (a role default, as in the official role)', async () => {
     const { config } = await facts('dedicated-nodes', 'hana01', ['agent_rabbitmq_host=mq.example.com:5672']);
     expect(config['facts-service-url']).toBe('amqp://trento:trento@mq.example.com:5672/trento');
