@@ -4,12 +4,13 @@
 // Should the process exit before close() is done (a signal while closing, an uncaught error),
 // its exit handler still kills the ssh clients running and removes the folder.
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionSpec } from './connection.ts';
 import { openSshSession } from './openssh.ts';
 import { localSession, type Session } from './session.ts';
+import { makeFolders } from '../util/folders.ts';
 
 export interface Connector {
   open(spec: ConnectionSpec): Promise<Session>;
@@ -56,7 +57,7 @@ export function connector(options: ConnectorOptions = {}): Connector {
     if (!folder) {
       folder = (async () => {
         try {
-          await mkdir(parent, { recursive: true, mode: 0o700 });
+          await makeFolders(parent, 0o700);
           const path = await mkdtemp(join(parent, 'tp-ssh-'));
           made.push(path);
           return path;

@@ -5,7 +5,8 @@
 // the only key exchange, every later round trip is a channel on that connection. A run of one
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
+import { makeFolders } from '../util/folders.ts';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { $, type ProcessOutput, type ProcessPromise } from 'zx/core';
@@ -329,7 +330,7 @@ export function openSshSession(
   /** The script as the connecting run (its stderr in a file, see withStderrFile). */
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void, onErrorBytes?: (total: number) => void): Promise<RunResult> => {
     const verbose = debugging ? [] : ['-v'];
-    if (templated) await mkdir(templateDirectory(control), { mode: 0o700, recursive: true });
+    if (templated) await makeFolders(templateDirectory(control), 0o700);
     const ran = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
     if (!ran) return closedResult();
     const [out, stderr] = ran;

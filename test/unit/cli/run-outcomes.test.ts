@@ -36,6 +36,7 @@ const INVENTORY = [
 function run(dir: string, args: string[]) {
   return spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'hosts', '--check', '-T', '2', ...args], {
     cwd: dir,
+    timeout: RUN - 10_000, // a run that hangs is killed (status null) and fails its test
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
     encoding: 'utf8',
   });
@@ -133,6 +134,18 @@ describe("a problem of this machine's, not the host's", () => {
       expect(r.stdout).toContain('point control_path_dir');
       const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { hosts: { host: string; status: string }[] };
       expect(report.hosts.map((h) => [h.host, h.status])).toEqual([['db1', 'failed']]);
+    },
+    RUN,
+  );
+
+  it(
+    "one under /proc, where mkdir answers ENOENT with the parent there (Node's recursive mkdir never returned): the host fails, naming it",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY.replace('ansible_port=1', 'ansible_port=1 ansible_control_path_dir=/proc/tp-cp'));
+      const r = run(dir, []);
+      expect(r.status, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toContain("cannot make the run's folder of SSH control sockets in /proc/tp-cp (ENOENT");
     },
     RUN,
   );
