@@ -137,6 +137,11 @@ export async function ansiblePlayHosts(a: InventoryArgs, patterns: string[], cwd
   } catch {
     throw new Error(`ansible-playbook failed (${r.code}): ${r.stderr}${r.stdout}`);
   }
+  // Every play is in the report, those that matched no host too: one missing means the run
+  // stopped part way, and its pattern would read as "no hosts" by accident.
+  const played = new Set(report.plays.map((p) => p.play.name));
+  const missing = patterns.filter((_, i) => !played.has(`pattern-${i}`));
+  if (missing.length) throw new Error(`ansible-playbook (exit ${r.code}) reported no play for ${missing.join(', ')}: ${r.stderr}`);
   const result = new Map<string, string[]>(patterns.map((p) => [p, []]));
   for (const play of report.plays) {
     const index = Number(play.play.name.replace('pattern-', ''));
