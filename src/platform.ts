@@ -49,6 +49,10 @@ interface Rule {
 
 const SUSE_IDS = new Set(['sles', 'sles_sap', 'opensuse-leap']);
 
+/** The first major version that gets Alloy (push mode). The facts script reads it too: it asks
+ *  the repositories for trento-agent's version only where the answer can matter (an Alloy host). */
+export const ALLOY_FROM_MAJOR = 16;
+
 const RULES: Rule[] = [
   {
     when: (h) => h.variant === 'transactional',
@@ -60,7 +64,7 @@ const RULES: Rule[] = [
     when: (h) => h.id === 'sled',
     refusal: (h) => `${h.product} is SUSE Linux Enterprise Desktop: Trento's agent is supported on SLES, SLES for SAP and openSUSE Leap 15 and 16 only`,
     // versions before the refusal set it up as SLES: --uninstall (and --purge) still undo that
-    uninstallWith: (h) => (h.major >= 16 ? 'alloy' : 'node_exporter'),
+    uninstallWith: (h) => (h.major >= ALLOY_FROM_MAJOR ? 'alloy' : 'node_exporter'),
   },
   {
     when: (h) => !SUSE_IDS.has(h.id),
@@ -71,8 +75,8 @@ const RULES: Rule[] = [
     when: (h) => h.major < 15,
     refusal: (h) => `${h.product} is too old: Trento needs SLES 15 or later (SLES 12 has neither the agent packages nor node_exporter from SUSE)`,
   },
-  { when: (h) => h.major === 15, provider: 'node_exporter' },
-  { when: (h) => h.major >= 16, provider: 'alloy' },
+  { when: (h) => h.major >= 15 && h.major < ALLOY_FROM_MAJOR, provider: 'node_exporter' },
+  { when: (h) => h.major >= ALLOY_FROM_MAJOR, provider: 'alloy' },
 ];
 
 export const MODE: Record<MetricsProvider, PrometheusMode> = { node_exporter: 'pull', alloy: 'push' };

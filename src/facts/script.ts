@@ -3,6 +3,7 @@
 // fact source's shell in the registry's order. It only reads: the same script serves check mode
 // and apply mode.
 import { type Command, join, raw } from '../exec/command.ts';
+import { ALLOY_FROM_MAJOR } from '../platform.ts';
 import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
@@ -39,6 +40,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_WANT_UPDATES: options.withUpdates ? 1 : 0,
       TP_WANT_PROBES: options.withProbes === false ? 0 : 1,
       TP_WANT_CANDIDATE: options.withCandidate === false ? 0 : 1,
+      TP_ALLOY_FROM_MAJOR: ALLOY_FROM_MAJOR,
       TP_PACKAGES: Object.values(PACKAGES),
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,

@@ -45,6 +45,8 @@ export interface HostFacts {
   tools: Set<string>;
   packages: Record<string, string | undefined>; // name -> version-release when installed
   agentCandidateVersion?: string; // from the repositories when trento-agent is not installed
+  /** The repositories were not asked: os-release's major version (this) gets no Alloy. */
+  agentCandidateSkippedForMajor?: number;
   /** Installed packages with a newer version in the repositories (asked for agent_package_state: latest). */
   updates?: Record<string, string>;
   units: Record<string, UnitFact>;

@@ -95,6 +95,19 @@ function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] 
   });
 }
 
+/**
+ * The facts script asks the repositories for trento-agent only on hosts whose os-release major can
+ * get Alloy (agent-candidate.sh reads it as src/platform.ts does). Should the two readings ever
+ * differ, an Alloy host would be planned without knowing which agent it gets: refused, not guessed.
+ */
+function candidateNotAsked(input: PlanInput): string[] {
+  const major = input.facts.agentCandidateSkippedForMajor;
+  if (major === undefined || input.uninstall || input.platform.provider !== 'alloy' || input.facts.packages[PACKAGES.agent]) return [];
+  return [
+    `the facts script read os-release's major version as ${major} and did not ask the repositories for trento-agent, but this host is ${input.platform.product} and gets Alloy: the plan cannot know which trento-agent it installs; check VERSION_ID in /etc/os-release (and report it as a bug of trento-provision)`,
+  ];
+}
+
 export function planHost(input: PlanInput): HostPlan {
   const ctx: TaskContext = {
     host: input.host,
@@ -188,6 +201,6 @@ export function planHost(input: PlanInput): HostPlan {
     checks,
     retiredChecks,
     warnings,
-    refusals: [...results.flatMap((r) => r.refusals ?? []), ...maskedUnitsInTheWay(changes, input.facts)],
+    refusals: [...results.flatMap((r) => r.refusals ?? []), ...maskedUnitsInTheWay(changes, input.facts), ...candidateNotAsked(input)],
   };
 }

@@ -1,11 +1,26 @@
 # shellcheck shell=bash
-# Fact source "agent-candidate": uses $agent_installed (packages.sh).
+# Fact source "agent-candidate": uses $agent_installed (packages.sh) and $os_release (host.sh).
 # What the repositories offer, only when trento-agent is missing (its version decides whether the
 # agent can generate trento.alloy). zypper waits for a lock held by another package manager like
 # the apply does; when it still fails, its exit code and message are reported, never dropped.
-# Not on uninstall (TP_WANT_CANDIDATE=0): zypper there would only cost time, or fail the host on a
-# held lock for an answer nothing uses.
-if [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
+# Not on uninstall (TP_WANT_CANDIDATE=0), nor on a host whose os-release says a major version
+# below TP_ALLOY_FROM_MAJOR (src/platform.ts: such a host gets node_exporter, and no trento.alloy):
+# zypper there would only cost time (on a real SLES 15 host, loading SUSE's repositories, or
+# refreshing them over the network), or fail the host on a held lock, for an answer nothing uses.
+# The major is read as src/platform.ts reads it (the last VERSION_ID line, one pair of quotes and
+# the blanks around the value dropped, the digits before the first dot); a value it cannot read
+# as a number asks. "agent-candidate-skipped MAJOR" says zypper was not asked, and why.
+os_major=
+# shellcheck disable=SC2154 # os_release: set by host.sh, which runs before this file
+while IFS= read -r line; do
+  if [[ $line =~ ^[[:space:]]*VERSION_ID=(.*)$ ]]; then
+    os_major=
+    [[ ${BASH_REMATCH[1]} =~ ^[[:space:]]*[\"\']?[[:space:]]*([0-9]{1,9})(\.|[\"\'[:space:]]|$) ]] && os_major=$((10#${BASH_REMATCH[1]}))
+  fi
+done <<<"$os_release"
+if [ "$TP_WANT_CANDIDATE" = 1 ] && [ -n "$os_major" ] && [ "$os_major" -lt "$TP_ALLOY_FROM_MAJOR" ]; then
+  record agent-candidate-skipped "$os_major"
+elif [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
   info=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet info "$TP_AGENT_PACKAGE" 2>&1)
   rc=$?
   record agent-candidate-rc "$rc"

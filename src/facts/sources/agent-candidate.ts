@@ -3,12 +3,16 @@
 import type { FactSource } from '../types.ts';
 import { zypperOutcome } from '../zypper-outcome.ts';
 
-export const agentCandidate: FactSource<'agentCandidateVersion'> = {
+export const agentCandidate: FactSource<'agentCandidateVersion' | 'agentCandidateSkippedForMajor'> = {
   name: 'agent-candidate',
   parse: (r) => {
     const version = r.get('agent-candidate');
+    const skipped = r.get('agent-candidate-skipped');
     return {
-      facts: version ? { agentCandidateVersion: version } : {},
+      facts: {
+        ...(version ? { agentCandidateVersion: version } : {}),
+        ...(skipped !== undefined ? { agentCandidateSkippedForMajor: Number(skipped) } : {}),
+      },
       ...zypperOutcome({
         rc: r.get('agent-candidate-rc'),
         output: r.get('agent-candidate-error'),

@@ -2,7 +2,8 @@
 # Fact source "host" (src/facts/sources/host.ts): what the host is. os-release and machine-id by
 # the read builtin (bounded), baseproduct as the file it links to, the hostname from the kernel, the user the
 # script runs as, and which of the tools the other sources and the apply need are there.
-if bounded /etc/os-release || bounded /usr/lib/os-release; then record os-release "$TP_REPLY"; else record os-release ''; fi
+if bounded /etc/os-release || bounded /usr/lib/os-release; then os_release=$TP_REPLY; else os_release=; fi
+record os-release "$os_release"
 # baseproduct: the products.d file it links to, found by test -ef (same file; no process), or
 # readlink's answer for a link that leads out of the folder.
 base_product=

@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { toShell } from '../../../src/exec/command.ts';
 import { wrapScript } from '../../../src/exec/session.ts';
 import { parseFacts } from '../../../src/facts/parse.ts';
+import { readRecords } from '../../../src/facts/records.ts';
+import { ALLOY_FROM_MAJOR, platformOf } from '../../../src/platform.ts';
 import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { factsScript } from '../../../src/facts/script.ts';
 import { MAX_HOST_FILE_BYTES, PACKAGES } from '../../../src/facts/paths.ts';
@@ -52,6 +55,67 @@ describe('facts', () => {
     expect(answer([`${names[0]} 3.1.0-1.1`]).problems?.[0]).toMatch(new RegExp(`^rpm -q gave no answer for ${names[1]}, `));
     // No rpm at all (not a SUSE system): nothing installed, and the platform rules say the rest.
     expect(packages.parse(new Map())).toEqual({ facts: { packages: {} } });
+  });
+
+  it("asks the repositories for trento-agent only where the host can get Alloy: the shell reads os-release's major as the platform rules do", () => {
+    // The real facts script with each product's real os-release bound over /etc/os-release (a
+    // mount namespace of this process tree alone); the records say whether zypper was asked.
+    const recordsFor = (osRelease: string) => {
+      const out = execFileSync('unshare', ['--mount', '/bin/bash', '-c', 'mount --bind -- "$1" /etc/os-release && exec /bin/bash -s', '-', osRelease], {
+        input: wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 }))),
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      return new Map(readRecords(out));
+    };
+    const fixtures = fileURLToPath(new URL('../../fixtures/os-release/', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'tp-os-release-'));
+    const written = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    // [os-release, the major the shell skips at, or 'asked']
+    const cases: [string, number | 'asked'][] = [
+      [join(fixtures, 'sles-15-sp7'), 15],
+      [join(fixtures, 'sles-sap-15-sp6'), 15],
+      [join(fixtures, 'opensuse-leap-15.6'), 15],
+      [join(fixtures, 'sl-micro-6.2'), 'asked'], // VERSION_ID="16.0" (refused as transactional, after the facts)
+      [join(fixtures, 'sles-16.0'), 'asked'],
+      [join(fixtures, 'sles-sap-16.0'), 'asked'],
+      [join(fixtures, 'opensuse-leap-16.0'), 'asked'],
+      // the last VERSION_ID line counts, as parseOsRelease reads it
+      [written('two-lines', 'ID="sles"\nVERSION_ID="15.7"\nVERSION_ID="16.0"\n'), 'asked'],
+      [written('two-lines-back', 'ID="sles"\nVERSION_ID="16.0"\nVERSION_ID=\'15.7\'\n'), 15],
+      // a value the shell cannot read as a plain number is asked about (Number() reads 0x10 as 16)
+      [written('hex', 'ID=sles\nVERSION_ID=0x10\n'), 'asked'],
+      [written('none', 'ID=sles\n'), 'asked'],
+    ];
+    for (const [file, expected] of cases) {
+      const records = recordsFor(file);
+      expect(records.get('done'), file).toBe('yes');
+      const platform = platformOf({ osRelease: parseOsRelease(readFileSync(file, 'utf8')), baseProduct: '' });
+      if (expected !== 'asked') {
+        expect(records.get('agent-candidate-skipped'), file).toBe(String(expected));
+        expect(records.has('agent-candidate-rc'), file).toBe(false);
+        // the platform rules give such a host no Alloy: nothing needed the answer
+        expect(expected).toBeLessThan(ALLOY_FROM_MAJOR);
+        expect(platform.supported && platform.provider, file).not.toBe('alloy');
+      } else {
+        expect(records.has('agent-candidate-skipped'), file).toBe(false);
+        // zypper was run (this machine's, with no repository offering trento-agent)
+        expect(records.get('agent-candidate-rc'), file).toMatch(/^\d+$/);
+      }
+    }
+    // Not asked on uninstall, whatever the host is.
+    const uninstall = new Map(
+      readRecords(
+        execFileSync('/bin/bash', ['-s'], {
+          input: wrapScript(toShell(factsScript({ withContent: false, withCandidate: false, zyppLockTimeoutSeconds: 5 }))),
+          encoding: 'utf8',
+        }),
+      ),
+    );
+    expect([uninstall.get('done'), uninstall.has('agent-candidate-rc'), uninstall.has('agent-candidate-skipped')]).toEqual(['yes', false, false]);
   });
 
   it('parses os-release quoting like the shell', () => {

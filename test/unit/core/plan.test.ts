@@ -163,6 +163,21 @@ describe('plans per platform', () => {
     expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff).not.toMatch(/ExecStartPre/);
   });
 
+  it('a host whose facts did not ask the repositories for trento-agent is planned as far as it needs the answer: refused where it gets Alloy, planned where it does not', () => {
+    const { agentCandidateVersion: _, ...notAsked15 } = { ...freshFacts('15.7'), agentCandidateSkippedForMajor: 15 };
+    const sles15 = planFor(notAsked15);
+    expect(sles15.refusals).toEqual([]);
+    expect(sles15.changes.find((c) => c.id === 'packages:install')?.summary).toMatch(/trento-agent/);
+    const { agentCandidateVersion: __, ...notAsked16 } = { ...freshFacts('16.0'), agentCandidateSkippedForMajor: 15 };
+    expect(planFor(notAsked16).refusals.join()).toMatch(
+      /^the facts script read os-release's major version as 15 and did not ask the repositories for trento-agent, but this host is SLES 16\.0 and gets Alloy/,
+    );
+    // with trento-agent installed its own version decides: nothing to ask
+    expect(planFor({ ...notAsked16, packages: { [PACKAGES.agent]: '3.1.0-1.1' } }).refusals).toEqual([]);
+    // an uninstall asks nothing
+    expect(planFor(notAsked16, { uninstall: true }).refusals).toEqual([]);
+  });
+
   it('SLES 16 with an agent without generate alloy: no ExecStartPre, a warning', () => {
     const plan = planFor({ ...freshFacts('16.0'), agentCandidateVersion: '3.0.2-1' });
     expect(plan.changes.map((c) => c.id)).not.toContain(`file:${PATHS.configureAlloyScript}`);
