@@ -23,6 +23,13 @@ export const PATHS = {
   serverCaCert: '/etc/pki/trust/anchors/trento-server-ca.pem',
 } as const;
 
+/** Managed files the toolkit touches only under some settings (the CA anchor: only with
+ *  agent_server_ca_cert, or to remove its own on --purge). One the facts cannot use (a link, a
+ *  FIFO, ...) fails the host only when the plan touches it: an admin's own anchor at the official
+ *  path, a link to their CA bundle, is not the toolkit's business otherwise. Every other managed
+ *  file that cannot be used fails the host at the facts. */
+export const FILES_TOUCHED_BY_SETTING: readonly string[] = [PATHS.serverCaCert];
+
 /** Owner, group and mode of every file the toolkit writes: the roles' file changes and the
  *  agent's configure-alloy.sh (which writes trento.alloy itself) take them from here. */
 export const FILE_ACCESS = {

@@ -95,6 +95,13 @@ function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] 
   });
 }
 
+/** A change that writes, removes or adopts a file the facts could not use (FileFact.unusable):
+ *  the host is refused with why, before any change. */
+function unusableFilesTouched(changes: Change[], facts: HostFacts): string[] {
+  const touched = new Set(changes.map((c) => /^(?:file|record:files):(.*)$/.exec(c.id)?.[1]));
+  return Object.values(facts.files).flatMap((f) => (f.unusable !== undefined && touched.has(f.path) ? [f.unusable] : []));
+}
+
 /**
  * The facts script asks the repositories for trento-agent only on hosts whose os-release major can
  * get Alloy (agent-candidate.sh reads it as src/platform.ts does). Should the two readings ever
@@ -201,6 +208,11 @@ export function planHost(input: PlanInput): HostPlan {
     checks,
     retiredChecks,
     warnings,
-    refusals: [...results.flatMap((r) => r.refusals ?? []), ...maskedUnitsInTheWay(changes, input.facts), ...candidateNotAsked(input)],
+    refusals: [
+      ...results.flatMap((r) => r.refusals ?? []),
+      ...maskedUnitsInTheWay(changes, input.facts),
+      ...candidateNotAsked(input),
+      ...unusableFilesTouched(changes, input.facts),
+    ],
   };
 }

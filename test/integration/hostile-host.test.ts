@@ -116,6 +116,27 @@ describe('links and odd files at managed paths', () => {
     await mustOnHost(info, pull[0]!.name, 'rm -f /etc/trento/agent.yaml');
   });
 
+  it("a link at the CA anchor's path (an admin's own trust setup) fails the host only when agent_server_ca_cert asks the toolkit to write there", async () => {
+    const anchor = '/etc/pki/trust/anchors/trento-server-ca.pem';
+    await mustOnHost(
+      info,
+      pull[0]!.name,
+      `mkdir -p /etc/pki/trust/anchors /root/admin-ca && printf 'admin CA\\n' > /root/admin-ca/bundle.pem && ln -sfn /root/admin-ca/bundle.pem ${anchor}`,
+    );
+    try {
+      const unset = await provision(['-i', invPull, '--check', '--diff']);
+      expect(unset.code, unset.stdout).toBe(0);
+      expect(statusOf(unset, pull[0]!.name)?.status).not.toBe('failed');
+      const caPem = readFileSync(new URL('../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+      const set = await provision(['-i', invPull, '--check', '--diff', '-e', JSON.stringify({ agent_server_ca_cert: caPem })]);
+      expect(set.code, set.stdout + set.stderr).toBe(2);
+      expect(statusOf(set, pull[0]!.name)?.message).toContain(`${anchor} is a symbolic link to /root/admin-ca/bundle.pem`);
+      expect(await mustOnHost(info, pull[0]!.name, `readlink ${anchor}`)).toBe('/root/admin-ca/bundle.pem\n');
+    } finally {
+      await mustOnHost(info, pull[0]!.name, `rm -f ${anchor}; rm -rf /root/admin-ca`);
+    }
+  });
+
   it('a link planted at the lock cannot make root truncate its target', async () => {
     await mustOnHost(info, push[0]!.name, `mkdir -p -m 0700 /run/trento-provision && ln -sfn ${DECOY} /run/trento-provision/lock`);
     const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=22s']);

@@ -1,7 +1,8 @@
 // Fact source "files" (files.sh): the managed files and the toolkit's own records on the host.
-// A link, another kind of file or an oversized file is a problem that fails the host, naming it.
+// A link, another kind of file or an oversized file is a problem that fails the host, naming it
+// (one the toolkit touches only under some settings: when the plan touches it, src/plan/plan.ts).
 import { createHash } from 'node:crypto';
-import { PATHS } from '../paths.ts';
+import { FILES_TOUCHED_BY_SETTING, PATHS } from '../paths.ts';
 import type { FactSource, FileFact } from '../types.ts';
 
 function parseFile(path: string, value: string, content: string | undefined): FileFact | string {
@@ -47,8 +48,9 @@ export const files: FactSource<'files' | 'record' | 'leftovers'> = {
       if (!key.startsWith('file:')) continue;
       const path = key.slice(5);
       const fact = parseFile(path, value, r.get(`content:${path}`));
-      if (typeof fact === 'string') problems.push(fact);
-      else found[path] = fact;
+      if (typeof fact !== 'string') found[path] = fact;
+      else if (FILES_TOUCHED_BY_SETTING.includes(path)) found[path] = { path, exists: true, unusable: fact };
+      else problems.push(fact);
     }
     const record = (name: string) => lines(found[`${PATHS.stateDir}/${name}`]?.content);
     return {

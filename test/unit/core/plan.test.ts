@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toDisplay, toShell } from '../../../src/exec/command.ts';
 import type { FileFact, HostFacts } from '../../../src/facts/types.ts';
+import { files } from '../../../src/facts/sources/files.ts';
 import { parseUpdates, updates } from '../../../src/facts/sources/updates.ts';
 import { AGENT_YAML_TEMPLATE } from '../../../src/render/agent-yaml.ts';
 import { TRENTO_ALLOY_TEMPLATE } from '../../../src/render/trento-alloy.ts';
@@ -808,6 +809,31 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     expect(toShell(removed.script)).toMatch(/update-ca-certificates &&\ntp_handler_done 'rebuild trust store'$/u);
     const keep = planFor(converged(freshFacts('15.7'), plan), { uninstall: true, purge: false });
     expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
+  });
+
+  it("an anchor the facts cannot use (a link to the admin's bundle) fails the host only where the plan touches it", () => {
+    // As the facts hand it over: a link at the official path is a file the toolkit cannot use,
+    // not a problem of the whole host (files.parse: the CA anchor is touched only by a setting).
+    const why = `${PATHS.serverCaCert} is a symbolic link to /etc/ssl/admin-bundle.pem; trento-provision neither reads nor writes through links: replace it with a regular file (or remove it) and run again`;
+    const linked = files.parse(new Map([[`file:${PATHS.serverCaCert}`, 'symlink /etc/ssl/admin-bundle.pem']]));
+    expect(linked.problems).toEqual([]);
+    expect(linked.facts.files[PATHS.serverCaCert]).toEqual({ path: PATHS.serverCaCert, exists: true, unusable: why });
+    // any other managed file that cannot be used still fails the host at the facts
+    expect(files.parse(new Map([[`file:${PATHS.agentConfig}`, 'symlink /tmp/x']])).problems?.[0]).toMatch(/agent\.yaml is a symbolic link to \/tmp\/x/);
+
+    const facts = { ...freshFacts('15.7'), files: linked.facts.files };
+    // agent_server_ca_cert unset: the anchor is not the toolkit's business
+    const unset = planFor(facts);
+    expect(unset.refusals).toEqual([]);
+    expect(unset.changes.map((c) => c.id)).toContain(`file:${PATHS.agentConfig}`);
+    expect(unset.changes.map((c) => c.id).filter((id) => id.includes(PATHS.serverCaCert))).toEqual([]);
+    // set: the write would replace the admin's link: refused, naming it
+    expect(planFor(facts, { serverCaPem: CA_PEM }).refusals).toEqual([why]);
+    // --purge: the admin's link stays (never the toolkit's); one the toolkit recorded is refused
+    expect(planFor(facts, { uninstall: true, purge: true }).refusals).toEqual([]);
+    const recorded = { ...facts, record: { ...facts.record, files: [PATHS.serverCaCert] } };
+    expect(planFor(recorded, { uninstall: true, purge: true }).refusals).toEqual([why]);
+    expect(planFor(recorded, { uninstall: true, purge: false }).refusals).toEqual([]);
   });
 
   it("is recorded as the toolkit's when written, and --purge removes only an anchor the toolkit wrote (the official playbook's path may hold the admin's)", () => {
