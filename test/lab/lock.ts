@@ -1,6 +1,6 @@
 // A lock file (O_EXCL) holding the owner's pid, so two `up`/`down` runs on one lab (or two labs
 // choosing a network at the same moment) never interleave. A lock whose owner is gone is stale.
-import { mkdirSync, openSync, closeSync, writeSync, readFileSync, unlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isAlive, sleep } from './proc.ts';
 
@@ -22,10 +22,7 @@ export async function acquireLock(path: string, what: string, timeoutMs = 120_00
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+    if (created(path)) {
       return {
         release() {
           try {
@@ -35,18 +32,11 @@ export async function acquireLock(path: string, what: string, timeoutMs = 120_00
           }
         },
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let owner = NaN;
-    try {
-      owner = Number(readFileSync(path, 'utf8').trim());
-    } catch {
-      continue; // released between our two calls
-    }
-    if (!Number.isInteger(owner) || owner <= 0 || !isAlive(owner)) {
+    const owner = lockHolder(path);
+    if (owner === null) {
       try {
-        unlinkSync(path); // stale: its owner died without releasing it
+        unlinkSync(path); // stale: its owner died without releasing it (or it was released just now)
       } catch {
         /* someone else cleaned it */
       }
@@ -56,5 +46,23 @@ export async function acquireLock(path: string, what: string, timeoutMs = 120_00
       throw new Error(`${what}: ${path} is held by pid ${owner} (another lab command still running?); wait for it or stop it`);
     }
     await sleep(100);
+  }
+}
+
+/** Makes the lock at `path`, holding this process' pid, unless it exists. The pid is written
+ *  under another name first and the lock gets its name by link(2), which fails when the name is
+ *  taken: another command never reads an empty lock (created, its pid not yet written) and takes
+ *  it for a stale one. */
+function created(path: string): boolean {
+  const pending = `${path}.${process.pid}`;
+  writeFileSync(pending, `${process.pid}\n`, { mode: 0o644 });
+  try {
+    linkSync(pending, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    unlinkSync(pending);
   }
 }
