@@ -388,7 +388,7 @@ tp_packages_upgrade() {
     shift 2
   done
   tp_zypper update --auto-agree-with-licenses --no-recommends -- "${names[@]}" || return
-  while IFS=' ' read -r line; do now[${line%% *}]=${line#* }; done < <(rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' -- "${names[@]}" 2>/dev/null)
+  while IFS=' ' read -r line; do now[${line%% *}]=${line#* }; done < <(rpm -q --qf "$TP_RPM_VERSIONS_FORMAT" -- "${names[@]}" 2>/dev/null)
   for line in "${names[@]}"; do [ "${now[$line]-}" != "${before[$line]}" ] || stayed+=("$line ${before[$line]}"); done
   [ ${#stayed[@]} -eq 0 ] && return 0
   printf -v list '%s, ' "${stayed[@]}"

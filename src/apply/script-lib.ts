@@ -5,6 +5,7 @@
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PATHS } from '../facts/paths.ts';
+import { RPM_VERSIONS_FORMAT } from '../facts/sources/packages.ts';
 import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 
 export interface ScriptOptions {
@@ -25,6 +26,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_STATE_DIR: PATHS.stateDir,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
       TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
+      TP_RPM_VERSIONS_FORMAT: RPM_VERSIONS_FORMAT,
     }),
     safeFiles(),
     probes(),

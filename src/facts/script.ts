@@ -6,6 +6,7 @@ import { type Command, join, raw } from '../exec/command.ts';
 import { ALLOY_FROM_MAJOR } from '../platform.ts';
 import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
+import { RPM_VERSIONS_FORMAT } from './sources/packages.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
 
 export interface FactsOptions {
@@ -42,6 +43,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_WANT_CANDIDATE: options.withCandidate === false ? 0 : 1,
       TP_ALLOY_FROM_MAJOR: ALLOY_FROM_MAJOR,
       TP_PACKAGES: Object.values(PACKAGES),
+      TP_RPM_VERSIONS_FORMAT: RPM_VERSIONS_FORMAT,
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,
       TP_AGENT_PACKAGE: PACKAGES.agent,

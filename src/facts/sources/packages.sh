@@ -5,7 +5,7 @@ packages=
 if have rpm; then
   # one rpm call for every package: "NAME VERSION-RELEASE", or "package NAME is not installed";
   # stderr silenced outside the substitution, which then costs one process, not two (units.sh)
-  { packages=$(rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' "${TP_PACKAGES[@]}"); } 2>/dev/null
+  { packages=$(rpm -q --qf "$TP_RPM_VERSIONS_FORMAT" "${TP_PACKAGES[@]}"); } 2>/dev/null
   record packages "$packages"
 fi
 installed() { [[ $'\n'$packages == *$'\n'"$1 "* ]]; }

@@ -2,7 +2,11 @@
 import { PACKAGES } from '../paths.ts';
 import type { FactSource } from '../types.ts';
 
-/** `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\n' A B`: installed ones as "NAME VERSION", others as
+/** rpm's query format for "NAME VERSION-RELEASE", read here and by the apply's proof of an upgrade
+ *  (tp_packages_upgrade, src/apply/lib.sh): both scripts get it as TP_RPM_VERSIONS_FORMAT. */
+export const RPM_VERSIONS_FORMAT = '%{NAME} %{VERSION}-%{RELEASE}\\n';
+
+/** `rpm -q --qf RPM_VERSIONS_FORMAT A B`: installed ones as "NAME VERSION", others as
  *  "package NAME is not installed". */
 export function parsePackages(text: string): Record<string, string> {
   const installed: Record<string, string> = {};
