@@ -11,7 +11,7 @@ import { provenByFacts } from '../plan/checks.ts';
 import { forEachLimit } from '../util/pool.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { type RunOptions, type HostRecord, type PlannedHost, type RunContext, unexpectedFailure } from './types.ts';
-import { trentoProver } from './proof.ts';
+import { PROOF_CUT, trentoProver } from './proof.ts';
 import { runBounded } from './bounded.ts';
 
 /**
@@ -91,14 +91,9 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
     if (proofs.length && !inWaves) emit({ type: 'phase', phase: 'verify', total: proofs.length });
     await Promise.race([Promise.all(proofs), aborted]);
     // Cut while Prometheus was being asked: applied, but not proven; said so, not "stopped
-    // before this host finished" (its changes are made, the JSON report lists them applied).
-    for (const h of proving) {
-      finish(
-        h,
-        'failed',
-        "applied, but its proof from Trento's side was cut by the interrupt: run again with --check --verify-prometheus to see whether Trento sees it",
-      );
-    }
+    // before this host finished" (the prover says it too, as the view cuts its proofs; whichever
+    // comes first, finish keeps the first word).
+    for (const h of proving) finish(h, 'failed', PROOF_CUT);
   };
   if (inWaves) await rollout(applyList);
   else await applyList(planned);

@@ -28,8 +28,9 @@ export interface ProofRequest {
   hostClockSkewMs?: number;
 }
 
-/** The answer for one host: its proof, or Prometheus' own failure (the same for every host). */
-export type ProofAnswer = { proof: Proof } | { error: PrometheusError };
+/** The answer for one host: its proof, Prometheus' own failure (the same for every host), or
+ *  none: the run was cut (TrentoViewOptions.signal) before Prometheus answered. */
+export type ProofAnswer = { proof: Proof } | { error: PrometheusError } | { cut: true };
 
 const AGENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
 
@@ -177,6 +178,9 @@ export interface TrentoViewOptions {
   pollMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The run's hard stop (SIGTERM, a second Ctrl-C): Prometheus is asked nothing more, and every
+   *  proof still waiting, or asked for later, answers { cut: true } at once. */
+  signal?: AbortSignal;
 }
 
 /** Prometheus' default global scrape_interval, when its config does not say. */
@@ -277,9 +281,14 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
     for (const p of pending) p.resolve({ error: fatal });
     pending.clear();
   };
+  const cut = () => {
+    for (const p of pending) p.resolve({ cut: true });
+    pending.clear();
+  };
+  options.signal?.addEventListener('abort', cut, { once: true });
 
   const poll = async () => {
-    while (pending.size > 0) {
+    while (pending.size > 0 && !options.signal?.aborted) {
       const batch = [...pending];
       const selector = upSelector(batch.map((p) => p.req.agentId));
       let seen: Map<string, SeenSeries[]>;
@@ -328,6 +337,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
 
   return {
     async prove(req) {
+      if (options.signal?.aborted) return { cut: true };
       if (fatal) return { error: fatal };
       const started = now();
       let since: number;
@@ -343,6 +353,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         return { error: fatal };
       }
       const limitMs = options.waitMs ?? 2 * intervalMs;
+      if (options.signal?.aborted) return { cut: true };
       return new Promise<ProofAnswer>((resolve) => {
         pending.add({ req, since, started, deadline: started + limitMs, limitMs, intervalMs, resolve });
         ensurePolling();

@@ -238,7 +238,7 @@ describe('waiting for every host, against an HTTP server answering like Promethe
       view.prove({ host: 'c', agentId: C, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 1_000 }),
       view.prove({ host: 'd', agentId: D, exporterName: 'node_exporter', mode: 'pull' }),
     ]);
-    const proof = (x: typeof a) => ('proof' in x ? x.proof : expect.fail(`Prometheus error: ${x.error.message}`));
+    const proof = (x: typeof a) => ('proof' in x ? x.proof : expect.fail('error' in x ? `Prometheus error: ${x.error.message}` : 'cut'));
     // a: its sample at 999 is older than its rollout; the next scrape is fresh.
     expect(proof(a)).toMatchObject({ ok: true, up: 1, exporterName: 'node_exporter', query: `up{agentID="${A}"}`, scrapeIntervalMs: 2_000, limitMs: 4_000 });
     expect(proof(b)).toMatchObject({ ok: true, up: 1, exporterName: 'grafana_alloy', limitMs: 20_000 });
@@ -251,6 +251,24 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     expect(/^up\{agentID=~"([^"]+)"\}$/.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
     // A host that is proved leaves the poll: the last ones ask only for d (the longest limit).
     expect(polls.at(-1)).toBe(`up{agentID="${D}"}`);
+  });
+
+  it("the run's hard stop ends every waiting proof at once with no answer, and Prometheus is asked nothing more", async () => {
+    const f = await fake();
+    const stop = new AbortController();
+    // Real time: a host that never shows up would be waited for 20 s.
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 50, signal: stop.signal });
+    const waiting = view.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 10_000 });
+    // polled at least once, then cut
+    while (!f.queries.some((q) => q.startsWith('up{'))) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    expect(await waiting).toEqual({ cut: true });
+    const asked = f.queries.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(f.queries).toHaveLength(asked);
+    // a proof asked for after the stop is cut too, with no request
+    expect(await view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toEqual({ cut: true });
+    expect(f.queries).toHaveLength(asked);
   });
 
   it('a pull host Prometheus lists nowhere waits two of its global scrape intervals (from its config)', async () => {
