@@ -312,6 +312,33 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     expect(snap.lastPushError).toBeNull();
   });
 
+  it("scrapes at a slot of its own in the interval, as Prometheus' scrape loop: the first batch after a start is stamped after the load, and a restart keeps the slot", async () => {
+    const rx = await receiver(204);
+    const interval = 4000;
+    writeFileSync(
+      join(dir, 'conf', 'trento.alloy'),
+      trentoAlloy('bearer.golden', rx.url).replace('scrape_interval = "1s"\n    scrape_timeout  = "1s"', 'scrape_interval = "4s"\n    scrape_timeout  = "4s"'),
+    );
+    const firstBatch = async () => {
+      const a = await startAlloy(join(dir, 'conf'));
+      const before = rx.got.length;
+      const batch = await until(() => rx.got.slice(before).find((r) => r.series.length > 0), 15_000);
+      const loaded = Number(/^alloy_config_last_load_success_timestamp_seconds (\S+)$/m.exec(await metrics(a.port))?.[1]);
+      a.child.kill('SIGKILL');
+      await new Promise((r) => (a.child.exitCode !== null ? r(null) : a.child.once('exit', r)));
+      return { stamp: Number(batch.series[0]!.samples[0]!.timestamp), loaded };
+    };
+    const one = await firstBatch();
+    const two = await firstBatch();
+    for (const { stamp, loaded } of [one, two]) {
+      expect(stamp / 1000).toBeGreaterThan(loaded);
+      expect(stamp / 1000 - loaded).toBeLessThan(interval / 1000 + 1);
+    }
+    // the same slot of the interval both times (a few ms of scheduling aside)
+    const apart = Math.abs((one.stamp % interval) - (two.stamp % interval));
+    expect(Math.min(apart, interval - apart)).toBeLessThan(250);
+  });
+
   it("a kept connection unused for longer than Go's idle timeout is closed by the sender and a new one made", async () => {
     // Idle timeout 0.3 s (90 s in Alloy) against a push every second; the receiver keeps every
     // connection open for a minute, so only the stand-in can have closed the earlier ones.
