@@ -1,7 +1,9 @@
 #!/usr/bin/env tsx
 // tsx bench/summary.ts [--rerender]: one table over the latest result of each size in
-// bench/results/ (for bench/README.md and the README's performance section).
-// --rerender also rewrites each <date>-<N>.md from its .json with the current bench/report.ts.
+// bench/results/ (for bench/README.md and the README's performance section): the newest by the
+// time each result records, a day's second run (<date>-<N>-runK) included; not the -sshextra
+// ones (another key exchange, not comparable).
+// --rerender also rewrites each <date>-<N>[-rttMS][-runK].md from its .json with the current bench/report.ts.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './lib.ts';
@@ -11,10 +13,11 @@ const dir = join(repoRoot, 'bench', 'results');
 // One column per size and added round trip (bench --rtt): 50, 50 @ 30 ms, 100, ...
 const columnOf = (r: BenchResult) => (r.rttMs ? `${r.hosts} @ ${r.rttMs} ms` : String(r.hosts));
 const latest = new Map<string, { file: string; r: BenchResult }>();
-for (const file of readdirSync(dir)
-  .filter((f) => /^\d{4}-\d\d-\d\d-\d+(?:-rtt\d+)?\.json$/.test(f))
-  .sort()) {
-  const r = JSON.parse(readFileSync(join(dir, file), 'utf8')) as BenchResult;
+const all = readdirSync(dir)
+  .filter((f) => /^\d{4}-\d\d-\d\d-\d+(?:-rtt\d+)?(?:-run\d+)?\.json$/.test(f))
+  .map((file) => ({ file, r: JSON.parse(readFileSync(join(dir, file), 'utf8')) as BenchResult }))
+  .sort((a, b) => Date.parse(a.r.date) - Date.parse(b.r.date));
+for (const { file, r } of all) {
   latest.set(columnOf(r), { file, r });
   if (process.argv.includes('--rerender')) writeFileSync(join(dir, file.replace(/\.json$/, '.md')), markdownReport(r));
 }
