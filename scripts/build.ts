@@ -14,6 +14,10 @@ import { STAMP, sourcesHash } from './sources-hash.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
+// Which sources this is the build of, read before they are compiled: a source edited while the
+// build runs leaves the stamp older than it, so scripts/launch.mjs runs it through tsx, never a
+// build that lacks the edit.
+const built = sourcesHash(root);
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
@@ -30,6 +34,6 @@ for (const tree of ['src', 'roles']) {
     filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE.has(extname(source)),
   });
 }
-// Last, once everything is in place: which sources this is the build of (scripts/launch.mjs runs
-// dist/ only when they are the current ones).
-writeFileSync(join(dist, STAMP), `${sourcesHash(root)}\n`);
+// Last, once everything is in place (scripts/launch.mjs runs dist/ only when the stamp names the
+// current sources).
+writeFileSync(join(dist, STAMP), `${built}\n`);

@@ -10,7 +10,7 @@ import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.
 import { InventoryError, limitHosts, loadInventory } from '../src/inventory/index.ts';
 import { ansibleJson, inventoryGraph, inventoryHost, inventoryList, listHostsText } from '../src/inventory/listing.ts';
 
-const USAGE = `usage: npm run inventory -- -i PATH (--list | --host NAME | --graph [GROUP] [--vars] | --list-hosts PATTERN [-l LIMIT])
+const USAGE = `usage: trento-provision-inventory (npm run inventory -- in the repository) -i PATH (--list | --host NAME | --graph [GROUP] [--vars] | --list-hosts PATTERN [-l LIMIT])
   -i, --inventory PATH   inventory file or folder (repeatable; a name under inventories/ works too)
   --playbook-dir DIR     also read group_vars/ and host_vars/ beside DIR
   --list                 all groups and host variables, as JSON

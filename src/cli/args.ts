@@ -316,7 +316,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   const inventoryArgs =
     v.inventory ?? (cfg.origins.inventory?.startsWith('env:') ? (env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '') : (cfg.inventory ?? []));
   if (inventoryArgs.length === 0) {
-    throw new CliError('no inventory: give --inventory NAME|PATH (-i), e.g. --inventory lab (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)');
+    throw new CliError(
+      'no inventory: give --inventory PATH (-i), e.g. -i ./hosts, or a folder name under inventories/ (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)',
+    );
   }
   if (v.upgrade && v.uninstall) throw new CliError('--upgrade does not go with --uninstall');
   // Without --check, exit 2 already means "a host failed": "changes were made" cannot have it too,

@@ -134,6 +134,14 @@ describe('npm pack + npm install -g', () => {
     }
   });
 
+  it("trento-provision-inventory (npm run inventory's command) lists the admin folder's inventory as ansible-inventory does", async () => {
+    const r = await runIn(admin, 'trento-provision-inventory', ['-i', 'site-hosts', '--graph'], adminEnv());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const { pull, push } = hostsBy(info);
+    expect(r.stdout).toBe(`@all:\n  |--@ungrouped:\n  |--@agents:\n  |  |--${pull[0]!.name}\n  |  |--${push[0]!.name}\n`);
+  });
+
   it('npx --package TARBALL trento-provision runs it too, from the admin folder', async () => {
     const r = await runIn(admin, 'npx', ['--yes', '--prefer-offline', '--package', tarball, 'trento-provision', '--version'], {
       ...process.env,

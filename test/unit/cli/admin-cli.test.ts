@@ -60,6 +60,12 @@ describe("npm run inventory, from the admin's folder", () => {
 });
 
 describe("ansible-playbook's informational flags", () => {
+  it('no inventory at all: an error with an example an installed command can follow (no lab name)', () => {
+    expect(() => parseCli(['--check'], {}, repo, noSettings)).toThrow(
+      'no inventory: give --inventory PATH (-i), e.g. -i ./hosts, or a folder name under inventories/ (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)',
+    );
+  });
+
   it('--version and -V need no inventory and name the config file', () => {
     for (const flag of ['--version', '-V']) {
       const cli = parseCli([flag], {}, repo, { settings: { origins: {}, warnings: [], file: '/site/ansible.cfg' } });

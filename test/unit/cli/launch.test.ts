@@ -1,8 +1,8 @@
 // scripts/launch.mjs (npm run provision): the compiled dist/ only while it is the build of exactly
 // the current sources, the TypeScript through tsx otherwise. Run for real on a small tree of its
 // own (the launcher and its hash module copied in, node_modules linked for tsx).
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,5 +56,51 @@ describe('npm run provision starts the compiled code only when it is current', (
       change();
       expect(launch()).toBe('sources');
     }
+  });
+});
+
+describe('the installed commands (bin/), before the compiled code loads', () => {
+  // A package folder of its own: bin/ as shipped, dist/ with or without its compiled script.
+  const pkg = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-bin-'));
+    mkdirSync(join(dir, 'bin'));
+    for (const f of ['start.js', 'trento-provision.js', 'trento-provision-inventory.js']) copyFileSync(join(repoRoot, 'bin', f), join(dir, 'bin', f));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    return dir;
+  };
+  const run = (dir: string, bin: string, preload?: string) => {
+    const r = spawnSync(process.execPath, [...(preload ? ['--import', preload] : []), join(dir, 'bin', bin), '--version'], { encoding: 'utf8' });
+    return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+  };
+
+  it('each runs its compiled script with the arguments as given', () => {
+    const dir = pkg();
+    mkdirSync(join(dir, 'dist', 'scripts'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'scripts', 'provision.js'), "console.log('provision', process.argv.slice(2).join(' '));\n");
+    writeFileSync(join(dir, 'dist', 'scripts', 'inventory.js'), "console.log('inventory', process.argv.slice(2).join(' '));\n");
+    expect(run(dir, 'trento-provision.js')).toEqual({ code: 0, out: 'provision --version', err: '' });
+    expect(run(dir, 'trento-provision-inventory.js')).toEqual({ code: 0, out: 'inventory --version', err: '' });
+  });
+
+  it('a package without its compiled code (a checkout never built, a pack with scripts off) says so in one line, with what to do', () => {
+    const dir = pkg();
+    const r = run(dir, 'trento-provision.js');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      `trento-provision: its compiled code is missing (${join(dir, 'dist', 'scripts', 'provision.js')}): this package was installed from a folder that was never built, or packed with npm's scripts turned off; in the repository run \`npm ci && npm run build\` (${dir}/), or install the tarball \`npm pack\` makes there`,
+    );
+  });
+
+  it('a Node.js older than package.json asks for (Debian 12 has 18) is named before anything loads', () => {
+    const dir = pkg();
+    const old = join(dir, 'node18.mjs');
+    writeFileSync(old, "Object.defineProperty(process.versions, 'node', { value: '18.19.0' });\n");
+    expect(run(dir, 'trento-provision.js', old)).toEqual({
+      code: 1,
+      out: '',
+      err: "trento-provision: Node.js 18.19.0 is too old; it needs 20.19 or later (https://nodejs.org, or NodeSource's packages for Debian)",
+    });
+    const engines = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).engines.node;
+    expect(engines).toBe('>=20.19');
   });
 });

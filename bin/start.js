@@ -1,0 +1,26 @@
+// What the installed commands share before the compiled code loads: a Node.js too old for it
+// (Debian 12's own is 18; npm's "engines" only warns at install) and a package without its
+// compiled code (installed from a checkout that was never built, or packed with npm's scripts
+// turned off: prepack builds dist/) are each said in one line, with what to do, not a stack trace.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The oldest Node.js the tool runs on: package.json "engines". */
+const MINIMUM = [20, 19];
+
+export async function startCompiled(script, command) {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
+    process.stderr.write(`${command}: Node.js ${process.versions.node} is too old; it needs ${MINIMUM.join('.')} or later (https://nodejs.org, or NodeSource's packages for Debian)\n`);
+    process.exit(1);
+  }
+  const entry = fileURLToPath(new URL(`../dist/scripts/${script}.js`, import.meta.url));
+  if (!existsSync(entry)) {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    process.stderr.write(
+      `${command}: its compiled code is missing (${entry}): this package was installed from a folder that was never built, or packed with npm's scripts turned off; in the repository run \`npm ci && npm run build\` (${root}), or install the tarball \`npm pack\` makes there\n`,
+    );
+    process.exit(1);
+  }
+  await import(pathToFileURL(entry).href);
+}
