@@ -44,14 +44,21 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
   /**
    * Runs as alloy for SECONDS: every new entry in /etc/alloy that is not a config it knows is
    * renamed away and replaced by a link to the decoy, and trento.alloy itself is swapped for a
-   * link whenever it can be. This is what made root write the decoy before the fix.
+   * link whenever it can be. This is what made root write the decoy before the fix. ARMED: it
+   * starts only once the apply is under way (its staging folder, root-only in /etc, appears), so
+   * the facts read a regular trento.alloy and the swaps hit the write, the reload and the checks;
+   * each swap is counted in /tmp/attacks (readable after the race).
    */
-  const attacker = (seconds: number) =>
-    `setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); while [ $SECONDS -lt $end ]; do
+  const attacker = (seconds: number, armed = false) =>
+    `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds}))
+       if [ ${armed ? 1 : 0} = 1 ]; then
+         until compgen -G "/etc/.tp-stage.*" >/dev/null || [ $SECONDS -ge $end ]; do :; done
+       fi
+       while [ $SECONDS -lt $end ]; do
        for f in /etc/alloy/.tp-* /etc/alloy/*; do
          case "$f" in /etc/alloy/config.alloy|/etc/alloy/moved-*|"/etc/alloy/.tp-*"|"/etc/alloy/*") continue;; esac
          [ -L "$f" ] && continue
-         mv -f -- "$f" "/etc/alloy/moved-$RANDOM" 2>/dev/null && ln -s ${DECOY} "$f" 2>/dev/null
+         mv -f -- "$f" "/etc/alloy/moved-$RANDOM" 2>/dev/null && ln -s ${DECOY} "$f" 2>/dev/null && echo "$f" >> /tmp/attacks
        done
      done' >/dev/null 2>&1; rm -f /etc/alloy/moved-*; true`;
 
@@ -62,6 +69,21 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
     await race;
     expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
     expect(run.stdout + run.stderr).not.toContain('DECOY-HASH');
+  });
+
+  it('the same race armed only once the apply runs (the facts read a regular trento.alloy): the swaps hit the write and the reload, never the decoy', async () => {
+    await mustOnHost(info, push[0]!.name, 'rm -f /etc/alloy/trento.alloy /etc/alloy/moved-*');
+    const converged = await provision(['-i', invPush]);
+    expect(converged.code, converged.stdout).toBe(0);
+    const race = onHost(info, push[0]!.name, attacker(12, true));
+    const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=23s']);
+    await race;
+    // The attack happened while the apply ran, not before the facts: the plan was made on a
+    // regular trento.alloy (a rewrite planned), and the alloy account swapped files meanwhile.
+    expect(statusOf(run, push[0]!.name)?.changes.map((c) => c.id)).toContain('file:/etc/alloy/trento.alloy');
+    expect(await mustOnHost(info, push[0]!.name, 'cat /tmp/attacks')).toMatch(/\/etc\/alloy\/trento\.alloy/);
+    expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
+    expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('DECOY-HASH');
   });
 
   it("configure-alloy.sh (the agent's ExecStartPre, as root) never writes the decoy either", async () => {
