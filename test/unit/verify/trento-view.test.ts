@@ -256,15 +256,15 @@ describe('waiting for every host, against an HTTP server answering like Promethe
   it("the run's hard stop ends every waiting proof at once with no answer, and Prometheus is asked nothing more", async () => {
     const f = await fake();
     const stop = new AbortController();
-    // Real time: a host that never shows up would be waited for 20 s.
-    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 50, signal: stop.signal });
+    // Real time: a host that never shows up would be waited for 20 s; the next poll a second later.
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 1000, signal: stop.signal });
     const waiting = view.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 10_000 });
-    // polled at least once, then cut
-    while (!f.queries.some((q) => q.startsWith('up{'))) await new Promise((r) => setTimeout(r, 10));
+    // polled once (both of the poll's queries in: none in flight), then cut before the next poll
+    while (!f.queries.some((q) => q.startsWith('timestamp('))) await new Promise((r) => setTimeout(r, 10));
     stop.abort();
     expect(await waiting).toEqual({ cut: true });
     const asked = f.queries.length;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1500));
     expect(f.queries).toHaveLength(asked);
     // a proof asked for after the stop is cut too, with no request
     expect(await view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toEqual({ cut: true });
