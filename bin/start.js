@@ -2,16 +2,16 @@
 // (Debian 12's own is 18; npm's "engines" only warns at install) and a package without its
 // compiled code (installed from a checkout that was never built, or packed with npm's scripts
 // turned off: prepack builds dist/) are each said in one line, with what to do, not a stack trace.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** The oldest Node.js the tool runs on: package.json "engines". */
-const MINIMUM = [20, 19];
-
 export async function startCompiled(script, command) {
+  // The oldest Node.js the tool runs on: package.json's "engines" (">=MAJOR.MINOR"), read, not copied.
+  const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+  const minimum = engines.replace(/^>=/, '').split('.').map(Number);
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
-    process.stderr.write(`${command}: Node.js ${process.versions.node} is too old; it needs ${MINIMUM.join('.')} or later (https://nodejs.org, or NodeSource's packages for Debian)\n`);
+  if (major < minimum[0] || (major === minimum[0] && minor < minimum[1])) {
+    process.stderr.write(`${command}: Node.js ${process.versions.node} is too old; it needs ${minimum.join('.')} or later (https://nodejs.org, or NodeSource's packages for Debian)\n`);
     process.exit(1);
   }
   const entry = fileURLToPath(new URL(`../dist/scripts/${script}.js`, import.meta.url));

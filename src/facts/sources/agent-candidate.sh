@@ -10,30 +10,33 @@
 # The major is read as src/platform.ts reads it (the last VERSION_ID line, one pair of quotes and
 # the blanks around the value dropped, the digits before the first dot); a value it cannot read
 # as a number asks. "agent-candidate-skipped MAJOR" says zypper was not asked, and why.
-os_major=
-# shellcheck disable=SC2154 # os_release: set by host.sh, which runs before this file
-while IFS= read -r line; do
-  if [[ $line =~ ^[[:space:]]*VERSION_ID=(.*)$ ]]; then
-    os_major=
-    [[ ${BASH_REMATCH[1]} =~ ^[[:space:]]*[\"\']?[[:space:]]*([0-9]{1,9})(\.|[\"\'[:space:]]|$) ]] && os_major=$((10#${BASH_REMATCH[1]}))
-  fi
-done <<<"$os_release"
-if [ "$TP_WANT_CANDIDATE" = 1 ] && [ -n "$os_major" ] && [ "$os_major" -lt "$TP_ALLOY_FROM_MAJOR" ]; then
-  record agent-candidate-skipped "$os_major"
-elif [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
-  info=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet info "$TP_AGENT_PACKAGE" 2>&1)
-  rc=$?
-  record agent-candidate-rc "$rc"
-  # 104: not in any repository (the install step says so with what to check); 106: some
-  # repositories could not be refreshed, the others answered
-  if [ "$rc" = 0 ] || [ "$rc" = 104 ] || [ "$rc" = 106 ]; then
-    version=
-    while IFS= read -r line; do
-      if [[ $line =~ ^Version\ *:\ *(.*)$ ]]; then version=${BASH_REMATCH[1]}; break; fi
-    done <<<"$info"
-    record agent-candidate "$version"
+# Read only where zypper would be asked: a converged host (trento-agent installed) reads nothing.
+if [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
+  os_major=
+  # shellcheck disable=SC2154 # os_release: set by host.sh, which runs before this file
+  while IFS= read -r line; do
+    if [[ $line =~ ^[[:space:]]*VERSION_ID=(.*)$ ]]; then
+      os_major=
+      [[ ${BASH_REMATCH[1]} =~ ^[[:space:]]*[\"\']?[[:space:]]*([0-9]{1,9})(\.|[\"\'[:space:]]|$) ]] && os_major=$((10#${BASH_REMATCH[1]}))
+    fi
+  done <<<"$os_release"
+  if [ -n "$os_major" ] && [ "$os_major" -lt "$TP_ALLOY_FROM_MAJOR" ]; then
+    record agent-candidate-skipped "$os_major"
   else
-    [ "${#info}" -le 2000 ] || info=${info: -2000}
-    record agent-candidate-error "$info"
+    info=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet info "$TP_AGENT_PACKAGE" 2>&1)
+    rc=$?
+    record agent-candidate-rc "$rc"
+    # 104: not in any repository (the install step says so with what to check); 106: some
+    # repositories could not be refreshed, the others answered
+    if [ "$rc" = 0 ] || [ "$rc" = 104 ] || [ "$rc" = 106 ]; then
+      version=
+      while IFS= read -r line; do
+        if [[ $line =~ ^Version\ *:\ *(.*)$ ]]; then version=${BASH_REMATCH[1]}; break; fi
+      done <<<"$info"
+      record agent-candidate "$version"
+    else
+      [ "${#info}" -le 2000 ] || info=${info: -2000}
+      record agent-candidate-error "$info"
+    fi
   fi
 fi

@@ -65,7 +65,9 @@ describe('the installed commands (bin/), before the compiled code loads', () => 
     const dir = mkdtempSync(join(tmpdir(), 'tp-bin-'));
     mkdirSync(join(dir, 'bin'));
     for (const f of ['start.js', 'trento-provision.js', 'trento-provision-inventory.js']) copyFileSync(join(repoRoot, 'bin', f), join(dir, 'bin', f));
-    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+    // as shipped: the bin reads the oldest Node.js it runs on from "engines"
+    const { engines } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', engines })}\n`);
     return dir;
   };
   const run = (dir: string, bin: string, preload?: string) => {
