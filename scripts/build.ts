@@ -9,7 +9,7 @@ import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STAMP, sourcesHash } from './sources-hash.mjs';
+import { RUNTIME_FILE_EXTENSIONS, STAMP, sourcesHash } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -25,13 +25,12 @@ if (compiled.status !== 0) {
   process.stderr.write(`build: tsc -p tsconfig.build.json failed (exit ${compiled.status}); fix the errors above and run npm run build again\n`);
   process.exit(1);
 }
-// Files the code reads beside itself at run time: role defaults, templates and files, and the
-// shell programs (src/**/*.sh) the scripts are assembled from. Notes (*.md) stay behind.
-const RUNTIME_FILE = new Set(['.yml', '.ejs', '.sh']);
+// Files the code reads beside itself at run time (sources-hash.mjs says which: it stamps them too).
 for (const tree of ['src', 'roles']) {
   cpSync(join(root, tree), join(dist, tree), {
     recursive: true,
-    filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE.has(extname(source)),
+    dereference: true, // the package carries a linked file's content, not a link into this checkout
+    filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE_EXTENSIONS.has(extname(source)),
   });
 }
 // Last, once everything is in place (scripts/launch.mjs runs dist/ only when the stamp names the

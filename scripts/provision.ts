@@ -1,4 +1,3 @@
-#!/usr/bin/env tsx
 // trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';

@@ -3,8 +3,8 @@
 // repository's commands run the compiled code only when it is exactly the sources' build.
 // Plain JavaScript: the launcher reads it before any TypeScript loader exists.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 
 /** The file in dist/ that names the sources it was built from. */
 export const STAMP = '.sources-sha256';
@@ -22,23 +22,34 @@ const INPUTS = [
   'tsconfig.build.json',
 ];
 
-/** Every file under a path (the path itself when it is a file), sorted. */
+/** Files the code reads beside itself at run time, copied into dist/ by the build: role defaults,
+ *  templates and files, and the shell programs (src/**\/*.sh) the scripts are assembled from.
+ *  Notes (*.md) stay behind. */
+export const RUNTIME_FILE_EXTENSIONS = new Set(['.yml', '.ejs', '.sh']);
+
+/** Whether the build compiles or copies this file of src/ or roles/ (tsconfig.build.json leaves
+ *  the tests out): only these make dist/ stale, so a test or a note edited does not. */
+function isBuilt(file) {
+  if (file.endsWith('.test.ts')) return false;
+  return file.endsWith('.ts') || RUNTIME_FILE_EXTENSIONS.has(extname(file));
+}
+
+/** Every file under a path (the path itself when it is a file), sorted; a link is followed, as
+ *  tsc and the build's copy follow it. */
 function filesUnder(root, path) {
-  let entries;
-  try {
-    entries = readdirSync(join(root, path), { withFileTypes: true });
-  } catch (error) {
-    if (error.code === 'ENOTDIR') return [path];
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  }
-  return entries.flatMap((e) => (e.isDirectory() ? filesUnder(root, join(path, e.name)) : [join(path, e.name)])).sort();
+  const full = join(root, path);
+  if (!existsSync(full)) return [];
+  if (!statSync(full).isDirectory()) return [path];
+  return readdirSync(full)
+    .flatMap((name) => filesUnder(root, join(path, name)))
+    .sort();
 }
 
 /** sha256 over each input file's path and content, in a fixed order. */
 export function sourcesHash(root) {
   const hash = createHash('sha256');
-  for (const file of INPUTS.flatMap((p) => filesUnder(root, p))) {
+  const inputs = INPUTS.flatMap((p) => filesUnder(root, p)).filter((f) => !/^(src|roles)\//.test(f) || isBuilt(f));
+  for (const file of inputs) {
     const content = readFileSync(join(root, file));
     hash.update(`${file}\0${content.length}\0`);
     hash.update(content);
@@ -54,5 +65,7 @@ export function compiledEntry(root, name) {
   } catch {
     return undefined; // never built (or being rebuilt: the stamp is written last)
   }
-  return stamp === sourcesHash(root) ? join(root, 'dist', 'scripts', `${name}.js`) : undefined;
+  const entry = join(root, 'dist', 'scripts', `${name}.js`);
+  // A script the build does not compile (scripts/lab.ts) runs from its TypeScript.
+  return stamp === sourcesHash(root) && existsSync(entry) ? entry : undefined;
 }

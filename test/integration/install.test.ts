@@ -53,7 +53,10 @@ beforeAll(async () => {
   // prepack builds dist/ with tsc; the tarball is what `npm publish` would upload.
   const packed = await execFileP('npm', ['pack', '--json', '--pack-destination', work], { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
   tarball = join(work, (JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
-  await execFileP('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+  // As at an air-gapped site: no registry (an address nothing listens on) and an empty npm cache,
+  // so the install can only take what the tarball carries (bundleDependencies).
+  const noRegistry = ['--offline', '--registry', 'http://127.0.0.1:9/', '--cache', join(work, 'empty-npm-cache')];
+  await execFileP('npm', ['install', '-g', '--prefix', prefix, ...noRegistry, '--no-audit', '--no-fund', tarball], {
     cwd: work,
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -99,7 +102,22 @@ describe('npm pack + npm install -g', () => {
     }
     expect(existsSync(join(pkg, 'docs', 'report.schema.json'))).toBe(true);
     expect(existsSync(join(pkg, 'node_modules', 'tsx'))).toBe(false);
+    // No module claims to be run by tsx, which the package does not carry.
+    for (const f of shipped(join(pkg, 'dist'))) if (f.endsWith('.js')) expect(readFileSync(f, 'utf8').startsWith('#!'), f).toBe(false);
     expect(shipped(join(pkg, 'dist')).filter((f) => f.endsWith('.ts'))).toEqual([]);
+  });
+
+  it("carries its dependencies at the lock's versions, the ones the suite ran (installed with no registry)", () => {
+    const lock = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean }> };
+    const pkg = join(prefix, 'lib', 'node_modules', 'trento-provision');
+    const runtime = Object.entries(lock.packages).filter(([path, entry]) => path.startsWith('node_modules/') && !entry.dev);
+    expect(runtime.length).toBeGreaterThan(20);
+    for (const [path, entry] of runtime) {
+      const installed = join(pkg, path, 'package.json');
+      // An optional dependency the lock names for another platform is neither bundled nor needed.
+      if (!existsSync(installed) && !existsSync(join(repoRoot, path))) continue;
+      expect((JSON.parse(readFileSync(installed, 'utf8')) as { version: string }).version, path).toBe(entry.version);
+    }
   });
 
   it("a damaged install (a role's template missing) fails only the hosts that need it, as the toolkit's fault naming the file", async () => {

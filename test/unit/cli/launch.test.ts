@@ -57,6 +57,33 @@ describe('npm run provision starts the compiled code only when it is current', (
       expect(launch()).toBe('sources');
     }
   });
+
+  it('a test or a note edited (the build neither compiles nor copies them): still the compiled script', () => {
+    stampCurrent();
+    write('src/run/index.test.ts', 'it(1);\n');
+    write('roles/alloy/README.md', '# notes\n');
+    expect(launch()).toBe('compiled');
+    write('roles/alloy/templates/link-target.ejs', 'x\n');
+    expect(launch()).toBe('sources');
+  });
+
+  it('a linked folder among the sources is read through, as tsc reads it (no crash)', () => {
+    mkdirSync(join(root, 'shared-templates'), { recursive: true });
+    writeFileSync(join(root, 'shared-templates', 'site.ejs'), 'a\n');
+    symlinkSync(join(root, 'shared-templates'), join(root, 'roles', 'linked'));
+    stampCurrent();
+    expect(launch()).toBe('compiled');
+    writeFileSync(join(root, 'shared-templates', 'site.ejs'), 'b\n');
+    expect(launch()).toBe('sources');
+    rmSync(join(root, 'roles', 'linked'));
+  });
+
+  it('a script the build does not compile (scripts/lab.ts) runs from its TypeScript even when dist/ is current', () => {
+    write('scripts/other.ts', "const from: string = 'other sources';\nconsole.log(from);\n");
+    stampCurrent();
+    expect(compiledEntry(root, 'other')).toBeUndefined();
+    expect(execFileSync(process.execPath, [join(root, 'scripts', 'launch.mjs'), 'other'], { encoding: 'utf8' }).trim()).toBe('other sources');
+  });
 });
 
 describe('the installed commands (bin/), before the compiled code loads', () => {
