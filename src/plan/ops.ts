@@ -75,6 +75,7 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
       ? {
           id: `record:files:${spec.path}`,
           kind: 'file',
+          path: spec.path,
           summary: `record ${spec.path} as written by trento-provision (it is as the toolkit writes it)`,
           ...withAfter(recordFile(spec.path, 'add'), spec.after),
           ...(spec.notify ? { notify: spec.notify } : {}),
@@ -86,6 +87,7 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
   return {
     id: `file:${spec.path}`,
     kind: 'file',
+    path: spec.path,
     summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})${over}`,
     ...(withDiff && contentDiffers ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) } : {}),
     // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
@@ -134,6 +136,7 @@ export function fileAbsent(
   return {
     id: `file:${path}`,
     kind: 'file',
+    path,
     summary: `remove ${path}`,
     ...(withDiff && current.content !== undefined ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '') } : {}),
     ...withAfter(remove, opts.after),
@@ -148,6 +151,7 @@ export function fileRecordForgotten(path: string, facts: HostFacts): Change | nu
   return {
     id: `record:files:${path}`,
     kind: 'file',
+    path,
     summary: `forget ${path} in the record of what trento-provision wrote (it is gone)`,
     script: recordFile(path, 'remove'),
   };

@@ -98,7 +98,7 @@ function startsLeftToRestarts(changes: Change[], handlers: Handler[]): Change[] 
 /** A change that writes, removes or adopts a file the facts could not use (FileFact.unusable):
  *  the host is refused with why, before any change. */
 function unusableFilesTouched(changes: Change[], facts: HostFacts): string[] {
-  const touched = new Set(changes.map((c) => /^(?:file|record:files):(.*)$/.exec(c.id)?.[1]));
+  const touched = new Set(changes.map((c) => c.path));
   return Object.values(facts.files).flatMap((f) => (f.unusable !== undefined && touched.has(f.path) ? [f.unusable] : []));
 }
 

@@ -43,6 +43,9 @@ export type ChangePhase = 'converge' | 'retire';
 export interface Change {
   id: string; // stable: "file:/etc/trento/agent.yaml", "packages:install", "service:alloy.service"
   kind: ChangeKind;
+  /** The file a 'file' change writes, removes or records (a file the facts found unusable fails
+   *  the host only when a change touches it). */
+  path?: string;
   summary: string; // one line for people, never holding a secret
   details?: string[]; // for --diff: packages to install, units to enable, ...
   diff?: string; // unified diff with secrets masked
