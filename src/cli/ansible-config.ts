@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
 import { DEFAULT_INVENTORY_IGNORE_EXTS } from '../inventory/sources.ts';
+import { ansibleBool, BOOLEAN_WORDS } from '../inventory/truthiness.ts';
 
 export class AnsibleConfigError extends Error {}
 
@@ -294,8 +295,6 @@ export function parseIni(text: string, file: string): Map<string, Map<string, st
   return sections;
 }
 
-const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-
 /** Ansible's ensure_type for the kinds we read. `base` = the cfg file's folder for paths from it, else cwd. */
 function convert(value: string, kind: Kind, base: string, where: string, home: string, env: NodeJS.ProcessEnv): unknown {
   const path = (p: string) => {
@@ -305,8 +304,13 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
   switch (kind) {
     case 'string':
       return unquote(value);
-    case 'boolean':
-      return TRUE.has(value.trim().toLowerCase());
+    case 'boolean': {
+      // Ansible reads any other word as false: a typo in host_key_checking = Ture would turn the
+      // check off, the opposite of what it was written for.
+      const bool = ansibleBool(value);
+      if (bool === undefined) throw new AnsibleConfigError(`${where}: ${JSON.stringify(value)} is not a boolean: ${BOOLEAN_WORDS}`);
+      return bool;
+    }
     case 'integer': {
       const n = Number(value.trim());
       if (value.trim() === '' || !Number.isInteger(n)) throw new AnsibleConfigError(`${where}: needs a whole number, not "${value}"`);

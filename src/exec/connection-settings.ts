@@ -8,10 +8,12 @@ import {
   BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
   becomeFlagsText,
+  CONNECTION_VARIABLES,
   becomes,
   connectionFor,
   expandControlPath,
   MAX_TIMER_SECONDS,
+  PARAMIKO_VARIABLES,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
@@ -21,6 +23,7 @@ import {
   splitArgs,
   transportFor,
 } from './connection.ts';
+import { ansibleBool, BOOLEAN_WORDS } from '../inventory/truthiness.ts';
 import { DEFAULT_SUDO_FLAGS, parseSudoFlags } from './sudo-flags.ts';
 
 export interface ConnectionSettingError {
@@ -202,6 +205,18 @@ export function connectionSettingsErrors(
         variable: timeout.variable,
         origin: where(timeout.variable, 'inventory'),
         message: `needs a whole number of seconds from 1 to ${MAX_TIMER_SECONDS} (~23 days), not ${JSON.stringify(String(timeout.value))}`,
+      });
+    }
+  }
+  // Switches Ansible reads with boolean(): any other word is false there, which for host key
+  // checking turns the check off on a typo; a value that is no boolean is refused instead.
+  for (const names of [[...CONNECTION_VARIABLES.hostKeyChecking, ...(PARAMIKO_VARIABLES.hostKeyChecking ?? [])], ['ansible_become']]) {
+    const given = winningVariable(vars, names);
+    if (given !== undefined && given.value !== '' && given.value !== null && ansibleBool(given.value) === undefined) {
+      errors.push({
+        variable: given.variable,
+        origin: where(given.variable, 'inventory'),
+        message: `${JSON.stringify(String(given.value))} is not a boolean: ${BOOLEAN_WORDS}`,
       });
     }
   }

@@ -70,7 +70,7 @@ export const CONNECTION_VARIABLES = {
 } as const;
 
 /** The paramiko plugin's own names, last in its lists (so they win there), for the same settings. */
-const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, readonly string[]>> = {
+export const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, readonly string[]>> = {
   host: ['ansible_paramiko_host'],
   user: ['ansible_paramiko_user'],
   hostKeyChecking: ['ansible_paramiko_host_key_checking'],

@@ -6,6 +6,9 @@ import { PyFloat } from './numbers.ts';
 const TRUE_WORDS = ['true', 'yes', 'on', '1', 'y', 't'];
 const FALSE_WORDS = ['false', 'no', 'off', '0', 'n', 'f'];
 
+/** What a boolean setting may be, for the errors that refuse any other value. */
+export const BOOLEAN_WORDS = 'write true or false (yes/no, on/off, 1/0, y/n, t/f also do, in any case)';
+
 /** Ansible's `| bool`: YAML booleans, 1/0, and the usual words in any case. */
 export function ansibleBool(value: unknown): boolean | undefined {
   if (value instanceof UnsafeText) return ansibleBool(value.text);

@@ -275,6 +275,34 @@ describe('ansible.cfg and the command line', () => {
     expect(defaults.user).toBeUndefined();
   });
 
+  it('a word that is no boolean in ansible.cfg or ANSIBLE_* is an error naming where (Ansible reads it as false: host_key_checking = Ture would turn the check off)', () => {
+    const { home, cwd, etc } = layout();
+    const cfg = join(etc, 'ansible.cfg');
+    for (const word of ['Ture', 'enabled', 'strict', '']) {
+      writeFileSync(cfg, `[defaults]\nhost_key_checking = ${word}\n`);
+      expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: cfg, HOME: home }, projectDir, { cwd })).toThrow(
+        new RegExp(`ansible\\.cfg \\[defaults\\] host_key_checking: "${word}" is not a boolean: write true or false`),
+      );
+    }
+    writeFileSync(cfg, '[privilege_escalation]\nbecome = maybe\n');
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: cfg, HOME: home }, projectDir, { cwd })).toThrow(
+      /\[privilege_escalation\] become: "maybe" is not a boolean/,
+    );
+    writeFileSync(cfg, '[defaults]\nhost_key_checking = False\n');
+    expect(() => parseCli(['-i', cwd], { ANSIBLE_CONFIG: cfg, HOME: home, ANSIBLE_HOST_KEY_CHECKING: 'ture' }, projectDir, { cwd })).toThrow(
+      /environment ANSIBLE_HOST_KEY_CHECKING: "ture" is not a boolean/,
+    );
+    for (const [word, on] of [
+      ['No', false],
+      [' yes ', true],
+      ['0', false],
+      ['T', true],
+      ['off', false],
+    ] as const) {
+      expect(parseCli(['-i', cwd], { ANSIBLE_CONFIG: cfg, HOME: home, ANSIBLE_HOST_KEY_CHECKING: word }, projectDir, { cwd }).hostKeyChecking, word).toBe(on);
+    }
+  });
+
   it('a bad number in ansible.cfg is an error naming the file and the setting', () => {
     const { home, cwd, etc } = layout();
     writeFileSync(join(etc, 'ansible.cfg'), '[defaults]\nforks = many\n');

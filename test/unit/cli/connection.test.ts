@@ -149,6 +149,21 @@ describe('the SSH flags and [ssh_connection]', () => {
 describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
+  it('host key checking and become set to a word that is no boolean are errors naming the variable (Ansible reads host key checking as off)', () => {
+    const notBoolean = (vars: Record<string, unknown>) =>
+      connectionSettingsErrors(vars, { ansible_host_key_checking: 'hosts.yml:3' }, defaults).map((e) => `${e.variable} (${e.origin}): ${e.message}`);
+    expect(notBoolean({ ansible_host_key_checking: 'Ture' })).toEqual([
+      'ansible_host_key_checking (hosts.yml:3): "Ture" is not a boolean: write true or false (yes/no, on/off, 1/0, y/n, t/f also do, in any case)',
+    ]);
+    expect(notBoolean({ ansible_host_key_checking: false, ansible_ssh_host_key_checking: 'strict' })[0]).toMatch(
+      /^ansible_ssh_host_key_checking \(inventory\): "strict" is not a boolean/,
+    );
+    expect(notBoolean({ ansible_become: 'maybe' })[0]).toMatch(/^ansible_become \(inventory\): "maybe" is not a boolean/);
+    expect(notBoolean({ ansible_become: 2 })[0]).toMatch(/^ansible_become \(inventory\): "2" is not a boolean/);
+    expect(notBoolean({ ansible_connection: 'paramiko', ansible_paramiko_host_key_checking: 'enabled' })[0]).toMatch(/^ansible_paramiko_host_key_checking/);
+    for (const ok of [true, 'no', 'Yes', 0, 1, '']) expect(notBoolean({ ansible_host_key_checking: ok, ansible_become: ok }), String(ok)).toEqual([]);
+  });
+
   it("options that break the scripts' way in (stdin, a command of the toolkit's, no terminal) are errors naming them and their source; the rest passes", () => {
     const bad =
       '-tt -o RequestTTY=force -n -qN -o RemoteCommand=top -o SessionType=none -o StdinNull=yes -f -s -o ForkAfterAuthentication=yes -G -4V -lbob -t -qo RequestTTY=true -oStdinNull=true';
