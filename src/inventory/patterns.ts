@@ -68,9 +68,22 @@ export function splitHostPattern(pattern: string): string[] {
   if (pattern.includes(',')) parts = pattern.split(',');
   else if (parseAddress(pattern)) parts = [pattern];
   // ':' separated, keeping [x:y] subscripts and ranges together (IPv6 mishandled, as in Ansible)
-  else parts = pattern.match(/(?:[^\s:[\]]|\[[^\]]*\])+/g) ?? [];
+  else {
+    parts = pattern.match(PATTERN_PART) ?? [];
+    // Ansible drops a bracket that closes nothing and matches the rest: '~[bad' became '~' (every
+    // host) and 'bad', so a --limit meant for one host ran the whole fleet. Refused instead.
+    const dropped = pattern.replace(PATTERN_PART, '').replace(/[\s:]/g, '');
+    if (dropped) {
+      throw new InventoryError(
+        `host pattern '${pattern}' has an unbalanced '${dropped[0]}': a subscript is NAME[N] or NAME[N:M], a regex with a bracket set goes after '~' in a part of its own (separate parts with ','); Ansible would drop the bracket and match more hosts than the pattern says`,
+      );
+    }
+  }
   return parts.map((p) => p.trim()).filter((p) => p);
 }
+
+/** One ':'-separated part of a host pattern, a [x:y] subscript or range kept whole. */
+const PATTERN_PART = /(?:[^\s:[\]]|\[[^\]]*\])+/g;
 
 /** Runs plain patterns first, then `&` ones, then `!` ones; only exclusions means 'all' minus them. */
 function orderPatterns(patterns: string[]): string[] {
@@ -138,6 +151,8 @@ function matchOnePattern(inventory: Inventory, pattern: string, warnings: string
 
 /** fnmatch.translate + re.match, or the Python regex after `~` (matched at the start only). */
 function compilePattern(pattern: string): RegExp {
+  // Ansible's empty regex matches every host: never what a limit with a '~' meant.
+  if (pattern === '~') throw new InventoryError("host pattern part '~' has no regular expression after it, and would match every host; write ~REGEX, or all");
   try {
     if (pattern[0] === '~') {
       // Python's spellings JavaScript lacks: leading inline flags ((?i), (?s), (?m), (?is)...),

@@ -13,6 +13,9 @@ describe('host patterns', () => {
     expect(splitHostPattern('web[1:3]')).toEqual(['web[1:3]']);
     expect(splitHostPattern('2001:db8::1')).toEqual(['2001:db8::1']);
     expect(splitHostPattern('host:22')).toEqual(['host:22']);
+    // Ansible drops an unbalanced bracket and matches what is left ('~' then matches every host):
+    // refused, so a limit meant for one host never selects the fleet.
+    for (const bad of ['~[bad', '~sles[2', 'agents[0:', 'web]1', 'a:b[1']) expect(() => splitHostPattern(bad), bad).toThrow(/unbalanced '[[\]]'/);
   });
 
   it('reads @file limits relative to cwd, one pattern per line', async () => {
@@ -36,6 +39,9 @@ describe('host patterns', () => {
     expect(selectHosts(inv, '~(?P<kind>db)(?P<n>[13])')).toEqual(['db1', 'db3']);
     expect(selectHosts(inv, '~(?P<c>w)e(?P=c)?b1')).toEqual(['web1']);
     expect(() => selectHosts(inv, '~(unclosed')).toThrow(/invalid host list pattern/);
+    // A '~' with nothing after it (Ansible: an empty regex, every host) is refused, as a limit too.
+    expect(() => selectHosts(inv, 'web1,~')).toThrow(/'~' has no regular expression after it/);
+    expect(() => limitHosts(inv, '~', 'all')).toThrow(/would match every host/);
   });
 
   it('explains an out-of-range subscript', async () => {
