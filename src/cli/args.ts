@@ -449,7 +449,7 @@ Options (ansible-playbook's names and meanings):
                              unreachable (Ansible's max_fail_percentage; without --serial all
                              hosts are one wave); with or without it, a wave where every host
                              failed stops the rollout
-  -e, --extra-vars VARS      key=value, JSON, YAML or @file; highest precedence (repeatable)
+  -e, --extra-vars VARS      key=value (no spaces), {JSON/YAML mapping} or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
                              process list: give secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils,

@@ -57,6 +57,15 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
       } catch (error) {
         throw error instanceof InventoryError ? new InventoryError(`${argument}: ${error.message}`) : error;
       }
+      // Ansible keeps words without '=' as a variable named _raw_params, which nothing reads:
+      // -e 'agent_web_api_key: KEY' (YAML without braces) or 'key = value' would then be a
+      // setting the admin gave and the run silently went without.
+      if ('_raw_params' in pairs) {
+        const words = splitArgs(String(pairs._raw_params)).length;
+        throw new InventoryError(
+          `${argument} has ${words} word(s) that are not key=value (not shown: they may hold a secret); write key=value with no spaces around '=', a JSON/YAML mapping in braces (-e '{"key": "value"}'), or -e @FILE`,
+        );
+      }
       for (const [k, v] of Object.entries(pairs)) set(k, v, argument);
     }
   }
