@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { LabInfo } from '../lab/inventory.ts';
+import { HOST_CERTS } from '../lab/server.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/official-playbook');
@@ -258,6 +259,43 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect(statuses(again)).toEqual({ [lacking]: 'changed', [fine]: 'ok' });
     expect(await supportPackages(lacking)).toBe('supportutils installed\nsupportutils-plugin-trento installed\n');
     const out = await provision(['-i', inv, '--uninstall', '--purge']);
+    expect(out.code, out.stdout + out.stderr).toBe(0);
+  });
+
+  it("a SLES 16 host that does not trust Trento's CA: Alloy's pushes fail with the TLS error; agent_server_ca_cert then rebuilds the trust store and restarts Alloy, which delivers", async () => {
+    // A push host the other cases leave alone, whose trust store lacks the lab's CA (the CA
+    // Trento's edge is signed with), as a real host before the admin adds their private CA.
+    const host = hostsBy(info).push[1]!.name;
+    const labCa = (await readFile(info.server!.caCert, 'utf8')).trim();
+    const caFile = join(await mkdtemp(join(tmpdir(), 'tp-labca-')), 'ca.yml');
+    await writeFile(caFile, stringify({ agent_server_ca_cert: `${labCa}\n` }));
+    // No ca_file in trento.alloy (the lab inventory names the lab's CA file): Alloy trusts the system's roots.
+    const base = ['-i', info.inventoryDir, '--limit', host, '-e', 'agent_prometheus_scrape_interval=10s', '-e', 'agent_prometheus_tls_ca_cert='];
+    const keep = '/root/vendor-anchor.keep';
+    const dropLabCa = `import sys; a, ca = sys.argv[1:]; t = open(a).read(); open(a, 'w').write(t.replace(open(ca).read().strip(), ''))`;
+    await mustOnHost(
+      info,
+      host,
+      `cp -p ${HOST_CERTS.vendorAnchor} ${keep} && python3 -c "${dropLabCa}" ${HOST_CERTS.vendorAnchor} ${HOST_CERTS.ca} && update-ca-certificates`,
+    );
+    try {
+      expect(await mustOnHost(info, host, 'cat /etc/ssl/ca-bundle.pem')).not.toContain(labCa.trim());
+      const untrusted = await provision(base);
+      expect(untrusted.code, untrusted.stdout + untrusted.stderr).toBe(2);
+      // Alloy retries every batch (its TLS handshake fails: x509, unknown authority).
+      expect(untrusted.stdout).toMatch(new RegExp(`^${host} \\| FAILED \\| check failed: Alloy delivers metrics to the remote-write URL$`, 'mu'));
+      expect(untrusted.stdout).toMatch(/Alloy has delivered no metrics to the remote-write URL in the last 20 s \(samples failed: 0, retried: [1-9]/u);
+
+      const trusted = await provision([...base, '-e', `@${caFile}`]);
+      expect(trusted.code, trusted.stdout + trusted.stderr).toBe(0);
+      const changes = trusted.report!.hosts.find((h) => h.host === host)!.changes.map((c) => c.id);
+      expect(changes).toEqual([`file:${CA_PATH}`]);
+      expect(trusted.stdout).toMatch(/restart alloy/u);
+      expect(await mustOnHost(info, host, 'cat /etc/ssl/ca-bundle.pem')).toContain(labCa.trim());
+    } finally {
+      await mustOnHost(info, host, `cp -p ${keep} ${HOST_CERTS.vendorAnchor} && rm ${keep} && update-ca-certificates`);
+    }
+    const out = await provision(['-i', info.inventoryDir, '--limit', host, '--uninstall', '--purge']);
     expect(out.code, out.stdout + out.stderr).toBe(0);
   });
 });

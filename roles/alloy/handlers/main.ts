@@ -12,7 +12,7 @@ export function alloyHandlers(expect: 'present' | 'absent', restoreOnFailure: st
   return [
     {
       name: 'restart alloy',
-      summary: 'restart alloy.service (CONFIG_FILE changed) and check it runs the new configuration',
+      summary: 'restart alloy.service (CONFIG_FILE or the system trust store changed) and check it runs the new configuration',
       script: apply('restart', expect, restoreOnFailure),
       restarts: UNITS.alloy,
     },

@@ -114,7 +114,10 @@ export function install(ctx: TaskContext): RoleTasks {
       ),
       // As the official role: only when agent_server_ca_cert is set; the trust store is rebuilt
       // only when the file changed (the official role runs update-ca-certificates every time), and
-      // the agent restarted: Go reads the system roots once, at start.
+      // the agent restarted: Go reads the system roots once per process (crypto/x509), and a
+      // reload keeps them. So does Alloy, which pushes to Trento over TLS with them when
+      // trento.alloy names no ca_file: restarted too, where it is the provider (the official
+      // role has no Alloy to restart).
       ctx.settings.serverCaPem !== undefined
         ? file(
             {
@@ -122,7 +125,7 @@ export function install(ctx: TaskContext): RoleTasks {
               content: ctx.settings.serverCaPem,
               ...FILE_ACCESS.serverCaCert,
               after: rebuildTrustStore,
-              notify: ['restart trento-agent'],
+              notify: ctx.platform.provider === 'alloy' ? ['restart trento-agent', 'restart alloy'] : ['restart trento-agent'],
               // The official playbook's path: an admin may have put their own anchor there.
               recorded: true,
             },

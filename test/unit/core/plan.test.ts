@@ -811,6 +811,21 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     expect(keep.changes.map((c) => c.id)).not.toContain(`file:${PATHS.serverCaCert}`);
   });
 
+  it('on an Alloy host a new or changed CA restarts Alloy too (Go reads the system roots once per process; a reload keeps them), on a converged host as well', () => {
+    const bare = planFor(freshFacts('16.0'));
+    const facts = converged(freshFacts('16.0'), bare);
+    expect(planFor(facts).changes).toEqual([]);
+    const plan = planFor(facts, { serverCaPem: PEM });
+    expect(plan.changes.map((c) => c.id)).toEqual([`file:${PATHS.serverCaCert}`]);
+    expect(plan.changes[0]!.notify).toEqual(['restart trento-agent', 'restart alloy']);
+    expect(plan.handlers.map((h) => h.name)).toEqual(expect.arrayContaining(['restart trento-agent', 'restart alloy']));
+    expect(plan.handlers.map((h) => h.name)).not.toContain('reload alloy');
+    // node_exporter makes no TLS connection: nothing but the agent on SLES 15
+    expect(planFor(converged(freshFacts('15.7'), planFor(freshFacts('15.7'))), { serverCaPem: PEM }).handlers.map((h) => h.name)).not.toContain(
+      'restart alloy',
+    );
+  });
+
   it("an anchor the facts cannot use (a link to the admin's bundle) fails the host only where the plan touches it", () => {
     // As the facts hand it over: a link at the official path is a file the toolkit cannot use,
     // not a problem of the whole host (files.parse: the CA anchor is touched only by a setting).
