@@ -194,6 +194,15 @@ describe('SLES 15 -> 16 migration', () => {
     expect(await unitState(ours.name)).toEqual(['inactive', 'disabled']);
     expect((await onHost(info, ours.name, `rpm -q ${NE}`)).code).toBe(0);
     expect(await unitState(admins.name)).toEqual(['active', 'enabled']);
+    // It was off before the toolkit turned it on for the pull mode (the lab's zypper enables
+    // nothing): the admin is told that it now serves for nobody.
+    expect(hostOf(run, admins.name)?.warnings.join('\n')).toMatch(
+      new RegExp(
+        `^${NE_UNIT} was off before trento-provision turned it on for Trento's pull mode \\(${NE_UNIT} disabled inactive, its record on the host\\)`,
+        'm',
+      ),
+    );
+    expect(hostOf(run, ours.name)?.warnings.join('\n')).not.toContain('was off before');
   });
 
   it("--purge removes the toolkit's node_exporter and nothing of the admin's", async () => {

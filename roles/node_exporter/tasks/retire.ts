@@ -8,7 +8,7 @@
 // fails keeps node_exporter serving, and the next run retires it once the new setup is proven.
 import { unitCheck } from '../../../src/plan/checks.ts';
 import { PACKAGES, UNITS } from '../../../src/facts/paths.ts';
-import { adminServiceRestored, installedByToolkit, packagesRemoved, service } from '../../../src/plan/ops.ts';
+import { adminServiceRestored, installedByToolkit, packagesRemoved, service, unitPrior } from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 
 const RETIRED = { enabled: false, running: false };
@@ -17,7 +17,7 @@ const stopped = (ctx: TaskContext) => unitCheck('node_exporter (installed by tre
 const afterProof = (c: Change | null): Change | null => c && { ...c, phase: 'retire', summary: `${c.summary} (once Alloy and trento-agent pass their checks)` };
 
 export function install(ctx: TaskContext): RoleTasks {
-  if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [] };
+  if (!installedByToolkit(PACKAGES.nodeExporter, ctx.facts)) return { changes: [], warnings: adminNodeExporterLeftOn(ctx) };
   return {
     changes: [
       afterProof(service(UNITS.nodeExporter, RETIRED, ctx.facts, false)),
@@ -25,6 +25,20 @@ export function install(ctx: TaskContext): RoleTasks {
     ],
     retiredChecks: [stopped(ctx)],
   };
+}
+
+/**
+ * The admin's node_exporter stays as it is (issue 16), but one they kept off, turned on by the
+ * toolkit for Trento (its units record), now serves on :9100 for nobody: the admin is told, every
+ * run, until they decide (the record goes when an uninstall puts it back, or the package goes).
+ */
+function adminNodeExporterLeftOn(ctx: TaskContext): string[] {
+  const prior = unitPrior(ctx.facts, UNITS.nodeExporter);
+  const fact = ctx.facts.units[UNITS.nodeExporter];
+  if (!prior || prior.running || !ctx.facts.packages[PACKAGES.nodeExporter] || fact?.state !== 'active') return [];
+  return [
+    `${UNITS.nodeExporter} was off before trento-provision turned it on for Trento's pull mode (${prior.line}, its record on the host); on SLES 16 Alloy has taken over and nothing of Trento scrapes it, but it is your node_exporter and stays running: stop and disable it if nothing else uses it (an --uninstall also puts it back as it was)`,
+  ];
 }
 
 /** Uninstall keeps node_exporter as on a pull host; --purge takes the toolkit's out with the

@@ -1140,6 +1140,13 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const facts = migrated(['trento-agent']);
     facts.record.units = [`${NE_UNIT} disabled inactive`];
     expect(planFor(facts).changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
+    // ...but the admin is told that it serves on for nobody, and what to do.
+    expect(planFor(facts).warnings).toEqual([
+      expect.stringMatching(new RegExp(`^${NE_UNIT} was off before trento-provision turned it on .*stop and disable it if nothing else uses it`)),
+    ]);
+    // Not once it is off again, nor for one the admin had running before the toolkit came.
+    expect(planFor({ ...facts, units: { ...facts.units, [NE_UNIT]: { state: 'inactive', enabled: 'disabled' } } }).warnings).toEqual([]);
+    expect(planFor({ ...facts, record: { ...facts.record, units: [] } }).warnings).toEqual([]);
     expect(planFor(facts, { uninstall: true }).changes.find((c) => c.id === `service:${NE_UNIT}`)?.details).toEqual([
       `- stop ${NE_UNIT}`,
       `- disable ${NE_UNIT}`,
