@@ -149,15 +149,26 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
-  const ours = purge && installedByToolkit(PACKAGES.alloy, facts);
+  // So does the toolkit's own where the admin has since given it pipelines of theirs (other
+  // *.alloy files in its folder): --purge would stop them with it, without a word.
+  const toolkits = purge && installedByToolkit(PACKAGES.alloy, facts);
+  const adminPipelines = toolkits ? facts.alloy.droppedBySingleFile.map((n) => `${facts.alloy.configDir}/${n}`) : [];
+  const ours = toolkits && adminPipelines.length === 0;
   // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
   const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts);
   const stopped = ours || Boolean(restored?.service?.stop);
   const restore = configFileRestored(facts, ours, stopped || !unitRunning(facts.units[UNITS.alloy]));
   const tasks: RoleTasks = {
-    removePackages: purge ? [PACKAGES.alloy] : [],
-    warnings: restore.warnings,
+    removePackages: purge && adminPipelines.length === 0 ? [PACKAGES.alloy] : [],
+    warnings: [
+      ...(adminPipelines.length > 0
+        ? [
+            `Alloy stays installed and running (reloaded without ${PATHS.trentoAlloyName}), though trento-provision installed it and --purge removes what it installed: it also loads ${adminPipelines.join(', ')}, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)`,
+          ]
+        : []),
+      ...restore.warnings,
+    ],
     changes: [
       // Put back, with the CONFIG_FILE line, should Alloy refuse what is left (a config of the
       // admin's that refers to Trento's component): Alloy then runs on what it ran, and its

@@ -292,12 +292,20 @@ describe('plans per platform', () => {
     expect(planFor(stoppedNoFile, { uninstall: true }).changes.map((c) => c.summary)).toContain(
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
     );
-    // --purge of the toolkit's Alloy: nothing is left to load them, the line goes back
-    const purged = planFor(
-      { ...withAdmins, record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] } },
-      { uninstall: true, purge: true },
+    // --purge of the toolkit's Alloy that now loads a pipeline of the admin's: Alloy stays (it
+    // would stop their pipeline with it), installed, running, in directory mode, and says why.
+    const withAdminsOurs = { ...withAdmins, record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] } };
+    const purged = planFor(withAdminsOurs, { uninstall: true, purge: true });
+    expect(purged.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE|alloy\.service/);
+    expect(purged.changes.flatMap((c) => c.details ?? []).filter((d) => d.startsWith('- package alloy '))).toEqual([]);
+    expect(purged.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    expect(purged.warnings[0]).toBe(
+      "Alloy stays installed and running (reloaded without trento.alloy), though trento-provision installed it and --purge removes what it installed: it also loads /etc/alloy/admin.alloy, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)",
     );
-    expect(purged.changes.map((c) => c.summary)).toContain('restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"');
+    // Once they are gone, --purge removes it and the line goes back.
+    const purgedAlone = planFor({ ...withAdminsOurs, alloy: { ...withAdminsOurs.alloy, droppedBySingleFile: [] } }, { uninstall: true, purge: true });
+    expect(purgedAlone.changes.map((c) => c.summary)).toContain('restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"');
+    expect(purgedAlone.changes.flatMap((c) => c.details ?? [])).toContainEqual(expect.stringMatching(/^- package alloy /));
 
     // The line is back already (an uninstall whose checks failed after the restore): the records
     // are forgotten, nothing is written or restarted for them.
