@@ -1,5 +1,6 @@
 // One formatter per event kind: the plain, greppable per-host lines ("HOST | STATUS | text").
 // The live display prints the same lines above its spinner.
+import { settingSource } from '../settings/validate.ts';
 import type { RunEvent } from './events.ts';
 import { type Tally, wouldChange } from './tally.ts';
 
@@ -60,7 +61,7 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       return [`PLAY [${what}]${e.check ? ' (check mode: nothing is changed)' : ''}: ${e.hosts.length} host(s), forks ${e.forks}`];
     }
     case 'settings-error':
-      return [paint(o, 'red', `ERROR ${e.host}: ${e.variable} (from ${e.origin}): ${e.message}`)];
+      return [paint(o, 'red', `ERROR ${e.host}: ${e.variable} (${settingSource(e.origin)}): ${e.message}`)];
     case 'phase':
       return o.verbosity >= 1 ? [paint(o, 'gray', `--- ${e.phase} (${e.total} host(s))`)] : [];
     case 'host-unreachable':

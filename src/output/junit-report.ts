@@ -1,6 +1,7 @@
 // The --junit report: one test case per host, in the JUnit XML that CI systems (GitLab, Jenkins,
 // GitHub and Azure test reporters) show natively. One more formatter of the tally that feeds the
 // recap and the --json report, so all three agree; every text in it goes through the redactor.
+import { settingSource } from '../settings/validate.ts';
 import { escapeControls } from './format.ts';
 import type { Redactor } from './redact.ts';
 import { writeReportFile } from './report-file.ts';
@@ -63,7 +64,7 @@ function outcomeOf(t: Tally, r: HostResult): Outcome {
       kind: 'error',
       type: 'settings',
       message: `${plural(mine.length, 'settings error')} (nothing was changed on any host)`,
-      text: mine.map((e) => `${e.variable} (from ${e.origin}): ${e.message}`).join('\n'),
+      text: mine.map((e) => `${e.variable} (${settingSource(e.origin)}): ${e.message}`).join('\n'),
     };
   }
   const out = warningLines(r).join('\n') || undefined;

@@ -35,6 +35,12 @@ export interface SettingError {
 type HostVars = Readonly<Record<string, unknown>>;
 type Origins = Readonly<Record<string, string>>;
 
+/** Where a setting error's value came from, as its messages say it: "from FILE:LINE", or "not
+ *  set" when nothing set it ("from not set" read like a bug). */
+export function settingSource(origin: string): string {
+  return origin === 'not set' ? 'not set' : `from ${origin}`;
+}
+
 /** "sles16-01: agent_prometheus_auth (group_vars/all.yml): invalid auth method: x (...)" */
 export function formatSettingError(error: SettingError, host?: string): string {
   const where = error.origin === 'not set' ? 'not set' : error.origin;
@@ -294,6 +300,10 @@ function missing(requirements: readonly Requirement[], resolved: ResolvedVars, o
   return requirements
     .filter((r) => resolved.get(r.variable) === undefined)
     .map((r) => {
+      // Set, but through a template naming variables this host lacks (a vault file not loaded,
+      // a typo): that is the error, not "set it", which would point at the line that does.
+      const undefinedRefs = undefinedRefsProblem(resolved, r.variable);
+      if (undefinedRefs) return undefinedRefs;
       const setEmpty = resolved.sources(r.variable).includes(r.variable);
       return { variable: r.variable, origin: setEmpty ? resolved.origin(r.variable) : origin, message: `${r.message}: ${r.hint}${because}` };
     });

@@ -59,6 +59,20 @@ describe('exit codes (Ansible)', () => {
   ])('%j -> %i', (statuses, code) => expect(exitCode(tally(statuses))).toBe(code));
 });
 
+describe('settings errors on the terminal', () => {
+  it('name where the value came from, or "not set" when nothing set it', async () => {
+    const { formatEvent } = await import('../../../src/output/format.ts');
+    const line = (origin: string) =>
+      formatEvent(
+        { type: 'settings-error', host: 'h', variable: 'agent_web_api_key', origin, message: 'm' },
+        { verbosity: 0, diff: false, color: false },
+        newTally(),
+      );
+    expect(line('hosts.yml:3')).toEqual(['ERROR h: agent_web_api_key (from hosts.yml:3): m']);
+    expect(line('not set')).toEqual(['ERROR h: agent_web_api_key (not set): m']);
+  });
+});
+
 describe('host text on the admin terminal (issue 17)', () => {
   it('escape sequences and bidi overrides from a host are shown escaped, colours of our own kept', async () => {
     const { escapeControls, formatEvent } = await import('../../../src/output/format.ts');

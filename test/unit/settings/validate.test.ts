@@ -553,6 +553,22 @@ const CASES: Case[] = [
     message: 'RabbitMQ password',
   },
   { name: 'empty API key', changes: { agent_web_api_key: '' }, variable: 'agent_web_api_key', origin: HOST, message: 'api-key is required' },
+  // Set through a template naming a variable the host lacks (a vault file not loaded): that is
+  // the error, not "set it", which would point at the line that does set it.
+  {
+    name: 'API key from an undefined vault variable',
+    changes: { agent_web_api_key: '{{ vault_agent_web_api_key }}' },
+    variable: 'agent_web_api_key',
+    origin: HOST,
+    message: 'is undefined here: its Jinja names vault_agent_web_api_key, which this host does not have',
+  },
+  {
+    name: 'server name from an undefined variable',
+    changes: { trento_server_name: '{{ srv_name }}' },
+    variable: 'agent_trento_server_url',
+    origin: `roles/trento_agent/defaults/main.yml (using trento_server_name from ${HOST})`,
+    message: 'is undefined here: its Jinja names srv_name',
+  },
   {
     name: 'empty bearer token',
     changes: { agent_prometheus_auth_bearer_token: null },
