@@ -152,6 +152,15 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)));
 }
 
+function isReadable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -219,6 +228,18 @@ export function connectionSettingsErrors(
         message: `${JSON.stringify(String(given.value))} is not a boolean: ${BOOLEAN_WORDS}`,
       });
     }
+  }
+  // A key file that is not there: ssh only warns (at -v) and tries its other keys, so the admin
+  // met "Permission denied (publickey)" naming no file; paramiko failed at connect. Said now.
+  const keyPath = connectionFor('', vars, defaults).privateKeyPath;
+  if (keyPath !== undefined && !isReadable(keyPath)) {
+    const given = winningVariable(vars, CONNECTION_VARIABLES.privateKey);
+    errors.push({
+      ...(given !== undefined
+        ? { variable: given.variable, origin: where(given.variable, 'inventory') }
+        : { variable: 'private_key_file', origin: '--private-key / ansible.cfg private_key_file / ANSIBLE_PRIVATE_KEY_FILE' }),
+      message: `${keyPath} does not exist or cannot be read; give the path of the private key (relative paths start from the folder the command runs in)`,
+    });
   }
   const retries = vars.ansible_ssh_retries;
   if (retryCount(retries) === undefined) {

@@ -149,6 +149,27 @@ describe('the SSH flags and [ssh_connection]', () => {
 describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
+  it('a private key file that is not there is an error naming who set it (ssh would only warn at -v and try other keys)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-key-'));
+    try {
+      const key = join(dir, 'id_ed25519');
+      writeFileSync(key, 'a key\n', { mode: 0o600 });
+      const keyErrors = (vars: Record<string, unknown>, d = defaults) =>
+        connectionSettingsErrors(vars, { ansible_ssh_private_key_file: 'hosts:3' }, d).map((e) => `${e.variable} (${e.origin}): ${e.message}`);
+      expect(keyErrors({ ansible_ssh_private_key_file: key })).toEqual([]);
+      expect(keyErrors({ ansible_ssh_private_key_file: join(dir, 'nokey') })).toEqual([
+        `ansible_ssh_private_key_file (hosts:3): ${join(dir, 'nokey')} does not exist or cannot be read; give the path of the private key (relative paths start from the folder the command runs in)`,
+      ]);
+      expect(keyErrors({}, { ...defaults, privateKeyPath: join(dir, 'missing') })[0]).toMatch(
+        /^private_key_file \(--private-key \/ ansible\.cfg private_key_file/,
+      );
+      // set empty in the inventory: no key file (ssh's own), nothing to check
+      expect(keyErrors({ ansible_ssh_private_key_file: '' }, { ...defaults, privateKeyPath: join(dir, 'missing') })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('host key checking and become set to a word that is no boolean are errors naming the variable (Ansible reads host key checking as off)', () => {
     const notBoolean = (vars: Record<string, unknown>) =>
       connectionSettingsErrors(vars, { ansible_host_key_checking: 'hosts.yml:3' }, defaults).map((e) => `${e.variable} (${e.origin}): ${e.message}`);
