@@ -1,12 +1,14 @@
 // trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
 import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
+import { originOf } from '../src/inventory/errors.ts';
 import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
 import type { Redactor } from '../src/output/redact.ts';
@@ -14,7 +16,7 @@ import { writeJsonReport } from '../src/output/json-report.ts';
 import { writeJunitReport } from '../src/output/junit-report.ts';
 import { reportPathProblem } from '../src/output/report-file.ts';
 import { createSink, type Sink } from '../src/output/sink.ts';
-import { exitCode } from '../src/output/tally.ts';
+import { exitCode, fold } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
 import { findTemplates, templateSearchDirs } from '../src/render/template-search.ts';
 import { run, UsageError } from '../src/run/index.ts';
@@ -102,6 +104,64 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     const problem = reportPathProblem(path);
     if (problem) throw new CliError(`${flag} ${path}: ${problem}`);
   }
+  const started = Date.now();
+  try {
+    return await rollout(cli, sink, adminDir, hangup, reports);
+  } catch (error) {
+    // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
+    // so a CI job never reads the previous run's as this one's. Not once the run started: its
+    // hosts' results are not all known.
+    if (sink.tally.timeline.length === 0) await failureReports(reports, cli, sink, adminDir, error, Date.now() - started);
+    throw error;
+  }
+}
+
+/**
+ * The reports of a run that failed before it reached any host: no host, the error as a settings
+ * error of the whole run (host "all": nothing was changed anywhere), exit code 1. Never written
+ * over an inventory the run was given (a --json that is a typo for the inventory's name).
+ */
+async function failureReports(
+  reports: ReturnType<typeof reportFiles>,
+  cli: ReturnType<typeof parseCli>,
+  sink: Sink,
+  adminDir: string,
+  error: unknown,
+  durationMs: number,
+) {
+  const tally = sink.tally;
+  tally.mode = cli.uninstall ? 'uninstall' : 'install';
+  tally.check = cli.check;
+  const where = error instanceof InventoryError && error.file ? originOf(error.file, error.line) : 'command line';
+  const message = error instanceof InventoryError ? error.detail : error instanceof Error ? error.message : String(error);
+  fold(tally, { type: 'settings-error', host: 'all', variable: failedStep(error), origin: where, message });
+  const inventories = cli.inventories.map((i) => resolve(adminDir, i));
+  for (const [flag, path] of reports) {
+    const full = resolve(adminDir, path);
+    if (inventories.some((s) => full === s || full.startsWith(`${s}/`))) continue;
+    try {
+      if (flag === '--json') await writeJsonReport(path, tally, durationMs, sink.secrets.redact, { detailed: cli.detailedExitcode });
+      else await writeJunitReport(path, tally, durationMs, sink.secrets.redact);
+    } catch (written) {
+      process.stderr.write(sink.secrets.redact(`ERROR: ${flag} ${path}: the report could not be written: ${(written as Error).message}\n`));
+    }
+  }
+}
+
+/** What a run failed at before any host, as its report names it. */
+function failedStep(error: unknown): string {
+  if (error instanceof InventoryError) return 'inventory';
+  if (error instanceof VaultSecretError || error instanceof PromptError) return 'vault or password';
+  return 'command line';
+}
+
+async function rollout(
+  cli: ReturnType<typeof parseCli>,
+  sink: Sink,
+  adminDir: string,
+  hangup: Hangup,
+  reports: ReturnType<typeof reportFiles>,
+): Promise<number> {
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));

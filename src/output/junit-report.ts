@@ -127,6 +127,19 @@ export function junitOf(t: Tally, durationMs: number, redact: Redactor): string 
   const cases = [...t.hosts.values()].map((r) => ({ host: r.host, outcome: outcomeOf(t, r) }));
   // --verify-prometheus: Trento's Prometheus not answering fails the run (exit 2) without
   // failing a host; its own test case keeps the CI page from showing all green.
+  // A run stopped before any host (an inventory or vault error: settings errors of host "all",
+  // which is no host of the run): one test case per such error, so the page shows the failure.
+  for (const e of t.settingsErrors.filter((x) => !t.hosts.has(x.host))) {
+    cases.push({
+      host: `${e.host}: ${e.variable}`,
+      outcome: {
+        kind: 'error',
+        type: 'settings',
+        message: 'the run stopped before any host (nothing was changed)',
+        text: `${e.variable} (${settingSource(e.origin)}): ${e.message}`,
+      },
+    });
+  }
   const view = t.trentoView;
   if (view?.error) {
     cases.push({

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/cli/invocation.ts';
+import { assertReportMatchesSchema } from '../../support/report-schema.ts';
 
 const repo = packageRoot(import.meta.url);
 const tsx = join(repo, 'node_modules', '.bin', 'tsx');
@@ -102,6 +103,57 @@ describe('a run stopped by settings errors, in its report', () => {
         ['db1', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
         ['db2', 'skipped', 'not run: settings errors (nothing was changed on any host)'],
       ]);
+    },
+    RUN,
+  );
+});
+
+describe('a run stopped before any host (an inventory or -e error), in its reports', () => {
+  it(
+    "replaces the previous run's reports with its error (a CI job never reads an old run as this one), never an inventory it was given",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      writeFileSync(join(dir, 'broken.yml'), 'all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1\n');
+      writeFileSync(join(dir, 'r.json'), '{"exitCode": 0, "old": true}\n');
+      writeFileSync(join(dir, 'r.xml'), '<old/>\n');
+      const r = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'broken.yml', '--json', 'r.json', '--junit', 'r.xml'], {
+        cwd: dir,
+        timeout: RUN - 10_000,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^ERROR: .*broken\.yml:4: YAML syntax error/m);
+      const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Record<string, unknown>;
+      assertReportMatchesSchema(report, 'r.json');
+      expect(report).toMatchObject({
+        exitCode: 1,
+        hosts: [],
+        settingsErrors: [{ host: 'all', variable: 'inventory', origin: `${join(dir, 'broken.yml')}:4` }],
+      });
+      const junit = readFileSync(join(dir, 'r.xml'), 'utf8');
+      expect(junit).toContain('errors="1"');
+      expect(junit).toMatch(
+        /<testcase classname="trento-provision.install" name="all: inventory">\n\s+<error type="settings" message="the run stopped before any host \(nothing was changed\)">inventory \(from .*broken\.yml:4\): YAML syntax error/,
+      );
+
+      // -e words that are not key=value: the same, naming the command line
+      const e = run(dir, ['-e', 'agent_web_api_key: x', '--json', 'r.json']);
+      expect(e.status).toBe(1);
+      expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({
+        exitCode: 1,
+        settingsErrors: [{ variable: 'inventory', origin: 'command line' }],
+      });
+
+      // A --json that is the broken inventory itself (a typo) is never written over.
+      const over = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'broken.yml', '--json', 'broken.yml'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      });
+      expect(over.status).toBe(1);
+      expect(readFileSync(join(dir, 'broken.yml'), 'utf8')).toBe('all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1\n');
     },
     RUN,
   );
