@@ -9,7 +9,7 @@ import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.t
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { originOf } from '../src/inventory/errors.ts';
-import { InventoryError, limitHosts, loadInventory, parseExtraVars } from '../src/inventory/index.ts';
+import { groupHosts, InventoryError, limitHosts, loadInventory, matchHosts, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
 import type { Redactor } from '../src/output/redact.ts';
 import { writeJsonReport } from '../src/output/json-report.ts';
@@ -203,6 +203,16 @@ async function rollout(
     const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
     process.stdout.write(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
     return 0;
+  }
+  if (selection.hosts.length === 0 && cli.limit !== undefined) {
+    // "no hosts matched" would be wrong where the limit names hosts, only none of the play's.
+    const outside = matchHosts(inventory, cli.limit, { cwd: adminDir }).hosts;
+    if (outside.length > 0) {
+      const play = groupHosts(inventory, pattern);
+      throw new UsageError(
+        `--limit ${cli.limit} selects ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}, which the play does not run on: it runs on ${pattern === 'all' ? 'every host' : `group ${pattern}`} (${play.length} host(s)${play.length ? `: ${play.slice(0, 5).join(', ')}${play.length > 5 ? ', ...' : ''}` : ''}); the Trento server, RabbitMQ, Postgres and Prometheus hosts of the official playbook's inventory get no agent`,
+      );
+    }
   }
   const extraVars = parseExtraVars(cli.extraVars, adminDir, vaultSecrets);
   sink.secrets.add(extraVars.vaultValues);

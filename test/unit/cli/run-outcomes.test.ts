@@ -159,6 +159,25 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
   );
 });
 
+describe('a --limit that names only hosts the play does not run on', () => {
+  it(
+    'says so, naming them and the play group, instead of "no hosts matched"',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(
+        join(dir, 'hosts'),
+        INVENTORY.replace('db1 ansible_host', '[agents]\ndb1 ansible_host').replace('[all:vars]', '[rabbitmq_hosts]\nmq ansible_host=127.0.0.1\n[all:vars]'),
+      );
+      const r = run(dir, ['--limit', 'mq']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('ERROR: --limit mq selects mq, which the play does not run on: it runs on group agents (1 host(s): db1)');
+      const none = run(dir, ['--limit', 'nosuch']);
+      expect(none.stderr).toMatch(/ERROR: no hosts matched --limit nosuch in /);
+    },
+    RUN,
+  );
+});
+
 describe('a password of the run too short to hide in free text', () => {
   it(
     'is warned about, naming which one and never showing it',
