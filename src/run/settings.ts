@@ -3,6 +3,7 @@ import { becomes, CONNECTION_VARIABLES, winningVariable } from '../exec/connecti
 import { connectionSettingsErrors } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
 import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
+import { connectionVariableTypos } from '../settings/connection-typos.ts';
 import { shortSecretWarnings, type usedSecrets, validateHostVars } from '../settings/validate.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { verifyEndpointFor } from '../verify/run-proof.ts';
@@ -57,6 +58,7 @@ export function checkHostlessSettings(
     for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) error({ host: h.name, ...e });
     if (options.uninstall) continue;
     for (const message of shortSecretWarnings(used.get(h) ?? [])) emit({ type: 'host-warning', host: h.name, message });
+    for (const message of connectionVariableTypos(h.vars, h.origins)) emit({ type: 'host-warning', host: h.name, message });
     for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) error({ host: h.name, ...e });
   }
   // --verify-prometheus: one set of credentials for the run, from the agent's variables.

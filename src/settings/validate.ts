@@ -10,6 +10,7 @@
 // the agent's message finds the same thing.
 import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
 import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
+import { distance } from 'fastest-levenshtein';
 import { parseGoDuration, positiveDurationProblem } from './go-duration.ts';
 import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { UnsafeText } from '../inventory/model.ts';
@@ -196,19 +197,8 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
 // ---------------------------------------------------------------------------------------
 // Misspelt names.
 
-/** Classic Levenshtein distance (insert, delete, substitute), two rows. */
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
+/** Levenshtein distance (insert, delete, substitute): the library --help's suggestions use too. */
+export const levenshtein = distance;
 
 const KNOWN = new Set<string>([...VARIABLES.map((v) => v.name), ...OTHER_KNOWN_VARIABLES]);
 const CHECKED_PREFIXES = ['agent_', 'trento_', 'supportutils_'];
