@@ -164,7 +164,7 @@ async function applyHost(
     emit({
       type: 'host-unreachable',
       host: h.name,
-      message: `connection lost during apply (${result.stderr.trim() || 'the client gave no reason'}); the host finishes the step it started on its own; run again to converge`,
+      message: `connection lost during apply (${result.stderr.trim() || 'the client gave no reason'}); the host goes on with the rest of its script on its own (it ignores a dropped connection); run again to see where it ended and to converge`,
     });
     return finish(h, 'unreachable');
   }

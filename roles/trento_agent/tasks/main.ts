@@ -79,6 +79,21 @@ export function install(ctx: TaskContext): RoleTasks {
       ...(unitStale
         ? [`${UNITS.agent}'s unit files changed on disk since systemd read them (NeedDaemonReload): systemd reads them again and the agent is restarted`]
         : []),
+      // rpm's copy of an agent.yaml whose package went (an uninstall without --purge on SLES 15,
+      // an upgrade to a release whose package no longer ships the file): the API key and the
+      // RabbitMQ password it held, readable by root only, for as long as nobody removes it.
+      ...(facts.files[PATHS.agentConfigSavedByRpm]?.exists
+        ? [
+            `${PATHS.agentConfigSavedByRpm} (rpm's copy of an earlier agent.yaml) is still there and may hold an old API key and RabbitMQ password: remove it if nothing needs it (--uninstall --purge removes it too)`,
+          ]
+        : []),
+      // Dropped from the settings, the anchor the toolkit wrote stays trusted by every program on
+      // the host: said, not removed (the admin may have moved Trento, or made the CA theirs).
+      ...(ctx.settings.serverCaPem === undefined && facts.record.files.includes(PATHS.serverCaCert) && facts.files[PATHS.serverCaCert]?.exists
+        ? [
+            `${PATHS.serverCaCert}, the CA trento-provision wrote for agent_server_ca_cert, is still trusted by the whole host though agent_server_ca_cert is no longer set: remove it and run update-ca-certificates if Trento no longer needs it (--uninstall --purge removes it)`,
+          ]
+        : []),
     ],
     ...(unitStale ? { dueHandlers: ['reload systemd units' as const, 'restart trento-agent' as const] } : {}),
     installPackages: [PACKAGES.agent],
@@ -149,16 +164,15 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // Where the package shipped agent.yaml as its config file (SLE 15), rpm keeps a changed one
   // under another name when the package goes: the plan cannot say "stays" at the old path alone.
   const configKept = !ctx.purge && installedByToolkit(PACKAGES.agent, facts) && facts.files[PATHS.agentConfig]?.exists === true;
+  const rpmKeeps = ctx.platform.agentPackageShipsConfig
+    ? ` (the package shipped it: rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed)`
+    : '';
   return {
     warnings: [
       ...(anchorKept
         ? [`${PATHS.serverCaCert} was not written by trento-provision (not in ${PATHS.stateDir}/files); it stays, and the trust store with it`]
         : []),
-      ...(configKept
-        ? [
-            `${PATHS.agentConfig} stays, with the API key in it (where the package shipped it, SLES 15, rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`,
-          ]
-        : []),
+      ...(configKept ? [`${PATHS.agentConfig} stays, with the API key in it${rpmKeeps}; --purge removes it`] : []),
     ],
     removePackages,
     changes: [

@@ -533,11 +533,36 @@ describe('hostile or broken hosts (issue 17)', () => {
 
   it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
-    const said = `${PATHS.agentConfig} stays, with the API key in it (where the package shipped it, SLES 15, rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`;
+    const said = `${PATHS.agentConfig} stays, with the API key in it (the package shipped it: rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`;
     expect(planFor(facts, { uninstall: true }).warnings).toContain(said);
     expect(planFor(facts, { uninstall: true, purge: true }).warnings).not.toContain(said);
     // The admin's trento-agent (not in the record) is not removed: agent.yaml stays where it is.
     expect(planFor({ ...facts, record: { ...facts.record, packages: [] } }, { uninstall: true }).warnings).not.toContain(said);
+    // SLES 16's package does not ship agent.yaml: no word of rpm's copy there.
+    const sixteen = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    expect(planFor(sixteen, { uninstall: true }).warnings).toContain(`${PATHS.agentConfig} stays, with the API key in it; --purge removes it`);
+  });
+
+  it("install runs name rpm's saved agent.yaml (an old API key) and a CA anchor the toolkit wrote that the settings no longer ask for; neither is removed", () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    expect(planFor(facts).warnings).toEqual([]);
+    const saved = { ...facts, files: { ...facts.files, [PATHS.agentConfigSavedByRpm]: { path: PATHS.agentConfigSavedByRpm, exists: true } } };
+    const plan = planFor(saved);
+    expect(plan.changes).toEqual([]);
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^${PATHS.agentConfigSavedByRpm} \\(rpm's copy of an earlier agent.yaml\\) is still there and may hold an old API key`)),
+    ]);
+
+    const withCa = converged(freshFacts('15.7'), planFor(freshFacts('15.7'), { serverCaPem: CA_PEM }));
+    withCa.record.files = [PATHS.serverCaCert];
+    expect(planFor(withCa, { serverCaPem: CA_PEM }).warnings).toEqual([]);
+    const dropped = planFor(withCa);
+    expect(dropped.changes).toEqual([]);
+    expect(dropped.warnings).toEqual([
+      expect.stringMatching(/trento-server-ca\.pem, the CA trento-provision wrote for agent_server_ca_cert, is still trusted by the whole host/),
+    ]);
+    // One the admin put there (not in the record) is theirs: no word.
+    expect(planFor({ ...withCa, record: { ...withCa.record, files: [] } }).warnings).toEqual([]);
   });
 
   it("uninstall --purge leaves an Alloy the admin installed running and enabled (its own pipelines); the toolkit's is stopped", () => {
