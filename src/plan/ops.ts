@@ -59,7 +59,19 @@ function fileDiff(path: string, before: string | undefined, after: string, mask 
     // The only difference is inside a masked value: say so rather than show an empty diff.
     return `--- ${path}\n+++ ${path}\n (a secret value changed; not shown)\n`;
   }
-  return unifiedDiff(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after));
+  const diff = unifiedDiff(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after));
+  // A key rotated in the same run as a visible change: its masked line reads as unchanged.
+  return before !== undefined && secretChangedUnseen(before, after, mask) ? `${diff} (a secret value changed too; not shown)\n` : diff;
+}
+
+/** Whether a line that looks the same once masked (`api-key: "********"`) holds another secret
+ *  than before. Read line by line, where masking keeps the lines (it replaces values within them). */
+function secretChangedUnseen(before: string, after: string, mask: (t: string) => string): boolean {
+  const [rawBefore, rawAfter, maskedBefore, maskedAfter] = [before, after, mask(before), mask(after)].map((t) => t.split('\n'));
+  if (rawBefore!.length !== maskedBefore!.length || rawAfter!.length !== maskedAfter!.length) return false;
+  const shownBefore = new Set(maskedBefore);
+  const heldBefore = new Set(rawBefore);
+  return maskedAfter!.some((line, i) => line !== rawAfter![i] && shownBefore.has(line) && !heldBefore.has(rawAfter![i]!));
 }
 
 export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Change | null {

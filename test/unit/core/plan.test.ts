@@ -217,6 +217,23 @@ describe('plans per platform', () => {
     expect(toShell(plan.changes.find((c) => c.id === `file:${PATHS.agentConfig}`)!.script)).not.toContain('SENTINEL'); // base64 on the wire
   });
 
+  it('an API key rotated in the same run as a visible change is said in the diff, not shown (its masked line reads as unchanged)', () => {
+    const base = planFor(freshFacts('15.7'));
+    const facts = converged(freshFacts('15.7'), base);
+    const { config: agent } = agentConfigFor(VARS, ORIGINS, 'pull');
+    const diffOf = (changes: Record<string, string>) =>
+      planFor(facts, { agent: { ...agent!, ...changes } }).changes.find((c) => c.id === `file:${PATHS.agentConfig}`)?.diff ?? '';
+    // the key alone: the file differs only inside the masked value
+    expect(diffOf({ 'api-key': 'api-ROTATED-key' })).toContain(' (a secret value changed; not shown)');
+    // the key and the server URL: the URL's lines, and the note that a secret changed too
+    const both = diffOf({ 'api-key': 'api-ROTATED-key', 'server-url': 'https://trento2.example.com' });
+    expect(both).toMatch(/^\+server-url: "https:\/\/trento2\.example\.com"$/m);
+    expect(both).toMatch(/ \(a secret value changed too; not shown\)\n$/);
+    expect(both).not.toContain('ROTATED');
+    // the URL alone: no such note
+    expect(diffOf({ 'server-url': 'https://trento2.example.com' })).not.toContain('a secret value changed');
+  });
+
   it('uninstall removes what the toolkit added, restores CONFIG_FILE and keeps Alloy', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);
