@@ -1,8 +1,8 @@
 // The command line: ansible-playbook's flag names and meanings where they overlap.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { closest } from 'fastest-levenshtein';
+import { closest, distance } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
 import { DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS } from '../exec/connection.ts';
@@ -153,10 +153,18 @@ function portNumber(name: string, value: number): number {
  * An inventory argument: a path (from the admin's folder `cwd`), a host list "a,b,", or the
  * name of a folder under the package's inventories/.
  */
-export function resolveInventory(arg: string, projectDir: string, cwd: string = process.cwd()): string {
+export function resolveInventory(arg: string, projectDir: string, cwd: string = process.cwd(), source = `-i ${arg}`): string {
   const path = resolve(cwd, arg);
   if (existsSync(path)) return path;
   if (arg.includes(',')) return arg;
+  // A path (a folder in it, an extension): the package's inventories/ has nothing to do with it.
+  if (arg.includes('/') || arg.startsWith('~') || /\.(ya?ml|ini|cfg|json|toml|txt)$/i.test(arg)) {
+    const folder = dirname(path);
+    const siblings = existsSync(folder) ? readdirSync(folder) : [];
+    const near = siblings.length ? closest(basename(path), siblings) : undefined;
+    const hint = near !== undefined && distance(near, basename(path)) <= 2 ? `: did you mean ${join(dirname(arg), near)}?` : '';
+    throw new CliError(`inventory ${path} does not exist (${source}${isAbsolute(arg) ? '' : `, from ${cwd}`})${hint}`);
+  }
   const named = resolve(projectDir, 'inventories', arg);
   if (existsSync(named)) return named;
   const dir = resolve(projectDir, 'inventories');
@@ -359,7 +367,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   }
   const verify = verifyOptions(v, cwd);
   return {
-    inventories: inventoryArgs.map((a) => resolveInventory(a, projectDir, cwd)),
+    inventories: inventoryArgs.map((a) =>
+      resolveInventory(a, projectDir, cwd, v.inventory ? `-i ${a}` : (cfg.origins.inventory?.replace(/^env: /, '') ?? 'ansible.cfg inventory')),
+    ),
     ...(v.limit ? { limit: v.limit } : {}),
     check: v.check ?? false,
     diff: v.diff ?? false,

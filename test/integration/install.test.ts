@@ -186,7 +186,7 @@ describe('npm pack + npm install -g', () => {
   it('a relative -i that does not exist in the admin folder is an error naming it, not a fallback', async () => {
     const r = await runIn(admin, 'trento-provision', ['-i', './no-such-hosts', '--list-hosts'], adminEnv());
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('inventory "./no-such-hosts" is neither a path nor a folder under inventories/');
+    expect(r.stderr).toContain(`inventory ${join(admin, 'no-such-hosts')} does not exist (-i ./no-such-hosts, from ${admin})`);
   });
 });
 

@@ -35,7 +35,19 @@ describe("the admin's folder", () => {
     expect(cli.json).toBe(join(admin, 'out', 'r.json'));
     expect(resolveInventory('example', repo, admin)).toBe(join(repo, 'inventories', 'example'));
     expect(resolveInventory('a,b,', repo, admin)).toBe('a,b,');
-    expect(() => resolveInventory('./nowhere', repo, admin)).toThrow(/inventory "\.\/nowhere" is neither a path nor a folder under inventories\//);
+    // A path is a path: its error names it and where it was taken from, not the package's inventories/.
+    expect(() => resolveInventory('./nowhere', repo, admin)).toThrow(`inventory ${join(admin, 'nowhere')} does not exist (-i ./nowhere, from ${admin})`);
+    writeFileSync(join(admin, 'site.yml'), 'h1:\n');
+    expect(() => resolveInventory('site.yaml', repo, admin)).toThrow(
+      `inventory ${join(admin, 'site.yaml')} does not exist (-i site.yaml, from ${admin}): did you mean site.yml?`,
+    );
+    expect(() => resolveInventory('nowhere', repo, admin)).toThrow(/inventory "nowhere" is neither a path nor a folder under inventories\/ \(there: /);
+    // ansible.cfg's inventory = (resolved against its folder): named as the setting that gave it
+    const cfg = join(admin, 'ansible.cfg');
+    writeFileSync(cfg, '[defaults]\ninventory = ./site-hosts\n');
+    expect(() => parseCli([], { ANSIBLE_CONFIG: cfg }, repo, { cwd: admin })).toThrow(
+      `inventory ${join(admin, 'site-hosts')} does not exist (${cfg} [defaults] inventory)`,
+    );
   });
 });
 
