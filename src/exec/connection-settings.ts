@@ -322,7 +322,9 @@ export function connectionSettingsErrors(
       errors.push({
         variable: vars.ansible_ssh_executable !== undefined ? 'ansible_ssh_executable' : 'ssh_executable',
         origin: where('ansible_ssh_executable', 'default'),
-        message: `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
+        message: executable.includes('/')
+          ? `the OpenSSH client ${executable} does not exist or is not executable; install openssh-client or point ansible_ssh_executable at it`
+          : `the OpenSSH client "${executable}" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it`,
       });
     }
     // The password and the token as the host's ssh gets them (one place decides: an empty

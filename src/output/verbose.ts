@@ -44,6 +44,10 @@ export function connectionForDisplay(spec: ConnectionSpec): string[] {
   return [
     `address ${spec.address}, port ${spec.port}, user ${shownUser(spec)}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
     `private key ${spec.privateKeyPath ?? '(ssh-agent or ~/.ssh/id_*)'}`,
+    // Whether a password login is tried (never the password): sshpass for ssh, the client itself for paramiko.
+    ...((spec.transport === 'ssh' ? spec.openssh.password : spec.password) !== undefined
+      ? [`password login: given (${spec.transport === 'ssh' ? 'through sshpass' : 'offered when the key is refused'})`]
+      : []),
     `known_hosts ${spec.knownHostsFiles.join(', ')}; strict host key checking ${spec.strictHostKeyChecking ? 'on' : 'off'}`,
     `timeout ${spec.timeoutMs / 1000} s`,
     ...(spec.jump?.length ? [`via ${spec.jump.map((j) => `${j.user}@${j.address}:${j.port}`).join(' -> ')}`] : []),

@@ -149,6 +149,22 @@ describe('the SSH flags and [ssh_connection]', () => {
 describe('connection settings, before any host is touched', () => {
   const errorsOf = (vars: Record<string, unknown>, d = defaults) => connectionSettingsErrors(vars, { ansible_ssh_common_args: 'group_vars/all.yml' }, d);
 
+  it('-vvvv says whether a password login is tried (never the password); a missing ssh client is named as a path or a name on PATH', async () => {
+    const { connectionForDisplay } = await import('../../../src/output/verbose.ts');
+    const shown = (vars: Record<string, unknown>) => connectionForDisplay(connectionFor('h', vars, defaults)).join('\n');
+    expect(shown({ ansible_password: 'Sup3rSecretPw' })).toContain('password login: given (through sshpass)');
+    expect(shown({ ansible_password: 'Sup3rSecretPw' })).not.toContain('Sup3r');
+    expect(shown({ ansible_connection: 'paramiko', ansible_password: 'Sup3rSecretPw' })).toContain('password login: given (offered when the key is refused)');
+    expect(shown({})).not.toContain('password login');
+    const exe = (path: string) => connectionSettingsErrors({ ansible_ssh_executable: path }, {}, defaults).map((e) => e.message);
+    expect(exe('/opt/nossh')).toEqual([
+      'the OpenSSH client /opt/nossh does not exist or is not executable; install openssh-client or point ansible_ssh_executable at it',
+    ]);
+    expect(exe('nossh-here')).toEqual([
+      'the OpenSSH client "nossh-here" is not an executable on PATH; install openssh-client or point ansible_ssh_executable at it',
+    ]);
+  });
+
   it('a private key file that is not there is an error naming who set it (ssh would only warn at -v and try other keys)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-key-'));
     try {
