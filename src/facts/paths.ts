@@ -74,3 +74,8 @@ export const NODE_EXPORTER_METRICS = 'http://127.0.0.1:9100/metrics';
 
 /** The first trento-agent release with `trento-agent generate alloy`. */
 export const AGENT_GENERATE_ALLOY_SINCE = '3.1.0';
+/** The first release whose `generate alloy` output was not checked against the toolkit's template
+ *  (test/fixtures/trento-agent: 3.1's, byte for byte). With a newer agent the toolkit renders
+ *  trento.alloy alone: an agent writing it otherwise at each start, and the toolkit writing its
+ *  own back at each run, would take turns for ever. */
+export const AGENT_GENERATE_ALLOY_CHECKED_BELOW = '3.2.0';

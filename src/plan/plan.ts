@@ -3,7 +3,7 @@
 // run once at the end, a restart standing in for a reload of the same service. What proves the
 // result (the checks) is in checks.ts.
 import { join, raw, sh } from '../exec/command.ts';
-import { AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
+import { AGENT_GENERATE_ALLOY_CHECKED_BELOW, AGENT_GENERATE_ALLOY_SINCE, PACKAGES, PATHS, UNITS } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
@@ -70,10 +70,16 @@ export function versionAtLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): boolean {
+/** The trento-agent the host runs after this run: the installed one, its update (--upgrade), or the one the install takes. */
+function agentVersionAfter(facts: HostFacts, upgrading: boolean): string | undefined {
   const installed = facts.packages[PACKAGES.agent];
-  const version = (upgrading && installed ? facts.updates?.[PACKAGES.agent] : undefined) ?? installed ?? facts.agentCandidateVersion;
-  return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE);
+  return (upgrading && installed ? facts.updates?.[PACKAGES.agent] : undefined) ?? installed ?? facts.agentCandidateVersion;
+}
+
+/** That agent has `generate alloy` and its output is the toolkit's template (checked releases only). */
+export function agentHasGenerateAlloy(facts: HostFacts, upgrading = false): boolean {
+  const version = agentVersionAfter(facts, upgrading);
+  return version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_SINCE) && !versionAtLeast(version, AGENT_GENERATE_ALLOY_CHECKED_BELOW);
 }
 
 /**
@@ -189,8 +195,11 @@ export function planHost(input: PlanInput): HostPlan {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
   }
   if (input.platform.provider === 'alloy' && !input.uninstall && !ctx.agentHasGenerateAlloy) {
+    const version = agentVersionAfter(input.facts, input.settings.packageState === 'latest');
     warnings.push(
-      `trento-agent ${input.facts.packages[PACKAGES.agent] ?? input.facts.agentCandidateVersion ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
+      version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_CHECKED_BELOW)
+        ? `trento-agent ${version} is newer than the releases whose 'generate alloy' output trento-provision was checked against (below ${AGENT_GENERATE_ALLOY_CHECKED_BELOW}); trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre, so the two never write it in turn`
+        : `trento-agent ${version ?? '(version unknown)'} has no 'generate alloy' (needs ${AGENT_GENERATE_ALLOY_SINCE}); trento.alloy is rendered by the toolkit and the agent unit gets no ExecStartPre`,
     );
   }
   // Not where the uninstall stops it (the admin's Alloy back to how it was before the toolkit).

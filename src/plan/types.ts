@@ -95,7 +95,7 @@ export interface TaskContext {
   /** The host's agent.yaml keys and role switches, resolved and validated by the settings
    *  layer (defaults, Jinja, -e): roles never read inventory variables themselves. */
   settings: HostSettings;
-  agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent >= 3.1.0
+  agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent 3.1.x: generate alloy, output checked
   withDiff: boolean;
   purge: boolean;
   /** Which file each role template is loaded from (a site's own first); the roles' when absent. */

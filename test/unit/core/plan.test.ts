@@ -186,6 +186,30 @@ describe('plans per platform', () => {
     expect(plan.warnings.join()).toMatch(/generate alloy/);
   });
 
+  it("SLES 16 with an agent newer than the releases whose 'generate alloy' output was checked: the toolkit renders trento.alloy alone (no ExecStartPre, no writing in turn), a warning", () => {
+    for (const [version, script] of [
+      ['3.1.0-1.1', true],
+      ['3.1.7-1', true],
+      ['3.2.0-1', false],
+      ['4.0.0-1', false],
+    ] as const) {
+      const plan = planFor({ ...freshFacts('16.0'), agentCandidateVersion: version });
+      expect(plan.changes.map((c) => c.id).includes(`file:${PATHS.configureAlloyScript}`), version).toBe(script);
+      expect(plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff!.includes('ExecStartPre'), version).toBe(script);
+      expect(plan.warnings.join(), version).toBe(
+        script
+          ? ''
+          : `trento-agent ${version} is newer than the releases whose 'generate alloy' output trento-provision was checked against (below 3.2.0); trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre, so the two never write it in turn`,
+      );
+    }
+    // A converged 3.1 host whose agent is upgraded past them: the ExecStartPre and its script go.
+    const converged31 = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    const upgraded = planFor({ ...converged31, packages: { ...converged31.packages, 'trento-agent': '3.2.0-1' } });
+    expect(upgraded.changes.map((c) => c.summary)).toEqual(
+      expect.arrayContaining([`remove ${PATHS.configureAlloyScript}`, `update ${PATHS.agentDropIn} (0644 root:root)`]),
+    );
+  });
+
   it.each([
     ['a backslash', 'C:\\new-token'],
     ['a quote', 'tok"en'],
