@@ -238,7 +238,7 @@ const ALWAYS_REQUIRED: readonly Requirement[] = [
   {
     variable: 'agent_rabbitmq_password',
     message: 'the RabbitMQ password for facts-service-url is required',
-    hint: 'set agent_rabbitmq_password (or rabbitmq_password)',
+    hint: "set agent_rabbitmq_password (or the official playbook's trento_rabbitmq_password)",
   },
 ];
 
