@@ -36,6 +36,7 @@ export interface RolloutHooks<H extends WaveHost> {
 }
 
 const failedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'failed' || h.status === 'unreachable').length;
+const unreachableIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'unreachable').length;
 /** Hosts of the wave finished without a change or a failure: refused (an unsupported product),
  *  held back or kept from starting. */
 const skippedIn = (wave: WaveHost[]) => wave.filter((h) => h.status === 'skipped').length;
@@ -62,7 +63,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     const wave = waves[i]!;
     if (options.stop.aborted && !options.check) return stopAt(i, null, 'interrupted');
     // Failures known before the wave starts (unreachable, facts) count as in Ansible's batch.
-    const before = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+    const before = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));
     if (!options.check) emit({ type: 'wave-start', wave: i + 1, of: waves.length, hosts: wave.map((h) => h.name) });
     if (before.stop) {
       const unchanged = wave.filter(hooks.pending);
@@ -74,7 +75,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // flight finish (a script is never cut half way), no further host of the wave starts.
     const heldBack: H[] = [];
     const holdBack = (h: H) => {
-      const now = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+      const now = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));
       if (!now.stop) return undefined;
       heldBack.push(h);
       return `not started: wave ${i + 1} stopped (${now.reason}); nothing was changed on this host`;
@@ -89,7 +90,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       ? before
       : options.stop.aborted
         ? { stop: true, reason: 'interrupted' }
-        : waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage);
+        : waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));
     // A wave is done when Trento sees its hosts too: without an answer from its Prometheus, no
     // host is blamed, but no later wave starts on a wave nobody could prove.
     const unproven = !after.stop && !options.check && i < waves.length - 1 ? hooks.unproven?.() : undefined;

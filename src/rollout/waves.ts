@@ -81,13 +81,17 @@ export interface WaveVerdict {
  * "entire batch" rule does in Ansible; its percentage test does not (ansible/ansible#56265,
  * an open bug), and a rollout must not go on past a wave it could not reach.
  */
-export function waveVerdict(size: number, failed: number, maxFailPercentage?: number): WaveVerdict {
+export function waveVerdict(size: number, failed: number, maxFailPercentage?: number, unreachable = 0): WaveVerdict {
+  // Of the `failed`, `unreachable` could not be reached: named so, as the recap and the report do.
   if (size > 0 && failed >= size) {
-    return { stop: true, reason: `every host of the wave failed (${failed} of ${size})` };
+    const what = unreachable === 0 ? 'failed' : unreachable >= failed ? 'was unreachable' : 'failed or was unreachable';
+    const some = unreachable > 0 && unreachable < failed ? `, ${unreachable} unreachable` : '';
+    return { stop: true, reason: `every host of the wave ${what} (${failed} of ${size}${some})` };
   }
   // failed / size > pct / 100, in whole numbers where it can be (no float rounding at the edge).
   if (maxFailPercentage !== undefined && failed * 100 > maxFailPercentage * size) {
-    return { stop: true, reason: `${failed} of ${size} host(s) failed, more than --max-fail-percentage ${maxFailPercentage}` };
+    const what = unreachable === 0 ? 'failed' : unreachable >= failed ? 'unreachable' : `failed or unreachable (${unreachable} unreachable)`;
+    return { stop: true, reason: `${failed} of ${size} host(s) ${what}, more than --max-fail-percentage ${maxFailPercentage}` };
   }
   return { stop: false };
 }

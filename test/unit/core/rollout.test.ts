@@ -142,18 +142,24 @@ describe('rollOut', () => {
     expect((await roll([[host('a'), host('b')], [host('c')]], { a: 'failed' })).applied).toEqual([['a', 'b'], ['c']]);
     const all = await roll([[host('a'), host('b')], [host('c')]], { a: 'unreachable', b: 'failed' });
     expect(all.applied).toEqual([['a', 'b']]);
-    expect(all.events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 1, reason: 'wave 1: every host of the wave failed (2 of 2)', notStarted: ['c'] });
+    expect(all.events.at(-1)).toMatchObject({
+      type: 'rollout-stopped',
+      wave: 1,
+      reason: 'wave 1: every host of the wave failed or was unreachable (2 of 2, 1 unreachable)',
+      notStarted: ['c'],
+    });
   });
 
   it('a wave whose hosts already failed past the threshold (unreachable at facts) changes nothing', async () => {
     const waves = [[host('a')], [host('b', 'unreachable'), host('c')], [host('d')]];
     const { applied, messages, events } = await roll(waves, {}, { maxFailPercentage: 0 });
     expect(applied).toEqual([['a']]);
-    expect(messages.c).toBe('not started: wave 2 stopped before any change (1 of 2 host(s) failed, more than --max-fail-percentage 0)');
+    // an unreachable host is named so, as the recap and the report name it
+    expect(messages.c).toBe('not started: wave 2 stopped before any change (1 of 2 host(s) unreachable, more than --max-fail-percentage 0)');
     expect(messages.d).toMatch(/^not started: wave 3 of 3 never started/);
     expect(events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 2, notStarted: ['c', 'd'] });
     expect(events.find((e) => e.type === 'wave-end' && e.wave === 2)).toMatchObject({
-      stopped: '1 of 2 host(s) failed, more than --max-fail-percentage 0, before any change in the wave',
+      stopped: '1 of 2 host(s) unreachable, more than --max-fail-percentage 0, before any change in the wave',
     });
   });
 

@@ -93,6 +93,13 @@ describe('waveVerdict (Ansible max_fail_percentage and the all-failed rule)', ()
   it('without a percentage, only a wave where every host failed stops the rollout (even at 100)', () => {
     expect(waveVerdict(2, 1).stop).toBe(false);
     expect(waveVerdict(2, 2)).toEqual({ stop: true, reason: 'every host of the wave failed (2 of 2)' });
+    // the unreachable ones among them named so, as the recap and the report name them
+    expect(waveVerdict(2, 2, undefined, 2)).toEqual({ stop: true, reason: 'every host of the wave was unreachable (2 of 2)' });
+    expect(waveVerdict(2, 2, undefined, 1)).toEqual({ stop: true, reason: 'every host of the wave failed or was unreachable (2 of 2, 1 unreachable)' });
+    expect(waveVerdict(4, 2, 25, 1)).toEqual({
+      stop: true,
+      reason: '2 of 4 host(s) failed or unreachable (1 unreachable), more than --max-fail-percentage 25',
+    });
     expect(waveVerdict(2, 2, 100).stop).toBe(true);
     expect(waveVerdict(0, 0).stop).toBe(false);
   });
