@@ -220,7 +220,11 @@ function formatRolloutRecap(t: Tally, o: FormatOptions): string[] {
   } as const;
   const out = [`waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${r.stopped.reason}` : ''}`];
   for (const w of r.waves) {
-    const text = `  wave ${w.wave}: ${label[w.status].padEnd(15)} ${w.hosts.join(', ')}${w.failed ? ` (${w.failed} failed)` : ''}`;
+    // The wave's count of failed hosts holds the unreachable ones: named as the recap names them.
+    const unreachable = w.hosts.filter((h) => t.hosts.get(h)?.status === 'unreachable').length;
+    const failedOnly = w.failed - unreachable;
+    const counts = [failedOnly > 0 ? `${failedOnly} failed` : '', unreachable > 0 ? `${unreachable} unreachable` : ''].filter(Boolean).join(', ');
+    const text = `  wave ${w.wave}: ${label[w.status].padEnd(15)} ${w.hosts.join(', ')}${counts ? ` (${counts})` : ''}`;
     out.push(paint(o, w.status === 'stopped' ? 'red' : w.status === 'not-started' ? 'cyan' : 'green', text));
   }
   if (r.notStarted.length) {

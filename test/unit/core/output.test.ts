@@ -59,6 +59,26 @@ describe('exit codes (Ansible)', () => {
   ])('%j -> %i', (statuses, code) => expect(exitCode(tally(statuses))).toBe(code));
 });
 
+describe('the rollout under the recap', () => {
+  it("names a wave's unreachable hosts as unreachable, its failed ones as failed", async () => {
+    const { formatRecap } = await import('../../../src/output/format.ts');
+    const t = newTally();
+    const events: RunEvent[] = [
+      { type: 'run-start', mode: 'install', check: false, hosts: ['a', 'b', 'c'], forks: 3 },
+      { type: 'waves', serial: '2', maxFailPercentage: null, waves: [['a', 'b'], ['c']] },
+      { type: 'wave-start', wave: 1, of: 2, hosts: ['a', 'b'] },
+      { type: 'host-unreachable', host: 'a', message: 'connection refused' },
+      { type: 'host-done', host: 'b', status: 'failed', changed: 0, roundTrips: 2 },
+      { type: 'wave-end', wave: 1, size: 2, failed: 2, skipped: 0, stopped: 'every host of the wave failed or was unreachable (2 of 2, 1 unreachable)' },
+      { type: 'host-done', host: 'c', status: 'skipped', changed: 0, roundTrips: 0, message: 'not started' },
+      { type: 'rollout-stopped', wave: 1, reason: 'wave 1: every host of the wave failed or was unreachable (2 of 2, 1 unreachable)', notStarted: ['c'] },
+    ];
+    for (const e of events) fold(t, e);
+    const text = formatRecap(t, { verbosity: 0, diff: false, color: false }).join('\n');
+    expect(text).toMatch(/^ {2}wave 1: stopped +a, b \(1 failed, 1 unreachable\)$/m);
+  });
+});
+
 describe('settings errors on the terminal', () => {
   it('name where the value came from, or "not set" when nothing set it', async () => {
     const { formatEvent } = await import('../../../src/output/format.ts');
