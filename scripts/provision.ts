@@ -102,7 +102,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   const reports = reportFiles(cli);
   for (const [flag, path] of reports) {
     const problem = reportPathProblem(path);
-    if (problem) throw new CliError(`${flag} ${path}: ${problem}`);
+    if (problem) throw new CliError(`${flag} ${path}: ${problem}`, { help: false });
   }
   const started = Date.now();
   try {
@@ -188,7 +188,8 @@ async function rollout(
   // folder (read as inventory by the next run) is refused.
   for (const [flag, path] of reports) {
     const source = inventory.sources.find((s) => path === s || path.startsWith(`${s}/`));
-    if (source) throw new CliError(`${flag} ${path}: ${path === source ? 'is' : 'lies in'} the inventory source ${source}; write the report elsewhere`);
+    if (source)
+      throw new CliError(`${flag} ${path}: ${path === source ? 'is' : 'lies in'} the inventory source ${source}; write the report elsewhere`, { help: false });
   }
   // Whatever came out of a vault is secret, whatever its variable's name.
   sink.secrets.add(inventory.vaultValues);
@@ -368,7 +369,7 @@ function verifyPrometheusOptions(v: NonNullable<ReturnType<typeof parseCli>['ver
     try {
       return readFileSync(path, 'utf8');
     } catch (error) {
-      throw new CliError(`${flag} ${path}: ${(error as Error).message}`);
+      throw new CliError(`${flag} ${path}: ${(error as Error).message}`, { help: false });
     }
   };
   const ca = pem('--verify-ca', v.caFile);
@@ -396,7 +397,7 @@ main(hangup).then(
       error instanceof PromptError ||
       error instanceof AnsibleConfigError;
     process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
-    if (error instanceof CliError) process.stderr.write('Run with --help for the options.\n');
+    if (error instanceof CliError && error.help) process.stderr.write('Run with --help for the options.\n');
     leave(error instanceof PromptInterrupted ? 99 : 1, hangup);
   },
 );

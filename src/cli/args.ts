@@ -103,7 +103,15 @@ export interface SshCliOptions {
   controlPathOrigin?: string;
 }
 
-export class CliError extends Error {}
+/** A usage error. `help`: whether --help shows what to do instead (a flag and its value), not for
+ *  an error about a file the flags name (an inventory or a report path that is wrong). */
+export class CliError extends Error {
+  readonly help: boolean;
+  constructor(message: string, options: { help?: boolean } = {}) {
+    super(message);
+    this.help = options.help ?? true;
+  }
+}
 
 export const DEFAULT_FORKS = 50;
 
@@ -163,14 +171,14 @@ export function resolveInventory(arg: string, projectDir: string, cwd: string = 
     const siblings = existsSync(folder) ? readdirSync(folder) : [];
     const near = siblings.length ? closest(basename(path), siblings) : undefined;
     const hint = near !== undefined && distance(near, basename(path)) <= 2 ? `: did you mean ${join(dirname(arg), near)}?` : '';
-    throw new CliError(`inventory ${path} does not exist (${source}${isAbsolute(arg) ? '' : `, from ${cwd}`})${hint}`);
+    throw new CliError(`inventory ${path} does not exist (${source}${isAbsolute(arg) ? '' : `, from ${cwd}`})${hint}`, { help: false });
   }
   const named = resolve(projectDir, 'inventories', arg);
   if (existsSync(named)) return named;
   const dir = resolve(projectDir, 'inventories');
   const names = existsSync(dir) ? readdirSync(dir).filter((n) => statSync(resolve(dir, n)).isDirectory()) : [];
   const hint = arg === 'lab' ? ' Start the lab first: npm run lab -- up.' : '';
-  throw new CliError(`inventory "${arg}" is neither a path nor a folder under inventories/ (there: ${names.join(', ') || 'none'}).${hint}`);
+  throw new CliError(`inventory "${arg}" is neither a path nor a folder under inventories/ (there: ${names.join(', ') || 'none'}).${hint}`, { help: false });
 }
 
 /** Every flag, once: the parser, the "did you mean" hint and `completion bash` read this table. */

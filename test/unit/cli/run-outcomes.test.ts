@@ -159,6 +159,27 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
   );
 });
 
+describe('usage errors', () => {
+  it(
+    'point at --help for a flag, not for a file a flag names',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      const flag = run(dir, ['--chek']);
+      expect(flag.status).toBe(1);
+      expect(flag.stderr).toBe('ERROR: unknown option --chek; did you mean --check?\nRun with --help for the options.\n');
+      const file = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'hosts.yml', '--check'], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      });
+      expect(file.status).toBe(1);
+      expect(file.stderr).toBe(`ERROR: inventory ${join(dir, 'hosts.yml')} does not exist (-i hosts.yml, from ${dir})\n`);
+    },
+    RUN,
+  );
+});
+
 describe('a --limit that names only hosts the play does not run on', () => {
   it(
     'says so, naming them and the play group, instead of "no hosts matched"',
