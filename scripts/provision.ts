@@ -287,7 +287,7 @@ async function rollout(
         hostKeyChecking: cli.hostKeyChecking,
         ...(cli.user ? { user: cli.user } : {}),
         ...(cli.port !== undefined ? { port: cli.port } : {}),
-        ...(cli.privateKey ? { privateKeyPath: cli.privateKey } : {}),
+        ...(cli.privateKey ? { privateKeyPath: cli.privateKey, ...(cli.privateKeyOrigin ? { privateKeyOrigin: cli.privateKeyOrigin } : {}) } : {}),
         become: cli.become.enabled,
         ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
         ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),

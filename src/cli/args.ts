@@ -38,6 +38,8 @@ export interface CliOptions {
   /** [defaults] remote_port / ANSIBLE_REMOTE_PORT (Ansible has no flag for it); ansible_port wins. */
   port?: number;
   privateKey?: string;
+  /** Where privateKey came from: --private-key, or the ansible.cfg / ANSIBLE_* setting. */
+  privateKeyOrigin?: string;
   /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
   hostKeyChecking: boolean;
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
@@ -399,7 +401,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], 64),
     ...(user ? { user } : {}),
     ...(cfg.remotePort !== undefined ? { port: portNumber(`remote_port (${cfg.origins.remotePort})`, cfg.remotePort) } : {}),
-    ...(privateKey ? { privateKey } : {}),
+    ...(privateKey
+      ? { privateKey, privateKeyOrigin: keyFlag !== undefined ? '--private-key' : (cfg.origins.privateKeyFile ?? 'ansible.cfg private_key_file') }
+      : {}),
     hostKeyChecking: cfg.hostKeyChecking ?? true,
     become: {
       enabled: v.become ?? cfg.become ?? false,

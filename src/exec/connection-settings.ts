@@ -152,6 +152,32 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
   return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)));
 }
 
+/**
+ * The host's private key file when it is not there or cannot be read: who set it and what to do.
+ * Not for a local host (no key), nor a path ssh expands itself (~user/, %d, ${VAR}).
+ */
+function missingKeyFile(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): ConnectionSettingError | undefined {
+  const spec = connectionFor('', vars, defaults);
+  const path = spec.privateKeyPath;
+  if (spec.local || path === undefined || /^~|%|\$\{/.test(path) || isReadable(path)) return undefined;
+  const given = winningVariable(vars, CONNECTION_VARIABLES.privateKey);
+  return {
+    ...(given !== undefined
+      ? { variable: given.variable, origin: origins[given.variable] ?? 'inventory' }
+      : { variable: 'private_key_file', origin: defaults.privateKeyOrigin ?? '--private-key' }),
+    message: `${path} does not exist or cannot be read; give the path of the private key`,
+  };
+}
+
+/** What the admin should know about a host's connection settings that does not stop it. */
+export function connectionSettingsWarnings(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): string[] {
+  if (transportFor(vars, defaults).transport !== 'ssh') return [];
+  const missing = missingKeyFile(vars, origins, defaults);
+  // ssh only notes it at -v and tries the agent's and the default keys, as with Ansible: a
+  // login that then fails says "Permission denied (publickey)", naming no file.
+  return missing ? [`${missing.variable} (${missing.origin}): ${missing.message}; ssh goes on with ssh-agent's and its default keys`] : [];
+}
+
 function isReadable(path: string): boolean {
   try {
     accessSync(path, constants.R_OK);
@@ -219,7 +245,9 @@ export function connectionSettingsErrors(
   }
   // Switches Ansible reads with boolean(): any other word is false there, which for host key
   // checking turns the check off on a typo; a value that is no boolean is refused instead.
-  for (const names of [[...CONNECTION_VARIABLES.hostKeyChecking, ...(PARAMIKO_VARIABLES.hostKeyChecking ?? [])], ['ansible_become']]) {
+  // The names the host's transport reads, as connectionFor does (paramiko's own only for it).
+  const hostKeyNames = [...CONNECTION_VARIABLES.hostKeyChecking, ...(chosen.transport === 'paramiko' ? (PARAMIKO_VARIABLES.hostKeyChecking ?? []) : [])];
+  for (const names of [hostKeyNames, ['ansible_become']]) {
     const given = winningVariable(vars, names);
     if (given !== undefined && given.value !== '' && given.value !== null && ansibleBool(given.value) === undefined) {
       errors.push({
@@ -229,18 +257,10 @@ export function connectionSettingsErrors(
       });
     }
   }
-  // A key file that is not there: ssh only warns (at -v) and tries its other keys, so the admin
-  // met "Permission denied (publickey)" naming no file; paramiko failed at connect. Said now.
-  const keyPath = connectionFor('', vars, defaults).privateKeyPath;
-  if (keyPath !== undefined && !isReadable(keyPath)) {
-    const given = winningVariable(vars, CONNECTION_VARIABLES.privateKey);
-    errors.push({
-      ...(given !== undefined
-        ? { variable: given.variable, origin: where(given.variable, 'inventory') }
-        : { variable: 'private_key_file', origin: '--private-key / ansible.cfg private_key_file / ANSIBLE_PRIVATE_KEY_FILE' }),
-      message: `${keyPath} does not exist or cannot be read; give the path of the private key (relative paths start from the folder the command runs in)`,
-    });
-  }
+  // A key file paramiko cannot read fails its connection: said now. (ssh goes on with its other
+  // keys: a warning there, connectionSettingsWarnings.)
+  const missingKey = missingKeyFile(vars, origins, defaults);
+  if (missingKey && chosen.transport === 'paramiko') errors.push(missingKey);
   const retries = vars.ansible_ssh_retries;
   if (retryCount(retries) === undefined) {
     errors.push({

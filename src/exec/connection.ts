@@ -174,6 +174,7 @@ export interface ConnectionDefaults {
   user?: string;
   port?: number; // [defaults] remote_port / ANSIBLE_REMOTE_PORT; ansible_port wins
   privateKeyPath?: string;
+  privateKeyOrigin?: string; // --private-key, or the ansible.cfg / ANSIBLE_PRIVATE_KEY_FILE setting that gave it
   /** become / become_user / become password from the command line or ansible.cfg; ansible_become* win. */
   become?: boolean;
   becomeUser?: string;
@@ -212,6 +213,12 @@ export function truthy(value: unknown): boolean {
 
 function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+/** A key path as ssh gets it: ~ and ~/ expanded, absolute; `~user/...` left to ssh, which expands
+ *  another user's home itself (resolved here it would become a folder named ~user in the cwd). */
+function keyPath(path: string): string {
+  return /^~[^/]/.test(path) ? path : resolve(expandHome(path));
 }
 
 /**
@@ -468,7 +475,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
       extraArgs: extra,
       ...(explicitUser ? { user: explicitUser } : {}),
       ...(explicitPort !== undefined ? { port: Number(explicitPort) } : {}),
-      ...(key ? { privateKeyPath: resolve(expandHome(key)) } : {}),
+      ...(key ? { privateKeyPath: keyPath(key) } : {}),
       hostKeyChecking,
       ...(password !== undefined ? { password } : {}),
       ...(sshpassPrompt ? { sshpassPrompt } : {}),
@@ -479,7 +486,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     address,
     port: Number(explicitPort ?? 22),
     user: explicitUser || process.env.USER || 'root',
-    privateKeyPath: key ? resolve(expandHome(key)) : undefined,
+    privateKeyPath: key ? keyPath(key) : undefined,
     knownHostsFiles: knownHosts
       ? splitArgs(knownHosts).map((p) => resolve(expandHome(p)))
       : [resolve(homedir(), '.ssh/known_hosts'), '/etc/ssh/ssh_known_hosts'],

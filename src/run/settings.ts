@@ -1,6 +1,6 @@
 // Phase 1: every setting that needs no connection, for every host, before any host is contacted.
 import { becomes, CONNECTION_VARIABLES, winningVariable } from '../exec/connection.ts';
-import { connectionSettingsErrors } from '../exec/connection-settings.ts';
+import { connectionSettingsErrors, connectionSettingsWarnings } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
 import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
 import { connectionVariableTypos } from '../settings/connection-typos.ts';
@@ -56,9 +56,12 @@ export function checkHostlessSettings(
       });
     }
     for (const e of connectionSettingsErrors(h.vars, h.origins, options.connection)) error({ host: h.name, ...e });
+    // The connection's, an uninstall's too.
+    for (const message of [...connectionSettingsWarnings(h.vars, h.origins, options.connection), ...connectionVariableTypos(h.vars, h.origins)]) {
+      emit({ type: 'host-warning', host: h.name, message });
+    }
     if (options.uninstall) continue;
     for (const message of shortSecretWarnings(used.get(h) ?? [])) emit({ type: 'host-warning', host: h.name, message });
-    for (const message of connectionVariableTypos(h.vars, h.origins)) emit({ type: 'host-warning', host: h.name, message });
     for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) error({ host: h.name, ...e });
   }
   // --verify-prometheus: one set of credentials for the run, from the agent's variables.

@@ -165,22 +165,41 @@ describe('connection settings, before any host is touched', () => {
     ]);
   });
 
-  it('a private key file that is not there is an error naming who set it (ssh would only warn at -v and try other keys)', () => {
+  it('a private key file that is not there: with ssh a warning naming who set it (ssh goes on with its other keys, as with Ansible); with paramiko an error; nothing for a local host or a path ssh expands', async () => {
+    const { connectionSettingsWarnings } = await import('../../../src/exec/connection-settings.ts');
     const dir = mkdtempSync(join(tmpdir(), 'tp-key-'));
     try {
       const key = join(dir, 'id_ed25519');
       writeFileSync(key, 'a key\n', { mode: 0o600 });
-      const keyErrors = (vars: Record<string, unknown>, d = defaults) =>
-        connectionSettingsErrors(vars, { ansible_ssh_private_key_file: 'hosts:3' }, d).map((e) => `${e.variable} (${e.origin}): ${e.message}`);
-      expect(keyErrors({ ansible_ssh_private_key_file: key })).toEqual([]);
-      expect(keyErrors({ ansible_ssh_private_key_file: join(dir, 'nokey') })).toEqual([
-        `ansible_ssh_private_key_file (hosts:3): ${join(dir, 'nokey')} does not exist or cannot be read; give the path of the private key (relative paths start from the folder the command runs in)`,
-      ]);
-      expect(keyErrors({}, { ...defaults, privateKeyPath: join(dir, 'missing') })[0]).toMatch(
-        /^private_key_file \(--private-key \/ ansible\.cfg private_key_file/,
+      const origins = { ansible_ssh_private_key_file: 'hosts:3' };
+      const said = (vars: Record<string, unknown>, d = defaults) => ({
+        errors: connectionSettingsErrors(vars, origins, d).map((e) => `${e.variable} (${e.origin}): ${e.message}`),
+        warnings: connectionSettingsWarnings(vars, origins, d),
+      });
+      expect(said({ ansible_ssh_private_key_file: key })).toEqual({ errors: [], warnings: [] });
+      const missing = join(dir, 'nokey');
+      expect(said({ ansible_ssh_private_key_file: missing })).toEqual({
+        errors: [],
+        warnings: [
+          `ansible_ssh_private_key_file (hosts:3): ${missing} does not exist or cannot be read; give the path of the private key; ssh goes on with ssh-agent's and its default keys`,
+        ],
+      });
+      expect(said({ ansible_connection: 'paramiko', ansible_ssh_private_key_file: missing })).toEqual({
+        errors: [`ansible_ssh_private_key_file (hosts:3): ${missing} does not exist or cannot be read; give the path of the private key`],
+        warnings: [],
+      });
+      // from --private-key / ansible.cfg: named by where it came from
+      expect(said({}, { ...defaults, privateKeyPath: missing, privateKeyOrigin: '/site/ansible.cfg [defaults] private_key_file' }).warnings[0]).toMatch(
+        /^private_key_file \(\/site\/ansible\.cfg \[defaults\] private_key_file\): /,
       );
       // set empty in the inventory: no key file (ssh's own), nothing to check
-      expect(keyErrors({ ansible_ssh_private_key_file: '' }, { ...defaults, privateKeyPath: join(dir, 'missing') })).toEqual([]);
+      expect(said({ ansible_ssh_private_key_file: '' }, { ...defaults, privateKeyPath: missing })).toEqual({ errors: [], warnings: [] });
+      // a local host uses no key; ssh expands ~user/ and its tokens itself
+      expect(said({ ansible_connection: 'local', ansible_ssh_private_key_file: missing })).toEqual({ errors: [], warnings: [] });
+      for (const p of ['~deploy/.ssh/id_ed25519', '/keys/%r/id', '${HOME}/none'])
+        expect(said({ ansible_ssh_private_key_file: p }), p).toEqual({ errors: [], warnings: [] });
+      // ~user/ reaches ssh as written (ssh expands another user's home), not as a folder of the cwd
+      expect(connectionFor('h', { ansible_ssh_private_key_file: '~deploy/.ssh/id' }, defaults).openssh.privateKeyPath).toBe('~deploy/.ssh/id');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -198,6 +217,11 @@ describe('connection settings, before any host is touched', () => {
     expect(notBoolean({ ansible_become: 'maybe' })[0]).toMatch(/^ansible_become \(inventory\): "maybe" is not a boolean/);
     expect(notBoolean({ ansible_become: 2 })[0]).toMatch(/^ansible_become \(inventory\): "2" is not a boolean/);
     expect(notBoolean({ ansible_connection: 'paramiko', ansible_paramiko_host_key_checking: 'enabled' })[0]).toMatch(/^ansible_paramiko_host_key_checking/);
+    // the names the host's transport reads: paramiko's own does not hide an ssh host's typo, nor count there
+    expect(notBoolean({ ansible_ssh_host_key_checking: 'Ture', ansible_paramiko_host_key_checking: true })[0]).toMatch(
+      /^ansible_ssh_host_key_checking \(inventory\): "Ture"/,
+    );
+    expect(notBoolean({ ansible_paramiko_host_key_checking: 'enabled' })).toEqual([]);
     for (const ok of [true, 'no', 'Yes', 0, 1, '']) expect(notBoolean({ ansible_host_key_checking: ok, ansible_become: ok }), String(ok)).toEqual([]);
   });
 
