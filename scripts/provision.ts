@@ -105,13 +105,15 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     if (problem) throw new CliError(`${flag} ${path}: ${problem}`, { help: false });
   }
   const started = Date.now();
+  // What the run is doing before it reaches a host, for the report of a failure there.
+  const at: Step = { step: 'command line' };
   try {
-    return await rollout(cli, sink, adminDir, hangup, reports);
+    return await rollout(cli, sink, adminDir, hangup, reports, at);
   } catch (error) {
     // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
     // so a CI job never reads the previous run's as this one's. Not once the run started: its
     // hosts' results are not all known.
-    if (sink.tally.timeline.length === 0) await failureReports(reports, cli, sink, adminDir, error, Date.now() - started);
+    if (sink.tally.timeline.length === 0) await failureReports(reports, cli, sink, adminDir, error, at.step, Date.now() - started);
     throw error;
   }
 }
@@ -127,14 +129,17 @@ async function failureReports(
   sink: Sink,
   adminDir: string,
   error: unknown,
+  step: string,
   durationMs: number,
 ) {
   const tally = sink.tally;
   tally.mode = cli.uninstall ? 'uninstall' : 'install';
   tally.check = cli.check;
+  // Ctrl-C at a password prompt: the run exits 99, and its report says so (interrupted, no error).
+  tally.interrupted = error instanceof PromptInterrupted;
   const where = error instanceof InventoryError && error.file ? originOf(error.file, error.line) : 'command line';
   const message = error instanceof InventoryError ? error.detail : error instanceof Error ? error.message : String(error);
-  fold(tally, { type: 'settings-error', host: 'all', variable: failedStep(error), origin: where, message });
+  if (!tally.interrupted) fold(tally, { type: 'settings-error', host: 'all', variable: step, origin: where, message });
   const inventories = cli.inventories.map((i) => resolve(adminDir, i));
   for (const [flag, path] of reports) {
     const full = resolve(adminDir, path);
@@ -148,11 +153,10 @@ async function failureReports(
   }
 }
 
-/** What a run failed at before any host, as its report names it. */
-function failedStep(error: unknown): string {
-  if (error instanceof InventoryError) return 'inventory';
-  if (error instanceof VaultSecretError || error instanceof PromptError) return 'vault or password';
-  return 'command line';
+/** What a run does before it reaches a host, as the report of a failure there names it (the
+ *  `variable` of its settings error). */
+interface Step {
+  step: 'command line' | 'vault or password' | 'inventory' | '--limit' | '-e' | '--verify-prometheus';
 }
 
 async function rollout(
@@ -161,7 +165,9 @@ async function rollout(
   adminDir: string,
   hangup: Hangup,
   reports: ReturnType<typeof reportFiles>,
+  at: Step,
 ): Promise<number> {
+  at.step = 'vault or password';
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
@@ -183,6 +189,7 @@ async function rollout(
       );
     }
   }
+  at.step = 'inventory';
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
   // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
   // folder (read as inventory by the next run) is refused.
@@ -197,6 +204,7 @@ async function rollout(
   // alike; a pattern of the limit that matches nothing is warned about, as ansible-playbook does
   // (a mistyped name in a list would drop its host without a word).
   const pattern = playPatternOf(inventory);
+  at.step = '--limit';
   const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir });
   for (const w of [...inventory.warnings, ...selection.warnings]) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
   if (cli.listHosts) {
@@ -215,8 +223,10 @@ async function rollout(
       );
     }
   }
+  at.step = '-e';
   const extraVars = parseExtraVars(cli.extraVars, adminDir, vaultSecrets);
   sink.secrets.add(extraVars.vaultValues);
+  at.step = '--verify-prometheus';
   const verifyPrometheus = cli.verify ? verifyPrometheusOptions(cli.verify) : undefined;
   // The controller's own TLS key for --verify-prometheus is a secret of the run like a typed
   // password (its basic/bearer credentials are the agent's variables, in the list already).
@@ -269,6 +279,8 @@ async function rollout(
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGHUP', () => onSignal('SIGHUP'));
   const started = Date.now();
+  // run() first reads the played hosts' variables: a vault of theirs opens only then.
+  at.step = 'inventory';
   await run(
     inventory,
     {

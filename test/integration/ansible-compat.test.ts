@@ -115,7 +115,11 @@ describeWith(ANSIBLE_CORE, 'Ansible Vault', () => {
     expect(run.stderr).toMatch(new RegExp(`ERROR: ${join(inv, 'group_vars', 'agents', 'vault.yml')}: Decryption failed`));
     expect(run.stderr).toContain(wrong);
     // Its report says so (no host, the error), never an earlier run's.
-    expect(run.report).toMatchObject({ exitCode: 1, hosts: [], settingsErrors: [{ host: 'all', variable: 'inventory' }] });
+    expect(run.report).toMatchObject({
+      exitCode: 1,
+      hosts: [],
+      settingsErrors: [{ host: 'all', variable: 'inventory', origin: join(inv, 'group_vars', 'agents', 'vault.yml') }],
+    });
     const none = await provision(['-i', inv]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/vault\.yml: Attempting to decrypt but no vault secrets found: give --vault-password-file/);

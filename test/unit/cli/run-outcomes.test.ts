@@ -143,8 +143,12 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
       expect(e.status).toBe(1);
       expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({
         exitCode: 1,
-        settingsErrors: [{ variable: 'inventory', origin: 'command line' }],
+        settingsErrors: [{ variable: '-e', origin: 'command line' }],
       });
+      // a --limit that cannot be read: named as the limit's
+      const limit = run(dir, ['--limit', '~[bad', '--json', 'r.json']);
+      expect(limit.status).toBe(1);
+      expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({ exitCode: 1, settingsErrors: [{ variable: '--limit' }] });
 
       // A --json that is the broken inventory itself (a typo) is never written over.
       const over = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'broken.yml', '--json', 'broken.yml'], {
