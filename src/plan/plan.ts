@@ -8,6 +8,7 @@ import type { HostFacts } from '../facts/types.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { providerChecks } from './checks.ts';
 import {
+  installedByToolkit,
   leftoversRemoved,
   maskedUnitsInTheWay,
   packagesInstalled,
@@ -204,7 +205,10 @@ export function planHost(input: PlanInput): HostPlan {
   }
   // Not where the uninstall stops it (the admin's Alloy back to how it was before the toolkit).
   const alloyStopped = ordered.some((c) => c.service?.unit === UNITS.alloy && c.service.stop === true);
-  const alloyKept = !input.purge && !alloyStopped && (Boolean(input.facts.packages[PACKAGES.alloy]) || !input.uninstall);
+  // Nor where this plan removes it (--purge of the toolkit's own; one it keeps for the admin's
+  // pipelines, or the admin's own, runs on and is checked).
+  const alloyRemoved = toRemove.includes(PACKAGES.alloy) && installedByToolkit(PACKAGES.alloy, input.facts);
+  const alloyKept = !alloyRemoved && !alloyStopped && (Boolean(input.facts.packages[PACKAGES.alloy]) || !input.uninstall);
   const checks = [
     ...providerChecks({ facts: input.facts, platform: input.platform, agent: input.settings.agent, uninstall: input.uninstall, alloyKept }),
     ...results.flatMap((r) => r.checks ?? []),

@@ -340,6 +340,8 @@ describe('plans per platform', () => {
     expect(purged.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE|alloy\.service/);
     expect(purged.changes.flatMap((c) => c.details ?? []).filter((d) => d.startsWith('- package alloy '))).toEqual([]);
     expect(purged.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    // and what it is checked for: running on, without Trento's pipeline
+    expect(purged.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['Alloy keeps running', 'Alloy no longer runs trento.alloy']));
     expect(purged.warnings[0]).toBe(
       "Alloy stays installed and running (reloaded without trento.alloy), though trento-provision installed it and --purge removes what it installed: it also loads /etc/alloy/admin.alloy, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)",
     );
