@@ -1,5 +1,6 @@
 // The command line: ansible-playbook's flag names and meanings where they overlap.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
@@ -164,7 +165,8 @@ function portNumber(name: string, value: number): number {
  * name of a folder under the package's inventories/.
  */
 export function resolveInventory(arg: string, projectDir: string, cwd: string = process.cwd(), source = `-i ${arg}`): string {
-  const path = resolve(cwd, arg);
+  // ~/ as Ansible expands it (a shell does for -i, not for ANSIBLE_INVENTORY or a quoted value).
+  const path = arg === '~' || arg.startsWith('~/') ? join(homedir(), arg.slice(1)) : resolve(cwd, arg);
   if (existsSync(path)) return path;
   if (arg.includes(',')) return arg;
   // A path (a folder in it, an extension): the package's inventories/ has nothing to do with it.
@@ -173,7 +175,7 @@ export function resolveInventory(arg: string, projectDir: string, cwd: string = 
     const siblings = existsSync(folder) ? readdirSync(folder) : [];
     const near = siblings.length ? closest(basename(path), siblings) : undefined;
     const hint = near !== undefined && distance(near, basename(path)) <= 2 ? `: did you mean ${join(dirname(arg), near)}?` : '';
-    throw new CliError(`inventory ${path} does not exist (${source}${isAbsolute(arg) ? '' : `, from ${cwd}`})${hint}`, { help: false });
+    throw new CliError(`inventory ${path} does not exist (${source}${isAbsolute(arg) || arg.startsWith('~') ? '' : `, from ${cwd}`})${hint}`, { help: false });
   }
   const named = resolve(projectDir, 'inventories', arg);
   if (existsSync(named)) return named;

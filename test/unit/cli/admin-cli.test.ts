@@ -2,7 +2,7 @@
 // mean" hint, colour and spinner choice, and the bash completion script.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError, flagNames, parseCli, resolveInventory } from '../../../src/cli/args.ts';
@@ -35,6 +35,8 @@ describe("the admin's folder", () => {
     expect(cli.json).toBe(join(admin, 'out', 'r.json'));
     expect(resolveInventory('example', repo, admin)).toBe(join(repo, 'inventories', 'example'));
     expect(resolveInventory('a,b,', repo, admin)).toBe('a,b,');
+    // ~/ as Ansible expands it (ANSIBLE_INVENTORY='~/site/hosts' reaches no shell)
+    expect(() => resolveInventory('~/no-such-site/hosts', repo, admin)).toThrow(`inventory ${join(homedir(), 'no-such-site', 'hosts')} does not exist (-i ~/no-such-site/hosts)`);
     // A path is a path: its error names it and where it was taken from, not the package's inventories/.
     expect(() => resolveInventory('./nowhere', repo, admin)).toThrow(`inventory ${join(admin, 'nowhere')} does not exist (-i ./nowhere, from ${admin})`);
     writeFileSync(join(admin, 'site.yml'), 'h1:\n');
