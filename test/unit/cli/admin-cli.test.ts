@@ -36,7 +36,9 @@ describe("the admin's folder", () => {
     expect(resolveInventory('example', repo, admin)).toBe(join(repo, 'inventories', 'example'));
     expect(resolveInventory('a,b,', repo, admin)).toBe('a,b,');
     // ~/ as Ansible expands it (ANSIBLE_INVENTORY='~/site/hosts' reaches no shell)
-    expect(() => resolveInventory('~/no-such-site/hosts', repo, admin)).toThrow(`inventory ${join(homedir(), 'no-such-site', 'hosts')} does not exist (-i ~/no-such-site/hosts)`);
+    expect(() => resolveInventory('~/no-such-site/hosts', repo, admin)).toThrow(
+      `inventory ${join(homedir(), 'no-such-site', 'hosts')} does not exist (-i ~/no-such-site/hosts)`,
+    );
     // A path is a path: its error names it and where it was taken from, not the package's inventories/.
     expect(() => resolveInventory('./nowhere', repo, admin)).toThrow(`inventory ${join(admin, 'nowhere')} does not exist (-i ./nowhere, from ${admin})`);
     writeFileSync(join(admin, 'site.yml'), 'h1:\n');

@@ -196,7 +196,7 @@ describe('connection settings, before any host is touched', () => {
       expect(said({ ansible_ssh_private_key_file: '' }, { ...defaults, privateKeyPath: missing })).toEqual({ errors: [], warnings: [] });
       // a local host uses no key; ssh expands ~user/ and its tokens itself
       expect(said({ ansible_connection: 'local', ansible_ssh_private_key_file: missing })).toEqual({ errors: [], warnings: [] });
-      for (const p of ['~deploy/.ssh/id_ed25519', '/keys/%r/id', '${HOME}/none'])
+      for (const p of ['~deploy/.ssh/id_ed25519', '/keys/%r/id', `\${HOME}/none`])
         expect(said({ ansible_ssh_private_key_file: p }), p).toEqual({ errors: [], warnings: [] });
       // ~user/ reaches ssh as written (ssh expands another user's home), not as a folder of the cwd
       expect(connectionFor('h', { ansible_ssh_private_key_file: '~deploy/.ssh/id' }, defaults).openssh.privateKeyPath).toBe('~deploy/.ssh/id');
