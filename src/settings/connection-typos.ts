@@ -64,13 +64,21 @@ const ANSIBLE_OTHERS = new Set([
   'ansible_su_exe',
   'ansible_su_flags',
   'ansible_port_forwarding',
+  'ansible_paramiko_port',
+  'ansible_paramiko_look_for_keys',
+  'ansible_paramiko_proxy_command',
+  'ansible_paramiko_record_host_keys',
 ]);
+
+/** The variables of Ansible's other become plugins (ansible_dzdo_user, ansible_ksu_pass...), one
+ *  or two letters off sudo's: theirs, not typos. */
+const OTHER_BECOME = /^ansible_(su|pbrun|pfexec|doas|dzdo|ksu|runas|machinectl|sesu|enable)_(user|pass|password|exe|flags|prompt_l10n)$/;
 
 /** "did you mean" warnings for the host's ansible_* variables (variable, origin, message). */
 export function connectionVariableTypos(vars: Readonly<Record<string, unknown>>, origins: Readonly<Record<string, string>>): string[] {
   const read = new Set(READ);
   return Object.keys(vars).flatMap((name) => {
-    if (!name.startsWith('ansible_') || read.has(name) || ANSIBLE_OTHERS.has(name)) return [];
+    if (!name.startsWith('ansible_') || read.has(name) || ANSIBLE_OTHERS.has(name) || OTHER_BECOME.test(name)) return [];
     let best: { name: string; distance: number } | undefined;
     for (const known of read) {
       const distance = levenshtein(name, known);

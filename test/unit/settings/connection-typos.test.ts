@@ -25,6 +25,11 @@ describe('connection variable typos', () => {
       ansible_python_interpreter: '/usr/bin/python3',
       ansible_remote_tmp: '/tmp',
       ansible_site_rack: 'r12',
+      // Ansible's other become plugins' and paramiko's own: theirs, not typos of sudo's or ssh's
+      ansible_dzdo_user: 'root',
+      ansible_ksu_user: 'root',
+      ansible_su_pass: 'x',
+      ansible_paramiko_port: 22,
       agent_web_api_kye: 'not this check',
     };
     expect(connectionVariableTypos(vars, {})).toEqual([]);
