@@ -72,6 +72,7 @@ export const CONNECTION_VARIABLES = {
 /** The paramiko plugin's own names, last in its lists (so they win there), for the same settings. */
 export const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLES, readonly string[]>> = {
   host: ['ansible_paramiko_host'],
+  port: ['ansible_paramiko_port'],
   user: ['ansible_paramiko_user'],
   hostKeyChecking: ['ansible_paramiko_host_key_checking'],
 };

@@ -64,7 +64,6 @@ const ANSIBLE_OTHERS = new Set([
   'ansible_su_exe',
   'ansible_su_flags',
   'ansible_port_forwarding',
-  'ansible_paramiko_port',
   'ansible_paramiko_look_for_keys',
   'ansible_paramiko_proxy_command',
   'ansible_paramiko_record_host_keys',
