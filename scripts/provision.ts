@@ -315,6 +315,9 @@ async function rollout(
         ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
         ...(cli.ssh.sshpassPrompt ? { sshpassPrompt: cli.ssh.sshpassPrompt } : {}),
         ...(cli.ssh.pkcs11Provider ? { pkcs11Provider: cli.ssh.pkcs11Provider, pkcs11ProviderOrigin: cli.ssh.pkcs11ProviderOrigin } : {}),
+        ...(cli.ssh.paramikoProxyCommand
+          ? { paramikoProxyCommand: cli.ssh.paramikoProxyCommand, paramikoProxyCommandOrigin: cli.ssh.paramikoProxyCommandOrigin }
+          : {}),
         ...(cli.ssh.controlPath ? { controlPath: cli.ssh.controlPath, controlPathOrigin: cli.ssh.controlPathOrigin } : {}),
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,

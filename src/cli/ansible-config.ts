@@ -41,6 +41,7 @@ export interface AnsibleSettings {
   sshRetries?: number; // [ssh_connection] retries (or [connection] retries) / ANSIBLE_SSH_RETRIES
   sshpassPrompt?: string; // [ssh_connection] sshpass_prompt / ANSIBLE_SSHPASS_PROMPT
   pkcs11Provider?: string; // [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER
+  paramikoProxyCommand?: string; // [paramiko_connection] proxy_command / ANSIBLE_PARAMIKO_PROXY_COMMAND
   controlPath?: string; // [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
@@ -118,6 +119,8 @@ const DEFINITIONS: {
   { key: 'sshRetries', section: 'ssh_connection', ini: 'retries', env: 'ANSIBLE_SSH_RETRIES', kind: 'integer', alsoIn: 'connection' },
   { key: 'sshpassPrompt', section: 'ssh_connection', ini: 'sshpass_prompt', env: 'ANSIBLE_SSHPASS_PROMPT', kind: 'string' },
   { key: 'pkcs11Provider', section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER', kind: 'string' },
+  // The paramiko plugin's proxy: read to be refused where paramiko connects (it would go direct).
+  { key: 'paramikoProxyCommand', section: 'paramiko_connection', ini: 'proxy_command', env: 'ANSIBLE_PARAMIKO_PROXY_COMMAND', kind: 'string' },
   { key: 'controlPath', section: 'ssh_connection', ini: 'control_path', env: 'ANSIBLE_SSH_CONTROL_PATH', kind: 'string' },
 ];
 

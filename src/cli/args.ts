@@ -101,6 +101,9 @@ export interface SshCliOptions {
   /** [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER and where it was set; ansible_ssh_pkcs11_provider wins. */
   pkcs11Provider?: string;
   pkcs11ProviderOrigin?: string;
+  /** [paramiko_connection] proxy_command / ANSIBLE_PARAMIKO_PROXY_COMMAND and where it was set. */
+  paramikoProxyCommand?: string;
+  paramikoProxyCommandOrigin?: string;
   /** [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH and where it was set; ansible_control_path wins. */
   controlPath?: string;
   controlPathOrigin?: string;
@@ -431,6 +434,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
       ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
+      ...(cfg.paramikoProxyCommand ? { paramikoProxyCommand: cfg.paramikoProxyCommand, paramikoProxyCommandOrigin: cfg.origins.paramikoProxyCommand! } : {}),
       ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),

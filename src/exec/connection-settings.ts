@@ -316,6 +316,20 @@ export function connectionSettingsErrors(
     for (const variable of ['ansible_ssh_executable', 'ansible_ssh_args', 'ansible_ssh_pkcs11_provider']) {
       if (vars[variable] !== undefined && vars[variable] !== '') errors.push({ variable, origin: where(variable, 'inventory'), message: opensshOnly });
     }
+    // paramiko's own proxy setting (Ansible's paramiko plugin runs it): not run here, so the host
+    // would be connected to directly, past the proxy the admin requires.
+    const proxy =
+      vars.ansible_paramiko_proxy_command !== undefined && vars.ansible_paramiko_proxy_command !== ''
+        ? { variable: 'ansible_paramiko_proxy_command', origin: where('ansible_paramiko_proxy_command', 'inventory') }
+        : defaults.paramikoProxyCommand
+          ? { variable: 'proxy_command', origin: defaults.paramikoProxyCommandOrigin ?? 'ansible.cfg [paramiko_connection] proxy_command' }
+          : undefined;
+    if (proxy) {
+      errors.push({
+        ...proxy,
+        message: `cannot be honoured by ansible_connection=paramiko (the host would be connected to directly, past the proxy); ${USE_SSH}, with the proxy as -o ProxyCommand=... in ansible_ssh_common_args`,
+      });
+    }
     // A smart card from ansible.cfg: the in-process client cannot use it either.
     if (defaults.pkcs11Provider && vars.ansible_ssh_pkcs11_provider === undefined) {
       errors.push({ variable: 'pkcs11_provider', origin: defaults.pkcs11ProviderOrigin ?? 'ansible.cfg', message: opensshOnly });

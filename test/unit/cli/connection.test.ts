@@ -165,6 +165,34 @@ describe('connection settings, before any host is touched', () => {
     ]);
   });
 
+  it("paramiko's own proxy setting is refused where paramiko connects (it would go direct, past the proxy), from the inventory or ansible.cfg; ssh does not read it", () => {
+    const proxy = 'ssh -W %h:%p bastion';
+    const messages = (vars: Record<string, unknown>, d = defaults) =>
+      connectionSettingsErrors(vars, { ansible_paramiko_proxy_command: 'hosts.yml:4' }, d).map((e) => `${e.variable} (${e.origin}): ${e.message}`);
+    expect(messages({ ansible_connection: 'paramiko', ansible_paramiko_proxy_command: proxy })).toEqual([
+      'ansible_paramiko_proxy_command (hosts.yml:4): cannot be honoured by ansible_connection=paramiko (the host would be connected to directly, past the proxy); use ansible_connection=ssh (the default: the system OpenSSH client does it), with the proxy as -o ProxyCommand=... in ansible_ssh_common_args',
+    ]);
+    expect(
+      messages(
+        { ansible_connection: 'paramiko' },
+        { ...defaults, paramikoProxyCommand: proxy, paramikoProxyCommandOrigin: 'env: ANSIBLE_PARAMIKO_PROXY_COMMAND' },
+      )[0],
+    ).toMatch(/^proxy_command \(env: ANSIBLE_PARAMIKO_PROXY_COMMAND\): cannot be honoured by ansible_connection=paramiko/);
+    expect(messages({ ansible_paramiko_proxy_command: proxy }, { ...defaults, paramikoProxyCommand: proxy })).toEqual([]);
+    // read from the environment and ansible.cfg, as Ansible's paramiko plugin reads it
+    const cfgDir = mkdtempSync(join(tmpdir(), 'tp-proxy-'));
+    writeFileSync(join(cfgDir, 'ansible.cfg'), `[paramiko_connection]\nproxy_command = ${proxy}\n`);
+    const read = readAnsibleSettings({ env: { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg') }, cwd: cfgDir, home: cfgDir });
+    expect([read.paramikoProxyCommand, read.origins.paramikoProxyCommand]).toEqual([
+      proxy,
+      `${join(cfgDir, 'ansible.cfg')} [paramiko_connection] proxy_command`,
+    ]);
+    expect(readAnsibleSettings({ env: { ANSIBLE_PARAMIKO_PROXY_COMMAND: proxy }, cwd: cfgDir, home: cfgDir }).origins.paramikoProxyCommand).toBe(
+      'env: ANSIBLE_PARAMIKO_PROXY_COMMAND',
+    );
+    rmSync(cfgDir, { recursive: true, force: true });
+  });
+
   it("paramiko reads ansible_paramiko_port last, as Ansible's paramiko plugin does (2.15); ssh does not", () => {
     expect(connectionFor('h', { ansible_connection: 'paramiko', ansible_port: 2200, ansible_paramiko_port: 2222 }, defaults).port).toBe(2222);
     expect(connectionFor('h', { ansible_port: 2200, ansible_paramiko_port: 2222 }, defaults).port).toBe(2200);
