@@ -160,7 +160,7 @@ function missingKeyFile(vars: Record<string, unknown>, origins: Record<string, s
   const spec = connectionFor('', vars, defaults);
   const path = spec.privateKeyPath;
   if (spec.local || path === undefined || /^~|%|\$\{/.test(path) || isReadable(path)) return undefined;
-  const given = winningVariable(vars, CONNECTION_VARIABLES.privateKey);
+  const given = winningVariable(vars, [...CONNECTION_VARIABLES.privateKey, ...(spec.transport === 'paramiko' ? (PARAMIKO_VARIABLES.privateKey ?? []) : [])]);
   return {
     ...(given !== undefined
       ? { variable: given.variable, origin: origins[given.variable] ?? 'inventory' }

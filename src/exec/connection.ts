@@ -74,6 +74,7 @@ export const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLE
   host: ['ansible_paramiko_host'],
   port: ['ansible_paramiko_port'],
   user: ['ansible_paramiko_user'],
+  privateKey: ['ansible_paramiko_private_key_file'],
   hostKeyChecking: ['ansible_paramiko_host_key_checking'],
 };
 /** The paramiko plugin's names for the login password, after SSH_PASSWORD_VARIABLES. */

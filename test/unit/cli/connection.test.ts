@@ -196,6 +196,11 @@ describe('connection settings, before any host is touched', () => {
   it("paramiko reads ansible_paramiko_port last, as Ansible's paramiko plugin does (2.15); ssh does not", () => {
     expect(connectionFor('h', { ansible_connection: 'paramiko', ansible_port: 2200, ansible_paramiko_port: 2222 }, defaults).port).toBe(2222);
     expect(connectionFor('h', { ansible_port: 2200, ansible_paramiko_port: 2222 }, defaults).port).toBe(2200);
+    // its own key file too (ansible-core 2.15)
+    expect(
+      connectionFor('h', { ansible_connection: 'paramiko', ansible_ssh_private_key_file: '/k/a', ansible_paramiko_private_key_file: '/k/b' }, defaults)
+        .privateKeyPath,
+    ).toBe('/k/b');
   });
 
   it('a private key file that is not there: with ssh a warning naming who set it (ssh goes on with its other keys, as with Ansible); with paramiko an error; nothing for a local host or a path ssh expands', async () => {
