@@ -178,23 +178,18 @@ export function connectionSettingsWarnings(vars: Record<string, unknown>, origin
   return missing ? [`${missing.variable} (${missing.origin}): ${missing.message}; ssh goes on with ssh-agent's and its default keys`] : [];
 }
 
-function isReadable(path: string): boolean {
+/** Whether this process may read (R_OK) or run (X_OK) the file at `path`. */
+function mayAccess(path: string, mode: number): boolean {
   try {
-    accessSync(path, constants.R_OK);
+    accessSync(path, mode);
     return true;
   } catch {
     return false;
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const isReadable = (path: string) => mayAccess(path, constants.R_OK);
+const isExecutable = (path: string) => mayAccess(path, constants.X_OK);
 
 /** Everything wrong with one host's connection settings (empty: fine). */
 export function connectionSettingsErrors(

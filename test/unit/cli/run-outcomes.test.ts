@@ -34,13 +34,19 @@ const INVENTORY = [
   '',
 ].join('\n');
 
-function run(dir: string, args: string[]) {
-  return spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'hosts', '--check', '-T', '2', ...args], {
+/** The CLI with exactly these arguments, in `dir`. */
+function provisionIn(dir: string, args: string[]) {
+  return spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), ...args], {
     cwd: dir,
     timeout: RUN - 10_000, // a run that hangs is killed (status null) and fails its test
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
     encoding: 'utf8',
   });
+}
+
+/** A --check of the folder's `hosts` (its host refuses connections), with `args`. */
+function run(dir: string, args: string[]) {
+  return provisionIn(dir, ['-i', 'hosts', '--check', '-T', '2', ...args]);
 }
 
 describe('report paths', () => {
@@ -117,12 +123,7 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
       writeFileSync(join(dir, 'broken.yml'), 'all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1\n');
       writeFileSync(join(dir, 'r.json'), '{"exitCode": 0, "old": true}\n');
       writeFileSync(join(dir, 'r.xml'), '<old/>\n');
-      const r = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'broken.yml', '--json', 'r.json', '--junit', 'r.xml'], {
-        cwd: dir,
-        timeout: RUN - 10_000,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
-        encoding: 'utf8',
-      });
+      const r = provisionIn(dir, ['-i', 'broken.yml', '--json', 'r.json', '--junit', 'r.xml']);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/^ERROR: .*broken\.yml:4: YAML syntax error/m);
       const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Record<string, unknown>;
@@ -151,11 +152,7 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
       expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'))).toMatchObject({ exitCode: 1, settingsErrors: [{ variable: '--limit' }] });
 
       // A --json that is the broken inventory itself (a typo) is never written over.
-      const over = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'broken.yml', '--json', 'broken.yml'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      });
+      const over = provisionIn(dir, ['-i', 'broken.yml', '--json', 'broken.yml']);
       expect(over.status).toBe(1);
       expect(readFileSync(join(dir, 'broken.yml'), 'utf8')).toBe('all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1\n');
     },
@@ -172,11 +169,7 @@ describe('usage errors', () => {
       const flag = run(dir, ['--chek']);
       expect(flag.status).toBe(1);
       expect(flag.stderr).toBe('ERROR: unknown option --chek; did you mean --check?\nRun with --help for the options.\n');
-      const file = spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), '-i', 'hosts.yml', '--check'], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      });
+      const file = provisionIn(dir, ['-i', 'hosts.yml', '--check']);
       expect(file.status).toBe(1);
       expect(file.stderr).toBe(`ERROR: inventory ${join(dir, 'hosts.yml')} does not exist (-i hosts.yml, from ${dir})\n`);
     },
