@@ -8,16 +8,15 @@ import {
   BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
   becomeFlagsText,
-  CONNECTION_VARIABLES,
   becomes,
   connectionFor,
   expandControlPath,
   MAX_TIMER_SECONDS,
-  PARAMIKO_VARIABLES,
   type ConnectionDefaults,
   winningVariable,
   proxyCommandJump,
   retryCount,
+  settingVariables,
   SSH_PASSWORD_VARIABLES,
   sshArgStrings,
   splitArgs,
@@ -160,7 +159,7 @@ function missingKeyFile(vars: Record<string, unknown>, origins: Record<string, s
   const spec = connectionFor('', vars, defaults);
   const path = spec.privateKeyPath;
   if (spec.local || path === undefined || /^~|%|\$\{/.test(path) || isReadable(path)) return undefined;
-  const given = winningVariable(vars, [...CONNECTION_VARIABLES.privateKey, ...(spec.transport === 'paramiko' ? (PARAMIKO_VARIABLES.privateKey ?? []) : [])]);
+  const given = winningVariable(vars, settingVariables('privateKey', spec.transport));
   return {
     ...(given !== undefined
       ? { variable: given.variable, origin: origins[given.variable] ?? 'inventory' }
@@ -240,9 +239,7 @@ export function connectionSettingsErrors(
   }
   // Switches Ansible reads with boolean(): any other word is false there, which for host key
   // checking turns the check off on a typo; a value that is no boolean is refused instead.
-  // The names the host's transport reads, as connectionFor does (paramiko's own only for it).
-  const hostKeyNames = [...CONNECTION_VARIABLES.hostKeyChecking, ...(chosen.transport === 'paramiko' ? (PARAMIKO_VARIABLES.hostKeyChecking ?? []) : [])];
-  for (const names of [hostKeyNames, ['ansible_become']]) {
+  for (const names of [settingVariables('hostKeyChecking', chosen.transport), ['ansible_become']]) {
     const given = winningVariable(vars, names);
     if (given !== undefined && given.value !== '' && given.value !== null && ansibleBool(given.value) === undefined) {
       errors.push({

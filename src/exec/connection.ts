@@ -77,6 +77,12 @@ export const PARAMIKO_VARIABLES: Partial<Record<keyof typeof CONNECTION_VARIABLE
   privateKey: ['ansible_paramiko_private_key_file'],
   hostKeyChecking: ['ansible_paramiko_host_key_checking'],
 };
+/** The inventory variables a transport reads for a connection setting, in Ansible's order (the
+ *  last set wins): the common names, then paramiko's own where paramiko connects. */
+export function settingVariables(name: keyof typeof CONNECTION_VARIABLES, transport: Transport | undefined): readonly string[] {
+  return [...CONNECTION_VARIABLES[name], ...(transport === 'paramiko' ? (PARAMIKO_VARIABLES[name] ?? []) : [])];
+}
+
 /** The paramiko plugin's names for the login password, after SSH_PASSWORD_VARIABLES. */
 export const PARAMIKO_PASSWORD_VARIABLES = ['ansible_paramiko_pass', 'ansible_paramiko_password'] as const;
 /** Ansible's variables for the sudo program (become_exe), in the order it reads them. */
@@ -442,7 +448,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     const value = winningVariable(vars, names)?.value;
     return value === '' ? null : value;
   };
-  const setting = (name: keyof typeof CONNECTION_VARIABLES) => chosen([...CONNECTION_VARIABLES[name], ...((paramiko && PARAMIKO_VARIABLES[name]) || [])]);
+  const setting = (name: keyof typeof CONNECTION_VARIABLES) => chosen(settingVariables(name, transport));
   const hostKeyCheckingVar = setting('hostKeyChecking') ?? undefined;
   const strict =
     strictOption !== undefined

@@ -1,5 +1,5 @@
 // Phase 1: every setting that needs no connection, for every host, before any host is contacted.
-import { becomes, CONNECTION_VARIABLES, PARAMIKO_VARIABLES, transportFor, winningVariable } from '../exec/connection.ts';
+import { becomes, settingVariables, transportFor, winningVariable } from '../exec/connection.ts';
 import { connectionSettingsErrors, connectionSettingsWarnings } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
 import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
@@ -46,9 +46,7 @@ export function checkHostlessSettings(
         message: `only sudo is supported, not ${options.connection.becomeMethod}`,
       });
     }
-    // The names the host's transport reads (paramiko's own last, as connectionFor reads them).
-    const paramiko = transportFor(h.vars, options.connection).transport === 'paramiko';
-    const port = winningVariable(h.vars, [...CONNECTION_VARIABLES.port, ...(paramiko ? (PARAMIKO_VARIABLES.port ?? []) : [])]);
+    const port = winningVariable(h.vars, settingVariables('port', transportFor(h.vars, options.connection).transport));
     if (port !== undefined && !(/^\d{1,5}$/.test(String(port.value)) && Number(port.value) >= 1 && Number(port.value) <= 65535)) {
       error({
         host: h.name,
