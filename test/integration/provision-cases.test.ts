@@ -681,6 +681,15 @@ describe('hosts in other states', () => {
       // Alloy still runs the admin's pipeline, without Trento's; the line is kept for later.
       expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\nprometheus.exporter.self.admin\n');
       expect(await mustOnHost(info, h.name, 'test -e /etc/alloy/trento.alloy && echo there || echo gone')).toBe('gone\n');
+      // --purge would remove the Alloy the toolkit installed, and the admin's pipeline with it:
+      // Alloy stays, installed and running it, and the run says why.
+      const purge = await onHostOnly(h, '--uninstall', '--purge');
+      expect(purge.code, purge.stdout).toBe(0);
+      expect(statusOf(purge, h.name)?.warnings.join('\n')).toMatch(
+        /Alloy stays installed and running \(reloaded without trento\.alloy\), though trento-provision installed it .*: it also loads \/etc\/alloy\/admin\.alloy/,
+      );
+      expect(await mustOnHost(info, h.name, 'rpm -q alloy >/dev/null && systemctl is-active alloy.service')).toBe('active\n');
+      expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\nprometheus.exporter.self.admin\n');
     } finally {
       await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
     }
