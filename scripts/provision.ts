@@ -319,6 +319,7 @@ async function rollout(
           ? { paramikoProxyCommand: cli.ssh.paramikoProxyCommand, paramikoProxyCommandOrigin: cli.ssh.paramikoProxyCommandOrigin }
           : {}),
         ...(cli.ssh.controlPath ? { controlPath: cli.ssh.controlPath, controlPathOrigin: cli.ssh.controlPathOrigin } : {}),
+        paramiko: cli.ssh.paramiko,
         ...(sshPassword !== undefined ? { password: sshPassword } : {}),
         verbosity: cli.verbosity,
       },

@@ -19,7 +19,9 @@ export interface AnsibleSettings {
   forks?: number; // [defaults] forks / ANSIBLE_FORKS
   remoteUser?: string; // [defaults] remote_user / ANSIBLE_REMOTE_USER
   privateKeyFile?: string; // [defaults] private_key_file / ANSIBLE_PRIVATE_KEY_FILE
-  hostKeyChecking?: boolean; // [defaults] host_key_checking / ANSIBLE_HOST_KEY_CHECKING
+  /** The ssh plugin's host_key_checking: [defaults] host_key_checking, [ssh_connection]
+   *  host_key_checking / ANSIBLE_HOST_KEY_CHECKING, ANSIBLE_SSH_HOST_KEY_CHECKING. */
+  hostKeyChecking?: boolean;
   vaultPasswordFile?: string; // [defaults] vault_password_file / ANSIBLE_VAULT_PASSWORD_FILE
   vaultIdentityList?: string[]; // [defaults] vault_identity_list / ANSIBLE_VAULT_IDENTITY_LIST
   askVaultPass?: boolean; // [defaults] ask_vault_pass / ANSIBLE_ASK_VAULT_PASS
@@ -42,6 +44,13 @@ export interface AnsibleSettings {
   sshpassPrompt?: string; // [ssh_connection] sshpass_prompt / ANSIBLE_SSHPASS_PROMPT
   pkcs11Provider?: string; // [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER
   paramikoProxyCommand?: string; // [paramiko_connection] proxy_command / ANSIBLE_PARAMIKO_PROXY_COMMAND
+  /** The paramiko plugin's host_key_checking: [defaults] host_key_checking, [paramiko_connection]
+   *  host_key_checking / ANSIBLE_HOST_KEY_CHECKING, ANSIBLE_SSH_HOST_KEY_CHECKING, ANSIBLE_PARAMIKO_HOST_KEY_CHECKING. */
+  paramikoHostKeyChecking?: boolean;
+  paramikoLookForKeys?: boolean; // [paramiko_connection] look_for_keys / ANSIBLE_PARAMIKO_LOOK_FOR_KEYS
+  paramikoHostKeyAutoAdd?: boolean; // [paramiko_connection] host_key_auto_add / ANSIBLE_PARAMIKO_HOST_KEY_AUTO_ADD
+  paramikoUseRsaSha2Algorithms?: boolean; // [paramiko_connection] use_rsa_sha2_algorithms / ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS
+  paramikoBannerTimeout?: number; // [paramiko_connection] banner_timeout / ANSIBLE_PARAMIKO_BANNER_TIMEOUT
   controlPath?: string; // [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
@@ -60,7 +69,8 @@ type Key = keyof AnsibleSettings['origins'];
  * ansible-core's entries for what we read (base.yml, the plugins' documentation): section, ini
  * key, env variable, type; `alsoIn`: an older section Ansible also reads the key from, below the
  * first; `later`: the plugin's own names after the usual ones ([sudo_become_plugin] flags,
- * ANSIBLE_SUDO_FLAGS), which win over them as the last of Ansible's names set does.
+ * ANSIBLE_SUDO_FLAGS; [ssh_connection] host_key_checking), each an ini key, an environment
+ * variable or both, which win over them as the last of Ansible's names set does.
  */
 const DEFINITIONS: {
   key: Key;
@@ -69,13 +79,31 @@ const DEFINITIONS: {
   env: string;
   kind: Kind;
   alsoIn?: string;
-  later?: { section: string; ini: string; env: string };
+  later?: readonly ({ section: string; ini: string; env?: string } | { env: string })[];
 }[] = [
   { key: 'inventory', section: 'defaults', ini: 'inventory', env: 'ANSIBLE_INVENTORY', kind: 'pathlist' },
   { key: 'forks', section: 'defaults', ini: 'forks', env: 'ANSIBLE_FORKS', kind: 'integer' },
   { key: 'remoteUser', section: 'defaults', ini: 'remote_user', env: 'ANSIBLE_REMOTE_USER', kind: 'string' },
   { key: 'privateKeyFile', section: 'defaults', ini: 'private_key_file', env: 'ANSIBLE_PRIVATE_KEY_FILE', kind: 'path' },
-  { key: 'hostKeyChecking', section: 'defaults', ini: 'host_key_checking', env: 'ANSIBLE_HOST_KEY_CHECKING', kind: 'boolean' },
+  // Each connection plugin has its own host_key_checking, with its own section and variables
+  // after [defaults]'s (`[defaults] host_key_checking = False` with `[ssh_connection]
+  // host_key_checking = True` is checking on, for ssh only).
+  {
+    key: 'hostKeyChecking',
+    section: 'defaults',
+    ini: 'host_key_checking',
+    env: 'ANSIBLE_HOST_KEY_CHECKING',
+    kind: 'boolean',
+    later: [{ section: 'ssh_connection', ini: 'host_key_checking', env: 'ANSIBLE_SSH_HOST_KEY_CHECKING' }],
+  },
+  {
+    key: 'paramikoHostKeyChecking',
+    section: 'defaults',
+    ini: 'host_key_checking',
+    env: 'ANSIBLE_HOST_KEY_CHECKING',
+    kind: 'boolean',
+    later: [{ env: 'ANSIBLE_SSH_HOST_KEY_CHECKING' }, { section: 'paramiko_connection', ini: 'host_key_checking', env: 'ANSIBLE_PARAMIKO_HOST_KEY_CHECKING' }],
+  },
   { key: 'vaultPasswordFile', section: 'defaults', ini: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', kind: 'path' },
   { key: 'vaultIdentityList', section: 'defaults', ini: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list' },
   { key: 'askVaultPass', section: 'defaults', ini: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'boolean' },
@@ -88,7 +116,7 @@ const DEFINITIONS: {
     ini: 'become_user',
     env: 'ANSIBLE_BECOME_USER',
     kind: 'string',
-    later: { section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER' },
+    later: [{ section: 'sudo_become_plugin', ini: 'user', env: 'ANSIBLE_SUDO_USER' }],
   },
   { key: 'becomeMethod', section: 'privilege_escalation', ini: 'become_method', env: 'ANSIBLE_BECOME_METHOD', kind: 'string' },
   {
@@ -97,7 +125,7 @@ const DEFINITIONS: {
     ini: 'become_exe',
     env: 'ANSIBLE_BECOME_EXE',
     kind: 'string',
-    later: { section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' },
+    later: [{ section: 'sudo_become_plugin', ini: 'executable', env: 'ANSIBLE_SUDO_EXE' }],
   },
   {
     key: 'becomeFlags',
@@ -105,7 +133,7 @@ const DEFINITIONS: {
     ini: 'become_flags',
     env: 'ANSIBLE_BECOME_FLAGS',
     kind: 'string',
-    later: { section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' },
+    later: [{ section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' }],
   },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
   { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
@@ -121,6 +149,19 @@ const DEFINITIONS: {
   { key: 'pkcs11Provider', section: 'ssh_connection', ini: 'pkcs11_provider', env: 'ANSIBLE_PKCS11_PROVIDER', kind: 'string' },
   // The paramiko plugin's proxy: read to be refused where paramiko connects (it would go direct).
   { key: 'paramikoProxyCommand', section: 'paramiko_connection', ini: 'proxy_command', env: 'ANSIBLE_PARAMIKO_PROXY_COMMAND', kind: 'string' },
+  // The rest of the paramiko plugin's settings that change how it connects: honoured, or refused
+  // where paramiko connects (connectionSettingsErrors). Not read: pty and record_host_keys (the
+  // in-process client runs no terminal and adds no host key, so has nothing to record).
+  { key: 'paramikoLookForKeys', section: 'paramiko_connection', ini: 'look_for_keys', env: 'ANSIBLE_PARAMIKO_LOOK_FOR_KEYS', kind: 'boolean' },
+  { key: 'paramikoHostKeyAutoAdd', section: 'paramiko_connection', ini: 'host_key_auto_add', env: 'ANSIBLE_PARAMIKO_HOST_KEY_AUTO_ADD', kind: 'boolean' },
+  {
+    key: 'paramikoUseRsaSha2Algorithms',
+    section: 'paramiko_connection',
+    ini: 'use_rsa_sha2_algorithms',
+    env: 'ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS',
+    kind: 'boolean',
+  },
+  { key: 'paramikoBannerTimeout', section: 'paramiko_connection', ini: 'banner_timeout', env: 'ANSIBLE_PARAMIKO_BANNER_TIMEOUT', kind: 'integer' },
   { key: 'controlPath', section: 'ssh_connection', ini: 'control_path', env: 'ANSIBLE_SSH_CONTROL_PATH', kind: 'string' },
 ];
 
@@ -371,8 +412,13 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   const out = settings as unknown as Record<string, unknown>;
   for (const d of DEFINITIONS) {
     // Ansible's names in its order; the last one set wins, an environment variable over any key.
-    const envName = [d.env, ...(d.later ? [d.later.env] : [])].filter((name) => options.env[name] !== undefined).at(-1);
-    const keys = [...(d.alsoIn !== undefined ? [{ section: d.alsoIn, ini: d.ini }] : []), { section: d.section, ini: d.ini }, ...(d.later ? [d.later] : [])];
+    const later = d.later ?? [];
+    const envName = [d.env, ...later.flatMap((l) => (l.env !== undefined ? [l.env] : []))].filter((name) => options.env[name] !== undefined).at(-1);
+    const keys = [
+      ...(d.alsoIn !== undefined ? [{ section: d.alsoIn, ini: d.ini }] : []),
+      { section: d.section, ini: d.ini },
+      ...later.flatMap((l) => ('section' in l ? [{ section: l.section, ini: l.ini }] : [])),
+    ];
     const key = keys.filter((k) => ini.get(k.section)?.has(k.ini)).at(-1);
     if (envName !== undefined) {
       out[d.key] = convert(options.env[envName]!, d.kind, options.cwd, `environment ${envName}`, home, options.env);

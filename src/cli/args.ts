@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
-import { DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS } from '../exec/connection.ts';
+import { type Configured, DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS, type ParamikoDefaults } from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
 
@@ -41,7 +41,8 @@ export interface CliOptions {
   privateKey?: string;
   /** Where privateKey came from: --private-key, or the ansible.cfg / ANSIBLE_* setting. */
   privateKeyOrigin?: string;
-  /** False only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False, host_key_checking = False). */
+  /** The ssh plugin's: false only when the user opted out (ANSIBLE_HOST_KEY_CHECKING=False,
+   *  host_key_checking = False). The paramiko plugin's is in ssh.paramiko. */
   hostKeyChecking: boolean;
   /** Defaults for hosts whose inventory sets no ansible_become / _user / _method. */
   /** exe, flags: [privilege_escalation] become_exe, become_flags / ANSIBLE_BECOME_EXE, _FLAGS
@@ -104,6 +105,8 @@ export interface SshCliOptions {
   /** [paramiko_connection] proxy_command / ANSIBLE_PARAMIKO_PROXY_COMMAND and where it was set. */
   paramikoProxyCommand?: string;
   paramikoProxyCommandOrigin?: string;
+  /** The rest of [paramiko_connection] / ANSIBLE_PARAMIKO_* and the paramiko plugin's host_key_checking. */
+  paramiko: ParamikoDefaults;
   /** [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH and where it was set; ansible_control_path wins. */
   controlPath?: string;
   controlPathOrigin?: string;
@@ -312,6 +315,24 @@ export interface ParseOptions {
  * Flags over ansible.cfg / ANSIBLE_* (environment over file) over defaults, like Ansible. The
  * inventory's own connection variables (ansible_user...) beat all of these later, per host.
  */
+/** The paramiko plugin's settings as ansible.cfg / ANSIBLE_* gave them, each with its origin. */
+function paramikoDefaults(cfg: AnsibleSettings): ParamikoDefaults {
+  const configured = <K extends 'paramikoHostKeyAutoAdd' | 'paramikoUseRsaSha2Algorithms' | 'paramikoBannerTimeout'>(
+    key: K,
+  ): Configured<NonNullable<AnsibleSettings[K]>> | undefined =>
+    cfg[key] === undefined ? undefined : { value: cfg[key] as NonNullable<AnsibleSettings[K]>, origin: cfg.origins[key]! };
+  const hostKeyAutoAdd = configured('paramikoHostKeyAutoAdd');
+  const useRsaSha2Algorithms = configured('paramikoUseRsaSha2Algorithms');
+  const bannerTimeout = configured('paramikoBannerTimeout');
+  return {
+    hostKeyChecking: cfg.paramikoHostKeyChecking ?? true,
+    ...(cfg.paramikoLookForKeys !== undefined ? { lookForKeys: cfg.paramikoLookForKeys } : {}),
+    ...(hostKeyAutoAdd ? { hostKeyAutoAdd } : {}),
+    ...(useRsaSha2Algorithms ? { useRsaSha2Algorithms } : {}),
+    ...(bannerTimeout ? { bannerTimeout } : {}),
+  };
+}
+
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, options: ParseOptions = {}): CliOptions {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: false; options: typeof OPTIONS }>>;
   try {
@@ -436,6 +457,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
       ...(cfg.paramikoProxyCommand ? { paramikoProxyCommand: cfg.paramikoProxyCommand, paramikoProxyCommandOrigin: cfg.origins.paramikoProxyCommand! } : {}),
       ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),
+      paramiko: paramikoDefaults(cfg),
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,
@@ -560,7 +582,10 @@ remote_port, private_key_file, host_key_checking, vault_password_file, vault_ide
 ask_vault_pass, timeout, transport, ask_pass; [privilege_escalation] become, become_user,
 become_method, become_ask_pass, become_exe, become_flags; [ssh_connection] ssh_executable,
 ssh_args, ssh_common_args, ssh_extra_args, control_path, control_path_dir, retries,
-sshpass_prompt, pkcs11_provider.
+sshpass_prompt, pkcs11_provider, host_key_checking (ssh's own, over [defaults]'s);
+[paramiko_connection] host_key_checking, look_for_keys; its proxy_command, host_key_auto_add,
+use_rsa_sha2_algorithms and banner_timeout only at their defaults (another value is refused
+where paramiko connects).
 Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat all three.
 
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,

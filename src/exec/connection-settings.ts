@@ -190,6 +190,58 @@ function mayAccess(path: string, mode: number): boolean {
 const isReadable = (path: string) => mayAccess(path, constants.R_OK);
 const isExecutable = (path: string) => mayAccess(path, constants.X_OK);
 
+/** Ansible's paramiko plugin's default banner_timeout (seconds). */
+const PARAMIKO_BANNER_TIMEOUT = 30;
+
+/**
+ * The paramiko plugin's own settings the in-process client cannot honour at the value given
+ * ([paramiko_connection], ANSIBLE_PARAMIKO_*, and its one inventory variable among them).
+ * look_for_keys it honours (ConnectionSpec.lookForKeys); pty and record_host_keys change nothing.
+ */
+function paramikoPluginErrors(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): ConnectionSettingError[] {
+  const errors: ConnectionSettingError[] = [];
+  const settings = defaults.paramiko ?? {};
+  const spec = connectionFor('', vars, defaults);
+  const autoAdd = settings.hostKeyAutoAdd;
+  // Only with host key checking on: off, every key is taken anyway, as the client does too.
+  if (autoAdd?.value === true && spec.strictHostKeyChecking) {
+    errors.push({
+      variable: 'host_key_auto_add',
+      origin: autoAdd.origin,
+      message:
+        "is True, which accepts and records a host key never seen before; ansible_connection=paramiko adds no host key: put the hosts' keys in known_hosts first (ssh-keyscan, their fingerprints checked), or use ansible_connection=ssh with -o StrictHostKeyChecking=accept-new in ansible_ssh_common_args",
+    });
+  }
+  const rsaVariable = 'ansible_paramiko_use_rsa_sha2_algorithms';
+  const rsaGiven = vars[rsaVariable] !== undefined && vars[rsaVariable] !== null && vars[rsaVariable] !== '';
+  const rsa = rsaGiven
+    ? { variable: rsaVariable, origin: origins[rsaVariable] ?? 'inventory', value: ansibleBool(vars[rsaVariable]) }
+    : settings.useRsaSha2Algorithms && {
+        variable: 'use_rsa_sha2_algorithms',
+        origin: settings.useRsaSha2Algorithms.origin,
+        value: settings.useRsaSha2Algorithms.value,
+      };
+  if (rsa && rsa.value !== true) {
+    errors.push({
+      variable: rsa.variable,
+      origin: rsa.origin,
+      message:
+        rsa.value === undefined
+          ? `${JSON.stringify(String(vars[rsaVariable]))} is not a boolean: ${BOOLEAN_WORDS}`
+          : 'is False, which only servers older than rsa-sha2 signatures need (OpenSSH before 7.2; SLES 15 and 16 have them); ansible_connection=paramiko cannot turn them off: remove the setting',
+    });
+  }
+  const banner = settings.bannerTimeout;
+  if (banner !== undefined && banner.value !== PARAMIKO_BANNER_TIMEOUT) {
+    errors.push({
+      variable: 'banner_timeout',
+      origin: banner.origin,
+      message: `is ${banner.value} s; ansible_connection=paramiko has no timeout of the server's banner's own: the connect timeout (--timeout, [defaults] timeout, ansible_timeout; ${spec.timeoutMs / 1000} s here) covers the whole handshake, the banner included. Raise that one instead and remove this setting`,
+    });
+  }
+  return errors;
+}
+
 /** Everything wrong with one host's connection settings (empty: fine). */
 export function connectionSettingsErrors(
   vars: Record<string, unknown>,
@@ -326,6 +378,7 @@ export function connectionSettingsErrors(
     if (defaults.pkcs11Provider && vars.ansible_ssh_pkcs11_provider === undefined) {
       errors.push({ variable: 'pkcs11_provider', origin: defaults.pkcs11ProviderOrigin ?? 'ansible.cfg', message: opensshOnly });
     }
+    errors.push(...paramikoPluginErrors(vars, origins, defaults));
   }
   if (chosen.transport === 'ssh') {
     const stdinSources = [

@@ -157,6 +157,8 @@ export interface ConnectionSpec {
   controlPathDir?: string;
   /** paramiko only: ansible_password, offered when the key is refused. */
   password?: string;
+  /** paramiko only: false when look_for_keys = False (no ~/.ssh/id_* key is tried). */
+  lookForKeys?: boolean;
   /**
    * ssh only (Ansible's ssh plugin: ansible_ssh_retries, [ssh_connection] retries): connecting
    * again this many times more when the host cannot be reached, after 0, 1, 3, 7... s (at most 30).
@@ -176,9 +178,32 @@ export const MAX_TIMER_SECONDS = 2_000_000;
  *  intervalSeconds x countMax, not after TCP's two hours or the --remote-timeout timer. */
 export const KEEPALIVE = { intervalSeconds: 15, countMax: 4 } as const;
 
+/** A setting from ansible.cfg or an ANSIBLE_* variable, with where it was set (errors name it). */
+export interface Configured<T> {
+  value: T;
+  origin: string;
+}
+
+/** The paramiko plugin's own settings from ansible.cfg ([paramiko_connection]) and
+ *  ANSIBLE_PARAMIKO_*, read only where paramiko connects. */
+export interface ParamikoDefaults {
+  /** Its host_key_checking (its own section and variables after [defaults]'s); default: hostKeyChecking. */
+  hostKeyChecking?: boolean;
+  /** look_for_keys: false, no ~/.ssh/id_* key is tried (ssh-agent's still are). */
+  lookForKeys?: boolean;
+  /** host_key_auto_add: refused with host key checking on (the client adds no unknown key). */
+  hostKeyAutoAdd?: Configured<boolean>;
+  /** use_rsa_sha2_algorithms: refused when false (no way to offer only ssh-rsa signatures). */
+  useRsaSha2Algorithms?: Configured<boolean>;
+  /** banner_timeout: refused unless Ansible's 30 s (the client's handshake has one timeout). */
+  bannerTimeout?: Configured<number>;
+}
+
 export interface ConnectionDefaults {
   timeoutMs: number;
-  hostKeyChecking: boolean; // false only when the user opted out, as with Ansible's host_key_checking=False
+  /** The ssh plugin's host_key_checking; false only when the user opted out, as with Ansible's host_key_checking=False. */
+  hostKeyChecking: boolean;
+  paramiko?: ParamikoDefaults;
   user?: string;
   port?: number; // [defaults] remote_port / ANSIBLE_REMOTE_PORT; ansible_port wins
   privateKeyPath?: string;
@@ -450,12 +475,13 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   };
   const setting = (name: keyof typeof CONNECTION_VARIABLES) => chosen(settingVariables(name, transport));
   const hostKeyCheckingVar = setting('hostKeyChecking') ?? undefined;
-  const strict =
-    strictOption !== undefined
-      ? !['no', 'off', 'false'].includes(strictOption)
-      : hostKeyCheckingVar !== undefined
-        ? truthy(hostKeyCheckingVar)
+  const hostKeyChecking =
+    hostKeyCheckingVar !== undefined
+      ? truthy(hostKeyCheckingVar)
+      : paramiko
+        ? (defaults.paramiko?.hostKeyChecking ?? defaults.hostKeyChecking)
         : defaults.hostKeyChecking;
+  const strict = strictOption !== undefined ? !['no', 'off', 'false'].includes(strictOption) : hostKeyChecking;
   // null: set empty in the inventory, which beats the command line and ansible.cfg and means none.
   const orDefault = <T>(value: unknown, fallback: T): string | T | undefined => (value === null ? undefined : (str(value) ?? fallback));
   const key = orDefault(setting('privateKey'), defaults.privateKeyPath);
@@ -473,7 +499,6 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
   const controlPathDir = str(chosen(['ansible_control_path_dir']) ?? undefined);
   // As Ansible's ssh plugin: a token's PIN prompt is sshpass's unless another prompt is set.
   const sshpassPrompt = orDefault(chosen(['ansible_sshpass_prompt']), defaults.sshpassPrompt) || (pkcs11Provider ? PKCS11_PIN_PROMPT : undefined);
-  const hostKeyChecking = hostKeyCheckingVar !== undefined ? truthy(hostKeyCheckingVar) : defaults.hostKeyChecking;
   return {
     host,
     transport,
@@ -516,6 +541,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
     // As Ansible's ssh plugin reads it (unfrackpath): ~ expanded, relative to the current folder.
     ...(controlPathDir ? { controlPathDir: resolve(expandHome(controlPathDir)) } : {}),
     ...(transport === 'paramiko' && password !== undefined ? { password } : {}),
+    ...(transport === 'paramiko' && defaults.paramiko?.lookForKeys === false ? { lookForKeys: false } : {}),
     // Not a count: connectionSettingsErrors reports it before any host is contacted.
     retries: transport === 'ssh' ? (retryCount(vars.ansible_ssh_retries ?? defaults.retries) ?? 0) : 0,
     // Only the in-process client reads jump hosts itself; OpenSSH does its own.

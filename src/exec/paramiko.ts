@@ -72,7 +72,8 @@ export async function hostKeyPolicy(spec: Pick<ConnectionSpec, 'knownHostsFiles'
 }
 
 async function readPrivateKey(spec: ConnectionSpec): Promise<Buffer | undefined> {
-  if (!spec.privateKeyPath) return defaultKey();
+  // paramiko's look_for_keys = False: only ssh-agent's keys (and the password), as with Ansible.
+  if (!spec.privateKeyPath) return spec.lookForKeys === false ? undefined : defaultKey();
   try {
     return await readFile(spec.privateKeyPath);
   } catch (error) {

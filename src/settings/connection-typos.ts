@@ -37,6 +37,7 @@ const READ: readonly string[] = [
   'ansible_control_path_dir',
   'ansible_ssh_retries',
   'ansible_shell_type',
+  'ansible_paramiko_use_rsa_sha2_algorithms',
 ];
 
 /** Ansible's own variables that trento-provision does not read, close to one it does: never a typo. */

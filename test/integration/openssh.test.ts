@@ -334,6 +334,27 @@ describe('keys and certificates OpenSSH knows', () => {
     expect(statusOf(bare, h.name)?.message).toMatch(/authentication failed/);
   });
 
+  it("paramiko logs in with the key in ~/.ssh when no key file is set, and not with look_for_keys = False (ANSIBLE_PARAMIKO_LOOK_FOR_KEYS), as Ansible's paramiko plugin", async () => {
+    const h = pull[2]!;
+    const home = mkdtempSync(join(work, 'home-'));
+    mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+    writeFileSync(join(home, '.ssh', 'id_ed25519'), readFileSync(info.keyFile), { mode: 0o600 });
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'root',
+      ansible_connection: 'paramiko',
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`,
+    };
+    const inv = inventory({ [h.name]: vars });
+    // No ssh-agent: the key file is the only way in.
+    const env = { HOME: home, SSH_AUTH_SOCK: '' };
+    const looked = await provision(['-i', inv, '--check'], env);
+    expect(looked.code, looked.stdout + looked.stderr).toBe(0);
+    const notLooked = await provision(['-i', inv, '--check'], { ...env, ANSIBLE_PARAMIKO_LOOK_FOR_KEYS: 'False' });
+    expect(notLooked.code, notLooked.stdout + notLooked.stderr).toBe(4);
+    expect(statusOf(notLooked, h.name)?.message).toMatch(/authentication failed for root@/);
+  });
+
   it('a host key signed by a lab host CA, known only through @cert-authority', async () => {
     const h = pull[1]!;
     const hostCa = join(work, 'host_ca');

@@ -191,6 +191,79 @@ describeWith(ANSIBLE_PYTHON, "the sudo plugin's settings as ansible-core's sudo 
   });
 });
 
+describeWith(ANSIBLE_PYTHON, "the connection plugins' own settings as ansible-core's ssh and paramiko plugins read them", () => {
+  const PARAMIKO_KEYS = ['host_key_checking', 'look_for_keys', 'host_key_auto_add', 'use_rsa_sha2_algorithms', 'banner_timeout'] as const;
+  /** host_key_checking of each plugin, and paramiko's other settings, from ansible.cfg and ANSIBLE_*. */
+  async function pluginsSay(cwd: string, env: Record<string, string>) {
+    const program = [
+      'import json',
+      'from ansible import constants as C',
+      'from ansible.plugins.loader import connection_loader',
+      "get = lambda plugin, key: (connection_loader.get(plugin, class_only=True), C.config.get_config_value(key, plugin_type='connection', plugin_name=plugin))[1]",
+      `print(json.dumps({'ssh': get('ssh', 'host_key_checking'), 'paramiko': {k: get('paramiko_ssh', k) for k in ${JSON.stringify(PARAMIKO_KEYS)}}}))`,
+    ].join('\n');
+    const { stdout } = await execFileP('/usr/bin/python3', ['-c', program], { cwd, env: { PATH: process.env.PATH, ...env } });
+    return JSON.parse(stdout) as { ssh: boolean; paramiko: Record<(typeof PARAMIKO_KEYS)[number], unknown> };
+  }
+
+  it("each plugin's host_key_checking has its own section and variables after [defaults]'s; the last set wins, any variable over the file", async () => {
+    const cases: { cfg: string; env: Record<string, string> }[] = [
+      // checking off for all but ssh, which the admin asked to check: on for ssh
+      { cfg: '[defaults]\nhost_key_checking = False\n[ssh_connection]\nhost_key_checking = True\n', env: {} },
+      { cfg: '[defaults]\nhost_key_checking = False\n[paramiko_connection]\nhost_key_checking = True\n', env: {} },
+      { cfg: '[ssh_connection]\nhost_key_checking = False\n', env: {} },
+      { cfg: '[defaults]\n', env: { ANSIBLE_HOST_KEY_CHECKING: 'False', ANSIBLE_SSH_HOST_KEY_CHECKING: 'True' } },
+      { cfg: '[ssh_connection]\nhost_key_checking = True\n', env: { ANSIBLE_SSH_HOST_KEY_CHECKING: 'no' } },
+      { cfg: '[defaults]\n', env: { ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_PARAMIKO_HOST_KEY_CHECKING: 'False' } },
+      { cfg: '[paramiko_connection]\nhost_key_checking = False\n', env: { ANSIBLE_HOST_KEY_CHECKING: 'yes' } },
+    ];
+    for (const c of cases) {
+      const { home, cwd, etc } = layout();
+      writeFileSync(join(etc, 'ansible.cfg'), c.cfg);
+      const env = { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...c.env };
+      const theirs = await pluginsSay(cwd, env);
+      const ours = readAnsibleSettings({ env, cwd, home, systemFile: NO_SYSTEM });
+      expect({ ssh: ours.hostKeyChecking ?? true, paramiko: ours.paramikoHostKeyChecking ?? true }, JSON.stringify(c)).toEqual({
+        ssh: theirs.ssh,
+        paramiko: theirs.paramiko.host_key_checking,
+      });
+      // and as each host's connection gets it (ssh: no StrictHostKeyChecking=no; paramiko: its strictness)
+      const cli = parseCli(['-i', cwd], env, join(root, 'no-project'), { cwd });
+      const defaults = { timeoutMs: 10_000, hostKeyChecking: cli.hostKeyChecking, paramiko: cli.ssh.paramiko };
+      expect(connectionFor('h', {}, defaults).openssh.hostKeyChecking, JSON.stringify(c)).toBe(theirs.ssh);
+      expect(connectionFor('h', { ansible_connection: 'paramiko' }, defaults).strictHostKeyChecking, JSON.stringify(c)).toBe(theirs.paramiko.host_key_checking);
+    }
+  });
+
+  it("paramiko's look_for_keys, host_key_auto_add, use_rsa_sha2_algorithms and banner_timeout, from [paramiko_connection] and ANSIBLE_PARAMIKO_*", async () => {
+    const cases: { cfg: string; env: Record<string, string> }[] = [
+      { cfg: '[paramiko_connection]\nlook_for_keys = False\nhost_key_auto_add = True\nuse_rsa_sha2_algorithms = no\nbanner_timeout = 60\n', env: {} },
+      {
+        cfg: '[paramiko_connection]\nlook_for_keys = False\nbanner_timeout = 60\n',
+        env: { ANSIBLE_PARAMIKO_LOOK_FOR_KEYS: 'yes', ANSIBLE_PARAMIKO_BANNER_TIMEOUT: '45', ANSIBLE_PARAMIKO_HOST_KEY_AUTO_ADD: 'false' },
+      },
+      { cfg: '[defaults]\n', env: {} },
+    ];
+    const defaults = { look_for_keys: true, host_key_auto_add: null, use_rsa_sha2_algorithms: true, banner_timeout: 30 };
+    for (const c of cases) {
+      const { home, cwd, etc } = layout();
+      writeFileSync(join(etc, 'ansible.cfg'), c.cfg);
+      const env = { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...c.env };
+      const { host_key_checking: _, ...theirs } = (await pluginsSay(cwd, env)).paramiko;
+      const ours = readAnsibleSettings({ env, cwd, home, systemFile: NO_SYSTEM });
+      expect(
+        {
+          look_for_keys: ours.paramikoLookForKeys ?? defaults.look_for_keys,
+          host_key_auto_add: ours.paramikoHostKeyAutoAdd ?? defaults.host_key_auto_add,
+          use_rsa_sha2_algorithms: ours.paramikoUseRsaSha2Algorithms ?? defaults.use_rsa_sha2_algorithms,
+          banner_timeout: ours.paramikoBannerTimeout ?? defaults.banner_timeout,
+        },
+        JSON.stringify(c),
+      ).toEqual(theirs);
+    }
+  });
+});
+
 describe('ansible.cfg and the command line', () => {
   const projectDir = join(root, 'project-dir');
   mkdirSync(join(projectDir, 'inventories'), { recursive: true });

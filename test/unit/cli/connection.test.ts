@@ -127,6 +127,8 @@ describe('the SSH flags and [ssh_connection]', () => {
       commonArgs: '-o ServerAliveInterval=7',
       extraArgs: '-o Compression=no',
       controlPathDir: join(cfgDir, 'cp'),
+      // the paramiko plugin's own settings, none set: its host key checking as [defaults]'s
+      paramiko: { hostKeyChecking: true },
     });
     const fromEnv = parseCli(['-i', dir], {}, repoRoot, {
       settings: settings({ ANSIBLE_SSH_ARGS: '-C', ANSIBLE_TRANSPORT: 'ssh', ANSIBLE_ASK_PASS: 'yes' }),
@@ -191,6 +193,52 @@ describe('connection settings, before any host is touched', () => {
       'env: ANSIBLE_PARAMIKO_PROXY_COMMAND',
     );
     rmSync(cfgDir, { recursive: true, force: true });
+  });
+
+  it("paramiko's own settings it cannot honour are refused where paramiko connects, naming where they were set; honoured values and ssh hosts pass", () => {
+    const messages = (vars: Record<string, unknown>, paramiko: ConnectionDefaults['paramiko']) =>
+      connectionSettingsErrors(vars, { ansible_paramiko_use_rsa_sha2_algorithms: 'hosts.yml:7' }, { ...defaults, paramiko }).map(
+        (e) => `${e.variable} (${e.origin}): ${e.message}`,
+      );
+    const p = { ansible_connection: 'paramiko' };
+    const cfg = '/etc/ansible/ansible.cfg [paramiko_connection]';
+    // host_key_auto_add: the client adds no unknown key, so with checking on it is refused ...
+    const autoAdd = { hostKeyAutoAdd: { value: true, origin: `${cfg} host_key_auto_add` } };
+    expect(messages(p, autoAdd)).toEqual([
+      `host_key_auto_add (${cfg} host_key_auto_add): is True, which accepts and records a host key never seen before; ansible_connection=paramiko adds no host key: put the hosts' keys in known_hosts first (ssh-keyscan, their fingerprints checked), or use ansible_connection=ssh with -o StrictHostKeyChecking=accept-new in ansible_ssh_common_args`,
+    ]);
+    // ... and with checking off (every key taken anyway), or on an ssh host, it changes nothing.
+    expect(messages({ ...p, ansible_host_key_checking: false }, autoAdd)).toEqual([]);
+    expect(messages(p, { ...autoAdd, hostKeyChecking: false })).toEqual([]);
+    expect(messages({}, autoAdd)).toEqual([]);
+    expect(messages(p, { hostKeyAutoAdd: { value: false, origin: 'env: ANSIBLE_PARAMIKO_HOST_KEY_AUTO_ADD' } })).toEqual([]);
+    // use_rsa_sha2_algorithms = False, from ansible.cfg or the inventory (which wins)
+    const noRsa = { useRsaSha2Algorithms: { value: false, origin: 'env: ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS' } };
+    expect(messages(p, noRsa)).toEqual([
+      'use_rsa_sha2_algorithms (env: ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS): is False, which only servers older than rsa-sha2 signatures need (OpenSSH before 7.2; SLES 15 and 16 have them); ansible_connection=paramiko cannot turn them off: remove the setting',
+    ]);
+    expect(messages({ ...p, ansible_paramiko_use_rsa_sha2_algorithms: 'yes' }, noRsa)).toEqual([]);
+    expect(messages({ ...p, ansible_paramiko_use_rsa_sha2_algorithms: 'no' }, {})[0]).toMatch(
+      /^ansible_paramiko_use_rsa_sha2_algorithms \(hosts\.yml:7\): is False/,
+    );
+    expect(messages({ ...p, ansible_paramiko_use_rsa_sha2_algorithms: 'ture' }, {})[0]).toMatch(/"ture" is not a boolean/);
+    expect(messages({}, noRsa)).toEqual([]);
+    // banner_timeout: only Ansible's 30 s; another value names the timeout that does apply
+    const banner = (value: number) => ({ bannerTimeout: { value, origin: `${cfg} banner_timeout` } });
+    expect(messages({ ...p, ansible_timeout: 25 }, banner(60))).toEqual([
+      `banner_timeout (${cfg} banner_timeout): is 60 s; ansible_connection=paramiko has no timeout of the server's banner's own: the connect timeout (--timeout, [defaults] timeout, ansible_timeout; 25 s here) covers the whole handshake, the banner included. Raise that one instead and remove this setting`,
+    ]);
+    expect(messages(p, banner(30))).toEqual([]);
+    expect(messages({}, banner(60))).toEqual([]);
+  });
+
+  it("paramiko's look_for_keys = False reaches its connection (no ~/.ssh key is tried); ssh hosts and the default are untouched", () => {
+    const spec = (vars: Record<string, unknown>, lookForKeys?: boolean) =>
+      connectionFor('h', vars, { ...defaults, paramiko: lookForKeys === undefined ? {} : { lookForKeys } }).lookForKeys;
+    expect(spec({ ansible_connection: 'paramiko' }, false)).toBe(false);
+    expect(spec({ ansible_connection: 'paramiko' }, true)).toBeUndefined();
+    expect(spec({ ansible_connection: 'paramiko' })).toBeUndefined();
+    expect(spec({}, false)).toBeUndefined();
   });
 
   it("paramiko reads ansible_paramiko_port last, as Ansible's paramiko plugin does (2.15); ssh does not", () => {
