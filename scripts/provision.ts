@@ -301,6 +301,7 @@ async function rollout(
         ...(cli.port !== undefined ? { port: cli.port } : {}),
         ...(cli.privateKey ? { privateKeyPath: cli.privateKey, ...(cli.privateKeyOrigin ? { privateKeyOrigin: cli.privateKeyOrigin } : {}) } : {}),
         become: cli.become.enabled,
+        ...(cli.become.allowSameUser ? { becomeAllowSameUser: true } : {}),
         ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
         ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
         ...(becomePassword ? { becomePassword } : {}),

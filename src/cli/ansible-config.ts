@@ -33,6 +33,7 @@ export interface AnsibleSettings {
   becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
   becomeFlags?: string; // [privilege_escalation] become_flags / ANSIBLE_BECOME_FLAGS
   becomeAskPass?: boolean; // [privilege_escalation] become_ask_pass / ANSIBLE_BECOME_ASK_PASS
+  becomeAllowSameUser?: boolean; // [privilege_escalation] become_allow_same_user / ANSIBLE_BECOME_ALLOW_SAME_USER
   transport?: string; // [defaults] transport / ANSIBLE_TRANSPORT
   askPass?: boolean; // [defaults] ask_pass / ANSIBLE_ASK_PASS
   sshExecutable?: string; // [ssh_connection] ssh_executable / ANSIBLE_SSH_EXECUTABLE
@@ -136,6 +137,13 @@ const DEFINITIONS: {
     later: [{ section: 'sudo_become_plugin', ini: 'flags', env: 'ANSIBLE_SUDO_FLAGS' }],
   },
   { key: 'becomeAskPass', section: 'privilege_escalation', ini: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', kind: 'boolean' },
+  {
+    key: 'becomeAllowSameUser',
+    section: 'privilege_escalation',
+    ini: 'become_allow_same_user',
+    env: 'ANSIBLE_BECOME_ALLOW_SAME_USER',
+    kind: 'boolean',
+  },
   { key: 'transport', section: 'defaults', ini: 'transport', env: 'ANSIBLE_TRANSPORT', kind: 'string' },
   { key: 'askPass', section: 'defaults', ini: 'ask_pass', env: 'ANSIBLE_ASK_PASS', kind: 'boolean' },
   // The ssh connection plugin's settings (Ansible reads them from [ssh_connection]).

@@ -57,6 +57,8 @@ export interface CliOptions {
     flags?: string;
     flagsOrigin?: string;
     askPass: boolean;
+    /** [privilege_escalation] become_allow_same_user: sudo even where the login user is the one to become. */
+    allowSameUser: boolean;
   };
   vault: VaultSources;
   /** How hosts are reached: the SSH flags and their ansible.cfg / ANSIBLE_* settings. */
@@ -438,6 +440,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.becomeExe ? { exe: cfg.becomeExe, exeOrigin: cfg.origins.becomeExe! } : {}),
       ...(cfg.becomeFlags !== undefined ? { flags: cfg.becomeFlags, flagsOrigin: cfg.origins.becomeFlags! } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
+      allowSameUser: cfg.becomeAllowSameUser ?? false,
     },
     vault: {
       vaultIds: [...(cfg.vaultIdentityList ?? []), ...(v['vault-id'] ?? [])],
@@ -580,9 +583,10 @@ ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansi
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
 remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
 ask_vault_pass, timeout, transport, ask_pass; [privilege_escalation] become, become_user,
-become_method, become_ask_pass, become_exe, become_flags; [ssh_connection] ssh_executable,
-ssh_args, ssh_common_args, ssh_extra_args, control_path, control_path_dir, retries,
-sshpass_prompt, pkcs11_provider, host_key_checking (ssh's own, over [defaults]'s);
+become_method, become_ask_pass, become_exe, become_flags, become_allow_same_user;
+[ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args, control_path,
+control_path_dir, retries, sshpass_prompt, pkcs11_provider, host_key_checking (ssh's own,
+over [defaults]'s);
 [paramiko_connection] host_key_checking, look_for_keys; its proxy_command, host_key_auto_add,
 use_rsa_sha2_algorithms and banner_timeout only at their defaults (another value is refused
 where paramiko connects).

@@ -16,6 +16,8 @@ export interface Become {
   exe?: string;
   /** ansible_become_flags / become_flags as sudo arguments, one option per word (src/exec/sudo-flags.ts). */
   flags: string[];
+  /** become_allow_same_user: sudo runs even where the login user is the user to become. */
+  allowSameUser?: boolean;
 }
 
 /** A jump host (-o ProxyJump= / -J in ansible_ssh_common_args or _extra_args). */
@@ -211,6 +213,8 @@ export interface ConnectionDefaults {
   /** become / become_user / become password from the command line or ansible.cfg; ansible_become* win. */
   become?: boolean;
   becomeUser?: string;
+  /** [privilege_escalation] become_allow_same_user / ANSIBLE_BECOME_ALLOW_SAME_USER (default false). */
+  becomeAllowSameUser?: boolean;
   becomePassword?: string;
   becomeExe?: string; // [privilege_escalation] become_exe / ANSIBLE_BECOME_EXE
   becomeExeOrigin?: string;
@@ -413,12 +417,14 @@ export const openSshChosenUser = () => `(ssh_config or ${userInfo().username})`;
 /**
  * Do the host's scripts run through sudo: become is on, unless the login user is known to be the
  * user to become already (root logging in as root needs no sudo, which may not even be
- * installed). Ansible always runs sudo; an unknown login user (ssh_config's) therefore gets it.
+ * installed), as Ansible skips it by default (become_allow_same_user = False; True: sudo all the
+ * same, for sudo's own logging). A login user ssh_config picks is not known here: sudo runs, as
+ * Ansible runs it when it has no remote user to compare.
  */
 export function runsSudo(spec: Pick<ConnectionSpec, 'local' | 'transport' | 'openssh' | 'user' | 'become'>): boolean {
   if (!spec.become) return false;
   const login = loginUser(spec);
-  return login === undefined || spec.become.user === undefined || login !== spec.become.user;
+  return spec.become.allowSameUser === true || login === undefined || spec.become.user === undefined || login !== spec.become.user;
 }
 
 /** The connection switches for one host, with the variable (or setting) that chose each. */
@@ -533,6 +539,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
           ...(becomeExe && becomeExe !== 'sudo' ? { exe: becomeExe } : {}),
           // Flags that cannot be honoured are a settings error before any host is touched.
           flags: 'words' in becomeFlags ? becomeFlags.words : [],
+          ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}),
         }
       : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,

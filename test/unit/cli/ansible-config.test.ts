@@ -53,6 +53,7 @@ become = yes
 become_user = 'admin'
 become_method = su
 become_ask_pass = true
+become_allow_same_user = yes
 `;
 
 const NAMES: Record<string, string> = {
@@ -67,6 +68,7 @@ const NAMES: Record<string, string> = {
   becomeUser: 'DEFAULT_BECOME_USER',
   becomeMethod: 'DEFAULT_BECOME_METHOD',
   becomeAskPass: 'DEFAULT_BECOME_ASK_PASS',
+  becomeAllowSameUser: 'BECOME_ALLOW_SAME_USER',
 };
 
 /** What ansible-config says: config file and the values/origins of the settings we read. */

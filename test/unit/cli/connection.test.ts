@@ -715,6 +715,19 @@ describe('when sudo runs (become on)', () => {
     expect(usesSudo({ ansible_connection: 'local', ansible_become_user: `not-${userInfo().username}` })).toBe(true);
   });
 
+  it('become_allow_same_user = True (ansible.cfg, ANSIBLE_BECOME_ALLOW_SAME_USER): sudo even where the login user is the user to become, as Ansible', () => {
+    const cfgDir = mkdtempSync(join(dir, 'same-user-'));
+    writeFileSync(join(cfgDir, 'ansible.cfg'), '[privilege_escalation]\nbecome = true\nbecome_allow_same_user = yes\n');
+    const cli = (env: NodeJS.ProcessEnv) => parseCli(['-i', dir], { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg'), ...env }, repoRoot, { cwd: cfgDir });
+    const from = (env: NodeJS.ProcessEnv) => ({ ...d, becomeAllowSameUser: cli(env).become.allowSameUser });
+    expect(usesSudo({ ansible_user: 'root' }, from({}))).toBe(true);
+    expect(remoteShell(connectionFor('h', { ansible_user: 'root' }, from({}))).command).toMatch(/^sudo -H -S -n -u root -- /);
+    expect(usesSudo({ ansible_user: 'root' }, from({ ANSIBLE_BECOME_ALLOW_SAME_USER: 'no' }))).toBe(false);
+    expect(usesSudo({ ansible_user: 'sapadm', ansible_become_user: 'sapadm' }, from({}))).toBe(true);
+    // not becoming at all: still no sudo
+    expect(usesSudo({ ansible_user: 'root', ansible_become: false }, from({}))).toBe(false);
+  });
+
   it("an empty ansible_become_user / ansible_sudo_user is none: sudo without -u (sudo's default target), as Ansible's sudo", () => {
     for (const variable of ['ansible_become_user', 'ansible_sudo_user']) {
       const spec = connectionFor('h', { ansible_user: 'sapadm', [variable]: '' }, d);
