@@ -12,7 +12,8 @@ export function alloyHandlers(expect: 'present' | 'absent', restoreOnFailure: st
   return [
     {
       name: 'restart alloy',
-      summary: 'restart alloy.service (CONFIG_FILE or the system trust store changed) and check it runs the new configuration',
+      // No cause named: CONFIG_FILE, the trust store or a package upgrade notifies it.
+      summary: 'restart alloy.service and check it runs the new configuration',
       script: apply('restart', expect, restoreOnFailure),
       restarts: UNITS.alloy,
     },

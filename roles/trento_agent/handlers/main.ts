@@ -5,9 +5,11 @@ import { UNITS } from '../../../src/facts/paths.ts';
 import { restartAndCheck } from '../../../src/plan/ops.ts';
 import type { Handler } from '../../../src/plan/types.ts';
 
+// The summaries name no cause: a handler runs for any change that notifies it (a file, a drop-in,
+// the trust store, a package upgrade), and --check prints the summary as what would run.
 export const restartAgent: Handler = {
   name: 'restart trento-agent',
-  summary: `restart ${UNITS.agent} (its configuration changed)`,
+  summary: `restart ${UNITS.agent} and check it runs`,
   script: restartAndCheck(UNITS.agent),
   restarts: UNITS.agent,
 };
