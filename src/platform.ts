@@ -2,9 +2,9 @@
 // Rule (trento-facts.md): major 15 (every SP, SP7 included although Alloy exists there)
 // -> node_exporter, pull; major 16+ -> Alloy, push; everything else is refused with a reason.
 import type { HostFacts } from './facts/types.ts';
+import type { PrometheusMode } from './settings/agent-config.ts';
 
 export type MetricsProvider = 'node_exporter' | 'alloy';
-export type PrometheusMode = 'pull' | 'push';
 
 interface PlatformBase {
   product: string; // "SLES for SAP 15 SP6", for people

@@ -55,7 +55,7 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const dirs = new Set([
     dirname(PATHS.alloySysconfig),
     PATHS.stateDir,
-    ...plan.changes.filter((c) => c.id.startsWith('file:')).map((c) => dirname(c.id.slice(5))),
+    ...plan.changes.flatMap((c) => (c.kind === 'file' && c.path !== undefined ? [dirname(c.path)] : [])),
   ]);
   return join([
     scriptLibrary(options),

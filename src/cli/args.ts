@@ -6,7 +6,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
-import { type Configured, DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS, type ParamikoDefaults } from '../exec/connection.ts';
+import {
+  type Configured,
+  DEFAULT_MAX_HOST_OUTPUT_MIB,
+  DEFAULT_SCRIPT_TIMEOUT_SECONDS,
+  DEFAULT_SSH_ARGS,
+  MAX_TIMER_SECONDS,
+  type ParamikoDefaults,
+} from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
 
@@ -125,6 +132,10 @@ export class CliError extends Error {
 }
 
 export const DEFAULT_FORKS = 50;
+/** Ansible's default connect timeout (seconds). */
+const DEFAULT_TIMEOUT_SECONDS = 10;
+/** How long zypper waits for another package manager's lock by default (seconds). */
+const DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS = 60;
 
 /** Flags whose value is itself ssh options ("-o X=Y"): node's parser would take it for a flag. */
 const SSH_ARG_FLAGS = new Set(['--ssh-common-args', '--ssh-extra-args']);
@@ -422,11 +433,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
     timeoutSeconds:
-      v.timeout !== undefined ? positiveInt('--timeout', v.timeout, 10, MAX_TIMER_SECONDS) : fromCfg('timeout', 'timeout', cfg.timeout, 10, MAX_TIMER_SECONDS),
-    zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], 60),
+      v.timeout !== undefined
+        ? positiveInt('--timeout', v.timeout, DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS)
+        : fromCfg('timeout', 'timeout', cfg.timeout, DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
+    zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS),
     remoteTimeoutSeconds:
       v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
-    maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], 64),
+    maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], DEFAULT_MAX_HOST_OUTPUT_MIB),
     ...(user ? { user } : {}),
     ...(cfg.remotePort !== undefined ? { port: portNumber(`remote_port (${cfg.origins.remotePort})`, cfg.remotePort) } : {}),
     ...(privateKey
@@ -525,13 +538,13 @@ Options (ansible-playbook's names and meanings):
       --detailed-exitcode    with --check (an error without it): exit 2 when any host would
                              change (drift), 0 when none would, like terraform plan; failed and
                              unreachable hosts keep their codes (see Exit codes)
-  -T, --timeout SECONDS      SSH connection timeout (default 10; $ANSIBLE_TIMEOUT, timeout)
-      --zypper-lock-timeout S  how long zypper waits for another package manager (default 60)
+  -T, --timeout SECONDS      SSH connection timeout (default ${DEFAULT_TIMEOUT_SECONDS}; $ANSIBLE_TIMEOUT, timeout)
+      --zypper-lock-timeout S  how long zypper waits for another package manager (default ${DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS})
       --remote-timeout S     longest a script may run on a host; past it the host's script and
-                             everything it started are stopped and the host fails (default 1800, 0: none).
+                             everything it started are stopped and the host fails (default ${DEFAULT_SCRIPT_TIMEOUT_SECONDS}, 0: none).
                              The facts (read-only; every host's plan waits for them) are given
                              up on sooner: after 300 s plus twice --zypper-lock-timeout
-      --max-host-output MIB  most a host may send for one script, stdout and stderr; past it the host fails (default 64)
+      --max-host-output MIB  most a host may send for one script, stdout and stderr; past it the host fails (default ${DEFAULT_MAX_HOST_OUTPUT_MIB})
   -u, --user USER            SSH user when the inventory sets no ansible_user
                              ($ANSIBLE_REMOTE_USER, remote_user)
       --private-key FILE     SSH key when the inventory sets no ansible_ssh_private_key_file
@@ -597,7 +610,7 @@ ssh-agent, certificates, @cert-authority, ProxyJump/ProxyCommand all apply. One 
 connection per host (ControlPersist, its socket in a private folder of the run) carries every
 round trip (--check, one round trip per host, makes none); all are closed when the run ends.
 ssh_args (default
-"-C -o ControlMaster=auto -o ControlPersist=60s"), ansible_ssh_common_args and
+"${DEFAULT_SSH_ARGS}"), ansible_ssh_common_args and
 ansible_ssh_extra_args go on ssh's command line as with Ansible.
 Host keys are checked as OpenSSH checks them (StrictHostKeyChecking, UserKnownHostsFile; no
 prompt ever: BatchMode); ANSIBLE_HOST_KEY_CHECKING=False (host_key_checking = False) gives

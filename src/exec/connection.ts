@@ -168,6 +168,9 @@ export interface ConnectionSpec {
   retries: number;
 }
 
+/** --max-host-output's default (MiB): far above what the facts or an apply print. */
+export const DEFAULT_MAX_HOST_OUTPUT_MIB = 64;
+
 /** Generous: a zypper transaction on a slow mirror takes minutes, a hung script forever. */
 export const DEFAULT_SCRIPT_TIMEOUT_SECONDS = 1800;
 

@@ -6,8 +6,7 @@ import { type Command, join, sh } from '../exec/command.ts';
 import type { HostFacts } from '../facts/types.ts';
 import { UNITS } from '../facts/paths.ts';
 import { unitRunning, unitStopped } from '../facts/sources/units.ts';
-import { AGENT_DEFAULTS, type AgentConfig } from '../settings/agent-config.ts';
-import { parseGoDuration } from '../settings/go-duration.ts';
+import { type AgentConfig, DEFAULT_PUSH_SCRAPE_INTERVAL_MS, pushScrapeIntervalMs } from '../settings/agent-config.ts';
 import type { SupportedPlatform } from '../platform.ts';
 import { type HostPlan, needsApply } from './types.ts';
 
@@ -43,9 +42,8 @@ export const unitCheck = (name: string, facts: HostFacts, unit: string, want: bo
  * facts proves a converged host.
  */
 export function deliveryWaitSeconds(config: AgentConfig): number {
-  const parsed = parseGoDuration(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval);
-  const interval = parsed.ok && parsed.nanoseconds > 0n ? Number(parsed.nanoseconds / 1_000_000n) / 1000 : 15;
-  return Math.ceil(interval) + 10;
+  const intervalMs = pushScrapeIntervalMs(config) ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS;
+  return Math.ceil(intervalMs / 1000) + 10;
 }
 
 /** A delivery the facts prove: a batch sent within SECONDS, and none refused since Alloy started

@@ -5,8 +5,7 @@
 // regenerates the file (ExecStartPre) gets the same content, except that values here are
 // escaped as Alloy strings where the upstream template inserts them raw.
 import { fileURLToPath } from 'node:url';
-import type { AgentConfig } from '../settings/agent-config.ts';
-import { AGENT_DEFAULTS } from '../settings/agent-config.ts';
+import { AGENT_DEFAULTS, type AgentConfig, exporterNameOf } from '../settings/agent-config.ts';
 import { formatGoDuration, parseGoDuration } from '../settings/go-duration.ts';
 import { alloyString, escapeAlloyString } from './alloy-string.ts';
 import { renderTemplateFile } from './template.ts';
@@ -56,7 +55,7 @@ function templateValues(config: AgentConfig, agentId: string) {
   }
   return {
     agentId,
-    exporterName: config['prometheus-exporter-name'] ?? AGENT_DEFAULTS.pushExporterName,
+    exporterName: exporterNameOf(config, 'push'),
     // Printed by Go's Duration.String(): "1m" becomes "1m0s", as the agent prints it.
     scrapeInterval: formatGoDuration(interval.nanoseconds),
     url,

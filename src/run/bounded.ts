@@ -1,8 +1,9 @@
 // A remote script under the limits a hostile or broken host must not escape.
 import type { Session } from '../exec/session.ts';
+import { DEFAULT_MAX_HOST_OUTPUT_MIB } from '../exec/connection.ts';
 import type { RunOptions } from './types.ts';
 
-const DEFAULT_MAX_HOST_OUTPUT_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_HOST_OUTPUT_BYTES = DEFAULT_MAX_HOST_OUTPUT_MIB * 1024 * 1024;
 
 /** How long a script may take on one host. */
 export interface ScriptLimit {

@@ -4,6 +4,7 @@ import type { Command } from '../exec/command.ts';
 import { type ConnectionSpec, connectionFor } from '../exec/connection.ts';
 import type { connector } from '../exec/connector.ts';
 import { ConnectError, type Session } from '../exec/session.ts';
+import { PATHS } from '../facts/paths.ts';
 import { factsScript } from '../facts/script.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { FactsError, type HostFacts } from '../facts/types.ts';
@@ -106,7 +107,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     // The apply would refuse to write trento.alloy there (and uninstall to remove it): said
     // before any change, in --check too.
     if (platform.provider === 'alloy' && facts.alloy.configDirUnsafe) {
-      return finish(h, 'failed', `Alloy's configuration folder (CONFIG_FILE in /etc/sysconfig/alloy): ${facts.alloy.configDirUnsafe}`);
+      return finish(h, 'failed', `Alloy's configuration folder (CONFIG_FILE in ${PATHS.alloySysconfig}): ${facts.alloy.configDirUnsafe}`);
     }
     let agentId: string;
     try {

@@ -1,5 +1,6 @@
 // The settings of trento-agent: exactly the keys of /etc/trento/agent.yaml (trento-facts.md).
 // A value that is absent is not written, so the agent's own default applies.
+import { goDurationMs } from './go-duration.ts';
 
 export type PrometheusMode = 'pull' | 'push';
 export const PROMETHEUS_MODES: readonly PrometheusMode[] = ['pull', 'push'];
@@ -81,3 +82,18 @@ export const AGENT_DEFAULTS = {
   scrapeInterval: '15s',
   auth: 'basic' as AuthMethod,
 } as const;
+
+/** The exporter name Trento's series carry for this host: the configured one, else the agent's
+ *  default for its mode. */
+export function exporterNameOf(config: AgentConfig, mode: PrometheusMode): string {
+  return config['prometheus-exporter-name'] ?? (mode === 'push' ? AGENT_DEFAULTS.pushExporterName : AGENT_DEFAULTS.pullExporterName);
+}
+
+/** The push mode's scrape interval (ms): the configured one, else the agent's default; undefined
+ *  when the configured value is no positive duration (the settings checks refuse it). */
+export function pushScrapeIntervalMs(config: AgentConfig): number | undefined {
+  return goDurationMs(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval);
+}
+
+/** The agent's default push scrape interval (ms). */
+export const DEFAULT_PUSH_SCRAPE_INTERVAL_MS = goDurationMs(AGENT_DEFAULTS.scrapeInterval)!;

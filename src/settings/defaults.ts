@@ -66,10 +66,10 @@ export function loadRoleDefaults(rolesDir: string = DEFAULT_ROLES_DIR): AllRoleD
 
 /**
  * A variable the play computes (the official role's vars, such as the discovered RabbitMQ
- * host): above inventory values, below -e. `get` reads other variables (undefined when unset);
- * `via` names the ones the value was built from.
+ * host): above inventory values, below -e. `get`: a variable's value, empty and null as unset;
+ * `isSet`: whether it has any value, empty or null included; `via` names the variables the value
+ * was built from.
  */
-/** `get`: a variable's value, empty and null as unset; `isSet`: whether it has any value, empty or null included. */
 export type Computed = (
   get: (name: string) => unknown,
   isSet: (name: string) => boolean,

@@ -64,6 +64,14 @@ export function parseGoDuration(text: string): ParsedDuration {
   return { ok: true, nanoseconds: negative ? -total : total };
 }
 
+/** A positive Go duration in whole milliseconds; undefined for anything else (not a string, not a
+ *  duration, zero or negative). Prometheus' durations (30s, 1m, 500ms) read the same way here. */
+export function goDurationMs(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const d = parseGoDuration(text);
+  return d.ok && d.nanoseconds > 0n ? Number(d.nanoseconds / 1_000_000n) : undefined;
+}
+
 /** "1.500" -> "1.5", "2.000" -> "2": Go's fmtFrac drops trailing zeros and a lone dot. */
 function withFraction(value: bigint, unit: bigint, digits: number): string {
   const whole = value / unit;

@@ -1,7 +1,7 @@
 // One validated value per host: the agent.yaml keys and every role switch, resolved once from
 // the host's variables (defaults, group_vars, Jinja, discovery, -e). The planner hands it to
 // the roles, which see only this and the facts: no role reads an inventory variable.
-import type { PrometheusMode } from '../platform.ts';
+import type { PrometheusMode } from './agent-config.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { type AllRoleDefaults, loadRoleDefaults } from './defaults.ts';
 import type { PlayView } from './discovery.ts';

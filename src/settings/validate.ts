@@ -316,7 +316,6 @@ export function factsServiceUrl(parts: { protocol: string; username: string; pas
   return `${parts.protocol}://${credential(parts.username)}:${credential(parts.password)}@${parts.host}/${encodeURIComponent(parts.vhost)}`;
 }
 
-/** Type, enum, URL and duration checks of every set variable of the table. */
 /** No setting is this long: a longer value is a pasted file or a broken template. */
 export const MAX_VALUE_LENGTH = 8192;
 
@@ -326,6 +325,7 @@ function tooLong(value: unknown): Checked | undefined {
     : undefined;
 }
 
+/** Type, enum, URL and duration checks of every set variable of the table. */
 function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { errors: SettingError[]; texts: Map<string, string> } {
   const errors: SettingError[] = [];
   const texts = new Map<string, string>();
@@ -348,8 +348,8 @@ function misspellings(vars: HostVars, origins: Origins): SettingError[] {
   });
 }
 
-/** Checks shared by both steps: values, requirements, names, the composed facts URL. */
 /**
+ * Checks shared by both steps: values, requirements, names, the composed facts URL.
  * `undefinedIn`: the resolution the undefined-reference check reads; before facts, one with every
  * role's defaults, since a template may name a default of the mode's role (alloy's scrape interval).
  */

@@ -1,10 +1,9 @@
 // --verify-prometheus inside a run: the run's credentials (one set, agreed by its hosts) and
 // each host's proof request (agent ID, the exporter_name and scrape interval its own settings
 // give). run.ts calls these; the asking itself is trento-view.ts.
-import { AGENT_DEFAULTS, type AgentConfig, type AuthMethod } from '../settings/agent-config.ts';
+import { type AgentConfig, type AuthMethod, exporterNameOf, pushScrapeIntervalMs } from '../settings/agent-config.ts';
 import type { AllRoleDefaults } from '../settings/defaults.ts';
 import type { PlayView } from '../settings/discovery.ts';
-import { parseGoDuration } from '../settings/go-duration.ts';
 import { sameCredentials, type VerifyCredentials, verifyCredentialsFor } from '../settings/verify-auth.ts';
 import type { PrometheusEndpoint } from './prometheus-api.ts';
 import type { ProofRequest } from './trento-view.ts';
@@ -104,16 +103,10 @@ export function verifyEndpointFor(
   };
 }
 
-function intervalMs(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const d = parseGoDuration(text);
-  return d.ok && d.nanoseconds > 0n ? Number(d.nanoseconds / 1_000_000n) : undefined;
-}
-
 /** What Trento expects of this host, from the settings the toolkit wrote for it. */
 export function proofRequestFor(host: string, agentId: string, mode: 'pull' | 'push', config: AgentConfig, clockSkewMs?: number): ProofRequest {
-  const exporterName = config['prometheus-exporter-name'] ?? (mode === 'push' ? AGENT_DEFAULTS.pushExporterName : AGENT_DEFAULTS.pullExporterName);
-  const scrape = mode === 'push' ? intervalMs(config['prometheus-scrape-interval'] ?? AGENT_DEFAULTS.scrapeInterval) : undefined;
+  const exporterName = exporterNameOf(config, mode);
+  const scrape = mode === 'push' ? pushScrapeIntervalMs(config) : undefined;
   return {
     host,
     agentId,

@@ -9,7 +9,8 @@
 // and exporter_name="grafana_alloy"). Hosts waiting at the same time share each poll: one
 // query `up{agentID=~"id1|id2|..."}` (the same series as one query per host) and its timestamps.
 import { PrometheusError, type PrometheusApi } from './prometheus-api.ts';
-import { parseGoDuration } from '../settings/go-duration.ts';
+import { DEFAULT_PUSH_SCRAPE_INTERVAL_MS } from '../settings/agent-config.ts';
+import { goDurationMs } from '../settings/go-duration.ts';
 import type { Proof, ProofReason } from './types.ts';
 
 export type { Proof, ProofReason } from './types.ts';
@@ -185,14 +186,6 @@ export interface TrentoViewOptions {
 
 /** Prometheus' default global scrape_interval, when its config does not say. */
 const PROMETHEUS_DEFAULT_INTERVAL_MS = 60_000;
-const PUSH_DEFAULT_INTERVAL_MS = 15_000; // the agent's prometheus-scrape-interval default
-
-function durationMs(text: unknown): number | undefined {
-  if (typeof text !== 'string') return undefined;
-  // Prometheus durations (30s, 1m, 1h30m, 500ms) are a subset of Go's that matters here.
-  const d = parseGoDuration(text);
-  return d.ok && d.nanoseconds > 0n ? Number(d.nanoseconds / 1_000_000n) : undefined;
-}
 
 export interface TrentoView {
   prove(req: ProofRequest): Promise<ProofAnswer>;
@@ -239,14 +232,14 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       }
       for (const t of targets.activeTargets ?? []) {
         const id = t.labels?.agentID;
-        const ms = durationMs(t.scrapeInterval);
+        const ms = goDurationMs(t.scrapeInterval);
         if (id && ms) byAgent.set(id, Math.max(ms, byAgent.get(id) ?? 0));
       }
       let global = PROMETHEUS_DEFAULT_INTERVAL_MS;
       try {
         const config = (await api.get('/api/v1/status/config')) as { yaml?: string };
         const { parse } = await import('yaml');
-        global = durationMs((parse(config.yaml ?? '') as { global?: { scrape_interval?: string } } | null)?.global?.scrape_interval) ?? global;
+        global = goDurationMs((parse(config.yaml ?? '') as { global?: { scrape_interval?: string } } | null)?.global?.scrape_interval) ?? global;
       } catch (error) {
         // A proxy may forbid the config page: the default is then the honest guess.
         if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
@@ -347,7 +340,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         // host (it scrapes), the host's own for a push host (Alloy stamps, remote write keeps it).
         const offset = await clockOffset();
         since = (started + (req.mode === 'push' && req.hostClockSkewMs !== undefined ? req.hostClockSkewMs : offset)) / 1000;
-        intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? PUSH_DEFAULT_INTERVAL_MS) : await pullInterval(req.agentId);
+        intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS) : await pullInterval(req.agentId);
       } catch (error) {
         fatal ??= asPrometheusError(error);
         return { error: fatal };
