@@ -24,12 +24,7 @@ import {
 } from './connection.ts';
 import { ansibleBool, BOOLEAN_WORDS } from '../inventory/truthiness.ts';
 import { DEFAULT_SUDO_FLAGS, parseSudoFlags } from './sudo-flags.ts';
-
-export interface ConnectionSettingError {
-  variable: string;
-  origin: string;
-  message: string;
-}
+import type { SettingProblem } from '../inventory/errors.ts';
 
 /** An option of Ansible's sh plugin that the toolkit honours only at its default. */
 export interface DefaultOnlyOption {
@@ -155,7 +150,7 @@ function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
  * The host's private key file when it is not there or cannot be read: who set it and what to do.
  * Not for a local host (no key), nor a path ssh expands itself (~user/, %d, ${VAR}).
  */
-function missingKeyFile(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): ConnectionSettingError | undefined {
+function missingKeyFile(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): SettingProblem | undefined {
   const spec = connectionFor('', vars, defaults);
   const path = spec.privateKeyPath;
   if (spec.local || path === undefined || /^~|%|\$\{/.test(path) || isReadable(path)) return undefined;
@@ -198,8 +193,8 @@ const PARAMIKO_BANNER_TIMEOUT = 30;
  * ([paramiko_connection], ANSIBLE_PARAMIKO_*, and its one inventory variable among them).
  * look_for_keys it honours (ConnectionSpec.lookForKeys); pty and record_host_keys change nothing.
  */
-function paramikoPluginErrors(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): ConnectionSettingError[] {
-  const errors: ConnectionSettingError[] = [];
+function paramikoPluginErrors(vars: Record<string, unknown>, origins: Record<string, string>, defaults: ConnectionDefaults): SettingProblem[] {
+  const errors: SettingProblem[] = [];
   const settings = defaults.paramiko ?? {};
   const spec = connectionFor('', vars, defaults);
   const autoAdd = settings.hostKeyAutoAdd;
@@ -248,8 +243,8 @@ export function connectionSettingsErrors(
   origins: Record<string, string>,
   defaults: ConnectionDefaults,
   env: NodeJS.ProcessEnv = process.env,
-): ConnectionSettingError[] {
-  const errors: ConnectionSettingError[] = [];
+): SettingProblem[] {
+  const errors: SettingProblem[] = [];
   const chosen = transportFor(vars, defaults);
   const where = (variable: string, fallback: string) => origins[variable] ?? fallback;
   /** Who set a connection setting: its inventory variable (named with its file), else the

@@ -1,6 +1,18 @@
 // Errors of the inventory layer. Every error names the file (and line where known) and says
 // what to do, because the admin reading it has only the inventory in front of them.
 
+/**
+ * A setting that cannot be used as given: the variable (or ansible.cfg setting) by name, where
+ * its value came from (a file:line, an environment variable, the command line; "not set" when
+ * nothing gave it), and what is wrong, with what to do. Every settings check returns these; the
+ * run reports each as a settings error of its host.
+ */
+export interface SettingProblem {
+  variable: string;
+  origin: string;
+  message: string;
+}
+
 export interface InventoryErrorLocation {
   file?: string;
   line?: number;

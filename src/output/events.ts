@@ -1,5 +1,6 @@
 // One stream of events feeds every output: the live display (ora or plain lines), the recap
 // and the JSON report. Like zx's log.ts: a union of kinds, one formatter each elsewhere.
+import type { SettingProblem } from '../inventory/errors.ts';
 import type { Proof } from '../verify/types.ts';
 
 export type RunMode = 'install' | 'uninstall';
@@ -14,7 +15,7 @@ export interface PlannedChange {
 
 export type RunEvent =
   | { type: 'run-start'; mode: RunMode; check: boolean; hosts: string[]; forks: number }
-  | { type: 'settings-error'; host: string; variable: string; origin: string; message: string }
+  | ({ type: 'settings-error'; host: string } & SettingProblem)
   | { type: 'phase'; phase: 'facts' | 'plan' | 'apply' | 'verify'; total: number }
   | { type: 'host-unreachable'; host: string; message: string }
   | { type: 'host-refused'; host: string; product: string; reason: string }

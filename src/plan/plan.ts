@@ -34,6 +34,7 @@ import {
 } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
 import type { HostSettings } from '../settings/host-settings.ts';
+import { upgradesPackages } from '../settings/validate.ts';
 
 export interface PlanInput {
   /** The host's roles in order (roles/index.ts decides them by metrics provider). */
@@ -123,13 +124,14 @@ function candidateNotAsked(input: PlanInput): string[] {
 }
 
 export function planHost(input: PlanInput): HostPlan {
+  const upgrading = upgradesPackages(input.settings.packageState, input.uninstall);
   const ctx: TaskContext = {
     host: input.host,
     facts: input.facts,
     platform: input.platform,
     agentId: input.agentId,
     settings: input.settings,
-    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, input.settings.packageState === 'latest' && !input.uninstall),
+    agentHasGenerateAlloy: agentHasGenerateAlloy(input.facts, upgrading),
     withDiff: input.withDiff,
     purge: input.purge,
     ...(input.templates ? { templates: input.templates } : {}),
@@ -148,7 +150,7 @@ export function planHost(input: PlanInput): HostPlan {
   // (after agent_install_monitoring_dep: false, say) is theirs. One this run installs again stays.
   const pruned = packagesRecordPruned(input.facts, wanted);
   const unitsPruned = unitsRecordPruned(input.facts);
-  const upgrade = input.settings.packageState === 'latest' && !input.uninstall ? packagesUpgraded(wanted, input.facts) : null;
+  const upgrade = upgrading ? packagesUpgraded(wanted, input.facts) : null;
   const all = [leftoversRemoved(input.facts), install, upgrade, ...results.flatMap((r) => r.changes), remove, pruned, unitsPruned].filter(
     (c): c is Change => c !== null,
   );
@@ -196,7 +198,7 @@ export function planHost(input: PlanInput): HostPlan {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
   }
   if (input.platform.provider === 'alloy' && !input.uninstall && !ctx.agentHasGenerateAlloy) {
-    const version = agentVersionAfter(input.facts, input.settings.packageState === 'latest');
+    const version = agentVersionAfter(input.facts, upgrading);
     warnings.push(
       version !== undefined && versionAtLeast(version, AGENT_GENERATE_ALLOY_CHECKED_BELOW)
         ? `trento-agent ${version} is newer than the releases whose 'generate alloy' output trento-provision was checked against (below ${AGENT_GENERATE_ALLOY_CHECKED_BELOW}); trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre, so the two never write it in turn`

@@ -2,7 +2,7 @@
 import { becomes, settingVariables, transportFor, winningVariable } from '../exec/connection.ts';
 import { connectionSettingsErrors, connectionSettingsWarnings } from '../exec/connection-settings.ts';
 import type { Emit } from '../output/events.ts';
-import type { ConnectionVarsProblem } from '../settings/connection-vars.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 import { connectionVariableTypos } from '../settings/connection-typos.ts';
 import { shortSecretWarnings, type usedSecrets, validateHostVars } from '../settings/validate.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
@@ -16,7 +16,7 @@ import type { HostRecord, RunContext } from './types.ts';
 export function checkHostlessSettings(
   hosts: HostRecord[],
   used: Map<HostRecord, ReturnType<typeof usedSecrets>>,
-  connectionProblems: Map<HostRecord, ConnectionVarsProblem[]>,
+  connectionProblems: Map<HostRecord, SettingProblem[]>,
   { options, emit, defaults }: RunContext,
 ): { ok: boolean; verifyEndpoint?: PrometheusEndpoint } {
   let ok = true;

@@ -10,7 +10,7 @@ import type { TemplateSet } from '../render/template-search.ts';
 import type { HostPlan } from '../plan/types.ts';
 import type { AgentConfig } from '../settings/agent-config.ts';
 import type { HostSettings } from '../settings/host-settings.ts';
-import type { SettingError } from '../settings/validate.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 import type { loadRoleDefaults } from '../settings/defaults.ts';
 import type { PlayView } from '../settings/discovery.ts';
 import type { SerialItem } from '../rollout/waves.ts';
@@ -87,7 +87,7 @@ export type ReachedHost = HostRecord & {
 };
 /** One host's settings and plan, or why it has none: its settings, or a site template, wrong. */
 export type Planning =
-  | { stage: 'settings' | 'template'; errors: SettingError[] }
+  | { stage: 'settings' | 'template'; errors: SettingProblem[] }
   | { stage: 'planned'; settings: HostSettings; plan: HostPlan; siteTemplates: string[] };
 /** A host with its validated agent settings and its plan: what apply needs. */
 export type PlannedHost = ReachedHost & { config: AgentConfig; plan: HostPlan };

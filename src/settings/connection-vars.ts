@@ -7,12 +7,7 @@ import { type AllRoleDefaults, magicVariables, resolveVars, STATIC_ROLES, undefi
 import { plainValue, UnsafeText } from '../inventory/model.ts';
 import { hasTemplate } from './jinja-lite.ts';
 import { SECRET_VARIABLES, secretFeeders, withoutSecretText } from './secrets.ts';
-
-export interface ConnectionVarsProblem {
-  variable: string;
-  origin: string;
-  message: string;
-}
+import type { SettingProblem } from '../inventory/errors.ts';
 
 /**
  * hostvars[host][name] as another host's play reads it: templated with that host's variables
@@ -44,7 +39,7 @@ export function templatedConnectionVars(
   vars: Readonly<Record<string, unknown>>,
   origins: Readonly<Record<string, string>>,
   defaults: AllRoleDefaults,
-): { vars: Record<string, unknown>; problems: ConnectionVarsProblem[] } {
+): { vars: Record<string, unknown>; problems: SettingProblem[] } {
   const names = Object.keys(vars).filter((name) => name.startsWith('ansible_') && typeof vars[name] === 'string' && hasTemplate(vars[name] as string));
   if (names.length === 0) return { vars: { ...vars }, problems: [] };
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, magicVariables(host));
@@ -67,7 +62,7 @@ export function templatedConnectionVars(
     names.filter((n) => SECRET_VARIABLES.includes(n)),
     (n) => resolved.sources(n),
   );
-  const problems: ConnectionVarsProblem[] = resolved
+  const problems: SettingProblem[] = resolved
     .problems()
     .filter((p) => names.includes(p.variable))
     .map((p) => withoutSecretText(p, secret));

@@ -14,6 +14,7 @@ import { type RoleName, VARIABLES } from './variables.ts';
 const EMPTY_MEANS_DEFAULT = new Set(VARIABLES.filter((v) => v.emptyMeansDefault).map((v) => v.name));
 import { evaluateTemplate, hasTemplate, UNDEFINED } from './jinja-lite.ts';
 import type { Value } from './jinja-lite.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 
 export interface RoleDefaults {
   role: RoleName;
@@ -75,12 +76,6 @@ export type Computed = (
   isSet: (name: string) => boolean,
 ) => { value: unknown; via: readonly string[]; origin: string } | { problem: string; variable: string };
 
-export interface ResolveProblem {
-  variable: string;
-  origin: string;
-  message: string;
-}
-
 /** A host's variables after defaults and Jinja evaluation, read lazily. */
 export interface ResolvedVars {
   /** The value, or undefined when not set (undefined, null or empty string). */
@@ -90,7 +85,7 @@ export interface ResolvedVars {
   /** The inventory variables the value was built from (itself if set directly). */
   sources(name: string): string[];
   /** Evaluation problems met so far (a Jinja expression outside the supported subset...). */
-  problems(): ResolveProblem[];
+  problems(): SettingProblem[];
   /** Whether it has a value at all, empty or null included (get() calls those unset). */
   defined(name: string): boolean;
   /**
@@ -124,7 +119,7 @@ export function resolveVars(
 ): ResolvedVars {
   type Entry = { value: Value; origin: string; sources: string[] };
   const cache = new Map<string, Entry>();
-  const problems: ResolveProblem[] = [];
+  const problems: SettingProblem[] = [];
   /** Undefined results of templates: the refs that were undefined, and whether a role default's. */
   const undefinedBy = new Map<string, { refs: string[]; fromDefaults: boolean }>();
   const layers = roles.map((role) => defaults[role]);
@@ -241,7 +236,7 @@ export function resolveVars(
 }
 
 /** The settings error for a variable undefinedRefs() explains, or undefined. */
-export function undefinedRefsProblem(resolved: ResolvedVars, name: string): ResolveProblem | undefined {
+export function undefinedRefsProblem(resolved: ResolvedVars, name: string): SettingProblem | undefined {
   const missing = resolved.undefinedRefs(name);
   if (missing.length === 0) return undefined;
   const facts = missing.some((ref) => ref.startsWith('ansible_')) ? ' (Ansible facts are not gathered by trento-provision)' : '';

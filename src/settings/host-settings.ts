@@ -1,6 +1,7 @@
-// One validated value per host: the agent.yaml keys and every role switch, resolved once from
-// the host's variables (defaults, group_vars, Jinja, discovery, -e). The planner hands it to
+// One validated value per host: the agent.yaml keys and every role switch, each resolved from
+// the host's variables as validateHostVars resolves them (defaults, group_vars, Jinja, discovery, -e). The planner hands it to
 // the roles, which see only this and the facts: no role reads an inventory variable.
+import type { SettingProblem } from '../inventory/errors.ts';
 import type { PrometheusMode } from './agent-config.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { type AllRoleDefaults, loadRoleDefaults } from './defaults.ts';
@@ -10,7 +11,6 @@ import {
   installMonitoringDep,
   type PackageState,
   packageStateFor,
-  type SettingError,
   serverCaPemFor,
   type SupportutilsSettings,
   supportutilsFor,
@@ -39,10 +39,10 @@ export function hostSettingsFor(
   origins: Record<string, string>,
   mode: PrometheusMode,
   { uninstall, defaults = loadRoleDefaults(), play }: { uninstall: boolean; defaults?: AllRoleDefaults; play?: PlayView },
-): { settings: HostSettings; errors: SettingError[] } {
+): { settings: HostSettings; errors: SettingProblem[] } {
   const serverCaPem = serverCaPemFor(vars, origins, defaults, play);
   const switches = {
-    installMonitoringDep: installMonitoringDep(vars, origins, defaults),
+    installMonitoringDep: installMonitoringDep(vars, origins, defaults, play),
     supportutils: supportutilsFor(vars, origins, defaults, play),
     ...(serverCaPem !== undefined ? { serverCaPem } : {}),
     packageState: packageStateFor(vars, origins, defaults, play),

@@ -5,7 +5,7 @@
 //    misspelt names) before any connection, so a bad inventory changes nothing anywhere;
 //  - agentConfigFor: the mode's defaults and the checks the agent itself makes at start
 //    (push needs a URL, each auth method needs its credentials), then the agent.yaml keys.
-// Every problem is one SettingError naming the variable and the file it came from. Where the
+// Every problem is one SettingProblem naming the variable and the file it came from. Where the
 // agent has an error for the same problem, its wording is used, so a user who searches for
 // the agent's message finds the same thing.
 import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
@@ -26,13 +26,6 @@ import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
 
-export interface SettingError {
-  variable: string;
-  /** The file that gave the value (or made it required); "not set" when nothing did. */
-  origin: string;
-  message: string;
-}
-
 type HostVars = Readonly<Record<string, unknown>>;
 type Origins = Readonly<Record<string, string>>;
 
@@ -43,7 +36,7 @@ export function settingSource(origin: string): string {
 }
 
 /** "sles16-01: agent_prometheus_auth (group_vars/all.yml): invalid auth method: x (...)" */
-export function formatSettingError(error: SettingError, host?: string): string {
+export function formatSettingError(error: SettingProblem, host?: string): string {
   const where = error.origin === 'not set' ? 'not set' : error.origin;
   return `${host ? `${host}: ` : ''}${error.variable} (${where}): ${error.message}`;
 }
@@ -121,6 +114,7 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
 
 export { ansibleBool } from '../inventory/truthiness.ts';
 import { ambiguousBoolProblem, ansibleBool } from '../inventory/truthiness.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 
 const withText = (value: unknown, check: (text: string) => string | undefined): Checked => {
   const text = asText(value);
@@ -286,7 +280,7 @@ const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
  * Required variables that are unset. The origin is the inventory file that set it empty, else
  * `origin`: the file whose setting made it required (e.g. agent_prometheus_auth's).
  */
-function missing(requirements: readonly Requirement[], resolved: ResolvedVars, origin: string, because = ''): SettingError[] {
+function missing(requirements: readonly Requirement[], resolved: ResolvedVars, origin: string, because = ''): SettingProblem[] {
   return requirements
     .filter((r) => resolved.get(r.variable) === undefined)
     .map((r) => {
@@ -326,8 +320,8 @@ function tooLong(value: unknown): Checked | undefined {
 }
 
 /** Type, enum, URL and duration checks of every set variable of the table. */
-function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { errors: SettingError[]; texts: Map<string, string> } {
-  const errors: SettingError[] = [];
+function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { errors: SettingProblem[]; texts: Map<string, string> } {
+  const errors: SettingProblem[] = [];
   const texts = new Map<string, string>();
   for (const spec of specs) {
     const value = resolved.get(spec.name);
@@ -339,7 +333,7 @@ function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { 
   return { errors, texts };
 }
 
-function misspellings(vars: HostVars, origins: Origins): SettingError[] {
+function misspellings(vars: HostVars, origins: Origins): SettingProblem[] {
   return Object.keys(vars).flatMap((name) => {
     const suggestion = suggestVariable(name);
     return suggestion === undefined
@@ -358,7 +352,7 @@ function commonChecks(
   origins: Origins,
   resolved: ResolvedVars,
   undefinedIn: ResolvedVars = resolved,
-): { errors: SettingError[]; texts: Map<string, string> } {
+): { errors: SettingProblem[]; texts: Map<string, string> } {
   const { errors, texts } = checkValues(resolved, VARIABLES);
   const facts = factsFrom(texts);
   const factsProblem = facts === undefined ? undefined : urlProblem(facts, ['amqp', 'amqps']);
@@ -388,15 +382,15 @@ function commonChecks(
  * One error per problem: a bad trento_server_url also makes the agent_trento_server_url
  * built from it bad, and a Jinja error leaves its variable unset; only the first is reported.
  */
-function onePerProblem(errors: readonly SettingError[], resolved: ResolvedVars): SettingError[] {
-  const firstByVariable = new Map<string, SettingError>();
+function onePerProblem(errors: readonly SettingProblem[], resolved: ResolvedVars): SettingProblem[] {
+  const firstByVariable = new Map<string, SettingProblem>();
   for (const error of errors) if (!firstByVariable.has(error.variable)) firstByVariable.set(error.variable, error);
   return [...firstByVariable.values()].filter(
     (error) => !resolved.sources(error.variable).some((source) => source !== error.variable && firstByVariable.has(source)),
   );
 }
 
-function serverCaProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingError[] {
+function serverCaProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingProblem[] {
   const value = texts.get('agent_server_ca_cert');
   if (value === undefined) return [];
   const checked = serverCaPem(value, resolved.get('agent_server_ca_cert_as_base64'));
@@ -413,7 +407,7 @@ const SUPPORT_PACKAGE_VARIABLES = [
   ['supportutils_plugin_package_name', PACKAGES.supportutilsPlugin],
 ] as const;
 
-function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingError[] {
+function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<string, string>): SettingProblem[] {
   return SUPPORT_PACKAGE_VARIABLES.flatMap(([variable, name]) => {
     const value = texts.get(variable);
     return value === undefined || value === name
@@ -433,7 +427,7 @@ function supportPackageNameProblems(resolved: ResolvedVars, texts: ReadonlyMap<s
  * zypper repository to install trento-agent from. The toolkit adds no repository, and ignoring it
  * would install another trento-agent (or none): an error naming it.
  */
-function repositoryProblems(resolved: ResolvedVars): SettingError[] {
+function repositoryProblems(resolved: ResolvedVars): SettingProblem[] {
   const variable = 'agent_trento_repository';
   return resolved.get(variable) === undefined
     ? []
@@ -448,7 +442,7 @@ function repositoryProblems(resolved: ResolvedVars): SettingError[] {
 }
 
 /** Push mode without an auth method: the released agent would fall back to basic auth. */
-function emptyAuthProblem(resolved: ResolvedVars): SettingError {
+function emptyAuthProblem(resolved: ResolvedVars): SettingProblem {
   return {
     variable: 'agent_prometheus_auth',
     origin: resolved.origin('agent_prometheus_auth'),
@@ -479,7 +473,7 @@ const READ_IN_EVERY_MODE: readonly string[] = [
  *  variables nobody set: an error naming them (Ansible fails the play where it renders it). A
  *  template Ansible never renders for this host (another mode's key, a deprecated name's
  *  shadowed fallback) is left alone, as Ansible leaves it. */
-function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): SettingError[] {
+function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): SettingProblem[] {
   return names.flatMap((name) => {
     const problem = resolved.get(name) === undefined ? undefinedRefsProblem(resolved, name) : undefined;
     return problem ? [problem] : [];
@@ -489,7 +483,7 @@ function undefinedWhereRead(resolved: ResolvedVars, names: readonly string[]): S
 /** facts-service-url is always written (the official role always writes it): a part that is
  *  empty, undefined or unset is an error naming it, never an agent.yaml without the key. (A part
  *  with a bad value, or whose discovery failed, has its own error first: one per variable.) */
-function factsUrlPartsMissing(resolved: ResolvedVars): SettingError[] {
+function factsUrlPartsMissing(resolved: ResolvedVars): SettingProblem[] {
   // A problem met resolving them (discovery that failed, a Jinja error) is the error to show.
   if (resolved.problems().length > 0) return [];
   return FACTS_URL_PARTS.filter((name) => resolved.get(name) === undefined).map(
@@ -514,21 +508,15 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  * Static checks, before any connection: types, enums, URLs, durations, required values and
  * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
  */
-export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingError[] {
+export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingProblem[] {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   const everyRole = resolveVars(vars, origins, ROLE_NAMES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved, everyRole).errors;
 }
 
-/** The mode the inventory asks for (agent_prometheus_mode), if any and valid. */
-export function requestedMode(vars: HostVars, defaults: AllRoleDefaults = loadRoleDefaults()): PrometheusMode | undefined {
-  const value = resolveVars(vars, {}, STATIC_ROLES, defaults).get('agent_prometheus_mode');
-  return PROMETHEUS_MODES.find((mode) => mode === value);
-}
-
 /** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
-export function installMonitoringDep(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults()): boolean {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+export function installMonitoringDep(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): boolean {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   return ansibleBool(resolved.get('agent_install_monitoring_dep')) ?? true;
 }
 
@@ -543,7 +531,7 @@ export function agentConfigFor(
   mode: PrometheusMode,
   defaults: AllRoleDefaults = loadRoleDefaults(),
   play?: PlayView,
-): { config: AgentConfig; errors: SettingError[] } {
+): { config: AgentConfig; errors: SettingProblem[] } {
   const resolved = resolveVars(vars, origins, MODE_ROLES[mode], defaults, discoveredVariables(play));
   const { errors, texts } = commonChecks(vars, origins, resolved);
 
@@ -616,6 +604,12 @@ export type PackageState = 'present' | 'latest';
 export function packageStateFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): PackageState {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
+}
+
+/** Whether a run upgrades the host's packages (agent_package_state: latest, --upgrade), which an
+ *  uninstall never does: the facts then read the repositories' versions and the plan upgrades. */
+export function upgradesPackages(state: PackageState, uninstall: boolean): boolean {
+  return state === 'latest' && !uninstall;
 }
 
 /** A secret value the toolkit uses for a host, and which variable gave it. */

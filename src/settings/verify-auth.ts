@@ -7,18 +7,13 @@ import type { AuthMethod } from './agent-config.ts';
 import { AUTH_METHODS } from './agent-config.ts';
 import { loadRoleDefaults, resolveVars, STATIC_ROLES, type AllRoleDefaults } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 
 export interface VerifyCredentials {
   auth: AuthMethod;
   username?: string;
   password?: string;
   bearerToken?: string;
-}
-
-export interface VerifyCredentialProblem {
-  variable: string;
-  origin: string;
-  message: string;
 }
 
 type HostVars = Readonly<Record<string, unknown>>;
@@ -51,7 +46,7 @@ export function verifyCredentialsFor(
   flagAuth: AuthMethod | undefined,
   defaults: AllRoleDefaults = loadRoleDefaults(),
   play?: PlayView,
-): { credentials?: VerifyCredentials; problems: VerifyCredentialProblem[] } {
+): { credentials?: VerifyCredentials; problems: SettingProblem[] } {
   const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
   const fromVars = text(resolved.get('agent_prometheus_auth'));
   // No flag and no agent_prometheus_auth: this host has no say (a pull-only group often sets none).
@@ -69,7 +64,7 @@ export function verifyCredentialsFor(
     };
   }
   const credentials: VerifyCredentials = { auth };
-  const problems: VerifyCredentialProblem[] = [];
+  const problems: SettingProblem[] = [];
   for (const [field, variable] of NEEDS[auth]) {
     const value = text(resolved.get(variable));
     if (value === undefined) {

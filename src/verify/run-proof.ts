@@ -7,6 +7,7 @@ import type { PlayView } from '../settings/discovery.ts';
 import { sameCredentials, type VerifyCredentials, verifyCredentialsFor } from '../settings/verify-auth.ts';
 import type { PrometheusEndpoint } from './prometheus-api.ts';
 import type { ProofRequest } from './trento-view.ts';
+import type { SettingProblem } from '../inventory/errors.ts';
 
 /** What the command line says (no secrets: those come from the inventory). */
 export interface VerifyPrometheusOptions {
@@ -28,12 +29,8 @@ interface HostView {
   play: PlayView;
 }
 
-export interface RunSettingError {
-  host: string;
-  variable: string;
-  origin: string;
-  message: string;
-}
+/** A settings problem of one host (the --verify-prometheus credentials it gives). */
+export type RunSettingError = SettingProblem & { host: string };
 
 /**
  * The one set of credentials for the run. Hosts that leave agent_prometheus_auth unset (and no

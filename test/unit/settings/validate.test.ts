@@ -6,13 +6,13 @@ import {
   formatSettingError,
   installMonitoringDep,
   levenshtein,
-  requestedMode,
   serverCaPemFor,
   suggestVariable,
   supportutilsFor,
   validateHostVars,
 } from '../../../src/settings/validate.ts';
-import type { PrometheusMode, SettingError } from '../../../src/settings/validate.ts';
+import type { SettingProblem } from '../../../src/inventory/errors.ts';
+import type { PrometheusMode } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
 import { BASE_VARS, GROUP } from './inventory-vars.ts';
@@ -597,7 +597,7 @@ describe('setting errors', () => {
   it.each(CASES)('$name: one error naming $variable', ({ changes, mode, variable, origin, message }) => {
     const { vars, origins } = withVars(changes);
     const staticErrors = validateHostVars(vars, origins, defaults);
-    let errors: SettingError[] = staticErrors;
+    let errors: SettingProblem[] = staticErrors;
     if (mode !== undefined) {
       expect(staticErrors).toEqual([]);
       errors = agentConfigFor(vars, origins, mode, defaults).errors;
@@ -697,13 +697,6 @@ describe('helpers', () => {
     expect(suggestVariable('supportutils_enable')).toBe('supportutils_enabled');
     const ok = withVars({ supportutils_enabled: false, supportutils_update_cache: 'yes' });
     expect(validateHostVars(ok.vars, ok.origins, defaults)).toEqual([]);
-  });
-
-  it('reads the requested mode', () => {
-    expect(requestedMode({})).toBeUndefined();
-    expect(requestedMode({ agent_prometheus_mode: 'push' })).toBe('push');
-    expect(requestedMode({ m: 'pull', agent_prometheus_mode: '{{ m }}' }, defaults)).toBe('pull');
-    expect(requestedMode({ agent_prometheus_mode: 'bogus' })).toBeUndefined();
   });
 
   it('computes Levenshtein distances', () => {
