@@ -67,7 +67,8 @@ tp_clean_leftovers() {
   local d
   for d in "$@"; do
     if [ -L "$d" ] || [ ! -d "$d" ]; then continue; fi
-    rm -rf -- "$d"/.tp-stage.* "$d"/.tp-new-* "$d"/.tp-prev-*
+    tp_leftovers_in "$d"
+    rm -rf -- "${TP_LEFTOVERS[@]}"
   done
 }
 

@@ -4,7 +4,7 @@
 # src/shell/safe-files.sh, src/shell/probes.sh and a generated prelude setting TP_WANT_CONTENT (1: also the managed files' contents, for --diff),
 # TP_WANT_UPDATES (1: also zypper list-updates, for agent_package_state: latest), TP_WANT_PROBES
 # (1: also probe the installed metrics providers, which --check does not need; it reads Alloy's running state alone),
-# the arrays TP_PACKAGES, TP_UNITS, TP_MANAGED_FILES and TP_AGENT_PACKAGE, TP_ALLOY_SYSCONFIG, TP_ALLOY_DEFAULT_DIR,
+# the arrays TP_PACKAGES, TP_UNITS, TP_MANAGED_FILES and TP_AGENT_PACKAGE, TP_ALLOY_SYSCONFIG, TP_ALLOY_DEFAULT_DIR, TP_ALLOY_PACKAGE_CONFIG,
 # TP_TRENTO_ALLOY, TP_STATE_DIR, TP_ZYPP_LOCK_TIMEOUT (TP_MAX_FILE_BYTES comes with src/shell/safe-files.sh), the providers' packages
 # TP_ALLOY_PACKAGE and TP_NODE_EXPORTER_PACKAGE and addresses TP_ALLOY_HTTP and
 # TP_NODE_EXPORTER_METRICS (for src/shell/probes.sh).

@@ -13,6 +13,9 @@ export const PATHS = {
   configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
   alloySysconfig: '/etc/sysconfig/alloy',
   alloyDefaultDir: '/etc/alloy',
+  /** The file Alloy loads where /etc/sysconfig/alloy sets no CONFIG_FILE (the package's default;
+   *  SUSE's package does not ship it). */
+  alloyPackageConfigFile: '/etc/alloy/config.alloy',
   trentoAlloyName: 'trento.alloy',
   /** Where the toolkit remembers what it changed, so uninstall can put it back. */
   stateDir: '/var/lib/trento-provision',

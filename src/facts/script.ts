@@ -53,6 +53,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
+      TP_ALLOY_PACKAGE_CONFIG: PATHS.alloyPackageConfigFile,
       TP_TRENTO_ALLOY: PATHS.trentoAlloyName,
       TP_STATE_DIR: PATHS.stateDir,
       TP_ZYPP_LOCK_TIMEOUT: options.zyppLockTimeoutSeconds,

@@ -14,8 +14,6 @@ import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { maskAlloy } from '../../../src/settings/secrets.ts';
 import { alloyHandlers } from '../handlers/main.ts';
 
-const PACKAGE_DEFAULT_CONFIG_FILE = '/etc/alloy/config.alloy';
-
 /** Where trento.alloy must be for Alloy to load it: the CONFIG_FILE folder. */
 export function trentoAlloyPath(ctx: TaskContext): string {
   return `${ctx.facts.alloy.configDir || PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
@@ -54,7 +52,7 @@ export function dirModeText(sysconfig: string, dir: string): string {
 function directoryMode(ctx: TaskContext): Change | null {
   const { facts } = ctx;
   if (facts.alloy.configIsDir) return null;
-  const current = facts.alloy.configFile || `${PACKAGE_DEFAULT_CONFIG_FILE} (package default)`;
+  const current = facts.alloy.configFile || `${PATHS.alloyPackageConfigFile} (package default)`;
   const dir = facts.alloy.configDir || PATHS.alloyDefaultDir;
   const sysconfig = facts.files[PATHS.alloySysconfig];
   return {

@@ -26,7 +26,7 @@ saved_line=$TP_STATE_DIR/alloy-CONFIG_FILE.orig
 if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
   bounded "$saved_line"
   tp_config_file_in "$TP_REPLY"
-  single=${TP_REPLY:-$TP_ALLOY_DEFAULT_DIR/config.alloy}
+  single=${TP_REPLY:-$TP_ALLOY_PACKAGE_CONFIG}
   # Alloy cannot start on a single file that is not there (SUSE's package ships no config.alloy):
   # uninstall then keeps directory mode rather than restart Alloy into a failure.
   [ -f "$single" ] || record alloy-single-file-missing "$single"

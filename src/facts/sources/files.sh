@@ -22,8 +22,8 @@ for f in "${!want[@]}"; do
 done
 leftovers=
 for d in "${!lookin[@]}"; do
-  left=("$d"/.tp-stage.* "$d"/.tp-new-* "$d"/.tp-prev-*)
-  for l in "${left[@]}"; do
+  tp_leftovers_in "$d"
+  for l in "${TP_LEFTOVERS[@]}"; do
     if [ -e "$l" ] || [ -L "$l" ]; then
       leftovers+=$d$'\n'
       break
