@@ -1,20 +1,20 @@
 // trento-provision (installed) / npm run provision -- --inventory NAME|PATH [...]; see --help.
 import { readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { AnsibleConfigError } from '../src/cli/ansible-config.ts';
 import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
+import { connectionDefaultsOf } from '../src/cli/connection-defaults.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
+import { answerSignals, type Hangup, type LateSignals, leave } from '../src/cli/signals.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { originOf } from '../src/inventory/errors.ts';
 import { groupHosts, InventoryError, limitHosts, loadInventory, matchHosts, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
 import type { Redactor } from '../src/output/redact.ts';
-import { writeJsonReport } from '../src/output/json-report.ts';
-import { writeJunitReport } from '../src/output/junit-report.ts';
 import { reportPathProblem } from '../src/output/report-file.ts';
+import { inventorySourceHolding, type ReportFile, reportFiles, writeReports } from '../src/output/reports.ts';
 import { createSink, type Sink } from '../src/output/sink.ts';
 import { exitCode, fold } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
@@ -26,26 +26,6 @@ import type { VerifyPrometheusOptions } from '../src/verify/run-proof.ts';
 
 // The package's own folder (the repository, or the installed package): inventories/NAME, version.
 const projectDir = packageRoot(import.meta.url);
-
-/** Whether the terminal hung up (SIGHUP) during the run: see leave(). */
-interface Hangup {
-  hungUp: boolean;
-}
-
-/**
- * Ends the process with `code`; after a hangup, by that signal itself once the exit handlers
- * (the connector's cleanup) ran: Node 20's own exit restores the terminal's settings and, the
- * terminal being gone, aborts (SIGABRT and a core file instead of the code; nodejs/node#51519,
- * fixed in Node 22.16).
- */
-function leave(code: number, hangup: Hangup): never {
-  if (hangup.hungUp) {
-    process.emit('exit', code);
-    process.removeAllListeners('SIGHUP');
-    process.kill(process.pid, 'SIGHUP');
-  }
-  process.exit(code);
-}
 
 async function main(hangup: Hangup): Promise<number> {
   // Every relative path the admin gives (-i, --private-key, @file, vault password files,
@@ -108,7 +88,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   // What the run is doing before it reaches a host, for the report of a failure there.
   const at: Step = { step: 'command line' };
   try {
-    return await rollout(cli, sink, adminDir, hangup, reports, at);
+    return await runPlay(cli, sink, adminDir, hangup, reports, at);
   } catch (error) {
     // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
     // so a CI job never reads the previous run's as this one's. Not once the run started: its
@@ -124,7 +104,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
  * over an inventory the run was given (a --json that is a typo for the inventory's name).
  */
 async function failureReports(
-  reports: ReturnType<typeof reportFiles>,
+  reports: readonly ReportFile[],
   cli: ReturnType<typeof parseCli>,
   sink: Sink,
   adminDir: string,
@@ -141,16 +121,8 @@ async function failureReports(
   const message = error instanceof InventoryError ? error.detail : error instanceof Error ? error.message : String(error);
   if (!tally.interrupted) fold(tally, { type: 'settings-error', host: 'all', variable: step, origin: where, message });
   const inventories = cli.inventories.map((i) => resolve(adminDir, i));
-  for (const [flag, path] of reports) {
-    const full = resolve(adminDir, path);
-    if (inventories.some((s) => full === s || full.startsWith(`${s}/`))) continue;
-    try {
-      if (flag === '--json') await writeJsonReport(path, tally, durationMs, sink.secrets.redact, { detailed: cli.detailedExitcode });
-      else await writeJunitReport(path, tally, durationMs, sink.secrets.redact);
-    } catch (written) {
-      process.stderr.write(sink.secrets.redact(`ERROR: ${flag} ${path}: the report could not be written: ${(written as Error).message}\n`));
-    }
-  }
+  const writable = reports.filter(([, path]) => inventorySourceHolding(resolve(adminDir, path), inventories) === undefined);
+  await writeReports(writable, tally, durationMs, sink.secrets.redact, { detailed: cli.detailedExitcode });
 }
 
 /** What a run does before it reaches a host, as the report of a failure there names it (the
@@ -159,12 +131,14 @@ interface Step {
   step: 'command line' | 'vault or password' | 'inventory' | '--limit' | '-e' | '--verify-prometheus';
 }
 
-async function rollout(
+/** The play from the command line: the prompts, the inventory, --limit, the run on the hosts,
+ *  its recap and its reports. */
+async function runPlay(
   cli: ReturnType<typeof parseCli>,
   sink: Sink,
   adminDir: string,
   hangup: Hangup,
-  reports: ReturnType<typeof reportFiles>,
+  reports: readonly ReportFile[],
   at: Step,
 ): Promise<number> {
   at.step = 'vault or password';
@@ -194,7 +168,7 @@ async function rollout(
   // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
   // folder (read as inventory by the next run) is refused.
   for (const [flag, path] of reports) {
-    const source = inventory.sources.find((s) => path === s || path.startsWith(`${s}/`));
+    const source = inventorySourceHolding(path, inventory.sources);
     if (source)
       throw new CliError(`${flag} ${path}: ${path === source ? 'is' : 'lies in'} the inventory source ${source}; write the report elsewhere`, { help: false });
   }
@@ -233,51 +207,8 @@ async function rollout(
   if (verifyPrometheus?.clientKey) sink.secrets.add(verifyPrometheus.clientKey);
   const stop = new AbortController();
   const abort = new AbortController();
-  // Ctrl-C (the admin at the terminal): the first lets the hosts in flight finish their script,
-  // the second drops every connection. SIGTERM (a supervisor: systemd, a CI job cancelled,
-  // timeout(1), docker stop, which all kill for good after a grace period) and SIGHUP (the
-  // terminal is gone) drop them at once: the ssh clients run in process groups of their own, so
-  // a kill of the toolkit alone would leave them and their masters behind. A signal after that,
-  // while the connections close, leaves at once (the connector's exit handler kills the ssh
-  // clients and removes the control folder). The hosts' scripts ignore a dropped connection.
-  // Once the run is over only its reports are left to write: a signal then changes neither the
-  // exit code nor what the reports say; a second one leaves without them.
-  const late = { reporting: false, signalled: false };
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
-    if (late.reporting && signal !== 'SIGHUP') {
-      if (late.signalled) leave(128 + osConstants.signals[signal], hangup);
-      late.signalled = true;
-      process.stderr.write(`${signal}: the run is over; writing its reports (again to leave without them)\n`);
-      return;
-    }
-    if (signal === 'SIGHUP') {
-      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
-      if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-      const again = hangup.hungUp || abort.signal.aborted;
-      hangup.hungUp = true;
-      // A closed terminal can send two (the kernel's, the shell's), and systemd sends one after
-      // SIGTERM: a hangup is never a reason to leave without the reports.
-      if (again) return;
-    }
-    if (abort.signal.aborted) {
-      sink.emit({ type: 'interrupted', message: `${signal} while closing the connections: leaving now, the ssh clients killed` });
-      leave(128 + osConstants.signals[signal], hangup);
-    }
-    if (signal === 'SIGINT' && !stop.signal.aborted) {
-      sink.emit({ type: 'interrupted', message: `${signal}: no new host is started; hosts in flight finish their current script (again to abort at once)` });
-      stop.abort();
-      return;
-    }
-    sink.emit({
-      type: 'interrupted',
-      message: `${signal}${signal === 'SIGINT' ? ' again' : ''}: dropping every connection; the hosts in flight go on with their script on their own, and files on hosts are still never half-written`,
-    });
-    stop.abort();
-    abort.abort();
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGHUP', () => onSignal('SIGHUP'));
+  const late: LateSignals = { reporting: false, signalled: false };
+  answerSignals(sink.emit, { stop, abort }, hangup, late);
   const started = Date.now();
   // run() first reads the played hosts' variables: a vault of theirs opens only then.
   at.step = 'inventory';
@@ -294,36 +225,7 @@ async function rollout(
       extraVars,
       uninstall: cli.uninstall,
       purge: cli.purge,
-      connection: {
-        timeoutMs: cli.timeoutSeconds * 1000,
-        hostKeyChecking: cli.hostKeyChecking,
-        ...(cli.user ? { user: cli.user } : {}),
-        ...(cli.port !== undefined ? { port: cli.port } : {}),
-        ...(cli.privateKey ? { privateKeyPath: cli.privateKey, ...(cli.privateKeyOrigin ? { privateKeyOrigin: cli.privateKeyOrigin } : {}) } : {}),
-        become: cli.become.enabled,
-        ...(cli.become.allowSameUser ? { becomeAllowSameUser: true } : {}),
-        ...(cli.become.user ? { becomeUser: cli.become.user } : {}),
-        ...(cli.become.method ? { becomeMethod: cli.become.method, becomeMethodOrigin: cli.become.methodOrigin } : {}),
-        ...(becomePassword ? { becomePassword } : {}),
-        ...(cli.become.exe ? { becomeExe: cli.become.exe, becomeExeOrigin: cli.become.exeOrigin } : {}),
-        ...(cli.become.flags !== undefined ? { becomeFlags: cli.become.flags, becomeFlagsOrigin: cli.become.flagsOrigin } : {}),
-        scriptTimeoutSeconds: cli.remoteTimeoutSeconds,
-        ...(cli.ssh.transport ? { transport: cli.ssh.transport, transportOrigin: cli.ssh.transportOrigin } : {}),
-        ...(cli.ssh.executable ? { sshExecutable: cli.ssh.executable } : {}),
-        ...(cli.ssh.args !== undefined ? { sshArgs: cli.ssh.args } : {}),
-        ...(cli.ssh.commonArgs ? { sshCommonArgs: cli.ssh.commonArgs } : {}),
-        ...(cli.ssh.extraArgs ? { sshExtraArgs: cli.ssh.extraArgs } : {}),
-        ...(cli.ssh.retries !== undefined ? { retries: cli.ssh.retries } : {}),
-        ...(cli.ssh.sshpassPrompt ? { sshpassPrompt: cli.ssh.sshpassPrompt } : {}),
-        ...(cli.ssh.pkcs11Provider ? { pkcs11Provider: cli.ssh.pkcs11Provider, pkcs11ProviderOrigin: cli.ssh.pkcs11ProviderOrigin } : {}),
-        ...(cli.ssh.paramikoProxyCommand
-          ? { paramikoProxyCommand: cli.ssh.paramikoProxyCommand, paramikoProxyCommandOrigin: cli.ssh.paramikoProxyCommandOrigin }
-          : {}),
-        ...(cli.ssh.controlPath ? { controlPath: cli.ssh.controlPath, controlPathOrigin: cli.ssh.controlPathOrigin } : {}),
-        paramiko: cli.ssh.paramiko,
-        ...(sshPassword !== undefined ? { password: sshPassword } : {}),
-        verbosity: cli.verbosity,
-      },
+      connection: connectionDefaultsOf(cli, { ...(sshPassword !== undefined ? { sshPassword } : {}), ...(becomePassword ? { becomePassword } : {}) }),
       maxHostOutputBytes: cli.maxHostOutputMiB * 1024 * 1024,
       ...(cli.ssh.controlPathDir ? { controlPathDir: cli.ssh.controlPathDir } : {}),
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
@@ -355,29 +257,14 @@ async function rollout(
   const durationMs = Date.now() - started;
   // A signal during the report writes below changes neither this code nor the reports (late).
   const code = exitCode(sink.tally, policy);
-  // The reports go through the same secret list as every line above. Each is written on its
-  // own: one that fails (a full disk) is an error naming its flag, the other is still written,
-  // and the run's own code stands (3 only where it was 0: the hosts are as the recap says).
-  let lost = false;
-  for (const [flag, path] of reports) {
-    try {
-      if (flag === '--json') await writeJsonReport(path, sink.tally, durationMs, sink.secrets.redact, policy);
-      else await writeJunitReport(path, sink.tally, durationMs, sink.secrets.redact);
-    } catch (error) {
-      lost = true;
-      process.stderr.write(sink.secrets.redact(`ERROR: ${flag} ${path}: the report could not be written: ${(error as Error).message}\n`));
-    }
-  }
+  // The reports go through the same secret list as every line above; one lost leaves the run's
+  // own code as it is (3 only where it was 0: the hosts are as the recap says).
+  const lost = await writeReports(reports, sink.tally, durationMs, sink.secrets.redact, policy);
   return lost && code === 0 ? REPORT_LOST : code;
 }
 
 /** Exit code of a run that went as its recap says but whose --json or --junit report was lost. */
 const REPORT_LOST = 3;
-
-/** The reports the run writes, by flag. */
-function reportFiles(cli: ReturnType<typeof parseCli>): (readonly [flag: '--json' | '--junit', path: string])[] {
-  return [...(cli.json ? [['--json', cli.json] as const] : []), ...(cli.junit ? [['--junit', cli.junit] as const] : [])];
-}
 
 /** The --verify-* files read here, once, before any host is touched. */
 function verifyPrometheusOptions(v: NonNullable<ReturnType<typeof parseCli>['verify']>): VerifyPrometheusOptions {

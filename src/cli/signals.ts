@@ -1,0 +1,84 @@
+// How a run answers signals, and how the process ends after its terminal hung up.
+// Ctrl-C (the admin at the terminal): the first lets the hosts in flight finish their script,
+// the second drops every connection. SIGTERM (a supervisor: systemd, a CI job cancelled,
+// timeout(1), docker stop, which all kill for good after a grace period) and SIGHUP (the
+// terminal is gone) drop them at once: the ssh clients run in process groups of their own, so
+// a kill of the toolkit alone would leave them and their masters behind. A signal after that,
+// while the connections close, leaves at once (the connector's exit handler kills the ssh
+// clients and removes the control folder). The hosts' scripts ignore a dropped connection.
+// Once the run is over only its reports are left to write: a signal then changes neither the
+// exit code nor what the reports say; a second one leaves without them.
+import { constants as osConstants } from 'node:os';
+import type { RunEvent } from '../output/events.ts';
+
+/** Whether the terminal hung up (SIGHUP) during the run: see leave(). */
+export interface Hangup {
+  hungUp: boolean;
+}
+
+/**
+ * Ends the process with `code`; after a hangup, by that signal itself once the exit handlers
+ * (the connector's cleanup) ran: Node 20's own exit restores the terminal's settings and, the
+ * terminal being gone, aborts (SIGABRT and a core file instead of the code; nodejs/node#51519,
+ * fixed in Node 22.16).
+ */
+export function leave(code: number, hangup: Hangup): never {
+  if (hangup.hungUp) {
+    process.emit('exit', code);
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
+  process.exit(code);
+}
+
+/** The run's two stops, as the signals pull them: `stop` starts no new host, `abort` drops every connection. */
+export interface RunStops {
+  stop: AbortController;
+  abort: AbortController;
+}
+
+/** Set once the run is over and only its reports are left to write. */
+export interface LateSignals {
+  reporting: boolean;
+  signalled: boolean;
+}
+
+/** Installs the run's SIGINT, SIGTERM and SIGHUP handlers; `late` is flipped by the caller once
+ *  the run is over. Each signal is said through `emit` (the run's event stream). */
+export function answerSignals(emit: (event: RunEvent) => void, { stop, abort }: RunStops, hangup: Hangup, late: LateSignals): void {
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
+    if (late.reporting && signal !== 'SIGHUP') {
+      if (late.signalled) leave(128 + osConstants.signals[signal], hangup);
+      late.signalled = true;
+      process.stderr.write(`${signal}: the run is over; writing its reports (again to leave without them)\n`);
+      return;
+    }
+    if (signal === 'SIGHUP') {
+      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
+      if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      const again = hangup.hungUp || abort.signal.aborted;
+      hangup.hungUp = true;
+      // A closed terminal can send two (the kernel's, the shell's), and systemd sends one after
+      // SIGTERM: a hangup is never a reason to leave without the reports.
+      if (again) return;
+    }
+    if (abort.signal.aborted) {
+      emit({ type: 'interrupted', message: `${signal} while closing the connections: leaving now, the ssh clients killed` });
+      leave(128 + osConstants.signals[signal], hangup);
+    }
+    if (signal === 'SIGINT' && !stop.signal.aborted) {
+      emit({ type: 'interrupted', message: `${signal}: no new host is started; hosts in flight finish their current script (again to abort at once)` });
+      stop.abort();
+      return;
+    }
+    emit({
+      type: 'interrupted',
+      message: `${signal}${signal === 'SIGINT' ? ' again' : ''}: dropping every connection; the hosts in flight go on with their script on their own, and files on hosts are still never half-written`,
+    });
+    stop.abort();
+    abort.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
+}
