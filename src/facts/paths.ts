@@ -1,5 +1,6 @@
 // Every path, package and unit the toolkit reads or manages on a host: one table, used by the
 // facts script, the roles and the uninstall plan alike.
+import type { MetricsProvider } from '../platform.ts';
 
 export const PATHS = {
   agentConfig: '/etc/trento/agent.yaml',
@@ -60,12 +61,15 @@ export const UNITS = {
   nodeExporter: 'prometheus-node_exporter.service',
 } as const;
 
+/** Each metrics provider's package and the unit it ships (the agent's unit is wired to that unit). */
+export const PROVIDERS: Readonly<Record<MetricsProvider, { package: string; unit: string }>> = {
+  node_exporter: { package: PACKAGES.nodeExporter, unit: UNITS.nodeExporter },
+  alloy: { package: PACKAGES.alloy, unit: UNITS.alloy },
+};
+
 /** The metrics providers' units and the packages that ship them (an admin's service the toolkit
  *  turned on is recorded by unit; the record's line goes with the package). */
-export const PROVIDER_UNIT_PACKAGES: Readonly<Record<string, string>> = {
-  [UNITS.alloy]: PACKAGES.alloy,
-  [UNITS.nodeExporter]: PACKAGES.nodeExporter,
-};
+export const PROVIDER_UNIT_PACKAGES: Readonly<Record<string, string>> = Object.fromEntries(Object.values(PROVIDERS).map((p) => [p.unit, p.package]));
 
 /** The largest file the facts script reads (os-release, a managed file): a host cannot make the
  *  controller hold more than this per file, and a managed file larger than this is refused. */

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
-import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
+import { FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, fileRecordForgotten, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
@@ -14,8 +14,6 @@ import { maskAgentYaml } from '../../../src/settings/secrets.ts';
 import { rebuildTrustStore, reloadSystemdUnits } from '../handlers/main.ts';
 
 const roleFile = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
-
-const PROVIDER_UNIT = { node_exporter: UNITS.nodeExporter, alloy: UNITS.alloy } as const;
 
 /** configure-alloy.sh as installed: the role's file with the paths, unit, owner and mode it
  *  needs (from the tables every role uses) and the shared safe-file functions in it (the host has
@@ -57,7 +55,7 @@ const agentCanRegenerate = (ctx: TaskContext) =>
 export function dropInContent(ctx: TaskContext): string {
   const withScript = agentRegeneratesAlloy(ctx);
   return ejs.render(roleFile('templates/trento-agent-dropin.conf.ejs'), {
-    unit: PROVIDER_UNIT[ctx.platform.provider],
+    unit: PROVIDERS[ctx.platform.provider].unit,
     configureAlloy: withScript ? PATHS.configureAlloyScript : '',
   });
 }
