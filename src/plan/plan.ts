@@ -33,8 +33,7 @@ import {
   type TaskContext,
 } from './types.ts';
 import type { TemplateSet } from '../render/template-search.ts';
-import type { HostSettings } from '../settings/host-settings.ts';
-import { upgradesPackages } from '../settings/validate.ts';
+import { type HostSettings, upgradesPackages } from '../settings/host-settings.ts';
 
 export interface PlanInput {
   /** The host's roles in order (roles/index.ts decides them by metrics provider). */

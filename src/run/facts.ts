@@ -11,7 +11,7 @@ import { FactsError, type HostFacts } from '../facts/types.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from '../output/verbose.ts';
 import { platformOf } from '../platform.ts';
 import { agentIdFromMachineId } from '../settings/agent-id.ts';
-import { packageStateFor, upgradesPackages } from '../settings/validate.ts';
+import { packageStateFor, upgradesPackages } from '../settings/host-settings.ts';
 import { forEachLimit } from '../util/pool.ts';
 import { type HostRecord, type Planning, type ReachedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { leavesNothingToRun, planHostOf } from './plan.ts';

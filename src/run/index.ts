@@ -10,7 +10,7 @@ import { wouldChange } from '../output/tally.ts';
 import { loadRoleDefaults } from '../settings/defaults.ts';
 import { templatedConnectionVars } from '../settings/connection-vars.ts';
 import { playViewOf } from '../settings/discovery.ts';
-import { usedSecrets } from '../settings/validate.ts';
+import { usedSecrets } from '../settings/used-secrets.ts';
 import type { RunOptions, RunSinkHooks, HostRecord, RunContext } from './types.ts';
 import { checkHostlessSettings } from './settings.ts';
 import { gatherFacts } from './facts.ts';

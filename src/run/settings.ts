@@ -4,7 +4,8 @@ import { connectionSettingsErrors, connectionSettingsWarnings } from '../exec/co
 import type { Emit } from '../output/events.ts';
 import type { SettingProblem } from '../inventory/errors.ts';
 import { connectionVariableTypos } from '../settings/connection-typos.ts';
-import { shortSecretWarnings, type usedSecrets, validateHostVars } from '../settings/validate.ts';
+import { shortSecretWarnings, type usedSecrets } from '../settings/used-secrets.ts';
+import { validateHostVars } from '../settings/validate.ts';
 import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { verifyEndpointFor } from '../verify/run-proof.ts';
 import type { HostRecord, RunContext } from './types.ts';

@@ -6,15 +6,11 @@ import type { PrometheusMode } from './agent-config.ts';
 import type { AgentConfig } from './agent-config.ts';
 import { type AllRoleDefaults, loadRoleDefaults } from './defaults.ts';
 import type { PlayView } from './discovery.ts';
-import {
-  agentConfigFor,
-  installMonitoringDep,
-  type PackageState,
-  packageStateFor,
-  serverCaPemFor,
-  type SupportutilsSettings,
-  supportutilsFor,
-} from './validate.ts';
+import { ansibleBool } from '../inventory/truthiness.ts';
+import { agentConfigFor, asText } from './validate.ts';
+import { resolveVars, STATIC_ROLES } from './defaults.ts';
+import { discoveredVariables } from './discovery.ts';
+import { serverCaPem } from './server-ca.ts';
 
 export interface HostSettings {
   /** The agent.yaml keys for this host, validated (on uninstall: only the mode). */
@@ -50,4 +46,72 @@ export function hostSettingsFor(
   if (uninstall) return { settings: { agent: { 'prometheus-mode': mode }, ...switches }, errors: [] };
   const { config, errors } = agentConfigFor(vars, origins, mode, defaults, play);
   return { settings: { agent: config, ...switches }, errors };
+}
+
+// The role switches, each resolved as validateHostVars resolves it (defaults, group_vars, Jinja,
+// discovery, -e); invalid values are reported there, and read here as their defaults.
+
+/** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
+export function installMonitoringDep(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): boolean {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return ansibleBool(resolved.get('agent_install_monitoring_dep')) ?? true;
+}
+
+/** agent_server_ca_cert as the PEM to write (base64 decoded when asked), or undefined when unset or invalid. */
+export function serverCaPemFor(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): string | undefined {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const value = asText(resolved.get('agent_server_ca_cert'));
+  if (!value.ok) return undefined;
+  const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
+  return checked.ok ? checked.pem : undefined;
+}
+
+/** The supportutils role's switches with their defaults (invalid values are reported by validateReadonly<Record<string, unknown>>). */
+export interface SupportutilsSettings {
+  /** supportutils_enabled: install supportutils and supportutils-plugin-trento. */
+  enabled: boolean;
+  /** supportutils_update_cache: zypper refresh before installing them. */
+  updateCache: boolean;
+}
+
+export function supportutilsFor(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): SupportutilsSettings {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return {
+    enabled: ansibleBool(resolved.get('supportutils_enabled')) ?? true,
+    updateCache: ansibleBool(resolved.get('supportutils_update_cache')) ?? true,
+  };
+}
+
+export type PackageState = 'present' | 'latest';
+
+/** agent_package_state with its default (invalid values are reported by validateReadonly<Record<string, unknown>>). */
+export function packageStateFor(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): PackageState {
+  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
+}
+
+/** Whether a run upgrades the host's packages (agent_package_state: latest, --upgrade), which an
+ *  uninstall never does: the facts then read the repositories' versions and the plan upgrades. */
+export function upgradesPackages(state: PackageState, uninstall: boolean): boolean {
+  return state === 'latest' && !uninstall;
 }

@@ -14,14 +14,13 @@ import { distance } from 'fastest-levenshtein';
 import { parseGoDuration, positiveDurationProblem } from './go-duration.ts';
 import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { UnsafeText } from '../inventory/model.ts';
-import { hasTemplate } from './jinja-lite.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
 import { loadRoleDefaults, MODE_ROLES, resolveVars, ROLE_NAMES, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
 import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
-import { ANSIBLE_SECRET_VARIABLES, MASK, MIN_FREE_TEXT_SECRET, SECRET_VARIABLES, secretFeeders, urlPasswords, withoutSecretText } from './secrets.ts';
+import { MASK, SECRET_VARIABLES, secretFeeders, withoutSecretText } from './secrets.ts';
 import type { AllRoleDefaults, ResolvedVars } from './defaults.ts';
 
 export type { PrometheusMode } from './agent-config.ts';
@@ -62,7 +61,7 @@ function describe(value: unknown): string {
  * number, a long one is a bigint); nothing else. A float is refused: its text is already lost
  * (`1.10` is 1.1), so writing it would change the value silently.
  */
-function asText(value: unknown): Checked {
+export function asText(value: unknown): Checked {
   // Half of a UTF-16 pair (a JSON inventory's "\ud800"): go-yaml refuses its escape in
   // agent.yaml, and Alloy's string would get U+FFFD, another value.
   if (typeof value === 'string' && LONE_SURROGATE.test(value))
@@ -514,12 +513,6 @@ export function validateHostVars(vars: HostVars, origins: Origins, defaults: All
   return commonChecks(vars, origins, resolved, everyRole).errors;
 }
 
-/** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
-export function installMonitoringDep(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): boolean {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  return ansibleBool(resolved.get('agent_install_monitoring_dep')) ?? true;
-}
-
 /**
  * After facts, before any change: the agent.yaml keys for this host in `mode` (the mode the
  * toolkit deploys there: the platform's, or agent_prometheus_mode when the caller honours it).
@@ -571,93 +564,4 @@ export function agentConfigFor(
     if (text !== undefined) (config as unknown as Record<string, string>)[spec.agentKey!] = text;
   }
   return { config, errors: onePerProblem(errors, resolved) };
-}
-
-/** agent_server_ca_cert as the PEM to write (base64 decoded when asked), or undefined when unset or invalid. */
-export function serverCaPemFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): string | undefined {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  const value = asText(resolved.get('agent_server_ca_cert'));
-  if (!value.ok) return undefined;
-  const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
-  return checked.ok ? checked.pem : undefined;
-}
-
-/** The supportutils role's switches with their defaults (invalid values are reported by validateHostVars). */
-export interface SupportutilsSettings {
-  /** supportutils_enabled: install supportutils and supportutils-plugin-trento. */
-  enabled: boolean;
-  /** supportutils_update_cache: zypper refresh before installing them. */
-  updateCache: boolean;
-}
-
-export function supportutilsFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SupportutilsSettings {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  return {
-    enabled: ansibleBool(resolved.get('supportutils_enabled')) ?? true,
-    updateCache: ansibleBool(resolved.get('supportutils_update_cache')) ?? true,
-  };
-}
-
-export type PackageState = 'present' | 'latest';
-
-/** agent_package_state with its default (invalid values are reported by validateHostVars). */
-export function packageStateFor(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): PackageState {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
-}
-
-/** Whether a run upgrades the host's packages (agent_package_state: latest, --upgrade), which an
- *  uninstall never does: the facts then read the repositories' versions and the plan upgrades. */
-export function upgradesPackages(state: PackageState, uninstall: boolean): boolean {
-  return state === 'latest' && !uninstall;
-}
-
-/** A secret value the toolkit uses for a host, and which variable gave it. */
-export interface UsedSecret {
-  variable: string;
-  origin: string;
-  value: string;
-}
-
-/**
- * The secrets the toolkit uses for this host: the credentials it writes (API key, RabbitMQ
- * password, Prometheus password or token, each after its defaults, so trento_rabbitmq_password
- * counts through agent_rabbitmq_password) and Ansible's connection passwords. Variables it never
- * reads (trento_web_postgres_password...) are not here: they mask nothing.
- */
-export function usedSecrets(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): UsedSecret[] {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-  // The agent_* rows are the settings the toolkit writes; the other secret rows (trento_*,
-  // deprecated names) only feed them through the defaults, and count through them.
-  const written = VARIABLES.filter((spec) => spec.secret && spec.name.startsWith('agent_')).flatMap((spec) => {
-    const text = asText(resolved.get(spec.name));
-    return text.ok ? [{ variable: spec.name, origin: resolved.origin(spec.name), value: text.text }] : [];
-  });
-  // A password in a URL setting's userinfo (https://user:PASSWORD@host/...): the agent and
-  // Alloy send it as basic auth, so it is a credential like agent_prometheus_auth_password.
-  const inUrls = VARIABLES.filter((spec) => spec.kind === 'http-url' && spec.agentKey).flatMap((spec) => {
-    const text = asText(resolved.get(spec.name));
-    return (text.ok ? urlPasswords(text.text) : []).map((value) => ({ variable: `the password in ${spec.name}`, origin: resolved.origin(spec.name), value }));
-  });
-  const connection = ANSIBLE_SECRET_VARIABLES.flatMap((name) => {
-    const value = vars[name];
-    // The connection variables are evaluated already (templatedConnectionVars): a plain string
-    // with `{{` is one that could not be, reported as such and never used. A !unsafe value
-    // (UnsafeText) is the password itself, braces included. Any number, as its exact text: a
-    // 20-digit password is a bigint, 1.10 a PyFloat.
-    const used = value instanceof UnsafeText || isPyNumber(value) || (typeof value === 'string' && !hasTemplate(value));
-    return used ? [{ variable: name, origin: origins[name] ?? 'inventory', value: String(value) }] : [];
-  });
-  return [...written, ...inUrls, ...connection].filter((s) => s.value !== '');
-}
-
-/** One warning per used secret too short to be searched for in free text. */
-export function shortSecretWarnings(secrets: readonly UsedSecret[]): string[] {
-  return secrets
-    .filter((s) => s.value.length < MIN_FREE_TEXT_SECRET)
-    .map(
-      (s) =>
-        `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
-        `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`,
-    );
 }

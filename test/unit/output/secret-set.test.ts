@@ -8,7 +8,8 @@ import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
 import { MASK, MIN_FREE_TEXT_SECRET } from '../../../src/settings/secrets.ts';
-import { agentConfigFor, usedSecrets } from '../../../src/settings/validate.ts';
+import { usedSecrets } from '../../../src/settings/used-secrets.ts';
+import { agentConfigFor } from '../../../src/settings/validate.ts';
 
 const defaults = loadRoleDefaults();
 

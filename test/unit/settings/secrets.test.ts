@@ -7,7 +7,8 @@ import { MASK, maskAgentYaml, maskAlloy, maskUrlPassword, SECRET_AGENT_KEYS, SEC
 import { secretSet } from '../../../src/output/redact.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
-import { factsServiceUrl, usedSecrets } from '../../../src/settings/validate.ts';
+import { usedSecrets } from '../../../src/settings/used-secrets.ts';
+import { factsServiceUrl } from '../../../src/settings/validate.ts';
 import type { AgentConfig } from '../../../src/settings/agent-config.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/trento-agent/', import.meta.url));

@@ -11,7 +11,8 @@ import { loadInventory, UnsafeText } from '../../../src/inventory/index.ts';
 import { templatedConnectionVars } from '../../../src/settings/connection-vars.ts';
 import { evaluateTemplate, UNDEFINED } from '../../../src/settings/jinja-lite.ts';
 import { loadRoleDefaults, resolveVars, STATIC_ROLES } from '../../../src/settings/defaults.ts';
-import { agentConfigFor, usedSecrets } from '../../../src/settings/validate.ts';
+import { usedSecrets } from '../../../src/settings/used-secrets.ts';
+import { agentConfigFor } from '../../../src/settings/validate.ts';
 import { ANSIBLE_CORE, ANSIBLE_ENV } from '../inventory/ansible-judge.ts';
 import { describeWith } from '../../support/requires.ts';
 

@@ -8,7 +8,8 @@ import { secretSet } from '../../../src/output/redact.ts';
 import { loadRoleDefaults } from '../../../src/settings/defaults.ts';
 import { playViewOf } from '../../../src/settings/discovery.ts';
 import { maskAgentYaml } from '../../../src/settings/secrets.ts';
-import { agentConfigFor, shortSecretWarnings, usedSecrets } from '../../../src/settings/validate.ts';
+import { shortSecretWarnings, usedSecrets } from '../../../src/settings/used-secrets.ts';
+import { agentConfigFor } from '../../../src/settings/validate.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/official-playbook');

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import {
-  agentConfigFor,
-  factsServiceUrl,
-  formatSettingError,
-  installMonitoringDep,
-  levenshtein,
-  serverCaPemFor,
-  suggestVariable,
-  supportutilsFor,
-  validateHostVars,
-} from '../../../src/settings/validate.ts';
+import { agentConfigFor, factsServiceUrl, formatSettingError, levenshtein, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
 import type { SettingProblem } from '../../../src/inventory/errors.ts';
+import { installMonitoringDep, serverCaPemFor, supportutilsFor } from '../../../src/settings/host-settings.ts';
 import type { PrometheusMode } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
