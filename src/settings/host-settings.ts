@@ -1,16 +1,14 @@
-// One validated value per host: the agent.yaml keys and every role switch, each resolved from
-// the host's variables as validateHostVars resolves them (defaults, group_vars, Jinja, discovery, -e). The planner hands it to
-// the roles, which see only this and the facts: no role reads an inventory variable.
+// One validated value per host: the agent.yaml keys and every role switch, resolved from the
+// host's variables as validateHostVars resolves them (defaults, group_vars, Jinja, discovery,
+// -e); the switches from one resolution. The planner hands it to the roles, which see only this
+// and the facts: no role reads an inventory variable.
 import type { SettingProblem } from '../inventory/errors.ts';
-import type { PrometheusMode } from './agent-config.ts';
-import type { AgentConfig } from './agent-config.ts';
-import { type AllRoleDefaults, loadRoleDefaults } from './defaults.ts';
-import type { PlayView } from './discovery.ts';
 import { ansibleBool } from '../inventory/truthiness.ts';
-import { agentConfigFor, asText } from './validate.ts';
-import { resolveVars, STATIC_ROLES } from './defaults.ts';
-import { discoveredVariables } from './discovery.ts';
+import type { AgentConfig, PrometheusMode } from './agent-config.ts';
+import { type AllRoleDefaults, loadRoleDefaults, type ResolvedVars, resolveVars, STATIC_ROLES } from './defaults.ts';
+import { discoveredVariables, type PlayView } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
+import { agentConfigFor, asText } from './validate.ts';
 
 export interface HostSettings {
   /** The agent.yaml keys for this host, validated (on uninstall: only the mode). */
@@ -36,40 +34,40 @@ export function hostSettingsFor(
   mode: PrometheusMode,
   { uninstall, defaults = loadRoleDefaults(), play }: { uninstall: boolean; defaults?: AllRoleDefaults; play?: PlayView },
 ): { settings: HostSettings; errors: SettingProblem[] } {
-  const serverCaPem = serverCaPemFor(vars, origins, defaults, play);
+  const resolved = switchVariables(vars, origins, defaults, play);
+  const serverCaPem = serverCaPemFor(resolved);
   const switches = {
-    installMonitoringDep: installMonitoringDep(vars, origins, defaults, play),
-    supportutils: supportutilsFor(vars, origins, defaults, play),
+    installMonitoringDep: installMonitoringDep(resolved),
+    supportutils: supportutilsFor(resolved),
     ...(serverCaPem !== undefined ? { serverCaPem } : {}),
-    packageState: packageStateFor(vars, origins, defaults, play),
+    packageState: packageStateFor(resolved),
   };
   if (uninstall) return { settings: { agent: { 'prometheus-mode': mode }, ...switches }, errors: [] };
   const { config, errors } = agentConfigFor(vars, origins, mode, defaults, play);
   return { settings: { agent: config, ...switches }, errors };
 }
 
-// The role switches, each resolved as validateHostVars resolves it (defaults, group_vars, Jinja,
-// discovery, -e); invalid values are reported there, and read here as their defaults.
+// The role switches, read from the host's variables as switchVariables resolves them (as
+// validateHostVars does); invalid values are reported there, and read here as their defaults.
 
-/** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
-export function installMonitoringDep(
+/** The host's variables as the role switches read them: the defaults of the roles every agent
+ *  host gets, group_vars, Jinja, the play's discovery, -e. */
+export function switchVariables(
   vars: Readonly<Record<string, unknown>>,
   origins: Readonly<Record<string, string>>,
   defaults: AllRoleDefaults = loadRoleDefaults(),
   play?: PlayView,
-): boolean {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+): ResolvedVars {
+  return resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+}
+
+/** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
+export function installMonitoringDep(resolved: ResolvedVars): boolean {
   return ansibleBool(resolved.get('agent_install_monitoring_dep')) ?? true;
 }
 
 /** agent_server_ca_cert as the PEM to write (base64 decoded when asked), or undefined when unset or invalid. */
-export function serverCaPemFor(
-  vars: Readonly<Record<string, unknown>>,
-  origins: Readonly<Record<string, string>>,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): string | undefined {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+export function serverCaPemFor(resolved: ResolvedVars): string | undefined {
   const value = asText(resolved.get('agent_server_ca_cert'));
   if (!value.ok) return undefined;
   const checked = serverCaPem(value.text, resolved.get('agent_server_ca_cert_as_base64'));
@@ -84,13 +82,7 @@ export interface SupportutilsSettings {
   updateCache: boolean;
 }
 
-export function supportutilsFor(
-  vars: Readonly<Record<string, unknown>>,
-  origins: Readonly<Record<string, string>>,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): SupportutilsSettings {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+export function supportutilsFor(resolved: ResolvedVars): SupportutilsSettings {
   return {
     enabled: ansibleBool(resolved.get('supportutils_enabled')) ?? true,
     updateCache: ansibleBool(resolved.get('supportutils_update_cache')) ?? true,
@@ -100,13 +92,7 @@ export function supportutilsFor(
 export type PackageState = 'present' | 'latest';
 
 /** agent_package_state with its default (invalid values are reported by validateReadonly<Record<string, unknown>>). */
-export function packageStateFor(
-  vars: Readonly<Record<string, unknown>>,
-  origins: Readonly<Record<string, string>>,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): PackageState {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+export function packageStateFor(resolved: ResolvedVars): PackageState {
   return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
 }
 
