@@ -9,7 +9,7 @@ import { factsScript } from '../facts/script.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { FactsError, type HostFacts } from '../facts/types.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from '../output/verbose.ts';
-import { platformOf } from '../platform.ts';
+import { platformOf, type SupportedPlatform } from '../platform.ts';
 import { agentIdFromMachineId } from '../settings/agent-id.ts';
 import { packageStateFor, switchVariables, upgradesPackages } from '../settings/host-settings.ts';
 import { forEachLimit } from '../util/pool.ts';
@@ -93,28 +93,9 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal });
       return finish(h, 'skipped');
     }
-    // Not root, the facts cannot read what they must (agent.yaml is 0600 root, the toolkit's
-    // records 0700): a plan from them would be wrong (files reported absent), and the apply would
-    // fail half way. Ansible would fail task by task; this says why once, before any change.
-    if (facts.uid !== 0) {
-      const who = Number.isInteger(facts.uid) ? `uid ${facts.uid}` : 'a user the facts could not tell';
-      return finish(
-        h,
-        'failed',
-        `the scripts run as ${who}, not root: they read root-only files (/etc/trento/agent.yaml) and install packages; log in as root, or set ansible_become=true (-b) with a sudo account`,
-      );
-    }
-    // The apply would refuse to write trento.alloy there (and uninstall to remove it): said
-    // before any change, in --check too.
-    if (platform.provider === 'alloy' && facts.alloy.configDirUnsafe) {
-      return finish(h, 'failed', `Alloy's configuration folder (CONFIG_FILE in ${PATHS.alloySysconfig}): ${facts.alloy.configDirUnsafe}`);
-    }
-    let agentId: string;
-    try {
-      agentId = agentIdFromMachineId(facts.machineId);
-    } catch (error) {
-      return finish(h, 'failed', `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host`);
-    }
+    const admitted = admit(facts, platform);
+    if ('refused' in admitted) return finish(h, 'failed', admitted.refused);
+    const { agentId } = admitted;
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
     for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
     const clockSkewMs = facts.probes.hostNow !== undefined ? facts.probes.hostNow * 1000 - Date.now() : undefined;
@@ -155,6 +136,31 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
  * once, or a clone that kept its template's /etc/machine-id, which Trento would take for one
  * host (and whose one host's metrics would prove both). Returns the others, in order.
  */
+/**
+ * Whether a host can be planned from its facts, before any change (in --check too): its agent ID,
+ * or why not.
+ */
+function admit(facts: HostFacts, platform: SupportedPlatform): { agentId: string } | { refused: string } {
+  // Not root, the facts cannot read what they must (agent.yaml is 0600 root, the toolkit's
+  // records 0700): a plan from them would be wrong (files reported absent), and the apply would
+  // fail half way. Ansible would fail task by task; this says why once.
+  if (facts.uid !== 0) {
+    const who = Number.isInteger(facts.uid) ? `uid ${facts.uid}` : 'a user the facts could not tell';
+    return {
+      refused: `the scripts run as ${who}, not root: they read root-only files (/etc/trento/agent.yaml) and install packages; log in as root, or set ansible_become=true (-b) with a sudo account`,
+    };
+  }
+  // The apply would refuse to write trento.alloy there (and uninstall to remove it).
+  if (platform.provider === 'alloy' && facts.alloy.configDirUnsafe) {
+    return { refused: `Alloy's configuration folder (CONFIG_FILE in ${PATHS.alloySysconfig}): ${facts.alloy.configDirUnsafe}` };
+  }
+  try {
+    return { agentId: agentIdFromMachineId(facts.machineId) };
+  } catch (error) {
+    return { refused: `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host` };
+  }
+}
+
 function withoutSharedAgentIds(reached: ReachedHost[], { finish }: Pick<RunContext, 'finish'>): ReachedHost[] {
   const byId = new Map<string, ReachedHost[]>();
   for (const h of reached) byId.set(h.agentId, [...(byId.get(h.agentId) ?? []), h]);
