@@ -119,7 +119,7 @@ async function failureReports(
   tally.interrupted = error instanceof PromptInterrupted;
   const where = error instanceof InventoryError && error.file ? originOf(error.file, error.line) : 'command line';
   const message = error instanceof InventoryError ? error.detail : error instanceof Error ? error.message : String(error);
-  if (!tally.interrupted) fold(tally, { type: 'settings-error', host: 'all', variable: step, origin: where, message });
+  if (!tally.interrupted) fold(tally, { type: 'settings-errors', errors: [{ host: 'all', variable: step, origin: where, message }] });
   const inventories = cli.inventories.map((i) => resolve(adminDir, i));
   const writable = reports.filter(([, path]) => inventorySourceHolding(resolve(adminDir, path), inventories) === undefined);
   await writeReports(writable, tally, durationMs, sink.secrets.redact, { detailed: cli.detailedExitcode });

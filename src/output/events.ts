@@ -13,9 +13,14 @@ export interface PlannedChange {
   diff?: string;
 }
 
+/** A settings problem and the host it is a problem of ("all": the whole run's). */
+export type HostSettingProblem = SettingProblem & { host: string };
+
 export type RunEvent =
   | { type: 'run-start'; mode: RunMode; check: boolean; hosts: string[]; forks: number }
-  | ({ type: 'settings-error'; host: string } & SettingProblem)
+  // Every settings error of one check of the run's hosts, at once: the display groups the hosts
+  // that share an error (one missing group variable is one line, not one per host).
+  | { type: 'settings-errors'; errors: HostSettingProblem[] }
   | { type: 'phase'; phase: 'facts' | 'plan' | 'apply' | 'verify'; total: number }
   | { type: 'host-unreachable'; host: string; message: string }
   | { type: 'host-refused'; host: string; product: string; reason: string }

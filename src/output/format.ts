@@ -1,7 +1,7 @@
 // One formatter per event kind: the plain, greppable per-host lines ("HOST | STATUS | text").
 // The live display prints the same lines above its spinner.
 import { settingSource } from '../settings/validate.ts';
-import type { RunEvent } from './events.ts';
+import type { HostSettingProblem, RunEvent } from './events.ts';
 import { type Tally, wouldChange } from './tally.ts';
 
 export interface FormatOptions {
@@ -26,6 +26,28 @@ const indent = (text: string, by = '    ') =>
 
 /** Verbose detail: TEXT indented in gray, nothing when it is blank. */
 const detail = (o: FormatOptions, text: string): string[] => (text.trim() ? [paint(o, 'gray', indent(text))] : []);
+
+/** The hosts that share one error (the same variable, origin and message), in the order met:
+ *  one missing group variable on a fleet is one line. */
+function sameErrorGroups(errors: readonly HostSettingProblem[]): (Omit<HostSettingProblem, 'host'> & { hosts: string[] })[] {
+  const groups = new Map<string, Omit<HostSettingProblem, 'host'> & { hosts: string[] }>();
+  for (const { host, ...problem } of errors) {
+    const key = JSON.stringify([problem.variable, problem.origin, problem.message]);
+    const group = groups.get(key);
+    if (group) group.hosts.push(host);
+    else groups.set(key, { ...problem, hosts: [host] });
+  }
+  return [...groups.values()];
+}
+
+/** How many hosts of a group an error line names before "and N more". */
+const HOSTS_NAMED = 5;
+
+function hostList(hosts: readonly string[]): string {
+  if (hosts.length === 1) return hosts[0]!;
+  const named = hosts.slice(0, HOSTS_NAMED).join(', ');
+  return hosts.length > HOSTS_NAMED ? `${named} and ${hosts.length - HOSTS_NAMED} more (${hosts.length} hosts)` : named;
+}
 
 function line(o: FormatOptions, host: string, status: string, color: Color, text: string): string {
   return paint(o, color, `${host} | ${status} | ${text}`);
@@ -60,8 +82,8 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       const what = e.mode === 'uninstall' ? 'uninstall Trento monitoring' : 'provision Trento monitoring';
       return [`PLAY [${what}]${e.check ? ' (check mode: nothing is changed)' : ''}: ${e.hosts.length} host(s), forks ${e.forks}`];
     }
-    case 'settings-error':
-      return [paint(o, 'red', `ERROR ${e.host}: ${e.variable} (${settingSource(e.origin)}): ${e.message}`)];
+    case 'settings-errors':
+      return sameErrorGroups(e.errors).map((g) => paint(o, 'red', `ERROR ${hostList(g.hosts)}: ${g.variable} (${settingSource(g.origin)}): ${g.message}`));
     case 'phase':
       return o.verbosity >= 1 ? [paint(o, 'gray', `--- ${e.phase} (${e.total} host(s))`)] : [];
     case 'host-unreachable':

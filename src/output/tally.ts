@@ -82,8 +82,8 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
       t.check = e.check;
       for (const h of e.hosts) host(t, h);
       break;
-    case 'settings-error':
-      t.settingsErrors.push({ host: e.host, variable: e.variable, origin: e.origin, message: e.message });
+    case 'settings-errors':
+      for (const x of e.errors) t.settingsErrors.push({ host: x.host, variable: x.variable, origin: x.origin, message: x.message });
       break;
     case 'host-unreachable':
       Object.assign(host(t, e.host), { status: 'unreachable', message: e.message });

@@ -10,6 +10,7 @@ import { TemplateError } from '../render/template.ts';
 import { siteTemplatesFor } from '../render/template-search.ts';
 import { hostSettingsFor } from '../settings/host-settings.ts';
 import type { ReachedHost, PlannedHost, Planning, RunContext } from './types.ts';
+import type { HostSettingProblem } from '../output/events.ts';
 
 /**
  * One reached host's settings, then its plan. A site's own template that EJS cannot render (a
@@ -57,19 +58,18 @@ export const leavesNothingToRun = (p: Planning, check: boolean): boolean => chec
  */
 export function planAll(reached: ReachedHost[], { options, emit }: RunContext): PlannedHost[] | null {
   emit({ type: 'phase', phase: 'plan', total: reached.length });
-  let ok = true;
-  for (const h of reached) {
-    if (h.planning.stage !== 'settings') continue;
-    for (const e of h.planning.errors) emit({ type: 'settings-error', host: h.name, ...e });
-    ok = false;
+  const settingsErrors = reached.flatMap((h) => (h.planning.stage === 'settings' ? h.planning.errors.map((e) => ({ host: h.name, ...e })) : []));
+  if (settingsErrors.length > 0) {
+    emit({ type: 'settings-errors', errors: settingsErrors });
+    return null;
   }
-  if (!ok) return null;
+  // A site template that cannot be rendered for a host: the other hosts' plans are still shown.
+  const templateErrors: HostSettingProblem[] = [];
   const planned: PlannedHost[] = [];
   for (const h of reached) {
     const p = h.planning;
     if (p.stage !== 'planned') {
-      for (const e of p.errors) emit({ type: 'settings-error', host: h.name, ...e });
-      ok = false;
+      templateErrors.push(...p.errors.map((e) => ({ host: h.name, ...e })));
       continue;
     }
     emit({
@@ -82,5 +82,7 @@ export function planAll(reached: ReachedHost[], { options, emit }: RunContext): 
     for (const w of p.plan.warnings) emit({ type: 'host-warning', host: h.name, message: w });
     planned.push(Object.assign(h, { config: p.settings.agent, plan: p.plan }));
   }
-  return ok ? planned : null;
+  if (templateErrors.length === 0) return planned;
+  emit({ type: 'settings-errors', errors: templateErrors });
+  return null;
 }

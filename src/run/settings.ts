@@ -1,7 +1,7 @@
 // Phase 1: every setting that needs no connection, for every host, before any host is contacted.
 import { becomes, settingVariables, transportFor, winningVariable } from '../exec/connection.ts';
 import { connectionSettingsErrors, connectionSettingsWarnings } from '../exec/connection-settings.ts';
-import type { Emit } from '../output/events.ts';
+import type { HostSettingProblem } from '../output/events.ts';
 import type { SettingProblem } from '../inventory/errors.ts';
 import { connectionVariableTypos } from '../settings/connection-typos.ts';
 import { shortSecretWarnings, type usedSecrets } from '../settings/used-secrets.ts';
@@ -20,11 +20,8 @@ export function checkHostlessSettings(
   connectionProblems: Map<HostRecord, SettingProblem[]>,
   { options, emit, defaults }: RunContext,
 ): { ok: boolean; verifyEndpoint?: PrometheusEndpoint } {
-  let ok = true;
-  const error = (e: Omit<Extract<Parameters<Emit>[0], { type: 'settings-error' }>, 'type'>) => {
-    emit({ type: 'settings-error', ...e });
-    ok = false;
-  };
+  const errors: HostSettingProblem[] = [];
+  const error = (e: HostSettingProblem) => errors.push(e);
   for (const h of hosts) {
     for (const p of connectionProblems.get(h) ?? []) error({ host: h.name, ...p });
     if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
@@ -66,8 +63,8 @@ export function checkHostlessSettings(
     for (const e of validateHostVars(h.vars, h.origins, defaults, h.play)) error({ host: h.name, ...e });
   }
   // --verify-prometheus: one set of credentials for the run, from the agent's variables.
-  if (!options.verifyPrometheus || options.uninstall || options.check) return { ok };
-  const { endpoint, errors } = verifyEndpointFor(hosts, options.verifyPrometheus, defaults);
-  for (const e of errors) error(e);
-  return { ok, ...(endpoint ? { verifyEndpoint: endpoint } : {}) };
+  const verify = options.verifyPrometheus && !options.uninstall && !options.check ? verifyEndpointFor(hosts, options.verifyPrometheus, defaults) : undefined;
+  for (const e of verify?.errors ?? []) error(e);
+  if (errors.length > 0) emit({ type: 'settings-errors', errors });
+  return { ok: errors.length === 0, ...(verify?.endpoint ? { verifyEndpoint: verify.endpoint } : {}) };
 }

@@ -80,16 +80,31 @@ describe('the rollout under the recap', () => {
 });
 
 describe('settings errors on the terminal', () => {
-  it('name where the value came from, or "not set" when nothing set it', async () => {
+  const lines = async (errors: { host: string; variable: string; origin: string; message: string }[]) => {
     const { formatEvent } = await import('../../../src/output/format.ts');
-    const line = (origin: string) =>
-      formatEvent(
-        { type: 'settings-error', host: 'h', variable: 'agent_web_api_key', origin, message: 'm' },
-        { verbosity: 0, diff: false, color: false },
-        newTally(),
-      );
-    expect(line('hosts.yml:3')).toEqual(['ERROR h: agent_web_api_key (from hosts.yml:3): m']);
-    expect(line('not set')).toEqual(['ERROR h: agent_web_api_key (not set): m']);
+    return formatEvent({ type: 'settings-errors', errors }, { verbosity: 0, diff: false, color: false }, newTally());
+  };
+
+  it('name where the value came from, or "not set" when nothing set it', async () => {
+    const line = (origin: string) => lines([{ host: 'h', variable: 'agent_web_api_key', origin, message: 'm' }]);
+    expect(await line('hosts.yml:3')).toEqual(['ERROR h: agent_web_api_key (from hosts.yml:3): m']);
+    expect(await line('not set')).toEqual(['ERROR h: agent_web_api_key (not set): m']);
+  });
+
+  it('one line for the hosts that share an error (a group variable), naming five and counting the rest; the report keeps one per host', async () => {
+    const shared = { variable: 'agent_web_api_key', origin: 'group_vars/agents.yml:2', message: 'must not be empty' };
+    const fleet = Array.from({ length: 40 }, (_, i) => ({ host: `h${i}`, ...shared }));
+    const own = { host: 'h7', variable: 'ansible_port', origin: 'host_vars/h7.yml:1', message: 'expected a port number' };
+    expect(await lines([...fleet.slice(0, 7), own, ...fleet.slice(7)])).toEqual([
+      'ERROR h0, h1, h2, h3, h4 and 35 more (40 hosts): agent_web_api_key (from group_vars/agents.yml:2): must not be empty',
+      'ERROR h7: ansible_port (from host_vars/h7.yml:1): expected a port number',
+    ]);
+    expect(await lines(fleet.slice(0, 3))).toEqual(['ERROR h0, h1, h2: agent_web_api_key (from group_vars/agents.yml:2): must not be empty']);
+    // the same variable set in two files is two errors
+    expect(await lines([fleet[0]!, { ...fleet[1]!, origin: 'host_vars/h1.yml:1' }])).toHaveLength(2);
+    const t = newTally();
+    fold(t, { type: 'settings-errors', errors: fleet });
+    expect(t.settingsErrors).toHaveLength(40);
   });
 });
 

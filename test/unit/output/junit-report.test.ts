@@ -191,7 +191,10 @@ describe('--junit report', () => {
       junitOf(
         tallyOf([
           { type: 'run-start', mode: 'install', check: true, hosts: ['a', 'b'], forks: 1 },
-          { type: 'settings-error', host: 'b', variable: 'agent_web_api_key', origin: 'group_vars/all.yml', message: `must not be empty (was ${SECRET})` },
+          {
+            type: 'settings-errors',
+            errors: [{ host: 'b', variable: 'agent_web_api_key', origin: 'group_vars/all.yml', message: `must not be empty (was ${SECRET})` }],
+          },
         ]),
         1,
         redact,
@@ -262,7 +265,7 @@ describe('--detailed-exitcode', () => {
     expect(reportOf(t, 1, { detailed: true }).exitCode).toBe(2);
     fold(t, { type: 'interrupted', message: 'SIGINT' });
     expect(exitCode(t, { detailed: true })).toBe(99);
-    fold(t, { type: 'settings-error', host: 'h0', variable: 'v', origin: 'o', message: 'm' });
+    fold(t, { type: 'settings-errors', errors: [{ host: 'h0', variable: 'v', origin: 'o', message: 'm' }] });
     expect(exitCode(t, { detailed: true })).toBe(1);
   });
 

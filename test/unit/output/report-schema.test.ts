@@ -101,7 +101,7 @@ describe('--json report schema (docs/report.schema.json)', () => {
   it('a settings-error run (no host reached, no timings past settings) matches it', () => {
     const report = reportFrom([
       { type: 'run-start', mode: 'uninstall', check: true, hosts: ['h'], forks: 1 },
-      { type: 'settings-error', host: 'h', variable: 'agent_web_api_key', origin: 'group_vars/all.yml:3', message: 'required' },
+      { type: 'settings-errors', errors: [{ host: 'h', variable: 'agent_web_api_key', origin: 'group_vars/all.yml:3', message: 'required' }] },
       { type: 'run-end', exitCode: 1, durationMs: 3 },
     ]);
     expect(() => assertReportMatchesSchema(report, 'of a settings error')).not.toThrow();
