@@ -197,7 +197,9 @@ export function maskAgentYaml(text: string): string {
 // an unescaping generator broke with a stray quote.
 const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|')})\\s*=\\s*).*$`, 'gmu');
 // An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
-const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)[^/"]*@/gmu;
+// An escaped character (\") does not end the password: the validator refuses such a URL (Go
+// does), but a mask must not depend on it.
+const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)(?:[^/"\\\n]|\\.)*@/gmu;
 
 // An HTTP header of an endpoint's `headers = { "Authorization" = "Bearer ..." }`.
 const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;

@@ -108,6 +108,14 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   if (url.hostname === '') return `URL ${quotedUrl(text)} has no host`;
   if (url.port === '0') return `URL ${quotedUrl(text)} has port 0`;
   if (/\s/u.test(text)) return `URL ${quotedUrl(text)} contains whitespace`;
+  // Go takes the user:password part only from letters, digits and -._:~!$&'()*+,;=%@ (net/url's
+  // validUserinfo); anything else (a quote, <, >, ^, {, |, }, a backtick, a non-ASCII letter), which
+  // the WHATWG parser above encodes instead, makes the agent and Alloy refuse the URL.
+  const authority = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/u.exec(text)?.[1] ?? '';
+  const userinfo = authority.slice(0, Math.max(authority.lastIndexOf('@'), 0));
+  if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/u.test(userinfo)) {
+    return `URL ${quotedUrl(text)} has a character in its user:password part that Go refuses (net/url: invalid userinfo): percent-encode it (a " is %22)`;
+  }
   return undefined;
 }
 

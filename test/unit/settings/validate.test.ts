@@ -756,9 +756,20 @@ describe('the review of the settings layer: what Go, Alloy or the official role 
     ['https://trento.example.com/%zz', /has a "%" not followed by two hex digits/],
     ['https://trento.example.com/a\u0001b', /contains a control character/],
     ['https://trento.example.com:0/x', /has port 0/],
+    // net/url's validUserinfo: a quote, <, >, ^, {, |, }, a backtick or a non-ASCII letter in user:password
+    ['https://push:pa"ss@trento.example.com/x', /user:password part that Go refuses \(net\/url: invalid userinfo\)/],
+    ['https://push:p{ass}@trento.example.com/x', /invalid userinfo/],
+    ['https://pü:pass@trento.example.com/x', /invalid userinfo/],
   ])('a URL Go would refuse or read without a host is refused: %j', (url, message) => {
     expect(errorsOf({ agent_trento_server_url: url })).toEqual([['agent_trento_server_url', expect.stringMatching(message)]]);
   });
+
+  it.each(["https://push:p!$&'()*+,;=%41ss@trento.example.com/x", 'https://push:rw-pw@8b1@trento.example.com/x', 'https://trento.example.com/x?a="b"'])(
+    'a user:password part of the characters Go takes is accepted, as is a quote past the host: %j',
+    (url) => {
+      expect(errorsOf({ agent_trento_server_url: url })).toEqual([]);
+    },
+  );
 
   it('RabbitMQ credentials written for the official template (percent-encoded) are kept as written; others are encoded', () => {
     const urlOf = (password: string) => {
