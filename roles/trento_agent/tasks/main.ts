@@ -187,7 +187,16 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       ctx.purge && (!facts.packages[PACKAGES.agent] || installedByToolkit(PACKAGES.agent, facts))
         ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml })
         : null,
-      ctx.purge && anchorOurs ? fileAbsent(PATHS.serverCaCert, facts, withDiff, { after: rebuildTrustStore, recorded: true }) : null,
+      // An Alloy that stays running (the admin's, or one loading pipelines of theirs) holds the
+      // system roots it read at its start, this CA among them: restarted, as when the CA came
+      // (the handler exists only where Alloy keeps running; else nothing is notified).
+      ctx.purge && anchorOurs
+        ? fileAbsent(PATHS.serverCaCert, facts, withDiff, {
+            after: rebuildTrustStore,
+            recorded: true,
+            ...(ctx.platform.provider === 'alloy' ? { notify: ['restart alloy'] } : {}),
+          })
+        : null,
       ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
     ],
   };

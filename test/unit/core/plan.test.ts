@@ -902,6 +902,21 @@ describe('agent_server_ca_cert (official role: trust anchor + update-ca-certific
     );
   });
 
+  it('--purge of the CA anchor the toolkit wrote restarts an Alloy that stays running (it holds the roots it read at its start); one it stops is not restarted', () => {
+    const withCa = converged(freshFacts('16.0'), planFor(freshFacts('16.0'), { serverCaPem: PEM }));
+    withCa.record.files = [PATHS.serverCaCert];
+    // The admin's Alloy stays running: restarted (which supersedes the reload for trento.alloy).
+    const admins = { ...withCa, record: { ...withCa.record, packages: ['trento-agent'] } };
+    const kept = planFor(admins, { uninstall: true, purge: true });
+    expect(kept.changes.find((c) => c.id === `file:${PATHS.serverCaCert}`)?.notify).toEqual(['restart alloy']);
+    expect(kept.handlers.map((h) => h.name)).toEqual(['restart alloy']);
+    // The toolkit's Alloy is stopped and removed: nothing to restart.
+    const ours = { ...withCa, record: { ...withCa.record, packages: ['alloy', 'trento-agent'] } };
+    expect(planFor(ours, { uninstall: true, purge: true }).handlers.map((h) => h.name)).toEqual([]);
+    // Without --purge the anchor stays, and Alloy is only reloaded without trento.alloy.
+    expect(planFor(admins, { uninstall: true }).handlers.map((h) => h.name)).toEqual(['reload alloy']);
+  });
+
   it("an anchor the facts cannot use (a link to the admin's bundle) fails the host only where the plan touches it", () => {
     // As the facts hand it over: a link at the official path is a file the toolkit cannot use,
     // not a problem of the whole host (files.parse: the CA anchor is touched only by a setting).
