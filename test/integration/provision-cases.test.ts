@@ -1,13 +1,16 @@
 // Provisioning cases beyond the default run: an inventory written for the official Trento
 // playbook (INI, group `agents`, its variable names), become with sudo, an agent without
 // `generate alloy`, an Alloy already in directory mode, and Alloy rejecting the new config.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
+
+/** A CA certificate for agent_server_ca_cert (the official playbook's test fixture). */
+const CA_FIXTURE = new URL('../fixtures/official-playbook/server-ca.pem', import.meta.url);
 
 let info: LabInfo;
 let push: LabHost[];
@@ -681,10 +684,20 @@ describe('hosts in other states', () => {
       // Alloy still runs the admin's pipeline, without Trento's; the line is kept for later.
       expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\nprometheus.exporter.self.admin\n');
       expect(await mustOnHost(info, h.name, 'test -e /etc/alloy/trento.alloy && echo there || echo gone')).toBe('gone\n');
+      // Installed again with the server CA (agent_server_ca_cert), which --purge removes: an
+      // Alloy that stays running holds the system roots it read at its start, so it is restarted.
+      const caVars = join(await mkdtemp(join(tmpdir(), 'tp-ca-')), 'ca.json');
+      await writeFile(caVars, JSON.stringify({ agent_server_ca_cert: await readFile(CA_FIXTURE, 'utf8') }));
+      expect((await onHostOnly(h, '-e', `@${caVars}`)).code).toBe(0);
+      const alloyPid = () => mustOnHost(info, h.name, 'systemctl show -p MainPID --value alloy.service');
+      const pidBefore = await alloyPid();
       // --purge would remove the Alloy the toolkit installed, and the admin's pipeline with it:
       // Alloy stays, installed and running it, and the run says why.
       const purge = await onHostOnly(h, '--uninstall', '--purge');
       expect(purge.code, purge.stdout).toBe(0);
+      expect(purge.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove /etc/pki/trust/anchors/trento-server-ca\\.pem$`, 'm'));
+      expect(purge.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| restart alloy\\.service and check it runs the new configuration$`, 'm'));
+      expect(await alloyPid()).not.toBe(pidBefore);
       expect(statusOf(purge, h.name)?.warnings.join('\n')).toMatch(
         /Alloy stays installed and running \(reloaded without trento\.alloy\), though trento-provision installed it .*: it also loads \/etc\/alloy\/admin\.alloy/,
       );
