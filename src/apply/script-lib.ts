@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PATHS } from '../facts/paths.ts';
 import { RPM_VERSIONS_FORMAT } from '../facts/sources/packages.ts';
-import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
+import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 
 export interface ScriptOptions {
   zyppLockTimeoutSeconds: number;
@@ -29,6 +29,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_RPM_VERSIONS_FORMAT: RPM_VERSIONS_FORMAT,
     }),
     safeFiles(),
+    leftovers(),
     probes(),
     shellFile('./lib.sh', import.meta.url),
     shellFile('./alloy.sh', import.meta.url),

@@ -55,7 +55,8 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const dirs = new Set([
     dirname(PATHS.alloySysconfig),
     PATHS.stateDir,
-    ...plan.changes.flatMap((c) => (c.kind === 'file' && c.path !== undefined ? [dirname(c.path)] : [])),
+    // The folders of the files the plan writes or removes (not those of records it only edits).
+    ...plan.changes.flatMap((c) => (c.kind === 'file' && c.path !== undefined && c.id === `file:${c.path}` ? [dirname(c.path)] : [])),
   ]);
   return join([
     scriptLibrary(options),

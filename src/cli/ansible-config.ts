@@ -63,7 +63,7 @@ export interface AnsibleSettings {
  * How Ansible reads a setting's text. 'cwdpath': an untyped plugin option used as a path
  * (control_path_dir): unquoted, ~ and $VAR expanded, relative to the current folder, not the file's.
  */
-type Kind = 'string' | 'integer' | 'boolean' | 'path' | 'cwdpath' | 'pathlist' | 'list';
+type Kind = 'string' | 'integer' | 'float' | 'boolean' | 'path' | 'cwdpath' | 'pathlist' | 'list';
 type Key = keyof AnsibleSettings['origins'];
 
 /**
@@ -169,7 +169,7 @@ const DEFINITIONS: {
     env: 'ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS',
     kind: 'boolean',
   },
-  { key: 'paramikoBannerTimeout', section: 'paramiko_connection', ini: 'banner_timeout', env: 'ANSIBLE_PARAMIKO_BANNER_TIMEOUT', kind: 'integer' },
+  { key: 'paramikoBannerTimeout', section: 'paramiko_connection', ini: 'banner_timeout', env: 'ANSIBLE_PARAMIKO_BANNER_TIMEOUT', kind: 'float' },
   { key: 'controlPath', section: 'ssh_connection', ini: 'control_path', env: 'ANSIBLE_SSH_CONTROL_PATH', kind: 'string' },
 ];
 
@@ -366,6 +366,11 @@ function convert(value: string, kind: Kind, base: string, where: string, home: s
     case 'integer': {
       const n = Number(value.trim());
       if (value.trim() === '' || !Number.isInteger(n)) throw new AnsibleConfigError(`${where}: needs a whole number, not "${value}"`);
+      return n;
+    }
+    case 'float': {
+      const n = Number(value.trim());
+      if (value.trim() === '' || !Number.isFinite(n)) throw new AnsibleConfigError(`${where}: needs a number, not "${value}"`);
       return n;
     }
     case 'path':

@@ -324,10 +324,6 @@ export interface ParseOptions {
   settings?: AnsibleSettings;
 }
 
-/**
- * Flags over ansible.cfg / ANSIBLE_* (environment over file) over defaults, like Ansible. The
- * inventory's own connection variables (ansible_user...) beat all of these later, per host.
- */
 /** The paramiko plugin's settings as ansible.cfg / ANSIBLE_* gave them, each with its origin. */
 function paramikoDefaults(cfg: AnsibleSettings): ParamikoDefaults {
   const configured = <K extends 'paramikoHostKeyAutoAdd' | 'paramikoUseRsaSha2Algorithms' | 'paramikoBannerTimeout'>(
@@ -346,6 +342,10 @@ function paramikoDefaults(cfg: AnsibleSettings): ParamikoDefaults {
   };
 }
 
+/**
+ * Flags over ansible.cfg / ANSIBLE_* (environment over file) over defaults, like Ansible. The
+ * inventory's own connection variables (ansible_user...) beat all of these later, per host.
+ */
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, options: ParseOptions = {}): CliOptions {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: false; options: typeof OPTIONS }>>;
   try {

@@ -4,7 +4,7 @@
 // and apply mode.
 import { type Command, join, raw } from '../exec/command.ts';
 import { ALLOY_FROM_MAJOR } from '../platform.ts';
-import { prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
+import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
 import { RPM_VERSIONS_FORMAT } from './sources/packages.ts';
 import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
@@ -59,6 +59,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_ZYPP_LOCK_TIMEOUT: options.zyppLockTimeoutSeconds,
     }),
     safeFiles(),
+    leftovers(),
     probes(),
     shellFile('./framing.sh', import.meta.url),
     ...FACT_SOURCES.map((source) => shellFile(`./sources/${source.name}.sh`, import.meta.url)),

@@ -74,7 +74,7 @@ export function serverCaPemFor(resolved: ResolvedVars): string | undefined {
   return checked.ok ? checked.pem : undefined;
 }
 
-/** The supportutils role's switches with their defaults (invalid values are reported by validateReadonly<Record<string, unknown>>). */
+/** The supportutils role's switches with their defaults (invalid values are reported by validateHostVars). */
 export interface SupportutilsSettings {
   /** supportutils_enabled: install supportutils and supportutils-plugin-trento. */
   enabled: boolean;
@@ -91,7 +91,7 @@ export function supportutilsFor(resolved: ResolvedVars): SupportutilsSettings {
 
 export type PackageState = 'present' | 'latest';
 
-/** agent_package_state with its default (invalid values are reported by validateReadonly<Record<string, unknown>>). */
+/** agent_package_state with its default (invalid values are reported by validateHostVars). */
 export function packageStateFor(resolved: ResolvedVars): PackageState {
   return resolved.get('agent_package_state') === 'latest' ? 'latest' : 'present';
 }

@@ -199,7 +199,7 @@ const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|
 // An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
 // An escaped character (\") does not end the password: the validator refuses such a URL (Go
 // does), but a mask must not depend on it.
-const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)(?:[^/"\\\n]|\\.)*@/gmu;
+const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)(?:\\[^\n]|[^/"\n])*@/gmu;
 
 // An HTTP header of an endpoint's `headers = { "Authorization" = "Bearer ..." }`.
 const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;

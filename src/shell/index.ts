@@ -19,6 +19,9 @@ export const CONFIGURE_ALLOY_STAGE_PREFIX = '.tp-agent-stage.';
  *  most a file they read may hold (TP_MAX_FILE_BYTES), so no program can leave it unset. */
 export const safeFiles = (): Command => join([prelude({ TP_MAX_FILE_BYTES: MAX_HOST_FILE_BYTES }), shellFile('./safe-files.sh', import.meta.url)]);
 
+/** The names of a killed run's leftovers, for the facts script (reported) and the apply (removed). */
+export const leftovers = (): Command => shellFile('./leftovers.sh', import.meta.url);
+
 /** The read-only probes of the metrics providers, for the facts script and the apply checks. */
 export const probes = (): Command => shellFile('./probes.sh', import.meta.url);
 

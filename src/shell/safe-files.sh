@@ -121,14 +121,6 @@ tp_selinux_on() { [ -e "$TP_SELINUX_FS/enforce" ]; }
 tp_selinux_like() { TP_REPLY=$(chcon --reference="$1" -- "$2" 2>&1); }
 tp_selinux_default() { TP_REPLY=$(restorecon -- "$1" 2>&1); }
 
-# tp_leftovers_in DIR: sets TP_LEFTOVERS to what a killed run (SIGKILL, power loss) may have left
-# in DIR, the one list of their names: tp_stage's staging folders (the default prefix: a run
-# of configure-alloy.sh, with its own, may be using one), and the temp files and backups older
-# versions made beside targets. Globs: a name that matches nothing stays as written.
-declare -ga TP_LEFTOVERS=()
-# shellcheck disable=SC2034 # read by its callers (the facts' files.sh, the apply's lib.sh)
-tp_leftovers_in() { TP_LEFTOVERS=("$1"/.tp-stage.* "$1"/.tp-new-* "$1"/.tp-prev-*); }
-
 # tp_unstage: removes the staging folders of this run (called on every exit path), by one rm.
 tp_unstage() {
   [ "${#TP_STAGES[@]}" -eq 0 ] || rm -rf -- "${TP_STAGES[@]}"
@@ -365,13 +357,11 @@ tp_config_dir_for() {
   # One spelling per folder ("/etc/alloy//" is /etc/alloy): the facts, the plan and the uninstall
   # then name one trento.alloy, not two.
   while [[ $cfg == *//* ]]; do cfg=${cfg//\/\//\/}; done
-  if [ -z "$cfg" ]; then
-    TP_REPLY=$2
-  elif [ -d "$cfg" ]; then
+  if [ -n "$cfg" ] && [ -d "$cfg" ]; then
     cfg=${cfg%/}
     TP_REPLY=${cfg:-/}
   else
-    tp_dirname "$cfg"
+    tp_dirname "${cfg:-$2/config.alloy}"
   fi
 }
 

@@ -240,6 +240,8 @@ describeWith(ANSIBLE_PYTHON, "the connection plugins' own settings as ansible-co
   it("paramiko's look_for_keys, host_key_auto_add, use_rsa_sha2_algorithms and banner_timeout, from [paramiko_connection] and ANSIBLE_PARAMIKO_*", async () => {
     const cases: { cfg: string; env: Record<string, string> }[] = [
       { cfg: '[paramiko_connection]\nlook_for_keys = False\nhost_key_auto_add = True\nuse_rsa_sha2_algorithms = no\nbanner_timeout = 60\n', env: {} },
+      // a float, as Ansible types it
+      { cfg: '[paramiko_connection]\nbanner_timeout = 45.5\n', env: {} },
       {
         cfg: '[paramiko_connection]\nlook_for_keys = False\nbanner_timeout = 60\n',
         env: { ANSIBLE_PARAMIKO_LOOK_FOR_KEYS: 'yes', ANSIBLE_PARAMIKO_BANNER_TIMEOUT: '45', ANSIBLE_PARAMIKO_HOST_KEY_AUTO_ADD: 'false' },

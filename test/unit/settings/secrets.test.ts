@@ -149,6 +149,10 @@ describe('maskAlloy', () => {
     expect(maskAlloy('          url = "https://push:rw\\"pw@trento.example.com/api/v1/write"\n')).toBe(
       `          url = "https://push:${MASK}@trento.example.com/api/v1/write"\n`,
     );
+    // nor does a backslash before the @ that ends it
+    expect(maskAlloy('          url = "https://push:rw-pw\\@trento.example.com/api/v1/write"\n')).toBe(
+      `          url = "https://push:${MASK}@trento.example.com/api/v1/write"\n`,
+    );
   });
 
   it("hides the credentials an older or site trento.alloy holds elsewhere (a rotated one is in no run's list)", () => {

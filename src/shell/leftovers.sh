@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# What a killed run (SIGKILL, power loss) may leave beside the files the toolkit writes, named
+# once for the facts (which report them) and the apply (which removes them under the host's lock).
+# Not part of safe-files.sh: that one is also installed on hosts inside configure-alloy.sh, which
+# has no use for it, and a change there would rewrite the installed script.
+
+# tp_leftovers_in DIR: sets TP_LEFTOVERS to them in DIR: tp_stage's staging folders (the default
+# prefix: a run of configure-alloy.sh, with its own, may be using one), and the temp files and
+# backups older versions made beside targets. Globs: a name that matches nothing stays as written.
+declare -ga TP_LEFTOVERS=()
+# shellcheck disable=SC2034 # read by its callers (the facts' files.sh, the apply's lib.sh)
+tp_leftovers_in() { TP_LEFTOVERS=("$1"/.tp-stage.* "$1"/.tp-new-* "$1"/.tp-prev-*); }
