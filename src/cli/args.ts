@@ -111,10 +111,7 @@ export interface SshCliOptions {
   /** [ssh_connection] pkcs11_provider / ANSIBLE_PKCS11_PROVIDER and where it was set; ansible_ssh_pkcs11_provider wins. */
   pkcs11Provider?: string;
   pkcs11ProviderOrigin?: string;
-  /** [paramiko_connection] proxy_command / ANSIBLE_PARAMIKO_PROXY_COMMAND and where it was set. */
-  paramikoProxyCommand?: string;
-  paramikoProxyCommandOrigin?: string;
-  /** The rest of [paramiko_connection] / ANSIBLE_PARAMIKO_* and the paramiko plugin's host_key_checking. */
+  /** [paramiko_connection] / ANSIBLE_PARAMIKO_* (proxy_command too) and the paramiko plugin's host_key_checking. */
   paramiko: ParamikoDefaults;
   /** [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH and where it was set; ansible_control_path wins. */
   controlPath?: string;
@@ -326,19 +323,22 @@ export interface ParseOptions {
 
 /** The paramiko plugin's settings as ansible.cfg / ANSIBLE_* gave them, each with its origin. */
 function paramikoDefaults(cfg: AnsibleSettings): ParamikoDefaults {
-  const configured = <K extends 'paramikoHostKeyAutoAdd' | 'paramikoUseRsaSha2Algorithms' | 'paramikoBannerTimeout'>(
+  const configured = <K extends 'paramikoHostKeyAutoAdd' | 'paramikoUseRsaSha2Algorithms' | 'paramikoBannerTimeout' | 'paramikoProxyCommand'>(
     key: K,
   ): Configured<NonNullable<AnsibleSettings[K]>> | undefined =>
     cfg[key] === undefined ? undefined : { value: cfg[key] as NonNullable<AnsibleSettings[K]>, origin: cfg.origins[key]! };
   const hostKeyAutoAdd = configured('paramikoHostKeyAutoAdd');
   const useRsaSha2Algorithms = configured('paramikoUseRsaSha2Algorithms');
   const bannerTimeout = configured('paramikoBannerTimeout');
+  // An empty proxy_command is none, as in Ansible.
+  const proxyCommand = cfg.paramikoProxyCommand ? configured('paramikoProxyCommand') : undefined;
   return {
     hostKeyChecking: cfg.paramikoHostKeyChecking ?? true,
     ...(cfg.paramikoLookForKeys !== undefined ? { lookForKeys: cfg.paramikoLookForKeys } : {}),
     ...(hostKeyAutoAdd ? { hostKeyAutoAdd } : {}),
     ...(useRsaSha2Algorithms ? { useRsaSha2Algorithms } : {}),
     ...(bannerTimeout ? { bannerTimeout } : {}),
+    ...(proxyCommand ? { proxyCommand } : {}),
   };
 }
 
@@ -471,7 +471,6 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
       ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
-      ...(cfg.paramikoProxyCommand ? { paramikoProxyCommand: cfg.paramikoProxyCommand, paramikoProxyCommandOrigin: cfg.origins.paramikoProxyCommand! } : {}),
       ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),
       paramiko: paramikoDefaults(cfg),
     },

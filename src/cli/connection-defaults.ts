@@ -28,7 +28,6 @@ export function connectionDefaultsOf(cli: CliOptions, typed: { sshPassword?: str
     ...(ssh.retries !== undefined ? { retries: ssh.retries } : {}),
     ...(ssh.sshpassPrompt ? { sshpassPrompt: ssh.sshpassPrompt } : {}),
     ...(ssh.pkcs11Provider ? { pkcs11Provider: ssh.pkcs11Provider, pkcs11ProviderOrigin: ssh.pkcs11ProviderOrigin } : {}),
-    ...(ssh.paramikoProxyCommand ? { paramikoProxyCommand: ssh.paramikoProxyCommand, paramikoProxyCommandOrigin: ssh.paramikoProxyCommandOrigin } : {}),
     ...(ssh.controlPath ? { controlPath: ssh.controlPath, controlPathOrigin: ssh.controlPathOrigin } : {}),
     paramiko: ssh.paramiko,
     ...(typed.sshPassword !== undefined ? { password: typed.sshPassword } : {}),

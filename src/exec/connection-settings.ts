@@ -360,8 +360,8 @@ export function connectionSettingsErrors(
     const proxy =
       vars.ansible_paramiko_proxy_command !== undefined && vars.ansible_paramiko_proxy_command !== ''
         ? { variable: 'ansible_paramiko_proxy_command', origin: where('ansible_paramiko_proxy_command', 'inventory') }
-        : defaults.paramikoProxyCommand
-          ? { variable: 'proxy_command', origin: defaults.paramikoProxyCommandOrigin ?? 'ansible.cfg [paramiko_connection] proxy_command' }
+        : defaults.paramiko?.proxyCommand
+          ? { variable: 'proxy_command', origin: defaults.paramiko.proxyCommand.origin }
           : undefined;
     if (proxy) {
       errors.push({

@@ -202,6 +202,8 @@ export interface ParamikoDefaults {
   useRsaSha2Algorithms?: Configured<boolean>;
   /** banner_timeout: refused unless Ansible's 30 s (the client's handshake has one timeout). */
   bannerTimeout?: Configured<number>;
+  /** proxy_command: refused (the client would connect directly, past the proxy). */
+  proxyCommand?: Configured<string>;
 }
 
 export interface ConnectionDefaults {
@@ -238,8 +240,6 @@ export interface ConnectionDefaults {
   sshpassPrompt?: string; // ANSIBLE_SSHPASS_PROMPT / [ssh_connection] sshpass_prompt
   pkcs11Provider?: string; // ANSIBLE_PKCS11_PROVIDER / [ssh_connection] pkcs11_provider
   pkcs11ProviderOrigin?: string;
-  paramikoProxyCommand?: string; // ANSIBLE_PARAMIKO_PROXY_COMMAND / [paramiko_connection] proxy_command
-  paramikoProxyCommandOrigin?: string;
   controlPath?: string; // ANSIBLE_SSH_CONTROL_PATH / [ssh_connection] control_path
   controlPathOrigin?: string;
   retries?: number; // ANSIBLE_SSH_RETRIES / [ssh_connection] retries

@@ -11,7 +11,8 @@ import { FactsError, type HostFacts } from '../facts/types.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from '../output/verbose.ts';
 import { platformOf, type SupportedPlatform } from '../platform.ts';
 import { agentIdFromMachineId } from '../settings/agent-id.ts';
-import { packageStateFor, switchVariables, upgradesPackages } from '../settings/host-settings.ts';
+import { resolvedHostVars } from '../settings/discovery.ts';
+import { packageStateFor, upgradesPackages } from '../settings/host-settings.ts';
 import { forEachLimit } from '../util/pool.ts';
 import { type HostRecord, type Planning, type ReachedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { leavesNothingToRun, planHostOf } from './plan.ts';
@@ -52,7 +53,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       emit({ type: 'host-unreachable', host: h.name, message: (error as Error).message });
       return finish(h, 'unreachable', undefined);
     };
-    const upgrades = upgradesPackages(packageStateFor(switchVariables(h.vars, h.origins, defaults, h.play)), options.uninstall);
+    const upgrades = upgradesPackages(packageStateFor(resolvedHostVars(h.vars, h.origins, defaults, h.play)), options.uninstall);
     const script = scriptFor(upgrades);
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     const connected = await connectAndRun(h, spec, script, sessions, ctx);

@@ -14,7 +14,7 @@
 // trento_server_name (agent_prometheus_remote_write_url), not from the Prometheus host.
 import type { Inventory } from '../inventory/model.ts';
 import { groupHosts } from '../inventory/patterns.ts';
-import { type Computed, magicVariables } from './defaults.ts';
+import { type AllRoleDefaults, type Computed, loadRoleDefaults, magicVariables, type ResolvedVars, resolveVars, STATIC_ROLES } from './defaults.ts';
 import { ambiguousBoolProblem, ansibleBool } from '../inventory/truthiness.ts';
 import { hostVariable } from './connection-vars.ts';
 
@@ -145,6 +145,20 @@ export function discoveredVariables(play: PlayView | undefined): Readonly<Record
     ...(play ? magicVariables(play.host) : {}),
     ...Object.fromEntries(DISCOVERED_SERVICES.filter((s) => !play?.extraVarNames.has(s.effective)).map((s) => [s.effective, discoverOne(s, play)])),
   };
+}
+
+/**
+ * A host's variables as every reading before facts takes them (the checks, the role switches,
+ * the secrets the run uses, --verify-prometheus' credentials): the defaults of the roles every
+ * agent host gets, group_vars, Jinja, the play's discovery, -e.
+ */
+export function resolvedHostVars(
+  vars: Readonly<Record<string, unknown>>,
+  origins: Readonly<Record<string, string>>,
+  defaults: AllRoleDefaults = loadRoleDefaults(),
+  play?: PlayView,
+): ResolvedVars {
+  return resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
 }
 
 /** The group the official playbook's agent play runs on (agent.yml: `hosts: agents`). */

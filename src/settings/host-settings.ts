@@ -5,8 +5,8 @@
 import type { SettingProblem } from '../inventory/errors.ts';
 import { ansibleBool } from '../inventory/truthiness.ts';
 import type { AgentConfig, PrometheusMode } from './agent-config.ts';
-import { type AllRoleDefaults, loadRoleDefaults, type ResolvedVars, resolveVars, STATIC_ROLES } from './defaults.ts';
-import { discoveredVariables, type PlayView } from './discovery.ts';
+import { type AllRoleDefaults, loadRoleDefaults, type ResolvedVars } from './defaults.ts';
+import { type PlayView, resolvedHostVars } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { agentConfigFor, asText } from './validate.ts';
 
@@ -34,7 +34,7 @@ export function hostSettingsFor(
   mode: PrometheusMode,
   { uninstall, defaults = loadRoleDefaults(), play }: { uninstall: boolean; defaults?: AllRoleDefaults; play?: PlayView },
 ): { settings: HostSettings; errors: SettingProblem[] } {
-  const resolved = switchVariables(vars, origins, defaults, play);
+  const resolved = resolvedHostVars(vars, origins, defaults, play);
   const serverCaPem = serverCaPemFor(resolved);
   const switches = {
     installMonitoringDep: installMonitoringDep(resolved),
@@ -47,19 +47,8 @@ export function hostSettingsFor(
   return { settings: { agent: config, ...switches }, errors };
 }
 
-// The role switches, read from the host's variables as switchVariables resolves them (as
+// The role switches, read from the host's variables as resolvedHostVars resolves them (as
 // validateHostVars does); invalid values are reported there, and read here as their defaults.
-
-/** The host's variables as the role switches read them: the defaults of the roles every agent
- *  host gets, group_vars, Jinja, the play's discovery, -e. */
-export function switchVariables(
-  vars: Readonly<Record<string, unknown>>,
-  origins: Readonly<Record<string, string>>,
-  defaults: AllRoleDefaults = loadRoleDefaults(),
-  play?: PlayView,
-): ResolvedVars {
-  return resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
-}
 
 /** agent_install_monitoring_dep with its default from roles/trento_agent/defaults/main.yml. */
 export function installMonitoringDep(resolved: ResolvedVars): boolean {

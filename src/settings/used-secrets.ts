@@ -3,8 +3,8 @@
 // warning about one too short to be looked for there. What is secret at all: secrets.ts.
 import { isPyNumber } from '../inventory/numbers.ts';
 import { UnsafeText } from '../inventory/model.ts';
-import { type AllRoleDefaults, loadRoleDefaults, resolveVars, STATIC_ROLES } from './defaults.ts';
-import { discoveredVariables, type PlayView } from './discovery.ts';
+import { type AllRoleDefaults, loadRoleDefaults } from './defaults.ts';
+import { type PlayView, resolvedHostVars } from './discovery.ts';
 import { hasTemplate } from './jinja-lite.ts';
 import { ANSIBLE_SECRET_VARIABLES, MIN_FREE_TEXT_SECRET, urlPasswords } from './secrets.ts';
 import { asText } from './validate.ts';
@@ -29,7 +29,7 @@ export function usedSecrets(
   defaults: AllRoleDefaults = loadRoleDefaults(),
   play?: PlayView,
 ): UsedSecret[] {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const resolved = resolvedHostVars(vars, origins, defaults, play);
   // The agent_* rows are the settings the toolkit writes; the other secret rows (trento_*,
   // deprecated names) only feed them through the defaults, and count through them.
   const written = VARIABLES.filter((spec) => spec.secret && spec.name.startsWith('agent_')).flatMap((spec) => {

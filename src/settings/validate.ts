@@ -16,8 +16,8 @@ import { isPyNumber, PyFloat } from '../inventory/numbers.ts';
 import { UnsafeText } from '../inventory/model.ts';
 import { OTHER_KNOWN_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableKind, VariableSpec } from './variables.ts';
-import { loadRoleDefaults, MODE_ROLES, resolveVars, ROLE_NAMES, STATIC_ROLES, undefinedRefsProblem } from './defaults.ts';
-import { discoveredVariables, type PlayView } from './discovery.ts';
+import { loadRoleDefaults, MODE_ROLES, resolveVars, ROLE_NAMES, undefinedRefsProblem } from './defaults.ts';
+import { discoveredVariables, type PlayView, resolvedHostVars } from './discovery.ts';
 import { serverCaPem } from './server-ca.ts';
 import { PACKAGES } from '../facts/paths.ts';
 import { MASK, SECRET_VARIABLES, secretFeeders, withoutSecretText } from './secrets.ts';
@@ -516,7 +516,7 @@ function factsFrom(texts: ReadonlyMap<string, string>): string | undefined {
  * misspelt variable names. Mode-dependent rules wait for agentConfigFor.
  */
 export function validateHostVars(vars: HostVars, origins: Origins, defaults: AllRoleDefaults = loadRoleDefaults(), play?: PlayView): SettingProblem[] {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const resolved = resolvedHostVars(vars, origins, defaults, play);
   const everyRole = resolveVars(vars, origins, ROLE_NAMES, defaults, discoveredVariables(play));
   return commonChecks(vars, origins, resolved, everyRole).errors;
 }

@@ -5,8 +5,8 @@
 // every host of the run must agree on them, or the admin says which with --verify-auth.
 import type { AuthMethod } from './agent-config.ts';
 import { AUTH_METHODS } from './agent-config.ts';
-import { loadRoleDefaults, resolveVars, STATIC_ROLES, type AllRoleDefaults } from './defaults.ts';
-import { discoveredVariables, type PlayView } from './discovery.ts';
+import { loadRoleDefaults, type AllRoleDefaults } from './defaults.ts';
+import { type PlayView, resolvedHostVars } from './discovery.ts';
 import type { SettingProblem } from '../inventory/errors.ts';
 
 export interface VerifyCredentials {
@@ -47,7 +47,7 @@ export function verifyCredentialsFor(
   defaults: AllRoleDefaults = loadRoleDefaults(),
   play?: PlayView,
 ): { credentials?: VerifyCredentials; problems: SettingProblem[] } {
-  const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults, discoveredVariables(play));
+  const resolved = resolvedHostVars(vars, origins, defaults, play);
   const fromVars = text(resolved.get('agent_prometheus_auth'));
   // No flag and no agent_prometheus_auth: this host has no say (a pull-only group often sets none).
   if (flagAuth === undefined && fromVars === undefined) return { problems: [] };

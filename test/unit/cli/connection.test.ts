@@ -177,10 +177,12 @@ describe('connection settings, before any host is touched', () => {
     expect(
       messages(
         { ansible_connection: 'paramiko' },
-        { ...defaults, paramikoProxyCommand: proxy, paramikoProxyCommandOrigin: 'env: ANSIBLE_PARAMIKO_PROXY_COMMAND' },
+        { ...defaults, paramiko: { proxyCommand: { value: proxy, origin: 'env: ANSIBLE_PARAMIKO_PROXY_COMMAND' } } },
       )[0],
     ).toMatch(/^proxy_command \(env: ANSIBLE_PARAMIKO_PROXY_COMMAND\): cannot be honoured by ansible_connection=paramiko/);
-    expect(messages({ ansible_paramiko_proxy_command: proxy }, { ...defaults, paramikoProxyCommand: proxy })).toEqual([]);
+    expect(messages({ ansible_paramiko_proxy_command: proxy }, { ...defaults, paramiko: { proxyCommand: { value: proxy, origin: 'ansible.cfg' } } })).toEqual(
+      [],
+    );
     // read from the environment and ansible.cfg, as Ansible's paramiko plugin reads it
     const cfgDir = mkdtempSync(join(tmpdir(), 'tp-proxy-'));
     writeFileSync(join(cfgDir, 'ansible.cfg'), `[paramiko_connection]\nproxy_command = ${proxy}\n`);

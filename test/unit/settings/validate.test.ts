@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { agentConfigFor, factsServiceUrl, formatSettingError, levenshtein, suggestVariable, validateHostVars } from '../../../src/settings/validate.ts';
 import type { SettingProblem } from '../../../src/inventory/errors.ts';
-import { installMonitoringDep, serverCaPemFor, supportutilsFor, switchVariables } from '../../../src/settings/host-settings.ts';
+import { resolvedHostVars } from '../../../src/settings/discovery.ts';
+import { installMonitoringDep, serverCaPemFor, supportutilsFor } from '../../../src/settings/host-settings.ts';
 import type { PrometheusMode } from '../../../src/settings/validate.ts';
 import { loadRoleDefaults, resolveVars } from '../../../src/settings/defaults.ts';
 import { VARIABLES } from '../../../src/settings/variables.ts';
@@ -657,22 +658,22 @@ describe('helpers', () => {
   });
 
   it('reads agent_install_monitoring_dep with Ansible truthiness and its default', () => {
-    expect(installMonitoringDep(switchVariables({}, {}, defaults))).toBe(true);
-    expect(installMonitoringDep(switchVariables({ agent_install_monitoring_dep: 'no' }, {}, defaults))).toBe(false);
-    expect(installMonitoringDep(switchVariables({ agent_install_monitoring_dep: false }, {}, defaults))).toBe(false);
-    expect(installMonitoringDep(switchVariables({ agent_install_monitoring_dep: 'True' }, {}, defaults))).toBe(true);
+    expect(installMonitoringDep(resolvedHostVars({}, {}, defaults))).toBe(true);
+    expect(installMonitoringDep(resolvedHostVars({ agent_install_monitoring_dep: 'no' }, {}, defaults))).toBe(false);
+    expect(installMonitoringDep(resolvedHostVars({ agent_install_monitoring_dep: false }, {}, defaults))).toBe(false);
+    expect(installMonitoringDep(resolvedHostVars({ agent_install_monitoring_dep: 'True' }, {}, defaults))).toBe(true);
     // through Jinja (issue 14: the plan used to read the raw string and install node_exporter)
-    expect(installMonitoringDep(switchVariables({ agent_install_monitoring_dep: '{{ manage_exporter }}', manage_exporter: false }, {}, defaults))).toBe(false);
+    expect(installMonitoringDep(resolvedHostVars({ agent_install_monitoring_dep: '{{ manage_exporter }}', manage_exporter: false }, {}, defaults))).toBe(false);
   });
 
   it('reads supportutils_enabled and supportutils_update_cache like the official role: default true, Ansible truthiness, Jinja', () => {
-    expect(supportutilsFor(switchVariables({}, {}, defaults))).toEqual({ enabled: true, updateCache: true });
-    expect(supportutilsFor(switchVariables({ supportutils_enabled: 'false' }, {}, defaults)).enabled).toBe(false); // -e supportutils_enabled=false
-    expect(supportutilsFor(switchVariables({ supportutils_enabled: false }, {}, defaults)).enabled).toBe(false);
-    expect(supportutilsFor(switchVariables({ supportutils_enabled: 'no' }, {}, defaults)).enabled).toBe(false);
-    expect(supportutilsFor(switchVariables({ supportutils_enabled: 'True' }, {}, defaults)).enabled).toBe(true);
-    expect(supportutilsFor(switchVariables({ supportutils_enabled: '{{ support }}', support: 0 }, {}, defaults)).enabled).toBe(false);
-    expect(supportutilsFor(switchVariables({ supportutils_update_cache: 'off' }, {}, defaults))).toEqual({ enabled: true, updateCache: false });
+    expect(supportutilsFor(resolvedHostVars({}, {}, defaults))).toEqual({ enabled: true, updateCache: true });
+    expect(supportutilsFor(resolvedHostVars({ supportutils_enabled: 'false' }, {}, defaults)).enabled).toBe(false); // -e supportutils_enabled=false
+    expect(supportutilsFor(resolvedHostVars({ supportutils_enabled: false }, {}, defaults)).enabled).toBe(false);
+    expect(supportutilsFor(resolvedHostVars({ supportutils_enabled: 'no' }, {}, defaults)).enabled).toBe(false);
+    expect(supportutilsFor(resolvedHostVars({ supportutils_enabled: 'True' }, {}, defaults)).enabled).toBe(true);
+    expect(supportutilsFor(resolvedHostVars({ supportutils_enabled: '{{ support }}', support: 0 }, {}, defaults)).enabled).toBe(false);
+    expect(supportutilsFor(resolvedHostVars({ supportutils_update_cache: 'off' }, {}, defaults))).toEqual({ enabled: true, updateCache: false });
   });
 
   it('refuses what the supportutils role cannot honour: a non-boolean switch, renamed packages; suggests misspelt names', () => {
@@ -717,11 +718,11 @@ describe('agent_server_ca_cert', () => {
   it('accepts a PEM certificate, or its base64 with agent_server_ca_cert_as_base64, and gives the same file', () => {
     const plain = withVars({ agent_server_ca_cert: PEM });
     expect(validateHostVars(plain.vars, plain.origins, defaults)).toEqual([]);
-    expect(serverCaPemFor(switchVariables(plain.vars, plain.origins, defaults))).toBe(PEM);
+    expect(serverCaPemFor(resolvedHostVars(plain.vars, plain.origins, defaults))).toBe(PEM);
     const b64 = withVars({ agent_server_ca_cert: Buffer.from(PEM).toString('base64'), agent_server_ca_cert_as_base64: 'yes' });
     expect(validateHostVars(b64.vars, b64.origins, defaults)).toEqual([]);
-    expect(serverCaPemFor(switchVariables(b64.vars, b64.origins, defaults))).toBe(PEM);
-    expect(serverCaPemFor(switchVariables(base, {}, defaults))).toBeUndefined();
+    expect(serverCaPemFor(resolvedHostVars(b64.vars, b64.origins, defaults))).toBe(PEM);
+    expect(serverCaPemFor(resolvedHostVars(base, {}, defaults))).toBeUndefined();
   });
 });
 
