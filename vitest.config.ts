@@ -26,6 +26,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The CLI the tests start: the compiled build of the current sources.
+          globalSetup: ['test/support/compiled-cli.ts'],
           // A guard against a hung test, not a speed check: the unit files run beside the lab
           // project, and property tests or the Ansible judge can take minutes on a loaded machine.
           testTimeout: 120_000,
@@ -38,7 +40,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/load/**/*.test.ts'],
-          globalSetup: ['test/lab/global-setup.ts'],
+          globalSetup: ['test/support/compiled-cli.ts', 'test/lab/global-setup.ts'],
           setupFiles: ['test/lab/worker-lab.ts'],
           fileParallelism: labWorkers > 1,
           maxWorkers: labWorkers,

@@ -13,6 +13,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureCompiled } from '../test/support/compiled-cli.ts';
 import { FAILED_MARK } from '../test/support/summary-reporter.ts';
 
 /** Runs `vitest run ARGS` with TMPDIR; its output goes to every given stream (none: the terminal itself). */
@@ -50,6 +51,8 @@ async function main(): Promise<number> {
   // waits for them, then removes the folder.
   process.on('SIGINT', () => undefined);
   try {
+    // The CLI the tests start, built once here rather than by both projects' globalSetup at once.
+    if (args.length === 0) ensureCompiled();
     return args.length > 0 ? await vitest(args, tmp) : await wholeSuite(dir, tmp);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { LabInfo } from '../lab/inventory.ts';
 import { currentLab } from '../lab/current.ts';
 import { repoRoot } from '../lab/paths.ts';
+import { compiledCli } from '../support/compiled-cli.ts';
 import { assertReportMatchesSchema } from '../support/report-schema.ts';
 
 const execFileP = promisify(execFile);
@@ -86,15 +87,9 @@ export interface Report {
   }[];
 }
 
-/**
- * The CLI from its TypeScript sources, as `npm run provision` starts it when dist/ is not the
- * build of the current sources (scripts/launch.mjs): node with tsx's loader in the same process,
- * so the suite always tests the sources and a rebuild of dist/ (npm pack in install.test.ts)
- * never runs under it. Not the
- * `tsx` wrapper: it SIGKILLs a child that does not confirm a signal within 30 ms, which a busy
- * orchestrator (or a loaded machine) misses, and then exits 130 with no recap.
- */
-const CLI = [process.execPath, '--import', 'tsx', 'scripts/provision.ts'] as const;
+/** The CLI as `npm run provision` starts it: the compiled build of the current sources
+ *  (test/support/compiled-cli.ts), node itself with no wrapper between it and a test's signals. */
+const cli = () => compiledCli('provision');
 
 /**
  * Runs `npm run provision -- ARGS` with a JSON report. `wrap`: a command the CLI runs under
@@ -103,7 +98,7 @@ const CLI = [process.execPath, '--import', 'tsx', 'scripts/provision.ts'] as con
 export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<CliRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
   const jsonPath = join(dir, 'report.json');
-  const argv = [...wrap, ...CLI, ...args, '--json', jsonPath];
+  const argv = [...wrap, ...cli(), ...args, '--json', jsonPath];
   return new Promise((resolvePromise, rejectPromise) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: repoRoot,
@@ -190,7 +185,8 @@ export const LEFTOVERS_COMMAND =
  * once, so an early exit is never missed; `onOutput` sees stdout as it arrives.
  */
 export function spawnProvision(args: string[], onOutput: (soFar: string, child: ReturnType<typeof spawn>) => void = () => undefined) {
-  const child = spawn(CLI[0], [...CLI.slice(1), ...args], {
+  const [node, entry] = cli();
+  const child = spawn(node, [entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { terminateMaster } from '../../src/exec/ssh-mux.ts';
@@ -17,6 +17,7 @@ import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { startKdc } from '../lab/kdc.ts';
 import { ANSIBLE_CORE, describeWith, FIDO_SOFT_KEY, KERBEROS, SK_DUMMY, SOFTHSM, SOFTHSM_LIBRARY } from '../support/requires.ts';
+import { compiledCli } from '../support/compiled-cli.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, withLabNames } from './helpers.ts';
 
 let info: LabInfo;
@@ -410,8 +411,7 @@ describe('a password login with -k (sshpass)', () => {
     const inv = inventory({ [h.name]: vars });
     const report = join(work, 'pw-report.json');
     // -k asks on the terminal: run the CLI in a pseudo-terminal (script(1)) and type the password.
-    const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
-    const command = `${tsx} scripts/provision.ts -i ${inv} --check -k --json ${report}`;
+    const command = [...compiledCli('provision'), '-i', inv, '--check', '-k', '--json', report].join(' ');
     const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let typed = false;
@@ -604,13 +604,14 @@ describeWith(FIDO_SOFT_KEY, "a FIDO security key (ed25519-sk), with OpenSSH's so
 });
 
 /**
- * The toolkit started as a user starts it, to be signalled mid-run: node itself, not the tsx
- * wrapper (the wrapper SIGKILLs a child that does not confirm a relayed signal within 30 ms,
- * which a loaded machine misses). With `ownGroup`, in a process group of its own, as a
+ * The toolkit started as a user starts it, to be signalled mid-run: node itself, no wrapper
+ * between it and the signal (tsx's SIGKILLs a child that does not confirm a relayed signal within
+ * 30 ms, which a loaded machine misses). With `ownGroup`, in a process group of its own, as a
  * terminal's foreground job: a ^C (SIGINT to the group) reaches every process in it.
  */
 function startProvision(args: string[], env: NodeJS.ProcessEnv, ownGroup: boolean) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', ...args], {
+  const [node, entry] = compiledCli('provision');
+  const child = spawn(node, [entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -1426,7 +1427,7 @@ status = os.waitpid(pid, 0)[1]
 print('signal %d' % os.WTERMSIG(status) if os.WIFSIGNALED(status) else 'exit %d' % os.WEXITSTATUS(status))
 `;
     const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
-    const ended = spawnSync('python3', ['-c', terminal, process.execPath, '--import', 'tsx', 'scripts/provision.ts', '-i', inv, '--check', '--json', json], {
+    const ended = spawnSync('python3', ['-c', terminal, ...compiledCli('provision'), '-i', inv, '--check', '--json', json], {
       cwd: repoRoot,
       env: { ...process.env, NO_COLOR: '1', ANSIBLE_SSH_CONTROL_PATH_DIR: cp },
       encoding: 'utf8',

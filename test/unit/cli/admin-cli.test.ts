@@ -9,6 +9,7 @@ import { CliError, flagNames, parseCli, resolveInventory } from '../../../src/cl
 import { completionScript } from '../../../src/cli/completion.ts';
 import { invocationDir, packageInfo, packageRoot } from '../../../src/cli/invocation.ts';
 import { type TerminalChoice, terminalChoice, type TerminalStreams } from '../../../src/output/terminal.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const repo = packageRoot(import.meta.url);
 const noSettings = { settings: { origins: {}, warnings: [] } };
@@ -62,7 +63,7 @@ describe("npm run inventory, from the admin's folder", () => {
     writeFileSync(join(admin, 'ansible.cfg'), '[defaults]\ninventory = hosts\n');
     const list = (args: string[]) =>
       JSON.parse(
-        execFileSync(join(repo, 'node_modules', '.bin', 'tsx'), [join(repo, 'scripts', 'inventory.ts'), ...args], {
+        execFileSync(process.execPath, [cliEntry('inventory'), ...args], {
           cwd: repo, // where npm runs the script
           env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_'))), INIT_CWD: admin },
           encoding: 'utf8',

@@ -17,6 +17,7 @@ import { localSession, remoteShell } from '../../../src/exec/session.ts';
 import { join as joinCommand, raw, sh } from '../../../src/exec/command.ts';
 import { runBounded } from '../../../src/run/bounded.ts';
 import type { RunOptions } from '../../../src/run/types.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const execFileP = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../../..');
@@ -897,8 +898,7 @@ describe('ansible_connection=local', () => {
       '[agents]\nlocalhost ansible_connection=local\n\n[agents:vars]\nagent_web_api_key=local-test-key\nagent_rabbitmq_password=local-test-pw\nprovision_rabbitmq=false\nagent_trento_server_url=http://127.0.0.1:8080\n',
     );
     const report = join(dir, 'report.json');
-    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
-    const { stdout } = await execFileP(tsx, [join(repoRoot, 'scripts/provision.ts'), '-i', inventory, '--check', '--json', report], {
+    const { stdout } = await execFileP(process.execPath, [cliEntry('provision'), '-i', inventory, '--check', '--json', report], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: '1' },
     });

@@ -8,15 +8,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/cli/invocation.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const execFileP = promisify(execFile);
 const repo = packageRoot(import.meta.url);
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 const dir = mkdtempSync(join(tmpdir(), 'tp-list-hosts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const listed = async (file: string, ...args: string[]) => {
-  const { stdout } = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--list-hosts', ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1' } });
+  const { stdout } = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--list-hosts', ...args], {
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return stdout;
 };
 
@@ -41,7 +44,7 @@ it('a --limit pattern that matches nothing is warned about, by the list and the 
     file,
     '[agents]\nhana01\nhana02\n[agents:vars]\nagent_web_api_key=k\ntrento_server_url=https://trento.example\nprovision_rabbitmq=false\ntrento_rabbitmq_host=rmq.example\nrabbitmq_password=p-long-enough\n',
   );
-  const listedOnly = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--list-hosts', '-l', 'hana01,hanna02'], {
+  const listedOnly = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--list-hosts', '-l', 'hana01,hanna02'], {
     cwd: repo,
     env: { ...process.env, NO_COLOR: '1' },
   });
@@ -50,7 +53,7 @@ it('a --limit pattern that matches nothing is warned about, by the list and the 
   // The run (--syntax-check: settings only, no host contacted), as `npm run provision` starts
   // it: in the project's folder, INIT_CWD the admin's. The limit file lies in the admin's folder.
   writeFileSync(join(dir, 'retry'), 'hana01\nhanna02\n');
-  const run = await execFileP(tsx, ['scripts/provision.ts', '-i', file, '--syntax-check', '-l', '@retry'], {
+  const run = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--syntax-check', '-l', '@retry'], {
     cwd: repo,
     env: { ...process.env, NO_COLOR: '1', INIT_CWD: dir },
   });

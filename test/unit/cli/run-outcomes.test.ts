@@ -7,12 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../../src/cli/invocation.ts';
 import { assertReportMatchesSchema } from '../../support/report-schema.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
-const repo = packageRoot(import.meta.url);
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
-/** Each case is a whole CLI run (tsx start-up on a loaded 2-core machine). */
+/** Each case is a whole CLI run (node's start-up on a loaded 2-core machine). */
 const RUN = 120_000;
 
 /** The CLI in a folder of its own with a one-host inventory whose host refuses connections. */
@@ -36,7 +34,7 @@ const INVENTORY = [
 
 /** The CLI with exactly these arguments, in `dir`. */
 function provisionIn(dir: string, args: string[]) {
-  return spawnSync(tsx, [join(repo, 'scripts', 'provision.ts'), ...args], {
+  return spawnSync(process.execPath, [cliEntry('provision'), ...args], {
     cwd: dir,
     timeout: RUN - 10_000, // a run that hangs is killed (status null) and fails its test
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import { MASK } from '../../../src/settings/secrets.ts';
 import { ANSIBLE_CORE, describeWith, SCRIPT_PTY } from '../../support/requires.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const execFileP = promisify(execFile);
 const repo = packageRoot(import.meta.url);
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 const dir = mkdtempSync(join(tmpdir(), 'tp-secrets-cli-'));
 const inv = join(dir, 'inv');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ beforeAll(async () => {
 
 async function cli(args: string[]): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await execFileP(tsx, ['scripts/provision.ts', '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], {
+    const { stdout, stderr } = await execFileP(process.execPath, [cliEntry('provision'), '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], {
       cwd: repo,
       env: { ...process.env, CI: 'true' },
     });
@@ -86,8 +86,8 @@ describeWith(
       'is masked where an inventory value repeats it',
       async () => {
         const command = [
-          tsx,
-          'scripts/provision.ts',
+          process.execPath,
+          cliEntry('provision'),
           '-i',
           inv,
           '--vault-password-file',

@@ -2,19 +2,18 @@
 // with a TTY sees it: spinner only where it can be redrawn, colour as the environment says.
 // Two hosts that refuse connections (127.0.0.1 port 1) make a short run with host lines.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import { describeWith, SCRIPT_PTY } from '../../support/requires.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const repo = packageRoot(import.meta.url);
-const tsx = join(repo, 'node_modules', '.bin', 'tsx');
 
 /** Everything the terminal received, bytes as written (escape sequences included). */
 function onPty(env: NodeJS.ProcessEnv): string {
   const command = [
-    tsx,
-    'scripts/provision.ts',
+    process.execPath,
+    cliEntry('provision'),
     '-i',
     'example',
     '-e',

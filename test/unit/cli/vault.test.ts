@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,9 @@ import { askBecomePassword, PromptInterrupted, readHidden } from '../../../src/c
 import { resolveVaultSecrets, VaultSecretError } from '../../../src/cli/vault-secrets.ts';
 import { InventoryError, loadInventory, type VaultSecret } from '../../../src/inventory/index.ts';
 import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const execFileP = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'tp-vault-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,10 +79,9 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
   });
 
   it('npm run inventory -- --vault-password-file prints what ansible-inventory prints', async () => {
-    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
     const args = ['-i', inv, '--list', '--vault-password-file', join(dir, 'pass.txt')];
     const [ours, theirs] = await Promise.all([
-      execFileP(tsx, [join(repoRoot, 'scripts/inventory.ts'), ...args], { cwd: dir }),
+      execFileP(process.execPath, [cliEntry('inventory'), ...args], { cwd: dir }),
       execFileP('ansible-inventory', args, { cwd: dir }),
     ]);
     const norm = (text: string) => JSON.parse(text.replace(/\\n"/g, '"')) as unknown; // trailing newline of ciphertexts
@@ -90,11 +89,10 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
   });
 
   it('npm run inventory without a vault password fails on an encrypted vars file, naming it, as ansible-inventory does', async () => {
-    const tsx = join(repoRoot, 'node_modules/.bin/tsx');
     const args = ['-i', inv, '--list'];
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ANSIBLE_')));
     const [ours, theirs] = await Promise.all([
-      execFileP(tsx, [join(repoRoot, 'scripts/inventory.ts'), ...args], { cwd: dir, env: clean }).then(
+      execFileP(process.execPath, [cliEntry('inventory'), ...args], { cwd: dir, env: clean }).then(
         () => null,
         (e: { code: number; stderr: string }) => e,
       ),
@@ -137,9 +135,8 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
     ]);
     // The CLI: --limit web2 gets past the vaults (to the settings, which lack a RabbitMQ password
     // there), --limit web1 stops on web1's, naming it.
-    const tsx = resolve(repoRoot, 'node_modules/.bin/tsx');
     const run = (limit: string) =>
-      execFileP(tsx, [join(repoRoot, 'scripts/provision.ts'), '-i', inv, '--syntax-check', '--vault-password-file', 'pass.txt', '--limit', limit], {
+      execFileP(process.execPath, [cliEntry('provision'), '-i', inv, '--syntax-check', '--vault-password-file', 'pass.txt', '--limit', limit], {
         cwd: dir,
         env: { ...process.env, NO_COLOR: '1' },
       }).then(
