@@ -14,7 +14,7 @@ import { groupHosts, InventoryError, limitHosts, loadInventory, matchHosts, pars
 import { listHostsText } from '../src/output/list-hosts.ts';
 import type { Redactor } from '../src/output/redact.ts';
 import { reportPathProblem } from '../src/output/report-file.ts';
-import { inventorySourceHolding, type ReportFile, reportFiles, writeReports } from '../src/output/reports.ts';
+import { inventorySourceHolding, type ReportFile, removeReportFiles, reportFiles, writeReports } from '../src/output/reports.ts';
 import { createSink, type Sink } from '../src/output/sink.ts';
 import { exitCode, fold } from '../src/output/tally.ts';
 import { terminalChoice } from '../src/output/terminal.ts';
@@ -210,6 +210,10 @@ async function runPlay(
   const late: LateSignals = { reporting: false, signalled: false };
   answerSignals(sink.emit, { stop, abort }, hangup, late);
   const started = Date.now();
+  // From here on the run reaches hosts, and a report is written only at its end: a run that
+  // crashes or is killed meanwhile must leave none rather than the previous run's, which a CI job
+  // would read as this one's. (Not earlier: a path that is an inventory source is refused above.)
+  await removeReportFiles(reports);
   // run() first reads the played hosts' variables: a vault of theirs opens only then.
   at.step = 'inventory';
   await run(

@@ -1,5 +1,6 @@
 // The run's --json and --junit reports: which files, and writing them, for a run that reached its
 // hosts and for one stopped before any (the same dispatch, the same error line).
+import { rm } from 'node:fs/promises';
 import type { Redactor } from './redact.ts';
 import { writeJsonReport } from './json-report.ts';
 import { writeJunitReport } from './junit-report.ts';
@@ -44,4 +45,18 @@ export async function writeReports(
     }
   }
   return lost;
+}
+
+/** Removes the reports' files an earlier run left (paths already checked: never a folder, never an
+ *  inventory source). One that cannot be removed is an error now, before any host is touched. */
+export async function removeReportFiles(reports: readonly ReportFile[]): Promise<void> {
+  for (const [flag, path] of reports) {
+    try {
+      await rm(path, { force: true });
+    } catch (error) {
+      throw new Error(
+        `${flag} ${path}: the previous run's report could not be removed (${(error as NodeJS.ErrnoException).code}); remove it or write the report elsewhere`,
+      );
+    }
+  }
 }

@@ -2,7 +2,8 @@
 // cannot be written is a usage error before any host is touched; one lost after the run names its
 // flag, the other report is still written, and the run's own exit code stands), a run stopped
 // by settings errors in its report, and warnings about secrets typed or read for the run.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,41 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
       const over = provisionIn(dir, ['-i', 'broken.yml', '--json', 'broken.yml']);
       expect(over.status).toBe(1);
       expect(readFileSync(join(dir, 'broken.yml'), 'utf8')).toBe('all:\n  hosts:\n    h1: {ansible_host: 127.0.0.1\n');
+    },
+    RUN,
+  );
+});
+
+describe('a run that reached its hosts and never ended (killed, or a crash)', () => {
+  it(
+    "leaves no report rather than the previous run's: the old files go before the first host is reached",
+    async () => {
+      // A host that takes the connection and never answers: the run is on it until it is killed.
+      const sockets: Socket[] = [];
+      const host = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+      const reached = new Promise<void>((r) => host.once('connection', () => r()));
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY.replace('ansible_port=1', `ansible_port=${(host.address() as AddressInfo).port}`));
+      writeFileSync(join(dir, 'r.json'), '{"exitCode": 0, "old": true}\n');
+      writeFileSync(join(dir, 'r.xml'), '<old/>\n');
+      const child = spawn(process.execPath, [cliEntry('provision'), '-i', 'hosts', '--check', '-T', '60', '--json', 'r.json', '--junit', 'r.xml'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      try {
+        await reached;
+        child.kill('SIGKILL');
+        await exited;
+        expect(existsSync(join(dir, 'r.json'))).toBe(false);
+        expect(existsSync(join(dir, 'r.xml'))).toBe(false);
+      } finally {
+        child.kill('SIGKILL');
+        for (const s of sockets) s.destroy();
+        host.close();
+      }
     },
     RUN,
   );
