@@ -4,6 +4,7 @@
 // ControlMaster per host, its socket in the run's private folder: the host's first script makes
 // the only key exchange, every later round trip is a channel on that connection. A run of one
 // round trip per host (--check) makes none.
+import { StringDecoder } from 'node:string_decoder';
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
 import { makeFolders } from '../util/folders.ts';
@@ -155,7 +156,9 @@ function spawnSsh(argv: string[], login: SshpassLogin, input: string, onOutput?:
     fd3?.on('error', () => undefined);
     fd3?.end(`${password}\n`);
   }
-  if (onOutput) p.stdout.on('data', (chunk: Buffer) => onOutput(chunk.toString('utf8')));
+  // One decoder for the stream: a character split between two reads stays one character.
+  const decoder = new StringDecoder('utf8');
+  if (onOutput) p.stdout.on('data', (chunk: Buffer) => onOutput(decoder.write(chunk)));
   // ssh may exit before reading all of stdin (connection refused): its exit code tells.
   p.stdin.on('error', () => undefined);
   p.stdin.end(input);

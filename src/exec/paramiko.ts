@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { NodeSSH } from 'node-ssh';
 import { Client, type ClientChannel } from 'ssh2';
 import { toShell } from './command.ts';
@@ -171,6 +172,9 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
     async run(script, onOutput, onErrorBytes) {
       trips++;
       if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
+      // The output as one stream: node-ssh's own result decodes each read alone, so a character
+      // split between two reads would come out as two replacement characters.
+      const decoder = new StringDecoder('utf8');
       let seen = '';
       let errorBytes = 0;
       try {
@@ -179,7 +183,7 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
             stdin: shell.stdinPrefix + wrapScript(toShell(script)),
             noTrim: true,
             onStdout: (chunk: Buffer) => {
-              const text = chunk.toString('utf8');
+              const text = decoder.write(chunk);
               seen += text;
               onOutput?.(text);
             },
@@ -192,7 +196,7 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
           // killed sshd session would leave the run waiting forever.
           connectionLost.then((why) => ({ code: null, signal: null, stdout: seen, stderr: why })),
         ]);
-        return { code: result.code, stdout: result.stdout, stderr: result.stderr };
+        return { code: result.code, stdout: seen + decoder.end(), stderr: result.stderr };
       } catch (error) {
         return { code: null, stdout: seen, stderr: (error as Error).message };
       }

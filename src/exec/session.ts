@@ -4,6 +4,7 @@
 // the sudo password. Every run is one SSH round trip, counted for the report and the benchmark.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import { type Become, type ConnectionSpec, runsSudo } from './connection.ts';
 import { type Command, join, raw, sh, toShell } from './command.ts';
 import { sudoArguments } from './sudo-flags.ts';
@@ -124,12 +125,15 @@ export function localSession(spec: ConnectionSpec): Session & { killNow(): void 
         let stdout = '';
         let stderr = '';
         let errorBytes = 0;
+        // One decoder per stream: a character split between two reads stays one character.
+        const [outText, errText] = [new StringDecoder('utf8'), new StringDecoder('utf8')];
         child.stdout.on('data', (c: Buffer) => {
-          stdout += c.toString('utf8');
-          onOutput?.(c.toString('utf8'));
+          const text = outText.write(c);
+          stdout += text;
+          onOutput?.(text);
         });
         child.stderr.on('data', (c: Buffer) => {
-          stderr += c.toString('utf8');
+          stderr += errText.write(c);
           errorBytes += c.length;
           onErrorBytes?.(errorBytes);
         });

@@ -928,6 +928,17 @@ describe('ansible_connection=local: its bash is stopped as an ssh client is', ()
     expect(own.stdout.trim()).not.toBe(pgidOf('self'));
   });
 
+  it('a character split between two reads of its output stays one character (stdout, stderr and what is streamed)', async () => {
+    const streamed: string[] = [];
+    // é is c3 a9: the two bytes leave in two writes, a pause between them.
+    const r = await local().run(joinCommand([raw(String.raw`printf '\303'; printf '\303' >&2; sleep 0.2; printf '\251\n'; printf '\251\n' >&2`)]), (text) =>
+      streamed.push(text),
+    );
+    expect(r.stdout).toBe('é\n');
+    expect(r.stderr).toBe('é\n');
+    expect(streamed.join('')).toBe('é\n');
+  });
+
   it('close() stops a script in flight, one that ignores SIGTERM after the grace, and the end is unknown (code null)', async () => {
     const s = local();
     const started = join(dir, 'local-started');
