@@ -4,9 +4,9 @@
 // ControlMaster per host, its socket in the run's private folder: the host's first script makes
 // the only key exchange, every later round trip is a channel on that connection. A run of one
 // round trip per host (--check) makes none.
-import { StringDecoder } from 'node:string_decoder';
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import { makeFolders } from '../util/folders.ts';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';

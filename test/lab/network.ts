@@ -1,7 +1,7 @@
 // The lab network: one bridge per lab on the machine (gateway .0.1 of the lab's /16), and per
 // host a veth pair whose inner end becomes the host's eth0. The bridge carries the lab folder
 // as its alias, so a lab recognises its own bridge and never takes another lab's.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { labNet, type LabNet } from './state.ts';
 import { labPaths, repoRoot } from './paths.ts';
@@ -41,20 +41,25 @@ export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: 
     // LAB_NET_ID is the number of the lab the environment names (LAB_DIR, or the repository's);
     // a test's own dedicated lab beside it looks for a free number from LAB_NET_ID + 100, so
     // sessions that each have their LAB_NET_ID never take each other's networks.
-    const envLab = resolve(process.env.LAB_DIR ?? join(repoRoot, '.lab'));
     const netIdEnv = process.env.LAB_NET_ID;
+    const envLab = resolve(process.env.LAB_DIR ?? join(repoRoot, '.lab'));
     const designated = netIdEnv !== undefined && resolve(labDir) === envLab;
     const forced = designated ? Number(netIdEnv) : netIdEnv === undefined && isDefault ? 0 : null;
     const firstFree = netIdEnv !== undefined && !designated && Number.isInteger(Number(netIdEnv)) ? Math.min(Number(netIdEnv) + 100, 177) : 1;
     // Another lab's bridge with no host on it, and no command of that lab running (an `up`
     // holds the lab's lock from before it makes the bridge until its hosts are wired), is what
     // that lab left when its processes went without a `down` (a kill, a cut CI run, a checkout
-    // since deleted): nothing uses it, and keeping it would stop every lab of that number for
-    // good. It goes, with its delay rule.
+    // since deleted). It goes, with its delay rule, where its lab's folder is gone, or where it
+    // holds the number this lab must have (forced: it would stop that lab for good). Not
+    // otherwise: a lab between the `down` and the `up` of its restart (a test file's fresh lab)
+    // looks the same, and taking its number then gave two labs one network (the second's
+    // Prometheus could not bind its address); a lab free to choose takes another number.
     const owner = (l: IpLink) => l.ifalias?.startsWith(ALIAS_PREFIX) && l.ifalias.slice(ALIAS_PREFIX.length);
     const stale = links.filter((l) => {
       const dir = owner(l);
-      return dir && dir !== labDir && /^tplab\d+$/.test(l.ifname) && !links.some((p) => p.master === l.ifname) && lockHolder(labPaths(dir).lock) === null;
+      if (!dir || dir === labDir || !/^tplab\d+$/.test(l.ifname)) return false;
+      if (links.some((p) => p.master === l.ifname) || lockHolder(labPaths(dir).lock) !== null) return false;
+      return !existsSync(dir) || l.ifname === `tplab${forced}`;
     });
     for (const l of stale) {
       const net = labNet(Number(l.ifname.slice('tplab'.length)));

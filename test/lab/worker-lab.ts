@@ -1,5 +1,5 @@
 // setupFiles of the 'lab' project: each vitest worker gets a lab of its own, so lab files run
-// two at a time without sharing hosts. Worker 1 uses the repository's lab (started by
+// LAB_WORKERS at a time (vitest.config.ts) without sharing hosts. Worker 1 uses the repository's lab (started by
 // global-setup.ts); worker N > 1 uses `.lab-wN` beside it, with a network number of its own,
 // brought up (from wiped disks) the first time a file runs there. Tests find their lab through
 // process.env.LAB_DIR (currentLab(), freshLab()), never through a fixed path.
