@@ -13,10 +13,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { STAMP, sourcesHash } from '../../scripts/sources-hash.mjs';
+import { repoRoot } from '../lab/paths.ts';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const BUILDS = join(repoRoot, '.test-build');
 /** Builds of other sources older than this are removed (a newer one may belong to a suite
  *  running in this checkout meanwhile). */
