@@ -14,9 +14,6 @@ import { assertReportMatchesSchema } from '../support/report-schema.ts';
 
 const execFileP = promisify(execFile);
 
-/** lab.json of this worker's lab (test/lab/current.ts). */
-export const lab = currentLab;
-
 export type LabHost = LabInfo['hosts'][number];
 
 /** Hosts of the lab by what the toolkit should make of them. */
@@ -139,6 +136,8 @@ export const SNAPSHOT_COMMAND = [
 /**
  * Gives the test file clean hosts: the lab's disks wiped and the default mix started again
  * (about 3 s; identities and known_hosts are kept). Skipped with LAB_REUSE=1, for quick loops.
+ * The only way a test file gets the lab: a file before it on the same worker may have changed
+ * its hosts (migration.test.ts turns SLES 15 hosts into SLES 16 ones).
  */
 export async function freshLab(): Promise<LabInfo> {
   if (process.env.LAB_REUSE !== '1') {
@@ -147,7 +146,7 @@ export async function freshLab(): Promise<LabInfo> {
     await labDown({ wipe: true });
     await labUp({ hosts: DEFAULT_MIX.length });
   }
-  return lab();
+  return currentLab();
 }
 
 /**

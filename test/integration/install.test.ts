@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { assertReportMatchesSchema } from '../support/report-schema.ts';
-import { hostsBy, lab } from './helpers.ts';
+import { freshLab, hostsBy } from './helpers.ts';
 
 const execFileP = promisify(execFile);
 
@@ -46,7 +46,10 @@ function runIn(cwd: string, command: string, args: string[], env: NodeJS.Process
 }
 
 beforeAll(async () => {
-  info = lab();
+  // Clean hosts, as every lab file starts: a file before this one on the same worker may have
+  // left them otherwise (migration.test.ts turns SLES 15 hosts into SLES 16 ones), and the
+  // damaged-install case needs the SLES 15 host the lab's record says it has.
+  info = await freshLab();
   work = await mkdtemp(join(tmpdir(), 'tp-install-'));
   prefix = join(work, 'prefix');
   admin = join(work, 'admin-site');
