@@ -156,9 +156,16 @@ function spawnSsh(argv: string[], login: SshpassLogin, input: string, onOutput?:
     fd3?.on('error', () => undefined);
     fd3?.end(`${password}\n`);
   }
-  // One decoder for the stream: a character split between two reads stays one character.
+  // One decoder for the stream: a character split between two reads stays one character (zx's
+  // own ProcessOutput.stdout decodes each read alone, so the result's stdout is this text too).
   const decoder = new StringDecoder('utf8');
-  if (onOutput) p.stdout.on('data', (chunk: Buffer) => onOutput(decoder.write(chunk)));
+  if (onOutput) {
+    p.stdout.on('data', (chunk: Buffer) => onOutput(decoder.write(chunk)));
+    p.stdout.on('end', () => {
+      const rest = decoder.end();
+      if (rest) onOutput(rest);
+    });
+  }
   // ssh may exit before reading all of stdin (connection refused): its exit code tells.
   p.stdin.on('error', () => undefined);
   p.stdin.end(input);
@@ -305,7 +312,7 @@ export function openSshSession(
     input: string,
     onOutput?: (chunk: string) => void,
     onErrorBytes?: (total: number) => void,
-  ): Promise<[ProcessOutput, string] | undefined> => {
+  ): Promise<[ProcessOutput, string, string] | undefined> => {
     // A new file each time: a ProxyCommand an earlier run left with its master still holds the
     // old one, and would write into this run's at its own offset.
     await rm(control.stderr, { force: true });
@@ -319,16 +326,21 @@ export function openSshSession(
       );
     const watch = onErrorBytes ? setInterval(() => void measure(), STDERR_WATCH_MS) : undefined;
     let out: ProcessOutput;
+    let stdout = '';
+    const collect = (text: string) => {
+      stdout += text;
+      onOutput?.(text);
+    };
     try {
       // close() may have run during the awaits above: no ssh (and no master) after it
       if (closing) return undefined;
-      out = await track(spawnSsh(args, sshpassLogin(ssh), input, onOutput, errors.fd));
+      out = await track(spawnSsh(args, sshpassLogin(ssh), input, collect, errors.fd));
       await measure();
     } finally {
       clearInterval(watch);
       await errors.close();
     }
-    return [out, await fileTail(control.stderr, STDERR_KEPT_BYTES)];
+    return [out, stdout, await fileTail(control.stderr, STDERR_KEPT_BYTES)];
   };
   /** The script as the connecting run (its stderr in a file, see withStderrFile). */
   const connectingRun = async (input: string, onOutput?: (chunk: string) => void, onErrorBytes?: (total: number) => void): Promise<RunResult> => {
@@ -336,7 +348,7 @@ export function openSshSession(
     if (templated) await makeFolders(templateDirectory(control), 0o700);
     const ran = await withStderrFile([...argv, ...verbose, '-E', control.log, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
     if (!ran) return closedResult();
-    const [out, stderr] = ran;
+    const [out, stdout, stderr] = ran;
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
     const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
@@ -354,7 +366,7 @@ export function openSshSession(
     // too long for a socket ("unix_listener: ... too long for Unix domain socket").
     const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(log) : '';
     // ssh ends its log lines with CR LF (its terminal's line ending): plain lines in our output.
-    const result = resultOf(out, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : lost || stderr);
+    const result = resultOf(out, stdout, debugging ? `${log.replace(/\r\n/g, '\n')}${stderr}` : lost || stderr);
     return result.code === null && LOCAL_CAUSE.test(result.stderr) ? { ...result, lostHere: true } : result;
   };
   return {
@@ -367,11 +379,11 @@ export function openSshSession(
       const quiet = debugging ? [] : ['-q'];
       const ran = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
       if (!ran) return closedResult();
-      const [out, stderr] = ran;
+      const [out, stdout, stderr] = ran;
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
       const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
-      return resultOf(out, lost || stderr);
+      return resultOf(out, stdout, lost || stderr);
     },
     roundTrips: () => trips,
     close() {
@@ -493,7 +505,7 @@ const terminate = (p: ProcessPromise) => terminateGroup(p.child?.pid, () => ende
 
 /** 255 is ssh's own failure (the connection dropped, the master went away), a negative code an
  *  ssh that could not start: the script's end is unknown, as with a dropped in-process connection. */
-function resultOf(out: ProcessOutput, stderr: string): RunResult {
+function resultOf(out: ProcessOutput, stdout: string, stderr: string): RunResult {
   const lost = out.exitCode === 255 || out.exitCode === null || out.exitCode < 0;
-  return { code: lost ? null : out.exitCode, stdout: out.stdout, stderr };
+  return { code: lost ? null : out.exitCode, stdout, stderr };
 }

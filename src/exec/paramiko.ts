@@ -172,10 +172,12 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
     async run(script, onOutput, onErrorBytes) {
       trips++;
       if (!ssh.isConnected()) return { code: null, stdout: '', stderr: 'connection closed' };
-      // The output as one stream: node-ssh's own result decodes each read alone, so a character
+      // The output as streams: node-ssh's own result decodes each read alone, so a character
       // split between two reads would come out as two replacement characters.
       const decoder = new StringDecoder('utf8');
+      const errorDecoder = new StringDecoder('utf8');
       let seen = '';
+      let seenErrors = '';
       let errorBytes = 0;
       try {
         const result = await Promise.race([
@@ -188,15 +190,17 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
               onOutput?.(text);
             },
             onStderr: (chunk: Buffer) => {
+              seenErrors += errorDecoder.write(chunk);
               errorBytes += chunk.length;
               onErrorBytes?.(errorBytes);
             },
           }),
           // A dropped connection does not always close the channel: without this race a
           // killed sshd session would leave the run waiting forever.
-          connectionLost.then((why) => ({ code: null, signal: null, stdout: seen, stderr: why })),
+          connectionLost.then((why) => ({ lost: why })),
         ]);
-        return { code: result.code, stdout: seen + decoder.end(), stderr: result.stderr };
+        if ('lost' in result) return { code: null, stdout: seen, stderr: result.lost };
+        return { code: result.code, stdout: seen + decoder.end(), stderr: seenErrors + errorDecoder.end() };
       } catch (error) {
         return { code: null, stdout: seen, stderr: (error as Error).message };
       }

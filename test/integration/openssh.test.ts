@@ -12,6 +12,9 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { join as joinCommand, raw } from '../../src/exec/command.ts';
+import { connectionFor } from '../../src/exec/connection.ts';
+import { connector } from '../../src/exec/connector.ts';
 import { terminateMaster } from '../../src/exec/ssh-mux.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
@@ -949,6 +952,32 @@ describe('a host gone silent (a partition: the connection open, nothing gets thr
     expect([toQuick.connections(), toSlow.connections()]).toEqual([1, 1]);
     expectNothingLeftIn(cp);
   }, 240_000);
+});
+
+describe("a host's output as it arrives", () => {
+  it.each(['ssh', 'paramiko'])('%s: a character split between two reads stays one character (stdout, stderr and what is streamed)', async (transport) => {
+    const h = pull[2]!;
+    const sessions = connector();
+    try {
+      const session = await sessions.open(connectionFor(h.name, rootLogin(h), { timeoutMs: 30_000, hostKeyChecking: true, transport }));
+      // Twice: the script that logs in (with OpenSSH, the one that makes the master), then one
+      // through the connection made.
+      for (const round of ['connecting', 'connected']) {
+        const streamed: string[] = [];
+        // é is c3 a9: the two bytes leave the host in two writes, a pause between them.
+        const r = await session.run(joinCommand([raw(String.raw`printf '\303'; printf '\303' >&2; sleep 0.3; printf '\251\n'; printf '\251\n' >&2`)]), (text) =>
+          streamed.push(text),
+        );
+        expect(r.code, `${round}: ${r.stderr}`).toBe(0);
+        expect(r.stdout, round).toBe('é\n');
+        expect(r.stderr, round).toBe('é\n');
+        expect(streamed.join(''), round).toBe('é\n');
+      }
+      expect(session.roundTrips()).toBe(2);
+    } finally {
+      await sessions.close();
+    }
+  });
 });
 
 describe("what ssh's own log cannot tell", () => {
