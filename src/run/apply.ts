@@ -2,7 +2,6 @@
 import { markerReader } from '../apply/markers.ts';
 import { applyScript, planSteps, verifyScript } from '../apply/script.ts';
 import { needsApply } from '../plan/types.ts';
-import { connectionFor } from '../exec/connection.ts';
 import type { Emit, HostStatus } from '../output/events.ts';
 import { execCommandLine, scriptForDisplay } from '../output/verbose.ts';
 import { rollOut } from '../rollout/rollout.ts';
@@ -146,9 +145,8 @@ async function applyHost(
         break;
     }
   });
-  const spec = connectionFor(h.name, h.vars, options.connection);
-  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
-  const { result, problem } = await runBounded(h.session, script, options, { remoteSeconds: spec.scriptTimeoutSeconds }, read);
+  emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(h.spec), body: () => scriptForDisplay(script) });
+  const { result, problem } = await runBounded(h.session, script, options, { remoteSeconds: h.spec.scriptTimeoutSeconds }, read);
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
   emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: () => result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);

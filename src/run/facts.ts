@@ -100,7 +100,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
     for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
     const clockSkewMs = facts.probes.hostNow !== undefined ? facts.probes.hostNow * 1000 - Date.now() : undefined;
-    const host = Object.assign(h, { session, facts, platform, agentId, ...(clockSkewMs !== undefined ? { clockSkewMs } : {}) });
+    const host = Object.assign(h, { session, spec, facts, platform, agentId, ...(clockSkewMs !== undefined ? { clockSkewMs } : {}) });
     let planning: Planning;
     try {
       planning = planHostOf(host, ctx);

@@ -1,7 +1,7 @@
 // The run's shared types: its options, and one record per host that each phase narrows
 // (HostRecord -> ReachedHost -> PlannedHost), so no phase needs a non-null assertion.
 import type { SecretSet } from '../output/redact.ts';
-import type { ConnectionDefaults } from '../exec/connection.ts';
+import type { ConnectionDefaults, ConnectionSpec } from '../exec/connection.ts';
 import type { Session } from '../exec/session.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { Emit, HostStatus } from '../output/events.ts';
@@ -77,6 +77,9 @@ export interface HostRecord {
 /** A supported host whose facts were read, and what planning made of them (not shown yet). */
 export type ReachedHost = HostRecord & {
   session: Session;
+  /** What the session was opened with: the one reading of the host's connection variables that
+   *  the later round trips (their time limit, the command line -vv shows) use too. */
+  spec: ConnectionSpec;
   facts: HostFacts;
   platform: SupportedPlatform;
   agentId: string;
