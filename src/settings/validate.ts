@@ -84,6 +84,20 @@ const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)
 const quotedUrl = (text: string) => `"${text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)?.*@/su, (_m, scheme: string | undefined) => `${scheme ?? ''}${MASK}@`)}"`;
 
 /**
+ * A non-secret setting's wrong value as an error quotes it (the terminal, --json, --junit): a
+ * value that is not what the setting takes may be a secret put in the wrong place, a key pasted
+ * where its path goes or a RabbitMQ URL with its password where the host goes, which no secret
+ * list masks. So a PEM block or a value of several lines is described, not shown, and whatever
+ * comes before an "@" is hidden as in URLs.
+ */
+function quotedValue(text: string): string {
+  const pem = /-----BEGIN ([A-Z0-9 ]{1,40})-----/u.exec(text);
+  if (pem) return `a PEM block ("-----BEGIN ${pem[1]}-----", ${text.length} characters, not shown: the key or certificate itself?)`;
+  if (/[\n\r]/u.test(text)) return `a value of ${text.split(/\r\n|\n|\r/u).length} lines (not shown)`;
+  return quotedUrl(text);
+}
+
+/**
  * The URL is written as given, and the agent and Alloy read it with Go's url.Parse, which
  * forgives less than the WHATWG parser below: what it would refuse or read without a host is
  * refused here, before any host is touched.
@@ -174,14 +188,18 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
   host: (value) =>
     withText(value, (t) => {
       const m = HOST.exec(t);
-      if (!m) return `"${t}" is not a host name or address (host or host:port, no scheme or path)`;
+      if (!m) return `${quotedValue(t)} is not a host name or address (host or host:port, no scheme or path)`;
       const port = m[1] === undefined ? undefined : Number(m[1]);
       return port !== undefined && (port < 1 || port > 65535) ? `port ${port} is out of range in "${t}"` : undefined;
     }),
-  target: (value) => withText(value, (t) => (/\s/u.test(t) || t === '' ? `"${t}" is not a host:port or URL` : undefined)),
+  target: (value) => withText(value, (t) => (/\s/u.test(t) || t === '' ? `${quotedValue(t)} is not a host:port or URL` : undefined)),
   path: (value) =>
     withText(value, (t) =>
-      !t.startsWith('/') ? `must be an absolute path on the host, got "${t}"` : /[\0\n\r]/u.test(t) ? 'must not contain NUL or line breaks' : undefined,
+      !t.startsWith('/')
+        ? `must be an absolute path on the host, got ${quotedValue(t)}`
+        : /[\0\n\r]/u.test(t)
+          ? 'must not contain NUL or line breaks'
+          : undefined,
     ),
   enum: (value, spec) => {
     const values = spec.values ?? [];

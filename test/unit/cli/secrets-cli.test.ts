@@ -4,11 +4,12 @@
 // through the sink's one secret list. The lab tests (test/integration/secrets.test.ts) cover
 // the run itself, the diffs and the reports.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { packageRoot } from '../../../src/cli/invocation.ts';
 import { MASK } from '../../../src/settings/secrets.ts';
 import { ANSIBLE_CORE, describeWith, SCRIPT_PTY } from '../../support/requires.ts';
@@ -122,4 +123,50 @@ describeWith(
       RUN,
     );
   },
+);
+
+it(
+  'a private key pasted where its path goes, and a RabbitMQ URL with its password where the host goes: refused before any host is reached, neither shown on the terminal nor in --json or --junit',
+  async () => {
+    const site = mkdtempSync(join(dir, 'pasted-'));
+    mkdirSync(join(site, 'group_vars'));
+    // Settings errors stop the run before any connection (this loopback port is never tried).
+    writeFileSync(join(site, 'hosts'), '[agents]\nweb1 ansible_host=127.0.0.1 ansible_port=9\n');
+    // Plain group_vars, no vault: only the settings' own errors can keep these values out.
+    const key = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7PEMSENTINEL5', '-----END PRIVATE KEY-----', ''].join('\n');
+    writeFileSync(
+      join(site, 'group_vars', 'agents.yml'),
+      `${stringify({
+        trento_server_name: 'trento.example.com',
+        agent_web_api_key: 'api-key-of-the-test',
+        rabbitmq_password: 'rabbit-password-of-the-test',
+        agent_prometheus_tls_client_key: key,
+        agent_rabbitmq_host: 'amqp://trento:URLSENTINEL6@rabbit.example.com:5672',
+      })}`,
+    );
+    const [json, junit] = [join(site, 'r.json'), join(site, 'r.xml')];
+    let out: string;
+    let code: number;
+    try {
+      const r = await execFileP(process.execPath, [cliEntry('provision'), '-i', join(site, 'hosts'), '--check', '--json', json, '--junit', junit], {
+        cwd: repo,
+        env: { ...process.env, CI: 'true' },
+      });
+      [out, code] = [r.stdout + r.stderr, 0];
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      [out, code] = [`${e.stdout ?? ''}${e.stderr ?? ''}`, e.code ?? -1];
+    }
+    expect(code, out).toBe(1);
+    expect(out).toContain('agent_prometheus_tls_client_key');
+    expect(out).toContain('got a PEM block ("-----BEGIN PRIVATE KEY-----"');
+    expect(out).toContain('agent_rabbitmq_host');
+    const reports = `${readFileSync(json, 'utf8')}${readFileSync(junit, 'utf8')}`;
+    expect(reports).toContain('agent_prometheus_tls_client_key');
+    for (const text of [out, reports]) {
+      expect(text).not.toContain('PEMSENTINEL5');
+      expect(text).not.toContain('URLSENTINEL6');
+    }
+  },
+  RUN,
 );

@@ -604,6 +604,33 @@ describe('setting errors', () => {
     expect(errors[0]!.message).toContain(message);
   });
 
+  it("a secret put in a non-secret setting's place is not quoted by its error: a pasted key, a URL with its password, a value of several lines", () => {
+    const key = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7SENTINEL', '-----END PRIVATE KEY-----', ''].join('\n');
+    const cases: [string, string, RegExp][] = [
+      [
+        'agent_prometheus_tls_client_key',
+        key,
+        /^must be an absolute path on the host, got a PEM block \("-----BEGIN PRIVATE KEY-----", \d+ characters, not shown: the key or certificate itself\?\)$/,
+      ],
+      ['agent_prometheus_tls_ca_cert', 'line one\nSENTINEL two', /^must be an absolute path on the host, got a value of 2 lines \(not shown\)$/],
+      [
+        'agent_rabbitmq_host',
+        'amqp://trento:SENTINEL@rabbit:5672',
+        new RegExp(`^"amqp://${MASK.replace(/\*/g, '\\*')}@rabbit:5672" is not a host name or address`),
+      ],
+    ];
+    for (const [variable, value, message] of cases) {
+      const { vars, origins } = withVars({ [variable]: value });
+      const errors = validateHostVars(vars, origins, defaults);
+      expect(errors.map((e) => e.variable)).toEqual([variable]);
+      expect(errors[0]!.message).toMatch(message);
+      expect(formatSettingError(errors[0]!)).not.toContain('SENTINEL');
+    }
+    // A plain mistake is still shown as written, to be found in the file.
+    const { vars, origins } = withVars({ agent_prometheus_tls_client_key: 'certs/client.key' });
+    expect(validateHostVars(vars, origins, defaults)[0]!.message).toBe('must be an absolute path on the host, got "certs/client.key"');
+  });
+
   it('reports every problem of a host at once', () => {
     const { vars, origins } = withVars({ agent_prometheus_auth: 'x', agent_prometheus_scrape_interval: 'y', agent_web_api_key: undefined });
     expect(
