@@ -60,7 +60,7 @@ const cleanups: Array<() => void> = [];
 async function receiver(
   status: number,
   tls?: { key: string; cert: string },
-  closeIdle = false,
+  closeIdle: false | 'end' | 'destroy' = false,
 ): Promise<{ url: string; got: Received[]; connections: () => number; open: () => number }> {
   const decode = decoder();
   const got: Received[] = [];
@@ -76,8 +76,9 @@ async function receiver(
       );
       res.writeHead(status).end(status === 401 ? 'Unauthorized\n' : '');
       // closeIdle: the server ends each kept connection 100 ms after its answer, as a server whose
-      // idle timeout is shorter than the push interval does (the answer still says keep-alive)
-      if (closeIdle) res.on('finish', () => setTimeout(() => req.socket.end(), 100));
+      // idle timeout is shorter than the push interval does (the answer still says keep-alive);
+      // 'destroy' drops it with no TLS close_notify, as an nginx worker leaving at a reload can
+      if (closeIdle) res.on('finish', () => setTimeout(() => (closeIdle === 'end' ? req.socket.end() : req.socket.destroy()), 100));
     });
   };
   const keepAliveTimeout = 60_000;
@@ -302,7 +303,7 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
 
   it('a kept connection the server closed meanwhile is retried once on a new one, not counted as a failure', async () => {
     // The server closes idle connections after 100 ms; the stand-in pushes every second.
-    const rx = await receiver(204, undefined, true);
+    const rx = await receiver(204, undefined, 'end');
     writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
     const a = await startAlloy(join(dir, 'conf'));
     // three connections: at least two pushes found their kept connection closed by the server
@@ -310,6 +311,19 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     const snap = await snapshot(a.port);
     expect(snap.pushFailed).toBe(0);
     expect(snap.lastPushError).toBeNull();
+  });
+
+  it('the same over TLS, the connection dropped with no close_notify (an nginx worker leaving at a reload): retried, not a failure', async () => {
+    const pki = certificates();
+    const rx = await receiver(204, { key: pki.key, cert: pki.cert }, 'destroy');
+    const caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, pki.ca);
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('none-ca.golden', rx.url).replace(/ca_file = "[^"]*"/, `ca_file = "${caFile}"`));
+    const a = await startAlloy(join(dir, 'conf'));
+    await until(() => (rx.connections() >= 4 ? true : undefined), 20_000);
+    const snap = await snapshot(a.port);
+    expect(snap.lastPushError).toBeNull();
+    expect(snap.pushFailed).toBe(0);
   });
 
   it("scrapes at a slot of its own in the interval, as Prometheus' scrape loop: the first batch after a start is stamped after the load, and a restart keeps the slot", async () => {
