@@ -59,6 +59,9 @@ export interface HostFacts {
   alloy: {
     configFile: string;
     configIsDir: boolean;
+    /** CONFIG_FILE names a file (it exists) whose name does not end in .alloy: directory mode,
+     *  which loads only a folder's *.alloy files, would stop loading it. */
+    configFileNotAlloy?: boolean;
     configDir: string;
     configDirUnsafe?: string;
     /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that

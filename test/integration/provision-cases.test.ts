@@ -329,6 +329,50 @@ describe('hosts in other states', () => {
     expect(await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy')).toBe('CONFIG_FILE="/etc/alloy/"\n');
   });
 
+  it('Alloy in single-file mode on a file not named *.alloy (a config.river kept from Grafana Agent Flow): the host is refused before any change, naming the file, since directory mode would drop it; renamed, the next run switches', async () => {
+    const h = push[1] ?? push[0]!;
+    // Alloy installed by a run, then uninstalled: single-file mode again, Alloy running.
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
+    expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall'])).code).toBe(0);
+    // The admin's pipeline in a single file of another name, which Alloy loads as CONFIG_FILE.
+    const ready = 'for i in $(seq 100); do curl -sf 127.0.0.1:12345/-/ready >/dev/null && break; sleep 0.1; done';
+    await mustOnHost(
+      info,
+      h.name,
+      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/config.river && chown root:alloy /etc/alloy/config.river && chmod 640 /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.river"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+    );
+    const state = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy/trento.alloy 2>&1; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -o "prometheus.exporter.self.admin" | sort -u',
+      );
+    const loaded = /^CONFIG_FILE="\/etc\/alloy\/config\.river"\n.*trento\.alloy'?: No such file.*\nprometheus\.exporter\.self\.admin\n$/s;
+    expect(await state()).toMatch(loaded);
+    const refusal = /Alloy's CONFIG_FILE in \/etc\/sysconfig\/alloy is \/etc\/alloy\/config\.river, whose name does not end in \.alloy: .*rename it/;
+    for (const args of [['--check', '--diff'], []]) {
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stdout).toMatch(refusal);
+      // Nothing changed: the admin's file is still what Alloy runs.
+      expect(await state(), args.join(' ')).toMatch(loaded);
+    }
+    // Renamed as the message says: the run switches to directory mode, which loads it beside trento.alloy.
+    await mustOnHost(
+      info,
+      h.name,
+      `mv /etc/alloy/config.river /etc/alloy/admin.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/admin.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+    );
+    try {
+      const fixed = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+      expect(fixed.code, fixed.stdout).toBe(0);
+      expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\n/etc/alloy/trento.alloy\nprometheus.exporter.self.admin\n');
+    } finally {
+      // The host as the next tests expect it: provisioned, no file of the admin's.
+      await mustOnHost(info, h.name, `rm -f /etc/alloy/admin.alloy && systemctl restart alloy && ${ready}`);
+    }
+  });
+
   it('Alloy already in directory mode elsewhere: trento.alloy goes there, CONFIG_FILE is left alone, uninstall keeps it', async () => {
     const h = push[0]!;
     await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);

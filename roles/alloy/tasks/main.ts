@@ -76,15 +76,25 @@ export function install(ctx: TaskContext): RoleTasks {
   // (no sysconfig, which the package ships and directory mode needs), the apply would write
   // trento.alloy for an alloy account that does not exist and fail half way: refused first.
   const alloyMissing = !ctx.settings.installMonitoringDep && !facts.files[PATHS.alloySysconfig]?.exists;
+  // Directory mode loads only the folder's *.alloy files: the admin's pipeline in a file of
+  // another name would stop running, while Trento's would be proved and the run say "changed".
+  const dropsConfigFile = !facts.alloy.configIsDir && facts.alloy.configFileNotAlloy === true;
   return withStaleAlloy(
     {
-      refusals: alloyMissing
-        ? [
-            facts.packages[PACKAGES.alloy]
-              ? `${PATHS.alloySysconfig} is missing, though the ${PACKAGES.alloy} package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force ${PACKAGES.alloy}) and run again`
-              : `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
-          ]
-        : [],
+      refusals: [
+        ...(alloyMissing
+          ? [
+              facts.packages[PACKAGES.alloy]
+                ? `${PATHS.alloySysconfig} is missing, though the ${PACKAGES.alloy} package is installed, and agent_install_monitoring_dep is false: put it back (zypper install --force ${PACKAGES.alloy}) and run again`
+                : `Alloy is not installed (no ${PATHS.alloySysconfig}) and agent_install_monitoring_dep is false, which leaves installing it to you: install the ${PACKAGES.alloy} package, or set agent_install_monitoring_dep: true, and run again`,
+            ]
+          : []),
+        ...(dropsConfigFile
+          ? [
+              `Alloy's CONFIG_FILE in ${PATHS.alloySysconfig} is ${facts.alloy.configFile}, whose name does not end in .alloy: Trento's trento.alloy needs Alloy to load its folder, and Alloy loads only the *.alloy files of a folder, so that file would stop being loaded; rename it to a NAME.alloy in the same folder and point CONFIG_FILE at the new name (or at the folder), restart Alloy, and run again`,
+            ]
+          : []),
+      ],
       installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
       whenMissing: {
         [PACKAGES.alloy]:

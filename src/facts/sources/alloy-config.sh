@@ -11,6 +11,10 @@ tp_config_dir_for "$cfg" "$TP_ALLOY_DEFAULT_DIR"
 cfgdir=$TP_REPLY
 record alloy-config-file "$cfg"
 if [ -n "$cfg" ] && [ -d "$cfg" ]; then record alloy-config-is-dir yes; else record alloy-config-is-dir no; fi
+# A single file whose name does not end in .alloy (a config.river kept from Grafana Agent Flow):
+# Alloy loads it as CONFIG_FILE, but only the *.alloy files of a folder, so directory mode would
+# drop it.
+if [ -n "$cfg" ] && [ "${cfg%.alloy}" = "$cfg" ] && [ -f "$cfg" ]; then record alloy-config-file-not-alloy yes; fi
 record alloy-config-dir "$cfgdir"
 # A folder the apply would refuse to write into (tp_stage: a folder above it others can write
 # to), said now, so that --check says it too. The package's own /etc/alloy is not looked at:

@@ -8,6 +8,7 @@ export const alloyConfig: FactSource<'alloy'> = {
       alloy: {
         configFile: r.get('alloy-config-file') ?? '',
         configIsDir: r.get('alloy-config-is-dir') === 'yes',
+        ...(r.get('alloy-config-file-not-alloy') === 'yes' ? { configFileNotAlloy: true } : {}),
         configDir: r.get('alloy-config-dir') ?? '',
         ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
         droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),

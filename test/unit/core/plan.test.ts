@@ -504,6 +504,18 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     ]);
   });
 
+  it('CONFIG_FILE naming a file whose name does not end in .alloy refuses the host before any change: directory mode would stop loading it', () => {
+    const fresh = freshFacts('16.0');
+    const river = { ...fresh, alloy: { ...fresh.alloy, configFile: '/etc/alloy/config.river', configFileNotAlloy: true } };
+    expect(planFor(river).refusals).toEqual([
+      "Alloy's CONFIG_FILE in /etc/sysconfig/alloy is /etc/alloy/config.river, whose name does not end in .alloy: Trento's trento.alloy needs Alloy to load its folder, and Alloy loads only the *.alloy files of a folder, so that file would stop being loaded; rename it to a NAME.alloy in the same folder and point CONFIG_FILE at the new name (or at the folder), restart Alloy, and run again",
+    ]);
+    // A *.alloy file, or a folder already: nothing is dropped, no refusal. Uninstall is never refused for it.
+    expect(planFor({ ...fresh, alloy: { ...fresh.alloy, configFile: '/etc/alloy/config.alloy' } }).refusals).toEqual([]);
+    expect(planFor({ ...river, alloy: { ...river.alloy, configIsDir: true } }).refusals).toEqual([]);
+    expect(planFor(river, { uninstall: true }).refusals).toEqual([]);
+  });
+
   it('a unit systemctl enable leaves as it is (static: no [Install], generated, transient, indirect, alias) gets no enable, so the run converges', () => {
     const fresh = freshFacts('15.7');
     const facts = converged(fresh, planFor(fresh));
