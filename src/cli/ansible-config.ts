@@ -237,6 +237,39 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     instead:
       'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
   },
+  // The same two settings by their [defaults] names (Ansible reads both; the [inventory] one wins
+  // when both are set): the spelling most ansible.cfg files use.
+  {
+    section: 'defaults',
+    ini: 'inventory_ignore_extensions',
+    env: 'ANSIBLE_INVENTORY_IGNORE',
+    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
+    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
+  },
+  {
+    section: 'defaults',
+    ini: 'inventory_ignore_patterns',
+    env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
+    honoured: (v) => sameList(v, []),
+    instead:
+      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
+  },
+  // Password files (ansible-core 2.12+; a file to read, or a program to run when executable):
+  // not read, so refused rather than leave every host to fail its login or its sudo.
+  {
+    section: 'defaults',
+    ini: 'become_password_file',
+    env: 'ANSIBLE_BECOME_PASSWORD_FILE',
+    honoured: (v) => v.trim() === '',
+    instead: 'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it: ansible-vault encrypt_string)',
+  },
+  {
+    section: 'defaults',
+    ini: 'connection_password_file',
+    env: 'ANSIBLE_CONNECTION_PASSWORD_FILE',
+    honoured: (v) => v.trim() === '',
+    instead: 'an SSH password is read from -k/--ask-pass or ansible_password (vault it: ansible-vault encrypt_string)',
+  },
   // A sudo password in ansible.cfg or the environment: refused, named, never printed.
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_BECOME_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },

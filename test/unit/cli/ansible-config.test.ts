@@ -412,6 +412,27 @@ describe('ansible.cfg and the command line', () => {
     expect(
       read('[inventory]\nignore_patterns =\nignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n'),
     ).not.toThrow();
+    // The same settings by their [defaults] names, the spelling most ansible.cfg files use.
+    expect(read('[defaults]\ninventory_ignore_patterns = ^staging\n')).toThrow(
+      /\[defaults\] inventory_ignore_patterns = \^staging: not supported by trento-provision/,
+    );
+    expect(read('[defaults]\ninventory_ignore_extensions = .json\n')).toThrow(/\[defaults\] inventory_ignore_extensions = \.json: not supported/);
+    expect(
+      read(
+        '[defaults]\ninventory_ignore_patterns =\ninventory_ignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n',
+      ),
+    ).not.toThrow();
+  });
+
+  it('password files (become_password_file, connection_password_file) are errors naming the setting and what to use instead; empty is fine', () => {
+    const read = cfgReader();
+    expect(read('[defaults]\nbecome_password_file = /run/secrets/sudo\n')).toThrow(
+      /\[defaults\] become_password_file = \/run\/secrets\/sudo: not supported by trento-provision: .*-K\/--ask-become-pass or ansible_become_password/,
+    );
+    expect(read('[defaults]\n', { ANSIBLE_CONNECTION_PASSWORD_FILE: '/run/secrets/ssh' })).toThrow(
+      /^environment ANSIBLE_CONNECTION_PASSWORD_FILE = \/run\/secrets\/ssh: not supported .*-k\/--ask-pass or ansible_password/,
+    );
+    expect(read('[defaults]\nbecome_password_file =\nconnection_password_file =\n')).not.toThrow();
   });
 
   it("the sudo plugin's password settings are errors naming the setting, never printing it; its other names are read", () => {
