@@ -10,6 +10,9 @@ import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { verifyEndpointFor } from '../verify/run-proof.ts';
 import type { HostRecord, RunContext } from './types.ts';
 
+/** The become method the toolkit runs, by every name Ansible's plugin loader finds it under. */
+const isSudo = (method: string) => ['sudo', 'ansible.builtin.sudo', 'ansible.legacy.sudo'].includes(method);
+
 /**
  * Every setting that can be checked without a connection, for every host (all errors at once,
  * before any host is contacted), and the --verify-prometheus endpoint.
@@ -24,7 +27,7 @@ export function checkHostlessSettings(
   const error = (e: HostSettingProblem) => errors.push(e);
   for (const h of hosts) {
     for (const p of connectionProblems.get(h) ?? []) error({ host: h.name, ...p });
-    if (h.vars.ansible_become_method !== undefined && String(h.vars.ansible_become_method) !== 'sudo') {
+    if (h.vars.ansible_become_method !== undefined && !isSudo(String(h.vars.ansible_become_method))) {
       error({
         host: h.name,
         variable: 'ansible_become_method',
@@ -34,7 +37,7 @@ export function checkHostlessSettings(
     } else if (
       h.vars.ansible_become_method === undefined &&
       options.connection.becomeMethod !== undefined &&
-      options.connection.becomeMethod !== 'sudo' &&
+      !isSudo(options.connection.becomeMethod) &&
       becomes(h.vars, options.connection)
     ) {
       error({

@@ -113,6 +113,33 @@ describe('a run stopped by settings errors, in its report', () => {
   );
 });
 
+describe('the become method', () => {
+  it(
+    "sudo by any of Ansible's names (ansible.builtin.sudo, ansible.legacy.sudo) is run; another method is a settings error naming it",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      const hosts = (method: string) =>
+        INVENTORY.replace(
+          'db1 ansible_host=127.0.0.1 ansible_port=1',
+          `db1 ansible_host=127.0.0.1 ansible_port=1 ansible_become=true ansible_become_method=${method}`,
+        );
+      for (const method of ['sudo', 'ansible.builtin.sudo', 'ansible.legacy.sudo']) {
+        writeFileSync(join(dir, 'hosts'), hosts(method));
+        const r = run(dir, []);
+        // Past the settings: the host is tried, and it refuses the connection.
+        expect(r.stdout, method).not.toMatch(/only sudo is supported/);
+        expect(r.stdout, method).toMatch(/db1 \| UNREACHABLE/);
+        expect(r.status, method).toBe(4);
+      }
+      writeFileSync(join(dir, 'hosts'), hosts('ansible.builtin.su'));
+      const su = run(dir, []);
+      expect(su.status).toBe(1);
+      expect(su.stdout).toMatch(/ansible_become_method \(.*\): only sudo is supported, not ansible\.builtin\.su/);
+    },
+    RUN,
+  );
+});
+
 describe('a run stopped before any host (an inventory or -e error), in its reports', () => {
   it(
     "replaces the previous run's reports with its error (a CI job never reads an old run as this one), never an inventory it was given",
