@@ -283,6 +283,12 @@ export interface FindOptions {
   systemFile?: string;
 }
 
+/** Ansible's unfrackpath: $VARs and ~ expanded, then absolute (a relative path from `base`). */
+export function unfrackPath(path: string, base: string, env: NodeJS.ProcessEnv, home: string): string {
+  const expanded = expandUser(expandVars(path, env), home);
+  return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
+}
+
 function expandUser(path: string, home: string): string {
   return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path;
 }
@@ -382,10 +388,7 @@ export function parseIni(text: string, file: string): Map<string, Map<string, st
 
 /** Ansible's ensure_type for the kinds we read. `base` = the cfg file's folder for paths from it, else cwd. */
 function convert(value: string, kind: Kind, base: string, where: string, home: string, env: NodeJS.ProcessEnv): unknown {
-  const path = (p: string) => {
-    const expanded = expandUser(expandVars(p.trim(), env), home);
-    return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
-  };
+  const path = (p: string) => unfrackPath(p.trim(), base, env, home);
   switch (kind) {
     case 'string':
       return unquote(value);

@@ -3,9 +3,11 @@
 // --ask-vault-pass, and ansible.cfg / ANSIBLE_VAULT_PASSWORD_FILE / ANSIBLE_VAULT_IDENTITY_LIST.
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import type { VaultSecret } from '../inventory/index.ts';
+import { unfrackPath } from './ansible-config.ts';
 import type { Prompt } from './prompt.ts';
 
 const execFileP = promisify(execFile);
@@ -61,7 +63,13 @@ async function fromScript(path: string, label: string): Promise<string> {
 }
 
 /** Reads every source once, asking on the terminal where a source is a prompt. */
-export async function resolveVaultSecrets(sources: VaultSources, prompt: Prompt, cwd: string): Promise<VaultSecret[]> {
+export async function resolveVaultSecrets(
+  sources: VaultSources,
+  prompt: Prompt,
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): Promise<VaultSecret[]> {
   const secrets: VaultSecret[] = [];
   for (const slug of vaultIdSlugs(sources)) {
     const [label, source] = splitVaultId(slug);
@@ -71,7 +79,8 @@ export async function resolveVaultSecrets(sources: VaultSources, prompt: Prompt,
       password = await prompt(source === 'prompt_ask_vault_pass' ? 'Vault password: ' : `Vault password (${label}): `);
       shown = 'the prompt';
     } else {
-      const path = resolve(cwd, source);
+      // As Ansible opens it (unfrackpath): `--vault-id prod@~/.vault` has a ~ no shell expanded.
+      const path = unfrackPath(source, cwd, env, home);
       shown = path;
       let isFile = false;
       try {

@@ -184,6 +184,24 @@ describe('vault password sources', () => {
     expect(asked).toEqual(['Vault password (dev): ', 'Vault password: ']);
   });
 
+  it('~ and $VARS in a source are expanded as Ansible opens it (unfrackpath): --vault-id prod@~/... has a ~ no shell expanded', async () => {
+    const home = join(dir, 'home-of-the-admin');
+    mkdirSync(join(home, '.vault'), { recursive: true });
+    writeFileSync(join(home, '.vault', 'prod'), 'from-home\n');
+    const secrets = await resolveVaultSecrets(
+      { vaultIds: ['prod@~/.vault/prod', 'env@$VAULT_DIR/prod'], passwordFiles: ['~/.vault/prod'], askVaultPass: false },
+      noPrompt,
+      dir,
+      { VAULT_DIR: join(home, '.vault') },
+      home,
+    );
+    expect(secrets.map(({ id, password, source }) => [id, password, source])).toEqual([
+      ['prod', 'from-home', join(home, '.vault', 'prod')],
+      ['env', 'from-home', join(home, '.vault', 'prod')],
+      ['default', 'from-home', join(home, '.vault', 'prod')],
+    ]);
+  });
+
   it('a missing file, an empty password and a failing script are clear errors', async () => {
     await expect(resolveVaultSecrets({ vaultIds: [], passwordFiles: ['nope.txt'], askVaultPass: false }, noPrompt, dir)).rejects.toThrow(
       /vault password file .*nope\.txt was not found/,
