@@ -368,8 +368,15 @@ describe('hosts in other states', () => {
       expect(fixed.code, fixed.stdout).toBe(0);
       expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\n/etc/alloy/trento.alloy\nprometheus.exporter.self.admin\n');
     } finally {
-      // The host as the next tests expect it: provisioned, no file of the admin's.
-      await mustOnHost(info, h.name, `rm -f /etc/alloy/admin.alloy && systemctl restart alloy && ${ready}`);
+      // The host as the next tests expect it: provisioned from the package's single file (the
+      // line uninstall would put back), no file of the admin's.
+      await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall']);
+      await mustOnHost(
+        info,
+        h.name,
+        `rm -f /etc/alloy/admin.alloy /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+      );
+      expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
     }
   });
 
