@@ -25,7 +25,8 @@ export interface AnsibleSettings {
   vaultPasswordFile?: string; // [defaults] vault_password_file / ANSIBLE_VAULT_PASSWORD_FILE
   vaultIdentityList?: string[]; // [defaults] vault_identity_list / ANSIBLE_VAULT_IDENTITY_LIST
   askVaultPass?: boolean; // [defaults] ask_vault_pass / ANSIBLE_ASK_VAULT_PASS
-  timeout?: number; // [defaults] timeout / ANSIBLE_TIMEOUT
+  timeout?: number; // the ssh plugin's: [defaults] timeout, [ssh_connection] timeout / ANSIBLE_TIMEOUT, ANSIBLE_SSH_TIMEOUT
+  paramikoTimeout?: number; // the paramiko plugin's: [defaults] timeout / ANSIBLE_TIMEOUT only
   remotePort?: number; // [defaults] remote_port / ANSIBLE_REMOTE_PORT
   become?: boolean; // [privilege_escalation] become / ANSIBLE_BECOME
   becomeUser?: string; // [privilege_escalation] become_user / ANSIBLE_BECOME_USER
@@ -108,7 +109,17 @@ const DEFINITIONS: {
   { key: 'vaultPasswordFile', section: 'defaults', ini: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', kind: 'path' },
   { key: 'vaultIdentityList', section: 'defaults', ini: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list' },
   { key: 'askVaultPass', section: 'defaults', ini: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'boolean' },
-  { key: 'timeout', section: 'defaults', ini: 'timeout', env: 'ANSIBLE_TIMEOUT', kind: 'integer' },
+  // The ssh plugin's timeout (ansible-core 2.11+ reads [ssh_connection]'s and ANSIBLE_SSH_TIMEOUT
+  // after [defaults]'s); the paramiko plugin's is [defaults]'s alone.
+  {
+    key: 'timeout',
+    section: 'defaults',
+    ini: 'timeout',
+    env: 'ANSIBLE_TIMEOUT',
+    kind: 'integer',
+    later: [{ section: 'ssh_connection', ini: 'timeout', env: 'ANSIBLE_SSH_TIMEOUT' }],
+  },
+  { key: 'paramikoTimeout', section: 'defaults', ini: 'timeout', env: 'ANSIBLE_TIMEOUT', kind: 'integer' },
   { key: 'remotePort', section: 'defaults', ini: 'remote_port', env: 'ANSIBLE_REMOTE_PORT', kind: 'integer' },
   { key: 'become', section: 'privilege_escalation', ini: 'become', env: 'ANSIBLE_BECOME', kind: 'boolean' },
   {

@@ -400,6 +400,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   }
   const fromCfg = (name: string, key: keyof AnsibleSettings['origins'], value: number | undefined, fallback: number, max?: number): number =>
     value === undefined ? fallback : positiveInt(`${name} (${cfg.origins[key]})`, String(value), fallback, max);
+  /** -T, else the plugin's own timeout setting (the ssh plugin's also reads [ssh_connection]). */
+  const connectTimeout = (key: 'timeout' | 'paramikoTimeout'): number =>
+    v.timeout !== undefined
+      ? positiveInt('--timeout', v.timeout, DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS)
+      : fromCfg('timeout', key, cfg[key], DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS);
   const user = v.user ?? cfg.remoteUser;
   // From the flag: relative to the admin's folder (ansible.cfg's are already relative to the file's).
   const keyFlag = v['private-key'] ?? v['key-file'];
@@ -432,10 +437,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(v.json !== undefined ? { json: resolve(cwd, v.json) } : {}),
     ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
-    timeoutSeconds:
-      v.timeout !== undefined
-        ? positiveInt('--timeout', v.timeout, DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS)
-        : fromCfg('timeout', 'timeout', cfg.timeout, DEFAULT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
+    timeoutSeconds: connectTimeout('timeout'),
     zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS),
     remoteTimeoutSeconds:
       v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
@@ -472,7 +474,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
       ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),
-      paramiko: paramikoDefaults(cfg),
+      paramiko: {
+        ...paramikoDefaults(cfg),
+        timeoutMs: connectTimeout('paramikoTimeout') * 1000,
+      },
     },
     ...(cfg.file ? { configFile: cfg.file } : {}),
     warnings: cfg.warnings,

@@ -192,6 +192,9 @@ export interface Configured<T> {
 /** The paramiko plugin's own settings from ansible.cfg ([paramiko_connection]) and
  *  ANSIBLE_PARAMIKO_*, read only where paramiko connects. */
 export interface ParamikoDefaults {
+  /** Its connect timeout ([defaults] timeout, ANSIBLE_TIMEOUT, -T; not [ssh_connection]'s, which
+   *  is the ssh plugin's); default: ConnectionDefaults.timeoutMs. */
+  timeoutMs?: number;
   /** Its host_key_checking (its own section and variables after [defaults]'s); default: hostKeyChecking. */
   hostKeyChecking?: boolean;
   /** look_for_keys: false, no ~/.ssh/id_* key is tried (ssh-agent's still are). */
@@ -545,7 +548,7 @@ export function connectionFor(host: string, vars: Record<string, unknown>, defau
           ...(defaults.becomeAllowSameUser ? { allowSameUser: true } : {}),
         }
       : undefined,
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : defaults.timeoutMs,
+    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : ((paramiko ? defaults.paramiko?.timeoutMs : undefined) ?? defaults.timeoutMs),
     local: transport === 'local',
     scriptTimeoutSeconds: defaults.scriptTimeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT_SECONDS,
     // As Ansible's ssh plugin reads it (unfrackpath): ~ expanded, relative to the current folder.

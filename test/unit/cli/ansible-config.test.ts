@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findAnsibleConfig, readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { CliError, parseCli } from '../../../src/cli/args.ts';
+import { connectionDefaultsOf } from '../../../src/cli/connection-defaults.ts';
 import { connectionFor } from '../../../src/exec/connection.ts';
 import { ANSIBLE_CORE, ANSIBLE_PYTHON, describeWith } from '../../support/requires.ts';
 
@@ -234,6 +235,41 @@ describeWith(ANSIBLE_PYTHON, "the connection plugins' own settings as ansible-co
       const defaults = { timeoutMs: 10_000, hostKeyChecking: cli.hostKeyChecking, paramiko: cli.ssh.paramiko };
       expect(connectionFor('h', {}, defaults).openssh.hostKeyChecking, JSON.stringify(c)).toBe(theirs.ssh);
       expect(connectionFor('h', { ansible_connection: 'paramiko' }, defaults).strictHostKeyChecking, JSON.stringify(c)).toBe(theirs.paramiko.host_key_checking);
+    }
+  });
+
+  it("the connect timeout: the ssh plugin's reads [ssh_connection] timeout and ANSIBLE_SSH_TIMEOUT after [defaults]'s; paramiko's (the play's) [defaults]'s alone; -T sets both", async () => {
+    /** The ssh plugin's timeout option, and the play's (DEFAULT_TIMEOUT), which paramiko connects with. */
+    async function timeoutsSay(cwd: string, env: Record<string, string>) {
+      const program = [
+        'import json',
+        'from ansible import constants as C',
+        'from ansible.plugins.loader import connection_loader',
+        'connection_loader.get("ssh", class_only=True)',
+        "print(json.dumps({'ssh': C.config.get_config_value('timeout', plugin_type='connection', plugin_name='ssh'), 'paramiko': C.config.get_config_value('DEFAULT_TIMEOUT')}))",
+      ].join('\n');
+      const { stdout } = await execFileP('/usr/bin/python3', ['-c', program], { cwd, env: { PATH: process.env.PATH, ...env } });
+      return JSON.parse(stdout) as { ssh: number; paramiko: number };
+    }
+    const cases: { cfg: string; env: Record<string, string> }[] = [
+      { cfg: '[defaults]\ntimeout = 20\n', env: {} },
+      { cfg: '[defaults]\ntimeout = 20\n[ssh_connection]\ntimeout = 60\n', env: {} },
+      { cfg: '[ssh_connection]\ntimeout = 45\n', env: { ANSIBLE_TIMEOUT: '25' } },
+      { cfg: '[defaults]\n', env: { ANSIBLE_TIMEOUT: '25', ANSIBLE_SSH_TIMEOUT: '50' } },
+    ];
+    for (const c of cases) {
+      const { home, cwd, etc } = layout();
+      writeFileSync(join(etc, 'ansible.cfg'), c.cfg);
+      const env = { ANSIBLE_CONFIG: join(etc, 'ansible.cfg'), HOME: home, ...c.env };
+      const theirs = await timeoutsSay(cwd, env);
+      const cli = parseCli(['-i', cwd], env, join(root, 'no-project'), { cwd });
+      const defaults = connectionDefaultsOf(cli, {});
+      expect(
+        { ssh: connectionFor('h', {}, defaults).timeoutMs / 1000, paramiko: connectionFor('h', { ansible_connection: 'paramiko' }, defaults).timeoutMs / 1000 },
+        JSON.stringify(c),
+      ).toEqual(theirs);
+      const flagged = connectionDefaultsOf(parseCli(['-i', cwd, '-T', '7'], env, join(root, 'no-project'), { cwd }), {});
+      expect([connectionFor('h', {}, flagged).timeoutMs, connectionFor('h', { ansible_connection: 'paramiko' }, flagged).timeoutMs]).toEqual([7000, 7000]);
     }
   });
 
