@@ -46,18 +46,25 @@ export interface LateSignals {
 /** Installs the run's SIGINT, SIGTERM and SIGHUP handlers; `late` is flipped by the caller once
  *  the run is over. Each signal is said through `emit` (the run's event stream). */
 export function answerSignals(emit: (event: RunEvent) => void, { stop, abort }: RunStops, hangup: Hangup, late: LateSignals): void {
+  /** The terminal is gone: writes to it fail, and the process ends by the hangup (leave()). */
+  const noteHangup = () => {
+    // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
+    if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    hangup.hungUp = true;
+  };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
-    if (late.reporting && signal !== 'SIGHUP') {
+    if (late.reporting) {
+      // A hangup now (systemd sends one right after SIGTERM) neither stops the reports nor makes
+      // the finished run an interrupted one in them.
+      if (signal === 'SIGHUP') return noteHangup();
       if (late.signalled) leave(128 + osConstants.signals[signal], hangup);
       late.signalled = true;
       process.stderr.write(`${signal}: the run is over; writing its reports (again to leave without them)\n`);
       return;
     }
     if (signal === 'SIGHUP') {
-      // Writes to a terminal that is gone fail: the run still closes its connections and writes its reports.
-      if (!hangup.hungUp) for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
       const again = hangup.hungUp || abort.signal.aborted;
-      hangup.hungUp = true;
+      noteHangup();
       // A closed terminal can send two (the kernel's, the shell's), and systemd sends one after
       // SIGTERM: a hangup is never a reason to leave without the reports.
       if (again) return;

@@ -1,0 +1,51 @@
+// The run's signal handlers (src/cli/signals.ts) in this process, with signals emitted to it:
+// what each one does to the run's stops and its event stream. The whole CLI under real
+// signals is proven by the lab's tests (test/integration/openssh.test.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerSignals } from '../../../src/cli/signals.ts';
+import type { RunEvent } from '../../../src/output/events.ts';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+afterEach(() => {
+  // Only the handlers a test installed go; the worker's own stay.
+  for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
+});
+
+function installed(reporting: boolean) {
+  const events: RunEvent[] = [];
+  const stops = { stop: new AbortController(), abort: new AbortController() };
+  const hangup = { hungUp: false };
+  const late = { reporting, signalled: false };
+  answerSignals((e) => events.push(e), stops, hangup, late);
+  return { events, stops, hangup, late };
+}
+
+describe('signals once the run is over and only its reports are left', () => {
+  it('a hangup (systemd sends one right after SIGTERM) is noted, and the finished run is not made an interrupted one', () => {
+    const run = installed(true);
+    process.emit('SIGHUP');
+    expect(run.hangup.hungUp).toBe(true);
+    expect(run.events).toEqual([]);
+    expect([run.stops.stop.signal.aborted, run.stops.abort.signal.aborted]).toEqual([false, false]);
+    expect(run.late.signalled).toBe(false);
+  });
+});
+
+describe('signals during the run', () => {
+  it('a hangup drops every connection, once, and says so', () => {
+    const run = installed(false);
+    process.emit('SIGHUP');
+    process.emit('SIGHUP');
+    expect(run.hangup.hungUp).toBe(true);
+    expect(run.events.map((e) => e.type)).toEqual(['interrupted']);
+    expect([run.stops.stop.signal.aborted, run.stops.abort.signal.aborted]).toEqual([true, true]);
+  });
+
+  it('a first Ctrl-C starts no new host and lets the hosts in flight finish', () => {
+    const run = installed(false);
+    process.emit('SIGINT');
+    expect([run.stops.stop.signal.aborted, run.stops.abort.signal.aborted]).toEqual([true, false]);
+    expect(run.events).toHaveLength(1);
+  });
+});
