@@ -265,6 +265,25 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     instead:
       'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
   },
+  // The inventory plugins: the toolkit reads INI and YAML files (and host lists) as Ansible's
+  // default plugins do; a list without ini or yaml would make Ansible skip such files.
+  {
+    section: 'inventory',
+    ini: 'enable_plugins',
+    env: 'ANSIBLE_INVENTORY_ENABLED',
+    honoured: (v) => {
+      const names = v.split(',').map((n) =>
+        n
+          .trim()
+          // each name unquoted, as Ansible's list settings are (a whole value in quotes too)
+          .replace(/^['"]|['"]$/g, '')
+          .replace(/^ansible\.(builtin|legacy)\./, ''),
+      );
+      return names.includes('ini') && names.includes('yaml');
+    },
+    instead:
+      'the toolkit reads INI and YAML inventory files as the ini and yaml plugins do, which this list leaves out; keep ini and yaml in it, or name the inventory files Ansible reads with -i',
+  },
   // Password files (ansible-core 2.12+; a file to read, or a program to run when executable):
   // not read, so refused rather than leave every host to fail its login or its sudo.
   {

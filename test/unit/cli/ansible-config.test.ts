@@ -460,6 +460,17 @@ describe('ansible.cfg and the command line', () => {
     ).not.toThrow();
   });
 
+  it('[inventory] enable_plugins: a list with ini and yaml (their short or full names, other plugins beside them) is fine; one without is an error naming it', () => {
+    const read = cfgReader();
+    for (const value of ['host_list, script, auto, yaml, ini, toml', 'ansible.builtin.yaml, ansible.builtin.ini, amazon.aws.aws_ec2', "'ini', 'yaml'"]) {
+      expect(read(`[inventory]\nenable_plugins = ${value}\n`), value).not.toThrow();
+    }
+    expect(read('[inventory]\nenable_plugins = yaml, auto\n')).toThrow(
+      /\[inventory\] enable_plugins = yaml, auto: not supported by trento-provision: .*keep ini and yaml/,
+    );
+    expect(read('[defaults]\n', { ANSIBLE_INVENTORY_ENABLED: 'ini' })).toThrow(/^environment ANSIBLE_INVENTORY_ENABLED = ini: not supported/);
+  });
+
   it('password files (become_password_file, connection_password_file) are errors naming the setting and what to use instead; empty is fine', () => {
     const read = cfgReader();
     expect(read('[defaults]\nbecome_password_file = /run/secrets/sudo\n')).toThrow(
