@@ -128,8 +128,9 @@ describe('the SSH flags and [ssh_connection]', () => {
       commonArgs: '-o ServerAliveInterval=7',
       extraArgs: '-o Compression=no',
       controlPathDir: join(cfgDir, 'cp'),
-      // the paramiko plugin's own settings, none set: its host key checking as [defaults]'s
-      paramiko: { hostKeyChecking: true },
+      // the paramiko plugin's own settings, none set: its host key checking as [defaults]'s, its
+      // connect timeout Ansible's default
+      paramiko: { hostKeyChecking: true, timeoutMs: 10_000 },
     });
     const fromEnv = parseCli(['-i', dir], {}, repoRoot, {
       settings: settings({ ANSIBLE_SSH_ARGS: '-C', ANSIBLE_TRANSPORT: 'ssh', ANSIBLE_ASK_PASS: 'yes' }),
