@@ -82,6 +82,15 @@ async function readPrivateKey(spec: ConnectionSpec): Promise<Buffer | undefined>
   }
 }
 
+/**
+ * The host key algorithms to offer for the key types known_hosts has for the host. An RSA key
+ * is written there as ssh-rsa, which is also the name of its SHA-1 signatures, which OpenSSH 8.8
+ * and later no longer offer: its SHA-2 signatures first, as OpenSSH and paramiko offer them.
+ */
+function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
+  return [...new Set(knownTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])))];
+}
+
 /** What ssh2 needs to authenticate and check the host key, for the target or a jump host. */
 async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefined) {
   const policy = await hostKeyPolicy(spec);
@@ -99,7 +108,7 @@ async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefine
       keepaliveCountMax: KEEPALIVE.countMax,
       hostVerifier: (key: Buffer) => policy.verify(key),
       // Like OpenSSH: prefer the key types we already know for this host.
-      ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: policy.types as never } } : {}),
+      ...(spec.strictHostKeyChecking && policy.types.length ? { algorithms: { serverHostKey: hostKeyAlgorithms(policy.types) as never } } : {}),
     },
   };
 }

@@ -397,6 +397,32 @@ describe('keys and certificates OpenSSH knows', () => {
   });
 });
 
+describe('an RSA host key, known only as ssh-rsa (ssh-keyscan -t rsa, an older fleet), on an OpenSSH that offers no SHA-1 signatures (8.8 and later)', () => {
+  it("paramiko verifies it with its SHA-2 signatures, as OpenSSH and Ansible's paramiko do, and connects", async () => {
+    const h = pull[0]!;
+    const key = join(work, 'ssh_host_rsa_key');
+    sh('ssh-keygen', ['-q', '-t', 'rsa', '-b', '3072', '-N', '', '-C', 'lab rsa host key', '-f', key]);
+    const b64 = (f: string) => readFileSync(f).toString('base64');
+    await mustOnHost(
+      info,
+      h.name,
+      `echo ${b64(key)} | base64 -d > /etc/ssh/ssh_host_rsa_key && chmod 600 /etc/ssh/ssh_host_rsa_key && echo ${b64(`${key}.pub`)} | base64 -d > /etc/ssh/ssh_host_rsa_key.pub`,
+    );
+    const undo = sshdConfig(h, 'rsa-host-key', 'HostKey /etc/ssh/ssh_host_rsa_key');
+    try {
+      const rsaOnly = join(work, 'known_hosts_rsa');
+      writeFileSync(rsaOnly, `${h.address} ${readFileSync(`${key}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')}\n`);
+      const vars = { ...rootLogin(h), ansible_connection: 'paramiko', ansible_ssh_common_args: `-o UserKnownHostsFile=${rsaOnly}` };
+      const run = await provision(['-i', inventory({ [h.name]: vars }), '--check']);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(['ok', 'changed']).toContain(statusOf(run, h.name)?.status);
+    } finally {
+      undo();
+      await mustOnHost(info, h.name, 'rm -f /etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_rsa_key.pub');
+    }
+  });
+});
+
 describe('a password login with -k (sshpass)', () => {
   it('the password typed at the prompt logs in; it is never shown, never on a command line', async () => {
     // The lab's admin-pw (first SLES 15 host): its password is also its sudo password.
