@@ -661,11 +661,15 @@ function interruptedHosts(vars: Record<string, string> = {}): string {
   return inventory(hosts, { ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts}`, ...vars });
 }
 
-/** Waits (up to 30 s) until `ready()`; fails naming `what` if it never is. */
+/** Waits (up to 30 s) until `ready()`; fails naming `what` if it never is. It returns on the
+ *  first reading that holds: asked once more at the end, a passing state could read otherwise. */
 async function until(ready: () => boolean, what = 'the condition'): Promise<void> {
   const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline && !ready()) await new Promise((r) => setTimeout(r, 20));
-  if (!ready()) throw new Error(`waited 30 s for ${what}`);
+  while (Date.now() < deadline) {
+    if (ready()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`waited 30 s for ${what}`);
 }
 
 /**
@@ -1387,10 +1391,12 @@ describe('nothing left behind', () => {
     mkdirSync(cp);
     // ansible_ssh_executable: a wrapper that holds each host's ssh for a minute before it starts
     // it, so the signal finds every host in flight (its command line names the run's folder).
-    // One that outlives its wait says so in a file.
+    // One that outlives its wait says so in a file. One sleep, not a loop of short ones: each
+    // fork is for a moment a second process with the wrapper's command line, which the count of
+    // processes naming the run's folder below would see.
     const wrapper = join(work, `ssh-held-${signal}`);
     const outlived = join(work, `ssh-held-${signal}-outlived`);
-    writeFileSync(wrapper, `#!/bin/sh\nfor i in $(seq 600); do sleep 0.1; done\ntouch '${outlived}'\nexec ssh "$@"\n`);
+    writeFileSync(wrapper, `#!/bin/sh\nsleep 60\ntouch '${outlived}'\nexec ssh "$@"\n`);
     chmodSync(wrapper, 0o755);
     const inv = interruptedHosts({ ansible_ssh_executable: wrapper });
     const { child, out, exited } = startProvision(['-i', inv, '--check'], { ANSIBLE_SSH_CONTROL_PATH_DIR: cp }, false);
