@@ -216,6 +216,23 @@ function sameList(value: string, expected: readonly string[]): boolean {
 const BECOME_PASSWORD_INSTEAD =
   'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
 
+/** The two settings that filter an inventory folder's files, by their [inventory] names. */
+const INVENTORY_FILE_FILTERS: readonly Omit<DefaultOnlySetting, 'section'>[] = [
+  {
+    ini: 'ignore_extensions',
+    env: 'ANSIBLE_INVENTORY_IGNORE',
+    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
+    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
+  },
+  {
+    ini: 'ignore_patterns',
+    env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
+    honoured: (v) => sameList(v, []),
+    instead:
+      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
+  },
+];
+
 const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
   {
     section: 'defaults',
@@ -232,39 +249,12 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     honoured: (v) => ['never', 'ignore', 'false', 'no', 'off', 'n', '0'].includes(v.trim().toLowerCase()),
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
   },
-  // Which files of an inventory folder are read: src/inventory/sources.ts has Ansible's defaults.
-  {
-    section: 'inventory',
-    ini: 'ignore_extensions',
-    env: 'ANSIBLE_INVENTORY_IGNORE',
-    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
-    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
-  },
-  {
-    section: 'inventory',
-    ini: 'ignore_patterns',
-    env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
-    honoured: (v) => sameList(v, []),
-    instead:
-      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
-  },
-  // The same two settings by their [defaults] names (Ansible reads both; the [inventory] one wins
-  // when both are set): the spelling most ansible.cfg files use.
-  {
-    section: 'defaults',
-    ini: 'inventory_ignore_extensions',
-    env: 'ANSIBLE_INVENTORY_IGNORE',
-    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
-    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
-  },
-  {
-    section: 'defaults',
-    ini: 'inventory_ignore_patterns',
-    env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
-    honoured: (v) => sameList(v, []),
-    instead:
-      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
-  },
+  // Which files of an inventory folder are read (src/inventory/sources.ts has Ansible's
+  // defaults), by both of Ansible's names for each setting: [inventory] ignore_*, and
+  // [defaults] inventory_ignore_*, the spelling most ansible.cfg files use.
+  ...(['inventory', 'defaults'] as const).flatMap((section) =>
+    INVENTORY_FILE_FILTERS.map((f) => ({ ...f, section, ini: section === 'defaults' ? `inventory_${f.ini}` : f.ini })),
+  ),
   // The inventory plugins: the toolkit reads INI and YAML files (and host lists) as Ansible's
   // default plugins do; a list without ini or yaml would make Ansible skip such files.
   {
