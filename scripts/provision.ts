@@ -8,7 +8,8 @@ import { connectionDefaultsOf } from '../src/cli/connection-defaults.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
 import { answerSignals, type Hangup, type LateSignals, leave } from '../src/cli/signals.ts';
-import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
+import { resolveVaultSecrets } from '../src/cli/vault-secrets.ts';
+import { PasswordFileError, passwordFromFile } from '../src/cli/password-files.ts';
 import { originOf } from '../src/inventory/errors.ts';
 import { groupHosts, InventoryError, limitHosts, loadInventory, matchHosts, parseExtraVars } from '../src/inventory/index.ts';
 import { listHostsText } from '../src/output/list-hosts.ts';
@@ -145,15 +146,19 @@ async function runPlay(
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
-  // Asked before any connection, like ansible-playbook -K.
-  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : undefined;
-  const becomePassword = cli.become.askPass ? await askBecomePassword(prompt, sshPassword) : undefined;
+  // Asked (or read from their files) before any connection, like ansible-playbook -k / -K: the
+  // prompt wins over the file, as in Ansible's ask_passwords.
+  const files = { cwd: adminDir };
+  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : cli.ssh.passwordFile && (await passwordFromFile(cli.ssh.passwordFile, files));
+  const becomePassword = cli.become.askPass
+    ? await askBecomePassword(prompt, cli.ssh.askPass ? sshPassword : undefined)
+    : cli.become.passwordFile && (await passwordFromFile(cli.become.passwordFile, files));
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
   // As for the inventory's secrets (shortSecretWarnings): a short one cannot be looked for in
   // free text without masking ordinary words, so a host that echoes it would show it.
   const typed: [string, string | undefined][] = [
-    ['the SSH password (-k)', sshPassword],
-    ['the BECOME password (-K)', becomePassword],
+    [`the SSH password (${cli.ssh.askPass ? '-k' : cli.ssh.passwordFile?.origin})`, sshPassword],
+    [`the BECOME password (${cli.become.askPass ? '-K' : cli.become.passwordFile?.origin})`, becomePassword],
     ...vaultSecrets.map((s): [string, string] => [`the vault password of id ${s.id} (${s.source})`, s.password]),
   ];
   for (const [what, value] of typed) {
@@ -301,7 +306,7 @@ main(hangup).then(
       error instanceof CliError ||
       error instanceof InventoryError ||
       error instanceof UsageError ||
-      error instanceof VaultSecretError ||
+      error instanceof PasswordFileError ||
       error instanceof PromptError ||
       error instanceof AnsibleConfigError;
     process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);

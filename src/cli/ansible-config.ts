@@ -37,6 +37,8 @@ export interface AnsibleSettings {
   becomeAllowSameUser?: boolean; // [privilege_escalation] become_allow_same_user / ANSIBLE_BECOME_ALLOW_SAME_USER
   transport?: string; // [defaults] transport / ANSIBLE_TRANSPORT
   askPass?: boolean; // [defaults] ask_pass / ANSIBLE_ASK_PASS
+  connectionPasswordFile?: string; // [defaults] connection_password_file / ANSIBLE_CONNECTION_PASSWORD_FILE
+  becomePasswordFile?: string; // [defaults] become_password_file / ANSIBLE_BECOME_PASSWORD_FILE
   sshExecutable?: string; // [ssh_connection] ssh_executable / ANSIBLE_SSH_EXECUTABLE
   sshArgs?: string; // [ssh_connection] ssh_args / ANSIBLE_SSH_ARGS
   sshCommonArgs?: string; // [ssh_connection] ssh_common_args / ANSIBLE_SSH_COMMON_ARGS
@@ -107,6 +109,9 @@ const DEFINITIONS: {
     later: [{ env: 'ANSIBLE_SSH_HOST_KEY_CHECKING' }, { section: 'paramiko_connection', ini: 'host_key_checking', env: 'ANSIBLE_PARAMIKO_HOST_KEY_CHECKING' }],
   },
   { key: 'vaultPasswordFile', section: 'defaults', ini: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', kind: 'path' },
+  // The SSH and sudo passwords' files (ansible-core 2.12+; read by password-files.ts).
+  { key: 'connectionPasswordFile', section: 'defaults', ini: 'connection_password_file', env: 'ANSIBLE_CONNECTION_PASSWORD_FILE', kind: 'path' },
+  { key: 'becomePasswordFile', section: 'defaults', ini: 'become_password_file', env: 'ANSIBLE_BECOME_PASSWORD_FILE', kind: 'path' },
   { key: 'vaultIdentityList', section: 'defaults', ini: 'vault_identity_list', env: 'ANSIBLE_VAULT_IDENTITY_LIST', kind: 'list' },
   { key: 'askVaultPass', section: 'defaults', ini: 'ask_vault_pass', env: 'ANSIBLE_ASK_VAULT_PASS', kind: 'boolean' },
   // The ssh plugin's timeout (ansible-core 2.11+ reads [ssh_connection]'s and ANSIBLE_SSH_TIMEOUT
@@ -273,22 +278,6 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     },
     instead:
       'the toolkit reads INI and YAML inventory files as the ini and yaml plugins do, which this list leaves out; keep ini and yaml in it, or name the inventory files Ansible reads with -i',
-  },
-  // Password files (ansible-core 2.12+; a file to read, or a program to run when executable):
-  // not read, so refused rather than leave every host to fail its login or its sudo.
-  {
-    section: 'defaults',
-    ini: 'become_password_file',
-    env: 'ANSIBLE_BECOME_PASSWORD_FILE',
-    honoured: (v) => v.trim() === '',
-    instead: 'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it: ansible-vault encrypt_string)',
-  },
-  {
-    section: 'defaults',
-    ini: 'connection_password_file',
-    env: 'ANSIBLE_CONNECTION_PASSWORD_FILE',
-    honoured: (v) => v.trim() === '',
-    instead: 'an SSH password is read from -k/--ask-pass or ansible_password (vault it: ansible-vault encrypt_string)',
   },
   // A sudo password in ansible.cfg or the environment: refused, named, never printed.
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },

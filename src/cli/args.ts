@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
 import type { VaultSources } from './vault-secrets.ts';
+import type { PasswordFile } from './password-files.ts';
 import {
   type Configured,
   DEFAULT_MAX_HOST_OUTPUT_MIB,
@@ -64,6 +65,9 @@ export interface CliOptions {
     flags?: string;
     flagsOrigin?: string;
     askPass: boolean;
+    /** --become-password-file, else become_password_file / ANSIBLE_BECOME_PASSWORD_FILE: read
+     *  where -K would ask (askPass wins, as in Ansible). */
+    passwordFile?: PasswordFile;
     /** [privilege_escalation] become_allow_same_user: sudo even where the login user is the one to become. */
     allowSameUser: boolean;
   };
@@ -99,6 +103,9 @@ export interface SshCliOptions {
   transport?: string;
   transportOrigin?: string;
   askPass: boolean;
+  /** --connection-password-file, else connection_password_file / ANSIBLE_CONNECTION_PASSWORD_FILE:
+   *  read where -k would ask (askPass wins, as in Ansible). */
+  passwordFile?: PasswordFile;
   executable?: string;
   args?: string;
   commonArgs?: string;
@@ -229,6 +236,8 @@ export const OPTIONS = {
   'become-user': { type: 'string' },
   'become-method': { type: 'string' },
   'ask-become-pass': { type: 'boolean', short: 'K' },
+  'become-password-file': { type: 'string' },
+  'become-pass-file': { type: 'string' },
   'vault-id': { type: 'string', multiple: true },
   'vault-password-file': { type: 'string', multiple: true },
   'vault-pass-file': { type: 'string', multiple: true },
@@ -237,6 +246,8 @@ export const OPTIONS = {
   // How hosts are reached (ansible-playbook's connection options).
   connection: { type: 'string', short: 'c' },
   'ask-pass': { type: 'boolean', short: 'k' },
+  'connection-password-file': { type: 'string' },
+  'conn-pass-file': { type: 'string' },
   'ssh-common-args': { type: 'string' },
   'ssh-extra-args': { type: 'string' },
   // Proof from Trento's side after the rollout.
@@ -271,6 +282,28 @@ function parseError(error: unknown): CliError {
 }
 
 /** The --verify-* flags, checked: an option the run cannot honour is an error naming it. */
+/**
+ * A password file from its flag (either of Ansible's two names) or from its setting; a flag given
+ * with the prompt it stands in for (-k, -K) is refused, as ansible-playbook's argument groups do.
+ */
+function passwordFileOption(
+  v: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  [long, short]: [string, string],
+  [ask, askShort]: [string, string],
+  cfg: AnsibleSettings,
+  key: 'connectionPasswordFile' | 'becomePasswordFile',
+): PasswordFile | undefined {
+  const flag = (v[long] ?? v[short]) as string | undefined;
+  if (flag !== undefined) {
+    const name = v[long] !== undefined ? long : short;
+    if (v[ask]) throw new CliError(`--${name} does not go with ${askShort}/--${ask}: give the password one way`);
+    if (flag === '') throw new CliError(`--${name} needs a FILE (it was given an empty one)`);
+    return { path: flag, origin: `--${name}`, fromCommandLine: true };
+  }
+  const path = cfg[key];
+  return path === undefined ? undefined : { path, origin: cfg.origins[key] ?? key, fromCommandLine: false };
+}
+
 function verifyOptions(v: Record<string, string | boolean | (string | boolean)[] | undefined>, cwd: string): VerifyCliOptions | undefined {
   const flag = (name: string) => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const url = flag('verify-prometheus');
@@ -410,6 +443,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   const keyFlag = v['private-key'] ?? v['key-file'];
   const privateKey = keyFlag !== undefined && !keyFlag.startsWith('~') ? resolve(cwd, keyFlag) : (keyFlag ?? cfg.privateKeyFile);
   const becomeMethod = v['become-method'] ?? cfg.becomeMethod;
+  const connectionPasswordFile = passwordFileOption(v, ['connection-password-file', 'conn-pass-file'], ['ask-pass', '-k'], cfg, 'connectionPasswordFile');
+  const becomePasswordFile = passwordFileOption(v, ['become-password-file', 'become-pass-file'], ['ask-become-pass', '-K'], cfg, 'becomePasswordFile');
   let waves: Pick<CliOptions, 'serial' | 'maxFailPercentage'>;
   try {
     waves = {
@@ -455,6 +490,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...(cfg.becomeExe ? { exe: cfg.becomeExe, exeOrigin: cfg.origins.becomeExe! } : {}),
       ...(cfg.becomeFlags !== undefined ? { flags: cfg.becomeFlags, flagsOrigin: cfg.origins.becomeFlags! } : {}),
       askPass: v['ask-become-pass'] ?? cfg.becomeAskPass ?? false,
+      ...(becomePasswordFile ? { passwordFile: becomePasswordFile } : {}),
       allowSameUser: cfg.becomeAllowSameUser ?? false,
     },
     vault: {
@@ -465,6 +501,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ssh: {
       ...((v.connection ?? cfg.transport) ? { transport: v.connection ?? cfg.transport, transportOrigin: v.connection ? '-c' : cfg.origins.transport! } : {}),
       askPass: v['ask-pass'] ?? cfg.askPass ?? false,
+      ...(connectionPasswordFile ? { passwordFile: connectionPasswordFile } : {}),
       ...(cfg.sshExecutable ? { executable: cfg.sshExecutable } : {}),
       ...(cfg.sshArgs !== undefined ? { args: cfg.sshArgs } : {}),
       ...((v['ssh-common-args'] ?? cfg.sshCommonArgs) ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
@@ -558,6 +595,8 @@ Options (ansible-playbook's names and meanings):
       --become-user USER     become this user (default root; ansible_become_user wins)
       --become-method sudo   only sudo is supported
   -K, --ask-become-pass      ask for the sudo password (hosts without ansible_become_password)
+      --become-password-file FILE  the sudo password from FILE instead (an executable FILE
+                             prints it; - reads stdin; $ANSIBLE_BECOME_PASSWORD_FILE, become_password_file)
       --vault-id [LABEL@]SOURCE  vault password from a file, a script printing it, or
                              "prompt" (repeatable)
       --vault-password-file FILE  vault password file, or an executable that prints it
@@ -567,6 +606,8 @@ Options (ansible-playbook's names and meanings):
                              client) or local; ansible_connection wins ($ANSIBLE_TRANSPORT)
   -k, --ask-pass             ask for the SSH password (hosts without ansible_password); sent
                              through sshpass on a pipe ($ANSIBLE_ASK_PASS, ask_pass)
+      --connection-password-file FILE  the SSH password from FILE instead (as above;
+                             $ANSIBLE_CONNECTION_PASSWORD_FILE, connection_password_file)
       --ssh-common-args ARGS  added to every ssh command line (ansible_ssh_common_args wins)
       --ssh-extra-args ARGS  added to every ssh command line (ansible_ssh_extra_args wins)
       --verify-prometheus URL  after the rollout, ask Trento's Prometheus (its base URL, e.g.

@@ -5,7 +5,18 @@ import { join } from 'node:path';
 import { CliError, flagNames } from './args.ts';
 
 /** Flags whose value is a file: bash completes file names there. */
-const FILE_FLAGS = ['--json', '--junit', '--private-key', '--key-file', '--vault-password-file', '--vault-pass-file'];
+const FILE_FLAGS = [
+  '--json',
+  '--junit',
+  '--private-key',
+  '--key-file',
+  '--vault-password-file',
+  '--vault-pass-file',
+  '--connection-password-file',
+  '--conn-pass-file',
+  '--become-password-file',
+  '--become-pass-file',
+];
 const INVENTORY_FLAGS = ['-i', '--inventory'];
 
 function inventoryNames(projectDir: string): string[] {

@@ -1,18 +1,15 @@
 // Vault passwords from where ansible-playbook takes them: --vault-id [LABEL@]SOURCE (SOURCE a
 // file, an executable script printing the password, or `prompt`), --vault-password-file FILE,
 // --ask-vault-pass, and ansible.cfg / ANSIBLE_VAULT_PASSWORD_FILE / ANSIBLE_VAULT_IDENTITY_LIST.
-import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
-import { promisify } from 'node:util';
 import type { VaultSecret } from '../inventory/index.ts';
 import { unfrackPath } from './ansible-config.ts';
+import { isExecutable, isRegularFile, PasswordFileError, runPasswordScript } from './password-files.ts';
 import type { Prompt } from './prompt.ts';
 
-const execFileP = promisify(execFile);
-
-export class VaultSecretError extends Error {}
+export class VaultSecretError extends PasswordFileError {}
 
 export interface VaultSources {
   /** --vault-id values, in order (config's vault_identity_list first, as Ansible). */
@@ -38,28 +35,11 @@ export function splitVaultId(slug: string): [string, string] {
   return at < 0 ? [DEFAULT_ID, slug] : [slug.slice(0, at) || DEFAULT_ID, slug.slice(at + 1)];
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** A password script: run it; a `*-client` script gets `--vault-id LABEL` (Ansible's client scripts). */
-async function fromScript(path: string, label: string): Promise<string> {
+function fromScript(path: string, label: string): Promise<string> {
   const name = basename(path).replace(/\.[^.]*$/, '');
   const args = name.endsWith('-client') ? ['--vault-id', label] : [];
-  try {
-    const { stdout } = await execFileP(path, args, { encoding: 'buffer', maxBuffer: 1024 * 1024 });
-    return (stdout as Buffer).toString('utf8').replace(/^[\r\n]+|[\r\n]+$/g, '');
-  } catch (error) {
-    const e = error as { code?: number | string; stderr?: Buffer };
-    throw new VaultSecretError(
-      `Vault password script ${path} returned non-zero (${e.code ?? 'error'}): ${e.stderr?.toString('utf8').trim() || (error as Error).message}`,
-    );
-  }
+  return runPasswordScript(path, args, (code, stderr) => new VaultSecretError(`Vault password script ${path} returned non-zero (${code}): ${stderr}`));
 }
 
 /** Reads every source once, asking on the terminal where a source is a prompt. */
@@ -82,13 +62,7 @@ export async function resolveVaultSecrets(
       // As Ansible opens it (unfrackpath): `--vault-id prod@~/.vault` has a ~ no shell expanded.
       const path = unfrackPath(source, cwd, env, home);
       shown = path;
-      let isFile = false;
-      try {
-        isFile = statSync(path).isFile();
-      } catch {
-        isFile = false;
-      }
-      if (!isFile) throw new VaultSecretError(`The vault password file ${path} was not found`);
+      if (!isRegularFile(path)) throw new VaultSecretError(`The vault password file ${path} was not found`);
       password = isExecutable(path) ? await fromScript(path, label) : readFileSync(path, 'utf8').trim();
     }
     if (password === '')

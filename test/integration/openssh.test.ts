@@ -465,6 +465,54 @@ describe('a password login with -k (sshpass)', () => {
     expect(statusOf(wrong, h.name)?.message).toMatch(/authentication failed for admin-pw@.*password was refused/);
   });
 
+  it('--connection-password-file and --become-password-file (a file, a script printing it), and their ansible.cfg settings: log in and sudo; never shown; a wrong one is refused', async () => {
+    const h = pull.find((x) => x.sudoUsers?.includes('admin-pw'))!;
+    const password = 'lab-sudo-password'; // admin-pw's, for ssh and sudo
+    await mustOnHost(info, h.name, `echo 'admin-pw:${password}' | chpasswd`);
+    sshdConfig(h, 'password', 'Match User admin-pw\n  PasswordAuthentication yes');
+    // No password in the inventory, no key: only the files can log in and sudo.
+    const vars = {
+      ansible_host: h.address,
+      ansible_user: 'admin-pw',
+      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o PubkeyAuthentication=no`,
+      ansible_become: true,
+    };
+    const inv = inventory({ [h.name]: vars });
+    const dir = join(work, 'pw-files');
+    mkdirSync(dir, { recursive: true });
+    const sshFile = join(dir, 'ssh-pass');
+    writeFileSync(sshFile, `  ${password}\n\n`, { mode: 0o600 }); // whitespace around it dropped, as Ansible does
+    const sudoScript = join(dir, 'sudo-pass.sh');
+    writeFileSync(sudoScript, `#!/bin/sh\necho '${password}'\n`, { mode: 0o700 });
+    const mark = sshdLogMark(h);
+    const run = await provision(['-i', inv, '--check', '--connection-password-file', sshFile, '--become-password-file', sudoScript]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(sshdLogSince(h, mark)).toMatch(/Accepted password for admin-pw/);
+    expect(JSON.stringify(run.report) + run.stdout + run.stderr).not.toContain(password);
+    // Without the sudo password the same run fails on sudo: the script's password is what sudo took.
+    const noSudo = await provision(['-i', inv, '--check', '--conn-pass-file', sshFile]);
+    expect(noSudo.code, noSudo.stdout + noSudo.stderr).toBe(2);
+    expect(statusOf(noSudo, h.name)?.message).toMatch(/become failed: sudo wants a password/);
+    // ansible.cfg's settings (relative to its folder) and ANSIBLE_BECOME_PASSWORD_FILE.
+    writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\nconnection_password_file = ssh-pass\n');
+    const fromCfg = await provision(['-i', inv, '--check'], { ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_BECOME_PASSWORD_FILE: sudoScript });
+    expect(fromCfg.code, fromCfg.stdout + fromCfg.stderr).toBe(0);
+    // A wrong password in the file is an authentication failure, and a failing script stops the
+    // run before any host is contacted, naming the script.
+    const wrongFile = join(dir, 'wrong');
+    writeFileSync(wrongFile, 'not-it-at-all\n', { mode: 0o600 });
+    const wrong = await provision(['-i', inv, '--check', '--connection-password-file', wrongFile, '--become-password-file', sudoScript]);
+    expect(wrong.code).toBe(4);
+    expect(statusOf(wrong, h.name)?.message).toMatch(/authentication failed for admin-pw@.*password was refused/);
+    const failing = join(dir, 'failing.sh');
+    writeFileSync(failing, '#!/bin/sh\necho vault locked >&2\nexit 3\n', { mode: 0o700 });
+    const before = sshdLogMark(h);
+    const broken = await provision(['-i', inv, '--check', '--connection-password-file', sshFile, '--become-password-file', failing]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/--become-password-file: the password script .*failing\.sh returned an error \(rc=3\): vault locked/);
+    expect(sshdLogSince(h, before)).not.toMatch(/admin-pw/);
+  });
+
   it('ansible_sshpass_prompt: sshpass answers that prompt (a login step asking "Kennwort:", before ssh logs in with the key)', async () => {
     const h = pull[0]!;
     const password = 'wrapper-pw-4711';

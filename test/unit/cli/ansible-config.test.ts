@@ -471,15 +471,15 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\n', { ANSIBLE_INVENTORY_ENABLED: 'ini' })).toThrow(/^environment ANSIBLE_INVENTORY_ENABLED = ini: not supported/);
   });
 
-  it('password files (become_password_file, connection_password_file) are errors naming the setting and what to use instead; empty is fine', () => {
+  it('password files (become_password_file, connection_password_file) are read as paths: from the file, relative to its folder; from the environment, to the current one', () => {
     const read = cfgReader();
-    expect(read('[defaults]\nbecome_password_file = /run/secrets/sudo\n')).toThrow(
-      /\[defaults\] become_password_file = \/run\/secrets\/sudo: not supported by trento-provision: .*-K\/--ask-become-pass or ansible_become_password/,
-    );
-    expect(read('[defaults]\n', { ANSIBLE_CONNECTION_PASSWORD_FILE: '/run/secrets/ssh' })).toThrow(
-      /^environment ANSIBLE_CONNECTION_PASSWORD_FILE = \/run\/secrets\/ssh: not supported .*-k\/--ask-pass or ansible_password/,
-    );
-    expect(read('[defaults]\nbecome_password_file =\nconnection_password_file =\n')).not.toThrow();
+    const settings = read('[defaults]\nbecome_password_file = secrets/sudo\nconnection_password_file = /run/secrets/ssh\n')();
+    expect(settings.becomePasswordFile).toMatch(/\/etc\/secrets\/sudo$/);
+    expect(settings.connectionPasswordFile).toBe('/run/secrets/ssh');
+    expect(settings.origins.becomePasswordFile).toMatch(/ansible\.cfg \[defaults\] become_password_file$/);
+    const fromEnv = read('[defaults]\nconnection_password_file = /run/secrets/ssh\n', { ANSIBLE_CONNECTION_PASSWORD_FILE: 'ssh-pass' })();
+    expect(fromEnv.connectionPasswordFile).toMatch(/\/project\/ssh-pass$/);
+    expect(fromEnv.origins.connectionPasswordFile).toBe('env: ANSIBLE_CONNECTION_PASSWORD_FILE');
   });
 
   it("the sudo plugin's password settings are errors naming the setting, never printing it; its other names are read", () => {
