@@ -48,9 +48,14 @@ export function collectLeaves(value: unknown, out: Set<string>): void {
   else if (value && typeof value === 'object') for (const v of Object.values(value)) collectLeaves(v, out);
 }
 
-/** A copy with every VaultedValue replaced by its plaintext (nested values included). */
+/**
+ * A copy with every VaultedValue replaced by its plaintext (nested values included), as
+ * UnsafeText: Ansible never templates an inline `!vault` value (AnsibleVaultEncryptedUnicode is
+ * unsafe), so a password holding `{#`, `{%` or `{{` is used as written. A whole vault-encrypted
+ * file is ordinary YAML once decrypted, and its strings are templated (decryptedFile).
+ */
 export function decryptInline(value: unknown, decrypt: (v: VaultedValue) => string): unknown {
-  if (value instanceof VaultedValue) return decrypt(value);
+  if (value instanceof VaultedValue) return new UnsafeText(decrypt(value));
   if (Array.isArray(value)) return value.map((v) => decryptInline(v, decrypt));
   if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { askBecomePassword, PromptInterrupted, readHidden } from '../../../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../../../src/cli/vault-secrets.ts';
-import { InventoryError, loadInventory, type VaultSecret } from '../../../src/inventory/index.ts';
+import { InventoryError, loadInventory, UnsafeText, type VaultSecret } from '../../../src/inventory/index.ts';
 import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
 import { cliEntry } from '../../support/compiled-cli.ts';
 
@@ -60,7 +60,7 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
     expect(web1).toMatchObject({
       agent_web_api_key: 'vaulted-api-key-123',
       agent_rabbitmq_host: 'rabbit.internal.example',
-      agent_rabbitmq_password: 'inline-rabbit-pass-456',
+      agent_rabbitmq_password: new UnsafeText('inline-rabbit-pass-456'), // never templated, as in Ansible
       nested: { list: ['one-vaulted', 42] },
       plain_value: 'visible',
     });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadInventory, parseExtraVars, type VaultedValue } from '../../../src/inventory/index.ts';
+import { loadInventory, parseExtraVars, UnsafeText, type VaultedValue } from '../../../src/inventory/index.ts';
 import { decryptVault, isVaultText, VaultError } from '../../../src/inventory/vault.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/inventories');
@@ -30,7 +30,8 @@ describe('vault', () => {
     writeFileSync(join(dir, 'inline.yml'), `ansible_become_password: ${block.slice('agent_web_api_key: '.length).replace(/^ {16}/gm, '  ')}`);
     const secrets = [{ id: 'default', password: PASSWORD, source: 'test' }];
     const inline = parseExtraVars(['@inline.yml'], dir, secrets);
-    expect(inline.vars.ansible_become_password).toBe('s3cret-api-key');
+    // as UnsafeText: an inline vaulted value is never templated (Ansible's AnsibleVaultEncryptedUnicode)
+    expect(inline.vars.ansible_become_password).toEqual(new UnsafeText('s3cret-api-key'));
     expect(inline.vaultValues).toEqual(['s3cret-api-key']);
     // Without a vault password: an error naming the file and the line, never the ciphertext used as a value.
     expect(() => parseExtraVars(['@inline.yml'], dir)).toThrow(

@@ -98,6 +98,62 @@ describeWith(ANSIBLE_CORE, '!unsafe values, judged by ansible-core', () => {
   });
 });
 
+describeWith(ANSIBLE_CORE, 'inline !vault values, judged by ansible-core', () => {
+  // Ansible never templates an inline vaulted value (AnsibleVaultEncryptedUnicode is unsafe):
+  // a generated password may hold {# (a Jinja comment, silently dropped if evaluated), {% or {{.
+  const VAULT_PW = 'vault-pw-for-braces';
+  const VALUES = { agent_web_api_key: 'Ab{#c#}d{{x', trento_rabbitmq_password: 'Rmq{#pw#}Zz12', ansible_become_password: 'Su{%do%}Pw' };
+  it('are used as written, by the settings, the connection and a variable referring to one, as in Ansible', { timeout: 60_000 }, async () => {
+    const vdir = mkdtempSync(join(dir, 'vault-'));
+    writeFileSync(join(vdir, 'pw'), `${VAULT_PW}\n`);
+    const blocks = Object.entries(VALUES).map(([name, value]) =>
+      execFileSync('ansible-vault', ['encrypt_string', '--vault-password-file', join(vdir, 'pw'), value, '--name', name], {
+        env: ANSIBLE_ENV,
+        encoding: 'utf8',
+      })
+        .trim()
+        .replace(/^/gm, '      '),
+    );
+    writeFileSync(
+      join(vdir, 'hosts.yml'),
+      `all:\n  hosts:\n    db1:\n${blocks.join('\n')}\n      key_copy: "{{ agent_web_api_key }}"\n      ansible_become: true\n`,
+    );
+    const inventory = await loadInventory(join(vdir, 'hosts.yml'), {
+      vault: { secrets: [{ id: 'default', password: VAULT_PW, source: 'test' }], decryptValues: true },
+    });
+    const { vars, origins } = inventory.hosts.get('db1')!;
+    const resolved = resolveVars(vars, origins, STATIC_ROLES, defaults);
+    expect(resolved.problems()).toEqual([]);
+    expect([resolved.get('agent_web_api_key'), resolved.get('agent_rabbitmq_password'), resolved.get('key_copy')]).toEqual([
+      VALUES.agent_web_api_key,
+      VALUES.trento_rabbitmq_password,
+      VALUES.agent_web_api_key,
+    ]);
+    const templated = templatedConnectionVars('db1', vars, origins, defaults);
+    expect(templated.problems).toEqual([]);
+    expect(connectionFor('db1', templated.vars, { timeoutMs: 10_000, hostKeyChecking: true }).become?.password).toBe(VALUES.ansible_become_password);
+    const out = execFileSync(
+      'ansible',
+      [
+        '-i',
+        join(vdir, 'hosts.yml'),
+        'db1',
+        '--vault-password-file',
+        join(vdir, 'pw'),
+        '-c',
+        'local',
+        '-m',
+        'debug',
+        '-a',
+        'msg={{ [agent_web_api_key, trento_rabbitmq_password, ansible_become_password, key_copy] }}',
+      ],
+      { env: { ...ANSIBLE_ENV, ANSIBLE_STDOUT_CALLBACK: 'minimal' }, encoding: 'utf8' },
+    );
+    const msg = JSON.parse(out.slice(out.indexOf('=>') + 2)).msg;
+    expect(msg).toEqual([VALUES.agent_web_api_key, VALUES.trento_rabbitmq_password, VALUES.ansible_become_password, VALUES.agent_web_api_key]);
+  });
+});
+
 /** Strings with raw blocks (and their whitespace control) and what they need. */
 const RAW_CASES: string[] = [
   '{% raw %}p{{w}}%{% endraw %}',
