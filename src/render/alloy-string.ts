@@ -42,3 +42,12 @@ export function escapeAlloyString(value: string): string {
 export function alloyString(value: string): string {
   return `"${escapeAlloyString(value)}"`;
 }
+
+/**
+ * A relabel rule's `replacement` as an Alloy string that yields `value` itself: Alloy expands
+ * `$1`, `${name}` and `$name` there (Go's Regexp.Expand; an unknown name expands to nothing), so
+ * a `$` is doubled, which Expand reads as one literal `$`.
+ */
+export function relabelReplacement(value: string): string {
+  return alloyString(value.replaceAll('$', () => '$$'));
+}

@@ -3,11 +3,12 @@
 // The same output as `trento-agent generate alloy` for the same agent.yaml (the goldens in
 // test/fixtures/trento-agent/ are compared byte for byte), so a host whose agent later
 // regenerates the file (ExecStartPre) gets the same content, except that values here are
-// escaped as Alloy strings where the upstream template inserts them raw.
+// escaped as Alloy strings where the upstream template inserts them raw (and a relabel
+// replacement's `$` doubled, which Alloy would expand).
 import { fileURLToPath } from 'node:url';
 import { AGENT_DEFAULTS, type AgentConfig, exporterNameOf } from '../settings/agent-config.ts';
 import { formatGoDuration, parseGoDuration } from '../settings/go-duration.ts';
-import { alloyString, escapeAlloyString } from './alloy-string.ts';
+import { alloyString, escapeAlloyString, relabelReplacement } from './alloy-string.ts';
 import { renderTemplateFile } from './template.ts';
 
 export const TRENTO_ALLOY_TEMPLATE = fileURLToPath(new URL('../../roles/alloy/templates/trento.alloy.ejs', import.meta.url));
@@ -20,13 +21,18 @@ export const TRENTO_ALLOY_TEMPLATE = fileURLToPath(new URL('../../roles/alloy/te
 export function renderTrentoAlloy(config: AgentConfig, agentId: string, template: string = TRENTO_ALLOY_TEMPLATE): string {
   // `template`: the role's file, or a site's own version of it (template-search.ts).
   // In a // comment a line break would end the comment: escaped like a string body there.
-  return renderTemplateFile(template, { ...templateValues(config, agentId), str: alloyString, comment: escapeAlloyString });
+  return renderTemplateFile(template, {
+    ...templateValues(config, agentId),
+    str: alloyString,
+    replacement: relabelReplacement,
+    comment: escapeAlloyString,
+  });
 }
 
 /**
  * Whether `trento-agent generate alloy`, which inserts the same values raw, writes what the role's
  * template writes: only when no value needs an escape (a quote, a backslash, a control
- * character). Otherwise the agent's regenerated file would differ (a different password, or a
+ * character, a `$` in a relabel replacement). Otherwise the agent's regenerated file would differ (a different password, or a
  * broken or injected config) and flip back and forth with the toolkit's at every agent start.
  */
 export function agentWritesTheSame(config: AgentConfig, agentId: string): boolean {
@@ -36,7 +42,8 @@ export function agentWritesTheSame(config: AgentConfig, agentId: string): boolea
   if (v.auth === 'basic') printed.push(v.username, v.password);
   if (v.auth === 'bearer') printed.push(v.bearerToken);
   if (v.auth === 'mtls') printed.push(v.clientCert, v.clientKey);
-  return printed.every((value) => escapeAlloyString(value) === value);
+  // A `$` in a relabel replacement is doubled here (relabelReplacement): the agent's would expand.
+  return printed.every((value) => escapeAlloyString(value) === value) && ![v.agentId, v.exporterName].some((value) => value.includes('$'));
 }
 
 /** The text values the template prints, with the agent's defaults. */

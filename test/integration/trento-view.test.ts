@@ -154,6 +154,16 @@ describe("Prometheus sees every provisioned host with its agent ID (Trento Web's
     ]);
   });
 
+  it('an exporter name with a $ reaches Prometheus as written (Alloy expands $name in a relabel replacement: written $$)', async () => {
+    const push = hostsBy(info).push;
+    const run = await provision([...authVars('none', { agent_prometheus_exporter_name: 'node$exp' }), '--limit', push.map((h) => h.name).join(',')]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const h of push) expect(await mustOnHost(info, h.name, 'grep -c \'replacement  = "node\\$\\$exp"\' /etc/alloy/trento.alloy'), h.name).toBe('1\n');
+    const dollar = wanted.filter((w) => w.exporterName === 'grafana_alloy').map((w) => ({ ...w, exporterName: 'node$exp' }));
+    const missing = await waitForUp(info, dollar, now(), DEADLINE_MS);
+    expect(missing, missing.join('\n')).toEqual([]);
+  });
+
   it('the right credentials again: every host is back in Prometheus', async () => {
     const run = await provision(authVars('bearer'));
     expect(run.code, run.stdout + run.stderr).toBe(0);

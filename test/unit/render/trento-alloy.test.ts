@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
+import { agentWritesTheSame, renderTrentoAlloy } from '../../../src/render/trento-alloy.ts';
 import { alloyString } from '../../../src/render/alloy-string.ts';
 import { agentIdFromMachineId } from '../../../src/settings/agent-id.ts';
 import type { AgentConfig } from '../../../src/settings/agent-config.ts';
@@ -82,6 +82,17 @@ describe('renderTrentoAlloy', () => {
     expect(decodeAlloyString(line.split(' = ')[1]!)).toBe(password);
     expect(text.match(/^prometheus\.exporter\.unix "/gmu)).toHaveLength(1);
     expect(text.split('\n')).toHaveLength(readFileSync(`${FIXTURES}basic.golden`, 'utf8').split('\n').length);
+  });
+
+  it("doubles a $ in a relabel replacement (Alloy expands $name there, Go's Regexp.Expand), so the label is the value as written; the agent's own file would differ", () => {
+    const { config, agentId } = fixture('basic');
+    const text = renderTrentoAlloy({ ...config, 'prometheus-exporter-name': 'node$exp' }, agentId);
+    expect(text).toContain('replacement  = "node$$exp"');
+    expect(text.split('\n')).toHaveLength(readFileSync(`${FIXTURES}basic.golden`, 'utf8').split('\n').length);
+    expect(agentWritesTheSame({ ...config, 'prometheus-exporter-name': 'node$exp' }, agentId)).toBe(false);
+    expect(agentWritesTheSame(config, agentId)).toBe(true);
+    // Elsewhere a $ is plain text: a password keeps its one $.
+    expect(renderTrentoAlloy({ ...config, 'prometheus-auth-password': 'pa$$w' }, agentId)).toContain('password = "pa$$w"');
   });
 
   it('writes Alloy string literals that decode to the same value (property)', () => {
