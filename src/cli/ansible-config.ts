@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
 import { DEFAULT_INVENTORY_IGNORE_EXTS } from '../inventory/sources.ts';
+import { VARS_EXTENSIONS } from '../inventory/vars-files.ts';
 import { ansibleBool, BOOLEAN_WORDS } from '../inventory/truthiness.ts';
 
 export class AnsibleConfigError extends Error {}
@@ -209,14 +210,27 @@ interface DefaultOnlySetting {
 
 /** An ansible.cfg list (comma-separated, as Ansible's `list` type) equal, as a set, to `expected`. */
 function sameList(value: string, expected: readonly string[]): boolean {
-  const items = new Set(
-    value
-      .split(',')
-      .map((v) => v.trim().replace(/^(['"])(.*)\1$/, '$2'))
-      .filter((v) => v !== ''),
-  );
+  const items = new Set(listItems(value));
   return items.size === new Set(expected).size && expected.every((e) => items.has(e));
 }
+
+/** Ansible's list setting as its items in order, each unquoted (a list whose order matters). */
+function listItems(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim().replace(/^(['"])(.*)\1$/, '$2'))
+    .filter((v) => v !== '');
+}
+
+/** ansible-core's default order of group variables (VARIABLE_PRECEDENCE), which merge.ts follows. */
+const DEFAULT_VARIABLE_PRECEDENCE = [
+  'all_inventory',
+  'groups_inventory',
+  'all_plugins_inventory',
+  'all_plugins_play',
+  'groups_plugins_inventory',
+  'groups_plugins_play',
+];
 
 const BECOME_PASSWORD_INSTEAD =
   'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
@@ -278,6 +292,53 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     },
     instead:
       'the toolkit reads INI and YAML inventory files as the ini and yaml plugins do, which this list leaves out; keep ini and yaml in it, or name the inventory files Ansible reads with -i',
+  },
+  // Which variables win, and which group_vars / host_vars files exist: the toolkit reads them
+  // as ansible-core does by default (merge.ts, vars-files.ts); another setting would give a value
+  // other than Ansible's for the same inventory, a password or the server's URL included.
+  {
+    section: 'defaults',
+    ini: 'precedence',
+    env: 'ANSIBLE_PRECEDENCE',
+    honoured: (v) => listItems(v).join(',') === DEFAULT_VARIABLE_PRECEDENCE.join(','),
+    instead: `the toolkit orders group variables as Ansible does by default (${DEFAULT_VARIABLE_PRECEDENCE.join(', ')}); remove the setting, or move the variables where they win by default`,
+  },
+  {
+    section: 'defaults',
+    ini: 'run_vars_plugins',
+    env: 'ANSIBLE_RUN_VARS_PLUGINS',
+    honoured: (v) => v.trim().toLowerCase() === 'demand',
+    instead:
+      'the toolkit reads group_vars and host_vars as Ansible does by default ("demand": after the inventory\'s own group variables); with "start" group_vars/all would lose to an inventory\'s [group:vars]: remove the setting',
+  },
+  {
+    section: 'vars_host_group_vars',
+    ini: 'stage',
+    env: 'ANSIBLE_VARS_PLUGIN_STAGE',
+    // unset (Ansible's None: run_vars_plugins decides), task or all give the default's values
+    honoured: (v) => ['', 'all', 'task'].includes(v.trim().toLowerCase()),
+    instead: 'the toolkit reads group_vars and host_vars at the task stage, as Ansible does by default; remove the setting',
+  },
+  {
+    section: 'defaults',
+    ini: 'vars_plugins_enabled',
+    env: 'ANSIBLE_VARS_ENABLED',
+    honoured: (v) =>
+      sameList(
+        listItems(v)
+          .map((n) => n.replace(/^ansible\.(builtin|legacy)\./, ''))
+          .join(','),
+        ['host_group_vars'],
+      ),
+    instead:
+      'the toolkit reads group_vars and host_vars as the host_group_vars plugin does, and no other vars plugin (a sops-encrypted file would be read as its ciphertext); keep only host_group_vars, or decrypt the values into the inventory (ansible-vault)',
+  },
+  {
+    section: 'defaults',
+    ini: 'yaml_valid_extensions',
+    env: 'ANSIBLE_YAML_FILENAME_EXT',
+    honoured: (v) => listItems(v).join(',') === VARS_EXTENSIONS.join(','),
+    instead: `the toolkit reads group_vars and host_vars files named as Ansible does by default (no extension, ${VARS_EXTENSIONS.join(', ')}); rename the files, and remove the setting`,
   },
   // A sudo password in ansible.cfg or the environment: refused, named, never printed.
   { section: 'sudo_become_plugin', ini: 'password', env: 'ANSIBLE_SUDO_PASS', honoured: () => false, instead: BECOME_PASSWORD_INSTEAD, secret: true },

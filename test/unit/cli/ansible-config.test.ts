@@ -471,6 +471,28 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\n', { ANSIBLE_INVENTORY_ENABLED: 'ini' })).toThrow(/^environment ANSIBLE_INVENTORY_ENABLED = ini: not supported/);
   });
 
+  it('settings that change which variable wins or which vars files exist are errors naming them unless at their default (precedence, run_vars_plugins, vars plugin stage, vars_plugins_enabled, yaml_valid_extensions)', () => {
+    const read = cfgReader();
+    const precedence = 'all_inventory, groups_inventory, all_plugins_inventory, all_plugins_play, groups_plugins_inventory, groups_plugins_play';
+    for (const accepted of [
+      `[defaults]\nprecedence = ${precedence}\n`,
+      '[defaults]\nrun_vars_plugins = demand\n',
+      '[vars_host_group_vars]\nstage = all\n',
+      '[vars_host_group_vars]\nstage = task\n',
+      "[defaults]\nvars_plugins_enabled = ansible.builtin.host_group_vars\nyaml_valid_extensions = '.yml', .yaml, .json\n",
+    ]) {
+      expect(read(accepted), accepted).not.toThrow();
+    }
+    const reversed = precedence.split(', ').reverse().join(',');
+    expect(read(`[defaults]\nprecedence = ${reversed}\n`)).toThrow(
+      /\[defaults\] precedence = .*: not supported by trento-provision: the toolkit orders group variables/,
+    );
+    expect(read('[defaults]\n', { ANSIBLE_RUN_VARS_PLUGINS: 'start' })).toThrow(/^environment ANSIBLE_RUN_VARS_PLUGINS = start: not supported/);
+    expect(read('[vars_host_group_vars]\nstage = inventory\n')).toThrow(/\[vars_host_group_vars\] stage = inventory: not supported/);
+    expect(read('[defaults]\nvars_plugins_enabled = host_group_vars, community.sops.sops\n')).toThrow(/vars_plugins_enabled .*ciphertext/);
+    expect(read('[defaults]\n', { ANSIBLE_YAML_FILENAME_EXT: '.yaml,.yml' })).toThrow(/ANSIBLE_YAML_FILENAME_EXT = \.yaml,\.yml: not supported/);
+  });
+
   it('password files (become_password_file, connection_password_file) are read as paths: from the file, relative to its folder; from the environment, to the current one', () => {
     const read = cfgReader();
     const settings = read('[defaults]\nbecome_password_file = secrets/sudo\nconnection_password_file = /run/secrets/ssh\n')();
