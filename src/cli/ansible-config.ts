@@ -4,11 +4,14 @@
 // connection settings, as with Ansible.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_ONLY_OPTIONS } from '../exec/connection-settings.ts';
 import { DEFAULT_INVENTORY_IGNORE_EXTS } from '../inventory/sources.ts';
 import { VARS_EXTENSIONS } from '../inventory/vars-files.ts';
 import { ansibleBool, BOOLEAN_WORDS } from '../inventory/truthiness.ts';
+import { unfrackPath } from '../util/unfrack-path.ts';
+
+export { unfrackPath };
 
 export class AnsibleConfigError extends Error {}
 
@@ -353,24 +356,6 @@ export interface FindOptions {
   systemFile?: string;
 }
 
-/** Ansible's unfrackpath: $VARs and ~ expanded, then absolute (a relative path from `base`). */
-export function unfrackPath(path: string, base: string, env: NodeJS.ProcessEnv, home: string): string {
-  const expanded = expandUser(expandVars(path, env), home);
-  return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
-}
-
-function expandUser(path: string, home: string): string {
-  return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path;
-}
-
-/** os.path.expandvars: $NAME and ${NAME} of set variables; unknown ones stay as written. */
-function expandVars(path: string, env: NodeJS.ProcessEnv): string {
-  return path.replace(/\$(\w+|\{[^}]*\})/g, (m, name: string) => {
-    const n = name.startsWith('{') ? name.slice(1, -1) : name;
-    return env[n] ?? m;
-  });
-}
-
 function readable(path: string): boolean {
   try {
     accessSync(path, constants.R_OK);
@@ -391,7 +376,7 @@ export function findAnsibleConfig(options: FindOptions): { file?: string; warnin
   const candidates: string[] = [];
   const fromEnv = options.env.ANSIBLE_CONFIG;
   if (fromEnv !== undefined && fromEnv !== '') {
-    let p = resolve(options.cwd, expandUser(expandVars(fromEnv, options.env), home));
+    let p = unfrackPath(fromEnv, options.cwd, options.env, home);
     try {
       if (statSync(p).isDirectory()) p = join(p, 'ansible.cfg');
     } catch {

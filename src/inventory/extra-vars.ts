@@ -5,7 +5,8 @@
 // earlier ones; extra vars beat every inventory variable.
 
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { unfrackPath } from '../util/unfrack-path.ts';
 import { InventoryError, originOf } from './errors.ts';
 import { setOwn } from './records.ts';
 import { isVaultText, type VaultSecret } from './vault.ts';
@@ -25,7 +26,13 @@ export interface ExtraVars {
  * `vault`: the run's vault secrets. As Ansible, a vault-encrypted @FILE and inline `!vault`
  * values are decrypted with them (neither is ever used as its ciphertext).
  */
-export function parseExtraVars(args: string[], cwd: string, vault: readonly VaultSecret[] = []): ExtraVars {
+export function parseExtraVars(
+  args: string[],
+  cwd: string,
+  vault: readonly VaultSecret[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): ExtraVars {
   const vars: Record<string, unknown> = {};
   const origins: Record<string, string> = {};
   const vaultValues = new Set<string>();
@@ -38,7 +45,8 @@ export function parseExtraVars(args: string[], cwd: string, vault: readonly Vaul
     if (!arg) continue;
     const argument = `-e argument ${i + 1}`;
     if (arg.startsWith('@')) {
-      const file = resolve(cwd, arg.slice(1));
+      // As Ansible opens it (unfrackpath): `-e @~/secrets.yml` has a ~ no shell expanded.
+      const file = unfrackPath(arg.slice(1), cwd, env, home);
       let text = readVarsText(file);
       const encrypted = isVaultText(text);
       if (encrypted) text = decryptedFile(text, vault, file);

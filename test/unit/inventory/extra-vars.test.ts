@@ -107,6 +107,14 @@ describe('parseExtraVars', () => {
     expect(parseExtraVars(['agent_web_api_key=x', '{agent_web_api_key: y}', ''], DIR).vars).toEqual({ agent_web_api_key: 'y' });
   });
 
+  it('-e @~/FILE and @$VAR/FILE are opened as Ansible opens them (unfrackpath: ~ and $VARS expanded)', () => {
+    const fromHome = parseExtraVars(['@~/vars.yml'], '/nonexistent', [], {}, DIR).vars;
+    expect(fromHome).toEqual(parseExtraVars(['@vars.yml'], DIR).vars);
+    expect(parseExtraVars(['@$VARS_DIR/vars.yml'], '/nonexistent', [], { VARS_DIR: DIR }).vars).toEqual(fromHome);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR}, as an admin writes it, is the data here
+    expect(parseExtraVars(['@${VARS_DIR}/vars.yml'], '/nonexistent', [], { VARS_DIR: DIR }).vars).toEqual(fromHome);
+  });
+
   it('fails clearly on a file that is not a mapping', () => {
     expect(() => parseExtraVars(['@list.yml'], DIR)).toThrow(/could not be made into a dictionary/);
     expect(() => parseExtraVars(['@missing.yml'], DIR)).toThrow(/missing\.yml/);
