@@ -389,6 +389,17 @@ function entriesOf(loaded: LoadedYaml, node: unknown, depth: number): MapEntry[]
     if (key === MERGE) {
       // `<<: *x` or `<<: [*x, *y]`: earlier maps win over later ones, explicit keys over all.
       const sources = isSeq(pair.value) ? [...pair.value.items] : [pair.value];
+      // PyYAML refuses anything else (`<<: base` for `<<: *base` would drop every inherited key).
+      const notMap = sources.find((s) => !isMap(s));
+      if (notMap) {
+        const what = isSeq(pair.value)
+          ? `expected a mapping for merging, but found ${isSeq(notMap) ? 'sequence' : 'scalar'}`
+          : 'expected a mapping or list of mappings for merging, but found scalar';
+        throw new InventoryError(`while constructing a mapping: ${what}; a merge key (<<) takes an alias of a mapping (<<: *name) or a list of them`, {
+          file: loaded.file,
+          line: lineOf(loaded, notMap),
+        });
+      }
       for (const s of sources.reverse()) merged.push(...mapEntries(loaded, s, depth + 1));
       continue;
     }
