@@ -49,8 +49,14 @@ export async function createSink(options: SinkOptions): Promise<Sink> {
   };
   // The spinner's own colour follows the run's colour decision (ora alone knows no ANSIBLE_NOCOLOR).
   const emit = (e: RunEvent) => {
-    const lines = formatEvent(e, options, tally);
-    fold(tally, e, Date.now());
+    let lines: string[];
+    try {
+      lines = formatEvent(e, options, tally);
+    } finally {
+      // The tally hears every event, also one its formatting failed on: a host's end missing
+      // from it would count as ok in the recap, the reports and the exit code.
+      fold(tally, e, Date.now());
+    }
     write(lines);
     if (e.type === 'phase') phase = e.phase;
     if (ora) {

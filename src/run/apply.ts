@@ -77,7 +77,11 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
           // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
           h.session.close();
           proving.add(h);
-          proof = prove(h, status, message).finally(() => proving.delete(h));
+          // A fault of the proof's own (not Prometheus', which it reports) fails this host
+          // alone, as the pool does for a host's apply: the other hosts and waves go on.
+          proof = prove(h, status, message)
+            .catch((error: unknown) => finish(h, 'failed', unexpectedFailure(error)))
+            .finally(() => proving.delete(h));
           proofs.push(proof);
         });
         // With --max-fail-percentage, a host Trento does not see is a failure the wave's hold-back

@@ -8,7 +8,7 @@ import type { PlannedHost, RunContext } from './types.ts';
 /** A host applied whose proof was cut by the run's hard stop (SIGTERM, a second Ctrl-C): its
  *  changes are made (the JSON report lists them applied), so not "stopped before it finished". */
 export const PROOF_CUT =
-  "applied, but its proof from Trento's side was cut by the interrupt: run again with --check --verify-prometheus to see whether Trento sees it";
+  "applied, but its proof from Trento's side was cut by the interrupt: run the same command again to see whether Trento sees it (a host already converged is not changed again, only proven)";
 
 /**
  * --verify-prometheus: asks Trento's Prometheus for a host's up{agentID}, then finishes the host

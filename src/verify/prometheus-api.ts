@@ -81,8 +81,21 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
   if (endpoint.auth === 'bearer') headers.Authorization = `Bearer ${endpoint.bearerToken ?? ''}`;
   const where = `Trento's Prometheus at ${endpoint.url}`;
 
+  const idleMs = endpoint.timeoutMs ?? 10_000;
   const call = (method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> =>
-    new Promise((resolve, reject) => {
+    new Promise((settleOk, settleError) => {
+      // The socket's timeout is for silence alone: an answer trickling in (a proxy sending a byte
+      // now and then) would keep every proof waiting on it past its limit. The whole answer gets
+      // three times as long.
+      const whole = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round((3 * idleMs) / 1000)} s (only part of one came)`)), 3 * idleMs);
+      const resolve = (value: unknown) => {
+        clearTimeout(whole);
+        settleOk(value);
+      };
+      const reject = (error: unknown) => {
+        clearTimeout(whole);
+        settleError(error);
+      };
       const url = apiUrl(endpoint.url, path);
       const https = url.protocol === 'https:';
       const options = {
@@ -91,7 +104,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
           ...headers,
           ...(body !== undefined ? { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(body) } : {}),
         },
-        timeout: endpoint.timeoutMs ?? 10_000,
+        timeout: idleMs,
         ...(https && endpoint.ca ? { ca: endpoint.ca } : {}),
         ...(https && endpoint.auth === 'mtls' ? { cert: endpoint.clientCert, key: endpoint.clientKey } : {}),
       };
@@ -157,7 +170,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
         });
         res.on('error', (e) => reject(unreachable(where, e)));
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round((endpoint.timeoutMs ?? 10_000) / 1000)} s`)));
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(idleMs / 1000)} s`)));
       req.on('error', (e) => reject(e instanceof PrometheusError ? e : unreachable(where, e)));
       req.end(body);
     });

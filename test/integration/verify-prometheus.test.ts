@@ -250,10 +250,7 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       });
       expect(await cut.exited, cut.output()).toBe(99);
       expect(cut.output()).toMatch(
-        new RegExp(
-          `^${pull.name} \\| FAILED \\| applied, but its proof from Trento's side was cut by the interrupt: run again with --check --verify-prometheus`,
-          'm',
-        ),
+        new RegExp(`^${pull.name} \\| FAILED \\| applied, but its proof from Trento's side was cut by the interrupt: run the same command again`, 'm'),
       );
       expect(cut.output()).not.toContain('stopped before this host finished');
     } finally {

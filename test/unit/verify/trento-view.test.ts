@@ -418,3 +418,33 @@ describe("Prometheus' own failures: one error for every host, never a per-host a
     expect('error' in answer && answer.error.message).toMatch(/no Prometheus API answer \(is the URL the Prometheus base URL/);
   });
 });
+
+describe('an answer that trickles in', () => {
+  it('is given up after three times the silence timeout, as a passing trouble (asked again at the next poll), not waited on for ever', {
+    timeout: 20_000,
+  }, async () => {
+    // A proxy that sends the headers, then a byte every 200 ms: never silent for the 500 ms timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      timer = setInterval(() => res.write(' '), 200);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const error = await prometheusApi({ url, auth: 'none', timeoutMs: 500 })
+        .query('up')
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(PrometheusError);
+      expect(error).toMatchObject({ kind: 'unreachable', transient: true, message: expect.stringMatching(/no answer within 2 s \(only part of one came\)/) });
+    } finally {
+      clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
