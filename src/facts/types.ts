@@ -32,7 +32,7 @@ export interface ProviderProbes {
   alloyReady?: boolean;
   alloyRunsTrento?: boolean;
   /** The newest sample timestamp Alloy's queues for Trento sent, delivered or refused for good
-   *  (Unix seconds), and the host's clock then. */
+   *  (Unix seconds), and the host's clock then (whole seconds; clockAtEnd is the facts' end). */
   alloyLastSent?: number;
   hostNow?: number;
   /** Samples those queues had refused for good (a 4xx) since Alloy started. */
@@ -54,6 +54,8 @@ export interface HostFacts {
   updates?: Record<string, string>;
   units: Record<string, UnitFact>;
   probes: ProviderProbes;
+  /** The host's clock (Unix seconds, a fraction where it has one) as the facts script ended. */
+  clockAtEnd?: number;
   /** configDirUnsafe: why the apply would refuse to write into configDir (a folder above it
    *  that another account can write to, src/shell/safe-files.sh), when it would. */
   alloy: {

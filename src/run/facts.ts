@@ -7,6 +7,7 @@ import { ConnectError, type Session } from '../exec/session.ts';
 import { PATHS } from '../facts/paths.ts';
 import { factsScript } from '../facts/script.ts';
 import { parseFacts } from '../facts/parse.ts';
+import { clockSkewMs as clockSkewOf } from '../facts/sources/clock.ts';
 import { FactsError, type HostFacts } from '../facts/types.ts';
 import { connectionForDisplay, execCommandLine, factsOutputForDisplay, scriptForDisplay } from '../output/verbose.ts';
 import { platformOf, type SupportedPlatform } from '../platform.ts';
@@ -57,6 +58,8 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     const script = scriptFor(upgrades);
     emit({ type: 'host-exec', host: h.name, script: 'facts', command: execCommandLine(spec), body: () => scriptForDisplay(script) });
     const connected = await connectAndRun(h, spec, script, sessions, ctx);
+    // This machine's clock as the facts' answer arrived: what the host's clock is measured against.
+    const answeredAt = Date.now();
     if ('interrupted' in connected) {
       // Ctrl-C while waiting to connect again: its facts were not read, and it was not found
       // unreachable (retries were left), so it is a host the run did not get to.
@@ -99,7 +102,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     const { agentId } = admitted;
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
     for (const message of facts.warnings) emit({ type: 'host-warning', host: h.name, message });
-    const clockSkewMs = facts.probes.hostNow !== undefined ? facts.probes.hostNow * 1000 - Date.now() : undefined;
+    const clockSkewMs = clockSkewOf(facts, answeredAt);
     const host = Object.assign(h, { session, spec, facts, platform, agentId, ...(clockSkewMs !== undefined ? { clockSkewMs } : {}) });
     let planning: Planning;
     try {

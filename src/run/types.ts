@@ -84,8 +84,9 @@ export type ReachedHost = HostRecord & {
   platform: SupportedPlatform;
   agentId: string;
   planning: Planning;
-  /** The host's clock minus this machine's (ms), from the facts (their probe:now, at most a
-   *  second's resolution and the round trip off): what a push host stamps its samples with. */
+  /** The host's clock minus this machine's (ms), from the clock the facts ended with
+   *  (src/facts/sources/clock.ts; never too small by more than the return trip): what a push
+   *  host stamps its samples with. */
   clockSkewMs?: number;
 };
 /** One host's settings and plan, or why it has none: its settings, or a site template, wrong. */

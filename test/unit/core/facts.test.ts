@@ -14,6 +14,7 @@ import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { factsScript } from '../../../src/facts/script.ts';
 import { MAX_HOST_FILE_BYTES, PACKAGES } from '../../../src/facts/paths.ts';
 import { packages } from '../../../src/facts/sources/packages.ts';
+import { clockSkewMs } from '../../../src/facts/sources/clock.ts';
 
 describe('facts', () => {
   it('the facts script runs on a real system and parses back', () => {
@@ -116,6 +117,36 @@ describe('facts', () => {
       ),
     );
     expect([uninstall.get('done'), uninstall.has('agent-candidate-rc'), uninstall.has('agent-candidate-skipped')]).toEqual(['yes', false, false]);
+  });
+
+  it("reads the host's clock as the facts end, after the slow sources: the clocks' difference is never taken too small (a sample from before the rollout would pass as proof)", () => {
+    // The sources after the probes' clock (zypper's, in real life) made slow: a second and a half.
+    const script = toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 }));
+    const clockSource = script.indexOf('# Fact source "clock"');
+    expect(clockSource).toBeGreaterThan(script.indexOf('record probe:now'));
+    const slow = `${script.slice(0, clockSource)}sleep 1.5\n${script.slice(clockSource)}`;
+    const before = Date.now();
+    const facts = parseFacts(execFileSync('/bin/bash', ['-s'], { input: wrapScript(slow), encoding: 'utf8' }));
+    const answeredAt = Date.now();
+    expect(facts.clockAtEnd).toBeDefined();
+    // bash 5 here: EPOCHREALTIME, to the microsecond
+    expect(String(facts.clockAtEnd)).toMatch(/^\d+\.\d+$/);
+    expect(facts.clockAtEnd! * 1000).toBeGreaterThanOrEqual(facts.probes.hostNow! * 1000 + 1500);
+    // Same clock here: the difference is the return trip at most, never less than the truth by more.
+    const skew = clockSkewMs(facts, answeredAt)!;
+    expect(skew).toBeLessThanOrEqual(0);
+    expect(skew).toBeGreaterThan(before - answeredAt);
+    // Without EPOCHREALTIME (bash 4.4, SLES 15): whole seconds, rounded up.
+    const records = new Map(
+      readRecords(
+        execFileSync('/bin/bash', ['-s'], {
+          input: wrapScript(`unset EPOCHREALTIME\n${toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 }))}`),
+          encoding: 'utf8',
+        }),
+      ),
+    );
+    expect(records.get('clock:end')).toMatch(/^\d+$/);
+    expect(Number(records.get('clock:end')) * 1000).toBeGreaterThan(before);
   });
 
   it('parses os-release quoting like the shell', () => {
