@@ -194,7 +194,8 @@ export interface TrentoView {
 /**
  * Per run: the first proof asks Prometheus' clock (so "newer than the rollout" is judged on
  * Prometheus' time, whatever the controller's clock says) and, for pull hosts, how often it
- * scrapes each target. A PrometheusError at any point ends every pending and later proof with
+ * scrapes each target. A passing trouble is asked again while a host could still be waiting;
+ * any other PrometheusError, or one that outlasts that, ends every pending and later proof with
  * that one error.
  */
 export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}): TrentoView {
@@ -203,10 +204,23 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
   const pollMs = options.pollMs ?? 1000;
   let fatal: PrometheusError | undefined;
 
+  /** A first question of the run (Prometheus' clock, its scrape intervals): a passing trouble
+   *  (a 503 while it restarts, a reset) is asked again, as the polls are, until `until`. */
+  const askUntil = async <T>(ask: () => Promise<T>, until: number): Promise<T> => {
+    for (;;) {
+      try {
+        return await ask();
+      } catch (error) {
+        if (!(error instanceof PrometheusError && error.transient && now() < until && !options.signal?.aborted)) throw error;
+        await sleep(pollMs);
+      }
+    }
+  };
+
   // Prometheus' clock minus ours (ms), measured once.
   let offset: Promise<number> | undefined;
-  const clockOffset = () =>
-    (offset ??= (async () => {
+  const clockOffset = (until: number) =>
+    (offset ??= askUntil(async () => {
       const before = now();
       const data = await api.query('time()');
       const after = now();
@@ -214,12 +228,12 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       if (data.resultType !== 'scalar' || !Number.isFinite(value))
         throw new PrometheusError('bad-answer', `time() answered ${JSON.stringify(data).slice(0, 200)}`);
       return value * 1000 - (before + after) / 2;
-    })());
+    }, until));
 
   // Pull: the scrape interval Prometheus uses for the host's target, else its global one.
   let pullIntervals: Promise<{ byAgent: Map<string, number>; global: number }> | undefined;
-  const pullInterval = async (agentId: string): Promise<number> => {
-    pullIntervals ??= (async () => {
+  const pullInterval = async (agentId: string, until: number): Promise<number> => {
+    pullIntervals ??= askUntil(async () => {
       const byAgent = new Map<string, number>();
       type Targets = { activeTargets?: { labels?: Record<string, string>; scrapeInterval?: string }[] };
       let targets: Targets = {};
@@ -227,8 +241,9 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         targets = (await api.get('/api/v1/targets?state=active')) as Targets;
       } catch (error) {
         // A proxy that lets the queries through may forbid the targets page (as the config page
-        // below): the global interval is then the guess, not the run's error.
-        if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
+        // below): the global interval is then the guess, not the run's error. A passing trouble
+        // is asked again (askUntil).
+        if (!(error instanceof PrometheusError) || error.kind === 'unreachable' || error.transient) throw error;
       }
       for (const t of targets.activeTargets ?? []) {
         const id = t.labels?.agentID;
@@ -242,10 +257,10 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         global = goDurationMs((parse(config.yaml ?? '') as { global?: { scrape_interval?: string } } | null)?.global?.scrape_interval) ?? global;
       } catch (error) {
         // A proxy may forbid the config page: the default is then the honest guess.
-        if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
+        if (!(error instanceof PrometheusError) || error.kind === 'unreachable' || error.transient) throw error;
       }
       return { byAgent, global };
-    })();
+    }, until);
     const { byAgent, global } = await pullIntervals;
     return byAgent.get(agentId) ?? global;
   };
@@ -336,11 +351,15 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       let since: number;
       let intervalMs: number;
       try {
+        // Asked again while this host could still be waiting (its interval is not known yet
+        // for a pull host: Prometheus' default then).
+        const until =
+          started + (options.waitMs ?? 2 * (req.mode === 'push' ? (req.scrapeIntervalMs ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS) : PROMETHEUS_DEFAULT_INTERVAL_MS));
         // The rollout's end on the clock that stamped the samples: Prometheus' for a pull
         // host (it scrapes), the host's own for a push host (Alloy stamps, remote write keeps it).
-        const offset = await clockOffset();
+        const offset = await clockOffset(until);
         since = (started + (req.mode === 'push' && req.hostClockSkewMs !== undefined ? req.hostClockSkewMs : offset)) / 1000;
-        intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS) : await pullInterval(req.agentId);
+        intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS) : await pullInterval(req.agentId, until);
       } catch (error) {
         fatal ??= asPrometheusError(error);
         return { error: fatal };

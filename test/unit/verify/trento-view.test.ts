@@ -322,6 +322,32 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     expect(answer).toMatchObject({ error: { kind: 'bad-answer', transient: true } });
   });
 
+  it("a passing trouble on the run's first questions (Prometheus' clock, the targets page) is asked again too, not the end of every proof", async () => {
+    let clockFails = 2;
+    let targetsFail = 1;
+    const f = await fake((req, body) => {
+      if (req.url?.endsWith('/api/v1/query') && body === 'query=time%28%29' && clockFails > 0) {
+        clockFails--;
+        return { status: 503, body: '{"status":"error","errorType":"unavailable","error":"restarting"}' };
+      }
+      if (req.url?.endsWith('/api/v1/targets?state=active') && targetsFail > 0) {
+        targetsFail--;
+        return { status: 502, body: '<html>Bad Gateway</html>' };
+      }
+      return undefined;
+    });
+    f.scrapeIntervals.set(A, '1s');
+    const clock = steppedClock(f, (t) => {
+      for (const s of f.series) s.at = t / 1000;
+    });
+    f.series.push({ agentId: A, exporterName: 'node_exporter', up: 1, at: 999 });
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, ...clock });
+    expect(await view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toMatchObject({
+      proof: { ok: true, scrapeIntervalMs: 1_000 },
+    });
+    expect([clockFails, targetsFail]).toEqual([0, 0]);
+  });
+
   it("a push host's samples are judged on its own clock (Alloy stamps them): a minute ahead with nothing since the rollout is no proof; 30 s behind and delivering is", async () => {
     const f = await fake();
     let behind = false;
