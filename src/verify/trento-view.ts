@@ -56,57 +56,54 @@ export function upSelector(agentIds: readonly string[]): string {
 export interface SeenSeries {
   exporterName: string;
   up: number;
-  /** Sample time, seconds since the epoch (Prometheus' clock); null when timestamp() gave none
-   *  for the series: never counted as fresh. */
+  /** Sample time, seconds since the epoch (Prometheus' clock); null when the answer gave no
+   *  time a Date holds: never counted as fresh. */
   at: number | null;
 }
 
-interface VectorSample {
+interface RangeSeries {
   metric: Record<string, string>;
-  value: [number, string];
+  values: [number, string][];
 }
 
-function vectorOf(data: { resultType: string; result: unknown }): VectorSample[] {
-  if (data.resultType !== 'vector' || !Array.isArray(data.result))
-    throw new PrometheusError('bad-answer', `expected an instant vector, got ${String(data.resultType)}`);
-  // Every sample as the API documents it: a label object and a [time, "value"] pair.
-  const isSample = (s: unknown): s is VectorSample =>
+function matrixOf(data: { resultType: string; result: unknown }): RangeSeries[] {
+  if (data.resultType !== 'matrix' || !Array.isArray(data.result))
+    throw new PrometheusError('bad-answer', `expected a range vector, got ${String(data.resultType)}`);
+  // Every series as the API documents it: a label object and its [time, "value"] samples.
+  const isSeries = (s: unknown): s is RangeSeries =>
     typeof s === 'object' &&
     s !== null &&
-    typeof (s as VectorSample).metric === 'object' &&
-    (s as VectorSample).metric !== null &&
-    Array.isArray((s as VectorSample).value) &&
-    (s as VectorSample).value.length === 2;
-  if (!data.result.every(isSample)) throw new PrometheusError('bad-answer', 'an instant vector sample without its labels or value');
+    typeof (s as RangeSeries).metric === 'object' &&
+    (s as RangeSeries).metric !== null &&
+    Array.isArray((s as RangeSeries).values) &&
+    (s as RangeSeries).values.every((v) => Array.isArray(v) && v.length === 2);
+  if (!data.result.every(isSeries)) throw new PrometheusError('bad-answer', 'a range vector series without its labels or samples');
   return data.result;
 }
 
-const seriesKey = (metric: Record<string, string>) =>
-  JSON.stringify(
-    Object.entries(metric)
-      .filter(([k]) => k !== '__name__')
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-  );
+/** How far back the poll reads each series' samples: Prometheus' lookback for an instant query
+ *  (what Trento Web's `up{agentID}` sees), so the same series, each with its newest sample. */
+export const RECENT_SAMPLES = '5m';
 
-/**
- * `up{...}` and `timestamp(up{...})` joined by label set, grouped by agentID. (timestamp()
- * drops __name__ and keeps the other labels, so the label set is the join key.)
- */
-export function readUp(values: { resultType: string; result: unknown }, stamps: { resultType: string; result: unknown }): Map<string, SeenSeries[]> {
+/** The poll's one query: the selector's samples over RECENT_SAMPLES, value and time of each
+ *  from one evaluation (an `up` and a `timestamp(up)` asked apart could pair an old value with
+ *  a newer sample's time: two moments, or two replicas behind a balancer). */
+export const recentQuery = (selector: string) => `${selector}[${RECENT_SAMPLES}]`;
+
+/** The newest sample of each series of recentQuery's answer, grouped by agentID. */
+export function readUp(data: { resultType: string; result: unknown }): Map<string, SeenSeries[]> {
   // A time no Date holds ("NaN", "1e300": a proxy's answer, not Prometheus') is no time at all.
-  const time = (text: string) => {
-    const seconds = Number(text);
+  const time = (value: unknown) => {
+    const seconds = Number(value);
     return Number.isFinite(seconds) && Math.abs(seconds) < MAX_DATE_SECONDS ? seconds : null;
   };
-  const at = new Map(vectorOf(stamps).map((s) => [seriesKey(s.metric), time(s.value[1])]));
   const out = new Map<string, SeenSeries[]>();
-  for (const s of vectorOf(values)) {
+  for (const s of matrixOf(data)) {
     const id = s.metric.agentID;
-    if (id === undefined) continue;
+    const newest = s.values.at(-1);
+    if (id === undefined || newest === undefined) continue;
     const list = out.get(id) ?? [];
-    // Not the query's own evaluation time when timestamp() did not answer for the series: that
-    // would always look fresh.
-    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(s.value[1]), at: at.get(seriesKey(s.metric)) ?? null });
+    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(newest[1]), at: time(newest[0]) });
     out.set(id, list);
   }
   return out;
@@ -162,7 +159,7 @@ export function judge(req: ProofRequest, series: readonly SeenSeries[], since: n
       ...base,
       ok: false,
       reason: 'no-fresh-sample',
-      message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt ?? "a time Prometheus' timestamp() did not give"})`,
+      message: `no sample of ${query} exporter_name="${req.exporterName}" since the rollout (the newest, up == ${newest.up}, is from ${base.sampleAt ?? 'a time Prometheus did not give'})`,
     };
   }
   const why =
@@ -301,8 +298,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       const selector = upSelector(batch.map((p) => p.req.agentId));
       let seen: Map<string, SeenSeries[]>;
       try {
-        const [values, stamps] = await Promise.all([api.query(selector), api.query(`timestamp(${selector})`)]);
-        seen = readUp(values, stamps);
+        seen = readUp(await api.query(recentQuery(selector)));
       } catch (error) {
         // A passing trouble is asked again while a host still has time; past every deadline, or
         // for good, it ends the proofs.

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicCredentials, PrometheusError, prometheusApi, type PrometheusEndpoint } from '../../../src/verify/prometheus-api.ts';
-import { judge, readUp, trentoView, upQuery, upSelector, type ProofRequest } from '../../../src/verify/trento-view.ts';
+import { judge, readUp, recentQuery, trentoView, upQuery, upSelector, type ProofRequest } from '../../../src/verify/trento-view.ts';
 
 const A = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
 const B = '33336f20-1843-55c0-9f43-e80ef9079075';
@@ -26,50 +26,69 @@ describe("Trento Web's query", () => {
   });
 });
 
-const vec = (rows: { labels: Record<string, string>; value: number | string; at?: number }[], evalAt = 1000) => ({
-  resultType: 'vector',
-  result: rows.map((r) => ({ metric: r.labels, value: [r.at ?? evalAt, String(r.value)] })),
+/** A range vector answer: each series with its samples ([time, value], oldest first). */
+const matrix = (rows: { labels: Record<string, string>; samples: [number | string, number | string][] }[]) => ({
+  resultType: 'matrix',
+  result: rows.map((r) => ({ metric: r.labels, values: r.samples.map(([t, v]) => [t, String(v)]) })),
 });
 
 describe("reading Prometheus' answer and judging a host", () => {
   const pull: ProofRequest = { host: 'sles15', agentId: A, exporterName: 'node_exporter', mode: 'pull' };
   const push: ProofRequest = { host: 'sles16', agentId: B, exporterName: 'grafana_alloy', mode: 'push' };
 
-  it('joins up and timestamp(up) by label set, per agent ID', () => {
+  it('reads the newest sample of each series, value and time from one evaluation, per agent ID', () => {
     const labelsA = { __name__: 'up', agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' };
     const labelsB = { __name__: 'up', agentID: B, exporter_name: 'grafana_alloy' };
     const seen = readUp(
-      vec([
-        { labels: labelsA, value: 1 },
-        { labels: labelsB, value: 0 },
-      ]),
-      vec([
-        { labels: { ...labelsB, __name__: '' }, value: 990.5 },
-        { labels: { agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' }, value: 995 },
+      matrix([
+        {
+          labels: labelsA,
+          samples: [
+            [980, 0],
+            [995, 1],
+          ],
+        },
+        {
+          labels: labelsB,
+          samples: [
+            [975.5, 1],
+            [990.5, 0],
+          ],
+        },
       ]),
     );
     expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: 995 }]);
     expect(seen.get(B)).toEqual([{ exporterName: 'grafana_alloy', up: 0, at: 990.5 }]);
+    // the poll asks Prometheus for the samples of Trento Web's selector over its lookback
+    expect(recentQuery(upSelector([A, B]))).toBe(`up{agentID=~"${A}|${B}"}[5m]`);
   });
 
-  it("a series timestamp() gave no time for is never fresh (not the query's evaluation time)", () => {
-    const labels = { __name__: 'up', agentID: A, exporter_name: 'node_exporter' };
-    const seen = readUp(vec([{ labels, value: 1 }]), vec([]));
-    expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: null }]);
-    const verdict = judge(pull, seen.get(A)!, 100);
-    expect(verdict).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
-    expect(verdict.message).toContain("is from a time Prometheus' timestamp() did not give");
-    // A timed series beside it still decides.
-    expect(judge(pull, [...seen.get(A)!, { exporterName: 'node_exporter', up: 1, at: 101 }], 100)).toMatchObject({ ok: true });
+  it('a series with no sample is no series; an answer that is not a range vector is a bad answer', () => {
+    expect(readUp(matrix([{ labels: { agentID: A, exporter_name: 'node_exporter' }, samples: [] }])).get(A)).toBeUndefined();
+    expect(() => readUp({ resultType: 'vector', result: [] })).toThrow(/expected a range vector, got vector/);
+    expect(() => readUp({ resultType: 'matrix', result: [{ metric: {}, values: [[1]] }] })).toThrow(/without its labels or samples/);
   });
 
   it('a time no Date holds ("NaN", "1e300", from a proxy) is read as no time, never a crash of the run', () => {
     const labels = { __name__: 'up', agentID: A, exporter_name: 'node_exporter' };
     for (const stamp of ['NaN', '1e300', '-Inf', '+Inf']) {
-      const seen = readUp(vec([{ labels, value: 1 }]), vec([{ labels: { agentID: A, exporter_name: 'node_exporter' }, value: stamp }]));
+      const seen = readUp(matrix([{ labels, samples: [[stamp, 1]] }]));
       expect(seen.get(A), stamp).toEqual([{ exporterName: 'node_exporter', up: 1, at: null }]);
-      expect(judge(pull, seen.get(A)!, 100), stamp).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
+      const verdict = judge(pull, seen.get(A)!, 100);
+      expect(verdict, stamp).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
+      expect(verdict.message).toContain('is from a time Prometheus did not give');
     }
+    // A timed series beside it still decides.
+    expect(
+      judge(
+        pull,
+        [
+          { exporterName: 'node_exporter', up: 1, at: null },
+          { exporterName: 'node_exporter', up: 1, at: 101 },
+        ],
+        100,
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   it('a fresh up == 1 with the expected exporter_name passes; every other case names its reason', () => {
@@ -173,15 +192,13 @@ class FakePrometheus {
     const query = new URLSearchParams(body).get('query') ?? '';
     this.queries.push(query);
     if (query === 'time()') return ok({ resultType: 'scalar', result: [this.clock, String(this.clock)] });
-    const stamps = query.startsWith('timestamp(');
+    // The poll's one query: up{...}[5m], each series with its newest sample (its time and value).
+    if (!/^up\{agentID=~?"[^"]+"\}\[5m\]$/.test(query)) return { status: 400, body: JSON.stringify({ status: 'error', error: `unexpected query ${query}` }) };
     const ids = /agentID=~?"([^"]+)"/.exec(query)?.[1]?.split('|') ?? [];
     const rows = this.series.filter((s) => ids.includes(s.agentId));
     return ok({
-      resultType: 'vector',
-      result: rows.map((s) => ({
-        metric: { ...(stamps ? {} : { __name__: 'up' }), agentID: s.agentId, exporter_name: s.exporterName },
-        value: [this.clock, String(stamps ? s.at : s.up)],
-      })),
+      resultType: 'matrix',
+      result: rows.map((s) => ({ metric: { __name__: 'up', agentID: s.agentId, exporter_name: s.exporterName }, values: [[s.at, String(s.up)]] })),
     });
   }
 
@@ -248,9 +265,9 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     // One clock reading for the run (before); each poll asks for every host still waiting.
     expect(f.queries).not.toContain('time()');
     const polls = f.queries.filter((q) => q.startsWith('up{'));
-    expect(/^up\{agentID=~"([^"]+)"\}$/.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
+    expect(/^up\{agentID=~"([^"]+)"\}\[5m\]$/.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
     // A host that is proved leaves the poll: the last ones ask only for d (the longest limit).
-    expect(polls.at(-1)).toBe(`up{agentID="${D}"}`);
+    expect(polls.at(-1)).toBe(`up{agentID="${D}"}[5m]`);
   });
 
   it("the run's hard stop ends every waiting proof at once with no answer, and Prometheus is asked nothing more", async () => {
@@ -259,8 +276,8 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     // Real time: a host that never shows up would be waited for 20 s; the next poll a second later.
     const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 1000, signal: stop.signal });
     const waiting = view.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push', scrapeIntervalMs: 10_000 });
-    // polled once (both of the poll's queries in: none in flight), then cut before the next poll
-    while (!f.queries.some((q) => q.startsWith('timestamp('))) await new Promise((r) => setTimeout(r, 10));
+    // polled once (the poll's query in), then cut before the next poll
+    while (!f.queries.some((q) => q.startsWith('up{'))) await new Promise((r) => setTimeout(r, 10));
     stop.abort();
     expect(await waiting).toEqual({ cut: true });
     const asked = f.queries.length;
