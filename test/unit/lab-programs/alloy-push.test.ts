@@ -144,7 +144,7 @@ function trentoAlloy(golden: string, url: string): string {
 }
 
 /** With openssl: two CAs (EC P-256) and a server certificate for 127.0.0.1 signed by the first. */
-function certificates(): { ca: string; otherCa: string; key: string; cert: string } {
+function certificates(): { ca: string; otherCa: string; key: string; cert: string; cnOnlyCert: string } {
   const pki = join(dir, 'pki');
   mkdirSync(pki);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
@@ -169,8 +169,11 @@ function certificates(): { ca: string; otherCa: string; key: string; cert: strin
     '-extfile',
     'san.ext',
   );
+  // The same key for "localhost", named in its Common Name alone (no subjectAltName): Go refuses it.
+  openssl('req', '-new', '-key', 'server.key', '-out', 'cn-only.csr', '-subj', '/CN=localhost');
+  openssl('x509', '-req', '-in', 'cn-only.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cn-only.crt', '-days', '1');
   const read = (f: string) => readFileSync(join(pki, f), 'utf8');
-  return { ca: read('ca.crt'), otherCa: read('other-ca.crt'), key: read('server.key'), cert: read('server.crt') };
+  return { ca: read('ca.crt'), otherCa: read('other-ca.crt'), key: read('server.key'), cert: read('server.crt'), cnOnlyCert: read('cn-only.crt') };
 }
 
 const labelsOf = (s: Series) => Object.fromEntries(s.labels.map((l) => [l.name, l.value]));
@@ -230,6 +233,15 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     expect(first.headers.authorization).toBe(`Basic ${Buffer.from('trento:s3cret').toString('base64')}`);
   });
 
+  it("a URL's user:password is sent as basic auth where no other authorization is set, as Go's HTTP client does", async () => {
+    const rx = await receiver(204);
+    const url = rx.url.replace('://', '://site%20user:p%40ss@');
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('none-ca.golden', url).replace(/\n\s*tls_config \{[^}]*\}/, ''));
+    await startAlloy(join(dir, 'conf'));
+    const first = await until(() => rx.got[0]);
+    expect(first.headers.authorization).toBe(`Basic ${Buffer.from('site user:p@ss').toString('base64')}`);
+  });
+
   it("a rejected push (401) is counted as failed and logged; it moves the highest sent timestamp all the same, as Prometheus' queue does (prometheus#10102)", async () => {
     const rx = await receiver(401);
     writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('bearer.golden', rx.url));
@@ -280,6 +292,22 @@ describeWith(REMOTE_WRITE, 'alloy stand-in: remote write of the Trento pipeline'
     writeFileSync(caFile, pki.ca);
     const before = rx.got.length;
     await until(() => (rx.got.length > before ? true : undefined), 20_000);
+  });
+
+  it("a server certificate that names the host in its Common Name alone is refused, as Go refuses it (no fallback to the CN, unlike OpenSSL's)", async () => {
+    const pki = certificates();
+    const rx = await receiver(204, { key: pki.key, cert: pki.cnOnlyCert });
+    const caFile = join(dir, 'ca.crt');
+    writeFileSync(caFile, pki.ca);
+    const url = rx.url.replace('127.0.0.1', 'localhost');
+    writeFileSync(join(dir, 'conf', 'trento.alloy'), trentoAlloy('none-ca.golden', url).replace(/ca_file = "[^"]*"/, `ca_file = "${caFile}"`));
+    const a = await startAlloy(join(dir, 'conf'));
+    const failed = await until(async () => {
+      const s = await snapshot(a.port);
+      return s.pushFailed > 0 ? s : undefined;
+    }, 20_000);
+    expect(failed.lastPushError).toMatch(/^https:\/\/localhost:\d+\/api\/v1\/write: Post "[^"]+": tls: failed to verify certificate: x509: /);
+    expect(rx.got).toHaveLength(0);
   });
 
   it('tls_config without ca_file: the system bundle (which lacks the lab CA) refuses the server; insecure_skip_verify = true accepts it', async () => {

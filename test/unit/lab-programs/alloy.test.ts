@@ -251,9 +251,15 @@ describe('alloy stand-in: run', () => {
     const missing = join(dir, 'certs', 'missing.crt');
     const notPem = join(dir, 'certs', 'not-a-cert.crt');
     writeFileSync(notPem, 'not a certificate\n');
+    // A certificate cut short (a copy that stopped midway): its PEM markers are there, it does not parse.
+    const ca = readFileSync(join(dir, 'certs', 'ca.crt'), 'utf8');
+    const lines = ca.trim().split('\n');
+    const truncated = join(dir, 'certs', 'truncated.crt');
+    writeFileSync(truncated, [...lines.slice(0, Math.ceil(lines.length / 2)), lines.at(-1)!, ''].join('\n'));
     for (const [path, message] of [
       [missing, `building component: unable to load specified CA cert ${missing}: open ${missing}: no such file or directory`],
       [notPem, `building component: unable to use specified CA cert ${notPem}`],
+      [truncated, `building component: unable to use specified CA cert ${truncated}`],
     ] as const) {
       writeFileSync(target, good.replace(join(dir, 'certs', 'ca.crt'), path));
       expect(runAlloy(['validate', target]).code).toBe(0);
