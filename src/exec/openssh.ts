@@ -478,14 +478,17 @@ const STDERR_WATCH_MS = 500;
 const STDERR_KEPT_BYTES = 1024 * 1024;
 
 /** The last `bytes` of a file ('' when it cannot be read): a flood on stderr is never read whole. */
-async function fileTail(path: string, bytes: number): Promise<string> {
+export async function fileTail(path: string, bytes: number): Promise<string> {
   try {
     const file = await open(path, 'r');
     try {
       const { size } = await file.stat();
       const length = Math.min(size, bytes);
       const { buffer } = await file.read(Buffer.alloc(length), 0, length, size - length);
-      return `${size > length ? `(${size - length} bytes of stderr left out)\n` : ''}${buffer.toString('utf8')}`;
+      // A cut inside a character: its continuation bytes (10xxxxxx, at most 3) go with the part left out.
+      let start = 0;
+      if (size > length) while (start < 3 && start < buffer.length && (buffer[start]! & 0xc0) === 0x80) start++;
+      return `${size > length ? `(${size - length + start} bytes of stderr left out)\n` : ''}${buffer.subarray(start).toString('utf8')}`;
     } finally {
       await file.close();
     }

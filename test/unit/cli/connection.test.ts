@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, fileTail, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
 import { localSession, remoteShell } from '../../../src/exec/session.ts';
 import { join as joinCommand, raw, sh } from '../../../src/exec/command.ts';
 import { runBounded } from '../../../src/run/bounded.ts';
@@ -975,4 +975,21 @@ describe('ansible_connection=local: its bash is stopped as an ssh client is', ()
     expect(problem).toBe('the host did not send its facts within 1 s');
     expect(result.code).toBeNull();
   }, 20_000);
+});
+
+describe("a script's stderr read back from its end (fileTail)", () => {
+  it('never starts inside a character: the cut one goes with the part left out, counted there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-tail-'));
+    try {
+      const file = join(dir, 'stderr');
+      // "é" is 2 bytes, "€" 3: a tail of 4 bytes of "aé€" starts in the middle of "é".
+      writeFileSync(file, 'aé€');
+      expect(await fileTail(file, 4)).toBe('(3 bytes of stderr left out)\n€');
+      expect(await fileTail(file, 3)).toBe('(3 bytes of stderr left out)\n€');
+      expect(await fileTail(file, 2)).toBe('(6 bytes of stderr left out)\n');
+      expect(await fileTail(file, 100)).toBe('aé€');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
