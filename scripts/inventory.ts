@@ -2,6 +2,7 @@
 //                     | --list-hosts PATTERN [--limit LIMIT] [--playbook-dir DIR]
 // Prints what ansible-inventory (or `ansible PATTERN --list-hosts`) prints for the same inventory.
 
+import { closest } from 'fastest-levenshtein';
 import { AnsibleConfigError, readAnsibleSettings } from '../src/cli/ansible-config.ts';
 import { CliError, resolveInventory } from '../src/cli/args.ts';
 import { invocationDir, packageRoot } from '../src/cli/invocation.ts';
@@ -34,6 +35,55 @@ interface Args {
   askVaultPass: boolean;
 }
 
+/** What a flag does to the arguments: `take` reads its value (--flag=VALUE or the next word). */
+type FlagHandler = (args: Args, take: () => string, setAction: (action: NonNullable<Args['action']>) => void) => void;
+
+const inventoryFlag: FlagHandler = (args, take) => args.inventories.push(take());
+const vaultPasswordFileFlag: FlagHandler = (args, take) => args.vaultPasswordFiles.push(take());
+const askVaultPassFlag: FlagHandler = (args) => {
+  args.askVaultPass = true;
+};
+const limitFlag: FlagHandler = (args, take) => {
+  args.limit = take();
+};
+const helpFlag: FlagHandler = () => {
+  console.log(USAGE);
+  process.exit(0);
+};
+
+/** ansible-inventory's flags that the listing honours, each spelling. */
+const FLAGS: Readonly<Record<string, FlagHandler>> = {
+  '-i': inventoryFlag,
+  '--inventory': inventoryFlag,
+  '--inventory-file': inventoryFlag,
+  '--list': (_args, _take, setAction) => setAction('list'),
+  '--host': (args, take, setAction) => {
+    setAction('host');
+    args.target = take();
+  },
+  '--graph': (_args, _take, setAction) => setAction('graph'),
+  '--vars': (args) => {
+    args.vars = true;
+  },
+  '--list-hosts': (args, take, setAction) => {
+    setAction('list-hosts');
+    args.target = take();
+  },
+  '-l': limitFlag,
+  '--limit': limitFlag,
+  '--playbook-dir': (args, take) => {
+    args.playbookDir = take();
+  },
+  '--vault-id': (args, take) => args.vaultIds.push(take()),
+  '--vault-password-file': vaultPasswordFileFlag,
+  '--vault-pass-file': vaultPasswordFileFlag,
+  '-J': askVaultPassFlag,
+  '--ask-vault-pass': askVaultPassFlag,
+  '--ask-vault-password': askVaultPassFlag,
+  '-h': helpFlag,
+  '--help': helpFlag,
+};
+
 function parseArgs(argv: string[]): Args {
   const args: Args = { inventories: [], vars: false, vaultIds: [], vaultPasswordFiles: [], askVaultPass: false };
   const value = (i: number, flag: string): string => {
@@ -48,60 +98,19 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const take = (): string => inline ?? value(++i, flag);
-    switch (flag) {
-      case '-i':
-      case '--inventory':
-      case '--inventory-file':
-        args.inventories.push(take());
-        break;
-      case '--list':
-        setAction('list');
-        break;
-      case '--host':
-        setAction('host');
-        args.target = take();
-        break;
-      case '--graph':
-        setAction('graph');
-        break;
-      case '--vars':
-        args.vars = true;
-        break;
-      case '--list-hosts':
-        setAction('list-hosts');
-        args.target = take();
-        break;
-      case '-l':
-      case '--limit':
-        args.limit = take();
-        break;
-      case '--playbook-dir':
-        args.playbookDir = take();
-        break;
-      case '--vault-id':
-        args.vaultIds.push(take());
-        break;
-      case '--vault-password-file':
-      case '--vault-pass-file':
-        args.vaultPasswordFiles.push(take());
-        break;
-      case '-J':
-      case '--ask-vault-pass':
-      case '--ask-vault-password':
-        args.askVaultPass = true;
-        break;
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-        // ansible-inventory --graph GROUP
-        if (args.action === 'graph' && args.target === undefined) args.target = a;
-        else throw new UsageError(`unexpected argument ${a}`);
+    const handler = Object.hasOwn(FLAGS, flag) ? FLAGS[flag] : undefined;
+    if (handler) {
+      handler(args, () => inline ?? value(++i, flag), setAction);
+      continue;
     }
+    if (a.startsWith('-')) {
+      // The closest known spelling of the same kind (--long or -s), as the provision CLI says it.
+      const candidates = Object.keys(FLAGS).filter((f) => f.startsWith('--') === flag.startsWith('--'));
+      throw new UsageError(`unknown option ${flag}; did you mean ${closest(flag, candidates)}?`);
+    }
+    // ansible-inventory --graph GROUP
+    if (args.action === 'graph' && args.target === undefined) args.target = a;
+    else throw new UsageError(`unexpected argument ${a}`);
   }
   if (!args.action) throw new UsageError('no action selected: use one of --list, --host, --graph, --list-hosts');
   return args;

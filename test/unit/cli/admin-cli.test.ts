@@ -1,6 +1,6 @@
 // The admin-facing command line: the admin's folder, the informational flags, the "did you
 // mean" hint, colour and spinner choice, and the bash completion script.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,22 @@ describe("npm run inventory, from the admin's folder", () => {
     expect(list(['--list'])._meta.hostvars).toEqual({ h1: { ansible_host: '192.0.2.7' } });
     // a bare name is still the package's inventories/NAME
     expect(Object.keys(list(['-i', 'example', '--list'])._meta.hostvars).length).toBeGreaterThan(0);
+  });
+});
+
+describe('npm run inventory, a mistyped flag', () => {
+  it.each([
+    ['--lst', '--list'],
+    ['--hots', '--host'],
+    ['--grpah', '--graph'],
+    ['--list-host', '--list-hosts'],
+    ['--inventroy', '--inventory'],
+    ['--vault-passwrd-file', '--vault-password-file'],
+    ['-I', '-i'],
+  ])('%s is an error naming the closest known flag (%s), exit 1', (given, meant) => {
+    const run = spawnSync(process.execPath, [cliEntry('inventory'), '-i', 'example', given], { cwd: repo, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`unknown option ${given}; did you mean ${meant}?`);
   });
 });
 
