@@ -132,7 +132,7 @@ async function main(): Promise<number> {
     args = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`ERROR: ${e.message}\n${USAGE}`);
+      console.error(`ERROR! ${e.message}\n${USAGE}`);
       return 1;
     }
     throw e;

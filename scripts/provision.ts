@@ -309,7 +309,7 @@ main(hangup).then(
       error instanceof PasswordFileError ||
       error instanceof PromptError ||
       error instanceof AnsibleConfigError;
-    process.stderr.write(`ERROR: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.stderr.write(`ERROR! ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
     if (error instanceof CliError && error.help) process.stderr.write('Run with --help for the options.\n');
     leave(error instanceof PromptInterrupted ? 99 : 1, hangup);
   },

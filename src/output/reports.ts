@@ -41,7 +41,7 @@ export async function writeReports(
       else await writeJunitReport(path, tally, durationMs, redact);
     } catch (error) {
       lost = true;
-      errors.write(redact(`ERROR: ${flag} ${path}: the report could not be written: ${(error as Error).message}\n`));
+      errors.write(redact(`ERROR! ${flag} ${path}: the report could not be written: ${(error as Error).message}\n`));
     }
   }
   return lost;

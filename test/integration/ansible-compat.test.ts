@@ -112,7 +112,7 @@ describeWith(ANSIBLE_CORE, 'Ansible Vault', () => {
     await writeFile(wrong, 'not it\n');
     const run = await provision(['-i', inv, '--vault-password-file', wrong]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`ERROR: ${join(inv, 'group_vars', 'agents', 'vault.yml')}: Decryption failed`));
+    expect(run.stderr).toMatch(new RegExp(`ERROR! ${join(inv, 'group_vars', 'agents', 'vault.yml')}: Decryption failed`));
     expect(run.stderr).toContain(wrong);
     // Its report says so (no host, the error), never an earlier run's.
     expect(run.report).toMatchObject({

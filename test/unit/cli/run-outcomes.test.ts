@@ -76,7 +76,7 @@ describe('report paths', () => {
       writeFileSync(join(dir, 'hosts'), INVENTORY);
       mkdirSync(join(dir, 'out'));
       const again = run(dir, ['--json', '/proc/tp-report.json', '--junit', 'out/r.xml']);
-      expect(again.stderr).toMatch(/ERROR: --json \/proc\/tp-report\.json: the report could not be written: /);
+      expect(again.stderr).toMatch(/ERROR! --json \/proc\/tp-report\.json: the report could not be written: /);
       expect(again.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(again.stdout).toContain('PLAY RECAP');
       // the host is unreachable: 4, the run's own code, not 1 ("nothing was changed")
@@ -151,7 +151,7 @@ describe('a run stopped before any host (an inventory or -e error), in its repor
       writeFileSync(join(dir, 'r.xml'), '<old/>\n');
       const r = provisionIn(dir, ['-i', 'broken.yml', '--json', 'r.json', '--junit', 'r.xml']);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^ERROR: .*broken\.yml:4: YAML syntax error/m);
+      expect(r.stderr).toMatch(/^ERROR! .*broken\.yml:4: YAML syntax error/m);
       const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as Record<string, unknown>;
       assertReportMatchesSchema(report, 'r.json');
       expect(report).toMatchObject({
@@ -229,10 +229,10 @@ describe('usage errors', () => {
       writeFileSync(join(dir, 'hosts'), INVENTORY);
       const flag = run(dir, ['--chek']);
       expect(flag.status).toBe(1);
-      expect(flag.stderr).toBe('ERROR: unknown option --chek; did you mean --check?\nRun with --help for the options.\n');
+      expect(flag.stderr).toBe('ERROR! unknown option --chek; did you mean --check?\nRun with --help for the options.\n');
       const file = provisionIn(dir, ['-i', 'hosts.yml', '--check']);
       expect(file.status).toBe(1);
-      expect(file.stderr).toBe(`ERROR: inventory ${join(dir, 'hosts.yml')} does not exist (-i hosts.yml, from ${dir})\n`);
+      expect(file.stderr).toBe(`ERROR! inventory ${join(dir, 'hosts.yml')} does not exist (-i hosts.yml, from ${dir})\n`);
     },
     RUN,
   );
@@ -249,9 +249,9 @@ describe('a --limit that names only hosts the play does not run on', () => {
       );
       const r = run(dir, ['--limit', 'mq']);
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('ERROR: --limit mq selects mq, which the play does not run on: it runs on group agents (1 host(s): db1)');
+      expect(r.stderr).toContain('ERROR! --limit mq selects mq, which the play does not run on: it runs on group agents (1 host(s): db1)');
       const none = run(dir, ['--limit', 'nosuch']);
-      expect(none.stderr).toMatch(/ERROR: no hosts matched --limit nosuch in /);
+      expect(none.stderr).toMatch(/ERROR! no hosts matched --limit nosuch in /);
     },
     RUN,
   );

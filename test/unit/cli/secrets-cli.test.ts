@@ -72,7 +72,7 @@ describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
     async () => {
       const { code, out } = await cli(['--limit', VAULTED_OTHER, '--syntax-check']);
       expect(code, out).toBe(1);
-      expect(out).toContain(`ERROR: no hosts matched --limit ${MASK}`);
+      expect(out).toContain(`ERROR! no hosts matched --limit ${MASK}`);
       expect(out).not.toContain('SENTINEL');
     },
     RUN,

@@ -147,7 +147,7 @@ describeWith(ANSIBLE_CORE, 'vault in the inventory', () => {
     expect(web2.out).not.toMatch(/vault/i);
     expect(web2.out).toMatch(/agent_rabbitmq_password/);
     expect(web1.code).toBe(1);
-    expect(web1.out).toMatch(/ERROR: .*web1\.yml:1: inline !vault value: Decryption failed/);
+    expect(web1.out).toMatch(/ERROR! .*web1\.yml:1: inline !vault value: Decryption failed/);
   }, 60_000);
 
   it('without the vault option the old behaviour stays: encrypted files skipped with a warning', async () => {
