@@ -132,15 +132,16 @@ export function parseIniInventory(draft: InventoryDraft, file: string, text: str
       const key = line.slice(0, eq).trim();
       setVariable(draft, group, key, value(line.slice(eq + 1).trim(), key, fail), originOf(file, lineno), { file, line: lineno });
     } else {
+      const m = GROUP_NAME.exec(line);
       // A variable put here by mistake (:children for :vars) would be quoted whole, its password
-      // included: named by what comes before its '=' alone.
-      const eq = line.indexOf('=');
+      // included: named by what comes before its '=' alone. (An '=' in a comment after a group
+      // name is no variable: `web  # tier=1`.)
+      const eq = (m ? m[1]! : line).indexOf('=');
       if (eq !== -1) {
         fail(
           `expected group name, got ${line.slice(0, eq).trim()}=... (value not shown: it may hold a password), which looks like a variable; variables go in [${group}:vars], one group per line in [${group}:children]`,
         );
       }
-      const m = GROUP_NAME.exec(line);
       if (!m) fail(`expected group name, got: ${line.trim().split(/\s+/)[0]} and more on the line; list one group per line in [${group}:children]`);
       const child = m[1]!;
       if (!draft.groups.has(child)) {

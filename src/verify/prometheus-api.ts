@@ -84,10 +84,9 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
   const idleMs = endpoint.timeoutMs ?? 10_000;
   const call = (method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> =>
     new Promise((settleOk, settleError) => {
-      // The socket's timeout is for silence alone: an answer trickling in (a proxy sending a byte
-      // now and then) would keep every proof waiting on it past its limit. The whole answer gets
-      // three times as long.
-      const whole = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round((3 * idleMs) / 1000)} s (only part of one came)`)), 3 * idleMs);
+      // Set once the request exists (below): one that cannot even be made (a client key that
+      // does not load) rejects at once, with no timer left behind.
+      let whole: NodeJS.Timeout | undefined;
       const resolve = (value: unknown) => {
         clearTimeout(whole);
         settleOk(value);
@@ -170,6 +169,10 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
         });
         res.on('error', (e) => reject(unreachable(where, e)));
       });
+      // The socket's timeout is for silence alone: an answer trickling in (a proxy sending a byte
+      // now and then) would keep every proof waiting on it past its limit. The whole answer gets
+      // three times as long.
+      whole = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round((3 * idleMs) / 1000)} s (only part of one came)`)), 3 * idleMs);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${Math.round(idleMs / 1000)} s`)));
       req.on('error', (e) => reject(e instanceof PrometheusError ? e : unreachable(where, e)));
       req.end(body);
