@@ -61,56 +61,56 @@ export interface SeenSeries {
   at: number | null;
 }
 
-interface RangeSeries {
+interface VectorSample {
   metric: Record<string, string>;
-  values: [number, string][];
+  value: [number, string];
 }
 
-function matrixOf(data: { resultType: string; result: unknown }): RangeSeries[] {
-  if (data.resultType !== 'matrix' || !Array.isArray(data.result))
-    throw new PrometheusError('bad-answer', `expected a range vector, got ${String(data.resultType)}`);
-  // Every series as the API documents it: a label object and its [time, "value"] samples.
-  const isSeries = (s: unknown): s is RangeSeries =>
+function vectorOf(data: { resultType: string; result: unknown }): VectorSample[] {
+  if (data.resultType !== 'vector' || !Array.isArray(data.result))
+    throw new PrometheusError('bad-answer', `expected an instant vector, got ${String(data.resultType)}`);
+  // Every sample as the API documents it: a label object and a [time, "value"] pair.
+  const isSample = (s: unknown): s is VectorSample =>
     typeof s === 'object' &&
     s !== null &&
-    typeof (s as RangeSeries).metric === 'object' &&
-    (s as RangeSeries).metric !== null &&
-    Array.isArray((s as RangeSeries).values) &&
-    (s as RangeSeries).values.every((v) => Array.isArray(v) && v.length === 2);
-  if (!data.result.every(isSeries)) throw new PrometheusError('bad-answer', 'a range vector series without its labels or samples');
+    typeof (s as VectorSample).metric === 'object' &&
+    (s as VectorSample).metric !== null &&
+    Array.isArray((s as VectorSample).value) &&
+    (s as VectorSample).value.length === 2;
+  if (!data.result.every(isSample)) throw new PrometheusError('bad-answer', 'an instant vector sample without its labels or value');
   return data.result;
 }
 
-/** How far back the poll reads each series' samples: Prometheus' lookback for an instant query
- *  (what Trento Web's `up{agentID}` sees), so the same series, each with its newest sample. */
-export const RECENT_SAMPLES = '5m';
+/** Where the value of `up` goes in upWithTimeQuery's answer: above any sample time in seconds
+ *  (1e10 s is the year 2286), so time and value part again exactly (float64 keeps 15 digits). */
+const UP_SCALE = 1e10;
 
-/** The poll's one query: the selector's samples over RECENT_SAMPLES, value and time of each
- *  from one evaluation (an `up` and a `timestamp(up)` asked apart could pair an old value with
- *  a newer sample's time: two moments, or two replicas behind a balancer). */
-export const recentQuery = (selector: string) => `${selector}[${RECENT_SAMPLES}]`;
+/**
+ * The poll's one query: each series of the selector, as Trento Web's instant `up{agentID}` sees
+ * it (stale series gone), with the value and the time of its newest sample from one evaluation:
+ * `up * 1e10 + timestamp(up)`. An `up` and a `timestamp(up)` asked apart could pair an old value
+ * with a newer sample's time (two moments, or two replicas behind a balancer).
+ */
+export const upWithTimeQuery = (selector: string) => `${selector} * ${UP_SCALE} + timestamp(${selector})`;
 
-/** The newest sample of each series of recentQuery's answer, grouped by agentID. */
+/** upWithTimeQuery's answer, per agent ID: each series' value of `up` and its sample's time. */
 export function readUp(data: { resultType: string; result: unknown }): Map<string, SeenSeries[]> {
-  // A time no Date holds ("NaN", "1e300": a proxy's answer, not Prometheus') is no time at all.
-  const time = (value: unknown) => {
-    const seconds = Number(value);
-    return Number.isFinite(seconds) && Math.abs(seconds) < MAX_DATE_SECONDS ? seconds : null;
-  };
   const out = new Map<string, SeenSeries[]>();
-  for (const s of matrixOf(data)) {
+  for (const s of vectorOf(data)) {
     const id = s.metric.agentID;
-    const newest = s.values.at(-1);
-    if (id === undefined || newest === undefined) continue;
+    if (id === undefined) continue;
+    const both = Number(s.value[1]);
+    const up = Math.floor(both / UP_SCALE);
+    const seconds = both - up * UP_SCALE;
+    // A value that does not part into `up` (0 or 1) and a time ("NaN", "1e300", "-1": a proxy's
+    // answer, not Prometheus') is no time at all: never fresh.
+    const at = Number.isFinite(both) && (up === 0 || up === 1) && seconds >= 0 ? seconds : null;
     const list = out.get(id) ?? [];
-    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number(newest[1]), at: time(newest[0]) });
+    list.push({ exporterName: s.metric.exporter_name ?? '', up: Number.isFinite(both) ? up : Number.NaN, at });
     out.set(id, list);
   }
   return out;
 }
-
-/** The largest time a JavaScript Date holds (±8.64e15 ms), in seconds. */
-const MAX_DATE_SECONDS = 8.64e12;
 
 const iso = (seconds: number) => new Date(Math.round(seconds * 1000)).toISOString();
 
@@ -210,6 +210,8 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       } catch (error) {
         if (!(error instanceof PrometheusError && error.transient && now() < until && !options.signal?.aborted)) throw error;
         await sleep(pollMs);
+        // The run's hard stop while waiting to ask again: nothing more is asked (prove says cut).
+        if (options.signal?.aborted) throw error;
       }
     }
   };
@@ -230,17 +232,17 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
   // Pull: the scrape interval Prometheus uses for the host's target, else its global one.
   let pullIntervals: Promise<{ byAgent: Map<string, number>; global: number }> | undefined;
   const pullInterval = async (agentId: string, until: number): Promise<number> => {
-    pullIntervals ??= askUntil(async () => {
+    pullIntervals ??= (async () => {
       const byAgent = new Map<string, number>();
       type Targets = { activeTargets?: { labels?: Record<string, string>; scrapeInterval?: string }[] };
       let targets: Targets = {};
       try {
-        targets = (await api.get('/api/v1/targets?state=active')) as Targets;
+        // A passing trouble is asked again while the host could wait (askUntil).
+        targets = (await askUntil(() => api.get('/api/v1/targets?state=active'), until)) as Targets;
       } catch (error) {
         // A proxy that lets the queries through may forbid the targets page (as the config page
-        // below): the global interval is then the guess, not the run's error. A passing trouble
-        // is asked again (askUntil).
-        if (!(error instanceof PrometheusError) || error.kind === 'unreachable' || error.transient) throw error;
+        // below), or keep failing it: the global interval is then the guess, not the run's error.
+        if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
       }
       for (const t of targets.activeTargets ?? []) {
         const id = t.labels?.agentID;
@@ -249,15 +251,15 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       }
       let global = PROMETHEUS_DEFAULT_INTERVAL_MS;
       try {
-        const config = (await api.get('/api/v1/status/config')) as { yaml?: string };
+        const config = (await askUntil(() => api.get('/api/v1/status/config'), until)) as { yaml?: string };
         const { parse } = await import('yaml');
         global = goDurationMs((parse(config.yaml ?? '') as { global?: { scrape_interval?: string } } | null)?.global?.scrape_interval) ?? global;
       } catch (error) {
-        // A proxy may forbid the config page: the default is then the honest guess.
-        if (!(error instanceof PrometheusError) || error.kind === 'unreachable' || error.transient) throw error;
+        // A proxy may forbid the config page, or keep failing it: the default is then the honest guess.
+        if (!(error instanceof PrometheusError) || error.kind === 'unreachable') throw error;
       }
       return { byAgent, global };
-    }, until);
+    })();
     const { byAgent, global } = await pullIntervals;
     return byAgent.get(agentId) ?? global;
   };
@@ -298,7 +300,7 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
       const selector = upSelector(batch.map((p) => p.req.agentId));
       let seen: Map<string, SeenSeries[]>;
       try {
-        seen = readUp(await api.query(recentQuery(selector)));
+        seen = readUp(await api.query(upWithTimeQuery(selector)));
       } catch (error) {
         // A passing trouble is asked again while a host still has time; past every deadline, or
         // for good, it ends the proofs.
@@ -357,6 +359,8 @@ export function trentoView(api: PrometheusApi, options: TrentoViewOptions = {}):
         since = (started + (req.mode === 'push' && req.hostClockSkewMs !== undefined ? req.hostClockSkewMs : offset)) / 1000;
         intervalMs = req.mode === 'push' ? (req.scrapeIntervalMs ?? DEFAULT_PUSH_SCRAPE_INTERVAL_MS) : await pullInterval(req.agentId, until);
       } catch (error) {
+        // Cut by the run's hard stop while Prometheus was being asked: no verdict, no run error.
+        if (options.signal?.aborted) return { cut: true };
         fatal ??= asPrometheusError(error);
         return { error: fatal };
       }

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { basicCredentials, PrometheusError, prometheusApi, type PrometheusEndpoint } from '../../../src/verify/prometheus-api.ts';
-import { judge, readUp, recentQuery, trentoView, upQuery, upSelector, type ProofRequest } from '../../../src/verify/trento-view.ts';
+import { judge, readUp, trentoView, upQuery, upSelector, upWithTimeQuery, type ProofRequest } from '../../../src/verify/trento-view.ts';
 
 const A = '779cdd70-e9e2-58ca-b18a-bf3eb3f71244';
 const B = '33336f20-1843-55c0-9f43-e80ef9079075';
@@ -26,58 +26,43 @@ describe("Trento Web's query", () => {
   });
 });
 
-/** A range vector answer: each series with its samples ([time, value], oldest first). */
-const matrix = (rows: { labels: Record<string, string>; samples: [number | string, number | string][] }[]) => ({
-  resultType: 'matrix',
-  result: rows.map((r) => ({ metric: r.labels, values: r.samples.map(([t, v]) => [t, String(v)]) })),
+/** upWithTimeQuery's answer: each series' `up * 1e10 + timestamp(up)`, evaluated at 1000. */
+const answer = (rows: { labels: Record<string, string>; up?: number; at?: number; raw?: string }[]) => ({
+  resultType: 'vector',
+  result: rows.map((r) => ({ metric: r.labels, value: [1000, r.raw ?? String((r.up ?? 0) * 1e10 + (r.at ?? 0))] })),
 });
 
 describe("reading Prometheus' answer and judging a host", () => {
   const pull: ProofRequest = { host: 'sles15', agentId: A, exporterName: 'node_exporter', mode: 'pull' };
   const push: ProofRequest = { host: 'sles16', agentId: B, exporterName: 'grafana_alloy', mode: 'push' };
 
-  it('reads the newest sample of each series, value and time from one evaluation, per agent ID', () => {
-    const labelsA = { __name__: 'up', agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' };
-    const labelsB = { __name__: 'up', agentID: B, exporter_name: 'grafana_alloy' };
+  it("reads each series' value and its sample's time from one evaluation (up * 1e10 + timestamp(up)), per agent ID", () => {
+    const labelsA = { agentID: A, exporter_name: 'node_exporter', instance: '10.0.0.1:9100' };
+    const labelsB = { agentID: B, exporter_name: 'grafana_alloy' };
     const seen = readUp(
-      matrix([
-        {
-          labels: labelsA,
-          samples: [
-            [980, 0],
-            [995, 1],
-          ],
-        },
-        {
-          labels: labelsB,
-          samples: [
-            [975.5, 1],
-            [990.5, 0],
-          ],
-        },
+      answer([
+        { labels: labelsA, up: 1, at: 1796609833.785 },
+        { labels: labelsB, up: 0, at: 990.5 },
       ]),
     );
-    expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: 995 }]);
+    expect(seen.get(A)).toEqual([{ exporterName: 'node_exporter', up: 1, at: expect.closeTo(1796609833.785, 6) }]);
     expect(seen.get(B)).toEqual([{ exporterName: 'grafana_alloy', up: 0, at: 990.5 }]);
-    // the poll asks Prometheus for the samples of Trento Web's selector over its lookback
-    expect(recentQuery(upSelector([A, B]))).toBe(`up{agentID=~"${A}|${B}"}[5m]`);
+    // the poll asks Prometheus for Trento Web's selector, value and time in one expression
+    expect(upWithTimeQuery(upSelector([A, B]))).toBe(`up{agentID=~"${A}|${B}"} * 10000000000 + timestamp(up{agentID=~"${A}|${B}"})`);
+    expect(() => readUp({ resultType: 'matrix', result: [] })).toThrow(/expected an instant vector, got matrix/);
   });
 
-  it('a series with no sample is no series; an answer that is not a range vector is a bad answer', () => {
-    expect(readUp(matrix([{ labels: { agentID: A, exporter_name: 'node_exporter' }, samples: [] }])).get(A)).toBeUndefined();
-    expect(() => readUp({ resultType: 'vector', result: [] })).toThrow(/expected a range vector, got vector/);
-    expect(() => readUp({ resultType: 'matrix', result: [{ metric: {}, values: [[1]] }] })).toThrow(/without its labels or samples/);
-  });
-
-  it('a time no Date holds ("NaN", "1e300", from a proxy) is read as no time, never a crash of the run', () => {
-    const labels = { __name__: 'up', agentID: A, exporter_name: 'node_exporter' };
-    for (const stamp of ['NaN', '1e300', '-Inf', '+Inf']) {
-      const seen = readUp(matrix([{ labels, samples: [[stamp, 1]] }]));
-      expect(seen.get(A), stamp).toEqual([{ exporterName: 'node_exporter', up: 1, at: null }]);
+  it('a value that parts into no time a Date holds ("NaN", "-1", "1e300", from a proxy) is read as no time, never a crash of the run', () => {
+    const labels = { agentID: A, exporter_name: 'node_exporter' };
+    for (const raw of ['NaN', '-1', '1e300', '-Inf', '+Inf']) {
+      const seen = readUp(answer([{ labels, raw }]));
+      expect(seen.get(A)?.[0]?.at, raw).toBeNull();
       const verdict = judge(pull, seen.get(A)!, 100);
-      expect(verdict, stamp).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
-      expect(verdict.message).toContain('is from a time Prometheus did not give');
+      expect(verdict.ok, raw).toBe(false);
     }
+    const verdict = judge(pull, readUp(answer([{ labels, raw: 'NaN' }])).get(A)!, 100);
+    expect(verdict).toMatchObject({ ok: false, reason: 'no-fresh-sample', sampleAt: null });
+    expect(verdict.message).toContain('is from a time Prometheus did not give');
     // A timed series beside it still decides.
     expect(
       judge(
@@ -192,13 +177,14 @@ class FakePrometheus {
     const query = new URLSearchParams(body).get('query') ?? '';
     this.queries.push(query);
     if (query === 'time()') return ok({ resultType: 'scalar', result: [this.clock, String(this.clock)] });
-    // The poll's one query: up{...}[5m], each series with its newest sample (its time and value).
-    if (!/^up\{agentID=~?"[^"]+"\}\[5m\]$/.test(query)) return { status: 400, body: JSON.stringify({ status: 'error', error: `unexpected query ${query}` }) };
+    // The poll's one query: up{...} * 1e10 + timestamp(up{...}), each series' value and time.
+    const m = /^(up\{agentID=~?"[^"]+"\}) \* 10000000000 \+ timestamp\((up\{agentID=~?"[^"]+"\})\)$/.exec(query);
+    if (!m || m[1] !== m[2]) return { status: 400, body: JSON.stringify({ status: 'error', error: `unexpected query ${query}` }) };
     const ids = /agentID=~?"([^"]+)"/.exec(query)?.[1]?.split('|') ?? [];
     const rows = this.series.filter((s) => ids.includes(s.agentId));
     return ok({
-      resultType: 'matrix',
-      result: rows.map((s) => ({ metric: { __name__: 'up', agentID: s.agentId, exporter_name: s.exporterName }, values: [[s.at, String(s.up)]] })),
+      resultType: 'vector',
+      result: rows.map((s) => ({ metric: { agentID: s.agentId, exporter_name: s.exporterName }, value: [this.clock, String(s.up * 1e10 + s.at)] })),
     });
   }
 
@@ -265,9 +251,9 @@ describe('waiting for every host, against an HTTP server answering like Promethe
     // One clock reading for the run (before); each poll asks for every host still waiting.
     expect(f.queries).not.toContain('time()');
     const polls = f.queries.filter((q) => q.startsWith('up{'));
-    expect(/^up\{agentID=~"([^"]+)"\}\[5m\]$/.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
+    expect(/^up\{agentID=~"([^"]+)"\} \* /.exec(polls[0]!)?.[1]?.split('|').sort()).toEqual([A, B, C, D].sort());
     // A host that is proved leaves the poll: the last ones ask only for d (the longest limit).
-    expect(polls.at(-1)).toBe(`up{agentID="${D}"}[5m]`);
+    expect(polls.at(-1)).toBe(upWithTimeQuery(`up{agentID="${D}"}`));
   });
 
   it("the run's hard stop ends every waiting proof at once with no answer, and Prometheus is asked nothing more", async () => {
@@ -363,6 +349,33 @@ describe('waiting for every host, against an HTTP server answering like Promethe
       proof: { ok: true, scrapeIntervalMs: 1_000 },
     });
     expect([clockFails, targetsFail]).toEqual([0, 0]);
+  });
+
+  it('a targets page that keeps failing leaves the global interval once the host could wait no more; a hard stop while the clock is asked again cuts the proof, asking nothing more', async () => {
+    const f = await fake((req) => (req.url?.endsWith('/api/v1/targets?state=active') ? { status: 503, body: 'down' } : undefined));
+    f.globalInterval = '1s';
+    const clock = steppedClock(f, (t) => {
+      for (const s of f.series) s.at = t / 1000;
+    });
+    f.series.push({ agentId: A, exporterName: 'node_exporter', up: 1, at: 999 });
+    const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 100, waitMs: 2_000, ...clock });
+    expect(await view.prove({ host: 'a', agentId: A, exporterName: 'node_exporter', mode: 'pull' })).toMatchObject({
+      proof: { ok: true, scrapeIntervalMs: 1_000 },
+    });
+    // Prometheus restarting (time() answers 503) when the run is stopped: cut, not a run error.
+    const stop = new AbortController();
+    let calls = 0;
+    const down = await fake((req) => {
+      if (req.url?.endsWith('/api/v1/query')) {
+        calls++;
+        stop.abort();
+        return { status: 503, body: '{"status":"error","errorType":"unavailable","error":"restarting"}' };
+      }
+      return undefined;
+    });
+    const stopped = trentoView(prometheusApi(endpoint(down)), { pollMs: 100, signal: stop.signal, ...steppedClock(down) });
+    expect(await stopped.prove({ host: 'b', agentId: B, exporterName: 'grafana_alloy', mode: 'push' })).toEqual({ cut: true });
+    expect(calls).toBe(1);
   });
 
   it("a push host's samples are judged on its own clock (Alloy stamps them): a minute ahead with nothing since the rollout is no proof; 30 s behind and delivering is", async () => {
