@@ -132,6 +132,25 @@ interface Step {
   step: 'command line' | 'vault or password' | 'inventory' | '--limit' | '-e' | '--verify-prometheus';
 }
 
+/**
+ * The SSH and sudo passwords, asked or read from their files before any connection, like
+ * ansible-playbook -k / -K: the prompt wins over the file, as in Ansible's ask_passwords. None
+ * for --list-hosts, which connects nowhere (ansible-playbook asks nothing there either).
+ */
+async function loginPasswords(
+  cli: ReturnType<typeof parseCli>,
+  prompt: ReturnType<typeof terminalPrompt>,
+  adminDir: string,
+): Promise<{ sshPassword?: string; becomePassword?: string }> {
+  if (cli.listHosts) return {};
+  const files = { cwd: adminDir };
+  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : cli.ssh.passwordFile && (await passwordFromFile(cli.ssh.passwordFile, files));
+  const becomePassword = cli.become.askPass
+    ? await askBecomePassword(prompt, cli.ssh.askPass ? sshPassword : undefined)
+    : cli.become.passwordFile && (await passwordFromFile(cli.become.passwordFile, files));
+  return { ...(sshPassword !== undefined ? { sshPassword } : {}), ...(becomePassword !== undefined ? { becomePassword } : {}) };
+}
+
 /** The play from the command line: the prompts, the inventory, --limit, the run on the hosts,
  *  its recap and its reports. */
 async function runPlay(
@@ -146,13 +165,7 @@ async function runPlay(
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
-  // Asked (or read from their files) before any connection, like ansible-playbook -k / -K: the
-  // prompt wins over the file, as in Ansible's ask_passwords.
-  const files = { cwd: adminDir };
-  const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : cli.ssh.passwordFile && (await passwordFromFile(cli.ssh.passwordFile, files));
-  const becomePassword = cli.become.askPass
-    ? await askBecomePassword(prompt, cli.ssh.askPass ? sshPassword : undefined)
-    : cli.become.passwordFile && (await passwordFromFile(cli.become.passwordFile, files));
+  const { sshPassword, becomePassword } = await loginPasswords(cli, prompt, adminDir);
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
   // As for the inventory's secrets (shortSecretWarnings): a short one cannot be looked for in
   // free text without masking ordinary words, so a host that echoes it would show it.

@@ -236,7 +236,7 @@ const DEFAULT_VARIABLE_PRECEDENCE = [
 ];
 
 const BECOME_PASSWORD_INSTEAD =
-  'a sudo password is read from -K/--ask-become-pass or ansible_become_password (vault it), not from ansible.cfg or the environment';
+  'a sudo password is read from -K/--ask-become-pass, --become-password-file (become_password_file) or ansible_become_password (vault it), not from ansible.cfg or the environment itself';
 
 /** The two settings that filter an inventory folder's files, by their [inventory] names. */
 const INVENTORY_FILE_FILTERS: readonly Omit<DefaultOnlySetting, 'section'>[] = [

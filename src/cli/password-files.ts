@@ -76,7 +76,11 @@ export async function passwordFromFile(file: PasswordFile, ctx: PasswordFileCont
   let shown: string;
   if (file.fromCommandLine && file.path === '-') {
     shown = 'stdin';
-    secret = (ctx.readStdin ?? (() => readFileSync(0)))().toString('utf8');
+    try {
+      secret = (ctx.readStdin ?? (() => readFileSync(0)))().toString('utf8');
+    } catch (error) {
+      throw new PasswordFileError(`${origin}: could not read the password from stdin: ${(error as Error).message}`);
+    }
   } else {
     const path = file.fromCommandLine ? unfrackPath(file.path, ctx.cwd, ctx.env ?? process.env, ctx.home ?? homedir()) : file.path;
     shown = path;
@@ -99,6 +103,9 @@ export async function passwordFromFile(file: PasswordFile, ctx: PasswordFileCont
     }
   }
   secret = secret.replace(/^[\r\n]+|[\r\n]+$/g, '');
-  if (secret === '') throw new PasswordFileError(`${origin}: an empty password was provided from ${shown === 'stdin' ? 'stdin' : `file (${shown})`}`);
+  const from = shown === 'stdin' ? 'stdin' : `file (${shown})`;
+  if (secret === '') throw new PasswordFileError(`${origin}: an empty password was provided from ${from}`);
+  // sudo and sshpass read one line: a file of several would log in with its first line alone.
+  if (/[\r\n]/.test(secret)) throw new PasswordFileError(`${origin}: the password from ${from} holds a line break; put the password alone on one line`);
   return secret;
 }

@@ -1,6 +1,7 @@
 // The SSH and sudo passwords from files (--connection-password-file, --become-password-file and
 // their ansible.cfg / ANSIBLE_* settings), read as ansible-playbook's get_password_from_file reads
 // them; the flags as its argument groups take them.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../../src/cli/args.ts';
 import { type PasswordFile, PasswordFileError, passwordFromFile } from '../../../src/cli/password-files.ts';
 import { packageRoot } from '../../../src/cli/invocation.ts';
+import { cliEntry } from '../../support/compiled-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-pwfile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +52,35 @@ describe('a password from a file, as ansible-playbook reads it', () => {
     await expect(blank).rejects.toBeInstanceOf(PasswordFileError);
     await expect(blank).rejects.toThrow(/^--become-password-file: an empty password was provided from file \(.*blank\)$/);
     await expect(passwordFromFile(flag('-'), { ...ctx, readStdin: () => Buffer.from('\r\n') })).rejects.toThrow(/empty password was provided from stdin/);
+  });
+});
+
+describe('a password file that cannot give one password', () => {
+  it('a password of several lines is an error (sudo and sshpass would read its first line); stdin that cannot be read too', async () => {
+    writeFileSync(join(dir, 'two-lines'), 'first\nsecond\n');
+    await expect(passwordFromFile(flag('two-lines'), ctx)).rejects.toThrow(
+      /^--become-password-file: the password from file \(.*two-lines\) holds a line break; put the password alone on one line$/,
+    );
+    const closed = () => {
+      throw Object.assign(new Error('EAGAIN: resource temporarily unavailable, read'), { code: 'EAGAIN' });
+    };
+    const error = await passwordFromFile(flag('-'), { ...ctx, readStdin: closed }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PasswordFileError);
+    expect((error as Error).message).toBe('--become-password-file: could not read the password from stdin: EAGAIN: resource temporarily unavailable, read');
+  });
+
+  it('--list-hosts reads none (it connects nowhere, as ansible-playbook asks nothing there)', () => {
+    writeFileSync(join(dir, 'list-inv'), '[agents]\nh1 ansible_host=192.0.2.9\n');
+    const run = spawnSync(
+      process.execPath,
+      [cliEntry('provision'), '-i', join(dir, 'list-inv'), '--list-hosts', '--become-password-file', join(dir, 'missing')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('h1');
   });
 });
 
