@@ -213,7 +213,8 @@ tp_record_edit() {
     for item in "$@"; do [ -z "$item" ] || drop[$item]=1; done
   fi
   tp_state_read "$name"
-  while IFS= read -r line; do lines+=("$line"); done <<<"$TP_REPLY"
+  tp_lines "$TP_REPLY"
+  lines=("${TP_LINES[@]}")
   [ "$how" = add ] && lines+=("$@")
   for item in "${lines[@]}"; do
     [ -n "$item" ] || continue
@@ -247,13 +248,14 @@ tp_packages_remove() {
   while [ ${#set[@]} -gt 0 ] && ! out=$(LC_ALL=C rpm -e --test -- "${set[@]}" 2>&1); do
     tries=$((tries + 1))
     local -A keep=()
-    while IFS= read -r line; do
+    tp_lines "$out"
+    for line in "${TP_LINES[@]}"; do
       [[ $line =~ ^[[:space:]]*(.+)\ is\ needed\ by\ \(installed\)\ (.+)$ ]] || continue
       cap=${BASH_REMATCH[1]%% *}
       while IFS= read -r provider; do
         for p in "${set[@]}"; do [ "$p" = "$provider" ] && keep[$p]="${keep[$p]:+${keep[$p]}, }${BASH_REMATCH[2]}"; done
       done < <(rpm -q --whatprovides --qf '%{NAME}\n' -- "$cap" 2>/dev/null)
-    done <<<"$out"
+    done
     if [ ${#keep[@]} -eq 0 ] || [ $tries -gt ${#@} ]; then
       echo "rpm refuses to remove ${set[*]}: $out" >&2
       return 1

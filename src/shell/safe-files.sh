@@ -24,6 +24,25 @@
 # inside must differ: tp_write numbers them); all are removed on exit. One stat for every folder
 # looked at, and no process for the folder names: every write of every run on every host comes
 # through here.
+# tp_lines TEXT: sets TP_LINES to TEXT's lines (a final line break ends the last line). Never a
+# here-string: bash before 5.1 (SLES 15's 4.4) writes one to a temp file in /tmp, and a full /tmp
+# turns it into no lines at all, with an error no one reads (a record rewritten empty, a sysconfig
+# read as unset). Builtins for a short text; a long one (a sysconfig up to TP_MAX_FILE_BYTES)
+# through a pipe, which a full /tmp does not stop either.
+declare -ga TP_LINES=()
+tp_lines() {
+  TP_LINES=()
+  if [ "${#1}" -gt 65536 ]; then
+    mapfile -t TP_LINES < <(printf '%s' "$1")
+    return 0
+  fi
+  local rest=$1
+  while [ -n "$rest" ]; do
+    TP_LINES+=("${rest%%$'\n'*}")
+    if [[ $rest == *$'\n'* ]]; then rest=${rest#*$'\n'}; else rest=; fi
+  done
+}
+
 declare -gA TP_STAGE_FOR=()
 tp_stage() {
   local dir=$1
@@ -139,7 +158,10 @@ tp_env_file_read() {
   local -a lines
   local -A wanted=()
   local line key rest i=0
-  mapfile -t lines <<<"$1"
+  # with a line break after the text, as a here-string adds one: an open quote at the end of the
+  # file takes it in, as systemd reads it
+  tp_lines "$1"$'\n'
+  lines=("${TP_LINES[@]}")
   shift
   for key in "$@"; do wanted[$key]=1; done
   TP_ENV=()
@@ -186,7 +208,14 @@ tp_alloy_args_read() {
   : "${TP_ALLOY_HTTP_DEFAULT:=${TP_ALLOY_HTTP-}}"
   TP_ALLOY_HTTP=$TP_ALLOY_HTTP_DEFAULT
   TP_ALLOY_VALIDATE=()
-  IFS=$' \t\n' read -r -d '' -a words <<<"${TP_ENV[CUSTOM_ARGS]-}" || true
+  # Split as systemd splits $CUSTOM_ARGS on blanks, by the shell's word splitting without globbing
+  # (no here-string: see tp_lines).
+  local IFS=$' \t\n'
+  set -f
+  # shellcheck disable=SC2206 # the word splitting is the point; globbing is off
+  words=(${TP_ENV[CUSTOM_ARGS]-})
+  set +f
+  unset IFS
   for word in "${words[@]}"; do
     # systemd removes the quotes of a word it splits out of $CUSTOM_ARGS
     word=${word//\"/} word=${word//\'/}

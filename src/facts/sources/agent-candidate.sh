@@ -14,12 +14,13 @@
 if [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_installed" ]; then
   os_major=
   # shellcheck disable=SC2154 # os_release: set by host.sh, which runs before this file
-  while IFS= read -r line; do
+  tp_lines "$os_release" # not a here-string: see tp_lines
+  for line in "${TP_LINES[@]}"; do
     if [[ $line =~ ^[[:space:]]*VERSION_ID=(.*)$ ]]; then
       os_major=
       [[ ${BASH_REMATCH[1]} =~ ^[[:space:]]*[\"\']?[[:space:]]*([0-9]{1,9})(\.|[\"\'[:space:]]|$) ]] && os_major=$((10#${BASH_REMATCH[1]}))
     fi
-  done <<<"$os_release"
+  done
   if [ -n "$os_major" ] && [ "$os_major" -lt "$TP_ALLOY_FROM_MAJOR" ]; then
     record agent-candidate-skipped "$os_major"
   else
@@ -30,9 +31,10 @@ if [ "$TP_WANT_CANDIDATE" = 1 ] && have rpm && have zypper && [ -z "$agent_insta
     # repositories could not be refreshed, the others answered
     if [ "$rc" = 0 ] || [ "$rc" = 104 ] || [ "$rc" = 106 ]; then
       version=
-      while IFS= read -r line; do
+      tp_lines "$info"
+      for line in "${TP_LINES[@]}"; do
         if [[ $line =~ ^Version\ *:\ *(.*)$ ]]; then version=${BASH_REMATCH[1]}; break; fi
-      done <<<"$info"
+      done
       record agent-candidate "$version"
     else
       [ "${#info}" -le 2000 ] || info=${info: -2000}

@@ -19,7 +19,11 @@ if [ "$TP_WANT_PROBES" = 1 ]; then
   printf -v now '%(%s)T' -1
   record probe:now "$now"
   if installed "$TP_ALLOY_PACKAGE"; then
-    read -r sent failed <<<"$(tp_alloy_queue)"
+    # "SENT FAILED", split by the shell (a here-string is a temp file in /tmp on bash 4.4)
+    queue=$(tp_alloy_queue)
+    queue=${queue%%$'\n'*}
+    sent=${queue%% *} failed=${queue#* }
+    [[ $queue == *' '* ]] || failed=
     record probe:alloy-last-sent "${sent#-}"
     record probe:alloy-failed "${failed#-}"
   fi

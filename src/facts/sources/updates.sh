@@ -11,7 +11,9 @@ if [ "$TP_WANT_UPDATES" = 1 ] && have zypper; then
   list=$(ZYPP_LOCK_TIMEOUT=$TP_ZYPP_LOCK_TIMEOUT zypper --non-interactive --quiet list-updates 2>&1)
   record updates-rc "$?"
   # "?" and the header when the table has no such columns (then nothing is known to be newer)
-  record updates "$(awk -F'|' 'NF >= 3 && !/^[-+]+$/ {
+  # through a pipe, not a here-string (a temp file in /tmp on bash 4.4, which a full /tmp would
+  # turn into "nothing newer")
+  record updates "$(printf '%s\n' "$list" | awk -F'|' 'NF >= 3 && !/^[-+]+$/ {
     for (i = 1; i <= NF; i++) gsub(/^ +| +$/, "", $i)
     if (!header) {
       header = 1
@@ -20,7 +22,7 @@ if [ "$TP_WANT_UPDATES" = 1 ] && have zypper; then
       next
     }
     if ($name != "" && $avail != "") print $name, $avail
-  }' <<<"$list")"
+  }')"
   [ "${#list}" -le 2000 ] || list=${list: -2000}
   record updates-output "$list"
 fi

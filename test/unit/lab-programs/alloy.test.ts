@@ -256,6 +256,14 @@ describe('alloy stand-in: run', () => {
     const lines = ca.trim().split('\n');
     const truncated = join(dir, 'certs', 'truncated.crt');
     writeFileSync(truncated, [...lines.slice(0, Math.ceil(lines.length / 2)), lines.at(-1)!, ''].join('\n'));
+    // A bundle whose first certificate is cut short and whose second is whole: Go takes it.
+    const cutThenWhole = join(dir, 'certs', 'cut-then-whole.crt');
+    writeFileSync(cutThenWhole, `${lines.slice(0, Math.ceil(lines.length / 2)).join('\n')}\n${ca}`);
+    writeFileSync(target, good.replace(join(dir, 'certs', 'ca.crt'), cutThenWhole));
+    expect(await http(a.port, '/-/reload', 'POST')).toEqual({ status: 200, body: 'config reloaded\n' });
+    writeFileSync(target, good);
+    expect((await http(a.port, '/-/reload', 'POST')).status).toBe(200);
+    const reloaded = await labConfig(a.port);
     for (const [path, message] of [
       [missing, `building component: unable to load specified CA cert ${missing}: open ${missing}: no such file or directory`],
       [notPem, `building component: unable to use specified CA cert ${notPem}`],
@@ -268,7 +276,8 @@ describe('alloy stand-in: run', () => {
       expect(r.body).toContain(`${target}:`);
       expect(r.body).toContain(message);
     }
-    expect((await labConfig(a.port)).loadedAt).toBe(first.loadedAt);
+    expect((await labConfig(a.port)).loadedAt).toBe(reloaded.loadedAt);
+    expect(reloaded.loadedAt).not.toBe(first.loadedAt);
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
   });

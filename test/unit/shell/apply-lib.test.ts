@@ -168,6 +168,35 @@ describe('tp_record_edit: the records as sorted sets (what sort -u makes in the 
     expect(record()).toBe('');
   });
 
+  it('a full /tmp (bash before 5.1 writes a here-string there) neither empties a record nor loses a line of it', () => {
+    // A big record (over what bash 5.2 passes through a pipe: it too then writes a temp file),
+    // edited with TMPDIR on a full filesystem: a here-string could not be made, and the record
+    // would be rewritten with the new item alone.
+    const big = join(scratch, 'big-record');
+    // (a few long lines: the record's sort is a builtin insertion sort, made for a dozen lines)
+    const padding = Array.from({ length: 30 }, (_, i) => `padding-${String(i).padStart(2, '0')}-${'x'.repeat(2500)}`);
+    mkdirSync(big, { mode: 0o700 });
+    writeFileSync(join(big, 'packages'), sortU([...padding, 'alloy', 'trento-agent']), { mode: 0o600 });
+    const full = mkdtempSync(join(scratch, 'full-'));
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '/bin/bash',
+        '-c',
+        `mount -t tmpfs -o size=16k tmpfs "$1" && (dd if=/dev/zero of="$1/fill" bs=4k count=8 2>/dev/null; true) && TMPDIR="$1" exec /bin/bash -c "$2"`,
+        '-',
+        full,
+        wrapScript(`${library}\nTP_STATE_DIR=${big}\ntp_packages_record_add supportutils`),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(big, 'packages'), 'utf8')).toBe(sortU([...padding, 'alloy', 'trento-agent', 'supportutils']));
+    // and a small record, through the builtins
+    expect(run('tp_lines $\'one\\ntwo\\n\\nfour\'; printf "%s|" "${TP_LINES[@]}"').stdout).toBe('one|two||four|');
+  });
+
   it('handlers: names with spaces are lines of their own', () => {
     expect(run(`tp_handlers_pending_add 'restart trento-agent' 'reload alloy'`, state).code).toBe(0);
     expect(readFileSync(join(state, 'pending-handlers'), 'utf8')).toBe('reload alloy\nrestart trento-agent\n');
