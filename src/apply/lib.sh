@@ -399,9 +399,13 @@ tp_packages_upgrade() {
   return 1
 }
 
-tp_http() { # METHOD URL: prints the HTTP status, body (or curl's error) in $TP_BODY
+# tp_http METHOD URL: prints the HTTP status, body (or curl's error) in $TP_BODY. Alloy on this
+# host, straight: no ~/.curlrc (-q, first) and no proxy (http_proxy from /etc/environment, a
+# corporate landscape's), which would answer for Alloy (a 502 rolling back a good file, a 200
+# faking a reload); the facts' probes (bash's /dev/tcp) never take one either.
+tp_http() {
   local code
-  code=$(curl -sS -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"
+  code=$(curl -q -sS --noproxy '*' -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"
   printf '%s' "$code"
 }
 tp_alloy_ready() { # Alloy up and serving its config

@@ -2,7 +2,7 @@
 // in a scratch folder: exact modes whether the umask or chmod makes them, one staging folder per
 // folder and run, the toolkit's records as sorted sets; and the remote command that feeds every
 // script to bash (src/exec/session.ts), over a pipe as sshd gives it and over a socket as Node does.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -477,5 +477,36 @@ describe('tp_config_dir_for: one spelling per folder', () => {
       `tp_config_dir_for '${dir}//' /etc/alloy; echo "$TP_REPLY"; tp_config_dir_for '${dir}///main.alloy' /etc/alloy; echo "$TP_REPLY"; tp_config_dir_for '' /etc/alloy; echo "$TP_REPLY"`,
     );
     expect(r.stdout).toBe(`${dir}\n${dir}\n/etc/alloy\n`);
+  });
+});
+
+describe('tp_http: the apply asks Alloy on this host straight', () => {
+  it("takes no proxy (http_proxy, ~/.curlrc's), which would answer for Alloy", async () => {
+    // A plain HTTP server on loopback, in a process of its own (run() blocks this one).
+    const www = mkdtempSync(join(scratch, 'www-'));
+    writeFileSync(join(www, 'ready'), 'Alloy is ready.\n');
+    const server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', '0'], { cwd: www, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<string>((resolvePort, reject) => {
+        let said = '';
+        const onData = (c: Buffer) => {
+          said += c.toString();
+          const m = /port (\d+)/.exec(said);
+          if (m) resolvePort(m[1]!);
+        };
+        server.stdout.on('data', onData);
+        server.stderr.on('data', onData);
+        server.on('exit', () => reject(new Error(`http.server ended: ${said}`)));
+      });
+      const home = mkdtempSync(join(scratch, 'home-'));
+      writeFileSync(join(home, '.curlrc'), 'proxy = "http://127.0.0.1:9"\n');
+      const tmp = mkdtempSync(join(scratch, 'http-'));
+      const r = run(
+        `export HOME=${home} http_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9; TP_TMP=${tmp} TP_BODY=${tmp}/body; tp_http GET http://127.0.0.1:${port}/ready; echo; cat "$TP_BODY"`,
+      );
+      expect(r.stdout).toBe('200\nAlloy is ready.\n');
+    } finally {
+      server.kill();
+    }
   });
 });
