@@ -66,6 +66,9 @@ export interface HostFacts {
     configFileNotAlloy?: boolean;
     configDir: string;
     configDirUnsafe?: string;
+    /** Why another account than root can write the sysconfig (tp_sysconfig_unsafe): that account
+     *  would choose, through CONFIG_FILE, where root writes trento.alloy. */
+    sysconfigUnsafe?: string;
     /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that
      *  the saved line's single-file mode would stop loading. */
     droppedBySingleFile: string[];

@@ -154,6 +154,10 @@ function admit(facts: HostFacts, platform: SupportedPlatform): { agentId: string
       refused: `the scripts run as ${who}, not root: they read root-only files (/etc/trento/agent.yaml) and install packages; log in as root, or set ansible_become=true (-b) with a sudo account`,
     };
   }
+  // Whoever can write the sysconfig would choose where root writes trento.alloy (and removes it).
+  if (platform.provider === 'alloy' && facts.alloy.sysconfigUnsafe) {
+    return { refused: facts.alloy.sysconfigUnsafe };
+  }
   // The apply would refuse to write trento.alloy there (and uninstall to remove it).
   if (platform.provider === 'alloy' && facts.alloy.configDirUnsafe) {
     return { refused: `Alloy's configuration folder (CONFIG_FILE in ${PATHS.alloySysconfig}): ${facts.alloy.configDirUnsafe}` };

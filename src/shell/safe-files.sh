@@ -255,6 +255,25 @@ tp_alloy_args() {
   tp_alloy_args_in "$TP_REPLY"
 }
 
+# tp_sysconfig_unsafe FILE OWNER GROUP MODE: true, with the reason in TP_REPLY, when Alloy's
+# sysconfig FILE, with that owner, group and mode (stat's %a), can be written by another account than root: who
+# writes it picks, through CONFIG_FILE, the folder where root puts trento.alloy for the alloy
+# account to own (a root-only folder whose files root's shell runs, /etc/bash_completion.d).
+# The one rule for the facts (files.sh) and configure-alloy.sh. Builtins only.
+tp_sysconfig_unsafe() {
+  local file=$1 owner=$2 group=$3 mode=$4 why=
+  if [ "$owner" != root ]; then
+    why="is owned by $owner"
+  elif (((8#$mode & 8#002) != 0)); then
+    why="can be written by every account (mode $mode)"
+  elif (((8#$mode & 8#020) != 0)) && [ "$group" != root ]; then
+    why="can be written by the group $group (mode $mode)"
+  fi
+  [ -n "$why" ] || return 1
+  TP_REPLY="$file $why: whoever can write it chooses, through CONFIG_FILE, the folder where root puts trento.alloy (owned by the alloy account); make it root's and writable by root alone (chown root:root $file; chmod 644 $file)"
+  return 0
+}
+
 # tp_sysconfig_text FILE: sets TP_REPLY to FILE's text, empty when it is missing, a link or not a
 # regular file (never read through a link): the one read of /etc/sysconfig/alloy. At most
 # TP_MAX_FILE_BYTES are read: a file larger than that (a log sent there by mistake) would take

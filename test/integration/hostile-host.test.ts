@@ -130,6 +130,34 @@ describe('links and odd files at managed paths', () => {
     await mustOnHost(info, push[0]!.name, 'rm /etc/sysconfig/alloy && mv /root/alloy.sysconfig /etc/sysconfig/alloy');
   });
 
+  it("/etc/sysconfig/alloy that the alloy account can write: refused in --check and in a run, and by configure-alloy.sh (its CONFIG_FILE would choose where root writes alloy's trento.alloy)", async () => {
+    const h = push[0]!.name;
+    // The account points CONFIG_FILE at a root-only folder whose files root's shell would run.
+    await mustOnHost(
+      info,
+      h,
+      'cp -p /etc/sysconfig/alloy /root/alloy.sysconfig.orig && chown alloy /etc/sysconfig/alloy && setpriv --reuid=alloy --regid=alloy --clear-groups sh -c \'printf "CONFIG_FILE=/etc/bash_completion.d/\\n" >> /etc/sysconfig/alloy\' && mkdir -p /etc/bash_completion.d',
+    );
+    try {
+      for (const args of [['--check'], []]) {
+        const run = await provision(['-i', invPush, ...args]);
+        expect(run.code, run.stdout + run.stderr).toBe(2);
+        expect(statusOf(run, h)?.message).toMatch(
+          /^\/etc\/sysconfig\/alloy is owned by alloy: whoever can write it chooses, through CONFIG_FILE, the folder where root puts trento\.alloy .*chown root:root \/etc\/sysconfig\/alloy/,
+        );
+      }
+      const started = await onHost(info, h, '/usr/share/trento/configure-alloy.sh');
+      expect(started.stderr).toMatch(/configure-alloy: \/etc\/sysconfig\/alloy is owned by alloy: .*trento\.alloy left as it is/);
+      expect(started.code).toBe(1);
+      expect(await mustOnHost(info, h, 'ls -A /etc/bash_completion.d/ | grep -c trento || true')).toBe('0\n');
+    } finally {
+      await mustOnHost(info, h, 'mv -f /root/alloy.sysconfig.orig /etc/sysconfig/alloy && chown root:root /etc/sysconfig/alloy');
+    }
+    // Root's again: the run converges.
+    const run = await provision(['-i', invPush]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+  });
+
   it('a FIFO at /etc/trento/agent.yaml fails the host at once instead of hanging the run', async () => {
     await mustOnHost(info, pull[0]!.name, 'mkdir -p /etc/trento && rm -f /etc/trento/agent.yaml && mkfifo -m 0600 /etc/trento/agent.yaml');
     const run = await provision(['-i', invPull, '--check', '--diff']);

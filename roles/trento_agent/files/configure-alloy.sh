@@ -19,6 +19,15 @@ trap tp_unstage EXIT
 # TP_ALLOY_MODE and TP_STAGE_PREFIX (its staging folders' own prefix).
 # @safe-files@ (trento-provision puts the settings and src/shell/safe-files.sh here when it installs this script)
 
+# Only a sysconfig root alone can write decides where root writes (tp_sysconfig_unsafe).
+if [ -f "$TP_ALLOY_SYSCONFIG" ] && [ ! -L "$TP_ALLOY_SYSCONFIG" ]; then
+  meta=$(stat -c '%U/%G/%a' -- "$TP_ALLOY_SYSCONFIG")
+  rest=${meta#*/}
+  if tp_sysconfig_unsafe "$TP_ALLOY_SYSCONFIG" "${meta%%/*}" "${rest%/*}" "${meta##*/}"; then
+    echo "configure-alloy: $TP_REPLY; trento.alloy left as it is" >&2
+    exit 1
+  fi
+fi
 dir=$(tp_alloy_config_dir "$TP_ALLOY_SYSCONFIG" "$TP_ALLOY_DEFAULT_DIR")
 target="$dir/$TP_TRENTO_ALLOY"
 tp_stage "$dir"

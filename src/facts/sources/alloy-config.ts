@@ -11,6 +11,8 @@ export const alloyConfig: FactSource<'alloy'> = {
         ...(r.get('alloy-config-file-not-alloy') === 'yes' ? { configFileNotAlloy: true } : {}),
         configDir: r.get('alloy-config-dir') ?? '',
         ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
+        // recorded by files.sh, from its stat of the sysconfig (tp_sysconfig_unsafe)
+        ...(r.get('alloy-sysconfig-unsafe') ? { sysconfigUnsafe: r.get('alloy-sysconfig-unsafe')! } : {}),
         droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),
         ...(r.get('alloy-single-file-missing') ? { singleFileMissing: r.get('alloy-single-file-missing')! } : {}),
       },

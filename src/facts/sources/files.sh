@@ -63,6 +63,12 @@ if [ "${#regular[@]}" -gt 0 ]; then
     meta[$rec]=$m owners[$rec]=$o$'\n'$g
   done < <(stat --printf '%a %s\n%U\n%G\n%n\0' -- "${regular[@]}" 2>/dev/null)
 fi
+# Alloy's sysconfig, from the same stat: may another account than root write it (and so steer
+# where root writes trento.alloy)? Read by alloy-config.ts.
+if [ -n "${meta[$TP_ALLOY_SYSCONFIG]-}" ]; then
+  o=${owners[$TP_ALLOY_SYSCONFIG]}
+  if tp_sysconfig_unsafe "$TP_ALLOY_SYSCONFIG" "${o%%$'\n'*}" "${o#*$'\n'}" "${meta[$TP_ALLOY_SYSCONFIG]%% *}"; then record alloy-sysconfig-unsafe "$TP_REPLY"; fi
+fi
 hash=()
 careful=()
 for f in "${regular[@]}"; do
