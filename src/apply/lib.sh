@@ -114,10 +114,36 @@ tp_write_text() { tp_place "$1" "$2" "$3" "$4" text "$5" "${6:-}"; }
 # (tp_selinux_like / tp_selinux_default, src/shell/safe-files.sh); a label that cannot be set is
 # a warning: the file is in place as before, with the staging folder's label.
 TP_WRITES=0
+
+# tp_make_folders DIR: makes DIR and the folders missing above it, only where the nearest folder
+# that exists is root's alone, and so is every folder above it (tp_folders_judged): there no other
+# account can have planted a link on the way, which mkdir -p would follow, making root's folder
+# wherever it leads (a CONFIG_FILE two levels below the 0770 /etc/alloy, with a link at the first).
+tp_make_folders() {
+  local top=$1
+  while [ ! -e "$top" ] && [ ! -L "$top" ]; do
+    tp_dirname "$top"
+    top=$TP_REPLY
+  done
+  if [ -L "$top" ] || [ ! -d "$top" ]; then
+    echo "cannot make the folder $1: $top on the way is not a folder" >&2
+    return 1
+  fi
+  if ! tp_folders_judged "$top"; then
+    echo "cannot make the folder $1: $TP_REPLY" >&2
+    return 1
+  fi
+  if [ "$TP_TRUSTED" != "$top" ]; then
+    echo "cannot make the folder $1: $top, where it would be made, can be written by another account than root (which could put a link on the way); make the folder yourself, or use one outside $top" >&2
+    return 1
+  fi
+  mkdir -p -- "$1"
+}
+
 tp_place() {
   local path=$1 tmp rc mask=077 by_umask=0
   tp_dirname "$path"
-  if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then mkdir -p -- "$TP_REPLY" || return; fi
+  if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then tp_make_folders "$TP_REPLY" || return; fi
   tp_stage "$TP_REPLY" || return
   TP_WRITES=$((TP_WRITES + 1))
   tmp="$TP_STAGE_DIR/new.$TP_WRITES"

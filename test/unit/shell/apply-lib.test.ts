@@ -122,6 +122,31 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
   });
 });
 
+describe('tp_place: the folders missing above a file', () => {
+  it('are made only under a root-only folder: never through a link a service account planted (mkdir -p would follow it)', () => {
+    // Alloy's /etc/alloy: 0770, its group another account's; that account put a link at x.
+    const shared = mkdtempSync(join(scratch, 'shared-'));
+    const victim = mkdtempSync(join(scratch, 'victim-'));
+    chmodSync(shared, 0o770);
+    chownSync(shared, 0, 65534);
+    symlinkSync(victim, join(shared, 'x'));
+    const r = run(`tp_write_text ${shared}/x/y/trento.alloy root root 0640 hello`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot make the folder ${shared}/x/y: ${shared}/x on the way is not a folder`);
+    expect(existsSync(join(victim, 'y'))).toBe(false);
+    // No link, the folder missing two levels down: not made either, naming who can write there.
+    rmSync(join(shared, 'x'));
+    const deep = run(`tp_write_text ${shared}/a/b/trento.alloy root root 0640 hello`);
+    expect(deep.stderr).toContain(`cannot make the folder ${shared}/a/b: ${shared}, where it would be made, can be written by another account than root`);
+    expect(existsSync(join(shared, 'a'))).toBe(false);
+    // Under a root-only folder (/etc/trento on a fresh host): made, and the file written.
+    const own = mkdtempSync(join(scratch, 'own-'));
+    chmodSync(own, 0o755);
+    expect(run(`tp_write_text ${own}/trento/conf.d/agent.yaml root root 0600 key`).code).toBe(0);
+    expect(readFileSync(join(own, 'trento', 'conf.d', 'agent.yaml'), 'utf8')).toBe('key');
+  });
+});
+
 describe("tp_tail: a failed step's output, its end from the start of a line (a secret cut in two is never sent half)", () => {
   const log = join(scratch, 'tail-log');
   const tail = (text: string, bytes: number, fromStdin = false) => {
