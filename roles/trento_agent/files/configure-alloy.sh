@@ -19,6 +19,12 @@ trap tp_unstage EXIT
 # TP_ALLOY_MODE and TP_STAGE_PREFIX (its staging folders' own prefix).
 # @safe-files@ (trento-provision puts the settings and src/shell/safe-files.sh here when it installs this script)
 
+# A sysconfig too large to read would leave CONFIG_FILE unknown: the default folder is no guess
+# to write into, and set -e would end the script later without a word.
+if ! tp_sysconfig_text "$TP_ALLOY_SYSCONFIG"; then
+  echo "configure-alloy: $TP_ALLOY_SYSCONFIG is larger than $TP_MAX_FILE_BYTES bytes, so where Alloy loads its configuration from is not known; trento.alloy left as it is" >&2
+  exit 1
+fi
 # Only a sysconfig root alone can write decides where root writes (tp_sysconfig_unsafe).
 if [ -f "$TP_ALLOY_SYSCONFIG" ] && [ ! -L "$TP_ALLOY_SYSCONFIG" ]; then
   meta=$(stat -c '%U/%G/%a' -- "$TP_ALLOY_SYSCONFIG")

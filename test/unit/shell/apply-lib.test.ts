@@ -122,6 +122,19 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
   });
 });
 
+describe('configure-alloy.sh and a sysconfig too large to read', () => {
+  it('exits 1 naming the file, before any folder is chosen (set -e ended it later without a word, the default folder taken)', () => {
+    const big = join(scratch, 'big-sysconfig');
+    writeFileSync(big, `CONFIG_FILE=/srv/alloy/\n# ${'x'.repeat(1024 * 1024)}\n`);
+    const script = configureAlloyScript().replace(/^TP_ALLOY_SYSCONFIG=.*$/m, `TP_ALLOY_SYSCONFIG=${big}`);
+    const r = spawnSync('/bin/bash', ['-c', script], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(
+      `configure-alloy: ${big} is larger than 1048576 bytes, so where Alloy loads its configuration from is not known; trento.alloy left as it is\n`,
+    );
+  });
+});
+
 describe('tp_place: the folders missing above a file', () => {
   it('are made only under a root-only folder: never through a link a service account planted (mkdir -p would follow it)', () => {
     // Alloy's /etc/alloy: 0770, its group another account's; that account put a link at x.
