@@ -209,13 +209,13 @@ tp_alloy_args_read() {
   TP_ALLOY_HTTP=$TP_ALLOY_HTTP_DEFAULT
   TP_ALLOY_VALIDATE=()
   # Split as systemd splits $CUSTOM_ARGS on blanks, by the shell's word splitting without globbing
-  # (no here-string: see tp_lines).
+  # (no here-string: see tp_lines), with the default separators for this function whatever the
+  # caller's IFS.
   local IFS=$' \t\n'
   set -f
   # shellcheck disable=SC2206 # the word splitting is the point; globbing is off
   words=(${TP_ENV[CUSTOM_ARGS]-})
   set +f
-  unset IFS
   for word in "${words[@]}"; do
     # systemd removes the quotes of a word it splits out of $CUSTOM_ARGS
     word=${word//\"/} word=${word//\'/}
