@@ -326,13 +326,11 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     section: 'defaults',
     ini: 'vars_plugins_enabled',
     env: 'ANSIBLE_VARS_ENABLED',
-    honoured: (v) =>
-      sameList(
-        listItems(v)
-          .map((n) => n.replace(/^ansible\.(builtin|legacy)\./, ''))
-          .join(','),
-        ['host_group_vars'],
-      ),
+    // host_group_vars alone (under any of its names), as the default list is
+    honoured: (v) => {
+      const names = listItems(v).map((n) => n.replace(/^ansible\.(builtin|legacy)\./, ''));
+      return names.length > 0 && names.every((n) => n === 'host_group_vars');
+    },
     instead:
       'the toolkit reads group_vars and host_vars as the host_group_vars plugin does, and no other vars plugin (a sops-encrypted file would be read as its ciphertext); keep only host_group_vars, or decrypt the values into the inventory (ansible-vault)',
   },

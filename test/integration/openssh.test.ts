@@ -424,19 +424,30 @@ describe('an RSA host key, known only as ssh-rsa (ssh-keyscan -t rsa, an older f
 });
 
 describe('a password login with -k (sshpass)', () => {
-  it('the password typed at the prompt logs in; it is never shown, never on a command line', async () => {
-    // The lab's admin-pw (first SLES 15 host): its password is also its sudo password.
+  /**
+   * The lab's admin-pw (first SLES 15 host), whose password is also its sudo password, let in by
+   * password alone (no key offered): the host, the password and its connection variables (become
+   * on, no password given).
+   */
+  const passwordLogin = async () => {
     const h = pull.find((x) => x.sudoUsers?.includes('admin-pw'))!;
-    const sshPassword = 'lab-sudo-password';
-    await mustOnHost(info, h.name, `echo 'admin-pw:${sshPassword}' | chpasswd`);
+    const password = 'lab-sudo-password';
+    await mustOnHost(info, h.name, `echo 'admin-pw:${password}' | chpasswd`);
     sshdConfig(h, 'password', 'Match User admin-pw\n  PasswordAuthentication yes');
-    const vars = {
+    const vars: Record<string, unknown> = {
       ansible_host: h.address,
       ansible_user: 'admin-pw',
       ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o PubkeyAuthentication=no`,
       ansible_become: true,
-      ansible_become_password: sshPassword,
     };
+    return { h, password, vars };
+  };
+
+  it('the password typed at the prompt logs in; it is never shown, never on a command line', async () => {
+    const login = await passwordLogin();
+    const { h } = login;
+    const sshPassword = login.password;
+    const vars = { ...login.vars, ansible_become_password: sshPassword };
     const inv = inventory({ [h.name]: vars });
     const report = join(work, 'pw-report.json');
     // -k asks on the terminal: run the CLI in a pseudo-terminal (script(1)) and type the password.
@@ -466,17 +477,8 @@ describe('a password login with -k (sshpass)', () => {
   });
 
   it('--connection-password-file and --become-password-file (a file, a script printing it), and their ansible.cfg settings: log in and sudo; never shown; a wrong one is refused', async () => {
-    const h = pull.find((x) => x.sudoUsers?.includes('admin-pw'))!;
-    const password = 'lab-sudo-password'; // admin-pw's, for ssh and sudo
-    await mustOnHost(info, h.name, `echo 'admin-pw:${password}' | chpasswd`);
-    sshdConfig(h, 'password', 'Match User admin-pw\n  PasswordAuthentication yes');
     // No password in the inventory, no key: only the files can log in and sudo.
-    const vars = {
-      ansible_host: h.address,
-      ansible_user: 'admin-pw',
-      ansible_ssh_common_args: `-o UserKnownHostsFile=${info.knownHosts} -o PubkeyAuthentication=no`,
-      ansible_become: true,
-    };
+    const { h, password, vars } = await passwordLogin();
     const inv = inventory({ [h.name]: vars });
     const dir = join(work, 'pw-files');
     mkdirSync(dir, { recursive: true });
