@@ -24,8 +24,10 @@ export interface RolloutHooks<H extends WaveHost> {
   emit: Emit;
   /** Applies (and verifies) the wave's hosts that are still to do, up to --forks at once.
    *  `heldBack(h)`, asked just before a host starts: why it must not (the wave's failures
-   *  already passed --max-fail-percentage), as the message it is finished with (skipped). */
-  applyWave(hosts: H[], heldBack: (h: H) => string | undefined): Promise<void>;
+   *  already passed --max-fail-percentage), as the message it is finished with (skipped).
+   *  `wave`: the wave's index (0 the first); the facts of a later wave's hosts are older than
+   *  the earlier waves. */
+  applyWave(hosts: H[], heldBack: (h: H) => string | undefined, wave: number): Promise<void>;
   /** Whether a host still waits for its wave (not finished; in --check: would be applied). */
   pending(h: H): boolean;
   /** Finishes a host whose wave never starts (nothing was changed on it). */
@@ -81,7 +83,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       return `not started: wave ${i + 1} stopped (${now.reason}); nothing was changed on this host`;
     };
     const toApply = options.check ? [] : wave.filter(hooks.pending);
-    if (!options.check) await hooks.applyWave(toApply, holdBack);
+    if (!options.check) await hooks.applyWave(toApply, holdBack, i);
     // Hosts of the wave a Ctrl-C kept from starting (finished as skipped, never applied) are
     // among those the stop left unchanged, as the held-back ones are.
     const keptFromStarting = toApply.filter((h) => h.status === 'skipped' && !heldBack.includes(h));

@@ -12,6 +12,8 @@ import type { PrometheusEndpoint } from '../verify/prometheus-api.ts';
 import { type RunOptions, type HostRecord, type PlannedHost, type RunContext, unexpectedFailure } from './types.ts';
 import { PROOF_CUT, trentoProver } from './proof.ts';
 import { runBounded } from './bounded.ts';
+import type { Connector } from '../exec/connector.ts';
+import { ConnectError } from '../exec/session.ts';
 
 /**
  * Applies every planned host (or only verifies it, when nothing is to change), one round trip
@@ -19,7 +21,13 @@ import { runBounded } from './bounded.ts';
  * --verify-prometheus each host is then proved from Trento's side. --check applies nothing:
  * it finishes every host with what would change and shows the waves.
  */
-export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], verifyEndpoint: PrometheusEndpoint | undefined, ctx: RunContext): Promise<void> {
+export async function applyAll(
+  hosts: HostRecord[],
+  planned: PlannedHost[],
+  verifyEndpoint: PrometheusEndpoint | undefined,
+  sessions: Connector,
+  ctx: RunContext,
+): Promise<void> {
   const { options, emit, finish } = ctx;
   // Waves over every selected host in play order, reached or not: Ansible batches the
   // play's hosts before it knows which answer, and a host that failed counts in its batch.
@@ -36,7 +44,7 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   const isPlanned = (h: HostRecord): h is PlannedHost => planned.includes(h as PlannedHost);
   // --verify-prometheus's prover, made when the apply starts (--check asks Prometheus nothing).
   let prove: ReturnType<typeof trentoProver> | undefined;
-  const rollout = (applyWave: (list: HostRecord[]) => Promise<void>) =>
+  const rollout = (applyWave: (list: HostRecord[], heldBack: (h: HostRecord) => string | undefined, wave: number) => Promise<void>) =>
     rollOut(
       waves,
       { check: options.check, stop: options.stop, ...(options.maxFailPercentage !== undefined ? { maxFailPercentage: options.maxFailPercentage } : {}) },
@@ -60,7 +68,7 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   prove = verifyEndpoint ? trentoProver(verifyEndpoint, ctx) : undefined;
   // A second Ctrl-C stops waiting for Prometheus too (the hosts left are reported as stopped).
   const aborted = new Promise<void>((r) => (options.abort.aborted ? r() : options.abort.addEventListener('abort', () => r(), { once: true })));
-  const applyList = async (list: HostRecord[], heldBack: (h: HostRecord) => string | undefined = () => undefined) => {
+  const applyList = async (list: HostRecord[], heldBack: (h: HostRecord) => string | undefined = () => undefined, wave = 0) => {
     const proofs: Promise<void>[] = [];
     // Hosts applied whose proof from Trento's side is still awaited.
     const proving = new Set<HostRecord>();
@@ -72,7 +80,10 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
         const held = heldBack(h);
         if (held) return finish(h, 'skipped', held);
         let proof: Promise<void> | undefined;
-        await applyHost(h, options, emit, (host, status, message) => {
+        // A later wave may start long after the facts were read (an earlier wave's packages, its
+        // proof from Trento's side): its converged hosts are verified on the host, not by them.
+        const recheck = wave > 0 ? sessions : undefined;
+        await applyHost(h, options, emit, recheck, (host, status, message) => {
           if (!prove || (status !== 'ok' && status !== 'changed')) return finish(host, status, message);
           // The proof waits on Prometheus, outside the fork pool: it holds no SSH slot.
           h.session.close();
@@ -102,14 +113,20 @@ export async function applyAll(hosts: HostRecord[], planned: PlannedHost[], veri
   else await applyList(planned);
 }
 
+/**
+ * `recheck` (a host of a later wave; the run's connector): a host its facts proved converged is
+ * verified on the host all the same, over a new session (its master went once its facts were
+ * in), as the facts were read before the first wave.
+ */
 async function applyHost(
   h: PlannedHost,
   options: RunOptions,
   emit: Emit,
+  recheck: Connector | undefined,
   finish: (h: PlannedHost, status: HostStatus, message?: string) => void,
 ): Promise<void> {
   const plan = h.plan;
-  if (provenByFacts(plan)) {
+  if (provenByFacts(plan) && !recheck) {
     // Nothing to change and every check held when the facts were read: no second round trip.
     for (const c of [...plan.checks, ...plan.retiredChecks]) emit({ type: 'host-verified', host: h.name, check: c.name, ok: true, byFacts: true });
     return finish(h, 'ok');
@@ -150,7 +167,21 @@ async function applyHost(
     }
   });
   emit({ type: 'host-exec', host: h.name, script: 'apply', command: execCommandLine(h.spec), body: () => scriptForDisplay(script) });
-  const { result, problem } = await runBounded(h.session, script, options, { remoteSeconds: h.spec.scriptTimeoutSeconds }, read);
+  let ran: Awaited<ReturnType<typeof runBounded>>;
+  try {
+    if (recheck && provenByFacts(plan)) {
+      h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + h.session.roundTrips();
+      h.session = await recheck.open(h.spec);
+    }
+    ran = await runBounded(h.session, script, options, { remoteSeconds: h.spec.scriptTimeoutSeconds }, read);
+  } catch (error) {
+    // Only a new session logs in here (a later wave's recheck; paramiko's in open()): it may
+    // find the host gone since its facts were read.
+    if (!(error instanceof ConnectError)) throw error;
+    emit({ type: 'host-unreachable', host: h.name, message: `verifying at its wave: ${error.message}` });
+    return finish(h, 'unreachable');
+  }
+  const { result, problem } = ran;
   // stdout is the markers, already shown as CHANGED/FAILED and step output; stderr is the rest.
   emit({ type: 'host-exec-result', host: h.name, script: 'apply', code: result.code, output: () => result.stderr });
   if (problem) return finish(h, 'failed', `${problem}; the next run converges from what the host has`);

@@ -86,7 +86,7 @@ export async function run(inventory: Inventory, options: RunOptions, sink: RunSi
     const planned = planAll(reached, ctx);
     if (!planned) return stoppedBySettings();
     // 4. Apply (or only verify), in waves when asked; 5. proof from Trento's side.
-    await applyAll(hosts, planned, settings.verifyEndpoint, ctx);
+    await applyAll(hosts, planned, settings.verifyEndpoint, sessions, ctx);
   } finally {
     options.abort.removeEventListener('abort', onAbort);
     for (const h of hosts) if (!h.status) finish(h, 'failed', 'stopped before this host finished');

@@ -168,4 +168,39 @@ describe('waves', () => {
     expect(rolloutOf(run)?.stopped).toBeNull();
     expect(run.report?.hosts.every((h) => h.status === 'ok' || h.status === 'changed')).toBe(true);
   });
+
+  it('a converged host of a later wave is verified on the host at its wave, not by the facts read before the first', async () => {
+    // Every host converged (the case above). a has its agent package to install again (wave 1);
+    // b, converged when the facts are read, loses its agent while wave 1 runs.
+    // a comes first in the play (--limit keeps the inventory's order), so it is wave 1.
+    const { pull } = hostsBy(info);
+    const a = five[0]!.name;
+    const b = five.slice(1).find((h) => pull.includes(h))!.name;
+    await mustOnHost(info, a, 'zypper -q -n rm trento-agent >/dev/null');
+    let paused = false;
+    let stoppedB: Promise<unknown> | undefined;
+    // The run is paused (SIGSTOP) as wave 1 starts, b's agent stopped meanwhile, and the run goes on.
+    const run = spawnProvision(['--inventory', info.inventoryDir, '--limit', `${a},${b}`, '--serial', '1', '-v'], (out, child) => {
+      if (paused || !out.includes('WAVE [1/2]')) return;
+      paused = true;
+      child.kill('SIGSTOP');
+      stoppedB = mustOnHost(info, b, 'systemctl stop trento-agent').finally(() => child.kill('SIGCONT'));
+    });
+    try {
+      const code = await run.exited;
+      await stoppedB;
+      const out = run.output();
+      expect(code, out).toBe(2);
+      expect(out).toMatch(new RegExp(`${a} \\| DONE \\| \\d+ change\\(s\\) applied and verified`));
+      expect(out.indexOf(`WAVE [2/2]: ${b}`)).toBeGreaterThan(out.indexOf(`${a} | DONE`));
+      // Not "VERIFIED ... (read with the facts)": the checks ran on b at wave 2 and found the agent stopped.
+      expect(out).not.toContain(`${b} | VERIFIED | trento-agent is running (read with the facts)`);
+      expect(out).toContain(`${b} | FAILED | check failed: trento-agent is running`);
+      expect(out.slice(out.indexOf('PLAY RECAP'))).toMatch(new RegExp(`${b} +: .*failed=1`));
+    } finally {
+      // b converges again (its agent started): the host as the file's other cases leave it.
+      const again = await provision(['--inventory', info.inventoryDir, '--limit', `${a},${b}`]);
+      expect(again.code, again.stdout).toBe(0);
+    }
+  });
 });
