@@ -27,8 +27,10 @@ tp_cleanup() {
 }
 trap tp_cleanup EXIT
 trap 'tp_cleanup; exit 143' TERM INT
-# this run's scratch files, in a private folder (no name in /tmp that another user could predict)
-TP_TMP=$(mktemp -d) || exit 1
+# this run's scratch files, in a private folder (no name in /tmp that another user could predict);
+# the name carries this script's PID, so a later run can tell one a killed run left behind
+# (tp_clean_scratch): it may hold a copy of trento.alloy, made for Alloy's validation
+TP_TMP=$(mktemp -d --tmpdir "tp-scratch.$$.XXXXXXXX") || exit 1
 TP_TMPS+=("$TP_TMP")
 TP_LOG=$TP_TMP/log
 TP_BODY=$TP_TMP/body
@@ -70,6 +72,21 @@ tp_clean_leftovers() {
     tp_leftovers_in "$d"
     rm -rf -- "${TP_LEFTOVERS[@]}"
   done
+}
+
+# tp_clean_scratch: under the lock, remove the scratch folders (TP_TMP) of runs that are gone
+# (SIGKILL, a power loss; every other exit removes its own): root's folders named by a PID that
+# no process has. One of another account, or a link, is left alone; in the sticky /tmp nobody
+# else can rename or replace a folder of root's between the check and the removal.
+tp_clean_scratch() {
+  local d pid
+  for d in "${TMPDIR:-/tmp}"/tp-scratch.*; do
+    if [ "$d" = "$TP_TMP" ] || [ -L "$d" ] || [ ! -d "$d" ]; then continue; fi
+    pid=${d##*/tp-scratch.} pid=${pid%%.*}
+    if [[ ! $pid =~ ^[0-9]+$ ]] || kill -0 "$pid" 2>/dev/null; then continue; fi
+    if [ "$(stat -c %u -- "$d")" = 0 ]; then rm -rf -- "$d"; fi
+  done
+  return 0
 }
 
 # tp_tail BYTES [FILE]: the end of FILE (or stdin), at most BYTES of it, from the start of a

@@ -43,8 +43,8 @@ export function scriptLibrary(options: ScriptOptions): Command {
 /**
  * The start of an apply script: take the host's lock (two runs must never interleave their
  * writes), then remove what a killed run (SIGKILL, power loss) left in the folders this run
- * writes to and their parents (staging folders live in the nearest root-only folder); under the
- * lock nobody else can own them.
+ * writes to and their parents (staging folders live in the nearest root-only folder), and its
+ * scratch folder; under the lock nobody else can own them.
  */
 export function applyPrelude(managedDirs: string[]): Command {
   const dirs = new Set<string>();
@@ -52,5 +52,5 @@ export function applyPrelude(managedDirs: string[]): Command {
     dirs.add(d);
     if (dirname(d) !== '/') dirs.add(dirname(d));
   }
-  return join([raw('tp_lock'), join([raw('tp_clean_leftovers'), ...[...dirs].sort().map((d) => sh` ${d}`)], '')]);
+  return join([raw('tp_lock'), raw('tp_clean_scratch'), join([raw('tp_clean_leftovers'), ...[...dirs].sort().map((d) => sh` ${d}`)], '')]);
 }

@@ -177,7 +177,7 @@ export async function iniInventory(
 
 /** Temp files and backups the toolkit could leave on a host (there must be none). */
 export const LEFTOVERS_COMMAND =
-  "find /etc /usr/share/trento /var/lib/trento-provision -xdev -name '.tp-*' 2>/dev/null; find /tmp /var/tmp -maxdepth 1 -name 'tmp.*' -newer /etc/hostname 2>/dev/null; true";
+  "find /etc /usr/share/trento /var/lib/trento-provision -xdev -name '.tp-*' 2>/dev/null; find /tmp /var/tmp -maxdepth 1 \\( -name 'tmp.*' -o -name 'tp-scratch.*' \\) -newer /etc/hostname 2>/dev/null; true";
 
 /**
  * Starts the CLI for tests that act while it runs (signals, faults). `exited` is set up at

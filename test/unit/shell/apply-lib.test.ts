@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scriptLibrary } from '../../../src/apply/script-lib.ts';
+import { applyPrelude, scriptLibrary } from '../../../src/apply/script-lib.ts';
 import { type Command, shellQuote, toShell } from '../../../src/exec/command.ts';
 import type { ConnectionSpec } from '../../../src/exec/connection.ts';
 import { remoteShell, wrapScript } from '../../../src/exec/session.ts';
@@ -20,9 +20,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
 
 /** Runs BODY after the apply library, with the toolkit's records in STATE; stdout and status. */
-function run(body: string, state = join(scratch, 'state')): { code: number | null; stdout: string; stderr: string } {
+function run(body: string, state = join(scratch, 'state'), env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const script = `${library}\nTP_STATE_DIR=${state}\n${body}`;
-  const r = spawnSync('/bin/bash', ['-c', wrapScript(script)], { encoding: 'utf8' });
+  const r = spawnSync('/bin/bash', ['-c', wrapScript(script)], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -419,6 +419,43 @@ describe("tp_clean_leftovers: a killed run's staging folders and temp files go, 
     const r = run(`tp_clean_leftovers ${dir}`);
     expect(r.stderr).toBe('');
     expect(readdirSync(dir).sort()).toEqual([agentStage, 'trento.alloy']);
+  });
+});
+
+describe("tp_clean_scratch: a killed run's scratch folder goes, a live run's and other accounts' stay", () => {
+  it("removes root's tp-scratch.PID.* of a PID no process has; keeps its own, a live PID's, another owner's, a link", () => {
+    const tmp = join(scratch, 'tmp');
+    mkdirSync(tmp, { mode: 0o1777 });
+    // a PID that was a process a moment ago and is none now
+    const gone = spawnSync('/bin/true').pid;
+    const outside = join(scratch, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'kept'), 'x');
+    const killed = join(tmp, `tp-scratch.${gone}.AAAAAAAA`);
+    const live = join(tmp, `tp-scratch.${process.pid}.BBBBBBBB`);
+    const others = join(tmp, `tp-scratch.${gone}.CCCCCCCC`);
+    mkdirSync(join(killed, 'stage'), { recursive: true });
+    writeFileSync(join(killed, 'stage', 'trento.alloy'), 'x');
+    mkdirSync(live);
+    mkdirSync(others);
+    chownSync(others, 65534, 65534);
+    symlinkSync(outside, join(tmp, `tp-scratch.${gone}.DDDDDDDD`));
+    const r = run(`echo "$TP_TMP"; tp_clean_scratch && ls -A "$TMPDIR" | sort`, undefined, { TMPDIR: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [own, ...left] = r.stdout.trim().split('\n');
+    // the run's own folder is there (in TMPDIR, named by its PID) while the others are judged
+    expect(own).toMatch(new RegExp(`^${tmp}/tp-scratch\\.\\d+\\.\\w{8}$`));
+    expect(left).toEqual([own!.split('/').pop(), `tp-scratch.${process.pid}.BBBBBBBB`, `tp-scratch.${gone}.CCCCCCCC`, `tp-scratch.${gone}.DDDDDDDD`].sort());
+    expect(existsSync(killed)).toBe(false);
+    expect(readFileSync(join(outside, 'kept'), 'utf8')).toBe('x');
+    // and the run removed its own as it ended
+    expect(existsSync(own!)).toBe(false);
+  });
+
+  it('every apply script runs it once it holds the host lock', () => {
+    const start = toShell(applyPrelude(['/etc/trento']));
+    expect(start.indexOf('tp_clean_scratch')).toBeGreaterThan(start.indexOf('tp_lock'));
   });
 });
 
