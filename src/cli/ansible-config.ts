@@ -209,6 +209,9 @@ interface DefaultOnlySetting {
   instead: string;
   /** A password: named in the error, never printed. */
   secret?: boolean;
+  /** Another key of the same setting, before this one in Ansible's list: set beside it, it loses
+   *  (Ansible takes the last key of its list that is set), so only one of the two is judged. */
+  losing?: { section: string; ini: string };
 }
 
 /** An ansible.cfg list (comma-separated, as Ansible's `list` type) equal, as a set, to `expected`. */
@@ -238,20 +241,26 @@ const DEFAULT_VARIABLE_PRECEDENCE = [
 const BECOME_PASSWORD_INSTEAD =
   'a sudo password is read from -K/--ask-become-pass, --become-password-file (become_password_file) or ansible_become_password (vault it), not from ansible.cfg or the environment itself';
 
+/** An empty item in a list (`ignore_patterns =`, a trailing comma): Ansible keeps it, and as an
+ *  inventory file filter it matches every name (checked against ansible-inventory). */
+const hasEmptyItem = (value: string) => value.split(',').some((v) => unquote(v.trim()) === '');
+const EMPTY_ITEM_NOTE =
+  ' (an empty item, as in `ignore_patterns =` or after a trailing comma, makes Ansible skip every file of an inventory folder: remove it, or the setting)';
+
 /** The two settings that filter an inventory folder's files, by their [inventory] names. */
 const INVENTORY_FILE_FILTERS: readonly Omit<DefaultOnlySetting, 'section'>[] = [
   {
     ini: 'ignore_extensions',
     env: 'ANSIBLE_INVENTORY_IGNORE',
-    honoured: (v) => sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
-    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i`,
+    honoured: (v) => !hasEmptyItem(v) && sameList(v, DEFAULT_INVENTORY_IGNORE_EXTS),
+    instead: `the toolkit skips the files of an inventory folder Ansible skips by default (${DEFAULT_INVENTORY_IGNORE_EXTS.join(', ')}); move other files out of the folder, or name the inventory files with -i${EMPTY_ITEM_NOTE}`,
   },
   {
     ini: 'ignore_patterns',
     env: 'ANSIBLE_INVENTORY_IGNORE_REGEX',
-    honoured: (v) => sameList(v, []),
-    instead:
-      'the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i',
+    // Ansible's default is no pattern at all, which no value written can say (see hasEmptyItem).
+    honoured: () => false,
+    instead: `the toolkit reads every file of an inventory folder but those Ansible skips by default; move other files out of the folder, or name the inventory files with -i${EMPTY_ITEM_NOTE}`,
   },
 ];
 
@@ -272,11 +281,9 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     instead: 'the toolkit keeps group names as written (Ansible\'s default, "never"); rename the groups in the inventory (and their group_vars files) instead',
   },
   // Which files of an inventory folder are read (src/inventory/sources.ts has Ansible's
-  // defaults), by both of Ansible's names for each setting: [inventory] ignore_*, and
-  // [defaults] inventory_ignore_*, the spelling most ansible.cfg files use.
-  ...(['inventory', 'defaults'] as const).flatMap((section) =>
-    INVENTORY_FILE_FILTERS.map((f) => ({ ...f, section, ini: section === 'defaults' ? `inventory_${f.ini}` : f.ini })),
-  ),
+  // defaults), by both of Ansible's names for each setting: [defaults] inventory_ignore_*, the
+  // spelling most ansible.cfg files use, and [inventory] ignore_*, which wins where both are set.
+  ...INVENTORY_FILE_FILTERS.map((f) => ({ ...f, section: 'inventory', losing: { section: 'defaults', ini: `inventory_${f.ini}` } })),
   // The inventory plugins: the toolkit reads INI and YAML files (and host lists) as Ansible's
   // default plugins do; a list without ini or yaml would make Ansible skip such files.
   {
@@ -502,11 +509,13 @@ export function readAnsibleSettings(options: FindOptions): AnsibleSettings {
   );
   for (const d of [...READ_AS_DEFAULT_ONLY, ...connectionOptions]) {
     const fromEnv = options.env[d.env];
-    const written = fromEnv ?? ini.get(d.section)?.get(d.ini);
+    // The key Ansible reads: this one, else the one it beats.
+    const key = [{ section: d.section, ini: d.ini }, ...(d.losing ? [d.losing] : [])].find((k) => ini.get(k.section)?.has(k.ini));
+    const written = fromEnv ?? (key && ini.get(key.section)?.get(key.ini));
     // String settings, which Ansible unquotes ("sudo" is sudo).
     const value = written === undefined ? undefined : unquote(written);
     if (value === undefined || d.honoured(value)) continue;
-    const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${d.section}] ${d.ini}`;
+    const where = fromEnv !== undefined ? `environment ${d.env}` : `${found.file} [${key!.section}] ${key!.ini}`;
     // A password is named, never printed.
     const shown = d.secret ? '(a password)' : value;
     throw new AnsibleConfigError(`${where} = ${shown}: not supported by trento-provision: ${d.instead}`);

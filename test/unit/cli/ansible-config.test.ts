@@ -445,19 +445,30 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[inventory]\nignore_patterns = ^old_\n')).toThrow(/\[inventory\] ignore_patterns = \^old_: not supported by trento-provision/);
     expect(read('[inventory]\nignore_extensions = .conf\n')).toThrow(/\[inventory\] ignore_extensions = \.conf: not supported/);
     expect(read('[defaults]\nforks = 5\n', { ANSIBLE_INVENTORY_IGNORE_REGEX: 'bak$' })).toThrow(/environment ANSIBLE_INVENTORY_IGNORE_REGEX = bak\$/);
-    expect(
-      read('[inventory]\nignore_patterns =\nignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n'),
-    ).not.toThrow();
+    expect(read('[inventory]\nignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n')).not.toThrow();
+    // An empty item matches every file name in Ansible (ansible-inventory then reads no file of
+    // the folder): `ignore_patterns =`, or a trailing comma.
+    expect(read('[inventory]\nignore_patterns =\n')).toThrow(/\[inventory\] ignore_patterns = : not supported.*makes Ansible skip every file/);
+    expect(read('[inventory]\nignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry,\n')).toThrow(
+      /ignore_extensions = .*retry,: not supported/,
+    );
     // The same settings by their [defaults] names, the spelling most ansible.cfg files use.
     expect(read('[defaults]\ninventory_ignore_patterns = ^staging\n')).toThrow(
       /\[defaults\] inventory_ignore_patterns = \^staging: not supported by trento-provision/,
     );
     expect(read('[defaults]\ninventory_ignore_extensions = .json\n')).toThrow(/\[defaults\] inventory_ignore_extensions = \.json: not supported/);
-    expect(
-      read(
-        '[defaults]\ninventory_ignore_patterns =\ninventory_ignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n',
-      ),
-    ).not.toThrow();
+    expect(read('[defaults]\ninventory_ignore_extensions = .pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry\n')).not.toThrow();
+    // Both names set: [inventory]'s wins, as in Ansible (the last key of its list that is set),
+    // so only its value is judged; the environment beats both.
+    const defaults = '.pyc, .pyo, .swp, .bak, ~, .rpm, .md, .txt, .rst, .orig, .ini, .cfg, .retry';
+    expect(read(`[defaults]\ninventory_ignore_extensions = .json\n[inventory]\nignore_extensions = ${defaults}\n`)).not.toThrow();
+    expect(read(`[defaults]\ninventory_ignore_extensions = ${defaults}\n[inventory]\nignore_extensions = .json\n`)).toThrow(
+      /\[inventory\] ignore_extensions = \.json: not supported/,
+    );
+    expect(read('[defaults]\ninventory_ignore_extensions = .json\n', { ANSIBLE_INVENTORY_IGNORE: defaults })).not.toThrow();
+    expect(read(`[inventory]\nignore_extensions = ${defaults}\n`, { ANSIBLE_INVENTORY_IGNORE: '.json' })).toThrow(
+      /environment ANSIBLE_INVENTORY_IGNORE = \.json/,
+    );
   });
 
   it('[inventory] enable_plugins: a list with ini and yaml (their short or full names, other plugins beside them) is fine; one without is an error naming it', () => {
