@@ -88,4 +88,19 @@ export function answerSignals(emit: (event: RunEvent) => void, { stop, abort }: 
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGHUP', () => onSignal('SIGHUP'));
+  // The reader of the run's output went away (`| less` quit, `| head`, a log shipper gone) or it
+  // can take no more (a full disk): as after a first Ctrl-C, no new host starts and the hosts in
+  // flight finish, in silence on that stream; the reports are still written, and the exit code
+  // says interrupted. Unhandled, the write error (EPIPE: Node ignores SIGPIPE) ended the process
+  // at once: hosts cut off with nobody recording them, no report, and exit 1 ("nothing changed").
+  const onOutputError = (stream: string) => (error: NodeJS.ErrnoException) => {
+    if (late.reporting || stop.signal.aborted) return;
+    emit({
+      type: 'interrupted',
+      message: `${stream} failed (${error.code ?? error.message}): no new host is started; hosts in flight finish their current script`,
+    });
+    stop.abort();
+  };
+  process.stdout.on('error', onOutputError('standard output'));
+  process.stderr.on('error', onOutputError('standard error'));
 }

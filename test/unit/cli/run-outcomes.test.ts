@@ -88,6 +88,32 @@ describe('report paths', () => {
   );
 });
 
+describe('output nobody reads any more', () => {
+  it(
+    'standard output closed (`| head`, `| less` quit): the run stops as after a first Ctrl-C and still writes its report, exit 99',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      const child = spawn(process.execPath, [cliEntry('provision'), '-i', 'hosts', '--check', '-T', '2', '--json', 'r.json'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // The reader goes before the run writes its first line: every write of the run fails (EPIPE).
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(stderr).not.toMatch(/EPIPE|\n\s+at /); // no crash, no stack trace
+      expect(code, stderr).toBe(99);
+      const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { interrupted: boolean; hosts: { host: string; status: string }[] };
+      expect(report.interrupted).toBe(true);
+      expect(report.hosts.map((h) => h.host)).toEqual(['db1']);
+    },
+    RUN,
+  );
+});
+
 describe('a run stopped by settings errors, in its report', () => {
   it(
     'lists every host as not run (skipped), never ok or failed, and says it once on the terminal',

@@ -7,9 +7,14 @@ import type { RunEvent } from '../../../src/output/events.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+const STREAMS = [process.stdout, process.stderr];
+const streamsBefore = STREAMS.map((s) => s.listeners('error'));
 afterEach(() => {
   // Only the handlers a test installed go; the worker's own stay.
   for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.removeListener(s, l);
+  STREAMS.forEach((stream, i) => {
+    for (const l of stream.listeners('error')) if (!streamsBefore[i]!.includes(l)) stream.removeListener('error', l as () => void);
+  });
 });
 
 function installed(reporting: boolean) {
