@@ -251,6 +251,7 @@ async function runPlay(
       maxHostOutputBytes: cli.maxHostOutputMiB * 1024 * 1024,
       ...(cli.ssh.controlPathDir ? { controlPathDir: cli.ssh.controlPathDir } : {}),
       zyppLockTimeoutSeconds: cli.zyppLockTimeoutSeconds,
+      stepOutput: cli.verbosity >= 1,
       stop: stop.signal,
       abort: abort.signal,
       ...(cli.syntaxCheck ? { settingsOnly: true } : {}),

@@ -106,12 +106,41 @@ tp_tail() {
   printf '%s' "$text"
 }
 
-tp_run() { # STEP FUNCTION: run one step, its output kept for the report if it fails
+# tp_head BYTES FILE: the start of FILE, at most BYTES of it, to the end of a line, then "[...]"
+# when more followed: a line cut in two could end with the start of a secret (Alloy quotes the
+# line of its config an error is on). A first line longer than BYTES gives "[...]" alone.
+tp_head() {
+  local text
+  text=$(head -c "$(($1 + 1))" -- "$2" | tr '\0' ' '; printf x)
+  text=${text%x}
+  if [ "${#text}" -gt "$1" ]; then
+    if [ "${text:$1:1}" = $'\n' ]; then
+      # the byte after the window ends a line: the window is whole lines
+      text=${text:0:$1}$'\n'
+    else
+      text=${text:0:$1}
+      case $text in
+        *$'\n'*) text=${text%$'\n'*}$'\n' ;;
+        *) text= ;;
+      esac
+    fi
+    text+='[...]'
+  fi
+  printf '%s' "$text"
+}
+
+tp_run() { # STEP FUNCTION: run one step, its output kept for the report if it fails (at -v, always)
   TP_STEP=$1
   tp_mark "begin $1"
   "$2" >"$TP_LOG" 2>&1
   local rc=$?
-  if [ $rc -eq 0 ]; then tp_mark "ok $1"; else tp_mark "failed $1 $rc x$(tp_tail 4000 "$TP_LOG" | base64 -w0)"; fi
+  if [ $rc -ne 0 ]; then
+    tp_mark "failed $1 $rc x$(tp_tail 4000 "$TP_LOG" | base64 -w0)"
+  elif [ "$TP_STEP_OUTPUT" = 1 ] && [ -s "$TP_LOG" ]; then
+    tp_mark "ok $1 x$(tp_tail 4000 "$TP_LOG" | base64 -w0)"
+  else
+    tp_mark "ok $1"
+  fi
   return $rc
 }
 
@@ -458,7 +487,7 @@ tp_alloy_ready() { # Alloy up and serving its config
     [ "$code" = 200 ] && return 0
     sleep 0.2
   done
-  echo "Alloy is not ready after 10s (last answer: HTTP $code $(head -c 500 "$TP_BODY"))" >&2
+  echo "Alloy is not ready after 10s (last answer: HTTP $code $(tp_head 500 "$TP_BODY"))" >&2
   return 1
 }
 tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a failure, not a success
@@ -466,9 +495,9 @@ tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a fai
   code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
   [ "$code" = 200 ] && tp_alloy_ready && return 0
   if [ "$code" = 000 ]; then
-    echo "Alloy's HTTP endpoint $TP_ALLOY_HTTP did not answer the reload (where Alloy serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG, 127.0.0.1:12345 without it): $(head -c 2000 "$TP_BODY")" >&2
+    echo "Alloy's HTTP endpoint $TP_ALLOY_HTTP did not answer the reload (where Alloy serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG, 127.0.0.1:12345 without it): $(tp_head 2000 "$TP_BODY")" >&2
   else
-    echo "Alloy rejected the new configuration (HTTP $code): $(head -c 2000 "$TP_BODY")" >&2
+    echo "Alloy rejected the new configuration (HTTP $code): $(tp_head 2000 "$TP_BODY")" >&2
   fi
   return 1
 }

@@ -3,7 +3,7 @@
 
 export type Marker =
   | { kind: 'begin'; step: number }
-  | { kind: 'ok'; step: number }
+  | { kind: 'ok'; step: number; output?: string }
   | { kind: 'failed'; step: number; rc: number; output: string }
   | { kind: 'warn'; step: number; message: string }
   | { kind: 'verified'; check: string }
@@ -20,8 +20,10 @@ export function parseMarker(line: string): Marker | null {
   const [kind, ...rest] = line.slice(5).trim().split(' ');
   switch (kind) {
     case 'begin':
-    case 'ok':
       return { kind, step: Number(rest[0]) };
+    case 'ok':
+      // the end of the step's output, at -v (TP_STEP_OUTPUT)
+      return { kind, step: Number(rest[0]), ...(rest[1] !== undefined ? { output: xb64(rest[1]) } : {}) };
     case 'failed':
       return { kind, step: Number(rest[0]), rc: Number(rest[1]), output: xb64(rest[2]) };
     case 'warn':

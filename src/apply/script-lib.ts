@@ -10,6 +10,8 @@ import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index
 
 export interface ScriptOptions {
   zyppLockTimeoutSeconds: number;
+  /** -v: each step sends back the end of its output when it succeeds too (a failed one always does). */
+  stepOutput?: boolean;
 }
 
 /** Where the apply script holds its lock (a root-only folder in /run): one run at a time per host. */
@@ -20,6 +22,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
   return join([
     prelude({
       TP_ZYPP_LOCK_TIMEOUT: options.zyppLockTimeoutSeconds,
+      TP_STEP_OUTPUT: options.stepOutput ? 1 : 0,
       TP_ALLOY_HTTP: ALLOY_HTTP,
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_RUN_DIR: HOST_RUN_DIR,

@@ -110,7 +110,10 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
       return [line(o, e.host, 'WARNING', 'yellow', e.message)];
     case 'change-applied': {
       const out = [line(o, e.host, 'CHANGED', 'yellow', e.summary)];
-      const planned = t.hosts.get(e.host)?.planned.find((c) => c.id === e.id);
+      // The plan as the tally keeps it, host text (a diff of the host's old file) unescaped: escaped
+      // here as the host-plan event was (an account that can write trento.alloy writes that text).
+      const found = t.hosts.get(e.host)?.planned.find((c) => c.id === e.id);
+      const planned = found && escapedEvent(found);
       if (o.diff && planned) {
         for (const d of planned.details ?? []) out.push(`    ${d}`);
         if (planned.diff) out.push(indent(planned.diff));
@@ -240,7 +243,10 @@ function formatRolloutRecap(t: Tally, o: FormatOptions): string[] {
     'not-started': t.check ? 'would not start' : 'not started',
     checked: 'checked',
   } as const;
-  const out = [`waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${r.stopped.reason}` : ''}`];
+  // The reason may quote a server (Prometheus' answer, when Trento's side could not be asked).
+  const out = [
+    `waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${escapeControls(r.stopped.reason)}` : ''}`,
+  ];
   for (const w of r.waves) {
     // The wave's count of failed hosts holds the unreachable ones: named as the recap names them.
     const unreachable = w.hosts.filter((h) => t.hosts.get(h)?.status === 'unreachable').length;

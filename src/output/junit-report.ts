@@ -59,13 +59,17 @@ const warningLines = (r: HostResult) => r.warnings.map((w) => `warning: ${w}`);
 function outcomeOf(t: Tally, r: HostResult): Outcome {
   if (t.settingsErrors.length) {
     const mine = t.settingsErrors.filter((e) => e.host === r.host);
-    if (!mine.length) return { kind: 'skipped', message: 'not run: settings errors on other hosts (nothing was changed on any host)' };
-    return {
-      kind: 'error',
-      type: 'settings',
-      message: `${plural(mine.length, 'settings error')} (nothing was changed on any host)`,
-      text: mine.map((e) => `${e.variable} (${settingSource(e.origin)}): ${e.message}`).join('\n'),
-    };
+    // A host already down or failed when the plans' settings errors stopped the run (those come
+    // after the facts) keeps that outcome, as in the JSON report and on the terminal.
+    const endedBefore = r.status === 'unreachable' || r.status === 'failed';
+    if (!mine.length && !endedBefore) return { kind: 'skipped', message: 'not run: settings errors on other hosts (nothing was changed on any host)' };
+    if (mine.length)
+      return {
+        kind: 'error',
+        type: 'settings',
+        message: `${plural(mine.length, 'settings error')} (nothing was changed on any host)`,
+        text: mine.map((e) => `${e.variable} (${settingSource(e.origin)}): ${e.message}`).join('\n'),
+      };
   }
   const out = warningLines(r).join('\n') || undefined;
   const extra = out ? { out } : {};

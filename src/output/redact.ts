@@ -15,6 +15,7 @@
 // Secrets are also masked where they are used (diffs of agent.yaml and trento.alloy by key,
 // file contents shown by size or label); this catches whatever a host echoes back (an error
 // quoting a config line, a zypper message, ...).
+import { urlCredential } from '../util/url-credential.ts';
 import { MASK, MIN_FREE_TEXT_SECRET } from '../settings/secrets.ts';
 import { escapeControls } from './format.ts';
 
@@ -27,13 +28,24 @@ export interface SecretSet {
   readonly redact: Redactor;
 }
 
+/** A value written already encoded (`p%40ss`), decoded (`p@ss`); else the value itself. */
+function decodedUrlCredential(value: string): string {
+  try {
+    return /%[0-9A-Fa-f]{2}/u.test(value) ? decodeURIComponent(value) : value;
+  } catch {
+    return value; // not UTF-8 once decoded: no program prints it decoded either
+  }
+}
+
 /** The spellings a value has in output: as is, inside a URL, a JSON string or an Alloy string,
  *  and as the terminal shows it (control characters escaped before the sink masks a line). */
 function spellings(value: string): string[] {
   return [
     value,
     escapeControls(value),
-    encodeURIComponent(value), // inside URLs (facts-service-url)
+    encodeURIComponent(value), // inside URLs
+    urlCredential(value), // inside facts-service-url, as agent.yaml holds it
+    decodedUrlCredential(value), // and as a program that read that URL may print it
     JSON.stringify(value).slice(1, -1), // inside JSON or escaped strings
     value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside Alloy strings
   ];

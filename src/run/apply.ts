@@ -132,7 +132,7 @@ async function applyHost(
     return finish(h, 'ok');
   }
   const steps = planSteps(plan);
-  const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds };
+  const scriptOptions = { zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds, stepOutput: options.stepOutput ?? false };
   const script = needsApply(plan) ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
   let failed = false;
   let sawDone = false;
@@ -141,6 +141,7 @@ async function applyHost(
       case 'ok': {
         const s = steps[m.step];
         if (s) emit({ type: 'change-applied', host: h.name, id: s.id, summary: s.summary });
+        if (s && m.output) emit({ type: 'step-output', host: h.name, id: s.id, output: m.output });
         break;
       }
       case 'failed': {

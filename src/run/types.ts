@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Ansible's control_path_dir: where the run's private folder of OpenSSH control sockets goes. */
   controlPathDir?: string;
   zyppLockTimeoutSeconds: number;
+  /** -v: each step's output is sent back and shown, not only a failed one's. */
+  stepOutput?: boolean;
   /** Most a host may send for one script (stdout); past it the host fails. */
   maxHostOutputBytes?: number;
   /** First Ctrl-C: start nothing new, let hosts in flight finish their script. */

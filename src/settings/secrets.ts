@@ -192,9 +192,9 @@ export function maskAgentYaml(text: string): string {
 // ---------------------------------------------------------------------------------------
 // trento.alloy
 
-// An Alloy attribute line `  password = "..."`. Alloy strings cannot span lines (a newline
-// inside is written \n), so masking to the end of the line covers any value, even one that
-// an unescaping generator broke with a stray quote.
+// An Alloy attribute line `  password = "..."`. Alloy's quoted strings cannot span lines (a
+// newline inside is written \n), so masking to the end of the line covers any value, even one
+// that an unescaping generator broke with a stray quote. Its raw strings (`...`) can: see below.
 const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|')})\\s*=\\s*).*$`, 'gmu');
 // An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
 // An escaped character (\") does not end the password: the validator refuses such a URL (Go
@@ -211,8 +211,20 @@ const ALLOY_SECRET_INLINE = new RegExp(
   'giu',
 );
 
+// The same attributes and header with a raw string, which may span lines (a PEM in key_pem):
+// the whole string, to its closing backtick or the end of the file, each line it spans kept as a
+// line (a diff keeps its shape), the text after the backtick kept.
+const ALLOY_SECRET_RAW = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|')}|"?authorization"?)\\s*=\\s*)\`([^\`]*)(?:\`|(?![\\s\\S]))`, 'gimu');
+const maskRaw = (_match: string, prefix: string, body: string) =>
+  `${prefix}"${MASK}"${body
+    .split('\n')
+    .slice(1)
+    .map(() => `\n${MASK}`)
+    .join('')}`;
+
 export function maskAlloy(text: string): string {
   return text
+    .replace(ALLOY_SECRET_RAW, maskRaw)
     .replace(ALLOY_SECRET_LINE, `$1"${MASK}"`)
     .replace(ALLOY_URL_PASSWORD, `$1${MASK}@`)
     .replace(ALLOY_AUTH_HEADER, `$1"${MASK}"`)

@@ -8,6 +8,7 @@
 // Every problem is one SettingProblem naming the variable and the file it came from. Where the
 // agent has an error for the same problem, its wording is used, so a user who searches for
 // the agent's message finds the same thing.
+import { urlCredential } from '../util/url-credential.ts';
 import type { AgentConfig, AuthMethod, PrometheusMode } from './agent-config.ts';
 import { AUTH_METHODS, PROMETHEUS_MODES } from './agent-config.ts';
 import { distance } from 'fastest-levenshtein';
@@ -329,10 +330,8 @@ function missing(requirements: readonly Requirement[], resolved: ResolvedVars, o
  * where the official role would write a URL the agent cannot parse.
  */
 export function factsServiceUrl(parts: { protocol: string; username: string; password: string; host: string; vhost: string }): string {
-  const credential = (value: string) =>
-    /%(?![0-9A-Fa-f]{2})/u.test(value) ? encodeURIComponent(value) : value.replace(/[^%]+/gu, (run) => encodeURIComponent(run));
   // encodeURIComponent also encodes "/" (the official role adds `replace('/', '%2F')` for the vhost).
-  return `${parts.protocol}://${credential(parts.username)}:${credential(parts.password)}@${parts.host}/${encodeURIComponent(parts.vhost)}`;
+  return `${parts.protocol}://${urlCredential(parts.username)}:${urlCredential(parts.password)}@${parts.host}/${encodeURIComponent(parts.vhost)}`;
 }
 
 /** No setting is this long: a longer value is a pasted file or a broken template. */

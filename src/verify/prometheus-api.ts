@@ -2,6 +2,7 @@
 // authentication of the edge in front of it (none, basic, bearer, mTLS) and an optional CA.
 // node:http/https rather than fetch: Node's fetch cannot take a CA or a client certificate
 // without the undici package, and this needs both.
+import { secretSet } from '../output/redact.ts';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AuthMethod } from '../settings/agent-config.ts';
@@ -80,6 +81,11 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
   if (basic !== undefined) headers.Authorization = `Basic ${basic}`;
   if (endpoint.auth === 'bearer') headers.Authorization = `Bearer ${endpoint.bearerToken ?? ''}`;
   const where = `Trento's Prometheus at ${endpoint.url}`;
+  // The endpoint's credentials are masked in a quote of the server's answer before it is cut: a
+  // proxy's error page that echoes the request's headers would show the start of one cut in two,
+  // which the run's masking (whole values, later) cannot recognise.
+  const credentials = secretSet([endpoint.bearerToken, endpoint.password, basic].filter((v): v is string => !!v));
+  const quote = (text: string) => quoted(credentials.redact(text));
 
   const idleMs = endpoint.timeoutMs ?? 10_000;
   const call = (method: 'GET' | 'POST', path: string, body?: string): Promise<unknown> =>
@@ -140,7 +146,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
           // asked again at the next poll.
           if (status >= 500 || status === 429) {
             return reject(
-              new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quoted(apiError(text) ?? text.trim())}`, true),
+              new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quote(apiError(text) ?? text.trim())}`, true),
             );
           }
           let parsed: { status?: unknown; data?: unknown; error?: unknown } | null;
@@ -160,7 +166,7 @@ export function prometheusApi(endpoint: PrometheusEndpoint): PrometheusApi {
           }
           if (parsed.status !== 'success') {
             const said = typeof parsed.error === 'string' ? parsed.error : `status ${String(parsed.status)}`;
-            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quoted(said)}`));
+            return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status}: ${quote(said)}`));
           }
           if (parsed.data === null || typeof parsed.data !== 'object') {
             return reject(new PrometheusError('bad-answer', `${where}: ${url.pathname} answered HTTP ${status} "success" with no data`));

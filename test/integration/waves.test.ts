@@ -193,6 +193,8 @@ describe('waves', () => {
       expect(code, out).toBe(2);
       expect(out).toMatch(new RegExp(`${a} \\| DONE \\| \\d+ change\\(s\\) applied and verified`));
       expect(out.indexOf(`WAVE [2/2]: ${b}`)).toBeGreaterThan(out.indexOf(`${a} | DONE`));
+      // -v: what a step that succeeded printed (zypper's account of the install) under it
+      expect(out).toMatch(new RegExp(`${a} \\| CHANGED \\| install trento-agent\\n( {4}.*\\n)*? {4}.*Installing: trento-agent`));
       // Not "VERIFIED ... (read with the facts)": the checks ran on b at wave 2 and found the agent stopped.
       expect(out).not.toContain(`${b} | VERIFIED | trento-agent is running (read with the facts)`);
       expect(out).toContain(`${b} | FAILED | check failed: trento-agent is running`);

@@ -31,6 +31,13 @@ describe('markers', () => {
     expect(seen).toEqual(['begin', 'ok', 'failed', 'done']);
     expect(parseMarker(`@@tp failed 1 2 x${Buffer.from('boom').toString('base64')}`)).toMatchObject({ rc: 2, output: 'boom' });
     expect(parseMarker(`@@tp unverified ${Buffer.from('a check').toString('base64')} x`)).toMatchObject({ check: 'a check', output: '' });
+    // -v: a step that succeeded with its output's end
+    expect(parseMarker(`@@tp ok 3 x${Buffer.from('Installing: trento-agent').toString('base64')}`)).toEqual({
+      kind: 'ok',
+      step: 3,
+      output: 'Installing: trento-agent',
+    });
+    expect(parseMarker('@@tp ok 3')).toEqual({ kind: 'ok', step: 3 });
   });
 
   it('a line longer than any marker is dropped, whatever it ends with; the markers after it are read', () => {
@@ -135,6 +142,32 @@ describe('host text on the admin terminal (issue 17)', () => {
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
     expect(shown).not.toMatch(/[\x1b\x07\u202e]/);
     expect(shown.match(/\\x1b\[2J/g)).toHaveLength(2);
+  });
+
+  it("a real run's --diff (the plan as the tally keeps it) and the rollout's reason in the recap are escaped too", async () => {
+    const { formatEvent, formatRecap } = await import('../../../src/output/format.ts');
+    const t = newTally();
+    const evil = '\x1b[2J\x1b]0;owned\x07\u202e';
+    const events: RunEvent[] = [
+      { type: 'run-start', mode: 'install', check: false, hosts: ['h'], forks: 1 },
+      { type: 'waves', serial: '1', maxFailPercentage: null, waves: [['h']] },
+      {
+        type: 'host-plan',
+        host: 'h',
+        changes: [{ id: 'f', summary: 'update trento.alloy', details: [`was ${evil}`], diff: `-old ${evil}\n+new` }],
+        handlers: [],
+      },
+      { type: 'rollout-stopped', wave: 1, reason: `not proven from Trento's side: ${evil}`, notStarted: [] },
+    ];
+    for (const e of events) fold(t, e);
+    const shown = [
+      ...formatEvent({ type: 'change-applied', host: 'h', id: 'f', summary: 'update trento.alloy' }, { verbosity: 0, diff: true, color: false }, t),
+      ...formatRecap(t, { verbosity: 0, diff: false, color: false }),
+    ].join('\n');
+    expect(shown).toContain('-old \\x1b[2J');
+    expect(shown).toContain("the rollout stopped: not proven from Trento's side: \\x1b[2J");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for terminal control characters on purpose
+    expect(shown).not.toMatch(/[\x1b\x07\u202e]/);
   });
 
   it('a secret with a control character is masked as the terminal shows it (escaped), as in the reports', async () => {

@@ -14,6 +14,7 @@ import { jsonReportText, reportOf } from '../../../src/output/json-report.ts';
 import { writeReportFile } from '../../../src/output/report-file.ts';
 import { junitOf, writeJunitReport } from '../../../src/output/junit-report.ts';
 import { secretSet } from '../../../src/output/redact.ts';
+import { assertReportMatchesSchema } from '../../support/report-schema.ts';
 import { exitCode, fold, newTally, type Tally } from '../../../src/output/tally.ts';
 
 // Characters that XML-escaping would change (& < " '), so a redactor run after escaping would miss it.
@@ -207,6 +208,24 @@ describe('--junit report', () => {
       '#text': 'agent_web_api_key (from group_vars/all.yml): must not be empty (was ********)',
     });
     expect([settings.suite.errors, settings.suite.skipped]).toEqual(['1', '1']);
+
+    // Settings errors found after the facts (a push host's platform rules): a host already down
+    // keeps its error, as in the JSON report and on the terminal; only the others are "not run".
+    const afterFacts = parse(
+      junitOf(
+        tallyOf([
+          { type: 'run-start', mode: 'install', check: true, hosts: ['down', 'b', 'c'], forks: 3 },
+          { type: 'host-unreachable', host: 'down', message: 'ssh: connect to host down port 22: Connection refused' },
+          { type: 'host-done', host: 'down', status: 'unreachable', changed: 0, roundTrips: 1 },
+          { type: 'settings-errors', errors: [{ host: 'b', variable: 'prometheus_auth', origin: 'group_vars/all.yml', message: 'push mode needs one' }] },
+          { type: 'host-done', host: 'c', status: 'skipped', changed: 0, roundTrips: 1, message: 'not run: settings errors (nothing was changed on any host)' },
+        ]),
+        1,
+        redact,
+      ),
+    );
+    expect(afterFacts.cases.get('down')!.error).toMatchObject({ type: 'unreachable' });
+    expect(afterFacts.cases.get('c')!.skipped).toEqual({ message: 'not run: settings errors on other hosts (nothing was changed on any host)' });
   });
 
   it('--json: a secret with a quote and a backslash, echoed by a host in its escaped form, is in no byte of the report', () => {
@@ -219,6 +238,17 @@ describe('--junit report', () => {
     const json = jsonReportText(t, 10, secretSet([secret]).redact);
     expect(json).not.toContain('word123');
     expect(JSON.parse(json).hosts[0].message).toBe('alloy: error in line 12: password = "********"');
+  });
+
+  it('--json: a vaulted value that is part of a key\'s name ("prometheus") masks values only, never the schema\'s keys', () => {
+    const t = tallyOf([
+      { type: 'run-start', mode: 'install', check: false, hosts: ['h1'], forks: 5 },
+      { type: 'host-done', host: 'h1', status: 'failed', changed: 0, roundTrips: 2, message: 'user prometheus refused' },
+    ]);
+    const report = JSON.parse(jsonReportText(t, 10, secretSet(['prometheus', 'Templates']).redact)) as { hosts: Record<string, unknown>[] };
+    expect(Object.keys(report.hosts[0]!)).toEqual(expect.arrayContaining(['prometheusMode', 'siteTemplates']));
+    expect(report.hosts[0]!.message).toBe('user ******** refused');
+    assertReportMatchesSchema(report, 'the masked report');
   });
 
   it("a killed run's leftover temp file (the same pid in a container) does not block the next report", async () => {

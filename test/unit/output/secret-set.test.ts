@@ -47,6 +47,16 @@ describe('the secret set', () => {
     }
   });
 
+  it("a password written already encoded (the official template's way) is masked as facts-service-url holds it, and decoded", async () => {
+    const { factsServiceUrl } = await import('../../../src/settings/validate.ts');
+    const password = 'p%40ssw0rd/2024';
+    const url = factsServiceUrl({ protocol: 'amqp', username: 'trento', password, host: 'mq', vhost: 'trento' });
+    expect(url).toBe('amqp://trento:p%40ssw0rd%2F2024@mq/trento');
+    const set = secretSet([password]);
+    expect(set.redact(`dial ${url}: connection refused`)).toBe(`dial amqp://trento:${MASK}@mq/trento: connection refused`);
+    expect(set.redact('ACCESS_REFUSED for p@ssw0rd/2024')).toBe(`ACCESS_REFUSED for ${MASK}`);
+  });
+
   it('masks a value of several lines line by line too, as output indents what a host echoed (the sink, the JUnit report)', async () => {
     const pem = '-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nshort\n-----END PRIVATE KEY-----';
     const set = secretSet([pem]);

@@ -189,6 +189,30 @@ describe('maskAlloy', () => {
     // Alloy's raw strings
     expect(maskAlloy('    oauth2 { client_id = "t", client_secret = `RAW-SECRET-1` }\n')).toBe(`    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
   });
+
+  it('a raw string spanning lines (a PEM in key_pem, a password) is masked to its closing backtick, line for line; an unclosed one to the end', () => {
+    const old = [
+      'tls_config {',
+      '  key_pem = `-----BEGIN PRIVATE KEY-----',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+      '-----END PRIVATE KEY-----` // rotated',
+      '  ca_pem = `-----BEGIN CERTIFICATE-----',
+      'MIIBkTCB+wIJAKHHIG',
+      '-----END CERTIFICATE-----`',
+      '}',
+      'headers = { ',
+      '  "Authorization" = `Bearer',
+      'TOKEN-ON-ITS-OWN-LINE`,',
+      '}',
+      '  password = `secret-rotated',
+      'in-2025',
+    ].join('\n');
+    const masked = maskAlloy(old);
+    for (const leaked of ['MIIEvQ', 'TOKEN-ON-ITS-OWN-LINE', 'secret-rotated', 'in-2025']) expect(masked, leaked).not.toContain(leaked);
+    // the same number of lines (a diff keeps its shape), a certificate left as it is
+    expect(masked.split('\n')).toHaveLength(old.split('\n').length);
+    expect(masked).toContain(`  key_pem = "${MASK}"\n${MASK}\n${MASK} // rotated\n  ca_pem = \`-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHHIG\n`);
+  });
 });
 
 // secretValues() and redact() were used by tests only, and redact() masked 3-letter values

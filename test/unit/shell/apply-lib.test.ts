@@ -160,6 +160,46 @@ describe('tp_place: the folders missing above a file', () => {
   });
 });
 
+describe('tp_run: a step that succeeds sends the end of its output back at -v only (TP_STEP_OUTPUT)', () => {
+  it('ok with the output at -v, a bare ok otherwise and for a silent step; a failure always with it', () => {
+    const steps = 'say() { echo "Installing: trento-agent"; }; quiet() { :; }; fail() { echo boom; return 3; }';
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    for (const [flag, said] of [
+      [1, `@@tp ok 1 x${b64('Installing: trento-agent\n')}`],
+      [0, '@@tp ok 1'],
+    ] as const) {
+      const r = run(`TP_STEP_OUTPUT=${flag}; ${steps}; tp_run 1 say; tp_run 2 quiet; tp_run 3 fail`);
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('@@tp ok') || l.startsWith('@@tp failed'))).toEqual([
+        said,
+        '@@tp ok 2',
+        `@@tp failed 3 3 x${b64('boom\n')}`,
+      ]);
+    }
+    expect(toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5, stepOutput: true }))).toContain('TP_STEP_OUTPUT=1');
+    expect(library).toContain('TP_STEP_OUTPUT=0');
+  });
+});
+
+describe("tp_head: the start of Alloy's answer, to the end of a line (a secret it quotes is never sent half)", () => {
+  const body = join(scratch, 'head-body');
+  const head = (text: string, bytes: number) => {
+    writeFileSync(body, text);
+    const r = run(`tp_head ${bytes} ${body}`);
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+  it('whole when it fits; else the whole lines inside the window and [...]; a first line too long gives [...] alone', () => {
+    expect(head('a\nb\n', 10)).toBe('a\nb\n');
+    expect(head('0123456789', 10)).toBe('0123456789');
+    // Alloy quoting the line its error is on, cut inside the value: that line goes
+    const text = 'error at trento.alloy:5:3\n  bearer_token = "Sup3rS3cretT0ken"\n';
+    expect(head(text, 45)).toBe('error at trento.alloy:5:3\n[...]');
+    // the window ending right before a line break keeps its last line
+    expect(head('abc\nxyz\n', 3)).toBe('abc\n[...]');
+    expect(head(`${'#'.repeat(50)}\n`, 20)).toBe('[...]');
+  });
+});
+
 describe("tp_tail: a failed step's output, its end from the start of a line (a secret cut in two is never sent half)", () => {
   const log = join(scratch, 'tail-log');
   const tail = (text: string, bytes: number, fromStdin = false) => {

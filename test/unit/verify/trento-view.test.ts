@@ -466,6 +466,20 @@ describe("Prometheus' own failures: one error for every host, never a per-host a
     expect(basicCredentials({ url: f.url, auth: 'bearer', bearerToken: 't' })).toBeUndefined();
   });
 
+  it("a proxy's page echoing the request's Authorization header: the credential is masked before the quote is cut, no part of it shown", async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2VuLXZhbHVl.Zm9vYmFy';
+    for (const auth of ['bearer', 'basic'] as const) {
+      // The header's value starts before character 300 of the quote and ends after it.
+      const f = await fake((req) => ({ status: 502, body: `${'-'.repeat(250)} Authorization: ${req.headers.authorization} ${'-'.repeat(200)}` }));
+      const credentials = auth === 'bearer' ? { bearerToken: token } : { username: 'trento', password: token };
+      const answer = await trentoView(prometheusApi(endpoint(f, { auth, ...credentials })), { pollMs: 50, waitMs: 100 }).prove(push(A));
+      const message = 'error' in answer ? answer.error.message : '';
+      expect(message, auth).toContain('Authorization: ');
+      const sent = auth === 'bearer' ? token : Buffer.from(`trento:${token}`).toString('base64');
+      expect(message.includes(sent.slice(0, 12)), `${auth}: ${message}`).toBe(false);
+    }
+  });
+
   it('a web page instead of the API (a wrong base URL) is said so', async () => {
     const f = await fake(() => ({ status: 200, body: '<html>Trento</html>' }));
     const view = trentoView(prometheusApi(endpoint(f)), { pollMs: 50 });
