@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { NodeSSH } from 'node-ssh';
-import { Client, type ClientChannel } from 'ssh2';
+import { type AuthenticationType, Client, type ClientChannel } from 'ssh2';
 import { toShell } from './command.ts';
 import { type ConnectionSpec, type JumpHost, KEEPALIVE } from './connection.ts';
 import { findKnownKeys, fingerprint, keyTypeOf, lookupName, readKnownHostsFiles } from './known-hosts.ts';
@@ -94,6 +94,7 @@ function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
 /** What ssh2 needs to authenticate and check the host key, for the target or a jump host. */
 async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefined) {
   const policy = await hostKeyPolicy(spec);
+  const agent = process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? process.env.SSH_AUTH_SOCK : undefined;
   return {
     policy,
     config: {
@@ -101,8 +102,16 @@ async function connectConfig(spec: ConnectionSpec, privateKey: Buffer | undefine
       port: spec.port,
       username: spec.user,
       ...(privateKey ? { privateKey: privateKey.toString('utf8') } : {}),
-      ...(process.env.SSH_AUTH_SOCK && !spec.privateKeyPath ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+      ...(agent ? { agent } : {}),
       ...(spec.password !== undefined ? { password: spec.password } : {}),
+      // The password last, as paramiko tries it (ssh2's own order sends it before any key): a
+      // host that takes the key never sees it, nor counts it as a failed login.
+      authHandler: [
+        'none',
+        ...(privateKey ? ['publickey'] : []),
+        ...(agent ? ['agent'] : []),
+        ...(spec.password !== undefined ? ['password'] : []),
+      ] as AuthenticationType[],
       readyTimeout: spec.timeoutMs,
       keepaliveInterval: KEEPALIVE.intervalSeconds * 1000,
       keepaliveCountMax: KEEPALIVE.countMax,
@@ -125,17 +134,29 @@ async function openJumps(spec: ConnectionSpec, jumps: JumpHost[], privateKey: Bu
   try {
     for (let i = 0; i < jumps.length; i++) {
       const j = jumps[i]!;
-      const jumpSpec: ConnectionSpec = { ...spec, host: j.address, address: j.address, port: j.port, user: j.user, become: undefined, jump: undefined };
+      // The target's password is the target's: never offered to a jump host (same key, same
+      // known_hosts, as OpenSSH's -J).
+      const jumpSpec: ConnectionSpec = {
+        ...spec,
+        host: j.address,
+        address: j.address,
+        port: j.port,
+        user: j.user,
+        password: undefined,
+        become: undefined,
+        jump: undefined,
+      };
       const { policy, config } = await connectConfig(jumpSpec, privateKey);
       const client = new Client();
       clients.push(client);
       await new Promise<void>((resolveReady, reject) => {
         client.once('ready', () => resolveReady());
-        client.once('error', (error) => reject(classify(error, policy.problem(), jumpSpec)));
+        // For the client's whole life, before it connects: ssh2 reports a failed handshake twice
+        // (a timeout, then the lost connection), and a jump host that drops later fails the
+        // target's connection. An error nobody hears would end the whole run.
+        client.on('error', (error) => reject(classify(error, policy.problem(), jumpSpec)));
         client.connect({ ...config, ...(sock ? { sock } : {}) });
       });
-      // A jump host that drops later fails the target's connection; don't crash the run.
-      client.on('error', () => undefined);
       const next = hops[i + 1]!;
       sock = await new Promise<ClientChannel>((resolveChannel, reject) => {
         client.forwardOut('127.0.0.1', 0, next.address, next.port, (error, channel) => {
