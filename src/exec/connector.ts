@@ -4,9 +4,9 @@
 // Should the process exit before close() is done (a signal while closing, an uncaught error),
 // its exit handler still kills the ssh clients running and removes the folder.
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ConnectionSpec } from './connection.ts';
 import { openSshSession } from './openssh.ts';
 import { localSession, type Session } from './session.ts';
@@ -23,6 +23,22 @@ export interface ConnectorOptions {
   controlPathDir?: string;
   /** Every host takes one round trip (--check): no master of the run's own (openssh.ts). */
   oneRoundTrip?: boolean;
+}
+
+/**
+ * Why a folder, or one above it, lets an account other than this one and root replace what is in
+ * it (OpenSSH's rule for ~/.ssh: owned by the user or root, not writable by group or others),
+ * unless the sticky bit keeps each entry its owner's (/tmp); undefined when none does.
+ */
+export async function writableByOthers(path: string): Promise<string | undefined> {
+  const uid = process.getuid?.() ?? 0;
+  for (let p = await realpath(path); ; p = dirname(p)) {
+    const st = await stat(p);
+    if (st.uid !== uid && st.uid !== 0) return `${p} belongs to uid ${st.uid}`;
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+      return `${p} can be written by its group or by others (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
+    if (p === dirname(p)) return undefined;
+  }
 }
 
 export function connector(options: ConnectorOptions = {}): Connector {
@@ -58,13 +74,19 @@ export function connector(options: ConnectorOptions = {}): Connector {
       folder = (async () => {
         try {
           await makeFolders(parent, 0o700);
+          const unsafe = await writableByOthers(parent);
+          if (unsafe) {
+            throw new Error(
+              `${unsafe}: another account could put its own folder, and a master socket in it, where the run's is (ssh uses a master without asking whose it is, and hands it the scripts and the sudo password)`,
+            );
+          }
           const path = await mkdtemp(join(parent, 'tp-ssh-'));
           made.push(path);
           return path;
         } catch (error) {
           // This machine's problem, not the host's: named as such, never "unreachable".
           throw new Error(
-            `cannot make the run's folder of SSH control sockets in ${parent} (${(error as Error).message}): point control_path_dir ([ssh_connection] of ansible.cfg, ANSIBLE_SSH_CONTROL_PATH_DIR, or the host's ansible_control_path_dir) at a folder this user can write to`,
+            `cannot make the run's folder of SSH control sockets in ${parent} (${(error as Error).message}): point control_path_dir ([ssh_connection] of ansible.cfg, ANSIBLE_SSH_CONTROL_PATH_DIR, or the host's ansible_control_path_dir) at a folder this user can write to and no other account can`,
           );
         }
       })();

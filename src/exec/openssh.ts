@@ -406,7 +406,10 @@ export function openSshSession(
           const verb = request === 'terminate' ? 'exit' : 'stop';
           // Bounded: a master that did not answer the mux hello in 5 s may not answer ssh either,
           // and the run's end (its recap, its exit) waits for this.
-          await spawnSsh([ssh.executable, '-q', '-o', 'ControlMaster=no', '-S', socket, '-O', verb, ...target(ssh)], undefined, '').timeout(5000, 'SIGKILL');
+          // (Not zx's .timeout(): its kill asks `ps` first, and crashes the run where there is none.)
+          const asking = spawnSsh([ssh.executable, '-q', '-o', 'ControlMaster=no', '-S', socket, '-O', verb, ...target(ssh)], undefined, '');
+          const bound = setTimeout(() => signalGroup(asking.child?.pid, 'SIGKILL'), 5000);
+          await asking.finally(() => clearTimeout(bound));
         }
       })();
     },
@@ -424,7 +427,9 @@ export function openSshSession(
  * off, or the socket was taken: "ControlSocket ... already exists, disabling multiplexing").
  */
 export function masterMadeAt(log: string): string | undefined {
-  const listener = /new mux listener \[([^\]\r\n]+)\]/.exec(log);
+  // The listener's channel, the first after "setting up multiplex master socket": OpenSSH 9.2 logs
+  // it "channel 0: new mux listener [PATH] (inactive timeout: 0)", older ones "channel 0: new [PATH]".
+  const listener = /setting up multiplex master socket\r?\n(?:.*\r?\n)*?debug1: channel \d+: new (?:mux listener )?\[([^\]\r\n]+)\]/.exec(log);
   return listener && /control_persist_detach: backgrounding master process/.test(log) ? listener[1] : undefined;
 }
 

@@ -3,7 +3,7 @@
 // ansible_connection=local proven by a real run against this machine (a Debian: facts are read,
 // the host is refused, nothing changes).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -608,6 +608,27 @@ describe('connection settings, before any host is touched', () => {
     );
   });
 
+  it('a control_path_dir another account could write to (or a folder above it) is refused before the run makes its folder there; a sticky one is fine', async () => {
+    const { connector } = await import('../../../src/exec/connector.ts');
+    const open = join(dir, 'cp-open');
+    mkdirSync(join(open, 'cp'), { recursive: true });
+    chmodSync(open, 0o777); // group- and world-writable, no sticky bit: anyone can rename cp away
+    const sticky = join(dir, 'cp-sticky');
+    mkdirSync(sticky, { mode: 0o700 });
+    chmodSync(sticky, 0o1777);
+    const sessions = connector();
+    try {
+      await expect(sessions.open(connectionFor('h', { ansible_control_path_dir: join(open, 'cp') }, defaults))).rejects.toThrow(
+        new RegExp(`${open} can be written by its group or by others \\(mode 0777\\): another account could put its own folder.*point control_path_dir`),
+      );
+      const ok = await sessions.open(connectionFor('h', { ansible_control_path_dir: join(sticky, 'cp') }, defaults));
+      expect(ok.host).toBe('h');
+    } finally {
+      await sessions.close();
+    }
+    expect(readdirSync(join(open, 'cp'))).toEqual([]); // no run folder made there
+  });
+
   it("control_path (Ansible's template) and ansible_control_path_dir: used as Ansible's ssh plugin uses them, inside the run's private folder", () => {
     expect(expandControlPath('%(directory)s/ansible-%%h-%%p-%%r', '/run/d')).toBe('/run/d/ansible-%h-%p-%r');
     expect(expandControlPath('%(directory)s/%%C', '/d')).toBe('/d/%C');
@@ -800,12 +821,17 @@ describe("ssh's failures, read back from its log", () => {
     const auth = 'Authenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n';
     const made = `${auth}debug1: setting up multiplex master socket\ndebug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\ndebug1: control_persist_detach: backgrounding master process\n`;
     expect(masterMadeAt(made)).toBe('/admin/cm-201eff');
+    // OpenSSH before 9.2 (SLES 15's 8.4, RHEL 8/9, Ubuntu 22.04) logs the listener as "new [PATH]"
+    const before92 = `${auth}debug1: setting up multiplex master socket\ndebug1: channel 0: new [/admin/cm-201eff]\ndebug1: control_persist_detach: backgrounding master process\n`;
+    expect(masterMadeAt(before92)).toBe('/admin/cm-201eff');
     // a client of a master that was there: no login, no listener
     expect(masterMadeAt('debug1: auto-mux: Trying existing master\ndebug1: mux_client_request_session: master session id: 2\n')).toBeUndefined();
     // that master refused the session (MaxSessions): ssh logged in itself, without a master
     expect(masterMadeAt(`${auth}ControlSocket /admin/cm-201eff already exists, disabling multiplexing\n`)).toBeUndefined();
     // ControlPersist=no: a master in the foreground, gone with its session
-    expect(masterMadeAt(`${auth}debug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\n`)).toBeUndefined();
+    expect(
+      masterMadeAt(`${auth}debug1: setting up multiplex master socket\ndebug1: channel 0: new mux listener [/admin/cm-201eff] (inactive timeout: 0)\n`),
+    ).toBeUndefined();
   });
 
   it('the script ran once the session opened: after its own login, or through a master that was open before (no login logged)', () => {
