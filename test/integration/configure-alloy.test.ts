@@ -86,4 +86,32 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
     await mustOnHost(info, h.name, 'cp /root/ta /usr/bin/trento-agent');
   });
+
+  it('a file Alloy refuses to load (a CA path missing on this host: validate builds no component) is put back as it was, and the agent still starts', async () => {
+    const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
+    const before = await reloads();
+    // agent.yaml asks for a CA file this host does not have: `generate alloy` writes its ca_file,
+    // `alloy validate` passes it, Alloy's reload refuses it (prometheus/common reads the file then).
+    await mustOnHost(
+      info,
+      h.name,
+      "cp -p /etc/trento/agent.yaml /root/agent.yaml && echo 'prometheus-tls-ca-cert: /etc/pki/trento/missing.pem' >> /etc/trento/agent.yaml",
+    );
+    try {
+      const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
+      expect(out).toMatch(
+        /configure-alloy: Alloy refused the new \/etc\/alloy\/trento\.alloy \(HTTP 400 .*\); the previous file is back and Alloy keeps running it\nrc=1/,
+      );
+      expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
+      expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc /etc/alloy | grep -c "^\\.tp-" || true')).toBe(
+        '640 alloy:alloy\n0\n',
+      );
+      expect(await reloads()).toBe(before); // the refused reload changed nothing Alloy runs
+      // as the agent's ExecStartPre (its "-" prefix): the agent starts all the same
+      await mustOnHost(info, h.name, 'systemctl restart trento-agent && systemctl is-active trento-agent');
+      expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
+    } finally {
+      await mustOnHost(info, h.name, 'cp -p /root/agent.yaml /etc/trento/agent.yaml && systemctl restart trento-agent');
+    }
+  });
 });

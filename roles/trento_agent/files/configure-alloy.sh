@@ -6,7 +6,8 @@
 # Unlike the RFC's sketch it never leaves a partial, empty or invalid file behind, and never
 # lets the alloy account steer root's writes: the new file is generated, checked, validated and
 # given its owner and mode in a root-only staging folder (the folder Alloy reads may be writable
-# by that account), then renamed into place; Alloy is reloaded only when the content changed.
+# by that account), then renamed into place; Alloy is reloaded only when the content changed, and
+# a file Alloy refuses to load is put back as it was (see the end).
 set -euo pipefail
 umask 077
 export LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -16,7 +17,8 @@ trap tp_unstage EXIT
 
 # Its settings come from trento-provision's tables (roles/trento_agent/tasks/main.ts):
 # TP_ALLOY_SYSCONFIG, TP_ALLOY_DEFAULT_DIR, TP_TRENTO_ALLOY, TP_ALLOY_UNIT, TP_ALLOY_OWNER,
-# TP_ALLOY_MODE and TP_STAGE_PREFIX (its staging folders' own prefix).
+# TP_ALLOY_MODE, TP_ALLOY_HTTP (where Alloy serves without --server.http.listen-addr) and
+# TP_STAGE_PREFIX (its staging folders' own prefix).
 # @safe-files@ (trento-provision puts the settings and src/shell/safe-files.sh here when it installs this script)
 
 # A sysconfig too large to read would leave CONFIG_FILE unknown: the default folder is no guess
@@ -82,6 +84,13 @@ if /usr/bin/alloy validate --help >/dev/null 2>&1; then
 fi
 chown -- "$TP_ALLOY_OWNER" "$new"
 chmod -- "$TP_ALLOY_MODE" "$new"
+# The previous file, kept (a hard link, in the root-only staging folder) to be put back should
+# Alloy refuse the new one: validate builds no component, so a TLS file Alloy cannot read (a CA
+# path missing on this host, a key only root may read) is found only when Alloy loads the file.
+previous=
+if [ -f "$target" ] && [ ! -L "$target" ] && ln -- "$target" "$TP_STAGE_DIR/previous" 2>/dev/null; then
+  previous="$TP_STAGE_DIR/previous"
+fi
 sync -- "$new" || {
   echo "configure-alloy: cannot write the new $target to disk (fsync failed); keeping $target" >&2
   exit 1
@@ -95,5 +104,17 @@ mv -f -T -- "$new" "$target"
 if tp_selinux_on && [ $labelled = 0 ]; then
   tp_selinux_default "$target" || echo "configure-alloy: could not give $target its SELinux default label: $TP_REPLY" >&2
 fi
-systemctl reload "$TP_ALLOY_UNIT" || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
-echo "configure-alloy: deployed $target"
+# Reloaded through Alloy's HTTP endpoint, which answers whether it took the file (a SIGHUP says
+# nothing: Alloy keeps its old graph and logs the error, and the refused file would stay on disk
+# for Alloy's next start, which then fails, the admin's own pipelines with it).
+tp_alloy_args "$TP_ALLOY_SYSCONFIG"
+code=$(curl -q -sS --noproxy '*' -m 20 -X POST -o /dev/null -w '%{http_code}' "$TP_ALLOY_HTTP/-/reload" 2>/dev/null) || code=000
+case $code in
+  200) echo "configure-alloy: deployed $target" ;;
+  000) echo "configure-alloy: deployed $target; Alloy did not answer at $TP_ALLOY_HTTP (not running?): it loads the file when it starts" ;;
+  *)
+    if [ -n "$previous" ]; then mv -f -T -- "$previous" "$target"; else rm -f -- "$target"; fi
+    echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back and Alloy keeps running it" >&2
+    exit 1
+    ;;
+esac

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
-import { FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, UNITS } from '../../../src/facts/paths.ts';
+import { ALLOY_HTTP, FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, fileRecordForgotten, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
@@ -30,6 +30,7 @@ export function configureAlloyScript(): string {
     TP_ALLOY_UNIT: UNITS.alloy,
     TP_ALLOY_OWNER: `${FILE_ACCESS.trentoAlloy.owner}:${FILE_ACCESS.trentoAlloy.group}`,
     TP_ALLOY_MODE: FILE_ACCESS.trentoAlloy.mode,
+    TP_ALLOY_HTTP: ALLOY_HTTP,
     TP_STAGE_PREFIX: CONFIGURE_ALLOY_STAGE_PREFIX,
   });
   return `${head}${toShell(settings)}\n${toShell(safeFiles())}${tail}`;
