@@ -124,6 +124,21 @@ tp_alloy_why_down() {
   echo "see journalctl -u alloy.service for why Alloy did not start" >&2
 }
 
+# tp_alloy_runs_trento present|absent: Alloy runs Trento's pipeline (present), or no longer does.
+tp_alloy_runs_trento() {
+  if [ "$1" = present ]; then tp_alloy_has prometheus.remote_write.trento; else ! tp_alloy_has prometheus.remote_write.trento; fi
+}
+
+# tp_alloy_restart: restart Alloy and wait until it is ready; else say why it is not.
+tp_alloy_restart() {
+  local since
+  printf -v since '%(%s)T' -1
+  { systemctl restart alloy.service && tp_alloy_ready; } || {
+    tp_alloy_why_down "$since"
+    return 1
+  }
+}
+
 # tp_alloy_apply reload|restart present|absent FILE...: apply Alloy's config, prove it, else put
 # the FILEs back and make Alloy run its previous configuration again.
 tp_alloy_apply() {
@@ -143,14 +158,16 @@ tp_alloy_apply() {
     fi
   fi
   if [ "$how" = restart ]; then
-    local since
-    printf -v since '%(%s)T' -1
-    { systemctl restart alloy.service && tp_alloy_ready; } || {
-      ok=0
-      tp_alloy_why_down "$since"
-    }
+    tp_alloy_restart || ok=0
   else
     tp_alloy_reload || ok=0
+    # A reload reads the path Alloy was started with: a CONFIG_FILE changed since without a
+    # restart (the admin's switch to the folder where trento.alloy is) takes a restart to load.
+    if [ $ok = 1 ] && ! tp_alloy_runs_trento "$expect"; then
+      tp_warn "Alloy reloaded, but the configuration it was started with, not CONFIG_FILE's ($TP_ALLOY_SYSCONFIG changed since Alloy started?): restarted it to load $TP_ALLOY_SYSCONFIG's"
+      how=restart
+      tp_alloy_restart || ok=0
+    fi
   fi
   if [ $ok = 1 ] && [ "$expect" = present ] && ! tp_alloy_has prometheus.remote_write.trento; then
     echo "Alloy is running, but without prometheus.remote_write.trento: it did not load trento.alloy" >&2

@@ -94,4 +94,21 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     expect(again.code, again.stdout).toBe(0);
     expect(await mustOnHost(info, h.name, `grep scrape_interval ${dir}/trento.alloy`)).toMatch(/scrape_interval = "30s"/);
   });
+
+  it('CONFIG_FILE switched to the folder without a restart: a reload keeps Alloy on the path it was started with, so the toolkit restarts it and the host converges', async () => {
+    // Alloy started on the single file, then the sysconfig put back as it was (the folder) with no
+    // restart: what an admin who edited /etc/sysconfig/alloy by hand leaves.
+    await mustOnHost(
+      info,
+      h.name,
+      `cp -p /etc/sysconfig/alloy /root/sysconfig-alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && cp -p /root/sysconfig-alloy /etc/sysconfig/alloy`,
+    );
+    expect((await running()).components).not.toContain('prometheus.remote_write.trento');
+    const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/WARNING \| Alloy reloaded, but the configuration it was started with, not CONFIG_FILE's .*restarted it/);
+    expect((await running()).components).toContain('prometheus.remote_write.trento');
+    const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
+    expect(again.stdout).toMatch(new RegExp(`${h.name} +: ok=\\d+ +changed=0 `));
+  });
 });

@@ -132,7 +132,9 @@ export function install(ctx: TaskContext): RoleTasks {
  * CONFIG_FILE changed without a restart), or still with it after trento.alloy went (removed by
  * hand, or by an uninstall whose reload never ran). Nothing to write, so nothing would notify the
  * reload, and the check on what Alloy runs would fail on every run: the reload is due (it names
- * Alloy's refusal, if any), with a warning saying why.
+ * Alloy's refusal, if any), with a warning saying why. (A reload reads the path Alloy was started
+ * with: where CONFIG_FILE changed since, tp_alloy_apply restarts Alloy once the reload left it
+ * without what it should run.)
  */
 function withStaleAlloy(tasks: RoleTasks, facts: HostFacts, wantsTrento: boolean): RoleTasks {
   const { alloyReady, alloyRunsTrento } = facts.probes;
