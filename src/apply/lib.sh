@@ -187,8 +187,9 @@ tp_make_folders() {
 }
 
 tp_place() {
-  local path=$1 tmp rc mask=077 by_umask=0
+  local path=$1 tmp rc mask=077 by_umask=0 dir
   tp_dirname "$path"
+  dir=$TP_REPLY
   if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then tp_make_folders "$TP_REPLY" || return; fi
   tp_stage "$TP_REPLY" || return
   TP_WRITES=$((TP_WRITES + 1))
@@ -219,6 +220,12 @@ tp_place() {
     TP_PREV[$path]=
   fi
   mv -f -T -- "$tmp" "$path" || return
+  # The toolkit's records are written before what they record (a package zypper installs next):
+  # their rename must be on disk first too, which the file's fsync does not make it (btrfs, SLES's
+  # root, commits a rename with its next transaction, up to 30 s later).
+  if [[ $path == "$TP_STATE_DIR"/* ]]; then
+    sync -- "$dir" || tp_warn "could not flush $dir to disk (fsync failed); a power loss now could lose $path's update"
+  fi
   if tp_selinux_on && [ $labelled = 0 ]; then
     tp_selinux_default "$path" || tp_warn "could not give $path its SELinux default label (restorecon): $TP_REPLY"
   fi

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
 import { PATHS } from '../facts/paths.ts';
 import { checksScript } from '../plan/checks.ts';
-import { type Change, type HostPlan, isRetire, SUPERSEDES } from '../plan/types.ts';
+import { type Change, type HandlerName, type HostPlan, isRetire, SUPERSEDES } from '../plan/types.ts';
 import { applyPrelude, type ScriptOptions, scriptLibrary } from './script-lib.ts';
 
 export interface Step {
@@ -35,8 +35,12 @@ const step = (i: number, body: Command): Command => join([raw(`tp_s${i}() {`), b
 export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const { converge, retire } = ordered(plan);
   const runnable = new Set(plan.handlers.map((h) => h.name));
+  // A notified handler the plan left out for one that supersedes it (reload alloy, when restart
+  // alloy runs) is owed as that one: recorded at the first change that notifies either, so a run
+  // cut before the later change that notified the restart still leaves Alloy's reload owed.
+  const owed = (n: HandlerName) => (runnable.has(n) ? n : plan.handlers.find((h) => SUPERSEDES[h.name] === n)?.name);
   const changeBodies = converge.map((c) => {
-    const pending = [...(c.followUp ? [c.followUp] : []), ...(c.notify ?? []).filter((n) => runnable.has(n))];
+    const pending = [...new Set([...(c.followUp ? [c.followUp] : []), ...(c.notify ?? []).flatMap((n) => owed(n) ?? [])])];
     if (!pending.length) return c.script;
     // Recorded before the change: one cut short after its write (its follow-up failed, the
     // connection dropped, --remote-timeout) has changed the host, and the next run, seeing the

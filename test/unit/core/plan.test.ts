@@ -675,6 +675,15 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
   });
 
+  it('a change notifying a handler the plan runs as a superseding one (reload alloy, when restart alloy runs) records that one before it runs', () => {
+    const plan = planFor(freshFacts('16.0'), { serverCaPem: CA_PEM });
+    expect(plan.handlers.map((h) => h.name)).toContain('restart alloy');
+    expect(plan.handlers.map((h) => h.name)).not.toContain('reload alloy');
+    const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
+    // trento.alloy's write owes Alloy a reload: recorded as the restart that will do it
+    expect(text).toMatch(/tp_handlers_pending_add 'restart alloy' && \{\ntp_validate_new\(\) \{\n[^}]*\}\ntp_write \/etc\/alloy\/trento\.alloy /);
+  });
+
   it('a follow-up an earlier run recorded (its change was cut short after the write) runs as a handler, before the restart', () => {
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7'), { serverCaPem: CA_PEM }));
     facts.record.pendingHandlers = ['rebuild trust store', 'reload systemd units', 'restart trento-agent'];

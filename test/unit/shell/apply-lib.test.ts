@@ -462,6 +462,26 @@ describe("tp_clean_leftovers: a killed run's staging folders and temp files go, 
   });
 });
 
+describe("a record's rename is flushed to disk with its folder (before what it records is done); other files' are not", () => {
+  it('fsync of the records folder after the rename, under strace', () => {
+    const state = join(scratch, 'durable-state');
+    const other = join(scratch, 'durable-other');
+    mkdirSync(other);
+    const trace = join(scratch, 'fsync.trace');
+    const script = `${library}\nTP_STATE_DIR=${state}\ntp_root_dir ${state} && tp_write_text ${state}/packages root root 0600 x && tp_write_text ${other}/f root root 0600 y`;
+    const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync', '-o', trace, '/bin/bash', '-c', wrapScript(script)], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const synced = readFileSync(trace, 'utf8')
+      .split('\n')
+      .flatMap((l) => /fsync\(\d+<([^>]+)>\)/.exec(l)?.[1] ?? []);
+    expect(synced).toContain(state);
+    expect(synced).not.toContain(other);
+    // each file itself before its rename, as before
+    expect(synced.filter((p) => p.includes('/.tp-stage.') && p.includes('/new.'))).toHaveLength(2);
+  });
+});
+
 describe("tp_clean_scratch: a killed run's scratch folder goes, a live run's and other accounts' stay", () => {
   it("removes root's tp-scratch.PID.* of a PID no process has; keeps its own, a live PID's, another owner's, a link", () => {
     const tmp = join(scratch, 'tmp');
