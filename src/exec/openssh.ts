@@ -5,7 +5,7 @@
 // the only key exchange, every later round trip is a channel on that connection. A run of one
 // round trip per host (--check) makes none.
 import { type SpawnOptions, spawn } from 'node:child_process';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { makeFolders } from '../util/folders.ts';
 import { dirname, resolve } from 'node:path';
@@ -351,7 +351,7 @@ export function openSshSession(
     const [out, stdout, stderr] = ran;
     // ssh's log is read when the login may have failed, and at -vvvv, where ssh's -vvv account
     // of the connection is what the admin asked to see (it comes before the script's stderr).
-    const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await readFile(control.log, 'utf8').catch(() => '') : '';
+    const log = out.exitCode !== 0 || debugging || maybeElsewhere ? await fileEnds(control.log, LOG_KEPT_BYTES) : '';
     if (maybeElsewhere) masterElsewhere = masterMadeAt(log);
     // Once the session opened, the script ran, whatever its exit code (sshpass's 5 and 6 or
     // ssh's 255 mean a failed login only when it did not). A -q after the toolkit's -v in the
@@ -382,7 +382,7 @@ export function openSshSession(
       const [out, stdout, stderr] = ran;
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
-      const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await readFile(control.log, 'utf8').catch(() => '')) : '';
+      const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await fileEnds(control.log, LOG_KEPT_BYTES)) : '';
       return resultOf(out, stdout, lost || stderr);
     },
     roundTrips: () => trips,
@@ -393,7 +393,7 @@ export function openSshSession(
         for (const p of running) terminate(p);
         await Promise.allSettled([...running]);
         // (A first script stopped here may not have read its log yet.)
-        const elsewhere = masterElsewhere ?? (maybeElsewhere ? masterMadeAt(await readFile(control.log, 'utf8').catch(() => '')) : undefined);
+        const elsewhere = masterElsewhere ?? (maybeElsewhere ? masterMadeAt(await fileEnds(control.log, LOG_KEPT_BYTES)) : undefined);
         // Without multiplexing the run's own socket is never made (ControlPath=none).
         if (elsewhere === undefined && !multiplex) return;
         const socket = elsewhere ?? control.socket;
@@ -456,7 +456,7 @@ const LOCAL_CAUSE = /ControlPath too long|too long for Unix domain socket|Could 
 /** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about
  *  known_hosts and the transfer figures it logs at exit left out. */
 function sshMessages(lines: string[]): string {
-  const noise = /^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal|^Transferred: |^Bytes per second: /;
+  const noise = /^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal|^Transferred: |^Bytes per second: |^\(\d+ bytes of the log left out\)$/;
   return lines
     .filter((l) => l.trim() !== '' && !noise.test(l))
     .join(' ')
@@ -483,6 +483,32 @@ const STDERR_WATCH_MS = 500;
 const STDERR_KEPT_BYTES = 1024 * 1024;
 
 /** The last `bytes` of a file ('' when it cannot be read): a flood on stderr is never read whole. */
+/** The most of ssh's -v log read back from each end: its start says how the login went, its end
+ *  why the master's connection went; a host may make the master log without end (each global
+ *  request the server sends is a line), and the run must not read gigabytes for a message. */
+const LOG_KEPT_BYTES = 256 * 1024;
+
+/** A file's start and end, at most `bytes` of each, whole lines, with what was left out said
+ *  between them; the whole file when it is not larger than both; '' when it cannot be read. */
+export async function fileEnds(path: string, bytes: number): Promise<string> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      if (size <= 2 * bytes) return (await file.readFile()).toString('utf8');
+      const head = (await file.read(Buffer.alloc(bytes), 0, bytes, 0)).buffer;
+      const tail = (await file.read(Buffer.alloc(bytes), 0, bytes, size - bytes)).buffer;
+      const headEnd = head.lastIndexOf(0x0a) + 1;
+      const tailStart = tail.indexOf(0x0a) + 1;
+      return `${head.subarray(0, headEnd).toString('utf8')}(${size - headEnd - (bytes - tailStart)} bytes of the log left out)\n${tail.subarray(tailStart).toString('utf8')}`;
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
 export async function fileTail(path: string, bytes: number): Promise<string> {
   try {
     const file = await open(path, 'r');

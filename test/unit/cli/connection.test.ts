@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, fileTail, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, fileEnds, fileTail, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
 import { localSession, remoteShell } from '../../../src/exec/session.ts';
 import { join as joinCommand, raw, sh } from '../../../src/exec/command.ts';
 import { runBounded } from '../../../src/run/bounded.ts';
@@ -1001,6 +1001,29 @@ describe('ansible_connection=local: its bash is stopped as an ssh client is', ()
     expect(problem).toBe('the host did not send its facts within 1 s');
     expect(result.code).toBeNull();
   }, 20_000);
+});
+
+describe("ssh's -v log read back from both ends (fileEnds): a host that makes the master log without end costs no more than that", () => {
+  it('whole when small; else whole lines of its start and end, and what was left out between', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-ends-'));
+    try {
+      const file = join(dir, 'log');
+      writeFileSync(file, 'a\nb\n');
+      expect(await fileEnds(file, 4)).toBe('a\nb\n');
+      // the login's lines first, then a flood of the server's global requests, then why it ended
+      const flood = 'debug1: client_input_global_request: rtype x\n'.repeat(10_000);
+      writeFileSync(file, `Authenticated to h ([10.0.0.5]:22) using "publickey".\n${flood}Timeout, server h not responding.\n`);
+      const read = await fileEnds(file, 100);
+      expect(read.startsWith('Authenticated to h ([10.0.0.5]:22) using "publickey".\n')).toBe(true);
+      expect(read.endsWith('\nTimeout, server h not responding.\n')).toBe(true);
+      expect(read).toMatch(/\n\(\d+ bytes of the log left out\)\n/);
+      expect(read.length).toBeLessThan(300);
+      expect(masterSaid(read)).toBe('Timeout, server h not responding.');
+      expect(await fileEnds(join(dir, 'missing'), 100)).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("a script's stderr read back from its end (fileTail)", () => {
