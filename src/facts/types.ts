@@ -72,6 +72,9 @@ export interface HostFacts {
     /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that
      *  the saved line's single-file mode would stop loading. */
     droppedBySingleFile: string[];
+    /** Alloy on a single file: the other *.alloy files of its folder (names), which it does not
+     *  load now and would load in directory mode. */
+    dormantFiles: string[];
     /** Where the toolkit switched CONFIG_FILE to a folder: the file the saved line names (the
      *  package's config.alloy where it had none) when it does not exist, so Alloy could not start
      *  on that line. */

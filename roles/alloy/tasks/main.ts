@@ -55,10 +55,16 @@ function directoryMode(ctx: TaskContext): Change | null {
   const current = facts.alloy.configFile || `${PATHS.alloyPackageConfigFile} (package default)`;
   const dir = facts.alloy.configDir || PATHS.alloyDefaultDir;
   const sysconfig = facts.files[PATHS.alloySysconfig];
+  // Files Alloy does not load now and will once it loads the folder: said where the admin looks
+  // (the change's details, --check included), as they start running.
+  const dormant = facts.alloy.dormantFiles.map((n) => `${dir}/${n}`);
   return {
     id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
     kind: 'line',
     summary: `switch Alloy to directory mode: CONFIG_FILE ${current} -> ${dir}/ (only that line of ${PATHS.alloySysconfig}; the old line is kept in ${PATHS.savedAlloyConfigFile} for uninstall)`,
+    ...(dormant.length
+      ? { details: [`Alloy will also load ${dormant.join(', ')}, which it does not load now: move what must not run out of ${dir}/ first`] }
+      : {}),
     ...(ctx.withDiff && sysconfig?.content !== undefined
       ? {
           diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 1),

@@ -16,6 +16,15 @@ if [ -n "$cfg" ] && [ -d "$cfg" ]; then record alloy-config-is-dir yes; else rec
 # drop it.
 if [ -n "$cfg" ] && [ "${cfg%.alloy}" = "$cfg" ] && [ -f "$cfg" ]; then record alloy-config-file-not-alloy yes; fi
 record alloy-config-dir "$cfgdir"
+# Alloy on a single file: the other *.alloy files of its folder, which it does not load now and
+# would load once in directory mode (an admin's draft, an old test): the switch names them.
+if [ -n "$cfg" ] && [ -f "$cfg" ] && [ -d "$cfgdir" ]; then
+  dormant=
+  for f in "$cfgdir"/*.alloy; do
+    if [ -f "$f" ] && [ "${f##*/}" != "$TP_TRENTO_ALLOY" ] && [ ! "$f" -ef "$cfg" ]; then dormant+=${f##*/}$'\n'; fi
+  done
+  [ -z "$dormant" ] || record alloy-dormant-files "$dormant"
+fi
 # A folder the apply would refuse to write into (tp_stage: a folder above it others can write
 # to), said now, so that --check says it too. The package's own /etc/alloy is not looked at:
 # one stat less on every host, and /etc above it is root's.

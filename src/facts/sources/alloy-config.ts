@@ -14,6 +14,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         // recorded by files.sh, from its stat of the sysconfig (tp_sysconfig_unsafe)
         ...(r.get('alloy-sysconfig-unsafe') ? { sysconfigUnsafe: r.get('alloy-sysconfig-unsafe')! } : {}),
         droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),
+        dormantFiles: (r.get('alloy-dormant-files') ?? '').split('\n').filter(Boolean),
         ...(r.get('alloy-single-file-missing') ? { singleFileMissing: r.get('alloy-single-file-missing')! } : {}),
       },
     },

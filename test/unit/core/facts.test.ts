@@ -203,6 +203,21 @@ describe('facts', () => {
     expect(file?.sha256).toBe(createHash('sha256').update('prometheus.remote_write "trento" {}\n\n').digest('hex'));
   });
 
+  it('Alloy on a single file: the other *.alloy files of its folder, which directory mode would start loading', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-dormant-'));
+    for (const name of ['config.alloy', 'staging.alloy', 'trento.alloy', 'notes.txt']) writeFileSync(join(dir, name), '// x\n');
+    mkdirSync(join(dir, 'sub.alloy')); // a folder: Alloy loads files only
+    const sysconfig = join(dir, 'sysconfig-alloy');
+    writeFileSync(sysconfig, `CONFIG_FILE="${dir}/config.alloy"\n`, { mode: 0o644 });
+    const script = wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 }))).replace(
+      /^TP_ALLOY_SYSCONFIG=.*$/m,
+      `TP_ALLOY_SYSCONFIG=${sysconfig}`,
+    );
+    const facts = parseFacts(execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 }));
+    expect(facts.alloy.configIsDir).toBe(false);
+    expect(facts.alloy.dormantFiles).toEqual(['staging.alloy']);
+  });
+
   it('names the folders where a killed apply left a staging folder, which the plan removes first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-left-'));
     writeFileSync(join(dir, 'agent.yaml'), 'api-key: new\n');

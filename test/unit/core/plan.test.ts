@@ -41,7 +41,7 @@ function freshFacts(version: string): HostFacts {
     packages: {},
     agentCandidateVersion: '3.1.0-1.1',
     units: {},
-    alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
+    alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [], dormantFiles: [] },
     files: {},
     probes: {},
     record: { packages: [], pendingHandlers: [], files: [], units: [] },
@@ -346,7 +346,10 @@ describe('plans per platform', () => {
       "Alloy stays installed and running (reloaded without trento.alloy), though trento-provision installed it and --purge removes what it installed: it also loads /etc/alloy/admin.alloy, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)",
     );
     // Once they are gone, --purge removes it and the line goes back.
-    const purgedAlone = planFor({ ...withAdminsOurs, alloy: { ...withAdminsOurs.alloy, droppedBySingleFile: [] } }, { uninstall: true, purge: true });
+    const purgedAlone = planFor(
+      { ...withAdminsOurs, alloy: { ...withAdminsOurs.alloy, droppedBySingleFile: [], dormantFiles: [] } },
+      { uninstall: true, purge: true },
+    );
     expect(purgedAlone.changes.map((c) => c.summary)).toContain('restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"');
     expect(purgedAlone.changes.flatMap((c) => c.details ?? [])).toContainEqual(expect.stringMatching(/^- package alloy /));
 
@@ -1200,7 +1203,7 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
       osRelease: { ID: 'sles', VERSION_ID: '16.0' },
       packages,
       units,
-      alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [] },
+      alloy: { configFile: '', configIsDir: false, configDir: '/etc/alloy', droppedBySingleFile: [], dormantFiles: [] },
       record: { packages: recorded, pendingHandlers: [], files: [], units: [] },
     };
   }
@@ -1212,6 +1215,17 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     done.record.packages = [...facts.record.packages, ...done.record.packages];
     return done;
   }
+
+  it('the switch to directory mode names the *.alloy files Alloy does not load now and will then (an admin draft starts running)', () => {
+    const facts = migrated([NE, 'trento-agent']);
+    facts.alloy = { ...facts.alloy, configFile: '/etc/alloy/config.alloy', dormantFiles: ['staging.alloy', 'old-test.alloy'] };
+    const change = planFor(facts).changes.find((c) => c.id === `line:${PATHS.alloySysconfig}:CONFIG_FILE`)!;
+    expect(change.details).toEqual([
+      'Alloy will also load /etc/alloy/staging.alloy, /etc/alloy/old-test.alloy, which it does not load now: move what must not run out of /etc/alloy/ first',
+    ]);
+    facts.alloy.dormantFiles = [];
+    expect(planFor(facts).changes.find((c) => c.id === `line:${PATHS.alloySysconfig}:CONFIG_FILE`)!.details).toBeUndefined();
+  });
 
   it("the toolkit's node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)", () => {
     const facts = migrated([NE, 'trento-agent']);
