@@ -376,10 +376,22 @@ export function openSshSession(
       if (closing) return closedResult();
       const input = shell.stdinPrefix + wrapScript(toShell(script));
       if (!authenticated) return connectingRun(input, onOutput, onErrorBytes);
-      const quiet = debugging ? [] : ['-q'];
-      const ran = await withStderrFile([...argv, ...quiet, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
+      // Logged (-v, into a file of its own: control.log is the master's) so that a login this ssh
+      // makes itself, the master gone (ControlPersist ran out before a later wave's apply), is told
+      // from a script that ran: a refused one never reached the host, and is said as a failed login.
+      const clientLog = `${control.log}.client`;
+      if (!debugging) await rm(clientLog, { force: true });
+      const logged = debugging ? [] : ['-v', '-E', clientLog];
+      const ran = await withStderrFile([...argv, ...logged, ...target(ssh), shell.command], input, onOutput, onErrorBytes);
       if (!ran) return closedResult();
       const [out, stdout, stderr] = ran;
+      if (out.exitCode !== 0 && !debugging) {
+        const log = await fileEnds(clientLog, LOG_KEPT_BYTES);
+        if (/^debug1: /m.test(log) && !sessionOpened(log)) {
+          if (closing) return closedResult();
+          throw connectFailure(spec, out.exitCode, log, stderr);
+        }
+      }
       // A client of the master says nothing when the master's connection drops (ssh logs that
       // at debug2); the master, started with -v -E, wrote why into the control log.
       const lost = out.exitCode === 255 && stderr.trim() === '' ? masterSaid(await fileEnds(control.log, LOG_KEPT_BYTES)) : '';

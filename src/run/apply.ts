@@ -176,10 +176,15 @@ async function applyHost(
     }
     ran = await runBounded(h.session, script, options, { remoteSeconds: h.spec.scriptTimeoutSeconds }, read);
   } catch (error) {
-    // Only a new session logs in here (a later wave's recheck; paramiko's in open()): it may
-    // find the host gone since its facts were read.
+    // A login here (a later wave's recheck, on a new session; paramiko's in open(); or OpenSSH's
+    // own, its master gone since the facts) may find the host gone or refusing: nothing ran on it.
     if (!(error instanceof ConnectError)) throw error;
-    emit({ type: 'host-unreachable', host: h.name, message: `verifying at its wave: ${error.message}` });
+    emit({
+      type: 'host-unreachable',
+      host: h.name,
+      message: `logging in again for the ${needsApply(plan) ? 'apply' : 'checks'}: ${error.message}; nothing was run on the host`,
+    });
+    // Unreachable, whatever refused the login, as with the facts (and Ansible).
     return finish(h, 'unreachable');
   }
   const { result, problem } = ran;

@@ -2,6 +2,9 @@
 // rollout, wave 1 is converged and verified, the later wave is never started and named in the
 // recap and the JSON report; --check only shows the waves; Ctrl-C during a wave starts no other.
 // Five lab hosts through --limit (play order = the inventory's), one lab for the whole file.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, provision, SNAPSHOT_COMMAND, spawnProvision } from './helpers.ts';
@@ -202,6 +205,62 @@ describe('waves', () => {
     } finally {
       // b converges again (its agent started): the host as the file's other cases leave it.
       const again = await provision(['--inventory', info.inventoryDir, '--limit', `${a},${b}`]);
+      expect(again.code, again.stdout).toBe(0);
+    }
+  });
+
+  it("a host whose master went before its wave (ControlPersist ran out) and whose new login is refused: unreachable, 'nothing was run', not a connection lost mid-apply", async () => {
+    const { pull } = hostsBy(info);
+    const a = five[0]!.name;
+    const b = five.slice(1).find((h) => pull.includes(h))!;
+    // Both have a change to make: b's apply comes in wave 2, after its master's 1 s ControlPersist.
+    for (const name of [a, b.name]) await mustOnHost(info, name, 'rm /etc/trento/agent.yaml');
+    const knownHosts = join(mkdtempSync(join(tmpdir(), 'tp-waves-kh-')), 'known_hosts');
+    const lines = readFileSync(info.knownHosts, 'utf8').split('\n');
+    writeFileSync(knownHosts, lines.join('\n'));
+    const ofB = (l: string) => l.split(' ')[0]!.split(',').includes(b.name);
+    const otherKey = lines
+      .find((l) => l && !ofB(l))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
+    let paused = false;
+    let changed: Promise<unknown> | undefined;
+    const run = spawnProvision(
+      [
+        '--inventory',
+        info.inventoryDir,
+        '--limit',
+        `${a},${b.name}`,
+        '--serial',
+        '1',
+        '-e',
+        `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'`,
+        '-e',
+        "ansible_ssh_args='-C -o ControlMaster=auto -o ControlPersist=1s'",
+      ],
+      (out, child) => {
+        if (paused || !out.includes('WAVE [1/2]')) return;
+        paused = true;
+        child.kill('SIGSTOP');
+        // b's host key "changes" (another host's key in the run's known_hosts), and its idle master
+        // has 1 s to go before the run goes on.
+        writeFileSync(knownHosts, lines.map((l) => (ofB(l) ? `${l.split(' ')[0]} ${otherKey}` : l)).join('\n'));
+        changed = new Promise((r) => setTimeout(r, 2500)).finally(() => child.kill('SIGCONT'));
+      },
+    );
+    try {
+      const code = await run.exited;
+      await changed;
+      const out = run.output();
+      expect(code, out).toBe(4);
+      expect(out).toMatch(new RegExp(`${a} \\| DONE \\| `));
+      expect(out).toMatch(new RegExp(`${b.name} \\| UNREACHABLE \\| logging in again for the apply: HOST KEY CHANGED for .*; nothing was run on the host`));
+      expect(out).not.toContain('connection lost during apply');
+      // true: nothing ran on b
+      expect(await mustOnHost(info, b.name, 'test -e /etc/trento/agent.yaml && echo yes || echo no')).toBe('no\n');
+    } finally {
+      const again = await provision(['--inventory', info.inventoryDir, '--limit', `${a},${b.name}`]);
       expect(again.code, again.stdout).toBe(0);
     }
   });
