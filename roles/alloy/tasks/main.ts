@@ -174,7 +174,10 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
   const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts);
   const stopped = ours || Boolean(restored?.service?.stop);
-  const restore = configFileRestored(facts, ours, stopped || !unitRunning(facts.units[UNITS.alloy]));
+  // An Alloy that does not run (the admin stopped it) reads what the uninstall leaves when it
+  // starts: nothing to reload or restart, and the plan does not say it would (the apply would not).
+  const idle = stopped || !unitRunning(facts.units[UNITS.alloy]);
+  const restore = configFileRestored(facts, ours, idle);
   const tasks: RoleTasks = {
     removePackages: purge && adminPipelines.length === 0 ? [PACKAGES.alloy] : [],
     warnings: [
@@ -194,9 +197,9 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       ...restore.changes,
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : restored,
     ],
-    handlers: stopped ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
+    handlers: idle ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
   };
-  return stopped ? tasks : withStaleAlloy(tasks, facts, false);
+  return idle ? tasks : withStaleAlloy(tasks, facts, false);
 }
 
 /**

@@ -383,7 +383,11 @@ describe('plans per platform', () => {
 
     // An Alloy the admin had stopped is not asked to keep running (nor started by the restart).
     const stopped = { ...facts, units: { ...facts.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
-    expect(planFor(stopped, { uninstall: true }).checks.map((c) => c.name)).not.toContain('Alloy keeps running');
+    const stoppedPlan = planFor(stopped, { uninstall: true });
+    expect(stoppedPlan.checks.map((c) => c.name)).not.toContain('Alloy keeps running');
+    // ... nor reloaded or restarted, in the plan either: it reads what is left when it starts
+    expect(stoppedPlan.handlers.map((h) => h.name)).toEqual([]);
+    expect(planFor(facts, { uninstall: true }).handlers.map((h) => h.name)).toContain('reload alloy');
   });
 });
 
