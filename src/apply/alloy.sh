@@ -142,12 +142,13 @@ tp_alloy_restart() {
 # tp_alloy_apply reload|restart present|absent FILE...: apply Alloy's config, prove it, else put
 # the FILEs back and make Alloy run its previous configuration again.
 tp_alloy_apply() {
-  local how=$1 expect=$2 ok=1
+  local how=$1 expect=$2 ok=1 was_running=1
   shift 2
   tp_alloy_args "$TP_ALLOY_SYSCONFIG"
   # A stopped Alloy is not reloaded, and uninstall never starts one: it reads the files (the
   # restored configuration) when it starts.
   if ! systemctl is-active --quiet alloy.service; then
+    was_running=0
     if [ "$how" = reload ]; then
       echo "alloy.service is not running: nothing to reload"
       return 0
@@ -179,6 +180,15 @@ tp_alloy_apply() {
   fi
   [ $ok = 1 ] && return 0
   for f in "$@"; do tp_restore "$f"; done
+  # An Alloy that did not run before (the admin's, stopped; or one this run installed) is left
+  # stopped, as it was: it reads the files put back when it is started.
+  if [ $was_running = 0 ]; then
+    # (its failed start cleared too: it was stopped, not failed)
+    systemctl stop alloy.service
+    systemctl reset-failed alloy.service 2>/dev/null
+    echo "Alloy is stopped again, as it was before this run; the previous files are back" >&2
+    return 1
+  fi
   if [ "$how" = restart ]; then systemctl restart alloy.service; else tp_http POST "$TP_ALLOY_HTTP/-/reload" >/dev/null; fi
   tp_alloy_ready && echo "Alloy is running its previous configuration again" >&2
   return 1

@@ -162,6 +162,13 @@ export function planHost(input: PlanInput): HostPlan {
   // run again, with whatever this run notifies.
   const pending = input.facts.record.pendingHandlers.filter(isHandlerName).filter((n) => available.has(n));
   const notified = new Set([...ordered.flatMap((c) => c.notify ?? []), ...pending, ...results.flatMap((r) => r.dueHandlers ?? [])]);
+  // A unit this plan starts has nothing to reload: its reload, notified, becomes its restart,
+  // which takes the start (startsLeftToRestarts) and waits for it, once every file is written (a
+  // reload right after `systemctl start` asked a service not yet listening, and failed).
+  for (const [restart, reload] of Object.entries(SUPERSEDES) as [HandlerName, HandlerName][]) {
+    const unit = available.get(restart)?.restarts;
+    if (notified.has(reload) && unit !== undefined && ordered.some((c) => c.service?.unit === unit && c.service.start)) notified.add(restart);
+  }
   for (const [restart, reload] of Object.entries(SUPERSEDES)) if (notified.has(restart as HandlerName)) notified.delete(reload!);
   // No agent restart on uninstall: the agent is stopped.
   if (input.uninstall) notified.delete('restart trento-agent');

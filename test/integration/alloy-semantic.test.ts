@@ -95,6 +95,21 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     expect(await mustOnHost(info, h.name, `grep scrape_interval ${dir}/trento.alloy`)).toMatch(/scrape_interval = "30s"/);
   });
 
+  it('an Alloy the admin had stopped, whose start on the new trento.alloy fails (a CA file missing on the host): the file put back and Alloy stopped again, as it was', async () => {
+    const before = await mustOnHost(info, h.name, `sha256sum ${dir}/trento.alloy`);
+    await mustOnHost(info, h.name, 'systemctl stop alloy');
+    try {
+      const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_tls_ca_cert=/etc/pki/trento/missing.pem']);
+      expect(run.code, run.stdout).toBe(2);
+      expect(run.stdout).toContain('Alloy is stopped again, as it was before this run');
+      expect(await mustOnHost(info, h.name, `systemctl is-active alloy || true; sha256sum ${dir}/trento.alloy`)).toBe(`inactive\n${before}`);
+    } finally {
+      await mustOnHost(info, h.name, 'systemctl start alloy');
+      const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+      expect(again.code, again.stdout).toBe(0);
+    }
+  });
+
   it('CONFIG_FILE switched to the folder without a restart: a reload keeps Alloy on the path it was started with, so the toolkit restarts it and the host converges', async () => {
     // Alloy started on the single file, then the sysconfig put back as it was (the folder) with no
     // restart: what an admin who edited /etc/sysconfig/alloy by hand leaves.
