@@ -74,13 +74,16 @@ export function connector(options: ConnectorOptions = {}): Connector {
       folder = (async () => {
         try {
           await makeFolders(parent, 0o700);
-          const unsafe = await writableByOthers(parent);
+          // Judged, and used, where it really is: a link (in a sticky /tmp, say) its owner could
+          // point elsewhere after the judgement would lead the run's sockets there.
+          const real = await realpath(parent);
+          const unsafe = await writableByOthers(real);
           if (unsafe) {
             throw new Error(
               `${unsafe}: another account could put its own folder, and a master socket in it, where the run's is (ssh uses a master without asking whose it is, and hands it the scripts and the sudo password)`,
             );
           }
-          const path = await mkdtemp(join(parent, 'tp-ssh-'));
+          const path = await mkdtemp(join(real, 'tp-ssh-'));
           made.push(path);
           return path;
         } catch (error) {

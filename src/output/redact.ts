@@ -57,7 +57,9 @@ const isSecretLine = (line: string) => line.trim() !== '' && !/^-----(BEGIN|END)
 
 /** One alternation of every spelling, longest first so overlapping values mask fully. */
 function patternOf(values: ReadonlySet<string>): RegExp | undefined {
-  const variants = [...new Set([...values].flatMap(spellings))].sort((a, b) => b.length - a.length);
+  // A spelling shorter than the value (decoded: "%2Ftrento" is "/trento") is held to the same
+  // minimum, or it would mask that text inside every path holding it.
+  const variants = [...new Set([...values].flatMap(spellings))].filter((v) => v.length >= MIN_FREE_TEXT_SECRET).sort((a, b) => b.length - a.length);
   if (variants.length === 0) return undefined;
   // Escaped, so metacharacters in a password are only text.
   return new RegExp(variants.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');

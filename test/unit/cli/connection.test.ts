@@ -3,7 +3,7 @@
 // ansible_connection=local proven by a real run against this machine (a Debian: facts are read,
 // the host is refused, nothing changes).
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -627,6 +627,25 @@ describe('connection settings, before any host is touched', () => {
       await sessions.close();
     }
     expect(readdirSync(join(open, 'cp'))).toEqual([]); // no run folder made there
+  });
+
+  it('a control_path_dir that is a link is judged and used where it points when the run starts: pointed elsewhere later, it leads the run nowhere', async () => {
+    const { connector } = await import('../../../src/exec/connector.ts');
+    const real = join(dir, 'cp-real');
+    const other = join(dir, 'cp-other');
+    mkdirSync(real, { mode: 0o700 });
+    mkdirSync(other, { mode: 0o700 });
+    const link = join(dir, 'cp-link');
+    symlinkSync(real, link);
+    const sessions = connector();
+    await sessions.open(connectionFor('h', { ansible_control_path_dir: link }, defaults));
+    expect(readdirSync(real).filter((n) => n.startsWith('tp-ssh-'))).toHaveLength(1);
+    // the link's owner points it elsewhere during the run: the run's folder is still the one it made
+    rmSync(link);
+    symlinkSync(other, link);
+    await sessions.close();
+    expect(readdirSync(real)).toEqual([]);
+    expect(readdirSync(other)).toEqual([]);
   });
 
   it("control_path (Ansible's template) and ansible_control_path_dir: used as Ansible's ssh plugin uses them, inside the run's private folder", () => {

@@ -55,6 +55,8 @@ describe('the secret set', () => {
     const set = secretSet([password]);
     expect(set.redact(`dial ${url}: connection refused`)).toBe(`dial amqp://trento:${MASK}@mq/trento: connection refused`);
     expect(set.redact('ACCESS_REFUSED for p@ssw0rd/2024')).toBe(`ACCESS_REFUSED for ${MASK}`);
+    // a decoded spelling shorter than the minimum is not searched for ("%2Ftrento" is "/trento")
+    expect(secretSet(['%2Ftrento']).redact('/etc/trento/agent.yaml, %2Ftrento')).toBe(`/etc/trento/agent.yaml, ${MASK}`);
   });
 
   it('masks a value of several lines line by line too, as output indents what a host echoed (the sink, the JUnit report)', async () => {
