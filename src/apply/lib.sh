@@ -111,9 +111,12 @@ tp_tail() {
 # line of its config an error is on). A first line longer than BYTES gives "[...]" alone.
 tp_head() {
   local text
-  text=$(head -c "$(($1 + 1))" -- "$2" | tr '\0' ' '; printf x)
+  text=$(head -c "$(($1 + 2))" -- "$2" | tr '\0' ' '; printf x)
   text=${text%x}
-  if [ "${#text}" -gt "$1" ]; then
+  # BYTES and the final newline after them: nothing was left out
+  if [ "${#text}" -eq $(($1 + 1)) ] && [ "${text:$1:1}" = $'\n' ]; then
+    :
+  elif [ "${#text}" -gt "$1" ]; then
     if [ "${text:$1:1}" = $'\n' ]; then
       # the byte after the window ends a line: the window is whole lines
       text=${text:0:$1}$'\n'

@@ -13,7 +13,8 @@ import { localSession, type Session } from './session.ts';
 import { makeFolders } from '../util/folders.ts';
 
 export interface Connector {
-  open(spec: ConnectionSpec): Promise<Session>;
+  /** `oneRoundTrip`: this session runs one script (a later wave's recheck): no master of its own. */
+  open(spec: ConnectionSpec, options?: { oneRoundTrip?: boolean }): Promise<Session>;
   /** Every master asked to exit, every control socket and the folder gone. */
   close(): Promise<void>;
 }
@@ -100,22 +101,22 @@ export function connector(options: ConnectorOptions = {}): Connector {
   const opening = new Set<Promise<unknown>>();
   let closing = false;
   let count = 0;
-  const open = async (spec: ConnectionSpec): Promise<Session> => {
+  const open = async (spec: ConnectionSpec, oneRoundTrip = options.oneRoundTrip ?? false): Promise<Session> => {
     if (spec.transport === 'local') return killedAtExit(localSession(spec));
     if (spec.transport === 'paramiko') return (await import('./paramiko.ts')).openParamikoSession(spec);
     const dir = await controlFolder(spec.controlPathDir ?? options.controlPathDir ?? tmpdir());
     // Short names: a unix socket path has room for about 100 bytes.
     const n = count++;
     const control = { socket: join(dir, `c${n}`), log: join(dir, `c${n}.log`), stderr: join(dir, `c${n}.err`) };
-    const session = killedAtExit(openSshSession(spec, control, { oneRoundTrip: options.oneRoundTrip ?? false }));
+    const session = killedAtExit(openSshSession(spec, control, { oneRoundTrip }));
     sshSessions.push({ session, socket: control.socket });
     // Opened while the run was being closed (a second Ctrl-C during connects): close at once.
     if (closing) session.close();
     return session;
   };
   return {
-    open(spec) {
-      const p = open(spec);
+    open(spec, opened) {
+      const p = open(spec, opened?.oneRoundTrip);
       opening.add(p);
       void p.finally(() => opening.delete(p)).catch(() => undefined);
       return p;

@@ -172,7 +172,11 @@ async function applyHost(
   try {
     if (recheck && provenByFacts(plan)) {
       h.earlierRoundTrips = (h.earlierRoundTrips ?? 0) + h.session.roundTrips();
-      h.session = await recheck.open(h.spec);
+      // One script on it: no master forked only to be closed again.
+      h.session = await recheck.open(h.spec, { oneRoundTrip: true });
+      // A second Ctrl-C while it connected (paramiko connects in open()) closed the sessions
+      // there were, not this one: nothing is run on it.
+      if (options.abort.aborted) h.session.close();
     }
     ran = await runBounded(h.session, script, options, { remoteSeconds: h.spec.scriptTimeoutSeconds }, read);
   } catch (error) {

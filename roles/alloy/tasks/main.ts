@@ -49,22 +49,26 @@ export function dirModeText(sysconfig: string, dir: string): string {
   return `${sysconfig}${sysconfig === '' || sysconfig.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 
+/** Files Alloy does not load now (on a single file) and will once it loads the folder: said where
+ *  the admin looks, under the switch (--diff) and as a warning (--check and every run), as they
+ *  start running. */
+const dormantPipelines = (facts: HostFacts) =>
+  facts.alloy.configIsDir ? [] : facts.alloy.dormantFiles.map((n) => `${facts.alloy.configDir || PATHS.alloyDefaultDir}/${n}`);
+const dormantNote = (dormant: string[], dir: string) =>
+  `Alloy will also load ${dormant.join(', ')}, which it does not load now: move what must not run out of ${dir}/ first`;
+
 function directoryMode(ctx: TaskContext): Change | null {
   const { facts } = ctx;
   if (facts.alloy.configIsDir) return null;
   const current = facts.alloy.configFile || `${PATHS.alloyPackageConfigFile} (package default)`;
   const dir = facts.alloy.configDir || PATHS.alloyDefaultDir;
   const sysconfig = facts.files[PATHS.alloySysconfig];
-  // Files Alloy does not load now and will once it loads the folder: said where the admin looks
-  // (the change's details, --check included), as they start running.
-  const dormant = facts.alloy.dormantFiles.map((n) => `${dir}/${n}`);
+  const dormant = dormantPipelines(facts);
   return {
     id: `line:${PATHS.alloySysconfig}:CONFIG_FILE`,
     kind: 'line',
     summary: `switch Alloy to directory mode: CONFIG_FILE ${current} -> ${dir}/ (only that line of ${PATHS.alloySysconfig}; the old line is kept in ${PATHS.savedAlloyConfigFile} for uninstall)`,
-    ...(dormant.length
-      ? { details: [`Alloy will also load ${dormant.join(', ')}, which it does not load now: move what must not run out of ${dir}/ first`] }
-      : {}),
+    ...(dormant.length ? { details: [dormantNote(dormant, dir)] } : {}),
     ...(ctx.withDiff && sysconfig?.content !== undefined
       ? {
           diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 1),
@@ -101,6 +105,9 @@ export function install(ctx: TaskContext): RoleTasks {
             ]
           : []),
       ],
+      warnings: dormantPipelines(facts).length
+        ? [`switching Alloy to directory mode: ${dormantNote(dormantPipelines(facts), facts.alloy.configDir || PATHS.alloyDefaultDir)}`]
+        : [],
       installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
       whenMissing: {
         [PACKAGES.alloy]:

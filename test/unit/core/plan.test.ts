@@ -1230,8 +1230,13 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(change.details).toEqual([
       'Alloy will also load /etc/alloy/staging.alloy, /etc/alloy/old-test.alloy, which it does not load now: move what must not run out of /etc/alloy/ first',
     ]);
+    // and as a warning, which --check and a run show without --diff
+    expect(planFor(facts).warnings).toContain(
+      'switching Alloy to directory mode: Alloy will also load /etc/alloy/staging.alloy, /etc/alloy/old-test.alloy, which it does not load now: move what must not run out of /etc/alloy/ first',
+    );
     facts.alloy.dormantFiles = [];
     expect(planFor(facts).changes.find((c) => c.id === `line:${PATHS.alloySysconfig}:CONFIG_FILE`)!.details).toBeUndefined();
+    expect(planFor(facts).warnings.join()).not.toMatch(/will also load/);
   });
 
   it("the toolkit's node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)", () => {

@@ -196,6 +196,9 @@ describe("tp_head: the start of Alloy's answer, to the end of a line (a secret i
     expect(head(text, 45)).toBe('error at trento.alloy:5:3\n[...]');
     // the window ending right before a line break keeps its last line
     expect(head('abc\nxyz\n', 3)).toBe('abc\n[...]');
+    // only the file's final newline after the window: nothing was left out
+    expect(head('abc\n', 3)).toBe('abc\n');
+    expect(head('ab\ncd\n', 5)).toBe('ab\ncd\n');
     expect(head(`${'#'.repeat(50)}\n`, 20)).toBe('[...]');
   });
 });
