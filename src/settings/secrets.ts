@@ -78,9 +78,14 @@ export function withoutSecretText<P extends { variable: string; message: string 
  *  at its last "@", as Go's url.Parse reads it. */
 const URL_PASSWORD = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#]*)@/u;
 
+/** Where Go finds no password (the authority ends before any "@"), everything between
+ *  `scheme://user:` and the last "@": a password an older file wrote raw (the official role's
+ *  template) may hold a "/", "?" or "#" that ends Go's reading of it, and is hidden all the same. */
+const URL_PASSWORD_RAW = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*:)(.*)@/u;
+
 /** The URL with its userinfo password replaced by the mask. */
 export function maskUrlPassword(text: string): string {
-  return text.replace(URL_PASSWORD, `$1${MASK}@`);
+  return URL_PASSWORD.test(text) ? text.replace(URL_PASSWORD, `$1${MASK}@`) : text.replace(URL_PASSWORD_RAW, `$1${MASK}@`);
 }
 
 /** The password in a URL's userinfo as written and decoded (as it is sent; the same when nothing
@@ -166,9 +171,21 @@ export function maskAgentYaml(text: string): string {
       const source = text.slice(range[0], range[1]);
       // A block scalar's range ends with its line break(s): keep them.
       const trailing = /\s*$/u.exec(source)?.[0] ?? '';
+      // A value on one line: what follows it there too. An older file written raw (the official
+      // role's template) may have a secret YAML read as a value and a comment ("pw #2024").
+      // (Only a comment: in a flow mapping, "{api-key: x, b: 1}", the rest is other keys.)
+      const lineEnd = (text.indexOf('\n', range[1]) + 1 || text.length + 1) - 1;
+      // A quoted value ends at its quote: a comment after it is no part of it.
+      const plain = !isScalar(pair.value) || pair.value.type === 'PLAIN';
+      const oneLine = plain && !source.trimEnd().includes('\n') && /^[ \t]*(#.*)?\r?$/u.test(text.slice(range[1], lineEnd));
       if ((SECRET_AGENT_KEYS as readonly string[]).includes(name)) {
-        // Whole value, whatever its style or type (a mapping or list is hidden too).
-        edits.push({ start: range[0], end: range[1], replacement: `"${MASK}"${trailing}` });
+        // Whole value, whatever its style or type (a mapping or list is hidden too), from the
+        // key's colon: a tag or anchor before it ("!x", "&a" written raw) may be the secret.
+        const keyEnd = (pair.key as { range?: [number, number, number] | null }).range?.[1] ?? range[0];
+        const colon = text.indexOf(':', keyEnd);
+        const start = colon >= 0 && colon < range[0] ? colon + 1 : range[0];
+        const end = oneLine ? lineEnd - (text[lineEnd - 1] === '\r' ? 1 : 0) : range[1];
+        edits.push({ start, end, replacement: `${start === range[0] ? '' : ' '}"${MASK}"${oneLine ? '' : trailing}` });
         // `api-key: *alias`: the anchored value elsewhere is the secret itself.
         const anchored = isAlias(pair.value) ? pair.value.resolve(doc) : undefined;
         const anchoredRange = anchored?.range;
@@ -178,11 +195,15 @@ export function maskAgentYaml(text: string): string {
           edits.push({ start: anchoredRange[0], end: anchoredRange[1], replacement: `"${MASK}"${anchorTrailing}` });
         }
       } else if ((URL_WITH_PASSWORD_KEYS as readonly string[]).includes(name) && isScalar(value) && typeof value.value === 'string') {
+        // The rest of its line with it: a raw password with " #" in it is read as a comment there.
+        const written = oneLine ? text.slice(range[0], lineEnd) : source;
         const masked = maskUrlPassword(value.value);
-        if (masked === value.value) return;
-        // Mask inside the source text to keep its quoting; re-quote only if that did not work.
-        const inPlace = source.replace(/(:\/\/[^/@:\s"']*:)[^/\s"']*@/u, `$1${MASK}@`);
-        edits.push({ start: range[0], end: range[1], replacement: inPlace !== source ? inPlace : `${JSON.stringify(masked)}${trailing}` });
+        // Mask inside the source text to keep its quoting (as maskUrlPassword reads it); re-quote
+        // only if that did not work.
+        const quote = /^["']/u.test(written) ? written[0]! : '';
+        const inPlace = `${quote}${maskUrlPassword(written.slice(quote.length))}`;
+        if (inPlace === written && masked === value.value) return;
+        edits.push({ start: range[0], end: oneLine ? lineEnd : range[1], replacement: inPlace !== written ? inPlace : `${JSON.stringify(masked)}${trailing}` });
       }
     },
   });

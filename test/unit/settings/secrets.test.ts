@@ -52,6 +52,21 @@ describe('maskAgentYaml', () => {
     );
   });
 
+  it("an agent.yaml the official role wrote raw: a secret YAML reads as a tag, an anchor or a value and a comment, a URL password with a '/', is masked whole", () => {
+    for (const raw of ['s3cret #2024!', '&anc rest', '!tag rest', '&a', '!x', 'a #b']) {
+      const masked = maskAgentYaml(`log-level: info\nprometheus-auth-password: ${raw}\nserver-url: https://trento\n`);
+      expect(masked, raw).toBe(`log-level: info\nprometheus-auth-password: "${MASK}"\nserver-url: https://trento\n`);
+    }
+    for (const password of ['ab/cd', 'ab?cd', 'pa #ss']) {
+      expect(maskAgentYaml(`facts-service-url: amqp://trento:${password}@192.0.2.30/trento\n`), password).toBe(
+        `facts-service-url: amqp://trento:${MASK}@192.0.2.30/trento\n`,
+      );
+    }
+    // a flow mapping's other keys and a quoted value's comment stay
+    expect(maskAgentYaml('m: {api-key: secretvalue, b: 1}\n')).toBe(`m: {api-key: "${MASK}", b: 1}\n`);
+    expect(maskAgentYaml("api-key: 'k' # note\n")).toBe(`api-key: "${MASK}" # note\n`);
+  });
+
   it('masks an old hand-written file in any YAML style and keeps the rest byte for byte', () => {
     const old = [
       '# old file, written by hand',
