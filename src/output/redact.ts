@@ -28,6 +28,17 @@ export interface SecretSet {
   readonly redact: Redactor;
 }
 
+/** Inside URLs; inside facts-service-url, as agent.yaml holds it; and as a program that read that
+ *  URL may print it. None for a value no URL can hold (a lone UTF-16 surrogate, from a JSON
+ *  inventory, which encodeURIComponent refuses: it would end the run before any host). */
+function inUrls(value: string): string[] {
+  try {
+    return [encodeURIComponent(value), urlCredential(value), decodedUrlCredential(value)];
+  } catch {
+    return [];
+  }
+}
+
 /** A value written already encoded (`p%40ss`), decoded (`p@ss`); else the value itself. */
 function decodedUrlCredential(value: string): string {
   try {
@@ -43,9 +54,7 @@ function spellings(value: string): string[] {
   return [
     value,
     escapeControls(value),
-    encodeURIComponent(value), // inside URLs
-    urlCredential(value), // inside facts-service-url, as agent.yaml holds it
-    decodedUrlCredential(value), // and as a program that read that URL may print it
+    ...inUrls(value),
     JSON.stringify(value).slice(1, -1), // inside JSON or escaped strings
     value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside Alloy strings
   ];

@@ -88,15 +88,23 @@ const quotedUrl = (text: string) => `"${text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:
  * A non-secret setting's wrong value as an error quotes it (the terminal, --json, --junit): a
  * value that is not what the setting takes may be a secret put in the wrong place, a key pasted
  * where its path goes or a RabbitMQ URL with its password where the host goes, which no secret
- * list masks. So a PEM block or a value of several lines is described, not shown, and whatever
- * comes before an "@" is hidden as in URLs.
+ * list masks. So a PEM block (also base64-encoded, as `base64 -w0 client.key` writes it), a value
+ * of several lines, or one longer than any path or URL a setting takes, is described, not shown,
+ * and whatever comes before an "@" is hidden as in URLs.
  */
 function quotedValue(text: string): string {
   const pem = /-----BEGIN ([A-Z0-9 ]{1,40})-----/u.exec(text);
   if (pem) return `a PEM block ("-----BEGIN ${pem[1]}-----", ${text.length} characters, not shown: the key or certificate itself?)`;
+  // "-----BEGIN" in base64, at any of the three offsets a longer text can put it at.
+  if (/LS0tLS1CRUdJTi|0tLS0tQkVHSU4|tLS0tLUJFR0lO/u.test(text))
+    return `a base64-encoded PEM block (${text.length} characters, not shown: the key or certificate itself?)`;
   if (/[\n\r]/u.test(text)) return `a value of ${text.split(/\r\n|\n|\r/u).length} lines (not shown)`;
+  if (text.length > MAX_QUOTED_VALUE) return `a value of ${text.length} characters (not shown: a key or a file's content?)`;
   return quotedUrl(text);
 }
+
+/** The longest wrong value an error quotes: longer than any path or URL an admin types. */
+const MAX_QUOTED_VALUE = 256;
 
 /**
  * The URL is written as given, and the agent and Alloy read it with Go's url.Parse, which

@@ -55,6 +55,9 @@ describe('the secret set', () => {
     const set = secretSet([password]);
     expect(set.redact(`dial ${url}: connection refused`)).toBe(`dial amqp://trento:${MASK}@mq/trento: connection refused`);
     expect(set.redact('ACCESS_REFUSED for p@ssw0rd/2024')).toBe(`ACCESS_REFUSED for ${MASK}`);
+    // a value no URL can hold (a lone surrogate, from a JSON inventory) is masked as it is, no error
+    const lone = 'password-\ud800-x';
+    expect(secretSet([lone]).redact(`said ${lone}`)).toBe(`said ${MASK}`);
     // a decoded spelling shorter than the minimum is not searched for ("%2Ftrento" is "/trento")
     expect(secretSet(['%2Ftrento']).redact('/etc/trento/agent.yaml, %2Ftrento')).toBe(`/etc/trento/agent.yaml, ${MASK}`);
   });

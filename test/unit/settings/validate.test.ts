@@ -613,6 +613,17 @@ describe('setting errors', () => {
         /^must be an absolute path on the host, got a PEM block \("-----BEGIN PRIVATE KEY-----", \d+ characters, not shown: the key or certificate itself\?\)$/,
       ],
       ['agent_prometheus_tls_ca_cert', 'line one\nSENTINEL two', /^must be an absolute path on the host, got a value of 2 lines \(not shown\)$/],
+      // the key as `base64 -w0 client.key` writes it, as agent_server_ca_cert may be given
+      [
+        'agent_prometheus_tls_client_key',
+        Buffer.from(key).toString('base64'),
+        /^must be an absolute path on the host, got a base64-encoded PEM block \(\d+ characters, not shown: the key or certificate itself\?\)$/,
+      ],
+      [
+        'agent_prometheus_tls_client_key',
+        `${'k'.repeat(300)}SENTINEL`,
+        /^must be an absolute path on the host, got a value of 308 characters \(not shown: a key or a file's content\?\)$/,
+      ],
       [
         'agent_rabbitmq_host',
         'amqp://trento:SENTINEL@rabbit:5672',
@@ -625,6 +636,7 @@ describe('setting errors', () => {
       expect(errors.map((e) => e.variable)).toEqual([variable]);
       expect(errors[0]!.message).toMatch(message);
       expect(formatSettingError(errors[0]!)).not.toContain('SENTINEL');
+      expect(formatSettingError(errors[0]!)).not.toContain(Buffer.from(key).toString('base64').slice(0, 40));
     }
     // A plain mistake is still shown as written, to be found in the file.
     const { vars, origins } = withVars({ agent_prometheus_tls_client_key: 'certs/client.key' });
