@@ -345,10 +345,12 @@ export function factsServiceUrl(parts: { protocol: string; username: string; pas
 /** No setting is this long: a longer value is a pasted file or a broken template. */
 export const MAX_VALUE_LENGTH = 8192;
 
-function tooLong(value: unknown): Checked | undefined {
-  return typeof value === 'string' && value.length > MAX_VALUE_LENGTH
-    ? { ok: false, problem: `is ${value.length} characters long; no setting is longer than ${MAX_VALUE_LENGTH} (a pasted file?)` }
-    : undefined;
+function tooLong(value: unknown, max = MAX_VALUE_LENGTH): Checked | undefined {
+  if (typeof value !== 'string' || value.length <= max) return undefined;
+  return {
+    ok: false,
+    problem: `is ${value.length} characters long; ${max === MAX_VALUE_LENGTH ? 'no setting is' : 'it may be no'} longer than ${max} (a pasted file?)`,
+  };
 }
 
 /** Type, enum, URL and duration checks of every set variable of the table. */
@@ -358,7 +360,7 @@ function checkValues(resolved: ResolvedVars, specs: readonly VariableSpec[]): { 
   for (const spec of specs) {
     const value = resolved.get(spec.name);
     if (value === undefined) continue;
-    const checked = tooLong(value) ?? CHECKS[spec.kind](value, spec);
+    const checked = tooLong(value, spec.maxLength) ?? CHECKS[spec.kind](value, spec);
     if (checked.ok) texts.set(spec.name, checked.text);
     else errors.push({ variable: spec.name, origin: resolved.origin(spec.name), message: checked.problem });
   }

@@ -26,6 +26,8 @@ export interface VariableSpec {
   kind: VariableKind;
   /** For kind 'enum'. */
   values?: readonly string[];
+  /** The longest value taken, where a setting holds a file (MAX_VALUE_LENGTH otherwise). */
+  maxLength?: number;
   /** The agent's wording for a bad enum value, so errors read like the agent's own. */
   invalidMessage?: (value: string) => string;
   /** The agent.yaml key the value is written to, if it maps one to one. */
@@ -292,6 +294,8 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     name: 'agent_server_ca_cert',
     kind: 'text',
+    // a chain of RSA-4096 certificates in base64 is over 8 KiB; the host reads the file back whole
+    maxLength: 256 * 1024,
     secret: false,
     help: 'PEM of the CA that signed the Trento server; written to /etc/pki/trust/anchors/trento-server-ca.pem (0644) + update-ca-certificates.',
   },

@@ -643,6 +643,16 @@ describe('setting errors', () => {
     expect(validateHostVars(vars, origins, defaults)[0]!.message).toBe('must be an absolute path on the host, got "certs/client.key"');
   });
 
+  it('a CA chain over 8 KiB (certificates in base64) is taken; no other setting that long', () => {
+    const pem = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
+    const chain = Buffer.from(pem.repeat(12)).toString('base64');
+    expect(chain.length).toBeGreaterThan(8192);
+    const ok = withVars({ agent_server_ca_cert: chain, agent_server_ca_cert_as_base64: true });
+    expect(validateHostVars(ok.vars, ok.origins, defaults)).toEqual([]);
+    const long = withVars({ agent_rabbitmq_host: 'h'.repeat(9000) });
+    expect(validateHostVars(long.vars, long.origins, defaults)[0]!.message).toBe('is 9000 characters long; no setting is longer than 8192 (a pasted file?)');
+  });
+
   it('reports every problem of a host at once', () => {
     const { vars, origins } = withVars({ agent_prometheus_auth: 'x', agent_prometheus_scrape_interval: 'y', agent_web_api_key: undefined });
     expect(
