@@ -481,7 +481,7 @@ function emptyAuthProblem(resolved: ResolvedVars): SettingProblem {
     variable: 'agent_prometheus_auth',
     origin: resolved.origin('agent_prometheus_auth'),
     message:
-      'is empty, and in push mode the agent then falls back to basic auth and fails without credentials: ' +
+      'is empty, and in push mode the agent then falls back to basic auth, which needs a username and a password: ' +
       'set trento_prometheus_auth (or agent_prometheus_auth) to none, basic, bearer or mtls, with its credentials ' +
       '(basic: trento_prometheus_auth_username and trento_prometheus_auth_password)',
   };
@@ -572,10 +572,18 @@ export function agentConfigFor(
     });
   }
 
-  const auth = AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
+  // Push mode without a method but with a username and a password: the official role writes no
+  // method then, and the agent takes basic (its default) with them; the same here (agent.yaml
+  // without the key, its credentials written).
+  const basicByDefault =
+    mode === 'push' &&
+    resolved.get('agent_prometheus_auth') === undefined &&
+    Boolean(texts.get('agent_prometheus_auth_username')) &&
+    Boolean(texts.get('agent_prometheus_auth_password'));
+  const auth = basicByDefault ? 'basic' : AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
   if (mode === 'push') {
     errors.push(...missing(PUSH_REQUIRED, resolved, 'not set'));
-    if (resolved.get('agent_prometheus_auth') === undefined) errors.push(emptyAuthProblem(resolved));
+    if (resolved.get('agent_prometheus_auth') === undefined && !basicByDefault) errors.push(emptyAuthProblem(resolved));
     if (auth !== undefined) {
       const origin = resolved.origin('agent_prometheus_auth');
       errors.push(...missing(AUTH_REQUIRED[auth], resolved, origin, ` (agent_prometheus_auth is "${auth}" in ${origin})`));

@@ -643,6 +643,19 @@ describe('setting errors', () => {
     expect(validateHostVars(vars, origins, defaults)[0]!.message).toBe('must be an absolute path on the host, got "certs/client.key"');
   });
 
+  it("push mode without an auth method but with a username and a password: basic, as the agent's default (the official role writes no method then)", () => {
+    const { vars, origins } = withVars({
+      trento_prometheus_auth: '',
+      agent_prometheus_auth: undefined,
+      trento_prometheus_auth_username: 'prometheus',
+      trento_prometheus_auth_password: 'prometheus-password',
+    });
+    const { config, errors } = agentConfigFor(vars, origins, 'push', defaults);
+    expect(errors).toEqual([]);
+    expect(config['prometheus-auth']).toBeUndefined();
+    expect([config['prometheus-auth-username'], config['prometheus-auth-password']]).toEqual(['prometheus', 'prometheus-password']);
+  });
+
   it('a CA chain over 8 KiB (certificates in base64) is taken; no other setting that long', () => {
     const pem = readFileSync(new URL('../../fixtures/official-playbook/server-ca.pem', import.meta.url), 'utf8');
     const chain = Buffer.from(pem.repeat(12)).toString('base64');
