@@ -36,9 +36,10 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   const { converge, retire } = ordered(plan);
   const runnable = new Set(plan.handlers.map((h) => h.name));
   // A notified handler the plan left out for one that supersedes it (reload alloy, when restart
-  // alloy runs) is owed as that one: recorded at the first change that notifies either, so a run
-  // cut before the later change that notified the restart still leaves Alloy's reload owed.
-  const owed = (n: HandlerName) => (runnable.has(n) ? n : plan.handlers.find((h) => SUPERSEDES[h.name] === n)?.name);
+  // alloy runs) is recorded too: a run cut before the later change that notified the restart
+  // still leaves Alloy's reload owed, and the restart, once it ran, clears both. (Not the restart
+  // itself: it is owed only once its own change ran, a switch of CONFIG_FILE say.)
+  const owed = (n: HandlerName) => (runnable.has(n) || plan.handlers.some((h) => SUPERSEDES[h.name] === n) ? n : undefined);
   const changeBodies = converge.map((c) => {
     const pending = [...new Set([...(c.followUp ? [c.followUp] : []), ...(c.notify ?? []).flatMap((n) => owed(n) ?? [])])];
     if (!pending.length) return c.script;

@@ -685,13 +685,14 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
   });
 
-  it('a change notifying a handler the plan runs as a superseding one (reload alloy, when restart alloy runs) records that one before it runs', () => {
+  it('a change notifying a handler the plan runs a superseding one for (reload alloy, when restart alloy runs) records it before it runs; the restart clears both', () => {
     const plan = planFor(freshFacts('16.0'), { serverCaPem: CA_PEM });
     expect(plan.handlers.map((h) => h.name)).toContain('restart alloy');
     expect(plan.handlers.map((h) => h.name)).not.toContain('reload alloy');
     const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
-    // trento.alloy's write owes Alloy a reload: recorded as the restart that will do it
-    expect(text).toMatch(/tp_handlers_pending_add 'restart alloy' && \{\ntp_validate_new\(\) \{\n[^}]*\}\ntp_write \/etc\/alloy\/trento\.alloy /);
+    // trento.alloy's write owes Alloy a reload: recorded, for the restart that will do it to clear
+    expect(text).toMatch(/tp_handlers_pending_add 'reload alloy' && \{\ntp_validate_new\(\) \{\n[^}]*\}\ntp_write \/etc\/alloy\/trento\.alloy /);
+    expect(text).toMatch(/\} && tp_handler_done 'restart alloy' 'reload alloy'/);
   });
 
   it('a follow-up an earlier run recorded (its change was cut short after the write) runs as a handler, before the restart', () => {
