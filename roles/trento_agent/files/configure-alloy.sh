@@ -59,10 +59,27 @@ fi
 # The current file is read once without following a link or waiting on a FIFO (the alloy account
 # may swap it at any time); the new one is root's own.
 IFS= read -r -d '' generated <"$new" || true
+# Alloy reloaded through its HTTP endpoint, which answers whether it took the files (a SIGHUP says
+# nothing: Alloy keeps its old graph and logs the error): prints the HTTP status, 000 where nothing
+# answered.
+alloy_reload() {
+  local code
+  tp_alloy_args "$TP_ALLOY_SYSCONFIG"
+  code=$(curl -q -sS --noproxy '*' -m 20 -X POST -o /dev/null -w '%{http_code}' "$TP_ALLOY_HTTP/-/reload" 2>/dev/null) || true
+  printf '%s' "${code:-000}"
+}
 if [ -f "$target" ] && [ ! -L "$target" ] && tp_read_nofollow "$target" && [ "$TP_REPLY" = "$generated" ]; then
   if [ $killed_before = 1 ]; then
-    systemctl reload "$TP_ALLOY_UNIT" || echo "configure-alloy: reloading Alloy failed; it keeps its previous configuration" >&2
-    echo "configure-alloy: $target is current; Alloy reloaded (an earlier start was cut short)"
+    # (no earlier file is left to put back: a refusal is said, for the next run to converge)
+    code=$(alloy_reload)
+    case $code in
+      200) echo "configure-alloy: $target is current; Alloy reloaded (an earlier start was cut short)" ;;
+      000) echo "configure-alloy: $target is current; Alloy did not answer at $TP_ALLOY_HTTP (not running?): it loads the file when it starts" ;;
+      *)
+        echo "configure-alloy: Alloy refuses $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; journalctl -u $TP_ALLOY_UNIT says why), which an earlier start, cut short, put in place; run trento-provision to put a configuration Alloy takes there" >&2
+        exit 1
+        ;;
+    esac
   fi
   exit 0
 fi
@@ -104,11 +121,9 @@ mv -f -T -- "$new" "$target"
 if tp_selinux_on && [ $labelled = 0 ]; then
   tp_selinux_default "$target" || echo "configure-alloy: could not give $target its SELinux default label: $TP_REPLY" >&2
 fi
-# Reloaded through Alloy's HTTP endpoint, which answers whether it took the file (a SIGHUP says
-# nothing: Alloy keeps its old graph and logs the error, and the refused file would stay on disk
-# for Alloy's next start, which then fails, the admin's own pipelines with it).
-tp_alloy_args "$TP_ALLOY_SYSCONFIG"
-code=$(curl -q -sS --noproxy '*' -m 20 -X POST -o /dev/null -w '%{http_code}' "$TP_ALLOY_HTTP/-/reload" 2>/dev/null) || code=000
+# A file Alloy refuses must not stay on disk for Alloy's next start, which would then fail, the
+# admin's own pipelines with it.
+code=$(alloy_reload)
 case $code in
   200) echo "configure-alloy: deployed $target" ;;
   000) echo "configure-alloy: deployed $target; Alloy did not answer at $TP_ALLOY_HTTP (not running?): it loads the file when it starts" ;;
