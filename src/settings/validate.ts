@@ -139,6 +139,13 @@ function urlProblem(text: string, schemes: readonly string[]): string | undefine
   if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/u.test(userinfo)) {
     return `URL ${quotedUrl(text)} has a character in its user:password part that Go refuses (net/url: invalid userinfo): percent-encode it (a " is %22)`;
   }
+  // Its host the same: Go takes letters, digits, -._~!$&'()*+,;=:[]<>" and %XX there (net/url's
+  // shouldEscape for hosts), and non-ASCII; a {, } or backtick the WHATWG parser lets through
+  // would make the agent and Alloy refuse the URL.
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:[\]<>"%\u0080-\uffff]*$/u.test(host)) {
+    return `URL ${quotedUrl(text)} has a character in its host that Go refuses (net/url: invalid character in host name)`;
+  }
   return undefined;
 }
 
