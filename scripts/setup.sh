@@ -24,8 +24,9 @@ PACKAGES=(
   python3-protobuf python3-snappy
   # the reference the compatibility tests compare against
   ansible-core
-  # the shell programs that run on hosts (src/**/*.sh) are checked by the tests
-  shellcheck
+  # the shell programs that run on hosts (src/**/*.sh) are checked by the tests; strace proves
+  # the apply library's fsyncs (Debian's image has it, named here so no test leans on that)
+  shellcheck strace
   # the default SSH transport's password logins (-k, ansible_password), as Ansible uses it
   sshpass
   # a Kerberos login (GSSAPI) through OpenSSH on the lab: the test's own KDC (krb5kdc and

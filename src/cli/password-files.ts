@@ -13,10 +13,21 @@ const execFileP = promisify(execFile);
 /** A password file that cannot give a password; the message names the file and what to do. */
 export class PasswordFileError extends Error {}
 
-/** Whether the path is a regular file (following a link), as a password file must be. */
-export function isRegularFile(path: string): boolean {
+/** Whether the path is a regular file (following a link). */
+function isRegularFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a password can be read from the path, as Ansible reads one (it checks only that the
+ *  path exists): a regular file, or a pipe (`--vault-password-file <(pass show vault)`,
+ *  /dev/stdin, a FIFO); not a folder. */
+export function isPasswordSource(path: string): boolean {
+  try {
+    return !statSync(path).isDirectory();
   } catch {
     return false;
   }
@@ -84,7 +95,8 @@ export async function passwordFromFile(file: PasswordFile, ctx: PasswordFileCont
   } else {
     const path = file.fromCommandLine ? unfrackPath(file.path, ctx.cwd, ctx.env ?? process.env, ctx.home ?? homedir()) : file.path;
     shown = path;
-    if (!isRegularFile(path)) throw new PasswordFileError(`${origin}: the password file ${path} was not found; give the path of a file holding the password`);
+    if (!isPasswordSource(path))
+      throw new PasswordFileError(`${origin}: the password file ${path} was not found; give the path of a file holding the password`);
     if (isExecutable(path)) {
       secret = await runPasswordScript(
         path,

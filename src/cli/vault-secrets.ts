@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { basename } from 'node:path';
 import type { VaultSecret } from '../inventory/index.ts';
 import { unfrackPath } from './ansible-config.ts';
-import { isExecutable, isRegularFile, PasswordFileError, runPasswordScript } from './password-files.ts';
+import { isExecutable, isPasswordSource, PasswordFileError, runPasswordScript } from './password-files.ts';
 import type { Prompt } from './prompt.ts';
 
 export class VaultSecretError extends PasswordFileError {}
@@ -62,7 +62,7 @@ export async function resolveVaultSecrets(
       // As Ansible opens it (unfrackpath): `--vault-id prod@~/.vault` has a ~ no shell expanded.
       const path = unfrackPath(source, cwd, env, home);
       shown = path;
-      if (!isRegularFile(path)) throw new VaultSecretError(`The vault password file ${path} was not found`);
+      if (!isPasswordSource(path)) throw new VaultSecretError(`The vault password file ${path} was not found`);
       password = isExecutable(path) ? await fromScript(path, label) : readFileSync(path, 'utf8').trim();
     }
     if (password === '')

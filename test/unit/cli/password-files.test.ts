@@ -1,7 +1,7 @@
 // The SSH and sudo passwords from files (--connection-password-file, --become-password-file and
 // their ansible.cfg / ANSIBLE_* settings), read as ansible-playbook's get_password_from_file reads
 // them; the flags as its argument groups take them.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../../src/cli/args.ts';
 import { type PasswordFile, PasswordFileError, passwordFromFile } from '../../../src/cli/password-files.ts';
 import { packageRoot } from '../../../src/cli/invocation.ts';
+import { resolveVaultSecrets } from '../../../src/cli/vault-secrets.ts';
 import { cliEntry } from '../../support/compiled-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-pwfile-'));
@@ -27,6 +28,21 @@ describe('a password from a file, as ansible-playbook reads it', () => {
     writeFileSync(join(dir, 'home', 'bin', 'pw.sh'), "#!/bin/sh\nprintf ' from script \\n'\n", { mode: 0o700 });
     expect(await passwordFromFile(flag('~/bin/pw.sh'), ctx)).toBe(' from script ');
     expect(await passwordFromFile(flag('$PWDIR/pw.sh'), { ...ctx, env: { PWDIR: join(dir, 'home', 'bin') } })).toBe(' from script ');
+  });
+
+  it('a pipe is read as a file, as Ansible reads one (`<(pass show ...)`, a FIFO): the become and vault password files alike', async () => {
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    // the writer: another process, as a shell's process substitution is
+    const writer = spawn('/bin/sh', ['-c', `printf 'from-a-pipe\\n' > ${fifo}`]);
+    expect(await passwordFromFile(flag('fifo'), ctx)).toBe('from-a-pipe');
+    await new Promise((r) => writer.on('close', r));
+    const vaultWriter = spawn('/bin/sh', ['-c', `printf 'vault-from-a-pipe\\n' > ${fifo}`]);
+    const secrets = await resolveVaultSecrets({ vaultIds: [], passwordFiles: [fifo], askVaultPass: false }, async () => '', dir);
+    expect(secrets.map((s) => s.password)).toEqual(['vault-from-a-pipe']);
+    await new Promise((r) => vaultWriter.on('close', r));
+    // a folder is no password source
+    await expect(passwordFromFile(flag('.'), ctx)).rejects.toThrow(/was not found/);
   });
 
   it('- is the whole of stdin (on the command line only)', async () => {
