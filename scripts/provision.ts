@@ -142,7 +142,9 @@ async function loginPasswords(
   prompt: ReturnType<typeof terminalPrompt>,
   adminDir: string,
 ): Promise<{ sshPassword?: string; becomePassword?: string }> {
-  if (cli.listHosts) return {};
+  // As ansible-playbook: neither lists nor a syntax check connect anywhere, so none is asked for
+  // (a CI syntax check under become_ask_pass = True has no terminal to ask on).
+  if (cli.listHosts || cli.syntaxCheck) return {};
   const files = { cwd: adminDir };
   const sshPassword = cli.ssh.askPass ? await prompt('SSH password: ') : cli.ssh.passwordFile && (await passwordFromFile(cli.ssh.passwordFile, files));
   const becomePassword = cli.become.askPass
@@ -199,12 +201,6 @@ async function runPlay(
   at.step = '--limit';
   const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir });
   for (const w of [...inventory.warnings, ...selection.warnings]) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
-  if (cli.listHosts) {
-    // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
-    const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
-    process.stdout.write(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
-    return 0;
-  }
   if (selection.hosts.length === 0 && cli.limit !== undefined) {
     // "no hosts matched" would be wrong where the limit names hosts, only none of the play's.
     const outside = matchHosts(inventory, cli.limit, { cwd: adminDir }).hosts;
@@ -214,6 +210,14 @@ async function runPlay(
         `--limit ${cli.limit} selects ${outside.slice(0, 5).join(', ')}${outside.length > 5 ? ` and ${outside.length - 5} more` : ''}, which the play does not run on: it runs on ${pattern === 'all' ? 'every host' : `group ${pattern}`} (${play.length} host(s)${play.length ? `: ${play.slice(0, 5).join(', ')}${play.length > 5 ? ', ...' : ''}` : ''}); the Trento server, RabbitMQ, Postgres and Prometheus hosts of the official playbook's inventory get no agent`,
       );
     }
+    // As ansible-playbook's --list-hosts: a limit that leaves no host is an error, not an empty list.
+    if (cli.listHosts) throw new UsageError(`no hosts matched --limit ${cli.limit} in ${inventory.sources.join(', ')}`);
+  }
+  if (cli.listHosts) {
+    // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
+    const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
+    process.stdout.write(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
+    return 0;
   }
   at.step = '-e';
   const extraVars = parseExtraVars(cli.extraVars, adminDir, vaultSecrets);

@@ -30,7 +30,8 @@ export function connectionDefaultsOf(cli: CliOptions, typed: { sshPassword?: str
     ...(ssh.pkcs11Provider ? { pkcs11Provider: ssh.pkcs11Provider, pkcs11ProviderOrigin: ssh.pkcs11ProviderOrigin } : {}),
     ...(ssh.controlPath ? { controlPath: ssh.controlPath, controlPathOrigin: ssh.controlPathOrigin } : {}),
     paramiko: ssh.paramiko,
-    ...(typed.sshPassword !== undefined ? { password: typed.sshPassword } : {}),
+    // An empty answer at -k's prompt is no password, as in Ansible (its `password or ...`): no sshpass.
+    ...(typed.sshPassword ? { password: typed.sshPassword } : {}),
     verbosity: cli.verbosity,
   };
 }

@@ -35,6 +35,17 @@ const firstOption = (argv: string[], key: string) =>
     .slice(1)
     .join('=');
 
+describe("-k's prompt answered with Enter", () => {
+  it('is no password, as in Ansible: no sshpass, BatchMode and the no-password options stay', async () => {
+    const { connectionDefaultsOf } = await import('../../../src/cli/connection-defaults.ts');
+    const cli = parseCli(['-i', dir, '-k'], {}, join(dir, 'no-project'), { cwd: dir });
+    const argvWith = (sshPassword: string) => sshArgv(connectionFor('db1', {}, connectionDefaultsOf(cli, { sshPassword })).openssh, 10, control);
+    expect(argvWith('')).toContain('BatchMode=yes');
+    expect(argvWith('')).toContain('PasswordAuthentication=no');
+    expect(argvWith('typed-pass')).not.toContain('BatchMode=yes');
+  });
+});
+
 describe('the OpenSSH command line', () => {
   it('leaves to ssh_config what nobody set: no User, Port or IdentityFile; the inventory name is the destination', () => {
     const spec = connectionFor('db1', {}, defaults);

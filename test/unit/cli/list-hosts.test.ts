@@ -60,3 +60,27 @@ it('a --limit pattern that matches nothing is warned about, by the list and the 
   expect(run.stderr).toContain('[WARNING]: Could not match supplied host pattern, ignoring: hanna02');
   expect(run.stdout).toContain('inventory and settings of 1 host(s) are valid');
 });
+
+it("a --limit that leaves no host is an error for the list too (exit 1), as for ansible-playbook --list-hosts and the run; a --syntax-check asks for no password (become_ask_pass), as Ansible's", {
+  timeout: 120_000,
+}, async () => {
+  const file = join(dir, 'none');
+  writeFileSync(
+    file,
+    '[agents]\nhana01\n[agents:vars]\nagent_web_api_key=k\ntrento_server_url=https://trento.example\nprovision_rabbitmq=false\ntrento_rabbitmq_host=rmq.example\nrabbitmq_password=p-long-enough\n',
+  );
+  const env = { ...process.env, NO_COLOR: '1' };
+  const failed = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--list-hosts', '-l', 'nosuch'], { cwd: repo, env }).then(
+    () => undefined,
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect(failed?.code).toBe(1);
+  expect(failed?.stderr).toMatch(/no hosts matched --limit nosuch in /);
+  // ansible.cfg asking for the sudo password, no terminal (execFile gives none): nothing asked
+  writeFileSync(join(dir, 'ansible.cfg'), '[privilege_escalation]\nbecome = True\nbecome_ask_pass = True\n');
+  const checked = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--syntax-check'], {
+    cwd: repo,
+    env: { ...env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') },
+  });
+  expect(checked.stdout).toContain('syntax check passed');
+});
