@@ -2,6 +2,7 @@
 //                     | --list-hosts PATTERN [--limit LIMIT] [--playbook-dir DIR]
 // Prints what ansible-inventory (or `ansible PATTERN --list-hosts`) prints for the same inventory.
 
+import { homedir } from 'node:os';
 import { closest } from 'fastest-levenshtein';
 import { AnsibleConfigError, readAnsibleSettings } from '../src/cli/ansible-config.ts';
 import { CliError, resolveInventory } from '../src/cli/args.ts';
@@ -10,6 +11,7 @@ import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
 import { InventoryError, limitHosts, loadInventory } from '../src/inventory/index.ts';
 import { ansibleJson, inventoryGraph, inventoryHost, inventoryList, listHostsText } from '../src/inventory/listing.ts';
+import { inventoryPathList } from '../src/util/unfrack-path.ts';
 
 const USAGE = `usage: trento-provision-inventory (npm run inventory -- in the repository) -i PATH (--list | --host NAME | --graph [GROUP] [--vars] | --list-hosts PATTERN [-l LIMIT])
   -i, --inventory PATH   inventory file or folder (repeatable; a name under inventories/ works too)
@@ -143,7 +145,7 @@ async function main(): Promise<number> {
     const inventories = args.inventories.length
       ? args.inventories
       : cfg.origins.inventory?.startsWith('env:')
-        ? (process.env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '')
+        ? inventoryPathList(process.env.ANSIBLE_INVENTORY ?? '', process.env, homedir())
         : (cfg.inventory ?? ['/etc/ansible/hosts']);
     const secrets = await resolveVaultSecrets(
       {

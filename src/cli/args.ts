@@ -1,6 +1,7 @@
 // The command line: ansible-playbook's flag names and meanings where they overlap.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { inventoryPathList } from '../util/unfrack-path.ts';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
@@ -401,10 +402,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
   }
   // --version needs no inventory (it names the config file, like ansible-playbook --version).
   if (v.version) return { help: false, version: true, warnings: cfg.warnings, ...(cfg.file ? { configFile: cfg.file } : {}) } as CliOptions;
-  // ANSIBLE_INVENTORY as written (a name under inventories/ works too); ansible.cfg's paths are
-  // already resolved against the file's folder.
+  // ANSIBLE_INVENTORY as Ansible reads it (a name under inventories/ works too); ansible.cfg's
+  // paths are already resolved against the file's folder.
   const inventoryArgs =
-    v.inventory ?? (cfg.origins.inventory?.startsWith('env:') ? (env.ANSIBLE_INVENTORY ?? '').split(',').filter((a) => a !== '') : (cfg.inventory ?? []));
+    v.inventory ??
+    (cfg.origins.inventory?.startsWith('env:') ? inventoryPathList(env.ANSIBLE_INVENTORY ?? '', env, env.HOME ?? homedir()) : (cfg.inventory ?? []));
   if (inventoryArgs.length === 0) {
     throw new CliError(
       'no inventory: give --inventory PATH (-i), e.g. -i ./hosts, or a folder name under inventories/ (or ANSIBLE_INVENTORY, or inventory = in ansible.cfg)',

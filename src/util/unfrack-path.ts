@@ -8,6 +8,19 @@ export function unfrackPath(path: string, base: string, env: NodeJS.ProcessEnv, 
   return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
 }
 
+/**
+ * ANSIBLE_INVENTORY as Ansible's `pathlist` reads it: comma-separated, each item trimmed, its
+ * $VARS and ~ expanded. Left relative (resolved where it is used, from the admin's folder), so a
+ * bare name can still be a folder under the project's inventories/.
+ */
+export function inventoryPathList(value: string, env: NodeJS.ProcessEnv, home: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+    .map((item) => expandUser(expandVars(item, env), home));
+}
+
 function expandUser(path: string, home: string): string {
   return path === '~' ? home : path.startsWith('~/') ? home + path.slice(1) : path;
 }

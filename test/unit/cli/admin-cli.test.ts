@@ -36,6 +36,11 @@ describe("the admin's folder", () => {
     expect(cli.json).toBe(join(admin, 'out', 'r.json'));
     expect(resolveInventory('example', repo, admin)).toBe(join(repo, 'inventories', 'example'));
     expect(resolveInventory('a,b,', repo, admin)).toBe('a,b,');
+    // ANSIBLE_INVENTORY as Ansible's pathlist: items trimmed, $VARS expanded (no shell reads it)
+    mkdirSync(join(admin, 'site'));
+    writeFileSync(join(admin, 'site', 'hosts2'), 'h2\n');
+    const fromEnv = parseCli([], { ANSIBLE_INVENTORY: 'hosts, $SITE/hosts2', SITE: join(admin, 'site') }, repo, { cwd: admin });
+    expect(fromEnv.inventories).toEqual([join(admin, 'hosts'), join(admin, 'site', 'hosts2')]);
     // ~/ as Ansible expands it (ANSIBLE_INVENTORY='~/site/hosts' reaches no shell)
     expect(() => resolveInventory('~/no-such-site/hosts', repo, admin)).toThrow(
       `inventory ${join(homedir(), 'no-such-site', 'hosts')} does not exist (-i ~/no-such-site/hosts)`,
