@@ -22,5 +22,16 @@ export async function startCompiled(script, command) {
     );
     process.exit(1);
   }
+  // A checkout installed as it is (npm link, npm install -g .): its sources are beside dist/, and a
+  // build older than them would run without a word. (An installed tarball ships no sources.)
+  const hashModule = new URL('../scripts/sources-hash.mjs', import.meta.url);
+  if (existsSync(fileURLToPath(hashModule)) && existsSync(fileURLToPath(new URL('../src', import.meta.url)))) {
+    const { compiledEntry } = await import(hashModule.href);
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    if (compiledEntry(root, script) === undefined) {
+      process.stderr.write(`${command}: its compiled code (${root}dist/) is older than its sources in ${root}: run \`npm run build\` there (or \`npm run ${script}\`, which runs the sources)\n`);
+      process.exit(1);
+    }
+  }
   await import(pathToFileURL(entry).href);
 }

@@ -120,6 +120,24 @@ describe('the installed commands (bin/), before the compiled code loads', () => 
     );
   });
 
+  it('a checkout installed as it is (npm link): a build older than its sources is named, not run; a current one runs', () => {
+    const dir = pkg();
+    mkdirSync(join(dir, 'scripts'));
+    copyFileSync(join(repoRoot, 'scripts', 'sources-hash.mjs'), join(dir, 'scripts', 'sources-hash.mjs'));
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'a.ts'), 'export const a = 1;\n');
+    mkdirSync(join(dir, 'dist', 'scripts'), { recursive: true });
+    writeFileSync(join(dir, 'dist', 'scripts', 'provision.js'), "console.log('provision', process.argv.slice(2).join(' '));\n");
+    writeFileSync(join(dir, 'dist', STAMP), `${sourcesHash(dir)}\n`);
+    expect(run(dir, 'trento-provision.js')).toEqual({ code: 0, out: 'provision --version', err: '' });
+    writeFileSync(join(dir, 'src', 'a.ts'), 'export const a = 2;\n'); // edited after the build
+    const stale = run(dir, 'trento-provision.js');
+    expect(stale.code).toBe(1);
+    expect(stale.err).toBe(
+      `trento-provision: its compiled code (${dir}/dist/) is older than its sources in ${dir}/: run \`npm run build\` there (or \`npm run provision\`, which runs the sources)`,
+    );
+  });
+
   it('a Node.js older than package.json asks for (Debian 12 has 18) is named before anything loads', () => {
     const dir = pkg();
     const old = join(dir, 'node18.mjs');
