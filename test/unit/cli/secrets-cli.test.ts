@@ -94,7 +94,8 @@ describeWith(
           '--vault-password-file',
           join(dir, 'pass.txt'),
           '-K',
-          '--syntax-check',
+          // a run (its settings errors stop it before any host; --syntax-check asks no password)
+          '--check',
           '-e',
           `agent_prometheus_mode=${TYPED}`,
         ]
