@@ -31,9 +31,10 @@ export interface ConnectorOptions {
  * it (OpenSSH's rule for ~/.ssh: owned by the user or root, not writable by group or others),
  * unless the sticky bit keeps each entry its owner's (/tmp); undefined when none does.
  */
-export async function writableByOthers(path: string): Promise<string | undefined> {
+export async function writableByOthers(realPath: string): Promise<string | undefined> {
   const uid = process.getuid?.() ?? 0;
-  for (let p = await realpath(path); ; p = dirname(p)) {
+  // (already resolved by the caller, which also makes its folder there)
+  for (let p = realPath; ; p = dirname(p)) {
     const st = await stat(p);
     if (st.uid !== uid && st.uid !== 0) return `${p} belongs to uid ${st.uid}`;
     if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)

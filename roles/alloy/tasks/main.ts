@@ -89,6 +89,7 @@ export function install(ctx: TaskContext): RoleTasks {
   // Directory mode loads only the folder's *.alloy files: the admin's pipeline in a file of
   // another name would stop running, while Trento's would be proved and the run say "changed".
   const dropsConfigFile = !facts.alloy.configIsDir && facts.alloy.configFileNotAlloy === true;
+  const dormant = dormantPipelines(facts);
   return withStaleAlloy(
     {
       refusals: [
@@ -105,9 +106,7 @@ export function install(ctx: TaskContext): RoleTasks {
             ]
           : []),
       ],
-      warnings: dormantPipelines(facts).length
-        ? [`switching Alloy to directory mode: ${dormantNote(dormantPipelines(facts), facts.alloy.configDir || PATHS.alloyDefaultDir)}`]
-        : [],
+      warnings: dormant.length ? [`switching Alloy to directory mode: ${dormantNote(dormant, facts.alloy.configDir || PATHS.alloyDefaultDir)}`] : [],
       installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
       whenMissing: {
         [PACKAGES.alloy]:
