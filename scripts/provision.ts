@@ -61,12 +61,28 @@ async function main(hangup: Hangup): Promise<number> {
     diff: cli.diff,
     ...terminalChoice(process.env, { stdout: process.stdout, stderr: process.stderr }),
     out: process.stdout,
+    ...(cli.logPath !== undefined ? { logPath: cli.logPath } : {}),
   });
   try {
     return await provision(cli, sink, adminDir, hangup);
   } catch (error) {
-    throw scrubbed(error, sink.secrets.redact);
+    const clean = scrubbed(error, sink.secrets.redact);
+    sink.log(fatalText(clean));
+    throw clean;
   }
+}
+
+/** How a run's end by an error is printed: an error of the admin's making by its message, any
+ *  other (a defect of the toolkit's) with its stack. */
+function fatalText(error: unknown): string {
+  const known =
+    error instanceof CliError ||
+    error instanceof InventoryError ||
+    error instanceof UsageError ||
+    error instanceof PasswordFileError ||
+    error instanceof PromptError ||
+    error instanceof AnsibleConfigError;
+  return `ERROR! ${known ? error.message : ((error as Error).stack ?? String(error))}`;
 }
 
 /** The error with every known secret masked in its message (and stack), its class kept. */
@@ -178,8 +194,9 @@ async function runPlay(
   ];
   for (const [what, value] of typed) {
     if (value && value.length < MIN_FREE_TEXT_SECRET) {
-      process.stderr.write(
+      sink.say(
         `[WARNING]: ${what} is ${value.length} characters long: too short to hide in free text (a host that echoes it would show it); use one of ${MIN_FREE_TEXT_SECRET} or more characters\n`,
+        'stderr',
       );
     }
   }
@@ -200,7 +217,7 @@ async function runPlay(
   const pattern = playPatternOf(inventory);
   at.step = '--limit';
   const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir });
-  for (const w of [...inventory.warnings, ...selection.warnings]) process.stderr.write(sink.secrets.redact(`[WARNING]: ${w}\n`));
+  for (const w of [...inventory.warnings, ...selection.warnings]) sink.say(`[WARNING]: ${w}\n`, 'stderr');
   if (selection.hosts.length === 0 && cli.limit !== undefined) {
     // "no hosts matched" would be wrong where the limit names hosts, only none of the play's.
     const outside = matchHosts(inventory, cli.limit, { cwd: adminDir }).hosts;
@@ -216,7 +233,7 @@ async function runPlay(
   if (cli.listHosts) {
     // No connection and no settings check: the inventory's view, like ansible-playbook --list-hosts.
     const mode = cli.uninstall ? (cli.purge ? 'purge' : 'uninstall') : 'install';
-    process.stdout.write(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
+    sink.say(listHostsText(inventory, selection.hosts, mode, pattern, sink.secrets.redact));
     return 0;
   }
   at.step = '-e';
@@ -245,6 +262,7 @@ async function runPlay(
       ...(cli.limit ? { limit: cli.limit } : {}),
       check: cli.check,
       diff: cli.diff,
+      diffContext: cli.diffContext,
       forks: cli.forks,
       ...(cli.serial ? { serial: cli.serial } : {}),
       ...(cli.maxFailPercentage !== undefined ? { maxFailPercentage: cli.maxFailPercentage } : {}),
@@ -268,7 +286,7 @@ async function runPlay(
   sink.stop();
   if (cli.syntaxCheck) {
     const errors = sink.tally.settingsErrors.length;
-    process.stdout.write(
+    sink.say(
       errors === 0
         ? `\nsyntax check passed: inventory and settings of ${sink.tally.hosts.size} host(s) are valid (no host was contacted)\n`
         : `\nsyntax check failed: ${errors} settings error(s) (no host was contacted). Fix the variables named above and run again.\n`,
@@ -276,10 +294,7 @@ async function runPlay(
     return errors === 0 ? 0 : 1;
   }
   if (sink.tally.settingsErrors.length === 0) sink.recap();
-  else
-    process.stdout.write(
-      `\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`,
-    );
+  else sink.say(`\n${sink.tally.settingsErrors.length} settings error(s): nothing was changed on any host. Fix the variables named above and run again.\n`);
   const policy = { detailed: cli.detailedExitcode };
   const durationMs = Date.now() - started;
   // A signal during the report writes below changes neither this code nor the reports (late).
@@ -320,14 +335,7 @@ const hangup: Hangup = { hungUp: false };
 main(hangup).then(
   (code) => leave(code, hangup),
   (error) => {
-    const known =
-      error instanceof CliError ||
-      error instanceof InventoryError ||
-      error instanceof UsageError ||
-      error instanceof PasswordFileError ||
-      error instanceof PromptError ||
-      error instanceof AnsibleConfigError;
-    process.stderr.write(`ERROR! ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
+    process.stderr.write(`${fatalText(error)}\n`);
     if (error instanceof CliError && error.help) process.stderr.write('Run with --help for the options.\n');
     leave(error instanceof PromptInterrupted ? 99 : 1, hangup);
   },

@@ -60,6 +60,10 @@ export interface AnsibleSettings {
   paramikoUseRsaSha2Algorithms?: boolean; // [paramiko_connection] use_rsa_sha2_algorithms / ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS
   paramikoBannerTimeout?: number; // [paramiko_connection] banner_timeout / ANSIBLE_PARAMIKO_BANNER_TIMEOUT
   controlPath?: string; // [ssh_connection] control_path / ANSIBLE_SSH_CONTROL_PATH
+  diffAlways?: boolean; // [diff] always / ANSIBLE_DIFF_ALWAYS: --diff by default
+  diffContext?: number; // [diff] context / ANSIBLE_DIFF_CONTEXT: a diff's lines of context
+  verbosity?: number; // [defaults] verbosity / ANSIBLE_VERBOSITY: the -v count before any -v
+  logPath?: string; // [defaults] log_path / ANSIBLE_LOG_PATH: the run's output, also appended there
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
   /** What Ansible prints as [WARNING] about its configuration. */
@@ -189,6 +193,10 @@ const DEFINITIONS: {
     env: 'ANSIBLE_PARAMIKO_USE_RSA_SHA2_ALGORITHMS',
     kind: 'boolean',
   },
+  { key: 'diffAlways', section: 'diff', ini: 'always', env: 'ANSIBLE_DIFF_ALWAYS', kind: 'boolean' },
+  { key: 'diffContext', section: 'diff', ini: 'context', env: 'ANSIBLE_DIFF_CONTEXT', kind: 'integer' },
+  { key: 'verbosity', section: 'defaults', ini: 'verbosity', env: 'ANSIBLE_VERBOSITY', kind: 'integer' },
+  { key: 'logPath', section: 'defaults', ini: 'log_path', env: 'ANSIBLE_LOG_PATH', kind: 'path' },
   { key: 'paramikoBannerTimeout', section: 'paramiko_connection', ini: 'banner_timeout', env: 'ANSIBLE_PARAMIKO_BANNER_TIMEOUT', kind: 'float' },
   { key: 'controlPath', section: 'ssh_connection', ini: 'control_path', env: 'ANSIBLE_SSH_CONTROL_PATH', kind: 'string' },
 ];
@@ -410,7 +418,8 @@ export function findAnsibleConfig(options: FindOptions): { file?: string; warnin
 
 /**
  * Python's configparser as Ansible sets it up: `[section]`, `key = value` or `key: value`, keys
- * lower-cased, `#`/`;` comment lines, ` ;` inline comments, indented continuation lines.
+ * lower-cased, `#`/`;` comment lines, ` ;` inline comments, indented continuation lines; a
+ * section or a key (in any case) given twice refuses the file, as configparser's strict mode does.
  */
 export function parseIni(text: string, file: string): Map<string, Map<string, string>> {
   const sections = new Map<string, Map<string, string>>();
@@ -432,8 +441,10 @@ export function parseIni(text: string, file: string): Map<string, Map<string, st
     const section = /^\[([^\]]+)\]\s*$/.exec(line.trim());
     if (section) {
       const name = section[1]!;
-      if (!sections.has(name)) sections.set(name, new Map());
-      current = sections.get(name);
+      // configparser's strict mode, which Ansible keeps: it refuses the whole file
+      if (sections.has(name)) throw new AnsibleConfigError(`${where}: section [${name}] already exists; Ansible refuses the file (merge the two sections)`);
+      current = new Map();
+      sections.set(name, current);
       lastKey = undefined;
       return;
     }
@@ -441,6 +452,7 @@ export function parseIni(text: string, file: string): Map<string, Map<string, st
     if (!option) throw new AnsibleConfigError(`${where}: not an ansible.cfg line (expected [section] or key = value): ${line.trim()}`);
     if (!current) throw new AnsibleConfigError(`${where}: a setting before any [section]; put it under [defaults]`);
     lastKey = option[1]!.toLowerCase();
+    if (current.has(lastKey)) throw new AnsibleConfigError(`${where}: ${lastKey} is set twice in this section; Ansible refuses the file (keep one)`);
     current.set(lastKey, option[2]!.trim());
   });
   return sections;

@@ -24,6 +24,10 @@ export interface CliOptions {
   limit?: string;
   check: boolean;
   diff: boolean;
+  /** Lines of context around a diff's changes ([diff] context; 3). */
+  diffContext: number;
+  /** ansible.cfg's log_path / ANSIBLE_LOG_PATH: the run's output appended there too. */
+  logPath?: string;
   forks: number;
   /** --serial: waves (Ansible's play keyword serial). */
   serial?: SerialItem[];
@@ -463,14 +467,18 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ),
     ...(v.limit ? { limit: v.limit } : {}),
     check: v.check ?? false,
-    diff: v.diff ?? false,
+    // -D, else [diff] always (-D cannot turn it off, as in Ansible)
+    diff: v.diff ?? cfg.diffAlways ?? false,
+    diffContext: cfg.diffContext === undefined ? 3 : retryCount(`context (${cfg.origins.diffContext})`, cfg.diffContext),
+    ...(cfg.logPath ? { logPath: cfg.logPath } : {}),
     forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
     ...waves,
     // --upgrade is `-e agent_package_state=latest`, after every other -e so it wins.
     extraVars: [...(v['extra-vars'] ?? []), ...(v.upgrade ? ['agent_package_state=latest'] : [])],
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
-    verbosity: v.verbose?.length ?? 0,
+    // [defaults] verbosity is the count the -v flags add to, as in Ansible
+    verbosity: (cfg.verbosity === undefined ? 0 : retryCount(`verbosity (${cfg.origins.verbosity})`, cfg.verbosity)) + (v.verbose?.length ?? 0),
     ...(v.json !== undefined ? { json: resolve(cwd, v.json) } : {}),
     ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
@@ -642,7 +650,8 @@ decrypted; every decrypted value is a secret (masked in all output, diffs, --jso
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
 remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
-ask_vault_pass, timeout, transport, ask_pass; [privilege_escalation] become, become_user,
+ask_vault_pass, timeout, transport, ask_pass, verbosity, log_path (the run's output appended
+there, masked, 0600); [diff] always, context; [privilege_escalation] become, become_user,
 become_method, become_ask_pass, become_exe, become_flags, become_allow_same_user;
 [ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args, control_path,
 control_path_dir, retries, sshpass_prompt, pkcs11_provider, host_key_checking (ssh's own,

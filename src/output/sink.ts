@@ -5,6 +5,7 @@ import type { Ora } from 'ora';
 import type { Emit, RunEvent } from './events.ts';
 import { type FormatOptions, formatEvent, formatRecap } from './format.ts';
 import { type SecretSet, secretSet } from './redact.ts';
+import { openRunLog } from './log-file.ts';
 import { fold, newTally, type Tally } from './tally.ts';
 
 export interface Sink {
@@ -17,11 +18,19 @@ export interface Sink {
   secrets: SecretSet;
   recap(): void;
   stop(): void;
+  /** Prints text the run writes itself (warnings, --list-hosts, the last line), through the
+   *  secret list and into the log like every event's lines. */
+  say(text: string, to?: 'stdout' | 'stderr'): void;
+  /** Into the log only: a fatal error, which the command's last handler prints. */
+  log(text: string): void;
 }
 
 export interface SinkOptions extends FormatOptions {
   live: boolean; // a terminal: show a spinner with progress
   out: NodeJS.WritableStream;
+  /** ansible.cfg's log_path: every line written is also appended there (log-file.ts). */
+  logPath?: string;
+  err?: NodeJS.WritableStream; // where say(…, 'stderr') writes: process.stderr
 }
 
 function progressText(t: Tally, phase: string): string {
@@ -38,9 +47,12 @@ export async function createSink(options: SinkOptions): Promise<Sink> {
   const redact = secrets.redact;
   let spinner: Ora | undefined;
   let phase = 'starting';
+  const warnOfLog = (message: string) => options.out.write(`[WARNING]: ${redact(message)}\n`);
+  const log = options.logPath !== undefined ? openRunLog(options.logPath, warnOfLog) : undefined;
   const write = (lines: string[]) => {
     if (!lines.length) return;
     const text = `${redact(lines.join('\n'))}\n`;
+    log?.write(text);
     if (spinner?.isSpinning) {
       spinner.clear();
       options.out.write(text);
@@ -70,6 +82,12 @@ export async function createSink(options: SinkOptions): Promise<Sink> {
     tally,
     secrets,
     recap: () => write(formatRecap(tally, options)),
+    say(text, to = 'stdout') {
+      const clean = redact(text);
+      log?.write(clean);
+      (to === 'stderr' ? (options.err ?? process.stderr) : options.out).write(clean);
+    },
+    log: (text) => log?.write(redact(text)),
     stop: () => spinner?.stop(),
   };
 }

@@ -7,7 +7,7 @@ import { type Command, data, join, raw, sh } from '../exec/command.ts';
 import { PACKAGES, PATHS, PROVIDER_UNIT_PACKAGES } from '../facts/paths.ts';
 import type { HostFacts } from '../facts/types.ts';
 import { unitRunning, unitStopped } from '../facts/sources/units.ts';
-import type { Change, Handler, HandlerName, ServiceSteps } from './types.ts';
+import type { Change, DiffRequest, Handler, HandlerName, ServiceSteps } from './types.ts';
 
 // Libraries loaded on first use (synchronous, cached by require).
 const load = createRequire(import.meta.url);
@@ -54,12 +54,12 @@ function withAfter(script: Command, after: Handler | undefined): Pick<Change, 's
 const normMode = (mode: string) => mode.replace(/^0+(?=\d)/, '');
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-function fileDiff(path: string, before: string | undefined, after: string, mask = (t: string) => t): string {
+function fileDiff(path: string, before: string | undefined, after: string, context: number, mask = (t: string) => t): string {
   if (before !== undefined && before !== after && mask(before) === mask(after)) {
     // The only difference is inside a masked value: say so rather than show an empty diff.
     return `--- ${path}\n+++ ${path}\n (a secret value changed; not shown)\n`;
   }
-  const diff = unifiedDiff(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after));
+  const diff = unifiedDiff(before === undefined ? '/dev/null' : path, path, before === undefined ? '' : mask(before), mask(after), context);
   // A key rotated in the same run as a visible change: its masked line reads as unchanged.
   return before !== undefined && secretChangedUnseen(before, after, mask) ? `${diff} (a secret value changed too; not shown)\n` : diff;
 }
@@ -74,7 +74,7 @@ function secretChangedUnseen(before: string, after: string, mask: (t: string) =>
   return maskedAfter!.some((line, i) => line !== rawAfter![i] && shownBefore.has(line) && !heldBefore.has(rawAfter![i]!));
 }
 
-export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Change | null {
+export function file(spec: FileSpec, facts: HostFacts, withDiff: DiffRequest): Change | null {
   const current = facts.files[spec.path];
   const contentDiffers = !current?.exists || current.sha256 !== sha256(spec.content);
   const metaDiffers = !current?.exists || current.owner !== spec.owner || current.group !== spec.group || current.mode !== normMode(spec.mode);
@@ -101,7 +101,9 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: boolean): Chang
     kind: 'file',
     path: spec.path,
     summary: `${what} ${spec.path} (${spec.mode} ${spec.owner}:${spec.group})${over}`,
-    ...(withDiff && contentDiffers ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, spec.mask) } : {}),
+    ...(withDiff && contentDiffers
+      ? { diff: fileDiff(spec.path, current?.exists ? current.content : undefined, spec.content, withDiff.context, spec.mask) }
+      : {}),
     // Owner or mode alone are fixed by writing the file anew too: chown/chmod by path would act
     // on whatever a service account put at the path by then (a link's target).
     ...withAfter(writeCommand(spec), spec.after),
@@ -126,7 +128,7 @@ function writeCommand(spec: FileSpec): Command {
 export function fileAbsent(
   path: string,
   facts: HostFacts,
-  withDiff: boolean,
+  withDiff: DiffRequest,
   opts: {
     notify?: HandlerName[];
     mask?: (t: string) => string;
@@ -150,7 +152,9 @@ export function fileAbsent(
     kind: 'file',
     path,
     summary: `remove ${path}`,
-    ...(withDiff && current.content !== undefined ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '') } : {}),
+    ...(withDiff && current.content !== undefined
+      ? { diff: unifiedDiff(path, '/dev/null', (opts.mask ?? ((t) => t))(current.content), '', withDiff.context) }
+      : {}),
     ...withAfter(remove, opts.after),
     ...(opts.notify ? { notify: opts.notify } : {}),
   };

@@ -21,6 +21,7 @@ import {
 } from './ops.ts';
 import {
   type Change,
+  type DiffRequest,
   HANDLER_ORDER,
   isRetire,
   type Handler,
@@ -47,7 +48,7 @@ export interface PlanInput {
   /** The host's validated settings (src/settings/host-settings.ts); packageState 'latest' also
    *  upgrades the roles' installed packages (facts.updates). */
   settings: HostSettings;
-  withDiff: boolean;
+  withDiff: DiffRequest;
   uninstall: boolean;
   purge: boolean;
   templates?: TemplateSet;

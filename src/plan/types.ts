@@ -86,6 +86,10 @@ export interface Handler {
   restarts?: string;
 }
 
+/** Whether a change shows its diff (--diff, [diff] always), and with how many lines of context
+ *  ([diff] context, 3 as in Ansible). */
+export type DiffRequest = false | { context: number };
+
 /** A role's context: everything a task may look at. */
 export interface TaskContext {
   host: string;
@@ -96,7 +100,7 @@ export interface TaskContext {
    *  layer (defaults, Jinja, -e): roles never read inventory variables themselves. */
   settings: HostSettings;
   agentHasGenerateAlloy: boolean; // installed (or about to be installed) trento-agent 3.1.x: generate alloy, output checked
-  withDiff: boolean;
+  withDiff: DiffRequest;
   purge: boolean;
   /** Which file each role template is loaded from (a site's own first); the roles' when absent. */
   templates?: TemplateSet;

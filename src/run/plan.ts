@@ -31,7 +31,7 @@ export function planHostOf(h: Omit<ReachedHost, 'planning'>, { options, defaults
       platform: h.platform,
       agentId: h.agentId,
       settings: r.settings,
-      withDiff: options.diff,
+      withDiff: options.diff ? { context: options.diffContext } : false,
       uninstall: options.uninstall,
       purge: options.purge,
       ...(options.templates ? { templates: options.templates } : {}),

@@ -23,6 +23,7 @@ export interface RunOptions {
   limit?: string;
   check: boolean;
   diff: boolean;
+  diffContext: number; // lines of context around a diff's changes
   forks: number;
   extraVars: { vars: Record<string, unknown>; origins: Record<string, string> };
   uninstall: boolean;

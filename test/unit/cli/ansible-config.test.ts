@@ -49,6 +49,10 @@ vault_password_file = ~/vault.txt
 timeout = 33
 ; another comment
 
+[diff]
+always = yes
+context = 1
+
 [privilege_escalation]
 become = yes
 become_user = 'admin'
@@ -70,6 +74,8 @@ const NAMES: Record<string, string> = {
   becomeMethod: 'DEFAULT_BECOME_METHOD',
   becomeAskPass: 'DEFAULT_BECOME_ASK_PASS',
   becomeAllowSameUser: 'BECOME_ALLOW_SAME_USER',
+  diffAlways: 'DIFF_ALWAYS',
+  diffContext: 'DIFF_CONTEXT',
 };
 
 /** What ansible-config says: config file and the values/origins of the settings we read. */
@@ -118,6 +124,16 @@ describeWith(ANSIBLE_CORE, 'ansible.cfg as ansible-config reads it', () => {
     expect(theirs.file).toBe(join(cwd, 'ansible.cfg'));
     expect(ours).toMatchObject({ file: theirs.file, values: theirs.values });
     expect(ours.values).toEqual({ forks: 12 }); // first found wins: nothing from ~/.ansible.cfg
+  });
+
+  it('a section or a key given twice (in any case) refuses the file, as ansible-config refuses it', async () => {
+    for (const cfg of ['[defaults]\nforks = 5\nforks = 7\n', '[defaults]\nforks = 5\nFORKS = 7\n', '[defaults]\nforks = 5\n[defaults]\ntimeout = 7\n']) {
+      const { home, cwd, etc } = layout();
+      writeFileSync(join(etc, 'ansible.cfg'), cfg);
+      const env = { HOME: home, ANSIBLE_CONFIG: join(etc, 'ansible.cfg') };
+      await expect(ansibleSays(cwd, env)).rejects.toThrow(/already exists/);
+      expect(() => oursSay(cwd, home, env)).toThrow(/ansible\.cfg:3: .*(set twice|already exists).*Ansible refuses the file/);
+    }
   });
 
   it("./ansible.cfg in a world-writable folder is ignored, with Ansible's warning", async () => {
@@ -337,7 +353,20 @@ describe('ansible.cfg and the command line', () => {
       become: { enabled: true, user: 'admin', method: 'su', askPass: true },
       vault: { passwordFiles: [join(home, 'vault.txt')], vaultIds: [], askVaultPass: false },
       configFile: join(etc, 'ansible.cfg'),
+      // [diff] always: --diff by default; [defaults] verbosity: what each -v adds to
+      diff: true,
+      diffContext: 1,
+      verbosity: 0,
     });
+    // (ansible-config itself gets verbose with it: set here, not in FULL_CFG)
+    expect(parseCli(['-vv'], {}, projectDir, { settings: settings({ ANSIBLE_VERBOSITY: '2' }) })).toMatchObject({ verbosity: 4, diff: true });
+    expect(parseCli([], {}, projectDir, { settings: settings({ ANSIBLE_DIFF_ALWAYS: 'no', ANSIBLE_VERBOSITY: '0' }) })).toMatchObject({
+      verbosity: 0,
+      diff: false,
+    });
+    expect(() => parseCli([], {}, projectDir, { settings: settings({ ANSIBLE_VERBOSITY: '-1' }) })).toThrow(
+      /verbosity \(env: ANSIBLE_VERBOSITY\) needs a whole number, 0 or more/,
+    );
     const env = {
       ANSIBLE_FORKS: '9',
       ANSIBLE_REMOTE_USER: 'envuser',

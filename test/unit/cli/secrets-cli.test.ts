@@ -4,7 +4,7 @@
 // through the sink's one secret list. The lab tests (test/integration/secrets.test.ts) cover
 // the run itself, the diffs and the reports.
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,11 +41,11 @@ beforeAll(async () => {
   }
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string }> {
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [cliEntry('provision'), '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), ...args], {
       cwd: repo,
-      env: { ...process.env, CI: 'true' },
+      env: { ...process.env, CI: 'true', ...env },
     });
     return { code: 0, out: stdout + stderr };
   } catch (error) {
@@ -74,6 +74,28 @@ describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
       expect(code, out).toBe(1);
       expect(out).toContain(`ERROR! no hosts matched --limit ${MASK}`);
       expect(out).not.toContain('SENTINEL');
+    },
+    RUN,
+  );
+
+  it(
+    "log_path (ANSIBLE_LOG_PATH): what the run printed and the error that ended it, masked, in the lines of Ansible's log, 0600; one that cannot be written is warned about",
+    async () => {
+      mkdirSync(join(dir, 'logs'), { recursive: true });
+      const log = join(dir, 'logs', 'run.log');
+      expect((await cli(['--list-hosts'], { ANSIBLE_LOG_PATH: log })).code).toBe(0);
+      expect((await cli(['--limit', VAULTED_OTHER, '--syntax-check'], { ANSIBLE_LOG_PATH: log })).code).toBe(1);
+      const text = readFileSync(log, 'utf8');
+      expect(statSync(log).mode & 0o777).toBe(0o600);
+      // as Ansible's logger writes them: "2026-12-07 07:48:26,492 p=30518 u=root n=ansible | ..."
+      expect(text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} p=\d+ u=\S+ n=trento-provision \| play #1 \(agents\): /m);
+      expect(text).toMatch(/^ {2}hosts \(2\):$/m); // a record's later lines as printed, as in Ansible's
+      expect(text).toMatch(/web2\s+\*{8}/);
+      expect(text).toMatch(/ n=trento-provision \| ERROR! no hosts matched --limit \*{8}/);
+      expect(text).not.toContain('SENTINEL');
+      const unwritable = await cli(['--list-hosts'], { ANSIBLE_LOG_PATH: join(dir, 'no-such-folder', 'run.log') });
+      expect(unwritable.code).toBe(0);
+      expect(unwritable.out).toMatch(/\[WARNING\]: log file at \S+no-such-folder\/run\.log is not writeable and we cannot create it, aborting/);
     },
     RUN,
   );

@@ -72,7 +72,7 @@ function planFor(facts: HostFacts, extra: Partial<Omit<Parameters<typeof planHos
     agentId: '779cdd70-e9e2-58ca-b18a-bf3eb3f71244',
     // supportutils: roles/supportutils/defaults/main.yml
     settings: { agent, installMonitoringDep, supportutils, ...(serverCaPem !== undefined ? { serverCaPem } : {}), packageState },
-    withDiff: true,
+    withDiff: { context: 3 },
     uninstall: false,
     purge: false,
     ...inputs,
@@ -256,6 +256,25 @@ describe('plans per platform', () => {
     expect(both).not.toContain('ROTATED');
     // the URL alone: no such note
     expect(diffOf({ 'server-url': 'https://trento2.example.com' })).not.toContain('a secret value changed');
+  });
+
+  it('a diff has the lines of context asked for ([diff] context, 3 by default), around the change alone', () => {
+    const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
+    const { config: agent } = agentConfigFor(VARS, ORIGINS, 'pull');
+    const diffWith = (context: number) =>
+      planFor(facts, { agent: { ...agent!, 'server-url': 'https://trento2.example.com' }, withDiff: { context } }).changes.find(
+        (c) => c.id === `file:${PATHS.agentConfig}`,
+      )!.diff!;
+    const lines = (diff: string) => diff.split('\n').filter((l) => l.startsWith(' ')).length;
+    expect(lines(diffWith(0))).toBe(0);
+    expect(lines(diffWith(1))).toBeGreaterThan(0);
+    expect(lines(diffWith(3))).toBeGreaterThan(lines(diffWith(1)));
+    expect(diffWith(0)).toMatch(/^\+server-url: "https:\/\/trento2\.example\.com"$/m);
+    expect(
+      planFor(facts, { agent: { ...agent!, 'server-url': 'https://trento2.example.com' }, withDiff: false }).changes.find(
+        (c) => c.id === `file:${PATHS.agentConfig}`,
+      )!.diff,
+    ).toBeUndefined();
   });
 
   it('uninstall removes what the toolkit added, restores CONFIG_FILE and keeps Alloy', () => {
