@@ -84,14 +84,26 @@ export function remoteShell(spec: ConnectionSpec): { command: string; stdinPrefi
   );
   if (password !== undefined) {
     // -S reads the password from stdin (byte by byte up to the newline); -p '' keeps the prompt
-    // out of the output (sudoArguments adds both). But sudo reads it only when it asks for one: under a NOPASSWD rule, or
-    // with a ticket still valid, the line stays on stdin. So a random marker line follows it,
-    // and bash reads every line up to the marker as data before it reads the script: the
-    // password is never run as the script's first command (as root), whatever sudo did.
+    // out of the output (sudoArguments adds both). sudo reads it only when it asks for one: under
+    // a NOPASSWD rule, or with a ticket still valid, the line stays on stdin. So a random marker
+    // line follows it, and bash reads every line up to the marker as data before it reads the
+    // script: the password is never run as the script's first command (as root), whatever sudo did.
     const marker = `tp-become-${randomBytes(16).toString('hex')}`;
+    // A wrong password must cost one attempt, not three: sudo -S reads its retries from the
+    // same stdin (the marker line, then the script's first line), and with pam_faillock's
+    // deny=3 one mistyped -K would lock the account on every host. So the login shell reads the
+    // first password line itself and gives it to a first sudo, the same command form with
+    // nothing after it (`:`), on a pipe that ends there: a refusal meets the end of its input
+    // and stops at one attempt, and nothing else runs. Accepted, the real sudo follows (it finds
+    // the ticket the first left, or reads the second password line). All of it in /bin/sh, as
+    // one word: the login shell may be any (csh, fish), and it only starts sh. `${tp_pw}`:
+    // braces, so no `$name` is in the command (see scriptAfterMarker); printf is sh's builtin,
+    // so the password is in no process's argv.
+    const check = sh`${sudo} ${options} -- /bin/bash -c :`;
+    const run = sh`${sudo} ${options} -- ${raw(limited(scriptAfterMarker(marker)))}`;
     return {
-      command: toShell(sh`${sudo} ${options} -- ${raw(limited(scriptAfterMarker(marker)))}`),
-      stdinPrefix: `${password}\n${marker}\n`,
+      command: toShell(sh`/bin/sh -c ${toShell(sh`IFS= read -r tp_pw && printf '%s\\n' "\${tp_pw}" | ${check} && ${run}`)}`),
+      stdinPrefix: `${password}\n${password}\n${marker}\n`,
     };
   }
   return { command: toShell(sh`${sudo} ${options} -- ${raw(limited(SCRIPT_FROM_STDIN))}`), stdinPrefix: '' };

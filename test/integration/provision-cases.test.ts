@@ -237,7 +237,20 @@ describe("sudo's refusals, named with what to do", () => {
       [{ host: h16, vars: { ansible_user: 'admin-pw', ansible_become: 'true', ansible_become_password: 'not-the-password' } }],
       OFFICIAL_VARS,
     );
-    const refused = await provision(['-i', wrong, '--check']);
+    // sudo's own log counts the attempts: one, not the three sudo -S would read from the
+    // script's stdin (with pam_faillock's deny=3, a mistyped -K would lock the account).
+    await mustOnHost(
+      info,
+      h16.name,
+      "rm -f /var/log/tp-sudo.log; printf 'Defaults:admin-pw logfile=/var/log/tp-sudo.log\\n' > /etc/sudoers.d/zz-tp-log && chmod 440 /etc/sudoers.d/zz-tp-log && visudo -cq",
+    );
+    let refused: Awaited<ReturnType<typeof provision>>;
+    try {
+      refused = await provision(['-i', wrong, '--check']);
+      expect(await mustOnHost(info, h16.name, "grep -o '[0-9]* incorrect password attempt' /var/log/tp-sudo.log")).toBe('1 incorrect password attempt\n');
+    } finally {
+      await mustOnHost(info, h16.name, 'rm -f /etc/sudoers.d/zz-tp-log /var/log/tp-sudo.log');
+    }
     expect(refused.code, refused.stdout + refused.stderr).toBe(2);
     expect(statusOf(refused, h16.name)?.message).toMatch(/become failed: sudo refused the password: check ansible_become_password/);
     expect(refused.stdout + refused.stderr + JSON.stringify(refused.report)).not.toContain('not-the-password');

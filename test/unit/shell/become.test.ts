@@ -3,7 +3,7 @@
 // asks) the line stays on stdin, and it must not reach bash as the script's first command, run as
 // root: an inventory value is data, never shell code.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -77,6 +77,31 @@ describeWith(SUDO, 'become with a password', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('script as root\nread:nothing\n');
     expect(existsSync(ran)).toBe(false);
+  });
+
+  it('a wrong password costs sudo one attempt, not the three it reads from stdin: nothing runs, the refusal is on stderr', () => {
+    // A stand-in for sudo -S: up to three attempts, each reading one line from stdin, a line it
+    // cannot read ending them (as sudo stops at the end of its input); every attempt is noted.
+    const bin = join(scratch, 'bin-tries');
+    const attempts = join(scratch, 'attempts');
+    spawnSync('mkdir', ['-p', bin]);
+    writeFileSync(
+      join(bin, 'sudo'),
+      `#!/bin/sh\nfor try in 1 2 3; do\n  IFS= read -r pw || { echo "sudo: $((try - 1)) incorrect password attempts" >&2; exit 1; }\n  echo attempt >> ${attempts}\n  [ "$pw" = right ] && { while [ "$1" != -- ]; do shift; done; shift; exec "$@"; }\n  echo 'Sorry, try again.' >&2\ndone\necho 'sudo: 3 incorrect password attempts' >&2\nexit 1\n`,
+    );
+    chmodSync(join(bin, 'sudo'), 0o755);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const wrong = remoteShell({ ...spec, become: { ...spec.become!, password: 'wrong' } });
+    const refused = runOnHost(wrong.command, wrong.stdinPrefix + wrapScript(toShell(script)), 'pipe', env);
+    expect(readFileSync(attempts, 'utf8')).toBe('attempt\n');
+    expect(refused.stderr).toBe('Sorry, try again.\nsudo: 1 incorrect password attempts\n');
+    expect(refused.stdout).toBe('');
+    expect(refused.status).toBe(1);
+    rmSync(attempts);
+    const right = remoteShell({ ...spec, become: { ...spec.become!, password: 'right' } });
+    const accepted = runOnHost(right.command, right.stdinPrefix + wrapScript(toShell(script)), 'pipe', env);
+    expect(accepted.stdout).toBe('script as root\nread:nothing\n');
+    expect(readFileSync(attempts, 'utf8')).toBe('attempt\nattempt\n');
   });
 
   it('the password travels on stdin only, never in the command line', () => {
