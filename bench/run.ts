@@ -417,7 +417,7 @@ async function inventoryScale(): Promise<BenchResult['inventory']> {
       encoding: 'utf8',
       maxBuffer: 1 << 30,
       timeout: Math.min(ANSIBLE_TIMEOUT_MS, 300_000),
-      env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: format === 'ini' ? 'ini' : 'yaml' },
+      env: { ...process.env, ANSIBLE_INVENTORY_ENABLED: format.startsWith('ini') ? 'ini' : 'yaml' },
     });
     const ansibleWall = performance.now() - started;
     if (a.error || a.status !== 0)

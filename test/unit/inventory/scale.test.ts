@@ -15,12 +15,14 @@ const dir = mkdtempSync(join(tmpdir(), 'inventory-scale-'));
 const dirs = generateInventories(dir, N);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Each format is loaded once for the whole file (the suite stays fast).
-const loaded = { ini: loadInventory(dirs.ini), yaml: loadInventory(dirs.yaml) };
+const loaded = { ini: loadInventory(dirs.ini), 'ini-hosts-first': loadInventory(dirs['ini-hosts-first']), yaml: loadInventory(dirs.yaml) };
 
 describe(`a generated ${N}-host inventory`, () => {
-  it.each(['ini', 'yaml'] as const)('%s: every host, its groups and its variables', async (format) => {
+  it.each(['ini', 'ini-hosts-first', 'yaml'] as const)('%s: every host, its groups and its variables', async (format) => {
     const inv = await loaded[format];
     expect(inv.hosts.size).toBe(N);
+    // (hosts listed above the first INI section and grouped below it left `ungrouped`)
+    expect(inv.groups.get('ungrouped')?.hosts ?? []).toEqual([]);
     expect(inv.groups.get('sap_systems')!.children).toHaveLength(N / 200);
     expect(inv.groups.get('dc4')!.hosts).toHaveLength(N / 4);
 
@@ -48,8 +50,8 @@ describe(`a generated ${N}-host inventory`, () => {
     expect(first.vars).not.toHaveProperty('agent_prometheus_mode');
   });
 
-  it('INI and YAML give every host the same variables', async () => {
-    const [ini, yaml] = await Promise.all([loaded.ini, loaded.yaml]);
+  it.each(['ini', 'ini-hosts-first'] as const)('%s and YAML give every host the same variables', async (format) => {
+    const [ini, yaml] = await Promise.all([loaded[format], loaded.yaml]);
     expect([...yaml.hosts.keys()].sort()).toEqual([...ini.hosts.keys()].sort());
     const plain = (v: unknown) => JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? String(x) : x));
     const differing = [...ini.hosts.values()].filter(
