@@ -98,12 +98,20 @@ function dataFile(file: string, text: string, what: string): [string, unknown, s
   return mapEntries(loaded, loaded.contents).map((e) => [keyString(e.key), convert(loaded, e.value), originOf(file, lineOf(loaded, e.keyNode))]);
 }
 
-const ESCAPE = /\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[\\'"abfnrtv]/g;
+const ESCAPE = /\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\N\{[^}]+\}|\\[\\'"abfnrtv]/g;
 const SIMPLE: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-/** splitter._decode_escapes (\N{NAME} is left as written) */
+/** splitter._decode_escapes. Where Python's unicode-escape codec gives Ansible an error (a code
+ *  point past U+10FFFF) or a character Node cannot name (\N{NAME}: no table of Unicode names
+ *  here), an error saying so, never the text as written in place of what Ansible reads. */
 function decodeEscapes(text: string): string {
-  return text.replace(ESCAPE, (m) => (m[1] === 'U' || m[1] === 'u' || m[1] === 'x' ? String.fromCodePoint(parseInt(m.slice(2), 16)) : SIMPLE[m[1]!]!));
+  return text.replace(ESCAPE, (m) => {
+    if (m[1] === 'N') throw new InventoryError(`a \\N{NAME} escape (${m.slice(2)}) cannot be read here; write the character itself`);
+    if (m[1] !== 'U' && m[1] !== 'u' && m[1] !== 'x') return SIMPLE[m[1]!]!;
+    const cp = parseInt(m.slice(2), 16);
+    if (cp > 0x10ffff) throw new InventoryError(`${m} is past the last Unicode character (U+10FFFF); Ansible refuses it too`);
+    return String.fromCodePoint(cp);
+  });
 }
 
 /** quoting.unquote */

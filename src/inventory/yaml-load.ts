@@ -308,7 +308,8 @@ function scalar(event: ScalarEvent, text: string, tag: string | undefined, start
   const known = SCALAR_TAGS[tag];
   if (!known) return fail(`could not determine a constructor for the tag '${tag}'; Ansible cannot read this tag either, remove it`, start);
   if (known.test && !known.test.test(value))
-    return fail(`'${value}' is not a valid ${tag.replace(STANDARD, '!!')} value; fix the value or remove the tag`, start);
+    // (the value is not quoted: it may be a secret of a vault-encrypted file, not masked yet)
+    return fail(`the value is not a valid ${tag.replace(STANDARD, '!!')} value; fix the value or remove the tag`, start);
   return { kind: 'scalar', value: known.construct(value), text: value, plain: false, start };
 }
 

@@ -37,11 +37,16 @@ const TABLE: string[][] = [
   ['unbalanced="quote'],
   ['a=1', '', 'b=2'],
   ['multi=line1\nline2 x=1'],
+  ['x=\\UFFFFFFFF'],
+  ['x=\\N{BULLET} y=\\u00e9'],
 ];
 
 /** Where the toolkit refuses on purpose what Ansible accepts: words that are not key=value, which
  *  Ansible keeps as a variable named _raw_params that nothing reads (a setting silently lost). */
 const FREE_WORDS = new Set([['d=e=f', 'e==x', 'f=', 'g= spaced '], ['free words a=1'], ['multi=line1\nline2 x=1']].map((a) => JSON.stringify(a)));
+/** And a \N{NAME} escape, which Ansible reads by Python's table of Unicode names: Node has none,
+ *  so it is refused rather than kept as written (the value Ansible would use is another). */
+const NAMED_ESCAPES = new Set([JSON.stringify(['x=\\N{BULLET} y=\\u00e9'])]);
 
 async function ansibleExtraVars(args: string[]): Promise<Record<string, unknown> | 'error'> {
   const r = await run('ansible-inventory', ['-i', 'h1,', '--list', ...args.flatMap((a) => ['-e', a])], DIR);
@@ -115,6 +120,14 @@ describe('parseExtraVars', () => {
     expect(parseExtraVars(['@${VARS_DIR}/vars.yml'], '/nonexistent', [], { VARS_DIR: DIR }).vars).toEqual(fromHome);
   });
 
+  it('an escape Ansible refuses (past U+10FFFF) or reads by a Unicode name is an error naming the argument, never a crash or the text as written', () => {
+    expect(() => parseExtraVars(['a=1', 'x=\\UFFFFFFFF'], DIR)).toThrow(/^-e argument 2: \\UFFFFFFFF is past the last Unicode character/);
+    expect(() => parseExtraVars(['x=\\N{BULLET}'], DIR)).toThrow(
+      /^-e argument 1: a \\N\{NAME\} escape \(\{BULLET\}\) cannot be read here; write the character itself$/,
+    );
+    expect(parseExtraVars(['x=C:\\Nodes'], DIR).vars).toEqual({ x: 'C:\\Nodes' });
+  });
+
   it('fails clearly on a file that is not a mapping', () => {
     expect(() => parseExtraVars(['@list.yml'], DIR)).toThrow(/could not be made into a dictionary/);
     expect(() => parseExtraVars(['@missing.yml'], DIR)).toThrow(/missing\.yml/);
@@ -129,6 +142,9 @@ describe('parseExtraVars', () => {
       const theirs = await p;
       if (FREE_WORDS.has(JSON.stringify(args))) {
         expect(theirs).toHaveProperty('_raw_params');
+        expect(ours(args)).toBe('error');
+      } else if (NAMED_ESCAPES.has(JSON.stringify(args))) {
+        expect(theirs).toMatchObject({ x: '\u2022', y: 'é' });
         expect(ours(args)).toBe('error');
       } else expect(ours(args)).toEqual(theirs);
     });

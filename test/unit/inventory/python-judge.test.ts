@@ -261,6 +261,15 @@ describeWith(ANSIBLE_PYTHON, 'parsers against the Python functions Ansible uses'
     expect(verdicts.filter((t) => !t.skip).length).toBeGreaterThan(INI_VALUES.length * 0.8);
   });
 
+  it('INI values with a \\N{NAME} escape: Python reads them by its table of Unicode names (a known name is the character, an unknown one leaves the text), which Node has not: refused, never read as another value', () => {
+    const values = ["'\\N{BULLET}'", "'\\N{NO SUCH CHARACTER}'", "'C:\\Nodes'"];
+    const [known, unknown, noName] = judge({ ini: values, shlex: [], hosts: [] }).ini;
+    expect(known).toEqual({ value: '\u2022' });
+    expect(unknown).toEqual({ value: "'\\N{NO SUCH CHARACTER}'" });
+    for (const v of values.slice(0, 2)) expect(() => iniValue(v), v).toThrow(/a \\N\{NAME\} escape \(\{.*\}\) cannot be read here; write the character itself/);
+    expect(normaliseIni(values[2]!)).toEqual(noName);
+  });
+
   it('INI values (literal_eval) — random', () => {
     const token = fc.constantFrom(
       '1',

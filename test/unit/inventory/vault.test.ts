@@ -3,7 +3,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { ANSIBLE_CORE, describeWith } from '../../support/requires.ts';
 import { loadInventory, parseExtraVars, UnsafeText, type VaultedValue } from '../../../src/inventory/index.ts';
 import { decryptVault, isVaultText, VaultError } from '../../../src/inventory/vault.ts';
 
@@ -44,6 +46,19 @@ describe('vault', () => {
     expect(whole.vaultValues).toEqual(['secret']);
     expect(() => parseExtraVars(['@whole.yml'], dir, [{ id: 'default', password: 'wrong', source: 'test' }])).toThrow(/whole\.yml: Decryption failed/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  describeWith(ANSIBLE_CORE, 'with ansible-vault', () => {
+    it('a decrypted value its tag refuses (!!int on a password) is not quoted in the error: it is a secret no mask knows yet', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-vault-tag-'));
+      writeFileSync(join(dir, 'pass'), `${PASSWORD}\n`);
+      writeFileSync(join(dir, 'db.yml'), 'db_password: !!int Sup3rS3cret\n');
+      expect(spawnSync('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'pass'), join(dir, 'db.yml')]).status).toBe(0);
+      const secrets = [{ id: 'default', password: PASSWORD, source: 'test' }];
+      expect(() => parseExtraVars(['@db.yml'], dir, secrets)).toThrow(/db\.yml:1: the value is not a valid !!int value; fix the value or remove the tag/);
+      expect(() => parseExtraVars(['@db.yml'], dir, secrets)).not.toThrow(/Sup3rS3cret/);
+      rmSync(dir, { recursive: true, force: true });
+    });
   });
 
   it('refuses a wrong password and damaged text', () => {
