@@ -216,7 +216,7 @@ async function runPlay(
   // (a mistyped name in a list would drop its host without a word).
   const pattern = playPatternOf(inventory);
   at.step = '--limit';
-  const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir });
+  const selection = limitHosts(inventory, cli.limit, pattern, { cwd: adminDir, hostPatternMismatch: cli.hostPatternMismatch });
   for (const w of [...inventory.warnings, ...selection.warnings]) sink.say(`[WARNING]: ${w}\n`, 'stderr');
   if (selection.hosts.length === 0 && cli.limit !== undefined) {
     // "no hosts matched" would be wrong where the limit names hosts, only none of the play's.

@@ -63,6 +63,7 @@ export interface AnsibleSettings {
   diffAlways?: boolean; // [diff] always / ANSIBLE_DIFF_ALWAYS: --diff by default
   diffContext?: number; // [diff] context / ANSIBLE_DIFF_CONTEXT: a diff's lines of context
   verbosity?: number; // [defaults] verbosity / ANSIBLE_VERBOSITY: the -v count before any -v
+  hostPatternMismatch?: string; // [inventory] host_pattern_mismatch / ANSIBLE_HOST_PATTERN_MISMATCH: warning, error, ignore
   logPath?: string; // [defaults] log_path / ANSIBLE_LOG_PATH: the run's output, also appended there
   /** setting -> where its value came from ("env: ANSIBLE_FORKS", "/path/ansible.cfg [defaults] forks"). */
   origins: Partial<Record<Exclude<keyof AnsibleSettings, 'file' | 'origins' | 'warnings'>, string>>;
@@ -196,6 +197,7 @@ const DEFINITIONS: {
   { key: 'diffAlways', section: 'diff', ini: 'always', env: 'ANSIBLE_DIFF_ALWAYS', kind: 'boolean' },
   { key: 'diffContext', section: 'diff', ini: 'context', env: 'ANSIBLE_DIFF_CONTEXT', kind: 'integer' },
   { key: 'verbosity', section: 'defaults', ini: 'verbosity', env: 'ANSIBLE_VERBOSITY', kind: 'integer' },
+  { key: 'hostPatternMismatch', section: 'inventory', ini: 'host_pattern_mismatch', env: 'ANSIBLE_HOST_PATTERN_MISMATCH', kind: 'string' },
   { key: 'logPath', section: 'defaults', ini: 'log_path', env: 'ANSIBLE_LOG_PATH', kind: 'path' },
   { key: 'paramikoBannerTimeout', section: 'paramiko_connection', ini: 'banner_timeout', env: 'ANSIBLE_PARAMIKO_BANNER_TIMEOUT', kind: 'float' },
   { key: 'controlPath', section: 'ssh_connection', ini: 'control_path', env: 'ANSIBLE_SSH_CONTROL_PATH', kind: 'string' },
@@ -273,6 +275,26 @@ const INVENTORY_FILE_FILTERS: readonly Omit<DefaultOnlySetting, 'section'>[] = [
 ];
 
 const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
+  // What a duplicate key in a YAML variables file is (Ansible: warn, error or ignore): the
+  // toolkit warns and takes the last value, as Ansible's default does.
+  {
+    section: 'defaults',
+    ini: 'duplicate_dict_key',
+    env: 'ANSIBLE_DUPLICATE_YAML_DICT_KEY',
+    honoured: (v) => v.trim().toLowerCase() === 'warn',
+    instead:
+      'the toolkit warns about a duplicate key in a YAML file and takes its last value (Ansible\'s default, "warn"); remove the duplicate keys, or the setting',
+  },
+  // Whether a vault is opened only by a password of its own id: the toolkit tries every password
+  // given, those of the vault's id first, as Ansible's default does.
+  {
+    section: 'defaults',
+    ini: 'vault_id_match',
+    env: 'ANSIBLE_VAULT_ID_MATCH',
+    honoured: (v) => ansibleBool(v) === false,
+    instead:
+      "the toolkit tries every vault password given on a vault, its own id's first (Ansible's default, False); remove the setting, or give only the passwords each vault needs",
+  },
   {
     section: 'defaults',
     ini: 'hash_behaviour',

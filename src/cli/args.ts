@@ -6,6 +6,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { closest, distance } from 'fastest-levenshtein';
 import { type AnsibleSettings, readAnsibleSettings } from './ansible-config.ts';
+import { HOST_PATTERN_MISMATCH, type HostPatternMismatch } from '../inventory/patterns.ts';
 import type { VaultSources } from './vault-secrets.ts';
 import type { PasswordFile } from './password-files.ts';
 import {
@@ -28,6 +29,8 @@ export interface CliOptions {
   diffContext: number;
   /** ansible.cfg's log_path / ANSIBLE_LOG_PATH: the run's output appended there too. */
   logPath?: string;
+  /** [inventory] host_pattern_mismatch: what a --limit pattern that matches nothing is. */
+  hostPatternMismatch: HostPatternMismatch;
   forks: number;
   /** --serial: waves (Ansible's play keyword serial). */
   serial?: SerialItem[];
@@ -176,6 +179,18 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
   if (n > max) throw new CliError(`${name} is at most ${max} (seconds, ~23 days), not "${text}"`);
   return n;
+}
+
+/** [inventory] host_pattern_mismatch, one of Ansible's choices (it refuses any other word too). */
+function hostPatternMismatchOf(cfg: AnsibleSettings): HostPatternMismatch {
+  const value = cfg.hostPatternMismatch?.trim().toLowerCase();
+  if (value === undefined) return 'warning';
+  const known = HOST_PATTERN_MISMATCH.find((m) => m === value);
+  if (!known)
+    throw new CliError(
+      `host_pattern_mismatch (${cfg.origins.hostPatternMismatch}) is one of ${HOST_PATTERN_MISMATCH.join(', ')}, not "${cfg.hostPatternMismatch}"`,
+    );
+  return known;
 }
 
 function retryCount(name: string, value: number): number {
@@ -471,6 +486,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     diff: v.diff ?? cfg.diffAlways ?? false,
     diffContext: cfg.diffContext === undefined ? 3 : retryCount(`context (${cfg.origins.diffContext})`, cfg.diffContext),
     ...(cfg.logPath ? { logPath: cfg.logPath } : {}),
+    hostPatternMismatch: hostPatternMismatchOf(cfg),
     forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
     ...waves,
     // --upgrade is `-e agent_package_state=latest`, after every other -e so it wins.
@@ -651,7 +667,7 @@ ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansi
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
 remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
 ask_vault_pass, timeout, transport, ask_pass, verbosity, log_path (the run's output appended
-there, masked, 0600); [diff] always, context; [privilege_escalation] become, become_user,
+there, masked, 0600); [diff] always, context; [inventory] host_pattern_mismatch; [privilege_escalation] become, become_user,
 become_method, become_ask_pass, become_exe, become_flags, become_allow_same_user;
 [ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args, control_path,
 control_path_dir, retries, sshpass_prompt, pkcs11_provider, host_key_checking (ssh's own,

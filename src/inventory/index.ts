@@ -8,5 +8,15 @@ export { decryptWithSecrets, type VaultSecret, VaultError } from './vault.ts';
 export { plainValue, UnsafeText, VaultedValue } from './model.ts';
 export { PyFloat, isPyNumber, type PyInt } from './numbers.ts';
 export type { GroupEntry, HostEntry, Inventory } from './model.ts';
-export { selectHosts, limitHosts, matchHosts, splitHostPattern, groupHosts, type Selection, type SelectOptions } from './patterns.ts';
+export {
+  selectHosts,
+  limitHosts,
+  matchHosts,
+  splitHostPattern,
+  groupHosts,
+  HOST_PATTERN_MISMATCH,
+  type HostPatternMismatch,
+  type Selection,
+  type SelectOptions,
+} from './patterns.ts';
 export { parseExtraVars, type ExtraVars } from './extra-vars.ts';

@@ -10,9 +10,21 @@ import { InventoryError } from './errors.ts';
 import { parseAddress } from './host-ranges.ts';
 import type { Inventory } from './model.ts';
 
+/** What a pattern that matches nothing is ([inventory] host_pattern_mismatch): Ansible's
+ *  warning by default; an error stops the run, as it stops Ansible's. */
+export type HostPatternMismatch = 'warning' | 'error' | 'ignore';
+export const HOST_PATTERN_MISMATCH: readonly HostPatternMismatch[] = ['warning', 'error', 'ignore'];
+
 export interface SelectOptions {
   /** Folder `@file` paths are relative to (default: process.cwd()). */
   cwd?: string;
+  hostPatternMismatch?: HostPatternMismatch;
+}
+
+/** What evaluating patterns says besides the hosts. */
+interface Notes {
+  warnings: string[];
+  mismatch: HostPatternMismatch;
 }
 
 export interface Selection {
@@ -45,7 +57,7 @@ export function matchHosts(inventory: Inventory, pattern: string, options: Selec
     if (p.startsWith('@')) patterns.push(...readLimitFile(p.slice(1), options.cwd ?? process.cwd()));
     else patterns.push(p);
   }
-  const hosts = evaluatePatterns(inventory, patterns, warnings);
+  const hosts = evaluatePatterns(inventory, patterns, { warnings, mismatch: options.hostPatternMismatch ?? 'warning' });
   return { hosts: [...new Set(hosts)], warnings };
 }
 
@@ -93,7 +105,7 @@ function orderPatterns(patterns: string[]): string[] {
   return [...(regular.length ? regular : ['all']), ...intersection, ...exclude];
 }
 
-function evaluatePatterns(inventory: Inventory, patterns: string[], warnings: string[]): string[] {
+function evaluatePatterns(inventory: Inventory, patterns: string[], notes: Notes): string[] {
   let hosts: string[] = [];
   const cache = new Map<string, string[]>();
   for (const p of orderPatterns(patterns)) {
@@ -104,7 +116,7 @@ function evaluatePatterns(inventory: Inventory, patterns: string[], warnings: st
     const body = p[0] === '&' || p[0] === '!' ? p.slice(1) : p;
     let that = cache.get(body);
     if (!that) {
-      that = matchOnePattern(inventory, body, warnings);
+      that = matchOnePattern(inventory, body, notes);
       cache.set(body, that);
     }
     const set = new Set(that);
@@ -120,7 +132,7 @@ function evaluatePatterns(inventory: Inventory, patterns: string[], warnings: st
 
 const PATTERN_WITH_SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/s;
 
-function matchOnePattern(inventory: Inventory, pattern: string, warnings: string[]): string[] {
+function matchOnePattern(inventory: Inventory, pattern: string, notes: Notes): string[] {
   let expr = pattern;
   let subscript: [number, number | undefined] | undefined;
   if (pattern[0] !== '~') {
@@ -130,11 +142,11 @@ function matchOnePattern(inventory: Inventory, pattern: string, warnings: string
       if (m[2] !== undefined) subscript = [Number(m[2]), undefined];
       else {
         subscript = [Number(m[3]), m[5] ? Number(m[5]) : -1];
-        if (m[4] === '-') warnings.push('Use [x:y] inclusive subscripts instead of [x-y] which has been removed');
+        if (m[4] === '-') notes.warnings.push('Use [x:y] inclusive subscripts instead of [x-y] which has been removed');
       }
     }
   }
-  const hosts = enumerateMatches(inventory, expr, warnings);
+  const hosts = enumerateMatches(inventory, expr, notes);
   if (!subscript || hosts.length === 0) return hosts;
   const [start, end] = subscript;
   // Python: `if end:` -- an end of 0 means a single index, like g[1:0] == g[1]
@@ -207,7 +219,7 @@ export function fnmatchToRegex(pat: string): string {
   return out;
 }
 
-function enumerateMatches(inventory: Inventory, pattern: string, warnings: string[]): string[] {
+function enumerateMatches(inventory: Inventory, pattern: string, notes: Notes): string[] {
   const re = compilePattern(pattern);
   const results: string[] = [];
   const matchingGroups = [...inventory.groups.keys()].filter((g) => re.test(g));
@@ -216,7 +228,9 @@ function enumerateMatches(inventory: Inventory, pattern: string, warnings: strin
     for (const h of inventory.hostDeclarationOrder) if (re.test(h)) results.push(h);
   }
   if (results.length === 0 && matchingGroups.length === 0 && pattern !== 'all') {
-    warnings.push(`Could not match supplied host pattern, ignoring: ${pattern}`);
+    const said = `Could not match supplied host pattern, ignoring: ${pattern}`;
+    if (notes.mismatch === 'error') throw new InventoryError(said);
+    if (notes.mismatch === 'warning') notes.warnings.push(said);
   }
   return results;
 }

@@ -23,6 +23,13 @@ const listed = async (file: string, ...args: string[]) => {
   return stdout;
 };
 
+/** A run expected to fail: its exit code and stderr (0 and '' if it did not). */
+const failing = (args: string[], env: Record<string, string>) =>
+  execFileP(process.execPath, [cliEntry('provision'), ...args], { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
+
 it("lists the play's hosts (group agents, as the run takes them), --limit within them; without that group, every host", { timeout: 120_000 }, async () => {
   // The official examples list the server, Postgres and RabbitMQ hosts too: they get no agent.
   const official = join(dir, 'official');
@@ -59,6 +66,20 @@ it('a --limit pattern that matches nothing is warned about, by the list and the 
   });
   expect(run.stderr).toContain('[WARNING]: Could not match supplied host pattern, ignoring: hanna02');
   expect(run.stdout).toContain('inventory and settings of 1 host(s) are valid');
+
+  // host_pattern_mismatch = error stops the run there, as it stops ansible-playbook; ignore says nothing.
+  const strict = await failing(['-i', file, '--syntax-check', '-l', 'hana01,hanna02'], { ANSIBLE_HOST_PATTERN_MISMATCH: 'error' });
+  expect(strict.code).toBe(1);
+  expect(strict.stderr).toContain('ERROR! Could not match supplied host pattern, ignoring: hanna02');
+  const quiet = await execFileP(process.execPath, [cliEntry('provision'), '-i', file, '--list-hosts', '-l', 'hana01,hanna02'], {
+    cwd: repo,
+    env: { ...process.env, NO_COLOR: '1', ANSIBLE_HOST_PATTERN_MISMATCH: 'ignore' },
+  });
+  expect(quiet.stderr).not.toContain('Could not match');
+  expect(quiet.stdout).toMatch(/hosts \(1\):\n {4}hana01 /);
+  const typo = await failing(['-i', file, '--list-hosts'], { ANSIBLE_HOST_PATTERN_MISMATCH: 'eror' });
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toContain('host_pattern_mismatch (env: ANSIBLE_HOST_PATTERN_MISMATCH) is one of warning, error, ignore, not "eror"');
 });
 
 it("a --limit that leaves no host is an error for the list too (exit 1), as for ansible-playbook --list-hosts and the run; a --syntax-check asks for no password (become_ask_pass), as Ansible's", {
