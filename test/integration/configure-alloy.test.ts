@@ -87,26 +87,39 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     await mustOnHost(info, h.name, 'cp /root/ta /usr/bin/trento-agent');
   });
 
-  it('a file Alloy refuses to load (a CA path missing on this host: validate builds no component) is put back as it was, and the agent still starts', async () => {
+  it('a file Alloy refuses to load (a CA path missing on this host: validate builds no component) is put back as it was, Alloy reloads it, and the agent still starts', async () => {
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
-    const before = await reloads();
+    // The scrape interval Alloy runs (the lab Alloy's view of its graph) and the one on disk.
+    const running = async () =>
+      mustOnHost(
+        info,
+        h.name,
+        `curl -s 127.0.0.1:12345/-/lab/config/blocks | python3 -c 'import json,sys; print(*[b["attrs"]["scrape_interval"] for b in json.load(sys.stdin) if b["name"] == "prometheus.scrape" and b["label"] == "trento_system"])'`,
+      );
+    const onDisk = async () => mustOnHost(info, h.name, `sed -n 's/^ *scrape_interval *= *"\\(.*\\)"$/\\1/p' /etc/alloy/trento.alloy`);
+    expect(await running()).toBe(await onDisk());
     // agent.yaml asks for a CA file this host does not have: `generate alloy` writes its ca_file,
     // `alloy validate` passes it, Alloy's reload refuses it (prometheus/common reads the file then).
+    // And another scrape interval: Alloy (1.9) installs the new graph on such a refusal all the
+    // same, the component it could not build on its old arguments, the scrape on its new ones,
+    // so the script must reload the file it put back.
     await mustOnHost(
       info,
       h.name,
-      "cp -p /etc/trento/agent.yaml /root/agent.yaml && echo 'prometheus-tls-ca-cert: /etc/pki/trento/missing.pem' >> /etc/trento/agent.yaml",
+      "cp -p /etc/trento/agent.yaml /root/agent.yaml && printf 'prometheus-tls-ca-cert: /etc/pki/trento/missing.pem\\nprometheus-scrape-interval: 47s\\n' >> /etc/trento/agent.yaml",
     );
     try {
       const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
       expect(out).toMatch(
-        /configure-alloy: Alloy refused the new \/etc\/alloy\/trento\.alloy \(HTTP 400 .*\); the previous file is back and Alloy keeps running it\nrc=1/,
+        /configure-alloy: Alloy refused the new \/etc\/alloy\/trento\.alloy \(HTTP 400 .*\); the previous file is back and Alloy reloaded it\nrc=1/,
       );
       expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
       expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc /etc/alloy | grep -c "^\\.tp-" || true')).toBe(
         '640 alloy:alloy\n0\n',
       );
-      expect(await reloads()).toBe(before); // the refused reload changed nothing Alloy runs
+      // what Alloy runs is what is on disk again (not the refused file's 47s)
+      expect(await running()).toBe(await onDisk());
+      expect(await onDisk()).not.toBe('47s\n');
       // as the agent's ExecStartPre (its "-" prefix): the agent starts all the same
       await mustOnHost(info, h.name, 'systemctl restart trento-agent && systemctl is-active trento-agent');
       expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);

@@ -129,7 +129,15 @@ case $code in
   000) echo "configure-alloy: deployed $target; Alloy did not answer at $TP_ALLOY_HTTP (not running?): it loads the file when it starts" ;;
   *)
     if [ -n "$previous" ]; then mv -f -T -- "$previous" "$target"; else rm -f -- "$target"; fi
-    echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back and Alloy keeps running it" >&2
+    # A 400 does not mean Alloy kept what it ran: for components that fail only when evaluated
+    # or built (a value, a TLS file) it installs the new graph all the same, those components on
+    # their old arguments or not built at all. So it reloads what is back on disk.
+    again=$(alloy_reload)
+    if [ "$again" = 200 ]; then
+      echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back and Alloy reloaded it" >&2
+    else
+      echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back, but Alloy's reload of it answered HTTP $again: restart Alloy (systemctl restart $TP_ALLOY_UNIT) and run trento-provision" >&2
+    fi
     exit 1
     ;;
 esac

@@ -107,6 +107,13 @@ interface LabConfig {
   loadedAt: string;
 }
 
+/** A block of the lab Alloy's graph (/-/lab/config/blocks). */
+interface LabBlock {
+  name: string;
+  attrs: Record<string, unknown>;
+  blocks: LabBlock[];
+}
+
 async function labConfig(port: number): Promise<LabConfig> {
   return JSON.parse((await http(port, '/-/lab/config')).body) as LabConfig;
 }
@@ -207,22 +214,34 @@ describe('alloy stand-in: run', () => {
     expect(await a.exited).toBe(0);
   });
 
-  it("refuses every corpus config on reload with 400 and Alloy's message, keeping the running config; accepts every golden but one", async () => {
+  it("refuses every corpus config on reload with 400 and Alloy's message: one that does not load keeps the running graph, one that fails only in evaluation is installed all the same (as Alloy 1.9 does), its failing components not built; accepts every golden but one", async () => {
     const conf = join(dir, 'conf');
     mkdirSync(conf);
     const target = join(conf, 'config.alloy');
     writeFileSync(target, BASE);
     const a = await startAlloy(conf);
     await until(async () => ((await http(a.port, '/-/ready')).status === 200 ? true : undefined));
-    const first = await labConfig(a.port);
     for (const c of CORPUS) {
+      writeFileSync(target, BASE);
+      expect((await http(a.port, '/-/reload', 'POST')).status).toBe(200);
+      const before = await labConfig(a.port);
       writeFileSync(target, readFileSync(c.file));
       const r = await http(a.port, '/-/reload', 'POST');
       expect({ name: c.name, status: r.status }).toEqual({ name: c.name, status: 400 });
       expect(r.body).toContain(`${target}:`);
       expect(r.body).toContain(c.expect);
+      const after = await labConfig(a.port);
+      // The stand-in's validate refusals are its load errors: Alloy keeps its graph whole then.
+      // A Validate() rule fails in evaluation: the new graph is installed, the component unbuilt.
+      expect({ name: c.name, kept: after.loadedAt === before.loadedAt }).toEqual({ name: c.name, kept: c.byValidate });
+      if (!c.byValidate) {
+        const listed = JSON.parse((await http(a.port, '/api/v0/web/components')).body) as { localID: string; health: { state: string } }[];
+        expect(
+          listed.some((x) => x.health.state === 'unhealthy'),
+          c.name,
+        ).toBe(true);
+      }
     }
-    expect((await labConfig(a.port)).loadedAt).toBe(first.loadedAt);
     expect((await http(a.port, '/-/ready')).status).toBe(200);
 
     // Trento's own configs load, except a scrape interval below the default 10 s scrape
@@ -264,6 +283,15 @@ describe('alloy stand-in: run', () => {
     writeFileSync(target, good);
     expect((await http(a.port, '/-/reload', 'POST')).status).toBe(200);
     const reloaded = await labConfig(a.port);
+    // The CA file each remote_write endpoint runs with (the lab's view of the graph).
+    const runningCa = async () =>
+      (JSON.parse((await http(a.port, '/-/lab/config/blocks')).body) as LabBlock[])
+        .filter((b) => b.name === 'prometheus.remote_write')
+        .flatMap((b) =>
+          b.blocks.filter((e) => e.name === 'endpoint').flatMap((e) => e.blocks.filter((t) => t.name === 'tls_config').map((t) => t.attrs.ca_file)),
+        );
+    const goodCa = await runningCa();
+    expect(goodCa).toEqual([join(dir, 'certs', 'ca.crt')]);
     for (const [path, message] of [
       [missing, `building component: unable to load specified CA cert ${missing}: open ${missing}: no such file or directory`],
       [notPem, `building component: unable to use specified CA cert ${notPem}`],
@@ -275,8 +303,9 @@ describe('alloy stand-in: run', () => {
       expect(r.status).toBe(400);
       expect(r.body).toContain(`${target}:`);
       expect(r.body).toContain(message);
+      // the component it could not build runs on its old arguments (Alloy 1.9 installs the rest)
+      expect(await runningCa()).toEqual(goodCa);
     }
-    expect((await labConfig(a.port)).loadedAt).toBe(reloaded.loadedAt);
     expect(reloaded.loadedAt).not.toBe(first.loadedAt);
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
