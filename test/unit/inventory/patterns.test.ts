@@ -44,6 +44,19 @@ describe('host patterns', () => {
     expect(() => limitHosts(inv, '~', 'all')).toThrow(/would match every host/);
   });
 
+  it('an exclusion with a subscript whose base matches nothing (!web0[1:2], meant as web01 and web02) is refused: it would exclude nothing; a plain one that matches nothing is warned about, as in Ansible, or an error with host_pattern_mismatch = error', async () => {
+    const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
+    expect(() => limitHosts(inv, 'all:!web0[1:2]')).toThrow(
+      /the pattern !web0\[1:2\] excludes nothing: web0 matches no host or group, and \[1:2\] is a subscript/,
+    );
+    expect(limitHosts(inv, 'all:!db[0:1]').hosts).not.toContain('db1'); // a group's subscript excludes its hosts
+    const typo = limitHosts(inv, 'all:!wbe1');
+    expect(typo.hosts).toContain('web1');
+    expect(typo.warnings).toEqual(['Could not match supplied host pattern, ignoring: wbe1']);
+    expect(() => limitHosts(inv, 'all:!wbe1', 'all', { hostPatternMismatch: 'error' })).toThrow(/^Could not match supplied host pattern, ignoring: wbe1$/);
+    expect(limitHosts(inv, 'all:!wbe1', 'all', { hostPatternMismatch: 'ignore' }).warnings).toEqual([]);
+  });
+
   it('explains an out-of-range subscript', async () => {
     const inv = await loadInventory(join(LIMIT_FIXTURE, 'hosts'));
     expect(() => selectHosts(inv, 'db[3]')).toThrow(/db\[3\].*3 host/);
