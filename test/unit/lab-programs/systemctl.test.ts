@@ -76,7 +76,8 @@ afterAll(() => undefined);
 describe('lab systemctl: start, environment, stop', () => {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${...} is the data here, not a template
   it('expands EnvironmentFile over Environment, splits $VAR but not ${VAR}, ignores a failing ExecStartPre=-', async () => {
-    writeFileSync(join(out, 'env'), 'CONFIG_FILE="/etc/alloy/"\nCUSTOM_ARGS="--a=1 --b"\n');
+    // systemd splits a lone $VAR with its quoting rules: quotes group and go, a backslash escapes
+    writeFileSync(join(out, 'env'), `CONFIG_FILE="/etc/alloy/"\nCUSTOM_ARGS="--a=1 --b 'c d' e\\\\ f --g='h'"\n`);
     unit(
       'demo.service',
       `[Unit]
@@ -100,7 +101,7 @@ WantedBy=multi-user.target
     await waitFor(() => written(join(out, 'env-seen')));
     expect(readFileSync(join(out, 'pre'), 'utf8')).toBe('pre-ran\n');
     expect(readFileSync(join(out, 'env-seen'), 'utf8')).toBe('/etc/alloy/ x\n');
-    expect(readFileSync(join(out, 'args'), 'utf8')).toBe('--a=1\n--b\n--a=1 --b\n/etc/alloy/\n');
+    expect(readFileSync(join(out, 'args'), 'utf8')).toBe("--a=1\n--b\nc d\ne f\n--g=h\n--a=1 --b 'c d' e\\ f --g='h'\n/etc/alloy/\n");
 
     expect(sc('is-active', 'demo.service')).toMatchObject({ code: 0, stdout: 'active\n' });
     const pid = mainPid('demo.service');

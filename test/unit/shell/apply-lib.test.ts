@@ -356,6 +356,12 @@ describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it valida
     // the UI's API under its path prefix, either form; quotes inside a word go, as systemd's
     ['CUSTOM_ARGS="--server.http.ui-path-prefix=/alloy/"', api('http://127.0.0.1:12345', '/alloy')],
     ['CUSTOM_ARGS="--server.http.ui-path-prefix alloy --server.http.listen-addr=\'127.0.0.1:9\'"', api('http://127.0.0.1:9', '/alloy')],
+    // systemd's split of $CUSTOM_ARGS: quotes group words (a space inside stays in the word) and
+    // go, a backslash takes the next character as it is
+    [
+      "CUSTOM_ARGS=\"--storage.path='/var/lib/my alloy' --server.http.ui-path-prefix '/my alloy/' --server.http.listen-addr 127.0.0.1\\\\:8\"",
+      api('http://127.0.0.1:8', '/my alloy'),
+    ],
     // the last line wins; a comment is not a line; a value runs on over an escaped line break
     [
       'CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:1"\n# CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:2"\nCUSTOM_ARGS="--storage.path=/x \\\n--server.http.listen-addr=127.0.0.1:3"',
