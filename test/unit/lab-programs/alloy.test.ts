@@ -360,6 +360,12 @@ describe('alloy stand-in: validate', () => {
     expect(CORPUS.filter((c) => !c.byValidate).length).toBeGreaterThanOrEqual(5);
   });
 
+  it("a byte order mark as the very first character is ignored, as by Alloy's scanner (anywhere else it is refused: bom-mid-file.alloy)", () => {
+    const file = join(dir, 'bom.alloy');
+    writeFileSync(file, `\ufeff${BASE}`);
+    expect(runAlloy(['validate', file])).toMatchObject({ code: 0 });
+  });
+
   it.each(CORPUS.map((c) => [c.name, c] as const))('alloy validate on %s', (_name, c) => {
     const r = runAlloy(['validate', c.file]);
     if (c.byValidate) {
