@@ -188,7 +188,22 @@ WantedBy=multi-user.target
     unit('loop.service', `[Unit]\nStartLimitBurst=2\nStartLimitIntervalSec=60\n[Service]\nExecStart=/bin/sh -c 'exit 0'\nRestart=always\nRestartSec=0\n`);
     expect(sc('start', 'loop').code).toBe(0);
     await waitFor(() => sc('show', 'loop', '-p', 'Result', '--value').stdout === 'start-limit-hit\n', 20_000);
-    expect(sc('show', 'loop', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=2\n');
+    // the start by hand counts too (systemd's unit_test_start_limit): one automatic restart left
+    expect(sc('show', 'loop', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=1\n');
+  });
+
+  it("starts by hand count against the start limit as automatic ones do: the one past StartLimitBurst= is refused with systemctl's words until reset-failed", () => {
+    unit('busy.service', `[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nExecStart=/bin/sleep 60\n`);
+    for (let i = 0; i < 3; i++) expect(sc('restart', 'busy').code, `restart ${i + 1}`).toBe(0);
+    const refused = sc('restart', 'busy');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Job for busy.service failed because start of the service was attempted too often.');
+    expect(refused.stderr).toContain('To force a start use "systemctl reset-failed busy.service"');
+    expect(sc('show', 'busy', '-p', 'ActiveState,Result').stdout).toBe('ActiveState=failed\nResult=start-limit-hit\n');
+    expect(sc('reset-failed', 'busy').code).toBe(0);
+    expect(sc('start', 'busy').code).toBe(0);
+    expect(sc('is-active', 'busy').stdout).toBe('active\n');
+    expect(sc('stop', 'busy').code).toBe(0);
   });
 
   it('a query that read the state before the service restarted (then gave up) never writes its old view back: Result=start-limit-hit stays', async () => {
@@ -198,7 +213,8 @@ WantedBy=multi-user.target
     // was: that show wrote its stale "failed, exit-code" over start-limit-hit.
     unit(
       'race.service',
-      `[Unit]\nStartLimitBurst=2\nStartLimitIntervalSec=60\n[Service]\nEnvironment=LAB_SYSTEMCTL_TEST_PAUSE_EXITED=0.5\nExecStart=/bin/sh -c 'exit 0'\nRestart=always\nRestartSec=0\n`,
+      // (burst 3: the start by hand and two automatic restarts)
+      `[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nEnvironment=LAB_SYSTEMCTL_TEST_PAUSE_EXITED=0.5\nExecStart=/bin/sh -c 'exit 0'\nRestart=always\nRestartSec=0\n`,
     );
     expect(sc('start', 'race').code).toBe(0);
     const slow = spawnSync(SYSTEMCTL, ['show', 'race', '-p', 'ActiveState'], {
