@@ -7,7 +7,7 @@ import { completionScript } from '../src/cli/completion.ts';
 import { connectionDefaultsOf } from '../src/cli/connection-defaults.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
-import { answerSignals, type Hangup, type LateSignals, leave } from '../src/cli/signals.ts';
+import { answerSignals, type EarlySignals, earlySignals, type Hangup, type LateSignals, leave, RunInterrupted } from '../src/cli/signals.ts';
 import { resolveVaultSecrets } from '../src/cli/vault-secrets.ts';
 import { PasswordFileError, passwordFromFile } from '../src/cli/password-files.ts';
 import { originOf } from '../src/inventory/errors.ts';
@@ -81,6 +81,7 @@ function fatalText(error: unknown): string {
     error instanceof UsageError ||
     error instanceof PasswordFileError ||
     error instanceof PromptError ||
+    error instanceof RunInterrupted ||
     error instanceof AnsibleConfigError;
   return `ERROR! ${known ? error.message : ((error as Error).stack ?? String(error))}`;
 }
@@ -104,14 +105,22 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   const started = Date.now();
   // What the run is doing before it reaches a host, for the report of a failure there.
   const at: Step = { step: 'command line' };
+  const early = earlySignals(hangup);
   try {
-    return await runPlay(cli, sink, adminDir, hangup, reports, at);
-  } catch (error) {
+    return await runPlay(cli, sink, adminDir, hangup, reports, at, early);
+  } catch (thrown) {
+    // A vault script killed by the Ctrl-C that reached it too fails: the run was interrupted.
+    const error =
+      early.signal && !(thrown instanceof PromptInterrupted)
+        ? new RunInterrupted(`User interrupted execution (${early.signal} before any host was reached: nothing was run on any host)`)
+        : thrown;
     // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
     // so a CI job never reads the previous run's as this one's. Not once the run started: its
     // hosts' results are not all known.
     if (sink.tally.timeline.length === 0) await failureReports(reports, cli, sink, adminDir, error, at.step, Date.now() - started);
     throw error;
+  } finally {
+    early.release();
   }
 }
 
@@ -132,8 +141,9 @@ async function failureReports(
   const tally = sink.tally;
   tally.mode = cli.uninstall ? 'uninstall' : 'install';
   tally.check = cli.check;
-  // Ctrl-C at a password prompt: the run exits 99, and its report says so (interrupted, no error).
-  tally.interrupted = error instanceof PromptInterrupted;
+  // Ctrl-C at a password prompt or before any host: the run exits 99, and its report says so
+  // (interrupted, no error).
+  tally.interrupted = error instanceof PromptInterrupted || error instanceof RunInterrupted;
   const where = error instanceof InventoryError && error.file ? originOf(error.file, error.line) : 'command line';
   const message = error instanceof InventoryError ? error.detail : error instanceof Error ? error.message : String(error);
   if (!tally.interrupted) fold(tally, { type: 'settings-errors', errors: [{ host: 'all', variable: step, origin: where, message }] });
@@ -178,13 +188,16 @@ async function runPlay(
   hangup: Hangup,
   reports: readonly ReportFile[],
   at: Step,
+  early: EarlySignals,
 ): Promise<number> {
   at.step = 'vault or password';
   const prompt = terminalPrompt();
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
+  early.check();
   const { sshPassword, becomePassword } = await loginPasswords(cli, prompt, adminDir);
   sink.secrets.add([sshPassword, becomePassword].filter((p) => p !== undefined));
+  early.check();
   // As for the inventory's secrets (shortSecretWarnings): a short one cannot be looked for in
   // free text without masking ordinary words, so a host that echoes it would show it.
   const typed: [string, string | undefined][] = [
@@ -202,6 +215,7 @@ async function runPlay(
   }
   at.step = 'inventory';
   const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
+  early.check();
   // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
   // folder (read as inventory by the next run) is refused.
   for (const [flag, path] of reports) {
@@ -247,6 +261,8 @@ async function runPlay(
   const stop = new AbortController();
   const abort = new AbortController();
   const late: LateSignals = { reporting: false, signalled: false };
+  early.check();
+  early.release();
   answerSignals(sink.emit, { stop, abort }, hangup, late);
   const started = Date.now();
   // From here on the run reaches hosts, and a report is written only at its end: a run that
@@ -337,6 +353,6 @@ main(hangup).then(
   (error) => {
     process.stderr.write(`${fatalText(error)}\n`);
     if (error instanceof CliError && error.help) process.stderr.write('Run with --help for the options.\n');
-    leave(error instanceof PromptInterrupted ? 99 : 1, hangup);
+    leave(error instanceof PromptInterrupted || error instanceof RunInterrupted ? 99 : 1, hangup);
   },
 );

@@ -31,6 +31,51 @@ export function leave(code: number, hangup: Hangup): never {
   process.exit(code);
 }
 
+/** A signal before the run reached any host (while vault scripts run, the inventory loads). */
+export class RunInterrupted extends Error {}
+
+/** Signals before the run's own handlers (answerSignals) are installed. */
+export interface EarlySignals {
+  /** The first signal received, if any. */
+  readonly signal: NodeJS.Signals | undefined;
+  /** Throws RunInterrupted once a signal came: called between the steps before any host. */
+  check(): void;
+  /** Removes these handlers (answerSignals takes over). */
+  release(): void;
+}
+
+/**
+ * Ctrl-C, SIGTERM or a hangup while the run reads its vault passwords (a script may run) and its
+ * inventory: the run stops at the next step, before any host, and ends as interrupted (exit 99,
+ * reports saying so), not killed by the signal with the previous run's report left in place. A
+ * second signal leaves at once (a vault script that ignores it must not hold the run).
+ */
+export function earlySignals(hangup: Hangup): EarlySignals {
+  let first: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (first) leave(128 + osConstants.signals[signal], hangup);
+    first = signal;
+    if (signal === 'SIGHUP') {
+      // the terminal is gone: its writes fail, and the process ends by the hangup (leave())
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      hangup.hungUp = true;
+    }
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    get signal() {
+      return first;
+    },
+    check() {
+      if (first) throw new RunInterrupted(`User interrupted execution (${first} before any host was reached: nothing was run on any host)`);
+    },
+    release() {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
+}
+
 /** The run's two stops, as the signals pull them: `stop` starts no new host, `abort` drops every connection. */
 export interface RunStops {
   stop: AbortController;

@@ -114,6 +114,49 @@ describe('output nobody reads any more', () => {
   );
 });
 
+describe('a signal before the run reached any host', () => {
+  // A vault password script that takes its time (a secrets manager asking a server): the signal
+  // comes while it runs, before the inventory is read.
+  const slowVault = (dir: string) => {
+    writeFileSync(join(dir, 'vault-pass'), '#!/bin/sh\nsleep 1.5\necho vault-pass-long-enough\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'r.json'), '{"stale": "the previous run\'s report"}\n');
+  };
+  it.each([
+    ['to the toolkit alone (the script finishes)', false],
+    ['to its process group, as Ctrl-C on a terminal (the script dies of it too)', true],
+  ])(
+    "SIGINT %s: the run stops before any host, exit 99, its report says interrupted (not the previous run's)",
+    async (_how, group) => {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
+      writeFileSync(join(dir, 'hosts'), INVENTORY);
+      slowVault(dir);
+      const child = spawn(
+        process.execPath,
+        [cliEntry('provision'), '-i', 'hosts', '--check', '-T', '2', '--vault-password-file', 'vault-pass', '--json', 'r.json'],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
+      );
+      let out = '';
+      for (const s of [child.stdout, child.stderr]) s.on('data', (c: Buffer) => (out += c.toString()));
+      // once the vault script runs
+      for (let i = 0; i < 100 && !spawnSync('pgrep', ['-f', join(dir, 'vault-pass')]).stdout.length; i++) await new Promise((r) => setTimeout(r, 50));
+      process.kill(group ? -child.pid! : child.pid!, 'SIGINT');
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      expect(code, out).toBe(99);
+      expect(out).toContain('ERROR! User interrupted execution (SIGINT before any host was reached: nothing was run on any host)');
+      const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { interrupted: boolean; hosts: unknown[]; stale?: string };
+      expect(report.stale).toBeUndefined();
+      expect(report.interrupted).toBe(true);
+      expect(report.hosts).toEqual([]);
+    },
+    RUN,
+  );
+});
+
 describe('a run stopped by settings errors, in its report', () => {
   it(
     'lists every host as not run (skipped), never ok or failed, and says it once on the terminal',
