@@ -115,6 +115,13 @@ function parseArgs(argv: string[]): Args {
     else throw new UsageError(`unexpected argument ${a}`);
   }
   if (!args.action) throw new UsageError('no action selected: use one of --list, --host, --graph, --list-hosts');
+  // ansible-inventory narrows --list and --graph to the limit's hosts; here -l goes with
+  // --list-hosts only, and a limit that would be dropped without a word is an error instead.
+  if (args.limit !== undefined && args.action !== 'list-hosts') {
+    throw new UsageError(
+      `-l/--limit goes with --list-hosts here (the listing would show every host, not the limit's): use --list-hosts PATTERN -l ${args.limit}`,
+    );
+  }
   return args;
 }
 

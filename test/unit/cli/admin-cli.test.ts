@@ -97,6 +97,17 @@ describe('npm run inventory, a mistyped flag', () => {
   });
 });
 
+describe('npm run inventory with -l', () => {
+  it.each([['--list'], ['--graph'], ['--host', 'hana01']])(
+    '%s -l: an error (the listing would show every host), not a limit dropped without a word',
+    (...action) => {
+      const run = spawnSync(process.execPath, [cliEntry('inventory'), '-i', 'example', ...action, '-l', 'hana01'], { cwd: repo, encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('-l/--limit goes with --list-hosts here');
+    },
+  );
+});
+
 describe("ansible-playbook's informational flags", () => {
   it('no inventory at all: an error with an example an installed command can follow (no lab name)', () => {
     expect(() => parseCli(['--check'], {}, repo, noSettings)).toThrow(
