@@ -346,7 +346,8 @@ function verifyOptions(v: Record<string, string | boolean | (string | boolean)[]
       '--verify-prometheus: no credentials in the URL (every user of this machine could read them in the process list); they come from agent_prometheus_auth_username/_password or agent_prometheus_auth_bearer_token in the inventory or a vault',
     );
   }
-  if (parsed.search || parsed.hash) throw new CliError('--verify-prometheus takes the base URL of Prometheus (its /api/v1/query is asked), without ? or #');
+  // (href, not search/hash: a bare ? or # leaves those empty, and would end up inside the API's URL)
+  if (/[?#]/.test(parsed.href)) throw new CliError('--verify-prometheus takes the base URL of Prometheus (its /api/v1/query is asked), without ? or #');
   if (v.check) throw new CliError('--verify-prometheus does not go with --check: it proves a rollout, and --check rolls nothing out');
   if (v.uninstall) throw new CliError('--verify-prometheus does not go with --uninstall: the metrics are meant to stop');
   const auth = flag('verify-auth');

@@ -56,6 +56,9 @@ describe('--verify-prometheus flags', () => {
     [['--verify-prometheus', 'ftp://trento/prometheus'], /http:\/\/ or https:\/\//],
     [['--verify-prometheus', 'trento'], /needs the URL of Trento's Prometheus/],
     [['--verify-prometheus', 'https://trento/prometheus/api/v1/query?query=up'], /base URL/],
+    // a bare ? or # (an empty query or fragment) too: it would end up inside the API's URL
+    [['--verify-prometheus', 'https://trento/prometheus?'], /without \? or #/],
+    [['--verify-prometheus', 'https://trento/prometheus/#'], /without \? or #/],
     [['--verify-auth', 'basic'], /--verify-auth goes with --verify-prometheus/],
     [['--verify-prometheus', 'https://t/p', '--verify-auth', 'token'], /takes none, basic, bearer, mtls/],
     [['--verify-prometheus', 'https://t/p', '--verify-client-cert', 'c.pem'], /go together/],
