@@ -133,7 +133,7 @@ tp_alloy_runs_trento() {
 tp_alloy_restart() {
   local since
   printf -v since '%(%s)T' -1
-  { systemctl restart alloy.service && tp_alloy_ready; } || {
+  { tp_unit_start restart alloy.service && tp_alloy_ready; } || {
     tp_alloy_why_down "$since"
     return 1
   }
@@ -189,7 +189,7 @@ tp_alloy_apply() {
     echo "Alloy is stopped again, as it was before this run; the previous files are back" >&2
     return 1
   fi
-  if [ "$how" = restart ]; then systemctl restart alloy.service; else tp_http POST "$TP_ALLOY_HTTP/-/reload" >/dev/null; fi
+  if [ "$how" = restart ]; then tp_unit_start restart alloy.service; else tp_http POST "$TP_ALLOY_HTTP/-/reload" >/dev/null; fi
   tp_alloy_ready && echo "Alloy is running its previous configuration again" >&2
   return 1
 }

@@ -367,6 +367,47 @@ tp_handler_done() { tp_record_edit pending-handlers remove "$@"; } # NAME...: th
 # (tp_deferred_taken). A step that fails before that handler ran must not leave the unit stopped
 # where its change used to start it (the agent, when Alloy's restart failed): tp_fail_exit,
 # every step's failure path, starts what is still deferred, then ends the script.
+# tp_unit_start start|restart UNIT: systemctl's start or restart of UNIT. One systemd refuses for
+# its start limit (StartLimitBurst= starts within StartLimitIntervalSec=, 5 in 10 s by default:
+# runs in quick succession, a unit that crash-looped before the run) is made once more after
+# that interval, when it is at most 30 s: systemd allows starts again then. The limit itself is
+# never reset (reset-failed), so a unit that keeps failing still stops being started.
+tp_unit_start() {
+  local verb=$1 unit=$2 out pause
+  out=$(systemctl "$verb" "$unit" 2>&1) && return 0
+  if [ "$(systemctl show -p Result --value "$unit" 2>/dev/null)" = start-limit-hit ] &&
+    pause=$(tp_timespan_seconds "$(systemctl show -p StartLimitIntervalUSec --value "$unit" 2>/dev/null)") && [ "$pause" -le 30 ]; then
+    echo "systemd refused to $verb $unit for its start limit (started too often within StartLimitIntervalSec=): trying again in ${pause}s, once that interval has passed" >&2
+    sleep "$pause"
+    systemctl "$verb" "$unit"
+    return
+  fi
+  printf '%s\n' "$out" >&2
+  return 1
+}
+
+# tp_timespan_seconds TEXT: systemd's time span ("10s", "1min 30s", "500ms") in whole seconds,
+# rounded up; fails for "infinity" or what it cannot read.
+tp_timespan_seconds() {
+  local word n unit total=0 part=0
+  [ -n "$1" ] || return 1
+  for word in $1; do
+    n=${word%%[!0-9.]*} unit=${word#"$n"}
+    [ -n "$n" ] || return 1
+    [[ $n == *.* ]] && part=1 && n=${n%%.*}
+    n=$((10#${n:-0}))
+    case $unit in
+      d) total=$((total + n * 86400)) ;;
+      h) total=$((total + n * 3600)) ;;
+      min) total=$((total + n * 60)) ;;
+      s | '') total=$((total + n)) ;;
+      ms | us) ((n > 0)) && part=1 ;;
+      *) return 1 ;;
+    esac
+  done
+  echo $((total + part))
+}
+
 TP_DEFERRED=()
 tp_defer_start() { TP_DEFERRED+=("$@"); } # UNIT...
 tp_deferred_taken() { # UNIT: its handler runs now
@@ -377,7 +418,7 @@ tp_deferred_taken() { # UNIT: its handler runs now
 tp_fail_exit() {
   local u
   for u in "${TP_DEFERRED[@]}"; do
-    if systemctl start "$u" >/dev/null 2>&1; then
+    if tp_unit_start start "$u" >/dev/null 2>&1; then
       tp_warn "started $u, whose start was left to a restart that this failure kept from running"
     else
       tp_warn "could not start $u either (its start was left to a restart that this failure kept from running); see journalctl -u $u"

@@ -201,7 +201,7 @@ export function packagesInstalled(wanted: string[], facts: HostFacts, options: I
 /** A handler's script: restart UNIT and check it still runs after a short wait (a unit that dies
  *  at once must not be reported as restarted). */
 export function restartAndCheck(unit: string): Command {
-  return sh`systemctl restart ${unit} && sleep 0.5 && systemctl is-active --quiet ${unit} || { echo ${`${unit} is not running after the restart; see journalctl -u ${unit}`} >&2; false; }`;
+  return sh`tp_unit_start restart ${unit} && sleep 0.5 && systemctl is-active --quiet ${unit} || { echo ${`${unit} is not running after the restart; see journalctl -u ${unit}`} >&2; false; }`;
 }
 
 /** The handler that makes a package's new binaries run once it is upgraded: its service's restart. */
@@ -418,7 +418,7 @@ export function serviceChange(steps: ServiceSteps): Change | null {
     [steps.disable, sh`systemctl disable ${unit}`, `- disable ${unit}`],
     startedBy
       ? [steps.start, sh`tp_defer_start ${unit}`, `+ start ${unit} (by the handler '${startedBy}')`]
-      : [steps.start, sh`systemctl start ${unit}`, `+ start ${unit}`],
+      : [steps.start, sh`tp_unit_start start ${unit}`, `+ start ${unit}`],
     [
       steps.forgetState !== undefined,
       sh`tp_record_edit units remove ${steps.forgetState ?? ''}`,

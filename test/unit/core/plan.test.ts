@@ -429,14 +429,14 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
       expect(change.details).toEqual([`+ enable ${unit}`, `+ start ${unit} (by the handler '${handler}')`]);
     }
     const script = everyScript(plan);
-    expect(script).not.toMatch(/systemctl start (alloy|trento-agent)\.service/);
+    expect(script).not.toMatch(/tp_unit_start start (alloy|trento-agent)\.service/);
     expect(script.match(/tp_alloy_apply restart present/g)).toHaveLength(1);
-    expect(script.match(/systemctl restart trento-agent\.service/g)).toHaveLength(1);
+    expect(script.match(/tp_unit_start restart trento-agent\.service/g)).toHaveLength(1);
     // Each handler takes its unit's start as it begins; every step's failure path starts what
     // is still deferred (a failed Alloy restart must not leave the agent stopped).
     const text = toShell(applyScript(plan, { zyppLockTimeoutSeconds: 60 }));
     expect(text).toMatch(/tp_deferred_taken alloy\.service\n\{\ntp_alloy_apply restart present/);
-    expect(text).toMatch(/tp_deferred_taken trento-agent\.service\n\{\nsystemctl restart trento-agent\.service/);
+    expect(text).toMatch(/tp_deferred_taken trento-agent\.service\n\{\ntp_unit_start restart trento-agent\.service/);
     expect(text.match(/^tp_run \d+ tp_s\d+ \|\| (.*)$/gm)?.map((l) => l.replace(/^.*\|\| /, ''))).toEqual(
       Array(plan.changes.length + plan.handlers.length).fill('tp_fail_exit'),
     );
@@ -444,7 +444,7 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
 
   it('cold SLES 15: node_exporter, which nothing restarts, is started by its change; the agent by its restart', () => {
     const plan = planFor(freshFacts('15.7'));
-    expect(toShell(serviceChange(plan, 'prometheus-node_exporter.service')!.script)).toMatch(/systemctl start prometheus-node_exporter\.service$/);
+    expect(toShell(serviceChange(plan, 'prometheus-node_exporter.service')!.script)).toMatch(/tp_unit_start start prometheus-node_exporter\.service$/);
     expect(toShell(serviceChange(plan, AGENT_UNIT)!.script)).toBe(`systemctl enable ${AGENT_UNIT} &&\ntp_defer_start ${AGENT_UNIT}`);
     expect(plan.handlers.map((h) => h.name)).toEqual(['restart trento-agent']);
   });
@@ -466,7 +466,7 @@ describe('a restart handler that will run starts its stopped unit: each unit sta
     const facts = converged(fresh, planFor(fresh));
     facts.units[AGENT_UNIT] = { state: 'inactive', enabled: 'enabled' };
     const plan = planFor(facts);
-    expect(plan.changes.map((c) => toShell(c.script))).toEqual([`systemctl start ${AGENT_UNIT}`]);
+    expect(plan.changes.map((c) => toShell(c.script))).toEqual([`tp_unit_start start ${AGENT_UNIT}`]);
     expect(plan.handlers).toEqual([]);
   });
 
@@ -1074,7 +1074,7 @@ describe('agent_package_state: latest', () => {
     const latest = planFor(facts, { packageState: 'latest' });
     expect(latest.changes.find((c) => c.id === 'packages:upgrade')!.notify).toEqual(['restart node_exporter']);
     const handler = latest.handlers.find((h) => h.name === 'restart node_exporter')!;
-    expect(toShell(handler.script)).toMatch(/^systemctl restart '?prometheus-node_exporter\.service'? && sleep 0\.5 && systemctl is-active --quiet /u);
+    expect(toShell(handler.script)).toMatch(/^tp_unit_start restart '?prometheus-node_exporter\.service'? && sleep 0\.5 && systemctl is-active --quiet /u);
     // not restarted otherwise
     expect(planFor(old).handlers).toEqual([]);
   });
@@ -1116,7 +1116,9 @@ describe("an admin's node_exporter or Alloy the toolkit turned on is put back as
     const install = planFor(facts);
     const on = byId(install, `service:${NE_UNIT}`)!;
     expect(on.summary).toBe(`record how ${NE_UNIT} was (disabled, inactive), for uninstall, enable ${NE_UNIT}, start ${NE_UNIT}`);
-    expect(toShell(on.script)).toBe(`tp_record_edit units add '${NE_UNIT} disabled inactive' &&\nsystemctl enable ${NE_UNIT} &&\nsystemctl start ${NE_UNIT}`);
+    expect(toShell(on.script)).toBe(
+      `tp_record_edit units add '${NE_UNIT} disabled inactive' &&\nsystemctl enable ${NE_UNIT} &&\ntp_unit_start start ${NE_UNIT}`,
+    );
     const done = converged(facts, install);
     expect(done.record.units).toEqual([`${NE_UNIT} disabled inactive`]);
     expect(done.record.packages).not.toContain(NE);

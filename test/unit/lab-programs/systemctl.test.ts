@@ -7,6 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeLabRoot } from './lab-root.ts';
+import { scriptLibrary } from '../../../src/apply/script-lib.ts';
+import { toShell } from '../../../src/exec/command.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SYSTEMCTL = resolve(here, '../../lab/host/systemctl');
@@ -190,6 +192,49 @@ WantedBy=multi-user.target
     await waitFor(() => sc('show', 'loop', '-p', 'Result', '--value').stdout === 'start-limit-hit\n', 20_000);
     // the start by hand counts too (systemd's unit_test_start_limit): one automatic restart left
     expect(sc('show', 'loop', '-p', 'ActiveState,NRestarts').stdout).toBe('ActiveState=failed\nNRestarts=1\n');
+  });
+
+  it('a unit that crash-looped into the start limit, then stopped and reset-failed (the toolkit after a failed restart), starts and restarts again', async () => {
+    unit('crash.service', `[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nExecStart=/bin/sh -c 'exit 3'\nRestart=always\nRestartSec=0\n`);
+    expect(sc('restart', 'crash').code).toBe(0);
+    await waitFor(() => sc('show', 'crash', '-p', 'Result', '--value').stdout === 'start-limit-hit\n', 20_000);
+    expect(sc('stop', 'crash').code).toBe(0);
+    expect(sc('reset-failed', 'crash').code).toBe(0);
+    unit('crash.service', `[Unit]\nStartLimitBurst=3\nStartLimitIntervalSec=60\n[Service]\nExecStart=/bin/sleep 60\n`);
+    expect(sc('daemon-reload').code).toBe(0);
+    for (const verb of ['start', 'restart']) expect(sc(verb, 'crash'), verb).toMatchObject({ code: 0 });
+    expect(sc('stop', 'crash').code).toBe(0);
+  });
+
+  it("the toolkit's tp_unit_start: a start systemd refuses for its start limit is made once more after StartLimitIntervalSec= (at most 30 s), never by resetting the limit", () => {
+    // the apply library's function, run by bash with this systemctl as `systemctl` (a function:
+    // the library sets its own PATH)
+    const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
+    const toolkit = (body: string) =>
+      spawnSync('/bin/bash', ['-c', `${library}\nsystemctl() { ${SYSTEMCTL} "$@"; }\n${body}`], {
+        env: { ...process.env, LAB_SYSTEMCTL_ROOT: root, LAB_SYSTEMCTL_HELD: '' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    expect(sc('show', 'none', '-p', 'StartLimitIntervalUSec,StartLimitBurst').stdout).toBe('StartLimitIntervalUSec=10s\nStartLimitBurst=5\n');
+    unit('quick.service', `[Unit]\nStartLimitBurst=2\nStartLimitIntervalSec=2\n[Service]\nExecStart=/bin/sleep 60\n`);
+    for (let i = 0; i < 2; i++) expect(sc('restart', 'quick').code).toBe(0);
+    const again = toolkit('tp_unit_start restart quick.service');
+    expect(again.stderr).toContain(
+      'systemd refused to restart quick.service for its start limit (started too often within StartLimitIntervalSec=): trying again in 2s',
+    );
+    expect(again.status).toBe(0);
+    expect(sc('is-active', 'quick').stdout).toBe('active\n');
+    expect(sc('stop', 'quick').code).toBe(0);
+    // an interval past 30 s: systemd's refusal, no wait
+    unit('slow.service', `[Unit]\nStartLimitBurst=1\nStartLimitIntervalSec=5min\n[Service]\nExecStart=/bin/sleep 60\n`);
+    expect(sc('restart', 'slow').code).toBe(0);
+    expect(sc('show', 'slow', '-p', 'StartLimitIntervalUSec', '--value').stdout).toBe('5min\n');
+    const refused = toolkit('tp_unit_start restart slow.service');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('Job for slow.service failed because start of the service was attempted too often.');
+    expect(refused.stderr).not.toContain('trying again');
+    expect(sc('stop', 'slow').code).toBe(0);
   });
 
   it("starts by hand count against the start limit as automatic ones do: the one past StartLimitBurst= is refused with systemctl's words until reset-failed", () => {
