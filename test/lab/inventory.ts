@@ -71,7 +71,7 @@ export function groupVarsAll(paths: LabPaths, net: LabNet, state: LabState): str
     agent_web_api_key: state.apiKey,
     // The lab's nginx edge in front of its Prometheus (test/lab/server.ts): port 443 takes no
     // authentication; 8443 basic, 9443 bearer, 10443 mTLS (tests switch with -e). TLS with the
-    // lab CA, which every host has at /etc/trento/certs/lab-ca.crt.
+    // lab CA, which every host has at /etc/pki/trento-lab/lab-ca.crt.
     agent_prometheus_remote_write_url: `https://${net.gateway}/prometheus/api/v1/write`,
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: HOST_CERTS.ca,

@@ -31,12 +31,14 @@ export const SCRAPE_INTERVAL = '15s';
 export const REMOTE_WRITE_PATH = '/prometheus/api/v1/write';
 /** Prometheus' HTTP API (query, targets, status) behind the edge; its base URL is /prometheus. */
 export const QUERY_API_PATH = '/prometheus/api/v1/';
-/** Where every lab host finds the lab's CA and client certificate (written at each host start). */
+/** Where every lab host finds the lab's CA and client certificate (written at each host start):
+ *  outside /etc/trento, which a real SLES 16 host has only once agent.yaml is written there (its
+ *  package ships /usr/etc/trento), so the lab shows the toolkit making that folder. */
 export const HOST_CERTS = {
-  dir: '/etc/trento/certs',
-  ca: '/etc/trento/certs/lab-ca.crt',
-  clientCert: '/etc/trento/certs/lab-client.crt',
-  clientKey: '/etc/trento/certs/lab-client.key',
+  dir: '/etc/pki/trento-lab',
+  ca: '/etc/pki/trento-lab/lab-ca.crt',
+  clientCert: '/etc/pki/trento-lab/lab-client.crt',
+  clientKey: '/etc/pki/trento-lab/lab-client.key',
   /** SUSE's system CA bundle (Debian's userland in the hosts does not read it; Alloy does). */
   systemBundle: '/etc/ssl/ca-bundle.pem',
   /** The same roots as a vendor trust anchor, so update-ca-certificates rebuilds the bundle with them. */
@@ -219,7 +221,7 @@ export async function ensurePki(paths: LabPaths, net: LabNet): Promise<void> {
 }
 
 /**
- * The files a host gets under /etc/trento/certs and /etc/ssl (its upper layer, while it is
+ * The files a host gets under /etc/pki/trento-lab and /etc/ssl (its upper layer, while it is
  * stopped). The client key is 0644 because Alloy reads it as user `alloy`; it is a lab-only key.
  */
 export function hostCertFiles(paths: LabPaths): Array<{ path: string; text: string; mode: number }> {
