@@ -281,19 +281,22 @@ const READ_AS_DEFAULT_ONLY: readonly DefaultOnlySetting[] = [
     section: 'defaults',
     ini: 'duplicate_dict_key',
     env: 'ANSIBLE_DUPLICATE_YAML_DICT_KEY',
-    honoured: (v) => v.trim().toLowerCase() === 'warn',
+    // (ignore: the same values, Ansible only says nothing, where the toolkit still warns; the
+    // choices are case-sensitive, as ansible-core checks them)
+    honoured: (v) => ['warn', 'ignore'].includes(unquote(v.trim())),
     instead:
       'the toolkit warns about a duplicate key in a YAML file and takes its last value (Ansible\'s default, "warn"); remove the duplicate keys, or the setting',
   },
   // Whether a vault is opened only by a password of its own id: the toolkit tries every password
-  // given, those of the vault's id first, as Ansible's default does.
+  // given, those of the vault's id first, as Ansible's default does. ansible-core gives the
+  // setting no type, so any word written, False included, is a true string: id matching on.
   {
     section: 'defaults',
     ini: 'vault_id_match',
     env: 'ANSIBLE_VAULT_ID_MATCH',
-    honoured: (v) => ansibleBool(v) === false,
+    honoured: (v) => unquote(v.trim()) === '',
     instead:
-      "the toolkit tries every vault password given on a vault, its own id's first (Ansible's default, False); remove the setting, or give only the passwords each vault needs",
+      'ansible-core reads any value of vault_id_match, False included, as on (the setting has no type), and then opens a vault only with a password of its own id, where the toolkit tries every password given; remove the setting, or give only the passwords each vault needs',
   },
   {
     section: 'defaults',

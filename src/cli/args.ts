@@ -183,7 +183,8 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
 
 /** [inventory] host_pattern_mismatch, one of Ansible's choices (it refuses any other word too). */
 function hostPatternMismatchOf(cfg: AnsibleSettings): HostPatternMismatch {
-  const value = cfg.hostPatternMismatch?.trim().toLowerCase();
+  // (case-sensitive, as ansible-core checks its choices)
+  const value = cfg.hostPatternMismatch?.trim();
   if (value === undefined) return 'warning';
   const known = HOST_PATTERN_MISMATCH.find((m) => m === value);
   if (!known)

@@ -533,16 +533,18 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\n', { ANSIBLE_YAML_FILENAME_EXT: '.yaml,.yml' })).toThrow(/ANSIBLE_YAML_FILENAME_EXT = \.yaml,\.yml: not supported/);
   });
 
-  it('duplicate_dict_key and vault_id_match, which would make a file or a vault Ansible refuses one the toolkit reads, are read only at their defaults (warn, False)', () => {
+  it('duplicate_dict_key and vault_id_match, which would make a file or a vault Ansible refuses one the toolkit reads, are read only at their defaults (warn or ignore; unset)', () => {
     const read = cfgReader();
-    for (const accepted of ['[defaults]\nduplicate_dict_key = warn\nvault_id_match = False\n', '[defaults]\nvault_id_match = no\n'])
+    for (const accepted of ['[defaults]\nduplicate_dict_key = warn\nvault_id_match =\n', '[defaults]\nduplicate_dict_key = ignore\n'])
       expect(read(accepted), accepted).not.toThrow();
     expect(read('[defaults]\nduplicate_dict_key = error\n')).toThrow(
       /\[defaults\] duplicate_dict_key = error: not supported by trento-provision: the toolkit warns about a duplicate key/,
     );
-    expect(read('[defaults]\n', { ANSIBLE_VAULT_ID_MATCH: 'True' })).toThrow(
-      /^environment ANSIBLE_VAULT_ID_MATCH = True: not supported .*every vault password given/,
-    );
+    // Ansible's choices are case-sensitive
+    expect(read('[defaults]\nduplicate_dict_key = WARN\n')).toThrow(/duplicate_dict_key = WARN: not supported/);
+    // ansible-core reads vault_id_match = False as on: the setting has no type, any word is a true string
+    for (const value of ['True', 'False', 'no'])
+      expect(read('[defaults]\n', { ANSIBLE_VAULT_ID_MATCH: value }), value).toThrow(/^environment ANSIBLE_VAULT_ID_MATCH = \w+: not supported .*False included, as on/);
   });
 
   it('password files (become_password_file, connection_password_file) are read as paths: from the file, relative to its folder; from the environment, to the current one', () => {
