@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { closest } from 'fastest-levenshtein';
 import { AnsibleConfigError, readAnsibleSettings } from '../src/cli/ansible-config.ts';
-import { CliError, resolveInventory } from '../src/cli/args.ts';
+import { CliError, hostPatternMismatchOf, resolveInventory } from '../src/cli/args.ts';
 import { invocationDir, packageRoot } from '../src/cli/invocation.ts';
 import { PromptError, terminalPrompt } from '../src/cli/prompt.ts';
 import { resolveVaultSecrets, VaultSecretError } from '../src/cli/vault-secrets.ts';
@@ -184,7 +184,7 @@ async function main(): Promise<number> {
         console.log(inventoryGraph(inventory, args.target ?? 'all', args.vars));
         break;
       case 'list-hosts': {
-        const selection = limitHosts(inventory, args.limit, args.target!);
+        const selection = limitHosts(inventory, args.limit, args.target!, { hostPatternMismatch: hostPatternMismatchOf(cfg) });
         for (const w of selection.warnings) console.error(`[WARNING]: ${w}`);
         if (selection.hosts.length === 0) console.error('[WARNING]: No hosts matched, nothing to do');
         console.log(listHostsText(selection.hosts));

@@ -182,7 +182,7 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
 }
 
 /** [inventory] host_pattern_mismatch, one of Ansible's choices (it refuses any other word too). */
-function hostPatternMismatchOf(cfg: AnsibleSettings): HostPatternMismatch {
+export function hostPatternMismatchOf(cfg: AnsibleSettings): HostPatternMismatch {
   // (case-sensitive, as ansible-core checks its choices)
   const value = cfg.hostPatternMismatch?.trim();
   if (value === undefined) return 'warning';

@@ -106,10 +106,11 @@ const SIMPLE: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x0
  *  here), an error saying so, never the text as written in place of what Ansible reads. */
 function decodeEscapes(text: string): string {
   return text.replace(ESCAPE, (m) => {
-    if (m[1] === 'N') throw new InventoryError(`a \\N{NAME} escape (${m.slice(2)}) cannot be read here; write the character itself`);
+    // (the escape is not quoted: it is part of a value, maybe a password)
+    if (m[1] === 'N') throw new InventoryError('a \\N{NAME} escape cannot be read here; write the character itself');
     if (m[1] !== 'U' && m[1] !== 'u' && m[1] !== 'x') return SIMPLE[m[1]!]!;
     const cp = parseInt(m.slice(2), 16);
-    if (cp > 0x10ffff) throw new InventoryError(`${m} is past the last Unicode character (U+10FFFF); Ansible refuses it too`);
+    if (cp > 0x10ffff) throw new InventoryError('a \\U escape is past the last Unicode character (U+10FFFF); Ansible refuses it too');
     return String.fromCodePoint(cp);
   });
 }

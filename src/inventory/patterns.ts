@@ -122,8 +122,9 @@ function evaluatePatterns(inventory: Inventory, patterns: string[], notes: Notes
     // `!hana0[1:2]` reads as "not hana01 and hana02" but is a subscript of the hosts of a
     // `hana0` that does not exist: it excludes nothing, and Ansible (only warning) runs on the
     // hosts meant to be left out. Refused, as a bracket that closes nothing is.
-    if (p[0] === '!' && that.length === 0 && body[0] !== '~' && PATTERN_WITH_SUBSCRIPT.test(body)) {
-      const base = PATTERN_WITH_SUBSCRIPT.exec(body)![1]!;
+    const base = p[0] === '!' && that.length === 0 && body[0] !== '~' ? PATTERN_WITH_SUBSCRIPT.exec(body)?.[1] : undefined;
+    // (a group that exists but has no hosts excludes nothing either, rightly: not refused)
+    if (base !== undefined && !inventory.groups.has(base) && !inventory.hosts.has(base)) {
       throw new InventoryError(
         `the pattern ${p} excludes nothing: ${base} matches no host or group, and [${body.slice(base.length + 1, -1)}] is a subscript of its hosts, not a range of names (Ansible reads it so too, and would run on every host it meant to leave out); name the hosts (!${base}1:!${base}2) or use a regex (!~${base}[12])`,
       );

@@ -369,7 +369,7 @@ function unescapeBody(body: string, bytes: boolean): string {
     // \N{NAME}: Python gives the character when it knows the name and refuses the literal (Ansible
     // then keeps the text as written) when it does not; Node has no table of Unicode names to tell.
     if (!bytes && e === 'N' && /^\{[^}]+\}/.test(body.slice(i + 1)))
-      throw new LiteralTypeError(`a \\N{NAME} escape (${/^\{[^}]+\}/.exec(body.slice(i + 1))![0]}) cannot be read here; write the character itself`);
+      throw new LiteralTypeError('a \\N{NAME} escape cannot be read here; write the character itself');
     if (!bytes && e === 'N') throw NOT_LITERAL; // a \N without a name: Python refuses the literal
     out += `\\${e}`; // unknown escapes keep the backslash
   }

@@ -98,6 +98,16 @@ describe('npm run inventory, a mistyped flag', () => {
 });
 
 describe('npm run inventory with -l', () => {
+  it('--list-hosts -l honours host_pattern_mismatch = error, as the run does', () => {
+    const run = spawnSync(process.execPath, [cliEntry('inventory'), '-i', 'example', '--list-hosts', 'all', '-l', 'no-such-host-typo'], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, ANSIBLE_HOST_PATTERN_MISMATCH: 'error' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('ERROR! Could not match supplied host pattern, ignoring: no-such-host-typo');
+  });
+
   it.each([['--list'], ['--graph'], ['--host', 'hana01']])(
     '%s -l: an error (the listing would show every host), not a limit dropped without a word',
     (...action) => {

@@ -544,7 +544,9 @@ describe('ansible.cfg and the command line', () => {
     expect(read('[defaults]\nduplicate_dict_key = WARN\n')).toThrow(/duplicate_dict_key = WARN: not supported/);
     // ansible-core reads vault_id_match = False as on: the setting has no type, any word is a true string
     for (const value of ['True', 'False', 'no'])
-      expect(read('[defaults]\n', { ANSIBLE_VAULT_ID_MATCH: value }), value).toThrow(/^environment ANSIBLE_VAULT_ID_MATCH = \w+: not supported .*False included, as on/);
+      expect(read('[defaults]\n', { ANSIBLE_VAULT_ID_MATCH: value }), value).toThrow(
+        /^environment ANSIBLE_VAULT_ID_MATCH = \w+: not supported .*False included, as on/,
+      );
   });
 
   it('password files (become_password_file, connection_password_file) are read as paths: from the file, relative to its folder; from the environment, to the current one', () => {

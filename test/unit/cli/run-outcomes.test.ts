@@ -143,7 +143,12 @@ describe('a signal before the run reached any host', () => {
       let out = '';
       for (const s of [child.stdout, child.stderr]) s.on('data', (c: Buffer) => (out += c.toString()));
       // once the vault script runs
-      for (let i = 0; i < 100 && !spawnSync('pgrep', ['-f', join(dir, 'vault-pass')]).stdout.length; i++) await new Promise((r) => setTimeout(r, 50));
+      let seen = false;
+      for (let i = 0; i < 600 && !seen; i++) {
+        seen = spawnSync('pgrep', ['-f', join(dir, 'vault-pass')]).stdout.length > 0;
+        if (!seen) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(seen, `the vault script never ran: ${out}`).toBe(true);
       process.kill(group ? -child.pid! : child.pid!, 'SIGINT');
       const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
       expect(code, out).toBe(99);

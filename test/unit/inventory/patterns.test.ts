@@ -1,5 +1,7 @@
 // Pattern details not covered by the ansible comparison table.
 
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InventoryError, limitHosts, loadInventory, matchHosts, selectHosts, splitHostPattern } from '../../../src/inventory/index.ts';
@@ -50,6 +52,10 @@ describe('host patterns', () => {
       /the pattern !web0\[1:2\] excludes nothing: web0 matches no host or group, and \[1:2\] is a subscript/,
     );
     expect(limitHosts(inv, 'all:!db[0:1]').hosts).not.toContain('db1'); // a group's subscript excludes its hosts
+    // a group that exists but has no hosts: nothing to exclude, rightly; not refused
+    const dir = mkdtempSync(join(tmpdir(), 'tp-patterns-'));
+    writeFileSync(join(dir, 'hosts'), '[empty]\n[web]\nweb1\n');
+    expect(limitHosts(await loadInventory(join(dir, 'hosts')), 'all:!empty[0]').hosts).toEqual(['web1']);
     const typo = limitHosts(inv, 'all:!wbe1');
     expect(typo.hosts).toContain('web1');
     expect(typo.warnings).toEqual(['Could not match supplied host pattern, ignoring: wbe1']);

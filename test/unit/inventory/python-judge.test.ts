@@ -266,7 +266,7 @@ describeWith(ANSIBLE_PYTHON, 'parsers against the Python functions Ansible uses'
     const [known, unknown, noName] = judge({ ini: values, shlex: [], hosts: [] }).ini;
     expect(known).toEqual({ value: '\u2022' });
     expect(unknown).toEqual({ value: "'\\N{NO SUCH CHARACTER}'" });
-    for (const v of values.slice(0, 2)) expect(() => iniValue(v), v).toThrow(/a \\N\{NAME\} escape \(\{.*\}\) cannot be read here; write the character itself/);
+    for (const v of values.slice(0, 2)) expect(() => iniValue(v), v).toThrow(/^a \\N\{NAME\} escape cannot be read here; write the character itself$/);
     expect(normaliseIni(values[2]!)).toEqual(noName);
   });
 
