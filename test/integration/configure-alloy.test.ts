@@ -111,7 +111,7 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     try {
       const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
       expect(out).toMatch(
-        /configure-alloy: Alloy refused the new \/etc\/alloy\/trento\.alloy \(HTTP 400 .*\); the previous file is back and Alloy reloaded it\nrc=1/,
+        /configure-alloy: Alloy refused the new \/etc\/alloy\/trento\.alloy \(HTTP 400 .*\); the previous file is back and Alloy reloaded\nrc=1/,
       );
       expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
       expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc /etc/alloy | grep -c "^\\.tp-" || true')).toBe(
@@ -125,6 +125,31 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
       expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
     } finally {
       await mustOnHost(info, h.name, 'cp -p /root/agent.yaml /etc/trento/agent.yaml && systemctl restart trento-agent');
+    }
+  });
+  it("when Alloy refuses the folder without the new file too (an admin's *.alloy broken, not reloaded), the script puts the file back and says so, never advising a restart that would stop every pipeline", async () => {
+    const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
+    // An admin's pipeline written without a reload, with an error only Alloy's evaluation finds
+    // (two auth methods: `alloy validate` passes it), and a drifted agent.yaml.
+    await mustOnHost(
+      info,
+      h.name,
+      `printf 'prometheus.remote_write "admin" {\\n  endpoint {\\n    url          = "https://metrics.example.com/api/v1/write"\\n    bearer_token = "admin-token"\\n\\n    basic_auth {\\n      username = "a"\\n      password = "b"\\n    }\\n  }\\n}\\n' > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && cp -p /etc/trento/agent.yaml /root/agent.yaml && echo 'prometheus-scrape-interval: 41s' >> /etc/trento/agent.yaml`,
+    );
+    try {
+      const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
+      expect(out).toMatch(
+        /and refuses the folder without it too \(HTTP 400\): another file in \/etc\/alloy is wrong .*; the previous file is back; do not restart Alloy before that file is fixed/,
+      );
+      expect(out).toMatch(/rc=1\n$/);
+      expect(out).not.toMatch(/systemctl restart/);
+      expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
+    } finally {
+      await mustOnHost(
+        info,
+        h.name,
+        'rm -f /etc/alloy/admin.alloy && cp -p /root/agent.yaml /etc/trento/agent.yaml && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null && systemctl restart trento-agent',
+      );
     }
   });
 });

@@ -133,11 +133,16 @@ case $code in
     # or built (a value, a TLS file) it installs the new graph all the same, those components on
     # their old arguments or not built at all. So it reloads what is back on disk.
     again=$(alloy_reload)
-    if [ "$again" = 200 ]; then
-      echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back and Alloy reloaded it" >&2
-    else
-      echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); the previous file is back, but Alloy's reload of it answered HTTP $again: restart Alloy (systemctl restart $TP_ALLOY_UNIT) and run trento-provision" >&2
-    fi
+    if [ -n "$previous" ]; then back="the previous file is back"; else back="the new file was removed"; fi
+    case $again in
+      200) echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); $back and Alloy reloaded" >&2 ;;
+      000) echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; journalctl -u $TP_ALLOY_UNIT says why); $back, and Alloy did not answer its reload (not running?): it loads the files when it starts" >&2 ;;
+      *)
+        # Refused without trento.alloy's change too: the fault is in another file of the folder.
+        # Alloy ends when its first load fails, so a restart now would stop every pipeline.
+        echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload), and refuses the folder without it too (HTTP $again): another file in $dir is wrong (journalctl -u $TP_ALLOY_UNIT says which); $back; do not restart Alloy before that file is fixed (it would not start), then reload it" >&2
+        ;;
+    esac
     exit 1
     ;;
 esac
