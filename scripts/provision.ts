@@ -45,17 +45,16 @@ async function main(hangup: Hangup): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  for (const w of cli.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
   if (cli.version) {
+    for (const w of cli.warnings) process.stderr.write(`[WARNING]: ${w}\n`);
     const { name, version } = packageInfo(projectDir);
     process.stdout.write(
       `${name} ${version}\n  config file = ${cli.configFile ?? 'None'}\n  package location = ${projectDir}\n  node version = ${process.version}\n`,
     );
     return 0;
   }
-  if (cli.verbosity > 0) process.stdout.write(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
   // Created before the first secret is known: the sink owns the run's one secret list, and
-  // everything printed from here on (errors included) goes through it.
+  // everything printed from here on (errors included) goes through it, and into log_path's file.
   const sink = await createSink({
     verbosity: cli.verbosity,
     diff: cli.diff,
@@ -63,6 +62,8 @@ async function main(hangup: Hangup): Promise<number> {
     out: process.stdout,
     ...(cli.logPath !== undefined ? { logPath: cli.logPath } : {}),
   });
+  for (const w of cli.warnings) sink.say(`[WARNING]: ${w}\n`, 'stderr');
+  if (cli.verbosity > 0) sink.say(cli.configFile ? `Using ${cli.configFile} as config file\n` : 'No config file found; using defaults\n');
   try {
     return await provision(cli, sink, adminDir, hangup);
   } catch (error) {

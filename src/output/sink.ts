@@ -47,7 +47,8 @@ export async function createSink(options: SinkOptions): Promise<Sink> {
   const redact = secrets.redact;
   let spinner: Ora | undefined;
   let phase = 'starting';
-  const warnOfLog = (message: string) => options.out.write(`[WARNING]: ${redact(message)}\n`);
+  // (on stderr, as Ansible's: stdout may be a listing a script reads)
+  const warnOfLog = (message: string) => (options.err ?? process.stderr).write(`[WARNING]: ${redact(message)}\n`);
   const log = options.logPath !== undefined ? openRunLog(options.logPath, warnOfLog) : undefined;
   const write = (lines: string[]) => {
     if (!lines.length) return;

@@ -93,9 +93,16 @@ describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
       expect(text).toMatch(/web2\s+\*{8}/);
       expect(text).toMatch(/ n=trento-provision \| ERROR! no hosts matched --limit \*{8}/);
       expect(text).not.toContain('SENTINEL');
-      const unwritable = await cli(['--list-hosts'], { ANSIBLE_LOG_PATH: join(dir, 'no-such-folder', 'run.log') });
-      expect(unwritable.code).toBe(0);
-      expect(unwritable.out).toMatch(/\[WARNING\]: log file at \S+no-such-folder\/run\.log is not writeable and we cannot create it, aborting/);
+      // the -v line saying which config file was read is in the log too
+      expect((await cli(['--list-hosts', '-v'], { ANSIBLE_LOG_PATH: log })).code).toBe(0);
+      expect(readFileSync(log, 'utf8')).toMatch(/ n=trento-provision \| (Using \S+ as config file|No config file found; using defaults)$/m);
+      // the warning on stderr, as Ansible's: stdout is the listing
+      const unwritable = await execFileP(process.execPath, [cliEntry('provision'), '-i', inv, '--vault-password-file', join(dir, 'pass.txt'), '--list-hosts'], {
+        cwd: repo,
+        env: { ...process.env, CI: 'true', ANSIBLE_LOG_PATH: join(dir, 'no-such-folder', 'run.log') },
+      });
+      expect(unwritable.stderr).toMatch(/\[WARNING\]: log file at \S+no-such-folder\/run\.log is not writeable and we cannot create it, aborting/);
+      expect(unwritable.stdout).not.toContain('WARNING');
     },
     RUN,
   );
