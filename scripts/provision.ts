@@ -192,7 +192,7 @@ async function runPlay(
   early: EarlySignals,
 ): Promise<number> {
   at.step = 'vault or password';
-  const prompt = terminalPrompt();
+  const prompt = terminalPrompt(early.stop);
   const vaultSecrets = await resolveVaultSecrets(cli.vault, prompt, adminDir);
   sink.secrets.add(vaultSecrets.map((s) => s.password));
   early.check();

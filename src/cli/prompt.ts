@@ -13,19 +13,24 @@ export interface TtyIn {
   isTTY?: boolean;
   setRawMode?(raw: boolean): unknown;
   on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  on(event: 'end' | 'error', listener: () => void): unknown;
   off(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
+  off(event: 'end' | 'error', listener: () => void): unknown;
   resume(): unknown;
   pause(): unknown;
 }
 
 /**
  * Reads one line with echo off: Enter ends it, Backspace deletes, Ctrl-C / Ctrl-D abort.
- * The question and the final newline go to `output`; the typed characters never do.
+ * The question and the final newline go to `output`; the typed characters never do. `stop`
+ * (a SIGTERM or hangup meanwhile: the terminal is not raw for those) and a terminal that ends
+ * or fails (hung up) end it too: a prompt never holds a run that is being stopped.
  */
-export function readHidden(question: string, input: TtyIn, output: NodeJS.WritableStream): Promise<string> {
+export function readHidden(question: string, input: TtyIn, output: NodeJS.WritableStream, stop?: AbortSignal): Promise<string> {
   if (!input.isTTY || !input.setRawMode) {
     return Promise.reject(new PromptError(`cannot ask "${question.trim()}": no terminal (give the password in a file instead)`));
   }
+  if (stop?.aborted) return Promise.reject(new PromptInterrupted(`User interrupted execution (${stop.reason} before the password prompt)`));
   return new Promise((resolvePromise, reject) => {
     let typed = '';
     // Echo off before the question shows: what is typed the moment it appears (a fast typist,
@@ -35,12 +40,21 @@ export function readHidden(question: string, input: TtyIn, output: NodeJS.Writab
     input.resume();
     const done = (error?: Error) => {
       input.off('data', onData);
-      input.setRawMode!(false);
+      input.off('end', onEnd);
+      input.off('error', onEnd);
+      stop?.removeEventListener('abort', onStop);
+      try {
+        input.setRawMode!(false);
+      } catch {
+        // a terminal that hung up cannot be set back
+      }
       input.pause();
       output.write('\n');
       if (error) reject(error);
       else resolvePromise(typed);
     };
+    const onEnd = () => done(new PromptError('the terminal closed before a password was given'));
+    const onStop = () => done(new PromptInterrupted(`User interrupted execution (${stop!.reason} at the password prompt)`));
     const onData = (chunk: Buffer | string) => {
       for (const c of chunk.toString('utf8')) {
         if (c === '\r' || c === '\n') return done();
@@ -53,11 +67,14 @@ export function readHidden(question: string, input: TtyIn, output: NodeJS.Writab
       }
     };
     input.on('data', onData);
+    input.on('end', onEnd);
+    input.on('error', onEnd);
+    stop?.addEventListener('abort', onStop);
   });
 }
 
 /** A prompt on the controlling terminal (/dev/tty, like getpass), so piped stdin/stdout don't matter. */
-export function terminalPrompt(): Prompt {
+export function terminalPrompt(stop?: AbortSignal): Prompt {
   return async (question) => {
     let fd: number;
     try {
@@ -68,7 +85,7 @@ export function terminalPrompt(): Prompt {
     const input = new ReadStream(fd);
     const output = new WriteStream(fd);
     try {
-      return await readHidden(question, input, output);
+      return await readHidden(question, input, output, stop);
     } finally {
       input.destroy();
     }

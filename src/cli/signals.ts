@@ -38,6 +38,8 @@ export class RunInterrupted extends Error {}
 export interface EarlySignals {
   /** The first signal received, if any. */
   readonly signal: NodeJS.Signals | undefined;
+  /** Aborted (its reason the signal's name) by that signal: ends a password prompt waiting. */
+  readonly stop: AbortSignal;
   /** Throws RunInterrupted once a signal came: called between the steps before any host. */
   check(): void;
   /** Removes these handlers (answerSignals takes over). */
@@ -52,9 +54,11 @@ export interface EarlySignals {
  */
 export function earlySignals(hangup: Hangup): EarlySignals {
   let first: NodeJS.Signals | undefined;
+  const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (first) leave(128 + osConstants.signals[signal], hangup);
     first = signal;
+    stop.abort(signal);
     if (signal === 'SIGHUP') {
       // the terminal is gone: its writes fail, and the process ends by the hangup (leave())
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
@@ -67,6 +71,7 @@ export function earlySignals(hangup: Hangup): EarlySignals {
     get signal() {
       return first;
     },
+    stop: stop.signal,
     check() {
       if (first) throw new RunInterrupted(`User interrupted execution (${first} before any host was reached: nothing was run on any host)`);
     },

@@ -3,7 +3,7 @@
 // (--list-hosts, an error thrown before any host, settings errors), since all of them go
 // through the sink's one secret list. The lab tests (test/integration/secrets.test.ts) cover
 // the run itself, the diffs and the reports.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,6 +154,42 @@ describeWith(
     );
   },
 );
+
+describeWith(SCRIPT_PTY, 'a signal while a password prompt waits', () => {
+  it(
+    'SIGTERM (a supervisor stopping the run: not a key the raw terminal reads) ends the prompt: exit 99, the report says interrupted',
+    async () => {
+      const report = join(dir, 'prompt-term.json');
+      writeFileSync(report, '{"stale": true}\n');
+      const command = [process.execPath, cliEntry('provision'), '-i', inv, '--ask-vault-pass', '--check', '--json', report].map((w) => `'${w}'`).join(' ');
+      const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+        cwd: repo,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
+      });
+      let out = '';
+      let signalled = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        if (!signalled && out.includes('Vault password:')) {
+          signalled = true;
+          const pid = spawnSync('pgrep', ['-f', '--', `--json ${report}`], { encoding: 'utf8' })
+            .stdout.trim()
+            .split('\n')[0];
+          if (pid) process.kill(Number(pid), 'SIGTERM');
+          else child.kill('SIGKILL'); // (fails the test below rather than waiting for its timeout)
+        }
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(signalled, out).toBe(true);
+      expect(code, out).toBe(99);
+      expect(out).toContain('User interrupted execution (SIGTERM at the password prompt)');
+      const written = JSON.parse(readFileSync(report, 'utf8')) as { interrupted?: boolean; stale?: boolean };
+      expect(written.stale).toBeUndefined();
+      expect(written.interrupted).toBe(true);
+    },
+    RUN,
+  );
+});
 
 it(
   'a private key pasted where its path goes, and a RabbitMQ URL with its password where the host goes: refused before any host is reached, neither shown on the terminal nor in --json or --junit',

@@ -250,6 +250,28 @@ describe('vault password sources', () => {
     expect(input.raw).toBe(false);
     expect(readFileSync(join(dir, 'prod.txt'), 'utf8')).toBe(PROD_PASSWORD);
   });
+
+  it('a signal while the prompt waits (SIGTERM, a hangup: not read as keys) ends it as an interruption; a terminal that ends or fails ends it as an error', async () => {
+    const tty = () =>
+      Object.assign(new PassThrough(), {
+        isTTY: true,
+        setRawMode(_r: boolean) {},
+      });
+    const stop = new AbortController();
+    const asked = readHidden('Vault password: ', tty(), new PassThrough(), stop.signal);
+    stop.abort('SIGTERM');
+    await expect(asked).rejects.toThrow(new PromptInterrupted('User interrupted execution (SIGTERM at the password prompt)'));
+    await expect(readHidden('Vault password: ', tty(), new PassThrough(), stop.signal)).rejects.toBeInstanceOf(PromptInterrupted);
+    const closing = tty();
+    const closed = readHidden('Vault password: ', closing, new PassThrough());
+    closing.end();
+    closing.resume();
+    await expect(closed).rejects.toThrow(/the terminal closed before a password was given/);
+    const failing = tty();
+    const failed = readHidden('Vault password: ', failing, new PassThrough());
+    failing.emit('error', new Error('EIO'));
+    await expect(failed).rejects.toThrow(/the terminal closed/);
+  });
 });
 
 describe('-K after -k (askBecomePassword)', () => {
