@@ -269,8 +269,29 @@ tp_alloy_args_read() {
   fi
   # The UI's API lives under --server.http.ui-path-prefix; /-/ready and /-/reload stay at the root.
   ui=/${ui#/} ui=${ui%/}
+  # (percent-encoded: a space or a non-ASCII letter in the prefix would make curl refuse the URL
+  # and the probes' request line; Alloy's router matches the decoded path)
+  tp_url_path "$ui"
   # shellcheck disable=SC2034 # read by probes.sh (the facts and the apply, not configure-alloy.sh)
-  TP_ALLOY_COMPONENTS="$TP_ALLOY_HTTP$ui/api/v0/web/components"
+  TP_ALLOY_COMPONENTS="$TP_ALLOY_HTTP$TP_REPLY/api/v0/web/components"
+}
+
+# tp_url_path PATH: TP_REPLY, PATH with every byte a URL path cannot hold as it is (RFC 3986's
+# pchar and /) percent-encoded.
+tp_url_path() {
+  local LC_ALL=C path=$1 i c out=''
+  if [[ $path != *[!A-Za-z0-9/._~!\$\&\'\(\)*+,\;=:@-]* ]]; then
+    TP_REPLY=$path
+    return 0
+  fi
+  for ((i = 0; i < ${#path}; i++)); do
+    c=${path:i:1}
+    case $c in
+      [A-Za-z0-9/._~!\$\&\'\(\)*+,\;=:@-]) out+=$c ;;
+      *) printf -v c '%%%02X' "'$c" && out+=$c ;;
+    esac
+  done
+  TP_REPLY=$out
 }
 
 # tp_alloy_args SYSCONFIG: tp_alloy_args_in of the file (the defaults when it is missing, a link

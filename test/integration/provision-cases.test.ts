@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
+import { shellQuote } from '../../src/exec/command.ts';
 import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
 
 /** A CA certificate for agent_server_ca_cert (the official playbook's test fixture). */
@@ -530,13 +531,14 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
-  it('an Alloy serving HTTP elsewhere (--server.http.listen-addr and ui-path-prefix in CUSTOM_ARGS): provisioned, proven by the facts and uninstalled through that address', async () => {
+  it('an Alloy serving HTTP elsewhere (--server.http.listen-addr and ui-path-prefix in CUSTOM_ARGS, quoted with a space as systemd splits it): provisioned, proven by the facts and uninstalled through that address', async () => {
     const h = push[1] ?? push[0]!;
     expect((await onHostOnly(h)).code).toBe(0);
+    const customArgs = `CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --server.http.ui-path-prefix='/my alloy/'"`;
     await mustOnHost(
       info,
       h.name,
-      `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS="--server.http.listen-addr=0.0.0.0:12399 --server.http.ui-path-prefix=/alloy/"|' /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy && systemctl restart alloy.service`,
+      `grep -v '^CUSTOM_ARGS=' /etc/sysconfig/alloy > /root/sysconfig.new && printf '%s\\n' ${shellQuote(customArgs)} >> /root/sysconfig.new && cat /root/sysconfig.new > /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy /root/sysconfig.new && systemctl restart alloy.service`,
     );
     try {
       // Something to write: the reload and the checks go to :12399 (nothing answers :12345).
@@ -548,7 +550,7 @@ describe('hosts in other states', () => {
       const uninstall = await onHostOnly(h, '--uninstall');
       expect(uninstall.code, uninstall.stdout).toBe(0);
       expect(
-        await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/alloy/api/v0/web/components | grep -c prometheus.remote_write.trento || true'),
+        await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/my%20alloy/api/v0/web/components | grep -c prometheus.remote_write.trento || true'),
       ).toBe('0\n');
     } finally {
       await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && systemctl restart alloy.service`);

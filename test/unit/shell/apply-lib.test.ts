@@ -360,7 +360,7 @@ describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it valida
     // go, a backslash takes the next character as it is
     [
       "CUSTOM_ARGS=\"--storage.path='/var/lib/my alloy' --server.http.ui-path-prefix '/my alloy/' --server.http.listen-addr 127.0.0.1\\\\:8\"",
-      api('http://127.0.0.1:8', '/my alloy'),
+      api('http://127.0.0.1:8', '/my%20alloy'), // percent-encoded, as curl and the request line need it,
     ],
     // the last line wins; a comment is not a line; a value runs on over an escaped line break
     [
