@@ -203,8 +203,8 @@ tp_alloy_args_in() {
 }
 # tp_systemd_words TEXT: TP_WORDS, the words systemd makes of a lone $VAR in an Exec line whose
 # value is TEXT (replace_env_argv: blanks separate words, '...' and "..." group and are removed, a
-# backslash takes the next character as it is, in quotes too, and a quote left open ends with the
-# text). Text without quotes or backslashes is split by the shell's word splitting (no globbing),
+# backslash takes the next character as it is, in quotes too (a lone one at the end goes), and a
+# quote left open ends with the text). Text without quotes or backslashes is split by the shell's word splitting (no globbing),
 # which gives the same words at a fraction of a character loop's cost.
 tp_systemd_words() {
   local text=$1 word='' c quote='' i inword=0
@@ -219,8 +219,9 @@ tp_systemd_words() {
   fi
   for ((i = 0; i < ${#text}; i++)); do
     c=${text:i:1}
-    if [[ $c == \\ ]] && ((i + 1 < ${#text})); then
-      i=$((i + 1)) && word+=${text:i:1} inword=1
+    if [[ $c == \\ ]]; then
+      # (a lone backslash at the end is dropped, as systemd drops it)
+      ((i + 1 < ${#text})) && i=$((i + 1)) && word+=${text:i:1} inword=1
     elif [[ -n $quote ]]; then
       if [[ $c == "$quote" ]]; then quote=''; else word+=$c; fi
     else

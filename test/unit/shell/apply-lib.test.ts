@@ -333,6 +333,22 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
   });
 });
 
+describe('tp_systemd_words: the words systemd makes of a lone $VAR in an Exec line', () => {
+  it.each([
+    ['--a=1  --b\t--c', ['--a=1', '--b', '--c']],
+    ['\'a b\' "c d"e', ['a b', 'c de']],
+    ["--x='y' z\\ w", ['--x=y', 'z w']],
+    ["'open", ['open']], // a quote left open ends with the text
+    ['"a\\"b"', ['a"b']], // a backslash in quotes takes the next character
+    ['a b\\', ['a', 'b']], // a lone backslash at the end goes
+    ["''", ['']],
+  ])('%j', (text, words) => {
+    const r = run(`tp_systemd_words ${shellQuote(text)} && printf '[%s]' "\${TP_WORDS[@]}"`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(words.map((w) => `[${w}]`).join(''));
+  });
+});
+
 describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it validates, from CUSTOM_ARGS of /etc/sysconfig/alloy", () => {
   const argsOf = (text: string) => {
     const r = run(`tp_alloy_args_in ${shellQuote(text)} && printf '%s\\n' "$TP_ALLOY_HTTP" "$TP_ALLOY_COMPONENTS" "\${TP_ALLOY_VALIDATE[@]}"`);
