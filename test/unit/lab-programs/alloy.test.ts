@@ -360,6 +360,12 @@ describe('alloy stand-in: validate', () => {
     expect(CORPUS.filter((c) => !c.byValidate).length).toBeGreaterThanOrEqual(5);
   });
 
+  it("an illegal character that does not print is named as Go's %#U names it, without a quoted character", () => {
+    const r = runAlloy(['validate', join(CORPUS_DIR, 'control-character.alloy')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/illegal character U\+0007$/m);
+  });
+
   it("a byte order mark as the very first character is ignored, as by Alloy's scanner (anywhere else it is refused: bom-mid-file.alloy)", () => {
     const file = join(dir, 'bom.alloy');
     writeFileSync(file, `\ufeff${BASE}`);
