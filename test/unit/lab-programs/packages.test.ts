@@ -137,9 +137,10 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     ] as const) {
       const file = join(out, 'rpms', `trento-agent-${version}-${sle}0000.1.1.noarch.rpm`);
       const files = payload(file);
-      // SLE 15: the default agent.yaml in /etc/trento, a %config(noreplace) file; SLE 16: in /usr/etc/trento
-      const config = sle === 15 ? ['/etc/trento/agent.yaml'] : ['/usr/etc/trento', '/usr/etc/trento/agent.yaml'];
-      expect([...files.keys()].sort()).toEqual(['/etc/trento', ...config, '/usr/bin/trento-agent', '/usr/lib/systemd/system/trento-agent.service'].sort());
+      // SLE 15: the default agent.yaml in /etc/trento, a %config(noreplace) file; SLE 16: in
+      // /usr/etc/trento, owning no /etc/trento (as SUSE's)
+      const config = sle === 15 ? ['/etc/trento', '/etc/trento/agent.yaml'] : ['/usr/etc/trento', '/usr/etc/trento/agent.yaml'];
+      expect([...files.keys()].sort()).toEqual([...config, '/usr/bin/trento-agent', '/usr/lib/systemd/system/trento-agent.service'].sort());
       expect(rpm('-qp', '--configfiles', file).trim()).toBe(sle === 15 ? '/etc/trento/agent.yaml' : '');
       expect(rpm('-qp', '--qf', '[%{FILEMODES:perms} %{FILENAMES}\n]', file)).toMatch(/^-rw------- \/(usr\/)?etc\/trento\/agent\.yaml$/m);
       expect(rpm('-qp', '--recommends', file).trim()).toBe('golang-github-prometheus-node_exporter');
