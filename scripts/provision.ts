@@ -111,10 +111,7 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
     return await runPlay(cli, sink, adminDir, hangup, reports, at, early);
   } catch (thrown) {
     // A vault script killed by the Ctrl-C that reached it too fails: the run was interrupted.
-    const error =
-      early.signal && !(thrown instanceof PromptInterrupted)
-        ? new RunInterrupted(`User interrupted execution (${early.signal} before any host was reached: nothing was run on any host)`)
-        : thrown;
+    const error = (!(thrown instanceof PromptInterrupted) && early.interruption()) || thrown;
     // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
     // so a CI job never reads the previous run's as this one's. Not once the run started: its
     // hosts' results are not all known.

@@ -194,7 +194,7 @@ export function hostPatternMismatchOf(cfg: AnsibleSettings): HostPatternMismatch
   return known;
 }
 
-function retryCount(name: string, value: number): number {
+function nonNegativeInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) throw new CliError(`${name} needs a whole number, 0 or more, not "${value}"`);
   return value;
 }
@@ -486,7 +486,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     check: v.check ?? false,
     // -D, else [diff] always (-D cannot turn it off, as in Ansible)
     diff: v.diff ?? cfg.diffAlways ?? false,
-    diffContext: cfg.diffContext === undefined ? 3 : retryCount(`context (${cfg.origins.diffContext})`, cfg.diffContext),
+    diffContext: cfg.diffContext === undefined ? 3 : nonNegativeInt(`context (${cfg.origins.diffContext})`, cfg.diffContext),
     ...(cfg.logPath ? { logPath: cfg.logPath } : {}),
     hostPatternMismatch: hostPatternMismatchOf(cfg),
     forks: v.forks !== undefined ? positiveInt('--forks', v.forks, DEFAULT_FORKS) : fromCfg('forks', 'forks', cfg.forks, DEFAULT_FORKS),
@@ -496,7 +496,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     uninstall: v.uninstall ?? false,
     purge: v.purge ?? false,
     // [defaults] verbosity is the count the -v flags add to, as in Ansible
-    verbosity: (cfg.verbosity === undefined ? 0 : retryCount(`verbosity (${cfg.origins.verbosity})`, cfg.verbosity)) + (v.verbose?.length ?? 0),
+    verbosity: (cfg.verbosity === undefined ? 0 : nonNegativeInt(`verbosity (${cfg.origins.verbosity})`, cfg.verbosity)) + (v.verbose?.length ?? 0),
     ...(v.json !== undefined ? { json: resolve(cwd, v.json) } : {}),
     ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
@@ -535,7 +535,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       ...((v['ssh-common-args'] ?? cfg.sshCommonArgs) ? { commonArgs: v['ssh-common-args'] ?? cfg.sshCommonArgs } : {}),
       ...((v['ssh-extra-args'] ?? cfg.sshExtraArgs) ? { extraArgs: v['ssh-extra-args'] ?? cfg.sshExtraArgs } : {}),
       ...(cfg.controlPathDir ? { controlPathDir: cfg.controlPathDir } : {}),
-      ...(cfg.sshRetries !== undefined ? { retries: retryCount(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
+      ...(cfg.sshRetries !== undefined ? { retries: nonNegativeInt(`retries (${cfg.origins.sshRetries})`, cfg.sshRetries) } : {}),
       ...(cfg.sshpassPrompt ? { sshpassPrompt: cfg.sshpassPrompt } : {}),
       ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider, pkcs11ProviderOrigin: cfg.origins.pkcs11Provider! } : {}),
       ...(cfg.controlPath ? { controlPath: cfg.controlPath, controlPathOrigin: cfg.origins.controlPath! } : {}),

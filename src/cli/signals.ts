@@ -36,11 +36,11 @@ export class RunInterrupted extends Error {}
 
 /** Signals before the run's own handlers (answerSignals) are installed. */
 export interface EarlySignals {
-  /** The first signal received, if any. */
-  readonly signal: NodeJS.Signals | undefined;
   /** Aborted (its reason the signal's name) by that signal: ends a password prompt waiting. */
   readonly stop: AbortSignal;
-  /** Throws RunInterrupted once a signal came: called between the steps before any host. */
+  /** The interruption once a signal came (undefined before). */
+  interruption(): RunInterrupted | undefined;
+  /** Throws the interruption once a signal came: called between the steps before any host. */
   check(): void;
   /** Removes these handlers (answerSignals takes over). */
   release(): void;
@@ -68,12 +68,12 @@ export function earlySignals(hangup: Hangup): EarlySignals {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
   return {
-    get signal() {
-      return first;
-    },
     stop: stop.signal,
+    interruption: () =>
+      first ? new RunInterrupted(`User interrupted execution (${first} before any host was reached: nothing was run on any host)`) : undefined,
     check() {
-      if (first) throw new RunInterrupted(`User interrupted execution (${first} before any host was reached: nothing was run on any host)`);
+      const interrupted = this.interruption();
+      if (interrupted) throw interrupted;
     },
     release() {
       for (const s of signals) process.off(s, onSignal);

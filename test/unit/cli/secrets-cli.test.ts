@@ -3,7 +3,7 @@
 // (--list-hosts, an error thrown before any host, settings errors), since all of them go
 // through the sink's one secret list. The lab tests (test/integration/secrets.test.ts) cover
 // the run itself, the diffs and the reports.
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,29 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
     const e = error as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
+}
+
+/**
+ * The provision CLI with `args` on a terminal of its own (script(1)), as an admin runs it: `act`
+ * is called once, when `question` shows. Its exit code, what the terminal showed, and whether it acted.
+ */
+async function underPty(args: string[], question: string, act: (child: ChildProcessWithoutNullStreams) => void) {
+  const command = [process.execPath, cliEntry('provision'), ...args].map((w) => `'${w}'`).join(' ');
+  const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+    cwd: repo,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
+  });
+  let out = '';
+  let acted = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    if (!acted && out.includes(question)) {
+      acted = true;
+      act(child);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, out, acted };
 }
 
 describeWith(ANSIBLE_CORE, 'vault values outside a host run', () => {
@@ -115,36 +138,26 @@ describeWith(
     it(
       'is masked where an inventory value repeats it',
       async () => {
-        const command = [
-          process.execPath,
-          cliEntry('provision'),
-          '-i',
-          inv,
-          '--vault-password-file',
-          join(dir, 'pass.txt'),
-          '-K',
-          // a run (its settings errors stop it before any host; --syntax-check asks no password)
-          '--check',
-          '-e',
-          `agent_prometheus_mode=${TYPED}`,
-        ]
-          .map((w) => `'${w}'`)
-          .join(' ');
-        const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
-          cwd: repo,
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
-        });
-        let out = '';
-        let answered = false;
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString('utf8');
+        const {
+          code,
+          out,
+          acted: answered,
+        } = await underPty(
+          [
+            '-i',
+            inv,
+            '--vault-password-file',
+            join(dir, 'pass.txt'),
+            '-K',
+            // a run (its settings errors stop it before any host; --syntax-check asks no password)
+            '--check',
+            '-e',
+            `agent_prometheus_mode=${TYPED}`,
+          ],
           // Answer once the question is on the terminal: echo is off by then (src/cli/prompt.ts).
-          if (!answered && out.includes('BECOME password:')) {
-            answered = true;
-            child.stdin.write(`${TYPED}\r`);
-          }
-        });
-        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+          'BECOME password:',
+          (child) => child.stdin.write(`${TYPED}\r`),
+        );
         expect(answered, out).toBe(true);
         expect(code, out).toBe(1);
         expect(out).toMatch(/agent_prometheus_mode.*\*{8}/);
@@ -161,25 +174,17 @@ describeWith(SCRIPT_PTY, 'a signal while a password prompt waits', () => {
     async () => {
       const report = join(dir, 'prompt-term.json');
       writeFileSync(report, '{"stale": true}\n');
-      const command = [process.execPath, cliEntry('provision'), '-i', inv, '--ask-vault-pass', '--check', '--json', report].map((w) => `'${w}'`).join(' ');
-      const child = spawn('script', ['-q', '-e', '-c', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
-        cwd: repo,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'dumb', CI: 'true' },
+      const {
+        code,
+        out,
+        acted: signalled,
+      } = await underPty(['-i', inv, '--ask-vault-pass', '--check', '--json', report], 'Vault password:', (child) => {
+        const pid = spawnSync('pgrep', ['-f', '--', `--json ${report}`], { encoding: 'utf8' })
+          .stdout.trim()
+          .split('\n')[0];
+        if (pid) process.kill(Number(pid), 'SIGTERM');
+        else child.kill('SIGKILL'); // (fails the test below rather than waiting for its timeout)
       });
-      let out = '';
-      let signalled = false;
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8');
-        if (!signalled && out.includes('Vault password:')) {
-          signalled = true;
-          const pid = spawnSync('pgrep', ['-f', '--', `--json ${report}`], { encoding: 'utf8' })
-            .stdout.trim()
-            .split('\n')[0];
-          if (pid) process.kill(Number(pid), 'SIGTERM');
-          else child.kill('SIGKILL'); // (fails the test below rather than waiting for its timeout)
-        }
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(signalled, out).toBe(true);
       expect(code, out).toBe(99);
       expect(out).toContain('User interrupted execution (SIGTERM at the password prompt)');
