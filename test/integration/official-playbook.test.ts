@@ -121,7 +121,7 @@ describe("the official playbook's dedicated-nodes example", () => {
   it('provisions both agents: discovered RabbitMQ, basic auth from trento_prometheus_auth*, the CA trusted; readable output', async () => {
     const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(statuses(run)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
+    expect(statuses(run), run.stdout + run.stderr).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
     for (const h of agents) {
       expect(await mustOnHost(info, h.name, `stat -c '%U:%G %a' ${CA_PATH}`)).toBe('root:root 644\n');
       expect(await mustOnHost(info, h.name, `cat ${CA_PATH}`)).toBe(pem);
@@ -146,7 +146,7 @@ describe("the official playbook's dedicated-nodes example", () => {
   it('a second run changes nothing', async () => {
     const run = await provision(['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(statuses(run)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'ok'])));
+    expect(statuses(run), run.stdout + run.stderr).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'ok'])));
   });
 
   it('agent_package_state: present leaves an older agent and node_exporter alone; --upgrade upgrades both to the newest and restarts them, then changes nothing', async () => {
@@ -176,7 +176,7 @@ describe("the official playbook's dedicated-nodes example", () => {
     const pidBefore = await exporterPid();
     const upgrade = await provision([...base, '--upgrade']);
     expect(upgrade.code, upgrade.stdout + upgrade.stderr).toBe(0);
-    expect(statuses(upgrade)).toEqual({ [host]: 'changed' });
+    expect(statuses(upgrade), upgrade.stdout + upgrade.stderr).toEqual({ [host]: 'changed' });
     expect(await version()).toBe('3.1.0');
     expect(await exporterVersion()).toBe('1.8.2');
     expect(await mustOnHost(info, host, 'systemctl is-active trento-agent.service prometheus-node_exporter.service')).toBe('active\nactive\n');
@@ -185,7 +185,7 @@ describe("the official playbook's dedicated-nodes example", () => {
 
     const again = await provision([...base, '--upgrade']);
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(statuses(again)).toEqual({ [host]: 'ok' });
+    expect(statuses(again), again.stdout + again.stderr).toEqual({ [host]: 'ok' });
   });
 
   it('--uninstall --purge removes the anchor and the CA leaves the trust store; plain --uninstall keeps it (and supportutils, not the plugin)', async () => {
@@ -229,7 +229,7 @@ describe("the official playbook's dedicated-nodes example", () => {
     const base = ['-i', inv, '-e', `agent_web_api_key=${API_KEY}`];
     const off = await provision([...base, '-e', 'supportutils_enabled=false']);
     expect(off.code, off.stdout + off.stderr).toBe(0);
-    expect(statuses(off)).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
+    expect(statuses(off), off.stdout + off.stderr).toEqual(Object.fromEntries(agents.map((h) => [h.name, 'changed'])));
     for (const h of agents) {
       expect(await supportPackages(h.name)).toBe('supportutils absent\nsupportutils-plugin-trento absent\n');
       expect(await mustOnHost(info, h.name, 'systemctl is-active trento-agent.service')).toBe('active\n');
@@ -240,7 +240,7 @@ describe("the official playbook's dedicated-nodes example", () => {
     try {
       const run = await provision(base);
       expect(run.code, run.stdout + run.stderr).toBe(2);
-      expect(statuses(run)).toEqual({ [lacking]: 'failed', [fine]: 'changed' });
+      expect(statuses(run), run.stdout + run.stderr).toEqual({ [lacking]: 'failed', [fine]: 'changed' });
       const failed = run.report!.hosts.find((x) => x.host === lacking)!;
       const step = JSON.stringify(failed);
       expect(step).toMatch(
@@ -256,7 +256,7 @@ describe("the official playbook's dedicated-nodes example", () => {
     }
     const again = await provision(base);
     expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(statuses(again)).toEqual({ [lacking]: 'changed', [fine]: 'ok' });
+    expect(statuses(again), again.stdout + again.stderr).toEqual({ [lacking]: 'changed', [fine]: 'ok' });
     expect(await supportPackages(lacking)).toBe('supportutils installed\nsupportutils-plugin-trento installed\n');
     const out = await provision(['-i', inv, '--uninstall', '--purge']);
     expect(out.code, out.stdout + out.stderr).toBe(0);
