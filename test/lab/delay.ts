@@ -96,6 +96,11 @@ export async function setDelay(paths: LabPaths, net: LabNet, rttMs: number): Pro
 /** Remove the rule, then stop the process (it accepts what it still holds as it exits). */
 export async function removeDelay(paths: LabPaths, net: LabNet): Promise<void> {
   await removeRule(net);
+  await stopDelayProcess(paths);
+}
+
+/** Stop this lab's delay process, if it runs. */
+export async function stopDelayProcess(paths: LabPaths): Promise<void> {
   const current = delayProcess(paths);
   if (current) await stopPid(current.pid, 'SIGTERM', 5_000);
   rmSync(paths.delayPid, { force: true });

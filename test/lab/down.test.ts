@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { currentLab } from './current.ts';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labDown, labMounts, labProcesses, labUp } from './lab.ts';
@@ -96,6 +96,23 @@ describe('a dedicated lab: up, up again, down', () => {
     expect(s.hosts).toHaveLength(2);
     expect(s.hosts.every((h) => h.up && h.sshd)).toBe(true);
     expect(s.total.pssKiB).toBeGreaterThan(0);
+  });
+
+  it("a down of a lab whose network number is another lab's now leaves that lab's links and hosts alone", async () => {
+    // A lab that was down when this one took its number: its state.json still names it.
+    const bridge = (JSON.parse(readFileSync(paths.labJson, 'utf8')) as { bridge: string }).bridge;
+    const netId = Number(bridge.replace('tplab', ''));
+    const stale = mkdtempSync('/tmp/lab-stale-test-');
+    writeFileSync(join(stale, 'state.json'), JSON.stringify({ version: 1, netId, apiKey: 'stale', hosts: [], active: [] }));
+    const veths = async () => (await listLinks()).map((l) => l.ifname).filter((l) => new RegExp(`^tp${netId}v\\d+$`).test(l));
+    const before = await veths();
+    expect(before).toHaveLength(2);
+
+    await labDown({ labDir: stale, purge: true });
+
+    expect(await veths()).toEqual(before);
+    expect((await listLinks()).some((l) => l.ifname === bridge)).toBe(true);
+    for (const name of readdirSync(paths.hostsDir)) expect((await sshOk(paths.sshConfig, name, 'hostname')).trim()).toBe(name);
   });
 
   it('down stops only its own processes and leaves no process, mount, namespace or link behind', async () => {

@@ -140,6 +140,18 @@ export async function labLinks(net: LabNet): Promise<string[]> {
   return (await listLinks()).map((l) => l.ifname).filter((n) => n === net.bridge || re.test(n));
 }
 
+/**
+ * Whether `labDir` may act on `net`'s links and delay rule: its bridge is this lab's, or there is
+ * none (links of that number left by nobody). A lab's state.json keeps its number after `down`,
+ * and another lab may have taken it since: a second `down` of the first (a test's cleanup, a
+ * leftover folder's wipe) then deleted the new owner's veths, and its hosts answered "No route to
+ * host" with their bridge still up.
+ */
+export async function ownsNetwork(net: LabNet, labDir: string): Promise<boolean> {
+  const bridge = (await listLinks()).find((l) => l.ifname === net.bridge);
+  return bridge === undefined || bridge.ifalias === aliasFor(labDir);
+}
+
 export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
   const l = (await listLinks()).find((x) => x.ifname === net.bridge);
   if (!l) return;
