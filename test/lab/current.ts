@@ -1,21 +1,27 @@
 // Which lab a test process uses: LAB_DIR (set by global-setup.ts for worker 1, by
 // worker-lab.ts for the others), else the repository's own.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { LabInfo } from './inventory.ts';
 import { repoRoot } from './paths.ts';
 
-/** The lab folder of vitest worker `poolId`: undefined for worker 1 (the repository's lab). */
-export function workerLabDir(poolId: string | undefined): string | undefined {
+/**
+ * The lab folder of vitest worker `poolId` beside the session's main lab `mainLab` (`MAIN-wN`:
+ * `.lab-w2` for the repository's lab); undefined for worker 1, which uses the main lab. Beside the
+ * session's lab, never the checkout's: a second session in the same checkout with a LAB_DIR of its
+ * own stopped and wiped the first one's worker labs under its running tests.
+ */
+export function workerLabDir(poolId: string | undefined, mainLab: string): string | undefined {
   const n = Number(poolId ?? '1');
-  return Number.isInteger(n) && n > 1 ? join(repoRoot, `.lab-w${n}`) : undefined;
+  return Number.isInteger(n) && n > 1 ? `${mainLab}-w${n}` : undefined;
 }
 
-/** Every worker lab folder an earlier run left (to wipe before a run, stop after it). */
-export function workerLabDirs(): string[] {
-  return readdirSync(repoRoot)
-    .filter((name) => /^\.lab-w\d+$/.test(name))
-    .map((name) => join(repoRoot, name));
+/** Every worker lab folder an earlier run of `mainLab`'s session left (to wipe before a run, stop after it). */
+export function workerLabDirs(mainLab: string): string[] {
+  const prefix = `${basename(mainLab)}-w`;
+  return readdirSync(dirname(mainLab))
+    .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
+    .map((name) => join(dirname(mainLab), name));
 }
 
 /** lab.json of the lab this process uses. */

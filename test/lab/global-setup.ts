@@ -4,7 +4,8 @@
 // - otherwise: stop it, wipe the hosts' disks (clean hosts; identities and known_hosts are
 //   kept) and bring up the default mix (LAB_MIX=NAME=COUNT,... for another shape).
 // - at the end: `down`, unless LAB_KEEP=1 or the lab was reused.
-// - worker labs (`.lab-wN`) an earlier run left are wiped before, and stopped after.
+// - worker labs (`.lab-wN` beside the lab: workerLabDir) an earlier run left are wiped before,
+//   and stopped after.
 // Tests find their lab through process.env.LAB_DIR / LAB_SSH_CONFIG (test/lab/current.ts).
 import { workerLabDirs } from './current.ts';
 import { isLabUp, labDown, labUpClean } from './lab.ts';
@@ -22,8 +23,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   }
   // Clean hosts for every worker: a worker lab still up from an earlier run is stopped and
   // wiped here, and brought up again by worker-lab.ts when its worker first needs it.
-  for (const dir of workerLabDirs()) await labDown({ labDir: dir, wipe: true, log });
+  for (const dir of workerLabDirs(paths.labDir)) await labDown({ labDir: dir, wipe: true, log });
   process.env.LAB_DIR = paths.labDir;
+  // What worker-lab.ts puts the other workers' labs beside (it changes their LAB_DIR).
+  process.env.LAB_MAIN_DIR = paths.labDir;
   process.env.LAB_SSH_CONFIG = paths.sshConfig;
   process.env.LAB_INVENTORY = paths.hostsYml;
   return async () => {
@@ -32,6 +35,6 @@ export default async function setup(): Promise<() => Promise<void>> {
       return;
     }
     await labDown({ log });
-    for (const dir of workerLabDirs()) await labDown({ labDir: dir, log });
+    for (const dir of workerLabDirs(paths.labDir)) await labDown({ labDir: dir, log });
   };
 }
