@@ -224,10 +224,20 @@ export function packagesUpgraded(names: string[], facts: HostFacts): Change | nu
     summary: `upgrade ${newer.map((n) => `${n} ${facts.packages[n]} -> ${facts.updates![n]}`).join(', ')}`,
     details: newer.map((n) => `~ package ${n} ${facts.packages[n]} -> ${facts.updates![n]}`),
     script: join([sh`tp_packages_upgrade`, ...newer.map((n) => sh` ${n} ${facts.packages[n]!}`)], ''),
-    // The new binaries run only once their services restart (SUSE's %service_del_postun may
-    // restart them, but not where DISABLE_RESTART_ON_UPDATE=yes).
-    notify: newer.flatMap((n) => (RESTART_AFTER_UPGRADE[n] ? [RESTART_AFTER_UPGRADE[n]] : [])),
+    notify: upgradeHandlers(newer),
   };
+}
+
+/**
+ * The new binaries run only once their services restart (SUSE's %service_del_postun may restart
+ * them, but not where DISABLE_RESTART_ON_UPDATE=yes), and with the package's new unit file only
+ * after systemd reads it again: a package without SUSE's service macros (a third-party build)
+ * leaves systemd on the old definition (NeedDaemonReload=yes), the restart would run that, and the
+ * next run would find the unit stale and restart it once more.
+ */
+function upgradeHandlers(upgraded: string[]): HandlerName[] {
+  const restarts = upgraded.flatMap((n) => (RESTART_AFTER_UPGRADE[n] ? [RESTART_AFTER_UPGRADE[n]] : []));
+  return restarts.length > 0 ? ['reload systemd units', ...restarts] : [];
 }
 
 /** Is the package on the host because this toolkit installed it (its record on the host)? The

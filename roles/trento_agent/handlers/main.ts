@@ -14,12 +14,12 @@ export const restartAgent: Handler = {
   restarts: UNITS.agent,
 };
 
-/** systemd reads the agent's drop-in again. Run by the change that writes or removes the drop-in,
- *  at once (Change.followUp: the later steps start the unit); a handler when that change was cut
- *  short after its write. */
+/** systemd reads the units again: the agent's drop-in (run by the change that writes or removes
+ *  it, at once: Change.followUp, the later steps start the unit; a handler when that change was
+ *  cut short after its write), a package upgrade's new unit files, a unit found stale. */
 export const reloadSystemdUnits: Handler = {
   name: 'reload systemd units',
-  summary: 'systemctl daemon-reload (a unit drop-in changed)',
+  summary: 'systemctl daemon-reload (unit files changed)',
   script: sh`systemctl daemon-reload`,
 };
 

@@ -76,9 +76,14 @@ install -m 0755 "$HOST/trento-agent" "$TOP/SOURCES/trento-agent"
 rpm --dbpath "$TOP/rpmdb" --initdb
 
 # Debian's rpm: keep its database out of ~/.rpmdb, fast payload compression, no build-id links.
-build() { # spec log-name [extra rpmbuild args...]
-  local spec=$1 log="$TOP/$2.log"; shift 2
-  if ! rpmbuild -bb \
+# Each build's files carry one fixed time, its own (BUILT_AT: a day per package version), as a
+# distribution's builds of two versions do: the files' times do not depend on which second a
+# parallel build reached them, and an upgrade replaces a unit file with one systemd sees as changed
+# (NeedDaemonReload), as a real upgrade does, on every run.
+build() { # spec log-name built-at(Unix seconds) [extra rpmbuild args...]
+  local spec=$1 log="$TOP/$2.log" built_at=$3; shift 3
+  if ! SOURCE_DATE_EPOCH=$built_at rpmbuild -bb \
+      --define "clamp_mtime_to_source_date_epoch 1" \
       --define "_topdir $TOP" \
       --define "_dbpath $TOP/rpmdb" \
       --define "_binary_payload w3.zstdio" \
@@ -89,23 +94,28 @@ build() { # spec log-name [extra rpmbuild args...]
   fi
 }
 
-build alloy.spec alloy &
+BUILT_AT=1735689600 # 2025-01-01 00:00 UTC; each package version a day later than the one before
+DAY=86400
+build alloy.spec alloy $BUILT_AT &
 P1=$!
-build lab-sles-base.spec lab-sles-base &
+build lab-sles-base.spec lab-sles-base $BUILT_AT &
 P2=$!
-build supportutils.spec supportutils &
+build supportutils.spec supportutils $BUILT_AT &
 P3=$!
-build supportutils-plugin-trento.spec supportutils-plugin-trento &
+build supportutils-plugin-trento.spec supportutils-plugin-trento $BUILT_AT &
 P4=$!
 PIDS=("$P1" "$P2" "$P3" "$P4")
-for v in "${AGENT_VERSIONS[@]}"; do
+for i in "${!AGENT_VERSIONS[@]}"; do
+  v=${AGENT_VERSIONS[$i]}
   for sle in 15 16; do
-    build trento-agent.spec "trento-agent-$v-sle$sle" --define "agent_version $v" --define "agent_sle $sle" &
+    build trento-agent.spec "trento-agent-$v-sle$sle" $((BUILT_AT + i * DAY)) --define "agent_version $v" --define "agent_sle $sle" &
     PIDS+=($!)
   done
 done
-for v in "${NODE_EXPORTER_VERSIONS[@]}"; do
-  build golang-github-prometheus-node_exporter.spec "node_exporter-$v" --define "lab_node_exporter $NODE_EXPORTER" --define "node_exporter_version $v" &
+for i in "${!NODE_EXPORTER_VERSIONS[@]}"; do
+  v=${NODE_EXPORTER_VERSIONS[$i]}
+  build golang-github-prometheus-node_exporter.spec "node_exporter-$v" $((BUILT_AT + i * DAY)) \
+    --define "lab_node_exporter $NODE_EXPORTER" --define "node_exporter_version $v" &
   PIDS+=($!)
 done
 RC=0

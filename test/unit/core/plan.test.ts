@@ -1072,7 +1072,10 @@ describe('agent_package_state: latest', () => {
     const old = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
     const facts = { ...old, updates: { [PACKAGES.nodeExporter]: '1.9.1-1.1' } };
     const latest = planFor(facts, { packageState: 'latest' });
-    expect(latest.changes.find((c) => c.id === 'packages:upgrade')!.notify).toEqual(['restart node_exporter']);
+    // systemd reads the package's new unit file before the restart (a package without SUSE's
+    // service macros does not make it), so the restart runs the new definition.
+    expect(latest.changes.find((c) => c.id === 'packages:upgrade')!.notify).toEqual(['reload systemd units', 'restart node_exporter']);
+    expect(latest.handlers.map((h) => h.name)).toEqual(['reload systemd units', 'restart node_exporter']);
     const handler = latest.handlers.find((h) => h.name === 'restart node_exporter')!;
     expect(toShell(handler.script)).toMatch(/^tp_unit_start restart '?prometheus-node_exporter\.service'? && sleep 0\.5 && systemctl is-active --quiet /u);
     // not restarted otherwise
@@ -1469,6 +1472,7 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
     const facts = { ...old, updates: { supportutils: '3.2.11-1.1' } };
     const upgrade = planFor(facts, { packageState: 'latest' }).changes.find((c) => c.id === 'packages:upgrade')!;
     expect(upgrade.summary).toBe('upgrade supportutils 3.2.10-1.1 -> 3.2.11-1.1');
+    // no service runs it: no daemon-reload, no restart
     expect(planFor(facts, { packageState: 'latest' }).handlers).toEqual([]);
   });
 
