@@ -15,14 +15,11 @@ const gone = `/tmp/lab-net-test-gone-${process.pid}`; // a checkout since delete
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
 const aliasOf = async (name: string) => (await listLinks()).find((l) => l.ifname === name)?.ifalias;
 
-afterAll(() => {
-  for (const bridge of ['tplab173', 'tplab174', 'tplab175', 'tplab176']) {
-    try {
-      ip('link', 'del', 'dev', bridge);
-    } catch {
-      // not there
-    }
-  }
+afterAll(async () => {
+  // Only this file's bridges: another session's lab may hold one of these numbers (its free
+  // numbers start at its LAB_NET_ID + 100).
+  const ours = new Set([mine, busy, restarting, gone].map((dir) => `trento-lab:${dir}`));
+  for (const link of await listLinks()) if (link.ifalias !== undefined && ours.has(link.ifalias)) ip('link', 'del', 'dev', link.ifname);
   for (const dir of [mine, busy, restarting]) rmSync(dir, { recursive: true, force: true });
 });
 

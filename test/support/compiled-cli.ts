@@ -11,14 +11,14 @@
 // chose is handed to its workers in TP_TEST_BUILD: a source edited while the suite runs does not
 // change what it tests halfway.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { STAMP, sourcesHash } from '../../scripts/sources-hash.mjs';
 import { repoRoot } from '../lab/paths.ts';
 
 const BUILDS = join(repoRoot, '.test-build');
-/** Builds of other sources older than this are removed (a newer one may belong to a suite
- *  running in this checkout meanwhile). */
+/** Builds of other sources not chosen by a run for this long are removed (a newer one may belong
+ *  to a suite running in this checkout meanwhile; each run marks its build as it chooses it). */
 const PRUNE_AFTER_MS = 60 * 60 * 1000;
 
 /** The build of the current sources, made now if there is none; its folder. */
@@ -41,6 +41,10 @@ export function ensureCompiled(): string {
       rmSync(building, { recursive: true, force: true });
       if (!existsSync(join(dir, STAMP))) throw error; // not another process's build of the same sources
     }
+  } else {
+    // Chosen now: a build made over an hour ago must not be pruned by another run under this one.
+    const now = new Date();
+    utimesSync(dir, now, now);
   }
   for (const name of readdirSync(BUILDS)) {
     const other = join(BUILDS, name);
