@@ -7,7 +7,7 @@ import { DEFAULT_MIX, parseMix, planCount, planMix, productByMix, sudoHosts, typ
 import { alloyPushProblem } from './host-python.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
-import { ensureNeighbourRoom, ensureNetwork, labLinks, listLinks, ownsNetwork, removeBridge, removeLinks } from './network.ts';
+import { ensureNeighbourRoom, ensureNetwork, labLinks, listLinks, releaseNetwork, removeBridge, removeLinks } from './network.ts';
 import { checkDelayTools, removeDelay, setDelay, stopDelayProcess } from './delay.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
@@ -264,15 +264,18 @@ export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number
     }
     if (state.netId !== null) {
       const net = labNet(state.netId);
-      if (await ownsNetwork(net, paths.labDir)) {
-        await removeDelay(paths, net);
-        const links = await labLinks(net);
-        await removeLinks(links.filter((l) => l !== net.bridge));
-        await removeBridge(net, paths.labDir);
-      } else {
+      await releaseNetwork(
+        net,
+        paths.labDir,
+        async () => {
+          await removeDelay(paths, net);
+          const links = await labLinks(net);
+          await removeLinks(links.filter((l) => l !== net.bridge));
+          await removeBridge(net, paths.labDir);
+        },
         // The number is another lab's now: only this lab's own delay process goes.
-        await stopDelayProcess(paths);
-      }
+        () => stopDelayProcess(paths),
+      );
     }
     // Keep the current package set (no rebuild on the next up); drop older ones.
     const current = join(paths.packagesDir, packagesStamp());

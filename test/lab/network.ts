@@ -28,13 +28,16 @@ function aliasFor(labDir: string): string {
   return `${ALIAS_PREFIX}${labDir}`;
 }
 
+/** Held while a lab chooses a network number or gives up its links: one at a time machine-wide. */
+const NETWORK_LOCK = '/run/lock/trento-lab-net.lock';
+
 /**
  * Pick the lab's network id and make sure its bridge exists and is ours.
  * The repository's lab is always 0 (tplab0, 10.77.0.1/16, the contract); LAB_NET_ID forces one.
  */
 export async function ensureNetwork(labDir: string, isDefault: boolean, wanted: number | null): Promise<LabNet> {
   // Two labs choosing a network at the same moment must not pick the same one.
-  const lock = await acquireLock('/run/lock/trento-lab-net.lock', 'choosing a lab network');
+  const lock = await acquireLock(NETWORK_LOCK, 'choosing a lab network');
   try {
     const links = await listLinks();
     const byName = new Map(links.map((l) => [l.ifname, l]));
@@ -147,9 +150,23 @@ export async function labLinks(net: LabNet): Promise<string[]> {
  * leftover folder's wipe) then deleted the new owner's veths, and its hosts answered "No route to
  * host" with their bridge still up.
  */
-export async function ownsNetwork(net: LabNet, labDir: string): Promise<boolean> {
+async function ownsNetwork(net: LabNet, labDir: string): Promise<boolean> {
   const bridge = (await listLinks()).find((l) => l.ifname === net.bridge);
   return bridge === undefined || bridge.ifalias === aliasFor(labDir);
+}
+
+/**
+ * A `down`'s work on its network: `release` (the delay rule, the veths, the bridge) when the
+ * number is still this lab's, else `elsewhere`. Under the lock a lab choosing a number holds, so
+ * no lab takes the number between the check and the removal.
+ */
+export async function releaseNetwork(net: LabNet, labDir: string, release: () => Promise<void>, elsewhere: () => Promise<void>): Promise<void> {
+  const lock = await acquireLock(NETWORK_LOCK, 'releasing a lab network');
+  try {
+    await ((await ownsNetwork(net, labDir)) ? release() : elsewhere());
+  } finally {
+    lock.release();
+  }
 }
 
 export async function removeBridge(net: LabNet, labDir: string): Promise<void> {
