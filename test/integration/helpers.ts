@@ -11,6 +11,7 @@ import { currentLab } from '../lab/current.ts';
 import { repoRoot } from '../lab/paths.ts';
 import { compiledCli } from '../support/compiled-cli.ts';
 import { assertReportMatchesSchema } from '../support/report-schema.ts';
+import { expect, onTestFailed, onTestFinished } from 'vitest';
 
 const execFileP = promisify(execFile);
 
@@ -88,9 +89,45 @@ export interface Report {
  *  (test/support/compiled-cli.ts), node itself with no wrapper between it and a test's signals. */
 const cli = () => compiledCli('provision');
 
+/** Of a run's output, the end a failing test prints: where the recap and the errors are. */
+const TAIL_CHARS = 6000;
+
+/**
+ * Keeps `run` for the test running now and, the first time, has that test print its runs
+ * should it fail: most expects on a run (`code`, statuses, changes) carry no message, and a
+ * failure on a loaded CI machine must say what the toolkit said. Outside a test (beforeAll),
+ * nothing: a failure there shows its own error.
+ */
+function keepForFailure(args: string[], run: CliRun, runsByTest: Map<string, string[]>): void {
+  const test = expect.getState().currentTestName;
+  if (test === undefined) return;
+  let runs = runsByTest.get(test);
+  if (runs === undefined) {
+    const mine: string[] = [];
+    try {
+      onTestFailed(() => {
+        console.error(`${mine.length} provision run(s) of this test, the last first:\n${[...mine].reverse().join('\n')}`);
+      });
+      onTestFinished(() => {
+        runsByTest.delete(test);
+      });
+    } catch {
+      return; // not inside a test after all
+    }
+    runs = mine;
+    runsByTest.set(test, runs);
+  }
+  const out = `${run.stdout}${run.stderr ? `\n[stderr]\n${run.stderr}` : ''}`;
+  runs.push(`--- provision ${args.join(' ')} -> exit ${run.code}\n${out.length > TAIL_CHARS ? `...${out.slice(-TAIL_CHARS)}` : out}`);
+}
+
+/** The runs of each test in this worker, by test name (keepForFailure). */
+const RUNS_BY_TEST = new Map<string, string[]>();
+
 /**
  * Runs `npm run provision -- ARGS` with a JSON report. `wrap`: a command the CLI runs under
- * (e.g. withLabNames()), exec'ing it with the rest of its arguments.
+ * (e.g. withLabNames()), exec'ing it with the rest of its arguments. Should the test fail, it
+ * prints its runs' output (keepForFailure).
  */
 export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<CliRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-report-'));
@@ -121,7 +158,9 @@ export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wra
         rejectPromise(error);
         return;
       }
-      resolvePromise({ code: code ?? -1, stdout, stderr, report });
+      const run = { code: code ?? -1, stdout, stderr, report };
+      keepForFailure(args, run, RUNS_BY_TEST);
+      resolvePromise(run);
     });
   });
 }
