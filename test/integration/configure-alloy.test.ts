@@ -3,7 +3,7 @@
 // replaced atomically (0640 alloy:alloy) and Alloy reloads. Broken output: the file is kept.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, type LabHost, mustOnHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, provision, restartUnit } from './helpers.ts';
 
 let info: LabInfo;
 let h: LabHost;
@@ -44,7 +44,7 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     const before = await reloads();
     const sum = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
     await mustOnHost(info, h.name, 'sed -i \'s/scrape_interval = "[^"]*"/scrape_interval = "59s"/\' /etc/alloy/trento.alloy');
-    await mustOnHost(info, h.name, 'systemctl restart trento-agent');
+    await mustOnHost(info, h.name, restartUnit('trento-agent'));
     expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
     expect(await mustOnHost(info, h.name, 'stat -c "%a %U:%G" /etc/alloy/trento.alloy; ls -a /etc/alloy | grep -c "^\\.tp-" || true')).toBe(
       '640 alloy:alloy\n0\n',
@@ -82,7 +82,7 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
     );
     const out = await mustOnHost(info, h.name, '/usr/share/trento/configure-alloy.sh 2>&1; echo rc=$?');
     expect(out).toMatch(/printed nothing; keeping \/etc\/alloy\/trento.alloy\nrc=1/);
-    await mustOnHost(info, h.name, 'systemctl restart trento-agent && systemctl is-active trento-agent');
+    await mustOnHost(info, h.name, `${restartUnit('trento-agent')} && systemctl is-active trento-agent`);
     expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
     await mustOnHost(info, h.name, 'cp /root/ta /usr/bin/trento-agent');
   });
@@ -121,10 +121,10 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
       expect(await running()).toBe(await onDisk());
       expect(await onDisk()).not.toBe('47s\n');
       // as the agent's ExecStartPre (its "-" prefix): the agent starts all the same
-      await mustOnHost(info, h.name, 'systemctl restart trento-agent && systemctl is-active trento-agent');
+      await mustOnHost(info, h.name, `${restartUnit('trento-agent')} && systemctl is-active trento-agent`);
       expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(sum);
     } finally {
-      await mustOnHost(info, h.name, 'cp -p /root/agent.yaml /etc/trento/agent.yaml && systemctl restart trento-agent');
+      await mustOnHost(info, h.name, `cp -p /root/agent.yaml /etc/trento/agent.yaml && ${restartUnit('trento-agent')}`);
     }
   });
   it("when Alloy refuses the folder without the new file too (an admin's *.alloy broken, not reloaded), the script puts the file back and says so, never advising a restart that would stop every pipeline", async () => {
@@ -148,7 +148,7 @@ describe('configure-alloy.sh (ExecStartPre of trento-agent on SLES 16)', () => {
       await mustOnHost(
         info,
         h.name,
-        'rm -f /etc/alloy/admin.alloy && cp -p /root/agent.yaml /etc/trento/agent.yaml && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null && systemctl restart trento-agent',
+        `rm -f /etc/alloy/admin.alloy && cp -p /root/agent.yaml /etc/trento/agent.yaml && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null && ${restartUnit('trento-agent')}`,
       );
     }
   });

@@ -165,6 +165,13 @@ export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wra
   });
 }
 
+/**
+ * A test's own `systemctl restart UNIT` (a set-up or clean-up step) that waits out systemd's start
+ * limit once, as the toolkit's tp_unit_start does (5 starts in 10 s on the lab, as systemd's
+ * defaults): a case's restarts and the toolkit's before them must not fail the step by chance.
+ */
+export const restartUnit = (unit: string): string => `{ systemctl restart ${unit} || { sleep 11 && systemctl restart ${unit}; }; }`;
+
 /** Everything the toolkit could touch on a host, as one comparable text. */
 export const SNAPSHOT_COMMAND = [
   'rpm -qa --qf "%{NAME}-%{VERSION}-%{RELEASE}\\n" 2>/dev/null | sort',

@@ -50,7 +50,7 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
    * each swap is counted in /tmp/attacks (readable after the race).
    */
   const attacker = (seconds: number, armed = false) =>
-    `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds}))
+    `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); : > /tmp/attacker-ready
        if [ ${armed ? 1 : 0} = 1 ]; then
          until compgen -G "/etc/.tp-stage.*" >/dev/null || [ $SECONDS -ge $end ]; do :; done
        fi
@@ -62,8 +62,22 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
        done
      done' >/dev/null 2>&1; rm -f /etc/alloy/moved-*; true`;
 
+  /** The attacker running on the SLES 16 host: returns once it is at work (its login can take
+   *  longer than a run's first steps on a loaded machine, and a race it joins late proves nothing). */
+  const startAttacker = async (seconds: number, armed = false) => {
+    const host = push[0]!.name;
+    await mustOnHost(info, host, 'rm -f /tmp/attacker-ready');
+    const race = onHost(info, host, attacker(seconds, armed));
+    await mustOnHost(
+      info,
+      host,
+      'for i in $(seq 300); do [ -e /tmp/attacker-ready ] && exit 0; sleep 0.1; done; echo "the attacker did not start" >&2; exit 1',
+    );
+    return { race }; // in an object: an async function returning the promise would wait for it
+  };
+
   it('a provision run that rewrites trento.alloy never writes, chowns or chmods the decoy', async () => {
-    const race = onHost(info, push[0]!.name, attacker(25));
+    const { race } = await startAttacker(25);
     // A changed scrape interval makes the run write trento.alloy (and agent.yaml) again.
     const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=21s']);
     await race;
@@ -75,20 +89,20 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
     await mustOnHost(info, push[0]!.name, 'rm -f /etc/alloy/trento.alloy /etc/alloy/moved-*');
     const converged = await provision(['-i', invPush]);
     expect(converged.code, converged.stdout).toBe(0);
-    const race = onHost(info, push[0]!.name, attacker(12, true));
+    const { race } = await startAttacker(12, true);
     const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=23s']);
     await race;
     // The attack happened while the apply ran, not before the facts: the plan was made on a
     // regular trento.alloy (a rewrite planned), and the alloy account swapped files meanwhile.
     expect(statusOf(run, push[0]!.name)?.changes.map((c) => c.id)).toContain('file:/etc/alloy/trento.alloy');
-    expect(await mustOnHost(info, push[0]!.name, 'cat /tmp/attacks')).toMatch(/\/etc\/alloy\/trento\.alloy/);
+    expect(await mustOnHost(info, push[0]!.name, 'cat /tmp/attacks 2>/dev/null; true'), run.stdout + run.stderr).toMatch(/\/etc\/alloy\/trento\.alloy/);
     expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
     expect(run.stdout + run.stderr + JSON.stringify(run.report)).not.toContain('DECOY-HASH');
   });
 
   it("configure-alloy.sh (the agent's ExecStartPre, as root) never writes the decoy either", async () => {
     await mustOnHost(info, push[0]!.name, "rm -f /etc/alloy/trento.alloy; printf 'x' > /etc/alloy/trento.alloy; chown alloy:alloy /etc/alloy/trento.alloy");
-    const race = onHost(info, push[0]!.name, attacker(8));
+    const { race } = await startAttacker(8);
     await onHost(info, push[0]!.name, 'sleep 1; for i in 1 2 3; do /usr/share/trento/configure-alloy.sh >/dev/null 2>&1; done; true');
     await race;
     expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);

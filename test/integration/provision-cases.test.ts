@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { shellQuote } from '../../src/exec/command.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit, SNAPSHOT_COMMAND } from './helpers.ts';
 
 /** A CA certificate for agent_server_ca_cert (the official playbook's test fixture). */
 const CA_FIXTURE = new URL('../fixtures/official-playbook/server-ca.pem', import.meta.url);
@@ -353,7 +353,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/config.river && chown root:alloy /etc/alloy/config.river && chmod 640 /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.river"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/config.river && chown root:alloy /etc/alloy/config.river && chmod 640 /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.river"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
     );
     const state = () =>
       mustOnHost(
@@ -375,7 +375,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `mv /etc/alloy/config.river /etc/alloy/admin.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/admin.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+      `mv /etc/alloy/config.river /etc/alloy/admin.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/admin.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
     );
     try {
       const fixed = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
@@ -388,7 +388,7 @@ describe('hosts in other states', () => {
       await mustOnHost(
         info,
         h.name,
-        `rm -f /etc/alloy/admin.alloy /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && ${ready}`,
+        `rm -f /etc/alloy/admin.alloy /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
       );
       expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
     }

@@ -120,13 +120,19 @@ describe('hostile values', () => {
   it('files holding secrets are never readable by others, not even the temp file', async () => {
     // New files are made in root-only (0700) staging folders, under umask 077 before a byte is
     // written: watch for them during a run and check every folder and file that appears.
+    // It watches from before the run starts until the run has ended (a stop file; 300 s at most),
+    // however long a loaded machine makes the run.
     const h = push[0]!;
+    await mustOnHost(info, h.name, 'rm -f /run/watch-ready /run/watch-stop');
     const watcher = onHost(
       info,
       h.name,
-      'for i in $(seq 1 600); do for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
+      'touch /run/watch-ready; end=$((SECONDS + 300)); until [ -e /run/watch-stop ] || [ $SECONDS -ge $end ]; do ' +
+        'for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
     );
+    await mustOnHost(info, h.name, 'for i in $(seq 300); do [ -e /run/watch-ready ] && exit 0; sleep 0.1; done; echo "the watcher did not start" >&2; exit 1');
     const run = await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
+    await mustOnHost(info, h.name, 'touch /run/watch-stop');
     expect(run.code, run.stdout).toBe(0);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
     // trento.alloy's new file (new.N: the N-th write of the run) waits in /etc/.tp-stage.*/ while

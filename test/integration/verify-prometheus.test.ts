@@ -184,12 +184,14 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
     const otherUrl = `http://${info.gateway}:${(other.address() as AddressInfo).port}/api/v1/write`;
     try {
       const pullId = agentIds.get(pull.name)!;
-      // Wait until Prometheus scrapes the moved target (file_sd is re-read every 5 s).
-      for (let i = 0; i < 60; i++) {
-        const [s] = await promQuery(info, `up{agentID="${pullId}"}`);
-        if (s?.value[1] === '0') break;
-        await new Promise((r) => setTimeout(r, 500));
+      // Wait until Prometheus scrapes the moved target (file_sd is re-read every 5 s, then a
+      // scrape comes within its interval): 60 s at most, on a loaded machine.
+      let up: string | undefined;
+      for (let i = 0; i < 120 && up !== '0'; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 500));
+        up = (await promQuery(info, `up{agentID="${pullId}"}`))[0]?.value[1];
       }
+      expect(up, 'Prometheus never scraped the moved target: the case cannot start').toBe('0');
       const elsewhere = varsFile('elsewhere.yml', { agent_prometheus_remote_write_url: otherUrl });
       const run = await provision([...verify('none'), '-e', `@${elsewhere}`, '--limit', `${pull.name},${push.name}`]);
       expect(run.code, run.stdout + run.stderr).toBe(2);

@@ -85,7 +85,7 @@ describe(`a fleet of ${HOSTS} hosts with about 10% failing`, () => {
     );
 
     const since = Math.floor(Date.now() / 1000);
-    const run = await provision(['-i', join(LAB_DIR, 'inventory'), '--forks', '50', '--timeout', '5', '--zypper-lock-timeout', '2'], {
+    const run = await provision(['-i', join(LAB_DIR, 'inventory'), '--forks', '50', '--timeout', '20', '--zypper-lock-timeout', '2'], {
       LAB_DIR,
     });
     const byHost = new Map(run.report!.hosts.map((h) => [h.host, h]));
