@@ -5,7 +5,7 @@
 // report the host FAILED with Alloy's own words.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, type LabHost, mustOnHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, provision, restartUnit } from './helpers.ts';
 
 let info: LabInfo;
 let h: LabHost;
@@ -116,7 +116,7 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     await mustOnHost(
       info,
       h.name,
-      `cp -p /etc/sysconfig/alloy /root/sysconfig-alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/config.alloy"|' /etc/sysconfig/alloy && systemctl restart alloy && cp -p /root/sysconfig-alloy /etc/sysconfig/alloy`,
+      `cp -p /etc/sysconfig/alloy /root/sysconfig-alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/config.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && cp -p /root/sysconfig-alloy /etc/sysconfig/alloy`,
     );
     expect((await running()).components).not.toContain('prometheus.remote_write.trento');
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);

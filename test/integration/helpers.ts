@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { LabInfo } from '../lab/inventory.ts';
 import { currentLab } from '../lab/current.ts';
 import { repoRoot } from '../lab/paths.ts';
+import { shellQuote } from '../../src/exec/command.ts';
 import { compiledCli } from '../support/compiled-cli.ts';
 import { assertReportMatchesSchema } from '../support/report-schema.ts';
 import { expect, onTestFailed, onTestFinished } from 'vitest';
@@ -117,8 +118,8 @@ function keepForFailure(args: string[], run: CliRun, runsByTest: Map<string, str
     runs = mine;
     runsByTest.set(test, runs);
   }
-  const out = `${run.stdout}${run.stderr ? `\n[stderr]\n${run.stderr}` : ''}`;
-  runs.push(`--- provision ${args.join(' ')} -> exit ${run.code}\n${out.length > TAIL_CHARS ? `...${out.slice(-TAIL_CHARS)}` : out}`);
+  const tail = (text: string) => (text.length > TAIL_CHARS ? `...${text.slice(-TAIL_CHARS)}` : text);
+  runs.push(`--- provision ${args.join(' ')} -> exit ${run.code}\n${tail(run.stdout)}${run.stderr ? `\n[stderr]\n${tail(run.stderr)}` : ''}`);
 }
 
 /** The runs of each test in this worker, by test name (keepForFailure). */
@@ -166,11 +167,15 @@ export async function provision(args: string[], env: NodeJS.ProcessEnv = {}, wra
 }
 
 /**
- * A test's own `systemctl restart UNIT` (a set-up or clean-up step) that waits out systemd's start
- * limit once, as the toolkit's tp_unit_start does (5 starts in 10 s on the lab, as systemd's
- * defaults): a case's restarts and the toolkit's before them must not fail the step by chance.
+ * A test's own `systemctl restart UNIT` (a set-up or clean-up step) that, as the toolkit's
+ * tp_unit_start, waits out systemd's start limit once when that is why systemd refused it
+ * (`Result=start-limit-hit`; 5 starts in 10 s on the lab, systemd's defaults): a case's restarts
+ * and the toolkit's before them must not fail the step by chance. Any other failure fails at once.
  */
-export const restartUnit = (unit: string): string => `{ systemctl restart ${unit} || { sleep 11 && systemctl restart ${unit}; }; }`;
+export const restartUnit = (unit: string): string => {
+  const u = shellQuote(unit);
+  return `{ systemctl restart ${u} || { [ "$(systemctl show -p Result --value ${u})" = start-limit-hit ] && sleep 11 && systemctl restart ${u}; }; }`;
+};
 
 /** Everything the toolkit could touch on a host, as one comparable text. */
 export const SNAPSHOT_COMMAND = [

@@ -45,14 +45,16 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
    * Runs as alloy for SECONDS: every new entry in /etc/alloy that is not a config it knows is
    * renamed away and replaced by a link to the decoy, and trento.alloy itself is swapped for a
    * link whenever it can be. This is what made root write the decoy before the fix. ARMED: it
-   * starts only once the apply is under way (its staging folder, root-only in /etc, appears), so
-   * the facts read a regular trento.alloy and the swaps hit the write, the reload and the checks;
+   * starts only once the apply is under way (its staging folder, root-only in /etc, appears; a
+   * minute at most, however slow the run's start), so the facts read a regular trento.alloy and
+   * the swaps hit the write, the reload and the checks, for SECONDS from then;
    * each swap is counted in /tmp/attacks (readable after the race).
    */
   const attacker = (seconds: number, armed = false) =>
     `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); : > /tmp/attacker-ready
        if [ ${armed ? 1 : 0} = 1 ]; then
-         until compgen -G "/etc/.tp-stage.*" >/dev/null || [ $SECONDS -ge $end ]; do :; done
+         until compgen -G "/etc/.tp-stage.*" >/dev/null || [ $SECONDS -ge $((end + 60)) ]; do :; done
+         end=$((SECONDS+${seconds}))
        fi
        while [ $SECONDS -lt $end ]; do
        for f in /etc/alloy/.tp-* /etc/alloy/*; do

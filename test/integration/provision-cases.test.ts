@@ -401,7 +401,7 @@ describe('hosts in other states', () => {
       mustOnHost(
         info,
         h.name,
-        `mkdir -p ${dir} && cp /etc/alloy/config.alloy ${dir}/ && chown -R root:alloy ${dir} && chmod 0770 ${dir} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}"|' /etc/sysconfig/alloy && systemctl restart alloy`,
+        `mkdir -p ${dir} && cp /etc/alloy/config.alloy ${dir}/ && chown -R root:alloy ${dir} && chmod 0770 ${dir} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}"|' /etc/sysconfig/alloy && ${restartUnit('alloy')}`,
       );
     // Inside /etc/alloy (0770 root:alloy): the alloy account could swap conf for a link while root
     // writes there (to a folder root sources), so the toolkit refuses it, saying what to do.
@@ -487,7 +487,7 @@ describe('hosts in other states', () => {
     // Installed (Alloy with it), then undone, then set back as the package has it.
     expect((await onHostOnly(h)).code).toBe(0);
     expect((await onHostOnly(h, '--uninstall')).code).toBe(0);
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && systemctl restart alloy.service`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && ${restartUnit('alloy.service')}`);
     expect((await onHostOnly(h)).code).toBe(0);
   }
 
@@ -538,7 +538,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `grep -v '^CUSTOM_ARGS=' /etc/sysconfig/alloy > /root/sysconfig.new && printf '%s\\n' ${shellQuote(customArgs)} >> /root/sysconfig.new && cat /root/sysconfig.new > /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy /root/sysconfig.new && systemctl restart alloy.service`,
+      `grep -v '^CUSTOM_ARGS=' /etc/sysconfig/alloy > /root/sysconfig.new && printf '%s\\n' ${shellQuote(customArgs)} >> /root/sysconfig.new && cat /root/sysconfig.new > /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy /root/sysconfig.new && ${restartUnit('alloy.service')}`,
     );
     try {
       // Something to write: the reload and the checks go to :12399 (nothing answers :12345).
@@ -553,7 +553,7 @@ describe('hosts in other states', () => {
         await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/my%20alloy/api/v0/web/components | grep -c prometheus.remote_write.trento || true'),
       ).toBe('0\n');
     } finally {
-      await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && systemctl restart alloy.service`);
+      await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && ${restartUnit('alloy.service')}`);
     }
     expect((await onHostOnly(h)).code).toBe(0);
   });
@@ -621,7 +621,7 @@ describe('hosts in other states', () => {
     expect(await mustOnHost(info, h.name, 'systemctl is-active alloy.service')).toBe('active\n');
     expect(statusOf(await onHostOnly(h, '--uninstall'), h.name)?.status).toBe('ok');
     // Back as the package has it, then provisioned, as the other tests expect it.
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && systemctl restart alloy.service`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartUnit('alloy.service')}`);
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
@@ -656,7 +656,7 @@ describe('hosts in other states', () => {
     const again = await onHostOnly(h, '--uninstall');
     expect(again.code, again.stdout).toBe(0);
     // Back as the package has it (single-file mode), then provisioned as the other tests expect.
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && systemctl restart alloy.service`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartUnit('alloy.service')}`);
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
@@ -813,7 +813,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      'mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i \'s|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|\' /etc/sysconfig/alloy && systemctl restart alloy.service',
+      `mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|' /etc/sysconfig/alloy && ${restartUnit('alloy.service')}`,
     );
     try {
       const run = await onHostOnly(h, '--uninstall');
@@ -829,7 +829,7 @@ describe('hosts in other states', () => {
         ),
       ).toMatch(/^CONFIG_FILE="\/srv\/pipelines\/"\n.*No such file.*\nAlloy is ready\.\n$/s);
     } finally {
-      await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -rf /srv/pipelines && systemctl restart alloy.service`);
+      await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -rf /srv/pipelines && ${restartUnit('alloy.service')}`);
     }
     expect((await onHostOnly(h)).code).toBe(0);
   });

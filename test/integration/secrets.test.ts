@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost[];
@@ -105,7 +105,7 @@ describe('hostile values', () => {
     expect(pushRun.warnings.join('\n')).toMatch(/trento\.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre/);
     expect(await mustOnHost(info, push[0]!.name, 'cat /etc/systemd/system/trento-agent.service.d/*.conf')).not.toMatch(/ExecStartPre/);
     const written = await mustOnHost(info, push[0]!.name, 'sha256sum /etc/alloy/trento.alloy');
-    await mustOnHost(info, push[0]!.name, 'systemctl restart trento-agent.service && systemctl is-active trento-agent.service');
+    await mustOnHost(info, push[0]!.name, `${restartUnit('trento-agent.service')} && systemctl is-active trento-agent.service`);
     expect(await mustOnHost(info, push[0]!.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(written);
     const again = await provision(['-i', inv, '--check', '--limit', push[0]!.name]);
     expect(again.report!.hosts.find((h) => h.host === push[0]!.name)?.status, again.stdout).toBe('ok');
@@ -131,8 +131,9 @@ describe('hostile values', () => {
         'for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
     );
     await mustOnHost(info, h.name, 'for i in $(seq 300); do [ -e /run/watch-ready ] && exit 0; sleep 0.1; done; echo "the watcher did not start" >&2; exit 1');
-    const run = await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']);
-    await mustOnHost(info, h.name, 'touch /run/watch-stop');
+    const run = await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']).finally(() =>
+      mustOnHost(info, h.name, 'touch /run/watch-stop'),
+    );
     expect(run.code, run.stdout).toBe(0);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];
     // trento.alloy's new file (new.N: the N-th write of the run) waits in /etc/.tp-stage.*/ while

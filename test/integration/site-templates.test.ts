@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
 import { repoRoot } from '../lab/paths.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, provision, restartUnit } from './helpers.ts';
 
 let info: LabInfo;
 let inventory: string;
@@ -56,7 +56,7 @@ describe('site templates next to the inventory', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(await mustOnHost(info, push.name, `cat ${ALLOY_PATH}`)).toContain('// site: rack 7');
     // The agent's own `generate alloy` before each start would replace it: no configure-alloy.sh then.
-    await mustOnHost(info, push.name, 'systemctl restart trento-agent');
+    await mustOnHost(info, push.name, restartUnit('trento-agent'));
     expect(await mustOnHost(info, push.name, `cat ${ALLOY_PATH}`)).toContain('// site: rack 7');
     expect(await mustOnHost(info, push.name, 'test -e /usr/share/trento/configure-alloy.sh && echo present || echo absent')).toBe('absent\n');
   });
