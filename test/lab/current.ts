@@ -1,7 +1,7 @@
 // Which lab a test process uses: LAB_DIR (set by global-setup.ts for worker 1, by
 // worker-lab.ts for the others), else the repository's own.
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { LabInfo } from './inventory.ts';
 import { repoRoot } from './paths.ts';
 
@@ -13,15 +13,16 @@ import { repoRoot } from './paths.ts';
  */
 export function workerLabDir(poolId: string | undefined, mainLab: string): string | undefined {
   const n = Number(poolId ?? '1');
-  return Number.isInteger(n) && n > 1 ? `${mainLab}-w${n}` : undefined;
+  return Number.isInteger(n) && n > 1 ? `${resolve(mainLab)}-w${n}` : undefined;
 }
 
 /** Every worker lab folder an earlier run of `mainLab`'s session left (to wipe before a run, stop after it). */
 export function workerLabDirs(mainLab: string): string[] {
-  const prefix = `${basename(mainLab)}-w`;
-  return readdirSync(dirname(mainLab))
+  const main = resolve(mainLab);
+  const prefix = `${basename(main)}-w`;
+  return readdirSync(dirname(main))
     .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))
-    .map((name) => join(dirname(mainLab), name));
+    .map((name) => join(dirname(main), name));
 }
 
 /** lab.json of the lab this process uses. */

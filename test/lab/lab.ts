@@ -8,7 +8,7 @@ import { alloyPushProblem } from './host-python.ts';
 import { hostAddress, labNet, loadState, newMachineId, saveState, vethName, writeAtomic, type HostRecord, type LabState } from './state.ts';
 import { acquireLock } from './lock.ts';
 import { ensureNeighbourRoom, ensureNetwork, labLinks, listLinks, releaseNetwork, removeBridge, removeLinks } from './network.ts';
-import { checkDelayTools, removeDelay, setDelay, stopDelayProcess } from './delay.ts';
+import { checkDelayTools, removeRule, setDelay, stopDelayProcess } from './delay.ts';
 import { ensurePackages, prunePackages, packagesStamp } from './packages.ts';
 import { ensureBase } from './base.ts';
 import { prepareHosts, runningPid, startHosts, stopHosts } from './hosts.ts';
@@ -264,18 +264,15 @@ export async function labDown(opts: DownOptions = {}): Promise<{ stopped: number
     }
     if (state.netId !== null) {
       const net = labNet(state.netId);
-      await releaseNetwork(
-        net,
-        paths.labDir,
-        async () => {
-          await removeDelay(paths, net);
-          const links = await labLinks(net);
-          await removeLinks(links.filter((l) => l !== net.bridge));
-          await removeBridge(net, paths.labDir);
-        },
-        // The number is another lab's now: only this lab's own delay process goes.
-        () => stopDelayProcess(paths),
-      );
+      // The lab's own delay process first, outside the network lock (its hosts are gone: nothing
+      // is left to delay); its rule and links only where the number is still the lab's.
+      await stopDelayProcess(paths);
+      await releaseNetwork(net, paths.labDir, async () => {
+        await removeRule(net);
+        const links = await labLinks(net);
+        await removeLinks(links.filter((l) => l !== net.bridge));
+        await removeBridge(net, paths.labDir);
+      });
     }
     // Keep the current package set (no rebuild on the next up); drop older ones.
     const current = join(paths.packagesDir, packagesStamp());

@@ -156,14 +156,14 @@ async function ownsNetwork(net: LabNet, labDir: string): Promise<boolean> {
 }
 
 /**
- * A `down`'s work on its network: `release` (the delay rule, the veths, the bridge) when the
- * number is still this lab's, else `elsewhere`. Under the lock a lab choosing a number holds, so
- * no lab takes the number between the check and the removal.
+ * A `down`'s work on its network (`release`: the delay rule, the veths, the bridge), done only
+ * while the number is still this lab's. Under the lock a lab choosing a number holds, so no lab
+ * takes the number between the check and the removal.
  */
-export async function releaseNetwork(net: LabNet, labDir: string, release: () => Promise<void>, elsewhere: () => Promise<void>): Promise<void> {
+export async function releaseNetwork(net: LabNet, labDir: string, release: () => Promise<void>): Promise<void> {
   const lock = await acquireLock(NETWORK_LOCK, 'releasing a lab network');
   try {
-    await ((await ownsNetwork(net, labDir)) ? release() : elsewhere());
+    if (await ownsNetwork(net, labDir)) await release();
   } finally {
     lock.release();
   }

@@ -17,13 +17,23 @@ import { STAMP, sourcesHash } from '../../scripts/sources-hash.mjs';
 import { repoRoot } from '../lab/paths.ts';
 
 const BUILDS = join(repoRoot, '.test-build');
-/** Builds of other sources not chosen by a run for this long are removed (a newer one may belong
- *  to a suite running in this checkout meanwhile; each run marks its build as it chooses it). */
+/** Builds of other sources no run has chosen for this long are removed (a newer one may belong
+ *  to a suite running in this checkout meanwhile; each run marks its build as it chooses it, so
+ *  only a run longer than this can lose its build). */
 const PRUNE_AFTER_MS = 60 * 60 * 1000;
 
 /** The build of the current sources, made now if there is none; its folder. */
 export function ensureCompiled(): string {
   const dir = join(BUILDS, sourcesHash(repoRoot));
+  if (existsSync(join(dir, STAMP))) {
+    // Chosen now: a build made over an hour ago is not pruned by a run starting under this one.
+    const now = new Date();
+    try {
+      utimesSync(dir, now, now);
+    } catch {
+      // pruned by another run at this very moment: built again below
+    }
+  }
   if (!existsSync(join(dir, STAMP))) {
     // Built beside, then renamed into place: two projects starting at once never run half a build.
     const building = `${dir}.building-${process.pid}`;
@@ -41,10 +51,6 @@ export function ensureCompiled(): string {
       rmSync(building, { recursive: true, force: true });
       if (!existsSync(join(dir, STAMP))) throw error; // not another process's build of the same sources
     }
-  } else {
-    // Chosen now: a build made over an hour ago must not be pruned by another run under this one.
-    const now = new Date();
-    utimesSync(dir, now, now);
   }
   for (const name of readdirSync(BUILDS)) {
     const other = join(BUILDS, name);

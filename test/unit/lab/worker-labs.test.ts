@@ -13,6 +13,8 @@ describe("the workers' labs", () => {
     expect(workerLabDir(undefined, '/repo/.lab')).toBeUndefined();
     expect(workerLabDir('3', '/repo/.lab')).toBe('/repo/.lab-w3');
     expect(workerLabDir('2', '/work/lab-t')).toBe('/work/lab-t-w2');
+    // as the lab's own paths take LAB_DIR: a trailing slash changes nothing
+    expect(workerLabDir('2', '/work/lab-t/')).toBe('/work/lab-t-w2');
   });
 
   it("are found beside their own main lab only, never another session's", () => {
@@ -20,5 +22,6 @@ describe("the workers' labs", () => {
     for (const name of ['.lab', '.lab-w2', '.lab-w3', 'lab-t', 'lab-t-w2', '.lab-wx', '.lab-w2x', 'lab-t-w', '.lab-bench']) mkdirSync(join(root, name));
     expect(workerLabDirs(join(root, '.lab')).sort()).toEqual([join(root, '.lab-w2'), join(root, '.lab-w3')]);
     expect(workerLabDirs(join(root, 'lab-t'))).toEqual([join(root, 'lab-t-w2')]);
+    expect(workerLabDirs(`${join(root, 'lab-t')}/`)).toEqual([join(root, 'lab-t-w2')]);
   });
 });
