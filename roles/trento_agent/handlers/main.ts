@@ -19,7 +19,7 @@ export const restartAgent: Handler = {
  *  cut short after its write), a package upgrade's new unit files, a unit found stale. */
 export const reloadSystemdUnits: Handler = {
   name: 'reload systemd units',
-  summary: 'systemctl daemon-reload (unit files changed)',
+  summary: 'systemctl daemon-reload (unit files changed or upgraded)',
   script: sh`systemctl daemon-reload`,
 };
 

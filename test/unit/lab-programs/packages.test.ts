@@ -152,6 +152,17 @@ describeWith(RPM_TOOLS, 'lab packages (build.sh)', () => {
     }
   });
 
+  it("every file of a package version carries that version's one fixed time, a day after the version before it: an upgrade brings a unit file systemd sees as changed, on every build", () => {
+    const times = (file: string) => [...new Set(rpm('-qp', '--qf', '[%{FILEMTIMES}\n]', file).trim().split('\n'))];
+    const day = 86_400;
+    const [agent0, agent1] = ['3.0.2', '3.1.0'].map((v) => times(join(out, 'rpms', `trento-agent-${v}-150000.1.1.noarch.rpm`)));
+    expect(agent0).toHaveLength(1);
+    expect(agent1).toEqual([String(Number(agent0![0]) + day)]);
+    const [exporter0, exporter1] = ['1.5.0', '1.8.2'].map((v) => times(join(out, 'rpms', `golang-github-prometheus-node_exporter-${v}-1.1.noarch.rpm`)));
+    expect(exporter0).toEqual(agent0);
+    expect(exporter1).toEqual(agent1);
+  });
+
   it('lab-sles-base: no files, provides the base capabilities', () => {
     const file = rpmFile('lab-sles-base');
     expect(rpm('-qpl', file).trim()).toBe('(contains no files)');
