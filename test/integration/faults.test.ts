@@ -65,7 +65,7 @@ describe('connections', () => {
     const ghost = { ...pull[0]!, name: 'ghost', address: ghostAddress };
     const inv = await iniInventory(info, [{ host: ghost }, { host: pull[0]!, vars: { ansible_port: '2222' } }, { host: pull[1]! }], VARS);
     // pull[0] appears twice (as itself on a closed port): give the second entry its own name.
-    const run = await provision(['-i', inv, '--timeout', '15']); // long enough for the healthy host on a loaded machine: the others fail at once
+    const run = await provision(['-i', inv, '--timeout', '15']); // long enough for the healthy host on a loaded machine; the others fail without waiting for it (refused at once, the ghost's ARP in ~3 s)
     expect(run.code, run.stdout).toBe(4);
     expect(statusOf(run, 'ghost')?.status).toBe('unreachable');
     expect(statusOf(run, 'ghost')?.message).toContain(`${ghostAddress}:22`);

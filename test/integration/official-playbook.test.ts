@@ -160,6 +160,8 @@ describe("the official playbook's dedicated-nodes example", () => {
     expect(await exporterVersion()).toBe('1.5.0');
     const base = ['-i', inv, '-e', `agent_web_api_key=${API_KEY}`, '-e', `@${caVars}`, '--limit', host];
 
+    // (The downgrade left the agent's unit stale, NeedDaemonReload: this run reloads systemd and
+    // restarts the agent, and leaves both packages as they are.)
     const present = await provision(base);
     expect(present.code, present.stdout + present.stderr).toBe(0);
     expect(await version()).toBe('3.0.2');

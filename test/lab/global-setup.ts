@@ -4,7 +4,7 @@
 // - otherwise: stop it, wipe the hosts' disks (clean hosts; identities and known_hosts are
 //   kept) and bring up the default mix (LAB_MIX=NAME=COUNT,... for another shape).
 // - at the end: `down`, unless LAB_KEEP=1 or the lab was reused.
-// - worker labs (`.lab-wN` beside the lab: workerLabDir) an earlier run left are wiped before,
+// - worker labs (`<lab>-wN` beside the lab, `.lab-wN` for the repository's: workerLabDir) an earlier run left are wiped before,
 //   and stopped after.
 // Tests find their lab through process.env.LAB_DIR / LAB_SSH_CONFIG (test/lab/current.ts).
 import { workerLabDirs } from './current.ts';
