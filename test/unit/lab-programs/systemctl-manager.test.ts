@@ -46,10 +46,11 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.tes
  *  so its existing is not enough (a CI run read it empty once). */
 const written = (path: string): boolean => existsSync(path) && readFileSync(path, 'utf8').endsWith('\n');
 
+/** Polls CHECK until it holds; on a machine the lab keeps busy, 10 s at least. */
 async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${check.toString()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
