@@ -19,6 +19,7 @@ import {
 } from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
+import { MAX_ZYPP_LOCK_TIMEOUT_SECONDS } from '../facts/limits.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -177,7 +178,7 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
-  if (n > max) throw new CliError(`${name} is at most ${max} (seconds, ~23 days), not "${text}"`);
+  if (n > max) throw new CliError(`${name} is at most ${max} (seconds, ~${Math.floor(max / 86_400)} days), not "${text}"`);
   return n;
 }
 
@@ -501,9 +502,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
     ...(v.junit !== undefined ? { junit: resolve(cwd, v.junit) } : {}),
     detailedExitcode: v['detailed-exitcode'] ?? false,
     timeoutSeconds: connectTimeout('timeout'),
-    zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS),
-    remoteTimeoutSeconds:
-      v['remote-timeout'] === '0' ? 0 : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
+    zyppLockTimeoutSeconds: positiveInt('--zypper-lock-timeout', v['zypper-lock-timeout'], DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS, MAX_ZYPP_LOCK_TIMEOUT_SECONDS),
+    remoteTimeoutSeconds: /^0+$/.test(v['remote-timeout'] ?? '')
+      ? 0
+      : positiveInt('--remote-timeout', v['remote-timeout'], DEFAULT_SCRIPT_TIMEOUT_SECONDS, MAX_TIMER_SECONDS),
     maxHostOutputMiB: positiveInt('--max-host-output', v['max-host-output'], DEFAULT_MAX_HOST_OUTPUT_MIB),
     ...(user ? { user } : {}),
     ...(cfg.remotePort !== undefined ? { port: portNumber(`remote_port (${cfg.origins.remotePort})`, cfg.remotePort) } : {}),
@@ -608,7 +610,8 @@ Options (ansible-playbook's names and meanings):
                              change (drift), 0 when none would, like terraform plan; failed and
                              unreachable hosts keep their codes (see Exit codes)
   -T, --timeout SECONDS      SSH connection timeout (default ${DEFAULT_TIMEOUT_SECONDS}; $ANSIBLE_TIMEOUT, timeout)
-      --zypper-lock-timeout S  how long zypper waits for another package manager (default ${DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS})
+      --zypper-lock-timeout S  how long zypper waits for another package manager (default ${DEFAULT_ZYPP_LOCK_TIMEOUT_SECONDS},
+                             at most ${MAX_ZYPP_LOCK_TIMEOUT_SECONDS})
       --remote-timeout S     longest a script may run on a host; past it the host's script and
                              everything it started are stopped and the host fails (default ${DEFAULT_SCRIPT_TIMEOUT_SECONDS}, 0: none).
                              The facts (read-only; every host's plan waits for them) are given
@@ -656,6 +659,9 @@ Options (ansible-playbook's names and meanings):
       --syntax-check         check the inventory and every host's settings; no connection;
                              exit 0 or 1
 
+ansible-playbook's other spellings work too: --key-file, --vault-pass-file, --ask-vault-password,
+--become-pass-file, --conn-pass-file.
+
 Relative paths (-i, --private-key, --json, --junit, @files, vault password files,
 ./ansible.cfg) are taken from the folder the command was run in (under npm run: INIT_CWD); a
 bare -i NAME that is no path there is a folder under the package's inventories/.
@@ -668,7 +674,8 @@ decrypted; every decrypted value is a secret (masked in all output, diffs, --jso
 ansible.cfg is read as Ansible reads it ($ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg; the first found): [defaults] inventory, forks, remote_user,
 remote_port, private_key_file, host_key_checking, vault_password_file, vault_identity_list,
-ask_vault_pass, timeout, transport, ask_pass, verbosity, log_path (the run's output appended
+ask_vault_pass, timeout, transport, ask_pass, connection_password_file, become_password_file,
+verbosity, log_path (the run's output appended
 there, masked, 0600); [diff] always, context; [inventory] host_pattern_mismatch; [privilege_escalation] become, become_user,
 become_method, become_ask_pass, become_exe, become_flags, become_allow_same_user;
 [ssh_connection] ssh_executable, ssh_args, ssh_common_args, ssh_extra_args, control_path,

@@ -5,6 +5,7 @@ import { type ConnectionSpec, connectionFor } from '../exec/connection.ts';
 import type { connector } from '../exec/connector.ts';
 import { ConnectError, type Session } from '../exec/session.ts';
 import { PATHS } from '../facts/paths.ts';
+import { FACTS_BASE_WAIT_SECONDS } from '../facts/limits.ts';
 import { factsScript } from '../facts/script.ts';
 import { parseFacts } from '../facts/parse.ts';
 import { clockSkewMs as clockSkewOf } from '../facts/sources/clock.ts';
@@ -183,14 +184,6 @@ function withoutSharedAgentIds(reached: ReachedHost[], { finish }: Pick<RunConte
     return false;
   });
 }
-
-/**
- * The facts' round trip reads and changes nothing, yet every host's plan (and so wave 1) waits
- * for it: a host that hangs there (systemctl on a wedged D-Bus, stat on a dead NFS mount) is given
- * up on well before --remote-timeout, which is sized for installs. Its zypper calls may each wait
- * --zypper-lock-timeout for the package lock, then refresh their repositories.
- */
-export const FACTS_BASE_WAIT_SECONDS = 300;
 
 function factsLimit(spec: ConnectionSpec, zyppLockTimeoutSeconds: number): ScriptLimit {
   const seconds = FACTS_BASE_WAIT_SECONDS + 2 * zyppLockTimeoutSeconds;

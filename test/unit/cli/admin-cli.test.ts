@@ -159,6 +159,18 @@ describe("ansible-playbook's informational flags", () => {
     expect(() => parseCli(['-i', 'example', flag, value], {}, repo, noSettings)).toThrow(`${flag} is at most 2000000 (seconds, ~23 days), not "${value}"`);
     expect(() => parseCli(['-i', 'example', flag, '2000000'], {}, repo, noSettings)).not.toThrow();
   });
+
+  it('--zypper-lock-timeout is at most what keeps the facts wait (300 s and twice it) a timer Node honours', () => {
+    expect(() => parseCli(['-i', 'example', '--zypper-lock-timeout', '999851'], {}, repo, noSettings)).toThrow(
+      '--zypper-lock-timeout is at most 999850 (seconds, ~11 days), not "999851"',
+    );
+    expect(parseCli(['-i', 'example', '--zypper-lock-timeout', '999850'], {}, repo, noSettings)).toMatchObject({ zyppLockTimeoutSeconds: 999850 });
+  });
+
+  it('--remote-timeout 0 is no limit, however many zeros', () => {
+    for (const zero of ['0', '00'])
+      expect(parseCli(['-i', 'example', '--remote-timeout', zero], {}, repo, noSettings)).toMatchObject({ remoteTimeoutSeconds: 0 });
+  });
 });
 
 describe('colour and spinner', () => {
