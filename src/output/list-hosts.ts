@@ -10,19 +10,20 @@ export type ListMode = 'install' | 'uninstall' | 'purge';
 const HEADLINES: Readonly<Record<ListMode, { play: string; plan: string }>> = {
   install: {
     play: 'provision Trento monitoring',
-    plan: 'trento-agent + agent.yaml + unit drop-in; node_exporter (15.x, pull) or Alloy + trento.alloy (16.x, push); other systems refused',
+    plan: 'trento-agent + agent.yaml + unit drop-in; node_exporter (15.x, pull) or Alloy + trento.alloy (16.x, push); supportutils + its Trento plugin (supportutils_enabled); the server CA anchor (agent_server_ca_cert); other systems refused',
   },
   uninstall: {
     play: 'uninstall Trento monitoring',
-    plan: 'remove trento-agent, its drop-in and trento.alloy; Alloy, node_exporter and agent.yaml stay',
+    plan: 'remove trento-agent, its drop-in, trento.alloy and supportutils-plugin-trento; Alloy, node_exporter, supportutils, agent.yaml and the CA anchor stay',
   },
   purge: {
     play: 'uninstall Trento monitoring (purge)',
-    plan: 'remove trento-agent, its drop-in, trento.alloy, agent.yaml, Alloy and node_exporter',
+    plan: 'remove trento-agent, its drop-in, trento.alloy, agent.yaml, the CA anchor, supportutils and its plugin, Alloy and node_exporter (each only where the toolkit installed or wrote it)',
   },
 };
 
-/** Where the host is reached, from its connection variables as written. */
+/** Where the host is reached, from its connection variables as written (not the flags', config's
+ *  or ~/.ssh/config's defaults: -vvvv shows the connection as resolved). */
 function target(vars: Record<string, unknown>, name: string): string {
   const setting = (names: readonly string[]) => winningVariable(vars, names)?.value;
   const user = setting(CONNECTION_VARIABLES.user);

@@ -102,3 +102,13 @@ it("a --limit that leaves no host is an error for the list too (exit 1), as for 
   });
   expect(checked.stdout).toContain('syntax check passed');
 });
+
+it('says what the run does to every host, support packages and the CA anchor included', { timeout: 120_000 }, async () => {
+  const file = join(dir, 'headlines');
+  writeFileSync(file, 'hana01\n');
+  expect(await listed(file)).toMatch(/^ {2}plan: .*supportutils \+ its Trento plugin \(supportutils_enabled\); the server CA anchor/m);
+  expect(await listed(file, '--uninstall')).toMatch(/^ {2}plan: remove .*supportutils-plugin-trento; .*supportutils, agent\.yaml and the CA anchor stay$/m);
+  expect(await listed(file, '--uninstall', '--purge')).toMatch(
+    /^ {2}plan: remove .*the CA anchor, supportutils and its plugin, .*only where the toolkit installed or wrote it\)$/m,
+  );
+});
