@@ -19,7 +19,7 @@ import {
 } from '../exec/connection.ts';
 import { parseMaxFailPercentage, parseSerial, type SerialItem, WaveSpecError } from '../rollout/waves.ts';
 import { AUTH_METHODS, type AuthMethod } from '../settings/agent-config.ts';
-import { MAX_ZYPP_LOCK_TIMEOUT_SECONDS } from '../facts/limits.ts';
+import { FACTS_BASE_WAIT_SECONDS, MAX_ZYPP_LOCK_TIMEOUT_SECONDS } from '../facts/limits.ts';
 
 export interface CliOptions {
   inventories: string[];
@@ -178,7 +178,9 @@ function positiveInt(name: string, text: string | undefined, fallback: number, m
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} needs a whole number above 0, not "${text}"`);
-  if (n > max) throw new CliError(`${name} is at most ${max} (seconds, ~${Math.floor(max / 86_400)} days), not "${text}"`);
+  // (only the time flags have a maximum below JavaScript's largest safe integer)
+  const days = max < Number.MAX_SAFE_INTEGER ? ` (seconds, ~${Math.round(max / 86_400)} days)` : '';
+  if (n > max) throw new CliError(`${name} is at most ${max}${days}, not "${text}"`);
   return n;
 }
 
@@ -615,7 +617,7 @@ Options (ansible-playbook's names and meanings):
       --remote-timeout S     longest a script may run on a host; past it the host's script and
                              everything it started are stopped and the host fails (default ${DEFAULT_SCRIPT_TIMEOUT_SECONDS}, 0: none).
                              The facts (read-only; every host's plan waits for them) are given
-                             up on sooner: after 300 s plus twice --zypper-lock-timeout
+                             up on sooner: after ${FACTS_BASE_WAIT_SECONDS} s plus twice --zypper-lock-timeout
       --max-host-output MIB  most a host may send for one script, stdout and stderr; past it the host fails (default ${DEFAULT_MAX_HOST_OUTPUT_MIB})
   -u, --user USER            SSH user when the inventory sets no ansible_user
                              ($ANSIBLE_REMOTE_USER, remote_user)

@@ -14,11 +14,11 @@ const HEADLINES: Readonly<Record<ListMode, { play: string; plan: string }>> = {
   },
   uninstall: {
     play: 'uninstall Trento monitoring',
-    plan: 'remove trento-agent, its drop-in, trento.alloy and supportutils-plugin-trento; Alloy, node_exporter, supportutils, agent.yaml and the CA anchor stay',
+    plan: 'remove trento-agent, its drop-in, trento.alloy and supportutils-plugin-trento; Alloy, node_exporter, supportutils, agent.yaml (on SLES 15 as agent.yaml.rpmsave) and the CA anchor stay',
   },
   purge: {
     play: 'uninstall Trento monitoring (purge)',
-    plan: 'remove trento-agent, its drop-in, trento.alloy, agent.yaml, the CA anchor, supportutils and its plugin, Alloy and node_exporter (each only where the toolkit installed or wrote it)',
+    plan: 'remove trento-agent, its drop-in, trento.alloy, agent.yaml, the CA anchor, supportutils and its plugin, Alloy and node_exporter (the packages and the CA anchor only where the toolkit installed or wrote them)',
   },
 };
 

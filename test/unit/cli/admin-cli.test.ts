@@ -162,7 +162,7 @@ describe("ansible-playbook's informational flags", () => {
 
   it('--zypper-lock-timeout is at most what keeps the facts wait (300 s and twice it) a timer Node honours', () => {
     expect(() => parseCli(['-i', 'example', '--zypper-lock-timeout', '999851'], {}, repo, noSettings)).toThrow(
-      '--zypper-lock-timeout is at most 999850 (seconds, ~11 days), not "999851"',
+      '--zypper-lock-timeout is at most 999850 (seconds, ~12 days), not "999851"',
     );
     expect(parseCli(['-i', 'example', '--zypper-lock-timeout', '999850'], {}, repo, noSettings)).toMatchObject({ zyppLockTimeoutSeconds: 999850 });
   });

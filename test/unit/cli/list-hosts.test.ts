@@ -107,8 +107,10 @@ it('says what the run does to every host, support packages and the CA anchor inc
   const file = join(dir, 'headlines');
   writeFileSync(file, 'hana01\n');
   expect(await listed(file)).toMatch(/^ {2}plan: .*supportutils \+ its Trento plugin \(supportutils_enabled\); the server CA anchor/m);
-  expect(await listed(file, '--uninstall')).toMatch(/^ {2}plan: remove .*supportutils-plugin-trento; .*supportutils, agent\.yaml and the CA anchor stay$/m);
+  expect(await listed(file, '--uninstall')).toMatch(
+    /^ {2}plan: remove .*supportutils-plugin-trento; .*supportutils, agent\.yaml \(on SLES 15 as agent\.yaml\.rpmsave\) and the CA anchor stay$/m,
+  );
   expect(await listed(file, '--uninstall', '--purge')).toMatch(
-    /^ {2}plan: remove .*the CA anchor, supportutils and its plugin, .*only where the toolkit installed or wrote it\)$/m,
+    /^ {2}plan: remove .*the CA anchor, supportutils and its plugin, .*the packages and the CA anchor only where the toolkit installed or wrote them\)$/m,
   );
 });
