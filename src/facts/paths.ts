@@ -13,6 +13,8 @@ export const PATHS = {
   agentDropIn: '/etc/systemd/system/trento-agent.service.d/trento-provision.conf',
   configureAlloyScript: '/usr/share/trento/configure-alloy.sh',
   alloySysconfig: '/etc/sysconfig/alloy',
+  /** 0 where the kernel lets an account hard-link files it does not own (the reads in Alloy's folder rely on 1). */
+  protectedHardlinks: '/proc/sys/fs/protected_hardlinks',
   alloyDefaultDir: '/etc/alloy',
   /** The file Alloy loads where /etc/sysconfig/alloy sets no CONFIG_FILE (the package's default;
    *  SUSE's package does not ship it). */

@@ -52,6 +52,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_ALLOY_HTTP: ALLOY_HTTP,
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
+      TP_PROTECTED_HARDLINKS: PATHS.protectedHardlinks,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
       TP_ALLOY_PACKAGE_CONFIG: PATHS.alloyPackageConfigFile,
       TP_TRENTO_ALLOY: PATHS.trentoAlloyName,

@@ -31,6 +31,12 @@ fi
 if [ "$cfgdir" != "$TP_ALLOY_DEFAULT_DIR" ] && [ -d "$cfgdir" ] && [ ! -L "$cfgdir" ] && tp_unsafe_above "$cfgdir"; then
   record alloy-config-dir-unsafe "$TP_REPLY"
 fi
+# The facts, the apply's validation and configure-alloy.sh read files in Alloy's folder, which its
+# account can write to, without following a symbolic link; a hard link they cannot see. Only the
+# kernel's fs.protected_hardlinks=1 keeps that account from hard-linking a root-only file there.
+if [ -d "$cfgdir" ] && IFS= read -r hardlinks <"$TP_PROTECTED_HARDLINKS" 2>/dev/null && [ "$hardlinks" = 0 ]; then
+  record alloy-hardlinks-unprotected yes
+fi
 # Where the toolkit switched CONFIG_FILE to a folder (its saved line is there): the *.alloy files
 # in the folder that the saved line's single-file mode would stop loading (all but trento.alloy
 # and the file the line names; the package's config.alloy where it had no line). Uninstall keeps

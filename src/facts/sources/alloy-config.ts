@@ -4,6 +4,12 @@ import type { FactSource } from '../types.ts';
 export const alloyConfig: FactSource<'alloy'> = {
   name: 'alloy-config',
   parse: (r) => ({
+    warnings:
+      r.get('alloy-hardlinks-unprotected') === 'yes'
+        ? [
+            `fs.protected_hardlinks is 0 on this host: Alloy's account can hard-link a root-only file into ${r.get('alloy-config-dir') || 'its folder'}, where the toolkit and configure-alloy.sh read it as root (--diff, alloy validate's messages); set it to 1 (sysctl fs.protected_hardlinks=1, systemd's default)`,
+          ]
+        : [],
     facts: {
       alloy: {
         configFile: r.get('alloy-config-file') ?? '',

@@ -218,6 +218,24 @@ describe('facts', () => {
     expect(facts.alloy.dormantFiles).toEqual(['staging.alloy']);
   });
 
+  it("warns where fs.protected_hardlinks is 0: Alloy's account could then hard-link a root-only file into its folder, which root reads", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-hardlinks-'));
+    const sysconfig = join(dir, 'sysconfig-alloy');
+    writeFileSync(sysconfig, `CONFIG_FILE="${dir}/"\n`, { mode: 0o644 });
+    const setting = join(dir, 'protected_hardlinks');
+    const warningsWith = (value: string) => {
+      writeFileSync(setting, `${value}\n`);
+      const script = wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 })))
+        .replace(/^TP_ALLOY_SYSCONFIG=.*$/m, `TP_ALLOY_SYSCONFIG=${sysconfig}`)
+        .replace(/^TP_PROTECTED_HARDLINKS=.*$/m, `TP_PROTECTED_HARDLINKS=${setting}`);
+      return parseFacts(execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 })).warnings;
+    };
+    expect(warningsWith('0')).toContainEqual(
+      expect.stringMatching(new RegExp(`^fs\\.protected_hardlinks is 0 on this host: Alloy's account can hard-link a root-only file into ${dir}/?, `)),
+    );
+    expect(warningsWith('1').join('\n')).not.toContain('protected_hardlinks');
+  });
+
   it('names the folders where a killed apply left a staging folder, which the plan removes first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-left-'));
     writeFileSync(join(dir, 'agent.yaml'), 'api-key: new\n');
