@@ -362,11 +362,6 @@ tp_packages_remove() {
 tp_handlers_pending_add() { tp_record_edit pending-handlers add "$@"; } # NAME...
 tp_handler_done() { tp_record_edit pending-handlers remove "$@"; } # NAME...: the handler succeeded (and what it stands in for)
 
-# A stopped unit that a restart handler of this run restarts anyway is started by that handler,
-# once (src/plan/plan.ts). tp_defer_start records it; the handler, as it begins, takes it back
-# (tp_deferred_taken). A step that fails before that handler ran must not leave the unit stopped
-# where its change used to start it (the agent, when Alloy's restart failed): tp_fail_exit,
-# every step's failure path, starts what is still deferred, then ends the script.
 # tp_unit_start start|restart UNIT: systemctl's start or restart of UNIT. One systemd refuses for
 # its start limit (StartLimitBurst= starts within StartLimitIntervalSec=, 5 in 10 s by default:
 # runs in quick succession, a unit that crash-looped before the run) is made once more after
@@ -408,6 +403,11 @@ tp_timespan_seconds() {
   echo $((total + part))
 }
 
+# A stopped unit that a restart handler of this run restarts anyway is started by that handler,
+# once (src/plan/plan.ts). tp_defer_start records it; the handler, as it begins, takes it back
+# (tp_deferred_taken). A step that fails before that handler ran must not leave the unit stopped
+# where its change used to start it (the agent, when Alloy's restart failed): tp_fail_exit,
+# every step's failure path, starts what is still deferred, then ends the script.
 TP_DEFERRED=()
 tp_defer_start() { TP_DEFERRED+=("$@"); } # UNIT...
 tp_deferred_taken() { # UNIT: its handler runs now

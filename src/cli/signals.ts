@@ -53,11 +53,14 @@ export interface EarlySignals {
  * second signal leaves at once (a vault script that ignores it must not hold the run).
  */
 export function earlySignals(hangup: Hangup): EarlySignals {
-  let first: NodeJS.Signals | undefined;
+  // (the first signal is the abort's reason)
   const stop = new AbortController();
+  const interruption = () =>
+    stop.signal.aborted
+      ? new RunInterrupted(`User interrupted execution (${String(stop.signal.reason)} before any host was reached: nothing was run on any host)`)
+      : undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (first) leave(128 + osConstants.signals[signal], hangup);
-    first = signal;
+    if (stop.signal.aborted) leave(128 + osConstants.signals[signal], hangup);
     stop.abort(signal);
     if (signal === 'SIGHUP') {
       // the terminal is gone: its writes fail, and the process ends by the hangup (leave())
@@ -69,10 +72,9 @@ export function earlySignals(hangup: Hangup): EarlySignals {
   for (const s of signals) process.on(s, onSignal);
   return {
     stop: stop.signal,
-    interruption: () =>
-      first ? new RunInterrupted(`User interrupted execution (${first} before any host was reached: nothing was run on any host)`) : undefined,
-    check() {
-      const interrupted = this.interruption();
+    interruption,
+    check: () => {
+      const interrupted = interruption();
       if (interrupted) throw interrupted;
     },
     release() {

@@ -1,6 +1,7 @@
 // What integration tests share: finding the lab, running commands on its hosts with the real
 // OpenSSH client, and running the real CLI (a subprocess, exactly as an admin runs it).
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,25 @@ export async function onHost(info: LabInfo, host: string, command: string): Prom
     const e = error as { stdout?: string; stderr?: string; code?: number };
     return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: typeof e.code === 'number' ? e.code : 255 };
   }
+}
+
+/**
+ * Starts `command(ready)` on `host` in the background and returns once it is at work: it creates
+ * the file `ready` (a fresh name in /tmp, which any account may write) when it is. A login can
+ * take longer than a run's first steps on a loaded machine, and a watcher or a race that joins
+ * late proves nothing. `what` names it should it not start within 30 s. (The session in an
+ * object: an async function returning its promise would wait for it.)
+ */
+export async function startOnHost(
+  info: LabInfo,
+  host: string,
+  what: string,
+  command: (ready: string) => string,
+): Promise<{ session: ReturnType<typeof onHost> }> {
+  const ready = `/tmp/tp-ready-${randomUUID()}`;
+  const session = onHost(info, host, command(ready));
+  await mustOnHost(info, host, `for i in $(seq 300); do [ -e ${ready} ] && exit 0; sleep 0.1; done; echo "${what} did not start" >&2; exit 1`);
+  return { session };
 }
 
 export async function mustOnHost(info: LabInfo, host: string, command: string): Promise<string> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, spawnProvision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, spawnProvision, startOnHost } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost[];
@@ -50,8 +50,8 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
    * the swaps hit the write, the reload and the checks, for SECONDS from then;
    * each swap is counted in /tmp/attacks (readable after the race).
    */
-  const attacker = (seconds: number, armed = false) =>
-    `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); : > /tmp/attacker-ready
+  const attacker = (seconds: number, armed: boolean, ready: string) =>
+    `rm -f /tmp/attacks; setpriv --reuid=alloy --regid=alloy --clear-groups bash -c 'end=$((SECONDS+${seconds})); : > ${ready}
        if [ ${armed ? 1 : 0} = 1 ]; then
          until compgen -G "/etc/.tp-stage.*" >/dev/null || [ $SECONDS -ge $((end + 60)) ]; do :; done
          end=$((SECONDS+${seconds}))
@@ -67,15 +67,8 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
   /** The attacker running on the SLES 16 host: returns once it is at work (its login can take
    *  longer than a run's first steps on a loaded machine, and a race it joins late proves nothing). */
   const startAttacker = async (seconds: number, armed = false) => {
-    const host = push[0]!.name;
-    await mustOnHost(info, host, 'rm -f /tmp/attacker-ready');
-    const race = onHost(info, host, attacker(seconds, armed));
-    await mustOnHost(
-      info,
-      host,
-      'for i in $(seq 300); do [ -e /tmp/attacker-ready ] && exit 0; sleep 0.1; done; echo "the attacker did not start" >&2; exit 1',
-    );
-    return { race }; // in an object: an async function returning the promise would wait for it
+    const { session } = await startOnHost(info, push[0]!.name, 'the attacker', (ready) => attacker(seconds, armed, ready));
+    return { race: session };
   };
 
   it('a provision run that rewrites trento.alloy never writes, chowns or chmods the decoy', async () => {

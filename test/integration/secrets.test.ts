@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit } from './helpers.ts';
+import { randomUUID } from 'node:crypto';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit, startOnHost } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost[];
@@ -123,16 +124,17 @@ describe('hostile values', () => {
     // It watches from before the run starts until the run has ended (a stop file; 300 s at most),
     // however long a loaded machine makes the run.
     const h = push[0]!;
-    await mustOnHost(info, h.name, 'rm -f /run/watch-ready /run/watch-stop');
-    const watcher = onHost(
+    const stop = `/run/tp-watch-stop-${randomUUID()}`;
+    const { session: watcher } = await startOnHost(
       info,
       h.name,
-      'touch /run/watch-ready; end=$((SECONDS + 300)); until [ -e /run/watch-stop ] || [ $SECONDS -ge $end ]; do ' +
+      'the watcher',
+      (ready) =>
+        `touch ${ready}; end=$((SECONDS + 300)); until [ -e ${stop} ] || [ $SECONDS -ge $end ]; do ` +
         'for f in /etc/trento/.tp-stage.* /etc/.tp-stage.* /etc/trento/.tp-stage.*/* /etc/.tp-stage.*/*; do [ -e "$f" ] && stat -c "%a %n" "$f"; done; sleep 0.01; done 2>/dev/null; true',
     );
-    await mustOnHost(info, h.name, 'for i in $(seq 300); do [ -e /run/watch-ready ] && exit 0; sleep 0.1; done; echo "the watcher did not start" >&2; exit 1');
     const run = await provision(['-i', inv, '--limit', h.name, '-e', 'agent_prometheus_auth_password=SENTINEL-new-password']).finally(() =>
-      mustOnHost(info, h.name, 'touch /run/watch-stop'),
+      mustOnHost(info, h.name, `touch ${stop}`),
     );
     expect(run.code, run.stdout).toBe(0);
     const seen = [...new Set((await watcher).stdout.trim().split('\n').filter(Boolean))];

@@ -134,13 +134,14 @@ case $code in
     # their old arguments or not built at all. So it reloads what is back on disk.
     again=$(alloy_reload)
     if [ -n "$previous" ]; then back="the previous file is back"; else back="the new file was removed"; fi
+    refused="configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload"
     case $again in
-      200) echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; its log says why: journalctl -u $TP_ALLOY_UNIT); $back and Alloy reloaded" >&2 ;;
-      000) echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload; journalctl -u $TP_ALLOY_UNIT says why); $back, and Alloy did not answer its reload (not running?): it loads the files when it starts" >&2 ;;
+      200) echo "$refused; its log says why: journalctl -u $TP_ALLOY_UNIT); $back and Alloy reloaded" >&2 ;;
+      000) echo "$refused; journalctl -u $TP_ALLOY_UNIT says why); $back, and Alloy did not answer its reload (not running?): it loads the files when it starts" >&2 ;;
       *)
         # Refused without trento.alloy's change too: the fault is in another file of the folder.
         # Alloy ends when its first load fails, so a restart now would stop every pipeline.
-        echo "configure-alloy: Alloy refused the new $target (HTTP $code on $TP_ALLOY_HTTP/-/reload), and refuses the folder without it too (HTTP $again): another file in $dir is wrong (journalctl -u $TP_ALLOY_UNIT says which); $back; do not restart Alloy before that file is fixed (it would not start), then reload it" >&2
+        echo "$refused), and refuses the folder without it too (HTTP $again): another file in $dir is wrong (journalctl -u $TP_ALLOY_UNIT says which); $back; do not restart Alloy before that file is fixed (it would not start), then reload it" >&2
         ;;
     esac
     exit 1
