@@ -19,6 +19,10 @@ export interface FactsOptions {
   /** Also ask the repositories which trento-agent they offer when it is missing (its version
    *  decides what an install writes; an uninstall has no use for it). Default true. */
   withCandidate?: boolean;
+  /** Also what only an uninstall needs (src/facts/sources/alloy-config.sh): the files Alloy loads
+   *  that are the admin's, and whether Alloy would load the single file a restored CONFIG_FILE
+   *  line names. Default false. */
+  forUninstall?: boolean;
   zyppLockTimeoutSeconds: number;
   /** The managed files to read; the toolkit's own by default (tests point it elsewhere). */
   managedFiles?: readonly string[];
@@ -41,6 +45,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_WANT_UPDATES: options.withUpdates ? 1 : 0,
       TP_WANT_PROBES: options.withProbes === false ? 0 : 1,
       TP_WANT_CANDIDATE: options.withCandidate === false ? 0 : 1,
+      TP_FOR_UNINSTALL: options.forUninstall ? 1 : 0,
       TP_ALLOY_FROM_MAJOR: ALLOY_FROM_MAJOR,
       TP_PACKAGES: Object.values(PACKAGES),
       TP_RPM_VERSIONS_FORMAT: RPM_VERSIONS_FORMAT,

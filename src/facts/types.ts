@@ -69,6 +69,9 @@ export interface HostFacts {
     /** Why another account than root can write the sysconfig (tp_sysconfig_unsafe): that account
      *  would choose, through CONFIG_FILE, where root writes trento.alloy. */
     sysconfigUnsafe?: string;
+    /** Uninstall only (undefined otherwise): the files Alloy loads now (paths) that are neither
+     *  trento.alloy nor its package's own unchanged: the admin's pipelines, which stop with Alloy. */
+    adminPipelines?: string[];
     /** Where the toolkit switched CONFIG_FILE to a folder: the *.alloy files there (names) that
      *  the saved line's single-file mode would stop loading. */
     droppedBySingleFile: string[];
@@ -79,6 +82,9 @@ export interface HostFacts {
      *  package's config.alloy where it had none) when it does not exist, so Alloy could not start
      *  on that line. */
     singleFileMissing?: string;
+    /** Uninstall only, where the toolkit switched CONFIG_FILE to a folder: the file the saved line
+     *  names, with `alloy validate`'s "Error:" lines, when Alloy would not load it alone. */
+    singleFileRefused?: { file: string; errors: string };
   };
   files: Record<string, FileFact>;
   /** Folders holding what a killed apply left (staging folders, temp files): removed by the plan. */

@@ -40,6 +40,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
         withUpdates,
         withProbes: !options.check,
         withCandidate: !options.uninstall,
+        forUninstall: options.uninstall,
         zyppLockTimeoutSeconds: options.zyppLockTimeoutSeconds,
       });
       scripts.set(withUpdates, script);

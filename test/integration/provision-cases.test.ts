@@ -572,6 +572,24 @@ describe('hosts in other states', () => {
       expect(install.code, install.stdout).toBe(0);
       expect(install.stdout).toContain(`record how ${unit} was (disabled, inactive), for uninstall`);
       expect(await unitState()).toBe('enabled\nactive\n');
+      if (unit === 'alloy.service') {
+        // The admin has given the Alloy the toolkit turned on a pipeline since: it is not stopped
+        // (their pipeline would stop with it), the record stays, and the run says so; once the
+        // pipeline is gone, the next uninstall puts Alloy back as it was.
+        await mustOnHost(
+          info,
+          h.name,
+          `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+        );
+        const kept = await onHostOnly(h, '--uninstall', '--purge');
+        await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
+        expect(kept.code, kept.stdout).toBe(0);
+        expect(statusOf(kept, h.name)?.warnings.join('\n')).toMatch(
+          /alloy\.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it now also loads \/etc\/alloy\/admin\.alloy/,
+        );
+        expect(await unitState()).toBe('enabled\nactive\n');
+        expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/units')).toBe('alloy.service disabled inactive\n');
+      }
       const uninstall = await onHostOnly(h, '--uninstall', '--purge');
       expect(uninstall.code, uninstall.stdout).toBe(0);
       expect(uninstall.stdout).toContain(`forget how ${unit} was before trento-provision (recorded)`);
@@ -660,7 +678,7 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
-  it("uninstall whose restored CONFIG_FILE Alloy refuses: the toolkit's line and trento.alloy come back, the saved line is kept, and the next uninstall restores it", async () => {
+  it("uninstall whose restored CONFIG_FILE Alloy would refuse: directory mode stays (Alloy never restarted into the failure), the host fails with Alloy's words as trento.alloy comes back, and the next uninstall restores the line", async () => {
     const h = push[0]!;
     await freshlyProvisioned(h);
     // The admin's config.alloy (loaded in both modes) sends through Trento's remote_write: Alloy
@@ -676,12 +694,25 @@ describe('hosts in other states', () => {
         h.name,
         'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /var/lib/trento-provision/ | grep CONFIG_FILE; test -f /etc/alloy/trento.alloy && echo trento.alloy; curl -sf 127.0.0.1:12345/-/ready',
       );
+    const alloyPid = () => mustOnHost(info, h.name, 'systemctl show -p MainPID --value alloy.service');
     try {
+      const pidBefore = await alloyPid();
+      // --check says it already: the facts ask alloy validate about the file alone.
+      const check = await onHostOnly(h, '--uninstall', '--check');
+      expect(check.stdout).not.toMatch(/restore CONFIG_FILE/);
       const run = await onHostOnly(h, '--uninstall');
       expect(run.code, run.stdout).toBe(2);
       expect(statusOf(run, h.name)?.status).toBe('failed');
-      // Alloy does not start, and says why only in its journal (the lab has none: the hint alone)
-      expect(run.stdout).toMatch(/Alloy is not ready after .*\n(.*\n)*.*see journalctl -u alloy\.service for why Alloy did not start/);
+      for (const r of [check, run]) {
+        expect(statusOf(r, h.name)?.warnings.join('\n')).toMatch(
+          /CONFIG_FILE in \/etc\/sysconfig\/alloy stays CONFIG_FILE="\/etc\/alloy\/" \(directory mode\): Alloy would not load \/etc\/alloy\/config\.alloy alone, .*\(alloy validate: Error: .*prometheus\.remote_write\.trento/,
+        );
+      }
+      expect(run.stdout).not.toMatch(/restart alloy/);
+      // The reload without trento.alloy refused (the admin's config uses Trento's component), in
+      // Alloy's words; never restarted: the admin's pipelines ran throughout.
+      expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/);
+      expect(await alloyPid()).toBe(pidBefore);
       expect(await state()).toBe('CONFIG_FILE="/etc/alloy/"\nalloy-CONFIG_FILE.orig\nalloy-CONFIG_FILE.ours\ntrento.alloy\nAlloy is ready.\n');
     } finally {
       await mustOnHost(info, h.name, 'mv -f /root/config.alloy.kept /etc/alloy/config.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
@@ -776,6 +807,44 @@ describe('hosts in other states', () => {
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).toMatch(/restore CONFIG_FILE in \/etc\/sysconfig\/alloy to CONFIG_FILE="\/etc\/alloy\/config\.alloy"/);
     expect(await state()).toBe('CONFIG_FILE="/etc/alloy/config.alloy"\n');
+    expect((await onHostOnly(h)).code).toBe(0);
+  });
+
+  it("--purge keeps the Alloy it installed where the admin's pipeline is in config.alloy (the file the package's line names), after an earlier uninstall put that line back too; the package's own config.alloy, unchanged, does not keep it", async () => {
+    const h = push[0]!;
+    await freshlyProvisioned(h);
+    const alloyState = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'rpm -q alloy >/dev/null && echo installed || echo removed; grep ^CONFIG_FILE /etc/sysconfig/alloy || true; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -o "prometheus.exporter.self.admin" | sort -u',
+      );
+    await mustOnHost(
+      info,
+      h.name,
+      `cp -p /etc/alloy/config.alloy /root/config.alloy.pkg && printf 'prometheus.exporter.self "admin" {\\n}\\n' >> /etc/alloy/config.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
+    );
+    try {
+      // --purge in directory mode (the line goes back to config.alloy, Alloy stays on it), a plain
+      // uninstall, and --purge again once the saved line is forgotten: Alloy stays each time.
+      for (const args of [['--uninstall', '--purge'], ['--uninstall'], ['--uninstall', '--purge']]) {
+        const run = await onHostOnly(h, ...args);
+        expect(run.code, run.stdout).toBe(0);
+        expect(statusOf(run, h.name)?.warnings.join('\n'), args.join(' ')).toMatch(
+          args.includes('--purge')
+            ? /Alloy stays installed and running .*: it also loads \/etc\/alloy\/config\.alloy, not trento-provision's/
+            : /^(?![\s\S]*Alloy stays)/,
+        );
+        expect(await alloyState(), args.join(' ')).toBe('installed\nCONFIG_FILE="/etc/alloy/config.alloy"\nprometheus.exporter.self.admin\n');
+      }
+    } finally {
+      await mustOnHost(info, h.name, 'cp -p /root/config.alloy.pkg /etc/alloy/config.alloy && rm /root/config.alloy.pkg');
+    }
+    // config.alloy as the package shipped it: --purge removes the Alloy the toolkit installed.
+    const purge = await onHostOnly(h, '--uninstall', '--purge');
+    expect(purge.code, purge.stdout).toBe(0);
+    expect(purge.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\balloy\\b.* \\(installed by trento-provision\\)$`, 'm'));
+    expect(await mustOnHost(info, h.name, 'rpm -q alloy >/dev/null && echo installed || echo removed')).toBe('removed\n');
     expect((await onHostOnly(h)).code).toBe(0);
   });
 

@@ -6,7 +6,17 @@
 // old line so uninstall can put it back.
 import { sh } from '../../../src/exec/command.ts';
 import { FILE_ACCESS, PACKAGES, PATHS, UNITS } from '../../../src/facts/paths.ts';
-import { adminService, adminServiceRestored, file, fileAbsent, installedByToolkit, service, packagesWanted, unifiedDiff } from '../../../src/plan/ops.ts';
+import {
+  adminService,
+  adminServiceRestored,
+  file,
+  fileAbsent,
+  installedByToolkit,
+  service,
+  packagesWanted,
+  unifiedDiff,
+  unitPrior,
+} from '../../../src/plan/ops.ts';
 import type { Change, RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import type { HostFacts } from '../../../src/facts/types.ts';
 import { unitRunning } from '../../../src/facts/sources/units.ts';
@@ -171,14 +181,19 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
-  // So does the toolkit's own where the admin has since given it pipelines of theirs (other
-  // *.alloy files in its folder): --purge would stop them with it, without a word.
+  // So does the toolkit's own where the admin has since given it pipelines of theirs (a file it
+  // loads besides trento.alloy that is not its package's own, unchanged: their config.alloy, an
+  // admin.alloy in its folder): --purge would stop them with it, without a word.
+  const adminPipelines = facts.alloy.adminPipelines ?? [];
   const toolkits = purge && installedByToolkit(PACKAGES.alloy, facts);
-  const adminPipelines = toolkits ? facts.alloy.droppedBySingleFile.map((n) => `${facts.alloy.configDir}/${n}`) : [];
   const ours = toolkits && adminPipelines.length === 0;
   // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
-  const restored = ours ? null : adminServiceRestored(UNITS.alloy, facts);
+  // Not stopped where it loads pipelines of the admin's now (given since the toolkit turned it on):
+  // left as it is, record kept, with a warning saying how to finish.
+  const putBack = ours ? null : adminServiceRestored(UNITS.alloy, facts);
+  const keptForAdmin = Boolean(putBack?.service?.stop) && adminPipelines.length > 0;
+  const restored = keptForAdmin ? null : putBack;
   const stopped = ours || Boolean(restored?.service?.stop);
   // An Alloy that does not run (the admin stopped it) reads what the uninstall leaves when it
   // starts: nothing to reload or restart, and the plan does not say it would (the apply would not).
@@ -187,7 +202,12 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const tasks: RoleTasks = {
     removePackages: purge && adminPipelines.length === 0 ? [PACKAGES.alloy] : [],
     warnings: [
-      ...(adminPipelines.length > 0
+      ...(keptForAdmin
+        ? [
+            `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it now also loads ${adminPipelines.join(', ')}, not trento-provision's, which would stop with it; to put it back as it was, move them away and run the uninstall again (or run 'systemctl disable --now ${UNITS.alloy}' on the host)`,
+          ]
+        : []),
+      ...(toolkits && adminPipelines.length > 0
         ? [
             `Alloy stays installed and running (reloaded without ${PATHS.trentoAlloyName}), though trento-provision installed it and --purge removes what it installed: it also loads ${adminPipelines.join(', ')}, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)`,
           ]
@@ -217,8 +237,9 @@ export function uninstall(ctx: TaskContext): RoleTasks {
  * run whose checks failed after the restore), or where /etc/sysconfig/alloy went with Alloy's
  * package. Kept, with the folder, where the folder holds *.alloy files of the admin's that the
  * restored single-file mode would silently stop loading (unless Alloy goes with --purge), and
- * where the file the line names is not there and Alloy runs (it would be restarted into a
- * failure; a stopped Alloy gets the line back, as it had it).
+ * where the file the line names is not there or Alloy would refuse it alone (`alloy validate`, in
+ * the facts) and Alloy runs (it would be restarted into a failure; a stopped Alloy gets the line
+ * back, as it had it).
  */
 function configFileRestored(facts: HostFacts, alloyRemoved: boolean, alloyStopped: boolean): { changes: Change[]; warnings: string[] } {
   const saved = facts.files[PATHS.savedAlloyConfigFile];
@@ -258,6 +279,17 @@ function configFileRestored(facts: HostFacts, alloyRemoved: boolean, alloyStoppe
       ],
     };
   }
+  // Alloy would refuse that file alone (a config of the admin's that uses Trento's component): a
+  // restart onto it would stop their pipelines, for good should the rollback's restart fail too.
+  const refused = facts.alloy.singleFileRefused;
+  if (refused && !alloyStopped) {
+    return {
+      changes: [],
+      warnings: [
+        `CONFIG_FILE in ${PATHS.alloySysconfig} stays ${current ?? 'a folder'} (directory mode): Alloy would not load ${refused.file} alone, which the line trento-provision replaced (${line || 'none, the package default'}) names (alloy validate: ${refused.errors.split('\n').join(' ')}); to go back to that line, make ${refused.file} load on its own and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+      ],
+    };
+  }
   const dropped = facts.alloy.droppedBySingleFile;
   if (dropped.length && !alloyRemoved) {
     const names = dropped.map((n) => `${facts.alloy.configDir}/${n}`).join(', ');
@@ -279,7 +311,10 @@ function configFileRestored(facts: HostFacts, alloyRemoved: boolean, alloyStoppe
       script: sh`tp_alloy_restore_config_file ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,
       notify: ['restart alloy'],
     },
-    forget('Alloy runs on the restored line (once the checks pass)', 'retire'),
+    forget(
+      alloyRemoved ? `${PATHS.alloySysconfig} has it back as Alloy's package goes (--purge)` : 'Alloy runs on the restored line (once the checks pass)',
+      'retire',
+    ),
   ];
   return { changes, warnings: [] };
 }

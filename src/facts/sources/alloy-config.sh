@@ -37,6 +37,38 @@ fi
 if [ -d "$cfgdir" ] && IFS= read -r hardlinks <"$TP_PROTECTED_HARDLINKS" 2>/dev/null && [ "$hardlinks" = 0 ]; then
   record alloy-hardlinks-unprotected yes
 fi
+# Uninstall (TP_FOR_UNINSTALL): the files Alloy loads now that are not trento.alloy and not
+# its package's own, unchanged (the package's sample config.alloy): the admin's pipelines, which
+# would stop with Alloy. --purge keeps the toolkit's Alloy for them, and uninstall does not stop an
+# Alloy it turned on. What Alloy loads is CONFIG_FILE: a folder's *.alloy files, or the one file.
+# A link, or what cannot be read as the package's digest says, is the admin's. One rpm query and
+# a read (tp_read_nofollow: Alloy's account writes the folder) and a sha256sum per file, only on
+# an uninstall.
+if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
+  loaded=()
+  if [ -d "$cfg" ]; then
+    for f in "$cfgdir"/*.alloy; do
+      if [ -f "$f" ] && [ "${f##*/}" != "$TP_TRENTO_ALLOY" ]; then loaded+=("$f"); fi
+    done
+  elif [ -f "$cfg" ] && [ "${cfg##*/}" != "$TP_TRENTO_ALLOY" ]; then
+    loaded=("$cfg")
+  fi
+  admin=
+  if ((${#loaded[@]})); then
+    # "8": the package's file digests are sha256 (rpm's PGPHASHALGO_SHA256), as sha256sum's
+    { packaged=$(rpm -q --qf '%{FILEDIGESTALGO}\n[%{FILEDIGESTS} %{FILENAMES}\n]' "$TP_ALLOY_PACKAGE"); } 2>/dev/null || packaged=
+    [ "${packaged%%$'\n'*}" = 8 ] || packaged=
+    for f in "${loaded[@]}"; do
+      if [ -n "$packaged" ] && tp_read_nofollow "$f" && [ "${#TP_REPLY}" -le "$TP_MAX_FILE_BYTES" ]; then
+        sum=$(printf '%s' "$TP_REPLY" | sha256sum) sum=${sum%% *}
+        # the package's digest of this very path (a line "DIGEST PATH")
+        if [ -n "$sum" ] && [[ $'\n'$packaged$'\n' == *$'\n'"$sum $f"$'\n'* ]]; then continue; fi
+      fi
+      admin+=$f$'\n'
+    done
+  fi
+  record alloy-admin-pipelines "$admin"
+fi
 # Where the toolkit switched CONFIG_FILE to a folder (its saved line is there): the *.alloy files
 # in the folder that the saved line's single-file mode would stop loading (all but trento.alloy
 # and the file the line names; the package's config.alloy where it had no line). Uninstall keeps
@@ -57,4 +89,22 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
     dropped+=${f##*/}$'\n'
   done
   record alloy-dropped-by-single-file "$dropped"
+  # Uninstall: would Alloy load that file alone? Where it would not (a config of the admin's that
+  # uses Trento's component, one that needs another file of the folder), restoring the line would
+  # restart Alloy into a failure and stop the admin's pipelines (for good, should the rollback's
+  # restart fail too): uninstall keeps directory mode, in which Alloy runs now, and says why.
+  # `alloy validate` of a copy read without following a link (root's, in a folder of its own),
+  # with the flags Alloy runs with; its "Error:" lines only, without the source lines it quotes.
+  if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -f "$single" ] && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
+    if tp_copy_nofollow "$single" "$copy/${single##*/}" && ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy/${single##*/}" 2>&1); then
+      refused=
+      while IFS= read -r l; do
+        [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"${single%/*}/"}$'\n'
+      done <<<"$out"
+      record alloy-single-file "$single"
+      refused=${refused:-alloy validate failed without saying why}
+      record alloy-single-file-refused "${refused:0:2000}"
+    fi
+    rm -rf -- "$copy"
+  fi
 fi

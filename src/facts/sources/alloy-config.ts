@@ -21,7 +21,11 @@ export const alloyConfig: FactSource<'alloy'> = {
         ...(r.get('alloy-sysconfig-unsafe') ? { sysconfigUnsafe: r.get('alloy-sysconfig-unsafe')! } : {}),
         droppedBySingleFile: (r.get('alloy-dropped-by-single-file') ?? '').split('\n').filter(Boolean),
         dormantFiles: (r.get('alloy-dormant-files') ?? '').split('\n').filter(Boolean),
+        ...(r.has('alloy-admin-pipelines') ? { adminPipelines: r.get('alloy-admin-pipelines')!.split('\n').filter(Boolean) } : {}),
         ...(r.get('alloy-single-file-missing') ? { singleFileMissing: r.get('alloy-single-file-missing')! } : {}),
+        ...(r.has('alloy-single-file-refused')
+          ? { singleFileRefused: { file: r.get('alloy-single-file') ?? '', errors: r.get('alloy-single-file-refused')!.trimEnd() } }
+          : {}),
       },
     },
   }),

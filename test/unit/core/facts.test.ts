@@ -218,6 +218,29 @@ describe('facts', () => {
     expect(facts.alloy.dormantFiles).toEqual(['staging.alloy']);
   });
 
+  it("on uninstall, the files Alloy loads besides trento.alloy (its folder's *.alloy, or the one file): the admin's pipelines, where its package does not own them as they are", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-admin-pipelines-'));
+    for (const name of ['config.alloy', 'admin.alloy', 'trento.alloy', 'notes.txt']) writeFileSync(join(dir, name), '// x\n');
+    mkdirSync(join(dir, 'sub.alloy')); // a folder: Alloy loads files only
+    symlinkSync(join(dir, 'notes.txt'), join(dir, 'linked.alloy'));
+    const sysconfig = join(dir, 'sysconfig-alloy');
+    const factsFor = (line: string, forUninstall: boolean) => {
+      writeFileSync(sysconfig, `${line}\n`, { mode: 0o644 });
+      const script = wrapScript(toShell(factsScript({ withContent: false, forUninstall, zyppLockTimeoutSeconds: 5 }))).replace(
+        /^TP_ALLOY_SYSCONFIG=.*$/m,
+        `TP_ALLOY_SYSCONFIG=${sysconfig}`,
+      );
+      return parseFacts(execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 })).alloy.adminPipelines;
+    };
+    // This machine has no alloy package: nothing there is the package's own. (The lab's package,
+    // whose config.alloy is its own while unchanged, is provision-cases' uninstall case.)
+    expect(factsFor(`CONFIG_FILE="${dir}/"`, true)).toEqual(['admin.alloy', 'config.alloy', 'linked.alloy'].map((n) => join(dir, n)));
+    expect(factsFor(`CONFIG_FILE="${dir}/config.alloy"`, true)).toEqual([join(dir, 'config.alloy')]);
+    expect(factsFor(`CONFIG_FILE="${dir}/trento.alloy"`, true)).toEqual([]);
+    // Not asked (every run but an uninstall): not read, no process.
+    expect(factsFor(`CONFIG_FILE="${dir}/"`, false)).toBeUndefined();
+  });
+
   it("warns where fs.protected_hardlinks is 0: Alloy's account could then hard-link a root-only file into its folder, which root reads", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-hardlinks-'));
     const sysconfig = join(dir, 'sysconfig-alloy');

@@ -348,13 +348,39 @@ describe('plans per platform', () => {
       `CONFIG_FILE in /etc/sysconfig/alloy stays CONFIG_FILE="/etc/alloy/" (directory mode): the line trento-provision replaced (CONFIG_FILE="/etc/alloy/config.alloy") names /etc/alloy/config.alloy, which does not exist, so Alloy could not start on it; to go back to that line, create /etc/alloy/config.alloy (Alloy's configuration) and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
     );
     expect(keptNoFile.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    // Alloy would refuse that file alone (the facts' alloy validate: a config of the admin's that
+    // uses Trento's component): as above, the folder stays for a running Alloy, with Alloy's words.
+    const refusedFile = {
+      ...facts,
+      alloy: {
+        ...facts.alloy,
+        singleFileRefused: {
+          file: '/etc/alloy/config.alloy',
+          errors: 'Error: /etc/alloy/config.alloy:5:16: component "prometheus.remote_write.trento.receiver" does not exist',
+        },
+      },
+    };
+    const keptRefused = planFor(refusedFile, { uninstall: true });
+    expect(keptRefused.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE/);
+    expect(keptRefused.warnings).toContain(
+      `CONFIG_FILE in /etc/sysconfig/alloy stays CONFIG_FILE="/etc/alloy/" (directory mode): Alloy would not load /etc/alloy/config.alloy alone, which the line trento-provision replaced (CONFIG_FILE="/etc/alloy/config.alloy") names (alloy validate: Error: /etc/alloy/config.alloy:5:16: component "prometheus.remote_write.trento.receiver" does not exist); to go back to that line, make /etc/alloy/config.alloy load on its own and run the uninstall again (${PATHS.savedAlloyConfigFile} keeps the line)`,
+    );
+    expect(keptRefused.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    const stoppedRefused = { ...refusedFile, units: { ...refusedFile.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
+    expect(planFor(stoppedRefused, { uninstall: true }).changes.map((c) => c.summary)).toContain(
+      'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
+    );
     const stoppedNoFile = { ...noFile, units: { ...noFile.units, 'alloy.service': { state: 'inactive', enabled: 'enabled' } } };
     expect(planFor(stoppedNoFile, { uninstall: true }).changes.map((c) => c.summary)).toContain(
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
     );
     // --purge of the toolkit's Alloy that now loads a pipeline of the admin's: Alloy stays (it
     // would stop their pipeline with it), installed, running, in directory mode, and says why.
-    const withAdminsOurs = { ...withAdmins, record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] } };
+    const withAdminsOurs = {
+      ...withAdmins,
+      alloy: { ...withAdmins.alloy, adminPipelines: ['/etc/alloy/admin.alloy'] },
+      record: { ...withAdmins.record, packages: [...withAdmins.record.packages, 'alloy'] },
+    };
     const purged = planFor(withAdminsOurs, { uninstall: true, purge: true });
     expect(purged.changes.map((c) => c.summary).join('\n')).not.toMatch(/CONFIG_FILE|alloy\.service/);
     expect(purged.changes.flatMap((c) => c.details ?? []).filter((d) => d.startsWith('- package alloy '))).toEqual([]);
@@ -364,13 +390,28 @@ describe('plans per platform', () => {
     expect(purged.warnings[0]).toBe(
       "Alloy stays installed and running (reloaded without trento.alloy), though trento-provision installed it and --purge removes what it installed: it also loads /etc/alloy/admin.alloy, not trento-provision's, which would stop with it; to remove Alloy, move them away and run the uninstall with --purge again (or remove the package yourself)",
     );
+    // The admin's pipeline in the very file the saved line names (their config.alloy, which
+    // single-file mode loads too), or on a host whose line an earlier uninstall put back: the
+    // facts name what Alloy loads that is not its package's own, and Alloy stays all the same.
+    for (const alloy of [
+      { ...withAdminsOurs.alloy, droppedBySingleFile: [], adminPipelines: ['/etc/alloy/config.alloy'] },
+      { ...facts.alloy, configFile: '/etc/alloy/config.alloy', adminPipelines: ['/etc/alloy/config.alloy'] },
+    ]) {
+      const keptAlloy = planFor({ ...withAdminsOurs, alloy }, { uninstall: true, purge: true });
+      expect(keptAlloy.changes.flatMap((c) => c.details ?? []).filter((d) => d.startsWith('- package alloy '))).toEqual([]);
+      expect(keptAlloy.warnings.join('\n')).toMatch(/Alloy stays installed and running .*: it also loads \/etc\/alloy\/config\.alloy, not trento-provision's/);
+    }
     // Once they are gone, --purge removes it and the line goes back.
     const purgedAlone = planFor(
-      { ...withAdminsOurs, alloy: { ...withAdminsOurs.alloy, droppedBySingleFile: [], dormantFiles: [] } },
+      { ...withAdminsOurs, alloy: { ...withAdminsOurs.alloy, droppedBySingleFile: [], dormantFiles: [], adminPipelines: [] } },
       { uninstall: true, purge: true },
     );
     expect(purgedAlone.changes.map((c) => c.summary)).toContain('restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"');
     expect(purgedAlone.changes.flatMap((c) => c.details ?? [])).toContainEqual(expect.stringMatching(/^- package alloy /));
+    // (and the record is forgotten for what it is: Alloy goes, it runs on no line)
+    expect(purgedAlone.changes.map((c) => c.summary)).toContain(
+      `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): /etc/sysconfig/alloy has it back as Alloy's package goes (--purge)`,
+    );
 
     // The line is back already (an uninstall whose checks failed after the restore): the records
     // are forgotten, nothing is written or restarted for them.
@@ -1209,6 +1250,17 @@ describe("an admin's node_exporter or Alloy the toolkit turned on is put back as
     ]);
     expect(uninstall.handlers.map((h) => h.name)).not.toContain('reload alloy');
     expect(uninstall.checks.map((c) => c.name)).not.toContain('Alloy keeps running');
+    // The admin has given it pipelines since (their config.alloy, in the folder it loads): it is
+    // neither stopped nor disabled, the record stays for a later uninstall, and the plan says so;
+    // it is reloaded without trento.alloy and checked to keep running.
+    const withPipeline = { ...done, alloy: { ...done.alloy, adminPipelines: ['/etc/alloy/config.alloy'] } };
+    const leftOn = planFor(withPipeline, { uninstall: true });
+    expect(byId(leftOn, 'service:alloy.service')).toBeUndefined();
+    expect(leftOn.warnings).toContain(
+      "alloy.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it now also loads /etc/alloy/config.alloy, not trento-provision's, which would stop with it; to put it back as it was, move them away and run the uninstall again (or run 'systemctl disable --now alloy.service' on the host)",
+    );
+    expect(leftOn.handlers.map((h) => h.name)).toContain('reload alloy');
+    expect(leftOn.checks.map((c) => c.name)).toContain('Alloy keeps running');
     // Running before (only disabled): kept running, reloaded without trento.alloy, and checked.
     const running = { ...done, record: { ...done.record, units: ['alloy.service disabled active'] } };
     const kept = planFor(running, { uninstall: true });
