@@ -20,10 +20,12 @@ TP_STAGES=()
 TP_STAGE_DIR=
 declare -A TP_PREV=()
 TP_STEP=0
+TP_GENERATION_AT_EXIT=
 tp_cleanup() {
   local f
   for f in "${TP_TMPS[@]}"; do rm -rf -- "$f"; done
   tp_unstage
+  [ -z "$TP_GENERATION_AT_EXIT" ] || tp_generation_bump
 }
 trap tp_cleanup EXIT
 trap 'tp_cleanup; exit 143' TERM INT
@@ -61,6 +63,27 @@ tp_lock() {
   if [ -L "$TP_RUN_DIR/lock" ]; then echo "$TP_RUN_DIR/lock is a symbolic link; remove it and run again" >&2; exit 11; fi
   exec 9<>"$TP_RUN_DIR/lock" || exit 11
   flock -n 9 || { echo "another trento-provision run is working on this host; run again when it has finished" >&2; exit 11; }
+}
+
+# tp_generation_check BASED_ON: under the lock, the host's apply generation (TP_GENERATION, in the
+# lock's root-only folder) must still be the one this run's facts saw (BASED_ON, '' for none):
+# otherwise another run applied since (or while) they were read, and this plan, made from what the
+# host was then, would redo or undo its work and report changes it did not make. Nothing is
+# changed: exit 12, and the next run plans from what the host is. A new generation is written now
+# and again when this script ends, so facts read before it or while it runs never pass.
+tp_generation_check() {
+  local now=
+  [ -f "$TP_GENERATION" ] && IFS= read -r now <"$TP_GENERATION"
+  if [ "$now" != "$1" ]; then
+    echo "another trento-provision run applied changes to this host after this run read its facts: nothing was changed, as this run's plan was made from what the host was before; run again" >&2
+    exit 12
+  fi
+  tp_generation_bump && TP_GENERATION_AT_EXIT=1
+}
+tp_generation_bump() {
+  local t
+  printf -v t '%(%s)T' -1
+  printf '%s.%s.%s\n' "$t" "$BASHPID" "$RANDOM$RANDOM" >"$TP_GENERATION.new" && mv -f -- "$TP_GENERATION.new" "$TP_GENERATION"
 }
 
 # tp_clean_leftovers DIR...: under the lock, remove what a killed run (SIGKILL, power loss)
@@ -477,11 +500,19 @@ tp_packages_install() {
     shift 2
   done
   while IFS= read -r line; do [ -z "$line" ] || had[$line]=1; done < <(tp_rpm_installed "${names[@]}")
+  local meanwhile=()
   for i in "${!names[@]}"; do
     [ -z "${had[${names[$i]}]-}" ] && continue
     tp_warn "package ${names[$i]} was installed meanwhile (not by trento-provision): left as it is, not counted as the toolkit's"
+    meanwhile+=("${names[$i]}")
     unset 'names[i]' 'hints[i]'
   done
+  # The step's summary names every package the plan wanted: it says which this run did not install.
+  if [ ${#meanwhile[@]} -gt 0 ]; then
+    local list
+    printf -v list '%s, ' "${meanwhile[@]}"
+    tp_mark "note $TP_STEP x$(tp_b64 "${list%, } found installed meanwhile, not installed by this run")"
+  fi
   [ ${#names[@]} -gt 0 ] || return 0
   tp_packages_record_add "${names[@]}" || return
   # --no-recommends, as the official playbook's zypper tasks (Ansible's disable_recommends): what

@@ -6,6 +6,8 @@ export type Marker =
   | { kind: 'ok'; step: number; output?: string }
   | { kind: 'failed'; step: number; rc: number; output: string }
   | { kind: 'warn'; step: number; message: string }
+  /** What the step found done already, said with its summary (packages installed meanwhile). */
+  | { kind: 'note'; step: number; note: string }
   | { kind: 'verified'; check: string }
   | { kind: 'unverified'; check: string; output: string }
   | { kind: 'applied' }
@@ -28,6 +30,8 @@ export function parseMarker(line: string): Marker | null {
       return { kind, step: Number(rest[0]), rc: Number(rest[1]), output: xb64(rest[2]) };
     case 'warn':
       return { kind, step: Number(rest[0]), message: xb64(rest[1]) };
+    case 'note':
+      return { kind, step: Number(rest[0]), note: xb64(rest[1]) };
     case 'verified':
       return { kind, check: b64(rest[0]) };
     case 'unverified':

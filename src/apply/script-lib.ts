@@ -15,7 +15,7 @@ export interface ScriptOptions {
 }
 
 /** Where the apply script holds its lock (a root-only folder in /run): one run at a time per host. */
-export const HOST_RUN_DIR = '/run/trento-provision';
+export const HOST_RUN_DIR = PATHS.runDir;
 export const HOST_LOCK = `${HOST_RUN_DIR}/lock`;
 
 export function scriptLibrary(options: ScriptOptions): Command {
@@ -26,6 +26,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_ALLOY_HTTP: ALLOY_HTTP,
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
       TP_RUN_DIR: HOST_RUN_DIR,
+      TP_GENERATION: PATHS.applyGeneration,
       TP_STATE_DIR: PATHS.stateDir,
       TP_ALLOY_DEFAULT_DIR: PATHS.alloyDefaultDir,
       TP_ALLOY_SYSCONFIG: PATHS.alloySysconfig,
@@ -49,11 +50,16 @@ export function scriptLibrary(options: ScriptOptions): Command {
  * writes to and their parents (staging folders live in the nearest root-only folder), and its
  * scratch folder; under the lock nobody else can own them.
  */
-export function applyPrelude(managedDirs: string[]): Command {
+export function applyPrelude(managedDirs: string[], basedOn: string): Command {
   const dirs = new Set<string>();
   for (const d of managedDirs) {
     dirs.add(d);
     if (dirname(d) !== '/') dirs.add(dirname(d));
   }
-  return join([raw('tp_lock'), raw('tp_clean_scratch'), join([raw('tp_clean_leftovers'), ...[...dirs].sort().map((d) => sh` ${d}`)], '')]);
+  return join([
+    raw('tp_lock'),
+    sh`tp_generation_check ${basedOn}`,
+    raw('tp_clean_scratch'),
+    join([raw('tp_clean_leftovers'), ...[...dirs].sort().map((d) => sh` ${d}`)], ''),
+  ]);
 }

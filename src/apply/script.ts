@@ -65,7 +65,7 @@ export function applyScript(plan: HostPlan, options: ScriptOptions): Command {
   ]);
   return join([
     scriptLibrary(options),
-    applyPrelude([...dirs]),
+    applyPrelude([...dirs], plan.basedOn),
     ...steps,
     raw('tp_mark applied'),
     checksScript(plan.checks),

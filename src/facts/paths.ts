@@ -25,6 +25,11 @@ export const PATHS = {
   savedAlloyConfigFile: '/var/lib/trento-provision/alloy-CONFIG_FILE.orig',
   /** The CONFIG_FILE line the toolkit wrote: uninstall restores the saved one only over this. */
   ownAlloyConfigLine: '/var/lib/trento-provision/alloy-CONFIG_FILE.ours',
+  /** The apply scripts' root-only folder in /run: the host's lock, one run at a time. */
+  runDir: '/run/trento-provision',
+  /** Which apply last ran on the host (a new word at each one's start and end): an apply whose
+   *  facts saw another refuses its plan, made from what the host was before (src/apply/lib.sh). */
+  applyGeneration: '/run/trento-provision/generation',
   /** agent_server_ca_cert, where the official role puts it (SUSE's trust anchors). */
   serverCaCert: '/etc/pki/trust/anchors/trento-server-ca.pem',
 } as const;

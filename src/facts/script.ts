@@ -62,6 +62,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_ALLOY_PACKAGE_CONFIG: PATHS.alloyPackageConfigFile,
       TP_TRENTO_ALLOY: PATHS.trentoAlloyName,
       TP_STATE_DIR: PATHS.stateDir,
+      TP_GENERATION: PATHS.applyGeneration,
       TP_ZYPP_LOCK_TIMEOUT: options.zyppLockTimeoutSeconds,
     }),
     safeFiles(),

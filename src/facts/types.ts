@@ -46,6 +46,8 @@ export interface HostFacts {
   hostname: string;
   uid: number;
   tools: Set<string>;
+  /** Which apply last ran on the host when the facts were read ('' none since boot; PATHS.applyGeneration). */
+  applyGeneration?: string;
   packages: Record<string, string | undefined>; // name -> version-release when installed
   agentCandidateVersion?: string; // from the repositories when trento-agent is not installed
   /** The repositories were not asked: os-release's major version (this) gets no Alloy. */

@@ -103,6 +103,8 @@ export function fold(t: Tally, e: RunEvent, at?: number): void {
     case 'change-applied': {
       const r = host(t, e.host);
       r.applied.push(e.id);
+      // A summary the step amended (what it found done already) is what the reports say too.
+      r.planned = r.planned.map((c) => (c.id === e.id && c.summary !== e.summary ? { ...c, summary: e.summary } : c));
       r.ok++;
       break;
     }

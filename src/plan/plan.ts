@@ -199,7 +199,12 @@ export function planHost(input: PlanInput): HostPlan {
 
   const warnings: string[] = results.flatMap((r) => r.warnings ?? []);
   for (const n of pending.filter((n) => !forgotten.includes(n))) {
-    warnings.push(`'${n}' did not finish in an earlier run (it, or the change that notified it, failed or was cut short); it runs now`);
+    // Said for --check too, and where another run may still be at work on the host (its record is
+    // written before its handlers run; this run's apply then fails on the host's lock): "this plan
+    // runs it", not "it runs now".
+    warnings.push(
+      `'${n}' did not finish in an earlier run (it, or the change that notified it, failed or was cut short, or that run is still at work on this host); this plan runs it`,
+    );
   }
   for (const p of packagesKept(toRemove, input.facts)) {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
@@ -236,5 +241,6 @@ export function planHost(input: PlanInput): HostPlan {
       ...candidateNotAsked(input),
       ...unusableFilesTouched(changes, input.facts),
     ],
+    basedOn: input.facts.applyGeneration ?? '',
   };
 }

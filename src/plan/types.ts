@@ -118,6 +118,9 @@ export interface HostPlan {
   /** Why the plan cannot be applied on this host (a unit it must enable or start that the admin
    *  masked): the host fails with these before any change, in --check too. */
   refusals: string[];
+  /** The host's apply generation its facts saw ('' none): its apply script runs only while it is
+   *  still that one, so a plan made before another run changed the host is never applied. */
+  basedOn: string;
 }
 
 /** A role (roles/<name>/tasks/main.ts): what it wants on a host, to install or to uninstall. */

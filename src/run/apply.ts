@@ -136,11 +136,17 @@ async function applyHost(
   const script = needsApply(plan) ? applyScript(plan, scriptOptions) : verifyScript(plan, scriptOptions);
   let failed = false;
   let sawDone = false;
+  // A step's notes on what it found done already: its CHANGED line and the reports say them.
+  const notes = new Map<number, string[]>();
   const read = markerReader((m) => {
     switch (m.kind) {
+      case 'note':
+        notes.set(m.step, [...(notes.get(m.step) ?? []), m.note]);
+        break;
       case 'ok': {
         const s = steps[m.step];
-        if (s) emit({ type: 'change-applied', host: h.name, id: s.id, summary: s.summary });
+        const noted = notes.get(m.step);
+        if (s) emit({ type: 'change-applied', host: h.name, id: s.id, summary: noted ? `${s.summary}; ${noted.join('; ')}` : s.summary });
         if (s && m.output) emit({ type: 'step-output', host: h.name, id: s.id, output: m.output });
         break;
       }

@@ -1,12 +1,12 @@
 // Faults injected for real on the lab. After each: every managed file is untouched or fully
 // new, no temp file is left, the recap and exit code tell the truth, a later run converges.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, spawnProvision } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, LEFTOVERS_COMMAND, mustOnHost, onHost, provision, type Report, spawnProvision } from './helpers.ts';
 
 let info: LabInfo;
 let pull: LabHost[];
@@ -150,6 +150,53 @@ describe('faults during apply', () => {
     // the lock holder is untouched: still running (kill -0 fails otherwise), then stopped here
     await mustOnHost(info, h.name, 'kill -0 $(cat /run/zypp.pid) && kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
     await noLeftovers([h]);
+  });
+
+  it("two runs at once: a plan made before the other run's apply is not applied (the host fails saying so, nothing changed, no change claimed); the next run converges", async () => {
+    // x before y in the inventory: with --serial 1, x is the first wave, y the second.
+    const [x, y] = [pull[1]!, pull[2]!];
+    const both = ['--inventory', info.inventoryDir, '--limit', `${x.name},${y.name}`];
+    expect((await provision(both)).code).toBe(0);
+    // Work for both runs on y (agent.yaml changed by hand); on x, a package to install that waits
+    // for zypper's lock, held here: run B's first wave stays on x while run A does all of y.
+    await mustOnHost(info, y.name, "echo '# changed by hand' >> /etc/trento/agent.yaml");
+    await mustOnHost(info, x.name, 'zypper -n -q rm supportutils-plugin-trento >/dev/null && { nohup sleep 120 >/dev/null 2>&1 & echo $! > /run/zypp.pid; }');
+    const report = join(mkdtempSync(join(tmpdir(), 'tp-two-runs-')), 'b.json');
+    let b: ReturnType<typeof spawnProvision> | undefined;
+    try {
+      b = spawnProvision([...both, '--serial', '1', '--zypper-lock-timeout', '90', '--json', report]);
+      // B has read both hosts' facts once its apply on x waits for zypper's lock.
+      await mustOnHost(
+        info,
+        x.name,
+        'for i in $(seq 600); do pgrep -x zypper >/dev/null && exit 0; sleep 0.1; done; echo "no zypper waiting on the lock" >&2; exit 1',
+      );
+      expect(b.output()).toMatch(new RegExp(`WAVE \\[1/2\\]: ${x.name}$`, 'm'));
+      const a = await provision(['--inventory', info.inventoryDir, '--limit', y.name]);
+      expect(a.code, a.stdout).toBe(0);
+      expect(statusOf(a, y.name)?.status).toBe('changed');
+    } finally {
+      await mustOnHost(info, x.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    }
+    const afterA = await mustOnHost(info, y.name, 'sha256sum /etc/trento/agent.yaml');
+    expect(await b!.exited, b!.output()).toBe(2);
+    const hosts = (JSON.parse(readFileSync(report, 'utf8')) as Report).hosts;
+    const hostReport = (h: LabHost) => {
+      const r = hosts.find((r2) => r2.host === h.name);
+      expect(r, `${h.name} in the report`).toBeDefined();
+      return r!;
+    };
+    const [bx, by] = [hostReport(x), hostReport(y)];
+    expect(bx.status, b!.output()).toBe('changed');
+    // y: B's plan (update agent.yaml, restart the agent) came from before A's apply: not run.
+    expect(by.status).toBe('failed');
+    expect(by.message).toMatch(/another trento-provision run applied changes to this host after this run read its facts: nothing was changed/);
+    expect(by.changes.filter((c) => c.applied)).toEqual([]);
+    expect(b!.output()).not.toMatch(new RegExp(`^${y.name} \\| CHANGED`, 'm'));
+    expect(await mustOnHost(info, y.name, 'sha256sum /etc/trento/agent.yaml; grep -c "changed by hand" /etc/trento/agent.yaml || true')).toBe(`${afterA}0\n`);
+    const again = await provision(both);
+    expect(again.code, again.stdout).toBe(0);
+    for (const h of [x, y]) expect(statusOf(again, h.name)?.changes, h.name).toEqual([]);
   });
 
   it('a package not found (104) fails the host with what to check; a repository that fails to refresh (106) is a warning', async () => {

@@ -19,6 +19,11 @@ record machine-id "$TP_REPLY"
 # gethostname(2), as hostname(1) prints it
 if IFS= read -r TP_REPLY </proc/sys/kernel/hostname 2>/dev/null; then record hostname "$TP_REPLY"; else record hostname "${HOSTNAME-}"; fi
 record uid "$EUID"
+# Which apply last ran here (src/apply/lib.sh tp_generation_check): the apply of this run's plan
+# refuses to run where another has run since. Root's folder; the read builtin, no process.
+generation=
+[ -f "$TP_GENERATION" ] && IFS= read -r generation <"$TP_GENERATION"
+record apply-generation "$generation"
 tools=
 for t in rpm zypper curl systemctl base64 sha256sum; do have "$t" && tools+="$t "; done
 record tools "$tools"

@@ -18,7 +18,7 @@ export function parseOsRelease(text: string): Record<string, string> {
   return out;
 }
 
-export const host: FactSource<'osRelease' | 'baseProduct' | 'machineId' | 'hostname' | 'uid' | 'tools'> = {
+export const host: FactSource<'osRelease' | 'baseProduct' | 'machineId' | 'hostname' | 'uid' | 'tools' | 'applyGeneration'> = {
   name: 'host',
   parse: (r) => ({
     facts: {
@@ -28,6 +28,7 @@ export const host: FactSource<'osRelease' | 'baseProduct' | 'machineId' | 'hostn
       hostname: r.get('hostname') ?? '',
       uid: Number(r.get('uid') ?? NaN),
       tools: new Set((r.get('tools') ?? '').split(' ').filter(Boolean)),
+      applyGeneration: r.get('apply-generation') ?? '',
     },
   }),
 };

@@ -200,6 +200,31 @@ describe('exec events: the script and its output are rendered only where shown',
   });
 });
 
+describe('a step that found part of its work done already (packages installed meanwhile): its line and the reports say so', () => {
+  it("the CHANGED line and the JSON report (the JUnit one reads the same tally) carry the step's note; the marker is read", async () => {
+    const { formatEvent } = await import('../../../src/output/format.ts');
+    const { jsonReportText } = await import('../../../src/output/json-report.ts');
+    const note = 'trento-agent found installed meanwhile, not installed by this run';
+    expect(parseMarker(`@@tp note 0 x${Buffer.from(note).toString('base64')}`)).toEqual({ kind: 'note', step: 0, note });
+    const o = { verbosity: 0, diff: false, color: false };
+    const t = newTally();
+    const summary = `install alloy, trento-agent; ${note}`;
+    const events: RunEvent[] = [
+      { type: 'run-start', mode: 'install', check: false, hosts: ['h'], forks: 1 },
+      { type: 'host-plan', host: 'h', changes: [{ id: 'packages:install', summary: 'install alloy, trento-agent' }], handlers: [] },
+      { type: 'change-applied', host: 'h', id: 'packages:install', summary },
+      { type: 'host-done', host: 'h', status: 'changed', changed: 1, roundTrips: 2 },
+    ];
+    const lines: string[] = [];
+    for (const e of events) {
+      lines.push(...formatEvent(e, o, t));
+      fold(t, e, 0);
+    }
+    expect(lines).toContain(`h | CHANGED | ${summary}`);
+    expect(JSON.parse(jsonReportText(t, 10, (s) => s)).hosts[0].changes).toEqual([{ id: 'packages:install', summary, applied: true }]);
+  });
+});
+
 describe('a host whose only drift is a restart an earlier run left pending (--check)', () => {
   it('its line, the recap, the JSON and the exit code all say it would change', async () => {
     const { formatEvent, formatRecap } = await import('../../../src/output/format.ts');

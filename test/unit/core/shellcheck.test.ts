@@ -36,6 +36,7 @@ const plan: HostPlan = {
   retiredChecks: [check('old.service is stopped', false, sh`eval ${'! systemctl is-active --quiet old.service'}`)],
   refusals: [],
   warnings: [],
+  basedOn: '',
 };
 
 describeWith(SHELLCHECK, 'shellcheck', () => {

@@ -325,6 +325,8 @@ describe('tp_packages_install: the record holds the packages before zypper runs,
     expect(r.stdout).toContain(
       Buffer.from("package alloy was installed meanwhile (not by trento-provision): left as it is, not counted as the toolkit's").toString('base64'),
     );
+    // and the step says it with its summary ("install alloy, trento-agent" did not install alloy)
+    expect(r.stdout).toContain(`@@tp note 0 x${Buffer.from('alloy found installed meanwhile, not installed by this run').toString('base64')}`);
     rmSync(join(scratch, 'zypper-calls'));
     const none = run(`${fakes('return 9', ['alloy'])}tp_packages_install alloy h`, state);
     expect(none.code, none.stderr).toBe(0);
@@ -539,8 +541,38 @@ describe("tp_clean_scratch: a killed run's scratch folder goes, a live run's and
   });
 
   it('every apply script runs it once it holds the host lock', () => {
-    const start = toShell(applyPrelude(['/etc/trento']));
+    const start = toShell(applyPrelude(['/etc/trento'], ''));
     expect(start.indexOf('tp_clean_scratch')).toBeGreaterThan(start.indexOf('tp_lock'));
+  });
+});
+
+describe("tp_generation_check: a plan is applied only while the host is as its facts saw it (no other run's apply since)", () => {
+  it('under the lock, right after it: the generation the facts saw, or exit 12 changing nothing; a new one written at the start and again at the end', () => {
+    const dir = mkdtempSync(join(scratch, 'gen-'));
+    const generation = join(dir, 'generation');
+    const start = toShell(applyPrelude(['/etc/trento'], 'G0'));
+    expect(start).toMatch(/^tp_lock\ntp_generation_check G0\n/);
+    // None yet (a host no apply has run on since its boot) and the facts saw none: it runs.
+    const first = run(`TP_GENERATION=${generation}; tp_generation_check '' && cat "$TP_GENERATION" && echo ran`);
+    expect(first.stderr).toBe('');
+    const [during, ran] = first.stdout.trim().split('\n');
+    expect(ran).toBe('ran');
+    // another word at the end (tp_cleanup): facts read while it ran never pass either
+    const after = readFileSync(generation, 'utf8').trim();
+    expect(during).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(after).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(after).not.toBe(during);
+    // Facts that saw what is there: it runs; facts from before that apply (or during it): exit 12.
+    expect(run(`TP_GENERATION=${generation}; tp_generation_check ${after} && echo ran`).stdout).toBe('ran\n');
+    const now = readFileSync(generation, 'utf8');
+    for (const stale of ['', during!, after]) {
+      const refused = run(`TP_GENERATION=${generation}; tp_generation_check '${stale}'; echo not-reached`);
+      expect(refused.code).toBe(12);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/^another trento-provision run applied changes to this host after this run read its facts: nothing was changed/);
+      // and it wrote nothing: the run that did apply keeps its word
+      expect(readFileSync(generation, 'utf8')).toBe(now);
+    }
   });
 });
 
