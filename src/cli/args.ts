@@ -590,7 +590,8 @@ Options (ansible-playbook's names and meanings):
                              failed stops the rollout
   -e, --extra-vars VARS      key=value (no spaces), {JSON/YAML mapping} or @file; highest precedence (repeatable)
                              (a value given here is visible to every user of this machine in the
-                             process list: give secrets with @file or Ansible Vault instead)
+                             process list, and npm run writes it to its log in ~/.npm/_logs: give
+                             secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils,
                              agent.yaml and the server CA anchor stay)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils,
@@ -704,7 +705,8 @@ the "ssh -W %h:%p" ProxyCommand, UserKnownHostsFile and StrictHostKeyChecking, a
 (settings error) anything else. ansible_connection=local runs on this machine without SSH.
 
 Exit codes (Ansible's): 0 all good, 2 a host failed, 4 a host was unreachable,
-1 bad usage or settings (nothing was changed anywhere), 99 interrupted.
+1 bad usage or settings (nothing was changed anywhere), 99 interrupted (npm run, which
+a Ctrl-C interrupts too, exits 130 then; the --json report's exitCode says 99).
 With --check --detailed-exitcode, 2 also when a host would change. The first that applies
 wins: 1, 99, 4, 2 (failed), 2 (drift), 0; so drift never hides an unreachable host, and 0
 means every host was reached and is as it should be. 3: the run came to 0, but a --json or

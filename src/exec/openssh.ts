@@ -465,12 +465,24 @@ function sshOwnExit(code: number | null, viaSshpass: boolean): boolean {
  *  temporary name), a forwarding of the admin's arguments refused (ExitOnForwardFailure). */
 const LOCAL_CAUSE = /ControlPath too long|too long for Unix domain socket|Could not request \S+ forwarding|forwarding failed/;
 
-/** What ssh itself said in its -v log, on one line: its debug lines, banner, notices about
- *  known_hosts and the transfer figures it logs at exit left out. */
+/** Lines of ssh's -v log that say nothing of a failure: its debug lines, banner, notices about
+ *  known_hosts and the transfer figures it logs at exit. */
+const SSH_LOG_NOISE =
+  /^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal|^Transferred: |^Bytes per second: |^\(\d+ bytes of the log left out\)$/;
+
+/** A script's stderr without ssh's -v log (with -vvvv, ssh's -vvv lines come on the same
+ *  stream): what the host said, so that a failure's headline is its cause, not ssh's banner. */
+export function withoutSshLog(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !SSH_LOG_NOISE.test(l.replace(/\r$/, '')) && !/^Authenticated to /.test(l))
+    .join('\n');
+}
+
+/** What ssh itself said in its -v log, on one line (SSH_LOG_NOISE left out). */
 function sshMessages(lines: string[]): string {
-  const noise = /^debug\d:|^OpenSSH_|^Warning: Permanently added|^@+$|^Pseudo-terminal|^Transferred: |^Bytes per second: |^\(\d+ bytes of the log left out\)$/;
   return lines
-    .filter((l) => l.trim() !== '' && !noise.test(l))
+    .filter((l) => l.trim() !== '' && !SSH_LOG_NOISE.test(l))
     .join(' ')
     .trim();
 }

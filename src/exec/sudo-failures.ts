@@ -17,7 +17,7 @@ const SUDO_FAILURES: readonly SudoFailure[] = [
   },
   {
     said: /incorrect password attempt|Sorry, try again\./,
-    hint: 'sudo refused the password: check ansible_become_password / -K',
+    hint: 'sudo refused the password: check where it came from (ansible_become_password, -K, --become-password-file or ansible.cfg become_password_file)',
   },
   {
     said: /you must have a tty to run sudo/,

@@ -94,7 +94,12 @@ export function file(spec: FileSpec, facts: HostFacts, withDiff: DiffRequest): C
         }
       : null;
   }
-  const what = !current?.exists ? 'create' : contentDiffers ? 'update' : `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})`;
+  // The owner and mode it had are said whenever they change, also beside new content: a 0644
+  // agent.yaml had its API key readable by every user (a key to rotate), which a drift report
+  // must not leave unsaid.
+  const what = !current?.exists
+    ? 'create'
+    : [contentDiffers ? 'update' : '', metaDiffers ? `fix owner/mode (was ${current.owner}:${current.group} ${current.mode})` : ''].filter(Boolean).join(', ');
   const over = !current?.exists && spec.shippedBy ? `, over the default the ${spec.shippedBy} package installs there` : '';
   return {
     id: `file:${spec.path}`,

@@ -20,6 +20,7 @@ import { type HostRecord, type Planning, type ReachedHost, type RunContext, unex
 import { leavesNothingToRun, planHostOf } from './plan.ts';
 import { runBounded, type ScriptLimit } from './bounded.ts';
 import { sudoFailureHint } from '../exec/sudo-failures.ts';
+import { withoutSshLog } from '../exec/openssh.ts';
 
 /**
  * Connects to every host and reads its facts (one round trip each, up to --forks at once).
@@ -80,7 +81,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
     if (problem) return finish(h, 'failed', `reading facts: ${problem}`);
     let facts: HostFacts;
     try {
-      if (result.code !== 0) throw new FactsError(result.stderr.trim() || `exit ${result.code}`);
+      if (result.code !== 0) throw new FactsError(withoutSshLog(result.stderr).trim() || `exit ${result.code}`);
       facts = parseFacts(result.stdout);
     } catch (error) {
       const sudoSaid = sudoFailureHint(result.stderr);

@@ -60,7 +60,7 @@ export function shortSecretWarnings(secrets: readonly UsedSecret[]): string[] {
     .filter((s) => s.value.length < MIN_FREE_TEXT_SECRET)
     .map(
       (s) =>
-        `${s.variable} (${s.origin}) is ${s.value.length} characters long: too short to hide in free text ` +
+        `${s.variable} (${s.origin}) is ${s.value.length === 1 ? '1 character' : `${s.value.length} characters`} long: too short to hide in free text ` +
         `(masked by field in diffs, agent.yaml, trento.alloy and the report, not in messages); use a secret of ${MIN_FREE_TEXT_SECRET} or more characters`,
     );
 }

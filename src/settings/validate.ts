@@ -319,9 +319,10 @@ const AUTH_REQUIRED: Readonly<Record<AuthMethod, readonly Requirement[]>> = {
 
 /**
  * Required variables that are unset. The origin is the inventory file that set it empty, else
- * `origin`: the file whose setting made it required (e.g. agent_prometheus_auth's).
+ * "not set" (as a missing API key's): the file whose setting made it required is said in
+ * `because`, never as the origin, which would read as where the missing value came from.
  */
-function missing(requirements: readonly Requirement[], resolved: ResolvedVars, origin: string, because = ''): SettingProblem[] {
+function missing(requirements: readonly Requirement[], resolved: ResolvedVars, because = ''): SettingProblem[] {
   return requirements
     .filter((r) => resolved.get(r.variable) === undefined)
     .map((r) => {
@@ -330,7 +331,7 @@ function missing(requirements: readonly Requirement[], resolved: ResolvedVars, o
       const undefinedRefs = undefinedRefsProblem(resolved, r.variable);
       if (undefinedRefs) return undefinedRefs;
       const setEmpty = resolved.sources(r.variable).includes(r.variable);
-      return { variable: r.variable, origin: setEmpty ? resolved.origin(r.variable) : origin, message: `${r.message}: ${r.hint}${because}` };
+      return { variable: r.variable, origin: setEmpty ? resolved.origin(r.variable) : 'not set', message: `${r.message}: ${r.hint}${because}` };
     });
 }
 
@@ -401,7 +402,7 @@ function commonChecks(
   const all = [
     ...resolved.problems().map((p) => withoutSecretText(p, secret)),
     ...errors,
-    ...missing(ALWAYS_REQUIRED, resolved, 'not set'),
+    ...missing(ALWAYS_REQUIRED, resolved),
     ...factsUrlPartsMissing(resolved),
     // The package names only where supportutils is installed (the official role's `when:`).
     ...undefinedWhereRead(undefinedIn, [
@@ -589,11 +590,11 @@ export function agentConfigFor(
     Boolean(texts.get('agent_prometheus_auth_password'));
   const auth = basicByDefault ? 'basic' : AUTH_METHODS.find((method) => method === texts.get('agent_prometheus_auth'));
   if (mode === 'push') {
-    errors.push(...missing(PUSH_REQUIRED, resolved, 'not set'));
+    errors.push(...missing(PUSH_REQUIRED, resolved));
     if (resolved.get('agent_prometheus_auth') === undefined && !basicByDefault) errors.push(emptyAuthProblem(resolved));
     if (auth !== undefined) {
       const origin = resolved.origin('agent_prometheus_auth');
-      errors.push(...missing(AUTH_REQUIRED[auth], resolved, origin, ` (agent_prometheus_auth is "${auth}" in ${origin})`));
+      errors.push(...missing(AUTH_REQUIRED[auth], resolved, ` (agent_prometheus_auth is "${auth}" in ${origin})`));
     }
   }
 

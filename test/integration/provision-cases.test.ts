@@ -253,7 +253,9 @@ describe("sudo's refusals, named with what to do", () => {
       await mustOnHost(info, h16.name, 'rm -f /etc/sudoers.d/zz-tp-log /var/log/tp-sudo.log');
     }
     expect(refused.code, refused.stdout + refused.stderr).toBe(2);
-    expect(statusOf(refused, h16.name)?.message).toMatch(/become failed: sudo refused the password: check ansible_become_password/);
+    expect(statusOf(refused, h16.name)?.message).toMatch(
+      /become failed: sudo refused the password: check where it came from \(ansible_become_password, -K, --become-password-file/,
+    );
     expect(refused.stdout + refused.stderr + JSON.stringify(refused.report)).not.toContain('not-the-password');
 
     await mustOnHost(info, h15.name, "printf 'Defaults:admin requiretty\\n' > /etc/sudoers.d/zz-tp-tty && chmod 440 /etc/sudoers.d/zz-tp-tty && visudo -cq");

@@ -12,7 +12,7 @@ import { readAnsibleSettings } from '../../../src/cli/ansible-config.ts';
 import { parseCli } from '../../../src/cli/args.ts';
 import { connectionSettingsErrors } from '../../../src/exec/connection-settings.ts';
 import { type ConnectionDefaults, connectionFor, DEFAULT_SSH_ARGS, expandControlPath, parseJumpHosts } from '../../../src/exec/connection.ts';
-import { connectFailure, fileEnds, fileTail, masterMadeAt, masterSaid, sessionOpened, sshArgv } from '../../../src/exec/openssh.ts';
+import { connectFailure, fileEnds, fileTail, masterMadeAt, masterSaid, sessionOpened, sshArgv, withoutSshLog } from '../../../src/exec/openssh.ts';
 import { localSession, remoteShell } from '../../../src/exec/session.ts';
 import { join as joinCommand, raw, sh } from '../../../src/exec/command.ts';
 import { runBounded } from '../../../src/run/bounded.ts';
@@ -892,6 +892,14 @@ describe("ssh's failures, read back from its log", () => {
     );
     // nothing said after the login: nothing to add (the run says the client gave no reason)
     expect(masterSaid(`Warning: Permanently added '10.0.0.5' (ED25519) to the list of known hosts.\n${login}${stats}`)).toBe('');
+  });
+
+  it("with -vvvv, a script's stderr without ssh's -vvv lines: a failure's headline is what the host said (sudo's refusal), not ssh's banner", () => {
+    const sshLog =
+      'OpenSSH_9.2p1 Debian-2+deb12u10, OpenSSL 3.0.19 27 Jan 2026\r\ndebug1: Reading configuration data /etc/ssh/ssh_config\r\ndebug3: mux_client_request_session: entering\nAuthenticated to 10.0.0.5 ([10.0.0.5]:22) using "publickey".\n';
+    const said = 'Sorry, try again.\nsudo: 1 incorrect password attempt\n';
+    expect(withoutSshLog(`${sshLog}${said}Transferred: sent 2, received 4 bytes, in 0.1 seconds\ndebug1: Exit status 1\n`).trim()).toBe(said.trim());
+    expect(withoutSshLog(said)).toBe(said);
   });
 });
 

@@ -796,6 +796,19 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(fix.summary).toBe('fix owner/mode (was root:alloy 644) /etc/alloy/trento.alloy (0640 alloy:alloy)');
     expect(toShell(fix.script)).toMatch(/^tp_validate_new\(\) \{[\s\S]*tp_write \/etc\/alloy\/trento.alloy alloy alloy 0640 /m);
     expect(toShell(fix.script)).not.toMatch(/chown|chmod/);
+    // With new content too, the owner and mode it had are still said: a 0644 agent.yaml had its
+    // API key readable by every user, which a drift report must not leave unsaid.
+    const agentYaml = facts.files['/etc/trento/agent.yaml']!;
+    facts.files['/etc/trento/agent.yaml'] = {
+      ...agentYaml,
+      owner: 'nobody',
+      mode: '644',
+      sha256: 'drifted',
+      content: `${agentYaml.content}log-level: debug\n`,
+    };
+    expect(planFor(facts).changes.find((c) => c.id === 'file:/etc/trento/agent.yaml')!.summary).toBe(
+      'update, fix owner/mode (was nobody:root 644) /etc/trento/agent.yaml (0600 root:root)',
+    );
   });
 });
 

@@ -225,7 +225,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' },
     mode: 'push',
     variable: 'agent_prometheus_auth_username',
-    origin: HOST,
+    origin: 'not set',
     message: 'username is required for basic authentication',
   },
   {
@@ -233,7 +233,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth: 'basic', agent_prometheus_auth_username: 'u' },
     mode: 'push',
     variable: 'agent_prometheus_auth_password',
-    origin: HOST,
+    origin: 'not set',
     message: 'password is required for basic authentication',
   },
   {
@@ -241,7 +241,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth_bearer_token: undefined },
     mode: 'push',
     variable: 'agent_prometheus_auth_bearer_token',
-    origin: GROUP,
+    origin: 'not set',
     message: 'bearer token is required for bearer authentication',
   },
   {
@@ -265,7 +265,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth: undefined, trento_prometheus_auth: 'basic', trento_prometheus_auth_username: 'u' },
     mode: 'push',
     variable: 'agent_prometheus_auth_password',
-    origin: `roles/trento_agent/defaults/main.yml (using trento_prometheus_auth from ${HOST})`,
+    origin: 'not set',
     message: 'set trento_prometheus_auth_password',
   },
   {
@@ -342,7 +342,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_key: '/k' },
     mode: 'push',
     variable: 'agent_prometheus_tls_client_cert',
-    origin: HOST,
+    origin: 'not set',
     message: 'client certificate is required for mTLS authentication',
   },
   {
@@ -350,7 +350,7 @@ const CASES: Case[] = [
     changes: { agent_prometheus_auth: 'mtls', agent_prometheus_tls_client_cert: '/c' },
     mode: 'push',
     variable: 'agent_prometheus_tls_client_key',
-    origin: HOST,
+    origin: 'not set',
     message: 'client key is required for mTLS authentication',
   },
   {
@@ -602,6 +602,13 @@ describe('setting errors', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ variable, origin });
     expect(errors[0]!.message).toContain(message);
+  });
+
+  it('a variable the auth method requires is "not set" (not from the file that chose the method, which the message names)', () => {
+    const { vars, origins } = withVars({ agent_prometheus_auth: 'basic', agent_prometheus_auth_password: 'p' });
+    const [error] = agentConfigFor(vars, origins, 'push', defaults).errors;
+    expect(error).toMatchObject({ variable: 'agent_prometheus_auth_username', origin: 'not set' });
+    expect(error!.message).toMatch(new RegExp(`\\(agent_prometheus_auth is "basic" in ${HOST.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
   });
 
   it("a secret put in a non-secret setting's place is not quoted by its error: a pasted key, a URL with its password, a value of several lines", () => {
