@@ -2,7 +2,7 @@
 // links at managed paths, a FIFO, floods, a failed restart, a locked zypper, uninstall --purge.
 // Every case failed before its fix; each checks the host itself, not the toolkit's report alone.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,11 +71,17 @@ describe('the alloy account races root (/etc/alloy is 0770 root:alloy)', () => {
     return { race: session };
   };
 
-  it('a provision run that rewrites trento.alloy never writes, chowns or chmods the decoy', async () => {
+  it('an attacker at work before the run: the facts find trento.alloy a link and the host fails before any change; the decoy is never written, chowned or chmodded', async () => {
     const { race } = await startAttacker(25);
-    // A changed scrape interval makes the run write trento.alloy (and agent.yaml) again.
+    // A changed scrape interval would make the run write trento.alloy (and agent.yaml) again.
     const run = await provision(['-i', invPush, '-e', 'agent_prometheus_scrape_interval=21s']);
     await race;
+    // What this case is: the swaps came before the facts, which refuse the link (the armed case
+    // below is the one whose swaps hit the write).
+    expect(await mustOnHost(info, push[0]!.name, 'cat /tmp/attacks 2>/dev/null; true')).toMatch(/\/etc\/alloy\/trento\.alloy/);
+    expect(run.code, run.stdout).toBe(2);
+    expect(statusOf(run, push[0]!.name)?.status).toBe('failed');
+    expect(statusOf(run, push[0]!.name)?.changes.filter((c) => c.applied)).toEqual([]);
     expect(await mustOnHost(info, push[0]!.name, DECOY_STATE)).toBe(DECOY_OK);
     expect(run.stdout + run.stderr).not.toContain('DECOY-HASH');
   });
@@ -492,10 +498,13 @@ describe('smaller ones', () => {
   });
 
   it('ansible_port "22;touch x" is a settings error naming the variable; nothing is contacted', async () => {
-    const inv = await iniInventory(info, [{ host: pull[0]!, vars: { ansible_port: '"22;touch /tmp/canary-port"' } }], VARS);
+    // The port reaches the controller's ssh command line: an injection would run here, or on the host.
+    const canary = join(await mkdtemp(join(tmpdir(), 'tp-canary-')), 'port');
+    const inv = await iniInventory(info, [{ host: pull[0]!, vars: { ansible_port: `"22;touch ${canary}"` } }], VARS);
     const run = await provision(['-i', inv]);
     expect(run.code).toBe(1);
     expect(run.stdout + run.stderr).toMatch(/ansible_port.*22;touch/);
-    expect((await onHost(info, pull[0]!.name, 'ls /tmp/canary-port 2>/dev/null')).stdout).toBe('');
+    expect(existsSync(canary), 'the canary on the controller').toBe(false);
+    expect(await mustOnHost(info, pull[0]!.name, `test -e ${canary} && echo present || echo absent`)).toBe('absent\n');
   });
 });

@@ -12,6 +12,7 @@ import type { LabInfo } from '../lab/inventory.ts';
 import { osReleaseFixtures } from '../lab/paths.ts';
 import { prodFile, productByMix } from '../lab/products.ts';
 import { freshLab, hostsBy, type LabHost, mustOnHost, onHost, provision, SNAPSHOT_COMMAND } from './helpers.ts';
+import { agentIdOf, waitForUp } from './prometheus.ts';
 
 const NE = 'golang-github-prometheus-node_exporter';
 const NE_UNIT = 'prometheus-node_exporter.service';
@@ -173,8 +174,20 @@ describe('SLES 15 -> 16 migration', () => {
   });
 
   it("the cause fixed, the next run completes the migration: Alloy runs trento.alloy, the agent pushes, the toolkit's node_exporter is stopped and disabled but installed; the admin's keeps running", async () => {
+    const since = Date.now() / 1000;
     const run = await provision(['--inventory', info.inventoryDir, '--limit', limit]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    // "Pushes" judged where Trento looks: its Prometheus has up{agentID} == 1 from Alloy
+    // (exporter_name grafana_alloy) for each host, its agent ID computed here from the machine-id.
+    const pushing = await Promise.all(
+      [ours, admins].map(async (h) => ({
+        host: h.name,
+        agentId: agentIdOf(await mustOnHost(info, h.name, 'cat /etc/machine-id')),
+        exporterName: 'grafana_alloy',
+      })),
+    );
+    const missing = await waitForUp(info, pushing, since, 60_000);
+    expect(missing, missing.join('\n')).toEqual([]);
     // Planned again (the record and the unit were unchanged) and done this time.
     expect(hostOf(run, ours.name)?.changes.find((c) => c.id === `service:${NE_UNIT}`)).toMatchObject({ applied: true });
     for (const h of [ours, admins]) {
@@ -212,7 +225,7 @@ describe('SLES 15 -> 16 migration', () => {
       `remove ${NE} (installed by trento-provision) (once Alloy and trento-agent pass their checks)`,
     ]);
     expect(hostOf(run, admins.name)?.changes).toEqual([]);
-    expect((await onHost(info, ours.name, `rpm -q ${NE}`)).code).not.toBe(0);
+    expect(await mustOnHost(info, ours.name, `rpm -q ${NE} >/dev/null && echo installed || echo removed`)).toBe('removed\n');
     expect(await mustOnHost(info, ours.name, 'cat /var/lib/trento-provision/packages')).toBe(`alloy\n${SUPPORT}trento-agent\n`);
     expect((await onHost(info, admins.name, `rpm -q ${NE}`)).code).toBe(0);
     expect(await unitState(admins.name)).toEqual(['active', 'enabled']);

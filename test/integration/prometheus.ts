@@ -1,6 +1,14 @@
 // Asking the lab's Prometheus what Trento Web asks it: is `up{agentID="<id>"}` 1, with which
 // exporter_name, and how fresh is the sample. Used by trento-view.test.ts and scripts/demo.ts.
+import { execFileSync } from 'node:child_process';
 import type { LabInfo } from '../lab/inventory.ts';
+
+/** The agent ID Trento derives from a machine-id, computed apart from the toolkit: python3's
+ *  uuid5 in the agent's namespace. */
+export const agentIdOf = (machineId: string): string =>
+  execFileSync('python3', ['-c', 'import uuid,sys; print(uuid.uuid5(uuid.UUID("fb92284e-aa5e-47f6-a883-bf9469e7a0dc"), sys.argv[1].strip()))', machineId], {
+    encoding: 'utf8',
+  }).trim();
 
 export interface PromSample {
   metric: Record<string, string>;

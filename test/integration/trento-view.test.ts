@@ -5,12 +5,11 @@
 // <id> is computed here independently (python3 uuid5 over the machine-id read from the host).
 // Wrong credentials: nginx answers 401, Alloy counts failed pushes, and the toolkit's verify step
 // reports the host as not delivering. Uninstall: the push hosts stop sending, Alloy keeps running.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshLab, hostsBy, mustOnHost, provision, type LabHost, type Report } from './helpers.ts';
-import { promQuery, upOf, waitForUp, type Expectation } from './prometheus.ts';
+import { agentIdOf, promQuery, upOf, waitForUp, type Expectation } from './prometheus.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import type { AuthMethod, ServerInfo } from '../lab/server.ts';
 
@@ -22,11 +21,6 @@ const PUSH_INTERVAL_MS = 15_000;
 /** Pushed samples reach Prometheus within a few push intervals. */
 const DEADLINE_MS = 60_000; // generous: a loaded 2-core machine is slow, a passing run does not wait for it
 const DELIVERS = 'Alloy delivers metrics to the remote-write URL';
-
-const agentIdOf = (machineId: string) =>
-  execFileSync('python3', ['-c', 'import uuid,sys; print(uuid.uuid5(uuid.UUID("fb92284e-aa5e-47f6-a883-bf9469e7a0dc"), sys.argv[1].strip()))', machineId], {
-    encoding: 'utf8',
-  }).trim();
 
 /** The Trento variables for one authentication method of the lab's edge (extra vars, JSON). */
 function authVars(method: AuthMethod, overrides: Record<string, string> = {}): string[] {

@@ -93,8 +93,9 @@ describeWith(SUDO, 'become with a password', () => {
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     const wrong = remoteShell({ ...spec, become: { ...spec.become!, password: 'wrong' } });
     const refused = runOnHost(wrong.command, wrong.stdinPrefix + wrapScript(toShell(script)), 'pipe', env);
+    // (The stand-in's own words on stderr prove nothing of the toolkit; the count does. Real sudo's
+    // count is the lab's case: provision-cases.test.ts, "sudo's refusals".)
     expect(readFileSync(attempts, 'utf8')).toBe('attempt\n');
-    expect(refused.stderr).toBe('Sorry, try again.\nsudo: 1 incorrect password attempts\n');
     expect(refused.stdout).toBe('');
     expect(refused.status).toBe(1);
     rmSync(attempts);
