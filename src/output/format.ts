@@ -91,7 +91,17 @@ export function formatEvent(event: RunEvent, o: FormatOptions, t: Tally): string
     case 'host-refused':
       return [line(o, e.host, 'SKIPPED', 'cyan', `refused (${e.product}): ${e.reason}`)];
     case 'host-facts':
-      return o.verbosity >= 1 ? [line(o, e.host, 'FACTS', 'gray', `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId}`)] : [];
+      return o.verbosity >= 1
+        ? [
+            line(
+              o,
+              e.host,
+              'FACTS',
+              'gray',
+              `${e.product} -> ${e.provider} (${e.mode} mode), agent ID ${e.agentId || 'none (no usable /etc/machine-id; an uninstall needs none)'}`,
+            ),
+          ]
+        : [];
     case 'host-plan': {
       if (!t.check) return [];
       if (wouldChange(e.changes, e.handlers) === 0) return [line(o, e.host, 'OK', 'green', 'nothing to change')];

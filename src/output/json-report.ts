@@ -51,7 +51,7 @@ export function reportOf(t: Tally, durationMs: number, policy: ExitPolicy = {}) 
       product: r.product ?? null,
       provider: r.provider ?? null,
       prometheusMode: r.mode ?? null,
-      agentId: r.agentId ?? null,
+      agentId: r.agentId || null, // none on an uninstall of a host without a usable machine-id
       changes: r.planned.map((c) => ({
         id: c.id,
         summary: c.summary,

@@ -100,7 +100,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
       emit({ type: 'host-refused', host: h.name, product: platform.product, reason: platform.refusal });
       return finish(h, 'skipped');
     }
-    const admitted = admit(facts, platform);
+    const admitted = admit(facts, platform, options.uninstall);
     if ('refused' in admitted) return finish(h, 'failed', admitted.refused);
     const { agentId } = admitted;
     emit({ type: 'host-facts', host: h.name, product: platform.product, provider: platform.provider, mode: platform.mode, agentId });
@@ -131,10 +131,10 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
   };
   await forEachLimit(hosts, options.forks, perHost, (h, error) => finish(h, 'failed', unexpectedFailure(error)));
   // Play order, whatever order the hosts answered in.
-  return withoutSharedAgentIds(
-    hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost)),
-    ctx,
-  );
+  const inOrder = hosts.filter((h): h is ReachedHost => reached.includes(h as ReachedHost));
+  // An uninstall renders no agent ID, and two names of one machine cannot interleave there (the
+  // host's lock, then the apply generation): clones that kept one machine-id lose Trento too.
+  return options.uninstall ? inOrder : withoutSharedAgentIds(inOrder, ctx);
 }
 
 /**
@@ -147,7 +147,7 @@ export async function gatherFacts(hosts: HostRecord[], sessions: ReturnType<type
  * Whether a host can be planned from its facts, before any change (in --check too): its agent ID,
  * or why not.
  */
-function admit(facts: HostFacts, platform: SupportedPlatform): { agentId: string } | { refused: string } {
+function admit(facts: HostFacts, platform: SupportedPlatform, uninstall: boolean): { agentId: string } | { refused: string } {
   // Not root, the facts cannot read what they must (agent.yaml is 0600 root, the toolkit's
   // records 0700): a plan from them would be wrong (files reported absent), and the apply would
   // fail half way. Ansible would fail task by task; this says why once.
@@ -168,6 +168,9 @@ function admit(facts: HostFacts, platform: SupportedPlatform): { agentId: string
   try {
     return { agentId: agentIdFromMachineId(facts.machineId) };
   } catch (error) {
+    // An uninstall renders nothing with the agent ID: a cloned VM whose machine-id was emptied
+    // (the usual step before its first boot) can have Trento removed all the same.
+    if (uninstall) return { agentId: '' };
     return { refused: `/etc/machine-id: ${(error as Error).message}; run systemd-machine-id-setup on the host` };
   }
 }

@@ -57,7 +57,7 @@ describe('inventories and connections', () => {
     expect(agent).toContain('facts-service-url: "amqp://trento:rabbit-pass@localhost/trento"');
   });
 
-  it('one machine under two names, or a clone that kept the same /etc/machine-id: each fails before any change, naming the other', async () => {
+  it('one machine under two names, or a clone that kept the same /etc/machine-id: each fails before any change, naming the other; an uninstall, which needs no agent ID, goes on (also without a machine-id)', async () => {
     const [h, clone] = [pull[2]!, pull[3]!];
     const alias = `${h.name}-alias`;
     const before = await mustOnHost(info, h.name, SNAPSHOT_COMMAND);
@@ -82,6 +82,17 @@ describe('inventories and connections', () => {
       expect(check.code, check.stdout + check.stderr).toBe(2);
       expect(statusOf(check, clone.name)?.message).toContain(`is also ${h.name}'s`);
       expect(statusOf(check, h.name)?.message).toContain(`is also ${clone.name}'s`);
+      // Uninstall renders no agent ID: both hosts are planned, the clone also with its
+      // machine-id emptied (a template's usual state before its first boot).
+      const clones = await iniInventory(info, [{ host: h }, { host: clone }], OFFICIAL_VARS);
+      for (const prepare of ['true', ': > /etc/machine-id']) {
+        await mustOnHost(info, clone.name, prepare);
+        const uninstall = await provision(['-i', clones, '--uninstall', '--check']);
+        expect(uninstall.code, uninstall.stdout + uninstall.stderr).toBe(0);
+        for (const name of [h.name, clone.name]) expect(statusOf(uninstall, name)?.status, `${name} (${prepare})`).toMatch(/^(changed|ok)$/);
+      }
+      const install = await provision(['-i', clones, '--check']);
+      expect(statusOf(install, clone.name)?.message).toMatch(/^\/etc\/machine-id: .*run systemd-machine-id-setup on the host/);
     } finally {
       await mustOnHost(info, clone.name, 'mv -f /root/machine-id.good /etc/machine-id');
     }
