@@ -70,7 +70,9 @@ tp_lock() {
 # otherwise another run applied since (or while) they were read, and this plan, made from what the
 # host was then, would redo or undo its work and report changes it did not make. Nothing is
 # changed: exit 12, and the next run plans from what the host is. A new generation is written now
-# and again when this script ends, so facts read before it or while it runs never pass.
+# ("running.", until this script ends) and again when it ends, so facts read before it or while it
+# runs never pass; one still "running." was left by an apply killed outright (SIGKILL, power
+# loss), which facts read while it ran would match: refused once, with a fresh word for the next.
 tp_generation_check() {
   local now=
   [ -f "$TP_GENERATION" ] && IFS= read -r now <"$TP_GENERATION"
@@ -78,12 +80,22 @@ tp_generation_check() {
     echo "another trento-provision run applied changes to this host after this run read its facts: nothing was changed, as this run's plan was made from what the host was before; run again" >&2
     exit 12
   fi
-  tp_generation_bump && TP_GENERATION_AT_EXIT=1
+  if [ "${now#running.}" != "$now" ]; then
+    tp_generation_bump
+    echo "an earlier trento-provision run was killed while it applied changes to this host, so this run's facts may show them half made: nothing was changed; run again" >&2
+    exit 12
+  fi
+  tp_generation_bump running. || {
+    echo "cannot write $TP_GENERATION (is /run full or read-only?): nothing was changed" >&2
+    exit 12
+  }
+  TP_GENERATION_AT_EXIT=1
 }
+# tp_generation_bump [PREFIX]: a new word (time, PID, random) in TP_GENERATION, written whole (rename).
 tp_generation_bump() {
   local t
   printf -v t '%(%s)T' -1
-  printf '%s.%s.%s\n' "$t" "$BASHPID" "$RANDOM$RANDOM" >"$TP_GENERATION.new" && mv -f -- "$TP_GENERATION.new" "$TP_GENERATION"
+  printf '%s%s.%s.%s\n' "${1-}" "$t" "$BASHPID" "$RANDOM$RANDOM" >"$TP_GENERATION.new" && mv -f -- "$TP_GENERATION.new" "$TP_GENERATION"
 }
 
 # tp_clean_leftovers DIR...: under the lock, remove what a killed run (SIGKILL, power loss)

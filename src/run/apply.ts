@@ -14,6 +14,7 @@ import { PROOF_CUT, trentoProver } from './proof.ts';
 import { runBounded } from './bounded.ts';
 import type { Connector } from '../exec/connector.ts';
 import { ConnectError } from '../exec/session.ts';
+import { withoutSshLog } from '../exec/openssh.ts';
 
 /**
  * Applies every planned host (or only verifies it, when nothing is to change), one round trip
@@ -219,7 +220,8 @@ async function applyHost(
   }
   if (failed) return finish(h, 'failed');
   if (!sawDone) {
-    const why = result.stderr.trim().split('\n').slice(-5).join('\n');
+    // (ssh's -vvv lines at -vvvv left out: its closing lines would push the reason out of the last five)
+    const why = withoutSshLog(result.stderr).trim().split('\n').slice(-5).join('\n');
     return finish(h, 'failed', `the apply script stopped early (exit ${result.code})${why ? `: ${why}` : ''}`);
   }
   finish(h, needsApply(plan) ? 'changed' : 'ok');

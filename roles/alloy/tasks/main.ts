@@ -204,7 +204,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     warnings: [
       ...(keptForAdmin
         ? [
-            `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it now also loads ${adminPipelines.join(', ')}, not trento-provision's, which would stop with it; to put it back as it was, move them away and run the uninstall again (or run 'systemctl disable --now ${UNITS.alloy}' on the host)`,
+            `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it loads ${adminPipelines.join(', ')} (not trento-provision's, whether there before or added since), which would stop with it; to put it back as it was, run 'systemctl disable --now ${UNITS.alloy}' on the host (or move them away and run the uninstall again)`,
           ]
         : []),
       ...(toolkits && adminPipelines.length > 0

@@ -1270,7 +1270,7 @@ describe("an admin's node_exporter or Alloy the toolkit turned on is put back as
     const leftOn = planFor(withPipeline, { uninstall: true });
     expect(byId(leftOn, 'service:alloy.service')).toBeUndefined();
     expect(leftOn.warnings).toContain(
-      "alloy.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it now also loads /etc/alloy/config.alloy, not trento-provision's, which would stop with it; to put it back as it was, move them away and run the uninstall again (or run 'systemctl disable --now alloy.service' on the host)",
+      "alloy.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it loads /etc/alloy/config.alloy (not trento-provision's, whether there before or added since), which would stop with it; to put it back as it was, run 'systemctl disable --now alloy.service' on the host (or move them away and run the uninstall again)",
     );
     expect(leftOn.handlers.map((h) => h.name)).toContain('reload alloy');
     expect(leftOn.checks.map((c) => c.name)).toContain('Alloy keeps running');

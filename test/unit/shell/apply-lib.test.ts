@@ -559,7 +559,7 @@ describe("tp_generation_check: a plan is applied only while the host is as its f
     expect(ran).toBe('ran');
     // another word at the end (tp_cleanup): facts read while it ran never pass either
     const after = readFileSync(generation, 'utf8').trim();
-    expect(during).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(during).toMatch(/^running\.\d+\.\d+\.\d+$/);
     expect(after).toMatch(/^\d+\.\d+\.\d+$/);
     expect(after).not.toBe(during);
     // Facts that saw what is there: it runs; facts from before that apply (or during it): exit 12.
@@ -573,6 +573,23 @@ describe("tp_generation_check: a plan is applied only while the host is as its f
       // and it wrote nothing: the run that did apply keeps its word
       expect(readFileSync(generation, 'utf8')).toBe(now);
     }
+    // An apply killed outright (SIGKILL: no end word) leaves its "running." word, which facts read
+    // while it ran would match: refused once, with a fresh word, so the next run's facts pass.
+    const killed = run(`TP_GENERATION=${generation}; tp_generation_check ${now.trim()} && echo started && kill -KILL $$`);
+    expect(killed.stdout).toBe('started\n');
+    const left = readFileSync(generation, 'utf8').trim();
+    expect(left).toMatch(/^running\./);
+    const once = run(`TP_GENERATION=${generation}; tp_generation_check ${left}; echo not-reached`);
+    expect([once.code, once.stdout]).toEqual([12, '']);
+    expect(once.stderr).toMatch(/^an earlier trento-provision run was killed while it applied changes to this host/);
+    const fresh = readFileSync(generation, 'utf8').trim();
+    expect(fresh).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(run(`TP_GENERATION=${generation}; tp_generation_check ${fresh} && echo ran`).stdout).toBe('ran\n');
+    // A word that cannot be written (root writes anywhere here: a folder that is not there stands
+    // for a full or read-only /run): nothing is changed, and it says why.
+    const unwritable = run(`TP_GENERATION=${dir}/not-there/generation; tp_generation_check ''; echo not-reached`);
+    expect([unwritable.code, unwritable.stdout]).toEqual([12, '']);
+    expect(unwritable.stderr).toMatch(/cannot write .*not-there\/generation \(is \/run full or read-only\?\): nothing was changed/);
   });
 });
 
