@@ -161,13 +161,16 @@ WantedBy=multi-user.target
   });
 
   it('Restart=on-failure restarts a crashed service after RestartSec, with a new main PID and NRestarts', async () => {
-    // Crashes on its first run only (a marker file), as a service whose dependency came up late.
+    // Crashes on its first run only (a marker file holding its PID: $$$$, systemd's escape for $$),
+    // as a service whose dependency came up late. The crashed PID is the marker's, not a MainPID
+    // read after the start: on a loaded machine the crash and the restart can both come before it.
     unit(
       'flaky.service',
-      `[Service]\nExecStart=/bin/sh -c 'if [ -e ${out}/ran ]; then exec sleep 60; fi; touch ${out}/ran; sleep 0.3; exit 2'\nRestart=on-failure\nRestartSec=0.2\n`,
+      `[Service]\nExecStart=/bin/sh -c 'if [ -e ${out}/ran ]; then exec sleep 60; fi; echo $$$$ > ${out}/ran; sleep 0.3; exit 2'\nRestart=on-failure\nRestartSec=0.2\n`,
     );
     expect(sc('start', 'flaky').code).toBe(0);
-    const first = mainPid('flaky');
+    await waitFor(() => existsSync(join(out, 'ran')) && readFileSync(join(out, 'ran'), 'utf8').endsWith('\n'));
+    const first = Number(readFileSync(join(out, 'ran'), 'utf8'));
     expect(first).toBeGreaterThan(0);
     await waitFor(() => sc('show', 'flaky', '-p', 'NRestarts', '--value').stdout === '1\n', 15_000);
     await waitFor(() => sc('is-active', 'flaky').stdout === 'active\n');
