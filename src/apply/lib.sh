@@ -74,8 +74,9 @@ tp_lock() {
 # runs never pass; one still "running." was left by an apply killed outright (SIGKILL, power
 # loss), which facts read while it ran would match: refused once, with a fresh word for the next.
 tp_generation_check() {
-  local now=
-  [ -f "$TP_GENERATION" ] && IFS= read -r now <"$TP_GENERATION"
+  local now
+  tp_generation_read
+  now=$TP_REPLY
   if [ "$now" != "$1" ]; then
     echo "another trento-provision run applied changes to this host after this run read its facts: nothing was changed, as this run's plan was made from what the host was before; run again" >&2
     exit 12

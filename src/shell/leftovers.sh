@@ -10,3 +10,13 @@
 declare -ga TP_LEFTOVERS=()
 # shellcheck disable=SC2034 # read by its callers (the facts' files.sh, the apply's lib.sh)
 tp_leftovers_in() { TP_LEFTOVERS=("$1"/.tp-stage.* "$1"/.tp-new-* "$1"/.tp-prev-*); }
+
+# tp_generation_read: sets TP_REPLY to the host's apply generation (TP_GENERATION: the word each
+# apply leaves, "running." until it ends, src/apply/lib.sh tp_generation_check), '' where no apply
+# ran since the boot: what the facts report and the apply compares, read one way. The read builtin.
+# shellcheck disable=SC2034 # TP_REPLY is read by its callers (the facts' host.sh, the apply's lib.sh)
+tp_generation_read() {
+  TP_REPLY=
+  [ ! -f "$TP_GENERATION" ] || IFS= read -r TP_REPLY <"$TP_GENERATION"
+  return 0
+}

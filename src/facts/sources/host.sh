@@ -21,9 +21,8 @@ if IFS= read -r TP_REPLY </proc/sys/kernel/hostname 2>/dev/null; then record hos
 record uid "$EUID"
 # Which apply last ran here (src/apply/lib.sh tp_generation_check): the apply of this run's plan
 # refuses to run where another has run since. Root's folder; the read builtin, no process.
-generation=
-[ -f "$TP_GENERATION" ] && IFS= read -r generation <"$TP_GENERATION"
-record apply-generation "$generation"
+tp_generation_read
+record apply-generation "$TP_REPLY"
 tools=
 for t in rpm zypper curl systemctl base64 sha256sum; do have "$t" && tools+="$t "; done
 record tools "$tools"
