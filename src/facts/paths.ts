@@ -39,6 +39,15 @@ export const PATHS = {
  *  FIFO, ...) fails the host only when the plan touches it: an admin's own anchor at the official
  *  path, a link to their CA bundle, is not the toolkit's business otherwise. Every other managed
  *  file that cannot be used fails the host at the facts. */
+/** The words near the top of every program the toolkit installs on a host (configure-alloy.sh's
+ *  second line, since its first release): a file at such a path without them is another's (a
+ *  trento-agent release that ships its own), which the toolkit neither replaces nor removes. */
+export const TOOLKIT_MARK = 'installed by trento-provision';
+
+/** The installed programs whose mark the facts read (within their first MARK_WITHIN bytes). */
+export const MARKED_FILES: readonly string[] = [PATHS.configureAlloyScript];
+export const MARK_WITHIN = 512;
+
 export const FILES_TOUCHED_BY_SETTING: readonly string[] = [PATHS.serverCaCert];
 
 /** Owner, group and mode of every file the toolkit writes: the roles' file changes and the

@@ -7,7 +7,7 @@ import { ALLOY_FROM_MAJOR } from '../platform.ts';
 import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
 import { RPM_VERSIONS_FORMAT } from './sources/packages.ts';
-import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PACKAGES, PATHS, UNITS } from './paths.ts';
+import { ALLOY_HTTP, MARK_WITHIN, MARKED_FILES, NODE_EXPORTER_METRICS, PACKAGES, PATHS, TOOLKIT_MARK, UNITS } from './paths.ts';
 
 export interface FactsOptions {
   /** Also return the contents of managed files (for --diff). */
@@ -26,6 +26,8 @@ export interface FactsOptions {
   zyppLockTimeoutSeconds: number;
   /** The managed files to read; the toolkit's own by default (tests point it elsewhere). */
   managedFiles?: readonly string[];
+  /** Those of them whose mark is read (MARKED_FILES by default). */
+  markedFiles?: readonly string[];
 }
 
 /** The managed files read by every run (the Alloy ones depend on CONFIG_FILE, read on the host). */
@@ -51,6 +53,9 @@ export function factsScript(options: FactsOptions): Command {
       TP_RPM_VERSIONS_FORMAT: RPM_VERSIONS_FORMAT,
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,
+      TP_MARKED_FILES: options.markedFiles ?? MARKED_FILES,
+      TP_OWN_MARK: TOOLKIT_MARK,
+      TP_MARK_WITHIN: MARK_WITHIN,
       TP_AGENT_PACKAGE: PACKAGES.agent,
       TP_ALLOY_PACKAGE: PACKAGES.alloy,
       TP_NODE_EXPORTER_PACKAGE: PACKAGES.nodeExporter,

@@ -11,6 +11,8 @@ export interface FileFact {
   mode?: string; // octal digits as stat prints them, e.g. "600"
   sha256?: string;
   content?: string; // only when asked for (diff) or always needed (sysconfig, the toolkit's records)
+  /** For a MARKED_FILES path: whether the file carries the toolkit's mark (TOOLKIT_MARK). */
+  marked?: boolean;
   /** Why the toolkit can neither read nor write it (a link, another kind of file...): a plan
    *  that touches it is refused (FILES_TOUCHED_BY_SETTING, src/facts/paths.ts); nothing else is known. */
   unusable?: string;

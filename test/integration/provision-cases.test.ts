@@ -1,6 +1,7 @@
 // Provisioning cases beyond the default run: an inventory written for the official Trento
 // playbook (INI, group `agents`, its variable names), become with sudo, an agent without
 // `generate alloy`, an Alloy already in directory mode, and Alloy rejecting the new config.
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { shellQuote } from '../../src/exec/command.ts';
+import { PATHS } from '../../src/facts/paths.ts';
 import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit, SNAPSHOT_COMMAND } from './helpers.ts';
 
 /** A CA certificate for agent_server_ca_cert (the official playbook's test fixture). */
@@ -296,6 +298,29 @@ describe('hosts in other states', () => {
     expect(state).not.toMatch(/ExecStartPre/);
     expect(state).toMatch(/No such file/);
     expect(state).toMatch(/^3\.0\.2$/m);
+  });
+
+  it("a configure-alloy.sh that is not the toolkit's (a trento-agent release's own) is neither replaced, nor run by the drop-in, nor removed by uninstall", async () => {
+    const h = push[0]!;
+    const onHostOnly = (...args: string[]) => provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);
+    const theirs = '#!/bin/sh\n# shipped by trento-agent\nexit 0\n';
+    const look = `sha256sum ${PATHS.configureAlloyScript}; cat ${PATHS.agentDropIn} 2>/dev/null | grep -c ExecStartPre || true`;
+    const theirsSum = createHash('sha256').update(theirs).digest('hex');
+    expect((await onHostOnly()).code).toBe(0);
+    await mustOnHost(info, h.name, `printf %s ${shellQuote(theirs)} > ${PATHS.configureAlloyScript}`);
+    try {
+      const run = await onHostOnly();
+      expect(run.code, run.stdout).toBe(0);
+      expect(statusOf(run, h.name)?.warnings.join()).toMatch(/configure-alloy\.sh is not trento-provision's .* left as it is/);
+      expect(await mustOnHost(info, h.name, look)).toBe(`${theirsSum}  ${PATHS.configureAlloyScript}\n0\n`);
+      expect((await onHostOnly('--uninstall')).code).toBe(0);
+      expect((await mustOnHost(info, h.name, look)).split('\n')[0]).toBe(`${theirsSum}  ${PATHS.configureAlloyScript}`);
+    } finally {
+      await mustOnHost(info, h.name, `rm -f ${PATHS.configureAlloyScript}`);
+    }
+    // The toolkit's own goes back in and runs again.
+    expect((await onHostOnly()).code).toBe(0);
+    expect((await mustOnHost(info, h.name, look)).split('\n')[1]).toBe('1');
   });
 
   it('a unit the run must enable that the admin masked: the host fails before any change, naming it and what to do, in --check too; never unmasked', async () => {

@@ -177,10 +177,11 @@ describe('provisioning the default mix', () => {
       const state = await mustOnHost(
         info,
         h.name,
-        'ls /etc/alloy/; grep ^CONFIG_FILE= /etc/sysconfig/alloy; systemctl is-active alloy; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent; test -e /etc/systemd/system/trento-agent.service.d && echo drop-in-folder-left || echo 0; test -f /etc/trento/agent.yaml && echo kept-config; curl -sf http://127.0.0.1:12345/-/ready',
+        'ls /etc/alloy/; grep ^CONFIG_FILE= /etc/sysconfig/alloy; systemctl is-active alloy; rpm -q trento-agent >/dev/null && echo HAS-AGENT || echo no-agent; test -e /etc/systemd/system/trento-agent.service.d && echo drop-in-folder-left || echo 0; test -e /usr/share/trento/configure-alloy.sh && echo script-left || echo no-script; test -f /etc/trento/agent.yaml && echo kept-config; curl -sf http://127.0.0.1:12345/-/ready',
       );
       expect(state, h.name).not.toMatch(/trento\.alloy/);
-      expect(state).toMatch(/CONFIG_FILE="\/etc\/alloy\/config.alloy"\nactive\nno-agent\n0\nkept-config\nAlloy is ready/);
+      // configure-alloy.sh too: the facts read the toolkit's mark in the installed script.
+      expect(state).toMatch(/CONFIG_FILE="\/etc\/alloy\/config.alloy"\nactive\nno-agent\n0\nno-script\nkept-config\nAlloy is ready/);
     }
     for (const h of hostsBy(info).pull) {
       const state = await mustOnHost(

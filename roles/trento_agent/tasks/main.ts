@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
-import { ALLOY_HTTP, FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, UNITS } from '../../../src/facts/paths.ts';
+import { ALLOY_HTTP, FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, TOOLKIT_MARK, UNITS } from '../../../src/facts/paths.ts';
 import { file, fileAbsent, fileRecordForgotten, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
@@ -46,8 +46,19 @@ export function configureAlloyScript(): string {
  * (agentWritesTheSame). Elsewhere the toolkit alone writes the file.
  */
 function agentRegeneratesAlloy(ctx: TaskContext): boolean {
-  return agentCanRegenerate(ctx) && agentWritesTheSame(ctx.settings.agent, ctx.agentId);
+  return agentCanRegenerate(ctx) && agentWritesTheSame(ctx.settings.agent, ctx.agentId) && !foreignScript(ctx);
 }
+
+/** A configure-alloy.sh that is not the toolkit's (no TOOLKIT_MARK: a trento-agent release that
+ *  ships its own at that path): neither replaced nor removed, and not run by the toolkit's drop-in
+ *  (what it does is its package's business), so the toolkit renders trento.alloy alone. */
+const foreignScript = (ctx: TaskContext) => {
+  const script = ctx.facts.files[PATHS.configureAlloyScript];
+  return script?.exists === true && script.marked === false;
+};
+
+/** Removed only when it is the toolkit's. */
+const scriptAbsent = (ctx: TaskContext) => (foreignScript(ctx) ? null : fileAbsent(PATHS.configureAlloyScript, ctx.facts, ctx.withDiff));
 
 /** A push host whose agent has `generate alloy` and whose trento.alloy is the role's template. */
 const agentCanRegenerate = (ctx: TaskContext) =>
@@ -70,7 +81,12 @@ export function install(ctx: TaskContext): RoleTasks {
   const unitStale = facts.units[UNITS.agent]?.needsReload === true;
   return {
     warnings: [
-      ...(agentCanRegenerate(ctx) && !withScript
+      ...(agentCanRegenerate(ctx) && foreignScript(ctx)
+        ? [
+            `${PATHS.configureAlloyScript} is not trento-provision's (it lacks the line "${TOOLKIT_MARK}": a trento-agent release's own?); it is left as it is, trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre`,
+          ]
+        : []),
+      ...(agentCanRegenerate(ctx) && !withScript && !foreignScript(ctx)
         ? [
             "a value of trento.alloy needs an escape (a quote, a backslash or a control character) that 'trento-agent generate alloy' does not write; trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre",
           ]
@@ -114,7 +130,7 @@ export function install(ctx: TaskContext): RoleTasks {
       ),
       withScript
         ? file({ path: PATHS.configureAlloyScript, content: configureAlloyScript(), ...FILE_ACCESS.configureAlloyScript }, facts, withDiff)
-        : fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
+        : scriptAbsent(ctx),
       file(
         {
           path: PATHS.agentDropIn,
@@ -178,7 +194,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
       // Its trento-agent.service.d folder too, when the toolkit's drop-in was all there was.
       fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits, folderIfEmpty: true }),
-      fileAbsent(PATHS.configureAlloyScript, facts, withDiff),
+      scriptAbsent(ctx),
       ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
       // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
       // key is in it too.

@@ -2,8 +2,9 @@
 # Fact source "files": the managed files (never through a link), with their content when wanted.
 # Uses $cfgdir (alloy-config.sh).
 # The files, each with whether its content is wanted.
-declare -A want=()
+declare -A want=() marked=()
 for f in "${TP_MANAGED_FILES[@]}"; do want[$f]=$TP_WANT_CONTENT; done
+for f in "${TP_MARKED_FILES[@]}"; do marked[$f]=1; done
 want[$TP_ALLOY_SYSCONFIG]=1
 want[$cfgdir/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
 [ "$cfgdir" = "$TP_ALLOY_DEFAULT_DIR" ] || want[$TP_ALLOY_DEFAULT_DIR/$TP_TRENTO_ALLOY]=$TP_WANT_CONTENT
@@ -108,6 +109,13 @@ for f in "${hash[@]}"; do
     continue
   fi
   record "file:$f" "regular ${meta[$f]} $s"$'\n'"${owners[$f]}"
+  if [ -n "${marked[$f]-}" ]; then
+    # Whose program it is: the toolkit's carry its mark near the top (a package's does not).
+    # Read builtin; the file lies in a folder only root writes to.
+    top=
+    IFS= read -r -N "$TP_MARK_WITHIN" top <"$f" || true
+    if [[ $top == *"$TP_OWN_MARK"* ]]; then record "marked:$f" yes; else record "marked:$f" no; fi
+  fi
   [ "${want[$f]}" = 1 ] || continue
   # The whole file by the read builtin; a NUL byte ends read early (status 0) and cannot be held
   # in a shell variable, so such a file goes as base64 of the file itself.

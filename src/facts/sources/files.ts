@@ -48,7 +48,8 @@ export const files: FactSource<'files' | 'record' | 'leftovers'> = {
       if (!key.startsWith('file:')) continue;
       const path = key.slice(5);
       const fact = parseFile(path, value, r.get(`content:${path}`));
-      if (typeof fact !== 'string') found[path] = fact;
+      const marked = r.get(`marked:${path}`);
+      if (typeof fact !== 'string') found[path] = marked === undefined ? fact : { ...fact, marked: marked === 'yes' };
       else if (FILES_TOUCHED_BY_SETTING.includes(path)) found[path] = { path, exists: true, unusable: fact };
       else problems.push(fact);
     }

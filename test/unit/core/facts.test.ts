@@ -12,7 +12,8 @@ import { readRecords } from '../../../src/facts/records.ts';
 import { ALLOY_FROM_MAJOR, platformOf } from '../../../src/platform.ts';
 import { parseOsRelease } from '../../../src/facts/sources/host.ts';
 import { factsScript } from '../../../src/facts/script.ts';
-import { MAX_HOST_FILE_BYTES, PACKAGES } from '../../../src/facts/paths.ts';
+import { MARK_WITHIN, MAX_HOST_FILE_BYTES, PACKAGES, TOOLKIT_MARK } from '../../../src/facts/paths.ts';
+import { configureAlloyScript } from '../../../roles/trento_agent/tasks/main.ts';
 import { packages } from '../../../src/facts/sources/packages.ts';
 import { clockSkewMs } from '../../../src/facts/sources/clock.ts';
 
@@ -187,6 +188,42 @@ describe('facts', () => {
     expect(() => parseFacts(out)).toThrow(new RegExp(`${join(dir, 'link')} is a symbolic link to ${secret}`));
     expect(() => parseFacts(out)).toThrow(/fifo is a fifo, not a regular file/);
     expect(() => parseFacts(out)).toThrow(new RegExp(`big is ${MAX_HOST_FILE_BYTES + 1} bytes`));
+  });
+
+  it("reads whether an installed program carries the toolkit's mark near its top (configure-alloy.sh's does; a package's own would not)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-mark-'));
+    const files = {
+      ours: configureAlloyScript(),
+      package: '#!/bin/bash\n# configure-alloy.sh, shipped by trento-agent\n',
+      late: `#!/bin/bash\n${'#\n'.repeat(MARK_WITHIN / 2)}# ${TOOLKIT_MARK}\n`, // the mark past the top
+      empty: '',
+    };
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content, { mode: 0o755 });
+    const paths = Object.keys(files).map((name) => join(dir, name));
+    const out = execFileSync('/bin/bash', ['-s'], {
+      input: wrapScript(
+        toShell(
+          factsScript({
+            withContent: false,
+            zyppLockTimeoutSeconds: 5,
+            managedFiles: [...paths, join(dir, 'absent')],
+            markedFiles: [...paths, join(dir, 'absent')],
+          }),
+        ),
+      ),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    const facts = parseFacts(out);
+    expect(Object.fromEntries(Object.keys(files).map((name) => [name, facts.files[join(dir, name)]?.marked]))).toEqual({
+      ours: true,
+      package: false,
+      late: false,
+      empty: false,
+    });
+    expect(facts.files[join(dir, 'absent')]).toEqual({ path: join(dir, 'absent'), exists: false });
+    // Only the listed files are read for it.
+    expect(parseFacts(factsOf([paths[0]!])).files[paths[0]!]?.marked).toBeUndefined();
   });
 
   it("trento.alloy, in a folder Alloy's account writes to, is read once without following a link and hashed from what was read", () => {

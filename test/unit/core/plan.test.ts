@@ -7,7 +7,7 @@ import { files } from '../../../src/facts/sources/files.ts';
 import { parseUpdates, updates } from '../../../src/facts/sources/updates.ts';
 import { AGENT_YAML_TEMPLATE } from '../../../src/render/agent-yaml.ts';
 import { TRENTO_ALLOY_TEMPLATE } from '../../../src/render/trento-alloy.ts';
-import { PACKAGES, PATHS } from '../../../src/facts/paths.ts';
+import { PACKAGES, PATHS, TOOLKIT_MARK } from '../../../src/facts/paths.ts';
 import { platformOf } from '../../../src/platform.ts';
 import { checksScript, deliveryWaitSeconds, provenByFacts } from '../../../src/plan/checks.ts';
 import { planHost, versionAtLeast } from '../../../src/plan/plan.ts';
@@ -207,6 +207,44 @@ describe('plans per platform', () => {
     const upgraded = planFor({ ...converged31, packages: { ...converged31.packages, 'trento-agent': '3.2.0-1' } });
     expect(upgraded.changes.map((c) => c.summary)).toEqual(
       expect.arrayContaining([`remove ${PATHS.configureAlloyScript}`, `update ${PATHS.agentDropIn} (0644 root:root)`]),
+    );
+  });
+
+  it("a configure-alloy.sh that is not the toolkit's (a trento-agent release's own, without the toolkit's mark) is neither replaced, nor removed, nor run by the drop-in", () => {
+    const script = (marked: boolean): FileFact => ({
+      path: PATHS.configureAlloyScript,
+      exists: true,
+      owner: 'root',
+      group: 'root',
+      mode: '755',
+      sha256: 'a'.repeat(64),
+      marked,
+    });
+    const withScript = (facts: HostFacts, marked: boolean): HostFacts => ({
+      ...facts,
+      files: { ...facts.files, [PATHS.configureAlloyScript]: script(marked) },
+    });
+    const ids = (plan: HostPlan) => plan.changes.map((c) => c.id);
+    const dropIn = (plan: HostPlan) => plan.changes.find((c) => c.id === `file:${PATHS.agentDropIn}`)!.diff!;
+
+    const foreign = planFor(withScript(freshFacts('16.0'), false));
+    expect(ids(foreign)).not.toContain(`file:${PATHS.configureAlloyScript}`);
+    expect(dropIn(foreign)).not.toMatch(/ExecStartPre/);
+    expect(foreign.warnings).toEqual([
+      `${PATHS.configureAlloyScript} is not trento-provision's (it lacks the line "${TOOLKIT_MARK}": a trento-agent release's own?); it is left as it is, trento.alloy is rendered by the toolkit alone and the agent unit gets no ExecStartPre`,
+    ]);
+    // An agent without 'generate alloy' and an uninstall (--purge too) leave it alone as well.
+    expect(ids(planFor({ ...withScript(freshFacts('16.0'), false), agentCandidateVersion: '3.0.2-1' }))).not.toContain(`file:${PATHS.configureAlloyScript}`);
+    const installed = withScript(converged(freshFacts('16.0'), planFor(freshFacts('16.0'))), false);
+    for (const purge of [false, true]) expect(ids(planFor(installed, { uninstall: true, purge }))).not.toContain(`file:${PATHS.configureAlloyScript}`);
+
+    // The toolkit's own (an earlier release's content) is replaced, and removed on uninstall.
+    const ours = planFor(withScript(freshFacts('16.0'), true));
+    expect(ours.changes.find((c) => c.id === `file:${PATHS.configureAlloyScript}`)?.summary).toBe(`update ${PATHS.configureAlloyScript} (0755 root:root)`);
+    expect(dropIn(ours)).toMatch(/ExecStartPre/);
+    expect(ours.warnings).toEqual([]);
+    expect(ids(planFor(withScript(converged(freshFacts('16.0'), planFor(freshFacts('16.0'))), true), { uninstall: true }))).toContain(
+      `file:${PATHS.configureAlloyScript}`,
     );
   });
 
