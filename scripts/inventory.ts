@@ -15,7 +15,7 @@ import { inventoryPathList } from '../src/util/unfrack-path.ts';
 
 const USAGE = `usage: trento-provision-inventory (npm run inventory -- in the repository) -i PATH (--list | --host NAME | --graph [GROUP] [--vars] | --list-hosts PATTERN [-l LIMIT])
   -i, --inventory PATH   inventory file or folder (repeatable; a name under inventories/ works too)
-  --playbook-dir DIR     also read group_vars/ and host_vars/ beside DIR
+  --playbook-dir DIR     also read DIR/group_vars/ and DIR/host_vars/
   --list                 all groups and host variables, as JSON
   --host NAME            one host's variables, as JSON
   --graph [GROUP]        the group tree (from GROUP, default all); --vars adds variables

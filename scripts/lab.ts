@@ -13,7 +13,7 @@ Commands:
            (443 none, 8443 basic, 9443 bearer, 10443 mTLS; see test/lab/README.md)
              --hosts N                N hosts cycling through the default mix
              --mix NAME=COUNT,...     explicit counts, e.g. sles-16.0=2,sles-15-sp7=1
-             (no option: the lab's current shape, or the default mix: one host each)
+             (no option: the lab's current shape, or the default mix: one host per product but Leap 16.0)
              --rtt MS                 a real network's latency: every round trip to a host
                                       takes MS ms more (every packet to the hosts is held MS
                                       ms: an iptables NFQUEUE rule and test/lab/link-delay.py).

@@ -567,7 +567,8 @@ Sets up Trento monitoring on SUSE hosts over SSH (Trento RFC 0003, automatic dep
   SLES / SLES for SAP / Leap 15.x  node_exporter, agent in pull mode
   SLES / SLES for SAP / Leap 16.x  Grafana Alloy with trento.alloy, agent in push mode
   both                             trento-agent, /etc/trento/agent.yaml, unit drop-in
-Other systems (SL Micro, SLES 12, non-SUSE) are refused and left untouched.
+Other systems (SL Micro, SLES 12, SLED, non-SUSE) are refused and left untouched (--uninstall
+still undoes a SLED host an earlier version set up).
 
 Options (ansible-playbook's names and meanings):
   -i, --inventory NAME|PATH  inventory file or folder, or a folder name under inventories/
@@ -593,7 +594,8 @@ Options (ansible-playbook's names and meanings):
                              process list, and npm run writes it to its log in ~/.npm/_logs: give
                              secrets with @file or Ansible Vault instead)
       --uninstall            remove what the toolkit added (Alloy, node_exporter, supportutils,
-                             agent.yaml and the server CA anchor stay)
+                             agent.yaml (on SLES 15 kept by rpm as agent.yaml.rpmsave) and the
+                             server CA anchor stay; Trento's supportutils plugin goes)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils,
                              agent.yaml and the server CA anchor it wrote (the trust store
                              rebuilt; the packages only where the toolkit installed them);

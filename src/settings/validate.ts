@@ -558,7 +558,7 @@ export function validateHostVars(vars: HostVars, origins: Origins, defaults: All
 
 /**
  * After facts, before any change: the agent.yaml keys for this host in `mode` (the mode the
- * toolkit deploys there: the platform's, or agent_prometheus_mode when the caller honours it).
+ * toolkit deploys there: the platform's; agent_prometheus_mode is only checked against it).
  * Errors are returned with whatever config could be built; write nothing when there are any.
  */
 export function agentConfigFor(

@@ -159,7 +159,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     values: PROMETHEUS_MODES,
     secret: false,
     invalidMessage: (v) => `invalid prometheus mode: ${v} (valid values: ${PROMETHEUS_MODES.join(', ')})`,
-    help: 'pull or push. Unset: the platform decides (SLES 15: pull, SLES 16: push).',
+    help: "pull or push, a check only: it must be the platform's mode (SLES 15: pull, SLES 16: push).",
   },
   {
     name: 'agent_prometheus_exporter_name',
@@ -211,7 +211,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     invalidMessage: (v) => `invalid auth method: ${v} (valid values: ${AUTH_METHODS.join(', ')})`,
     defaultsIn: 'trento_agent',
-    help: 'Push mode: none, basic, bearer or mtls. Default: trento_prometheus_auth; empty in push mode is an error.',
+    help: 'Push mode: none, basic, bearer or mtls. Default: trento_prometheus_auth; empty in push mode: basic with a username and a password, else an error.',
   },
   {
     name: 'agent_prometheus_auth_username',

@@ -76,8 +76,10 @@ export function groupVarsAll(paths: LabPaths, net: LabNet, state: LabState): str
     agent_prometheus_auth: 'none',
     agent_prometheus_tls_ca_cert: HOST_CERTS.ca,
     // No agent_prometheus_scrape_interval: Trento's default (15s), so an idle lab costs what
-    // real hosts cost (issue 12); Alloy pushes the first samples at once after each start.
-    // facts-service-url: RabbitMQ on the machine side of the lab network.
+    // real hosts cost (issue 12); Alloy's first batch comes 0 to one interval after each (re)load,
+    // as real Alloy's scrape slots.
+    // facts-service-url: where RabbitMQ would be, the machine side of the lab network (none runs
+    // there: test/lab/README.md, the trento-agent stand-in).
     agent_rabbitmq_host: net.gateway,
     agent_rabbitmq_password: state.apiKey.slice(0, 16),
     ansible_ssh_common_args: `-o UserKnownHostsFile=${paths.knownHosts} -o StrictHostKeyChecking=yes`,
