@@ -91,7 +91,7 @@ function retireAfterProof(retire: Change[], retireSteps: Command[], verifyRetire
     ...retireSteps,
     verifyRetired,
     raw('else'),
-    sh`tp_warn ${`not done, as the checks above did not all pass (the old setup keeps running; the next run does it once they pass): ${kept}`}`,
+    sh`tp_warn ${`not done, as the checks above did not all pass (what it would retire stays; the next run does it once they pass): ${kept}`}`,
     raw('fi'),
   ]);
 }

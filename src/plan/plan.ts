@@ -145,7 +145,11 @@ export function planHost(input: PlanInput): HostPlan {
     refresh: results.some((r) => r.refreshBeforeInstall && missing(r)),
   });
   const toRemove = results.flatMap((r) => r.removePackages ?? []);
-  const remove = packagesRemoved(toRemove, input.facts);
+  // An uninstall removes packages last, once what it changed is proven (Alloy took the
+  // configuration left without trento.alloy): a refused reload puts trento.alloy back, and the
+  // agent it feeds must still be installed (stopped, the next uninstall takes it).
+  const removed = packagesRemoved(toRemove, input.facts);
+  const remove = removed && input.uninstall ? { ...removed, phase: 'retire' as const, summary: `${removed.summary} (once the checks pass)` } : removed;
   // Every run, not only uninstall: a package the admin removed and one they install again later
   // (after agent_install_monitoring_dep: false, say) is theirs. One this run installs again stays.
   const pruned = packagesRecordPruned(input.facts, wanted);

@@ -705,6 +705,10 @@ describe('hosts in other states', () => {
           'curl -sf 127.0.0.1:12345/-/ready; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -c prometheus.remote_write.trento',
         ),
       ).toBe('Alloy is ready.\n1\n');
+      // The packages go only once Alloy is proven on what is left: the agent that trento.alloy,
+      // put back, speaks for is still installed (stopped) for the next uninstall.
+      expect(run.stdout).not.toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\(installed by trento-provision\\)`, 'm'));
+      expect(await mustOnHost(info, h.name, 'rpm -q --qf "%{NAME}\\n" trento-agent')).toBe('trento-agent\n');
     } finally {
       await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
     }
@@ -881,7 +885,9 @@ describe('hosts in other states', () => {
     // config.alloy as the package shipped it: --purge removes the Alloy the toolkit installed.
     const purge = await onHostOnly(h, '--uninstall', '--purge');
     expect(purge.code, purge.stdout).toBe(0);
-    expect(purge.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\balloy\\b.* \\(installed by trento-provision\\)$`, 'm'));
+    expect(purge.stdout).toMatch(
+      new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\balloy\\b.* \\(installed by trento-provision\\) \\(once the checks pass\\)$`, 'm'),
+    );
     expect(await mustOnHost(info, h.name, 'rpm -q alloy >/dev/null && echo installed || echo removed')).toBe('removed\n');
     expect((await onHostOnly(h)).code).toBe(0);
   });

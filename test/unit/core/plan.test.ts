@@ -328,9 +328,12 @@ describe('plans per platform', () => {
       `remove ${PATHS.configureAlloyScript}`,
       'remove /etc/alloy/trento.alloy',
       'restore CONFIG_FILE in /etc/sysconfig/alloy to CONFIG_FILE="/etc/alloy/config.alloy"',
-      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
       `forget the saved CONFIG_FILE line (${PATHS.savedAlloyConfigFile}): Alloy runs on the restored line (once the checks pass)`,
+      // Last, once Alloy is proven on what is left: a refused reload puts trento.alloy back, and
+      // the agent it feeds is still installed.
+      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision) (once the checks pass)',
     ]);
+    expect(plan.changes.at(-1)?.phase).toBe('retire');
     // The record goes only once Alloy is proven on the restored line: a restart that fails puts
     // the toolkit's line back, and the next uninstall needs the record to restore it again.
     expect(plan.changes.find((c) => c.summary.startsWith('forget the saved'))?.phase).toBe('retire');
@@ -1502,10 +1505,12 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     const keep = planFor(facts, { uninstall: true });
     expect(keep.changes.map((c) => c.id)).not.toContain(`service:${NE_UNIT}`);
     const purge = planFor(facts, { uninstall: true, purge: true });
-    // Nothing new to prove on uninstall: the removal runs with the others.
+    // Stopped with the others; the packages go once the checks pass, as on every uninstall.
     expect(purge.changes.map((c) => c.summary)).toContain(`stop ${NE_UNIT}, disable ${NE_UNIT}`);
-    expect(purge.changes.filter((c) => c.phase === 'retire')).toEqual([]);
-    expect(purge.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(`remove ${NE}, trento-agent (installed by trento-provision)`);
+    expect(purge.changes.filter((c) => c.phase === 'retire').map((c) => c.id)).toEqual(['packages:remove']);
+    expect(purge.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(
+      `remove ${NE}, trento-agent (installed by trento-provision) (once the checks pass)`,
+    );
   });
 });
 
@@ -1583,7 +1588,7 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
     const keep = planFor(facts, { uninstall: true });
     expect(keep.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(
-      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision)',
+      'remove supportutils-plugin-trento, trento-agent (installed by trento-provision) (once the checks pass)',
     );
     const purge = planFor(facts, { uninstall: true, purge: true });
     expect(toShell(purge.changes.find((c) => c.id === 'packages:remove')!.script)).toMatch(
@@ -1592,7 +1597,7 @@ describe('supportutils (official role supportutils: supportutils_enabled, defaul
     const admins = { ...facts, record: { ...facts.record, packages: ['trento-agent', 'golang-github-prometheus-node_exporter'] } };
     const kept = planFor(admins, { uninstall: true, purge: true });
     expect(kept.changes.find((c) => c.id === 'packages:remove')!.summary).toBe(
-      'remove trento-agent, golang-github-prometheus-node_exporter (installed by trento-provision)',
+      'remove trento-agent, golang-github-prometheus-node_exporter (installed by trento-provision) (once the checks pass)',
     );
     expect(kept.warnings.join('\n')).toMatch(/package supportutils-plugin-trento was not installed by trento-provision/u);
     expect(kept.warnings.join('\n')).toMatch(/package supportutils was not installed by trento-provision/u);
