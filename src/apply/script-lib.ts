@@ -4,7 +4,7 @@
 // handlers and packages, cleanup on every exit path) are described in lib.sh.
 import { dirname } from 'node:path';
 import { type Command, join, raw, sh } from '../exec/command.ts';
-import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PATHS } from '../facts/paths.ts';
+import { ALLOY_HTTP, NODE_EXPORTER_METRICS, PATHS, UNITS } from '../facts/paths.ts';
 import { RPM_VERSIONS_FORMAT } from '../facts/sources/packages.ts';
 import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 
@@ -25,6 +25,7 @@ export function scriptLibrary(options: ScriptOptions): Command {
       TP_STEP_OUTPUT: options.stepOutput ? 1 : 0,
       TP_ALLOY_HTTP: ALLOY_HTTP,
       TP_NODE_EXPORTER_METRICS: NODE_EXPORTER_METRICS,
+      TP_NODE_EXPORTER_UNIT: UNITS.nodeExporter,
       TP_RUN_DIR: HOST_RUN_DIR,
       TP_GENERATION: PATHS.applyGeneration,
       TP_STATE_DIR: PATHS.stateDir,

@@ -89,7 +89,7 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
     platform.provider === 'node_exporter'
       ? [
           unitCheck('node_exporter is running', facts, UNITS.nodeExporter, true),
-          check('node_exporter serves /metrics', p.nodeExporterServes === true, sh`tp_node_exporter_serves`),
+          check('node_exporter serves /metrics', p.nodeExporterServes === true, sh`tp_node_exporter_up`),
         ]
       : [
           check('Alloy is ready', p.alloyReady === true, sh`tp_alloy_ready`),

@@ -37,13 +37,24 @@ tp_http_body() { timeout --foreground "${TP_HTTP_WAIT:-20}" "$@" <&"$TP_FD"; }
 # tp_node_exporter_serves: node_exporter answers /metrics with node metrics. It asks for the
 # load average collector alone first (node_exporter's collect[] filter: ~1 ms of its CPU, where
 # the whole page costs ~8 ms and ~50 KB on every run of every host), then for the whole page: a
-# node_exporter started without that collector refuses the filter with 400.
+# node_exporter started without that collector refuses the filter with 400. On failure
+# TP_NODE_EXPORTER_WHY says what it got (the apply's check tells the admin).
+# shellcheck disable=SC2034 # TP_NODE_EXPORTER_WHY is read by tp_node_exporter_up (src/apply/lib.sh)
 tp_node_exporter_serves() {
   local page ok
   for page in "?collect%5B%5D=loadavg" ""; do
-    tp_http_get "$TP_NODE_EXPORTER_METRICS$page" || return 1
+    if ! tp_http_get "$TP_NODE_EXPORTER_METRICS$page"; then
+      TP_NODE_EXPORTER_WHY="nothing listens there (connection refused)"
+      return 1
+    fi
     ok=1
-    [ "$TP_HTTP_CODE" = 200 ] && tp_http_body grep -q '^node_' && ok=0
+    if [ "$TP_HTTP_CODE" != 200 ]; then
+      TP_NODE_EXPORTER_WHY="HTTP ${TP_HTTP_CODE:-status not sent within ${TP_HTTP_WAIT:-20}s}"
+    elif tp_http_body grep -q '^node_'; then
+      ok=0
+    else
+      TP_NODE_EXPORTER_WHY="HTTP 200 without node_ metrics (another program on that port?)"
+    fi
     tp_http_close
     [ $ok = 0 ] && return 0
   done

@@ -323,6 +323,17 @@ describe('hosts in other states', () => {
     expect((await mustOnHost(info, h.name, look)).split('\n')[1]).toBe('1');
   });
 
+  it('a node_exporter the admin stopped is started and proven serving: the check waits for it to listen (one try right after the start failed a host that was fine)', async () => {
+    const h = pull[0]!;
+    const onHostOnly = () => provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    expect((await onHostOnly()).code).toBe(0);
+    await mustOnHost(info, h.name, 'systemctl stop prometheus-node_exporter.service');
+    const run = await onHostOnly();
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| start prometheus-node_exporter\\.service$`, 'm'));
+    expect(statusOf(run, h.name)?.checks).toContainEqual({ check: 'node_exporter serves /metrics', ok: true });
+  });
+
   it('a unit the run must enable that the admin masked: the host fails before any change, naming it and what to do, in --check too; never unmasked', async () => {
     const h = pull[0]!;
     const onHostOnly = (...args: string[]) => provision(['--inventory', info.inventoryDir, '--limit', h.name, ...args]);

@@ -295,6 +295,52 @@ describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_expor
   it('fails where nothing answers', async () => {
     expect((await serves('http://127.0.0.1:9/metrics')).code).toBe(1);
   });
+
+  it("the apply's check (tp_node_exporter_up) waits for one that listens only a while after its start returned: one try would fail a host that is fine", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/metrics`;
+    // As `systemctl start` returns once the process is forked: it listens a second later here.
+    const late = `(sleep 1; exec /usr/bin/prometheus-node-exporter --web.listen-address=127.0.0.1:${port} >/dev/null 2>&1) & ne=$!`;
+    const run = await withLibrary(
+      `TP_NODE_EXPORTER_METRICS=${url}\n${late}\ntp_node_exporter_serves; echo "one try: $?"\ntp_node_exporter_up 10; echo "waited: $?"\nkill $ne; pkill -f -- '--web.listen-address=127.0.0.1:${port}'`,
+    );
+    expect(run.stdout).toBe('one try: 1\nwaited: 0\n');
+  });
+});
+
+/** Runs SCRIPT after the apply library, as every apply script starts (Alloy and node_exporter at the fake server). */
+async function withLibrary(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
+  return new Promise((resolve) => {
+    const p = spawn('/bin/bash', ['-c', wrapScript(`${library}\nTP_ALLOY_HTTP=${base}\nTP_NODE_EXPORTER_METRICS=${base}/node/metrics\n${script}`)], {
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("tp_node_exporter_up (the apply's check): says what it got", () => {
+  it.each([
+    ['nothing listens', 'http://127.0.0.1:9/metrics', undefined, 'nothing listens there (connection refused)'],
+    ['an error status', undefined, [500, 'no'] as [number, string], 'HTTP 500'],
+    [
+      'a page without node metrics',
+      undefined,
+      [200, metrics(['go_goroutines 7'])] as [number, string],
+      'HTTP 200 without node_ metrics (another program on that port?)',
+    ],
+  ])('%s', async (_, url, answer, why) => {
+    answers = answer ? { '/node/metrics': answer, '/node/metrics?collect%5B%5D=loadavg': answer } : {};
+    const run = await withLibrary(`${url ? `TP_NODE_EXPORTER_METRICS=${url}\n` : ''}tp_node_exporter_up 1`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `node_exporter does not serve node metrics at ${url ?? `${base}/node/metrics`} after 1s (last answer: ${why}); journalctl -u prometheus-node_exporter.service says why`,
+    );
+  });
 });
 
 describe('tp_alloy_delivers (the verify step): a batch delivered, never a refused one', () => {
