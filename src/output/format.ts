@@ -240,6 +240,10 @@ function formatTrentoView(t: Tally, o: FormatOptions): string[] {
       : `${r.host.padEnd(26)} : ${p.exporterName} FAILED ${p.reason}: ${p.message} (waited ${seconds(p.waitedMs)}; limit ${seconds(p.limitMs)})`;
     out.push(paint(o, p.ok ? 'green' : 'red', escapeControls(text)));
   }
+  // Trento is asked only about hosts that passed their own checks: the others are named, or a
+  // run whose every host failed would end on an empty section.
+  const notAsked = view.error ? [] : [...t.hosts.values()].filter((r) => !r.trento).map((r) => `${r.host} (${r.status ?? 'not run'})`);
+  if (notAsked.length) out.push(paint(o, 'cyan', escapeControls(`not asked (only hosts that passed their own checks are): ${notAsked.join(', ')}`)));
   return out;
 }
 

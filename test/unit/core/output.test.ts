@@ -3,6 +3,7 @@ import { markerReader, parseMarker } from '../../../src/apply/markers.ts';
 import { secretSet } from '../../../src/output/redact.ts';
 import type { RunEvent } from '../../../src/output/events.ts';
 import { exitCode, fold, newTally } from '../../../src/output/tally.ts';
+import type { Proof } from '../../../src/verify/types.ts';
 
 describe('redaction', () => {
   it('masks every secret, also URL-encoded, JSON- and Alloy-escaped, and regex metacharacters', () => {
@@ -83,6 +84,45 @@ describe('the rollout under the recap', () => {
     for (const e of events) fold(t, e);
     const text = formatRecap(t, { verbosity: 0, diff: false, color: false }).join('\n');
     expect(text).toMatch(/^ {2}wave 1: stopped +a, b \(1 failed, 1 unreachable\)$/m);
+  });
+});
+
+describe('the Trento view under the recap', () => {
+  it('names the hosts it did not ask about, with why: a run whose one host failed does not end on an empty section', async () => {
+    const { formatRecap } = await import('../../../src/output/format.ts');
+    const recap = (events: RunEvent[]) => {
+      const t = newTally();
+      const run: RunEvent = { type: 'run-start', mode: 'install', check: false, hosts: ['a', 'b', 'c'], forks: 3 };
+      for (const e of [run, ...events]) fold(t, e);
+      return formatRecap(t, { verbosity: 0, diff: false, color: false }).join('\n');
+    };
+    const start = { type: 'trento-view-start', url: 'https://t/prometheus', auth: 'basic' } as const;
+    const done = (host: string, status: 'ok' | 'failed' | 'skipped') => ({ type: 'host-done', host, status, changed: 0, roundTrips: 1 }) as const;
+    const proof: Proof = {
+      query: 'up{agentID="x"}',
+      exporterName: 'node_exporter',
+      ok: true,
+      up: 1,
+      sampleAt: '2026-12-07T00:00:00.000Z',
+      reason: null,
+      message: '',
+      waitedMs: 1000,
+      limitMs: 30_000,
+      scrapeIntervalMs: 15_000,
+    };
+    const text = recap([
+      done('a', 'ok'),
+      done('b', 'failed'),
+      { type: 'host-unreachable', host: 'c', message: 'connection refused' },
+      start,
+      { type: 'trento-view-host', host: 'a', proof },
+    ]);
+    expect(text).toMatch(/^a +: node_exporter up=1 /m);
+    expect(text).toMatch(/^not asked \(only hosts that passed their own checks are\): b \(failed\), c \(unreachable\)$/m);
+    // Where Prometheus could not be asked at all, its error says so for every host.
+    const failed = recap([done('a', 'ok'), start, { type: 'trento-view-error', kind: 'unreachable', message: 'connection refused' }]);
+    expect(failed).toMatch(/^ERROR connection refused$/m);
+    expect(failed).not.toMatch(/not asked/);
   });
 });
 
