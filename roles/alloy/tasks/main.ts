@@ -92,6 +92,11 @@ function directoryMode(ctx: TaskContext): Change | null {
 export function install(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const target = trentoAlloyPath(ctx);
+  // A trento.alloy the toolkit wrote in Alloy's default folder before the admin pointed
+  // CONFIG_FILE at another: Alloy no longer loads it, and its Trento credentials would stay
+  // behind for good (an uninstall removes it too).
+  const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
+  const leftBehind = target !== legacy && facts.files[legacy]?.exists === true;
   // With agent_install_monitoring_dep: false Alloy is the admin's to install. Where it is not
   // (no sysconfig, which the package ships and directory mode needs), the apply would write
   // trento.alloy for an alloy account that does not exist and fail half way: refused first.
@@ -116,7 +121,14 @@ export function install(ctx: TaskContext): RoleTasks {
             ]
           : []),
       ],
-      warnings: dormant.length ? [`switching Alloy to directory mode: ${dormantNote(dormant, facts.alloy.configDir || PATHS.alloyDefaultDir)}`] : [],
+      warnings: [
+        ...(dormant.length ? [`switching Alloy to directory mode: ${dormantNote(dormant, facts.alloy.configDir || PATHS.alloyDefaultDir)}`] : []),
+        ...(leftBehind
+          ? [
+              `${legacy} is left from when Alloy loaded ${PATHS.alloyDefaultDir}/ (CONFIG_FILE now names ${facts.alloy.configFile}): Alloy no longer loads it; it is removed, with the Trento credentials it holds`,
+            ]
+          : []),
+      ],
       installPackages: packagesWanted(ctx, [PACKAGES.alloy]),
       whenMissing: {
         [PACKAGES.alloy]:
@@ -138,6 +150,7 @@ export function install(ctx: TaskContext): RoleTasks {
           facts,
           withDiff,
         ),
+        leftBehind ? fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }) : null,
         directoryMode(ctx),
         adminService(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy], PACKAGES.alloy),
       ],

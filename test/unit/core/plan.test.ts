@@ -315,6 +315,33 @@ describe('plans per platform', () => {
     ).toBeUndefined();
   });
 
+  it("a trento.alloy left in Alloy's default folder after the admin pointed CONFIG_FILE at another is removed (its credentials would stay behind), said in a warning; once gone, nothing", () => {
+    const elsewhere = (facts: HostFacts): HostFacts => ({
+      ...facts,
+      alloy: { ...facts.alloy, configFile: '/srv/alloy/', configIsDir: true, configDir: '/srv/alloy' },
+    });
+    const legacy: FileFact = {
+      path: '/etc/alloy/trento.alloy',
+      exists: true,
+      owner: 'alloy',
+      group: 'alloy',
+      mode: '640',
+      sha256: 'b'.repeat(64),
+      content: 'x',
+    };
+    const facts = elsewhere(converged(elsewhere(freshFacts('16.0')), planFor(elsewhere(freshFacts('16.0')))));
+    expect(facts.files['/srv/alloy/trento.alloy']?.exists).toBe(true);
+    expect(planFor(facts).changes).toEqual([]);
+    const left = planFor({ ...facts, files: { ...facts.files, [legacy.path]: legacy } });
+    expect(left.changes.map((c) => c.summary)).toEqual(['remove /etc/alloy/trento.alloy']);
+    expect(left.handlers).toEqual([]); // Alloy does not load it
+    expect(left.warnings).toEqual([
+      '/etc/alloy/trento.alloy is left from when Alloy loaded /etc/alloy/ (CONFIG_FILE now names /srv/alloy/): Alloy no longer loads it; it is removed, with the Trento credentials it holds',
+    ]);
+    // In the default folder it is the file itself.
+    expect(planFor(converged(freshFacts('16.0'), planFor(freshFacts('16.0')))).changes).toEqual([]);
+  });
+
   it('uninstall removes what the toolkit added, restores CONFIG_FILE and keeps Alloy', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);
