@@ -585,13 +585,16 @@ tp_alloy_ready() { # Alloy up and serving its config
   echo "Alloy is not ready after 10s (last answer: HTTP $code $(tp_head 500 "$TP_BODY"))" >&2
   return 1
 }
-# tp_node_exporter_up [SECONDS]: node_exporter serves node metrics, asked again for up to SECONDS
-# (10): `systemctl start` returns once the process is forked, before it listens (~60 ms on an
-# idle host, longer on a busy one), so one try right after a start fails a host that is fine.
+# tp_node_exporter_up [SECONDS]: node_exporter serves node metrics, asked again until SECONDS
+# (10) have passed: `systemctl start` returns once the process is forked, before it listens (~60
+# ms on an idle host, longer on a busy one), so one try right after a start fails a host that is
+# fine. Each try waits 2 s at most for an answer (a node_exporter that accepts and never answers
+# holds no check for long), so the whole takes SECONDS plus one try at most.
 tp_node_exporter_up() {
-  local i
-  for ((i = 0; i < ${1:-10} * 5; i++)); do
-    tp_node_exporter_serves && return 0
+  local until=$((SECONDS + ${1:-10}))
+  while :; do
+    TP_HTTP_WAIT=2 tp_node_exporter_serves && return 0
+    [ "$SECONDS" -lt "$until" ] || break
     sleep 0.2
   done
   echo "node_exporter does not serve node metrics at $TP_NODE_EXPORTER_METRICS after ${1:-10}s (last answer: $TP_NODE_EXPORTER_WHY); journalctl -u $TP_NODE_EXPORTER_UNIT says why" >&2

@@ -309,11 +309,11 @@ describeWith(NODE_EXPORTER, 'tp_node_exporter_serves against the real node_expor
 });
 
 /** Runs SCRIPT after the apply library, as every apply script starts (Alloy and node_exporter at the fake server). */
-async function withLibrary(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function withLibrary(script: string, timeout = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
   return new Promise((resolve) => {
     const p = spawn('/bin/bash', ['-c', wrapScript(`${library}\nTP_ALLOY_HTTP=${base}\nTP_NODE_EXPORTER_METRICS=${base}/node/metrics\n${script}`)], {
-      timeout: 60_000,
+      timeout,
     });
     let stdout = '';
     let stderr = '';
@@ -340,6 +340,19 @@ describe("tp_node_exporter_up (the apply's check): says what it got", () => {
     expect(run.stderr).toContain(
       `node_exporter does not serve node metrics at ${url ?? `${base}/node/metrics`} after 1s (last answer: ${why}); journalctl -u prometheus-node_exporter.service says why`,
     );
+  });
+
+  it('a listener that accepts and never answers holds each try 2 s, not 20: the check ends (within the 30 s this test allows) and says so', async () => {
+    const silent = createNetServer(() => {}); // accepts, never writes
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/metrics`;
+      const run = await withLibrary(`TP_NODE_EXPORTER_METRICS=${url}\ntp_node_exporter_up 1`, 30_000);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('(last answer: HTTP status not sent within 2s)');
+    } finally {
+      silent.close();
+    }
   });
 });
 
