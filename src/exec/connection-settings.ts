@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import {
   BECOME_EXE_VARIABLES,
   BECOME_PASSWORD_VARIABLES,
+  BECOME_USER_VARIABLES,
   becomeFlagsText,
   becomes,
   connectionFor,
@@ -306,6 +307,16 @@ export function connectionSettingsErrors(
       variable: 'ansible_ssh_retries',
       origin: where('ansible_ssh_retries', 'inventory'),
       message: `needs a whole number, 0 or more (connection attempts after the first), not ${JSON.stringify(String(retries))}`,
+    });
+  }
+  // The scripts install packages and write /etc: as another user than root they could only fail
+  // half way (sudo -u alloy bash could not even read its script). Said before any host is touched.
+  const userVariable = winningVariable(vars, BECOME_USER_VARIABLES);
+  const becomeUser = userVariable !== undefined ? String(userVariable.value) : defaults.becomeUser;
+  if (becoming && becomeUser !== undefined && !['', 'root', '0', '#0'].includes(becomeUser)) {
+    errors.push({
+      ...setBy(userVariable?.variable, 'become_user', '--become-user or ansible.cfg'),
+      message: `is ${JSON.stringify(becomeUser)}, but trento-provision's scripts must run as root (they install packages and write under /etc): leave it unset, or set it to root`,
     });
   }
   // Read only where sudo runs, as Ansible reads them only when becoming.

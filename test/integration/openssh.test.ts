@@ -1063,7 +1063,7 @@ describe("a host's output as it arrives", () => {
 describe("what ssh's own log cannot tell", () => {
   it("a -q in the admin's arguments silences ssh's log: a script that fails is still the host's failure, not a connection's", async () => {
     const h = pull[1]!;
-    const vars = { ...rootLogin(h), ansible_ssh_extra_args: '-q', ansible_become: true, ansible_become_user: 'nobody', ansible_become_exe: '/bin/false' };
+    const vars = { ...rootLogin(h), ansible_ssh_extra_args: '-q', ansible_become: true, ansible_become_user: '', ansible_become_exe: '/bin/false' };
     // -vvvv puts ssh's -vvv before the extra args, whose -q then silences the log entirely.
     const run = await provision(['-i', inventory({ [h.name]: vars }), '--check', '-vvvv']);
     expect(run.code, run.stdout + run.stderr).toBe(2);
@@ -1285,7 +1285,8 @@ describe('nothing left behind', () => {
     expect(readdirSync(sockets)).toHaveLength(1);
     // A first script that fails through that master (here the "sudo" is /bin/false) failed on
     // the host: ssh logs no login there, but the session opened, so the host was reached.
-    const failingBecome = { ...vars, ansible_become: true, ansible_become_user: 'nobody', ansible_become_exe: '/bin/false' };
+    // (become_user '': sudo's own default, root, so the "sudo" runs though the login is root)
+    const failingBecome = { ...vars, ansible_become: true, ansible_become_user: '', ansible_become_exe: '/bin/false' };
     mark = sshdLogMark(h);
     const failing = await provision(['-i', inventory({ [h.name]: failingBecome }), '--check'], { ANSIBLE_SSH_ARGS: sshArgs });
     expect(failing.code, failing.stdout + failing.stderr).toBe(2);

@@ -514,6 +514,23 @@ describe('connection settings, before any host is touched', () => {
     ]);
   });
 
+  it('ansible_become_user / become_user other than root is a settings error before any host is touched: the scripts need root (sudo -u alloy bash could not even read its script)', () => {
+    const message = (user: string) =>
+      `is ${JSON.stringify(user)}, but trento-provision's scripts must run as root (they install packages and write under /etc): leave it unset, or set it to root`;
+    expect(errorsOf({ ansible_become: true, ansible_become_user: 'alloy' })).toEqual([
+      { variable: 'ansible_become_user', origin: 'inventory', message: message('alloy') },
+    ]);
+    // Ansible's later name wins, as it does for the user
+    expect(errorsOf({ ansible_become: true, ansible_become_user: 'root', ansible_sudo_user: 'admin' }).map((e) => e.variable)).toEqual(['ansible_sudo_user']);
+    for (const root of ['root', '0', '#0', '']) expect(errorsOf({ ansible_become: true, ansible_become_user: root }), root).toEqual([]);
+    // Not read without become (the login user runs the scripts; the facts say when it is not root).
+    expect(errorsOf({ ansible_become_user: 'alloy' })).toEqual([]);
+    // --become-user / ansible.cfg
+    expect(errorsOf({}, { ...defaults, become: true, becomeUser: 'alloy' })).toEqual([
+      { variable: 'become_user', origin: '--become-user or ansible.cfg', message: message('alloy') },
+    ]);
+  });
+
   it('ansible_ssh_retries / retries: how many times more an unreachable host is connected (ssh only, as in Ansible); not a number is an error', () => {
     expect(connectionFor('h', { ansible_ssh_retries: '3' }, defaults).retries).toBe(3);
     expect(connectionFor('h', {}, { ...defaults, retries: 2 }).retries).toBe(2);
