@@ -582,7 +582,7 @@ tp_alloy_ready() { # Alloy up and serving its config
     [ "$code" = 200 ] && return 0
     sleep 0.2
   done
-  echo "Alloy is not ready after 10s (last answer: HTTP $code $(tp_head 500 "$TP_BODY"))" >&2
+  echo "Alloy is not ready after 10s (last answer: HTTP $code $(tp_head 500 "$TP_BODY")); where it serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG (as Alloy was started), journalctl -u alloy.service says why it is not" >&2
   return 1
 }
 # tp_node_exporter_up [SECONDS]: node_exporter serves node metrics, asked again until SECONDS
@@ -650,6 +650,11 @@ tp_alloy_delivers() { # SECONDS: Alloy delivers Trento's samples to the remote-w
         confirm=$failed
       fi
       prev_sent=$sent prev_failed=$failed
+    fi
+    if [ "$now" -ge "$end" ] && [ "$code" != 200 ]; then
+      # No reading at all: Alloy itself did not answer, which no remote-write setting explains.
+      echo "Alloy's /metrics at $TP_ALLOY_HTTP did not answer in the last $wait s (HTTP $code): Alloy is not running, or serves elsewhere (--server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG changed without a restart of Alloy?); journalctl -u alloy.service says why" >&2
+      return 1
     fi
     if [ "$now" -ge "$end" ]; then
       echo "Alloy has delivered no metrics to the remote-write URL in the last $wait s" \
