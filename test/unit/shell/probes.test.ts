@@ -389,7 +389,9 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   it("an Alloy that does not answer at all: said so, with where it serves, not blamed on Trento's URL or credentials", async () => {
     const run = await withLibrary('TP_ALLOY_HTTP=http://127.0.0.1:9\ntp_alloy_delivers 1');
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^Alloy's \/metrics at http:\/\/127\.0\.0\.1:9 did not answer in the last 1 s \(HTTP 000\): Alloy is not running, or serves elsewhere \(--server\.http\.listen-addr in CUSTOM_ARGS of \/etc\/sysconfig\/alloy changed without a restart of Alloy\?\); journalctl -u alloy\.service says why$/m);
+    expect(run.stderr).toMatch(
+      /^Alloy's \/metrics at http:\/\/127\.0\.0\.1:9 did not answer in the last 1 s \(HTTP 000\): Alloy is not running, or serves elsewhere \(--server\.http\.listen-addr in CUSTOM_ARGS of \/etc\/sysconfig\/alloy changed without a restart of Alloy\?\); journalctl -u alloy\.service says why$/m,
+    );
     expect(run.stderr).not.toMatch(/agent_prometheus_remote_write_url/);
   });
 
