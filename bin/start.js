@@ -4,8 +4,10 @@
 // turned off: prepack builds dist/) are each said in one line, with what to do, not a stack trace.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { holdSignals } from './early-signals.js';
 
 export async function startCompiled(script, command) {
+  if (script === 'provision') holdSignals();
   // The oldest Node.js the tool runs on: package.json's "engines" (">=MAJOR.MINOR"), read, not copied.
   const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
   const minimum = engines.replace(/^>=/, '').split('.').map(Number);

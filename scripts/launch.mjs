@@ -5,10 +5,13 @@
 // Usage: node scripts/launch.mjs NAME [args...]
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { holdSignals } from '../bin/early-signals.js';
 import { compiledEntry } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const [name, ...args] = process.argv.slice(2);
+// A signal while the modules load waits for the run's handlers (bin/early-signals.js).
+if (name === 'provision') holdSignals();
 if (!name || !/^[a-z-]+$/.test(name)) {
   process.stderr.write('usage: node scripts/launch.mjs SCRIPT [args...] (SCRIPT: provision, inventory)\n');
   process.exit(1);

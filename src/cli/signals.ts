@@ -11,6 +11,11 @@
 import { constants as osConstants } from 'node:os';
 import type { RunEvent } from '../output/events.ts';
 
+/** Where bin/early-signals.js leaves the signals that came while the program loaded (its
+ *  HELD_SIGNALS: the same key of the process-wide symbol registry; a unit test holds them equal).
+ *  Not imported from there: the compiled code runs without bin/ beside it in the tests' build. */
+export const HELD_SIGNALS = Symbol.for('trento-provision.held-signals');
+
 /** Whether the terminal hung up (SIGHUP) during the run: see leave(). */
 export interface Hangup {
   hungUp: boolean;
@@ -70,6 +75,12 @@ export function earlySignals(hangup: Hangup): EarlySignals {
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
+  // Those that came while the program loaded (bin/early-signals.js), in their order, as if now.
+  const held = (globalThis as Record<symbol, (() => NodeJS.Signals[]) | undefined>)[HELD_SIGNALS];
+  if (held) {
+    delete (globalThis as Record<symbol, unknown>)[HELD_SIGNALS];
+    for (const s of held()) onSignal(s);
+  }
   return {
     stop: stop.signal,
     interruption,

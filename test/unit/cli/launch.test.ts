@@ -21,6 +21,8 @@ beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'tp-launch-'));
   mkdirSync(join(root, 'scripts'));
   for (const f of ['launch.mjs', 'sources-hash.mjs']) copyFileSync(join(repoRoot, 'scripts', f), join(root, 'scripts', f));
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(join(repoRoot, 'bin', 'early-signals.js'), join(root, 'bin', 'early-signals.js')); // the launcher holds signals
   symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   write('src/run/index.ts', 'export const x = 1;\n');
   write('roles/alloy/defaults/main.yml', 'a: 1\n');
@@ -91,7 +93,8 @@ describe('the installed commands (bin/), before the compiled code loads', () => 
   const pkg = () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-bin-'));
     mkdirSync(join(dir, 'bin'));
-    for (const f of ['start.js', 'trento-provision.js', 'trento-provision-inventory.js']) copyFileSync(join(repoRoot, 'bin', f), join(dir, 'bin', f));
+    for (const f of ['start.js', 'early-signals.js', 'trento-provision.js', 'trento-provision-inventory.js'])
+      copyFileSync(join(repoRoot, 'bin', f), join(dir, 'bin', f));
     // as shipped: the bin reads the oldest Node.js it runs on from "engines"
     const { engines } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ type: 'module', engines })}\n`);

@@ -2,7 +2,9 @@
 // what each one does to the run's stops and its event stream. The whole CLI under real
 // signals is proven by the lab's tests (test/integration/openssh.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { answerSignals } from '../../../src/cli/signals.ts';
+import { answerSignals, earlySignals, HELD_SIGNALS } from '../../../src/cli/signals.ts';
+// @ts-expect-error: plain JavaScript of the installed command, without types
+import { HELD_SIGNALS as HELD_BY_LAUNCHER, holdSignals } from '../../../bin/early-signals.js';
 import type { RunEvent } from '../../../src/output/events.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -34,6 +36,27 @@ describe('signals once the run is over and only its reports are left', () => {
     expect(run.events).toEqual([]);
     expect([run.stops.stop.signal.aborted, run.stops.abort.signal.aborted]).toEqual([false, false]);
     expect(run.late.signalled).toBe(false);
+  });
+});
+
+describe('signals while the program loads (bin/early-signals.js)', () => {
+  it('are held, not fatal, and taken over by the run once its handlers exist: a SIGTERM then ends the run as interrupted (exit 99, reports saying so), not silently with 143', () => {
+    expect(HELD_BY_LAUNCHER).toBe(HELD_SIGNALS);
+    holdSignals();
+    process.emit('SIGTERM'); // with no listener of the tool's, Node would end the process here
+    const early = earlySignals({ hungUp: false });
+    try {
+      expect(early.interruption()?.message).toBe('User interrupted execution (SIGTERM before any host was reached: nothing was run on any host)');
+      // handed over once: the holder's listeners are gone
+      expect(HELD_SIGNALS in globalThis).toBe(false);
+      for (const s of SIGNALS) expect(process.listeners(s).length, s).toBe(before.get(s)!.length + 1);
+    } finally {
+      early.release();
+    }
+    // Without any held, nothing is made up.
+    const none = earlySignals({ hungUp: false });
+    expect(none.interruption()).toBeUndefined();
+    none.release();
   });
 });
 
