@@ -69,6 +69,8 @@ export interface HostFacts {
      *  which loads only a folder's *.alloy files, would stop loading it. */
     configFileNotAlloy?: boolean;
     configDir: string;
+    /** configDir is Alloy's default folder spelled otherwise (/etc/alloy/., a link to it). */
+    configDirIsDefault?: true;
     configDirUnsafe?: string;
     /** Why another account than root can write the sysconfig (tp_sysconfig_unsafe): that account
      *  would choose, through CONFIG_FILE, where root writes trento.alloy. */

@@ -126,4 +126,31 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     const again = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
     expect(again.stdout).toMatch(new RegExp(`${h.name} +: ok=\\d+ +changed=0 `));
   });
+  it("CONFIG_FILE pointed at another folder and Alloy not restarted: the run ends with Alloy on that folder's trento.alloy (the one left in the old folder, which a reload would have kept running with its old settings, is removed)", async () => {
+    const site = '/etc/alloy-moved';
+    const only = () => provision(['--inventory', info.inventoryDir, '--limit', h.name]);
+    const loaded = async () =>
+      (JSON.parse(await mustOnHost(info, h.name, 'curl -sf 127.0.0.1:12345/-/lab/config')) as { path: string }).path.replace(/\/$/, '');
+    expect(dir).toBe('/etc/alloy'); // the toolkit's trento.alloy in Alloy's default folder, which it runs
+    expect(await loaded()).toBe(dir);
+    try {
+      // The admin's move, without a restart: Alloy still runs /etc/alloy.
+      await mustOnHost(
+        info,
+        h.name,
+        `mkdir -p ${site} && chown root:alloy ${site} && chmod 0770 ${site} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${site}"|' /etc/sysconfig/alloy`,
+      );
+      const run = await only();
+      expect(run.code, run.stdout).toBe(0);
+      expect(statusOf(run)!.changes.map((c) => c.id)).toEqual(expect.arrayContaining([`file:${site}/trento.alloy`, `file:${dir}/trento.alloy`]));
+      expect(await loaded()).toBe(site);
+      expect((await running()).components).toContain('prometheus.remote_write.trento');
+      expect(await mustOnHost(info, h.name, `ls ${dir} | grep -c '^trento\\.alloy$' || true; ls ${site}`)).toBe('0\ntrento.alloy\n');
+      expect(statusOf(await only())!.changes).toEqual([]);
+    } finally {
+      // Back as it was: Alloy on its default folder, the toolkit's file there.
+      await mustOnHost(info, h.name, `rm -rf ${site} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/"|' /etc/sysconfig/alloy && ${restartUnit('alloy')}`);
+      expect((await only()).code).toBe(0);
+    }
+  });
 });

@@ -472,7 +472,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      "rm -rf /etc/alloy/conf && printf '// an earlier trento.alloy\\n' > /etc/alloy/trento.alloy && chown alloy:alloy /etc/alloy/trento.alloy && chmod 0640 /etc/alloy/trento.alloy",
+      'rm -rf /etc/alloy/conf && printf \'prometheus.remote_write "trento" {\\n}\\n\' > /etc/alloy/trento.alloy && chown alloy:alloy /etc/alloy/trento.alloy && chmod 0640 /etc/alloy/trento.alloy',
     );
     await moveTo('/etc/alloy-site');
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
@@ -480,7 +480,9 @@ describe('hosts in other states', () => {
     const ids = statusOf(run, h.name)!.changes.map((c) => c.id);
     expect(ids).toContain('file:/etc/alloy-site/trento.alloy');
     expect(ids).toContain('file:/etc/alloy/trento.alloy');
-    expect(statusOf(run, h.name)!.warnings.join()).toMatch(/\/etc\/alloy\/trento\.alloy is left from when Alloy loaded \/etc\/alloy\/ .* it is removed/);
+    expect(statusOf(run, h.name)!.warnings.join()).toMatch(
+      /\/etc\/alloy\/trento\.alloy is Trento's, left from when Alloy loaded \/etc\/alloy\/ .* it is removed/,
+    );
     expect(await mustOnHost(info, h.name, 'ls /etc/alloy')).not.toMatch(/trento\.alloy/);
     expect(ids.join()).not.toMatch(/line:/);
     const state = await mustOnHost(info, h.name, 'grep ^CONFIG_FILE /etc/sysconfig/alloy; ls /etc/alloy-site; curl -s 127.0.0.1:12345/-/lab/config');

@@ -29,6 +29,16 @@ export function trentoAlloyPath(ctx: TaskContext): string {
   return `${ctx.facts.alloy.configDir || PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
 }
 
+/** trento.alloy in Alloy's default folder where Alloy loads another (undefined where it loads
+ *  that folder, however CONFIG_FILE spells it). */
+function legacyTrentoAlloy(ctx: TaskContext): string | undefined {
+  const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
+  return trentoAlloyPath(ctx) === legacy || ctx.facts.alloy.configDirIsDefault ? undefined : legacy;
+}
+
+/** What makes a trento.alloy Trento's: its remote_write component (the toolkit's and the agent's templates). */
+const TRENTO_PIPELINE = /^prometheus\.remote_write\s+"trento"\s*\{/m;
+
 /** The last CONFIG_FILE line of the text (its CR dropped), as the host's tp_alloy_config_line
  *  finds it; undefined when there is none. */
 function configFileLine(sysconfig: string): string | undefined {
@@ -92,11 +102,13 @@ function directoryMode(ctx: TaskContext): Change | null {
 export function install(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const target = trentoAlloyPath(ctx);
-  // A trento.alloy the toolkit wrote in Alloy's default folder before the admin pointed
-  // CONFIG_FILE at another: Alloy no longer loads it, and its Trento credentials would stay
-  // behind for good (an uninstall removes it too).
-  const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
-  const leftBehind = target !== legacy && facts.files[legacy]?.exists === true;
+  // A trento.alloy (Trento's pipeline, read by the facts as a file in Alloy's folder always is)
+  // the toolkit or the agent wrote in Alloy's default folder before the admin pointed CONFIG_FILE
+  // at another: Alloy no longer loads it, and its Trento credentials would stay behind for good
+  // (an uninstall removes it too). Not a file of another kind of the admin's.
+  const legacy = legacyTrentoAlloy(ctx);
+  const held = facts.files[legacy ?? '']?.content;
+  const leftBehind = legacy !== undefined && held !== undefined && TRENTO_PIPELINE.test(held);
   // With agent_install_monitoring_dep: false Alloy is the admin's to install. Where it is not
   // (no sysconfig, which the package ships and directory mode needs), the apply would write
   // trento.alloy for an alloy account that does not exist and fail half way: refused first.
@@ -125,7 +137,7 @@ export function install(ctx: TaskContext): RoleTasks {
         ...(dormant.length ? [`switching Alloy to directory mode: ${dormantNote(dormant, facts.alloy.configDir || PATHS.alloyDefaultDir)}`] : []),
         ...(leftBehind
           ? [
-              `${legacy} is left from when Alloy loaded ${PATHS.alloyDefaultDir}/ (CONFIG_FILE now names ${facts.alloy.configFile}): Alloy no longer loads it; it is removed, with the Trento credentials it holds`,
+              `${legacy} is Trento's, left from when Alloy loaded ${PATHS.alloyDefaultDir}/ (CONFIG_FILE now names ${facts.alloy.configFile}): Alloy no longer loads it; it is removed, with the Trento credentials it holds`,
             ]
           : []),
       ],
@@ -150,11 +162,15 @@ export function install(ctx: TaskContext): RoleTasks {
           facts,
           withDiff,
         ),
-        leftBehind ? fileAbsent(legacy, facts, withDiff, { mask: maskAlloy }) : null,
+        // Reloaded all the same: an Alloy started before the admin's CONFIG_FILE edit still runs
+        // that folder, whose trento.alloy a reload would keep loading, old credentials and all,
+        // and pass the checks; without it, the reload leaves Alloy without Trento's pipeline and
+        // the handler restarts it onto CONFIG_FILE's folder. Put back should Alloy refuse.
+        leftBehind ? fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true, notify: ['reload alloy'] }) : null,
         directoryMode(ctx),
         adminService(UNITS.alloy, { enabled: true, running: true }, facts, !facts.packages[PACKAGES.alloy], PACKAGES.alloy),
       ],
-      handlers: alloyHandlers('present', [target, PATHS.alloySysconfig]),
+      handlers: alloyHandlers('present', leftBehind ? [target, legacy, PATHS.alloySysconfig] : [target, PATHS.alloySysconfig]),
     },
     facts,
     true,
@@ -190,7 +206,7 @@ function withStaleAlloy(tasks: RoleTasks, facts: HostFacts, wantsTrento: boolean
 export function uninstall(ctx: TaskContext): RoleTasks {
   const { facts, withDiff } = ctx;
   const target = trentoAlloyPath(ctx);
-  const legacy = `${PATHS.alloyDefaultDir}/${PATHS.trentoAlloyName}`;
+  const legacy = legacyTrentoAlloy(ctx);
   const purge = ctx.purge && Boolean(facts.packages[PACKAGES.alloy]);
   // Only the toolkit's own Alloy (its record on the host) is stopped: one the admin installed runs
   // their own pipelines too, keeps running (reloaded without trento.alloy) and keeps its package.
@@ -232,11 +248,11 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       // admin's that refers to Trento's component): Alloy then runs on what it ran, and its
       // next start finds the same files.
       fileAbsent(target, facts, withDiff, { notify: ['reload alloy'], mask: maskAlloy, restorable: true }),
-      target === legacy ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
+      legacy === undefined ? null : fileAbsent(legacy, facts, withDiff, { mask: maskAlloy, restorable: true }),
       ...restore.changes,
       ours ? service(UNITS.alloy, { enabled: false, running: false }, facts, false) : restored,
     ],
-    handlers: idle ? [] : alloyHandlers('absent', target === legacy ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
+    handlers: idle ? [] : alloyHandlers('absent', legacy === undefined ? [target, PATHS.alloySysconfig] : [target, legacy, PATHS.alloySysconfig]),
   };
   return idle ? tasks : withStaleAlloy(tasks, facts, false);
 }

@@ -16,6 +16,9 @@ if [ -n "$cfg" ] && [ -d "$cfg" ]; then record alloy-config-is-dir yes; else rec
 # drop it.
 if [ -n "$cfg" ] && [ "${cfg%.alloy}" = "$cfg" ] && [ -f "$cfg" ]; then record alloy-config-file-not-alloy yes; fi
 record alloy-config-dir "$cfgdir"
+# Another spelling of Alloy's default folder (/etc/alloy/., a link to it): its trento.alloy is
+# the one Alloy loads, never one left behind there.
+if [ "$cfgdir" != "$TP_ALLOY_DEFAULT_DIR" ] && [ "$cfgdir" -ef "$TP_ALLOY_DEFAULT_DIR" ]; then record alloy-config-dir-is-default yes; fi
 # Alloy on a single file: the other *.alloy files of its folder, which it does not load now and
 # would load once in directory mode (an admin's draft, an old test): the switch names them.
 if [ -n "$cfg" ] && [ -f "$cfg" ] && [ -d "$cfgdir" ]; then

@@ -16,6 +16,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         configIsDir: r.get('alloy-config-is-dir') === 'yes',
         ...(r.get('alloy-config-file-not-alloy') === 'yes' ? { configFileNotAlloy: true } : {}),
         configDir: r.get('alloy-config-dir') ?? '',
+        ...(r.get('alloy-config-dir-is-default') === 'yes' ? { configDirIsDefault: true } : {}),
         ...(r.get('alloy-config-dir-unsafe') ? { configDirUnsafe: r.get('alloy-config-dir-unsafe')! } : {}),
         // recorded by files.sh, from its stat of the sysconfig (tp_sysconfig_unsafe)
         ...(r.get('alloy-sysconfig-unsafe') ? { sysconfigUnsafe: r.get('alloy-sysconfig-unsafe')! } : {}),

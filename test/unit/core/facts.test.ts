@@ -255,6 +255,24 @@ describe('facts', () => {
     expect(facts.alloy.dormantFiles).toEqual(['staging.alloy']);
   });
 
+  it("tells Alloy's default folder spelled otherwise (/etc/alloy/., a link to it) from another folder: its trento.alloy is the one Alloy loads", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-default-dir-'));
+    const other = mkdtempSync(join(tmpdir(), 'tp-facts-other-dir-'));
+    symlinkSync(dir, `${other}/link`);
+    const sysconfig = join(other, 'sysconfig-alloy');
+    const factsFor = (line: string) => {
+      writeFileSync(sysconfig, `${line}\n`, { mode: 0o644 });
+      const script = wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5 })))
+        .replace(/^TP_ALLOY_SYSCONFIG=.*$/m, `TP_ALLOY_SYSCONFIG=${sysconfig}`)
+        .replace(/^TP_ALLOY_DEFAULT_DIR=.*$/m, `TP_ALLOY_DEFAULT_DIR=${dir}`);
+      return parseFacts(execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 })).alloy;
+    };
+    expect(factsFor(`CONFIG_FILE="${dir}/."`)).toMatchObject({ configDir: `${dir}/.`, configDirIsDefault: true });
+    expect(factsFor(`CONFIG_FILE="${other}/link/"`)).toMatchObject({ configDirIsDefault: true });
+    expect(factsFor(`CONFIG_FILE="${other}/"`).configDirIsDefault).toBeUndefined();
+    expect(factsFor(`CONFIG_FILE="${dir}/"`).configDirIsDefault).toBeUndefined(); // the same spelling: nothing to tell
+  });
+
   it("on uninstall, the files Alloy loads besides trento.alloy (its folder's *.alloy, or the one file): the admin's pipelines, where its package does not own them as they are", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-admin-pipelines-'));
     for (const name of ['config.alloy', 'admin.alloy', 'trento.alloy', 'notes.txt']) writeFileSync(join(dir, name), '// x\n');

@@ -327,17 +327,26 @@ describe('plans per platform', () => {
       group: 'alloy',
       mode: '640',
       sha256: 'b'.repeat(64),
-      content: 'x',
+      content: 'prometheus.remote_write "trento" {\n  endpoint {\n    url = "https://old"\n  }\n}\n',
     };
     const facts = elsewhere(converged(elsewhere(freshFacts('16.0')), planFor(elsewhere(freshFacts('16.0')))));
     expect(facts.files['/srv/alloy/trento.alloy']?.exists).toBe(true);
     expect(planFor(facts).changes).toEqual([]);
     const left = planFor({ ...facts, files: { ...facts.files, [legacy.path]: legacy } });
     expect(left.changes.map((c) => c.summary)).toEqual(['remove /etc/alloy/trento.alloy']);
-    expect(left.handlers).toEqual([]); // Alloy does not load it
+    // Reloaded: an Alloy started before the admin's edit still runs /etc/alloy, and its reload
+    // would keep the old file; the handler puts it back should Alloy refuse.
+    expect(left.handlers.map((h) => h.name)).toEqual(['reload alloy']);
+    expect(toShell(left.handlers[0]!.script)).toContain('/etc/alloy/trento.alloy');
     expect(left.warnings).toEqual([
-      '/etc/alloy/trento.alloy is left from when Alloy loaded /etc/alloy/ (CONFIG_FILE now names /srv/alloy/): Alloy no longer loads it; it is removed, with the Trento credentials it holds',
+      "/etc/alloy/trento.alloy is Trento's, left from when Alloy loaded /etc/alloy/ (CONFIG_FILE now names /srv/alloy/): Alloy no longer loads it; it is removed, with the Trento credentials it holds",
     ]);
+    // Not a file of another kind that has the name, nor where CONFIG_FILE spells the default
+    // folder otherwise (/etc/alloy/.: the file Alloy loads).
+    expect(planFor({ ...facts, files: { ...facts.files, [legacy.path]: { ...legacy, content: '// mine\n' } } }).changes).toEqual([]);
+    const spelled = { ...facts, alloy: { ...facts.alloy, configDirIsDefault: true as const }, files: { ...facts.files, [legacy.path]: legacy } };
+    expect(planFor(spelled).changes.map((c) => c.id)).not.toContain(`file:${legacy.path}`);
+    expect(planFor(spelled, { uninstall: true }).changes.filter((c) => c.id === `file:${legacy.path}`)).toEqual([]);
     // In the default folder it is the file itself.
     expect(planFor(converged(freshFacts('16.0'), planFor(freshFacts('16.0')))).changes).toEqual([]);
   });
