@@ -229,8 +229,11 @@ tp_place() {
   local path=$1 tmp rc mask=077 by_umask=0 dir
   tp_dirname "$path"
   dir=$TP_REPLY
-  if [ ! -e "$TP_REPLY" ] && [ ! -L "$TP_REPLY" ]; then tp_make_folders "$TP_REPLY" || return; fi
-  tp_stage "$TP_REPLY" || return
+  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then tp_make_folders "$dir" || return; fi
+  # The file's own folder ($dir: tp_make_folders leaves TP_REPLY at the top of the folders it
+  # judged, "/" for a drop-in's new .service.d, which put the staging folder in / and off the
+  # file's filesystem where that differs)
+  tp_stage "$dir" || return
   TP_WRITES=$((TP_WRITES + 1))
   tmp="$TP_STAGE_DIR/new.$TP_WRITES"
   if (( (8#$4 & 8#7111) == 0 )); then by_umask=1; printf -v mask '%03o' $(( 8#777 ^ 8#$4 )); fi

@@ -152,10 +152,14 @@ describe('tp_place: the folders missing above a file', () => {
     const deep = run(`tp_write_text ${shared}/a/b/trento.alloy root root 0640 hello`);
     expect(deep.stderr).toContain(`cannot make the folder ${shared}/a/b: ${shared}, where it would be made, can be written by another account than root`);
     expect(existsSync(join(shared, 'a'))).toBe(false);
-    // Under a root-only folder (/etc/trento on a fresh host): made, and the file written.
+    // Under a root-only folder (/etc/trento on a fresh host): made, and the file written, staged
+    // in the folder made (it was staged in the top folder judged: / for a drop-in's new
+    // trento-agent.service.d, off the file's filesystem where that differs).
     const own = mkdtempSync(join(scratch, 'own-'));
     chmodSync(own, 0o755);
-    expect(run(`tp_write_text ${own}/trento/conf.d/agent.yaml root root 0600 key`).code).toBe(0);
+    const made = run(`tp_write_text ${own}/trento/conf.d/agent.yaml root root 0600 key && printf '%s\\n' "\${TP_STAGES[@]}"`);
+    expect(made.code).toBe(0);
+    expect(made.stdout.trim()).toMatch(new RegExp(`^${own}/trento/conf\\.d/\\.tp-stage\\.[A-Za-z0-9]+$`));
     expect(readFileSync(join(own, 'trento', 'conf.d', 'agent.yaml'), 'utf8')).toBe('key');
   });
 });
