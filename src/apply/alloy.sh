@@ -111,7 +111,18 @@ tp_alloy_validate_dir() {
     fi
   done
   tp_alloy_args "$TP_ALLOY_SYSCONFIG"
-  cp -- "$TP_NEW" "$stage/$2" && alloy validate "${TP_ALLOY_VALIDATE[@]}" "$stage"
+  cp -- "$TP_NEW" "$stage/$2" || return
+  local out rc=0
+  out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$stage" 2>&1) || rc=$?
+  # Alloy names the copies it read, gone once the run ends: named as the files they are.
+  out=${out//"$stage/"/"$1/"}
+  if [ "$rc" = 0 ]; then
+    [ -z "$out" ] || printf '%s\n' "$out"
+    return 0
+  fi
+  printf '%s\n' "$out" >&2
+  echo "Alloy would refuse $1 with the new $2 in it (alloy validate, above, names the file and the line: one of the admin's there is loaded with it)" >&2
+  return "$rc"
 }
 
 # tp_alloy_why_down SINCE: why Alloy did not come up from a (re)start at SINCE (seconds since

@@ -405,6 +405,21 @@ describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it valida
     expect(r.stdout).toBe('alloy validate --stability.level=public-preview --feature.community-components.enabled STAGE\n');
   });
 
+  it("tp_alloy_validate_dir names the files Alloy refuses as they are, not the run's copies", () => {
+    const dir = join(scratch, 'validate-names');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'sysconfig'), '');
+    writeFileSync(join(dir, 'broken.alloy'), 'prometheus.scrape "broken" { targets = [ }\n');
+    writeFileSync(join(dir, 'new'), '');
+    const r = run(
+      `TP_ALLOY_SYSCONFIG=${dir}/sysconfig TP_NEW=${dir}/new; alloy() { [ "$2" = --help ] && return 0; local s=\${@: -1}; echo "Error: $s/broken.alloy:1:44: expected expression, got '}'"; return 1; }; tp_alloy_validate_dir ${dir} trento.alloy; echo "rc=$?"`,
+    );
+    expect(r.stdout).toBe('rc=1\n');
+    expect(r.stderr).toBe(
+      `Error: ${dir}/broken.alloy:1:44: expected expression, got '}'\nAlloy would refuse ${dir} with the new trento.alloy in it (alloy validate, above, names the file and the line: one of the admin's there is loaded with it)\n`,
+    );
+  });
+
   it('read again, a file without a listen address gives the default back', () => {
     const r = run(
       `tp_alloy_args_in 'CUSTOM_ARGS="--server.http.listen-addr=127.0.0.1:9"' && a=$TP_ALLOY_HTTP && tp_alloy_args_in '' && echo "$a $TP_ALLOY_HTTP \${#TP_ALLOY_VALIDATE[@]}"`,
