@@ -72,6 +72,9 @@ export interface HostFacts {
     /** configDir is Alloy's default folder spelled otherwise (/etc/alloy/., a link to it). */
     configDirIsDefault?: true;
     configDirUnsafe?: string;
+    /** Uninstall only: Alloy's "Error:" lines for its folder without trento.alloy (a file of the
+     *  admin's there uses Trento's pipeline), where alloy validate refuses it. */
+    withoutTrentoRefused?: string;
     /** Why another account than root can write the sysconfig (tp_sysconfig_unsafe): that account
      *  would choose, through CONFIG_FILE, where root writes trento.alloy. */
     sysconfigUnsafe?: string;

@@ -702,7 +702,7 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
-  it("uninstall where a config of the admin's refers to Trento's pipeline: Alloy refuses what is left, trento.alloy is put back, the host fails with Alloy's words", async () => {
+  it("uninstall where a config of the admin's refers to Trento's pipeline: refused before any change, --check too, with Alloy's words; one Alloy refuses only at the reload: trento.alloy put back, the packages kept", async () => {
     const h = push[0]!;
     await freshlyProvisioned(h);
     // Alloy in directory mode as the admin's own choice (no record of a switch to undo), and a
@@ -712,28 +712,44 @@ describe('hosts in other states', () => {
       h.name,
       `rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && ${ADMIN_PIPELINE_VIA_TRENTO} > /etc/alloy/admin.alloy && chown root:alloy /etc/alloy/admin.alloy && chmod 0640 /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null`,
     );
-    const before = await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy');
+    const state = () =>
+      mustOnHost(
+        info,
+        h.name,
+        'sha256sum /etc/alloy/trento.alloy /etc/trento/agent.yaml; systemctl is-active trento-agent; curl -sf 127.0.0.1:12345/-/ready; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -c prometheus.remote_write.trento',
+      );
+    const before = await state();
+    expect(before).toMatch(/\nactive\nAlloy is ready\.\n1\n$/);
+    const refused =
+      /Alloy would refuse \/etc\/alloy\/ without trento\.alloy: a file of yours there uses Trento's pipeline \(alloy validate: Error: \/etc\/alloy\/admin\.alloy:\d+:\d+: component "prometheus\.remote_write\.trento\.receiver" does not exist/;
     try {
+      for (const args of [['--check'], []]) {
+        const run = await onHostOnly(h, '--uninstall', ...args);
+        expect(run.code, run.stdout).toBe(2);
+        expect(statusOf(run, h.name)?.status).toBe('failed');
+        expect(run.stdout).toMatch(refused);
+        // Nothing changed: the agent runs, its files and trento.alloy are as they were.
+        expect(await state()).toBe(before);
+      }
+      // A file of the admin's that alloy validate passes and Alloy refuses only when it builds
+      // it (exclusive auth settings; written without a reload, so Alloy runs on): the reload is
+      // refused, trento.alloy comes back, and the packages, which go only once Alloy is proven
+      // on what is left, stay (the agent stopped) for the next uninstall.
+      await mustOnHost(
+        info,
+        h.name,
+        `printf 'prometheus.remote_write "admin" {\\n  endpoint {\\n    url          = "https://metrics.example.com/api/v1/write"\\n    bearer_token = "x"\\n    basic_auth {\\n      username = "admin"\\n      password = "y"\\n    }\\n  }\\n}\\n' > /etc/alloy/admin.alloy && alloy validate /etc/alloy`,
+      );
       const run = await onHostOnly(h, '--uninstall');
       expect(run.code, run.stdout).toBe(2);
-      expect(statusOf(run, h.name)?.status).toBe('failed');
-      expect(run.stdout).toMatch(/prometheus\.remote_write\.trento/); // Alloy's own words name it
-      expect(await mustOnHost(info, h.name, 'sha256sum /etc/alloy/trento.alloy')).toBe(before);
-      expect(
-        await mustOnHost(
-          info,
-          h.name,
-          'curl -sf 127.0.0.1:12345/-/ready; curl -sf 127.0.0.1:12345/api/v0/web/components | grep -c prometheus.remote_write.trento',
-        ),
-      ).toBe('Alloy is ready.\n1\n');
-      // The packages go only once Alloy is proven on what is left: the agent that trento.alloy,
-      // put back, speaks for is still installed (stopped) for the next uninstall.
+      expect(run.stdout).toMatch(/Alloy rejected the new configuration \(HTTP 400\): \/etc\/alloy\/admin\.alloy:/);
+      expect((await state()).split('\n')[0]).toBe(before.split('\n')[0]); // trento.alloy back
       expect(run.stdout).not.toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\(installed by trento-provision\\)`, 'm'));
       expect(await mustOnHost(info, h.name, 'rpm -q --qf "%{NAME}\\n" trento-agent')).toBe('trento-agent\n');
     } finally {
       await mustOnHost(info, h.name, 'rm -f /etc/alloy/admin.alloy && curl -sf -X POST 127.0.0.1:12345/-/reload >/dev/null');
     }
-    // Without the admin's reference, the same uninstall goes through.
+    // Without the admin's file, the same uninstall goes through.
     const again = await onHostOnly(h, '--uninstall');
     expect(again.code, again.stdout).toBe(0);
     // Back as the package has it (single-file mode), then provisioned as the other tests expect.

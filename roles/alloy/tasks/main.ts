@@ -228,9 +228,25 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   // starts: nothing to reload or restart, and the plan does not say it would (the apply would not).
   const idle = stopped || !unitRunning(facts.units[UNITS.alloy]);
   const restore = configFileRestored(facts, ours, idle);
+  // A pipeline of the admin's in Alloy's folder that uses Trento's (the facts' alloy validate of
+  // the folder without trento.alloy): the reload would be refused once the agent is stopped and
+  // its files gone. A running Alloy refuses the host before any change, --check too; a stopped
+  // one is told of (it would not start on what is left).
+  const withoutTrento = facts.files[target]?.exists ? facts.alloy.withoutTrentoRefused : undefined;
+  const dependsOnTrento = (then: string) =>
+    `Alloy would refuse ${facts.alloy.configDir}/ without ${PATHS.trentoAlloyName}: a file of yours there uses Trento's pipeline (alloy validate: ${withoutTrento?.split('\n').join(' ')}); ${then}`;
   const tasks: RoleTasks = {
+    refusals:
+      withoutTrento && !idle
+        ? [
+            dependsOnTrento(
+              'change it so that it no longer refers to prometheus.remote_write.trento (or move it out of the folder), then run the uninstall again; nothing was changed',
+            ),
+          ]
+        : [],
     removePackages: purge && adminPipelines.length === 0 ? [PACKAGES.alloy] : [],
     warnings: [
+      ...(withoutTrento && idle ? [dependsOnTrento('Alloy, stopped now, would not start on what the uninstall leaves until that file is changed')] : []),
       ...(keptForAdmin
         ? [
             `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it loads ${adminPipelines.join(', ')} (not trento-provision's, whether there before or added since), which would stop with it; to put it back as it was, run 'systemctl disable --now ${UNITS.alloy}' on the host (or move them away and run the uninstall again)`,

@@ -71,6 +71,23 @@ if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
     done
   fi
   record alloy-admin-pipelines "$admin"
+  # Would Alloy take its folder without trento.alloy? Not where a file of the admin's there uses
+  # Trento's pipeline (forward_to = [prometheus.remote_write.trento.receiver]): the uninstall's
+  # reload would be refused after the agent was stopped and its files removed. `alloy validate`
+  # of copies of the other files (read without following a link, in a root-only folder of its
+  # own), with Alloy's flags; its "Error:" lines, named as the files they are.
+  if [ -d "$cfg" ] && [ -f "$cfgdir/$TP_TRENTO_ALLOY" ] && ((${#loaded[@]})) && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
+    for f in "${loaded[@]}"; do tp_copy_nofollow "$f" "$copy/${f##*/}" || true; done
+    if ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" 2>&1); then
+      refused=
+      while IFS= read -r l; do
+        [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"$cfgdir/"}$'\n'
+      done <<<"$out"
+      refused=${refused:-alloy validate failed without saying why}
+      record alloy-without-trento-refused "${refused:0:2000}"
+    fi
+    rm -rf -- "$copy"
+  fi
 fi
 # Where the toolkit switched CONFIG_FILE to a folder (its saved line is there): the *.alloy files
 # in the folder that the saved line's single-file mode would stop loading (all but trento.alloy

@@ -24,6 +24,7 @@ export const alloyConfig: FactSource<'alloy'> = {
         dormantFiles: (r.get('alloy-dormant-files') ?? '').split('\n').filter(Boolean),
         ...(r.has('alloy-admin-pipelines') ? { adminPipelines: r.get('alloy-admin-pipelines')!.split('\n').filter(Boolean) } : {}),
         ...(r.get('alloy-single-file-missing') ? { singleFileMissing: r.get('alloy-single-file-missing')! } : {}),
+        ...(r.has('alloy-without-trento-refused') ? { withoutTrentoRefused: r.get('alloy-without-trento-refused')!.trimEnd() } : {}),
         ...(r.has('alloy-single-file-refused')
           ? { singleFileRefused: { file: r.get('alloy-single-file') ?? '', errors: r.get('alloy-single-file-refused')!.trimEnd() } }
           : {}),

@@ -273,6 +273,28 @@ describe('facts', () => {
     expect(factsFor(`CONFIG_FILE="${dir}/"`).configDirIsDefault).toBeUndefined(); // the same spelling: nothing to tell
   });
 
+  it("on uninstall, whether Alloy would take its folder without trento.alloy (the lab's Alloy stand-in validates): not where a file of the admin's uses Trento's pipeline, its Error line naming the file as it is", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-without-trento-'));
+    const bin = mkdtempSync(join(tmpdir(), 'tp-facts-alloy-bin-'));
+    symlinkSync(fileURLToPath(new URL('../../lab/host/alloy', import.meta.url)), join(bin, 'alloy'));
+    writeFileSync(join(dir, 'trento.alloy'), 'prometheus.remote_write "trento" {\n  endpoint {\n    url = "https://t/api/v1/write"\n  }\n}\n');
+    const sysconfig = join(dir, 'sysconfig-alloy');
+    writeFileSync(sysconfig, `CONFIG_FILE="${dir}/"\n`, { mode: 0o644 });
+    const refusedWith = (admin: string) => {
+      writeFileSync(join(dir, 'admin.alloy'), admin);
+      // (the script sets the host's PATH: the stand-in's folder goes first in it)
+      const script = wrapScript(toShell(factsScript({ withContent: false, forUninstall: true, zyppLockTimeoutSeconds: 5 })))
+        .replace(/^TP_ALLOY_SYSCONFIG=.*$/m, `TP_ALLOY_SYSCONFIG=${sysconfig}`)
+        .replace(/ PATH=\/usr\/sbin:/, ` PATH=${bin}:/usr/sbin:`);
+      const out = execFileSync('/bin/bash', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      return parseFacts(out).alloy.withoutTrentoRefused;
+    };
+    expect(refusedWith('prometheus.scrape "admin" {\n  targets    = []\n  forward_to = [prometheus.remote_write.trento.receiver]\n}\n')).toBe(
+      `Error: ${dir}/admin.alloy:3:17: component "prometheus.remote_write.trento.receiver" does not exist or is out of scope`,
+    );
+    expect(refusedWith('prometheus.exporter.self "admin" {\n}\n')).toBeUndefined();
+  });
+
   it("on uninstall, the files Alloy loads besides trento.alloy (its folder's *.alloy, or the one file): the admin's pipelines, where its package does not own them as they are", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-admin-pipelines-'));
     for (const name of ['config.alloy', 'admin.alloy', 'trento.alloy', 'notes.txt']) writeFileSync(join(dir, name), '// x\n');

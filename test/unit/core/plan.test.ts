@@ -351,6 +351,24 @@ describe('plans per platform', () => {
     expect(planFor(converged(freshFacts('16.0'), planFor(freshFacts('16.0')))).changes).toEqual([]);
   });
 
+  it("uninstall where a file of the admin's in Alloy's folder uses Trento's pipeline: refused before any change (the reload would be refused once the agent is stopped); a stopped Alloy is told of", () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    const errors = 'Error: /etc/alloy/admin.alloy:3:17: component "prometheus.remote_write.trento.receiver" does not exist or is out of scope';
+    const depends = { ...facts, alloy: { ...facts.alloy, withoutTrentoRefused: errors } };
+    const said = `Alloy would refuse /etc/alloy/ without trento.alloy: a file of yours there uses Trento's pipeline (alloy validate: ${errors}); `;
+    expect(planFor(depends, { uninstall: true }).refusals).toEqual([
+      `${said}change it so that it no longer refers to prometheus.remote_write.trento (or move it out of the folder), then run the uninstall again; nothing was changed`,
+    ]);
+    const stopped = { ...depends, units: { ...depends.units, 'alloy.service': { state: 'inactive', enabled: 'disabled' } } };
+    const told = planFor(stopped, { uninstall: true });
+    expect(told.refusals).toEqual([]);
+    expect(told.warnings).toContain(`${said}Alloy, stopped now, would not start on what the uninstall leaves until that file is changed`);
+    // Nothing to say once trento.alloy is gone (an earlier uninstall), nor without the facts' finding.
+    const { [PATHS.alloyDefaultDir + '/trento.alloy']: _, ...withoutFile } = depends.files;
+    expect(planFor({ ...depends, files: withoutFile }, { uninstall: true }).refusals).toEqual([]);
+    expect(planFor(facts, { uninstall: true }).refusals).toEqual([]);
+  });
+
   it('uninstall removes what the toolkit added, restores CONFIG_FILE and keeps Alloy', () => {
     const first = planFor(freshFacts('16.0'));
     const facts = converged(freshFacts('16.0'), first);
