@@ -74,15 +74,21 @@ if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
   # Would Alloy take its folder without trento.alloy? Not where a file of the admin's there uses
   # Trento's pipeline (forward_to = [prometheus.remote_write.trento.receiver]): the uninstall's
   # reload would be refused after the agent was stopped and its files removed. `alloy validate`
-  # of copies of the other files (read without following a link, in a root-only folder of its
-  # own), with Alloy's flags; its "Error:" lines, named as the files they are.
+  # of copies of the folder's files (read without following a link, in a root-only folder of its
+  # own), with Alloy's flags, with trento.alloy and then without: only where every file could be
+  # copied as Alloy reads it (a link Alloy follows is not) and the folder with it passes is a
+  # refusal without it trento.alloy's absence, never an admin file's own fault. Its "Error:"
+  # lines, named as the files they are.
   if [ -d "$cfg" ] && [ -f "$cfgdir/$TP_TRENTO_ALLOY" ] && ((${#loaded[@]})) && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
-    for f in "${loaded[@]}"; do tp_copy_nofollow "$f" "$copy/${f##*/}" || true; done
-    if ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" 2>&1); then
+    whole=1
+    for f in "${loaded[@]}" "$cfgdir/$TP_TRENTO_ALLOY"; do tp_copy_nofollow "$f" "$copy/${f##*/}" || whole=0; done
+    if [ "$whole" = 1 ] && alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" >/dev/null 2>&1 && rm -f -- "$copy/$TP_TRENTO_ALLOY" &&
+      ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" 2>&1); then
       refused=
+      # (not a here-string: bash 4.4, SLES 15's, makes it a file in /tmp)
       while IFS= read -r l; do
         [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"$cfgdir/"}$'\n'
-      done <<<"$out"
+      done < <(printf '%s\n' "$out")
       refused=${refused:-alloy validate failed without saying why}
       record alloy-without-trento-refused "${refused:0:2000}"
     fi
@@ -120,7 +126,7 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
       refused=
       while IFS= read -r l; do
         [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"${single%/*}/"}$'\n'
-      done <<<"$out"
+      done < <(printf '%s\n' "$out")
       record alloy-single-file "$single"
       refused=${refused:-alloy validate failed without saying why}
       record alloy-single-file-refused "${refused:0:2000}"

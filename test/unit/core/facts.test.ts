@@ -293,6 +293,15 @@ describe('facts', () => {
       `Error: ${dir}/admin.alloy:3:17: component "prometheus.remote_write.trento.receiver" does not exist or is out of scope`,
     );
     expect(refusedWith('prometheus.exporter.self "admin" {\n}\n')).toBeUndefined();
+    // An admin file broken on its own (refused with trento.alloy too): not trento.alloy's absence.
+    expect(refusedWith('prometheus.scrape "admin" {\n  targets = [\n}\n')).toBeUndefined();
+    // A file Alloy reaches through a link (which the facts never read through) defines what
+    // another uses: the folder's copy would lack it, so nothing is judged.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'tp-facts-linked-'));
+    writeFileSync(join(elsewhere, 'rw.alloy'), 'prometheus.remote_write "admin" {\n  endpoint {\n    url = "https://m/api/v1/write"\n  }\n}\n');
+    symlinkSync(join(elsewhere, 'rw.alloy'), join(dir, 'rw.alloy'));
+    expect(refusedWith('prometheus.scrape "admin" {\n  targets    = []\n  forward_to = [prometheus.remote_write.admin.receiver]\n}\n')).toBeUndefined();
+    expect(refusedWith('prometheus.scrape "admin" {\n  targets    = []\n  forward_to = [prometheus.remote_write.trento.receiver]\n}\n')).toBeUndefined();
   });
 
   it("on uninstall, the files Alloy loads besides trento.alloy (its folder's *.alloy, or the one file): the admin's pipelines, where its package does not own them as they are", () => {
