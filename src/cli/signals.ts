@@ -75,11 +75,14 @@ export function earlySignals(hangup: Hangup): EarlySignals {
   };
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
-  // Those that came while the program loaded (bin/early-signals.js), in their order, as if now.
+  // The first that came while the program loaded (bin/early-signals.js), as if now: the run ends
+  // before any host, with its reports. Only the first: a second would leave without them, and
+  // two come at once often (a terminal closed: two SIGHUPs; systemd: SIGTERM then SIGHUP).
   const held = (globalThis as Record<symbol, (() => NodeJS.Signals[]) | undefined>)[HELD_SIGNALS];
   if (held) {
     delete (globalThis as Record<symbol, unknown>)[HELD_SIGNALS];
-    for (const s of held()) onSignal(s);
+    const [first] = held();
+    if (first) onSignal(first);
   }
   return {
     stop: stop.signal,

@@ -53,6 +53,14 @@ describe('signals while the program loads (bin/early-signals.js)', () => {
     } finally {
       early.release();
     }
+    // Two held at once (systemd's SIGTERM then SIGHUP, a closed terminal's two SIGHUPs): the first
+    // is the run's; a second replayed would leave at once, without the reports (the worker here).
+    holdSignals();
+    process.emit('SIGTERM');
+    process.emit('SIGHUP');
+    const twice = earlySignals({ hungUp: false });
+    expect(twice.interruption()?.message).toMatch(/^User interrupted execution \(SIGTERM before any host/);
+    twice.release();
     // Without any held, nothing is made up.
     const none = earlySignals({ hungUp: false });
     expect(none.interruption()).toBeUndefined();
