@@ -40,6 +40,18 @@ fi
 if [ -d "$cfgdir" ] && IFS= read -r hardlinks <"$TP_PROTECTED_HARDLINKS" 2>/dev/null && [ "$hardlinks" = 0 ]; then
   record alloy-hardlinks-unprotected yes
 fi
+# alloy_errors OUTPUT COPY DIR: TP_REPLY set to the "Error:" lines of alloy validate's OUTPUT
+# (without the source lines it quotes), the folder COPY it read named as DIR, the folder the
+# files really are in; at most 2,000 characters. Not a here-string: bash 4.4 (SLES 15) makes one
+# a file in /tmp, with those lines in it.
+alloy_errors() {
+  local l errors=
+  while IFS= read -r l; do
+    [ "${l#Error: }" = "$l" ] || errors+=${l//"$2/"/"$3/"}$'\n'
+  done < <(printf '%s\n' "$1")
+  errors=${errors:-alloy validate failed without saying why}
+  TP_REPLY=${errors:0:2000}
+}
 # Uninstall (TP_FOR_UNINSTALL): the files Alloy loads now that are not trento.alloy and not
 # its package's own, unchanged (the package's sample config.alloy): the admin's pipelines, which
 # would stop with Alloy. --purge keeps the toolkit's Alloy for them, and uninstall does not stop an
@@ -84,13 +96,8 @@ if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
     for f in "${loaded[@]}" "$cfgdir/$TP_TRENTO_ALLOY"; do tp_copy_nofollow "$f" "$copy/${f##*/}" || whole=0; done
     if [ "$whole" = 1 ] && alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" >/dev/null 2>&1 && rm -f -- "$copy/$TP_TRENTO_ALLOY" &&
       ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" 2>&1); then
-      refused=
-      # (not a here-string: bash 4.4, SLES 15's, makes it a file in /tmp)
-      while IFS= read -r l; do
-        [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"$cfgdir/"}$'\n'
-      done < <(printf '%s\n' "$out")
-      refused=${refused:-alloy validate failed without saying why}
-      record alloy-without-trento-refused "${refused:0:2000}"
+      alloy_errors "$out" "$copy" "$cfgdir"
+      record alloy-without-trento-refused "$TP_REPLY"
     fi
     rm -rf -- "$copy"
   fi
@@ -123,13 +130,9 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
   # with the flags Alloy runs with; its "Error:" lines only, without the source lines it quotes.
   if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -f "$single" ] && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
     if tp_copy_nofollow "$single" "$copy/${single##*/}" && ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy/${single##*/}" 2>&1); then
-      refused=
-      while IFS= read -r l; do
-        [ "${l#Error: }" = "$l" ] || refused+=${l//"$copy/"/"${single%/*}/"}$'\n'
-      done < <(printf '%s\n' "$out")
       record alloy-single-file "$single"
-      refused=${refused:-alloy validate failed without saying why}
-      record alloy-single-file-refused "${refused:0:2000}"
+      alloy_errors "$out" "$copy" "${single%/*}"
+      record alloy-single-file-refused "$TP_REPLY"
     fi
     rm -rf -- "$copy"
   fi

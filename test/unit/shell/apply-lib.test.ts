@@ -393,26 +393,32 @@ describe("tp_alloy_args_in: where the host's Alloy serves HTTP and how it valida
     expect(argsOf(text)).toEqual(expected);
   });
 
-  it('tp_alloy_validate_dir gives alloy validate the flags Alloy runs with', () => {
-    const dir = join(scratch, 'validate-flags');
+  /** tp_alloy_validate_dir on a folder NAME holding FILES, its sysconfig SYSCONFIG, the new
+   *  trento.alloy empty, `alloy` the shell function ALLOY; then THEN. */
+  const validateDir = (name: string, sysconfig: string, files: Record<string, string>, alloy: string, then = '') => {
+    const dir = join(scratch, name);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'sysconfig'), 'CUSTOM_ARGS="--stability.level=public-preview --feature.community-components.enabled"\n');
-    writeFileSync(join(dir, 'admins.alloy'), '');
-    writeFileSync(join(dir, 'new'), '');
-    const r = run(
-      `TP_ALLOY_SYSCONFIG=${dir}/sysconfig TP_NEW=${dir}/new; alloy() { [ "$1" = validate ] && [ "$2" != --help ] && echo "alloy $*" | sed "s|$TP_TMP/[^ ]*|STAGE|"; return 0; }; tp_alloy_validate_dir ${dir} trento.alloy`,
+    for (const [file, content] of Object.entries({ sysconfig, new: '', ...files })) writeFileSync(join(dir, file), content);
+    return { dir, r: run(`TP_ALLOY_SYSCONFIG=${dir}/sysconfig TP_NEW=${dir}/new; alloy() { ${alloy}; }; tp_alloy_validate_dir ${dir} trento.alloy${then}`) };
+  };
+
+  it('tp_alloy_validate_dir gives alloy validate the flags Alloy runs with', () => {
+    const { r } = validateDir(
+      'validate-flags',
+      'CUSTOM_ARGS="--stability.level=public-preview --feature.community-components.enabled"\n',
+      { 'admins.alloy': '' },
+      '[ "$1" = validate ] && [ "$2" != --help ] && echo "alloy $*" | sed "s|$TP_TMP/[^ ]*|STAGE|"; return 0',
     );
     expect(r.stdout).toBe('alloy validate --stability.level=public-preview --feature.community-components.enabled STAGE\n');
   });
 
   it("tp_alloy_validate_dir names the files Alloy refuses as they are, not the run's copies", () => {
-    const dir = join(scratch, 'validate-names');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'sysconfig'), '');
-    writeFileSync(join(dir, 'broken.alloy'), 'prometheus.scrape "broken" { targets = [ }\n');
-    writeFileSync(join(dir, 'new'), '');
-    const r = run(
-      `TP_ALLOY_SYSCONFIG=${dir}/sysconfig TP_NEW=${dir}/new; alloy() { [ "$2" = --help ] && return 0; local s=\${@: -1}; echo "Error: $s/broken.alloy:1:44: expected expression, got '}'"; return 1; }; tp_alloy_validate_dir ${dir} trento.alloy; echo "rc=$?"`,
+    const { dir, r } = validateDir(
+      'validate-names',
+      '',
+      { 'broken.alloy': 'prometheus.scrape "broken" { targets = [ }\n' },
+      `[ "$2" = --help ] && return 0; local s=\${@: -1}; echo "Error: $s/broken.alloy:1:44: expected expression, got '}'"; return 1`,
+      '; echo "rc=$?"',
     );
     expect(r.stdout).toBe('rc=1\n');
     expect(r.stderr).toBe(
