@@ -5,10 +5,11 @@
 // finds the same file from the compiled .js as from the .ts; the non-code files are copied
 // beside their compiled modules for that reason.
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, join, resolve } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 import { RUNTIME_FILE_EXTENSIONS, STAMP, sourcesHash } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,6 +41,49 @@ for (const tree of ['src', 'roles']) {
     filter: (source) => statSync(source).isDirectory() || RUNTIME_FILE_EXTENSIONS.has(extname(source)),
   });
 }
+// Each command's entry becomes one file holding its modules and its libraries: Node.js 20 loads
+// ~150 modules one by one (zx's alone ~55 ms) and has no compile cache, so every start paid ~60 ms
+// more wall time and ~130 ms more CPU (issue 12: the warm run is within a few % of its target).
+// What is imported only when needed (the paramiko transport with ssh2 and its optional native
+// addon, ora for a terminal, ...) stays a chunk loaded then. The compiled modules stay beside:
+// their shell files and templates are found from each one's own import.meta.url, which the bundle
+// keeps (moduleUrls); entries and chunks all go to dist/scripts/, where those URLs are computed from.
+const scriptsDir = join(dist, 'scripts');
+const bundleDir = join(dist, '.bundle');
+await build({
+  entryPoints: ['provision', 'inventory'].map((name) => join(scriptsDir, `${name}.js`)),
+  outdir: bundleDir,
+  entryNames: '[name]',
+  chunkNames: 'chunk-[hash]',
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['ssh2', 'node-ssh'],
+  // the libraries' CommonJS code calls require(), which an ES module has not
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  plugins: [moduleUrls(dist, scriptsDir)],
+  logLevel: 'error',
+});
+for (const file of readdirSync(bundleDir)) renameSync(join(bundleDir, file), join(scriptsDir, file));
+rmSync(bundleDir, { recursive: true });
 // Last, once everything is in place (scripts/launch.mjs runs dist/ only when the stamp names the
 // current sources).
 writeFileSync(join(dist, STAMP), `${built}\n`);
+
+/** Gives every compiled module in the bundle its own file's URL as import.meta.url, not the
+ *  bundle's: '../../roles/...' and './framing.sh' then resolve as they did module by module. */
+function moduleUrls(distDir: string, outputDir: string): Plugin {
+  return {
+    name: 'module-urls',
+    setup(bundler) {
+      bundler.onLoad({ filter: /\.js$/ }, (args) => {
+        if (!args.path.startsWith(distDir + sep)) return undefined; // a library: as it is
+        const code = readFileSync(args.path, 'utf8');
+        const fromBundle = relative(outputDir, args.path).split(sep).join('/');
+        return { contents: code.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'js' };
+      });
+    },
+  };
+}
