@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { RUNTIME_FILE_EXTENSIONS, STAMP, sourcesHash } from './sources-hash.mjs';
+import { RUNTIME_FILE_EXTENSIONS, STAMP, STATE, sourcesHash, sourcesState } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out DIR`: another folder than dist/ (the test suite's own build, test/support/compiled-cli.ts).
@@ -25,6 +25,7 @@ const dist = resolve(root, out ?? 'dist');
 // Which sources this is the build of, read before they are compiled: a source edited while the
 // build runs leaves the stamp older than it, so scripts/launch.mjs runs it through tsx, never a
 // build that lacks the edit.
+const state = sourcesState(root);
 const built = sourcesHash(root);
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -70,6 +71,7 @@ for (const file of readdirSync(bundleDir)) renameSync(join(bundleDir, file), joi
 rmSync(bundleDir, { recursive: true });
 // Last, once everything is in place (scripts/launch.mjs runs dist/ only when the stamp names the
 // current sources).
+writeFileSync(join(dist, STATE), state);
 writeFileSync(join(dist, STAMP), `${built}\n`);
 
 /** Gives every compiled module in the bundle its own file's URL as import.meta.url, not the
