@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { RUNTIME_FILE_EXTENSIONS, STAMP, STATE, sourcesHash, sourcesState } from './sources-hash.mjs';
+import { RUNTIME_FILE_EXTENSIONS, STAMP, sourcesHash } from './sources-hash.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--out DIR`: another folder than dist/ (the test suite's own build, test/support/compiled-cli.ts).
@@ -25,7 +25,6 @@ const dist = resolve(root, out ?? 'dist');
 // Which sources this is the build of, read before they are compiled: a source edited while the
 // build runs leaves the stamp older than it, so scripts/launch.mjs runs it through tsx, never a
 // build that lacks the edit.
-const state = sourcesState(root);
 const built = sourcesHash(root);
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -45,8 +44,8 @@ for (const tree of ['src', 'roles']) {
 // Each command's entry becomes one file holding its modules and its libraries: Node.js 20 loads
 // ~150 modules one by one (zx's alone ~55 ms) and has no compile cache, so every start paid ~60 ms
 // more wall time and ~130 ms more CPU (issue 12: the warm run is within a few % of its target).
-// What is imported only when needed (the paramiko transport with ssh2 and its optional native
-// addon, ora for a terminal, ...) stays a chunk loaded then. The compiled modules stay beside:
+// What is imported only when needed (the paramiko transport, ora for a terminal, ...) is a chunk
+// loaded then. The compiled modules stay beside:
 // their shell files and templates are found from each one's own import.meta.url, which the bundle
 // keeps (moduleUrls); entries and chunks all go to dist/scripts/, where those URLs are computed from.
 const scriptsDir = join(dist, 'scripts');
@@ -61,7 +60,11 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['ssh2', 'node-ssh'],
+  // Packages of their own, loaded from node_modules when needed: ssh2 (with node-ssh) for its
+  // optional native addon, and yaml, a CommonJS package imported with import(): in a chunk of
+  // esbuild's it has only a default export, and `const { parse } = await import('yaml')` got
+  // undefined (every pull host of a --verify-prometheus run failed on it).
+  external: ['ssh2', 'node-ssh', 'yaml'],
   // the libraries' CommonJS code calls require(), which an ES module has not
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   plugins: [moduleUrls(dist, scriptsDir)],
@@ -71,7 +74,6 @@ for (const file of readdirSync(bundleDir)) renameSync(join(bundleDir, file), joi
 rmSync(bundleDir, { recursive: true });
 // Last, once everything is in place (scripts/launch.mjs runs dist/ only when the stamp names the
 // current sources).
-writeFileSync(join(dist, STATE), state);
 writeFileSync(join(dist, STAMP), `${built}\n`);
 
 /** Gives every compiled module in the bundle its own file's URL as import.meta.url, not the

@@ -1,6 +1,7 @@
 // npm run provision / uninstall / inventory: runs scripts/NAME's compiled JavaScript from dist/
-// when dist/ is the build of exactly the current sources (scripts/setup.sh builds it), and the
-// TypeScript through tsx otherwise (an edited checkout works at once, just starts slower).
+// when dist/ is the build of exactly the current sources and locked libraries (scripts/setup.sh
+// builds it), and the TypeScript through tsx otherwise (an edited checkout works at once, just
+// starts slower).
 // The compiled start-up is ~0.4 s faster on this project's machine (0.14 s against 0.5 s for
 // --help): every run pays it.
 // Usage: node scripts/launch.mjs NAME [args...]

@@ -3,10 +3,6 @@
 export const STAMP: string;
 /** Extensions of the non-code files the build copies into dist/ beside the compiled modules. */
 export const RUNTIME_FILE_EXTENSIONS: ReadonlySet<string>;
-/** The file in dist/ that says what the input files were on disk when the build hashed them. */
-export const STATE: string;
-/** Each input file's path, size, inode and change time, one per line. */
-export function sourcesState(root: string): string;
 /** sha256 over the files dist/ is built from. */
 export function sourcesHash(root: string): string;
 /** dist/scripts/NAME.js when dist/ is the build of exactly the sources under `root` and compiles
