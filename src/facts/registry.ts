@@ -6,6 +6,7 @@ import { agentCandidate } from './sources/agent-candidate.ts';
 import { alloyConfig } from './sources/alloy-config.ts';
 import { clock } from './sources/clock.ts';
 import { files } from './sources/files.ts';
+import { folders } from './sources/folders.ts';
 import { host } from './sources/host.ts';
 import { packages } from './sources/packages.ts';
 import { providers } from './sources/providers.ts';
@@ -15,7 +16,7 @@ import type { FactSource, HostFacts } from './types.ts';
 
 // alloy-config before providers: it sets where Alloy serves HTTP (CUSTOM_ARGS) for the probes.
 // clock last: the host's clock as the facts end, after every slow source.
-export const FACT_SOURCES = [host, packages, units, alloyConfig, providers, agentCandidate, files, updates, clock] as const;
+export const FACT_SOURCES = [host, packages, units, alloyConfig, providers, agentCandidate, files, folders, updates, clock] as const;
 
 type KeysOf<S> = S extends FactSource<infer K> ? K : never;
 type Filled = KeysOf<(typeof FACT_SOURCES)[number]>;

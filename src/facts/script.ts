@@ -7,7 +7,7 @@ import { ALLOY_FROM_MAJOR } from '../platform.ts';
 import { leftovers, prelude, probes, safeFiles, shellFile } from '../shell/index.ts';
 import { FACT_SOURCES } from './registry.ts';
 import { RPM_VERSIONS_FORMAT } from './sources/packages.ts';
-import { ALLOY_HTTP, MARK_WITHIN, MARKED_FILES, NODE_EXPORTER_METRICS, PACKAGES, PATHS, TOOLKIT_MARK, UNITS } from './paths.ts';
+import { ALLOY_HTTP, MARK_WITHIN, MARKED_FILES, NODE_EXPORTER_METRICS, PACKAGES, PATHS, PURGED_FOLDERS, TOOLKIT_MARK, UNITS } from './paths.ts';
 
 export interface FactsOptions {
   /** Also return the contents of managed files (for --diff). */
@@ -28,6 +28,8 @@ export interface FactsOptions {
   managedFiles?: readonly string[];
   /** Those of them whose mark is read (MARKED_FILES by default). */
   markedFiles?: readonly string[];
+  /** The folders an uninstall reads for --purge (PURGED_FOLDERS by default). */
+  purgedFolders?: readonly string[];
 }
 
 /** The managed files read by every run (the Alloy ones depend on CONFIG_FILE, read on the host). */
@@ -54,6 +56,7 @@ export function factsScript(options: FactsOptions): Command {
       TP_UNITS: Object.values(UNITS),
       TP_MANAGED_FILES: options.managedFiles ?? MANAGED_FILES,
       TP_MARKED_FILES: options.markedFiles ?? MARKED_FILES,
+      TP_PURGED_FOLDERS: options.purgedFolders ?? PURGED_FOLDERS,
       TP_OWN_MARK: TOOLKIT_MARK,
       TP_MARK_WITHIN: MARK_WITHIN,
       TP_AGENT_PACKAGE: PACKAGES.agent,

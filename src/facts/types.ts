@@ -18,6 +18,14 @@ export interface FileFact {
   unusable?: string;
 }
 
+/** A folder --purge removes once it holds nothing more (src/facts/sources/folders.ts). */
+export interface FolderFact {
+  /** A package owns it (rpm removes it with the package), or rpm could not say. */
+  ownedByPackage: boolean;
+  /** What it holds: names, dot files included, sorted. */
+  entries: string[];
+}
+
 export interface UnitFact {
   /** ActiveState as systemd reports it: active | reloading | inactive | failed | activating |
    *  deactivating | ... (src/facts/sources/units.ts reads it as running or stopped). */
@@ -98,6 +106,9 @@ export interface HostFacts {
   files: Record<string, FileFact>;
   /** Folders holding what a killed apply left (staging folders, temp files): removed by the plan. */
   leftovers?: string[];
+  /** Uninstall only: the folders the toolkit may have made for its files (PURGED_FOLDERS) that
+   *  are there, by path. */
+  folders?: Record<string, FolderFact>;
   /** What the facts script noticed and the admin should know (e.g. zypper's exit 106). */
   warnings: string[];
   /** What the toolkit recorded on the host (PATHS.stateDir). */

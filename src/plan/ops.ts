@@ -167,6 +167,29 @@ export function fileAbsent(
 
 /** A recorded path (FileSpec.recorded) whose file is gone (the admin removed it): the record
  *  forgets it, so a file the admin puts there later is never taken for the toolkit's. */
+/**
+ * --purge, after the files: each folder the toolkit may have made for its files (the facts read
+ * those of PURGED_FOLDERS that are there) that no package owns and that holds nothing but files
+ * these changes remove. Retire phase, with the packages: a folder a package owns goes with it.
+ */
+export function foldersEmptied(removals: readonly (Change | null)[], facts: HostFacts): Change[] {
+  const removed = new Set(removals.flatMap((c) => (c?.kind === 'file' && c.path !== undefined ? [c.path] : [])));
+  return Object.entries(facts.folders ?? {}).flatMap(([folder, fact]): Change[] =>
+    fact.ownedByPackage || !fact.entries.every((name) => removed.has(`${folder}/${name}`))
+      ? []
+      : [
+          {
+            id: `folder:${folder}`,
+            kind: 'file',
+            phase: 'retire',
+            summary: `remove the folder ${folder}, empty once its files are gone`,
+            // a file put there meanwhile keeps it (and is not this run's to remove)
+            script: sh`rmdir --ignore-fail-on-non-empty -- ${folder}`,
+          },
+        ],
+  );
+}
+
 export function fileRecordForgotten(path: string, facts: HostFacts): Change | null {
   if (facts.files[path]?.exists || !facts.record.files.includes(path)) return null;
   return {

@@ -905,9 +905,11 @@ describe('hosts in other states', () => {
     try {
       // --purge in directory mode (the line goes back to config.alloy, Alloy stays on it), a plain
       // uninstall, and --purge again once the saved line is forgotten: Alloy stays each time.
-      for (const args of [['--uninstall', '--purge'], ['--uninstall'], ['--uninstall', '--purge']]) {
+      for (const [i, args] of [['--uninstall', '--purge'], ['--uninstall'], ['--uninstall', '--purge']].entries()) {
         const run = await onHostOnly(h, ...args);
         expect(run.code, run.stdout).toBe(0);
+        // The folders the toolkit made for its files go with them (no package owns them on SLES 16).
+        if (i === 0) expect(run.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove the folder /etc/trento, empty once its files are gone$`, 'm'));
         expect(statusOf(run, h.name)?.warnings.join('\n'), args.join(' ')).toMatch(
           args.includes('--purge')
             ? /Alloy stays installed and running .*: it also loads \/etc\/alloy\/config\.alloy, not trento-provision's/
@@ -925,6 +927,8 @@ describe('hosts in other states', () => {
       new RegExp(`^${h.name} \\| CHANGED \\| remove .*\\balloy\\b.* \\(installed by trento-provision\\) \\(once the checks pass\\)$`, 'm'),
     );
     expect(await mustOnHost(info, h.name, 'rpm -q alloy >/dev/null && echo installed || echo removed')).toBe('removed\n');
+    // Gone since the first --purge above, and not made again by the uninstalls after it.
+    expect(await mustOnHost(info, h.name, 'ls -d /etc/trento /usr/share/trento 2>/dev/null || true')).toBe('');
     expect((await onHostOnly(h)).code).toBe(0);
   });
 

@@ -6,7 +6,7 @@ import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
 import { ALLOY_HTTP, FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, TOOLKIT_MARK, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, fileRecordForgotten, installedByToolkit, service } from '../../../src/plan/ops.ts';
+import { file, fileAbsent, fileRecordForgotten, foldersEmptied, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { agentWritesTheSame } from '../../../src/render/trento-alloy.ts';
@@ -182,6 +182,21 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const rpmKeeps = ctx.platform.agentPackageShipsConfig
     ? ` (the package shipped it: rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed)`
     : '';
+  // The files it removes besides the anchor (elsewhere): what --purge's folders may have held.
+  const removals = [
+    // Its trento-agent.service.d folder too, when the toolkit's drop-in was all there was.
+    fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits, folderIfEmpty: true }),
+    scriptAbsent(ctx),
+    ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
+    // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
+    // key is in it too.
+    ctx.purge ? fileAbsent(PATHS.agentConfigSavedByRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
+    // And the package's new default rpm set beside it when an upgrade found agent.yaml changed:
+    // only with the package gone (an admin's trento-agent that stays keeps its files).
+    ctx.purge && (!facts.packages[PACKAGES.agent] || installedByToolkit(PACKAGES.agent, facts))
+      ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml })
+      : null,
+  ];
   return {
     warnings: [
       ...(anchorKept
@@ -192,18 +207,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     removePackages,
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
-      // Its trento-agent.service.d folder too, when the toolkit's drop-in was all there was.
-      fileAbsent(PATHS.agentDropIn, facts, withDiff, { after: reloadSystemdUnits, folderIfEmpty: true }),
-      scriptAbsent(ctx),
-      ctx.purge ? fileAbsent(PATHS.agentConfig, facts, withDiff, { mask: maskAgentYaml }) : null,
-      // The copy rpm saved of it when an earlier uninstall removed the package (SLE 15): the API
-      // key is in it too.
-      ctx.purge ? fileAbsent(PATHS.agentConfigSavedByRpm, facts, withDiff, { mask: maskAgentYaml }) : null,
-      // And the package's new default rpm set beside it when an upgrade found agent.yaml changed:
-      // only with the package gone (an admin's trento-agent that stays keeps its files).
-      ctx.purge && (!facts.packages[PACKAGES.agent] || installedByToolkit(PACKAGES.agent, facts))
-        ? fileAbsent(PATHS.agentConfigNewFromRpm, facts, withDiff, { mask: maskAgentYaml })
-        : null,
+      ...removals,
       // An Alloy that stays running (the admin's, or one loading pipelines of theirs) holds the
       // system roots it read at its start, this CA among them: restarted, as when the CA came
       // (the handler exists only where Alloy keeps running; else nothing is notified).
@@ -215,6 +219,8 @@ export function uninstall(ctx: TaskContext): RoleTasks {
           })
         : null,
       ctx.purge ? fileRecordForgotten(PATHS.serverCaCert, facts) : null,
+      // /etc/trento and /usr/share/trento where the toolkit made them (SLES 16: no package owns them)
+      ...(ctx.purge ? foldersEmptied(removals, facts) : []),
     ],
   };
 }

@@ -360,6 +360,37 @@ describe('facts', () => {
     expect(leftoversRemoved({ ...facts, leftovers: [] })).toBeNull();
   });
 
+  it('on uninstall, the folders --purge may remove: what each holds (dot files, a dangling link) and that no package owns it, by rpm; not a link to a folder, nor on other runs', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tp-facts-folders-'));
+    const [full, empty, gone, linked] = ['trento', 'share-trento', 'missing', 'linked'].map((n) => join(root, n)) as [string, string, string, string];
+    mkdirSync(full);
+    mkdirSync(empty);
+    for (const name of ['agent.yaml', '.agent.yaml.swp', '*']) writeFileSync(join(full, name), 'x\n');
+    symlinkSync(join(root, 'nowhere'), join(full, 'dangling'));
+    symlinkSync(full, linked);
+    const foldersOf = (forUninstall: boolean) =>
+      parseFacts(
+        execFileSync('/bin/bash', ['-s'], {
+          input: wrapScript(toShell(factsScript({ withContent: false, forUninstall, zyppLockTimeoutSeconds: 5, purgedFolders: [full, empty, gone, linked] }))),
+          encoding: 'utf8',
+          timeout: 20_000,
+        }),
+      ).folders;
+    // This machine's rpm database has no package owning a temporary folder: rpm says so.
+    expect(foldersOf(true)).toEqual({
+      [full]: { ownedByPackage: false, entries: ['*', '.agent.yaml.swp', 'agent.yaml', 'dangling'] },
+      [empty]: { ownedByPackage: false, entries: [] },
+    });
+    // This machine's rpm database holds no package: a folder one owns is rpm's answer with a
+    // name, parsed here; no answer at all ('?': no rpm, a damaged database) is read as owned too.
+    const { folders } = await import('../../../src/facts/sources/folders.ts');
+    expect(folders.parse(new Map([['folder:/etc/trento', 'trento-agent\nagent.yaml\n']])).facts.folders).toEqual({
+      '/etc/trento': { ownedByPackage: true, entries: ['agent.yaml'] },
+    });
+    expect(folders.parse(new Map([['folder:/etc/trento', '?\n']])).facts.folders?.['/etc/trento']?.ownedByPackage).toBe(true);
+    expect(foldersOf(false)).toEqual({});
+  });
+
   it('refuses output that was cut short', () => {
     expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\n')).toThrow(/did not finish/);
     expect(() => parseFacts('@@tp-facts 1\nrr 10 7\nos-releaseID=sles\nrr 4 3\ndoneye')).toThrow(/did not finish/);

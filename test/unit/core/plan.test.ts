@@ -751,6 +751,23 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(planFor(admins, { uninstall: true, purge: true }).changes.map((c) => c.summary)).not.toContain(`remove ${PATHS.agentConfigNewFromRpm}`);
   });
 
+  it('uninstall --purge removes the folders the toolkit made for its files once they hold nothing else, after the checks; not one a package owns, one holding a file of the admin, nor without --purge', () => {
+    const facts = converged(freshFacts('16.0'), planFor(freshFacts('16.0')));
+    expect(facts.files[PATHS.agentConfig]?.exists).toBe(true);
+    const withFolder = (fact: { ownedByPackage: boolean; entries: string[] }) => ({ ...facts, folders: { '/etc/trento': fact } });
+    const folderChange = (f: HostFacts, purge = true) => planFor(f, { uninstall: true, purge }).changes.find((c) => c.id === 'folder:/etc/trento');
+    const removed = folderChange(withFolder({ ownedByPackage: false, entries: ['agent.yaml'] }));
+    expect(removed?.summary).toBe('remove the folder /etc/trento, empty once its files are gone');
+    expect(removed?.phase).toBe('retire');
+    expect(toShell(removed!.script)).toBe('rmdir --ignore-fail-on-non-empty -- /etc/trento');
+    expect(folderChange(withFolder({ ownedByPackage: false, entries: ['agent.yaml'] }), false)).toBeUndefined();
+    expect(folderChange(withFolder({ ownedByPackage: true, entries: ['agent.yaml'] }))).toBeUndefined();
+    expect(folderChange(withFolder({ ownedByPackage: false, entries: ['agent.yaml', 'site.conf'] }))).toBeUndefined();
+    // An empty folder no package owns goes; the facts read none elsewhere (only PURGED_FOLDERS).
+    expect(folderChange(withFolder({ ownedByPackage: false, entries: [] }))).toBeDefined();
+    expect(folderChange(facts)).toBeUndefined();
+  });
+
   it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
     const said = `${PATHS.agentConfig} stays, with the API key in it (the package shipped it: rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`;
