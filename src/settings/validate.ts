@@ -236,18 +236,35 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
 export const levenshtein = distance;
 
 const KNOWN = new Set<string>([...VARIABLES.map((v) => v.name), ...OTHER_KNOWN_VARIABLES]);
-const CHECKED_PREFIXES = ['agent_', 'trento_', 'supportutils_'];
+/** The supported variables' prefixes, the official playbook's older names (rabbitmq_*, amqp_*) among them. */
+const CHECKED_PREFIXES = ['agent_', 'trento_', 'supportutils_', 'rabbitmq_', 'amqp_'];
 
-/** The closest supported variable name, if `name` looks like a typo of one. */
+const words = (name: string) => name.split('_');
+/** Of several candidates, the one that adds the fewest words, then the shortest. */
+const closest = (names: string[]) => names.sort((a, b) => words(a).length - words(b).length || a.length - b.length || a.localeCompare(b))[0];
+
+/**
+ * The supported variable `name` looks like a slip of, if any, in this order: its last word cut
+ * short (agent_rabbitmq_pass for ..._password: by letters alone "host" would be closer), every
+ * word of it in one supported name with more (agent_server_url for agent_trento_server_url; three
+ * words or more: two, such as the official playbook's trento_server, are too common), or a few
+ * letters off (up to 2 edits, 1 in 6 characters for long names: close enough to be a typo, far
+ * enough that a user's own agent_* variable is not flagged).
+ */
 export function suggestVariable(name: string): string | undefined {
   if (KNOWN.has(name) || !CHECKED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
-  // Up to 2 edits, more for long names (1 in 6 characters): close enough to be a typo,
-  // far enough that a user's own agent_* variable is not flagged.
+  const supported = VARIABLES.map((v) => v.name);
+  // a word cut short, not a word missing: trento_server is not a cut trento_server_url
+  const cut = supported.filter((k) => k.startsWith(name) && k[name.length] !== '_');
+  if (cut.length > 0) return closest(cut);
+  const own = words(name);
+  const within = own.length >= 3 ? supported.filter((k) => own.every((w) => words(k).includes(w))) : [];
+  if (within.length > 0) return closest(within);
   const limit = Math.max(2, Math.floor(name.length / 6));
   let best: { name: string; distance: number } | undefined;
-  for (const spec of VARIABLES) {
-    const distance = levenshtein(name, spec.name);
-    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: spec.name, distance };
+  for (const known of supported) {
+    const distance = levenshtein(name, known);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: known, distance };
   }
   return best?.name;
 }

@@ -774,6 +774,36 @@ describe('helpers', () => {
     expect(suggestVariable('ansible_hots')).toBeUndefined();
   });
 
+  it("names what an official playbook user's slip meant: a word cut short, a word left out, the older rabbitmq_/amqp_ names; never the official playbook's own names", () => {
+    const meant: Record<string, string> = {
+      // a last word cut short: by letters alone "pass" is closer to "host" than to "password"
+      agent_rabbitmq_pass: 'agent_rabbitmq_password',
+      agent_rabbitmq_user: 'agent_rabbitmq_username',
+      trento_rabbitmq_pass: 'trento_rabbitmq_password',
+      rabbitmq_user: 'rabbitmq_username',
+      rabbitmq_pass: 'rabbitmq_password',
+      amqp_proto: 'amqp_protocol',
+      // a word left out: the supported name with the fewest words more
+      agent_server_url: 'agent_trento_server_url',
+      agent_api_key: 'agent_web_api_key',
+      agent_ca_cert: 'agent_server_ca_cert',
+      agent_server_ca: 'agent_server_ca_cert',
+      agent_prometheus_url: 'agent_prometheus_remote_write_url',
+      agent_trento_server: 'agent_trento_server_url',
+    };
+    for (const [slip, name] of Object.entries(meant)) expect(suggestVariable(slip), slip).toBe(name);
+    // The official playbook's own names (its server side too), and an admin's own variables.
+    for (const name of [
+      'trento_server',
+      'trento_web_admin_password',
+      'trento_postgres_host',
+      'rabbitmq_node_name',
+      'agent_install_dir',
+      'supportutils_package',
+    ])
+      expect(suggestVariable(name), name).toBeUndefined();
+  });
+
   it('has a unique, documented entry per variable', () => {
     const names = VARIABLES.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
