@@ -6,16 +6,23 @@
 //   -vvvv  the connection as resolved (address, port, user, key, known_hosts, strictness,
 //          jump hosts, become user; never the become password)
 import { type Command, shellQuote, toDisplay } from '../exec/command.ts';
-import { type ConnectionSpec, loginUser, openSshChosenUser, runsSudo } from '../exec/connection.ts';
+import { type ConnectionSpec, loginUser, openSshChosenUser, runsSudo, type Transport } from '../exec/connection.ts';
 import { sudoCommandArguments } from '../exec/session.ts';
 import { readRecords } from '../facts/records.ts';
 
 /** The login user, or who OpenSSH will pick where none is set: ssh_config's User, else ours. */
 const shownUser = (spec: ConnectionSpec) => loginUser(spec) ?? openSshChosenUser();
 
-/** The shell the host runs the script with, as a person reads it. */
+/** What each transport is, for -vvvv: a paramiko connection runs no ssh command. */
+const TRANSPORT_SHOWN: Record<Transport, (spec: ConnectionSpec) => string> = {
+  ssh: (spec) => `the system OpenSSH client, ${spec.openssh.executable}`,
+  paramiko: () => 'the in-process SSH client',
+  local: () => 'no SSH',
+};
+
+/** The shell the host runs the script with, as a person reads it (the transport named first). */
 export function execCommandLine(spec: ConnectionSpec): string {
-  const where = spec.local ? 'local' : `ssh ${shownUser(spec)}@${spec.address}:${spec.port}`;
+  const where = spec.local ? 'local' : `${spec.transport} ${shownUser(spec)}@${spec.address}:${spec.port}`;
   const become = spec.become && runsSudo(spec) ? ` ${[spec.become.exe ?? 'sudo', ...sudoCommandArguments(spec.become)].map(shellQuote).join(' ')}` : '';
   return `${where}${become} /bin/bash < script`;
 }
@@ -42,6 +49,7 @@ export function factsOutputForDisplay(stdout: string): string {
 
 export function connectionForDisplay(spec: ConnectionSpec): string[] {
   return [
+    `connection ${spec.transport} (${TRANSPORT_SHOWN[spec.transport](spec)})`,
     `address ${spec.address}, port ${spec.port}, user ${shownUser(spec)}${spec.local ? ' (ansible_connection=local: no SSH)' : ''}`,
     `private key ${spec.privateKeyPath ?? '(ssh-agent or ~/.ssh/id_*)'}`,
     // Whether a password login is tried (never the password): sshpass for ssh, the client itself for paramiko.

@@ -171,6 +171,14 @@ describe('connection settings, before any host is touched', () => {
     expect(shown({ ansible_password: 'Sup3rSecretPw' })).not.toContain('Sup3r');
     expect(shown({ ansible_connection: 'paramiko', ansible_password: 'Sup3rSecretPw' })).toContain('password login: given (offered when the key is refused)');
     expect(shown({})).not.toContain('password login');
+    // The transport named: a paramiko connection runs no ssh command (-vv's EXEC line, -vvvv).
+    const { execCommandLine } = await import('../../../src/output/verbose.ts');
+    expect(shown({})).toMatch(/^connection ssh \(the system OpenSSH client, ssh\)$/m);
+    expect(shown({ ansible_connection: 'paramiko' })).toMatch(/^connection paramiko \(the in-process SSH client\)$/m);
+    expect(execCommandLine(connectionFor('h', { ansible_connection: 'paramiko', ansible_host: '192.0.2.7' }, defaults))).toMatch(
+      /^paramiko .+@192\.0\.2\.7:22 \/bin\/bash < script$/,
+    );
+    expect(execCommandLine(connectionFor('h', { ansible_host: '192.0.2.7' }, defaults))).toMatch(/^ssh .+@192\.0\.2\.7:22 \/bin\/bash < script$/);
     const exe = (path: string) => connectionSettingsErrors({ ansible_ssh_executable: path }, {}, defaults).map((e) => e.message);
     expect(exe('/opt/nossh')).toEqual([
       'the OpenSSH client /opt/nossh does not exist or is not executable; install openssh-client or point ansible_ssh_executable at it',
