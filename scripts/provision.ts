@@ -6,6 +6,7 @@ import { CliError, HELP, parseCli } from '../src/cli/args.ts';
 import { completionScript } from '../src/cli/completion.ts';
 import { connectionDefaultsOf } from '../src/cli/connection-defaults.ts';
 import { invocationDir, packageInfo, packageRoot } from '../src/cli/invocation.ts';
+import { unreadPlaybookVars } from '../src/cli/playbook-dir.ts';
 import { askBecomePassword, PromptError, PromptInterrupted, terminalPrompt } from '../src/cli/prompt.ts';
 import { answerSignals, type EarlySignals, earlySignals, type Hangup, type LateSignals, leave, RunInterrupted } from '../src/cli/signals.ts';
 import { resolveVaultSecrets } from '../src/cli/vault-secrets.ts';
@@ -212,7 +213,12 @@ async function runPlay(
     }
   }
   at.step = 'inventory';
-  const inventory = await loadInventory(cli.inventories, { vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true } });
+  const inventory = await loadInventory(cli.inventories, {
+    ...(cli.playbookDir !== undefined ? { playbookDir: cli.playbookDir } : {}),
+    vault: { secrets: vaultSecrets, decryptValues: true, deferUnreadable: true },
+  });
+  const unread = unreadPlaybookVars(adminDir, inventory.sources, cli.playbookDir);
+  if (unread) sink.say(`[WARNING]: ${unread}\n`, 'stderr');
   early.check();
   // A report written over an inventory source (a typo: --json hosts.yml) or into an inventory
   // folder (read as inventory by the next run) is refused.

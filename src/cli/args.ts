@@ -24,6 +24,8 @@ import { FACTS_BASE_WAIT_SECONDS, MAX_ZYPP_LOCK_TIMEOUT_SECONDS } from '../facts
 export interface CliOptions {
   inventories: string[];
   limit?: string;
+  /** --playbook-dir: its group_vars/ and host_vars/ read too, above the inventory's (src/cli/playbook-dir.ts). */
+  playbookDir?: string;
   check: boolean;
   diff: boolean;
   /** Lines of context around a diff's changes ([diff] context; 3). */
@@ -232,10 +234,18 @@ export function resolveInventory(arg: string, projectDir: string, cwd: string = 
   throw new CliError(`inventory "${arg}" is neither a path nor a folder under inventories/ (there: ${names.join(', ') || 'none'}).${hint}`, { help: false });
 }
 
+/** The folder --playbook-dir names, absolute; one that is not a folder is an error naming it. */
+function playbookDirOf(value: string, cwd: string): string {
+  const dir = resolve(cwd, value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--playbook-dir ${value}: ${dir} is not a folder`, { help: false });
+  return dir;
+}
+
 /** Every flag, once: the parser, the "did you mean" hint and `completion bash` read this table. */
 export const OPTIONS = {
   inventory: { type: 'string', short: 'i', multiple: true },
   limit: { type: 'string', short: 'l' },
+  'playbook-dir': { type: 'string' },
   check: { type: 'boolean', short: 'C' },
   diff: { type: 'boolean', short: 'D' },
   forks: { type: 'string', short: 'f' },
@@ -486,6 +496,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv, projectDir: str
       resolveInventory(a, projectDir, cwd, v.inventory ? `-i ${a}` : (cfg.origins.inventory?.replace(/^env: /, '') ?? 'ansible.cfg inventory')),
     ),
     ...(v.limit ? { limit: v.limit } : {}),
+    ...(v['playbook-dir'] !== undefined ? { playbookDir: playbookDirOf(v['playbook-dir'], cwd) } : {}),
     check: v.check ?? false,
     // -D, else [diff] always (-D cannot turn it off, as in Ansible)
     diff: v.diff ?? cfg.diffAlways ?? false,
@@ -575,6 +586,8 @@ Options (ansible-playbook's names and meanings):
                              (repeatable; default: $ANSIBLE_INVENTORY, then ansible.cfg's)
   -l, --limit PATTERN        only hosts matching an Ansible pattern (groups, hosts, a:b, a:&b,
                              a:!b, wildcards, ~regex, @file)
+      --playbook-dir DIR     also read DIR/group_vars/ and DIR/host_vars/, as ansible-playbook
+                             reads them beside its playbook (above the inventory's)
   -C, --check                dry run: gather facts and print the plan; change nothing
   -D, --diff                 show file diffs (secrets masked), packages, units and services
   -f, --forks N              hosts handled at once (default ${DEFAULT_FORKS}; $ANSIBLE_FORKS, forks)
