@@ -69,7 +69,7 @@ export function asText(value: unknown): Checked {
     return { ok: false, problem: 'holds half of a UTF-16 surrogate pair (\\uD800-\\uDFFF alone): no valid text' };
   if (typeof value === 'string') return { ok: true, text: value };
   if ((typeof value === 'number' && Number.isSafeInteger(value)) || typeof value === 'bigint') return { ok: true, text: String(value) };
-  const hint = typeof value === 'boolean' || isPyNumber(value) ? ' (quote the value in YAML)' : '';
+  const hint = typeof value === 'boolean' || isPyNumber(value) ? ' (quote the value where it is set: YAML and INI alike read it unquoted as this)' : '';
   return { ok: false, problem: `must be a string, got ${describe(value)}${hint}` };
 }
 

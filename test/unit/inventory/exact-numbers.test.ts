@@ -66,7 +66,9 @@ describe('numeric secrets keep every digit', () => {
     const { vars, origins } = await hostVars('hosts.ini', 'ini-host', ['{"agent_prometheus_auth_password": 1.10}']);
     expect(vars.agent_prometheus_auth_password).toEqual(new PyFloat(1.1));
     const { errors } = agentConfigFor(vars, origins, 'push', defaults);
-    expect(errors.map((e) => e.message).join('\n')).toMatch(/must be a string, got a float \(quote the value in YAML\)/);
+    expect(errors.map((e) => e.message).join('\n')).toMatch(
+      /must be a string, got a float \(quote the value where it is set: YAML and INI alike read it unquoted as this\)/,
+    );
   });
 });
 

@@ -500,7 +500,7 @@ const CASES: Case[] = [
     changes: { agent_rabbitmq_password: true },
     variable: 'agent_rabbitmq_password',
     origin: HOST,
-    message: 'got a boolean (true) (quote the value in YAML)',
+    message: 'got a boolean (true) (quote the value where it is set: YAML and INI alike read it unquoted as this)',
   },
   {
     name: 'not a boolean',
