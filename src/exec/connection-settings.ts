@@ -59,6 +59,8 @@ export const DEFAULT_ONLY_OPTIONS: readonly DefaultOnlyOption[] = [
 
 /** -o options the in-process client reads itself (the rest it cannot do). */
 const PARAMIKO_OPTIONS = new Set(['proxyjump', 'userknownhostsfile', 'stricthostkeychecking', 'proxycommand']);
+/** The StrictHostKeyChecking values it honours (OpenSSH's spellings of on and off). */
+const STRICTNESS_HONOURED = new Set(['yes', 'no', 'true', 'false', 'on', 'off']);
 
 const USE_SSH = 'use ansible_connection=ssh (the default: the system OpenSSH client does it)';
 
@@ -94,6 +96,10 @@ export function paramikoRefusals(text: string, source: 'common or extra args' | 
       if (!m || !key || !accepted.has(key)) refused.push(`-o ${option}`);
       else if (key === 'proxycommand' && !proxyCommandJump(m[2]!.trim(), 'root') && m[2]!.trim().toLowerCase() !== 'none') {
         refused.push(`-o ${option} (only the "ssh -W %h:%p [user@]bastion" form is understood, without options of the bastion hop such as -i, -o or -F)`);
+      } else if (key === 'stricthostkeychecking' && !STRICTNESS_HONOURED.has(m[2]!.trim().toLowerCase())) {
+        // accept-new records an unknown key, ask asks on a terminal: the in-process client does
+        // neither, and read as "yes" it would refuse the host for a reason the admin never set
+        refused.push(`-o ${option} (only yes or no: the in-process client neither records a new host key nor asks)`);
       }
     } else {
       // -F, -i, -A, -c, -m, -L, ... and anything else: options of the OpenSSH client.

@@ -213,7 +213,8 @@ export function connectFailure(spec: ConnectionSpec, code: number | null, log: s
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|POSSIBLE DNS SPOOFING/.test(log)) {
     const offending = /Offending \S+ key in (\S+):(\d+)/.exec(log);
     const file = offending?.[1] ?? knownHosts;
-    const fp = /key sent by the remote host is\s+(SHA256:\S+)/.exec(log)?.[1] ?? serverKey?.[2] ?? '(see ssh -v)';
+    // base64 alone: the period that ends ssh's sentence is no part of the fingerprint
+    const fp = /key sent by the remote host is\s+(SHA256:[A-Za-z0-9+/]+)/.exec(log)?.[1] ?? serverKey?.[2] ?? '(see ssh -v)';
     return new ConnectError(
       'host-key',
       `HOST KEY CHANGED for ${name}: it now offers ${serverKey?.[1] ?? 'a key'} ${fp}, which differs from ${offending ? `${offending[1]}:${offending[2]}` : file}. ` +

@@ -33,7 +33,7 @@ function classify(error: Error, hostKeyProblem: string | undefined, spec: Connec
   if (/authentication methods failed|auth/i.test(message) && !/ECONN|timed out/i.test(message)) {
     return new ConnectError(
       'auth',
-      `authentication failed for ${spec.user}@${spec.address}:${spec.port} (${message}); check ansible_user and ansible_ssh_private_key_file`,
+      `authentication failed for ${spec.user}@${spec.address}:${spec.port} (${message}); check ansible_user and ansible_ssh_private_key_file${spec.password !== undefined ? ', and the password offered (ansible_password / ansible_ssh_pass, -k, --connection-password-file)' : ''}`,
     );
   }
   return new ConnectError('unreachable', `cannot reach ${spec.address}:${spec.port}: ${message}`);

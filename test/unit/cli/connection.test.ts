@@ -388,6 +388,15 @@ describe('connection settings, before any host is touched', () => {
       expect.stringMatching(/^-o ProxyCommand=nc -X 5 -x socks:1080 %h %p \(only the "ssh -W %h:%p \[user@\]bastion" form/),
     ]);
     expect(refused.every((e) => e.variable === 'ansible_ssh_common_args' && e.origin === 'group_vars/all.yml')).toBe(true);
+    // StrictHostKeyChecking: yes or no; accept-new (records a new key) and ask (asks on a
+    // terminal) it cannot do, and read as yes the host would fail for a reason never set.
+    expect(errorsOf(vars('-o StrictHostKeyChecking=no'))).toEqual([]);
+    expect(errorsOf(vars('-o StrictHostKeyChecking=accept-new -o StrictHostKeyChecking=ask')).map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^-o StrictHostKeyChecking=accept-new \(only yes or no: the in-process client neither records a new host key nor asks\) cannot be honoured/,
+      ),
+      expect.stringMatching(/^-o StrictHostKeyChecking=ask \(only yes or no/),
+    ]);
     // --ssh-extra-args counts too.
     expect(errorsOf({ ansible_connection: 'paramiko' }, { ...defaults, sshExtraArgs: '-A' })).toEqual([
       expect.objectContaining({ variable: 'ansible_ssh_extra_args', message: expect.stringMatching(/^-A cannot be honoured/) }),
@@ -836,6 +845,8 @@ describe("ssh's failures, read back from its log", () => {
     const log = `${head}@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\nThe fingerprint for the ED25519 key sent by the remote host is\nSHA256:abcDEF123.\nOffending ED25519 key in /tmp/kh:3\nHost key verification failed.\n`;
     const e = connectFailure(spec, 255, log);
     expect(e.message).toMatch(/^HOST KEY CHANGED for 10\.0\.0\.5: .*\/tmp\/kh:3.*ssh-keygen -R '10\.0\.0\.5' -f \/tmp\/kh/);
+    // the fingerprint without the period that ends ssh's sentence
+    expect(e.message).toContain('SHA256:abcDEF123, which differs');
   });
   it('refused key, refused password, refused connection', () => {
     const auth = connectFailure(spec, 255, `${head}debug1: Authenticating to 10.0.0.5:22 as 'root'\nroot@10.0.0.5: Permission denied (publickey).\n`);

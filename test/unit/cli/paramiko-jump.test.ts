@@ -104,6 +104,16 @@ describe('paramiko through a jump host', () => {
     session.close();
     // the key first, the password after it was refused
     expect(attempts.indexOf('publickey')).toBeLessThan(attempts.indexOf('password'));
+    // A wrong password: the refusal names the password among what to check, not the key alone.
+    const refused = await openParamikoSession(spec(target, undefined, { password: 'wrong' })).then(
+      (s) => (s.close(), undefined),
+      (error: Error) => error,
+    );
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect(refused?.message).toMatch(
+      /^authentication failed for .*; check ansible_user and ansible_ssh_private_key_file, and the password offered \(ansible_password/,
+    );
+    expect(refused?.message).not.toContain('wrong');
   });
 
   for (const [what, greet] of [
