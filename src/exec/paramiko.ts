@@ -180,14 +180,26 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
   const privateKey = await readPrivateKey(spec);
   const { policy, config } = await connectConfig(spec, privateKey);
   const jumps = spec.jump?.length ? await openJumps(spec, spec.jump, privateKey) : undefined;
+  // -vvvv: the client's own account of the login (key exchange, host key, the methods tried), as
+  // OpenSSH's -vvv is shown for ssh; before the first script's stderr, or with a failed login.
+  // ssh2 says which methods it sends, never a password or a key.
+  const loginLog: string[] | undefined = spec.openssh.verbosity > 3 ? [] : undefined;
   const ssh = new NodeSSH();
   try {
-    await ssh.connect({ ...config, ...(jumps ? { sock: jumps.sock } : {}) });
+    await ssh.connect({ ...config, ...(jumps ? { sock: jumps.sock } : {}), ...(loginLog ? { debug: (line: string) => loginLog.push(line) } : {}) });
   } catch (error) {
     ssh.dispose();
     for (const c of jumps?.clients ?? []) c.end();
-    throw classify(error as Error, policy.problem(), spec);
+    const failure = classify(error as Error, policy.problem(), spec);
+    throw loginLog ? new ConnectError(failure.failure, `${failure.message}\n${loginLog.join('\n')}`) : failure;
   }
+  // Shown once: taken by the first script's result.
+  let loginAccount = loginLog?.length ? `${loginLog.join('\n')}\n` : '';
+  const withLogin = (stderr: string) => {
+    const shown = loginAccount + stderr;
+    loginAccount = '';
+    return shown;
+  };
   // node-ssh drops its error listener once connected; without ours a reset socket would
   // crash the whole run instead of failing this one host.
   let lostReason = 'connection closed';
@@ -229,10 +241,10 @@ export async function openParamikoSession(spec: ConnectionSpec): Promise<Session
           // killed sshd session would leave the run waiting forever.
           connectionLost.then((why) => ({ lost: why })),
         ]);
-        if ('lost' in result) return { code: null, stdout: seen, stderr: result.lost };
-        return { code: result.code, stdout: seen + decoder.end(), stderr: seenErrors + errorDecoder.end() };
+        if ('lost' in result) return { code: null, stdout: seen, stderr: withLogin(result.lost) };
+        return { code: result.code, stdout: seen + decoder.end(), stderr: withLogin(seenErrors + errorDecoder.end()) };
       } catch (error) {
-        return { code: null, stdout: seen, stderr: (error as Error).message };
+        return { code: null, stdout: seen, stderr: withLogin((error as Error).message) };
       }
     },
     roundTrips: () => trips,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Connection, Server, utils } from 'ssh2';
+import { sh } from '../../../src/exec/command.ts';
 import type { ConnectionSpec } from '../../../src/exec/connection.ts';
 import { openParamikoSession } from '../../../src/exec/paramiko.ts';
 import { ConnectError } from '../../../src/exec/session.ts';
@@ -114,6 +115,45 @@ describe('paramiko through a jump host', () => {
       /^authentication failed for .*; check ansible_user and ansible_ssh_private_key_file, and the password offered \(ansible_password/,
     );
     expect(refused?.message).not.toContain('wrong');
+  });
+
+  it("-vvvv: the client's account of the login comes before the first script's stderr, once, and with a failed login; never the password", async () => {
+    const target = await listen(
+      sshServer([], (client) =>
+        client.on('session', (accept) =>
+          accept().on('exec', (acceptExec) => {
+            const channel = acceptExec();
+            channel.stderr.write('from the script\n');
+            channel.exit(0);
+            channel.end();
+          }),
+        ),
+      ),
+    );
+    const debugging = { openssh: { verbosity: 4 } } as unknown as Partial<ConnectionSpec>;
+    const session = await openParamikoSession(spec(target, undefined, debugging));
+    const first = await session.run(sh`true`);
+    const second = await session.run(sh`true`);
+    session.close();
+    expect(first.stderr).toMatch(/Handshake[\s\S]*\nfrom the script\n$/);
+    expect(second.stderr).toBe('from the script\n');
+    // Not asked for (-vvv and below): the script's stderr alone.
+    const quiet = await openParamikoSession(spec(target, undefined));
+    expect((await quiet.run(sh`true`)).stderr).toBe('from the script\n');
+    quiet.close();
+    // A refused login at -vvvv: the account follows the reason; the password is not in it.
+    const refusing = await listen(
+      new Server({ hostKeys: [hostKey] }, (client) => {
+        client.on('error', () => undefined);
+        client.on('authentication', (ctx) => ctx.reject(['password']));
+      }),
+    );
+    const refused = await openParamikoSession(spec(refusing, undefined, { ...debugging, password: 'Sup3rSecretPw' })).then(
+      (s) => (s.close(), undefined),
+      (error: Error) => error,
+    );
+    expect(refused?.message).toMatch(/^authentication failed for [^\n]*\n[\s\S]*Handshake/);
+    expect(refused?.message).not.toContain('Sup3rSecretPw');
   });
 
   for (const [what, greet] of [
