@@ -233,7 +233,7 @@ tp_place() {
   # The file's own folder ($dir: tp_make_folders leaves TP_REPLY at the top of the folders it
   # judged, "/" for a drop-in's new .service.d, which put the staging folder in / and off the
   # file's filesystem where that differs)
-  tp_stage "$dir" || return
+  tp_stage_on_mount "$dir" || return
   TP_WRITES=$((TP_WRITES + 1))
   tmp="$TP_STAGE_DIR/new.$TP_WRITES"
   if (( (8#$4 & 8#7111) == 0 )); then by_umask=1; printf -v mask '%03o' $(( 8#777 ^ 8#$4 )); fi
@@ -282,12 +282,44 @@ tp_keep_previous() {
   TP_PREV[$1]=$prev
 }
 
+# tp_mount_id DIR: sets TP_REPLY to the id of the mount DIR is on (the kernel's mnt_id of an open
+# file, in /proc/self/fdinfo: builtins alone), '' where it cannot be read.
+tp_mount_id() {
+  local fd line
+  TP_REPLY=
+  { exec {fd}<"$1"; } 2>/dev/null || return 0
+  while IFS= read -r line; do
+    case $line in mnt_id:*)
+      TP_REPLY=${line#mnt_id:}
+      TP_REPLY=${TP_REPLY//[[:space:]]/}
+      break
+      ;;
+    esac
+  done 2>/dev/null <"/proc/self/fdinfo/$fd"
+  exec {fd}<&-
+  return 0
+}
+
+# tp_stage_on_mount DIR: tp_stage, its staging folder on DIR's own mount. The same device is not
+# the same mount: a bind mount (of /etc/alloy, say) has its parent's device, and the hard link and
+# the rename across it fail (EXDEV) on every run; said, naming the folder, before anything is written.
+tp_stage_on_mount() {
+  tp_stage "$1" || return
+  local here
+  tp_mount_id "$1"
+  here=$TP_REPLY
+  tp_mount_id "$TP_STAGE_DIR"
+  if [ -z "$here" ] || [ -z "$TP_REPLY" ] || [ "$here" = "$TP_REPLY" ]; then return 0; fi
+  echo "$1 is a mount of its own (a bind mount?) without a folder only root writes to: trento-provision prepares each file in such a folder on the file's own mount and renames it into place, and the nearest one, ${TP_STAGE_DIR%/*}, is outside that mount; nothing was written in $1: unmount it and keep its files on the filesystem above, or mount it where a folder of root's alone is on the same mount" >&2
+  return 1
+}
+
 # tp_remove PATH: remove PATH so that tp_restore can put it back in this run (a hard link to it
 # kept in the folder's staging area, as tp_place keeps the file it replaces).
 tp_remove() {
   [ -e "$1" ] || [ -L "$1" ] || return 0
   tp_dirname "$1"
-  tp_stage "$TP_REPLY" || return
+  tp_stage_on_mount "$TP_REPLY" || return
   TP_WRITES=$((TP_WRITES + 1))
   tp_keep_previous "$1" && rm -f -- "$1"
 }

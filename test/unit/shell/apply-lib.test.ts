@@ -63,6 +63,37 @@ describe('tp_write_text / tp_write: the file as asked, whatever makes the mode',
     expect(readdirSync(dir).sort()).toEqual(['a', 'b']);
   });
 
+  it("a folder that is a mount of its own (bound onto itself: its parent's device) is refused before anything is written, naming it; it was an EXDEV on every run", () => {
+    const parent = join(scratch, 'bind-parent');
+    const mounted = join(parent, 'alloy');
+    mkdirSync(mounted, { recursive: true });
+    chmodSync(parent, 0o755);
+    chmodSync(mounted, 0o770); // as the alloy package ships /etc/alloy: no root-only folder inside
+    writeFileSync(join(mounted, 'trento.alloy'), 'old\n');
+    // A mount namespace of its own: the bind mount goes with the process.
+    const inBindMount = (body: string) =>
+      spawnSync(
+        'unshare',
+        ['-m', '--propagation', 'private', '/bin/bash', '-c', wrapScript(`${library}\nmount --bind ${mounted} ${mounted} || exit 99\n${body}`)],
+        {
+          encoding: 'utf8',
+        },
+      );
+    for (const body of [`tp_write_text ${mounted}/trento.alloy root root 0640 new`, `tp_remove ${mounted}/trento.alloy`]) {
+      const r = inBindMount(body);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^${mounted} is a mount of its own \\(a bind mount\\?\\) without a folder only root writes to: .*nothing was written in ${mounted}: unmount it`,
+        ),
+      );
+      expect(readFileSync(join(mounted, 'trento.alloy'), 'utf8')).toBe('old\n');
+    }
+    // Not bound: written as ever (staged in the root-only parent).
+    expect(run(`tp_write_text ${mounted}/trento.alloy root root 0640 new`).code).toBe(0);
+    expect(readFileSync(join(mounted, 'trento.alloy'), 'utf8')).toBe('new');
+  });
+
   it('a folder other accounts can write to is staged in its root-only parent, never in itself', () => {
     const parent = join(scratch, 'trusted');
     const open = join(parent, 'open');
