@@ -106,6 +106,8 @@ export interface HostFacts {
   files: Record<string, FileFact>;
   /** Folders holding what a killed apply left (staging folders, temp files): removed by the plan. */
   leftovers?: string[];
+  /** Those are a live run's: a run holds the host's lock now (its apply is writing). */
+  leftoversLive?: true;
   /** Uninstall only: the folders the toolkit may have made for its files (PURGED_FOLDERS) that
    *  are there, by path. */
   folders?: Record<string, FolderFact>;

@@ -419,7 +419,8 @@ export function unitsRecordPruned(facts: HostFacts): Change | null {
  *  the host's lock, first, by a run that would otherwise find the host converged and never look. */
 export function leftoversRemoved(facts: HostFacts): Change | null {
   const dirs = facts.leftovers ?? [];
-  if (dirs.length === 0) return null;
+  // A run at work now (it holds the host's lock): its own staging folders (plan.ts warns).
+  if (dirs.length === 0 || facts.leftoversLive) return null;
   return {
     id: 'leftovers',
     kind: 'file',

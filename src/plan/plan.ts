@@ -210,6 +210,11 @@ export function planHost(input: PlanInput): HostPlan {
       `'${n}' did not finish in an earlier run (it, or the change that notified it, failed or was cut short, or that run is still at work on this host); this plan runs it`,
     );
   }
+  if (input.facts.leftoversLive && input.facts.leftovers?.length) {
+    warnings.push(
+      `another trento-provision run is applying on this host now (it holds the host's lock): the staging folders in ${input.facts.leftovers.join(', ')} are its own, and this plan may be stale when it ends; an apply now stops at that lock (exit 11): run again once it has finished`,
+    );
+  }
   for (const p of packagesKept(toRemove, input.facts)) {
     warnings.push(`package ${p} was not installed by trento-provision (not in ${PATHS.stateDir}/packages); it stays installed`);
   }

@@ -32,6 +32,18 @@ for d in "${!lookin[@]}"; do
   done
 done
 record leftovers "$leftovers"
+# Whether a run holds the host's lock now (its apply is writing): such staging folders are its
+# own, not a killed run's. Read from /proc/locks by the lock file's inode, never taken (taking it
+# would fail that run); one stat, only where something was left.
+if [ -n "$leftovers" ] && [ -f "${TP_GENERATION%/*}/lock" ] && [ -r /proc/locks ]; then
+  { lock_inode=$(stat -c %i -- "${TP_GENERATION%/*}/lock"); } 2>/dev/null
+  held=
+  # "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" ("->" lines: a waiter, one word more)
+  while read -r _ _ _ _ _ where _; do
+    [ -n "$lock_inode" ] && [[ $where == *":$lock_inode" ]] && held=yes
+  done </proc/locks
+  record leftovers-live "$held"
+fi
 
 # trento.alloy lies in Alloy's configuration folder, which the alloy account may write to (0770
 # root:alloy): that account can put a link (to /etc/shadow) or a FIFO in the file's place between

@@ -39,7 +39,7 @@ const lines = (text: string | undefined) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-export const files: FactSource<'files' | 'record' | 'leftovers'> = {
+export const files: FactSource<'files' | 'record' | 'leftovers' | 'leftoversLive'> = {
   name: 'files',
   parse: (r) => {
     const found: Record<string, FileFact> = {};
@@ -59,6 +59,7 @@ export const files: FactSource<'files' | 'record' | 'leftovers'> = {
         files: found,
         record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files'), units: record('units') },
         leftovers: lines(r.get('leftovers')).sort(),
+        ...(r.get('leftovers-live') === 'yes' ? { leftoversLive: true } : {}),
       },
       problems,
     };

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -358,6 +358,39 @@ describe('facts', () => {
     // the apply library's own cleaner, with the folder quoted
     expect(toShell(change!.script)).toContain(`tp_clean_leftovers`);
     expect(leftoversRemoved({ ...facts, leftovers: [] })).toBeNull();
+    expect(facts.leftoversLive).toBeUndefined();
+  });
+
+  it("tells a live run's staging folders from a killed run's: a run that holds the host's lock now (read in /proc/locks, never taken)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-live-'));
+    const run = join(dir, 'run');
+    mkdirSync(run);
+    writeFileSync(join(dir, 'agent.yaml'), 'api-key: new\n');
+    mkdirSync(join(dir, '.tp-stage.Ab12Cd'));
+    writeFileSync(join(run, 'lock'), '');
+    const factsNow = () =>
+      parseFacts(
+        execFileSync('/bin/bash', ['-s'], {
+          input: wrapScript(toShell(factsScript({ withContent: false, zyppLockTimeoutSeconds: 5, managedFiles: [join(dir, 'agent.yaml')] }))).replace(
+            /^TP_GENERATION=.*$/m,
+            `TP_GENERATION=${join(run, 'generation')}`,
+          ),
+          encoding: 'utf8',
+          timeout: 20_000,
+        }),
+      );
+    expect(factsNow().leftoversLive).toBeUndefined();
+    // Another run's apply holding the lock as tp_lock does (flock on the lock file).
+    const holder = spawn('flock', ['-n', join(run, 'lock'), 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const live = factsNow();
+      expect(live.leftoversLive).toBe(true);
+      const { leftoversRemoved } = await import('../../../src/plan/ops.ts');
+      expect(leftoversRemoved(live)).toBeNull();
+    } finally {
+      holder.kill();
+    }
   });
 
   it('on uninstall, the folders --purge may remove: what each holds (dot files, a dangling link) and that no package owns it, by rpm; not a link to a folder, nor on other runs', async () => {

@@ -768,6 +768,16 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(folderChange(facts)).toBeUndefined();
   });
 
+  it("staging folders a run holding the host's lock is using now are its own: no removal planned, and said (an apply now stops at the lock)", () => {
+    const facts = { ...converged(freshFacts('16.0'), planFor(freshFacts('16.0'))), leftovers: ['/etc/trento'] };
+    expect(planFor(facts).changes.map((c) => c.id)).toContain('leftovers');
+    const live = planFor({ ...facts, leftoversLive: true as const });
+    expect(live.changes.map((c) => c.id)).not.toContain('leftovers');
+    expect(live.warnings).toContain(
+      "another trento-provision run is applying on this host now (it holds the host's lock): the staging folders in /etc/trento are its own, and this plan may be stale when it ends; an apply now stops at that lock (exit 11): run again once it has finished",
+    );
+  });
+
   it('a plain uninstall that removes the agent package says where agent.yaml and its API key stay (rpm renames it on SLES 15); not with --purge, nor where the package stays', () => {
     const facts = converged(freshFacts('15.7'), planFor(freshFacts('15.7')));
     const said = `${PATHS.agentConfig} stays, with the API key in it (the package shipped it: rpm keeps it as ${PATHS.agentConfigSavedByRpm} when trento-agent is removed); --purge removes it`;
