@@ -1,5 +1,6 @@
 // Every path, package and unit the toolkit reads or manages on a host: one table, used by the
 // facts script, the roles and the uninstall plan alike.
+import { dirname } from 'node:path';
 import type { MetricsProvider } from '../platform.ts';
 
 export const PATHS = {
@@ -53,7 +54,7 @@ export const FILES_TOUCHED_BY_SETTING: readonly string[] = [PATHS.serverCaCert];
 /** Folders the toolkit may have made for its files where no package does (/etc/trento on SLES 16,
  *  whose agent keeps its defaults in /usr/etc/trento): --purge removes one that holds nothing
  *  but files the uninstall removes, and that no package owns. */
-export const PURGED_FOLDERS: readonly string[] = [PATHS.agentConfig, PATHS.configureAlloyScript].map((p) => p.slice(0, p.lastIndexOf('/')));
+export const PURGED_FOLDERS: readonly string[] = [PATHS.agentConfig, PATHS.configureAlloyScript].map((p) => dirname(p));
 
 /** Owner, group and mode of every file the toolkit writes: the roles' file changes and the
  *  agent's configure-alloy.sh (which writes trento.alloy itself) take them from here. */

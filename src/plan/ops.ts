@@ -130,6 +130,10 @@ function writeCommand(spec: FileSpec): Command {
   return join([raw('tp_validate_new() {\n'), spec.validate, raw('\n}\n'), written], '');
 }
 
+/** A folder removed where nothing is left in it: a file put there meanwhile keeps it (and is not
+ *  this run's to remove). */
+const folderRemovedIfEmpty = (folder: string): Command => sh`rmdir --ignore-fail-on-non-empty -- ${folder}`;
+
 export function fileAbsent(
   path: string,
   facts: HostFacts,
@@ -149,7 +153,7 @@ export function fileAbsent(
   // restorable: a handler that finds the result wrong can put the file back (tp_remove, tp_restore).
   const rm = opts.restorable ? sh`tp_remove ${path}` : sh`rm -f -- ${path}`;
   const folder = path.slice(0, path.lastIndexOf('/')) || '/';
-  const removed = opts.folderIfEmpty ? join([rm, sh`rmdir --ignore-fail-on-non-empty -- ${folder}`], ' &&\n') : rm;
+  const removed = opts.folderIfEmpty ? join([rm, folderRemovedIfEmpty(folder)], ' &&\n') : rm;
   // A recorded path (FileSpec.recorded) leaves the record with the file.
   const remove = opts.recorded ? join([removed, recordFile(path, 'remove')], ' &&\n') : removed;
   return {
@@ -165,8 +169,6 @@ export function fileAbsent(
   };
 }
 
-/** A recorded path (FileSpec.recorded) whose file is gone (the admin removed it): the record
- *  forgets it, so a file the admin puts there later is never taken for the toolkit's. */
 /**
  * --purge, after the files: each folder the toolkit may have made for its files (the facts read
  * those of PURGED_FOLDERS that are there) that no package owns and that holds nothing but files
@@ -183,13 +185,14 @@ export function foldersEmptied(removals: readonly (Change | null)[], facts: Host
             kind: 'file',
             phase: 'retire',
             summary: `remove the folder ${folder}, empty once its files are gone`,
-            // a file put there meanwhile keeps it (and is not this run's to remove)
-            script: sh`rmdir --ignore-fail-on-non-empty -- ${folder}`,
+            script: folderRemovedIfEmpty(folder),
           },
         ],
   );
 }
 
+/** A recorded path (FileSpec.recorded) whose file is gone (the admin removed it): the record
+ *  forgets it, so a file the admin puts there later is never taken for the toolkit's. */
 export function fileRecordForgotten(path: string, facts: HostFacts): Change | null {
   if (facts.files[path]?.exists || !facts.record.files.includes(path)) return null;
   return {

@@ -235,7 +235,8 @@ const CHECKS: Readonly<Record<VariableKind, (value: unknown, spec: VariableSpec)
 /** Levenshtein distance (insert, delete, substitute): the library --help's suggestions use too. */
 export const levenshtein = distance;
 
-const KNOWN = new Set<string>([...VARIABLES.map((v) => v.name), ...OTHER_KNOWN_VARIABLES]);
+const SUPPORTED = VARIABLES.map((v) => v.name);
+const KNOWN = new Set<string>([...SUPPORTED, ...OTHER_KNOWN_VARIABLES]);
 /** The supported variables' prefixes, the official playbook's older names (rabbitmq_*, amqp_*) among them. */
 const CHECKED_PREFIXES = ['agent_', 'trento_', 'supportutils_', 'rabbitmq_', 'amqp_'];
 
@@ -253,16 +254,15 @@ const closest = (names: string[]) => names.sort((a, b) => words(a).length - word
  */
 export function suggestVariable(name: string): string | undefined {
   if (KNOWN.has(name) || !CHECKED_PREFIXES.some((p) => name.startsWith(p))) return undefined;
-  const supported = VARIABLES.map((v) => v.name);
   // a word cut short, not a word missing: trento_server is not a cut trento_server_url
-  const cut = supported.filter((k) => k.startsWith(name) && k[name.length] !== '_');
+  const cut = SUPPORTED.filter((k) => k.startsWith(name) && k[name.length] !== '_');
   if (cut.length > 0) return closest(cut);
   const own = words(name);
-  const within = own.length >= 3 ? supported.filter((k) => own.every((w) => words(k).includes(w))) : [];
+  const within = own.length >= 3 ? SUPPORTED.filter((k) => own.every((w) => words(k).includes(w))) : [];
   if (within.length > 0) return closest(within);
   const limit = Math.max(2, Math.floor(name.length / 6));
   let best: { name: string; distance: number } | undefined;
-  for (const known of supported) {
+  for (const known of SUPPORTED) {
     const distance = levenshtein(name, known);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { name: known, distance };
   }

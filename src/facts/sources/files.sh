@@ -39,9 +39,11 @@ if [ -n "$leftovers" ] && [ -f "${TP_GENERATION%/*}/lock" ] && [ -r /proc/locks 
   { lock_inode=$(stat -c %i -- "${TP_GENERATION%/*}/lock"); } 2>/dev/null
   held=
   # "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" ("->" lines: a waiter, one word more)
-  while read -r _ _ _ _ _ where _; do
-    [ -n "$lock_inode" ] && [[ $where == *":$lock_inode" ]] && held=yes
-  done </proc/locks
+  if [ -n "$lock_inode" ]; then
+    while read -r _ _ _ _ _ where _; do
+      if [[ $where == *":$lock_inode" ]]; then held=yes; fi
+    done </proc/locks
+  fi
   record leftovers-live "$held"
 fi
 
