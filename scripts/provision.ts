@@ -111,8 +111,10 @@ async function provision(cli: ReturnType<typeof parseCli>, sink: Sink, adminDir:
   try {
     return await runPlay(cli, sink, adminDir, hangup, reports, at, early);
   } catch (thrown) {
-    // A vault script killed by the Ctrl-C that reached it too fails: the run was interrupted.
-    const error = (!(thrown instanceof PromptInterrupted) && early.interruption()) || thrown;
+    // A vault script killed by the Ctrl-C that reached it too fails: the run was interrupted
+    // (the toolkit's own handler may run just after the script's death is seen).
+    const error =
+      (!(thrown instanceof PromptInterrupted) && (await early.interruptionBehind(thrown instanceof PasswordFileError ? thrown.killedBy : undefined))) || thrown;
     // Stopped before any host (an inventory, vault, -e or --limit error): the reports say so,
     // so a CI job never reads the previous run's as this one's. Not once the run started: its
     // hosts' results are not all known.

@@ -11,7 +11,10 @@ import { unfrackPath } from './ansible-config.ts';
 const execFileP = promisify(execFile);
 
 /** A password file that cannot give a password; the message names the file and what to do. */
-export class PasswordFileError extends Error {}
+export class PasswordFileError extends Error {
+  /** The signal that killed a password script (a Ctrl-C at the terminal reaches it too). */
+  killedBy?: NodeJS.Signals;
+}
 
 /** Whether the path is a regular file (following a link). */
 function isRegularFile(path: string): boolean {
@@ -48,13 +51,15 @@ export function isExecutable(path: string): boolean {
  * script ends its output with one). `failure` makes the error of a script that exits non-zero
  * or cannot run, from its exit code and stderr.
  */
-export async function runPasswordScript(path: string, args: readonly string[], failure: (code: string, stderr: string) => Error): Promise<string> {
+export async function runPasswordScript(path: string, args: readonly string[], failure: (code: string, stderr: string) => PasswordFileError): Promise<string> {
   try {
     const { stdout } = await execFileP(path, [...args], { encoding: 'buffer', maxBuffer: 1024 * 1024 });
     return (stdout as Buffer).toString('utf8').replace(/^[\r\n]+|[\r\n]+$/g, '');
   } catch (error) {
-    const e = error as { code?: number | string; stderr?: Buffer };
-    throw failure(String(e.code ?? 'error'), e.stderr?.toString('utf8').trim() || (error as Error).message);
+    const e = error as { code?: number | string | null; signal?: NodeJS.Signals | null; stderr?: Buffer };
+    const failed = failure(e.signal ? `killed by ${e.signal}` : String(e.code ?? 'error'), e.stderr?.toString('utf8').trim() || (error as Error).message);
+    if (e.signal) failed.killedBy = e.signal;
+    throw failed;
   }
 }
 

@@ -47,6 +47,12 @@ export interface EarlySignals {
   interruption(): RunInterrupted | undefined;
   /** Throws the interruption once a signal came: called between the steps before any host. */
   check(): void;
+  /**
+   * The interruption behind a failure, waiting up to `ms` for a signal still on its way: a
+   * vault script killed by the Ctrl-C sent to the whole process group can be seen to die before
+   * the toolkit's own handler for that Ctrl-C ran (a busy machine). Undefined when none comes.
+   */
+  interruptionBehind(killedBy: NodeJS.Signals | undefined, ms?: number): Promise<RunInterrupted | undefined>;
   /** Removes these handlers (answerSignals takes over). */
   release(): void;
 }
@@ -90,6 +96,14 @@ export function earlySignals(hangup: Hangup): EarlySignals {
     check: () => {
       const interrupted = interruption();
       if (interrupted) throw interrupted;
+    },
+    async interruptionBehind(killedBy, ms = 2000) {
+      if (stop.signal.aborted || !killedBy || !(signals as readonly string[]).includes(killedBy)) return interruption();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      return interruption();
     },
     release() {
       for (const s of signals) process.off(s, onSignal);
