@@ -49,6 +49,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // The CLI the tests start: the compiled build of the current sources.
           globalSetup: ['test/support/compiled-cli.ts'],
+          setupFiles: ['test/support/property-seed.ts'],
           // A guard against a hung test, not a speed check: the unit files run beside the lab
           // project, and property tests or the Ansible judge can take minutes on a loaded machine.
           testTimeout: 120_000,

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { labDown, labMounts, labProcesses, labUp } from './lab.ts';
 import { hostPaths, labPaths, repoRoot } from './paths.ts';
 import { runningPid, hostInitPid } from './hosts.ts';
-import { descendants, isAlive } from './proc.ts';
+import { descendants, readProc, stillAlive } from './proc.ts';
 import { listLinks } from './network.ts';
 import { ssh, sshOk } from './ssh.ts';
 
@@ -122,6 +122,9 @@ describe('a dedicated lab: up, up again, down', () => {
     const unshares = names.map((n) => runningPid(hostPaths(paths, n))!);
     const pids = descendants(unshares);
     expect(pids.length).toBeGreaterThanOrEqual(3 * names.length + 1);
+    // Each with its start time: the machine starts ~200 processes a second, so a PID comes
+    // round again within minutes and may name a new process by the time down is over.
+    const processes = pids.map((p) => readProc(p)).filter((p) => p !== null);
     const nsLinks = new Set<string>();
     for (const u of unshares) {
       const init = hostInitPid(u)!;
@@ -134,7 +137,7 @@ describe('a dedicated lab: up, up again, down', () => {
 
     await labDown({ labDir: dir });
 
-    expect(pids.filter((p) => isAlive(p))).toEqual([]);
+    expect(processes.filter((p) => stillAlive(p))).toEqual([]);
     expect(labProcesses(paths)).toEqual([]);
     expect(labMounts(paths)).toEqual([]);
     expect(allMountPoints().filter((m) => m.startsWith(dir))).toEqual([]);

@@ -11,11 +11,16 @@ export interface Lock {
 /** The live process holding the lock at `path`, if any. */
 export function lockHolder(path: string): number | null {
   try {
-    const owner = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(owner) && owner > 0 && isAlive(owner) ? owner : null;
+    return ownerIn(readFileSync(path, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/** The live process a lock file's text names, if any. */
+function ownerIn(text: string): number | null {
+  const owner = Number(text.trim());
+  return Number.isInteger(owner) && owner > 0 && isAlive(owner) ? owner : null;
 }
 
 export async function acquireLock(path: string, what: string, timeoutMs = 120_000): Promise<Lock> {
@@ -33,10 +38,16 @@ export async function acquireLock(path: string, what: string, timeoutMs = 120_00
         },
       };
     }
-    const owner = lockHolder(path);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue; // released just now: try again (removing the name now could remove a lock made since)
+    }
+    const owner = ownerIn(text);
     if (owner === null) {
       try {
-        unlinkSync(path); // stale: its owner died without releasing it (or it was released just now)
+        unlinkSync(path); // stale: its owner died without releasing it
       } catch {
         /* someone else cleaned it */
       }

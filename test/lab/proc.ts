@@ -47,6 +47,8 @@ export interface ProcInfo {
   ppid: number;
   state: string;
   comm: string;
+  /** When it started, in clock ticks after boot (field 22): a PID reused by a later process has another. */
+  startTime: number;
 }
 
 export function readProc(pid: number): ProcInfo | null {
@@ -60,7 +62,7 @@ export function readProc(pid: number): ProcInfo | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   const rest = text.slice(close + 2).split(' ');
-  return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ppid: Number(rest[1]) };
+  return { pid, comm: text.slice(open + 1, close), state: rest[0] ?? '?', ppid: Number(rest[1]), startTime: Number(rest[19]) };
 }
 
 /** CPU time a process used, its own and its reaped children's (utime+stime+cutime+cstime of
@@ -93,6 +95,12 @@ export function processTable(): ProcInfo[] {
 export function isAlive(pid: number): boolean {
   const p = readProc(pid);
   return p !== null && p.state !== 'Z' && p.state !== 'X';
+}
+
+/** Whether that very process (not a later one its PID was given to) is alive. */
+export function stillAlive(process: ProcInfo): boolean {
+  const now = readProc(process.pid);
+  return now !== null && now.startTime === process.startTime && now.state !== 'Z' && now.state !== 'X';
 }
 
 export function cmdline(pid: number): string[] {

@@ -60,7 +60,9 @@ const spec = (port: number, jumpPort: number | undefined, extra: Partial<Connect
     privateKeyPath: clientKey,
     knownHostsFiles: [],
     strictHostKeyChecking: false,
-    timeoutMs: 1500,
+    // a login that should succeed never runs into it on a busy machine (both ends are this
+    // process); the silent jump hosts below have their own
+    timeoutMs: 30_000,
     scriptTimeoutSeconds: 0,
     retries: 0,
     ...(jumpPort !== undefined ? { jump: [{ address: '127.0.0.1', port: jumpPort, user: 'jumper' }] } : {}),
@@ -170,7 +172,8 @@ describe('paramiko through a jump host', () => {
         }
       });
       const port = await listen(silent);
-      const failure = await openParamikoSession(spec(1, port)).then(
+      // 1.5 s: the wait for a host that never completes the handshake is what this is about
+      const failure = await openParamikoSession(spec(1, port, { timeoutMs: 1500 })).then(
         () => undefined,
         (error: unknown) => error,
       );

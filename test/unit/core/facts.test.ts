@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -381,15 +381,18 @@ describe('facts', () => {
       );
     expect(factsNow().leftoversLive).toBeUndefined();
     // Another run's apply holding the lock as tp_lock does (flock on the lock file).
-    const holder = spawn('flock', ['-n', join(run, 'lock'), 'sleep', '30'], { stdio: 'ignore' });
+    // (a group of its own: flock runs sleep as its child, which holds the lock too)
+    const holder = spawn('flock', ['-n', join(run, 'lock'), 'sleep', '30'], { stdio: 'ignore', detached: true });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // once the kernel lists the lock (a fixed pause could end before flock ran on a busy machine)
+      const inode = `:${statSync(join(run, 'lock')).ino} `;
+      for (let i = 0; i < 400 && !readFileSync('/proc/locks', 'utf8').includes(inode); i++) await new Promise((r) => setTimeout(r, 50));
       const live = factsNow();
       expect(live.leftoversLive).toBe(true);
       const { leftoversRemoved } = await import('../../../src/plan/ops.ts');
       expect(leftoversRemoved(live)).toBeNull();
     } finally {
-      holder.kill();
+      process.kill(-holder.pid!, 'SIGTERM');
     }
   });
 

@@ -355,10 +355,12 @@ describe('lab systemctl: reload, drop-ins, daemon-reload', () => {
   it('reload runs ExecReload with $MAINPID; reload-or-restart and try-restart', async () => {
     unit(
       'hup.service',
-      `[Service]\nExecStart=/bin/sh -c 'trap "echo hup >> ${out}/hups" HUP; while :; do sleep 0.1; done'\nExecReload=/usr/bin/env kill -HUP $MAINPID\n`,
+      `[Service]\nExecStart=/bin/sh -c 'trap "echo hup >> ${out}/hups" HUP; touch ${out}/trapped; while :; do sleep 0.1; done'\nExecReload=/usr/bin/env kill -HUP $MAINPID\n`,
     );
     expect(sc('reload', 'hup').code).toBe(1); // not active
     expect(sc('start', 'hup').code).toBe(0);
+    // (a SIGHUP before the trap is set would end the shell: a busy machine can start it late)
+    await waitFor(() => existsSync(join(out, 'trapped')));
     const pid = mainPid('hup');
     expect(sc('reload', 'hup').code).toBe(0);
     await waitFor(() => existsSync(join(out, 'hups')));

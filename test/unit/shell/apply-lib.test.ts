@@ -750,7 +750,7 @@ describe('tp_http: the apply asks Alloy on this host straight', () => {
     // A plain HTTP server on loopback, in a process of its own (run() blocks this one).
     const www = mkdtempSync(join(scratch, 'www-'));
     writeFileSync(join(www, 'ready'), 'Alloy is ready.\n');
-    const server = spawn('python3', ['-m', 'http.server', '--bind', '127.0.0.1', '0'], { cwd: www, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', '0'], { cwd: www, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const port = await new Promise<string>((resolvePort, reject) => {
         let said = '';

@@ -76,7 +76,7 @@ describe('a listener that sends its status and then stalls', () => {
         url,
         `${url}/metrics`,
         {
-          TP_HTTP_WAIT: '1',
+          TP_HTTP_WAIT: '3',
         },
       );
       // A 200 for the component is the components API's yes (only its status line is read);
@@ -359,16 +359,19 @@ describe("tp_node_exporter_up (the apply's check): says what it got", () => {
 describe('tp_alloy_delivers (the verify step): a batch delivered, never a refused one', () => {
   // The apply library, as every apply script starts with it; Alloy at the fake server.
   const library = toShell(scriptLibrary({ zyppLockTimeoutSeconds: 5 }));
-  /** /metrics answers, one per request (the last one repeats): [sent, failed] of Trento's queue. */
-  async function delivers(readings: [number, number][], wait = 4, loadedAt = 0): Promise<{ code: number | null; stderr: string }> {
+  /** /metrics answers, one per request (the last one repeats): [sent, failed] of Trento's queue,
+   *  Alloy's last configuration load at `loadedAt`; either may be worked out when asked for. */
+  type Reading = [number, number] | (() => [number, number]);
+  async function delivers(readings: Reading[], wait = 4, loadedAt: number | (() => number) = 0): Promise<{ code: number | null; stderr: string }> {
     let n = 0;
     served = (url) => {
       if (url !== '/metrics') return undefined;
-      const [sent, failed] = readings[Math.min(n++, readings.length - 1)]!;
+      const reading = readings[Math.min(n++, readings.length - 1)]!;
+      const [sent, failed] = typeof reading === 'function' ? reading() : reading;
       return [
         200,
         metrics([
-          `alloy_config_last_load_success_timestamp_seconds ${loadedAt}`,
+          `alloy_config_last_load_success_timestamp_seconds ${typeof loadedAt === 'function' ? loadedAt() : loadedAt}`,
           trentoQueue('u', String(sent)),
           `${FAILED}{component_id="prometheus.remote_write.trento",url="u"} ${failed}`,
         ]),
@@ -414,21 +417,26 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   });
 
   it('every batch refused for good (a wrong password: 401), the sent timestamp moving all the same: not delivered, with the failed count', async () => {
-    // fresh timestamps: recent enough for a check that trusted the timestamp alone
+    // fresh timestamps: recent enough for a check that trusted the timestamp alone. 10 s: the
+    // readings that refuse some must come before the check gives up on a busy machine (4 s held
+    // three readings only while each took under a second); the last one repeats till then.
     const t = Math.floor(Date.now() / 1000);
-    const r = await delivers([
-      [t - 20, 0],
-      [t - 5, 0],
-      [t - 5, 40],
-      [t, 40],
-      [t, 80],
-      [t + 2, 80],
-      [t + 2, 120],
-      [t + 4, 120],
-      [t + 4, 160],
-    ]);
+    const r = await delivers(
+      [
+        [t - 20, 0],
+        [t - 5, 0],
+        [t - 5, 40],
+        [t, 40],
+        [t, 80],
+        [t + 2, 80],
+        [t + 2, 120],
+        [t + 4, 120],
+        [t + 4, 160],
+      ],
+      10,
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Alloy has delivered no metrics to the remote-write URL in the last 4 s \(samples failed: [1-9]\d*, retried: \);/);
+    expect(r.stderr).toMatch(/Alloy has delivered no metrics to the remote-write URL in the last 10 s \(samples failed: 160, retried: \);/);
   });
 
   it('a timestamp recent but no batch since the check began: not delivered (it may be the configuration before this one)', async () => {
@@ -436,10 +444,11 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
     // already older than its window on a slow machine.
     const now = () => Math.floor(Date.now() / 1000);
     expect((await delivers([[now(), 0]], 3)).code).toBe(1);
-    // ... unless its samples are later than Alloy's last configuration load, nothing refused
+    // ... unless its samples are later than Alloy's last configuration load, nothing refused: the
+    // sample and the load as of the reading (bash's start and the first reading can take seconds
+    // on a busy machine), a wait that never ends before it (the check returns at the second)
+    expect((await delivers([() => [now(), 0]], 10, () => now() - 2.5)).code).toBe(0);
     let t = now();
-    expect((await delivers([[t, 0]], 3, t - 2.5)).code).toBe(0);
-    t = now();
     expect((await delivers([[t - 3, 0]], 3, t - 2.5)).code).toBe(1); // sampled before the load
     t = now();
     expect((await delivers([[t, 5]], 3, t - 2.5)).code).toBe(1); // refused some since Alloy started
