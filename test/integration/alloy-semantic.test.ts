@@ -5,7 +5,7 @@
 // report the host FAILED with Alloy's own words.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabInfo } from '../lab/inventory.ts';
-import { freshLab, hostsBy, type LabHost, mustOnHost, provision, restartUnit } from './helpers.ts';
+import { freshLab, hostsBy, type LabHost, mustOnHost, provision, restartAlloy } from './helpers.ts';
 
 let info: LabInfo;
 let h: LabHost;
@@ -116,7 +116,7 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
     await mustOnHost(
       info,
       h.name,
-      `cp -p /etc/sysconfig/alloy /root/sysconfig-alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/config.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && cp -p /root/sysconfig-alloy /etc/sysconfig/alloy`,
+      `cp -p /etc/sysconfig/alloy /root/sysconfig-alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/config.alloy"|' /etc/sysconfig/alloy && ${restartAlloy()} && cp -p /root/sysconfig-alloy /etc/sysconfig/alloy`,
     );
     expect((await running()).components).not.toContain('prometheus.remote_write.trento');
     const run = await provision(['--inventory', info.inventoryDir, '--limit', h.name, '-e', 'agent_prometheus_scrape_interval=30s']);
@@ -149,7 +149,7 @@ describe('Alloy refuses a configuration semantically: the toolkit rolls back', (
       expect(statusOf(await only())!.changes).toEqual([]);
     } finally {
       // Back as it was: Alloy on its default folder, the toolkit's file there.
-      await mustOnHost(info, h.name, `rm -rf ${site} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/"|' /etc/sysconfig/alloy && ${restartUnit('alloy')}`);
+      await mustOnHost(info, h.name, `rm -rf ${site} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}/"|' /etc/sysconfig/alloy && ${restartAlloy()}`);
       expect((await only()).code).toBe(0);
     }
   });

@@ -197,6 +197,17 @@ export const restartUnit = (unit: string): string => {
   return `{ systemctl restart ${u} || { [ "$(systemctl show -p Result --value ${u})" = start-limit-hit ] && sleep 11 && systemctl restart ${u}; }; }`;
 };
 
+/**
+ * A test's own restart of Alloy (restartUnit), then Alloy answering /-/ready at `http` (60 s at
+ * most, else the step fails): systemctl returns once the process is started (Type=simple), and
+ * the lab's Alloy takes seconds to serve on a busy machine, where the test's next step (a query,
+ * a run that reloads it over HTTP) would find nothing listening.
+ */
+export const restartAlloy = (unit = 'alloy.service', http = 'http://127.0.0.1:12345'): string => {
+  const ready = `curl -sf ${shellQuote(`${http}/-/ready`)} >/dev/null`;
+  return `${restartUnit(unit)} && { for i in $(seq 600); do ${ready} && break; sleep 0.1; done; ${ready} || { echo "Alloy not ready at ${http} 60 s after its restart" >&2; false; }; }`;
+};
+
 /** Everything the toolkit could touch on a host, as one comparable text. */
 export const SNAPSHOT_COMMAND = [
   'rpm -qa --qf "%{NAME}-%{VERSION}-%{RELEASE}\\n" 2>/dev/null | sort',

@@ -260,16 +260,22 @@ describe('time and size limits on what a host does and sends', () => {
 });
 
 describe('a failed restart is not forgotten', () => {
+  // An agent that cannot start: its start fails before the service runs (a drop-in's
+  // ExecStartPre), so the restart itself fails, whatever the machine's load. (A binary that exits
+  // at once failed only if it was seen dead within the handler's 0.5 s.)
+  const dropIn = '/etc/systemd/system/trento-agent.service.d/zz-lab-broken.conf';
+  const BREAK_AGENT = `mkdir -p /etc/systemd/system/trento-agent.service.d && printf '[Service]\\nExecStartPre=/bin/false\\n' > ${dropIn} && systemctl daemon-reload`;
+  const MEND_AGENT = `rm -f ${dropIn} && systemctl daemon-reload`;
   it('the next run retries the restart that failed, then reports changed, then ok', async () => {
     const h = pull[0]!.name;
     const first = await provision(['-i', invPull]);
     expect(first.code, first.stdout).toBe(0);
-    // An agent that cannot start: the restart after the config change fails.
-    await mustOnHost(info, h, 'cp -p /usr/bin/trento-agent /root/trento-agent.good && printf "#!/bin/sh\\nexit 3\\n" > /usr/bin/trento-agent');
+    // The restart after the config change fails.
+    await mustOnHost(info, h, BREAK_AGENT);
     const failed = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
     expect(failed.code, failed.stdout).toBe(2);
     expect(await mustOnHost(info, h, 'cat /var/lib/trento-provision/pending-handlers')).toBe('restart trento-agent\n');
-    await mustOnHost(info, h, 'cp -p /root/trento-agent.good /usr/bin/trento-agent');
+    await mustOnHost(info, h, MEND_AGENT);
     const retried = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.1:9100']);
     expect(retried.code, retried.stdout).toBe(0);
     expect(statusOf(retried, h)?.status).toBe('changed');
@@ -283,10 +289,10 @@ describe('a failed restart is not forgotten', () => {
 
   it('an uninstall after a failed restart forgets the restart it has nothing to run for, once', async () => {
     const h = pull[0]!.name;
-    await mustOnHost(info, h, 'cp -p /usr/bin/trento-agent /root/trento-agent.good && printf "#!/bin/sh\\nexit 3\\n" > /usr/bin/trento-agent');
+    await mustOnHost(info, h, BREAK_AGENT);
     const failed = await provision(['-i', invPull, '-e', 'agent_prometheus_node_exporter_target=127.0.0.2:9100']);
     const pending = await mustOnHost(info, h, 'cat /var/lib/trento-provision/pending-handlers');
-    await mustOnHost(info, h, 'cp -p /root/trento-agent.good /usr/bin/trento-agent');
+    await mustOnHost(info, h, MEND_AGENT);
     expect(failed.code, failed.stdout).toBe(2);
     expect(pending).toBe('restart trento-agent\n');
     // Uninstall stops the agent: the restart is cleared from the record, not announced as run.
@@ -408,13 +414,19 @@ describe('facts never degrade silently', () => {
     const h = push[1] ?? push[0]!;
     await mustOnHost(info, h.name, 'rpm -q trento-agent >/dev/null && zypper -q -n rm trento-agent >/dev/null; true');
     // zypper's lock: /run/zypp.pid naming a live process.
-    await mustOnHost(info, h.name, 'nohup sleep 60 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
+    // (held for as long as the two runs may take on a busy machine, then let go)
+    await mustOnHost(info, h.name, 'nohup sleep 600 >/dev/null 2>&1 & echo $! > /run/zypp.pid');
     const inv = await iniInventory(info, [{ host: h }], VARS);
-    const run = await provision(['-i', inv, '--check', '--zypper-lock-timeout', '2']);
-    // An uninstall has no use for what the repositories offer: it does not ask zypper, so the lock
-    // does not fail it.
-    const uninstall = await provision(['-i', inv, '--check', '--uninstall', '--zypper-lock-timeout', '2']);
-    await mustOnHost(info, h.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    let run: Awaited<ReturnType<typeof provision>>;
+    let uninstall: Awaited<ReturnType<typeof provision>>;
+    try {
+      run = await provision(['-i', inv, '--check', '--zypper-lock-timeout', '2']);
+      // An uninstall has no use for what the repositories offer: it does not ask zypper, so the
+      // lock does not fail it.
+      uninstall = await provision(['-i', inv, '--check', '--uninstall', '--zypper-lock-timeout', '2']);
+    } finally {
+      await mustOnHost(info, h.name, 'kill $(cat /run/zypp.pid); rm -f /run/zypp.pid');
+    }
     expect(run.code).toBe(2);
     expect(statusOf(run, h.name)?.message).toMatch(/zypper info trento-agent failed \(exit 7: another process holds the package lock\)/);
     expect(uninstall.code, uninstall.stdout).toBe(0);

@@ -37,13 +37,18 @@ export interface UpAnswer {
 
 /** `up` and the timestamp of its newest sample per exporter_name, for one agent ID. */
 export async function upOf(info: LabInfo, agentId: string): Promise<UpAnswer> {
-  const sel = `up{agentID=${q(agentId)}}`;
+  return (await upOfMany(info, [agentId]))[0]!;
+}
+
+/** upOf for many agent IDs in two queries (a fleet's hundreds of queries at once would make a
+ *  loaded Prometheus answer some too late). */
+async function upOfMany(info: LabInfo, agentIds: string[]): Promise<UpAnswer[]> {
+  const sel = `up{agentID=~${q(agentIds.map((id) => id.replace(/[^0-9A-Za-z-]/g, '\\$&')).join('|'))}}`;
   const [values, stamps] = await Promise.all([promQuery(info, sel), promQuery(info, `timestamp(${sel})`)]);
-  const up = new Map<string, number>();
-  const at = new Map<string, number>();
-  for (const s of values) up.set(s.metric.exporter_name ?? '', Number(s.value[1]));
-  for (const s of stamps) at.set(s.metric.exporter_name ?? '', Number(s.value[1]));
-  return { agentId, up, at };
+  const answers = new Map(agentIds.map((agentId) => [agentId, { agentId, up: new Map<string, number>(), at: new Map<string, number>() }]));
+  for (const s of values) answers.get(s.metric.agentID ?? '')?.up.set(s.metric.exporter_name ?? '', Number(s.value[1]));
+  for (const s of stamps) answers.get(s.metric.agentID ?? '')?.at.set(s.metric.exporter_name ?? '', Number(s.value[1]));
+  return agentIds.map((id) => answers.get(id)!);
 }
 
 export interface Expectation {
@@ -60,7 +65,19 @@ export async function waitForUp(info: LabInfo, wanted: Expectation[], since: num
   const deadline = Date.now() + timeoutMs;
   let missing: string[] = [];
   for (;;) {
-    const answers = await Promise.all(wanted.map((w) => upOf(info, w.agentId)));
+    let answers: UpAnswer[];
+    try {
+      answers = await upOfMany(
+        info,
+        wanted.map((w) => w.agentId),
+      );
+    } catch (error) {
+      // A query Prometheus answered too late (a busy machine) or refused: not yet, until the deadline.
+      missing = [`Prometheus did not answer: ${(error as Error).message}`];
+      if (Date.now() > deadline) return missing;
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
     missing = [];
     wanted.forEach((w, i) => {
       const a = answers[i]!;

@@ -10,7 +10,7 @@ import { SUDO_PASSWORD } from '../lab/hosts.ts';
 import type { LabInfo } from '../lab/inventory.ts';
 import { shellQuote } from '../../src/exec/command.ts';
 import { PATHS } from '../../src/facts/paths.ts';
-import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartUnit, SNAPSHOT_COMMAND } from './helpers.ts';
+import { freshLab, hostsBy, iniInventory, type LabHost, mustOnHost, onHost, provision, restartAlloy, SNAPSHOT_COMMAND } from './helpers.ts';
 
 /** A CA certificate for agent_server_ca_cert (the official playbook's test fixture). */
 const CA_FIXTURE = new URL('../fixtures/official-playbook/server-ca.pem', import.meta.url);
@@ -398,11 +398,10 @@ describe('hosts in other states', () => {
     expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
     expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name, '--uninstall'])).code).toBe(0);
     // The admin's pipeline in a single file of another name, which Alloy loads as CONFIG_FILE.
-    const ready = 'for i in $(seq 100); do curl -sf 127.0.0.1:12345/-/ready >/dev/null && break; sleep 0.1; done';
     await mustOnHost(
       info,
       h.name,
-      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/config.river && chown root:alloy /etc/alloy/config.river && chmod 640 /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.river"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
+      `printf 'prometheus.exporter.self "admin" {\\n}\\n' > /etc/alloy/config.river && chown root:alloy /etc/alloy/config.river && chmod 640 /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.river"|' /etc/sysconfig/alloy && ${restartAlloy()}`,
     );
     const state = () =>
       mustOnHost(
@@ -424,7 +423,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `mv /etc/alloy/config.river /etc/alloy/admin.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/admin.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
+      `mv /etc/alloy/config.river /etc/alloy/admin.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/admin.alloy"|' /etc/sysconfig/alloy && ${restartAlloy()}`,
     );
     try {
       const fixed = await provision(['--inventory', info.inventoryDir, '--limit', h.name]);
@@ -437,7 +436,7 @@ describe('hosts in other states', () => {
       await mustOnHost(
         info,
         h.name,
-        `rm -f /etc/alloy/admin.alloy /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && ${restartUnit('alloy')} && ${ready}`,
+        `rm -f /etc/alloy/admin.alloy /etc/alloy/config.river && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/etc/alloy/config.alloy"|' /etc/sysconfig/alloy && ${restartAlloy()}`,
       );
       expect((await provision(['--inventory', info.inventoryDir, '--limit', h.name])).code).toBe(0);
     }
@@ -450,7 +449,7 @@ describe('hosts in other states', () => {
       mustOnHost(
         info,
         h.name,
-        `mkdir -p ${dir} && cp /etc/alloy/config.alloy ${dir}/ && chown -R root:alloy ${dir} && chmod 0770 ${dir} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}"|' /etc/sysconfig/alloy && ${restartUnit('alloy')}`,
+        `mkdir -p ${dir} && cp /etc/alloy/config.alloy ${dir}/ && chown -R root:alloy ${dir} && chmod 0770 ${dir} && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="${dir}"|' /etc/sysconfig/alloy && ${restartAlloy()}`,
       );
     // Inside /etc/alloy (0770 root:alloy): the alloy account could swap conf for a link while root
     // writes there (to a folder root sources), so the toolkit refuses it, saying what to do.
@@ -546,7 +545,7 @@ describe('hosts in other states', () => {
     // Installed (Alloy with it), then undone, then set back as the package has it.
     expect((await onHostOnly(h)).code).toBe(0);
     expect((await onHostOnly(h, '--uninstall')).code).toBe(0);
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && ${restartUnit('alloy.service')}`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -f /var/lib/trento-provision/alloy-CONFIG_FILE.* && ${restartAlloy()}`);
     expect((await onHostOnly(h)).code).toBe(0);
   }
 
@@ -597,7 +596,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `grep -v '^CUSTOM_ARGS=' /etc/sysconfig/alloy > /root/sysconfig.new && printf '%s\\n' ${shellQuote(customArgs)} >> /root/sysconfig.new && cat /root/sysconfig.new > /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy /root/sysconfig.new && ${restartUnit('alloy.service')}`,
+      `grep -v '^CUSTOM_ARGS=' /etc/sysconfig/alloy > /root/sysconfig.new && printf '%s\\n' ${shellQuote(customArgs)} >> /root/sysconfig.new && cat /root/sysconfig.new > /etc/sysconfig/alloy && rm /etc/alloy/trento.alloy /root/sysconfig.new && ${restartAlloy('alloy.service', 'http://127.0.0.1:12399')}`,
     );
     try {
       // Something to write: the reload and the checks go to :12399 (nothing answers :12345).
@@ -612,7 +611,7 @@ describe('hosts in other states', () => {
         await mustOnHost(info, h.name, 'curl -sf http://127.0.0.1:12399/my%20alloy/api/v0/web/components | grep -c prometheus.remote_write.trento || true'),
       ).toBe('0\n');
     } finally {
-      await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && ${restartUnit('alloy.service')}`);
+      await mustOnHost(info, h.name, `sed -i 's|^CUSTOM_ARGS=.*|CUSTOM_ARGS=""|' /etc/sysconfig/alloy && ${restartAlloy()}`);
     }
     expect((await onHostOnly(h)).code).toBe(0);
   });
@@ -698,7 +697,7 @@ describe('hosts in other states', () => {
     expect(await mustOnHost(info, h.name, 'systemctl is-active alloy.service')).toBe('active\n');
     expect(statusOf(await onHostOnly(h, '--uninstall'), h.name)?.status).toBe('ok');
     // Back as the package has it, then provisioned, as the other tests expect it.
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartUnit('alloy.service')}`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartAlloy()}`);
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
@@ -753,7 +752,7 @@ describe('hosts in other states', () => {
     const again = await onHostOnly(h, '--uninstall');
     expect(again.code, again.stdout).toBe(0);
     // Back as the package has it (single-file mode), then provisioned as the other tests expect.
-    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartUnit('alloy.service')}`);
+    await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && ${restartAlloy()}`);
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
@@ -966,7 +965,7 @@ describe('hosts in other states', () => {
     await mustOnHost(
       info,
       h.name,
-      `mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|' /etc/sysconfig/alloy && ${restartUnit('alloy.service')}`,
+      `mkdir -p -m 0755 /srv/pipelines && cp /etc/alloy/config.alloy /srv/pipelines/ && chmod 0644 /srv/pipelines/config.alloy && sed -i 's|^CONFIG_FILE=.*|CONFIG_FILE="/srv/pipelines/"|' /etc/sysconfig/alloy && ${restartAlloy()}`,
     );
     try {
       const run = await onHostOnly(h, '--uninstall');
@@ -982,7 +981,7 @@ describe('hosts in other states', () => {
         ),
       ).toMatch(/^CONFIG_FILE="\/srv\/pipelines\/"\n.*No such file.*\nAlloy is ready\.\n$/s);
     } finally {
-      await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -rf /srv/pipelines && ${restartUnit('alloy.service')}`);
+      await mustOnHost(info, h.name, `${SINGLE_FILE_MODE} && rm -rf /srv/pipelines && ${restartAlloy()}`);
     }
     expect((await onHostOnly(h)).code).toBe(0);
   });

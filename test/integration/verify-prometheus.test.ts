@@ -229,7 +229,9 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
       });
 
       // One wave (no --serial), --forks 1, --max-fail-percentage 0: the pull host's failure on
-      // Trento's side holds the next host back, as a failure on the host itself would.
+      // Trento's side holds the next host back, as a failure on the host itself would. 35 s: two
+      // of the lab's 15 s scrape intervals and a margin, so a scrape of the moved target (up 0)
+      // is seen before the wait ends on a busy machine (20 s left ~4 s after a late scrape).
       const held = await provision([
         ...verify('none'),
         '--limit',
@@ -239,7 +241,7 @@ describe("--verify-prometheus: Trento's Prometheus sees every host the toolkit r
         '--max-fail-percentage',
         '0',
         '--verify-wait',
-        '20',
+        '35',
       ]);
       expect(held.code, held.stdout + held.stderr).toBe(2);
       expect(hostsOf(held).get(pull.name)).toMatchObject({ status: 'failed', trento: { reason: 'up-0' } });
