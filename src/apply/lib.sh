@@ -638,6 +638,11 @@ tp_node_exporter_up() {
 tp_alloy_reload() { # reload and prove Alloy took it; a rejected config is a failure, not a success
   local code
   code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
+  # An Alloy started moments before (an admin's restart just before the run: `systemctl restart`
+  # returns before it listens) is waited for as a start is (tp_alloy_ready), then asked again.
+  if [ "$code" = 000 ] && systemctl is-active --quiet alloy.service && tp_alloy_ready 2>/dev/null; then
+    code=$(tp_http POST "$TP_ALLOY_HTTP/-/reload")
+  fi
   [ "$code" = 200 ] && tp_alloy_ready && return 0
   if [ "$code" = 000 ]; then
     echo "Alloy's HTTP endpoint $TP_ALLOY_HTTP did not answer the reload (where Alloy serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG, 127.0.0.1:12345 without it): $(tp_head 2000 "$TP_BODY")" >&2

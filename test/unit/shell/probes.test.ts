@@ -455,6 +455,34 @@ describe('tp_alloy_delivers (the verify step): a batch delivered, never a refuse
   });
 });
 
+describe('tp_alloy_reload (the apply): an Alloy started moments before the run', () => {
+  it('its unit active and its HTTP server not listening yet: waited for as a start is, then reloaded once, not failed', async () => {
+    const port = await freePort();
+    const reloads: string[] = [];
+    const late = createServer((req, res) => {
+      if (req.url === '/-/reload') reloads.push(req.method ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(req.url === '/-/ready' ? 'Alloy is ready.\n' : 'config reloaded\n');
+    });
+    // Alloy listens 1.5 s after the run's first try (nothing there: connection refused).
+    const listening = new Promise<void>((r) => setTimeout(() => late.listen(port, '127.0.0.1', r), 1500));
+    try {
+      const run = await withLibrary(
+        `systemctl() { [ "$1 $2 $3" = 'is-active --quiet alloy.service' ]; }\nTP_ALLOY_HTTP=http://127.0.0.1:${port}\ntp_alloy_reload`,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(reloads).toEqual(['POST']);
+      // Stopped (nothing to wait for): the refusal as before, at once.
+      const stopped = await withLibrary(`systemctl() { return 3; }\nTP_ALLOY_HTTP=http://127.0.0.1:9\ntp_alloy_reload`);
+      expect(stopped.code).toBe(1);
+      expect(stopped.stderr).toMatch(/^Alloy's HTTP endpoint http:\/\/127\.0\.0\.1:9 did not answer the reload/m);
+    } finally {
+      await listening;
+      await new Promise<void>((r) => late.close(() => r()));
+    }
+  });
+});
+
 describe('tp_alloy_running (what --check reads of Alloy)', () => {
   it("ready and running Trento's pipeline, by bash alone: no process", async () => {
     answers = { '/-/ready': [200, 'Alloy is ready.\n'], ...running('prometheus.remote_write.trento') };
