@@ -106,6 +106,14 @@ export function parseYamlInventory(draft: InventoryDraft, loaded: LoadedYaml): v
     if (typeof pattern !== 'string') {
       throw new InventoryError(`host pattern ${keyString(pattern)} must be a string; enclose integers/floats in quotation marks`, where(keyNode));
     }
+    // INI's `name var=value ...` written in a YAML file: the whole line would be the host's name,
+    // its passwords shown wherever the host is named and passed to ssh on its command line.
+    if (/\s/.test(pattern)) {
+      throw new InventoryError(
+        `a host name with blanks in it (not shown: it may hold a password, as "name var=value" INI lines do); in a YAML inventory, write the host as a key and its variables as an indented mapping of "name: value" lines`,
+        where(keyNode),
+      );
+    }
     let expanded: { hosts: string[]; port: number | undefined };
     try {
       expanded = expandHostPattern(pattern);

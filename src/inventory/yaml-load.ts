@@ -214,9 +214,25 @@ export function parseAnsibleYaml(text: string, file: string): LoadedYaml {
     if (json) return { file, json, contents: fromJson(JSON.parse(text)), lineAt, warnings: [] };
     // Like PyYAML, js-yaml reports where it noticed the problem, the line Ansible names.
     const line = e.mark ? e.mark.line + 1 : undefined;
-    throw new InventoryError(`YAML syntax error: ${e.reason}; fix the YAML (indentation, quotes, a missing ':')`, { file, line });
+    throw new InventoryError(`YAML syntax error: ${unquotedReason(e.reason)}; fix the YAML (indentation, quotes, a missing ':')`, { file, line });
   }
   return { file, json, contents: buildTree(events, text, file, lineAt), lineAt, warnings: [] };
+}
+
+/**
+ * What a tag or an alias that cannot be read is, without its text: an unquoted value starting
+ * with `!` or `*` is read as one, and such a value is often a password (a vault-encrypted file's
+ * too), which an error must never show (Ansible's does).
+ */
+const NOT_SHOWN = '(not shown: it may be a password)';
+const TAG_PROBLEM = `an unquoted value starting with '!' is read as a YAML tag ${NOT_SHOWN}; quote the value if it is one, or remove the tag`;
+const ALIAS_PROBLEM = `an unquoted value starting with '*' is read as a YAML alias ${NOT_SHOWN}; quote the value if it is one, or define its anchor (&NAME) before it`;
+
+/** js-yaml's reason, with the source text some of them quote (a tag's, an alias's name) left out. */
+function unquotedReason(reason: string): string {
+  if (/\btag\b/.test(reason)) return `a tag that cannot be read: ${TAG_PROBLEM}`;
+  if (/\balias\b/.test(reason)) return `an alias that cannot be read: ${ALIAS_PROBLEM}`;
+  return reason;
 }
 
 /** The node tree of the stream's one document (null when there is none). */
@@ -272,7 +288,7 @@ function buildTree(events: Event[], text: string, file: string, lineAt: (offset:
         const tag = tagOf(event);
         if (tag !== undefined && tag !== '!' && tag !== UNSAFE_TAG && COLLECTION_TAGS[tag] !== kind) {
           fail(
-            `could not determine a constructor for the tag '${tag}' on a ${kind === 'map' ? 'mapping' : 'list'}; Ansible cannot read it either, remove the tag`,
+            `could not determine a constructor for the tag on a ${kind === 'map' ? 'mapping' : 'list'} ${NOT_SHOWN}; Ansible cannot read it either, remove the tag`,
             event.tagStart,
           );
         }
@@ -286,7 +302,7 @@ function buildTree(events: Event[], text: string, file: string, lineAt: (offset:
       case EVENT_ID.ALIAS: {
         const name = text.slice(event.anchorStart, event.anchorEnd);
         const target = anchors.get(name);
-        if (!target) fail(`found undefined alias '${name}'; define the anchor (&${name}) before the alias`, event.anchorStart);
+        if (!target) fail(`found an undefined alias: ${ALIAS_PROBLEM}`, event.anchorStart);
         attach(target!);
         break;
       }
@@ -306,7 +322,7 @@ function scalar(event: ScalarEvent, text: string, tag: string | undefined, start
   const plain = event.style === SCALAR_STYLE.PLAIN;
   if (tag === undefined) return { kind: 'scalar', value: plain ? implicitValue(value) : value, text: value, plain, start };
   const known = SCALAR_TAGS[tag];
-  if (!known) return fail(`could not determine a constructor for the tag '${tag}'; Ansible cannot read this tag either, remove it`, start);
+  if (!known) return fail(`could not determine a constructor for a tag: ${TAG_PROBLEM}`, start);
   if (known.test && !known.test.test(value))
     // (the value is not quoted: it may be a secret of a vault-encrypted file, not masked yet)
     return fail(`the value is not a valid ${tag.replace(STANDARD, '!!')} value; fix the value or remove the tag`, start);

@@ -178,6 +178,41 @@ describe('errors about an inventory line never quote its values (a password ther
       expect(error!.message).not.toMatch(/Secret/);
     }
   });
+
+  it('YAML: a password read as a tag or an alias (unquoted, starting with ! or *), in a vault-encrypted file too, and an INI-style host line: the file, the line, what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-yaml-secret-'));
+    const file = join(dir, 'hosts.yml');
+    const host = (vars: string) => `all:\n  hosts:\n    db1:\n${vars}`;
+    const cases: [string, RegExp][] = [
+      [
+        host('      ansible_password: !K3yS3cretValue99\n'),
+        /:4: could not determine a constructor for a tag: an unquoted value starting with '!' is read as a YAML tag \(not shown/,
+      ],
+      [
+        host('      ansible_password: *Pa55wordS3cret\n'),
+        /:4: found an undefined alias: an unquoted value starting with '\*' is read as a YAML alias \(not shown.*quote the value/,
+      ],
+      [host('      ansible_password: !S3cret!JJ\n'), /:4: YAML syntax error: a tag that cannot be read: /],
+      [host('      ansible_password: !S3cret%zzOO\n'), /:4: YAML syntax error: a tag that cannot be read: /],
+      [host('      ansible_password: !!S3cretFF\n'), /:4: could not determine a constructor for a tag: /],
+      [host('      pw: !S3cret [1]\n'), /:4: could not determine a constructor for the tag on a list \(not shown/],
+      // (the `hosts: NAME` shorthand, with INI's variables after the name: Ansible takes the whole line as the name)
+      [
+        'all:\n  children:\n    hana:\n      hosts: hana01 ansible_host=127.0.0.1 ansible_password=S3cretHostName\n',
+        /:4: a host name with blanks in it \(not shown/,
+      ],
+    ];
+    for (const [text, expected] of cases) {
+      writeFileSync(file, text);
+      const error = await loadInventory(file).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error, text).toBeInstanceOf(InventoryError);
+      expect(error!.message, text).toMatch(expected);
+      expect(error!.message, text).not.toMatch(/S3cret/);
+    }
+  });
 });
 
 describe('as Ansible reads them (found by a review against ansible-inventory)', () => {
