@@ -262,9 +262,10 @@ function formatRolloutRecap(t: Tally, o: FormatOptions): string[] {
     `waves: ${r.waves.length}${r.stopped ? `; ${t.check ? 'the rollout would stop' : 'the rollout stopped'}: ${escapeControls(r.stopped.reason)}` : ''}`,
   ];
   for (const w of r.waves) {
-    // The wave's count of failed hosts holds the unreachable ones: named as the recap names them.
-    const unreachable = w.hosts.filter((h) => t.hosts.get(h)?.status === 'unreachable').length;
-    const failedOnly = w.failed - unreachable;
+    // As the recap names its hosts, a wave that never started included (its hosts' facts).
+    const withStatus = (status: string) => w.hosts.filter((h) => t.hosts.get(h)?.status === status).length;
+    const unreachable = withStatus('unreachable');
+    const failedOnly = withStatus('failed');
     const counts = [failedOnly > 0 ? `${failedOnly} failed` : '', unreachable > 0 ? `${unreachable} unreachable` : ''].filter(Boolean).join(', ');
     const text = `  wave ${w.wave}: ${label[w.status].padEnd(15)} ${w.hosts.join(', ')}${counts ? ` (${counts})` : ''}`;
     out.push(paint(o, w.status === 'stopped' ? 'red' : w.status === 'not-started' ? 'cyan' : 'green', text));

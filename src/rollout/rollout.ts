@@ -47,9 +47,12 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
   const { emit } = hooks;
   /** Later waves do not start; `unchanged`: hosts of the stopping wave it never applied. */
   const stopAt = (next: number, stoppedBy: number | null, reason: string, unchanged: H[] = []) => {
-    const later = waves.slice(next).flat().filter(hooks.pending);
+    // Every host of a wave that never starts is named as not started; one that failed when its
+    // facts were read (unreachable, refused) keeps that status, which the exit code tells too:
+    // the run did reach for it, unlike Ansible, which never contacts a later batch.
+    const later = waves.slice(next).flat();
     if (!options.check) {
-      for (const h of later) {
+      for (const h of later.filter(hooks.pending)) {
         const wave = waves.findIndex((w) => w.includes(h)) + 1;
         hooks.notStarted(h, `not started: wave ${wave} of ${waves.length} never started (${reason}); nothing was changed on this host`);
       }
@@ -67,14 +70,17 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // Failures known before the wave starts (unreachable, facts) count as in Ansible's batch.
     const before = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));
     if (!options.check) emit({ type: 'wave-start', wave: i + 1, of: waves.length, hosts: wave.map((h) => h.name) });
-    if (before.stop) {
-      const unchanged = wave.filter(hooks.pending);
+    const unchanged = wave.filter(hooks.pending);
+    // The last wave with no host left to start: nothing to stop (its failures are in its hosts'
+    // statuses and the exit code), as after a last wave that ran.
+    if (before.stop && (i < waves.length - 1 || unchanged.length > 0)) {
       if (!options.check) for (const h of unchanged) hooks.notStarted(h, `not started: wave ${i + 1} stopped before any change (${before.reason})`);
       waveEnd(i, `${before.reason}, before any change in the wave`);
       return stopAt(i + 1, i + 1, `wave ${i + 1}: ${before.reason}`, unchanged);
     }
-    // As Ansible stops the rest of a batch once its failures pass max_fail_percentage: hosts in
-    // flight finish (a script is never cut half way), no further host of the wave starts.
+    // Once the wave's failures pass max_fail_percentage, hosts in flight finish (a script is
+    // never cut half way) and no further host of the wave starts: stricter than Ansible, which
+    // runs its current task on the whole batch (a host's apply here is one step, not a task).
     const heldBack: H[] = [];
     const holdBack = (h: H) => {
       const now = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));

@@ -85,6 +85,26 @@ describe('the rollout under the recap', () => {
     const text = formatRecap(t, { verbosity: 0, diff: false, color: false }).join('\n');
     expect(text).toMatch(/^ {2}wave 1: stopped +a, b \(1 failed, 1 unreachable\)$/m);
   });
+
+  it('counts the failed and unreachable hosts of a wave that never started too (their facts failed before wave 1)', async () => {
+    const { formatRecap } = await import('../../../src/output/format.ts');
+    const t = newTally();
+    const events: RunEvent[] = [
+      { type: 'run-start', mode: 'install', check: false, hosts: ['a', 'b', 'c', 'd'], forks: 3 },
+      { type: 'waves', serial: '1', maxFailPercentage: 0, waves: [['a'], ['b', 'c', 'd']] },
+      { type: 'host-unreachable', host: 'c', message: 'connection refused' },
+      { type: 'host-done', host: 'd', status: 'failed', changed: 0, roundTrips: 1, message: 'facts: refused' },
+      { type: 'wave-start', wave: 1, of: 2, hosts: ['a'] },
+      { type: 'host-done', host: 'a', status: 'failed', changed: 0, roundTrips: 2 },
+      { type: 'wave-end', wave: 1, size: 1, failed: 1, skipped: 0, stopped: '1 of 1 host(s) failed, more than --max-fail-percentage 0' },
+      { type: 'host-done', host: 'b', status: 'skipped', changed: 0, roundTrips: 0, message: 'not started' },
+      { type: 'rollout-stopped', wave: 1, reason: 'wave 1: 1 of 1 host(s) failed', notStarted: ['b', 'c', 'd'] },
+    ];
+    for (const e of events) fold(t, e);
+    const text = formatRecap(t, { verbosity: 0, diff: false, color: false }).join('\n');
+    expect(text).toMatch(/^ {2}wave 1: stopped +a \(1 failed\)$/m);
+    expect(text).toMatch(/^ {2}wave 2: not started +b, c, d \(1 failed, 1 unreachable\)$/m);
+  });
 });
 
 describe('the Trento view under the recap', () => {

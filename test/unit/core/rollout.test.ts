@@ -163,6 +163,26 @@ describe('rollOut', () => {
     });
   });
 
+  it('a later wave that never starts: all its hosts are named as not started, one unreachable when its facts were read keeps that status (the exit code says it), none is started', async () => {
+    const waves = [[host('a')], [host('b'), host('c', 'unreachable')]];
+    const { applied, messages, events } = await roll(waves, { a: 'failed' }, { maxFailPercentage: 0 });
+    expect(applied).toEqual([['a']]);
+    expect(events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 1, notStarted: ['b', 'c'] });
+    expect(Object.keys(messages)).toEqual(['b']);
+    expect(waves[1]!.map((h) => h.status)).toEqual(['skipped', 'unreachable']);
+  });
+
+  it('the last wave past the threshold before it starts, with no host left to start: nothing to stop, no "rollout stopped"', async () => {
+    const waves = [[host('a', 'unreachable'), host('b', 'failed')]];
+    const { applied, events } = await roll(waves, {}, { maxFailPercentage: 0 });
+    expect(applied.flat()).toEqual([]);
+    expect(events.filter((e) => e.type === 'rollout-stopped')).toEqual([]);
+    expect(events.find((e) => e.type === 'wave-end')).toEqual({ type: 'wave-end', wave: 1, size: 2, failed: 2, skipped: 0 });
+    // with a host still to start, that host is held back: the rollout stops
+    const held = await roll([[host('a', 'unreachable'), host('b')]], {}, { maxFailPercentage: 0 });
+    expect(held.events.at(-1)).toMatchObject({ type: 'rollout-stopped', wave: 1, notStarted: ['b'] });
+  });
+
   it("Ctrl-C in the middle of a wave: the wave's hosts it kept from starting are listed as not started with the later waves'", async () => {
     const waves = [[host('a'), host('b'), host('c')], [host('d')]];
     const { applied, events } = await roll(waves, {}, { interruptAtHost: 'a' });
