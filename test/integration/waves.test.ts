@@ -116,7 +116,7 @@ describe('waves', () => {
     }
   });
 
-  it('--max-fail-percentage without --serial (one wave), --forks 1: once the first host failed no other starts, as Ansible stops the rest of the batch', async () => {
+  it('--max-fail-percentage without --serial (one wave), --forks 1: once the first host failed no other starts (stricter than Ansible, which runs its current task on the whole batch)', async () => {
     const [a, b, c, d, e] = five.map((h) => h.name) as [string, string, string, string, string];
     // a fails for real: its agent package gone, no repository to install it again from.
     await mustOnHost(info, a, 'zypper -q -n rm trento-agent >/dev/null && zypper -q -n mr -d lab');

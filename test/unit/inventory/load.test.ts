@@ -179,7 +179,7 @@ describe('errors about an inventory line never quote its values (a password ther
     }
   });
 
-  it('YAML: a password read as a tag or an alias (unquoted, starting with ! or *), in a vault-encrypted file too, and an INI-style host line: the file, the line, what to do', async () => {
+  it('YAML: a password read as a tag or an alias (unquoted, starting with ! or *; the text of a vault-encrypted file is read by the same code) and an INI-style host line: the file, the line, what to do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-yaml-secret-'));
     const file = join(dir, 'hosts.yml');
     const host = (vars: string) => `all:\n  hosts:\n    db1:\n${vars}`;
