@@ -18,6 +18,8 @@
 import { urlCredential } from '../util/url-credential.ts';
 import { MASK, MIN_FREE_TEXT_SECRET } from '../settings/secrets.ts';
 import { escapeControls } from './format.ts';
+import { escapeAlloyString } from '../render/alloy-string.ts';
+import { yamlDoubleQuoted } from '../render/yaml-string.ts';
 
 export type Redactor = (text: string) => string;
 
@@ -56,7 +58,11 @@ function spellings(value: string): string[] {
     escapeControls(value),
     ...inUrls(value),
     JSON.stringify(value).slice(1, -1), // inside JSON or escaped strings
-    value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside Alloy strings
+    value.replace(/\\/g, '\\\\').replace(/"/g, '\\"'), // inside a string escaped by hand
+    // as the toolkit's own files write it (agent.yaml's YAML strings, trento.alloy's Alloy
+    // strings: control and invisible characters escaped their own way, "\a", "\N", "\u0085")
+    yamlDoubleQuoted(value).slice(1, -1),
+    escapeAlloyString(value),
   ];
 }
 

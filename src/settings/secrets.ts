@@ -34,7 +34,7 @@ export const URL_WITH_PASSWORD_KEYS: readonly AgentConfigKey[] = [
  * client_secret, tls_config's key_pem). A rotated one is in no run's list of values: only its
  * attribute hides it in a diff.
  */
-export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token', 'credentials', 'client_secret', 'key_pem'];
+export const SECRET_ALLOY_ATTRIBUTES: readonly string[] = ['password', 'bearer_token', 'credentials', 'client_secret', 'key_pem', 'secret_key'];
 
 /**
  * Shorter secrets are not searched for in free text: "trento" or "pass" would be masked inside
@@ -154,6 +154,31 @@ const load = createRequire(import.meta.url);
  * Everything else is kept byte for byte, so a diff of two masked files shows real changes.
  */
 export function maskAgentYaml(text: string): string {
+  return maskCommentedSecrets(maskAgentYamlValues(text));
+}
+
+// A comment line holding a key and its value (`# api-key: OLD`, an admin's note of the key
+// before a rotation): no run's list knows that value.
+const COMMENT_LINE = /^(\s*#+\s*)(.*)$/u;
+
+/** The secrets of agent.yaml's comment lines masked as its keys' values are. */
+function maskCommentedSecrets(text: string): string {
+  return text
+    .split('\n')
+    .map((whole) => {
+      const cr = whole.endsWith('\r') ? '\r' : '';
+      const comment = COMMENT_LINE.exec(cr ? whole.slice(0, -1) : whole);
+      if (!comment) return whole;
+      const inner = comment[2]!;
+      const secret = SECRET_KEY_PATTERN.exec(inner);
+      if (secret) return `${comment[1]}${secret[1]} "${MASK}"${cr}`;
+      const url = URL_KEY_PATTERN.exec(inner);
+      return url ? `${comment[1]}${url[1]}${maskUrlPassword(url[2] ?? '')}${cr}` : whole;
+    })
+    .join('\n');
+}
+
+function maskAgentYamlValues(text: string): string {
   // The yaml library is loaded by the first agent.yaml diff (require is synchronous and
   // caches): a run that shows none never pays its ~25 ms of start-up.
   const { isAlias, isCollection, isPair, isScalar, parseDocument, visit } = load('yaml') as typeof import('yaml');
@@ -216,14 +241,17 @@ export function maskAgentYaml(text: string): string {
 // An Alloy attribute line `  password = "..."`. Alloy's quoted strings cannot span lines (a
 // newline inside is written \n), so masking to the end of the line covers any value, even one
 // that an unescaping generator broke with a stray quote. Its raw strings (`...`) can: see below.
-const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:${SECRET_ALLOY_ATTRIBUTES.join('|')})\\s*=\\s*).*$`, 'gmu');
+// A line commented out (`// password = "OLD"`, `/* bearer_token = ... */`) too.
+const ALLOY_SECRET_LINE = new RegExp(`^(\\s*(?:(?://|/\\*)\\s*)?(?:${SECRET_ALLOY_ATTRIBUTES.join('|')})\\s*=\\s*).*$`, 'gmu');
 // An endpoint's `url = "https://user:PASSWORD@host/..."`: Alloy sends the userinfo as basic auth.
 // An escaped character (\") does not end the password: the validator refuses such a URL (Go
 // does), but a mask must not depend on it.
-const ALLOY_URL_PASSWORD = /^(\s*url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)(?:\\[^\n]|[^/"\n])*@/gmu;
+// A proxy_url's userinfo is a password too.
+const ALLOY_URL_PASSWORD = /^(\s*(?:(?:\/\/|\/\*)\s*)?(?:proxy_)?url\s*=\s*"[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:"]*:)(?:\\[^\n]|[^/"\n])*@/gmu;
 
 // An HTTP header of an endpoint's `headers = { "Authorization" = "Bearer ..." }`.
-const ALLOY_AUTH_HEADER = /^(\s*"?authorization"?\s*=\s*)"(?:[^"\\\n]|\\.)*"/gimu;
+// (Or a list of values: `"Authorization" = ["Bearer ..."]`; or the line commented out.)
+const ALLOY_AUTH_HEADER = /^(\s*(?:(?:\/\/|\/\*)\s*)?"?authorization"?\s*=\s*)(?:"(?:[^"\\\n]|\\.)*"|\[[^\]\n]*\]?)/gimu;
 // The same attributes and header written inside a block or map on one line
 // (`oauth2 { client_secret = "..." }`, `headers = { "X" = "a", "Authorization" = "..." }`).
 // (Alloy's raw `strings` too.)

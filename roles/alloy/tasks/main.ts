@@ -91,7 +91,9 @@ function directoryMode(ctx: TaskContext): Change | null {
     ...(dormant.length ? { details: [dormantNote(dormant, dir)] } : {}),
     ...(ctx.withDiff && sysconfig?.content !== undefined
       ? {
-          diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 1),
+          // The changed line alone: the admin's other lines there may hold Alloy's environment
+          // secrets (an API key variable), which no run knows to mask.
+          diff: unifiedDiff(PATHS.alloySysconfig, PATHS.alloySysconfig, sysconfig.content, dirModeText(sysconfig.content, dir), 0),
         }
       : {}),
     script: sh`tp_alloy_dir_mode ${PATHS.alloySysconfig} ${PATHS.savedAlloyConfigFile} ${PATHS.ownAlloyConfigLine}`,

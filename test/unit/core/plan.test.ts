@@ -1451,6 +1451,20 @@ describe('SLES 15 -> 16 migration (issue 16 item 2)', () => {
     expect(planFor(facts).warnings.join()).not.toMatch(/will also load/);
   });
 
+  it("the switch's diff shows the CONFIG_FILE line alone: the sysconfig's other lines may hold the admin's secrets (Alloy's environment)", () => {
+    const facts = migrated([NE, 'trento-agent']);
+    facts.alloy = { ...facts.alloy, configFile: '/etc/alloy/config.alloy' };
+    facts.files[PATHS.alloySysconfig] = {
+      path: PATHS.alloySysconfig,
+      exists: true,
+      content: 'GRAFANA_CLOUD_TOKEN=glc_AdminSecret1\nCONFIG_FILE="/etc/alloy/config.alloy"\nCUSTOM_ARGS="--token=AdminSecret2"\n',
+    };
+    const diff = planFor(facts).changes.find((c) => c.id === `line:${PATHS.alloySysconfig}:CONFIG_FILE`)!.diff!;
+    expect(diff).toMatch(/^-CONFIG_FILE="\/etc\/alloy\/config\.alloy"$/m);
+    expect(diff).toMatch(/^\+CONFIG_FILE="\/etc\/alloy\/"$/m);
+    expect(diff).not.toMatch(/AdminSecret/);
+  });
+
   it("the toolkit's node_exporter: Alloy wired, the agent switched to push, the drop-in rewired, node_exporter stopped and disabled (kept)", () => {
     const facts = migrated([NE, 'trento-agent']);
     expect(facts.units[NE_UNIT]).toEqual({ state: 'active', enabled: 'enabled' });

@@ -135,6 +135,16 @@ describe('maskAgentYaml', () => {
     expect(maskAgentYaml(flow)).toBe(`${MASK}\nfoo: [\n`);
   });
 
+  it("masks a key's value in a comment line too (an admin's note of the key before a rotation), in a valid file and a broken one", () => {
+    const old =
+      '# api-key: OldKeyAAAA1111\n#facts-service-url: amqp://trento:OldRabbitPw9@host/v\n  ## API-KEY: "OldPw"\r\n# a note: keep\nserver-url: http://x\n';
+    const masked = maskAgentYaml(old);
+    expect(masked).toBe(
+      `# api-key: "${MASK}"\n#facts-service-url: amqp://trento:${MASK}@host/v\n  ## API-KEY: "${MASK}"\r\n# a note: keep\nserver-url: http://x\n`,
+    );
+    expect(maskAgentYaml(`${old}broken: [\n`)).not.toMatch(/OldKey|OldRabbitPw9|OldPw/);
+  });
+
   it('leaves a file without secrets unchanged', () => {
     const text = renderAgentYaml({ 'prometheus-mode': 'pull', 'server-url': 'http://x', 'facts-service-url': 'amqp://h/v' });
     expect(maskAgentYaml(text)).toBe(text);
@@ -203,6 +213,24 @@ describe('maskAlloy', () => {
     expect(inline).toBe(`    headers = { "X-Scope" = "a", "Authorization" = "${MASK}" }\n    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
     // Alloy's raw strings
     expect(maskAlloy('    oauth2 { client_id = "t", client_secret = `RAW-SECRET-1` }\n')).toBe(`    oauth2 { client_id = "t", client_secret = "${MASK}" }\n`);
+    // commented out, sigv4's secret key, a proxy's password, a header given as a list
+    const more = [
+      '    // password = "OLD-COMMENTED-1"',
+      '    /* bearer_token = OLD-COMMENTED-2 */',
+      '    sigv4 {',
+      '      access_key = "AKIA-KEEP"',
+      '      secret_key = "OLD-SIGV4-3"',
+      '    }',
+      '    proxy_url = "http://proxyuser:OLD-PROXY-4@proxy:3128"',
+      '    headers = {',
+      '      "Authorization" = ["Bearer OLD-LIST-5"],',
+      '    }',
+      '',
+    ].join('\n');
+    const moreMasked = maskAlloy(more);
+    expect(moreMasked).not.toMatch(/OLD-COMMENTED-1|OLD-COMMENTED-2|OLD-SIGV4-3|OLD-PROXY-4|OLD-LIST-5/);
+    for (const kept of ['access_key = "AKIA-KEEP"', 'proxy_url = "http://proxyuser:', `"Authorization" = "${MASK}",`]) expect(moreMasked).toContain(kept);
+    expect(moreMasked.split('\n')).toHaveLength(more.split('\n').length);
   });
 
   it('a raw string spanning lines (a PEM in key_pem, a password) is masked to its closing backtick, line for line; an unclosed one to the end', () => {
@@ -244,6 +272,15 @@ describe('the secret set on config values', () => {
     const text = `error: auth ${REGEX_NASTY} failed for KEY; pXa*s stays; KEYS? ${cfg['facts-service-url']} r@b/bit-rabbit`;
     // KEY and TOKEN are under MIN_FREE_TEXT_SECRET: masked by field only (maskAgentYaml above).
     expect(set.redact(text)).toBe(`error: auth ${MASK} failed for KEY; pXa*s stays; KEYS? amqp://user-plain:${MASK}@rabbit/plain ${MASK}`);
+  });
+
+  it("masks a password with control or invisible characters as the toolkit's own files spell it (YAML's \\a and \\N, Alloy's \\u0085), echoed by a host", () => {
+    for (const password of ['bel\x07here12345', 'nel\x85here12345', 'sep\u2028here12345', 'c1\x90here12345']) {
+      const withIt = config({ apiKey: 'KEY', password, token: 'TOKEN', rabbit: 'rabbit-pass' });
+      const shown = `${renderAgentYaml(withIt)}\n${renderTrentoAlloy(withIt, 'id')}`;
+      expect(shown, JSON.stringify(password)).toContain('here12345');
+      expect(secretSet([password]).redact(shown), JSON.stringify(password)).not.toContain('here12345');
+    }
   });
 
   it('masks URL passwords up to the last @ of the authority', () => {
