@@ -97,7 +97,7 @@ export function earlySignals(hangup: Hangup): EarlySignals {
       const interrupted = interruption();
       if (interrupted) throw interrupted;
     },
-    async interruptionBehind(killedBy, ms = 2000) {
+    async interruptionBehind(killedBy, ms = 5000) {
       if (stop.signal.aborted || !killedBy || !(signals as readonly string[]).includes(killedBy)) return interruption();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);

@@ -168,10 +168,10 @@ describe('a vault script killed by a Ctrl-C the toolkit learns of later', () => 
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'tp-reports-'));
       writeFileSync(join(dir, 'hosts'), INVENTORY);
-      // The script dies of SIGINT at once; the toolkit's own SIGINT comes 0.3 s later, as the
+      // The script dies of SIGINT at once; the toolkit's own SIGINT comes 0.1 s later, as the
       // race a group's Ctrl-C can be on a loaded machine (PPID: the toolkit, read at the start; the
       // sleeper holds none of the script's output open, which the toolkit waits for).
-      writeFileSync(join(dir, 'vault-pass'), '#!/bin/sh\n(sleep 0.3; kill -INT $PPID) </dev/null >/dev/null 2>&1 &\nkill -INT $$\nsleep 5\n', { mode: 0o755 });
+      writeFileSync(join(dir, 'vault-pass'), '#!/bin/sh\n(sleep 0.1; kill -INT $PPID) </dev/null >/dev/null 2>&1 &\nkill -INT $$\nsleep 5\n', { mode: 0o755 });
       const r = run(dir, ['--vault-password-file', 'vault-pass', '--json', 'r.json']);
       expect(r.status, r.stdout + r.stderr).toBe(99);
       expect(r.stdout + r.stderr).toContain('ERROR! User interrupted execution (SIGINT before any host was reached: nothing was run on any host)');
