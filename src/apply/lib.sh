@@ -610,14 +610,27 @@ tp_http() {
   code=$(curl -q -sS --noproxy '*' -m 20 -X "$1" -o "$TP_BODY" -w '%{http_code}' "$2" 2>"$TP_TMP/curl") || cat -- "$TP_TMP/curl" >>"$TP_BODY"
   printf '%s' "$code"
 }
-tp_alloy_ready() { # Alloy up and serving its config
-  local code
-  for _ in $(seq 1 50); do
+# tp_alloy_ready: Alloy up and serving its config, asked every 0.2 s for up to 30 s: a start
+# that replays a large write-ahead log on a busy host takes a while, and a wait that gives up
+# rolls the new configuration back. A unit systemd no longer runs (failed or stopped: a crash,
+# not a slow start) ends the wait at once; one still activating (Type=notify, a Restart=) does not.
+tp_alloy_ready() {
+  local code state tries=0 until=$((SECONDS + 30))
+  while :; do
     code=$(tp_http GET "$TP_ALLOY_HTTP/-/ready")
     [ "$code" = 200 ] && return 0
+    if (( ++tries % 5 == 0 )); then
+      state=$(systemctl is-active alloy.service 2>/dev/null)
+      case $state in failed | inactive)
+        echo "Alloy stopped before it was ready (alloy.service is $state; last answer: HTTP $code $(tp_head 500 "$TP_BODY")); journalctl -u alloy.service says why" >&2
+        return 1
+        ;;
+      esac
+    fi
+    [ "$SECONDS" -lt "$until" ] || break
     sleep 0.2
   done
-  echo "Alloy is not ready after 10s (last answer: HTTP $code $(tp_head 500 "$TP_BODY")); where it serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG (as Alloy was started), journalctl -u alloy.service says why it is not" >&2
+  echo "Alloy is not ready after 30s (last answer: HTTP $code $(tp_head 500 "$TP_BODY")); where it serves is --server.http.listen-addr in CUSTOM_ARGS of $TP_ALLOY_SYSCONFIG (as Alloy was started), journalctl -u alloy.service says why it is not" >&2
   return 1
 }
 # tp_node_exporter_up [SECONDS]: node_exporter serves node metrics, asked again until SECONDS

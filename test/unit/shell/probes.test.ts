@@ -483,6 +483,31 @@ describe('tp_alloy_reload (the apply): an Alloy started moments before the run',
   });
 });
 
+describe('tp_alloy_ready (after a restart or a reload)', () => {
+  it('an Alloy whose unit failed (a crash, not a slow start) ends the wait at once, saying so; one still activating is waited for', async () => {
+    const failed = await withLibrary(
+      `systemctl() { [ "$1" = is-active ] && echo failed; return 3; }\nTP_ALLOY_HTTP=http://127.0.0.1:9\nstart=$SECONDS; tp_alloy_ready; echo "rc=$? waited=$((SECONDS - start))"`,
+    );
+    expect(failed.stdout).toMatch(/^rc=1 waited=[0-5]$/m);
+    expect(failed.stderr).toMatch(
+      /^Alloy stopped before it was ready \(alloy\.service is failed; last answer: HTTP 000 [\s\S]*journalctl -u alloy\.service says why$/m,
+    );
+    // activating (Type=notify, or waiting for its Restart=): not a reason to stop waiting
+    const port = await freePort();
+    const late = createServer((_req, res) => res.end('Alloy is ready.\n'));
+    const listening = new Promise<void>((r) => setTimeout(() => late.listen(port, '127.0.0.1', r), 2500));
+    try {
+      const activating = await withLibrary(
+        `systemctl() { [ "$1" = is-active ] && echo activating; return 3; }\nTP_ALLOY_HTTP=http://127.0.0.1:${port}\ntp_alloy_ready; echo "rc=$?"`,
+      );
+      expect(activating.stdout, activating.stderr).toBe('rc=0\n');
+    } finally {
+      await listening;
+      await new Promise<void>((r) => late.close(() => r()));
+    }
+  });
+});
+
 describe('tp_alloy_running (what --check reads of Alloy)', () => {
   it("ready and running Trento's pipeline, by bash alone: no process", async () => {
     answers = { '/-/ready': [200, 'Alloy is ready.\n'], ...running('prometheus.remote_write.trento') };
