@@ -152,6 +152,20 @@ describe('an INI file with bytes that are not UTF-8', () => {
 });
 
 describe('errors about an inventory line never quote its values (a password there is not known as one yet)', () => {
+  /** Each text, written to `file`, is refused with an error matching its pattern, never showing `secret`. */
+  async function expectRefusedUnquoted(file: string, cases: [string, RegExp][], secret: RegExp): Promise<void> {
+    for (const [text, expected] of cases) {
+      writeFileSync(file, text);
+      const error = await loadInventory(file).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error, text).toBeInstanceOf(InventoryError);
+      expect(error!.message, text).toMatch(expected);
+      expect(error!.message, text).not.toMatch(secret);
+    }
+  }
+
   it('a broken quote, a word without =, a YAML-style line in [vars], an unreadable value: the file, the line and the name only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-ini-secret-'));
     const file = join(dir, 'hosts');
@@ -167,16 +181,7 @@ describe('errors about an inventory line never quote its values (a password ther
       ],
       ['[agents]\nh1\n[agents:vars]\nrabbitmq_password={[1]: 2, "Secret": 3}\n', /:4: cannot read the value of rabbitmq_password: unhashable type/],
     ];
-    for (const [text, expected] of cases) {
-      writeFileSync(file, text);
-      const error = await loadInventory(file).then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      expect(error, text).toBeInstanceOf(InventoryError);
-      expect(error!.message).toMatch(expected);
-      expect(error!.message).not.toMatch(/Secret/);
-    }
+    await expectRefusedUnquoted(file, cases, /Secret/);
   });
 
   it('YAML: a password read as a tag or an alias (unquoted, starting with ! or *; the text of a vault-encrypted file is read by the same code) and an INI-style host line: the file, the line, what to do', async () => {
@@ -202,16 +207,7 @@ describe('errors about an inventory line never quote its values (a password ther
         /:4: a host name with blanks in it \(not shown/,
       ],
     ];
-    for (const [text, expected] of cases) {
-      writeFileSync(file, text);
-      const error = await loadInventory(file).then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      expect(error, text).toBeInstanceOf(InventoryError);
-      expect(error!.message, text).toMatch(expected);
-      expect(error!.message, text).not.toMatch(/S3cret/);
-    }
+    await expectRefusedUnquoted(file, cases, /S3cret/);
   });
 });
 
