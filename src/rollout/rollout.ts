@@ -70,6 +70,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
     // Failures known before the wave starts (unreachable, facts) count as in Ansible's batch.
     const before = waveVerdict(wave.length, failedIn(wave), options.maxFailPercentage, unreachableIn(wave));
     if (!options.check) emit({ type: 'wave-start', wave: i + 1, of: waves.length, hosts: wave.map((h) => h.name) });
+    // The wave's hosts still to start (none was finished since: only a stop below finishes them).
     const unchanged = wave.filter(hooks.pending);
     // The last wave with no host left to start: nothing to stop (its failures are in its hosts'
     // statuses and the exit code), as after a last wave that ran.
@@ -88,7 +89,7 @@ export async function rollOut<H extends WaveHost>(waves: H[][], options: Rollout
       heldBack.push(h);
       return `not started: wave ${i + 1} stopped (${now.reason}); nothing was changed on this host`;
     };
-    const toApply = options.check ? [] : wave.filter(hooks.pending);
+    const toApply = options.check ? [] : unchanged;
     if (!options.check) await hooks.applyWave(toApply, holdBack, i);
     // Hosts of the wave a Ctrl-C kept from starting (finished as skipped, never applied) are
     // among those the stop left unchanged, as the held-back ones are.
