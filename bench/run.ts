@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { toShell } from '../src/exec/command.ts';
 import { SCRIPT_FROM_STDIN, wrapScript } from '../src/exec/session.ts';
 import { factsScript } from '../src/facts/script.ts';
+import { cpuTicks, TICKS_PER_SECOND } from '../test/lab/proc.ts';
 import { configureAlloyScript } from '../roles/trento_agent/tasks/main.ts';
 import { generateInventories } from './inventory-scale.ts';
 import { ansibleProblem, mitogenProblem } from './preflight.ts';
@@ -42,6 +43,7 @@ import {
   TRANSPORT_LABEL,
   type BenchResult,
   type ConnectProbe,
+  type FloorCpu,
   type ToolkitSide,
   type ToolRun,
   type Transport,
@@ -142,8 +144,15 @@ function resetLab(): number {
   return lab(labDir, ['up', '--mix', mixText(mix), '--rtt', String(rttMs)]);
 }
 
-/** N parallel `ssh -F ssh_config HOST true` with the lab's key and known_hosts (OpenSSH). */
-async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: number; failures: number }> {
+/**
+ * N parallel `ssh -F ssh_config HOST true` with the lab's key and known_hosts (OpenSSH), and the
+ * CPU it took: the controller's (this process spawning, and the ssh clients it reaped: its own
+ * utime+stime+cutime+cstime) and the lab's hosts' (their sshd). The report bounds what any run
+ * on this machine's cores can reach from them (report.ts cpuBoundMs).
+ */
+async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: number; failures: number; cpuS: FloorCpu }> {
+  const hostsBefore = labHostsCpuS(labDir);
+  const controllerBefore = cpuTicks(process.pid)!;
   const started = performance.now();
   const codes = await Promise.all(
     hosts.map(
@@ -160,7 +169,9 @@ async function floor(hosts: string[], extra: string[] = []): Promise<{ ms: numbe
         }),
     ),
   );
-  return { ms: performance.now() - started, failures: codes.filter((c) => c !== 0).length };
+  const ms = performance.now() - started;
+  const controllerS = (cpuTicks(process.pid)! - controllerBefore) / TICKS_PER_SECOND;
+  return { ms, failures: codes.filter((c) => c !== 0).length, cpuS: { controllerS, hostsS: labHostsCpuS(labDir) - hostsBefore } };
 }
 
 /**
@@ -261,7 +272,7 @@ async function toolkit(name: string, extra: string[], transport: Transport = 'ss
   const run: ToolRun = {
     ...summary(m),
     busyBefore: before,
-    ...(floorBefore ? { floorBeforeMs: floorBefore.ms } : {}),
+    ...(floorBefore ? { floorBeforeMs: floorBefore.ms, floorBeforeCpuS: floorBefore.cpuS } : {}),
     roundTrips: { max: Math.max(...trips), mean: trips.reduce((a, b) => a + b, 0) / trips.length },
     statuses,
     hostsWithChanges: report.hosts.filter((h) => h.changes.length > 0).length,

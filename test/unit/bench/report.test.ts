@@ -84,3 +84,68 @@ describe('verdicts only on an idle machine', () => {
     expect(targetsOf({ ...result(samples(), samples()), cpuBusy: { idleLab: 0.02 } }).find((t) => t.name === 'warm / floor')!.met).toBe(true);
   });
 });
+
+describe('targets out of reach on this machine (the hosts CPU bound)', () => {
+  // A sample whose floor's ssh clients took `floorControllerS` of CPU and whose hosts spent
+  // `hostsS`: on 2 cores it cannot be shorter than (floorControllerS + hostsS) / 2.
+  const bounded = (wallMs: number, floorBeforeMs: number, floorControllerS: number, hostsS: number): ToolRun => ({
+    ...run(wallMs, floorBeforeMs),
+    floorBeforeCpuS: { controllerS: floorControllerS, hostsS: 3 },
+    cpu: { controllerS: 6, controllerSource: 'cgroup', hostsS },
+  });
+
+  it('names the bound where even a controller as cheap as bare ssh clients could not meet the target', () => {
+    // (4.0 + 6.0) / 2 = 5.0 s against a 4.0 s floor: no run can be under 1.25x, over the 1.2x goal.
+    const check = [bounded(5800, 4000, 4, 6), bounded(6000, 4000, 4, 6), bounded(6200, 4000, 4, 6)];
+    // (4.0 + 2.0) / 2 = 3.0 s: the warm target is within reach, and not met.
+    const warm = [bounded(6400, 4000, 4, 2), bounded(6600, 4000, 4, 2), bounded(6800, 4000, 4, 2)];
+    const r = result(warm, check);
+    const checkTarget = targetsOf(r).find((t) => t.name === '--check --diff / floor')!;
+    expect(checkTarget.met).toBe(false);
+    expect(checkTarget.outOfReach).toMatch(/^at least 1\.25x here \(the CPU the lab's hosts spent/);
+    const warmTarget = targetsOf(r).find((t) => t.name === 'warm / floor')!;
+    expect(warmTarget.met).toBe(false);
+    expect(warmTarget.outOfReach).toBeUndefined();
+    const md = markdownReport({ ...r, targets: targetsOf(r) });
+    expect(md).toContain('| NO (25 % over; out of reach on this machine: at least 1.25x here (');
+    expect(md).toContain('| warm / floor | <= 1.5x the default-kex floor (50, 100, 200 hosts) | 1.65x');
+    expect(md).not.toMatch(/warm \/ floor .*out of reach/);
+  });
+
+  it('caps the warm ratios of Ansible and Mitogen by the fastest warm run the hosts allow', () => {
+    // Warm bound (4.0 + 2.0) / 2 = 3.0 s: Mitogen's 54 s is at most 18x; Ansible's 90 s at most 30x.
+    const warm = [bounded(3600, 2400, 4, 2), bounded(3700, 2400, 4, 2), bounded(3800, 2400, 4, 2)];
+    const r: BenchResult = {
+      ...result(warm, warm),
+      ansible: { warm: run(70_000) },
+      mitogen: { warm: run(54_000) },
+    };
+    const ansible = targetsOf(r).find((t) => t.name === 'ansible-playbook warm / toolkit warm')!;
+    expect(ansible.met).toBe(false); // 70 / 3.7 = 18.9x
+    expect(ansible.outOfReach).toBeUndefined(); // 70 / 3.0 = 23.3x: within reach
+    const mitogen = targetsOf(r).find((t) => t.name === 'Mitogen warm / toolkit warm')!;
+    expect(mitogen.met).toBe(false);
+    expect(mitogen.outOfReach).toMatch(/^at most 18\.00x here/);
+  });
+
+  it("says when OpenSSH's bare sessions alone take longer than paramiko's whole warm run", () => {
+    const warm = [bounded(3600, 2400, 4, 2), bounded(3700, 2300, 4, 2), bounded(3800, 2500, 4, 2)];
+    const withParamiko = (paramikoWarmMs: number): BenchResult => ({
+      ...result(warm, warm),
+      paramiko: { warm: run(paramikoWarmMs), cold: run(40_000) },
+      toolkit: { ...result(warm, warm).toolkit, cold: run(40_000) },
+    });
+    const slower = targetsOf(withParamiko(1800)).find((t) => t.name === 'OpenSSH warm / paramiko warm')!;
+    expect(slower.met).toBe(false);
+    expect(slower.outOfReach).toMatch(/^at least 1\.33x here: N bare `ssh HOST true` with OpenSSH's default key exchange/);
+    // paramiko's warm run longer than the bare sessions: not met, but not out of reach
+    const close = targetsOf(withParamiko(3000)).find((t) => t.name === 'OpenSSH warm / paramiko warm')!;
+    expect(close.met).toBe(false);
+    expect(close.outOfReach).toBeUndefined();
+  });
+
+  it('older results without the floor CPU get no bound', () => {
+    const r = result([run(6000, 4000), run(6600, 4000), run(7200, 4000)], [run(6000, 4000), run(6000, 4000), run(6000, 4000)]);
+    expect(targetsOf(r).some((t) => t.outOfReach !== undefined)).toBe(false);
+  });
+});
