@@ -51,7 +51,7 @@ import {
 
 const HELP = `Usage: npm run bench -- [options]
 
-Brings up its own lab (LAB_DIR=.lab-bench) of N SLES 15/16 hosts and measures, on the same hosts:
+Brings up its own lab (.lab-bench, or BENCH_LAB_DIR) of N SLES 15/16 hosts and measures, on the same hosts:
 the SSH floor (N parallel 'ssh HOST true'), the toolkit (cold, warm, --check --diff) with
 OpenSSH (the default transport) and again with -c paramiko (the in-process client), ansible-playbook with bench/ansible/site.yml (cold, warm) and the same with Mitogen;
 then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and ansible-inventory.
@@ -75,7 +75,8 @@ then loads a generated 10,000-host inventory (INI and YAML) with the toolkit and
   --no-inventory        skip the 10,000-host inventory
   --inventory-hosts N   size of the generated inventory (default 10000)
   --inventory-only      only the inventory measurement (no lab): bench/results/<date>-inventory.json/.md
-  --timeout S           cap for one ansible-playbook / ansible-inventory run (default 1800 / 300)
+  --timeout S           cap for one ansible-playbook run (default 1800), and for ansible-inventory
+                        (at most 300)
   --keep                leave the lab up at the end
   --out DIR             results folder (default bench/results)
 `;

@@ -1,7 +1,8 @@
 // `npm test`: the unit project and the lab project side by side, in two vitest processes.
 //
 // Why two processes: vitest runs projects with different worker counts one after the other,
-// and the lab project must run its files one at a time (they share one lab). The lab files
+// and the lab project runs LAB_WORKERS files at once (3 by default), each worker on a lab of its
+// own, where the unit project needs one worker. The lab files
 // spend much of their time waiting (Prometheus scrapes, verify deadlines, zypper locks), so
 // the unit files, on one worker, fit beside them on a 2-core machine instead of after them.
 //

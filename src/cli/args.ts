@@ -611,7 +611,9 @@ Options (ansible-playbook's names and meanings):
                              server CA anchor stay; Trento's supportutils plugin goes)
       --purge                with --uninstall: also remove Alloy/node_exporter, supportutils,
                              agent.yaml and the server CA anchor it wrote (the trust store
-                             rebuilt; the packages only where the toolkit installed them);
+                             rebuilt; the packages only where the toolkit installed them),
+                             then /etc/trento and /usr/share/trento where the toolkit made
+                             them and nothing is left in them;
                              without: also remove the node_exporter the toolkit installed on a
                              host that moved from SLES 15 to 16 (else only stopped and disabled;
                              either only once Alloy and the agent there passed their checks)
@@ -641,7 +643,8 @@ Options (ansible-playbook's names and meanings):
                              ($ANSIBLE_PRIVATE_KEY_FILE, private_key_file)
   -b, --become               sudo to root on hosts whose inventory sets no ansible_become
                              ($ANSIBLE_BECOME, [privilege_escalation] become)
-      --become-user USER     become this user (default root; ansible_become_user wins)
+      --become-user USER     root only (default; another user is a settings error: the
+                             scripts must run as root; ansible_become_user wins)
       --become-method sudo   only sudo is supported
   -K, --ask-become-pass      ask for the sudo password (hosts without ansible_become_password)
       --become-password-file FILE  the sudo password from FILE instead (an executable FILE
@@ -706,8 +709,10 @@ Flags beat ANSIBLE_* variables, which beat ansible.cfg; inventory variables beat
 
 Hosts are reached with the system ssh, as Ansible does: ~/.ssh/config and /etc/ssh/ssh_config,
 ssh-agent, certificates, @cert-authority, ProxyJump/ProxyCommand all apply. One master
-connection per host (ControlPersist, its socket in a private folder of the run) carries every
-round trip (--check, one round trip per host, makes none); all are closed when the run ends.
+connection per host (ControlPersist, its socket in a private folder of the run) carries its facts
+and apply (--check, one round trip per host, makes none; a converged host's master closes once
+its facts are in, and a converged host of a later --serial wave connects once more for its
+checks); all are closed when the run ends.
 ssh_args (default
 "${DEFAULT_SSH_ARGS}"), ansible_ssh_common_args and
 ansible_ssh_extra_args go on ssh's command line as with Ansible.
