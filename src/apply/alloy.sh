@@ -137,7 +137,7 @@ tp_alloy_why_down() {
 
 # tp_alloy_runs_trento present|absent: Alloy runs Trento's pipeline (present), or no longer does.
 tp_alloy_runs_trento() {
-  if [ "$1" = present ]; then tp_alloy_has prometheus.remote_write.trento; else ! tp_alloy_has prometheus.remote_write.trento; fi
+  if [ "$1" = present ]; then tp_alloy_has prometheus.remote_write.trento; else tp_alloy_lacks prometheus.remote_write.trento; fi
 }
 
 # tp_alloy_restart: restart Alloy and wait until it is ready; else say why it is not.
@@ -185,8 +185,12 @@ tp_alloy_apply() {
     echo "Alloy is running, but without prometheus.remote_write.trento: it did not load trento.alloy" >&2
     ok=0
   fi
-  if [ $ok = 1 ] && [ "$expect" = absent ] && tp_alloy_has prometheus.remote_write.trento; then
-    echo "Alloy still runs Trento's pipeline after the $how" >&2
+  if [ $ok = 1 ] && [ "$expect" = absent ] && ! tp_alloy_lacks prometheus.remote_write.trento; then
+    if [ "$TP_HTTP_CODE" = 200 ]; then
+      echo "Alloy still runs Trento's pipeline after the $how" >&2
+    else
+      echo "Alloy did not say whether it still runs Trento's pipeline after the $how (its API answered ${TP_HTTP_CODE:-nothing} for prometheus.remote_write.trento, not 404)" >&2
+    fi
     ok=0
   fi
   [ $ok = 1 ] && return 0

@@ -101,11 +101,17 @@ tp_generation_bump() {
 
 # tp_clean_leftovers DIR...: under the lock, remove what a killed run (SIGKILL, power loss)
 # left: staging folders, and the temp files and backups older versions made beside targets.
-tp_clean_leftovers() {
-  local d
+tp_clean_leftovers() { tp_clean_listed tp_leftovers_in "$@"; }
+# tp_clean_agent_leftovers DIR...: uninstall, once the agent is stopped: remove the staging
+# folders a killed start of configure-alloy.sh left in each DIR (tp_agent_leftovers_in).
+tp_clean_agent_leftovers() { tp_clean_listed tp_agent_leftovers_in "$@"; }
+# tp_clean_listed LISTER DIR...: remove what LISTER names in each DIR (a folder, not a link).
+tp_clean_listed() {
+  local list=$1 d
+  shift
   for d in "$@"; do
     if [ -L "$d" ] || [ ! -d "$d" ]; then continue; fi
-    tp_leftovers_in "$d"
+    "$list" "$d"
     rm -rf -- "${TP_LEFTOVERS[@]}"
   done
 }
@@ -425,7 +431,10 @@ tp_packages_remove() {
     set=("${rest[@]}")
   done
   [ ${#kept[@]} -eq 0 ] || tp_packages_record_remove "${kept[@]}" || return
-  [ ${#set[@]} -eq 0 ] || { tp_zypper remove -- "${set[@]}" && tp_packages_record_remove "${set[@]}"; }
+  # --no-clean-deps: zypper otherwise takes solver.cleandepsOnRemove from /etc/zypp/zypp.conf,
+  # which some sites set, and would remove the dependencies no other package needs now (an
+  # admin's supportutils, installed as a dependency long ago) with the toolkit's packages.
+  [ ${#set[@]} -eq 0 ] || { tp_zypper remove --no-clean-deps -- "${set[@]}" && tp_packages_record_remove "${set[@]}"; }
 }
 
 # Handlers notified by a change are recorded before they run and removed once they succeeded:

@@ -108,6 +108,9 @@ export interface HostFacts {
   leftovers?: string[];
   /** Those are a live run's: a run holds the host's lock now (its apply is writing). */
   leftoversLive?: true;
+  /** Uninstall only: folders holding configure-alloy.sh's staging folders, which a killed agent
+   *  start left (each with a hard link to an earlier trento.alloy and its credentials). */
+  agentLeftovers?: string[];
   /** Uninstall only: the folders the toolkit may have made for its files (PURGED_FOLDERS) that
    *  are there, by path. */
   folders?: Record<string, FolderFact>;

@@ -79,7 +79,7 @@ export function providerChecks({ facts, platform, agent, uninstall, alloyKept }:
               p.alloyReady === true && running(facts, UNITS.alloy),
               sh`eval ${`tp_alloy_ready && systemctl is-active --quiet ${UNITS.alloy}`}`,
             ),
-            check('Alloy no longer runs trento.alloy', p.alloyRunsTrento === false, sh`eval ${'! tp_alloy_has prometheus.remote_write.trento'}`),
+            check('Alloy no longer runs trento.alloy', p.alloyRunsTrento === false, sh`tp_alloy_lacks prometheus.remote_write.trento`),
           ]
         : []),
     ];

@@ -432,6 +432,21 @@ export function leftoversRemoved(facts: HostFacts): Change | null {
   };
 }
 
+/** Uninstall: what a killed start of configure-alloy.sh left (facts.agentLeftovers), its staging
+ *  folder holding a hard link to the trento.alloy it replaced, credentials included. The agent's
+ *  next start would clear it, and after an uninstall none comes. Planned after the agent's stop:
+ *  no start can be using one then. */
+export function agentLeftoversRemoved(facts: HostFacts): Change | null {
+  const dirs = facts.agentLeftovers ?? [];
+  if (dirs.length === 0) return null;
+  return {
+    id: 'leftovers:configure-alloy',
+    kind: 'file',
+    summary: `remove what a killed start of configure-alloy.sh left in ${dirs.join(', ')} (its staging folders, holding an earlier trento.alloy)`,
+    script: join([raw('tp_clean_agent_leftovers'), ...dirs.map((d) => sh` ${d}`)], ''),
+  };
+}
+
 /** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and
  *  systemd refuses both. The toolkit never unmasks an admin's choice; it says so before any
  *  change instead of failing half way through the host. */

@@ -12,15 +12,17 @@ export function shellFile(name: string, base: string): Command {
 
 /** The name prefix of configure-alloy.sh's staging folders (tp_stage's TP_STAGE_PREFIX; the
  *  toolkit's runs use ".tp-stage."): a provision run removes leftovers of its own prefix only, so
- *  never the folder an agent start is using at that moment. */
+ *  never the folder an agent start is using at that moment; an uninstall removes this prefix's
+ *  too, once the agent is stopped. */
 export const CONFIGURE_ALLOY_STAGE_PREFIX = '.tp-agent-stage.';
 
 /** The functions every host-side program shares (safe writes, CONFIG_FILE reading), with the
  *  most a file they read may hold (TP_MAX_FILE_BYTES), so no program can leave it unset. */
 export const safeFiles = (): Command => join([prelude({ TP_MAX_FILE_BYTES: MAX_HOST_FILE_BYTES }), shellFile('./safe-files.sh', import.meta.url)]);
 
-/** The names of a killed run's leftovers, for the facts script (reported) and the apply (removed). */
-export const leftovers = (): Command => shellFile('./leftovers.sh', import.meta.url);
+/** The names of a killed run's leftovers, for the facts script (reported) and the apply (removed),
+ *  and of a killed agent start's (configure-alloy.sh's prefix), for the uninstall. */
+export const leftovers = (): Command => join([prelude({ TP_AGENT_STAGE_PREFIX: CONFIGURE_ALLOY_STAGE_PREFIX }), shellFile('./leftovers.sh', import.meta.url)]);
 
 /** The read-only probes of the metrics providers, for the facts script and the apply checks. */
 export const probes = (): Command => shellFile('./probes.sh', import.meta.url);

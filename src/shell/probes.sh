@@ -65,12 +65,19 @@ tp_node_exporter_serves() {
 # (/api/v0/web/components/ID, internal/web/api: getComponentHandler). Only the status line is
 # read, by bash: no process, where reading the whole components list took two (timeout, grep).
 # The facts and the apply's checks both ask through this one reader.
-tp_alloy_has() {
-  local found=1
+tp_alloy_has() { tp_alloy_component_answers "$1" 200; }
+# tp_alloy_lacks COMPONENT: Alloy says it does not run it (404). Not the same as tp_alloy_has
+# failing, which no answer, an error page or a wrong address does too: the uninstall's proof that
+# Trento's pipeline is gone asks for Alloy's own word.
+tp_alloy_lacks() { tp_alloy_component_answers "$1" 404; }
+# tp_alloy_component_answers COMPONENT CODE: Alloy's UI API answers CODE for it; TP_HTTP_CODE
+# says what it answered ('' for nothing).
+tp_alloy_component_answers() {
+  local answered=1
   tp_http_get "${TP_ALLOY_COMPONENTS:-$TP_ALLOY_HTTP/api/v0/web/components}/$1" || return 1
-  [ "$TP_HTTP_CODE" = 200 ] && found=0
+  [ "$TP_HTTP_CODE" = "$2" ] && answered=0
   tp_http_close
-  return $found
+  return $answered
 }
 # tp_alloy_running: sets TP_ALLOY_READY (Alloy answers /-/ready with 200) and TP_ALLOY_RUNS
 # (it runs prometheus.remote_write.trento), yes or no, by bash alone (no process): what --check

@@ -616,6 +616,58 @@ describe('hosts in other states', () => {
     expect((await onHostOnly(h)).code).toBe(0);
   });
 
+  it("uninstall removes the staging folder a killed agent start left (configure-alloy.sh's, holding an earlier trento.alloy with its credentials) once the agent is stopped", async () => {
+    const h = push[1] ?? push[0]!;
+    expect((await onHostOnly(h)).code).toBe(0);
+    // As configure-alloy.sh leaves it when killed: in the nearest root-only folder above Alloy's.
+    const left = '/etc/.tp-agent-stage.Kd93xQ';
+    await mustOnHost(info, h.name, `mkdir -m 0700 ${left} && ln /etc/alloy/trento.alloy ${left}/previous`);
+    try {
+      const check = await onHostOnly(h, '--uninstall', '--check');
+      expect(check.stdout).toContain('remove what a killed start of configure-alloy.sh left in /etc (its staging folders, holding an earlier trento.alloy)');
+      expect(await mustOnHost(info, h.name, `ls ${left}`)).toBe('previous\n'); // --check touches nothing
+      const uninstall = await onHostOnly(h, '--uninstall');
+      expect(uninstall.code, uninstall.stdout).toBe(0);
+      expect(uninstall.stdout).toMatch(new RegExp(`^${h.name} \\| CHANGED \\| remove what a killed start of configure-alloy\\.sh left in /etc `, 'm'));
+      expect(await mustOnHost(info, h.name, `test -e ${left} && echo left || echo gone`)).toBe('gone\n');
+      expect(statusOf(await onHostOnly(h, '--uninstall'), h.name)?.status).toBe('ok');
+    } finally {
+      await mustOnHost(info, h.name, `rm -rf ${left}`);
+      expect((await onHostOnly(h)).code).toBe(0);
+    }
+  });
+
+  it("uninstall removes the toolkit's packages without their dependencies, where the host's zypp.conf sets solver.cleandepsOnRemove: the admin's supportutils, installed as a dependency, stays", async () => {
+    const h = pull[1] ?? pull[0]!;
+    const has = async (pkg: string) => (await onHost(info, h.name, `rpm -q ${pkg}`)).code === 0;
+    // supportutils as zypper leaves it when it came as a dependency (AutoInstalled), then unneeded
+    // once its dependant goes: the admin's, not in the toolkit's record.
+    expect((await onHostOnly(h, '--uninstall', '--purge')).code).toBe(0);
+    await mustOnHost(
+      info,
+      h.name,
+      'zypper -n -q install --no-recommends supportutils-plugin-trento >/dev/null && rpm -e --nodeps supportutils-plugin-trento && grep -qx supportutils /var/lib/zypp/AutoInstalled',
+    );
+    try {
+      const install = await onHostOnly(h);
+      expect(install.code, install.stdout).toBe(0);
+      expect(await mustOnHost(info, h.name, 'cat /var/lib/trento-provision/packages')).not.toMatch(/^supportutils$/m);
+      await mustOnHost(info, h.name, "printf '[main]\\nsolver.cleandepsOnRemove = true\\n' >> /etc/zypp/zypp.conf");
+      const uninstall = await onHostOnly(h, '--uninstall');
+      expect(uninstall.code, uninstall.stdout).toBe(0);
+      expect(await has('supportutils-plugin-trento')).toBe(false);
+      expect(await has('supportutils'), "the admin's supportutils").toBe(true);
+    } finally {
+      // Back as the other tests expect it: zypp.conf as shipped, the toolkit's own supportutils.
+      await mustOnHost(
+        info,
+        h.name,
+        "sed -i '/^solver.cleandepsOnRemove = true$/d' /etc/zypp/zypp.conf && { ! rpm -q supportutils >/dev/null || zypper -n -q remove supportutils >/dev/null; }",
+      );
+      expect((await onHostOnly(h)).code).toBe(0);
+    }
+  });
+
   it("an admin's node_exporter or Alloy, kept disabled and stopped: the install turns it on, the uninstall puts it back as it was", async () => {
     for (const [h, pkg, unit] of [
       [pull[1] ?? pull[0]!, 'golang-github-prometheus-node_exporter', 'prometheus-node_exporter.service'],

@@ -220,10 +220,13 @@ export function uninstall(ctx: TaskContext): RoleTasks {
   const ours = toolkits && adminPipelines.length === 0;
   // The admin's Alloy back to how it was before the toolkit enabled or started it; stopped, it
   // has nothing to reload (it reads its files when they start it), as the toolkit's own going.
-  // Not stopped where it loads pipelines of the admin's now (given since the toolkit turned it on):
-  // left as it is, record kept, with a warning saying how to finish.
+  // Neither stopped nor disabled where it loads pipelines of the admin's now (given since the
+  // toolkit turned it on): left as it is, record kept, with a warning saying how to finish. Also
+  // when it is stopped just now (the admin's maintenance): disabled, it would not come back at
+  // boot with their pipelines.
   const putBack = ours ? null : adminServiceRestored(UNITS.alloy, facts);
-  const keptForAdmin = Boolean(putBack?.service?.stop) && adminPipelines.length > 0;
+  const turnedOnByToolkit = unitPrior(facts, UNITS.alloy)?.running === false;
+  const keptForAdmin = adminPipelines.length > 0 && turnedOnByToolkit && Boolean(putBack?.service?.stop || putBack?.service?.disable);
   const restored = keptForAdmin ? null : putBack;
   const stopped = ours || Boolean(restored?.service?.stop);
   // An Alloy that does not run (the admin stopped it) reads what the uninstall leaves when it
@@ -251,7 +254,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
       ...(withoutTrento && idle ? [dependsOnTrento('Alloy, stopped now, would not start on what the uninstall leaves until that file is changed')] : []),
       ...(keptForAdmin
         ? [
-            `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it loads ${adminPipelines.join(', ')} (not trento-provision's, whether there before or added since), which would stop with it; to put it back as it was, run 'systemctl disable --now ${UNITS.alloy}' on the host (or move them away and run the uninstall again)`,
+            `${UNITS.alloy} is not stopped or disabled, though it was ${unitPrior(facts, UNITS.alloy)?.line.split(' ').slice(1).join(' and ')} before trento-provision turned it on: it loads ${adminPipelines.join(', ')} (not trento-provision's, whether there before or added since), which would stop with it, or not start at boot; to put it back as it was, run 'systemctl disable --now ${UNITS.alloy}' on the host (or move them away and run the uninstall again)`,
           ]
         : []),
       ...(toolkits && adminPipelines.length > 0

@@ -6,7 +6,7 @@ import ejs from 'ejs';
 import { toShell } from '../../../src/exec/command.ts';
 import { CONFIGURE_ALLOY_STAGE_PREFIX, prelude, safeFiles } from '../../../src/shell/index.ts';
 import { ALLOY_HTTP, FILE_ACCESS, PACKAGES, PATHS, PROVIDERS, TOOLKIT_MARK, UNITS } from '../../../src/facts/paths.ts';
-import { file, fileAbsent, fileRecordForgotten, foldersEmptied, installedByToolkit, service } from '../../../src/plan/ops.ts';
+import { agentLeftoversRemoved, file, fileAbsent, fileRecordForgotten, foldersEmptied, installedByToolkit, service } from '../../../src/plan/ops.ts';
 import type { RoleTasks, TaskContext } from '../../../src/plan/types.ts';
 import { renderAgentYaml } from '../../../src/render/agent-yaml.ts';
 import { agentWritesTheSame } from '../../../src/render/trento-alloy.ts';
@@ -207,6 +207,7 @@ export function uninstall(ctx: TaskContext): RoleTasks {
     removePackages,
     changes: [
       service(UNITS.agent, { enabled: false, running: false }, facts, false),
+      agentLeftoversRemoved(facts),
       ...removals,
       // An Alloy that stays running (the admin's, or one loading pipelines of theirs) holds the
       // system roots it read at its start, this CA among them: restarted, as when the CA came

@@ -3,6 +3,24 @@
 # (TP_ALLOY_HTTP, for the providers' probes after it), by the one reader of /etc/sysconfig/alloy
 # (src/shell/safe-files.sh) that the apply uses too: one pass for CONFIG_FILE and CUSTOM_ARGS.
 # Sets $cfgdir for files.sh.
+
+# tp_copy_dir: sets copy to a new root-only folder for copies of Alloy's files, which hold
+# trento.alloy's credentials. tp_copy_dir_done removes it; so does a signal that ends the script
+# meanwhile (--remote-timeout's TERM to its process group, a Ctrl-C, a lost connection's HUP or
+# PIPE), then raised again: SLES does not empty /tmp at boot. Named as the apply's scratch
+# folders are (tp-scratch.PID.*): after a SIGKILL, the next apply removes it (tp_clean_scratch).
+tp_copy_dir() {
+  copy=$(umask 077 && mktemp -d --tmpdir "tp-scratch.$$.XXXXXXXX") || return
+  local sig
+  for sig in TERM INT HUP PIPE; do
+    # shellcheck disable=SC2064 # $sig now, $copy when the signal comes
+    trap "rm -rf -- \"\$copy\"; trap - $sig; kill -s $sig \$\$" "$sig"
+  done
+}
+tp_copy_dir_done() {
+  rm -rf -- "$copy"
+  trap - TERM INT HUP PIPE
+}
 tp_sysconfig_text "$TP_ALLOY_SYSCONFIG"
 tp_env_file_read "$TP_REPLY" CONFIG_FILE CUSTOM_ARGS
 cfg=${TP_ENV[CONFIG_FILE]-}
@@ -91,7 +109,7 @@ if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
   # copied as Alloy reads it (a link Alloy follows is not) and the folder with it passes is a
   # refusal without it trento.alloy's absence, never an admin file's own fault. Its "Error:"
   # lines, named as the files they are.
-  if [ -d "$cfg" ] && [ -f "$cfgdir/$TP_TRENTO_ALLOY" ] && ((${#loaded[@]})) && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
+  if [ -d "$cfg" ] && [ -f "$cfgdir/$TP_TRENTO_ALLOY" ] && ((${#loaded[@]})) && alloy validate --help >/dev/null 2>&1 && tp_copy_dir; then
     whole=1
     for f in "${loaded[@]}" "$cfgdir/$TP_TRENTO_ALLOY"; do tp_copy_nofollow "$f" "$copy/${f##*/}" || whole=0; done
     if [ "$whole" = 1 ] && alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy" >/dev/null 2>&1 && rm -f -- "$copy/$TP_TRENTO_ALLOY" &&
@@ -99,7 +117,7 @@ if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -n "$cfg" ]; then
       alloy_errors "$out" "$copy" "$cfgdir"
       record alloy-without-trento-refused "$TP_REPLY"
     fi
-    rm -rf -- "$copy"
+    tp_copy_dir_done
   fi
 fi
 # Where the toolkit switched CONFIG_FILE to a folder (its saved line is there): the *.alloy files
@@ -128,12 +146,12 @@ if [ -f "$saved_line" ] && [ ! -L "$saved_line" ] && [ -d "$cfgdir" ]; then
   # restart fail too): uninstall keeps directory mode, in which Alloy runs now, and says why.
   # `alloy validate` of a copy read without following a link (root's, in a folder of its own),
   # with the flags Alloy runs with; its "Error:" lines only, without the source lines it quotes.
-  if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -f "$single" ] && alloy validate --help >/dev/null 2>&1 && copy=$(umask 077 && mktemp -d); then
+  if [ "${TP_FOR_UNINSTALL:-0}" = 1 ] && [ -f "$single" ] && alloy validate --help >/dev/null 2>&1 && tp_copy_dir; then
     if tp_copy_nofollow "$single" "$copy/${single##*/}" && ! out=$(alloy validate "${TP_ALLOY_VALIDATE[@]}" "$copy/${single##*/}" 2>&1); then
       record alloy-single-file "$single"
       alloy_errors "$out" "$copy" "${single%/*}"
       record alloy-single-file-refused "$TP_REPLY"
     fi
-    rm -rf -- "$copy"
+    tp_copy_dir_done
   fi
 fi

@@ -21,17 +21,16 @@ for f in "${!want[@]}"; do
   lookin[$d]=1
   [ -z "${d%/*}" ] || lookin[${d%/*}]=1
 done
-leftovers=
+leftovers='' agent_leftovers=''
 for d in "${!lookin[@]}"; do
   tp_leftovers_in "$d"
-  for l in "${TP_LEFTOVERS[@]}"; do
-    if [ -e "$l" ] || [ -L "$l" ]; then
-      leftovers+=$d$'\n'
-      break
-    fi
-  done
+  if tp_leftovers_found; then leftovers+=$d$'\n'; fi
+  [ "$TP_FOR_UNINSTALL" = 1 ] || continue
+  tp_agent_leftovers_in "$d"
+  if tp_leftovers_found; then agent_leftovers+=$d$'\n'; fi
 done
 record leftovers "$leftovers"
+[ -z "$agent_leftovers" ] || record agent-leftovers "$agent_leftovers"
 # Whether a run holds the host's lock now (its apply is writing): such staging folders are its
 # own, not a killed run's. Read from /proc/locks by the lock file's inode, never taken (taking it
 # would fail that run); one stat, only where something was left.

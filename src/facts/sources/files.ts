@@ -39,7 +39,7 @@ const lines = (text: string | undefined) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-export const files: FactSource<'files' | 'record' | 'leftovers' | 'leftoversLive'> = {
+export const files: FactSource<'files' | 'record' | 'leftovers' | 'leftoversLive' | 'agentLeftovers'> = {
   name: 'files',
   parse: (r) => {
     const found: Record<string, FileFact> = {};
@@ -60,6 +60,7 @@ export const files: FactSource<'files' | 'record' | 'leftovers' | 'leftoversLive
         record: { packages: record('packages'), pendingHandlers: record('pending-handlers'), files: record('files'), units: record('units') },
         leftovers: lines(r.get('leftovers')).sort(),
         ...(r.get('leftovers-live') === 'yes' ? { leftoversLive: true } : {}),
+        ...(r.get('agent-leftovers') ? { agentLeftovers: lines(r.get('agent-leftovers')).sort() } : {}),
       },
       problems,
     };

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -304,6 +304,37 @@ describe('facts', () => {
     expect(refusedWith('prometheus.scrape "admin" {\n  targets    = []\n  forward_to = [prometheus.remote_write.trento.receiver]\n}\n')).toBeUndefined();
   });
 
+  it("on uninstall, the copies of Alloy's files (trento.alloy's credentials) for alloy validate go with their folder when a signal ends the script meanwhile (--remote-timeout's TERM to its group, a lost connection's HUP), and the script dies of that signal", async () => {
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'tp-facts-copies-'));
+      const scratch = mkdtempSync(join(tmpdir(), 'tp-facts-scratch-'));
+      const bin = mkdtempSync(join(tmpdir(), 'tp-facts-slow-alloy-'));
+      const validating = join(bin, 'validating');
+      // The lab's Alloy stand-in, slow to validate (a large folder on a busy host).
+      const standIn = fileURLToPath(new URL('../../lab/host/alloy', import.meta.url));
+      writeFileSync(join(bin, 'alloy'), `#!/bin/bash\n[ "$2" = --help ] || { : >'${validating}'; sleep 60; }\nexec '${standIn}' "$@"\n`, { mode: 0o755 });
+      writeFileSync(join(dir, 'trento.alloy'), 'prometheus.remote_write "trento" {\n  endpoint {\n    url = "https://t/api/v1/write"\n  }\n}\n');
+      writeFileSync(join(dir, 'admin.alloy'), 'prometheus.exporter.self "admin" {\n}\n');
+      const sysconfig = join(dir, 'sysconfig-alloy');
+      writeFileSync(sysconfig, `CONFIG_FILE="${dir}/"\n`, { mode: 0o644 });
+      const script = wrapScript(toShell(factsScript({ withContent: false, forUninstall: true, zyppLockTimeoutSeconds: 5 })))
+        .replace(/^TP_ALLOY_SYSCONFIG=.*$/m, `TP_ALLOY_SYSCONFIG=${sysconfig}`)
+        .replace(/ PATH=\/usr\/sbin:/, ` PATH=${bin}:/usr/sbin:`);
+      // Its own process group, as the remote command's: the signal reaches bash and alloy alike.
+      const child = spawn('/bin/bash', ['-s'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMPDIR: scratch } });
+      const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, killedBy) => resolve(killedBy)));
+      child.stdin.end(script);
+      for (let waited = 0; !existsSync(validating); waited += 50) {
+        if (waited > 20_000) throw new Error('alloy validate never started');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(readdirSync(scratch), 'the copies, while alloy validates').toHaveLength(1);
+      process.kill(-child.pid!, signal);
+      expect(await ended, signal).toBe(signal);
+      expect(readdirSync(scratch), signal).toEqual([]);
+    }
+  });
+
   it("on uninstall, the files Alloy loads besides trento.alloy (its folder's *.alloy, or the one file): the admin's pipelines, where its package does not own them as they are", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tp-facts-admin-pipelines-'));
     for (const name of ['config.alloy', 'admin.alloy', 'trento.alloy', 'notes.txt']) writeFileSync(join(dir, name), '// x\n');
@@ -359,6 +390,31 @@ describe('facts', () => {
     expect(toShell(change!.script)).toContain(`tp_clean_leftovers`);
     expect(leftoversRemoved({ ...facts, leftovers: [] })).toBeNull();
     expect(facts.leftoversLive).toBeUndefined();
+  });
+
+  it('on uninstall only, names the folders where a killed agent start (configure-alloy.sh) left its staging folder, which the uninstall removes once the agent is stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tp-facts-agent-left-'));
+    writeFileSync(join(dir, 'trento.alloy'), 'password = "new"\n');
+    mkdirSync(join(dir, '.tp-agent-stage.Xy34Zw'));
+    writeFileSync(join(dir, '.tp-agent-stage.Xy34Zw', 'previous'), 'password = "old"\n');
+    const factsFor = (forUninstall: boolean) =>
+      parseFacts(
+        execFileSync('/bin/bash', ['-s'], {
+          input: wrapScript(toShell(factsScript({ withContent: false, forUninstall, zyppLockTimeoutSeconds: 5, managedFiles: [join(dir, 'trento.alloy')] }))),
+          encoding: 'utf8',
+          timeout: 20_000,
+        }),
+      );
+    const uninstall = factsFor(true);
+    expect(uninstall.agentLeftovers).toEqual([dir]);
+    // Not the toolkit's own leftovers (a provision run never touches the folder an agent start may be using).
+    expect(uninstall.leftovers ?? []).not.toContain(dir);
+    expect(factsFor(false).agentLeftovers).toBeUndefined();
+    const { agentLeftoversRemoved } = await import('../../../src/plan/ops.ts');
+    const change = agentLeftoversRemoved(uninstall);
+    expect(change?.summary).toBe(`remove what a killed start of configure-alloy.sh left in ${dir} (its staging folders, holding an earlier trento.alloy)`);
+    expect(toShell(change!.script)).toBe(`tp_clean_agent_leftovers ${dir}`);
+    expect(agentLeftoversRemoved({ ...uninstall, agentLeftovers: [] })).toBeNull();
   });
 
   it("tells a live run's staging folders from a killed run's: a run that holds the host's lock now (read in /proc/locks, never taken)", async () => {

@@ -768,6 +768,15 @@ describe('hostile or broken hosts (issue 17)', () => {
     expect(folderChange(facts)).toBeUndefined();
   });
 
+  it('uninstall removes what a killed agent start left (configure-alloy.sh staging folders) after stopping the agent; an install never does', () => {
+    const facts = { ...converged(freshFacts('16.0'), planFor(freshFacts('16.0'))), agentLeftovers: ['/etc'] };
+    const ids = planFor(facts, { uninstall: true }).changes.map((c) => c.id);
+    expect(ids).toContain('leftovers:configure-alloy');
+    expect(ids.indexOf('service:trento-agent.service')).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf('leftovers:configure-alloy')).toBeGreaterThan(ids.indexOf('service:trento-agent.service'));
+    expect(planFor(facts).changes.map((c) => c.id)).not.toContain('leftovers:configure-alloy');
+  });
+
   it("staging folders a run holding the host's lock is using now are its own: no removal planned, and said (an apply now stops at the lock)", () => {
     const facts = { ...converged(freshFacts('16.0'), planFor(freshFacts('16.0'))), leftovers: ['/etc/trento'] };
     expect(planFor(facts).changes.map((c) => c.id)).toContain('leftovers');
@@ -1392,10 +1401,16 @@ describe("an admin's node_exporter or Alloy the toolkit turned on is put back as
     const leftOn = planFor(withPipeline, { uninstall: true });
     expect(byId(leftOn, 'service:alloy.service')).toBeUndefined();
     expect(leftOn.warnings).toContain(
-      "alloy.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it loads /etc/alloy/config.alloy (not trento-provision's, whether there before or added since), which would stop with it; to put it back as it was, run 'systemctl disable --now alloy.service' on the host (or move them away and run the uninstall again)",
+      "alloy.service is not stopped or disabled, though it was disabled and inactive before trento-provision turned it on: it loads /etc/alloy/config.alloy (not trento-provision's, whether there before or added since), which would stop with it, or not start at boot; to put it back as it was, run 'systemctl disable --now alloy.service' on the host (or move them away and run the uninstall again)",
     );
     expect(leftOn.handlers.map((h) => h.name)).toContain('reload alloy');
     expect(leftOn.checks.map((c) => c.name)).toContain('Alloy keeps running');
+    // The same Alloy stopped just now (the admin's maintenance), still enabled: not disabled
+    // either (it would not come back at boot with their pipelines), the record kept, and said.
+    const stoppedNow = { ...withPipeline, units: { ...withPipeline.units, 'alloy.service': { ...withPipeline.units['alloy.service']!, state: 'inactive' } } };
+    const leftEnabled = planFor(stoppedNow, { uninstall: true });
+    expect(byId(leftEnabled, 'service:alloy.service')).toBeUndefined();
+    expect(leftEnabled.warnings.join('\n')).toContain('alloy.service is not stopped or disabled, though it was disabled and inactive before');
     // Running before (only disabled): kept running, reloaded without trento.alloy, and checked.
     const running = { ...done, record: { ...done.record, units: ['alloy.service disabled active'] } };
     const kept = planFor(running, { uninstall: true });

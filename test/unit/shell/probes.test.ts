@@ -159,6 +159,27 @@ describe('tp_alloy_running and tp_alloy_queue (what the facts read of Alloy)', (
   });
 });
 
+describe("tp_alloy_lacks: the uninstall's proof that Alloy no longer runs Trento's pipeline", () => {
+  it("is Alloy's own 404 for the component, never an error page, a silence or no Alloy at all", async () => {
+    answers = running('prometheus.scrape.default');
+    expect((await probe('tp_alloy_lacks prometheus.remote_write.trento')).code).toBe(0);
+    answers = running('prometheus.remote_write.trento');
+    expect((await probe('tp_alloy_lacks prometheus.remote_write.trento')).code).toBe(1);
+    answers['/api/v0/web/components/prometheus.remote_write.trento'] = [500, 'internal error\n'];
+    expect((await probe('tp_alloy_lacks prometheus.remote_write.trento; echo "$TP_HTTP_CODE"')).stdout).toBe('500\n');
+    expect((await probe('tp_alloy_lacks prometheus.remote_write.trento')).code).toBe(1);
+    expect((await probe('tp_alloy_lacks prometheus.remote_write.trento', 'http://127.0.0.1:9')).code).toBe(1);
+    const silent = createNetServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      expect((await probe('tp_alloy_lacks prometheus.remote_write.trento', url, `${url}/metrics`, { TP_HTTP_WAIT: '1' })).code).toBe(1);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
 describe('the probes read HTTP themselves (bash /dev/tcp)', () => {
   it('a provider that accepts and never answers is "no" once the wait is over, not a hung facts script', async () => {
     const silent = createNetServer(() => undefined); // accepts, reads nothing, writes nothing
