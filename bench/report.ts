@@ -202,6 +202,10 @@ function medianBound(samples: ToolRun[] | undefined, cores: number, perFloor: bo
 export function targetsOf(r: BenchResult): Target[] {
   const t = r.toolkit;
   const out: Target[] = [];
+  // The samples each target's figure comes from: one that started on a busy machine voids the
+  // verdicts it is behind, not the others'.
+  const behind = new Map<Target, ToolRun[]>();
+  const from = (...samples: ToolRun[][]) => behind.set(out.at(-1)!, samples.flat());
   const pct = (v: number) => `${Math.round(v * 100)} %`;
   /** `value` must stay at most (max) or reach at least (min) `limit`. */
   const add = (
@@ -230,6 +234,7 @@ export function targetsOf(r: BenchResult): Target[] {
     (v) => `${v} (max over hosts and samples)`,
     null,
   );
+  from(samplesOf(t, 'warm'));
   const floorTargets: [string, string, number | undefined, number, number[] | null, ToolRun[] | undefined][] = [
     ['warm / floor', '<= 1.5x the default-kex floor (50, 100, 200 hosts)', t.warm?.wallMs, 1.5, [50, 100, 200], t.warmSamples],
     ['--check --diff / floor', '<= 1.2x the floor', t.check?.wallMs, 1.2, null, t.checkSamples],
@@ -254,11 +259,14 @@ export function targetsOf(r: BenchResult): Target[] {
         (v) => `${times(v)} (median of each sample over the floor just before it; ${atStart === undefined ? '–' : times(atStart)} over the floor at the start)`,
         atSizes,
       );
+    from(samples ?? []);
     const best = medianBound(samples, r.machine.cores, true);
     if (best !== undefined && best > limit && out.at(-1)!.met === false) out.at(-1)!.outOfReach = `at least ${times(best)} here (${HOSTS_CPU_BOUND})`;
   }
   add('ansible-playbook cold / toolkit cold', '>= 5x', ratio(r.ansible.cold?.wallMs, t.cold?.wallMs), 'min', 5, times, null);
+  from(samplesOf(r.ansible, 'cold'), samplesOf(t, 'cold'));
   add('Mitogen cold / toolkit cold', '> 1x (faster than Mitogen)', ratio(r.mitogen.cold?.wallMs, t.cold?.wallMs), 'min', 1, times, null);
+  from(samplesOf(r.mitogen, 'cold'), samplesOf(t, 'cold'));
   // The warm run's bound caps these ratios too: the other tool's wall over the fastest warm run
   // this machine allows with the hosts doing what the toolkit's warm samples had them do.
   const warmBest = r.sshExtraArgs ? undefined : medianBound(t.warmSamples, r.machine.cores, false);
@@ -267,16 +275,20 @@ export function targetsOf(r: BenchResult): Target[] {
     ['Mitogen warm / toolkit warm', r.mitogen],
   ] as const) {
     add(name, '>= 20x', ratio(side.warm?.wallMs, t.warm?.wallMs), 'min', 20, times, null);
+    from(samplesOf(side, 'warm'), samplesOf(t, 'warm'));
     const most = ratio(side.warm?.wallMs, warmBest);
     if (most !== undefined && most < 20 && out.at(-1)!.met === false) out.at(-1)!.outOfReach = `at most ${times(most)} here (${HOSTS_CPU_BOUND})`;
   }
   const rss = Math.max(t.cold?.maxRssMiB ?? 0, t.warm?.maxRssMiB ?? 0, t.check?.maxRssMiB ?? 0);
   add('toolkit peak RSS', '<= 300 MiB (1,000 hosts)', rss || undefined, 'max', 300, (v) => `${v} MiB`, [1000]);
+  from(samplesOf(t, 'cold'), samplesOf(t, 'warm'), samplesOf(t, 'check'));
   // Issue 11: OpenSSH, the default, no slower than the in-process client (at 50 and 100 hosts).
   const p = r.paramiko;
   if (r.toolkit.transport === 'ssh' && p && !p.skipped) {
     add('OpenSSH cold / paramiko cold', '<= 1x (issue 11; 50 and 100 hosts)', ratio(t.cold?.wallMs, p.cold?.wallMs), 'max', 1, times, [50, 100]);
+    from(samplesOf(t, 'cold'), samplesOf(p, 'cold'));
     add('OpenSSH warm / paramiko warm', '<= 1x (issue 11; 50 and 100 hosts)', ratio(t.warm?.wallMs, p.warm?.wallMs), 'max', 1, times, [50, 100]);
+    from(samplesOf(t, 'warm'), samplesOf(p, 'warm'));
     // Every OpenSSH run opens N sessions with the admin's OpenSSH, its default key exchange
     // included: the floor right before each warm sample is that alone, nothing run.
     const floors = (t.warmSamples ?? []).flatMap((w) => (w.floorBeforeMs === undefined ? [] : [w.floorBeforeMs]));
@@ -297,8 +309,17 @@ export function targetsOf(r: BenchResult): Target[] {
     );
   }
   // The targets are for an idle machine: where it was not, no verdict (the figures stay).
-  const busy = notIdle(r);
-  return busy ? out.map((target) => (target.met === null ? target : { ...target, value: `${target.value} (not judged: ${busy})`, met: null })) : out;
+  return out.map((target) => {
+    const busy = notIdle(r, behind.get(target) ?? []);
+    return busy && target.met !== null ? { ...target, value: `${target.value} (not judged: ${busy})`, met: null } : target;
+  });
+}
+
+/** A side's samples of one kind (older results: the one run). */
+function samplesOf(side: ToolkitSide | AnsibleSide | undefined, kind: 'cold' | 'warm' | 'check'): ToolRun[] {
+  const sampled = kind === 'cold' ? side?.coldSamples : kind === 'warm' ? side?.warmSamples : (side as ToolkitSide | undefined)?.checkSamples;
+  const run = kind === 'check' ? (side as ToolkitSide | undefined)?.check : side?.[kind];
+  return sampled ?? (run ? [run] : []);
 }
 
 const HOSTS_CPU_BOUND =
@@ -307,16 +328,12 @@ const HOSTS_CPU_BOUND =
 /** Above this share of the machine's CPU busy before measuring, it was not idle. */
 export const IDLE_BUSY_LIMIT = 0.1;
 
-/** Why the machine was not idle for this result's measurements, if it was not: busy before any
- *  lab work (the wiped lab idle), or in the 2 s before a measured sample. */
-export function notIdle(r: BenchResult): string | undefined {
+/** Why the machine was not idle for a figure made of `samples`, if it was not: busy before any
+ *  lab work (the wiped lab idle), or in the 2 s before one of those samples. */
+export function notIdle(r: BenchResult, samples: ToolRun[]): string | undefined {
   const limit = `over ${Math.round(IDLE_BUSY_LIMIT * 100)} %`;
   if (r.cpuBusy && r.cpuBusy.idleLab > IDLE_BUSY_LIMIT)
     return `the machine was ${Math.round(r.cpuBusy.idleLab * 100)} % busy with the wiped lab idle, ${limit}`;
-  const samples = [
-    ...[r.toolkit, r.ansible, r.mitogen].flatMap((side) => [...(side.coldSamples ?? []), ...(side.warmSamples ?? [])]),
-    ...(r.toolkit.checkSamples ?? []),
-  ];
   const worst = Math.max(0, ...samples.map((s) => s.busyBefore ?? 0));
   return worst > IDLE_BUSY_LIMIT ? `a sample started with the machine ${Math.round(worst * 100)} % busy in the 2 s before it, ${limit}` : undefined;
 }

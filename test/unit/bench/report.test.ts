@@ -85,6 +85,24 @@ describe('verdicts only on an idle machine', () => {
   });
 });
 
+describe('a busy sample voids the verdicts its figures are behind, and only those', () => {
+  it("paramiko's samples count for issue 11's targets; another target keeps its verdict", () => {
+    const samples = () => [run(6000, 4000), run(6600, 5500), run(7200, 4500)];
+    const paramikoWarm = [run(3000), { ...run(2400), busyBefore: 0.14 }, run(2600)];
+    const r: BenchResult = {
+      ...result(samples(), samples()),
+      paramiko: { warm: paramikoWarm[2], warmSamples: paramikoWarm, cold: run(40_000), coldSamples: [run(40_000)] },
+      toolkit: { ...result(samples(), samples()).toolkit, cold: run(41_000), coldSamples: [run(41_000)] },
+    };
+    const targets = targetsOf(r);
+    const warmVsParamiko = targets.find((t) => t.name === 'OpenSSH warm / paramiko warm')!;
+    expect(warmVsParamiko.met).toBeNull();
+    expect(warmVsParamiko.value).toContain('(not judged: a sample started with the machine 14 % busy in the 2 s before it, over 10 %)');
+    expect(targets.find((t) => t.name === 'OpenSSH cold / paramiko cold')!.met).toBe(false);
+    expect(targets.find((t) => t.name === 'warm / floor')!.met).toBe(true);
+  });
+});
+
 describe('targets out of reach on this machine (the hosts CPU bound)', () => {
   // A sample whose floor's ssh clients took `floorControllerS` of CPU and whose hosts spent
   // `hostsS`: on 2 cores it cannot be shorter than (floorControllerS + hostsS) / 2.
