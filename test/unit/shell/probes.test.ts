@@ -504,6 +504,37 @@ describe('tp_alloy_reload (the apply): an Alloy started moments before the run',
   });
 });
 
+describe("tp_alloy_apply's proof that Alloy dropped Trento's pipeline (uninstall)", () => {
+  it('fails on an Alloy that still runs it, and on one whose API does not say it no longer does (not a 404), naming what it answered', async () => {
+    let component: [number, string] = [500, 'internal error\n'];
+    const alloy = createServer((req, res) => {
+      const [status, body] = req.url === '/api/v0/web/components/prometheus.remote_write.trento' ? component : [200, 'ok\n'];
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(body);
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => alloy.listen(port, '127.0.0.1', r));
+    const apply = () =>
+      withLibrary(`systemctl() { return 0; }\nTP_ALLOY_SYSCONFIG=/nonexistent\nTP_ALLOY_HTTP_DEFAULT=http://127.0.0.1:${port}\ntp_alloy_apply reload absent`);
+    try {
+      const unsure = await apply();
+      expect(unsure.code).not.toBe(0);
+      expect(unsure.stderr).toContain(
+        "Alloy did not say whether it still runs Trento's pipeline after the restart (its API answered 500 for prometheus.remote_write.trento, not 404)",
+      );
+      component = [200, '{"localID":"prometheus.remote_write.trento"}'];
+      const still = await apply();
+      expect(still.code).not.toBe(0);
+      expect(still.stderr).toContain("Alloy still runs Trento's pipeline after the restart");
+      component = [404, '404 page not found\n'];
+      const gone = await apply();
+      expect(gone.code, gone.stderr).toBe(0);
+    } finally {
+      await new Promise<void>((r) => alloy.close(() => r()));
+    }
+  });
+});
+
 describe('tp_alloy_ready (after a restart or a reload)', () => {
   it('an Alloy whose unit failed (a crash, not a slow start) ends the wait at once, saying so; one still activating is waited for', async () => {
     const failed = await withLibrary(
