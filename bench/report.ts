@@ -224,7 +224,7 @@ export function targetsOf(r: BenchResult): Target[] {
   };
   const times = (v: number) => `${v.toFixed(2)}x`;
   // Over every warm sample's hosts, not the median sample's alone.
-  const warmTrips = (t.warmSamples ?? (t.warm ? [t.warm] : [])).flatMap((r) => (r.roundTrips ? [r.roundTrips.max] : []));
+  const warmTrips = samplesOf(t, 'warm').flatMap((r) => (r.roundTrips ? [r.roundTrips.max] : []));
   add(
     'converged host: SSH round trips',
     '1 per host (issue 12, item 1)',

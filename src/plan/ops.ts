@@ -424,12 +424,12 @@ export function leftoversRemoved(facts: HostFacts): Change | null {
   const dirs = facts.leftovers ?? [];
   // A run at work now (it holds the host's lock): its own staging folders (plan.ts warns).
   if (dirs.length === 0 || facts.leftoversLive) return null;
-  return {
-    id: 'leftovers',
-    kind: 'file',
-    summary: `remove what a killed run left in ${dirs.join(', ')} (staging folders holding the files it replaced)`,
-    script: join([raw('tp_clean_leftovers'), ...dirs.map((d) => sh` ${d}`)], ''),
-  };
+  return cleaning(
+    'leftovers',
+    `remove what a killed run left in ${dirs.join(', ')} (staging folders holding the files it replaced)`,
+    'tp_clean_leftovers',
+    dirs,
+  );
 }
 
 /** Uninstall: what a killed start of configure-alloy.sh left (facts.agentLeftovers), its staging
@@ -439,12 +439,17 @@ export function leftoversRemoved(facts: HostFacts): Change | null {
 export function agentLeftoversRemoved(facts: HostFacts): Change | null {
   const dirs = facts.agentLeftovers ?? [];
   if (dirs.length === 0) return null;
-  return {
-    id: 'leftovers:configure-alloy',
-    kind: 'file',
-    summary: `remove what a killed start of configure-alloy.sh left in ${dirs.join(', ')} (its staging folders, holding an earlier trento.alloy)`,
-    script: join([raw('tp_clean_agent_leftovers'), ...dirs.map((d) => sh` ${d}`)], ''),
-  };
+  return cleaning(
+    'leftovers:configure-alloy',
+    `remove what a killed start of configure-alloy.sh left in ${dirs.join(', ')} (its staging folders, holding an earlier trento.alloy)`,
+    'tp_clean_agent_leftovers',
+    dirs,
+  );
+}
+
+/** A change that runs one of the apply library's cleaners (lib.sh tp_clean_listed) over folders. */
+function cleaning(id: string, summary: string, cleaner: 'tp_clean_leftovers' | 'tp_clean_agent_leftovers', dirs: string[]): Change {
+  return { id, kind: 'file', summary, script: join([raw(cleaner), ...dirs.map((d) => sh` ${d}`)], '') };
 }
 
 /** Why a unit this plan enables or starts cannot be: the admin masked it (systemctl mask), and
